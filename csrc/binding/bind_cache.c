@@ -1,0 +1,14 @@
+/*
+ * bind_cache.c - Python binding of the cache component.
+ *
+ * Not yet native: the component runs on its pure-Python twin until this
+ * binder adds its functions and types to the module.
+ */
+#include "binding/module_state.h"
+
+int
+fl_bind_cache(PyObject *module)
+{
+    (void)module;
+    return 0;
+}

@@ -1,0 +1,14 @@
+/*
+ * bind_token_counter.c - Python binding of the token_counter component.
+ *
+ * Not yet native: the component runs on its pure-Python twin until this
+ * binder adds its functions and types to the module.
+ */
+#include "binding/module_state.h"
+
+int
+fl_bind_token_counter(PyObject *module)
+{
+    (void)module;
+    return 0;
+}

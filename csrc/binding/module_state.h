@@ -1,0 +1,61 @@
+/*
+ * module_state.h - per-module state of fast_litellm._native (PEP 489).
+ *
+ * The extension holds no mutable C globals.  Each component binding keeps
+ * the Python objects it needs (heap types, cached strings, exception
+ * classes) in a range of slots of this state, traversed and cleared by the
+ * module.  A component owns its slot range; it never touches another's.
+ *
+ * Component C cores (csrc/<component>/) never include this header nor
+ * Python.h; they keep their own state in structs the binding owns.
+ */
+#ifndef FL_MODULE_STATE_H
+#define FL_MODULE_STATE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+enum {
+    FL_SLOT_MONITOR = 0,        /* 0..3   performance monitor            */
+    FL_SLOT_TOKENIZER = 4,      /* 4..11  tokenizer                      */
+    FL_SLOT_RATELIMIT = 12,     /* 12..15 rate limiter                   */
+    FL_SLOT_POOL = 16,          /* 16..19 connection pool                */
+    FL_SLOT_ROUTER = 20,        /* 20..23 router                         */
+    FL_SLOT_CACHE = 24,         /* 24..27 in-memory cache                */
+    FL_SLOT_TOKEN_COUNTER = 28, /* 28..31 LiteLLM token_counter core     */
+    FL_SLOT_COUNT = 40
+};
+
+typedef struct {
+    PyObject *slots[FL_SLOT_COUNT];
+} fl_module_state;
+
+static inline fl_module_state *
+fl_get_state(PyObject *module)
+{
+    return (fl_module_state *)PyModule_GetState(module);
+}
+
+/* Store a new strong reference to obj in slot i (steals nothing). */
+static inline void
+fl_state_set(PyObject *module, int i, PyObject *obj)
+{
+    fl_module_state *st = fl_get_state(module);
+    Py_XINCREF(obj);
+    Py_XSETREF(st->slots[i], obj);
+}
+
+/*
+ * Component binders, each defined in csrc/binding/bind_<component>.c.
+ * Each adds its functions and types to the module and returns 0, or sets
+ * an exception and returns -1.
+ */
+int fl_bind_monitor(PyObject *module);
+int fl_bind_tokenizer(PyObject *module);
+int fl_bind_ratelimit(PyObject *module);
+int fl_bind_pool(PyObject *module);
+int fl_bind_router(PyObject *module);
+int fl_bind_cache(PyObject *module);
+int fl_bind_token_counter(PyObject *module);
+
+#endif /* FL_MODULE_STATE_H */

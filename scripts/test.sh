@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's test command: set up (idempotent), build, then run every test:
+# the C core's tests plain and under ASan/UBSan, then the Python suite
+# against both the native and the pure-Python implementations.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LITELLM_LOCAL_MODEL_COST_MAP=True
+export FAST_LITELLM_REQUIRE_NATIVE=1
+./scripts/setup.sh
+echo "== C core tests"
+make -s ctest
+echo "== C core tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+make -s sanitize
+echo "== Python tests (native and pure-Python twins)"
+set +e
+python3 -m pytest -q -p no:cacheprovider "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi
+exit "$rc"

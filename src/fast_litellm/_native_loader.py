@@ -1,0 +1,40 @@
+"""Load the C core once, or explain why the pure-Python twins are in use.
+
+``NATIVE`` is the ``fast_litellm._native`` extension module, or ``None`` when
+it could not be imported (no compiler at install time, an ABI mismatch) or
+when ``FAST_LITELLM_FORCE_PYTHON=1`` asks for the twins.  A failed import
+warns once; a requested fallback is silent.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from types import ModuleType
+from typing import Optional
+
+NATIVE: Optional[ModuleType] = None
+NATIVE_IMPORT_ERROR: Optional[str] = None
+
+_TRUTHY = {"1", "true", "yes", "on"}
+
+if os.environ.get("FAST_LITELLM_FORCE_PYTHON", "").strip().lower() in _TRUTHY:
+    NATIVE_IMPORT_ERROR = "disabled by FAST_LITELLM_FORCE_PYTHON"
+else:
+    try:
+        from . import _native as NATIVE  # type: ignore[attr-defined,no-redef]
+    except ImportError as exc:  # pragma: no cover - depends on the build
+        NATIVE = None
+        NATIVE_IMPORT_ERROR = "%s: %s" % (type(exc).__name__, exc)
+        warnings.warn(
+            "fast_litellm: native core unavailable (%s); using the pure-Python "
+            "implementation" % NATIVE_IMPORT_ERROR,
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+NATIVE_AVAILABLE: bool = NATIVE is not None
+
+
+def native_has(*names: str) -> bool:
+    """True when the native module is loaded and exports every name."""
+    return NATIVE is not None and all(hasattr(NATIVE, n) for n in names)

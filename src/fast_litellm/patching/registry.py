@@ -1,0 +1,84 @@
+"""The registry of patches: what each patch replaces, under which flag, and
+against which LiteLLM source it was verified.
+
+A component declares its patches in its own ``patches.py`` module (listed
+in ``PATCH_MODULES``), by calling :func:`register` at import time:
+
+    register(Patch(
+        name="token_counter",
+        component="token_counting",
+        flag="rust_token_counting",
+        target="litellm.litellm_core_utils.token_counter:token_counter",
+        build=lambda original: make_fast_token_counter(original),
+    ))
+
+``target`` is ``"module:attribute"`` or ``"module:Class.method"``.  Its
+LiteLLM version and the SHA-256 of the original's source are looked up in
+``pins.VERIFIED``; a patch whose guard does not match is not applied and
+``get_patch_status()`` says why.
+
+``build(original)`` returns the fast implementation.  Unless ``wrap`` is
+False, the engine wraps it so that:
+  * the flag is checked on each call (off, rollout percentage, shadow);
+  * a fast path raising :class:`NotAccelerated` hands the call to the
+    original silently (inputs the fast path does not cover);
+  * any other exception hands the call to the original; if the original
+    raises too, that exception propagates unchanged (it is the user's
+    error), otherwise the failure is counted against the flag;
+  * a sample of calls is timed into the performance monitor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+# Modules whose import registers patches.  Adding a patch module is adding a
+# line here.
+PATCH_MODULES: List[str] = [
+    "fast_litellm.token_counter.patches",
+    "fast_litellm.routing.patches",
+    "fast_litellm.cache.patches",
+]
+
+
+class NotAccelerated(Exception):
+    """Raised by a fast path for an input it does not cover: the engine
+    calls the original instead, without counting an error."""
+
+
+@dataclass
+class Patch:
+    name: str
+    component: str
+    flag: str
+    target: str
+    build: Callable[[Any], Any]
+    wrap: bool = True
+    #: replace every module global that is the original object (identity scan)
+    scan_bindings: bool = True
+    #: for shadow mode: compare(fast_result, original_result) -> bool
+    compare: Optional[Callable[[Any, Any], bool]] = None
+    description: str = ""
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        return self.target.split(":", 1)[0]
+
+    @property
+    def qualname(self) -> str:
+        return self.target.split(":", 1)[1]
+
+
+_PATCHES: Dict[str, Patch] = {}
+
+
+def register(patch: Patch) -> Patch:
+    if patch.name in _PATCHES and _PATCHES[patch.name] is not patch:
+        raise ValueError("patch %r is already registered" % patch.name)
+    _PATCHES[patch.name] = patch
+    return patch
+
+
+def all_patches() -> List[Patch]:
+    return list(_PATCHES.values())

@@ -1,0 +1,87 @@
+"""Shared fixtures.
+
+The dual-implementation pattern (as multidict does it): the ``impl`` fixture
+is parametrized over ``"python"`` and ``"native"``, and every component
+exposes ``implementation(kind)`` returning a namespace with the same API for
+either kind.  A test written once runs against both twins:
+
+    @pytest.fixture
+    def limiter_cls(impl):
+        from fast_litellm import ratelimit
+        return ratelimit.implementation(impl).SimpleRateLimiter
+
+When the C core is not built, native cases are skipped, or fail when
+FAST_LITELLM_REQUIRE_NATIVE=1 (CI sets it).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("FAST_LITELLM_SHARED_DIR", REPO.parent / "shared"))
+TIKTOKEN_DATA = SHARED / "data" / "tiktoken"
+UNICODE_DATA = SHARED / "data" / "unicode-16.0.0"
+
+# LiteLLM offline: the bundled price map, never a fetch.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+# tiktoken (the oracle) finds the shared vocabularies by their cache names.
+_CACHE_NAMES = {
+    "r50k_base": "https://openaipublic.blob.core.windows.net/encodings/r50k_base.tiktoken",
+    "p50k_base": "https://openaipublic.blob.core.windows.net/encodings/p50k_base.tiktoken",
+    "cl100k_base": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+    "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+}
+
+
+def _tiktoken_cache_dir() -> str:
+    d = Path(tempfile.gettempdir()) / "fast-litellm-test-tiktoken-cache"
+    d.mkdir(exist_ok=True)
+    for name, url in _CACHE_NAMES.items():
+        link = d / hashlib.sha1(url.encode()).hexdigest()
+        src = TIKTOKEN_DATA / (name + ".tiktoken")
+        if src.exists() and not link.exists():
+            try:
+                link.symlink_to(src)
+            except FileExistsError:
+                pass
+    return str(d)
+
+
+if TIKTOKEN_DATA.exists():
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", _tiktoken_cache_dir())
+    os.environ.setdefault("FAST_LITELLM_TIKTOKEN_DIR", str(TIKTOKEN_DATA))
+
+from fast_litellm import _native_loader  # noqa: E402
+
+IMPLEMENTATIONS = ["python", "native"]
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def impl(request) -> str:
+    """"python" or "native": which twin the test exercises."""
+    if request.param == "native" and _native_loader.NATIVE is None:
+        if os.environ.get("FAST_LITELLM_REQUIRE_NATIVE"):
+            pytest.fail("native core not built: %s" % _native_loader.NATIVE_IMPORT_ERROR)
+        pytest.skip("native core not built")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.exists():
+        pytest.skip("../shared not present")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def tiktoken_data_dir() -> Path:
+    if not TIKTOKEN_DATA.exists():
+        pytest.skip("shared tiktoken data not present")
+    return TIKTOKEN_DATA
