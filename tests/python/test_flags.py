@@ -195,3 +195,31 @@ def test_is_enabled_is_cheap():
     # not a timing assertion: just the code path used by the hot wrapper
     f = flags.get_flag("rust_routing")
     assert f.serve_fast is True
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_child_forked_while_a_flag_lock_is_held_can_record_errors():
+    import threading
+    flag = flags.get_flag("rust_routing")
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with flag._lock:
+            held.set()
+            release.wait(5)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(5)
+    pid = os.fork()
+    if pid == 0:  # child: must not deadlock
+        try:
+            flags.record_error("rust_routing", RuntimeError("x"))
+            os._exit(0 if flags.get_feature_status()["rust_routing"]["errors"] >= 1 else 1)
+        except BaseException:
+            os._exit(2)
+    release.set()
+    t.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0

@@ -457,6 +457,16 @@ def reload_config() -> None:
         _apply_sources(flag, config)
 
 
+def _after_fork_in_child() -> None:
+    # A lock held by another thread at fork time would stay held forever in
+    # the child: give every flag a fresh one.
+    for flag in _FLAGS.values():
+        flag._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
 for _name, _alias, _desc in _BUILTIN:
     register_flag(_name, _alias, _desc)
 del _name, _alias, _desc
