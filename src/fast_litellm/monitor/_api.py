@@ -54,8 +54,9 @@ def metrics(raw: _Raw) -> Dict[str, Any]:
         out["total_ms"] = sum_ns / 1e6
         out["min_ms"] = min_ns / 1e6
         out["max_ms"] = max_ns / 1e6
-        for name, q in QUANTILES:
-            value = _histogram.midpoint(_histogram.quantile_index(buckets, count, q))
+        found = _histogram.quantile_indexes(buckets, count, [q for _, q in QUANTILES])
+        for (name, _), idx in zip(QUANTILES, found):
+            value = _histogram.midpoint(idx)
             out[name] = min(max(value, float(min_ns)), float(max_ns)) / 1e6
     out["total_input_size"] = input_total
     out["total_output_size"] = output_total

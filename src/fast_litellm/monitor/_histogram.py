@@ -12,7 +12,7 @@ nanoseconds to the same bucket:
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import List, Mapping, Sequence
 
 SUB_BITS = 5
 SUB_COUNT = 1 << SUB_BITS
@@ -51,11 +51,19 @@ def midpoint(idx: int) -> float:
 
 def quantile_index(buckets: Mapping[int, int], total: int, q: float) -> int:
     """The bucket where the running count first reaches ceil(q * total)."""
-    rank = max(1, math.ceil(q * float(total)))
-    rank = min(rank, total)
+    return quantile_indexes(buckets, total, (q,))[0]
+
+
+def quantile_indexes(buckets: Mapping[int, int], total: int,
+                     qs: Sequence[float]) -> List[int]:
+    """quantile_index for several ascending quantiles in one pass."""
+    ranks = [min(max(1, math.ceil(q * float(total))), total) for q in qs]
+    found: List[int] = []
     seen = 0
     for idx in sorted(buckets):
         seen += buckets[idx]
-        if seen >= rank:
-            return idx
-    return BUCKETS - 1
+        while len(found) < len(ranks) and seen >= ranks[len(found)]:
+            found.append(idx)
+        if len(found) == len(ranks):
+            return found
+    return found + [BUCKETS - 1] * (len(ranks) - len(found))
