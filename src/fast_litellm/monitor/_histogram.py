@@ -59,11 +59,15 @@ def quantile_indexes(buckets: Mapping[int, int], total: int,
     """quantile_index for several ascending quantiles in one pass."""
     ranks = [min(max(1, math.ceil(q * float(total))), total) for q in qs]
     found: List[int] = []
+    if not ranks:
+        return found
+    wanted = ranks[0]
     seen = 0
     for idx in sorted(buckets):
         seen += buckets[idx]
-        while len(found) < len(ranks) and seen >= ranks[len(found)]:
+        while seen >= wanted:
             found.append(idx)
-        if len(found) == len(ranks):
-            return found
+            if len(found) == len(ranks):
+                return found
+            wanted = ranks[len(found)]
     return found + [BUCKETS - 1] * (len(ranks) - len(found))
