@@ -166,6 +166,11 @@ def _print_tables(tables: List[Table], notes: List[str], out: TextIO, plain: boo
         out.write(note + "\n")
 
 
+def _print_json(report: Dict[str, Any], out: TextIO) -> None:
+    json.dump(report, out, indent=2, default=str)
+    out.write("\n")
+
+
 def _plain_table(title: str, header: List[str], rows: List[List[str]]) -> str:
     widths = [len(h) for h in header]
     for row in rows:
@@ -468,8 +473,7 @@ def run_doctor(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     out = out or sys.stdout
     report = gather_doctor_report()
     if args.json:
-        json.dump(report, out, indent=2, default=str)
-        out.write("\n")
+        _print_json(report, out)
     else:
         tables, notes = _doctor_tables(report)
         _print_tables(tables, notes, out, args.plain)
@@ -584,8 +588,7 @@ def run_demo(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     out = out or sys.stdout
     report = run_demo_parts()
     if args.json:
-        json.dump(report, out, indent=2, default=str)
-        out.write("\n")
+        _print_json(report, out)
         return EXIT_OK
     rows = [[r["part"], "ok" if r["ok"] else "missing",
              "-" if r["ms"] is None else "%.2f" % r["ms"], r["detail"]]

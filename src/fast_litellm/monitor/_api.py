@@ -17,11 +17,16 @@ MIN_COMPARE_SAMPLES = 10
 #: speedup beyond which one side is called faster (5 % either way)
 SIGNIFICANT_SPEEDUP = 1.05
 
+#: totals saturate here, as the C core's 64-bit counters do
+SATURATE = 2**64 - 1
+
 _Raw = Tuple[Any, ...]  # (count, errors, sum_ns, min_ns, max_ns, input, output, buckets)
 _EMPTY: _Raw = (0, 0, 0, 0, 0, 0, 0, {})
 
 
 def merge_raw(parts: Iterable[_Raw]) -> _Raw:
+    """Totals of several (count, errors, sum_ns, min_ns, max_ns, input, output,
+    buckets) tuples; the twin of counters_merge in csrc/monitor/monitor.c."""
     count = errors = sum_ns = min_ns = max_ns = input_total = output_total = 0
     buckets: Dict[int, int] = {}
     for c, e, s, lo, hi, i, o, b in parts:
@@ -31,9 +36,9 @@ def merge_raw(parts: Iterable[_Raw]) -> _Raw:
         max_ns = max(max_ns, hi)
         count += c
         errors += e
-        sum_ns += s
-        input_total += i
-        output_total += o
+        sum_ns = min(sum_ns + s, SATURATE)
+        input_total = min(input_total + i, SATURATE)
+        output_total = min(output_total + o, SATURATE)
         for idx, n in b.items():
             buckets[idx] = buckets.get(idx, 0) + n
     return (count, errors, sum_ns, min_ns, max_ns, input_total, output_total, buckets)

@@ -17,13 +17,13 @@ import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import _histogram
+from ._api import SATURATE, merge_raw
 
 MAX_NAME = 1024
 MAX_SERIES = 65536
 MAX_INTERVALS = 600
 MAX_DURATION_MS = 1e9
 MAX_SIZE = 2**63 - 1
-SATURATE = 2**64 - 1
 OVERFLOW_NAME = "__overflow__"
 
 _LIVE: "weakref.WeakSet[Monitor]" = weakref.WeakSet()
@@ -53,21 +53,6 @@ class _Totals:
         if output_size is not None:
             self.output_total = min(self.output_total + output_size, SATURATE)
         self.buckets[bucket] = self.buckets.get(bucket, 0) + 1
-
-    def merge(self, other: "_Totals") -> None:
-        if other.count == 0:
-            return
-        if self.count == 0 or other.min_ns < self.min_ns:
-            self.min_ns = other.min_ns
-        if other.max_ns > self.max_ns:
-            self.max_ns = other.max_ns
-        self.count += other.count
-        self.errors += other.errors
-        self.sum_ns = min(self.sum_ns + other.sum_ns, SATURATE)
-        self.input_total = min(self.input_total + other.input_total, SATURATE)
-        self.output_total = min(self.output_total + other.output_total, SATURATE)
-        for idx, n in other.buckets.items():
-            self.buckets[idx] = self.buckets.get(idx, 0) + n
 
     def as_tuple(self) -> Tuple[Any, ...]:
         return (self.count, self.errors, self.sum_ns, self.min_ns if self.count else 0,
@@ -186,14 +171,12 @@ class Monitor:
                 series.intervals[slot] = _Totals()
             series.intervals[slot].add(ns, bucket, ok, input_size, output_size)
 
-    def _window(self, series: _Series, now_ns: int) -> _Totals:
+    def _window(self, series: _Series, now_ns: int) -> Tuple[Any, ...]:
         current = now_ns // self._interval_ns
         oldest = max(0, current - self._window_intervals)
-        merged = _Totals()
-        for epoch, totals in zip(series.epochs, series.intervals):
-            if epoch is not None and oldest <= epoch <= current:
-                merged.merge(totals)
-        return merged
+        return merge_raw(totals.as_tuple()
+                         for epoch, totals in zip(series.epochs, series.intervals)
+                         if epoch is not None and oldest <= epoch <= current)
 
     def snapshot(self) -> Dict[str, Any]:
         """Copy of every series: raw totals and sparse histograms."""
@@ -204,7 +187,7 @@ class Monitor:
                 everything.append(self._overflow)
             series = [
                 (s.component, s.operation, s is self._overflow, s.lifetime.as_tuple(),
-                 self._window(s, now).as_tuple())
+                 self._window(s, now))
                 for s in everything
             ]
         return {
