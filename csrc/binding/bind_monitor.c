@@ -24,6 +24,7 @@
 
 #define KEY_CACHE_SIZE 64 /* power of two */
 #define MAX_DURATION_MS 1e9
+#define MAX_CLOCK_OFFSET_NS 1e18 /* testing hook bound: keeps clock arithmetic in int64 */
 
 typedef struct {
     PyObject *component;
@@ -203,10 +204,14 @@ cache_clear(MonitorObject *self)
     }
 }
 
-/* Resolve the pair through the core and remember it in the slot. */
+/*
+ * Resolve the pair through the core and remember it in the slot.  The slot
+ * is filled completely before the old names are released: releasing them
+ * may run arbitrary code (a str subclass's __del__) that records again.
+ */
 static int
 cache_fill(MonitorObject *self, key_cache_entry *slot, PyObject *component,
-           PyObject *operation)
+           PyObject *operation, fl_monitor_key *key)
 {
     Py_ssize_t clen, olen;
     const char *c = PyUnicode_AsUTF8AndSize(component, &clen);
@@ -222,16 +227,18 @@ cache_fill(MonitorObject *self, key_cache_entry *slot, PyObject *component,
                      FL_MONITOR_MAX_NAME);
         return -1;
     }
-    fl_monitor_key key;
-    if (fl_monitor_lookup(self->core, c, (size_t)clen, o, (size_t)olen, &key) != FL_MONITOR_OK) {
+    if (fl_monitor_lookup(self->core, c, (size_t)clen, o, (size_t)olen, key) != FL_MONITOR_OK) {
         PyErr_NoMemory();
         return -1;
     }
+    PyObject *old_component = slot->component, *old_operation = slot->operation;
     Py_INCREF(component);
     Py_INCREF(operation);
-    Py_XSETREF(slot->component, component);
-    Py_XSETREF(slot->operation, operation);
-    slot->key = key;
+    slot->component = component;
+    slot->operation = operation;
+    slot->key = *key;
+    Py_XDECREF(old_component);
+    Py_XDECREF(old_operation);
     return 0;
 }
 
@@ -260,13 +267,14 @@ Monitor_record(MonitorObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
         return NULL;
 
     key_cache_entry *slot = cache_slot(self, component, operation);
+    fl_monitor_key key = slot->key;
     if ((slot->component != component || slot->operation != operation) &&
-        cache_fill(self, slot, component, operation) < 0)
+        cache_fill(self, slot, component, operation, &key) < 0)
         return NULL;
     uint64_t now = monotonic_ns(self);
-    while (fl_monitor_record(self->core, slot->key, ns, success, input, output, now) ==
+    while (fl_monitor_record(self->core, key, ns, success, input, output, now) ==
            FL_MONITOR_STALE) {
-        if (cache_fill(self, slot, component, operation) < 0) /* after a reset */
+        if (cache_fill(self, slot, component, operation, &key) < 0) /* after a reset */
             return NULL;
     }
     Py_RETURN_NONE;
@@ -357,8 +365,10 @@ Monitor_advance_clock(MonitorObject *self, PyObject *arg)
     double seconds = PyFloat_AsDouble(arg);
     if (seconds == -1.0 && PyErr_Occurred())
         return NULL;
-    if (!(seconds >= 0.0 && seconds <= 1e9)) {
-        PyErr_SetString(PyExc_ValueError, "seconds must be from 0 to 1e9");
+    if (!(seconds >= 0.0 && seconds <= 1e9) ||
+        (double)self->clock_offset_ns + seconds * 1e9 > MAX_CLOCK_OFFSET_NS) {
+        PyErr_SetString(PyExc_ValueError,
+                        "seconds must be from 0 to 1e9, and the total offset at most 1e18 ns");
         return NULL;
     }
     self->clock_offset_ns += (int64_t)(seconds * 1e9);

@@ -434,3 +434,25 @@ def test_public_names_use_the_loaded_twin():
         assert callable(getattr(fast_litellm, name))
     with pytest.raises(ValueError):
         monitor.implementation("rust")
+
+
+def test_clock_hook_is_bounded(api):
+    api.recorder._advance_clock(5e8)
+    api.recorder._advance_clock(5e8)  # 1e18 ns in all: the bound
+    with pytest.raises(ValueError):
+        api.recorder._advance_clock(1)
+    api.record_performance("c", "op", 1.0)
+    assert api.get_performance_stats("c")["window"]["count"] == 1
+
+
+def test_name_released_during_record_cannot_corrupt_the_cache(api):
+    class Sneaky(str):
+        def __del__(self):
+            api.record_performance("other" + "", "x" + "", 1.0)
+
+    for i in range(200):
+        api.record_performance(Sneaky("s%d" % (i % 7)), "op", 1.0)
+    stats = api.get_performance_stats()
+    assert sum(s["count"] for s in stats.values()) >= 200
+    for i in range(7):
+        assert stats["s%d" % i]["operations"]["op"]["count"] > 0

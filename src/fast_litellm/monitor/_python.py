@@ -212,8 +212,9 @@ class Monitor:
     def _advance_clock(self, seconds: float) -> None:
         """Testing only: move this monitor's clock forward by ``seconds``."""
         seconds = float(seconds)
-        if not (0.0 <= seconds <= 1e9):
-            raise ValueError("seconds must be from 0 to 1e9")
+        if not (0.0 <= seconds <= 1e9) or self._clock_offset_ns + seconds * 1e9 > 1e18:
+            raise ValueError(
+                "seconds must be from 0 to 1e9, and the total offset at most 1e18 ns")
         self._clock_offset_ns += int(seconds * 1e9)
 
     def _after_fork_in_child(self) -> None:
