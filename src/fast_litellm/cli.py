@@ -43,6 +43,9 @@ DEPENDENCIES = ("litellm", "tiktoken", "rich", "redis", "unicodedata2", "tqdm")
 COMPONENT_PACKAGES = ("monitor", "tokenizer", "ratelimit", "pool", "routing", "cache",
                       "token_counter")
 
+#: module attributes a component package uses to say which twin it runs
+IMPLEMENTATION_ATTRIBUTES = ("IMPLEMENTATION", "DEFAULT_KIND")
+
 SEVERITIES = ("critical", "warning", "info")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -330,8 +333,9 @@ def _components_report() -> Dict[str, str]:
         except Exception as exc:
             found[name] = "unavailable: %s" % _error_text(exc)
             continue
-        kind = getattr(module, "IMPLEMENTATION", None)
-        found[name] = str(kind) if kind else "loaded"
+        kind = next((getattr(module, a) for a in IMPLEMENTATION_ATTRIBUTES
+                     if isinstance(getattr(module, a, None), str)), None)
+        found[name] = kind or "loaded"
     return found
 
 
@@ -530,7 +534,9 @@ def _demo_pool() -> str:
     if conn is not None:
         pool.return_connection(conn)
     stats = pool.get_stats()
-    return "connection %s (healthy: %s), pool stats: %s" % (conn, _text(healthy), _text(stats))
+    shown = {k: stats[k] for k in POOL_STATS_SHOWN if isinstance(stats, dict) and k in stats}
+    return "connection %s (healthy: %s), returned; pool: %s" % (conn, _text(healthy),
+                                                              _text(shown or stats))
 
 
 def _demo_router() -> str:
@@ -544,6 +550,8 @@ def _demo_router() -> str:
     blocked_id = (blocked or {}).get("model_info", {}).get("id")
     return "simple_shuffle picked %s; with deployment-a blocked: %s" % (pick_id, blocked_id)
 
+
+POOL_STATS_SHOWN = ("active", "idle", "total", "created", "reused")
 
 #: (name, function) parts of the demo, run in order
 DEMO_PARTS: List[Tuple[str, Callable[[], str]]] = [

@@ -256,3 +256,12 @@ def test_python_dash_m_doctor_json():
     proc = subprocess.run([sys.executable, "-m", "fast_litellm"], capture_output=True,
                           text=True, env=env, timeout=120)
     assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+def test_doctor_names_each_components_twin(monkeypatch, capsys, fake_status):
+    _install_module(monkeypatch, "fast_litellm.cache", DEFAULT_KIND="python")
+    _install_module(monkeypatch, "fast_litellm.pool", IMPLEMENTATION="native")
+    components = doctor_json(capsys)["components"]
+    assert components["cache"] == "python" and components["pool"] == "native"
+    assert components["monitor"] in ("native", "python")
+    assert set(components) == set(cli.COMPONENT_PACKAGES)
