@@ -579,6 +579,24 @@ RateLimiter_repr(RateLimiterObject *self)
                                 "backend='memory')", self->rate, self->burst);
 }
 
+/* Tests only: hold the core's lock for `seconds` without the GIL, so a test
+ * can fork while another thread is inside the limiter. */
+static PyObject *
+RateLimiter_test_hold_lock(RateLimiterObject *self, PyObject *arg)
+{
+    double seconds = PyFloat_AsDouble(arg);
+    if (seconds == -1.0 && PyErr_Occurred())
+        return NULL;
+    fl_rl *rl = self->rl;
+    Py_BEGIN_ALLOW_THREADS
+    fl_rl_hold_lock(rl);
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    nanosleep(&ts, NULL);
+    fl_rl_release_lock(rl);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef RateLimiter_methods[] = {
     {"check", (PyCFunction)(void (*)(void))RateLimiter_check, METH_FASTCALL | METH_KEYWORDS,
      "check(key=None, cost=1) -> dict: check key and consume cost tokens if allowed."},
@@ -592,6 +610,7 @@ static PyMethodDef RateLimiter_methods[] = {
      "cleanup() -> int: reclaim buckets that are full now."},
     {"_after_fork_in_child", (PyCFunction)RateLimiter_after_fork_in_child, METH_NOARGS,
      "Re-initialise the lock in a forked child."},
+    {"_test_hold_lock", (PyCFunction)RateLimiter_test_hold_lock, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -129,6 +129,18 @@ fl_pool_after_fork_child(fl_pool *p)
     pthread_mutex_init(&p->lock, NULL);
 }
 
+void
+fl_pool_hold_lock(fl_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+}
+
+void
+fl_pool_release_lock(fl_pool *p)
+{
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* -- id map ------------------------------------------------------------------ */
 
 static size_t

@@ -66,4 +66,8 @@ size_t fl_pool_endpoint_stats(fl_pool *p, size_t i, char *buf, size_t cap, fl_po
 
 void fl_pool_after_fork_child(fl_pool *p);
 
+/* Tests only: hold / release the pool's lock (to fork while it is held). */
+void fl_pool_hold_lock(fl_pool *p);
+void fl_pool_release_lock(fl_pool *p);
+
 #endif /* FL_POOL_H */

@@ -110,6 +110,18 @@ fl_rl_after_fork_child(fl_rl *rl)
     pthread_mutex_init(&rl->lock, NULL);
 }
 
+void
+fl_rl_hold_lock(fl_rl *rl)
+{
+    pthread_mutex_lock(&rl->lock);
+}
+
+void
+fl_rl_release_lock(fl_rl *rl)
+{
+    pthread_mutex_unlock(&rl->lock);
+}
+
 /* Units of a bucket at `now` (never moves time backwards). */
 static int64_t
 refilled_units(const fl_rl *rl, const bucket *b, int64_t now)

@@ -73,6 +73,10 @@ void fl_rl_get_counters(fl_rl *rl, fl_rl_counters *out);
  * may not have been the holder). */
 void fl_rl_after_fork_child(fl_rl *rl);
 
+/* Tests only: hold / release the limiter's lock (to fork while it is held). */
+void fl_rl_hold_lock(fl_rl *rl);
+void fl_rl_release_lock(fl_rl *rl);
+
 /* The stable fingerprint of a key (same in every process). */
 uint64_t fl_rl_fingerprint(const char *key, size_t len);
 

@@ -95,6 +95,11 @@ class SimpleRateLimiter:
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()
 
+    def _test_hold_lock(self, seconds: float) -> None:
+        """Tests only: hold the lock (to fork while it is held)."""
+        with self._lock:
+            time.sleep(seconds)
+
     # -- API -----------------------------------------------------------------
     def check(self, key: Optional[str] = None, cost: int = 1) -> Dict[str, Any]:
         """Check ``key`` and consume ``cost`` tokens if allowed."""
