@@ -456,3 +456,42 @@ def test_name_released_during_record_cannot_corrupt_the_cache(api):
     assert sum(s["count"] for s in stats.values()) >= 200
     for i in range(7):
         assert stats["s%d" % i]["operations"]["op"]["count"] > 0
+
+
+def test_engine_naming_pairs_operations_with_their_originals(api):
+    for _ in range(20):
+        api.record_performance("token_counting", "token_counter", 3.0)
+        api.record_performance("token_counting", "token_counter.original", 1.0)
+        api.record_performance("token_counting", "other", 1.0)
+    result = api.compare_implementations("token_counting:token_counter",
+                                         "token_counting:token_counter.original")
+    assert result["native_avg_ms"] == 3.0 and result["baseline_avg_ms"] == 1.0
+    assert result["recommendation"] == "use_python"
+    assert api.compare_implementations("token_counting:nothing", "x")["native_avg_ms"] is None
+    recs = [r for r in api.get_recommendations() if r["type"] == "native_slower"]
+    assert len(recs) == 1
+    assert recs[0]["component"] == "token_counting" and recs[0]["operation"] == "token_counter"
+
+
+def test_shadow_mismatches_are_reported(api, monkeypatch):
+    fake_flags = types.ModuleType("fast_litellm.flags")
+    fake_flags.get_feature_status = lambda: {
+        "rust_routing": {"errors": 0, "error_threshold": 10, "shadow_calls": 50,
+                         "shadow_mismatches": 2}}
+    monkeypatch.setitem(sys.modules, "fast_litellm.flags", fake_flags)
+    recs = api.get_recommendations()
+    assert [(r["type"], r["component"], r["severity"]) for r in recs] == [
+        ("shadow_mismatch", "rust_routing", "critical")]
+
+
+def test_performance_monitor_of_the_same_twin(api):
+    fresh = api.PerformanceMonitor(max_series=2)
+    assert fresh.kind == api.kind and fresh.Monitor is api.Monitor
+    fresh.record_performance("health", "op", 2.0, True)
+    assert api.get_performance_stats() == {}
+    assert fresh.get_performance_stats("health")["operations"]["op"]["count"] == 1
+    assert PerformanceMonitor(api.Monitor()).kind == api.kind
+    default = PerformanceMonitor()
+    assert default.kind == monitor.IMPLEMENTATION
+    with pytest.raises(TypeError):
+        PerformanceMonitor(api.Monitor(), max_series=3)

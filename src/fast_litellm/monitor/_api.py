@@ -90,12 +90,27 @@ class PerformanceMonitor:
     twin, a C function); the other methods read ``recorder.snapshot()``.
     """
 
-    def __init__(self, recorder: Any, kind: str) -> None:
+    def __init__(self, recorder: Any = None, kind: Optional[str] = None, **config: Any) -> None:
+        """Bind to ``recorder``, or to a new ``Monitor(**config)`` of ``kind``
+        (default: the twin the package uses)."""
+        if recorder is None:
+            from . import IMPLEMENTATION, _monitor_class
+
+            kind = kind or IMPLEMENTATION
+            recorder = _monitor_class(kind)(**config)
+        elif config:
+            raise TypeError("config is for a new recorder; pass it to Monitor() instead")
         self.recorder = recorder
+        if kind is None:
+            kind = "native" if type(recorder).__module__ == "fast_litellm._native" else "python"
         self.kind = kind
         self.Monitor = type(recorder)
         self.record_performance = recorder.record
         self.reset_performance_stats = recorder.reset
+
+    def PerformanceMonitor(self, **config: Any) -> "PerformanceMonitor":
+        """A new, independent monitor of the same twin as this one."""
+        return PerformanceMonitor(self.Monitor(**config), self.kind)
 
     # -- statistics -----------------------------------------------------
 
@@ -145,6 +160,11 @@ class PerformanceMonitor:
     def compare_implementations(self, rust_component: str, python_component: str) -> Dict[str, Any]:
         """Compare the mean latency of a native component with its original.
 
+        Each side names a component (all its operations) or one operation
+        as ``"component:operation"`` (the patch engine records a patched
+        function as operation ``<patch>`` and its original as
+        ``<patch>.original`` in the same component).
+
         ``speedup`` is python_avg_ms / rust_avg_ms (> 1: the native path is
         faster).  With fewer than MIN_COMPARE_SAMPLES calls on either side
         the recommendation is ``"insufficient_data"``.
@@ -154,8 +174,8 @@ class PerformanceMonitor:
             if not isinstance(value, str):
                 raise TypeError("%s must be str, not %s" % (argname, type(value).__name__))
         grouped = self._grouped(self.recorder.snapshot())
-        native = metrics(merge_raw(o[1] for o in grouped.get(rust_component, [])))
-        baseline = metrics(merge_raw(o[1] for o in grouped.get(python_component, [])))
+        native = metrics(merge_raw(_select(grouped, rust_component)))
+        baseline = metrics(merge_raw(_select(grouped, python_component)))
         return compare_metrics(rust_component, native, python_component, baseline)
 
     # -- recommendations --------------------------------------------------
@@ -175,6 +195,16 @@ class PerformanceMonitor:
         from . import _export
 
         return _export.export(self, component, format)
+
+
+def _select(grouped: Dict[str, List[Tuple[str, _Raw, _Raw]]], name: str) -> List[_Raw]:
+    """Lifetime totals of a component, or of "component:operation"."""
+    if name in grouped:
+        return [lifetime for _, lifetime, _ in grouped[name]]
+    component, sep, operation = name.rpartition(":")
+    if sep:
+        return [lifetime for op, lifetime, _ in grouped.get(component, []) if op == operation]
+    return []
 
 
 def compare_metrics(native_name: str, native: Dict[str, Any], baseline_name: str,
