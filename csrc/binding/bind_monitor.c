@@ -434,7 +434,7 @@ Monitor_dealloc(MonitorObject *self)
 
 static PyMethodDef Monitor_methods[] = {
     {"record", (PyCFunction)(void (*)(void))Monitor_record, METH_FASTCALL | METH_KEYWORDS,
-     "record(component, operation, duration_ms, success=True, input_size=None, "
+     "record($self, /, component, operation, duration_ms, success=True, input_size=None, "
      "output_size=None)\n--\n\nRecord one call."},
     {"snapshot", (PyCFunction)Monitor_snapshot, METH_NOARGS,
      "Copy of every series: raw totals and sparse histograms (lifetime and window)."},

@@ -495,3 +495,12 @@ def test_performance_monitor_of_the_same_twin(api):
     assert default.kind == monitor.IMPLEMENTATION
     with pytest.raises(TypeError):
         PerformanceMonitor(api.Monitor(), max_series=3)
+
+
+def test_record_signature_is_the_reference_signature(api):
+    import inspect
+
+    params = inspect.signature(api.record_performance).parameters
+    assert list(params) == ["component", "operation", "duration_ms", "success", "input_size",
+                            "output_size"]
+    assert [p.default for p in list(params.values())[3:]] == [True, None, None]
