@@ -7,11 +7,13 @@
  * direct-mapped cache keyed by the identity of the component and operation
  * string objects (the cache holds strong references, so an address cannot
  * be reused by another string while cached), and calls the C core.  The
- * core takes its own lock; the GIL is never released while it is held, so
- * record() never waits on Python.
+ * core takes its own lock, which no code path holds while waiting for the
+ * GIL, so record() never waits on Python.
  *
  * Everything else (statistics, exports, recommendations) is Python policy
- * in src/fast_litellm/monitor/, fed by snapshot().
+ * in src/fast_litellm/monitor/, fed by snapshot(), which copies one series
+ * at a time (the core's lock is held for one copy, never across Python
+ * calls, and the GIL is never released while the lock is held).
  *
  * Module state: FL_SLOT_MONITOR holds the Monitor type, FL_SLOT_MONITOR+1
  * a tuple of the interned keyword names of record().
@@ -228,7 +230,7 @@ cache_fill(MonitorObject *self, key_cache_entry *slot, PyObject *component,
         return -1;
     }
     if (fl_monitor_lookup(self->core, c, (size_t)clen, o, (size_t)olen, key) != FL_MONITOR_OK) {
-        PyErr_NoMemory();
+        PyErr_NoMemory(); /* names were checked above: only memory can fail */
         return -1;
     }
     PyObject *old_component = slot->component, *old_operation = slot->operation;
@@ -323,26 +325,33 @@ series_to_tuple(const fl_monitor_series_snapshot *s)
                          s->is_overflow ? Py_True : Py_False, lifetime, window);
 }
 
+/* Walk the series one copy at a time into a list; restart after a reset. */
 static PyObject *
 Monitor_snapshot(MonitorObject *self, PyObject *Py_UNUSED(ignored))
 {
-    fl_monitor_snapshot snap;
-    uint64_t now = monotonic_ns(self);
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = fl_monitor_take_snapshot(self->core, now, &snap);
-    Py_END_ALLOW_THREADS
-    if (rc != FL_MONITOR_OK)
+    fl_monitor_series_snapshot *one = PyMem_Malloc(sizeof(*one));
+    if (one == NULL)
         return PyErr_NoMemory();
-    PyObject *list = PyList_New((Py_ssize_t)snap.count);
-    for (size_t i = 0; list != NULL && i < snap.count; i++) {
-        PyObject *item = series_to_tuple(&snap.series[i]);
-        if (item == NULL)
+    PyObject *list = PyList_New(0);
+    uint64_t now = monotonic_ns(self);
+    uint64_t generation = fl_monitor_generation(self->core);
+    while (list != NULL) {
+        Py_ssize_t index = PyList_GET_SIZE(list);
+        int rc = fl_monitor_copy_series(self->core, generation, (size_t)index, now, one);
+        if (rc == FL_MONITOR_END)
+            break;
+        if (rc == FL_MONITOR_STALE) {
+            generation = fl_monitor_generation(self->core);
+            if (PyList_SetSlice(list, 0, index, NULL) < 0)
+                Py_CLEAR(list);
+            continue;
+        }
+        PyObject *item = series_to_tuple(one);
+        if (item == NULL || PyList_Append(list, item) < 0)
             Py_CLEAR(list);
-        else
-            PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+        Py_XDECREF(item);
     }
-    fl_monitor_snapshot_free(&snap);
+    PyMem_Free(one);
     if (list == NULL)
         return NULL;
     return Py_BuildValue("{s:N,s:I,s:n,s:d,s:d}", "series", list, "max_series",

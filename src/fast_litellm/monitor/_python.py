@@ -20,7 +20,7 @@ from . import _histogram
 from ._api import SATURATE, merge_raw
 
 MAX_NAME = 1024
-MAX_SERIES = 65536
+MAX_SERIES = 4096
 MAX_INTERVALS = 600
 MAX_DURATION_MS = 1e9
 MAX_SIZE = 2**63 - 1
