@@ -127,7 +127,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_USAGE
     try:
         return int(func(args) or 0)
-    except BrokenPipeError:  # e.g. `fast-litellm doctor | head`
+    except BrokenPipeError:  # e.g. `fast-litellm doctor | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
