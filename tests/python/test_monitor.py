@@ -504,3 +504,33 @@ def test_record_signature_is_the_reference_signature(api):
     assert list(params) == ["component", "operation", "duration_ms", "success", "input_size",
                             "output_size"]
     assert [p.default for p in list(params.values())[3:]] == [True, None, None]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_python_twin_child_records_while_parent_thread_holds_the_lock():
+    # the native lock's takeover is tested in C (tests/c/test_monitor.c)
+    api = PerformanceMonitor(monitor.implementation("python").Monitor(), "python")
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with api.recorder._lock:
+            held.set()
+            release.wait()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                api.record_performance("child", "op", 1.0)
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        release.set()
+        thread.join()
