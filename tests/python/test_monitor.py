@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import signal
 import sys
 import threading
 import types
@@ -250,6 +251,7 @@ def test_child_records_right_after_fork_with_busy_threads(api):
             pid = os.fork()
             if pid == 0:  # child: must not deadlock on a lock held at fork time
                 code = 1
+                signal.alarm(10)  # a deadlock kills the child: the test fails, not hangs
                 try:
                     api.record_performance("child", "op", 1.0)
                     code = 0 if api.get_performance_stats("child")["count"] == 1 else 2
@@ -524,6 +526,7 @@ def test_python_twin_child_records_while_parent_thread_holds_the_lock():
         pid = os.fork()
         if pid == 0:
             code = 1
+            signal.alarm(10)
             try:
                 api.record_performance("child", "op", 1.0)
                 code = 0
