@@ -16,7 +16,8 @@
  * calls, and the GIL is never released while the lock is held).
  *
  * Module state: FL_SLOT_MONITOR holds the Monitor type, FL_SLOT_MONITOR+1
- * a tuple of the interned keyword names of record().
+ * a tuple of the interned keyword names of record(), FL_SLOT_MONITOR+2 a
+ * tuple of the bucket numbers as ints (snapshots reuse them).
  */
 #include "binding/module_state.h"
 #include "monitor/monitor.h"
@@ -282,24 +283,34 @@ Monitor_record(MonitorObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
     Py_RETURN_NONE;
 }
 
+/*
+ * A summary as the tuple (count, errors, sum_ns, min_ns, max_ns, input,
+ * output, buckets), buckets flat and ascending: (bucket, count, ...).
+ * bucket_numbers is the module's tuple of the ints 0 .. FL_HIST_BUCKETS-1.
+ */
 static PyObject *
-summary_to_tuple(const fl_monitor_summary *s)
+summary_to_tuple(const fl_monitor_summary *s, PyObject *bucket_numbers)
 {
-    PyObject *buckets = PyDict_New();
+    Py_ssize_t used = 0;
+    for (size_t i = 0; i < FL_HIST_BUCKETS; i++)
+        used += s->buckets[i] != 0;
+    PyObject *buckets = PyTuple_New(2 * used);
     if (buckets == NULL)
         return NULL;
+    Py_ssize_t at = 0;
     for (size_t i = 0; i < FL_HIST_BUCKETS; i++) {
         if (s->buckets[i] == 0)
             continue;
-        PyObject *k = PyLong_FromSize_t(i);
-        PyObject *v = PyLong_FromUnsignedLongLong(s->buckets[i]);
-        int rc = (k == NULL || v == NULL) ? -1 : PyDict_SetItem(buckets, k, v);
-        Py_XDECREF(k);
-        Py_XDECREF(v);
-        if (rc < 0) {
+        PyObject *count = PyLong_FromUnsignedLongLong(s->buckets[i]);
+        if (count == NULL) {
             Py_DECREF(buckets);
             return NULL;
         }
+        PyObject *number = PyTuple_GET_ITEM(bucket_numbers, (Py_ssize_t)i);
+        Py_INCREF(number);
+        PyTuple_SET_ITEM(buckets, at, number);
+        PyTuple_SET_ITEM(buckets, at + 1, count);
+        at += 2;
     }
     const fl_monitor_counters *t = &s->totals;
     return Py_BuildValue("(KKKKKKKN)", (unsigned long long)t->count,
@@ -310,12 +321,12 @@ summary_to_tuple(const fl_monitor_summary *s)
 }
 
 static PyObject *
-series_to_tuple(const fl_monitor_series_snapshot *s)
+series_to_tuple(const fl_monitor_series_snapshot *s, PyObject *bucket_numbers)
 {
-    PyObject *lifetime = summary_to_tuple(&s->lifetime);
+    PyObject *lifetime = summary_to_tuple(&s->lifetime, bucket_numbers);
     if (lifetime == NULL)
         return NULL;
-    PyObject *window = summary_to_tuple(&s->window);
+    PyObject *window = summary_to_tuple(&s->window, bucket_numbers);
     if (window == NULL) {
         Py_DECREF(lifetime);
         return NULL;
@@ -329,6 +340,10 @@ series_to_tuple(const fl_monitor_series_snapshot *s)
 static PyObject *
 Monitor_snapshot(MonitorObject *self, PyObject *Py_UNUSED(ignored))
 {
+    PyObject *module = PyType_GetModule(Py_TYPE(self));
+    if (module == NULL)
+        return NULL;
+    PyObject *bucket_numbers = fl_get_state(module)->slots[FL_SLOT_MONITOR + 2];
     fl_monitor_series_snapshot *one = PyMem_Malloc(sizeof(*one));
     if (one == NULL)
         return PyErr_NoMemory();
@@ -346,7 +361,7 @@ Monitor_snapshot(MonitorObject *self, PyObject *Py_UNUSED(ignored))
                 Py_CLEAR(list);
             continue;
         }
-        PyObject *item = series_to_tuple(one);
+        PyObject *item = series_to_tuple(one, bucket_numbers);
         if (item == NULL || PyList_Append(list, item) < 0)
             Py_CLEAR(list);
         Py_XDECREF(item);
@@ -495,5 +510,18 @@ fl_bind_monitor(PyObject *module)
     }
     fl_state_set(module, FL_SLOT_MONITOR + 1, names);
     Py_DECREF(names);
+    PyObject *bucket_numbers = PyTuple_New(FL_HIST_BUCKETS);
+    if (bucket_numbers == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < FL_HIST_BUCKETS; i++) {
+        PyObject *number = PyLong_FromSsize_t(i);
+        if (number == NULL) {
+            Py_DECREF(bucket_numbers);
+            return -1;
+        }
+        PyTuple_SET_ITEM(bucket_numbers, i, number);
+    }
+    fl_state_set(module, FL_SLOT_MONITOR + 2, bucket_numbers);
+    Py_DECREF(bucket_numbers);
     return 0;
 }

@@ -20,18 +20,20 @@ SIGNIFICANT_SPEEDUP = 1.05
 #: totals saturate here, as the C core's 64-bit counters do
 SATURATE = 2**64 - 1
 
-_Raw = Tuple[Any, ...]  # (count, errors, sum_ns, min_ns, max_ns, input, output, buckets)
-_EMPTY: _Raw = (0, 0, 0, 0, 0, 0, 0, {})
+#: a recorder's totals: (count, errors, sum_ns, min_ns, max_ns, input, output,
+#: buckets), buckets flat and ascending: (bucket, count, bucket, count, ...)
+_Raw = Tuple[Any, ...]
 
 
 def merge_raw(parts: Iterable[_Raw]) -> _Raw:
-    """Totals of several (count, errors, sum_ns, min_ns, max_ns, input, output,
-    buckets) tuples; the twin of counters_merge in csrc/monitor/monitor.c."""
+    """Totals of several raw tuples; the twin of counters_merge in
+    csrc/monitor/monitor.c."""
+    non_empty = [part for part in parts if part[0]]
+    if len(non_empty) == 1:
+        return non_empty[0]
     count = errors = sum_ns = min_ns = max_ns = input_total = output_total = 0
     buckets: Dict[int, int] = {}
-    for c, e, s, lo, hi, i, o, b in parts:
-        if c == 0:
-            continue
+    for c, e, s, lo, hi, i, o, b in non_empty:
         min_ns = lo if count == 0 or lo < min_ns else min_ns
         max_ns = max(max_ns, hi)
         count += c
@@ -39,9 +41,10 @@ def merge_raw(parts: Iterable[_Raw]) -> _Raw:
         sum_ns = min(sum_ns + s, SATURATE)
         input_total = min(input_total + i, SATURATE)
         output_total = min(output_total + o, SATURATE)
-        for idx, n in b.items():
+        for idx, n in zip(b[::2], b[1::2]):
             buckets[idx] = buckets.get(idx, 0) + n
-    return (count, errors, sum_ns, min_ns, max_ns, input_total, output_total, buckets)
+    return (count, errors, sum_ns, min_ns, max_ns, input_total, output_total,
+            _histogram.flatten(buckets))
 
 
 def metrics(raw: _Raw) -> Dict[str, Any]:

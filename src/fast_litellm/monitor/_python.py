@@ -56,7 +56,8 @@ class _Totals:
 
     def as_tuple(self) -> Tuple[Any, ...]:
         return (self.count, self.errors, self.sum_ns, self.min_ns if self.count else 0,
-                self.max_ns, self.input_total, self.output_total, dict(self.buckets))
+                self.max_ns, self.input_total, self.output_total,
+                _histogram.flatten(self.buckets))
 
 
 class _Series:
