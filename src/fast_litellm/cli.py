@@ -547,8 +547,10 @@ def _demo_rate_limiter() -> str:
     results = [limiter.check("demo-user") for _ in range(7)]
     allowed = sum(1 for r in results if r.get("allowed"))
     last = results[-1]
+    retry = last.get("retry_after_ms")
     return "5 requests/minute: %d of 7 allowed; the 7th: %s, retry after %s ms" % (
-        allowed, last.get("reason"), last.get("retry_after_ms"))
+        allowed, last.get("reason"),
+        "%.0f" % retry if isinstance(retry, (int, float)) else retry)
 
 
 def _demo_pool() -> str:
