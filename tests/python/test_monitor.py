@@ -537,3 +537,35 @@ def test_python_twin_child_records_while_parent_thread_holds_the_lock():
     finally:
         release.set()
         thread.join()
+
+
+def test_reads_and_resets_race_with_recording(api):
+    stop = threading.Event()
+    errors = []
+
+    def record():
+        i = 0
+        while not stop.is_set():
+            api.record_performance("r%d" % (i % 3), "op%d" % (i % 5), 0.01 * (i % 7))
+            i += 1
+
+    def read_and_reset():
+        try:
+            for n in range(200):
+                stats = api.get_performance_stats()
+                for comp in stats.values():
+                    assert comp["count"] == sum(o["count"] for o in comp["operations"].values())
+                if n % 10 == 0:
+                    api.reset_performance_stats()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    writers = [threading.Thread(target=record) for _ in range(2)]
+    reader = threading.Thread(target=read_and_reset)
+    for t in writers + [reader]:
+        t.start()
+    reader.join()
+    stop.set()
+    for t in writers:
+        t.join()
+    assert errors == []
