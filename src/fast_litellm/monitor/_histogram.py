@@ -55,14 +55,10 @@ def flatten(buckets: Mapping[int, int]) -> Tuple[int, ...]:
     return tuple(x for idx in sorted(buckets) for x in (idx, buckets[idx]))
 
 
-def quantile_index(flat: Sequence[int], total: int, q: float) -> int:
-    """The bucket where the running count first reaches ceil(q * total)."""
-    return quantile_indexes(flat, total, (q,))[0]
-
-
 def quantile_indexes(flat: Sequence[int], total: int, qs: Sequence[float]) -> List[int]:
-    """quantile_index for several ascending quantiles in one walk of a flat
-    (bucket, count, ...) histogram."""
+    """For each ascending quantile q, the bucket where the running count of a
+    flat (bucket, count, ...) histogram first reaches ceil(q * total); the
+    twin of fl_hist_quantile_index in csrc/monitor/histogram.c."""
     ranks = [min(max(1, math.ceil(q * float(total))), total) for q in qs]
     found: List[int] = []
     if not ranks:
