@@ -7,14 +7,17 @@
  * direct-mapped cache keyed by the identity of the component and operation
  * string objects (the cache holds strong references, so an address cannot
  * be reused by another string while cached), and calls the C core.  The
- * core takes its own lock; the GIL is never released while it is held, so
- * record() never waits on Python.
+ * core takes its own lock, which no code path holds while waiting for the
+ * GIL, so record() never waits on Python.
  *
  * Everything else (statistics, exports, recommendations) is Python policy
- * in src/fast_litellm/monitor/, fed by snapshot().
+ * in src/fast_litellm/monitor/, fed by snapshot(), which copies one series
+ * at a time (the core's lock is held for one copy, never across Python
+ * calls, and the GIL is never released while the lock is held).
  *
  * Module state: FL_SLOT_MONITOR holds the Monitor type, FL_SLOT_MONITOR+1
- * a tuple of the interned keyword names of record().
+ * a tuple of the interned keyword names of record(), FL_SLOT_MONITOR+2 a
+ * tuple of the bucket numbers as ints (snapshots reuse them).
  */
 #include "binding/module_state.h"
 #include "monitor/monitor.h"
@@ -228,7 +231,7 @@ cache_fill(MonitorObject *self, key_cache_entry *slot, PyObject *component,
         return -1;
     }
     if (fl_monitor_lookup(self->core, c, (size_t)clen, o, (size_t)olen, key) != FL_MONITOR_OK) {
-        PyErr_NoMemory();
+        PyErr_NoMemory(); /* names were checked above: only memory can fail */
         return -1;
     }
     PyObject *old_component = slot->component, *old_operation = slot->operation;
@@ -280,24 +283,34 @@ Monitor_record(MonitorObject *self, PyObject *const *args, Py_ssize_t nargs, PyO
     Py_RETURN_NONE;
 }
 
+/*
+ * A summary as the tuple (count, errors, sum_ns, min_ns, max_ns, input,
+ * output, buckets), buckets flat and ascending: (bucket, count, ...).
+ * bucket_numbers is the module's tuple of the ints 0 .. FL_HIST_BUCKETS-1.
+ */
 static PyObject *
-summary_to_tuple(const fl_monitor_summary *s)
+summary_to_tuple(const fl_monitor_summary *s, PyObject *bucket_numbers)
 {
-    PyObject *buckets = PyDict_New();
+    Py_ssize_t used = 0;
+    for (size_t i = 0; i < FL_HIST_BUCKETS; i++)
+        used += s->buckets[i] != 0;
+    PyObject *buckets = PyTuple_New(2 * used);
     if (buckets == NULL)
         return NULL;
+    Py_ssize_t at = 0;
     for (size_t i = 0; i < FL_HIST_BUCKETS; i++) {
         if (s->buckets[i] == 0)
             continue;
-        PyObject *k = PyLong_FromSize_t(i);
-        PyObject *v = PyLong_FromUnsignedLongLong(s->buckets[i]);
-        int rc = (k == NULL || v == NULL) ? -1 : PyDict_SetItem(buckets, k, v);
-        Py_XDECREF(k);
-        Py_XDECREF(v);
-        if (rc < 0) {
+        PyObject *count = PyLong_FromUnsignedLongLong(s->buckets[i]);
+        if (count == NULL) {
             Py_DECREF(buckets);
             return NULL;
         }
+        PyObject *number = PyTuple_GET_ITEM(bucket_numbers, (Py_ssize_t)i);
+        Py_INCREF(number);
+        PyTuple_SET_ITEM(buckets, at, number);
+        PyTuple_SET_ITEM(buckets, at + 1, count);
+        at += 2;
     }
     const fl_monitor_counters *t = &s->totals;
     return Py_BuildValue("(KKKKKKKN)", (unsigned long long)t->count,
@@ -308,12 +321,12 @@ summary_to_tuple(const fl_monitor_summary *s)
 }
 
 static PyObject *
-series_to_tuple(const fl_monitor_series_snapshot *s)
+series_to_tuple(const fl_monitor_series_snapshot *s, PyObject *bucket_numbers)
 {
-    PyObject *lifetime = summary_to_tuple(&s->lifetime);
+    PyObject *lifetime = summary_to_tuple(&s->lifetime, bucket_numbers);
     if (lifetime == NULL)
         return NULL;
-    PyObject *window = summary_to_tuple(&s->window);
+    PyObject *window = summary_to_tuple(&s->window, bucket_numbers);
     if (window == NULL) {
         Py_DECREF(lifetime);
         return NULL;
@@ -323,26 +336,37 @@ series_to_tuple(const fl_monitor_series_snapshot *s)
                          s->is_overflow ? Py_True : Py_False, lifetime, window);
 }
 
+/* Walk the series one copy at a time into a list; restart after a reset. */
 static PyObject *
 Monitor_snapshot(MonitorObject *self, PyObject *Py_UNUSED(ignored))
 {
-    fl_monitor_snapshot snap;
-    uint64_t now = monotonic_ns(self);
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = fl_monitor_take_snapshot(self->core, now, &snap);
-    Py_END_ALLOW_THREADS
-    if (rc != FL_MONITOR_OK)
+    PyObject *module = PyType_GetModule(Py_TYPE(self));
+    if (module == NULL)
+        return NULL;
+    PyObject *bucket_numbers = fl_get_state(module)->slots[FL_SLOT_MONITOR + 2];
+    fl_monitor_series_snapshot *one = PyMem_Malloc(sizeof(*one));
+    if (one == NULL)
         return PyErr_NoMemory();
-    PyObject *list = PyList_New((Py_ssize_t)snap.count);
-    for (size_t i = 0; list != NULL && i < snap.count; i++) {
-        PyObject *item = series_to_tuple(&snap.series[i]);
-        if (item == NULL)
+    PyObject *list = PyList_New(0);
+    uint64_t now = monotonic_ns(self);
+    uint64_t generation = fl_monitor_generation(self->core);
+    while (list != NULL) {
+        Py_ssize_t index = PyList_GET_SIZE(list);
+        int rc = fl_monitor_copy_series(self->core, generation, (size_t)index, now, one);
+        if (rc == FL_MONITOR_END)
+            break;
+        if (rc == FL_MONITOR_STALE) {
+            generation = fl_monitor_generation(self->core);
+            if (PyList_SetSlice(list, 0, index, NULL) < 0)
+                Py_CLEAR(list);
+            continue;
+        }
+        PyObject *item = series_to_tuple(one, bucket_numbers);
+        if (item == NULL || PyList_Append(list, item) < 0)
             Py_CLEAR(list);
-        else
-            PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+        Py_XDECREF(item);
     }
-    fl_monitor_snapshot_free(&snap);
+    PyMem_Free(one);
     if (list == NULL)
         return NULL;
     return Py_BuildValue("{s:N,s:I,s:n,s:d,s:d}", "series", list, "max_series",
@@ -434,7 +458,7 @@ Monitor_dealloc(MonitorObject *self)
 
 static PyMethodDef Monitor_methods[] = {
     {"record", (PyCFunction)(void (*)(void))Monitor_record, METH_FASTCALL | METH_KEYWORDS,
-     "record(component, operation, duration_ms, success=True, input_size=None, "
+     "record($self, /, component, operation, duration_ms, success=True, input_size=None, "
      "output_size=None)\n--\n\nRecord one call."},
     {"snapshot", (PyCFunction)Monitor_snapshot, METH_NOARGS,
      "Copy of every series: raw totals and sparse histograms (lifetime and window)."},
@@ -486,5 +510,18 @@ fl_bind_monitor(PyObject *module)
     }
     fl_state_set(module, FL_SLOT_MONITOR + 1, names);
     Py_DECREF(names);
+    PyObject *bucket_numbers = PyTuple_New(FL_HIST_BUCKETS);
+    if (bucket_numbers == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < FL_HIST_BUCKETS; i++) {
+        PyObject *number = PyLong_FromSsize_t(i);
+        if (number == NULL) {
+            Py_DECREF(bucket_numbers);
+            return -1;
+        }
+        PyTuple_SET_ITEM(bucket_numbers, i, number);
+    }
+    fl_state_set(module, FL_SLOT_MONITOR + 2, bucket_numbers);
+    Py_DECREF(bucket_numbers);
     return 0;
 }

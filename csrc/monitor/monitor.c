@@ -15,9 +15,14 @@
  * pairs exist, any new pair is recorded in one shared overflow series.
  * Callers are expected to cache keys; lookups happen once per pair.
  *
+ * Reading.  Readers copy one series at a time (fl_monitor_copy_series), so
+ * the lock is never held for more than one series' copy and no snapshot
+ * needs memory proportional to the number of series.  A reset during a
+ * walk is seen through the generation number, and the walk starts again.
+ *
  * Lock.  One spinlock per monitor guards everything; critical sections are
- * a few dozen nanoseconds (record) or one copy of the histograms
- * (snapshot).  The lock word stores the "fork generation" of its holder.
+ * a few dozen nanoseconds (record) or one series' copy (a few
+ * microseconds).  The lock word stores the "fork generation" of its holder.
  * A pthread_atfork child handler bumps the process-wide fork generation,
  * so a child that finds the lock held by a generation older than its own
  * knows the holder was a thread of the parent that does not exist here,
@@ -344,6 +349,8 @@ int
 fl_monitor_lookup(fl_monitor *m, const char *component, size_t component_len,
                   const char *operation, size_t operation_len, fl_monitor_key *key)
 {
+    if (component_len > FL_MONITOR_MAX_NAME || operation_len > FL_MONITOR_MAX_NAME)
+        return FL_MONITOR_BADNAME;
     monitor_lock(m);
     int32_t index = find_or_add_series(m, component, component_len, operation, operation_len);
     key->index = index;
@@ -380,9 +387,10 @@ fl_monitor_record_named(fl_monitor *m, const char *component, const char *operat
 {
     for (;;) {
         fl_monitor_key key;
-        if (fl_monitor_lookup(m, component, strlen(component), operation, strlen(operation),
-                              &key) != FL_MONITOR_OK)
-            return FL_MONITOR_NOMEM;
+        int found = fl_monitor_lookup(m, component, strlen(component), operation,
+                                      strlen(operation), &key);
+        if (found != FL_MONITOR_OK)
+            return found;
         int rc = fl_monitor_record(m, key, duration_ns, success, input, output, now_ns);
         if (rc != FL_MONITOR_STALE)
             return rc;
@@ -405,22 +413,46 @@ merge_window(const fl_monitor *m, const series *s, uint64_t now_ns, fl_monitor_s
     }
 }
 
-static int
+static void
 copy_series(const fl_monitor *m, const series *s, int is_overflow, uint64_t now_ns,
             fl_monitor_series_snapshot *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->component = malloc(s->component_len + s->operation_len + 2);
-    if (out->component == NULL)
-        return FL_MONITOR_NOMEM;
-    memcpy(out->component, s->component, s->component_len + s->operation_len + 2);
+    memcpy(out->component, s->component, s->component_len + 1);
     out->component_len = s->component_len;
-    out->operation = out->component + s->component_len + 1;
+    memcpy(out->operation, s->operation, s->operation_len + 1);
     out->operation_len = s->operation_len;
     out->is_overflow = is_overflow;
     out->lifetime = s->lifetime;
+    memset(&out->window, 0, sizeof(out->window));
     merge_window(m, s, now_ns, &out->window);
-    return FL_MONITOR_OK;
+}
+
+uint64_t
+fl_monitor_generation(fl_monitor *m)
+{
+    monitor_lock(m);
+    uint64_t generation = m->generation;
+    monitor_unlock(m);
+    return generation;
+}
+
+int
+fl_monitor_copy_series(fl_monitor *m, uint64_t generation, size_t index, uint64_t now_ns,
+                       fl_monitor_series_snapshot *out)
+{
+    int rc = FL_MONITOR_OK;
+    monitor_lock(m);
+    if (generation != m->generation) {
+        rc = FL_MONITOR_STALE;
+    } else if (index < m->series_count) {
+        copy_series(m, m->series[index], 0, now_ns, out);
+    } else if (index == m->series_count && m->series[m->config.max_series] != NULL) {
+        copy_series(m, m->series[m->config.max_series], 1, now_ns, out);
+    } else {
+        rc = FL_MONITOR_END;
+    }
+    monitor_unlock(m);
+    return rc;
 }
 
 int
@@ -428,34 +460,35 @@ fl_monitor_take_snapshot(fl_monitor *m, uint64_t now_ns, fl_monitor_snapshot *ou
 {
     out->count = 0;
     out->series = NULL;
-    monitor_lock(m);
-    size_t wanted = m->series_count + (m->series[m->config.max_series] != NULL);
-    if (wanted > 0) {
-        out->series = calloc(wanted, sizeof(*out->series));
-        if (out->series == NULL) {
-            monitor_unlock(m);
-            return FL_MONITOR_NOMEM;
+    size_t capacity = 0;
+    uint64_t generation = fl_monitor_generation(m);
+    for (;;) {
+        if (out->count == capacity) {
+            size_t grown = capacity ? 2 * capacity : 8;
+            fl_monitor_series_snapshot *bigger = realloc(out->series, grown * sizeof(*bigger));
+            if (bigger == NULL) {
+                fl_monitor_snapshot_free(out);
+                return FL_MONITOR_NOMEM;
+            }
+            out->series = bigger;
+            capacity = grown;
         }
+        int rc = fl_monitor_copy_series(m, generation, out->count, now_ns,
+                                        &out->series[out->count]);
+        if (rc == FL_MONITOR_END)
+            return FL_MONITOR_OK;
+        if (rc == FL_MONITOR_STALE) { /* reset during the walk: start again */
+            out->count = 0;
+            generation = fl_monitor_generation(m);
+            continue;
+        }
+        out->count++;
     }
-    int rc = FL_MONITOR_OK;
-    for (size_t i = 0; i < wanted && rc == FL_MONITOR_OK; i++) {
-        size_t index = i < m->series_count ? i : m->config.max_series;
-        rc = copy_series(m, m->series[index], index == m->config.max_series, now_ns,
-                         &out->series[i]);
-        if (rc == FL_MONITOR_OK)
-            out->count++;
-    }
-    monitor_unlock(m);
-    if (rc != FL_MONITOR_OK)
-        fl_monitor_snapshot_free(out);
-    return rc;
 }
 
 void
 fl_monitor_snapshot_free(fl_monitor_snapshot *snap)
 {
-    for (size_t i = 0; i < snap->count; i++)
-        free(snap->series[i].component);
     free(snap->series);
     snap->series = NULL;
     snap->count = 0;

@@ -23,11 +23,17 @@
 #include "monitor/histogram.h"
 
 #define FL_MONITOR_MAX_NAME 1024       /* bytes of a component or operation name */
-#define FL_MONITOR_MAX_SERIES 65536
+#define FL_MONITOR_MAX_SERIES 4096
 #define FL_MONITOR_MAX_INTERVALS 600   /* window / interval */
 #define FL_MONITOR_NO_SIZE UINT64_MAX  /* "input/output size not given" */
 
-enum { FL_MONITOR_OK = 0, FL_MONITOR_STALE = 1, FL_MONITOR_NOMEM = -1 };
+enum {
+    FL_MONITOR_OK = 0,
+    FL_MONITOR_STALE = 1,    /* the key or walk predates a reset */
+    FL_MONITOR_END = 2,      /* no series with that number */
+    FL_MONITOR_NOMEM = -1,
+    FL_MONITOR_BADNAME = -2, /* a name longer than FL_MONITOR_MAX_NAME bytes */
+};
 
 typedef struct fl_monitor fl_monitor;
 
@@ -53,9 +59,9 @@ typedef struct {
 } fl_monitor_summary;
 
 typedef struct {
-    char *component; /* NUL-terminated copies; lengths exclude the NUL */
-    size_t component_len;
-    char *operation;
+    char component[FL_MONITOR_MAX_NAME + 1]; /* NUL-terminated copies; */
+    size_t component_len;                    /* lengths exclude the NUL */
+    char operation[FL_MONITOR_MAX_NAME + 1];
     size_t operation_len;
     int is_overflow;
     fl_monitor_summary lifetime;
@@ -72,7 +78,7 @@ fl_monitor *fl_monitor_new(const fl_monitor_config *config);
 void fl_monitor_free(fl_monitor *m);
 void fl_monitor_config_default(fl_monitor_config *config);
 
-/* Resolve a pair to a key (creating its series); FL_MONITOR_OK or NOMEM. */
+/* Resolve a pair to a key (creating its series); FL_MONITOR_OK, NOMEM or BADNAME. */
 int fl_monitor_lookup(fl_monitor *m, const char *component, size_t component_len,
                       const char *operation, size_t operation_len, fl_monitor_key *key);
 
@@ -84,12 +90,24 @@ int fl_monitor_lookup(fl_monitor *m, const char *component, size_t component_len
 int fl_monitor_record(fl_monitor *m, fl_monitor_key key, uint64_t duration_ns, int success,
                       uint64_t input, uint64_t output, uint64_t now_ns);
 
-/* Lookup + record, for callers without a key cache. */
+/* Lookup + record, for callers without a key cache (NUL-terminated names). */
 int fl_monitor_record_named(fl_monitor *m, const char *component, const char *operation,
                             uint64_t duration_ns, int success, uint64_t input,
                             uint64_t output, uint64_t now_ns);
 
-/* Copy every series; FL_MONITOR_OK or NOMEM.  Free with fl_monitor_snapshot_free. */
+/*
+ * Reading, one series at a time (the lock is held for one copy only):
+ * series are numbered from 0 in creation order, the overflow series (when
+ * used) last.  fl_monitor_copy_series copies series number `index` of
+ * reset generation `generation` (from fl_monitor_generation) and returns
+ * FL_MONITOR_OK, FL_MONITOR_END past the last series, or FL_MONITOR_STALE
+ * when a reset happened since the walk began.
+ */
+uint64_t fl_monitor_generation(fl_monitor *m);
+int fl_monitor_copy_series(fl_monitor *m, uint64_t generation, size_t index, uint64_t now_ns,
+                           fl_monitor_series_snapshot *out);
+
+/* Copy every series (a walk that restarts after a reset); OK or NOMEM. */
 int fl_monitor_take_snapshot(fl_monitor *m, uint64_t now_ns, fl_monitor_snapshot *out);
 void fl_monitor_snapshot_free(fl_monitor_snapshot *snap);
 

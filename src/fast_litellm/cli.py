@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "and every patch with why it is or is not applied.")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     doctor.add_argument("--plain", action="store_true", help="plain text even if rich is installed")
+    doctor.add_argument("--import-litellm", action="store_true",
+                        help="import litellm first, so patches show as applied or not for real")
     doctor.add_argument("--strict", action="store_true",
                         help="exit 1 when a warning or critical problem is found")
     doctor.set_defaults(func=run_doctor)
@@ -125,7 +127,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_USAGE
     try:
         return int(func(args) or 0)
-    except BrokenPipeError:  # e.g. `fast-litellm doctor | head`
+    except BrokenPipeError:  # e.g. `fast-litellm doctor | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
@@ -264,29 +268,33 @@ def _call_public(name: str) -> Tuple[bool, Any]:
 
 
 def _flag_reason(status: Dict[str, Any]) -> str:
+    """Why a flag is in its state, from whatever its status carries."""
     if isinstance(status.get("reason"), str) and status["reason"]:
         return status["reason"]
-    enabled = status.get("enabled")
+    state = status.get("state")
     errors, threshold = status.get("errors"), status.get("error_threshold")
-    parts: List[str] = []
-    if isinstance(errors, int) and isinstance(threshold, int) and 0 < threshold <= errors:
-        parts.append("turned itself off after %d native errors (threshold %d)" % (errors, threshold))
-    elif enabled is False:
-        parts.append("off by configuration" if not status.get("state") else
-                     "off (%s)" % status["state"])
-    elif enabled:
-        rollout = status.get("rollout_percentage")
-        mode = status.get("mode")
-        if mode and mode not in ("on", "enabled", "native"):
-            parts.append("%s mode" % mode)
-        if isinstance(rollout, (int, float)) and rollout < 100:
-            parts.append("on for %g%% of requests" % rollout)
-        if not parts:
-            parts.append("on")
+    rollout = status.get("rollout_percentage")
+    tripped = isinstance(errors, int) and isinstance(threshold, int) and 0 < threshold <= errors
+    if state == "disabled_by_errors" or (tripped and not status.get("enabled")):
+        why = "turned itself off after %s native errors (threshold %s)" % (errors, threshold)
+    elif state == "shadow":
+        why = "shadow: the original serves, the fast path is compared (%s calls, %s mismatches)" % (
+            status.get("shadow_calls", "?"), status.get("shadow_mismatches", "?"))
+    elif state == "canary" or (isinstance(rollout, (int, float)) and 0 < rollout < 100):
+        why = "on for %g%% of requests" % rollout if isinstance(rollout, (int, float)) else "canary"
+    elif status.get("enabled") is False or state == "disabled":
+        why = "off"
+    elif status.get("enabled"):
+        why = "on"
+    else:
+        why = str(state or "-")
+    source = status.get("source")
+    if source and source != "default":
+        why += " (set by %s)" % source
     last = status.get("last_error")
     if last:
-        parts.append("last error: %s" % _text(last))
-    return "; ".join(parts) or "-"
+        why += "; last error: %s" % _text(last)
+    return why
 
 
 def _flags_report() -> Dict[str, Any]:
@@ -373,6 +381,8 @@ def _problems(report: Dict[str, Any]) -> List[Dict[str, str]]:
         errors, threshold = status.get("errors"), status.get("error_threshold")
         if isinstance(errors, int) and isinstance(threshold, int) and 0 < threshold <= errors:
             add("warning", "flag %s turned itself off after %d errors" % (name, errors))
+    for module, error in (report["patches"].get("patch_module_errors") or {}).items():
+        add("warning", "patch module %s did not load (%s)" % (module, error))
     patches = report["patches"]["patches"]
     skipped = [n for n, p in patches.items() if not p.get("applied")]
     if skipped and litellm["installed"] is not None:
@@ -452,9 +462,11 @@ def _doctor_tables(report: Dict[str, Any]) -> Tuple[List[Table], List[str]]:
         rows = [[name, _text(p.get("component")), _text(p.get("flag")), _text(p.get("target")),
                  _text(p.get("applied")), _text(p.get("reason"))]
                 for name, p in patches["patches"].items()]
-        title = "Patches (applied: %s, litellm %s, verified against %s)" % (
+        title = "Patches (applied: %s, litellm %s, verified against %s%s)" % (
             _text(patches.get("applied")), _text(patches.get("litellm_version")),
-            _text(patches.get("pinned_litellm_version")))
+            _text(patches.get("pinned_litellm_version")),
+            "; litellm not imported yet: patches apply when it is"
+            if patches.get("litellm_imported") is False else "")
         tables.append((title, ["patch", "component", "flag", "target", "applied", "why"], rows))
     else:
         tables.append(("Patches", ["status"], [[patches["error"]]]))
@@ -473,9 +485,23 @@ def _doctor_tables(report: Dict[str, Any]) -> Tuple[List[Table], List[str]]:
     return tables, notes
 
 
+def _import_litellm() -> Optional[str]:
+    """Import litellm offline (its bundled price map); an error text or None."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    try:
+        importlib.import_module("litellm")
+    except Exception as exc:
+        return _error_text(exc)
+    return None
+
+
 def run_doctor(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     out = out or sys.stdout
+    import_error = _import_litellm() if getattr(args, "import_litellm", False) else None
     report = gather_doctor_report()
+    if import_error is not None:
+        report["problems"].insert(0, {"severity": "warning",
+                                      "message": "import litellm failed: %s" % import_error})
     if args.json:
         _print_json(report, out)
     else:
@@ -521,8 +547,10 @@ def _demo_rate_limiter() -> str:
     results = [limiter.check("demo-user") for _ in range(7)]
     allowed = sum(1 for r in results if r.get("allowed"))
     last = results[-1]
+    retry = last.get("retry_after_ms")
     return "5 requests/minute: %d of 7 allowed; the 7th: %s, retry after %s ms" % (
-        allowed, last.get("reason"), last.get("retry_after_ms"))
+        allowed, last.get("reason"),
+        "%.0f" % retry if isinstance(retry, (int, float)) else retry)
 
 
 def _demo_pool() -> str:

@@ -208,6 +208,42 @@ test_names_with_nul_and_sizes_saturate(void)
 }
 
 static void
+test_walk_one_series_at_a_time(void)
+{
+    fl_monitor *m = new_monitor(2);
+    fl_monitor_record_named(m, "a", "1", 5, 1, 0, 0, 0);
+    fl_monitor_record_named(m, "a", "2", 5, 1, 0, 0, 0);
+    fl_monitor_record_named(m, "a", "3", 5, 1, 0, 0, 0); /* overflow */
+    static fl_monitor_series_snapshot one;
+    uint64_t generation = fl_monitor_generation(m);
+    CHECK_EQ_INT(fl_monitor_copy_series(m, generation, 0, 0, &one), FL_MONITOR_OK);
+    CHECK(strcmp(one.operation, "1") == 0 && !one.is_overflow);
+    CHECK_EQ_INT(fl_monitor_copy_series(m, generation, 2, 0, &one), FL_MONITOR_OK);
+    CHECK(one.is_overflow && strcmp(one.component, "__overflow__") == 0);
+    CHECK_EQ_INT(fl_monitor_copy_series(m, generation, 3, 0, &one), FL_MONITOR_END);
+    fl_monitor_reset(m);
+    CHECK_EQ_INT(fl_monitor_copy_series(m, generation, 0, 0, &one), FL_MONITOR_STALE);
+    CHECK_EQ_INT(fl_monitor_copy_series(m, generation + 1, 0, 0, &one), FL_MONITOR_END);
+    fl_monitor_free(m);
+}
+
+static void
+test_long_names_are_refused(void)
+{
+    fl_monitor *m = new_monitor(2);
+    static char name[FL_MONITOR_MAX_NAME + 2];
+    memset(name, 'x', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    fl_monitor_key key;
+    CHECK_EQ_INT(fl_monitor_lookup(m, name, FL_MONITOR_MAX_NAME + 1, "op", 2, &key),
+                 FL_MONITOR_BADNAME);
+    CHECK_EQ_INT(fl_monitor_lookup(m, "op", 2, name, FL_MONITOR_MAX_NAME, &key), FL_MONITOR_OK);
+    CHECK_EQ_INT(fl_monitor_record_named(m, name, "op", 1, 1, 0, 0, 0), FL_MONITOR_BADNAME);
+    CHECK_EQ_INT(fl_monitor_series_count(m), 1);
+    fl_monitor_free(m);
+}
+
+static void
 test_bad_config_is_refused(void)
 {
     fl_monitor_config config;
@@ -329,6 +365,8 @@ main(void)
         CASE(test_series_cap_uses_overflow),
         CASE(test_reset_makes_keys_stale),
         CASE(test_names_with_nul_and_sizes_saturate),
+        CASE(test_walk_one_series_at_a_time),
+        CASE(test_long_names_are_refused),
         CASE(test_bad_config_is_refused),
         CASE(test_threads_lose_nothing),
         CASE(test_child_records_while_parent_thread_holds_lock),

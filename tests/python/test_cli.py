@@ -265,3 +265,40 @@ def test_doctor_names_each_components_twin(monkeypatch, capsys, fake_status):
     assert components["cache"] == "python" and components["pool"] == "native"
     assert components["monitor"] in ("native", "python")
     assert set(components) == set(cli.COMPONENT_PACKAGES)
+
+
+@pytest.mark.parametrize("status,why", [
+    ({"enabled": True, "state": "enabled", "mode": "on", "source": "default"}, "on"),
+    ({"enabled": False, "state": "disabled", "mode": "off",
+      "source": "env FAST_LITELLM_RUST_ROUTING"}, "off (set by env FAST_LITELLM_RUST_ROUTING)"),
+    ({"enabled": True, "state": "canary", "mode": "rollout", "rollout_percentage": 10},
+     "on for 10% of requests"),
+    ({"enabled": False, "state": "shadow", "mode": "shadow", "shadow_calls": 7,
+      "shadow_mismatches": 1},
+     "shadow: the original serves, the fast path is compared (7 calls, 1 mismatches)"),
+    ({"enabled": False, "state": "disabled_by_errors", "errors": 10, "error_threshold": 10,
+      "last_error": {"type": "ValueError", "message": "x"}},
+     "turned itself off after 10 native errors (threshold 10); last error: type=ValueError, "
+     "message=x"),
+    ({"reason": "explained by the flag"}, "explained by the flag"),
+])
+def test_flag_reasons(status, why):
+    assert cli._flag_reason(status) == why
+
+
+def test_doctor_reports_patch_modules_that_did_not_load(monkeypatch, capsys):
+    status = dict(PATCHES, litellm_imported=False,
+                  patch_module_errors={"fast_litellm.cache.patches": "ImportError: boom"})
+    monkeypatch.setitem(vars(fast_litellm), "get_feature_status", lambda: FLAGS)
+    monkeypatch.setitem(vars(fast_litellm), "get_patch_status", lambda: status)
+    report = doctor_json(capsys)
+    assert any("fast_litellm.cache.patches did not load (ImportError: boom)" in p["message"]
+               for p in report["problems"])
+    assert cli.main(["doctor", "--plain"]) == 0
+    assert "litellm not imported yet" in capsys.readouterr().out
+
+
+def test_doctor_import_litellm_failure_is_a_problem(monkeypatch, capsys, fake_status):
+    monkeypatch.setattr(cli, "_import_litellm", lambda: "ImportError: no litellm")
+    report = doctor_json(capsys, "--import-litellm")
+    assert report["problems"][0]["message"] == "import litellm failed: ImportError: no litellm"

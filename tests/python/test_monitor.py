@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import signal
 import sys
 import threading
 import types
@@ -250,6 +251,7 @@ def test_child_records_right_after_fork_with_busy_threads(api):
             pid = os.fork()
             if pid == 0:  # child: must not deadlock on a lock held at fork time
                 code = 1
+                signal.alarm(10)  # a deadlock kills the child: the test fails, not hangs
                 try:
                     api.record_performance("child", "op", 1.0)
                     code = 0 if api.get_performance_stats("child")["count"] == 1 else 2
@@ -456,3 +458,114 @@ def test_name_released_during_record_cannot_corrupt_the_cache(api):
     assert sum(s["count"] for s in stats.values()) >= 200
     for i in range(7):
         assert stats["s%d" % i]["operations"]["op"]["count"] > 0
+
+
+def test_engine_naming_pairs_operations_with_their_originals(api):
+    for _ in range(20):
+        api.record_performance("token_counting", "token_counter", 3.0)
+        api.record_performance("token_counting", "token_counter.original", 1.0)
+        api.record_performance("token_counting", "other", 1.0)
+    result = api.compare_implementations("token_counting:token_counter",
+                                         "token_counting:token_counter.original")
+    assert result["native_avg_ms"] == 3.0 and result["baseline_avg_ms"] == 1.0
+    assert result["recommendation"] == "use_python"
+    assert api.compare_implementations("token_counting:nothing", "x")["native_avg_ms"] is None
+    recs = [r for r in api.get_recommendations() if r["type"] == "native_slower"]
+    assert len(recs) == 1
+    assert recs[0]["component"] == "token_counting" and recs[0]["operation"] == "token_counter"
+
+
+def test_shadow_mismatches_are_reported(api, monkeypatch):
+    fake_flags = types.ModuleType("fast_litellm.flags")
+    fake_flags.get_feature_status = lambda: {
+        "rust_routing": {"errors": 0, "error_threshold": 10, "shadow_calls": 50,
+                         "shadow_mismatches": 2}}
+    monkeypatch.setitem(sys.modules, "fast_litellm.flags", fake_flags)
+    recs = api.get_recommendations()
+    assert [(r["type"], r["component"], r["severity"]) for r in recs] == [
+        ("shadow_mismatch", "rust_routing", "critical")]
+
+
+def test_performance_monitor_of_the_same_twin(api):
+    fresh = api.PerformanceMonitor(max_series=2)
+    assert fresh.kind == api.kind and fresh.Monitor is api.Monitor
+    fresh.record_performance("health", "op", 2.0, True)
+    assert api.get_performance_stats() == {}
+    assert fresh.get_performance_stats("health")["operations"]["op"]["count"] == 1
+    assert PerformanceMonitor(api.Monitor()).kind == api.kind
+    default = PerformanceMonitor()
+    assert default.kind == monitor.IMPLEMENTATION
+    with pytest.raises(TypeError):
+        PerformanceMonitor(api.Monitor(), max_series=3)
+
+
+def test_record_signature_is_the_reference_signature(api):
+    import inspect
+
+    params = inspect.signature(api.record_performance).parameters
+    assert list(params) == ["component", "operation", "duration_ms", "success", "input_size",
+                            "output_size"]
+    assert [p.default for p in list(params.values())[3:]] == [True, None, None]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_python_twin_child_records_while_parent_thread_holds_the_lock():
+    # the native lock's takeover is tested in C (tests/c/test_monitor.c)
+    api = PerformanceMonitor(monitor.implementation("python").Monitor(), "python")
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with api.recorder._lock:
+            held.set()
+            release.wait()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            signal.alarm(10)
+            try:
+                api.record_performance("child", "op", 1.0)
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_reads_and_resets_race_with_recording(api):
+    stop = threading.Event()
+    errors = []
+
+    def record():
+        i = 0
+        while not stop.is_set():
+            api.record_performance("r%d" % (i % 3), "op%d" % (i % 5), 0.01 * (i % 7))
+            i += 1
+
+    def read_and_reset():
+        try:
+            for n in range(200):
+                stats = api.get_performance_stats()
+                for comp in stats.values():
+                    assert comp["count"] == sum(o["count"] for o in comp["operations"].values())
+                if n % 10 == 0:
+                    api.reset_performance_stats()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    writers = [threading.Thread(target=record) for _ in range(2)]
+    reader = threading.Thread(target=read_and_reset)
+    for t in writers + [reader]:
+        t.start()
+    reader.join()
+    stop.set()
+    for t in writers:
+        t.join()
+    assert errors == []

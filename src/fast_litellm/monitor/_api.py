@@ -20,18 +20,20 @@ SIGNIFICANT_SPEEDUP = 1.05
 #: totals saturate here, as the C core's 64-bit counters do
 SATURATE = 2**64 - 1
 
-_Raw = Tuple[Any, ...]  # (count, errors, sum_ns, min_ns, max_ns, input, output, buckets)
-_EMPTY: _Raw = (0, 0, 0, 0, 0, 0, 0, {})
+#: a recorder's totals: (count, errors, sum_ns, min_ns, max_ns, input, output,
+#: buckets), buckets flat and ascending: (bucket, count, bucket, count, ...)
+_Raw = Tuple[Any, ...]
 
 
 def merge_raw(parts: Iterable[_Raw]) -> _Raw:
-    """Totals of several (count, errors, sum_ns, min_ns, max_ns, input, output,
-    buckets) tuples; the twin of counters_merge in csrc/monitor/monitor.c."""
+    """Totals of several raw tuples; the twin of counters_merge in
+    csrc/monitor/monitor.c."""
+    non_empty = [part for part in parts if part[0]]
+    if len(non_empty) == 1:
+        return non_empty[0]
     count = errors = sum_ns = min_ns = max_ns = input_total = output_total = 0
     buckets: Dict[int, int] = {}
-    for c, e, s, lo, hi, i, o, b in parts:
-        if c == 0:
-            continue
+    for c, e, s, lo, hi, i, o, b in non_empty:
         min_ns = lo if count == 0 or lo < min_ns else min_ns
         max_ns = max(max_ns, hi)
         count += c
@@ -39,9 +41,10 @@ def merge_raw(parts: Iterable[_Raw]) -> _Raw:
         sum_ns = min(sum_ns + s, SATURATE)
         input_total = min(input_total + i, SATURATE)
         output_total = min(output_total + o, SATURATE)
-        for idx, n in b.items():
+        for idx, n in zip(b[::2], b[1::2]):
             buckets[idx] = buckets.get(idx, 0) + n
-    return (count, errors, sum_ns, min_ns, max_ns, input_total, output_total, buckets)
+    return (count, errors, sum_ns, min_ns, max_ns, input_total, output_total,
+            _histogram.flatten(buckets))
 
 
 def metrics(raw: _Raw) -> Dict[str, Any]:
@@ -90,12 +93,27 @@ class PerformanceMonitor:
     twin, a C function); the other methods read ``recorder.snapshot()``.
     """
 
-    def __init__(self, recorder: Any, kind: str) -> None:
+    def __init__(self, recorder: Any = None, kind: Optional[str] = None, **config: Any) -> None:
+        """Bind to ``recorder``, or to a new ``Monitor(**config)`` of ``kind``
+        (default: the twin the package uses)."""
+        if recorder is None:
+            from . import IMPLEMENTATION, _monitor_class
+
+            kind = kind or IMPLEMENTATION
+            recorder = _monitor_class(kind)(**config)
+        elif config:
+            raise TypeError("config is for a new recorder; pass it to Monitor() instead")
         self.recorder = recorder
+        if kind is None:
+            kind = "native" if type(recorder).__module__ == "fast_litellm._native" else "python"
         self.kind = kind
         self.Monitor = type(recorder)
         self.record_performance = recorder.record
         self.reset_performance_stats = recorder.reset
+
+    def PerformanceMonitor(self, **config: Any) -> "PerformanceMonitor":
+        """A new, independent monitor of the same twin as this one."""
+        return PerformanceMonitor(self.Monitor(**config), self.kind)
 
     # -- statistics -----------------------------------------------------
 
@@ -145,6 +163,11 @@ class PerformanceMonitor:
     def compare_implementations(self, rust_component: str, python_component: str) -> Dict[str, Any]:
         """Compare the mean latency of a native component with its original.
 
+        Each side names a component (all its operations) or one operation
+        as ``"component:operation"`` (the patch engine records a patched
+        function as operation ``<patch>`` and its original as
+        ``<patch>.original`` in the same component).
+
         ``speedup`` is python_avg_ms / rust_avg_ms (> 1: the native path is
         faster).  With fewer than MIN_COMPARE_SAMPLES calls on either side
         the recommendation is ``"insufficient_data"``.
@@ -154,8 +177,8 @@ class PerformanceMonitor:
             if not isinstance(value, str):
                 raise TypeError("%s must be str, not %s" % (argname, type(value).__name__))
         grouped = self._grouped(self.recorder.snapshot())
-        native = metrics(merge_raw(o[1] for o in grouped.get(rust_component, [])))
-        baseline = metrics(merge_raw(o[1] for o in grouped.get(python_component, [])))
+        native = metrics(merge_raw(_select(grouped, rust_component)))
+        baseline = metrics(merge_raw(_select(grouped, python_component)))
         return compare_metrics(rust_component, native, python_component, baseline)
 
     # -- recommendations --------------------------------------------------
@@ -175,6 +198,16 @@ class PerformanceMonitor:
         from . import _export
 
         return _export.export(self, component, format)
+
+
+def _select(grouped: Dict[str, List[Tuple[str, _Raw, _Raw]]], name: str) -> List[_Raw]:
+    """Lifetime totals of a component, or of "component:operation"."""
+    if name in grouped:
+        return [lifetime for _, lifetime, _ in grouped[name]]
+    component, sep, operation = name.rpartition(":")
+    if sep:
+        return [lifetime for op, lifetime, _ in grouped.get(component, []) if op == operation]
+    return []
 
 
 def compare_metrics(native_name: str, native: Dict[str, Any], baseline_name: str,

@@ -12,7 +12,7 @@ nanoseconds to the same bucket:
 from __future__ import annotations
 
 import math
-from typing import List, Mapping, Sequence
+from typing import List, Mapping, Sequence, Tuple
 
 SUB_BITS = 5
 SUB_COUNT = 1 << SUB_BITS
@@ -49,22 +49,24 @@ def midpoint(idx: int) -> float:
     return float(lower(idx)) + float(width(idx) - 1) / 2.0
 
 
-def quantile_index(buckets: Mapping[int, int], total: int, q: float) -> int:
-    """The bucket where the running count first reaches ceil(q * total)."""
-    return quantile_indexes(buckets, total, (q,))[0]
+def flatten(buckets: Mapping[int, int]) -> Tuple[int, ...]:
+    """{bucket: count} as the flat ascending (bucket, count, bucket, count, ...)
+    tuple recorders' snapshots use."""
+    return tuple(x for idx in sorted(buckets) for x in (idx, buckets[idx]))
 
 
-def quantile_indexes(buckets: Mapping[int, int], total: int,
-                     qs: Sequence[float]) -> List[int]:
-    """quantile_index for several ascending quantiles in one pass."""
+def quantile_indexes(flat: Sequence[int], total: int, qs: Sequence[float]) -> List[int]:
+    """For each ascending quantile q, the bucket where the running count of a
+    flat (bucket, count, ...) histogram first reaches ceil(q * total); the
+    twin of fl_hist_quantile_index in csrc/monitor/histogram.c."""
     ranks = [min(max(1, math.ceil(q * float(total))), total) for q in qs]
     found: List[int] = []
     if not ranks:
         return found
     wanted = ranks[0]
     seen = 0
-    for idx in sorted(buckets):
-        seen += buckets[idx]
+    for idx, n in zip(flat[::2], flat[1::2]):
+        seen += n
         while seen >= wanted:
             found.append(idx)
             if len(found) == len(ranks):

@@ -20,7 +20,7 @@ from . import _histogram
 from ._api import SATURATE, merge_raw
 
 MAX_NAME = 1024
-MAX_SERIES = 65536
+MAX_SERIES = 4096
 MAX_INTERVALS = 600
 MAX_DURATION_MS = 1e9
 MAX_SIZE = 2**63 - 1
@@ -56,7 +56,8 @@ class _Totals:
 
     def as_tuple(self) -> Tuple[Any, ...]:
         return (self.count, self.errors, self.sum_ns, self.min_ns if self.count else 0,
-                self.max_ns, self.input_total, self.output_total, dict(self.buckets))
+                self.max_ns, self.input_total, self.output_total,
+                _histogram.flatten(self.buckets))
 
 
 class _Series:

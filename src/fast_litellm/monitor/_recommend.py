@@ -5,14 +5,17 @@ Each recommendation is a dict with ``type``, ``component``, ``operation``
 (or None), ``severity`` ("critical", "warning" or "info"), ``message``,
 ``evidence`` (the numbers the rule looked at) and ``suggestions``.
 
-Naming convention for native/original pairs: a component named
-``rust_<x>`` or ``native_<x>`` is compared with ``python_<x>``,
-``original_<x>``, ``stock_<x>`` or ``litellm_<x>``.
+Native/original pairs are found two ways: an operation ``<op>`` next to
+``<op>.original`` in the same component (how the patch engine records a
+patched function and its original), and a component named ``rust_<x>`` or
+``native_<x>`` next to ``python_<x>``, ``original_<x>``, ``stock_<x>`` or
+``litellm_<x>``.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
+ORIGINAL_SUFFIX = ".original"
 NATIVE_PREFIXES = ("rust_", "native_")
 BASELINE_PREFIXES = ("python_", "original_", "stock_", "litellm_")
 #: calls needed before an error rate or a latency shape is judged
@@ -75,28 +78,38 @@ def _judged(stats: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
     return "lifetime", stats
 
 
-def rule_native_slower(stats: Stats, compare: Callable[..., Rec], flags, owner) -> Iterator[Rec]:
-    for component in stats:
+def _native_baseline_pairs(stats: Stats) -> Iterator[Tuple[str, str, str]]:
+    """(component, native selector, baseline selector) for compare_implementations."""
+    for component, comp_stats in stats.items():
+        operations = comp_stats.get("operations", {})
+        for operation in operations:
+            if not operation.endswith(ORIGINAL_SUFFIX) and operation + ORIGINAL_SUFFIX in operations:
+                yield (component, "%s:%s" % (component, operation),
+                       "%s:%s%s" % (component, operation, ORIGINAL_SUFFIX))
         for native_prefix in NATIVE_PREFIXES:
-            if not component.startswith(native_prefix):
-                continue
-            suffix = component[len(native_prefix):]
-            for baseline_prefix in BASELINE_PREFIXES:
-                baseline = baseline_prefix + suffix
-                if baseline not in stats:
-                    continue
-                result = compare(component, baseline)
-                if result["verdict"] != "native_slower":
-                    continue
-                yield _rec(
-                    "native_slower", component, "warning",
-                    "%s is slower than %s (%.2f ms vs %.2f ms mean)"
-                    % (component, baseline, result["native_avg_ms"], result["baseline_avg_ms"]),
-                    {k: result[k] for k in ("native_avg_ms", "baseline_avg_ms", "speedup",
-                                            "rust_count", "python_count")},
-                    ["Disable the flag for this component (%s) and report the workload"
-                     % owner.get(component, owner.get(suffix, component))],
-                )
+            if component.startswith(native_prefix):
+                suffix = component[len(native_prefix):]
+                for baseline_prefix in BASELINE_PREFIXES:
+                    if baseline_prefix + suffix in stats:
+                        yield component, component, baseline_prefix + suffix
+
+
+def rule_native_slower(stats: Stats, compare: Callable[..., Rec], flags, owner) -> Iterator[Rec]:
+    for component, native, baseline in _native_baseline_pairs(stats):
+        result = compare(native, baseline)
+        if result["verdict"] != "native_slower":
+            continue
+        flag = owner.get(component) or owner.get(component.split("_", 1)[-1])
+        yield _rec(
+            "native_slower", component, "warning",
+            "%s is slower than %s (%.4f ms vs %.4f ms mean)"
+            % (native, baseline, result["native_avg_ms"], result["baseline_avg_ms"]),
+            {k: result[k] for k in ("native_avg_ms", "baseline_avg_ms", "speedup",
+                                    "rust_count", "python_count")},
+            ["Turn off %s for this workload and report it"
+             % ("flag " + flag if flag else "the component's flag")],
+            operation=native.partition(":")[2] or None,
+        )
 
 
 def rule_error_rate(stats: Stats, compare, flags, owner) -> Iterator[Rec]:
@@ -145,6 +158,22 @@ def rule_flag_error_threshold(stats: Stats, compare, flags, owner) -> Iterator[R
         )
 
 
+def rule_shadow_mismatch(stats: Stats, compare, flags, owner) -> Iterator[Rec]:
+    for flag, status in flags.items():
+        if not isinstance(status, dict):
+            continue
+        calls, mismatches = status.get("shadow_calls"), status.get("shadow_mismatches")
+        if not isinstance(mismatches, int) or mismatches <= 0:
+            continue
+        yield _rec(
+            "shadow_mismatch", flag, "critical",
+            "flag %s in shadow mode: the fast path disagreed with the original %d times in %s "
+            "calls" % (flag, mismatches, calls),
+            {"shadow_calls": calls, "shadow_mismatches": mismatches},
+            ["Keep %s off and report the inputs: the fast path is not exact for them" % flag],
+        )
+
+
 def rule_heavy_tail(stats: Stats, compare, flags, owner) -> Iterator[Rec]:
     for component, comp_stats in stats.items():
         for operation, op_stats in comp_stats.get("operations", {}).items():
@@ -178,6 +207,7 @@ def rule_series_overflow(stats: Stats, compare, flags, owner) -> Iterator[Rec]:
 
 RULES: List[Callable[..., Iterator[Rec]]] = [
     rule_flag_error_threshold,
+    rule_shadow_mismatch,
     rule_error_rate,
     rule_native_slower,
     rule_heavy_tail,

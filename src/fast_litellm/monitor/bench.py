@@ -92,8 +92,10 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
     from .._native_loader import NATIVE
 
     recorders = {"native": NATIVE.Monitor(), "python": PythonMonitor()}  # type: ignore
-    n = 20_000 if quick else 200_000
-    rounds = 3 if quick else 7
+    # short rounds, many of them: on a shared machine the best round is the
+    # one no other process preempted
+    n = 10_000 if quick else 20_000
+    rounds = 5 if quick else 40
     cases = [
         ("record_performance positional (same name objects)", _loop_positional(n), n),
         ("record_performance with keywords", _loop_keywords(n), n),
@@ -105,7 +107,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
         results.append(_result(case, "ns/call", best, {"calls_per_round": calls,
                                                        "rounds": rounds}))
     series = 20
-    best = _best_ns_per_call(_loop_stats(series, 3 if quick else 10), recorders, rounds)
+    best = _best_ns_per_call(_loop_stats(series, 3), recorders, 3 if quick else 10)
     results.append(_result("get_performance_stats (%d series)" % series, "us/call",
                            {k: v / 1e3 for k, v in best.items()}, {"series": series}))
     return results
