@@ -79,8 +79,7 @@ def _check_monitor() -> None:
         raise RuntimeError("no PerformanceMonitor in the native monitor")
     mon.record_performance("health", "op", 2.0, True)
     mon.record_performance("health", "op", 4.0, False)
-    stats = mon.get_performance_stats("health")
-    op = stats["health"]["op"] if "health" in stats else stats["op"]
+    op = mon.get_performance_stats("health")["operations"]["op"]
     if op["count"] != 2 or op["errors"] != 1:
         raise RuntimeError("monitor counted %r" % (op,))
 

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from .. import flags
 from .registry import NotAccelerated, Patch
 
-SAMPLE_EVERY = 64
+SAMPLE_EVERY = 16
 
 _perf = time.perf_counter
 
