@@ -95,10 +95,11 @@ class SimpleConnectionPool:
     def get_connection(self, endpoint: str) -> Optional[str]:
         """An idle connection id for endpoint (most recently returned first),
         else a new one within the limits, else None."""
-        ep = self._eps.get(endpoint) if isinstance(endpoint, str) else None
-        if ep is None:
-            C.check_endpoint(endpoint)
+        if not isinstance(endpoint, str):
+            C.check_endpoint(endpoint)  # raises TypeError
         now = self._now()
+        if endpoint not in self._eps:
+            C.check_endpoint(endpoint)
         with self._lock:
             ep = self._eps.get(endpoint)
             if ep is None:
