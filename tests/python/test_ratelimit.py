@@ -449,3 +449,29 @@ def test_native_memory_per_key_at_a_million_keys():
                          env=dict(os.environ, PYTHONPATH=SRC), timeout=300)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) < 100
+
+
+def test_default_limiter_follows_the_feature_flag(monkeypatch):
+    import sys
+    import types
+
+    import fast_litellm
+    from fast_litellm import pool as pool_pkg
+    from fast_litellm.pool import _python as pool_python
+    from fast_litellm.ratelimit import _python as rl_python
+
+    fake = types.ModuleType("fast_litellm.flags")
+    fake.is_enabled = lambda name, request_id=None: name not in ("rust_rate_limiting",
+                                                                 "rust_connection_pool")
+    monkeypatch.setitem(sys.modules, "fast_litellm.flags", fake)
+    monkeypatch.setattr(fast_litellm, "flags", fake, raising=False)
+    old_rl, old_pool = ratelimit._default_limiter, pool_pkg._default_pool
+    try:
+        assert type(ratelimit.configure_default_rate_limiter()) is rl_python.SimpleRateLimiter
+        assert type(pool_pkg.configure_default_pool()) is pool_python.SimpleConnectionPool
+        fake.is_enabled = lambda name, request_id=None: True
+        assert type(ratelimit.configure_default_rate_limiter()) is ratelimit.SimpleRateLimiter
+        del fake.is_enabled  # flags module without the function: C core
+        assert type(pool_pkg.configure_default_pool()) is pool_pkg.SimpleConnectionPool
+    finally:
+        ratelimit._default_limiter, pool_pkg._default_pool = old_rl, old_pool

@@ -187,6 +187,16 @@ if hasattr(os, "register_at_fork"):
 FLAG = "rust_rate_limiting"
 
 
+def flag_enabled(flag: str) -> bool:
+    """fast_litellm.flags.is_enabled(flag), or True while that is unavailable."""
+    try:
+        from fast_litellm import flags  # type: ignore[attr-defined]
+
+        return bool(flags.is_enabled(flag))
+    except Exception:
+        return True
+
+
 def record_flag_error(flag: str = FLAG) -> None:
     """Count an error against a feature flag, if the flags module can."""
     try:
