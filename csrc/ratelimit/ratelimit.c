@@ -6,12 +6,16 @@
  * units per elapsed nanosecond: refill, consumption and retry-after are
  * integer operations with no rounding anywhere.
  *
- * Compact entries.  A bucket is 32 bytes: the key's identity as two 64-bit
- * hashes (SipHash keyed with a per-limiter random secret, which also picks
- * the slot, and SipHash with a fixed public key, which is the stable
- * fingerprint shown in stats), its units and the time of its last update.
- * The key itself is not stored.  Linear probing; an id of 0 marks an empty
- * slot (real ids have their low bit set).
+ * Compact entries.  A bucket is 32 bytes: the key's identity, a 64-bit
+ * SipHash keyed with a per-limiter random secret (it also picks the slot, so
+ * crafted keys cannot collide or cluster), the stable fingerprint shown in
+ * stats (SipHash with a fixed public key, computed only when a bucket is
+ * created), its units and the time of its last update.  The key itself is
+ * not stored.  Two distinct keys share a bucket only if their secret-keyed
+ * 64-bit hashes are equal: probability 2^-64 per pair (about 3e-8 for a
+ * million live keys), and nobody can aim for it without the secret.  A
+ * check hashes the key once.  Linear probing; an id of 0 marks an empty slot
+ * (real ids have their low bit set).
  *
  * Absent == full.  A key with no entry behaves exactly like a full bucket,
  * so full buckets can be dropped at any time without changing any answer.
@@ -144,14 +148,14 @@ refill(const fl_rl *rl, bucket *b, int64_t now)
         b->last = now;
 }
 
-/* The slot holding (id, fp), or the empty slot where it would go. */
+/* The slot holding id, or the empty slot where it would go. */
 static bucket *
-probe(bucket *table, size_t mask, uint64_t id, uint64_t fp)
+probe(bucket *table, size_t mask, uint64_t id)
 {
     size_t i = (size_t)(id >> 1) & mask;
     for (;;) {
         bucket *b = &table[i];
-        if (b->id == 0 || (b->id == id && b->fp == fp))
+        if (b->id == 0 || b->id == id)
             return b;
         i = (i + 1) & mask;
     }
@@ -184,7 +188,7 @@ rebuild(fl_rl *rl, int64_t now)
     for (size_t i = 0; i < old_cap; i++) {
         bucket *b = &rl->table[i];
         if (b->id != 0 && refilled_units(rl, b, now) < rl->cap)
-            *probe(table, cap - 1, b->id, b->fp) = *b;
+            *probe(table, cap - 1, b->id) = *b;
     }
     bucket *old = rl->table;
     long reclaimed = (long)(rl->count - live);
@@ -195,11 +199,10 @@ rebuild(fl_rl *rl, int64_t now)
     return reclaimed;
 }
 
-static void
-key_hashes(const fl_rl *rl, const char *key, size_t len, uint64_t *id, uint64_t *fp)
+static uint64_t
+key_id(const fl_rl *rl, const char *key, size_t len)
 {
-    *id = fl_rl_siphash13(rl->k0, rl->k1, key, len) | 1;
-    *fp = fl_rl_siphash13(FP_K0, FP_K1, key, len);
+    return fl_rl_siphash13(rl->k0, rl->k1, key, len) | 1;
 }
 
 static int64_t
@@ -216,14 +219,13 @@ int
 fl_rl_check(fl_rl *rl, const char *key, size_t len, int64_t cost, int64_t now_ns,
             fl_rl_result *out)
 {
-    uint64_t id, fp;
     if (cost < 0)
         return -2;
-    key_hashes(rl, key, len, &id, &fp);
+    uint64_t id = key_id(rl, key, len);
     pthread_mutex_lock(&rl->lock);
     rl->checks++;
-    bucket *slot = probe(rl->table, rl->mask, id, fp);
-    bucket b = slot->id ? *slot : (bucket){id, fp, rl->cap, now_ns};
+    bucket *slot = probe(rl->table, rl->mask, id);
+    bucket b = slot->id ? *slot : (bucket){id, 0, rl->cap, now_ns};
     refill(rl, &b, now_ns);
     if (cost > rl->cap / FL_RL_UNITS_PER_TOKEN) {
         out->verdict = FL_RL_COST_OVER_BURST;
@@ -243,6 +245,7 @@ fl_rl_check(fl_rl *rl, const char *key, size_t len, int64_t cost, int64_t now_ns
     if (slot->id) {
         *slot = b;
     } else if (b.units < rl->cap) { /* a new, no longer full bucket */
+        b.fp = fl_rl_fingerprint(key, len);
         if ((rl->count + 1) * 4 > (rl->mask + 1) * 3) {
             if (rebuild(rl, now_ns) < 0 && rl->count + 1 > rl->mask) {
                 rl->checks--;
@@ -251,7 +254,7 @@ fl_rl_check(fl_rl *rl, const char *key, size_t len, int64_t cost, int64_t now_ns
                 pthread_mutex_unlock(&rl->lock);
                 return -1;
             }
-            slot = probe(rl->table, rl->mask, id, fp);
+            slot = probe(rl->table, rl->mask, id);
         }
         *slot = b;
         rl->count++;
@@ -263,10 +266,9 @@ fl_rl_check(fl_rl *rl, const char *key, size_t len, int64_t cost, int64_t now_ns
 int64_t
 fl_rl_remaining(fl_rl *rl, const char *key, size_t len, int64_t now_ns)
 {
-    uint64_t id, fp;
-    key_hashes(rl, key, len, &id, &fp);
+    uint64_t id = key_id(rl, key, len);
     pthread_mutex_lock(&rl->lock);
-    bucket *slot = probe(rl->table, rl->mask, id, fp);
+    bucket *slot = probe(rl->table, rl->mask, id);
     int64_t units = slot->id ? refilled_units(rl, slot, now_ns) : rl->cap;
     pthread_mutex_unlock(&rl->lock);
     return units / FL_RL_UNITS_PER_TOKEN;
