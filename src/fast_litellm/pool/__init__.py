@@ -26,7 +26,7 @@ max_total=100, idle_timeout_s=300, max_lifetime_s=None, clock=None)``
   ``reused``, ``expired``, ``rejected``, ``removed``, ``invalid`` overall and
   per endpoint (plus the 0.1.x names ``active_connections``,
   ``total_connections``, ``max_total_connections``, ``available_connections``,
-  ``max_connections``).
+  ``max_connections``).  Credentials in endpoint URLs show as ``***``.
 * ``clock``: a callable returning seconds (default ``time.monotonic``).
 
 The module-level functions use one default pool (``default_pool()``),

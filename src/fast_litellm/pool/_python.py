@@ -215,13 +215,14 @@ class SimpleConnectionPool:
     def get_stats(self) -> Dict[str, Any]:
         """Exact counters, overall and per endpoint (first-use order)."""
         with self._lock:
-            eps = {}
+            rows = []
             totals = [0] * 7
             for ep in self._eps.values():
                 row = (ep.active, len(ep.idle), ep.created, ep.reused, ep.expired,
                        ep.rejected, ep.removed)
-                eps[ep.name] = C.stats_entry(*row, self._per)
+                rows.append((ep.name, row))
                 totals = [a + b for a, b in zip(totals, row)]
             invalid = self._invalid
+        eps = C.endpoint_stats(rows, self._per)
         return C.stats_dict("python", self._name, self._per, self._total, self._idle_ns,
                             self._life_ns, tuple(totals), invalid, eps)
