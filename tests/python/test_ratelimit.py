@@ -250,6 +250,7 @@ def test_python_siphash_matches_cpython_siphash13():
     assert [_common.siphash13(0, 0, s) for s in samples] == expected
 
 
+@pytest.mark.native_only
 @settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_native_and_python_fingerprints_agree(key):
@@ -261,6 +262,7 @@ def test_native_and_python_fingerprints_agree(key):
             == ratelimit.implementation("python").key_fingerprint(key))
 
 
+@pytest.mark.native_only
 def test_native_table_is_keyed_per_limiter():
     """Two native limiters place the same keys differently: the slot comes
     from a per-limiter random SipHash key (stats list keys in slot order)."""
@@ -425,6 +427,7 @@ def test_implementation_kinds():
 
 
 @pytest.mark.slow
+@pytest.mark.native_only
 def test_native_memory_per_key_at_a_million_keys():
     """Process RSS growth for 1,000,000 live keys stays under 100 bytes/key."""
     from fast_litellm._native_loader import native_has
