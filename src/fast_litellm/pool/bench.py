@@ -84,8 +84,8 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
         return []
     native = implementation("native").SimpleConnectionPool
     python = implementation("python").SimpleConnectionPool
-    n = 8_000 if quick else 200_000
-    rounds = 3 if quick else 7
+    n = 8_000 if quick else 50_000
+    rounds = 3 if quick else 15  # many short interleaved rounds: min resists load bursts
     cases = {
         "get+return cycle, 1 endpoint, 1 thread": ("one", lambda make: bench_cycle(make, n, 1)),
         "get+return cycle, 8 endpoints, 1 thread": ("eight", lambda make: bench_cycle(make, n, 8)),

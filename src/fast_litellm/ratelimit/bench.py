@@ -171,8 +171,8 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
         return []
     native = implementation("native").SimpleRateLimiter
     python = implementation("python").SimpleRateLimiter
-    n = 8_000 if quick else 200_000
-    rounds = 3 if quick else 7
+    n = 8_000 if quick else 50_000
+    rounds = 3 if quick else 15  # many short interleaved rounds: min resists load bursts
     twin = "fast_litellm pure-Python twin (thread-safe)"
 
     # interleaved rounds, fresh keys per round (no cache can flatter a side)
