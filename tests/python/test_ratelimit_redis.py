@@ -18,7 +18,8 @@ from fast_litellm import ratelimit
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 REDIS_SERVER = shutil.which("redis-server")
 
-pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not installed")
+pytestmark = [pytest.mark.redis,
+              pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not installed")]
 redis = pytest.importorskip("redis")
 
 

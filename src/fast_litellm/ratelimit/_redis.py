@@ -266,9 +266,13 @@ class RedisRateLimiter:
 
 
 def _make_client(url: str, timeout_s: float) -> Any:
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
+    try:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+    except ImportError as exc:  # pragma: no cover - redis is a test dependency
+        raise ImportError("backend='redis' needs the redis package "
+                          "(pip install redis): %s" % exc) from exc
 
     return redis.Redis.from_url(
         url,
