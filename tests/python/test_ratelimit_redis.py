@@ -154,7 +154,7 @@ def test_two_processes_share_exactly_burst(impl, server, request):
 @pytest.mark.parametrize("policy", ["open", "closed"])
 def test_killing_redis_mid_run_applies_the_policy(Limiter, policy, request, monkeypatch):
     errors = []
-    monkeypatch.setattr(ratelimit._common, "record_flag_error", lambda flag="x": errors.append(flag))
+    monkeypatch.setattr(ratelimit._common, "record_flag_error", lambda flag="x", exc=None: errors.append(flag))
     srv = RedisServer()
     try:
         rl = Limiter(60, burst=100, backend="redis", redis_url=srv.url, failure_policy=policy,

@@ -204,17 +204,9 @@ def flag_enabled(flag: str) -> bool:
         return True
 
 
-def record_flag_error(flag: str = FLAG) -> None:
-    """Count an error against a feature flag, if the flags module can."""
-    try:
-        from fast_litellm import flags  # type: ignore[attr-defined]
-    except Exception:
-        return
-    for name in ("record_error", "increment_error", "record_failure"):
-        fn: Optional[Callable[..., Any]] = getattr(flags, name, None)
-        if callable(fn):
-            try:
-                fn(flag)
-            except Exception:
-                pass
-            return
+def record_flag_error(flag: str = FLAG, exc: Optional[BaseException] = None) -> None:
+    """Count an error against a feature flag (past its threshold the flag
+    disables itself; see fast_litellm.flags)."""
+    from fast_litellm import flags
+
+    flags.record_error(flag, exc if exc is not None else RuntimeError("unspecified error"))
