@@ -229,19 +229,16 @@ def test_a_redis_that_never_answers_times_out(Limiter):
     assert rl.get_stats()["redis_errors"] == 1
 
 
-def test_flag_errors_go_to_the_flags_module_when_it_exists(monkeypatch):
-    import types
-
+def test_redis_failures_count_against_the_rate_limiting_flag():
+    from fast_litellm import flags
     from fast_litellm.ratelimit import _common
 
-    seen = []
-    fake = types.ModuleType("fast_litellm.flags")
-    fake.record_error = lambda name: seen.append(name)
-    monkeypatch.setitem(sys.modules, "fast_litellm.flags", fake)
-    import fast_litellm
+    flags.reset_errors("rust_rate_limiting")
+    try:
+        _common.record_flag_error("rust_rate_limiting", ConnectionError("redis down"))
+        status = flags.get_feature_status()["rust_rate_limiting"]
+        assert status["errors"] == 1
+        assert status["last_error"]["type"] == "ConnectionError"
+    finally:
+        flags.reset_errors("rust_rate_limiting")
 
-    monkeypatch.setattr(fast_litellm, "flags", fake, raising=False)
-    _common.record_flag_error("rust_rate_limiting")
-    assert seen == ["rust_rate_limiting"]
-    del fake.record_error  # an older flags module: a no-op, never an error
-    _common.record_flag_error("rust_rate_limiting")
