@@ -1,0 +1,1 @@
+"""Proxy limiter hot path (see fast_litellm.cache)."""
