@@ -93,7 +93,7 @@ def implementation(kind: str) -> SimpleNamespace:
     """The "python" or "native" twin: build_methods, configure, limiter API."""
     if kind == "python":
         from . import _python as cache_mod
-        from ..proxy_limiter import _python as limiter_mod
+        from ..proxy_limiter import _python as limiter_mod  # noqa: F401
     elif kind == "native":
         if NATIVE is None:
             raise ImportError("fast_litellm native core is not built")
