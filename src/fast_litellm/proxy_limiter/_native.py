@@ -1,9 +1,13 @@
 """Native twin of the v3 limiter's pure computation (bind_cache_limiter.inc)."""
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Dict, Mapping
 
 from .._native_loader import NATIVE
+
+#: interned names the C code reads by index (N_* in bind_cache_limiter.inc)
+NAMES = ('__init__', '__hash__', 'counter', 'window', 'local', 'set_local', 'scope', 'kind', 'requests', 'tokens', 'requests_limit', 'tokens_limit', 'descriptor_key', 'descriptor_value', 'key', 'value', 'rate_limit', 'requests_per_unit', 'tokens_per_unit', 'max_parallel_requests', 'window_size', 'limit', 'code', 'current_limit', 'limit_remaining', 'rate_limit_type', 'overall_code', 'statuses', 'OK', 'OVER_LIMIT', 'rate_limits', '_handle', 'get_local', 'get')
 
 
 def context(originals: Mapping[str, Callable[..., Any]]) -> tuple:
@@ -37,6 +41,7 @@ def context(originals: Mapping[str, Callable[..., Any]]) -> tuple:
         RateLimitCounter.__dict__["scope"],
         RateLimitCounter.__dict__["kind"],
         RateLimitWindow.__dict__["scope"],
+        tuple(sys.intern(n) for n in NAMES),
     )
     assert len(ctx) == NATIVE._LIMITER_CTX_SIZE
     return ctx
