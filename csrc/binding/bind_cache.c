@@ -1392,6 +1392,17 @@ set_body(Call *c, PyObject *key, PyObject *value, PyObject *ttl)
     return 0;
 }
 
+/* self._write_lock / self._increment_lock from the instance dict, or NULL
+ * without an error when it is not there (the caller then runs the stock
+ * function, which fails, or not, exactly where the stock code does). */
+static PyObject *
+lock_attr(Call *c, int a)
+{
+    PyObject *v = PyDict_GetItemWithError(c->dict, c->ctx->attr_names[a]);
+    Py_XINCREF(v);
+    return v;
+}
+
 /* Whether obj is one of the lock types whose `with` we run inline. */
 static int
 is_plain_lock(CacheCtx *ctx, PyObject *obj)
@@ -1409,8 +1420,8 @@ set_inline(Call *c, PyObject *key, PyObject *value, PyObject *ttl, PyObject **ou
 {
     PyObject *lock, *max_size, *result;
     int zero, body;
-    if ((lock = attr(c, ATTR_WRITE_LOCK)) == NULL)
-        return -1;
+    if ((lock = lock_attr(c, ATTR_WRITE_LOCK)) == NULL)
+        return PyErr_Occurred() ? -1 : 1;
     if (!is_plain_lock(c->ctx, lock)) {
         Py_DECREF(lock);
         return 1;
@@ -1644,8 +1655,11 @@ op_increment(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
         *generic = 1;
         return NULL;
     }
-    if ((lock = attr(c, ATTR_INCREMENT_LOCK)) == NULL)
+    if ((lock = lock_attr(c, ATTR_INCREMENT_LOCK)) == NULL) {
+        if (!PyErr_Occurred())
+            *generic = 1;
         return NULL;
+    }
     if (!is_plain_lock(c->ctx, lock)) {
         Py_DECREF(lock);
         *generic = 1;
@@ -1709,8 +1723,11 @@ op_flush(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, in
         *generic = 1;
         return NULL;
     }
-    if ((lock = attr(c, ATTR_WRITE_LOCK)) == NULL)
+    if ((lock = lock_attr(c, ATTR_WRITE_LOCK)) == NULL) {
+        if (!PyErr_Occurred())
+            *generic = 1;
         return NULL;
+    }
     if (!is_plain_lock(c->ctx, lock)) {
         Py_DECREF(lock);
         *generic = 1;

@@ -399,3 +399,32 @@ def test_bad_calls_raise_like_stock(impl):
             fast = outcome(lambda: call(cache))
         assert fast[0] == stock[0] == "raise"
         assert fast[1:] == stock[1:]
+
+
+class HalfBuilt(InMemoryCache):
+    """A subclass that never calls InMemoryCache.__init__."""
+
+    def __init__(self, max_size_in_memory=0):
+        self.max_size_in_memory = max_size_in_memory
+        self.cache_dict = {}
+        self.ttl_dict = {}
+        self.expiration_heap = []
+        self._clock = lambda: 0.0
+
+
+def test_missing_locks_behave_like_stock(impl):
+    for size in (0, 3):
+        for call in (
+            lambda c: c.set_cache("k", 1),
+            lambda c: c.increment_cache("k", 1),
+            lambda c: c.flush_cache(),
+            lambda c: c.get_cache("k"),
+            lambda c: c.batch_get_cache(["k"]),
+            lambda c: c.delete_cache("k"),
+        ):
+            stock_cache, fast_cache_obj = HalfBuilt(size), HalfBuilt(size)
+            stock = outcome(lambda: call(stock_cache))
+            with fast_cache.accelerated(impl):
+                fast = outcome(lambda: call(fast_cache_obj))
+            assert fast == stock
+            assert state(fast_cache_obj) == state(stock_cache)
