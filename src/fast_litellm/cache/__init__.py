@@ -216,18 +216,15 @@ def uninstall() -> None:
 
 @contextlib.contextmanager
 def accelerated(kind: Optional[str] = None, names: Optional[tuple] = None) -> Iterator[Dict[str, Any]]:
-    """Within the block InMemoryCache runs the fast methods."""
-    already = dict(_INSTALLED)
+    """Within the block InMemoryCache runs the fast methods; afterwards the
+    class is as it was before the block."""
+    cls = cache_class()
+    before = {name: cls.__dict__[name] for name in methods(kind)}
+    saved = dict(_INSTALLED)
     try:
         yield install(kind, names)
     finally:
-        uninstall()
-        if already:
-            cls = cache_class()
-            for name in already:
-                pass
-            # re-install what was installed before the block
-            for name, fn in already.items():
-                _INSTALLED[name] = fn
-            for name in already:
-                setattr(cls, name, methods(kind)[name])
+        for name, fn in before.items():
+            setattr(cls, name, fn)
+        _INSTALLED.clear()
+        _INSTALLED.update(saved)
