@@ -439,6 +439,23 @@ compare(PyObject *a, PyObject *b, int op)
 /* self._clock().  The stock clock is `lambda: time.time()` compiled in
  * in_memory_cache; when it is that lambda and the module's `time.time` is
  * still the builtin, call the builtin directly (same lookups, no frame). */
+/* An exact int that fits in int64 (1), or not (0, no error set). */
+static int
+lx_small_int(PyObject *x, int64_t *out)
+{
+    int overflow = 0;
+    long long v;
+    if (!PyLong_CheckExact(x))
+        return 0;
+    v = PyLong_AsLongLongAndOverflow(x, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
 static PyObject *
 clock_now(Call *c)
 {
@@ -920,9 +937,16 @@ static int
 sizeof_within(Call *c, PyObject *value, PyObject *max_item)
 {
     PyObject *size = PyObject_CallMethodNoArgs(value, c->ctx->s_sizeof), *kib;
+    int64_t bytes, limit;
     int r;
     if (size == NULL)
         return -1;
+    /* size / 1024 <= max: exact in doubles below 2**53 (1024 is a power of two) */
+    if (lx_small_int(size, &bytes) && lx_small_int(max_item, &limit) && bytes >= 0 &&
+        bytes < ((int64_t)1 << 53) && limit > -((int64_t)1 << 53) && limit < ((int64_t)1 << 53)) {
+        Py_DECREF(size);
+        return (double)bytes / 1024.0 <= (double)limit;
+    }
     kib = PyNumber_TrueDivide(size, c->ctx->n1024);
     Py_DECREF(size);
     if (kib == NULL)
@@ -1120,14 +1144,24 @@ compact_heap(Call *c)
         Py_DECREF(heap);
         return -1;
     }
-    twice = PyNumber_Multiply(c->ctx->two, max_size);
-    Py_DECREF(max_size);
-    if (twice == NULL) {
-        Py_DECREF(heap);
-        return -1;
+    {
+        int64_t m, doubled;
+        if (PyList_CheckExact(heap) && lx_small_int(max_size, &m) && !__builtin_mul_overflow(m, (int64_t)2, &doubled)) {
+            Py_DECREF(max_size);
+            over = (int64_t)PyList_GET_SIZE(heap) > doubled;
+            twice = NULL;
+        }
+        else {
+            twice = PyNumber_Multiply(c->ctx->two, max_size);
+            Py_DECREF(max_size);
+            if (twice == NULL) {
+                Py_DECREF(heap);
+                return -1;
+            }
+            over = len_compare(heap, twice, Py_GT);
+            Py_DECREF(twice);
+        }
     }
-    over = len_compare(heap, twice, Py_GT);
-    Py_DECREF(twice);
     if (over <= 0) {
         Py_DECREF(heap);
         return over;
@@ -1430,7 +1464,10 @@ set_inline(Call *c, PyObject *key, PyObject *value, PyObject *ttl, PyObject **ou
         Py_DECREF(lock);
         return -1;
     }
-    zero = compare(max_size, c->ctx->zero, Py_EQ);
+    {
+        int64_t m;
+        zero = lx_small_int(max_size, &m) ? m == 0 : compare(max_size, c->ctx->zero, Py_EQ);
+    }
     Py_DECREF(max_size);
     if (zero != 0) {
         Py_DECREF(lock);
