@@ -94,6 +94,7 @@ static const int OP_HOOK[OP_COUNT] = {
 };
 
 #define FLAG_GENERIC (1u << 31)
+#define PROFILE_CACHE 4
 
 /* ------------------------------------------------------------------ */
 /* CacheContext: what every fast method of one patched class shares.   */
@@ -117,9 +118,11 @@ typedef struct {
         *s_clear, *s_key, *s_ttl;
     PyObject *kw_key; /* ("key",) */
     PyObject *zero, *two, *one, *n1024;
-    PyTypeObject *cached_type;
-    unsigned int cached_tag;
-    unsigned int cached_flags;
+    /* a few (type, version tag) -> profile entries, replaced round-robin */
+    PyTypeObject *cached_type[PROFILE_CACHE];
+    unsigned int cached_tag[PROFILE_CACHE];
+    unsigned int cached_flags[PROFILE_CACHE];
+    unsigned int cached_next;
 } CacheCtx;
 
 static int
@@ -190,7 +193,8 @@ ctx_clear(CacheCtx *self)
     Py_CLEAR(self->two);
     Py_CLEAR(self->one);
     Py_CLEAR(self->n1024);
-    self->cached_type = NULL;
+    for (int i = 0; i < PROFILE_CACHE; i++)
+        self->cached_type[i] = NULL;
     return 0;
 }
 
@@ -324,9 +328,11 @@ static unsigned int
 type_profile(CacheCtx *ctx, PyTypeObject *tp)
 {
     unsigned int flags = 0;
-    if (tp == ctx->cached_type && (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) &&
-        tp->tp_version_tag == ctx->cached_tag)
-        return ctx->cached_flags;
+    for (int i = 0; i < PROFILE_CACHE; i++) {
+        if (tp == ctx->cached_type[i] && (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) &&
+            tp->tp_version_tag == ctx->cached_tag[i])
+            return ctx->cached_flags[i];
+    }
     if (tp->tp_getattro != PyObject_GenericGetAttr || tp->tp_setattro != PyObject_GenericSetAttr)
         flags |= FLAG_GENERIC;
     for (int h = 0; h < HOOK_COUNT; h++) {
@@ -341,9 +347,10 @@ type_profile(CacheCtx *ctx, PyTypeObject *tp)
         if (PyType_IsSubtype(tp, (PyTypeObject *)PyTuple_GET_ITEM(ctx->stock_types, i)))
             flags |= FLAG_GENERIC;
     if (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) {
-        ctx->cached_type = tp;
-        ctx->cached_tag = tp->tp_version_tag;
-        ctx->cached_flags = flags;
+        unsigned int slot = ctx->cached_next++ % PROFILE_CACHE;
+        ctx->cached_type[slot] = tp;
+        ctx->cached_tag[slot] = tp->tp_version_tag;
+        ctx->cached_flags[slot] = flags;
     }
     return flags;
 }
@@ -2043,7 +2050,8 @@ cache_configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     ctx = ((FastMethod *)args[0])->ctx;
     Py_INCREF(args[1]);
     Py_XSETREF(ctx->stock_types, args[1]);
-    ctx->cached_type = NULL;
+    for (i = 0; i < PROFILE_CACHE; i++)
+        ctx->cached_type[i] = NULL;
     Py_RETURN_NONE;
 }
 

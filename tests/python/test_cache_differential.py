@@ -428,3 +428,26 @@ def test_missing_locks_behave_like_stock(impl):
                 fast = outcome(lambda: call(fast_cache_obj))
             assert fast == stock
             assert state(fast_cache_obj) == state(stock_cache)
+
+
+def test_interleaved_cache_types_match_stock(impl, clock, monkeypatch):
+    """Calls alternating between classes (the per-type profile cache) stay exact."""
+    rng = random.Random(7)
+    makers = [
+        lambda: InMemoryCache(max_size_in_memory=3),
+        lambda: CountingSubclass(max_size_in_memory=2),
+        lambda: LLMClientCache(max_size_in_memory=3, evicted_client_closer=RecordingCloser()),
+        lambda: HalfBuilt(4),
+        lambda: type("Dynamic", (InMemoryCache,), {"_cache_keys": lambda self: tuple(reversed(list(self.cache_dict)))})(
+            max_size_in_memory=2
+        ),
+    ]
+    steps = [Lockstep(impl, make, clock, monkeypatch) for make in makers]
+    try:
+        for step in range(300):
+            lock = rng.choice(steps)
+            label, op = lock.random_op(rng)
+            lock.check(op, "%d: %s %s" % (step, type(lock.fast).__name__, label))
+    finally:
+        for lock in steps:
+            lock.close()
