@@ -1528,6 +1528,8 @@ bind_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int nparam
     for (i = 0; i < nkw; i++) {
         PyObject *name = PyTuple_GET_ITEM(kwnames, i);
         int matched = 0;
+        if (PyUnicode_CompareWithASCIIString(name, "self") == 0)
+            return 1; /* "multiple values for argument 'self'": the original says so */
         for (p = 0; p < nparams; p++) {
             if (PyUnicode_CompareWithASCIIString(name, params[p]) == 0) {
                 if (b->values[p] != NULL)

@@ -393,6 +393,13 @@ def test_bad_calls_raise_like_stock(impl):
         lambda c: c.set_cache("k", 1, ttl="soon"),
         lambda c: c.increment_cache("k", "x"),
         lambda c: c.batch_get_cache(None),
+        lambda c: c.get_cache("k", self=1),
+        lambda c: c.set_cache("k", 1, self=1),
+        lambda c: c.increment_cache("k", 1, self=1),
+        lambda c: c.get_cache("k", key="k"),
+        lambda c: c.delete_cache("k", ttl=1),
+        lambda c: c.flush_cache(1),
+        lambda c: c.evict_cache(now=True),
     ):
         stock = outcome(lambda: call(cache))
         with fast_cache.accelerated(impl):
