@@ -37,6 +37,8 @@ def test_cache_patches_skip_the_engine_wrapper():
     assert all(p.wrap is False for p in OURS if p.name.startswith("in_memory_cache."))
     assert all(p.flag == "native_in_memory_cache" for p in OURS if p.name.startswith("in_memory_cache."))
     assert all(p.flag == "rust_rate_limiting" for p in OURS if p.name.startswith("proxy_limiter."))
+    unwrapped = {p.name for p in OURS if p.name.startswith("proxy_limiter.") and not p.wrap}
+    assert unwrapped == {"proxy_limiter._in_memory_cache_sliding_window"}
 
 
 def test_changed_dependency_is_refused(monkeypatch):

@@ -13,7 +13,10 @@ would cost more than the method it wraps.  Instead:
     methods (a per-type switch inside the native methods).
 
 The limiter functions (flag ``rust_rate_limiting``) cost microseconds and
-are wrapped by the engine as usual.
+are wrapped by the engine as usual, except ``_in_memory_cache_sliding_window``:
+it writes to the local store, so re-running the original after a failure
+(the engine's fallback) would apply increments twice; it raises exactly
+what the stock function raises, at the same point, instead.
 
 Every target's source hash is in ``fast_litellm.patching.pins.VERIFIED``;
 the helpers the fast code inlines or relies on are pinned in ``DEPENDENCIES``
@@ -134,6 +137,9 @@ for _name in (
             flag=LIMITER_FLAG,
             target=LIMITER_TARGET + _name,
             build=_build_limiter_function(_name),
+            # the window update writes to the store: an engine retry of the
+            # original after a failure would apply increments twice
+            wrap=_name != "_in_memory_cache_sliding_window",
             scan_bindings=False,
             description="v3 proxy limiter %s (Redis calls stay in LiteLLM)" % _name,
         )
