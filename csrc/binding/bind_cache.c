@@ -123,6 +123,10 @@ typedef struct {
     unsigned int cached_tag[PROFILE_CACHE];
     unsigned int cached_flags[PROFILE_CACHE];
     unsigned int cached_next;
+    /* whether in_memory_cache's `time.time` / `json.loads` are the stock
+     * ones, and (CPython < 3.12) the dict versions that answer was read at */
+    int modules_known, time_stock, json_stock;
+    uint64_t ver_globals, ver_time, ver_json;
 } CacheCtx;
 
 static int
@@ -463,6 +467,46 @@ lx_small_int(PyObject *x, int64_t *out)
     return 1;
 }
 
+#if PY_VERSION_HEX < 0x030C0000
+/* Every change to a dict gives it a new, globally unique version. */
+#define FL_DICT_VERSION(d) (((PyDictObject *)(d))->ma_version_tag)
+#endif
+
+/* Are in_memory_cache's `time.time` and `json.loads` the stock functions?
+ * Answered by four dict lookups, remembered while the three dicts involved
+ * keep their versions (where CPython exposes them). */
+static int
+stock_modules(CacheCtx *ctx)
+{
+    PyObject *g = ctx->module_globals, *tm, *jm, *f;
+    PyObject *time_dict = PyModule_GetDict(ctx->time_module);
+    PyObject *json_dict = PyModule_GetDict(ctx->json_module);
+    if (time_dict == NULL || json_dict == NULL)
+        return -1;
+#ifdef FL_DICT_VERSION
+    if (ctx->modules_known && FL_DICT_VERSION(g) == ctx->ver_globals &&
+        FL_DICT_VERSION(time_dict) == ctx->ver_time && FL_DICT_VERSION(json_dict) == ctx->ver_json)
+        return 0;
+#endif
+    tm = PyDict_GetItemWithError(g, ctx->s_time);
+    f = tm == ctx->time_module ? PyDict_GetItemWithError(time_dict, ctx->s_time) : NULL;
+    ctx->time_stock = f != NULL && f == ctx->time_time;
+    if (PyErr_Occurred())
+        return -1;
+    jm = PyDict_GetItemWithError(g, ctx->s_json);
+    f = jm == ctx->json_module ? PyDict_GetItemWithError(json_dict, ctx->s_loads) : NULL;
+    ctx->json_stock = f != NULL && f == ctx->json_loads;
+    if (PyErr_Occurred())
+        return -1;
+#ifdef FL_DICT_VERSION
+    ctx->ver_globals = FL_DICT_VERSION(g);
+    ctx->ver_time = FL_DICT_VERSION(time_dict);
+    ctx->ver_json = FL_DICT_VERSION(json_dict);
+    ctx->modules_known = 1;
+#endif
+    return 0;
+}
+
 static PyObject *
 clock_now(Call *c)
 {
@@ -471,16 +515,14 @@ clock_now(Call *c)
     if (clock == NULL)
         return NULL;
     if (PyFunction_Check(clock) && PyFunction_GET_CODE(clock) == ctx->clock_code &&
-        PyFunction_GET_GLOBALS(clock) == ctx->module_globals && ctx->time_module != NULL) {
-        PyObject *tm = PyDict_GetItemWithError(ctx->module_globals, ctx->s_time);
-        if (tm == ctx->time_module &&
-            PyDict_GetItemWithError(PyModule_GetDict(tm), ctx->s_time) == ctx->time_time) {
-            Py_DECREF(clock);
-            return PyObject_CallNoArgs(ctx->time_time);
-        }
-        if (PyErr_Occurred()) {
+        PyFunction_GET_GLOBALS(clock) == ctx->module_globals) {
+        if (stock_modules(ctx) < 0) {
             Py_DECREF(clock);
             return NULL;
+        }
+        if (ctx->time_stock) {
+            Py_DECREF(clock);
+            return PyObject_CallNoArgs(ctx->time_time);
         }
     }
     r = PyObject_CallNoArgs(clock);
@@ -744,16 +786,18 @@ decode_like_get_cache(Call *c, PyObject *value)
     PyTypeObject *tp = Py_TYPE(value);
     int stock_loads, is_text;
 
-    json_mod = PyDict_GetItemWithError(ctx->module_globals, ctx->s_json);
-    if (json_mod == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_Format(PyExc_NameError, "name '%U' is not defined", ctx->s_json);
-        goto failed_lookup;
+    if (stock_modules(ctx) < 0)
+        return NULL;
+    stock_loads = ctx->json_stock;
+    json_mod = NULL;
+    if (!stock_loads) {
+        json_mod = PyDict_GetItemWithError(ctx->module_globals, ctx->s_json);
+        if (json_mod == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_NameError, "name '%U' is not defined", ctx->s_json);
+            goto failed_lookup;
+        }
     }
-    stock_loads = json_mod == ctx->json_module &&
-                  PyDict_GetItemWithError(PyModule_GetDict(json_mod), ctx->s_loads) == ctx->json_loads;
-    if (PyErr_Occurred())
-        goto failed_lookup;
     if (stock_loads) {
         if (PyUnicode_CheckExact(value)) {
             if (!fl_json_could_parse(PyUnicode_KIND(value), PyUnicode_DATA(value),

@@ -458,3 +458,35 @@ def test_interleaved_cache_types_match_stock(impl, clock, monkeypatch):
     finally:
         for lock in steps:
             lock.close()
+
+
+def test_patching_json_and_time_after_first_use(impl, monkeypatch):
+    """The remembered 'stock json/time' answer is dropped when they change."""
+    import json as json_module
+    import time as time_module
+
+    cache = InMemoryCache(default_ttl=100)
+    with fast_cache.accelerated(impl):
+        cache.set_cache("n", 5)
+        cache.set_cache("s", "plain")
+        assert cache.get_cache("n") == 5 and cache.get_cache("s") == "plain"
+
+        monkeypatch.setattr(json_module, "loads", lambda v: ("decoded", v))
+        assert cache.get_cache("n") == ("decoded", 5)
+        assert cache.get_cache("s") == ("decoded", "plain")
+        monkeypatch.undo()
+
+        monkeypatch.setattr(imc, "json", types.SimpleNamespace(loads=lambda v: ["via module", v]))
+        assert cache.get_cache("n") == ["via module", 5]
+        monkeypatch.undo()
+
+        monkeypatch.delattr(imc, "json")  # NameError inside the stock try: value returned as is
+        assert cache.get_cache("s") == "plain"
+        monkeypatch.undo()
+        assert cache.get_cache("s") == "plain"
+
+        monkeypatch.setattr(time_module, "time", lambda: 10**12)
+        assert cache.get_cache("n") is None  # expired under the new clock
+        monkeypatch.undo()
+        cache.set_cache("n", 6)
+        assert cache.get_cache("n") == 6
