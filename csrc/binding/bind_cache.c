@@ -33,7 +33,13 @@
  *
  * The only part that needs no Python (the JSON prefilter) is in
  * csrc/cache/cache_core.c; the limiter's int64 arithmetic is in
- * csrc/proxy_limiter/limiter_core.c.
+ * csrc/proxy_limiter/limiter_core.c.  The proxy limiter's functions are in
+ * bind_cache_limiter.inc (included at the end of this file, so the limiter
+ * needs no binder of its own in module.c).
+ *
+ * Module state: slot FL_SLOT_CACHE holds the CacheContext type, slot
+ * FL_SLOT_CACHE + 1 the fast_method type.  Everything else lives in the
+ * context object each _cache_build call returns methods for.
  */
 #include "binding/module_state.h"
 #include "structmember.h"
