@@ -21,4 +21,18 @@ TIKTOKEN_ORACLE = "0.14.0"
 
 # target ("module:qualname") -> sha256 of the original's source
 VERIFIED: Dict[str, str] = {
+    # cache helper: InMemoryCache methods (native_in_memory_cache)
+    "litellm.caching.in_memory_cache:InMemoryCache.get_cache": "95de469b15c02fc018b006d06ef15bb69534c6627c9584d515a2d951497fe305",
+    "litellm.caching.in_memory_cache:InMemoryCache.set_cache": "73707f12ed18db989e92bab791b5e1389673041f6edd226f87ee135095161074",
+    "litellm.caching.in_memory_cache:InMemoryCache.batch_get_cache": "0d3daeeff23c04cfbb1f29f1467c418ac8cd420df097d8b7a934fe0fc2d2595d",
+    "litellm.caching.in_memory_cache:InMemoryCache.increment_cache": "6b6fb1474f046f3a74a851aecedb00710bf5ba73337195270e71515142322077",
+    "litellm.caching.in_memory_cache:InMemoryCache.delete_cache": "04249363433e5ef5841b36c435ce6436e28136e6c14d5ecc721d0ff0299c9524",
+    "litellm.caching.in_memory_cache:InMemoryCache.flush_cache": "d150085bd74354596965aeb2672f429ea14c4e32f839331ee07fbc1262a5bbe8",
+    "litellm.caching.in_memory_cache:InMemoryCache.evict_cache": "4671d22693b87562a53e55ddec4e13970996c9066341b3b36d4885c4c8853966",
+    "litellm.caching.in_memory_cache:InMemoryCache.async_batch_get_cache": "b33251d65783067f753840c72ae8682a67d97d3070d5da0d12bbea6bcc2e5443",
+    # cache helper: v3 proxy limiter pure computation (rust_rate_limiting)
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._collect_windowed_keys_and_gauges": "8c3c41bd4120a3537ae2744fcc55349651b038be5ce7e2e19943b89057adee02",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3.is_cache_list_over_limit": "86b6b6dbc2658c06500db0cef5f9d8aaad4db633f8f5d4ac2049ef567e46619a",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._local_counter_states": "3c5c198556195faa9690e2eba6520ee69f50b278265915f74662cb86073f9041",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._in_memory_cache_sliding_window": "ce06a034e7e5dd0afe12df9cfb839a7b71edd099277f2a8b6729e989a247012d",
 }
