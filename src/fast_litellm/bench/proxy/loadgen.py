@@ -53,7 +53,9 @@ def percentile(sorted_values: List[float], q: float) -> Optional[float]:
     """Nearest-rank percentile of an ascending list (q in 0..100)."""
     if not sorted_values:
         return None
-    k = max(0, min(len(sorted_values) - 1, int(round(q / 100.0 * len(sorted_values) + 0.5)) - 1))
+    import math
+
+    k = max(0, min(len(sorted_values) - 1, math.ceil(q / 100.0 * len(sorted_values)) - 1))
     return sorted_values[k]
 
 

@@ -201,6 +201,23 @@ def run_loadgen(sup: Supervisor, url: str, key: str, cfg: ProxyBenchConfig, dura
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
+def warm_proxy(url: str, key: str, requests: int = 4) -> None:
+    """A few sequential requests (one streamed) so first-call imports are not measured."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for i in range(requests):
+        body = {"model": MODEL_GROUP, "max_tokens": 16, "stream": i == 1,
+                "messages": [{"role": "user", "content": "warm-up request %d" % i}]}
+        req = urllib.request.Request(url + "/v1/chat/completions", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": "Bearer " + key})
+        try:
+            with opener.open(req, timeout=60) as r:
+                r.read()
+        except urllib.error.HTTPError as e:
+            raise RuntimeError("LiteLLM proxy answered %s to a warm-up request: %s"
+                               % (e.code, e.read()[:500].decode("utf-8", "replace")))
+
+
 def preload_status(log_path: str) -> str:
     text = tail(log_path, 100000)
     if "fast_litellm-bench-preload: FAILED" in text:
@@ -212,6 +229,7 @@ def measure_variant(sup: Supervisor, variant: str, config_path: str, cfg: ProxyB
                     workdir: str, keep_running: bool = False):
     key = "sk-bench-" + secrets.token_hex(24)
     proc, url, log_path = start_proxy(sup, variant, config_path, key, cfg, workdir)
+    warm_proxy(url, key)
     sampler = TreeSampler(proc.pid).start()
     try:
         load = run_loadgen(sup, url, key, cfg, cfg.duration, cfg.warmup)
