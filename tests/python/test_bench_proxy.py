@@ -166,7 +166,7 @@ def _litellm_proxy_importable():
 def test_tiny_proxy_run_cleans_up(tmp_path):
     if not _litellm_proxy_importable():
         pytest.skip("LiteLLM proxy dependencies missing: pip install -r requirements-bench.txt")
-    cfg = runner.ProxyBenchConfig(duration=1.5, warmup=0.5, concurrency=2, deployments=2,
+    cfg = runner.ProxyBenchConfig(duration=1.5, warmup=0.5, concurrency=2, deployments=2, rounds=1,
                                   keep_dir=str(tmp_path / "run"))
     out = runner.run_proxy_bench(cfg)
     assert set(out["runs"]) == {"stock", "fast_litellm"}

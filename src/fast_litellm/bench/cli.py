@@ -42,6 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     x.add_argument("--proxy", action="store_true",
                    help="run the real LiteLLM proxy under load, stock and with fast_litellm preloaded")
     x.add_argument("--duration", type=float, default=None, help="measured seconds per proxy (default 20; quick 5)")
+    x.add_argument("--rounds", type=int, default=None,
+                   help="load slices per proxy, alternated stock/fast in ABBA order (default 2; quick 1)")
     x.add_argument("--warmup", type=float, default=None, help="unmeasured seconds first (default 3; quick 1)")
     x.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
     x.add_argument("--workers", type=int, default=1, help="proxy workers, the same for both runs (default 1)")
@@ -128,6 +130,7 @@ def proxy_config(args: argparse.Namespace):
     return ProxyBenchConfig(
         duration=args.duration if args.duration is not None else (5.0 if args.quick else 20.0),
         warmup=args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0),
+        rounds=args.rounds if args.rounds is not None else (1 if args.quick else 2),
         concurrency=args.concurrency, workers=args.workers, deployments=args.deployments,
         upstream_latency_ms=args.upstream_latency_ms, omit_usage_every=args.omit_usage_every,
         stream_every=args.stream_every, routing_strategy=args.routing_strategy,

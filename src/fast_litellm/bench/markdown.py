@@ -68,6 +68,9 @@ def render(doc: Dict[str, Any]) -> str:
     if prof and prof.get("top"):
         lines += ["## Accelerated proxy: top frames by own time (%s, %s samples)"
                   % (prof.get("profiler"), prof.get("samples", "?")), ""] + profile_lines(prof) + [""]
+        if prof.get("top_files"):
+            lines += ["Own time per source file:", "", "| own % | file |", "|---:|---|"]
+            lines += ["| %.1f | `%s` |" % (f["own_percent"], f["file"]) for f in prof["top_files"]] + [""]
     if doc.get("notes"):
         lines += ["Notes:", ""] + ["- %s" % n for n in doc["notes"]] + [""]
     return "\n".join(lines)

@@ -83,7 +83,8 @@ def summarize(latencies_ms: List[float], overheads_ms: List[float], errors: int,
 
 
 async def run_load(url: str, model: str, key: Optional[str], concurrency: int, duration: float,
-                   warmup: float, max_requests: int, stream_every: int, timeout: float) -> Dict[str, Any]:
+                   warmup: float, max_requests: int, stream_every: int, timeout: float,
+                   raw: bool = False) -> Dict[str, Any]:
     import aiohttp
 
     if not is_loopback(url):
@@ -95,7 +96,7 @@ async def run_load(url: str, model: str, key: Optional[str], concurrency: int, d
     latencies: List[float] = []
     overheads: List[float] = []
     status_counts: Dict[str, int] = {}
-    counters = {"next": 0, "errors": 0, "started": 0}
+    counters = {"next": 0, "errors": 0, "started": 0, "completed": 0}
     t0 = time.perf_counter()
     measure_from = t0 + warmup
     stop_at = measure_from + duration
@@ -123,6 +124,7 @@ async def run_load(url: str, model: str, key: Optional[str], concurrency: int, d
             except Exception as exc:  # counted, never raised
                 status, overhead = type(exc).__name__, None
             end = time.perf_counter()
+            counters["completed"] += 1
             if not measured or end > stop_at:
                 return
             status_counts[status] = status_counts.get(status, 0) + 1
@@ -150,6 +152,10 @@ async def run_load(url: str, model: str, key: Optional[str], concurrency: int, d
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = min(time.perf_counter(), stop_at) - measure_from
     out = summarize(latencies, overheads, counters["errors"], status_counts, elapsed)
+    out["completed_total"] = counters["completed"]  # warm-up and tail included
+    if raw:
+        out["raw_latencies_ms"] = latencies
+        out["raw_overheads_ms"] = overheads
     out["params"] = {"concurrency": concurrency, "duration": duration, "warmup": warmup,
                      "max_requests": max_requests, "stream_every": stream_every}
     return out
@@ -167,11 +173,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--stream-every", type=int, default=4,
                    help="every Nth request streams (0: never)")
     p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--raw", action="store_true", help="also print every latency (to merge runs)")
     a = p.parse_args(argv)
     import os
     key = a.key or os.environ.get("BENCH_PROXY_KEY")
     result = asyncio.run(run_load(a.url, a.model, key, a.concurrency, a.duration, a.warmup,
-                                  a.max_requests, a.stream_every, a.timeout))
+                                  a.max_requests, a.stream_every, a.timeout, a.raw))
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
 

@@ -77,6 +77,16 @@ def top_frames(own: Counter, inclusive: Counter, total: int, n: int = 25) -> Lis
     ]
 
 
+def top_files(own: Counter, total: int, n: int = 15) -> List[Dict[str, Any]]:
+    """Own time summed per source file: which module to accelerate."""
+    per_file: Counter = Counter()
+    for frame, count in own.items():
+        m = re.match(r"^.* \((.*)\)$", frame)
+        per_file[m.group(1) if m else frame] += count
+    return [{"file": f, "own_samples": c, "own_percent": 100.0 * c / total if total else 0.0}
+            for f, c in per_file.most_common(n)]
+
+
 def pyspy_path() -> Optional[str]:
     return shutil.which("py-spy")
 
@@ -85,7 +95,7 @@ def profile_with_pyspy(sup: Supervisor, proc: subprocess.Popen, url: str, key: s
                        run_loadgen: Callable) -> Dict[str, Any]:
     out_path = os.path.join(workdir, "pyspy-raw.txt")
     spy = sup.spawn(
-        [pyspy_path(), "record", "--pid", str(proc.pid), "--subprocesses", "--nonblocking",
+        [pyspy_path(), "record", "--pid", str(proc.pid), "--subprocesses", "--nonblocking", "--gil",
          "--format", "raw", "--rate", "100", "--duration", str(int(cfg.profile_duration) + 1),
          "-o", out_path],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -103,8 +113,8 @@ def profile_with_pyspy(sup: Supervisor, proc: subprocess.Popen, url: str, key: s
         raise RuntimeError("py-spy wrote nothing: %s" % err[-500:])
     with open(out_path) as f:
         own, inclusive, total = parse_pyspy_raw(f.read())
-    return {"profiler": "py-spy", "samples": total, "requests": load["requests"],
-            "top": top_frames(own, inclusive, total)}
+    return {"profiler": "py-spy --gil", "samples": total, "requests": load["requests"],
+            "top": top_frames(own, inclusive, total), "top_files": top_files(own, total)}
 
 
 def profile_with_cprofile(sup: Supervisor, cfg, workdir: str, config_path: str,

@@ -38,6 +38,7 @@ VARIANTS = ("stock", "fast_litellm")
 @dataclass
 class ProxyBenchConfig:
     duration: float = 20.0          # measured seconds per variant
+    rounds: int = 2                 # slices per variant, alternated ABBA
     warmup: float = 3.0             # unmeasured seconds before that
     concurrency: int = 16
     workers: int = 1                # proxy workers, same for both variants
@@ -188,7 +189,7 @@ def run_loadgen(sup: Supervisor, url: str, key: str, cfg: ProxyBenchConfig, dura
         [sys.executable, "-m", "fast_litellm.bench.proxy.loadgen", "--url", url,
          "--model", MODEL_GROUP, "--concurrency", str(cfg.concurrency),
          "--duration", str(duration), "--warmup", str(warmup),
-         "--max-requests", str(cfg.max_requests), "--stream-every", str(cfg.stream_every)],
+         "--max-requests", str(cfg.max_requests), "--stream-every", str(cfg.stream_every), "--raw"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env({"BENCH_PROXY_KEY": key}),
     )
     try:
@@ -225,31 +226,75 @@ def preload_status(log_path: str) -> str:
     return "loaded" if "fast_litellm-bench-preload: fast_litellm" in text else "absent"
 
 
-def measure_variant(sup: Supervisor, variant: str, config_path: str, cfg: ProxyBenchConfig,
-                    workdir: str, keep_running: bool = False):
+def slice_schedule(variants: List[str], rounds: int) -> List[str]:
+    """ABBA order (A B B A A B ...), so a drift in machine load hits both alike."""
+    out: List[str] = []
+    for r in range(max(1, rounds)):
+        out.extend(variants if r % 2 == 0 else list(reversed(variants)))
+    return out
+
+
+def merge_loads(parts: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """One load result from several slices (raw latencies are concatenated)."""
+    from .loadgen import summarize
+
+    status: Dict[str, int] = {}
+    for p in parts:
+        for k, v in p["status_counts"].items():
+            status[k] = status.get(k, 0) + v
+    merged = summarize([x for p in parts for x in p.get("raw_latencies_ms", [])],
+                       [x for p in parts for x in p.get("raw_overheads_ms", [])],
+                       sum(p["errors"] for p in parts), status,
+                       sum(p["elapsed_seconds"] for p in parts))
+    merged["slices"] = len(parts)
+    merged["slice_requests_per_second"] = [p["requests_per_second"] for p in parts]
+    return merged
+
+
+class RunningProxy:
+    def __init__(self, variant: str, proc: subprocess.Popen, url: str, key: str, log_path: str):
+        self.variant, self.proc, self.url, self.key, self.log_path = variant, proc, url, key, log_path
+        self.loads: List[Dict[str, Any]] = []
+        self.cpu_seconds = 0.0
+        self.peak_rss = 0
+
+
+def launch(sup: Supervisor, variant: str, config_path: str, cfg: ProxyBenchConfig, workdir: str) -> RunningProxy:
     key = "sk-bench-" + secrets.token_hex(24)
     proc, url, log_path = start_proxy(sup, variant, config_path, key, cfg, workdir)
     warm_proxy(url, key)
-    sampler = TreeSampler(proc.pid).start()
+    return RunningProxy(variant, proc, url, key, log_path)
+
+
+def measure_slice(sup: Supervisor, p: RunningProxy, cfg: ProxyBenchConfig, duration: float,
+                  warmup: float) -> None:
+    sampler = TreeSampler(p.proc.pid).start()
     try:
-        load = run_loadgen(sup, url, key, cfg, cfg.duration, cfg.warmup)
+        load = run_loadgen(sup, p.url, p.key, cfg, duration, warmup)
     finally:
         sampler.stop()
-    completed = sum(v for k, v in load["status_counts"].items())
-    result = {
-        "variant": variant,
+    p.loads.append(load)
+    p.cpu_seconds += sampler.cpu_seconds
+    p.peak_rss = max(p.peak_rss, sampler.peak_rss)
+
+
+def result_of(p: RunningProxy) -> Dict[str, Any]:
+    load = merge_loads(p.loads)
+    completed = sum(sum(l["status_counts"].values()) for l in p.loads)
+    warm_and_tail = sum(l.get("completed_total", 0) for l in p.loads)
+    # CPU is sampled over each whole slice (its warm-up included), so divide
+    # by every request completed in it, measured or not.
+    denominator = warm_and_tail or completed
+    return {
+        "variant": p.variant,
         "load": load,
-        "cpu_seconds": sampler.cpu_seconds,
-        "cpu_seconds_per_1k_requests": (sampler.cpu_seconds / load["requests"] * 1000.0)
-        if load["requests"] else None,
-        "peak_rss_mb": sampler.peak_rss / (1024.0 * 1024.0),
+        "cpu_seconds": p.cpu_seconds,
+        "cpu_seconds_per_1k_requests": (p.cpu_seconds / denominator * 1000.0) if denominator else None,
+        "peak_rss_mb": p.peak_rss / (1024.0 * 1024.0),
         "completed_in_window": completed,
-        "preload": preload_status(log_path) if variant != "stock" else "n/a",
+        "completed_total": warm_and_tail,
+        "preload": preload_status(p.log_path) if p.variant != "stock" else "n/a",
     }
-    if keep_running:
-        return result, (proc, url, key)
-    sup.stop(proc)
-    return result, None
 
 
 def _row(case: str, unit: str, stock: Optional[float], fast: Optional[float],
@@ -282,12 +327,19 @@ def rows_from_results(results: Dict[str, Dict[str, Any]], cfg: ProxyBenchConfig)
 
 
 def run_proxy_bench(cfg: ProxyBenchConfig, progress: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
-    """Measure every variant; returns {"rows", "runs", "profile", "pids"}."""
+    """Measure every variant; returns {"rows", "runs", "profile", "pids"}.
+
+    Both proxies run side by side; the load alternates between them in
+    ``cfg.rounds`` slices each (ABBA order), so changes in the machine's
+    load over time fall on both variants alike.
+    """
     say = progress or (lambda msg: None)
     workdir = cfg.keep_dir or tempfile.mkdtemp(prefix="fast-litellm-proxy-bench-")
     os.makedirs(workdir, exist_ok=True)
-    per_variant = cfg.startup_timeout + cfg.duration + cfg.warmup + 180
-    budget = per_variant * (len(cfg.variants) + 1) + (cfg.profile_duration if cfg.profile else 0)
+    rounds = max(1, cfg.rounds)
+    slice_seconds = cfg.duration / rounds
+    budget = (cfg.startup_timeout * 2 + (cfg.duration + cfg.warmup + 60) * len(cfg.variants)
+              + (cfg.profile_duration + cfg.startup_timeout if cfg.profile else 0) + 300)
     results: Dict[str, Dict[str, Any]] = {}
     profile: Optional[Dict[str, Any]] = None
     sup = Supervisor()
@@ -297,26 +349,33 @@ def run_proxy_bench(cfg: ProxyBenchConfig, progress: Optional[Callable[[str], No
             _mock, upstream_port = start_mock_upstream(sup, cfg, workdir, budget)
             config_path = os.path.join(workdir, "proxy-config.yaml")
             write_config(config_path, upstream_port, cfg)
+            running: Dict[str, RunningProxy] = {}
             for variant in cfg.variants:
-                profile_this = cfg.profile and variant == cfg.variants[-1]
-                say("proxy %s: starting, then %gs of load at concurrency %d"
-                    % (variant, cfg.duration + cfg.warmup, cfg.concurrency))
-                result, running = measure_variant(sup, variant, config_path, cfg, workdir,
-                                                  keep_running=profile_this)
-                results[variant] = result
-                if running is not None:
-                    from .profile import profile_under_load
+                say("proxy %s: starting" % variant)
+                running[variant] = launch(sup, variant, config_path, cfg, workdir)
+            first = set()
+            for i, variant in enumerate(slice_schedule(list(cfg.variants), rounds)):
+                warmup = cfg.warmup if variant not in first else min(1.0, cfg.warmup)
+                first.add(variant)
+                say("load %d/%d: %s, %gs" % (i + 1, rounds * len(cfg.variants), variant, slice_seconds))
+                measure_slice(sup, running[variant], cfg, slice_seconds, warmup)
+            for variant, p in running.items():
+                results[variant] = result_of(p)
+            if cfg.profile:
+                from .profile import profile_under_load
 
-                    say("proxy %s: profiling for %gs" % (variant, cfg.profile_duration))
-                    proc, url, key = running
-                    try:
-                        profile = profile_under_load(sup, proc, url, key, cfg, workdir, run_loadgen)
-                    finally:
-                        sup.stop(proc)
+                target = running[cfg.variants[-1]]
+                for variant, p in running.items():  # profile alone on the machine
+                    if p is not target:
+                        sup.stop(p.proc)
+                say("profiling %s for %gs" % (target.variant, cfg.profile_duration))
+                profile = profile_under_load(sup, target.proc, target.url, target.key, cfg, workdir,
+                                             run_loadgen)
+                profile["variant"] = target.variant
             pids = sup.all_pids()
     finally:
         sup.close()
         if not cfg.keep_dir:
             shutil.rmtree(workdir, ignore_errors=True)
     return {"rows": rows_from_results(results, cfg), "runs": results, "profile": profile,
-            "pids": pids, "workdir": cfg.keep_dir}
+            "pids": sorted(set(pids) | sup.seen_pids), "workdir": cfg.keep_dir}
