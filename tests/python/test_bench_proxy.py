@@ -177,3 +177,25 @@ def test_tiny_proxy_run_cleans_up(tmp_path):
     assert {r["case"] for r in out["rows"]} >= {"requests/s", "latency p50", "CPU per 1k requests", "peak RSS"}
     assert len(out["pids"]) >= 5  # mock, 2 proxies, 2 load generators
     assert not [pid for pid in out["pids"] if procs.pid_alive(pid)]
+
+
+def test_abba_schedule_and_merge():
+    assert runner.slice_schedule(["a", "b"], 1) == ["a", "b"]
+    assert runner.slice_schedule(["a", "b"], 3) == ["a", "b", "b", "a", "a", "b"]
+    part = lambda lat, rps: {"status_counts": {"200": len(lat)}, "errors": 0, "elapsed_seconds": 1.0,
+                             "raw_latencies_ms": lat, "raw_overheads_ms": [], "requests_per_second": rps}
+    merged = runner.merge_loads([part([1.0, 2.0], 2.0), part([3.0], 1.0)])
+    assert merged["requests"] == 3 and merged["requests_per_second"] == 1.5
+    assert merged["latency_ms"]["p50"] == 2.0 and merged["slice_requests_per_second"] == [2.0, 1.0]
+
+
+def test_rows_name_the_aa_test():
+    load = loadgen.summarize([1.0, 2.0], [0.5], 0, {"200": 2}, 1.0)
+    run = {"load": load, "cpu_seconds_per_1k_requests": 10.0, "peak_rss_mb": 100.0}
+    cfg = runner.ProxyBenchConfig(variants=list(runner.AA_VARIANTS))
+    rows = runner.rows_from_results({"stock": run, "stock-again": run}, cfg)
+    assert rows and all(r["component"].startswith("proxy A/A") and r["ratio"] == 1.0 for r in rows)
+    cfg = runner.ProxyBenchConfig()
+    rows = runner.rows_from_results({"stock": run, "fast_litellm": run}, cfg)
+    assert {r["component"] for r in rows} == {"proxy"}
+    assert runner.is_accelerated("fast_litellm") and not runner.is_accelerated("stock-again")

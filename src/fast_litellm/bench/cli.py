@@ -54,6 +54,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="every Nth upstream answer has no usage, so LiteLLM counts tokens (0: never)")
     x.add_argument("--routing-strategy", default="usage-based-routing-v2")
     x.add_argument("--max-requests", type=int, default=1_000_000, help="cap on measured requests per run")
+    x.add_argument("--aa-test", action="store_true",
+                   help="two stock proxies instead: their ratio shows this machine's noise floor")
     x.add_argument("--profile", action="store_true", help="then profile the accelerated proxy under load")
     x.add_argument("--profile-duration", type=float, default=10.0)
     x.add_argument("--profiler", choices=("auto", "py-spy", "cprofile"), default="auto")
@@ -125,7 +127,7 @@ def _components(args: argparse.Namespace) -> List[str]:
 
 
 def proxy_config(args: argparse.Namespace):
-    from .proxy.runner import ProxyBenchConfig
+    from .proxy.runner import AA_VARIANTS, VARIANTS, ProxyBenchConfig
 
     return ProxyBenchConfig(
         duration=args.duration if args.duration is not None else (5.0 if args.quick else 20.0),
@@ -136,6 +138,7 @@ def proxy_config(args: argparse.Namespace):
         stream_every=args.stream_every, routing_strategy=args.routing_strategy,
         max_requests=args.max_requests, profile=args.profile,
         profile_duration=args.profile_duration, profiler=args.profiler, keep_dir=args.keep_dir,
+        variants=list(AA_VARIANTS if args.aa_test else VARIANTS),
     )
 
 

@@ -43,13 +43,14 @@ def proxy_details(doc: Dict[str, Any]) -> List[str]:
     runs = proxy.get("runs") or {}
     if not runs:
         return ["Proxy run failed: %s" % proxy["error"]] if proxy.get("error") else []
-    out = ["| variant | requests | errors | req/s | p50 ms | p95 ms | p99 ms | overhead p50 ms | "
-           "CPU s / 1k req | peak RSS MiB | preload |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    out = ["| variant | requests | errors | req/s | req/s per slice | p50 ms | p95 ms | p99 ms | "
+           "overhead p50 ms | CPU s / 1k req | peak RSS MiB | preload |",
+           "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"]
     for name, run in runs.items():
         load = run["load"]
-        out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, load["requests"], load["errors"], fmt_value(load["requests_per_second"]),
+        slices = ", ".join(fmt_value(x) for x in load.get("slice_requests_per_second", []))
+        out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, load["requests"], load["errors"], fmt_value(load["requests_per_second"]), slices,
             fmt_value(load["latency_ms"]["p50"]), fmt_value(load["latency_ms"]["p95"]),
             fmt_value(load["latency_ms"]["p99"]), fmt_value(load["overhead_ms"]["p50"]),
             fmt_value(run["cpu_seconds_per_1k_requests"]), fmt_value(run["peak_rss_mb"]), run["preload"]))

@@ -33,6 +33,12 @@ PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(o
 
 MODEL_GROUP = "bench-gpt"
 VARIANTS = ("stock", "fast_litellm")
+# --aa-test: two stock proxies; their "ratio" is the noise floor of this machine.
+AA_VARIANTS = ("stock", "stock-again")
+
+
+def is_accelerated(variant: str) -> bool:
+    return variant.startswith("fast_litellm")
 
 
 @dataclass
@@ -161,7 +167,7 @@ def start_proxy(sup: Supervisor, variant: str, config_path: str, key: str,
     log_path = os.path.join(workdir, "proxy-%s.log" % variant)
     log = open(log_path, "wb")
     env = child_env({"LITELLM_MASTER_KEY": key, **(extra_env or {})},
-                    accelerated=(variant != "stock"))
+                    accelerated=is_accelerated(variant))
     proc = sup.spawn(
         [sys.executable, "-m", "litellm.proxy.proxy_cli", "--config", config_path,
          "--host", "127.0.0.1", "--port", str(port), "--num_workers", str(cfg.workers)],
@@ -293,7 +299,7 @@ def result_of(p: RunningProxy) -> Dict[str, Any]:
         "peak_rss_mb": p.peak_rss / (1024.0 * 1024.0),
         "completed_in_window": completed,
         "completed_total": warm_and_tail,
-        "preload": preload_status(p.log_path) if p.variant != "stock" else "n/a",
+        "preload": preload_status(p.log_path) if is_accelerated(p.variant) else "n/a",
     }
 
 
@@ -301,12 +307,16 @@ def _row(case: str, unit: str, stock: Optional[float], fast: Optional[float],
          higher_is_better: bool, params: Dict[str, Any]) -> Dict[str, Any]:
     from fast_litellm.bench.suite import make_row
 
-    return make_row("proxy", case, "litellm proxy (stock)", unit, stock, fast,
+    variants = params.get("variants") or list(VARIANTS)
+    component = "proxy" if is_accelerated(variants[1]) else "proxy A/A (%s vs %s)" % tuple(variants[:2])
+    return make_row(component, case, "litellm proxy (stock)", unit, stock, fast,
                     higher_is_better, params)
 
 
 def rows_from_results(results: Dict[str, Dict[str, Any]], cfg: ProxyBenchConfig) -> List[Dict[str, Any]]:
-    stock, fast = results.get("stock"), results.get("fast_litellm")
+    if len(cfg.variants) < 2:
+        return []
+    stock, fast = results.get(cfg.variants[0]), results.get(cfg.variants[1])
     if not stock or not fast:
         return []
     params = {k: v for k, v in asdict(cfg).items() if k not in ("keep_dir",)}
