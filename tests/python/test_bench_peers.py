@@ -9,13 +9,14 @@ from fast_litellm.bench import peer_driver, peers, suite
 def test_workload_is_deterministic_and_distinct():
     a, b = peer_driver.make_texts(50), peer_driver.make_texts(50)
     assert a == b and len(set(a)) == 50
+    assert not set(a) & set(peer_driver.make_texts(50, peer_driver.SEED + 1))  # fresh per pass
     assert len(peer_driver.make_model_list(3, 4)) == 12
 
 
 def test_best_us_per_call_counts_every_item():
     seen = []
-    us = peer_driver.best_us_per_call(seen.append, [1, 2, 3], repeats=2)
-    assert seen == [1, 2, 3, 1, 2, 3] and us >= 0
+    us = peer_driver.best_us_per_call(seen.append, [[1, 2, 3], [4, 5, 6]])
+    assert seen == [1, 2, 3, 4, 5, 6] and us >= 0
 
 
 def test_missing_peer_venv_is_reported(tmp_path):
@@ -24,9 +25,11 @@ def test_missing_peer_venv_is_reported(tmp_path):
 
 
 def test_driver_failure_is_an_error_not_a_crash(tmp_path):
-    bad = peers.run_driver(sys.executable, quick=True, impl="fast_litellm", ours=True, timeout=120)
+    res = peers.run_driver(sys.executable, quick=True, impl="fast_litellm", ours=True, timeout=120)
     # Whatever this checkout has, the driver answers with cases or errors, never raises.
-    assert set(bad) >= {"cases", "errors"}
+    assert set(res) >= {"cases", "errors"} and res.get("impl") == "fast_litellm"
+    dead = peers.run_driver(str(tmp_path / "no-such-python"), quick=True, timeout=30)
+    assert dead["cases"] == {} and dead["errors"]
 
 
 def test_rows_from_raw_figures():
@@ -37,10 +40,10 @@ def test_rows_from_raw_figures():
         "peer": {"cases": {"token_counting": {"us_per_call": 20.0, "checksum": 7},
                            "rate_limit_check": {"us_per_call": 1.0, "checksum": None},
                            "routing": {"us_per_call": 1.0, "checksum": None}}, "errors": {}},
-        "tiktoken": {"version": "0.14.0", "cases": {"token_counting": {"us_per_call": 15.0, "checksum": 7}},
-                     "errors": {}},
-        "litellm": {"version": "1.110.2", "cases": {"token_counting": {"us_per_call": 40.0, "checksum": 8}},
-                    "errors": {}},
+        "reference": {"versions": {"tiktoken": "0.14.0", "litellm": "1.110.2"},
+                      "cases": {"tiktoken": {"us_per_call": 15.0, "checksum": 7},
+                                "litellm": {"us_per_call": 40.0, "checksum": 8}},
+                      "errors": {}},
     }
     rows = peers.peer_rows(raw, quick=True, venv="/x")
     assert all(suite.validate_row(r) == [] for r in rows)

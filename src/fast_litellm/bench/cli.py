@@ -151,8 +151,7 @@ def run_bench(args: argparse.Namespace) -> Dict[str, Any]:
     from . import environment
     from .report import SCHEMA_VERSION
 
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
+    offline = environment.prepare_offline_env()
     t0 = time.perf_counter()
     components = _components(args)
     peers_on = not args.no_peers and (bool(components) or not args.proxy)
@@ -166,6 +165,7 @@ def run_bench(args: argparse.Namespace) -> Dict[str, Any]:
         "versions": environment.versions(),
         "machine": environment.machine(),
         "results": [], "components": [], "peers": None, "proxy": None, "notes": [],
+        "environment_set": offline,
     }
     try:
         if components:

@@ -91,3 +91,48 @@ def machine() -> Dict[str, Any]:
 def describe_machine(m: Dict[str, Any]) -> str:
     return "%s, %s cores, %s GiB, %s" % (m.get("cpu_model"), m.get("cpu_usable"),
                                           m.get("memory_gib"), m.get("os"))
+
+
+_TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/%s.tiktoken"
+
+
+def prepare_offline_env() -> Dict[str, str]:
+    """Make LiteLLM and tiktoken work without a network; returns what was set.
+
+    LiteLLM uses its bundled price map; tiktoken's cache points at
+    vocabularies already on disk: $FAST_LITELLM_TIKTOKEN_DIR (linked under
+    tiktoken's cache names) when set, else the ones LiteLLM bundles
+    (p50k, cl100k, o200k).  Nothing is changed that the user already set.
+    """
+    import hashlib
+    import importlib.util
+    import tempfile
+
+    done: Dict[str, str] = {}
+    if "LITELLM_LOCAL_MODEL_COST_MAP" not in os.environ:
+        os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = done["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    if os.environ.get("TIKTOKEN_CACHE_DIR"):
+        return done
+    vocab_dir = os.environ.get("FAST_LITELLM_TIKTOKEN_DIR")
+    if vocab_dir and os.path.isdir(vocab_dir):
+        cache = os.path.join(tempfile.gettempdir(), "fast-litellm-bench-tiktoken-cache")
+        os.makedirs(cache, exist_ok=True)
+        for name in ("r50k_base", "p50k_base", "cl100k_base", "o200k_base"):
+            src = os.path.join(vocab_dir, name + ".tiktoken")
+            link = os.path.join(cache, hashlib.sha1((_TIKTOKEN_URL % name).encode()).hexdigest())
+            if os.path.exists(src) and not os.path.exists(link):
+                try:
+                    os.symlink(src, link)
+                except OSError:
+                    pass
+        os.environ["TIKTOKEN_CACHE_DIR"] = done["TIKTOKEN_CACHE_DIR"] = cache
+        return done
+    try:
+        spec = importlib.util.find_spec("litellm")
+    except (ImportError, ValueError):
+        spec = None
+    if spec and spec.origin:
+        bundled = os.path.join(os.path.dirname(spec.origin), "litellm_core_utils", "tokenizers")
+        if os.path.isdir(bundled):
+            os.environ["TIKTOKEN_CACHE_DIR"] = done["TIKTOKEN_CACHE_DIR"] = bundled
+    return done

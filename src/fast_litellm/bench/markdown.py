@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List
 
-from .report import fmt_ratio, fmt_value, row_note
+from .report import case_labels, fmt_ratio, fmt_value, row_note
 
 
 def machine_line(doc: Dict[str, Any]) -> str:
@@ -19,9 +19,9 @@ def machine_line(doc: Dict[str, Any]) -> str:
 def results_table(rows: List[Dict[str, Any]]) -> List[str]:
     out = ["| component | case | baseline (what you'd run) | unit | baseline | fast_litellm | ratio | note |",
            "|---|---|---|---|---:|---:|---:|---|"]
-    for r in rows:
+    for r, label in zip(rows, case_labels(rows)):
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["component"], r["case"], r["baseline"], r["unit"], fmt_value(r.get("baseline_value")),
+            r["component"], label, r["baseline"], r["unit"], fmt_value(r.get("baseline_value")),
             fmt_value(r.get("value")), fmt_ratio(r.get("ratio")), row_note(r).replace("|", "/")))
     return out
 

@@ -3,18 +3,22 @@
 Standard library only, so the same file runs in the fast-litellm 0.1.10
 peer venv and in ours; `fast-litellm bench` runs it as a script in both and
 puts the figures side by side.  The workload is built from a fixed seed, so
-both sides see identical inputs, and no input repeats inside a timed loop.
+both sides see identical inputs; every timed pass gets fresh inputs (a new
+seed per pass), so no cache sees a repeat.
 
-    python peer_driver.py [--quick] [--impl fast_litellm|tiktoken|litellm]
+    python peer_driver.py [--quick] [--impl fast_litellm|reference] [--wait-go]
         ->   one JSON object on stdout
 
-``--impl tiktoken`` and ``--impl litellm`` time only token counting, with
-tiktoken's cl100k_base ``len(encode(text))`` and stock
-``litellm.token_counter(model="gpt-4", text=text)``: what a user would run
-without any accelerator.  The checksum (sum of the counts of the first 50
-texts) shows whether the counts agree.
+``--impl reference`` times token counting as a user would without any
+accelerator: tiktoken's cl100k_base ``len(encode(text))`` and stock
+``litellm.token_counter(model="gpt-4", text=text)``.  The checksum (sum of
+the counts of 50 texts) shows whether the counts agree.
 
-Cases (each: best of a few repeats, microseconds per call):
+With ``--wait-go`` the driver imports and builds everything, prints
+``READY``, and waits for a line on stdin before timing: the caller can set
+up several drivers at once and still time them one at a time.
+
+Cases (each: best pass, microseconds per call):
   token_counting   SimpleTokenCounter().count_tokens(text, "gpt-4")
   rate_limit_check check_rate_limit(key)
   routing          get_available_deployment(model_list, model)
@@ -41,12 +45,12 @@ def make_texts(n: int, seed: int = SEED):
     for i in range(n):
         k = rng.randint(8, 120)
         parts = [rng.choice(WORDS) if rng.random() < 0.85 else rng.choice(EXTRAS) for _ in range(k)]
-        texts.append("%d: %s" % (i, " ".join(parts)))
+        texts.append("%d-%d: %s" % (seed, i, " ".join(parts)))
     return texts
 
 
-def make_keys(n: int):
-    return ["user-%05d" % i for i in range(n)]
+def make_keys(n: int, seed: int = SEED):
+    return ["user-%d-%05d" % (seed, i) for i in range(n)]
 
 
 def make_model_list(groups: int = 3, per_group: int = 4):
@@ -62,10 +66,15 @@ def make_model_list(groups: int = 3, per_group: int = 4):
     return out
 
 
-def best_us_per_call(fn, items, repeats):
-    """Best over ``repeats`` passes of fn over every item, in µs per call."""
+def make_models(n: int, seed: int = SEED):
+    rng = random.Random(seed)
+    return ["group-%d" % rng.randrange(3) for _ in range(n)]
+
+
+def best_us_per_call(fn, passes):
+    """Best pass over ``passes`` (lists of inputs, one per pass), in µs per call."""
     best = None
-    for _ in range(repeats):
+    for items in passes:
         t0 = time.perf_counter()
         for item in items:
             fn(item)
@@ -74,81 +83,86 @@ def best_us_per_call(fn, items, repeats):
     return best
 
 
-def run_reference(impl: str, quick: bool):
-    """Token counting as a user would do it without an accelerator."""
-    n = 300 if quick else 3000
-    repeats = 3 if quick else 5
-    out = {"python": sys.version.split()[0], "impl": impl, "cases": {}, "errors": {}}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # LiteLLM points tiktoken at the vocabularies it bundles (offline).
-            from litellm.litellm_core_utils import default_encoding  # noqa: F401
-            if impl == "tiktoken":
-                import tiktoken
-
-                enc = tiktoken.get_encoding("cl100k_base")
-                fn = lambda t: len(enc.encode(t))  # noqa: E731
-                out["version"] = getattr(tiktoken, "__version__", None)
-            else:
-                import litellm
-
-                fn = lambda t: litellm.token_counter(model="gpt-4", text=t)  # noqa: E731
-                from importlib.metadata import version
-
-                out["version"] = version("litellm")
-        texts = make_texts(n)
-        checksum = sum(fn(t) for t in texts[:50])
-        out["cases"]["token_counting"] = {"us_per_call": best_us_per_call(fn, texts, repeats),
-                                          "calls": len(texts), "checksum": checksum}
-    except Exception as exc:
-        out["errors"]["token_counting"] = "%s: %s" % (type(exc).__name__, exc)
-    return out
+def sizes(quick: bool):
+    return (300, 3) if quick else (2000, 5)  # calls per pass, passes
 
 
-def run(quick: bool):
-    n = 300 if quick else 3000
-    repeats = 3 if quick else 5
-    out = {"python": sys.version.split()[0], "impl": "fast_litellm", "cases": {}, "errors": {}}
+def _inputs(make, n, repeats):
+    return [make(n, SEED + 1 + r) for r in range(repeats)]
+
+
+def setup_fast_litellm(quick: bool, out):
+    """[(case, fn, passes, checksum)], with import errors recorded in out."""
+    n, repeats = sizes(quick)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import fast_litellm
     except Exception as exc:
         out["errors"]["import"] = "%s: %s" % (type(exc).__name__, exc)
-        return out
+        return []
     out["fast_litellm_version"] = getattr(fast_litellm, "__version__", None)
     out["accelerated"] = bool(getattr(fast_litellm, "RUST_ACCELERATION_AVAILABLE", False))
+    cases = []
 
-    def case(name, setup):
+    def add(name, build):
         try:
-            fn, items, checksum = setup()
-            fn(items[0])  # warm the lazy imports
-            out["cases"][name] = {"us_per_call": best_us_per_call(fn, items, repeats),
-                                  "calls": len(items), "checksum": checksum}
+            fn, passes, checksum = build()
+            fn(passes[0][0])  # warm lazy imports
+            cases.append((name, fn, passes, checksum))
         except Exception as exc:
             out["errors"][name] = "%s: %s" % (type(exc).__name__, exc)
 
     def token_counting():
         counter = fast_litellm.SimpleTokenCounter()
-        texts = make_texts(n)
-        checksum = sum(counter.count_tokens(t, "gpt-4") for t in texts[:50])
-        return (lambda t: counter.count_tokens(t, "gpt-4")), texts, checksum
+        fn = lambda t: counter.count_tokens(t, "gpt-4")  # noqa: E731
+        return fn, _inputs(make_texts, n, repeats), sum(fn(t) for t in make_texts(50))
 
     def rate_limit_check():
-        keys = make_keys(n)
-        return fast_litellm.check_rate_limit, keys, None
+        return fast_litellm.check_rate_limit, _inputs(make_keys, n, repeats), None
 
     def routing():
         model_list = make_model_list()
-        models = ["group-%d" % (i % 3) for i in range(n)]
-        pick = lambda m: fast_litellm.get_available_deployment(model_list, m)  # noqa: E731
-        return pick, models, None
+        fn = lambda m: fast_litellm.get_available_deployment(model_list, m)  # noqa: E731
+        return fn, _inputs(make_models, n, repeats), None
 
-    case("token_counting", token_counting)
-    case("rate_limit_check", rate_limit_check)
-    case("routing", routing)
-    return out
+    add("token_counting", token_counting)
+    add("rate_limit_check", rate_limit_check)
+    add("routing", routing)
+    return cases
+
+
+def setup_reference(quick: bool, out):
+    """tiktoken and stock LiteLLM token counting (no accelerator)."""
+    n, repeats = sizes(quick)
+    cases = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # LiteLLM points tiktoken at the vocabularies it bundles (offline).
+            from litellm.litellm_core_utils import default_encoding  # noqa: F401
+            import litellm
+            import tiktoken
+        from importlib.metadata import version
+
+        out["versions"] = {"tiktoken": version("tiktoken"), "litellm": version("litellm")}
+        enc = tiktoken.get_encoding("cl100k_base")
+        for name, fn in (("tiktoken", lambda t: len(enc.encode(t))),
+                         ("litellm", lambda t: litellm.token_counter(model="gpt-4", text=t))):
+            fn("warm up")
+            cases.append((name, fn, _inputs(make_texts, n, repeats), sum(fn(t) for t in make_texts(50))))
+    except Exception as exc:
+        out["errors"]["reference"] = "%s: %s" % (type(exc).__name__, exc)
+    return cases
+
+
+def time_cases(cases, out):
+    for name, fn, passes, checksum in cases:
+        try:
+            out["cases"][name] = {"us_per_call": best_us_per_call(fn, passes),
+                                  "calls": len(passes[0]), "passes": len(passes), "checksum": checksum}
+        except Exception as exc:
+            out["errors"][name] = "%s: %s" % (type(exc).__name__, exc)
 
 
 def main(argv=None):
@@ -156,8 +170,15 @@ def main(argv=None):
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     impl = argv[argv.index("--impl") + 1] if "--impl" in argv else "fast_litellm"
     quick = "--quick" in argv
-    result = run(quick) if impl == "fast_litellm" else run_reference(impl, quick)
-    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    out = {"python": sys.version.split()[0], "impl": impl, "cases": {}, "errors": {}}
+    cases = setup_fast_litellm(quick, out) if impl == "fast_litellm" else setup_reference(quick, out)
+    if "--wait-go" in argv:
+        sys.stdout.write("\nREADY\n")
+        sys.stdout.flush()
+        sys.stdin.readline()
+    time_cases(cases, out)
+    sys.stdout.write("\n" + json.dumps(out) + "\n")
+    sys.stdout.flush()
     return 0
 
 

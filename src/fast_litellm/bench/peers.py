@@ -3,9 +3,10 @@
 fast-litellm 0.1.10 (the last PyPI release, Rust-based, same seed API) lives
 in its own virtual environment, because it is the same package name as ours.
 ``peer_driver.py`` (standard library only) runs as a script in that venv, in
-our interpreter with this fast_litellm, and in reference modes (tiktoken and
-stock ``litellm.token_counter``), alternately for a few rounds; the best
-figure per case is kept.
+our interpreter with this fast_litellm, and in reference mode (tiktoken and
+stock ``litellm.token_counter``).  All drivers import and build their inputs
+at once, then are timed one at a time (the others wait), for a few rounds
+in alternating order; the best figure per case is kept.
 
 The venv is found from, in order: ``--peer-venv``, $FAST_LITELLM_PEER_VENV,
 ~/.cache/fast-litellm/peer-0.1.10, /tmp/fl010.  ``--peer-install`` creates
@@ -18,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from .suite import make_row
@@ -106,18 +108,68 @@ def _driver_env(ours: bool) -> Dict[str, str]:
     return env
 
 
+def _read_until_ready(proc: subprocess.Popen, deadline: float) -> Optional[str]:
+    """None when the driver printed READY, else what it said before dying."""
+    seen = []
+    while True:
+        if time.monotonic() > deadline:
+            return "timed out during set-up"
+        line = proc.stdout.readline()
+        if not line:
+            err = proc.stderr.read() if proc.stderr else ""
+            return (err or "".join(seen))[-500:] or "exited during set-up"
+        if line.strip() == "READY":
+            return None
+        seen.append(line)
+
+
+def run_drivers(sides: Dict[str, Tuple[str, str, bool]], quick: bool,
+                timeout: float = 600, on_step=None) -> Dict[str, Dict[str, Any]]:
+    """Set every side up at once (imports are slow), then time them one at a time."""
+    procs: Dict[str, subprocess.Popen] = {}
+    results: Dict[str, Dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        for side, (python, impl, ours) in sides.items():
+            argv = [python, DRIVER, "--impl", impl, "--wait-go"] + (["--quick"] if quick else [])
+            try:
+                procs[side] = subprocess.Popen(
+                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    text=True, env=_driver_env(ours), cwd=None if ours else os.path.dirname(DRIVER))
+            except OSError as exc:
+                results[side] = {"cases": {}, "errors": {"driver": str(exc)}}
+        ready = {side: _read_until_ready(p, deadline) for side, p in procs.items()}
+        for side, p in procs.items():
+            if ready[side] is not None:
+                results[side] = {"cases": {}, "errors": {"driver": ready[side]}}
+                continue
+            if on_step:
+                on_step(side)
+            try:
+                out, err = p.communicate("go\n", timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                results[side] = {"cases": {}, "errors": {"driver": "timed out"}}
+                continue
+            lines = [l for l in out.splitlines() if l.startswith("{")]
+            results[side] = json.loads(lines[-1]) if lines else \
+                {"cases": {}, "errors": {"driver": (err or out)[-500:]}}
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            for stream in (p.stdin, p.stdout, p.stderr):
+                try:
+                    stream and stream.close()
+                except OSError:
+                    pass
+    return results
+
+
 def run_driver(python: str, quick: bool, impl: str = "fast_litellm", ours: bool = True,
                timeout: float = 600) -> Dict[str, Any]:
-    argv = [python, DRIVER, "--impl", impl] + (["--quick"] if quick else [])
-    try:
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                           env=_driver_env(ours), cwd=os.path.dirname(DRIVER) if not ours else None)
-    except subprocess.TimeoutExpired:
-        return {"cases": {}, "errors": {"driver": "timed out"}}
-    lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
-    if r.returncode != 0 or not lines:
-        return {"cases": {}, "errors": {"driver": (r.stderr or r.stdout)[-500:]}}
-    return json.loads(lines[-1])
+    """One driver on its own (set-up and timing)."""
+    return run_drivers({"x": (python, impl, ours)}, quick, timeout)["x"]
 
 
 def _best(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -146,14 +198,12 @@ def run_peers(quick: bool, peer_venv: Optional[str] = None, install: bool = Fals
     sides = {"ours": (sys.executable, "fast_litellm", True)}
     if venv:
         sides["peer"] = (venv_python(venv), "fast_litellm", False)
-    sides["tiktoken"] = (sys.executable, "tiktoken", True)
-    sides["litellm"] = (sys.executable, "litellm", True)
+    sides["reference"] = (sys.executable, "reference", True)
     runs: Dict[str, List[Dict[str, Any]]] = {k: [] for k in sides}
-    for _ in range(rounds):  # alternate the sides, round after round
-        for side, (python, impl, ours) in sides.items():
-            if on_step:
-                on_step(side)
-            runs[side].append(run_driver(python, quick, impl, ours))
+    for r in range(rounds):  # alternate the order, round after round
+        order = dict(sides) if r % 2 == 0 else dict(reversed(list(sides.items())))
+        for side, res in run_drivers(order, quick, on_step=on_step).items():
+            runs[side].append(res)
     raw = {side: _best(r) for side, r in runs.items()}
     return {"rows": peer_rows(raw, quick, venv), "raw": raw, "notes": notes, "peer_venv": venv}
 
@@ -172,7 +222,7 @@ def peer_rows(raw: Dict[str, Any], quick: bool, venv: Optional[str]) -> List[Dic
     rows = []
     ours = raw.get("ours", {})
     params_base = {"quick": quick, "driver": "peer_driver.py"}
-    reference = _checksum(raw, "tiktoken", "token_counting")
+    reference = _checksum(raw, "reference", "tiktoken")
     for case, label in CASES.items():
         params = dict(params_base, case=case)
         if ours.get("errors", {}).get(case):
@@ -183,19 +233,23 @@ def peer_rows(raw: Dict[str, Any], quick: bool, venv: Optional[str]) -> List[Dic
         elif peer.get("errors", {}).get(case):
             params["peer_error"] = peer["errors"][case]
         if case == "token_counting" and reference is not None:
-            params["matches_tiktoken"] = {side: _checksum(raw, side, case) == reference
-                                          for side in ("ours", "peer", "litellm")
-                                          if _checksum(raw, side, case) is not None}
+            sums = {"ours": _checksum(raw, "ours", case), "peer": _checksum(raw, "peer", case),
+                    "litellm": _checksum(raw, "reference", "litellm")}
+            params["matches_tiktoken"] = {k: v == reference for k, v in sums.items() if v is not None}
         rows.append(make_row("peers", label, "fast-litellm %s (PyPI)" % PEER_VERSION, "us/call",
                              _us(raw, "peer", case), _us(raw, "ours", case), False, params))
-    for side, baseline in (("tiktoken", "tiktoken %s cl100k encode" % raw.get("tiktoken", {}).get("version")),
-                           ("litellm", "litellm %s token_counter" % raw.get("litellm", {}).get("version"))):
+    ref = raw.get("reference", {})
+    versions = ref.get("versions") or {}
+    for case, baseline in (("tiktoken", "tiktoken %s cl100k encode" % versions.get("tiktoken", "")),
+                           ("litellm", "litellm %s token_counter" % versions.get("litellm", ""))):
         params = dict(params_base, case="token_counting")
-        if raw.get(side, {}).get("errors"):
-            params["baseline_error"] = next(iter(raw[side]["errors"].values()))
+        err = ref.get("errors", {}).get(case) or ref.get("errors", {}).get("reference") \
+            or ref.get("errors", {}).get("driver")
+        if err:
+            params["baseline_error"] = err
         if ours.get("errors", {}).get("token_counting"):
             params["ours_error"] = ours["errors"]["token_counting"]
-        rows.append(make_row("peers", "count_tokens (seed API)", baseline, "us/call",
-                             _us(raw, side, "token_counting"), _us(raw, "ours", "token_counting"),
+        rows.append(make_row("peers", "count_tokens (seed API)", baseline.strip(), "us/call",
+                             _us(raw, "reference", case), _us(raw, "ours", "token_counting"),
                              False, params))
     return rows

@@ -42,10 +42,30 @@ def row_note(row: Dict[str, Any]) -> str:
     return ""
 
 
+def case_labels(rows: List[Dict[str, Any]]) -> List[str]:
+    """Each row's case, with the params that tell apart rows sharing one."""
+    groups: Dict[tuple, List[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r["component"], r["case"], r["baseline"]), []).append(i)
+    labels = [r["case"] for r in rows]
+    for idx in groups.values():
+        if len(idx) < 2:
+            continue
+        params = [rows[i].get("params") or {} for i in idx]
+        keys = sorted({k for p in params for k in p})
+        for k in keys:
+            values = [repr(p.get(k)) for p in params]
+            if len(set(values)) == len(values):
+                for i, p in zip(idx, params):
+                    labels[i] = "%s [%s]" % (rows[i]["case"], p.get(k))
+                break
+    return labels
+
+
 def table_lines(rows: List[Dict[str, Any]]) -> List[List[str]]:
     out = []
-    for r in rows:
-        out.append([r["component"], r["case"], r["baseline"], r["unit"], fmt_value(r.get("baseline_value")),
+    for r, label in zip(rows, case_labels(rows)):
+        out.append([r["component"], label, r["baseline"], r["unit"], fmt_value(r.get("baseline_value")),
                     fmt_value(r.get("value")), fmt_ratio(r.get("ratio")), row_note(r)])
     return out
 
@@ -132,7 +152,9 @@ def write_plot(path: str, rows: List[Dict[str, Any]], title: str, subtitle: str 
         import matplotlib.pyplot as plt
     except Exception as exc:
         return "matplotlib is not available (%s): pip install matplotlib" % exc
-    items = [r for r in rows if r.get("ratio")]
+    all_labels = case_labels(rows)
+    labelled = [(r, l) for r, l in zip(rows, all_labels) if r.get("ratio")]
+    items = [r for r, _ in labelled]
     if not items:  # still a picture, saying why it is empty
         fig, ax = plt.subplots(figsize=(8, 2.5))
         ax.axis("off")
@@ -142,7 +164,7 @@ def write_plot(path: str, rows: List[Dict[str, Any]], title: str, subtitle: str 
         fig.savefig(path, dpi=110)
         plt.close(fig)
         return None
-    labels = ["%s: %s\nvs %s" % (r["component"], r["case"], r["baseline"]) for r in items]
+    labels = ["%s: %s\nvs %s" % (r["component"], l, r["baseline"]) for r, l in labelled]
     ratios = [r["ratio"] for r in items]
     colors = ["#2e7d32" if x >= 1.05 else "#c62828" if x < 0.95 else "#757575" for x in ratios]
     height = max(3.0, 0.55 * len(items) + 1.5)

@@ -101,6 +101,8 @@ def run_component(component: str, quick: bool) -> Dict[str, Any]:
                 (bad if problems else good).append((row, problems))
             result["rows"] = [r for r, _ in good]
             result["status"] = "ok"
+            if not rows:
+                result["note"] = "returned no rows (nothing to compare on this build?)"
             if bad:
                 result["note"] = "%d malformed row(s) dropped: %s" % (len(bad), "; ".join(bad[0][1]))
     except KeyboardInterrupt:
