@@ -143,8 +143,13 @@ def write_json(path: str, document: Dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def write_plot(path: str, rows: List[Dict[str, Any]], title: str, subtitle: str = "") -> Optional[str]:
-    """A horizontal bar chart of the ratios (log scale); returns an error or None."""
+def write_plot(path: str, rows: List[Dict[str, Any]], title: str, subtitle: str = "",
+               max_bars: int = 30) -> Optional[str]:
+    """A horizontal bar chart of the ratios (log scale); returns an error or None.
+
+    Up to ``max_bars`` rows get a bar each; beyond that, one bar per
+    component and baseline (geometric mean, whiskers from min to max).
+    """
     try:
         import matplotlib
 
@@ -164,22 +169,39 @@ def write_plot(path: str, rows: List[Dict[str, Any]], title: str, subtitle: str 
         fig.savefig(path, dpi=110)
         plt.close(fig)
         return None
-    labels = ["%s: %s\nvs %s" % (r["component"], l, r["baseline"]) for r, l in labelled]
-    ratios = [r["ratio"] for r in items]
+    summary = len(items) > max_bars
+    if summary:  # one bar per component and baseline: geometric mean, whiskers min..max
+        groups: Dict[tuple, List[float]] = {}
+        for r in items:
+            groups.setdefault((r["component"], r["baseline"]), []).append(r["ratio"])
+        labels = ["%s vs %s\n(%d cases)" % (c, b, len(v)) for (c, b), v in groups.items()]
+        ratios = [math.exp(sum(math.log(x) for x in v) / len(v)) for v in groups.values()]
+        lows = [max(0.0, g - min(v)) for g, v in zip(ratios, groups.values())]
+        highs = [max(0.0, max(v) - g) for g, v in zip(ratios, groups.values())]
+        items = list(groups)
+    else:
+        labels = ["%s: %s\nvs %s" % (r["component"], l, r["baseline"]) for r, l in labelled]
+        ratios = [r["ratio"] for r in items]
     colors = ["#2e7d32" if x >= 1.05 else "#c62828" if x < 0.95 else "#757575" for x in ratios]
     height = max(3.0, 0.55 * len(items) + 1.5)
     fig, ax = plt.subplots(figsize=(10, height))
     y = list(range(len(items)))[::-1]
-    ax.barh(y, ratios, color=colors)
+    if summary:
+        ax.barh(y, ratios, color=colors, xerr=[lows, highs], ecolor="#444444", capsize=3)
+    else:
+        ax.barh(y, ratios, color=colors)
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=8)
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_xscale("log")
-    ax.set_xlabel("ratio (baseline / fast_litellm time; > 1 is faster)")
+    ax.set_xlabel("ratio, log scale (> 1: fast_litellm is faster or smaller)"
+                  + ("; bars: geometric mean over cases, whiskers: min-max" if summary else ""))
     for yi, x in zip(y, ratios):
         ax.text(x, yi, " %.2fx" % x, va="center", fontsize=8)
     ax.set_title(title + ("\n" + subtitle if subtitle else ""), fontsize=10)
-    lo, hi = min(ratios + [1.0]), max(ratios + [1.0])
+    extremes = ratios + ([g - l for g, l in zip(ratios, lows)] + [g + h for g, h in zip(ratios, highs)]
+                         if summary else [])
+    lo, hi = min(extremes + [1.0]), max(extremes + [1.0])
     ax.set_xlim(lo / 1.6, hi * 2.2)
     fig.tight_layout()
     d = os.path.dirname(os.path.abspath(path))
