@@ -163,6 +163,14 @@ def tail(path: str, n: int = 30) -> str:
 
 def start_proxy(sup: Supervisor, variant: str, config_path: str, key: str,
                 cfg: ProxyBenchConfig, workdir: str, extra_env: Optional[Dict[str, str]] = None):
+    """Start one proxy and wait until it is ready: (proc, url, log path)."""
+    proc, url, log_path = spawn_proxy(sup, variant, config_path, key, cfg, workdir, extra_env)
+    wait_ready(proc, url, log_path, variant, cfg.startup_timeout)
+    return proc, url, log_path
+
+
+def spawn_proxy(sup: Supervisor, variant: str, config_path: str, key: str,
+                cfg: ProxyBenchConfig, workdir: str, extra_env: Optional[Dict[str, str]] = None):
     port = free_port()
     log_path = os.path.join(workdir, "proxy-%s.log" % variant)
     log = open(log_path, "wb")
@@ -174,8 +182,11 @@ def start_proxy(sup: Supervisor, variant: str, config_path: str, key: str,
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=workdir,
     )
     log.close()
-    deadline = time.monotonic() + cfg.startup_timeout
-    url = "http://127.0.0.1:%d" % port
+    return proc, "http://127.0.0.1:%d" % port, log_path
+
+
+def wait_ready(proc: subprocess.Popen, url: str, log_path: str, variant: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("LiteLLM proxy (%s) exited with %s:\n%s"
@@ -185,8 +196,7 @@ def start_proxy(sup: Supervisor, variant: str, config_path: str, key: str,
         time.sleep(0.5)
     else:
         raise TimeoutError("LiteLLM proxy (%s) not ready in %.0f s:\n%s"
-                           % (variant, cfg.startup_timeout, tail(log_path)))
-    return proc, url, log_path
+                           % (variant, timeout, tail(log_path)))
 
 
 def run_loadgen(sup: Supervisor, url: str, key: str, cfg: ProxyBenchConfig, duration: float,
@@ -265,11 +275,19 @@ class RunningProxy:
         self.peak_rss = 0
 
 
-def launch(sup: Supervisor, variant: str, config_path: str, cfg: ProxyBenchConfig, workdir: str) -> RunningProxy:
-    key = "sk-bench-" + secrets.token_hex(24)
-    proc, url, log_path = start_proxy(sup, variant, config_path, key, cfg, workdir)
-    warm_proxy(url, key)
-    return RunningProxy(variant, proc, url, key, log_path)
+def launch_all(sup: Supervisor, variants: List[str], config_path: str, cfg: ProxyBenchConfig,
+               workdir: str) -> Dict[str, RunningProxy]:
+    """Start every proxy at once (start-up is slow), then wait for and warm each."""
+    started = {}
+    for variant in variants:
+        key = "sk-bench-" + secrets.token_hex(24)
+        proc, url, log_path = spawn_proxy(sup, variant, config_path, key, cfg, workdir)
+        started[variant] = RunningProxy(variant, proc, url, key, log_path)
+    for p in started.values():
+        wait_ready(p.proc, p.url, p.log_path, p.variant, cfg.startup_timeout)
+    for p in started.values():
+        warm_proxy(p.url, p.key)
+    return started
 
 
 def measure_slice(sup: Supervisor, p: RunningProxy, cfg: ProxyBenchConfig, duration: float,
@@ -359,10 +377,8 @@ def run_proxy_bench(cfg: ProxyBenchConfig, progress: Optional[Callable[[str], No
             _mock, upstream_port = start_mock_upstream(sup, cfg, workdir, budget)
             config_path = os.path.join(workdir, "proxy-config.yaml")
             write_config(config_path, upstream_port, cfg)
-            running: Dict[str, RunningProxy] = {}
-            for variant in cfg.variants:
-                say("proxy %s: starting" % variant)
-                running[variant] = launch(sup, variant, config_path, cfg, workdir)
+            say("starting %s proxies" % " and ".join(cfg.variants))
+            running = launch_all(sup, list(cfg.variants), config_path, cfg, workdir)
             first = set()
             for i, variant in enumerate(slice_schedule(list(cfg.variants), rounds)):
                 warmup = cfg.warmup if variant not in first else min(1.0, cfg.warmup)
