@@ -176,9 +176,15 @@ def spawn_proxy(sup: Supervisor, variant: str, config_path: str, key: str,
     log = open(log_path, "wb")
     env = child_env({"LITELLM_MASTER_KEY": key, **(extra_env or {})},
                     accelerated=is_accelerated(variant))
+    argv = [sys.executable, "-m", "litellm.proxy.proxy_cli", "--config", config_path,
+            "--host", "127.0.0.1", "--port", str(port), "--num_workers", str(cfg.workers)]
+    if cfg.workers > 1:
+        # uvicorn kills a worker that does not answer its health check within
+        # 5 s; importing the proxy takes longer than that on a busy machine,
+        # and the workers would be restarted forever.
+        argv += ["--timeout_worker_healthcheck", str(int(cfg.startup_timeout))]
     proc = sup.spawn(
-        [sys.executable, "-m", "litellm.proxy.proxy_cli", "--config", config_path,
-         "--host", "127.0.0.1", "--port", str(port), "--num_workers", str(cfg.workers)],
+        argv,
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=workdir,
     )
     log.close()

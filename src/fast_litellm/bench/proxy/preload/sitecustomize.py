@@ -4,9 +4,9 @@
 accelerated run only, so the proxy process and every worker it spawns import
 fast_litellm (which applies its patches to LiteLLM) before LiteLLM loads.
 
-With FAST_LITELLM_BENCH_CPROFILE=DIR set it also profiles the interpreter with
-cProfile and writes DIR/cprofile-<pid>.prof on SIGUSR1 and at exit (the
-fallback when py-spy cannot attach).
+With FAST_LITELLM_BENCH_CPROFILE=DIR set it also installs a cProfile hook
+(the fallback when py-spy cannot attach): SIGUSR2 starts profiling the main
+thread (the event loop), SIGUSR1 stops and writes DIR/cprofile-<pid>.prof.
 """
 import os
 import sys
@@ -28,14 +28,23 @@ if _profile_dir:
     import signal
 
     _profiler = cProfile.Profile()
+    _state = {"on": False}
+
+    def _start(*_args):
+        if not _state["on"]:
+            _state["on"] = True
+            _profiler.enable()
 
     def _dump(*_args):
+        if not _state["on"]:
+            return
+        _state["on"] = False
         try:
             _profiler.disable()
             _profiler.dump_stats(os.path.join(_profile_dir, "cprofile-%d.prof" % os.getpid()))
         except Exception:
             pass
 
+    signal.signal(signal.SIGUSR2, _start)
     signal.signal(signal.SIGUSR1, _dump)
     atexit.register(_dump)
-    _profiler.enable()
