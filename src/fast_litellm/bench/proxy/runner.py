@@ -195,8 +195,12 @@ def wait_ready(proc: subprocess.Popen, url: str, log_path: str, variant: str, ti
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("LiteLLM proxy (%s) exited with %s:\n%s"
-                               % (variant, proc.returncode, tail(log_path)))
+            log = tail(log_path)
+            hint = ("\nThe LiteLLM proxy's dependencies are missing: "
+                    "pip install -r requirements-bench.txt") if "ModuleNotFoundError" in log \
+                or "pip install 'litellm[proxy]'" in log else ""
+            raise RuntimeError("LiteLLM proxy (%s) exited with %s:\n%s%s"
+                               % (variant, proc.returncode, log, hint))
         if http_get(url + "/health/liveliness") == 200:
             break
         time.sleep(0.5)
