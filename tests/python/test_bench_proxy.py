@@ -199,3 +199,33 @@ def test_rows_name_the_aa_test():
     rows = runner.rows_from_results({"stock": run, "fast_litellm": run}, cfg)
     assert {r["component"] for r in rows} == {"proxy"}
     assert runner.is_accelerated("fast_litellm") and not runner.is_accelerated("stock-again")
+
+
+def test_ctrl_c_stops_children(tmp_path):
+    """SIGINT to a process holding a Supervisor stops the children it started."""
+    import signal
+
+    script = tmp_path / "holder.py"
+    script.write_text(
+        "import subprocess, sys, time\n"
+        "from fast_litellm.bench.proxy.procs import Supervisor\n"
+        "with Supervisor(grace_seconds=2) as sup:\n"
+        "    p = sup.spawn([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "    print(p.pid, flush=True)\n"
+        "    time.sleep(60)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([runner.PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
+    holder = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, env=env)
+    try:
+        child = int(holder.stdout.readline())
+        assert procs.pid_alive(child)
+        holder.send_signal(signal.SIGINT)
+        holder.wait(timeout=20)
+        assert holder.returncode != 0
+        deadline = time.monotonic() + 5
+        while procs.pid_alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not procs.pid_alive(child)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.stdout.close()
