@@ -1,0 +1,363 @@
+/*
+ * vocab.c - a BPE vocabulary: token bytes <-> rank.
+ *
+ * How it works: all token bytes live in one arena.  Lookup by bytes is an
+ * open-addressing hash table (linear probing, load <= 1/2) of 8-byte slots
+ * {hash tag, rank}; a hit compares the tag, then the length and bytes
+ * stored for that rank.  Lookup by rank is two arrays (arena offset,
+ * length).  Two-byte and one-byte tokens also get direct tables, because
+ * the BPE merge asks for pair ranks far more often than anything else.
+ * The hash is a small multiply-mix over 8/16-byte loads (wyhash-style
+ * idea, written from scratch), which is what keeps whole-piece lookups
+ * cheap.  Everything is immutable after construction.
+ */
+#include "tokenizer/vocab.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FL_MAX_RANK (1u << 26)
+#define FL_MAX_TOKEN_LEN 65535u
+
+typedef struct {
+    uint32_t tag;  /* high half of the hash */
+    uint32_t rank; /* FL_NO_RANK: empty slot */
+} fl_slot;
+
+struct fl_vocab {
+    fl_slot *slots;
+    uint64_t mask;
+    uint8_t *arena;
+    size_t arena_len;
+    uint32_t *tok_off;  /* by rank */
+    uint16_t *tok_len;  /* by rank; 0 = rank absent */
+    uint32_t rank_cap;  /* size of tok_off/tok_len */
+    uint32_t max_rank;
+    size_t count;
+    uint32_t byte_rank[256];
+    uint32_t *pair_rank; /* 65536 entries, index a<<8|b */
+};
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static inline uint64_t load64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static inline uint64_t load32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    const uint64_t k1 = 0xa0761d6478bd642full, k2 = 0xe7037ed1a0b428dbull,
+                   k3 = 0x8ebc6af09c88c6e3ull;
+    uint64_t h = k1 ^ ((uint64_t)n * k2);
+    uint64_t a = 0, b = 0;
+    while (n > 16) {
+        h = mix(load64(p) ^ k2, load64(p + 8) ^ h);
+        p += 16;
+        n -= 16;
+    }
+    if (n > 8) {
+        a = load64(p);
+        b = load64(p + n - 8);
+    } else if (n >= 4) {
+        a = (load32(p) << 32) | load32(p + n - 4);
+    } else if (n > 0) {
+        a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
+    }
+    return mix(a ^ k3, b ^ h ^ k1) ^ h;
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+static void set_err(char *err, size_t errlen, const char *msg, size_t line)
+{
+    if (err && errlen) {
+        if (line)
+            snprintf(err, errlen, "%s (line %zu)", msg, line);
+        else
+            snprintf(err, errlen, "%s", msg);
+    }
+}
+
+static fl_vocab *vocab_alloc(size_t n_tokens, size_t arena_cap)
+{
+    fl_vocab *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    size_t cap = 16;
+    while (cap < n_tokens * 2 + 2)
+        cap <<= 1;
+    v->slots = malloc(cap * sizeof *v->slots);
+    v->arena = malloc(arena_cap ? arena_cap : 1);
+    v->pair_rank = malloc(65536 * sizeof *v->pair_rank);
+    if (!v->slots || !v->arena || !v->pair_rank) {
+        fl_vocab_free(v);
+        return NULL;
+    }
+    memset(v->slots, 0xff, cap * sizeof *v->slots);
+    memset(v->pair_rank, 0xff, 65536 * sizeof *v->pair_rank);
+    memset(v->byte_rank, 0xff, sizeof v->byte_rank);
+    v->mask = cap - 1;
+    v->max_rank = FL_NO_RANK;
+    return v;
+}
+
+static int ensure_rank_cap(fl_vocab *v, uint32_t rank)
+{
+    if (rank < v->rank_cap)
+        return 0;
+    uint32_t cap = v->rank_cap ? v->rank_cap : 1024;
+    while (cap <= rank)
+        cap *= 2;
+    uint32_t *off = realloc(v->tok_off, (size_t)cap * sizeof *off);
+    if (!off)
+        return -1;
+    v->tok_off = off;
+    uint16_t *len = realloc(v->tok_len, (size_t)cap * sizeof *len);
+    if (!len)
+        return -1;
+    v->tok_len = len;
+    memset(v->tok_len + v->rank_cap, 0, (size_t)(cap - v->rank_cap) * sizeof *len);
+    v->rank_cap = cap;
+    return 0;
+}
+
+/* Insert token bytes already appended at arena[off..off+len).  0, or -1 dup. */
+static int vocab_insert(fl_vocab *v, uint32_t off, size_t len, uint32_t rank)
+{
+    const uint8_t *bytes = v->arena + off;
+    if (ensure_rank_cap(v, rank) < 0)
+        return -2;
+    if (v->tok_len[rank])
+        return -1;
+    uint64_t h = hash_bytes(bytes, len);
+    uint32_t tag = (uint32_t)(h >> 32);
+    uint64_t i = h & v->mask;
+    for (;;) {
+        fl_slot *s = &v->slots[i];
+        if (s->rank == FL_NO_RANK) {
+            s->tag = tag;
+            s->rank = rank;
+            break;
+        }
+        if (s->tag == tag && v->tok_len[s->rank] == len &&
+            memcmp(v->arena + v->tok_off[s->rank], bytes, len) == 0)
+            return -1;
+        i = (i + 1) & v->mask;
+    }
+    v->tok_off[rank] = off;
+    v->tok_len[rank] = (uint16_t)len;
+    v->count++;
+    if (v->max_rank == FL_NO_RANK || rank > v->max_rank)
+        v->max_rank = rank;
+    if (len == 1)
+        v->byte_rank[bytes[0]] = rank;
+    else if (len == 2)
+        v->pair_rank[(bytes[0] << 8) | bytes[1]] = rank;
+    return 0;
+}
+
+static void b64_init(signed char *t)
+{
+    memset(t, -1, 256);
+    const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; i++)
+        t[(uint8_t)al[i]] = (signed char)i;
+}
+
+/* Decode base64 [p, end) into out; returns bytes written or -1. */
+static long b64_decode(const signed char *t, const uint8_t *p, const uint8_t *end, uint8_t *out)
+{
+    size_t n = (size_t)(end - p);
+    if (n == 0 || n % 4)
+        return -1;
+    size_t pad = 0;
+    if (end[-1] == '=')
+        pad++;
+    if (n >= 2 && end[-2] == '=')
+        pad++;
+    uint8_t *o = out;
+    for (size_t i = 0; i < n; i += 4) {
+        int c0 = t[p[i]], c1 = t[p[i + 1]];
+        int last = (i + 4 == n);
+        int c2 = (last && pad >= 2) ? 0 : t[p[i + 2]];
+        int c3 = (last && pad >= 1) ? 0 : t[p[i + 3]];
+        if ((c0 | c1 | c2 | c3) < 0)
+            return -1;
+        uint32_t w = ((uint32_t)c0 << 18) | ((uint32_t)c1 << 12) | ((uint32_t)c2 << 6) | (uint32_t)c3;
+        *o++ = (uint8_t)(w >> 16);
+        if (!(last && pad >= 2))
+            *o++ = (uint8_t)(w >> 8);
+        if (!(last && pad >= 1))
+            *o++ = (uint8_t)w;
+    }
+    return (long)(o - out);
+}
+
+fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    signed char table[256];
+    b64_init(table);
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += data[i] == '\n';
+    fl_vocab *v = vocab_alloc(lines + 1, len);
+    if (!v) {
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    if (ensure_rank_cap(v, (uint32_t)(lines + 1 < FL_MAX_RANK ? lines + 1 : FL_MAX_RANK)) < 0) {
+        fl_vocab_free(v);
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    const uint8_t *p = data, *end = data + len;
+    size_t lineno = 0;
+    while (p < end) {
+        lineno++;
+        const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        const uint8_t *q = eol;
+        while (q > p && (q[-1] == '\r' || q[-1] == ' ' || q[-1] == '\t'))
+            q--;
+        if (q == p) { /* blank line */
+            p = eol + 1;
+            continue;
+        }
+        const uint8_t *sp = memchr(p, ' ', (size_t)(q - p));
+        if (!sp) {
+            set_err(err, errlen, "malformed vocabulary line: expected 'base64 rank'", lineno);
+            goto fail;
+        }
+        const uint8_t *r = sp + 1;
+        if (r >= q) {
+            set_err(err, errlen, "malformed vocabulary line: missing rank", lineno);
+            goto fail;
+        }
+        uint64_t rank = 0;
+        for (; r < q; r++) {
+            if (*r < '0' || *r > '9' || rank > FL_MAX_RANK) {
+                set_err(err, errlen, "malformed vocabulary line: bad rank", lineno);
+                goto fail;
+            }
+            rank = rank * 10 + (uint64_t)(*r - '0');
+        }
+        if (rank >= FL_MAX_RANK) {
+            set_err(err, errlen, "vocabulary rank too large", lineno);
+            goto fail;
+        }
+        long n = b64_decode(table, p, sp, v->arena + v->arena_len);
+        if (n <= 0 || (size_t)n > FL_MAX_TOKEN_LEN) {
+            set_err(err, errlen, "malformed vocabulary line: bad base64 token", lineno);
+            goto fail;
+        }
+        int rc = vocab_insert(v, (uint32_t)v->arena_len, (size_t)n, (uint32_t)rank);
+        if (rc == -1) {
+            set_err(err, errlen, "duplicate token or rank in vocabulary", lineno);
+            goto fail;
+        }
+        if (rc < 0) {
+            set_err(err, errlen, "out of memory", 0);
+            goto fail;
+        }
+        v->arena_len += (size_t)n;
+        p = eol + 1;
+    }
+    if (v->count == 0) {
+        set_err(err, errlen, "empty vocabulary", 0);
+        goto fail;
+    }
+    return v;
+fail:
+    fl_vocab_free(v);
+    return NULL;
+}
+
+fl_vocab *fl_vocab_from_tokens(const uint8_t *const *tokens, const size_t *lens,
+                               const uint32_t *ranks, size_t n, char *err, size_t errlen)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] == 0 || lens[i] > FL_MAX_TOKEN_LEN || ranks[i] >= FL_MAX_RANK) {
+            set_err(err, errlen, "empty, too long or out-of-range token", 0);
+            return NULL;
+        }
+        total += lens[i];
+    }
+    fl_vocab *v = vocab_alloc(n, total);
+    if (!v) {
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memcpy(v->arena + v->arena_len, tokens[i], lens[i]);
+        int rc = vocab_insert(v, (uint32_t)v->arena_len, lens[i], ranks[i]);
+        if (rc < 0) {
+            set_err(err, errlen, rc == -1 ? "duplicate token or rank in vocabulary" : "out of memory", 0);
+            fl_vocab_free(v);
+            return NULL;
+        }
+        v->arena_len += lens[i];
+    }
+    return v;
+}
+
+void fl_vocab_free(fl_vocab *v)
+{
+    if (!v)
+        return;
+    free(v->slots);
+    free(v->arena);
+    free(v->tok_off);
+    free(v->tok_len);
+    free(v->pair_rank);
+    free(v);
+}
+
+size_t fl_vocab_count(const fl_vocab *v) { return v->count; }
+uint32_t fl_vocab_max_rank(const fl_vocab *v) { return v->max_rank; }
+
+uint32_t fl_vocab_rank(const fl_vocab *v, const uint8_t *bytes, size_t len)
+{
+    if (len == 1)
+        return v->byte_rank[bytes[0]];
+    if (len == 2)
+        return v->pair_rank[(bytes[0] << 8) | bytes[1]];
+    if (len == 0 || len > FL_MAX_TOKEN_LEN)
+        return FL_NO_RANK;
+    uint64_t h = hash_bytes(bytes, len);
+    uint32_t tag = (uint32_t)(h >> 32);
+    uint64_t i = h & v->mask;
+    for (;;) {
+        const fl_slot *s = &v->slots[i];
+        if (s->rank == FL_NO_RANK)
+            return FL_NO_RANK;
+        if (s->tag == tag && v->tok_len[s->rank] == len &&
+            memcmp(v->arena + v->tok_off[s->rank], bytes, len) == 0)
+            return s->rank;
+        i = (i + 1) & v->mask;
+    }
+}
+
+uint32_t fl_vocab_pair_rank(const fl_vocab *v, uint8_t a, uint8_t b)
+{
+    return v->pair_rank[((unsigned)a << 8) | b];
+}
+
+uint32_t fl_vocab_byte_rank(const fl_vocab *v, uint8_t b) { return v->byte_rank[b]; }
+
+const uint8_t *fl_vocab_bytes(const fl_vocab *v, uint32_t rank, size_t *len)
+{
+    if (rank >= v->rank_cap || v->tok_len[rank] == 0) {
+        *len = 0;
+        return NULL;
+    }
+    *len = v->tok_len[rank];
+    return v->arena + v->tok_off[rank];
+}
