@@ -208,19 +208,24 @@ def runs_string(table):
     return "\n".join("    %r" % text[i:i + width] for i in range(0, len(text), width))
 
 
-def main():
+def render():
+    """{path: text} of every generated file (the tests compare with the committed ones)."""
     table = class_bytes()
     stage1, stage2 = two_stage(table)
+    assert stage1[0] == 0, "the C ASCII fast path reads block 0 directly"
     defines = "\n".join("#define FL_UC_%s 0x%02Xu" % (name, bit) for name, bit, _ in CLASSES)
     fmt = dict(ver=UNICODE_VERSION, size=1 << BLOCK_SHIFT, shift=BLOCK_SHIFT,
                n1=len(stage1), n2=len(stage2), defines=defines)
-    outputs = {
+    return {
         os.path.join(C_DIR, "unicode_tables.h"): HEADER.format(**fmt),
         os.path.join(C_DIR, "unicode_tables.c"): SOURCE.format(
             s1=c_array(stage1, 32), s2=c_array(list(stage2), 32), **fmt),
         PY_PATH: PY_MODULE.format(ver=UNICODE_VERSION, runs=runs_string(table)),
     }
-    for path, text in outputs.items():
+
+
+def main():
+    for path, text in render().items():
         with open(path, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
         print("wrote %s (%d bytes)" % (os.path.relpath(path, ROOT), len(text)), file=sys.stderr)
