@@ -422,7 +422,7 @@ static const struct {
     const char *name;
     fl_pattern_id pattern;
 } encoding_patterns[] = {
-    {"r50k_base", FL_PAT_R50K},     {"p50k_base", FL_PAT_R50K},
+    {"gpt2", FL_PAT_R50K},          {"r50k_base", FL_PAT_R50K},     {"p50k_base", FL_PAT_R50K},
     {"p50k_edit", FL_PAT_R50K},     {"cl100k_base", FL_PAT_CL100K},
     {"o200k_base", FL_PAT_O200K},   {"o200k_harmony", FL_PAT_O200K},
 };

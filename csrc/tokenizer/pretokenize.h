@@ -2,7 +2,7 @@
  * pretokenize.h - tiktoken-exact pre-tokenization (the regex split that runs
  * before BPE), by hand-written scanners, one per pattern family:
  *
- *   FL_PAT_R50K   r50k_base, p50k_base, p50k_edit
+ *   FL_PAT_R50K   gpt2, r50k_base, p50k_base, p50k_edit
  *   FL_PAT_CL100K cl100k_base
  *   FL_PAT_O200K  o200k_base (and o200k_harmony)
  *
@@ -47,7 +47,7 @@ size_t fl_pretok_next(fl_pattern_id pat, const uint8_t *text, size_t len, size_t
 size_t fl_pretok_split(fl_pattern_id pat, const uint8_t *text, size_t len,
                        size_t *pos, size_t *ends, size_t cap);
 
-/* Pattern family for a tiktoken encoding name ("r50k_base", "p50k_base",
+/* Pattern family for a tiktoken encoding name ("gpt2", "r50k_base", "p50k_base",
    "p50k_edit", "cl100k_base", "o200k_base", "o200k_harmony"); -1 if unknown. */
 int fl_pretok_pattern_for_encoding(const char *encoding_name);
 

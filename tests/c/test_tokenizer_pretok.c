@@ -242,7 +242,8 @@ test_bad_arguments(void)
     CHECK_EQ_INT(fl_pretok_pattern_for_encoding("cl100k_base"), FL_PAT_CL100K);
     CHECK_EQ_INT(fl_pretok_pattern_for_encoding("o200k_base"), FL_PAT_O200K);
     CHECK_EQ_INT(fl_pretok_pattern_for_encoding("o200k_harmony"), FL_PAT_O200K);
-    CHECK_EQ_INT(fl_pretok_pattern_for_encoding("gpt2"), -1);
+    CHECK_EQ_INT(fl_pretok_pattern_for_encoding("gpt2"), FL_PAT_R50K);
+    CHECK_EQ_INT(fl_pretok_pattern_for_encoding("gpt-4"), -1);
     CHECK_EQ_INT(fl_pretok_pattern_for_encoding(NULL), -1);
 }
 

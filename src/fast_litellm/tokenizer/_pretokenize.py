@@ -24,6 +24,7 @@ from ._unicode_data import LL, LM, LO, LT, LU, M, N, WS, L, char_class
 PATTERN_R50K, PATTERN_CL100K, PATTERN_O200K = 0, 1, 2
 
 ENCODING_PATTERN = {
+    "gpt2": PATTERN_R50K,
     "r50k_base": PATTERN_R50K,
     "p50k_base": PATTERN_R50K,
     "p50k_edit": PATTERN_R50K,
