@@ -100,6 +100,7 @@ class _Implementation:
                 data, spec.pattern, [(s.encode("utf-8"), r) for s, r in spec.special_tokens.items()])
             enc = Encoding(spec.name, core=core, special_tokens=spec.special_tokens,
                            explicit_n_vocab=spec.explicit_n_vocab)
+            enc._kind = self.kind
             if vocab_path is None:
                 self._cache[encoding_name] = enc
             return enc
@@ -149,3 +150,11 @@ encoding_for_model = _default.encoding_for_model
 
 
 SimpleTokenCounter = _default.SimpleTokenCounter
+
+
+def _unpickle_encoding(kind: Optional[str], name: str) -> Encoding:
+    try:
+        ns = implementation(kind) if kind else _default
+    except RuntimeError:
+        ns = _default
+    return ns.get_encoding(name)

@@ -64,9 +64,9 @@ class Encoding:
         return f"<Encoding {self.name!r}>"
 
     def __reduce__(self):
-        from . import get_encoding
+        from . import _unpickle_encoding
 
-        return (get_encoding, (self.name,))
+        return (_unpickle_encoding, (getattr(self, "_kind", None), self.name))
 
     # ---- properties ----------------------------------------------------------
     @property
