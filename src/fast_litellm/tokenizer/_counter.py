@@ -139,7 +139,8 @@ class SimpleTokenCounterBase:
         entry = _price_entry(model)
         return {
             "model": model,
-            "max_tokens": entry.get("max_tokens"),
+            # as litellm.get_model_info reports it
+            "max_tokens": entry.get("max_output_tokens") or entry.get("max_input_tokens"),
             "max_input_tokens": entry.get("max_input_tokens"),
             "max_output_tokens": entry.get("max_output_tokens"),
             "input_cost_per_token": entry.get("input_cost_per_token"),
