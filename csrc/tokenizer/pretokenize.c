@@ -64,6 +64,12 @@
 #define CLS_LOW (FL_UC_LL | FL_UC_LM | FL_UC_LO | FL_UC_M)
 #define CLS_BOTH (CLS_UP & CLS_LOW)
 
+#if defined(__GNUC__) || defined(__clang__)
+#define FL_HOT static inline __attribute__((always_inline))
+#else
+#define FL_HOT static inline
+#endif
+
 /* One decoded character: its class byte and its length in bytes. */
 typedef struct {
     uint8_t cls;
@@ -77,7 +83,7 @@ is_cont(uint8_t b)
 }
 
 /* Class and size of the character at text[i]; requires i < len. */
-static inline fl_char
+FL_HOT fl_char
 char_at(const uint8_t *text, size_t len, size_t i)
 {
     uint8_t b = text[i];
@@ -102,7 +108,7 @@ char_at(const uint8_t *text, size_t len, size_t i)
     return ch;
 }
 
-static inline uint8_t
+FL_HOT uint8_t
 class_at(const uint8_t *text, size_t len, size_t i)
 {
     return i < len ? char_at(text, len, i).cls : 0;
@@ -112,6 +118,33 @@ static inline int
 is_newline_byte(uint8_t b)
 {
     return b == '\r' || b == '\n';
+}
+
+/* ASCII letter tests (false for every byte >= 0x80). */
+static inline int
+is_ascii_letter(uint8_t b)
+{
+    return (uint8_t)((b | 0x20) - 'a') < 26;
+}
+
+static inline int
+is_ascii_upper(uint8_t b)
+{
+    return (uint8_t)(b - 'A') < 26;
+}
+
+static inline int
+is_ascii_lower(uint8_t b)
+{
+    return (uint8_t)(b - 'a') < 26;
+}
+
+/* True when a scan that stopped at i stopped on ASCII (or the end), so the
+   ASCII fast paths below saw everything that decides the match. */
+static inline int
+stops_on_ascii(const uint8_t *text, size_t len, size_t i)
+{
+    return i == len || text[i] < 0x80;
 }
 
 /* End of the run of characters whose class intersects `mask`, from i. */
@@ -147,11 +180,11 @@ run_of_other(const uint8_t *text, size_t len, size_t i)
     return i;
 }
 
-/* End of the run of bytes from `set` (ASCII only) from i. */
+/* End of the run of \r and \n (and '/' if slash) bytes from i. */
 static size_t
-run_of_bytes(const uint8_t *text, size_t len, size_t i, const char *set)
+run_of_newlines(const uint8_t *text, size_t len, size_t i, int slash)
 {
-    while (i < len && text[i] != 0 && strchr(set, text[i]) != NULL)
+    while (i < len && (is_newline_byte(text[i]) || (slash && text[i] == '/')))
         i++;
     return i;
 }
@@ -225,13 +258,10 @@ contraction_letter(const uint8_t *text, size_t len, size_t i, int ignore_case, s
     return 0;
 }
 
-/* Length of '(?:[sdmt]|ll|ve|re) at i (every pattern's contraction set, in
-   any order: no alternative is a prefix of another), or 0. */
+/* contraction_at once text[i] is known to be an apostrophe. */
 static size_t
-contraction_at(const uint8_t *text, size_t len, size_t i, int ignore_case)
+contraction_after_quote(const uint8_t *text, size_t len, size_t i, int ignore_case)
 {
-    if (i >= len || text[i] != '\'')
-        return 0;
     size_t n1 = 0, n2 = 0;
     char a = contraction_letter(text, len, i + 1, ignore_case, &n1);
     if (a == 's' || a == 'd' || a == 'm' || a == 't')
@@ -244,6 +274,16 @@ contraction_at(const uint8_t *text, size_t len, size_t i, int ignore_case)
     return 0;
 }
 
+/* Length of '(?:[sdmt]|ll|ve|re) at i (every pattern's contraction set, in
+   any order: no alternative is a prefix of another), or 0. */
+FL_HOT size_t
+contraction_at(const uint8_t *text, size_t len, size_t i, int ignore_case)
+{
+    if (i >= len || text[i] != '\'')
+        return 0;
+    return contraction_after_quote(text, len, i, ignore_case);
+}
+
 /* ---- r50k_base / p50k_base / p50k_edit ---------------------------------- */
 
 static size_t
@@ -253,6 +293,12 @@ scan_r50k(const uint8_t *text, size_t len, size_t pos)
     size_t n = contraction_at(text, len, pos, 0);
     if (n)
         return pos + n;
+    /* ASCII fast path of ` ?\p{L}++` below. */
+    size_t s = pos + (text[pos] == ' '), i = s;
+    while (i < len && is_ascii_letter(text[i]))
+        i++;
+    if (i > s && stops_on_ascii(text, len, i))
+        return i;
     /* ` ?\p{L}++`, ` ?\p{N}++`, ` ?[^\s\p{L}\p{N}]++`: the space joins the run
        after it only if that run's first character belongs to it. */
     size_t start = pos;
@@ -283,6 +329,16 @@ scan_cl100k(const uint8_t *text, size_t len, size_t pos)
     size_t n = contraction_at(text, len, pos, 1);
     if (n)
         return pos + n;
+    /* ASCII fast path of [^\r\n\p{L}\p{N}]?+\p{L}++ below. */
+    uint8_t b = text[pos];
+    if (b < 0x80) {
+        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
+        size_t i = s;
+        while (i < len && is_ascii_letter(text[i]))
+            i++;
+        if (i > s && stops_on_ascii(text, len, i))
+            return i;
+    }
     fl_char c = char_at(text, len, pos);
     /* [^\r\n\p{L}\p{N}]?+\p{L}++ */
     if (c.cls & CLS_L)
@@ -298,7 +354,7 @@ scan_cl100k(const uint8_t *text, size_t len, size_t pos)
                        ? pos + 1
                        : pos;
     if (!(char_at(text, len, start).cls & CLS_WLN))
-        return run_of_bytes(text, len, run_of_other(text, len, start), "\r\n");
+        return run_of_newlines(text, len, run_of_other(text, len, start), 0);
     /* whitespace: \s++$ | \s*[\r\n] | \s+(?!\S) | \s */
     ws_run run = scan_whitespace(text, len, pos);
     if (run.end == len)
@@ -346,6 +402,19 @@ with_contraction(const uint8_t *text, size_t len, size_t end)
 static size_t
 scan_o200k(const uint8_t *text, size_t len, size_t pos)
 {
+    /* ASCII fast path of the two letter alternatives below: ASCII has no
+       BOTH characters, so UP is A-Z and LOW is a-z. */
+    uint8_t b = text[pos];
+    if (b < 0x80) {
+        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
+        size_t i = s;
+        while (i < len && is_ascii_upper(text[i]))
+            i++;
+        while (i < len && is_ascii_lower(text[i]))
+            i++;
+        if (i > s && stops_on_ascii(text, len, i))
+            return with_contraction(text, len, i); /* UP*LOW+, else UP+ */
+    }
     fl_char c = char_at(text, len, pos);
     int prefix = !(c.cls & CLS_LETTER_OR_NUMBER) && !is_newline_byte(text[pos]);
     /* The two letter alternatives, prefix [^\r\n\p{L}\p{N}]? first taken,
@@ -374,7 +443,7 @@ scan_o200k(const uint8_t *text, size_t len, size_t pos)
                        ? pos + 1
                        : pos;
     if (!(char_at(text, len, start).cls & CLS_WLN))
-        return run_of_bytes(text, len, run_of_other(text, len, start), "\r\n/");
+        return run_of_newlines(text, len, run_of_other(text, len, start), 1);
     /* whitespace: \s*[\r\n]+ | \s+(?!\S) | \s+ */
     ws_run run = scan_whitespace(text, len, pos);
     if (run.last_newline_end)
@@ -408,12 +477,27 @@ fl_pretok_split(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *pos,
 {
     if ((unsigned)pat >= FL_PAT_COUNT)
         return 0;
-    scanner_fn scan = scanners[pat];
     size_t i = *pos, n = 0;
-    while (n < cap && i < len) {
-        i = scan(text, len, i);
-        ends[n++] = i;
+    /* One loop per scanner, so each is a direct (inlinable) call. */
+#define SPLIT_WITH(scan)              \
+    while (n < cap && i < len) {      \
+        i = scan(text, len, i);       \
+        ends[n++] = i;                \
     }
+    switch (pat) {
+    case FL_PAT_R50K:
+        SPLIT_WITH(scan_r50k);
+        break;
+    case FL_PAT_CL100K:
+        SPLIT_WITH(scan_cl100k);
+        break;
+    case FL_PAT_O200K:
+        SPLIT_WITH(scan_o200k);
+        break;
+    default:
+        break;
+    }
+#undef SPLIT_WITH
     *pos = i;
     return n;
 }
