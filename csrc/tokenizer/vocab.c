@@ -16,17 +16,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define FL_MAX_RANK (1u << 26)
 #define FL_MAX_TOKEN_LEN 65535u
 
+/* 16 bytes: the first 8 token bytes inline, so a lookup of a token of up
+ * to 8 bytes (most of them) touches one cache line and no arena. */
 typedef struct {
-    uint32_t tag;  /* high half of the hash */
-    uint32_t rank; /* FL_NO_RANK: empty slot */
+    uint64_t head; /* first min(len, 8) bytes, little-endian, zero-padded */
+    uint32_t rank;
+    uint16_t len;  /* 0: empty slot */
+    uint16_t tag;  /* more hash bits, checked before the arena for long tokens */
 } fl_slot;
 
 struct fl_vocab {
     fl_slot *slots;
+    size_t slots_bytes; /* of the mapping when mapped (> 0), else 0 */
     uint64_t mask;
     uint8_t *arena;
     size_t arena_len;
@@ -50,26 +56,40 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
+/* The first min(n, 8) bytes of p as a little-endian integer, zero-padded,
+ * reading only p[0..n). */
+static inline uint64_t head_bytes(const uint8_t *p, size_t n)
 {
-    const uint64_t k1 = 0xa0761d6478bd642full, k2 = 0xe7037ed1a0b428dbull,
-                   k3 = 0x8ebc6af09c88c6e3ull;
-    uint64_t h = k1 ^ ((uint64_t)n * k2);
-    uint64_t a = 0, b = 0;
-    while (n > 16) {
-        h = mix(load64(p) ^ k2, load64(p + 8) ^ h);
-        p += 16;
-        n -= 16;
+    if (n >= 8)
+        return load64(p);
+    if (n >= 4)
+        return load32(p) | (load32(p + n - 4) << (8 * (n - 4)));
+    if (n > 0)
+        return (uint64_t)p[0] | ((uint64_t)p[n >> 1] << (8 * (n >> 1))) |
+               ((uint64_t)p[n - 1] << (8 * (n - 1)));
+    return 0;
+}
+
+static const uint64_t K1 = 0xa0761d6478bd642full, K2 = 0xe7037ed1a0b428dbull,
+                      K3 = 0x8ebc6af09c88c6e3ull;
+
+static inline uint64_t hash_key(const uint8_t *p, size_t n, uint64_t head)
+{
+    if (n <= 8)
+        return mix(head ^ K1, (uint64_t)n ^ K2);
+    uint64_t h = K1 ^ ((uint64_t)n * K2);
+    const uint8_t *q = p + 8;
+    size_t rest = n - 8;
+    h = mix(head ^ K3, h);
+    while (rest > 16) {
+        h = mix(load64(q) ^ K2, load64(q + 8) ^ h);
+        q += 16;
+        rest -= 16;
     }
-    if (n > 8) {
-        a = load64(p);
-        b = load64(p + n - 8);
-    } else if (n >= 4) {
-        a = (load32(p) << 32) | load32(p + n - 4);
-    } else if (n > 0) {
-        a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
-    }
-    return mix(a ^ k3, b ^ h ^ k1) ^ h;
+    /* 1..16 remaining bytes: two overlapping loads ending at p + n */
+    uint64_t a = rest > 8 ? load64(q) : head_bytes(q, rest);
+    uint64_t b = rest > 8 ? load64(q + rest - 8) : 0;
+    return mix(a ^ K3, b ^ h ^ K1) ^ h;
 }
 
 /* ---- construction ------------------------------------------------------ */
@@ -84,6 +104,45 @@ static void set_err(char *err, size_t errlen, const char *msg, size_t line)
     }
 }
 
+/* The hash table is the one large, randomly accessed array: map it
+ * directly, zero-filled by the kernel, and ask for transparent huge pages,
+ * which turns ~2000 page faults at load (most of a cold start) and many
+ * TLB misses per lookup into a handful.  Falls back to calloc. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *table_alloc(size_t bytes, size_t *mapped)
+{
+    *mapped = 0;
+#if defined(MAP_ANONYMOUS)
+    if (bytes >= HUGE_PAGE) {
+        size_t len = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+        uint8_t *raw = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw != MAP_FAILED) {
+            uintptr_t aligned = ((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+            size_t head = aligned - (uintptr_t)raw;
+            if (head)
+                munmap(raw, head);
+            if (HUGE_PAGE - head)
+                munmap((uint8_t *)aligned + len, HUGE_PAGE - head);
+#ifdef MADV_HUGEPAGE
+            madvise((void *)aligned, len, MADV_HUGEPAGE);
+#endif
+            *mapped = len;
+            return (void *)aligned;
+        }
+    }
+#endif
+    return calloc(1, bytes);
+}
+
+static void table_free(void *p, size_t mapped)
+{
+    if (mapped)
+        munmap(p, mapped);
+    else
+        free(p);
+}
+
 static fl_vocab *vocab_alloc(size_t n_tokens, size_t arena_cap)
 {
     fl_vocab *v = calloc(1, sizeof *v);
@@ -92,14 +151,13 @@ static fl_vocab *vocab_alloc(size_t n_tokens, size_t arena_cap)
     size_t cap = 16;
     while (cap < n_tokens * 2 + 2)
         cap <<= 1;
-    v->slots = malloc(cap * sizeof *v->slots);
+    v->slots = table_alloc(cap * sizeof *v->slots, &v->slots_bytes);
     v->arena = malloc(arena_cap ? arena_cap : 1);
     v->pair_rank = malloc(65536 * sizeof *v->pair_rank);
     if (!v->slots || !v->arena || !v->pair_rank) {
         fl_vocab_free(v);
         return NULL;
     }
-    memset(v->slots, 0xff, cap * sizeof *v->slots);
     memset(v->pair_rank, 0xff, 65536 * sizeof *v->pair_rank);
     memset(v->byte_rank, 0xff, sizeof v->byte_rank);
     v->mask = cap - 1;
@@ -127,31 +185,47 @@ static int ensure_rank_cap(fl_vocab *v, uint32_t rank)
     return 0;
 }
 
-/* Insert token bytes already appended at arena[off..off+len).  0, or -1 dup. */
-static int vocab_insert(fl_vocab *v, uint32_t off, size_t len, uint32_t rank)
+/* Record token bytes already appended at arena[off..off+len) under rank.
+ * 0, -1 duplicate rank, -2 out of memory. */
+static int vocab_record(fl_vocab *v, uint32_t off, size_t len, uint32_t rank)
 {
-    const uint8_t *bytes = v->arena + off;
     if (ensure_rank_cap(v, rank) < 0)
         return -2;
     if (v->tok_len[rank])
         return -1;
-    uint64_t h = hash_bytes(bytes, len);
-    uint32_t tag = (uint32_t)(h >> 32);
-    uint64_t i = h & v->mask;
+    v->tok_off[rank] = off;
+    v->tok_len[rank] = (uint16_t)len;
+    return 0;
+}
+
+static inline uint64_t token_hash(const fl_vocab *v, uint32_t rank)
+{
+    const uint8_t *bytes = v->arena + v->tok_off[rank];
+    size_t len = v->tok_len[rank];
+    return hash_key(bytes, len, head_bytes(bytes, len));
+}
+
+/* Put a recorded rank into the hash table.  0, or -1 duplicate bytes. */
+static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
+{
+    const uint8_t *bytes = v->arena + v->tok_off[rank];
+    size_t len = v->tok_len[rank];
+    uint64_t head = head_bytes(bytes, len);
+    uint64_t i = (h >> 16) & v->mask;
     for (;;) {
         fl_slot *s = &v->slots[i];
-        if (s->rank == FL_NO_RANK) {
-            s->tag = tag;
+        if (s->len == 0) {
+            s->head = head;
             s->rank = rank;
+            s->len = (uint16_t)len;
+            s->tag = (uint16_t)h;
             break;
         }
-        if (s->tag == tag && v->tok_len[s->rank] == len &&
-            memcmp(v->arena + v->tok_off[s->rank], bytes, len) == 0)
+        if (s->head == head && s->len == len &&
+            (len <= 8 || memcmp(v->arena + v->tok_off[s->rank], bytes, len) == 0))
             return -1;
         i = (i + 1) & v->mask;
     }
-    v->tok_off[rank] = off;
-    v->tok_len[rank] = (uint16_t)len;
     v->count++;
     if (v->max_rank == FL_NO_RANK || rank > v->max_rank)
         v->max_rank = rank;
@@ -159,6 +233,31 @@ static int vocab_insert(fl_vocab *v, uint32_t off, size_t len, uint32_t rank)
         v->byte_rank[bytes[0]] = rank;
     else if (len == 2)
         v->pair_rank[(bytes[0] << 8) | bytes[1]] = rank;
+    return 0;
+}
+
+/* Insert the recorded ranks order[0..n) into the table.  The hash of each
+ * token is computed ahead and its slot prefetched, so the random accesses
+ * into the (large) table overlap instead of stalling one by one. */
+#define PREFETCH_AHEAD 16
+static int table_insert_all(fl_vocab *v, const uint32_t *order, size_t n)
+{
+    uint64_t ring[PREFETCH_AHEAD];
+    size_t ahead = n < PREFETCH_AHEAD ? n : PREFETCH_AHEAD;
+    for (size_t k = 0; k < ahead; k++) {
+        ring[k] = token_hash(v, order[k]);
+        __builtin_prefetch(&v->slots[(ring[k] >> 16) & v->mask], 1);
+    }
+    for (size_t k = 0; k < n; k++) {
+        uint64_t h = ring[k % PREFETCH_AHEAD];
+        if (k + PREFETCH_AHEAD < n) {
+            uint64_t hn = token_hash(v, order[k + PREFETCH_AHEAD]);
+            ring[k % PREFETCH_AHEAD] = hn;
+            __builtin_prefetch(&v->slots[(hn >> 16) & v->mask], 1);
+        }
+        if (table_insert(v, order[k], h) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -204,8 +303,9 @@ fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, si
     signed char table[256];
     b64_init(table);
     size_t lines = 0;
-    for (size_t i = 0; i < len; i++)
-        lines += data[i] == '\n';
+    for (const uint8_t *q = data, *end_q = data + len;
+         (q = memchr(q, '\n', (size_t)(end_q - q))) != NULL; q++)
+        lines++;
     fl_vocab *v = vocab_alloc(lines + 1, len);
     if (!v) {
         set_err(err, errlen, "out of memory", 0);
@@ -216,38 +316,58 @@ fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, si
         set_err(err, errlen, "out of memory", 0);
         return NULL;
     }
+    uint32_t *order = malloc((lines + 1) * sizeof *order);
+    size_t n_order = 0;
+    if (!order) {
+        fl_vocab_free(v);
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
     const uint8_t *p = data, *end = data + len;
     size_t lineno = 0;
     while (p < end) {
         lineno++;
-        const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        const uint8_t *q = eol;
-        while (q > p && (q[-1] == '\r' || q[-1] == ' ' || q[-1] == '\t'))
-            q--;
-        if (q == p) { /* blank line */
-            p = eol + 1;
+        /* one forward pass: token up to ' ', digits, optional trailing
+         * blanks, '\n' (or the end) */
+        const uint8_t *sp = p;
+        while (sp < end && *sp != ' ' && *sp != '\n' && *sp != '\r' && *sp != '\t')
+            sp++;
+        if (sp == p) { /* blank line (or only blanks) */
+            while (p < end && *p != '\n')
+                if (*p != ' ' && *p != '\r' && *p != '\t') {
+                    set_err(err, errlen, "malformed vocabulary line: expected 'base64 rank'", lineno);
+                    goto fail;
+                } else
+                    p++;
+            p++;
             continue;
         }
-        const uint8_t *sp = memchr(p, ' ', (size_t)(q - p));
-        if (!sp) {
+        if (sp == end || *sp != ' ') {
             set_err(err, errlen, "malformed vocabulary line: expected 'base64 rank'", lineno);
             goto fail;
         }
         const uint8_t *r = sp + 1;
-        if (r >= q) {
-            set_err(err, errlen, "malformed vocabulary line: missing rank", lineno);
-            goto fail;
-        }
         uint64_t rank = 0;
-        for (; r < q; r++) {
-            if (*r < '0' || *r > '9' || rank > FL_MAX_RANK) {
-                set_err(err, errlen, "malformed vocabulary line: bad rank", lineno);
+        const uint8_t *digits = r;
+        while (r < end && *r >= '0' && *r <= '9') {
+            if (rank > FL_MAX_RANK) {
+                set_err(err, errlen, "vocabulary rank too large", lineno);
                 goto fail;
             }
             rank = rank * 10 + (uint64_t)(*r - '0');
+            r++;
         }
+        if (r == digits) {
+            set_err(err, errlen, "malformed vocabulary line: missing or bad rank", lineno);
+            goto fail;
+        }
+        while (r < end && (*r == ' ' || *r == '\r' || *r == '\t'))
+            r++;
+        if (r < end && *r != '\n') {
+            set_err(err, errlen, "malformed vocabulary line: bad rank", lineno);
+            goto fail;
+        }
+        const uint8_t *eol = r;
         if (rank >= FL_MAX_RANK) {
             set_err(err, errlen, "vocabulary rank too large", lineno);
             goto fail;
@@ -257,7 +377,7 @@ fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, si
             set_err(err, errlen, "malformed vocabulary line: bad base64 token", lineno);
             goto fail;
         }
-        int rc = vocab_insert(v, (uint32_t)v->arena_len, (size_t)n, (uint32_t)rank);
+        int rc = vocab_record(v, (uint32_t)v->arena_len, (size_t)n, (uint32_t)rank);
         if (rc == -1) {
             set_err(err, errlen, "duplicate token or rank in vocabulary", lineno);
             goto fail;
@@ -266,15 +386,22 @@ fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, si
             set_err(err, errlen, "out of memory", 0);
             goto fail;
         }
+        order[n_order++] = (uint32_t)rank;
         v->arena_len += (size_t)n;
         p = eol + 1;
     }
-    if (v->count == 0) {
+    if (n_order == 0) {
         set_err(err, errlen, "empty vocabulary", 0);
         goto fail;
     }
+    if (table_insert_all(v, order, n_order) < 0) {
+        set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
+        goto fail;
+    }
+    free(order);
     return v;
 fail:
+    free(order);
     fl_vocab_free(v);
     return NULL;
 }
@@ -297,7 +424,9 @@ fl_vocab *fl_vocab_from_tokens(const uint8_t *const *tokens, const size_t *lens,
     }
     for (size_t i = 0; i < n; i++) {
         memcpy(v->arena + v->arena_len, tokens[i], lens[i]);
-        int rc = vocab_insert(v, (uint32_t)v->arena_len, lens[i], ranks[i]);
+        int rc = vocab_record(v, (uint32_t)v->arena_len, lens[i], ranks[i]);
+        if (rc == 0 && table_insert(v, ranks[i], token_hash(v, ranks[i])) < 0)
+            rc = -1;
         if (rc < 0) {
             set_err(err, errlen, rc == -1 ? "duplicate token or rank in vocabulary" : "out of memory", 0);
             fl_vocab_free(v);
@@ -312,7 +441,8 @@ void fl_vocab_free(fl_vocab *v)
 {
     if (!v)
         return;
-    free(v->slots);
+    if (v->slots)
+        table_free(v->slots, v->slots_bytes);
     free(v->arena);
     free(v->tok_off);
     free(v->tok_len);
@@ -331,15 +461,26 @@ uint32_t fl_vocab_rank(const fl_vocab *v, const uint8_t *bytes, size_t len)
         return v->pair_rank[(bytes[0] << 8) | bytes[1]];
     if (len == 0 || len > FL_MAX_TOKEN_LEN)
         return FL_NO_RANK;
-    uint64_t h = hash_bytes(bytes, len);
-    uint32_t tag = (uint32_t)(h >> 32);
-    uint64_t i = h & v->mask;
+    uint64_t head = head_bytes(bytes, len);
+    uint64_t h = hash_key(bytes, len, head);
+    uint64_t i = (h >> 16) & v->mask;
+    if (len <= 8) {
+        for (;;) {
+            const fl_slot *s = &v->slots[i];
+            if (s->head == head && s->len == len)
+                return s->rank;
+            if (s->len == 0)
+                return FL_NO_RANK;
+            i = (i + 1) & v->mask;
+        }
+    }
+    uint16_t tag = (uint16_t)h;
     for (;;) {
         const fl_slot *s = &v->slots[i];
-        if (s->rank == FL_NO_RANK)
+        if (s->len == 0)
             return FL_NO_RANK;
-        if (s->tag == tag && v->tok_len[s->rank] == len &&
-            memcmp(v->arena + v->tok_off[s->rank], bytes, len) == 0)
+        if (s->head == head && s->len == len && s->tag == tag &&
+            memcmp(v->arena + v->tok_off[s->rank] + 8, bytes + 8, len - 8) == 0)
             return s->rank;
         i = (i + 1) & v->mask;
     }
