@@ -38,10 +38,16 @@
  *   if one follows. Whitespace: up to the last \r \n of the run if any, else
  *   like r50k (the whole run when it reaches the end of text).
  *
- * Linear time: every scan is a forward pass over one run; a position is
- * rescanned only a constant number of times (a whitespace run once per
- * piece it yields, at most three; an UP run at most three times), so a 10 MB
- * run of one class costs O(10 MB).
+ * Linear time: every scan is a forward pass over one run, and a run is
+ * rescanned only a constant number of times: a whitespace run yields at most
+ * three pieces, each scanning the rest of the run once; an o200k UP run that
+ * ends early (at its last BOTH char) leaves a rest with no BOTH char, which
+ * the next piece takes whole; an ASCII fast path that stops on a non-ASCII
+ * byte is redone once by the general path. So a 10 MB run costs O(10 MB).
+ *
+ * ASCII fast paths: the letter alternatives are first tried on ASCII alone
+ * ([A-Za-z], where UP is A-Z and LOW is a-z); their answer is used only when
+ * the scan stopped on an ASCII byte, otherwise the general path decides.
  *
  * Input is valid UTF-8 by contract; to stay safe on anything else (fuzzing),
  * a byte that does not start a complete sequence is a one-byte character of
