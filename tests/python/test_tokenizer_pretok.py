@@ -296,3 +296,52 @@ def test_pattern_names_and_errors():
     with pytest.raises(TypeError, match="text must be str"):
         twin.split("cl100k_base", b"bytes")
     assert twin.split("o200k_base", "") == []
+
+
+# ---- tiktoken itself as the oracle (its real regex engine, Unicode 16) -------
+#
+# tiktoken does not expose its split, but BPE never crosses a piece, so
+# encoding our pieces one by one with tiktoken's own BPE (no regex:
+# _encode_single_piece) gives tiktoken's ids exactly when our split is its
+# split. This also judges the code points `regex` cannot (Unicode 16 vs 17).
+
+@pytest.fixture(scope="module")
+def tiktoken_encodings():
+    tiktoken = pytest.importorskip("tiktoken")
+    try:
+        return {p: tiktoken.get_encoding(FAMILY_ENCODING[p]) for p in PATTERNS}
+    except Exception as exc:  # no vocabulary offline
+        pytest.skip("tiktoken vocabularies unavailable: %s" % exc)
+
+
+def check_with_tiktoken(encoding, split, pattern, text):
+    pieces = split(pattern, text)
+    assert "".join(pieces) == text
+    ours = [i for piece in pieces for i in encoding._encode_single_piece(piece.encode("utf-8"))]
+    assert ours == encoding.encode_ordinary(text), (pattern, text, pieces)
+
+
+UNSTABLE_LIST = sorted(UNSTABLE)
+ATOM_OR_UNSTABLE = st.one_of(ATOM, st.sampled_from(UNSTABLE_LIST))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(atoms=st.lists(st.tuples(ATOM_OR_UNSTABLE, st.integers(1, 3)), max_size=30))
+def test_generated_text_matches_tiktoken(tiktoken_encodings, split, pattern, atoms):
+    check_with_tiktoken(tiktoken_encodings[pattern], split, pattern, "".join(a * n for a, n in atoms))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_unicode16_only_code_points_match_tiktoken(tiktoken_encodings, split, pattern):
+    """Every code point whose class regex (Unicode 17) would get wrong, in contexts
+    that expose its class: after letters/space/marks, before lower/upper/digits."""
+    probes = ["x%sA%s%sb %s1%s's\n\u0301%s. %s" % ((ch,) * 7) for ch in UNSTABLE_LIST]
+    for start in range(0, len(probes), 500):
+        check_with_tiktoken(tiktoken_encodings[pattern], split, pattern, "".join(probes[start:start + 500]))
+
+
+def test_tiktoken_edge_cases_and_corpus(tiktoken_encodings, split):
+    for pattern in PATTERNS:
+        for text in EDGE_CASES + [_corpus()]:
+            check_with_tiktoken(tiktoken_encodings[pattern], split, pattern, text)
