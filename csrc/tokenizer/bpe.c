@@ -64,14 +64,30 @@ size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, ui
         if (at + 2 < parts)
             memmove(&rank[at + 1], &rank[at + 2], (parts - at - 2) * sizeof rank[0]);
         parts--;
-        if (at + 1 < parts)
-            rank[at] = span_rank(v, piece, bound[at], bound[at + 2]);
-        if (at > 0)
-            rank[at - 1] = span_rank(v, piece, bound[at - 1], bound[at + 1]);
+        /* the (up to) two new pairs: hash both, prefetch both, then probe */
+        int has_right = at + 1 < parts, has_left = at > 0;
+        uint64_t hr = 0, hl = 0;
+        if (has_right) {
+            hr = fl_vocab_hash(piece + bound[at], bound[at + 2] - bound[at]);
+            fl_vocab_prefetch(v, hr);
+        }
+        if (has_left) {
+            hl = fl_vocab_hash(piece + bound[at - 1], bound[at + 1] - bound[at - 1]);
+            fl_vocab_prefetch(v, hl);
+        }
+        if (has_right)
+            rank[at] = fl_vocab_rank_hashed(v, piece + bound[at], bound[at + 2] - bound[at], hr);
+        if (has_left)
+            rank[at - 1] = fl_vocab_rank_hashed(v, piece + bound[at - 1], bound[at + 1] - bound[at - 1], hl);
     }
     if (out) {
+        uint64_t h[FL_BPE_SHORT_MAX];
+        for (size_t i = 0; i < parts; i++) {
+            h[i] = fl_vocab_hash(piece + bound[i], bound[i + 1] - bound[i]);
+            fl_vocab_prefetch(v, h[i]);
+        }
         for (size_t i = 0; i < parts; i++)
-            out[i] = span_rank(v, piece, bound[i], bound[i + 1]);
+            out[i] = fl_vocab_rank_hashed(v, piece + bound[i], bound[i + 1] - bound[i], h[i]);
     }
     return parts;
 }

@@ -23,7 +23,7 @@ void fl_bpe_scratch_free(fl_bpe_scratch *s);
 
 /* Pieces up to this many bytes use the simple array merge; longer pieces
  * use the heap + linked-list merge (O(n log n)). */
-#define FL_BPE_SHORT_MAX 64
+#define FL_BPE_SHORT_MAX 32
 
 /*
  * Merge piece[0..n) (n >= 1).  Writes the token ranks to out (room for n)

@@ -205,10 +205,11 @@ size_t fl_encoder_find_special(const fl_encoder *e, const uint8_t *text, size_t 
 
 /* ---- ordinary text ----------------------------------------------------- */
 
-static int encode_piece_into(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out,
-                             size_t *count, fl_bpe_scratch *scratch)
+/* Tokens of one piece whose whole-piece rank r is already known
+ * (FL_NO_RANK: not a token, so BPE). */
+static int emit_piece(const fl_encoder *e, const uint8_t *p, size_t n, uint32_t r, fl_ids *out,
+                      size_t *count, fl_bpe_scratch *scratch)
 {
-    uint32_t r = fl_vocab_rank(e->vocab, p, n);
     if (r != FL_NO_RANK) {
         if (out) {
             if (ids_reserve(out, 1) < 0)
@@ -232,6 +233,12 @@ static int encode_piece_into(const fl_encoder *e, const uint8_t *p, size_t n, fl
         return FL_ENC_NOMEM;
     *count += k;
     return FL_ENC_OK;
+}
+
+static int encode_piece_into(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out,
+                             size_t *count, fl_bpe_scratch *scratch)
+{
+    return emit_piece(e, p, n, fl_vocab_rank(e->vocab, p, n), out, count, scratch);
 }
 
 static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len, fl_ids *out,

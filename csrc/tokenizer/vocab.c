@@ -19,78 +19,6 @@
 #include <sys/mman.h>
 
 #define FL_MAX_RANK (1u << 26)
-#define FL_MAX_TOKEN_LEN 65535u
-
-/* 16 bytes: the first 8 token bytes inline, so a lookup of a token of up
- * to 8 bytes (most of them) touches one cache line and no arena. */
-typedef struct {
-    uint64_t head; /* first min(len, 8) bytes, little-endian, zero-padded */
-    uint32_t rank;
-    uint16_t len;  /* 0: empty slot */
-    uint16_t tag;  /* more hash bits, checked before the arena for long tokens */
-} fl_slot;
-
-struct fl_vocab {
-    fl_slot *slots;
-    size_t slots_bytes; /* of the mapping when mapped (> 0), else 0 */
-    uint64_t mask;
-    uint8_t *arena;
-    size_t arena_len;
-    uint32_t *tok_off;  /* by rank */
-    uint16_t *tok_len;  /* by rank; 0 = rank absent */
-    uint32_t rank_cap;  /* size of tok_off/tok_len */
-    uint32_t max_rank;
-    size_t count;
-    uint32_t byte_rank[256];
-    uint32_t *pair_rank; /* 65536 entries, index a<<8|b */
-};
-
-/* ---- hashing ---------------------------------------------------------- */
-
-static inline uint64_t load64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static inline uint64_t load32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-
-static inline uint64_t mix(uint64_t a, uint64_t b)
-{
-    __uint128_t r = (__uint128_t)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-/* The first min(n, 8) bytes of p as a little-endian integer, zero-padded,
- * reading only p[0..n). */
-static inline uint64_t head_bytes(const uint8_t *p, size_t n)
-{
-    if (n >= 8)
-        return load64(p);
-    if (n >= 4)
-        return load32(p) | (load32(p + n - 4) << (8 * (n - 4)));
-    if (n > 0)
-        return (uint64_t)p[0] | ((uint64_t)p[n >> 1] << (8 * (n >> 1))) |
-               ((uint64_t)p[n - 1] << (8 * (n - 1)));
-    return 0;
-}
-
-static const uint64_t K1 = 0xa0761d6478bd642full, K2 = 0xe7037ed1a0b428dbull,
-                      K3 = 0x8ebc6af09c88c6e3ull;
-
-static inline uint64_t hash_key(const uint8_t *p, size_t n, uint64_t head)
-{
-    if (n <= 8)
-        return mix(head ^ K1, (uint64_t)n ^ K2);
-    uint64_t h = K1 ^ ((uint64_t)n * K2);
-    const uint8_t *q = p + 8;
-    size_t rest = n - 8;
-    h = mix(head ^ K3, h);
-    while (rest > 16) {
-        h = mix(load64(q) ^ K2, load64(q + 8) ^ h);
-        q += 16;
-        rest -= 16;
-    }
-    /* 1..16 remaining bytes: two overlapping loads ending at p + n */
-    uint64_t a = rest > 8 ? load64(q) : head_bytes(q, rest);
-    uint64_t b = rest > 8 ? load64(q + rest - 8) : 0;
-    return mix(a ^ K3, b ^ h ^ K1) ^ h;
-}
 
 /* ---- construction ------------------------------------------------------ */
 
@@ -202,7 +130,7 @@ static inline uint64_t token_hash(const fl_vocab *v, uint32_t rank)
 {
     const uint8_t *bytes = v->arena + v->tok_off[rank];
     size_t len = v->tok_len[rank];
-    return hash_key(bytes, len, head_bytes(bytes, len));
+    return fl_vhash_key(bytes, len, fl_vhead_bytes(bytes, len));
 }
 
 /* Put a recorded rank into the hash table.  0, or -1 duplicate bytes. */
@@ -210,7 +138,7 @@ static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
 {
     const uint8_t *bytes = v->arena + v->tok_off[rank];
     size_t len = v->tok_len[rank];
-    uint64_t head = head_bytes(bytes, len);
+    uint64_t head = fl_vhead_bytes(bytes, len);
     uint64_t i = (h >> 16) & v->mask;
     for (;;) {
         fl_slot *s = &v->slots[i];
@@ -452,46 +380,6 @@ void fl_vocab_free(fl_vocab *v)
 
 size_t fl_vocab_count(const fl_vocab *v) { return v->count; }
 uint32_t fl_vocab_max_rank(const fl_vocab *v) { return v->max_rank; }
-
-uint32_t fl_vocab_rank(const fl_vocab *v, const uint8_t *bytes, size_t len)
-{
-    if (len == 1)
-        return v->byte_rank[bytes[0]];
-    if (len == 2)
-        return v->pair_rank[(bytes[0] << 8) | bytes[1]];
-    if (len == 0 || len > FL_MAX_TOKEN_LEN)
-        return FL_NO_RANK;
-    uint64_t head = head_bytes(bytes, len);
-    uint64_t h = hash_key(bytes, len, head);
-    uint64_t i = (h >> 16) & v->mask;
-    if (len <= 8) {
-        for (;;) {
-            const fl_slot *s = &v->slots[i];
-            if (s->head == head && s->len == len)
-                return s->rank;
-            if (s->len == 0)
-                return FL_NO_RANK;
-            i = (i + 1) & v->mask;
-        }
-    }
-    uint16_t tag = (uint16_t)h;
-    for (;;) {
-        const fl_slot *s = &v->slots[i];
-        if (s->len == 0)
-            return FL_NO_RANK;
-        if (s->head == head && s->len == len && s->tag == tag &&
-            memcmp(v->arena + v->tok_off[s->rank] + 8, bytes + 8, len - 8) == 0)
-            return s->rank;
-        i = (i + 1) & v->mask;
-    }
-}
-
-uint32_t fl_vocab_pair_rank(const fl_vocab *v, uint8_t a, uint8_t b)
-{
-    return v->pair_rank[((unsigned)a << 8) | b];
-}
-
-uint32_t fl_vocab_byte_rank(const fl_vocab *v, uint8_t b) { return v->byte_rank[b]; }
 
 const uint8_t *fl_vocab_bytes(const fl_vocab *v, uint32_t rank, size_t *len)
 {

@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FL_NO_RANK UINT32_MAX
-
 typedef struct fl_vocab fl_vocab;
 
 /*
@@ -31,16 +29,20 @@ void fl_vocab_free(fl_vocab *v);
 size_t fl_vocab_count(const fl_vocab *v);
 uint32_t fl_vocab_max_rank(const fl_vocab *v);
 
-/* Rank of a byte string, or FL_NO_RANK. */
-uint32_t fl_vocab_rank(const fl_vocab *v, const uint8_t *bytes, size_t len);
-
-/* Rank of the two-byte string (a, b), or FL_NO_RANK: a table lookup. */
-uint32_t fl_vocab_pair_rank(const fl_vocab *v, uint8_t a, uint8_t b);
-
-/* Rank of a single byte, or FL_NO_RANK. */
-uint32_t fl_vocab_byte_rank(const fl_vocab *v, uint8_t b);
+/*
+ * Lookups, inline (vocab_inline.h):
+ *   fl_vocab_rank(v, bytes, len)      rank of a byte string, or FL_NO_RANK
+ *   fl_vocab_pair_rank(v, a, b)       rank of the two bytes (a, b): a table
+ *   fl_vocab_byte_rank(v, b)          rank of one byte
+ *   fl_vocab_hash / fl_vocab_prefetch / fl_vocab_rank_hashed
+ *       the lookup in steps, so callers can hash several keys and prefetch
+ *       their slots before probing (hides cache-miss latency);
+ *       fl_vocab_rank_hashed(v, p, n, fl_vocab_hash(p, n)) == fl_vocab_rank(v, p, n)
+ */
 
 /* Bytes of a rank (NULL when the rank is not in the vocabulary). */
 const uint8_t *fl_vocab_bytes(const fl_vocab *v, uint32_t rank, size_t *len);
+
+#include "tokenizer/vocab_inline.h"
 
 #endif
