@@ -72,8 +72,10 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FL_HOT static inline __attribute__((always_inline))
+#define FL_COLD static __attribute__((noinline))
 #else
 #define FL_HOT static inline
+#define FL_COLD static
 #endif
 
 /* One decoded character: its class byte and its length in bytes. */
@@ -292,19 +294,14 @@ contraction_at(const uint8_t *text, size_t len, size_t i, int ignore_case)
 
 /* ---- r50k_base / p50k_base / p50k_edit ---------------------------------- */
 
-static size_t
-scan_r50k(const uint8_t *text, size_t len, size_t pos)
+/* The regex, alternative by alternative. */
+FL_COLD size_t
+scan_r50k_general(const uint8_t *text, size_t len, size_t pos)
 {
     /* '(?:[sdmt]|ll|ve|re) */
     size_t n = contraction_at(text, len, pos, 0);
     if (n)
         return pos + n;
-    /* ASCII fast path of ` ?\p{L}++` below. */
-    size_t s = pos + (text[pos] == ' '), i = s;
-    while (i < len && is_ascii_letter(text[i]))
-        i++;
-    if (i > s && stops_on_ascii(text, len, i))
-        return i;
     /* ` ?\p{L}++`, ` ?\p{N}++`, ` ?[^\s\p{L}\p{N}]++`: the space joins the run
        after it only if that run's first character belongs to it. */
     size_t start = pos;
@@ -326,25 +323,29 @@ scan_r50k(const uint8_t *text, size_t len, size_t pos)
     return whitespace_not_at_end(run, pos);
 }
 
+FL_HOT size_t
+scan_r50k(const uint8_t *text, size_t len, size_t pos)
+{
+    /* ASCII fast path of ` ?\p{L}++` (an apostrophe is no letter, so
+       contractions, tried first by the regex, never get here). */
+    size_t s = pos + (text[pos] == ' '), i = s;
+    while (i < len && is_ascii_letter(text[i]))
+        i++;
+    if (i > s && stops_on_ascii(text, len, i))
+        return i;
+    return scan_r50k_general(text, len, pos);
+}
+
 /* ---- cl100k_base --------------------------------------------------------- */
 
-static size_t
-scan_cl100k(const uint8_t *text, size_t len, size_t pos)
+/* The regex, alternative by alternative. */
+FL_COLD size_t
+scan_cl100k_general(const uint8_t *text, size_t len, size_t pos)
 {
     /* '(?i:[sdmt]|ll|ve|re) */
     size_t n = contraction_at(text, len, pos, 1);
     if (n)
         return pos + n;
-    /* ASCII fast path of [^\r\n\p{L}\p{N}]?+\p{L}++ below. */
-    uint8_t b = text[pos];
-    if (b < 0x80) {
-        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
-        size_t i = s;
-        while (i < len && is_ascii_letter(text[i]))
-            i++;
-        if (i > s && stops_on_ascii(text, len, i))
-            return i;
-    }
     fl_char c = char_at(text, len, pos);
     /* [^\r\n\p{L}\p{N}]?+\p{L}++ */
     if (c.cls & CLS_L)
@@ -368,6 +369,23 @@ scan_cl100k(const uint8_t *text, size_t len, size_t pos)
     if (run.last_newline_end)
         return run.last_newline_end;
     return whitespace_not_at_end(run, pos);
+}
+
+FL_HOT size_t
+scan_cl100k(const uint8_t *text, size_t len, size_t pos)
+{
+    /* ASCII fast path of [^\r\n\p{L}\p{N}]?+\p{L}++, after ruling out an
+       apostrophe (a contraction comes first). */
+    uint8_t b = text[pos];
+    if (b < 0x80 && b != '\'') {
+        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
+        size_t i = s;
+        while (i < len && is_ascii_letter(text[i]))
+            i++;
+        if (i > s && stops_on_ascii(text, len, i))
+            return i;
+    }
+    return scan_cl100k_general(text, len, pos);
 }
 
 /* ---- o200k_base ---------------------------------------------------------- */
@@ -405,22 +423,10 @@ with_contraction(const uint8_t *text, size_t len, size_t end)
     return end + contraction_at(text, len, end, 1);
 }
 
-static size_t
-scan_o200k(const uint8_t *text, size_t len, size_t pos)
+/* The regex, alternative by alternative. */
+FL_COLD size_t
+scan_o200k_general(const uint8_t *text, size_t len, size_t pos)
 {
-    /* ASCII fast path of the two letter alternatives below: ASCII has no
-       BOTH characters, so UP is A-Z and LOW is a-z. */
-    uint8_t b = text[pos];
-    if (b < 0x80) {
-        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
-        size_t i = s;
-        while (i < len && is_ascii_upper(text[i]))
-            i++;
-        while (i < len && is_ascii_lower(text[i]))
-            i++;
-        if (i > s && stops_on_ascii(text, len, i))
-            return with_contraction(text, len, i); /* UP*LOW+, else UP+ */
-    }
     fl_char c = char_at(text, len, pos);
     int prefix = !(c.cls & CLS_LETTER_OR_NUMBER) && !is_newline_byte(text[pos]);
     /* The two letter alternatives, prefix [^\r\n\p{L}\p{N}]? first taken,
@@ -457,6 +463,25 @@ scan_o200k(const uint8_t *text, size_t len, size_t pos)
     if (run.end == len)
         return len;
     return whitespace_not_at_end(run, pos);
+}
+
+FL_HOT size_t
+scan_o200k(const uint8_t *text, size_t len, size_t pos)
+{
+    /* ASCII fast path of the two letter alternatives: ASCII has no
+       BOTH characters, so UP is A-Z and LOW is a-z. */
+    uint8_t b = text[pos];
+    if (b < 0x80) {
+        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
+        size_t i = s;
+        while (i < len && is_ascii_upper(text[i]))
+            i++;
+        while (i < len && is_ascii_lower(text[i]))
+            i++;
+        if (i > s && stops_on_ascii(text, len, i))
+            return with_contraction(text, len, i); /* UP*LOW+, else UP+ */
+    }
+    return scan_o200k_general(text, len, pos);
 }
 
 /* ---- public API ---------------------------------------------------------- */
