@@ -16,6 +16,9 @@
  * fl_count_batch splits a list of texts over POSIX threads, each with its
  * own scratch; the encoder itself is read-only.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include "tokenizer/encoder.h"
 
 #include <pthread.h>

@@ -113,21 +113,33 @@ class _Implementation:
         return self.get_encoding(name)
 
     def namespace(self) -> SimpleNamespace:
-        from ._counter import make_counter_class
-
-        return SimpleNamespace(
+        return _Namespace(
+            implementation=self,
             kind=self.kind,
             Encoding=Encoding,
             get_encoding=self.get_encoding,
             encoding_for_model=self.encoding_for_model,
             encoding_name_for_model=encoding_name_for_model,
             list_encoding_names=list_encoding_names,
-            SimpleTokenCounter=make_counter_class(self),
             VocabularyError=VocabularyError,
             UnknownModelError=UnknownModelError,
             pretok_split=(NATIVE.pretok_split if self.kind == "native"
                           else __import__(__name__ + "._python", fromlist=["x"]).pretok_split),
         )
+
+
+class _Namespace(SimpleNamespace):
+    """The API of one twin; SimpleTokenCounter is made on first use (it
+    pulls in json and the price map code, which counting does not need)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "SimpleTokenCounter":
+            from ._counter import make_counter_class
+
+            cls = make_counter_class(self.implementation)
+            self.SimpleTokenCounter = cls
+            return cls
+        raise AttributeError(name)
 
 
 _IMPLS: Dict[str, SimpleNamespace] = {}
@@ -149,7 +161,12 @@ get_encoding = _default.get_encoding
 encoding_for_model = _default.encoding_for_model
 
 
-SimpleTokenCounter = _default.SimpleTokenCounter
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SimpleTokenCounter":
+        return _default.SimpleTokenCounter
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def _unpickle_encoding(kind: Optional[str], name: str) -> Encoding:
