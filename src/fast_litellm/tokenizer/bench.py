@@ -251,7 +251,7 @@ def run(quick: bool = False) -> List[dict]:
     peer_notes: Dict[str, str] = {}
     for name in encodings:
         peers, missing = _peer_counters(name)
-        peer_notes.update(missing)
+        peer_notes.update({"%s (%s)" % (label, name): why for label, why in missing.items()})
         for kind in _corpus.CORPORA:
             rows += _throughput_rows(name, kind, n_docs, doc_bytes, peers, seed=hash((name, kind)) & 0xFFFF)
         rows += _latency_rows(name, peers, 300 if quick else 2000, seed=7)
