@@ -90,8 +90,10 @@ def test_corpus_ids(pair):
         for kw in ({"disallowed_special": ()}, {"allowed_special": "all"}):
             assert ours.encode(text, **kw) == ref.encode(text, **kw), text
             assert ours.count(text, **kw) == len(ref.encode(text, **kw))
-    big = "\n\n".join(CORPUS) * 3
+    big = "\n\n".join(CORPUS) * 3  # repeated words: exercises the per-call merge memo
     assert ours.encode_ordinary(big) == ref.encode_ordinary(big)
+    assert ours.encode(big, allowed_special="all") == ref.encode(big, allowed_special="all")
+    assert ours.count(big, allowed_special="all") == len(ref.encode(big, allowed_special="all"))
     assert ours.count_batch(CORPUS, disallowed_special=()) == [
         len(ref.encode(t, disallowed_special=())) for t in CORPUS]
 
