@@ -12,7 +12,7 @@
  * libFuzzer timeouts.
  *
  * libFuzzer (clang):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFL_FUZZ_LIBFUZZER -Icsrc \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFL_FUZZ_BUILD -Icsrc \
  *     csrc/tokenizer/fuzz_pretok.c csrc/tokenizer/pretokenize.c \
  *     csrc/tokenizer/unicode_tables.c -o build/fuzz_pretok
  *   ./build/fuzz_pretok -max_len=4096 -max_total_time=60
@@ -20,12 +20,12 @@
  * -fsanitize=fuzzer; `./fuzz_pretok FILE...` runs the given inputs,
  * `./fuzz_pretok` alone runs pseudo-random inputs built from tricky pieces.
  *
- * Not part of the library build (setup.py skips fuzz_*.c). Without one of
- * FL_FUZZ_LIBFUZZER / FL_FUZZ_STANDALONE the file compiles to nothing, so a
+ * Not part of the library build (setup.py skips fuzz_*.c). Without
+ * -DFL_FUZZ_BUILD (as for fuzz_encoder.c) the file compiles to nothing, so a
  * build that links every C file of the component (the Makefile's C tests
  * do) gets no fuzzer entry point.
  */
-#if defined(FL_FUZZ_LIBFUZZER) || defined(FL_FUZZ_STANDALONE)
+#ifdef FL_FUZZ_BUILD
 
 #include <stdint.h>
 #include <stdio.h>
