@@ -35,6 +35,7 @@ struct fl_vocab {
     size_t count;
     uint32_t byte_rank[256];
     uint32_t *pair_rank; /* 65536 entries, index a<<8|b */
+    int borrowed;        /* arrays point into a caller-owned blob (fl_vocab_from_blob) */
 };
 
 /* ---- hashing ---------------------------------------------------------- */
