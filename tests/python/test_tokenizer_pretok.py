@@ -42,8 +42,7 @@ MAX_CP = 0x110000
 
 def _tiktoken_pattern_strings():
     """{encoding name: pat_str} straight from tiktoken, without loading vocabularies."""
-    import tiktoken_ext.openai_public as openai_public
-
+    openai_public = pytest.importorskip("tiktoken_ext.openai_public")
     no_vocab = lambda *a, **k: {}  # noqa: E731
     with mock.patch.object(openai_public, "load_tiktoken_bpe", no_vocab), \
             mock.patch.object(openai_public, "data_gym_to_mergeable_bpe_ranks", no_vocab):
