@@ -512,6 +512,26 @@ fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t sour
         set_err(err, errlen, "prebuilt vocabulary is corrupt (checksum)", 0);
         return NULL;
     }
+    /* Structure: every rank a lookup can return is in range and its bytes
+     * lie in the arena, so even a crafted file cannot make lookups read
+     * out of bounds (the checksum alone only catches accidents). */
+    const fl_slot *slots = (const fl_slot *)(const void *)(blob + o_slots);
+    const uint32_t *tok_off = (const uint32_t *)(const void *)(blob + o_off);
+    const uint16_t *tok_len = (const uint16_t *)(const void *)(blob + o_len);
+    const uint32_t *pairs = (const uint32_t *)(const void *)(blob + o_pairs);
+    int ok = 1;
+    for (uint32_t r = 0; r < h->rank_cap && ok; r++)
+        ok = (uint64_t)tok_off[r] + tok_len[r] <= h->arena_len;
+    for (uint64_t i = 0; i < n_slots && ok; i++)
+        ok = slots[i].len == 0 || (slots[i].rank < h->rank_cap && tok_len[slots[i].rank] == slots[i].len);
+    for (size_t i = 0; i < 65536 && ok; i++)
+        ok = pairs[i] == FL_NO_RANK || (pairs[i] < h->rank_cap && tok_len[pairs[i]] == 2);
+    for (size_t i = 0; i < 256 && ok; i++)
+        ok = h->byte_rank[i] == FL_NO_RANK || (h->byte_rank[i] < h->rank_cap && tok_len[h->byte_rank[i]] == 1);
+    if (!ok) {
+        set_err(err, errlen, "prebuilt vocabulary is inconsistent", 0);
+        return NULL;
+    }
     fl_vocab *v = calloc(1, sizeof *v);
     if (!v) {
         set_err(err, errlen, "out of memory", 0);
