@@ -109,6 +109,7 @@ static int ensure_rank_cap(fl_vocab *v, uint32_t rank)
         return -1;
     v->tok_len = len;
     memset(v->tok_len + v->rank_cap, 0, (size_t)(cap - v->rank_cap) * sizeof *len);
+    memset(v->tok_off + v->rank_cap, 0, (size_t)(cap - v->rank_cap) * sizeof *off);
     v->rank_cap = cap;
     return 0;
 }
@@ -521,7 +522,7 @@ fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t sour
     const uint32_t *pairs = (const uint32_t *)(const void *)(blob + o_pairs);
     int ok = 1;
     for (uint32_t r = 0; r < h->rank_cap && ok; r++)
-        ok = (uint64_t)tok_off[r] + tok_len[r] <= h->arena_len;
+        ok = tok_len[r] == 0 || (uint64_t)tok_off[r] + tok_len[r] <= h->arena_len;
     for (uint64_t i = 0; i < n_slots && ok; i++)
         ok = slots[i].len == 0 || (slots[i].rank < h->rank_cap && tok_len[slots[i].rank] == slots[i].len);
     for (size_t i = 0; i < 65536 && ok; i++)
