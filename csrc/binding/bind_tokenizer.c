@@ -21,6 +21,7 @@
 #include "tokenizer/encoder.h"
 
 #define GIL_RELEASE_BYTES 4096
+#define BATCH_BYTES_PER_THREAD (64 * 1024)
 
 typedef struct {
     PyObject_HEAD
@@ -175,6 +176,10 @@ static PyObject *core_count_batch(TokenizerCore *self, PyObject *const *args, Py
         lens[i] = (size_t)len;
         total += (size_t)len;
     }
+    /* A thread costs tens of microseconds to start: give each at least
+     * BATCH_BYTES_PER_THREAD of text. */
+    if ((size_t)threads > 1 + total / BATCH_BYTES_PER_THREAD)
+        threads = (long)(1 + total / BATCH_BYTES_PER_THREAD);
     int rc;
     if (total >= GIL_RELEASE_BYTES || threads > 1) {
         Py_BEGIN_ALLOW_THREADS
