@@ -137,3 +137,13 @@ def test_ten_megabyte_single_piece(impl, tiktoken_data_dir):
     n = enc.count(text)
     assert 0 < n < len(text)
     assert enc.decode(enc.encode_ordinary(text)) == text
+
+
+def test_many_special_tokens_linear(impl, tiktoken_data_dir):
+    """Allowed special tokens that never occur must not be searched for again
+    after every occurrence of another one (that would be quadratic)."""
+    enc = T.implementation(impl).get_encoding("cl100k_base")
+    text = "<|endoftext|>a" * 100_000
+    assert enc.count(text, allowed_special="all") == 200_000
+    ids = enc.encode(text[:140], allowed_special="all")
+    assert ids == _oracle("cl100k_base").encode(text[:140], allowed_special="all")

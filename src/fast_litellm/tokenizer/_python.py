@@ -140,11 +140,18 @@ class TokenizerCore:
             raise TypeError("mask must be None or bytes of length %d" % len(self._specials))
         return [i for i, m in enumerate(mask) if m]
 
-    def _find_special(self, text: str, start: int, indexes: List[int]) -> Tuple[int, int]:
-        """Leftmost (offset, index) of a selected special at or after start."""
+    def _find_special(self, text: str, start: int, indexes: List[int],
+                      cache: Optional[Dict[int, int]] = None) -> Tuple[int, int]:
+        """Leftmost (offset, index) of a selected special at or after start.
+        cache remembers each token's next occurrence (-1: none), so a text
+        with many special tokens is still scanned in linear time."""
         best, best_i = -1, -1
         for i in indexes:
-            at = text.find(self._special_str[i], start)
+            at = cache.get(i) if cache is not None else None
+            if at is None or (0 <= at < start):
+                at = text.find(self._special_str[i], start)
+                if cache is not None:
+                    cache[i] = at
             if at >= 0 and (best < 0 or at < best or
                             (at == best and len(self._special_str[i]) > len(self._special_str[best_i]))):
                 best, best_i = at, i
@@ -181,8 +188,9 @@ class TokenizerCore:
         if not allowed_i:
             return self._ordinary(text, out)
         count, start = 0, 0
+        cache: Dict[int, int] = {}
         while True:
-            at, i = self._find_special(text, start, allowed_i)
+            at, i = self._find_special(text, start, allowed_i, cache)
             end = len(text) if at < 0 else at
             count += self._ordinary(text[start:end], out)
             if at < 0:
