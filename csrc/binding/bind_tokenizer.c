@@ -229,16 +229,16 @@ static PyObject *core_encode_piece(TokenizerCore *self, PyObject *arg)
     return result;
 }
 
-/* tiktoken converts ids to u32: anything else is this OverflowError. */
+/* tiktoken converts ids to u32 (anything with __index__); out of range is
+ * this OverflowError. */
 static int id_from_object(PyObject *obj, uint32_t *id)
 {
-    if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "'%.100s' object cannot be interpreted as an integer",
-                     Py_TYPE(obj)->tp_name);
+    PyObject *num = PyNumber_Index(obj); /* TypeError "... cannot be interpreted as an integer" */
+    if (!num)
         return -1;
-    }
     int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
+    Py_DECREF(num);
     if (v == -1 && PyErr_Occurred())
         return -1;
     if (overflow || v < 0 || v > (long long)UINT32_MAX) {
@@ -256,38 +256,41 @@ static PyObject *core_decode_bytes(TokenizerCore *self, PyObject *arg)
         return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
+    uint32_t *ids = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *ids);
+    PyObject *out = NULL;
+    if (!ids) {
+        PyErr_NoMemory();
+        goto done;
+    }
     size_t total = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t id;
         size_t len;
-        if (id_from_object(items[i], &id) < 0)
-            goto fail;
-        if (!fl_encoder_token_bytes(self->enc, id, &len)) {
-            PyObject *msg = PyUnicode_FromFormat("Invalid token for decoding: %u", (unsigned)id);
+        if (id_from_object(items[i], &ids[i]) < 0)
+            goto done;
+        if (!fl_encoder_token_bytes(self->enc, ids[i], &len)) {
+            PyObject *msg = PyUnicode_FromFormat("Invalid token for decoding: %u", (unsigned)ids[i]);
             if (msg) {
                 PyErr_SetObject(PyExc_KeyError, msg);
                 Py_DECREF(msg);
             }
-            goto fail;
+            goto done;
         }
         total += len;
     }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
     if (!out)
-        goto fail;
+        goto done;
     char *dst = PyBytes_AS_STRING(out);
     for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t id = (uint32_t)PyLong_AsUnsignedLong(items[i]);
         size_t len;
-        const uint8_t *b = fl_encoder_token_bytes(self->enc, id, &len);
+        const uint8_t *b = fl_encoder_token_bytes(self->enc, ids[i], &len);
         memcpy(dst, b, len);
         dst += len;
     }
+done:
+    PyMem_Free(ids);
     Py_DECREF(seq);
     return out;
-fail:
-    Py_DECREF(seq);
-    return NULL;
 }
 
 static PyObject *core_token_bytes(TokenizerCore *self, PyObject *arg)

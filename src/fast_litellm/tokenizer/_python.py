@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import heapq
+import operator
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import _pretokenize
@@ -226,8 +227,7 @@ class TokenizerCore:
         return out
 
     def _bytes_of(self, token) -> Optional[bytes]:
-        if not isinstance(token, int):
-            raise TypeError("'%s' object cannot be interpreted as an integer" % type(token).__name__)
+        token = operator.index(token)  # TypeError "... cannot be interpreted as an integer"
         if token < 0 or token > 0xFFFFFFFF:
             raise OverflowError("out of range integral type conversion attempted")
         b = self._decoder.get(token)
