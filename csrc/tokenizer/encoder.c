@@ -37,6 +37,7 @@ struct fl_encoder {
     fl_pattern_id pat;
     fl_special *specials;
     size_t n_specials;
+    int first_byte; /* the first byte every special token shares, or -1 */
 };
 
 void fl_ids_free(fl_ids *ids)
@@ -103,6 +104,10 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
         e->specials[i].rank = special_ranks[i];
         e->n_specials = i + 1;
     }
+    e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
+    for (size_t i = 1; i < n_specials; i++)
+        if (e->specials[i].bytes[0] != e->first_byte)
+            e->first_byte = -1;
     return e;
 nomem:
     snprintf(err, errlen, "out of memory");
@@ -194,12 +199,39 @@ static void cursor_free(special_cursor *c)
         free(c->next);
 }
 
+/* One pass when all special tokens start with the same byte (all of
+ * OpenAI's start with '<'): memchr for it, then compare the tokens there. */
+static size_t find_special_one_pass(const fl_encoder *e, const uint8_t *text, size_t len,
+                                    size_t from, const uint8_t *mask, size_t *which)
+{
+    const uint8_t *p = text + from, *end = text + len;
+    while (p < end && (p = memchr(p, e->first_byte, (size_t)(end - p))) != NULL) {
+        size_t best_len = 0;
+        for (size_t i = 0; i < e->n_specials; i++) {
+            const fl_special *s = &e->specials[i];
+            if (mask[i] && s->len <= (size_t)(end - p) && s->len > best_len &&
+                memcmp(p, s->bytes, s->len) == 0) {
+                best_len = s->len;
+                *which = i;
+            }
+        }
+        if (best_len)
+            return (size_t)(p - text);
+        p++;
+    }
+    return len;
+}
+
 size_t fl_encoder_find_special(const fl_encoder *e, const uint8_t *text, size_t len, size_t from,
                                const uint8_t *mask, size_t *which)
 {
     special_cursor c;
     *which = 0;
-    if (!mask || cursor_init(&c, e->n_specials) < 0)
+    if (!mask || from >= len)
+        return len;
+    if (e->first_byte >= 0)
+        return find_special_one_pass(e, text, len, from, mask, which);
+    if (cursor_init(&c, e->n_specials) < 0)
         return len;
     size_t at = find_special_cached(e, text, len, from, mask, c.next, which);
     cursor_free(&c);

@@ -340,6 +340,42 @@ static void test_encoder_specials(void)
     fl_encoder_free(e);
 }
 
+static void test_specials_different_first_bytes(void)
+{
+    static const uint8_t *specials[] = {(const uint8_t *)"<s>", (const uint8_t *)"#end#",
+                                        (const uint8_t *)"#en"};
+    static const size_t lens[] = {3, 5, 3};
+    static const uint32_t ranks[] = {2000, 2001, 2002};
+    char err[100];
+    fl_encoder *e = fl_encoder_new(synthetic_vocab(), FL_PAT_O200K, specials, lens, ranks, 3, err,
+                                   sizeof err);
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    const char *text = "ab #end# <s> #en";
+    uint8_t all[3] = {1, 1, 1}, only_s[3] = {1, 0, 0};
+    size_t which = 9, at;
+    at = fl_encoder_find_special(e, (const uint8_t *)text, strlen(text), 0, all, &which);
+    CHECK_EQ_INT(at, 3);
+    CHECK_EQ_INT(which, 1); /* "#end#" over its prefix "#en": the longer one */
+    at = fl_encoder_find_special(e, (const uint8_t *)text, strlen(text), 0, only_s, &which);
+    CHECK_EQ_INT(at, 9);
+    CHECK_EQ_INT(which, 0);
+    fl_bpe_scratch s = {0};
+    fl_ids ids = {0};
+    size_t count = 0;
+    CHECK_EQ_INT(fl_encode(e, (const uint8_t *)text, strlen(text), all, NULL, &ids, &count, &which, &s),
+                 FL_ENC_OK);
+    int saw[3] = {0, 0, 0};
+    for (size_t i = 0; i < ids.len; i++)
+        if (ids.ids[i] >= 2000 && ids.ids[i] <= 2002)
+            saw[ids.ids[i] - 2000]++;
+    CHECK(saw[0] == 1 && saw[1] == 1 && saw[2] == 1);
+    fl_ids_free(&ids);
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
 static void test_encoder_batch(void)
 {
     fl_encoder *e = synthetic_encoder();
@@ -374,6 +410,7 @@ int main(void)
         CASE(test_real_vocab_roundtrip), CASE(test_bpe_synthetic_random),
         CASE(test_bpe_real_random),      CASE(test_bpe_pathological),
         CASE(test_encoder_specials),     CASE(test_encoder_batch),
+        CASE(test_specials_different_first_bytes),
     };
     RUN_TESTS(cases);
 }
