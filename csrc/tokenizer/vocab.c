@@ -82,7 +82,8 @@ static fl_vocab *vocab_alloc(size_t n_tokens, size_t arena_cap)
     v->slots = table_alloc(cap * sizeof *v->slots, &v->slots_bytes);
     v->arena = malloc(arena_cap ? arena_cap : 1);
     v->pair_rank = malloc(65536 * sizeof *v->pair_rank);
-    if (!v->slots || !v->arena || !v->pair_rank) {
+    v->filter = calloc(FL_FILTER_WORDS, sizeof *v->filter);
+    if (!v->slots || !v->arena || !v->pair_rank || !v->filter) {
         fl_vocab_free(v);
         return NULL;
     }
@@ -155,6 +156,8 @@ static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
             return -1;
         i = (i + 1) & v->mask;
     }
+    uint64_t bit = h >> (64 - FL_FILTER_LOG2);
+    v->filter[bit >> 6] |= 1ull << (bit & 63);
     v->count++;
     if (v->max_rank == FL_NO_RANK || rank > v->max_rank)
         v->max_rank = rank;
@@ -380,6 +383,7 @@ void fl_vocab_free(fl_vocab *v)
     free(v->tok_off);
     free(v->tok_len);
     free(v->pair_rank);
+    free(v->filter);
     free(v);
 }
 
@@ -398,7 +402,7 @@ const uint8_t *fl_vocab_bytes(const fl_vocab *v, uint32_t rank, size_t *len)
 
 /* ---- prebuilt blob ------------------------------------------------------ */
 
-#define BLOB_MAGIC "FLVOCAB\x01"
+#define BLOB_MAGIC "FLVOCAB\x02"
 
 typedef struct {
     char magic[8];
@@ -436,11 +440,13 @@ static uint64_t blob_checksum(const uint8_t *p, size_t n)
     return h ^ (h >> 29);
 }
 
-static void blob_layout(uint64_t n_slots, uint32_t rank_cap, uint64_t arena_len, size_t *off_slots,
-                        size_t *off_tok_off, size_t *off_tok_len, size_t *off_pairs,
-                        size_t *off_arena, size_t *total)
+static void blob_layout(uint64_t n_slots, uint32_t rank_cap, uint64_t arena_len, size_t *off_filter,
+                        size_t *off_slots, size_t *off_tok_off, size_t *off_tok_len,
+                        size_t *off_pairs, size_t *off_arena, size_t *total)
 {
     size_t o = align8(sizeof(blob_header));
+    *off_filter = o;
+    o += FL_FILTER_WORDS * sizeof(uint64_t);
     *off_slots = o;
     o += (size_t)n_slots * sizeof(fl_slot);
     *off_tok_off = o;
@@ -455,9 +461,9 @@ static void blob_layout(uint64_t n_slots, uint32_t rank_cap, uint64_t arena_len,
 
 uint8_t *fl_vocab_serialize(const fl_vocab *v, const uint8_t source_sha256[32], size_t *len)
 {
-    size_t o_slots, o_off, o_len, o_pairs, o_arena, total;
-    blob_layout(v->mask + 1, v->rank_cap, v->arena_len, &o_slots, &o_off, &o_len, &o_pairs,
-                &o_arena, &total);
+    size_t o_filter, o_slots, o_off, o_len, o_pairs, o_arena, total;
+    blob_layout(v->mask + 1, v->rank_cap, v->arena_len, &o_filter, &o_slots, &o_off, &o_len,
+                &o_pairs, &o_arena, &total);
     uint8_t *blob = calloc(1, total);
     if (!blob)
         return NULL;
@@ -471,6 +477,7 @@ uint8_t *fl_vocab_serialize(const fl_vocab *v, const uint8_t source_sha256[32], 
     h->max_rank = v->max_rank;
     memcpy(h->source_sha256, source_sha256, 32);
     memcpy(h->byte_rank, v->byte_rank, sizeof h->byte_rank);
+    memcpy(blob + o_filter, v->filter, FL_FILTER_WORDS * sizeof(uint64_t));
     memcpy(blob + o_slots, v->slots, (size_t)(v->mask + 1) * sizeof(fl_slot));
     memcpy(blob + o_off, v->tok_off, (size_t)v->rank_cap * sizeof(uint32_t));
     memcpy(blob + o_len, v->tok_len, (size_t)v->rank_cap * sizeof(uint16_t));
@@ -502,9 +509,9 @@ fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t sour
         set_err(err, errlen, "prebuilt vocabulary has inconsistent sizes", 0);
         return NULL;
     }
-    size_t o_slots, o_off, o_len, o_pairs, o_arena, total;
-    blob_layout(n_slots, h->rank_cap, h->arena_len, &o_slots, &o_off, &o_len, &o_pairs, &o_arena,
-                &total);
+    size_t o_filter, o_slots, o_off, o_len, o_pairs, o_arena, total;
+    blob_layout(n_slots, h->rank_cap, h->arena_len, &o_filter, &o_slots, &o_off, &o_len, &o_pairs,
+                &o_arena, &total);
     if (total != len) {
         set_err(err, errlen, "prebuilt vocabulary has inconsistent sizes", 0);
         return NULL;
@@ -550,5 +557,6 @@ fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t sour
     v->count = h->count;
     memcpy(v->byte_rank, h->byte_rank, sizeof v->byte_rank);
     v->pair_rank = (uint32_t *)(uintptr_t)(blob + o_pairs);
+    v->filter = (uint64_t *)(uintptr_t)(blob + o_filter);
     return v;
 }

@@ -36,7 +36,14 @@ struct fl_vocab {
     uint32_t byte_rank[256];
     uint32_t *pair_rank; /* 65536 entries, index a<<8|b */
     int borrowed;        /* arrays point into a caller-owned blob (fl_vocab_from_blob) */
+    uint64_t *filter;    /* FL_FILTER_BITS-bit hash filter of the tokens longer than 2 bytes */
 };
+
+/* A one-hash Bloom filter (128 KB, stays in cache) in front of the table:
+ * most failed lookups, which the BPE merge makes all the time, are answered
+ * without touching the multi-megabyte table.  Never a false "absent". */
+#define FL_FILTER_LOG2 20
+#define FL_FILTER_WORDS ((size_t)1 << (FL_FILTER_LOG2 - 6))
 
 /* ---- hashing ---------------------------------------------------------- */
 
@@ -102,6 +109,9 @@ static inline uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *by
     if (len == 2)
         return v->pair_rank[(bytes[0] << 8) | bytes[1]];
     if (len == 0 || len > FL_MAX_TOKEN_LEN)
+        return FL_NO_RANK;
+    uint64_t bit = h >> (64 - FL_FILTER_LOG2);
+    if (!(v->filter[bit >> 6] & (1ull << (bit & 63))))
         return FL_NO_RANK;
     uint64_t head = fl_vhead_bytes(bytes, len);
     uint64_t i = (h >> 16) & v->mask;

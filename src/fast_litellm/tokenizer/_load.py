@@ -156,7 +156,7 @@ def load_vocabulary(spec: EncodingSpec, path: Optional[str] = None,
 
 # ---- prebuilt vocabularies (native core only) -----------------------------
 
-PREBUILT_VERSION = 1
+PREBUILT_VERSION = 2
 
 
 def prebuilt_cache_dir() -> Optional[str]:
