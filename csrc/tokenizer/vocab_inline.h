@@ -10,6 +10,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define FL_HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define FL_HOT_INLINE static inline
+#endif
+
 #define FL_NO_RANK UINT32_MAX
 #define FL_MAX_TOKEN_LEN 65535u
 
@@ -73,7 +79,7 @@ static inline uint64_t fl_vhead_bytes(const uint8_t *p, size_t n)
 static const uint64_t FL_VK1 = 0xa0761d6478bd642full, FL_VK2 = 0xe7037ed1a0b428dbull,
                       FL_VK3 = 0x8ebc6af09c88c6e3ull;
 
-static inline uint64_t fl_vhash_key(const uint8_t *p, size_t n, uint64_t head)
+FL_HOT_INLINE uint64_t fl_vhash_key(const uint8_t *p, size_t n, uint64_t head)
 {
     if (n <= 8)
         return fl_vmix(head ^ FL_VK1, (uint64_t)n ^ FL_VK2);
@@ -102,7 +108,7 @@ static inline void fl_vocab_prefetch(const fl_vocab *v, uint64_t h)
     __builtin_prefetch(&v->slots[(h >> 16) & v->mask]);
 }
 
-static inline uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *bytes, size_t len, uint64_t h)
+FL_HOT_INLINE uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *bytes, size_t len, uint64_t h)
 {
     if (len == 1)
         return v->byte_rank[bytes[0]];
