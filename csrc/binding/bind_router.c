@@ -1,14 +1,733 @@
 /*
- * bind_router.c - Python binding of the router component.
+ * bind_router.c - Python binding of the seed router's C core (router/).
  *
- * Not yet native: the component runs on its pure-Python twin until this
- * binder adds its functions and types to the module.
+ * Exposes one heap type, fast_litellm._native.RouterCore, which the
+ * Python wrapper (fast_litellm.routing._native) drives.  A RouterCore owns
+ * a load table (fl_rt_loads) and caches the compiled index of the last
+ * model list it saw, with that list's *witness*: the deployment dicts and
+ * every value the index was built from.  Values are immutable, so when
+ * each one read again is the same object, the index is still exact; the
+ * check is a few dict probes and pointer compares per deployment, no
+ * hashing of strings, no allocation.
+ *
+ * The index sits in a capsule that a pick holds a reference to, so a
+ * concurrent recompile (another thread running while Python's `random`
+ * is called) cannot free it under the pick.  The GIL is held throughout:
+ * a pick is microseconds, and holding the GIL means no thread can fork
+ * while another holds the load table's mutex.
+ *
+ * Module-state slots: FL_SLOT_ROUTER + 0 the RouterCore type, + 1 the
+ * tuple of witness keys, + 2 the "missing" sentinel, + 3 unused.
  */
 #include "binding/module_state.h"
+#include "router/router.h"
+
+#include <math.h>
+#include <string.h>
+
+enum {
+    SLOT_TYPE = FL_SLOT_ROUTER,
+    SLOT_KEYS = FL_SLOT_ROUTER + 1,
+    SLOT_MISSING = FL_SLOT_ROUTER + 2,
+};
+
+/* (container, key) per deployment, the same paths as _spec.WITNESS_PATHS:
+ * container 0 is the deployment, 1 its litellm_params, 2 its model_info. */
+static const struct {
+    int container;
+    const char *key;
+} WITNESS_PATHS[] = {
+    {0, "model_name"}, {0, "litellm_params"}, {0, "model_info"},
+    {1, "model"}, {1, "weight"}, {1, "rpm"}, {1, "tpm"},
+    {1, "input_cost_per_token"}, {1, "output_cost_per_token"}, {1, "base_model"},
+    {2, "id"}, {2, "base_model"},
+};
+#define N_PATHS ((Py_ssize_t)(sizeof(WITNESS_PATHS) / sizeof(WITNESS_PATHS[0])))
+#define PER_DEPLOYMENT (N_PATHS + 1)
+
+static const char *const STRATEGY_NAMES[FL_RT_STRATEGY_COUNT] = {
+    "simple_shuffle", "least_busy", "latency_based", "cost_based",
+};
+
+typedef struct {
+    PyObject_HEAD
+    fl_rt_loads *loads;
+    PyObject *list;    /* the model list the index was compiled from */
+    PyObject *witness; /* tuple: per deployment, itself then each path's value */
+    PyObject *index;   /* capsule of fl_rt_index */
+    PyObject *version; /* the caller's model_list_version at compile, or NULL */
+} RouterCore;
+
+static PyObject *
+module_of(PyObject *self)
+{
+    return PyType_GetModule(Py_TYPE(self));
+}
+
+/* ---- strings ---------------------------------------------------------- */
+
+/* UTF-8 of s; lone surrogates via surrogatepass into *holder (a bytes). */
+static const char *
+utf8_of(PyObject *s, Py_ssize_t *len, PyObject **holder)
+{
+    *holder = NULL;
+    const char *text = PyUnicode_AsUTF8AndSize(s, len);
+    if (text != NULL)
+        return text;
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+        return NULL;
+    PyErr_Clear();
+    *holder = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass");
+    if (*holder == NULL)
+        return NULL;
+    *len = PyBytes_GET_SIZE(*holder);
+    return PyBytes_AS_STRING(*holder);
+}
+
+/* ---- witness ---------------------------------------------------------- */
+
+/* The value at one path, borrowed: the missing sentinel when absent. */
+static PyObject *
+path_value(PyObject *container, PyObject *key, PyObject *missing)
+{
+    if (container == NULL || !PyDict_Check(container))
+        return missing;
+    PyObject *value = PyDict_GetItemWithError(container, key);
+    if (value == NULL && !PyErr_Occurred())
+        return missing;
+    return value;
+}
+
+/* Visit every witnessed object of deployment d; visit returns 0 to go on,
+ * 1 to stop (mismatch), -1 on error. */
+typedef int (*witness_visit)(PyObject *value, void *arg);
+
+static int
+walk_deployment(PyObject *d, PyObject *keys, PyObject *missing, witness_visit visit, void *arg)
+{
+    int rc = visit(d, arg);
+    if (rc != 0)
+        return rc;
+    PyObject *containers[3] = {d, NULL, NULL};
+    for (Py_ssize_t i = 0; i < N_PATHS; i++) {
+        PyObject *value = path_value(containers[WITNESS_PATHS[i].container], PyTuple_GET_ITEM(keys, i), missing);
+        if (value == NULL)
+            return -1;
+        if (i == 1)
+            containers[1] = value;
+        else if (i == 2)
+            containers[2] = value;
+        rc = visit(value, arg);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+typedef struct {
+    PyObject *tuple;
+    Py_ssize_t at;
+} witness_fill;
+
+static int
+fill_visit(PyObject *value, void *arg)
+{
+    witness_fill *fill = arg;
+    Py_INCREF(value);
+    PyTuple_SET_ITEM(fill->tuple, fill->at++, value);
+    return 0;
+}
+
+typedef struct {
+    PyObject *tuple;
+    Py_ssize_t at;
+} witness_cmp;
+
+static int
+compare_visit(PyObject *value, void *arg)
+{
+    witness_cmp *cmp = arg;
+    return PyTuple_GET_ITEM(cmp->tuple, cmp->at++) == value ? 0 : 1;
+}
+
+static PyObject *
+make_witness(PyObject *module, PyObject *list)
+{
+    fl_module_state *st = fl_get_state(module);
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    PyObject *tuple = PyTuple_New(n * PER_DEPLOYMENT);
+    if (tuple == NULL)
+        return NULL;
+    witness_fill fill = {tuple, 0};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (walk_deployment(PyList_GET_ITEM(list, i), st->slots[SLOT_KEYS], st->slots[SLOT_MISSING],
+                            fill_visit, &fill) < 0) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+    }
+    return tuple;
+}
+
+/* 1: list is the compiled one, unchanged; 0: recompile; -1: error.
+ * With a version equal to the one compiled under, the caller vouches for
+ * the contents and only identity and length are checked. */
+static int
+is_current(RouterCore *self, PyObject *list, PyObject *version)
+{
+    if (self->list != list || self->index == NULL)
+        return 0;
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    if (PyTuple_GET_SIZE(self->witness) != n * PER_DEPLOYMENT)
+        return 0;
+    if (version != Py_None && self->version != NULL) {
+        int same = PyObject_RichCompareBool(version, self->version, Py_EQ);
+        if (same != 0)
+            return same;
+    }
+    fl_module_state *st = fl_get_state(module_of((PyObject *)self));
+    witness_cmp cmp = {self->witness, 0};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int rc = walk_deployment(PyList_GET_ITEM(list, i), st->slots[SLOT_KEYS], st->slots[SLOT_MISSING],
+                                 compare_visit, &cmp);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+    }
+    return 1;
+}
+
+/* ---- RouterCore ------------------------------------------------------- */
+
+static void
+index_capsule_free(PyObject *capsule)
+{
+    fl_rt_index_free(PyCapsule_GetPointer(capsule, "fast_litellm.router.index"));
+}
+
+static PyObject *
+RouterCore_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"window", NULL};
+    int window = 10;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|i:RouterCore", kwlist, &window))
+        return NULL;
+    if (window < 1 || window > 1000) {
+        PyErr_SetString(PyExc_ValueError, "window must be between 1 and 1000");
+        return NULL;
+    }
+    RouterCore *self = (RouterCore *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->loads = fl_rt_loads_new(window);
+    if (self->loads == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+static int
+RouterCore_traverse(RouterCore *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->list);
+    Py_VISIT(self->witness);
+    Py_VISIT(self->index);
+    Py_VISIT(self->version);
+    return 0;
+}
+
+static int
+RouterCore_clear(RouterCore *self)
+{
+    Py_CLEAR(self->list);
+    Py_CLEAR(self->witness);
+    Py_CLEAR(self->index);
+    Py_CLEAR(self->version);
+    return 0;
+}
+
+static void
+RouterCore_dealloc(RouterCore *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RouterCore_clear(self);
+    fl_rt_loads_free(self->loads);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static int
+spec_double(PyObject *spec, Py_ssize_t i, double *out)
+{
+    *out = PyFloat_AsDouble(PyTuple_GET_ITEM(spec, i));
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* compile(model_list, specs, version): build the index from _spec.Spec tuples. */
+static PyObject *
+RouterCore_compile(RouterCore *self, PyObject *args)
+{
+    PyObject *list, *specs, *version = Py_None;
+    if (!PyArg_ParseTuple(args, "O!O!|O:compile", &PyList_Type, &list, &PyList_Type, &specs, &version))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(specs);
+    if (n != PyList_GET_SIZE(list)) {
+        PyErr_SetString(PyExc_ValueError, "specs and model_list differ in length");
+        return NULL;
+    }
+    fl_rt_deployment *deps = PyMem_Calloc(n ? (size_t)n : 1, sizeof(fl_rt_deployment));
+    PyObject **holders = PyMem_Calloc(n ? (size_t)n * 3 : 1, sizeof(PyObject *));
+    PyObject *result = NULL, *witness = NULL, *capsule = NULL;
+    fl_rt_index *index = NULL;
+    if (deps == NULL || holders == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *spec = PyList_GET_ITEM(specs, i);
+        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 10) {
+            PyErr_SetString(PyExc_TypeError, "specs must be _spec.Spec tuples");
+            goto done;
+        }
+        fl_rt_deployment *d = &deps[i];
+        Py_ssize_t len;
+        PyObject *strings[3] = {PyTuple_GET_ITEM(spec, 0), PyTuple_GET_ITEM(spec, 1), PyTuple_GET_ITEM(spec, 2)};
+        const char *text[3];
+        size_t lens[3];
+        for (int k = 0; k < 3; k++) {
+            if (!PyUnicode_Check(strings[k])) {
+                PyErr_SetString(PyExc_TypeError, "spec names must be str");
+                goto done;
+            }
+            text[k] = utf8_of(strings[k], &len, &holders[i * 3 + k]);
+            if (text[k] == NULL)
+                goto done;
+            lens[k] = (size_t)len;
+        }
+        d->model_name = text[0];
+        d->model_name_len = lens[0];
+        d->model = text[1];
+        d->model_len = lens[1];
+        d->key = text[2];
+        d->key_len = lens[2];
+        d->has_id = PyObject_IsTrue(PyTuple_GET_ITEM(spec, 3));
+        if (d->has_id < 0 || spec_double(spec, 4, &d->weight) < 0 || spec_double(spec, 5, &d->rpm) < 0 ||
+            spec_double(spec, 6, &d->tpm) < 0 || spec_double(spec, 7, &d->rpm_limit) < 0 ||
+            spec_double(spec, 8, &d->tpm_limit) < 0 || spec_double(spec, 9, &d->cost) < 0)
+            goto done;
+    }
+    index = fl_rt_index_new(deps, (size_t)n);
+    if (index == NULL || fl_rt_index_bind_loads(index, self->loads) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    witness = make_witness(module_of((PyObject *)self), list);
+    if (witness == NULL)
+        goto done;
+    capsule = PyCapsule_New(index, "fast_litellm.router.index", index_capsule_free);
+    if (capsule == NULL)
+        goto done;
+    index = NULL; /* the capsule owns it */
+    Py_INCREF(list);
+    Py_XSETREF(self->list, list);
+    Py_XSETREF(self->witness, witness);
+    Py_XSETREF(self->index, capsule);
+    if (version == Py_None) {
+        Py_CLEAR(self->version);
+    } else {
+        Py_INCREF(version);
+        Py_XSETREF(self->version, version);
+    }
+    witness = capsule = NULL;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    fl_rt_index_free(index);
+    Py_XDECREF(witness);
+    Py_XDECREF(capsule);
+    if (holders != NULL) {
+        for (Py_ssize_t i = 0; i < n * 3; i++)
+            Py_XDECREF(holders[i]);
+    }
+    PyMem_Free(holders);
+    PyMem_Free(deps);
+    return result;
+}
+
+static PyObject *
+RouterCore_is_current(RouterCore *self, PyObject *list)
+{
+    if (!PyList_Check(list))
+        Py_RETURN_FALSE;
+    int rc = is_current(self, list, Py_None);
+    if (rc < 0)
+        return NULL;
+    return PyBool_FromLong(rc);
+}
+
+static fl_rt_strset *
+blocked_of(PyObject *blocked)
+{
+    Py_ssize_t n = PySet_Size(blocked);
+    if (n < 0)
+        return NULL;
+    fl_rt_strset *set = fl_rt_strset_new((size_t)n);
+    if (set == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    PyObject *it = PyObject_GetIter(blocked), *item;
+    if (it == NULL) {
+        fl_rt_strset_free(set);
+        return NULL;
+    }
+    while ((item = PyIter_Next(it)) != NULL) {
+        Py_ssize_t len;
+        PyObject *holder = NULL;
+        const char *text = PyUnicode_Check(item) ? utf8_of(item, &len, &holder) : NULL;
+        int failed = 0;
+        if (text == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "blocked_models must contain str");
+            failed = 1;
+        } else if (fl_rt_strset_add(set, text, (size_t)len) < 0) {
+            PyErr_NoMemory();
+            failed = 1;
+        }
+        Py_XDECREF(holder);
+        Py_DECREF(item);
+        if (failed) {
+            Py_DECREF(it);
+            fl_rt_strset_free(set);
+            return NULL;
+        }
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        fl_rt_strset_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+/* random.<name>(*args), looked up on the random module at each call. */
+static PyObject *
+call_random(const char *name, PyObject *arg)
+{
+    PyObject *random = PyImport_ImportModule("random");
+    if (random == NULL)
+        return NULL;
+    PyObject *fn = PyObject_GetAttrString(random, name);
+    Py_DECREF(random);
+    if (fn == NULL)
+        return NULL;
+    PyObject *result = arg == NULL ? PyObject_CallNoArgs(fn) : PyObject_CallOneArg(fn, arg);
+    Py_DECREF(fn);
+    return result;
+}
+
+/* The draw a plan asks for, from Python's random. 0 or -1. */
+static int
+draw(const fl_rt_plan_result *plan, double *u, size_t *k)
+{
+    if (plan->draw == FL_RT_DRAW_UNIFORM) {
+        PyObject *r = call_random("random", NULL);
+        if (r == NULL)
+            return -1;
+        *u = PyFloat_AsDouble(r);
+        Py_DECREF(r);
+        return (*u == -1.0 && PyErr_Occurred()) ? -1 : 0;
+    }
+    if (plan->draw == FL_RT_DRAW_BELOW) {
+        PyObject *n = PyLong_FromSize_t(plan->count);
+        if (n == NULL)
+            return -1;
+        PyObject *r = call_random("randrange", n);
+        Py_DECREF(n);
+        if (r == NULL)
+            return -1;
+        *k = PyLong_AsSize_t(r);
+        Py_DECREF(r);
+        if (*k == (size_t)-1 && PyErr_Occurred())
+            return -1;
+        if (*k >= plan->count) {
+            PyErr_SetString(PyExc_RuntimeError, "random.randrange returned a value out of range");
+            return -1;
+        }
+        return 0;
+    }
+    if (plan->draw == FL_RT_DRAW_ERROR) {
+        PyErr_SetString(PyExc_ValueError, "Total of weights must be finite");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * pick(model_list, model, blocked, strategy, latency_buffer, input_tokens, minute, version)
+ * -> position, None (no deployment), or NotImplemented (compile first).
+ */
+static PyObject *
+RouterCore_pick(RouterCore *self, PyObject *args)
+{
+    PyObject *list, *model, *blocked, *version = Py_None;
+    int strategy;
+    double buffer, input_tokens;
+    long long minute;
+    if (!PyArg_ParseTuple(args, "O!UOiddL|O:pick", &PyList_Type, &list, &model, &blocked, &strategy, &buffer,
+                          &input_tokens, &minute, &version))
+        return NULL;
+    if (strategy < 0 || strategy >= FL_RT_STRATEGY_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "unknown strategy code");
+        return NULL;
+    }
+    int current = is_current(self, list, version);
+    if (current < 0)
+        return NULL;
+    if (!current)
+        Py_RETURN_NOTIMPLEMENTED;
+
+    PyObject *capsule = self->index;
+    Py_INCREF(capsule);
+    fl_rt_index *index = PyCapsule_GetPointer(capsule, "fast_litellm.router.index");
+    PyObject *result = NULL, *holder = NULL;
+    fl_rt_strset *set = NULL;
+    fl_rt_scratch scratch = {0, NULL, NULL, NULL};
+    uint32_t *found = NULL;
+    size_t n = fl_rt_index_size(index);
+
+    Py_ssize_t len;
+    const char *text = utf8_of(model, &len, &holder);
+    if (text == NULL)
+        goto done;
+    if (blocked != Py_None && !PyAnySet_Check(blocked)) {
+        PyErr_SetString(PyExc_TypeError, "blocked must be a frozenset of str or None");
+        goto done;
+    }
+    if (blocked != Py_None && PySet_GET_SIZE(blocked) > 0 && (set = blocked_of(blocked)) == NULL)
+        goto done;
+    found = PyMem_Malloc((n ? n : 1) * sizeof(uint32_t));
+    if (found == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t count = fl_rt_match(index, text, (size_t)len, set, found);
+    if (count == 0) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    if (fl_rt_scratch_init(&scratch, count) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    fl_rt_plan_result plan = fl_rt_plan(index, self->loads, (fl_rt_strategy)strategy, found, count, buffer,
+                                        input_tokens, (int64_t)minute, &scratch);
+    double u = 0.0;
+    size_t k = 0;
+    if (draw(&plan, &u, &k) < 0)
+        goto done;
+    long position = fl_rt_finish(&plan, &scratch, u, k);
+    if (position < 0) {
+        result = Py_None;
+        Py_INCREF(result);
+    } else {
+        result = PyLong_FromLong(position);
+    }
+done:
+    fl_rt_scratch_free(&scratch);
+    PyMem_Free(found);
+    fl_rt_strset_free(set);
+    Py_XDECREF(holder);
+    Py_DECREF(capsule);
+    return result;
+}
+
+static int
+key_of(PyObject *key, const char **text, Py_ssize_t *len, PyObject **holder)
+{
+    if (!PyUnicode_Check(key)) {
+        PyErr_SetString(PyExc_TypeError, "deployment key must be a str");
+        return -1;
+    }
+    *text = utf8_of(key, len, holder);
+    return *text == NULL ? -1 : 0;
+}
+
+static PyObject *
+loads_result(int rc)
+{
+    if (rc < 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+RouterCore_start(RouterCore *self, PyObject *key)
+{
+    const char *text;
+    Py_ssize_t len;
+    PyObject *holder;
+    if (key_of(key, &text, &len, &holder) < 0)
+        return NULL;
+    int rc = fl_rt_loads_start(self->loads, text, (size_t)len);
+    Py_XDECREF(holder);
+    return loads_result(rc);
+}
+
+static PyObject *
+RouterCore_end(RouterCore *self, PyObject *key)
+{
+    const char *text;
+    Py_ssize_t len;
+    PyObject *holder;
+    if (key_of(key, &text, &len, &holder) < 0)
+        return NULL;
+    int rc = fl_rt_loads_end(self->loads, text, (size_t)len);
+    Py_XDECREF(holder);
+    return loads_result(rc);
+}
+
+/* record(key, latency (<0: none), outcome (-1 none, 0 failure, 1 success), tokens (<0: none), minute) */
+static PyObject *
+RouterCore_record(RouterCore *self, PyObject *args)
+{
+    PyObject *key, *holder;
+    double latency, tokens;
+    int outcome;
+    long long minute;
+    if (!PyArg_ParseTuple(args, "UdidL:record", &key, &latency, &outcome, &tokens, &minute))
+        return NULL;
+    if (outcome < -1 || outcome > 1) {
+        PyErr_SetString(PyExc_ValueError, "outcome must be -1, 0 or 1");
+        return NULL;
+    }
+    const char *text;
+    Py_ssize_t len;
+    if (key_of(key, &text, &len, &holder) < 0)
+        return NULL;
+    int rc = fl_rt_loads_record(self->loads, text, (size_t)len, latency, (fl_rt_outcome)outcome, tokens,
+                                (int64_t)minute);
+    Py_XDECREF(holder);
+    return loads_result(rc);
+}
+
+/* stats(minute) -> [(key, in_flight, mean_latency, samples, successes, failures, rpm_used, tpm_used)] */
+static PyObject *
+RouterCore_stats(RouterCore *self, PyObject *arg)
+{
+    long long minute = PyLong_AsLongLong(arg);
+    if (minute == -1 && PyErr_Occurred())
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0;; i++) {
+        const char *key;
+        size_t len;
+        fl_rt_load_view v;
+        if (fl_rt_loads_get(self->loads, i, (int64_t)minute, &key, &len, &v) < 0)
+            break;
+        PyObject *row = Py_BuildValue("(s#LdiLLdd)", key, (Py_ssize_t)len, (long long)v.in_flight, v.mean_latency,
+                                      v.latency_samples, (long long)v.successes, (long long)v.failures,
+                                      v.rpm_used, v.tpm_used);
+        if (row == NULL) {
+            /* a key with lone surrogates: decode as it was encoded */
+            PyErr_Clear();
+            PyObject *name = PyUnicode_DecodeUTF8(key, (Py_ssize_t)len, "surrogatepass");
+            row = name == NULL ? NULL
+                               : Py_BuildValue("(NLdiLLdd)", name, (long long)v.in_flight, v.mean_latency,
+                                               v.latency_samples, (long long)v.successes,
+                                               (long long)v.failures, v.rpm_used, v.tpm_used);
+        }
+        if (row == NULL || PyList_Append(out, row) < 0) {
+            Py_XDECREF(row);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(row);
+    }
+    return out;
+}
+
+static PyObject *
+RouterCore_reset(RouterCore *self, PyObject *unused)
+{
+    fl_rt_loads_reset(self->loads);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef RouterCore_methods[] = {
+    {"compile", (PyCFunction)RouterCore_compile, METH_VARARGS, "compile(model_list, specs, version=None): index the list."},
+    {"is_current", (PyCFunction)RouterCore_is_current, METH_O, "Whether the compiled index still fits the list."},
+    {"pick", (PyCFunction)RouterCore_pick, METH_VARARGS,
+     "pick(model_list, model, blocked, strategy, buffer, input_tokens, minute, version) -> position | None | NotImplemented"},
+    {"start", (PyCFunction)RouterCore_start, METH_O, "A request to key started."},
+    {"end", (PyCFunction)RouterCore_end, METH_O, "A request to key ended."},
+    {"record", (PyCFunction)RouterCore_record, METH_VARARGS, "record(key, latency, outcome, tokens, minute)."},
+    {"stats", (PyCFunction)RouterCore_stats, METH_O, "stats(minute) -> list of load rows."},
+    {"reset", (PyCFunction)RouterCore_reset, METH_NOARGS, "Forget every load."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot RouterCore_slots[] = {
+    {Py_tp_new, RouterCore_new},
+    {Py_tp_dealloc, RouterCore_dealloc},
+    {Py_tp_traverse, RouterCore_traverse},
+    {Py_tp_clear, RouterCore_clear},
+    {Py_tp_methods, RouterCore_methods},
+    {Py_tp_doc, "The seed router's C core: a compiled model-list index and a load table."},
+    {0, NULL},
+};
+
+static PyType_Spec RouterCore_spec = {
+    .name = "fast_litellm._native.RouterCore",
+    .basicsize = sizeof(RouterCore),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = RouterCore_slots,
+};
 
 int
 fl_bind_router(PyObject *module)
 {
-    (void)module;
-    return 0;
+    PyObject *type = PyType_FromModuleAndSpec(module, &RouterCore_spec, NULL);
+    if (type == NULL)
+        return -1;
+    fl_state_set(module, SLOT_TYPE, type);
+    if (PyModule_AddObject(module, "RouterCore", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    PyObject *keys = PyTuple_New(N_PATHS);
+    if (keys == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < N_PATHS; i++) {
+        PyObject *key = PyUnicode_InternFromString(WITNESS_PATHS[i].key);
+        if (key == NULL) {
+            Py_DECREF(keys);
+            return -1;
+        }
+        PyTuple_SET_ITEM(keys, i, key);
+    }
+    fl_state_set(module, SLOT_KEYS, keys);
+    Py_DECREF(keys);
+    PyObject *missing = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    if (missing == NULL)
+        return -1;
+    fl_state_set(module, SLOT_MISSING, missing);
+    Py_DECREF(missing);
+    PyObject *names = PyTuple_New(FL_RT_STRATEGY_COUNT);
+    if (names == NULL)
+        return -1;
+    for (int i = 0; i < FL_RT_STRATEGY_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(STRATEGY_NAMES[i]);
+        if (name == NULL) {
+            Py_DECREF(names);
+            return -1;
+        }
+        PyTuple_SET_ITEM(names, i, name);
+    }
+    return PyModule_AddObject(module, "ROUTER_STRATEGIES", names) < 0 ? (Py_DECREF(names), -1) : 0;
 }
