@@ -21,4 +21,11 @@ TIKTOKEN_ORACLE = "0.14.0"
 
 # target ("module:qualname") -> sha256 of the original's source
 VERIFIED: Dict[str, str] = {
+    # routing (fast_litellm/routing/patches.py)
+    "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler._get_available_deployments":
+        "ebbe87a871db655ace8c128f8ed4a73dd0101807ed749baf1ed1af65a62e17b2",
+    "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler.async_get_available_deployments":
+        "ac03bdde271e2089d0fbf0ea2d42238a1ff02b9abd5d695b4cc6baef6dfa37d2",
+    "litellm.router_rust.routing_stores:_cooldown_ids":
+        "56e7c25c7a8a8d345d6ed4bef728eaef9ed86bcc015993e394049dfbaad51518",
 }
