@@ -92,7 +92,9 @@ def _build(model_list, strategy, args):
 
 def _seed_state(router, gen_state, model_list, strategy, history, cooled, usage):
     core = router._core
-    if strategy == "latency-based-routing":
+    if history is None:
+        pass  # nothing cached: the strategies start from an empty map
+    elif strategy == "latency-based-routing":
         for group in ("g", "h"):
             core._cache.set_cache("%s_map" % group, copy.deepcopy(history))
     if strategy == "cost-based-routing":
@@ -158,7 +160,7 @@ def _lockstep(strategy, trials, calls, sizes, seed):
     compared = 0
     for trial in range(trials):
         model_list = _model_list(gen, gen.choice(sizes))
-        history = _history(gen, model_list, strategy)
+        history = _history(gen, model_list, strategy) if gen.random() < 0.7 else None
         ids = [d["model_info"]["id"] for d in model_list]
         cooled = gen.sample(ids, gen.randint(0, max(0, len(ids) // 3)))
         if gen.random() < 0.1:
@@ -274,13 +276,13 @@ def test_fast_paths_decline_unusual_shapes():
         fast(latency, "g", ({"model_info": {"id": "1"}},), request_count_dict={})
     with pytest.raises(NotAccelerated):
         fast(latency, "g", [], request_kwargs=[], request_count_dict={})
-    ids = litellm_fast.make_cooldown_ids(_original(patches.PATCHES[2].target))
+    ids = litellm_fast.make_cooldown_ids(_original(patches.PATCHES[4].target))
     with pytest.raises(NotAccelerated):
         ids(["deployment:a:cooldown", 5])
 
 
 def test_cooldown_ids_match():
-    original = _original(patches.PATCHES[2].target)
+    original = _original(patches.PATCHES[4].target)
     fast = litellm_fast.make_cooldown_ids(original)
     cases = [
         [], ["deployment:a:cooldown"], ["deployment::cooldown", "deployment:b:c:cooldown"],

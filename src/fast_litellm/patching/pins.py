@@ -24,6 +24,10 @@ VERIFIED: Dict[str, str] = {
     # routing (fast_litellm/routing/patches.py)
     "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler._get_available_deployments":
         "ebbe87a871db655ace8c128f8ed4a73dd0101807ed749baf1ed1af65a62e17b2",
+    "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.async_get_available_deployments":
+        "aaf3fc04069a672aba0b1fab3d0a059f22e73dfe79e92231a2d486bde64795de",
+    "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.get_available_deployments":
+        "cb90f63d7a66eb31a897b62bac14ab46db463668e3d2cad2863729d7a3e3445f",
     "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler.async_get_available_deployments":
         "ac03bdde271e2089d0fbf0ea2d42238a1ff02b9abd5d695b4cc6baef6dfa37d2",
     "litellm.router_rust.routing_stores:_cooldown_ids":

@@ -108,7 +108,99 @@ def _add_unseen(counts: Any, healthy: List[Any], seed: Callable[[], dict]) -> No
 # latency-based-routing: LowestLatencyLoggingHandler._get_available_deployments
 # --------------------------------------------------------------------------
 
+def _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs, request_count_dict, fresh):
+    """LiteLLM's latency pick over ``request_count_dict``.  ``fresh``: the
+    dict is the empty one the caller made because the cache held nothing,
+    so nobody sees it afterwards and the zero entries LiteLLM would add to
+    it for unseen deployments are read without being built."""
+    if request_kwargs is not None and type(request_kwargs) is not dict:
+        raise NotAccelerated("request_kwargs is not a dict")
+    if request_count_dict is not None and type(request_count_dict) is not dict:
+        raise NotAccelerated("request_count_dict is not a dict")
+    minute = _minute_stamp()
+    if request_count_dict is None:
+        return None
+    by_id = _index_by_id(healthy_deployments)
+
+    usable = module._usable_latency_samples
+    average = module._average_latency
+    percentile = module._percentile_latency
+    if fresh:
+        # an unseen deployment's entry: latency [0], no usage this minute
+        keys = list(dict.fromkeys(d["model_info"]["id"] for d in healthy_deployments))
+        unseen_latency = average(usable([0]))
+    else:
+        _add_unseen(
+            request_count_dict,
+            healthy_deployments,
+            lambda: {"latency_normalized": [0], minute: {"tpm": 0, "rpm": 0}},
+        )
+        keys = list(request_count_dict)
+    input_tokens = _input_tokens(module, healthy_deployments, messages, input)
+
+    # random.sample's draws depend only on the population's length, so
+    # sampling positions consumes ``random`` exactly as sampling the
+    # items does, without building a tuple per item.
+    order = module.random.sample(range(len(keys)), len(keys))
+
+    ttft_percentile = self.routing_args.ttft_percentile
+    streaming = (
+        request_kwargs is not None
+        and request_kwargs.get("stream", None) is not None
+        and request_kwargs["stream"] is True
+    )
+    metadata_field = self._select_metadata_field(request_kwargs)
+    report = request_kwargs is not None and metadata_field in request_kwargs
+    latency_by_api_base: Dict[Any, Any] = {}
+
+    candidates = []
+    for position in order:
+        item = keys[position]
+        deployment = _find(by_id, healthy_deployments, item)
+        if deployment is None:
+            continue
+        tpm_limit = _configured_limit(deployment, "tpm")
+        rpm_limit = _configured_limit(deployment, "rpm")
+        if fresh:
+            latency = unseen_latency
+            rpm_used = tpm_used = 0
+        else:
+            item_map = request_count_dict[item]
+            latencies = item_map.get("latency_normalized", [])
+            ttft_latencies = item_map.get("time_to_first_token_seconds", [])
+            rpm_used = item_map.get(minute, {}).get("rpm", 0)
+            tpm_used = item_map.get(minute, {}).get("tpm", 0)
+            ttft_samples = usable(ttft_latencies)
+            use_ttft = streaming and len(ttft_samples) > 0
+            if use_ttft and ttft_percentile is not None:
+                latency = percentile(ttft_samples, ttft_percentile)
+            else:
+                latency = average(ttft_samples if use_ttft else usable(latencies))
+
+        api_base = deployment.get("litellm_params", {}).get("api_base", "")
+        if report and api_base is not None:
+            latency_by_api_base[api_base] = latency
+
+        if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
+            continue
+        candidates.append((deployment, latency))
+
+    if len(candidates) == 0:
+        return None
+
+    ranked = sorted(candidates, key=lambda pair: pair[1])
+    lowest = ranked[0][1]
+    buffer = self.routing_args.lowest_latency_buffer * lowest
+    within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer)
+    chosen = module.random.choice(within or ranked)[0]
+    if report:
+        request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
+    return chosen
+
+
 def make_lowest_latency_pick(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``LowestLatencyLoggingHandler._get_available_deployments``."""
+
     def _get_available_deployments(
         self,
         model_group: str,
@@ -119,83 +211,59 @@ def make_lowest_latency_pick(original: Callable[..., Any]) -> Callable[..., Any]
         request_count_dict=None,
     ):
         module = sys.modules[_LATENCY_MODULE]
-        if request_kwargs is not None and type(request_kwargs) is not dict:
-            raise NotAccelerated("request_kwargs is not a dict")
-        if request_count_dict is not None and type(request_count_dict) is not dict:
-            raise NotAccelerated("request_count_dict is not a dict")
-        latency_by_api_base: Dict[Any, Any] = {}
-        minute = _minute_stamp()
-        if request_count_dict is None:
-            return None
-        by_id = _index_by_id(healthy_deployments)
-
-        _add_unseen(
-            request_count_dict,
-            healthy_deployments,
-            lambda: {"latency_normalized": [0], minute: {"tpm": 0, "rpm": 0}},
-        )
-        input_tokens = _input_tokens(module, healthy_deployments, messages, input)
-
-        # random.sample's draws depend only on the population's length, so
-        # sampling positions consumes ``random`` exactly as sampling the
-        # items does, without building a tuple per item.
-        keys = list(request_count_dict)
-        order = module.random.sample(range(len(keys)), len(keys))
-
-        usable = module._usable_latency_samples
-        average = module._average_latency
-        percentile = module._percentile_latency
-        ttft_percentile = self.routing_args.ttft_percentile
-        streaming = (
-            request_kwargs is not None
-            and request_kwargs.get("stream", None) is not None
-            and request_kwargs["stream"] is True
-        )
-
-        candidates = []
-        for position in order:
-            item = keys[position]
-            item_map = request_count_dict[item]
-            deployment = _find(by_id, healthy_deployments, item)
-            if deployment is None:
-                continue
-            tpm_limit = _configured_limit(deployment, "tpm")
-            rpm_limit = _configured_limit(deployment, "rpm")
-            latencies = item_map.get("latency_normalized", [])
-            ttft_latencies = item_map.get("time_to_first_token_seconds", [])
-            rpm_used = item_map.get(minute, {}).get("rpm", 0)
-            tpm_used = item_map.get(minute, {}).get("tpm", 0)
-
-            ttft_samples = usable(ttft_latencies)
-            use_ttft = streaming and len(ttft_samples) > 0
-            if use_ttft and ttft_percentile is not None:
-                latency = percentile(ttft_samples, ttft_percentile)
-            else:
-                latency = average(ttft_samples if use_ttft else usable(latencies))
-
-            api_base = deployment.get("litellm_params", {}).get("api_base", "")
-            if api_base is not None:
-                latency_by_api_base[api_base] = latency
-
-            if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
-                continue
-            candidates.append((deployment, latency))
-
-        if len(candidates) == 0:
-            return None
-
-        ranked = sorted(candidates, key=lambda pair: pair[1])
-        lowest = ranked[0][1]
-        buffer = self.routing_args.lowest_latency_buffer * lowest
-        within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer)
-        chosen = module.random.choice(within or ranked)[0]
-        metadata_field = self._select_metadata_field(request_kwargs)
-        if request_kwargs is not None and metadata_field in request_kwargs:
-            request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
-        return chosen
+        return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                             request_count_dict, False)
 
     _get_available_deployments.__doc__ = original.__doc__
     return _get_available_deployments
+
+
+def _latency_entry(sync: bool):
+    """``LowestLatencyLoggingHandler.(async_)get_available_deployments``:
+    LiteLLM's cache read, then the pick, told whether the map is fresh."""
+
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        from litellm._internal_context import with_service_target
+        from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+        def start(module, request_kwargs):
+            if request_kwargs is not None and type(request_kwargs) is not dict:
+                raise NotAccelerated("request_kwargs is not a dict")
+            return module.get_parent_otel_span_from_kwargs(request_kwargs)
+
+        if sync:
+            def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
+                                          request_kwargs=None):
+                module = sys.modules[_LATENCY_MODULE]
+                _index_by_id(healthy_deployments)  # declines before the cache read
+                span = start(module, request_kwargs)
+                cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                counts = cached or {}
+                return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                                     counts, not cached)
+
+            fast = get_available_deployments
+        else:
+            async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
+                                                      input=None, request_kwargs=None):
+                module = sys.modules[_LATENCY_MODULE]
+                _index_by_id(healthy_deployments)
+                span = start(module, request_kwargs)
+                cached = await self.router_cache.async_get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                counts = cached or {}
+                return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                                     counts, not cached)
+
+            fast = async_get_available_deployments
+        wrapped = with_service_target(ROUTER_USAGE_TARGET)(fast)
+        wrapped.__doc__ = original.__doc__
+        return wrapped
+
+    return make
+
+
+make_lowest_latency_entry_async = _latency_entry(sync=False)
+make_lowest_latency_entry_sync = _latency_entry(sync=True)
 
 
 # --------------------------------------------------------------------------
@@ -256,9 +324,15 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
     ):
         module = sys.modules[_COST_MODULE]
         by_id = _index_by_id(healthy_deployments)
-        counts = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}") or {}
+        cached = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}")
+        counts = cached or {}
         minute = _minute_stamp()
-        _add_unseen(counts, healthy_deployments, lambda: {minute: {"tpm": 0, "rpm": 0}})
+        if cached:
+            _add_unseen(counts, healthy_deployments, lambda: {minute: {"tpm": 0, "rpm": 0}})
+            entries = counts.items()
+        else:
+            # the fresh map nobody sees afterwards: unseen entries are read, not built
+            entries = dict.fromkeys(d["model_info"]["id"] for d in healthy_deployments).items()
         input_tokens = _input_tokens(module, healthy_deployments, messages, input)
 
         logger = module.verbose_router_logger
@@ -266,7 +340,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
         cost_map = module._cost_map()
         memo: Dict[int, bool] = {}
         candidates = []
-        for item, item_map in counts.items():
+        for item, item_map in entries:
             deployment = _find(by_id, healthy_deployments, item)
             if deployment is None:
                 continue
@@ -282,8 +356,11 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             if output_cost is None:
                 output_cost = map_output if map_output is not None else 5.0
             cost = input_cost + output_cost
-            rpm_used = item_map.get(minute, {}).get("rpm", 0)
-            tpm_used = item_map.get(minute, {}).get("tpm", 0)
+            if item_map is None:
+                rpm_used = tpm_used = 0
+            else:
+                rpm_used = item_map.get(minute, {}).get("rpm", 0)
+                tpm_used = item_map.get(minute, {}).get("tpm", 0)
             if debug:
                 logger.debug(
                     "item_cost: %s, item_tpm: %s, item_rpm: %s, model_id: %s",
