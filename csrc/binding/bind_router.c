@@ -17,7 +17,9 @@
  * while another holds the load table's mutex.
  *
  * Module-state slots: FL_SLOT_ROUTER + 0 the RouterCore type, + 1 the
- * tuple of witness keys, + 2 the "missing" sentinel, + 3 unused.
+ * tuple of witness keys, + 2 the "missing" sentinel, + 3 the `random`
+ * module (its functions are looked up on each draw, so patching
+ * random.random or seeding it is seen).
  */
 #include "binding/module_state.h"
 #include "router/router.h"
@@ -29,6 +31,7 @@ enum {
     SLOT_TYPE = FL_SLOT_ROUTER,
     SLOT_KEYS = FL_SLOT_ROUTER + 1,
     SLOT_MISSING = FL_SLOT_ROUTER + 2,
+    SLOT_RANDOM = FL_SLOT_ROUTER + 3,
 };
 
 /* (container, key) per deployment, the same paths as _spec.WITNESS_PATHS:
@@ -414,13 +417,9 @@ blocked_of(PyObject *blocked)
 
 /* random.<name>(*args), looked up on the random module at each call. */
 static PyObject *
-call_random(const char *name, PyObject *arg)
+call_random(PyObject *random, const char *name, PyObject *arg)
 {
-    PyObject *random = PyImport_ImportModule("random");
-    if (random == NULL)
-        return NULL;
     PyObject *fn = PyObject_GetAttrString(random, name);
-    Py_DECREF(random);
     if (fn == NULL)
         return NULL;
     PyObject *result = arg == NULL ? PyObject_CallNoArgs(fn) : PyObject_CallOneArg(fn, arg);
@@ -430,10 +429,10 @@ call_random(const char *name, PyObject *arg)
 
 /* The draw a plan asks for, from Python's random. 0 or -1. */
 static int
-draw(const fl_rt_plan_result *plan, double *u, size_t *k)
+draw(PyObject *random, const fl_rt_plan_result *plan, double *u, size_t *k)
 {
     if (plan->draw == FL_RT_DRAW_UNIFORM) {
-        PyObject *r = call_random("random", NULL);
+        PyObject *r = call_random(random, "random", NULL);
         if (r == NULL)
             return -1;
         *u = PyFloat_AsDouble(r);
@@ -444,7 +443,7 @@ draw(const fl_rt_plan_result *plan, double *u, size_t *k)
         PyObject *n = PyLong_FromSize_t(plan->count);
         if (n == NULL)
             return -1;
-        PyObject *r = call_random("randrange", n);
+        PyObject *r = call_random(random, "randrange", n);
         Py_DECREF(n);
         if (r == NULL)
             return -1;
@@ -527,7 +526,7 @@ RouterCore_pick(RouterCore *self, PyObject *args)
                                         input_tokens, (int64_t)minute, &scratch);
     double u = 0.0;
     size_t k = 0;
-    if (draw(&plan, &u, &k) < 0)
+    if (draw(fl_get_state(module_of((PyObject *)self))->slots[SLOT_RANDOM], &plan, &u, &k) < 0)
         goto done;
     long position = fl_rt_finish(&plan, &scratch, u, k);
     if (position < 0) {
@@ -718,6 +717,11 @@ fl_bind_router(PyObject *module)
         return -1;
     fl_state_set(module, SLOT_MISSING, missing);
     Py_DECREF(missing);
+    PyObject *random = PyImport_ImportModule("random");
+    if (random == NULL)
+        return -1;
+    fl_state_set(module, SLOT_RANDOM, random);
+    Py_DECREF(random);
     PyObject *names = PyTuple_New(FL_RT_STRATEGY_COUNT);
     if (names == NULL)
         return -1;

@@ -108,7 +108,8 @@ def _add_unseen(counts: Any, healthy: List[Any], seed: Callable[[], dict]) -> No
 # latency-based-routing: LowestLatencyLoggingHandler._get_available_deployments
 # --------------------------------------------------------------------------
 
-def _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs, request_count_dict, fresh):
+def _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs, request_count_dict, fresh,
+                  by_id=None):
     """LiteLLM's latency pick over ``request_count_dict``.  ``fresh``: the
     dict is the empty one the caller made because the cache held nothing,
     so nobody sees it afterwards and the zero entries LiteLLM would add to
@@ -120,7 +121,8 @@ def _latency_pick(self, module, healthy_deployments, messages, input, request_kw
     minute = _minute_stamp()
     if request_count_dict is None:
         return None
-    by_id = _index_by_id(healthy_deployments)
+    if by_id is None:
+        by_id = _index_by_id(healthy_deployments)
 
     usable = module._usable_latency_samples
     average = module._average_latency
@@ -235,24 +237,24 @@ def _latency_entry(sync: bool):
             def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                           request_kwargs=None):
                 module = sys.modules[_LATENCY_MODULE]
-                _index_by_id(healthy_deployments)  # declines before the cache read
+                by_id = _index_by_id(healthy_deployments)  # declines before the cache read
                 span = start(module, request_kwargs)
                 cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
                 counts = cached or {}
                 return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
-                                     counts, not cached)
+                                     counts, not cached, by_id)
 
             fast = get_available_deployments
         else:
             async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
                                                       input=None, request_kwargs=None):
                 module = sys.modules[_LATENCY_MODULE]
-                _index_by_id(healthy_deployments)
+                by_id = _index_by_id(healthy_deployments)  # declines before the cache read
                 span = start(module, request_kwargs)
                 cached = await self.router_cache.async_get_cache(key=f"{model_group}_map", parent_otel_span=span)
                 counts = cached or {}
                 return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
-                                     counts, not cached)
+                                     counts, not cached, by_id)
 
             fast = async_get_available_deployments
         wrapped = with_service_target(ROUTER_USAGE_TARGET)(fast)
