@@ -4,11 +4,10 @@
  * Exposes one heap type, fast_litellm._native.RouterCore, which the
  * Python wrapper (fast_litellm.routing._native) drives.  A RouterCore owns
  * a load table (fl_rt_loads) and caches the compiled index of the last
- * model list it saw, with that list's *witness*: the deployment dicts and
- * every value the index was built from.  Values are immutable, so when
- * each one read again is the same object, the index is still exact; the
- * check is a few dict probes and pointer compares per deployment, no
- * hashing of strings, no allocation.
+ * model list it saw, with that list's *witness*: a snapshot of the
+ * deployment dicts' entries (see the witness section).  Checking it is two
+ * dict probes per deployment and a pointer compare per entry, no hashing
+ * of strings, no allocation.
  *
  * The index sits in a capsule that a pick holds a reference to, so a
  * concurrent recompile (another thread running while Python's `random`
@@ -17,7 +16,7 @@
  * while another holds the load table's mutex.
  *
  * Module-state slots: FL_SLOT_ROUTER + 0 the RouterCore type, + 1 the
- * tuple of witness keys, + 2 the "missing" sentinel, + 3 the `random`
+ * interned inner-dict keys a witness reads, + 2 unused, + 3 the `random`
  * module (its functions are looked up on each draw, so patching
  * random.random or seeding it is seen).
  */
@@ -30,23 +29,12 @@
 enum {
     SLOT_TYPE = FL_SLOT_ROUTER,
     SLOT_KEYS = FL_SLOT_ROUTER + 1,
-    SLOT_MISSING = FL_SLOT_ROUTER + 2,
     SLOT_RANDOM = FL_SLOT_ROUTER + 3,
 };
 
-/* (container, key) per deployment, the same paths as _spec.WITNESS_PATHS:
- * container 0 is the deployment, 1 its litellm_params, 2 its model_info. */
-static const struct {
-    int container;
-    const char *key;
-} WITNESS_PATHS[] = {
-    {0, "model_name"}, {0, "litellm_params"}, {0, "model_info"},
-    {1, "model"}, {1, "weight"}, {1, "rpm"}, {1, "tpm"},
-    {1, "input_cost_per_token"}, {1, "output_cost_per_token"}, {1, "base_model"},
-    {2, "id"}, {2, "base_model"},
-};
-#define N_PATHS ((Py_ssize_t)(sizeof(WITNESS_PATHS) / sizeof(WITNESS_PATHS[0])))
-#define PER_DEPLOYMENT (N_PATHS + 1)
+/* The keys of the inner dicts a witness snapshots, in order. */
+static const char *const INNER_KEYS[] = {"litellm_params", "model_info"};
+#define N_INNER ((Py_ssize_t)(sizeof(INNER_KEYS) / sizeof(INNER_KEYS[0])))
 
 static const char *const STRATEGY_NAMES[FL_RT_STRATEGY_COUNT] = {
     "simple_shuffle", "least_busy", "latency_based", "cost_based",
@@ -56,7 +44,9 @@ typedef struct {
     PyObject_HEAD
     fl_rt_loads *loads;
     PyObject *list;    /* the model list the index was compiled from */
-    PyObject *witness; /* tuple: per deployment, itself then each path's value */
+    PyObject *witness; /* tuple: the snapshot's objects (see make_witness) */
+    Py_ssize_t *sizes; /* the snapshot's dict sizes (PyMem) */
+    Py_ssize_t nsizes;
     PyObject *index;   /* capsule of fl_rt_index */
     PyObject *version; /* the caller's model_list_version at compile, or NULL */
 } RouterCore;
@@ -87,88 +77,129 @@ utf8_of(PyObject *s, Py_ssize_t *len, PyObject **holder)
     return PyBytes_AS_STRING(*holder);
 }
 
-/* ---- witness ---------------------------------------------------------- */
+/* ---- witness ----------------------------------------------------------
+ *
+ * The witness of a list is a snapshot of the dicts the specs were read
+ * from: per deployment, the deployment dict, then every (key, value) of it,
+ * of its litellm_params dict and of its model_info dict, in iteration
+ * order, plus each dict's size.  Holding strong references keeps every
+ * address unique, and keys and values that are the same objects mean the
+ * same contents (the specs read only immutable values), so an identical
+ * snapshot means an identical index.  A change to any key, even one the
+ * specs do not read, only costs a recompile.  Dict subclasses (whose get()
+ * may not read their storage) are never taken as unchanged.
+ */
 
-/* The value at one path, borrowed: the missing sentinel when absent. */
-static PyObject *
-path_value(PyObject *container, PyObject *key, PyObject *missing)
+typedef struct {
+    int compare;         /* 0: record into out/sizes; 1: compare with tuple/sizes */
+    PyObject *out;       /* record: list of objects */
+    PyObject *tuple;     /* compare: the recorded objects */
+    Py_ssize_t at;
+    Py_ssize_t *sizes;
+    Py_ssize_t nsizes, cap, size_at;
+} fl_walk;
+
+/* 0: go on, 1: differs, -1: error. */
+static int
+walk_object(fl_walk *w, PyObject *o)
 {
-    if (container == NULL || !PyDict_Check(container))
-        return missing;
-    PyObject *value = PyDict_GetItemWithError(container, key);
-    if (value == NULL && !PyErr_Occurred())
-        return missing;
-    return value;
+    if (!w->compare)
+        return PyList_Append(w->out, o);
+    if (w->at >= PyTuple_GET_SIZE(w->tuple) || PyTuple_GET_ITEM(w->tuple, w->at) != o)
+        return 1;
+    w->at++;
+    return 0;
 }
 
-/* Visit every witnessed object of deployment d; visit returns 0 to go on,
- * 1 to stop (mismatch), -1 on error. */
-typedef int (*witness_visit)(PyObject *value, void *arg);
+static int
+walk_size(fl_walk *w, Py_ssize_t n)
+{
+    if (w->compare) {
+        if (w->size_at >= w->nsizes || w->sizes[w->size_at] != n)
+            return 1;
+        w->size_at++;
+        return 0;
+    }
+    if (w->nsizes == w->cap) {
+        Py_ssize_t cap = w->cap ? w->cap * 2 : 64;
+        Py_ssize_t *grown = PyMem_Realloc(w->sizes, (size_t)cap * sizeof(Py_ssize_t));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        w->sizes = grown;
+        w->cap = cap;
+    }
+    w->sizes[w->nsizes++] = n;
+    return 0;
+}
 
 static int
-walk_deployment(PyObject *d, PyObject *keys, PyObject *missing, witness_visit visit, void *arg)
+walk_dict(fl_walk *w, PyObject *dict)
 {
-    int rc = visit(d, arg);
-    if (rc != 0)
+    if (w->compare && !PyDict_CheckExact(dict))
+        return 1;
+    int rc = walk_size(w, PyDict_GET_SIZE(dict));
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (rc == 0 && PyDict_Next(dict, &pos, &key, &value)) {
+        rc = walk_object(w, key);
+        if (rc == 0)
+            rc = walk_object(w, value);
+    }
+    return rc;
+}
+
+static int
+walk_deployment(fl_walk *w, PyObject *d, PyObject *keys)
+{
+    int rc = walk_object(w, d);
+    if (rc != 0 || !PyDict_Check(d))
         return rc;
-    PyObject *containers[3] = {d, NULL, NULL};
-    for (Py_ssize_t i = 0; i < N_PATHS; i++) {
-        PyObject *value = path_value(containers[WITNESS_PATHS[i].container], PyTuple_GET_ITEM(keys, i), missing);
-        if (value == NULL)
+    if ((rc = walk_dict(w, d)) != 0)
+        return rc;
+    for (Py_ssize_t i = 0; i < N_INNER; i++) {
+        PyObject *inner = PyDict_GetItemWithError(d, PyTuple_GET_ITEM(keys, i));
+        if (inner == NULL && PyErr_Occurred())
             return -1;
-        if (i == 1)
-            containers[1] = value;
-        else if (i == 2)
-            containers[2] = value;
-        rc = visit(value, arg);
+        if (inner != NULL && PyDict_Check(inner) && (rc = walk_dict(w, inner)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+walk_list(fl_walk *w, PyObject *module, PyObject *list)
+{
+    PyObject *keys = fl_get_state(module)->slots[SLOT_KEYS];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        int rc = walk_deployment(w, PyList_GET_ITEM(list, i), keys);
         if (rc != 0)
             return rc;
     }
     return 0;
 }
 
-typedef struct {
-    PyObject *tuple;
-    Py_ssize_t at;
-} witness_fill;
-
-static int
-fill_visit(PyObject *value, void *arg)
-{
-    witness_fill *fill = arg;
-    Py_INCREF(value);
-    PyTuple_SET_ITEM(fill->tuple, fill->at++, value);
-    return 0;
-}
-
-typedef struct {
-    PyObject *tuple;
-    Py_ssize_t at;
-} witness_cmp;
-
-static int
-compare_visit(PyObject *value, void *arg)
-{
-    witness_cmp *cmp = arg;
-    return PyTuple_GET_ITEM(cmp->tuple, cmp->at++) == value ? 0 : 1;
-}
-
+/* Record list's witness: a new tuple, and its dict sizes into *sizes (PyMem). */
 static PyObject *
-make_witness(PyObject *module, PyObject *list)
+make_witness(PyObject *module, PyObject *list, Py_ssize_t **sizes, Py_ssize_t *nsizes)
 {
-    fl_module_state *st = fl_get_state(module);
-    Py_ssize_t n = PyList_GET_SIZE(list);
-    PyObject *tuple = PyTuple_New(n * PER_DEPLOYMENT);
-    if (tuple == NULL)
+    fl_walk w = {0, PyList_New(0), NULL, 0, NULL, 0, 0, 0};
+    if (w.out == NULL)
         return NULL;
-    witness_fill fill = {tuple, 0};
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (walk_deployment(PyList_GET_ITEM(list, i), st->slots[SLOT_KEYS], st->slots[SLOT_MISSING],
-                            fill_visit, &fill) < 0) {
-            Py_DECREF(tuple);
-            return NULL;
-        }
+    if (walk_list(&w, module, list) < 0) {
+        Py_DECREF(w.out);
+        PyMem_Free(w.sizes);
+        return NULL;
     }
+    PyObject *tuple = PyList_AsTuple(w.out);
+    Py_DECREF(w.out);
+    if (tuple == NULL) {
+        PyMem_Free(w.sizes);
+        return NULL;
+    }
+    *sizes = w.sizes;
+    *nsizes = w.nsizes;
     return tuple;
 }
 
@@ -178,25 +209,21 @@ make_witness(PyObject *module, PyObject *list)
 static int
 is_current(RouterCore *self, PyObject *list, PyObject *version)
 {
-    if (self->list != list || self->index == NULL)
+    if (self->list != list || self->index == NULL || self->witness == NULL)
         return 0;
-    Py_ssize_t n = PyList_GET_SIZE(list);
-    if (PyTuple_GET_SIZE(self->witness) != n * PER_DEPLOYMENT)
-        return 0;
+    fl_rt_index *index = PyCapsule_GetPointer(self->index, "fast_litellm.router.index");
+    if (index == NULL || (Py_ssize_t)fl_rt_index_size(index) != PyList_GET_SIZE(list))
+        return index == NULL ? -1 : 0;
     if (version != Py_None && self->version != NULL) {
         int same = PyObject_RichCompareBool(version, self->version, Py_EQ);
         if (same != 0)
             return same;
     }
-    fl_module_state *st = fl_get_state(module_of((PyObject *)self));
-    witness_cmp cmp = {self->witness, 0};
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int rc = walk_deployment(PyList_GET_ITEM(list, i), st->slots[SLOT_KEYS], st->slots[SLOT_MISSING],
-                                 compare_visit, &cmp);
-        if (rc != 0)
-            return rc < 0 ? -1 : 0;
-    }
-    return 1;
+    fl_walk w = {1, NULL, self->witness, 0, self->sizes, self->nsizes, 0, 0};
+    int rc = walk_list(&w, module_of((PyObject *)self), list);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    return w.at == PyTuple_GET_SIZE(self->witness) && w.size_at == self->nsizes;
 }
 
 /* ---- RouterCore ------------------------------------------------------- */
@@ -256,6 +283,7 @@ RouterCore_dealloc(RouterCore *self)
     PyTypeObject *type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     RouterCore_clear(self);
+    PyMem_Free(self->sizes);
     fl_rt_loads_free(self->loads);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
@@ -284,6 +312,7 @@ RouterCore_compile(RouterCore *self, PyObject *args)
     PyObject **holders = PyMem_Calloc(n ? (size_t)n * 3 : 1, sizeof(PyObject *));
     PyObject *result = NULL, *witness = NULL, *capsule = NULL;
     fl_rt_index *index = NULL;
+    Py_ssize_t *sizes = NULL, nsizes = 0;
     if (deps == NULL || holders == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -326,7 +355,7 @@ RouterCore_compile(RouterCore *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    witness = make_witness(module_of((PyObject *)self), list);
+    witness = make_witness(module_of((PyObject *)self), list, &sizes, &nsizes);
     if (witness == NULL)
         goto done;
     capsule = PyCapsule_New(index, "fast_litellm.router.index", index_capsule_free);
@@ -336,6 +365,10 @@ RouterCore_compile(RouterCore *self, PyObject *args)
     Py_INCREF(list);
     Py_XSETREF(self->list, list);
     Py_XSETREF(self->witness, witness);
+    PyMem_Free(self->sizes);
+    self->sizes = sizes;
+    self->nsizes = nsizes;
+    sizes = NULL;
     Py_XSETREF(self->index, capsule);
     if (version == Py_None) {
         Py_CLEAR(self->version);
@@ -347,6 +380,7 @@ RouterCore_compile(RouterCore *self, PyObject *args)
     result = Py_None;
     Py_INCREF(result);
 done:
+    PyMem_Free(sizes);
     fl_rt_index_free(index);
     Py_XDECREF(witness);
     Py_XDECREF(capsule);
@@ -465,24 +499,26 @@ draw(PyObject *random, const fl_rt_plan_result *plan, double *u, size_t *k)
 }
 
 /*
- * pick(model_list, model, blocked, strategy, latency_buffer, input_tokens, minute, version)
- * -> position, None (no deployment), or NotImplemented (compile first).
+ * pick(model_list, model, blocked, strategy, latency_buffer, input_tokens, minute, version,
+ *      just_compiled) -> position, None (no deployment), or NotImplemented (compile first).
  */
 static PyObject *
 RouterCore_pick(RouterCore *self, PyObject *args)
 {
     PyObject *list, *model, *blocked, *version = Py_None;
-    int strategy;
+    int strategy, just_compiled = 0;
     double buffer, input_tokens;
     long long minute;
-    if (!PyArg_ParseTuple(args, "O!UOiddL|O:pick", &PyList_Type, &list, &model, &blocked, &strategy, &buffer,
-                          &input_tokens, &minute, &version))
+    if (!PyArg_ParseTuple(args, "O!UOiddL|Op:pick", &PyList_Type, &list, &model, &blocked, &strategy, &buffer,
+                          &input_tokens, &minute, &version, &just_compiled))
         return NULL;
     if (strategy < 0 || strategy >= FL_RT_STRATEGY_COUNT) {
         PyErr_SetString(PyExc_ValueError, "unknown strategy code");
         return NULL;
     }
-    int current = is_current(self, list, version);
+    /* just_compiled: the caller compiled this list a moment ago, holding
+     * the GIL since (a dict subclass list is never "current" otherwise) */
+    int current = just_compiled && self->list == list && self->index != NULL ? 1 : is_current(self, list, version);
     if (current < 0)
         return NULL;
     if (!current)
@@ -662,7 +698,7 @@ static PyMethodDef RouterCore_methods[] = {
     {"compile", (PyCFunction)RouterCore_compile, METH_VARARGS, "compile(model_list, specs, version=None): index the list."},
     {"is_current", (PyCFunction)RouterCore_is_current, METH_O, "Whether the compiled index still fits the list."},
     {"pick", (PyCFunction)RouterCore_pick, METH_VARARGS,
-     "pick(model_list, model, blocked, strategy, buffer, input_tokens, minute, version) -> position | None | NotImplemented"},
+     "pick(model_list, model, blocked, strategy, buffer, input_tokens, minute, version=None, just_compiled=False) -> position | None | NotImplemented"},
     {"start", (PyCFunction)RouterCore_start, METH_O, "A request to key started."},
     {"end", (PyCFunction)RouterCore_end, METH_O, "A request to key ended."},
     {"record", (PyCFunction)RouterCore_record, METH_VARARGS, "record(key, latency, outcome, tokens, minute)."},
@@ -699,11 +735,11 @@ fl_bind_router(PyObject *module)
         Py_DECREF(type);
         return -1;
     }
-    PyObject *keys = PyTuple_New(N_PATHS);
+    PyObject *keys = PyTuple_New(N_INNER);
     if (keys == NULL)
         return -1;
-    for (Py_ssize_t i = 0; i < N_PATHS; i++) {
-        PyObject *key = PyUnicode_InternFromString(WITNESS_PATHS[i].key);
+    for (Py_ssize_t i = 0; i < N_INNER; i++) {
+        PyObject *key = PyUnicode_InternFromString(INNER_KEYS[i]);
         if (key == NULL) {
             Py_DECREF(keys);
             return -1;
@@ -712,11 +748,6 @@ fl_bind_router(PyObject *module)
     }
     fl_state_set(module, SLOT_KEYS, keys);
     Py_DECREF(keys);
-    PyObject *missing = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
-    if (missing == NULL)
-        return -1;
-    fl_state_set(module, SLOT_MISSING, missing);
-    Py_DECREF(missing);
     PyObject *random = PyImport_ImportModule("random");
     if (random == NULL)
         return -1;

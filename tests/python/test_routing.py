@@ -251,6 +251,20 @@ def test_in_place_mutation_is_seen(api):
     assert ids(router.get_available_deployment(group, "m")) == "w"
     group[2]["model_info"]["id"] = "w2"
     assert ids(router.get_available_deployment(group, "m")) == "w2"
+    del group[2]["litellm_params"]["input_cost_per_token"]
+    assert ids(router.get_available_deployment(group, "m")) == "q"
+    group[1]["litellm_params"] = dict(group[1]["litellm_params"], input_cost_per_token=9)
+    assert ids(router.get_available_deployment(group, "m")) == "w2"
+    group[2]["model_info"]["extra"] = True  # a key nobody reads: still right
+    assert ids(router.get_available_deployment(group, "m")) == "w2"
+
+    class Deployment(dict):
+        pass
+
+    sub = [Deployment(dep("m", "x", "s1", input_cost_per_token=2)), Deployment(dep("m", "x", "s2", input_cost_per_token=3))]
+    assert ids(router.get_available_deployment(sub, "m")) == "s1"
+    sub[0]["litellm_params"]["input_cost_per_token"] = 4
+    assert ids(router.get_available_deployment(sub, "m")) == "s2"
     # with a version the caller vouches for the contents
     v = {"model_list_version": 1}
     assert ids(router.get_available_deployment(group, "m", settings=v)) == "w2"

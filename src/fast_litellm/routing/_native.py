@@ -80,11 +80,11 @@ class AdvancedRouter:
             position = core.pick(model_list, model, blocked, code, buffer, tokens, minute, version)
         else:
             position = NotImplemented
-        while position is NotImplemented:
+        if position is NotImplemented:
             specs = _spec.deployment_specs(model_list)  # raises TypeError for a bad list
             with self._compile_lock:
                 core.compile(model_list, specs, version)
-            position = core.pick(model_list, model, blocked, code, buffer, tokens, minute, version)
+                position = core.pick(model_list, model, blocked, code, buffer, tokens, minute, version, True)
         return None if position is None else model_list[position]
 
     def record_request_start(self, deployment: Any) -> None:
