@@ -707,6 +707,69 @@ static PyMethodDef RouterCore_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* ---- json_copy ----------------------------------------------------------
+ *
+ * json_copy(value): a copy of JSON-shaped data with fresh dicts and lists
+ * all the way down and every other object (str, int, float, bool, None)
+ * shared.  For LiteLLM deployment records, which its Rust core converts
+ * to new Python objects on every read: a copy is what a fresh read gives,
+ * without the registry lookup and conversion.  Dict and list subclasses
+ * and other containers are refused (TypeError), so callers fall back.
+ */
+static PyObject *
+json_copy(PyObject *value)
+{
+    if (PyDict_CheckExact(value)) {
+        if (Py_EnterRecursiveCall(" in json_copy"))
+            return NULL;
+        PyObject *out = PyDict_New();
+        PyObject *key, *item;
+        Py_ssize_t pos = 0;
+        while (out != NULL && PyDict_Next(value, &pos, &key, &item)) {
+            PyObject *copy = json_copy(item);
+            if (copy == NULL || PyDict_SetItem(out, key, copy) < 0)
+                Py_CLEAR(out);
+            Py_XDECREF(copy);
+        }
+        Py_LeaveRecursiveCall();
+        return out;
+    }
+    if (PyList_CheckExact(value)) {
+        if (Py_EnterRecursiveCall(" in json_copy"))
+            return NULL;
+        Py_ssize_t n = PyList_GET_SIZE(value);
+        PyObject *out = PyList_New(n);
+        for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+            PyObject *copy = json_copy(PyList_GET_ITEM(value, i));
+            if (copy == NULL)
+                Py_CLEAR(out);
+            else
+                PyList_SET_ITEM(out, i, copy);
+        }
+        Py_LeaveRecursiveCall();
+        return out;
+    }
+    if (value == Py_None || PyUnicode_CheckExact(value) || PyLong_CheckExact(value) || PyFloat_CheckExact(value) ||
+        PyBool_Check(value)) {
+        Py_INCREF(value);
+        return value;
+    }
+    PyErr_Format(PyExc_TypeError, "json_copy: not JSON data: %s", Py_TYPE(value)->tp_name);
+    return NULL;
+}
+
+static PyObject *
+router_json_copy(PyObject *module, PyObject *value)
+{
+    return json_copy(value);
+}
+
+static PyMethodDef router_functions[] = {
+    {"router_json_copy", router_json_copy, METH_O,
+     "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyType_Slot RouterCore_slots[] = {
     {Py_tp_new, RouterCore_new},
     {Py_tp_dealloc, RouterCore_dealloc},
@@ -727,6 +790,8 @@ static PyType_Spec RouterCore_spec = {
 int
 fl_bind_router(PyObject *module)
 {
+    if (PyModule_AddFunctions(module, router_functions) < 0)
+        return -1;
     PyObject *type = PyType_FromModuleAndSpec(module, &RouterCore_spec, NULL);
     if (type == NULL)
         return -1;

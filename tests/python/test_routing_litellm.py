@@ -214,6 +214,32 @@ def test_lockstep_larger_groups(strategy):
     assert _lockstep(strategy, trials=3, calls=40, sizes=[40, 90], seed=2) > 100
 
 
+@pytest.mark.parametrize("strategy", ["least-busy", "latency-based-routing", "cost-based-routing"])
+def test_lockstep_across_model_list_changes(strategy):
+    """Candidate records are cached per registry version: changing the
+    model list (set_model_list, upsert) must be seen at once."""
+    gen = random.Random("changes-%s" % strategy)
+    first = _model_list(gen, 12)
+    a = _build(first, strategy, {})
+    b = _build(first, strategy, {})
+    for step in range(6):
+        plan = [(gen.random(), gen.choice(["g", "h"]), {"metadata": {}}) for _ in range(15)]
+        stock = asyncio.run(_calls(a, False, copy.deepcopy(plan)))
+        fast = asyncio.run(_calls(b, True, copy.deepcopy(plan)))
+        for s, f in zip(stock, fast):
+            assert _same(s[0], f[0]) and s[1] == f[1] and _same(s[3], f[3]), (strategy, step, s[0], f[0])
+        changed = _model_list(gen, gen.randint(3, 14))
+        for d in changed:
+            d["litellm_params"]["rpm"] = gen.choice([1, 50, 1000])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for router in (a, b):
+                if step % 2:
+                    router.set_model_list(copy.deepcopy(changed))
+                else:
+                    router.upsert_deployment(litellm.types.router.Deployment(**copy.deepcopy(changed[0])))
+
+
 # ---- the fast functions on their own, beside LiteLLM's ---------------------
 
 def _strategy_handlers():
@@ -276,13 +302,13 @@ def test_fast_paths_decline_unusual_shapes():
         fast(latency, "g", ({"model_info": {"id": "1"}},), request_count_dict={})
     with pytest.raises(NotAccelerated):
         fast(latency, "g", [], request_kwargs=[], request_count_dict={})
-    ids = litellm_fast.make_cooldown_ids(_original(patches.PATCHES[4].target))
+    ids = litellm_fast.make_cooldown_ids(_original(patches.PATCHES[5].target))
     with pytest.raises(NotAccelerated):
         ids(["deployment:a:cooldown", 5])
 
 
 def test_cooldown_ids_match():
-    original = _original(patches.PATCHES[4].target)
+    original = _original(patches.PATCHES[5].target)
     fast = litellm_fast.make_cooldown_ids(original)
     cases = [
         [], ["deployment:a:cooldown"], ["deployment::cooldown", "deployment:b:c:cooldown"],

@@ -30,6 +30,8 @@ VERIFIED: Dict[str, str] = {
         "cb90f63d7a66eb31a897b62bac14ab46db463668e3d2cad2863729d7a3e3445f",
     "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler.async_get_available_deployments":
         "ac03bdde271e2089d0fbf0ea2d42238a1ff02b9abd5d695b4cc6baef6dfa37d2",
+    "litellm.router_rust.core:RustCore._strategy_inputs":
+        "7fe1eea242c0d11293ce02a38de23cd1c49d70542cade77fe08778db4188ed79",
     "litellm.router_rust.routing_stores:_cooldown_ids":
         "56e7c25c7a8a8d345d6ed4bef728eaef9ed86bcc015993e394049dfbaad51518",
 }

@@ -411,3 +411,80 @@ def make_cooldown_ids(original: Callable[..., Any]) -> Callable[..., Any]:
 
     _cooldown_ids.__doc__ = original.__doc__
     return _cooldown_ids
+
+
+# --------------------------------------------------------------------------
+# candidate records: litellm.router_rust.core:RustCore._strategy_inputs
+# --------------------------------------------------------------------------
+
+_RECORD_CACHE_HANDLES = 8
+
+
+class _RecordCache:
+    """Deployment records read from LiteLLM's Rust registry, per handle and
+    registry version.  LiteLLM's registry is immutable and every change
+    makes a new, higher version, and a record is a pure function of the
+    registry's deployment, so while the version is unchanged a record read
+    once is what every later read returns; each use gets a fresh copy
+    (``router_json_copy``), as a fresh read would be.  The handle is held,
+    so its id is not reused while cached; a few handles are kept at most."""
+
+    def __init__(self) -> None:
+        self._by_handle: Dict[int, Any] = {}
+
+    def records(self, handle: Any, version: Any) -> Dict[str, Any]:
+        entry = self._by_handle.get(id(handle))
+        if entry is None or entry[0] is not handle or entry[1] != version:
+            if len(self._by_handle) >= _RECORD_CACHE_HANDLES and id(handle) not in self._by_handle:
+                self._by_handle.pop(next(iter(self._by_handle)))
+            entry = (handle, version, {})
+            self._by_handle[id(handle)] = entry
+        return entry[2]
+
+
+def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
+    from fast_litellm._native_loader import NATIVE
+
+    copy = getattr(NATIVE, "router_json_copy", None)
+    cache = _RecordCache()
+
+    def _strategy_inputs(self, step, request):
+        if copy is None or type(step) is not dict:
+            raise NotAccelerated("no native record copy")
+        if step.get("stage") != "strategy":
+            return None
+        if step.get("records") is not None:
+            raise NotAccelerated("the step carries its records")
+        ids = step.get("candidates")
+        if type(ids) is not list:
+            raise NotAccelerated("candidates is not a list")
+        handle = self._handle
+        version = handle.registry_version()
+        strategy = str(step.get("strategy"))
+        group = step.get("group")
+        selector = self._selectors.selector_for(
+            strategy, str(step.get("scope")), str(group) if group is not None else None, request
+        )
+        known = cache.records(handle, version)
+        candidates = []
+        for ident in ids:
+            key = str(ident)
+            record = known.get(key, _SLOW)
+            if record is _SLOW:
+                record = known[key] = handle.deployment(key)
+            if record is None:
+                candidates.append({})
+            elif type(record) is dict:
+                try:
+                    candidates.append(copy(record))
+                except TypeError:  # not JSON data: read it as LiteLLM does
+                    candidates.append(dict(handle.deployment(key) or {}))
+            else:
+                candidates.append(dict(handle.deployment(key) or {}))
+        if handle.registry_version() != version:
+            # the registry changed while reading: read every record now, as LiteLLM does
+            candidates = [dict(handle.deployment(str(ident)) or {}) for ident in ids]
+        return strategy, selector, str(step.get("model")), candidates
+
+    _strategy_inputs.__doc__ = original.__doc__
+    return _strategy_inputs

@@ -54,6 +54,15 @@ PATCHES: List[Patch] = [
         description="cost-based-routing pick: O(n) id lookup, prices read without pydantic copies",
     ),
     Patch(
+        name="routing.strategy_inputs",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._strategy_inputs",
+        build=litellm_fast.make_strategy_inputs,
+        scan_bindings=False,
+        description="candidate records read once per registry version and copied natively",
+    ),
+    Patch(
         name="routing.cooldown_ids",
         component="routing",
         flag=FLAG,
