@@ -346,3 +346,91 @@ def test_pins_cover_every_patch():
     hashes = _local_patch.source_hashes()
     for patch in patches.PATCHES:
         assert pins.VERIFIED.get(patch.target) == hashes[patch.target], patch.target
+
+
+def test_record_copy_is_a_fresh_read():
+    from fast_litellm import _native_loader
+
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    copy_ = _native_loader.NATIVE.router_json_copy
+    record = {"model_name": "g", "litellm_params": {"model": "x", "tags": ["a", {"b": 1.5}], "n": None},
+              "model_info": {"id": "1", "flag": True}}
+    got = copy_(record)
+    assert got == record and got is not record
+    assert got["litellm_params"] is not record["litellm_params"]
+    assert got["litellm_params"]["tags"] is not record["litellm_params"]["tags"]
+    assert got["litellm_params"]["tags"][1] is not record["litellm_params"]["tags"][1]
+    for bad in ({"x": (1,)}, {"x": object()}, [set()]):
+        with pytest.raises(TypeError):
+            copy_(bad)
+    deep = []
+    for _ in range(100000):
+        deep = [deep]
+    with pytest.raises(RecursionError):
+        copy_(deep)
+
+
+class _FakeHandle:
+    """A registry whose version moves while records are read."""
+
+    def __init__(self, records, bump_after=None):
+        self.records = records
+        self.version = 1
+        self.reads = 0
+        self.bump_after = bump_after
+
+    def registry_version(self):
+        return self.version
+
+    def deployment(self, ident):
+        self.reads += 1
+        if self.bump_after is not None and self.reads == self.bump_after:
+            self.version += 1
+            self.records = {k: dict(v, model_name="new") for k, v in self.records.items()}
+        record = self.records.get(ident)
+        return copy.deepcopy(record) if record is not None else None
+
+
+class _FakeSelectors:
+    def selector_for(self, strategy, scope, group, request):
+        return ("selector", strategy, scope, group)
+
+
+class _FakeCore:
+    def __init__(self, handle):
+        self._handle = handle
+        self._selectors = _FakeSelectors()
+
+
+def test_strategy_inputs_follow_the_registry_version():
+    original = _original("litellm.router_rust.core:RustCore._strategy_inputs")
+    fast = litellm_fast.make_strategy_inputs(original)
+    records = {str(i): {"model_name": "g", "litellm_params": {"model": "m%d" % i}, "model_info": {"id": str(i)}}
+               for i in range(5)}
+    step = {"stage": "strategy", "strategy": "least-busy", "scope": "router", "group": None, "model": "g",
+            "candidates": ["0", "1", "missing", "3", "1"]}
+    stock_core = _FakeCore(_FakeHandle(copy.deepcopy(records)))
+    fast_core = _FakeCore(_FakeHandle(copy.deepcopy(records)))
+    for _ in range(3):
+        assert fast(fast_core, dict(step), {}) == original(stock_core, dict(step), {})
+    # the registry changes while the records are read: LiteLLM's reads are
+    # torn then (some old, some new); ours are all new, which is what LiteLLM
+    # returns when the change lands just before its first read
+    for bump in (2, 4):
+        fast_core = _FakeCore(_FakeHandle(copy.deepcopy(records), bump))
+        stock_core = _FakeCore(_FakeHandle(copy.deepcopy(records), 1))
+        assert fast(fast_core, dict(step), {}) == original(stock_core, dict(step), {})
+    # cached: a second pick reads nothing new from an unchanged registry
+    core = _FakeCore(_FakeHandle(copy.deepcopy(records)))
+    fast(core, dict(step), {})
+    reads = core._handle.reads
+    first = fast(core, dict(step), {})
+    assert core._handle.reads == reads
+    first[3][0]["litellm_params"]["model"] = "mutated"  # a copy: the cache is untouched
+    assert fast(core, dict(step), {})[3][0]["litellm_params"]["model"] == "m0"
+    # a new version is read afresh
+    core._handle.version += 1
+    core._handle.records["0"]["litellm_params"]["model"] = "changed"
+    assert fast(core, dict(step), {})[3][0]["litellm_params"]["model"] == "changed"
+    assert fast(core, {"stage": "tags"}, {}) is None
