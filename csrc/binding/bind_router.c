@@ -45,8 +45,7 @@ typedef struct {
     fl_rt_loads *loads;
     PyObject *list;    /* the model list the index was compiled from */
     PyObject *witness; /* tuple: the snapshot's objects (see make_witness) */
-    Py_ssize_t *sizes; /* the snapshot's dict sizes (PyMem) */
-    Py_ssize_t nsizes;
+    PyObject *sizes;   /* bytes: the snapshot's dict sizes, Py_ssize_t each */
     PyObject *index;   /* capsule of fl_rt_index */
     PyObject *version; /* the caller's model_list_version at compile, or NULL */
 } RouterCore;
@@ -180,53 +179,72 @@ walk_list(fl_walk *w, PyObject *module, PyObject *list)
     return 0;
 }
 
-/* Record list's witness: a new tuple, and its dict sizes into *sizes (PyMem). */
+/* Record list's witness: a new tuple, and its dict sizes as a new bytes in *sizes. */
 static PyObject *
-make_witness(PyObject *module, PyObject *list, Py_ssize_t **sizes, Py_ssize_t *nsizes)
+make_witness(PyObject *module, PyObject *list, PyObject **sizes)
 {
     fl_walk w = {0, PyList_New(0), NULL, 0, NULL, 0, 0, 0};
     if (w.out == NULL)
         return NULL;
-    if (walk_list(&w, module, list) < 0) {
-        Py_DECREF(w.out);
-        PyMem_Free(w.sizes);
-        return NULL;
+    PyObject *tuple = NULL;
+    if (walk_list(&w, module, list) == 0) {
+        tuple = PyList_AsTuple(w.out);
+        *sizes = PyBytes_FromStringAndSize(w.sizes ? (const char *)w.sizes : "",
+                                           w.nsizes * (Py_ssize_t)sizeof(Py_ssize_t));
+        if (*sizes == NULL)
+            Py_CLEAR(tuple);
     }
-    PyObject *tuple = PyList_AsTuple(w.out);
     Py_DECREF(w.out);
-    if (tuple == NULL) {
-        PyMem_Free(w.sizes);
-        return NULL;
-    }
-    *sizes = w.sizes;
-    *nsizes = w.nsizes;
+    PyMem_Free(w.sizes);
     return tuple;
 }
 
 /* 1: list is the compiled one, unchanged; 0: recompile; -1: error.
  * With a version equal to the one compiled under, the caller vouches for
- * the contents and only identity and length are checked. */
+ * the contents and only identity and length are checked.
+ *
+ * Comparing a version, or probing a dict whose keys have a Python __eq__,
+ * may run Python code and let another thread recompile: everything read is
+ * held by a strong reference for the check, and the index must still be
+ * the one checked at the end. */
 static int
 is_current(RouterCore *self, PyObject *list, PyObject *version)
 {
-    if (self->list != list || self->index == NULL || self->witness == NULL)
+    if (self->list != list || self->index == NULL || self->witness == NULL || self->sizes == NULL)
         return 0;
     fl_rt_index *index = PyCapsule_GetPointer(self->index, "fast_litellm.router.index");
-    if (index == NULL || (Py_ssize_t)fl_rt_index_size(index) != PyList_GET_SIZE(list))
-        return index == NULL ? -1 : 0;
-    if (version != Py_None && self->version != NULL) {
-        int same = PyObject_RichCompareBool(version, self->version, Py_EQ);
+    if (index == NULL)
+        return -1;
+    if ((Py_ssize_t)fl_rt_index_size(index) != PyList_GET_SIZE(list))
+        return 0;
+    PyObject *capsule = self->index, *witness = self->witness, *sizes = self->sizes, *compiled = self->version;
+    Py_INCREF(capsule);
+    Py_INCREF(witness);
+    Py_INCREF(sizes);
+    Py_XINCREF(compiled);
+    int rc = -2; /* not decided yet */
+    if (version != Py_None && compiled != NULL) {
+        int same = PyObject_RichCompareBool(version, compiled, Py_EQ);
         if (same != 0)
-            return same;
+            rc = same; /* 1, or -1 on error */
     }
-    fl_walk w = {1, NULL, self->witness, 0, self->sizes, self->nsizes, 0, 0};
-    int rc = walk_list(&w, module_of((PyObject *)self), list);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    return w.at == PyTuple_GET_SIZE(self->witness) && w.size_at == self->nsizes;
+    if (rc == -2) {
+        fl_walk w = {1, NULL, witness, 0, (Py_ssize_t *)PyBytes_AS_STRING(sizes),
+                     PyBytes_GET_SIZE(sizes) / (Py_ssize_t)sizeof(Py_ssize_t), 0, 0};
+        int walked = walk_list(&w, module_of((PyObject *)self), list);
+        if (walked != 0)
+            rc = walked < 0 ? -1 : 0;
+        else
+            rc = w.at == PyTuple_GET_SIZE(witness) && w.size_at == w.nsizes;
+    }
+    if (rc == 1 && (self->index != capsule || self->list != list))
+        rc = 0; /* recompiled meanwhile */
+    Py_DECREF(capsule);
+    Py_DECREF(witness);
+    Py_DECREF(sizes);
+    Py_XDECREF(compiled);
+    return rc;
 }
-
-/* ---- RouterCore ------------------------------------------------------- */
 
 static void
 index_capsule_free(PyObject *capsule)
@@ -264,6 +282,7 @@ RouterCore_traverse(RouterCore *self, visitproc visit, void *arg)
     Py_VISIT(self->witness);
     Py_VISIT(self->index);
     Py_VISIT(self->version);
+    Py_VISIT(self->sizes);
     return 0;
 }
 
@@ -274,6 +293,7 @@ RouterCore_clear(RouterCore *self)
     Py_CLEAR(self->witness);
     Py_CLEAR(self->index);
     Py_CLEAR(self->version);
+    Py_CLEAR(self->sizes);
     return 0;
 }
 
@@ -283,7 +303,6 @@ RouterCore_dealloc(RouterCore *self)
     PyTypeObject *type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     RouterCore_clear(self);
-    PyMem_Free(self->sizes);
     fl_rt_loads_free(self->loads);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
@@ -312,7 +331,7 @@ RouterCore_compile(RouterCore *self, PyObject *args)
     PyObject **holders = PyMem_Calloc(n ? (size_t)n * 3 : 1, sizeof(PyObject *));
     PyObject *result = NULL, *witness = NULL, *capsule = NULL;
     fl_rt_index *index = NULL;
-    Py_ssize_t *sizes = NULL, nsizes = 0;
+    PyObject *sizes = NULL;
     if (deps == NULL || holders == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -355,7 +374,7 @@ RouterCore_compile(RouterCore *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    witness = make_witness(module_of((PyObject *)self), list, &sizes, &nsizes);
+    witness = make_witness(module_of((PyObject *)self), list, &sizes);
     if (witness == NULL)
         goto done;
     capsule = PyCapsule_New(index, "fast_litellm.router.index", index_capsule_free);
@@ -365,9 +384,7 @@ RouterCore_compile(RouterCore *self, PyObject *args)
     Py_INCREF(list);
     Py_XSETREF(self->list, list);
     Py_XSETREF(self->witness, witness);
-    PyMem_Free(self->sizes);
-    self->sizes = sizes;
-    self->nsizes = nsizes;
+    Py_XSETREF(self->sizes, sizes);
     sizes = NULL;
     Py_XSETREF(self->index, capsule);
     if (version == Py_None) {
@@ -380,7 +397,7 @@ RouterCore_compile(RouterCore *self, PyObject *args)
     result = Py_None;
     Py_INCREF(result);
 done:
-    PyMem_Free(sizes);
+    Py_XDECREF(sizes);
     fl_rt_index_free(index);
     Py_XDECREF(witness);
     Py_XDECREF(capsule);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 
 import pytest
 
@@ -350,3 +351,42 @@ def test_twins_agree_on_random_lists(strategy):
             results.append((outcome, random.getstate()))
         assert results[0] == results[1]
     assert py.get_stats() == nat.get_stats()
+
+
+def test_threads_alternating_lists(api):
+    """Picks from one router over two lists in several threads: every pick
+    comes from the list it was asked about (recompiles race with picks)."""
+    router = api.AdvancedRouter("simple_shuffle")
+    lists = [[dep("m", "x", "a%d" % i, rpm=i + 1) for i in range(30)],
+             [dep("m", "x", "b%d" % i, weight=i + 1) for i in range(40)]]
+
+    class SlowVersion:
+        def __init__(self, v):
+            self.v = v
+
+        def __eq__(self, other):
+            time.sleep(0)  # lets another thread run mid-check
+            return isinstance(other, SlowVersion) and other.v == self.v
+
+        __hash__ = None
+
+    errors = []
+
+    def work(seed):
+        gen = random.Random(seed)
+        try:
+            for _ in range(300):
+                which = gen.randrange(2)
+                settings = {"model_list_version": SlowVersion(which)} if gen.random() < 0.5 else None
+                picked = router.get_available_deployment(lists[which], "m", settings=settings)
+                if not picked["model_info"]["id"].startswith("ab"[which]):
+                    errors.append(picked)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
