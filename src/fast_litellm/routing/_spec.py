@@ -6,11 +6,12 @@ A deployment is a dict: ``model_name``, ``litellm_params`` (``model``,
 :func:`deployment_specs` validates a list once and returns one
 :class:`Spec` per deployment; both twins compile those into their index.
 
-The *witness* of a list is every object the specs were read from, in a
-fixed order (:data:`WITNESS_PATHS` per deployment).  Values are immutable,
-so if every object read again is the same object (``is``), the specs are
-still right: that is how a compiled index is reused for a list that may
-have been mutated in place.
+The pure-Python twin's *witness* of a list is every object the specs were
+read from, in a fixed order (:data:`WITNESS_PATHS` per deployment).  Values
+are immutable, so if every object read again is the same object (``is``),
+the specs are still right: that is how a compiled index is reused for a
+list that may have been mutated in place.  (The C binding snapshots every
+entry of the same dicts instead, which is cheaper to check there.)
 """
 from __future__ import annotations
 
