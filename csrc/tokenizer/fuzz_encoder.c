@@ -18,9 +18,8 @@
  * Standalone driver (any C compiler): add -DFL_FUZZ_BUILD -DFL_FUZZ_STANDALONE and drop
  * -fsanitize=fuzzer; `./fuzz_encoder FILE...` runs the given inputs, alone
  * it runs pseudo-random inputs.  Not part of the library build.
- * Everything below is compiled only with -DFL_FUZZ_BUILD, because the
- * Makefile's C-test link currently picks up csrc/<component>/fuzz_X.c files too (two fuzz
- * targets would clash on the entry point).
+ * Everything below is compiled only with -DFL_FUZZ_BUILD, so the library build never
+ * contains a fuzz entry point (`make fuzz` and `make fuzz-smoke` define it).
  */
 #ifdef FL_FUZZ_BUILD
 #include <stdint.h>
