@@ -1,0 +1,76 @@
+"""The seam between the token counter and a tokenizer.
+
+``ordinary_counter(name)`` returns ``count(text) -> int``: the number of
+tokens ``name`` encodes ``text`` to with every special token treated as
+ordinary text -- what LiteLLM's ``_encoding_count`` computes with
+``len(encoding.encode(text, disallowed_special=()))``.
+
+fast_litellm's own tokenizer (``fast_litellm.tokenizer``) is used when it is
+importable and knows the encoding.  tiktoken is the fallback, used only
+while developing against an unmerged tokenizer; it is also the test oracle.
+``counter_source(name)`` says which one counts.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Callable, Dict, Optional, Tuple
+
+Counter = Callable[[str], int]
+
+_LOCK = threading.Lock()
+_COUNTERS: Dict[str, Tuple[Counter, str]] = {}
+
+
+def _ours(name: str) -> Optional[Counter]:
+    try:
+        from fast_litellm import tokenizer as ours  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    get_encoding = getattr(ours, "get_encoding", None)
+    if get_encoding is None:
+        return None
+    try:
+        encoding = get_encoding(name)
+    except (KeyError, ValueError, ImportError, NotImplementedError, OSError):
+        return None
+    count = getattr(encoding, "count", None)
+    if count is None:
+        return None
+    return functools.partial(count, disallowed_special=())
+
+
+def _tiktoken(name: str) -> Counter:
+    import tiktoken
+
+    encode_ordinary = tiktoken.get_encoding(name).encode_ordinary
+
+    def count(text: str) -> int:
+        return len(encode_ordinary(text))
+
+    return count
+
+
+def _load(name: str) -> Tuple[Counter, str]:
+    ours = _ours(name)
+    if ours is not None:
+        return ours, "fast_litellm"
+    return _tiktoken(name), "tiktoken"
+
+
+def ordinary_counter(name: str) -> Counter:
+    """``count(text)`` for encoding ``name``, loaded once per process."""
+    try:
+        return _COUNTERS[name][0]
+    except KeyError:
+        pass
+    with _LOCK:
+        if name not in _COUNTERS:
+            _COUNTERS[name] = _load(name)
+        return _COUNTERS[name][0]
+
+
+def counter_source(name: str) -> str:
+    """"fast_litellm" or "tiktoken": the tokenizer behind ``ordinary_counter(name)``."""
+    ordinary_counter(name)
+    return _COUNTERS[name][1]
