@@ -41,6 +41,10 @@ def _ours(name: str) -> Optional[Counter]:
 
 
 def _tiktoken(name: str) -> Counter:
+    try:  # LiteLLM points TIKTOKEN_CACHE_DIR at its bundled vocabularies here
+        import litellm.litellm_core_utils.default_encoding  # noqa: F401
+    except ImportError:
+        pass
     import tiktoken
 
     encode_ordinary = tiktoken.get_encoding(name).encode_ordinary

@@ -185,8 +185,8 @@ class TokenCounterCore:
         plan.tool_section = tc.chat_template_tool_section(model)
         try:
             plan.count = self.make_count(plan.encoding_name)
-        except Exception:  # an encoding our tokenizer (and tiktoken) cannot load
-            plan.handoff = True
+        except Exception:  # an encoding we cannot load now: not cached
+            raise NotAccelerated from None
         return plan
 
     def plan_is_current(self, plan: Plan, world: tuple) -> bool:
