@@ -21,4 +21,10 @@ TIKTOKEN_ORACLE = "0.14.0"
 
 # target ("module:qualname") -> sha256 of the original's source
 VERIFIED: Dict[str, str] = {
+    # token_counter (fast_litellm/token_counter/patches.py); the helpers it
+    # reproduces are pinned in fast_litellm/token_counter/_pins.py
+    "litellm.litellm_core_utils.token_counter:token_counter":
+        "3d5cb5f0243edcffeddc8a3e2ca4e2bda8b5047cb1f7d228eb923e7d8443ad80",
+    "litellm.utils:token_counter":
+        "1fe11ad74a98f0943134c7ed7f326fb86d02f1bd27b2b4689f8b4e5ab77e19e3",
 }
