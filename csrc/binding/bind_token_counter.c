@@ -1,14 +1,651 @@
 /*
- * bind_token_counter.c - Python binding of the token_counter component.
+ * bind_token_counter.c - native walk of LiteLLM token_counter inputs.
  *
- * Not yet native: the component runs on its pure-Python twin until this
- * binder adds its functions and types to the module.
+ * How it works: the fast token_counter (fast_litellm/token_counter/_python.py)
+ * spends its Python time walking message dicts and formatting tool
+ * definitions.  Both walks live here, over the Python objects themselves
+ * (there is no Python-free core to separate: the input *is* Python objects;
+ * tokenization is the tokenizer component's C core, reached through the
+ * `count` callable).
+ *
+ *   _tc_walk_messages(messages, count, per_message, per_name)
+ *       -> (tokens, has_system_message) | None
+ *   _tc_format_tools(tools) -> str | None
+ *
+ * Each handles only plain shapes: exact dict/list/tuple containers, exact
+ * str keys, and -- wherever LiteLLM interpolates or compares a value -- only
+ * None/bool/int/float/str, so no user code runs during a walk and every
+ * result equals LiteLLM's.  For anything else they return None and the
+ * Python twin (which hands unusual inputs to LiteLLM) takes the whole call.
+ * Per-message semantics are documented in _python.py; this file mirrors it.
+ *
+ * State: the interned key strings live in module state slot
+ * FL_SLOT_TOKEN_COUNTER (a tuple), never in C globals.
  */
 #include "binding/module_state.h"
+
+enum {
+    K_ROLE, K_CONTENT, K_NAME, K_TOOL_CALLS, K_FUNCTION_CALL, K_FUNCTION,
+    K_ARGUMENTS, K_TYPE, K_TEXT, K_THINKING, K_REDACTED_THINKING,
+    K_COMPACTION, K_SYSTEM, K_PROVIDER_SPECIFIC_FIELDS, K_SEARCH_RESULTS,
+    K_DESCRIPTION, K_PARAMETERS, K_PROPERTIES, K_REQUIRED, K_ENUM, K_ITEMS,
+    K_STRING, K_ARRAY, K_OBJECT, K_INTEGER, K_NUMBER, K_BOOLEAN, K_NULL,
+    K_EMPTY, K_COUNT
+};
+
+static const char *const KEY_TEXT[K_COUNT] = {
+    "role", "content", "name", "tool_calls", "function_call", "function",
+    "arguments", "type", "text", "thinking", "redacted_thinking",
+    "compaction", "system", "provider_specific_fields", "search_results",
+    "description", "parameters", "properties", "required", "enum", "items",
+    "string", "array", "object", "integer", "number", "boolean", "null",
+    "",
+};
+
+/* Maximum schema nesting handled natively; deeper goes to Python. */
+#define FL_TC_MAX_DEPTH 64
+
+#define COVERED 1
+#define NOT_COVERED 0
+#define FAILED (-1)
+
+static PyObject *const *
+keys_of(PyObject *module)
+{
+    PyObject *t = fl_get_state(module)->slots[FL_SLOT_TOKEN_COUNTER];
+    return &PyTuple_GET_ITEM(t, 0);
+}
+
+/* Equality of two exact str objects (no user code). */
+static int
+str_eq(PyObject *a, PyObject *b)
+{
+    return a == b || (PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) && PyUnicode_Compare(a, b) == 0);
+}
+
+static int
+is_plain_scalar(PyObject *o)
+{
+    return o == Py_None || PyUnicode_CheckExact(o) || PyLong_CheckExact(o) || PyBool_Check(o) ||
+           PyFloat_CheckExact(o);
+}
+
+/* A value whose comparisons with str and truthiness run no user code. */
+static int
+is_plain(PyObject *o)
+{
+    return is_plain_scalar(o) || PyList_CheckExact(o) || PyDict_CheckExact(o) || PyTuple_CheckExact(o);
+}
+
+/* Borrowed d[key] for an exact dict, NULL when missing (no error set). */
+static PyObject *
+get(PyObject *d, PyObject *key)
+{
+    return PyDict_GetItemWithError(d, key);
+}
+
+/* ---- message walk --------------------------------------------------------- */
+
+typedef struct {
+    PyObject *const *k;
+    PyObject *count;
+    long long total;
+    long per_name;
+    int has_system;
+} walk_t;
+
+static int
+add_count(walk_t *w, PyObject *text)
+{
+    if (PyUnicode_GET_LENGTH(text) == 0)
+        return COVERED;
+    PyObject *r = PyObject_CallOneArg(w->count, text);
+    if (r == NULL)
+        return FAILED;
+    long long n = PyLong_AsLongLong(r);
+    Py_DECREF(r);
+    if (n == -1 && PyErr_Occurred())
+        return FAILED;
+    w->total += n;
+    return COVERED;
+}
+
+static int
+walk_tool_calls(walk_t *w, PyObject *calls)
+{
+    if (!PyList_CheckExact(calls))
+        return NOT_COVERED;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(calls); i++) {
+        PyObject *call = PyList_GET_ITEM(calls, i);
+        if (!PyDict_CheckExact(call))
+            return NOT_COVERED;
+        PyObject *function = get(call, w->k[K_FUNCTION]);
+        if (function == NULL || !PyDict_CheckExact(function))
+            return PyErr_Occurred() ? FAILED : NOT_COVERED;
+        PyObject *arguments = get(function, w->k[K_ARGUMENTS]);
+        if (arguments == NULL) {
+            if (PyErr_Occurred())
+                return FAILED;
+            continue; /* .get("arguments", "") counts "" */
+        }
+        if (!PyUnicode_CheckExact(arguments))
+            return NOT_COVERED;
+        Py_INCREF(arguments);
+        int r = add_count(w, arguments);
+        Py_DECREF(arguments);
+        if (r != COVERED)
+            return r;
+    }
+    return COVERED;
+}
+
+/* The block's text field for a text-like type, or -1 when not text-like. */
+static int
+text_field_of(PyObject *const *k, PyObject *type)
+{
+    if (str_eq(type, k[K_TEXT]))
+        return K_TEXT;
+    if (str_eq(type, k[K_THINKING]) || str_eq(type, k[K_REDACTED_THINKING]))
+        return K_THINKING;
+    if (str_eq(type, k[K_COMPACTION]))
+        return K_CONTENT;
+    return -1;
+}
+
+static int
+walk_content(walk_t *w, PyObject *blocks)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(blocks); i++) {
+        PyObject *block = PyList_GET_ITEM(blocks, i);
+        PyObject *text;
+        if (PyUnicode_CheckExact(block)) {
+            text = block;
+        } else if (PyDict_CheckExact(block)) {
+            PyObject *type = get(block, w->k[K_TYPE]);
+            if (type == NULL || !PyUnicode_CheckExact(type))
+                return PyErr_Occurred() ? FAILED : NOT_COVERED;
+            int field = text_field_of(w->k, type);
+            if (field < 0)
+                return NOT_COVERED; /* images, documents, tool blocks: Python */
+            text = get(block, w->k[field]);
+            if (text == NULL || text == Py_None) {
+                if (PyErr_Occurred())
+                    return FAILED;
+                continue;
+            }
+            if (!PyUnicode_CheckExact(text))
+                return NOT_COVERED;
+        } else {
+            return NOT_COVERED;
+        }
+        Py_INCREF(text);
+        int r = add_count(w, text);
+        Py_DECREF(text);
+        if (r != COVERED)
+            return r;
+    }
+    return COVERED;
+}
+
+static int
+walk_value(walk_t *w, PyObject *key, PyObject *value)
+{
+    PyObject *const *k = w->k;
+    if (value == Py_None)
+        return COVERED;
+    if (PyUnicode_CheckExact(value)) {
+        if (str_eq(key, k[K_TOOL_CALLS]) || str_eq(key, k[K_FUNCTION_CALL]))
+            return NOT_COVERED; /* LiteLLM raises */
+        int r = add_count(w, value);
+        if (r != COVERED)
+            return r;
+        if (str_eq(key, k[K_NAME]))
+            w->total += w->per_name;
+        else if (str_eq(key, k[K_ROLE]) && str_eq(value, k[K_SYSTEM]))
+            w->has_system = 1;
+        return COVERED;
+    }
+    if (str_eq(key, k[K_TOOL_CALLS]))
+        return walk_tool_calls(w, value);
+    if (str_eq(key, k[K_FUNCTION_CALL])) {
+        if (!PyDict_CheckExact(value))
+            return NOT_COVERED;
+        PyObject *arguments = get(value, k[K_ARGUMENTS]);
+        if (arguments == NULL)
+            return PyErr_Occurred() ? FAILED : COVERED;
+        if (!PyUnicode_CheckExact(arguments))
+            return NOT_COVERED;
+        return add_count(w, arguments);
+    }
+    if (str_eq(key, k[K_ROLE]) || PyUnicode_Check(value))
+        return NOT_COVERED; /* a non-str role, or a str subclass */
+    if (str_eq(key, k[K_CONTENT])) {
+        if (PyList_CheckExact(value))
+            return walk_content(w, value);
+        return PyList_Check(value) ? NOT_COVERED : COVERED;
+    }
+    if (str_eq(key, k[K_PROVIDER_SPECIFIC_FIELDS]))
+        return NOT_COVERED;
+    if (str_eq(key, k[K_SEARCH_RESULTS]) && PyList_Check(value))
+        return NOT_COVERED;
+    return COVERED; /* other keys are skipped, as LiteLLM skips them */
+}
+
+static int
+walk_message(walk_t *w, PyObject *message, long per_message)
+{
+    if (!PyDict_CheckExact(message))
+        return NOT_COVERED;
+    w->total += per_message;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(message, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key))
+            return NOT_COVERED;
+        Py_INCREF(key);
+        Py_INCREF(value);
+        int r = walk_value(w, key, value);
+        Py_DECREF(key);
+        Py_DECREF(value);
+        if (r != COVERED)
+            return r;
+    }
+    return COVERED;
+}
+
+static PyObject *
+tc_walk_messages(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "_tc_walk_messages(messages, count, per_message, per_name)");
+        return NULL;
+    }
+    PyObject *messages = args[0];
+    long per_message = PyLong_AsLong(args[2]);
+    long per_name = PyLong_AsLong(args[3]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (!PyList_CheckExact(messages) && !PyTuple_CheckExact(messages))
+        Py_RETURN_NONE;
+    walk_t w = {keys_of(module), args[1], 0, per_name, 0};
+    Py_INCREF(messages);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(messages);
+    int r = COVERED;
+    for (Py_ssize_t i = 0; i < n && r == COVERED; i++) {
+        PyObject *message = PySequence_Fast_GET_ITEM(messages, i);
+        Py_INCREF(message);
+        r = walk_message(&w, message, per_message);
+        Py_DECREF(message);
+        if (PyList_CheckExact(messages) && PyList_GET_SIZE(messages) != n)
+            r = NOT_COVERED; /* mutated under us: let Python decide */
+    }
+    Py_DECREF(messages);
+    if (r == FAILED)
+        return NULL;
+    if (r == NOT_COVERED)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(LO)", w.total, w.has_system ? Py_True : Py_False);
+}
+
+/* ---- tools text ----------------------------------------------------------- */
+
+typedef struct {
+    PyObject *const *k;
+    PyObject *parts; /* list of str, joined at the end */
+} fmt_t;
+
+static int
+emit(fmt_t *f, PyObject *s)
+{
+    return PyList_Append(f->parts, s) < 0 ? FAILED : COVERED;
+}
+
+static int
+emit_c(fmt_t *f, const char *s)
+{
+    PyObject *o = PyUnicode_FromString(s);
+    if (o == NULL)
+        return FAILED;
+    int r = emit(f, o);
+    Py_DECREF(o);
+    return r;
+}
+
+/* f"{value}" for a plain scalar. */
+static int
+emit_format(fmt_t *f, PyObject *value)
+{
+    if (!is_plain_scalar(value))
+        return NOT_COVERED;
+    PyObject *s = PyObject_Format(value, f->k[K_EMPTY]);
+    if (s == NULL)
+        return FAILED;
+    int r = emit(f, s);
+    Py_DECREF(s);
+    return r;
+}
+
+static int
+emit_pad(fmt_t *f, int indent)
+{
+    if (indent <= 0)
+        return COVERED;
+    char buf[FL_TC_MAX_DEPTH * 2 + 8];
+    if (indent > (int)sizeof(buf) - 1)
+        return NOT_COVERED;
+    memset(buf, ' ', (size_t)indent);
+    buf[indent] = '\0';
+    return emit_c(f, buf);
+}
+
+/* isinstance(o, Mapping): 1 yes (exact dict), 0 no, NOT_COVERED-as(-2) unknown */
+#define MAPPING_UNKNOWN (-2)
+static int
+mapping_kind(PyObject *o)
+{
+    if (PyDict_CheckExact(o))
+        return 1;
+    if (is_plain_scalar(o) || PyList_CheckExact(o) || PyTuple_CheckExact(o))
+        return 0;
+    return MAPPING_UNKNOWN;
+}
+
+#define TRY(expr)                                                                                          \
+    do {                                                                                                   \
+        int r_ = (expr);                                                                                   \
+        if (r_ != COVERED)                                                                                 \
+            return r_;                                                                                     \
+    } while (0)
+
+static int format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth);
+
+/* " | ".join([f'"{item}"' for item in enum]) */
+static int
+format_enum(fmt_t *f, PyObject *items)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        if (i > 0)
+            TRY(emit_c(f, " | "));
+        TRY(emit_c(f, "\""));
+        TRY(emit_format(f, PyList_GET_ITEM(items, i)));
+        TRY(emit_c(f, "\""));
+    }
+    return COVERED;
+}
+
+static int
+rich_eq(PyObject *a, PyObject *b)
+{
+    return PyObject_RichCompareBool(a, b, Py_EQ);
+}
+
+static int
+format_type(fmt_t *f, PyObject *props, int indent, int depth)
+{
+    PyObject *const *k = f->k;
+    if (depth > FL_TC_MAX_DEPTH)
+        return NOT_COVERED;
+    int mk = mapping_kind(props);
+    if (mk == MAPPING_UNKNOWN)
+        return NOT_COVERED;
+    if (mk == 0)
+        return emit_c(f, "any");
+    PyObject *type = get(props, k[K_TYPE]);
+    if (type == NULL && PyErr_Occurred())
+        return FAILED;
+    if (type == NULL)
+        type = Py_None;
+    PyObject *enumv = get(props, k[K_ENUM]);
+    if (enumv == NULL && PyErr_Occurred())
+        return FAILED;
+    if (!is_plain(type) || (enumv != NULL && PyList_Check(enumv) && !PyList_CheckExact(enumv)))
+        return NOT_COVERED;
+    int is_list_enum = enumv != NULL && PyList_CheckExact(enumv);
+    int eq;
+    if ((eq = rich_eq(type, k[K_STRING])) != 0) {
+        if (eq < 0)
+            return FAILED;
+        return is_list_enum ? format_enum(f, enumv) : emit_c(f, "string");
+    }
+    if ((eq = rich_eq(type, k[K_ARRAY])) != 0) {
+        if (eq < 0)
+            return FAILED;
+        PyObject *items = get(props, k[K_ITEMS]);
+        if (items == NULL && PyErr_Occurred())
+            return FAILED;
+        TRY(format_type(f, items == NULL ? Py_None : items, indent, depth + 1));
+        return emit_c(f, "[]");
+    }
+    if ((eq = rich_eq(type, k[K_OBJECT])) != 0) {
+        if (eq < 0)
+            return FAILED;
+        TRY(emit_c(f, "{\n"));
+        TRY(format_object_parameters(f, props, indent + 2, depth + 1));
+        return emit_c(f, "\n}");
+    }
+    int integer = rich_eq(type, k[K_INTEGER]);
+    int number = integer ? integer : rich_eq(type, k[K_NUMBER]);
+    if (integer < 0 || number < 0)
+        return FAILED;
+    if (number)
+        return is_list_enum ? format_enum(f, enumv) : emit_c(f, "number");
+    if ((eq = rich_eq(type, k[K_BOOLEAN])) != 0)
+        return eq < 0 ? FAILED : emit_c(f, "boolean");
+    if ((eq = rich_eq(type, k[K_NULL])) != 0)
+        return eq < 0 ? FAILED : emit_c(f, "null");
+    return emit_c(f, "any");
+}
+
+/* Emits "\n".join(pad + line for each property line); nothing if no properties. */
+static int
+format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth)
+{
+    PyObject *const *k = f->k;
+    PyObject *properties = get(parameters, k[K_PROPERTIES]);
+    if (properties == NULL)
+        return PyErr_Occurred() ? FAILED : COVERED;
+    int mk = mapping_kind(properties);
+    if (mk == MAPPING_UNKNOWN)
+        return NOT_COVERED;
+    if (mk == 0 || PyDict_GET_SIZE(properties) == 0)
+        return COVERED;
+    PyObject *required = get(parameters, k[K_REQUIRED]);
+    if (required == NULL && PyErr_Occurred())
+        return FAILED;
+    Py_ssize_t n_required = 0;
+    if (required != NULL && PyList_Check(required)) {
+        if (!PyList_CheckExact(required))
+            return NOT_COVERED;
+        n_required = PyList_GET_SIZE(required);
+        for (Py_ssize_t i = 0; i < n_required; i++)
+            if (!is_plain_scalar(PyList_GET_ITEM(required, i)))
+                return NOT_COVERED;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *key, *props;
+    int first = 1;
+    while (PyDict_Next(properties, &pos, &key, &props)) {
+        if (!is_plain_scalar(key))
+            return NOT_COVERED;
+        int pk = mapping_kind(props);
+        if (pk == MAPPING_UNKNOWN)
+            return NOT_COVERED;
+        PyObject *description = NULL;
+        if (pk == 1) {
+            description = get(props, k[K_DESCRIPTION]);
+            if (description == NULL && PyErr_Occurred())
+                return FAILED;
+        }
+        if (description != NULL) {
+            if (!is_plain_scalar(description))
+                return NOT_COVERED;
+            int truthy = PyObject_IsTrue(description);
+            if (truthy < 0)
+                return FAILED;
+            if (truthy) {
+                if (!first)
+                    TRY(emit_c(f, "\n"));
+                first = 0;
+                TRY(emit_pad(f, indent));
+                TRY(emit_c(f, "// "));
+                TRY(emit_format(f, description));
+            }
+        }
+        int optional = 1;
+        if (n_required > 0) {
+            /* key in tuple(required): identity, then == */
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(required) && optional; i++) {
+                int eq = rich_eq(PyList_GET_ITEM(required, i), key);
+                if (eq < 0)
+                    return FAILED;
+                if (eq)
+                    optional = 0;
+            }
+        }
+        if (!first)
+            TRY(emit_c(f, "\n"));
+        first = 0;
+        TRY(emit_pad(f, indent));
+        TRY(emit_format(f, key));
+        TRY(emit_c(f, optional ? "?: " : ": "));
+        TRY(format_type(f, props, indent, depth + 1));
+        TRY(emit_c(f, ","));
+    }
+    return COVERED;
+}
+
+static int
+format_single(fmt_t *f, PyObject *function)
+{
+    PyObject *const *k = f->k;
+    PyObject *name = get(function, k[K_NAME]);
+    if (name == NULL && PyErr_Occurred())
+        return FAILED;
+    if (name == NULL)
+        return COVERED;
+    if (!is_plain(name))
+        return NOT_COVERED;
+    int truthy = PyObject_IsTrue(name);
+    if (truthy <= 0)
+        return truthy < 0 ? FAILED : COVERED;
+    if (!is_plain_scalar(name))
+        return NOT_COVERED;
+    PyObject *description = get(function, k[K_DESCRIPTION]);
+    if (description == NULL && PyErr_Occurred())
+        return FAILED;
+    int has_description = 0;
+    if (description != NULL) {
+        if (!is_plain(description))
+            return NOT_COVERED;
+        has_description = PyObject_IsTrue(description);
+        if (has_description < 0)
+            return FAILED;
+        if (has_description && !is_plain_scalar(description))
+            return NOT_COVERED;
+    }
+    PyObject *parameters = get(function, k[K_PARAMETERS]);
+    if (parameters == NULL && PyErr_Occurred())
+        return FAILED;
+    int has_properties = 0;
+    if (parameters != NULL) {
+        int pk = mapping_kind(parameters);
+        if (pk == MAPPING_UNKNOWN)
+            return NOT_COVERED;
+        if (pk == 1) {
+            PyObject *properties = get(parameters, k[K_PROPERTIES]);
+            if (properties == NULL && PyErr_Occurred())
+                return FAILED;
+            if (properties != NULL) {
+                int prk = mapping_kind(properties);
+                if (prk == MAPPING_UNKNOWN)
+                    return NOT_COVERED;
+                has_properties = prk == 1 && PyDict_GET_SIZE(properties) > 0;
+            }
+        }
+    }
+    if (has_description) {
+        TRY(emit_c(f, "\n// "));
+        TRY(emit_format(f, description));
+    }
+    TRY(emit_c(f, "\ntype "));
+    TRY(emit_format(f, name));
+    if (has_properties) {
+        TRY(emit_c(f, " = (_: {\n"));
+        TRY(format_object_parameters(f, parameters, 0, 0));
+        TRY(emit_c(f, "\n}) => any;\n"));
+    } else {
+        TRY(emit_c(f, " = () => any;\n"));
+    }
+    return COVERED;
+}
+
+static int
+format_tools(fmt_t *f, PyObject *tools)
+{
+    TRY(emit_c(f, "namespace functions {\n"));
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(tools);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *tool = PySequence_Fast_GET_ITEM(tools, i);
+        int mk = mapping_kind(tool);
+        if (mk == MAPPING_UNKNOWN)
+            return NOT_COVERED;
+        if (mk == 0)
+            continue;
+        PyObject *function = get(tool, f->k[K_FUNCTION]);
+        if (function == NULL && PyErr_Occurred())
+            return FAILED;
+        if (function == NULL || !PyDict_CheckExact(function))
+            return NOT_COVERED; /* other tool styles: LiteLLM's own expansion, in Python */
+        TRY(format_single(f, function));
+    }
+    return emit_c(f, "\n} // namespace functions");
+}
+
+static PyObject *
+tc_format_tools(PyObject *module, PyObject *tools)
+{
+    if (!PyList_CheckExact(tools) && !PyTuple_CheckExact(tools))
+        Py_RETURN_NONE;
+    fmt_t f = {keys_of(module), PyList_New(0)};
+    if (f.parts == NULL)
+        return NULL;
+    Py_INCREF(tools);
+    int r = format_tools(&f, tools);
+    Py_DECREF(tools);
+    PyObject *result = NULL;
+    if (r == COVERED)
+        result = PyUnicode_Join(f.k[K_EMPTY], f.parts);
+    else if (r == NOT_COVERED) {
+        Py_INCREF(Py_None);
+        result = Py_None;
+    }
+    Py_DECREF(f.parts);
+    return result;
+}
+
+static PyMethodDef TC_METHODS[] = {
+    {"_tc_walk_messages", (PyCFunction)(void (*)(void))tc_walk_messages, METH_FASTCALL,
+     "_tc_walk_messages(messages, count, per_message, per_name) -> (tokens, has_system) | None"},
+    {"_tc_format_tools", (PyCFunction)tc_format_tools, METH_O,
+     "_tc_format_tools(tools) -> LiteLLM's function-definitions text | None"},
+    {NULL, NULL, 0, NULL},
+};
 
 int
 fl_bind_token_counter(PyObject *module)
 {
-    (void)module;
-    return 0;
+    PyObject *keys = PyTuple_New(K_COUNT);
+    if (keys == NULL)
+        return -1;
+    for (int i = 0; i < K_COUNT; i++) {
+        PyObject *s = PyUnicode_InternFromString(KEY_TEXT[i]);
+        if (s == NULL) {
+            Py_DECREF(keys);
+            return -1;
+        }
+        PyTuple_SET_ITEM(keys, i, s);
+    }
+    fl_state_set(module, FL_SLOT_TOKEN_COUNTER, keys);
+    Py_DECREF(keys);
+    return PyModule_AddFunctions(module, TC_METHODS);
 }

@@ -8,9 +8,9 @@ The patch engine wraps it and installs it over every binding of the
 original (``patches.py``).
 
 ``implementation(kind)`` follows the project's twin convention: "python"
-and "native" return the same namespace; the difference between them is the
-tokenizer underneath (``fast_litellm.tokenizer`` chooses its own C core or
-pure-Python twin), the message walk itself is Python in both.
+walks messages and formats tools in Python, "native" in C
+(``csrc/binding/bind_token_counter.c``), with the Python walk taking any
+input the C walk declines.  Tokenization is ``fast_litellm.tokenizer``'s.
 """
 from __future__ import annotations
 
@@ -36,13 +36,15 @@ def _core() -> Any:
     return _CORE
 
 
-def make_fast_token_counter(original: Optional[Callable[..., int]] = None) -> Callable[..., int]:
+def make_fast_token_counter(original: Optional[Callable[..., int]] = None, kind: Optional[str] = None) -> Callable[..., int]:
     """The fast ``token_counter``; ``original`` is accepted for the patch
     engine's ``build(original)`` and is not called here (the engine calls it
-    on :class:`NotAccelerated`)."""
+    on :class:`NotAccelerated`).  ``kind`` "python" forces the pure-Python
+    walk; by default the C walk is used when the native core is loaded."""
+    from .._native_loader import NATIVE
     from ._python import make_token_counter
 
-    fast = make_token_counter(_core())
+    fast = make_token_counter(_core(), None if kind == "python" else NATIVE)
     if original is not None:
         fast.__doc__ = original.__doc__
         fast.__wrapped_original__ = original  # type: ignore[attr-defined]
@@ -59,4 +61,13 @@ def tokenizer_source(encoding_name: str = "cl100k_base") -> str:
 def implementation(kind: str) -> types.SimpleNamespace:
     if kind not in ("python", "native"):
         raise ValueError("kind must be 'python' or 'native', got %r" % (kind,))
-    return types.SimpleNamespace(make_fast_token_counter=make_fast_token_counter)
+    if kind == "native":
+        from .._native_loader import native_has
+
+        if not native_has("_tc_walk_messages", "_tc_format_tools"):
+            raise ImportError("fast_litellm native core without the token_counter walk")
+
+    def make(original: Optional[Callable[..., int]] = None) -> Callable[..., int]:
+        return make_fast_token_counter(original, kind)
+
+    return types.SimpleNamespace(make_fast_token_counter=make)

@@ -218,8 +218,14 @@ class TokenCounterCore:
         return plan
 
 
-def make_token_counter(core: TokenCounterCore) -> Callable[..., int]:
-    """The fast ``token_counter`` over ``core`` (same signature as LiteLLM's)."""
+def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[..., int]:
+    """The fast ``token_counter`` over ``core`` (same signature as LiteLLM's).
+
+    ``native`` is the ``fast_litellm._native`` module or None: its
+    ``_tc_walk_messages``/``_tc_format_tools`` walk plain inputs in C and
+    return None for anything else, which the Python walk below then takes."""
+    native_walk = getattr(native, "_tc_walk_messages", None)
+    native_format = getattr(native, "_tc_format_tools", None)
     L = core.litellm
     tc = core.tc
     logger = core.logger
@@ -366,7 +372,45 @@ def make_token_counter(core: TokenCounterCore) -> Callable[..., int]:
 
         per_message = plan.per_message
         per_name = plan.per_name
-        use_default = use_default_image_token_count
+        walked = None if native_walk is None else native_walk(messages, count, per_message, per_name)
+        if walked is not None:
+            num_tokens, has_system = walked
+        else:
+            num_tokens, has_system = walk(messages, plan, count, use_default_image_token_count,
+                                          default_token_count, model)
+
+        if count_response_tokens is False:
+            section = plan.tool_section
+            extra = 3
+            if tools:
+                try:
+                    if section is not None:
+                        extra += count_chat_template_tools(count, tools, has_system, section)
+                    else:
+                        text = None if native_format is None else native_format(tools)
+                        if text is None:
+                            text = format_function_definitions(tools)
+                        extra += count(text) + 9 - (4 if has_system else 0)
+                except _NA:
+                    raise
+                except Exception:
+                    raise _NA from None
+            if tool_choice is not None and (section is None or section.counts_tool_choice):
+                if type(tool_choice) is _str:
+                    if tool_choice == "none":
+                        extra += 1
+                else:
+                    try:
+                        extra += count_tool_choice(count, tool_choice)
+                    except Exception:
+                        raise _NA from None
+            num_tokens += extra
+        return num_tokens
+
+    def walk(messages: Any, plan: Plan, count: Callable[[str], int], use_default: Any,
+             default_token_count: Any, model: Any) -> Tuple[int, bool]:
+        per_message = plan.per_message
+        per_name = plan.per_name
         if use_default is None:
             use_default = False
         num_tokens = 0
@@ -411,30 +455,6 @@ def make_token_counter(core: TokenCounterCore) -> Callable[..., int]:
                 elif k == "search_results" and isinstance(value, _list):
                     raise _NA
                 # other keys are skipped, as LiteLLM skips them
-
-        if count_response_tokens is False:
-            section = plan.tool_section
-            extra = 3
-            if tools:
-                try:
-                    if section is not None:
-                        extra += count_chat_template_tools(count, tools, has_system, section)
-                    else:
-                        extra += count(format_function_definitions(tools)) + 9 - (4 if has_system else 0)
-                except _NA:
-                    raise
-                except Exception:
-                    raise _NA from None
-            if tool_choice is not None and (section is None or section.counts_tool_choice):
-                if type(tool_choice) is _str:
-                    if tool_choice == "none":
-                        extra += 1
-                else:
-                    try:
-                        extra += count_tool_choice(count, tool_choice)
-                    except Exception:
-                        raise _NA from None
-            num_tokens += extra
-        return num_tokens
+        return num_tokens, has_system
 
     return token_counter
