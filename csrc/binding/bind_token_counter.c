@@ -12,6 +12,9 @@
  *       -> (tokens, has_system_message) | None
  *   _tc_format_tools(tools) -> str | None
  *
+ * The tools text is built as UTF-8 in one growing buffer and decoded once;
+ * a string that cannot be UTF-8 (a lone surrogate) is declined.
+ *
  * Each handles only plain shapes: exact dict/list/tuple containers, exact
  * str keys, and -- wherever LiteLLM interpolates or compares a value -- only
  * None/bool/int/float/str, so no user code runs during a walk and every
@@ -291,24 +294,49 @@ tc_walk_messages(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 typedef struct {
     PyObject *const *k;
-    PyObject *parts; /* list of str, joined at the end */
+    char *data; /* UTF-8 of the text so far (PyMem) */
+    size_t len, cap;
 } fmt_t;
 
 static int
-emit(fmt_t *f, PyObject *s)
+emit_bytes(fmt_t *f, const char *s, size_t n)
 {
-    return PyList_Append(f->parts, s) < 0 ? FAILED : COVERED;
+    if (f->len + n > f->cap) {
+        size_t cap = f->cap ? f->cap : 1024;
+        while (cap < f->len + n)
+            cap *= 2;
+        char *grown = PyMem_Realloc(f->data, cap);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return FAILED;
+        }
+        f->data = grown;
+        f->cap = cap;
+    }
+    memcpy(f->data + f->len, s, n);
+    f->len += n;
+    return COVERED;
 }
 
 static int
 emit_c(fmt_t *f, const char *s)
 {
-    PyObject *o = PyUnicode_FromString(s);
-    if (o == NULL)
-        return FAILED;
-    int r = emit(f, o);
-    Py_DECREF(o);
-    return r;
+    return emit_bytes(f, s, strlen(s));
+}
+
+/* Appends str s; a str that is not valid UTF-8 (lone surrogates) is declined. */
+static int
+emit(fmt_t *f, PyObject *s)
+{
+    Py_ssize_t n;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(s, &n);
+    if (utf8 == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+            return FAILED;
+        PyErr_Clear();
+        return NOT_COVERED;
+    }
+    return emit_bytes(f, utf8, (size_t)n);
 }
 
 /* f"{value}" for a plain scalar. */
@@ -317,6 +345,8 @@ emit_format(fmt_t *f, PyObject *value)
 {
     if (!is_plain_scalar(value))
         return NOT_COVERED;
+    if (PyUnicode_CheckExact(value))
+        return emit(f, value);
     PyObject *s = PyObject_Format(value, f->k[K_EMPTY]);
     if (s == NULL)
         return FAILED;
@@ -606,20 +636,18 @@ tc_format_tools(PyObject *module, PyObject *tools)
 {
     if (!PyList_CheckExact(tools) && !PyTuple_CheckExact(tools))
         Py_RETURN_NONE;
-    fmt_t f = {keys_of(module), PyList_New(0)};
-    if (f.parts == NULL)
-        return NULL;
+    fmt_t f = {keys_of(module), NULL, 0, 0};
     Py_INCREF(tools);
     int r = format_tools(&f, tools);
     Py_DECREF(tools);
     PyObject *result = NULL;
-    if (r == COVERED)
-        result = PyUnicode_Join(f.k[K_EMPTY], f.parts);
-    else if (r == NOT_COVERED) {
+    if (r == COVERED) {
+        result = PyUnicode_DecodeUTF8(f.data ? f.data : "", (Py_ssize_t)f.len, "strict");
+    } else if (r == NOT_COVERED) {
         Py_INCREF(Py_None);
         result = Py_None;
     }
-    Py_DECREF(f.parts);
+    PyMem_Free(f.data);
     return result;
 }
 

@@ -31,7 +31,7 @@ WORDS = [
     "hello", "world", "the", "quick", "brown", "fox", "token", "counter", "  ", "\n", "\n\n", "\t",
     "ünïcödé", "日本語", "中文字符", "🙂", "👩‍👩‍👧", "👍🏽", "مرحبا", "שלום", "Ελληνικά", "e\u0301",
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|fim_prefix|>", "<|endofprompt|>",
-    "1234567890", "3.14159", "don't", "I'm", "we'll", "https://example.com/a?b=c", "{\"a\": 1}",
+    "1234567890", "3.14159", "lone\ud800surrogate", "don't", "I'm", "we'll", "https://example.com/a?b=c", "{\"a\": 1}",
     "    def f(x):\n        return x", "!!!", "...", "—", "\u00a0", "\u200b", "\r\n", "ＡＢＣ",
 ]
 

@@ -71,6 +71,8 @@ def test_tools_text_fixed_cases(formatter):
                                                        "required": ["x"]}}}}},
                                                "required": [1, "deep"]}}}],
         ({"type": "function", "function": {"name": "t", "parameters": "notadict"}},),
+        [{"type": "function", "function": {"name": "lone\ud800surrogate", "description": "d\udfff",
+                                           "parameters": {"properties": {"k\ud800": {"type": "string"}}}}}],
     ]
     deep = {"type": "string"}
     for _ in range(150):
