@@ -1,0 +1,387 @@
+/*
+ * encoder.c - text -> token ids (or their count), tiktoken's CoreBPE rules.
+ *
+ * How it works.  The text is cut at allowed special tokens (leftmost
+ * occurrence first); each stretch between them is pre-tokenized on its own
+ * (fl_pretok_next, so `$` means the end of the stretch, as in tiktoken),
+ * and each pre-token ("piece") becomes tokens: the whole piece's rank when
+ * the piece is itself a token (one hash lookup, the common case), else the
+ * exact BPE merge of bpe.c.  Counting runs the same path with no id
+ * output, so no list is built.
+ *
+ * Special-token search keeps, per token, the offset of its next occurrence
+ * and only searches again once the scan passes it, so a text with many
+ * special tokens is still scanned in linear time.
+ *
+ * fl_count_batch splits a list of texts over POSIX threads, each with its
+ * own scratch; the encoder itself is read-only.
+ */
+#include "tokenizer/encoder.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t *bytes;
+    size_t len;
+    uint32_t rank;
+} fl_special;
+
+struct fl_encoder {
+    fl_vocab *vocab;
+    fl_pattern_id pat;
+    fl_special *specials;
+    size_t n_specials;
+};
+
+void fl_ids_free(fl_ids *ids)
+{
+    free(ids->ids);
+    ids->ids = NULL;
+    ids->len = ids->cap = 0;
+}
+
+static int ids_reserve(fl_ids *ids, size_t extra)
+{
+    if (ids->len + extra <= ids->cap)
+        return 0;
+    size_t cap = ids->cap ? ids->cap : 64;
+    while (cap < ids->len + extra)
+        cap *= 2;
+    uint32_t *p = realloc(ids->ids, cap * sizeof *p);
+    if (!p)
+        return -1;
+    ids->ids = p;
+    ids->cap = cap;
+    return 0;
+}
+
+fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *const *specials,
+                           const size_t *special_lens, const uint32_t *special_ranks,
+                           size_t n_specials, char *err, size_t errlen)
+{
+    if (!vocab) {
+        snprintf(err, errlen, "no vocabulary");
+        return NULL;
+    }
+    if ((int)pat < 0 || pat >= FL_PAT_COUNT) {
+        snprintf(err, errlen, "unknown pre-tokenizer pattern %d", (int)pat);
+        fl_vocab_free(vocab);
+        return NULL;
+    }
+    for (int b = 0; b < 256; b++) {
+        if (fl_vocab_byte_rank(vocab, (uint8_t)b) == FL_NO_RANK) {
+            snprintf(err, errlen, "vocabulary has no token for byte 0x%02x", b);
+            fl_vocab_free(vocab);
+            return NULL;
+        }
+    }
+    fl_encoder *e = calloc(1, sizeof *e);
+    if (!e)
+        goto nomem;
+    e->vocab = vocab;
+    e->pat = pat;
+    e->specials = calloc(n_specials ? n_specials : 1, sizeof *e->specials);
+    if (!e->specials)
+        goto nomem;
+    for (size_t i = 0; i < n_specials; i++) {
+        if (special_lens[i] == 0) {
+            snprintf(err, errlen, "empty special token");
+            fl_encoder_free(e);
+            return NULL;
+        }
+        e->specials[i].bytes = malloc(special_lens[i]);
+        if (!e->specials[i].bytes)
+            goto nomem;
+        memcpy(e->specials[i].bytes, specials[i], special_lens[i]);
+        e->specials[i].len = special_lens[i];
+        e->specials[i].rank = special_ranks[i];
+        e->n_specials = i + 1;
+    }
+    return e;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    if (e)
+        fl_encoder_free(e);
+    else
+        fl_vocab_free(vocab);
+    return NULL;
+}
+
+void fl_encoder_free(fl_encoder *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n_specials; i++)
+        free(e->specials[i].bytes);
+    free(e->specials);
+    fl_vocab_free(e->vocab);
+    free(e);
+}
+
+const fl_vocab *fl_encoder_vocab(const fl_encoder *e) { return e->vocab; }
+size_t fl_encoder_special_count(const fl_encoder *e) { return e->n_specials; }
+
+const uint8_t *fl_encoder_token_bytes(const fl_encoder *e, uint32_t id, size_t *len)
+{
+    const uint8_t *b = fl_vocab_bytes(e->vocab, id, len);
+    if (b)
+        return b;
+    for (size_t i = 0; i < e->n_specials; i++) {
+        if (e->specials[i].rank == id) {
+            *len = e->specials[i].len;
+            return e->specials[i].bytes;
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+/* ---- special tokens ---------------------------------------------------- */
+
+#define NEXT_UNKNOWN ((size_t)-1)
+
+/* next[i]: offset of special i's next occurrence at or after the last
+ * search start (len when none), or NEXT_UNKNOWN. */
+static size_t find_special_cached(const fl_encoder *e, const uint8_t *text, size_t len,
+                                  size_t from, const uint8_t *mask, size_t *next, size_t *which)
+{
+    size_t best = len, best_i = 0;
+    for (size_t i = 0; i < e->n_specials; i++) {
+        if (!mask[i])
+            continue;
+        const fl_special *s = &e->specials[i];
+        if (next[i] == NEXT_UNKNOWN || (next[i] < from && next[i] != len)) {
+            const uint8_t *hit = from < len && s->len <= len - from
+                                     ? memmem(text + from, len - from, s->bytes, s->len)
+                                     : NULL;
+            next[i] = hit ? (size_t)(hit - text) : len;
+        }
+        /* Equal offsets can only happen when one token is a prefix of
+         * another; prefer the longer one. */
+        if (next[i] < best || (next[i] == best && best < len && s->len > e->specials[best_i].len)) {
+            best = next[i];
+            best_i = i;
+        }
+    }
+    *which = best_i;
+    return best;
+}
+
+typedef struct {
+    size_t small[16];
+    size_t *next;
+} special_cursor;
+
+static int cursor_init(special_cursor *c, size_t n)
+{
+    c->next = n <= 16 ? c->small : malloc(n * sizeof *c->next);
+    if (!c->next)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        c->next[i] = NEXT_UNKNOWN;
+    return 0;
+}
+
+static void cursor_free(special_cursor *c)
+{
+    if (c->next != c->small)
+        free(c->next);
+}
+
+size_t fl_encoder_find_special(const fl_encoder *e, const uint8_t *text, size_t len, size_t from,
+                               const uint8_t *mask, size_t *which)
+{
+    special_cursor c;
+    *which = 0;
+    if (!mask || cursor_init(&c, e->n_specials) < 0)
+        return len;
+    size_t at = find_special_cached(e, text, len, from, mask, c.next, which);
+    cursor_free(&c);
+    return at;
+}
+
+/* ---- ordinary text ----------------------------------------------------- */
+
+/* Tokens of one piece whose whole-piece rank r is already known
+ * (FL_NO_RANK: not a token, so BPE). */
+static int emit_piece(const fl_encoder *e, const uint8_t *p, size_t n, uint32_t r, fl_ids *out,
+                      size_t *count, fl_bpe_scratch *scratch)
+{
+    if (r != FL_NO_RANK) {
+        if (out) {
+            if (ids_reserve(out, 1) < 0)
+                return FL_ENC_NOMEM;
+            out->ids[out->len++] = r;
+        }
+        *count += 1;
+        return FL_ENC_OK;
+    }
+    size_t k;
+    if (out) {
+        if (ids_reserve(out, n) < 0)
+            return FL_ENC_NOMEM;
+        k = fl_bpe_encode(e->vocab, p, n, out->ids + out->len, scratch);
+        if (k != FL_BPE_ERROR)
+            out->len += k;
+    } else {
+        k = fl_bpe_encode(e->vocab, p, n, NULL, scratch);
+    }
+    if (k == FL_BPE_ERROR)
+        return FL_ENC_NOMEM;
+    *count += k;
+    return FL_ENC_OK;
+}
+
+static int encode_piece_into(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out,
+                             size_t *count, fl_bpe_scratch *scratch)
+{
+    return emit_piece(e, p, n, fl_vocab_rank(e->vocab, p, n), out, count, scratch);
+}
+
+static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len, fl_ids *out,
+                           size_t *count, fl_bpe_scratch *scratch)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        size_t n = fl_pretok_next(e->pat, text, len, pos);
+        if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
+            n = len - pos;
+        int rc = encode_piece_into(e, text + pos, n, out, count, scratch);
+        if (rc != FL_ENC_OK)
+            return rc;
+        pos += n;
+    }
+    return FL_ENC_OK;
+}
+
+int fl_encode_piece(const fl_encoder *e, const uint8_t *piece, size_t len, fl_ids *out,
+                    fl_bpe_scratch *scratch)
+{
+    size_t count = 0;
+    if (len == 0)
+        return FL_ENC_OK;
+    return encode_piece_into(e, piece, len, out, &count, scratch);
+}
+
+static int any_set(const uint8_t *mask, size_t n)
+{
+    if (!mask)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (mask[i])
+            return 1;
+    return 0;
+}
+
+int fl_encode(const fl_encoder *e, const uint8_t *text, size_t len, const uint8_t *allowed,
+              const uint8_t *disallowed, fl_ids *out, size_t *count, size_t *which,
+              fl_bpe_scratch *scratch)
+{
+    size_t dummy;
+    *count = 0;
+    if (!which)
+        which = &dummy;
+    if (any_set(disallowed, e->n_specials)) {
+        if (fl_encoder_find_special(e, text, len, 0, disallowed, which) < len)
+            return FL_ENC_DISALLOWED;
+    }
+    if (!any_set(allowed, e->n_specials))
+        return encode_ordinary(e, text, len, out, count, scratch);
+
+    special_cursor c;
+    if (cursor_init(&c, e->n_specials) < 0)
+        return FL_ENC_NOMEM;
+    int rc = FL_ENC_OK;
+    size_t start = 0;
+    for (;;) {
+        size_t i;
+        size_t at = find_special_cached(e, text, len, start, allowed, c.next, &i);
+        rc = encode_ordinary(e, text + start, at - start, out, count, scratch);
+        if (rc != FL_ENC_OK || at == len)
+            break;
+        if (out) {
+            if (ids_reserve(out, 1) < 0) {
+                rc = FL_ENC_NOMEM;
+                break;
+            }
+            out->ids[out->len++] = e->specials[i].rank;
+        }
+        *count += 1;
+        start = at + e->specials[i].len;
+    }
+    cursor_free(&c);
+    return rc;
+}
+
+/* ---- batches on threads ----------------------------------------------- */
+
+typedef struct {
+    const fl_encoder *e;
+    const uint8_t *const *texts;
+    const size_t *lens;
+    size_t n;
+    const uint8_t *allowed, *disallowed;
+    size_t *counts, *which;
+    size_t next; /* next text index to take */
+    pthread_mutex_t lock;
+    int rc;
+} batch_job;
+
+static void *batch_worker(void *arg)
+{
+    batch_job *job = arg;
+    fl_bpe_scratch scratch = {0};
+    for (;;) {
+        pthread_mutex_lock(&job->lock);
+        size_t i = job->next++;
+        int stop = job->rc != FL_ENC_OK;
+        pthread_mutex_unlock(&job->lock);
+        if (i >= job->n || stop)
+            break;
+        size_t count = 0, which = 0;
+        int rc = fl_encode(job->e, job->texts[i], job->lens[i], job->allowed, job->disallowed,
+                           NULL, &count, &which, &scratch);
+        if (rc == FL_ENC_DISALLOWED) {
+            job->counts[i] = (size_t)-1;
+            if (job->which)
+                job->which[i] = which;
+        } else if (rc != FL_ENC_OK) {
+            pthread_mutex_lock(&job->lock);
+            job->rc = rc;
+            pthread_mutex_unlock(&job->lock);
+        } else {
+            job->counts[i] = count;
+        }
+    }
+    fl_bpe_scratch_free(&scratch);
+    return NULL;
+}
+
+int fl_count_batch(const fl_encoder *e, const uint8_t *const *texts, const size_t *lens, size_t n,
+                   const uint8_t *allowed, const uint8_t *disallowed, size_t *counts,
+                   size_t *which, int n_threads)
+{
+    batch_job job = {e, texts, lens, n, allowed, disallowed, counts, which, 0,
+                     PTHREAD_MUTEX_INITIALIZER, FL_ENC_OK};
+    if (n_threads < 1)
+        n_threads = 1;
+    if ((size_t)n_threads > n)
+        n_threads = n ? (int)n : 1;
+    pthread_t tids[64];
+    if (n_threads > 64)
+        n_threads = 64;
+    int started = 0;
+    for (int t = 1; t < n_threads; t++) {
+        if (pthread_create(&tids[started], NULL, batch_worker, &job) != 0)
+            break; /* run with fewer threads */
+        started++;
+    }
+    batch_worker(&job); /* the calling thread works too */
+    for (int t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    pthread_mutex_destroy(&job.lock);
+    return job.rc;
+}

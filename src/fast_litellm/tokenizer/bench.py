@@ -1,0 +1,261 @@
+"""Tokenizer benchmark: fast_litellm vs tiktoken 0.14.0 (and exact peers).
+
+    python -m fast_litellm.tokenizer.bench [--quick]
+
+Cases, each measured side by side in one process, interleaved document by
+document, every document used once per implementation (no input repeats
+within a timed run):
+  * count throughput (MB/s of UTF-8) per encoding and corpus (prose, code,
+    multilingual, CJK): ours ``enc.count(doc)`` vs tiktoken
+    ``len(enc.encode(doc))`` and every importable exact peer (bpe-openai,
+    toktok-rs, riptoken, quicktok-v1);
+  * per-call latency on short documents (~300 bytes), microseconds;
+  * count_batch with 2 threads vs tiktoken ``encode_batch(num_threads=2)``;
+  * cold start: a fresh interpreter importing the package and counting one
+    short text with o200k_base (target < 30 ms), vs the same for tiktoken.
+Counts are checked equal to tiktoken's before anything is timed.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List, Optional, Tuple
+
+from . import _corpus
+
+COMPONENT = "tokenizer"
+
+
+def _version(dist: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+# ---- competitors -------------------------------------------------------------
+
+def _tiktoken_counter(name: str) -> Callable[[str], int]:
+    import tiktoken
+
+    enc = tiktoken.get_encoding(name)
+    return lambda text: len(enc.encode(text, disallowed_special=()))
+
+
+def _peer_counters(name: str) -> Tuple[Dict[str, Callable[[str], int]], Dict[str, str]]:
+    """Importable peers: label -> count function; and label -> why not."""
+    found: Dict[str, Callable[[str], int]] = {}
+    missing: Dict[str, str] = {}
+
+    def attempt(label: str, make: Callable[[], Callable[[str], int]]) -> None:
+        try:
+            fn = make()
+            fn("warm up")
+            found[label] = fn
+        except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
+            missing[label] = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0][:120] if str(exc) else "")
+
+    def bpe_openai():
+        import bpe_openai as m
+
+        enc = m.get_encoding(name)
+        return lambda t: len(enc.encode(t, disallowed_special=()))
+
+    def toktok():
+        import toktok as m
+
+        return lambda t: m.batch_count([t], name, threads=1)[0]
+
+    def riptoken():
+        import riptoken as m
+
+        enc = m.get_encoding(name)
+        return lambda t: len(enc.encode(t, disallowed_special=()))
+
+    def quicktok():
+        import quicktok as m
+
+        enc = m.get_encoding(name)
+        return lambda t: enc.count(t)
+
+    attempt("bpe-openai %s" % _version("bpe-openai"), bpe_openai)
+    attempt("toktok-rs %s" % _version("toktok-rs"), toktok)
+    attempt("riptoken %s" % _version("riptoken"), riptoken)
+    attempt("quicktok-v1 %s" % _version("quicktok-v1"), quicktok)
+    return found, missing
+
+
+# ---- timing ------------------------------------------------------------------
+
+def _interleaved(fns: Dict[str, Callable[[str], int]], docs: List[str]) -> Dict[str, float]:
+    """Total seconds per function over docs, alternating who goes first."""
+    totals = {k: 0.0 for k in fns}
+    labels = list(fns)
+    timer = time.perf_counter
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for i, doc in enumerate(docs):
+            order = labels if i % 2 == 0 else labels[::-1]
+            for label in order:
+                fn = fns[label]
+                t0 = timer()
+                fn(doc)
+                totals[label] += timer() - t0
+    finally:
+        if gc_was:
+            gc.enable()
+    return totals
+
+
+def _row(case: str, baseline: str, unit: str, base: float, ours: float, higher: bool,
+         params: dict) -> dict:
+    ratio = (ours / base if higher else base / ours) if base and ours else float("nan")
+    return {"component": COMPONENT, "case": case, "baseline": baseline, "unit": unit,
+            "baseline_value": base, "value": ours, "ratio": ratio,
+            "higher_is_better": higher, "params": params}
+
+
+def _check_equal(ours: Callable[[str], int], others: Dict[str, Callable[[str], int]],
+                 docs: List[str]) -> Dict[str, Callable[[str], int]]:
+    """Drop (and report) any competitor whose counts differ from ours."""
+    kept = {}
+    expected = [ours(d) for d in docs[:5]]
+    for label, fn in others.items():
+        got = [fn(d) for d in docs[:5]]
+        if got == expected:
+            kept[label] = fn
+        else:
+            print("note: %s gives different counts; left out" % label, file=sys.stderr)
+    return kept
+
+
+def _throughput_rows(name: str, kind: str, n_docs: int, doc_bytes: int, peers, seed: int) -> List[dict]:
+    from . import get_encoding
+
+    enc = get_encoding(name)
+    tk_label = "tiktoken %s" % _version("tiktoken")
+    ours = lambda t: enc.count(t, disallowed_special=())  # noqa: E731
+    docs = _corpus.documents(kind, n_docs, doc_bytes, seed)
+    others = _check_equal(ours, {tk_label: _tiktoken_counter(name), **peers}, docs)
+    totals = _interleaved({"ours": ours, **others}, docs[5:] or docs)
+    nbytes = sum(len(d.encode("utf-8")) for d in (docs[5:] or docs))
+    mbs = {k: nbytes / v / 1e6 for k, v in totals.items()}
+    params = {"encoding": name, "corpus": kind, "documents": len(docs[5:] or docs),
+              "doc_bytes": doc_bytes, "api": "count vs len(encode)"}
+    return [_row("count %s %s MB/s" % (name, kind), label, "MB/s", mbs[label], mbs["ours"], True, params)
+            for label in others]
+
+
+def _latency_rows(name: str, peers, n_docs: int, seed: int) -> List[dict]:
+    from . import get_encoding
+
+    enc = get_encoding(name)
+    tk_label = "tiktoken %s" % _version("tiktoken")
+    ours = lambda t: enc.count(t, disallowed_special=())  # noqa: E731
+    docs = _corpus.documents("prose", n_docs, 300, seed)
+    others = _check_equal(ours, {tk_label: _tiktoken_counter(name), **peers}, docs)
+    totals = _interleaved({"ours": ours, **others}, docs)
+    us = {k: v / len(docs) * 1e6 for k, v in totals.items()}
+    params = {"encoding": name, "corpus": "prose", "documents": len(docs), "doc_bytes": 300}
+    return [_row("latency %s short doc us/call" % name, label, "us/call", us[label], us["ours"], False, params)
+            for label in others]
+
+
+def _batch_rows(name: str, n_docs: int, doc_bytes: int, seed: int) -> List[dict]:
+    import tiktoken
+
+    from . import get_encoding
+
+    enc = get_encoding(name)
+    ref = tiktoken.get_encoding(name)
+    docs = _corpus.documents("prose", 2 * n_docs, doc_bytes, seed)
+    half_a, half_b = docs[:n_docs], docs[n_docs:]
+    assert enc.count_batch(half_a[:4], num_threads=2) == [len(x) for x in ref.encode_batch(half_a[:4], num_threads=2)]
+    # interleave: (ours on A, tiktoken on B), then (tiktoken on A, ours on B)
+    timings = {"ours": 0.0, "tiktoken": 0.0}
+    for first, second in ((half_a, half_b), (half_b, half_a)):
+        t0 = time.perf_counter()
+        enc.count_batch(first, num_threads=2, disallowed_special=())
+        timings["ours"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        [len(x) for x in ref.encode_batch(second, num_threads=2, disallowed_special=())]
+        timings["tiktoken"] += time.perf_counter() - t0
+    nbytes = sum(len(d.encode("utf-8")) for d in docs)
+    params = {"encoding": name, "corpus": "prose", "documents": len(docs), "threads": 2,
+              "api": "count_batch vs encode_batch"}
+    return [_row("count_batch %s 2 threads MB/s" % name, "tiktoken %s" % _version("tiktoken"), "MB/s",
+                 nbytes / timings["tiktoken"] / 1e6, nbytes / timings["ours"] / 1e6, True, params)]
+
+
+_COLD_OURS = (
+    "import time; t = time.perf_counter(); import fast_litellm; "
+    "n = fast_litellm.get_encoding('o200k_base').count('hello world, cold start'); "
+    "print((time.perf_counter() - t) * 1000)"
+)
+_COLD_TIKTOKEN = (
+    "import time; t = time.perf_counter(); import tiktoken; "
+    "n = len(tiktoken.get_encoding('o200k_base').encode('hello world, cold start')); "
+    "print((time.perf_counter() - t) * 1000)"
+)
+
+
+def _cold_ms(code: str, env: dict) -> Optional[float]:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    if out.returncode != 0:
+        return None
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _cold_rows(runs: int) -> List[dict]:
+    env = dict(os.environ)
+    src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    ours, theirs = [], []
+    for _ in range(runs):  # interleaved
+        ours.append(_cold_ms(_COLD_OURS, env))
+        theirs.append(_cold_ms(_COLD_TIKTOKEN, env))
+    ours = [x for x in ours if x is not None]
+    theirs = [x for x in theirs if x is not None]
+    if not ours or not theirs:
+        return []
+    o, t = statistics.median(ours), statistics.median(theirs)
+    return [_row("cold start o200k_base import+first count ms", "tiktoken %s" % _version("tiktoken"),
+                 "ms", t, o, False, {"runs": runs, "target_ms": 30, "ours_all": ours, "tiktoken_all": theirs})]
+
+
+def run(quick: bool = False) -> List[dict]:
+    encodings = ["cl100k_base", "o200k_base"] if quick else ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]
+    n_docs, doc_bytes = (12, 16_000) if quick else (40, 50_000)
+    rows: List[dict] = []
+    peer_notes: Dict[str, str] = {}
+    for name in encodings:
+        peers, missing = _peer_counters(name)
+        peer_notes.update(missing)
+        for kind in _corpus.CORPORA:
+            rows += _throughput_rows(name, kind, n_docs, doc_bytes, peers, seed=hash((name, kind)) & 0xFFFF)
+        rows += _latency_rows(name, peers, 300 if quick else 2000, seed=7)
+    rows += _batch_rows("o200k_base", 16 if quick else 64, 16_000 if quick else 50_000, seed=11)
+    rows += _cold_rows(3 if quick else 7)
+    for label, why in sorted(peer_notes.items()):
+        rows.append({"component": COMPONENT, "case": "peer not usable: %s" % label, "baseline": label,
+                     "unit": "n/a", "baseline_value": float("nan"), "value": float("nan"),
+                     "ratio": float("nan"), "higher_is_better": True, "params": {"reason": why}})
+    return rows
+
+
+def _print(rows: List[dict]) -> None:
+    print("%-48s %-22s %12s %12s %8s" % ("case", "baseline", "baseline", "ours", "ratio"))
+    for r in rows:
+        print("%-48s %-22s %12.2f %12.2f %7.2fx" % (r["case"][:48], r["baseline"][:22], r["baseline_value"],
+                                                    r["value"], r["ratio"]))
+
+
+if __name__ == "__main__":
+    _print(run(quick="--quick" in sys.argv))
