@@ -18,7 +18,9 @@ Extra rows:
   counter (``litellm.rust_bridge``) that the proxy's input-token spend
   tracking uses on raw JSON bodies; ``litellm.token_counter`` does not use it
   (its catalog route is PYTHON_ONLY).  Measured for reference where it
-  agrees with ``token_counter``.
+  agrees with ``token_counter``; and its Rust tiktoken codec
+  (``Tokenizer.count``, also not used by ``token_counter``) as the counting
+  function of the 100 KB text case.
 
 Run: ``python -m fast_litellm.token_counter.bench [--quick]``.
 """
@@ -228,6 +230,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
                 })
         if not quick:
             results.extend(_rust_rows(accelerated))
+            results.extend(_rust_text_row(accelerated))
     finally:
         undo()
     return results
@@ -260,6 +263,44 @@ def _rust_rows(accelerated: Callable[..., int]) -> List[Dict[str, Any]]:
             "higher_is_better": False, "params": {"model": model},
         })
     return rows
+
+
+def _rust_text_row(accelerated: Callable[..., int]) -> List[Dict[str, Any]]:
+    """LiteLLM's Rust tiktoken codec as the counting function of the text
+    path (chunked exactly like token_counter) vs the accelerated call."""
+    try:
+        from litellm.litellm_core_utils import token_counter as tc
+        from litellm.rust_bridge import tokenizer as rust_tokenizer
+
+        native = rust_tokenizer.native_encoding("o200k_base")
+    except Exception:  # noqa: BLE001
+        return []
+    if native is None:
+        return []
+    chunk = tc._get_tiktoken_count_function.__defaults__[0]
+
+    def rust_count(text: str) -> int:
+        return sum(native.count(text[i : i + chunk]) for i in range(0, len(text), chunk))
+
+    probe = document(10**6)["text"]
+    if rust_count(probe) != accelerated(model="gpt-4o", text=probe):
+        return []
+    rust_t, fast_t = [], []
+    for r in range(3):
+        text = document(r)["text"]
+        start = time.perf_counter()
+        rust_count(text)
+        rust_t.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        accelerated(model="gpt-4o", text=text)
+        fast_t.append(time.perf_counter() - start)
+    s, f = min(rust_t), min(fast_t)
+    return [{
+        "component": "token_counter", "case": "100 KB document as text [gpt-4o] vs LiteLLM's Rust codec",
+        "baseline": "litellm %s rust_bridge Tokenizer.count, chunked as token_counter chunks" % litellm_version(),
+        "unit": "us/call", "baseline_value": s * 1e6, "value": f * 1e6, "ratio": s / f,
+        "higher_is_better": False, "params": {"model": "gpt-4o"},
+    }]
 
 
 def litellm_version() -> str:
