@@ -34,6 +34,21 @@ def _ours(name: str) -> Optional[Counter]:
         encoding = get_encoding(name)
     except (KeyError, ValueError, ImportError, NotImplementedError, OSError):
         return None
+    count_ordinary = getattr(encoding, "count_ordinary", None)
+    core_count = getattr(getattr(encoding, "_core", None), "count", None)
+    if count_ordinary is not None and core_count is not None:
+        # The C count with no special-token masks; a str the C core cannot
+        # take (lone surrogates) goes through count_ordinary's own repair.
+        # (Asks the tokenizer for a public C-level entry: see docs.)
+        def count(text: str) -> int:
+            try:
+                return core_count(text, None, None)
+            except UnicodeEncodeError:
+                return count_ordinary(text)
+
+        return count
+    if count_ordinary is not None:
+        return count_ordinary  # the same count, without resolving special-token sets per call
     count = getattr(encoding, "count", None)
     if count is None:
         return None
