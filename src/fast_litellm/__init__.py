@@ -41,6 +41,7 @@ _PUBLIC: Dict[str, Tuple[str, str]] = {
     "compare_implementations": ("monitor", "compare_implementations"),
     "get_recommendations": ("monitor", "get_recommendations"),
     "export_performance_data": ("monitor", "export_performance_data"),
+    "reset_performance_stats": ("monitor", "reset_performance_stats"),
     # tokenizer
     "Encoding": ("tokenizer", "Encoding"),
     "get_encoding": ("tokenizer", "get_encoding"),

@@ -1,22 +1,290 @@
-"""Patch engine (being written: see issue 2)."""
-from typing import Any, Dict
+"""The patch engine: applies, reports and removes every registered patch.
+
+How a patch is applied (``_apply_one``):
+  1. its module must be imported: if it is not yet, an import hook
+     (``_hook``) applies it the moment that module finishes executing;
+  2. its flag must not be off, and its guard (``guards.check``: pinned
+     LiteLLM version, SHA-256 of the original's source) must pass;
+  3. ``patch.build(original)`` makes the fast implementation, which the
+     engine wraps (``wrappers.guarded``) with the flag check, the fallback to
+     the original and monitor sampling;
+  4. the wrapper replaces the original on its owner, and on every module
+     global that held the original (identity scan), including modules
+     imported later (the hook scans each new ``litellm.*`` module).
+
+``remove_acceleration`` puts every original object back where it was,
+unless something else has replaced ours since (then it is left alone).
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+from typing import Any, Dict, List, Optional, Tuple
+
+from .. import flags
+from . import guards, pins, registry
+from ._hook import ImportHook
+from .wrappers import guarded
 
 
-def apply_on_import() -> None:
-    return None
+_lock = threading.RLock()
+
+
+class _Record:
+    """What the engine knows about one patch."""
+
+    __slots__ = ("patch", "applied", "reason", "original", "replacement", "bindings")
+
+    def __init__(self, patch: registry.Patch):
+        self.patch = patch
+        self.applied = False
+        self.reason = "not attempted"
+        self.original: Any = None       # raw object as found on the owner
+        self.replacement: Any = None    # raw object we installed
+        self.bindings: List[Tuple[Any, str]] = []  # (holder, attr)
+
+
+_records: Dict[str, _Record] = {}
+_hook: Optional[ImportHook] = None
+_patch_modules_loaded = False
+_load_errors: Dict[str, str] = {}
+
+
+def _load_patch_modules() -> None:
+    global _patch_modules_loaded
+    if _patch_modules_loaded:
+        return
+    _patch_modules_loaded = True
+    for name in registry.PATCH_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            _load_errors[name] = "%s: %s" % (type(exc).__name__, exc)
+
+
+def _sync_records() -> None:
+    """Track every registered patch (components may register late)."""
+    _load_patch_modules()
+    for patch in registry.all_patches():
+        rec = _records.get(patch.name)
+        if rec is None or (rec.patch is not patch and not rec.applied):
+            _records[patch.name] = _Record(patch)
+    for name in [n for n, r in _records.items() if not r.applied and registry.get(n) is None]:
+        del _records[name]
+
+
+def _resolve(patch: registry.Patch) -> Tuple[Any, str, Any]:
+    """(owner, attribute name, raw original) for a loaded target module."""
+    module = sys.modules[patch.module]
+    parts = patch.qualname.split(".")
+    owner: Any = module
+    for part in parts[:-1]:
+        owner = getattr(owner, part)
+    attr = parts[-1]
+    if isinstance(owner, type):
+        raw = owner.__dict__[attr]
+    else:
+        raw = getattr(owner, attr)
+    return owner, attr, raw
+
+
+def _rewrap(raw_original: Any, func: Any) -> Any:
+    if isinstance(raw_original, staticmethod):
+        return staticmethod(func)
+    if isinstance(raw_original, classmethod):
+        return classmethod(func)
+    return func
+
+
+def _apply_one(rec: _Record) -> None:
+    patch = rec.patch
+    if rec.applied:
+        return
+    flag = flags._LOOKUP.get(patch.flag)
+    if flag is None:
+        rec.reason = "unknown feature flag %r" % patch.flag
+        return
+    if flag.mode == flags.MODE_OFF:
+        rec.reason = "feature flag %s is off (%s)" % (patch.flag, flag.source)
+        return
+    if patch.module not in sys.modules:
+        rec.reason = "pending: %s is not imported yet" % patch.module
+        return
+    try:
+        owner, attr, raw = _resolve(patch)
+    except (AttributeError, KeyError) as exc:
+        rec.reason = "target %s not found (%s)" % (patch.target, exc)
+        return
+    original = guards.unwrap_descriptor(raw)
+    ok, why = guards.check(patch.target, original)
+    if not ok:
+        rec.reason = why
+        return
+    try:
+        fast = patch.build(original)
+    except registry.NotAccelerated as exc:
+        rec.reason = "not accelerated: %s" % exc
+        return
+    except Exception as exc:  # a broken fast path must not break LiteLLM
+        rec.reason = "building the fast path failed: %s: %s" % (type(exc).__name__, exc)
+        flags.record_error(patch.flag, exc)
+        return
+    func = guarded(patch, original, fast) if patch.wrap else fast
+    replacement = _rewrap(raw, func)
+    setattr(owner, attr, replacement)
+    rec.original, rec.replacement = raw, replacement
+    rec.bindings = [(owner, attr)]
+    rec.applied = True
+    rec.reason = why
+    if patch.scan_bindings and not isinstance(owner, type):
+        for mod in list(sys.modules.values()):
+            _rebind_in(mod, rec)
+
+
+def _rebind_in(module: Any, rec: _Record) -> None:
+    """Replace module globals that are the original by our replacement."""
+    d = getattr(module, "__dict__", None)
+    if not isinstance(d, dict):
+        return
+    original, replacement = rec.original, rec.replacement
+    for name, value in list(d.items()):
+        if value is original:
+            d[name] = replacement
+            if (module, name) not in rec.bindings:
+                rec.bindings.append((module, name))
+
+
+def _on_module_loaded(module: Any) -> None:
+    """Import-hook callback: apply pending patches targeting this module,
+    and rebind originals this module imported."""
+    with _lock:
+        name = module.__name__
+        for rec in _records.values():
+            if rec.applied:
+                if rec.patch.scan_bindings and not isinstance(rec.bindings[0][0], type):
+                    _rebind_in(module, rec)
+            elif rec.patch.module == name and _wanted:
+                _apply_one(rec)
+
+
+_wanted = False  # apply_acceleration() was called and not undone
+
+# Packages whose modules the import hook watches (tests add their own).
+HOOK_PREFIXES = ["litellm"]
 
 
 def apply_acceleration() -> bool:
-    raise NotImplementedError
+    """Apply every enabled, guarded patch.  Idempotent.
+
+    Patches whose LiteLLM module is not imported yet are applied as soon as
+    it is.  Returns True when at least one patch is applied and none that
+    could apply failed; False when nothing could be applied (LiteLLM not
+    imported yet or not installed, or every flag off).  get_patch_status()
+    says why for each patch.
+    """
+    global _hook, _wanted
+    with _lock:
+        _sync_records()
+        _wanted = True
+        if _hook is None:
+            _hook = ImportHook(_on_module_loaded, prefixes=lambda: HOOK_PREFIXES)
+            _hook.install()
+        for rec in _records.values():
+            _apply_one(rec)
+        applied = [r for r in _records.values() if r.applied]
+        failed = [r for r in _records.values()
+                  if not r.applied and not r.reason.startswith(("pending", "feature flag"))]
+        return bool(applied) and not failed
+
+
+def apply_on_import() -> None:
+    """Called by ``import fast_litellm``: apply unless everything is off."""
+    try:
+        if any(f.mode != flags.MODE_OFF for f in flags._FLAGS.values()):
+            apply_acceleration()
+    except Exception as exc:  # never break the import of the package
+        import logging
+
+        logging.getLogger("fast_litellm").warning("fast_litellm: applying acceleration failed: %s: %s",
+                    type(exc).__name__, exc)
 
 
 def remove_acceleration() -> None:
-    raise NotImplementedError
+    """Restore every original object exactly, and stop patching on import."""
+    global _hook, _wanted
+    with _lock:
+        _wanted = False
+        if _hook is not None:
+            _hook.uninstall()
+            _hook = None
+        for rec in _records.values():
+            if not rec.applied:
+                if rec.reason.startswith("pending"):
+                    rec.reason = "removed by remove_acceleration()"
+                continue
+            for holder, attr in rec.bindings:
+                current = holder.__dict__.get(attr) if isinstance(holder, type) else getattr(holder, attr, None)
+                if isinstance(holder, type):
+                    if current is rec.replacement:
+                        setattr(holder, attr, rec.original)
+                elif current is rec.replacement:
+                    setattr(holder, attr, rec.original)
+                elif current is guards.unwrap_descriptor(rec.replacement):
+                    setattr(holder, attr, guards.unwrap_descriptor(rec.original))
+            if rec.patch.scan_bindings and not isinstance(rec.bindings[0][0], type):
+                # modules imported after the patch bound our replacement
+                for mod in list(sys.modules.values()):
+                    d = getattr(mod, "__dict__", None)
+                    if isinstance(d, dict):
+                        for name, value in list(d.items()):
+                            if value is rec.replacement:
+                                d[name] = rec.original
+            rec.applied = False
+            rec.bindings = []
+            rec.replacement = None
+            rec.reason = "removed by remove_acceleration()"
 
 
 def get_patch_status() -> Dict[str, Any]:
-    raise NotImplementedError
+    with _lock:
+        _sync_records()
+        patches = {}
+        for name, rec in _records.items():
+            p = rec.patch
+            patches[name] = {
+                "applied": rec.applied,
+                "reason": rec.reason,
+                "flag": p.flag,
+                "component": p.component,
+                "target": p.target,
+                "bindings": len(rec.bindings),
+                "verified_hash": pins.VERIFIED.get(p.target),
+            }
+        components = sorted({r.patch.component for r in _records.values() if r.applied})
+        return {
+            "applied": bool(components),
+            "components": components,
+            "litellm_version": guards.installed_litellm_version() if "litellm" in sys.modules
+            else _installed_version_cached(),
+            "pinned_litellm_version": pins.LITELLM_PIN,
+            "litellm_imported": "litellm" in sys.modules,
+            "import_hook_installed": _hook is not None,
+            "patches": patches,
+            "patch_module_errors": dict(_load_errors),
+        }
+
+
+_version_cache: List[Optional[str]] = []
+
+
+def _installed_version_cached() -> Optional[str]:
+    if not _version_cache:
+        _version_cache.append(guards.installed_litellm_version())
+    return _version_cache[0]
 
 
 def health_check() -> Dict[str, Any]:
-    raise NotImplementedError
+    from .health import run_health_check
+
+    return run_health_check()

@@ -29,7 +29,6 @@ False, the engine wraps it so that:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
 # Modules whose import registers patches.  Adding a patch module is adding a
@@ -46,20 +45,35 @@ class NotAccelerated(Exception):
     calls the original instead, without counting an error."""
 
 
-@dataclass
 class Patch:
-    name: str
-    component: str
-    flag: str
-    target: str
-    build: Callable[[Any], Any]
-    wrap: bool = True
-    #: replace every module global that is the original object (identity scan)
-    scan_bindings: bool = True
-    #: for shadow mode: compare(fast_result, original_result) -> bool
-    compare: Optional[Callable[[Any, Any], bool]] = None
-    description: str = ""
-    extra: Dict[str, Any] = field(default_factory=dict)
+    """One replacement of a LiteLLM function or method (see module doc)."""
+
+    __slots__ = ("name", "component", "flag", "target", "build", "wrap",
+                 "scan_bindings", "compare", "description", "extra")
+
+    def __init__(self, name: str, component: str, flag: str, target: str,
+                 build: Callable[[Any], Any], wrap: bool = True,
+                 scan_bindings: bool = True,
+                 compare: Optional[Callable[[Any, Any], bool]] = None,
+                 description: str = "", extra: Optional[Dict[str, Any]] = None):
+        if ":" not in target:
+            raise ValueError("target must be 'module:qualname', got %r" % (target,))
+        self.name = name
+        self.component = component
+        self.flag = flag
+        self.target = target
+        self.build = build
+        self.wrap = wrap
+        #: replace every module global that is the original object (identity scan)
+        self.scan_bindings = scan_bindings
+        #: for shadow mode: compare(fast_result, original_result) -> bool
+        self.compare = compare
+        self.description = description
+        #: "shadow_safe": True when the fast path has no side effects
+        self.extra = dict(extra or {})
+
+    def __repr__(self) -> str:
+        return "Patch(%r, target=%r, flag=%r)" % (self.name, self.target, self.flag)
 
     @property
     def module(self) -> str:
@@ -82,3 +96,12 @@ def register(patch: Patch) -> Patch:
 
 def all_patches() -> List[Patch]:
     return list(_PATCHES.values())
+
+
+def get(name: str) -> Optional[Patch]:
+    return _PATCHES.get(name)
+
+
+def unregister(name: str) -> None:
+    """Forget a patch (tests).  Remove it first if it is applied."""
+    _PATCHES.pop(name, None)

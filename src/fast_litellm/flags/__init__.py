@@ -1,0 +1,472 @@
+"""Feature flags: which accelerated paths run, for whom, and when they
+switch themselves off.
+
+Each flag is an entry in a registry (``register_flag``), addressable by its
+name (``rust_token_counting``, kept from 0.1.x) or a native-neutral alias
+(``native_token_counting``).  Its configuration comes from, later sources
+overriding earlier ones:
+
+1. the default (``on``);
+2. the JSON file named by ``FAST_LITELLM_FEATURE_CONFIG``;
+3. environment variables: ``FAST_LITELLM_<NAME>`` (or ``FAST_LITELLM_<ALIAS>``),
+   and ``FAST_LITELLM_ENABLED=false``, which turns every flag off;
+4. ``set_feature()`` at run time.
+
+Values: ``true/false/1/0/on/off/yes/no``, ``canary:N`` or ``N%`` (percentage
+rollout), ``shadow`` (run both paths, serve the original, count mismatches).
+An invalid value or file gives one warning naming its source and keeps the
+earlier setting; it never raises at import.
+
+Rollout with a request id is decided by a stable hash (CRC-32) of the id, so
+one id gets the same answer in every process; without an id, a draw from a
+private generator (never Python's global ``random``, whose state LiteLLM's
+router consumes).
+
+Each flag counts the errors of its native path (``record_error``); at
+``error_threshold`` errors (default 10, ``FAST_LITELLM_ERROR_THRESHOLD`` or
+per flag in the config file) it disables itself and logs once.
+``reset_errors`` re-enables it.
+"""
+from __future__ import annotations
+
+import os
+import random
+import re
+import threading
+import warnings
+import zlib
+from typing import Any, Dict, Optional, Tuple
+
+__all__ = [
+    "Flag",
+    "register_flag",
+    "get_flag",
+    "is_enabled",
+    "get_feature_status",
+    "reset_errors",
+    "set_feature",
+    "record_error",
+    "record_shadow_result",
+    "reload_config",
+    "parse_value",
+    "DEFAULT_ERROR_THRESHOLD",
+]
+
+
+
+def _log():
+    import logging
+
+    return logging.getLogger("fast_litellm")
+
+
+DEFAULT_ERROR_THRESHOLD = 10
+
+MODE_ON = "on"
+MODE_OFF = "off"
+MODE_ROLLOUT = "rollout"
+MODE_SHADOW = "shadow"
+
+_TRUE = {"true", "1", "on", "yes", "enabled"}
+_FALSE = {"false", "0", "off", "no", "disabled"}
+_CANARY = re.compile(r"^(?:canary:\s*)?(\d+(?:\.\d+)?)\s*(%?)$")
+
+# Private generator for rollout draws without a request id.
+_rng = random.Random()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_rng.seed)
+
+
+def parse_value(raw: Any) -> Tuple[str, float]:
+    """Parse a flag value into (mode, rollout percentage).
+
+    Raises ValueError for anything not understood.
+    """
+    if isinstance(raw, bool):
+        return (MODE_ON, 100.0) if raw else (MODE_OFF, 0.0)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        raise ValueError("a bare number is ambiguous; use 'canary:N' or 'N%%' (got %r)" % raw)
+    if not isinstance(raw, str):
+        raise ValueError("expected a string or boolean, got %s" % type(raw).__name__)
+    text = raw.strip().lower()
+    if text in _TRUE:
+        return MODE_ON, 100.0
+    if text in _FALSE:
+        return MODE_OFF, 0.0
+    if text == "shadow":
+        return MODE_SHADOW, 100.0
+    m = _CANARY.match(text)
+    if m and (text.startswith("canary") or m.group(2) == "%"):
+        pct = float(m.group(1))
+        if not 0.0 <= pct <= 100.0:
+            raise ValueError("rollout percentage must be between 0 and 100, got %s" % m.group(1))
+        if pct == 100.0:
+            return MODE_ON, 100.0
+        if pct == 0.0:
+            return MODE_OFF, 0.0
+        return MODE_ROLLOUT, pct
+    raise ValueError(
+        "expected true/false/1/0/on/off, 'canary:N', 'N%' or 'shadow', got %r" % raw
+    )
+
+
+def _redact(message: str) -> str:
+    """Keep an error message's shape, drop quoted values (user data)."""
+    message = re.sub(r"'[^']*'|\"[^\"]*\"", "<redacted>", message)
+    return message[:160]
+
+
+class Flag:
+    """One feature flag.  ``serve_fast`` is the precomputed answer for the
+    common on/off case, so the hot path is one attribute read."""
+
+    __slots__ = (
+        "name", "alias", "description", "default", "mode", "percentage",
+        "source", "error_threshold", "errors", "last_error", "error_disabled",
+        "shadow_calls", "shadow_mismatches", "serve_fast", "_lock", "_logged",
+    )
+
+    def __init__(self, name: str, alias: Optional[str], description: str, default: str):
+        self.name = name
+        self.alias = alias
+        self.description = description
+        self.default = default
+        self.mode, self.percentage = parse_value(default)
+        self.source = "default"
+        self.error_threshold = DEFAULT_ERROR_THRESHOLD
+        self.errors = 0
+        self.last_error: Optional[Dict[str, str]] = None
+        self.error_disabled = False
+        self.shadow_calls = 0
+        self.shadow_mismatches = 0
+        self._lock = threading.Lock()
+        self._logged = False
+        self._refresh()
+
+    # -- configuration -------------------------------------------------
+    def configure(self, mode: str, percentage: float, source: str) -> None:
+        self.mode, self.percentage, self.source = mode, percentage, source
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.serve_fast = self.mode == MODE_ON and not self.error_disabled
+
+    # -- decisions -----------------------------------------------------
+    def enabled_for(self, request_id: Optional[str] = None) -> bool:
+        if self.serve_fast:
+            return True
+        if self.error_disabled or self.mode != MODE_ROLLOUT:
+            return False
+        if request_id is None:
+            return _rng.random() * 100.0 < self.percentage
+        if not isinstance(request_id, str):
+            request_id = str(request_id)
+        bucket = zlib.crc32(request_id.encode("utf-8", "surrogatepass")) % 10000
+        return bucket < self.percentage * 100.0
+
+    @property
+    def state(self) -> str:
+        if self.error_disabled:
+            return "disabled_by_errors"
+        return {
+            MODE_ON: "enabled",
+            MODE_OFF: "disabled",
+            MODE_ROLLOUT: "canary",
+            MODE_SHADOW: "shadow",
+        }[self.mode]
+
+    # -- error accounting ----------------------------------------------
+    def record_error(self, exc: BaseException) -> None:
+        with self._lock:
+            self.errors += 1
+            self.last_error = {"type": type(exc).__name__, "message": _redact(str(exc))}
+            tripped = not self.error_disabled and self.errors >= self.error_threshold
+            if tripped:
+                self.error_disabled = True
+                self._refresh()
+        if tripped and not self._logged:
+            self._logged = True
+            _log().warning(
+                "fast_litellm: feature %r disabled after %d errors in its native path "
+                "(last: %s); the original implementation is used. "
+                "fast_litellm.reset_errors(%r) re-enables it.",
+                self.name, self.errors, self.last_error["type"], self.name,
+            )
+
+    def reset(self) -> None:
+        with self._lock:
+            self.errors = 0
+            self.last_error = None
+            self.error_disabled = False
+            self._logged = False
+            self._refresh()
+
+    def status(self) -> Dict[str, Any]:
+        return {
+            "enabled": self.serve_fast or (self.mode == MODE_ROLLOUT and not self.error_disabled),
+            "errors": self.errors,
+            "rollout_percentage": _pct_out(self.percentage if self.mode != MODE_OFF else 0.0),
+            "state": self.state,
+            "mode": self.mode,
+            "error_threshold": self.error_threshold,
+            "last_error": dict(self.last_error) if self.last_error else None,
+            "alias": self.alias,
+            "source": self.source,
+            "shadow_calls": self.shadow_calls,
+            "shadow_mismatches": self.shadow_mismatches,
+            "description": self.description,
+        }
+
+
+def _pct_out(p: float) -> Any:
+    return int(p) if float(p).is_integer() else p
+
+
+_FLAGS: Dict[str, Flag] = {}
+_LOOKUP: Dict[str, Flag] = {}  # name and alias -> flag
+_REGISTRY_LOCK = threading.RLock()
+
+# The flags of the API reference, with their neutral aliases.
+_BUILTIN = [
+    ("rust_routing", "native_routing", "Router deployment selection"),
+    ("rust_token_counting", "native_token_counting", "litellm.token_counter and the tokenizer"),
+    ("rust_rate_limiting", "native_rate_limiting", "rate limiter and the proxy limiter's hot path"),
+    ("rust_connection_pool", "native_connection_pool", "connection pool and LiteLLM's HTTP client cache"),
+    ("batch_token_counting", "native_batch_token_counting", "multi-threaded batch token counting"),
+]
+
+
+def _env_name(name: str) -> str:
+    return "FAST_LITELLM_" + name.upper()
+
+
+def register_flag(name: str, alias: Optional[str] = None, description: str = "",
+                  default: str = "on") -> Flag:
+    """Add a flag (idempotent for the same name) and apply the current
+    configuration sources to it."""
+    if not isinstance(name, str) or not name:
+        raise TypeError("name must be a non-empty str")
+    with _REGISTRY_LOCK:
+        flag = _FLAGS.get(name)
+        if flag is not None:
+            return flag
+        for key in (name, alias):
+            if key and key in _LOOKUP:
+                raise ValueError("flag name or alias %r is already registered" % key)
+        flag = Flag(name, alias, description, default)
+        _FLAGS[name] = flag
+        _LOOKUP[name] = flag
+        if alias:
+            _LOOKUP[alias] = flag
+        _apply_sources(flag, _load_config_file())
+        return flag
+
+
+def get_flag(name: str) -> Flag:
+    try:
+        return _LOOKUP[name]
+    except KeyError:
+        raise KeyError(
+            "unknown feature %r; known: %s" % (name, ", ".join(sorted(_FLAGS)))
+        ) from None
+    except TypeError:
+        raise TypeError("feature_name must be a str, not %s" % type(name).__name__) from None
+
+
+def is_enabled(feature_name: str, request_id: Optional[str] = None) -> bool:
+    """True when the accelerated path should serve this call.
+
+    An unknown feature name is False (as in 0.1.x), never an exception.
+    Shadow mode answers False: the original serves, the engine compares.
+    """
+    try:
+        flag = _LOOKUP[feature_name]
+    except (KeyError, TypeError):
+        return False
+    if request_id is None and flag.serve_fast:
+        return True
+    return flag.enabled_for(request_id)
+
+
+def get_feature_status() -> Dict[str, Dict[str, Any]]:
+    return {name: flag.status() for name, flag in _FLAGS.items()}
+
+
+def reset_errors(feature_name: Optional[str] = None) -> None:
+    if feature_name is None:
+        for flag in _FLAGS.values():
+            flag.reset()
+    else:
+        get_flag(feature_name).reset()
+
+
+def record_error(feature_name: str, exc: BaseException) -> None:
+    flag = _LOOKUP.get(feature_name)
+    if flag is not None:
+        flag.record_error(exc)
+
+
+def record_shadow_result(feature_name: str, matched: bool) -> None:
+    flag = _LOOKUP.get(feature_name)
+    if flag is None:
+        return
+    with flag._lock:
+        flag.shadow_calls += 1
+        if not matched:
+            flag.shadow_mismatches += 1
+    if not matched:
+        _log().warning("fast_litellm: shadow mismatch in feature %r (%d so far)",
+                    flag.name, flag.shadow_mismatches)
+
+
+def set_feature(feature_name: str, value: Any, *, error_threshold: Optional[int] = None) -> None:
+    """Configure a flag at run time: ``set_feature("rust_routing", "canary:10")``."""
+    flag = get_flag(feature_name)
+    mode, pct = parse_value(value)
+    flag.configure(mode, pct, "set_feature")
+    if error_threshold is not None:
+        flag.error_threshold = _check_threshold(error_threshold, "error_threshold")
+
+
+def _check_threshold(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("%s must be an int" % where)
+    if value < 1:
+        raise ValueError("%s must be at least 1, got %d" % (where, value))
+    return value
+
+
+# -- configuration sources ---------------------------------------------
+
+_config_cache: Dict[str, Any] = {}
+_warned: set = set()
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key in _warned:
+        return
+    _warned.add(key)
+    warnings.warn("fast_litellm: " + message, RuntimeWarning, stacklevel=3)
+
+
+def _load_config_file() -> Dict[str, Any]:
+    path = os.environ.get("FAST_LITELLM_FEATURE_CONFIG")
+    if not path:
+        return {}
+    if path in _config_cache:
+        return _config_cache[path]
+    import json
+
+    data: Dict[str, Any] = {}
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            loaded = json.load(fh)
+        if not isinstance(loaded, dict):
+            raise ValueError("top level must be a JSON object")
+        data = loaded
+    except (OSError, ValueError) as exc:
+        _warn_once("file:" + path, "ignoring FAST_LITELLM_FEATURE_CONFIG=%s: %s" % (path, exc))
+    _config_cache[path] = data
+    return data
+
+
+def _global_threshold(config: Dict[str, Any]) -> int:
+    threshold = DEFAULT_ERROR_THRESHOLD
+    if "error_threshold" in config:
+        try:
+            threshold = _check_threshold(config["error_threshold"], "error_threshold")
+        except (TypeError, ValueError) as exc:
+            _warn_once("cfg:error_threshold", "FAST_LITELLM_FEATURE_CONFIG: %s; using %d"
+                       % (exc, threshold))
+    raw = os.environ.get("FAST_LITELLM_ERROR_THRESHOLD")
+    if raw is not None:
+        try:
+            threshold = _check_threshold(int(raw.strip()), "FAST_LITELLM_ERROR_THRESHOLD")
+        except (TypeError, ValueError):
+            _warn_once("env:FAST_LITELLM_ERROR_THRESHOLD",
+                       "ignoring FAST_LITELLM_ERROR_THRESHOLD=%r: expected an integer >= 1" % raw)
+    return threshold
+
+
+def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
+    flag.error_threshold = _global_threshold(config)
+    # 2. config file
+    features = config.get("features", config)
+    for key in (flag.name, flag.alias):
+        if not key or key not in features:
+            continue
+        entry = features[key]
+        where = "FAST_LITELLM_FEATURE_CONFIG[%r]" % key
+        try:
+            if isinstance(entry, dict):
+                if "error_threshold" in entry:
+                    flag.error_threshold = _check_threshold(entry["error_threshold"], where + ".error_threshold")
+                if "mode" in entry or "enabled" in entry or "rollout_percentage" in entry:
+                    if entry.get("mode") == "shadow":
+                        mode, pct = MODE_SHADOW, 100.0
+                    elif entry.get("enabled", True) is False:
+                        mode, pct = MODE_OFF, 0.0
+                    elif "rollout_percentage" in entry:
+                        mode, pct = parse_value("%s%%" % entry["rollout_percentage"])
+                    elif "mode" in entry:
+                        mode, pct = parse_value(entry["mode"])
+                    else:
+                        mode, pct = MODE_ON, 100.0
+                    flag.configure(mode, pct, "config")
+            else:
+                mode, pct = parse_value(entry)
+                flag.configure(mode, pct, "config")
+        except (TypeError, ValueError) as exc:
+            _warn_once("cfg:" + key, "ignoring %s: %s" % (where, exc))
+    # 3. environment
+    for key in (flag.name, flag.alias):
+        if not key:
+            continue
+        var = _env_name(key)
+        raw = os.environ.get(var)
+        if raw is None:
+            continue
+        try:
+            mode, pct = parse_value(raw)
+            flag.configure(mode, pct, "env:" + var)
+        except ValueError as exc:
+            _warn_once("env:" + var, "ignoring %s=%r: %s" % (var, raw, exc))
+    master = os.environ.get("FAST_LITELLM_ENABLED")
+    if master is not None:
+        try:
+            mode, _ = parse_value(master)
+            if mode == MODE_OFF:
+                flag.configure(MODE_OFF, 0.0, "env:FAST_LITELLM_ENABLED")
+            elif mode != MODE_ON:
+                raise ValueError("expected true or false")
+        except ValueError:
+            _warn_once("env:FAST_LITELLM_ENABLED",
+                       "ignoring FAST_LITELLM_ENABLED=%r: expected true or false" % master)
+
+
+def reload_config() -> None:
+    """Re-read the config file and environment for every flag (keeps error
+    counts).  Settings made with set_feature() are replaced."""
+    _config_cache.clear()
+    _warned.clear()
+    config = _load_config_file()
+    for flag in _FLAGS.values():
+        flag.mode, flag.percentage = parse_value(flag.default)
+        flag.source = "default"
+        flag._refresh()
+        _apply_sources(flag, config)
+
+
+def _after_fork_in_child() -> None:
+    # A lock held by another thread at fork time would stay held forever in
+    # the child: give every flag a fresh one.
+    for flag in _FLAGS.values():
+        flag._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+for _name, _alias, _desc in _BUILTIN:
+    register_flag(_name, _alias, _desc)
+del _name, _alias, _desc

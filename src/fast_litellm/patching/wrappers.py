@@ -1,0 +1,154 @@
+"""The wrapper every replacement runs inside.
+
+For each call:
+  * flag on: run the fast path.  ``NotAccelerated`` hands the call to the
+    original (an input the fast path does not cover).  Any other exception
+    hands it to the original too: if the original raises, its exception is
+    the caller's (the input was bad) and propagates unchanged; if it
+    returns, the fast path was wrong, which is counted against the flag
+    (and past the threshold the flag switches itself off).
+  * flag in rollout: a draw at the rollout rate picks the path.
+  * flag in shadow: the original serves; the fast path runs too (only for
+    patches marked shadow-safe: no side effects) and mismatches are counted.
+  * flag off or disabled by errors: the original.
+One call in ``SAMPLE_EVERY`` is timed into the performance monitor.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import time
+from typing import Any, Callable
+
+from .. import flags
+from .registry import NotAccelerated, Patch
+
+SAMPLE_EVERY = 16
+
+_perf = time.perf_counter
+
+
+def _recorder() -> Callable[..., None]:
+    try:
+        from ..monitor import record_performance
+    except Exception:  # pragma: no cover - monitor missing
+        return lambda *a, **k: None
+    return record_performance
+
+
+def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
+    flag = flags.get_flag(patch.flag)
+    component = patch.component
+    op_fast = patch.name
+    op_orig = patch.name + ".original"
+    compare = patch.compare or (lambda a, b: a == b)
+    shadow_safe = patch.extra.get("shadow_safe", False)
+    ticket = itertools.count()
+    record_state = {"fn": None}
+
+    def record(op: str, seconds: float, ok: bool) -> None:
+        fn = record_state["fn"]
+        if fn is None:
+            fn = record_state["fn"] = _recorder()
+        try:
+            fn(component, op, seconds * 1000.0, ok)
+        except Exception:  # pragma: no cover
+            pass
+
+    def on_failure(exc: BaseException, args, kwargs):
+        result = original(*args, **kwargs)  # raises the caller's exception, if any
+        flags.record_error(patch.flag, exc)
+        return result
+
+    import inspect
+
+    if inspect.iscoroutinefunction(original):
+
+        async def async_slow(args, kwargs):
+            if flag.mode == flags.MODE_SHADOW and not flag.error_disabled and shadow_safe:
+                result = await original(*args, **kwargs)
+                try:
+                    fast_result = await fast(*args, **kwargs)
+                    flags.record_shadow_result(patch.flag, bool(compare(fast_result, result)))
+                except NotAccelerated:
+                    pass
+                except Exception as exc:
+                    flags.record_error(patch.flag, exc)
+                return result
+            if flag.enabled_for(None):
+                return await async_fast(args, kwargs)
+            return await original(*args, **kwargs)
+
+        async def async_fast(args, kwargs):
+            try:
+                return await fast(*args, **kwargs)
+            except NotAccelerated:
+                return await original(*args, **kwargs)
+            except Exception as exc:
+                result = await original(*args, **kwargs)
+                flags.record_error(patch.flag, exc)
+                return result
+
+        @functools.wraps(original)
+        async def async_wrapper(*args, **kwargs):
+            if not flag.serve_fast:
+                return await async_slow(args, kwargs)
+            if next(ticket) % SAMPLE_EVERY:
+                return await async_fast(args, kwargs)
+            t0 = _perf()
+            result = await async_fast(args, kwargs)
+            record(op_fast, _perf() - t0, True)
+            return result
+
+        wrapper: Callable = async_wrapper
+    else:
+
+        def slow(args, kwargs):
+            if flag.mode == flags.MODE_SHADOW and not flag.error_disabled and shadow_safe:
+                result = original(*args, **kwargs)
+                try:
+                    flags.record_shadow_result(patch.flag, bool(compare(fast(*args, **kwargs), result)))
+                except NotAccelerated:
+                    pass
+                except Exception as exc:
+                    flags.record_error(patch.flag, exc)
+                return result
+            if flag.enabled_for(None):
+                try:
+                    return fast(*args, **kwargs)
+                except NotAccelerated:
+                    return original(*args, **kwargs)
+                except Exception as exc:
+                    return on_failure(exc, args, kwargs)
+            if next(ticket) % SAMPLE_EVERY == 0:
+                t0 = _perf()
+                result = original(*args, **kwargs)
+                record(op_orig, _perf() - t0, True)
+                return result
+            return original(*args, **kwargs)
+
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            if flag.serve_fast:
+                if next(ticket) % SAMPLE_EVERY:
+                    try:
+                        return fast(*args, **kwargs)
+                    except NotAccelerated:
+                        return original(*args, **kwargs)
+                    except Exception as exc:
+                        return on_failure(exc, args, kwargs)
+                t0 = _perf()
+                try:
+                    result = fast(*args, **kwargs)
+                except NotAccelerated:
+                    return original(*args, **kwargs)
+                except Exception as exc:
+                    return on_failure(exc, args, kwargs)
+                record(op_fast, _perf() - t0, True)
+                return result
+            return slow(args, kwargs)
+
+    wrapper.__fast_litellm_patch__ = patch.name  # type: ignore[attr-defined]
+    wrapper.__fast_litellm_original__ = original  # type: ignore[attr-defined]
+    wrapper.__fast_litellm_fast__ = fast  # type: ignore[attr-defined]
+    return wrapper

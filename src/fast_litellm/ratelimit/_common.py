@@ -1,0 +1,203 @@
+"""What both rate-limiter twins share: argument validation (same errors,
+same messages), the stable key fingerprint, clock conversion, the fork
+registry and the flag-error hook.
+
+Time is kept in integer nanoseconds.  A user clock returns seconds (like
+``time.monotonic``); both twins convert with ``floor(float(t) * 1e9)``, the
+same IEEE operation in C and Python, so a frozen clock gives identical
+answers from either twin.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+import weakref
+from typing import Any, Callable, Optional
+
+#: One token is this many units (ns per minute): a bucket refilling R tokens
+#: per minute gains exactly R units per nanosecond.
+UNITS_PER_TOKEN = 60_000_000_000
+MAX_RATE = 1 << 62
+MAX_BURST = (2**63 - 1) // UNITS_PER_TOKEN
+DEFAULT_KEY = "default"
+
+REASON_OK = "ok"
+REASON_DENIED = "rate limit exceeded"
+REASON_COST_OVER_BURST = "cost exceeds burst"
+
+BACKENDS = ("memory", "redis")
+
+
+def type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def check_positive_int(name: str, value: Any, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("%s must be an int, not %s" % (name, type_name(value)))
+    if value < 1:
+        raise ValueError("%s must be >= 1, got %d" % (name, value))
+    if value > maximum:
+        raise ValueError("%s must be <= %d, got %d" % (name, maximum, value))
+    return int(value)
+
+
+def check_key(key: Any) -> str:
+    if key is None:
+        return DEFAULT_KEY
+    if not isinstance(key, str):
+        raise TypeError("key must be a str or None, not %s" % type_name(key))
+    return key
+
+
+def check_cost(cost: Any) -> int:
+    if isinstance(cost, bool) or not isinstance(cost, int):
+        raise TypeError("cost must be an int, not %s" % type_name(cost))
+    if cost < 0:
+        raise ValueError("cost must be >= 0, got %d" % cost)
+    return cost
+
+
+def check_config(requests_per_minute: Any, burst: Any, backend: Any, clock: Any):
+    """Validate constructor arguments; returns (rate, burst, backend)."""
+    rate = check_positive_int("requests_per_minute", requests_per_minute, MAX_RATE)
+    if burst is None:
+        if rate > MAX_BURST:
+            raise ValueError(
+                "burst defaults to requests_per_minute, which is above the "
+                "largest burst %d: pass burst explicitly" % MAX_BURST
+            )
+        burst = rate
+    else:
+        burst = check_positive_int("burst", burst, MAX_BURST)
+    if not isinstance(backend, str):
+        raise TypeError("backend must be a str, not %s" % type_name(backend))
+    if backend not in BACKENDS:
+        raise ValueError("backend must be one of %s, got %r" % (", ".join(BACKENDS), backend))
+    if clock is not None and not callable(clock):
+        raise TypeError("clock must be callable or None, not %s" % type_name(clock))
+    return rate, burst, backend
+
+
+def clock_ns(value: Any) -> int:
+    """Seconds from a user clock -> integer ns, as the C binding does it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("clock must return seconds as a float, not %s" % type_name(value))
+    seconds = float(value)
+    if not math.isfinite(seconds) or abs(seconds) >= 9.2e9:
+        raise ValueError("clock returned an unusable time: %r" % (value,))
+    return math.floor(seconds * 1e9)
+
+
+# -- stable fingerprint: SipHash-1-3 with a fixed public key ----------------
+
+_FP_K0 = 0x6D6C6C7473616621
+_FP_K1 = 0x312D70662D79656B
+_M64 = (1 << 64) - 1
+
+
+def _rotl(x: int, b: int) -> int:
+    return ((x << b) | (x >> (64 - b))) & _M64
+
+
+def siphash13(k0: int, k1: int, data: bytes) -> int:
+    """SipHash-1-3, 64-bit output (the C core's rl_siphash.c, in Python)."""
+    v0 = k0 ^ 0x736F6D6570736575
+    v1 = k1 ^ 0x646F72616E646F6D
+    v2 = k0 ^ 0x6C7967656E657261
+    v3 = k1 ^ 0x7465646279746573
+
+    def rounds(n: int) -> None:
+        nonlocal v0, v1, v2, v3
+        for _ in range(n):
+            v0 = (v0 + v1) & _M64
+            v1 = _rotl(v1, 13) ^ v0
+            v0 = _rotl(v0, 32)
+            v2 = (v2 + v3) & _M64
+            v3 = _rotl(v3, 16) ^ v2
+            v0 = (v0 + v3) & _M64
+            v3 = _rotl(v3, 21) ^ v0
+            v2 = (v2 + v1) & _M64
+            v1 = _rotl(v1, 17) ^ v2
+            v2 = _rotl(v2, 32)
+
+    n = len(data)
+    end = n - n % 8
+    for i in range(0, end, 8):
+        m = int.from_bytes(data[i : i + 8], "little")
+        v3 ^= m
+        rounds(1)
+        v0 ^= m
+    last = ((n & 0xFF) << 56) | int.from_bytes(data[end:], "little")
+    v3 ^= last
+    rounds(1)
+    v0 ^= last
+    v2 ^= 0xFF
+    rounds(3)
+    return v0 ^ v1 ^ v2 ^ v3
+
+
+def key_bytes(key: str) -> bytes:
+    return key.encode("utf-8", "surrogatepass")
+
+
+def fingerprint_of_hash(h: int) -> str:
+    """The label shown for a key: the 64-bit hash as 16 hex digits."""
+    return "%016x" % h
+
+
+def key_fingerprint(key: Any) -> str:
+    """Stable short fingerprint of a key, the label stats use instead of it.
+
+    The same in every process and in both twins, so an operator can compute
+    it for a key they hold and find it in the stats."""
+    key = check_key(key)
+    return fingerprint_of_hash(siphash13(_FP_K0, _FP_K1, key_bytes(key)))
+
+
+# -- fork safety ---------------------------------------------------------------
+
+_FORK_REGISTRY: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_REGISTRY_LOCK = threading.Lock()
+
+
+def register_for_fork(obj: Any) -> None:
+    """obj._after_fork_in_child() runs in the child after os.fork()."""
+    with _REGISTRY_LOCK:
+        _FORK_REGISTRY.add(obj)
+
+
+def _after_fork_in_child() -> None:
+    global _REGISTRY_LOCK
+    _REGISTRY_LOCK = threading.Lock()
+    for obj in list(_FORK_REGISTRY):
+        try:
+            obj._after_fork_in_child()
+        except Exception:  # pragma: no cover - never break the child
+            pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# -- feature-flag error accounting --------------------------------------------
+
+FLAG = "rust_rate_limiting"
+
+
+def record_flag_error(flag: str = FLAG) -> None:
+    """Count an error against a feature flag, if the flags module can."""
+    try:
+        from fast_litellm import flags  # type: ignore[attr-defined]
+    except Exception:
+        return
+    for name in ("record_error", "increment_error", "record_failure"):
+        fn: Optional[Callable[..., Any]] = getattr(flags, name, None)
+        if callable(fn):
+            try:
+                fn(flag)
+            except Exception:
+                pass
+            return

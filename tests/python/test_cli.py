@@ -1,0 +1,304 @@
+"""The fast-litellm command: plumbing, doctor's JSON schema, demo, extensions."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import fast_litellm
+from fast_litellm import cli
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+FLAGS = {
+    "rust_routing": {"enabled": True, "errors": 0, "rollout_percentage": 100, "state": "on",
+                     "error_threshold": 10, "last_error": None, "mode": "on",
+                     "alias": "native_routing"},
+    "rust_token_counting": {"enabled": False, "errors": 12, "rollout_percentage": 100,
+                            "state": "disabled_by_errors", "error_threshold": 10,
+                            "last_error": {"type": "RuntimeError", "message": "boom"},
+                            "mode": "on", "alias": "native_token_counting"},
+    "batch_token_counting": {"enabled": True, "errors": 0, "rollout_percentage": 25,
+                             "state": "on", "error_threshold": 10, "last_error": None,
+                             "mode": "canary", "alias": "native_batch_token_counting"},
+}
+PATCHES = {
+    "applied": True,
+    "components": ["routing"],
+    "litellm_version": "1.110.2",
+    "pinned_litellm_version": "1.110.2",
+    "patches": {
+        "token_counter": {"applied": False, "reason": "flag rust_token_counting is off",
+                          "flag": "rust_token_counting",
+                          "target": "litellm.litellm_core_utils.token_counter:token_counter",
+                          "component": "token_counting"},
+        "router_pick": {"applied": True, "reason": "applied", "flag": "rust_routing",
+                        "target": "litellm.router:Router.get_available_deployment",
+                        "component": "routing"},
+    },
+}
+
+
+@pytest.fixture
+def fake_status(monkeypatch):
+    monkeypatch.setitem(vars(fast_litellm), "get_feature_status", lambda: FLAGS)
+    monkeypatch.setitem(vars(fast_litellm), "get_patch_status", lambda: PATCHES)
+
+
+@pytest.fixture
+def broken_status(monkeypatch):
+    def not_yet():
+        raise NotImplementedError
+
+    monkeypatch.setitem(vars(fast_litellm), "get_feature_status", not_yet)
+    monkeypatch.setitem(vars(fast_litellm), "get_patch_status", not_yet)
+
+
+def doctor_json(capsys, *extra):
+    assert cli.main(["doctor", "--json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+# -- plumbing -------------------------------------------------------------
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "doctor" in out and "demo" in out
+
+
+def test_no_command_is_a_usage_error(capsys):
+    assert cli.main([]) == cli.EXIT_USAGE
+    assert "doctor" in capsys.readouterr().err
+
+
+def test_unknown_command_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["no-such-command"])
+    assert exit_.value.code == 2
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert capsys.readouterr().out.strip() == "fast-litellm %s" % fast_litellm.__version__
+
+
+# -- doctor ---------------------------------------------------------------
+
+SCHEMA = {
+    "fast_litellm": dict, "python": dict, "native": dict, "dependencies": dict,
+    "litellm": dict, "environment": dict, "flags": dict, "patches": dict,
+    "components": dict, "monitor": dict, "cli_extensions": dict, "problems": list,
+}
+
+
+def test_doctor_json_schema(capsys, fake_status):
+    report = doctor_json(capsys)
+    for key, type_ in SCHEMA.items():
+        assert isinstance(report[key], type_), key
+    assert report["fast_litellm"]["version"] == fast_litellm.__version__
+    assert report["python"]["version"].count(".") == 2
+    native = report["native"]
+    assert native["loaded"] is fast_litellm.RUST_ACCELERATION_AVAILABLE
+    assert (native["reason"] is None) == native["loaded"]
+    assert set(report["dependencies"]) >= {"litellm", "tiktoken"}
+    assert report["litellm"]["pinned"] == "1.110.2"
+    for problem in report["problems"]:
+        assert problem["severity"] in cli.SEVERITIES and problem["message"]
+    assert report["monitor"]["available"] is True
+
+
+def test_doctor_explains_every_flag_and_patch(capsys, fake_status):
+    report = doctor_json(capsys)
+    flags = report["flags"]
+    assert flags["available"] and set(flags["flags"]) == set(FLAGS)
+    assert "12 native errors" in flags["flags"]["rust_token_counting"]["why"]
+    assert "boom" in flags["flags"]["rust_token_counting"]["why"]
+    assert "25% of requests" in flags["flags"]["batch_token_counting"]["why"]
+    assert flags["flags"]["rust_routing"]["why"] == "on"
+    patches = report["patches"]
+    assert patches["available"] and patches["applied"] is True
+    assert patches["patches"]["token_counter"]["reason"] == "flag rust_token_counting is off"
+    assert patches["pinned_litellm_version"] == "1.110.2"
+    messages = " ".join(p["message"] for p in report["problems"])
+    assert "rust_token_counting turned itself off" in messages
+    assert "1 of 2 patches not applied" in messages
+
+
+def test_doctor_survives_unfinished_flags_and_patches(capsys, broken_status):
+    report = doctor_json(capsys)
+    assert report["flags"] == {"available": False, "error": "unavailable: NotImplementedError",
+                               "flags": {}}
+    assert report["patches"]["available"] is False
+    assert report["patches"]["error"] == "unavailable: NotImplementedError"
+    assert cli.main(["doctor", "--plain"]) == 0
+    assert "unavailable: NotImplementedError" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_doctor_table_shows_flags_and_patches(capsys, fake_status, plain):
+    assert cli.main(["doctor"] + (["--plain"] if plain else [])) == 0
+    out = capsys.readouterr().out
+    for text in ("native core", "rust_token_counting", "batch_token_counting",
+                 "token_counter", "flag rust_token_counting is off", "Problems"):
+        assert text in out
+
+
+def test_doctor_strict_exit_code(capsys, broken_status, monkeypatch):
+    assert cli.main(["doctor", "--json", "--strict"]) == cli.EXIT_PROBLEMS
+    monkeypatch.setattr(cli, "_problems", lambda report: [])
+    assert cli.main(["doctor", "--json", "--strict"]) == 0
+
+
+def test_doctor_flags_a_compromised_litellm(monkeypatch, capsys, fake_status):
+    monkeypatch.setattr(cli, "_distribution_version",
+                        lambda name: "1.82.7" if name == "litellm" else None)
+    report = doctor_json(capsys)
+    assert report["litellm"]["compromised"] is True
+    assert report["problems"][0]["severity"] in cli.SEVERITIES
+    assert any(p["severity"] == "critical" for p in report["problems"])
+
+
+def test_doctor_reports_environment(monkeypatch, capsys, fake_status):
+    monkeypatch.setenv("FAST_LITELLM_RUST_ROUTING", "canary:10")
+    assert doctor_json(capsys)["environment"]["FAST_LITELLM_RUST_ROUTING"] == "canary:10"
+
+
+# -- extensions -----------------------------------------------------------
+
+
+def _install_module(monkeypatch, name, **attrs):
+    module = types.ModuleType(name)
+    for key, value in attrs.items():
+        setattr(module, key, value)
+    monkeypatch.setitem(sys.modules, name, module)
+
+
+def test_extensions_add_commands_and_failures_are_contained(monkeypatch, capsys, fake_status):
+    def add_hello(subparsers):
+        parser = subparsers.add_parser("hello", help="say hello")
+        parser.add_argument("--code", type=int, default=0)
+        parser.set_defaults(func=lambda args: print("hello") or args.code)
+
+    def add_broken(subparsers):
+        raise RuntimeError("extension bug")
+
+    _install_module(monkeypatch, "fl_test_ext_hello", add=add_hello)
+    _install_module(monkeypatch, "fl_test_ext_broken", add=add_broken)
+    monkeypatch.setattr(cli, "EXTENSIONS", [
+        "fl_test_ext_hello:add", "fl_test_ext_broken:add",
+        "fast_litellm.no_such_component.cli:add_thing",
+    ])
+    assert cli.main(["hello", "--code", "3"]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == "hello\n" and captured.err == ""
+    status = cli.EXTENSION_STATUS
+    assert status["fl_test_ext_hello:add"] == "loaded"
+    assert status["fast_litellm.no_such_component.cli:add_thing"] == "missing"
+    assert status["fl_test_ext_broken:add"] == "error: RuntimeError: extension bug"
+    report = doctor_json(capsys)
+    assert any("fl_test_ext_broken" in p["message"] for p in report["problems"])
+    assert not any("no_such_component" in p["message"] for p in report["problems"])
+
+
+def test_extension_with_a_missing_dependency_is_an_error_not_missing():
+    exc = ModuleNotFoundError("No module named 'tqdm'", name="tqdm")
+    assert not cli._module_is_missing(exc, "fast_litellm.bench.cli")
+    exc = ModuleNotFoundError("No module named 'fast_litellm.bench'", name="fast_litellm.bench")
+    assert cli._module_is_missing(exc, "fast_litellm.bench.cli")
+
+
+def test_default_extensions_are_registered():
+    assert "fast_litellm.tokenizer.cli:add_count_command" in cli.EXTENSIONS
+    assert "fast_litellm.bench.cli:add_bench_command" in cli.EXTENSIONS
+
+
+# -- demo -----------------------------------------------------------------
+
+
+def test_demo_reports_every_part(capsys):
+    assert cli.main(["demo", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    names = [p["part"] for p in report["parts"]]
+    assert names == [name for name, _ in cli.DEMO_PARTS] + ["monitor"]
+    for part in report["parts"]:
+        assert isinstance(part["ok"], bool) and isinstance(part["detail"], str)
+        if not part["ok"]:
+            assert part["detail"].startswith("unavailable: ")
+    assert report["parts"][-1]["ok"] is True
+
+
+def test_demo_table(capsys):
+    assert cli.main(["demo", "--plain"]) == 0
+    out = capsys.readouterr().out
+    assert "Fast LiteLLM demo" in out and "parts work" in out
+
+
+# -- as a program ---------------------------------------------------------
+
+
+def test_python_dash_m_doctor_json():
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "fast_litellm", "doctor", "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert set(SCHEMA) <= set(report)
+    proc = subprocess.run([sys.executable, "-m", "fast_litellm"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+def test_doctor_names_each_components_twin(monkeypatch, capsys, fake_status):
+    _install_module(monkeypatch, "fast_litellm.cache", DEFAULT_KIND="python")
+    _install_module(monkeypatch, "fast_litellm.pool", IMPLEMENTATION="native")
+    components = doctor_json(capsys)["components"]
+    assert components["cache"] == "python" and components["pool"] == "native"
+    assert components["monitor"] in ("native", "python")
+    assert set(components) == set(cli.COMPONENT_PACKAGES)
+
+
+@pytest.mark.parametrize("status,why", [
+    ({"enabled": True, "state": "enabled", "mode": "on", "source": "default"}, "on"),
+    ({"enabled": False, "state": "disabled", "mode": "off",
+      "source": "env FAST_LITELLM_RUST_ROUTING"}, "off (set by env FAST_LITELLM_RUST_ROUTING)"),
+    ({"enabled": True, "state": "canary", "mode": "rollout", "rollout_percentage": 10},
+     "on for 10% of requests"),
+    ({"enabled": False, "state": "shadow", "mode": "shadow", "shadow_calls": 7,
+      "shadow_mismatches": 1},
+     "shadow: the original serves, the fast path is compared (7 calls, 1 mismatches)"),
+    ({"enabled": False, "state": "disabled_by_errors", "errors": 10, "error_threshold": 10,
+      "last_error": {"type": "ValueError", "message": "x"}},
+     "turned itself off after 10 native errors (threshold 10); last error: type=ValueError, "
+     "message=x"),
+    ({"reason": "explained by the flag"}, "explained by the flag"),
+])
+def test_flag_reasons(status, why):
+    assert cli._flag_reason(status) == why
+
+
+def test_doctor_reports_patch_modules_that_did_not_load(monkeypatch, capsys):
+    status = dict(PATCHES, litellm_imported=False,
+                  patch_module_errors={"fast_litellm.cache.patches": "ImportError: boom"})
+    monkeypatch.setitem(vars(fast_litellm), "get_feature_status", lambda: FLAGS)
+    monkeypatch.setitem(vars(fast_litellm), "get_patch_status", lambda: status)
+    report = doctor_json(capsys)
+    assert any("fast_litellm.cache.patches did not load (ImportError: boom)" in p["message"]
+               for p in report["problems"])
+    assert cli.main(["doctor", "--plain"]) == 0
+    assert "litellm not imported yet" in capsys.readouterr().out
+
+
+def test_doctor_import_litellm_failure_is_a_problem(monkeypatch, capsys, fake_status):
+    monkeypatch.setattr(cli, "_import_litellm", lambda: "ImportError: no litellm")
+    report = doctor_json(capsys, "--import-litellm")
+    assert report["problems"][0]["message"] == "import litellm failed: ImportError: no litellm"

@@ -1,0 +1,225 @@
+"""Feature flags: sources, values, rollout, error accounting."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import fast_litellm
+from fast_litellm import flags
+
+REPO_SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+BUILTIN = ["rust_routing", "rust_token_counting", "rust_rate_limiting",
+           "rust_connection_pool", "batch_token_counting"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_flags():
+    yield
+    flags.reload_config()
+    flags.reset_errors()
+
+
+def run_py(code, **env):
+    e = dict(os.environ)
+    for k in list(e):
+        if k.startswith("FAST_LITELLM_") and k not in ("FAST_LITELLM_TIKTOKEN_DIR",):
+            del e[k]
+    e.update(env)
+    e["PYTHONPATH"] = os.path.abspath(REPO_SRC) + os.pathsep + e.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-W", "always", "-c", textwrap.dedent(code)],
+                         capture_output=True, text=True, env=e, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_builtin_flags_on_by_default_with_reference_shape():
+    status = fast_litellm.get_feature_status()
+    for name in BUILTIN:
+        s = status[name]
+        assert s["enabled"] is True and s["errors"] == 0 and s["rollout_percentage"] == 100
+        assert s["state"] == "enabled" and s["error_threshold"] == 10 and s["last_error"] is None
+        assert fast_litellm.is_enabled(name)
+
+
+def test_aliases_address_the_same_flag():
+    flags.set_feature("native_routing", "off")
+    assert not fast_litellm.is_enabled("rust_routing")
+    assert not fast_litellm.is_enabled("native_routing")
+    assert fast_litellm.get_feature_status()["rust_routing"]["source"] == "set_feature"
+
+
+def test_unknown_feature_is_false_not_an_error():
+    assert fast_litellm.is_enabled("no_such_feature") is False
+    assert fast_litellm.is_enabled(None) is False  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("raw,mode,pct", [
+    ("true", "on", 100), ("1", "on", 100), ("ON", "on", 100), ("yes", "on", 100),
+    ("false", "off", 0), ("0", "off", 0), ("off", "off", 0),
+    ("canary:25", "rollout", 25), ("25%", "rollout", 25), ("canary:0.5", "rollout", 0.5),
+    ("100%", "on", 100), ("canary:0", "off", 0), ("shadow", "shadow", 100),
+])
+def test_parse_value(raw, mode, pct):
+    assert flags.parse_value(raw) == (mode, pct)
+
+
+@pytest.mark.parametrize("raw", ["maybe", "canary:101", "150%", "25", "", "canary:-1", 3])
+def test_parse_value_rejects(raw):
+    with pytest.raises(ValueError):
+        flags.parse_value(raw)
+
+
+def test_env_vars_override_and_master_switch():
+    out = run_py("""
+        import fast_litellm as f
+        s = f.get_feature_status()
+        print(s['rust_routing']['state'], s['rust_token_counting']['rollout_percentage'],
+              s['rust_rate_limiting']['state'])
+    """, FAST_LITELLM_RUST_ROUTING="off", FAST_LITELLM_NATIVE_TOKEN_COUNTING="canary:30")
+    assert out.stdout.split() == ["disabled", "30", "enabled"]
+    out = run_py("""
+        import fast_litellm as f
+        print(sorted({v['state'] for v in f.get_feature_status().values()}))
+        print(f.get_patch_status()['applied'])
+    """, FAST_LITELLM_ENABLED="false")
+    assert out.stdout.split("\n")[0] == "['disabled']"
+
+
+def test_invalid_env_value_warns_once_naming_the_variable_and_keeps_default():
+    out = run_py("""
+        import fast_litellm as f
+        print(f.get_feature_status()['rust_routing']['state'])
+    """, FAST_LITELLM_RUST_ROUTING="sometimes")
+    assert out.stdout.strip() == "enabled"
+    assert out.stderr.count("FAST_LITELLM_RUST_ROUTING") == 1
+
+
+def test_config_file_then_env(tmp_path):
+    cfg = tmp_path / "flags.json"
+    cfg.write_text(json.dumps({
+        "rust_routing": "canary:10",
+        "rust_token_counting": {"mode": "shadow", "error_threshold": 3},
+        "native_rate_limiting": False,
+        "error_threshold": 7,
+    }))
+    out = run_py("""
+        import fast_litellm as f, json
+        print(json.dumps(f.get_feature_status()))
+    """, FAST_LITELLM_FEATURE_CONFIG=str(cfg), FAST_LITELLM_RUST_ROUTING="canary:20")
+    s = json.loads(out.stdout)
+    assert s["rust_routing"]["rollout_percentage"] == 20 and s["rust_routing"]["state"] == "canary"
+    assert s["rust_token_counting"]["state"] == "shadow"
+    assert s["rust_token_counting"]["error_threshold"] == 3
+    assert s["rust_rate_limiting"]["state"] == "disabled"
+    assert s["rust_connection_pool"]["error_threshold"] == 7
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
+def test_bad_config_file_warns_and_keeps_defaults(tmp_path, content):
+    cfg = tmp_path / "flags.json"
+    cfg.write_text(content)
+    out = run_py("""
+        import fast_litellm as f
+        print(f.get_feature_status()['rust_routing']['state'])
+    """, FAST_LITELLM_FEATURE_CONFIG=str(cfg))
+    assert out.stdout.strip() == "enabled"
+    assert "FAST_LITELLM_FEATURE_CONFIG" in out.stderr
+
+
+def test_missing_config_file_warns(tmp_path):
+    out = run_py("import fast_litellm as f; print(f.is_enabled('rust_routing'))",
+                 FAST_LITELLM_FEATURE_CONFIG=str(tmp_path / "missing.json"))
+    assert out.stdout.strip() == "True" and "FAST_LITELLM_FEATURE_CONFIG" in out.stderr
+
+
+def test_rollout_by_request_id_is_stable_across_processes_and_near_the_rate():
+    flags.set_feature("rust_routing", "canary:30")
+    ids = ["req-%d" % i for i in range(4000)]
+    here = [fast_litellm.is_enabled("rust_routing", i) for i in ids]
+    assert here == [fast_litellm.is_enabled("rust_routing", i) for i in ids]
+    assert 0.27 < sum(here) / len(ids) < 0.33
+    out = run_py("""
+        import fast_litellm as f
+        print(''.join('1' if f.is_enabled('rust_routing', 'req-%d' % i) else '0' for i in range(4000)))
+    """, FAST_LITELLM_RUST_ROUTING="canary:30")
+    assert out.stdout.strip() == "".join("1" if h else "0" for h in here)
+
+
+def test_rollout_without_request_id_draws_at_the_rate_and_leaves_random_alone():
+    import random
+    flags.set_feature("rust_routing", "25%")
+    random.seed(5)
+    state = random.getstate()
+    hits = sum(fast_litellm.is_enabled("rust_routing") for _ in range(20000))
+    assert 0.22 < hits / 20000 < 0.28
+    assert random.getstate() == state
+
+
+def test_errors_past_threshold_disable_the_flag_and_log_once(caplog):
+    flags.set_feature("rust_routing", "on", error_threshold=3)
+    with caplog.at_level("WARNING", logger="fast_litellm"):
+        for i in range(5):
+            flags.record_error("rust_routing", RuntimeError("boom with 'secret user text'"))
+    s = fast_litellm.get_feature_status()["rust_routing"]
+    assert s["state"] == "disabled_by_errors" and s["enabled"] is False and s["errors"] == 5
+    assert s["last_error"]["type"] == "RuntimeError"
+    assert "secret" not in s["last_error"]["message"]
+    assert not fast_litellm.is_enabled("rust_routing")
+    assert sum("disabled after" in r.getMessage() for r in caplog.records) == 1
+    fast_litellm.reset_errors("rust_routing")
+    s = fast_litellm.get_feature_status()["rust_routing"]
+    assert s["enabled"] and s["errors"] == 0 and s["last_error"] is None
+
+
+def test_reset_errors_all_and_unknown():
+    flags.record_error("rust_routing", ValueError("x"))
+    flags.record_error("batch_token_counting", ValueError("x"))
+    fast_litellm.reset_errors()
+    assert all(v["errors"] == 0 for v in fast_litellm.get_feature_status().values())
+    with pytest.raises(KeyError, match="unknown feature"):
+        fast_litellm.reset_errors("nope")
+
+
+def test_registry_accepts_new_flags_once():
+    f1 = flags.register_flag("test_component_x", alias="native_component_x", description="t")
+    assert flags.register_flag("test_component_x") is f1
+    assert fast_litellm.is_enabled("native_component_x")
+    with pytest.raises(ValueError):
+        flags.register_flag("another", alias="native_component_x")
+
+
+def test_is_enabled_is_cheap():
+    # not a timing assertion: just the code path used by the hot wrapper
+    f = flags.get_flag("rust_routing")
+    assert f.serve_fast is True
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_child_forked_while_a_flag_lock_is_held_can_record_errors():
+    import threading
+    flag = flags.get_flag("rust_routing")
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with flag._lock:
+            held.set()
+            release.wait(5)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(5)
+    pid = os.fork()
+    if pid == 0:  # child: must not deadlock
+        try:
+            flags.record_error("rust_routing", RuntimeError("x"))
+            os._exit(0 if flags.get_feature_status()["rust_routing"]["errors"] >= 1 else 1)
+        except BaseException:
+            os._exit(2)
+    release.set()
+    t.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0

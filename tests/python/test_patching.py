@@ -1,0 +1,246 @@
+"""The patch engine on a throwaway target package: guards, identity scan,
+the import hook, fallback semantics, shadow mode, removal."""
+import asyncio
+import importlib
+import sys
+import textwrap
+
+import pytest
+
+from fast_litellm import flags
+from fast_litellm.patching import engine, guards, pins, registry
+from fast_litellm.patching.registry import NotAccelerated, Patch
+
+PKG = "fl_fake_target"
+
+SOURCE = textwrap.dedent('''
+    def add(a, b):
+        if not isinstance(a, int):
+            raise TypeError("a must be an int")
+        return a + b
+
+
+    async def fetch(x):
+        return x * 2
+
+
+    class Store:
+        def get(self, key):
+            return "orig:" + key
+
+        @staticmethod
+        def version():
+            return 1
+''')
+
+USER = "from fl_fake_target import add\nfrom fl_fake_target import add as plus\n"
+
+
+@pytest.fixture
+def fake_pkg(tmp_path, monkeypatch):
+    pkg = tmp_path / PKG
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(SOURCE)
+    (pkg / "user.py").write_text(USER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(engine, "HOOK_PREFIXES", engine.HOOK_PREFIXES + [PKG])
+    added = []
+
+    def register(name, qualname, build, **kw):
+        target = "%s:%s" % (PKG, qualname)
+        p = registry.register(Patch(name=name, component="testing", flag="rust_routing",
+                                    target=target, build=build, **kw))
+        added.append(p.name)
+        return p
+
+    yield register
+    engine.remove_acceleration()
+    for name in added:
+        registry.unregister(name)
+        engine._records.pop(name, None)
+    for m in [m for m in sys.modules if m == PKG or m.startswith(PKG + ".")]:
+        del sys.modules[m]
+    flags.reload_config()
+    flags.reset_errors()
+    importlib.invalidate_caches()
+
+
+def pin(monkeypatch, qualname, func):
+    monkeypatch.setitem(pins.VERIFIED, "%s:%s" % (PKG, qualname), guards.source_hash(func))
+
+
+def load():
+    importlib.invalidate_caches()
+    return importlib.import_module(PKG), importlib.import_module(PKG + ".user")
+
+
+def test_patch_applies_to_every_binding_and_removal_restores(fake_pkg, monkeypatch):
+    mod, user = load()
+    original = mod.add
+    pin(monkeypatch, "add", original)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.apply_acceleration()
+    st = engine.get_patch_status()["patches"]["fake_add"]
+    assert st["applied"], st["reason"]
+    assert st["bindings"] == 3  # package attribute, user.add, user.plus
+    assert mod.add(1, 2) == user.add(1, 2) == user.plus(1, 2) == ("fast", 3)
+    engine.apply_acceleration()  # idempotent
+    assert engine.get_patch_status()["patches"]["fake_add"]["bindings"] == 3
+    engine.remove_acceleration()
+    assert mod.add is original and user.add is original and user.plus is original
+    assert engine.get_patch_status()["patches"]["fake_add"]["applied"] is False
+
+
+def test_patch_waits_for_import_then_scans_later_modules(fake_pkg, monkeypatch):
+    import hashlib
+    # the hash of the function as it will be read from the file
+    src = "\n".join(SOURCE.splitlines()[1:5]) + "\n"
+    monkeypatch.setitem(pins.VERIFIED, PKG + ":add", hashlib.sha256(src.encode()).hexdigest())
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.apply_acceleration()
+    assert engine.get_patch_status()["patches"]["fake_add"]["reason"].startswith("pending")
+    mod, user = load()  # the hook patches the package as it loads, user.py binds the fast one
+    assert engine.get_patch_status()["patches"]["fake_add"]["applied"], \
+        engine.get_patch_status()["patches"]["fake_add"]["reason"]
+    assert user.add(2, 2) == ("fast", 4) and mod.add(1, 1) == ("fast", 2)
+    engine.remove_acceleration()
+    assert user.add(2, 2) == 4
+
+
+def test_guard_refuses_changed_source_and_unverified_version(fake_pkg, monkeypatch):
+    mod, _ = load()
+    monkeypatch.setitem(pins.VERIFIED, PKG + ":add", "0" * 64)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: 0))
+    engine.apply_acceleration()
+    st = engine.get_patch_status()["patches"]["fake_add"]
+    assert not st["applied"] and "differs from the verified" in st["reason"]
+    assert mod.add(1, 2) == 3
+    pin(monkeypatch, "add", mod.add)
+    monkeypatch.setattr(pins, "LITELLM_VERSIONS", frozenset({"0.0.1"}))
+    engine.apply_acceleration()
+    st = engine.get_patch_status()["patches"]["fake_add"]
+    assert not st["applied"] and "not a verified version" in st["reason"]
+
+
+def test_missing_pin_is_refused(fake_pkg):
+    load()
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: 0))
+    engine.apply_acceleration()
+    assert "no verified source hash" in engine.get_patch_status()["patches"]["fake_add"]["reason"]
+
+
+def test_flag_off_means_not_applied(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    flags.set_feature("rust_routing", "off")
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: 0))
+    engine.apply_acceleration()
+    st = engine.get_patch_status()["patches"]["fake_add"]
+    assert not st["applied"] and "is off" in st["reason"]
+
+
+def test_native_failure_serves_the_original_and_counts(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+
+    def broken(a, b):
+        raise RuntimeError("native bug")
+
+    fake_pkg("fake_add", "add", lambda orig: broken)
+    flags.set_feature("rust_routing", "on", error_threshold=3)
+    engine.apply_acceleration()
+    assert mod.add(1, 2) == 3
+    assert flags.get_feature_status()["rust_routing"]["errors"] == 1
+    # the caller's own error: the original's exception, unchanged, not counted
+    with pytest.raises(TypeError, match="a must be an int"):
+        mod.add("x", 2)
+    assert flags.get_feature_status()["rust_routing"]["errors"] == 1
+    mod.add(1, 1)
+    mod.add(1, 1)
+    s = flags.get_feature_status()["rust_routing"]
+    assert s["state"] == "disabled_by_errors" and s["errors"] == 3
+    assert mod.add(5, 5) == 10  # original now, no further errors
+    assert flags.get_feature_status()["rust_routing"]["errors"] == 3
+
+
+def test_not_accelerated_hands_over_silently(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+
+    def partial(a, b):
+        if b < 0:
+            raise NotAccelerated("negative")
+        return ("fast", a + b)
+
+    fake_pkg("fake_add", "add", lambda orig: partial)
+    engine.apply_acceleration()
+    assert mod.add(1, -1) == 0 and mod.add(1, 1) == ("fast", 2)
+    assert flags.get_feature_status()["rust_routing"]["errors"] == 0
+
+
+def test_shadow_mode_serves_original_and_counts_mismatches(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: a + b if a else -1),
+             extra={"shadow_safe": True})
+    flags.set_feature("rust_routing", "shadow")
+    engine.apply_acceleration()
+    assert mod.add(0, 5) == 5 and mod.add(2, 5) == 7
+    s = flags.get_feature_status()["rust_routing"]
+    assert s["shadow_calls"] == 2 and s["shadow_mismatches"] == 1
+
+
+def test_rollout_splits_calls(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    flags.set_feature("rust_routing", "canary:50")
+    engine.apply_acceleration()
+    fast = sum(isinstance(mod.add(1, 1), tuple) for _ in range(2000))
+    assert 800 < fast < 1200
+
+
+def test_async_and_methods(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "fetch", mod.fetch)
+    pin(monkeypatch, "Store.get", mod.Store.get)
+    pin(monkeypatch, "Store.version", mod.Store.__dict__["version"])
+
+    async def fast_fetch(x):
+        return ("fast", x)
+
+    fake_pkg("fake_fetch", "fetch", lambda orig: fast_fetch)
+    fake_pkg("fake_get", "Store.get", lambda orig: (lambda self, key: "fast:" + key))
+    fake_pkg("fake_version", "Store.version", lambda orig: (lambda: 2))
+    engine.apply_acceleration()
+    assert asyncio.run(mod.fetch(3)) == ("fast", 3)
+
+    class Sub(mod.Store):
+        pass
+
+    assert Sub().get("k") == "fast:k" and mod.Store.version() == 2
+    assert isinstance(mod.Store.__dict__["version"], staticmethod)
+    engine.remove_acceleration()
+    assert asyncio.run(mod.fetch(3)) == 6
+    assert Sub().get("k") == "orig:k" and mod.Store.version() == 1
+
+
+def test_build_failure_is_reported_not_raised(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+
+    def build(orig):
+        raise RuntimeError("no native core")
+
+    fake_pkg("fake_add", "add", build)
+    assert engine.apply_acceleration() is False
+    st = engine.get_patch_status()["patches"]["fake_add"]
+    assert not st["applied"] and "building the fast path failed" in st["reason"]
+    assert mod.add(1, 2) == 3
+
+
+def test_status_shape():
+    st = engine.get_patch_status()
+    for key in ("applied", "components", "patches", "litellm_version", "pinned_litellm_version"):
+        assert key in st
+    assert st["pinned_litellm_version"] == pins.LITELLM_PIN

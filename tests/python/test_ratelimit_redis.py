@@ -1,0 +1,246 @@
+"""SimpleRateLimiter(backend="redis") against a real redis-server that the
+tests start on a free local port and stop afterwards."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from fast_litellm import ratelimit
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+REDIS_SERVER = shutil.which("redis-server")
+
+pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not installed")
+redis = pytest.importorskip("redis")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="fl-redis-")
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = "redis://127.0.0.1:%d/0" % self.port
+        client = redis.Redis.from_url(self.url, socket_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    pytest.skip("redis-server did not start")
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = RedisServer()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def Limiter(impl):
+    return ratelimit.implementation(impl).SimpleRateLimiter
+
+
+class FrozenClock:
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def fresh_namespace(request) -> str:
+    return "test-%s-%d" % (request.node.name, time.monotonic_ns())
+
+
+def test_same_answers_as_the_memory_backend(Limiter, server, request):
+    """A scripted sequence with a frozen clock gives identical results in
+    Redis and in memory (exact arithmetic in Lua too)."""
+    ns = fresh_namespace(request)
+    clock_r, clock_m = FrozenClock(1700000000.5), FrozenClock(1700000000.5)
+    r = Limiter(7, burst=3, backend="redis", redis_url=server.url, clock=clock_r, namespace=ns)
+    m = Limiter(7, burst=3, clock=clock_m)
+    assert r.backend == "redis" and r.failure_policy == "open"
+    steps = [("a", 1, 0), ("a", 2, 0), ("a", 1, 0), ("a", 1, 3.3), ("b", 4, 0), ("a", 0, 0),
+             ("a", 2, 8.571428571), ("a", 1, 0.000000001), (None, 3, 0), (None, 1, 0),
+             ("a", 3, 600), ("a", 1, 0)]
+    for key, cost, dt in steps:
+        clock_r.t += dt
+        clock_m.t += dt
+        assert r.check(key, cost) == m.check(key, cost), (key, cost, dt)
+        assert r.get_remaining(key) == m.get_remaining(key)
+    stats = r.get_stats()
+    assert stats["backend"] == "redis" and stats["total_checks"] == len(steps)
+    assert stats["redis_errors"] == 0
+
+
+def test_keys_have_a_ttl_and_full_buckets_vanish(Limiter, server, request):
+    clock = FrozenClock(5000.0)
+    rl = Limiter(60, burst=5, backend="redis", redis_url=server.url, clock=clock,
+                 namespace=fresh_namespace(request))
+    client = redis.Redis.from_url(server.url)
+    rl.check("user", 2)
+    name = rl.redis_key("user")
+    assert "user" not in name  # hashed, not the raw key
+    ttl = client.pttl(name)
+    assert 2000 < ttl <= 3000  # full again in 2 s (+1 s margin)
+    clock.t += 10
+    rl.check("user", 0)  # refilled completely: the key is deleted
+    assert client.exists(name) == 0
+
+
+def test_default_uses_redis_server_time(Limiter, server, request):
+    rl = Limiter(60, burst=2, backend="redis", redis_url=server.url,
+                 namespace=fresh_namespace(request))
+    assert rl.check("k")["allowed"] and rl.check("k")["allowed"]
+    denied = rl.check("k")
+    assert not denied["allowed"] and 0 < denied["retry_after_ms"] <= 1000
+
+
+WORKER = r"""
+import sys
+from fast_litellm.ratelimit import implementation
+url, ns, kind = sys.argv[1], sys.argv[2], sys.argv[3]
+rl = implementation(kind).SimpleRateLimiter(1, burst=50, backend="redis", redis_url=url,
+                                            namespace=ns, redis_timeout_s=2.0)
+sys.stdin.readline()  # start together
+print(sum(rl.check("fresh-key")["allowed"] for _ in range(100)))
+"""
+
+
+def test_two_processes_share_exactly_burst(impl, server, request):
+    ns = fresh_namespace(request)
+    env = dict(os.environ, PYTHONPATH=SRC)
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, server.url, ns, impl],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+             for _ in range(2)]
+    time.sleep(0.5)
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    counts = [int(p.communicate(timeout=60)[0]) for p in procs]
+    assert sum(counts) == 50, counts
+
+
+@pytest.mark.parametrize("policy", ["open", "closed"])
+def test_killing_redis_mid_run_applies_the_policy(Limiter, policy, request, monkeypatch):
+    errors = []
+    monkeypatch.setattr(ratelimit._common, "record_flag_error", lambda flag="x": errors.append(flag))
+    srv = RedisServer()
+    try:
+        rl = Limiter(60, burst=100, backend="redis", redis_url=srv.url, failure_policy=policy,
+                     redis_timeout_s=0.2, redis_retry_s=0.2, namespace=fresh_namespace(request))
+        assert rl.check("k") == {"allowed": True, "reason": "ok", "remaining_requests": 99}
+        srv.stop()
+        t0 = time.monotonic()
+        results = [rl.check("k") for _ in range(50)]
+        elapsed = time.monotonic() - t0
+    finally:
+        srv.stop()
+    assert elapsed < 2.0  # never hangs: a short timeout, then no retries for redis_retry_s
+    for r in results:
+        if policy == "open":
+            assert r["allowed"] is True and "fail-open" in r["reason"]
+        else:
+            assert r["allowed"] is False and "fail-closed" in r["reason"]
+            assert r["retry_after_ms"] >= 0
+    stats = rl.get_stats()
+    assert stats["redis_errors"] >= 1 and stats["redis_available"] is False
+    assert errors and set(errors) == {"rust_rate_limiting"}
+    assert stats["total_checks"] == 51
+
+
+def test_unreachable_redis_from_the_start(Limiter):
+    rl = Limiter(60, backend="redis", redis_url="redis://127.0.0.1:%d/0" % free_port(),
+                 failure_policy="closed", redis_timeout_s=0.1)
+    t0 = time.monotonic()
+    r = rl.check("k")
+    assert time.monotonic() - t0 < 1.0
+    assert r["allowed"] is False and "fail-closed" in r["reason"]
+    assert rl.get_remaining("k") == 0
+
+
+@pytest.mark.parametrize("kwargs,exc,message", [
+    (dict(), ValueError, "needs redis_url"),
+    (dict(redis_url=5), TypeError, "redis_url must be a str"),
+    (dict(redis_url="redis://x", failure_policy="maybe"), ValueError, "failure_policy"),
+    (dict(redis_url="redis://x", redis_timeout_s=-1), ValueError, "redis_timeout_s"),
+    (dict(redis_url="redis://x", redis_timeout_s="1"), TypeError, "redis_timeout_s"),
+    (dict(redis_url="redis://x", burst=10**6), ValueError, "too large for the Redis backend"),
+])
+def test_bad_redis_arguments(Limiter, kwargs, exc, message):
+    with pytest.raises(exc, match=message):
+        Limiter(60, backend="redis", **kwargs)
+
+
+def test_bad_check_arguments_are_checked_before_redis(Limiter):
+    rl = Limiter(60, backend="redis", redis_url="redis://127.0.0.1:1/0")
+    with pytest.raises(TypeError, match="key must be a str or None, not int"):
+        rl.check(5)
+    with pytest.raises(ValueError, match="cost must be >= 0, got -2"):
+        rl.check("k", -2)
+    assert rl.get_stats()["total_checks"] == 0
+
+
+def test_a_redis_that_never_answers_times_out(Limiter):
+    """A server that accepts but never replies: the short timeout applies,
+    then the policy; later checks skip Redis until redis_retry_s passes."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = "redis://127.0.0.1:%d/0" % silent.getsockname()[1]
+        rl = Limiter(60, backend="redis", redis_url=url, failure_policy="closed",
+                     redis_timeout_s=0.2, redis_retry_s=30)
+        t0 = time.monotonic()
+        first = rl.check("k")
+        rest = [rl.check("k") for _ in range(20)]
+        elapsed = time.monotonic() - t0
+    assert elapsed < 1.5
+    assert not first["allowed"] and all(not r["allowed"] for r in rest)
+    assert rl.get_stats()["redis_errors"] == 1
+
+
+def test_flag_errors_go_to_the_flags_module_when_it_exists(monkeypatch):
+    import types
+
+    from fast_litellm.ratelimit import _common
+
+    seen = []
+    fake = types.ModuleType("fast_litellm.flags")
+    fake.record_error = lambda name: seen.append(name)
+    monkeypatch.setitem(sys.modules, "fast_litellm.flags", fake)
+    import fast_litellm
+
+    monkeypatch.setattr(fast_litellm, "flags", fake, raising=False)
+    _common.record_flag_error("rust_rate_limiting")
+    assert seen == ["rust_rate_limiting"]
+    del fake.record_error  # an older flags module: a no-op, never an error
+    _common.record_flag_error("rust_rate_limiting")
