@@ -11,6 +11,7 @@ again.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import sys
 from typing import List, Tuple
@@ -22,8 +23,11 @@ litellm = pytest.importorskip("litellm")
 import litellm.utils as litellm_utils  # noqa: E402
 from litellm.litellm_core_utils import token_counter as tc  # noqa: E402
 
-CORE_ORIGINAL = tc.token_counter
-ORIGINALS = {id(tc.token_counter): tc.token_counter, id(litellm_utils.token_counter): litellm_utils.token_counter}
+# ``import fast_litellm`` (conftest imports it) may already have patched
+# LiteLLM: the engine's wrappers keep the original as ``__wrapped__``.
+CORE_ORIGINAL = inspect.unwrap(tc.token_counter)
+UTILS_ORIGINAL = inspect.unwrap(litellm_utils.token_counter)
+ORIGINALS = {id(CORE_ORIGINAL): CORE_ORIGINAL, id(UTILS_ORIGINAL): UTILS_ORIGINAL}
 
 EXTRA_PACKAGES = ["litellm.router_strategy", "litellm.router_utils.pre_call_checks"]
 OPTIONAL_MODULES = [
@@ -76,8 +80,17 @@ def bindings() -> List[Tuple[str, str, int]]:
 
 @pytest.fixture(scope="module")
 def original_bindings():
+    import fast_litellm
+
+    was_patched = litellm_utils.token_counter is not UTILS_ORIGINAL
+    try:
+        fast_litellm.remove_acceleration()
+    except NotImplementedError:
+        pass
     import_everything()
-    return bindings()
+    yield bindings()
+    if was_patched:
+        fast_litellm.apply_acceleration()
 
 
 def test_the_scan_finds_the_known_bindings(original_bindings):

@@ -27,6 +27,7 @@ Run: ``python -m fast_litellm.token_counter.bench [--quick]``.
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import sys
 import time
@@ -112,21 +113,45 @@ CASES: List[Tuple[str, Callable[[int], Dict[str, Any]]]] = [
 ]
 
 
-def _accelerated(stock: Callable[..., int]) -> Tuple[Callable[..., int], str, Callable[[], None]]:
-    """(accelerated token_counter, how it was obtained, undo)."""
-    import litellm
+class _Sides:
+    """Switches LiteLLM between stock and accelerated around each timed run
+    (``litellm.utils.token_counter`` calls the core function through its
+    module, so stock must run with every patch removed)."""
 
-    import fast_litellm
+    def __init__(self, stock: Callable[..., int]) -> None:
+        import litellm
 
-    try:
-        fast_litellm.apply_acceleration()
-        patched = litellm.token_counter
-        if patched is not stock:
-            return patched, "patch engine", fast_litellm.remove_acceleration
-        fast_litellm.remove_acceleration()
-    except (NotImplementedError, AttributeError):
-        pass
-    return _emulated(stock), "fast function + NotAccelerated fallback (engine not merged)", lambda: None
+        import fast_litellm
+
+        self.fast_litellm = fast_litellm
+        self.stock = stock
+        self.was_patched = litellm.token_counter is not stock
+        self.engine = False
+        try:
+            fast_litellm.apply_acceleration()
+            self.engine = litellm.token_counter is not stock
+        except (NotImplementedError, AttributeError):
+            pass
+        if self.engine:
+            self.accelerated = litellm.token_counter
+            self.how = "patch engine (apply_acceleration)"
+        else:
+            self.accelerated = _emulated(stock)
+            self.how = "fast function + NotAccelerated fallback (engine not merged)"
+
+    def stock_side(self) -> None:
+        if self.engine:
+            self.fast_litellm.remove_acceleration()
+
+    def fast_side(self) -> None:
+        if self.engine:
+            self.fast_litellm.apply_acceleration()
+
+    def restore(self) -> None:
+        if self.engine and not self.was_patched:
+            self.fast_litellm.remove_acceleration()
+        elif self.engine:
+            self.fast_litellm.apply_acceleration()
 
 
 def _emulated(original: Callable[..., int], fast: Optional[Callable[..., int]] = None) -> Callable[..., int]:
@@ -183,11 +208,14 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
     from .._native_loader import NATIVE
     from . import _core, _python, tokenizer_source
 
-    stock = litellm.token_counter
-    accelerated, how, undo = _accelerated(stock)
+    # ``import fast_litellm`` may have patched LiteLLM already; the engine's
+    # wrapper keeps the original as ``__wrapped__``.
+    stock = inspect.unwrap(litellm.token_counter)
+    sides = _Sides(stock)
+    accelerated, how = sides.accelerated, sides.how
     # the same fast path with a free counter: the Python that remains per call
     free_core = _python.TokenCounterCore(litellm, tc, litellm.utils, lambda name: len)
-    overhead_fn = _emulated(tc.token_counter, _python.make_token_counter(free_core, NATIVE))
+    overhead_fn = _emulated(inspect.unwrap(tc.token_counter), _python.make_token_counter(free_core, NATIVE))
     rounds = 3 if quick else 7
     per_round = {"100 KB document as text": 1 if quick else 2}
     families = FAMILIES[:3] if quick else FAMILIES
@@ -203,16 +231,21 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
                 over_t: List[float] = []
                 # warm both (plan caches, encodings) on an input not timed
                 warm = make(10**6)
-                assert stock(model=model, **warm) == accelerated(model=model, **warm)
+                sides.stock_side()
+                expected = stock(model=model, **warm)
+                sides.fast_side()
+                assert expected == accelerated(model=model, **warm)
                 for r in range(rounds):
                     inputs = [make(r * 1000 + i) for i in range(n)]
                     gc.collect()
-                    if r % 2:
-                        fast_t.append(_time_calls(accelerated, model, inputs))
-                        stock_t.append(_time_calls(stock, model, inputs))
-                    else:
-                        stock_t.append(_time_calls(stock, model, inputs))
-                        fast_t.append(_time_calls(accelerated, model, inputs))
+                    for side in ((1, 0) if r % 2 else (0, 1)):
+                        if side == 0:
+                            sides.stock_side()
+                            stock_t.append(_time_calls(stock, model, inputs))
+                        else:
+                            sides.fast_side()
+                            fast_t.append(_time_calls(accelerated, model, inputs))
+                    sides.fast_side()
                     if "text" not in inputs[0]:
                         over_t.append(_time_calls(overhead_fn, model, inputs))
                 s, f = min(stock_t), min(fast_t)
@@ -232,7 +265,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
             results.extend(_rust_rows(accelerated))
             results.extend(_rust_text_row(accelerated))
     finally:
-        undo()
+        sides.restore()
     return results
 
 

@@ -39,6 +39,7 @@ CORE_PATCH = register(
         flag=FLAG,
         target=CORE_TARGET,
         build=build,
+        extra={"shadow_safe": True},  # no side effects: may run beside the original
         description="litellm.litellm_core_utils.token_counter.token_counter: cached per-model "
         "decisions, in-place message walk, fast_litellm tokenizer",
     )
@@ -51,6 +52,7 @@ UTILS_PATCH = register(
         flag=FLAG,
         target=UTILS_TARGET,
         build=build,
+        extra={"shadow_safe": True},
         description="litellm.utils.token_counter (= litellm.token_counter), same fast path",
     )
 )
