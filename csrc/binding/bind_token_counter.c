@@ -8,8 +8,13 @@
  * tokenization is the tokenizer component's C core, reached through the
  * `count` callable).
  *
- *   _tc_walk_messages(messages, count, per_message, per_name)
+ *   _tc_walk_messages(messages, count, per_message, per_name[, raw, chunk])
  *       -> (tokens, has_system_message) | None
+ *
+ * `count` is LiteLLM's counting function (chunking, extrapolation); `raw`,
+ * when given, is the tokenizer's C count(text, None, None), called directly
+ * for texts of at most `chunk` characters (where LiteLLM's count is exactly
+ * one ordinary count) -- one Python frame less per string.
  *   _tc_format_tools(tools) -> str | None
  *
  * The tools text is built as UTF-8 in one growing buffer and decoded once;
@@ -91,25 +96,47 @@ get(PyObject *d, PyObject *key)
 
 typedef struct {
     PyObject *const *k;
-    PyObject *count;
+    PyObject *count;     /* LiteLLM's count function (chunking, extrapolation) */
+    PyObject *raw;       /* the tokenizer's C count(text, None, None), or NULL */
+    Py_ssize_t chunk;    /* texts up to this many characters go to raw */
     long long total;
     long per_name;
     int has_system;
 } walk_t;
 
+/* raw(text, None, None); NULL with no error set when the text needs the
+ * Python count instead (lone surrogates: UnicodeEncodeError). */
+static PyObject *
+raw_count(walk_t *w, PyObject *text)
+{
+    PyObject *args[3] = {text, Py_None, Py_None};
+    PyObject *r = PyObject_Vectorcall(w->raw, args, 3, NULL);
+    if (r == NULL && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+        PyErr_Clear();
+    return r;
+}
+
 static int
 add_count(walk_t *w, PyObject *text)
 {
-    if (PyUnicode_GET_LENGTH(text) == 0)
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n == 0)
         return COVERED;
-    PyObject *r = PyObject_CallOneArg(w->count, text);
+    PyObject *r = NULL;
+    if (w->raw != NULL && n <= w->chunk) {
+        r = raw_count(w, text);
+        if (r == NULL && PyErr_Occurred())
+            return FAILED;
+    }
+    if (r == NULL)
+        r = PyObject_CallOneArg(w->count, text);
     if (r == NULL)
         return FAILED;
-    long long n = PyLong_AsLongLong(r);
+    long long tokens = PyLong_AsLongLong(r);
     Py_DECREF(r);
-    if (n == -1 && PyErr_Occurred())
+    if (tokens == -1 && PyErr_Occurred())
         return FAILED;
-    w->total += n;
+    w->total += tokens;
     return COVERED;
 }
 
@@ -259,9 +286,17 @@ walk_message(walk_t *w, PyObject *message, long per_message)
 static PyObject *
 tc_walk_messages(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "_tc_walk_messages(messages, count, per_message, per_name)");
+    if (nargs != 4 && nargs != 6) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_tc_walk_messages(messages, count, per_message, per_name[, raw_count, chunk])");
         return NULL;
+    }
+    PyObject *raw = nargs == 6 && args[4] != Py_None ? args[4] : NULL;
+    Py_ssize_t chunk = 0;
+    if (raw != NULL) {
+        chunk = PyLong_AsSsize_t(args[5]);
+        if (chunk == -1 && PyErr_Occurred())
+            return NULL;
     }
     PyObject *messages = args[0];
     long per_message = PyLong_AsLong(args[2]);
@@ -270,7 +305,7 @@ tc_walk_messages(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (!PyList_CheckExact(messages) && !PyTuple_CheckExact(messages))
         Py_RETURN_NONE;
-    walk_t w = {keys_of(module), args[1], 0, per_name, 0};
+    walk_t w = {keys_of(module), args[1], raw, chunk, 0, per_name, 0};
     Py_INCREF(messages);
     Py_ssize_t n = PySequence_Fast_GET_SIZE(messages);
     int r = COVERED;
@@ -653,7 +688,7 @@ tc_format_tools(PyObject *module, PyObject *tools)
 
 static PyMethodDef TC_METHODS[] = {
     {"_tc_walk_messages", (PyCFunction)(void (*)(void))tc_walk_messages, METH_FASTCALL,
-     "_tc_walk_messages(messages, count, per_message, per_name) -> (tokens, has_system) | None"},
+     "_tc_walk_messages(messages, count, per_message, per_name[, raw_count, chunk]) -> (tokens, has_system) | None"},
     {"_tc_format_tools", (PyCFunction)tc_format_tools, METH_O,
      "_tc_format_tools(tools) -> LiteLLM's function-definitions text | None"},
     {NULL, NULL, 0, NULL},

@@ -20,6 +20,35 @@ Counter = Callable[[str], int]
 
 _LOCK = threading.Lock()
 _COUNTERS: Dict[str, Tuple[Counter, str]] = {}
+_RAW: Dict[str, Optional[Callable[..., int]]] = {}
+
+
+def _raw_core_count(name: str) -> Optional[Callable[..., int]]:
+    """Our tokenizer's C ``count(text, allowed_mask, disallowed_mask)`` for
+    ``name``, or None.  With both masks None it is the ordinary count; it
+    raises UnicodeEncodeError for a str with lone surrogates (callers then
+    use ``ordinary_counter``, which repairs them as tiktoken does)."""
+    try:
+        from fast_litellm import tokenizer as ours  # type: ignore[attr-defined]
+
+        encoding = ours.get_encoding(name)
+    except Exception:  # noqa: BLE001 - no tokenizer, or not this encoding
+        return None
+    if getattr(encoding, "count_ordinary", None) is None:
+        return None
+    return getattr(getattr(encoding, "_core", None), "count", None)
+
+
+def raw_counter(name: str) -> Optional[Callable[..., int]]:
+    """See ``_raw_core_count``; loaded once per process."""
+    try:
+        return _RAW[name]
+    except KeyError:
+        pass
+    with _LOCK:
+        if name not in _RAW:
+            _RAW[name] = _raw_core_count(name) if counter_source(name) == "fast_litellm" else None
+        return _RAW[name]
 
 
 def _ours(name: str) -> Optional[Counter]:
@@ -91,5 +120,6 @@ def ordinary_counter(name: str) -> Counter:
 
 def counter_source(name: str) -> str:
     """"fast_litellm" or "tiktoken": the tokenizer behind ``ordinary_counter(name)``."""
-    ordinary_counter(name)
+    if name not in _COUNTERS:
+        ordinary_counter(name)
     return _COUNTERS[name][1]

@@ -58,19 +58,22 @@ class Plan:
     """What stock ``token_counter`` decides for one model string."""
 
     __slots__ = (
-        "model", "handoff", "encoding_name", "count", "per_message", "per_name",
+        "model", "handoff", "encoding_name", "count", "raw", "per_message", "per_name",
         "tool_section", "world", "entries",
     )
 
     def __init__(self) -> None:
         self.handoff = False
         self.count: Optional[Callable[[str], int]] = None
+        self.raw: Optional[Callable[..., int]] = None
 
 
 class TokenCounterCore:
     """Everything the fast function needs from LiteLLM, looked up once."""
 
-    def __init__(self, litellm: Any, tc_module: Any, utils_module: Any, counter_for: Callable[[str], Callable[[str], int]]):
+    def __init__(self, litellm: Any, tc_module: Any, utils_module: Any, counter_for: Callable[[str], Callable[[str], int]],
+                 raw_for: Optional[Callable[[str], Optional[Callable[..., int]]]] = None):
+        self.raw_for = raw_for or (lambda name: None)
         self.litellm = litellm
         self.tc = tc_module
         self.utils = utils_module
@@ -89,6 +92,16 @@ class TokenCounterCore:
         encoding: chunked exact counting, extrapolated from samples above
         ``max_exact_chars``."""
         ordinary = self.counter_for(encoding_name)
+        raw = self.raw_for(encoding_name)
+        if raw is not None:
+            repair = ordinary
+
+            def ordinary(text: str) -> int:  # noqa: F811 - one frame less per string
+                try:
+                    return raw(text, None, None)
+                except UnicodeEncodeError:
+                    return repair(text)
+
         chunk = self.chunk_chars
         max_exact = self.max_exact_chars
         samples = self.samples
@@ -185,6 +198,7 @@ class TokenCounterCore:
         plan.tool_section = tc.chat_template_tool_section(model)
         try:
             plan.count = self.make_count(plan.encoding_name)
+            plan.raw = self.raw_for(plan.encoding_name)
         except Exception:  # an encoding we cannot load now: not cached
             raise NotAccelerated from None
         return plan
@@ -226,6 +240,8 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
     return None for anything else, which the Python walk below then takes."""
     native_walk = getattr(native, "_tc_walk_messages", None)
     native_format = getattr(native, "_tc_format_tools", None)
+    # the C walk calls the tokenizer's C count itself for strings up to one chunk
+    chunk_chars = core.chunk_chars if core.max_exact_chars >= core.chunk_chars else 0
     L = core.litellm
     tc = core.tc
     logger = core.logger
@@ -372,7 +388,8 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
 
         per_message = plan.per_message
         per_name = plan.per_name
-        walked = None if native_walk is None else native_walk(messages, count, per_message, per_name)
+        walked = None if native_walk is None else native_walk(messages, count, per_message, per_name,
+                                                              plan.raw, chunk_chars)
         if walked is not None:
             num_tokens, has_system = walked
         else:
