@@ -32,7 +32,8 @@ def _core() -> Any:
         from . import _encoding
         from ._python import TokenCounterCore
 
-        _CORE = TokenCounterCore(litellm, tc_module, utils, _encoding.ordinary_counter, _encoding.raw_counter)
+        _CORE = TokenCounterCore(litellm, tc_module, utils, _encoding.ordinary_counter,
+                                 _encoding.raw_counter, _encoding.raw_batch_counter)
     return _CORE
 
 

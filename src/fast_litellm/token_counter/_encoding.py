@@ -39,6 +39,16 @@ def _raw_core_count(name: str) -> Optional[Callable[..., int]]:
     return getattr(getattr(encoding, "_core", None), "count", None)
 
 
+def raw_batch_counter(name: str) -> Optional[Callable[..., list]]:
+    """Our tokenizer's C ``count_batch(texts, None, None, num_threads)`` for
+    ``name`` (ordinary counts of many texts in one C call), or None."""
+    if raw_counter(name) is None:
+        return None
+    from fast_litellm import tokenizer as ours  # type: ignore[attr-defined]
+
+    return getattr(getattr(ours.get_encoding(name), "_core", None), "count_batch", None)
+
+
 def raw_counter(name: str) -> Optional[Callable[..., int]]:
     """See ``_raw_core_count``; loaded once per process."""
     try:

@@ -72,8 +72,10 @@ class TokenCounterCore:
     """Everything the fast function needs from LiteLLM, looked up once."""
 
     def __init__(self, litellm: Any, tc_module: Any, utils_module: Any, counter_for: Callable[[str], Callable[[str], int]],
-                 raw_for: Optional[Callable[[str], Optional[Callable[..., int]]]] = None):
+                 raw_for: Optional[Callable[[str], Optional[Callable[..., int]]]] = None,
+                 raw_batch_for: Optional[Callable[[str], Optional[Callable[..., list]]]] = None):
         self.raw_for = raw_for or (lambda name: None)
+        self.raw_batch_for = raw_batch_for or (lambda name: None)
         self.litellm = litellm
         self.tc = tc_module
         self.utils = utils_module
@@ -105,12 +107,23 @@ class TokenCounterCore:
         chunk = self.chunk_chars
         max_exact = self.max_exact_chars
         samples = self.samples
+        raw_batch = self.raw_batch_for(encoding_name)
+
+        def count_chunks(text: str, n: int) -> int:
+            """sum of the ordinary counts of each ``chunk``-character slice."""
+            pieces = [text[start : start + chunk] for start in range(0, n, chunk)]
+            if raw_batch is not None:
+                try:
+                    return sum(raw_batch(pieces, None, None, 1))
+                except UnicodeEncodeError:
+                    pass  # lone surrogates: per piece, repaired as tiktoken does
+            return sum([ordinary(piece) for piece in pieces])
 
         def count_exactly(text: str) -> int:
             n = len(text)
             if n <= chunk:
                 return ordinary(text) if n else 0
-            return sum([ordinary(text[start : start + chunk]) for start in range(0, n, chunk)])
+            return count_chunks(text, n)
 
         if max_exact < chunk:
             max_exact_local = max_exact
@@ -125,7 +138,7 @@ class TokenCounterCore:
                 if n <= chunk:
                     return ordinary(text) if n else 0
                 if n <= max_exact:
-                    return sum([ordinary(text[start : start + chunk]) for start in range(0, n, chunk)])
+                    return count_chunks(text, n)
                 return extrapolate(text)
 
         def extrapolate(text: str) -> int:
