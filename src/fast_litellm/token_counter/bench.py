@@ -246,7 +246,7 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
                             sides.fast_side()
                             fast_t.append(_time_calls(accelerated, model, inputs))
                     sides.fast_side()
-                    if "text" not in inputs[0]:
+                    if "text" not in inputs[0] and not _core().plan_for(model).handoff:
                         over_t.append(_time_calls(overhead_fn, model, inputs))
                 s, f = min(stock_t), min(fast_t)
                 params = {"model": model, "family": family, "calls_per_round": n, "rounds": rounds,
