@@ -155,7 +155,7 @@ class TokenCounterCore:
         return count
 
     # ---- per-model decisions ----------------------------------------------------
-    def world(self) -> tuple:
+    def world(self) -> tuple:  # token_counter() inlines this and plan_is_current
         L = self.litellm
         mc = L.model_cost
         oa = L.open_ai_chat_completion_models
@@ -261,8 +261,6 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
     DEBUG = logging.DEBUG
     plans = core.plans
     plan_for = core.plan_for
-    plan_is_current = core.plan_is_current
-    world_of = core.world
     format_function_definitions = core.format_function_definitions
     count_image_tokens = tc._count_image_tokens
     count_content_list = tc._count_content_list
@@ -374,11 +372,31 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
             raise _NA
         if model is not None and type(model) is not _str:
             raise _NA
-        # plan_for, inlined for the common case of a current cached plan
-        key = (model, L.disable_hf_tokenizer_download is True)
-        plan = plans.get(key)
-        if plan is None or not plan_is_current(plan, world_of()):
+        # plan_for and plan_is_current, inlined for a current cached plan
+        plan = plans.get((model, L.disable_hf_tokenizer_download is True))
+        if plan is None:
             plan = plan_for(model)
+        else:
+            mc = L.model_cost
+            oa = L.open_ai_chat_completion_models
+            az = L.azure_llms
+            an = L.anthropic_models
+            co = L.cohere_models
+            if plan.world != (mc, len(mc), oa, len(oa), az, len(az), an, len(an), co, len(co)):
+                plan = plan_for(model)
+            else:
+                get = mc.get
+                for key, entry, fields in plan.entries:
+                    now = get(key)
+                    if now is not entry:
+                        plan = plan_for(model)
+                        break
+                    if fields is not None:
+                        eget = now.get
+                        if (eget("litellm_provider") != fields[0] or eget("mode") != fields[1]
+                                or eget("supports_pdf_input") != fields[2]):
+                            plan = plan_for(model)
+                            break
         if plan.handoff:
             raise _NA
         count = plan.count
