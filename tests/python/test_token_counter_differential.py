@@ -202,6 +202,11 @@ def test_pydantic_messages(accel):
     ]
     for model in ["gpt-4o", "gpt-3.5-turbo"]:
         assert_same(accel, dict(model=model, messages=msgs, tools=[WEATHER_TOOL]))
+        assert_same(accel, dict(model=model, messages=tuple(msgs[1:])))
+        assert_same(accel, dict(model=model, messages=[Message(role="assistant", content="answer"),
+                                                       {"role": "user", "content": [{"type": "text", "text": "a"}]}]))
+    assert accel.answered == 6  # converted by LiteLLM's own helper, then walked
+    assert_same(accel, dict(model="gpt-4o", messages=[Message(role="user", content="x"), "not a message"]))
 
 
 def test_disable_token_counter(accel):

@@ -18,7 +18,9 @@ tiktoken.  Here:
   ``litellm_provider``/``mode``/``supports_pdf_input``.  ``register_model``
   or any edit of those tables therefore re-derives the plan.
 * plain ``dict`` messages are walked in place (the original copies them
-  first, which changes nothing it counts); every string is counted by our
+  first, which changes nothing it counts); other messages (pydantic
+  ``Message`` objects) are converted by LiteLLM's own
+  ``convert_list_message_to_dict`` first, as the original does; every string is counted by our
   tokenizer with LiteLLM's chunking (``TIKTOKEN_ENCODE_CHUNK_SIZE_CHARS``)
   and sampling extrapolation above ``TOKEN_COUNTER_MAX_EXACT_CHARS``;
 * rarer shapes reuse LiteLLM's own helpers with our counting function
@@ -26,8 +28,8 @@ tiktoken.  Here:
   ``tool_choice`` mappings, non-``function`` tool definitions);
 * everything else raises :class:`NotAccelerated`, and the patch engine runs
   the original unchanged: a custom or Hugging Face tokenizer, verbose or
-  debug logging on, pydantic messages or other non-dict shapes the original
-  converts, any input on which the original raises, images that may be
+  debug logging on, messages the original cannot convert, any input on
+  which the original raises, images that may be
   fetched over the network, documents, Anthropic tool blocks, any string
   subclass or non-builtin value whose ``str()`` the original would call.
 
@@ -267,6 +269,7 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
     count_chat_template_tools = tc._count_chat_template_tools
     count_tool_choice = tc._count_tool_choice
     compaction_summaries = tc._compaction_summaries
+    convert_list_message_to_dict = core.utils.convert_list_message_to_dict
     pdf_page_pricing = tc.pdf_page_pricing
 
     def safe_block(c: Any, use_default: Any) -> bool:
@@ -421,6 +424,18 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
         per_name = plan.per_name
         walked = None if native_walk is None else native_walk(messages, count, per_message, per_name,
                                                               plan.raw, chunk_chars)
+        if walked is None:
+            for message in messages:
+                if type(message) is not _dict:
+                    # pydantic messages: LiteLLM's own conversion (model_dump,
+                    # None fields dropped), then the same walk over plain dicts
+                    try:
+                        messages = convert_list_message_to_dict(messages)
+                    except Exception:
+                        raise _NA from None
+                    if native_walk is not None:
+                        walked = native_walk(messages, count, per_message, per_name, plan.raw, chunk_chars)
+                    break
         if walked is not None:
             num_tokens, has_system = walked
         else:
