@@ -261,11 +261,19 @@ def test_model_tables_edits_are_seen(accel):
             assert_same(accel, kwargs("azure/gpt-4o"))
             entry["mode"] = old_mode
         assert_same(accel, kwargs("gpt-4o"))
+        # the whole map replaced (a cost-map reload), then edited
+        litellm.model_cost = dict(model_cost)
+        assert_same(accel, kwargs("azure/my-gpt-deploy"))
+        litellm.model_cost.pop("azure/my-gpt-deploy", None)
+        assert_same(accel, kwargs("azure/my-gpt-deploy"))
+        assert_same(accel, kwargs("my-gpt-deploy"))
+        litellm.model_cost = model_cost
         # a model added to the OpenAI chat list
         litellm.open_ai_chat_completion_models.add("my-gpt-deploy")
         assert_same(accel, kwargs("my-gpt-deploy"))
         assert_same(accel, dict(model="my-gpt-deploy", text="some text"))
     finally:
+        litellm.model_cost = model_cost
         for k, v in saved.items():
             if v is None:
                 model_cost.pop(k, None)

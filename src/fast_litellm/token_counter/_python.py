@@ -61,7 +61,7 @@ class Plan:
 
     __slots__ = (
         "model", "handoff", "encoding_name", "count", "raw", "per_message", "per_name",
-        "tool_section", "world", "entries",
+        "tool_section", "world", "tables", "entries",
     )
 
     def __init__(self) -> None:
@@ -158,21 +158,31 @@ class TokenCounterCore:
 
     # ---- per-model decisions ----------------------------------------------------
     def world(self) -> tuple:  # token_counter() inlines this and plan_is_current
+        """Identity and size of each LiteLLM table a plan is derived from, as
+        ints (compared without ever comparing table contents); the plan
+        keeps the tables themselves alive, so their ids stay theirs."""
         L = self.litellm
         mc = L.model_cost
         oa = L.open_ai_chat_completion_models
         az = L.azure_llms
         an = L.anthropic_models
         co = L.cohere_models
-        return (mc, len(mc), oa, len(oa), az, len(az), an, len(an), co, len(co))
+        return (id(mc), len(mc), id(oa), len(oa), id(az), len(az), id(an), len(an), id(co), len(co))
 
-    def candidate_keys(self, model: str, model_to_use: str) -> tuple:
-        """Every cost-map key LiteLLM's encoding decision can read for ``model``."""
+    def tables(self) -> tuple:
+        L = self.litellm
+        return (L.model_cost, L.open_ai_chat_completion_models, L.azure_llms, L.anthropic_models, L.cohere_models)
+
+    def candidate_keys(self, model: str) -> tuple:
+        """Every cost-map key LiteLLM's encoding decision can read for
+        ``model``, derived from the string alone: each ``/``-suffix (what
+        ``_openai_model_name`` can return), the deployment name, and what
+        ``_fix_model_name`` can return, each also under ``azure/``."""
         segments = model.split("/")
         names = ["/".join(segments[start:]) for start in range(len(segments))]
-        deployment = self.tc._openai_deployment_name(model)
-        names.append(deployment)
-        names.append(model_to_use)
+        names.append(self.tc._openai_deployment_name(model))
+        names.append(model.replace("-35", "-3.5"))
+        names.append("gpt-3.5-turbo")
         keys = []
         for name in names:
             for key in (name, "azure/" + name):
@@ -194,23 +204,27 @@ class TokenCounterCore:
         tc = self.tc
         plan = Plan()
         plan.model = model
+        plan.tables = self.tables()
         plan.world = world
-        plan.entries = ()
+        if self.world() != world:  # a table changed while we looked: do not cache
+            raise NotAccelerated
+        # the snapshot is taken before deciding: an entry edited meanwhile
+        # makes the next call re-derive the plan
+        plan.entries = () if model is None else self.snapshot(plan.tables[0], self.candidate_keys(model))
         if model is None:
             plan.encoding_name = "cl100k_base"
         else:
             if not hf_disabled and self.utils.huggingface_tokenizer_kind(model) is not None:
                 plan.handoff = True
-                plan.entries = self.snapshot(world[0], self.candidate_keys(model, model))
                 return plan
             plan.encoding_name = tc.openai_tokenizer_encoding_name(model)
-            model_to_use = tc._openai_model_name(model) or tc._fix_model_name(model)
-            plan.entries = self.snapshot(world[0], self.candidate_keys(model, model_to_use))
         if tc.uses_legacy_message_accounting(model):
             plan.per_message, plan.per_name = 4, -1
         else:
             plan.per_message, plan.per_name = 3, 1
         plan.tool_section = tc.chat_template_tool_section(model)
+        if self.world() != world:  # a table changed while deciding: do not cache
+            raise NotAccelerated
         try:
             plan.count = self.make_count(plan.encoding_name)
             plan.raw = self.raw_for(plan.encoding_name)
@@ -221,7 +235,7 @@ class TokenCounterCore:
     def plan_is_current(self, plan: Plan, world: tuple) -> bool:
         if plan.world != world:
             return False
-        get = world[0].get
+        get = plan.tables[0].get
         for key, entry, fields in plan.entries:
             now = get(key)
             if now is not entry:
@@ -385,7 +399,7 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
             az = L.azure_llms
             an = L.anthropic_models
             co = L.cohere_models
-            if plan.world != (mc, len(mc), oa, len(oa), az, len(az), an, len(an), co, len(co)):
+            if plan.world != (id(mc), len(mc), id(oa), len(oa), id(az), len(az), id(an), len(an), id(co), len(co)):
                 plan = plan_for(model)
             else:
                 get = mc.get
