@@ -7,7 +7,7 @@
 
 CC ?= gcc
 PYTHON ?= python3
-CORE_SRC := $(filter-out csrc/binding/% %/fuzz_%.c,$(wildcard csrc/*/*.c))
+CORE_SRC := $(filter-out csrc/binding/% $(wildcard csrc/*/fuzz_*.c),$(wildcard csrc/*/*.c))
 TESTS := $(wildcard tests/c/test_*.c)
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Icsrc -Itests/c -g
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -10,5 +10,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
     fi
 fi
 python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+# the LiteLLM proxy's runtime dependencies (its [proxy] extra needs the unpublished
+# litellm-proxy package), plotting and process tools for the benchmarks
+python3 -m pip install -q --disable-pip-version-check -r requirements-bench.txt
 python3 -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e .
 FAST_LITELLM_REQUIRE_NATIVE=1 python3 setup.py -q build_ext --inplace

@@ -16,7 +16,9 @@ Outputs (committed; regenerate with ``python3 tools/gen_unicode_tables.py``):
 
 * csrc/tokenizer/unicode_tables.h / .c: a two-stage table. ``stage1[cp >> 7]``
   picks one of the distinct 128-code-point blocks, ``stage2[block*128 + low]``
-  is the class byte. About 38 KB; one lookup is two dependent loads.
+  is the class byte. About 38 KB; one lookup is two dependent loads. Plus a
+  direct 2 KB table below U+0800 (one- and two-byte UTF-8: Latin, Greek,
+  Cyrillic, Armenian, Hebrew, Arabic...).
 * src/fast_litellm/tokenizer/_unicode_data.py: the same classes as runs
   (start code point, class letter) for the pure-Python twin; all constants,
   so importing it is cheap.
@@ -104,7 +106,7 @@ HEADER = """\
  * the general categories Lu Ll Lt Lm Lo, M (= Mn|Mc|Me), N (= Nd|Nl|No), and
  * the White_Space property (what \\s means in tiktoken's regex engine).
  * Two-stage table: stage1 picks a distinct {size}-code-point block, stage2
- * holds the blocks' class bytes.
+ * holds the blocks' class bytes; below U+0800 also a direct table.
  */
 #ifndef FL_TOKENIZER_UNICODE_TABLES_H
 #define FL_TOKENIZER_UNICODE_TABLES_H
@@ -121,6 +123,9 @@ HEADER = """\
 
 extern const uint8_t fl_uc_stage1[{n1}];
 extern const uint8_t fl_uc_stage2[{n2}];
+/* The same classes for U+0000..U+07FF (one- and two-byte UTF-8), direct. */
+#define FL_UC_DIRECT_LIMIT 0x800u
+extern const uint8_t fl_uc_direct[FL_UC_DIRECT_LIMIT];
 
 /* Class byte of code point cp (0 for cp > U+10FFFF). */
 static inline uint8_t
@@ -148,6 +153,10 @@ const uint8_t fl_uc_stage1[{n1}] = {{
 
 const uint8_t fl_uc_stage2[{n2}] = {{
 {s2}
+}};
+
+const uint8_t fl_uc_direct[FL_UC_DIRECT_LIMIT] = {{
+{direct}
 }};
 """
 
@@ -218,14 +227,14 @@ def render():
     table = class_bytes()
     stage1, stage2 = two_stage(table)
     starts, classes = python_runs(table)
-    assert stage1[0] == 0, "the C ASCII fast path reads block 0 directly"
     defines = "\n".join("#define FL_UC_%s 0x%02Xu" % (name, bit) for name, bit, _ in CLASSES)
     fmt = dict(ver=UNICODE_VERSION, size=1 << BLOCK_SHIFT, shift=BLOCK_SHIFT,
                n1=len(stage1), n2=len(stage2), defines=defines)
     return {
         os.path.join(C_DIR, "unicode_tables.h"): HEADER.format(**fmt),
         os.path.join(C_DIR, "unicode_tables.c"): SOURCE.format(
-            s1=c_array(stage1, 32), s2=c_array(list(stage2), 32), **fmt),
+            s1=c_array(stage1, 32), s2=c_array(list(stage2), 32),
+            direct=c_array(list(table[:0x800]), 32), **fmt),
         PY_PATH: PY_MODULE.format(ver=UNICODE_VERSION, starts=starts, classes=classes),
     }
 

@@ -188,25 +188,28 @@ Pool_get_connection(PoolObject *self, PyObject *endpoint)
     }
     Py_ssize_t len;
     const char *s = PyUnicode_AsUTF8AndSize(endpoint, &len);
-    if (s == NULL || !fl_pool_knows_endpoint(self->pool, s, (size_t)len)) {
-        PyErr_Clear();
+    int64_t now;
+    uint64_t id = 0;
+    fl_pool_get_result r = FL_POOL_NEW_ENDPOINT;
+    if (s == NULL)
+        PyErr_Clear(); /* not UTF-8 encodable: the validator rejects it */
+    else if (pool_now(self, &now) < 0)
+        return NULL;
+    else if (fl_pool_get(self->pool, s, (size_t)len, now, 0, &id, &r) < 0)
+        return PyErr_NoMemory();
+    if (r == FL_POOL_NEW_ENDPOINT) { /* first use: validate, then add it */
         PyObject *ok = PyObject_CallOneArg(self->validator, endpoint);
         if (ok == NULL)
             return NULL;
         Py_DECREF(ok);
-        if (s == NULL) { /* the validator accepted something not UTF-8 encodable */
+        if (s == NULL) {
             PyErr_Format(PyExc_ValueError, "endpoint must be a URL (scheme://host[:port]) or "
                          "host:port, got %R", endpoint);
             return NULL;
         }
+        if (fl_pool_get(self->pool, s, (size_t)len, now, 1, &id, &r) < 0)
+            return PyErr_NoMemory();
     }
-    int64_t now;
-    if (pool_now(self, &now) < 0)
-        return NULL;
-    uint64_t id;
-    fl_pool_get_result r;
-    if (fl_pool_get(self->pool, s, (size_t)len, now, &id, &r) < 0)
-        return PyErr_NoMemory();
     if (r == FL_POOL_REJECTED)
         Py_RETURN_NONE;
     return format_id(self, id);

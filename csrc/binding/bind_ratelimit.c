@@ -597,6 +597,20 @@ RateLimiter_test_hold_lock(RateLimiterObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* Tests only: the index slot where a key's probe starts. */
+static PyObject *
+RateLimiter_test_home_slot(RateLimiterObject *self, PyObject *key)
+{
+    PyObject *holder;
+    const char *data;
+    Py_ssize_t len;
+    if (key_utf8(key, &data, &len, &holder) < 0)
+        return NULL;
+    size_t slot = fl_rl_home_slot(self->rl, data, (size_t)len);
+    Py_XDECREF(holder);
+    return PyLong_FromSize_t(slot);
+}
+
 static PyMethodDef RateLimiter_methods[] = {
     {"check", (PyCFunction)(void (*)(void))RateLimiter_check, METH_FASTCALL | METH_KEYWORDS,
      "check(key=None, cost=1) -> dict: check key and consume cost tokens if allowed."},
@@ -611,6 +625,7 @@ static PyMethodDef RateLimiter_methods[] = {
     {"_after_fork_in_child", (PyCFunction)RateLimiter_after_fork_in_child, METH_NOARGS,
      "Re-initialise the lock in a forked child."},
     {"_test_hold_lock", (PyCFunction)RateLimiter_test_hold_lock, METH_O, NULL},
+    {"_test_home_slot", (PyCFunction)RateLimiter_test_home_slot, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -21,11 +21,14 @@
 #include "tokenizer/encoder.h"
 
 #define GIL_RELEASE_BYTES 4096
+#define BATCH_BYTES_PER_THREAD (64 * 1024)
 
 typedef struct {
     PyObject_HEAD
     fl_encoder *enc;
     Py_ssize_t n_specials;
+    Py_buffer blob; /* pinned prebuilt vocabulary (from_blob), when has_blob */
+    int has_blob;
 } TokenizerCore;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -173,6 +176,10 @@ static PyObject *core_count_batch(TokenizerCore *self, PyObject *const *args, Py
         lens[i] = (size_t)len;
         total += (size_t)len;
     }
+    /* A thread costs tens of microseconds to start: give each at least
+     * BATCH_BYTES_PER_THREAD of text. */
+    if ((size_t)threads > 1 + total / BATCH_BYTES_PER_THREAD)
+        threads = (long)(1 + total / BATCH_BYTES_PER_THREAD);
     int rc;
     if (total >= GIL_RELEASE_BYTES || threads > 1) {
         Py_BEGIN_ALLOW_THREADS
@@ -222,16 +229,16 @@ static PyObject *core_encode_piece(TokenizerCore *self, PyObject *arg)
     return result;
 }
 
-/* tiktoken converts ids to u32: anything else is this OverflowError. */
+/* tiktoken converts ids to u32 (anything with __index__); out of range is
+ * this OverflowError. */
 static int id_from_object(PyObject *obj, uint32_t *id)
 {
-    if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "'%.100s' object cannot be interpreted as an integer",
-                     Py_TYPE(obj)->tp_name);
+    PyObject *num = PyNumber_Index(obj); /* TypeError "... cannot be interpreted as an integer" */
+    if (!num)
         return -1;
-    }
     int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    long long v = PyLong_AsLongLongAndOverflow(num, &overflow);
+    Py_DECREF(num);
     if (v == -1 && PyErr_Occurred())
         return -1;
     if (overflow || v < 0 || v > (long long)UINT32_MAX) {
@@ -249,38 +256,41 @@ static PyObject *core_decode_bytes(TokenizerCore *self, PyObject *arg)
         return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
+    uint32_t *ids = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *ids);
+    PyObject *out = NULL;
+    if (!ids) {
+        PyErr_NoMemory();
+        goto done;
+    }
     size_t total = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t id;
         size_t len;
-        if (id_from_object(items[i], &id) < 0)
-            goto fail;
-        if (!fl_encoder_token_bytes(self->enc, id, &len)) {
-            PyObject *msg = PyUnicode_FromFormat("Invalid token for decoding: %u", (unsigned)id);
+        if (id_from_object(items[i], &ids[i]) < 0)
+            goto done;
+        if (!fl_encoder_token_bytes(self->enc, ids[i], &len)) {
+            PyObject *msg = PyUnicode_FromFormat("Invalid token for decoding: %u", (unsigned)ids[i]);
             if (msg) {
                 PyErr_SetObject(PyExc_KeyError, msg);
                 Py_DECREF(msg);
             }
-            goto fail;
+            goto done;
         }
         total += len;
     }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
     if (!out)
-        goto fail;
+        goto done;
     char *dst = PyBytes_AS_STRING(out);
     for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t id = (uint32_t)PyLong_AsUnsignedLong(items[i]);
         size_t len;
-        const uint8_t *b = fl_encoder_token_bytes(self->enc, id, &len);
+        const uint8_t *b = fl_encoder_token_bytes(self->enc, ids[i], &len);
         memcpy(dst, b, len);
         dst += len;
     }
+done:
+    PyMem_Free(ids);
     Py_DECREF(seq);
     return out;
-fail:
-    Py_DECREF(seq);
-    return NULL;
 }
 
 static PyObject *core_token_bytes(TokenizerCore *self, PyObject *arg)
@@ -325,6 +335,66 @@ static PyObject *core_get_max_rank(TokenizerCore *self, void *closure)
 
 /* ---- construction ----------------------------------------------------------- */
 
+/* Special tokens argument -> arrays (PyMem); 0 or -1 with an exception.
+ * The byte pointers borrow from items (a tuple the caller keeps alive). */
+typedef struct {
+    PyObject *items;
+    Py_ssize_t n;
+    const uint8_t **bytes;
+    size_t *lens;
+    uint32_t *ranks;
+} special_args;
+
+static void specials_free(special_args *sa)
+{
+    PyMem_Free(sa->bytes);
+    PyMem_Free(sa->lens);
+    PyMem_Free(sa->ranks);
+    Py_XDECREF(sa->items);
+}
+
+static int specials_parse(PyObject *obj, special_args *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->items = PySequence_Tuple(obj);
+    if (!sa->items)
+        return -1;
+    Py_ssize_t n = sa->n = PyTuple_GET_SIZE(sa->items);
+    sa->bytes = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *sa->bytes);
+    sa->lens = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *sa->lens);
+    sa->ranks = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *sa->ranks);
+    if (!sa->bytes || !sa->lens || !sa->ranks) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(sa->items, i);
+        PyObject *b;
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 ||
+            !PyBytes_Check(b = PyTuple_GET_ITEM(item, 0))) {
+            PyErr_SetString(PyExc_TypeError, "special_tokens must be (bytes, int) pairs");
+            return -1;
+        }
+        if (id_from_object(PyTuple_GET_ITEM(item, 1), &sa->ranks[i]) < 0)
+            return -1;
+        sa->bytes[i] = (const uint8_t *)PyBytes_AS_STRING(b);
+        sa->lens[i] = (size_t)PyBytes_GET_SIZE(b);
+    }
+    return 0;
+}
+
+static PyObject *core_wrap(PyTypeObject *type, fl_encoder *enc, Py_ssize_t n_specials)
+{
+    TokenizerCore *self = (TokenizerCore *)type->tp_alloc(type, 0);
+    if (!self) {
+        fl_encoder_free(enc);
+        return NULL;
+    }
+    self->enc = enc;
+    self->n_specials = n_specials;
+    return (PyObject *)self;
+}
+
 /* TokenizerCore(vocab_file_bytes, pattern_id, [(special_bytes, id), ...]) */
 static PyObject *core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -335,35 +405,10 @@ static PyObject *core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*iO:TokenizerCore", kwlist, &data, &pattern,
                                      &specials_obj))
         return NULL;
-    PyObject *specials = PySequence_Tuple(specials_obj);
-    if (!specials) {
-        PyBuffer_Release(&data);
-        return NULL;
-    }
-    Py_ssize_t n = PyTuple_GET_SIZE(specials);
-    const uint8_t **sp = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *sp);
-    size_t *sl = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *sl);
-    uint32_t *sr = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *sr);
-    TokenizerCore *self = NULL;
-    if (!sp || !sl || !sr) {
-        PyErr_NoMemory();
+    special_args sa;
+    PyObject *result = NULL;
+    if (specials_parse(specials_obj, &sa) < 0)
         goto done;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyTuple_GET_ITEM(specials, i);
-        PyObject *b;
-        PyObject *r;
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 ||
-            !PyBytes_Check(b = PyTuple_GET_ITEM(item, 0))) {
-            PyErr_SetString(PyExc_TypeError, "special_tokens must be (bytes, int) pairs");
-            goto done;
-        }
-        r = PyTuple_GET_ITEM(item, 1);
-        if (id_from_object(r, &sr[i]) < 0)
-            goto done;
-        sp[i] = (const uint8_t *)PyBytes_AS_STRING(b);
-        sl[i] = (size_t)PyBytes_GET_SIZE(b);
-    }
     if (pattern < 0 || pattern >= FL_PAT_COUNT) {
         PyErr_Format(PyExc_ValueError, "pattern must be 0..%d", FL_PAT_COUNT - 1);
         goto done;
@@ -373,32 +418,105 @@ static PyObject *core_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Py_BEGIN_ALLOW_THREADS
     fl_vocab *v = fl_vocab_parse_tiktoken(data.buf, (size_t)data.len, err, sizeof err);
     if (v)
-        enc = fl_encoder_new(v, (fl_pattern_id)pattern, sp, sl, sr, (size_t)n, err, sizeof err);
+        enc = fl_encoder_new(v, (fl_pattern_id)pattern, sa.bytes, sa.lens, sa.ranks, (size_t)sa.n,
+                             err, sizeof err);
     Py_END_ALLOW_THREADS
     if (!enc) {
         PyErr_Format(PyExc_ValueError, "invalid vocabulary: %s", err);
         goto done;
     }
-    self = (TokenizerCore *)type->tp_alloc(type, 0);
-    if (!self) {
-        fl_encoder_free(enc);
+    result = core_wrap(type, enc, sa.n);
+done:
+    specials_free(&sa);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+/* TokenizerCore.from_blob(blob, source_sha256, pattern, special_tokens):
+ * a core over a prebuilt vocabulary (see fl_vocab_from_blob); blob (e.g. an
+ * mmap) stays pinned for the core's lifetime.  ValueError if it does not
+ * check out, so the caller can rebuild it. */
+static PyObject *core_from_blob(PyObject *cls, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "from_blob(blob, source_sha256, pattern, special_tokens)");
+        return NULL;
+    }
+    Py_buffer blob, sha;
+    if (PyObject_GetBuffer(args[0], &blob, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(args[1], &sha, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&blob);
+        return NULL;
+    }
+    long pattern = PyLong_AsLong(args[2]);
+    special_args sa;
+    memset(&sa, 0, sizeof sa);
+    PyObject *result = NULL;
+    if (pattern == -1 && PyErr_Occurred())
+        goto done;
+    if (sha.len != 32) {
+        PyErr_SetString(PyExc_ValueError, "source_sha256 must be 32 bytes");
         goto done;
     }
-    self->enc = enc;
-    self->n_specials = n;
+    if (pattern < 0 || pattern >= FL_PAT_COUNT) {
+        PyErr_Format(PyExc_ValueError, "pattern must be 0..%d", FL_PAT_COUNT - 1);
+        goto done;
+    }
+    if (specials_parse(args[3], &sa) < 0)
+        goto done;
+    char err[256] = "";
+    fl_encoder *enc = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    fl_vocab *v = fl_vocab_from_blob(blob.buf, (size_t)blob.len, sha.buf, err, sizeof err);
+    if (v)
+        enc = fl_encoder_new(v, (fl_pattern_id)pattern, sa.bytes, sa.lens, sa.ranks, (size_t)sa.n,
+                             err, sizeof err);
+    Py_END_ALLOW_THREADS
+    if (!enc) {
+        PyErr_Format(PyExc_ValueError, "invalid prebuilt vocabulary: %s", err);
+        goto done;
+    }
+    result = core_wrap((PyTypeObject *)cls, enc, sa.n);
+    if (result) {
+        ((TokenizerCore *)result)->blob = blob; /* ownership of the view moves */
+        ((TokenizerCore *)result)->has_blob = 1;
+        blob.obj = NULL;
+    }
 done:
-    PyMem_Free(sp);
-    PyMem_Free(sl);
-    PyMem_Free(sr);
-    Py_DECREF(specials);
-    PyBuffer_Release(&data);
-    return (PyObject *)self;
+    specials_free(&sa);
+    PyBuffer_Release(&sha);
+    if (blob.obj)
+        PyBuffer_Release(&blob);
+    return result;
+}
+
+static PyObject *core_serialize(TokenizerCore *self, PyObject *arg)
+{
+    Py_buffer sha;
+    if (PyObject_GetBuffer(arg, &sha, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (sha.len != 32) {
+        PyBuffer_Release(&sha);
+        PyErr_SetString(PyExc_ValueError, "source_sha256 must be 32 bytes");
+        return NULL;
+    }
+    size_t len = 0;
+    uint8_t *blob = fl_vocab_serialize(fl_encoder_vocab(self->enc), sha.buf, &len);
+    PyBuffer_Release(&sha);
+    if (!blob)
+        return PyErr_NoMemory();
+    PyObject *out = PyBytes_FromStringAndSize((const char *)blob, (Py_ssize_t)len);
+    free(blob);
+    return out;
 }
 
 static void core_dealloc(TokenizerCore *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
-    fl_encoder_free(self->enc);
+    fl_encoder_free(self->enc); /* before the blob it may point into */
+    if (self->has_blob)
+        PyBuffer_Release(&self->blob);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
 }
@@ -448,6 +566,10 @@ static PyMethodDef core_methods[] = {
     {"decode_bytes", (PyCFunction)core_decode_bytes, METH_O, "decode_bytes(ids) -> bytes"},
     {"token_bytes", (PyCFunction)core_token_bytes, METH_O, "token_bytes(id) -> bytes"},
     {"rank", (PyCFunction)core_rank, METH_O, "rank(bytes) -> int | None (ordinary tokens)"},
+    {"serialize", (PyCFunction)core_serialize, METH_O,
+     "serialize(source_sha256) -> bytes: the prebuilt vocabulary for from_blob"},
+    {"from_blob", (PyCFunction)(void (*)(void))core_from_blob, METH_FASTCALL | METH_CLASS,
+     "from_blob(blob, source_sha256, pattern, special_tokens) -> TokenizerCore"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -270,16 +270,6 @@ add_endpoint(fl_pool *p, const char *name, size_t len, uint64_t h)
     return (long)(p->n_eps - 1);
 }
 
-int
-fl_pool_knows_endpoint(fl_pool *p, const char *ep, size_t len)
-{
-    size_t slot;
-    pthread_mutex_lock(&p->lock);
-    long e = find_endpoint(p, ep, len, fnv1a(ep, len), &slot);
-    pthread_mutex_unlock(&p->lock);
-    return e >= 0;
-}
-
 /* -- connections --------------------------------------------------------------- */
 
 static int
@@ -358,13 +348,19 @@ new_conn(fl_pool *p, uint32_t ep, int64_t now)
 }
 
 int
-fl_pool_get(fl_pool *p, const char *name, size_t len, int64_t now, uint64_t *id,
+fl_pool_get(fl_pool *p, const char *name, size_t len, int64_t now, int add_new, uint64_t *id,
             fl_pool_get_result *result)
 {
     size_t slot;
     uint64_t h = fnv1a(name, len);
     pthread_mutex_lock(&p->lock);
     long ep = find_endpoint(p, name, len, h, &slot);
+    if (ep < 0 && !add_new) {
+        *id = 0;
+        *result = FL_POOL_NEW_ENDPOINT;
+        pthread_mutex_unlock(&p->lock);
+        return 0;
+    }
     if (ep < 0 && (ep = add_endpoint(p, name, len, h)) < 0)
         goto oom;
     endpoint *e = &p->eps[ep];

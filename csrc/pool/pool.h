@@ -25,6 +25,7 @@ typedef enum {
     FL_POOL_CREATED = 0,  /* a new connection id */
     FL_POOL_REUSED = 1,   /* an idle one, most recently returned first */
     FL_POOL_REJECTED = 2, /* limits reached: no id */
+    FL_POOL_NEW_ENDPOINT = 3, /* endpoint not seen yet and add_endpoint == 0 */
 } fl_pool_get_result;
 
 typedef enum {
@@ -39,12 +40,11 @@ fl_pool *fl_pool_create(uint32_t max_per_endpoint, uint32_t max_total, int64_t i
                         int64_t max_lifetime_ns);
 void fl_pool_destroy(fl_pool *p);
 
-/* 1 when the endpoint is already known (then it needs no validation). */
-int fl_pool_knows_endpoint(fl_pool *p, const char *ep, size_t len);
-
-/* -1 when out of memory. */
-int fl_pool_get(fl_pool *p, const char *ep, size_t len, int64_t now, uint64_t *id,
-                fl_pool_get_result *result);
+/* -1 when out of memory.  With add_endpoint == 0 an endpoint not seen yet
+ * gives FL_POOL_NEW_ENDPOINT and changes nothing (the caller validates it,
+ * then calls again with add_endpoint == 1). */
+int fl_pool_get(fl_pool *p, const char *ep, size_t len, int64_t now, int add_endpoint,
+                uint64_t *id, fl_pool_get_result *result);
 fl_pool_status fl_pool_return(fl_pool *p, uint64_t id, int64_t now);
 fl_pool_status fl_pool_remove(fl_pool *p, uint64_t id);
 fl_pool_status fl_pool_mark_unhealthy(fl_pool *p, uint64_t id);

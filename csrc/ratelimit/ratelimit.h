@@ -73,6 +73,10 @@ void fl_rl_get_counters(fl_rl *rl, fl_rl_counters *out);
  * may not have been the holder). */
 void fl_rl_after_fork_child(fl_rl *rl);
 
+/* Tests only: the index slot where key's probe starts (it depends on the
+ * limiter's secret, not only on the key). */
+size_t fl_rl_home_slot(fl_rl *rl, const char *key, size_t len);
+
 /* Tests only: hold / release the limiter's lock (to fork while it is held). */
 void fl_rl_hold_lock(fl_rl *rl);
 void fl_rl_release_lock(fl_rl *rl);

@@ -16,6 +16,9 @@
  * fl_count_batch splits a list of texts over POSIX threads, each with its
  * own scratch; the encoder itself is read-only.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include "tokenizer/encoder.h"
 
 #include <pthread.h>
@@ -34,6 +37,7 @@ struct fl_encoder {
     fl_pattern_id pat;
     fl_special *specials;
     size_t n_specials;
+    int first_byte; /* the first byte every special token shares, or -1 */
 };
 
 void fl_ids_free(fl_ids *ids)
@@ -100,6 +104,10 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
         e->specials[i].rank = special_ranks[i];
         e->n_specials = i + 1;
     }
+    e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
+    for (size_t i = 1; i < n_specials; i++)
+        if (e->specials[i].bytes[0] != e->first_byte)
+            e->first_byte = -1;
     return e;
 nomem:
     snprintf(err, errlen, "out of memory");
@@ -191,12 +199,39 @@ static void cursor_free(special_cursor *c)
         free(c->next);
 }
 
+/* One pass when all special tokens start with the same byte (all of
+ * OpenAI's start with '<'): memchr for it, then compare the tokens there. */
+static size_t find_special_one_pass(const fl_encoder *e, const uint8_t *text, size_t len,
+                                    size_t from, const uint8_t *mask, size_t *which)
+{
+    const uint8_t *p = text + from, *end = text + len;
+    while (p < end && (p = memchr(p, e->first_byte, (size_t)(end - p))) != NULL) {
+        size_t best_len = 0;
+        for (size_t i = 0; i < e->n_specials; i++) {
+            const fl_special *s = &e->specials[i];
+            if (mask[i] && s->len <= (size_t)(end - p) && s->len > best_len &&
+                memcmp(p, s->bytes, s->len) == 0) {
+                best_len = s->len;
+                *which = i;
+            }
+        }
+        if (best_len)
+            return (size_t)(p - text);
+        p++;
+    }
+    return len;
+}
+
 size_t fl_encoder_find_special(const fl_encoder *e, const uint8_t *text, size_t len, size_t from,
                                const uint8_t *mask, size_t *which)
 {
     special_cursor c;
     *which = 0;
-    if (!mask || cursor_init(&c, e->n_specials) < 0)
+    if (!mask || from >= len)
+        return len;
+    if (e->first_byte >= 0)
+        return find_special_one_pass(e, text, len, from, mask, which);
+    if (cursor_init(&c, e->n_specials) < 0)
         return len;
     size_t at = find_special_cached(e, text, len, from, mask, c.next, which);
     cursor_free(&c);
@@ -207,18 +242,28 @@ size_t fl_encoder_find_special(const fl_encoder *e, const uint8_t *text, size_t 
 
 /* Tokens of one piece whose whole-piece rank r is already known
  * (FL_NO_RANK: not a token, so BPE). */
-static int emit_piece(const fl_encoder *e, const uint8_t *p, size_t n, uint32_t r, fl_ids *out,
-                      size_t *count, fl_bpe_scratch *scratch)
+/* Per-call memo of merged pieces: words that are not single tokens tend to
+ * repeat within a text, and their merge costs far more than the whole-piece
+ * lookup.  Direct-mapped; an entry names an earlier occurrence of the
+ * piece in this call's text (compared byte for byte, never trusted on the
+ * hash alone) with its token count and where its ids start in the output.
+ * Lives on the caller's stack, zeroed on first use, so it never carries
+ * anything from one call (or one text of a batch) to the next. */
+#define MEMO_SIZE 1024
+#define MEMO_MIN_LEN 4
+typedef struct {
+    uint32_t off, len, count, ids_at;
+} memo_entry;
+typedef struct {
+    const uint8_t *base;
+    size_t base_len;
+    int ready;
+    memo_entry e[MEMO_SIZE];
+} piece_memo;
+
+static int bpe_piece(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out, size_t *count,
+                     fl_bpe_scratch *scratch)
 {
-    if (r != FL_NO_RANK) {
-        if (out) {
-            if (ids_reserve(out, 1) < 0)
-                return FL_ENC_NOMEM;
-            out->ids[out->len++] = r;
-        }
-        *count += 1;
-        return FL_ENC_OK;
-    }
     size_t k;
     if (out) {
         if (ids_reserve(out, n) < 0)
@@ -235,21 +280,59 @@ static int emit_piece(const fl_encoder *e, const uint8_t *p, size_t n, uint32_t 
     return FL_ENC_OK;
 }
 
-static int encode_piece_into(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out,
-                             size_t *count, fl_bpe_scratch *scratch)
+/* Tokens of one piece whose whole-piece rank r is already known
+ * (FL_NO_RANK: not a token, so BPE, through the memo when there is one). */
+static int emit_piece(const fl_encoder *e, const uint8_t *p, size_t n, uint32_t r, fl_ids *out,
+                      size_t *count, fl_bpe_scratch *scratch, piece_memo *memo)
 {
-    return emit_piece(e, p, n, fl_vocab_rank(e->vocab, p, n), out, count, scratch);
+    if (r != FL_NO_RANK) {
+        if (out) {
+            if (ids_reserve(out, 1) < 0)
+                return FL_ENC_NOMEM;
+            out->ids[out->len++] = r;
+        }
+        *count += 1;
+        return FL_ENC_OK;
+    }
+    if (!memo || n < MEMO_MIN_LEN || memo->base_len > UINT32_MAX ||
+        (out && out->len + n > UINT32_MAX))
+        return bpe_piece(e, p, n, out, count, scratch);
+    if (!memo->ready) {
+        memset(memo->e, 0, sizeof memo->e);
+        memo->ready = 1;
+    }
+    memo_entry *m = &memo->e[(fl_vocab_hash(p, n) >> 24) & (MEMO_SIZE - 1)];
+    if (m->len == n && memcmp(memo->base + m->off, p, n) == 0) {
+        if (out) {
+            if (ids_reserve(out, m->count) < 0)
+                return FL_ENC_NOMEM;
+            memcpy(out->ids + out->len, out->ids + m->ids_at, m->count * sizeof *out->ids);
+            out->len += m->count;
+        }
+        *count += m->count;
+        return FL_ENC_OK;
+    }
+    size_t before = *count, ids_at = out ? out->len : 0;
+    int rc = bpe_piece(e, p, n, out, count, scratch);
+    if (rc == FL_ENC_OK) {
+        m->off = (uint32_t)(p - memo->base);
+        m->len = (uint32_t)n;
+        m->count = (uint32_t)(*count - before);
+        m->ids_at = (uint32_t)ids_at;
+    }
+    return rc;
 }
 
 static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len, fl_ids *out,
-                           size_t *count, fl_bpe_scratch *scratch)
+                           size_t *count, fl_bpe_scratch *scratch, piece_memo *memo)
 {
     size_t pos = 0;
     while (pos < len) {
         size_t n = fl_pretok_next(e->pat, text, len, pos);
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;
-        int rc = encode_piece_into(e, text + pos, n, out, count, scratch);
+        int rc = emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out, count,
+                            scratch, memo);
         if (rc != FL_ENC_OK)
             return rc;
         pos += n;
@@ -263,7 +346,7 @@ int fl_encode_piece(const fl_encoder *e, const uint8_t *piece, size_t len, fl_id
     size_t count = 0;
     if (len == 0)
         return FL_ENC_OK;
-    return encode_piece_into(e, piece, len, out, &count, scratch);
+    return emit_piece(e, piece, len, fl_vocab_rank(e->vocab, piece, len), out, &count, scratch, NULL);
 }
 
 static int any_set(const uint8_t *mask, size_t n)
@@ -288,8 +371,12 @@ int fl_encode(const fl_encoder *e, const uint8_t *text, size_t len, const uint8_
         if (fl_encoder_find_special(e, text, len, 0, disallowed, which) < len)
             return FL_ENC_DISALLOWED;
     }
+    piece_memo memo;
+    memo.base = text;
+    memo.base_len = len;
+    memo.ready = 0;
     if (!any_set(allowed, e->n_specials))
-        return encode_ordinary(e, text, len, out, count, scratch);
+        return encode_ordinary(e, text, len, out, count, scratch, &memo);
 
     special_cursor c;
     if (cursor_init(&c, e->n_specials) < 0)
@@ -299,7 +386,7 @@ int fl_encode(const fl_encoder *e, const uint8_t *text, size_t len, const uint8_
     for (;;) {
         size_t i;
         size_t at = find_special_cached(e, text, len, start, allowed, c.next, &i);
-        rc = encode_ordinary(e, text + start, at - start, out, count, scratch);
+        rc = encode_ordinary(e, text + start, at - start, out, count, scratch, &memo);
         if (rc != FL_ENC_OK || at == len)
             break;
         if (out) {

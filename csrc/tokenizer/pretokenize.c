@@ -49,9 +49,11 @@
  * ([A-Za-z], where UP is A-Z and LOW is a-z); their answer is used only when
  * the scan stopped on an ASCII byte, otherwise the general path decides.
  *
- * Input is valid UTF-8 by contract; to stay safe on anything else (fuzzing),
- * a byte that does not start a complete sequence is a one-byte character of
- * class O. Nothing is read at or past text + len.
+ * Input is valid UTF-8 by contract, so a lead byte is decoded without
+ * checking the continuation bytes after it. On anything else the split is
+ * unspecified but safe: a byte that is not a lead byte (or whose sequence
+ * would run past the end) is a one-byte character of class O, pieces are
+ * non-empty and cover the input, and nothing at or past text + len is read.
  */
 #include "tokenizer/pretokenize.h"
 
@@ -84,31 +86,26 @@ typedef struct {
     uint8_t size;
 } fl_char;
 
-static inline int
-is_cont(uint8_t b)
-{
-    return (b & 0xC0) == 0x80;
-}
-
 /* Class and size of the character at text[i]; requires i < len. */
 FL_HOT fl_char
 char_at(const uint8_t *text, size_t len, size_t i)
 {
     uint8_t b = text[i];
-    size_t left = len - i;
     fl_char ch = {0, 1};
     if (b < 0x80) {
-        ch.cls = fl_uc_stage2[b]; /* block 0 of the table is U+0000..U+007F */
-    } else if (b >= 0xC2 && b < 0xE0 && left >= 2 && is_cont(text[i + 1])) {
-        ch.cls = fl_uc_class(((uint32_t)(b & 0x1F) << 6) | (text[i + 1] & 0x3Fu));
-        ch.size = 2;
-    } else if (b >= 0xE0 && b < 0xF0 && left >= 3 && is_cont(text[i + 1]) &&
-               is_cont(text[i + 2])) {
-        ch.cls = fl_uc_class(((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(text[i + 1] & 0x3F) << 6) |
-                             (text[i + 2] & 0x3Fu));
-        ch.size = 3;
-    } else if (b >= 0xF0 && b < 0xF5 && left >= 4 && is_cont(text[i + 1]) &&
-               is_cont(text[i + 2]) && is_cont(text[i + 3])) {
+        ch.cls = fl_uc_direct[b];
+    } else if (b < 0xE0) {
+        if (b >= 0xC2 && i + 1 < len) {
+            ch.cls = fl_uc_direct[((uint32_t)(b & 0x1F) << 6) | (text[i + 1] & 0x3Fu)];
+            ch.size = 2;
+        }
+    } else if (b < 0xF0) {
+        if (i + 2 < len) {
+            ch.cls = fl_uc_class(((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(text[i + 1] & 0x3F) << 6) |
+                                 (text[i + 2] & 0x3Fu));
+            ch.size = 3;
+        }
+    } else if (b < 0xF5 && i + 3 < len) {
         ch.cls = fl_uc_class(((uint32_t)(b & 0x07) << 18) | ((uint32_t)(text[i + 1] & 0x3F) << 12) |
                              ((uint32_t)(text[i + 2] & 0x3F) << 6) | (text[i + 3] & 0x3Fu));
         ch.size = 4;
@@ -162,7 +159,7 @@ run_of(const uint8_t *text, size_t len, size_t i, uint8_t mask)
     while (i < len) {
         uint8_t b = text[i];
         if (b < 0x80) {
-            if (!(fl_uc_stage2[b] & mask))
+            if (!(fl_uc_direct[b] & mask))
                 break;
             i++;
         } else {
@@ -401,16 +398,19 @@ scan_o200k_word(const uint8_t *text, size_t len, size_t s)
 {
     o200k_word w = {s, 0};
     size_t last_both_end = 0, i = s;
+    uint8_t after = 0; /* class of the character after the UP run */
     while (i < len) {
         fl_char ch = char_at(text, len, i);
-        if (!(ch.cls & CLS_UP))
+        if (!(ch.cls & CLS_UP)) {
+            after = ch.cls;
             break;
+        }
         i += ch.size;
         if (ch.cls & CLS_BOTH)
             last_both_end = i;
     }
     w.up_end = i;
-    if (class_at(text, len, i) & FL_UC_LL)
+    if (after & FL_UC_LL)
         w.word1_end = run_of(text, len, i, CLS_LOW); /* LOW+ right after UP* */
     else
         w.word1_end = last_both_end; /* UP* backtracks to its last BOTH char */

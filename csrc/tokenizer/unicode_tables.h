@@ -6,7 +6,7 @@
  * the general categories Lu Ll Lt Lm Lo, M (= Mn|Mc|Me), N (= Nd|Nl|No), and
  * the White_Space property (what \s means in tiktoken's regex engine).
  * Two-stage table: stage1 picks a distinct 128-code-point block, stage2
- * holds the blocks' class bytes.
+ * holds the blocks' class bytes; below U+0800 also a direct table.
  */
 #ifndef FL_TOKENIZER_UNICODE_TABLES_H
 #define FL_TOKENIZER_UNICODE_TABLES_H
@@ -30,6 +30,9 @@
 
 extern const uint8_t fl_uc_stage1[8704];
 extern const uint8_t fl_uc_stage2[29568];
+/* The same classes for U+0000..U+07FF (one- and two-byte UTF-8), direct. */
+#define FL_UC_DIRECT_LIMIT 0x800u
+extern const uint8_t fl_uc_direct[FL_UC_DIRECT_LIMIT];
 
 /* Class byte of code point cp (0 for cp > U+10FFFF). */
 static inline uint8_t

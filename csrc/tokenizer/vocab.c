@@ -82,7 +82,8 @@ static fl_vocab *vocab_alloc(size_t n_tokens, size_t arena_cap)
     v->slots = table_alloc(cap * sizeof *v->slots, &v->slots_bytes);
     v->arena = malloc(arena_cap ? arena_cap : 1);
     v->pair_rank = malloc(65536 * sizeof *v->pair_rank);
-    if (!v->slots || !v->arena || !v->pair_rank) {
+    v->filter = calloc(FL_FILTER_WORDS, sizeof *v->filter);
+    if (!v->slots || !v->arena || !v->pair_rank || !v->filter) {
         fl_vocab_free(v);
         return NULL;
     }
@@ -109,6 +110,7 @@ static int ensure_rank_cap(fl_vocab *v, uint32_t rank)
         return -1;
     v->tok_len = len;
     memset(v->tok_len + v->rank_cap, 0, (size_t)(cap - v->rank_cap) * sizeof *len);
+    memset(v->tok_off + v->rank_cap, 0, (size_t)(cap - v->rank_cap) * sizeof *off);
     v->rank_cap = cap;
     return 0;
 }
@@ -154,6 +156,8 @@ static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
             return -1;
         i = (i + 1) & v->mask;
     }
+    uint64_t bit = h >> (64 - FL_FILTER_LOG2);
+    v->filter[bit >> 6] |= 1ull << (bit & 63);
     v->count++;
     if (v->max_rank == FL_NO_RANK || rank > v->max_rank)
         v->max_rank = rank;
@@ -369,12 +373,17 @@ void fl_vocab_free(fl_vocab *v)
 {
     if (!v)
         return;
+    if (v->borrowed) {
+        free(v);
+        return;
+    }
     if (v->slots)
         table_free(v->slots, v->slots_bytes);
     free(v->arena);
     free(v->tok_off);
     free(v->tok_len);
     free(v->pair_rank);
+    free(v->filter);
     free(v);
 }
 
@@ -389,4 +398,165 @@ const uint8_t *fl_vocab_bytes(const fl_vocab *v, uint32_t rank, size_t *len)
     }
     *len = v->tok_len[rank];
     return v->arena + v->tok_off[rank];
+}
+
+/* ---- prebuilt blob ------------------------------------------------------ */
+
+#define BLOB_MAGIC "FLVOCAB\x02"
+
+typedef struct {
+    char magic[8];
+    uint64_t total_len;
+    uint64_t n_slots;
+    uint64_t arena_len;
+    uint64_t count;
+    uint32_t rank_cap;
+    uint32_t max_rank;
+    uint64_t checksum; /* of every byte after the header */
+    uint8_t source_sha256[32];
+    uint32_t byte_rank[256];
+} blob_header;
+
+static inline size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+/* Four-lane multiply-rotate checksum (xxhash-style rounds, written from
+ * scratch): detects corruption of a cache file, at memory speed. */
+static uint64_t blob_checksum(const uint8_t *p, size_t n)
+{
+    const uint64_t P1 = 0x9E3779B185EBCA87ull, P2 = 0xC2B2AE3D27D4EB4Full;
+    uint64_t a = P1, b = P2, c = n, d = ~(uint64_t)n;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a = rotl64(a + fl_vload64(p + i) * P2, 31) * P1;
+        b = rotl64(b + fl_vload64(p + i + 8) * P2, 31) * P1;
+        c = rotl64(c + fl_vload64(p + i + 16) * P2, 31) * P1;
+        d = rotl64(d + fl_vload64(p + i + 24) * P2, 31) * P1;
+    }
+    uint64_t h = rotl64(a, 1) + rotl64(b, 7) + rotl64(c, 12) + rotl64(d, 18);
+    for (; i < n; i++)
+        h = rotl64(h ^ (p[i] * P1), 11) * P2;
+    return h ^ (h >> 29);
+}
+
+static void blob_layout(uint64_t n_slots, uint32_t rank_cap, uint64_t arena_len, size_t *off_filter,
+                        size_t *off_slots, size_t *off_tok_off, size_t *off_tok_len,
+                        size_t *off_pairs, size_t *off_arena, size_t *total)
+{
+    size_t o = align8(sizeof(blob_header));
+    *off_filter = o;
+    o += FL_FILTER_WORDS * sizeof(uint64_t);
+    *off_slots = o;
+    o += (size_t)n_slots * sizeof(fl_slot);
+    *off_tok_off = o;
+    o = align8(o + (size_t)rank_cap * sizeof(uint32_t));
+    *off_tok_len = o;
+    o = align8(o + (size_t)rank_cap * sizeof(uint16_t));
+    *off_pairs = o;
+    o += 65536 * sizeof(uint32_t);
+    *off_arena = o;
+    *total = align8(o + (size_t)arena_len);
+}
+
+uint8_t *fl_vocab_serialize(const fl_vocab *v, const uint8_t source_sha256[32], size_t *len)
+{
+    size_t o_filter, o_slots, o_off, o_len, o_pairs, o_arena, total;
+    blob_layout(v->mask + 1, v->rank_cap, v->arena_len, &o_filter, &o_slots, &o_off, &o_len,
+                &o_pairs, &o_arena, &total);
+    uint8_t *blob = calloc(1, total);
+    if (!blob)
+        return NULL;
+    blob_header *h = (blob_header *)blob;
+    memcpy(h->magic, BLOB_MAGIC, 8);
+    h->total_len = total;
+    h->n_slots = v->mask + 1;
+    h->arena_len = v->arena_len;
+    h->count = v->count;
+    h->rank_cap = v->rank_cap;
+    h->max_rank = v->max_rank;
+    memcpy(h->source_sha256, source_sha256, 32);
+    memcpy(h->byte_rank, v->byte_rank, sizeof h->byte_rank);
+    memcpy(blob + o_filter, v->filter, FL_FILTER_WORDS * sizeof(uint64_t));
+    memcpy(blob + o_slots, v->slots, (size_t)(v->mask + 1) * sizeof(fl_slot));
+    memcpy(blob + o_off, v->tok_off, (size_t)v->rank_cap * sizeof(uint32_t));
+    memcpy(blob + o_len, v->tok_len, (size_t)v->rank_cap * sizeof(uint16_t));
+    memcpy(blob + o_pairs, v->pair_rank, 65536 * sizeof(uint32_t));
+    memcpy(blob + o_arena, v->arena, v->arena_len);
+    size_t hdr = align8(sizeof(blob_header));
+    h->checksum = blob_checksum(blob + hdr, total - hdr);
+    *len = total;
+    return blob;
+}
+
+fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t source_sha256[32],
+                             char *err, size_t errlen)
+{
+    const blob_header *h = (const blob_header *)blob;
+    size_t hdr = align8(sizeof(blob_header));
+    if (len < hdr || ((uintptr_t)blob & 7) || memcmp(h->magic, BLOB_MAGIC, 8) != 0) {
+        set_err(err, errlen, "not a prebuilt vocabulary (bad magic, size or alignment)", 0);
+        return NULL;
+    }
+    if (memcmp(h->source_sha256, source_sha256, 32) != 0) {
+        set_err(err, errlen, "prebuilt vocabulary was built from another file", 0);
+        return NULL;
+    }
+    uint64_t n_slots = h->n_slots;
+    if (h->total_len != len || n_slots < 16 || (n_slots & (n_slots - 1)) || n_slots > (1ull << 30) ||
+        h->rank_cap > FL_MAX_RANK * 2u || h->arena_len > len || h->count > n_slots / 2 ||
+        (h->count && h->max_rank >= h->rank_cap)) {
+        set_err(err, errlen, "prebuilt vocabulary has inconsistent sizes", 0);
+        return NULL;
+    }
+    size_t o_filter, o_slots, o_off, o_len, o_pairs, o_arena, total;
+    blob_layout(n_slots, h->rank_cap, h->arena_len, &o_filter, &o_slots, &o_off, &o_len, &o_pairs,
+                &o_arena, &total);
+    if (total != len) {
+        set_err(err, errlen, "prebuilt vocabulary has inconsistent sizes", 0);
+        return NULL;
+    }
+    if (blob_checksum(blob + hdr, len - hdr) != h->checksum) {
+        set_err(err, errlen, "prebuilt vocabulary is corrupt (checksum)", 0);
+        return NULL;
+    }
+    /* Structure: every rank a lookup can return is in range and its bytes
+     * lie in the arena, so even a crafted file cannot make lookups read
+     * out of bounds (the checksum alone only catches accidents). */
+    const fl_slot *slots = (const fl_slot *)(const void *)(blob + o_slots);
+    const uint32_t *tok_off = (const uint32_t *)(const void *)(blob + o_off);
+    const uint16_t *tok_len = (const uint16_t *)(const void *)(blob + o_len);
+    const uint32_t *pairs = (const uint32_t *)(const void *)(blob + o_pairs);
+    int ok = 1;
+    for (uint32_t r = 0; r < h->rank_cap && ok; r++)
+        ok = tok_len[r] == 0 || (uint64_t)tok_off[r] + tok_len[r] <= h->arena_len;
+    for (uint64_t i = 0; i < n_slots && ok; i++)
+        ok = slots[i].len == 0 || (slots[i].rank < h->rank_cap && tok_len[slots[i].rank] == slots[i].len);
+    for (size_t i = 0; i < 65536 && ok; i++)
+        ok = pairs[i] == FL_NO_RANK || (pairs[i] < h->rank_cap && tok_len[pairs[i]] == 2);
+    for (size_t i = 0; i < 256 && ok; i++)
+        ok = h->byte_rank[i] == FL_NO_RANK || (h->byte_rank[i] < h->rank_cap && tok_len[h->byte_rank[i]] == 1);
+    if (!ok) {
+        set_err(err, errlen, "prebuilt vocabulary is inconsistent", 0);
+        return NULL;
+    }
+    fl_vocab *v = calloc(1, sizeof *v);
+    if (!v) {
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    v->borrowed = 1;
+    v->slots = (fl_slot *)(uintptr_t)(blob + o_slots);
+    v->mask = n_slots - 1;
+    v->arena = (uint8_t *)(uintptr_t)(blob + o_arena);
+    v->arena_len = h->arena_len;
+    v->tok_off = (uint32_t *)(uintptr_t)(blob + o_off);
+    v->tok_len = (uint16_t *)(uintptr_t)(blob + o_len);
+    v->rank_cap = h->rank_cap;
+    v->max_rank = h->max_rank;
+    v->count = h->count;
+    memcpy(v->byte_rank, h->byte_rank, sizeof v->byte_rank);
+    v->pair_rank = (uint32_t *)(uintptr_t)(blob + o_pairs);
+    v->filter = (uint64_t *)(uintptr_t)(blob + o_filter);
+    return v;
 }

@@ -25,6 +25,21 @@ fl_vocab *fl_vocab_from_tokens(const uint8_t *const *tokens, const size_t *lens,
 
 void fl_vocab_free(fl_vocab *v);
 
+/*
+ * A prebuilt form of the vocabulary (the hash table and arrays as they are
+ * in memory, plus a header and a checksum), so a later process can start
+ * without parsing: fl_vocab_serialize returns a malloc'd blob (NULL when out
+ * of memory); fl_vocab_from_blob makes a vocabulary that points INTO blob
+ * (which must stay alive and unchanged while the vocabulary is used; freeing
+ * the vocabulary does not free it).  from_blob checks the header, the sizes,
+ * the checksum over every byte and that the blob was built from a source
+ * file whose SHA-256 is source_sha256 (32 bytes); NULL + err otherwise.
+ * blob must be 8-byte aligned (mmap'd or malloc'd memory is).
+ */
+uint8_t *fl_vocab_serialize(const fl_vocab *v, const uint8_t source_sha256[32], size_t *len);
+fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t source_sha256[32],
+                             char *err, size_t errlen);
+
 /* Number of tokens and the largest rank (FL_NO_RANK when empty). */
 size_t fl_vocab_count(const fl_vocab *v);
 uint32_t fl_vocab_max_rank(const fl_vocab *v);

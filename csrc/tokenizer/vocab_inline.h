@@ -10,6 +10,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define FL_HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define FL_HOT_INLINE static inline
+#endif
+
 #define FL_NO_RANK UINT32_MAX
 #define FL_MAX_TOKEN_LEN 65535u
 
@@ -35,7 +41,15 @@ struct fl_vocab {
     size_t count;
     uint32_t byte_rank[256];
     uint32_t *pair_rank; /* 65536 entries, index a<<8|b */
+    int borrowed;        /* arrays point into a caller-owned blob (fl_vocab_from_blob) */
+    uint64_t *filter;    /* FL_FILTER_BITS-bit hash filter of the tokens longer than 2 bytes */
 };
+
+/* A one-hash Bloom filter (128 KB, stays in cache) in front of the table:
+ * most failed lookups, which the BPE merge makes all the time, are answered
+ * without touching the multi-megabyte table.  Never a false "absent". */
+#define FL_FILTER_LOG2 20
+#define FL_FILTER_WORDS ((size_t)1 << (FL_FILTER_LOG2 - 6))
 
 /* ---- hashing ---------------------------------------------------------- */
 
@@ -65,7 +79,7 @@ static inline uint64_t fl_vhead_bytes(const uint8_t *p, size_t n)
 static const uint64_t FL_VK1 = 0xa0761d6478bd642full, FL_VK2 = 0xe7037ed1a0b428dbull,
                       FL_VK3 = 0x8ebc6af09c88c6e3ull;
 
-static inline uint64_t fl_vhash_key(const uint8_t *p, size_t n, uint64_t head)
+FL_HOT_INLINE uint64_t fl_vhash_key(const uint8_t *p, size_t n, uint64_t head)
 {
     if (n <= 8)
         return fl_vmix(head ^ FL_VK1, (uint64_t)n ^ FL_VK2);
@@ -94,13 +108,16 @@ static inline void fl_vocab_prefetch(const fl_vocab *v, uint64_t h)
     __builtin_prefetch(&v->slots[(h >> 16) & v->mask]);
 }
 
-static inline uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *bytes, size_t len, uint64_t h)
+FL_HOT_INLINE uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *bytes, size_t len, uint64_t h)
 {
     if (len == 1)
         return v->byte_rank[bytes[0]];
     if (len == 2)
         return v->pair_rank[(bytes[0] << 8) | bytes[1]];
     if (len == 0 || len > FL_MAX_TOKEN_LEN)
+        return FL_NO_RANK;
+    uint64_t bit = h >> (64 - FL_FILTER_LOG2);
+    if (!(v->filter[bit >> 6] & (1ull << (bit & 63))))
         return FL_NO_RANK;
     uint64_t head = fl_vhead_bytes(bytes, len);
     uint64_t i = (h >> 16) & v->mask;

@@ -52,6 +52,8 @@ _PUBLIC: Dict[str, Tuple[str, str]] = {
     "SimpleRateLimiter": ("ratelimit", "SimpleRateLimiter"),
     "check_rate_limit": ("ratelimit", "check_rate_limit"),
     "get_rate_limit_stats": ("ratelimit", "get_rate_limit_stats"),
+    "key_fingerprint": ("ratelimit", "key_fingerprint"),
+    "configure_default_rate_limiter": ("ratelimit", "configure_default_rate_limiter"),
     # connection pool
     "SimpleConnectionPool": ("pool", "SimpleConnectionPool"),
     "get_connection": ("pool", "get_connection"),
@@ -60,6 +62,7 @@ _PUBLIC: Dict[str, Tuple[str, str]] = {
     "health_check_connection": ("pool", "health_check_connection"),
     "cleanup_expired_connections": ("pool", "cleanup_expired_connections"),
     "get_connection_pool_stats": ("pool", "get_connection_pool_stats"),
+    "configure_default_pool": ("pool", "configure_default_pool"),
     # routing
     "AdvancedRouter": ("routing", "AdvancedRouter"),
     "get_available_deployment": ("routing", "get_available_deployment"),

@@ -17,7 +17,7 @@ get(fl_pool *p, const char *ep, int64_t now, fl_pool_get_result expect)
 {
     uint64_t id = 0;
     fl_pool_get_result r;
-    CHECK_EQ_INT(fl_pool_get(p, ep, strlen(ep), now, &id, &r), 0);
+    CHECK_EQ_INT(fl_pool_get(p, ep, strlen(ep), now, 1, &id, &r), 0);
     CHECK_EQ_INT(r, expect);
     return id;
 }
@@ -43,6 +43,11 @@ test_limits_and_mru_reuse(void)
     CHECK_EQ_INT(t.created, 3);
     CHECK_EQ_INT(t.reused, 2);
     CHECK_EQ_INT(t.rejected, 2);
+    CHECK_EQ_INT(fl_pool_endpoint_count(p), 2);
+    uint64_t none;
+    fl_pool_get_result r;
+    CHECK_EQ_INT(fl_pool_get(p, "new:1", 5, 3, 0, &none, &r), 0);
+    CHECK_EQ_INT(r, FL_POOL_NEW_ENDPOINT);
     CHECK_EQ_INT(fl_pool_endpoint_count(p), 2);
     char name[64];
     fl_pool_counts e;
@@ -168,7 +173,7 @@ worker(void *v)
         for (int k = 0; k < 4; k++) {
             fl_pool_get_result r;
             uint64_t id;
-            fl_pool_get(a->p, (k & 1) ? A : B, strlen((k & 1) ? A : B), 0, &id, &r);
+            fl_pool_get(a->p, (k & 1) ? A : B, strlen((k & 1) ? A : B), 0, 1, &id, &r);
             if (r != FL_POOL_REJECTED)
                 held[n++] = id;
         }
@@ -231,7 +236,7 @@ test_fork_while_locked(void)
         fl_pool_after_fork_child(p);
         fl_pool_get_result r;
         uint64_t id;
-        fl_pool_get(p, A, strlen(A), 0, &id, &r);
+        fl_pool_get(p, A, strlen(A), 0, 1, &id, &r);
         _exit(r == FL_POOL_CREATED ? 0 : 1);
     }
     int status = 0;

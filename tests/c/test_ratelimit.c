@@ -201,6 +201,27 @@ test_keyed_hash_differs_per_seed(void)
     CHECK(fl_rl_fingerprint("abc", 3) == fl_rl_fingerprint("abc", 3));
 }
 
+/* A check that leaves a bucket full stores nothing; a stored bucket carries
+ * its key's stable fingerprint. */
+static void
+test_full_checks_store_nothing_and_fingerprints(void)
+{
+    fl_rl *rl = fl_rl_create(60, 3, SEED);
+    check(rl, "looker", 0, 0);
+    check(rl, "greedy", 4, 0); /* cost over burst */
+    fl_rl_counters c;
+    fl_rl_get_counters(rl, &c);
+    CHECK_EQ_INT(c.entries, 0);
+    check(rl, "user", 2, 0);
+    size_t n = 0;
+    fl_rl_key_state *ks = fl_rl_export(rl, 0, &n);
+    CHECK_EQ_INT(n, 1);
+    CHECK(ks != NULL && ks[0].fingerprint == fl_rl_fingerprint("user", 4));
+    CHECK(ks != NULL && ks[0].remaining == 1);
+    free(ks);
+    fl_rl_destroy(rl);
+}
+
 typedef struct {
     fl_rl *rl;
     int allowed;
@@ -291,6 +312,7 @@ main(void)
         CASE(test_sweep_reclaims_full_buckets_only),
         CASE(test_many_keys_compact),
         CASE(test_keyed_hash_differs_per_seed),
+        CASE(test_full_checks_store_nothing_and_fingerprints),
         CASE(test_threads_exact_under_contention),
         CASE(test_fork_while_locked),
     };

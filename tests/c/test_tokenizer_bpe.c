@@ -188,6 +188,44 @@ static void test_real_vocab_roundtrip(void)
     fl_vocab_free(v);
 }
 
+static void test_prebuilt_blob(void)
+{
+    fl_vocab *v = load_real("cl100k_base");
+    if (!v)
+        v = synthetic_vocab();
+    uint8_t sha[32] = {1, 2, 3}, other[32] = {9};
+    size_t len = 0;
+    uint8_t *blob = fl_vocab_serialize(v, sha, &len);
+    CHECK(blob != NULL && len > 0);
+    char err[200];
+    fl_vocab *w = fl_vocab_from_blob(blob, len, sha, err, sizeof err);
+    CHECK(w != NULL);
+    if (w) {
+        CHECK_EQ_INT(fl_vocab_count(w), fl_vocab_count(v));
+        CHECK_EQ_INT(fl_vocab_max_rank(w), fl_vocab_max_rank(v));
+        for (uint32_t r = 0; r <= fl_vocab_max_rank(v); r += 7) {
+            size_t n1, n2;
+            const uint8_t *b1 = fl_vocab_bytes(v, r, &n1), *b2 = fl_vocab_bytes(w, r, &n2);
+            CHECK((b1 == NULL) == (b2 == NULL));
+            if (b1 && b2) {
+                CHECK(n1 == n2 && memcmp(b1, b2, n1) == 0);
+                CHECK_EQ_INT(fl_vocab_rank(w, b2, n2), r);
+            }
+        }
+        CHECK_EQ_INT(fl_vocab_rank(w, (const uint8_t *)"\xff\xfe\xfd\xfc\xfb", 5), FL_NO_RANK);
+        fl_vocab_free(w);
+    }
+    CHECK(fl_vocab_from_blob(blob, len, other, err, sizeof err) == NULL); /* other source */
+    CHECK(fl_vocab_from_blob(blob, len - 8, sha, err, sizeof err) == NULL); /* truncated */
+    blob[len / 2] ^= 1;
+    CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL); /* corrupt */
+    blob[len / 2] ^= 1;
+    memcpy(blob, "NOTVOCAB", 8);
+    CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL); /* magic */
+    free(blob);
+    fl_vocab_free(v);
+}
+
 /* ---- BPE ------------------------------------------------------------------ */
 
 static void test_bpe_synthetic_random(void)
@@ -302,6 +340,42 @@ static void test_encoder_specials(void)
     fl_encoder_free(e);
 }
 
+static void test_specials_different_first_bytes(void)
+{
+    static const uint8_t *specials[] = {(const uint8_t *)"<s>", (const uint8_t *)"#end#",
+                                        (const uint8_t *)"#en"};
+    static const size_t lens[] = {3, 5, 3};
+    static const uint32_t ranks[] = {2000, 2001, 2002};
+    char err[100];
+    fl_encoder *e = fl_encoder_new(synthetic_vocab(), FL_PAT_O200K, specials, lens, ranks, 3, err,
+                                   sizeof err);
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    const char *text = "ab #end# <s> #en";
+    uint8_t all[3] = {1, 1, 1}, only_s[3] = {1, 0, 0};
+    size_t which = 9, at;
+    at = fl_encoder_find_special(e, (const uint8_t *)text, strlen(text), 0, all, &which);
+    CHECK_EQ_INT(at, 3);
+    CHECK_EQ_INT(which, 1); /* "#end#" over its prefix "#en": the longer one */
+    at = fl_encoder_find_special(e, (const uint8_t *)text, strlen(text), 0, only_s, &which);
+    CHECK_EQ_INT(at, 9);
+    CHECK_EQ_INT(which, 0);
+    fl_bpe_scratch s = {0};
+    fl_ids ids = {0};
+    size_t count = 0;
+    CHECK_EQ_INT(fl_encode(e, (const uint8_t *)text, strlen(text), all, NULL, &ids, &count, &which, &s),
+                 FL_ENC_OK);
+    int saw[3] = {0, 0, 0};
+    for (size_t i = 0; i < ids.len; i++)
+        if (ids.ids[i] >= 2000 && ids.ids[i] <= 2002)
+            saw[ids.ids[i] - 2000]++;
+    CHECK(saw[0] == 1 && saw[1] == 1 && saw[2] == 1);
+    fl_ids_free(&ids);
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
 static void test_encoder_batch(void)
 {
     fl_encoder *e = synthetic_encoder();
@@ -332,10 +406,11 @@ static void test_encoder_batch(void)
 int main(void)
 {
     static const check_case cases[] = {
-        CASE(test_parse_small),          CASE(test_parse_errors),
+        CASE(test_parse_small),          CASE(test_parse_errors),   CASE(test_prebuilt_blob),
         CASE(test_real_vocab_roundtrip), CASE(test_bpe_synthetic_random),
         CASE(test_bpe_real_random),      CASE(test_bpe_pathological),
         CASE(test_encoder_specials),     CASE(test_encoder_batch),
+        CASE(test_specials_different_first_bytes),
     };
     RUN_TESTS(cases);
 }

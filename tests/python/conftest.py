@@ -24,12 +24,25 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("FAST_LITELLM_SHARED_DIR", REPO.parent / "shared"))
+
+def _find_shared() -> Path:
+    """../shared beside the checkout (CI, main), or above a worktree."""
+    if os.environ.get("FAST_LITELLM_SHARED_DIR"):
+        return Path(os.environ["FAST_LITELLM_SHARED_DIR"])
+    for parent in REPO.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared"
+    return REPO.parent / "shared"
+
+
+SHARED = _find_shared()
 TIKTOKEN_DATA = SHARED / "data" / "tiktoken"
 UNICODE_DATA = SHARED / "data" / "unicode-16.0.0"
 
 # LiteLLM offline: the bundled price map, never a fetch.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Tests never write the tokenizer's prebuilt-vocabulary cache into $HOME.
+os.environ.setdefault("FAST_LITELLM_CACHE_DIR", tempfile.mkdtemp(prefix="fast-litellm-test-prebuilt-"))
 
 # tiktoken (the oracle) finds the shared vocabularies by their cache names.
 _CACHE_NAMES = {

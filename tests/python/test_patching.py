@@ -244,3 +244,36 @@ def test_status_shape():
     for key in ("applied", "components", "patches", "litellm_version", "pinned_litellm_version"):
         assert key in st
     assert st["pinned_litellm_version"] == pins.LITELLM_PIN
+
+
+def test_unwrapped_patch_follows_its_flag_at_run_time(fake_pkg, monkeypatch):
+    mod, user = load()
+    original = mod.add
+    pin(monkeypatch, "add", original)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)), wrap=False)
+    engine.apply_acceleration()
+    assert mod.add(1, 1) == ("fast", 2)
+    flags.set_feature("rust_routing", "canary:50")  # no per-call check: all or nothing
+    assert mod.add is original and user.add is original
+    assert "fully on" in engine.get_patch_status()["patches"]["fake_add"]["reason"] or \
+        "run time" in engine.get_patch_status()["patches"]["fake_add"]["reason"]
+    flags.set_feature("rust_routing", "on")
+    assert mod.add(1, 1) == ("fast", 2) and user.add(1, 1) == ("fast", 2)
+    flags.set_feature("rust_routing", "on", error_threshold=1)
+    flags.record_error("rust_routing", RuntimeError("x"))  # disabled by errors
+    assert mod.add is original
+    flags.reset_errors("rust_routing")
+    assert mod.add(2, 2) == ("fast", 4)
+
+
+def test_wrapped_patch_turned_on_at_run_time_gets_applied(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    flags.set_feature("rust_routing", "off")
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.apply_acceleration()
+    assert mod.add(1, 1) == 2
+    flags.set_feature("rust_routing", "on")
+    assert mod.add(1, 1) == ("fast", 2)
+    flags.set_feature("rust_routing", "off")  # wrapped: the wrapper checks per call
+    assert mod.add(1, 1) == 2

@@ -319,3 +319,14 @@ def test_twins_agree_on_a_scripted_run():
         s.pop("implementation")
         outs.append((out, s))
     assert outs[0] == outs[1]
+
+
+def test_stats_mask_credentials_in_endpoints(Pool):
+    p = Pool()
+    p.get_connection("https://user:secret@api.example.com/v1")
+    p.get_connection("https://other:pw@api.example.com/v1")
+    p.get_connection("https://api.example.com")
+    eps = p.get_stats()["endpoints"]
+    assert "secret" not in str(eps) and "pw" not in str(eps)
+    assert list(eps) == ["https://***@api.example.com/v1", "https://***@api.example.com/v1 #2",
+                         "https://api.example.com"]

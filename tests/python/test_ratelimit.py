@@ -250,6 +250,7 @@ def test_python_siphash_matches_cpython_siphash13():
     assert [_common.siphash13(0, 0, s) for s in samples] == expected
 
 
+@pytest.mark.native_only
 @settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_native_and_python_fingerprints_agree(key):
@@ -261,22 +262,24 @@ def test_native_and_python_fingerprints_agree(key):
             == ratelimit.implementation("python").key_fingerprint(key))
 
 
+@pytest.mark.native_only
 def test_native_table_is_keyed_per_limiter():
-    """Two native limiters place the same keys differently: the slot comes
-    from a per-limiter random SipHash key (stats list keys in slot order)."""
+    """Where a key lands in the native table depends on a per-limiter random
+    SipHash key: two limiters with the same keys place them differently."""
     from fast_litellm._native_loader import native_has
 
     if not native_has("RateLimiter"):
         pytest.skip("native core not built")
     Limiter = ratelimit.implementation("native").SimpleRateLimiter
-    orders = []
-    for _ in range(2):
-        rl = Limiter(60, clock=FrozenClock())
+    a, b = Limiter(60, clock=FrozenClock()), Limiter(60, clock=FrozenClock())
+    for rl in (a, b):
         for i in range(200):
             rl.check("key-%d" % i)
-        orders.append(list(rl.get_stats()["keys"]))
-    assert sorted(orders[0]) == sorted(orders[1])
-    assert orders[0] != orders[1]
+    assert a.get_stats()["table_slots"] == b.get_stats()["table_slots"] == 512
+    same = sum(a._test_home_slot("key-%d" % i) == b._test_home_slot("key-%d" % i)
+               for i in range(200))
+    assert same < 20  # ~0.4 expected by chance
+    assert a.get_stats()["keys"] == b.get_stats()["keys"]
 
 
 def test_full_buckets_are_reclaimed(Limiter):
@@ -425,6 +428,7 @@ def test_implementation_kinds():
 
 
 @pytest.mark.slow
+@pytest.mark.native_only
 def test_native_memory_per_key_at_a_million_keys():
     """Process RSS growth for 1,000,000 live keys stays under 100 bytes/key."""
     from fast_litellm._native_loader import native_has
@@ -449,3 +453,29 @@ def test_native_memory_per_key_at_a_million_keys():
                          env=dict(os.environ, PYTHONPATH=SRC), timeout=300)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) < 100
+
+
+def test_default_limiter_follows_the_feature_flag(monkeypatch):
+    import sys
+    import types
+
+    import fast_litellm
+    from fast_litellm import pool as pool_pkg
+    from fast_litellm.pool import _python as pool_python
+    from fast_litellm.ratelimit import _python as rl_python
+
+    fake = types.ModuleType("fast_litellm.flags")
+    fake.is_enabled = lambda name, request_id=None: name not in ("rust_rate_limiting",
+                                                                 "rust_connection_pool")
+    monkeypatch.setitem(sys.modules, "fast_litellm.flags", fake)
+    monkeypatch.setattr(fast_litellm, "flags", fake, raising=False)
+    old_rl, old_pool = ratelimit._default_limiter, pool_pkg._default_pool
+    try:
+        assert type(ratelimit.configure_default_rate_limiter()) is rl_python.SimpleRateLimiter
+        assert type(pool_pkg.configure_default_pool()) is pool_python.SimpleConnectionPool
+        fake.is_enabled = lambda name, request_id=None: True
+        assert type(ratelimit.configure_default_rate_limiter()) is ratelimit.SimpleRateLimiter
+        del fake.is_enabled  # flags module without the function: C core
+        assert type(pool_pkg.configure_default_pool()) is pool_pkg.SimpleConnectionPool
+    finally:
+        ratelimit._default_limiter, pool_pkg._default_pool = old_rl, old_pool

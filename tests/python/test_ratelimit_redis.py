@@ -18,7 +18,8 @@ from fast_litellm import ratelimit
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 REDIS_SERVER = shutil.which("redis-server")
 
-pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not installed")
+pytestmark = [pytest.mark.redis,
+              pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not installed")]
 redis = pytest.importorskip("redis")
 
 
@@ -153,7 +154,7 @@ def test_two_processes_share_exactly_burst(impl, server, request):
 @pytest.mark.parametrize("policy", ["open", "closed"])
 def test_killing_redis_mid_run_applies_the_policy(Limiter, policy, request, monkeypatch):
     errors = []
-    monkeypatch.setattr(ratelimit._common, "record_flag_error", lambda flag="x": errors.append(flag))
+    monkeypatch.setattr(ratelimit._common, "record_flag_error", lambda flag="x", exc=None: errors.append(flag))
     srv = RedisServer()
     try:
         rl = Limiter(60, burst=100, backend="redis", redis_url=srv.url, failure_policy=policy,
@@ -228,19 +229,16 @@ def test_a_redis_that_never_answers_times_out(Limiter):
     assert rl.get_stats()["redis_errors"] == 1
 
 
-def test_flag_errors_go_to_the_flags_module_when_it_exists(monkeypatch):
-    import types
-
+def test_redis_failures_count_against_the_rate_limiting_flag():
+    from fast_litellm import flags
     from fast_litellm.ratelimit import _common
 
-    seen = []
-    fake = types.ModuleType("fast_litellm.flags")
-    fake.record_error = lambda name: seen.append(name)
-    monkeypatch.setitem(sys.modules, "fast_litellm.flags", fake)
-    import fast_litellm
+    flags.reset_errors("rust_rate_limiting")
+    try:
+        _common.record_flag_error("rust_rate_limiting", ConnectionError("redis down"))
+        status = flags.get_feature_status()["rust_rate_limiting"]
+        assert status["errors"] == 1
+        assert status["last_error"]["type"] == "ConnectionError"
+    finally:
+        flags.reset_errors("rust_rate_limiting")
 
-    monkeypatch.setattr(fast_litellm, "flags", fake, raising=False)
-    _common.record_flag_error("rust_rate_limiting")
-    assert seen == ["rust_rate_limiting"]
-    del fake.record_error  # an older flags module: a no-op, never an error
-    _common.record_flag_error("rust_rate_limiting")

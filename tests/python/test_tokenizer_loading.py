@@ -67,6 +67,33 @@ def test_litellm_bundle_cache_names():
         assert _load._sha256(open(path, "rb").read()) == spec.sha256
 
 
+def test_prebuilt_vocabulary_cache(tmp_path, monkeypatch, tiktoken_data_dir):
+    from fast_litellm import _native_loader
+
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    monkeypatch.setenv("FAST_LITELLM_CACHE_DIR", str(tmp_path))
+    spec = _registry.ENCODINGS["r50k_base"]
+    ref = tiktoken.get_encoding("r50k_base")
+    text = "prebuilt vocabularies start fast, don't they? 12345 ünïcödé"
+    enc = T._Implementation("native").get_encoding("r50k_base")  # fresh cache of encodings
+    assert enc.encode(text) == ref.encode(text)
+    path = _load.prebuilt_path(spec)
+    assert os.path.exists(path)  # written from the checked source
+    enc2 = T._Implementation("native").get_encoding("r50k_base")  # loaded by mmap
+    assert enc2.encode(text) == ref.encode(text)
+    # a corrupt prebuilt file is never used: rebuilt from the source
+    data = bytearray(open(path, "rb").read())
+    data[len(data) // 2] ^= 0xFF
+    open(path, "wb").write(bytes(data))
+    enc3 = T._Implementation("native").get_encoding("r50k_base")
+    assert enc3.encode(text) == ref.encode(text)
+    assert open(path, "rb").read() != bytes(data)  # rewritten
+    # disabled with an empty FAST_LITELLM_CACHE_DIR
+    monkeypatch.setenv("FAST_LITELLM_CACHE_DIR", "")
+    assert _load.prebuilt_path(spec) is None
+
+
 def test_malformed_vocabulary(impl):
     core = T._core_class(impl)
     for data in (b"", b"YQ==\n", b"YQ== x\n", b"!!!! 1\n"):
@@ -110,3 +137,13 @@ def test_ten_megabyte_single_piece(impl, tiktoken_data_dir):
     n = enc.count(text)
     assert 0 < n < len(text)
     assert enc.decode(enc.encode_ordinary(text)) == text
+
+
+def test_many_special_tokens_linear(impl, tiktoken_data_dir):
+    """Allowed special tokens that never occur must not be searched for again
+    after every occurrence of another one (that would be quadratic)."""
+    enc = T.implementation(impl).get_encoding("cl100k_base")
+    text = "<|endoftext|>a" * 100_000
+    assert enc.count(text, allowed_special="all") == 200_000
+    ids = enc.encode(text[:140], allowed_special="all")
+    assert ids == _oracle("cl100k_base").encode(text[:140], allowed_special="all")

@@ -42,8 +42,7 @@ MAX_CP = 0x110000
 
 def _tiktoken_pattern_strings():
     """{encoding name: pat_str} straight from tiktoken, without loading vocabularies."""
-    import tiktoken_ext.openai_public as openai_public
-
+    openai_public = pytest.importorskip("tiktoken_ext.openai_public")
     no_vocab = lambda *a, **k: {}  # noqa: E731
     with mock.patch.object(openai_public, "load_tiktoken_bpe", no_vocab), \
             mock.patch.object(openai_public, "data_gym_to_mergeable_bpe_ranks", no_vocab):
@@ -189,7 +188,7 @@ ATOM = st.one_of(
     st.sampled_from(sorted(CLASS_MEMBERS)).flatmap(_member),  # any class, any member
 )
 TEXT = st.lists(ATOM, max_size=40).map("".join)
-SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
@@ -251,7 +250,7 @@ LONG_UNITS = [" ", "\n", "\r\n", " \n", "\t \u00a0", "a", "A", "aA", "A\u0301", 
 def test_long_runs_match_regex(split, pattern):
     for unit in LONG_UNITS:
         for tail in ("", "x", ".", " ", "\n"):
-            check(split, pattern, unit * 20000 + tail)
+            check(split, pattern, unit * 10000 + tail)
 
 
 def test_c_core_long_pieces_are_linear(c_core_split):

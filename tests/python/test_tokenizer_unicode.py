@@ -51,9 +51,10 @@ def test_python_data_matches_unicodedata2(expected):
 
 
 def parse_c_array(source, name):
-    body = re.search(r"const uint8_t %s\[(\d+)\] = \{(.*?)\};" % name, source, re.S)
+    body = re.search(r"const uint8_t %s\[(\w+)\] = \{(.*?)\};" % name, source, re.S)
     values = [int(v) for v in body.group(2).replace("\n", "").split(",") if v.strip()]
-    assert len(values) == int(body.group(1))
+    if body.group(1).isdigit():
+        assert len(values) == int(body.group(1))
     return values
 
 
@@ -70,7 +71,8 @@ def test_c_tables_match_unicodedata2(expected):
     mask = (1 << shift) - 1
     got = bytes(stage2[(stage1[cp >> shift] << shift) | (cp & mask)] for cp in range(MAX_CP))
     assert got == expected, first_mismatches(got, expected)
-    assert stage1[0] == 0  # pretokenize.c's ASCII fast path indexes block 0 directly
+    direct = parse_c_array(source, "fl_uc_direct")
+    assert bytes(direct) == expected[:len(direct)] and len(direct) == 0x800
 
 
 def test_classes_txt_matches_unicodedata2(expected):

@@ -48,6 +48,7 @@ __all__ = [
     "record_error",
     "record_shadow_result",
     "reload_config",
+    "add_listener",
     "parse_value",
     "DEFAULT_ERROR_THRESHOLD",
 ]
@@ -145,8 +146,11 @@ class Flag:
 
     # -- configuration -------------------------------------------------
     def configure(self, mode: str, percentage: float, source: str) -> None:
+        before = (self.mode, self.percentage, self.serve_fast)
         self.mode, self.percentage, self.source = mode, percentage, source
         self._refresh()
+        if before != (self.mode, self.percentage, self.serve_fast):
+            _notify(self.name)
 
     def _refresh(self) -> None:
         self.serve_fast = self.mode == MODE_ON and not self.error_disabled
@@ -184,6 +188,8 @@ class Flag:
             if tripped:
                 self.error_disabled = True
                 self._refresh()
+        if tripped:
+            _notify(self.name)
         if tripped and not self._logged:
             self._logged = True
             _log().warning(
@@ -195,11 +201,14 @@ class Flag:
 
     def reset(self) -> None:
         with self._lock:
+            was_disabled = self.error_disabled
             self.errors = 0
             self.last_error = None
             self.error_disabled = False
             self._logged = False
             self._refresh()
+        if was_disabled:
+            _notify(self.name)
 
     def status(self) -> Dict[str, Any]:
         return {
@@ -233,7 +242,28 @@ _BUILTIN = [
     ("rust_rate_limiting", "native_rate_limiting", "rate limiter and the proxy limiter's hot path"),
     ("rust_connection_pool", "native_connection_pool", "connection pool and LiteLLM's HTTP client cache"),
     ("batch_token_counting", "native_batch_token_counting", "multi-threaded batch token counting"),
+    ("native_in_memory_cache", None, "LiteLLM's InMemoryCache methods"),
 ]
+
+
+_listeners: list = []
+
+
+def add_listener(callback) -> None:
+    """Call ``callback(flag_name)`` whenever a flag's effective setting
+    changes at run time (set_feature, reload_config, disabled by errors,
+    reset_errors).  The patch engine uses it to apply or remove patches
+    that have no per-call flag check."""
+    if callback not in _listeners:
+        _listeners.append(callback)
+
+
+def _notify(name: str) -> None:
+    for callback in list(_listeners):
+        try:
+            callback(name)
+        except Exception as exc:  # a listener must not break flag changes
+            _log().warning("fast_litellm: flag listener failed: %s: %s", type(exc).__name__, exc)
 
 
 def _env_name(name: str) -> str:
@@ -451,10 +481,13 @@ def reload_config() -> None:
     _warned.clear()
     config = _load_config_file()
     for flag in _FLAGS.values():
+        before = (flag.mode, flag.percentage, flag.serve_fast)
         flag.mode, flag.percentage = parse_value(flag.default)
         flag.source = "default"
         flag._refresh()
         _apply_sources(flag, config)
+        if before != (flag.mode, flag.percentage, flag.serve_fast):
+            _notify(flag.name)
 
 
 def _after_fork_in_child() -> None:

@@ -108,6 +108,10 @@ def _apply_one(rec: _Record) -> None:
     if flag.mode == flags.MODE_OFF:
         rec.reason = "feature flag %s is off (%s)" % (patch.flag, flag.source)
         return
+    if not patch.wrap and not flag.serve_fast:
+        rec.reason = ("feature flag %s is %s: this patch has no per-call check, so it "
+                      "applies only while the flag is fully on" % (patch.flag, flag.state))
+        return
     if patch.module not in sys.modules:
         rec.reason = "pending: %s is not imported yet" % patch.module
         return
@@ -223,27 +227,47 @@ def remove_acceleration() -> None:
                 if rec.reason.startswith("pending"):
                     rec.reason = "removed by remove_acceleration()"
                 continue
-            for holder, attr in rec.bindings:
-                current = holder.__dict__.get(attr) if isinstance(holder, type) else getattr(holder, attr, None)
-                if isinstance(holder, type):
-                    if current is rec.replacement:
-                        setattr(holder, attr, rec.original)
-                elif current is rec.replacement:
-                    setattr(holder, attr, rec.original)
-                elif current is guards.unwrap_descriptor(rec.replacement):
-                    setattr(holder, attr, guards.unwrap_descriptor(rec.original))
-            if rec.patch.scan_bindings and not isinstance(rec.bindings[0][0], type):
-                # modules imported after the patch bound our replacement
-                for mod in list(sys.modules.values()):
-                    d = getattr(mod, "__dict__", None)
-                    if isinstance(d, dict):
-                        for name, value in list(d.items()):
-                            if value is rec.replacement:
-                                d[name] = rec.original
-            rec.applied = False
-            rec.bindings = []
-            rec.replacement = None
-            rec.reason = "removed by remove_acceleration()"
+            _unapply(rec, "removed by remove_acceleration()")
+
+
+def _unapply(rec: _Record, reason: str) -> None:
+    """Put the original back on every binding that still holds ours."""
+    for holder, attr in rec.bindings:
+        if isinstance(holder, type):
+            if holder.__dict__.get(attr) is rec.replacement:
+                setattr(holder, attr, rec.original)
+        elif getattr(holder, attr, None) is rec.replacement:
+            setattr(holder, attr, rec.original)
+    if rec.bindings and rec.patch.scan_bindings and not isinstance(rec.bindings[0][0], type):
+        # modules imported after the patch bound our replacement
+        for mod in list(sys.modules.values()):
+            d = getattr(mod, "__dict__", None)
+            if isinstance(d, dict):
+                for name, value in list(d.items()):
+                    if value is rec.replacement:
+                        d[name] = rec.original
+    rec.applied = False
+    rec.bindings = []
+    rec.replacement = None
+    rec.reason = reason
+
+
+def _on_flag_change(name: str) -> None:
+    """Patches without a per-call flag check follow their flag here."""
+    with _lock:
+        flag = flags._LOOKUP.get(name)
+        if flag is None:
+            return
+        for rec in _records.values():
+            if rec.patch.flag != flag.name:
+                continue
+            if rec.applied and not rec.patch.wrap and not flag.serve_fast:
+                _unapply(rec, "feature flag %s turned %s at run time" % (flag.name, flag.state))
+            elif not rec.applied and _wanted and flag.mode != flags.MODE_OFF:
+                _apply_one(rec)
+
+
+flags.add_listener(_on_flag_change)
 
 
 def get_patch_status() -> Dict[str, Any]:

@@ -21,10 +21,43 @@ TIKTOKEN_ORACLE = "0.14.0"
 
 # target ("module:qualname") -> sha256 of the original's source
 VERIFIED: Dict[str, str] = {
+    # cache helper: InMemoryCache methods (native_in_memory_cache)
+    "litellm.caching.in_memory_cache:InMemoryCache.get_cache": "95de469b15c02fc018b006d06ef15bb69534c6627c9584d515a2d951497fe305",
+    "litellm.caching.in_memory_cache:InMemoryCache.set_cache": "73707f12ed18db989e92bab791b5e1389673041f6edd226f87ee135095161074",
+    "litellm.caching.in_memory_cache:InMemoryCache.batch_get_cache": "0d3daeeff23c04cfbb1f29f1467c418ac8cd420df097d8b7a934fe0fc2d2595d",
+    "litellm.caching.in_memory_cache:InMemoryCache.increment_cache": "6b6fb1474f046f3a74a851aecedb00710bf5ba73337195270e71515142322077",
+    "litellm.caching.in_memory_cache:InMemoryCache.delete_cache": "04249363433e5ef5841b36c435ce6436e28136e6c14d5ecc721d0ff0299c9524",
+    "litellm.caching.in_memory_cache:InMemoryCache.flush_cache": "d150085bd74354596965aeb2672f429ea14c4e32f839331ee07fbc1262a5bbe8",
+    "litellm.caching.in_memory_cache:InMemoryCache.evict_cache": "4671d22693b87562a53e55ddec4e13970996c9066341b3b36d4885c4c8853966",
+    "litellm.caching.in_memory_cache:InMemoryCache.async_batch_get_cache": "b33251d65783067f753840c72ae8682a67d97d3070d5da0d12bbea6bcc2e5443",
+    # cache helper: v3 proxy limiter pure computation (rust_rate_limiting)
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._collect_windowed_keys_and_gauges": "8c3c41bd4120a3537ae2744fcc55349651b038be5ce7e2e19943b89057adee02",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3.is_cache_list_over_limit": "86b6b6dbc2658c06500db0cef5f9d8aaad4db633f8f5d4ac2049ef567e46619a",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._local_counter_states": "3c5c198556195faa9690e2eba6520ee69f50b278265915f74662cb86073f9041",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._in_memory_cache_sliding_window": "ce06a034e7e5dd0afe12df9cfb839a7b71edd099277f2a8b6729e989a247012d",
     # token_counter (fast_litellm/token_counter/patches.py); the helpers it
     # reproduces are pinned in fast_litellm/token_counter/_pins.py
     "litellm.litellm_core_utils.token_counter:token_counter":
         "3d5cb5f0243edcffeddc8a3e2ca4e2bda8b5047cb1f7d228eb923e7d8443ad80",
     "litellm.utils:token_counter":
         "1fe11ad74a98f0943134c7ed7f326fb86d02f1bd27b2b4689f8b4e5ab77e19e3",
+}
+
+# Sources a fast path relies on without replacing them (helpers it inlines,
+# types it reads): checked when the patch is built.
+CACHE = "litellm.caching.in_memory_cache:InMemoryCache."
+DEPENDENCIES: Dict[str, str] = {
+    CACHE + "__init__": "ce6b0235ee156aab000f17ac7608de38524975441ab167f8fad16f294e92dfbf",
+    CACHE + "check_value_size": "f8249c4b2ee016ad466f6180ddb610b2d91342d28a9dbcb13d62b33e2ea12f8c",
+    CACHE + "allow_ttl_override": "e2d6bd44cae4dcb97317080a3700508a7b42ccfe5548d0e9f1baa9b0fc38283d",
+    CACHE + "evict_element_if_expired": "795c13a6fbaecb9f718fdbbbcc806fd03f87aee3e28873d769a5e0fb44b0e188",
+    CACHE + "_is_key_expired": "ef4db5ae89138285228b6bd52dfd9fbf331bb1d4047541eebb385f0afe0cc38b",
+    CACHE + "_remove_key": "422077fddc0d40da597e96f9fd11d94adfad98dcdd68afa6c1be7e07f42c937e",
+    CACHE + "_cache_keys": "388eba66ececf45d838d1445531c5e932e1fbfc28237a61507eef09625ec52ec",
+    "litellm.redis.stores.rate_limits.types:RateLimitScope": "07d9449d25fa8f5b189391b05e489c98be9f7f69be9600e586c7ced4b06cb9e1",
+    "litellm.redis.stores.rate_limits.types:RateLimitCounter": "e0872201e83a74bf0dec2ab52a824c9cc48989609a8cd92465a065cfe0054679",
+    "litellm.redis.stores.rate_limits.types:RateLimitWindow": "80a28c76b378c4834eec5258228f3592c8a40d2f234d7460d14559b73319a6e4",
+    "litellm.redis.stores.rate_limits:RateLimitStore.local": "51ea2bec0d430fe042a0c422c51064c82aa6470c50baea10a178f1b1f949f77a",
+    "litellm.redis.stores.rate_limits:RateLimitStore.set_local": "e2b194e6af852a852944b6913a2f6aea507f14a21430e9fbdf2b8a4e816f9f9c",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_scalar": "7152fa75a97502fc55aa5fb2855fdad06bf849227e8b11efc91a0d22e74c8590",
 }

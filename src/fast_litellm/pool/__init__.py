@@ -26,11 +26,12 @@ max_total=100, idle_timeout_s=300, max_lifetime_s=None, clock=None)``
   ``reused``, ``expired``, ``rejected``, ``removed``, ``invalid`` overall and
   per endpoint (plus the 0.1.x names ``active_connections``,
   ``total_connections``, ``max_total_connections``, ``available_connections``,
-  ``max_connections``).
+  ``max_connections``).  Credentials in endpoint URLs show as ``***``.
 * ``clock``: a callable returning seconds (default ``time.monotonic``).
 
 The module-level functions use one default pool (``default_pool()``),
-replaceable with ``configure_default_pool(**kwargs)``.
+replaceable with ``configure_default_pool(**kwargs)``; it runs on the C core
+unless the feature flag ``rust_connection_pool`` is off.
 """
 from __future__ import annotations
 
@@ -61,12 +62,20 @@ SimpleConnectionPool = _default_impl.SimpleConnectionPool
 
 _default_lock = threading.Lock()
 _default_pool: Optional[Any] = None
+FLAG = "rust_connection_pool"
+
+
+def _default_class() -> Any:
+    """The C core unless the rust_connection_pool flag (kept name) is off."""
+    from ..ratelimit._common import flag_enabled
+
+    return SimpleConnectionPool if flag_enabled(FLAG) else _python.SimpleConnectionPool
 
 
 def configure_default_pool(**kwargs: Any) -> Any:
     """Replace the default pool with SimpleConnectionPool(**kwargs)."""
     global _default_pool
-    pool = SimpleConnectionPool(**kwargs)
+    pool = _default_class()(**kwargs)
     with _default_lock:
         _default_pool = pool
     return pool
@@ -78,7 +87,7 @@ def default_pool() -> Any:
     if pool is None:
         with _default_lock:
             if _default_pool is None:
-                _default_pool = SimpleConnectionPool()
+                _default_pool = _default_class()()
             pool = _default_pool
     return pool
 

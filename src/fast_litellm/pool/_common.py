@@ -132,6 +132,31 @@ def check_probe_timeout(timeout_s: Any) -> float:
     return float(timeout_s)
 
 
+def endpoint_label(endpoint: str) -> str:
+    """The endpoint as stats show it: credentials in a URL are masked."""
+    scheme, sep, rest = endpoint.partition("://")
+    if sep:
+        netloc, slash, path = rest.partition("/")
+        if "@" in netloc:
+            return "%s://***@%s%s%s" % (scheme, netloc.rpartition("@")[2], slash, path)
+    return endpoint
+
+
+def endpoint_stats(rows, per: int) -> dict:
+    """{label: stats_entry} from (endpoint, counters) rows in first-use order;
+    endpoints whose labels coincide (same URL, other credentials) get
+    " #2", " #3"... appended."""
+    out: dict = {}
+    for endpoint, counts in rows:
+        label = base = endpoint_label(endpoint)
+        n = 1
+        while label in out:
+            n += 1
+            label = "%s #%d" % (base, n)
+        out[label] = stats_entry(*counts, per)
+    return out
+
+
 def stats_entry(active: int, idle: int, created: int, reused: int, expired: int,
                 rejected: int, removed: int, max_per_endpoint: int) -> dict:
     return {

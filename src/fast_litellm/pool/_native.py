@@ -55,6 +55,6 @@ class SimpleConnectionPool(NATIVE.ConnectionPool):  # type: ignore[misc,name-def
         """Exact counters, overall and per endpoint (first-use order)."""
         totals, invalid, rows = self._raw_stats()
         per, total, idle_ns, life_ns = self._config
-        eps = {name: C.stats_entry(*counts, per) for name, counts in rows}
+        eps = C.endpoint_stats(rows, per)
         return C.stats_dict("native", self.pool_name, per, total, idle_ns, life_ns, totals,
                             invalid, eps)

@@ -95,10 +95,11 @@ class SimpleConnectionPool:
     def get_connection(self, endpoint: str) -> Optional[str]:
         """An idle connection id for endpoint (most recently returned first),
         else a new one within the limits, else None."""
-        ep = self._eps.get(endpoint) if isinstance(endpoint, str) else None
-        if ep is None:
-            C.check_endpoint(endpoint)
+        if not isinstance(endpoint, str):
+            C.check_endpoint(endpoint)  # raises TypeError
         now = self._now()
+        if endpoint not in self._eps:
+            C.check_endpoint(endpoint)
         with self._lock:
             ep = self._eps.get(endpoint)
             if ep is None:
@@ -214,13 +215,14 @@ class SimpleConnectionPool:
     def get_stats(self) -> Dict[str, Any]:
         """Exact counters, overall and per endpoint (first-use order)."""
         with self._lock:
-            eps = {}
+            rows = []
             totals = [0] * 7
             for ep in self._eps.values():
                 row = (ep.active, len(ep.idle), ep.created, ep.reused, ep.expired,
                        ep.rejected, ep.removed)
-                eps[ep.name] = C.stats_entry(*row, self._per)
+                rows.append((ep.name, row))
                 totals = [a + b for a, b in zip(totals, row)]
             invalid = self._invalid
+        eps = C.endpoint_stats(rows, self._per)
         return C.stats_dict("python", self._name, self._per, self._total, self._idle_ns,
                             self._life_ns, tuple(totals), invalid, eps)

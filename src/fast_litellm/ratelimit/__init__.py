@@ -29,7 +29,8 @@ FAST_LITELLM_RATE_LIMIT_REDIS_URL   Redis URL for the redis backend
 FAST_LITELLM_RATE_LIMIT_FAILURE     "open" (default) or "closed"
 =================================== ========================================
 
-or from ``configure_default_rate_limiter(**kwargs)``.
+or from ``configure_default_rate_limiter(**kwargs)``.  It runs on the C core
+unless the feature flag ``rust_rate_limiting`` is off (then the Python twin).
 """
 from __future__ import annotations
 
@@ -102,7 +103,9 @@ def configure_default_rate_limiter(**kwargs: Any) -> Any:
     arguments, rebuild it from the environment.  Returns it."""
     global _default_limiter, _default_config
     config = dict(kwargs) if kwargs else _config_from_env()
-    limiter = SimpleRateLimiter(**config)
+    # the C core unless the rust_rate_limiting flag (kept name) is off
+    cls = SimpleRateLimiter if _common.flag_enabled(_common.FLAG) else _python.SimpleRateLimiter
+    limiter = cls(**config)
     with _default_lock:
         _default_limiter, _default_config = limiter, config
     return limiter

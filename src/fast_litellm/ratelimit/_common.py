@@ -9,6 +9,7 @@ answers from either twin.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -147,13 +148,19 @@ def fingerprint_of_hash(h: int) -> str:
     return "%016x" % h
 
 
+@functools.lru_cache(maxsize=65536)
+def _fingerprint(key: str) -> str:
+    return fingerprint_of_hash(siphash13(_FP_K0, _FP_K1, key_bytes(key)))
+
+
 def key_fingerprint(key: Any) -> str:
     """Stable short fingerprint of a key, the label stats use instead of it.
 
     The same in every process and in both twins, so an operator can compute
-    it for a key they hold and find it in the stats."""
+    it for a key they hold and find it in the stats.  (Pure Python: ~20 us a
+    key, cached for the most recent 65536 keys.)"""
     key = check_key(key)
-    return fingerprint_of_hash(siphash13(_FP_K0, _FP_K1, key_bytes(key)))
+    return _fingerprint(str(key) if type(key) is not str else key)
 
 
 # -- fork safety ---------------------------------------------------------------
@@ -187,17 +194,19 @@ if hasattr(os, "register_at_fork"):
 FLAG = "rust_rate_limiting"
 
 
-def record_flag_error(flag: str = FLAG) -> None:
-    """Count an error against a feature flag, if the flags module can."""
+def flag_enabled(flag: str) -> bool:
+    """fast_litellm.flags.is_enabled(flag), or True while that is unavailable."""
     try:
         from fast_litellm import flags  # type: ignore[attr-defined]
+
+        return bool(flags.is_enabled(flag))
     except Exception:
-        return
-    for name in ("record_error", "increment_error", "record_failure"):
-        fn: Optional[Callable[..., Any]] = getattr(flags, name, None)
-        if callable(fn):
-            try:
-                fn(flag)
-            except Exception:
-                pass
-            return
+        return True
+
+
+def record_flag_error(flag: str = FLAG, exc: Optional[BaseException] = None) -> None:
+    """Count an error against a feature flag (past its threshold the flag
+    disables itself; see fast_litellm.flags)."""
+    from fast_litellm import flags
+
+    flags.record_error(flag, exc if exc is not None else RuntimeError("unspecified error"))

@@ -198,7 +198,7 @@ class RedisRateLimiter:
             should_log = mono - self._last_log >= 10_000_000_000 or self._last_log == 0
             if should_log:
                 self._last_log = mono
-        C.record_flag_error(C.FLAG)
+        C.record_flag_error(C.FLAG, exc)
         if should_log:
             log.warning("fast_litellm rate limiter: Redis unavailable (%s: %s); failing %s",
                         type(exc).__name__, exc, self._policy)
@@ -266,9 +266,13 @@ class RedisRateLimiter:
 
 
 def _make_client(url: str, timeout_s: float) -> Any:
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
+    try:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+    except ImportError as exc:  # pragma: no cover - redis is a test dependency
+        raise ImportError("backend='redis' needs the redis package "
+                          "(pip install redis): %s" % exc) from exc
 
     return redis.Redis.from_url(
         url,

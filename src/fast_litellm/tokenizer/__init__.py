@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional
 from .._native_loader import NATIVE
 from . import _registry
 from ._encoding import Encoding
+from . import _load
 from ._load import VocabularyError, load_vocabulary
 
 __all__ = [
@@ -73,6 +74,19 @@ def encoding_name_for_model(model_name: str) -> str:
     return name
 
 
+def _from_prebuilt(core_cls, spec, specials):
+    """A native core over the mmap'd prebuilt vocabulary, or None (absent,
+    stale or corrupt: the caller rebuilds it from the checked source)."""
+    blob = _load.open_prebuilt(spec)
+    if blob is None:
+        return None
+    try:
+        return core_cls.from_blob(blob, bytes.fromhex(spec.sha256), spec.pattern, specials)
+    except ValueError:
+        blob.close()
+        return None
+
+
 class _Implementation:
     """get_encoding & co. bound to one core twin, with its own cache."""
 
@@ -95,9 +109,17 @@ class _Implementation:
         with self._lock:
             if vocab_path is None and encoding_name in self._cache:
                 return self._cache[encoding_name]
-            data = load_vocabulary(spec, vocab_path)
-            core = _core_class(self.kind)(
-                data, spec.pattern, [(s.encode("utf-8"), r) for s, r in spec.special_tokens.items()])
+            specials = [(s.encode("utf-8"), r) for s, r in spec.special_tokens.items()]
+            core_cls = _core_class(self.kind)
+            core = None
+            use_prebuilt = vocab_path is None and hasattr(core_cls, "from_blob")
+            if use_prebuilt:
+                core = _from_prebuilt(core_cls, spec, specials)
+            if core is None:
+                data = load_vocabulary(spec, vocab_path)
+                core = core_cls(data, spec.pattern, specials)
+                if use_prebuilt:
+                    _load.store_prebuilt(spec, core.serialize(bytes.fromhex(spec.sha256)))
             enc = Encoding(spec.name, core=core, special_tokens=spec.special_tokens,
                            explicit_n_vocab=spec.explicit_n_vocab)
             enc._kind = self.kind
@@ -113,21 +135,33 @@ class _Implementation:
         return self.get_encoding(name)
 
     def namespace(self) -> SimpleNamespace:
-        from ._counter import make_counter_class
-
-        return SimpleNamespace(
+        return _Namespace(
+            implementation=self,
             kind=self.kind,
             Encoding=Encoding,
             get_encoding=self.get_encoding,
             encoding_for_model=self.encoding_for_model,
             encoding_name_for_model=encoding_name_for_model,
             list_encoding_names=list_encoding_names,
-            SimpleTokenCounter=make_counter_class(self),
             VocabularyError=VocabularyError,
             UnknownModelError=UnknownModelError,
             pretok_split=(NATIVE.pretok_split if self.kind == "native"
                           else __import__(__name__ + "._python", fromlist=["x"]).pretok_split),
         )
+
+
+class _Namespace(SimpleNamespace):
+    """The API of one twin; SimpleTokenCounter is made on first use (it
+    pulls in json and the price map code, which counting does not need)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "SimpleTokenCounter":
+            from ._counter import make_counter_class
+
+            cls = make_counter_class(self.implementation)
+            self.SimpleTokenCounter = cls
+            return cls
+        raise AttributeError(name)
 
 
 _IMPLS: Dict[str, SimpleNamespace] = {}
@@ -149,7 +183,12 @@ get_encoding = _default.get_encoding
 encoding_for_model = _default.encoding_for_model
 
 
-SimpleTokenCounter = _default.SimpleTokenCounter
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SimpleTokenCounter":
+        return _default.SimpleTokenCounter
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def _unpickle_encoding(kind: Optional[str], name: str) -> Encoding:

@@ -59,6 +59,7 @@ class Encoding:
         self._special_token_values = set(special_tokens.values())
         self._masks: Dict[FrozenSet[str], Optional[bytes]] = {}
         self._all_mask = self._mask(frozenset(self._special_names))
+        self._core_count = core.count
 
     def __repr__(self) -> str:
         return f"<Encoding {self.name!r}>"
@@ -141,14 +142,26 @@ class Encoding:
     def count(self, text: str, *, allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
               disallowed_special: Union[str, Collection[str]] = "all") -> int:
         """len(self.encode(text, ...)), without building the list."""
-        if disallowed_special == "all" and not allowed_special:
-            return self._call(self._core.count, text, None, self._all_mask)
+        if not allowed_special and (not disallowed_special or disallowed_special == "all"):
+            # the common cases (tiktoken's defaults; LiteLLM's disallowed_special=()),
+            # kept short: this path sets the per-call latency
+            mask = self._all_mask if disallowed_special else None
+            try:
+                result = self._core_count(text, None, mask)
+                if result >= 0:
+                    return result
+            except UnicodeEncodeError:
+                pass
+            return self._call(self._core.count, text, None, mask)
         allowed, disallowed = self._resolve(text, allowed_special, disallowed_special)
         return self._call(self._core.count, text, allowed, disallowed)
 
     def count_ordinary(self, text: str) -> int:
         """len(self.encode_ordinary(text)), without building the list."""
-        return self._call(self._core.count, text, None, None)
+        try:
+            return self._core_count(text, None, None)
+        except UnicodeEncodeError:
+            return self._call(self._core.count, text, None, None)
 
     def encode_ordinary_batch(self, text: List[str], *, num_threads: int = 8) -> List[List[int]]:
         return [self.encode_ordinary(t) for t in text]

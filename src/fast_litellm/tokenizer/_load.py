@@ -11,15 +11,20 @@ Places, in order (the first file whose SHA-256 matches wins):
      as in tiktoken);
   4. a download from the official URL (unless FAST_LITELLM_TIKTOKEN_OFFLINE
      is set), stored into tiktoken's cache for next time.
-A file whose hash differs is skipped, never used.  When nothing fits, the
+A file whose hash differs is skipped, never used.
+
+The C core also keeps a prebuilt copy of each vocabulary (its hash table as
+it is in memory, ~12 MB for o200k_base) in $FAST_LITELLM_CACHE_DIR (default
+$XDG_CACHE_HOME/fast-litellm or ~/.cache/fast-litellm; empty disables it),
+written only from a SHA-256-checked source, named by that source's hash,
+and loaded by mmap after checking its header, source hash and checksum, so
+a new process starts without parsing (see fl_vocab_from_blob).  When nothing fits, the
 error names the encoding and every place looked at, with what was found.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from ._registry import EncodingSpec
 
@@ -31,6 +36,8 @@ class VocabularyError(ValueError):
 
 
 def _sha256(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -64,6 +71,8 @@ def tiktoken_cache_dir() -> Optional[str]:
     elif "DATA_GYM_CACHE_DIR" in os.environ:
         d = os.environ["DATA_GYM_CACHE_DIR"]
     else:
+        import tempfile
+
         d = os.path.join(tempfile.gettempdir(), "data-gym-cache")
     return d or None
 
@@ -143,3 +152,52 @@ def load_vocabulary(spec: EncodingSpec, path: Optional[str] = None,
         "no usable vocabulary for encoding %r (expected SHA-256 %s); looked at:\n  %s"
         % (spec.name, spec.sha256, "\n  ".join(looked))
     )
+
+
+# ---- prebuilt vocabularies (native core only) -----------------------------
+
+PREBUILT_VERSION = 2
+
+
+def prebuilt_cache_dir() -> Optional[str]:
+    d = os.environ.get("FAST_LITELLM_CACHE_DIR")
+    if d is not None:
+        return d or None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fast-litellm")
+
+
+def prebuilt_path(spec: EncodingSpec) -> Optional[str]:
+    d = prebuilt_cache_dir()
+    if not d:
+        return None
+    return os.path.join(d, "%s-%s.v%d.flvocab" % (spec.file.split(".")[0], spec.sha256[:24],
+                                                 PREBUILT_VERSION))
+
+
+def open_prebuilt(spec: EncodingSpec) -> Optional[Any]:
+    """A read-only mmap of the prebuilt vocabulary, or None."""
+    path = prebuilt_path(spec)
+    if not path:
+        return None
+    try:
+        import mmap
+
+        with open(path, "rb") as f:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+
+
+def store_prebuilt(spec: EncodingSpec, blob: bytes) -> None:
+    path = prebuilt_path(spec)
+    if not path:
+        return
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        with open(tmp, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, path)  # atomic: a reader never sees a partial file
+    except OSError:
+        pass  # a read-only cache only costs start-up time

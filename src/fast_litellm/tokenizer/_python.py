@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import heapq
+import operator
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import _pretokenize
@@ -140,11 +141,18 @@ class TokenizerCore:
             raise TypeError("mask must be None or bytes of length %d" % len(self._specials))
         return [i for i, m in enumerate(mask) if m]
 
-    def _find_special(self, text: str, start: int, indexes: List[int]) -> Tuple[int, int]:
-        """Leftmost (offset, index) of a selected special at or after start."""
+    def _find_special(self, text: str, start: int, indexes: List[int],
+                      cache: Optional[Dict[int, int]] = None) -> Tuple[int, int]:
+        """Leftmost (offset, index) of a selected special at or after start.
+        cache remembers each token's next occurrence (-1: none), so a text
+        with many special tokens is still scanned in linear time."""
         best, best_i = -1, -1
         for i in indexes:
-            at = text.find(self._special_str[i], start)
+            at = cache.get(i) if cache is not None else None
+            if at is None or (0 <= at < start):
+                at = text.find(self._special_str[i], start)
+                if cache is not None:
+                    cache[i] = at
             if at >= 0 and (best < 0 or at < best or
                             (at == best and len(self._special_str[i]) > len(self._special_str[best_i]))):
                 best, best_i = at, i
@@ -181,8 +189,9 @@ class TokenizerCore:
         if not allowed_i:
             return self._ordinary(text, out)
         count, start = 0, 0
+        cache: Dict[int, int] = {}
         while True:
-            at, i = self._find_special(text, start, allowed_i)
+            at, i = self._find_special(text, start, allowed_i, cache)
             end = len(text) if at < 0 else at
             count += self._ordinary(text[start:end], out)
             if at < 0:
@@ -218,8 +227,7 @@ class TokenizerCore:
         return out
 
     def _bytes_of(self, token) -> Optional[bytes]:
-        if not isinstance(token, int):
-            raise TypeError("'%s' object cannot be interpreted as an integer" % type(token).__name__)
+        token = operator.index(token)  # TypeError "... cannot be interpreted as an integer"
         if token < 0 or token > 0xFFFFFFFF:
             raise OverflowError("out of range integral type conversion attempted")
         b = self._decoder.get(token)

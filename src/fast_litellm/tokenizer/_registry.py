@@ -10,7 +10,6 @@ encoding error).
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Dict, NamedTuple, Optional
 
 BLOB_BASE = "https://openaipublic.blob.core.windows.net/encodings/"
@@ -40,6 +39,8 @@ class EncodingSpec(NamedTuple):
     @property
     def cache_name(self) -> str:
         """tiktoken's (and LiteLLM's bundled) file name: sha1 of the URL."""
+        import hashlib  # not at import time: the prebuilt fast path needs no hashing
+
         return hashlib.sha1(self.url.encode()).hexdigest()
 
 

@@ -1,0 +1,154 @@
+"""Patch declarations: LiteLLM's InMemoryCache methods and the v3 proxy
+limiter's pure computation.
+
+InMemoryCache methods (flag ``native_in_memory_cache``) are registered with
+``wrap=False``: they are called millions of times and cost a few hundred
+nanoseconds, so a per-call Python wrapper (flag check, fallback, sampling)
+would cost more than the method it wraps.  Instead:
+  * the flag is honoured when patches are applied (and by ``refresh()``);
+  * fallback is built in: every fast method holds the stock function and
+    calls it for any input or class it does not cover (see bind_cache.c);
+  * ``LLMClientCache`` (``litellm.in_memory_llm_clients_cache``) follows
+    ``rust_connection_pool``: while it is off its instances run the stock
+    methods (a per-type switch inside the native methods).
+
+The limiter functions (flag ``rust_rate_limiting``) cost microseconds and
+are wrapped by the engine as usual, except ``_in_memory_cache_sliding_window``:
+it writes to the local store, so re-running the original after a failure
+(the engine's fallback) would apply increments twice; it raises exactly
+what the stock function raises, at the same point, instead.
+
+Every target's source hash is in ``fast_litellm.patching.pins.VERIFIED``;
+the helpers the fast code inlines or relies on are pinned in ``DEPENDENCIES``
+below and checked when a patch is built.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+from typing import Any, Dict
+
+from ..patching import pins
+from ..patching.registry import Patch, register
+from . import CLIENT_FLAG, FLAG, LIMITER_FLAG, NATIVE_METHODS
+
+CACHE_TARGET = "litellm.caching.in_memory_cache:InMemoryCache."
+LIMITER_TARGET = "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3."
+
+CACHE_PATCHED = NATIVE_METHODS + ("async_batch_get_cache",)
+
+#: sources the fast code's exactness depends on without replacing them
+DEPENDENCIES = pins.DEPENDENCIES
+
+
+class DependencyChanged(RuntimeError):
+    """A LiteLLM source the fast code relies on is not the verified one."""
+
+
+def resolve(target: str) -> Any:
+    module, qualname = target.split(":", 1)
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+    return obj
+
+
+def source_hash(obj: Any) -> str:
+    while hasattr(obj, "__fast_litellm__") and hasattr(obj, "__wrapped__"):
+        obj = obj.__wrapped__
+    return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+
+
+def check_dependencies(prefixes: tuple) -> None:
+    for target, expected in DEPENDENCIES.items():
+        if not target.startswith(prefixes):
+            continue
+        got = source_hash(resolve(target))
+        if got != expected:
+            raise DependencyChanged("%s changed (sha256 %s, verified %s)" % (target, got, expected))
+
+
+def _build_cache_method(name: str):
+    def build(original: Any) -> Any:
+        from .. import cache
+
+        check_dependencies((CACHE_TARGET,))
+        # the Python twin only replaces the read path; other names keep the original
+        method = cache.methods().get(name, original)
+        cache.configure_client_cache()
+        return method
+
+    return build
+
+
+def _build_limiter_function(name: str):
+    def build(original: Any) -> Any:
+        from .. import proxy_limiter
+
+        check_dependencies(("litellm.redis.", "litellm.proxy."))
+        originals = proxy_limiter.originals()
+        originals[name] = original
+        fn = proxy_limiter.implementation(proxy_limiter.DEFAULT_KIND).build_functions(originals)[name]
+        fn.__wrapped__ = original
+        fn.__fast_litellm__ = True
+        return fn
+
+    return build
+
+
+for _name in CACHE_PATCHED:
+    register(
+        Patch(
+            name="in_memory_cache." + _name,
+            component="cache",
+            flag=FLAG,
+            target=CACHE_TARGET + _name,
+            build=_build_cache_method(_name),
+            wrap=False,
+            scan_bindings=False,
+            description="native InMemoryCache.%s (LLMClientCache follows %s)" % (_name, CLIENT_FLAG),
+        )
+    )
+
+for _name in (
+    "_collect_windowed_keys_and_gauges",
+    "is_cache_list_over_limit",
+    "_local_counter_states",
+    "_in_memory_cache_sliding_window",
+):
+    register(
+        Patch(
+            name="proxy_limiter." + _name,
+            component="rate_limiting",
+            flag=LIMITER_FLAG,
+            target=LIMITER_TARGET + _name,
+            build=_build_limiter_function(_name),
+            # the window update writes to the store: an engine retry of the
+            # original after a failure would apply increments twice
+            wrap=_name != "_in_memory_cache_sliding_window",
+            scan_bindings=False,
+            description="v3 proxy limiter %s (Redis calls stay in LiteLLM)" % _name,
+        )
+    )
+
+
+def refresh() -> None:
+    """Re-read rust_connection_pool after a runtime flag change."""
+    from .. import cache
+
+    cache.configure_client_cache()
+
+
+def _on_flag_change(name: str) -> None:
+    if name == CLIENT_FLAG:
+        refresh()
+
+
+def _register_listener() -> None:
+    from .. import flags
+
+    flags.add_listener(_on_flag_change)
+
+
+_register_listener()

@@ -1,0 +1,106 @@
+"""The v3 proxy rate limiter's pure computation (behind ``rust_rate_limiting``).
+
+LiteLLM's default proxy limiter is
+``litellm.proxy.hooks.parallel_request_limiter_v3._PROXY_MaxParallelRequestsHandler_v3``.
+Its hot, Redis-free steps are replaced here: descriptor -> counter/metadata
+collection (key building), the over-limit check over a batch of counters
+(statuses, headers' source, error details), the local counter read and the
+in-memory sliding-window update.  Redis calls stay in LiteLLM's code.
+
+``implementation(kind).build_functions(originals)`` returns
+``{method name: function(self, ...)}``; ``install()``/``uninstall()``/
+``accelerated()`` put them on the handler class.
+"""
+from __future__ import annotations
+
+import contextlib
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, Iterator, Optional
+
+from .._native_loader import NATIVE
+
+MODULE = "litellm.proxy.hooks.parallel_request_limiter_v3"
+CLASS = "_PROXY_MaxParallelRequestsHandler_v3"
+METHODS = (
+    "_collect_windowed_keys_and_gauges",
+    "is_cache_list_over_limit",
+    "_local_counter_states",
+    "_in_memory_cache_sliding_window",
+)
+FLAG = "rust_rate_limiting"
+
+
+def implementation(kind: str) -> SimpleNamespace:
+    if kind == "python":
+        from . import _python as mod
+    elif kind == "native":
+        if NATIVE is None:
+            raise ImportError("fast_litellm native core is not built")
+        from . import _native as mod  # type: ignore[no-redef]
+    else:
+        raise ValueError("kind must be 'python' or 'native', not %r" % (kind,))
+    return SimpleNamespace(kind=kind, build_functions=mod.build_functions)
+
+
+DEFAULT_KIND = "native" if NATIVE is not None else "python"
+
+
+def handler_class():
+    import importlib
+
+    return getattr(importlib.import_module(MODULE), CLASS)
+
+
+def _stock(fn: Any) -> Any:
+    while getattr(fn, "__fast_litellm__", False):
+        fn = fn.__wrapped__
+    return fn
+
+
+def originals() -> Dict[str, Callable[..., Any]]:
+    cls = handler_class()
+    return {name: _stock(cls.__dict__[name]) for name in METHODS}
+
+
+_BUILT: Dict[str, Dict[str, Any]] = {}
+_INSTALLED: Dict[str, Any] = {}
+
+
+def functions(kind: Optional[str] = None) -> Dict[str, Any]:
+    kind = kind or DEFAULT_KIND
+    built = _BUILT.get(kind)
+    if built is None:
+        built = implementation(kind).build_functions(originals())
+        for name, fn in built.items():
+            fn.__fast_litellm__ = True
+            fn.__wrapped__ = originals()[name]
+            fn.__qualname__ = CLASS + "." + name
+            fn.__name__ = name
+        _BUILT[kind] = built
+    return built
+
+
+def install(kind: Optional[str] = None) -> None:
+    cls = handler_class()
+    for name, fn in functions(kind).items():
+        _INSTALLED.setdefault(name, cls.__dict__[name])
+        setattr(cls, name, fn)
+
+
+def uninstall() -> None:
+    cls = handler_class()
+    for name, fn in _INSTALLED.items():
+        setattr(cls, name, fn)
+    _INSTALLED.clear()
+
+
+@contextlib.contextmanager
+def accelerated(kind: Optional[str] = None) -> Iterator[None]:
+    before = dict(_INSTALLED)
+    install(kind)
+    try:
+        yield
+    finally:
+        uninstall()
+        if before:
+            install(kind)

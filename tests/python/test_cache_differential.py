@@ -1,0 +1,492 @@
+"""Differential tests: stock InMemoryCache vs the accelerated one, in lockstep.
+
+Two caches receive the same random sequence of operations (mixed value
+types, TTLs, sizes, keys, clock steps).  For every operation the fast
+methods are installed on the class for the fast cache's call and removed
+for the stock cache's call, so subclasses and internal `self.` calls go
+through exactly the production patching path.  Every return value (with
+object identity of stored values), every exception (type and message) and
+the visible state (cache_dict, ttl_dict, expiration_heap, in order) must
+match after each step.  The clock is controlled by replacing `time` as
+LiteLLM's module sees it.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import types
+
+import pytest
+
+pytest.importorskip("litellm")
+
+import litellm.caching.in_memory_cache as imc  # noqa: E402
+from litellm.caching.in_memory_cache import InMemoryCache  # noqa: E402
+from litellm.caching.llm_caching_handler import LLMClientCache  # noqa: E402
+
+from fast_litellm import cache as fast_cache  # noqa: E402
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_000_000.0):
+        self.now = start
+        self.calls = 0
+
+    def time(self) -> float:
+        self.calls += 1
+        return self.now
+
+
+class Opaque:
+    """A value json.loads rejects (TypeError) and that compares by identity."""
+
+
+class TextSubclass(str):
+    pass
+
+
+def make_values():
+    return [
+        {"a": 1},
+        [1, 2, 3],
+        (1, 2),
+        0,
+        7,
+        -3,
+        2.5,
+        float("nan"),
+        True,
+        False,
+        None,
+        "hello",
+        "sk-1234",
+        '{"x": 1}',
+        "123",
+        " [1, 2]",
+        "nope",
+        "null",
+        "",
+        "NaN",
+        "\ufeff{}",
+        "x" * 2000,
+        "9" * 1500,
+        TextSubclass('{"sub": true}'),
+        b'{"b": 2}',
+        bytearray(b"[3]"),
+        b"raw",
+        Opaque(),
+        {1, 2},
+        {"big": "y" * 3000},
+        10**40,
+    ]
+
+
+KEYS = ["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"]
+TTLS = [None, 0, 0.5, 1, 2, 5, 30, "2", -1]
+STEPS = [0, 0, 0.25, 0.5, 1, 2, 3, 10, 700]
+
+
+def same(a, b, stored_ids) -> bool:
+    """a (fast) matches b (stock): identity for stored objects, else equal."""
+    if id(b) in stored_ids:
+        return a is b
+    if id(a) in stored_ids:
+        return False
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y, stored_ids) for x, y in zip(a, b))
+    return a == b
+
+
+def outcome(fn):
+    try:
+        return ("ok", fn())
+    except Exception as exc:  # compare type and message
+        return ("raise", type(exc), str(exc))
+
+
+def state(cache):
+    return (
+        list(cache.cache_dict.items()),
+        list(cache.ttl_dict.items()),
+        list(cache.expiration_heap),
+    )
+
+
+def states_match(fast, stock, stored_ids) -> bool:
+    (fc, ft, fh), (sc, st, sh) = state(fast), state(stock)
+    if [k for k, _ in fc] != [k for k, _ in sc]:
+        return False
+    if not all(same(a, b, stored_ids) for (_, a), (_, b) in zip(fc, sc)):
+        return False
+    return ft == st and fh == sh
+
+
+class Lockstep:
+    def __init__(self, kind, make_cache, clock, monkeypatch, names=None):
+        self.kind = kind
+        self.names = names
+        self.clock = clock
+        self.fast = make_cache()
+        self.stock = make_cache()
+        self.values = make_values()
+        self.stored_ids = {id(v) for v in self.values}
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, op):
+        with fast_cache.accelerated(self.kind, self.names):
+            fast = outcome(lambda: op(self.fast))
+        stock = outcome(lambda: op(self.stock))
+        return fast, stock
+
+    def check(self, op, label):
+        calls_before = self.clock.calls
+        with fast_cache.accelerated(self.kind, self.names):
+            fast = outcome(lambda: op(self.fast))
+        fast_calls = self.clock.calls - calls_before
+        calls_before = self.clock.calls
+        stock = outcome(lambda: op(self.stock))
+        stock_calls = self.clock.calls - calls_before
+        assert fast[0] == stock[0], (label, fast, stock)
+        if fast[0] == "ok":
+            assert same(fast[1], stock[1], self.stored_ids), (label, fast, stock)
+        else:
+            assert fast[1:] == stock[1:], (label, fast, stock)
+        assert fast_calls == stock_calls, (label, "clock calls", fast_calls, stock_calls)
+        assert states_match(self.fast, self.stock, self.stored_ids), (label, state(self.fast), state(self.stock))
+
+    def random_op(self, rng):
+        key = rng.choice(KEYS) if rng.random() < 0.95 else rng.choice([1, 2.5, ("t",)])
+        value = rng.choice(self.values)
+        ttl = rng.choice(TTLS)
+        kind = rng.random()
+        if kind < 0.25:
+            if ttl is None and rng.random() < 0.5:
+                return "set", lambda c: c.set_cache(key, value)
+            return "set ttl=%r" % (ttl,), lambda c: c.set_cache(key, value, ttl=ttl)
+        if kind < 0.45:
+            return "get", lambda c: c.get_cache(key)
+        if kind < 0.5:
+            return "get kw", lambda c: c.get_cache(key=key, parent_otel_span=None)
+        if kind < 0.58:
+            keys = rng.sample(KEYS, rng.randint(0, 6))
+            return "batch", lambda c: c.batch_get_cache(keys)
+        if kind < 0.68:
+            amount = rng.choice([1, 2, 0.5, -1, 10**20])
+            if rng.random() < 0.5:
+                return "incr", lambda c: c.increment_cache(key, amount)
+            return "incr ttl", lambda c: c.increment_cache(key, amount, ttl=ttl)
+        if kind < 0.72:
+            return "delete", lambda c: c.delete_cache(key)
+        if kind < 0.73:
+            return "flush", lambda c: c.flush_cache()
+        if kind < 0.76:
+            return "evict", lambda c: c.evict_cache()
+        if kind < 0.80:
+            loop = self.loop
+            return "async get", lambda c: loop.run_until_complete(c.async_get_cache(key))
+        if kind < 0.83:
+            loop = self.loop
+            keys = rng.sample(KEYS, 3)
+            return "async batch", lambda c: loop.run_until_complete(c.async_batch_get_cache(keys))
+        if kind < 0.86:
+            loop = self.loop
+            return "async set", lambda c: loop.run_until_complete(c.async_set_cache(key, value, ttl=ttl))
+        if kind < 0.88:
+            loop = self.loop
+            return "async incr", lambda c: loop.run_until_complete(c.async_increment(key, 1, ttl=ttl))
+        step = rng.choice(STEPS)
+        self.clock.now += step  # both caches then run a no-op at the new time
+        return "advance %r" % step, lambda c: None
+
+    def close(self):
+        self.loop.close()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(imc, "time", types.SimpleNamespace(time=fake.time))
+    return fake
+
+
+CONFIGS = [
+    dict(),
+    dict(max_size_in_memory=3),
+    dict(max_size_in_memory=5, default_ttl=2),
+    dict(max_size_in_memory=1),
+    dict(max_size_in_memory=0),
+    dict(max_size_in_memory=4, max_size_per_item=1),
+    dict(max_size_in_memory=2, default_ttl=None, max_size_per_item=2),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: ",".join("%s=%s" % kv for kv in c.items()) or "default")
+@pytest.mark.parametrize("seed", range(6))
+def test_random_sequences_match_stock(impl, clock, monkeypatch, config, seed):
+    rng = random.Random(seed * 1000 + len(config))
+    lock = Lockstep(impl, lambda: InMemoryCache(**config), clock, monkeypatch)
+    try:
+        for step in range(250):
+            label, op = lock.random_op(rng)
+            lock.check(op, "%d: %s" % (step, label))
+    finally:
+        lock.close()
+
+
+class RecordingCloser:
+    def __init__(self):
+        self.log = []
+
+    def schedule(self, client):
+        self.log.append(("schedule", client))
+
+    def reap(self):
+        self.log.append(("reap",))
+
+    def mark_owned(self, client):
+        self.log.append(("own", client))
+
+
+@pytest.mark.parametrize("client_flag", [True, False])
+@pytest.mark.parametrize("seed", range(4))
+def test_client_cache_matches_stock(impl, clock, monkeypatch, seed, client_flag):
+    """LLMClientCache overrides _remove_key/get/set: the overrides must run
+    exactly where the stock code calls them (closer log identical)."""
+    rng = random.Random(seed)
+    monkeypatch.setattr(fast_cache, "flag_enabled", lambda name: client_flag if name == fast_cache.CLIENT_FLAG else True)
+    lock = Lockstep(
+        impl,
+        lambda: LLMClientCache(max_size_in_memory=3, default_ttl=2, evicted_client_closer=RecordingCloser()),
+        clock,
+        monkeypatch,
+    )
+    try:
+        for step in range(200):
+            label, op = lock.random_op(rng)
+            lock.check(op, "%d: %s" % (step, label))
+            fast_log = lock.fast.evicted_client_closer.log
+            stock_log = lock.stock.evicted_client_closer.log
+            assert len(fast_log) == len(stock_log)
+            assert all(a[0] == b[0] and all(same(x, y, lock.stored_ids) for x, y in zip(a[1:], b[1:]))
+                       for a, b in zip(fast_log, stock_log)), (step, label)
+    finally:
+        lock.close()
+
+
+class CountingSubclass(InMemoryCache):
+    """Overrides helpers the fast methods would otherwise inline."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.seen = []
+
+    def _is_key_expired(self, key):
+        self.seen.append(("expired?", key))
+        return super()._is_key_expired(key)
+
+    def check_value_size(self, value):
+        self.seen.append(("size", type(value).__name__))
+        return super().check_value_size(value)
+
+    def _cache_keys(self):
+        self.seen.append(("keys",))
+        return super()._cache_keys()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_subclass_overrides_are_called_like_stock(impl, clock, monkeypatch, seed):
+    rng = random.Random(seed)
+    lock = Lockstep(impl, lambda: CountingSubclass(max_size_in_memory=3), clock, monkeypatch)
+    try:
+        for step in range(200):
+            label, op = lock.random_op(rng)
+            lock.check(op, "%d: %s" % (step, label))
+            assert lock.fast.seen == lock.stock.seen, (step, label)
+    finally:
+        lock.close()
+
+
+def test_instance_level_override_is_honoured(impl, clock):
+    cache = InMemoryCache(default_ttl=1)
+    removed = []
+    original = cache._remove_key
+    cache._remove_key = lambda key: (removed.append(key), original(key))
+    with fast_cache.accelerated(impl):
+        cache.set_cache("a", 1)
+        clock.now += 5
+        assert cache.get_cache("a") is None
+    assert removed == ["a"]
+
+
+def test_real_time_module_patch_is_seen(impl, monkeypatch):
+    """Patching time.time itself (not the module global) reaches the fast path."""
+    import time as time_module
+
+    now = [5000.0]
+    cache = InMemoryCache(default_ttl=10)
+    with fast_cache.accelerated(impl):
+        monkeypatch.setattr(time_module, "time", lambda: now[0])
+        cache.set_cache("a", {"v": 1})
+        assert cache.ttl_dict["a"] == 5010.0
+        now[0] = 5010.5
+        assert cache.get_cache("a") is None
+        assert "a" not in cache.cache_dict
+
+
+def test_custom_clock_argument(impl):
+    """A user clock is called exactly as often, in the same order."""
+
+    def run(accelerate):
+        ticks = iter(range(100, 10_000))
+        seen = []
+
+        def clock():
+            seen.append(1)
+            return float(next(ticks))
+
+        cache = InMemoryCache(default_ttl=3, clock=clock)
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            out = [cache.set_cache("a", 1), cache.get_cache("a"), cache.get_cache("a"),
+                   cache.increment_cache("b", 2), cache.get_cache("a"), cache.get_cache("a")]
+        return out, len(seen), state(cache)
+
+    assert run(True) == run(False)
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_identity_and_json_decoding(impl):
+    obj = {"a": [1]}
+    cache = InMemoryCache()
+    with fast_cache.accelerated(impl):
+        cache.set_cache("obj", obj)
+        cache.set_cache("json", '{"a": [1]}')
+        cache.set_cache("text", "plain")
+        assert cache.get_cache("obj") is obj
+        decoded = cache.get_cache("json")
+        assert decoded == {"a": [1]} and decoded is not cache.cache_dict["json"]
+        assert cache.get_cache("text") == "plain"
+        assert cache.batch_get_cache(["obj", "missing", "text"]) == [obj, None, "plain"]
+        assert cache.batch_get_cache(["obj"])[0] is obj
+
+
+def test_bad_calls_raise_like_stock(impl):
+    cache = InMemoryCache()
+    for call in (
+        lambda c: c.get_cache(),
+        lambda c: c.set_cache("k"),
+        lambda c: c.get_cache("a", "b"),
+        lambda c: c.delete_cache(),
+        lambda c: c.get_cache(["unhashable"]),
+        lambda c: c.set_cache(["unhashable"], 1),
+        lambda c: c.set_cache("k", 1, ttl="soon"),
+        lambda c: c.increment_cache("k", "x"),
+        lambda c: c.batch_get_cache(None),
+        lambda c: c.get_cache("k", self=1),
+        lambda c: c.set_cache("k", 1, self=1),
+        lambda c: c.increment_cache("k", 1, self=1),
+        lambda c: c.get_cache("k", key="k"),
+        lambda c: c.delete_cache("k", ttl=1),
+        lambda c: c.flush_cache(1),
+        lambda c: c.evict_cache(now=True),
+    ):
+        stock = outcome(lambda: call(cache))
+        with fast_cache.accelerated(impl):
+            fast = outcome(lambda: call(cache))
+        assert fast[0] == stock[0] == "raise"
+        assert fast[1:] == stock[1:]
+
+
+class HalfBuilt(InMemoryCache):
+    """A subclass that never calls InMemoryCache.__init__."""
+
+    def __init__(self, max_size_in_memory=0):
+        self.max_size_in_memory = max_size_in_memory
+        self.cache_dict = {}
+        self.ttl_dict = {}
+        self.expiration_heap = []
+        self._clock = lambda: 0.0
+
+
+def test_missing_locks_behave_like_stock(impl):
+    for size in (0, 3):
+        for call in (
+            lambda c: c.set_cache("k", 1),
+            lambda c: c.increment_cache("k", 1),
+            lambda c: c.flush_cache(),
+            lambda c: c.get_cache("k"),
+            lambda c: c.batch_get_cache(["k"]),
+            lambda c: c.delete_cache("k"),
+        ):
+            stock_cache, fast_cache_obj = HalfBuilt(size), HalfBuilt(size)
+            stock = outcome(lambda: call(stock_cache))
+            with fast_cache.accelerated(impl):
+                fast = outcome(lambda: call(fast_cache_obj))
+            assert fast == stock
+            assert state(fast_cache_obj) == state(stock_cache)
+
+
+def test_interleaved_cache_types_match_stock(impl, clock, monkeypatch):
+    """Calls alternating between classes (the per-type profile cache) stay exact."""
+    rng = random.Random(7)
+    makers = [
+        lambda: InMemoryCache(max_size_in_memory=3),
+        lambda: CountingSubclass(max_size_in_memory=2),
+        lambda: LLMClientCache(max_size_in_memory=3, evicted_client_closer=RecordingCloser()),
+        lambda: HalfBuilt(4),
+        lambda: type("Dynamic", (InMemoryCache,), {"_cache_keys": lambda self: tuple(reversed(list(self.cache_dict)))})(
+            max_size_in_memory=2
+        ),
+    ]
+    steps = [Lockstep(impl, make, clock, monkeypatch) for make in makers]
+    try:
+        for step in range(300):
+            lock = rng.choice(steps)
+            label, op = lock.random_op(rng)
+            lock.check(op, "%d: %s %s" % (step, type(lock.fast).__name__, label))
+    finally:
+        for lock in steps:
+            lock.close()
+
+
+def test_patching_json_and_time_after_first_use(impl, monkeypatch):
+    """The remembered 'stock json/time' answer is dropped when they change."""
+    import json as json_module
+    import time as time_module
+
+    cache = InMemoryCache(default_ttl=100)
+    with fast_cache.accelerated(impl):
+        cache.set_cache("n", 5)
+        cache.set_cache("s", "plain")
+        assert cache.get_cache("n") == 5 and cache.get_cache("s") == "plain"
+
+        monkeypatch.setattr(json_module, "loads", lambda v: ("decoded", v))
+        assert cache.get_cache("n") == ("decoded", 5)
+        assert cache.get_cache("s") == ("decoded", "plain")
+        monkeypatch.undo()
+
+        monkeypatch.setattr(imc, "json", types.SimpleNamespace(loads=lambda v: ["via module", v]))
+        assert cache.get_cache("n") == ["via module", 5]
+        monkeypatch.undo()
+
+        monkeypatch.delattr(imc, "json")  # NameError inside the stock try: value returned as is
+        assert cache.get_cache("s") == "plain"
+        monkeypatch.undo()
+        assert cache.get_cache("s") == "plain"
+
+        monkeypatch.setattr(time_module, "time", lambda: 10**12)
+        assert cache.get_cache("n") is None  # expired under the new clock
+        monkeypatch.undo()
+        cache.set_cache("n", 6)
+        assert cache.get_cache("n") == 6

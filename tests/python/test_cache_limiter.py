@@ -1,0 +1,207 @@
+"""Differential tests of the v3 proxy limiter's accelerated computation.
+
+Two limiter handlers (each with its own in-memory store) receive the same
+random request streams; one runs with the accelerated methods installed.
+Every decision (overall code, statuses: limits, remaining counts, types,
+descriptor keys/values), every exception and the local store's counters
+must be identical.  The pure functions are also compared on random and
+malformed inputs (string limits, huge ints, missing keys, dict counters).
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+pytest.importorskip("litellm")
+
+from litellm import DualCache  # noqa: E402
+from litellm.proxy.utils import InternalUsageCache  # noqa: E402
+from litellm.redis.stores.rate_limits import RateLimitScope  # noqa: E402
+
+from fast_litellm import proxy_limiter  # noqa: E402
+
+DESCRIPTOR_KEYS = ["api_key", "user", "team", "model_per_key"]
+VALUES = ["sk-1", "u1", "t1", "m1", "sk-2"]
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
+def make_handler(clock):
+    from litellm.proxy.hooks.parallel_request_limiter_v3 import _PROXY_MaxParallelRequestsHandler_v3
+
+    return _PROXY_MaxParallelRequestsHandler_v3(InternalUsageCache(DualCache()), time_provider=clock)
+
+
+def random_descriptor(rng):
+    limits = {}
+    for name, choices in (
+        ("requests_per_unit", [None, 1, 2, 3, 5, 100]),
+        ("tokens_per_unit", [None, 2, 10, 10**12]),
+        ("max_parallel_requests", [None, None, None, 2]),
+        ("window_size", [None, None, 1, 60]),
+    ):
+        value = rng.choice(choices)
+        if value is not None or rng.random() < 0.3:
+            limits[name] = value
+    return {
+        "key": rng.choice(DESCRIPTOR_KEYS),
+        "value": rng.choice(VALUES),
+        "rate_limit": limits if rng.random() < 0.9 else None,
+    }
+
+
+def outcome(coro_or_fn):
+    try:
+        result = coro_or_fn()
+        if asyncio.iscoroutine(result):
+            result = asyncio.get_event_loop().run_until_complete(result)
+        return ("ok", result)
+    except Exception as exc:
+        return ("raise", type(exc), str(exc))
+
+
+def store_snapshot(handler):
+    handle = handler.rate_limits._handle
+    out = []
+    for key in DESCRIPTOR_KEYS:
+        for value in VALUES:
+            scope = RateLimitScope(key, value)
+            out.append(
+                (
+                    key,
+                    value,
+                    handle.get_local(scope.window),
+                    handle.get_local(scope.counter("requests")),
+                    handle.get_local(scope.counter("tokens")),
+                )
+            )
+    return out
+
+
+@pytest.fixture
+def loop():
+    lp = asyncio.new_event_loop()
+    asyncio.set_event_loop(lp)
+    yield lp
+    lp.close()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_request_streams_match_stock(impl, loop, seed):
+    rng = random.Random(seed)
+    clock = Clock()
+    fast, stock = make_handler(clock), make_handler(clock)
+    assert fast.rate_limits._handle is not stock.rate_limits._handle
+    descriptor_pool = [random_descriptor(rng) for _ in range(6)]
+    for step in range(150):
+        descriptors = rng.sample(descriptor_pool, rng.randint(1, 3))
+        read_only = rng.random() < 0.2
+        skip_tpm = rng.random() < 0.2
+        slot = "slot-%d" % step
+
+        def call(h):
+            return lambda: h.should_rate_limit(
+                descriptors, read_only=read_only, skip_tpm_check=skip_tpm, parallel_slot_id=slot
+            )
+
+        with proxy_limiter.accelerated(impl):
+            got = outcome(call(fast))
+        want = outcome(call(stock))
+        assert got == want, (step, descriptors, got, want)
+        assert store_snapshot(fast) == store_snapshot(stock), step
+        if rng.random() < 0.2:
+            clock.now += timedelta(seconds=rng.choice([0.5, 1, 30, 61, 120]))
+
+
+def pure_cases(rng):
+    """Inputs for the pure functions, including malformed ones."""
+    descriptors = [random_descriptor(rng) for _ in range(rng.randint(0, 4))]
+    if rng.random() < 0.1:
+        descriptors.append({"value": "x", "rate_limit": {}})  # KeyError: 'key'
+    if rng.random() < 0.2:
+        descriptors.append({"key": "k", "value": "v", "rate_limit": {"requests_per_unit": "7", "tokens_per_unit": 3.9}})
+    if rng.random() < 0.1:
+        descriptors.append({"key": "k", "value": "v", "rate_limit": {"requests_per_unit": "seven"}})
+    return descriptors
+
+
+def counter_value(rng):
+    return rng.choice([None, 0, 1, 5, "3", "12", 2.7, 10**30, -(10**25), "9" * 30, "x"])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pure_functions_match_stock(impl, loop, seed):
+    rng = random.Random(seed)
+    handler = make_handler(Clock())
+    descriptors = pure_cases(rng)
+    skip = rng.choice([False, True, 0, 1, ""])
+    originals = proxy_limiter.originals()
+    fast = proxy_limiter.functions(impl)
+
+    want = outcome(lambda: originals["_collect_windowed_keys_and_gauges"](handler, descriptors, skip))
+    got = outcome(lambda: fast["_collect_windowed_keys_and_gauges"](handler, descriptors, skip))
+    assert got == want
+    if want[0] != "ok":
+        return
+    counters, key_metadata, _gauges = want[1]
+    assert [type(c) for c in got[1][0]] == [type(c) for c in counters]
+    values = [(rng.choice([None, "100"]), counter_value(rng)) for _ in counters]
+    if rng.random() < 0.1 and values:
+        values[-1] = (None, None, None)  # malformed state
+    read_only = rng.choice([False, True, None, 1])
+    want = outcome(lambda: originals["is_cache_list_over_limit"](handler, counters, values, key_metadata, read_only))
+    got = outcome(lambda: fast["is_cache_list_over_limit"](handler, counters, values, key_metadata, read_only))
+    assert got == want, (values, got, want)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_local_store_paths_match_stock(impl, loop, seed):
+    rng = random.Random(seed)
+    clock = Clock()
+    fast_h, stock_h = make_handler(clock), make_handler(clock)
+    originals = proxy_limiter.originals()
+    fast = proxy_limiter.functions(impl)
+    descriptors = [random_descriptor(rng) for _ in range(4)]
+    counters, _, _ = originals["_collect_windowed_keys_and_gauges"](stock_h, descriptors, False)
+    now = 1_000
+    for step in range(40):
+        if rng.random() < 0.15 and counters:
+            # a slot registry where a counter should be: both must raise alike
+            entry = rng.choice(counters)
+            for h in (fast_h, stock_h):
+                h.rate_limits.set_local(entry, {"slot": 1.0}, 60)
+        window = rng.choice([1, 2, 60])
+        want = outcome(lambda: originals["_in_memory_cache_sliding_window"](stock_h, counters, now, window))
+        got = outcome(lambda: fast["_in_memory_cache_sliding_window"](fast_h, counters, now, window))
+        assert got == want, step
+        want = outcome(lambda: originals["_local_counter_states"](stock_h, counters))
+        got = outcome(lambda: fast["_local_counter_states"](fast_h, counters))
+        assert got == want, step
+        assert store_snapshot(fast_h) == store_snapshot(stock_h)
+        now += rng.choice([0, 0, 1, 2, 61])
+
+
+def test_monkeypatched_store_falls_back(impl, loop):
+    handler = make_handler(Clock())
+    counters, _, _ = proxy_limiter.originals()["_collect_windowed_keys_and_gauges"](
+        handler, [{"key": "api_key", "value": "a", "rate_limit": {"requests_per_unit": 3}}], False
+    )
+    seen = []
+    real_local = type(handler.rate_limits).local
+
+    def spy(store, entries):
+        seen.append(len(entries))
+        return real_local(store, entries)
+
+    handler.rate_limits.local = spy.__get__(handler.rate_limits)
+    proxy_limiter.functions(impl)["_local_counter_states"](handler, counters)
+    assert seen == [2]
