@@ -70,10 +70,10 @@ def long_chat(r: int) -> Dict[str, Any]:
     return {"messages": msgs}
 
 
-def _tool(i: int) -> Dict[str, Any]:
+def _tool(i: int, r: int = 0) -> Dict[str, Any]:
     return {"type": "function", "function": {
         "name": "tool_%d" % i,
-        "description": "Tool number %d: looks something up for the user." % i,
+        "description": "Tool number %d: looks something up for the user (v%d)." % (i, r),
         "parameters": {"type": "object", "properties": {
             "query": {"type": "string", "description": "What to look up"},
             "unit": {"type": "string", "enum": ["metric", "imperial"]},
@@ -94,7 +94,7 @@ def tools_chat(r: int) -> Dict[str, Any]:
             {"role": "user", "content": "Find me three things (%d)." % r},
             {"role": "assistant", "content": None, "tool_calls": calls},
         ] + [{"role": "tool", "tool_call_id": "call_%d" % i, "content": "result %d for %d" % (i, r)} for i in range(3)],
-        "tools": [_tool(i) for i in range(10)],
+        "tools": [_tool(i, r) for i in range(10)],
         "tool_choice": "auto",
     }
 
