@@ -16,6 +16,7 @@
  * for texts of at most `chunk` characters (where LiteLLM's count is exactly
  * one ordinary count) -- one Python frame less per string.
  *   _tc_format_tools(tools) -> str | None
+ *   _tc_entries_current(model_cost, entries) -> bool | None  (plan check)
  *
  * The tools text is built as UTF-8 in one growing buffer and decoded once;
  * a string that cannot be UTF-8 (a lone surrogate) is declined.
@@ -38,7 +39,7 @@ enum {
     K_COMPACTION, K_SYSTEM, K_PROVIDER_SPECIFIC_FIELDS, K_SEARCH_RESULTS,
     K_DESCRIPTION, K_PARAMETERS, K_PROPERTIES, K_REQUIRED, K_ENUM, K_ITEMS,
     K_STRING, K_ARRAY, K_OBJECT, K_INTEGER, K_NUMBER, K_BOOLEAN, K_NULL,
-    K_EMPTY, K_COUNT
+    K_EMPTY, K_LITELLM_PROVIDER, K_MODE, K_SUPPORTS_PDF_INPUT, K_COUNT
 };
 
 static const char *const KEY_TEXT[K_COUNT] = {
@@ -47,7 +48,7 @@ static const char *const KEY_TEXT[K_COUNT] = {
     "compaction", "system", "provider_specific_fields", "search_results",
     "description", "parameters", "properties", "required", "enum", "items",
     "string", "array", "object", "integer", "number", "boolean", "null",
-    "",
+    "", "litellm_provider", "mode", "supports_pdf_input",
 };
 
 /* Maximum schema nesting handled natively; deeper goes to Python. */
@@ -686,7 +687,69 @@ tc_format_tools(PyObject *module, PyObject *tools)
     return result;
 }
 
+/* ---- plan validation ------------------------------------------------------ */
+
+/*
+ * _tc_entries_current(model_cost, entries) -> True | False | None
+ * entries: tuple of (key, entry, fields) as _python.py snapshots them; True
+ * when model_cost still maps each key to the same entry object with the same
+ * (litellm_provider, mode, supports_pdf_input); None when some shape is not
+ * an exact dict/tuple (the Python check decides then).
+ */
+static PyObject *
+tc_entries_current(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "_tc_entries_current(model_cost, entries)");
+        return NULL;
+    }
+    PyObject *model_cost = args[0], *entries = args[1];
+    if (!PyDict_CheckExact(model_cost) || !PyTuple_CheckExact(entries))
+        Py_RETURN_NONE;
+    PyObject *const *k = keys_of(module);
+    static const int FIELDS[3] = {K_LITELLM_PROVIDER, K_MODE, K_SUPPORTS_PDF_INPUT};
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(entries); i++) {
+        PyObject *item = PyTuple_GET_ITEM(entries, i);
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 3)
+            Py_RETURN_NONE;
+        PyObject *now = PyDict_GetItemWithError(model_cost, PyTuple_GET_ITEM(item, 0));
+        if (now == NULL) {
+            if (PyErr_Occurred())
+                return NULL;
+            now = Py_None;
+        }
+        if (now != PyTuple_GET_ITEM(item, 1))
+            Py_RETURN_FALSE;
+        PyObject *fields = PyTuple_GET_ITEM(item, 2);
+        if (fields == Py_None)
+            continue;
+        if (!PyDict_CheckExact(now) || !PyTuple_CheckExact(fields) || PyTuple_GET_SIZE(fields) != 3)
+            Py_RETURN_NONE;
+        for (int f = 0; f < 3; f++) {
+            PyObject *value = PyDict_GetItemWithError(now, k[FIELDS[f]]);
+            if (value == NULL) {
+                if (PyErr_Occurred())
+                    return NULL;
+                value = Py_None;
+            }
+            PyObject *was = PyTuple_GET_ITEM(fields, f);
+            if (value == was)
+                continue;
+            if (!is_plain_scalar(value) || !is_plain_scalar(was))
+                Py_RETURN_NONE;
+            int eq = PyObject_RichCompareBool(value, was, Py_EQ);
+            if (eq < 0)
+                return NULL;
+            if (!eq)
+                Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef TC_METHODS[] = {
+    {"_tc_entries_current", (PyCFunction)(void (*)(void))tc_entries_current, METH_FASTCALL,
+     "_tc_entries_current(model_cost, entries) -> True | False | None"},
     {"_tc_walk_messages", (PyCFunction)(void (*)(void))tc_walk_messages, METH_FASTCALL,
      "_tc_walk_messages(messages, count, per_message, per_name[, raw_count, chunk]) -> (tokens, has_system) | None"},
     {"_tc_format_tools", (PyCFunction)tc_format_tools, METH_O,

@@ -61,7 +61,7 @@ class Plan:
 
     __slots__ = (
         "model", "handoff", "encoding_name", "count", "raw", "per_message", "per_name",
-        "tool_section", "world", "tables", "entries",
+        "tool_section", "world", "tables", "sizes", "entries",
     )
 
     def __init__(self) -> None:
@@ -206,6 +206,7 @@ class TokenCounterCore:
         plan.model = model
         plan.tables = self.tables()
         plan.world = world
+        plan.sizes = world[1::2]
         if self.world() != world:  # a table changed while we looked: do not cache
             raise NotAccelerated
         # the snapshot is taken before deciding: an entry edited meanwhile
@@ -233,8 +234,10 @@ class TokenCounterCore:
         return plan
 
     def plan_is_current(self, plan: Plan, world: tuple) -> bool:
-        if plan.world != world:
-            return False
+        return plan.world == world and self.entries_current(plan)
+
+    @staticmethod
+    def entries_current(plan: Plan) -> bool:
         get = plan.tables[0].get
         for key, entry, fields in plan.entries:
             now = get(key)
@@ -269,6 +272,8 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
     return None for anything else, which the Python walk below then takes."""
     native_walk = getattr(native, "_tc_walk_messages", None)
     native_format = getattr(native, "_tc_format_tools", None)
+    native_entries_current = getattr(native, "_tc_entries_current", None)
+    entries_current = core.entries_current
     # the C walk calls the tokenizer's C count itself for strings up to one chunk
     chunk_chars = core.chunk_chars if core.max_exact_chars >= core.chunk_chars else 0
     L = core.litellm
@@ -399,21 +404,16 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
             az = L.azure_llms
             an = L.anthropic_models
             co = L.cohere_models
-            if plan.world != (id(mc), len(mc), id(oa), len(oa), id(az), len(az), id(an), len(an), id(co), len(co)):
+            t = plan.tables
+            if (t[0] is not mc or t[1] is not oa or t[2] is not az or t[3] is not an or t[4] is not co
+                    or plan.sizes != (len(mc), len(oa), len(az), len(an), len(co))):
                 plan = plan_for(model)
             else:
-                get = mc.get
-                for key, entry, fields in plan.entries:
-                    now = get(key)
-                    if now is not entry:
-                        plan = plan_for(model)
-                        break
-                    if fields is not None:
-                        eget = now.get
-                        if (eget("litellm_provider") != fields[0] or eget("mode") != fields[1]
-                                or eget("supports_pdf_input") != fields[2]):
-                            plan = plan_for(model)
-                            break
+                current = None if native_entries_current is None else native_entries_current(mc, plan.entries)
+                if current is None:
+                    current = entries_current(plan)
+                if not current:
+                    plan = plan_for(model)
         if plan.handoff:
             raise _NA
         count = plan.count
