@@ -69,6 +69,9 @@ def _tiktoken_cache_dir() -> str:
 
 if TIKTOKEN_DATA.exists():
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", _tiktoken_cache_dir())
+    # `import litellm` overwrites TIKTOKEN_CACHE_DIR with its own folder (which
+    # lacks r50k/p50k) unless CUSTOM_TIKTOKEN_CACHE_DIR names one.
+    os.environ.setdefault("CUSTOM_TIKTOKEN_CACHE_DIR", os.environ["TIKTOKEN_CACHE_DIR"])
     os.environ.setdefault("FAST_LITELLM_TIKTOKEN_DIR", str(TIKTOKEN_DATA))
 
 from fast_litellm import _native_loader  # noqa: E402

@@ -41,6 +41,19 @@ VERIFIED: Dict[str, str] = {
         "3d5cb5f0243edcffeddc8a3e2ca4e2bda8b5047cb1f7d228eb923e7d8443ad80",
     "litellm.utils:token_counter":
         "1fe11ad74a98f0943134c7ed7f326fb86d02f1bd27b2b4689f8b4e5ab77e19e3",
+    # routing (fast_litellm/routing/patches.py)
+    "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler._get_available_deployments":
+        "ebbe87a871db655ace8c128f8ed4a73dd0101807ed749baf1ed1af65a62e17b2",
+    "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.async_get_available_deployments":
+        "aaf3fc04069a672aba0b1fab3d0a059f22e73dfe79e92231a2d486bde64795de",
+    "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.get_available_deployments":
+        "cb90f63d7a66eb31a897b62bac14ab46db463668e3d2cad2863729d7a3e3445f",
+    "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler.async_get_available_deployments":
+        "ac03bdde271e2089d0fbf0ea2d42238a1ff02b9abd5d695b4cc6baef6dfa37d2",
+    "litellm.router_rust.core:RustCore._strategy_inputs":
+        "7fe1eea242c0d11293ce02a38de23cd1c49d70542cade77fe08778db4188ed79",
+    "litellm.router_rust.routing_stores:_cooldown_ids":
+        "56e7c25c7a8a8d345d6ed4bef728eaef9ed86bcc015993e394049dfbaad51518",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,
