@@ -83,6 +83,22 @@ def load_component_bench(component: str):
         raise
 
 
+def _run_on_stock_litellm(module: Any, quick: bool) -> List[Dict[str, Any]]:
+    """Run a component benchmark with LiteLLM unpatched: ``import
+    fast_litellm`` patched it, and a baseline measured through our own
+    patches would compare us with ourselves.  Each benchmark applies its
+    accelerated side itself; the previous state is restored after."""
+    from ..patching import engine
+
+    was_applied = engine._wanted
+    engine.remove_acceleration()
+    try:
+        return list(module.run(quick=quick) or [])
+    finally:
+        if was_applied:
+            engine.apply_acceleration()
+
+
 def run_component(component: str, quick: bool) -> Dict[str, Any]:
     """{"component", "status": ok|missing|error, "rows", "note", "seconds"}."""
     t0 = time.perf_counter()
@@ -94,7 +110,7 @@ def run_component(component: str, quick: bool) -> Dict[str, Any]:
         elif not callable(getattr(module, "run", None)):
             result.update(status="error", note="fast_litellm.%s.bench has no run()" % component)
         else:
-            rows = list(module.run(quick=quick) or [])
+            rows = _run_on_stock_litellm(module, quick)
             good, bad = [], []
             for row in rows:
                 problems = validate_row(row)
