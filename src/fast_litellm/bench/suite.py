@@ -88,15 +88,10 @@ def _run_on_stock_litellm(module: Any, quick: bool) -> List[Dict[str, Any]]:
     fast_litellm`` patched it, and a baseline measured through our own
     patches would compare us with ourselves.  Each benchmark applies its
     accelerated side itself; the previous state is restored after."""
-    from ..patching import engine
+    from ..patching.engine import unpatched
 
-    was_applied = engine._wanted
-    engine.remove_acceleration()
-    try:
+    with unpatched():
         return list(module.run(quick=quick) or [])
-    finally:
-        if was_applied:
-            engine.apply_acceleration()
 
 
 def run_component(component: str, quick: bool) -> Dict[str, Any]:

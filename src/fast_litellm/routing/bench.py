@@ -219,6 +219,13 @@ def _seed_row(case, n, baseline, base, value, extra):
 
 
 def run(quick: bool = False) -> List[Dict[str, Any]]:
+    from ..patching.engine import unpatched
+
+    with unpatched():  # the stock side must be stock: import fast_litellm patched LiteLLM
+        return _run(quick)
+
+
+def _run(quick: bool = False) -> List[Dict[str, Any]]:
     return _seed_cases(quick) + _router_cases(quick)
 
 
