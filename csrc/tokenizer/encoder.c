@@ -20,6 +20,7 @@
 #define _GNU_SOURCE /* memmem */
 #endif
 #include "tokenizer/encoder.h"
+#include "tokenizer/piece_cache.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +39,9 @@ struct fl_encoder {
     fl_special *specials;
     size_t n_specials;
     int first_byte; /* the first byte every special token shares, or -1 */
+    fl_piece_cache *cache; /* shared piece -> ids cache, or NULL */
+    int cache_on;          /* atomic: use the cache */
+    int cache_tokens;      /* atomic: also cache pieces that are one token */
 };
 
 void fl_ids_free(fl_ids *ids)
@@ -104,6 +108,8 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
         e->specials[i].rank = special_ranks[i];
         e->n_specials = i + 1;
     }
+    e->cache = fl_piece_cache_new(FL_ENC_CACHE_LOG2); /* none if out of memory */
+    e->cache_on = e->cache != NULL;
     e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
     for (size_t i = 1; i < n_specials; i++)
         if (e->specials[i].bytes[0] != e->first_byte)
@@ -125,11 +131,25 @@ void fl_encoder_free(fl_encoder *e)
     for (size_t i = 0; i < e->n_specials; i++)
         free(e->specials[i].bytes);
     free(e->specials);
+    fl_piece_cache_free(e->cache);
     fl_vocab_free(e->vocab);
     free(e);
 }
 
 const fl_vocab *fl_encoder_vocab(const fl_encoder *e) { return e->vocab; }
+
+void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too)
+{
+    __atomic_store_n(&e->cache_on, on && e->cache != NULL, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->cache_tokens, tokens_too, __ATOMIC_RELAXED);
+}
+
+int fl_encoder_cache_enabled(const fl_encoder *e)
+{
+    return __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
+}
+
+void fl_encoder_clear_cache(fl_encoder *e) { fl_piece_cache_clear(e->cache); }
 size_t fl_encoder_special_count(const fl_encoder *e) { return e->n_specials; }
 
 const uint8_t *fl_encoder_token_bytes(const fl_encoder *e, uint32_t id, size_t *len)
@@ -323,16 +343,53 @@ static int emit_piece(const fl_encoder *e, const uint8_t *p, size_t n, uint32_t 
     return rc;
 }
 
+/* A piece of 3..FL_PC_MAX_LEN bytes through the shared cache: a hit gives
+ * its ids; a miss computes them (whole-piece rank, else the short merge,
+ * ids always, so the entry serves encode and count alike) and stores them. */
+static int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out,
+                       size_t *count, int tokens_too)
+{
+    uint32_t ids[FL_BPE_SHORT_MAX];
+    uint64_t h = fl_vocab_hash(p, n);
+    int k = -1;
+    if (tokens_too)
+        k = fl_piece_cache_get(e->cache, p, n, h, ids);
+    if (k < 0) {
+        uint32_t r = fl_vocab_rank_hashed(e->vocab, p, n, h);
+        if (r != FL_NO_RANK) {
+            ids[0] = r;
+            k = 1;
+            if (tokens_too)
+                fl_piece_cache_put(e->cache, p, n, h, ids, 1);
+        } else if (tokens_too || (k = fl_piece_cache_get(e->cache, p, n, h, ids)) < 0) {
+            k = (int)fl_bpe_encode_short(e->vocab, p, n, ids);
+            fl_piece_cache_put(e->cache, p, n, h, ids, (size_t)k);
+        }
+    }
+    if (out) {
+        if (ids_reserve(out, (size_t)k) < 0)
+            return FL_ENC_NOMEM;
+        memcpy(out->ids + out->len, ids, (size_t)k * sizeof *ids);
+        out->len += (size_t)k;
+    }
+    *count += (size_t)k;
+    return FL_ENC_OK;
+}
+
 static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len, fl_ids *out,
                            size_t *count, fl_bpe_scratch *scratch, piece_memo *memo)
 {
     size_t pos = 0;
+    int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
+    int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
     while (pos < len) {
         size_t n = fl_pretok_next(e->pat, text, len, pos);
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;
-        int rc = emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out, count,
-                            scratch, memo);
+        int rc = cached && n >= 3 && n <= FL_PC_MAX_LEN
+                     ? emit_cached(e, text + pos, n, out, count, tokens_too)
+                     : emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out,
+                                  count, scratch, memo);
         if (rc != FL_ENC_OK)
             return rc;
         pos += n;
