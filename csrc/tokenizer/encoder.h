@@ -44,12 +44,14 @@ void fl_encoder_free(fl_encoder *e);
 
 const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
 
-/* The shared piece cache (see piece_cache.h): 2^FL_ENC_CACHE_LOG2 entries
- * of 64 bytes, allocated with the encoder (pages touched only when used),
- * on by default.  Pieces of 3..24 bytes that need a BPE merge are cached
- * (tokens_too: single-token pieces as well).  All three calls are safe
- * while other threads encode. */
+/* The shared piece caches (see piece_cache.h): 2^FL_ENC_CACHE_LOG2 entries
+ * of 64 bytes for pieces of 3..24 bytes and 2^FL_ENC_LONG_CACHE_LOG2
+ * entries of 256 bytes for 25..128 bytes, allocated with the encoder
+ * (pages touched only when used), on by default.  Pieces that need a BPE
+ * merge are cached (tokens_too: single-token pieces as well).  These three
+ * calls are safe while other threads encode. */
 #define FL_ENC_CACHE_LOG2 14
+#define FL_ENC_LONG_CACHE_LOG2 10
 void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
 int fl_encoder_cache_enabled(const fl_encoder *e);
 void fl_encoder_clear_cache(fl_encoder *e);
