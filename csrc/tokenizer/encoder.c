@@ -423,6 +423,11 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
         size_t n = fl_pretok_next(e->pat, text, len, pos);
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;
+        if (n <= 2 && !out) { /* count only: a byte, or a pair (one token or two bytes) */
+            *count += n == 1 ? 1 : fl_vocab_pair_rank(e->vocab, text[pos], text[pos + 1]) == FL_NO_RANK ? 2 : 1;
+            pos += n;
+            continue;
+        }
         int rc = cached && n >= 3 && n <= FL_PC_LONG_LEN
                      ? emit_cached(e, text + pos, n, out, count, tokens_too, scratch)
                      : emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out,
