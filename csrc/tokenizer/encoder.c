@@ -374,35 +374,41 @@ static int emit_ids(const uint32_t *ids, size_t k, fl_ids *out, size_t *count)
 }
 
 FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out,
-                       size_t *count, int tokens_too, fl_bpe_scratch *scratch)
+                              size_t *count, int tokens_too, fl_bpe_scratch *scratch,
+                              piece_memo *memo)
 {
     uint32_t ids[FL_PC_LONG_LEN];
     const int is_short = n <= FL_PC_SHORT_LEN;
     fl_piece_cache *c = is_short ? e->cache : e->long_cache;
     uint64_t h = fl_vocab_hash(p, n);
-    int k = -1;
+    int k = -1, has_ids = 0;
     if (tokens_too)
-        k = fl_piece_cache_get(c, p, n, h, ids);
-    if (k >= 0)
-        return emit_ids(ids, (size_t)k, out, count);
-    uint32_t r = fl_vocab_rank_hashed(e->vocab, p, n, h);
-    if (r != FL_NO_RANK) {
-        if (tokens_too)
-            fl_piece_cache_put(c, p, n, h, &r, 1);
-        if (out) {
-            if (ids_reserve(out, 1) < 0)
-                return FL_ENC_NOMEM;
-            out->ids[out->len++] = r;
+        k = fl_piece_cache_get(c, p, n, h, ids, &has_ids);
+    if (k < 0) {
+        uint32_t r = fl_vocab_rank_hashed(e->vocab, p, n, h);
+        if (r != FL_NO_RANK) {
+            if (tokens_too)
+                fl_piece_cache_put(c, p, n, h, &r, 1);
+            if (out) {
+                if (ids_reserve(out, 1) < 0)
+                    return FL_ENC_NOMEM;
+                out->ids[out->len++] = r;
+            }
+            *count += 1;
+            return FL_ENC_OK;
         }
-        *count += 1;
+        if (!tokens_too)
+            k = is_short ? fl_piece_cache_get_short(c, p, n, h, ids, &has_ids)
+                         : fl_piece_cache_get_long(c, p, n, h, ids, &has_ids);
+    }
+    if (k >= 0 && has_ids)
+        return emit_ids(ids, (size_t)k, out, count);
+    if (k >= 0 && !out) { /* a count-only entry serves count */
+        *count += (size_t)k;
         return FL_ENC_OK;
     }
-    if (!tokens_too) {
-        k = is_short ? fl_piece_cache_get_short(c, p, n, h, ids)
-                     : fl_piece_cache_get_long(c, p, n, h, ids);
-        if (k >= 0)
-            return emit_ids(ids, (size_t)k, out, count);
-    }
+    if (k >= 0) /* count-only entry, ids wanted: the per-call memo path */
+        return emit_piece(e, p, n, FL_NO_RANK, out, count, scratch, memo);
     size_t m = fl_bpe_encode(e->vocab, p, n, ids, scratch);
     if (m == FL_BPE_ERROR)
         return FL_ENC_NOMEM;
@@ -429,7 +435,7 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
             continue;
         }
         int rc = cached && n >= 3 && n <= FL_PC_LONG_LEN
-                     ? emit_cached(e, text + pos, n, out, count, tokens_too, scratch)
+                     ? emit_cached(e, text + pos, n, out, count, tokens_too, scratch, memo)
                      : emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out,
                                   count, scratch, memo);
         if (rc != FL_ENC_OK)

@@ -27,13 +27,14 @@ static uint64_t rng_next(uint64_t *s)
 }
 
 /* Ids a piece "should" have in the synthetic tests: derived from its bytes,
- * so any thread can check any hit. */
+ * so any thread can check any hit; sometimes more than an entry holds
+ * (stored as a count-only entry). */
 static size_t derived_ids(const uint8_t *p, size_t n, size_t max_ids, uint32_t *ids)
 {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 16777619u;
-    size_t k = 1 + h % max_ids;
+    size_t k = 1 + h % (max_ids + 2);
     for (size_t i = 0; i < k; i++)
         ids[i] = h + (uint32_t)i * 7919u + (uint32_t)n;
     return k;
@@ -53,33 +54,37 @@ static void test_get_put_exact(void)
     if (!c)
         return;
     uint32_t ids[FL_PC_MAX_IDS], want[3] = {11, 22, 33};
+    int has = 0;
     const uint8_t *w = (const uint8_t *)"hello world";
     uint64_t h = fl_vocab_hash(w, 11);
-    CHECK_EQ_INT(fl_piece_cache_get(c, w, 11, h, ids), -1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, w, 11, h, ids, &has), -1);
     fl_piece_cache_put(c, w, 11, h, want, 3);
-    CHECK_EQ_INT(fl_piece_cache_get(c, w, 11, h, ids), 3);
+    CHECK_EQ_INT(fl_piece_cache_get(c, w, 11, h, ids, &has), 3);
+    CHECK_EQ_INT(has, 1);
     CHECK(memcmp(ids, want, sizeof want) == 0);
     /* same hash (forced), different bytes or length: a miss */
-    CHECK_EQ_INT(fl_piece_cache_get(c, (const uint8_t *)"hello worle", 11, h, ids), -1);
-    CHECK_EQ_INT(fl_piece_cache_get(c, w, 10, h, ids), -1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, (const uint8_t *)"hello worle", 11, h, ids, &has), -1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, w, 10, h, ids, &has), -1);
     /* too long / too many ids / empty: ignored */
     uint32_t many[FL_PC_MAX_IDS + 1] = {0};
     uint8_t longp[FL_PC_LONG_LEN + 1];
     memset(longp, 'x', sizeof longp);
     fl_piece_cache_put(c, longp, FL_PC_SHORT_LEN + 1, 5, want, 1);
-    CHECK_EQ_INT(fl_piece_cache_get(c, longp, FL_PC_SHORT_LEN + 1, 5, ids), -1);
-    fl_piece_cache_put(c, longp, 4, 5, many, FL_PC_SHORT_IDS + 1);
-    CHECK_EQ_INT(fl_piece_cache_get(c, longp, 4, 5, ids), -1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, FL_PC_SHORT_LEN + 1, 5, ids, &has), -1);
+    fl_piece_cache_put(c, longp, 4, 5, many, FL_PC_SHORT_IDS + 1); /* count only */
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, 4, 5, ids, &has), FL_PC_SHORT_IDS + 1);
+    CHECK_EQ_INT(has, 0);
+    fl_piece_cache_clear(c);
     fl_piece_cache_put(c, longp, 4, 5, many, 0);
-    CHECK_EQ_INT(fl_piece_cache_get(c, longp, 4, 5, ids), -1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, 4, 5, ids, &has), -1);
     /* a piece of exactly the maximum length and ids */
     uint32_t six[FL_PC_SHORT_IDS] = {1, 2, 3, 4, 5, 0xFFFFFFFFu};
     fl_piece_cache_put(c, longp, FL_PC_SHORT_LEN, 9, six, FL_PC_SHORT_IDS);
-    CHECK_EQ_INT(fl_piece_cache_get(c, longp, FL_PC_SHORT_LEN, 9, ids), FL_PC_SHORT_IDS);
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, FL_PC_SHORT_LEN, 9, ids, &has), FL_PC_SHORT_IDS);
     CHECK(memcmp(ids, six, sizeof six) == 0);
     fl_piece_cache_clear(c);
-    CHECK_EQ_INT(fl_piece_cache_get(c, w, 11, h, ids), -1);
-    CHECK_EQ_INT(fl_piece_cache_get(c, longp, FL_PC_SHORT_LEN, 9, ids), -1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, w, 11, h, ids, &has), -1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, FL_PC_SHORT_LEN, 9, ids, &has), -1);
     CHECK(fl_piece_cache_new(0, FL_PC_SHORT_LEN) == NULL);
     CHECK(fl_piece_cache_new(6, 17) == NULL);
     fl_piece_cache_free(c);
@@ -95,21 +100,23 @@ static void check_eviction(size_t max_len, size_t max_ids)
         return;
     uint64_t s = 12345;
     uint8_t p[FL_PC_LONG_LEN];
-    uint32_t ids[FL_PC_MAX_IDS], want[FL_PC_MAX_IDS];
+    uint32_t ids[FL_PC_MAX_IDS], want[FL_PC_MAX_IDS + 2];
     size_t hits = 0, wrong = 0;
+    int has;
     for (int i = 0; i < 20000; i++) {
         size_t n;
         random_piece(&s, p, &n, max_len, 3);
         uint64_t h = fl_vocab_hash(p, n);
         size_t k = derived_ids(p, n, max_ids, want);
-        int got = fl_piece_cache_get(c, p, n, h, ids);
+        int got = fl_piece_cache_get(c, p, n, h, ids, &has);
         if (got >= 0) {
             hits++;
-            if ((size_t)got != k || memcmp(ids, want, k * sizeof *ids) != 0)
+            if ((size_t)got != k || has != (k <= max_ids) ||
+                (has && memcmp(ids, want, k * sizeof *ids) != 0))
                 wrong++;
         }
         fl_piece_cache_put(c, p, n, h, want, k);
-        got = fl_piece_cache_get(c, p, n, h, ids); /* just stored: found (one thread) */
+        got = fl_piece_cache_get(c, p, n, h, ids, &has); /* just stored: found (one thread) */
         CHECK_EQ_INT(got, (long long)k);
     }
     CHECK_EQ_INT(wrong, 0);
@@ -134,7 +141,8 @@ static void *hammer(void *arg)
 {
     hammer_arg *a = arg;
     uint8_t p[FL_PC_LONG_LEN];
-    uint32_t ids[FL_PC_MAX_IDS], want[FL_PC_MAX_IDS];
+    uint32_t ids[FL_PC_MAX_IDS], want[FL_PC_MAX_IDS + 2];
+    int has;
     for (int i = 0; i < 200000; i++) {
         if (a->clearer && i % 5000 == 0)
             fl_piece_cache_clear(a->c);
@@ -142,10 +150,11 @@ static void *hammer(void *arg)
         random_piece(&a->seed, p, &n, a->max_len < 6 ? a->max_len : 6, 2); /* few pieces: contention */
         uint64_t h = fl_vocab_hash(p, n) & ~(uint64_t)0 << (i & 1 ? 0 : 40); /* crowd some sets */
         size_t k = derived_ids(p, n, a->max_ids, want);
-        int got = fl_piece_cache_get(a->c, p, n, h, ids);
+        int got = fl_piece_cache_get(a->c, p, n, h, ids, &has);
         if (got >= 0) {
             a->hits++;
-            if ((size_t)got != k || memcmp(ids, want, k * sizeof *ids) != 0)
+            if ((size_t)got != k || has != (k <= a->max_ids) ||
+                (has && memcmp(ids, want, k * sizeof *ids) != 0))
                 a->wrong++;
         } else {
             fl_piece_cache_put(a->c, p, n, h, want, k);

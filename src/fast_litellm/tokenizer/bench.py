@@ -17,8 +17,8 @@ input repeats within a timed run):
 The native core keeps a shared, bounded piece cache (pieces that need a
 BPE merge -> their ids, across calls).  It is emptied at the start of every
 case, so it only holds pieces of documents already timed in that case;
-each throughput case also reports ours with the cache switched off (a
-second core), and "prose-unique" uses every documentation paragraph at
+each throughput case also reports ours with the cache switched off
+(same core, cache off during those calls), and "prose-unique" uses every documentation paragraph at
 most once (the prose corpus otherwise repeats paragraphs across its 2 MB).
 Single-threaded cases are timed with the thread's CPU time
 (time.thread_time), so other processes on a shared machine do not distort
@@ -155,16 +155,22 @@ def _check_equal(ours: Callable[[str], int], others: Dict[str, Callable[[str], i
     return kept
 
 
-def _uncached_twin(name: str):
-    """A second native Encoding of `name` with its own core, the shared
-    piece cache switched off (None when there is no native core)."""
-    from . import DEFAULT_KIND, _Implementation
-
-    if DEFAULT_KIND != "native":
+def _without_cache(enc) -> Optional[Callable[[str], int]]:
+    """Count with the same core, its shared piece cache switched off for
+    the call (None when the core has no cache).  The cache neither reads
+    nor learns during such a call, so "ours" is unaffected."""
+    core = enc._core
+    if not core.cache_enabled:
         return None
-    enc = _Implementation("native").get_encoding(name)
-    enc._core.set_cache(False)
-    return enc
+
+    def count(text: str) -> int:
+        core.set_cache(False)
+        try:
+            return enc.count(text, disallowed_special=())
+        finally:
+            core.set_cache(True)
+
+    return count
 
 
 def _throughput_rows(name: str, kind: str, n_docs: int, doc_bytes: int, peers, seed: int,
@@ -177,9 +183,9 @@ def _throughput_rows(name: str, kind: str, n_docs: int, doc_bytes: int, peers, s
     docs = _corpus.documents(kind, n_docs, doc_bytes, seed)
     others = _check_equal(ours, {tk_label: _tiktoken_counter(name), **peers}, docs)
     fns = {"ours": ours, **others}
-    plain = _uncached_twin(name)
+    plain = _without_cache(enc)
     if plain is not None:
-        fns["ours, no piece cache"] = lambda t: plain.count(t, disallowed_special=())
+        fns["ours, no piece cache"] = plain
     # The shared piece cache starts empty for every case: it only ever
     # holds pieces of the timed documents seen earlier in the same run.
     enc._core.clear_cache()
