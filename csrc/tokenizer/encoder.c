@@ -425,8 +425,9 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
     size_t pos = 0;
     int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
     int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
+    const fl_pretok_scanner scan = fl_pretok_scanner_for(e->pat); /* valid: checked at new */
     while (pos < len) {
-        size_t n = fl_pretok_next(e->pat, text, len, pos);
+        size_t n = scan(text, len, pos) - pos;
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;
         if (n <= 2 && !out) { /* count only: a byte, or a pair (one token or two bytes) */

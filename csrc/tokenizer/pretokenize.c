@@ -486,13 +486,17 @@ scan_o200k(const uint8_t *text, size_t len, size_t pos)
 
 /* ---- public API ---------------------------------------------------------- */
 
-typedef size_t (*scanner_fn)(const uint8_t *text, size_t len, size_t pos);
-
-static const scanner_fn scanners[FL_PAT_COUNT] = {
+static const fl_pretok_scanner scanners[FL_PAT_COUNT] = {
     [FL_PAT_R50K] = scan_r50k,
     [FL_PAT_CL100K] = scan_cl100k,
     [FL_PAT_O200K] = scan_o200k,
 };
+
+fl_pretok_scanner
+fl_pretok_scanner_for(fl_pattern_id pat)
+{
+    return (unsigned)pat < FL_PAT_COUNT ? scanners[pat] : NULL;
+}
 
 size_t
 fl_pretok_next(fl_pattern_id pat, const uint8_t *text, size_t len, size_t pos)
