@@ -480,6 +480,17 @@ scan_o200k(const uint8_t *text, size_t len, size_t pos)
             i++;
         if (i > s && stops_on_ascii(text, len, i))
             return with_contraction(text, len, i); /* UP*LOW+, else UP+ */
+        /* ASCII punctuation not followed by a letter: the letter
+           alternatives and \p{N} fail, so it is ?[^\s\p{L}\p{N}]+[\r\n/]*
+           from pos (b is not a space), decided here while the run stays
+           ASCII. */
+        if (i == s && s == pos + 1 && b != ' ' && !(fl_uc_direct[b] & CLS_WLN)) {
+            size_t j = pos + 1;
+            while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
+                j++;
+            if (stops_on_ascii(text, len, j))
+                return run_of_newlines(text, len, j, 1);
+        }
     }
     return scan_o200k_general(text, len, pos);
 }
