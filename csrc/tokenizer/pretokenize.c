@@ -381,6 +381,16 @@ scan_cl100k(const uint8_t *text, size_t len, size_t pos)
             i++;
         if (i > s && stops_on_ascii(text, len, i))
             return i;
+        /* ASCII punctuation (not an apostrophe) not followed by a letter:
+           ?[^\s\p{L}\p{N}]++[\r\n]*+ from pos, while the run stays ASCII
+           (as in scan_o200k). */
+        if (i == s && s == pos + 1 && b != ' ' && !(fl_uc_direct[b] & CLS_WLN)) {
+            size_t j = pos + 1;
+            while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
+                j++;
+            if (stops_on_ascii(text, len, j))
+                return run_of_newlines(text, len, j, 0);
+        }
     }
     return scan_cl100k_general(text, len, pos);
 }
