@@ -330,6 +330,16 @@ scan_r50k(const uint8_t *text, size_t len, size_t pos)
         i++;
     if (i > s && stops_on_ascii(text, len, i))
         return i;
+    /* ASCII fast path of ` ?[^\s\p{L}\p{N}]++` (no apostrophe at pos: a
+       contraction comes first), while the run stays ASCII. */
+    if (i == s && s < len && text[pos] != '\'' && text[s] < 0x80 &&
+        !(fl_uc_direct[text[s]] & CLS_WLN)) {
+        size_t j = s + 1;
+        while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
+            j++;
+        if (stops_on_ascii(text, len, j))
+            return j;
+    }
     return scan_r50k_general(text, len, pos);
 }
 
