@@ -333,6 +333,34 @@ static PyObject *core_get_max_rank(TokenizerCore *self, void *closure)
     return PyLong_FromUnsignedLong(fl_vocab_max_rank(fl_encoder_vocab(self->enc)));
 }
 
+static PyObject *core_get_cache_enabled(TokenizerCore *self, void *closure)
+{
+    return PyBool_FromLong(fl_encoder_cache_enabled(self->enc));
+}
+
+/* set_cache(on, tokens_too=False): use the shared piece cache or not. */
+static PyObject *core_set_cache(TokenizerCore *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "set_cache(on, tokens_too=False)");
+        return NULL;
+    }
+    int on = PyObject_IsTrue(args[0]);
+    int tokens_too = nargs > 1 ? PyObject_IsTrue(args[1]) : 0;
+    if (on < 0 || tokens_too < 0)
+        return NULL;
+    fl_encoder_set_cache(self->enc, on, tokens_too);
+    Py_RETURN_NONE;
+}
+
+static PyObject *core_clear_cache(TokenizerCore *self, PyObject *Py_UNUSED(ignored))
+{
+    Py_BEGIN_ALLOW_THREADS
+    fl_encoder_clear_cache(self->enc);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 /* ---- construction ----------------------------------------------------------- */
 
 /* Special tokens argument -> arrays (PyMem); 0 or -1 with an exception.
@@ -564,6 +592,9 @@ static PyMethodDef core_methods[] = {
     {"encode_piece", (PyCFunction)core_encode_piece, METH_O,
      "encode_piece(bytes) -> list[int] (no pre-tokenization)"},
     {"decode_bytes", (PyCFunction)core_decode_bytes, METH_O, "decode_bytes(ids) -> bytes"},
+    {"set_cache", (PyCFunction)(void (*)(void))core_set_cache, METH_FASTCALL,
+     "set_cache(on, tokens_too=False): use the shared piece cache (on by default)"},
+    {"clear_cache", (PyCFunction)core_clear_cache, METH_NOARGS, "clear_cache(): empty the shared piece cache"},
     {"token_bytes", (PyCFunction)core_token_bytes, METH_O, "token_bytes(id) -> bytes"},
     {"rank", (PyCFunction)core_rank, METH_O, "rank(bytes) -> int | None (ordinary tokens)"},
     {"serialize", (PyCFunction)core_serialize, METH_O,
@@ -576,6 +607,7 @@ static PyMethodDef core_methods[] = {
 static PyGetSetDef core_getset[] = {
     {"n_tokens", (getter)core_get_n_tokens, NULL, "number of ordinary tokens", NULL},
     {"max_rank", (getter)core_get_max_rank, NULL, "largest ordinary token id", NULL},
+    {"cache_enabled", (getter)core_get_cache_enabled, NULL, "whether the shared piece cache is used", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

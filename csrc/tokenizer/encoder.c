@@ -20,6 +20,7 @@
 #define _GNU_SOURCE /* memmem */
 #endif
 #include "tokenizer/encoder.h"
+#include "tokenizer/piece_cache.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +39,10 @@ struct fl_encoder {
     fl_special *specials;
     size_t n_specials;
     int first_byte; /* the first byte every special token shares, or -1 */
+    fl_piece_cache *cache;      /* shared piece -> ids cache (3..24 bytes), or NULL */
+    fl_piece_cache *long_cache; /* the same for 25..128-byte pieces, or NULL */
+    int cache_on;          /* atomic: use the cache */
+    int cache_tokens;      /* atomic: also cache pieces that are one token */
 };
 
 void fl_ids_free(fl_ids *ids)
@@ -104,6 +109,15 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
         e->specials[i].rank = special_ranks[i];
         e->n_specials = i + 1;
     }
+    /* no cache if out of memory */
+    e->cache = fl_piece_cache_new(FL_ENC_CACHE_LOG2, FL_PC_SHORT_LEN);
+    e->long_cache = fl_piece_cache_new(FL_ENC_LONG_CACHE_LOG2, FL_PC_LONG_LEN);
+    if (!e->cache || !e->long_cache) {
+        fl_piece_cache_free(e->cache);
+        fl_piece_cache_free(e->long_cache);
+        e->cache = e->long_cache = NULL;
+    }
+    e->cache_on = e->cache != NULL;
     e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
     for (size_t i = 1; i < n_specials; i++)
         if (e->specials[i].bytes[0] != e->first_byte)
@@ -125,11 +139,30 @@ void fl_encoder_free(fl_encoder *e)
     for (size_t i = 0; i < e->n_specials; i++)
         free(e->specials[i].bytes);
     free(e->specials);
+    fl_piece_cache_free(e->cache);
+    fl_piece_cache_free(e->long_cache);
     fl_vocab_free(e->vocab);
     free(e);
 }
 
 const fl_vocab *fl_encoder_vocab(const fl_encoder *e) { return e->vocab; }
+
+void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too)
+{
+    __atomic_store_n(&e->cache_on, on && e->cache != NULL, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->cache_tokens, tokens_too, __ATOMIC_RELAXED);
+}
+
+int fl_encoder_cache_enabled(const fl_encoder *e)
+{
+    return __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
+}
+
+void fl_encoder_clear_cache(fl_encoder *e)
+{
+    fl_piece_cache_clear(e->cache);
+    fl_piece_cache_clear(e->long_cache);
+}
 size_t fl_encoder_special_count(const fl_encoder *e) { return e->n_specials; }
 
 const uint8_t *fl_encoder_token_bytes(const fl_encoder *e, uint32_t id, size_t *len)
@@ -323,16 +356,89 @@ static int emit_piece(const fl_encoder *e, const uint8_t *p, size_t n, uint32_t 
     return rc;
 }
 
+/* A piece of 3..FL_PC_LONG_LEN bytes through the shared caches.  The
+ * whole-piece rank comes first (most pieces are tokens; caching those too
+ * measured slower); a piece that is not a token is looked up in the cache,
+ * and on a miss merged (ids always, so an entry serves encode and count
+ * alike) and stored. */
+static int emit_ids(const uint32_t *ids, size_t k, fl_ids *out, size_t *count)
+{
+    if (out) {
+        if (ids_reserve(out, k) < 0)
+            return FL_ENC_NOMEM;
+        memcpy(out->ids + out->len, ids, k * sizeof *ids);
+        out->len += k;
+    }
+    *count += k;
+    return FL_ENC_OK;
+}
+
+FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out,
+                              size_t *count, int tokens_too, fl_bpe_scratch *scratch,
+                              piece_memo *memo)
+{
+    uint32_t ids[FL_PC_LONG_LEN];
+    const int is_short = n <= FL_PC_SHORT_LEN;
+    fl_piece_cache *c = is_short ? e->cache : e->long_cache;
+    uint64_t h = fl_vocab_hash(p, n);
+    int k = -1, has_ids = 0;
+    if (tokens_too)
+        k = fl_piece_cache_get(c, p, n, h, ids, &has_ids);
+    if (k < 0) {
+        uint32_t r = fl_vocab_rank_hashed(e->vocab, p, n, h);
+        if (r != FL_NO_RANK) {
+            if (tokens_too)
+                fl_piece_cache_put(c, p, n, h, &r, 1);
+            if (out) {
+                if (ids_reserve(out, 1) < 0)
+                    return FL_ENC_NOMEM;
+                out->ids[out->len++] = r;
+            }
+            *count += 1;
+            return FL_ENC_OK;
+        }
+        if (!tokens_too)
+            k = is_short ? fl_piece_cache_get_short(c, p, n, h, ids, &has_ids)
+                         : fl_piece_cache_get_long(c, p, n, h, ids, &has_ids);
+    }
+    if (k >= 0 && has_ids)
+        return emit_ids(ids, (size_t)k, out, count);
+    if (k >= 0 && !out) { /* a count-only entry serves count */
+        *count += (size_t)k;
+        return FL_ENC_OK;
+    }
+    if (k >= 0) /* count-only entry, ids wanted: the per-call memo path */
+        return emit_piece(e, p, n, FL_NO_RANK, out, count, scratch, memo);
+    size_t m = fl_bpe_encode(e->vocab, p, n, ids, scratch);
+    if (m == FL_BPE_ERROR)
+        return FL_ENC_NOMEM;
+    if (is_short)
+        fl_piece_cache_put_short(c, p, n, h, ids, m);
+    else
+        fl_piece_cache_put_long(c, p, n, h, ids, m);
+    return emit_ids(ids, m, out, count);
+}
+
 static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len, fl_ids *out,
                            size_t *count, fl_bpe_scratch *scratch, piece_memo *memo)
 {
     size_t pos = 0;
+    int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
+    int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
+    const fl_pretok_scanner scan = fl_pretok_scanner_for(e->pat); /* valid: checked at new */
     while (pos < len) {
-        size_t n = fl_pretok_next(e->pat, text, len, pos);
+        size_t n = scan(text, len, pos) - pos;
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;
-        int rc = emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out, count,
-                            scratch, memo);
+        if (n <= 2 && !out) { /* count only: a byte, or a pair (one token or two bytes) */
+            *count += n == 1 ? 1 : fl_vocab_pair_rank(e->vocab, text[pos], text[pos + 1]) == FL_NO_RANK ? 2 : 1;
+            pos += n;
+            continue;
+        }
+        int rc = cached && n >= 3 && n <= FL_PC_LONG_LEN
+                     ? emit_cached(e, text + pos, n, out, count, tokens_too, scratch, memo)
+                     : emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out,
+                                  count, scratch, memo);
         if (rc != FL_ENC_OK)
             return rc;
         pos += n;

@@ -3,8 +3,9 @@
  * special tokens.  Text -> token ids, or just their count, exactly as
  * tiktoken 0.14.0's CoreBPE.encode gives them.
  *
- * Immutable after fl_encoder_new: any number of threads may encode with
- * one encoder at once, each with its own fl_bpe_scratch.
+ * Immutable after fl_encoder_new, except for its internal piece cache,
+ * which is thread-safe: any number of threads may encode with one encoder
+ * at once, each with its own fl_bpe_scratch.
  */
 #ifndef FL_TOKENIZER_ENCODER_H
 #define FL_TOKENIZER_ENCODER_H
@@ -42,6 +43,18 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
 void fl_encoder_free(fl_encoder *e);
 
 const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
+
+/* The shared piece caches (see piece_cache.h): 2^FL_ENC_CACHE_LOG2 entries
+ * of 64 bytes for pieces of 3..24 bytes and 2^FL_ENC_LONG_CACHE_LOG2
+ * entries of 256 bytes for 25..128 bytes, allocated with the encoder
+ * (pages touched only when used), on by default.  Pieces that need a BPE
+ * merge are cached (tokens_too: single-token pieces as well).  These three
+ * calls are safe while other threads encode. */
+#define FL_ENC_CACHE_LOG2 14
+#define FL_ENC_LONG_CACHE_LOG2 10
+void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
+int fl_encoder_cache_enabled(const fl_encoder *e);
+void fl_encoder_clear_cache(fl_encoder *e);
 size_t fl_encoder_special_count(const fl_encoder *e);
 /* Bytes of any token, ordinary or special; NULL when the id is unknown. */
 const uint8_t *fl_encoder_token_bytes(const fl_encoder *e, uint32_t id, size_t *len);

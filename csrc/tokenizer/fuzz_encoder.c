@@ -4,6 +4,9 @@
  * For every input that is valid UTF-8 (the encoder's precondition; the
  * first byte picks which special tokens are allowed/disallowed) it checks:
  *   - encode and count agree (count never builds ids, so both paths run);
+ *   - ids with the shared piece cache (warm from earlier inputs; single
+ *     tokens cached too on inputs whose selector byte has bit 7) equal
+ *     ids without it;
  *   - the ids decode back to exactly the input (unless a disallowed special
  *     token was reported, which must then really occur in the input);
  *   - on every pre-token piece, the short (array) and long (heap) merges
@@ -13,7 +16,7 @@
  *
  * libFuzzer (clang):
  *   clang -g -O1 -DFL_FUZZ_BUILD -fsanitize=fuzzer,address,undefined -Icsrc csrc/tokenizer/fuzz_encoder.c \
- *     csrc/tokenizer/{encoder,bpe,vocab,pretokenize,unicode_tables}.c -lpthread -o build/fuzz_encoder
+ *     csrc/tokenizer/{encoder,bpe,vocab,piece_cache,pretokenize,unicode_tables}.c -lpthread -o build/fuzz_encoder
  *   ./build/fuzz_encoder -max_len=2048 -max_total_time=60   (60 s: ~500k runs, clean)
  * Standalone driver (any C compiler): add -DFL_FUZZ_BUILD -DFL_FUZZ_STANDALONE and drop
  * -fsanitize=fuzzer; `./fuzz_encoder FILE...` runs the given inputs, alone
@@ -132,6 +135,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (off != len)
             abort();
+        /* the shared piece cache (warm from earlier inputs) changes nothing */
+        fl_ids plain = {0};
+        size_t count3 = 0;
+        fl_encoder_set_cache(the_encoder, 0, 0);
+        int rc3 = fl_encode(the_encoder, text, len, allowed, disallowed, &plain, &count3, &which2, &s);
+        fl_encoder_set_cache(the_encoder, 1, sel >> 7);
+        if (rc3 != rc || plain.len != ids.len ||
+            memcmp(plain.ids, ids.ids, ids.len * sizeof *ids.ids) != 0)
+            abort();
+        fl_ids_free(&plain);
     } else if (rc == FL_ENC_DISALLOWED) {
         if (which != which2 || !disallowed[which])
             abort();

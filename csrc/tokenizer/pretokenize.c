@@ -330,6 +330,16 @@ scan_r50k(const uint8_t *text, size_t len, size_t pos)
         i++;
     if (i > s && stops_on_ascii(text, len, i))
         return i;
+    /* ASCII fast path of ` ?[^\s\p{L}\p{N}]++` (no apostrophe at pos: a
+       contraction comes first), while the run stays ASCII. */
+    if (i == s && s < len && text[pos] != '\'' && text[s] < 0x80 &&
+        !(fl_uc_direct[text[s]] & CLS_WLN)) {
+        size_t j = s + 1;
+        while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
+            j++;
+        if (stops_on_ascii(text, len, j))
+            return j;
+    }
     return scan_r50k_general(text, len, pos);
 }
 
@@ -381,6 +391,16 @@ scan_cl100k(const uint8_t *text, size_t len, size_t pos)
             i++;
         if (i > s && stops_on_ascii(text, len, i))
             return i;
+        /* ASCII punctuation (not an apostrophe) not followed by a letter:
+           ?[^\s\p{L}\p{N}]++[\r\n]*+ from pos, while the run stays ASCII
+           (as in scan_o200k). */
+        if (i == s && s == pos + 1 && b != ' ' && !(fl_uc_direct[b] & CLS_WLN)) {
+            size_t j = pos + 1;
+            while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
+                j++;
+            if (stops_on_ascii(text, len, j))
+                return run_of_newlines(text, len, j, 0);
+        }
     }
     return scan_cl100k_general(text, len, pos);
 }
@@ -480,19 +500,34 @@ scan_o200k(const uint8_t *text, size_t len, size_t pos)
             i++;
         if (i > s && stops_on_ascii(text, len, i))
             return with_contraction(text, len, i); /* UP*LOW+, else UP+ */
+        /* ASCII punctuation not followed by a letter: the letter
+           alternatives and \p{N} fail, so it is ?[^\s\p{L}\p{N}]+[\r\n/]*
+           from pos (b is not a space), decided here while the run stays
+           ASCII. */
+        if (i == s && s == pos + 1 && b != ' ' && !(fl_uc_direct[b] & CLS_WLN)) {
+            size_t j = pos + 1;
+            while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
+                j++;
+            if (stops_on_ascii(text, len, j))
+                return run_of_newlines(text, len, j, 1);
+        }
     }
     return scan_o200k_general(text, len, pos);
 }
 
 /* ---- public API ---------------------------------------------------------- */
 
-typedef size_t (*scanner_fn)(const uint8_t *text, size_t len, size_t pos);
-
-static const scanner_fn scanners[FL_PAT_COUNT] = {
+static const fl_pretok_scanner scanners[FL_PAT_COUNT] = {
     [FL_PAT_R50K] = scan_r50k,
     [FL_PAT_CL100K] = scan_cl100k,
     [FL_PAT_O200K] = scan_o200k,
 };
+
+fl_pretok_scanner
+fl_pretok_scanner_for(fl_pattern_id pat)
+{
+    return (unsigned)pat < FL_PAT_COUNT ? scanners[pat] : NULL;
+}
 
 size_t
 fl_pretok_next(fl_pattern_id pat, const uint8_t *text, size_t len, size_t pos)

@@ -38,6 +38,12 @@ typedef enum {
    Returns 0 when pos >= len or pat is not a valid fl_pattern_id. */
 size_t fl_pretok_next(fl_pattern_id pat, const uint8_t *text, size_t len, size_t pos);
 
+/* The scanner behind fl_pretok_next for a pattern (NULL when pat is not
+   valid), for callers that loop over pieces: scan(text, len, pos) returns
+   the END offset of the piece starting at pos (requires pos < len). */
+typedef size_t (*fl_pretok_scanner)(const uint8_t *text, size_t len, size_t pos);
+fl_pretok_scanner fl_pretok_scanner_for(fl_pattern_id pat);
+
 /* Split text[0..len) into pieces: writes the END offset of each piece
    (exclusive; piece i is [ends[i-1], ends[i]) with ends[-1] = 0) into
    ends[0..cap), starting at byte offset *pos, and advances *pos past the

@@ -133,6 +133,18 @@ class TokenizerCore:
     def max_rank(self) -> int:
         return max(self._decoder)
 
+    # The C core keeps a shared piece cache; the twin has none, but the
+    # same controls (so callers need not know which core they have).
+    @property
+    def cache_enabled(self) -> bool:
+        return False
+
+    def set_cache(self, on, tokens_too=False) -> None:
+        return None
+
+    def clear_cache(self) -> None:
+        return None
+
     # -- helpers ----------------------------------------------------------
     def _selected(self, mask) -> List[int]:
         if mask is None:

@@ -14,6 +14,12 @@ input repeats within a timed run):
   * cold start: a fresh interpreter importing the package and counting one
     short text with o200k_base (target < 30 ms), vs the same for tiktoken,
     as wall time and as CPU time.
+The native core keeps a shared, bounded piece cache (pieces that need a
+BPE merge -> their ids, across calls).  It is emptied at the start of every
+case, so it only holds pieces of documents already timed in that case;
+each throughput case also reports ours with the cache switched off
+(same core, cache off during those calls), and "prose-unique" uses every documentation paragraph at
+most once (the prose corpus otherwise repeats paragraphs across its 2 MB).
 Single-threaded cases are timed with the thread's CPU time
 (time.thread_time), so other processes on a shared machine do not distort
 the ratios; count_batch (threads) is timed by the wall clock.
@@ -149,7 +155,26 @@ def _check_equal(ours: Callable[[str], int], others: Dict[str, Callable[[str], i
     return kept
 
 
-def _throughput_rows(name: str, kind: str, n_docs: int, doc_bytes: int, peers, seed: int) -> List[dict]:
+def _without_cache(enc) -> Optional[Callable[[str], int]]:
+    """Count with the same core, its shared piece cache switched off for
+    the call (None when the core has no cache).  The cache neither reads
+    nor learns during such a call, so "ours" is unaffected."""
+    core = enc._core
+    if not core.cache_enabled:
+        return None
+
+    def count(text: str) -> int:
+        core.set_cache(False)
+        try:
+            return enc.count(text, disallowed_special=())
+        finally:
+            core.set_cache(True)
+
+    return count
+
+
+def _throughput_rows(name: str, kind: str, n_docs: int, doc_bytes: int, peers, seed: int,
+                     label: Optional[str] = None) -> List[dict]:
     from . import get_encoding
 
     enc = get_encoding(name)
@@ -157,13 +182,24 @@ def _throughput_rows(name: str, kind: str, n_docs: int, doc_bytes: int, peers, s
     ours = lambda t: enc.count(t, disallowed_special=())  # noqa: E731
     docs = _corpus.documents(kind, n_docs, doc_bytes, seed)
     others = _check_equal(ours, {tk_label: _tiktoken_counter(name), **peers}, docs)
-    totals = _interleaved({"ours": ours, **others}, docs[5:] or docs)
+    fns = {"ours": ours, **others}
+    plain = _without_cache(enc)
+    if plain is not None:
+        fns["ours, no piece cache"] = plain
+    # The shared piece cache starts empty for every case: it only ever
+    # holds pieces of the timed documents seen earlier in the same run.
+    enc._core.clear_cache()
+    totals = _interleaved(fns, docs[5:] or docs)
     nbytes = sum(len(d.encode("utf-8")) for d in (docs[5:] or docs))
     mbs = {k: nbytes / v / 1e6 for k, v in totals.items()}
-    params = {"encoding": name, "corpus": kind, "documents": len(docs[5:] or docs),
+    params = {"encoding": name, "corpus": label or kind, "documents": len(docs[5:] or docs),
               "doc_bytes": doc_bytes, "api": "count vs len(encode)"}
-    return [_row("count %s %s MB/s" % (name, kind), label, "MB/s", mbs[label], mbs["ours"], True, params)
-            for label in others]
+    case = "count %s %s MB/s" % (name, label or kind)
+    rows = [_row(case, lbl, "MB/s", mbs[lbl], mbs["ours"], True, params) for lbl in others]
+    if plain is not None:
+        rows.append(_row(case + " (no piece cache)", tk_label, "MB/s", mbs[tk_label],
+                         mbs["ours, no piece cache"], True, dict(params, piece_cache=False)))
+    return rows
 
 
 def _latency_rows(name: str, peers, n_docs: int, seed: int) -> List[dict]:
@@ -174,6 +210,7 @@ def _latency_rows(name: str, peers, n_docs: int, seed: int) -> List[dict]:
     ours = lambda t: enc.count(t, disallowed_special=())  # noqa: E731
     docs = _corpus.documents("prose", n_docs, 300, seed)
     others = _check_equal(ours, {tk_label: _tiktoken_counter(name), **peers}, docs)
+    enc._core.clear_cache()
     totals = _interleaved({"ours": ours, **others}, docs)
     us = {k: v / len(docs) * 1e6 for k, v in totals.items()}
     params = {"encoding": name, "corpus": "prose", "documents": len(docs), "doc_bytes": 300}
@@ -191,6 +228,7 @@ def _batch_rows(name: str, n_docs: int, doc_bytes: int, seed: int) -> List[dict]
     docs = _corpus.documents("prose", 2 * n_docs, doc_bytes, seed)
     half_a, half_b = docs[:n_docs], docs[n_docs:]
     assert enc.count_batch(half_a[:4], num_threads=2) == [len(x) for x in ref.encode_batch(half_a[:4], num_threads=2)]
+    enc._core.clear_cache()
     # interleave: (ours on A, tiktoken on B), then (tiktoken on A, ours on B)
     timings = {"ours": 0.0, "tiktoken": 0.0}
     for first, second in ((half_a, half_b), (half_b, half_a)):
@@ -283,6 +321,12 @@ def run(quick: bool = False) -> List[dict]:
         peer_notes.update({"%s (%s)" % (label, name): why for label, why in missing.items()})
         for kind in _corpus.CORPORA:
             rows += _throughput_rows(name, kind, n_docs, doc_bytes, peers, seed=hash((name, kind)) & 0xFFFF)
+        # The prose corpus (~465 KB of Python documentation) repeats its
+        # paragraphs across 2 MB of documents; this case uses each
+        # paragraph at most once (15 x 30 KB), so no text repeats at all.
+        if not quick:
+            rows += _throughput_rows(name, "prose", 15, 30_000, peers, seed=hash(name) & 0xFFFF,
+                                     label="prose-unique")
         rows += _latency_rows(name, peers, 200 if quick else 2000, seed=7)
     rows += _batch_rows("o200k_base", 16 if quick else 64, 16_000 if quick else 50_000, seed=11)
     rows += _cold_rows(2 if quick else 7)
