@@ -2,6 +2,9 @@
 #   make ctest      build and run every tests/c/test_*.c against the C core
 #   make sanitize   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make build      build the extension in place (src/fast_litellm/_native*.so)
+#   make tsan       the same under ThreadSanitizer (report_destroy_locked=0: the
+#                   fork tests deliberately re-create, in the child, a lock a
+#                   parent thread held at fork time)
 #   make fuzz-smoke every fuzz target as a standalone driver under ASan+UBSan
 #                   (pseudo-random inputs; any C compiler)
 #   make fuzz       every fuzz target under libFuzzer (clang), FUZZ_SECONDS each
@@ -21,7 +24,7 @@ CLANG ?= clang
 FUZZ_NAMES := $(basename $(notdir $(FUZZ_SRC)))
 vpath fuzz_%.c $(sort $(dir $(FUZZ_SRC)))
 
-.PHONY: ctest sanitize build clean fuzz fuzz-smoke
+.PHONY: ctest sanitize tsan build clean fuzz fuzz-smoke
 
 build:
 	$(PYTHON) setup.py -q build_ext --inplace
@@ -33,6 +36,13 @@ build/ctest/%: tests/c/%.c $(CORE_SRC) $(wildcard csrc/*/*.h) tests/c/check.h
 build/sanitize/%: tests/c/%.c $(CORE_SRC) $(wildcard csrc/*/*.h) tests/c/check.h
 	@mkdir -p build/sanitize
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ $< $(CORE_SRC) -lpthread -lm
+
+build/tsan/%: tests/c/%.c $(CORE_SRC) $(wildcard csrc/*/*.h) tests/c/check.h
+	@mkdir -p build/tsan
+	$(CC) $(CFLAGS_COMMON) -O1 -fsanitize=thread -o $@ $< $(CORE_SRC) -lpthread -lm
+
+tsan: $(patsubst tests/c/%.c,build/tsan/%,$(TESTS))
+	@set -e; for t in $^; do TSAN_OPTIONS=halt_on_error=1:report_destroy_locked=0 ./$$t; done
 
 ctest: $(patsubst tests/c/%.c,build/ctest/%,$(TESTS))
 	@set -e; for t in $^; do ./$$t; done

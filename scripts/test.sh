@@ -11,6 +11,8 @@ echo "== C core tests"
 make -s ctest
 echo "== C core tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 make -s sanitize
+echo "== C core tests under ThreadSanitizer"
+make -s tsan
 if [ -f ../shared/data/tiktoken/cl100k_base.tiktoken ]; then
     export FL_FUZZ_VOCAB="$(cd ../shared/data/tiktoken && pwd)/cl100k_base.tiktoken"
 fi
