@@ -28,6 +28,15 @@ from litellm.caching.llm_caching_handler import LLMClientCache  # noqa: E402
 from fast_litellm import cache as fast_cache  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def stock_outside_accelerated():
+    """`import fast_litellm` lets the patch engine put the fast methods on the
+    class; the stock side of every comparison must run LiteLLM's own code, so
+    outside `accelerated()` blocks the class carries the stock methods."""
+    with fast_cache.stock():
+        yield
+
+
 class FakeClock:
     def __init__(self, start: float = 1_000_000.0):
         self.now = start
@@ -490,3 +499,15 @@ def test_patching_json_and_time_after_first_use(impl, monkeypatch):
         monkeypatch.undo()
         cache.set_cache("n", 6)
         assert cache.get_cache("n") == 6
+
+
+def test_stock_side_runs_litellm_code():
+    """Guard for every comparison above: outside accelerated() the class
+    carries LiteLLM's own functions (the patch engine applies the fast ones at
+    import), inside it the fast ones."""
+    stock = fast_cache.originals()
+    for name in fast_cache.NATIVE_METHODS:
+        assert InMemoryCache.__dict__[name] is stock[name], name
+    with fast_cache.accelerated("native" if fast_cache.DEFAULT_KIND == "native" else "python"):
+        assert InMemoryCache.__dict__["get_cache"] is not stock["get_cache"]
+    assert InMemoryCache.__dict__["get_cache"] is stock["get_cache"]
