@@ -1013,7 +1013,7 @@ get_inline(Call *c, PyObject *key)
     int has, expired;
     if ((d = attr(c, ATTR_CACHE_DICT)) == NULL)
         return NULL;
-    has = PySequence_Contains(d, key);
+    has = PyDict_CheckExact(d) ? PyDict_Contains(d, key) : PySequence_Contains(d, key);
     Py_DECREF(d);
     if (has <= 0) {
         if (has < 0)
@@ -1100,8 +1100,21 @@ small_primitive(Call *c, PyObject *value, PyObject *max_item)
     PyObject *kb, *len_obj, *limit;
     Py_ssize_t len;
     int r;
+    int64_t small;
     if (PyUnicode_CheckExact(value)) {
         len = PyUnicode_GET_LENGTH(value);
+    }
+    else if (PyBool_Check(value)) {
+        len = value == Py_True ? 4 : 5; /* "True", "False" */
+    }
+    else if (lx_small_int(value, &small)) {
+        /* len(str(n)) of an exact int: its decimal digits and sign */
+        uint64_t mag = small < 0 ? (uint64_t)0 - (uint64_t)small : (uint64_t)small;
+        len = small < 0 ? 2 : 1;
+        while (mag >= 10) {
+            mag /= 10;
+            len++;
+        }
     }
     else {
         PyObject *s = PyObject_Str(value);
@@ -1266,7 +1279,13 @@ evict_expired_roots(Call *c, PyObject *now)
             Py_DECREF(heap);
             return 0;
         }
-        head = PySequence_GetItem(heap, 0);
+        if (PyList_CheckExact(heap)) {
+            head = PyList_GET_ITEM(heap, 0);
+            Py_INCREF(head);
+        }
+        else {
+            head = PySequence_GetItem(heap, 0);
+        }
         Py_DECREF(heap);
         if (head == NULL)
             return -1;
@@ -1577,7 +1596,7 @@ set_body(Call *c, PyObject *key, PyObject *value, PyObject *ttl)
         return ok;
     if ((d = attr(c, ATTR_CACHE_DICT)) == NULL)
         return -1;
-    ok = PyObject_SetItem(d, key, value);
+    ok = PyDict_CheckExact(d) ? PyDict_SetItem(d, key, value) : PyObject_SetItem(d, key, value);
     Py_DECREF(d);
     if (ok < 0)
         return -1;
@@ -1603,7 +1622,7 @@ set_body(Call *c, PyObject *key, PyObject *value, PyObject *ttl)
         Py_DECREF(expiry);
         return -1;
     }
-    ok = PyObject_SetItem(d, key, expiry);
+    ok = PyDict_CheckExact(d) ? PyDict_SetItem(d, key, expiry) : PyObject_SetItem(d, key, expiry);
     Py_DECREF(expiry);
     if (ok < 0) {
         Py_DECREF(d);

@@ -656,3 +656,23 @@ def test_lock_released_when_body_raises(impl):
         with pytest.raises(KeyboardInterrupt):
             cache.set_cache("a", Boom())
         assert not cache._write_lock.locked()
+
+
+@pytest.mark.parametrize("per_item", [0.001, 0.002, 0.005, 0.0098, 0.01, 0.0185, 0.0195, 0.02, 1])
+def test_value_size_of_ints_and_bools_matches_stock(impl, per_item):
+    """len(str(value)) of exact ints/bools is computed without building the
+    string: every digit count, sign, and the int64 edges against limits
+    around them (max_size_per_item * 1024 chars)."""
+    values = [0, 7, -7, 9, 10, -10, 99, 100, 10**9, -(10**9), 2**63 - 1, -(2**63), 2**63, -(2**63) - 1,
+              10**19, 10**19 - 1, -(10**19), 10**25, True, False, 1.5, "abc"]
+    values += [10**k for k in range(20)] + [-(10**k) for k in range(20)]
+
+    def run(accelerate):
+        cache = InMemoryCache(max_size_in_memory=1000, clock=lambda: 100.0)
+        cache.max_size_per_item = per_item
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            for i, v in enumerate(values):
+                cache.set_cache("k%d" % i, v)
+        return sorted(cache.cache_dict)
+
+    assert run(True) == run(False)
