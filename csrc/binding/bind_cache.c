@@ -151,6 +151,8 @@ typedef struct {
     unsigned int ac_hook_checked, ac_hook_present;
 #endif
     PyObject *s_self, *s_value, *s_keys; /* parameter names, interned */
+    PyObject *time_dict, *json_dict; /* the modules' dicts (fixed for a module's life) */
+    PyObject *dict_sizeof;           /* dict.__sizeof__ (builtin types are immutable) */
 } CacheCtx;
 
 static int
@@ -172,6 +174,8 @@ ctx_traverse(CacheCtx *self, visitproc visit, void *arg)
     Py_VISIT(self->clock_code);
     Py_VISIT(self->time_module);
     Py_VISIT(self->time_time);
+    Py_VISIT(self->time_dict);
+    Py_VISIT(self->json_dict);
     for (int i = 0; i < 2; i++) {
         Py_VISIT(self->lock_enter[i]);
         Py_VISIT(self->lock_exit[i]);
@@ -216,6 +220,9 @@ ctx_clear(CacheCtx *self)
     Py_CLEAR(self->s_clear);
     Py_CLEAR(self->s_key);
     Py_CLEAR(self->s_ttl);
+    Py_CLEAR(self->time_dict);
+    Py_CLEAR(self->json_dict);
+    Py_CLEAR(self->dict_sizeof);
     Py_CLEAR(self->s_self);
     Py_CLEAR(self->s_value);
     Py_CLEAR(self->s_keys);
@@ -556,10 +563,7 @@ static int
 stock_modules(CacheCtx *ctx)
 {
     PyObject *g = ctx->module_globals, *tm, *jm, *f;
-    PyObject *time_dict = PyModule_GetDict(ctx->time_module);
-    PyObject *json_dict = PyModule_GetDict(ctx->json_module);
-    if (time_dict == NULL || json_dict == NULL)
-        return -1;
+    PyObject *time_dict = ctx->time_dict, *json_dict = ctx->json_dict;
 #ifdef FL_DICT_VERSION
     if (ctx->modules_known && FL_DICT_VERSION(g) == ctx->ver_globals &&
         FL_DICT_VERSION(time_dict) == ctx->ver_time && FL_DICT_VERSION(json_dict) == ctx->ver_json)
@@ -1157,7 +1161,9 @@ small_primitive(Call *c, PyObject *value, PyObject *max_item)
 static int
 sizeof_within(Call *c, PyObject *value, PyObject *max_item)
 {
-    PyObject *size = PyObject_CallMethodNoArgs(value, c->ctx->s_sizeof), *kib;
+    PyObject *size = Py_TYPE(value) == &PyDict_Type ? PyObject_CallOneArg(c->ctx->dict_sizeof, value)
+                                                     : PyObject_CallMethodNoArgs(value, c->ctx->s_sizeof),
+             *kib;
     int64_t bytes, limit;
     int r;
     if (size == NULL)
@@ -2253,6 +2259,12 @@ cache_build(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if ((ctx->lock_direct = lock_layout_verified(PyTuple_GET_ITEM(lock_types, 0))) < 0)
         goto done;
 #endif
+    if ((ctx->time_dict = PyModule_GetDict(ctx->time_module)) == NULL ||
+        (ctx->json_dict = PyModule_GetDict(json_module)) == NULL ||
+        (ctx->dict_sizeof = PyObject_GetAttrString((PyObject *)&PyDict_Type, "__sizeof__")) == NULL)
+        goto done;
+    Py_INCREF(ctx->time_dict);
+    Py_INCREF(ctx->json_dict);
     if ((ctx->s_time = intern("time")) == NULL ||
         (ctx->time_time = PyObject_GetAttr(ctx->time_module, ctx->s_time)) == NULL)
         goto done;
