@@ -603,7 +603,16 @@ clock_now(Call *c)
         }
         if (ctx->time_stock) {
             Py_DECREF(clock);
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+            /* time.time()'s own body in 3.11/3.12 (Modules/timemodule.c
+             * time_time: get_system_time(), then _PyFloat_FromPyTime) */
+            _PyTime_t t;
+            if (_PyTime_GetSystemClockWithInfo(&t, NULL) < 0)
+                return NULL;
+            return PyFloat_FromDouble(_PyTime_AsSecondsDouble(t));
+#else
             return PyObject_CallNoArgs(ctx->time_time);
+#endif
         }
     }
     r = PyObject_CallNoArgs(clock);

@@ -676,3 +676,17 @@ def test_value_size_of_ints_and_bools_matches_stock(impl, per_item):
         return sorted(cache.cache_dict)
 
     assert run(True) == run(False)
+
+
+def test_stock_clock_reads_time_time(impl):
+    """With the stock clock and the real time.time, the fast path reads the
+    system clock the way time.time() does (same float, between two calls)."""
+    import time as time_module
+
+    cache = InMemoryCache(default_ttl=600)
+    with fast_cache.accelerated(impl):
+        before = time_module.time()
+        cache.set_cache("a", 1)
+        after = time_module.time()
+    assert before + 600 <= cache.ttl_dict["a"] <= after + 600
+    assert type(cache.ttl_dict["a"]) is float
