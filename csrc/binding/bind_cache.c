@@ -152,6 +152,10 @@ typedef struct {
 #endif
     PyObject *s_self, *s_value, *s_keys; /* parameter names, interned */
     PyObject *time_dict, *json_dict; /* the modules' dicts (fixed for a module's life) */
+#ifdef FL_DICT_VERSION
+    PyObject *kb_value; /* borrowed MAX_SIZE_PER_ITEM_IN_MEMORY_CACHE_IN_KB while ... */
+    uint64_t kb_ver;    /* ... the module globals keep this version */
+#endif
     PyObject *dict_sizeof;           /* dict.__sizeof__ (builtin types are immutable) */
 } CacheCtx;
 
@@ -547,6 +551,13 @@ lx_small_int(PyObject *x, int64_t *out)
     long long v;
     if (!PyLong_CheckExact(x))
         return 0;
+#if PY_VERSION_HEX < 0x030C0000
+    /* CPython <= 3.11 ints: Py_SIZE is the signed number of 30/15-bit digits */
+    if (Py_SIZE(x) >= -1 && Py_SIZE(x) <= 1) {
+        *out = (int64_t)Py_SIZE(x) * (int64_t)((PyLongObject *)x)->ob_digit[0];
+        return 1;
+    }
+#endif
     v = PyLong_AsLongLongAndOverflow(x, &overflow);
     if (overflow || (v == -1 && PyErr_Occurred())) {
         PyErr_Clear();
@@ -1136,7 +1147,21 @@ small_primitive(Call *c, PyObject *value, PyObject *max_item)
         len = PyUnicode_GET_LENGTH(s);
         Py_DECREF(s);
     }
+#ifdef FL_DICT_VERSION
+    if (c->ctx->kb_value != NULL && c->ctx->kb_ver == FL_DICT_VERSION(c->ctx->module_globals)) {
+        kb = c->ctx->kb_value;
+    }
+    else {
+        uint64_t ver = FL_DICT_VERSION(c->ctx->module_globals);
+        kb = PyDict_GetItemWithError(c->ctx->module_globals, c->ctx->s_max_kb);
+        if (ver == FL_DICT_VERSION(c->ctx->module_globals)) {
+            c->ctx->kb_value = kb;
+            c->ctx->kb_ver = ver;
+        }
+    }
+#else
     kb = PyDict_GetItemWithError(c->ctx->module_globals, c->ctx->s_max_kb);
+#endif
     if (kb == NULL) {
         if (!PyErr_Occurred())
             PyErr_Format(PyExc_NameError, "name '%U' is not defined", c->ctx->s_max_kb);

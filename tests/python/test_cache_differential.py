@@ -664,7 +664,8 @@ def test_value_size_of_ints_and_bools_matches_stock(impl, per_item):
     string: every digit count, sign, and the int64 edges against limits
     around them (max_size_per_item * 1024 chars)."""
     values = [0, 7, -7, 9, 10, -10, 99, 100, 10**9, -(10**9), 2**63 - 1, -(2**63), 2**63, -(2**63) - 1,
-              10**19, 10**19 - 1, -(10**19), 10**25, True, False, 1.5, "abc"]
+              10**19, 10**19 - 1, -(10**19), 10**25, True, False, 1.5, "abc",
+              2**30 - 1, 2**30, -(2**30) + 1, -(2**30), 2**15 - 1, 2**15, 1, -1]
     values += [10**k for k in range(20)] + [-(10**k) for k in range(20)]
 
     def run(accelerate):
@@ -690,3 +691,23 @@ def test_stock_clock_reads_time_time(impl):
         after = time_module.time()
     assert before + 600 <= cache.ttl_dict["a"] <= after + 600
     assert type(cache.ttl_dict["a"]) is float
+
+
+def test_size_limit_constant_patched_in_module_is_seen(impl, monkeypatch):
+    """MAX_SIZE_PER_ITEM_IN_MEMORY_CACHE_IN_KB is read from the module each
+    time (the fast path remembers it only while the module dict is unchanged)."""
+
+    def run(accelerate):
+        out = []
+        cache = InMemoryCache(max_size_in_memory=100, max_size_per_item=1, clock=lambda: 100.0)
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            for kb in (1024, 0.001, 1024, 0.01):
+                monkeypatch.setattr(imc, "MAX_SIZE_PER_ITEM_IN_MEMORY_CACHE_IN_KB", kb, raising=False)
+                for i, v in enumerate((5, 12345, "abcdefghijklmnopqrstuvwxyz", 1.25)):
+                    cache.set_cache("%s-%d" % (kb, i), v)
+            monkeypatch.delattr(imc, "MAX_SIZE_PER_ITEM_IN_MEMORY_CACHE_IN_KB")
+            out.append(outcome(lambda: cache.set_cache("gone", 1)))
+        out.append(sorted(cache.cache_dict))
+        return out
+
+    assert run(True) == run(False)
