@@ -711,3 +711,23 @@ def test_size_limit_constant_patched_in_module_is_seen(impl, monkeypatch):
         return out
 
     assert run(True) == run(False)
+
+
+def test_instance_dict_cleared_or_reassigned_between_calls(impl):
+    def run(accelerate):
+        cache = InMemoryCache(max_size_in_memory=5, clock=lambda: 100.0)
+        out = []
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            cache.set_cache("a", 1)
+            saved = dict(cache.__dict__)
+            cache.__dict__.clear()
+            out.append(outcome(lambda: cache.set_cache("b", 2)))
+            out.append(outcome(lambda: cache.get_cache("a")))
+            cache.__dict__.update(saved)
+            out.append(cache.get_cache("a"))
+            cache.__dict__ = dict(saved, cache_dict={"a": "other"})
+            out.append(cache.get_cache("a"))
+            cache.set_cache("c", 3)
+        return out, state(cache)
+
+    assert run(True) == run(False)
