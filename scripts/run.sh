@@ -6,6 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export LITELLM_LOCAL_MODEL_COST_MAP=True
 ./scripts/setup.sh
+# fast-litellm 0.1.10 (PyPI) as a benchmark peer, in its own venv (it has our package name)
+PEER="${FAST_LITELLM_PEER_VENV:-$HOME/.cache/fast-litellm/peer-0.1.10}"
+if [ ! -x "$PEER/bin/python" ]; then
+    (python3 -m venv "$PEER" && "$PEER/bin/pip" install -q --disable-pip-version-check fast-litellm==0.1.10) \
+        || echo "warning: fast-litellm 0.1.10 peer not installed; bench reports it as not available"
+fi
+export FAST_LITELLM_PEER_VENV="$PEER"
 python3 -m fast_litellm doctor
 if python3 -c "import fast_litellm.bench" 2>/dev/null; then
     exec python3 -m fast_litellm bench --quick "$@"

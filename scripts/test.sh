@@ -11,6 +11,15 @@ echo "== C core tests"
 make -s ctest
 echo "== C core tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 make -s sanitize
+if [ -f ../shared/data/tiktoken/cl100k_base.tiktoken ]; then
+    export FL_FUZZ_VOCAB="$(cd ../shared/data/tiktoken && pwd)/cl100k_base.tiktoken"
+fi
+echo "== fuzz targets: standalone drivers under ASan + UBSan"
+make -s fuzz-smoke
+if command -v clang >/dev/null 2>&1; then
+    echo "== fuzz targets: libFuzzer, ${FUZZ_SECONDS:-10}s each"
+    make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+fi
 echo "== Python tests (native and pure-Python twins)"
 set +e
 python3 -m pytest -q -p no:cacheprovider "$@"

@@ -1,14 +1,850 @@
 /*
- * bind_router.c - Python binding of the router component.
+ * bind_router.c - Python binding of the seed router's C core (router/).
  *
- * Not yet native: the component runs on its pure-Python twin until this
- * binder adds its functions and types to the module.
+ * Exposes one heap type, fast_litellm._native.RouterCore, which the
+ * Python wrapper (fast_litellm.routing._native) drives.  A RouterCore owns
+ * a load table (fl_rt_loads) and caches the compiled index of the last
+ * model list it saw, with that list's *witness*: a snapshot of the
+ * deployment dicts' entries (see the witness section).  Checking it is two
+ * dict probes per deployment and a pointer compare per entry, no hashing
+ * of strings, no allocation.
+ *
+ * The index sits in a capsule that a pick holds a reference to, so a
+ * concurrent recompile (another thread running while Python's `random`
+ * is called) cannot free it under the pick.  The GIL is held throughout:
+ * a pick is microseconds, and holding the GIL means no thread can fork
+ * while another holds the load table's mutex.
+ *
+ * Module-state slots: FL_SLOT_ROUTER + 0 the RouterCore type, + 1 the
+ * interned inner-dict keys a witness reads, + 2 unused, + 3 the `random`
+ * module (its functions are looked up on each draw, so patching
+ * random.random or seeding it is seen).
  */
 #include "binding/module_state.h"
+#include "router/router.h"
+
+#include <math.h>
+#include <string.h>
+
+enum {
+    SLOT_TYPE = FL_SLOT_ROUTER,
+    SLOT_KEYS = FL_SLOT_ROUTER + 1,
+    SLOT_RANDOM = FL_SLOT_ROUTER + 3,
+};
+
+/* The keys of the inner dicts a witness snapshots, in order. */
+static const char *const INNER_KEYS[] = {"litellm_params", "model_info"};
+#define N_INNER ((Py_ssize_t)(sizeof(INNER_KEYS) / sizeof(INNER_KEYS[0])))
+
+static const char *const STRATEGY_NAMES[FL_RT_STRATEGY_COUNT] = {
+    "simple_shuffle", "least_busy", "latency_based", "cost_based",
+};
+
+typedef struct {
+    PyObject_HEAD
+    fl_rt_loads *loads;
+    PyObject *list;    /* the model list the index was compiled from */
+    PyObject *witness; /* tuple: the snapshot's objects (see make_witness) */
+    PyObject *sizes;   /* bytes: the snapshot's dict sizes, Py_ssize_t each */
+    PyObject *index;   /* capsule of fl_rt_index */
+    PyObject *version; /* the caller's model_list_version at compile, or NULL */
+} RouterCore;
+
+static PyObject *
+module_of(PyObject *self)
+{
+    return PyType_GetModule(Py_TYPE(self));
+}
+
+/* ---- strings ---------------------------------------------------------- */
+
+/* UTF-8 of s; lone surrogates via surrogatepass into *holder (a bytes). */
+static const char *
+utf8_of(PyObject *s, Py_ssize_t *len, PyObject **holder)
+{
+    *holder = NULL;
+    const char *text = PyUnicode_AsUTF8AndSize(s, len);
+    if (text != NULL)
+        return text;
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+        return NULL;
+    PyErr_Clear();
+    *holder = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass");
+    if (*holder == NULL)
+        return NULL;
+    *len = PyBytes_GET_SIZE(*holder);
+    return PyBytes_AS_STRING(*holder);
+}
+
+/* ---- witness ----------------------------------------------------------
+ *
+ * The witness of a list is a snapshot of the dicts the specs were read
+ * from: per deployment, the deployment dict, then every (key, value) of it,
+ * of its litellm_params dict and of its model_info dict, in iteration
+ * order, plus each dict's size.  Holding strong references keeps every
+ * address unique, and keys and values that are the same objects mean the
+ * same contents (the specs read only immutable values), so an identical
+ * snapshot means an identical index.  A change to any key, even one the
+ * specs do not read, only costs a recompile.  Dict subclasses (whose get()
+ * may not read their storage) are never taken as unchanged.
+ */
+
+typedef struct {
+    int compare;         /* 0: record into out/sizes; 1: compare with tuple/sizes */
+    PyObject *out;       /* record: list of objects */
+    PyObject *tuple;     /* compare: the recorded objects */
+    Py_ssize_t at;
+    Py_ssize_t *sizes;
+    Py_ssize_t nsizes, cap, size_at;
+} fl_walk;
+
+/* 0: go on, 1: differs, -1: error. */
+static int
+walk_object(fl_walk *w, PyObject *o)
+{
+    if (!w->compare)
+        return PyList_Append(w->out, o);
+    if (w->at >= PyTuple_GET_SIZE(w->tuple) || PyTuple_GET_ITEM(w->tuple, w->at) != o)
+        return 1;
+    w->at++;
+    return 0;
+}
+
+static int
+walk_size(fl_walk *w, Py_ssize_t n)
+{
+    if (w->compare) {
+        if (w->size_at >= w->nsizes || w->sizes[w->size_at] != n)
+            return 1;
+        w->size_at++;
+        return 0;
+    }
+    if (w->nsizes == w->cap) {
+        Py_ssize_t cap = w->cap ? w->cap * 2 : 64;
+        Py_ssize_t *grown = PyMem_Realloc(w->sizes, (size_t)cap * sizeof(Py_ssize_t));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        w->sizes = grown;
+        w->cap = cap;
+    }
+    w->sizes[w->nsizes++] = n;
+    return 0;
+}
+
+static int
+walk_dict(fl_walk *w, PyObject *dict)
+{
+    if (w->compare && !PyDict_CheckExact(dict))
+        return 1;
+    int rc = walk_size(w, PyDict_GET_SIZE(dict));
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (rc == 0 && PyDict_Next(dict, &pos, &key, &value)) {
+        rc = walk_object(w, key);
+        if (rc == 0)
+            rc = walk_object(w, value);
+    }
+    return rc;
+}
+
+static int
+walk_deployment(fl_walk *w, PyObject *d, PyObject *keys)
+{
+    int rc = walk_object(w, d);
+    if (rc != 0 || !PyDict_Check(d))
+        return rc;
+    if ((rc = walk_dict(w, d)) != 0)
+        return rc;
+    for (Py_ssize_t i = 0; i < N_INNER; i++) {
+        PyObject *inner = PyDict_GetItemWithError(d, PyTuple_GET_ITEM(keys, i));
+        if (inner == NULL && PyErr_Occurred())
+            return -1;
+        if (inner != NULL && PyDict_Check(inner) && (rc = walk_dict(w, inner)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+walk_list(fl_walk *w, PyObject *module, PyObject *list)
+{
+    PyObject *keys = fl_get_state(module)->slots[SLOT_KEYS];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        int rc = walk_deployment(w, PyList_GET_ITEM(list, i), keys);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Record list's witness: a new tuple, and its dict sizes as a new bytes in *sizes. */
+static PyObject *
+make_witness(PyObject *module, PyObject *list, PyObject **sizes)
+{
+    fl_walk w = {0, PyList_New(0), NULL, 0, NULL, 0, 0, 0};
+    if (w.out == NULL)
+        return NULL;
+    PyObject *tuple = NULL;
+    if (walk_list(&w, module, list) == 0) {
+        tuple = PyList_AsTuple(w.out);
+        *sizes = PyBytes_FromStringAndSize(w.sizes ? (const char *)w.sizes : "",
+                                           w.nsizes * (Py_ssize_t)sizeof(Py_ssize_t));
+        if (*sizes == NULL)
+            Py_CLEAR(tuple);
+    }
+    Py_DECREF(w.out);
+    PyMem_Free(w.sizes);
+    return tuple;
+}
+
+/* 1: list is the compiled one, unchanged; 0: recompile; -1: error.
+ * With a version equal to the one compiled under, the caller vouches for
+ * the contents and only identity and length are checked.
+ *
+ * Comparing a version, or probing a dict whose keys have a Python __eq__,
+ * may run Python code and let another thread recompile: everything read is
+ * held by a strong reference for the check, and the index must still be
+ * the one checked at the end. */
+static int
+is_current(RouterCore *self, PyObject *list, PyObject *version)
+{
+    if (self->list != list || self->index == NULL || self->witness == NULL || self->sizes == NULL)
+        return 0;
+    fl_rt_index *index = PyCapsule_GetPointer(self->index, "fast_litellm.router.index");
+    if (index == NULL)
+        return -1;
+    if ((Py_ssize_t)fl_rt_index_size(index) != PyList_GET_SIZE(list))
+        return 0;
+    PyObject *capsule = self->index, *witness = self->witness, *sizes = self->sizes, *compiled = self->version;
+    Py_INCREF(capsule);
+    Py_INCREF(witness);
+    Py_INCREF(sizes);
+    Py_XINCREF(compiled);
+    int rc = -2; /* not decided yet */
+    if (version != Py_None && compiled != NULL) {
+        int same = PyObject_RichCompareBool(version, compiled, Py_EQ);
+        if (same != 0)
+            rc = same; /* 1, or -1 on error */
+    }
+    if (rc == -2) {
+        fl_walk w = {1, NULL, witness, 0, (Py_ssize_t *)PyBytes_AS_STRING(sizes),
+                     PyBytes_GET_SIZE(sizes) / (Py_ssize_t)sizeof(Py_ssize_t), 0, 0};
+        int walked = walk_list(&w, module_of((PyObject *)self), list);
+        if (walked != 0)
+            rc = walked < 0 ? -1 : 0;
+        else
+            rc = w.at == PyTuple_GET_SIZE(witness) && w.size_at == w.nsizes;
+    }
+    if (rc == 1 && (self->index != capsule || self->list != list))
+        rc = 0; /* recompiled meanwhile */
+    Py_DECREF(capsule);
+    Py_DECREF(witness);
+    Py_DECREF(sizes);
+    Py_XDECREF(compiled);
+    return rc;
+}
+
+static void
+index_capsule_free(PyObject *capsule)
+{
+    fl_rt_index_free(PyCapsule_GetPointer(capsule, "fast_litellm.router.index"));
+}
+
+static PyObject *
+RouterCore_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"window", NULL};
+    int window = 10;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|i:RouterCore", kwlist, &window))
+        return NULL;
+    if (window < 1 || window > 1000) {
+        PyErr_SetString(PyExc_ValueError, "window must be between 1 and 1000");
+        return NULL;
+    }
+    RouterCore *self = (RouterCore *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->loads = fl_rt_loads_new(window);
+    if (self->loads == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+static int
+RouterCore_traverse(RouterCore *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->list);
+    Py_VISIT(self->witness);
+    Py_VISIT(self->index);
+    Py_VISIT(self->version);
+    Py_VISIT(self->sizes);
+    return 0;
+}
+
+static int
+RouterCore_clear(RouterCore *self)
+{
+    Py_CLEAR(self->list);
+    Py_CLEAR(self->witness);
+    Py_CLEAR(self->index);
+    Py_CLEAR(self->version);
+    Py_CLEAR(self->sizes);
+    return 0;
+}
+
+static void
+RouterCore_dealloc(RouterCore *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RouterCore_clear(self);
+    fl_rt_loads_free(self->loads);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static int
+spec_double(PyObject *spec, Py_ssize_t i, double *out)
+{
+    *out = PyFloat_AsDouble(PyTuple_GET_ITEM(spec, i));
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* compile(model_list, specs, version): build the index from _spec.Spec tuples. */
+static PyObject *
+RouterCore_compile(RouterCore *self, PyObject *args)
+{
+    PyObject *list, *specs, *version = Py_None;
+    if (!PyArg_ParseTuple(args, "O!O!|O:compile", &PyList_Type, &list, &PyList_Type, &specs, &version))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(specs);
+    if (n != PyList_GET_SIZE(list)) {
+        PyErr_SetString(PyExc_ValueError, "specs and model_list differ in length");
+        return NULL;
+    }
+    fl_rt_deployment *deps = PyMem_Calloc(n ? (size_t)n : 1, sizeof(fl_rt_deployment));
+    PyObject **holders = PyMem_Calloc(n ? (size_t)n * 3 : 1, sizeof(PyObject *));
+    PyObject *result = NULL, *witness = NULL, *capsule = NULL;
+    fl_rt_index *index = NULL;
+    PyObject *sizes = NULL;
+    if (deps == NULL || holders == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *spec = PyList_GET_ITEM(specs, i);
+        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 10) {
+            PyErr_SetString(PyExc_TypeError, "specs must be _spec.Spec tuples");
+            goto done;
+        }
+        fl_rt_deployment *d = &deps[i];
+        Py_ssize_t len;
+        PyObject *strings[3] = {PyTuple_GET_ITEM(spec, 0), PyTuple_GET_ITEM(spec, 1), PyTuple_GET_ITEM(spec, 2)};
+        const char *text[3];
+        size_t lens[3];
+        for (int k = 0; k < 3; k++) {
+            if (!PyUnicode_Check(strings[k])) {
+                PyErr_SetString(PyExc_TypeError, "spec names must be str");
+                goto done;
+            }
+            text[k] = utf8_of(strings[k], &len, &holders[i * 3 + k]);
+            if (text[k] == NULL)
+                goto done;
+            lens[k] = (size_t)len;
+        }
+        d->model_name = text[0];
+        d->model_name_len = lens[0];
+        d->model = text[1];
+        d->model_len = lens[1];
+        d->key = text[2];
+        d->key_len = lens[2];
+        d->has_id = PyObject_IsTrue(PyTuple_GET_ITEM(spec, 3));
+        if (d->has_id < 0 || spec_double(spec, 4, &d->weight) < 0 || spec_double(spec, 5, &d->rpm) < 0 ||
+            spec_double(spec, 6, &d->tpm) < 0 || spec_double(spec, 7, &d->rpm_limit) < 0 ||
+            spec_double(spec, 8, &d->tpm_limit) < 0 || spec_double(spec, 9, &d->cost) < 0)
+            goto done;
+    }
+    index = fl_rt_index_new(deps, (size_t)n);
+    if (index == NULL || fl_rt_index_bind_loads(index, self->loads) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    witness = make_witness(module_of((PyObject *)self), list, &sizes);
+    if (witness == NULL)
+        goto done;
+    capsule = PyCapsule_New(index, "fast_litellm.router.index", index_capsule_free);
+    if (capsule == NULL)
+        goto done;
+    index = NULL; /* the capsule owns it */
+    Py_INCREF(list);
+    Py_XSETREF(self->list, list);
+    Py_XSETREF(self->witness, witness);
+    Py_XSETREF(self->sizes, sizes);
+    sizes = NULL;
+    Py_XSETREF(self->index, capsule);
+    if (version == Py_None) {
+        Py_CLEAR(self->version);
+    } else {
+        Py_INCREF(version);
+        Py_XSETREF(self->version, version);
+    }
+    witness = capsule = NULL;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    Py_XDECREF(sizes);
+    fl_rt_index_free(index);
+    Py_XDECREF(witness);
+    Py_XDECREF(capsule);
+    if (holders != NULL) {
+        for (Py_ssize_t i = 0; i < n * 3; i++)
+            Py_XDECREF(holders[i]);
+    }
+    PyMem_Free(holders);
+    PyMem_Free(deps);
+    return result;
+}
+
+static PyObject *
+RouterCore_is_current(RouterCore *self, PyObject *list)
+{
+    if (!PyList_Check(list))
+        Py_RETURN_FALSE;
+    int rc = is_current(self, list, Py_None);
+    if (rc < 0)
+        return NULL;
+    return PyBool_FromLong(rc);
+}
+
+static fl_rt_strset *
+blocked_of(PyObject *blocked)
+{
+    Py_ssize_t n = PySet_Size(blocked);
+    if (n < 0)
+        return NULL;
+    fl_rt_strset *set = fl_rt_strset_new((size_t)n);
+    if (set == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    PyObject *it = PyObject_GetIter(blocked), *item;
+    if (it == NULL) {
+        fl_rt_strset_free(set);
+        return NULL;
+    }
+    while ((item = PyIter_Next(it)) != NULL) {
+        Py_ssize_t len;
+        PyObject *holder = NULL;
+        const char *text = PyUnicode_Check(item) ? utf8_of(item, &len, &holder) : NULL;
+        int failed = 0;
+        if (text == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "blocked_models must contain str");
+            failed = 1;
+        } else if (fl_rt_strset_add(set, text, (size_t)len) < 0) {
+            PyErr_NoMemory();
+            failed = 1;
+        }
+        Py_XDECREF(holder);
+        Py_DECREF(item);
+        if (failed) {
+            Py_DECREF(it);
+            fl_rt_strset_free(set);
+            return NULL;
+        }
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        fl_rt_strset_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+/* random.<name>(*args), looked up on the random module at each call. */
+static PyObject *
+call_random(PyObject *random, const char *name, PyObject *arg)
+{
+    PyObject *fn = PyObject_GetAttrString(random, name);
+    if (fn == NULL)
+        return NULL;
+    PyObject *result = arg == NULL ? PyObject_CallNoArgs(fn) : PyObject_CallOneArg(fn, arg);
+    Py_DECREF(fn);
+    return result;
+}
+
+/* The draw a plan asks for, from Python's random. 0 or -1. */
+static int
+draw(PyObject *random, const fl_rt_plan_result *plan, double *u, size_t *k)
+{
+    if (plan->draw == FL_RT_DRAW_UNIFORM) {
+        PyObject *r = call_random(random, "random", NULL);
+        if (r == NULL)
+            return -1;
+        *u = PyFloat_AsDouble(r);
+        Py_DECREF(r);
+        return (*u == -1.0 && PyErr_Occurred()) ? -1 : 0;
+    }
+    if (plan->draw == FL_RT_DRAW_BELOW) {
+        PyObject *n = PyLong_FromSize_t(plan->count);
+        if (n == NULL)
+            return -1;
+        PyObject *r = call_random(random, "randrange", n);
+        Py_DECREF(n);
+        if (r == NULL)
+            return -1;
+        *k = PyLong_AsSize_t(r);
+        Py_DECREF(r);
+        if (*k == (size_t)-1 && PyErr_Occurred())
+            return -1;
+        if (*k >= plan->count) {
+            PyErr_SetString(PyExc_RuntimeError, "random.randrange returned a value out of range");
+            return -1;
+        }
+        return 0;
+    }
+    if (plan->draw == FL_RT_DRAW_ERROR) {
+        PyErr_SetString(PyExc_ValueError, "Total of weights must be finite");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * pick(model_list, model, blocked, strategy, latency_buffer, input_tokens, minute, version,
+ *      just_compiled) -> position, None (no deployment), or NotImplemented (compile first).
+ */
+static PyObject *
+RouterCore_pick(RouterCore *self, PyObject *args)
+{
+    PyObject *list, *model, *blocked, *version = Py_None;
+    int strategy, just_compiled = 0;
+    double buffer, input_tokens;
+    long long minute;
+    if (!PyArg_ParseTuple(args, "O!UOiddL|Op:pick", &PyList_Type, &list, &model, &blocked, &strategy, &buffer,
+                          &input_tokens, &minute, &version, &just_compiled))
+        return NULL;
+    if (strategy < 0 || strategy >= FL_RT_STRATEGY_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "unknown strategy code");
+        return NULL;
+    }
+    /* just_compiled: the caller compiled this list a moment ago, holding
+     * the GIL since (a dict subclass list is never "current" otherwise) */
+    int current = just_compiled && self->list == list && self->index != NULL ? 1 : is_current(self, list, version);
+    if (current < 0)
+        return NULL;
+    if (!current)
+        Py_RETURN_NOTIMPLEMENTED;
+
+    PyObject *capsule = self->index;
+    Py_INCREF(capsule);
+    fl_rt_index *index = PyCapsule_GetPointer(capsule, "fast_litellm.router.index");
+    PyObject *result = NULL, *holder = NULL;
+    fl_rt_strset *set = NULL;
+    fl_rt_scratch scratch = {0, NULL, NULL, NULL};
+    uint32_t *found = NULL;
+    size_t n = fl_rt_index_size(index);
+
+    Py_ssize_t len;
+    const char *text = utf8_of(model, &len, &holder);
+    if (text == NULL)
+        goto done;
+    if (blocked != Py_None && !PyAnySet_Check(blocked)) {
+        PyErr_SetString(PyExc_TypeError, "blocked must be a frozenset of str or None");
+        goto done;
+    }
+    if (blocked != Py_None && PySet_GET_SIZE(blocked) > 0 && (set = blocked_of(blocked)) == NULL)
+        goto done;
+    found = PyMem_Malloc((n ? n : 1) * sizeof(uint32_t));
+    if (found == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t count = fl_rt_match(index, text, (size_t)len, set, found);
+    if (count == 0) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    if (fl_rt_scratch_init(&scratch, count) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    fl_rt_plan_result plan = fl_rt_plan(index, self->loads, (fl_rt_strategy)strategy, found, count, buffer,
+                                        input_tokens, (int64_t)minute, &scratch);
+    double u = 0.0;
+    size_t k = 0;
+    if (draw(fl_get_state(module_of((PyObject *)self))->slots[SLOT_RANDOM], &plan, &u, &k) < 0)
+        goto done;
+    long position = fl_rt_finish(&plan, &scratch, u, k);
+    if (position < 0) {
+        result = Py_None;
+        Py_INCREF(result);
+    } else {
+        result = PyLong_FromLong(position);
+    }
+done:
+    fl_rt_scratch_free(&scratch);
+    PyMem_Free(found);
+    fl_rt_strset_free(set);
+    Py_XDECREF(holder);
+    Py_DECREF(capsule);
+    return result;
+}
+
+static int
+key_of(PyObject *key, const char **text, Py_ssize_t *len, PyObject **holder)
+{
+    if (!PyUnicode_Check(key)) {
+        PyErr_SetString(PyExc_TypeError, "deployment key must be a str");
+        return -1;
+    }
+    *text = utf8_of(key, len, holder);
+    return *text == NULL ? -1 : 0;
+}
+
+static PyObject *
+loads_result(int rc)
+{
+    if (rc < 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+RouterCore_start(RouterCore *self, PyObject *key)
+{
+    const char *text;
+    Py_ssize_t len;
+    PyObject *holder;
+    if (key_of(key, &text, &len, &holder) < 0)
+        return NULL;
+    int rc = fl_rt_loads_start(self->loads, text, (size_t)len);
+    Py_XDECREF(holder);
+    return loads_result(rc);
+}
+
+static PyObject *
+RouterCore_end(RouterCore *self, PyObject *key)
+{
+    const char *text;
+    Py_ssize_t len;
+    PyObject *holder;
+    if (key_of(key, &text, &len, &holder) < 0)
+        return NULL;
+    int rc = fl_rt_loads_end(self->loads, text, (size_t)len);
+    Py_XDECREF(holder);
+    return loads_result(rc);
+}
+
+/* record(key, latency (<0: none), outcome (-1 none, 0 failure, 1 success), tokens (<0: none), minute) */
+static PyObject *
+RouterCore_record(RouterCore *self, PyObject *args)
+{
+    PyObject *key, *holder;
+    double latency, tokens;
+    int outcome;
+    long long minute;
+    if (!PyArg_ParseTuple(args, "UdidL:record", &key, &latency, &outcome, &tokens, &minute))
+        return NULL;
+    if (outcome < -1 || outcome > 1) {
+        PyErr_SetString(PyExc_ValueError, "outcome must be -1, 0 or 1");
+        return NULL;
+    }
+    const char *text;
+    Py_ssize_t len;
+    if (key_of(key, &text, &len, &holder) < 0)
+        return NULL;
+    int rc = fl_rt_loads_record(self->loads, text, (size_t)len, latency, (fl_rt_outcome)outcome, tokens,
+                                (int64_t)minute);
+    Py_XDECREF(holder);
+    return loads_result(rc);
+}
+
+/* stats(minute) -> [(key, in_flight, mean_latency, samples, successes, failures, rpm_used, tpm_used)] */
+static PyObject *
+RouterCore_stats(RouterCore *self, PyObject *arg)
+{
+    long long minute = PyLong_AsLongLong(arg);
+    if (minute == -1 && PyErr_Occurred())
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0;; i++) {
+        const char *key;
+        size_t len;
+        fl_rt_load_view v;
+        if (fl_rt_loads_get(self->loads, i, (int64_t)minute, &key, &len, &v) < 0)
+            break;
+        PyObject *row = Py_BuildValue("(s#LdiLLdd)", key, (Py_ssize_t)len, (long long)v.in_flight, v.mean_latency,
+                                      v.latency_samples, (long long)v.successes, (long long)v.failures,
+                                      v.rpm_used, v.tpm_used);
+        if (row == NULL) {
+            /* a key with lone surrogates: decode as it was encoded */
+            PyErr_Clear();
+            PyObject *name = PyUnicode_DecodeUTF8(key, (Py_ssize_t)len, "surrogatepass");
+            row = name == NULL ? NULL
+                               : Py_BuildValue("(NLdiLLdd)", name, (long long)v.in_flight, v.mean_latency,
+                                               v.latency_samples, (long long)v.successes,
+                                               (long long)v.failures, v.rpm_used, v.tpm_used);
+        }
+        if (row == NULL || PyList_Append(out, row) < 0) {
+            Py_XDECREF(row);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(row);
+    }
+    return out;
+}
+
+static PyObject *
+RouterCore_reset(RouterCore *self, PyObject *unused)
+{
+    fl_rt_loads_reset(self->loads);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef RouterCore_methods[] = {
+    {"compile", (PyCFunction)RouterCore_compile, METH_VARARGS, "compile(model_list, specs, version=None): index the list."},
+    {"is_current", (PyCFunction)RouterCore_is_current, METH_O, "Whether the compiled index still fits the list."},
+    {"pick", (PyCFunction)RouterCore_pick, METH_VARARGS,
+     "pick(model_list, model, blocked, strategy, buffer, input_tokens, minute, version=None, just_compiled=False) -> position | None | NotImplemented"},
+    {"start", (PyCFunction)RouterCore_start, METH_O, "A request to key started."},
+    {"end", (PyCFunction)RouterCore_end, METH_O, "A request to key ended."},
+    {"record", (PyCFunction)RouterCore_record, METH_VARARGS, "record(key, latency, outcome, tokens, minute)."},
+    {"stats", (PyCFunction)RouterCore_stats, METH_O, "stats(minute) -> list of load rows."},
+    {"reset", (PyCFunction)RouterCore_reset, METH_NOARGS, "Forget every load."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ---- json_copy ----------------------------------------------------------
+ *
+ * json_copy(value): a copy of JSON-shaped data with fresh dicts and lists
+ * all the way down and every other object (str, int, float, bool, None)
+ * shared.  For LiteLLM deployment records, which its Rust core converts
+ * to new Python objects on every read: a copy is what a fresh read gives,
+ * without the registry lookup and conversion.  Dict and list subclasses
+ * and other containers are refused (TypeError), so callers fall back.
+ */
+static PyObject *
+json_copy(PyObject *value)
+{
+    if (PyDict_CheckExact(value)) {
+        if (Py_EnterRecursiveCall(" in json_copy"))
+            return NULL;
+        PyObject *out = PyDict_New();
+        PyObject *key, *item;
+        Py_ssize_t pos = 0;
+        while (out != NULL && PyDict_Next(value, &pos, &key, &item)) {
+            PyObject *copy = json_copy(item);
+            if (copy == NULL || PyDict_SetItem(out, key, copy) < 0)
+                Py_CLEAR(out);
+            Py_XDECREF(copy);
+        }
+        Py_LeaveRecursiveCall();
+        return out;
+    }
+    if (PyList_CheckExact(value)) {
+        if (Py_EnterRecursiveCall(" in json_copy"))
+            return NULL;
+        Py_ssize_t n = PyList_GET_SIZE(value);
+        PyObject *out = PyList_New(n);
+        for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+            PyObject *copy = json_copy(PyList_GET_ITEM(value, i));
+            if (copy == NULL)
+                Py_CLEAR(out);
+            else
+                PyList_SET_ITEM(out, i, copy);
+        }
+        Py_LeaveRecursiveCall();
+        return out;
+    }
+    if (value == Py_None || PyUnicode_CheckExact(value) || PyLong_CheckExact(value) || PyFloat_CheckExact(value) ||
+        PyBool_Check(value)) {
+        Py_INCREF(value);
+        return value;
+    }
+    PyErr_Format(PyExc_TypeError, "json_copy: not JSON data: %s", Py_TYPE(value)->tp_name);
+    return NULL;
+}
+
+static PyObject *
+router_json_copy(PyObject *module, PyObject *value)
+{
+    return json_copy(value);
+}
+
+static PyMethodDef router_functions[] = {
+    {"router_json_copy", router_json_copy, METH_O,
+     "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot RouterCore_slots[] = {
+    {Py_tp_new, RouterCore_new},
+    {Py_tp_dealloc, RouterCore_dealloc},
+    {Py_tp_traverse, RouterCore_traverse},
+    {Py_tp_clear, RouterCore_clear},
+    {Py_tp_methods, RouterCore_methods},
+    {Py_tp_doc, "The seed router's C core: a compiled model-list index and a load table."},
+    {0, NULL},
+};
+
+static PyType_Spec RouterCore_spec = {
+    .name = "fast_litellm._native.RouterCore",
+    .basicsize = sizeof(RouterCore),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = RouterCore_slots,
+};
 
 int
 fl_bind_router(PyObject *module)
 {
-    (void)module;
-    return 0;
+    if (PyModule_AddFunctions(module, router_functions) < 0)
+        return -1;
+    PyObject *type = PyType_FromModuleAndSpec(module, &RouterCore_spec, NULL);
+    if (type == NULL)
+        return -1;
+    fl_state_set(module, SLOT_TYPE, type);
+    if (PyModule_AddObject(module, "RouterCore", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    PyObject *keys = PyTuple_New(N_INNER);
+    if (keys == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < N_INNER; i++) {
+        PyObject *key = PyUnicode_InternFromString(INNER_KEYS[i]);
+        if (key == NULL) {
+            Py_DECREF(keys);
+            return -1;
+        }
+        PyTuple_SET_ITEM(keys, i, key);
+    }
+    fl_state_set(module, SLOT_KEYS, keys);
+    Py_DECREF(keys);
+    PyObject *random = PyImport_ImportModule("random");
+    if (random == NULL)
+        return -1;
+    fl_state_set(module, SLOT_RANDOM, random);
+    Py_DECREF(random);
+    PyObject *names = PyTuple_New(FL_RT_STRATEGY_COUNT);
+    if (names == NULL)
+        return -1;
+    for (int i = 0; i < FL_RT_STRATEGY_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(STRATEGY_NAMES[i]);
+        if (name == NULL) {
+            Py_DECREF(names);
+            return -1;
+        }
+        PyTuple_SET_ITEM(names, i, name);
+    }
+    return PyModule_AddObject(module, "ROUTER_STRATEGIES", names) < 0 ? (Py_DECREF(names), -1) : 0;
 }

@@ -24,12 +24,25 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("FAST_LITELLM_SHARED_DIR", REPO.parent / "shared"))
+
+def _find_shared() -> Path:
+    """../shared beside the checkout (CI, main), or above a worktree."""
+    if os.environ.get("FAST_LITELLM_SHARED_DIR"):
+        return Path(os.environ["FAST_LITELLM_SHARED_DIR"])
+    for parent in REPO.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared"
+    return REPO.parent / "shared"
+
+
+SHARED = _find_shared()
 TIKTOKEN_DATA = SHARED / "data" / "tiktoken"
 UNICODE_DATA = SHARED / "data" / "unicode-16.0.0"
 
 # LiteLLM offline: the bundled price map, never a fetch.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Tests never write the tokenizer's prebuilt-vocabulary cache into $HOME.
+os.environ.setdefault("FAST_LITELLM_CACHE_DIR", tempfile.mkdtemp(prefix="fast-litellm-test-prebuilt-"))
 
 # tiktoken (the oracle) finds the shared vocabularies by their cache names.
 _CACHE_NAMES = {
@@ -56,6 +69,9 @@ def _tiktoken_cache_dir() -> str:
 
 if TIKTOKEN_DATA.exists():
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", _tiktoken_cache_dir())
+    # `import litellm` overwrites TIKTOKEN_CACHE_DIR with its own folder (which
+    # lacks r50k/p50k) unless CUSTOM_TIKTOKEN_CACHE_DIR names one.
+    os.environ.setdefault("CUSTOM_TIKTOKEN_CACHE_DIR", os.environ["TIKTOKEN_CACHE_DIR"])
     os.environ.setdefault("FAST_LITELLM_TIKTOKEN_DIR", str(TIKTOKEN_DATA))
 
 from fast_litellm import _native_loader  # noqa: E402

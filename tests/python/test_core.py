@@ -102,7 +102,9 @@ def test_patching_waits_for_litellm_and_applies_on_its_import():
         before = fast_litellm.get_patch_status()
         import litellm
         after = fast_litellm.get_patch_status()
-        import litellm.proxy.hooks.parallel_request_limiter_v3
+        import importlib
+        for p in after["patches"].values():  # the proxy's and lazily loaded strategies' modules
+            importlib.import_module(p["target"].split(":")[0])
         proxy = fast_litellm.get_patch_status()
         print(json.dumps([k for k, v in proxy["patches"].items() if not v["applied"]]))
         print(json.dumps([before["litellm_imported"], after["litellm_imported"],

@@ -277,3 +277,14 @@ def test_wrapped_patch_turned_on_at_run_time_gets_applied(fake_pkg, monkeypatch)
     assert mod.add(1, 1) == ("fast", 2)
     flags.set_feature("rust_routing", "off")  # wrapped: the wrapper checks per call
     assert mod.add(1, 1) == 2
+
+
+def test_unpatched_context_restores_stock_then_reapplies(fake_pkg, monkeypatch):
+    mod, _ = load()
+    original = mod.add
+    pin(monkeypatch, "add", original)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.apply_acceleration()
+    with engine.unpatched():
+        assert mod.add is original
+    assert mod.add(1, 1) == ("fast", 2)

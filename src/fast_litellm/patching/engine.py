@@ -270,6 +270,21 @@ def _on_flag_change(name: str) -> None:
 flags.add_listener(_on_flag_change)
 
 
+class unpatched:
+    """``with unpatched():`` runs its body on stock LiteLLM (every patch
+    removed), then restores what was applied.  Benchmarks use it so their
+    baseline is never measured through our own patches."""
+
+    def __enter__(self) -> "unpatched":
+        self._was_applied = _wanted
+        remove_acceleration()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._was_applied:
+            apply_acceleration()
+
+
 def get_patch_status() -> Dict[str, Any]:
     with _lock:
         _sync_records()

@@ -35,6 +35,25 @@ VERIFIED: Dict[str, str] = {
     "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3.is_cache_list_over_limit": "86b6b6dbc2658c06500db0cef5f9d8aaad4db633f8f5d4ac2049ef567e46619a",
     "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._local_counter_states": "3c5c198556195faa9690e2eba6520ee69f50b278265915f74662cb86073f9041",
     "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._in_memory_cache_sliding_window": "ce06a034e7e5dd0afe12df9cfb839a7b71edd099277f2a8b6729e989a247012d",
+    # token_counter (fast_litellm/token_counter/patches.py); the helpers it
+    # reproduces are pinned in fast_litellm/token_counter/_pins.py
+    "litellm.litellm_core_utils.token_counter:token_counter":
+        "3d5cb5f0243edcffeddc8a3e2ca4e2bda8b5047cb1f7d228eb923e7d8443ad80",
+    "litellm.utils:token_counter":
+        "1fe11ad74a98f0943134c7ed7f326fb86d02f1bd27b2b4689f8b4e5ab77e19e3",
+    # routing (fast_litellm/routing/patches.py)
+    "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler._get_available_deployments":
+        "ebbe87a871db655ace8c128f8ed4a73dd0101807ed749baf1ed1af65a62e17b2",
+    "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.async_get_available_deployments":
+        "aaf3fc04069a672aba0b1fab3d0a059f22e73dfe79e92231a2d486bde64795de",
+    "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.get_available_deployments":
+        "cb90f63d7a66eb31a897b62bac14ab46db463668e3d2cad2863729d7a3e3445f",
+    "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler.async_get_available_deployments":
+        "ac03bdde271e2089d0fbf0ea2d42238a1ff02b9abd5d695b4cc6baef6dfa37d2",
+    "litellm.router_rust.core:RustCore._strategy_inputs":
+        "7fe1eea242c0d11293ce02a38de23cd1c49d70542cade77fe08778db4188ed79",
+    "litellm.router_rust.routing_stores:_cooldown_ids":
+        "56e7c25c7a8a8d345d6ed4bef728eaef9ed86bcc015993e394049dfbaad51518",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,

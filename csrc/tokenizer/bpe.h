@@ -1,0 +1,43 @@
+/*
+ * bpe.h - exact byte-pair merge of one pre-token, tiktoken's semantics:
+ * repeatedly merge the adjacent pair whose concatenation has the lowest
+ * rank in the vocabulary, leftmost on ties, until no pair is a token.
+ */
+#ifndef FL_TOKENIZER_BPE_H
+#define FL_TOKENIZER_BPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokenizer/vocab.h"
+
+/* Per-call (per-thread) work memory for long pieces; zero-initialise it. */
+typedef struct {
+    uint32_t *buf;
+    size_t cap; /* in uint32_t */
+} fl_bpe_scratch;
+
+void fl_bpe_scratch_free(fl_bpe_scratch *s);
+
+#define FL_BPE_ERROR ((size_t)-1)
+
+/* Pieces up to this many bytes use the simple array merge; longer pieces
+ * use the heap + linked-list merge (O(n log n)). */
+#define FL_BPE_SHORT_MAX 32
+
+/*
+ * Merge piece[0..n) (n >= 1).  Writes the token ranks to out (room for n)
+ * unless out is NULL, and returns how many tokens there are, or
+ * FL_BPE_ERROR when memory runs out or n >= 2^32 - 1.  Does not look the
+ * whole piece up first: callers do (tiktoken emits the whole-piece token
+ * when there is one).
+ */
+size_t fl_bpe_encode(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out,
+                     fl_bpe_scratch *s);
+
+/* The two algorithms, exposed so tests can check they agree. */
+size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out);
+size_t fl_bpe_encode_long(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out,
+                          fl_bpe_scratch *s);
+
+#endif

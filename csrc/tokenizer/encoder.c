@@ -1,0 +1,580 @@
+/*
+ * encoder.c - text -> token ids (or their count), tiktoken's CoreBPE rules.
+ *
+ * How it works.  The text is cut at allowed special tokens (leftmost
+ * occurrence first); each stretch between them is pre-tokenized on its own
+ * (fl_pretok_next, so `$` means the end of the stretch, as in tiktoken),
+ * and each pre-token ("piece") becomes tokens: the whole piece's rank when
+ * the piece is itself a token (one hash lookup, the common case), else the
+ * exact BPE merge of bpe.c.  Counting runs the same path with no id
+ * output, so no list is built.
+ *
+ * Special-token search keeps, per token, the offset of its next occurrence
+ * and only searches again once the scan passes it, so a text with many
+ * special tokens is still scanned in linear time.
+ *
+ * fl_count_batch splits a list of texts over POSIX threads, each with its
+ * own scratch; the encoder itself is read-only.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
+#include "tokenizer/encoder.h"
+#include "tokenizer/piece_cache.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t *bytes;
+    size_t len;
+    uint32_t rank;
+} fl_special;
+
+struct fl_encoder {
+    fl_vocab *vocab;
+    fl_pattern_id pat;
+    fl_special *specials;
+    size_t n_specials;
+    int first_byte; /* the first byte every special token shares, or -1 */
+    fl_piece_cache *cache;      /* shared piece -> ids cache (3..24 bytes), or NULL */
+    fl_piece_cache *long_cache; /* the same for 25..128-byte pieces, or NULL */
+    int cache_on;          /* atomic: use the cache */
+    int cache_tokens;      /* atomic: also cache pieces that are one token */
+};
+
+void fl_ids_free(fl_ids *ids)
+{
+    free(ids->ids);
+    ids->ids = NULL;
+    ids->len = ids->cap = 0;
+}
+
+static int ids_reserve(fl_ids *ids, size_t extra)
+{
+    if (ids->len + extra <= ids->cap)
+        return 0;
+    size_t cap = ids->cap ? ids->cap : 64;
+    while (cap < ids->len + extra)
+        cap *= 2;
+    uint32_t *p = realloc(ids->ids, cap * sizeof *p);
+    if (!p)
+        return -1;
+    ids->ids = p;
+    ids->cap = cap;
+    return 0;
+}
+
+fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *const *specials,
+                           const size_t *special_lens, const uint32_t *special_ranks,
+                           size_t n_specials, char *err, size_t errlen)
+{
+    if (!vocab) {
+        snprintf(err, errlen, "no vocabulary");
+        return NULL;
+    }
+    if ((int)pat < 0 || pat >= FL_PAT_COUNT) {
+        snprintf(err, errlen, "unknown pre-tokenizer pattern %d", (int)pat);
+        fl_vocab_free(vocab);
+        return NULL;
+    }
+    for (int b = 0; b < 256; b++) {
+        if (fl_vocab_byte_rank(vocab, (uint8_t)b) == FL_NO_RANK) {
+            snprintf(err, errlen, "vocabulary has no token for byte 0x%02x", b);
+            fl_vocab_free(vocab);
+            return NULL;
+        }
+    }
+    fl_encoder *e = calloc(1, sizeof *e);
+    if (!e)
+        goto nomem;
+    e->vocab = vocab;
+    e->pat = pat;
+    e->specials = calloc(n_specials ? n_specials : 1, sizeof *e->specials);
+    if (!e->specials)
+        goto nomem;
+    for (size_t i = 0; i < n_specials; i++) {
+        if (special_lens[i] == 0) {
+            snprintf(err, errlen, "empty special token");
+            fl_encoder_free(e);
+            return NULL;
+        }
+        e->specials[i].bytes = malloc(special_lens[i]);
+        if (!e->specials[i].bytes)
+            goto nomem;
+        memcpy(e->specials[i].bytes, specials[i], special_lens[i]);
+        e->specials[i].len = special_lens[i];
+        e->specials[i].rank = special_ranks[i];
+        e->n_specials = i + 1;
+    }
+    /* no cache if out of memory */
+    e->cache = fl_piece_cache_new(FL_ENC_CACHE_LOG2, FL_PC_SHORT_LEN);
+    e->long_cache = fl_piece_cache_new(FL_ENC_LONG_CACHE_LOG2, FL_PC_LONG_LEN);
+    if (!e->cache || !e->long_cache) {
+        fl_piece_cache_free(e->cache);
+        fl_piece_cache_free(e->long_cache);
+        e->cache = e->long_cache = NULL;
+    }
+    e->cache_on = e->cache != NULL;
+    e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
+    for (size_t i = 1; i < n_specials; i++)
+        if (e->specials[i].bytes[0] != e->first_byte)
+            e->first_byte = -1;
+    return e;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    if (e)
+        fl_encoder_free(e);
+    else
+        fl_vocab_free(vocab);
+    return NULL;
+}
+
+void fl_encoder_free(fl_encoder *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n_specials; i++)
+        free(e->specials[i].bytes);
+    free(e->specials);
+    fl_piece_cache_free(e->cache);
+    fl_piece_cache_free(e->long_cache);
+    fl_vocab_free(e->vocab);
+    free(e);
+}
+
+const fl_vocab *fl_encoder_vocab(const fl_encoder *e) { return e->vocab; }
+
+void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too)
+{
+    __atomic_store_n(&e->cache_on, on && e->cache != NULL, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->cache_tokens, tokens_too, __ATOMIC_RELAXED);
+}
+
+int fl_encoder_cache_enabled(const fl_encoder *e)
+{
+    return __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
+}
+
+void fl_encoder_clear_cache(fl_encoder *e)
+{
+    fl_piece_cache_clear(e->cache);
+    fl_piece_cache_clear(e->long_cache);
+}
+size_t fl_encoder_special_count(const fl_encoder *e) { return e->n_specials; }
+
+const uint8_t *fl_encoder_token_bytes(const fl_encoder *e, uint32_t id, size_t *len)
+{
+    const uint8_t *b = fl_vocab_bytes(e->vocab, id, len);
+    if (b)
+        return b;
+    for (size_t i = 0; i < e->n_specials; i++) {
+        if (e->specials[i].rank == id) {
+            *len = e->specials[i].len;
+            return e->specials[i].bytes;
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+/* ---- special tokens ---------------------------------------------------- */
+
+#define NEXT_UNKNOWN ((size_t)-1)
+
+/* next[i]: offset of special i's next occurrence at or after the last
+ * search start (len when none), or NEXT_UNKNOWN. */
+static size_t find_special_cached(const fl_encoder *e, const uint8_t *text, size_t len,
+                                  size_t from, const uint8_t *mask, size_t *next, size_t *which)
+{
+    size_t best = len, best_i = 0;
+    for (size_t i = 0; i < e->n_specials; i++) {
+        if (!mask[i])
+            continue;
+        const fl_special *s = &e->specials[i];
+        if (next[i] == NEXT_UNKNOWN || (next[i] < from && next[i] != len)) {
+            const uint8_t *hit = from < len && s->len <= len - from
+                                     ? memmem(text + from, len - from, s->bytes, s->len)
+                                     : NULL;
+            next[i] = hit ? (size_t)(hit - text) : len;
+        }
+        /* Equal offsets can only happen when one token is a prefix of
+         * another; prefer the longer one. */
+        if (next[i] < best || (next[i] == best && best < len && s->len > e->specials[best_i].len)) {
+            best = next[i];
+            best_i = i;
+        }
+    }
+    *which = best_i;
+    return best;
+}
+
+typedef struct {
+    size_t small[16];
+    size_t *next;
+} special_cursor;
+
+static int cursor_init(special_cursor *c, size_t n)
+{
+    c->next = n <= 16 ? c->small : malloc(n * sizeof *c->next);
+    if (!c->next)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        c->next[i] = NEXT_UNKNOWN;
+    return 0;
+}
+
+static void cursor_free(special_cursor *c)
+{
+    if (c->next != c->small)
+        free(c->next);
+}
+
+/* One pass when all special tokens start with the same byte (all of
+ * OpenAI's start with '<'): memchr for it, then compare the tokens there. */
+static size_t find_special_one_pass(const fl_encoder *e, const uint8_t *text, size_t len,
+                                    size_t from, const uint8_t *mask, size_t *which)
+{
+    const uint8_t *p = text + from, *end = text + len;
+    while (p < end && (p = memchr(p, e->first_byte, (size_t)(end - p))) != NULL) {
+        size_t best_len = 0;
+        for (size_t i = 0; i < e->n_specials; i++) {
+            const fl_special *s = &e->specials[i];
+            if (mask[i] && s->len <= (size_t)(end - p) && s->len > best_len &&
+                memcmp(p, s->bytes, s->len) == 0) {
+                best_len = s->len;
+                *which = i;
+            }
+        }
+        if (best_len)
+            return (size_t)(p - text);
+        p++;
+    }
+    return len;
+}
+
+size_t fl_encoder_find_special(const fl_encoder *e, const uint8_t *text, size_t len, size_t from,
+                               const uint8_t *mask, size_t *which)
+{
+    special_cursor c;
+    *which = 0;
+    if (!mask || from >= len)
+        return len;
+    if (e->first_byte >= 0)
+        return find_special_one_pass(e, text, len, from, mask, which);
+    if (cursor_init(&c, e->n_specials) < 0)
+        return len;
+    size_t at = find_special_cached(e, text, len, from, mask, c.next, which);
+    cursor_free(&c);
+    return at;
+}
+
+/* ---- ordinary text ----------------------------------------------------- */
+
+/* Tokens of one piece whose whole-piece rank r is already known
+ * (FL_NO_RANK: not a token, so BPE). */
+/* Per-call memo of merged pieces: words that are not single tokens tend to
+ * repeat within a text, and their merge costs far more than the whole-piece
+ * lookup.  Direct-mapped; an entry names an earlier occurrence of the
+ * piece in this call's text (compared byte for byte, never trusted on the
+ * hash alone) with its token count and where its ids start in the output.
+ * Lives on the caller's stack, zeroed on first use, so it never carries
+ * anything from one call (or one text of a batch) to the next. */
+#define MEMO_SIZE 1024
+#define MEMO_MIN_LEN 4
+typedef struct {
+    uint32_t off, len, count, ids_at;
+} memo_entry;
+typedef struct {
+    const uint8_t *base;
+    size_t base_len;
+    int ready;
+    memo_entry e[MEMO_SIZE];
+} piece_memo;
+
+static int bpe_piece(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out, size_t *count,
+                     fl_bpe_scratch *scratch)
+{
+    size_t k;
+    if (out) {
+        if (ids_reserve(out, n) < 0)
+            return FL_ENC_NOMEM;
+        k = fl_bpe_encode(e->vocab, p, n, out->ids + out->len, scratch);
+        if (k != FL_BPE_ERROR)
+            out->len += k;
+    } else {
+        k = fl_bpe_encode(e->vocab, p, n, NULL, scratch);
+    }
+    if (k == FL_BPE_ERROR)
+        return FL_ENC_NOMEM;
+    *count += k;
+    return FL_ENC_OK;
+}
+
+/* Tokens of one piece whose whole-piece rank r is already known
+ * (FL_NO_RANK: not a token, so BPE, through the memo when there is one). */
+static int emit_piece(const fl_encoder *e, const uint8_t *p, size_t n, uint32_t r, fl_ids *out,
+                      size_t *count, fl_bpe_scratch *scratch, piece_memo *memo)
+{
+    if (r != FL_NO_RANK) {
+        if (out) {
+            if (ids_reserve(out, 1) < 0)
+                return FL_ENC_NOMEM;
+            out->ids[out->len++] = r;
+        }
+        *count += 1;
+        return FL_ENC_OK;
+    }
+    if (!memo || n < MEMO_MIN_LEN || memo->base_len > UINT32_MAX ||
+        (out && out->len + n > UINT32_MAX))
+        return bpe_piece(e, p, n, out, count, scratch);
+    if (!memo->ready) {
+        memset(memo->e, 0, sizeof memo->e);
+        memo->ready = 1;
+    }
+    memo_entry *m = &memo->e[(fl_vocab_hash(p, n) >> 24) & (MEMO_SIZE - 1)];
+    if (m->len == n && memcmp(memo->base + m->off, p, n) == 0) {
+        if (out) {
+            if (ids_reserve(out, m->count) < 0)
+                return FL_ENC_NOMEM;
+            memcpy(out->ids + out->len, out->ids + m->ids_at, m->count * sizeof *out->ids);
+            out->len += m->count;
+        }
+        *count += m->count;
+        return FL_ENC_OK;
+    }
+    size_t before = *count, ids_at = out ? out->len : 0;
+    int rc = bpe_piece(e, p, n, out, count, scratch);
+    if (rc == FL_ENC_OK) {
+        m->off = (uint32_t)(p - memo->base);
+        m->len = (uint32_t)n;
+        m->count = (uint32_t)(*count - before);
+        m->ids_at = (uint32_t)ids_at;
+    }
+    return rc;
+}
+
+/* A piece of 3..FL_PC_LONG_LEN bytes through the shared caches.  The
+ * whole-piece rank comes first (most pieces are tokens; caching those too
+ * measured slower); a piece that is not a token is looked up in the cache,
+ * and on a miss merged (ids always, so an entry serves encode and count
+ * alike) and stored. */
+static int emit_ids(const uint32_t *ids, size_t k, fl_ids *out, size_t *count)
+{
+    if (out) {
+        if (ids_reserve(out, k) < 0)
+            return FL_ENC_NOMEM;
+        memcpy(out->ids + out->len, ids, k * sizeof *ids);
+        out->len += k;
+    }
+    *count += k;
+    return FL_ENC_OK;
+}
+
+FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, fl_ids *out,
+                              size_t *count, int tokens_too, fl_bpe_scratch *scratch,
+                              piece_memo *memo)
+{
+    uint32_t ids[FL_PC_LONG_LEN];
+    const int is_short = n <= FL_PC_SHORT_LEN;
+    fl_piece_cache *c = is_short ? e->cache : e->long_cache;
+    uint64_t h = fl_vocab_hash(p, n);
+    int k = -1, has_ids = 0;
+    if (tokens_too)
+        k = fl_piece_cache_get(c, p, n, h, ids, &has_ids);
+    if (k < 0) {
+        uint32_t r = fl_vocab_rank_hashed(e->vocab, p, n, h);
+        if (r != FL_NO_RANK) {
+            if (tokens_too)
+                fl_piece_cache_put(c, p, n, h, &r, 1);
+            if (out) {
+                if (ids_reserve(out, 1) < 0)
+                    return FL_ENC_NOMEM;
+                out->ids[out->len++] = r;
+            }
+            *count += 1;
+            return FL_ENC_OK;
+        }
+        if (!tokens_too)
+            k = is_short ? fl_piece_cache_get_short(c, p, n, h, ids, &has_ids)
+                         : fl_piece_cache_get_long(c, p, n, h, ids, &has_ids);
+    }
+    if (k >= 0 && has_ids)
+        return emit_ids(ids, (size_t)k, out, count);
+    if (k >= 0 && !out) { /* a count-only entry serves count */
+        *count += (size_t)k;
+        return FL_ENC_OK;
+    }
+    if (k >= 0) /* count-only entry, ids wanted: the per-call memo path */
+        return emit_piece(e, p, n, FL_NO_RANK, out, count, scratch, memo);
+    size_t m = fl_bpe_encode(e->vocab, p, n, ids, scratch);
+    if (m == FL_BPE_ERROR)
+        return FL_ENC_NOMEM;
+    if (is_short)
+        fl_piece_cache_put_short(c, p, n, h, ids, m);
+    else
+        fl_piece_cache_put_long(c, p, n, h, ids, m);
+    return emit_ids(ids, m, out, count);
+}
+
+static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len, fl_ids *out,
+                           size_t *count, fl_bpe_scratch *scratch, piece_memo *memo)
+{
+    size_t pos = 0;
+    int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
+    int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
+    const fl_pretok_scanner scan = fl_pretok_scanner_for(e->pat); /* valid: checked at new */
+    while (pos < len) {
+        size_t n = scan(text, len, pos) - pos;
+        if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
+            n = len - pos;
+        if (n <= 2 && !out) { /* count only: a byte, or a pair (one token or two bytes) */
+            *count += n == 1 ? 1 : fl_vocab_pair_rank(e->vocab, text[pos], text[pos + 1]) == FL_NO_RANK ? 2 : 1;
+            pos += n;
+            continue;
+        }
+        int rc = cached && n >= 3 && n <= FL_PC_LONG_LEN
+                     ? emit_cached(e, text + pos, n, out, count, tokens_too, scratch, memo)
+                     : emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out,
+                                  count, scratch, memo);
+        if (rc != FL_ENC_OK)
+            return rc;
+        pos += n;
+    }
+    return FL_ENC_OK;
+}
+
+int fl_encode_piece(const fl_encoder *e, const uint8_t *piece, size_t len, fl_ids *out,
+                    fl_bpe_scratch *scratch)
+{
+    size_t count = 0;
+    if (len == 0)
+        return FL_ENC_OK;
+    return emit_piece(e, piece, len, fl_vocab_rank(e->vocab, piece, len), out, &count, scratch, NULL);
+}
+
+static int any_set(const uint8_t *mask, size_t n)
+{
+    if (!mask)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (mask[i])
+            return 1;
+    return 0;
+}
+
+int fl_encode(const fl_encoder *e, const uint8_t *text, size_t len, const uint8_t *allowed,
+              const uint8_t *disallowed, fl_ids *out, size_t *count, size_t *which,
+              fl_bpe_scratch *scratch)
+{
+    size_t dummy;
+    *count = 0;
+    if (!which)
+        which = &dummy;
+    if (any_set(disallowed, e->n_specials)) {
+        if (fl_encoder_find_special(e, text, len, 0, disallowed, which) < len)
+            return FL_ENC_DISALLOWED;
+    }
+    piece_memo memo;
+    memo.base = text;
+    memo.base_len = len;
+    memo.ready = 0;
+    if (!any_set(allowed, e->n_specials))
+        return encode_ordinary(e, text, len, out, count, scratch, &memo);
+
+    special_cursor c;
+    if (cursor_init(&c, e->n_specials) < 0)
+        return FL_ENC_NOMEM;
+    int rc = FL_ENC_OK;
+    size_t start = 0;
+    for (;;) {
+        size_t i;
+        size_t at = find_special_cached(e, text, len, start, allowed, c.next, &i);
+        rc = encode_ordinary(e, text + start, at - start, out, count, scratch, &memo);
+        if (rc != FL_ENC_OK || at == len)
+            break;
+        if (out) {
+            if (ids_reserve(out, 1) < 0) {
+                rc = FL_ENC_NOMEM;
+                break;
+            }
+            out->ids[out->len++] = e->specials[i].rank;
+        }
+        *count += 1;
+        start = at + e->specials[i].len;
+    }
+    cursor_free(&c);
+    return rc;
+}
+
+/* ---- batches on threads ----------------------------------------------- */
+
+typedef struct {
+    const fl_encoder *e;
+    const uint8_t *const *texts;
+    const size_t *lens;
+    size_t n;
+    const uint8_t *allowed, *disallowed;
+    size_t *counts, *which;
+    size_t next; /* next text index to take */
+    pthread_mutex_t lock;
+    int rc;
+} batch_job;
+
+static void *batch_worker(void *arg)
+{
+    batch_job *job = arg;
+    fl_bpe_scratch scratch = {0};
+    for (;;) {
+        pthread_mutex_lock(&job->lock);
+        size_t i = job->next++;
+        int stop = job->rc != FL_ENC_OK;
+        pthread_mutex_unlock(&job->lock);
+        if (i >= job->n || stop)
+            break;
+        size_t count = 0, which = 0;
+        int rc = fl_encode(job->e, job->texts[i], job->lens[i], job->allowed, job->disallowed,
+                           NULL, &count, &which, &scratch);
+        if (rc == FL_ENC_DISALLOWED) {
+            job->counts[i] = (size_t)-1;
+            if (job->which)
+                job->which[i] = which;
+        } else if (rc != FL_ENC_OK) {
+            pthread_mutex_lock(&job->lock);
+            job->rc = rc;
+            pthread_mutex_unlock(&job->lock);
+        } else {
+            job->counts[i] = count;
+        }
+    }
+    fl_bpe_scratch_free(&scratch);
+    return NULL;
+}
+
+int fl_count_batch(const fl_encoder *e, const uint8_t *const *texts, const size_t *lens, size_t n,
+                   const uint8_t *allowed, const uint8_t *disallowed, size_t *counts,
+                   size_t *which, int n_threads)
+{
+    batch_job job = {e, texts, lens, n, allowed, disallowed, counts, which, 0,
+                     PTHREAD_MUTEX_INITIALIZER, FL_ENC_OK};
+    if (n_threads < 1)
+        n_threads = 1;
+    if ((size_t)n_threads > n)
+        n_threads = n ? (int)n : 1;
+    pthread_t tids[64];
+    if (n_threads > 64)
+        n_threads = 64;
+    int started = 0;
+    for (int t = 1; t < n_threads; t++) {
+        if (pthread_create(&tids[started], NULL, batch_worker, &job) != 0)
+            break; /* run with fewer threads */
+        started++;
+    }
+    batch_worker(&job); /* the calling thread works too */
+    for (int t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    pthread_mutex_destroy(&job.lock);
+    return job.rc;
+}

@@ -1,0 +1,95 @@
+/*
+ * encoder.h - a loaded encoding: vocabulary + pre-tokenizer pattern +
+ * special tokens.  Text -> token ids, or just their count, exactly as
+ * tiktoken 0.14.0's CoreBPE.encode gives them.
+ *
+ * Immutable after fl_encoder_new, except for its internal piece cache,
+ * which is thread-safe: any number of threads may encode with one encoder
+ * at once, each with its own fl_bpe_scratch.
+ */
+#ifndef FL_TOKENIZER_ENCODER_H
+#define FL_TOKENIZER_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokenizer/bpe.h"
+#include "tokenizer/pretokenize.h"
+#include "tokenizer/vocab.h"
+
+typedef struct fl_encoder fl_encoder;
+
+/* A growable list of token ids (free ids with free()). */
+typedef struct {
+    uint32_t *ids;
+    size_t len, cap;
+} fl_ids;
+
+void fl_ids_free(fl_ids *ids);
+
+#define FL_ENC_OK 0
+#define FL_ENC_NOMEM (-1)
+#define FL_ENC_DISALLOWED (-2) /* a disallowed special token is in the text */
+
+/*
+ * Take ownership of vocab (also on failure) and build an encoder with the
+ * given special tokens (specials[i] of special_lens[i] bytes has rank
+ * special_ranks[i]).  Fails (NULL, message in err) when a byte value has no
+ * rank, a special token is empty, or memory runs out.
+ */
+fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *const *specials,
+                           const size_t *special_lens, const uint32_t *special_ranks,
+                           size_t n_specials, char *err, size_t errlen);
+void fl_encoder_free(fl_encoder *e);
+
+const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
+
+/* The shared piece caches (see piece_cache.h): 2^FL_ENC_CACHE_LOG2 entries
+ * of 64 bytes for pieces of 3..24 bytes and 2^FL_ENC_LONG_CACHE_LOG2
+ * entries of 256 bytes for 25..128 bytes, allocated with the encoder
+ * (pages touched only when used), on by default.  Pieces that need a BPE
+ * merge are cached (tokens_too: single-token pieces as well).  These three
+ * calls are safe while other threads encode. */
+#define FL_ENC_CACHE_LOG2 14
+#define FL_ENC_LONG_CACHE_LOG2 10
+void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
+int fl_encoder_cache_enabled(const fl_encoder *e);
+void fl_encoder_clear_cache(fl_encoder *e);
+size_t fl_encoder_special_count(const fl_encoder *e);
+/* Bytes of any token, ordinary or special; NULL when the id is unknown. */
+const uint8_t *fl_encoder_token_bytes(const fl_encoder *e, uint32_t id, size_t *len);
+
+/*
+ * Encode text[0..len) (valid UTF-8).  allowed[i] != 0 lets special token i
+ * be emitted as itself; disallowed[i] != 0 makes its presence anywhere in
+ * the text an error (FL_ENC_DISALLOWED, *which = i, checked before any
+ * work, leftmost occurrence first).  Either mask may be NULL (none).
+ * When out is non-NULL the ids are appended to it; *count always receives
+ * the number of tokens.  scratch is per call or per thread.
+ */
+int fl_encode(const fl_encoder *e, const uint8_t *text, size_t len, const uint8_t *allowed,
+              const uint8_t *disallowed, fl_ids *out, size_t *count, size_t *which,
+              fl_bpe_scratch *scratch);
+
+/* Leftmost occurrence of a special token whose mask byte is set, at or
+ * after from: returns its offset (len when none) and its index in *which. */
+size_t fl_encoder_find_special(const fl_encoder *e, const uint8_t *text, size_t len, size_t from,
+                               const uint8_t *mask, size_t *which);
+
+/* Encode one piece without pre-tokenization (tiktoken's
+ * _encode_single_piece): whole-piece lookup, else BPE. */
+int fl_encode_piece(const fl_encoder *e, const uint8_t *piece, size_t len, fl_ids *out,
+                    fl_bpe_scratch *scratch);
+
+/*
+ * Count tokens of n texts on up to n_threads threads (>= 1).  Same masks
+ * as fl_encode, applied to every text; counts[i] receives the count of
+ * texts[i], or (size_t)-1 for a text holding a disallowed special token
+ * (whose index goes to which[i] when which is non-NULL).  Returns
+ * FL_ENC_OK or FL_ENC_NOMEM.
+ */
+int fl_count_batch(const fl_encoder *e, const uint8_t *const *texts, const size_t *lens, size_t n,
+                   const uint8_t *allowed, const uint8_t *disallowed, size_t *counts,
+                   size_t *which, int n_threads);
+
+#endif

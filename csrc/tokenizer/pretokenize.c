@@ -1,0 +1,589 @@
+/*
+ * pretokenize.c - hand-written scanners that split text exactly as
+ * tiktoken 0.14.0's regexes do (fancy-regex: leftmost-first alternation,
+ * backtracking, Unicode 16.0.0 classes, \s = White_Space, `$` = end of text).
+ *
+ * Character classes (unicode_tables.h), exclusive per code point:
+ *   L  letter (Lu Ll Lt Lm Lo)   N  number   W  White_Space (\s)
+ *   O  anything else, [^\s\p{L}\p{N}] (marks, punctuation, symbols, controls)
+ * Each scanner looks at the character c at pos and resolves the regex's
+ * alternatives in order; the comments quote the alternative being decided.
+ *
+ * r50k  '(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s
+ *   Contractions are case-sensitive. A space joins the run of L, N or O after
+ *   it. A whitespace run: to the end of text it is one piece; otherwise
+ *   \s+(?!\S) backtracks to leave the run's last character for the next piece
+ *   (so " word" keeps its space), and a single whitespace char is itself.
+ *
+ * cl100k '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+
+ *        | ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s
+ *   Contractions ignore case: simple case folding maps U+017F (long s) to s,
+ *   no other non-ASCII character folds to d l m r s t v e. Any one character
+ *   but \r \n L N may prefix a letter run. Numbers go in threes. An O run
+ *   swallows the \r \n after it. A whitespace run that does not reach the end
+ *   of text ends after its last \r or \n if it has one (\s* backtracks to it).
+ *
+ * o200k  [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+C?
+ *        |[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*C?
+ *        |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ *   with C = (?i:'s|'t|'re|'ve|'m|'ll|'d). Not possessive, so backtracking
+ *   decides; call UP = Lu Lt Lm Lo M and LOW = Ll Lm Lo M (BOTH = Lm Lo M is
+ *   in each). From a start s, UP* takes the longest UP run [s, a); LOW+ then
+ *   succeeds at a if a is Ll (taking the LOW run from a); otherwise UP*
+ *   backtracks to the last BOTH char in [s, a), which alone is LOW+ (the char
+ *   after it is Lu/Lt or a, neither LOW). Failing both, the first alternative
+ *   fails at s and the second matches exactly [s, a) if a > s. The optional
+ *   prefix is tried first with, then without (only a mark can start UP/LOW
+ *   runs without it), each alternative in turn. C? then takes a contraction
+ *   if one follows. Whitespace: up to the last \r \n of the run if any, else
+ *   like r50k (the whole run when it reaches the end of text).
+ *
+ * Linear time: every scan is a forward pass over one run, and a run is
+ * rescanned only a constant number of times: a whitespace run yields at most
+ * three pieces, each scanning the rest of the run once; an o200k UP run that
+ * ends early (at its last BOTH char) leaves a rest with no BOTH char, which
+ * the next piece takes whole; an ASCII fast path that stops on a non-ASCII
+ * byte is redone once by the general path. So a 10 MB run costs O(10 MB).
+ *
+ * ASCII fast paths: the letter alternatives are first tried on ASCII alone
+ * ([A-Za-z], where UP is A-Z and LOW is a-z); their answer is used only when
+ * the scan stopped on an ASCII byte, otherwise the general path decides.
+ *
+ * Input is valid UTF-8 by contract, so a lead byte is decoded without
+ * checking the continuation bytes after it. On anything else the split is
+ * unspecified but safe: a byte that is not a lead byte (or whose sequence
+ * would run past the end) is a one-byte character of class O, pieces are
+ * non-empty and cover the input, and nothing at or past text + len is read.
+ */
+#include "tokenizer/pretokenize.h"
+
+#include <string.h>
+
+#include "tokenizer/unicode_tables.h"
+
+#define CLS_W FL_UC_WS
+#define CLS_L FL_UC_L
+#define CLS_N FL_UC_N
+#define CLS_M FL_UC_M
+#define CLS_LETTER_OR_NUMBER (FL_UC_L | FL_UC_N)
+#define CLS_WLN (FL_UC_WS | FL_UC_L | FL_UC_N)
+/* o200k's [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] and [\p{Ll}\p{Lm}\p{Lo}\p{M}]. */
+#define CLS_UP (FL_UC_LU | FL_UC_LT | FL_UC_LM | FL_UC_LO | FL_UC_M)
+#define CLS_LOW (FL_UC_LL | FL_UC_LM | FL_UC_LO | FL_UC_M)
+#define CLS_BOTH (CLS_UP & CLS_LOW)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FL_HOT static inline __attribute__((always_inline))
+#define FL_COLD static __attribute__((noinline))
+#else
+#define FL_HOT static inline
+#define FL_COLD static
+#endif
+
+/* One decoded character: its class byte and its length in bytes. */
+typedef struct {
+    uint8_t cls;
+    uint8_t size;
+} fl_char;
+
+/* Class and size of the character at text[i]; requires i < len. */
+FL_HOT fl_char
+char_at(const uint8_t *text, size_t len, size_t i)
+{
+    uint8_t b = text[i];
+    fl_char ch = {0, 1};
+    if (b < 0x80) {
+        ch.cls = fl_uc_direct[b];
+    } else if (b < 0xE0) {
+        if (b >= 0xC2 && i + 1 < len) {
+            ch.cls = fl_uc_direct[((uint32_t)(b & 0x1F) << 6) | (text[i + 1] & 0x3Fu)];
+            ch.size = 2;
+        }
+    } else if (b < 0xF0) {
+        if (i + 2 < len) {
+            ch.cls = fl_uc_class(((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(text[i + 1] & 0x3F) << 6) |
+                                 (text[i + 2] & 0x3Fu));
+            ch.size = 3;
+        }
+    } else if (b < 0xF5 && i + 3 < len) {
+        ch.cls = fl_uc_class(((uint32_t)(b & 0x07) << 18) | ((uint32_t)(text[i + 1] & 0x3F) << 12) |
+                             ((uint32_t)(text[i + 2] & 0x3F) << 6) | (text[i + 3] & 0x3Fu));
+        ch.size = 4;
+    }
+    return ch;
+}
+
+FL_HOT uint8_t
+class_at(const uint8_t *text, size_t len, size_t i)
+{
+    return i < len ? char_at(text, len, i).cls : 0;
+}
+
+static inline int
+is_newline_byte(uint8_t b)
+{
+    return b == '\r' || b == '\n';
+}
+
+/* ASCII letter tests (false for every byte >= 0x80). */
+static inline int
+is_ascii_letter(uint8_t b)
+{
+    return (uint8_t)((b | 0x20) - 'a') < 26;
+}
+
+static inline int
+is_ascii_upper(uint8_t b)
+{
+    return (uint8_t)(b - 'A') < 26;
+}
+
+static inline int
+is_ascii_lower(uint8_t b)
+{
+    return (uint8_t)(b - 'a') < 26;
+}
+
+/* True when a scan that stopped at i stopped on ASCII (or the end), so the
+   ASCII fast paths below saw everything that decides the match. */
+static inline int
+stops_on_ascii(const uint8_t *text, size_t len, size_t i)
+{
+    return i == len || text[i] < 0x80;
+}
+
+/* End of the run of characters whose class intersects `mask`, from i. */
+static size_t
+run_of(const uint8_t *text, size_t len, size_t i, uint8_t mask)
+{
+    while (i < len) {
+        uint8_t b = text[i];
+        if (b < 0x80) {
+            if (!(fl_uc_direct[b] & mask))
+                break;
+            i++;
+        } else {
+            fl_char ch = char_at(text, len, i);
+            if (!(ch.cls & mask))
+                break;
+            i += ch.size;
+        }
+    }
+    return i;
+}
+
+/* End of the run of O characters ([^\s\p{L}\p{N}]) from i. */
+static size_t
+run_of_other(const uint8_t *text, size_t len, size_t i)
+{
+    while (i < len) {
+        fl_char ch = char_at(text, len, i);
+        if (ch.cls & CLS_WLN)
+            break;
+        i += ch.size;
+    }
+    return i;
+}
+
+/* End of the run of \r and \n (and '/' if slash) bytes from i. */
+static size_t
+run_of_newlines(const uint8_t *text, size_t len, size_t i, int slash)
+{
+    while (i < len && (is_newline_byte(text[i]) || (slash && text[i] == '/')))
+        i++;
+    return i;
+}
+
+/* Up to `max` characters of class N from i. */
+static size_t
+numbers_up_to(const uint8_t *text, size_t len, size_t i, int max)
+{
+    for (int n = 0; n < max && i < len; n++) {
+        fl_char ch = char_at(text, len, i);
+        if (!(ch.cls & CLS_N))
+            break;
+        i += ch.size;
+    }
+    return i;
+}
+
+/* A whitespace run starting at pos (text[pos] is W): where it ends, where
+   its last character starts, and the end of its last \r or \n (0 if none). */
+typedef struct {
+    size_t end;
+    size_t last_start;
+    size_t last_newline_end;
+} ws_run;
+
+static ws_run
+scan_whitespace(const uint8_t *text, size_t len, size_t pos)
+{
+    ws_run run = {pos, pos, 0};
+    size_t i = pos;
+    while (i < len) {
+        fl_char ch = char_at(text, len, i);
+        if (!(ch.cls & CLS_W))
+            break;
+        if (is_newline_byte(text[i]))
+            run.last_newline_end = i + 1;
+        run.last_start = i;
+        i += ch.size;
+    }
+    run.end = i;
+    return run;
+}
+
+/* \s+(?!\S) then \s (r50k, cl100k) or \s+ (o200k) once the run does not reach
+   the end of text: all but the last character, or the single character. */
+static size_t
+whitespace_not_at_end(ws_run run, size_t pos)
+{
+    return run.last_start > pos ? run.last_start : run.end;
+}
+
+/* The lower-case ASCII letter the character at i matches in a contraction, or
+   0. Case-insensitively, U+017F LONG S (C5 BF) matches 's'. */
+static char
+contraction_letter(const uint8_t *text, size_t len, size_t i, int ignore_case, size_t *size)
+{
+    if (i >= len)
+        return 0;
+    uint8_t b = text[i];
+    *size = 1;
+    if (b >= 'a' && b <= 'z')
+        return (char)b;
+    if (!ignore_case)
+        return 0;
+    if (b >= 'A' && b <= 'Z')
+        return (char)(b - 'A' + 'a');
+    if (b == 0xC5 && i + 1 < len && text[i + 1] == 0xBF) {
+        *size = 2;
+        return 's';
+    }
+    return 0;
+}
+
+/* contraction_at once text[i] is known to be an apostrophe. */
+static size_t
+contraction_after_quote(const uint8_t *text, size_t len, size_t i, int ignore_case)
+{
+    size_t n1 = 0, n2 = 0;
+    char a = contraction_letter(text, len, i + 1, ignore_case, &n1);
+    if (a == 's' || a == 'd' || a == 'm' || a == 't')
+        return 1 + n1;
+    if (a != 'l' && a != 'v' && a != 'r')
+        return 0;
+    char b = contraction_letter(text, len, i + 1 + n1, ignore_case, &n2);
+    if ((a == 'l' && b == 'l') || ((a == 'v' || a == 'r') && b == 'e'))
+        return 1 + n1 + n2;
+    return 0;
+}
+
+/* Length of '(?:[sdmt]|ll|ve|re) at i (every pattern's contraction set, in
+   any order: no alternative is a prefix of another), or 0. */
+FL_HOT size_t
+contraction_at(const uint8_t *text, size_t len, size_t i, int ignore_case)
+{
+    if (i >= len || text[i] != '\'')
+        return 0;
+    return contraction_after_quote(text, len, i, ignore_case);
+}
+
+/* ---- r50k_base / p50k_base / p50k_edit ---------------------------------- */
+
+/* The regex, alternative by alternative. */
+FL_COLD size_t
+scan_r50k_general(const uint8_t *text, size_t len, size_t pos)
+{
+    /* '(?:[sdmt]|ll|ve|re) */
+    size_t n = contraction_at(text, len, pos, 0);
+    if (n)
+        return pos + n;
+    /* ` ?\p{L}++`, ` ?\p{N}++`, ` ?[^\s\p{L}\p{N}]++`: the space joins the run
+       after it only if that run's first character belongs to it. */
+    size_t start = pos;
+    uint8_t cls = char_at(text, len, pos).cls;
+    if (text[pos] == ' ' && pos + 1 < len) {
+        start = pos + 1;
+        cls = char_at(text, len, start).cls;
+    }
+    if (cls & CLS_L)
+        return run_of(text, len, start, CLS_L);
+    if (cls & CLS_N)
+        return run_of(text, len, start, CLS_N);
+    if (!(cls & CLS_W))
+        return run_of_other(text, len, start);
+    /* text[pos] is whitespace: \s++$ | \s+(?!\S) | \s */
+    ws_run run = scan_whitespace(text, len, pos);
+    if (run.end == len)
+        return len;
+    return whitespace_not_at_end(run, pos);
+}
+
+FL_HOT size_t
+scan_r50k(const uint8_t *text, size_t len, size_t pos)
+{
+    /* ASCII fast path of ` ?\p{L}++` (an apostrophe is no letter, so
+       contractions, tried first by the regex, never get here). */
+    size_t s = pos + (text[pos] == ' '), i = s;
+    while (i < len && is_ascii_letter(text[i]))
+        i++;
+    if (i > s && stops_on_ascii(text, len, i))
+        return i;
+    /* ASCII fast path of ` ?[^\s\p{L}\p{N}]++` (no apostrophe at pos: a
+       contraction comes first), while the run stays ASCII. */
+    if (i == s && s < len && text[pos] != '\'' && text[s] < 0x80 &&
+        !(fl_uc_direct[text[s]] & CLS_WLN)) {
+        size_t j = s + 1;
+        while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
+            j++;
+        if (stops_on_ascii(text, len, j))
+            return j;
+    }
+    return scan_r50k_general(text, len, pos);
+}
+
+/* ---- cl100k_base --------------------------------------------------------- */
+
+/* The regex, alternative by alternative. */
+FL_COLD size_t
+scan_cl100k_general(const uint8_t *text, size_t len, size_t pos)
+{
+    /* '(?i:[sdmt]|ll|ve|re) */
+    size_t n = contraction_at(text, len, pos, 1);
+    if (n)
+        return pos + n;
+    fl_char c = char_at(text, len, pos);
+    /* [^\r\n\p{L}\p{N}]?+\p{L}++ */
+    if (c.cls & CLS_L)
+        return run_of(text, len, pos, CLS_L);
+    if (!(c.cls & CLS_LETTER_OR_NUMBER) && !is_newline_byte(text[pos]) &&
+        (class_at(text, len, pos + c.size) & CLS_L))
+        return run_of(text, len, pos + c.size, CLS_L);
+    /* \p{N}{1,3}+ */
+    if (c.cls & CLS_N)
+        return numbers_up_to(text, len, pos, 3);
+    /*  ?[^\s\p{L}\p{N}]++[\r\n]*+ */
+    size_t start = (text[pos] == ' ' && pos + 1 < len && !(class_at(text, len, pos + 1) & CLS_WLN))
+                       ? pos + 1
+                       : pos;
+    if (!(char_at(text, len, start).cls & CLS_WLN))
+        return run_of_newlines(text, len, run_of_other(text, len, start), 0);
+    /* whitespace: \s++$ | \s*[\r\n] | \s+(?!\S) | \s */
+    ws_run run = scan_whitespace(text, len, pos);
+    if (run.end == len)
+        return len;
+    if (run.last_newline_end)
+        return run.last_newline_end;
+    return whitespace_not_at_end(run, pos);
+}
+
+FL_HOT size_t
+scan_cl100k(const uint8_t *text, size_t len, size_t pos)
+{
+    /* ASCII fast path of [^\r\n\p{L}\p{N}]?+\p{L}++, after ruling out an
+       apostrophe (a contraction comes first). */
+    uint8_t b = text[pos];
+    if (b < 0x80 && b != '\'') {
+        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
+        size_t i = s;
+        while (i < len && is_ascii_letter(text[i]))
+            i++;
+        if (i > s && stops_on_ascii(text, len, i))
+            return i;
+        /* ASCII punctuation (not an apostrophe) not followed by a letter:
+           ?[^\s\p{L}\p{N}]++[\r\n]*+ from pos, while the run stays ASCII
+           (as in scan_o200k). */
+        if (i == s && s == pos + 1 && b != ' ' && !(fl_uc_direct[b] & CLS_WLN)) {
+            size_t j = pos + 1;
+            while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
+                j++;
+            if (stops_on_ascii(text, len, j))
+                return run_of_newlines(text, len, j, 0);
+        }
+    }
+    return scan_cl100k_general(text, len, pos);
+}
+
+/* ---- o200k_base ---------------------------------------------------------- */
+
+/* The UP/LOW analysis of o200k's two letter alternatives from start s. */
+typedef struct {
+    size_t up_end;    /* end of the longest UP run from s (== s if none) */
+    size_t word1_end; /* end of alternative 1's UP*LOW+ from s, 0 if it fails */
+} o200k_word;
+
+static o200k_word
+scan_o200k_word(const uint8_t *text, size_t len, size_t s)
+{
+    o200k_word w = {s, 0};
+    size_t last_both_end = 0, i = s;
+    uint8_t after = 0; /* class of the character after the UP run */
+    while (i < len) {
+        fl_char ch = char_at(text, len, i);
+        if (!(ch.cls & CLS_UP)) {
+            after = ch.cls;
+            break;
+        }
+        i += ch.size;
+        if (ch.cls & CLS_BOTH)
+            last_both_end = i;
+    }
+    w.up_end = i;
+    if (after & FL_UC_LL)
+        w.word1_end = run_of(text, len, i, CLS_LOW); /* LOW+ right after UP* */
+    else
+        w.word1_end = last_both_end; /* UP* backtracks to its last BOTH char */
+    return w;
+}
+
+static size_t
+with_contraction(const uint8_t *text, size_t len, size_t end)
+{
+    return end + contraction_at(text, len, end, 1);
+}
+
+/* The regex, alternative by alternative. */
+FL_COLD size_t
+scan_o200k_general(const uint8_t *text, size_t len, size_t pos)
+{
+    fl_char c = char_at(text, len, pos);
+    int prefix = !(c.cls & CLS_LETTER_OR_NUMBER) && !is_newline_byte(text[pos]);
+    /* The two letter alternatives, prefix [^\r\n\p{L}\p{N}]? first taken,
+       then not: 1 with prefix, 1 without, 2 with prefix, 2 without. */
+    if (prefix) {
+        o200k_word with = {pos + c.size, 0};
+        if (pos + c.size < len) {
+            with = scan_o200k_word(text, len, pos + c.size);
+            if (with.word1_end)
+                return with_contraction(text, len, with.word1_end);
+        }
+        if (c.cls & CLS_M) /* a mark is BOTH: alternative 1 matches from pos */
+            return with_contraction(text, len, scan_o200k_word(text, len, pos).word1_end);
+        if (with.up_end > pos + c.size)
+            return with_contraction(text, len, with.up_end);
+    } else if (c.cls & CLS_L) {
+        o200k_word w = scan_o200k_word(text, len, pos);
+        /* c is Ll (alternative 1) or in UP (alternative 2 at least) */
+        return with_contraction(text, len, w.word1_end ? w.word1_end : w.up_end);
+    }
+    /* \p{N}{1,3} */
+    if (c.cls & CLS_N)
+        return numbers_up_to(text, len, pos, 3);
+    /*  ?[^\s\p{L}\p{N}]+[\r\n/]* */
+    size_t start = (text[pos] == ' ' && pos + 1 < len && !(class_at(text, len, pos + 1) & CLS_WLN))
+                       ? pos + 1
+                       : pos;
+    if (!(char_at(text, len, start).cls & CLS_WLN))
+        return run_of_newlines(text, len, run_of_other(text, len, start), 1);
+    /* whitespace: \s*[\r\n]+ | \s+(?!\S) | \s+ */
+    ws_run run = scan_whitespace(text, len, pos);
+    if (run.last_newline_end)
+        return run.last_newline_end;
+    if (run.end == len)
+        return len;
+    return whitespace_not_at_end(run, pos);
+}
+
+FL_HOT size_t
+scan_o200k(const uint8_t *text, size_t len, size_t pos)
+{
+    /* ASCII fast path of the two letter alternatives: ASCII has no
+       BOTH characters, so UP is A-Z and LOW is a-z. */
+    uint8_t b = text[pos];
+    if (b < 0x80) {
+        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
+        size_t i = s;
+        while (i < len && is_ascii_upper(text[i]))
+            i++;
+        while (i < len && is_ascii_lower(text[i]))
+            i++;
+        if (i > s && stops_on_ascii(text, len, i))
+            return with_contraction(text, len, i); /* UP*LOW+, else UP+ */
+        /* ASCII punctuation not followed by a letter: the letter
+           alternatives and \p{N} fail, so it is ?[^\s\p{L}\p{N}]+[\r\n/]*
+           from pos (b is not a space), decided here while the run stays
+           ASCII. */
+        if (i == s && s == pos + 1 && b != ' ' && !(fl_uc_direct[b] & CLS_WLN)) {
+            size_t j = pos + 1;
+            while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
+                j++;
+            if (stops_on_ascii(text, len, j))
+                return run_of_newlines(text, len, j, 1);
+        }
+    }
+    return scan_o200k_general(text, len, pos);
+}
+
+/* ---- public API ---------------------------------------------------------- */
+
+static const fl_pretok_scanner scanners[FL_PAT_COUNT] = {
+    [FL_PAT_R50K] = scan_r50k,
+    [FL_PAT_CL100K] = scan_cl100k,
+    [FL_PAT_O200K] = scan_o200k,
+};
+
+fl_pretok_scanner
+fl_pretok_scanner_for(fl_pattern_id pat)
+{
+    return (unsigned)pat < FL_PAT_COUNT ? scanners[pat] : NULL;
+}
+
+size_t
+fl_pretok_next(fl_pattern_id pat, const uint8_t *text, size_t len, size_t pos)
+{
+    if (pos >= len || (unsigned)pat >= FL_PAT_COUNT)
+        return 0;
+    return scanners[pat](text, len, pos) - pos;
+}
+
+size_t
+fl_pretok_split(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *pos, size_t *ends,
+                size_t cap)
+{
+    if ((unsigned)pat >= FL_PAT_COUNT)
+        return 0;
+    size_t i = *pos, n = 0;
+    /* One loop per scanner, so each is a direct (inlinable) call. */
+#define SPLIT_WITH(scan)              \
+    while (n < cap && i < len) {      \
+        i = scan(text, len, i);       \
+        ends[n++] = i;                \
+    }
+    switch (pat) {
+    case FL_PAT_R50K:
+        SPLIT_WITH(scan_r50k);
+        break;
+    case FL_PAT_CL100K:
+        SPLIT_WITH(scan_cl100k);
+        break;
+    case FL_PAT_O200K:
+        SPLIT_WITH(scan_o200k);
+        break;
+    default:
+        break;
+    }
+#undef SPLIT_WITH
+    *pos = i;
+    return n;
+}
+
+static const struct {
+    const char *name;
+    fl_pattern_id pattern;
+} encoding_patterns[] = {
+    {"gpt2", FL_PAT_R50K},          {"r50k_base", FL_PAT_R50K},     {"p50k_base", FL_PAT_R50K},
+    {"p50k_edit", FL_PAT_R50K},     {"cl100k_base", FL_PAT_CL100K},
+    {"o200k_base", FL_PAT_O200K},   {"o200k_harmony", FL_PAT_O200K},
+};
+
+int
+fl_pretok_pattern_for_encoding(const char *encoding_name)
+{
+    if (encoding_name == NULL)
+        return -1;
+    for (size_t i = 0; i < sizeof encoding_patterns / sizeof encoding_patterns[0]; i++)
+        if (strcmp(encoding_patterns[i].name, encoding_name) == 0)
+            return (int)encoding_patterns[i].pattern;
+    return -1;
+}

@@ -1,0 +1,562 @@
+/*
+ * vocab.c - a BPE vocabulary: token bytes <-> rank.
+ *
+ * How it works: all token bytes live in one arena.  Lookup by bytes is an
+ * open-addressing hash table (linear probing, load <= 1/2) of 8-byte slots
+ * {hash tag, rank}; a hit compares the tag, then the length and bytes
+ * stored for that rank.  Lookup by rank is two arrays (arena offset,
+ * length).  Two-byte and one-byte tokens also get direct tables, because
+ * the BPE merge asks for pair ranks far more often than anything else.
+ * The hash is a small multiply-mix over 8/16-byte loads (wyhash-style
+ * idea, written from scratch), which is what keeps whole-piece lookups
+ * cheap.  Everything is immutable after construction.
+ */
+#include "tokenizer/vocab.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define FL_MAX_RANK (1u << 26)
+
+/* ---- construction ------------------------------------------------------ */
+
+static void set_err(char *err, size_t errlen, const char *msg, size_t line)
+{
+    if (err && errlen) {
+        if (line)
+            snprintf(err, errlen, "%s (line %zu)", msg, line);
+        else
+            snprintf(err, errlen, "%s", msg);
+    }
+}
+
+/* The hash table is the one large, randomly accessed array: map it
+ * directly, zero-filled by the kernel, and ask for transparent huge pages,
+ * which turns ~2000 page faults at load (most of a cold start) and many
+ * TLB misses per lookup into a handful.  Falls back to calloc. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *table_alloc(size_t bytes, size_t *mapped)
+{
+    *mapped = 0;
+#if defined(MAP_ANONYMOUS)
+    if (bytes >= HUGE_PAGE) {
+        size_t len = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+        uint8_t *raw = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw != MAP_FAILED) {
+            uintptr_t aligned = ((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+            size_t head = aligned - (uintptr_t)raw;
+            if (head)
+                munmap(raw, head);
+            if (HUGE_PAGE - head)
+                munmap((uint8_t *)aligned + len, HUGE_PAGE - head);
+#ifdef MADV_HUGEPAGE
+            madvise((void *)aligned, len, MADV_HUGEPAGE);
+#endif
+            *mapped = len;
+            return (void *)aligned;
+        }
+    }
+#endif
+    return calloc(1, bytes);
+}
+
+static void table_free(void *p, size_t mapped)
+{
+    if (mapped)
+        munmap(p, mapped);
+    else
+        free(p);
+}
+
+static fl_vocab *vocab_alloc(size_t n_tokens, size_t arena_cap)
+{
+    fl_vocab *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    size_t cap = 16;
+    while (cap < n_tokens * 2 + 2)
+        cap <<= 1;
+    v->slots = table_alloc(cap * sizeof *v->slots, &v->slots_bytes);
+    v->arena = malloc(arena_cap ? arena_cap : 1);
+    v->pair_rank = malloc(65536 * sizeof *v->pair_rank);
+    v->filter = calloc(FL_FILTER_WORDS, sizeof *v->filter);
+    if (!v->slots || !v->arena || !v->pair_rank || !v->filter) {
+        fl_vocab_free(v);
+        return NULL;
+    }
+    memset(v->pair_rank, 0xff, 65536 * sizeof *v->pair_rank);
+    memset(v->byte_rank, 0xff, sizeof v->byte_rank);
+    v->mask = cap - 1;
+    v->max_rank = FL_NO_RANK;
+    return v;
+}
+
+static int ensure_rank_cap(fl_vocab *v, uint32_t rank)
+{
+    if (rank < v->rank_cap)
+        return 0;
+    uint32_t cap = v->rank_cap ? v->rank_cap : 1024;
+    while (cap <= rank)
+        cap *= 2;
+    uint32_t *off = realloc(v->tok_off, (size_t)cap * sizeof *off);
+    if (!off)
+        return -1;
+    v->tok_off = off;
+    uint16_t *len = realloc(v->tok_len, (size_t)cap * sizeof *len);
+    if (!len)
+        return -1;
+    v->tok_len = len;
+    memset(v->tok_len + v->rank_cap, 0, (size_t)(cap - v->rank_cap) * sizeof *len);
+    memset(v->tok_off + v->rank_cap, 0, (size_t)(cap - v->rank_cap) * sizeof *off);
+    v->rank_cap = cap;
+    return 0;
+}
+
+/* Record token bytes already appended at arena[off..off+len) under rank.
+ * 0, -1 duplicate rank, -2 out of memory. */
+static int vocab_record(fl_vocab *v, uint32_t off, size_t len, uint32_t rank)
+{
+    if (ensure_rank_cap(v, rank) < 0)
+        return -2;
+    if (v->tok_len[rank])
+        return -1;
+    v->tok_off[rank] = off;
+    v->tok_len[rank] = (uint16_t)len;
+    return 0;
+}
+
+static inline uint64_t token_hash(const fl_vocab *v, uint32_t rank)
+{
+    const uint8_t *bytes = v->arena + v->tok_off[rank];
+    size_t len = v->tok_len[rank];
+    return fl_vhash_key(bytes, len, fl_vhead_bytes(bytes, len));
+}
+
+/* Put a recorded rank into the hash table.  0, or -1 duplicate bytes. */
+static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
+{
+    const uint8_t *bytes = v->arena + v->tok_off[rank];
+    size_t len = v->tok_len[rank];
+    uint64_t head = fl_vhead_bytes(bytes, len);
+    uint64_t i = (h >> 16) & v->mask;
+    for (;;) {
+        fl_slot *s = &v->slots[i];
+        if (s->len == 0) {
+            s->head = head;
+            s->rank = rank;
+            s->len = (uint16_t)len;
+            s->tag = (uint16_t)h;
+            break;
+        }
+        if (s->head == head && s->len == len &&
+            (len <= 8 || memcmp(v->arena + v->tok_off[s->rank], bytes, len) == 0))
+            return -1;
+        i = (i + 1) & v->mask;
+    }
+    uint64_t bit = h >> (64 - FL_FILTER_LOG2);
+    v->filter[bit >> 6] |= 1ull << (bit & 63);
+    v->count++;
+    if (v->max_rank == FL_NO_RANK || rank > v->max_rank)
+        v->max_rank = rank;
+    if (len == 1)
+        v->byte_rank[bytes[0]] = rank;
+    else if (len == 2)
+        v->pair_rank[(bytes[0] << 8) | bytes[1]] = rank;
+    return 0;
+}
+
+/* Insert the recorded ranks order[0..n) into the table.  The hash of each
+ * token is computed ahead and its slot prefetched, so the random accesses
+ * into the (large) table overlap instead of stalling one by one. */
+#define PREFETCH_AHEAD 16
+static int table_insert_all(fl_vocab *v, const uint32_t *order, size_t n)
+{
+    uint64_t ring[PREFETCH_AHEAD];
+    size_t ahead = n < PREFETCH_AHEAD ? n : PREFETCH_AHEAD;
+    for (size_t k = 0; k < ahead; k++) {
+        ring[k] = token_hash(v, order[k]);
+        __builtin_prefetch(&v->slots[(ring[k] >> 16) & v->mask], 1);
+    }
+    for (size_t k = 0; k < n; k++) {
+        uint64_t h = ring[k % PREFETCH_AHEAD];
+        if (k + PREFETCH_AHEAD < n) {
+            uint64_t hn = token_hash(v, order[k + PREFETCH_AHEAD]);
+            ring[k % PREFETCH_AHEAD] = hn;
+            __builtin_prefetch(&v->slots[(hn >> 16) & v->mask], 1);
+        }
+        if (table_insert(v, order[k], h) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void b64_init(signed char *t)
+{
+    memset(t, -1, 256);
+    const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; i++)
+        t[(uint8_t)al[i]] = (signed char)i;
+}
+
+/* Decode base64 [p, end) into out; returns bytes written or -1. */
+static long b64_decode(const signed char *t, const uint8_t *p, const uint8_t *end, uint8_t *out)
+{
+    size_t n = (size_t)(end - p);
+    if (n == 0 || n % 4)
+        return -1;
+    size_t pad = 0;
+    if (end[-1] == '=')
+        pad++;
+    if (n >= 2 && end[-2] == '=')
+        pad++;
+    uint8_t *o = out;
+    for (size_t i = 0; i < n; i += 4) {
+        int c0 = t[p[i]], c1 = t[p[i + 1]];
+        int last = (i + 4 == n);
+        int c2 = (last && pad >= 2) ? 0 : t[p[i + 2]];
+        int c3 = (last && pad >= 1) ? 0 : t[p[i + 3]];
+        if ((c0 | c1 | c2 | c3) < 0)
+            return -1;
+        uint32_t w = ((uint32_t)c0 << 18) | ((uint32_t)c1 << 12) | ((uint32_t)c2 << 6) | (uint32_t)c3;
+        *o++ = (uint8_t)(w >> 16);
+        if (!(last && pad >= 2))
+            *o++ = (uint8_t)(w >> 8);
+        if (!(last && pad >= 1))
+            *o++ = (uint8_t)w;
+    }
+    return (long)(o - out);
+}
+
+fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    signed char table[256];
+    b64_init(table);
+    size_t lines = 0;
+    for (const uint8_t *q = data, *end_q = data + len;
+         (q = memchr(q, '\n', (size_t)(end_q - q))) != NULL; q++)
+        lines++;
+    fl_vocab *v = vocab_alloc(lines + 1, len);
+    if (!v) {
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    if (ensure_rank_cap(v, (uint32_t)(lines + 1 < FL_MAX_RANK ? lines + 1 : FL_MAX_RANK)) < 0) {
+        fl_vocab_free(v);
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    uint32_t *order = malloc((lines + 1) * sizeof *order);
+    size_t n_order = 0;
+    if (!order) {
+        fl_vocab_free(v);
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    const uint8_t *p = data, *end = data + len;
+    size_t lineno = 0;
+    while (p < end) {
+        lineno++;
+        /* one forward pass: token up to ' ', digits, optional trailing
+         * blanks, '\n' (or the end) */
+        const uint8_t *sp = p;
+        while (sp < end && *sp != ' ' && *sp != '\n' && *sp != '\r' && *sp != '\t')
+            sp++;
+        if (sp == p) { /* blank line (or only blanks) */
+            while (p < end && *p != '\n')
+                if (*p != ' ' && *p != '\r' && *p != '\t') {
+                    set_err(err, errlen, "malformed vocabulary line: expected 'base64 rank'", lineno);
+                    goto fail;
+                } else
+                    p++;
+            p++;
+            continue;
+        }
+        if (sp == end || *sp != ' ') {
+            set_err(err, errlen, "malformed vocabulary line: expected 'base64 rank'", lineno);
+            goto fail;
+        }
+        const uint8_t *r = sp + 1;
+        uint64_t rank = 0;
+        const uint8_t *digits = r;
+        while (r < end && *r >= '0' && *r <= '9') {
+            if (rank > FL_MAX_RANK) {
+                set_err(err, errlen, "vocabulary rank too large", lineno);
+                goto fail;
+            }
+            rank = rank * 10 + (uint64_t)(*r - '0');
+            r++;
+        }
+        if (r == digits) {
+            set_err(err, errlen, "malformed vocabulary line: missing or bad rank", lineno);
+            goto fail;
+        }
+        while (r < end && (*r == ' ' || *r == '\r' || *r == '\t'))
+            r++;
+        if (r < end && *r != '\n') {
+            set_err(err, errlen, "malformed vocabulary line: bad rank", lineno);
+            goto fail;
+        }
+        const uint8_t *eol = r;
+        if (rank >= FL_MAX_RANK) {
+            set_err(err, errlen, "vocabulary rank too large", lineno);
+            goto fail;
+        }
+        long n = b64_decode(table, p, sp, v->arena + v->arena_len);
+        if (n <= 0 || (size_t)n > FL_MAX_TOKEN_LEN) {
+            set_err(err, errlen, "malformed vocabulary line: bad base64 token", lineno);
+            goto fail;
+        }
+        int rc = vocab_record(v, (uint32_t)v->arena_len, (size_t)n, (uint32_t)rank);
+        if (rc == -1) {
+            set_err(err, errlen, "duplicate token or rank in vocabulary", lineno);
+            goto fail;
+        }
+        if (rc < 0) {
+            set_err(err, errlen, "out of memory", 0);
+            goto fail;
+        }
+        order[n_order++] = (uint32_t)rank;
+        v->arena_len += (size_t)n;
+        p = eol + 1;
+    }
+    if (n_order == 0) {
+        set_err(err, errlen, "empty vocabulary", 0);
+        goto fail;
+    }
+    if (table_insert_all(v, order, n_order) < 0) {
+        set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
+        goto fail;
+    }
+    free(order);
+    return v;
+fail:
+    free(order);
+    fl_vocab_free(v);
+    return NULL;
+}
+
+fl_vocab *fl_vocab_from_tokens(const uint8_t *const *tokens, const size_t *lens,
+                               const uint32_t *ranks, size_t n, char *err, size_t errlen)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] == 0 || lens[i] > FL_MAX_TOKEN_LEN || ranks[i] >= FL_MAX_RANK) {
+            set_err(err, errlen, "empty, too long or out-of-range token", 0);
+            return NULL;
+        }
+        total += lens[i];
+    }
+    fl_vocab *v = vocab_alloc(n, total);
+    if (!v) {
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memcpy(v->arena + v->arena_len, tokens[i], lens[i]);
+        int rc = vocab_record(v, (uint32_t)v->arena_len, lens[i], ranks[i]);
+        if (rc == 0 && table_insert(v, ranks[i], token_hash(v, ranks[i])) < 0)
+            rc = -1;
+        if (rc < 0) {
+            set_err(err, errlen, rc == -1 ? "duplicate token or rank in vocabulary" : "out of memory", 0);
+            fl_vocab_free(v);
+            return NULL;
+        }
+        v->arena_len += lens[i];
+    }
+    return v;
+}
+
+void fl_vocab_free(fl_vocab *v)
+{
+    if (!v)
+        return;
+    if (v->borrowed) {
+        free(v);
+        return;
+    }
+    if (v->slots)
+        table_free(v->slots, v->slots_bytes);
+    free(v->arena);
+    free(v->tok_off);
+    free(v->tok_len);
+    free(v->pair_rank);
+    free(v->filter);
+    free(v);
+}
+
+size_t fl_vocab_count(const fl_vocab *v) { return v->count; }
+uint32_t fl_vocab_max_rank(const fl_vocab *v) { return v->max_rank; }
+
+const uint8_t *fl_vocab_bytes(const fl_vocab *v, uint32_t rank, size_t *len)
+{
+    if (rank >= v->rank_cap || v->tok_len[rank] == 0) {
+        *len = 0;
+        return NULL;
+    }
+    *len = v->tok_len[rank];
+    return v->arena + v->tok_off[rank];
+}
+
+/* ---- prebuilt blob ------------------------------------------------------ */
+
+#define BLOB_MAGIC "FLVOCAB\x02"
+
+typedef struct {
+    char magic[8];
+    uint64_t total_len;
+    uint64_t n_slots;
+    uint64_t arena_len;
+    uint64_t count;
+    uint32_t rank_cap;
+    uint32_t max_rank;
+    uint64_t checksum; /* of every byte after the header */
+    uint8_t source_sha256[32];
+    uint32_t byte_rank[256];
+} blob_header;
+
+static inline size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+/* Four-lane multiply-rotate checksum (xxhash-style rounds, written from
+ * scratch): detects corruption of a cache file, at memory speed. */
+static uint64_t blob_checksum(const uint8_t *p, size_t n)
+{
+    const uint64_t P1 = 0x9E3779B185EBCA87ull, P2 = 0xC2B2AE3D27D4EB4Full;
+    uint64_t a = P1, b = P2, c = n, d = ~(uint64_t)n;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a = rotl64(a + fl_vload64(p + i) * P2, 31) * P1;
+        b = rotl64(b + fl_vload64(p + i + 8) * P2, 31) * P1;
+        c = rotl64(c + fl_vload64(p + i + 16) * P2, 31) * P1;
+        d = rotl64(d + fl_vload64(p + i + 24) * P2, 31) * P1;
+    }
+    uint64_t h = rotl64(a, 1) + rotl64(b, 7) + rotl64(c, 12) + rotl64(d, 18);
+    for (; i < n; i++)
+        h = rotl64(h ^ (p[i] * P1), 11) * P2;
+    return h ^ (h >> 29);
+}
+
+static void blob_layout(uint64_t n_slots, uint32_t rank_cap, uint64_t arena_len, size_t *off_filter,
+                        size_t *off_slots, size_t *off_tok_off, size_t *off_tok_len,
+                        size_t *off_pairs, size_t *off_arena, size_t *total)
+{
+    size_t o = align8(sizeof(blob_header));
+    *off_filter = o;
+    o += FL_FILTER_WORDS * sizeof(uint64_t);
+    *off_slots = o;
+    o += (size_t)n_slots * sizeof(fl_slot);
+    *off_tok_off = o;
+    o = align8(o + (size_t)rank_cap * sizeof(uint32_t));
+    *off_tok_len = o;
+    o = align8(o + (size_t)rank_cap * sizeof(uint16_t));
+    *off_pairs = o;
+    o += 65536 * sizeof(uint32_t);
+    *off_arena = o;
+    *total = align8(o + (size_t)arena_len);
+}
+
+uint8_t *fl_vocab_serialize(const fl_vocab *v, const uint8_t source_sha256[32], size_t *len)
+{
+    size_t o_filter, o_slots, o_off, o_len, o_pairs, o_arena, total;
+    blob_layout(v->mask + 1, v->rank_cap, v->arena_len, &o_filter, &o_slots, &o_off, &o_len,
+                &o_pairs, &o_arena, &total);
+    uint8_t *blob = calloc(1, total);
+    if (!blob)
+        return NULL;
+    blob_header *h = (blob_header *)blob;
+    memcpy(h->magic, BLOB_MAGIC, 8);
+    h->total_len = total;
+    h->n_slots = v->mask + 1;
+    h->arena_len = v->arena_len;
+    h->count = v->count;
+    h->rank_cap = v->rank_cap;
+    h->max_rank = v->max_rank;
+    memcpy(h->source_sha256, source_sha256, 32);
+    memcpy(h->byte_rank, v->byte_rank, sizeof h->byte_rank);
+    memcpy(blob + o_filter, v->filter, FL_FILTER_WORDS * sizeof(uint64_t));
+    memcpy(blob + o_slots, v->slots, (size_t)(v->mask + 1) * sizeof(fl_slot));
+    memcpy(blob + o_off, v->tok_off, (size_t)v->rank_cap * sizeof(uint32_t));
+    memcpy(blob + o_len, v->tok_len, (size_t)v->rank_cap * sizeof(uint16_t));
+    memcpy(blob + o_pairs, v->pair_rank, 65536 * sizeof(uint32_t));
+    memcpy(blob + o_arena, v->arena, v->arena_len);
+    size_t hdr = align8(sizeof(blob_header));
+    h->checksum = blob_checksum(blob + hdr, total - hdr);
+    *len = total;
+    return blob;
+}
+
+fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t source_sha256[32],
+                             char *err, size_t errlen)
+{
+    const blob_header *h = (const blob_header *)blob;
+    size_t hdr = align8(sizeof(blob_header));
+    if (len < hdr || ((uintptr_t)blob & 7) || memcmp(h->magic, BLOB_MAGIC, 8) != 0) {
+        set_err(err, errlen, "not a prebuilt vocabulary (bad magic, size or alignment)", 0);
+        return NULL;
+    }
+    if (memcmp(h->source_sha256, source_sha256, 32) != 0) {
+        set_err(err, errlen, "prebuilt vocabulary was built from another file", 0);
+        return NULL;
+    }
+    uint64_t n_slots = h->n_slots;
+    if (h->total_len != len || n_slots < 16 || (n_slots & (n_slots - 1)) || n_slots > (1ull << 30) ||
+        h->rank_cap > FL_MAX_RANK * 2u || h->arena_len > len || h->count > n_slots / 2 ||
+        (h->count && h->max_rank >= h->rank_cap)) {
+        set_err(err, errlen, "prebuilt vocabulary has inconsistent sizes", 0);
+        return NULL;
+    }
+    size_t o_filter, o_slots, o_off, o_len, o_pairs, o_arena, total;
+    blob_layout(n_slots, h->rank_cap, h->arena_len, &o_filter, &o_slots, &o_off, &o_len, &o_pairs,
+                &o_arena, &total);
+    if (total != len) {
+        set_err(err, errlen, "prebuilt vocabulary has inconsistent sizes", 0);
+        return NULL;
+    }
+    if (blob_checksum(blob + hdr, len - hdr) != h->checksum) {
+        set_err(err, errlen, "prebuilt vocabulary is corrupt (checksum)", 0);
+        return NULL;
+    }
+    /* Structure: every rank a lookup can return is in range and its bytes
+     * lie in the arena, so even a crafted file cannot make lookups read
+     * out of bounds (the checksum alone only catches accidents). */
+    const fl_slot *slots = (const fl_slot *)(const void *)(blob + o_slots);
+    const uint32_t *tok_off = (const uint32_t *)(const void *)(blob + o_off);
+    const uint16_t *tok_len = (const uint16_t *)(const void *)(blob + o_len);
+    const uint32_t *pairs = (const uint32_t *)(const void *)(blob + o_pairs);
+    int ok = 1;
+    for (uint32_t r = 0; r < h->rank_cap && ok; r++)
+        ok = tok_len[r] == 0 || (uint64_t)tok_off[r] + tok_len[r] <= h->arena_len;
+    for (uint64_t i = 0; i < n_slots && ok; i++)
+        ok = slots[i].len == 0 || (slots[i].rank < h->rank_cap && tok_len[slots[i].rank] == slots[i].len);
+    for (size_t i = 0; i < 65536 && ok; i++)
+        ok = pairs[i] == FL_NO_RANK || (pairs[i] < h->rank_cap && tok_len[pairs[i]] == 2);
+    for (size_t i = 0; i < 256 && ok; i++)
+        ok = h->byte_rank[i] == FL_NO_RANK || (h->byte_rank[i] < h->rank_cap && tok_len[h->byte_rank[i]] == 1);
+    if (!ok) {
+        set_err(err, errlen, "prebuilt vocabulary is inconsistent", 0);
+        return NULL;
+    }
+    fl_vocab *v = calloc(1, sizeof *v);
+    if (!v) {
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    v->borrowed = 1;
+    v->slots = (fl_slot *)(uintptr_t)(blob + o_slots);
+    v->mask = n_slots - 1;
+    v->arena = (uint8_t *)(uintptr_t)(blob + o_arena);
+    v->arena_len = h->arena_len;
+    v->tok_off = (uint32_t *)(uintptr_t)(blob + o_off);
+    v->tok_len = (uint16_t *)(uintptr_t)(blob + o_len);
+    v->rank_cap = h->rank_cap;
+    v->max_rank = h->max_rank;
+    v->count = h->count;
+    memcpy(v->byte_rank, h->byte_rank, sizeof v->byte_rank);
+    v->pair_rank = (uint32_t *)(uintptr_t)(blob + o_pairs);
+    v->filter = (uint64_t *)(uintptr_t)(blob + o_filter);
+    return v;
+}

@@ -1,0 +1,161 @@
+/*
+ * vocab_inline.h - the vocabulary's layout and its hot lookups, inline so
+ * the encoder and the BPE merge pay no call per lookup.  Private to
+ * csrc/tokenizer; use the functions declared in vocab.h.
+ */
+#ifndef FL_TOKENIZER_VOCAB_INLINE_H
+#define FL_TOKENIZER_VOCAB_INLINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FL_HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define FL_HOT_INLINE static inline
+#endif
+
+#define FL_NO_RANK UINT32_MAX
+#define FL_MAX_TOKEN_LEN 65535u
+
+/* 16 bytes: the first 8 token bytes inline, so a lookup of a token of up
+ * to 8 bytes (most of them) touches one cache line and no arena. */
+typedef struct {
+    uint64_t head; /* first min(len, 8) bytes, little-endian, zero-padded */
+    uint32_t rank;
+    uint16_t len;  /* 0: empty slot */
+    uint16_t tag;  /* more hash bits, checked before the arena for long tokens */
+} fl_slot;
+
+struct fl_vocab {
+    fl_slot *slots;
+    size_t slots_bytes; /* of the mapping when mapped (> 0), else 0 */
+    uint64_t mask;
+    uint8_t *arena;
+    size_t arena_len;
+    uint32_t *tok_off;  /* by rank */
+    uint16_t *tok_len;  /* by rank; 0 = rank absent */
+    uint32_t rank_cap;  /* size of tok_off/tok_len */
+    uint32_t max_rank;
+    size_t count;
+    uint32_t byte_rank[256];
+    uint32_t *pair_rank; /* 65536 entries, index a<<8|b */
+    int borrowed;        /* arrays point into a caller-owned blob (fl_vocab_from_blob) */
+    uint64_t *filter;    /* FL_FILTER_BITS-bit hash filter of the tokens longer than 2 bytes */
+};
+
+/* A one-hash Bloom filter (128 KB, stays in cache) in front of the table:
+ * most failed lookups, which the BPE merge makes all the time, are answered
+ * without touching the multi-megabyte table.  Never a false "absent". */
+#define FL_FILTER_LOG2 20
+#define FL_FILTER_WORDS ((size_t)1 << (FL_FILTER_LOG2 - 6))
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static inline uint64_t fl_vload64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static inline uint64_t fl_vload32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+static inline uint64_t fl_vmix(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* The first min(n, 8) bytes of p as a little-endian integer, zero-padded,
+ * reading only p[0..n). */
+static inline uint64_t fl_vhead_bytes(const uint8_t *p, size_t n)
+{
+    if (n >= 8)
+        return fl_vload64(p);
+    if (n >= 4)
+        return fl_vload32(p) | (fl_vload32(p + n - 4) << (8 * (n - 4)));
+    if (n > 0)
+        return (uint64_t)p[0] | ((uint64_t)p[n >> 1] << (8 * (n >> 1))) |
+               ((uint64_t)p[n - 1] << (8 * (n - 1)));
+    return 0;
+}
+
+static const uint64_t FL_VK1 = 0xa0761d6478bd642full, FL_VK2 = 0xe7037ed1a0b428dbull,
+                      FL_VK3 = 0x8ebc6af09c88c6e3ull;
+
+FL_HOT_INLINE uint64_t fl_vhash_key(const uint8_t *p, size_t n, uint64_t head)
+{
+    if (n <= 8)
+        return fl_vmix(head ^ FL_VK1, (uint64_t)n ^ FL_VK2);
+    uint64_t h = FL_VK1 ^ ((uint64_t)n * FL_VK2);
+    const uint8_t *q = p + 8;
+    size_t rest = n - 8;
+    h = fl_vmix(head ^ FL_VK3, h);
+    while (rest > 16) {
+        h = fl_vmix(fl_vload64(q) ^ FL_VK2, fl_vload64(q + 8) ^ h);
+        q += 16;
+        rest -= 16;
+    }
+    /* 1..16 remaining bytes: two overlapping loads ending at p + n */
+    uint64_t a = rest > 8 ? fl_vload64(q) : fl_vhead_bytes(q, rest);
+    uint64_t b = rest > 8 ? fl_vload64(q + rest - 8) : 0;
+    return fl_vmix(a ^ FL_VK3, b ^ h ^ FL_VK1) ^ h;
+}
+
+static inline uint64_t fl_vocab_hash(const uint8_t *bytes, size_t len)
+{
+    return fl_vhash_key(bytes, len, fl_vhead_bytes(bytes, len));
+}
+
+static inline void fl_vocab_prefetch(const fl_vocab *v, uint64_t h)
+{
+    __builtin_prefetch(&v->slots[(h >> 16) & v->mask]);
+}
+
+FL_HOT_INLINE uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *bytes, size_t len, uint64_t h)
+{
+    if (len == 1)
+        return v->byte_rank[bytes[0]];
+    if (len == 2)
+        return v->pair_rank[(bytes[0] << 8) | bytes[1]];
+    if (len == 0 || len > FL_MAX_TOKEN_LEN)
+        return FL_NO_RANK;
+    uint64_t bit = h >> (64 - FL_FILTER_LOG2);
+    if (!(v->filter[bit >> 6] & (1ull << (bit & 63))))
+        return FL_NO_RANK;
+    uint64_t head = fl_vhead_bytes(bytes, len);
+    uint64_t i = (h >> 16) & v->mask;
+    if (len <= 8) {
+        for (;;) {
+            const fl_slot *s = &v->slots[i];
+            if (s->head == head && s->len == len)
+                return s->rank;
+            if (s->len == 0)
+                return FL_NO_RANK;
+            i = (i + 1) & v->mask;
+        }
+    }
+    uint16_t tag = (uint16_t)h;
+    for (;;) {
+        const fl_slot *s = &v->slots[i];
+        if (s->len == 0)
+            return FL_NO_RANK;
+        if (s->head == head && s->len == len && s->tag == tag &&
+            memcmp(v->arena + v->tok_off[s->rank] + 8, bytes + 8, len - 8) == 0)
+            return s->rank;
+        i = (i + 1) & v->mask;
+    }
+}
+
+static inline uint32_t fl_vocab_rank(const fl_vocab *v, const uint8_t *bytes, size_t len)
+{
+    if (len <= 2)
+        return len == 0 ? FL_NO_RANK : fl_vocab_rank_hashed(v, bytes, len, 0);
+    return fl_vocab_rank_hashed(v, bytes, len, fl_vocab_hash(bytes, len));
+}
+
+static inline uint32_t fl_vocab_pair_rank(const fl_vocab *v, uint8_t a, uint8_t b)
+{
+    return v->pair_rank[((unsigned)a << 8) | b];
+}
+
+static inline uint32_t fl_vocab_byte_rank(const fl_vocab *v, uint8_t b) { return v->byte_rank[b]; }
+
+
+#endif

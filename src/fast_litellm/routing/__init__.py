@@ -1,0 +1,30 @@
+"""Routing: the seed API's ``AdvancedRouter`` / ``get_available_deployment``
+(C core + pure-Python twin), and exact accelerations of LiteLLM's Router
+(``patches.py``, flag ``rust_routing``).
+
+``implementation(kind)`` returns the ``"python"`` or ``"native"`` twin; the
+package's own names use the native one when the C core is built.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from .._native_loader import NATIVE
+from ._spec import STRATEGIES
+
+__all__ = ["AdvancedRouter", "get_available_deployment", "implementation", "STRATEGIES"]
+
+_TWINS = {"python": "._python", "native": "._native"}
+
+
+def implementation(kind: str) -> ModuleType:
+    """The ``"python"`` or ``"native"`` twin (a module with the same API)."""
+    if kind not in _TWINS:
+        raise ValueError("kind must be 'python' or 'native', not %r" % (kind,))
+    return importlib.import_module(_TWINS[kind], __name__)
+
+
+_DEFAULT = implementation("native" if NATIVE is not None and hasattr(NATIVE, "RouterCore") else "python")
+AdvancedRouter = _DEFAULT.AdvancedRouter
+get_available_deployment = _DEFAULT.get_available_deployment

@@ -1,0 +1,103 @@
+"""Apply this component's patches without the patch engine, behind a
+switch: for the differential tests and the benchmark, which run stock and
+accelerated LiteLLM side by side in one process.
+
+``install()`` replaces each target with a dispatcher that calls the fast
+implementation while ``ACCELERATED`` is on (handing the call to the
+original on :class:`NotAccelerated`, as the engine does) and the original
+otherwise; ``uninstall()`` puts the originals back.  Production code goes
+through :mod:`fast_litellm.patching` instead.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import inspect
+from typing import Any, Dict, Iterator, List, Tuple
+
+from fast_litellm.patching.registry import NotAccelerated
+
+from . import patches
+
+ACCELERATED = [False]
+_INSTALLED: List[Tuple[Any, str, Any]] = []
+
+
+def _owner(target: str) -> Tuple[Any, str]:
+    module_name, qualname = target.split(":", 1)
+    owner: Any = importlib.import_module(module_name)
+    parts = qualname.split(".")
+    for part in parts[:-1]:
+        owner = getattr(owner, part)
+    return owner, parts[-1]
+
+
+def _dispatcher(original: Any, fast: Any) -> Any:
+    if inspect.iscoroutinefunction(original):
+        @functools.wraps(original)
+        async def dispatch_async(*args: Any, **kwargs: Any) -> Any:
+            if ACCELERATED[0]:
+                try:
+                    return await fast(*args, **kwargs)
+                except NotAccelerated:
+                    pass
+            return await original(*args, **kwargs)
+
+        return dispatch_async
+
+    @functools.wraps(original)
+    def dispatch(*args: Any, **kwargs: Any) -> Any:
+        if ACCELERATED[0]:
+            try:
+                return fast(*args, **kwargs)
+            except NotAccelerated:
+                pass
+        return original(*args, **kwargs)
+
+    return dispatch
+
+
+def install() -> None:
+    if _INSTALLED:
+        return
+    for patch in patches.PATCHES:
+        owner, name = _owner(patch.target)
+        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        setattr(owner, name, _dispatcher(original, patch.build(original)))
+        _INSTALLED.append((owner, name, original))
+
+
+def uninstall() -> None:
+    while _INSTALLED:
+        owner, name, original = _INSTALLED.pop()
+        setattr(owner, name, original)
+
+
+@contextlib.contextmanager
+def accelerated(on: bool = True) -> Iterator[None]:
+    previous = ACCELERATED[0]
+    ACCELERATED[0] = on
+    try:
+        yield
+    finally:
+        ACCELERATED[0] = previous
+
+
+def source_hashes() -> Dict[str, str]:
+    """target -> sha256 of the original's source, for pins.VERIFIED."""
+    import hashlib
+
+    out = {}
+    for patch in patches.PATCHES:
+        owner, name = _owner(patch.target)
+        original = _original_of(owner, name)
+        out[patch.target] = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()
+    return out
+
+
+def _original_of(owner: Any, name: str) -> Any:
+    for o, n, original in _INSTALLED:
+        if o is owner and n == name:
+            return original
+    return getattr(owner, name)

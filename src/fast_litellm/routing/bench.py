@@ -1,0 +1,244 @@
+"""Routing benchmarks, side by side in one process run.
+
+1. LiteLLM 1.110.2's ``Router.async_get_available_deployment``, stock vs
+   accelerated by this component's patches, per strategy, at 10, 100 and
+   1,000 deployments in the model group (mock deployments, no network,
+   ``LITELLM_LOCAL_MODEL_COST_MAP=True``).  The two runs alternate in
+   rounds on two identically built routers; each round reseeds ``random``.
+2. The seed API (``AdvancedRouter.get_available_deployment``), native twin
+   vs the pure-Python twin, and vs fast-litellm 0.1.10 from PyPI when a
+   venv with it exists (``FAST_LITELLM_010_PYTHON`` or /tmp/fl010), timed
+   on the same workload in a subprocess.
+
+``run(quick=True)`` (10 and 100 deployments, no 0.1.10 subprocess) takes
+about ten seconds on an idle machine; ``python -m
+fast_litellm.routing.bench [--quick]`` prints a table.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import warnings
+from typing import Any, Callable, Dict, List, Optional
+
+STRATEGIES = ["simple-shuffle", "least-busy", "latency-based-routing", "usage-based-routing-v2", "cost-based-routing"]
+BASELINE = "litellm 1.110.2 stock"
+
+
+def _model_list(n: int) -> List[Dict[str, Any]]:
+    return [
+        {
+            "model_name": "gpt",
+            "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "sk-bench", "rpm": 100000 + i,
+                               "tpm": 10 ** 9 + i, "api_base": "https://b%d.example" % (i % 7)},
+            "model_info": {"id": "d%d" % i},
+        }
+        for i in range(n)
+    ]
+
+
+def _timed_rounds(calls: Dict[str, Callable[[], float]], rounds: int) -> Dict[str, float]:
+    """Alternate the contenders round by round; the best round of each (per call, seconds)."""
+    best = {name: float("inf") for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            best[name] = min(best[name], call())
+    return best
+
+
+def _router_cases(quick: bool) -> List[Dict[str, Any]]:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    from . import _local_patch
+
+    _local_patch.install()
+    sizes = [10, 100] if quick else [10, 100, 1000]
+    rows = []
+    for strategy in STRATEGIES:
+        for n in sizes:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                stock = litellm.Router(model_list=_model_list(n), routing_strategy=strategy)
+                fast = litellm.Router(model_list=_model_list(n), routing_strategy=strategy)
+            per_round = {10: 10 if quick else 100, 100: 4 if quick else 30, 1000: 6}[n]
+
+            def timer(router, accelerated):
+                async def go():
+                    for _ in range(per_round):
+                        await router.async_get_available_deployment(model="gpt", request_kwargs={})
+
+                def call():
+                    random.seed(n)
+                    with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        loop = asyncio.new_event_loop()
+                        try:
+                            start = time.perf_counter()
+                            loop.run_until_complete(go())
+                            return (time.perf_counter() - start) / per_round
+                        finally:
+                            loop.close()
+                return call
+
+            timer(stock, False)()  # warm both
+            timer(fast, True)()
+            best = _timed_rounds({"stock": timer(stock, False), "fast": timer(fast, True)}, 2 if quick else 7)
+            rows.append({
+                "component": "routing",
+                "case": "Router.async_get_available_deployment %s n=%d" % (strategy, n),
+                "baseline": BASELINE,
+                "unit": "us/call",
+                "baseline_value": best["stock"] * 1e6,
+                "value": best["fast"] * 1e6,
+                "ratio": best["stock"] / best["fast"],
+                "higher_is_better": False,
+                "params": {"strategy": strategy, "deployments": n, "calls_per_round": per_round},
+            })
+    return rows
+
+
+# ---- the seed API ------------------------------------------------------------
+
+_SEED_SCRIPT = r"""
+import json, random, sys, time
+import fast_litellm
+args = json.loads(sys.argv[1])
+out = {}
+for n in args["sizes"]:
+    ml = [{"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o", "rpm": i + 1},
+           "model_info": {"id": "d%d" % i}} for i in range(n)]
+    router = fast_litellm.AdvancedRouter("simple_shuffle")
+    router.get_available_deployment(ml, "gpt")
+    best = float("inf")
+    for _ in range(args["rounds"]):
+        random.seed(1)
+        start = time.perf_counter()
+        for _ in range(args["calls"]):
+            router.get_available_deployment(ml, "gpt")
+        best = min(best, (time.perf_counter() - start) / args["calls"])
+    out[str(n)] = best
+print("RESULT " + json.dumps(out))
+"""
+
+
+def _fl010_python() -> Optional[str]:
+    path = os.environ.get("FAST_LITELLM_010_PYTHON", "/tmp/fl010/bin/python")
+    return path if os.path.exists(path) else None
+
+
+def _seed_cases(quick: bool) -> List[Dict[str, Any]]:
+    from . import implementation
+    from .._native_loader import NATIVE
+
+    sizes = [10, 1000] if quick else [10, 100, 1000]
+    calls = 100 if quick else 2000
+    rounds = 3 if quick else 5
+    rows = []
+    kinds = ["python"] + (["native"] if NATIVE is not None else [])
+    timings: Dict[str, Dict[int, float]] = {k: {} for k in kinds + ["native+version"]}
+    for n in sizes:
+        ml = _model_list(n)
+        for m in ml:
+            m["litellm_params"].pop("tpm")
+        contenders = {}
+        for kind in kinds:
+            router = implementation(kind).AdvancedRouter("simple_shuffle")
+
+            def call(router=router, kind=kind):
+                random.seed(1)
+                k = calls if kind != "python" or n < 1000 else max(10, calls // 20)
+                start = time.perf_counter()
+                for _ in range(k):
+                    router.get_available_deployment(ml, "gpt")
+                return (time.perf_counter() - start) / k
+
+            contenders[kind] = call
+        if NATIVE is not None:
+            versioned = implementation("native").AdvancedRouter("simple_shuffle")
+            settings = {"model_list_version": 1}
+
+            def call_v():
+                random.seed(1)
+                start = time.perf_counter()
+                for _ in range(calls):
+                    versioned.get_available_deployment(ml, "gpt", settings=settings)
+                return (time.perf_counter() - start) / calls
+
+            contenders["native+version"] = call_v
+        for name, fn in contenders.items():
+            fn()
+        best = _timed_rounds(contenders, rounds)
+        for name, value in best.items():
+            timings[name][n] = value
+        if "native" in best:
+            rows.append(_seed_row("native vs pure-Python twin", n, "fast_litellm pure-Python twin",
+                                  best["python"], best["native"], {}))
+            rows.append(_seed_row("native with model_list_version vs pure-Python twin", n,
+                                  "fast_litellm pure-Python twin", best["python"], best["native+version"], {}))
+    exe = None if quick else _fl010_python()  # its LiteLLM import alone takes seconds
+    if exe is not None and NATIVE is not None:
+        try:
+            proc = subprocess.run(
+                [exe, "-c", _SEED_SCRIPT, json.dumps({"sizes": sizes, "calls": calls, "rounds": rounds})],
+                capture_output=True, text=True, timeout=300,
+                env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PYTHONPATH": ""},
+            )
+            line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+            theirs = json.loads(line[-1][7:]) if line else None
+        except (OSError, subprocess.SubprocessError, ValueError):
+            theirs = None
+        if theirs:
+            for n in sizes:
+                note = {"note": "0.1.10 ignores weights/rpm and picks uniformly; separate process"}
+                rows.append(_seed_row("native vs fast-litellm 0.1.10", n, "fast-litellm 0.1.10 (PyPI, Rust)",
+                                      theirs[str(n)], timings["native"][n], note))
+                rows.append(_seed_row("native with model_list_version vs fast-litellm 0.1.10", n,
+                                      "fast-litellm 0.1.10 (PyPI, Rust)", theirs[str(n)],
+                                      timings["native+version"][n], note))
+    return rows
+
+
+def _seed_row(case, n, baseline, base, value, extra):
+    return {
+        "component": "routing",
+        "case": "AdvancedRouter.get_available_deployment simple_shuffle %s n=%d" % (case, n),
+        "baseline": baseline,
+        "unit": "us/call",
+        "baseline_value": base * 1e6,
+        "value": value * 1e6,
+        "ratio": base / value,
+        "higher_is_better": False,
+        "params": {"deployments": n, **extra},
+    }
+
+
+def run(quick: bool = False) -> List[Dict[str, Any]]:
+    from ..patching.engine import unpatched
+
+    with unpatched():  # the stock side must be stock: import fast_litellm patched LiteLLM
+        return _run(quick)
+
+
+def _run(quick: bool = False) -> List[Dict[str, Any]]:
+    return _seed_cases(quick) + _router_cases(quick)
+
+
+def _main(argv: List[str]) -> None:
+    rows = run(quick="--quick" in argv)
+    if "--json" in argv:
+        print(json.dumps(rows, indent=1))
+        return
+    print("%-86s %12s %12s %8s" % ("case", "baseline", "ours", "ratio"))
+    for row in rows:
+        print("%-86s %12.1f %12.1f %7.2fx" % (row["case"], row["baseline_value"], row["value"], row["ratio"]))
+    print("(us/call; ratio > 1: ours is faster; baselines: %s)" % ", ".join(sorted({r["baseline"] for r in rows})))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

@@ -1,0 +1,490 @@
+"""Exact, faster replacements for parts of LiteLLM 1.110.2's router.
+
+Each ``make_*`` function takes the original (as the patch engine hands it)
+and returns a replacement that gives the same result, raises the same
+exceptions, consumes Python's ``random`` the same way and leaves the same
+side effects (cache dicts, request metadata, log records) as the original.
+
+What they change is complexity, not behaviour:
+
+* LiteLLM's latency and cost strategies find each cached deployment id in
+  the candidate list with a full scan (the last equal id wins): O(n^2).
+  Here one pass builds ``id -> last deployment`` and every lookup is O(1).
+* The cost strategy prices every deployment through two pydantic
+  validations per dict (``str_keyed``); here a plain ``dict`` whose keys are
+  all exact ``str`` is read directly (the validation would copy it
+  unchanged), anything else goes through LiteLLM's own function.
+* The cooldown-key parser builds a frozen dataclass per key; here the ids
+  are sliced out of the keys directly.
+
+Inputs outside what these cover (ids that are not plain ``str``,
+deployments that are not plain dicts, request kwargs that are not dicts)
+raise :class:`NotAccelerated` before any side effect, so the original runs.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import sys
+from datetime import datetime
+from functools import partial
+from typing import Any, Callable, Dict, List, Optional
+
+from fast_litellm.patching.registry import NotAccelerated
+
+_INF = float("inf")
+_LATENCY_MODULE = "litellm.router_strategy.lowest_latency"
+_COST_MODULE = "litellm.router_strategy.lowest_cost"
+
+
+def _minute_stamp() -> str:
+    """The ``YYYY-MM-DD-HH-MM`` key the strategies count usage under, read
+    with three clock reads as LiteLLM reads it."""
+    date = datetime.now().strftime("%Y-%m-%d")
+    hour = datetime.now().strftime("%H")
+    minute = datetime.now().strftime("%M")
+    return f"{date}-{hour}-{minute}"
+
+
+def _index_by_id(healthy: Any) -> Dict[str, Any]:
+    """``id -> deployment`` (the last of equal ids, as LiteLLM's scan keeps),
+    or NotAccelerated when a deployment or its id is not plain."""
+    if type(healthy) is not list:
+        raise NotAccelerated("healthy_deployments is not a list")
+    by_id: Dict[str, Any] = {}
+    for deployment in healthy:
+        if type(deployment) is not dict:
+            raise NotAccelerated("deployment is not a dict")
+        info = deployment.get("model_info")
+        if type(info) is not dict:
+            raise NotAccelerated("model_info is not a dict")
+        ident = info.get("id")
+        if type(ident) is not str:
+            raise NotAccelerated("deployment id is not a str")
+        by_id[ident] = deployment
+    return by_id
+
+
+def _find(by_id: Dict[str, Any], healthy: List[Any], item: Any) -> Any:
+    """The deployment LiteLLM's ``for m in healthy: if item == id`` scan ends on."""
+    if type(item) is str:
+        return by_id.get(item)
+    found = None
+    for deployment in healthy:  # an unusual key: compare exactly as LiteLLM does
+        if item == deployment["model_info"]["id"]:
+            found = deployment
+    return found
+
+
+def _configured_limit(deployment: Dict[str, Any], name: str) -> Any:
+    """A deployment's tpm/rpm limit: top level, then litellm_params, then
+    model_info, first truthy wins, else infinity."""
+    return (
+        deployment.get(name)
+        or deployment.get("litellm_params", {}).get(name)
+        or deployment.get("model_info", {}).get(name)
+        or _INF
+    )
+
+
+def _input_tokens(module: Any, healthy: List[Any], messages: Any, input: Any) -> Any:
+    try:
+        return module.embedding_aware_token_count(
+            messages, input, partial(module.deployment_backend_models, healthy)
+        )
+    except Exception:
+        return 0
+
+
+def _add_unseen(counts: Any, healthy: List[Any], seed: Callable[[], dict]) -> None:
+    """Give every candidate not yet counted a zero entry (LiteLLM's first loop)."""
+    for deployment in healthy:
+        ident = deployment["model_info"]["id"]
+        if ident not in counts:
+            counts[ident] = seed()
+
+
+# --------------------------------------------------------------------------
+# latency-based-routing: LowestLatencyLoggingHandler._get_available_deployments
+# --------------------------------------------------------------------------
+
+def _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs, request_count_dict, fresh,
+                  by_id=None):
+    """LiteLLM's latency pick over ``request_count_dict``.  ``fresh``: the
+    dict is the empty one the caller made because the cache held nothing,
+    so nobody sees it afterwards and the zero entries LiteLLM would add to
+    it for unseen deployments are read without being built."""
+    if request_kwargs is not None and type(request_kwargs) is not dict:
+        raise NotAccelerated("request_kwargs is not a dict")
+    if request_count_dict is not None and type(request_count_dict) is not dict:
+        raise NotAccelerated("request_count_dict is not a dict")
+    minute = _minute_stamp()
+    if request_count_dict is None:
+        return None
+    if by_id is None:
+        by_id = _index_by_id(healthy_deployments)
+
+    usable = module._usable_latency_samples
+    average = module._average_latency
+    percentile = module._percentile_latency
+    if fresh:
+        # an unseen deployment's entry: latency [0], no usage this minute
+        keys = list(dict.fromkeys(d["model_info"]["id"] for d in healthy_deployments))
+        unseen_latency = average(usable([0]))
+    else:
+        _add_unseen(
+            request_count_dict,
+            healthy_deployments,
+            lambda: {"latency_normalized": [0], minute: {"tpm": 0, "rpm": 0}},
+        )
+        keys = list(request_count_dict)
+    input_tokens = _input_tokens(module, healthy_deployments, messages, input)
+
+    # random.sample's draws depend only on the population's length, so
+    # sampling positions consumes ``random`` exactly as sampling the
+    # items does, without building a tuple per item.
+    order = module.random.sample(range(len(keys)), len(keys))
+
+    ttft_percentile = self.routing_args.ttft_percentile
+    streaming = (
+        request_kwargs is not None
+        and request_kwargs.get("stream", None) is not None
+        and request_kwargs["stream"] is True
+    )
+    metadata_field = self._select_metadata_field(request_kwargs)
+    report = request_kwargs is not None and metadata_field in request_kwargs
+    latency_by_api_base: Dict[Any, Any] = {}
+
+    candidates = []
+    for position in order:
+        item = keys[position]
+        deployment = _find(by_id, healthy_deployments, item)
+        if deployment is None:
+            continue
+        tpm_limit = _configured_limit(deployment, "tpm")
+        rpm_limit = _configured_limit(deployment, "rpm")
+        if fresh:
+            latency = unseen_latency
+            rpm_used = tpm_used = 0
+        else:
+            item_map = request_count_dict[item]
+            latencies = item_map.get("latency_normalized", [])
+            ttft_latencies = item_map.get("time_to_first_token_seconds", [])
+            rpm_used = item_map.get(minute, {}).get("rpm", 0)
+            tpm_used = item_map.get(minute, {}).get("tpm", 0)
+            ttft_samples = usable(ttft_latencies)
+            use_ttft = streaming and len(ttft_samples) > 0
+            if use_ttft and ttft_percentile is not None:
+                latency = percentile(ttft_samples, ttft_percentile)
+            else:
+                latency = average(ttft_samples if use_ttft else usable(latencies))
+
+        api_base = deployment.get("litellm_params", {}).get("api_base", "")
+        if report and api_base is not None:
+            latency_by_api_base[api_base] = latency
+
+        if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
+            continue
+        candidates.append((deployment, latency))
+
+    if len(candidates) == 0:
+        return None
+
+    ranked = sorted(candidates, key=lambda pair: pair[1])
+    lowest = ranked[0][1]
+    buffer = self.routing_args.lowest_latency_buffer * lowest
+    within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer)
+    chosen = module.random.choice(within or ranked)[0]
+    if report:
+        request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
+    return chosen
+
+
+def make_lowest_latency_pick(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``LowestLatencyLoggingHandler._get_available_deployments``."""
+
+    def _get_available_deployments(
+        self,
+        model_group: str,
+        healthy_deployments: list,
+        messages=None,
+        input=None,
+        request_kwargs=None,
+        request_count_dict=None,
+    ):
+        module = sys.modules[_LATENCY_MODULE]
+        return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                             request_count_dict, False)
+
+    _get_available_deployments.__doc__ = original.__doc__
+    return _get_available_deployments
+
+
+def _latency_entry(sync: bool):
+    """``LowestLatencyLoggingHandler.(async_)get_available_deployments``:
+    LiteLLM's cache read, then the pick, told whether the map is fresh."""
+
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        from litellm._internal_context import with_service_target
+        from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+        def start(module, request_kwargs):
+            if request_kwargs is not None and type(request_kwargs) is not dict:
+                raise NotAccelerated("request_kwargs is not a dict")
+            return module.get_parent_otel_span_from_kwargs(request_kwargs)
+
+        if sync:
+            def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
+                                          request_kwargs=None):
+                module = sys.modules[_LATENCY_MODULE]
+                by_id = _index_by_id(healthy_deployments)  # declines before the cache read
+                span = start(module, request_kwargs)
+                cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                counts = cached or {}
+                return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                                     counts, not cached, by_id)
+
+            fast = get_available_deployments
+        else:
+            async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
+                                                      input=None, request_kwargs=None):
+                module = sys.modules[_LATENCY_MODULE]
+                by_id = _index_by_id(healthy_deployments)  # declines before the cache read
+                span = start(module, request_kwargs)
+                cached = await self.router_cache.async_get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                counts = cached or {}
+                return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                                     counts, not cached, by_id)
+
+            fast = async_get_available_deployments
+        wrapped = with_service_target(ROUTER_USAGE_TARGET)(fast)
+        wrapped.__doc__ = original.__doc__
+        return wrapped
+
+    return make
+
+
+make_lowest_latency_entry_async = _latency_entry(sync=False)
+make_lowest_latency_entry_sync = _latency_entry(sync=True)
+
+
+# --------------------------------------------------------------------------
+# cost-based-routing: LowestCostLoggingHandler.async_get_available_deployments
+# --------------------------------------------------------------------------
+
+_SLOW = object()
+
+
+def _plain_view(value: Any, memo: Dict[int, bool]) -> Any:
+    """What ``str_keyed(value)`` reads for a plain dict with exact-str keys
+    (the dict itself), ``{}`` for None, else _SLOW."""
+    if value is None:
+        return {}
+    if type(value) is not dict:
+        return _SLOW
+    key = id(value)
+    ok = memo.get(key)
+    if ok is None:
+        ok = all(type(k) is str for k in value)
+        memo[key] = ok
+    return value if ok else _SLOW
+
+
+def _as_rate(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _cost_map_rates(module: Any, cost_map: Any, deployment: Dict[str, Any], memo: Dict[int, bool]):
+    """``lowest_cost._deployment_cost_map_rates`` without the pydantic copies."""
+    view = _plain_view(deployment, memo)
+    params = _plain_view(deployment.get("litellm_params"), memo) if view is not _SLOW else _SLOW
+    info = _plain_view(deployment.get("model_info"), memo) if view is not _SLOW else _SLOW
+    if params is _SLOW or info is _SLOW or type(cost_map) is not dict:
+        return module._deployment_cost_map_rates(deployment)
+    base = info.get("base_model") or params.get("base_model")
+    names = dict.fromkeys(c for c in (base, params.get("model")) if isinstance(c, str) and c)
+    for name in names:
+        row = _plain_view(cost_map.get(name), memo)
+        if row is _SLOW:
+            return module._deployment_cost_map_rates(deployment)
+        if row.get("input_cost_per_token") is not None or row.get("output_cost_per_token") is not None:
+            return _as_rate(row.get("input_cost_per_token")), _as_rate(row.get("output_cost_per_token"))
+    return None, None
+
+
+def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
+    from litellm._internal_context import with_service_target
+    from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+    async def async_get_available_deployments(
+        self,
+        model_group: str,
+        healthy_deployments: list,
+        messages=None,
+        input=None,
+        request_kwargs=None,
+    ):
+        module = sys.modules[_COST_MODULE]
+        by_id = _index_by_id(healthy_deployments)
+        cached = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}")
+        counts = cached or {}
+        minute = _minute_stamp()
+        if cached:
+            _add_unseen(counts, healthy_deployments, lambda: {minute: {"tpm": 0, "rpm": 0}})
+            entries = counts.items()
+        else:
+            # the fresh map nobody sees afterwards: unseen entries are read, not built
+            entries = dict.fromkeys(d["model_info"]["id"] for d in healthy_deployments).items()
+        input_tokens = _input_tokens(module, healthy_deployments, messages, input)
+
+        logger = module.verbose_router_logger
+        debug = logger.isEnabledFor(logging.DEBUG)
+        cost_map = module._cost_map()
+        memo: Dict[int, bool] = {}
+        candidates = []
+        for item, item_map in entries:
+            deployment = _find(by_id, healthy_deployments, item)
+            if deployment is None:
+                continue
+            tpm_limit = _configured_limit(deployment, "tpm")
+            rpm_limit = _configured_limit(deployment, "rpm")
+            map_input, map_output = _cost_map_rates(module, cost_map, deployment, memo)
+            params = deployment.get("litellm_params", {})
+            # a price set on the deployment counts when truthy
+            input_cost = params.get("input_cost_per_token") or None
+            output_cost = params.get("output_cost_per_token") or None
+            if input_cost is None:
+                input_cost = map_input if map_input is not None else 5.0
+            if output_cost is None:
+                output_cost = map_output if map_output is not None else 5.0
+            cost = input_cost + output_cost
+            if item_map is None:
+                rpm_used = tpm_used = 0
+            else:
+                rpm_used = item_map.get(minute, {}).get("rpm", 0)
+                tpm_used = item_map.get(minute, {}).get("tpm", 0)
+            if debug:
+                logger.debug(
+                    "item_cost: %s, item_tpm: %s, item_rpm: %s, model_id: %s",
+                    cost,
+                    tpm_used,
+                    rpm_used,
+                    deployment.get("model_info", {}).get("id"),
+                )
+            if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
+                continue
+            candidates.append((deployment, cost))
+
+        if len(candidates) == 0:
+            return None
+        return sorted(candidates, key=lambda pair: pair[1])[0][0]
+
+    fast = with_service_target(ROUTER_USAGE_TARGET)(async_get_available_deployments)
+    fast.__doc__ = original.__doc__
+    return fast
+
+
+# --------------------------------------------------------------------------
+# cooldown keys: litellm.router_rust.routing_stores._cooldown_ids
+# --------------------------------------------------------------------------
+
+_COOLDOWN_PREFIX = "deployment:"
+_COOLDOWN_SUFFIX = ":cooldown"
+_MIN_COOLDOWN_KEY = len(_COOLDOWN_PREFIX) + len(_COOLDOWN_SUFFIX)
+
+
+def make_cooldown_ids(original: Callable[..., Any]) -> Callable[..., Any]:
+    def _cooldown_ids(keys):
+        if type(keys) is not list and type(keys) is not tuple:
+            raise NotAccelerated("keys is not a list")
+        if not keys:
+            return None
+        ids = []
+        for key in keys:
+            if type(key) is not str:
+                raise NotAccelerated("key is not a str")
+            if len(key) >= _MIN_COOLDOWN_KEY and key.startswith(_COOLDOWN_PREFIX) and key.endswith(_COOLDOWN_SUFFIX):
+                ids.append(key[11:-9])
+            else:
+                return None
+        return tuple(ids)
+
+    _cooldown_ids.__doc__ = original.__doc__
+    return _cooldown_ids
+
+
+# --------------------------------------------------------------------------
+# candidate records: litellm.router_rust.core:RustCore._strategy_inputs
+# --------------------------------------------------------------------------
+
+_RECORD_CACHE_HANDLES = 8
+
+
+class _RecordCache:
+    """Deployment records read from LiteLLM's Rust registry, per handle and
+    registry version.  LiteLLM's registry is immutable and every change
+    makes a new, higher version, and a record is a pure function of the
+    registry's deployment, so while the version is unchanged a record read
+    once is what every later read returns; each use gets a fresh copy
+    (``router_json_copy``), as a fresh read would be.  The handle is held,
+    so its id is not reused while cached; a few handles are kept at most."""
+
+    def __init__(self) -> None:
+        self._by_handle: Dict[int, Any] = {}
+
+    def records(self, handle: Any, version: Any) -> Dict[str, Any]:
+        entry = self._by_handle.get(id(handle))
+        if entry is None or entry[0] is not handle or entry[1] != version:
+            if len(self._by_handle) >= _RECORD_CACHE_HANDLES and id(handle) not in self._by_handle:
+                self._by_handle.pop(next(iter(self._by_handle)))
+            entry = (handle, version, {})
+            self._by_handle[id(handle)] = entry
+        return entry[2]
+
+
+def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
+    from fast_litellm._native_loader import NATIVE
+
+    copy = getattr(NATIVE, "router_json_copy", None)
+    cache = _RecordCache()
+
+    def _strategy_inputs(self, step, request):
+        if copy is None or type(step) is not dict:
+            raise NotAccelerated("no native record copy")
+        if step.get("stage") != "strategy":
+            return None
+        if step.get("records") is not None:
+            raise NotAccelerated("the step carries its records")
+        ids = step.get("candidates")
+        if type(ids) is not list:
+            raise NotAccelerated("candidates is not a list")
+        handle = self._handle
+        version = handle.registry_version()
+        strategy = str(step.get("strategy"))
+        group = step.get("group")
+        selector = self._selectors.selector_for(
+            strategy, str(step.get("scope")), str(group) if group is not None else None, request
+        )
+        known = cache.records(handle, version)
+        candidates = []
+        for ident in ids:
+            key = str(ident)
+            record = known.get(key, _SLOW)
+            if record is _SLOW:
+                record = known[key] = handle.deployment(key)
+            if record is None:
+                candidates.append({})
+            elif type(record) is dict:
+                try:
+                    candidates.append(copy(record))
+                except TypeError:  # not JSON data: read it as LiteLLM does
+                    candidates.append(dict(handle.deployment(key) or {}))
+            else:
+                candidates.append(dict(handle.deployment(key) or {}))
+        if handle.registry_version() != version:
+            # the registry changed while reading: read every record now, as LiteLLM does
+            candidates = [dict(handle.deployment(str(ident)) or {}) for ident in ids]
+        return strategy, selector, str(step.get("model")), candidates
+
+    _strategy_inputs.__doc__ = original.__doc__
+    return _strategy_inputs

@@ -1,0 +1,76 @@
+"""The router's patches on LiteLLM 1.110.2 (flag ``rust_routing``).
+
+Each entry replaces one pure-computation function of LiteLLM's router with
+an exact, faster one from :mod:`fast_litellm.routing.litellm_fast`; cache
+reads and writes, Redis, callbacks and exception construction stay in the
+code LiteLLM runs.  ``PATCHES`` is the registry; importing this module
+registers them with the patch engine.
+"""
+from __future__ import annotations
+
+from typing import List
+
+from fast_litellm.patching.registry import Patch, register
+
+from . import litellm_fast
+
+FLAG = "rust_routing"
+
+PATCHES: List[Patch] = [
+    Patch(
+        name="routing.lowest_latency_pick",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler._get_available_deployments",
+        build=litellm_fast.make_lowest_latency_pick,
+        scan_bindings=False,
+        description="latency-based-routing pick: O(n) id lookup instead of LiteLLM's O(n^2) scan",
+    ),
+    Patch(
+        name="routing.lowest_latency_entry_async",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.async_get_available_deployments",
+        build=litellm_fast.make_lowest_latency_entry_async,
+        scan_bindings=False,
+        description="latency-based-routing async pick: the same cache read; an empty map is not filled",
+    ),
+    Patch(
+        name="routing.lowest_latency_entry_sync",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.get_available_deployments",
+        build=litellm_fast.make_lowest_latency_entry_sync,
+        scan_bindings=False,
+        description="latency-based-routing sync pick: the same cache read; an empty map is not filled",
+    ),
+    Patch(
+        name="routing.lowest_cost_pick",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.lowest_cost:LowestCostLoggingHandler.async_get_available_deployments",
+        build=litellm_fast.make_lowest_cost_pick,
+        scan_bindings=False,
+        description="cost-based-routing pick: O(n) id lookup, prices read without pydantic copies",
+    ),
+    Patch(
+        name="routing.strategy_inputs",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._strategy_inputs",
+        build=litellm_fast.make_strategy_inputs,
+        scan_bindings=False,
+        description="candidate records read once per registry version and copied natively",
+    ),
+    Patch(
+        name="routing.cooldown_ids",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.routing_stores:_cooldown_ids",
+        build=litellm_fast.make_cooldown_ids,
+        description="cooldown batch-read keys parsed by slicing instead of a dataclass per key",
+    ),
+]
+
+for _patch in PATCHES:
+    register(_patch)

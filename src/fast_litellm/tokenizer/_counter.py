@@ -1,0 +1,163 @@
+"""SimpleTokenCounter: token counts and LiteLLM price-map figures.
+
+count_tokens(text, model) counts with the tiktoken encoding LiteLLM's
+token_counter uses for that model on its tiktoken path (default model
+gpt-3.5-turbo, i.e. cl100k_base), special-token text counted as plain text
+(LiteLLM encodes with disallowed_special=()).  When LiteLLM is already
+imported its own encoding choice is asked; otherwise the same rule is
+applied locally: a model tiktoken maps to o200k_base, a name containing
+"gpt-4o", or a gpt-5+/o-series release name gets o200k_base, anything else
+cl100k_base.  (LiteLLM counts a few non-OpenAI families with HuggingFace
+tokenizers when those are installed; this counter does not.)
+
+Prices and limits come from LiteLLM's model price map: litellm.model_cost
+when LiteLLM is imported, else the JSON file shipped inside the installed
+LiteLLM package, read directly (LiteLLM is not imported).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+from typing import Any, Dict, List, Optional
+
+from . import _registry
+
+DEFAULT_MODEL = "gpt-3.5-turbo"
+PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
+_VERSIONED_OPENAI = re.compile(r"(?:gpt-(?:[5-9]|[1-9]\d+)|o[1-9]\d*)(?:[.-]|$)")
+
+_price_lock = threading.Lock()
+_price_map_cache: Dict[str, Any] = {}
+
+
+def _unknown_model(model: str, what: str):
+    from . import UnknownModelError
+
+    return UnknownModelError("model %r is not in LiteLLM's model price map (%s)" % (model, what))
+
+
+def litellm_price_map() -> Dict[str, Any]:
+    """litellm.model_cost if LiteLLM is imported, else its bundled JSON."""
+    litellm = sys.modules.get("litellm")
+    cost = getattr(litellm, "model_cost", None) if litellm is not None else None
+    if isinstance(cost, dict):
+        return cost
+    with _price_lock:
+        if "map" not in _price_map_cache:
+            import importlib.util
+
+            spec = importlib.util.find_spec("litellm")
+            if spec is None or not spec.submodule_search_locations:
+                raise RuntimeError("LiteLLM is not installed: no model price map to read")
+            path = os.path.join(list(spec.submodule_search_locations)[0], PRICE_MAP_FILE)
+            with open(path, "rb") as f:
+                _price_map_cache["map"] = json.loads(f.read())
+        return _price_map_cache["map"]
+
+
+def _price_entry(model: str) -> Dict[str, Any]:
+    if not isinstance(model, str):
+        raise TypeError("model must be str, not %s" % type(model).__name__)
+    prices = litellm_price_map()
+    entry = prices.get(model)
+    if entry is None and "/" in model:
+        entry = prices.get(model.split("/", 1)[1])
+    if not isinstance(entry, dict):
+        raise _unknown_model(model, "%d models known" % len(prices))
+    return entry
+
+
+def litellm_encoding_name(model: str) -> str:
+    """The encoding LiteLLM's token_counter uses for model (tiktoken path)."""
+    litellm = sys.modules.get("litellm")
+    if litellm is not None:
+        try:
+            from litellm.litellm_core_utils.token_counter import openai_tokenizer_encoding_name
+
+            name = openai_tokenizer_encoding_name(model)
+            if name in _registry.ENCODINGS:
+                return name
+        except Exception:  # noqa: BLE001 - fall back to the local rule
+            pass
+    base = model.rsplit("/", 1)[-1]
+    if (_registry.encoding_name_for_model(base) == "o200k_base" or "gpt-4o" in model
+            or _VERSIONED_OPENAI.match(base)):
+        return "o200k_base"
+    return "cl100k_base"
+
+
+class SimpleTokenCounterBase:
+    """Token counting with cost estimation (the seed API)."""
+
+    _impl: Any = None
+
+    def __init__(self, model_max_tokens: int = 4096) -> None:
+        if not isinstance(model_max_tokens, int) or isinstance(model_max_tokens, bool):
+            raise TypeError("model_max_tokens must be int, not %s" % type(model_max_tokens).__name__)
+        if model_max_tokens <= 0:
+            raise ValueError("model_max_tokens must be positive, got %d" % model_max_tokens)
+        self._model_max_tokens = model_max_tokens
+        self._encodings: Dict[Optional[str], Any] = {}
+
+    @property
+    def model_max_tokens(self) -> int:
+        return self._model_max_tokens
+
+    def _encoding(self, model: Optional[str]):
+        enc = self._encodings.get(model)
+        if enc is None:
+            if model is not None and not isinstance(model, str):
+                raise TypeError("model must be str or None, not %s" % type(model).__name__)
+            name = litellm_encoding_name(model if model is not None else DEFAULT_MODEL)
+            enc = self._encodings[model] = self._impl.get_encoding(name)
+        return enc
+
+    def count_tokens(self, text: str, model: Optional[str] = None) -> int:
+        if not isinstance(text, str):
+            raise TypeError("text must be str, not %s" % type(text).__name__)
+        return self._encoding(model).count(text, disallowed_special=())
+
+    def count_tokens_batch(self, texts: List[str], model: Optional[str] = None) -> List[int]:
+        return self._encoding(model).count_batch(texts, disallowed_special=())
+
+    def estimate_cost(self, input_tokens: int, output_tokens: int, model: str) -> float:
+        for name, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError("%s must be int, not %s" % (name, type(value).__name__))
+            if value < 0:
+                raise ValueError("%s must be >= 0, got %d" % (name, value))
+        entry = _price_entry(model)
+        inp, out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
+        if inp is None and out is None:
+            raise _unknown_model(model, "it has no per-token input/output price")
+        return input_tokens * (inp or 0.0) + output_tokens * (out or 0.0)
+
+    def get_model_limits(self, model: str) -> Dict[str, Any]:
+        entry = _price_entry(model)
+        return {
+            "model": model,
+            # as litellm.get_model_info reports it
+            "max_tokens": entry.get("max_output_tokens") or entry.get("max_input_tokens"),
+            "max_input_tokens": entry.get("max_input_tokens"),
+            "max_output_tokens": entry.get("max_output_tokens"),
+            "input_cost_per_token": entry.get("input_cost_per_token"),
+            "output_cost_per_token": entry.get("output_cost_per_token"),
+            "litellm_provider": entry.get("litellm_provider"),
+            "mode": entry.get("mode"),
+        }
+
+    def validate_input(self, text: str, model: str) -> bool:
+        """True when text fits the model's input window (max_input_tokens,
+        else max_tokens, else this counter's model_max_tokens)."""
+        entry = _price_entry(model)
+        limit = entry.get("max_input_tokens") or entry.get("max_tokens") or self._model_max_tokens
+        return self.count_tokens(text, model) <= limit
+
+
+def make_counter_class(impl) -> type:
+    return type("SimpleTokenCounter", (SimpleTokenCounterBase,),
+                {"_impl": impl, "__module__": "fast_litellm.tokenizer",
+                 "__doc__": SimpleTokenCounterBase.__doc__})

@@ -1,0 +1,275 @@
+"""Encoding: tiktoken 0.14.0's Encoding API over either core twin.
+
+Policy lives here, once for both twins: resolving allowed/disallowed
+special tokens the way tiktoken does, raising its exact ValueError, the
+lone-surrogate fix-up (tiktoken catches UnicodeEncodeError and round-trips
+the text through UTF-16 with surrogatepass/replace), and count/count_batch,
+which never build a list of ids.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import AbstractSet, Any, Collection, Dict, FrozenSet, List, Optional, Sequence, Union
+
+_DEFAULT_THREADS = max(1, min(8, os.cpu_count() or 1))
+
+
+def _fix_surrogates(text: str) -> str:
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def raise_disallowed_special_token(token: str):
+    raise ValueError(
+        f"Encountered text corresponding to disallowed special token {token!r}.\n"
+        "If you want this text to be encoded as a special token, "
+        f"pass it to `allowed_special`, e.g. `allowed_special={{{token!r}, ...}}`.\n"
+        f"If you want this text to be encoded as normal text, disable the check for this token "
+        f"by passing `disallowed_special=(enc.special_tokens_set - {{{token!r}}})`.\n"
+        "To disable this check for all special tokens, pass `disallowed_special=()`.\n"
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _special_token_regex(tokens: FrozenSet[str]):
+    inner = "|".join(re.escape(token) for token in tokens)
+    return re.compile(f"({inner})")
+
+
+def _check_text(text: Any, name: str = "text") -> None:
+    if not isinstance(text, str):
+        raise TypeError("%s must be str, not %s" % (name, type(text).__name__))
+
+
+class Encoding:
+    """A loaded encoding with tiktoken's API (plus count and count_batch)."""
+
+    def __init__(self, name: str, *, core: Any, special_tokens: Dict[str, int],
+                 explicit_n_vocab: Optional[int] = None):
+        self.name = name
+        self._core = core
+        self._special_tokens = dict(special_tokens)
+        self._special_names = list(special_tokens)  # mask order == core's order
+        self._special_index = {s: i for i, s in enumerate(self._special_names)}
+        self.max_token_value = max(core.max_rank, max(special_tokens.values(), default=0))
+        if explicit_n_vocab:
+            assert core.n_tokens + len(special_tokens) == explicit_n_vocab
+            assert self.max_token_value == explicit_n_vocab - 1
+        self._special_token_values = set(special_tokens.values())
+        self._masks: Dict[FrozenSet[str], Optional[bytes]] = {}
+        self._all_mask = self._mask(frozenset(self._special_names))
+        self._core_count = core.count
+
+    def __repr__(self) -> str:
+        return f"<Encoding {self.name!r}>"
+
+    def __reduce__(self):
+        from . import _unpickle_encoding
+
+        return (_unpickle_encoding, (getattr(self, "_kind", None), self.name))
+
+    # ---- properties ----------------------------------------------------------
+    @property
+    def eot_token(self) -> int:
+        return self._special_tokens["<|endoftext|>"]
+
+    @functools.cached_property
+    def special_tokens_set(self) -> set:
+        return set(self._special_tokens.keys())
+
+    @property
+    def n_vocab(self) -> int:
+        return self.max_token_value + 1
+
+    def is_special_token(self, token: int) -> bool:
+        assert isinstance(token, int)
+        return token in self._special_token_values
+
+    # ---- special-token policy --------------------------------------------------
+    def _mask(self, names: FrozenSet[str]) -> Optional[bytes]:
+        """Mask of the special tokens among names (None when there are none)."""
+        mask = self._masks.get(names, False)
+        if mask is False:
+            selected = [s in names for s in self._special_names]
+            mask = bytes(selected) if any(selected) else None
+            if len(self._masks) < 256:
+                self._masks[names] = mask
+        return mask  # type: ignore[return-value]
+
+    def _resolve(self, text: Any, allowed_special, disallowed_special):
+        """(allowed mask, disallowed mask) as tiktoken resolves them; raises
+        tiktoken's ValueError for a disallowed string that is not one of our
+        special tokens (the masks cover the special tokens themselves)."""
+        if allowed_special == "all":
+            allowed_special = self.special_tokens_set
+        if disallowed_special == "all":
+            disallowed_special = self.special_tokens_set - allowed_special
+        disallowed_mask = None
+        if disallowed_special:
+            if not isinstance(disallowed_special, frozenset):
+                disallowed_special = frozenset(disallowed_special)
+            if disallowed_special <= self._special_index.keys():
+                disallowed_mask = self._mask(disallowed_special)
+                _check_text(text)
+            else:
+                _check_text(text)
+                match = _special_token_regex(disallowed_special).search(text)
+                if match:
+                    raise_disallowed_special_token(match.group())
+        allowed = allowed_special if isinstance(allowed_special, frozenset) else frozenset(allowed_special)
+        return self._mask(allowed), disallowed_mask
+
+    def _call(self, method, text, allowed_mask, disallowed_mask):
+        try:
+            result = method(text, allowed_mask, disallowed_mask)
+        except UnicodeEncodeError:
+            result = method(_fix_surrogates(text), allowed_mask, disallowed_mask)
+        if type(result) is int and result < 0:
+            raise_disallowed_special_token(self._special_names[-result - 1])
+        return result
+
+    # ---- encoding ----------------------------------------------------------------
+    def encode_ordinary(self, text: str) -> List[int]:
+        _check_text(text)
+        return self._call(self._core.encode, text, None, None)
+
+    def encode(self, text: str, *, allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
+               disallowed_special: Union[str, Collection[str]] = "all") -> List[int]:
+        allowed, disallowed = self._resolve(text, allowed_special, disallowed_special)
+        return self._call(self._core.encode, text, allowed, disallowed)
+
+    def count(self, text: str, *, allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
+              disallowed_special: Union[str, Collection[str]] = "all") -> int:
+        """len(self.encode(text, ...)), without building the list."""
+        if not allowed_special and (not disallowed_special or disallowed_special == "all"):
+            # the common cases (tiktoken's defaults; LiteLLM's disallowed_special=()),
+            # kept short: this path sets the per-call latency
+            mask = self._all_mask if disallowed_special else None
+            try:
+                result = self._core_count(text, None, mask)
+                if result >= 0:
+                    return result
+            except UnicodeEncodeError:
+                pass
+            return self._call(self._core.count, text, None, mask)
+        allowed, disallowed = self._resolve(text, allowed_special, disallowed_special)
+        return self._call(self._core.count, text, allowed, disallowed)
+
+    def count_ordinary(self, text: str) -> int:
+        """len(self.encode_ordinary(text)), without building the list."""
+        try:
+            return self._core_count(text, None, None)
+        except UnicodeEncodeError:
+            return self._call(self._core.count, text, None, None)
+
+    def encode_ordinary_batch(self, text: List[str], *, num_threads: int = 8) -> List[List[int]]:
+        return [self.encode_ordinary(t) for t in text]
+
+    def encode_batch(self, text: List[str], *, num_threads: int = 8,
+                     allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
+                     disallowed_special: Union[str, Collection[str]] = "all") -> List[List[int]]:
+        if allowed_special == "all":
+            allowed_special = self.special_tokens_set
+        if disallowed_special == "all":
+            disallowed_special = self.special_tokens_set - allowed_special
+        if not isinstance(disallowed_special, frozenset):
+            disallowed_special = frozenset(disallowed_special)
+        return [self.encode(t, allowed_special=allowed_special, disallowed_special=disallowed_special)
+                for t in text]
+
+    def count_batch(self, texts: Sequence[str], *, num_threads: Optional[int] = None,
+                    allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
+                    disallowed_special: Union[str, Collection[str]] = "all") -> List[int]:
+        """[self.count(t) for t in texts], on num_threads threads in C (GIL released)."""
+        if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
+            if isinstance(texts, str) or not hasattr(texts, "__iter__"):
+                raise TypeError("texts must be a list of str, not %s" % type(texts).__name__)
+            texts = list(texts)
+        if num_threads is None:
+            num_threads = _DEFAULT_THREADS
+        if not isinstance(num_threads, int) or isinstance(num_threads, bool):
+            raise TypeError("num_threads must be int, not %s" % type(num_threads).__name__)
+        if not 1 <= num_threads <= 64:
+            raise ValueError("num_threads must be between 1 and 64, got %d" % num_threads)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError("texts[%d] must be str, not %s" % (i, type(t).__name__))
+        if disallowed_special == "all" and not allowed_special:
+            allowed, disallowed = None, self._all_mask
+        else:
+            # tiktoken checks each text in turn; a non-special disallowed
+            # string raises on the first text that holds it.
+            allowed = disallowed = None
+            for t in texts:
+                allowed, disallowed = self._resolve(t, allowed_special, disallowed_special)
+            if not texts:
+                return []
+        try:
+            counts = self._core.count_batch(texts, allowed, disallowed, num_threads)
+        except UnicodeEncodeError:
+            fixed = []
+            for t in texts:
+                try:
+                    t.encode("utf-8")
+                except UnicodeEncodeError:
+                    t = _fix_surrogates(t)
+                fixed.append(t)
+            counts = self._core.count_batch(fixed, allowed, disallowed, num_threads)
+        for c in counts:
+            if c < 0:
+                raise_disallowed_special_token(self._special_names[-c - 1])
+        return counts
+
+    def encode_single_token(self, text_or_bytes: Union[str, bytes]) -> int:
+        key = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else bytes(text_or_bytes)
+        rank = self._core.rank(key)
+        if rank is not None:
+            return rank
+        try:
+            name = key.decode("utf-8")
+        except UnicodeDecodeError:
+            name = None
+        if name in self._special_tokens:
+            return self._special_tokens[name]
+        raise KeyError(key)
+
+    def _encode_single_piece(self, text_or_bytes: Union[str, bytes]) -> List[int]:
+        if isinstance(text_or_bytes, str):
+            text_or_bytes = text_or_bytes.encode("utf-8")
+        return self._core.encode_piece(text_or_bytes)
+
+    def encode_to_numpy(self, text: str, **kwargs):
+        import numpy as np
+
+        return np.array(self.encode(text, **kwargs), dtype=np.uint32)
+
+    # ---- decoding ------------------------------------------------------------------
+    def decode_bytes(self, tokens: Sequence[int]) -> bytes:
+        return self._core.decode_bytes(tokens)
+
+    def decode(self, tokens: Sequence[int], errors: str = "replace") -> str:
+        return self._core.decode_bytes(tokens).decode("utf-8", errors=errors)
+
+    def decode_single_token_bytes(self, token: int) -> bytes:
+        return self._core.token_bytes(token)
+
+    def decode_tokens_bytes(self, tokens: Sequence[int]) -> List[bytes]:
+        return [self.decode_single_token_bytes(token) for token in tokens]
+
+    def decode_batch(self, batch: Sequence[Sequence[int]], *, errors: str = "replace",
+                     num_threads: int = 8) -> List[str]:
+        return [self.decode(t, errors=errors) for t in batch]
+
+    def decode_bytes_batch(self, batch: Sequence[Sequence[int]], *, num_threads: int = 8) -> List[bytes]:
+        return [self.decode_bytes(t) for t in batch]
+
+    def token_byte_values(self) -> List[bytes]:
+        """Every ordinary token's bytes, sorted (as tiktoken returns them)."""
+        values = []
+        for r in range(self._core.max_rank + 1):
+            try:
+                values.append(self._core.token_bytes(r))
+            except KeyError:
+                continue
+        return sorted(values)

@@ -1,0 +1,203 @@
+"""Find a vocabulary file, check its SHA-256, return its bytes.
+
+Places, in order (the first file whose SHA-256 matches wins):
+  1. an explicit path (a file, or a directory holding the file by its own
+     name or by tiktoken's cache name), else $FAST_LITELLM_TIKTOKEN_DIR;
+  2. the files bundled in the installed LiteLLM, under
+     litellm/litellm_core_utils/tokenizers/ (named by cache name), found
+     without importing LiteLLM;
+  3. tiktoken's cache: $TIKTOKEN_CACHE_DIR, else $DATA_GYM_CACHE_DIR, else
+     <tempdir>/data-gym-cache (an empty TIKTOKEN_CACHE_DIR disables it,
+     as in tiktoken);
+  4. a download from the official URL (unless FAST_LITELLM_TIKTOKEN_OFFLINE
+     is set), stored into tiktoken's cache for next time.
+A file whose hash differs is skipped, never used.
+
+The C core also keeps a prebuilt copy of each vocabulary (its hash table as
+it is in memory, ~12 MB for o200k_base) in $FAST_LITELLM_CACHE_DIR (default
+$XDG_CACHE_HOME/fast-litellm or ~/.cache/fast-litellm; empty disables it),
+written only from a SHA-256-checked source, named by that source's hash,
+and loaded by mmap after checking its header, source hash and checksum, so
+a new process starts without parsing (see fl_vocab_from_blob).  When nothing fits, the
+error names the encoding and every place looked at, with what was found.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, List, Optional, Tuple
+
+from ._registry import EncodingSpec
+
+_TRUTHY = {"1", "true", "yes", "on"}
+
+
+class VocabularyError(ValueError):
+    """No usable vocabulary file was found for an encoding."""
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb", buffering=0) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _dir_candidates(directory: str, spec: EncodingSpec) -> List[str]:
+    return [os.path.join(directory, spec.file), os.path.join(directory, spec.cache_name)]
+
+
+def _litellm_bundle_dir() -> Optional[str]:
+    try:
+        import importlib.util
+
+        found = importlib.util.find_spec("litellm")
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.submodule_search_locations:
+        return None
+    return os.path.join(list(found.submodule_search_locations)[0], "litellm_core_utils", "tokenizers")
+
+
+def tiktoken_cache_dir() -> Optional[str]:
+    if "TIKTOKEN_CACHE_DIR" in os.environ:
+        d = os.environ["TIKTOKEN_CACHE_DIR"]
+    elif "DATA_GYM_CACHE_DIR" in os.environ:
+        d = os.environ["DATA_GYM_CACHE_DIR"]
+    else:
+        import tempfile
+
+        d = os.path.join(tempfile.gettempdir(), "data-gym-cache")
+    return d or None
+
+
+def _local_places(spec: EncodingSpec, path: Optional[str]) -> List[Tuple[str, str]]:
+    """(description, file path) for every local place, in order."""
+    places: List[Tuple[str, str]] = []
+    first = path if path is not None else os.environ.get("FAST_LITELLM_TIKTOKEN_DIR") or None
+    label = "explicit path" if path is not None else "FAST_LITELLM_TIKTOKEN_DIR"
+    if first is not None:
+        if os.path.isdir(first):
+            places += [(label, p) for p in _dir_candidates(first, spec)]
+        else:
+            places.append((label, first))
+        if path is not None:
+            return places  # an explicit path is the only place looked at
+    bundle = _litellm_bundle_dir()
+    if bundle:
+        places.append(("LiteLLM bundle", os.path.join(bundle, spec.cache_name)))
+    cache = tiktoken_cache_dir()
+    if cache:
+        places.append(("tiktoken cache", os.path.join(cache, spec.cache_name)))
+    return places
+
+
+def _download(spec: EncodingSpec) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(spec.url, timeout=30) as resp:  # noqa: S310 - fixed https URL
+        return resp.read()
+
+
+def _store_in_cache(spec: EncodingSpec, data: bytes) -> None:
+    cache = tiktoken_cache_dir()
+    if not cache:
+        return
+    try:
+        os.makedirs(cache, exist_ok=True)
+        target = os.path.join(cache, spec.cache_name)
+        tmp = "%s.%d.tmp" % (target, os.getpid())
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # a read-only cache is not an error
+
+
+def load_vocabulary(spec: EncodingSpec, path: Optional[str] = None,
+                    allow_download: Optional[bool] = None) -> bytes:
+    """The bytes of spec's vocabulary file, SHA-256 checked."""
+    looked: List[str] = []
+    for label, candidate in _local_places(spec, path):
+        data = _read(candidate)
+        if data is None:
+            looked.append("%s %s: not found" % (label, candidate))
+            continue
+        if _sha256(data) != spec.sha256:
+            looked.append("%s %s: SHA-256 mismatch" % (label, candidate))
+            continue
+        return data
+    if allow_download is None:
+        allow_download = path is None and (
+            os.environ.get("FAST_LITELLM_TIKTOKEN_OFFLINE", "").strip().lower() not in _TRUTHY)
+    if allow_download:
+        try:
+            data = _download(spec)
+        except Exception as exc:  # noqa: BLE001 - any network failure is reported
+            looked.append("download %s: %s" % (spec.url, exc))
+        else:
+            if _sha256(data) == spec.sha256:
+                _store_in_cache(spec, data)
+                return data
+            looked.append("download %s: SHA-256 mismatch" % spec.url)
+    else:
+        looked.append("download %s: disabled (offline)" % spec.url)
+    raise VocabularyError(
+        "no usable vocabulary for encoding %r (expected SHA-256 %s); looked at:\n  %s"
+        % (spec.name, spec.sha256, "\n  ".join(looked))
+    )
+
+
+# ---- prebuilt vocabularies (native core only) -----------------------------
+
+PREBUILT_VERSION = 2
+
+
+def prebuilt_cache_dir() -> Optional[str]:
+    d = os.environ.get("FAST_LITELLM_CACHE_DIR")
+    if d is not None:
+        return d or None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fast-litellm")
+
+
+def prebuilt_path(spec: EncodingSpec) -> Optional[str]:
+    d = prebuilt_cache_dir()
+    if not d:
+        return None
+    return os.path.join(d, "%s-%s.v%d.flvocab" % (spec.file.split(".")[0], spec.sha256[:24],
+                                                 PREBUILT_VERSION))
+
+
+def open_prebuilt(spec: EncodingSpec) -> Optional[Any]:
+    """A read-only mmap of the prebuilt vocabulary, or None."""
+    path = prebuilt_path(spec)
+    if not path:
+        return None
+    try:
+        import mmap
+
+        with open(path, "rb") as f:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+
+
+def store_prebuilt(spec: EncodingSpec, blob: bytes) -> None:
+    path = prebuilt_path(spec)
+    if not path:
+        return
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        with open(tmp, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, path)  # atomic: a reader never sees a partial file
+    except OSError:
+        pass  # a read-only cache only costs start-up time

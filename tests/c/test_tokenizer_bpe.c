@@ -1,0 +1,416 @@
+/*
+ * test_tokenizer_bpe.c - vocabulary parsing, the exact BPE merge (short and
+ * long algorithms against a literal quadratic reference of tiktoken's rule),
+ * and the encoder's special-token handling and batch counting.
+ *
+ * Uses the real vocabularies when ../shared/data/tiktoken is present
+ * (FL_TIKTOKEN_DIR overrides the directory), else synthetic ones only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "tokenizer/bpe.h"
+#include "tokenizer/encoder.h"
+#include "tokenizer/vocab.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static fl_vocab *load_real(const char *name)
+{
+    const char *dir = getenv("FL_TIKTOKEN_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.tiktoken", dir ? dir : "../shared/data/tiktoken", name);
+    size_t len;
+    uint8_t *data = read_all(path, &len);
+    if (!data)
+        return NULL;
+    char err[200];
+    fl_vocab *v = fl_vocab_parse_tiktoken(data, len, err, sizeof err);
+    free(data);
+    return v;
+}
+
+/* tiktoken's rule written literally: O(n^2) per merge step. */
+static size_t reference_bpe(const fl_vocab *v, const uint8_t *p, size_t n, uint32_t *out)
+{
+    size_t *b = malloc((n + 1) * sizeof *b);
+    size_t parts = n;
+    for (size_t i = 0; i <= n; i++)
+        b[i] = i;
+    for (;;) {
+        uint32_t best = FL_NO_RANK;
+        size_t at = 0;
+        for (size_t i = 0; i + 1 < parts; i++) {
+            uint32_t r = fl_vocab_rank(v, p + b[i], b[i + 2] - b[i]);
+            if (r < best) {
+                best = r;
+                at = i;
+            }
+        }
+        if (best == FL_NO_RANK)
+            break;
+        memmove(&b[at + 1], &b[at + 2], (parts - at - 1) * sizeof *b);
+        parts--;
+    }
+    for (size_t i = 0; i < parts; i++)
+        out[i] = fl_vocab_rank(v, p + b[i], b[i + 1] - b[i]);
+    free(b);
+    return parts;
+}
+
+/* A synthetic vocabulary: 256 bytes, then merges over the alphabet "ab". */
+static fl_vocab *synthetic_vocab(void)
+{
+    static const char *merged[] = {"aa", "ab", "ba", "bb", "aaa", "aab", "abab", "aaaa",
+                                   "bbb", "abb", "aaaaaaaa", "bab"};
+    size_t nm = sizeof merged / sizeof merged[0];
+    size_t n = 256 + nm;
+    const uint8_t **toks = malloc(n * sizeof *toks);
+    size_t *lens = malloc(n * sizeof *lens);
+    uint32_t *ranks = malloc(n * sizeof *ranks);
+    static uint8_t bytes[256];
+    for (int i = 0; i < 256; i++) {
+        bytes[i] = (uint8_t)i;
+        toks[i] = &bytes[i];
+        lens[i] = 1;
+        ranks[i] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < nm; i++) {
+        toks[256 + i] = (const uint8_t *)merged[i];
+        lens[256 + i] = strlen(merged[i]);
+        ranks[256 + i] = (uint32_t)(256 + i);
+    }
+    char err[100];
+    fl_vocab *v = fl_vocab_from_tokens(toks, lens, ranks, n, err, sizeof err);
+    free(toks);
+    free(lens);
+    free(ranks);
+    return v;
+}
+
+static void check_agree(const fl_vocab *v, const uint8_t *p, size_t n, fl_bpe_scratch *s)
+{
+    uint32_t *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got);
+    size_t kr = reference_bpe(v, p, n, ref);
+    size_t kl = fl_bpe_encode_long(v, p, n, got, s);
+    CHECK_EQ_INT(kl, kr);
+    CHECK(kl == kr && memcmp(ref, got, kr * sizeof *ref) == 0);
+    CHECK_EQ_INT(fl_bpe_encode_long(v, p, n, NULL, s), kr);
+    if (n <= FL_BPE_SHORT_MAX) {
+        size_t ks = fl_bpe_encode_short(v, p, n, got);
+        CHECK_EQ_INT(ks, kr);
+        CHECK(ks == kr && memcmp(ref, got, kr * sizeof *ref) == 0);
+    }
+    free(ref);
+    free(got);
+}
+
+/* ---- vocabulary --------------------------------------------------------- */
+
+static void test_parse_small(void)
+{
+    const char *text = "YQ== 0\nYg== 1\nYWI= 2\r\n\nYWJj 3\n";
+    char err[100];
+    fl_vocab *v = fl_vocab_parse_tiktoken((const uint8_t *)text, strlen(text), err, sizeof err);
+    CHECK(v != NULL);
+    if (!v)
+        return;
+    CHECK_EQ_INT(fl_vocab_count(v), 4);
+    CHECK_EQ_INT(fl_vocab_max_rank(v), 3);
+    CHECK_EQ_INT(fl_vocab_rank(v, (const uint8_t *)"ab", 2), 2);
+    CHECK_EQ_INT(fl_vocab_rank(v, (const uint8_t *)"abc", 3), 3);
+    CHECK_EQ_INT(fl_vocab_rank(v, (const uint8_t *)"abd", 3), FL_NO_RANK);
+    size_t len;
+    const uint8_t *b = fl_vocab_bytes(v, 3, &len);
+    CHECK(b && len == 3 && memcmp(b, "abc", 3) == 0);
+    CHECK(fl_vocab_bytes(v, 4, &len) == NULL);
+    CHECK(fl_vocab_bytes(v, 4000000, &len) == NULL);
+    fl_vocab_free(v);
+}
+
+static void test_parse_errors(void)
+{
+    static const char *bad[] = {"YQ==\n", "YQ== x\n", "Y 1\n", "YQ== 0\nYQ== 1\n",
+                                "YQ== 0\nYg== 0\n", "", "\n\n", "Y!== 1\n", "YQ== 99999999999\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[100] = "";
+        fl_vocab *v = fl_vocab_parse_tiktoken((const uint8_t *)bad[i], strlen(bad[i]), err, sizeof err);
+        CHECK(v == NULL);
+        CHECK(err[0] != '\0');
+        fl_vocab_free(v);
+    }
+}
+
+static void test_real_vocab_roundtrip(void)
+{
+    fl_vocab *v = load_real("cl100k_base");
+    if (!v)
+        return; /* shared data absent */
+    CHECK_EQ_INT(fl_vocab_count(v), 100256);
+    CHECK_EQ_INT(fl_vocab_max_rank(v), 100255);
+    for (uint32_t r = 0; r <= fl_vocab_max_rank(v); r++) {
+        size_t len;
+        const uint8_t *b = fl_vocab_bytes(v, r, &len);
+        CHECK(b != NULL);
+        if (b && fl_vocab_rank(v, b, len) != r) {
+            CHECK_EQ_INT(fl_vocab_rank(v, b, len), r);
+            break;
+        }
+    }
+    fl_vocab_free(v);
+}
+
+static void test_prebuilt_blob(void)
+{
+    fl_vocab *v = load_real("cl100k_base");
+    if (!v)
+        v = synthetic_vocab();
+    uint8_t sha[32] = {1, 2, 3}, other[32] = {9};
+    size_t len = 0;
+    uint8_t *blob = fl_vocab_serialize(v, sha, &len);
+    CHECK(blob != NULL && len > 0);
+    char err[200];
+    fl_vocab *w = fl_vocab_from_blob(blob, len, sha, err, sizeof err);
+    CHECK(w != NULL);
+    if (w) {
+        CHECK_EQ_INT(fl_vocab_count(w), fl_vocab_count(v));
+        CHECK_EQ_INT(fl_vocab_max_rank(w), fl_vocab_max_rank(v));
+        for (uint32_t r = 0; r <= fl_vocab_max_rank(v); r += 7) {
+            size_t n1, n2;
+            const uint8_t *b1 = fl_vocab_bytes(v, r, &n1), *b2 = fl_vocab_bytes(w, r, &n2);
+            CHECK((b1 == NULL) == (b2 == NULL));
+            if (b1 && b2) {
+                CHECK(n1 == n2 && memcmp(b1, b2, n1) == 0);
+                CHECK_EQ_INT(fl_vocab_rank(w, b2, n2), r);
+            }
+        }
+        CHECK_EQ_INT(fl_vocab_rank(w, (const uint8_t *)"\xff\xfe\xfd\xfc\xfb", 5), FL_NO_RANK);
+        fl_vocab_free(w);
+    }
+    CHECK(fl_vocab_from_blob(blob, len, other, err, sizeof err) == NULL); /* other source */
+    CHECK(fl_vocab_from_blob(blob, len - 8, sha, err, sizeof err) == NULL); /* truncated */
+    blob[len / 2] ^= 1;
+    CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL); /* corrupt */
+    blob[len / 2] ^= 1;
+    memcpy(blob, "NOTVOCAB", 8);
+    CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL); /* magic */
+    free(blob);
+    fl_vocab_free(v);
+}
+
+/* ---- BPE ------------------------------------------------------------------ */
+
+static void test_bpe_synthetic_random(void)
+{
+    fl_vocab *v = synthetic_vocab();
+    CHECK(v != NULL);
+    fl_bpe_scratch s = {0};
+    uint8_t buf[300];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 1 + rng() % (iter < 2000 ? 70 : 300);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (rng() % 5) ? (uint8_t)('a' + rng() % 2) : (uint8_t)('c' + rng() % 2);
+        check_agree(v, buf, n, &s);
+    }
+    fl_bpe_scratch_free(&s);
+    fl_vocab_free(v);
+}
+
+static void test_bpe_real_random(void)
+{
+    fl_vocab *v = load_real("o200k_base");
+    if (!v)
+        return;
+    fl_bpe_scratch s = {0};
+    uint8_t buf[400];
+    static const char *alpha = "etaoinshrdlu ETAOIN0123456789.,'-_/\n";
+    size_t na = strlen(alpha);
+    for (int iter = 0; iter < 1500; iter++) {
+        size_t n = 1 + rng() % (iter < 1000 ? 64 : 400);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (rng() % 10) ? (uint8_t)alpha[rng() % na] : (uint8_t)rng();
+        check_agree(v, buf, n, &s);
+    }
+    fl_bpe_scratch_free(&s);
+    fl_vocab_free(v);
+}
+
+static void test_bpe_pathological(void)
+{
+    /* 1M identical bytes: must finish quickly (O(n log n)) */
+    fl_vocab *v = load_real("cl100k_base");
+    if (!v)
+        v = synthetic_vocab();
+    size_t n = 1000000;
+    uint8_t *p = malloc(n);
+    memset(p, 'a', n);
+    fl_bpe_scratch s = {0};
+    size_t k = fl_bpe_encode(v, p, n, NULL, &s);
+    CHECK(k != FL_BPE_ERROR && k > 0 && k < n);
+    uint32_t *out = malloc(n * sizeof *out);
+    CHECK_EQ_INT(fl_bpe_encode(v, p, n, out, &s), k);
+    /* decoding the ids gives the input back */
+    size_t off = 0, ok = 1;
+    for (size_t i = 0; i < k && ok; i++) {
+        size_t len;
+        const uint8_t *b = fl_vocab_bytes(v, out[i], &len);
+        ok = b && off + len <= n && memcmp(b, p + off, len) == 0;
+        off += len;
+    }
+    CHECK(ok && off == n);
+    free(out);
+    free(p);
+    fl_bpe_scratch_free(&s);
+    fl_vocab_free(v);
+}
+
+/* ---- encoder --------------------------------------------------------------- */
+
+static fl_encoder *synthetic_encoder(void)
+{
+    static const uint8_t *specials[] = {(const uint8_t *)"<|end|>", (const uint8_t *)"<|x|>"};
+    static const size_t lens[] = {7, 5};
+    static const uint32_t ranks[] = {1000, 1001};
+    char err[100];
+    return fl_encoder_new(synthetic_vocab(), FL_PAT_CL100K, specials, lens, ranks, 2, err,
+                          sizeof err);
+}
+
+static void test_encoder_specials(void)
+{
+    fl_encoder *e = synthetic_encoder();
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    const char *text = "ab<|end|>ba<|x|><|end|>";
+    size_t len = strlen(text), count = 0, which = 99;
+    uint8_t all[2] = {1, 1}, none[2] = {0, 0}, only_x[2] = {0, 1};
+    fl_bpe_scratch s = {0};
+    fl_ids ids = {0};
+    CHECK_EQ_INT(fl_encode(e, (const uint8_t *)text, len, all, NULL, &ids, &count, &which, &s), FL_ENC_OK);
+    CHECK_EQ_INT(count, ids.len);
+    CHECK_EQ_INT(count, 5);
+    if (ids.len == 5) {
+        CHECK_EQ_INT(ids.ids[0], 257); /* "ab" */
+        CHECK_EQ_INT(ids.ids[1], 1000);
+        CHECK_EQ_INT(ids.ids[2], 258); /* "ba" */
+        CHECK_EQ_INT(ids.ids[3], 1001);
+        CHECK_EQ_INT(ids.ids[4], 1000);
+    }
+    CHECK_EQ_INT(fl_encode(e, (const uint8_t *)text, len, none, all, NULL, &count, &which, &s),
+                 FL_ENC_DISALLOWED);
+    CHECK_EQ_INT(which, 0);
+    CHECK_EQ_INT(fl_encode(e, (const uint8_t *)text, len, NULL, only_x, NULL, &count, &which, &s),
+                 FL_ENC_DISALLOWED);
+    CHECK_EQ_INT(which, 1);
+    size_t len2;
+    const uint8_t *b = fl_encoder_token_bytes(e, 1001, &len2);
+    CHECK(b && len2 == 5 && memcmp(b, "<|x|>", 5) == 0);
+    CHECK(fl_encoder_token_bytes(e, 5000, &len2) == NULL);
+    fl_ids_free(&ids);
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
+static void test_specials_different_first_bytes(void)
+{
+    static const uint8_t *specials[] = {(const uint8_t *)"<s>", (const uint8_t *)"#end#",
+                                        (const uint8_t *)"#en"};
+    static const size_t lens[] = {3, 5, 3};
+    static const uint32_t ranks[] = {2000, 2001, 2002};
+    char err[100];
+    fl_encoder *e = fl_encoder_new(synthetic_vocab(), FL_PAT_O200K, specials, lens, ranks, 3, err,
+                                   sizeof err);
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    const char *text = "ab #end# <s> #en";
+    uint8_t all[3] = {1, 1, 1}, only_s[3] = {1, 0, 0};
+    size_t which = 9, at;
+    at = fl_encoder_find_special(e, (const uint8_t *)text, strlen(text), 0, all, &which);
+    CHECK_EQ_INT(at, 3);
+    CHECK_EQ_INT(which, 1); /* "#end#" over its prefix "#en": the longer one */
+    at = fl_encoder_find_special(e, (const uint8_t *)text, strlen(text), 0, only_s, &which);
+    CHECK_EQ_INT(at, 9);
+    CHECK_EQ_INT(which, 0);
+    fl_bpe_scratch s = {0};
+    fl_ids ids = {0};
+    size_t count = 0;
+    CHECK_EQ_INT(fl_encode(e, (const uint8_t *)text, strlen(text), all, NULL, &ids, &count, &which, &s),
+                 FL_ENC_OK);
+    int saw[3] = {0, 0, 0};
+    for (size_t i = 0; i < ids.len; i++)
+        if (ids.ids[i] >= 2000 && ids.ids[i] <= 2002)
+            saw[ids.ids[i] - 2000]++;
+    CHECK(saw[0] == 1 && saw[1] == 1 && saw[2] == 1);
+    fl_ids_free(&ids);
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
+static void test_encoder_batch(void)
+{
+    fl_encoder *e = synthetic_encoder();
+    if (!e)
+        return;
+    enum { N = 200 };
+    char *texts[N];
+    size_t lens[N], counts[N], expect[N];
+    fl_bpe_scratch s = {0};
+    for (int i = 0; i < N; i++) {
+        size_t n = rng() % 500;
+        texts[i] = malloc(n + 1);
+        for (size_t j = 0; j < n; j++)
+            texts[i][j] = "ab c\n1"[rng() % 6];
+        lens[i] = n;
+        size_t which;
+        CHECK_EQ_INT(fl_encode(e, (const uint8_t *)texts[i], n, NULL, NULL, NULL, &expect[i], &which, &s), 0);
+    }
+    CHECK_EQ_INT(fl_count_batch(e, (const uint8_t *const *)texts, lens, N, NULL, NULL, counts, NULL, 4), 0);
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ_INT(counts[i], expect[i]);
+        free(texts[i]);
+    }
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
+int main(void)
+{
+    static const check_case cases[] = {
+        CASE(test_parse_small),          CASE(test_parse_errors),   CASE(test_prebuilt_blob),
+        CASE(test_real_vocab_roundtrip), CASE(test_bpe_synthetic_random),
+        CASE(test_bpe_real_random),      CASE(test_bpe_pathological),
+        CASE(test_encoder_specials),     CASE(test_encoder_batch),
+        CASE(test_specials_different_first_bytes),
+    };
+    RUN_TESTS(cases);
+}

@@ -1,0 +1,341 @@
+/*
+ * test_tokenizer_cache.c - the shared piece cache (piece_cache.h) and the
+ * encoder with it: exact hits, misses on any difference, eviction, clear,
+ * both entry shapes, many threads writing and reading the same entries
+ * (every hit must be exactly what was stored for that piece), and encoder
+ * results with the cache equal to results without it, serial and threaded.
+ *
+ * Uses ../shared/data/tiktoken/cl100k_base.tiktoken when present
+ * (FL_TIKTOKEN_DIR overrides the directory) for the encoder tests.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "tokenizer/encoder.h"
+#include "tokenizer/piece_cache.h"
+#include "tokenizer/vocab.h"
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Ids a piece "should" have in the synthetic tests: derived from its bytes,
+ * so any thread can check any hit; sometimes more than an entry holds
+ * (stored as a count-only entry). */
+static size_t derived_ids(const uint8_t *p, size_t n, size_t max_ids, uint32_t *ids)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    size_t k = 1 + h % (max_ids + 2);
+    for (size_t i = 0; i < k; i++)
+        ids[i] = h + (uint32_t)i * 7919u + (uint32_t)n;
+    return k;
+}
+
+static void random_piece(uint64_t *s, uint8_t *p, size_t *n, size_t max_len, int alphabet)
+{
+    *n = 1 + rng_next(s) % max_len;
+    for (size_t i = 0; i < *n; i++)
+        p[i] = (uint8_t)("abcde"[rng_next(s) % (unsigned)alphabet]);
+}
+
+static void test_get_put_exact(void)
+{
+    fl_piece_cache *c = fl_piece_cache_new(6, FL_PC_SHORT_LEN);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    uint32_t ids[FL_PC_MAX_IDS], want[3] = {11, 22, 33};
+    int has = 0;
+    const uint8_t *w = (const uint8_t *)"hello world";
+    uint64_t h = fl_vocab_hash(w, 11);
+    CHECK_EQ_INT(fl_piece_cache_get(c, w, 11, h, ids, &has), -1);
+    fl_piece_cache_put(c, w, 11, h, want, 3);
+    CHECK_EQ_INT(fl_piece_cache_get(c, w, 11, h, ids, &has), 3);
+    CHECK_EQ_INT(has, 1);
+    CHECK(memcmp(ids, want, sizeof want) == 0);
+    /* same hash (forced), different bytes or length: a miss */
+    CHECK_EQ_INT(fl_piece_cache_get(c, (const uint8_t *)"hello worle", 11, h, ids, &has), -1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, w, 10, h, ids, &has), -1);
+    /* too long / too many ids / empty: ignored */
+    uint32_t many[FL_PC_MAX_IDS + 1] = {0};
+    uint8_t longp[FL_PC_LONG_LEN + 1];
+    memset(longp, 'x', sizeof longp);
+    fl_piece_cache_put(c, longp, FL_PC_SHORT_LEN + 1, 5, want, 1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, FL_PC_SHORT_LEN + 1, 5, ids, &has), -1);
+    fl_piece_cache_put(c, longp, 4, 5, many, FL_PC_SHORT_IDS + 1); /* count only */
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, 4, 5, ids, &has), FL_PC_SHORT_IDS + 1);
+    CHECK_EQ_INT(has, 0);
+    fl_piece_cache_clear(c);
+    fl_piece_cache_put(c, longp, 4, 5, many, 0);
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, 4, 5, ids, &has), -1);
+    /* a piece of exactly the maximum length and ids */
+    uint32_t six[FL_PC_SHORT_IDS] = {1, 2, 3, 4, 5, 0xFFFFFFFFu};
+    fl_piece_cache_put(c, longp, FL_PC_SHORT_LEN, 9, six, FL_PC_SHORT_IDS);
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, FL_PC_SHORT_LEN, 9, ids, &has), FL_PC_SHORT_IDS);
+    CHECK(memcmp(ids, six, sizeof six) == 0);
+    fl_piece_cache_clear(c);
+    CHECK_EQ_INT(fl_piece_cache_get(c, w, 11, h, ids, &has), -1);
+    CHECK_EQ_INT(fl_piece_cache_get(c, longp, FL_PC_SHORT_LEN, 9, ids, &has), -1);
+    CHECK(fl_piece_cache_new(0, FL_PC_SHORT_LEN) == NULL);
+    CHECK(fl_piece_cache_new(6, 17) == NULL);
+    fl_piece_cache_free(c);
+}
+
+/* Far more pieces than entries, pieces differing only in late bytes: every
+ * hit is the stored value, and recently stored pieces are mostly found. */
+static void check_eviction(size_t max_len, size_t max_ids)
+{
+    fl_piece_cache *c = fl_piece_cache_new(4, max_len); /* 16 entries */
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    uint64_t s = 12345;
+    uint8_t p[FL_PC_LONG_LEN];
+    uint32_t ids[FL_PC_MAX_IDS], want[FL_PC_MAX_IDS + 2];
+    size_t hits = 0, wrong = 0;
+    int has;
+    for (int i = 0; i < 20000; i++) {
+        size_t n;
+        random_piece(&s, p, &n, max_len, 3);
+        uint64_t h = fl_vocab_hash(p, n);
+        size_t k = derived_ids(p, n, max_ids, want);
+        int got = fl_piece_cache_get(c, p, n, h, ids, &has);
+        if (got >= 0) {
+            hits++;
+            if ((size_t)got != k || has != (k <= max_ids) ||
+                (has && memcmp(ids, want, k * sizeof *ids) != 0))
+                wrong++;
+        }
+        fl_piece_cache_put(c, p, n, h, want, k);
+        got = fl_piece_cache_get(c, p, n, h, ids, &has); /* just stored: found (one thread) */
+        CHECK_EQ_INT(got, (long long)k);
+    }
+    CHECK_EQ_INT(wrong, 0);
+    CHECK(hits > 0);
+    fl_piece_cache_free(c);
+}
+
+static void test_eviction_short(void) { check_eviction(FL_PC_SHORT_LEN, FL_PC_SHORT_IDS); }
+static void test_eviction_long(void) { check_eviction(FL_PC_LONG_LEN, FL_PC_LONG_IDS); }
+
+/* ---- threads -------------------------------------------------------------- */
+
+typedef struct {
+    fl_piece_cache *c;
+    uint64_t seed;
+    size_t max_len, max_ids;
+    size_t hits, wrong;
+    int clearer;
+} hammer_arg;
+
+static void *hammer(void *arg)
+{
+    hammer_arg *a = arg;
+    uint8_t p[FL_PC_LONG_LEN];
+    uint32_t ids[FL_PC_MAX_IDS], want[FL_PC_MAX_IDS + 2];
+    int has;
+    for (int i = 0; i < 200000; i++) {
+        if (a->clearer && i % 5000 == 0)
+            fl_piece_cache_clear(a->c);
+        size_t n;
+        random_piece(&a->seed, p, &n, a->max_len < 6 ? a->max_len : 6, 2); /* few pieces: contention */
+        uint64_t h = fl_vocab_hash(p, n) & ~(uint64_t)0 << (i & 1 ? 0 : 40); /* crowd some sets */
+        size_t k = derived_ids(p, n, a->max_ids, want);
+        int got = fl_piece_cache_get(a->c, p, n, h, ids, &has);
+        if (got >= 0) {
+            a->hits++;
+            if ((size_t)got != k || has != (k <= a->max_ids) ||
+                (has && memcmp(ids, want, k * sizeof *ids) != 0))
+                a->wrong++;
+        } else {
+            fl_piece_cache_put(a->c, p, n, h, want, k);
+        }
+    }
+    return NULL;
+}
+
+static void hammer_shape(size_t max_len, size_t max_ids)
+{
+    enum { T = 4 };
+    fl_piece_cache *c = fl_piece_cache_new(5, max_len);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    pthread_t tid[T];
+    hammer_arg args[T];
+    for (int t = 0; t < T; t++) {
+        args[t] = (hammer_arg){c, 1000 + (uint64_t)t * 7777, max_len, max_ids, 0, 0, t == 0};
+        CHECK_EQ_INT(pthread_create(&tid[t], NULL, hammer, &args[t]), 0);
+    }
+    size_t hits = 0, wrong = 0;
+    for (int t = 0; t < T; t++) {
+        pthread_join(tid[t], NULL);
+        hits += args[t].hits;
+        wrong += args[t].wrong;
+    }
+    CHECK_EQ_INT(wrong, 0);
+    CHECK(hits > 1000);
+    fl_piece_cache_free(c);
+}
+
+static void test_threads_short(void) { hammer_shape(FL_PC_SHORT_LEN, FL_PC_SHORT_IDS); }
+static void test_threads_long(void) { hammer_shape(FL_PC_LONG_LEN, FL_PC_LONG_IDS); }
+
+/* ---- the encoder with and without the cache --------------------------------- */
+
+static fl_encoder *real_encoder(void)
+{
+    const char *dir = getenv("FL_TIKTOKEN_DIR");
+    char path[1024], err[200];
+    snprintf(path, sizeof path, "%s/cl100k_base.tiktoken", dir ? dir : "../shared/data/tiktoken");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *data = malloc((size_t)n);
+    size_t got = data ? fread(data, 1, (size_t)n, f) : 0;
+    fclose(f);
+    fl_vocab *v = got == (size_t)n ? fl_vocab_parse_tiktoken(data, (size_t)n, err, sizeof err) : NULL;
+    free(data);
+    return v ? fl_encoder_new(v, FL_PAT_CL100K, NULL, NULL, NULL, 0, err, sizeof err) : NULL;
+}
+
+/* Text from words that repeat (so the cache is hit) with long runs. */
+static char *random_text(uint64_t *s, size_t *len)
+{
+    static const char *words[] = {
+        " the", " tokenization", " antidisestablishmentarianism", " xqzvy", " Hello", "  ",
+        "\n\n", "+------------------------------------+", "                            ",
+        " été", " 東京", "123456", "'s", " supercalifragilistic", " qwertzuiop", ".",
+    };
+    size_t cap = 4096, n = 0;
+    char *t = malloc(cap);
+    while (n < cap - 64) {
+        const char *w = words[rng_next(s) % (sizeof words / sizeof words[0])];
+        size_t k = strlen(w);
+        memcpy(t + n, w, k);
+        n += k;
+        if (rng_next(s) % 7 == 0) { /* a random letter run: new pieces */
+            size_t m = 1 + rng_next(s) % 30;
+            t[n++] = ' ';
+            for (size_t i = 0; i < m; i++)
+                t[n++] = (char)('a' + rng_next(s) % 26);
+        }
+    }
+    *len = n;
+    return t;
+}
+
+static void test_encoder_cache_equal(void)
+{
+    fl_encoder *e = real_encoder();
+    if (!e) {
+        fprintf(stderr, "  (no cl100k_base vocabulary: skipped)\n");
+        return;
+    }
+    CHECK(fl_encoder_cache_enabled(e));
+    fl_bpe_scratch s = {0};
+    uint64_t seed = 99;
+    for (int round = 0; round < 60; round++) {
+        size_t len, c_off, c_on, c_on2;
+        char *t = random_text(&seed, &len);
+        fl_ids off = {0}, on = {0};
+        fl_encoder_set_cache(e, 0, 0);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, &off, &c_off, NULL, &s), 0);
+        fl_encoder_set_cache(e, 1, round % 3 == 0); /* sometimes single tokens too */
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, &on, &c_on, NULL, &s), 0);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, NULL, &c_on2, NULL, &s), 0);
+        CHECK_EQ_INT(c_on, c_off);
+        CHECK_EQ_INT(c_on2, c_off);
+        CHECK(on.len == off.len && memcmp(on.ids, off.ids, off.len * sizeof *off.ids) == 0);
+        if (round % 10 == 9)
+            fl_encoder_clear_cache(e);
+        fl_ids_free(&off);
+        fl_ids_free(&on);
+        free(t);
+    }
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
+typedef struct {
+    fl_encoder *e;
+    char **texts;
+    size_t *lens, *expect;
+    int n, wrong, clearer;
+} enc_arg;
+
+static void *encode_worker(void *arg)
+{
+    enc_arg *a = arg;
+    fl_bpe_scratch s = {0};
+    for (int rep = 0; rep < 3; rep++) {
+        for (int i = 0; i < a->n; i++) {
+            int j = a->clearer ? a->n - 1 - i : i;
+            size_t c = 0;
+            if (fl_encode(a->e, (uint8_t *)a->texts[j], a->lens[j], NULL, NULL, NULL, &c, NULL, &s) != 0 ||
+                c != a->expect[j])
+                a->wrong++;
+            if (a->clearer && i % 7 == 0)
+                fl_encoder_clear_cache(a->e);
+        }
+    }
+    fl_bpe_scratch_free(&s);
+    return NULL;
+}
+
+static void test_encoder_threads(void)
+{
+    enum { N = 40, T = 4 };
+    fl_encoder *e = real_encoder();
+    if (!e)
+        return;
+    char *texts[N];
+    size_t lens[N], expect[N], counts[N];
+    uint64_t seed = 4242;
+    fl_bpe_scratch s = {0};
+    fl_encoder_set_cache(e, 0, 0);
+    for (int i = 0; i < N; i++) {
+        texts[i] = random_text(&seed, &lens[i]);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)texts[i], lens[i], NULL, NULL, NULL, &expect[i], NULL, &s), 0);
+    }
+    fl_encoder_set_cache(e, 1, 0);
+    pthread_t tid[T];
+    enc_arg args[T];
+    for (int t = 0; t < T; t++) {
+        args[t] = (enc_arg){e, texts, lens, expect, N, 0, t == 0};
+        CHECK_EQ_INT(pthread_create(&tid[t], NULL, encode_worker, &args[t]), 0);
+    }
+    for (int t = 0; t < T; t++) {
+        pthread_join(tid[t], NULL);
+        CHECK_EQ_INT(args[t].wrong, 0);
+    }
+    CHECK_EQ_INT(fl_count_batch(e, (const uint8_t *const *)texts, lens, N, NULL, NULL, counts, NULL, 3), 0);
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ_INT(counts[i], expect[i]);
+        free(texts[i]);
+    }
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
+int main(void)
+{
+    static const check_case cases[] = {
+        CASE(test_get_put_exact),  CASE(test_eviction_short),      CASE(test_eviction_long),
+        CASE(test_threads_short),  CASE(test_threads_long),        CASE(test_encoder_cache_equal),
+        CASE(test_encoder_threads),
+    };
+    RUN_TESTS(cases);
+}

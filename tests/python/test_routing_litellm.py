@@ -1,0 +1,436 @@
+"""Differential tests: LiteLLM 1.110.2's Router, stock vs accelerated by this
+component's patches, in lockstep.
+
+Two Routers are built from the same randomized model list (weights, rpm/tpm
+limits, orders, wildcard deployments, cooldowns, usage and latency/cost
+histories).  Every call runs on router A with the patches off and on
+router B with them on, from the same seed of Python's random; the pick, any
+exception (type and message), the random state afterwards, the routing
+cache contents, the usage counters, the cooldowns and the request metadata
+must all be equal.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime
+import os
+import random
+import warnings
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+litellm = pytest.importorskip("litellm")
+
+from fast_litellm.routing import _local_patch, litellm_fast, patches  # noqa: E402
+
+STRATEGIES = [
+    "simple-shuffle",
+    "least-busy",
+    "latency-based-routing",
+    "usage-based-routing-v2",
+    "cost-based-routing",
+]
+PRICED_MODELS = ["gpt-4o-mini", "gpt-4o", "anthropic/claude-3-5-sonnet-20240620", "openai/gpt-4.1", "openai/made-up-model"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    _local_patch.install()
+    yield
+    _local_patch.uninstall()
+
+
+def _model_list(gen: random.Random, n: int):
+    out = []
+    for i in range(n):
+        group = "wild/*" if gen.random() < 0.1 else gen.choice(["g", "g", "g", "h"])
+        model = gen.choice(PRICED_MODELS) if group != "wild/*" else "openai/*"
+        params = {"model": model, "api_key": "sk-test", "api_base": "https://b%d.example" % gen.randint(0, 3)}
+        for key, choices in (
+            ("weight", [1, 2, 5, 0.5]),
+            ("rpm", [1, 2, 10, 1000]),
+            ("tpm", [10, 1000, 100000]),
+            ("order", [1, 2]),
+            ("input_cost_per_token", [1e-6, 3e-6, 0]),
+            ("output_cost_per_token", [2e-6, 1e-5]),
+        ):
+            if gen.random() < 0.25:
+                params[key] = gen.choice(choices)
+        out.append({"model_name": group, "litellm_params": params, "model_info": {"id": "d%d" % i}})
+    return out
+
+
+def _minute():
+    now = datetime.datetime.now()
+    return "%s-%s-%s" % (now.strftime("%Y-%m-%d"), now.strftime("%H"), now.strftime("%M"))
+
+
+def _history(gen: random.Random, model_list, strategy):
+    """A routing-cache history: latency or cost maps keyed by deployment id."""
+    minute = _minute()
+    state = {}
+    ids = [d["model_info"]["id"] for d in model_list] + ["stale-id"]
+    for ident in gen.sample(ids, gen.randint(0, len(ids))):
+        entry = {minute: {"tpm": gen.choice([0, 5, 50000]), "rpm": gen.choice([0, 1, 3])}}
+        if strategy == "latency-based-routing":
+            entry["latency_normalized"] = [gen.choice([0.1, 0.2, 0.5, 1.0, float("nan"), -1.0])
+                                           for _ in range(gen.randint(0, 4))]
+            if gen.random() < 0.5:
+                entry["time_to_first_token_seconds"] = [gen.choice([0.05, 0.1, 0.3]) for _ in range(3)]
+        state[ident] = entry
+    return state
+
+
+def _build(model_list, strategy, args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy=strategy,
+                              routing_strategy_args=args)
+
+
+def _seed_state(router, gen_state, model_list, strategy, history, cooled, usage):
+    core = router._core
+    if history is None:
+        pass  # nothing cached: the strategies start from an empty map
+    elif strategy == "latency-based-routing":
+        for group in ("g", "h"):
+            core._cache.set_cache("%s_map" % group, copy.deepcopy(history))
+    if strategy == "cost-based-routing":
+        for group in ("g", "h"):
+            core._cache.set_cache("cost_map:%s" % group, copy.deepcopy(history))
+    for ident in cooled:
+        core._cooldowns.add_deployment_to_cooldown(ident, Exception("rate limited"), 429, 600)
+    minute = datetime.datetime.now(datetime.timezone.utc).strftime("%H-%M")
+    for ident, model, tokens, requests in usage:
+        core._usage.increment_deployment_sync(ident, model, minute, tokens, requests)
+
+
+def _cache_snapshot(router):
+    cache = router._core._cache.in_memory_cache.cache_dict
+    return {k: copy.deepcopy(v) for k, v in cache.items()}
+
+
+def _same(a, b):
+    """Equality where NaN equals NaN (latency histories hold NaN samples)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (a != a and b != b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _call(router, accelerated, seed, model, request, sync):
+    random.seed(seed)
+    with _local_patch.accelerated(accelerated):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if sync:
+                    picked = router.get_available_deployment(model=model, request_kwargs=request)
+                else:
+                    picked = asyncio.run(router.async_get_available_deployment(model=model, request_kwargs=request))
+            outcome = ("ok", picked.get("model_info", {}).get("id"), dict(picked))
+        except Exception as exc:  # the exception itself is compared
+            outcome = ("raised", type(exc).__name__, str(exc))
+    return outcome, random.getstate()
+
+
+async def _calls(router, accelerated, plan):
+    out = []
+    for seed, model, request in plan:
+        random.seed(seed)
+        with _local_patch.accelerated(accelerated):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    picked = await router.async_get_available_deployment(model=model, request_kwargs=request)
+                outcome = ("ok", picked.get("model_info", {}).get("id"), dict(picked))
+            except Exception as exc:
+                outcome = ("raised", type(exc).__name__, str(exc))
+        out.append((outcome, random.getstate(), copy.deepcopy(request), _cache_snapshot(router)))
+    return out
+
+
+def _lockstep(strategy, trials, calls, sizes, seed):
+    gen = random.Random("%s-%d" % (strategy, seed))
+    compared = 0
+    for trial in range(trials):
+        model_list = _model_list(gen, gen.choice(sizes))
+        history = _history(gen, model_list, strategy) if gen.random() < 0.7 else None
+        ids = [d["model_info"]["id"] for d in model_list]
+        cooled = gen.sample(ids, gen.randint(0, max(0, len(ids) // 3)))
+        if gen.random() < 0.1:
+            cooled = ids  # everything cooling: the router's error
+        usage = [(i, gen.choice(PRICED_MODELS), gen.choice([10, 5000, 200000]), gen.choice([1, 5]))
+                 for i in gen.sample(ids, gen.randint(0, len(ids)))]
+        args = {"lowest_latency_buffer": gen.choice([0, 0.1, 0.5])} if strategy == "latency-based-routing" else {}
+        a = _build(model_list, strategy, args)
+        b = _build(model_list, strategy, args)
+        for router in (a, b):
+            _seed_state(router, None, model_list, strategy, history, cooled, usage)
+        plan = []
+        for _ in range(calls):
+            model = gen.choice(["g"] * 8 + ["h", "h", "wild/x", "openai/zzz", "nope"])
+            request = {}
+            if gen.random() < 0.5:
+                request["metadata"] = {}
+            if gen.random() < 0.3:
+                request["stream"] = gen.choice([True, False])
+            plan.append((gen.random(), model, request))
+        plan_a = copy.deepcopy(plan)
+        plan_b = copy.deepcopy(plan)
+        stock = asyncio.run(_calls(a, False, plan_a))
+        fast = asyncio.run(_calls(b, True, plan_b))
+        for i, (s, f) in enumerate(zip(stock, fast)):
+            assert _same(s[0], f[0]), (strategy, trial, i, s[0], f[0])
+            assert s[1] == f[1], (strategy, trial, i, "random state differs")
+            assert _same(s[2], f[2]), (strategy, trial, i, "request metadata differs", s[2], f[2])
+            assert _same(s[3], f[3]), (strategy, trial, i, "routing cache differs")
+            compared += 1
+        # sync picks (cost-based routing has none)
+        if strategy != "cost-based-routing":
+            for seed_, model, request in plan[:10]:
+                sa = _call(a, False, seed_, model, copy.deepcopy(request), True)
+                sb = _call(b, True, seed_, model, copy.deepcopy(request), True)
+                assert _same(sa[0], sb[0]) and sa[1] == sb[1], (strategy, trial, "sync", sa[0], sb[0])
+                compared += 1
+        assert a._core._usage.snapshot() == b._core._usage.snapshot()
+        assert sorted(i for i, _ in a._core._cooldowns.get_active_cooldowns(ids, None)) == sorted(
+            i for i, _ in b._core._cooldowns.get_active_cooldowns(ids, None))
+    return compared
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_lockstep_small_groups(strategy):
+    assert _lockstep(strategy, trials=8, calls=60, sizes=[1, 2, 3, 5, 8, 13], seed=1) > 400
+
+
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing"])
+def test_lockstep_larger_groups(strategy):
+    assert _lockstep(strategy, trials=3, calls=40, sizes=[40, 90], seed=2) > 100
+
+
+@pytest.mark.parametrize("strategy", ["least-busy", "latency-based-routing", "cost-based-routing"])
+def test_lockstep_across_model_list_changes(strategy):
+    """Candidate records are cached per registry version: changing the
+    model list (set_model_list, upsert) must be seen at once."""
+    gen = random.Random("changes-%s" % strategy)
+    first = _model_list(gen, 12)
+    a = _build(first, strategy, {})
+    b = _build(first, strategy, {})
+    for step in range(6):
+        plan = [(gen.random(), gen.choice(["g", "h"]), {"metadata": {}}) for _ in range(15)]
+        stock = asyncio.run(_calls(a, False, copy.deepcopy(plan)))
+        fast = asyncio.run(_calls(b, True, copy.deepcopy(plan)))
+        for s, f in zip(stock, fast):
+            assert _same(s[0], f[0]) and s[1] == f[1] and _same(s[3], f[3]), (strategy, step, s[0], f[0])
+        changed = _model_list(gen, gen.randint(3, 14))
+        for d in changed:
+            d["litellm_params"]["rpm"] = gen.choice([1, 50, 1000])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for router in (a, b):
+                if step % 2:
+                    router.set_model_list(copy.deepcopy(changed))
+                else:
+                    router.upsert_deployment(litellm.types.router.Deployment(**copy.deepcopy(changed[0])))
+
+
+# ---- the fast functions on their own, beside LiteLLM's ---------------------
+
+def _strategy_handlers():
+    from litellm.caching.dual_cache import DualCache
+    from litellm.router_strategy.lowest_cost import LowestCostLoggingHandler
+    from litellm.router_strategy.lowest_latency import LowestLatencyLoggingHandler
+
+    return LowestLatencyLoggingHandler(router_cache=DualCache()), LowestCostLoggingHandler(router_cache=DualCache())
+
+
+def _original(target):
+    owner, name = _local_patch._owner(target)
+    return _local_patch._original_of(owner, name)
+
+
+def test_latency_pick_unusual_inputs_match():
+    """Duplicate ids (the last wins), non-str cache keys, limits on the
+    deployment top level and in model_info, stream/ttft percentile."""
+    target = patches.PATCHES[0].target
+    original = _original(target)
+    fast = litellm_fast.make_lowest_latency_pick(original)
+    latency, _ = _strategy_handlers()
+    minute = _minute()
+    healthy = [
+        {"model_name": "g", "litellm_params": {"model": "x", "api_base": "a"}, "model_info": {"id": "1"}},
+        {"model_name": "g", "litellm_params": {"model": "y", "api_base": None}, "model_info": {"id": "1"}},
+        {"model_name": "g", "litellm_params": {"model": "z"}, "model_info": {"id": "2", "rpm": 1}, "tpm": 5},
+        {"model_name": "g", "litellm_params": {"model": "w", "api_base": "c"}, "model_info": {"id": "3"}},
+    ]
+    counts = {
+        "1": {"latency_normalized": [0.2], "time_to_first_token_seconds": [0.1, 0.3]},
+        2: {"latency_normalized": [0.0]},
+        "2": {minute: {"rpm": 1, "tpm": 0}},
+        "3": {"latency_normalized": [float("inf")], minute: {"tpm": 3}},
+    }
+    for ttft in (None, 0.5):
+        latency.routing_args.ttft_percentile = ttft
+        for request in (None, {}, {"stream": True, "metadata": {}}, {"litellm_metadata": {}, "stream": False}):
+            results = []
+            for fn in (original, fast):
+                random.seed(4)
+                req = copy.deepcopy(request)
+                cts = copy.deepcopy(counts)
+                try:
+                    got = fn(latency, "g", healthy, [{"role": "user", "content": "hi"}], None, req, cts)
+                except Exception as exc:
+                    got = (type(exc), str(exc))
+                results.append((got, req, cts, random.getstate()))
+            assert _same(results[0], results[1])
+
+
+def test_fast_paths_decline_unusual_shapes():
+    from fast_litellm.patching.registry import NotAccelerated
+
+    latency, cost = _strategy_handlers()
+    fast = litellm_fast.make_lowest_latency_pick(_original(patches.PATCHES[0].target))
+    with pytest.raises(NotAccelerated):
+        fast(latency, "g", [{"model_info": {"id": 1}}], request_count_dict={})
+    with pytest.raises(NotAccelerated):
+        fast(latency, "g", ({"model_info": {"id": "1"}},), request_count_dict={})
+    with pytest.raises(NotAccelerated):
+        fast(latency, "g", [], request_kwargs=[], request_count_dict={})
+    ids = litellm_fast.make_cooldown_ids(_original(patches.PATCHES[5].target))
+    with pytest.raises(NotAccelerated):
+        ids(["deployment:a:cooldown", 5])
+
+
+def test_cooldown_ids_match():
+    original = _original(patches.PATCHES[5].target)
+    fast = litellm_fast.make_cooldown_ids(original)
+    cases = [
+        [], ["deployment:a:cooldown"], ["deployment::cooldown", "deployment:b:c:cooldown"],
+        ["deployment:cooldown"], ["deployment:a:cooldown", "deployment:a:allowed_fails"],
+        ["global_router:a:m:tpm:10-01"], ["deployment:a:cooldown:x"], ("deployment:z:cooldown",),
+        ["deployment:" + ":cooldown" * 3],
+    ]
+    for keys in cases:
+        assert fast(keys) == original(keys), keys
+
+
+def test_cost_rates_match_litellm():
+    from litellm.router_strategy import lowest_cost
+
+    memo = {}
+    for deployment in [
+        {"litellm_params": {"model": "gpt-4o-mini"}},
+        {"litellm_params": {"model": "gpt-4o-mini", "base_model": "gpt-4o"}},
+        {"litellm_params": {"model": "nope"}, "model_info": {"base_model": "claude-3-5-sonnet-20240620"}},
+        {"litellm_params": {"model": "nope"}, "model_info": None},
+        {"litellm_params": {"model": ""}},
+        {"litellm_params": {"model": 5}},
+        {"litellm_params": None},
+        {"litellm_params": {1: "x", "model": "gpt-4o"}},
+        {"litellm_params": {"model": "gpt-4o"}, "model_info": {"base_model": ""}},
+    ]:
+        assert litellm_fast._cost_map_rates(lowest_cost, lowest_cost._cost_map(), deployment, memo) == (
+            lowest_cost._deployment_cost_map_rates(deployment)
+        ), deployment
+
+
+def test_pins_cover_every_patch():
+    from fast_litellm.patching import pins
+
+    hashes = _local_patch.source_hashes()
+    for patch in patches.PATCHES:
+        assert pins.VERIFIED.get(patch.target) == hashes[patch.target], patch.target
+
+
+def test_record_copy_is_a_fresh_read():
+    from fast_litellm import _native_loader
+
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    copy_ = _native_loader.NATIVE.router_json_copy
+    record = {"model_name": "g", "litellm_params": {"model": "x", "tags": ["a", {"b": 1.5}], "n": None},
+              "model_info": {"id": "1", "flag": True}}
+    got = copy_(record)
+    assert got == record and got is not record
+    assert got["litellm_params"] is not record["litellm_params"]
+    assert got["litellm_params"]["tags"] is not record["litellm_params"]["tags"]
+    assert got["litellm_params"]["tags"][1] is not record["litellm_params"]["tags"][1]
+    for bad in ({"x": (1,)}, {"x": object()}, [set()]):
+        with pytest.raises(TypeError):
+            copy_(bad)
+    deep = []
+    for _ in range(100000):
+        deep = [deep]
+    with pytest.raises(RecursionError):
+        copy_(deep)
+
+
+class _FakeHandle:
+    """A registry whose version moves while records are read."""
+
+    def __init__(self, records, bump_after=None):
+        self.records = records
+        self.version = 1
+        self.reads = 0
+        self.bump_after = bump_after
+
+    def registry_version(self):
+        return self.version
+
+    def deployment(self, ident):
+        self.reads += 1
+        if self.bump_after is not None and self.reads == self.bump_after:
+            self.version += 1
+            self.records = {k: dict(v, model_name="new") for k, v in self.records.items()}
+        record = self.records.get(ident)
+        return copy.deepcopy(record) if record is not None else None
+
+
+class _FakeSelectors:
+    def selector_for(self, strategy, scope, group, request):
+        return ("selector", strategy, scope, group)
+
+
+class _FakeCore:
+    def __init__(self, handle):
+        self._handle = handle
+        self._selectors = _FakeSelectors()
+
+
+def test_strategy_inputs_follow_the_registry_version():
+    original = _original("litellm.router_rust.core:RustCore._strategy_inputs")
+    fast = litellm_fast.make_strategy_inputs(original)
+    records = {str(i): {"model_name": "g", "litellm_params": {"model": "m%d" % i}, "model_info": {"id": str(i)}}
+               for i in range(5)}
+    step = {"stage": "strategy", "strategy": "least-busy", "scope": "router", "group": None, "model": "g",
+            "candidates": ["0", "1", "missing", "3", "1"]}
+    stock_core = _FakeCore(_FakeHandle(copy.deepcopy(records)))
+    fast_core = _FakeCore(_FakeHandle(copy.deepcopy(records)))
+    for _ in range(3):
+        assert fast(fast_core, dict(step), {}) == original(stock_core, dict(step), {})
+    # the registry changes while the records are read: LiteLLM's reads are
+    # torn then (some old, some new); ours are all new, which is what LiteLLM
+    # returns when the change lands just before its first read
+    for bump in (2, 4):
+        fast_core = _FakeCore(_FakeHandle(copy.deepcopy(records), bump))
+        stock_core = _FakeCore(_FakeHandle(copy.deepcopy(records), 1))
+        assert fast(fast_core, dict(step), {}) == original(stock_core, dict(step), {})
+    # cached: a second pick reads nothing new from an unchanged registry
+    core = _FakeCore(_FakeHandle(copy.deepcopy(records)))
+    fast(core, dict(step), {})
+    reads = core._handle.reads
+    first = fast(core, dict(step), {})
+    assert core._handle.reads == reads
+    first[3][0]["litellm_params"]["model"] = "mutated"  # a copy: the cache is untouched
+    assert fast(core, dict(step), {})[3][0]["litellm_params"]["model"] == "m0"
+    # a new version is read afresh
+    core._handle.version += 1
+    core._handle.records["0"]["litellm_params"]["model"] = "changed"
+    assert fast(core, dict(step), {})[3][0]["litellm_params"]["model"] == "changed"
+    assert fast(core, {"stage": "tags"}, {}) is None

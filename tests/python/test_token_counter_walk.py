@@ -1,0 +1,113 @@
+"""The two walks under the fast token_counter, against LiteLLM's own code:
+the tools text (C and Python twins vs ``_format_function_definitions``) and
+the message walk (C vs the Python twin), on many random inputs."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+pytest.importorskip("litellm")
+
+from litellm.litellm_core_utils import token_counter as tc  # noqa: E402
+
+from fast_litellm import _native_loader  # noqa: E402
+from fast_litellm.patching.registry import NotAccelerated  # noqa: E402
+from fast_litellm.token_counter._tools_text import make_formatter  # noqa: E402
+
+import test_token_counter_cases as cases  # noqa: E402
+
+
+def litellm_text(tools):
+    try:
+        return ("ok", tc._format_function_definitions(tools))
+    except Exception as exc:  # noqa: BLE001
+        return ("raised", type(exc))
+
+
+@pytest.fixture
+def formatter(impl):
+    python_format = make_formatter(tc._function_definitions_for_tool)
+    if impl == "python":
+        return python_format
+    native_format = _native_loader.NATIVE._tc_format_tools
+
+    def both(tools):
+        text = native_format(tools)
+        both.covered += text is not None
+        return python_format(tools) if text is None else text
+
+    both.covered = 0
+    return both
+
+
+def test_tools_text_matches_litellm(formatter):
+    rng = random.Random(42)
+    for _ in range(3000):
+        tools = [cases.tool(rng, i) for i in range(rng.randint(0, 6))]
+        expected = litellm_text(tools)
+        try:
+            got = ("ok", formatter(tools))
+        except Exception as exc:  # noqa: BLE001
+            got = ("raised", type(exc))
+        assert got == expected, tools
+    if hasattr(formatter, "covered"):
+        assert formatter.covered > 1000
+
+
+def test_tools_text_fixed_cases(formatter):
+    weird = [
+        [],
+        ["junk", 5, None],
+        [{"type": "function", "function": {"name": "f"}}],
+        [{"type": "function", "function": {"name": "f", "parameters": {"properties": {}}}}],
+        [{"type": "function", "function": {"name": "", "parameters": {"properties": {"a": {}}}}}],
+        [{"type": "function", "function": {"name": 5, "description": 0.5,
+                                           "parameters": {"type": "object", "properties": {
+                                               1: {"type": "integer", "enum": [1, True, None, 2.5]},
+                                               "deep": {"type": "object", "properties": {
+                                                   "deeper": {"type": "array", "items": {
+                                                       "type": "object", "properties": {"x": {"type": "null"}},
+                                                       "required": ["x"]}}}}},
+                                               "required": [1, "deep"]}}}],
+        ({"type": "function", "function": {"name": "t", "parameters": "notadict"}},),
+        [{"type": "function", "function": {"name": "lone\ud800surrogate", "description": "d\udfff",
+                                           "parameters": {"properties": {"k\ud800": {"type": "string"}}}}}],
+    ]
+    deep = {"type": "string"}
+    for _ in range(150):
+        deep = {"type": "object", "properties": {"n": deep}}
+    weird.append([{"type": "function", "function": {"name": "deep", "parameters": deep}}])
+    for tools in weird:
+        expected = litellm_text(tools)
+        try:
+            got = ("ok", formatter(tools))
+        except Exception as exc:  # noqa: BLE001
+            got = ("raised", type(exc))
+        assert got == expected, tools
+
+
+def test_native_message_walk_matches_python_walk():
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    from fast_litellm.token_counter import implementation
+
+    native = implementation("native").make_fast_token_counter(tc.token_counter)
+    python = implementation("python").make_fast_token_counter(tc.token_counter)
+    walk = _native_loader.NATIVE._tc_walk_messages
+    rng = random.Random(9)
+    covered = 0
+    for _ in range(3000):
+        kwargs = cases.call_kwargs(rng)
+        if "messages" in kwargs:
+            covered += walk(kwargs["messages"], len, 3, 1) is not None
+        outcomes = []
+        for fn in (native, python):
+            try:
+                outcomes.append(("ok", fn(**kwargs)))
+            except NotAccelerated:
+                outcomes.append(("handed off",))
+            except Exception as exc:  # noqa: BLE001
+                outcomes.append(("raised", type(exc), str(exc)))
+        assert outcomes[0] == outcomes[1], kwargs
+    assert covered > 1000

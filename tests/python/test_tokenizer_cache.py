@@ -1,0 +1,170 @@
+"""The native core's shared piece cache: results with it equal tiktoken's
+and equal results without it; many threads (GIL released: long texts,
+count_batch) hammering one encoding with mixed inputs while another
+clears the cache give the single-threaded results; a forked child (also
+one forked while other threads were encoding) gets exact results.
+
+The twin has no cache but the same controls (checked on both twins)."""
+from __future__ import annotations
+
+import os
+import random
+import threading
+
+import pytest
+
+tiktoken = pytest.importorskip("tiktoken")
+
+from fast_litellm import _native_loader  # noqa: E402
+from fast_litellm import tokenizer as T  # noqa: E402
+from fast_litellm.tokenizer import _corpus  # noqa: E402
+
+ENCODINGS = ["cl100k_base", "o200k_base", "r50k_base"]
+
+
+def _native(name):
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    return T.implementation("native").get_encoding(name)
+
+
+def _mixed_texts(n, size, seed):
+    rng = random.Random(seed)
+    kinds = list(_corpus.CORPORA)
+    texts = []
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        text = _corpus.documents(kind, 1, size, seed + i)[0]
+        # long runs and words that are not tokens, so the long-piece cache works too
+        text += " " + "+" + "-" * rng.randint(20, 120) + "+\n" + " " * rng.randint(20, 60)
+        text += " ".join("".join(rng.choice("qxzjkvw") for _ in range(rng.randint(3, 30)))
+                         for _ in range(20))
+        texts.append(text)
+    return texts
+
+
+@pytest.fixture(scope="module")
+def texts():
+    return _mixed_texts(24, 6000, 17)  # > 4 KB each: the GIL is released
+
+
+def test_controls_exist_on_both_twins(impl, tiktoken_data_dir):
+    enc = T.implementation(impl).get_encoding("cl100k_base")
+    core = enc._core
+    assert core.cache_enabled is (impl == "native")
+    core.set_cache(False)
+    assert core.cache_enabled is False
+    core.set_cache(True)
+    assert core.cache_enabled is (impl == "native")
+    core.clear_cache()
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_cache_on_off_equal_tiktoken(name, tiktoken_data_dir, texts):
+    enc = _native(name)
+    ref = tiktoken.get_encoding(name)
+    core = enc._core
+    try:
+        for tokens_too in (False, True):
+            core.set_cache(True, tokens_too)
+            core.clear_cache()
+            for t in texts[:8]:
+                want = ref.encode(t, disallowed_special=())
+                assert enc.encode(t, disallowed_special=()) == want  # cold
+                assert enc.encode(t, disallowed_special=()) == want  # warm
+                assert enc.count(t, disallowed_special=()) == len(want)
+        core.set_cache(False)
+        for t in texts[:4]:
+            assert enc.encode(t, disallowed_special=()) == ref.encode(t, disallowed_special=())
+    finally:
+        core.set_cache(True)
+
+
+def test_count_then_encode_share_entries(tiktoken_data_dir):
+    """An entry written by count must serve encode with the full ids."""
+    enc = _native("o200k_base")
+    ref = tiktoken.get_encoding("o200k_base")
+    enc._core.clear_cache()
+    t = " antidisestablishmentarianism xqzvyjk " + "=" * 77 + " supercalifragilistic"
+    assert enc.count(t) == len(ref.encode(t))
+    assert enc.encode(t) == ref.encode(t)
+
+
+def test_threads_hammer_with_clears(tiktoken_data_dir, texts):
+    enc = _native("cl100k_base")
+    enc._core.set_cache(False)
+    want = [enc.encode(t, disallowed_special=()) for t in texts]  # single-threaded, no cache
+    enc._core.set_cache(True)
+    enc._core.clear_cache()
+    errors = []
+    stop = threading.Event()
+
+    def worker(seed):
+        rng = random.Random(seed)
+        try:
+            for _ in range(30):
+                i = rng.randrange(len(texts))
+                if rng.random() < 0.5:
+                    got = enc.encode(texts[i], disallowed_special=())
+                    if got != want[i]:
+                        errors.append(("encode", i))
+                else:
+                    idx = rng.sample(range(len(texts)), 6)
+                    got = enc.count_batch([texts[j] for j in idx], num_threads=2)
+                    if got != [len(want[j]) for j in idx]:
+                        errors.append(("count_batch", idx))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+
+    def clearer():
+        while not stop.is_set():
+            enc._core.clear_cache()
+            stop.wait(0.002)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+    c = threading.Thread(target=clearer)
+    c.start()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    stop.set()
+    c.join()
+    assert errors == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_child_exact_even_mid_encode(tiktoken_data_dir, texts):
+    enc = _native("cl100k_base")
+    enc._core.set_cache(False)
+    want = [len(enc.encode(t, disallowed_special=())) for t in texts]
+    enc._core.set_cache(True)
+    for t in texts:  # warm the cache in the parent
+        enc.count(t, disallowed_special=())
+    busy = threading.Event()
+    stop = threading.Event()
+
+    def churn():  # keeps writing entries while the fork happens
+        rng = random.Random(5)
+        while not stop.is_set():
+            extra = " ".join("".join(rng.choice("bcdfghjklmnp") for _ in range(rng.randint(4, 20)))
+                             for _ in range(800))
+            enc.count(extra)
+            busy.set()
+
+    th = threading.Thread(target=churn)
+    th.start()
+    busy.wait(10)
+    try:
+        for _ in range(3):
+            pid = os.fork()
+            if pid == 0:  # child: must not hang or give wrong counts
+                ok = all(enc.count(t, disallowed_special=()) == w for t, w in zip(texts, want))
+                enc._core.clear_cache()
+                ok = ok and all(enc.count(t, disallowed_special=()) == w for t, w in zip(texts, want))
+                os._exit(0 if ok else 1)
+            _, status = os.waitpid(pid, 0)
+            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        stop.set()
+        th.join()

@@ -1,0 +1,52 @@
+"""`fast-litellm count` (the tokenizer's CLI hook)."""
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from fast_litellm.tokenizer import cli
+
+
+@pytest.fixture
+def files(tmp_path, tiktoken_data_dir):
+    a = tmp_path / "a.txt"
+    b = tmp_path / "b.txt"
+    a.write_text("hello world\n", encoding="utf-8")
+    b.write_text("def f(x):\n    return x  # <|endoftext|> 😀\n", encoding="utf-8")
+    return a, b
+
+
+def test_count_table_and_json(files, capsys):
+    tiktoken = pytest.importorskip("tiktoken")
+    a, b = files
+    ref = tiktoken.get_encoding("o200k_base")
+    expected = [len(ref.encode(p.read_text(), disallowed_special=())) for p in (a, b)]
+    assert cli.main(["count", "--model", "gpt-4o", str(a), str(b)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [int(line.split()[0]) for line in lines] == expected + [sum(expected)]
+    assert lines[-1].endswith("total")
+    assert cli.main(["count", "--encoding", "o200k_base", "--json", str(a), str(b)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["encoding"] == "o200k_base"
+    assert [f["tokens"] for f in out["files"]] == expected
+    assert out["total"] == sum(expected)
+
+
+def test_count_errors(files, capsys):
+    a, _ = files
+    assert cli.main(["count", str(a), str(a) + ".missing"]) == 1
+    assert "missing" in capsys.readouterr().err
+    assert cli.main(["count", "--model", "no-such-model", str(a)]) == 2
+    assert "no-such-model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["count", "--model", "gpt-4o", "--encoding", "cl100k_base"])
+
+
+def test_add_count_command_hook():
+    parser = argparse.ArgumentParser(prog="fast-litellm")
+    sub = parser.add_subparsers(dest="command")
+    cli.add_count_command(sub)
+    args = parser.parse_args(["count", "-", "--json"])
+    assert args.func is cli.run_count and args.files == ["-"] and args.json

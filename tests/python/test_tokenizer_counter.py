@@ -1,0 +1,95 @@
+"""SimpleTokenCounter against LiteLLM's own figures (offline price map)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from fast_litellm import tokenizer as T
+
+pytestmark = pytest.mark.litellm
+
+MODELS = ["gpt-3.5-turbo", "gpt-4", "gpt-4o", "gpt-4o-mini", "gpt-4.1-mini", "o3-mini",
+          "text-embedding-3-small", "azure/gpt-4o", "claude-3-5-sonnet-20240620", "mistral/mistral-large-latest"]
+
+
+@pytest.fixture(scope="module")
+def litellm():
+    return pytest.importorskip("litellm")
+
+
+@pytest.fixture
+def counter(impl, tiktoken_data_dir):
+    return T.implementation(impl).SimpleTokenCounter()
+
+
+TEXTS = ["hello world", "The quick brown fox <|endoftext|> jumps 😀 over 中文", "def f(x):\n    return x * 2\n"]
+
+
+def test_counts_match_litellm_token_counter(counter, litellm):
+    from litellm.litellm_core_utils.token_counter import openai_tokenizer_encoding_name
+
+    for model in ["gpt-3.5-turbo", "gpt-4", "gpt-4o", "gpt-4.1-mini", "o3-mini", "gpt-5", "foo-bar"]:
+        enc = T.implementation("python").get_encoding(openai_tokenizer_encoding_name(model))
+        for text in TEXTS:
+            assert counter.count_tokens(text, model) == len(enc.encode(text, disallowed_special=()))
+            assert counter.count_tokens(text, model) == litellm.token_counter(model=model, text=text)
+    assert counter.count_tokens("hello world") == litellm.token_counter(text="hello world")
+    assert counter.count_tokens_batch(TEXTS, "gpt-4o") == [counter.count_tokens(t, "gpt-4o") for t in TEXTS]
+
+
+def test_local_encoding_rule_matches_litellm(litellm):
+    """Without LiteLLM imported the counter applies the same choice locally."""
+    from litellm.litellm_core_utils.token_counter import openai_tokenizer_encoding_name
+
+    from fast_litellm.tokenizer import _counter
+
+    saved = sys.modules.pop("litellm")
+    try:
+        local = {m: _counter.litellm_encoding_name(m) for m in MODELS + [
+            "gpt-5", "o1", "davinci", "text-davinci-003", "openai/gpt-4.1", "ft:gpt-4o-x", "llama-3-8b"]}
+    finally:
+        sys.modules["litellm"] = saved
+    for model, name in local.items():
+        assert name == openai_tokenizer_encoding_name(model), model
+
+
+def test_prices_and_limits_match_litellm(counter, litellm):
+    for model in ["gpt-3.5-turbo", "gpt-4", "gpt-4o", "gpt-4o-mini", "gpt-4.1"]:
+        if model not in litellm.model_cost:
+            continue
+        prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=1234, completion_tokens=567)
+        assert counter.estimate_cost(1234, 567, model) == pytest.approx(prompt + completion, rel=1e-12)
+        info = litellm.get_model_info(model)
+        limits = counter.get_model_limits(model)
+        for key in ("max_tokens", "max_input_tokens", "max_output_tokens",
+                    "input_cost_per_token", "output_cost_per_token"):
+            assert limits[key] == info.get(key), (model, key)
+    assert counter.validate_input("hello", "gpt-4o") is True
+
+
+def test_price_map_without_importing_litellm(tiktoken_data_dir):
+    code = ("import sys; from fast_litellm.tokenizer import SimpleTokenCounter as C; c = C(); "
+            "print(c.estimate_cost(1000, 1000, 'gpt-4o'), 'litellm' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    cost, imported = out.stdout.split()[-2:]
+    assert imported == "False"
+    assert float(cost) > 0
+
+
+def test_unknown_model_and_bad_input(counter):
+    with pytest.raises(KeyError, match="no-such-model"):
+        counter.estimate_cost(1, 1, "no-such-model")
+    with pytest.raises(KeyError, match="no-such-model"):
+        counter.get_model_limits("no-such-model")
+    with pytest.raises(TypeError, match="text"):
+        counter.count_tokens(123)
+    with pytest.raises(TypeError, match="input_tokens"):
+        counter.estimate_cost("1", 1, "gpt-4o")
+    with pytest.raises(ValueError, match="output_tokens"):
+        counter.estimate_cost(1, -1, "gpt-4o")
+    with pytest.raises(ValueError):
+        T.implementation("python").SimpleTokenCounter(0)
+    assert T.implementation("python").SimpleTokenCounter(8192).model_max_tokens == 8192

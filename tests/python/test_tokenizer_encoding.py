@@ -1,0 +1,273 @@
+"""Token ids (not just counts) identical to tiktoken 0.14.0, on both twins.
+
+Kinds of cases after tiktoken's own test suite (simple words, repeated
+characters, digits, whitespace runs, special tokens, surrogates, round
+trips), a mixed corpus (prose, code, many languages, CJK, emoji) and
+hypothesis-generated text biased toward every character class, whitespace
+kind, contraction, digit run and special token.
+"""
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+tiktoken = pytest.importorskip("tiktoken")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fast_litellm import tokenizer as T  # noqa: E402
+
+ENCODINGS = ["r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base"]
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = tiktoken.get_encoding(name)
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(params=ENCODINGS)
+def pair(request, impl, tiktoken_data_dir, oracle):
+    return T.implementation(impl).get_encoding(request.param), oracle(request.param)
+
+
+SIMPLE = [
+    "", "hello world", "hello  world", "hello\nworld", " hello", "hello ", "  ",
+    "\n", "\n\n\n", " \n \n", "\r\n", "\t\t x", "a" * 50, "0", "00000", "1234567890123",
+    "I'm you're we've they'll he'd it's DON'T I'M HE'S", "ſ's 'ſ 'S 'ſſ", "don’t",
+    "rer", "'rer", "today\n ", "today\n \n", "today\n  \n", "today\n\n", "x\u00a0y \u3000z",
+    "^" * 1000, "<|endoftext|>" * 2 + "x", "<|endo", "<|endoftext", "hello<|endoftext|>",
+    "😀😀😀 👨‍👩‍👧‍👦 🇯🇵", "naïve café", "A\u0301", "\u0301\u0301abc", "ǅungla ǅ", "Straße STRASSE",
+    "Ω≈ç√∫˜µ≤≥÷", "١٢٣ ٤٥٦", "𝟘𝟙𝟚", "Ⅷ ⅷ ½ ²", "a1b2c3 1a 12ab 123abc 1234abc",
+    "  leading and trailing  ", "tab\tsep\tvalues\t", "\x00\x01\x1f\x7f", "\ufeffBOM",
+    "line1\r\nline2\rline3\nline4", "foo/bar//baz\n/", "...!!!???;;;", " ... \n\n...\r\n",
+    "ŉ ſt ﬁ ﬀ ǰ", "ʼn", "\u2028\u2029\u0085 x", "\u180e\u200b\u200d", "x\u1680y",
+]
+
+CORPUS = [
+    """The quick brown fox jumps over the lazy dog. It's a well-known pangram; we've used it
+for decades, haven't we? "Quotes", (parentheses), [brackets] & {braces} -- dashes... ellipses!""",
+    """def fibonacci(n: int) -> int:\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n\n\nif __name__ == "__main__":\n    print(fibonacci(42))  # 267914296\n""",
+    """#include <stdio.h>\nint main(void) {\n\tfor (int i = 0; i < 10; ++i) printf("%d\\n", i);\n\treturn 0;\n}\n""",
+    """const x = {a: 1, 'b': [2, 3], "c": null}; // comment\nlet y = x?.a ?? 0x1F; /* block */ y >>>= 2;\n""",
+    "Der schnelle braune Fuchs springt über den faulen Hund. Größe, Maß, Straße.",
+    "Le cœur a ses raisons que la raison ne connaît point. L'été, l'hôpital, aujourd'hui.",
+    "Съешь же ещё этих мягких французских булок, да выпей чаю. ПРИВЕТ мир",
+    "Ο καλύτερος τρόπος να προβλέψεις το μέλλον είναι να το δημιουργήσεις.",
+    "العربية لغة جميلة، وهي من أكثر اللغات انتشاراً في العالم. ١٢٣٤",
+    "עברית היא שפה שמית. שלום עולם!",
+    "हिन्दी भारत की राजभाषा है। नमस्ते दुनिया",
+    "ภาษาไทยเป็นภาษาที่สวยงาม สวัสดีครับ",
+    "日本語のテキストです。東京は日本の首都です。カタカナとひらがな、漢字。",
+    "中文文本示例：北京是中国的首都。我们正在测试分词器的准确性！",
+    "한국어 텍스트입니다. 서울은 대한민국의 수도입니다.",
+    "Tiếng Việt có dấu: Xin chào thế giới, cảm ơn bạn rất nhiều.",
+    "Emoji party 🎉🎉 with ZWJ 👩‍💻 and flags 🇺🇸🇬🇧, skin tones 👍🏽 and keycaps 1️⃣.",
+    "Mixed: abc123DEF456 ghi_789 JKL-012 mno.345 PQR/678 stu:901\n\n\t  \n",
+    "   indented\n\tcode\n    more   \n\n\n  ",
+    "<|fim_prefix|>def f():<|fim_suffix|>\n<|fim_middle|>  return 1<|endofprompt|>",
+]
+
+
+def test_simple_vectors(pair):
+    ours, ref = pair
+    for text in SIMPLE:
+        assert ours.encode(text, disallowed_special=()) == ref.encode(text, disallowed_special=()), text
+        assert ours.encode_ordinary(text) == ref.encode_ordinary(text), text
+        assert ours.count(text, disallowed_special=()) == len(ref.encode(text, disallowed_special=()))
+
+
+def test_corpus_ids(pair):
+    ours, ref = pair
+    for text in CORPUS:
+        for kw in ({"disallowed_special": ()}, {"allowed_special": "all"}):
+            assert ours.encode(text, **kw) == ref.encode(text, **kw), text
+            assert ours.count(text, **kw) == len(ref.encode(text, **kw))
+    big = "\n\n".join(CORPUS) * 3  # repeated words: exercises the per-call merge memo
+    assert ours.encode_ordinary(big) == ref.encode_ordinary(big)
+    assert ours.encode(big, allowed_special="all") == ref.encode(big, allowed_special="all")
+    assert ours.count(big, allowed_special="all") == len(ref.encode(big, allowed_special="all"))
+    assert ours.count_batch(CORPUS, disallowed_special=()) == [
+        len(ref.encode(t, disallowed_special=())) for t in CORPUS]
+
+
+def test_attributes(pair):
+    ours, ref = pair
+    assert ours.name == ref.name
+    assert ours.n_vocab == ref.n_vocab
+    assert ours.max_token_value == ref.max_token_value
+    assert ours.eot_token == ref.eot_token
+    assert ours.special_tokens_set == ref.special_tokens_set
+    assert repr(ours) == repr(ref)
+
+
+def test_decode_roundtrip(pair):
+    ours, ref = pair
+    for text in CORPUS + SIMPLE:
+        ids = ref.encode(text, allowed_special="all")
+        assert ours.decode_bytes(ids) == ref.decode_bytes(ids)
+        assert ours.decode(ids) == ref.decode(ids)
+    ids = ref.encode("😀 naïve")
+    partial = ids[:1] + ids[2:]
+    assert ours.decode(partial) == ref.decode(partial)
+    assert ours.decode_tokens_bytes(ids) == ref.decode_tokens_bytes(ids)
+    assert ours.decode_single_token_bytes(ids[0]) == ref.decode_single_token_bytes(ids[0])
+    assert ours.encode_single_token("hello") == ref.encode_single_token("hello")
+    assert ours.encode_single_token("<|endoftext|>") == ref.encode_single_token("<|endoftext|>")
+    assert ours._encode_single_piece("helloqqqq") == ref._encode_single_piece("helloqqqq")
+
+
+def _same_error(fn_ours, fn_ref, exc):
+    with pytest.raises(exc) as ref_err:
+        fn_ref()
+    with pytest.raises(exc) as our_err:
+        fn_ours()
+    assert str(our_err.value) == str(ref_err.value)
+    assert type(our_err.value) is type(ref_err.value)
+
+
+def test_decode_errors(pair):
+    ours, ref = pair
+    bad = ref.max_token_value + 1000
+    _same_error(lambda: ours.decode([1, bad]), lambda: ref.decode([1, bad]), KeyError)
+    _same_error(lambda: ours.decode([-1]), lambda: ref.decode([-1]), OverflowError)
+    _same_error(lambda: ours.decode([2 ** 32]), lambda: ref.decode([2 ** 32]), OverflowError)
+    _same_error(lambda: ours.decode_single_token_bytes(bad), lambda: ref.decode_single_token_bytes(bad), KeyError)
+    _same_error(lambda: ours.decode(["a"]), lambda: ref.decode(["a"]), TypeError)
+    _same_error(lambda: ours.decode([1.5]), lambda: ref.decode([1.5]), TypeError)
+    import operator
+
+    class Index:  # anything with __index__ is a token id, as in tiktoken
+        def __index__(self):
+            return 15339
+
+    assert ours.decode([Index()]) == ref.decode([15339]) if ref.n_vocab > 15339 else True
+    assert operator.index(Index()) == 15339
+
+
+def test_special_tokens(pair):
+    ours, ref = pair
+    specials = sorted(ref.special_tokens_set)
+    text = "a " + " b ".join(specials) + " <|endoftext|>z"
+    for allowed in [set(), "all", {specials[0]}, set(specials[-1:])]:
+        for disallowed in [(), "all", set(specials[:1])]:
+            try:
+                expected = ref.encode(text, allowed_special=allowed, disallowed_special=disallowed)
+            except ValueError as err:
+                with pytest.raises(ValueError) as ours_err:
+                    ours.encode(text, allowed_special=allowed, disallowed_special=disallowed)
+                assert str(ours_err.value) == str(err)
+                with pytest.raises(ValueError) as ours_err:
+                    ours.count(text, allowed_special=allowed, disallowed_special=disallowed)
+                assert str(ours_err.value) == str(err)
+                continue
+            assert ours.encode(text, allowed_special=allowed, disallowed_special=disallowed) == expected
+            assert ours.count(text, allowed_special=allowed, disallowed_special=disallowed) == len(expected)
+    # default: every special token is disallowed
+    _same_error(lambda: ours.encode("x <|endoftext|>"), lambda: ref.encode("x <|endoftext|>"), ValueError)
+    _same_error(lambda: ours.count("x <|endoftext|>"), lambda: ref.encode("x <|endoftext|>"), ValueError)
+    _same_error(lambda: ours.count_batch(["ok", "x <|endoftext|>"]),
+                lambda: ref.encode_batch(["ok", "x <|endoftext|>"]), ValueError)
+    # arbitrary (non-special) disallowed strings, as tiktoken allows
+    _same_error(lambda: ours.encode("say foo", disallowed_special={"foo"}),
+                lambda: ref.encode("say foo", disallowed_special={"foo"}), ValueError)
+    assert ours.encode("say fo", disallowed_special={"foo"}) == ref.encode("say fo", disallowed_special={"foo"})
+
+
+def test_surrogates(pair):
+    ours, ref = pair
+    for text in ["\ud800", "a\ud800b", "\udfff\ud800", "x\ud83d\ude00y", "\ud83d", "ok \udcff ok"]:
+        assert ours.encode(text) == ref.encode(text), repr(text)
+        assert ours.encode_ordinary(text) == ref.encode_ordinary(text), repr(text)
+        assert ours.count(text) == len(ref.encode(text))
+    assert ours.count_batch(["a\ud800", "fine"]) == [len(ref.encode("a\ud800")), len(ref.encode("fine"))]
+
+
+def test_bad_arguments(pair):
+    ours, _ = pair
+    for fn in (ours.encode, ours.encode_ordinary, ours.count):
+        with pytest.raises(TypeError, match="text"):
+            fn(b"bytes")
+        with pytest.raises(TypeError, match="text"):
+            fn(None)
+    with pytest.raises(TypeError, match="texts"):
+        ours.count_batch("not a list")
+    with pytest.raises(TypeError, match=r"texts\[1\]"):
+        ours.count_batch(["a", 3])
+    with pytest.raises(ValueError, match="num_threads"):
+        ours.count_batch(["a"], num_threads=0)
+
+
+def test_batch_threads(pair):
+    ours, ref = pair
+    texts = [t * (i % 4 + 1) for i, t in enumerate(CORPUS * 3)]
+    expected = [len(ref.encode(t, disallowed_special=())) for t in texts]
+    for threads in (1, 2, 4):
+        assert ours.count_batch(texts, num_threads=threads, disallowed_special=()) == expected
+    assert ours.encode_batch(texts[:5], disallowed_special=()) == ref.encode_batch(texts[:5], disallowed_special=())
+    assert ours.count_batch([]) == []
+
+
+def test_pickle_and_registry(impl, tiktoken_data_dir):
+    ns = T.implementation(impl)
+    enc = ns.get_encoding("cl100k_base")
+    assert ns.get_encoding("cl100k_base") is enc
+    assert pickle.loads(pickle.dumps(enc)).name == "cl100k_base"
+    assert ns.list_encoding_names() == sorted(ENCODINGS)
+    with pytest.raises(ValueError, match="Unknown encoding nope.*cl100k_base"):
+        ns.get_encoding("nope")
+    with pytest.raises(TypeError, match="encoding_name"):
+        ns.get_encoding(3)
+
+
+def test_encoding_for_model(impl, tiktoken_data_dir):
+    ns = T.implementation(impl)
+    from tiktoken.model import MODEL_PREFIX_TO_ENCODING, MODEL_TO_ENCODING
+
+    from fast_litellm.tokenizer import _registry
+
+    assert _registry.MODEL_TO_ENCODING == MODEL_TO_ENCODING
+    assert _registry.MODEL_PREFIX_TO_ENCODING == MODEL_PREFIX_TO_ENCODING
+    for model in ["gpt-4o", "gpt-4", "gpt-3.5-turbo-0613", "text-davinci-003", "davinci",
+                  "gpt-4.1-mini", "o3-mini", "ft:gpt-4o:org", "text-davinci-edit-001"]:
+        assert ns.encoding_for_model(model).name == tiktoken.encoding_for_model(model).name
+    with pytest.raises(KeyError):
+        ns.encoding_for_model("no-such-model")
+    with pytest.raises(ValueError, match="no-such-model.*Known models"):
+        ns.encoding_for_model("no-such-model")
+
+
+# ---- hypothesis -------------------------------------------------------------
+
+_INTERESTING = (
+    list("aAzZ09 \t\n\r\x0b\x0c'\"-_/\\.,;:!?<>|()[]{}") +
+    ["\u00a0", "\u2028", "\u3000", "\u0085", "\u1680", "\u180e", "\u200b", "\ufeff",
+     "ſ", "K", "ǅ", "ʰ", "ª", "\u0301", "\u0903", "\u20dd", "é", "ß", "İ", "ı",
+     "中", "日", "한", "ア", "ー", "٣", "๓", "Ⅷ", "½", "²", "😀", "👍🏽", "\U0001fae8",
+     "\U00031350", "\U0002ebf0", "\u0870", "\u1b7f",
+     "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'LL", "'ſ", "’s",
+     "123", "4567", "<|endoftext|>", "<|fim_prefix|>", "<|endofprompt|>", "<|", "|>",
+     "  ", "\n\n", " \n", "\r\n", "   \t"]
+)
+
+texts = st.lists(
+    st.one_of(st.sampled_from(_INTERESTING), st.text(max_size=6), st.characters()),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=texts, which=st.sampled_from(ENCODINGS))
+def test_hypothesis_ids(impl, tiktoken_data_dir, oracle, text, which):
+    ours = T.implementation(impl).get_encoding(which)
+    ref = oracle(which)
+    assert ours.encode(text, disallowed_special=()) == ref.encode(text, disallowed_special=())
+    assert ours.encode(text, allowed_special="all") == ref.encode(text, allowed_special="all")
+    assert ours.count(text, disallowed_special=()) == len(ref.encode(text, disallowed_special=()))
