@@ -99,6 +99,11 @@ static const int OP_HOOK[OP_COUNT] = {
     HOOK_GET_CACHE, HOOK_SET_CACHE, -1, -1, -1, -1, HOOK_EVICT_CACHE,
 };
 
+#if PY_VERSION_HEX < 0x030C0000
+/* Every change to a dict gives it a new, globally unique version. */
+#define FL_DICT_VERSION(d) (((PyDictObject *)(d))->ma_version_tag)
+#endif
+
 #define FLAG_GENERIC (1u << 31)
 #define PROFILE_CACHE 4
 
@@ -120,6 +125,7 @@ typedef struct {
     PyObject *clock_code;  /* code of the stock `lambda: time.time()` */
     PyObject *time_module, *time_time, *s_time;
     PyObject *lock_enter[2], *lock_exit[2]; /* type(lock).__enter__/__exit__ per lock type */
+    int lock_direct; /* lock_types[0] verified to be the stock _thread.lock layout */
     PyObject *s_json, *s_loads, *s_max_kb, *s_enter, *s_exit, *s_sizeof, *s_pop, *s_get,
         *s_clear, *s_key, *s_ttl;
     PyObject *kw_key; /* ("key",) */
@@ -133,6 +139,24 @@ typedef struct {
      * ones, and (CPython < 3.12) the dict versions that answer was read at */
     int modules_known, time_stock, json_stock;
     uint64_t ver_globals, ver_time, ver_json;
+#ifdef FL_DICT_VERSION
+    /* What the last instance dict looked up held, while that dict keeps
+     * the version it had (any change to it gives it a new, globally unique
+     * version, so an unchanged version means the same entries, still alive
+     * in it: the values are borrowed from the dict).  ac_dict is only
+     * compared, never dereferenced. */
+    PyObject *ac_dict;
+    uint64_t ac_ver;
+    PyObject *ac_val[ATTR_COUNT];
+    unsigned int ac_hook_checked, ac_hook_present;
+#endif
+    PyObject *s_self, *s_value, *s_keys; /* parameter names, interned */
+    PyObject *time_dict, *json_dict; /* the modules' dicts (fixed for a module's life) */
+#ifdef FL_DICT_VERSION
+    PyObject *kb_value; /* borrowed MAX_SIZE_PER_ITEM_IN_MEMORY_CACHE_IN_KB while ... */
+    uint64_t kb_ver;    /* ... the module globals keep this version */
+#endif
+    PyObject *dict_sizeof;           /* dict.__sizeof__ (builtin types are immutable) */
 } CacheCtx;
 
 static int
@@ -154,6 +178,8 @@ ctx_traverse(CacheCtx *self, visitproc visit, void *arg)
     Py_VISIT(self->clock_code);
     Py_VISIT(self->time_module);
     Py_VISIT(self->time_time);
+    Py_VISIT(self->time_dict);
+    Py_VISIT(self->json_dict);
     for (int i = 0; i < 2; i++) {
         Py_VISIT(self->lock_enter[i]);
         Py_VISIT(self->lock_exit[i]);
@@ -198,6 +224,12 @@ ctx_clear(CacheCtx *self)
     Py_CLEAR(self->s_clear);
     Py_CLEAR(self->s_key);
     Py_CLEAR(self->s_ttl);
+    Py_CLEAR(self->time_dict);
+    Py_CLEAR(self->json_dict);
+    Py_CLEAR(self->dict_sizeof);
+    Py_CLEAR(self->s_self);
+    Py_CLEAR(self->s_value);
+    Py_CLEAR(self->s_keys);
     Py_CLEAR(self->kw_key);
     Py_CLEAR(self->zero);
     Py_CLEAR(self->two);
@@ -390,11 +422,52 @@ call_end(Call *c)
     Py_CLEAR(c->dict);
 }
 
+#ifdef FL_DICT_VERSION
+/* Is the attribute cache about c->dict as it is now?  If not, reset it to it. */
+static int
+attr_cache_valid(Call *c)
+{
+    CacheCtx *ctx = c->ctx;
+    if (ctx->ac_dict == c->dict && ctx->ac_ver == FL_DICT_VERSION(c->dict))
+        return 1;
+    ctx->ac_dict = c->dict;
+    ctx->ac_ver = FL_DICT_VERSION(c->dict);
+    memset(ctx->ac_val, 0, sizeof(ctx->ac_val));
+    ctx->ac_hook_checked = ctx->ac_hook_present = 0;
+    return 0;
+}
+
+/* Still the same dict version after a lookup (which may run __eq__)? */
+static int
+attr_cache_current(Call *c)
+{
+    return c->ctx->ac_dict == c->dict && c->ctx->ac_ver == FL_DICT_VERSION(c->dict);
+}
+#endif
+
+/* self.__dict__[name] as a borrowed reference, NULL if missing (error set
+ * only on failure); remembered while the instance dict is unchanged. */
+static PyObject *
+instance_entry(Call *c, int a)
+{
+    PyObject *v;
+#ifdef FL_DICT_VERSION
+    if (attr_cache_valid(c) && c->ctx->ac_val[a] != NULL)
+        return c->ctx->ac_val[a];
+#endif
+    v = PyDict_GetItemWithError(c->dict, c->ctx->attr_names[a]);
+#ifdef FL_DICT_VERSION
+    if (v != NULL && attr_cache_current(c))
+        c->ctx->ac_val[a] = v;
+#endif
+    return v;
+}
+
 /* self.<attr>, new reference. */
 static PyObject *
 attr(Call *c, int a)
 {
-    PyObject *v = PyDict_GetItemWithError(c->dict, c->ctx->attr_names[a]);
+    PyObject *v = instance_entry(c, a);
     if (v != NULL) {
         Py_INCREF(v);
         return v;
@@ -408,11 +481,25 @@ attr(Call *c, int a)
 static int
 hook_is_python(Call *c, int h)
 {
-    if (c->flags & (1u << h))
+    unsigned int bit = 1u << h;
+    int found;
+    if (c->flags & bit)
         return 1;
-    if (PyDict_GetItemWithError(c->dict, c->ctx->hook_names[h]) != NULL)
-        return 1;
-    return PyErr_Occurred() ? -1 : 0;
+#ifdef FL_DICT_VERSION
+    if (attr_cache_valid(c) && (c->ctx->ac_hook_checked & bit))
+        return (c->ctx->ac_hook_present & bit) != 0;
+#endif
+    found = PyDict_GetItemWithError(c->dict, c->ctx->hook_names[h]) != NULL;
+    if (!found && PyErr_Occurred())
+        return -1;
+#ifdef FL_DICT_VERSION
+    if (attr_cache_current(c)) {
+        c->ctx->ac_hook_checked |= bit;
+        if (found)
+            c->ctx->ac_hook_present |= bit;
+    }
+#endif
+    return found;
 }
 
 /* self.<hook>(*args) through normal attribute lookup. */
@@ -464,6 +551,13 @@ lx_small_int(PyObject *x, int64_t *out)
     long long v;
     if (!PyLong_CheckExact(x))
         return 0;
+#if PY_VERSION_HEX < 0x030C0000
+    /* CPython <= 3.11 ints: Py_SIZE is the signed number of 30/15-bit digits */
+    if (Py_SIZE(x) >= -1 && Py_SIZE(x) <= 1) {
+        *out = (int64_t)Py_SIZE(x) * (int64_t)((PyLongObject *)x)->ob_digit[0];
+        return 1;
+    }
+#endif
     v = PyLong_AsLongLongAndOverflow(x, &overflow);
     if (overflow || (v == -1 && PyErr_Occurred())) {
         PyErr_Clear();
@@ -473,11 +567,6 @@ lx_small_int(PyObject *x, int64_t *out)
     return 1;
 }
 
-#if PY_VERSION_HEX < 0x030C0000
-/* Every change to a dict gives it a new, globally unique version. */
-#define FL_DICT_VERSION(d) (((PyDictObject *)(d))->ma_version_tag)
-#endif
-
 /* Are in_memory_cache's `time.time` and `json.loads` the stock functions?
  * Answered by four dict lookups, remembered while the three dicts involved
  * keep their versions (where CPython exposes them). */
@@ -485,10 +574,7 @@ static int
 stock_modules(CacheCtx *ctx)
 {
     PyObject *g = ctx->module_globals, *tm, *jm, *f;
-    PyObject *time_dict = PyModule_GetDict(ctx->time_module);
-    PyObject *json_dict = PyModule_GetDict(ctx->json_module);
-    if (time_dict == NULL || json_dict == NULL)
-        return -1;
+    PyObject *time_dict = ctx->time_dict, *json_dict = ctx->json_dict;
 #ifdef FL_DICT_VERSION
     if (ctx->modules_known && FL_DICT_VERSION(g) == ctx->ver_globals &&
         FL_DICT_VERSION(time_dict) == ctx->ver_time && FL_DICT_VERSION(json_dict) == ctx->ver_json)
@@ -528,7 +614,16 @@ clock_now(Call *c)
         }
         if (ctx->time_stock) {
             Py_DECREF(clock);
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+            /* time.time()'s own body in 3.11/3.12 (Modules/timemodule.c
+             * time_time: get_system_time(), then _PyFloat_FromPyTime) */
+            _PyTime_t t;
+            if (_PyTime_GetSystemClockWithInfo(&t, NULL) < 0)
+                return NULL;
+            return PyFloat_FromDouble(_PyTime_AsSecondsDouble(t));
+#else
             return PyObject_CallNoArgs(ctx->time_time);
+#endif
         }
     }
     r = PyObject_CallNoArgs(clock);
@@ -635,9 +730,80 @@ lock_index(CacheCtx *ctx, PyObject *lock)
     return (PyObject *)Py_TYPE(lock) == PyTuple_GET_ITEM(ctx->lock_types, 0) ? 0 : 1;
 }
 
+/* CPython 3.9-3.12 `_thread.lock` (Modules/_threadmodule.c, lockobject).
+ * `with lock:` runs lock.__enter__() = acquire(): parse no arguments, then
+ * acquire_timed(), whose first step is a non-blocking
+ * PyThread_acquire_lock_timed(lock, 0, 0) and, when that succeeds, sets
+ * `locked = 1`; __exit__ = release(): if `locked`, clear it and
+ * PyThread_release_lock().  An uncontended lock can take those exact steps
+ * here without the argument parsing; a held lock (or an unverified layout)
+ * goes through __enter__, which blocks with the GIL released as before.
+ * The layout is verified when a context is built (size, name, and a real
+ * lock's `locked` byte tracking acquire/release). */
+#if PY_VERSION_HEX < 0x030D0000 && !defined(Py_GIL_DISABLED)
+#define FL_DIRECT_LOCK 1
+typedef struct {
+    PyObject_HEAD
+    PyThread_type_lock lock_lock;
+    PyObject *in_weakreflist;
+    char locked;
+} StockLock;
+
+static int
+lock_layout_verified(PyObject *lock_type)
+{
+    PyTypeObject *tp = (PyTypeObject *)lock_type;
+    PyObject *lock, *r;
+    int ok = 0;
+    if (tp->tp_basicsize != (Py_ssize_t)sizeof(StockLock) || strcmp(tp->tp_name, "_thread.lock") != 0)
+        return 0;
+    {
+        PyObject *thread = PyImport_ImportModule("_thread");
+        if (thread == NULL)
+            return -1;
+        lock = PyObject_CallMethod(thread, "allocate_lock", NULL);
+        Py_DECREF(thread);
+    }
+    if (lock == NULL)
+        return -1;
+    if ((PyObject *)Py_TYPE(lock) != lock_type) {
+        Py_DECREF(lock);
+        return 0;
+    }
+    if (((StockLock *)lock)->locked == 0 && ((StockLock *)lock)->lock_lock != NULL) {
+        r = PyObject_CallMethod(lock, "acquire", NULL);
+        if (r == NULL) {
+            Py_DECREF(lock);
+            return -1;
+        }
+        ok = r == Py_True && ((StockLock *)lock)->locked == 1 &&
+             PyThread_acquire_lock_timed(((StockLock *)lock)->lock_lock, 0, 0) == PY_LOCK_FAILURE;
+        Py_DECREF(r);
+        r = PyObject_CallMethod(lock, "release", NULL);
+        if (r == NULL) {
+            Py_DECREF(lock);
+            return -1;
+        }
+        Py_DECREF(r);
+        ok = ok && ((StockLock *)lock)->locked == 0;
+    }
+    Py_DECREF(lock);
+    return ok;
+}
+#endif
+
 static int
 lock_enter(Call *c, PyObject *lock)
 {
+#ifdef FL_DIRECT_LOCK
+    if (c->ctx->lock_direct && (PyObject *)Py_TYPE(lock) == PyTuple_GET_ITEM(c->ctx->lock_types, 0)) {
+        StockLock *sl = (StockLock *)lock;
+        if (PyThread_acquire_lock_timed(sl->lock_lock, 0, 0) == PY_LOCK_ACQUIRED) {
+            sl->locked = 1;
+            return 1;
+        }
+    }
+#endif
     PyObject *argv[1] = {lock};
     PyObject *r = PyObject_Vectorcall(c->ctx->lock_enter[lock_index(c->ctx, lock)], argv, 1, NULL);
     if (r == NULL)
@@ -652,6 +818,15 @@ static PyObject *
 lock_exit(Call *c, PyObject *lock, PyObject *result)
 {
     PyObject *r;
+#ifdef FL_DIRECT_LOCK
+    if (result != NULL && c->ctx->lock_direct &&
+        (PyObject *)Py_TYPE(lock) == PyTuple_GET_ITEM(c->ctx->lock_types, 0) &&
+        ((StockLock *)lock)->locked) {
+        ((StockLock *)lock)->locked = 0;
+        PyThread_release_lock(((StockLock *)lock)->lock_lock);
+        return result;
+    }
+#endif
     if (result != NULL) {
         PyObject *argv[4] = {lock, Py_None, Py_None, Py_None};
         r = PyObject_Vectorcall(c->ctx->lock_exit[lock_index(c->ctx, lock)], argv, 4, NULL);
@@ -862,7 +1037,7 @@ get_inline(Call *c, PyObject *key)
     int has, expired;
     if ((d = attr(c, ATTR_CACHE_DICT)) == NULL)
         return NULL;
-    has = PySequence_Contains(d, key);
+    has = PyDict_CheckExact(d) ? PyDict_Contains(d, key) : PySequence_Contains(d, key);
     Py_DECREF(d);
     if (has <= 0) {
         if (has < 0)
@@ -949,8 +1124,21 @@ small_primitive(Call *c, PyObject *value, PyObject *max_item)
     PyObject *kb, *len_obj, *limit;
     Py_ssize_t len;
     int r;
+    int64_t small;
     if (PyUnicode_CheckExact(value)) {
         len = PyUnicode_GET_LENGTH(value);
+    }
+    else if (PyBool_Check(value)) {
+        len = value == Py_True ? 4 : 5; /* "True", "False" */
+    }
+    else if (lx_small_int(value, &small)) {
+        /* len(str(n)) of an exact int: its decimal digits and sign */
+        uint64_t mag = small < 0 ? (uint64_t)0 - (uint64_t)small : (uint64_t)small;
+        len = small < 0 ? 2 : 1;
+        while (mag >= 10) {
+            mag /= 10;
+            len++;
+        }
     }
     else {
         PyObject *s = PyObject_Str(value);
@@ -959,7 +1147,21 @@ small_primitive(Call *c, PyObject *value, PyObject *max_item)
         len = PyUnicode_GET_LENGTH(s);
         Py_DECREF(s);
     }
+#ifdef FL_DICT_VERSION
+    if (c->ctx->kb_value != NULL && c->ctx->kb_ver == FL_DICT_VERSION(c->ctx->module_globals)) {
+        kb = c->ctx->kb_value;
+    }
+    else {
+        uint64_t ver = FL_DICT_VERSION(c->ctx->module_globals);
+        kb = PyDict_GetItemWithError(c->ctx->module_globals, c->ctx->s_max_kb);
+        if (ver == FL_DICT_VERSION(c->ctx->module_globals)) {
+            c->ctx->kb_value = kb;
+            c->ctx->kb_ver = ver;
+        }
+    }
+#else
     kb = PyDict_GetItemWithError(c->ctx->module_globals, c->ctx->s_max_kb);
+#endif
     if (kb == NULL) {
         if (!PyErr_Occurred())
             PyErr_Format(PyExc_NameError, "name '%U' is not defined", c->ctx->s_max_kb);
@@ -993,7 +1195,9 @@ small_primitive(Call *c, PyObject *value, PyObject *max_item)
 static int
 sizeof_within(Call *c, PyObject *value, PyObject *max_item)
 {
-    PyObject *size = PyObject_CallMethodNoArgs(value, c->ctx->s_sizeof), *kib;
+    PyObject *size = Py_TYPE(value) == &PyDict_Type ? PyObject_CallOneArg(c->ctx->dict_sizeof, value)
+                                                     : PyObject_CallMethodNoArgs(value, c->ctx->s_sizeof),
+             *kib;
     int64_t bytes, limit;
     int r;
     if (size == NULL)
@@ -1115,7 +1319,13 @@ evict_expired_roots(Call *c, PyObject *now)
             Py_DECREF(heap);
             return 0;
         }
-        head = PySequence_GetItem(heap, 0);
+        if (PyList_CheckExact(heap)) {
+            head = PyList_GET_ITEM(heap, 0);
+            Py_INCREF(head);
+        }
+        else {
+            head = PySequence_GetItem(heap, 0);
+        }
         Py_DECREF(heap);
         if (head == NULL)
             return -1;
@@ -1426,7 +1636,7 @@ set_body(Call *c, PyObject *key, PyObject *value, PyObject *ttl)
         return ok;
     if ((d = attr(c, ATTR_CACHE_DICT)) == NULL)
         return -1;
-    ok = PyObject_SetItem(d, key, value);
+    ok = PyDict_CheckExact(d) ? PyDict_SetItem(d, key, value) : PyObject_SetItem(d, key, value);
     Py_DECREF(d);
     if (ok < 0)
         return -1;
@@ -1452,7 +1662,7 @@ set_body(Call *c, PyObject *key, PyObject *value, PyObject *ttl)
         Py_DECREF(expiry);
         return -1;
     }
-    ok = PyObject_SetItem(d, key, expiry);
+    ok = PyDict_CheckExact(d) ? PyDict_SetItem(d, key, expiry) : PyObject_SetItem(d, key, expiry);
     Py_DECREF(expiry);
     if (ok < 0) {
         Py_DECREF(d);
@@ -1489,7 +1699,7 @@ set_body(Call *c, PyObject *key, PyObject *value, PyObject *ttl)
 static PyObject *
 lock_attr(Call *c, int a)
 {
-    PyObject *v = PyDict_GetItemWithError(c->dict, c->ctx->attr_names[a]);
+    PyObject *v = instance_entry(c, a);
     Py_XINCREF(v);
     return v;
 }
@@ -1561,9 +1771,78 @@ typedef struct {
 } Bound;
 
 /* 0 bound, 1 unusual (use the original: it raises the exact error). */
+/* The interned parameter names of a P_* list (same order), or NULL. */
+static void
+param_objects(CacheCtx *ctx, const char *const *params, int nparams, PyObject **out)
+{
+    for (int p = 0; p < nparams; p++) {
+        const char *n = params[p];
+        out[p] = strcmp(n, "key") == 0 ? ctx->s_key
+                 : strcmp(n, "value") == 0 ? ctx->s_value
+                 : strcmp(n, "keys") == 0 ? ctx->s_keys : NULL;
+    }
+}
+
+/* Keyword names are almost always the interned constants of the caller's
+ * code: match those by identity before comparing text. */
 static int
-bind_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int nparams,
+bind_args_fast(CacheCtx *ctx, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+               int nparams, const char *const *params, int var_kw, Bound *b)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0, i;
+    PyObject *pobj[2];
+    int p;
+    if (nargs > nparams)
+        return 1;
+    param_objects(ctx, params, nparams, pobj);
+    b->values[0] = b->values[1] = NULL;
+    b->ttl = NULL;
+    b->extra_names = NULL;
+    b->extra_values = NULL;
+    for (p = 0; p < nargs; p++)
+        b->values[p] = args[p];
+    for (i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        int matched = 0;
+        for (p = 0; p < nparams; p++) {
+            if (name == pobj[p]) {
+                if (b->values[p] != NULL)
+                    return 1;
+                b->values[p] = args[nargs + i];
+                matched = 1;
+                break;
+            }
+        }
+        if (matched)
+            continue;
+        if (name == ctx->s_ttl && var_kw) {
+            b->ttl = args[nargs + i];
+            continue;
+        }
+        return -1; /* not an interned name we know: compare text */
+    }
+    for (p = 0; p < nparams; p++)
+        if (b->values[p] == NULL)
+            return 1;
+    return 0;
+}
+
+static int bind_args_text(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int nparams,
+                          const char *const *params, int var_kw, Bound *b);
+
+static int
+bind_args(CacheCtx *ctx, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int nparams,
           const char *const *params, int var_kw, Bound *b)
+{
+    int r = bind_args_fast(ctx, args, nargs, kwnames, nparams, params, var_kw, b);
+    if (r >= 0)
+        return r;
+    return bind_args_text(args, nargs, kwnames, nparams, params, var_kw, b);
+}
+
+static int
+bind_args_text(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int nparams,
+               const char *const *params, int var_kw, Bound *b)
 {
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0, i;
     int p;
@@ -1747,7 +2026,7 @@ op_increment(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
 {
     Bound b;
     PyObject *lock, *result;
-    if (bind_args(args, nargs, kwnames, 2, P_KEY_VALUE, 1, &b)) {
+    if (bind_args(c->ctx, args, nargs, kwnames, 2, P_KEY_VALUE, 1, &b)) {
         *generic = 1;
         return NULL;
     }
@@ -1777,7 +2056,7 @@ op_batch_get(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
     Bound b;
     PyObject *out, *it, *key;
     PyObject *names = NULL, **values = NULL;
-    if (bind_args(args, nargs, kwnames, 1, P_KEYS, 1, &b)) {
+    if (bind_args(c->ctx, args, nargs, kwnames, 1, P_KEYS, 1, &b)) {
         *generic = 1;
         return NULL;
     }
@@ -1878,13 +2157,13 @@ fm_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject
     }
     switch (fm->op) {
     case OP_GET:
-        if (bind_args(args + 1, nargs - 1, kwnames, 1, P_KEY, 1, &b))
+        if (bind_args(fm->ctx, args + 1, nargs - 1, kwnames, 1, P_KEY, 1, &b))
             generic = 1;
         else
             result = get_inline(&c, b.values[0]);
         break;
     case OP_SET:
-        if (bind_args(args + 1, nargs - 1, kwnames, 2, P_KEY_VALUE, 1, &b)) {
+        if (bind_args(fm->ctx, args + 1, nargs - 1, kwnames, 2, P_KEY_VALUE, 1, &b)) {
             generic = 1;
         }
         else {
@@ -1902,7 +2181,7 @@ fm_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject
         result = op_increment(&c, args + 1, nargs - 1, kwnames, &generic);
         break;
     case OP_DELETE:
-        if (bind_args(args + 1, nargs - 1, kwnames, 1, P_KEY, 0, &b)) {
+        if (bind_args(fm->ctx, args + 1, nargs - 1, kwnames, 1, P_KEY, 0, &b)) {
             generic = 1;
         }
         else if (remove_key(&c, b.values[0]) == 0) {
@@ -2010,6 +2289,16 @@ cache_build(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             (ctx->lock_exit[i] = PyObject_GetAttrString(lt, "__exit__")) == NULL)
             goto done;
     }
+#ifdef FL_DIRECT_LOCK
+    if ((ctx->lock_direct = lock_layout_verified(PyTuple_GET_ITEM(lock_types, 0))) < 0)
+        goto done;
+#endif
+    if ((ctx->time_dict = PyModule_GetDict(ctx->time_module)) == NULL ||
+        (ctx->json_dict = PyModule_GetDict(json_module)) == NULL ||
+        (ctx->dict_sizeof = PyObject_GetAttrString((PyObject *)&PyDict_Type, "__sizeof__")) == NULL)
+        goto done;
+    Py_INCREF(ctx->time_dict);
+    Py_INCREF(ctx->json_dict);
     if ((ctx->s_time = intern("time")) == NULL ||
         (ctx->time_time = PyObject_GetAttr(ctx->time_module, ctx->s_time)) == NULL)
         goto done;
@@ -2023,6 +2312,8 @@ cache_build(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         (ctx->s_sizeof = intern("__sizeof__")) == NULL || (ctx->s_pop = intern("pop")) == NULL ||
         (ctx->s_get = intern("get")) == NULL || (ctx->s_clear = intern("clear")) == NULL ||
         (ctx->s_key = intern("key")) == NULL || (ctx->s_ttl = intern("ttl")) == NULL ||
+        (ctx->s_self = intern("self")) == NULL || (ctx->s_value = intern("value")) == NULL ||
+        (ctx->s_keys = intern("keys")) == NULL ||
         (ctx->kw_key = PyTuple_Pack(1, ctx->s_key)) == NULL ||
         (ctx->zero = PyLong_FromLong(0)) == NULL || (ctx->one = PyLong_FromLong(1)) == NULL ||
         (ctx->two = PyLong_FromLong(2)) == NULL || (ctx->n1024 = PyLong_FromLong(1024)) == NULL)

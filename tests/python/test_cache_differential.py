@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import threading
 import types
 
 import pytest
@@ -26,6 +27,15 @@ from litellm.caching.in_memory_cache import InMemoryCache  # noqa: E402
 from litellm.caching.llm_caching_handler import LLMClientCache  # noqa: E402
 
 from fast_litellm import cache as fast_cache  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def stock_outside_accelerated():
+    """`import fast_litellm` lets the patch engine put the fast methods on the
+    class; the stock side of every comparison must run LiteLLM's own code, so
+    outside `accelerated()` blocks the class carries the stock methods."""
+    with fast_cache.stock():
+        yield
 
 
 class FakeClock:
@@ -490,3 +500,234 @@ def test_patching_json_and_time_after_first_use(impl, monkeypatch):
         monkeypatch.undo()
         cache.set_cache("n", 6)
         assert cache.get_cache("n") == 6
+
+
+def test_stock_side_runs_litellm_code():
+    """Guard for every comparison above: outside accelerated() the class
+    carries LiteLLM's own functions (the patch engine applies the fast ones at
+    import), inside it the fast ones."""
+    stock = fast_cache.originals()
+    for name in fast_cache.NATIVE_METHODS:
+        assert InMemoryCache.__dict__[name] is stock[name], name
+    with fast_cache.accelerated("native" if fast_cache.DEFAULT_KIND == "native" else "python"):
+        assert InMemoryCache.__dict__["get_cache"] is not stock["get_cache"]
+    assert InMemoryCache.__dict__["get_cache"] is stock["get_cache"]
+
+
+class MutatingClock:
+    """A user clock that, on chosen calls, changes the instance it belongs to
+    (replaces its dicts/heap/limits, adds or removes an instance-level helper):
+    the fast methods remember instance attributes while the instance dict is
+    unchanged, so changes made between and *during* calls must be seen."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.now = 1_000.0
+        self.cache = None
+        self.log = []
+
+    def __call__(self):
+        self.now += self.rng.choice([0, 0, 0.5, 1, 3])
+        c = self.cache
+        r = self.rng.random()
+        if c is not None and r < 0.25:
+            what = self.rng.randrange(7)
+            if what == 0:
+                c.cache_dict = dict(c.cache_dict)
+            elif what == 1:
+                c.ttl_dict = dict(c.ttl_dict)
+            elif what == 2:
+                c.expiration_heap = list(c.expiration_heap)
+            elif what == 3:
+                c.max_size_in_memory = self.rng.choice([1, 2, 3, 200])
+            elif what == 4:
+                c.default_ttl = self.rng.choice([1, 2, 600])
+            elif what == 5:
+                log = self.log
+                original = type(c)._remove_key
+
+                def removing(key, _c=c):
+                    log.append(("remove", key))
+                    return original(_c, key)
+
+                c._remove_key = removing
+            else:
+                c.__dict__.pop("_remove_key", None)
+        return self.now
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_instance_changes_between_and_during_calls(impl, seed):
+    def run(accelerate):
+        rng = random.Random(seed)
+        clock = MutatingClock(random.Random(seed + 100))
+        cache = InMemoryCache(max_size_in_memory=3, default_ttl=2, clock=clock)
+        clock.cache = cache
+        out = []
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            for _ in range(300):
+                key = rng.choice(["a", "b", "c", "d", "e"])
+                op = rng.random()
+                if op < 0.4:
+                    out.append(outcome(lambda: cache.set_cache(key, rng.random(), ttl=rng.choice([None, 1, 5]))))
+                elif op < 0.7:
+                    out.append(outcome(lambda: cache.get_cache(key)))
+                elif op < 0.85:
+                    out.append(outcome(lambda: cache.increment_cache(key, 1)))
+                elif op < 0.95:
+                    out.append(outcome(lambda: cache.batch_get_cache(["a", "b", key])))
+                else:
+                    out.append(outcome(lambda: cache.evict_cache()))
+                out.append(state(cache))
+        return out, clock.log
+
+    assert run(True) == run(False)
+
+
+def test_attribute_replaced_between_calls(impl):
+    def run(accelerate):
+        cache = InMemoryCache(max_size_in_memory=5, clock=lambda: 100.0)
+        out = []
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            cache.set_cache("a", 1)
+            out.append(cache.get_cache("a"))
+            cache.cache_dict = {"a": "replaced"}
+            out.append(cache.get_cache("a"))
+            cache.ttl_dict = {}
+            cache.set_cache("b", 2)
+            cache.max_size_in_memory = 0
+            out.append(cache.set_cache("c", 3))
+            del cache.max_size_in_memory
+            out.append(outcome(lambda: cache.set_cache("d", 4)))
+            cache.max_size_in_memory = 5
+            cache._write_lock = threading.RLock()
+            cache.set_cache("e", 5)
+            del cache._increment_lock
+            out.append(outcome(lambda: cache.increment_cache("e", 1)))
+        return out, state(cache)
+
+    assert run(True) == run(False)
+
+
+def test_write_lock_is_held_during_set_and_released_after(impl):
+    seen = []
+
+    def clock():
+        seen.append((cache._write_lock.locked(), cache._increment_lock.locked()))
+        return 100.0
+
+    cache = InMemoryCache(clock=clock)
+    with fast_cache.accelerated(impl):
+        cache.set_cache("a", 1)
+        assert not cache._write_lock.locked()
+        cache.increment_cache("n", 1)
+        assert not cache._write_lock.locked() and not cache._increment_lock.locked()
+    assert seen and all(w for w, _ in seen[:2])
+    assert seen[-1] == (True, True)
+
+
+def test_set_waits_for_a_lock_held_by_another_thread(impl):
+    cache = InMemoryCache()
+    cache._write_lock.acquire()
+    done = threading.Event()
+
+    def setter():
+        with fast_cache.accelerated(impl):
+            cache.set_cache("a", 1)
+        done.set()
+
+    t = threading.Thread(target=setter)
+    t.start()
+    assert not done.wait(0.2)
+    assert "a" not in cache.cache_dict
+    cache._write_lock.release()
+    assert done.wait(5)
+    t.join()
+    assert cache.cache_dict["a"] == 1 and not cache._write_lock.locked()
+
+
+def test_lock_released_when_body_raises(impl):
+    class Boom:
+        def __sizeof__(self):
+            raise KeyboardInterrupt  # not an Exception: check_value_size lets it through
+
+    cache = InMemoryCache()
+    with fast_cache.accelerated(impl):
+        with pytest.raises(KeyboardInterrupt):
+            cache.set_cache("a", Boom())
+        assert not cache._write_lock.locked()
+
+
+@pytest.mark.parametrize("per_item", [0.001, 0.002, 0.005, 0.0098, 0.01, 0.0185, 0.0195, 0.02, 1])
+def test_value_size_of_ints_and_bools_matches_stock(impl, per_item):
+    """len(str(value)) of exact ints/bools is computed without building the
+    string: every digit count, sign, and the int64 edges against limits
+    around them (max_size_per_item * 1024 chars)."""
+    values = [0, 7, -7, 9, 10, -10, 99, 100, 10**9, -(10**9), 2**63 - 1, -(2**63), 2**63, -(2**63) - 1,
+              10**19, 10**19 - 1, -(10**19), 10**25, True, False, 1.5, "abc",
+              2**30 - 1, 2**30, -(2**30) + 1, -(2**30), 2**15 - 1, 2**15, 1, -1]
+    values += [10**k for k in range(20)] + [-(10**k) for k in range(20)]
+
+    def run(accelerate):
+        cache = InMemoryCache(max_size_in_memory=1000, clock=lambda: 100.0)
+        cache.max_size_per_item = per_item
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            for i, v in enumerate(values):
+                cache.set_cache("k%d" % i, v)
+        return sorted(cache.cache_dict)
+
+    assert run(True) == run(False)
+
+
+def test_stock_clock_reads_time_time(impl):
+    """With the stock clock and the real time.time, the fast path reads the
+    system clock the way time.time() does (same float, between two calls)."""
+    import time as time_module
+
+    cache = InMemoryCache(default_ttl=600)
+    with fast_cache.accelerated(impl):
+        before = time_module.time()
+        cache.set_cache("a", 1)
+        after = time_module.time()
+    assert before + 600 <= cache.ttl_dict["a"] <= after + 600
+    assert type(cache.ttl_dict["a"]) is float
+
+
+def test_size_limit_constant_patched_in_module_is_seen(impl, monkeypatch):
+    """MAX_SIZE_PER_ITEM_IN_MEMORY_CACHE_IN_KB is read from the module each
+    time (the fast path remembers it only while the module dict is unchanged)."""
+
+    def run(accelerate):
+        out = []
+        cache = InMemoryCache(max_size_in_memory=100, max_size_per_item=1, clock=lambda: 100.0)
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            for kb in (1024, 0.001, 1024, 0.01):
+                monkeypatch.setattr(imc, "MAX_SIZE_PER_ITEM_IN_MEMORY_CACHE_IN_KB", kb, raising=False)
+                for i, v in enumerate((5, 12345, "abcdefghijklmnopqrstuvwxyz", 1.25)):
+                    cache.set_cache("%s-%d" % (kb, i), v)
+            monkeypatch.delattr(imc, "MAX_SIZE_PER_ITEM_IN_MEMORY_CACHE_IN_KB")
+            out.append(outcome(lambda: cache.set_cache("gone", 1)))
+        out.append(sorted(cache.cache_dict))
+        return out
+
+    assert run(True) == run(False)
+
+
+def test_instance_dict_cleared_or_reassigned_between_calls(impl):
+    def run(accelerate):
+        cache = InMemoryCache(max_size_in_memory=5, clock=lambda: 100.0)
+        out = []
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            cache.set_cache("a", 1)
+            saved = dict(cache.__dict__)
+            cache.__dict__.clear()
+            out.append(outcome(lambda: cache.set_cache("b", 2)))
+            out.append(outcome(lambda: cache.get_cache("a")))
+            cache.__dict__.update(saved)
+            out.append(cache.get_cache("a"))
+            cache.__dict__ = dict(saved, cache_dict={"a": "other"})
+            out.append(cache.get_cache("a"))
+            cache.set_cache("c", 3)
+        return out, state(cache)
+
+    assert run(True) == run(False)

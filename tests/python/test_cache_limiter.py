@@ -23,6 +23,15 @@ from litellm.redis.stores.rate_limits import RateLimitScope  # noqa: E402
 
 from fast_litellm import proxy_limiter  # noqa: E402
 
+
+@pytest.fixture(autouse=True)
+def stock_outside_accelerated():
+    """`import fast_litellm` lets the patch engine put the fast functions on
+    the handler class; outside `accelerated()` the stock side must run
+    LiteLLM's own code."""
+    with proxy_limiter.stock():
+        yield
+
 DESCRIPTOR_KEYS = ["api_key", "user", "team", "model_per_key"]
 VALUES = ["sk-1", "u1", "t1", "m1", "sk-2"]
 
@@ -205,3 +214,25 @@ def test_monkeypatched_store_falls_back(impl, loop):
     handler.rate_limits.local = spy.__get__(handler.rate_limits)
     proxy_limiter.functions(impl)["_local_counter_states"](handler, counters)
     assert seen == [2]
+
+
+def test_stock_side_runs_litellm_code(impl):
+    from litellm.proxy.hooks.parallel_request_limiter_v3 import _PROXY_MaxParallelRequestsHandler_v3 as cls
+
+    stock = proxy_limiter.originals()
+    for name in proxy_limiter.METHODS:
+        assert cls.__dict__[name] is stock[name], name
+    with proxy_limiter.accelerated(impl):
+        for name in proxy_limiter.METHODS:
+            assert cls.__dict__[name] is not stock[name], name
+    for name in proxy_limiter.METHODS:
+        assert cls.__dict__[name] is stock[name], name
+
+
+def test_originals_are_litellm_functions_under_the_engine():
+    """originals() sees through the patch engine's wrappers (they carry
+    __fast_litellm_original__), so stock sides and fallbacks run LiteLLM code."""
+    import litellm.proxy.hooks.parallel_request_limiter_v3 as mod
+
+    for name, fn in proxy_limiter.originals().items():
+        assert fn.__code__.co_filename == mod.__file__, name

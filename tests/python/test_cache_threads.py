@@ -19,6 +19,15 @@ from litellm.caching.in_memory_cache import InMemoryCache  # noqa: E402
 
 from fast_litellm import cache as fast_cache  # noqa: E402
 
+
+@pytest.fixture(autouse=True)
+def stock_outside_accelerated():
+    """`import fast_litellm` lets the patch engine put the fast methods on the
+    class; the stock side of every comparison must run LiteLLM's own code, so
+    outside `accelerated()` blocks the class carries the stock methods."""
+    with fast_cache.stock():
+        yield
+
 THREADS = 6
 
 

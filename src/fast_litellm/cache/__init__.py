@@ -125,10 +125,15 @@ def client_cache_class():
 
 
 def _stock(fn: Any) -> Any:
-    """The stock function behind fn (ours keep it in __wrapped__)."""
-    while getattr(fn, "__fast_litellm__", False) or type(fn).__name__ == "fast_method":
-        fn = fn.__wrapped__
-    return fn
+    """The stock function behind fn: ours keep it in __wrapped__, the patch
+    engine's wrappers in __fast_litellm_original__."""
+    while True:
+        if getattr(fn, "__fast_litellm_patch__", None) is not None:
+            fn = fn.__fast_litellm_original__
+        elif getattr(fn, "__fast_litellm__", False) or type(fn).__name__ == "fast_method":
+            fn = fn.__wrapped__
+        else:
+            return fn
 
 
 def originals() -> Dict[str, Callable[..., Any]]:
@@ -228,3 +233,22 @@ def accelerated(kind: Optional[str] = None, names: Optional[tuple] = None) -> It
             setattr(cls, name, fn)
         _INSTALLED.clear()
         _INSTALLED.update(saved)
+
+
+@contextlib.contextmanager
+def stock() -> Iterator[None]:
+    """Within the block InMemoryCache runs LiteLLM's own methods, whatever
+    ``import fast_litellm`` (the patch engine) or ``install()`` put on the
+    class; afterwards the class is as it was before the block.  Benchmarks
+    and differential tests use it for the stock side."""
+    cls = cache_class()
+    stock_fns = originals()
+    names = NATIVE_METHODS + ("async_batch_get_cache",)
+    before = {name: cls.__dict__[name] for name in names}
+    try:
+        for name in names:
+            setattr(cls, name, stock_fns[name])
+        yield
+    finally:
+        for name, fn in before.items():
+            setattr(cls, name, fn)

@@ -64,7 +64,7 @@ def _row(case: str, timings: tuple, params: Dict[str, Any], kind: str) -> Dict[s
 def _cache_cases(quick: bool, kind: str) -> List[Dict[str, Any]]:
     from litellm.caching.in_memory_cache import InMemoryCache
 
-    from . import install, uninstall
+    from . import accelerated, stock
 
     ops = 2_000 if quick else 20_000
     rounds = 5 if quick else 15
@@ -82,13 +82,10 @@ def _cache_cases(quick: bool, kind: str) -> List[Dict[str, Any]]:
             cache = prepared()
 
             def run():
-                if accelerate:
-                    install(kind)
-                try:
+                # `import fast_litellm` has the patch engine put the fast
+                # methods on the class: the stock side must take them off
+                with (accelerated(kind) if accelerate else stock()):
                     body(cache)
-                finally:
-                    if accelerate:
-                        uninstall()
 
             return run
 
@@ -166,13 +163,8 @@ def _limiter_cases(quick: bool, kind: str) -> List[Dict[str, Any]]:
                     await h.should_rate_limit(DESCRIPTORS)
 
             def run():
-                if accelerate:
-                    proxy_limiter.install(kind)
-                try:
+                with (proxy_limiter.accelerated(kind) if accelerate else proxy_limiter.stock()):
                     loop.run_until_complete(many())
-                finally:
-                    if accelerate:
-                        proxy_limiter.uninstall()
 
             return run
 
@@ -183,15 +175,10 @@ def _limiter_cases(quick: bool, kind: str) -> List[Dict[str, Any]]:
             h = handler()
 
             def run():
-                if accelerate:
-                    proxy_limiter.install(kind)
-                try:
+                with (proxy_limiter.accelerated(kind) if accelerate else proxy_limiter.stock()):
                     for _ in range(ops):
                         counters, metadata, _ = h._collect_windowed_keys_and_gauges(DESCRIPTORS, False)
                         h.is_cache_list_over_limit(counters, [("1", 7)] * len(counters), metadata)
-                finally:
-                    if accelerate:
-                        proxy_limiter.uninstall()
 
             return run
 

@@ -52,9 +52,15 @@ def handler_class():
 
 
 def _stock(fn: Any) -> Any:
-    while getattr(fn, "__fast_litellm__", False):
-        fn = fn.__wrapped__
-    return fn
+    """The stock function behind fn: ours keep it in __wrapped__, the patch
+    engine's wrappers in __fast_litellm_original__."""
+    while True:
+        if getattr(fn, "__fast_litellm_patch__", None) is not None:
+            fn = fn.__fast_litellm_original__
+        elif getattr(fn, "__fast_litellm__", False):
+            fn = fn.__wrapped__
+        else:
+            return fn
 
 
 def originals() -> Dict[str, Callable[..., Any]]:
@@ -104,3 +110,19 @@ def accelerated(kind: Optional[str] = None) -> Iterator[None]:
         uninstall()
         if before:
             install(kind)
+
+
+@contextlib.contextmanager
+def stock() -> Iterator[None]:
+    """Within the block the handler class runs LiteLLM's own methods, whatever
+    the patch engine or ``install()`` put there; restored afterwards."""
+    cls = handler_class()
+    stock_fns = originals()
+    before = {name: cls.__dict__[name] for name in METHODS}
+    try:
+        for name in METHODS:
+            setattr(cls, name, stock_fns[name])
+        yield
+    finally:
+        for name, fn in before.items():
+            setattr(cls, name, fn)
