@@ -434,3 +434,16 @@ def test_strategy_inputs_follow_the_registry_version():
     core._handle.records["0"]["litellm_params"]["model"] = "changed"
     assert fast(core, dict(step), {})[3][0]["litellm_params"]["model"] == "changed"
     assert fast(core, {"stage": "tags"}, {}) is None
+
+
+def test_the_stock_side_is_litellms_own_code():
+    """After `import fast_litellm` the engine may have patched the targets;
+    the differential tests must still compare against LiteLLM's functions."""
+    import fast_litellm
+
+    fast_litellm.apply_acceleration()
+    for patch in patches.PATCHES:
+        owner, name = _local_patch._owner(patch.target)
+        original = _local_patch._original_of(owner, name)
+        assert not hasattr(original, "__fast_litellm_patch__"), patch.target
+        assert original.__module__.startswith("litellm"), (patch.target, original.__module__)

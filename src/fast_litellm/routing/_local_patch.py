@@ -63,15 +63,18 @@ def install() -> None:
         return
     for patch in patches.PATCHES:
         owner, name = _owner(patch.target)
-        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        current = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        # After `import fast_litellm` the engine may already have replaced the
+        # target: the stock side must be LiteLLM's own function, not our wrapper.
+        original = getattr(current, "__fast_litellm_original__", current)
         setattr(owner, name, _dispatcher(original, patch.build(original)))
-        _INSTALLED.append((owner, name, original))
+        _INSTALLED.append((owner, name, original, current))
 
 
 def uninstall() -> None:
     while _INSTALLED:
-        owner, name, original = _INSTALLED.pop()
-        setattr(owner, name, original)
+        owner, name, _original, previous = _INSTALLED.pop()
+        setattr(owner, name, previous)
 
 
 @contextlib.contextmanager
@@ -97,7 +100,8 @@ def source_hashes() -> Dict[str, str]:
 
 
 def _original_of(owner: Any, name: str) -> Any:
-    for o, n, original in _INSTALLED:
+    for o, n, original, _previous in _INSTALLED:
         if o is owner and n == name:
             return original
-    return getattr(owner, name)
+    current = getattr(owner, name)
+    return getattr(current, "__fast_litellm_original__", current)
