@@ -13,7 +13,7 @@ if [ ! -x "$PEER/bin/python" ]; then
         || echo "warning: fast-litellm 0.1.10 peer not installed; bench reports it as not available"
 fi
 export FAST_LITELLM_PEER_VENV="$PEER"
-python3 -m fast_litellm doctor
+python3 -m fast_litellm doctor --import-litellm
 if python3 -c "import fast_litellm.bench" 2>/dev/null; then
     exec python3 -m fast_litellm bench --quick "$@"
 else
