@@ -20,6 +20,12 @@ def native_sources():
     return [f for f in files if not os.path.basename(f).startswith("fuzz_")]
 
 
+def native_headers():
+    """Headers and included fragments: a change to any rebuilds the extension."""
+    pats = ("*.h", "*.inc")
+    return sorted(f for pat in pats for f in glob.glob(os.path.join("csrc", "**", pat), recursive=True))
+
+
 class OptionalBuildExt(build_ext):
     """Build the extension, but never fail the install because of it."""
 
@@ -55,6 +61,7 @@ setup(
         Extension(
             "fast_litellm._native",
             sources=native_sources(),
+            depends=native_headers(),
             include_dirs=["csrc"],
             extra_compile_args=extra_compile_args,
             libraries=["pthread"],

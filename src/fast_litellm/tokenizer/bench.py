@@ -308,12 +308,32 @@ def _cold_rows(runs: int) -> List[dict]:
     return rows
 
 
+def _vocabulary_unavailable(name: str) -> str:
+    """Why ``name`` cannot be measured here ('' when it can): offline, tiktoken
+    and we need the vocabulary on disk (LiteLLM bundles cl100k and o200k only;
+    FAST_LITELLM_TIKTOKEN_DIR / TIKTOKEN_CACHE_DIR can supply the others)."""
+    import tiktoken
+
+    from . import get_encoding
+
+    try:
+        get_encoding(name)
+        tiktoken.get_encoding(name)
+    except Exception as exc:
+        return "vocabulary not available offline (%s)" % type(exc).__name__
+    return ""
+
+
 def run(quick: bool = False) -> List[dict]:
     encodings = ["cl100k_base", "o200k_base"] if quick else ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]
     n_docs, doc_bytes = (10, 16_000) if quick else (40, 50_000)
     rows: List[dict] = []
     peer_notes: Dict[str, str] = {}
     for name in encodings:
+        unavailable = _vocabulary_unavailable(name)
+        if unavailable:
+            peer_notes["all sides (%s)" % name] = unavailable
+            continue
         if quick:  # peers load their own vocabularies: seconds; the full run has them
             peers, missing = {}, {}
         else:
