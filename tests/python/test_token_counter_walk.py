@@ -111,3 +111,49 @@ def test_native_message_walk_matches_python_walk():
                 outcomes.append(("raised", type(exc), str(exc)))
         assert outcomes[0] == outcomes[1], kwargs
     assert covered > 1000
+
+
+@pytest.mark.parametrize("chunk,max_exact", [(1024, 2_000_000), (7, 2_000_000), (1, 50), (300, 200), (5000, 100)])
+def test_native_tools_count_matches_counting_the_text(chunk, max_exact):
+    """_tc_count_tools (text built and counted chunk by chunk from its UTF-8
+    buffer) == counting _tc_format_tools' text in chunk-character slices, as
+    LiteLLM's count does; a text longer than max_exact comes back as the text."""
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    from fast_litellm.token_counter._encoding import raw_counter
+
+    native = _native_loader.NATIVE
+    raw = raw_counter("o200k_base")
+    if raw is None:
+        pytest.skip("fast_litellm tokenizer unavailable")
+    rng = random.Random(chunk)
+    counted = returned_text = 0
+    for _ in range(400):
+        tools = [cases.tool(rng, i) for i in range(rng.randint(0, 6))]
+        if rng.random() < 0.3:  # multi-byte text across chunk edges
+            tools.append({"type": "function", "function": {
+                "name": "f\u00e9\u4e2d\U0001F600" * rng.randint(1, 40), "description": "\u00fc\U0001F4A9x " * rng.randint(0, 300),
+                "parameters": {"properties": {"\u00e9k": {"type": "string", "description": "\u4e2d" * 50}}}}})
+        text = native._tc_format_tools(tools)
+        got = native._tc_count_tools(tools, raw, chunk, max_exact)
+        if text is None:
+            assert got is None, tools
+        elif len(text) > max_exact:
+            returned_text += 1
+            assert got == text
+        else:
+            counted += 1
+            assert got == sum(raw(text[i:i + chunk], None, None) for i in range(0, len(text), chunk)), tools
+    assert counted > (100 if max_exact > 10_000 else 0)
+    assert max_exact > 10_000 or returned_text > 100
+
+
+def test_native_tools_count_bad_args():
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    count_tools = _native_loader.NATIVE._tc_count_tools
+    with pytest.raises(TypeError):
+        count_tools([])
+    with pytest.raises(ValueError):
+        count_tools([], len, 0, 10)
+    assert count_tools("not a list", len, 10, 10) is None
