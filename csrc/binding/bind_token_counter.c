@@ -16,8 +16,6 @@
  * for texts of at most `chunk` characters (where LiteLLM's count is exactly
  * one ordinary count) -- one Python frame less per string.
  *   _tc_format_tools(tools) -> str | None
- *   _tc_count_tools(tools, raw, chunk, max_exact) -> int | str | None
- *       the tools text counted straight from the UTF-8 buffer (see below)
  *   _tc_entries_current(model_cost, entries) -> bool | None  (plan check)
  *
  * The tools text is built as UTF-8 in one growing buffer and decoded once;
@@ -689,110 +687,6 @@ tc_format_tools(PyObject *module, PyObject *tools)
     return result;
 }
 
-/* Characters (code points) in valid UTF-8: every byte that is not a
- * continuation byte starts one. */
-static size_t
-utf8_chars(const char *s, size_t n)
-{
-    size_t chars = 0;
-    for (size_t i = 0; i < n; i++)
-        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return chars;
-}
-
-/* Byte offset just past `chars` code points from s (valid UTF-8). */
-static size_t
-utf8_advance(const char *s, size_t n, size_t chars)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            if (chars == 0)
-                break;
-            chars--;
-        }
-        i++;
-    }
-    return i;
-}
-
-/* raw(piece, None, None) for the UTF-8 bytes [s, s+n); -1 on error. */
-static long long
-raw_count_utf8(PyObject *raw, const char *s, size_t n)
-{
-    PyObject *piece = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, "strict");
-    if (piece == NULL)
-        return -1;
-    PyObject *args[3] = {piece, Py_None, Py_None};
-    PyObject *r = PyObject_Vectorcall(raw, args, 3, NULL);
-    Py_DECREF(piece);
-    if (r == NULL)
-        return -1;
-    long long tokens = PyLong_AsLongLong(r);
-    Py_DECREF(r);
-    return tokens;
-}
-
-/*
- * _tc_count_tools(tools, raw, chunk, max_exact) -> int | str | None
- * The tokens of the tools text, counted as LiteLLM's count function counts
- * a text of at most `max_exact` characters: the ordinary counts of its
- * `chunk`-character slices, each slice decoded from the UTF-8 buffer and
- * handed to the tokenizer's C count `raw` (no whole-text str, no Python
- * frame).  A longer text (LiteLLM extrapolates) is returned as str for the
- * Python count; None when the tools are not plain (as _tc_format_tools).
- */
-static PyObject *
-tc_count_tools(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "_tc_count_tools(tools, raw, chunk, max_exact)");
-        return NULL;
-    }
-    PyObject *tools = args[0], *raw = args[1];
-    Py_ssize_t chunk = PyLong_AsSsize_t(args[2]);
-    if (chunk == -1 && PyErr_Occurred())
-        return NULL;
-    Py_ssize_t max_exact = PyLong_AsSsize_t(args[3]);
-    if (max_exact == -1 && PyErr_Occurred())
-        return NULL;
-    if (chunk <= 0) {
-        PyErr_SetString(PyExc_ValueError, "chunk must be positive");
-        return NULL;
-    }
-    if (!PyList_CheckExact(tools) && !PyTuple_CheckExact(tools))
-        Py_RETURN_NONE;
-    fmt_t f = {keys_of(module), NULL, 0, 0};
-    Py_INCREF(tools);
-    int r = format_tools(&f, tools);
-    Py_DECREF(tools);
-    PyObject *result = NULL;
-    if (r == NOT_COVERED) {
-        Py_INCREF(Py_None);
-        result = Py_None;
-    } else if (r == COVERED) {
-        size_t chars = utf8_chars(f.data, f.len);
-        if (chars > (size_t)max_exact) {
-            result = PyUnicode_DecodeUTF8(f.data, (Py_ssize_t)f.len, "strict");
-        } else {
-            long long total = 0;
-            size_t at = 0;
-            while (at < f.len) {
-                size_t n = utf8_advance(f.data + at, f.len - at, (size_t)chunk);
-                long long tokens = raw_count_utf8(raw, f.data + at, n);
-                if (tokens == -1 && PyErr_Occurred())
-                    goto done;
-                total += tokens;
-                at += n;
-            }
-            result = PyLong_FromLongLong(total);
-        }
-    }
-done:
-    PyMem_Free(f.data);
-    return result;
-}
-
 /* ---- plan validation ------------------------------------------------------ */
 
 /*
@@ -860,8 +754,6 @@ static PyMethodDef TC_METHODS[] = {
      "_tc_walk_messages(messages, count, per_message, per_name[, raw_count, chunk]) -> (tokens, has_system) | None"},
     {"_tc_format_tools", (PyCFunction)tc_format_tools, METH_O,
      "_tc_format_tools(tools) -> LiteLLM's function-definitions text | None"},
-    {"_tc_count_tools", (PyCFunction)(void (*)(void))tc_count_tools, METH_FASTCALL,
-     "_tc_count_tools(tools, raw, chunk, max_exact) -> tokens | text | None"},
     {NULL, NULL, 0, NULL},
 };
 

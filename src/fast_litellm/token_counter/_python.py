@@ -272,9 +272,6 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
     return None for anything else, which the Python walk below then takes."""
     native_walk = getattr(native, "_tc_walk_messages", None)
     native_format = getattr(native, "_tc_format_tools", None)
-    native_count_tools = getattr(native, "_tc_count_tools", None)
-    tools_chunk = core.chunk_chars
-    tools_max_exact = core.max_exact_chars
     native_entries_current = getattr(native, "_tc_entries_current", None)
     entries_current = core.entries_current
     # the C walk calls the tokenizer's C count itself for strings up to one chunk
@@ -467,20 +464,10 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
                     if section is not None:
                         extra += count_chat_template_tools(count, tools, has_system, section)
                     else:
-                        raw = plan.raw
-                        if native_count_tools is not None and raw is not None:
-                            # built and counted in C, chunk by chunk, from one UTF-8 buffer
-                            tokens = native_count_tools(tools, raw, tools_chunk, tools_max_exact)
-                            if tokens is None:
-                                tokens = count(format_function_definitions(tools))
-                            elif type(tokens) is _str:
-                                tokens = count(tokens)  # long enough for LiteLLM's extrapolation
-                        else:
-                            text = None if native_format is None else native_format(tools)
-                            if text is None:
-                                text = format_function_definitions(tools)
-                            tokens = count(text)
-                        extra += tokens + 9 - (4 if has_system else 0)
+                        text = None if native_format is None else native_format(tools)
+                        if text is None:
+                            text = format_function_definitions(tools)
+                        extra += count(text) + 9 - (4 if has_system else 0)
                 except _NA:
                     raise
                 except Exception:
