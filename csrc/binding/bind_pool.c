@@ -14,9 +14,9 @@
  * Module state: FL_SLOT_POOL holds the type.
  */
 #include "binding/module_state.h"
+#include "binding/clock.h"
 #include "pool/pool.h"
 
-#include <math.h>
 #include <time.h>
 
 typedef struct {
@@ -32,34 +32,7 @@ typedef struct {
 static int
 pool_now(PoolObject *self, int64_t *out)
 {
-    if (self->clock == NULL) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        *out = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-        return 0;
-    }
-    PyObject *t = PyObject_CallNoArgs(self->clock);
-    if (t == NULL)
-        return -1;
-    if (PyBool_Check(t) || !(PyFloat_Check(t) || PyLong_Check(t))) {
-        PyErr_Format(PyExc_TypeError, "clock must return seconds as a float, not %s",
-                     Py_TYPE(t)->tp_name);
-        Py_DECREF(t);
-        return -1;
-    }
-    double seconds = PyFloat_Check(t) ? PyFloat_AS_DOUBLE(t) : PyLong_AsDouble(t);
-    if (seconds == -1.0 && PyErr_Occurred()) {
-        PyErr_Clear();
-        seconds = NAN;
-    }
-    if (!isfinite(seconds) || fabs(seconds) >= 9.2e9) {
-        PyErr_Format(PyExc_ValueError, "clock returned an unusable time: %R", t);
-        Py_DECREF(t);
-        return -1;
-    }
-    Py_DECREF(t);
-    *out = (int64_t)floor(seconds * 1e9);
-    return 0;
+    return fl_clock_now_ns(self->clock, out);
 }
 
 /* A connection id string -> its number for this pool, 0 when it is not one
