@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from .._native_loader import NATIVE
@@ -28,17 +27,6 @@ _CODES = {name: i for i, name in enumerate(NATIVE.ROUTER_STRATEGIES)}
 assert tuple(NATIVE.ROUTER_STRATEGIES) == STRATEGIES
 
 
-def _current_minute() -> int:
-    return int(time.time() // 60)
-
-
-def _check_latency(latency: Any) -> float:
-    value = _spec._number(latency, "latency")
-    if value is None or not math.isfinite(value) or value < 0:
-        raise ValueError("latency must be a finite number of seconds >= 0")
-    return value
-
-
 class AdvancedRouter:
     """Pick a deployment for a model from a LiteLLM-shaped model list."""
 
@@ -46,10 +34,7 @@ class AdvancedRouter:
                  max_latency_list_size: int = 10) -> None:
         self._strategy = _spec.check_strategy(strategy)
         self._buffer = _spec.check_buffer(lowest_latency_buffer)
-        if isinstance(max_latency_list_size, bool) or not isinstance(max_latency_list_size, int):
-            raise TypeError("max_latency_list_size must be an int")
-        if not 1 <= max_latency_list_size <= 1000:
-            raise ValueError("max_latency_list_size must be between 1 and 1000")
+        _spec.check_latency_list_size(max_latency_list_size)
         self._core = NATIVE.RouterCore(max_latency_list_size)
         # compiling swaps the core's index; picks never wait on it
         self._compile_lock = threading.Lock()
@@ -74,7 +59,7 @@ class AdvancedRouter:
             options = _spec.call_options(self._strategy, self._buffer, context, settings)
             code, buffer, tokens = _CODES[options.strategy], options.latency_buffer, options.input_tokens
             version = options.version
-        minute = _current_minute()
+        minute = _spec.current_minute()
         core = self._core
         if type(model_list) is list:
             position = core.pick(model_list, model, blocked, code, buffer, tokens, minute, version)
@@ -105,14 +90,14 @@ class AdvancedRouter:
         succeeded, and the tokens it used (counted against ``tpm``).  A
         success also counts one request against ``rpm`` this minute."""
         key = _spec.deployment_key(deployment)
-        sample = -1.0 if latency is None else _check_latency(latency)
+        sample = -1.0 if latency is None else _spec.check_latency(latency)
         used = _spec._number(tokens, "tokens")
         if used is not None and (not math.isfinite(used) or used < 0):
             raise ValueError("tokens must be a finite number >= 0")
         if success is not None and not isinstance(success, bool):
             raise TypeError("success must be a bool or None")
         outcome = -1 if success is None else int(success)
-        self._core.record(key, sample, outcome, -1.0 if used is None else used, _current_minute())
+        self._core.record(key, sample, outcome, -1.0 if used is None else used, _spec.current_minute())
 
     def record_success(self, deployment: Any, latency: Optional[float] = None, tokens: Optional[float] = None) -> None:
         self.record_outcome(deployment, latency=latency, success=True, tokens=tokens)
@@ -125,7 +110,7 @@ class AdvancedRouter:
         this minute's rpm/tpm used."""
         out = {}
         for key, in_flight, mean, samples, successes, failures, rpm_used, tpm_used in self._core.stats(
-            _current_minute()
+            _spec.current_minute()
         ):
             out[key] = {
                 "in_flight": in_flight,

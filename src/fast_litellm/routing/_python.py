@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import random
 import threading
-import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import _spec
@@ -90,17 +89,6 @@ class _Load:
         return total / len(self.latencies) if self.latencies else 0.0
 
 
-def _current_minute() -> int:
-    return int(time.time() // 60)
-
-
-def _check_latency(latency: Any) -> float:
-    value = _spec._number(latency, "latency")
-    if value is None or not math.isfinite(value) or value < 0:
-        raise ValueError("latency must be a finite number of seconds >= 0")
-    return value
-
-
 class AdvancedRouter:
     """Pick a deployment for a model from a LiteLLM-shaped model list."""
 
@@ -108,10 +96,7 @@ class AdvancedRouter:
                  max_latency_list_size: int = 10) -> None:
         self._strategy = _spec.check_strategy(strategy)
         self._buffer = _spec.check_buffer(lowest_latency_buffer)
-        if isinstance(max_latency_list_size, bool) or not isinstance(max_latency_list_size, int):
-            raise TypeError("max_latency_list_size must be an int")
-        if not 1 <= max_latency_list_size <= 1000:
-            raise ValueError("max_latency_list_size must be between 1 and 1000")
+        _spec.check_latency_list_size(max_latency_list_size)
         self._window = max_latency_list_size
         self._lock = threading.RLock()
         self._loads: Dict[str, _Load] = {}
@@ -186,7 +171,7 @@ class AdvancedRouter:
         return random.choice([i for i, n in zip(found, counts) if n == fewest])
 
     def _within_limits(self, specs: List[Spec], found: List[int], options) -> List[Tuple[int, Optional[_Load]]]:
-        minute = _current_minute()
+        minute = _spec.current_minute()
         kept = []
         for i in found:
             spec = specs[i]
@@ -242,13 +227,13 @@ class AdvancedRouter:
         succeeded, and the tokens it used (counted against ``tpm``).  A
         success also counts one request against ``rpm`` this minute."""
         key = _spec.deployment_key(deployment)
-        sample = None if latency is None else _check_latency(latency)
+        sample = None if latency is None else _spec.check_latency(latency)
         used = _spec._number(tokens, "tokens")
         if used is not None and (not math.isfinite(used) or used < 0):
             raise ValueError("tokens must be a finite number >= 0")
         if success is not None and not isinstance(success, bool):
             raise TypeError("success must be a bool or None")
-        minute = _current_minute()
+        minute = _spec.current_minute()
         with self._lock:
             load = self._load(key)
             if sample is not None:
@@ -277,7 +262,7 @@ class AdvancedRouter:
     def get_stats(self) -> Dict[str, Dict[str, Any]]:
         """Per deployment key: in flight, mean latency, successes, failures,
         this minute's rpm/tpm used."""
-        minute = _current_minute()
+        minute = _spec.current_minute()
         with self._lock:
             out = {}
             for key, load in self._loads.items():

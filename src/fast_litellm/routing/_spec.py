@@ -21,6 +21,7 @@ import math
 import os
 import sys
 import threading
+import time
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 STRATEGIES: Tuple[str, ...] = ("simple_shuffle", "least_busy", "latency_based", "cost_based")
@@ -295,3 +296,23 @@ def check_buffer(value: Any) -> float:
     if buffer is None or not math.isfinite(buffer) or buffer < 0:
         raise ValueError("lowest_latency_buffer must be a finite number >= 0")
     return buffer
+
+
+def check_latency_list_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("max_latency_list_size must be an int")
+    if not 1 <= value <= 1000:
+        raise ValueError("max_latency_list_size must be between 1 and 1000")
+    return value
+
+
+def check_latency(latency: Any) -> float:
+    value = _number(latency, "latency")
+    if value is None or not math.isfinite(value) or value < 0:
+        raise ValueError("latency must be a finite number of seconds >= 0")
+    return value
+
+
+def current_minute() -> int:
+    """The minute bucket usage counts are kept in (as LiteLLM's usage keys)."""
+    return int(time.time() // 60)
