@@ -1715,18 +1715,29 @@ is_plain_lock(CacheCtx *ctx, PyObject *obj)
     return 0;
 }
 
+/* The lock attribute `a`, if it is a plain lock whose `with` we run inline:
+ * 0 with a new reference in *lock; 1 when the original must run (no such
+ * attribute, or another lock type); -1 on error. */
+static int
+plain_lock(Call *c, int a, PyObject **lock)
+{
+    if ((*lock = lock_attr(c, a)) == NULL)
+        return PyErr_Occurred() ? -1 : 1;
+    if (!is_plain_lock(c->ctx, *lock)) {
+        Py_CLEAR(*lock);
+        return 1;
+    }
+    return 0;
+}
+
 /* 0 done (result in *out), 1 use the original, -1 error */
 static int
 set_inline(Call *c, PyObject *key, PyObject *value, PyObject *ttl, PyObject **out)
 {
     PyObject *lock, *max_size, *result;
-    int zero, body;
-    if ((lock = lock_attr(c, ATTR_WRITE_LOCK)) == NULL)
-        return PyErr_Occurred() ? -1 : 1;
-    if (!is_plain_lock(c->ctx, lock)) {
-        Py_DECREF(lock);
-        return 1;
-    }
+    int zero, body, r;
+    if ((r = plain_lock(c, ATTR_WRITE_LOCK, &lock)) != 0)
+        return r;
     if ((max_size = attr(c, ATTR_MAX_SIZE)) == NULL) {
         Py_DECREF(lock);
         return -1;
@@ -2026,18 +2037,14 @@ op_increment(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
 {
     Bound b;
     PyObject *lock, *result;
+    int r;
     if (bind_args(c->ctx, args, nargs, kwnames, 2, P_KEY_VALUE, 1, &b)) {
         *generic = 1;
         return NULL;
     }
-    if ((lock = lock_attr(c, ATTR_INCREMENT_LOCK)) == NULL) {
-        if (!PyErr_Occurred())
+    if ((r = plain_lock(c, ATTR_INCREMENT_LOCK, &lock)) != 0) {
+        if (r > 0)
             *generic = 1;
-        return NULL;
-    }
-    if (!is_plain_lock(c->ctx, lock)) {
-        Py_DECREF(lock);
-        *generic = 1;
         return NULL;
     }
     if (lock_enter(c, lock) < 0) {
@@ -2093,19 +2100,14 @@ static PyObject *
 op_flush(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int *generic)
 {
     PyObject *lock, *result = Py_None;
-    int which;
+    int which, r;
     if (nargs != 0 || kwnames != NULL) {
         *generic = 1;
         return NULL;
     }
-    if ((lock = lock_attr(c, ATTR_WRITE_LOCK)) == NULL) {
-        if (!PyErr_Occurred())
+    if ((r = plain_lock(c, ATTR_WRITE_LOCK, &lock)) != 0) {
+        if (r > 0)
             *generic = 1;
-        return NULL;
-    }
-    if (!is_plain_lock(c->ctx, lock)) {
-        Py_DECREF(lock);
-        *generic = 1;
         return NULL;
     }
     if (lock_enter(c, lock) < 0) {
