@@ -146,17 +146,22 @@ def _apply_one(rec: _Record) -> None:
             _rebind_in(mod, rec)
 
 
-def _rebind_in(module: Any, rec: _Record) -> None:
-    """Replace module globals that are the original by our replacement."""
+def _swap_globals(module: Any, old: Any, new: Any) -> List[str]:
+    """Rebind every global of ``module`` that is ``old`` to ``new``; the names."""
     d = getattr(module, "__dict__", None)
     if not isinstance(d, dict):
-        return
-    original, replacement = rec.original, rec.replacement
-    for name, value in list(d.items()):
-        if value is original:
-            d[name] = replacement
-            if (module, name) not in rec.bindings:
-                rec.bindings.append((module, name))
+        return []
+    names = [name for name, value in list(d.items()) if value is old]
+    for name in names:
+        d[name] = new
+    return names
+
+
+def _rebind_in(module: Any, rec: _Record) -> None:
+    """Replace module globals that are the original by our replacement."""
+    for name in _swap_globals(module, rec.original, rec.replacement):
+        if (module, name) not in rec.bindings:
+            rec.bindings.append((module, name))
 
 
 def _on_module_loaded(module: Any) -> None:
@@ -241,11 +246,7 @@ def _unapply(rec: _Record, reason: str) -> None:
     if rec.bindings and rec.patch.scan_bindings and not isinstance(rec.bindings[0][0], type):
         # modules imported after the patch bound our replacement
         for mod in list(sys.modules.values()):
-            d = getattr(mod, "__dict__", None)
-            if isinstance(d, dict):
-                for name, value in list(d.items()):
-                    if value is rec.replacement:
-                        d[name] = rec.original
+            _swap_globals(mod, rec.replacement, rec.original)
     rec.applied = False
     rec.bindings = []
     rec.replacement = None

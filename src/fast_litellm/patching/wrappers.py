@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import itertools
 import time
-from typing import Any, Callable
+from typing import Callable
 
 from .. import flags
 from .registry import NotAccelerated, Patch
@@ -103,6 +103,14 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
         wrapper: Callable = async_wrapper
     else:
 
+        def sync_fast(args, kwargs):
+            try:
+                return fast(*args, **kwargs)
+            except NotAccelerated:
+                return original(*args, **kwargs)
+            except Exception as exc:
+                return on_failure(exc, args, kwargs)
+
         def slow(args, kwargs):
             if flag.mode == flags.MODE_SHADOW and not flag.error_disabled and shadow_safe:
                 result = original(*args, **kwargs)
@@ -114,12 +122,7 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
                     flags.record_error(patch.flag, exc)
                 return result
             if flag.enabled_for(None):
-                try:
-                    return fast(*args, **kwargs)
-                except NotAccelerated:
-                    return original(*args, **kwargs)
-                except Exception as exc:
-                    return on_failure(exc, args, kwargs)
+                return sync_fast(args, kwargs)
             if next(ticket) % SAMPLE_EVERY == 0:
                 t0 = _perf()
                 result = original(*args, **kwargs)
@@ -130,7 +133,7 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
         @functools.wraps(original)
         def wrapper(*args, **kwargs):
             if flag.serve_fast:
-                if next(ticket) % SAMPLE_EVERY:
+                if next(ticket) % SAMPLE_EVERY:  # sync_fast, inlined: the hot path
                     try:
                         return fast(*args, **kwargs)
                     except NotAccelerated:
