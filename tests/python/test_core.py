@@ -120,3 +120,12 @@ def test_patching_waits_for_litellm_and_applies_on_its_import():
     # installed); proxy-only patches wait for the proxy's modules
     assert applied and all(v is True or v.startswith("pending") for v in applied.values()), applied
     assert any(v is True for v in applied.values())
+
+
+def test_import_without_litellm_does_not_load_the_patch_declarations():
+    """The patch modules (and the components they pull in) load when LiteLLM
+    does, so `import fast_litellm` stays cheap for the components alone."""
+    out = run_py("import sys, fast_litellm; "
+                 "print(sorted(m for m in sys.modules if m.endswith('.patches')))")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

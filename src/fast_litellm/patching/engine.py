@@ -168,6 +168,8 @@ def _on_module_loaded(module: Any) -> None:
     """Import-hook callback: apply pending patches targeting this module,
     and rebind originals this module imported."""
     with _lock:
+        if _wanted:
+            _sync_records()  # the first LiteLLM module: load the patch declarations
         name = module.__name__
         for rec in _records.values():
             if rec.applied:
@@ -194,11 +196,16 @@ def apply_acceleration() -> bool:
     """
     global _hook, _wanted
     with _lock:
-        _sync_records()
         _wanted = True
         if _hook is None:
             _hook = ImportHook(_on_module_loaded, prefixes=lambda: HOOK_PREFIXES)
             _hook.install()
+        if not any(p in sys.modules for p in HOOK_PREFIXES):
+            # LiteLLM is not imported: the hook loads the patch declarations
+            # (and their components) when it is, so `import fast_litellm` stays
+            # cheap for users of the components alone.
+            return False
+        _sync_records()
         for rec in _records.values():
             _apply_one(rec)
         applied = [r for r in _records.values() if r.applied]
@@ -289,6 +296,10 @@ class unpatched:
 def get_patch_status() -> Dict[str, Any]:
     with _lock:
         _sync_records()
+        if _wanted:  # say why for declarations loaded just now
+            for rec in _records.values():
+                if rec.reason == "not attempted":
+                    _apply_one(rec)
         patches = {}
         for name, rec in _records.items():
             p = rec.patch
