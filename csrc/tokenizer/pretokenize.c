@@ -464,14 +464,18 @@ FL_HOT size_t
 scan_r50k(const uint8_t *text, size_t len, size_t pos)
 {
     /* ASCII fast paths, each used only when its run stops on ASCII (or the
-       end): ` ?\p{L}++` (an apostrophe is no letter, so contractions,
-       tried first by the regex, never get here). */
+       end), after the contractions: ` ?\p{L}++` first. */
     uint8_t b = text[pos];
+    if (b == '\'') { /* '(?:[sdmt]|ll|ve|re) first; else "'" is like any other O */
+        size_t n = contraction_after_quote(text, len, pos, 0);
+        if (n)
+            return pos + n;
+    }
     size_t s = pos + (b == ' '), i = s;
     ASCII_RUN(text, len, i, swar_letter, is_ascii_letter);
     if (i > s)
         return stops_on_ascii(text, len, i) ? i : scan_r50k_general(text, len, pos);
-    if (s < len && b != '\'') { /* no contraction at pos */
+    if (s < len) {
         /* ` ?\p{N}++` */
         if (is_ascii_digit(text[s])) {
             ASCII_RUN(text, len, i, swar_digit, is_ascii_digit);
@@ -558,10 +562,15 @@ scan_ascii_after_letters(const uint8_t *text, size_t len, size_t pos, size_t s, 
 FL_HOT size_t
 scan_cl100k(const uint8_t *text, size_t len, size_t pos)
 {
-    /* ASCII fast path of [^\r\n\p{L}\p{N}]?+\p{L}++, after ruling out an
-       apostrophe (a contraction comes first), then of the rest. */
+    /* ASCII fast path of [^\r\n\p{L}\p{N}]?+\p{L}++ once a contraction
+       (tried first) is ruled out, then of the rest. */
     uint8_t b = text[pos];
-    if (b < 0x80 && b != '\'') {
+    if (b < 0x80) {
+        if (b == '\'') {
+            size_t n = contraction_after_quote(text, len, pos, 1);
+            if (n)
+                return pos + n;
+        }
         size_t s = is_ascii_letter(b) || is_ascii_digit(b) || is_newline_byte(b) ? pos : pos + 1;
         size_t i = s;
         ASCII_RUN(text, len, i, swar_letter, is_ascii_letter);
