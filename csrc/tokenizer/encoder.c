@@ -378,10 +378,14 @@ static int emit_ids(const uint32_t *ids, size_t k, fl_ids *out, size_t *count)
  * branch on n (pieces of 3, 5 and 9 bytes alternate unpredictably). */
 static inline uint64_t piece_hash(const uint8_t *p, size_t n, size_t room)
 {
-    if (room < 8)
-        return fl_vocab_hash(p, n);
-    size_t keep = n < 8 ? n : 8;
-    return fl_vhash_key(p, n, fl_vload64(p) & (~0ull >> (64 - 8 * keep)));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (room >= 8) { /* the head word is p's first min(n, 8) bytes, zero-padded */
+        size_t keep = n < 8 ? n : 8;
+        return fl_vhash_key(p, n, fl_vload64(p) & (~0ull >> (64 - 8 * keep)));
+    }
+#endif
+    (void)room;
+    return fl_vocab_hash(p, n);
 }
 
 FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, size_t room,
