@@ -80,6 +80,13 @@ def _peer_counters(name: str) -> Tuple[Dict[str, Callable[[str], int]], Dict[str
     def toktok():
         import toktok as m
 
+        # A fresh tokenizer: toktok keeps a piece cache in its module-global
+        # tokenizer, which would otherwise carry pieces from earlier cases
+        # (prose-unique's paragraphs all occur in the prose case) while ours
+        # is emptied per case.
+        cache = getattr(m, "_CACHE", None)
+        if cache is not None:
+            cache.clear()
         return lambda t: m.batch_count([t], name, threads=1)[0]
 
     def riptoken():
@@ -340,11 +347,14 @@ def run(quick: bool = False) -> List[dict]:
             peers, missing = _peer_counters(name)
         peer_notes.update({"%s (%s)" % (label, name): why for label, why in missing.items()})
         for kind in _corpus.CORPORA:
+            if not quick:  # fresh peers per case: caches they keep start empty, as ours
+                peers, _ = _peer_counters(name)
             rows += _throughput_rows(name, kind, n_docs, doc_bytes, peers, seed=hash((name, kind)) & 0xFFFF)
         # The prose corpus (~465 KB of Python documentation) repeats its
         # paragraphs across 2 MB of documents; this case uses each
         # paragraph at most once (15 x 30 KB), so no text repeats at all.
         if not quick:
+            peers, _ = _peer_counters(name)
             rows += _throughput_rows(name, "prose", 15, 30_000, peers, seed=hash(name) & 0xFFFF,
                                      label="prose-unique")
         rows += _latency_rows(name, peers, 200 if quick else 2000, seed=7)
