@@ -138,11 +138,19 @@ static int vocab_record(fl_vocab *v, uint32_t off, size_t len, uint32_t rank)
     return 0;
 }
 
+/* The first min(n, 8) bytes of a token in the arena, without branching on
+ * n (the arena has 8 bytes of slack after its last token). */
+static inline uint64_t arena_head(const uint8_t *p, size_t n)
+{
+    size_t keep = n < 8 ? n : 8; /* n >= 1 */
+    return fl_vload64(p) & (~0ull >> (64 - 8 * keep));
+}
+
 static inline uint64_t token_hash(const fl_vocab *v, uint32_t rank)
 {
     const uint8_t *bytes = v->arena + v->tok_off[rank];
     size_t len = v->tok_len[rank];
-    return fl_vhash_key(bytes, len, fl_vhead_bytes(bytes, len));
+    return fl_vhash_key(bytes, len, arena_head(bytes, len));
 }
 
 /* Put a recorded rank into the hash table.  0, or -1 duplicate bytes. */
@@ -150,7 +158,7 @@ static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
 {
     const uint8_t *bytes = v->arena + v->tok_off[rank];
     size_t len = v->tok_len[rank];
-    uint64_t head = fl_vhead_bytes(bytes, len);
+    uint64_t head = arena_head(bytes, len);
     uint64_t i = fl_vocab_home(v, h);
     for (;;) {
         fl_slot *s = &v->slots[i];
@@ -273,12 +281,96 @@ static long b64_token(const b64_tables *t, const uint8_t *p, const uint8_t *end,
 
 static int is_blank(uint8_t c) { return c == ' ' || c == '\r' || c == '\t'; }
 
-/* Pass 1: decode every "base64 rank" line into the arena and record each
- * rank's (offset, length).  0, or -1 with err set. */
+/* The decimal digits of the rank expected on the next line (ranks are
+ * almost always 0, 1, 2, ... in file order), kept as text and incremented
+ * in place, so the usual line's rank is one compare instead of a digit
+ * loop.  Up to 8 digits; longer ranks take the general path. */
+typedef struct {
+    uint8_t digits[8];
+    size_t len;
+    uint32_t value;
+} rank_counter;
+
+static void counter_set(rank_counter *c, uint32_t value)
+{
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%u", (unsigned)value);
+    c->value = value;
+    c->len = n > 0 && n <= 8 ? (size_t)n : 0; /* 0: never matches */
+    memset(c->digits, 0, sizeof c->digits);
+    if (c->len)
+        memcpy(c->digits, buf, c->len);
+}
+
+static void counter_next(rank_counter *c)
+{
+    size_t i = c->len;
+    while (i > 0 && c->digits[i - 1] == '9')
+        c->digits[--i] = '0';
+    if (i > 0)
+        c->digits[i - 1]++, c->value++;
+    else
+        counter_set(c, c->value + 1);
+}
+
+/* The rank at r (digits up to a non-digit): 1 and *rank, *after set;
+ * 0 when there are no digits; -1 when too large. */
+static int parse_rank(const rank_counter *expect, const uint8_t *r, const uint8_t *end,
+                      uint32_t *rank, const uint8_t **after)
+{
+    size_t n = expect->len;
+    if (end - r > 8 && n &&
+        ((fl_vload64(r) ^ fl_vload64(expect->digits)) & (~0ull >> (64 - 8 * n))) == 0 &&
+        !(r[n] >= '0' && r[n] <= '9')) {
+        *rank = expect->value;
+        *after = r + n;
+        return 1;
+    }
+    const uint8_t *digits = r;
+    uint32_t value = 0;
+    while (r < end && *r >= '0' && *r <= '9') {
+        value = value * 10 + (uint32_t)(*r - '0');
+        r++;
+        if (value >= FL_MAX_RANK)
+            return -1;
+    }
+    *rank = value;
+    *after = r;
+    return r != digits;
+}
+
+/* Tokens decoded but not yet in the hash table: their hash is computed
+ * while the bytes are hot and their slot prefetched; each is inserted
+ * PREFETCH_AHEAD tokens later, when the slot has arrived. */
+typedef struct {
+    uint32_t rank[PREFETCH_AHEAD];
+    uint64_t hash[PREFETCH_AHEAD];
+    size_t queued, done;
+} insert_queue;
+
+static int queue_flush(fl_vocab *v, insert_queue *q, size_t keep)
+{
+    while (q->queued - q->done > keep) {
+        size_t k = q->done++ % PREFETCH_AHEAD;
+        if (table_insert(v, q->rank[k], q->hash[k]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Decode every "base64 rank" line into the arena, record each rank's
+ * (offset, length) and put the token into the hash table (allocated
+ * beforehand) while it stays at most half full; past that, tokens are
+ * only recorded (the caller rebuilds the table at the right size).
+ * 0, or -1 with err set. */
 static int parse_lines(fl_vocab *v, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
+    int insert = 1;
     b64_tables table;
     b64_init(&table);
+    rank_counter expect;
+    counter_set(&expect, 0);
+    insert_queue queue = {{0}, {0}, 0, 0};
     const uint8_t *p = data, *end = data + len;
     size_t lineno = 0;
     while (p < end) {
@@ -292,8 +384,9 @@ static int parse_lines(fl_vocab *v, const uint8_t *data, size_t len, char *err, 
             p++;
             continue;
         }
-        const uint8_t *sp;
-        long n = b64_token(&table, p, end, v->arena + v->arena_len, &sp);
+        const uint8_t *sp, *r;
+        uint8_t *tok = v->arena + v->arena_len;
+        long n = b64_token(&table, p, end, tok, &sp);
         if (n < 0) {
             set_err(err, errlen, "malformed vocabulary line: expected 'base64 rank'", lineno);
             return -1;
@@ -302,18 +395,11 @@ static int parse_lines(fl_vocab *v, const uint8_t *data, size_t len, char *err, 
             set_err(err, errlen, "malformed vocabulary line: bad base64 token", lineno);
             return -1;
         }
-        const uint8_t *r = sp + 1, *digits = r;
-        uint32_t rank = 0;
-        while (r < end && *r >= '0' && *r <= '9') {
-            rank = rank * 10 + (uint32_t)(*r - '0');
-            r++;
-            if (rank >= FL_MAX_RANK) {
-                set_err(err, errlen, "vocabulary rank too large", lineno);
-                return -1;
-            }
-        }
-        if (r == digits) {
-            set_err(err, errlen, "malformed vocabulary line: missing or bad rank", lineno);
+        uint32_t rank;
+        int got = parse_rank(&expect, sp + 1, end, &rank, &r);
+        if (got <= 0) {
+            set_err(err, errlen, got < 0 ? "vocabulary rank too large"
+                                         : "malformed vocabulary line: missing or bad rank", lineno);
             return -1;
         }
         while (r < end && is_blank(*r))
@@ -328,18 +414,61 @@ static int parse_lines(fl_vocab *v, const uint8_t *data, size_t len, char *err, 
                     rc == -1 ? lineno : 0);
             return -1;
         }
+        if (insert && (v->count + 1) * 2 + 2 > v->mask + 1) { /* the table is too small */
+            if (queue_flush(v, &queue, 0) < 0) {
+                set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
+                return -1;
+            }
+            insert = 0;
+        }
+        if (insert) {
+            uint64_t h = fl_vhash_key(tok, (size_t)n, arena_head(tok, (size_t)n));
+            __builtin_prefetch(&v->slots[fl_vocab_home(v, h)], 1);
+            size_t k = queue.queued++ % PREFETCH_AHEAD;
+            queue.rank[k] = rank;
+            queue.hash[k] = h;
+            if (queue_flush(v, &queue, PREFETCH_AHEAD - 1) < 0) {
+                set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
+                return -1;
+            }
+        }
+        if (rank == expect.value)
+            counter_next(&expect);
+        else
+            counter_set(&expect, rank + 1);
         v->arena_len += (size_t)n;
         v->count++;
         p = r + 1;
     }
+    if (insert && queue_flush(v, &queue, 0) < 0) {
+        set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
+        return -1;
+    }
     return 0;
+}
+
+static void vocab_free_tables(fl_vocab *v)
+{
+    if (v->slots)
+        table_free(v->slots, v->slots_bytes);
+    free(v->pair_rank);
+    free(v->filter);
+    v->slots = NULL;
+    v->pair_rank = NULL;
+    v->filter = NULL;
 }
 
 fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, size_t errlen)
 {
+    /* Tokens are hashed and inserted while they are decoded, into a table
+     * sized for an estimate of the token count (a line is rarely shorter
+     * than 16 bytes); when the count calls for another size (a table that
+     * filled up is always too small), it is rebuilt at the right size in
+     * a second pass, so the layout never depends on the estimate. */
+    size_t estimate = len / 16 < FL_MAX_RANK ? len / 16 : FL_MAX_RANK - 1;
     fl_vocab *v = calloc(1, sizeof *v);
-    if (!v || !(v->arena = malloc(len / 4 * 3 + 8)) ||
-        ensure_rank_cap(v, (uint32_t)(len / 16 < FL_MAX_RANK ? len / 16 : FL_MAX_RANK - 1)) < 0) {
+    if (!v || !(v->arena = malloc(len / 4 * 3 + 16)) || ensure_rank_cap(v, (uint32_t)estimate) < 0 ||
+        vocab_alloc_tables(v, estimate) < 0) {
         fl_vocab_free(v);
         set_err(err, errlen, "out of memory", 0);
         return NULL;
@@ -353,16 +482,18 @@ fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, si
         set_err(err, errlen, "empty vocabulary", 0);
         return NULL;
     }
-    /* Pass 2: the lookup tables, sized for the number of tokens. */
-    if (vocab_alloc_tables(v, v->count) < 0) {
-        fl_vocab_free(v);
-        set_err(err, errlen, "out of memory", 0);
-        return NULL;
-    }
-    if (table_insert_ranks(v) < 0) {
-        fl_vocab_free(v);
-        set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
-        return NULL;
+    if (table_slots(v->count) != v->mask + 1) {
+        vocab_free_tables(v);
+        if (vocab_alloc_tables(v, v->count) < 0) {
+            fl_vocab_free(v);
+            set_err(err, errlen, "out of memory", 0);
+            return NULL;
+        }
+        if (table_insert_ranks(v) < 0) {
+            fl_vocab_free(v);
+            set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
+            return NULL;
+        }
     }
     return v;
 }
@@ -379,7 +510,7 @@ fl_vocab *fl_vocab_from_tokens(const uint8_t *const *tokens, const size_t *lens,
         total += lens[i];
     }
     fl_vocab *v = calloc(1, sizeof *v);
-    if (v && (!(v->arena = malloc(total ? total : 1)) || vocab_alloc_tables(v, n) < 0)) {
+    if (v && (!(v->arena = malloc(total + 8)) || vocab_alloc_tables(v, n) < 0)) {
         fl_vocab_free(v);
         v = NULL;
     }
@@ -411,13 +542,10 @@ void fl_vocab_free(fl_vocab *v)
         free(v);
         return;
     }
-    if (v->slots)
-        table_free(v->slots, v->slots_bytes);
+    vocab_free_tables(v);
     free(v->arena);
     free(v->tok_off);
     free(v->tok_len);
-    free(v->pair_rank);
-    free(v->filter);
     free(v);
 }
 
@@ -523,6 +651,22 @@ uint8_t *fl_vocab_serialize(const fl_vocab *v, const uint8_t source_sha256[32], 
     return blob;
 }
 
+/* A sample of ranks (~512, spread over all of them) is found again by
+ * bytes: catches a blob whose table was laid out by another hash or
+ * layout (a build that forgot to bump the version) as well as any
+ * corruption the checksum let through in the sampled slots. */
+static int lookups_agree(const fl_vocab *v)
+{
+    uint32_t step = v->rank_cap / 512 ? v->rank_cap / 512 : 1;
+    for (uint32_t r = 0; r < v->rank_cap; r += step) {
+        size_t len;
+        const uint8_t *b = fl_vocab_bytes(v, r, &len);
+        if (b && fl_vocab_rank(v, b, len) != r)
+            return 0;
+    }
+    return 1;
+}
+
 fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t source_sha256[32],
                              char *err, size_t errlen)
 {
@@ -592,5 +736,10 @@ fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t sour
     memcpy(v->byte_rank, h->byte_rank, sizeof v->byte_rank);
     v->pair_rank = (uint32_t *)(uintptr_t)(blob + o_pairs);
     v->filter = (uint64_t *)(uintptr_t)(blob + o_filter);
+    if (!lookups_agree(v)) {
+        fl_vocab_free(v);
+        set_err(err, errlen, "prebuilt vocabulary does not match this build's lookups", 0);
+        return NULL;
+    }
     return v;
 }
