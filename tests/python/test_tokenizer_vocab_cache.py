@@ -1,0 +1,158 @@
+"""The native core's prebuilt-vocabulary cache: written in the background,
+atomically, by any number of processes at once (and across fork), swept
+of dead writers' temporary files, and never trusted when it is damaged or
+belongs to another vocabulary (the ids always equal tiktoken's)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fast_litellm import _native_loader
+from fast_litellm import tokenizer as T
+from fast_litellm.tokenizer import _load, _registry
+
+tiktoken = pytest.importorskip("tiktoken")
+
+pytestmark = pytest.mark.skipif(_native_loader.NATIVE is None, reason="native core not built")
+
+TEXT = "prebuilt vocabularies, written once; read by mmap 12345 ünïcödé 🙂 <|endoftext|>"
+NAME = "r50k_base"  # the smallest vocabulary: fast to parse and write
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "prebuilt"
+    monkeypatch.setenv("FAST_LITELLM_CACHE_DIR", str(d))
+    return d
+
+
+def _fresh(name: str = NAME):
+    """get_encoding through a fresh cache of encodings (so it loads again)."""
+    return T._Implementation("native").get_encoding(name)
+
+
+def _expected(name: str = NAME):
+    return tiktoken.get_encoding(name).encode(TEXT, disallowed_special=())
+
+
+def _loaded_from_prebuilt(name: str = NAME) -> bool:
+    spec = _registry.ENCODINGS[name]
+    specials = [(s.encode("utf-8"), r) for s, r in spec.special_tokens.items()]
+    return T._from_prebuilt(T._core_class("native"), spec, specials) is not None
+
+
+def test_written_in_background_then_used(cache_dir):
+    enc = _fresh()
+    assert enc.encode(TEXT, disallowed_special=()) == _expected()
+    _load.wait_for_prebuilt_writes()
+    path = _load.prebuilt_path(_registry.ENCODINGS[NAME])
+    assert os.path.isfile(path)
+    assert [n for n in os.listdir(cache_dir) if n.endswith(".tmp")] == []
+    assert _loaded_from_prebuilt()
+    assert _fresh().encode(TEXT, disallowed_special=()) == _expected()
+
+
+def test_disabled_cache_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAST_LITELLM_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _fresh().encode(TEXT, disallowed_special=()) == _expected()
+    assert _load.store_prebuilt_in_background(_registry.ENCODINGS[NAME], object()) is None
+    _load.wait_for_prebuilt_writes()
+    assert not (tmp_path / "xdg").exists()
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "other-vocabulary", "garbage"])
+def test_damaged_cache_is_refused_and_replaced(cache_dir, damage):
+    _fresh()
+    _load.wait_for_prebuilt_writes()
+    spec = _registry.ENCODINGS[NAME]
+    path = _load.prebuilt_path(spec)
+    good = open(path, "rb").read()
+    if damage == "flip":
+        bad = bytearray(good)
+        for at in (len(bad) // 3, len(bad) // 2, len(bad) - 9):
+            bad[at] ^= 0x41
+        bad = bytes(bad)
+    elif damage == "truncate":
+        bad = good[: len(good) // 2]
+    elif damage == "empty":
+        bad = b""
+    elif damage == "garbage":
+        bad = os.urandom(len(good))
+    else:  # another encoding's valid prebuilt file under this name
+        T._Implementation("native").get_encoding("p50k_base")
+        _load.wait_for_prebuilt_writes()
+        bad = open(_load.prebuilt_path(_registry.ENCODINGS["p50k_base"]), "rb").read()
+    tmp = path + ".damage"
+    with open(tmp, "wb") as f:
+        f.write(bad)
+    os.replace(tmp, path)  # as a writer would, never in place
+    assert not _loaded_from_prebuilt()
+    assert _fresh().encode(TEXT, disallowed_special=()) == _expected()
+    _load.wait_for_prebuilt_writes()
+    assert open(path, "rb").read() == good  # rebuilt from the checked source
+
+
+def test_stale_temporary_files_are_swept(cache_dir):
+    spec = _registry.ENCODINGS[NAME]
+    path = _load.prebuilt_path(spec)
+    os.makedirs(cache_dir, exist_ok=True)
+    stale, fresh = path + ".1.dead.tmp", path + ".2.live.tmp"
+    for p in (stale, fresh):
+        with open(p, "wb") as f:
+            f.write(b"partial")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    _fresh()
+    _load.wait_for_prebuilt_writes()
+    assert not os.path.exists(stale)
+    assert os.path.exists(fresh)  # a writer may still be busy with it
+    assert os.path.isfile(path)
+
+
+_CHILD = r"""
+import os, sys
+from fast_litellm import tokenizer as T
+enc = T.get_encoding(sys.argv[1])
+pid = os.fork() if sys.argv[2] == "fork" else -1
+print(enc.count(sys.argv[3], disallowed_special=()), flush=True)
+if pid == 0:
+    os._exit(0)
+if pid > 0:
+    os.waitpid(pid, 0)
+"""
+
+
+def _run_children(cache_dir, n: int, mode: str = "plain"):
+    env = dict(os.environ, FAST_LITELLM_CACHE_DIR=str(cache_dir))
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(T.__file__))))
+    env["PYTHONPATH"] = package_root + os.pathsep + env.get("PYTHONPATH", "")
+    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, NAME, mode, TEXT], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(n)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+    return [line for out, _ in outs for line in out.split()]
+
+
+def test_many_processes_build_at_once(cache_dir):
+    expected = str(len(_expected()))
+    assert _run_children(cache_dir, 4) == [expected] * 4
+    names = os.listdir(cache_dir)
+    assert [n for n in names if n.endswith(".tmp")] == []
+    assert len([n for n in names if n.endswith(".flvocab")]) == 1
+    assert _loaded_from_prebuilt()
+    # and processes started now read it
+    assert _run_children(cache_dir, 3) == [expected] * 3
+
+
+def test_fork_while_writing(cache_dir):
+    expected = str(len(_expected()))
+    assert _run_children(cache_dir, 2, "fork") == [expected] * 4
+    assert [n for n in os.listdir(cache_dir) if n.endswith(".tmp")] == []
+    assert _loaded_from_prebuilt()
