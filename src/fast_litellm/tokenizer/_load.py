@@ -17,9 +17,12 @@ The C core also keeps a prebuilt copy of each vocabulary (its hash table as
 it is in memory, ~12 MB for o200k_base) in $FAST_LITELLM_CACHE_DIR (default
 $XDG_CACHE_HOME/fast-litellm or ~/.cache/fast-litellm; empty disables it),
 written only from a SHA-256-checked source, named by that source's hash,
-and loaded by mmap after checking its header, source hash and checksum, so
-a new process starts without parsing (see fl_vocab_from_blob).  When nothing fits, the
-error names the encoding and every place looked at, with what was found.
+by a background thread after the first parse (store_prebuilt_in_background:
+the first run does not wait for it), atomically (own temporary file, then
+rename), and loaded by mmap after checking its header, source hash,
+checksum, structure and a sample of lookups, so a later process starts
+without parsing (see fl_vocab_from_blob).  When nothing fits, the error
+names the encoding and every place looked at, with what was found.
 """
 from __future__ import annotations
 
