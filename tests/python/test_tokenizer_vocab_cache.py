@@ -65,6 +65,38 @@ def test_disabled_cache_writes_nothing(tmp_path, monkeypatch):
     assert not (tmp_path / "xdg").exists()
 
 
+def test_no_thread_available(cache_dir, monkeypatch):
+    """At interpreter shutdown (or out of threads) Thread.start raises
+    RuntimeError: loading still works, the file is simply not written."""
+    import threading
+
+    def refuse(self):
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert _fresh().encode(TEXT, disallowed_special=()) == _expected()
+    monkeypatch.undo()
+    _load.wait_for_prebuilt_writes()
+    assert not os.path.exists(_load.prebuilt_path(_registry.ENCODINGS[NAME]))
+
+
+_AT_EXIT = r"""
+import atexit, sys
+from fast_litellm import tokenizer as T
+atexit.register(lambda: print(T.get_encoding(sys.argv[1]).count(sys.argv[2], disallowed_special=())))
+"""
+
+
+def test_first_load_at_exit(cache_dir):
+    env = dict(os.environ, FAST_LITELLM_CACHE_DIR=str(cache_dir))
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(T.__file__))))
+    env["PYTHONPATH"] = package_root + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", _AT_EXIT, NAME, TEXT], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(len(_expected()))]
+
+
 @pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "other-vocabulary", "garbage"])
 def test_damaged_cache_is_refused_and_replaced(cache_dir, damage):
     _fresh()

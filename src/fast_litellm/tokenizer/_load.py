@@ -263,8 +263,11 @@ def store_prebuilt_in_background(spec: EncodingSpec, core: Any) -> Optional[Any]
         store_prebuilt(spec, blob)
 
     thread = threading.Thread(target=write, name="fast-litellm-prebuilt-%s" % spec.name)
+    try:
+        thread.start()
+    except RuntimeError:  # at interpreter shutdown, or out of threads: the next run writes it
+        return None
     _writers[:] = [t for t in _writers if t.is_alive()] + [thread]
-    thread.start()
     return thread
 
 
