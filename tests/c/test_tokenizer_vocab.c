@@ -7,12 +7,15 @@
  * trailing blanks; no final newline; lines short enough that the table
  * sized from the file length fills up, and long enough that it is too
  * big), then every token, absent neighbours and the table size checked.
- * Also: the prebuilt blob's sampled lookup check.
+ * Also: the prebuilt blob's sampled lookup check, and SHA-256 (CPU SHA
+ * instructions) against digests computed with Python's hashlib, at every
+ * padding boundary, when this CPU has them.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "tokenizer/sha256.h"
 #include "tokenizer/vocab.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -257,12 +260,56 @@ static void test_blob_sample_check(void)
     free_tokens(&t);
 }
 
+static void test_sha256(void)
+{
+    static const struct {
+        size_t len;
+        const char *hex; /* hashlib.sha256(bytes((i * 7 + 3) & 255 for i in range(len))) */
+    } cases[] = {
+        {0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {1, "084fed08b978af4d7d196a7446a86b58009e636b611db16211b65a9aadff29c5"},
+        {3, "6ab0dba1f4f1dfbb37b4f9eeb092c09fca4900ad32bdcd147d8dde35d6c87c35"},
+        {55, "e7313d333c272e639f790978283f9eb392e843d0f29b7016828bb1daa4aac70b"},
+        {56, "4324d65f3c103567f5589c710bc08f8523f929a9272e3af36fc968e52abc6c27"},
+        {57, "35df609437dcfea3279283ab79fd554e2bf78f8f7ae2de532d8ee300b09e8f73"},
+        {63, "81c80242132f230c3bd41b3e63bbcff16107339549214a99614ff26664625055"},
+        {64, "39e3d7b6b5d075d37d053ad89b24b41bef4f3c29760c84447cab3f3be1882241"},
+        {65, "aacca6ff74fdbb296d165a45cecfa04e5127bc008770fbbdd48006f2d2fae95e"},
+        {111, "67d9492e628fd376e0b2efec8ca2b99b123e202cf620deb270728df979b2f73e"},
+        {119, "9ce7368e4daf32341631b492e80359dc9f594b48453cd0dd5bf0b19279cc177e"},
+        {120, "7836b787757e95e58b3ca5aec90b1b004e8deba1e50e9675af9cabf1a13a04b5"},
+        {127, "a8d23e75d936f303d248888d9b165ee543f4cbafcad3c9dd2a79bd84faa11d07"},
+        {128, "d2742f1f4ac6bb7ca2b239ee18402ba8b3f9f8e652d2a72973c2b9ba11c08cf6"},
+        {129, "307f8fc2c1622b92762e818d39a185d4d667ad49a4b07ceae1f4afa008a93ec4"},
+        {1000, "1e9bc38cbf860b9ec31918b065f9b52476c549a782e0e7990bed8ce3868d2371"},
+    };
+    uint8_t digest[32];
+    if (!fl_sha256_available()) {
+        CHECK(fl_sha256((const uint8_t *)"abc", 3, digest) == -1);
+        fprintf(stderr, "  (no SHA instructions on this CPU: digests not checked)\n");
+        return;
+    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        uint8_t *data = malloc(cases[c].len ? cases[c].len : 1); /* exact size: ASan sees overreads */
+        for (size_t i = 0; i < cases[c].len; i++)
+            data[i] = (uint8_t)((i * 7 + 3) & 255);
+        CHECK(fl_sha256(data, cases[c].len, digest) == 0);
+        char hex[65];
+        for (int i = 0; i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+        if (strcmp(hex, cases[c].hex) != 0)
+            fprintf(stderr, "  sha256 of %zu bytes: %s\n", cases[c].len, hex);
+        CHECK(strcmp(hex, cases[c].hex) == 0);
+        free(data);
+    }
+}
+
 int main(void)
 {
     static const check_case cases[] = {
         CASE(test_parse_rank_orders), CASE(test_parse_digit_boundaries),
         CASE(test_parse_table_sizes), CASE(test_parse_rank_prefix),
-        CASE(test_blob_sample_check),
+        CASE(test_blob_sample_check), CASE(test_sha256),
     };
     RUN_TESTS(cases);
 }

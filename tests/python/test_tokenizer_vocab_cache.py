@@ -188,3 +188,57 @@ def test_fork_while_writing(cache_dir):
     assert _run_children(cache_dir, 2, "fork") == [expected] * 4
     assert [n for n in os.listdir(cache_dir) if n.endswith(".tmp")] == []
     assert _loaded_from_prebuilt()
+
+
+# ---- checking the source without hashlib ------------------------------------
+
+def test_native_sha256_equals_hashlib():
+    import hashlib
+    import random
+
+    native = getattr(_native_loader.NATIVE, "vocab_sha256", None)
+    if native is None or native(b"") is None:
+        pytest.skip("no CPU SHA instructions: hashlib is used")
+    rnd = random.Random(5)
+    for n in list(range(0, 200)) + [4095, 4096, 4097, 65535, 1 << 20, 3_000_001]:
+        data = rnd.randbytes(n) if hasattr(rnd, "randbytes") else os.urandom(n)
+        assert native(data) == hashlib.sha256(data).digest(), n
+    assert native(bytearray(b"abc")) == hashlib.sha256(b"abc").digest()
+    assert native(memoryview(b"xabcx")[1:4]) == hashlib.sha256(b"abc").digest()
+    with pytest.raises(TypeError):
+        native("text")
+
+
+def test_sha256_falls_back_to_hashlib(monkeypatch):
+    import hashlib
+
+    class NoSha:
+        @staticmethod
+        def vocab_sha256(data):
+            return None  # a CPU without SHA instructions
+
+    monkeypatch.setattr(_native_loader, "NATIVE", NoSha)
+    assert _load._sha256(b"abc") == hashlib.sha256(b"abc").hexdigest()
+    monkeypatch.setattr(_native_loader, "NATIVE", None)  # no C core at all
+    assert _load._sha256(b"abc") == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_cache_names_are_sha1_of_the_urls():
+    import hashlib
+
+    for spec in _registry.ENCODINGS.values():
+        assert spec.cache_name == hashlib.sha1(spec.url.encode()).hexdigest()
+    assert set(_registry.CACHE_NAMES) == {spec.file for spec in _registry.ENCODINGS.values()}
+
+
+def test_first_load_does_not_import_hashlib(tmp_path):
+    if getattr(_native_loader.NATIVE, "vocab_sha256", lambda d: None)(b"") is None:
+        pytest.skip("no CPU SHA instructions: hashlib is used")
+    env = dict(os.environ, FAST_LITELLM_CACHE_DIR=str(tmp_path / "empty"))
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(T.__file__))))
+    env["PYTHONPATH"] = package_root + os.pathsep + env.get("PYTHONPATH", "")
+    code = ("import sys, fast_litellm; fast_litellm.get_encoding(%r).count('x'); "
+            "print('_hashlib' in sys.modules)" % NAME)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False"]

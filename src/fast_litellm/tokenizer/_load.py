@@ -39,6 +39,14 @@ class VocabularyError(ValueError):
 
 
 def _sha256(data: bytes) -> str:
+    """Hex SHA-256: the C core's (CPU SHA instructions) when it has one, so
+    a cold start need not import hashlib/OpenSSL (~2.5 ms); else hashlib."""
+    from .._native_loader import NATIVE
+
+    native = getattr(NATIVE, "vocab_sha256", None)
+    digest = native(data) if native is not None else None
+    if digest is not None:
+        return digest.hex()
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
