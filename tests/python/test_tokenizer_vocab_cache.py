@@ -73,9 +73,9 @@ def test_no_thread_available(cache_dir, monkeypatch):
     def refuse(self):
         raise RuntimeError("can't create new thread at interpreter shutdown")
 
-    monkeypatch.setattr(threading.Thread, "start", refuse)
-    assert _fresh().encode(TEXT, disallowed_special=()) == _expected()
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(threading.Thread, "start", refuse)
+        assert _fresh().encode(TEXT, disallowed_special=()) == _expected()
     _load.wait_for_prebuilt_writes()
     assert not os.path.exists(_load.prebuilt_path(_registry.ENCODINGS[NAME]))
 
