@@ -1,15 +1,24 @@
 /*
  * vocab.c - a BPE vocabulary: token bytes <-> rank.
  *
- * How it works: all token bytes live in one arena.  Lookup by bytes is an
- * open-addressing hash table (linear probing, load <= 1/2) of 8-byte slots
- * {hash tag, rank}; a hit compares the tag, then the length and bytes
- * stored for that rank.  Lookup by rank is two arrays (arena offset,
- * length).  Two-byte and one-byte tokens also get direct tables, because
- * the BPE merge asks for pair ranks far more often than anything else.
- * The hash is a small multiply-mix over 8/16-byte loads (wyhash-style
- * idea, written from scratch), which is what keeps whole-piece lookups
- * cheap.  Everything is immutable after construction.
+ * How it works: all token bytes live in one arena; lookup by rank is two
+ * arrays (arena offset, length).  Lookup by bytes is an open-addressing
+ * hash table (linear probing, load <= 1/2) of 16-byte slots carrying the
+ * first 8 token bytes, the length, the rank and 16 more hash bits, so a
+ * token of up to 8 bytes is found in one cache line (vocab_inline.h).
+ * One- and two-byte tokens also get direct tables (the BPE merge asks for
+ * pair ranks more than anything else), and a 1 Mbit filter answers most
+ * failed lookups.  The hash is a small multiply-mix over 8/16-byte loads
+ * (wyhash-style idea, written from scratch).
+ *
+ * Parsing a .tiktoken file is one forward pass: each line's base64 is
+ * decoded four characters per step, its rank matched against the expected
+ * next rank (kept as decimal text) before falling back to reading digits,
+ * and the token is hashed while hot, its slot prefetched and inserted a
+ * few tokens later; the table is sized from the file length and rebuilt
+ * at the exact size if the count disagrees.  A prebuilt form (the tables
+ * as they are in memory, checksummed) lets later processes mmap instead of
+ * parsing.  Everything is immutable after construction.
  */
 #include "tokenizer/vocab.h"
 
@@ -60,12 +69,7 @@ static void *table_alloc(size_t bytes, size_t *mapped)
         }
     }
 #endif
-    /* cache-line aligned, so a probe's first four slots share a line */
-    size_t rounded = (bytes + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, rounded);
-    if (p)
-        memset(p, 0, rounded);
-    return p;
+    return calloc(1, bytes);
 }
 
 static void table_free(void *p, size_t mapped)
