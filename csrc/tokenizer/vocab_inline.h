@@ -103,9 +103,12 @@ static inline uint64_t fl_vocab_hash(const uint8_t *bytes, size_t len)
     return fl_vhash_key(bytes, len, fl_vhead_bytes(bytes, len));
 }
 
+/* The slot where the probe for hash h starts. */
+static inline uint64_t fl_vocab_home(const fl_vocab *v, uint64_t h) { return (h >> 16) & v->mask; }
+
 static inline void fl_vocab_prefetch(const fl_vocab *v, uint64_t h)
 {
-    __builtin_prefetch(&v->slots[(h >> 16) & v->mask]);
+    __builtin_prefetch(&v->slots[fl_vocab_home(v, h)]);
 }
 
 FL_HOT_INLINE uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *bytes, size_t len, uint64_t h)
@@ -120,7 +123,7 @@ FL_HOT_INLINE uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *by
     if (!(v->filter[bit >> 6] & (1ull << (bit & 63))))
         return FL_NO_RANK;
     uint64_t head = fl_vhead_bytes(bytes, len);
-    uint64_t i = (h >> 16) & v->mask;
+    uint64_t i = fl_vocab_home(v, h);
     if (len <= 8) {
         for (;;) {
             const fl_slot *s = &v->slots[i];
