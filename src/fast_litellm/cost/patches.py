@@ -95,6 +95,10 @@ def hand_off(fast: Callable[..., Any], original: Callable[..., Any], name: str) 
     the stock function raises, once.  The flag is honoured by the engine,
     which applies these patches only while it is fully on.
     """
+    # argument errors name the function as the stock ones do
+    fast.__name__ = original.__name__
+    fast.__qualname__ = original.__qualname__
+
     def accelerated(*args: Any, **kwargs: Any) -> Any:
         try:
             return fast(*args, **kwargs)
