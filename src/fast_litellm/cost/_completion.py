@@ -85,7 +85,32 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
     (litellm.cost_calculator)."""
     from litellm.types.utils import ModelResponse, Usage
 
+    from litellm.types.utils import PromptTokensDetailsWrapper
+
+    tool_tracking = cc.StandardBuiltInToolCostTracking
     verbose_logger = cc.verbose_logger
+
+    def no_built_in_tool_signal(response: Any, usage_fields: Dict[str, Any]) -> bool:
+        """True when get_cost_for_built_in_tools finds no tool use in this
+        ModelResponse and its plain Usage: no Google Maps grounding or web
+        search request counts in the prompt details, no url/file citation
+        annotations on any choice (the usage has no server_tool_use and no
+        extra fields: checked by the caller)."""
+        details = usage_fields["prompt_tokens_details"]
+        if isinstance(details, PromptTokensDetailsWrapper):
+            if getattr(details, "google_maps_grounding_requests", None) is not None:
+                return False
+            if getattr(details, "web_search_requests", None) is not None:
+                return False
+        choices = response.choices
+        if type(choices) is not list:
+            return False
+        for choice in choices:
+            message = getattr(choice, "message", None)
+            if message is not None and getattr(message, "annotations", None):
+                return False
+        return True
+
     debug_enabled = verbose_logger.isEnabledFor
     DEBUG = logging.DEBUG
 
@@ -224,7 +249,7 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
         if type(usage) is not Usage or usage.__pydantic_extra__:
             raise _NOT
         fields = usage.__dict__
-        if not USAGE_FIELDS.issuperset(fields):  # provider-stated cost, server tool use
+        if fields.keys() != USAGE_FIELDS:  # provider-stated cost, server tool use, a deleted field
             raise _NOT
         if type(fields.get("prompt_tokens")) is not int or type(fields.get("completion_tokens")) is not int:
             raise _NOT
@@ -235,6 +260,7 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
         response_model = getattr(completion_response, "model", None)
         if type(response_model) is not str:
             raise _NOT
+        tools_free = not standard_built_in_tools_params and no_built_in_tool_signal(completion_response, fields)
         resolver = _Resolver(litellm)
         if custom_llm_provider is None and model is not None:
             select_provider = resolver.resolve(model)[1]
@@ -368,13 +394,22 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
                 else:
                     additional_costs = None
                 final_cost = prompt_cost + output_cost
-                final_cost += cc.StandardBuiltInToolCostTracking.get_cost_for_built_in_tools(
-                    model=current_model,
-                    response_object=completion_response,
-                    usage=usage,
-                    standard_built_in_tools_params=standard_built_in_tools_params,
-                    custom_llm_provider=provider,
-                )
+                if tools_free:
+                    # get_cost_for_built_in_tools with no tool in the response:
+                    # 0.0 (Maps grounding) + 0.0 (image generation) + the Azure
+                    # assistant features, 0.0 without tool params, after a
+                    # model-info lookup for Azure
+                    if provider == "azure":
+                        tool_tracking._safe_get_model_info(model=current_model, custom_llm_provider=provider)
+                    final_cost += 0.0
+                else:
+                    final_cost += tool_tracking.get_cost_for_built_in_tools(
+                        model=current_model,
+                        response_object=completion_response,
+                        usage=usage,
+                        standard_built_in_tools_params=standard_built_in_tools_params,
+                        custom_llm_provider=provider,
+                    )
                 if additional_costs:
                     final_cost += sum(additional_costs.values())
                 return final_cost
