@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import random
 from typing import Any, Callable, Dict, List, Tuple
 
@@ -161,6 +162,14 @@ def plain_spec(rng: random.Random) -> Dict[str, Any]:
         spec["kwargs"]["custom_llm_provider"] = "azure" if azure else "openai"
     if rng.random() < 0.2:
         spec["kwargs"]["call_type"] = rng.choice(["completion", "acompletion"])
+    if rng.random() < 0.4:  # the proxy's call: a logging object, optional params, tool params
+        spec["logging"] = rng.choice(["plain", "plain", "model_id"])
+        spec["kwargs"]["optional_params"] = rng.choice([{}, {"temperature": 0.2}, {"service_tier": "priority"},
+                                                        {"model_id": "d-2"}])
+        spec["kwargs"]["standard_built_in_tools_params"] = rng.choice([
+            None, {}, {"web_search_options": None, "file_search": None},
+            {"vector_store_usage": {"storage_gb": 1.0, "days": 1}}])
+        spec["kwargs"]["prompt"] = ""
     return spec
 
 
@@ -199,6 +208,8 @@ def case_spec(rng: random.Random) -> Dict[str, Any]:
         kw["total_time"] = 1234.0
     if rng.random() < 0.03:
         kw["optional_params"] = {"service_tier": "flex"}
+    if rng.random() < 0.1:
+        spec["logging"] = "plain"
     if rng.random() < 0.02:
         kw["prompt"] = "hello"
     return spec
@@ -227,10 +238,28 @@ def build_case(spec: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
             setattr(response, "service_tier", spec["service_tier"])
     kwargs = dict(spec["kwargs"])
     kwargs["completion_response"] = response
+    if spec.get("logging"):
+        kwargs["litellm_logging_obj"] = make_logging(spec)
     return response, kwargs
 
 
-def snapshot(response: Any) -> Any:
+def make_logging(spec: Dict[str, Any]) -> Any:
+    """A real LiteLLM logging object, as the proxy's response_cost_calculator passes it."""
+    import datetime
+
+    from litellm.litellm_core_utils.litellm_logging import Logging
+
+    logging_obj = Logging(model=spec["kwargs"].get("model") or spec["response_model"] or "gpt-4o-mini",
+                          messages=[{"role": "user", "content": "hi"}], stream=False, call_type="acompletion",
+                          start_time=datetime.datetime(2026, 1, 1), litellm_call_id="call", function_id="fn")
+    if spec.get("logging") == "model_id":
+        logging_obj.model_call_details["model_id"] = "deployment-1"
+    return logging_obj
+
+
+def snapshot(response: Any, logging_obj: Any = None) -> Any:
+    if logging_obj is not None:
+        return snapshot(response), repr(logging_obj.cost_breakdown)
     if response is None:
         return None
     if isinstance(response, dict):
@@ -248,7 +277,7 @@ def outcome(fn: Callable[..., Any], kwargs: Dict[str, Any], response: Any) -> Tu
             result: Tuple[Any, ...] = ("ok", type(value).__name__, repr(value))
         except Exception as exc:  # the stock exception is part of the contract
             result = ("raise", type(exc).__name__, str(exc))
-    return result + (out.getvalue(), snapshot(response))
+    return result + (out.getvalue(), snapshot(response, kwargs.get("litellm_logging_obj")))
 
 
 def run_stock(fn_name: str, builds: List[Tuple[Any, Dict[str, Any]]]) -> List[Tuple[Any, ...]]:
@@ -268,11 +297,13 @@ def applied():
     engine.apply_acceleration()
 
 
-N_COMPLETION = 1500
+# more cases or another seed for a one-off hunt: FAST_LITELLM_COST_CASES=20000 FAST_LITELLM_COST_SEED=5
+N_COMPLETION = int(os.environ.get("FAST_LITELLM_COST_CASES", "1500"))
+SEED = int(os.environ.get("FAST_LITELLM_COST_SEED", "20261128"))
 
 
 def test_completion_cost_matches_stock(applied):
-    rng = random.Random(20261128)
+    rng = random.Random(SEED)
     specs = [case_spec(rng) for _ in range(N_COMPLETION)]
     stock = run_stock("completion_cost", [build_case(s) for s in specs])
     engine.apply_acceleration()

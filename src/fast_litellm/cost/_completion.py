@@ -87,7 +87,17 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
 
     from litellm.types.utils import PromptTokensDetailsWrapper
 
+    from litellm.litellm_core_utils.litellm_logging import Logging
+
     tool_tracking = cc.StandardBuiltInToolCostTracking
+
+    def azure_assistant_params(provider: str, params: Optional[Dict[str, Any]]) -> bool:
+        """True when the Azure assistant features of get_cost_for_built_in_tools
+        have something to price: only for Azure, only with these params."""
+        if provider != "azure" or not params:
+            return False
+        return bool(params.get("vector_store_usage", None) or params.get("computer_use_usage", {})
+                    or params.get("code_interpreter_sessions", None))
     verbose_logger = cc.verbose_logger
 
     def no_built_in_tool_signal(response: Any, usage_fields: Dict[str, Any]) -> bool:
@@ -233,8 +243,10 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
         elif type(call_type) is not str or call_type not in COMPLETION_CALL_TYPES:
             raise _NOT
         if (region_name is not None or custom_cost_per_token is not None or custom_cost_per_second is not None
-                or requested_model_info_override is not None or optional_params is not None
-                or base_model is not None or litellm_logging_obj is not None or pricing_provider is not None
+                or requested_model_info_override is not None
+                or (optional_params is not None and type(optional_params) is not dict)
+                or base_model is not None or pricing_provider is not None
+                or (litellm_logging_obj is not None and type(litellm_logging_obj) is not Logging)
                 or service_tier is not None or data_residency is not None
                 or (custom_pricing is not None and custom_pricing is not False)):
             raise _NOT
@@ -260,7 +272,9 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
         response_model = getattr(completion_response, "model", None)
         if type(response_model) is not str:
             raise _NOT
-        tools_free = not standard_built_in_tools_params and no_built_in_tool_signal(completion_response, fields)
+        if standard_built_in_tools_params is not None and type(standard_built_in_tools_params) is not dict:
+            raise _NOT
+        tools_free = no_built_in_tool_signal(completion_response, fields)
         resolver = _Resolver(litellm)
         if custom_llm_provider is None and model is not None:
             select_provider = resolver.resolve(model)[1]
@@ -279,7 +293,14 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
         response_tier = getattr(completion_response, "service_tier", None)
         # usage carries no service_tier (no extra fields); provider_specific_fields is absent
         served_tier = response_tier if isinstance(response_tier, str) else None
-        service_tier = cc._resolve_billable_service_tier(requested=None, served=served_tier)
+        service_tier = cc._resolve_billable_service_tier(
+            requested=optional_params.get("service_tier") if optional_params is not None else None,
+            served=served_tier,
+        )
+        invoked_model_id = cc._invoked_model_id_for_cost(
+            cc._LOGGED_LITELLM_PARAMS.validate_python(optional_params) if optional_params is not None else None,
+            litellm_logging_obj,
+        )
 
         selected_model = cc.select_model_name_for_cost_calc(
             model=model,
@@ -289,7 +310,7 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
             base_model=None,
             router_model_id=router_model_id,
             region_name=None,
-            invoked_model_id=None,
+            invoked_model_id=invoked_model_id,
         )
         request_provider = custom_llm_provider
         candidates = [(selected_model, request_provider), (response_model, request_provider)]
@@ -305,13 +326,17 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
         if "custom_llm_provider" in hidden and type(hidden["custom_llm_provider"]) is not str:
             raise _NOT
         loop_provider = hidden.get("custom_llm_provider", custom_llm_provider or None)
-        first_model = selected_model
+        # which candidate comes first is known only after the generalization
+        # check below (which may print): when the first iteration has to
+        # resolve its candidate, every candidate must resolve safely
+        first_resolution: Dict[str, Tuple[str, str]] = {}
         if loop_provider is None:
-            first_model, loop_provider = resolver.resolve(selected_model)
-            if "togethercomputer" in first_model or "together_ai" in first_model \
-                    or "replicate" in first_model or first_model in litellm.replicate_models:
-                raise _NOT
-        if loop_provider not in COVERED_PROVIDERS:
+            for name, _ in candidates:
+                stripped, provider = first_resolution[name] = resolver.resolve(name)
+                if provider not in COVERED_PROVIDERS or "togethercomputer" in stripped or "together_ai" in stripped \
+                        or "replicate" in stripped or stripped in litellm.replicate_models:
+                    raise _NOT
+        elif loop_provider not in COVERED_PROVIDERS:
             raise _NOT
 
         # ---- from here on the fast path never hands off: stock helpers with
@@ -330,6 +355,10 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
             candidates = ([c for c, u in zip(candidates, unpriced) if not u]
                           + [c for c, u in zip(candidates, unpriced) if u])
 
+        if loop_provider is None:
+            first_model, loop_provider = first_resolution[candidates[0][0]]
+        else:
+            first_model = candidates[0][0]
         region = None
         last = len(candidates) - 1
         for idx, (candidate_model, _) in enumerate(candidates):
@@ -352,10 +381,13 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
 
                 response_time_ms = cc._response_time_ms_for_cost(
                     completion_response=completion_response,
-                    litellm_logging_obj=None,
+                    litellm_logging_obj=litellm_logging_obj,
                     total_time=total_time,
                 )
                 # billed_usage_cost: no upstream_usage_cost, no usage.cost -> None
+                request_model_for_cost = None
+                if litellm_logging_obj is not None:
+                    request_model_for_cost = litellm_logging_obj.model
                 prompt_cost, output_cost = price_tokens(
                     current_model,
                     prompt_tokens or 0,
@@ -373,7 +405,7 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
                 if provider == "azure" and not cc.azure_ai_is_model_router_name(current_model):
                     hidden_now = getattr(completion_response, "_hidden_params", None) or {}
                     hidden_model = hidden_now.get("model") or hidden_now.get("litellm_model_name")
-                    model_for_additional_costs = None  # the request model: no logging object
+                    model_for_additional_costs = request_model_for_cost
                     if (
                         hidden_model
                         and (
@@ -394,24 +426,64 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
                 else:
                     additional_costs = None
                 final_cost = prompt_cost + output_cost
-                if tools_free:
+                if tools_free and not azure_assistant_params(provider, standard_built_in_tools_params):
                     # get_cost_for_built_in_tools with no tool in the response:
                     # 0.0 (Maps grounding) + 0.0 (image generation) + the Azure
                     # assistant features, 0.0 without tool params, after a
                     # model-info lookup for Azure
                     if provider == "azure":
                         tool_tracking._safe_get_model_info(model=current_model, custom_llm_provider=provider)
-                    final_cost += 0.0
+                    tools_cost = 0.0
                 else:
-                    final_cost += tool_tracking.get_cost_for_built_in_tools(
+                    tools_cost = tool_tracking.get_cost_for_built_in_tools(
                         model=current_model,
                         response_object=completion_response,
                         usage=usage,
                         standard_built_in_tools_params=standard_built_in_tools_params,
                         custom_llm_provider=provider,
                     )
+                final_cost += tools_cost
                 if additional_costs:
                     final_cost += sum(additional_costs.values())
+                if litellm_logging_obj is not None:
+                    reasoning_cost = cache_read_cost = cache_creation_cost = billed_token_rates = None
+                    # the usage object is never None here, the model never empty
+                    breakdown = cc.get_token_type_cost_breakdown(
+                        model=current_model,
+                        custom_llm_provider=provider,
+                        usage=usage,
+                        service_tier=service_tier,
+                        data_residency=None,
+                        vertex_location=vertex_location,
+                        custom_cost_per_token=None,
+                        model_info=None,
+                    ) if current_model else None
+                    if breakdown is not None:
+                        reasoning_cost = breakdown.reasoning_cost
+                        cache_read_cost = breakdown.cache_read_cost
+                        cache_creation_cost = breakdown.cache_creation_cost
+                        billed_token_rates = breakdown.rates
+                    cc._store_cost_breakdown_in_logging_obj(
+                        litellm_logging_obj=litellm_logging_obj,
+                        prompt_tokens_cost_usd_dollar=prompt_cost,
+                        completion_tokens_cost_usd_dollar=output_cost,
+                        cost_for_built_in_tools_cost_usd_dollar=tools_cost,
+                        total_cost_usd_dollar=final_cost,
+                        original_cost=final_cost,
+                        additional_costs=additional_costs,
+                        discount_percent=0.0,
+                        discount_amount=0.0,
+                        margin_percent=0.0,
+                        margin_fixed_amount=0.0,
+                        margin_total_amount=0.0,
+                        cache_read_cost=cache_read_cost,
+                        cache_creation_cost=cache_creation_cost,
+                        reasoning_cost=reasoning_cost,
+                        service_tier=service_tier,
+                        data_residency=None,
+                        vertex_location=vertex_location,
+                        billed_token_rates=billed_token_rates,
+                    )
                 return final_cost
             except NotAccelerated:
                 raise
