@@ -15,6 +15,7 @@ from litellm.types.utils import ModelResponse, Usage  # noqa: E402
 
 from fast_litellm import flags  # noqa: E402
 from fast_litellm.cost import FLAG, patches  # noqa: E402
+from fast_litellm.cost._completion import HAND_OFF  # noqa: E402
 from fast_litellm.patching import engine, guards, pins  # noqa: E402
 from fast_litellm.patching.registry import NotAccelerated, all_patches  # noqa: E402
 
@@ -111,8 +112,10 @@ def test_hand_off_returns_the_originals_result(applied):
         dict(completion_response=response(), region_name="eastus"),
     ]
     for kwargs in handed:
-        with pytest.raises(NotAccelerated):
-            fast(**copy.deepcopy(kwargs))
+        try:
+            assert fast(**copy.deepcopy(kwargs)) is HAND_OFF
+        except NotAccelerated:
+            pass
         assert repr(cc.completion_cost(**copy.deepcopy(kwargs))) == repr(original(**copy.deepcopy(kwargs)))
 
 

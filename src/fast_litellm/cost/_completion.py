@@ -13,8 +13,8 @@ built-in tool costs, ``_get_additional_costs``), so floats come out of the
 same code in the same order.  ``litellm.model_cost`` is read afresh on every
 call, exactly where the stock code reads it; nothing derived from it is kept.
 
-Covered (anything else raises NotAccelerated before any effect, and the
-engine calls the original):
+Covered (anything else returns HAND_OFF or raises NotAccelerated before
+any effect, and ``patches.hand_off`` calls the original):
   * ``completion_response`` is exactly a ``ModelResponse`` whose ``usage`` is
     exactly a ``Usage`` with int token counts, no extra fields and no
     provider-stated ``cost``; its hidden params are a dict without
@@ -51,6 +51,18 @@ USAGE_FIELDS = frozenset({"completion_tokens", "prompt_tokens", "total_tokens",
                           "completion_tokens_details", "prompt_tokens_details"})
 
 _NOT = NotAccelerated  # raised as a class: no message, no traceback formatting
+
+
+class _HandOff:
+    """Returned (not raised: cheaper) by a fast path for arguments it does not cover."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "HAND_OFF"
+
+
+HAND_OFF = _HandOff()
 
 
 class _Resolver:
@@ -237,11 +249,11 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
     ):
         # ---- coverage: decided from the arguments, before any effect ----
         if type(completion_response) is not ModelResponse:
-            raise _NOT
+            return HAND_OFF
         if call_type is None:
             call_type = "completion"
         elif type(call_type) is not str or call_type not in COMPLETION_CALL_TYPES:
-            raise _NOT
+            return HAND_OFF
         if (region_name is not None or custom_cost_per_token is not None or custom_cost_per_second is not None
                 or requested_model_info_override is not None
                 or (optional_params is not None and type(optional_params) is not dict)
@@ -249,31 +261,31 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
                 or (litellm_logging_obj is not None and type(litellm_logging_obj) is not Logging)
                 or service_tier is not None or data_residency is not None
                 or (custom_pricing is not None and custom_pricing is not False)):
-            raise _NOT
+            return HAND_OFF
         if model is not None and type(model) is not str:
-            raise _NOT
+            return HAND_OFF
         if custom_llm_provider is not None and (type(custom_llm_provider) is not str
                                                 or custom_llm_provider not in COVERED_PROVIDERS):
-            raise _NOT
+            return HAND_OFF
         if debug_enabled(DEBUG) or litellm.cost_discount_config or litellm.cost_margin_config:
-            raise _NOT
+            return HAND_OFF
         usage = getattr(completion_response, "usage", None)  # ModelResponse.get("usage")
         if type(usage) is not Usage or usage.__pydantic_extra__:
-            raise _NOT
+            return HAND_OFF
         fields = usage.__dict__
         if fields.keys() != USAGE_FIELDS:  # provider-stated cost, server tool use, a deleted field
-            raise _NOT
+            return HAND_OFF
         if type(fields.get("prompt_tokens")) is not int or type(fields.get("completion_tokens")) is not int:
-            raise _NOT
+            return HAND_OFF
         hidden = getattr(completion_response, "_hidden_params", None)
         if type(hidden) is not dict or "upstream_usage_cost" in hidden \
                 or hidden.get("provider_specific_fields") is not None:
-            raise _NOT
+            return HAND_OFF
         response_model = getattr(completion_response, "model", None)
         if type(response_model) is not str:
-            raise _NOT
+            return HAND_OFF
         if standard_built_in_tools_params is not None and type(standard_built_in_tools_params) is not dict:
-            raise _NOT
+            return HAND_OFF
         tools_free = no_built_in_tool_signal(completion_response, fields)
         resolver = _Resolver(litellm)
         if custom_llm_provider is None and model is not None:
@@ -522,12 +534,12 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
         if (usage_object is not None or custom_cost_per_token is not None or custom_cost_per_second is not None
                 or requested_model_info_override is not None or type(model) is not str
                 or type(call_type) is not str or call_type not in COMPLETION_CALL_TYPES):
-            raise _NOT
+            return HAND_OFF
         if type(prompt_tokens) is not int or type(completion_tokens) is not int:
-            raise _NOT
+            return HAND_OFF
         for count in (cache_creation_input_tokens, cache_read_input_tokens):
             if count is not None and type(count) is not int:
-                raise _NOT
+                return HAND_OFF
         if custom_llm_provider is None:
             resolver = _Resolver(litellm)
             custom_llm_provider = resolver.resolve(model)[1]

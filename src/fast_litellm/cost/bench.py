@@ -48,6 +48,27 @@ def _completion_case(model: str, hidden: Dict[str, Any], kwargs: Dict[str, Any],
     return make
 
 
+def _proxy_case(model: str):
+    """What the proxy's Logging.response_cost_calculator passes for a chat
+    completion: a logging object (the cost breakdown is stored on it),
+    optional params, tool params, call type and provider."""
+    import datetime
+
+    def make(i: int) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
+        from litellm.litellm_core_utils.litellm_logging import Logging
+
+        logging_obj = Logging(model=model, messages=[{"role": "user", "content": "hi"}], stream=False,
+                              call_type="acompletion", start_time=datetime.datetime.now(),
+                              litellm_call_id="call-%d" % i, function_id="fn")
+        return (), dict(completion_response=_response(model, 50 + i % 997, 60 + i % 331, REAL_HIDDEN),
+                        model=model, custom_llm_provider="openai", call_type="acompletion",
+                        optional_params={"temperature": 0.2}, custom_pricing=False, prompt="",
+                        standard_built_in_tools_params={"web_search_options": None, "file_search": None},
+                        litellm_logging_obj=logging_obj)
+
+    return make
+
+
 def _cost_per_token_case(model: str, kwargs: Dict[str, Any]):
     def make(i: int) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
         return (), dict(kwargs, model=model, prompt_tokens=50 + i % 997, completion_tokens=60 + i % 331)
@@ -63,6 +84,8 @@ CASES: List[Tuple[str, str, Callable[[int], Any], bool]] = [
     ("completion_cost gpt-4o-mini", "completion_cost", _completion_case("gpt-4o-mini", {}, {}), True),
     ("completion_cost gpt-4o-mini, completion() hidden params", "completion_cost",
      _completion_case("gpt-4o-mini", REAL_HIDDEN, {}), True),
+    ("completion_cost gpt-4o-mini, proxy call (logging object)", "completion_cost", _proxy_case("gpt-4o-mini"),
+     True),
     ("completion_cost azure/gpt-4o", "completion_cost",
      _completion_case("gpt-4o", {"custom_llm_provider": "azure"}, {"custom_llm_provider": "azure"}), True),
     ("completion_cost gpt-4o cached+reasoning tokens", "completion_cost",

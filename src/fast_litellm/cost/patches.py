@@ -85,7 +85,8 @@ def _check() -> None:
 
 
 def hand_off(fast: Callable[..., Any], original: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """``fast``, calling ``original`` instead when it raises NotAccelerated.
+    """``fast``, calling ``original`` instead when it raises NotAccelerated
+    or returns HAND_OFF (its cheap answer for arguments it does not cover).
 
     The engine's wrapper is not used (``wrap=False``): on an exception it
     runs the original again, which would repeat effects the stock code has
@@ -99,11 +100,16 @@ def hand_off(fast: Callable[..., Any], original: Callable[..., Any], name: str) 
     fast.__name__ = original.__name__
     fast.__qualname__ = original.__qualname__
 
+    from ._completion import HAND_OFF
+
     def accelerated(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fast(*args, **kwargs)
+            result = fast(*args, **kwargs)
         except NotAccelerated:
             return original(*args, **kwargs)
+        if result is HAND_OFF:
+            return original(*args, **kwargs)
+        return result
 
     accelerated.__name__ = accelerated.__qualname__ = name
     accelerated.__doc__ = original.__doc__
