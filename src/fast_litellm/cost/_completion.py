@@ -358,8 +358,14 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
                      for name, provider in candidates]
         unpriced = []
         for (name, provider), resolved_provider in zip(candidates, effective):
-            if resolved_provider in COVERED_PROVIDERS and name in model_cost:
-                # an exact cost-map key: the generalization rules never apply
+            if resolved_provider in COVERED_PROVIDERS and (
+                name in model_cost
+                or (provider is not None and name.startswith(provider + "/")
+                    and name[len(provider) + 1:] in model_cost)
+            ):
+                # the name, or (given "<provider>/<name>") its split name, is
+                # an exact cost-map key among the generalization's lookup
+                # candidates: the rules never apply
                 unpriced.append(False)
             else:
                 unpriced.append(cc._is_unpriced_generalized_candidate((name, provider)))
