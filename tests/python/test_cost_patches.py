@@ -59,6 +59,7 @@ def test_pins_match_the_installed_litellm():
 def test_changed_dependency_refuses_to_build(monkeypatch):
     target = next(t for t in pins.DEPENDENCIES if t.startswith(patches.DEPENDENCY_PREFIXES))
     monkeypatch.setitem(pins.DEPENDENCIES, target, "0" * 64)
+    monkeypatch.setattr(patches, "_verified", [])
     assert patches.changed_dependencies() == [target]
     with pytest.raises(patches.DependencyChanged):
         patches.build_base_cost(cost_utils._get_token_base_cost)

@@ -78,8 +78,16 @@ def changed_dependencies() -> List[str]:
     return changed
 
 
+_verified: List[bool] = []  # the dependencies matched once in this process (sources do not change)
+
+
 def _check() -> None:
+    if _verified:
+        return
     changed = changed_dependencies()
+    if not changed:
+        _verified.append(True)
+        return
     if changed:
         raise DependencyChanged("LiteLLM sources the fast cost code relies on changed: %s" % ", ".join(changed))
 
