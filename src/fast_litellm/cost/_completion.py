@@ -40,7 +40,7 @@ or "azure" (given, or resolved from a name in
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..patching.registry import NotAccelerated
 
@@ -99,7 +99,16 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
 
     from litellm.types.utils import PromptTokensDetailsWrapper
 
-    from litellm.litellm_core_utils.litellm_logging import Logging
+    # LiteLLM's logging class, imported on first use: the patch is built while
+    # `import litellm` is still running, before that module can be imported
+    logging_class: List[Any] = []
+
+    def is_logging_object(obj: Any) -> bool:
+        if not logging_class:
+            from litellm.litellm_core_utils.litellm_logging import Logging
+
+            logging_class.append(Logging)
+        return type(obj) is logging_class[0]
 
     tool_tracking = cc.StandardBuiltInToolCostTracking
 
@@ -258,7 +267,7 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
                 or requested_model_info_override is not None
                 or (optional_params is not None and type(optional_params) is not dict)
                 or base_model is not None or pricing_provider is not None
-                or (litellm_logging_obj is not None and type(litellm_logging_obj) is not Logging)
+                or (litellm_logging_obj is not None and not is_logging_object(litellm_logging_obj))
                 or service_tier is not None or data_residency is not None
                 or (custom_pricing is not None and custom_pricing is not False)):
             return HAND_OFF
