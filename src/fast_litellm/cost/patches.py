@@ -92,6 +92,19 @@ def _check() -> None:
         raise DependencyChanged("LiteLLM sources the fast cost code relies on changed: %s" % ", ".join(changed))
 
 
+#: keyword arguments that, when given and not None, always mean a hand-off:
+#: checked before the fast function is even called, so the hand-off path
+#: (the stock completion_cost calls cost_per_token with a usage object;
+#: custom prices) costs one dict lookup per name, not a second argument binding
+HANDED_OFF_KWARGS = {
+    "completion_cost": ("custom_cost_per_token", "custom_cost_per_second", "requested_model_info_override",
+                        "base_model", "pricing_provider"),
+    "cost_per_token": ("usage_object", "custom_cost_per_token", "custom_cost_per_second",
+                       "requested_model_info_override"),
+    "_get_token_base_cost": (),
+}
+
+
 def hand_off(fast: Callable[..., Any], original: Callable[..., Any], name: str) -> Callable[..., Any]:
     """``fast``, calling ``original`` instead when it raises NotAccelerated
     or returns HAND_OFF (its cheap answer for arguments it does not cover).
@@ -110,7 +123,12 @@ def hand_off(fast: Callable[..., Any], original: Callable[..., Any], name: str) 
 
     from ._completion import HAND_OFF
 
+    rejects = HANDED_OFF_KWARGS[name]
+
     def accelerated(*args: Any, **kwargs: Any) -> Any:
+        for key in rejects:
+            if kwargs.get(key) is not None:
+                return original(*args, **kwargs)
         try:
             result = fast(*args, **kwargs)
         except NotAccelerated:
