@@ -38,7 +38,8 @@
  * needs no binder of its own in module.c).
  *
  * Module state: slot FL_SLOT_CACHE holds the CacheContext type, slot
- * FL_SLOT_CACHE + 1 the fast_method type.  Everything else lives in the
+ * FL_SLOT_CACHE + 1 the fast_method type, FL_SLOT_CACHE + 2 the limiter's
+ * LocalRateLimits type.  Everything else lives in the
  * context object each _cache_build call returns methods for.
  */
 #include "binding/module_state.h"
@@ -46,6 +47,11 @@
 
 #include "cache/cache_core.h"
 #include "proxy_limiter/limiter_core.h"
+#include "proxy_limiter/local_store.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------ */
 /* Registries                                                          */

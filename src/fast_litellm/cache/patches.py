@@ -133,6 +133,37 @@ for _name in (
     )
 
 
+STORE_TARGET = "litellm.redis.stores.connection:RedisStores.rate_limits"
+
+
+def _build_store(original: Any) -> Any:
+    from .. import proxy_limiter
+    from ..patching.registry import NotAccelerated
+
+    fn = proxy_limiter.implementation(proxy_limiter.DEFAULT_KIND).build_store_factory(original)
+    if fn is original:
+        raise NotAccelerated("the Python twin keeps LiteLLM's own memory tier")
+    fn.__wrapped__ = original
+    fn.__fast_litellm__ = True
+    return fn
+
+
+# The limiter's memory tier: RedisStores.rate_limits() without a Redis client
+# returns the native LocalRateLimits (its state lives there from then on, so
+# the flag decides when a limiter is built, not per call).
+register(
+    Patch(
+        name="proxy_limiter.memory_tier",
+        component="rate_limiting",
+        flag=LIMITER_FLAG,
+        target=STORE_TARGET,
+        build=_build_store,
+        scan_bindings=False,
+        description="v3 proxy limiter memory tier (NativeRateLimits without Redis) in native code",
+    )
+)
+
+
 def refresh() -> None:
     """Re-read rust_connection_pool after a runtime flag change."""
     from .. import cache
