@@ -50,6 +50,16 @@ def make_handler(clock):
     return _PROXY_MaxParallelRequestsHandler_v3(InternalUsageCache(DualCache()), time_provider=clock)
 
 
+def make_fast_handler(clock, impl):
+    """Built while accelerated: the native twin's limiter gets the native
+    memory tier (LocalRateLimits), the Python twin LiteLLM's own."""
+    with proxy_limiter.accelerated(impl):
+        handler = make_handler(clock)
+    if impl == "native":
+        assert type(handler.rate_limits._handle).__name__ == "LocalRateLimits"
+    return handler
+
+
 def random_descriptor(rng):
     limits = {}
     for name, choices in (
@@ -108,8 +118,9 @@ def loop():
 def test_request_streams_match_stock(impl, loop, seed):
     rng = random.Random(seed)
     clock = Clock()
-    fast, stock = make_handler(clock), make_handler(clock)
+    fast, stock = make_fast_handler(clock, impl), make_handler(clock)
     assert fast.rate_limits._handle is not stock.rate_limits._handle
+    assert type(stock.rate_limits._handle).__name__ == "NativeRateLimits"
     descriptor_pool = [random_descriptor(rng) for _ in range(6)]
     for step in range(150):
         descriptors = rng.sample(descriptor_pool, rng.randint(1, 3))
@@ -176,7 +187,7 @@ def test_pure_functions_match_stock(impl, loop, seed):
 def test_local_store_paths_match_stock(impl, loop, seed):
     rng = random.Random(seed)
     clock = Clock()
-    fast_h, stock_h = make_handler(clock), make_handler(clock)
+    fast_h, stock_h = make_fast_handler(clock, impl), make_handler(clock)
     originals = proxy_limiter.originals()
     fast = proxy_limiter.functions(impl)
     descriptors = [random_descriptor(rng) for _ in range(4)]
