@@ -29,6 +29,7 @@ from .._native_loader import NATIVE
 MODULE = "litellm.proxy.hooks.parallel_request_limiter_v3"
 CLASS = "_PROXY_MaxParallelRequestsHandler_v3"
 METHODS = (
+    "should_rate_limit",
     "_collect_windowed_keys_and_gauges",
     "is_cache_list_over_limit",
     "_local_counter_states",
@@ -97,10 +98,11 @@ def functions(kind: Optional[str] = None) -> Dict[str, Any]:
     kind = kind or DEFAULT_KIND
     built = _BUILT.get(kind)
     if built is None:
-        built = implementation(kind).build_functions(originals())
+        stock = originals()
+        built = implementation(kind).build_functions(stock)
         for name, fn in built.items():
             fn.__fast_litellm__ = True
-            fn.__wrapped__ = originals()[name]
+            fn.__wrapped__ = stock[name]
             fn.__qualname__ = CLASS + "." + name
             fn.__name__ = name
         _BUILT[kind] = built

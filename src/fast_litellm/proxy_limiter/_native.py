@@ -7,11 +7,60 @@ from typing import Any, Callable, Dict, Mapping
 from .._native_loader import NATIVE
 
 #: interned names the C code reads by index (N_* in bind_cache_limiter.inc)
-NAMES = ('__init__', '__hash__', 'counter', 'window', 'local', 'set_local', 'scope', 'kind', 'requests', 'tokens', 'requests_limit', 'tokens_limit', 'descriptor_key', 'descriptor_value', 'key', 'value', 'rate_limit', 'requests_per_unit', 'tokens_per_unit', 'max_parallel_requests', 'window_size', 'limit', 'code', 'current_limit', 'limit_remaining', 'rate_limit_type', 'overall_code', 'statuses', 'OK', 'OVER_LIMIT', 'rate_limits', '_handle', 'get_local', 'get')
+NAMES = ('__init__', '__hash__', 'counter', 'window', 'local', 'set_local', 'scope', 'kind', 'requests', 'tokens', 'requests_limit', 'tokens_limit', 'descriptor_key', 'descriptor_value', 'key', 'value', 'rate_limit', 'requests_per_unit', 'tokens_per_unit', 'max_parallel_requests', 'window_size', 'limit', 'code', 'current_limit', 'limit_remaining', 'rate_limit_type', 'overall_code', 'statuses', 'OK', 'OVER_LIMIT', 'rate_limits', '_handle', 'get_local', 'get',
+         '_check_and_increment_lock', '_locked', '_waiters', '_get_current_time', 'timestamp', 'has_redis',
+         'acquire', 'release', '__aenter__', '__aexit__',
+         '_collect_windowed_keys_and_gauges', 'is_cache_list_over_limit', '_local_counter_states',
+         'in_memory_cache_sliding_window', '_in_memory_cache_sliding_window')
+
+#: methods whose stock behaviour _limiter_precheck reproduces (see handler_ok)
+PRECHECK_METHODS = ('_get_current_time', '_collect_windowed_keys_and_gauges', 'is_cache_list_over_limit',
+                    '_local_counter_states', 'in_memory_cache_sliding_window', '_in_memory_cache_sliding_window')
+
+
+def _class_lookup(cls: type, name: str) -> Any:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+def _unwrap(fn: Any) -> Any:
+    while True:
+        if getattr(fn, "__fast_litellm_patch__", None) is not None:
+            fn = fn.__fast_litellm_original__
+        elif getattr(fn, "__fast_litellm__", False):
+            fn = fn.__wrapped__
+        else:
+            return fn
+
+
+def handler_checker(originals: Mapping[str, Callable[..., Any]]) -> Callable[[type], bool]:
+    """handler_ok(cls): cls runs, for every method the precheck reproduces,
+    LiteLLM's function or one of ours/the engine's wrapping it."""
+    from litellm.proxy.hooks.parallel_request_limiter_v3 import _PROXY_MaxParallelRequestsHandler_v3 as base
+
+    expected = {name: _unwrap(base.__dict__[name]) for name in PRECHECK_METHODS}
+    expected.update({name: originals[name] for name in PRECHECK_METHODS if name in originals})
+
+    def handler_ok(cls: type) -> bool:
+        if not issubclass(cls, base):
+            return False
+        for name in PRECHECK_METHODS:
+            if _unwrap(_class_lookup(cls, name)) is not expected[name]:
+                return False
+        for name in ("rate_limits", "_check_and_increment_lock", "window_size"):
+            if _class_lookup(cls, name) is not None:  # a class-level descriptor or default
+                return False
+        return True
+
+    return handler_ok
 
 
 def context(originals: Mapping[str, Callable[..., Any]]) -> tuple:
     """The tuple the C functions read (order = LX_* in bind_cache_limiter.inc)."""
+    import asyncio
+
     from litellm.redis.stores.rate_limits import RateLimitStore
     from litellm.redis.stores.rate_limits.types import (
         RateLimitCounter,
@@ -41,6 +90,14 @@ def context(originals: Mapping[str, Callable[..., Any]]) -> tuple:
         RateLimitCounter.__dict__["scope"],
         RateLimitCounter.__dict__["kind"],
         RateLimitWindow.__dict__["scope"],
+        handler_checker(originals),
+        [None, 0, False],
+        RateLimitStore.__dict__["has_redis"],
+        asyncio.Lock,
+        asyncio.Lock.acquire,
+        asyncio.Lock.release,
+        asyncio.Lock.__aenter__,
+        asyncio.Lock.__aexit__,
         tuple(sys.intern(n) for n in NAMES),
     )
     assert len(ctx) == NATIVE._LIMITER_CTX_SIZE
@@ -68,12 +125,92 @@ def build_functions(originals: Mapping[str, Callable[..., Any]]) -> Dict[str, Ca
     def _in_memory_cache_sliding_window(self, counters, now_int, window_size):
         return window(ctx, self, counters, now_int, window_size)
 
-    return {
+    fns = {
         "_collect_windowed_keys_and_gauges": _collect_windowed_keys_and_gauges,
         "is_cache_list_over_limit": is_cache_list_over_limit,
         "_local_counter_states": _local_counter_states,
         "_in_memory_cache_sliding_window": _in_memory_cache_sliding_window,
     }
+    if "should_rate_limit" in originals:
+        fns["should_rate_limit"] = _should_rate_limit(ctx, originals["should_rate_limit"])
+    return fns
+
+
+#: sources should_rate_limit's replacement reproduces inline (sha256 of inspect.getsource)
+SERVICE_TARGET_PINS = {
+    "service_target": "a7ccc257e927e7c2de6dba7f480a87d078e3ebeed542ee981f16a1e2922c8732",
+    "_restore": "52424a198c04d8900a2816778621320c0cc4b0541a288a513cd2d693061af657",
+    "with_service_target": "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
+}
+
+
+def _check_service_target_pins() -> None:
+    import hashlib
+    import inspect
+
+    import litellm._internal_context as ic
+
+    for name, expected in SERVICE_TARGET_PINS.items():
+        fn = getattr(ic, name)
+        fn = getattr(fn, "__wrapped__", fn)
+        got = hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
+        if got != expected:
+            raise RuntimeError("litellm._internal_context.%s changed (sha256 %s)" % (name, got))
+
+
+def _should_rate_limit(ctx: tuple, stock: Callable[..., Any]) -> Callable[..., Any]:
+    """should_rate_limit: the synchronous phase in one native call
+    (_limiter_precheck), the gauge phase and every case it does not cover in
+    LiteLLM's code.  The stock method runs under
+    with_service_target(RATE_LIMITS_TARGET); so does this one (the same
+    context variable set and restored, inline)."""
+    import litellm._internal_context as ic
+    import litellm.proxy.hooks.parallel_request_limiter_v3 as mod
+    from litellm.redis.stores.rate_limits import RATE_LIMITS_TARGET
+
+    _check_service_target_pins()
+    precheck = NATIVE._limiter_precheck
+    var = ic._service_target
+    # the stock body, undecorated (we set the service target ourselves)
+    body = stock.__wrapped__
+
+    async def should_rate_limit(
+        self,
+        descriptors,
+        parent_otel_span=None,
+        read_only=False,
+        skip_tpm_check=False,
+        parallel_slot_id=None,
+        skip_parallel_check=False,
+    ):
+        token = var.set(RATE_LIMITS_TARGET)
+        try:
+            r = precheck(ctx, self, descriptors, read_only, skip_tpm_check)
+            if r is None:
+                return await body(self, descriptors, parent_otel_span, read_only, skip_tpm_check,
+                                  parallel_slot_id, skip_parallel_check)
+            if type(r) is not tuple:
+                return r
+            windowed_response, gauges = r
+            if not gauges or skip_parallel_check:
+                return windowed_response
+            gauge_response = await self._check_parallel_request_gauges(
+                gauges=gauges,
+                slot_id=parallel_slot_id or mod.uuid.uuid4().hex,
+                parent_otel_span=parent_otel_span,
+                read_only=read_only,
+            )
+            return mod.RateLimitResponse(
+                overall_code=gauge_response["overall_code"],
+                statuses=[*windowed_response["statuses"], *gauge_response["statuses"]],
+            )
+        finally:
+            try:
+                var.reset(token)
+            except ValueError:
+                pass
+
+    return should_rate_limit
 
 
 # ---------------------------------------------------------------------------
