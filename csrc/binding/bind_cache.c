@@ -369,6 +369,9 @@ typedef struct {
     PyObject *self;
     PyObject *dict; /* strong */
     unsigned int flags;
+    /* the stock clock's reading, shared by every read in this call (see clock_now) */
+    double now;
+    int has_now;
 } Call;
 
 /* Which helpers type tp overrides (bit per hook), or FLAG_GENERIC. */
@@ -411,6 +414,7 @@ call_begin(Call *c, CacheCtx *ctx, PyObject *self)
     c->ctx = ctx;
     c->self = self;
     c->dict = NULL;
+    c->has_now = 0;
     c->flags = type_profile(ctx, Py_TYPE(self));
     if (c->flags & FLAG_GENERIC)
         return 1;
@@ -622,11 +626,21 @@ clock_now(Call *c)
             Py_DECREF(clock);
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
             /* time.time()'s own body in 3.11/3.12 (Modules/timemodule.c
-             * time_time: get_system_time(), then _PyFloat_FromPyTime) */
-            _PyTime_t t;
-            if (_PyTime_GetSystemClockWithInfo(&t, NULL) < 0)
-                return NULL;
-            return PyFloat_FromDouble(_PyTime_AsSecondsDouble(t));
+             * time_time: get_system_time(), then _PyFloat_FromPyTime).
+             * The stock method reads the real clock two or three times; the
+             * readings are only ever "some time during the call", so one
+             * reading serves them all (the call as if it took no time, a
+             * schedule the stock code can also take: consecutive reads of a
+             * coarse clock are equal).  A user clock or a patched time.time
+             * is still called every time. */
+            if (!c->has_now) {
+                _PyTime_t t;
+                if (_PyTime_GetSystemClockWithInfo(&t, NULL) < 0)
+                    return NULL;
+                c->now = _PyTime_AsSecondsDouble(t);
+                c->has_now = 1;
+            }
+            return PyFloat_FromDouble(c->now);
 #else
             return PyObject_CallNoArgs(ctx->time_time);
 #endif
@@ -1201,11 +1215,21 @@ small_primitive(Call *c, PyObject *value, PyObject *max_item)
 static int
 sizeof_within(Call *c, PyObject *value, PyObject *max_item)
 {
-    PyObject *size = Py_TYPE(value) == &PyDict_Type ? PyObject_CallOneArg(c->ctx->dict_sizeof, value)
-                                                     : PyObject_CallMethodNoArgs(value, c->ctx->s_sizeof),
-             *kib;
+    PyObject *size, *kib;
     int64_t bytes, limit;
     int r;
+#if PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030D0000
+    /* dict.__sizeof__ is dict_sizeof: PyLong_FromSsize_t(_PyDict_SizeOf(d))
+     * (builtin types cannot be changed, so an exact dict always runs it) */
+    if (Py_TYPE(value) == &PyDict_Type && lx_small_int(max_item, &limit) && limit > -((int64_t)1 << 53) &&
+        limit < ((int64_t)1 << 53)) {
+        Py_ssize_t n = _PyDict_SizeOf((PyDictObject *)value);
+        if (n >= 0 && (int64_t)n < ((int64_t)1 << 53))
+            return (double)n / 1024.0 <= (double)limit;
+    }
+#endif
+    size = Py_TYPE(value) == &PyDict_Type ? PyObject_CallOneArg(c->ctx->dict_sizeof, value)
+                                          : PyObject_CallMethodNoArgs(value, c->ctx->s_sizeof);
     if (size == NULL)
         return -1;
     /* size / 1024 <= max: exact in doubles below 2**53 (1024 is a power of two) */
