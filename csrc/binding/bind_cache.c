@@ -132,6 +132,7 @@ typedef struct {
     PyObject *time_module, *time_time, *s_time;
     PyObject *lock_enter[2], *lock_exit[2]; /* type(lock).__enter__/__exit__ per lock type */
     int lock_direct; /* lock_types[0] verified to be the stock _thread.lock layout */
+    int lock_sem;    /* ... and its PyThread lock a POSIX semaphore (sys.thread_info.lock) */
     PyObject *s_json, *s_loads, *s_max_kb, *s_enter, *s_exit, *s_sizeof, *s_pop, *s_get,
         *s_clear, *s_key, *s_ttl;
     PyObject *kw_key; /* ("key",) */
@@ -812,12 +813,80 @@ lock_layout_verified(PyObject *lock_type)
 }
 #endif
 
+#if defined(FL_DIRECT_LOCK) && defined(__linux__)
+#include <semaphore.h>
+#define FL_SEM_LOCK 1
+/*
+ * Where Python's locks are POSIX semaphores (sys.thread_info.lock ==
+ * "semaphore": PyThread_allocate_lock returns a sem_t), a non-blocking
+ * acquire is sem_trywait, which is all PyThread_acquire_lock_timed(lock, 0, 0)
+ * does after first reading the monotonic clock for a deadline it does not
+ * use.  Verified on a real lock: sem_trywait takes it, PyThread sees it held,
+ * PyThread_release_lock frees it.
+ */
+static int
+lock_sem_verified(PyObject *lock_type)
+{
+    PyObject *sys = PyImport_ImportModule("sys"), *info, *kind, *lock;
+    int ok = 0;
+    if (sys == NULL)
+        return -1;
+    info = PyObject_GetAttrString(sys, "thread_info");
+    Py_DECREF(sys);
+    if (info == NULL)
+        return -1;
+    kind = PyObject_GetAttrString(info, "lock");
+    Py_DECREF(info);
+    if (kind == NULL)
+        return -1;
+    ok = PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "semaphore") == 0;
+    Py_DECREF(kind);
+    if (!ok)
+        return 0;
+    {
+        PyObject *thread = PyImport_ImportModule("_thread");
+        if (thread == NULL)
+            return -1;
+        lock = PyObject_CallMethod(thread, "allocate_lock", NULL);
+        Py_DECREF(thread);
+    }
+    if (lock == NULL)
+        return -1;
+    if ((PyObject *)Py_TYPE(lock) != lock_type) {
+        Py_DECREF(lock);
+        return 0;
+    }
+    {
+        PyThread_type_lock ll = ((StockLock *)lock)->lock_lock;
+        ok = ll != NULL && sem_trywait((sem_t *)ll) == 0;
+        if (ok) {
+            ok = PyThread_acquire_lock_timed(ll, 0, 0) == PY_LOCK_FAILURE;
+            PyThread_release_lock(ll);
+            ok = ok && PyThread_acquire_lock_timed(ll, 0, 0) == PY_LOCK_ACQUIRED;
+            if (ok)
+                PyThread_release_lock(ll);
+        }
+    }
+    Py_DECREF(lock);
+    return ok;
+}
+#endif
+
 static int
 lock_enter(Call *c, PyObject *lock)
 {
 #ifdef FL_DIRECT_LOCK
     if (c->ctx->lock_direct && (PyObject *)Py_TYPE(lock) == PyTuple_GET_ITEM(c->ctx->lock_types, 0)) {
         StockLock *sl = (StockLock *)lock;
+#ifdef FL_SEM_LOCK
+        if (c->ctx->lock_sem) {
+            if (sem_trywait((sem_t *)sl->lock_lock) == 0) {
+                sl->locked = 1;
+                return 1;
+            }
+        }
+        else
+#endif
         if (PyThread_acquire_lock_timed(sl->lock_lock, 0, 0) == PY_LOCK_ACQUIRED) {
             sl->locked = 1;
             return 1;
@@ -2323,6 +2392,10 @@ cache_build(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
 #ifdef FL_DIRECT_LOCK
     if ((ctx->lock_direct = lock_layout_verified(PyTuple_GET_ITEM(lock_types, 0))) < 0)
+        goto done;
+#endif
+#ifdef FL_SEM_LOCK
+    if (ctx->lock_direct && (ctx->lock_sem = lock_sem_verified(PyTuple_GET_ITEM(lock_types, 0))) < 0)
         goto done;
 #endif
     if ((ctx->time_dict = PyModule_GetDict(ctx->time_module)) == NULL ||
