@@ -63,7 +63,7 @@ def make_fast_handler(clock, impl):
 def random_descriptor(rng):
     limits = {}
     for name, choices in (
-        ("requests_per_unit", [None, 1, 2, 3, 5, 100]),
+        ("requests_per_unit", [None, 1, 2, 3, 5, 100, 2.5, True] + (["3"] if rng.random() < 0.05 else [])),
         ("tokens_per_unit", [None, 2, 10, 10**12]),
         ("max_parallel_requests", [None, None, None, 2]),
         ("window_size", [None, None, 1, 60]),
