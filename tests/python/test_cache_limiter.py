@@ -321,3 +321,38 @@ def test_contended_lock_and_gauges_match_stock(impl, loop, seed):
     want = loop.run_until_complete(run(stock, hold))
     assert got == want
     assert store_snapshot(fast) == store_snapshot(stock)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_store_at_capacity_evicts_like_stock(impl, loop, seed):
+    """More scopes than the 200-entry memory tier holds: which counters and
+    windows survive depends on the order of their expiries, so the native
+    tier must write them in the stock order and with the stock ttls."""
+    rng = random.Random(500 + seed)
+    clock = Clock()
+    fast, stock = make_fast_handler(clock, impl), make_handler(clock)
+    scopes = [("user", "u%d" % i) for i in range(60)] + [("api_key", "k%d" % i) for i in range(40)]
+
+    def descriptor(key, value):
+        return {"key": key, "value": value,
+                "rate_limit": {"requests_per_unit": 1000, "tokens_per_unit": rng.choice([None, 10**6])}}
+
+    def snapshot(handler):
+        handle = handler.rate_limits._handle
+        out = []
+        for key, value in scopes:
+            scope = RateLimitScope(key, value)
+            out.append(tuple(handle.get_local(e) for e in (scope.window, scope.counter("requests"),
+                                                           scope.counter("tokens"))))
+        return out
+
+    for step in range(120):
+        picked = [descriptor(*rng.choice(scopes)) for _ in range(3)]
+        with proxy_limiter.accelerated(impl):
+            got = outcome(lambda: fast.should_rate_limit(picked, parallel_slot_id="s"))
+        want = outcome(lambda: stock.should_rate_limit(picked, parallel_slot_id="s"))
+        assert got == want, step
+        if step % 10 == 0:
+            assert snapshot(fast) == snapshot(stock), step
+    assert snapshot(fast) == snapshot(stock)
+    assert sum(v is not None for row in snapshot(stock) for v in row) > 150
