@@ -356,3 +356,4 @@ def test_store_at_capacity_evicts_like_stock(impl, loop, seed):
             assert snapshot(fast) == snapshot(stock), step
     assert snapshot(fast) == snapshot(stock)
     assert sum(v is not None for row in snapshot(stock) for v in row) > 150
+

@@ -374,8 +374,9 @@ def test_stateless_methods_forward():
     assert fast.slot_groups(SCOPES[:3], True) == NativeRateLimits(None).slot_groups(SCOPES[:3], True)
 
 
-def test_threads_keep_counts_exact():
-    fast = native_handle()
+@pytest.mark.parametrize("make", [native_handle, lambda: NativeRateLimits(None)], ids=["native", "stock"])
+def test_threads_keep_counts_exact(make):
+    fast = make()
     entry = SCOPES[0].counter("requests")
     fast.set_local(entry, 0, 600)
     lock = threading.Lock()
@@ -405,3 +406,53 @@ def test_limiter_gets_the_native_tier_only_without_redis():
             RedisStores(None).rate_limits(math.nan)
     with proxy_limiter.stock():
         assert type(RedisStores(None).rate_limits()).__name__ == "NativeRateLimits"
+
+
+def test_increment_many_at_capacity_matches_stock():
+    """Batches of increments over more keys than the tier holds: the order
+    of their expiries decides the evictions."""
+    rng = random.Random(11)
+    stock, fast = NativeRateLimits(None), native_handle()
+    scopes = many_scopes(130)
+    pool = [e for s in scopes for e in (s.counter("requests"), s.counter("tokens"))]
+    for step in range(40):
+        incs = [CounterIncrement(rng.choice(pool), rng.choice([1, 2, 0.5]), rng.choice([None, 60, 600]))
+                for _ in range(12)]
+        assert async_outcome(lambda: fast.increment_many(incs)) == async_outcome(lambda: stock.increment_many(incs))
+        if step % 5 == 0:
+            assert snapshot(fast, pool) == snapshot(stock, pool), step
+    assert snapshot(fast, pool) == snapshot(stock, pool)
+    assert not fast._fast_litellm_degraded
+
+
+def test_threads_with_async_increments_match_stock():
+    """Threads, each with its own event loop, await increment_many on one
+    handle; the totals are the stock ones."""
+    import sys
+
+    scopes = many_scopes(20)
+
+    def run_threads(handle):
+        def work(seed):
+            rng = random.Random(seed)
+            lp = asyncio.new_event_loop()
+            try:
+                for _ in range(60):
+                    incs = [CounterIncrement(rng.choice(scopes).counter("requests"), 1, 600) for _ in range(3)]
+                    lp.run_until_complete(handle.increment_many(incs))
+            finally:
+                lp.close()
+
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return [handle.get_local(s.counter("requests")) for s in scopes]
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        assert run_threads(native_handle()) == run_threads(NativeRateLimits(None))
+    finally:
+        sys.setswitchinterval(old)
