@@ -283,6 +283,9 @@ BAD_CALLS = [
     ("get_local", (Duck("window", SCOPES[0]),)),  # valid for PyO3: a duck-typed entry
     ("get_local", (RateLimitWindow(RateLimitScope("a", "\ud800")),)),
     ("get_local", ()),
+    ("get_local", (object.__new__(RateLimitWindow),)),  # unset slots
+    ("set_local", (object.__new__(RateLimitCounter), 1, 60)),
+    ("increment", (object.__new__(CounterIncrement),)),
     ("set_local", (SCOPES[0].window, True, 60)),
     ("set_local", (SCOPES[0].window, 2**64, 60)),
     ("set_local", (SCOPES[0].window, [1], 60)),
