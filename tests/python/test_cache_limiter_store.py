@@ -459,3 +459,18 @@ def test_threads_with_async_increments_match_stock():
         assert run_threads(native_handle()) == run_threads(NativeRateLimits(None))
     finally:
         sys.setswitchinterval(old)
+
+
+def test_relied_on_sources_are_the_verified_ones():
+    from fast_litellm.proxy_limiter import _native
+
+    _native.check_pins()
+
+
+def test_changed_source_is_refused(monkeypatch):
+    from fast_litellm.proxy_limiter import _native
+
+    target = next(t for t in _native.PINS if t.endswith("CounterIncrement"))
+    monkeypatch.setitem(_native.PINS, target, "0" * 64)
+    with pytest.raises(RuntimeError, match="CounterIncrement changed"):
+        _native.check_pins()

@@ -136,26 +136,48 @@ def build_functions(originals: Mapping[str, Callable[..., Any]]) -> Dict[str, Ca
     return fns
 
 
-#: sources should_rate_limit's replacement reproduces inline (sha256 of inspect.getsource)
-SERVICE_TARGET_PINS = {
-    "service_target": "a7ccc257e927e7c2de6dba7f480a87d078e3ebeed542ee981f16a1e2922c8732",
-    "_restore": "52424a198c04d8900a2816778621320c0cc4b0541a288a513cd2d693061af657",
-    "with_service_target": "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
+#: LiteLLM sources the memory tier and should_rate_limit's replacement rely
+#: on without replacing them (sha256 of inspect.getsource; a property by its
+#: getter).  The patch is not built when one differs.
+PINS = {
+    "litellm._internal_context:service_target":
+        "a7ccc257e927e7c2de6dba7f480a87d078e3ebeed542ee981f16a1e2922c8732",
+    "litellm._internal_context:_restore":
+        "52424a198c04d8900a2816778621320c0cc4b0541a288a513cd2d693061af657",
+    "litellm._internal_context:with_service_target":
+        "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._get_current_time":
+        "9f9087a0177ea34c0fb7bf2f89e2c0d059848b3d4c3195ea9f93189fb376a63b",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3.in_memory_cache_sliding_window":
+        "c24c195e8c883e5c23dddfa9215f3c49dfc22a26a3356029abe385fd9435fced",
+    "litellm.redis.stores.rate_limits:RateLimitStore.has_redis":
+        "8c65c9cbd4863886bfd4b3d95792f0a92a23869910dd0b9cd0429fa65ec17242",
+    "litellm.redis.stores.rate_limits:RateLimitStore.get":
+        "d1a61fb4df0aae201e5886fa995dfc3cebf7ee76350b0a418c2bdef864a1201c",
+    "litellm.redis.stores.rate_limits.types:RateLimitGauge":
+        "c98a072dd3981a36d70f806770d41c90e75dd0e986ed3e7c1249311d73101a12",
+    "litellm.redis.stores.rate_limits.types:CounterIncrement":
+        "032891e5df255b681e35189af671b748cc2c0414a2c15bc45aa65d26a3943e82",
 }
 
 
-def _check_service_target_pins() -> None:
+def check_pins(prefix: str = "") -> None:
     import hashlib
+    import importlib
     import inspect
 
-    import litellm._internal_context as ic
-
-    for name, expected in SERVICE_TARGET_PINS.items():
-        fn = getattr(ic, name)
-        fn = getattr(fn, "__wrapped__", fn)
-        got = hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
+    for target, expected in PINS.items():
+        if not target.startswith(prefix):
+            continue
+        module, qualname = target.split(":", 1)
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+        obj = obj.fget if isinstance(obj, property) else obj
+        obj = getattr(obj, "__wrapped__", obj) if module == "litellm._internal_context" else obj
+        got = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
         if got != expected:
-            raise RuntimeError("litellm._internal_context.%s changed (sha256 %s)" % (name, got))
+            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
 
 
 def _should_rate_limit(ctx: tuple, stock: Callable[..., Any]) -> Callable[..., Any]:
@@ -168,7 +190,7 @@ def _should_rate_limit(ctx: tuple, stock: Callable[..., Any]) -> Callable[..., A
     import litellm.proxy.hooks.parallel_request_limiter_v3 as mod
     from litellm.redis.stores.rate_limits import RATE_LIMITS_TARGET
 
-    _check_service_target_pins()
+    check_pins()
     precheck = NATIVE._limiter_precheck
     var = ic._service_target
     # the stock body, undecorated (we set the service target ourselves)
@@ -326,6 +348,7 @@ def build_store_factory(original: Callable[..., Any]) -> Callable[..., Any]:
     if version("litellm") != LITELLM_VERSION:
         # the memory tier reproduces the Rust store of this release
         raise NotAccelerated("litellm %s, the native memory tier follows %s" % (version("litellm"), LITELLM_VERSION))
+    check_pins("litellm.redis.")
     store_context()
 
     def rate_limits(self, backfill_ttl=None):
