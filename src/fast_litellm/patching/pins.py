@@ -35,6 +35,8 @@ VERIFIED: Dict[str, str] = {
     "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3.is_cache_list_over_limit": "86b6b6dbc2658c06500db0cef5f9d8aaad4db633f8f5d4ac2049ef567e46619a",
     "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._local_counter_states": "3c5c198556195faa9690e2eba6520ee69f50b278265915f74662cb86073f9041",
     "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._in_memory_cache_sliding_window": "ce06a034e7e5dd0afe12df9cfb839a7b71edd099277f2a8b6729e989a247012d",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3.should_rate_limit": "4e68c8c875278f13a755bed793dbf792abc67123bb933915935f7e961fca0365",
+    "litellm.redis.stores.connection:RedisStores.rate_limits": "dfeda6bba81110b79458690de8d1e5ba6f8ca015c52cc3dcfb456f4f4e02fb06",
     # token_counter (fast_litellm/token_counter/patches.py); the helpers it
     # reproduces are pinned in fast_litellm/token_counter/_pins.py
     "litellm.litellm_core_utils.token_counter:token_counter":
