@@ -24,12 +24,10 @@ below and checked when a patch is built.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
-import inspect
-from typing import Any, Dict
+from typing import Any
 
-from ..patching import pins
+from ..patching import guards, pins
 from ..patching.registry import NotAccelerated, Patch, register
 from . import CLIENT_FLAG, FLAG, LIMITER_FLAG, NATIVE_METHODS
 
@@ -57,7 +55,7 @@ def resolve(target: str) -> Any:
 def source_hash(obj: Any) -> str:
     while hasattr(obj, "__fast_litellm__") and hasattr(obj, "__wrapped__"):
         obj = obj.__wrapped__
-    return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+    return guards.source_hash(obj)
 
 
 def check_dependencies(prefixes: tuple) -> None:

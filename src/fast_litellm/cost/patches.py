@@ -14,9 +14,7 @@ the reason in ``get_patch_status()``.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
-import inspect
 from typing import Any, Callable, List
 
 from ..patching import pins
@@ -64,18 +62,10 @@ def _resolve(target: str) -> Any:
 
 def changed_dependencies() -> List[str]:
     """This component's DEPENDENCIES entries whose installed source differs."""
-    changed = []
-    for target, expected in pins.DEPENDENCIES.items():
-        if not target.startswith(DEPENDENCY_PREFIXES) or target in pins.VERIFIED:
-            continue
-        try:
-            source = inspect.getsource(_resolve(target))
-        except (ImportError, AttributeError, KeyError, OSError, TypeError):
-            changed.append(target)
-            continue
-        if hashlib.sha256(source.encode("utf-8")).hexdigest() != expected:
-            changed.append(target)
-    return changed
+    from ..patching import guards
+
+    table = {t: d for t, d in pins.DEPENDENCIES.items() if t not in pins.VERIFIED}
+    return guards.changed_sources(table, _resolve, DEPENDENCY_PREFIXES)
 
 
 _verified: List[bool] = []  # the dependencies matched once in this process (sources do not change)

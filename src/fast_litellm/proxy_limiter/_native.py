@@ -162,9 +162,9 @@ PINS = {
 
 
 def check_pins(prefix: str = "") -> None:
-    import hashlib
     import importlib
-    import inspect
+
+    from ..patching import guards
 
     for target, expected in PINS.items():
         if not target.startswith(prefix):
@@ -175,7 +175,7 @@ def check_pins(prefix: str = "") -> None:
             obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
         obj = obj.fget if isinstance(obj, property) else obj
         obj = getattr(obj, "__wrapped__", obj) if module == "litellm._internal_context" else obj
-        got = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+        got = guards.source_hash(obj)
         if got != expected:
             raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
 
