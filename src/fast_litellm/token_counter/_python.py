@@ -60,7 +60,7 @@ class Plan:
     """What stock ``token_counter`` decides for one model string."""
 
     __slots__ = (
-        "model", "handoff", "encoding_name", "count", "raw", "per_message", "per_name",
+        "model", "hf_disabled", "handoff", "encoding_name", "count", "raw", "per_message", "per_name",
         "tool_section", "world", "tables", "sizes", "entries",
     )
 
@@ -87,7 +87,9 @@ class TokenCounterCore:
         self.samples = tc_module.EXTRAPOLATION_SAMPLES
         self.logger = tc_module.verbose_logger
         self.format_function_definitions = make_formatter(tc_module._function_definitions_for_tool)
-        self.plans: Dict[Tuple[Any, bool], Plan] = {}
+        # by model string (or None); each plan records the
+        # disable_hf_tokenizer_download state it was derived under
+        self.plans: Dict[Any, Plan] = {}
         self.lock = threading.Lock()
 
     # ---- counting ---------------------------------------------------------------
@@ -204,6 +206,7 @@ class TokenCounterCore:
         tc = self.tc
         plan = Plan()
         plan.model = model
+        plan.hf_disabled = hf_disabled
         plan.tables = self.tables()
         plan.world = world
         plan.sizes = world[1::2]
@@ -251,17 +254,28 @@ class TokenCounterCore:
 
     def plan_for(self, model: Any) -> Plan:
         hf_disabled = self.litellm.disable_hf_tokenizer_download is True
-        key = (model, hf_disabled)
         world = self.world()
-        plan = self.plans.get(key)
-        if plan is not None and self.plan_is_current(plan, world):
+        plan = self.plans.get(model)
+        if plan is not None and plan.hf_disabled is hf_disabled and self.plan_is_current(plan, world):
             return plan
         plan = self.build_plan(model, hf_disabled, world)
         with self.lock:
             if len(self.plans) > 4096:
                 self.plans.clear()
-            self.plans[key] = plan
+            self.plans[model] = plan
         return plan
+
+    def handoff_is_current(self, plan: Plan) -> bool:
+        """Whether a hand-off plan (a Hugging Face tokenizer model) still
+        holds: LiteLLM's ``huggingface_tokenizer_kind`` reads only the model
+        string, ``anthropic_models`` and ``cohere_models`` (and
+        ``select_tokenizer`` the download switch)."""
+        L = self.litellm
+        t = plan.tables
+        an = L.anthropic_models
+        co = L.cohere_models
+        return (L.disable_hf_tokenizer_download is not True and t[3] is an and t[4] is co
+                and plan.sizes[3] == len(an) and plan.sizes[4] == len(co))
 
 
 def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[..., int]:
@@ -388,15 +402,27 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
         use_default_image_token_count=False,
         default_token_count=None,
     ):
+        if type(model) is _str or model is None:
+            plan = plans.get(model)
+        else:
+            raise _NA
+        if plan is not None and plan.handoff:
+            # Decided before anything else is read: a model LiteLLM counts
+            # with a Hugging Face tokenizer goes straight to the original
+            # (handoff_is_current, inlined).
+            t = plan.tables
+            an = L.anthropic_models
+            co = L.cohere_models
+            if (L.disable_hf_tokenizer_download is not True and t[3] is an and t[4] is co
+                    and plan.sizes[3] == len(an) and plan.sizes[4] == len(co)):
+                raise _NA
+            plan = None
         if L.disable_token_counter is True:
             return 0
         if custom_tokenizer is not None or L.set_verbose is True or logger.isEnabledFor(DEBUG):
             raise _NA
-        if model is not None and type(model) is not _str:
-            raise _NA
         # plan_for and plan_is_current, inlined for a current cached plan
-        plan = plans.get((model, L.disable_hf_tokenizer_download is True))
-        if plan is None:
+        if plan is None or plan.hf_disabled is not (L.disable_hf_tokenizer_download is True):
             plan = plan_for(model)
         else:
             mc = L.model_cost
