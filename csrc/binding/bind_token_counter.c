@@ -17,6 +17,8 @@
  * one ordinary count) -- one Python frame less per string.
  *   _tc_format_tools(tools) -> str | None
  *   _tc_entries_current(model_cost, entries) -> bool | None  (plan check)
+ *   _tc_count_chunks(text, raw, raw_batch, chunk) -> int | None
+ *       LiteLLM's chunked exact count in one C call (the tools text).
  *
  * The tools text is built as UTF-8 in one growing buffer and decoded once;
  * a string that cannot be UTF-8 (a lone surrogate) is declined.
@@ -747,7 +749,88 @@ tc_entries_current(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_TRUE;
 }
 
+/* ---- chunked count --------------------------------------------------------- */
+
+/*
+ * _tc_count_chunks(text, raw, raw_batch, chunk) -> int | None
+ * LiteLLM's exact count of `text`: the sum of the ordinary counts of its
+ * `chunk`-character slices (one raw(text, None, None) call when it fits in
+ * one slice, else one raw_batch(slices, None, None, 1) call).  None when
+ * the tokenizer cannot take the text as UTF-8 (lone surrogates): the Python
+ * count repairs those as tiktoken does.
+ */
+static PyObject *
+tc_count_chunks(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4 || !PyUnicode_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "_tc_count_chunks(text: str, raw, raw_batch, chunk)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    Py_ssize_t chunk = PyLong_AsSsize_t(args[3]);
+    if (chunk == -1 && PyErr_Occurred())
+        return NULL;
+    if (chunk <= 0) {
+        PyErr_SetString(PyExc_ValueError, "chunk must be positive");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n == 0)
+        return PyLong_FromLong(0);
+    PyObject *result;
+    if (n <= chunk) {
+        PyObject *call_args[3] = {text, Py_None, Py_None};
+        result = PyObject_Vectorcall(args[1], call_args, 3, NULL);
+    } else {
+        Py_ssize_t pieces = (n - 1) / chunk + 1;
+        PyObject *slices = PyTuple_New(pieces);
+        if (slices == NULL)
+            return NULL;
+        for (Py_ssize_t i = 0; i < pieces; i++) {
+            Py_ssize_t start = i * chunk;
+            PyObject *piece = PyUnicode_Substring(text, start, start + chunk < n ? start + chunk : n);
+            if (piece == NULL) {
+                Py_DECREF(slices);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(slices, i, piece);
+        }
+        PyObject *call_args[4] = {slices, Py_None, Py_None, NULL};
+        call_args[3] = PyLong_FromLong(1);
+        if (call_args[3] == NULL) {
+            Py_DECREF(slices);
+            return NULL;
+        }
+        PyObject *counts = PyObject_Vectorcall(args[2], call_args, 4, NULL);
+        Py_DECREF(call_args[3]);
+        Py_DECREF(slices);
+        if (counts == NULL || !PyList_CheckExact(counts)) {
+            result = counts;
+        } else {
+            long long total = 0;
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(counts); i++) {
+                long long c = PyLong_AsLongLong(PyList_GET_ITEM(counts, i));
+                if (c == -1 && PyErr_Occurred()) {
+                    Py_DECREF(counts);
+                    return NULL;
+                }
+                total += c;
+            }
+            Py_DECREF(counts);
+            result = PyLong_FromLongLong(total);
+        }
+    }
+    if (result == NULL && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return result;
+}
+
 static PyMethodDef TC_METHODS[] = {
+    {"_tc_count_chunks", (PyCFunction)(void (*)(void))tc_count_chunks, METH_FASTCALL,
+     "_tc_count_chunks(text, raw, raw_batch, chunk) -> LiteLLM's chunked exact count | None"},
     {"_tc_entries_current", (PyCFunction)(void (*)(void))tc_entries_current, METH_FASTCALL,
      "_tc_entries_current(model_cost, entries) -> True | False | None"},
     {"_tc_walk_messages", (PyCFunction)(void (*)(void))tc_walk_messages, METH_FASTCALL,

@@ -111,3 +111,39 @@ def test_native_message_walk_matches_python_walk():
                 outcomes.append(("raised", type(exc), str(exc)))
         assert outcomes[0] == outcomes[1], kwargs
     assert covered > 1000
+
+
+def test_native_chunked_count_matches_litellm_chunking():
+    """_tc_count_chunks (the tools text and ``text=`` in one C call) vs
+    LiteLLM's own chunked count over tiktoken, on texts around the chunk
+    boundaries, non-ASCII, special-token text; None for lone surrogates."""
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    import tiktoken
+
+    from fast_litellm.token_counter import _encoding
+
+    count_chunks = _native_loader.NATIVE._tc_count_chunks
+    rng = random.Random(5)
+    alphabet = "ab cd\n\t  é中🙂<|endoftext|>123,.;{}"
+    for name in ("cl100k_base", "o200k_base"):
+        raw = _encoding.raw_counter(name)
+        raw_batch = _encoding.raw_batch_counter(name)
+        if raw is None or raw_batch is None:
+            pytest.skip("fast_litellm tokenizer not available")
+        encoding = tiktoken.get_encoding(name)
+        for chunk in (1, 7, 1024):
+            litellm_count = tc._get_tiktoken_count_function(
+                lambda text: len(encoding.encode(text, disallowed_special=())), chunk)
+            lengths = [0, 1, chunk - 1, chunk, chunk + 1, 2 * chunk, 3 * chunk + 5] + [rng.randint(0, 4000) for _ in range(15)]
+            for n in lengths:
+                text = "".join(rng.choice(alphabet) for _ in range(max(n, 0)))
+                if chunk == 1 and n > 300:
+                    text = text[:300]
+                assert count_chunks(text, raw, raw_batch, chunk) == litellm_count(text), (name, chunk, n)
+        assert count_chunks("a\ud800b" * 600, raw, raw_batch, 1024) is None
+        assert count_chunks("a\ud800b", raw, raw_batch, 1024) is None
+    with pytest.raises(TypeError):
+        count_chunks(b"bytes", raw, raw_batch, 1024)
+    with pytest.raises(ValueError):
+        count_chunks("text", raw, raw_batch, 0)

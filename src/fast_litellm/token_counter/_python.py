@@ -60,7 +60,7 @@ class Plan:
     """What stock ``token_counter`` decides for one model string."""
 
     __slots__ = (
-        "model", "hf_disabled", "handoff", "encoding_name", "count", "raw", "per_message", "per_name",
+        "model", "hf_disabled", "handoff", "encoding_name", "count", "raw", "raw_batch", "per_message", "per_name",
         "tool_section", "world", "tables", "sizes", "entries",
     )
 
@@ -68,6 +68,7 @@ class Plan:
         self.handoff = False
         self.count: Optional[Callable[[str], int]] = None
         self.raw: Optional[Callable[..., int]] = None
+        self.raw_batch: Optional[Callable[..., list]] = None
 
 
 class TokenCounterCore:
@@ -232,6 +233,7 @@ class TokenCounterCore:
         try:
             plan.count = self.make_count(plan.encoding_name)
             plan.raw = self.raw_for(plan.encoding_name)
+            plan.raw_batch = None if plan.raw is None else self.raw_batch_for(plan.encoding_name)
         except Exception:  # an encoding we cannot load now: not cached
             raise NotAccelerated from None
         return plan
@@ -287,6 +289,11 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
     native_walk = getattr(native, "_tc_walk_messages", None)
     native_format = getattr(native, "_tc_format_tools", None)
     native_entries_current = getattr(native, "_tc_entries_current", None)
+    # LiteLLM's chunked exact count of one long text in one C call (the
+    # tools text, ``text=``); None from it means lone surrogates: ``count``
+    native_count_chunks = getattr(native, "_tc_count_chunks", None)
+    max_exact_chars = core.max_exact_chars
+    count_chunk = core.chunk_chars
     entries_current = core.entries_current
     # the C walk calls the tokenizer's C count itself for strings up to one chunk
     chunk_chars = core.chunk_chars if core.max_exact_chars >= core.chunk_chars else 0
@@ -448,6 +455,10 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
             if messages is not None or tools or tool_choice:
                 raise _NA
             if type(text) is _str:
+                if native_count_chunks is not None and plan.raw_batch is not None and len(text) <= max_exact_chars:
+                    tokens = native_count_chunks(text, plan.raw, plan.raw_batch, count_chunk)
+                    if tokens is not None:
+                        return tokens
                 return count(text)
             if type(text) is _list:
                 joined = "".join([t for t in text if type(t) is _str])
@@ -492,8 +503,14 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
                     else:
                         text = None if native_format is None else native_format(tools)
                         if text is None:
-                            text = format_function_definitions(tools)
-                        extra += count(text) + 9 - (4 if has_system else 0)
+                            tokens = count(format_function_definitions(tools))
+                        else:
+                            tokens = None
+                            if native_count_chunks is not None and plan.raw_batch is not None and len(text) <= max_exact_chars:
+                                tokens = native_count_chunks(text, plan.raw, plan.raw_batch, count_chunk)
+                            if tokens is None:
+                                tokens = count(text)
+                        extra += tokens + 9 - (4 if has_system else 0)
                 except _NA:
                     raise
                 except Exception:
