@@ -425,7 +425,47 @@ mapping_kind(PyObject *o)
             return r_;                                                                                     \
     } while (0)
 
-static int format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth);
+/*
+ * Reading a schema dict.  LiteLLM reads each of these dicts with several
+ * .get(key) calls; here each dict is read in one pass over its items
+ * (PyDict_Next), matching keys against the interned key strings by
+ * identity, then by value.  When every key is an exact str that finds
+ * exactly the values .get would (a str key equals ours iff its characters
+ * do, and no user code runs); a dict with any other key is declined, so
+ * the Python twin does LiteLLM's lookups in LiteLLM's order.
+ */
+enum { F_TYPE, F_ENUM, F_ITEMS, F_PROPERTIES, F_REQUIRED, F_DESCRIPTION, F_COUNT };
+static const int SCHEMA_KEYS[F_COUNT] = {K_TYPE, K_ENUM, K_ITEMS, K_PROPERTIES, K_REQUIRED, K_DESCRIPTION};
+enum { FN_NAME, FN_DESCRIPTION, FN_PARAMETERS, FN_COUNT };
+static const int FUNCTION_KEYS[FN_COUNT] = {K_NAME, K_DESCRIPTION, K_PARAMETERS};
+
+/* out[j] = borrowed d[key j] or NULL, for the n keys k[want[j]]. */
+static int
+read_fields(PyObject *const *k, PyObject *d, const int *want, int n, PyObject **out)
+{
+    for (int j = 0; j < n; j++)
+        out[j] = NULL;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(d, &pos, &key, &value)) {
+        int j = 0;
+        while (j < n && key != k[want[j]])
+            j++;
+        if (j == n) {
+            if (!PyUnicode_CheckExact(key))
+                return NOT_COVERED;
+            j = 0;
+            while (j < n && !str_eq(key, k[want[j]]))
+                j++;
+            if (j == n)
+                continue;
+        }
+        out[j] = value;
+    }
+    return COVERED;
+}
+
+static int format_object_parameters(fmt_t *f, PyObject *properties, PyObject *required, int indent, int depth);
 
 /* " | ".join([f'"{item}"' for item in enum]) */
 static int
@@ -447,25 +487,15 @@ rich_eq(PyObject *a, PyObject *b)
     return PyObject_RichCompareBool(a, b, Py_EQ);
 }
 
+/* _format_type(props) for a Mapping props whose fields were read. */
 static int
-format_type(fmt_t *f, PyObject *props, int indent, int depth)
+format_type_fields(fmt_t *f, PyObject *const *fields, int indent, int depth)
 {
     PyObject *const *k = f->k;
     if (depth > FL_TC_MAX_DEPTH)
         return NOT_COVERED;
-    int mk = mapping_kind(props);
-    if (mk == MAPPING_UNKNOWN)
-        return NOT_COVERED;
-    if (mk == 0)
-        return emit_c(f, "any");
-    PyObject *type = get(props, k[K_TYPE]);
-    if (type == NULL && PyErr_Occurred())
-        return FAILED;
-    if (type == NULL)
-        type = Py_None;
-    PyObject *enumv = get(props, k[K_ENUM]);
-    if (enumv == NULL && PyErr_Occurred())
-        return FAILED;
+    PyObject *type = fields[F_TYPE] == NULL ? Py_None : fields[F_TYPE];
+    PyObject *enumv = fields[F_ENUM];
     if (!is_plain(type) || (enumv != NULL && PyList_Check(enumv) && !PyList_CheckExact(enumv)))
         return NOT_COVERED;
     int is_list_enum = enumv != NULL && PyList_CheckExact(enumv);
@@ -478,17 +508,24 @@ format_type(fmt_t *f, PyObject *props, int indent, int depth)
     if ((eq = rich_eq(type, k[K_ARRAY])) != 0) {
         if (eq < 0)
             return FAILED;
-        PyObject *items = get(props, k[K_ITEMS]);
-        if (items == NULL && PyErr_Occurred())
-            return FAILED;
-        TRY(format_type(f, items == NULL ? Py_None : items, indent, depth + 1));
+        PyObject *items = fields[F_ITEMS] == NULL ? Py_None : fields[F_ITEMS];
+        int mk = mapping_kind(items);
+        if (mk == MAPPING_UNKNOWN)
+            return NOT_COVERED;
+        if (mk == 0) {
+            TRY(emit_c(f, "any"));
+        } else {
+            PyObject *item_fields[F_COUNT];
+            TRY(read_fields(k, items, SCHEMA_KEYS, F_COUNT, item_fields));
+            TRY(format_type_fields(f, item_fields, indent, depth + 1));
+        }
         return emit_c(f, "[]");
     }
     if ((eq = rich_eq(type, k[K_OBJECT])) != 0) {
         if (eq < 0)
             return FAILED;
         TRY(emit_c(f, "{\n"));
-        TRY(format_object_parameters(f, props, indent + 2, depth + 1));
+        TRY(format_object_parameters(f, fields[F_PROPERTIES], fields[F_REQUIRED], indent + 2, depth + 1));
         return emit_c(f, "\n}");
     }
     int integer = rich_eq(type, k[K_INTEGER]);
@@ -504,22 +541,19 @@ format_type(fmt_t *f, PyObject *props, int indent, int depth)
     return emit_c(f, "any");
 }
 
-/* Emits "\n".join(pad + line for each property line); nothing if no properties. */
+/* Emits "\n".join(pad + line for each property line) for a parameters
+ * Mapping's "properties" and "required" values (NULL: missing); nothing
+ * if there are no properties. */
 static int
-format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth)
+format_object_parameters(fmt_t *f, PyObject *properties, PyObject *required, int indent, int depth)
 {
-    PyObject *const *k = f->k;
-    PyObject *properties = get(parameters, k[K_PROPERTIES]);
     if (properties == NULL)
-        return PyErr_Occurred() ? FAILED : COVERED;
+        return COVERED;
     int mk = mapping_kind(properties);
     if (mk == MAPPING_UNKNOWN)
         return NOT_COVERED;
     if (mk == 0 || PyDict_GET_SIZE(properties) == 0)
         return COVERED;
-    PyObject *required = get(parameters, k[K_REQUIRED]);
-    if (required == NULL && PyErr_Occurred())
-        return FAILED;
     Py_ssize_t n_required = 0;
     if (required != NULL && PyList_Check(required)) {
         if (!PyList_CheckExact(required))
@@ -538,12 +572,10 @@ format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth)
         int pk = mapping_kind(props);
         if (pk == MAPPING_UNKNOWN)
             return NOT_COVERED;
-        PyObject *description = NULL;
-        if (pk == 1) {
-            description = get(props, k[K_DESCRIPTION]);
-            if (description == NULL && PyErr_Occurred())
-                return FAILED;
-        }
+        PyObject *fields[F_COUNT];
+        if (pk == 1)
+            TRY(read_fields(f->k, props, SCHEMA_KEYS, F_COUNT, fields));
+        PyObject *description = pk == 1 ? fields[F_DESCRIPTION] : NULL;
         if (description != NULL) {
             if (!is_plain_scalar(description))
                 return NOT_COVERED;
@@ -576,7 +608,10 @@ format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth)
         TRY(emit_pad(f, indent));
         TRY(emit_format(f, key));
         TRY(emit_c(f, optional ? "?: " : ": "));
-        TRY(format_type(f, props, indent, depth + 1));
+        if (pk == 1)
+            TRY(format_type_fields(f, fields, indent, depth + 1));
+        else
+            TRY(emit_c(f, "any"));
         TRY(emit_c(f, ","));
     }
     return COVERED;
@@ -586,9 +621,9 @@ static int
 format_single(fmt_t *f, PyObject *function)
 {
     PyObject *const *k = f->k;
-    PyObject *name = get(function, k[K_NAME]);
-    if (name == NULL && PyErr_Occurred())
-        return FAILED;
+    PyObject *fn[FN_COUNT];
+    TRY(read_fields(k, function, FUNCTION_KEYS, FN_COUNT, fn));
+    PyObject *name = fn[FN_NAME];
     if (name == NULL)
         return COVERED;
     if (!is_plain(name))
@@ -598,9 +633,7 @@ format_single(fmt_t *f, PyObject *function)
         return truthy < 0 ? FAILED : COVERED;
     if (!is_plain_scalar(name))
         return NOT_COVERED;
-    PyObject *description = get(function, k[K_DESCRIPTION]);
-    if (description == NULL && PyErr_Occurred())
-        return FAILED;
+    PyObject *description = fn[FN_DESCRIPTION];
     int has_description = 0;
     if (description != NULL) {
         if (!is_plain(description))
@@ -611,18 +644,16 @@ format_single(fmt_t *f, PyObject *function)
         if (has_description && !is_plain_scalar(description))
             return NOT_COVERED;
     }
-    PyObject *parameters = get(function, k[K_PARAMETERS]);
-    if (parameters == NULL && PyErr_Occurred())
-        return FAILED;
+    PyObject *parameters = fn[FN_PARAMETERS];
+    PyObject *params[F_COUNT] = {NULL};
     int has_properties = 0;
     if (parameters != NULL) {
         int pk = mapping_kind(parameters);
         if (pk == MAPPING_UNKNOWN)
             return NOT_COVERED;
         if (pk == 1) {
-            PyObject *properties = get(parameters, k[K_PROPERTIES]);
-            if (properties == NULL && PyErr_Occurred())
-                return FAILED;
+            TRY(read_fields(k, parameters, SCHEMA_KEYS, F_COUNT, params));
+            PyObject *properties = params[F_PROPERTIES];
             if (properties != NULL) {
                 int prk = mapping_kind(properties);
                 if (prk == MAPPING_UNKNOWN)
@@ -639,7 +670,7 @@ format_single(fmt_t *f, PyObject *function)
     TRY(emit_format(f, name));
     if (has_properties) {
         TRY(emit_c(f, " = (_: {\n"));
-        TRY(format_object_parameters(f, parameters, 0, 0));
+        TRY(format_object_parameters(f, params[F_PROPERTIES], params[F_REQUIRED], 0, 0));
         TRY(emit_c(f, "\n}) => any;\n"));
     } else {
         TRY(emit_c(f, " = () => any;\n"));
