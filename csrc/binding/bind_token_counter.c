@@ -16,7 +16,8 @@
  * for texts of at most `chunk` characters (where LiteLLM's count is exactly
  * one ordinary count) -- one Python frame less per string.
  *   _tc_format_tools(tools) -> str | None
- *   _tc_entries_current(model_cost, entries) -> bool | None  (plan check)
+ *   _tc_plan_current(litellm_dict, tables, sizes, entries) -> bool | None
+ *       the whole per-call plan check (tables' identity and size, entries)
  *   _tc_count_chunks(text, raw, raw_batch, chunk) -> int | None
  *       LiteLLM's chunked exact count in one C call (the tools text).
  *
@@ -41,7 +42,9 @@ enum {
     K_COMPACTION, K_SYSTEM, K_PROVIDER_SPECIFIC_FIELDS, K_SEARCH_RESULTS,
     K_DESCRIPTION, K_PARAMETERS, K_PROPERTIES, K_REQUIRED, K_ENUM, K_ITEMS,
     K_STRING, K_ARRAY, K_OBJECT, K_INTEGER, K_NUMBER, K_BOOLEAN, K_NULL,
-    K_EMPTY, K_LITELLM_PROVIDER, K_MODE, K_SUPPORTS_PDF_INPUT, K_COUNT
+    K_EMPTY, K_LITELLM_PROVIDER, K_MODE, K_SUPPORTS_PDF_INPUT,
+    K_MODEL_COST, K_OPEN_AI_CHAT_COMPLETION_MODELS, K_AZURE_LLMS, K_ANTHROPIC_MODELS, K_COHERE_MODELS,
+    K_COUNT
 };
 
 static const char *const KEY_TEXT[K_COUNT] = {
@@ -51,6 +54,7 @@ static const char *const KEY_TEXT[K_COUNT] = {
     "description", "parameters", "properties", "required", "enum", "items",
     "string", "array", "object", "integer", "number", "boolean", "null",
     "", "litellm_provider", "mode", "supports_pdf_input",
+    "model_cost", "open_ai_chat_completion_models", "azure_llms", "anthropic_models", "cohere_models",
 };
 
 /* Maximum schema nesting handled natively; deeper goes to Python. */
@@ -722,62 +726,117 @@ tc_format_tools(PyObject *module, PyObject *tools)
 
 /* ---- plan validation ------------------------------------------------------ */
 
-/*
- * _tc_entries_current(model_cost, entries) -> True | False | None
- * entries: tuple of (key, entry, fields) as _python.py snapshots them; True
- * when model_cost still maps each key to the same entry object with the same
- * (litellm_provider, mode, supports_pdf_input); None when some shape is not
- * an exact dict/tuple (the Python check decides then).
- */
-static PyObject *
-tc_entries_current(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+#define UNDECIDED 2
+
+/* 1: model_cost still maps each key of `entries` (a tuple of (key, entry,
+ * fields) as _python.py snapshots them) to the same entry object with the
+ * same (litellm_provider, mode, supports_pdf_input); 0: not; UNDECIDED:
+ * some shape is not an exact dict/tuple (the Python check decides);
+ * FAILED: error set. */
+static int
+entries_current(PyObject *const *k, PyObject *model_cost, PyObject *entries)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "_tc_entries_current(model_cost, entries)");
-        return NULL;
-    }
-    PyObject *model_cost = args[0], *entries = args[1];
     if (!PyDict_CheckExact(model_cost) || !PyTuple_CheckExact(entries))
-        Py_RETURN_NONE;
-    PyObject *const *k = keys_of(module);
+        return UNDECIDED;
     static const int FIELDS[3] = {K_LITELLM_PROVIDER, K_MODE, K_SUPPORTS_PDF_INPUT};
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(entries); i++) {
         PyObject *item = PyTuple_GET_ITEM(entries, i);
         if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 3)
-            Py_RETURN_NONE;
+            return UNDECIDED;
         PyObject *now = PyDict_GetItemWithError(model_cost, PyTuple_GET_ITEM(item, 0));
         if (now == NULL) {
             if (PyErr_Occurred())
-                return NULL;
+                return FAILED;
             now = Py_None;
         }
         if (now != PyTuple_GET_ITEM(item, 1))
-            Py_RETURN_FALSE;
+            return 0;
         PyObject *fields = PyTuple_GET_ITEM(item, 2);
         if (fields == Py_None)
             continue;
         if (!PyDict_CheckExact(now) || !PyTuple_CheckExact(fields) || PyTuple_GET_SIZE(fields) != 3)
-            Py_RETURN_NONE;
+            return UNDECIDED;
         for (int f = 0; f < 3; f++) {
             PyObject *value = PyDict_GetItemWithError(now, k[FIELDS[f]]);
             if (value == NULL) {
                 if (PyErr_Occurred())
-                    return NULL;
+                    return FAILED;
                 value = Py_None;
             }
             PyObject *was = PyTuple_GET_ITEM(fields, f);
             if (value == was)
                 continue;
             if (!is_plain_scalar(value) || !is_plain_scalar(was))
-                Py_RETURN_NONE;
+                return UNDECIDED;
             int eq = PyObject_RichCompareBool(value, was, Py_EQ);
             if (eq < 0)
-                return NULL;
+                return FAILED;
             if (!eq)
-                Py_RETURN_FALSE;
+                return 0;
         }
     }
-    Py_RETURN_TRUE;
+    return 1;
+}
+
+static PyObject *
+decision(int r)
+{
+    if (r == FAILED)
+        return NULL;
+    if (r == UNDECIDED)
+        Py_RETURN_NONE;
+    return PyBool_FromLong(r);
+}
+
+/*
+ * _tc_plan_current(litellm_dict, tables, sizes, entries) -> True | False | None
+ * The whole per-call plan check in one call: each of LiteLLM's five model
+ * tables, read from the litellm module's __dict__, is still the object in
+ * `tables` with the size in `sizes`, and the cost-map entries are current
+ * (entries_current).  None when a table is missing from the module dict
+ * (module __getattr__ would run) or is not an exact dict/set, or a shape is
+ * unusual: the Python check decides then.
+ */
+static PyObject *
+tc_plan_current(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "_tc_plan_current(litellm_dict, tables, sizes, entries)");
+        return NULL;
+    }
+    PyObject *const *k = keys_of(module);
+    PyObject *names = args[0], *tables = args[1], *sizes = args[2];
+    static const int TABLES[5] = {K_MODEL_COST, K_OPEN_AI_CHAT_COMPLETION_MODELS, K_AZURE_LLMS,
+                                  K_ANTHROPIC_MODELS, K_COHERE_MODELS};
+    if (!PyDict_CheckExact(names) || !PyTuple_CheckExact(tables) || PyTuple_GET_SIZE(tables) != 5 ||
+        !PyTuple_CheckExact(sizes) || PyTuple_GET_SIZE(sizes) != 5)
+        Py_RETURN_NONE;
+    for (int i = 0; i < 5; i++) {
+        PyObject *now = PyDict_GetItemWithError(names, k[TABLES[i]]);
+        if (now == NULL) {
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        if (now != PyTuple_GET_ITEM(tables, i))
+            Py_RETURN_FALSE;
+        Py_ssize_t len;
+        if (PyDict_CheckExact(now))
+            len = PyDict_GET_SIZE(now);
+        else if (PyAnySet_CheckExact(now))
+            len = PySet_GET_SIZE(now);
+        else
+            Py_RETURN_NONE;
+        PyObject *was = PyTuple_GET_ITEM(sizes, i);
+        if (!PyLong_CheckExact(was))
+            Py_RETURN_NONE;
+        Py_ssize_t was_len = PyLong_AsSsize_t(was);
+        if (was_len == -1 && PyErr_Occurred())
+            return NULL;
+        if (len != was_len)
+            Py_RETURN_FALSE;
+    }
+    return decision(entries_current(k, PyTuple_GET_ITEM(tables, 0), args[3]));
 }
 
 /* ---- chunked count --------------------------------------------------------- */
@@ -860,10 +919,10 @@ tc_count_chunks(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyMethodDef TC_METHODS[] = {
+    {"_tc_plan_current", (PyCFunction)(void (*)(void))tc_plan_current, METH_FASTCALL,
+     "_tc_plan_current(litellm_dict, tables, sizes, entries) -> True | False | None"},
     {"_tc_count_chunks", (PyCFunction)(void (*)(void))tc_count_chunks, METH_FASTCALL,
      "_tc_count_chunks(text, raw, raw_batch, chunk) -> LiteLLM's chunked exact count | None"},
-    {"_tc_entries_current", (PyCFunction)(void (*)(void))tc_entries_current, METH_FASTCALL,
-     "_tc_entries_current(model_cost, entries) -> True | False | None"},
     {"_tc_walk_messages", (PyCFunction)(void (*)(void))tc_walk_messages, METH_FASTCALL,
      "_tc_walk_messages(messages, count, per_message, per_name[, raw_count, chunk]) -> (tokens, has_system) | None"},
     {"_tc_format_tools", (PyCFunction)tc_format_tools, METH_O,

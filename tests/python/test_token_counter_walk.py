@@ -147,3 +147,37 @@ def test_native_chunked_count_matches_litellm_chunking():
         count_chunks(b"bytes", raw, raw_batch, 1024)
     with pytest.raises(ValueError):
         count_chunks("text", raw, raw_batch, 0)
+
+
+def test_native_plan_check():
+    """_tc_plan_current: True while each table is the same object with the
+    same size and the cost-map entries are unchanged; False on any change;
+    None (the Python check decides) for shapes it does not read."""
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    check = _native_loader.NATIVE._tc_plan_current
+    entry = {"litellm_provider": "openai", "mode": "chat"}
+    cost = {"m": entry}
+    tables = (cost, {"a"}, {"b": 1}, {"c"}, frozenset())
+    names = {"model_cost": cost, "open_ai_chat_completion_models": tables[1], "azure_llms": tables[2],
+             "anthropic_models": tables[3], "cohere_models": tables[4]}
+    sizes = (1, 1, 1, 1, 0)
+    entries = (("m", entry, ("openai", "chat", None)), ("azure/m", None, None))
+    assert check(names, tables, sizes, entries) is True
+    tables[1].add("x")
+    assert check(names, tables, sizes, entries) is False
+    tables[1].discard("x")
+    entry["mode"] = "embedding"
+    assert check(names, tables, sizes, entries) is False
+    entry["mode"] = "chat"
+    cost["azure/m"] = {}
+    assert check(names, tables, sizes, entries) is False
+    del cost["azure/m"]
+    assert check(dict(names, azure_llms={"b": 1}), tables, sizes, entries) is False
+    assert check({k: v for k, v in names.items() if k != "cohere_models"}, tables, sizes, entries) is None
+    as_list = []
+    assert check(dict(names, cohere_models=as_list), tables[:4] + (as_list,), sizes, entries) is None
+    entry["mode"] = ["not", "plain"]
+    assert check(names, tables, sizes, entries) is None
+    entry["mode"] = "chat"
+    assert check(names, tables, sizes, entries) is True

@@ -288,13 +288,16 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
     return None for anything else, which the Python walk below then takes."""
     native_walk = getattr(native, "_tc_walk_messages", None)
     native_format = getattr(native, "_tc_format_tools", None)
-    native_entries_current = getattr(native, "_tc_entries_current", None)
+    # the whole plan check in one C call, reading LiteLLM's tables from the
+    # litellm module's namespace (None from it: the Python check decides)
+    native_plan_current = getattr(native, "_tc_plan_current", None)
+    litellm_names = vars(core.litellm)
+    plan_is_current = core.plan_is_current
     # LiteLLM's chunked exact count of one long text in one C call (the
     # tools text, ``text=``); None from it means lone surrogates: ``count``
     native_count_chunks = getattr(native, "_tc_count_chunks", None)
     max_exact_chars = core.max_exact_chars
     count_chunk = core.chunk_chars
-    entries_current = core.entries_current
     # the C walk calls the tokenizer's C count itself for strings up to one chunk
     chunk_chars = core.chunk_chars if core.max_exact_chars >= core.chunk_chars else 0
     L = core.litellm
@@ -432,21 +435,12 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
         if plan is None or plan.hf_disabled is not (L.disable_hf_tokenizer_download is True):
             plan = plan_for(model)
         else:
-            mc = L.model_cost
-            oa = L.open_ai_chat_completion_models
-            az = L.azure_llms
-            an = L.anthropic_models
-            co = L.cohere_models
-            t = plan.tables
-            if (t[0] is not mc or t[1] is not oa or t[2] is not az or t[3] is not an or t[4] is not co
-                    or plan.sizes != (len(mc), len(oa), len(az), len(an), len(co))):
+            current = None if native_plan_current is None else native_plan_current(
+                litellm_names, plan.tables, plan.sizes, plan.entries)
+            if current is None:
+                current = plan_is_current(plan, core.world())
+            if not current:
                 plan = plan_for(model)
-            else:
-                current = None if native_entries_current is None else native_entries_current(mc, plan.entries)
-                if current is None:
-                    current = entries_current(plan)
-                if not current:
-                    plan = plan_for(model)
         if plan.handoff:
             raise _NA
         count = plan.count
