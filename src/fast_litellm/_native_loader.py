@@ -38,3 +38,29 @@ NATIVE_AVAILABLE: bool = NATIVE is not None
 def native_has(*names: str) -> bool:
     """True when the native module is loaded and exports every name."""
     return NATIVE is not None and all(hasattr(NATIVE, n) for n in names)
+
+
+KINDS = ("python", "native")
+
+
+class NativeUnavailable(ImportError):
+    """``implementation("native")`` of a component whose C core is not loaded."""
+
+
+def check_kind(kind: object) -> None:
+    """The one ValueError every component's ``implementation(kind)`` raises."""
+    if kind not in KINDS:
+        raise ValueError("kind must be 'python' or 'native', not %r" % (kind,))
+
+
+def require_native(component: str, *names: str) -> ModuleType:
+    """The native module when it exports ``names``; else NativeUnavailable
+    (an ImportError) naming the component and why."""
+    if NATIVE is None:
+        raise NativeUnavailable("the native %s is not available: %s" % (
+            component, NATIVE_IMPORT_ERROR or "the C core is not loaded"))
+    missing = [n for n in names if not hasattr(NATIVE, n)]
+    if missing:
+        raise NativeUnavailable("the native %s is not available: this build of "
+                                "fast_litellm._native lacks %s" % (component, ", ".join(missing)))
+    return NATIVE

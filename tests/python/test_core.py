@@ -129,3 +129,36 @@ def test_import_without_litellm_does_not_load_the_patch_declarations():
                  "print(sorted(m for m in sys.modules if m.endswith('.patches')))")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# ---- implementation(kind): one contract for every component ----------------
+
+_IMPL_COMPONENTS = ["cache", "pool", "ratelimit", "proxy_limiter", "token_counter", "tokenizer", "monitor"]
+
+
+@pytest.mark.parametrize("component", _IMPL_COMPONENTS)
+def test_implementation_rejects_unknown_kind_the_same_way(component):
+    import importlib
+
+    mod = importlib.import_module("fast_litellm." + component)
+    with pytest.raises(ValueError, match=r"^kind must be 'python' or 'native', not 'rust'$"):
+        mod.implementation("rust")
+
+
+@pytest.mark.parametrize("component,call", [
+    ("cache", "implementation"), ("pool", "implementation"), ("ratelimit", "implementation"),
+    ("proxy_limiter", "implementation"), ("token_counter", "implementation"),
+    ("tokenizer", "_core_class"), ("monitor", "_monitor_class"),
+])
+def test_native_kind_without_the_core_is_an_import_error(component, call, monkeypatch):
+    import importlib
+
+    from fast_litellm import _native_loader
+
+    mod = importlib.import_module("fast_litellm." + component)
+    monkeypatch.setattr(_native_loader, "NATIVE", None)
+    monkeypatch.setattr(_native_loader, "NATIVE_IMPORT_ERROR", "ImportError: test says no")
+    with pytest.raises(_native_loader.NativeUnavailable, match="not available: ImportError: test says no"):
+        getattr(mod, call)("native")
+    assert issubclass(_native_loader.NativeUnavailable, ImportError)
+    getattr(mod, call)("python")  # the twin is always there

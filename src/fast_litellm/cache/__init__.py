@@ -91,16 +91,16 @@ def flag_enabled(name: str) -> bool:
 
 def implementation(kind: str) -> SimpleNamespace:
     """The "python" or "native" twin: build_methods, configure, limiter API."""
+    from .._native_loader import check_kind, require_native
+
+    check_kind(kind)
     if kind == "python":
         from . import _python as cache_mod
         from ..proxy_limiter import _python as limiter_mod  # noqa: F401
-    elif kind == "native":
-        if NATIVE is None:
-            raise ImportError("fast_litellm native core is not built")
+    else:
+        require_native("in-memory cache")
         from . import _native as cache_mod  # type: ignore[no-redef]
         from ..proxy_limiter import _native as limiter_mod  # type: ignore[no-redef]
-    else:
-        raise ValueError("kind must be 'python' or 'native', not %r" % (kind,))
     return SimpleNamespace(
         kind=kind,
         build_methods=cache_mod.build_methods,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from .._native_loader import NATIVE, native_has
+from .._native_loader import check_kind, native_has, require_native
 from ._api import PerformanceMonitor
 
 __all__ = [
@@ -24,15 +24,12 @@ _DEFAULTS: Dict[str, PerformanceMonitor] = {}
 
 
 def _monitor_class(kind: str) -> Any:
+    check_kind(kind)
     if kind == "native":
-        if not native_has("Monitor"):
-            raise RuntimeError("the native monitor is not available")
-        return NATIVE.Monitor  # type: ignore[union-attr]
-    if kind == "python":
-        from ._python import Monitor as PythonMonitor
+        return require_native("monitor", "Monitor").Monitor
+    from ._python import Monitor as PythonMonitor
 
-        return PythonMonitor
-    raise ValueError("kind must be 'python' or 'native', got %r" % (kind,))
+    return PythonMonitor
 
 
 def implementation(kind: str) -> PerformanceMonitor:

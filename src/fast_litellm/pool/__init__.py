@@ -39,20 +39,17 @@ import threading
 from types import SimpleNamespace
 from typing import Any, Dict, Optional
 
-from .._native_loader import native_has
+from .._native_loader import check_kind, native_has, require_native
 from . import _python
 
 
 def implementation(kind: str) -> SimpleNamespace:
     """The "python" or "native" twin: SimpleConnectionPool."""
-    if kind == "python":
-        mod: Any = _python
-    elif kind == "native":
-        if not native_has("ConnectionPool"):
-            raise RuntimeError("the native connection pool is not built")
+    check_kind(kind)
+    mod: Any = _python
+    if kind == "native":
+        require_native("connection pool", "ConnectionPool")
         from . import _native as mod
-    else:
-        raise ValueError("kind must be 'python' or 'native', got %r" % (kind,))
     return SimpleNamespace(kind=kind, SimpleConnectionPool=mod.SimpleConnectionPool)
 
 

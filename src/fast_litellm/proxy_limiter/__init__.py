@@ -42,14 +42,14 @@ STORE_METHOD = "rate_limits"
 
 
 def implementation(kind: str) -> SimpleNamespace:
+    from .._native_loader import check_kind, require_native
+
+    check_kind(kind)
     if kind == "python":
         from . import _python as mod
-    elif kind == "native":
-        if NATIVE is None:
-            raise ImportError("fast_litellm native core is not built")
-        from . import _native as mod  # type: ignore[no-redef]
     else:
-        raise ValueError("kind must be 'python' or 'native', not %r" % (kind,))
+        require_native("proxy rate limiter")
+        from . import _native as mod  # type: ignore[no-redef]
     return SimpleNamespace(kind=kind, build_functions=mod.build_functions,
                            build_store_factory=mod.build_store_factory)
 

@@ -39,7 +39,7 @@ import threading
 from types import SimpleNamespace
 from typing import Any, Dict, Optional
 
-from .._native_loader import native_has
+from .._native_loader import check_kind, native_has, require_native
 from . import _common, _python
 
 KINDS = ("python", "native")
@@ -47,14 +47,11 @@ KINDS = ("python", "native")
 
 def implementation(kind: str) -> SimpleNamespace:
     """The "python" or "native" twin: SimpleRateLimiter, key_fingerprint."""
-    if kind == "python":
-        mod: Any = _python
-    elif kind == "native":
-        if not native_has("RateLimiter"):
-            raise RuntimeError("the native rate limiter is not built")
+    check_kind(kind)
+    mod: Any = _python
+    if kind == "native":
+        require_native("rate limiter", "RateLimiter")
         from . import _native as mod
-    else:
-        raise ValueError("kind must be 'python' or 'native', got %r" % (kind,))
     return SimpleNamespace(kind=kind, SimpleRateLimiter=mod.SimpleRateLimiter,
                            key_fingerprint=mod.key_fingerprint)
 

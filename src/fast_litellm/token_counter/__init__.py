@@ -60,13 +60,11 @@ def tokenizer_source(encoding_name: str = "cl100k_base") -> str:
 
 
 def implementation(kind: str) -> types.SimpleNamespace:
-    if kind not in ("python", "native"):
-        raise ValueError("kind must be 'python' or 'native', got %r" % (kind,))
-    if kind == "native":
-        from .._native_loader import native_has
+    from .._native_loader import check_kind, require_native
 
-        if not native_has("_tc_walk_messages", "_tc_format_tools"):
-            raise ImportError("fast_litellm native core without the token_counter walk")
+    check_kind(kind)
+    if kind == "native":
+        require_native("token_counter walk", "_tc_walk_messages", "_tc_format_tools")
 
     def make(original: Optional[Callable[..., int]] = None) -> Callable[..., int]:
         return make_fast_token_counter(original, kind)

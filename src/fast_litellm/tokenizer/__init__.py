@@ -48,15 +48,14 @@ def list_encoding_names() -> List[str]:
 
 
 def _core_class(kind: str):
-    if kind == "native":
-        if NATIVE is None or not hasattr(NATIVE, "TokenizerCore"):
-            raise RuntimeError("the native tokenizer core is not built")
-        return NATIVE.TokenizerCore
-    if kind == "python":
-        from ._python import TokenizerCore
+    from .._native_loader import check_kind, require_native
 
-        return TokenizerCore
-    raise ValueError("kind must be 'python' or 'native', not %r" % (kind,))
+    check_kind(kind)
+    if kind == "native":
+        return require_native("tokenizer", "TokenizerCore").TokenizerCore
+    from ._python import TokenizerCore
+
+    return TokenizerCore
 
 
 def encoding_name_for_model(model_name: str) -> str:
