@@ -16,20 +16,30 @@
  * while another holds the load table's mutex.
  *
  * Module-state slots: FL_SLOT_ROUTER + 0 the RouterCore type, + 1 the
- * interned inner-dict keys a witness reads, + 2 unused, + 3 the `random`
- * module (its functions are looked up on each draw, so patching
- * random.random or seeding it is seen).
+ * interned inner-dict keys a witness reads, + 2 the interned names of the
+ * `random` functions a draw calls, + 3 the `random` module (its functions
+ * are looked up on each draw, so patching random.random or seeding it is
+ * seen).
  */
 #include "binding/module_state.h"
 #include "router/router.h"
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 enum {
     SLOT_TYPE = FL_SLOT_ROUTER,
     SLOT_KEYS = FL_SLOT_ROUTER + 1,
+    SLOT_NAMES = FL_SLOT_ROUTER + 2,
     SLOT_RANDOM = FL_SLOT_ROUTER + 3,
+};
+
+/* The interned names in SLOT_NAMES, by position. */
+enum {
+    NAME_RANDOM = 0,
+    NAME_RANDRANGE = 1,
+    NAME_COUNT
 };
 
 /* The keys of the inner dicts a witness snapshots, in order. */
@@ -48,6 +58,8 @@ typedef struct {
     PyObject *sizes;   /* bytes: the snapshot's dict sizes, Py_ssize_t each */
     PyObject *index;   /* capsule of fl_rt_index */
     PyObject *version; /* the caller's model_list_version at compile, or NULL */
+    int strategy;      /* pick_default's strategy code (configure) */
+    double buffer;     /* pick_default's latency buffer (configure) */
 } RouterCore;
 
 static PyObject *
@@ -149,6 +161,38 @@ walk_dict(fl_walk *w, PyObject *dict)
     return rc;
 }
 
+/* Whether every key of dict is an exact str (so a lookup by a str key runs
+ * no Python code and, with the same key and value objects in the same
+ * order, finds the same value). */
+static int
+has_plain_keys(PyObject *dict)
+{
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key))
+            return 0;
+    }
+    return 1;
+}
+
+/* The inner dict under keys[i] (or Py_None): borrowed, NULL on error.
+ * When comparing a deployment whose keys were all exact str at record
+ * time and whose entries were just found identical, the lookup would
+ * find the recorded object, so it is taken from the witness unprobed. */
+static PyObject *
+inner_of(fl_walk *w, PyObject *d, PyObject *key, int plain)
+{
+    if (w->compare && plain)
+        return w->at < PyTuple_GET_SIZE(w->tuple) ? PyTuple_GET_ITEM(w->tuple, w->at) : Py_None;
+    PyObject *inner = PyDict_GetItemWithError(d, key);
+    if (inner == NULL && PyErr_Occurred())
+        return NULL;
+    return inner != NULL && PyDict_Check(inner) ? inner : Py_None;
+}
+
+/* Per deployment: the object d; if a dict, its entries, a plain-keys flag
+ * (as a size), then per inner key the inner dict (or None) and its entries. */
 static int
 walk_deployment(fl_walk *w, PyObject *d, PyObject *keys)
 {
@@ -157,11 +201,23 @@ walk_deployment(fl_walk *w, PyObject *d, PyObject *keys)
         return rc;
     if ((rc = walk_dict(w, d)) != 0)
         return rc;
+    int plain;
+    if (w->compare) {
+        if (w->size_at >= w->nsizes)
+            return 1;
+        plain = w->sizes[w->size_at++] != 0;
+    } else {
+        plain = has_plain_keys(d);
+        if ((rc = walk_size(w, plain)) != 0)
+            return rc;
+    }
     for (Py_ssize_t i = 0; i < N_INNER; i++) {
-        PyObject *inner = PyDict_GetItemWithError(d, PyTuple_GET_ITEM(keys, i));
-        if (inner == NULL && PyErr_Occurred())
+        PyObject *inner = inner_of(w, d, PyTuple_GET_ITEM(keys, i), plain);
+        if (inner == NULL)
             return -1;
-        if (inner != NULL && PyDict_Check(inner) && (rc = walk_dict(w, inner)) != 0)
+        if ((rc = walk_object(w, inner)) != 0)
+            return rc;
+        if (inner != Py_None && (rc = walk_dict(w, inner)) != 0)
             return rc;
     }
     return 0;
@@ -468,9 +524,10 @@ blocked_of(PyObject *blocked)
 
 /* random.<name>(*args), looked up on the random module at each call. */
 static PyObject *
-call_random(PyObject *random, const char *name, PyObject *arg)
+call_random(PyObject *module, int name, PyObject *arg)
 {
-    PyObject *fn = PyObject_GetAttrString(random, name);
+    fl_module_state *st = fl_get_state(module);
+    PyObject *fn = PyObject_GetAttr(st->slots[SLOT_RANDOM], PyTuple_GET_ITEM(st->slots[SLOT_NAMES], name));
     if (fn == NULL)
         return NULL;
     PyObject *result = arg == NULL ? PyObject_CallNoArgs(fn) : PyObject_CallOneArg(fn, arg);
@@ -480,10 +537,10 @@ call_random(PyObject *random, const char *name, PyObject *arg)
 
 /* The draw a plan asks for, from Python's random. 0 or -1. */
 static int
-draw(PyObject *random, const fl_rt_plan_result *plan, double *u, size_t *k)
+draw(PyObject *module, const fl_rt_plan_result *plan, double *u, size_t *k)
 {
     if (plan->draw == FL_RT_DRAW_UNIFORM) {
-        PyObject *r = call_random(random, "random", NULL);
+        PyObject *r = call_random(module, NAME_RANDOM, NULL);
         if (r == NULL)
             return -1;
         *u = PyFloat_AsDouble(r);
@@ -494,7 +551,7 @@ draw(PyObject *random, const fl_rt_plan_result *plan, double *u, size_t *k)
         PyObject *n = PyLong_FromSize_t(plan->count);
         if (n == NULL)
             return -1;
-        PyObject *r = call_random(random, "randrange", n);
+        PyObject *r = call_random(module, NAME_RANDRANGE, n);
         Py_DECREF(n);
         if (r == NULL)
             return -1;
@@ -515,6 +572,119 @@ draw(PyObject *random, const fl_rt_plan_result *plan, double *u, size_t *k)
     return 0;
 }
 
+/* Candidates up to this many are picked with scratch space on the stack. */
+#define STACK_CANDIDATES 64
+
+/* A pick's working memory: the stack arrays for small lists, else the heap. */
+typedef struct {
+    uint32_t found[STACK_CANDIDATES];
+    uint32_t pool[STACK_CANDIDATES];
+    double cum[STACK_CANDIDATES], value[STACK_CANDIDATES];
+    uint32_t *heap_found;
+    fl_rt_scratch scratch;
+    int heap_scratch;
+} pick_memory;
+
+static uint32_t *
+memory_found(pick_memory *m, size_t n)
+{
+    if (n <= STACK_CANDIDATES)
+        return m->found;
+    m->heap_found = PyMem_Malloc(n * sizeof(uint32_t));
+    if (m->heap_found == NULL)
+        PyErr_NoMemory();
+    return m->heap_found;
+}
+
+static int
+memory_scratch(pick_memory *m, size_t count)
+{
+    if (count <= STACK_CANDIDATES) {
+        m->scratch.capacity = count;
+        m->scratch.pool = m->pool;
+        m->scratch.cum = m->cum;
+        m->scratch.value = m->value;
+        return 0;
+    }
+    if (fl_rt_scratch_init(&m->scratch, count) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    m->heap_scratch = 1;
+    return 0;
+}
+
+static void
+memory_free(pick_memory *m)
+{
+    if (m->heap_scratch)
+        fl_rt_scratch_free(&m->scratch);
+    PyMem_Free(m->heap_found);
+}
+
+/* What pick_position found: a position, nothing, or a list to compile first. */
+enum { PICKED = 0, PICKED_NOTHING = 1, NOT_CURRENT = 2 };
+
+/* The pick over list (compiled, unless NOT_CURRENT): PICKED with *position,
+ * PICKED_NOTHING, NOT_CURRENT, or -1 with an exception set.  model is a str;
+ * blocked None or a set of str. */
+static int
+pick_position(RouterCore *self, PyObject *list, PyObject *model, PyObject *blocked, int strategy, double buffer,
+              double input_tokens, int64_t minute, PyObject *version, int just_compiled, long *position)
+{
+    /* just_compiled: the caller compiled this list a moment ago, holding
+     * the GIL since (a dict subclass list is never "current" otherwise) */
+    int current = just_compiled && self->list == list && self->index != NULL ? 1 : is_current(self, list, version);
+    if (current <= 0)
+        return current < 0 ? -1 : NOT_CURRENT;
+
+    PyObject *capsule = self->index;
+    Py_INCREF(capsule);
+    fl_rt_index *index = PyCapsule_GetPointer(capsule, "fast_litellm.router.index");
+    PyObject *holder = NULL;
+    fl_rt_strset *set = NULL;
+    pick_memory memory;
+    memory.heap_found = NULL;
+    memory.heap_scratch = 0;
+    int rc = -1;
+    size_t n = fl_rt_index_size(index);
+
+    Py_ssize_t len;
+    const char *text = utf8_of(model, &len, &holder);
+    if (text == NULL)
+        goto done;
+    if (blocked != Py_None && !PyAnySet_Check(blocked)) {
+        PyErr_SetString(PyExc_TypeError, "blocked must be a frozenset of str or None");
+        goto done;
+    }
+    if (blocked != Py_None && PySet_GET_SIZE(blocked) > 0 && (set = blocked_of(blocked)) == NULL)
+        goto done;
+    uint32_t *found = memory_found(&memory, n);
+    if (found == NULL)
+        goto done;
+    size_t count = fl_rt_match(index, text, (size_t)len, set, found);
+    if (count == 0) {
+        rc = PICKED_NOTHING;
+        goto done;
+    }
+    if (memory_scratch(&memory, count) < 0)
+        goto done;
+    fl_rt_plan_result plan = fl_rt_plan(index, self->loads, (fl_rt_strategy)strategy, found, count, buffer,
+                                        input_tokens, minute, &memory.scratch);
+    double u = 0.0;
+    size_t k = 0;
+    if (draw(module_of((PyObject *)self), &plan, &u, &k) < 0)
+        goto done;
+    *position = fl_rt_finish(&plan, &memory.scratch, u, k);
+    rc = *position < 0 ? PICKED_NOTHING : PICKED;
+done:
+    memory_free(&memory);
+    fl_rt_strset_free(set);
+    Py_XDECREF(holder);
+    Py_DECREF(capsule);
+    return rc;
+}
+
 /*
  * pick(model_list, model, blocked, strategy, latency_buffer, input_tokens, minute, version,
  *      just_compiled) -> position, None (no deployment), or NotImplemented (compile first).
@@ -533,68 +703,100 @@ RouterCore_pick(RouterCore *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "unknown strategy code");
         return NULL;
     }
-    /* just_compiled: the caller compiled this list a moment ago, holding
-     * the GIL since (a dict subclass list is never "current" otherwise) */
-    int current = just_compiled && self->list == list && self->index != NULL ? 1 : is_current(self, list, version);
-    if (current < 0)
-        return NULL;
-    if (!current)
+    long position = -1;
+    switch (pick_position(self, list, model, blocked, strategy, buffer, input_tokens, (int64_t)minute, version,
+                          just_compiled, &position)) {
+    case PICKED:
+        return PyLong_FromLong(position);
+    case PICKED_NOTHING:
+        Py_RETURN_NONE;
+    case NOT_CURRENT:
         Py_RETURN_NOTIMPLEMENTED;
+    default:
+        return NULL;
+    }
+}
 
-    PyObject *capsule = self->index;
-    Py_INCREF(capsule);
-    fl_rt_index *index = PyCapsule_GetPointer(capsule, "fast_litellm.router.index");
-    PyObject *result = NULL, *holder = NULL;
-    fl_rt_strset *set = NULL;
-    fl_rt_scratch scratch = {0, NULL, NULL, NULL};
-    uint32_t *found = NULL;
-    size_t n = fl_rt_index_size(index);
+/* int(time.time() // 60), computed as Python computes it: the clock read
+ * as time.time() reads it, then float floor division. */
+static int64_t
+current_minute(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    double seconds = ns % 1000000000 == 0 ? (double)(ns / 1000000000) : (double)ns / 1e9;
+    double mod = fmod(seconds, 60.0);
+    double div = (seconds - mod) / 60.0;
+    if (mod != 0.0 && mod < 0.0) /* the sign of the divisor (never, for a positive clock) */
+        div -= 1.0;
+    double floordiv = floor(div);
+    if (div - floordiv > 0.5)
+        floordiv += 1.0;
+    return (int64_t)floordiv;
+}
 
-    Py_ssize_t len;
-    const char *text = utf8_of(model, &len, &holder);
-    if (text == NULL)
-        goto done;
-    if (blocked != Py_None && !PyAnySet_Check(blocked)) {
-        PyErr_SetString(PyExc_TypeError, "blocked must be a frozenset of str or None");
-        goto done;
+static int
+minute_matters(int strategy)
+{
+    return strategy == FL_RT_LATENCY || strategy == FL_RT_COST;
+}
+
+/* configure(strategy, latency_buffer): what pick_default picks with. */
+static PyObject *
+RouterCore_configure(RouterCore *self, PyObject *args)
+{
+    int strategy;
+    double buffer;
+    if (!PyArg_ParseTuple(args, "id:configure", &strategy, &buffer))
+        return NULL;
+    if (strategy < 0 || strategy >= FL_RT_STRATEGY_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "unknown strategy code");
+        return NULL;
     }
-    if (blocked != Py_None && PySet_GET_SIZE(blocked) > 0 && (set = blocked_of(blocked)) == NULL)
-        goto done;
-    found = PyMem_Malloc((n ? n : 1) * sizeof(uint32_t));
-    if (found == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    self->strategy = strategy;
+    self->buffer = buffer;
+    Py_RETURN_NONE;
+}
+
+/*
+ * pick_default(model_list, model) -> the deployment dict, None, or
+ * NotImplemented (the caller's general path: compile first, or arguments
+ * this path does not take).  The pick with no blocked models, context or
+ * settings, with the configured strategy and buffer and the current
+ * minute: the whole of a plain get_available_deployment in one call.
+ */
+static PyObject *
+RouterCore_pick_default(RouterCore *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "pick_default(model_list, model) takes two arguments");
+        return NULL;
     }
-    size_t count = fl_rt_match(index, text, (size_t)len, set, found);
-    if (count == 0) {
-        result = Py_None;
-        Py_INCREF(result);
-        goto done;
+    PyObject *list = args[0], *model = args[1];
+    if (!PyList_CheckExact(list) || !PyUnicode_Check(model))
+        Py_RETURN_NOTIMPLEMENTED;
+    int strategy = self->strategy;
+    int64_t minute = minute_matters(strategy) ? current_minute() : 0;
+    long position = -1;
+    switch (pick_position(self, list, model, Py_None, strategy, self->buffer, 0.0, minute, Py_None, 0, &position)) {
+    case PICKED:
+        break;
+    case PICKED_NOTHING:
+        Py_RETURN_NONE;
+    case NOT_CURRENT:
+        Py_RETURN_NOTIMPLEMENTED;
+    default:
+        return NULL;
     }
-    if (fl_rt_scratch_init(&scratch, count) < 0) {
-        PyErr_NoMemory();
-        goto done;
+    /* model_list[position]: Python code run by the draw may have shortened the list */
+    if (position >= PyList_GET_SIZE(list)) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return NULL;
     }
-    fl_rt_plan_result plan = fl_rt_plan(index, self->loads, (fl_rt_strategy)strategy, found, count, buffer,
-                                        input_tokens, (int64_t)minute, &scratch);
-    double u = 0.0;
-    size_t k = 0;
-    if (draw(fl_get_state(module_of((PyObject *)self))->slots[SLOT_RANDOM], &plan, &u, &k) < 0)
-        goto done;
-    long position = fl_rt_finish(&plan, &scratch, u, k);
-    if (position < 0) {
-        result = Py_None;
-        Py_INCREF(result);
-    } else {
-        result = PyLong_FromLong(position);
-    }
-done:
-    fl_rt_scratch_free(&scratch);
-    PyMem_Free(found);
-    fl_rt_strset_free(set);
-    Py_XDECREF(holder);
-    Py_DECREF(capsule);
-    return result;
+    PyObject *picked = PyList_GET_ITEM(list, position);
+    Py_INCREF(picked);
+    return picked;
 }
 
 static int
@@ -716,6 +918,10 @@ static PyMethodDef RouterCore_methods[] = {
     {"is_current", (PyCFunction)RouterCore_is_current, METH_O, "Whether the compiled index still fits the list."},
     {"pick", (PyCFunction)RouterCore_pick, METH_VARARGS,
      "pick(model_list, model, blocked, strategy, buffer, input_tokens, minute, version=None, just_compiled=False) -> position | None | NotImplemented"},
+    {"pick_default", (PyCFunction)(void (*)(void))RouterCore_pick_default, METH_FASTCALL,
+     "pick_default(model_list, model) -> deployment | None | NotImplemented (configured strategy, no options)"},
+    {"configure", (PyCFunction)RouterCore_configure, METH_VARARGS,
+     "configure(strategy, latency_buffer): the strategy and buffer pick_default uses."},
     {"start", (PyCFunction)RouterCore_start, METH_O, "A request to key started."},
     {"end", (PyCFunction)RouterCore_end, METH_O, "A request to key ended."},
     {"record", (PyCFunction)RouterCore_record, METH_VARARGS, "record(key, latency, outcome, tokens, minute)."},
@@ -830,6 +1036,20 @@ fl_bind_router(PyObject *module)
     }
     fl_state_set(module, SLOT_KEYS, keys);
     Py_DECREF(keys);
+    static const char *const draw_names[NAME_COUNT] = {"random", "randrange"};
+    PyObject *names_of_draws = PyTuple_New(NAME_COUNT);
+    if (names_of_draws == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < NAME_COUNT; i++) {
+        PyObject *name = PyUnicode_InternFromString(draw_names[i]);
+        if (name == NULL) {
+            Py_DECREF(names_of_draws);
+            return -1;
+        }
+        PyTuple_SET_ITEM(names_of_draws, i, name);
+    }
+    fl_state_set(module, SLOT_NAMES, names_of_draws);
+    Py_DECREF(names_of_draws);
     PyObject *random = PyImport_ImportModule("random");
     if (random == NULL)
         return -1;
