@@ -981,6 +981,125 @@ json_copy(PyObject *value)
     return NULL;
 }
 
+/* ---- json_plain ---------------------------------------------------------
+ *
+ * json_plain(value, constants): what json.loads(json.dumps(value)) returns,
+ * for the values where that is certain without running the codec: dicts
+ * whose keys are all exact str (a fresh dict, in order), lists and tuples
+ * (a fresh list), exact str, bool, None, int within 64 bits (int's repr
+ * never hits the digit limit there) and exact float (finite values are
+ * shared: float(repr(x)) == x; NaN and the infinities are json.decoder's
+ * own NaN/PosInf/NegInf objects, which json.loads hands out, given as
+ * `constants`).  Anything else - subclasses, other types, other keys, a
+ * huge int, nesting past the recursion limit (json raises for cycles) -
+ * returns NotImplemented, so the caller runs the codec.
+ */
+typedef struct {
+    PyObject *nan, *pos_inf, *neg_inf;
+} json_constants;
+
+static PyObject *json_plain(PyObject *value, const json_constants *c);
+
+/* A new reference, NULL with an exception, or Py_NotImplemented (new ref): declined. */
+static PyObject *
+json_plain_dict(PyObject *value, const json_constants *c)
+{
+    PyObject *out = PyDict_New();
+    PyObject *key, *item;
+    Py_ssize_t pos = 0;
+    while (out != NULL && PyDict_Next(value, &pos, &key, &item)) {
+        if (!PyUnicode_CheckExact(key)) {
+            Py_DECREF(out);
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        PyObject *copy = json_plain(item, c);
+        if (copy == Py_NotImplemented) {
+            Py_DECREF(out);
+            return copy;
+        }
+        if (copy == NULL || PyDict_SetItem(out, key, copy) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(copy);
+    }
+    return out;
+}
+
+static PyObject *
+json_plain_sequence(PyObject *value, const json_constants *c)
+{
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(value);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        /* the size is re-read: a list can only shrink here through Python
+         * code, and none runs, but stay in bounds regardless */
+        if (i >= PySequence_Fast_GET_SIZE(value)) {
+            Py_DECREF(out);
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        PyObject *copy = json_plain(PySequence_Fast_GET_ITEM(value, i), c);
+        if (copy == Py_NotImplemented) {
+            Py_DECREF(out);
+            return copy;
+        }
+        if (copy == NULL)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, i, copy);
+    }
+    return out;
+}
+
+static PyObject *
+json_plain_float(PyObject *value, const json_constants *c)
+{
+    double x = PyFloat_AS_DOUBLE(value);
+    PyObject *out = isnan(x) ? c->nan : isinf(x) ? (x > 0 ? c->pos_inf : c->neg_inf) : value;
+    Py_INCREF(out);
+    return out;
+}
+
+static PyObject *
+json_plain(PyObject *value, const json_constants *c)
+{
+    if (value == Py_None || PyUnicode_CheckExact(value) || PyBool_Check(value)) {
+        Py_INCREF(value);
+        return value;
+    }
+    if (PyLong_CheckExact(value)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            return NULL;
+        if (overflow)
+            Py_RETURN_NOTIMPLEMENTED;
+        Py_INCREF(value);
+        return value;
+    }
+    if (PyFloat_CheckExact(value))
+        return json_plain_float(value, c);
+    int dict = PyDict_CheckExact(value);
+    if (!dict && !PyList_CheckExact(value) && !PyTuple_CheckExact(value))
+        Py_RETURN_NOTIMPLEMENTED;
+    if (Py_EnterRecursiveCall(" in json_plain")) {
+        PyErr_Clear(); /* deep or cyclic: json's own error, from the codec */
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out = dict ? json_plain_dict(value, c) : json_plain_sequence(value, c);
+    Py_LeaveRecursiveCall();
+    return out;
+}
+
+static PyObject *
+router_json_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 3) {
+        PyErr_SetString(PyExc_TypeError, "json_plain(value, (NaN, PosInf, NegInf))");
+        return NULL;
+    }
+    json_constants c = {PyTuple_GET_ITEM(args[1], 0), PyTuple_GET_ITEM(args[1], 1), PyTuple_GET_ITEM(args[1], 2)};
+    return json_plain(args[0], &c);
+}
+
 static PyObject *
 router_json_copy(PyObject *module, PyObject *value)
 {
@@ -990,6 +1109,9 @@ router_json_copy(PyObject *module, PyObject *value)
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
+    {"router_json_plain", (PyCFunction)(void (*)(void))router_json_plain, METH_FASTCALL,
+     "router_json_plain(value, (NaN, PosInf, NegInf)): json.loads(json.dumps(value)) for plain JSON data, "
+     "else NotImplemented."},
     {NULL, NULL, 0, NULL},
 };
 

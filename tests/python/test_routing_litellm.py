@@ -447,3 +447,130 @@ def test_the_stock_side_is_litellms_own_code():
         original = _local_patch._original_of(owner, name)
         assert not hasattr(original, "__fast_litellm_patch__"), patch.target
         assert original.__module__.startswith("litellm"), (patch.target, original.__module__)
+
+
+def _patch_named(name):
+    return next(p for p in patches.PATCHES if p.name == name)
+
+
+def _json_value(gen, depth=0):
+    """Random JSON-ish data, with the shapes the codec changes (tuples,
+    NaN/infinities, -0.0) and, now and then, ones the fast copy declines."""
+    kinds = ["none", "bool", "int", "float", "special", "str"] + (["dict", "list", "tuple"] * 2 if depth < 4 else [])
+    kind = gen.choice(kinds)
+    if kind == "none":
+        return None
+    if kind == "bool":
+        return gen.random() < 0.5
+    if kind == "int":
+        return gen.choice([0, 1, -7, 2 ** 63 - 1, -(2 ** 63), 2 ** 63, 10 ** 30, True])
+    if kind == "float":
+        return gen.choice([0.0, -0.0, 1.5, 1e300, 5e-324, 0.1 + 0.2])
+    if kind == "special":
+        return gen.choice([float("nan"), float("inf"), float("-inf"), -float("nan")])
+    if kind == "str":
+        return gen.choice(["", "a", "ü", "\ud800", "x\"y", "\n"])
+    if kind == "dict":
+        keys = ["a", "b", "model_info", "ü"]
+        if gen.random() < 0.05:
+            keys.append(gen.choice([1, 2.5, None, True]))  # the codec stringifies these: declined
+        return {k: _json_value(gen, depth + 1) for k in gen.sample(keys, gen.randint(0, len(keys)))}
+    items = [_json_value(gen, depth + 1) for _ in range(gen.randint(0, 4))]
+    return items if kind == "list" else tuple(items)
+
+
+def test_plain_json_matches_the_codec():
+    """_plain's fast copy gives what json.loads(json.dumps(...)) gives (fresh
+    containers, tuples as lists, json.decoder's NaN/infinity objects), and
+    declines what only the codec can answer."""
+    import datetime
+    import json.decoder
+
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.patching.registry import NotAccelerated
+
+    if NATIVE is None:
+        pytest.skip("native core not built")
+    original = _original(_patch_named("routing.plain_json").target)
+    fast = litellm_fast.make_plain(original)
+
+    def through_fast(value):
+        try:
+            return fast(value), True
+        except NotAccelerated:
+            return original(value), False
+
+    def same_shape(a, b):
+        if isinstance(a, float) and a != a:
+            return b is a  # json.decoder.NaN itself
+        if isinstance(a, float) and a in (float("inf"), float("-inf")):
+            return b is a
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            return list(a) == list(b) and all(same_shape(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return len(a) == len(b) and all(same_shape(x, y) for x, y in zip(a, b))
+        return a == b and (not isinstance(a, float) or str(a) == str(b))
+
+    gen = random.Random("plain")
+    taken = 0
+    for _ in range(3000):
+        value = _json_value(gen)
+        expected = original(copy.deepcopy(value))
+        got, accelerated = through_fast(value)
+        taken += accelerated
+        assert same_shape(expected, got), (value, expected, got)
+        if isinstance(value, (dict, list, tuple)):
+            assert got is not value
+    assert taken > 2000
+    cyclic = []
+    cyclic.append(cyclic)
+    deep = []
+    for _ in range(3000):
+        deep = [deep]
+    declined = [{1: "a"}, datetime.date(2024, 1, 2), {"a": {1, 2}}, 10 ** 5000, cyclic, deep,
+                type("S", (str,), {})("s"), type("D", (dict,), {})(a=1), b"bytes"]
+    for value in declined:
+        with pytest.raises(NotAccelerated):
+            fast(value)
+    assert fast(float("nan")) is json.decoder.NaN
+
+
+def _pick_error(router, accelerated, model):
+    with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            picked = asyncio.run(router.async_get_available_deployment(model=model, request_kwargs={}))
+            return ("ok", picked["model_info"]["id"])
+        except Exception as exc:
+            context = exc.__context__
+            return (type(exc).__name__, str(exc), type(context).__name__, str(context),
+                    type(getattr(context, "__context__", None)).__name__)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_usage_read_scope_keeps_the_error_context(strategy):
+    """The deployment-list read the scope skips (unless the pick is
+    usage-based-routing-v2) raises for an alias item without ``hidden``;
+    LiteLLM's scope swallows it, but a failed pick carries it as its
+    ``__context__``: so must ours, and picks that succeed must match."""
+    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                   "model_info": {"id": "d%d" % i}} for i in range(3)]
+    outcomes = []
+    for accelerated in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy=strategy,
+                                    model_group_alias={"broken": {"model": "g"}, "fine": "g"})
+        seen = []
+        for model in ("broken", "fine", "g"):
+            random.seed(3)
+            seen.append(_pick_error(router, accelerated, model))
+        for i in range(3):
+            router._core._cooldowns.add_deployment_to_cooldown("d%d" % i, Exception("rate limited"), 429, 600)
+        for model in ("broken", "fine", "g", "missing"):
+            seen.append(_pick_error(router, accelerated, model))
+        outcomes.append(seen)
+    assert outcomes[0] == outcomes[1]
+    assert any(o[2] == "KeyError" for o in outcomes[0] if o[0] != "ok")  # the case was exercised

@@ -54,6 +54,10 @@ VERIFIED: Dict[str, str] = {
         "7fe1eea242c0d11293ce02a38de23cd1c49d70542cade77fe08778db4188ed79",
     "litellm.router_rust.routing_stores:_cooldown_ids":
         "56e7c25c7a8a8d345d6ed4bef728eaef9ed86bcc015993e394049dfbaad51518",
+    "litellm.router_rust.core:_plain":
+        "bd2e5b119f05e36d062277fcb08d3e51213d52a6ef03112f815e2a2d58a798f9",
+    "litellm.router_rust.core:RustCore._usage_read_scope":
+        "f1cad27242ad6a830270aa07b946e218f859046836a16ed3ab3ced6d8c19ab4b",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,
@@ -73,4 +77,11 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.redis.stores.rate_limits:RateLimitStore.local": "51ea2bec0d430fe042a0c422c51064c82aa6470c50baea10a178f1b1f949f77a",
     "litellm.redis.stores.rate_limits:RateLimitStore.set_local": "e2b194e6af852a852944b6913a2f6aea507f14a21430e9fbdf2b8a4e816f9f9c",
     "litellm.proxy.hooks.parallel_request_limiter_v3:_scalar": "7152fa75a97502fc55aa5fb2855fdad06bf849227e8b11efc91a0d22e74c8590",
+    # routing's usage-read scope skips this read when its result is unused:
+    # it must stay a pure read (no side effects but its exceptions)
+    "litellm.router_rust.surface.registry:HostRegistry._core_get_model_list": "abdaf1f0a6285b19e155002ca8f4fdde2af3237e78f30116ce640fd45b475521",
+    "litellm.router_rust.surface.registry:HostRegistry._rows": "dbcb7b60736c5eeca0edf962eb9355da1ba6527feaf04cb52d33f2cfb07cc2f8",
+    "litellm.router_rust.surface.registry:HostRegistry._row_entry": "d100c7778fbba29ddb3280801debd227f7c3cd0a3e1945d3e3739ccae9179335",
+    "litellm.router_rust.surface.registry:HostRegistry._list_scope": "dbb0582e9ee1b39988d8cbc81adabc1645a3a7ecdd266ac8594214ff80561ba5",
+    "litellm.router_rust.surface.registry:HostRegistry._at": "151658ba33d5f3eaa3d19c4b914ff239ef3a017a026a5d689332bdf90a88109a",
 }

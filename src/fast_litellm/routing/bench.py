@@ -12,7 +12,9 @@
 
 ``run(quick=True)`` (10 and 100 deployments, no 0.1.10 subprocess) takes
 about ten seconds on an idle machine; ``python -m
-fast_litellm.routing.bench [--quick]`` prints a table.
+fast_litellm.routing.bench [--quick]`` prints a table (``--router-only``,
+``--sizes=10,1000`` and ``--strategies=least-busy,...`` narrow it to
+some Router cases).
 """
 from __future__ import annotations
 
@@ -51,22 +53,24 @@ def _timed_rounds(calls: Dict[str, Callable[[], float]], rounds: int) -> Dict[st
     return best
 
 
-def _router_cases(quick: bool) -> List[Dict[str, Any]]:
+def _router_cases(quick: bool, sizes: Optional[List[int]] = None,
+                  strategies: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
     from . import _local_patch
 
     _local_patch.install()
-    sizes = [10, 100] if quick else [10, 100, 1000]
+    sizes = sizes or ([10, 100] if quick else [10, 100, 1000])
     rows = []
-    for strategy in STRATEGIES:
+    for strategy in strategies or STRATEGIES:
         for n in sizes:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 stock = litellm.Router(model_list=_model_list(n), routing_strategy=strategy)
                 fast = litellm.Router(model_list=_model_list(n), routing_strategy=strategy)
-            per_round = {10: 10 if quick else 100, 100: 4 if quick else 30, 1000: 6}[n]
+            per_round = max(1, (1000 if quick else 10000) // (n * (10 if n > 10 else 1))) if n not in (10, 100, 1000) \
+                else {10: 10 if quick else 100, 100: 4 if quick else 30, 1000: 6}[n]
 
             def timer(router, accelerated):
                 async def go():
@@ -229,8 +233,24 @@ def _run(quick: bool = False) -> List[Dict[str, Any]]:
     return _seed_cases(quick) + _router_cases(quick)
 
 
+def _option(argv: List[str], name: str) -> Optional[str]:
+    for arg in argv:
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def _main(argv: List[str]) -> None:
-    rows = run(quick="--quick" in argv)
+    sizes = _option(argv, "--sizes")
+    strategies = _option(argv, "--strategies")
+    if "--router-only" in argv or sizes or strategies:
+        from ..patching.engine import unpatched
+
+        with unpatched():
+            rows = _router_cases("--quick" in argv, [int(x) for x in sizes.split(",")] if sizes else None,
+                                 strategies.split(",") if strategies else None)
+    else:
+        rows = run(quick="--quick" in argv)
     if "--json" in argv:
         print(json.dumps(rows, indent=1))
         return

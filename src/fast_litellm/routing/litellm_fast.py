@@ -488,3 +488,135 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
 
     _strategy_inputs.__doc__ = original.__doc__
     return _strategy_inputs
+
+
+# --------------------------------------------------------------------------
+# JSON documents: litellm.router_rust.core:_plain
+# --------------------------------------------------------------------------
+
+
+def make_plain(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_plain(value)`` is ``json.loads(json.dumps(value, default=...))``,
+    run on every step document and cache answer.  For plain JSON data the
+    result is known without the codec (``router_json_plain``: fresh dicts
+    and lists, tuples as lists, scalars as json.loads returns them);
+    anything else is declined and the codec runs."""
+    import json.decoder
+
+    from fast_litellm._native_loader import NATIVE
+
+    plain = getattr(NATIVE, "router_json_plain", None)
+    constants = (json.decoder.NaN, json.decoder.PosInf, json.decoder.NegInf)
+
+    def _plain(value):
+        if plain is None:
+            raise NotAccelerated("no native JSON copy")
+        copied = plain(value, constants)
+        if copied is NotImplemented:
+            raise NotAccelerated("not plain JSON data")
+        return copied
+
+    _plain.__doc__ = original.__doc__
+    return _plain
+
+
+# --------------------------------------------------------------------------
+# the usage-read scope: litellm.router_rust.core:RustCore._usage_read_scope
+# --------------------------------------------------------------------------
+
+
+class _UsageReadScope:
+    """``RustCore._usage_read_scope`` without reading the model group's
+    deployment list when the pick's selector is not usage-based-routing-v2
+    (only that strategy uses it; reading it is most of the scope's cost,
+    ~1-2 ms at 1,000 deployments).
+
+    The one thing the skipped read can change is an exception's context:
+    LiteLLM's scope yields inside ``except Exception`` when the read
+    raises, so an exception leaving the pick gets that error as its
+    ``__context__``.  That is reproduced: when the pick raises, the read
+    runs then, and an error from it becomes the pick error's context (with
+    its own context as at entry)."""
+
+    __slots__ = ("_core", "_model", "_request", "_handled", "_error", "_lazy", "_token")
+
+    def __init__(self, core: Any, model: Any, request: Any) -> None:
+        self._core = core
+        self._model = model
+        self._request = request
+        self._error: Optional[BaseException] = None
+        self._lazy = False
+        self._token: Any = None
+
+    def __enter__(self) -> None:
+        core_module = sys.modules["litellm.router_rust.core"]
+        from litellm.router_strategy.lowest_tpm_rpm_v2 import LowestTPMLoggingHandler_v2
+
+        self._handled = sys.exc_info()[1]
+        core, model = self._core, self._model
+        try:
+            selector = core._prefetch_usage_selector(model, self._request)
+            if not isinstance(selector, LowestTPMLoggingHandler_v2):
+                self._lazy = True  # the read's only trace would be an error's context
+                return None
+            deployments = core._hosted._core_get_model_list(model_name=model) or []
+        except Exception as error:  # noqa: BLE001 - LiteLLM's scope swallows it too
+            self._error = error
+            return None
+        if not deployments:
+            return None
+        self._token = core_module._USAGE_READ.set(
+            (core_module.RoutingReadBatch(usage_selector=selector), list(deployments))
+        )
+        return None
+
+    def _read_error(self) -> Optional[BaseException]:
+        try:
+            self._core._hosted._core_get_model_list(model_name=self._model) or []
+        except Exception as error:  # noqa: BLE001
+            error.__context__ = self._handled
+            return error
+        return None
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool:
+        if self._token is not None:
+            sys.modules["litellm.router_rust.core"]._USAGE_READ.reset(self._token)
+        if value is not None:
+            error = self._error if not self._lazy else self._read_error()
+            if error is not None:
+                value.__context__ = error
+        return False
+
+
+_REGISTRY_READS = "litellm.router_rust.surface.registry:HostRegistry."
+
+
+def _check_dependencies(prefix: str) -> None:
+    """Refuse to build when a LiteLLM source a fast path relies on (pinned
+    in ``pins.DEPENDENCIES``) is not the verified one."""
+    import hashlib
+    import importlib
+    import inspect
+
+    from fast_litellm.patching import pins
+
+    for target, expected in pins.DEPENDENCIES.items():
+        if not target.startswith(prefix):
+            continue
+        module, qualname = target.split(":", 1)
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+        got = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+        if got != expected:
+            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
+
+
+def make_usage_read_scope(original: Callable[..., Any]) -> Callable[..., Any]:
+    _check_dependencies(_REGISTRY_READS)
+
+    def _usage_read_scope(self, model, request):
+        return _UsageReadScope(self, model, request)
+
+    _usage_read_scope.__doc__ = original.__doc__
+    return _usage_read_scope

@@ -70,6 +70,23 @@ PATCHES: List[Patch] = [
         build=litellm_fast.make_cooldown_ids,
         description="cooldown batch-read keys parsed by slicing instead of a dataclass per key",
     ),
+    Patch(
+        name="routing.plain_json",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:_plain",
+        build=litellm_fast.make_plain,
+        description="step documents and cache answers copied natively instead of a JSON round trip",
+    ),
+    Patch(
+        name="routing.usage_read_scope",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._usage_read_scope",
+        build=litellm_fast.make_usage_read_scope,
+        scan_bindings=False,
+        description="the model group's deployment list is read only for usage-based-routing-v2 picks",
+    ),
 ]
 
 for _patch in PATCHES:
