@@ -574,3 +574,50 @@ def test_usage_read_scope_keeps_the_error_context(strategy):
         outcomes.append(seen)
     assert outcomes[0] == outcomes[1]
     assert any(o[2] == "KeyError" for o in outcomes[0] if o[0] != "ok")  # the case was exercised
+
+
+def _policy_outcome(router, accelerated, request):
+    core = router._core
+    with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = []
+        for read in (lambda r: core._routing_fields(r), lambda r: core.stream_policy(dict(r, model="g"), {}, None),
+                     lambda r: asyncio.run(router.async_get_available_deployment(model="g", request_kwargs=r))):
+            random.seed(5)
+            try:
+                got = read(copy.deepcopy(request))
+                out.append(("ok", got if not isinstance(got, dict) or "model_info" not in got
+                            else got["model_info"]["id"]))
+            except Exception as exc:
+                out.append(("raised", type(exc).__name__, str(exc)))
+        return out
+
+
+def test_group_policy_fields_match():
+    """Retry-policy fields with and without policies on the router or the
+    request, with fallbacks and with request fields that fail validation."""
+    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                   "model_info": {"id": "d%d" % i}} for i in range(3)]
+    policy = {"TimeoutErrorRetries": 2}
+    routers = [None, {}, {"g": policy}, {"g": None}]
+    requests = [
+        {}, {"metadata": {"user_api_key_team_id": "t"}}, {"fallbacks": [{"g": ["h"]}]},
+        {"model_group_retry_policy": {"g": policy}}, {"model_group_retry_policy": None},
+        {"model_group_retry_policy": {}}, {"max_fallbacks": -1}, {"fallbacks": 5},
+        {"context_window_fallbacks": ["g"], "num_retries": 2},
+    ]
+    compared = 0
+    for setting in routers:
+        built = []
+        for _ in range(2):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                kwargs = {} if setting is None else {"model_group_retry_policy": copy.deepcopy(setting)}
+                built.append(litellm.Router(model_list=copy.deepcopy(model_list), fallbacks=[{"g": ["g"]}],
+                                            **kwargs))
+        for request in requests:
+            stock = _policy_outcome(built[0], False, request)
+            fast = _policy_outcome(built[1], True, request)
+            assert stock == fast, (setting, request, stock, fast)
+            compared += 1
+    assert compared == len(routers) * len(requests)

@@ -58,6 +58,8 @@ VERIFIED: Dict[str, str] = {
         "bd2e5b119f05e36d062277fcb08d3e51213d52a6ef03112f815e2a2d58a798f9",
     "litellm.router_rust.core:RustCore._usage_read_scope":
         "f1cad27242ad6a830270aa07b946e218f859046836a16ed3ab3ced6d8c19ab4b",
+    "litellm.router_rust.core:RustCore._group_policy_fields":
+        "66d368c29f322ed816f4290ee4fef50fbb1896caaca26ad47814d0f08a088e95",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,
@@ -84,4 +86,12 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.surface.registry:HostRegistry._row_entry": "d100c7778fbba29ddb3280801debd227f7c3cd0a3e1945d3e3739ccae9179335",
     "litellm.router_rust.surface.registry:HostRegistry._list_scope": "dbb0582e9ee1b39988d8cbc81adabc1645a3a7ecdd266ac8594214ff80561ba5",
     "litellm.router_rust.surface.registry:HostRegistry._at": "151658ba33d5f3eaa3d19c4b914ff239ef3a017a026a5d689332bdf90a88109a",
+    # routing's retry-policy fields: what the skipped resolution computes,
+    # and the two callers that validate the request just before
+    "litellm.router_rust.core:RustCore._group_policies": "c842485f0fa88b0b07fe7fcf3a592a6ec0c9455f15b52a4485263fbacf5ac1c7",
+    "litellm.router_rust.core:RustCore._policy_lookup_names": "4b7105d31a138a35b87ea774398e972c9a8cba33a48f4d5f74c15ae2b1a4786b",
+    "litellm.router_rust.core:RustCore._routing_fields": "6a4323b28e3555b276cd2b3ed771862b7a1fd921ed1e384bc338261a55b09909",
+    "litellm.router_rust.core:RustCore.stream_policy": "2233c2bd5916f2bea9d88823b677aebcaef598dcd54bbd07165471a2b194fa60",
+    "litellm.router_rust.core:_start_fields": "18913630bb0c2178cbbed531d1c1c00bde1ad3bc69d83735006c196edfc6ae4f",
+    "litellm.router_rust.core:_request_start_fields": "2d654c9ec92d12168d98e33c8b4215d3c4594e506f45a60ac37b4fce2c2643f6",
 }

@@ -589,6 +589,7 @@ class _UsageReadScope:
 
 
 _REGISTRY_READS = "litellm.router_rust.surface.registry:HostRegistry."
+_CORE_SOURCES = "litellm.router_rust.core:"
 
 
 def _check_dependencies(prefix: str) -> None:
@@ -620,3 +621,36 @@ def make_usage_read_scope(original: Callable[..., Any]) -> Callable[..., Any]:
 
     _usage_read_scope.__doc__ = original.__doc__
     return _usage_read_scope
+
+
+# --------------------------------------------------------------------------
+# retry-policy fields: litellm.router_rust.core:RustCore._group_policy_fields
+# --------------------------------------------------------------------------
+
+
+def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_group_policy_fields(request)`` resolves the router's
+    ``model_group_retry_policy`` for every model name the call may look up
+    (a pydantic validation of the request's start fields, the fallback
+    lists walked) and returns ``{}`` when the request has no policy of its
+    own and the router's is a mapping of policies.
+
+    When the request carries no ``model_group_retry_policy`` and the
+    router's is None or empty, that ``{}`` is certain: an empty mapping
+    resolves to nothing for any name, and the only step that could raise,
+    validating the request's start fields, has just succeeded on the same
+    request - both callers (``_routing_fields`` and ``stream_policy``, pinned
+    in ``pins.DEPENDENCIES``) run ``_start_fields(request)`` immediately
+    before.  Every other case runs LiteLLM's code."""
+    _check_dependencies(_CORE_SOURCES)
+
+    def _group_policy_fields(self, request):
+        if type(request) is not dict or "model_group_retry_policy" in request:
+            raise NotAccelerated("the request carries its own retry policy")
+        policies = self._resolved.model_group_retry_policy
+        if policies is not None and (type(policies) is not dict or policies):
+            raise NotAccelerated("the router has retry policies")
+        return {}
+
+    _group_policy_fields.__doc__ = original.__doc__
+    return _group_policy_fields

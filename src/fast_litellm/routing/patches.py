@@ -87,6 +87,15 @@ PATCHES: List[Patch] = [
         scan_bindings=False,
         description="the model group's deployment list is read only for usage-based-routing-v2 picks",
     ),
+    Patch(
+        name="routing.group_policy_fields",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._group_policy_fields",
+        build=litellm_fast.make_group_policy_fields,
+        scan_bindings=False,
+        description="no retry-policy resolution when neither the request nor the router has a policy",
+    ),
 ]
 
 for _patch in PATCHES:
