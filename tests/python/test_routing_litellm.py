@@ -621,3 +621,80 @@ def test_group_policy_fields_match():
             assert stock == fast, (setting, request, stock, fast)
             compared += 1
     assert compared == len(routers) * len(requests)
+
+
+class _RecordingHandle:
+    """The cooldown store's native handle, recording the service target
+    each read runs under."""
+
+    def __init__(self, handle, seen):
+        self._handle = handle
+        self._seen = seen
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+    def active_sync(self, model_ids):
+        from litellm._internal_context import current_service_target
+
+        self._seen.append(("active_sync", current_service_target(), tuple(model_ids)))
+        return self._handle.active_sync(model_ids)
+
+
+def test_cooldown_batch_read_matches():
+    """The pick's cooldown read: same store read under the same service
+    target, same answer to the Rust core (cooling and not), and the fast
+    path is the one taken."""
+    from litellm._internal_context import current_service_target
+
+    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                   "model_info": {"id": "d%d" % i}} for i in range(6)]
+    runs = []
+    for accelerated in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=copy.deepcopy(model_list))
+        store = router._core._cooldowns.cooldown_store
+        seen = []
+        object.__setattr__(store, "_handle", _RecordingHandle(store._handle, seen))
+        original = router._core._answer_cache
+        answers = []
+
+        async def recording(step, original=original, answers=answers):
+            answer = await original(step)
+            shown = [dict(a, timestamp="(when cooled)") if isinstance(a, dict) and "timestamp" in a else a
+                     for a in answer] if isinstance(answer, list) else answer
+            answers.append((step.get("op"), type(answer), shown, current_service_target()))
+            return answer
+
+        router._core.__dict__["_answer_cache"] = recording
+        outcomes = []
+        for cooled in ([], ["d1"], ["d0", "d2", "d3"], ["d%d" % i for i in range(6)]):
+            for ident in cooled:
+                router._core._cooldowns.add_deployment_to_cooldown(ident, Exception("rate limited"), 429, 600)
+            for seed in range(3):
+                random.seed(seed)
+                outcomes.append((_pick_error(router, accelerated, "g"), random.getstate()))
+        runs.append((outcomes, answers, seen))
+    assert runs[0][0] == runs[1][0]
+    for x, y in zip(runs[0][1], runs[1][1]):
+        assert _same(x, y), (x, y)
+    assert len(runs[0][1]) == len(runs[1][1])
+    assert runs[0][2] == runs[1][2] and runs[0][2]
+    assert all(target == "router_cooldowns" for _, target, _ in runs[1][2]), runs[1][2]
+
+    # and the fast function answers it itself (no hand-back to LiteLLM's)
+    from fast_litellm.patching.registry import NotAccelerated
+
+    fast = litellm_fast.make_answer_cache(_original(_patch_named("routing.cooldown_batch_read").target))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = litellm.Router(model_list=copy.deepcopy(model_list))
+    step = {"kind": "cache", "op": "batch_get", "key": None, "keys": ["deployment:d0:cooldown"], "value": None,
+            "ttl": None, "local": False, "events": []}
+    with _local_patch.accelerated(True):
+        assert asyncio.run(fast(router._core, step)) == [None]
+        for declined in (dict(step, op="get"), dict(step, key="x"), dict(step, local=True),
+                         dict(step, keys=["global_router:d0:m:tpm:10-01"])):
+            with pytest.raises(NotAccelerated):
+                asyncio.run(fast(router._core, declined))

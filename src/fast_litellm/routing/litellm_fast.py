@@ -608,6 +608,8 @@ def _check_dependencies(prefix: str) -> None:
         obj: Any = importlib.import_module(module)
         for part in qualname.split("."):
             obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+        if isinstance(obj, property):
+            obj = obj.fget
         got = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
         if got != expected:
             raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
@@ -654,3 +656,80 @@ def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]
 
     _group_policy_fields.__doc__ = original.__doc__
     return _group_policy_fields
+
+
+# --------------------------------------------------------------------------
+# the cooldown batch read: litellm.router_rust.core:RustCore._answer_cache
+# --------------------------------------------------------------------------
+
+_COOLDOWN_READ_SOURCES = (
+    "litellm.router_rust.core:",
+    "litellm.router_rust.routing_stores:",
+    "litellm.router_utils.routing_prefetch:",
+    "litellm.redis.stores.router_cooldowns:",
+    "litellm._internal_context:",
+)
+
+
+def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_answer_cache(step)`` for the step every pick asks first: a
+    ``batch_get`` of ``deployment:<id>:cooldown`` keys, answered by the
+    router's in-memory cooldown store.  LiteLLM reaches the store's native
+    ``active_sync`` through eight layers (service-target context managers
+    nested four deep, a ``RoutingStores`` built twice, an awaitable reply
+    built around an answer already known); here the same read runs under
+    the same service target, and the answer is aligned and made plain by
+    LiteLLM's own ``_aligned`` and ``_plain``.
+
+    Anything else - another op, a step with a key, a local read, a
+    usage-based-routing-v2 read riding along, keys that are not all
+    cooldown keys, a store with Redis or not LiteLLM's own, a request batch
+    with an armed prefetch - is LiteLLM's code, decided before any read."""
+    for prefix in _COOLDOWN_READ_SOURCES:
+        _check_dependencies(prefix)
+    from litellm import _internal_context
+    from litellm.caching.redis_batch import active_request_redis_batches
+    from litellm.redis.stores.router_cooldowns import ROUTER_COOLDOWNS_TARGET, RouterCooldownStore
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust import routing_stores
+    from litellm.router_utils.cooldown_cache import CooldownCache
+
+    target = _internal_context._service_target
+    usage_read = core_module._USAGE_READ
+    outer_target = core_module._cache_target("None")  # a batch_get step's key is null
+
+    def restore(token):
+        try:
+            target.reset(token)
+        except ValueError:  # as LiteLLM's _restore: closed from another context
+            pass
+
+    async def _answer_cache(self, step):
+        if type(step) is not dict or step.get("op") != "batch_get" or step.get("key") is not None:
+            raise NotAccelerated("not a cooldown batch read")
+        if step.get("local") is True or usage_read.get() is not None:
+            raise NotAccelerated("a local read, or usage read along")
+        listed = step.get("keys")
+        keys = [str(k) for k in (listed if isinstance(listed, list) else ())]
+        model_ids = routing_stores._cooldown_ids(keys)
+        if model_ids is None:
+            raise NotAccelerated("not only cooldown keys")
+        cooldowns = self._cooldowns
+        if type(cooldowns) is not CooldownCache:
+            raise NotAccelerated("a cooldown cache of another kind")
+        store = cooldowns.cooldown_store
+        if type(store) is not RouterCooldownStore or store.has_redis or active_request_redis_batches() is not None:
+            raise NotAccelerated("Redis, or a request batch")
+        outer = target.set(outer_target)
+        try:
+            inner = target.set(ROUTER_COOLDOWNS_TARGET)
+            try:
+                aligned = routing_stores._aligned(model_ids, tuple(store._handle.active_sync(model_ids)))
+            finally:
+                restore(inner)
+            return core_module._plain(aligned)
+        finally:
+            restore(outer)
+
+    _answer_cache.__doc__ = original.__doc__
+    return _answer_cache

@@ -96,6 +96,15 @@ PATCHES: List[Patch] = [
         scan_bindings=False,
         description="no retry-policy resolution when neither the request nor the router has a policy",
     ),
+    Patch(
+        name="routing.cooldown_batch_read",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._answer_cache",
+        build=litellm_fast.make_answer_cache,
+        scan_bindings=False,
+        description="a pick's cooldown batch read goes straight to the in-memory store, same target, same answer",
+    ),
 ]
 
 for _patch in PATCHES:
