@@ -1100,6 +1100,63 @@ router_json_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return json_plain(args[0], &c);
 }
 
+/* ---- cooldown_ids ---------------------------------------------------------
+ *
+ * cooldown_ids(keys): for a list or tuple of exact str keys, the ids in
+ * "deployment:<id>:cooldown" keys as a tuple, or None when the sequence is
+ * empty or any key is not of that form (the ids are the text between the
+ * prefix and the suffix, which may be empty or hold ':').  Keys that are
+ * not exact str, or keys that are not a list/tuple: NotImplemented, so the
+ * caller runs LiteLLM's parser.
+ */
+/* Whether s holds the ASCII text at `at`. */
+static int
+has_ascii_at(PyObject *s, Py_ssize_t at, const char *text, Py_ssize_t len)
+{
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (PyUnicode_READ_CHAR(s, at + i) != (Py_UCS4)(unsigned char)text[i])
+            return 0;
+    }
+    return 1;
+}
+
+static PyObject *
+router_cooldown_ids(PyObject *module, PyObject *keys)
+{
+    static const char prefix[] = "deployment:", suffix[] = ":cooldown";
+    const Py_ssize_t plen = (Py_ssize_t)sizeof(prefix) - 1, slen = (Py_ssize_t)sizeof(suffix) - 1;
+    if (!PyList_CheckExact(keys) && !PyTuple_CheckExact(keys))
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(keys);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PySequence_Fast_GET_ITEM(keys, i);
+        if (!PyUnicode_CheckExact(key))
+            Py_RETURN_NOTIMPLEMENTED;
+        if (PyUnicode_READY(key) < 0)
+            return NULL;
+    }
+    if (n == 0)
+        Py_RETURN_NONE;
+    PyObject *ids = PyTuple_New(n);
+    if (ids == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PySequence_Fast_GET_ITEM(keys, i);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+        if (len < plen + slen || !has_ascii_at(key, 0, prefix, plen) || !has_ascii_at(key, len - slen, suffix, slen)) {
+            Py_DECREF(ids);
+            Py_RETURN_NONE;
+        }
+        PyObject *id = PyUnicode_Substring(key, plen, len - slen);
+        if (id == NULL) {
+            Py_DECREF(ids);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(ids, i, id);
+    }
+    return ids;
+}
+
 static PyObject *
 router_json_copy(PyObject *module, PyObject *value)
 {
@@ -1109,6 +1166,8 @@ router_json_copy(PyObject *module, PyObject *value)
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
+    {"router_cooldown_ids", router_cooldown_ids, METH_O,
+     "router_cooldown_ids(keys): ids of deployment:<id>:cooldown keys (tuple), None, or NotImplemented."},
     {"router_json_plain", (PyCFunction)(void (*)(void))router_json_plain, METH_FASTCALL,
      "router_json_plain(value, (NaN, PosInf, NegInf)): json.loads(json.dumps(value)) for plain JSON data, "
      "else NotImplemented."},

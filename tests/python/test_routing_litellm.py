@@ -318,6 +318,14 @@ def test_cooldown_ids_match():
     ]
     for keys in cases:
         assert fast(keys) == original(keys), keys
+    gen = random.Random("cooldown-ids")
+    parts = ["deployment:", ":cooldown", ":", "d1", "ü", "\ud800", "模型", "deployment", "cooldown", "", ":allowed_fails"]
+    for _ in range(2000):
+        keys = ["".join(gen.choice(parts) for _ in range(gen.randint(0, 4))) for _ in range(gen.randint(0, 4))]
+        if gen.random() < 0.5:
+            keys = ["deployment:%s:cooldown" % k for k in keys]
+        keys = tuple(keys) if gen.random() < 0.3 else keys
+        assert fast(keys) == original(keys), keys
 
 
 def test_cost_rates_match_litellm():

@@ -394,7 +394,11 @@ _MIN_COOLDOWN_KEY = len(_COOLDOWN_PREFIX) + len(_COOLDOWN_SUFFIX)
 
 
 def make_cooldown_ids(original: Callable[..., Any]) -> Callable[..., Any]:
-    def _cooldown_ids(keys):
+    from fast_litellm._native_loader import NATIVE
+
+    native = getattr(NATIVE, "router_cooldown_ids", None)
+
+    def _cooldown_ids_python(keys):
         if type(keys) is not list and type(keys) is not tuple:
             raise NotAccelerated("keys is not a list")
         if not keys:
@@ -409,8 +413,15 @@ def make_cooldown_ids(original: Callable[..., Any]) -> Callable[..., Any]:
                 return None
         return tuple(ids)
 
-    _cooldown_ids.__doc__ = original.__doc__
-    return _cooldown_ids
+    def _cooldown_ids(keys):
+        ids = native(keys)
+        if ids is NotImplemented:
+            raise NotAccelerated("keys are not a list or tuple of str")
+        return ids
+
+    fast = _cooldown_ids if native is not None else _cooldown_ids_python
+    fast.__doc__ = original.__doc__
+    return fast
 
 
 # --------------------------------------------------------------------------
