@@ -129,7 +129,8 @@ def _latency_pick(self, module, healthy_deployments, messages, input, request_kw
     percentile = module._percentile_latency
     if fresh:
         # an unseen deployment's entry: latency [0], no usage this minute
-        keys = list(dict.fromkeys(d["model_info"]["id"] for d in healthy_deployments))
+        # by_id was filled in list order, so its keys are the ids by first occurrence
+        keys = list(by_id)
         unseen_latency = average(usable([0]))
     else:
         _add_unseen(
@@ -334,7 +335,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             entries = counts.items()
         else:
             # the fresh map nobody sees afterwards: unseen entries are read, not built
-            entries = dict.fromkeys(d["model_info"]["id"] for d in healthy_deployments).items()
+            entries = dict.fromkeys(by_id).items()  # ids by first occurrence, as by_id was filled
         input_tokens = _input_tokens(module, healthy_deployments, messages, input)
 
         logger = module.verbose_router_logger
