@@ -760,26 +760,27 @@ RouterCore_configure(RouterCore *self, PyObject *args)
 }
 
 /*
- * pick_default(model_list, model) -> the deployment dict, None, or
- * NotImplemented (the caller's general path: compile first, or arguments
- * this path does not take).  The pick with no blocked models, context or
- * settings, with the configured strategy and buffer and the current
- * minute: the whole of a plain get_available_deployment in one call.
+ * pick_default(model_list, model, version=None) -> the deployment dict,
+ * None, or NotImplemented (the caller's general path: compile first, or
+ * arguments this path does not take).  The pick with no blocked models or
+ * context and no settings but a model_list_version, with the configured
+ * strategy and buffer and the current minute: the whole of a plain
+ * get_available_deployment in one call.
  */
 static PyObject *
 RouterCore_pick_default(RouterCore *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "pick_default(model_list, model) takes two arguments");
+    if (nargs != 2 && nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "pick_default(model_list, model, version=None) takes two or three arguments");
         return NULL;
     }
-    PyObject *list = args[0], *model = args[1];
+    PyObject *list = args[0], *model = args[1], *version = nargs == 3 ? args[2] : Py_None;
     if (!PyList_CheckExact(list) || !PyUnicode_Check(model))
         Py_RETURN_NOTIMPLEMENTED;
     int strategy = self->strategy;
     int64_t minute = minute_matters(strategy) ? current_minute() : 0;
     long position = -1;
-    switch (pick_position(self, list, model, Py_None, strategy, self->buffer, 0.0, minute, Py_None, 0, &position)) {
+    switch (pick_position(self, list, model, Py_None, strategy, self->buffer, 0.0, minute, version, 0, &position)) {
     case PICKED:
         break;
     case PICKED_NOTHING:
@@ -919,7 +920,7 @@ static PyMethodDef RouterCore_methods[] = {
     {"pick", (PyCFunction)RouterCore_pick, METH_VARARGS,
      "pick(model_list, model, blocked, strategy, buffer, input_tokens, minute, version=None, just_compiled=False) -> position | None | NotImplemented"},
     {"pick_default", (PyCFunction)(void (*)(void))RouterCore_pick_default, METH_FASTCALL,
-     "pick_default(model_list, model) -> deployment | None | NotImplemented (configured strategy, no options)"},
+     "pick_default(model_list, model, version=None) -> deployment | None | NotImplemented (configured strategy)"},
     {"configure", (PyCFunction)RouterCore_configure, METH_VARARGS,
      "configure(strategy, latency_buffer): the strategy and buffer pick_default uses."},
     {"start", (PyCFunction)RouterCore_start, METH_O, "A request to key started."},

@@ -459,3 +459,12 @@ def test_plain_call_matches_the_general_path(api):
         general = [ids(router.get_available_deployment(group, "m", blocked_models=[], context={}))
                    for _ in range(20)]
         assert (plain, state) == (general, random.getstate())
+        # a version alone takes the one-call path too; with another setting, the general one
+        random.seed(7)
+        versioned = [ids(router.get_available_deployment(group, "m", settings={"model_list_version": 3}))
+                     for _ in range(20)]
+        state = random.getstate()
+        random.seed(7)
+        general = [ids(router.get_available_deployment(
+            group, "m", settings={"model_list_version": 3, "strategy": strategy})) for _ in range(20)]
+        assert (versioned, state) == (general, random.getstate()) and versioned == plain

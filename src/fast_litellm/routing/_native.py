@@ -53,8 +53,13 @@ class AdvancedRouter:
     def get_available_deployment(self, model_list: List[Dict[str, Any]], model: str,
                                  blocked_models: Optional[Sequence[str]] = None,
                                  context: Any = None, settings: Any = None) -> Optional[Dict[str, Any]]:
-        if blocked_models is None and context is None and settings is None:
-            picked = self._pick_default(model_list, model)
+        if blocked_models is None and context is None:
+            if settings is None:
+                picked = self._pick_default(model_list, model)
+            elif type(settings) is dict and len(settings) == 1 and "model_list_version" in settings:
+                picked = self._pick_default(model_list, model, settings["model_list_version"])
+            else:
+                picked = NotImplemented
             if picked is not NotImplemented:
                 return picked
         if not isinstance(model, str):
