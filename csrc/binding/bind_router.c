@@ -56,6 +56,7 @@ typedef struct {
     PyObject *list;    /* the model list the index was compiled from */
     PyObject *witness; /* tuple: the snapshot's objects (see make_witness) */
     PyObject *sizes;   /* bytes: the snapshot's dict sizes, Py_ssize_t each */
+    PyObject *stamps;  /* bytearray of fl_stamp per deployment (see stamps), or NULL */
     PyObject *index;   /* capsule of fl_rt_index */
     PyObject *version; /* the caller's model_list_version at compile, or NULL */
     int strategy;      /* pick_default's strategy code (configure) */
@@ -101,6 +102,42 @@ utf8_of(PyObject *s, Py_ssize_t *len, PyObject **holder)
  * may not read their storage) are never taken as unchanged.
  */
 
+/* ---- stamps ----------------------------------------------------------------
+ *
+ * CPython 3.9-3.11 give every dict a version tag (PEP 509's ma_version_tag:
+ * drawn from one global counter, replaced by every change to the dict), so
+ * a dict holding the tag it had when the witness was recorded still holds
+ * the entries recorded.  A stamp is, per deployment, its dict and its inner
+ * dicts (borrowed: the witness holds them) and their tags, read before the
+ * deployment's entries were recorded; when every stamp still matches, the
+ * list is the compiled one without walking a single entry.  Any mismatch
+ * (a changed, replaced or unstamped dict) falls back to the walk, which
+ * decides; a walk that finds the list unchanged renews the tags read just
+ * before it.  A deployment whose keys are not all exact str, or whose
+ * inner dicts are not exact dicts, is left unstamped (its lookups could run
+ * Python code).  Other CPython versions walk every time.
+ */
+#if !defined(Py_LIMITED_API) && PY_VERSION_HEX < 0x030C0000
+#define FL_HAVE_STAMPS 1
+#else
+#define FL_HAVE_STAMPS 0
+#endif
+
+#define STAMP_DICTS (1 + (int)(sizeof(INNER_KEYS) / sizeof(INNER_KEYS[0])))
+
+typedef struct {
+    PyObject *dicts[STAMP_DICTS]; /* the deployment, then its inner dicts (NULL: absent); dicts[0] NULL: unstamped */
+    uint64_t tags[STAMP_DICTS];
+} fl_stamp;
+
+#if FL_HAVE_STAMPS
+static uint64_t
+dict_tag(PyObject *dict)
+{
+    return ((PyDictObject *)dict)->ma_version_tag;
+}
+#endif
+
 typedef struct {
     int compare;         /* 0: record into out/sizes; 1: compare with tuple/sizes */
     PyObject *out;       /* record: list of objects */
@@ -108,6 +145,7 @@ typedef struct {
     Py_ssize_t at;
     Py_ssize_t *sizes;
     Py_ssize_t nsizes, cap, size_at;
+    PyObject *stamps;    /* record: bytearray the stamps are appended to, or NULL */
 } fl_walk;
 
 /* 0: go on, 1: differs, -1: error. */
@@ -193,34 +231,93 @@ inner_of(fl_walk *w, PyObject *d, PyObject *key, int plain)
 
 /* Per deployment: the object d; if a dict, its entries, a plain-keys flag
  * (as a size), then per inner key the inner dict (or None) and its entries. */
+/* Record mode: d's stamp (see stamps), read before its entries are
+ * recorded; zeroed (unstamped) when d is not stampable.  -1 on error. */
+static int
+read_stamp(fl_stamp *stamp, PyObject *d, PyObject *keys)
+{
+    memset(stamp, 0, sizeof(*stamp));
+#if FL_HAVE_STAMPS
+    if (!PyDict_CheckExact(d) || !has_plain_keys(d))
+        return 0;
+    stamp->dicts[0] = d;
+    stamp->tags[0] = dict_tag(d);
+    for (Py_ssize_t i = 0; i < N_INNER; i++) {
+        PyObject *inner = PyDict_GetItemWithError(d, PyTuple_GET_ITEM(keys, i)); /* exact str keys: no Python code */
+        if (inner == NULL && PyErr_Occurred())
+            return -1;
+        if (inner != NULL && PyDict_Check(inner)) {
+            if (!PyDict_CheckExact(inner)) {
+                memset(stamp, 0, sizeof(*stamp));
+                return 0;
+            }
+            stamp->dicts[1 + i] = inner;
+            stamp->tags[1 + i] = dict_tag(inner);
+        }
+    }
+#else
+    (void)d;
+    (void)keys;
+#endif
+    return 0;
+}
+
+/* Record mode: append the stamp, unstamped unless its dicts are the ones
+ * the witness recorded (and so holds). */
+static int
+append_stamp(fl_walk *w, fl_stamp *stamp, PyObject *const *recorded)
+{
+    for (int k = 1; k < STAMP_DICTS && stamp->dicts[0] != NULL; k++) {
+        if (stamp->dicts[k] != (recorded[k - 1] == Py_None ? NULL : recorded[k - 1]))
+            memset(stamp, 0, sizeof(*stamp));
+    }
+    Py_ssize_t at = PyByteArray_GET_SIZE(w->stamps);
+    if (PyByteArray_Resize(w->stamps, at + (Py_ssize_t)sizeof(*stamp)) < 0)
+        return -1;
+    memcpy(PyByteArray_AS_STRING(w->stamps) + at, stamp, sizeof(*stamp));
+    return 0;
+}
+
+/* Per deployment: the object d; if a dict, its entries, a plain-keys flag
+ * (as a size), then per inner key the inner dict (or None) and its entries. */
 static int
 walk_deployment(fl_walk *w, PyObject *d, PyObject *keys)
 {
+    int stamping = !w->compare && w->stamps != NULL;
+    fl_stamp stamp;
+    PyObject *recorded[STAMP_DICTS - 1];
+    for (int k = 0; k < STAMP_DICTS - 1; k++)
+        recorded[k] = Py_None;
+    if (stamping && read_stamp(&stamp, d, keys) < 0)
+        return -1;
     int rc = walk_object(w, d);
-    if (rc != 0 || !PyDict_Check(d))
+    if (rc != 0)
         return rc;
-    if ((rc = walk_dict(w, d)) != 0)
-        return rc;
-    int plain;
-    if (w->compare) {
-        if (w->size_at >= w->nsizes)
-            return 1;
-        plain = w->sizes[w->size_at++] != 0;
-    } else {
-        plain = has_plain_keys(d);
-        if ((rc = walk_size(w, plain)) != 0)
+    if (PyDict_Check(d)) {
+        if ((rc = walk_dict(w, d)) != 0)
             return rc;
+        int plain;
+        if (w->compare) {
+            if (w->size_at >= w->nsizes)
+                return 1;
+            plain = w->sizes[w->size_at++] != 0;
+        } else {
+            plain = has_plain_keys(d);
+            if ((rc = walk_size(w, plain)) != 0)
+                return rc;
+        }
+        for (Py_ssize_t i = 0; i < N_INNER; i++) {
+            PyObject *inner = inner_of(w, d, PyTuple_GET_ITEM(keys, i), plain);
+            if (inner == NULL)
+                return -1;
+            if ((rc = walk_object(w, inner)) != 0)
+                return rc;
+            recorded[i] = inner;
+            if (inner != Py_None && (rc = walk_dict(w, inner)) != 0)
+                return rc;
+        }
     }
-    for (Py_ssize_t i = 0; i < N_INNER; i++) {
-        PyObject *inner = inner_of(w, d, PyTuple_GET_ITEM(keys, i), plain);
-        if (inner == NULL)
-            return -1;
-        if ((rc = walk_object(w, inner)) != 0)
-            return rc;
-        if (inner != Py_None && (rc = walk_dict(w, inner)) != 0)
-            return rc;
-    }
-    return 0;
+    return stamping ? append_stamp(w, &stamp, recorded) : 0;
 }
 
 static int
@@ -235,25 +332,73 @@ walk_list(fl_walk *w, PyObject *module, PyObject *list)
     return 0;
 }
 
-/* Record list's witness: a new tuple, and its dict sizes as a new bytes in *sizes. */
+/* Record list's witness: a new tuple, its dict sizes as a new bytes in
+ * *sizes and its stamps as a new bytearray in *stamps. */
 static PyObject *
-make_witness(PyObject *module, PyObject *list, PyObject **sizes)
+make_witness(PyObject *module, PyObject *list, PyObject **sizes, PyObject **stamps)
 {
-    fl_walk w = {0, PyList_New(0), NULL, 0, NULL, 0, 0, 0};
-    if (w.out == NULL)
-        return NULL;
+    fl_walk w = {0, PyList_New(0), NULL, 0, NULL, 0, 0, 0, PyByteArray_FromStringAndSize(NULL, 0)};
     PyObject *tuple = NULL;
-    if (walk_list(&w, module, list) == 0) {
+    if (w.out != NULL && w.stamps != NULL && walk_list(&w, module, list) == 0) {
         tuple = PyList_AsTuple(w.out);
         *sizes = PyBytes_FromStringAndSize(w.sizes ? (const char *)w.sizes : "",
                                            w.nsizes * (Py_ssize_t)sizeof(Py_ssize_t));
         if (*sizes == NULL)
             Py_CLEAR(tuple);
     }
-    Py_DECREF(w.out);
+    if (tuple != NULL) {
+        *stamps = w.stamps;
+        w.stamps = NULL;
+    }
+    Py_XDECREF(w.out);
+    Py_XDECREF(w.stamps);
     PyMem_Free(w.sizes);
     return tuple;
 }
+
+#if FL_HAVE_STAMPS
+/* 1: every deployment of list is stamped and its dicts hold their stamped
+ * tags; 0: not.  With `fresh` (room for STAMP_DICTS tags per stamp), the
+ * current tags of the stamped dicts are written there. */
+static int
+stamps_match(PyObject *stamps, PyObject *list, uint64_t *fresh)
+{
+    const fl_stamp *stamp = (const fl_stamp *)PyByteArray_AS_STRING(stamps);
+    Py_ssize_t n = PyByteArray_GET_SIZE(stamps) / (Py_ssize_t)sizeof(fl_stamp);
+    if (n != PyList_GET_SIZE(list))
+        return 0;
+    int match = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (stamp[i].dicts[0] == NULL || stamp[i].dicts[0] != PyList_GET_ITEM(list, i)) {
+            match = 0;
+            continue;
+        }
+        for (int k = 0; k < STAMP_DICTS; k++) {
+            PyObject *dict = stamp[i].dicts[k];
+            uint64_t tag = dict == NULL ? 0 : dict_tag(dict);
+            if (fresh != NULL)
+                fresh[i * STAMP_DICTS + k] = tag;
+            if (tag != stamp[i].tags[k])
+                match = 0;
+        }
+        if (!match && fresh == NULL)
+            return 0;
+    }
+    return match;
+}
+
+/* After a walk found the list unchanged: the tags read before it are the stamps'. */
+static void
+renew_stamps(PyObject *stamps, const uint64_t *fresh)
+{
+    fl_stamp *stamp = (fl_stamp *)PyByteArray_AS_STRING(stamps);
+    Py_ssize_t n = PyByteArray_GET_SIZE(stamps) / (Py_ssize_t)sizeof(fl_stamp);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (stamp[i].dicts[0] != NULL)
+            memcpy(stamp[i].tags, &fresh[i * STAMP_DICTS], sizeof(stamp[i].tags));
+    }
+}
+#endif
 
 /* 1: list is the compiled one, unchanged; 0: recompile; -1: error.
  * With a version equal to the one compiled under, the caller vouches for
@@ -284,15 +429,32 @@ is_current(RouterCore *self, PyObject *list, PyObject *version)
         if (same != 0)
             rc = same; /* 1, or -1 on error */
     }
+    PyObject *stamps = self->stamps;
+    Py_XINCREF(stamps);
+    uint64_t *fresh = NULL;
+#if FL_HAVE_STAMPS
+    if (rc == -2 && stamps != NULL) {
+        if (stamps_match(stamps, list, NULL))
+            rc = 1;
+        else if ((fresh = PyMem_Malloc((size_t)(PyList_GET_SIZE(list) + 1) * STAMP_DICTS * sizeof(uint64_t))) != NULL)
+            (void)stamps_match(stamps, list, fresh); /* the tags before the walk */
+    }
+#endif
     if (rc == -2) {
         fl_walk w = {1, NULL, witness, 0, (Py_ssize_t *)PyBytes_AS_STRING(sizes),
-                     PyBytes_GET_SIZE(sizes) / (Py_ssize_t)sizeof(Py_ssize_t), 0, 0};
+                     PyBytes_GET_SIZE(sizes) / (Py_ssize_t)sizeof(Py_ssize_t), 0, 0, NULL};
         int walked = walk_list(&w, module_of((PyObject *)self), list);
         if (walked != 0)
             rc = walked < 0 ? -1 : 0;
         else
             rc = w.at == PyTuple_GET_SIZE(witness) && w.size_at == w.nsizes;
+#if FL_HAVE_STAMPS
+        if (rc == 1 && fresh != NULL && self->index == capsule && self->stamps == stamps)
+            renew_stamps(stamps, fresh);
+#endif
     }
+    PyMem_Free(fresh);
+    Py_XDECREF(stamps);
     if (rc == 1 && (self->index != capsule || self->list != list))
         rc = 0; /* recompiled meanwhile */
     Py_DECREF(capsule);
@@ -339,6 +501,7 @@ RouterCore_traverse(RouterCore *self, visitproc visit, void *arg)
     Py_VISIT(self->index);
     Py_VISIT(self->version);
     Py_VISIT(self->sizes);
+    Py_VISIT(self->stamps);
     return 0;
 }
 
@@ -350,6 +513,7 @@ RouterCore_clear(RouterCore *self)
     Py_CLEAR(self->index);
     Py_CLEAR(self->version);
     Py_CLEAR(self->sizes);
+    Py_CLEAR(self->stamps);
     return 0;
 }
 
@@ -387,7 +551,7 @@ RouterCore_compile(RouterCore *self, PyObject *args)
     PyObject **holders = PyMem_Calloc(n ? (size_t)n * 3 : 1, sizeof(PyObject *));
     PyObject *result = NULL, *witness = NULL, *capsule = NULL;
     fl_rt_index *index = NULL;
-    PyObject *sizes = NULL;
+    PyObject *sizes = NULL, *stamps = NULL;
     if (deps == NULL || holders == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -430,13 +594,15 @@ RouterCore_compile(RouterCore *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    witness = make_witness(module_of((PyObject *)self), list, &sizes);
+    witness = make_witness(module_of((PyObject *)self), list, &sizes, &stamps);
     if (witness == NULL)
         goto done;
     capsule = PyCapsule_New(index, "fast_litellm.router.index", index_capsule_free);
     if (capsule == NULL)
         goto done;
     index = NULL; /* the capsule owns it */
+    /* no stamps while the rest changes: stamps borrow from the witness they came with */
+    Py_CLEAR(self->stamps);
     Py_INCREF(list);
     Py_XSETREF(self->list, list);
     Py_XSETREF(self->witness, witness);
@@ -449,11 +615,14 @@ RouterCore_compile(RouterCore *self, PyObject *args)
         Py_INCREF(version);
         Py_XSETREF(self->version, version);
     }
+    Py_XSETREF(self->stamps, stamps); /* last: with the witness they borrow from in place */
+    stamps = NULL;
     witness = capsule = NULL;
     result = Py_None;
     Py_INCREF(result);
 done:
     Py_XDECREF(sizes);
+    Py_XDECREF(stamps);
     fl_rt_index_free(index);
     Py_XDECREF(witness);
     Py_XDECREF(capsule);

@@ -468,3 +468,38 @@ def test_plain_call_matches_the_general_path(api):
         general = [ids(router.get_available_deployment(
             group, "m", settings={"model_list_version": 3, "strategy": strategy})) for _ in range(20)]
         assert (versioned, state) == (general, random.getstate()) and versioned == plain
+
+
+def test_changes_after_an_unchanged_rewrite_are_seen(api):
+    """Rewriting a value with itself, or changing and restoring it, leaves
+    the list as compiled (no recompile needed); a real change after that is
+    still seen.  (Natively this exercises the dict-version stamps being
+    renewed by a walk that found nothing changed.)"""
+    router = api.AdvancedRouter("cost_based")
+    group = [dep("m", "x", "p", input_cost_per_token=1), dep("m", "x", "q", input_cost_per_token=2)]
+    params = group[0]["litellm_params"]
+    for _ in range(3):
+        assert ids(router.get_available_deployment(group, "m")) == "p"
+        params["input_cost_per_token"] = params["input_cost_per_token"]
+        assert ids(router.get_available_deployment(group, "m")) == "p"
+        saved = params.pop("model")
+        params["model"] = saved  # same entries, another order
+        assert ids(router.get_available_deployment(group, "m")) == "p"
+        group[1]["model_info"]["id"] = "q"
+        group[0]["model_name"] = "m"
+    params["input_cost_per_token"] = 3
+    assert ids(router.get_available_deployment(group, "m")) == "q"
+    group[1]["model_info"].update({"id": "q2"})
+    assert ids(router.get_available_deployment(group, "m")) == "q2"
+    group[1]["litellm_params"].clear()
+    group[1]["litellm_params"]["model"] = "x"
+    assert ids(router.get_available_deployment(group, "m")) == "p"  # q2 lost its price: 5.0 each
+    inner = {"model": "x", "input_cost_per_token": 0.5}
+    group[0]["litellm_params"] = inner
+    assert ids(router.get_available_deployment(group, "m")) == "p"
+    inner["input_cost_per_token"] = 50
+    assert ids(router.get_available_deployment(group, "m")) == "q2"
+    group[0] = group[0]  # the same object back in its place
+    assert ids(router.get_available_deployment(group, "m")) == "q2"
+    group.insert(0, group.pop())  # reordered: positions differ
+    assert router.get_available_deployment(group, "m") is group[0]
