@@ -71,7 +71,7 @@ def _router_cases(quick: bool, sizes: Optional[List[int]] = None,
                 fast = litellm.Router(model_list=_model_list(n), routing_strategy=strategy)
             # many short rounds, best kept: on a shared machine a short round
             # is more often uninterrupted than a long one
-            per_round = 10 if quick else {10: 20, 100: 5}.get(n, 2)
+            per_round = ({10: 10, 100: 4} if quick else {10: 20, 100: 5}).get(n, 2)
             rounds = 2 if quick else {10: 25, 100: 15}.get(n, 7)
 
             def timer(router, accelerated):
