@@ -38,7 +38,8 @@
  * needs no binder of its own in module.c).
  *
  * Module state: slot FL_SLOT_CACHE holds the CacheContext type, slot
- * FL_SLOT_CACHE + 1 the fast_method type.  Everything else lives in the
+ * FL_SLOT_CACHE + 1 the fast_method type, FL_SLOT_CACHE + 2 the limiter's
+ * LocalRateLimits type.  Everything else lives in the
  * context object each _cache_build call returns methods for.
  */
 #include "binding/module_state.h"
@@ -46,6 +47,11 @@
 
 #include "cache/cache_core.h"
 #include "proxy_limiter/limiter_core.h"
+#include "proxy_limiter/local_store.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------ */
 /* Registries                                                          */
@@ -126,6 +132,7 @@ typedef struct {
     PyObject *time_module, *time_time, *s_time;
     PyObject *lock_enter[2], *lock_exit[2]; /* type(lock).__enter__/__exit__ per lock type */
     int lock_direct; /* lock_types[0] verified to be the stock _thread.lock layout */
+    int lock_sem;    /* ... and its PyThread lock a POSIX semaphore (sys.thread_info.lock) */
     PyObject *s_json, *s_loads, *s_max_kb, *s_enter, *s_exit, *s_sizeof, *s_pop, *s_get,
         *s_clear, *s_key, *s_ttl;
     PyObject *kw_key; /* ("key",) */
@@ -363,6 +370,9 @@ typedef struct {
     PyObject *self;
     PyObject *dict; /* strong */
     unsigned int flags;
+    /* the stock clock's reading, shared by every read in this call (see clock_now) */
+    double now;
+    int has_now;
 } Call;
 
 /* Which helpers type tp overrides (bit per hook), or FLAG_GENERIC. */
@@ -405,6 +415,7 @@ call_begin(Call *c, CacheCtx *ctx, PyObject *self)
     c->ctx = ctx;
     c->self = self;
     c->dict = NULL;
+    c->has_now = 0;
     c->flags = type_profile(ctx, Py_TYPE(self));
     if (c->flags & FLAG_GENERIC)
         return 1;
@@ -616,11 +627,21 @@ clock_now(Call *c)
             Py_DECREF(clock);
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
             /* time.time()'s own body in 3.11/3.12 (Modules/timemodule.c
-             * time_time: get_system_time(), then _PyFloat_FromPyTime) */
-            _PyTime_t t;
-            if (_PyTime_GetSystemClockWithInfo(&t, NULL) < 0)
-                return NULL;
-            return PyFloat_FromDouble(_PyTime_AsSecondsDouble(t));
+             * time_time: get_system_time(), then _PyFloat_FromPyTime).
+             * The stock method reads the real clock two or three times; the
+             * readings are only ever "some time during the call", so one
+             * reading serves them all (the call as if it took no time, a
+             * schedule the stock code can also take: consecutive reads of a
+             * coarse clock are equal).  A user clock or a patched time.time
+             * is still called every time. */
+            if (!c->has_now) {
+                _PyTime_t t;
+                if (_PyTime_GetSystemClockWithInfo(&t, NULL) < 0)
+                    return NULL;
+                c->now = _PyTime_AsSecondsDouble(t);
+                c->has_now = 1;
+            }
+            return PyFloat_FromDouble(c->now);
 #else
             return PyObject_CallNoArgs(ctx->time_time);
 #endif
@@ -792,12 +813,80 @@ lock_layout_verified(PyObject *lock_type)
 }
 #endif
 
+#if defined(FL_DIRECT_LOCK) && defined(__linux__)
+#include <semaphore.h>
+#define FL_SEM_LOCK 1
+/*
+ * Where Python's locks are POSIX semaphores (sys.thread_info.lock ==
+ * "semaphore": PyThread_allocate_lock returns a sem_t), a non-blocking
+ * acquire is sem_trywait, which is all PyThread_acquire_lock_timed(lock, 0, 0)
+ * does after first reading the monotonic clock for a deadline it does not
+ * use.  Verified on a real lock: sem_trywait takes it, PyThread sees it held,
+ * PyThread_release_lock frees it.
+ */
+static int
+lock_sem_verified(PyObject *lock_type)
+{
+    PyObject *sys = PyImport_ImportModule("sys"), *info, *kind, *lock;
+    int ok = 0;
+    if (sys == NULL)
+        return -1;
+    info = PyObject_GetAttrString(sys, "thread_info");
+    Py_DECREF(sys);
+    if (info == NULL)
+        return -1;
+    kind = PyObject_GetAttrString(info, "lock");
+    Py_DECREF(info);
+    if (kind == NULL)
+        return -1;
+    ok = PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "semaphore") == 0;
+    Py_DECREF(kind);
+    if (!ok)
+        return 0;
+    {
+        PyObject *thread = PyImport_ImportModule("_thread");
+        if (thread == NULL)
+            return -1;
+        lock = PyObject_CallMethod(thread, "allocate_lock", NULL);
+        Py_DECREF(thread);
+    }
+    if (lock == NULL)
+        return -1;
+    if ((PyObject *)Py_TYPE(lock) != lock_type) {
+        Py_DECREF(lock);
+        return 0;
+    }
+    {
+        PyThread_type_lock ll = ((StockLock *)lock)->lock_lock;
+        ok = ll != NULL && sem_trywait((sem_t *)ll) == 0;
+        if (ok) {
+            ok = PyThread_acquire_lock_timed(ll, 0, 0) == PY_LOCK_FAILURE;
+            PyThread_release_lock(ll);
+            ok = ok && PyThread_acquire_lock_timed(ll, 0, 0) == PY_LOCK_ACQUIRED;
+            if (ok)
+                PyThread_release_lock(ll);
+        }
+    }
+    Py_DECREF(lock);
+    return ok;
+}
+#endif
+
 static int
 lock_enter(Call *c, PyObject *lock)
 {
 #ifdef FL_DIRECT_LOCK
     if (c->ctx->lock_direct && (PyObject *)Py_TYPE(lock) == PyTuple_GET_ITEM(c->ctx->lock_types, 0)) {
         StockLock *sl = (StockLock *)lock;
+#ifdef FL_SEM_LOCK
+        if (c->ctx->lock_sem) {
+            if (sem_trywait((sem_t *)sl->lock_lock) == 0) {
+                sl->locked = 1;
+                return 1;
+            }
+        }
+        else
+#endif
         if (PyThread_acquire_lock_timed(sl->lock_lock, 0, 0) == PY_LOCK_ACQUIRED) {
             sl->locked = 1;
             return 1;
@@ -1195,11 +1284,21 @@ small_primitive(Call *c, PyObject *value, PyObject *max_item)
 static int
 sizeof_within(Call *c, PyObject *value, PyObject *max_item)
 {
-    PyObject *size = Py_TYPE(value) == &PyDict_Type ? PyObject_CallOneArg(c->ctx->dict_sizeof, value)
-                                                     : PyObject_CallMethodNoArgs(value, c->ctx->s_sizeof),
-             *kib;
+    PyObject *size, *kib;
     int64_t bytes, limit;
     int r;
+#if PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030D0000
+    /* dict.__sizeof__ is dict_sizeof: PyLong_FromSsize_t(_PyDict_SizeOf(d))
+     * (builtin types cannot be changed, so an exact dict always runs it) */
+    if (Py_TYPE(value) == &PyDict_Type && lx_small_int(max_item, &limit) && limit > -((int64_t)1 << 53) &&
+        limit < ((int64_t)1 << 53)) {
+        Py_ssize_t n = _PyDict_SizeOf((PyDictObject *)value);
+        if (n >= 0 && (int64_t)n < ((int64_t)1 << 53))
+            return (double)n / 1024.0 <= (double)limit;
+    }
+#endif
+    size = Py_TYPE(value) == &PyDict_Type ? PyObject_CallOneArg(c->ctx->dict_sizeof, value)
+                                          : PyObject_CallMethodNoArgs(value, c->ctx->s_sizeof);
     if (size == NULL)
         return -1;
     /* size / 1024 <= max: exact in doubles below 2**53 (1024 is a power of two) */
@@ -2293,6 +2392,10 @@ cache_build(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
 #ifdef FL_DIRECT_LOCK
     if ((ctx->lock_direct = lock_layout_verified(PyTuple_GET_ITEM(lock_types, 0))) < 0)
+        goto done;
+#endif
+#ifdef FL_SEM_LOCK
+    if (ctx->lock_direct && (ctx->lock_sem = lock_sem_verified(PyTuple_GET_ITEM(lock_types, 0))) < 0)
         goto done;
 #endif
     if ((ctx->time_dict = PyModule_GetDict(ctx->time_module)) == NULL ||

@@ -16,7 +16,10 @@
  * for texts of at most `chunk` characters (where LiteLLM's count is exactly
  * one ordinary count) -- one Python frame less per string.
  *   _tc_format_tools(tools) -> str | None
- *   _tc_entries_current(model_cost, entries) -> bool | None  (plan check)
+ *   _tc_plan_current(litellm_dict, tables, sizes, entries) -> bool | None
+ *       the whole per-call plan check (tables' identity and size, entries)
+ *   _tc_count_chunks(text, raw, raw_batch, chunk) -> int | None
+ *       LiteLLM's chunked exact count in one C call (the tools text).
  *
  * The tools text is built as UTF-8 in one growing buffer and decoded once;
  * a string that cannot be UTF-8 (a lone surrogate) is declined.
@@ -39,7 +42,9 @@ enum {
     K_COMPACTION, K_SYSTEM, K_PROVIDER_SPECIFIC_FIELDS, K_SEARCH_RESULTS,
     K_DESCRIPTION, K_PARAMETERS, K_PROPERTIES, K_REQUIRED, K_ENUM, K_ITEMS,
     K_STRING, K_ARRAY, K_OBJECT, K_INTEGER, K_NUMBER, K_BOOLEAN, K_NULL,
-    K_EMPTY, K_LITELLM_PROVIDER, K_MODE, K_SUPPORTS_PDF_INPUT, K_COUNT
+    K_EMPTY, K_LITELLM_PROVIDER, K_MODE, K_SUPPORTS_PDF_INPUT,
+    K_MODEL_COST, K_OPEN_AI_CHAT_COMPLETION_MODELS, K_AZURE_LLMS, K_ANTHROPIC_MODELS, K_COHERE_MODELS,
+    K_COUNT
 };
 
 static const char *const KEY_TEXT[K_COUNT] = {
@@ -49,6 +54,7 @@ static const char *const KEY_TEXT[K_COUNT] = {
     "description", "parameters", "properties", "required", "enum", "items",
     "string", "array", "object", "integer", "number", "boolean", "null",
     "", "litellm_provider", "mode", "supports_pdf_input",
+    "model_cost", "open_ai_chat_completion_models", "azure_llms", "anthropic_models", "cohere_models",
 };
 
 /* Maximum schema nesting handled natively; deeper goes to Python. */
@@ -423,7 +429,47 @@ mapping_kind(PyObject *o)
             return r_;                                                                                     \
     } while (0)
 
-static int format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth);
+/*
+ * Reading a schema dict.  LiteLLM reads each of these dicts with several
+ * .get(key) calls; here each dict is read in one pass over its items
+ * (PyDict_Next), matching keys against the interned key strings by
+ * identity, then by value.  When every key is an exact str that finds
+ * exactly the values .get would (a str key equals ours iff its characters
+ * do, and no user code runs); a dict with any other key is declined, so
+ * the Python twin does LiteLLM's lookups in LiteLLM's order.
+ */
+enum { F_TYPE, F_ENUM, F_ITEMS, F_PROPERTIES, F_REQUIRED, F_DESCRIPTION, F_COUNT };
+static const int SCHEMA_KEYS[F_COUNT] = {K_TYPE, K_ENUM, K_ITEMS, K_PROPERTIES, K_REQUIRED, K_DESCRIPTION};
+enum { FN_NAME, FN_DESCRIPTION, FN_PARAMETERS, FN_COUNT };
+static const int FUNCTION_KEYS[FN_COUNT] = {K_NAME, K_DESCRIPTION, K_PARAMETERS};
+
+/* out[j] = borrowed d[key j] or NULL, for the n keys k[want[j]]. */
+static int
+read_fields(PyObject *const *k, PyObject *d, const int *want, int n, PyObject **out)
+{
+    for (int j = 0; j < n; j++)
+        out[j] = NULL;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(d, &pos, &key, &value)) {
+        int j = 0;
+        while (j < n && key != k[want[j]])
+            j++;
+        if (j == n) {
+            if (!PyUnicode_CheckExact(key))
+                return NOT_COVERED;
+            j = 0;
+            while (j < n && !str_eq(key, k[want[j]]))
+                j++;
+            if (j == n)
+                continue;
+        }
+        out[j] = value;
+    }
+    return COVERED;
+}
+
+static int format_object_parameters(fmt_t *f, PyObject *properties, PyObject *required, int indent, int depth);
 
 /* " | ".join([f'"{item}"' for item in enum]) */
 static int
@@ -445,25 +491,15 @@ rich_eq(PyObject *a, PyObject *b)
     return PyObject_RichCompareBool(a, b, Py_EQ);
 }
 
+/* _format_type(props) for a Mapping props whose fields were read. */
 static int
-format_type(fmt_t *f, PyObject *props, int indent, int depth)
+format_type_fields(fmt_t *f, PyObject *const *fields, int indent, int depth)
 {
     PyObject *const *k = f->k;
     if (depth > FL_TC_MAX_DEPTH)
         return NOT_COVERED;
-    int mk = mapping_kind(props);
-    if (mk == MAPPING_UNKNOWN)
-        return NOT_COVERED;
-    if (mk == 0)
-        return emit_c(f, "any");
-    PyObject *type = get(props, k[K_TYPE]);
-    if (type == NULL && PyErr_Occurred())
-        return FAILED;
-    if (type == NULL)
-        type = Py_None;
-    PyObject *enumv = get(props, k[K_ENUM]);
-    if (enumv == NULL && PyErr_Occurred())
-        return FAILED;
+    PyObject *type = fields[F_TYPE] == NULL ? Py_None : fields[F_TYPE];
+    PyObject *enumv = fields[F_ENUM];
     if (!is_plain(type) || (enumv != NULL && PyList_Check(enumv) && !PyList_CheckExact(enumv)))
         return NOT_COVERED;
     int is_list_enum = enumv != NULL && PyList_CheckExact(enumv);
@@ -476,17 +512,24 @@ format_type(fmt_t *f, PyObject *props, int indent, int depth)
     if ((eq = rich_eq(type, k[K_ARRAY])) != 0) {
         if (eq < 0)
             return FAILED;
-        PyObject *items = get(props, k[K_ITEMS]);
-        if (items == NULL && PyErr_Occurred())
-            return FAILED;
-        TRY(format_type(f, items == NULL ? Py_None : items, indent, depth + 1));
+        PyObject *items = fields[F_ITEMS] == NULL ? Py_None : fields[F_ITEMS];
+        int mk = mapping_kind(items);
+        if (mk == MAPPING_UNKNOWN)
+            return NOT_COVERED;
+        if (mk == 0) {
+            TRY(emit_c(f, "any"));
+        } else {
+            PyObject *item_fields[F_COUNT];
+            TRY(read_fields(k, items, SCHEMA_KEYS, F_COUNT, item_fields));
+            TRY(format_type_fields(f, item_fields, indent, depth + 1));
+        }
         return emit_c(f, "[]");
     }
     if ((eq = rich_eq(type, k[K_OBJECT])) != 0) {
         if (eq < 0)
             return FAILED;
         TRY(emit_c(f, "{\n"));
-        TRY(format_object_parameters(f, props, indent + 2, depth + 1));
+        TRY(format_object_parameters(f, fields[F_PROPERTIES], fields[F_REQUIRED], indent + 2, depth + 1));
         return emit_c(f, "\n}");
     }
     int integer = rich_eq(type, k[K_INTEGER]);
@@ -502,22 +545,19 @@ format_type(fmt_t *f, PyObject *props, int indent, int depth)
     return emit_c(f, "any");
 }
 
-/* Emits "\n".join(pad + line for each property line); nothing if no properties. */
+/* Emits "\n".join(pad + line for each property line) for a parameters
+ * Mapping's "properties" and "required" values (NULL: missing); nothing
+ * if there are no properties. */
 static int
-format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth)
+format_object_parameters(fmt_t *f, PyObject *properties, PyObject *required, int indent, int depth)
 {
-    PyObject *const *k = f->k;
-    PyObject *properties = get(parameters, k[K_PROPERTIES]);
     if (properties == NULL)
-        return PyErr_Occurred() ? FAILED : COVERED;
+        return COVERED;
     int mk = mapping_kind(properties);
     if (mk == MAPPING_UNKNOWN)
         return NOT_COVERED;
     if (mk == 0 || PyDict_GET_SIZE(properties) == 0)
         return COVERED;
-    PyObject *required = get(parameters, k[K_REQUIRED]);
-    if (required == NULL && PyErr_Occurred())
-        return FAILED;
     Py_ssize_t n_required = 0;
     if (required != NULL && PyList_Check(required)) {
         if (!PyList_CheckExact(required))
@@ -536,12 +576,10 @@ format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth)
         int pk = mapping_kind(props);
         if (pk == MAPPING_UNKNOWN)
             return NOT_COVERED;
-        PyObject *description = NULL;
-        if (pk == 1) {
-            description = get(props, k[K_DESCRIPTION]);
-            if (description == NULL && PyErr_Occurred())
-                return FAILED;
-        }
+        PyObject *fields[F_COUNT];
+        if (pk == 1)
+            TRY(read_fields(f->k, props, SCHEMA_KEYS, F_COUNT, fields));
+        PyObject *description = pk == 1 ? fields[F_DESCRIPTION] : NULL;
         if (description != NULL) {
             if (!is_plain_scalar(description))
                 return NOT_COVERED;
@@ -574,7 +612,10 @@ format_object_parameters(fmt_t *f, PyObject *parameters, int indent, int depth)
         TRY(emit_pad(f, indent));
         TRY(emit_format(f, key));
         TRY(emit_c(f, optional ? "?: " : ": "));
-        TRY(format_type(f, props, indent, depth + 1));
+        if (pk == 1)
+            TRY(format_type_fields(f, fields, indent, depth + 1));
+        else
+            TRY(emit_c(f, "any"));
         TRY(emit_c(f, ","));
     }
     return COVERED;
@@ -584,9 +625,9 @@ static int
 format_single(fmt_t *f, PyObject *function)
 {
     PyObject *const *k = f->k;
-    PyObject *name = get(function, k[K_NAME]);
-    if (name == NULL && PyErr_Occurred())
-        return FAILED;
+    PyObject *fn[FN_COUNT];
+    TRY(read_fields(k, function, FUNCTION_KEYS, FN_COUNT, fn));
+    PyObject *name = fn[FN_NAME];
     if (name == NULL)
         return COVERED;
     if (!is_plain(name))
@@ -596,9 +637,7 @@ format_single(fmt_t *f, PyObject *function)
         return truthy < 0 ? FAILED : COVERED;
     if (!is_plain_scalar(name))
         return NOT_COVERED;
-    PyObject *description = get(function, k[K_DESCRIPTION]);
-    if (description == NULL && PyErr_Occurred())
-        return FAILED;
+    PyObject *description = fn[FN_DESCRIPTION];
     int has_description = 0;
     if (description != NULL) {
         if (!is_plain(description))
@@ -609,18 +648,16 @@ format_single(fmt_t *f, PyObject *function)
         if (has_description && !is_plain_scalar(description))
             return NOT_COVERED;
     }
-    PyObject *parameters = get(function, k[K_PARAMETERS]);
-    if (parameters == NULL && PyErr_Occurred())
-        return FAILED;
+    PyObject *parameters = fn[FN_PARAMETERS];
+    PyObject *params[F_COUNT] = {NULL};
     int has_properties = 0;
     if (parameters != NULL) {
         int pk = mapping_kind(parameters);
         if (pk == MAPPING_UNKNOWN)
             return NOT_COVERED;
         if (pk == 1) {
-            PyObject *properties = get(parameters, k[K_PROPERTIES]);
-            if (properties == NULL && PyErr_Occurred())
-                return FAILED;
+            TRY(read_fields(k, parameters, SCHEMA_KEYS, F_COUNT, params));
+            PyObject *properties = params[F_PROPERTIES];
             if (properties != NULL) {
                 int prk = mapping_kind(properties);
                 if (prk == MAPPING_UNKNOWN)
@@ -637,7 +674,7 @@ format_single(fmt_t *f, PyObject *function)
     TRY(emit_format(f, name));
     if (has_properties) {
         TRY(emit_c(f, " = (_: {\n"));
-        TRY(format_object_parameters(f, parameters, 0, 0));
+        TRY(format_object_parameters(f, params[F_PROPERTIES], params[F_REQUIRED], 0, 0));
         TRY(emit_c(f, "\n}) => any;\n"));
     } else {
         TRY(emit_c(f, " = () => any;\n"));
@@ -689,67 +726,203 @@ tc_format_tools(PyObject *module, PyObject *tools)
 
 /* ---- plan validation ------------------------------------------------------ */
 
-/*
- * _tc_entries_current(model_cost, entries) -> True | False | None
- * entries: tuple of (key, entry, fields) as _python.py snapshots them; True
- * when model_cost still maps each key to the same entry object with the same
- * (litellm_provider, mode, supports_pdf_input); None when some shape is not
- * an exact dict/tuple (the Python check decides then).
- */
-static PyObject *
-tc_entries_current(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+#define UNDECIDED 2
+
+/* 1: model_cost still maps each key of `entries` (a tuple of (key, entry,
+ * fields) as _python.py snapshots them) to the same entry object with the
+ * same (litellm_provider, mode, supports_pdf_input); 0: not; UNDECIDED:
+ * some shape is not an exact dict/tuple (the Python check decides);
+ * FAILED: error set. */
+static int
+entries_current(PyObject *const *k, PyObject *model_cost, PyObject *entries)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "_tc_entries_current(model_cost, entries)");
-        return NULL;
-    }
-    PyObject *model_cost = args[0], *entries = args[1];
     if (!PyDict_CheckExact(model_cost) || !PyTuple_CheckExact(entries))
-        Py_RETURN_NONE;
-    PyObject *const *k = keys_of(module);
+        return UNDECIDED;
     static const int FIELDS[3] = {K_LITELLM_PROVIDER, K_MODE, K_SUPPORTS_PDF_INPUT};
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(entries); i++) {
         PyObject *item = PyTuple_GET_ITEM(entries, i);
         if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 3)
-            Py_RETURN_NONE;
+            return UNDECIDED;
         PyObject *now = PyDict_GetItemWithError(model_cost, PyTuple_GET_ITEM(item, 0));
         if (now == NULL) {
             if (PyErr_Occurred())
-                return NULL;
+                return FAILED;
             now = Py_None;
         }
         if (now != PyTuple_GET_ITEM(item, 1))
-            Py_RETURN_FALSE;
+            return 0;
         PyObject *fields = PyTuple_GET_ITEM(item, 2);
         if (fields == Py_None)
             continue;
         if (!PyDict_CheckExact(now) || !PyTuple_CheckExact(fields) || PyTuple_GET_SIZE(fields) != 3)
-            Py_RETURN_NONE;
+            return UNDECIDED;
         for (int f = 0; f < 3; f++) {
             PyObject *value = PyDict_GetItemWithError(now, k[FIELDS[f]]);
             if (value == NULL) {
                 if (PyErr_Occurred())
-                    return NULL;
+                    return FAILED;
                 value = Py_None;
             }
             PyObject *was = PyTuple_GET_ITEM(fields, f);
             if (value == was)
                 continue;
             if (!is_plain_scalar(value) || !is_plain_scalar(was))
-                Py_RETURN_NONE;
+                return UNDECIDED;
             int eq = PyObject_RichCompareBool(value, was, Py_EQ);
             if (eq < 0)
-                return NULL;
+                return FAILED;
             if (!eq)
-                Py_RETURN_FALSE;
+                return 0;
         }
     }
-    Py_RETURN_TRUE;
+    return 1;
+}
+
+static PyObject *
+decision(int r)
+{
+    if (r == FAILED)
+        return NULL;
+    if (r == UNDECIDED)
+        Py_RETURN_NONE;
+    return PyBool_FromLong(r);
+}
+
+/*
+ * _tc_plan_current(litellm_dict, tables, sizes, entries) -> True | False | None
+ * The whole per-call plan check in one call: each of LiteLLM's five model
+ * tables, read from the litellm module's __dict__, is still the object in
+ * `tables` with the size in `sizes`, and the cost-map entries are current
+ * (entries_current).  None when a table is missing from the module dict
+ * (module __getattr__ would run) or is not an exact dict/set, or a shape is
+ * unusual: the Python check decides then.
+ */
+static PyObject *
+tc_plan_current(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "_tc_plan_current(litellm_dict, tables, sizes, entries)");
+        return NULL;
+    }
+    PyObject *const *k = keys_of(module);
+    PyObject *names = args[0], *tables = args[1], *sizes = args[2];
+    static const int TABLES[5] = {K_MODEL_COST, K_OPEN_AI_CHAT_COMPLETION_MODELS, K_AZURE_LLMS,
+                                  K_ANTHROPIC_MODELS, K_COHERE_MODELS};
+    if (!PyDict_CheckExact(names) || !PyTuple_CheckExact(tables) || PyTuple_GET_SIZE(tables) != 5 ||
+        !PyTuple_CheckExact(sizes) || PyTuple_GET_SIZE(sizes) != 5)
+        Py_RETURN_NONE;
+    for (int i = 0; i < 5; i++) {
+        PyObject *now = PyDict_GetItemWithError(names, k[TABLES[i]]);
+        if (now == NULL) {
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        if (now != PyTuple_GET_ITEM(tables, i))
+            Py_RETURN_FALSE;
+        Py_ssize_t len;
+        if (PyDict_CheckExact(now))
+            len = PyDict_GET_SIZE(now);
+        else if (PyAnySet_CheckExact(now))
+            len = PySet_GET_SIZE(now);
+        else
+            Py_RETURN_NONE;
+        PyObject *was = PyTuple_GET_ITEM(sizes, i);
+        if (!PyLong_CheckExact(was))
+            Py_RETURN_NONE;
+        Py_ssize_t was_len = PyLong_AsSsize_t(was);
+        if (was_len == -1 && PyErr_Occurred())
+            return NULL;
+        if (len != was_len)
+            Py_RETURN_FALSE;
+    }
+    return decision(entries_current(k, PyTuple_GET_ITEM(tables, 0), args[3]));
+}
+
+/* ---- chunked count --------------------------------------------------------- */
+
+/*
+ * _tc_count_chunks(text, raw, raw_batch, chunk) -> int | None
+ * LiteLLM's exact count of `text`: the sum of the ordinary counts of its
+ * `chunk`-character slices (one raw(text, None, None) call when it fits in
+ * one slice, else one raw_batch(slices, None, None, 1) call).  None when
+ * the tokenizer cannot take the text as UTF-8 (lone surrogates): the Python
+ * count repairs those as tiktoken does.
+ */
+static PyObject *
+tc_count_chunks(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4 || !PyUnicode_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "_tc_count_chunks(text: str, raw, raw_batch, chunk)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    Py_ssize_t chunk = PyLong_AsSsize_t(args[3]);
+    if (chunk == -1 && PyErr_Occurred())
+        return NULL;
+    if (chunk <= 0) {
+        PyErr_SetString(PyExc_ValueError, "chunk must be positive");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n == 0)
+        return PyLong_FromLong(0);
+    PyObject *result;
+    if (n <= chunk) {
+        PyObject *call_args[3] = {text, Py_None, Py_None};
+        result = PyObject_Vectorcall(args[1], call_args, 3, NULL);
+    } else {
+        Py_ssize_t pieces = (n - 1) / chunk + 1;
+        PyObject *slices = PyTuple_New(pieces);
+        if (slices == NULL)
+            return NULL;
+        for (Py_ssize_t i = 0; i < pieces; i++) {
+            Py_ssize_t start = i * chunk;
+            PyObject *piece = PyUnicode_Substring(text, start, start + chunk < n ? start + chunk : n);
+            if (piece == NULL) {
+                Py_DECREF(slices);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(slices, i, piece);
+        }
+        PyObject *call_args[4] = {slices, Py_None, Py_None, NULL};
+        call_args[3] = PyLong_FromLong(1);
+        if (call_args[3] == NULL) {
+            Py_DECREF(slices);
+            return NULL;
+        }
+        PyObject *counts = PyObject_Vectorcall(args[2], call_args, 4, NULL);
+        Py_DECREF(call_args[3]);
+        Py_DECREF(slices);
+        if (counts == NULL || !PyList_CheckExact(counts)) {
+            result = counts;
+        } else {
+            long long total = 0;
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(counts); i++) {
+                long long c = PyLong_AsLongLong(PyList_GET_ITEM(counts, i));
+                if (c == -1 && PyErr_Occurred()) {
+                    Py_DECREF(counts);
+                    return NULL;
+                }
+                total += c;
+            }
+            Py_DECREF(counts);
+            result = PyLong_FromLongLong(total);
+        }
+    }
+    if (result == NULL && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return result;
 }
 
 static PyMethodDef TC_METHODS[] = {
-    {"_tc_entries_current", (PyCFunction)(void (*)(void))tc_entries_current, METH_FASTCALL,
-     "_tc_entries_current(model_cost, entries) -> True | False | None"},
+    {"_tc_plan_current", (PyCFunction)(void (*)(void))tc_plan_current, METH_FASTCALL,
+     "_tc_plan_current(litellm_dict, tables, sizes, entries) -> True | False | None"},
+    {"_tc_count_chunks", (PyCFunction)(void (*)(void))tc_count_chunks, METH_FASTCALL,
+     "_tc_count_chunks(text, raw, raw_batch, chunk) -> LiteLLM's chunked exact count | None"},
     {"_tc_walk_messages", (PyCFunction)(void (*)(void))tc_walk_messages, METH_FASTCALL,
      "_tc_walk_messages(messages, count, per_message, per_name[, raw_count, chunk]) -> (tokens, has_system) | None"},
     {"_tc_format_tools", (PyCFunction)tc_format_tools, METH_O,

@@ -19,6 +19,7 @@
  */
 #include "binding/module_state.h"
 #include "tokenizer/encoder.h"
+#include "tokenizer/sha256.h"
 
 #define GIL_RELEASE_BYTES 4096
 #define BATCH_BYTES_PER_THREAD (64 * 1024)
@@ -529,9 +530,17 @@ static PyObject *core_serialize(TokenizerCore *self, PyObject *arg)
         PyErr_SetString(PyExc_ValueError, "source_sha256 must be 32 bytes");
         return NULL;
     }
-    size_t len = 0;
-    uint8_t *blob = fl_vocab_serialize(fl_encoder_vocab(self->enc), sha.buf, &len);
+    uint8_t source_sha[32];
+    memcpy(source_sha, sha.buf, 32);
     PyBuffer_Release(&sha);
+    size_t len = 0;
+    uint8_t *blob;
+    /* The vocabulary is immutable and self is kept alive by the caller:
+     * serializing (~10 ms for o200k) lets other threads run (the prebuilt
+     * cache is written from a background thread). */
+    Py_BEGIN_ALLOW_THREADS
+    blob = fl_vocab_serialize(fl_encoder_vocab(self->enc), source_sha, &len);
+    Py_END_ALLOW_THREADS
     if (!blob)
         return PyErr_NoMemory();
     PyObject *out = PyBytes_FromStringAndSize((const char *)blob, (Py_ssize_t)len);
@@ -627,7 +636,28 @@ static PyType_Spec core_spec = {
     .slots = core_slots,
 };
 
+/* vocab_sha256(data) -> 32-byte digest, or None when this CPU has no SHA
+ * instructions (the caller uses hashlib then): checks a vocabulary file
+ * without importing hashlib/OpenSSL at start-up. */
+static PyObject *tok_vocab_sha256(PyObject *module, PyObject *arg)
+{
+    Py_buffer data;
+    if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0)
+        return NULL;
+    uint8_t digest[32];
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = fl_sha256(data.buf, (size_t)data.len, digest);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    if (rc < 0)
+        Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize((const char *)digest, 32);
+}
+
 static PyMethodDef module_functions[] = {
+    {"vocab_sha256", (PyCFunction)tok_vocab_sha256, METH_O,
+     "vocab_sha256(data) -> bytes | None: SHA-256 with the CPU's SHA instructions (None without)"},
     {"pretok_split", (PyCFunction)(void (*)(void))tok_pretok_split, METH_FASTCALL,
      "pretok_split(pattern_id, text) -> list[str]: tiktoken's regex split, in C"},
     {NULL, NULL, 0, NULL},

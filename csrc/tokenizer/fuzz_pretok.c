@@ -6,7 +6,8 @@
  *     the pieces cover the input exactly (no gap, no overlap);
  *   - fl_pretok_split, in batches of 3, gives the same boundaries as
  *     repeated fl_pretok_next;
- *   - on valid UTF-8, every boundary falls between characters.
+ *   - on valid UTF-8, every boundary falls between characters, and each
+ *     piece is the one the general path (no ASCII fast paths) finds.
  * Reads past the end are caught by AddressSanitizer: the fuzzer hands over a
  * buffer of exactly `size` bytes. Slow (non-linear) inputs show up as
  * libFuzzer timeouts.
@@ -92,6 +93,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (pos < size) {
             size_t n = fl_pretok_next((fl_pattern_id)pat, data, size, pos);
             FUZZ_ASSERT(n > 0 && n <= size - pos);
+            if (utf8) /* the ASCII fast paths decide as the general path does */
+                FUZZ_ASSERT(n == fl_pretok_next_general((fl_pattern_id)pat, data, size, pos));
             pos += n;
             if (utf8)
                 FUZZ_ASSERT(pos == size || (data[pos] & 0xC0) != 0x80);

@@ -144,6 +144,84 @@ is_ascii_lower(uint8_t b)
     return (uint8_t)(b - 'a') < 26;
 }
 
+/* ---- word-at-a-time ASCII runs ------------------------------------------
+ * Eight bytes at a time (plain 64-bit arithmetic, no SIMD): a mask with the
+ * high bit of every byte in a range, then the run length is the number of
+ * leading set bytes.  A word ends in its first eight bytes most of the
+ * time, so the scan takes one step and one predictable branch instead of a
+ * byte loop whose exit branch mispredicts once per piece.  Bytes >= 0x80
+ * never match, so a run stops on the first non-ASCII byte as the byte
+ * loops do. */
+#define SWAR_ONES 0x0101010101010101ull
+#define SWAR_HIGH (SWAR_ONES * 0x80)
+
+FL_HOT uint64_t
+load8(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* High bit of each byte of w that lies in [lo, hi] (lo >= 1, hi <= 0x7e). */
+FL_HOT uint64_t
+swar_in_range(uint64_t w, uint8_t lo, uint8_t hi)
+{
+    uint64_t x = w & ~SWAR_HIGH; /* 7 bits per byte: the sums below never carry */
+    uint64_t ge_lo = x + SWAR_ONES * (uint64_t)(0x80 - lo);
+    uint64_t gt_hi = x + SWAR_ONES * (uint64_t)(0x7f - hi);
+    return ge_lo & ~gt_hi & ~w & SWAR_HIGH;
+}
+
+FL_HOT uint64_t
+swar_upper(uint64_t w)
+{
+    return swar_in_range(w, 'A', 'Z');
+}
+
+FL_HOT uint64_t
+swar_lower(uint64_t w)
+{
+    return swar_in_range(w, 'a', 'z');
+}
+
+FL_HOT uint64_t
+swar_letter(uint64_t w)
+{
+    return swar_in_range(w | (SWAR_ONES * 0x20), 'a', 'z');
+}
+
+FL_HOT uint64_t
+swar_digit(uint64_t w)
+{
+    return swar_in_range(w, '0', '9');
+}
+
+/* Number of leading bytes (0..8) whose high bit is set in mask. */
+FL_HOT size_t
+swar_leading(uint64_t mask)
+{
+    uint64_t miss = ~mask & SWAR_HIGH;
+    return miss ? (size_t)__builtin_ctzll(miss) >> 3 : 8;
+}
+
+/* End of the run from i of bytes matched by swar (and, byte by byte, by
+   is_byte in the last 7 bytes of the text). */
+#define ASCII_RUN(text, len, i, swar, is_byte)                        \
+    do {                                                              \
+        size_t k_ = 8;                                                \
+        while (k_ == 8 && (i) + 8 <= (len)) {                         \
+            k_ = swar_leading(swar(load8((text) + (i))));             \
+            (i) += k_;                                                \
+        }                                                             \
+        if (k_ == 8)                                                  \
+            while ((i) < (len) && is_byte((text)[i]))                 \
+                (i)++;                                                \
+    } while (0)
+
 /* True when a scan that stopped at i stopped on ASCII (or the end), so the
    ASCII fast paths below saw everything that decides the match. */
 static inline int
@@ -241,6 +319,71 @@ whitespace_not_at_end(ws_run run, size_t pos)
     return run.last_start > pos ? run.last_start : run.end;
 }
 
+/* The same for a run of ASCII whitespace (text[pos] is one): 0 when the run
+   stops on a non-ASCII byte (which may continue it; the general path
+   decides), else 1 with *run filled in. */
+FL_HOT int
+ascii_whitespace_run(const uint8_t *text, size_t len, size_t pos, ws_run *run)
+{
+    size_t i = pos, newline_end = 0;
+    while (i < len && text[i] < 0x80 && (fl_uc_direct[text[i]] & CLS_W)) {
+        if (is_newline_byte(text[i]))
+            newline_end = i + 1;
+        i++;
+    }
+    if (!stops_on_ascii(text, len, i))
+        return 0;
+    run->end = i;
+    run->last_start = i - 1;
+    run->last_newline_end = newline_end;
+    return 1;
+}
+
+/* Where each pattern's whitespace alternatives end a run from pos:
+   r50k   \s++$ | \s+(?!\S) | \s
+   cl100k \s++$ | \s*[\r\n] | \s+(?!\S) | \s
+   o200k  \s*[\r\n]+ | \s+(?!\S) | \s+ */
+static inline size_t
+r50k_whitespace_end(ws_run run, size_t len, size_t pos)
+{
+    return run.end == len ? len : whitespace_not_at_end(run, pos);
+}
+
+static inline size_t
+cl100k_whitespace_end(ws_run run, size_t len, size_t pos)
+{
+    if (run.end == len)
+        return len;
+    return run.last_newline_end ? run.last_newline_end : whitespace_not_at_end(run, pos);
+}
+
+static inline size_t
+o200k_whitespace_end(ws_run run, size_t len, size_t pos)
+{
+    if (run.last_newline_end)
+        return run.last_newline_end;
+    return run.end == len ? len : whitespace_not_at_end(run, pos);
+}
+
+/* ASCII byte classes for the fast paths (false for every byte >= 0x80). */
+static inline int
+is_ascii_digit(uint8_t b)
+{
+    return (uint8_t)(b - '0') < 10;
+}
+
+static inline int
+is_ascii_other(uint8_t b) /* [^\s\p{L}\p{N}] */
+{
+    return b < 0x80 && !(fl_uc_direct[b] & CLS_WLN);
+}
+
+static inline int
+is_ascii_space(uint8_t b) /* \s */
+{
+    return b < 0x80 && (fl_uc_direct[b] & CLS_W);
+}
+
 /* The lower-case ASCII letter the character at i matches in a contraction, or
    0. Case-insensitively, U+017F LONG S (C5 BF) matches 's'. */
 static char
@@ -314,32 +457,44 @@ scan_r50k_general(const uint8_t *text, size_t len, size_t pos)
     if (!(cls & CLS_W))
         return run_of_other(text, len, start);
     /* text[pos] is whitespace: \s++$ | \s+(?!\S) | \s */
-    ws_run run = scan_whitespace(text, len, pos);
-    if (run.end == len)
-        return len;
-    return whitespace_not_at_end(run, pos);
+    return r50k_whitespace_end(scan_whitespace(text, len, pos), len, pos);
 }
 
 FL_HOT size_t
 scan_r50k(const uint8_t *text, size_t len, size_t pos)
 {
-    /* ASCII fast path of ` ?\p{L}++` (an apostrophe is no letter, so
-       contractions, tried first by the regex, never get here). */
-    size_t s = pos + (text[pos] == ' '), i = s;
-    while (i < len && is_ascii_letter(text[i]))
-        i++;
-    if (i > s && stops_on_ascii(text, len, i))
-        return i;
-    /* ASCII fast path of ` ?[^\s\p{L}\p{N}]++` (no apostrophe at pos: a
-       contraction comes first), while the run stays ASCII. */
-    if (i == s && s < len && text[pos] != '\'' && text[s] < 0x80 &&
-        !(fl_uc_direct[text[s]] & CLS_WLN)) {
-        size_t j = s + 1;
-        while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
-            j++;
-        if (stops_on_ascii(text, len, j))
-            return j;
+    /* ASCII fast paths, each used only when its run stops on ASCII (or the
+       end), after the contractions: ` ?\p{L}++` first. */
+    uint8_t b = text[pos];
+    if (b == '\'') { /* '(?:[sdmt]|ll|ve|re) first; else "'" is like any other O */
+        size_t n = contraction_after_quote(text, len, pos, 0);
+        if (n)
+            return pos + n;
     }
+    size_t s = pos + (b == ' '), i = s;
+    ASCII_RUN(text, len, i, swar_letter, is_ascii_letter);
+    if (i > s)
+        return stops_on_ascii(text, len, i) ? i : scan_r50k_general(text, len, pos);
+    if (s < len) {
+        /* ` ?\p{N}++` */
+        if (is_ascii_digit(text[s])) {
+            ASCII_RUN(text, len, i, swar_digit, is_ascii_digit);
+            return stops_on_ascii(text, len, i) ? i : scan_r50k_general(text, len, pos);
+        }
+        /* ` ?[^\s\p{L}\p{N}]++` */
+        if (is_ascii_other(text[s])) {
+            size_t j = s + 1;
+            while (j < len && is_ascii_other(text[j]))
+                j++;
+            return stops_on_ascii(text, len, j) ? j : scan_r50k_general(text, len, pos);
+        }
+    }
+    /* \s++$ | \s+(?!\S) | \s, once a space is known not to join what
+       follows it (the end, or more ASCII whitespace) */
+    ws_run run;
+    if (is_ascii_space(b) && (b != ' ' || s == len || is_ascii_space(text[s])) &&
+        ascii_whitespace_run(text, len, pos, &run))
+        return r50k_whitespace_end(run, len, pos);
     return scan_r50k_general(text, len, pos);
 }
 
@@ -370,37 +525,60 @@ scan_cl100k_general(const uint8_t *text, size_t len, size_t pos)
     if (!(char_at(text, len, start).cls & CLS_WLN))
         return run_of_newlines(text, len, run_of_other(text, len, start), 0);
     /* whitespace: \s++$ | \s*[\r\n] | \s+(?!\S) | \s */
-    ws_run run = scan_whitespace(text, len, pos);
-    if (run.end == len)
-        return len;
-    if (run.last_newline_end)
-        return run.last_newline_end;
-    return whitespace_not_at_end(run, pos);
+    return cl100k_whitespace_end(scan_whitespace(text, len, pos), len, pos);
+}
+
+/* cl100k and o200k once their letter alternatives failed on ASCII at pos
+   (text[pos] < 0x80; s is pos, or pos + 1 when text[pos] may prefix a
+   letter run, and text[s] is no ASCII letter): the ASCII fast paths of
+   \p{N}{1,3}, then ` ?[^\s\p{L}\p{N}]++[\r\n]*+` (cl100k) or
+   ` ?[^\s\p{L}\p{N}]+[\r\n/]*` (o200k), then whitespace.  0 when the run
+   stops on a non-ASCII byte (the general path decides). */
+FL_HOT size_t
+scan_ascii_after_letters(const uint8_t *text, size_t len, size_t pos, size_t s, int o200k)
+{
+    uint8_t b = text[pos];
+    if (is_ascii_digit(b)) {
+        size_t j = pos + 1;
+        while (j < len && j < pos + 3 && is_ascii_digit(text[j]))
+            j++;
+        return j == pos + 3 || stops_on_ascii(text, len, j) ? j : 0;
+    }
+    size_t start = b == ' ' && s < len && is_ascii_other(text[s]) ? s : pos;
+    if (is_ascii_other(text[start])) {
+        size_t j = start + 1;
+        while (j < len && is_ascii_other(text[j]))
+            j++;
+        return stops_on_ascii(text, len, j) ? run_of_newlines(text, len, j, o200k) : 0;
+    }
+    /* whitespace, once what follows it cannot be a letter it prefixes */
+    ws_run run;
+    if (is_ascii_space(b) && (is_newline_byte(b) || s >= len || text[s] < 0x80) &&
+        ascii_whitespace_run(text, len, pos, &run))
+        return o200k ? o200k_whitespace_end(run, len, pos) : cl100k_whitespace_end(run, len, pos);
+    return 0;
 }
 
 FL_HOT size_t
 scan_cl100k(const uint8_t *text, size_t len, size_t pos)
 {
-    /* ASCII fast path of [^\r\n\p{L}\p{N}]?+\p{L}++, after ruling out an
-       apostrophe (a contraction comes first). */
+    /* ASCII fast path of [^\r\n\p{L}\p{N}]?+\p{L}++ once a contraction
+       (tried first) is ruled out, then of the rest. */
     uint8_t b = text[pos];
-    if (b < 0x80 && b != '\'') {
-        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
-        size_t i = s;
-        while (i < len && is_ascii_letter(text[i]))
-            i++;
-        if (i > s && stops_on_ascii(text, len, i))
-            return i;
-        /* ASCII punctuation (not an apostrophe) not followed by a letter:
-           ?[^\s\p{L}\p{N}]++[\r\n]*+ from pos, while the run stays ASCII
-           (as in scan_o200k). */
-        if (i == s && s == pos + 1 && b != ' ' && !(fl_uc_direct[b] & CLS_WLN)) {
-            size_t j = pos + 1;
-            while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
-                j++;
-            if (stops_on_ascii(text, len, j))
-                return run_of_newlines(text, len, j, 0);
+    if (b < 0x80) {
+        if (b == '\'') {
+            size_t n = contraction_after_quote(text, len, pos, 1);
+            if (n)
+                return pos + n;
         }
+        size_t s = is_ascii_letter(b) || is_ascii_digit(b) || is_newline_byte(b) ? pos : pos + 1;
+        size_t i = s;
+        ASCII_RUN(text, len, i, swar_letter, is_ascii_letter);
+        if (i > s)
+            return stops_on_ascii(text, len, i) ? i : scan_cl100k_general(text, len, pos);
+        size_t end = scan_ascii_after_letters(text, len, pos, s, 0);
+        if (end)
+            return end;
     }
     return scan_cl100k_general(text, len, pos);
 }
@@ -477,40 +655,48 @@ scan_o200k_general(const uint8_t *text, size_t len, size_t pos)
     if (!(char_at(text, len, start).cls & CLS_WLN))
         return run_of_newlines(text, len, run_of_other(text, len, start), 1);
     /* whitespace: \s*[\r\n]+ | \s+(?!\S) | \s+ */
-    ws_run run = scan_whitespace(text, len, pos);
-    if (run.last_newline_end)
-        return run.last_newline_end;
-    if (run.end == len)
-        return len;
-    return whitespace_not_at_end(run, pos);
+    return o200k_whitespace_end(scan_whitespace(text, len, pos), len, pos);
+}
+
+/* [A-Z]*[a-z]* from s: both runs from one 8-byte load when they end in it
+   (most words: "word", "Word", "WORD"). */
+FL_HOT size_t
+ascii_upper_then_lower(const uint8_t *text, size_t len, size_t s)
+{
+    size_t i = s;
+    if (s + 8 <= len) {
+        uint64_t w = load8(text + s);
+        size_t up = swar_leading(swar_upper(w));
+        if (up < 8) {
+            size_t low = swar_leading(swar_lower(w) >> (8 * up));
+            i = s + up + low;
+            if (up + low < 8)
+                return i;
+            ASCII_RUN(text, len, i, swar_lower, is_ascii_lower);
+            return i;
+        }
+        i = s + 8;
+    }
+    ASCII_RUN(text, len, i, swar_upper, is_ascii_upper);
+    ASCII_RUN(text, len, i, swar_lower, is_ascii_lower);
+    return i;
 }
 
 FL_HOT size_t
 scan_o200k(const uint8_t *text, size_t len, size_t pos)
 {
     /* ASCII fast path of the two letter alternatives: ASCII has no
-       BOTH characters, so UP is A-Z and LOW is a-z. */
+       BOTH characters, so UP is A-Z and LOW is a-z.  Then the rest. */
     uint8_t b = text[pos];
     if (b < 0x80) {
-        size_t s = is_ascii_letter(b) || (b >= '0' && b <= '9') || is_newline_byte(b) ? pos : pos + 1;
-        size_t i = s;
-        while (i < len && is_ascii_upper(text[i]))
-            i++;
-        while (i < len && is_ascii_lower(text[i]))
-            i++;
-        if (i > s && stops_on_ascii(text, len, i))
-            return with_contraction(text, len, i); /* UP*LOW+, else UP+ */
-        /* ASCII punctuation not followed by a letter: the letter
-           alternatives and \p{N} fail, so it is ?[^\s\p{L}\p{N}]+[\r\n/]*
-           from pos (b is not a space), decided here while the run stays
-           ASCII. */
-        if (i == s && s == pos + 1 && b != ' ' && !(fl_uc_direct[b] & CLS_WLN)) {
-            size_t j = pos + 1;
-            while (j < len && text[j] < 0x80 && !(fl_uc_direct[text[j]] & CLS_WLN))
-                j++;
-            if (stops_on_ascii(text, len, j))
-                return run_of_newlines(text, len, j, 1);
-        }
+        size_t s = is_ascii_letter(b) || is_ascii_digit(b) || is_newline_byte(b) ? pos : pos + 1;
+        size_t i = ascii_upper_then_lower(text, len, s);
+        if (i > s) /* UP*LOW+, else UP+ */
+            return stops_on_ascii(text, len, i) ? with_contraction(text, len, i)
+                                                : scan_o200k_general(text, len, pos);
+        size_t end = scan_ascii_after_letters(text, len, pos, s, 1);
+        if (end)
+            return end;
     }
     return scan_o200k_general(text, len, pos);
 }
@@ -535,6 +721,20 @@ fl_pretok_next(fl_pattern_id pat, const uint8_t *text, size_t len, size_t pos)
     if (pos >= len || (unsigned)pat >= FL_PAT_COUNT)
         return 0;
     return scanners[pat](text, len, pos) - pos;
+}
+
+static const fl_pretok_scanner general_scanners[FL_PAT_COUNT] = {
+    [FL_PAT_R50K] = scan_r50k_general,
+    [FL_PAT_CL100K] = scan_cl100k_general,
+    [FL_PAT_O200K] = scan_o200k_general,
+};
+
+size_t
+fl_pretok_next_general(fl_pattern_id pat, const uint8_t *text, size_t len, size_t pos)
+{
+    if (pos >= len || (unsigned)pat >= FL_PAT_COUNT)
+        return 0;
+    return general_scanners[pat](text, len, pos) - pos;
 }
 
 size_t

@@ -38,6 +38,11 @@ typedef enum {
    Returns 0 when pos >= len or pat is not a valid fl_pattern_id. */
 size_t fl_pretok_next(fl_pattern_id pat, const uint8_t *text, size_t len, size_t pos);
 
+/* The same with the ASCII fast paths skipped: the scanners' general path,
+   which follows the regex alternative by alternative.  For tests, which
+   check that the fast paths agree with it at every position. */
+size_t fl_pretok_next_general(fl_pattern_id pat, const uint8_t *text, size_t len, size_t pos);
+
 /* The scanner behind fl_pretok_next for a pattern (NULL when pat is not
    valid), for callers that loop over pieces: scan(text, len, pos) returns
    the END offset of the piece starting at pos (requires pos < len). */

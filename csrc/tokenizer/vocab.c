@@ -1,15 +1,24 @@
 /*
  * vocab.c - a BPE vocabulary: token bytes <-> rank.
  *
- * How it works: all token bytes live in one arena.  Lookup by bytes is an
- * open-addressing hash table (linear probing, load <= 1/2) of 8-byte slots
- * {hash tag, rank}; a hit compares the tag, then the length and bytes
- * stored for that rank.  Lookup by rank is two arrays (arena offset,
- * length).  Two-byte and one-byte tokens also get direct tables, because
- * the BPE merge asks for pair ranks far more often than anything else.
- * The hash is a small multiply-mix over 8/16-byte loads (wyhash-style
- * idea, written from scratch), which is what keeps whole-piece lookups
- * cheap.  Everything is immutable after construction.
+ * How it works: all token bytes live in one arena; lookup by rank is two
+ * arrays (arena offset, length).  Lookup by bytes is an open-addressing
+ * hash table (linear probing, load <= 1/2) of 16-byte slots carrying the
+ * first 8 token bytes, the length, the rank and 16 more hash bits, so a
+ * token of up to 8 bytes is found in one cache line (vocab_inline.h).
+ * One- and two-byte tokens also get direct tables (the BPE merge asks for
+ * pair ranks more than anything else), and a 1 Mbit filter answers most
+ * failed lookups.  The hash is a small multiply-mix over 8/16-byte loads
+ * (wyhash-style idea, written from scratch).
+ *
+ * Parsing a .tiktoken file is one forward pass: each line's base64 is
+ * decoded four characters per step, its rank matched against the expected
+ * next rank (kept as decimal text) before falling back to reading digits,
+ * and the token is hashed while hot, its slot prefetched and inserted a
+ * few tokens later; the table is sized from the file length and rebuilt
+ * at the exact size if the count disagrees.  A prebuilt form (the tables
+ * as they are in memory, checksummed) lets later processes mmap instead of
+ * parsing.  Everything is immutable after construction.
  */
 #include "tokenizer/vocab.h"
 
@@ -71,27 +80,32 @@ static void table_free(void *p, size_t mapped)
         free(p);
 }
 
-static fl_vocab *vocab_alloc(size_t n_tokens, size_t arena_cap)
+/* The slot count for n tokens: a power of two, at most half full.
+ * (Measured: 3/4 full with probes starting at cache-line boundaries
+ * halves the table but is 5-15% slower to encode with.) */
+static size_t table_slots(size_t n_tokens)
 {
-    fl_vocab *v = calloc(1, sizeof *v);
-    if (!v)
-        return NULL;
     size_t cap = 16;
     while (cap < n_tokens * 2 + 2)
         cap <<= 1;
+    return cap;
+}
+
+/* The lookup tables (hash table, pair table, filter) for n_tokens tokens,
+ * all empty.  0, or -1 when out of memory. */
+static int vocab_alloc_tables(fl_vocab *v, size_t n_tokens)
+{
+    size_t cap = table_slots(n_tokens);
     v->slots = table_alloc(cap * sizeof *v->slots, &v->slots_bytes);
-    v->arena = malloc(arena_cap ? arena_cap : 1);
     v->pair_rank = malloc(65536 * sizeof *v->pair_rank);
     v->filter = calloc(FL_FILTER_WORDS, sizeof *v->filter);
-    if (!v->slots || !v->arena || !v->pair_rank || !v->filter) {
-        fl_vocab_free(v);
-        return NULL;
-    }
+    if (!v->slots || !v->pair_rank || !v->filter)
+        return -1;
     memset(v->pair_rank, 0xff, 65536 * sizeof *v->pair_rank);
     memset(v->byte_rank, 0xff, sizeof v->byte_rank);
     v->mask = cap - 1;
     v->max_rank = FL_NO_RANK;
-    return v;
+    return 0;
 }
 
 static int ensure_rank_cap(fl_vocab *v, uint32_t rank)
@@ -128,11 +142,19 @@ static int vocab_record(fl_vocab *v, uint32_t off, size_t len, uint32_t rank)
     return 0;
 }
 
+/* The first min(n, 8) bytes of a token in the arena, without branching on
+ * n (the arena has 8 bytes of slack after its last token). */
+static inline uint64_t arena_head(const uint8_t *p, size_t n)
+{
+    size_t keep = n < 8 ? n : 8; /* n >= 1 */
+    return fl_vload64(p) & (~0ull >> (64 - 8 * keep));
+}
+
 static inline uint64_t token_hash(const fl_vocab *v, uint32_t rank)
 {
     const uint8_t *bytes = v->arena + v->tok_off[rank];
     size_t len = v->tok_len[rank];
-    return fl_vhash_key(bytes, len, fl_vhead_bytes(bytes, len));
+    return fl_vhash_key(bytes, len, arena_head(bytes, len));
 }
 
 /* Put a recorded rank into the hash table.  0, or -1 duplicate bytes. */
@@ -140,8 +162,8 @@ static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
 {
     const uint8_t *bytes = v->arena + v->tok_off[rank];
     size_t len = v->tok_len[rank];
-    uint64_t head = fl_vhead_bytes(bytes, len);
-    uint64_t i = (h >> 16) & v->mask;
+    uint64_t head = arena_head(bytes, len);
+    uint64_t i = fl_vocab_home(v, h);
     for (;;) {
         fl_slot *s = &v->slots[i];
         if (s->len == 0) {
@@ -158,7 +180,6 @@ static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
     }
     uint64_t bit = h >> (64 - FL_FILTER_LOG2);
     v->filter[bit >> 6] |= 1ull << (bit & 63);
-    v->count++;
     if (v->max_rank == FL_NO_RANK || rank > v->max_rank)
         v->max_rank = rank;
     if (len == 1)
@@ -168,174 +189,317 @@ static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
     return 0;
 }
 
-/* Insert the recorded ranks order[0..n) into the table.  The hash of each
- * token is computed ahead and its slot prefetched, so the random accesses
- * into the (large) table overlap instead of stalling one by one. */
+/* Insert every recorded rank into the table, in rank order.  The hash of
+ * each token is computed ahead and its slot prefetched, so the random
+ * accesses into the (large) table overlap instead of stalling one by one.
+ * 0, or -1 on a duplicate token. */
 #define PREFETCH_AHEAD 16
-static int table_insert_all(fl_vocab *v, const uint32_t *order, size_t n)
+static int table_insert_ranks(fl_vocab *v)
 {
-    uint64_t ring[PREFETCH_AHEAD];
-    size_t ahead = n < PREFETCH_AHEAD ? n : PREFETCH_AHEAD;
-    for (size_t k = 0; k < ahead; k++) {
-        ring[k] = token_hash(v, order[k]);
-        __builtin_prefetch(&v->slots[(ring[k] >> 16) & v->mask], 1);
-    }
-    for (size_t k = 0; k < n; k++) {
-        uint64_t h = ring[k % PREFETCH_AHEAD];
-        if (k + PREFETCH_AHEAD < n) {
-            uint64_t hn = token_hash(v, order[k + PREFETCH_AHEAD]);
-            ring[k % PREFETCH_AHEAD] = hn;
-            __builtin_prefetch(&v->slots[(hn >> 16) & v->mask], 1);
+    uint32_t ring_rank[PREFETCH_AHEAD];
+    uint64_t ring_hash[PREFETCH_AHEAD];
+    size_t queued = 0, done = 0;
+    uint32_t r = 0;
+    for (;;) {
+        while (r < v->rank_cap && v->tok_len[r] == 0)
+            r++;
+        if (r < v->rank_cap) {
+            uint64_t h = token_hash(v, r);
+            __builtin_prefetch(&v->slots[fl_vocab_home(v, h)], 1);
+            ring_rank[queued % PREFETCH_AHEAD] = r++;
+            ring_hash[queued % PREFETCH_AHEAD] = h;
+            queued++;
+            if (queued - done < PREFETCH_AHEAD)
+                continue;
         }
-        if (table_insert(v, order[k], h) < 0)
+        if (done == queued)
+            return 0;
+        if (table_insert(v, ring_rank[done % PREFETCH_AHEAD], ring_hash[done % PREFETCH_AHEAD]) < 0)
+            return -1;
+        done++;
+    }
+}
+
+/* Base64 decoding, four characters at a time: one table per position
+ * holds the character's 6 bits already shifted into place, so a group is
+ * four loads and three ORs; any character outside the alphabet ('=', ' ',
+ * '\n', garbage) sets bit 31, which ends the fast loop. */
+#define B64_BAD 0x80000000u
+typedef struct {
+    uint32_t at[4][256];
+} b64_tables;
+
+static void b64_init(b64_tables *t)
+{
+    for (int k = 0; k < 4; k++)
+        for (int c = 0; c < 256; c++)
+            t->at[k][c] = B64_BAD;
+    const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (uint32_t i = 0; i < 64; i++) {
+        uint8_t c = (uint8_t)al[i];
+        t->at[0][c] = i << 18;
+        t->at[1][c] = i << 12;
+        t->at[2][c] = i << 6;
+        t->at[3][c] = i;
+    }
+}
+
+/* Decode the base64 token starting at p (it must be followed by ' ') into
+ * out, which has room for 3 bytes per 4 characters plus one.  Returns the
+ * number of bytes and sets *after to the ' ', or -1 when the text up to the
+ * space is not padded base64 of at least one byte. */
+static long b64_token(const b64_tables *t, const uint8_t *p, const uint8_t *end, uint8_t *out,
+                      const uint8_t **after)
+{
+    uint8_t *o = out;
+    while (end - p >= 4) {
+        uint32_t w = t->at[0][p[0]] | t->at[1][p[1]] | t->at[2][p[2]] | t->at[3][p[3]];
+        if (w & B64_BAD)
+            break;
+        o[0] = (uint8_t)(w >> 16);
+        o[1] = (uint8_t)(w >> 8);
+        o[2] = (uint8_t)w;
+        o += 3;
+        p += 4;
+    }
+    if (end - p >= 5 && p[3] == '=' && p[4] == ' ') { /* a final padded group */
+        uint32_t w = t->at[0][p[0]] | t->at[1][p[1]];
+        if (p[2] == '=') {
+            o[0] = (uint8_t)(w >> 16);
+            o += (w & B64_BAD) ? 0 : 1;
+        } else {
+            w |= t->at[2][p[2]];
+            o[0] = (uint8_t)(w >> 16);
+            o[1] = (uint8_t)(w >> 8);
+            o += (w & B64_BAD) ? 0 : 2;
+        }
+        if (w & B64_BAD)
+            return -1;
+        p += 4;
+    }
+    if (p == end || *p != ' ' || o == out)
+        return -1;
+    *after = p;
+    return (long)(o - out);
+}
+
+static int is_blank(uint8_t c) { return c == ' ' || c == '\r' || c == '\t'; }
+
+/* The decimal digits of the rank expected on the next line (ranks are
+ * almost always 0, 1, 2, ... in file order), kept as text and incremented
+ * in place, so the usual line's rank is one compare instead of a digit
+ * loop.  Up to 8 digits; longer ranks take the general path. */
+typedef struct {
+    uint8_t digits[8];
+    size_t len;
+    uint32_t value;
+} rank_counter;
+
+static void counter_set(rank_counter *c, uint32_t value)
+{
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%u", (unsigned)value);
+    c->value = value;
+    c->len = n > 0 && n <= 8 ? (size_t)n : 0; /* 0: never matches */
+    memset(c->digits, 0, sizeof c->digits);
+    if (c->len)
+        memcpy(c->digits, buf, c->len);
+}
+
+static void counter_next(rank_counter *c)
+{
+    size_t i = c->len;
+    while (i > 0 && c->digits[i - 1] == '9')
+        c->digits[--i] = '0';
+    if (i > 0)
+        c->digits[i - 1]++, c->value++;
+    else
+        counter_set(c, c->value + 1);
+}
+
+/* The rank at r (digits up to a non-digit): 1 and *rank, *after set;
+ * 0 when there are no digits; -1 when too large. */
+static int parse_rank(const rank_counter *expect, const uint8_t *r, const uint8_t *end,
+                      uint32_t *rank, const uint8_t **after)
+{
+    size_t n = expect->len;
+    if (end - r > 8 && n &&
+        ((fl_vload64(r) ^ fl_vload64(expect->digits)) & (~0ull >> (64 - 8 * n))) == 0 &&
+        !(r[n] >= '0' && r[n] <= '9')) {
+        *rank = expect->value;
+        *after = r + n;
+        return 1;
+    }
+    const uint8_t *digits = r;
+    uint32_t value = 0;
+    while (r < end && *r >= '0' && *r <= '9') {
+        value = value * 10 + (uint32_t)(*r - '0');
+        r++;
+        if (value >= FL_MAX_RANK)
+            return -1;
+    }
+    *rank = value;
+    *after = r;
+    return r != digits;
+}
+
+/* Tokens decoded but not yet in the hash table: their hash is computed
+ * while the bytes are hot and their slot prefetched; each is inserted
+ * PREFETCH_AHEAD tokens later, when the slot has arrived. */
+typedef struct {
+    uint32_t rank[PREFETCH_AHEAD];
+    uint64_t hash[PREFETCH_AHEAD];
+    size_t queued, done;
+} insert_queue;
+
+static int queue_flush(fl_vocab *v, insert_queue *q, size_t keep)
+{
+    while (q->queued - q->done > keep) {
+        size_t k = q->done++ % PREFETCH_AHEAD;
+        if (table_insert(v, q->rank[k], q->hash[k]) < 0)
             return -1;
     }
     return 0;
 }
 
-static void b64_init(signed char *t)
+/* Decode every "base64 rank" line into the arena, record each rank's
+ * (offset, length) and put the token into the hash table (allocated
+ * beforehand) while it stays at most half full; past that, tokens are
+ * only recorded (the caller rebuilds the table at the right size).
+ * 0, or -1 with err set. */
+static int parse_lines(fl_vocab *v, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
-    memset(t, -1, 256);
-    const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 64; i++)
-        t[(uint8_t)al[i]] = (signed char)i;
-}
-
-/* Decode base64 [p, end) into out; returns bytes written or -1. */
-static long b64_decode(const signed char *t, const uint8_t *p, const uint8_t *end, uint8_t *out)
-{
-    size_t n = (size_t)(end - p);
-    if (n == 0 || n % 4)
-        return -1;
-    size_t pad = 0;
-    if (end[-1] == '=')
-        pad++;
-    if (n >= 2 && end[-2] == '=')
-        pad++;
-    uint8_t *o = out;
-    for (size_t i = 0; i < n; i += 4) {
-        int c0 = t[p[i]], c1 = t[p[i + 1]];
-        int last = (i + 4 == n);
-        int c2 = (last && pad >= 2) ? 0 : t[p[i + 2]];
-        int c3 = (last && pad >= 1) ? 0 : t[p[i + 3]];
-        if ((c0 | c1 | c2 | c3) < 0)
-            return -1;
-        uint32_t w = ((uint32_t)c0 << 18) | ((uint32_t)c1 << 12) | ((uint32_t)c2 << 6) | (uint32_t)c3;
-        *o++ = (uint8_t)(w >> 16);
-        if (!(last && pad >= 2))
-            *o++ = (uint8_t)(w >> 8);
-        if (!(last && pad >= 1))
-            *o++ = (uint8_t)w;
-    }
-    return (long)(o - out);
-}
-
-fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, size_t errlen)
-{
-    signed char table[256];
-    b64_init(table);
-    size_t lines = 0;
-    for (const uint8_t *q = data, *end_q = data + len;
-         (q = memchr(q, '\n', (size_t)(end_q - q))) != NULL; q++)
-        lines++;
-    fl_vocab *v = vocab_alloc(lines + 1, len);
-    if (!v) {
-        set_err(err, errlen, "out of memory", 0);
-        return NULL;
-    }
-    if (ensure_rank_cap(v, (uint32_t)(lines + 1 < FL_MAX_RANK ? lines + 1 : FL_MAX_RANK)) < 0) {
-        fl_vocab_free(v);
-        set_err(err, errlen, "out of memory", 0);
-        return NULL;
-    }
-    uint32_t *order = malloc((lines + 1) * sizeof *order);
-    size_t n_order = 0;
-    if (!order) {
-        fl_vocab_free(v);
-        set_err(err, errlen, "out of memory", 0);
-        return NULL;
-    }
+    int insert = 1;
+    b64_tables table;
+    b64_init(&table);
+    rank_counter expect;
+    counter_set(&expect, 0);
+    insert_queue queue = {{0}, {0}, 0, 0};
     const uint8_t *p = data, *end = data + len;
     size_t lineno = 0;
     while (p < end) {
         lineno++;
-        /* one forward pass: token up to ' ', digits, optional trailing
-         * blanks, '\n' (or the end) */
-        const uint8_t *sp = p;
-        while (sp < end && *sp != ' ' && *sp != '\n' && *sp != '\r' && *sp != '\t')
-            sp++;
-        if (sp == p) { /* blank line (or only blanks) */
+        if (is_blank(*p) || *p == '\n') { /* a blank line (or only blanks) */
             while (p < end && *p != '\n')
-                if (*p != ' ' && *p != '\r' && *p != '\t') {
+                if (!is_blank(*p++)) {
                     set_err(err, errlen, "malformed vocabulary line: expected 'base64 rank'", lineno);
-                    goto fail;
-                } else
-                    p++;
+                    return -1;
+                }
             p++;
             continue;
         }
-        if (sp == end || *sp != ' ') {
+        const uint8_t *sp, *r;
+        uint8_t *tok = v->arena + v->arena_len;
+        long n = b64_token(&table, p, end, tok, &sp);
+        if (n < 0) {
             set_err(err, errlen, "malformed vocabulary line: expected 'base64 rank'", lineno);
-            goto fail;
+            return -1;
         }
-        const uint8_t *r = sp + 1;
-        uint64_t rank = 0;
-        const uint8_t *digits = r;
-        while (r < end && *r >= '0' && *r <= '9') {
-            if (rank > FL_MAX_RANK) {
-                set_err(err, errlen, "vocabulary rank too large", lineno);
-                goto fail;
-            }
-            rank = rank * 10 + (uint64_t)(*r - '0');
-            r++;
+        if ((size_t)n > FL_MAX_TOKEN_LEN) {
+            set_err(err, errlen, "malformed vocabulary line: bad base64 token", lineno);
+            return -1;
         }
-        if (r == digits) {
-            set_err(err, errlen, "malformed vocabulary line: missing or bad rank", lineno);
-            goto fail;
+        uint32_t rank;
+        int got = parse_rank(&expect, sp + 1, end, &rank, &r);
+        if (got <= 0) {
+            set_err(err, errlen, got < 0 ? "vocabulary rank too large"
+                                         : "malformed vocabulary line: missing or bad rank", lineno);
+            return -1;
         }
-        while (r < end && (*r == ' ' || *r == '\r' || *r == '\t'))
+        while (r < end && is_blank(*r))
             r++;
         if (r < end && *r != '\n') {
             set_err(err, errlen, "malformed vocabulary line: bad rank", lineno);
-            goto fail;
+            return -1;
         }
-        const uint8_t *eol = r;
-        if (rank >= FL_MAX_RANK) {
-            set_err(err, errlen, "vocabulary rank too large", lineno);
-            goto fail;
-        }
-        long n = b64_decode(table, p, sp, v->arena + v->arena_len);
-        if (n <= 0 || (size_t)n > FL_MAX_TOKEN_LEN) {
-            set_err(err, errlen, "malformed vocabulary line: bad base64 token", lineno);
-            goto fail;
-        }
-        int rc = vocab_record(v, (uint32_t)v->arena_len, (size_t)n, (uint32_t)rank);
-        if (rc == -1) {
-            set_err(err, errlen, "duplicate token or rank in vocabulary", lineno);
-            goto fail;
-        }
+        int rc = vocab_record(v, (uint32_t)v->arena_len, (size_t)n, rank);
         if (rc < 0) {
-            set_err(err, errlen, "out of memory", 0);
-            goto fail;
+            set_err(err, errlen, rc == -1 ? "duplicate token or rank in vocabulary" : "out of memory",
+                    rc == -1 ? lineno : 0);
+            return -1;
         }
-        order[n_order++] = (uint32_t)rank;
+        if (insert && (v->count + 1) * 2 + 2 > v->mask + 1) { /* the table is too small */
+            if (queue_flush(v, &queue, 0) < 0) {
+                set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
+                return -1;
+            }
+            insert = 0;
+        }
+        if (insert) {
+            uint64_t h = fl_vhash_key(tok, (size_t)n, arena_head(tok, (size_t)n));
+            __builtin_prefetch(&v->slots[fl_vocab_home(v, h)], 1);
+            size_t k = queue.queued++ % PREFETCH_AHEAD;
+            queue.rank[k] = rank;
+            queue.hash[k] = h;
+            if (queue_flush(v, &queue, PREFETCH_AHEAD - 1) < 0) {
+                set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
+                return -1;
+            }
+        }
+        if (rank == expect.value)
+            counter_next(&expect);
+        else
+            counter_set(&expect, rank + 1);
         v->arena_len += (size_t)n;
-        p = eol + 1;
+        v->count++;
+        p = r + 1;
     }
-    if (n_order == 0) {
-        set_err(err, errlen, "empty vocabulary", 0);
-        goto fail;
-    }
-    if (table_insert_all(v, order, n_order) < 0) {
+    if (insert && queue_flush(v, &queue, 0) < 0) {
         set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
-        goto fail;
+        return -1;
     }
-    free(order);
+    return 0;
+}
+
+static void vocab_free_tables(fl_vocab *v)
+{
+    if (v->slots)
+        table_free(v->slots, v->slots_bytes);
+    free(v->pair_rank);
+    free(v->filter);
+    v->slots = NULL;
+    v->pair_rank = NULL;
+    v->filter = NULL;
+}
+
+fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    /* Tokens are hashed and inserted while they are decoded, into a table
+     * sized for an estimate of the token count (a line is rarely shorter
+     * than 16 bytes); when the count calls for another size (a table that
+     * filled up is always too small), it is rebuilt at the right size in
+     * a second pass, so the layout never depends on the estimate. */
+    size_t estimate = len / 16 < FL_MAX_RANK ? len / 16 : FL_MAX_RANK - 1;
+    fl_vocab *v = calloc(1, sizeof *v);
+    if (!v || !(v->arena = malloc(len / 4 * 3 + 16)) || ensure_rank_cap(v, (uint32_t)estimate) < 0 ||
+        vocab_alloc_tables(v, estimate) < 0) {
+        fl_vocab_free(v);
+        set_err(err, errlen, "out of memory", 0);
+        return NULL;
+    }
+    if (parse_lines(v, data, len, err, errlen) < 0) {
+        fl_vocab_free(v);
+        return NULL;
+    }
+    if (v->count == 0) {
+        fl_vocab_free(v);
+        set_err(err, errlen, "empty vocabulary", 0);
+        return NULL;
+    }
+    if (table_slots(v->count) != v->mask + 1) {
+        vocab_free_tables(v);
+        if (vocab_alloc_tables(v, v->count) < 0) {
+            fl_vocab_free(v);
+            set_err(err, errlen, "out of memory", 0);
+            return NULL;
+        }
+        if (table_insert_ranks(v) < 0) {
+            fl_vocab_free(v);
+            set_err(err, errlen, "duplicate token or rank in vocabulary", 0);
+            return NULL;
+        }
+    }
     return v;
-fail:
-    free(order);
-    fl_vocab_free(v);
-    return NULL;
 }
 
 fl_vocab *fl_vocab_from_tokens(const uint8_t *const *tokens, const size_t *lens,
@@ -349,7 +513,11 @@ fl_vocab *fl_vocab_from_tokens(const uint8_t *const *tokens, const size_t *lens,
         }
         total += lens[i];
     }
-    fl_vocab *v = vocab_alloc(n, total);
+    fl_vocab *v = calloc(1, sizeof *v);
+    if (v && (!(v->arena = malloc(total + 8)) || vocab_alloc_tables(v, n) < 0)) {
+        fl_vocab_free(v);
+        v = NULL;
+    }
     if (!v) {
         set_err(err, errlen, "out of memory", 0);
         return NULL;
@@ -365,6 +533,7 @@ fl_vocab *fl_vocab_from_tokens(const uint8_t *const *tokens, const size_t *lens,
             return NULL;
         }
         v->arena_len += lens[i];
+        v->count++;
     }
     return v;
 }
@@ -377,13 +546,10 @@ void fl_vocab_free(fl_vocab *v)
         free(v);
         return;
     }
-    if (v->slots)
-        table_free(v->slots, v->slots_bytes);
+    vocab_free_tables(v);
     free(v->arena);
     free(v->tok_off);
     free(v->tok_len);
-    free(v->pair_rank);
-    free(v->filter);
     free(v);
 }
 
@@ -489,6 +655,22 @@ uint8_t *fl_vocab_serialize(const fl_vocab *v, const uint8_t source_sha256[32], 
     return blob;
 }
 
+/* A sample of ranks (~512, spread over all of them) is found again by
+ * bytes: catches a blob whose table was laid out by another hash or
+ * layout (a build that forgot to bump the version) as well as any
+ * corruption the checksum let through in the sampled slots. */
+static int lookups_agree(const fl_vocab *v)
+{
+    uint32_t step = v->rank_cap / 512 ? v->rank_cap / 512 : 1;
+    for (uint32_t r = 0; r < v->rank_cap; r += step) {
+        size_t len;
+        const uint8_t *b = fl_vocab_bytes(v, r, &len);
+        if (b && fl_vocab_rank(v, b, len) != r)
+            return 0;
+    }
+    return 1;
+}
+
 fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t source_sha256[32],
                              char *err, size_t errlen)
 {
@@ -558,5 +740,10 @@ fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t sour
     memcpy(v->byte_rank, h->byte_rank, sizeof v->byte_rank);
     v->pair_rank = (uint32_t *)(uintptr_t)(blob + o_pairs);
     v->filter = (uint64_t *)(uintptr_t)(blob + o_filter);
+    if (!lookups_agree(v)) {
+        fl_vocab_free(v);
+        set_err(err, errlen, "prebuilt vocabulary does not match this build's lookups", 0);
+        return NULL;
+    }
     return v;
 }

@@ -103,24 +103,26 @@ static inline uint64_t fl_vocab_hash(const uint8_t *bytes, size_t len)
     return fl_vhash_key(bytes, len, fl_vhead_bytes(bytes, len));
 }
 
+/* The slot where the probe for hash h starts. */
+static inline uint64_t fl_vocab_home(const fl_vocab *v, uint64_t h) { return (h >> 16) & v->mask; }
+
 static inline void fl_vocab_prefetch(const fl_vocab *v, uint64_t h)
 {
-    __builtin_prefetch(&v->slots[(h >> 16) & v->mask]);
+    __builtin_prefetch(&v->slots[fl_vocab_home(v, h)]);
 }
 
-FL_HOT_INLINE uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *bytes, size_t len, uint64_t h)
+/* The lookup with the head word already known: head == fl_vhead_bytes(bytes,
+ * len) (a caller that can read 8 bytes at bytes computes it without
+ * branching on len), h == fl_vocab_hash(bytes, len); 1 <= len. */
+FL_HOT_INLINE uint32_t fl_vocab_rank_head(const fl_vocab *v, const uint8_t *bytes, size_t len,
+                                          uint64_t head, uint64_t h)
 {
-    if (len == 1)
-        return v->byte_rank[bytes[0]];
-    if (len == 2)
-        return v->pair_rank[(bytes[0] << 8) | bytes[1]];
-    if (len == 0 || len > FL_MAX_TOKEN_LEN)
+    if (len > FL_MAX_TOKEN_LEN)
         return FL_NO_RANK;
     uint64_t bit = h >> (64 - FL_FILTER_LOG2);
     if (!(v->filter[bit >> 6] & (1ull << (bit & 63))))
         return FL_NO_RANK;
-    uint64_t head = fl_vhead_bytes(bytes, len);
-    uint64_t i = (h >> 16) & v->mask;
+    uint64_t i = fl_vocab_home(v, h);
     if (len <= 8) {
         for (;;) {
             const fl_slot *s = &v->slots[i];
@@ -141,6 +143,17 @@ FL_HOT_INLINE uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *by
             return s->rank;
         i = (i + 1) & v->mask;
     }
+}
+
+FL_HOT_INLINE uint32_t fl_vocab_rank_hashed(const fl_vocab *v, const uint8_t *bytes, size_t len, uint64_t h)
+{
+    if (len == 1)
+        return v->byte_rank[bytes[0]];
+    if (len == 2)
+        return v->pair_rank[(bytes[0] << 8) | bytes[1]];
+    if (len == 0)
+        return FL_NO_RANK;
+    return fl_vocab_rank_head(v, bytes, len, fl_vhead_bytes(bytes, len), h);
 }
 
 static inline uint32_t fl_vocab_rank(const fl_vocab *v, const uint8_t *bytes, size_t len)

@@ -9,6 +9,8 @@
  *   same classes in Unicode 16 and 17).
  * - every code point's class against ../shared/data/unicode-16.0.0/classes.txt
  *   ($FAST_LITELLM_SHARED_DIR/data/... when set); skipped if the file is absent.
+ * - the ASCII fast paths agree with the general path at every position of
+ *   random texts built from characters on their edges.
  * - 2 MB runs of one character kind per pattern (would hang if quadratic),
  *   with the expected number of pieces, and invariants (pieces > 0, cover
  *   the input, never past the end) on truncated/invalid UTF-8.
@@ -426,6 +428,80 @@ test_invalid_utf8_is_safe(void)
     }
 }
 
+/* The ASCII fast paths against the general path (which follows the regex
+   alternative by alternative and is what the Python tests check against
+   tiktoken): at every position of random texts drawn from characters that
+   sit on each fast path's edges (letters of both cases, digits, ASCII
+   punctuation incl. apostrophe and '/', every ASCII whitespace kind, and
+   non-ASCII letters, marks, digits, whitespace and symbols right after
+   them), both give the same piece.  Texts are cut at random lengths, so
+   runs also end at the end of the text and within eight bytes of it (the
+   word-at-a-time scans' tail). */
+static void
+test_fast_paths_match_general(void)
+{
+    static const char *const units[] = {
+        "a", "z", "A", "Z", "s", "t", "e", "l", "r", "v", "d", "m", "S", "L", "0", "5", "9",
+        " ", " ", " ", "\n", "\r", "\t", "\x0b", "\x0c", "'", "'", ".", ",", "(", ")", "/", "_",
+        "-", "+", "=", "\"", "#", "*", "|", "@", "`", "~",
+        "\xc3\xa9",         /* e acute, Ll */
+        "\xc3\x89",         /* E acute, Lu */
+        "\xc5\xbf",         /* long s: a contraction letter in cl100k/o200k */
+        "\xcc\x81",         /* combining acute, M */
+        "\xc2\xb2",         /* superscript two, N */
+        "\xd9\xa3",         /* Arabic-indic three, N */
+        "\xc2\xa0",         /* no-break space, \s */
+        "\xe3\x80\x80",     /* ideographic space, \s */
+        "\xc2\x85",         /* next line, \s */
+        "\xe4\xb8\xad",     /* CJK, Lo */
+        "\xca\xb0",         /* modifier letter h, Lm */
+        "\xc7\x85",         /* Dz with caron, Lt */
+        "\xe2\x80\x94",     /* em dash, O */
+        "\xf0\x9f\x98\x80", /* emoji, O */
+    };
+    const size_t n_units = sizeof units / sizeof units[0];
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    uint8_t buf[96];
+    size_t mismatches = 0;
+    for (int round = 0; round < 60000; round++) {
+        size_t len = 0;
+        size_t want = 1 + (size_t)(rng % 40);
+        while (len < want) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            /* mostly runs of one kind: repeat a unit a few times */
+            const char *u = units[(rng >> 33) % n_units];
+            size_t reps = 1 + ((rng >> 20) % 4 == 0 ? (rng >> 24) % 10 : 0);
+            size_t ul = strlen(u);
+            for (size_t k = 0; k < reps && len + ul <= sizeof buf; k++, len += ul)
+                memcpy(buf + len, u, ul);
+            if (len + 4 > sizeof buf)
+                break;
+        }
+        uint8_t *text = malloc(len ? len : 1); /* exactly len bytes: ASan sees overreads */
+        CHECK(text != NULL);
+        if (text == NULL)
+            return;
+        memcpy(text, buf, len);
+        for (int pat = 0; pat < FL_PAT_COUNT; pat++) {
+            for (size_t pos = 0; pos < len; pos++) {
+                if (pos > 0 && (text[pos] & 0xC0) == 0x80)
+                    continue; /* inside a character */
+                size_t fast = fl_pretok_next((fl_pattern_id)pat, text, len, pos);
+                size_t slow = fl_pretok_next_general((fl_pattern_id)pat, text, len, pos);
+                if (fast != slow && mismatches++ < 10) {
+                    fprintf(stderr, "  pattern %d pos %zu: fast %zu, general %zu, text:", pat, pos,
+                            fast, slow);
+                    for (size_t k = 0; k < len; k++)
+                        fprintf(stderr, " %02x", text[k]);
+                    fprintf(stderr, "\n");
+                }
+            }
+        }
+        free(text);
+    }
+    CHECK_EQ_INT(mismatches, 0);
+}
+
 int
 main(void)
 {
@@ -433,6 +509,7 @@ main(void)
         CASE(test_hand_cases),           CASE(test_split_matches_next),
         CASE(test_bad_arguments),        CASE(test_tables_match_classes_txt),
         CASE(test_long_runs),            CASE(test_invalid_utf8_is_safe),
+        CASE(test_fast_paths_match_general),
     };
     RUN_TESTS(cases);
 }

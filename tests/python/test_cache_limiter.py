@@ -50,10 +50,20 @@ def make_handler(clock):
     return _PROXY_MaxParallelRequestsHandler_v3(InternalUsageCache(DualCache()), time_provider=clock)
 
 
+def make_fast_handler(clock, impl):
+    """Built while accelerated: the native twin's limiter gets the native
+    memory tier (LocalRateLimits), the Python twin LiteLLM's own."""
+    with proxy_limiter.accelerated(impl):
+        handler = make_handler(clock)
+    if impl == "native":
+        assert type(handler.rate_limits._handle).__name__ == "LocalRateLimits"
+    return handler
+
+
 def random_descriptor(rng):
     limits = {}
     for name, choices in (
-        ("requests_per_unit", [None, 1, 2, 3, 5, 100]),
+        ("requests_per_unit", [None, 1, 2, 3, 5, 100, 2.5, True] + (["3"] if rng.random() < 0.05 else [])),
         ("tokens_per_unit", [None, 2, 10, 10**12]),
         ("max_parallel_requests", [None, None, None, 2]),
         ("window_size", [None, None, 1, 60]),
@@ -108,8 +118,9 @@ def loop():
 def test_request_streams_match_stock(impl, loop, seed):
     rng = random.Random(seed)
     clock = Clock()
-    fast, stock = make_handler(clock), make_handler(clock)
+    fast, stock = make_fast_handler(clock, impl), make_handler(clock)
     assert fast.rate_limits._handle is not stock.rate_limits._handle
+    assert type(stock.rate_limits._handle).__name__ == "NativeRateLimits"
     descriptor_pool = [random_descriptor(rng) for _ in range(6)]
     for step in range(150):
         descriptors = rng.sample(descriptor_pool, rng.randint(1, 3))
@@ -176,7 +187,7 @@ def test_pure_functions_match_stock(impl, loop, seed):
 def test_local_store_paths_match_stock(impl, loop, seed):
     rng = random.Random(seed)
     clock = Clock()
-    fast_h, stock_h = make_handler(clock), make_handler(clock)
+    fast_h, stock_h = make_fast_handler(clock, impl), make_handler(clock)
     originals = proxy_limiter.originals()
     fast = proxy_limiter.functions(impl)
     descriptors = [random_descriptor(rng) for _ in range(4)]
@@ -223,7 +234,7 @@ def test_stock_side_runs_litellm_code(impl):
     for name in proxy_limiter.METHODS:
         assert cls.__dict__[name] is stock[name], name
     with proxy_limiter.accelerated(impl):
-        for name in proxy_limiter.METHODS:
+        for name in proxy_limiter.functions(impl):
             assert cls.__dict__[name] is not stock[name], name
     for name in proxy_limiter.METHODS:
         assert cls.__dict__[name] is stock[name], name
@@ -235,4 +246,114 @@ def test_originals_are_litellm_functions_under_the_engine():
     import litellm.proxy.hooks.parallel_request_limiter_v3 as mod
 
     for name, fn in proxy_limiter.originals().items():
-        assert fn.__code__.co_filename == mod.__file__, name
+        assert not getattr(fn, "__fast_litellm__", False), name
+        # should_rate_limit is LiteLLM's with_service_target wrapper around its body
+        assert getattr(fn, "__wrapped__", fn).__code__.co_filename == mod.__file__, name
+
+
+def test_precheck_covers_the_common_case_and_declines_the_rest(loop):
+    """The native should_rate_limit runs its synchronous phase in one call
+    when the memory tier is native, read_only is false and the lock is free;
+    otherwise it declines (None) before touching anything."""
+    if "should_rate_limit" not in proxy_limiter.functions("native"):
+        pytest.skip("native core not built")
+    from fast_litellm.proxy_limiter import _native
+
+    clock = Clock()
+    handler = make_fast_handler(clock, "native")
+    stock_handler = make_handler(clock)  # LiteLLM's Rust tier
+    ctx = _native.context(proxy_limiter.originals())
+    descriptors = [{"key": "api_key", "value": "a", "rate_limit": {"requests_per_unit": 2}}]
+    precheck = _native.NATIVE._limiter_precheck
+    with proxy_limiter.accelerated("native"):
+        assert precheck(ctx, handler, descriptors, True, False) is None
+        assert precheck(ctx, handler, descriptors, False, 0) is None
+        first = precheck(ctx, handler, descriptors, False, False)
+        assert isinstance(first, tuple) and first[0]["overall_code"] == "OK"
+
+        async def held():
+            async with handler._check_and_increment_lock:
+                return precheck(ctx, handler, descriptors, False, False)
+
+        assert loop.run_until_complete(held()) is None
+        assert precheck(ctx, stock_handler, descriptors, False, False) is None
+        second = precheck(ctx, handler, descriptors, False, False)
+        assert second[0]["statuses"][0]["limit_remaining"] == 0
+        third = precheck(ctx, handler, descriptors, False, False)
+        assert third["overall_code"] == "OVER_LIMIT"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_contended_lock_and_gauges_match_stock(impl, loop, seed):
+    """Concurrent requests (tasks interleaving at the gauge phase and at a
+    held check-and-increment lock) give the same responses in the same order."""
+    rng = random.Random(100 + seed)
+    clock = Clock()
+    fast, stock = make_fast_handler(clock, impl), make_handler(clock)
+    pool = [random_descriptor(rng) for _ in range(5)]
+    batches = [[rng.sample(pool, rng.randint(1, 3)) for _ in range(rng.randint(1, 5))] for _ in range(30)]
+
+    async def run(handler, hold):
+        out = []
+        for i, batch in enumerate(batches):
+            async def one(d, j):
+                try:
+                    return await handler.should_rate_limit(d, parallel_slot_id="s-%d-%d" % (i, j))
+                except Exception as exc:  # noqa: BLE001
+                    return (type(exc), str(exc))
+
+            async def holder():
+                async with handler._check_and_increment_lock:
+                    await asyncio.sleep(0)
+
+            tasks = [one(d, j) for j, d in enumerate(batch)]
+            if hold[i]:
+                tasks.insert(1, holder())
+            out.append(await asyncio.gather(*tasks))
+            clock.now += timedelta(seconds=[0, 0, 1, 61][i % 4])
+        return out
+
+    hold = [rng.random() < 0.4 for _ in batches]
+    start = clock.now
+    with proxy_limiter.accelerated(impl):
+        got = loop.run_until_complete(run(fast, hold))
+    clock.now = start
+    want = loop.run_until_complete(run(stock, hold))
+    assert got == want
+    assert store_snapshot(fast) == store_snapshot(stock)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_store_at_capacity_evicts_like_stock(impl, loop, seed):
+    """More scopes than the 200-entry memory tier holds: which counters and
+    windows survive depends on the order of their expiries, so the native
+    tier must write them in the stock order and with the stock ttls."""
+    rng = random.Random(500 + seed)
+    clock = Clock()
+    fast, stock = make_fast_handler(clock, impl), make_handler(clock)
+    scopes = [("user", "u%d" % i) for i in range(60)] + [("api_key", "k%d" % i) for i in range(40)]
+
+    def descriptor(key, value):
+        return {"key": key, "value": value,
+                "rate_limit": {"requests_per_unit": 1000, "tokens_per_unit": rng.choice([None, 10**6])}}
+
+    def snapshot(handler):
+        handle = handler.rate_limits._handle
+        out = []
+        for key, value in scopes:
+            scope = RateLimitScope(key, value)
+            out.append(tuple(handle.get_local(e) for e in (scope.window, scope.counter("requests"),
+                                                           scope.counter("tokens"))))
+        return out
+
+    for step in range(120):
+        picked = [descriptor(*rng.choice(scopes)) for _ in range(3)]
+        with proxy_limiter.accelerated(impl):
+            got = outcome(lambda: fast.should_rate_limit(picked, parallel_slot_id="s"))
+        want = outcome(lambda: stock.should_rate_limit(picked, parallel_slot_id="s"))
+        assert got == want, step
+        if step % 10 == 0:
+            assert snapshot(fast) == snapshot(stock), step
+    assert snapshot(fast) == snapshot(stock)
+    assert sum(v is not None for row in snapshot(stock) for v in row) > 150
+

@@ -288,3 +288,100 @@ def test_unpatched_context_restores_stock_then_reapplies(fake_pkg, monkeypatch):
     with engine.unpatched():
         assert mod.add is original
     assert mod.add(1, 1) == ("fast", 2)
+
+
+# ---- the cross-process source digest memo (guards._DigestCache) -----------
+
+def _fresh_digest_cache(monkeypatch, cache_dir):
+    monkeypatch.setenv("FAST_LITELLM_CACHE_DIR", str(cache_dir))
+    monkeypatch.setattr(guards, "_digests", guards._DigestCache())
+
+
+def _hash_plain(obj):
+    import hashlib
+    import inspect
+
+    return hashlib.sha256(inspect.getsource(obj).encode("utf-8")).hexdigest()
+
+
+def test_source_digests_are_remembered_and_follow_file_edits(fake_pkg, tmp_path, monkeypatch):
+    import os
+
+    cache_dir = tmp_path / "cache"
+    _fresh_digest_cache(monkeypatch, cache_dir)
+    mod, _ = load()
+    digest = guards.source_hash(mod.add)
+    assert digest == _hash_plain(mod.add)
+    assert guards.source_hash(mod.Store) == _hash_plain(mod.Store)
+    guards.flush_digests()
+    assert (cache_dir / guards._DigestCache.FILE).exists()
+
+    # a new process (a fresh memo) reads the digest instead of hashing again
+    _fresh_digest_cache(monkeypatch, cache_dir)
+    with monkeypatch.context() as m:
+        m.setattr("inspect.getsource", lambda obj: pytest.fail("hashed again"))
+        assert guards.source_hash(mod.add) == digest
+
+    # an edited file (new size and mtime) is hashed again, and the change is seen
+    _fresh_digest_cache(monkeypatch, cache_dir)
+    path = tmp_path / PKG / "__init__.py"
+    path.write_text(SOURCE.replace("a must be an int", "a must be an integer"))
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    del sys.modules[PKG + ".user"], sys.modules[PKG]
+    import linecache
+
+    linecache.clearcache()
+    mod2, _ = load()
+    assert guards.source_hash(mod2.add) == _hash_plain(mod2.add) != digest
+
+
+def test_source_digest_cache_survives_corrupt_and_unwritable_files(fake_pkg, tmp_path, monkeypatch):
+    mod, _ = load()
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    for junk in ("{not json", "[1, 2]", '{"k": 3}', ""):
+        (cache_dir / guards._DigestCache.FILE).write_text(junk)
+        _fresh_digest_cache(monkeypatch, cache_dir)
+        assert guards.source_hash(mod.add) == _hash_plain(mod.add)
+        guards.flush_digests()
+    # a path that cannot be a directory: hashing still works, nothing raises
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    _fresh_digest_cache(monkeypatch, blocker / "sub")
+    assert guards.source_hash(mod.add) == _hash_plain(mod.add)
+    guards.flush_digests()
+    # a stored digest that is wrong for the key is believed only while the
+    # file is unchanged: keys carry path, size and mtime
+    key = guards._cache_key(mod.add)
+    assert key is not None and str(tmp_path / PKG / "__init__.py") in key
+
+
+def test_source_digests_of_decorated_functions_do_not_collide(tmp_path, monkeypatch):
+    # functools.wraps wrappers share one code object; getsource reads the
+    # wrapped function, so the memo must key on that too
+    _fresh_digest_cache(monkeypatch, tmp_path / "cache")
+    (tmp_path / "fl_fake_decorated.py").write_text(textwrap.dedent('''
+        import functools
+
+        def deco(f):
+            @functools.wraps(f)
+            def wrapper(*a):
+                return f(*a)
+            return wrapper
+
+        @deco
+        def one():
+            return 1
+
+        @deco
+        def two():
+            return 2
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        mod = importlib.import_module("fl_fake_decorated")
+        assert guards.source_hash(mod.one) == _hash_plain(mod.one)
+        assert guards.source_hash(mod.two) == _hash_plain(mod.two) != guards.source_hash(mod.one)
+    finally:
+        sys.modules.pop("fl_fake_decorated", None)

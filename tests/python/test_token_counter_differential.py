@@ -374,3 +374,71 @@ def test_through_the_patch_engine():
         assert outcome(patched, kwargs) == outcome(ORIGINAL, kwargs), kwargs
     status = fast_litellm.get_feature_status()["rust_token_counting"]
     assert status["errors"] == 0, status
+
+
+class _Tripwire(list):
+    """A message list that records any look at its contents."""
+
+    touched = 0
+
+    def __iter__(self):
+        _Tripwire.touched += 1
+        return super().__iter__()
+
+    def __len__(self):
+        _Tripwire.touched += 1
+        return super().__len__()
+
+
+def test_hand_off_is_decided_from_the_model_alone(accel):
+    """A model LiteLLM counts with a Hugging Face tokenizer is handed to the
+    original before the fast path reads anything else of the call."""
+    litellm.disable_hf_tokenizer_download = False
+    model = "claude-sonnet-4-5"
+    assert_same(accel, dict(model=model, messages=SHORT_CHAT))  # plan cached
+    messages = _Tripwire(SHORT_CHAT)
+    _Tripwire.touched = 0
+    with pytest.raises(NotAccelerated):
+        accel.fast(model=model, messages=messages, tools=[WEATHER_TOOL], custom_tokenizer=None)
+    assert _Tripwire.touched == 0
+    with pytest.raises(NotAccelerated):
+        accel.fast(model, None, "some text")
+
+
+def test_hand_off_decision_follows_litellm_tables(accel):
+    """The cached hand-off decision is re-derived when the tables LiteLLM's
+    huggingface_tokenizer_kind reads change, or the download switch flips."""
+    litellm.disable_hf_tokenizer_download = False
+    anthropic = litellm.anthropic_models
+    saved = set(anthropic)
+    model = "my-private-claude"
+    kwargs = dict(model=model, messages=SHORT_CHAT, tools=[WEATHER_TOOL])
+    try:
+        assert_same(accel, kwargs)
+        assert accel.answered == 1
+        anthropic.add(model)  # now an Anthropic-tokenizer model: handed off
+        assert_same(accel, kwargs)
+        assert accel.handed_off == 1
+        anthropic.discard(model)  # and back
+        assert_same(accel, kwargs)
+        assert accel.answered == 2
+        anthropic.add(model)
+        assert_same(accel, kwargs)
+        # a new table object of the same size without the model
+        litellm.anthropic_models = set(anthropic) - {model} | {"claude-someone-else"}
+        assert_same(accel, kwargs)
+        assert accel.answered == 3
+        litellm.anthropic_models = anthropic
+        assert_same(accel, kwargs)  # handed off again
+        assert (accel.answered, accel.handed_off) == (3, 3)
+        # the download switch: with it on, LiteLLM counts Claude with tiktoken
+        for model in ["claude-sonnet-4-5", "deepseek-chat"]:
+            answered = accel.answered
+            for disabled in (False, True, False, 1):
+                litellm.disable_hf_tokenizer_download = disabled
+                assert_same(accel, dict(model=model, messages=SHORT_CHAT))
+            assert accel.answered == answered + 1
+    finally:
+        litellm.anthropic_models = anthropic
+        anthropic.clear()
+        anthropic.update(saved)

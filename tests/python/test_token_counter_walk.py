@@ -111,3 +111,73 @@ def test_native_message_walk_matches_python_walk():
                 outcomes.append(("raised", type(exc), str(exc)))
         assert outcomes[0] == outcomes[1], kwargs
     assert covered > 1000
+
+
+def test_native_chunked_count_matches_litellm_chunking():
+    """_tc_count_chunks (the tools text and ``text=`` in one C call) vs
+    LiteLLM's own chunked count over tiktoken, on texts around the chunk
+    boundaries, non-ASCII, special-token text; None for lone surrogates."""
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    import tiktoken
+
+    from fast_litellm.token_counter import _encoding
+
+    count_chunks = _native_loader.NATIVE._tc_count_chunks
+    rng = random.Random(5)
+    alphabet = "ab cd\n\t  é中🙂<|endoftext|>123,.;{}"
+    for name in ("cl100k_base", "o200k_base"):
+        raw = _encoding.raw_counter(name)
+        raw_batch = _encoding.raw_batch_counter(name)
+        if raw is None or raw_batch is None:
+            pytest.skip("fast_litellm tokenizer not available")
+        encoding = tiktoken.get_encoding(name)
+        for chunk in (1, 7, 1024):
+            litellm_count = tc._get_tiktoken_count_function(
+                lambda text: len(encoding.encode(text, disallowed_special=())), chunk)
+            lengths = [0, 1, chunk - 1, chunk, chunk + 1, 2 * chunk, 3 * chunk + 5] + [rng.randint(0, 4000) for _ in range(15)]
+            for n in lengths:
+                text = "".join(rng.choice(alphabet) for _ in range(max(n, 0)))
+                if chunk == 1 and n > 300:
+                    text = text[:300]
+                assert count_chunks(text, raw, raw_batch, chunk) == litellm_count(text), (name, chunk, n)
+        assert count_chunks("a\ud800b" * 600, raw, raw_batch, 1024) is None
+        assert count_chunks("a\ud800b", raw, raw_batch, 1024) is None
+    with pytest.raises(TypeError):
+        count_chunks(b"bytes", raw, raw_batch, 1024)
+    with pytest.raises(ValueError):
+        count_chunks("text", raw, raw_batch, 0)
+
+
+def test_native_plan_check():
+    """_tc_plan_current: True while each table is the same object with the
+    same size and the cost-map entries are unchanged; False on any change;
+    None (the Python check decides) for shapes it does not read."""
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    check = _native_loader.NATIVE._tc_plan_current
+    entry = {"litellm_provider": "openai", "mode": "chat"}
+    cost = {"m": entry}
+    tables = (cost, {"a"}, {"b": 1}, {"c"}, frozenset())
+    names = {"model_cost": cost, "open_ai_chat_completion_models": tables[1], "azure_llms": tables[2],
+             "anthropic_models": tables[3], "cohere_models": tables[4]}
+    sizes = (1, 1, 1, 1, 0)
+    entries = (("m", entry, ("openai", "chat", None)), ("azure/m", None, None))
+    assert check(names, tables, sizes, entries) is True
+    tables[1].add("x")
+    assert check(names, tables, sizes, entries) is False
+    tables[1].discard("x")
+    entry["mode"] = "embedding"
+    assert check(names, tables, sizes, entries) is False
+    entry["mode"] = "chat"
+    cost["azure/m"] = {}
+    assert check(names, tables, sizes, entries) is False
+    del cost["azure/m"]
+    assert check(dict(names, azure_llms={"b": 1}), tables, sizes, entries) is False
+    assert check({k: v for k, v in names.items() if k != "cohere_models"}, tables, sizes, entries) is None
+    as_list = []
+    assert check(dict(names, cohere_models=as_list), tables[:4] + (as_list,), sizes, entries) is None
+    entry["mode"] = ["not", "plain"]
+    assert check(names, tables, sizes, entries) is None
+    entry["mode"] = "chat"
+    assert check(names, tables, sizes, entries) is True

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 # The registry of component benchmarks, in the order the table shows them.
 COMPONENTS: Sequence[str] = (
-    "tokenizer", "token_counter", "routing", "ratelimit", "pool", "cache", "monitor",
+    "tokenizer", "token_counter", "routing", "ratelimit", "pool", "cache", "monitor", "cost",
 )
 
 ROW_KEYS = ("component", "case", "baseline", "unit", "baseline_value", "value", "ratio",

@@ -153,9 +153,15 @@ def _limiter_cases(quick: bool, kind: str) -> List[Dict[str, Any]]:
     def handler():
         return _PROXY_MaxParallelRequestsHandler_v3(InternalUsageCache(DualCache()))
 
+    def side_handler(accelerate):
+        # built inside the context: the memory tier is chosen when the
+        # limiter is built (stock: LiteLLM's Rust store; accelerated: ours)
+        with (proxy_limiter.accelerated(kind) if accelerate else proxy_limiter.stock()):
+            return handler()
+
     def pre_call(accelerate):
         def make():
-            h = handler()
+            h = side_handler(accelerate)
             loop = asyncio.new_event_loop()
 
             async def many():
@@ -172,7 +178,7 @@ def _limiter_cases(quick: bool, kind: str) -> List[Dict[str, Any]]:
 
     def pure(accelerate):
         def make():
-            h = handler()
+            h = side_handler(accelerate)
 
             def run():
                 with (proxy_limiter.accelerated(kind) if accelerate else proxy_limiter.stock()):

@@ -24,13 +24,11 @@ below and checked when a patch is built.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
-import inspect
-from typing import Any, Dict
+from typing import Any
 
-from ..patching import pins
-from ..patching.registry import Patch, register
+from ..patching import guards, pins
+from ..patching.registry import NotAccelerated, Patch, register
 from . import CLIENT_FLAG, FLAG, LIMITER_FLAG, NATIVE_METHODS
 
 CACHE_TARGET = "litellm.caching.in_memory_cache:InMemoryCache."
@@ -57,7 +55,7 @@ def resolve(target: str) -> Any:
 def source_hash(obj: Any) -> str:
     while hasattr(obj, "__fast_litellm__") and hasattr(obj, "__wrapped__"):
         obj = obj.__wrapped__
-    return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+    return guards.source_hash(obj)
 
 
 def check_dependencies(prefixes: tuple) -> None:
@@ -89,7 +87,10 @@ def _build_limiter_function(name: str):
         check_dependencies(("litellm.redis.", "litellm.proxy."))
         originals = proxy_limiter.originals()
         originals[name] = original
-        fn = proxy_limiter.implementation(proxy_limiter.DEFAULT_KIND).build_functions(originals)[name]
+        built = proxy_limiter.implementation(proxy_limiter.DEFAULT_KIND).build_functions(originals)
+        if name not in built:
+            raise NotAccelerated("the Python twin keeps LiteLLM's %s" % name)
+        fn = built[name]
         fn.__wrapped__ = original
         fn.__fast_litellm__ = True
         return fn
@@ -112,6 +113,7 @@ for _name in CACHE_PATCHED:
     )
 
 for _name in (
+    "should_rate_limit",
     "_collect_windowed_keys_and_gauges",
     "is_cache_list_over_limit",
     "_local_counter_states",
@@ -126,11 +128,42 @@ for _name in (
             build=_build_limiter_function(_name),
             # the window update writes to the store: an engine retry of the
             # original after a failure would apply increments twice
-            wrap=_name != "_in_memory_cache_sliding_window",
+            wrap=_name not in ("_in_memory_cache_sliding_window", "should_rate_limit"),
             scan_bindings=False,
             description="v3 proxy limiter %s (Redis calls stay in LiteLLM)" % _name,
         )
     )
+
+
+STORE_TARGET = "litellm.redis.stores.connection:RedisStores.rate_limits"
+
+
+def _build_store(original: Any) -> Any:
+    from .. import proxy_limiter
+    from ..patching.registry import NotAccelerated
+
+    fn = proxy_limiter.implementation(proxy_limiter.DEFAULT_KIND).build_store_factory(original)
+    if fn is original:
+        raise NotAccelerated("the Python twin keeps LiteLLM's own memory tier")
+    fn.__wrapped__ = original
+    fn.__fast_litellm__ = True
+    return fn
+
+
+# The limiter's memory tier: RedisStores.rate_limits() without a Redis client
+# returns the native LocalRateLimits (its state lives there from then on, so
+# the flag decides when a limiter is built, not per call).
+register(
+    Patch(
+        name="proxy_limiter.memory_tier",
+        component="rate_limiting",
+        flag=LIMITER_FLAG,
+        target=STORE_TARGET,
+        build=_build_store,
+        scan_bindings=False,
+        description="v3 proxy limiter memory tier (NativeRateLimits without Redis) in native code",
+    )
+)
 
 
 def refresh() -> None:

@@ -243,6 +243,7 @@ _BUILTIN = [
     ("rust_connection_pool", "native_connection_pool", "connection pool and LiteLLM's HTTP client cache"),
     ("batch_token_counting", "native_batch_token_counting", "multi-threaded batch token counting"),
     ("native_in_memory_cache", None, "LiteLLM's InMemoryCache methods"),
+    ("native_cost_calculation", None, "LiteLLM's completion_cost / cost_per_token"),
 ]
 
 

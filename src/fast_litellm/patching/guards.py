@@ -18,14 +18,23 @@ def installed_litellm_version() -> Optional[str]:
     version = getattr(mod, "__version__", None) if mod is not None else None
     if isinstance(version, str) and version:
         return version
-    try:
-        from importlib.metadata import PackageNotFoundError, version as dist_version
-    except ImportError:  # pragma: no cover - Python < 3.8
-        return None
-    try:
-        return dist_version("litellm")
-    except PackageNotFoundError:
-        return None
+    return _distribution_version()
+
+
+_dist_version: list = []  # memo: reading the distribution's metadata costs ~3 ms
+
+
+def _distribution_version() -> Optional[str]:
+    if not _dist_version:
+        try:
+            from importlib.metadata import PackageNotFoundError, version as dist_version
+        except ImportError:  # pragma: no cover - Python < 3.8
+            return None
+        try:
+            _dist_version.append(dist_version("litellm"))
+        except PackageNotFoundError:
+            return None
+    return _dist_version[0]
 
 
 def unwrap_descriptor(obj: Any) -> Any:
@@ -35,13 +44,160 @@ def unwrap_descriptor(obj: Any) -> Any:
     return obj
 
 
+def _cache_key(obj: Any) -> Optional[str]:
+    """Where ``obj``'s source lives, as a key that changes when the file does:
+    path, size and mtime (what CPython's own .pyc check uses), qualname and
+    first line.  None for objects without a plain source file."""
+    import inspect
+    import os
+
+    try:
+        obj = inspect.unwrap(obj)  # what getsource reads: the innermost __wrapped__
+    except ValueError:
+        return None
+    code = getattr(obj, "__code__", None)
+    if code is not None:
+        path, line = code.co_filename, code.co_firstlineno
+        name = getattr(code, "co_qualname", None) or getattr(obj, "__qualname__", "")
+    elif isinstance(obj, type):
+        mod = sys.modules.get(obj.__module__)
+        path, line, name = getattr(mod, "__file__", None), 0, "class " + obj.__qualname__
+    else:
+        return None
+    if not path or not path.endswith(".py"):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return "%s|%d|%d|%s|%d" % (path, st.st_size, st.st_mtime_ns, name, line)
+
+
+class _DigestCache:
+    """SHA-256 of ``inspect.getsource`` results, remembered across processes.
+
+    ``inspect.getsource`` tokenizes (for classes, parses the whole module);
+    checking every pinned source took ~0.35 s of each ``import litellm``.
+    The digests are kept in ``$FAST_LITELLM_CACHE_DIR/source-digests.v1.json``
+    keyed by file path, size and mtime, so an edited file is hashed again.
+    A missing, unreadable or corrupt file only means hashing again; writes
+    are atomic (temp file + rename), last writer wins.
+    """
+
+    FILE = "source-digests.v1.json"
+
+    def __init__(self) -> None:
+        self._entries: Optional[dict] = None
+        self._dirty = False
+
+    def _path(self) -> Optional[str]:
+        import os
+
+        d = os.environ.get("FAST_LITELLM_CACHE_DIR")
+        if d is None:
+            base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+            d = os.path.join(base, "fast-litellm")
+        return os.path.join(d, self.FILE) if d else None
+
+    def _load(self) -> dict:
+        if self._entries is None:
+            import json
+
+            self._entries = {}
+            path = self._path()
+            if path:
+                try:
+                    with open(path, "r", encoding="utf-8") as f:
+                        data = json.load(f)
+                    if isinstance(data, dict):
+                        self._entries = {k: v for k, v in data.items()
+                                         if isinstance(k, str) and isinstance(v, str) and len(v) == 64}
+                except (OSError, ValueError):
+                    pass
+        return self._entries
+
+    def get(self, key: str) -> Optional[str]:
+        return self._load().get(key)
+
+    def put(self, key: str, digest: str) -> None:
+        entries = self._load()
+        if entries.get(key) != digest:
+            entries[key] = digest
+            self._dirty = True
+
+    def flush(self) -> None:
+        if not self._dirty:
+            return
+        import json
+        import os
+        import tempfile
+
+        self._dirty = False
+        path = self._path()
+        if not path:
+            return
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".source-digests.", dir=os.path.dirname(path))
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(self._entries, f, sort_keys=True)
+                os.replace(tmp, path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            pass  # a read-only cache directory: hash again next time
+
+
+_digests = _DigestCache()
+
+
 def source_hash(obj: Any) -> str:
-    """SHA-256 of the object's source text, as pins.VERIFIED records it."""
+    """SHA-256 of the object's source text, as pins.VERIFIED records it.
+
+    The one place every pin check hashes a source (patch targets and the
+    sources fast paths depend on); see _DigestCache for the cross-process
+    memo.  Raises OSError/TypeError as ``inspect.getsource`` does."""
     import hashlib
     import inspect
 
-    src = inspect.getsource(unwrap_descriptor(obj))
-    return hashlib.sha256(src.encode("utf-8")).hexdigest()
+    obj = unwrap_descriptor(obj)
+    key = _cache_key(obj)
+    if key is not None:
+        digest = _digests.get(key)
+        if digest is not None:
+            return digest
+    digest = hashlib.sha256(inspect.getsource(obj).encode("utf-8")).hexdigest()
+    if key is not None:
+        _digests.put(key, digest)
+    return digest
+
+
+def flush_digests() -> None:
+    """Write newly computed source digests (the engine calls it after applying)."""
+    _digests.flush()
+
+
+def changed_sources(table: "dict", resolve: Any, prefixes: Tuple[str, ...] = ("",)) -> list:
+    """Targets of ``table`` (target -> sha256) under ``prefixes`` whose
+    installed source differs or cannot be read; ``resolve(target)`` gives the
+    object to hash."""
+    changed = []
+    for target, expected in table.items():
+        if not target.startswith(prefixes):
+            continue
+        try:
+            got = source_hash(resolve(target))
+        except (ImportError, AttributeError, KeyError, OSError, TypeError):
+            changed.append(target)
+            continue
+        if got != expected:
+            changed.append(target)
+    return changed
 
 
 def check(target: str, original: Any) -> Tuple[bool, str]:

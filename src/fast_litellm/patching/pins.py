@@ -35,6 +35,8 @@ VERIFIED: Dict[str, str] = {
     "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3.is_cache_list_over_limit": "86b6b6dbc2658c06500db0cef5f9d8aaad4db633f8f5d4ac2049ef567e46619a",
     "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._local_counter_states": "3c5c198556195faa9690e2eba6520ee69f50b278265915f74662cb86073f9041",
     "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3._in_memory_cache_sliding_window": "ce06a034e7e5dd0afe12df9cfb839a7b71edd099277f2a8b6729e989a247012d",
+    "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3.should_rate_limit": "4e68c8c875278f13a755bed793dbf792abc67123bb933915935f7e961fca0365",
+    "litellm.redis.stores.connection:RedisStores.rate_limits": "dfeda6bba81110b79458690de8d1e5ba6f8ca015c52cc3dcfb456f4f4e02fb06",
     # token_counter (fast_litellm/token_counter/patches.py); the helpers it
     # reproduces are pinned in fast_litellm/token_counter/_pins.py
     "litellm.litellm_core_utils.token_counter:token_counter":
@@ -62,6 +64,13 @@ VERIFIED: Dict[str, str] = {
         "66d368c29f322ed816f4290ee4fef50fbb1896caaca26ad47814d0f08a088e95",
     "litellm.router_rust.core:RustCore._answer_cache":
         "9afecd8a3f179e4dc703395ec871826de37bd769c21665dbabc50707b7cfb722",
+    # cost (fast_litellm/cost/patches.py)
+    "litellm.cost_calculator:completion_cost":
+        "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
+    "litellm.cost_calculator:cost_per_token":
+        "0f37e16d316f117fcade37869367806c13ec3080d08e5e0dbbea5591eb14413a",
+    "litellm.litellm_core_utils.llm_cost_calc.utils:_get_token_base_cost":
+        "d59f7eb6bf37ce99d6181c94d31cbcf773940993cabba105934027cb6c3aa786",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,
@@ -113,4 +122,50 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm._internal_context:service_target": "a7ccc257e927e7c2de6dba7f480a87d078e3ebeed542ee981f16a1e2922c8732",
     "litellm._internal_context:_restore": "52424a198c04d8900a2816778621320c0cc4b0541a288a513cd2d693061af657",
     "litellm._internal_context:with_service_target": "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
+    # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
+    "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
+    "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",
+    "litellm.cost_calculator:_served_service_tier": "ac12f5c180752613e650158531fb9a662ea188209034f870ea9e06a010750a42",
+    "litellm.cost_calculator:_extract_service_tier": "02c0bf14c9cfcb01e954b2f215b22440638c26ff865477e084f6b2b00e5c06f8",
+    "litellm.cost_calculator:_resolve_billable_service_tier": "1728c8f4f910446339c7b4c55accd42d32e901dcf487947305d55f12aadce9d3",
+    "litellm.cost_calculator:_normalize_service_tier": "98ef4c09c56d2c99a86feb0400ba0ee0ac60ae7054b908e3b9a339e015ec58f2",
+    "litellm.cost_calculator:select_model_name_for_cost_calc": "53fbb87bf3f1c80197422e34c736e4f60099bfb765de71b082795c45af2c357b",
+    "litellm.cost_calculator:_get_provider_for_cost_calc": "56d9af8f0818820d082d04faf3c395b724f9278e1abdd162f281fb1ebaae5192",
+    "litellm.cost_calculator:_bedrock_pricing_info": "8d247c75ab149f3b3ef57a7d4e0d614f01b1fdee12559d1e4089ded177eb1b9e",
+    "litellm.cost_calculator:_invoked_model_id_for_cost": "caef623bd6879992f4079995e58b7cb7bee6d42811da4d99fd325896c4051f60",
+    "litellm.cost_calculator:_get_response_model": "91c241193db0bb855cdcff4a292dfc06f195d5eac8cf160761c39ea6d5bb6d65",
+    "litellm.cost_calculator:_priced_candidates_before_unpriced_rules": "9251531d475c1302b415b3464f5a9e028e737928c0dded08cfb1aa89ebb506b6",
+    "litellm.cost_calculator:_is_unpriced_generalized_candidate": "0f2dd1f882fa294fb868db9958159c624b2a48c6378850a53700c92632fdc8c8",
+    "litellm.cost_calculator:_is_known_usage_objects": "3980edb60925c73595f6e290c35dba78a752cb7677d9336e338c1f7880312c3d",
+    "litellm.cost_calculator:_without_provider_stated_cost": "a88923a787b3cafe0c1a2ac7f3d4cc0d21059aa3b3b38485720990e6c0a0a2d6",
+    "litellm.cost_calculator:_pricing_provider_for_cost_candidate": "7ae8c6079a170c6436d8ce69e88801978474874fe2530779648a0915f8f9ce86",
+    "litellm.cost_calculator:_cost_per_token_custom_pricing_helper": "6277e4d03a1aabcef8f47ccac36efe08c5c1e1fd3d7c1137fe392d68ed5fc668",
+    "litellm.cost_calculator:_base_model_pricing_provider": "0242a15552561a4cdc1c782e96f168d06010b13bc41ba174d06ab2e5d78eb19b",
+    "litellm.cost_calculator:_get_hidden_str_for_cost_calc": "624bebc8469cbe24f957f247bf30cd7c5557735daa8f16e51ea4c46a3d77d21c",
+    "litellm.litellm_core_utils.llm_cost_calc.utils:_parse_above_token_threshold": "9a43be79926a4d2f5734ad2cdb8e9870e535e23c447b0d0661a9d9ab1a6e3a6b",
+    "litellm.litellm_core_utils.llm_cost_calc.utils:_parse_token_threshold": "d87f7ec5ff76eaff7824361deafb21631e8eb03d0b5311764655cb0d509ce9f1",
+    "litellm.litellm_core_utils.core_helpers:billed_usage_cost": "80ca53ea38294bc88fb0d0f00b14f39b6b1f10108e5e17b1ece842812b5548f4",
+    "litellm.litellm_core_utils.core_helpers:provider_reported_usage_cost": "e37c5319cfd40cb602cdef4a7d4a67dc2242928d03b5d8b642877d85831f1857",
+    "litellm.litellm_core_utils.core_helpers:_usage_field": "52ba1824163790d8da4dc5dd50908a0d024df500ff7ac91eda89cd8603b20d55",
+    "litellm.litellm_core_utils.core_helpers:_reported_cost_value": "d0201ee3f496b64a783894978a6b13aee2b5f6e2e4526375d3b5738d50cc7adf",
+    "litellm.litellm_core_utils.core_helpers:finite_reported_cost": "11c339bfe9fc208698dd00847230b7610f798c67352b16b2eb8aed87c075d904",
+    "litellm.litellm_core_utils.core_helpers:finite_cost": "a6f7c2ca1e1b829355c4cbedb0bed02c454ff6a20e935a294e315bc991fa9ec1",
+    "litellm.litellm_core_utils.core_helpers:as_str_mapping": "487cef1e15af0fd9dcb170f8c2da468db70e7daa267676e11af7d7685fa78f86",
+    "litellm.utils:get_potential_model_names": "11d9f51727244b559c044e722edd94fd096dd78bd2a69b526a5aa5daf868cc4d",
+    "litellm.utils:unmapped_model_generalization": "075770f6b37ee9feaf00dbcd906c4eb4b00428a7c32ec5bc4ee755cacc10a5e5",
+    "litellm.utils:_get_model_info_from_generalization": "130e6de4633b5b4d0c05bc050eb61580a40bc941211de0178608c6493dac6731",
+    "litellm.utils:_model_cost_lookup_order": "6865d83483033828055882ac64464c39aeb66d8477f66d5d2e929757bf3e95fc",
+    "litellm.utils:get_model_cost_key": "c24d127a7ee3e2e87b39cc853c406c868e3c11bafb9c4685955fc2d4cb5dcb12",
+    "litellm.utils:_strip_model_name": "d1decdcec3f82291401b28e31567ecb863bf79247afa6aeec45e914b2686e997",
+    "litellm.utils:ProviderConfigManager.get_provider_model_info": "f2a1b412fa2b180565e6a1bac9b1bb9a5118332b15350cea9abac83f851f5620",
+    "litellm.litellm_core_utils.get_llm_provider_logic:get_llm_provider": "9754e83d36096fd9c3661642800b08ebd81b39e4e09fa33f626de8bc5a2e8082",
+    "litellm.litellm_core_utils.get_llm_provider_logic:_get_llm_provider": "acca700f03d9e27ee3788737258ebc920593dcbc57e66f1ac811619e93592488",
+    "litellm.types.utils:Usage.__init__": "220c6d780b254eec75c297e436de9d178b18b5421ec895a4e58373c02ecb4263",
+    "litellm.types.utils:ModelResponse.__init__": "7f0070994b221dad44835bc437dc9aee35d96990537cccd388ce47e676d44a90",
+    "litellm.types.utils:ModelResponse.get": "f856bdf08f79ed58adc6584a30641300522aa4b78d367be526fbc2e90335c762",
+    "litellm.types.utils:SafeAttributeModel.__delattr__": "abfeeb3c44febf014f68cb3ebd783390e2f8cce951b9bd782e202a615233100e",
+    "litellm.llms.anthropic.chat.transformation:AnthropicConfig.is_anthropic_usage_object": "102775327edf771802729aa66cdaeb601ca3c9919c4baefc5c36fd70025464b0",
+    "litellm.responses.utils:ResponseAPILoggingUtils.is_response_api_usage": "a7d0a594e29266bdda3a0dccf04021fddad77055b771cd11b1e29948630e3f6f",
+    "litellm.litellm_core_utils.llm_cost_calc.usage_object_transformation:TranscriptionUsageObjectTransformation.is_transcription_usage_object": "2acf4e485a0999ac2baf557fb72b1f20d6be37d6ecc756f0c88a413922edd561",
+    "litellm.litellm_core_utils.llm_cost_calc.usage_object_transformation:InteractionsUsageObjectTransformation.is_interactions_usage_object": "f0a4c904de52453fee4c622f92cec9bfe1bb188d4fd1ef14729b3e16856f78c7",
 }

@@ -37,6 +37,7 @@ PATCH_MODULES: List[str] = [
     "fast_litellm.token_counter.patches",
     "fast_litellm.routing.patches",
     "fast_litellm.cache.patches",
+    "fast_litellm.cost.patches",
 ]
 
 

@@ -7,9 +7,16 @@ collection (key building), the over-limit check over a batch of counters
 (statuses, headers' source, error details), the local counter read and the
 in-memory sliding-window update.  Redis calls stay in LiteLLM's code.
 
+The limiter's memory tier (without Redis) is LiteLLM's Rust
+``NativeRateLimits``; the native twin replaces it with its own exact
+implementation (``LocalRateLimits``, see docs/cache.md): the patched
+``RedisStores.rate_limits()`` returns it when there is no Redis client.
+
 ``implementation(kind).build_functions(originals)`` returns
-``{method name: function(self, ...)}``; ``install()``/``uninstall()``/
-``accelerated()`` put them on the handler class.
+``{method name: function(self, ...)}``; ``implementation(kind).build_store_factory(original)``
+the replacement of ``RedisStores.rate_limits`` (the original itself for the
+Python twin).  ``install()``/``uninstall()``/``accelerated()`` put them on
+the classes; ``stock()`` puts LiteLLM's own back for a block.
 """
 from __future__ import annotations
 
@@ -22,12 +29,16 @@ from .._native_loader import NATIVE
 MODULE = "litellm.proxy.hooks.parallel_request_limiter_v3"
 CLASS = "_PROXY_MaxParallelRequestsHandler_v3"
 METHODS = (
+    "should_rate_limit",
     "_collect_windowed_keys_and_gauges",
     "is_cache_list_over_limit",
     "_local_counter_states",
     "_in_memory_cache_sliding_window",
 )
 FLAG = "rust_rate_limiting"
+STORE_MODULE = "litellm.redis.stores.connection"
+STORE_CLASS = "RedisStores"
+STORE_METHOD = "rate_limits"
 
 
 def implementation(kind: str) -> SimpleNamespace:
@@ -39,7 +50,8 @@ def implementation(kind: str) -> SimpleNamespace:
         from . import _native as mod  # type: ignore[no-redef]
     else:
         raise ValueError("kind must be 'python' or 'native', not %r" % (kind,))
-    return SimpleNamespace(kind=kind, build_functions=mod.build_functions)
+    return SimpleNamespace(kind=kind, build_functions=mod.build_functions,
+                           build_store_factory=mod.build_store_factory)
 
 
 DEFAULT_KIND = "native" if NATIVE is not None else "python"
@@ -63,6 +75,16 @@ def _stock(fn: Any) -> Any:
             return fn
 
 
+def store_class():
+    import importlib
+
+    return getattr(importlib.import_module(STORE_MODULE), STORE_CLASS)
+
+
+def store_original() -> Callable[..., Any]:
+    return _stock(store_class().__dict__[STORE_METHOD])
+
+
 def originals() -> Dict[str, Callable[..., Any]]:
     cls = handler_class()
     return {name: _stock(cls.__dict__[name]) for name in METHODS}
@@ -76,14 +98,30 @@ def functions(kind: Optional[str] = None) -> Dict[str, Any]:
     kind = kind or DEFAULT_KIND
     built = _BUILT.get(kind)
     if built is None:
-        built = implementation(kind).build_functions(originals())
+        stock = originals()
+        built = implementation(kind).build_functions(stock)
         for name, fn in built.items():
             fn.__fast_litellm__ = True
-            fn.__wrapped__ = originals()[name]
+            fn.__wrapped__ = stock[name]
             fn.__qualname__ = CLASS + "." + name
             fn.__name__ = name
         _BUILT[kind] = built
     return built
+
+
+def store_factory(kind: Optional[str] = None) -> Any:
+    """The replacement of RedisStores.rate_limits for `kind`."""
+    kind = kind or DEFAULT_KIND
+    key = "store:" + kind
+    built = _BUILT.get(key)
+    if built is None:
+        original = store_original()
+        fn = implementation(kind).build_store_factory(original)
+        if fn is not original:
+            fn.__fast_litellm__ = True
+            fn.__wrapped__ = original
+        built = _BUILT[key] = {STORE_METHOD: fn}
+    return built[STORE_METHOD]
 
 
 def install(kind: Optional[str] = None) -> None:
@@ -91,12 +129,18 @@ def install(kind: Optional[str] = None) -> None:
     for name, fn in functions(kind).items():
         _INSTALLED.setdefault(name, cls.__dict__[name])
         setattr(cls, name, fn)
+    scls = store_class()
+    _INSTALLED.setdefault("store:" + STORE_METHOD, scls.__dict__[STORE_METHOD])
+    setattr(scls, STORE_METHOD, store_factory(kind))
 
 
 def uninstall() -> None:
-    cls = handler_class()
+    cls, scls = handler_class(), store_class()
     for name, fn in _INSTALLED.items():
-        setattr(cls, name, fn)
+        if name.startswith("store:"):
+            setattr(scls, name[len("store:"):], fn)
+        else:
+            setattr(cls, name, fn)
     _INSTALLED.clear()
 
 
@@ -116,13 +160,16 @@ def accelerated(kind: Optional[str] = None) -> Iterator[None]:
 def stock() -> Iterator[None]:
     """Within the block the handler class runs LiteLLM's own methods, whatever
     the patch engine or ``install()`` put there; restored afterwards."""
-    cls = handler_class()
+    cls, scls = handler_class(), store_class()
     stock_fns = originals()
     before = {name: cls.__dict__[name] for name in METHODS}
+    store_before = scls.__dict__[STORE_METHOD]
     try:
         for name in METHODS:
             setattr(cls, name, stock_fns[name])
+        setattr(scls, STORE_METHOD, store_original())
         yield
     finally:
         for name, fn in before.items():
             setattr(cls, name, fn)
+        setattr(scls, STORE_METHOD, store_before)

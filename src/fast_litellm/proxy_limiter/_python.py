@@ -138,3 +138,8 @@ def build_functions(originals: Mapping[str, Callable[..., Any]]) -> Dict[str, Ca
         "_local_counter_states": _local_counter_states,
         "_in_memory_cache_sliding_window": _in_memory_cache_sliding_window,
     }
+
+
+def build_store_factory(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The Python twin keeps LiteLLM's own (Rust) memory tier."""
+    return original

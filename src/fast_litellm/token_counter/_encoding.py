@@ -55,9 +55,10 @@ def raw_counter(name: str) -> Optional[Callable[..., int]]:
         return _RAW[name]
     except KeyError:
         pass
+    source = counter_source(name)  # takes _LOCK itself: not under it (not reentrant)
     with _LOCK:
         if name not in _RAW:
-            _RAW[name] = _raw_core_count(name) if counter_source(name) == "fast_litellm" else None
+            _RAW[name] = _raw_core_count(name) if source == "fast_litellm" else None
         return _RAW[name]
 
 

@@ -6,9 +6,7 @@ themselves (``patching/pins.py``); the fast path also depends on these, so
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
-import inspect
 from typing import Dict, List
 
 HELPERS: Dict[str, str] = {
@@ -60,17 +58,13 @@ HELPERS: Dict[str, str] = {
 }
 
 
+def _resolve(target: str) -> object:
+    module_name, qualname = target.split(":", 1)
+    return getattr(importlib.import_module(module_name), qualname)
+
+
 def changed_helpers() -> List[str]:
     """Targets in ``HELPERS`` whose installed source differs (or is missing)."""
-    changed = []
-    for target, digest in HELPERS.items():
-        module_name, qualname = target.split(":", 1)
-        try:
-            obj = getattr(importlib.import_module(module_name), qualname)
-            source = inspect.getsource(obj)
-        except (ImportError, AttributeError, OSError, TypeError):
-            changed.append(target)
-            continue
-        if hashlib.sha256(source.encode("utf-8")).hexdigest() != digest:
-            changed.append(target)
-    return changed
+    from ..patching import guards
+
+    return guards.changed_sources(HELPERS, _resolve)

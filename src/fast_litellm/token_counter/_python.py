@@ -60,7 +60,7 @@ class Plan:
     """What stock ``token_counter`` decides for one model string."""
 
     __slots__ = (
-        "model", "handoff", "encoding_name", "count", "raw", "per_message", "per_name",
+        "model", "hf_disabled", "handoff", "encoding_name", "count", "raw", "raw_batch", "per_message", "per_name",
         "tool_section", "world", "tables", "sizes", "entries",
     )
 
@@ -68,6 +68,7 @@ class Plan:
         self.handoff = False
         self.count: Optional[Callable[[str], int]] = None
         self.raw: Optional[Callable[..., int]] = None
+        self.raw_batch: Optional[Callable[..., list]] = None
 
 
 class TokenCounterCore:
@@ -87,7 +88,9 @@ class TokenCounterCore:
         self.samples = tc_module.EXTRAPOLATION_SAMPLES
         self.logger = tc_module.verbose_logger
         self.format_function_definitions = make_formatter(tc_module._function_definitions_for_tool)
-        self.plans: Dict[Tuple[Any, bool], Plan] = {}
+        # by model string (or None); each plan records the
+        # disable_hf_tokenizer_download state it was derived under
+        self.plans: Dict[Any, Plan] = {}
         self.lock = threading.Lock()
 
     # ---- counting ---------------------------------------------------------------
@@ -204,6 +207,7 @@ class TokenCounterCore:
         tc = self.tc
         plan = Plan()
         plan.model = model
+        plan.hf_disabled = hf_disabled
         plan.tables = self.tables()
         plan.world = world
         plan.sizes = world[1::2]
@@ -229,6 +233,7 @@ class TokenCounterCore:
         try:
             plan.count = self.make_count(plan.encoding_name)
             plan.raw = self.raw_for(plan.encoding_name)
+            plan.raw_batch = None if plan.raw is None else self.raw_batch_for(plan.encoding_name)
         except Exception:  # an encoding we cannot load now: not cached
             raise NotAccelerated from None
         return plan
@@ -251,17 +256,28 @@ class TokenCounterCore:
 
     def plan_for(self, model: Any) -> Plan:
         hf_disabled = self.litellm.disable_hf_tokenizer_download is True
-        key = (model, hf_disabled)
         world = self.world()
-        plan = self.plans.get(key)
-        if plan is not None and self.plan_is_current(plan, world):
+        plan = self.plans.get(model)
+        if plan is not None and plan.hf_disabled is hf_disabled and self.plan_is_current(plan, world):
             return plan
         plan = self.build_plan(model, hf_disabled, world)
         with self.lock:
             if len(self.plans) > 4096:
                 self.plans.clear()
-            self.plans[key] = plan
+            self.plans[model] = plan
         return plan
+
+    def handoff_is_current(self, plan: Plan) -> bool:
+        """Whether a hand-off plan (a Hugging Face tokenizer model) still
+        holds: LiteLLM's ``huggingface_tokenizer_kind`` reads only the model
+        string, ``anthropic_models`` and ``cohere_models`` (and
+        ``select_tokenizer`` the download switch)."""
+        L = self.litellm
+        t = plan.tables
+        an = L.anthropic_models
+        co = L.cohere_models
+        return (L.disable_hf_tokenizer_download is not True and t[3] is an and t[4] is co
+                and plan.sizes[3] == len(an) and plan.sizes[4] == len(co))
 
 
 def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[..., int]:
@@ -272,8 +288,16 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
     return None for anything else, which the Python walk below then takes."""
     native_walk = getattr(native, "_tc_walk_messages", None)
     native_format = getattr(native, "_tc_format_tools", None)
-    native_entries_current = getattr(native, "_tc_entries_current", None)
-    entries_current = core.entries_current
+    # the whole plan check in one C call, reading LiteLLM's tables from the
+    # litellm module's namespace (None from it: the Python check decides)
+    native_plan_current = getattr(native, "_tc_plan_current", None)
+    litellm_names = vars(core.litellm)
+    plan_is_current = core.plan_is_current
+    # LiteLLM's chunked exact count of one long text in one C call (the
+    # tools text, ``text=``); None from it means lone surrogates: ``count``
+    native_count_chunks = getattr(native, "_tc_count_chunks", None)
+    max_exact_chars = core.max_exact_chars
+    count_chunk = core.chunk_chars
     # the C walk calls the tokenizer's C count itself for strings up to one chunk
     chunk_chars = core.chunk_chars if core.max_exact_chars >= core.chunk_chars else 0
     L = core.litellm
@@ -388,32 +412,35 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
         use_default_image_token_count=False,
         default_token_count=None,
     ):
+        if type(model) is _str or model is None:
+            plan = plans.get(model)
+        else:
+            raise _NA
+        if plan is not None and plan.handoff:
+            # Decided before anything else is read: a model LiteLLM counts
+            # with a Hugging Face tokenizer goes straight to the original
+            # (handoff_is_current, inlined).
+            t = plan.tables
+            an = L.anthropic_models
+            co = L.cohere_models
+            if (L.disable_hf_tokenizer_download is not True and t[3] is an and t[4] is co
+                    and plan.sizes[3] == len(an) and plan.sizes[4] == len(co)):
+                raise _NA
+            plan = None
         if L.disable_token_counter is True:
             return 0
         if custom_tokenizer is not None or L.set_verbose is True or logger.isEnabledFor(DEBUG):
             raise _NA
-        if model is not None and type(model) is not _str:
-            raise _NA
         # plan_for and plan_is_current, inlined for a current cached plan
-        plan = plans.get((model, L.disable_hf_tokenizer_download is True))
-        if plan is None:
+        if plan is None or plan.hf_disabled is not (L.disable_hf_tokenizer_download is True):
             plan = plan_for(model)
         else:
-            mc = L.model_cost
-            oa = L.open_ai_chat_completion_models
-            az = L.azure_llms
-            an = L.anthropic_models
-            co = L.cohere_models
-            t = plan.tables
-            if (t[0] is not mc or t[1] is not oa or t[2] is not az or t[3] is not an or t[4] is not co
-                    or plan.sizes != (len(mc), len(oa), len(az), len(an), len(co))):
+            current = None if native_plan_current is None else native_plan_current(
+                litellm_names, plan.tables, plan.sizes, plan.entries)
+            if current is None:
+                current = plan_is_current(plan, core.world())
+            if not current:
                 plan = plan_for(model)
-            else:
-                current = None if native_entries_current is None else native_entries_current(mc, plan.entries)
-                if current is None:
-                    current = entries_current(plan)
-                if not current:
-                    plan = plan_for(model)
         if plan.handoff:
             raise _NA
         count = plan.count
@@ -422,6 +449,10 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
             if messages is not None or tools or tool_choice:
                 raise _NA
             if type(text) is _str:
+                if native_count_chunks is not None and plan.raw_batch is not None and len(text) <= max_exact_chars:
+                    tokens = native_count_chunks(text, plan.raw, plan.raw_batch, count_chunk)
+                    if tokens is not None:
+                        return tokens
                 return count(text)
             if type(text) is _list:
                 joined = "".join([t for t in text if type(t) is _str])
@@ -466,8 +497,14 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
                     else:
                         text = None if native_format is None else native_format(tools)
                         if text is None:
-                            text = format_function_definitions(tools)
-                        extra += count(text) + 9 - (4 if has_system else 0)
+                            tokens = count(format_function_definitions(tools))
+                        else:
+                            tokens = None
+                            if native_count_chunks is not None and plan.raw_batch is not None and len(text) <= max_exact_chars:
+                                tokens = native_count_chunks(text, plan.raw, plan.raw_batch, count_chunk)
+                            if tokens is None:
+                                tokens = count(text)
+                        extra += tokens + 9 - (4 if has_system else 0)
                 except _NA:
                     raise
                 except Exception:

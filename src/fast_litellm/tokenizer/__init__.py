@@ -118,8 +118,8 @@ class _Implementation:
             if core is None:
                 data = load_vocabulary(spec, vocab_path)
                 core = core_cls(data, spec.pattern, specials)
-                if use_prebuilt:
-                    _load.store_prebuilt(spec, core.serialize(bytes.fromhex(spec.sha256)))
+                if use_prebuilt:  # for the next process; not on this one's time
+                    _load.store_prebuilt_in_background(spec, core)
             enc = Encoding(spec.name, core=core, special_tokens=spec.special_tokens,
                            explicit_n_vocab=spec.explicit_n_vocab)
             enc._kind = self.kind

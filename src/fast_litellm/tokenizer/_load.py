@@ -17,14 +17,17 @@ The C core also keeps a prebuilt copy of each vocabulary (its hash table as
 it is in memory, ~12 MB for o200k_base) in $FAST_LITELLM_CACHE_DIR (default
 $XDG_CACHE_HOME/fast-litellm or ~/.cache/fast-litellm; empty disables it),
 written only from a SHA-256-checked source, named by that source's hash,
-and loaded by mmap after checking its header, source hash and checksum, so
-a new process starts without parsing (see fl_vocab_from_blob).  When nothing fits, the
-error names the encoding and every place looked at, with what was found.
+by a background thread after the first parse (store_prebuilt_in_background:
+the first run does not wait for it), atomically (own temporary file, then
+rename), and loaded by mmap after checking its header, source hash,
+checksum, structure and a sample of lookups, so a later process starts
+without parsing (see fl_vocab_from_blob).  When nothing fits, the error
+names the encoding and every place looked at, with what was found.
 """
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 
 from ._registry import EncodingSpec
 
@@ -36,6 +39,14 @@ class VocabularyError(ValueError):
 
 
 def _sha256(data: bytes) -> str:
+    """Hex SHA-256: the C core's (CPU SHA instructions) when it has one, so
+    a cold start need not import hashlib/OpenSSL (~2.5 ms); else hashlib."""
+    from .._native_loader import NATIVE
+
+    native = getattr(NATIVE, "vocab_sha256", None)
+    digest = native(data) if native is not None else None
+    if digest is not None:
+        return digest.hex()
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
@@ -77,25 +88,26 @@ def tiktoken_cache_dir() -> Optional[str]:
     return d or None
 
 
-def _local_places(spec: EncodingSpec, path: Optional[str]) -> List[Tuple[str, str]]:
-    """(description, file path) for every local place, in order."""
-    places: List[Tuple[str, str]] = []
+def _local_places(spec: EncodingSpec, path: Optional[str]) -> Iterator[Tuple[str, str]]:
+    """(description, file path) for every local place, in order.  Lazy: the
+    first place usually matches, and finding tiktoken's cache directory can
+    cost milliseconds (tempfile.gettempdir() probes the disk)."""
     first = path if path is not None else os.environ.get("FAST_LITELLM_TIKTOKEN_DIR") or None
     label = "explicit path" if path is not None else "FAST_LITELLM_TIKTOKEN_DIR"
     if first is not None:
         if os.path.isdir(first):
-            places += [(label, p) for p in _dir_candidates(first, spec)]
+            for candidate in _dir_candidates(first, spec):
+                yield label, candidate
         else:
-            places.append((label, first))
+            yield label, first
         if path is not None:
-            return places  # an explicit path is the only place looked at
+            return  # an explicit path is the only place looked at
     bundle = _litellm_bundle_dir()
     if bundle:
-        places.append(("LiteLLM bundle", os.path.join(bundle, spec.cache_name)))
+        yield "LiteLLM bundle", os.path.join(bundle, spec.cache_name)
     cache = tiktoken_cache_dir()
     if cache:
-        places.append(("tiktoken cache", os.path.join(cache, spec.cache_name)))
-    return places
+        yield "tiktoken cache", os.path.join(cache, spec.cache_name)
 
 
 def _download(spec: EncodingSpec) -> bytes:
@@ -189,15 +201,85 @@ def open_prebuilt(spec: EncodingSpec) -> Optional[Any]:
         return None
 
 
+_STALE_TMP_SECONDS = 600.0
+_writers: List[Any] = []  # background writer threads not yet joined (see wait_for_prebuilt_writes)
+
+
+def _remove_stale_tmp_files(path: str) -> None:
+    """Temporary files of writers that died mid-write (killed processes)."""
+    import time
+
+    directory, base = os.path.split(path)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    cutoff = time.time() - _STALE_TMP_SECONDS
+    for name in names:
+        if name.startswith(base + ".") and name.endswith(".tmp"):
+            tmp = os.path.join(directory, name)
+            try:
+                if os.stat(tmp).st_mtime < cutoff:
+                    os.unlink(tmp)
+            except OSError:
+                pass
+
+
 def store_prebuilt(spec: EncodingSpec, blob: bytes) -> None:
+    """Write the prebuilt vocabulary atomically: into a temporary file of
+    its own (pid + random name, created exclusively), then renamed over
+    the target, so readers only ever see a whole file, and any number of
+    processes (or forked children) may write at once: the last rename wins
+    and every candidate is complete and valid."""
     path = prebuilt_path(spec)
     if not path:
         return
+    tmp = None
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = "%s.%d.tmp" % (path, os.getpid())
-        with open(tmp, "wb") as f:
+        _remove_stale_tmp_files(path)
+        tmp = "%s.%d.%s.tmp" % (path, os.getpid(), os.urandom(6).hex())
+        with open(tmp, "xb") as f:
             f.write(blob)
-        os.replace(tmp, path)  # atomic: a reader never sees a partial file
+        os.replace(tmp, path)
+        tmp = None
     except OSError:
         pass  # a read-only cache only costs start-up time
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def store_prebuilt_in_background(spec: EncodingSpec, core: Any) -> Optional[Any]:
+    """Serialize core's vocabulary and store it, in a background thread, so
+    the first run does not pay for it (~15 ms for o200k_base).  The thread
+    is not a daemon: a short-lived process finishes the write at exit
+    rather than leaving a partial temporary file.  Returns the thread (None
+    when the cache is disabled)."""
+    if not prebuilt_path(spec):
+        return None
+    import threading
+
+    def write() -> None:
+        try:
+            blob = core.serialize(bytes.fromhex(spec.sha256))
+        except MemoryError:
+            return
+        store_prebuilt(spec, blob)
+
+    thread = threading.Thread(target=write, name="fast-litellm-prebuilt-%s" % spec.name)
+    try:
+        thread.start()
+    except RuntimeError:  # at interpreter shutdown, or out of threads: the next run writes it
+        return None
+    _writers[:] = [t for t in _writers if t.is_alive()] + [thread]
+    return thread
+
+
+def wait_for_prebuilt_writes(timeout: Optional[float] = None) -> None:
+    """Join the background writers started by this process (tests, tools)."""
+    for thread in list(_writers):
+        thread.join(timeout)

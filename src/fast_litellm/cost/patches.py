@@ -1,0 +1,197 @@
+"""Patch declarations of the cost component (flag ``native_cost_calculation``).
+
+``completion_cost`` and ``cost_per_token`` are replaced on
+``litellm.cost_calculator``; the engine's identity scan also rebinds
+``litellm.completion_cost`` / ``litellm.cost_per_token`` and every other
+module global bound to them.  ``_get_token_base_cost`` is replaced on its
+module, where ``generic_cost_per_token`` looks it up on each call.
+
+Every target's source hash is in ``fast_litellm.patching.pins.VERIFIED``;
+the LiteLLM functions the fast code reproduces, inlines or relies on are
+pinned in ``pins.DEPENDENCIES`` (prefix ``DEPENDENCY_PREFIXES``) and checked
+when a patch is built: a changed dependency leaves the patch unapplied, with
+the reason in ``get_patch_status()``.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable, List
+
+from ..patching import pins
+from ..patching.registry import NotAccelerated, Patch, register
+from . import FLAG
+
+COST_MODULE = "litellm.cost_calculator"
+UTILS_MODULE = "litellm.litellm_core_utils.llm_cost_calc.utils"
+COMPLETION_COST_TARGET = COST_MODULE + ":completion_cost"
+COST_PER_TOKEN_TARGET = COST_MODULE + ":cost_per_token"
+BASE_COST_TARGET = UTILS_MODULE + ":_get_token_base_cost"
+
+#: the dependency entries of this component in pins.DEPENDENCIES
+DEPENDENCY_PREFIXES = (
+    COST_MODULE + ":",
+    UTILS_MODULE + ":",
+    "litellm.litellm_core_utils.core_helpers:",
+    "litellm.litellm_core_utils.get_llm_provider_logic:",
+    "litellm.utils:",
+    "litellm.types.utils:",
+    "litellm.llms.openai.cost_calculation:",
+    "litellm.llms.azure.cost_calculation:",
+    "litellm.llms.anthropic.chat.transformation:",
+    "litellm.responses.utils:",
+    "litellm.litellm_core_utils.llm_cost_calc.usage_object_transformation:",
+)
+
+
+class DependencyChanged(RuntimeError):
+    """A LiteLLM source the fast cost code relies on is not the verified one."""
+
+
+def _resolve(target: str) -> Any:
+    module, qualname = target.split(":", 1)
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    while getattr(obj, "__wrapped_original__", None) is not None:  # our own replacement
+        obj = obj.__wrapped_original__
+    original = getattr(obj, "__fast_litellm_original__", None)
+    return original if original is not None else obj
+
+
+def changed_dependencies() -> List[str]:
+    """This component's DEPENDENCIES entries whose installed source differs."""
+    from ..patching import guards
+
+    table = {t: d for t, d in pins.DEPENDENCIES.items() if t not in pins.VERIFIED}
+    return guards.changed_sources(table, _resolve, DEPENDENCY_PREFIXES)
+
+
+_verified: List[bool] = []  # the dependencies matched once in this process (sources do not change)
+
+
+def _check() -> None:
+    if _verified:
+        return
+    changed = changed_dependencies()
+    if not changed:
+        _verified.append(True)
+        return
+    if changed:
+        raise DependencyChanged("LiteLLM sources the fast cost code relies on changed: %s" % ", ".join(changed))
+
+
+#: keyword arguments that, when given and not None, always mean a hand-off:
+#: checked before the fast function is even called, so the hand-off path
+#: (the stock completion_cost calls cost_per_token with a usage object;
+#: custom prices) costs one dict lookup per name, not a second argument binding
+HANDED_OFF_KWARGS = {
+    "completion_cost": ("custom_cost_per_token", "custom_cost_per_second", "requested_model_info_override",
+                        "base_model", "pricing_provider"),
+    "cost_per_token": ("usage_object", "custom_cost_per_token", "custom_cost_per_second",
+                       "requested_model_info_override"),
+    "_get_token_base_cost": (),
+}
+
+
+def hand_off(fast: Callable[..., Any], original: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """``fast``, calling ``original`` instead when it raises NotAccelerated
+    or returns HAND_OFF (its cheap answer for arguments it does not cover).
+
+    The engine's wrapper is not used (``wrap=False``): on an exception it
+    runs the original again, which would repeat effects the stock code has
+    before raising (the provider resolver prints for an unknown model name,
+    the price reader logs an unparseable price).  The fast paths raise
+    NotAccelerated only before any effect, and otherwise raise exactly what
+    the stock function raises, once.  The flag is honoured by the engine,
+    which applies these patches only while it is fully on.
+    """
+    # argument errors name the function as the stock ones do
+    fast.__name__ = original.__name__
+    fast.__qualname__ = original.__qualname__
+
+    from ._completion import HAND_OFF
+
+    rejects = HANDED_OFF_KWARGS[name]
+
+    def accelerated(*args: Any, **kwargs: Any) -> Any:
+        for key in rejects:
+            if kwargs.get(key) is not None:
+                return original(*args, **kwargs)
+        try:
+            result = fast(*args, **kwargs)
+        except NotAccelerated:
+            return original(*args, **kwargs)
+        if result is HAND_OFF:
+            return original(*args, **kwargs)
+        return result
+
+    accelerated.__name__ = accelerated.__qualname__ = name
+    accelerated.__doc__ = original.__doc__
+    accelerated.__module__ = original.__module__
+    accelerated.__wrapped__ = original  # type: ignore[attr-defined]
+    accelerated.__fast_litellm_original__ = original  # type: ignore[attr-defined]
+    accelerated.__fast_litellm_fast__ = fast  # type: ignore[attr-defined]
+    return accelerated
+
+
+def build_base_cost(original: Any) -> Any:
+    from ._base_cost import make_fast_token_base_cost
+
+    _check()
+    fast = make_fast_token_base_cost(original, importlib.import_module(UTILS_MODULE))
+    return hand_off(fast, original, "_get_token_base_cost")
+
+
+def _build_cost_function(index: int, name: str):
+    def build(original: Any) -> Any:
+        import litellm
+
+        from ._completion import make_fast_cost_functions
+
+        _check()
+        fast = make_fast_cost_functions(importlib.import_module(COST_MODULE), litellm)[index]
+        return hand_off(fast, original, name)
+
+    return build
+
+
+BASE_COST_PATCH = register(
+    Patch(
+        name="cost.token_base_cost",
+        component="cost",
+        flag=FLAG,
+        target=BASE_COST_TARGET,
+        build=build_base_cost,
+        wrap=False,
+        extra={"shadow_safe": True},
+        description="_get_token_base_cost: the above-threshold key scan remembered per key set",
+    )
+)
+
+COMPLETION_COST_PATCH = register(
+    Patch(
+        name="cost.completion_cost",
+        component="cost",
+        flag=FLAG,
+        target=COMPLETION_COST_TARGET,
+        build=_build_cost_function(0, "completion_cost"),
+        wrap=False,
+        extra={"shadow_safe": True},
+        description="completion_cost: OpenAI/Azure chat completions priced in one pass",
+    )
+)
+
+COST_PER_TOKEN_PATCH = register(
+    Patch(
+        name="cost.cost_per_token",
+        component="cost",
+        flag=FLAG,
+        target=COST_PER_TOKEN_TARGET,
+        build=_build_cost_function(1, "cost_per_token"),
+        wrap=False,
+        extra={"shadow_safe": True},
+        description="cost_per_token: OpenAI/Azure token prices without the generic dispatch",
+    )
+)
