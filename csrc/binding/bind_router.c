@@ -16,20 +16,30 @@
  * while another holds the load table's mutex.
  *
  * Module-state slots: FL_SLOT_ROUTER + 0 the RouterCore type, + 1 the
- * interned inner-dict keys a witness reads, + 2 unused, + 3 the `random`
- * module (its functions are looked up on each draw, so patching
- * random.random or seeding it is seen).
+ * interned inner-dict keys a witness reads, + 2 the interned names of the
+ * `random` functions a draw calls, + 3 the `random` module (its functions
+ * are looked up on each draw, so patching random.random or seeding it is
+ * seen).
  */
 #include "binding/module_state.h"
 #include "router/router.h"
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 enum {
     SLOT_TYPE = FL_SLOT_ROUTER,
     SLOT_KEYS = FL_SLOT_ROUTER + 1,
+    SLOT_NAMES = FL_SLOT_ROUTER + 2,
     SLOT_RANDOM = FL_SLOT_ROUTER + 3,
+};
+
+/* The interned names in SLOT_NAMES, by position. */
+enum {
+    NAME_RANDOM = 0,
+    NAME_RANDRANGE = 1,
+    NAME_COUNT
 };
 
 /* The keys of the inner dicts a witness snapshots, in order. */
@@ -46,8 +56,11 @@ typedef struct {
     PyObject *list;    /* the model list the index was compiled from */
     PyObject *witness; /* tuple: the snapshot's objects (see make_witness) */
     PyObject *sizes;   /* bytes: the snapshot's dict sizes, Py_ssize_t each */
+    PyObject *stamps;  /* bytearray of fl_stamp per deployment (see stamps), or NULL */
     PyObject *index;   /* capsule of fl_rt_index */
     PyObject *version; /* the caller's model_list_version at compile, or NULL */
+    int strategy;      /* pick_default's strategy code (configure) */
+    double buffer;     /* pick_default's latency buffer (configure) */
 } RouterCore;
 
 static PyObject *
@@ -89,6 +102,42 @@ utf8_of(PyObject *s, Py_ssize_t *len, PyObject **holder)
  * may not read their storage) are never taken as unchanged.
  */
 
+/* ---- stamps ----------------------------------------------------------------
+ *
+ * CPython 3.9-3.11 give every dict a version tag (PEP 509's ma_version_tag:
+ * drawn from one global counter, replaced by every change to the dict), so
+ * a dict holding the tag it had when the witness was recorded still holds
+ * the entries recorded.  A stamp is, per deployment, its dict and its inner
+ * dicts (borrowed: the witness holds them) and their tags, read before the
+ * deployment's entries were recorded; when every stamp still matches, the
+ * list is the compiled one without walking a single entry.  Any mismatch
+ * (a changed, replaced or unstamped dict) falls back to the walk, which
+ * decides; a walk that finds the list unchanged renews the tags read just
+ * before it.  A deployment whose keys are not all exact str, or whose
+ * inner dicts are not exact dicts, is left unstamped (its lookups could run
+ * Python code).  Other CPython versions walk every time.
+ */
+#if !defined(Py_LIMITED_API) && PY_VERSION_HEX < 0x030C0000
+#define FL_HAVE_STAMPS 1
+#else
+#define FL_HAVE_STAMPS 0
+#endif
+
+#define STAMP_DICTS (1 + (int)(sizeof(INNER_KEYS) / sizeof(INNER_KEYS[0])))
+
+typedef struct {
+    PyObject *dicts[STAMP_DICTS]; /* the deployment, then its inner dicts (NULL: absent); dicts[0] NULL: unstamped */
+    uint64_t tags[STAMP_DICTS];
+} fl_stamp;
+
+#if FL_HAVE_STAMPS
+static uint64_t
+dict_tag(PyObject *dict)
+{
+    return ((PyDictObject *)dict)->ma_version_tag;
+}
+#endif
+
 typedef struct {
     int compare;         /* 0: record into out/sizes; 1: compare with tuple/sizes */
     PyObject *out;       /* record: list of objects */
@@ -96,6 +145,7 @@ typedef struct {
     Py_ssize_t at;
     Py_ssize_t *sizes;
     Py_ssize_t nsizes, cap, size_at;
+    PyObject *stamps;    /* record: bytearray the stamps are appended to, or NULL */
 } fl_walk;
 
 /* 0: go on, 1: differs, -1: error. */
@@ -149,22 +199,125 @@ walk_dict(fl_walk *w, PyObject *dict)
     return rc;
 }
 
+/* Whether every key of dict is an exact str (so a lookup by a str key runs
+ * no Python code and, with the same key and value objects in the same
+ * order, finds the same value). */
+static int
+has_plain_keys(PyObject *dict)
+{
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key))
+            return 0;
+    }
+    return 1;
+}
+
+/* The inner dict under keys[i] (or Py_None): borrowed, NULL on error.
+ * When comparing a deployment whose keys were all exact str at record
+ * time and whose entries were just found identical, the lookup would
+ * find the recorded object, so it is taken from the witness unprobed. */
+static PyObject *
+inner_of(fl_walk *w, PyObject *d, PyObject *key, int plain)
+{
+    if (w->compare && plain)
+        return w->at < PyTuple_GET_SIZE(w->tuple) ? PyTuple_GET_ITEM(w->tuple, w->at) : Py_None;
+    PyObject *inner = PyDict_GetItemWithError(d, key);
+    if (inner == NULL && PyErr_Occurred())
+        return NULL;
+    return inner != NULL && PyDict_Check(inner) ? inner : Py_None;
+}
+
+/* Per deployment: the object d; if a dict, its entries, a plain-keys flag
+ * (as a size), then per inner key the inner dict (or None) and its entries. */
+/* Record mode: d's stamp (see stamps), read before its entries are
+ * recorded; zeroed (unstamped) when d is not stampable.  -1 on error. */
+static int
+read_stamp(fl_stamp *stamp, PyObject *d, PyObject *keys)
+{
+    memset(stamp, 0, sizeof(*stamp));
+#if FL_HAVE_STAMPS
+    if (!PyDict_CheckExact(d) || !has_plain_keys(d))
+        return 0;
+    stamp->dicts[0] = d;
+    stamp->tags[0] = dict_tag(d);
+    for (Py_ssize_t i = 0; i < N_INNER; i++) {
+        PyObject *inner = PyDict_GetItemWithError(d, PyTuple_GET_ITEM(keys, i)); /* exact str keys: no Python code */
+        if (inner == NULL && PyErr_Occurred())
+            return -1;
+        if (inner != NULL && PyDict_Check(inner)) {
+            if (!PyDict_CheckExact(inner)) {
+                memset(stamp, 0, sizeof(*stamp));
+                return 0;
+            }
+            stamp->dicts[1 + i] = inner;
+            stamp->tags[1 + i] = dict_tag(inner);
+        }
+    }
+#else
+    (void)d;
+    (void)keys;
+#endif
+    return 0;
+}
+
+/* Record mode: append the stamp, unstamped unless its dicts are the ones
+ * the witness recorded (and so holds). */
+static int
+append_stamp(fl_walk *w, fl_stamp *stamp, PyObject *const *recorded)
+{
+    for (int k = 1; k < STAMP_DICTS && stamp->dicts[0] != NULL; k++) {
+        if (stamp->dicts[k] != (recorded[k - 1] == Py_None ? NULL : recorded[k - 1]))
+            memset(stamp, 0, sizeof(*stamp));
+    }
+    Py_ssize_t at = PyByteArray_GET_SIZE(w->stamps);
+    if (PyByteArray_Resize(w->stamps, at + (Py_ssize_t)sizeof(*stamp)) < 0)
+        return -1;
+    memcpy(PyByteArray_AS_STRING(w->stamps) + at, stamp, sizeof(*stamp));
+    return 0;
+}
+
+/* Per deployment: the object d; if a dict, its entries, a plain-keys flag
+ * (as a size), then per inner key the inner dict (or None) and its entries. */
 static int
 walk_deployment(fl_walk *w, PyObject *d, PyObject *keys)
 {
+    int stamping = !w->compare && w->stamps != NULL;
+    fl_stamp stamp;
+    PyObject *recorded[STAMP_DICTS - 1];
+    for (int k = 0; k < STAMP_DICTS - 1; k++)
+        recorded[k] = Py_None;
+    if (stamping && read_stamp(&stamp, d, keys) < 0)
+        return -1;
     int rc = walk_object(w, d);
-    if (rc != 0 || !PyDict_Check(d))
+    if (rc != 0)
         return rc;
-    if ((rc = walk_dict(w, d)) != 0)
-        return rc;
-    for (Py_ssize_t i = 0; i < N_INNER; i++) {
-        PyObject *inner = PyDict_GetItemWithError(d, PyTuple_GET_ITEM(keys, i));
-        if (inner == NULL && PyErr_Occurred())
-            return -1;
-        if (inner != NULL && PyDict_Check(inner) && (rc = walk_dict(w, inner)) != 0)
+    if (PyDict_Check(d)) {
+        if ((rc = walk_dict(w, d)) != 0)
             return rc;
+        int plain;
+        if (w->compare) {
+            if (w->size_at >= w->nsizes)
+                return 1;
+            plain = w->sizes[w->size_at++] != 0;
+        } else {
+            plain = has_plain_keys(d);
+            if ((rc = walk_size(w, plain)) != 0)
+                return rc;
+        }
+        for (Py_ssize_t i = 0; i < N_INNER; i++) {
+            PyObject *inner = inner_of(w, d, PyTuple_GET_ITEM(keys, i), plain);
+            if (inner == NULL)
+                return -1;
+            if ((rc = walk_object(w, inner)) != 0)
+                return rc;
+            recorded[i] = inner;
+            if (inner != Py_None && (rc = walk_dict(w, inner)) != 0)
+                return rc;
+        }
     }
-    return 0;
+    return stamping ? append_stamp(w, &stamp, recorded) : 0;
 }
 
 static int
@@ -179,25 +332,73 @@ walk_list(fl_walk *w, PyObject *module, PyObject *list)
     return 0;
 }
 
-/* Record list's witness: a new tuple, and its dict sizes as a new bytes in *sizes. */
+/* Record list's witness: a new tuple, its dict sizes as a new bytes in
+ * *sizes and its stamps as a new bytearray in *stamps. */
 static PyObject *
-make_witness(PyObject *module, PyObject *list, PyObject **sizes)
+make_witness(PyObject *module, PyObject *list, PyObject **sizes, PyObject **stamps)
 {
-    fl_walk w = {0, PyList_New(0), NULL, 0, NULL, 0, 0, 0};
-    if (w.out == NULL)
-        return NULL;
+    fl_walk w = {0, PyList_New(0), NULL, 0, NULL, 0, 0, 0, PyByteArray_FromStringAndSize(NULL, 0)};
     PyObject *tuple = NULL;
-    if (walk_list(&w, module, list) == 0) {
+    if (w.out != NULL && w.stamps != NULL && walk_list(&w, module, list) == 0) {
         tuple = PyList_AsTuple(w.out);
         *sizes = PyBytes_FromStringAndSize(w.sizes ? (const char *)w.sizes : "",
                                            w.nsizes * (Py_ssize_t)sizeof(Py_ssize_t));
         if (*sizes == NULL)
             Py_CLEAR(tuple);
     }
-    Py_DECREF(w.out);
+    if (tuple != NULL) {
+        *stamps = w.stamps;
+        w.stamps = NULL;
+    }
+    Py_XDECREF(w.out);
+    Py_XDECREF(w.stamps);
     PyMem_Free(w.sizes);
     return tuple;
 }
+
+#if FL_HAVE_STAMPS
+/* 1: every deployment of list is stamped and its dicts hold their stamped
+ * tags; 0: not.  With `fresh` (room for STAMP_DICTS tags per stamp), the
+ * current tags of the stamped dicts are written there. */
+static int
+stamps_match(PyObject *stamps, PyObject *list, uint64_t *fresh)
+{
+    const fl_stamp *stamp = (const fl_stamp *)PyByteArray_AS_STRING(stamps);
+    Py_ssize_t n = PyByteArray_GET_SIZE(stamps) / (Py_ssize_t)sizeof(fl_stamp);
+    if (n != PyList_GET_SIZE(list))
+        return 0;
+    int match = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (stamp[i].dicts[0] == NULL || stamp[i].dicts[0] != PyList_GET_ITEM(list, i)) {
+            match = 0;
+            continue;
+        }
+        for (int k = 0; k < STAMP_DICTS; k++) {
+            PyObject *dict = stamp[i].dicts[k];
+            uint64_t tag = dict == NULL ? 0 : dict_tag(dict);
+            if (fresh != NULL)
+                fresh[i * STAMP_DICTS + k] = tag;
+            if (tag != stamp[i].tags[k])
+                match = 0;
+        }
+        if (!match && fresh == NULL)
+            return 0;
+    }
+    return match;
+}
+
+/* After a walk found the list unchanged: the tags read before it are the stamps'. */
+static void
+renew_stamps(PyObject *stamps, const uint64_t *fresh)
+{
+    fl_stamp *stamp = (fl_stamp *)PyByteArray_AS_STRING(stamps);
+    Py_ssize_t n = PyByteArray_GET_SIZE(stamps) / (Py_ssize_t)sizeof(fl_stamp);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (stamp[i].dicts[0] != NULL)
+            memcpy(stamp[i].tags, &fresh[i * STAMP_DICTS], sizeof(stamp[i].tags));
+    }
+}
+#endif
 
 /* 1: list is the compiled one, unchanged; 0: recompile; -1: error.
  * With a version equal to the one compiled under, the caller vouches for
@@ -228,15 +429,32 @@ is_current(RouterCore *self, PyObject *list, PyObject *version)
         if (same != 0)
             rc = same; /* 1, or -1 on error */
     }
+    PyObject *stamps = self->stamps;
+    Py_XINCREF(stamps);
+    uint64_t *fresh = NULL;
+#if FL_HAVE_STAMPS
+    if (rc == -2 && stamps != NULL) {
+        if (stamps_match(stamps, list, NULL))
+            rc = 1;
+        else if ((fresh = PyMem_Malloc((size_t)(PyList_GET_SIZE(list) + 1) * STAMP_DICTS * sizeof(uint64_t))) != NULL)
+            (void)stamps_match(stamps, list, fresh); /* the tags before the walk */
+    }
+#endif
     if (rc == -2) {
         fl_walk w = {1, NULL, witness, 0, (Py_ssize_t *)PyBytes_AS_STRING(sizes),
-                     PyBytes_GET_SIZE(sizes) / (Py_ssize_t)sizeof(Py_ssize_t), 0, 0};
+                     PyBytes_GET_SIZE(sizes) / (Py_ssize_t)sizeof(Py_ssize_t), 0, 0, NULL};
         int walked = walk_list(&w, module_of((PyObject *)self), list);
         if (walked != 0)
             rc = walked < 0 ? -1 : 0;
         else
             rc = w.at == PyTuple_GET_SIZE(witness) && w.size_at == w.nsizes;
+#if FL_HAVE_STAMPS
+        if (rc == 1 && fresh != NULL && self->index == capsule && self->stamps == stamps)
+            renew_stamps(stamps, fresh);
+#endif
     }
+    PyMem_Free(fresh);
+    Py_XDECREF(stamps);
     if (rc == 1 && (self->index != capsule || self->list != list))
         rc = 0; /* recompiled meanwhile */
     Py_DECREF(capsule);
@@ -283,6 +501,7 @@ RouterCore_traverse(RouterCore *self, visitproc visit, void *arg)
     Py_VISIT(self->index);
     Py_VISIT(self->version);
     Py_VISIT(self->sizes);
+    Py_VISIT(self->stamps);
     return 0;
 }
 
@@ -294,6 +513,7 @@ RouterCore_clear(RouterCore *self)
     Py_CLEAR(self->index);
     Py_CLEAR(self->version);
     Py_CLEAR(self->sizes);
+    Py_CLEAR(self->stamps);
     return 0;
 }
 
@@ -331,7 +551,7 @@ RouterCore_compile(RouterCore *self, PyObject *args)
     PyObject **holders = PyMem_Calloc(n ? (size_t)n * 3 : 1, sizeof(PyObject *));
     PyObject *result = NULL, *witness = NULL, *capsule = NULL;
     fl_rt_index *index = NULL;
-    PyObject *sizes = NULL;
+    PyObject *sizes = NULL, *stamps = NULL;
     if (deps == NULL || holders == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -374,13 +594,15 @@ RouterCore_compile(RouterCore *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    witness = make_witness(module_of((PyObject *)self), list, &sizes);
+    witness = make_witness(module_of((PyObject *)self), list, &sizes, &stamps);
     if (witness == NULL)
         goto done;
     capsule = PyCapsule_New(index, "fast_litellm.router.index", index_capsule_free);
     if (capsule == NULL)
         goto done;
     index = NULL; /* the capsule owns it */
+    /* no stamps while the rest changes: stamps borrow from the witness they came with */
+    Py_CLEAR(self->stamps);
     Py_INCREF(list);
     Py_XSETREF(self->list, list);
     Py_XSETREF(self->witness, witness);
@@ -393,11 +615,14 @@ RouterCore_compile(RouterCore *self, PyObject *args)
         Py_INCREF(version);
         Py_XSETREF(self->version, version);
     }
+    Py_XSETREF(self->stamps, stamps); /* last: with the witness they borrow from in place */
+    stamps = NULL;
     witness = capsule = NULL;
     result = Py_None;
     Py_INCREF(result);
 done:
     Py_XDECREF(sizes);
+    Py_XDECREF(stamps);
     fl_rt_index_free(index);
     Py_XDECREF(witness);
     Py_XDECREF(capsule);
@@ -468,9 +693,10 @@ blocked_of(PyObject *blocked)
 
 /* random.<name>(*args), looked up on the random module at each call. */
 static PyObject *
-call_random(PyObject *random, const char *name, PyObject *arg)
+call_random(PyObject *module, int name, PyObject *arg)
 {
-    PyObject *fn = PyObject_GetAttrString(random, name);
+    fl_module_state *st = fl_get_state(module);
+    PyObject *fn = PyObject_GetAttr(st->slots[SLOT_RANDOM], PyTuple_GET_ITEM(st->slots[SLOT_NAMES], name));
     if (fn == NULL)
         return NULL;
     PyObject *result = arg == NULL ? PyObject_CallNoArgs(fn) : PyObject_CallOneArg(fn, arg);
@@ -480,10 +706,10 @@ call_random(PyObject *random, const char *name, PyObject *arg)
 
 /* The draw a plan asks for, from Python's random. 0 or -1. */
 static int
-draw(PyObject *random, const fl_rt_plan_result *plan, double *u, size_t *k)
+draw(PyObject *module, const fl_rt_plan_result *plan, double *u, size_t *k)
 {
     if (plan->draw == FL_RT_DRAW_UNIFORM) {
-        PyObject *r = call_random(random, "random", NULL);
+        PyObject *r = call_random(module, NAME_RANDOM, NULL);
         if (r == NULL)
             return -1;
         *u = PyFloat_AsDouble(r);
@@ -494,7 +720,7 @@ draw(PyObject *random, const fl_rt_plan_result *plan, double *u, size_t *k)
         PyObject *n = PyLong_FromSize_t(plan->count);
         if (n == NULL)
             return -1;
-        PyObject *r = call_random(random, "randrange", n);
+        PyObject *r = call_random(module, NAME_RANDRANGE, n);
         Py_DECREF(n);
         if (r == NULL)
             return -1;
@@ -515,6 +741,119 @@ draw(PyObject *random, const fl_rt_plan_result *plan, double *u, size_t *k)
     return 0;
 }
 
+/* Candidates up to this many are picked with scratch space on the stack. */
+#define STACK_CANDIDATES 64
+
+/* A pick's working memory: the stack arrays for small lists, else the heap. */
+typedef struct {
+    uint32_t found[STACK_CANDIDATES];
+    uint32_t pool[STACK_CANDIDATES];
+    double cum[STACK_CANDIDATES], value[STACK_CANDIDATES];
+    uint32_t *heap_found;
+    fl_rt_scratch scratch;
+    int heap_scratch;
+} pick_memory;
+
+static uint32_t *
+memory_found(pick_memory *m, size_t n)
+{
+    if (n <= STACK_CANDIDATES)
+        return m->found;
+    m->heap_found = PyMem_Malloc(n * sizeof(uint32_t));
+    if (m->heap_found == NULL)
+        PyErr_NoMemory();
+    return m->heap_found;
+}
+
+static int
+memory_scratch(pick_memory *m, size_t count)
+{
+    if (count <= STACK_CANDIDATES) {
+        m->scratch.capacity = count;
+        m->scratch.pool = m->pool;
+        m->scratch.cum = m->cum;
+        m->scratch.value = m->value;
+        return 0;
+    }
+    if (fl_rt_scratch_init(&m->scratch, count) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    m->heap_scratch = 1;
+    return 0;
+}
+
+static void
+memory_free(pick_memory *m)
+{
+    if (m->heap_scratch)
+        fl_rt_scratch_free(&m->scratch);
+    PyMem_Free(m->heap_found);
+}
+
+/* What pick_position found: a position, nothing, or a list to compile first. */
+enum { PICKED = 0, PICKED_NOTHING = 1, NOT_CURRENT = 2 };
+
+/* The pick over list (compiled, unless NOT_CURRENT): PICKED with *position,
+ * PICKED_NOTHING, NOT_CURRENT, or -1 with an exception set.  model is a str;
+ * blocked None or a set of str. */
+static int
+pick_position(RouterCore *self, PyObject *list, PyObject *model, PyObject *blocked, int strategy, double buffer,
+              double input_tokens, int64_t minute, PyObject *version, int just_compiled, long *position)
+{
+    /* just_compiled: the caller compiled this list a moment ago, holding
+     * the GIL since (a dict subclass list is never "current" otherwise) */
+    int current = just_compiled && self->list == list && self->index != NULL ? 1 : is_current(self, list, version);
+    if (current <= 0)
+        return current < 0 ? -1 : NOT_CURRENT;
+
+    PyObject *capsule = self->index;
+    Py_INCREF(capsule);
+    fl_rt_index *index = PyCapsule_GetPointer(capsule, "fast_litellm.router.index");
+    PyObject *holder = NULL;
+    fl_rt_strset *set = NULL;
+    pick_memory memory;
+    memory.heap_found = NULL;
+    memory.heap_scratch = 0;
+    int rc = -1;
+    size_t n = fl_rt_index_size(index);
+
+    Py_ssize_t len;
+    const char *text = utf8_of(model, &len, &holder);
+    if (text == NULL)
+        goto done;
+    if (blocked != Py_None && !PyAnySet_Check(blocked)) {
+        PyErr_SetString(PyExc_TypeError, "blocked must be a frozenset of str or None");
+        goto done;
+    }
+    if (blocked != Py_None && PySet_GET_SIZE(blocked) > 0 && (set = blocked_of(blocked)) == NULL)
+        goto done;
+    uint32_t *found = memory_found(&memory, n);
+    if (found == NULL)
+        goto done;
+    size_t count = fl_rt_match(index, text, (size_t)len, set, found);
+    if (count == 0) {
+        rc = PICKED_NOTHING;
+        goto done;
+    }
+    if (memory_scratch(&memory, count) < 0)
+        goto done;
+    fl_rt_plan_result plan = fl_rt_plan(index, self->loads, (fl_rt_strategy)strategy, found, count, buffer,
+                                        input_tokens, minute, &memory.scratch);
+    double u = 0.0;
+    size_t k = 0;
+    if (draw(module_of((PyObject *)self), &plan, &u, &k) < 0)
+        goto done;
+    *position = fl_rt_finish(&plan, &memory.scratch, u, k);
+    rc = *position < 0 ? PICKED_NOTHING : PICKED;
+done:
+    memory_free(&memory);
+    fl_rt_strset_free(set);
+    Py_XDECREF(holder);
+    Py_DECREF(capsule);
+    return rc;
+}
+
 /*
  * pick(model_list, model, blocked, strategy, latency_buffer, input_tokens, minute, version,
  *      just_compiled) -> position, None (no deployment), or NotImplemented (compile first).
@@ -533,68 +872,101 @@ RouterCore_pick(RouterCore *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "unknown strategy code");
         return NULL;
     }
-    /* just_compiled: the caller compiled this list a moment ago, holding
-     * the GIL since (a dict subclass list is never "current" otherwise) */
-    int current = just_compiled && self->list == list && self->index != NULL ? 1 : is_current(self, list, version);
-    if (current < 0)
-        return NULL;
-    if (!current)
+    long position = -1;
+    switch (pick_position(self, list, model, blocked, strategy, buffer, input_tokens, (int64_t)minute, version,
+                          just_compiled, &position)) {
+    case PICKED:
+        return PyLong_FromLong(position);
+    case PICKED_NOTHING:
+        Py_RETURN_NONE;
+    case NOT_CURRENT:
         Py_RETURN_NOTIMPLEMENTED;
+    default:
+        return NULL;
+    }
+}
 
-    PyObject *capsule = self->index;
-    Py_INCREF(capsule);
-    fl_rt_index *index = PyCapsule_GetPointer(capsule, "fast_litellm.router.index");
-    PyObject *result = NULL, *holder = NULL;
-    fl_rt_strset *set = NULL;
-    fl_rt_scratch scratch = {0, NULL, NULL, NULL};
-    uint32_t *found = NULL;
-    size_t n = fl_rt_index_size(index);
+/* int(time.time() // 60), computed as Python computes it: the clock read
+ * as time.time() reads it, then float floor division. */
+static int64_t
+current_minute(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    double seconds = ns % 1000000000 == 0 ? (double)(ns / 1000000000) : (double)ns / 1e9;
+    double mod = fmod(seconds, 60.0);
+    double div = (seconds - mod) / 60.0;
+    if (mod != 0.0 && mod < 0.0) /* the sign of the divisor (never, for a positive clock) */
+        div -= 1.0;
+    double floordiv = floor(div);
+    if (div - floordiv > 0.5)
+        floordiv += 1.0;
+    return (int64_t)floordiv;
+}
 
-    Py_ssize_t len;
-    const char *text = utf8_of(model, &len, &holder);
-    if (text == NULL)
-        goto done;
-    if (blocked != Py_None && !PyAnySet_Check(blocked)) {
-        PyErr_SetString(PyExc_TypeError, "blocked must be a frozenset of str or None");
-        goto done;
+static int
+minute_matters(int strategy)
+{
+    return strategy == FL_RT_LATENCY || strategy == FL_RT_COST;
+}
+
+/* configure(strategy, latency_buffer): what pick_default picks with. */
+static PyObject *
+RouterCore_configure(RouterCore *self, PyObject *args)
+{
+    int strategy;
+    double buffer;
+    if (!PyArg_ParseTuple(args, "id:configure", &strategy, &buffer))
+        return NULL;
+    if (strategy < 0 || strategy >= FL_RT_STRATEGY_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "unknown strategy code");
+        return NULL;
     }
-    if (blocked != Py_None && PySet_GET_SIZE(blocked) > 0 && (set = blocked_of(blocked)) == NULL)
-        goto done;
-    found = PyMem_Malloc((n ? n : 1) * sizeof(uint32_t));
-    if (found == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    self->strategy = strategy;
+    self->buffer = buffer;
+    Py_RETURN_NONE;
+}
+
+/*
+ * pick_default(model_list, model, version=None) -> the deployment dict,
+ * None, or NotImplemented (the caller's general path: compile first, or
+ * arguments this path does not take).  The pick with no blocked models or
+ * context and no settings but a model_list_version, with the configured
+ * strategy and buffer and the current minute: the whole of a plain
+ * get_available_deployment in one call.
+ */
+static PyObject *
+RouterCore_pick_default(RouterCore *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 && nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "pick_default(model_list, model, version=None) takes two or three arguments");
+        return NULL;
     }
-    size_t count = fl_rt_match(index, text, (size_t)len, set, found);
-    if (count == 0) {
-        result = Py_None;
-        Py_INCREF(result);
-        goto done;
+    PyObject *list = args[0], *model = args[1], *version = nargs == 3 ? args[2] : Py_None;
+    if (!PyList_CheckExact(list) || !PyUnicode_Check(model))
+        Py_RETURN_NOTIMPLEMENTED;
+    int strategy = self->strategy;
+    int64_t minute = minute_matters(strategy) ? current_minute() : 0;
+    long position = -1;
+    switch (pick_position(self, list, model, Py_None, strategy, self->buffer, 0.0, minute, version, 0, &position)) {
+    case PICKED:
+        break;
+    case PICKED_NOTHING:
+        Py_RETURN_NONE;
+    case NOT_CURRENT:
+        Py_RETURN_NOTIMPLEMENTED;
+    default:
+        return NULL;
     }
-    if (fl_rt_scratch_init(&scratch, count) < 0) {
-        PyErr_NoMemory();
-        goto done;
+    /* model_list[position]: Python code run by the draw may have shortened the list */
+    if (position >= PyList_GET_SIZE(list)) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return NULL;
     }
-    fl_rt_plan_result plan = fl_rt_plan(index, self->loads, (fl_rt_strategy)strategy, found, count, buffer,
-                                        input_tokens, (int64_t)minute, &scratch);
-    double u = 0.0;
-    size_t k = 0;
-    if (draw(fl_get_state(module_of((PyObject *)self))->slots[SLOT_RANDOM], &plan, &u, &k) < 0)
-        goto done;
-    long position = fl_rt_finish(&plan, &scratch, u, k);
-    if (position < 0) {
-        result = Py_None;
-        Py_INCREF(result);
-    } else {
-        result = PyLong_FromLong(position);
-    }
-done:
-    fl_rt_scratch_free(&scratch);
-    PyMem_Free(found);
-    fl_rt_strset_free(set);
-    Py_XDECREF(holder);
-    Py_DECREF(capsule);
-    return result;
+    PyObject *picked = PyList_GET_ITEM(list, position);
+    Py_INCREF(picked);
+    return picked;
 }
 
 static int
@@ -716,6 +1088,10 @@ static PyMethodDef RouterCore_methods[] = {
     {"is_current", (PyCFunction)RouterCore_is_current, METH_O, "Whether the compiled index still fits the list."},
     {"pick", (PyCFunction)RouterCore_pick, METH_VARARGS,
      "pick(model_list, model, blocked, strategy, buffer, input_tokens, minute, version=None, just_compiled=False) -> position | None | NotImplemented"},
+    {"pick_default", (PyCFunction)(void (*)(void))RouterCore_pick_default, METH_FASTCALL,
+     "pick_default(model_list, model, version=None) -> deployment | None | NotImplemented (configured strategy)"},
+    {"configure", (PyCFunction)RouterCore_configure, METH_VARARGS,
+     "configure(strategy, latency_buffer): the strategy and buffer pick_default uses."},
     {"start", (PyCFunction)RouterCore_start, METH_O, "A request to key started."},
     {"end", (PyCFunction)RouterCore_end, METH_O, "A request to key ended."},
     {"record", (PyCFunction)RouterCore_record, METH_VARARGS, "record(key, latency, outcome, tokens, minute)."},
@@ -775,6 +1151,182 @@ json_copy(PyObject *value)
     return NULL;
 }
 
+/* ---- json_plain ---------------------------------------------------------
+ *
+ * json_plain(value, constants): what json.loads(json.dumps(value)) returns,
+ * for the values where that is certain without running the codec: dicts
+ * whose keys are all exact str (a fresh dict, in order), lists and tuples
+ * (a fresh list), exact str, bool, None, int within 64 bits (int's repr
+ * never hits the digit limit there) and exact float (finite values are
+ * shared: float(repr(x)) == x; NaN and the infinities are json.decoder's
+ * own NaN/PosInf/NegInf objects, which json.loads hands out, given as
+ * `constants`).  Anything else - subclasses, other types, other keys, a
+ * huge int, nesting past the recursion limit (json raises for cycles) -
+ * returns NotImplemented, so the caller runs the codec.
+ */
+typedef struct {
+    PyObject *nan, *pos_inf, *neg_inf;
+} json_constants;
+
+static PyObject *json_plain(PyObject *value, const json_constants *c);
+
+/* A new reference, NULL with an exception, or Py_NotImplemented (new ref): declined. */
+static PyObject *
+json_plain_dict(PyObject *value, const json_constants *c)
+{
+    PyObject *out = PyDict_New();
+    PyObject *key, *item;
+    Py_ssize_t pos = 0;
+    while (out != NULL && PyDict_Next(value, &pos, &key, &item)) {
+        if (!PyUnicode_CheckExact(key)) {
+            Py_DECREF(out);
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        PyObject *copy = json_plain(item, c);
+        if (copy == Py_NotImplemented) {
+            Py_DECREF(out);
+            return copy;
+        }
+        if (copy == NULL || PyDict_SetItem(out, key, copy) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(copy);
+    }
+    return out;
+}
+
+static PyObject *
+json_plain_sequence(PyObject *value, const json_constants *c)
+{
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(value);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        /* the size is re-read: a list can only shrink here through Python
+         * code, and none runs, but stay in bounds regardless */
+        if (i >= PySequence_Fast_GET_SIZE(value)) {
+            Py_DECREF(out);
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        PyObject *copy = json_plain(PySequence_Fast_GET_ITEM(value, i), c);
+        if (copy == Py_NotImplemented) {
+            Py_DECREF(out);
+            return copy;
+        }
+        if (copy == NULL)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, i, copy);
+    }
+    return out;
+}
+
+static PyObject *
+json_plain_float(PyObject *value, const json_constants *c)
+{
+    double x = PyFloat_AS_DOUBLE(value);
+    PyObject *out = isnan(x) ? c->nan : isinf(x) ? (x > 0 ? c->pos_inf : c->neg_inf) : value;
+    Py_INCREF(out);
+    return out;
+}
+
+static PyObject *
+json_plain(PyObject *value, const json_constants *c)
+{
+    if (value == Py_None || PyUnicode_CheckExact(value) || PyBool_Check(value)) {
+        Py_INCREF(value);
+        return value;
+    }
+    if (PyLong_CheckExact(value)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            return NULL;
+        if (overflow)
+            Py_RETURN_NOTIMPLEMENTED;
+        Py_INCREF(value);
+        return value;
+    }
+    if (PyFloat_CheckExact(value))
+        return json_plain_float(value, c);
+    int dict = PyDict_CheckExact(value);
+    if (!dict && !PyList_CheckExact(value) && !PyTuple_CheckExact(value))
+        Py_RETURN_NOTIMPLEMENTED;
+    if (Py_EnterRecursiveCall(" in json_plain")) {
+        PyErr_Clear(); /* deep or cyclic: json's own error, from the codec */
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out = dict ? json_plain_dict(value, c) : json_plain_sequence(value, c);
+    Py_LeaveRecursiveCall();
+    return out;
+}
+
+static PyObject *
+router_json_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 3) {
+        PyErr_SetString(PyExc_TypeError, "json_plain(value, (NaN, PosInf, NegInf))");
+        return NULL;
+    }
+    json_constants c = {PyTuple_GET_ITEM(args[1], 0), PyTuple_GET_ITEM(args[1], 1), PyTuple_GET_ITEM(args[1], 2)};
+    return json_plain(args[0], &c);
+}
+
+/* ---- cooldown_ids ---------------------------------------------------------
+ *
+ * cooldown_ids(keys): for a list or tuple of exact str keys, the ids in
+ * "deployment:<id>:cooldown" keys as a tuple, or None when the sequence is
+ * empty or any key is not of that form (the ids are the text between the
+ * prefix and the suffix, which may be empty or hold ':').  Keys that are
+ * not exact str, or keys that are not a list/tuple: NotImplemented, so the
+ * caller runs LiteLLM's parser.
+ */
+/* Whether s holds the ASCII text at `at`. */
+static int
+has_ascii_at(PyObject *s, Py_ssize_t at, const char *text, Py_ssize_t len)
+{
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (PyUnicode_READ_CHAR(s, at + i) != (Py_UCS4)(unsigned char)text[i])
+            return 0;
+    }
+    return 1;
+}
+
+static PyObject *
+router_cooldown_ids(PyObject *module, PyObject *keys)
+{
+    static const char prefix[] = "deployment:", suffix[] = ":cooldown";
+    const Py_ssize_t plen = (Py_ssize_t)sizeof(prefix) - 1, slen = (Py_ssize_t)sizeof(suffix) - 1;
+    if (!PyList_CheckExact(keys) && !PyTuple_CheckExact(keys))
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(keys);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PySequence_Fast_GET_ITEM(keys, i);
+        if (!PyUnicode_CheckExact(key))
+            Py_RETURN_NOTIMPLEMENTED;
+        if (PyUnicode_READY(key) < 0)
+            return NULL;
+    }
+    if (n == 0)
+        Py_RETURN_NONE;
+    PyObject *ids = PyTuple_New(n);
+    if (ids == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PySequence_Fast_GET_ITEM(keys, i);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+        if (len < plen + slen || !has_ascii_at(key, 0, prefix, plen) || !has_ascii_at(key, len - slen, suffix, slen)) {
+            Py_DECREF(ids);
+            Py_RETURN_NONE;
+        }
+        PyObject *id = PyUnicode_Substring(key, plen, len - slen);
+        if (id == NULL) {
+            Py_DECREF(ids);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(ids, i, id);
+    }
+    return ids;
+}
+
 static PyObject *
 router_json_copy(PyObject *module, PyObject *value)
 {
@@ -784,6 +1336,11 @@ router_json_copy(PyObject *module, PyObject *value)
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
+    {"router_cooldown_ids", router_cooldown_ids, METH_O,
+     "router_cooldown_ids(keys): ids of deployment:<id>:cooldown keys (tuple), None, or NotImplemented."},
+    {"router_json_plain", (PyCFunction)(void (*)(void))router_json_plain, METH_FASTCALL,
+     "router_json_plain(value, (NaN, PosInf, NegInf)): json.loads(json.dumps(value)) for plain JSON data, "
+     "else NotImplemented."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -830,6 +1387,20 @@ fl_bind_router(PyObject *module)
     }
     fl_state_set(module, SLOT_KEYS, keys);
     Py_DECREF(keys);
+    static const char *const draw_names[NAME_COUNT] = {"random", "randrange"};
+    PyObject *names_of_draws = PyTuple_New(NAME_COUNT);
+    if (names_of_draws == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < NAME_COUNT; i++) {
+        PyObject *name = PyUnicode_InternFromString(draw_names[i]);
+        if (name == NULL) {
+            Py_DECREF(names_of_draws);
+            return -1;
+        }
+        PyTuple_SET_ITEM(names_of_draws, i, name);
+    }
+    fl_state_set(module, SLOT_NAMES, names_of_draws);
+    Py_DECREF(names_of_draws);
     PyObject *random = PyImport_ImportModule("random");
     if (random == NULL)
         return -1;

@@ -340,11 +340,16 @@ def test_twins_agree_on_random_lists(strategy):
                 else:
                     router.record_success(key, latency=value, tokens=value * 10)
         seed = gen.random()
+        plain = gen.random() < 0.5
         results = []
         for router in (py, nat):
             random.seed(seed)
             try:
-                picks = [router.get_available_deployment(group, model, blocked) for _ in range(3)]
+                # half the trials take the plain call (the native one-call path)
+                if plain:
+                    picks = [router.get_available_deployment(group, model) for _ in range(3)]
+                else:
+                    picks = [router.get_available_deployment(group, model, blocked) for _ in range(3)]
                 outcome = [id(p) if p is not None else None for p in picks]
             except Exception as exc:
                 outcome = (type(exc), str(exc))
@@ -390,3 +395,111 @@ def test_threads_alternating_lists(api):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_plain_call_sees_changes_behind_odd_keys(api):
+    """The witness takes a deployment's inner dicts unprobed only when every
+    key of the deployment is an exact str; other keys are probed, and
+    changes under them are still seen."""
+
+    class Key(str):
+        pass
+
+    router = api.AdvancedRouter("cost_based")
+    odd = [dep("m", "x", "p", input_cost_per_token=1), dep("m", "x", "q", input_cost_per_token=2)]
+    odd[0][1] = "int key"
+    odd[1][Key("sub")] = "str subclass key"
+    assert ids(router.get_available_deployment(odd, "m")) == "p"
+    odd[0]["litellm_params"]["input_cost_per_token"] = 3
+    assert ids(router.get_available_deployment(odd, "m")) == "q"
+    odd[1]["litellm_params"] = {"model": "x", "input_cost_per_token": 5}
+    assert ids(router.get_available_deployment(odd, "m")) == "p"
+    odd[0]["model_info"] = {"id": "p2"}
+    assert ids(router.get_available_deployment(odd, "m")) == "p2"
+    del odd[0]["model_info"]
+    assert router.get_available_deployment(odd, "m")["litellm_params"]["input_cost_per_token"] == 3
+    # swapping the inner dicts between keys (same objects, other places)
+    plain = [dep("m", "x", "a", input_cost_per_token=1), dep("m", "x", "b", input_cost_per_token=2)]
+    assert ids(router.get_available_deployment(plain, "m")) == "a"
+    plain[0]["litellm_params"], plain[1]["litellm_params"] = plain[1]["litellm_params"], plain[0]["litellm_params"]
+    assert ids(router.get_available_deployment(plain, "m")) == "b"
+
+
+def test_plain_call_when_random_shrinks_the_list(impl, monkeypatch):
+    """Python code run by the native draw (which looks ``random.random`` up
+    on the module each time) may change the list: an IndexError as
+    ``model_list[position]`` raises, never a crash."""
+    if impl != "native":
+        pytest.skip("the pure-Python twin draws through random.choices' own instance")
+    router = routing.implementation(impl).AdvancedRouter("simple_shuffle")
+    group = [dep("m", "x", "a", weight=1), dep("m", "x", "b", weight=1000)]
+    real = random.random
+
+    def shrinking():
+        group.clear()
+        return real()
+
+    monkeypatch.setattr(random, "random", shrinking)
+    with pytest.raises(IndexError):
+        router.get_available_deployment(group, "m")
+
+
+def test_plain_call_matches_the_general_path(api):
+    """The plain call and the same call spelled with empty options pick the
+    same deployments and leave random in the same state, per strategy."""
+    group = [dep("m", "x", "id%d" % i, rpm=i + 1, input_cost_per_token=(i % 3) + 1) for i in range(80)]
+    for strategy in _spec.STRATEGIES:
+        router = api.AdvancedRouter(strategy, lowest_latency_buffer=0.5)
+        for i in range(0, 80, 7):
+            router.record_success("id%d" % i, latency=0.1 * (i % 4), tokens=5)
+        random.seed(7)
+        plain = [ids(router.get_available_deployment(group, "m")) for _ in range(20)]
+        state = random.getstate()
+        random.seed(7)
+        general = [ids(router.get_available_deployment(group, "m", blocked_models=[], context={}))
+                   for _ in range(20)]
+        assert (plain, state) == (general, random.getstate())
+        # a version alone takes the one-call path too; with another setting, the general one
+        random.seed(7)
+        versioned = [ids(router.get_available_deployment(group, "m", settings={"model_list_version": 3}))
+                     for _ in range(20)]
+        state = random.getstate()
+        random.seed(7)
+        general = [ids(router.get_available_deployment(
+            group, "m", settings={"model_list_version": 3, "strategy": strategy})) for _ in range(20)]
+        assert (versioned, state) == (general, random.getstate()) and versioned == plain
+
+
+def test_changes_after_an_unchanged_rewrite_are_seen(api):
+    """Rewriting a value with itself, or changing and restoring it, leaves
+    the list as compiled (no recompile needed); a real change after that is
+    still seen.  (Natively this exercises the dict-version stamps being
+    renewed by a walk that found nothing changed.)"""
+    router = api.AdvancedRouter("cost_based")
+    group = [dep("m", "x", "p", input_cost_per_token=1), dep("m", "x", "q", input_cost_per_token=2)]
+    params = group[0]["litellm_params"]
+    for _ in range(3):
+        assert ids(router.get_available_deployment(group, "m")) == "p"
+        params["input_cost_per_token"] = params["input_cost_per_token"]
+        assert ids(router.get_available_deployment(group, "m")) == "p"
+        saved = params.pop("model")
+        params["model"] = saved  # same entries, another order
+        assert ids(router.get_available_deployment(group, "m")) == "p"
+        group[1]["model_info"]["id"] = "q"
+        group[0]["model_name"] = "m"
+    params["input_cost_per_token"] = 3
+    assert ids(router.get_available_deployment(group, "m")) == "q"
+    group[1]["model_info"].update({"id": "q2"})
+    assert ids(router.get_available_deployment(group, "m")) == "q2"
+    group[1]["litellm_params"].clear()
+    group[1]["litellm_params"]["model"] = "x"
+    assert ids(router.get_available_deployment(group, "m")) == "p"  # q2 lost its price: 5.0 each
+    inner = {"model": "x", "input_cost_per_token": 0.5}
+    group[0]["litellm_params"] = inner
+    assert ids(router.get_available_deployment(group, "m")) == "p"
+    inner["input_cost_per_token"] = 50
+    assert ids(router.get_available_deployment(group, "m")) == "q2"
+    group[0] = group[0]  # the same object back in its place
+    assert ids(router.get_available_deployment(group, "m")) == "q2"
+    group.insert(0, group.pop())  # reordered: positions differ
+    assert router.get_available_deployment(group, "m") is group[0]

@@ -318,6 +318,14 @@ def test_cooldown_ids_match():
     ]
     for keys in cases:
         assert fast(keys) == original(keys), keys
+    gen = random.Random("cooldown-ids")
+    parts = ["deployment:", ":cooldown", ":", "d1", "ü", "\ud800", "模型", "deployment", "cooldown", "", ":allowed_fails"]
+    for _ in range(2000):
+        keys = ["".join(gen.choice(parts) for _ in range(gen.randint(0, 4))) for _ in range(gen.randint(0, 4))]
+        if gen.random() < 0.5:
+            keys = ["deployment:%s:cooldown" % k for k in keys]
+        keys = tuple(keys) if gen.random() < 0.3 else keys
+        assert fast(keys) == original(keys), keys
 
 
 def test_cost_rates_match_litellm():
@@ -447,3 +455,254 @@ def test_the_stock_side_is_litellms_own_code():
         original = _local_patch._original_of(owner, name)
         assert not hasattr(original, "__fast_litellm_patch__"), patch.target
         assert original.__module__.startswith("litellm"), (patch.target, original.__module__)
+
+
+def _patch_named(name):
+    return next(p for p in patches.PATCHES if p.name == name)
+
+
+def _json_value(gen, depth=0):
+    """Random JSON-ish data, with the shapes the codec changes (tuples,
+    NaN/infinities, -0.0) and, now and then, ones the fast copy declines."""
+    kinds = ["none", "bool", "int", "float", "special", "str"] + (["dict", "list", "tuple"] * 2 if depth < 4 else [])
+    kind = gen.choice(kinds)
+    if kind == "none":
+        return None
+    if kind == "bool":
+        return gen.random() < 0.5
+    if kind == "int":
+        return gen.choice([0, 1, -7, 2 ** 63 - 1, -(2 ** 63), 2 ** 63, 10 ** 30, True])
+    if kind == "float":
+        return gen.choice([0.0, -0.0, 1.5, 1e300, 5e-324, 0.1 + 0.2])
+    if kind == "special":
+        return gen.choice([float("nan"), float("inf"), float("-inf"), -float("nan")])
+    if kind == "str":
+        return gen.choice(["", "a", "ü", "\ud800", "x\"y", "\n"])
+    if kind == "dict":
+        keys = ["a", "b", "model_info", "ü"]
+        if gen.random() < 0.05:
+            keys.append(gen.choice([1, 2.5, None, True]))  # the codec stringifies these: declined
+        return {k: _json_value(gen, depth + 1) for k in gen.sample(keys, gen.randint(0, len(keys)))}
+    items = [_json_value(gen, depth + 1) for _ in range(gen.randint(0, 4))]
+    return items if kind == "list" else tuple(items)
+
+
+def test_plain_json_matches_the_codec():
+    """_plain's fast copy gives what json.loads(json.dumps(...)) gives (fresh
+    containers, tuples as lists, json.decoder's NaN/infinity objects), and
+    declines what only the codec can answer."""
+    import datetime
+    import json.decoder
+
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.patching.registry import NotAccelerated
+
+    if NATIVE is None:
+        pytest.skip("native core not built")
+    original = _original(_patch_named("routing.plain_json").target)
+    fast = litellm_fast.make_plain(original)
+
+    def through_fast(value):
+        try:
+            return fast(value), True
+        except NotAccelerated:
+            return original(value), False
+
+    def same_shape(a, b):
+        if isinstance(a, float) and a != a:
+            return b is a  # json.decoder.NaN itself
+        if isinstance(a, float) and a in (float("inf"), float("-inf")):
+            return b is a
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            return list(a) == list(b) and all(same_shape(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return len(a) == len(b) and all(same_shape(x, y) for x, y in zip(a, b))
+        return a == b and (not isinstance(a, float) or str(a) == str(b))
+
+    gen = random.Random("plain")
+    taken = 0
+    for _ in range(3000):
+        value = _json_value(gen)
+        expected = original(copy.deepcopy(value))
+        got, accelerated = through_fast(value)
+        taken += accelerated
+        assert same_shape(expected, got), (value, expected, got)
+        if isinstance(value, (dict, list, tuple)):
+            assert got is not value
+    assert taken > 2000
+    cyclic = []
+    cyclic.append(cyclic)
+    deep = []
+    for _ in range(3000):
+        deep = [deep]
+    declined = [{1: "a"}, datetime.date(2024, 1, 2), {"a": {1, 2}}, 10 ** 5000, cyclic, deep,
+                type("S", (str,), {})("s"), type("D", (dict,), {})(a=1), b"bytes"]
+    for value in declined:
+        with pytest.raises(NotAccelerated):
+            fast(value)
+    assert fast(float("nan")) is json.decoder.NaN
+
+
+def _pick_error(router, accelerated, model):
+    with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            picked = asyncio.run(router.async_get_available_deployment(model=model, request_kwargs={}))
+            return ("ok", picked["model_info"]["id"])
+        except Exception as exc:
+            context = exc.__context__
+            return (type(exc).__name__, str(exc), type(context).__name__, str(context),
+                    type(getattr(context, "__context__", None)).__name__)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_usage_read_scope_keeps_the_error_context(strategy):
+    """The deployment-list read the scope skips (unless the pick is
+    usage-based-routing-v2) raises for an alias item without ``hidden``;
+    LiteLLM's scope swallows it, but a failed pick carries it as its
+    ``__context__``: so must ours, and picks that succeed must match."""
+    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                   "model_info": {"id": "d%d" % i}} for i in range(3)]
+    outcomes = []
+    for accelerated in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy=strategy,
+                                    model_group_alias={"broken": {"model": "g"}, "fine": "g"})
+        seen = []
+        for model in ("broken", "fine", "g"):
+            random.seed(3)
+            seen.append(_pick_error(router, accelerated, model))
+        for i in range(3):
+            router._core._cooldowns.add_deployment_to_cooldown("d%d" % i, Exception("rate limited"), 429, 600)
+        for model in ("broken", "fine", "g", "missing"):
+            seen.append(_pick_error(router, accelerated, model))
+        outcomes.append(seen)
+    assert outcomes[0] == outcomes[1]
+    assert any(o[2] == "KeyError" for o in outcomes[0] if o[0] != "ok")  # the case was exercised
+
+
+def _policy_outcome(router, accelerated, request):
+    core = router._core
+    with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = []
+        for read in (lambda r: core._routing_fields(r), lambda r: core.stream_policy(dict(r, model="g"), {}, None),
+                     lambda r: asyncio.run(router.async_get_available_deployment(model="g", request_kwargs=r))):
+            random.seed(5)
+            try:
+                got = read(copy.deepcopy(request))
+                out.append(("ok", got if not isinstance(got, dict) or "model_info" not in got
+                            else got["model_info"]["id"]))
+            except Exception as exc:
+                out.append(("raised", type(exc).__name__, str(exc)))
+        return out
+
+
+def test_group_policy_fields_match():
+    """Retry-policy fields with and without policies on the router or the
+    request, with fallbacks and with request fields that fail validation."""
+    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                   "model_info": {"id": "d%d" % i}} for i in range(3)]
+    policy = {"TimeoutErrorRetries": 2}
+    routers = [None, {}, {"g": policy}, {"g": None}]
+    requests = [
+        {}, {"metadata": {"user_api_key_team_id": "t"}}, {"fallbacks": [{"g": ["h"]}]},
+        {"model_group_retry_policy": {"g": policy}}, {"model_group_retry_policy": None},
+        {"model_group_retry_policy": {}}, {"max_fallbacks": -1}, {"fallbacks": 5},
+        {"context_window_fallbacks": ["g"], "num_retries": 2},
+    ]
+    compared = 0
+    for setting in routers:
+        built = []
+        for _ in range(2):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                kwargs = {} if setting is None else {"model_group_retry_policy": copy.deepcopy(setting)}
+                built.append(litellm.Router(model_list=copy.deepcopy(model_list), fallbacks=[{"g": ["g"]}],
+                                            **kwargs))
+        for request in requests:
+            stock = _policy_outcome(built[0], False, request)
+            fast = _policy_outcome(built[1], True, request)
+            assert stock == fast, (setting, request, stock, fast)
+            compared += 1
+    assert compared == len(routers) * len(requests)
+
+
+class _RecordingHandle:
+    """The cooldown store's native handle, recording the service target
+    each read runs under."""
+
+    def __init__(self, handle, seen):
+        self._handle = handle
+        self._seen = seen
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+    def active_sync(self, model_ids):
+        from litellm._internal_context import current_service_target
+
+        self._seen.append(("active_sync", current_service_target(), tuple(model_ids)))
+        return self._handle.active_sync(model_ids)
+
+
+def test_cooldown_batch_read_matches():
+    """The pick's cooldown read: same store read under the same service
+    target, same answer to the Rust core (cooling and not), and the fast
+    path is the one taken."""
+    from litellm._internal_context import current_service_target
+
+    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                   "model_info": {"id": "d%d" % i}} for i in range(6)]
+    runs = []
+    for accelerated in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=copy.deepcopy(model_list))
+        store = router._core._cooldowns.cooldown_store
+        seen = []
+        object.__setattr__(store, "_handle", _RecordingHandle(store._handle, seen))
+        original = router._core._answer_cache
+        answers = []
+
+        async def recording(step, original=original, answers=answers):
+            answer = await original(step)
+            shown = [dict(a, timestamp="(when cooled)") if isinstance(a, dict) and "timestamp" in a else a
+                     for a in answer] if isinstance(answer, list) else answer
+            answers.append((step.get("op"), type(answer), shown, current_service_target()))
+            return answer
+
+        router._core.__dict__["_answer_cache"] = recording
+        outcomes = []
+        for cooled in ([], ["d1"], ["d0", "d2", "d3"], ["d%d" % i for i in range(6)]):
+            for ident in cooled:
+                router._core._cooldowns.add_deployment_to_cooldown(ident, Exception("rate limited"), 429, 600)
+            for seed in range(3):
+                random.seed(seed)
+                outcomes.append((_pick_error(router, accelerated, "g"), random.getstate()))
+        runs.append((outcomes, answers, seen))
+    assert runs[0][0] == runs[1][0]
+    for x, y in zip(runs[0][1], runs[1][1]):
+        assert _same(x, y), (x, y)
+    assert len(runs[0][1]) == len(runs[1][1])
+    assert runs[0][2] == runs[1][2] and runs[0][2]
+    assert all(target == "router_cooldowns" for _, target, _ in runs[1][2]), runs[1][2]
+
+    # and the fast function answers it itself (no hand-back to LiteLLM's)
+    from fast_litellm.patching.registry import NotAccelerated
+
+    fast = litellm_fast.make_answer_cache(_original(_patch_named("routing.cooldown_batch_read").target))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = litellm.Router(model_list=copy.deepcopy(model_list))
+    step = {"kind": "cache", "op": "batch_get", "key": None, "keys": ["deployment:d0:cooldown"], "value": None,
+            "ttl": None, "local": False, "events": []}
+    with _local_patch.accelerated(True):
+        assert asyncio.run(fast(router._core, step)) == [None]
+        for declined in (dict(step, op="get"), dict(step, key="x"), dict(step, local=True),
+                         dict(step, keys=["global_router:d0:m:tpm:10-01"])):
+            with pytest.raises(NotAccelerated):
+                asyncio.run(fast(router._core, declined))

@@ -56,6 +56,14 @@ VERIFIED: Dict[str, str] = {
         "7fe1eea242c0d11293ce02a38de23cd1c49d70542cade77fe08778db4188ed79",
     "litellm.router_rust.routing_stores:_cooldown_ids":
         "56e7c25c7a8a8d345d6ed4bef728eaef9ed86bcc015993e394049dfbaad51518",
+    "litellm.router_rust.core:_plain":
+        "bd2e5b119f05e36d062277fcb08d3e51213d52a6ef03112f815e2a2d58a798f9",
+    "litellm.router_rust.core:RustCore._usage_read_scope":
+        "f1cad27242ad6a830270aa07b946e218f859046836a16ed3ab3ced6d8c19ab4b",
+    "litellm.router_rust.core:RustCore._group_policy_fields":
+        "66d368c29f322ed816f4290ee4fef50fbb1896caaca26ad47814d0f08a088e95",
+    "litellm.router_rust.core:RustCore._answer_cache":
+        "9afecd8a3f179e4dc703395ec871826de37bd769c21665dbabc50707b7cfb722",
     # cost (fast_litellm/cost/patches.py)
     "litellm.cost_calculator:completion_cost":
         "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
@@ -82,6 +90,38 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.redis.stores.rate_limits:RateLimitStore.local": "51ea2bec0d430fe042a0c422c51064c82aa6470c50baea10a178f1b1f949f77a",
     "litellm.redis.stores.rate_limits:RateLimitStore.set_local": "e2b194e6af852a852944b6913a2f6aea507f14a21430e9fbdf2b8a4e816f9f9c",
     "litellm.proxy.hooks.parallel_request_limiter_v3:_scalar": "7152fa75a97502fc55aa5fb2855fdad06bf849227e8b11efc91a0d22e74c8590",
+    # routing's usage-read scope skips this read when its result is unused:
+    # it must stay a pure read (no side effects but its exceptions)
+    "litellm.router_rust.surface.registry:HostRegistry._core_get_model_list": "abdaf1f0a6285b19e155002ca8f4fdde2af3237e78f30116ce640fd45b475521",
+    "litellm.router_rust.surface.registry:HostRegistry._rows": "dbcb7b60736c5eeca0edf962eb9355da1ba6527feaf04cb52d33f2cfb07cc2f8",
+    "litellm.router_rust.surface.registry:HostRegistry._row_entry": "d100c7778fbba29ddb3280801debd227f7c3cd0a3e1945d3e3739ccae9179335",
+    "litellm.router_rust.surface.registry:HostRegistry._list_scope": "dbb0582e9ee1b39988d8cbc81adabc1645a3a7ecdd266ac8594214ff80561ba5",
+    "litellm.router_rust.surface.registry:HostRegistry._at": "151658ba33d5f3eaa3d19c4b914ff239ef3a017a026a5d689332bdf90a88109a",
+    # routing's retry-policy fields: what the skipped resolution computes,
+    # and the two callers that validate the request just before
+    "litellm.router_rust.core:RustCore._group_policies": "c842485f0fa88b0b07fe7fcf3a592a6ec0c9455f15b52a4485263fbacf5ac1c7",
+    "litellm.router_rust.core:RustCore._policy_lookup_names": "4b7105d31a138a35b87ea774398e972c9a8cba33a48f4d5f74c15ae2b1a4786b",
+    "litellm.router_rust.core:RustCore._routing_fields": "6a4323b28e3555b276cd2b3ed771862b7a1fd921ed1e384bc338261a55b09909",
+    "litellm.router_rust.core:RustCore.stream_policy": "2233c2bd5916f2bea9d88823b677aebcaef598dcd54bbd07165471a2b194fa60",
+    "litellm.router_rust.core:_start_fields": "18913630bb0c2178cbbed531d1c1c00bde1ad3bc69d83735006c196edfc6ae4f",
+    "litellm.router_rust.core:_request_start_fields": "2d654c9ec92d12168d98e33c8b4215d3c4594e506f45a60ac37b4fce2c2643f6",
+    # routing's cooldown batch read: the layers it goes around
+    "litellm.router_rust.core:RustCore._answer_cache_in_target": "cd40452e996f9653e0860c01ae0182d2b0d4110494fe0cd8e5b62c2ca2cc9e8d",
+    "litellm.router_rust.core:RustCore._batch_read": "5d510cc105327258c247ec6b3fe41d5c61cbdfea1b7fe97fd9e46e587e993d4d",
+    "litellm.router_rust.core:RustCore._stored_with_usage": "7468e3822fc2b1624db62b5128487f470c28378350f2c2cfa7be6aa8f200e8f3",
+    "litellm.router_rust.core:RustCore._stores.fget": "71fcd19c618fd99e63284aeecbc45692fcec58960263ae66e5d1eb27011ed345",
+    "litellm.router_rust.core:_cache_target": "334183b3f3381122a2f7aa8944fa7aea6439d28b130852f8185a2cd5cdda0c90",
+    "litellm.router_rust.core:_as_list": "91211e0fb0fe7f958e059de7e8c60edc7f77256a2a73bccf977f55a8a1563d4a",
+    "litellm.router_rust.routing_stores:RoutingStores.batch_get": "a8e613f4f8f1710da78284d88d849cd7e03fbc3a179262bb6159d24351f465a9",
+    "litellm.router_rust.routing_stores:_aligned": "04788fc9a2e439fc64bd79225ef3f46c20924fd0f46f43d63fc645bbd6f18a59",
+    "litellm.router_utils.routing_prefetch:read_cooldowns": "15525ce89a652cf66fdd9aada31f601c77e4be19e32a071f70dc280438759042",
+    "litellm.router_utils.routing_prefetch:_armed_cooldowns": "890933bff75f73b8bfabd677448553eec367c9a0e27e0a8090af0183e2804ecd",
+    "litellm.redis.stores.router_cooldowns:RouterCooldownStore.active": "bf8fcc9885581bbbfc8e8e5c5e0ad21a43793ebf394e7085877aafb1bc831d83",
+    "litellm.redis.stores.router_cooldowns:RouterCooldownStore.active_sync": "87a4e8725094952dc6a276d37be85ed11a1c94c29232a3120cf75a6e22376049",
+    "litellm.redis.stores.router_cooldowns:RouterCooldownStore.has_redis.fget": "8c65c9cbd4863886bfd4b3d95792f0a92a23869910dd0b9cd0429fa65ec17242",
+    "litellm._internal_context:service_target": "a7ccc257e927e7c2de6dba7f480a87d078e3ebeed542ee981f16a1e2922c8732",
+    "litellm._internal_context:_restore": "52424a198c04d8900a2816778621320c0cc4b0541a288a513cd2d693061af657",
+    "litellm._internal_context:with_service_target": "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

@@ -36,6 +36,9 @@ class AdvancedRouter:
         self._buffer = _spec.check_buffer(lowest_latency_buffer)
         _spec.check_latency_list_size(max_latency_list_size)
         self._core = NATIVE.RouterCore(max_latency_list_size)
+        self._core.configure(_CODES[self._strategy], self._buffer)
+        # the plain call (no blocked models, context or settings) in one C call
+        self._pick_default = self._core.pick_default
         # compiling swaps the core's index; picks never wait on it
         self._compile_lock = threading.Lock()
 
@@ -50,6 +53,15 @@ class AdvancedRouter:
     def get_available_deployment(self, model_list: List[Dict[str, Any]], model: str,
                                  blocked_models: Optional[Sequence[str]] = None,
                                  context: Any = None, settings: Any = None) -> Optional[Dict[str, Any]]:
+        if blocked_models is None and context is None:
+            if settings is None:
+                picked = self._pick_default(model_list, model)
+            elif type(settings) is dict and len(settings) == 1 and "model_list_version" in settings:
+                picked = self._pick_default(model_list, model, settings["model_list_version"])
+            else:
+                picked = NotImplemented
+            if picked is not NotImplemented:
+                return picked
         if not isinstance(model, str):
             raise TypeError("model must be a str, not %s" % type(model).__name__)
         blocked = _spec.blocked_set(blocked_models) if blocked_models is not None else None

@@ -129,7 +129,8 @@ def _latency_pick(self, module, healthy_deployments, messages, input, request_kw
     percentile = module._percentile_latency
     if fresh:
         # an unseen deployment's entry: latency [0], no usage this minute
-        keys = list(dict.fromkeys(d["model_info"]["id"] for d in healthy_deployments))
+        # by_id was filled in list order, so its keys are the ids by first occurrence
+        keys = list(by_id)
         unseen_latency = average(usable([0]))
     else:
         _add_unseen(
@@ -334,7 +335,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             entries = counts.items()
         else:
             # the fresh map nobody sees afterwards: unseen entries are read, not built
-            entries = dict.fromkeys(d["model_info"]["id"] for d in healthy_deployments).items()
+            entries = dict.fromkeys(by_id).items()  # ids by first occurrence, as by_id was filled
         input_tokens = _input_tokens(module, healthy_deployments, messages, input)
 
         logger = module.verbose_router_logger
@@ -394,7 +395,11 @@ _MIN_COOLDOWN_KEY = len(_COOLDOWN_PREFIX) + len(_COOLDOWN_SUFFIX)
 
 
 def make_cooldown_ids(original: Callable[..., Any]) -> Callable[..., Any]:
-    def _cooldown_ids(keys):
+    from fast_litellm._native_loader import NATIVE
+
+    native = getattr(NATIVE, "router_cooldown_ids", None)
+
+    def _cooldown_ids_python(keys):
         if type(keys) is not list and type(keys) is not tuple:
             raise NotAccelerated("keys is not a list")
         if not keys:
@@ -409,8 +414,15 @@ def make_cooldown_ids(original: Callable[..., Any]) -> Callable[..., Any]:
                 return None
         return tuple(ids)
 
-    _cooldown_ids.__doc__ = original.__doc__
-    return _cooldown_ids
+    def _cooldown_ids(keys):
+        ids = native(keys)
+        if ids is NotImplemented:
+            raise NotAccelerated("keys are not a list or tuple of str")
+        return ids
+
+    fast = _cooldown_ids if native is not None else _cooldown_ids_python
+    fast.__doc__ = original.__doc__
+    return fast
 
 
 # --------------------------------------------------------------------------
@@ -488,3 +500,248 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
 
     _strategy_inputs.__doc__ = original.__doc__
     return _strategy_inputs
+
+
+# --------------------------------------------------------------------------
+# JSON documents: litellm.router_rust.core:_plain
+# --------------------------------------------------------------------------
+
+
+def make_plain(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_plain(value)`` is ``json.loads(json.dumps(value, default=...))``,
+    run on every step document and cache answer.  For plain JSON data the
+    result is known without the codec (``router_json_plain``: fresh dicts
+    and lists, tuples as lists, scalars as json.loads returns them);
+    anything else is declined and the codec runs."""
+    import json.decoder
+
+    from fast_litellm._native_loader import NATIVE
+
+    plain = getattr(NATIVE, "router_json_plain", None)
+    constants = (json.decoder.NaN, json.decoder.PosInf, json.decoder.NegInf)
+
+    def _plain(value):
+        if plain is None:
+            raise NotAccelerated("no native JSON copy")
+        copied = plain(value, constants)
+        if copied is NotImplemented:
+            raise NotAccelerated("not plain JSON data")
+        return copied
+
+    _plain.__doc__ = original.__doc__
+    return _plain
+
+
+# --------------------------------------------------------------------------
+# the usage-read scope: litellm.router_rust.core:RustCore._usage_read_scope
+# --------------------------------------------------------------------------
+
+
+class _UsageReadScope:
+    """``RustCore._usage_read_scope`` without reading the model group's
+    deployment list when the pick's selector is not usage-based-routing-v2
+    (only that strategy uses it; reading it is most of the scope's cost,
+    ~1-2 ms at 1,000 deployments).
+
+    The one thing the skipped read can change is an exception's context:
+    LiteLLM's scope yields inside ``except Exception`` when the read
+    raises, so an exception leaving the pick gets that error as its
+    ``__context__``.  That is reproduced: when the pick raises, the read
+    runs then, and an error from it becomes the pick error's context (with
+    its own context as at entry)."""
+
+    __slots__ = ("_core", "_model", "_request", "_handled", "_error", "_lazy", "_token")
+
+    def __init__(self, core: Any, model: Any, request: Any) -> None:
+        self._core = core
+        self._model = model
+        self._request = request
+        self._error: Optional[BaseException] = None
+        self._lazy = False
+        self._token: Any = None
+
+    def __enter__(self) -> None:
+        core_module = sys.modules["litellm.router_rust.core"]
+        from litellm.router_strategy.lowest_tpm_rpm_v2 import LowestTPMLoggingHandler_v2
+
+        self._handled = sys.exc_info()[1]
+        core, model = self._core, self._model
+        try:
+            selector = core._prefetch_usage_selector(model, self._request)
+            if not isinstance(selector, LowestTPMLoggingHandler_v2):
+                self._lazy = True  # the read's only trace would be an error's context
+                return None
+            deployments = core._hosted._core_get_model_list(model_name=model) or []
+        except Exception as error:  # noqa: BLE001 - LiteLLM's scope swallows it too
+            self._error = error
+            return None
+        if not deployments:
+            return None
+        self._token = core_module._USAGE_READ.set(
+            (core_module.RoutingReadBatch(usage_selector=selector), list(deployments))
+        )
+        return None
+
+    def _read_error(self) -> Optional[BaseException]:
+        try:
+            self._core._hosted._core_get_model_list(model_name=self._model) or []
+        except Exception as error:  # noqa: BLE001
+            error.__context__ = self._handled
+            return error
+        return None
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool:
+        if self._token is not None:
+            sys.modules["litellm.router_rust.core"]._USAGE_READ.reset(self._token)
+        if value is not None:
+            error = self._error if not self._lazy else self._read_error()
+            if error is not None:
+                value.__context__ = error
+        return False
+
+
+_REGISTRY_READS = "litellm.router_rust.surface.registry:HostRegistry."
+_CORE_SOURCES = "litellm.router_rust.core:"
+
+
+def _check_dependencies(prefix: str) -> None:
+    """Refuse to build when a LiteLLM source a fast path relies on (pinned
+    in ``pins.DEPENDENCIES``) is not the verified one."""
+    import hashlib
+    import importlib
+    import inspect
+
+    from fast_litellm.patching import pins
+
+    for target, expected in pins.DEPENDENCIES.items():
+        if not target.startswith(prefix):
+            continue
+        module, qualname = target.split(":", 1)
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+        if isinstance(obj, property):
+            obj = obj.fget
+        got = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+        if got != expected:
+            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
+
+
+def make_usage_read_scope(original: Callable[..., Any]) -> Callable[..., Any]:
+    _check_dependencies(_REGISTRY_READS)
+
+    def _usage_read_scope(self, model, request):
+        return _UsageReadScope(self, model, request)
+
+    _usage_read_scope.__doc__ = original.__doc__
+    return _usage_read_scope
+
+
+# --------------------------------------------------------------------------
+# retry-policy fields: litellm.router_rust.core:RustCore._group_policy_fields
+# --------------------------------------------------------------------------
+
+
+def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_group_policy_fields(request)`` resolves the router's
+    ``model_group_retry_policy`` for every model name the call may look up
+    (a pydantic validation of the request's start fields, the fallback
+    lists walked) and returns ``{}`` when the request has no policy of its
+    own and the router's is a mapping of policies.
+
+    When the request carries no ``model_group_retry_policy`` and the
+    router's is None or empty, that ``{}`` is certain: an empty mapping
+    resolves to nothing for any name, and the only step that could raise,
+    validating the request's start fields, has just succeeded on the same
+    request - both callers (``_routing_fields`` and ``stream_policy``, pinned
+    in ``pins.DEPENDENCIES``) run ``_start_fields(request)`` immediately
+    before.  Every other case runs LiteLLM's code."""
+    _check_dependencies(_CORE_SOURCES)
+
+    def _group_policy_fields(self, request):
+        if type(request) is not dict or "model_group_retry_policy" in request:
+            raise NotAccelerated("the request carries its own retry policy")
+        policies = self._resolved.model_group_retry_policy
+        if policies is not None and (type(policies) is not dict or policies):
+            raise NotAccelerated("the router has retry policies")
+        return {}
+
+    _group_policy_fields.__doc__ = original.__doc__
+    return _group_policy_fields
+
+
+# --------------------------------------------------------------------------
+# the cooldown batch read: litellm.router_rust.core:RustCore._answer_cache
+# --------------------------------------------------------------------------
+
+_COOLDOWN_READ_SOURCES = (
+    "litellm.router_rust.core:",
+    "litellm.router_rust.routing_stores:",
+    "litellm.router_utils.routing_prefetch:",
+    "litellm.redis.stores.router_cooldowns:",
+    "litellm._internal_context:",
+)
+
+
+def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_answer_cache(step)`` for the step every pick asks first: a
+    ``batch_get`` of ``deployment:<id>:cooldown`` keys, answered by the
+    router's in-memory cooldown store.  LiteLLM reaches the store's native
+    ``active_sync`` through eight layers (service-target context managers
+    nested four deep, a ``RoutingStores`` built twice, an awaitable reply
+    built around an answer already known); here the same read runs under
+    the same service target, and the answer is aligned and made plain by
+    LiteLLM's own ``_aligned`` and ``_plain``.
+
+    Anything else - another op, a step with a key, a local read, a
+    usage-based-routing-v2 read riding along, keys that are not all
+    cooldown keys, a store with Redis or not LiteLLM's own, a request batch
+    with an armed prefetch - is LiteLLM's code, decided before any read."""
+    for prefix in _COOLDOWN_READ_SOURCES:
+        _check_dependencies(prefix)
+    from litellm import _internal_context
+    from litellm.caching.redis_batch import active_request_redis_batches
+    from litellm.redis.stores.router_cooldowns import ROUTER_COOLDOWNS_TARGET, RouterCooldownStore
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust import routing_stores
+    from litellm.router_utils.cooldown_cache import CooldownCache
+
+    target = _internal_context._service_target
+    usage_read = core_module._USAGE_READ
+    outer_target = core_module._cache_target("None")  # a batch_get step's key is null
+
+    def restore(token):
+        try:
+            target.reset(token)
+        except ValueError:  # as LiteLLM's _restore: closed from another context
+            pass
+
+    async def _answer_cache(self, step):
+        if type(step) is not dict or step.get("op") != "batch_get" or step.get("key") is not None:
+            raise NotAccelerated("not a cooldown batch read")
+        if step.get("local") is True or usage_read.get() is not None:
+            raise NotAccelerated("a local read, or usage read along")
+        listed = step.get("keys")
+        keys = [str(k) for k in (listed if isinstance(listed, list) else ())]
+        model_ids = routing_stores._cooldown_ids(keys)
+        if model_ids is None:
+            raise NotAccelerated("not only cooldown keys")
+        cooldowns = self._cooldowns
+        if type(cooldowns) is not CooldownCache:
+            raise NotAccelerated("a cooldown cache of another kind")
+        store = cooldowns.cooldown_store
+        if type(store) is not RouterCooldownStore or store.has_redis or active_request_redis_batches() is not None:
+            raise NotAccelerated("Redis, or a request batch")
+        outer = target.set(outer_target)
+        try:
+            inner = target.set(ROUTER_COOLDOWNS_TARGET)
+            try:
+                aligned = routing_stores._aligned(model_ids, tuple(store._handle.active_sync(model_ids)))
+            finally:
+                restore(inner)
+            return core_module._plain(aligned)
+        finally:
+            restore(outer)
+
+    _answer_cache.__doc__ = original.__doc__
+    return _answer_cache

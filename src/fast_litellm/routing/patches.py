@@ -70,6 +70,41 @@ PATCHES: List[Patch] = [
         build=litellm_fast.make_cooldown_ids,
         description="cooldown batch-read keys parsed by slicing instead of a dataclass per key",
     ),
+    Patch(
+        name="routing.plain_json",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:_plain",
+        build=litellm_fast.make_plain,
+        description="step documents and cache answers copied natively instead of a JSON round trip",
+    ),
+    Patch(
+        name="routing.usage_read_scope",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._usage_read_scope",
+        build=litellm_fast.make_usage_read_scope,
+        scan_bindings=False,
+        description="the model group's deployment list is read only for usage-based-routing-v2 picks",
+    ),
+    Patch(
+        name="routing.group_policy_fields",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._group_policy_fields",
+        build=litellm_fast.make_group_policy_fields,
+        scan_bindings=False,
+        description="no retry-policy resolution when neither the request nor the router has a policy",
+    ),
+    Patch(
+        name="routing.cooldown_batch_read",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._answer_cache",
+        build=litellm_fast.make_answer_cache,
+        scan_bindings=False,
+        description="a pick's cooldown batch read goes straight to the in-memory store, same target, same answer",
+    ),
 ]
 
 for _patch in PATCHES:
