@@ -133,7 +133,7 @@ def test_import_without_litellm_does_not_load_the_patch_declarations():
 
 # ---- implementation(kind): one contract for every component ----------------
 
-_IMPL_COMPONENTS = ["cache", "pool", "ratelimit", "proxy_limiter", "token_counter", "tokenizer", "monitor"]
+_IMPL_COMPONENTS = ["cache", "pool", "ratelimit", "proxy_limiter", "token_counter", "tokenizer", "monitor", "routing"]
 
 
 @pytest.mark.parametrize("component", _IMPL_COMPONENTS)
@@ -148,7 +148,7 @@ def test_implementation_rejects_unknown_kind_the_same_way(component):
 @pytest.mark.parametrize("component,call", [
     ("cache", "implementation"), ("pool", "implementation"), ("ratelimit", "implementation"),
     ("proxy_limiter", "implementation"), ("token_counter", "implementation"),
-    ("tokenizer", "_core_class"), ("monitor", "_monitor_class"),
+    ("tokenizer", "_core_class"), ("monitor", "_monitor_class"), ("routing", "implementation"),
 ])
 def test_native_kind_without_the_core_is_an_import_error(component, call, monkeypatch):
     import importlib

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from .._native_loader import NATIVE
+from .._native_loader import NATIVE, check_kind, require_native
 from ._spec import STRATEGIES
 
 __all__ = ["AdvancedRouter", "get_available_deployment", "implementation", "STRATEGIES"]
@@ -20,8 +20,9 @@ _TWINS = {"python": "._python", "native": "._native"}
 
 def implementation(kind: str) -> ModuleType:
     """The ``"python"`` or ``"native"`` twin (a module with the same API)."""
-    if kind not in _TWINS:
-        raise ValueError("kind must be 'python' or 'native', not %r" % (kind,))
+    check_kind(kind)
+    if kind == "native":
+        require_native("router", "RouterCore")
     return importlib.import_module(_TWINS[kind], __name__)
 
 

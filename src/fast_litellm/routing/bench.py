@@ -53,6 +53,19 @@ def _timed_rounds(calls: Dict[str, Callable[[], float]], rounds: int) -> Dict[st
     return best
 
 
+def _close_loop(loop: "asyncio.AbstractEventLoop") -> None:
+    """Close a timing loop without leaving the Router's background tasks
+    pending (asyncio would report each as 'Task was destroyed but it is
+    pending' at exit)."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+
+
 def _router_cases(quick: bool, sizes: Optional[List[int]] = None,
                   strategies: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -89,7 +102,7 @@ def _router_cases(quick: bool, sizes: Optional[List[int]] = None,
                             loop.run_until_complete(go())
                             return (time.perf_counter() - start) / per_round
                         finally:
-                            loop.close()
+                            _close_loop(loop)
                 return call
 
             timer(stock, False)()  # warm both
