@@ -37,57 +37,80 @@ static inline uint32_t span_rank(const fl_vocab *v, const uint8_t *piece, size_t
 
 /* ---- short pieces ------------------------------------------------------ */
 
+/* The rank of the span [a, b) of the zero-padded copy buf (b - a >= 3, so
+ * never a byte or pair table entry): the head word is one load and a mask,
+ * and a span the filter rules out is answered without touching the table.
+ * Prefetches the slot when the filter lets the span through; *h carries
+ * the hash to the probe in span_probe. */
+FL_HOT_INLINE int span_prepare(const fl_vocab *v, const uint8_t *buf, uint32_t a, uint32_t b,
+                               uint64_t *head, uint64_t *h)
+{
+    uint32_t len = b - a;
+    uint32_t keep = len < 8 ? len : 8;
+    *head = fl_vload64(buf + a) & (~0ull >> (64 - 8 * keep));
+    *h = fl_vhash_key(buf + a, len, *head);
+    uint64_t bit = *h >> (64 - FL_FILTER_LOG2);
+    if (!(v->filter[bit >> 6] & (1ull << (bit & 63))))
+        return 0;
+    fl_vocab_prefetch(v, *h);
+    return 1;
+}
+
 size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out)
 {
-    uint32_t bound[FL_BPE_SHORT_MAX + 1]; /* part i is [bound[i], bound[i+1]) */
-    uint32_t rank[FL_BPE_SHORT_MAX];      /* rank of parts i and i+1 merged  */
+    /* Parts are named by their start offset: part i is [i, end[i]), the one
+     * before it starts at prev[i].  pair[i] is the rank of part i merged
+     * with the next part, FL_NO_RANK when there is none or i is no longer
+     * a part start; part_rank[i] is part i's own rank.  Nothing moves. */
+    uint8_t buf[FL_BPE_SHORT_MAX + 8]; /* piece, zero-padded for 8-byte loads */
+    uint32_t pair[FL_BPE_SHORT_MAX], part_rank[FL_BPE_SHORT_MAX];
+    uint8_t end[FL_BPE_SHORT_MAX], prev[FL_BPE_SHORT_MAX + 1];
     if (n == 0 || n > FL_BPE_SHORT_MAX)
         return FL_BPE_ERROR;
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, piece, n);
+    for (size_t i = 0; i < n; i++) {
+        end[i] = (uint8_t)(i + 1);
+        prev[i + 1] = (uint8_t)i;
+        part_rank[i] = fl_vocab_byte_rank(v, buf[i]);
+        pair[i] = i + 1 < n ? fl_vocab_pair_rank(v, buf[i], buf[i + 1]) : FL_NO_RANK;
+    }
     size_t parts = n;
-    for (size_t i = 0; i <= n; i++)
-        bound[i] = (uint32_t)i;
-    for (size_t i = 0; i + 1 < n; i++)
-        rank[i] = fl_vocab_pair_rank(v, piece[i], piece[i + 1]);
     for (;;) {
-        uint32_t best = FL_NO_RANK;
+        /* the lowest pair rank, the leftmost (lowest offset) on ties */
+        uint32_t best = pair[0];
         size_t at = 0;
-        for (size_t i = 0; i + 1 < parts; i++) {
-            if (rank[i] < best) {
-                best = rank[i];
-                at = i;
-            }
+        for (size_t i = 1; i + 1 < n; i++) {
+            uint32_t r = pair[i];
+            at = r < best ? i : at;
+            best = r < best ? r : best;
         }
         if (best == FL_NO_RANK)
             break;
-        /* merge parts at and at+1: drop boundary at+1 and pair rank at+1 */
-        memmove(&bound[at + 1], &bound[at + 2], (parts - at - 1) * sizeof bound[0]);
-        if (at + 2 < parts)
-            memmove(&rank[at + 1], &rank[at + 2], (parts - at - 2) * sizeof rank[0]);
+        /* merge part at with the next one, [at, stop) */
+        uint32_t gone = end[at], stop = end[gone];
+        part_rank[at] = best;
+        end[at] = (uint8_t)stop;
+        pair[gone] = FL_NO_RANK;
         parts--;
-        /* the (up to) two new pairs: hash both, prefetch both, then probe */
-        int has_right = at + 1 < parts, has_left = at > 0;
-        uint64_t hr = 0, hl = 0;
-        if (has_right) {
-            hr = fl_vocab_hash(piece + bound[at], bound[at + 2] - bound[at]);
-            fl_vocab_prefetch(v, hr);
-        }
-        if (has_left) {
-            hl = fl_vocab_hash(piece + bound[at - 1], bound[at + 1] - bound[at - 1]);
-            fl_vocab_prefetch(v, hl);
-        }
+        /* the (up to) two new pairs, each of 3 or more bytes: hash and
+         * filter both, prefetch the survivors, then probe them */
+        int has_right = stop < n, has_left = at > 0;
+        uint32_t after_end = has_right ? end[stop] : 0, before = has_left ? prev[at] : 0;
         if (has_right)
-            rank[at] = fl_vocab_rank_hashed(v, piece + bound[at], bound[at + 2] - bound[at], hr);
+            prev[stop] = (uint8_t)at;
+        uint64_t hr = 0, hl = 0, headr = 0, headl = 0;
+        int probe_right = has_right && span_prepare(v, buf, (uint32_t)at, after_end, &headr, &hr);
+        int probe_left = has_left && span_prepare(v, buf, before, stop, &headl, &hl);
+        pair[at] = probe_right ? fl_vocab_rank_head(v, buf + at, after_end - at, headr, hr) : FL_NO_RANK;
         if (has_left)
-            rank[at - 1] = fl_vocab_rank_hashed(v, piece + bound[at - 1], bound[at + 1] - bound[at - 1], hl);
+            pair[before] = probe_left ? fl_vocab_rank_head(v, buf + before, stop - before, headl, hl)
+                                      : FL_NO_RANK;
     }
     if (out) {
-        uint64_t h[FL_BPE_SHORT_MAX];
-        for (size_t i = 0; i < parts; i++) {
-            h[i] = fl_vocab_hash(piece + bound[i], bound[i + 1] - bound[i]);
-            fl_vocab_prefetch(v, h[i]);
-        }
-        for (size_t i = 0; i < parts; i++)
-            out[i] = fl_vocab_rank_hashed(v, piece + bound[i], bound[i + 1] - bound[i], h[i]);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i = end[i])
+            out[k++] = part_rank[i];
     }
     return parts;
 }

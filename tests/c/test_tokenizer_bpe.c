@@ -128,6 +128,7 @@ static void check_agree(const fl_vocab *v, const uint8_t *p, size_t n, fl_bpe_sc
         size_t ks = fl_bpe_encode_short(v, p, n, got);
         CHECK_EQ_INT(ks, kr);
         CHECK(ks == kr && memcmp(ref, got, kr * sizeof *ref) == 0);
+        CHECK_EQ_INT(fl_bpe_encode_short(v, p, n, NULL), kr);
     }
     free(ref);
     free(got);
