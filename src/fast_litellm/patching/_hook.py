@@ -7,13 +7,12 @@ the import changes: the wrapped loader delegates every other attribute.
 """
 from __future__ import annotations
 
-import importlib.abc
 import sys
 import threading
 from typing import Any, Callable, Sequence
 
 
-class _CallbackLoader(importlib.abc.Loader):
+class _CallbackLoader:  # the loader protocol (importlib.abc costs ~1 ms to import)
     def __init__(self, inner: Any, callback: Callable[[Any], None]):
         self._inner = inner
         self._callback = callback
@@ -38,7 +37,10 @@ class _CallbackLoader(importlib.abc.Loader):
         return getattr(self._inner, name)
 
 
-class ImportHook(importlib.abc.MetaPathFinder):
+class ImportHook:  # the meta path finder protocol: find_spec, invalidate_caches
+    def invalidate_caches(self) -> None:
+        pass
+
     def __init__(self, callback: Callable[[Any], None], prefixes: Callable[[], Sequence[str]]):
         self.callback = callback
         self.prefixes = prefixes

@@ -23,9 +23,12 @@ import threading
 from typing import Any, Dict, List, Optional, Tuple
 
 from .. import flags
-from . import guards, pins, registry
+from . import registry
 from ._hook import ImportHook
-from .wrappers import guarded
+
+# guards (and pins) and wrappers are imported where a patch is applied or
+# reported: ``import fast_litellm`` only installs the import hook, and most
+# processes that import us never import LiteLLM (start-up time, #2/#3).
 
 
 _lock = threading.RLock()
@@ -120,6 +123,9 @@ def _apply_one(rec: _Record) -> None:
     except (AttributeError, KeyError) as exc:
         rec.reason = "target %s not found (%s)" % (patch.target, exc)
         return
+    from . import guards
+    from .wrappers import guarded
+
     original = guards.unwrap_descriptor(raw)
     try:
         ok, why = guards.check(patch.target, original)
@@ -315,6 +321,8 @@ class unpatched:
 
 
 def get_patch_status() -> Dict[str, Any]:
+    from . import guards, pins
+
     with _lock:
         _sync_records()
         if _wanted:  # say why for declarations loaded just now
@@ -352,6 +360,8 @@ _version_cache: List[Optional[str]] = []
 
 def _installed_version_cached() -> Optional[str]:
     if not _version_cache:
+        from . import guards
+
         _version_cache.append(guards.installed_litellm_version())
     return _version_cache[0]
 
