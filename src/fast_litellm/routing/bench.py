@@ -75,6 +75,45 @@ def _router_cases(quick: bool, sizes: Optional[List[int]] = None,
 
     _local_patch.install()
     sizes = sizes or ([10, 100] if quick else [10, 100, 1000])
+    routers: List[Any] = []
+    try:
+        return _router_rows(litellm, _local_patch, sizes, strategies, quick, routers)
+    finally:
+        for router in routers:
+            _retire_router(router)
+        asyncio.set_event_loop(None)
+
+
+def _retire_router(router: Any) -> None:
+    """Retire a benchmark Router: LiteLLM's ``retire()`` drops its global
+    callbacks and cancels the periodic sync task its strategy started when
+    built outside a running loop (on a loop LiteLLM made for it); that loop
+    is then run until the cancellation lands and closed.  Left alone, asyncio
+    reports each pending task as 'Task was destroyed' at exit."""
+    strategies = []
+    for obj in list(litellm_callbacks()):
+        task = getattr(obj, "_sync_task", None)
+        if isinstance(task, asyncio.Task):
+            strategies.append(task)
+    try:
+        router.retire()
+    except Exception:  # pragma: no cover - best effort clean-up
+        pass
+    for task in strategies:
+        task.cancel()
+        loop = task.get_loop()
+        if not loop.is_closed() and not loop.is_running():
+            _close_loop(loop)
+
+
+def litellm_callbacks() -> List[Any]:
+    import litellm
+
+    return list(getattr(litellm, "callbacks", []) or [])
+
+
+def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int],
+                 strategies: Optional[List[str]], quick: bool, routers: List[Any]) -> List[Dict[str, Any]]:
     rows = []
     for strategy in strategies or STRATEGIES:
         for n in sizes:
@@ -82,6 +121,7 @@ def _router_cases(quick: bool, sizes: Optional[List[int]] = None,
                 warnings.simplefilter("ignore")
                 stock = litellm.Router(model_list=_model_list(n), routing_strategy=strategy)
                 fast = litellm.Router(model_list=_model_list(n), routing_strategy=strategy)
+            routers += [stock, fast]
             # many short rounds, best kept: on a shared machine a short round
             # is more often uninterrupted than a long one
             per_round = ({10: 10, 100: 4} if quick else {10: 20, 100: 5}).get(n, 2)
