@@ -385,3 +385,60 @@ def test_source_digests_of_decorated_functions_do_not_collide(tmp_path, monkeypa
         assert guards.source_hash(mod.two) == _hash_plain(mod.two) != guards.source_hash(mod.one)
     finally:
         sys.modules.pop("fl_fake_decorated", None)
+
+
+def test_a_returned_delegate_hands_the_call_on_without_a_second_run(fake_pkg, monkeypatch):
+    from fast_litellm.patching.registry import Delegate
+
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    calls = []
+
+    def elsewhere(a, b):
+        calls.append((a, b))
+        if a == "boom":
+            raise KeyError("from the delegate")
+        return ("delegated", a, b)
+
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: Delegate(elsewhere) if a != 0 else ("fast", b)),
+             extra={"shadow_safe": True})
+    engine.apply_acceleration()
+    assert mod.add(0, 5) == ("fast", 5)
+    for i in range(40):  # crosses the sampled (timed) branch of the wrapper too
+        assert mod.add(i + 1, 2) == ("delegated", i + 1, 2)
+    # the delegate's exception is the caller's: raised once, original not run, no error counted
+    errors_before = flags.get_flag("rust_routing").errors
+    with pytest.raises(KeyError, match="from the delegate"):
+        mod.add("boom", 1)
+    assert calls[-1] == ("boom", 1) and calls.count(("boom", 1)) == 1
+    assert flags.get_flag("rust_routing").errors == errors_before
+    # shadow mode serves the original and has nothing to compare for a delegate
+    mismatches_before = flags.get_flag("rust_routing").shadow_mismatches
+    flags.set_feature("rust_routing", "shadow")
+    try:
+        n = len(calls)
+        assert mod.add(3, 4) == 7  # served by the original
+        assert len(calls) == n + 0  # the fast path ran (shadow) and its delegate was not called
+        assert flags.get_flag("rust_routing").shadow_mismatches == mismatches_before
+    finally:
+        flags.reload_config()
+
+
+def test_a_delegate_from_an_async_fast_path_is_awaited(fake_pkg, monkeypatch):
+    from fast_litellm.patching.registry import Delegate
+
+    mod, _ = load()
+    pin(monkeypatch, "fetch", mod.fetch)
+
+    async def elsewhere(x):
+        return ("delegated", x)
+
+    def build(orig):
+        async def fast(x):
+            return Delegate(elsewhere)
+        return fast
+
+    fake_pkg("fake_fetch", "fetch", build)
+    engine.apply_acceleration()
+    for i in range(20):
+        assert asyncio.run(mod.fetch(i)) == ("delegated", i)

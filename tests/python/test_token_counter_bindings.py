@@ -124,3 +124,40 @@ def test_every_binding_is_patched_and_restored(original_bindings):
         fast_litellm.remove_acceleration()
     for mod_name, key, original_id in original_bindings:
         assert getattr(sys.modules[mod_name], key) is ORIGINALS[original_id], "%s.%s not restored" % (mod_name, key)
+
+
+def test_handed_off_calls_go_to_the_core_the_stock_wrapper_would_call(monkeypatch):
+    """A model LiteLLM counts with another tokenizer: the patched
+    ``litellm.token_counter`` returns a Delegate to the stock core function
+    (what stock ``litellm.utils.token_counter`` ends in), or, when a user
+    replaced the core function, to the stock utils function, which calls the
+    user's; ``disable_token_counter`` still answers 0."""
+    import fast_litellm
+
+    fast_litellm.remove_acceleration()
+    assert fast_litellm.apply_acceleration()
+    try:
+        messages = [{"role": "user", "content": "hello there"}, {"role": "assistant", "content": "hi"}]
+        model = "claude-sonnet-4-5"
+        stock = CORE_ORIGINAL(model=model, messages=messages)
+        for _ in range(40):  # both wrapper branches (sampled and not)
+            assert litellm.token_counter(model=model, messages=messages) == stock
+            assert litellm.token_counter(model, None, None, messages) == stock
+
+        seen = []
+
+        def users_core(*args, **kwargs):
+            seen.append((args, kwargs))
+            return 12345
+
+        monkeypatch.setattr(tc, "token_counter", users_core)
+        assert litellm.token_counter(model=model, messages=messages) == 12345
+        # stock litellm.utils.token_counter passes its nine arguments positionally
+        assert len(seen) == 1 and len(seen[0][0]) == 9 and seen[0][1] == {}
+        monkeypatch.undo()
+
+        monkeypatch.setattr(litellm, "disable_token_counter", True)
+        assert litellm.token_counter(model=model, messages=messages) == 0
+    finally:
+        fast_litellm.remove_acceleration()
+        fast_litellm.apply_acceleration()

@@ -46,6 +46,22 @@ class NotAccelerated(Exception):
     calls the original instead, without counting an error."""
 
 
+class Delegate:
+    """A fast path's answer "call ``fn`` with the same arguments instead".
+
+    For an input the fast path hands back (like ``NotAccelerated``) but
+    without raising, and to a function of the fast path's choosing (e.g. the
+    stock function one layer down, when the layer in between would only hand
+    the call on).  The wrapper calls ``fn`` outside its ``try``: ``fn``'s
+    exceptions are the caller's and it never runs twice.  Shadow mode treats
+    it as a hand-off (nothing to compare)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[..., Any]):
+        self.fn = fn
+
+
 class Patch:
     """One replacement of a LiteLLM function or method (see module doc)."""
 

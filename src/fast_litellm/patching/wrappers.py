@@ -2,7 +2,8 @@
 
 For each call:
   * flag on: run the fast path.  ``NotAccelerated`` hands the call to the
-    original (an input the fast path does not cover).  Any other exception
+    original (an input the fast path does not cover); a returned
+    ``Delegate(fn)`` hands it to ``fn`` without raising (outside the try).  Any other exception
     hands it to the original too: if the original raises, its exception is
     the caller's (the input was bad) and propagates unchanged; if it
     returns, the fast path was wrong, which is counted against the flag
@@ -21,7 +22,7 @@ import time
 from typing import Callable
 
 from .. import flags
-from .registry import NotAccelerated, Patch
+from .registry import Delegate, NotAccelerated, Patch
 
 SAMPLE_EVERY = 16
 
@@ -69,7 +70,8 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
                 result = await original(*args, **kwargs)
                 try:
                     fast_result = await fast(*args, **kwargs)
-                    flags.record_shadow_result(patch.flag, bool(compare(fast_result, result)))
+                    if fast_result.__class__ is not Delegate:
+                        flags.record_shadow_result(patch.flag, bool(compare(fast_result, result)))
                 except NotAccelerated:
                     pass
                 except Exception as exc:
@@ -81,13 +83,16 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
 
         async def async_fast(args, kwargs):
             try:
-                return await fast(*args, **kwargs)
+                result = await fast(*args, **kwargs)
             except NotAccelerated:
                 return await original(*args, **kwargs)
             except Exception as exc:
                 result = await original(*args, **kwargs)
                 flags.record_error(patch.flag, exc)
                 return result
+            if result.__class__ is Delegate:
+                return await result.fn(*args, **kwargs)
+            return result
 
         @functools.wraps(original)
         async def async_wrapper(*args, **kwargs):
@@ -105,17 +110,22 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
 
         def sync_fast(args, kwargs):
             try:
-                return fast(*args, **kwargs)
+                result = fast(*args, **kwargs)
             except NotAccelerated:
                 return original(*args, **kwargs)
             except Exception as exc:
                 return on_failure(exc, args, kwargs)
+            if result.__class__ is Delegate:
+                return result.fn(*args, **kwargs)
+            return result
 
         def slow(args, kwargs):
             if flag.mode == flags.MODE_SHADOW and not flag.error_disabled and shadow_safe:
                 result = original(*args, **kwargs)
                 try:
-                    flags.record_shadow_result(patch.flag, bool(compare(fast(*args, **kwargs), result)))
+                    fast_result = fast(*args, **kwargs)
+                    if fast_result.__class__ is not Delegate:
+                        flags.record_shadow_result(patch.flag, bool(compare(fast_result, result)))
                 except NotAccelerated:
                     pass
                 except Exception as exc:
@@ -135,11 +145,14 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
             if flag.serve_fast:
                 if next(ticket) % SAMPLE_EVERY:  # sync_fast, inlined: the hot path
                     try:
-                        return fast(*args, **kwargs)
+                        result = fast(*args, **kwargs)
                     except NotAccelerated:
                         return original(*args, **kwargs)
                     except Exception as exc:
                         return on_failure(exc, args, kwargs)
+                    if result.__class__ is Delegate:
+                        return result.fn(*args, **kwargs)
+                    return result
                 t0 = _perf()
                 try:
                     result = fast(*args, **kwargs)
@@ -147,6 +160,8 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
                     return original(*args, **kwargs)
                 except Exception as exc:
                     return on_failure(exc, args, kwargs)
+                if result.__class__ is Delegate:
+                    return result.fn(*args, **kwargs)
                 record(op_fast, _perf() - t0, True)
                 return result
             return slow(args, kwargs)

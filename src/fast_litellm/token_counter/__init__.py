@@ -37,7 +37,8 @@ def _core() -> Any:
     return _CORE
 
 
-def make_fast_token_counter(original: Optional[Callable[..., int]] = None, kind: Optional[str] = None) -> Callable[..., int]:
+def make_fast_token_counter(original: Optional[Callable[..., int]] = None, kind: Optional[str] = None,
+                            handoff: Any = None) -> Callable[..., int]:
     """The fast ``token_counter``; ``original`` is accepted for the patch
     engine's ``build(original)`` and is not called here (the engine calls it
     on :class:`NotAccelerated`).  ``kind`` "python" forces the pure-Python
@@ -45,7 +46,7 @@ def make_fast_token_counter(original: Optional[Callable[..., int]] = None, kind:
     from .._native_loader import NATIVE
     from ._python import make_token_counter
 
-    fast = make_token_counter(_core(), None if kind == "python" else NATIVE)
+    fast = make_token_counter(_core(), None if kind == "python" else NATIVE, handoff)
     if original is not None:
         fast.__doc__ = original.__doc__
         fast.__wrapped_original__ = original  # type: ignore[attr-defined]

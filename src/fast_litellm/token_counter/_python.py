@@ -280,8 +280,12 @@ class TokenCounterCore:
                 and plan.sizes[3] == len(an) and plan.sizes[4] == len(co))
 
 
-def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[..., int]:
+def make_token_counter(core: TokenCounterCore, native: Any = None, handoff: Any = None) -> Callable[..., int]:
     """The fast ``token_counter`` over ``core`` (same signature as LiteLLM's).
+
+    ``handoff``: what a call for a model LiteLLM counts with another
+    tokenizer returns (the patch passes a ``Delegate``, so the engine hands
+    the call on without an exception); None: raise ``NotAccelerated``.
 
     ``native`` is the ``fast_litellm._native`` module or None: its
     ``_tc_walk_messages``/``_tc_format_tools`` walk plain inputs in C and
@@ -425,7 +429,9 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
             co = L.cohere_models
             if (L.disable_hf_tokenizer_download is not True and t[3] is an and t[4] is co
                     and plan.sizes[3] == len(an) and plan.sizes[4] == len(co)):
-                raise _NA
+                if handoff is None:
+                    raise _NA
+                return handoff
             plan = None
         if L.disable_token_counter is True:
             return 0
@@ -442,7 +448,9 @@ def make_token_counter(core: TokenCounterCore, native: Any = None) -> Callable[.
             if not current:
                 plan = plan_for(model)
         if plan.handoff:
-            raise _NA
+            if handoff is None:
+                raise _NA
+            return handoff
         count = plan.count
 
         if text is not None:

@@ -21,7 +21,7 @@ CORE_TARGET = "litellm.litellm_core_utils.token_counter:token_counter"
 UTILS_TARGET = "litellm.utils:token_counter"
 
 
-def build(original: Callable[..., int]) -> Callable[..., Any]:
+def _checked_fast(original: Callable[..., int], handoff: Any) -> Callable[..., Any]:
     from . import _pins, make_fast_token_counter
 
     changed = _pins.changed_helpers()
@@ -29,7 +29,37 @@ def build(original: Callable[..., int]) -> Callable[..., Any]:
         raise RuntimeError(
             "LiteLLM helpers the fast token_counter reproduces changed: %s" % ", ".join(changed)
         )
-    return make_fast_token_counter(original)
+    return make_fast_token_counter(original, handoff=handoff)
+
+
+def build(original: Callable[..., int]) -> Callable[..., Any]:
+    """The core function: a handed-off call goes to the stock core."""
+    from ..patching.registry import Delegate
+
+    return _checked_fast(original, Delegate(original))
+
+
+def build_utils(original: Callable[..., int]) -> Callable[..., Any]:
+    """``litellm.utils.token_counter``: stock, it checks
+    ``disable_token_counter`` and calls the core function it looks up on
+    each call (``litellm.litellm_core_utils.token_counter.token_counter``).
+    A handed-off call goes straight to the stock core when that lookup finds
+    our core patch (the stock core checks the flag too, and our core layer
+    would only hand the call on); to the stock utils function otherwise."""
+    import importlib
+
+    from ..patching.registry import Delegate
+
+    core_module = importlib.import_module(CORE_TARGET.split(":")[0])
+
+    def handed_off(*args: Any, **kwargs: Any) -> int:
+        current = core_module.token_counter
+        stock_core = getattr(current, "__fast_litellm_original__", None)
+        if stock_core is not None and getattr(current, "__fast_litellm_patch__", None) == CORE_PATCH.name:
+            return stock_core(*args, **kwargs)
+        return original(*args, **kwargs)
+
+    return _checked_fast(original, Delegate(handed_off))
 
 
 CORE_PATCH = register(
@@ -51,7 +81,7 @@ UTILS_PATCH = register(
         component="token_counting",
         flag=FLAG,
         target=UTILS_TARGET,
-        build=build,
+        build=build_utils,
         extra={"shadow_safe": True},
         description="litellm.utils.token_counter (= litellm.token_counter), same fast path",
     )
