@@ -770,6 +770,27 @@ typedef struct {
     char locked;
 } StockLock;
 
+/* A new _thread lock for the verifications below: 1 and *out set when it
+ * is of lock_type, 0 when it is of another type, -1 on error. */
+static int
+new_lock_of_type(PyObject *lock_type, PyObject **out)
+{
+    PyObject *thread = PyImport_ImportModule("_thread"), *lock;
+    *out = NULL;
+    if (thread == NULL)
+        return -1;
+    lock = PyObject_CallMethod(thread, "allocate_lock", NULL);
+    Py_DECREF(thread);
+    if (lock == NULL)
+        return -1;
+    if ((PyObject *)Py_TYPE(lock) != lock_type) {
+        Py_DECREF(lock);
+        return 0;
+    }
+    *out = lock;
+    return 1;
+}
+
 static int
 lock_layout_verified(PyObject *lock_type)
 {
@@ -778,19 +799,9 @@ lock_layout_verified(PyObject *lock_type)
     int ok = 0;
     if (tp->tp_basicsize != (Py_ssize_t)sizeof(StockLock) || strcmp(tp->tp_name, "_thread.lock") != 0)
         return 0;
-    {
-        PyObject *thread = PyImport_ImportModule("_thread");
-        if (thread == NULL)
-            return -1;
-        lock = PyObject_CallMethod(thread, "allocate_lock", NULL);
-        Py_DECREF(thread);
-    }
-    if (lock == NULL)
-        return -1;
-    if ((PyObject *)Py_TYPE(lock) != lock_type) {
-        Py_DECREF(lock);
-        return 0;
-    }
+    int made = new_lock_of_type(lock_type, &lock);
+    if (made <= 0)
+        return made;
     if (((StockLock *)lock)->locked == 0 && ((StockLock *)lock)->lock_lock != NULL) {
         r = PyObject_CallMethod(lock, "acquire", NULL);
         if (r == NULL) {
@@ -843,19 +854,9 @@ lock_sem_verified(PyObject *lock_type)
     Py_DECREF(kind);
     if (!ok)
         return 0;
-    {
-        PyObject *thread = PyImport_ImportModule("_thread");
-        if (thread == NULL)
-            return -1;
-        lock = PyObject_CallMethod(thread, "allocate_lock", NULL);
-        Py_DECREF(thread);
-    }
-    if (lock == NULL)
-        return -1;
-    if ((PyObject *)Py_TYPE(lock) != lock_type) {
-        Py_DECREF(lock);
-        return 0;
-    }
+    int made = new_lock_of_type(lock_type, &lock);
+    if (made <= 0)
+        return made;
     {
         PyThread_type_lock ll = ((StockLock *)lock)->lock_lock;
         ok = ll != NULL && sem_trywait((sem_t *)ll) == 0;
