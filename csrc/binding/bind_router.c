@@ -1361,6 +1361,24 @@ static PyType_Spec RouterCore_spec = {
     .slots = RouterCore_slots,
 };
 
+/* A tuple of the n interned strings in names (NULL with an exception set). */
+static PyObject *
+interned_tuple(const char *const *names, Py_ssize_t n)
+{
+    PyObject *tuple = PyTuple_New(n);
+    if (tuple == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *s = PyUnicode_InternFromString(names[i]);
+        if (s == NULL) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(tuple, i, s);
+    }
+    return tuple;
+}
+
 int
 fl_bind_router(PyObject *module)
 {
@@ -1374,31 +1392,15 @@ fl_bind_router(PyObject *module)
         Py_DECREF(type);
         return -1;
     }
-    PyObject *keys = PyTuple_New(N_INNER);
+    PyObject *keys = interned_tuple(INNER_KEYS, N_INNER);
     if (keys == NULL)
         return -1;
-    for (Py_ssize_t i = 0; i < N_INNER; i++) {
-        PyObject *key = PyUnicode_InternFromString(INNER_KEYS[i]);
-        if (key == NULL) {
-            Py_DECREF(keys);
-            return -1;
-        }
-        PyTuple_SET_ITEM(keys, i, key);
-    }
     fl_state_set(module, SLOT_KEYS, keys);
     Py_DECREF(keys);
     static const char *const draw_names[NAME_COUNT] = {"random", "randrange"};
-    PyObject *names_of_draws = PyTuple_New(NAME_COUNT);
+    PyObject *names_of_draws = interned_tuple(draw_names, NAME_COUNT);
     if (names_of_draws == NULL)
         return -1;
-    for (Py_ssize_t i = 0; i < NAME_COUNT; i++) {
-        PyObject *name = PyUnicode_InternFromString(draw_names[i]);
-        if (name == NULL) {
-            Py_DECREF(names_of_draws);
-            return -1;
-        }
-        PyTuple_SET_ITEM(names_of_draws, i, name);
-    }
     fl_state_set(module, SLOT_NAMES, names_of_draws);
     Py_DECREF(names_of_draws);
     PyObject *random = PyImport_ImportModule("random");
@@ -1406,16 +1408,8 @@ fl_bind_router(PyObject *module)
         return -1;
     fl_state_set(module, SLOT_RANDOM, random);
     Py_DECREF(random);
-    PyObject *names = PyTuple_New(FL_RT_STRATEGY_COUNT);
+    PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);
     if (names == NULL)
         return -1;
-    for (int i = 0; i < FL_RT_STRATEGY_COUNT; i++) {
-        PyObject *name = PyUnicode_FromString(STRATEGY_NAMES[i]);
-        if (name == NULL) {
-            Py_DECREF(names);
-            return -1;
-        }
-        PyTuple_SET_ITEM(names, i, name);
-    }
     return PyModule_AddObject(module, "ROUTER_STRATEGIES", names) < 0 ? (Py_DECREF(names), -1) : 0;
 }
