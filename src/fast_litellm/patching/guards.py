@@ -93,10 +93,9 @@ class _DigestCache:
     def _path(self) -> Optional[str]:
         import os
 
-        d = os.environ.get("FAST_LITELLM_CACHE_DIR")
-        if d is None:
-            base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-            d = os.path.join(base, "fast-litellm")
+        from .._cache_dir import cache_dir
+
+        d = cache_dir()
         return os.path.join(d, self.FILE) if d else None
 
     def _load(self) -> dict:

@@ -172,11 +172,9 @@ PREBUILT_VERSION = 2
 
 
 def prebuilt_cache_dir() -> Optional[str]:
-    d = os.environ.get("FAST_LITELLM_CACHE_DIR")
-    if d is not None:
-        return d or None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "fast-litellm")
+    from .._cache_dir import cache_dir
+
+    return cache_dir()
 
 
 def prebuilt_path(spec: EncodingSpec) -> Optional[str]:
