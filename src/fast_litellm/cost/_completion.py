@@ -197,6 +197,14 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
             with_region = f"{custom_llm_provider}/{region_name}/{bare_model}"
             if with_region in model_cost:
                 model_with_provider = with_region
+        return price_model(model, model_with_provider, model_cost, custom_llm_provider, usage_block,
+                           call_type, response_time_ms, service_tier, data_residency)
+
+    def price_model(model, model_with_provider, model_cost, custom_llm_provider, usage_block,
+                    call_type, response_time_ms, service_tier, data_residency):
+        """Stock cost_per_token's tail: the cost-map key among the model with
+        its provider, as given, or without its prefix, then per-second or
+        the OpenAI / Azure token pricing."""
         model_parts = model.split("/", 1)
         provider_relative = (
             model_with_provider == f"{custom_llm_provider}/{model}" and model_with_provider in model_cost
@@ -597,31 +605,9 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
             cache_creation_tokens = float(cache_creation_input_tokens)
         float(prompt_tokens)
         model_cost = litellm.model_cost
-        model_parts = model.split("/", 1)
-        # model_with_provider is the model itself here
-        provider_relative = model == f"{custom_llm_provider}/{model}" and model in model_cost
-        model_without_prefix = model if len(model_parts) == 1 or provider_relative else model_parts[1]
-        if model in model_cost:
-            pass
-        elif model_without_prefix in model_cost:
-            model = model_without_prefix
-        if cc.is_decisions_call_type(call_type):
-            raise _NOT
-        per_second_cost = cc._per_second_pricing_cost(
-            model=model,
-            custom_llm_provider=custom_llm_provider,
-            response_time_ms=response_time_ms,
-            audio_seconds=0.0,
-        )
-        if per_second_cost is not None:
-            return per_second_cost
-        if custom_llm_provider == "openai":
-            return cc.openai_cost_per_token(
-                model=model, usage=usage_block, service_tier=service_tier, data_residency=data_residency
-            )
-        return cc.azure_openai_cost_per_token(
-            model=model, usage=usage_block, response_time_ms=response_time_ms, service_tier=service_tier
-        )
+        # stock's model_with_provider is the model itself here
+        return price_model(model, model, model_cost, custom_llm_provider, usage_block,
+                           call_type, response_time_ms, service_tier, data_residency)
 
     completion_cost.__doc__ = cc.completion_cost.__doc__
     cost_per_token.__doc__ = cc.cost_per_token.__doc__
