@@ -148,12 +148,15 @@ run_file(const char *path)
 }
 
 /* Tricky fragments: contractions (incl. U+017F), whitespace kinds, \r\n,
-   marks, letter cases, digits, CJK, emoji, and broken UTF-8. */
+   marks, letter cases, digits, CJK, emoji, and broken UTF-8; ASCII words,
+   punctuation and indentation, repeated up to 24 times so that runs end
+   on every side of the scanners' 16-byte blocks. */
 static const char *const fragments[] = {
     "'s", "'S", "'\xc5\xbf", "'ll", "'LL", "'ve", "'Re", "'d", "'", "\r\n", "\r", "\n", " ", "\t",
     "\xc2\xa0", "\xe3\x80\x80", "\xe2\x80\xa8", "\x0b", "\x0c", "\xc2\x85", "/", ".", "a", "A",
     "\xc7\x85", "\xca\xb0", "\xcc\x81", "\xe0\xa4\x83", "7", "\xd9\xa3", "\xe2\x85\xa0", "\xe4\xb8\xad",
     "\xf0\x9f\x98\x80", "\x1c", "\xc5", "\xe4\xb8", "\xff", "\x80", "\xf4\x90\x80\x80", "\xed\xa0\x80",
+    "(", "),", " =", "#", "0", "x", "Ab", " the", "    ", "\n    ", ":\n", "\x7f",
 };
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15u;
@@ -182,7 +185,7 @@ main(int argc, char **argv)
         size_t len = 0, pieces = rng() % 40;
         for (size_t p = 0; p < pieces; p++) {
             const char *frag = fragments[rng() % nfrag];
-            size_t flen = strlen(frag), reps = 1 + (rng() % 4 == 0 ? rng() % 8 : 0);
+            size_t flen = strlen(frag), reps = 1 + (rng() % 4 == 0 ? rng() % 24 : 0);
             for (size_t r = 0; r < reps && len + flen <= sizeof buf; r++, len += flen)
                 memcpy(buf + len, frag, flen);
         }

@@ -48,6 +48,9 @@
  * ASCII fast paths: the letter alternatives are first tried on ASCII alone
  * ([A-Za-z], where UP is A-Z and LOW is a-z); their answer is used only when
  * the scan stopped on an ASCII byte, otherwise the general path decides.
+ * With SSE2 (x86-64) the first try looks at 16 bytes at once (bit masks per
+ * byte class, a run's end is a count of trailing ones); runs that fill the
+ * block and the last 16 bytes of a text take the 8-byte (SWAR) paths.
  *
  * Input is valid UTF-8 by contract, so a lead byte is decoded without
  * checking the continuation bytes after it. On anything else the split is
@@ -432,6 +435,136 @@ contraction_at(const uint8_t *text, size_t len, size_t i, int ignore_case)
     return contraction_after_quote(text, len, i, ignore_case);
 }
 
+/* ---- 16-byte blocks (SSE2) -----------------------------------------------
+ * On x86-64 (SSE2 is part of the baseline) each scanner's fast path looks
+ * at the 16 bytes from where the piece's run starts, all at once: a few
+ * compares give one bit per byte for [A-Z], [a-z], [A-Za-z], [0-9], ASCII
+ * \s, ASCII [^\s\p{L}\p{N}] and \r\n, and a run's length is the number of
+ * trailing set bits (a count-trailing-zeros of the inverted mask).  So a
+ * piece that ends inside the block costs no loop and no branch on its
+ * length.  The byte after the run (inside the block, so never past the
+ * text) decides as in the 8-byte paths: a non-ASCII byte hands the piece to
+ * the general path, an ASCII one ends it.  A run that fills the block
+ * (16+ bytes), and every position with fewer than 17 bytes left, take the
+ * 8-byte paths above, which need no padding.  Bytes >= 0x80 are in no
+ * ASCII mask (the range tests below are signed compares after a wrapping
+ * add that maps them outside every range). */
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define FL_HAVE_BLOCK 1
+#define BLOCK 16
+
+typedef __m128i block_t;
+
+FL_HOT block_t
+block_load(const uint8_t *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* Bit k set when byte k of v lies in [lo, hi] (hi <= 0x7e). */
+FL_HOT unsigned
+block_in_range(block_t v, uint8_t lo, uint8_t hi)
+{
+    __m128i x = _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - lo)));
+    return (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8((char)(hi - lo + 1 - 128))));
+}
+
+FL_HOT unsigned
+block_eq(block_t v, uint8_t c)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)c)));
+}
+
+FL_HOT unsigned
+block_upper(block_t v)
+{
+    return block_in_range(v, 'A', 'Z');
+}
+
+FL_HOT unsigned
+block_lower(block_t v)
+{
+    return block_in_range(v, 'a', 'z');
+}
+
+FL_HOT unsigned
+block_letter(block_t v)
+{
+    return block_in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+}
+
+FL_HOT unsigned
+block_digit(block_t v)
+{
+    return block_in_range(v, '0', '9');
+}
+
+FL_HOT unsigned
+block_space(block_t v) /* ASCII \s: \t \n \v \f \r and ' ' */
+{
+    return block_in_range(v, '\t', '\r') | block_eq(v, ' ');
+}
+
+FL_HOT unsigned
+block_newline(block_t v)
+{
+    return block_eq(v, '\n') | block_eq(v, '\r');
+}
+
+FL_HOT unsigned
+block_other(block_t v) /* ASCII [^\s\p{L}\p{N}] */
+{
+    unsigned not_other = (unsigned)_mm_movemask_epi8(v) | block_letter(v) | block_digit(v) | block_space(v);
+    return ~not_other & 0xFFFFu;
+}
+
+/* Number of trailing set bits of a block mask (0..16). */
+FL_HOT unsigned
+run_length(unsigned mask)
+{
+    return (unsigned)__builtin_ctz(~mask);
+}
+
+/* Start of the letter run a piece at an ASCII byte b may have: b itself
+   when it is a letter, digit, \r or \n, else the byte after it, which b may
+   prefix ([^\r\n\p{L}\p{N}]? in cl100k and o200k). */
+static const uint8_t letters_after_prefix[128] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1,
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1,
+};
+
+/* The end of a whitespace piece of cl100k or o200k from pos (ASCII \s)
+   whose run starts again at s (pos or pos + 1) in block v, or 0 when the
+   run fills the block or stops on a non-ASCII byte.  Inside the block the
+   run does not reach the end of the text, so both patterns end it after its
+   last \r or \n, else before its last character unless that is the first. */
+FL_HOT size_t
+block_whitespace_end(const uint8_t *text, size_t pos, size_t s, block_t v, int newline_rule)
+{
+    unsigned n = run_length(block_space(v));
+    size_t end = s + n;
+    if (n == BLOCK || text[end] >= 0x80)
+        return 0;
+    if (newline_rule) {
+        unsigned nl = block_newline(v) & ((1u << n) - 1u);
+        if (nl)
+            return s + 32 - (size_t)__builtin_clz(nl);
+    }
+    return end - 1 > pos ? end - 1 : end;
+}
+#endif /* SSE2 */
+
+/* The 8-byte fast paths: each scanner's whole fast path without blocks,
+   and with them the path for long runs and the last 16 bytes of a text. */
+#ifdef FL_HAVE_BLOCK
+#define FL_ASCII FL_COLD
+#else
+#define FL_ASCII FL_HOT
+#endif
+
 /* ---- r50k_base / p50k_base / p50k_edit ---------------------------------- */
 
 /* The regex, alternative by alternative. */
@@ -460,8 +593,8 @@ scan_r50k_general(const uint8_t *text, size_t len, size_t pos)
     return r50k_whitespace_end(scan_whitespace(text, len, pos), len, pos);
 }
 
-FL_HOT size_t
-scan_r50k(const uint8_t *text, size_t len, size_t pos)
+FL_ASCII size_t
+scan_r50k_ascii(const uint8_t *text, size_t len, size_t pos)
 {
     /* ASCII fast paths, each used only when its run stops on ASCII (or the
        end), after the contractions: ` ?\p{L}++` first. */
@@ -496,6 +629,52 @@ scan_r50k(const uint8_t *text, size_t len, size_t pos)
         ascii_whitespace_run(text, len, pos, &run))
         return r50k_whitespace_end(run, len, pos);
     return scan_r50k_general(text, len, pos);
+}
+
+#ifdef FL_HAVE_BLOCK
+/* scan_r50k_ascii's paths on a block (text[pos] < 0x80, pos + 16 < len):
+   ` ?\p{L}++`, ` ?\p{N}++`, ` ?[^\s\p{L}\p{N}]++` and whitespace, each
+   from s = pos (+1 after a space); 0 when the block does not decide. */
+FL_HOT size_t
+r50k_block_from(const uint8_t *text, size_t pos, size_t k)
+{
+    size_t s = pos + k;
+    block_t v = block_load(text + s);
+    uint8_t c = fl_uc_direct[text[s]];
+    unsigned n;
+    if (c & CLS_L)
+        n = run_length(block_letter(v));
+    else if (c & CLS_N)
+        n = run_length(block_digit(v));
+    else if (!(c & CLS_W))
+        n = run_length(block_other(v)); /* 0 on a non-ASCII byte: undecided */
+    else
+        return block_whitespace_end(text, pos, s, v, 0);
+    size_t end = s + n;
+    return n - 1u < BLOCK - 1u && text[end] < 0x80 ? end : 0;
+}
+
+FL_HOT size_t
+r50k_block(const uint8_t *text, size_t pos)
+{
+    if (text[pos] == ' ')
+        return r50k_block_from(text, pos, 1);
+    return r50k_block_from(text, pos, 0);
+}
+#endif
+
+FL_HOT size_t
+scan_r50k(const uint8_t *text, size_t len, size_t pos)
+{
+#ifdef FL_HAVE_BLOCK
+    uint8_t b = text[pos];
+    if (len - pos > BLOCK && b < 0x80 && b != '\'') {
+        size_t end = r50k_block(text, pos);
+        if (end)
+            return end;
+    }
+#endif
+    return scan_r50k_ascii(text, len, pos);
 }
 
 /* ---- cl100k_base --------------------------------------------------------- */
@@ -559,8 +738,8 @@ scan_ascii_after_letters(const uint8_t *text, size_t len, size_t pos, size_t s, 
     return 0;
 }
 
-FL_HOT size_t
-scan_cl100k(const uint8_t *text, size_t len, size_t pos)
+FL_ASCII size_t
+scan_cl100k_ascii(const uint8_t *text, size_t len, size_t pos)
 {
     /* ASCII fast path of [^\r\n\p{L}\p{N}]?+\p{L}++ once a contraction
        (tried first) is ruled out, then of the rest. */
@@ -581,6 +760,69 @@ scan_cl100k(const uint8_t *text, size_t len, size_t pos)
             return end;
     }
     return scan_cl100k_general(text, len, pos);
+}
+
+#ifdef FL_HAVE_BLOCK
+/* The paths of cl100k and o200k after their letter alternatives failed, on
+   a block v from s = pos + letters_after_prefix[text[pos]] (text[pos] <
+   0x80, text[s] no ASCII letter): \p{N}{1,3}, ` ?[^\s\p{L}\p{N}]+` with its
+   trailing [\r\n]* (o200k: [\r\n/]*), whitespace; 0 when undecided. */
+FL_HOT size_t
+nonword_block(const uint8_t *text, size_t len, size_t pos, size_t s, block_t v, int o200k)
+{
+    uint8_t b = text[pos], c = fl_uc_direct[b];
+    if (c & CLS_N) { /* s == pos */
+        unsigned n = run_length(block_digit(v));
+        if (n >= 3)
+            return pos + 3;
+        return text[pos + n] < 0x80 ? pos + n : 0;
+    }
+    if (!(c & CLS_W) || (b == ' ' && (block_other(v) & 1u))) {
+        /* from b (s == pos + 1, b not \r \n) or from the space's next byte */
+        unsigned n = run_length(block_other(v));
+        size_t end = s + n;
+        if (n == BLOCK || text[end] >= 0x80)
+            return 0;
+        return run_of_newlines(text, len, end, o200k);
+    }
+    return block_whitespace_end(text, pos, s, v, 1);
+}
+
+FL_HOT size_t
+cl100k_block_from(const uint8_t *text, size_t len, size_t pos, size_t k)
+{
+    size_t s = pos + k;
+    block_t v = block_load(text + s);
+    unsigned n = run_length(block_letter(v));
+    if (n - 1u < BLOCK - 1u) /* [^\r\n\p{L}\p{N}]?+\p{L}++ ends in the block */
+        return text[s + n] < 0x80 ? s + n : 0;
+    return n ? 0 : nonword_block(text, len, pos, s, v, 0);
+}
+
+/* From s = pos + 1 when text[pos] may prefix a letter run, else from pos:
+   one copy each, so the choice is a predicted branch, not a wait for the
+   table load (the scan's latency is what bounds a piece's cost). */
+FL_HOT size_t
+cl100k_block(const uint8_t *text, size_t len, size_t pos)
+{
+    if (letters_after_prefix[text[pos]])
+        return cl100k_block_from(text, len, pos, 1);
+    return cl100k_block_from(text, len, pos, 0);
+}
+#endif
+
+FL_HOT size_t
+scan_cl100k(const uint8_t *text, size_t len, size_t pos)
+{
+#ifdef FL_HAVE_BLOCK
+    uint8_t b = text[pos];
+    if (len - pos > BLOCK && b < 0x80 && b != '\'') {
+        size_t end = cl100k_block(text, len, pos);
+        if (end)
+            return end;
+    }
+#endif
+    return scan_cl100k_ascii(text, len, pos);
 }
 
 /* ---- o200k_base ---------------------------------------------------------- */
@@ -682,8 +924,8 @@ ascii_upper_then_lower(const uint8_t *text, size_t len, size_t s)
     return i;
 }
 
-FL_HOT size_t
-scan_o200k(const uint8_t *text, size_t len, size_t pos)
+FL_ASCII size_t
+scan_o200k_ascii(const uint8_t *text, size_t len, size_t pos)
 {
     /* ASCII fast path of the two letter alternatives: ASCII has no
        BOTH characters, so UP is A-Z and LOW is a-z.  Then the rest. */
@@ -699,6 +941,48 @@ scan_o200k(const uint8_t *text, size_t len, size_t pos)
             return end;
     }
     return scan_o200k_general(text, len, pos);
+}
+
+#ifdef FL_HAVE_BLOCK
+/* o200k_block from s = pos + k, k the constant 0 or 1 (one copy each, so
+   the choice is a predicted branch, not a wait for the table load). */
+FL_HOT size_t
+o200k_block_from(const uint8_t *text, size_t len, size_t pos, size_t k)
+{
+    size_t s = pos + k;
+    block_t v = block_load(text + s);
+    unsigned up = run_length(block_upper(v));
+    unsigned n = up + run_length(block_lower(v) >> up);
+    if (n - 1u < BLOCK - 1u) { /* [A-Z]*[a-z]+ or [A-Z]+[a-z]* ends in the block */
+        size_t end = s + n;
+        uint8_t t = text[end];
+        if (t == '\'')
+            return with_contraction(text, len, end);
+        return t < 0x80 ? end : 0;
+    }
+    return n ? 0 : nonword_block(text, len, pos, s, v, 1);
+}
+
+FL_HOT size_t
+o200k_block(const uint8_t *text, size_t len, size_t pos)
+{
+    if (letters_after_prefix[text[pos]])
+        return o200k_block_from(text, len, pos, 1);
+    return o200k_block_from(text, len, pos, 0);
+}
+#endif
+
+FL_HOT size_t
+scan_o200k(const uint8_t *text, size_t len, size_t pos)
+{
+#ifdef FL_HAVE_BLOCK
+    if (len - pos > BLOCK && text[pos] < 0x80) {
+        size_t end = o200k_block(text, len, pos);
+        if (end)
+            return end;
+    }
+#endif
+    return scan_o200k_ascii(text, len, pos);
 }
 
 /* ---- public API ---------------------------------------------------------- */

@@ -465,12 +465,14 @@ test_fast_paths_match_general(void)
     size_t mismatches = 0;
     for (int round = 0; round < 60000; round++) {
         size_t len = 0;
-        size_t want = 1 + (size_t)(rng % 40);
+        /* short texts (only the 8-byte paths) and longer ones (16-byte
+           blocks too: runs of up to 20 units cross their ends) */
+        size_t want = 1 + (size_t)(rng % (round & 1 ? 90 : 40));
         while (len < want) {
             rng = rng * 6364136223846793005ull + 1442695040888963407ull;
             /* mostly runs of one kind: repeat a unit a few times */
             const char *u = units[(rng >> 33) % n_units];
-            size_t reps = 1 + ((rng >> 20) % 4 == 0 ? (rng >> 24) % 10 : 0);
+            size_t reps = 1 + ((rng >> 20) % 4 == 0 ? (rng >> 24) % 20 : 0);
             size_t ul = strlen(u);
             for (size_t k = 0; k < reps && len + ul <= sizeof buf; k++, len += ul)
                 memcpy(buf + len, u, ul);
@@ -502,6 +504,108 @@ test_fast_paths_match_general(void)
     CHECK_EQ_INT(mismatches, 0);
 }
 
+/* Fast path == general path where the 16-byte blocks have their edges:
+   a run of one kind (ASCII letters of each case shape, digits, spaces,
+   newlines, indentation, punctuation) of 1..20 bytes after each kind of
+   start (none, a space, a prefix), then each kind of stop (every ASCII
+   class, an apostrophe starting a contraction or not, non-ASCII letters,
+   marks, digits, whitespace and symbols, or the end of the text), with 0..18
+   bytes of filler after it, so runs end inside, exactly at and past the
+   block and the text ends at every distance from the piece.  Every text is
+   a buffer of exactly its length (ASan catches a read past it). */
+static void
+test_block_edges_match_general(void)
+{
+    static const char *const runs[] = {"a", "Z", "Ab", "aB", "AAb", "0", "7a", " ", "\n", "\r\n",
+                                       "\t", " \n", "  x", ".", ",)", "/", "'", "'s", "A'"};
+    static const char *const starts[] = {"", " ", "(", "\n", "'", "\t", "0", "A", "a"};
+    static const char *const stops[] = {
+        "", " ", "a", "A", "0", ".", "\n", "\r", "\t", "'", "'s", "'LL", "'x", "/", "\x7f",
+        "\xc3\xa9", "\xc3\x89", "\xcc\x81", "\xc2\xb2", "\xc2\xa0", "\xe2\x80\x94", "\xc5\xbf",
+        "\xe4\xb8\xad", "\xf0\x9f\x98\x80",
+    };
+    static const char *const fillers[] = {"x", " ", ".", "\n", "1"};
+    uint8_t buf[128];
+    size_t mismatches = 0, checked = 0;
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++)
+        for (size_t a = 0; a < sizeof starts / sizeof starts[0]; a++)
+            for (size_t z = 0; z < sizeof stops / sizeof stops[0]; z++)
+                for (size_t n = 1; n <= 20; n++)
+                    for (size_t f = 0; f <= 18; f += (n % 3) + 1) {
+                        size_t len = 0, rl = strlen(runs[r]);
+                        memcpy(buf, starts[a], strlen(starts[a]));
+                        len += strlen(starts[a]);
+                        for (size_t k = 0; len < n + strlen(starts[a]); k++)
+                            buf[len++] = (uint8_t)runs[r][k % rl];
+                        memcpy(buf + len, stops[z], strlen(stops[z]));
+                        len += strlen(stops[z]);
+                        const char *fill = fillers[(r + z + n) % 5];
+                        for (size_t k = 0; k < f; k++)
+                            buf[len++] = (uint8_t)fill[0];
+                        uint8_t *text = malloc(len ? len : 1);
+                        CHECK(text != NULL);
+                        if (text == NULL)
+                            return;
+                        memcpy(text, buf, len);
+                        for (int pat = 0; pat < FL_PAT_COUNT; pat++)
+                            for (size_t pos = 0; pos < len; pos++) {
+                                if ((text[pos] & 0xC0) == 0x80)
+                                    continue;
+                                size_t fast = fl_pretok_next((fl_pattern_id)pat, text, len, pos);
+                                size_t slow = fl_pretok_next_general((fl_pattern_id)pat, text, len, pos);
+                                checked++;
+                                if (fast != slow && mismatches++ < 10) {
+                                    fprintf(stderr, "  pattern %d pos %zu: fast %zu, general %zu, text:",
+                                            pat, pos, fast, slow);
+                                    for (size_t k = 0; k < len; k++)
+                                        fprintf(stderr, " %02x", text[k]);
+                                    fprintf(stderr, "\n");
+                                }
+                            }
+                        free(text);
+                    }
+    CHECK(checked > 1000000);
+    CHECK_EQ_INT(mismatches, 0);
+}
+
+/* Every ASCII byte, in runs of 15..18 around a block's end, before and after
+   every other ASCII byte and a few non-ASCII characters: the block masks
+   classify each byte as the class table does. */
+static void
+test_block_classes_every_ascii_byte(void)
+{
+    static const char *const tails[] = {"\xc3\xa9", "\xc2\xa0", "\xcc\x81", "\xe2\x80\x94"};
+    uint8_t text[64];
+    size_t mismatches = 0;
+    for (int x = 0; x < 128; x++)
+        for (int y = 0; y < 128 + 4; y++)
+            for (size_t n = 15; n <= 18; n++) {
+                size_t len = 0;
+                text[len++] = ' ';
+                for (size_t k = 0; k < n; k++)
+                    text[len++] = (uint8_t)x;
+                if (y < 128) {
+                    text[len++] = (uint8_t)y;
+                } else {
+                    memcpy(text + len, tails[y - 128], strlen(tails[y - 128]));
+                    len += strlen(tails[y - 128]);
+                }
+                for (size_t k = 0; k < 20; k++)
+                    text[len++] = (uint8_t)(k % 2 ? x : 'q');
+                for (int pat = 0; pat < FL_PAT_COUNT; pat++)
+                    for (size_t pos = 0; pos < len; pos++) {
+                        if ((text[pos] & 0xC0) == 0x80)
+                            continue;
+                        size_t fast = fl_pretok_next((fl_pattern_id)pat, text, len, pos);
+                        size_t slow = fl_pretok_next_general((fl_pattern_id)pat, text, len, pos);
+                        if (fast != slow && mismatches++ < 10)
+                            fprintf(stderr, "  pattern %d x %02x y %d n %zu pos %zu: fast %zu, general %zu\n",
+                                    pat, x, y, n, pos, fast, slow);
+                    }
+            }
+    CHECK_EQ_INT(mismatches, 0);
+}
+
 int
 main(void)
 {
@@ -509,7 +613,8 @@ main(void)
         CASE(test_hand_cases),           CASE(test_split_matches_next),
         CASE(test_bad_arguments),        CASE(test_tables_match_classes_txt),
         CASE(test_long_runs),            CASE(test_invalid_utf8_is_safe),
-        CASE(test_fast_paths_match_general),
+        CASE(test_fast_paths_match_general), CASE(test_block_edges_match_general),
+        CASE(test_block_classes_every_ascii_byte),
     };
     RUN_TESTS(cases);
 }
