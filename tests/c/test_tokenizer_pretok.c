@@ -564,7 +564,7 @@ test_block_edges_match_general(void)
                             }
                         free(text);
                     }
-    CHECK(checked > 1000000);
+    CHECK(checked > 10000000);
     CHECK_EQ_INT(mismatches, 0);
 }
 
