@@ -449,7 +449,7 @@ contraction_at(const uint8_t *text, size_t len, size_t i, int ignore_case)
  * 8-byte paths above, which need no padding.  Bytes >= 0x80 are in no
  * ASCII mask (the range tests below are signed compares after a wrapping
  * add that maps them outside every range). */
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#if defined(__SSE2__) /* gcc and clang on x86-64 (the code uses their builtins) */
 #include <emmintrin.h>
 #define FL_HAVE_BLOCK 1
 #define BLOCK 16
