@@ -103,6 +103,20 @@ static inline uint64_t fl_vocab_hash(const uint8_t *bytes, size_t len)
     return fl_vhash_key(bytes, len, fl_vhead_bytes(bytes, len));
 }
 
+/* a[8..len) == b[8..len) for len > 8 (the heads are already equal), in
+ * 8-byte loads that stay inside both: the last one ends at len and may
+ * overlap the head or the previous one. */
+FL_HOT_INLINE int fl_vtail_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+    size_t i = 8;
+    while (len - i > 8) {
+        if (fl_vload64(a + i) != fl_vload64(b + i))
+            return 0;
+        i += 8;
+    }
+    return fl_vload64(a + len - 8) == fl_vload64(b + len - 8);
+}
+
 /* The slot where the probe for hash h starts. */
 static inline uint64_t fl_vocab_home(const fl_vocab *v, uint64_t h) { return (h >> 16) & v->mask; }
 
@@ -139,7 +153,7 @@ FL_HOT_INLINE uint32_t fl_vocab_rank_head(const fl_vocab *v, const uint8_t *byte
         if (s->len == 0)
             return FL_NO_RANK;
         if (s->head == head && s->len == len && s->tag == tag &&
-            memcmp(v->arena + v->tok_off[s->rank] + 8, bytes + 8, len - 8) == 0)
+            fl_vtail_equal(v->arena + v->tok_off[s->rank], bytes, len))
             return s->rank;
         i = (i + 1) & v->mask;
     }

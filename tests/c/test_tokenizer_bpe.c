@@ -185,6 +185,27 @@ static void test_real_vocab_roundtrip(void)
             CHECK_EQ_INT(fl_vocab_rank(v, b, len), r);
             break;
         }
+        if (!b || len <= 8)
+            continue;
+        /* a token past the inline head: the tail compare must see every
+         * byte.  An exact-size heap copy (ASan: no read outside it) with
+         * each tail byte changed in turn, looked up under the token's own
+         * hash (so the probe reaches its slot and head, length and tag
+         * all match), is never found as this rank, and anything found is
+         * a token with exactly those bytes. */
+        uint8_t *q = malloc(len);
+        memcpy(q, b, len);
+        const uint64_t head = fl_vhead_bytes(q, len), h = fl_vocab_hash(q, len);
+        CHECK_EQ_INT(fl_vocab_rank_head(v, q, len, head, h), r);
+        for (size_t i = 8; i < len; i++) {
+            q[i] ^= 0x20;
+            uint32_t got = fl_vocab_rank_head(v, q, len, head, h);
+            size_t glen = 0;
+            const uint8_t *gb = got == FL_NO_RANK ? NULL : fl_vocab_bytes(v, got, &glen);
+            CHECK(got != r && (got == FL_NO_RANK || (glen == len && memcmp(gb, q, len) == 0)));
+            q[i] ^= 0x20;
+        }
+        free(q);
     }
     fl_vocab_free(v);
 }
