@@ -716,6 +716,28 @@ uint8_t *fl_vocab_serialize(const fl_vocab *v, const uint8_t source_sha256[32], 
     return blob;
 }
 
+/* For tests that craft inconsistent blobs: the slot array of a blob made
+ * by fl_vocab_serialize, and a fresh checksum after editing it. */
+fl_slot *fl_vocab_blob_slots_for_test(uint8_t *blob, size_t len, size_t *n_slots)
+{
+    const blob_header *h = (const blob_header *)blob;
+    size_t o_filter, o_slots, o_off, o_len, o_pairs, o_arena, o_keys, total;
+    if (len < sizeof *h)
+        return NULL;
+    blob_layout(h->n_slots, h->rank_cap, h->arena_len, h->long_keys_len, &o_filter, &o_slots, &o_off,
+                &o_len, &o_pairs, &o_arena, &o_keys, &total);
+    if (total != len)
+        return NULL;
+    *n_slots = (size_t)h->n_slots;
+    return (fl_slot *)(void *)(blob + o_slots);
+}
+
+void fl_vocab_blob_reseal_for_test(uint8_t *blob, size_t len)
+{
+    size_t hdr = align8(sizeof(blob_header));
+    ((blob_header *)blob)->checksum = blob_checksum(blob + hdr, len - hdr);
+}
+
 /* A sample of ranks (~512, spread over all of them) is found again by
  * bytes: catches a blob whose table was laid out by another hash or
  * layout (a build that forgot to bump the version) as well as any

@@ -248,6 +248,62 @@ static void test_prebuilt_blob(void)
     fl_vocab_free(v);
 }
 
+/* A blob whose checksum is right but whose long-token slots point outside
+ * their records, or at a record of another length, is refused by the
+ * structure check (a crafted file must not make lookups read out of
+ * bounds); an unchanged resealed blob is accepted. */
+static void test_prebuilt_blob_crafted(void)
+{
+    fl_vocab *v = load_real("cl100k_base");
+    if (!v)
+        v = synthetic_vocab();
+    uint8_t sha[32] = {4};
+    size_t len = 0, n_slots = 0;
+    uint8_t *blob = fl_vocab_serialize(v, sha, &len);
+    fl_slot *slots = blob ? fl_vocab_blob_slots_for_test(blob, len, &n_slots) : NULL;
+    CHECK(slots != NULL);
+    if (!slots) {
+        free(blob);
+        fl_vocab_free(v);
+        return;
+    }
+    char err[200];
+    fl_vocab_blob_reseal_for_test(blob, len);
+    fl_vocab *ok = fl_vocab_from_blob(blob, len, sha, err, sizeof err);
+    CHECK(ok != NULL);
+    fl_vocab_free(ok);
+    size_t a = n_slots, b = n_slots; /* two long-token slots of different lengths */
+    for (size_t i = 0; i < n_slots; i++) {
+        if (slots[i].len > 8 && a == n_slots)
+            a = i;
+        else if (slots[i].len > 8 && a < n_slots && slots[i].len != slots[a].len) {
+            b = i;
+            break;
+        }
+    }
+    if (a < n_slots) {
+        uint32_t keep = slots[a].rank;
+        static const uint32_t bad[] = {UINT32_MAX - 3, UINT32_MAX - 100, 0x7fffffffu};
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            slots[a].rank = bad[k];
+            fl_vocab_blob_reseal_for_test(blob, len);
+            CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL);
+        }
+        if (b < n_slots) {
+            slots[a].rank = slots[b].rank;
+            fl_vocab_blob_reseal_for_test(blob, len);
+            CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL);
+        }
+        slots[a].rank = keep;
+        fl_vocab_blob_reseal_for_test(blob, len);
+        ok = fl_vocab_from_blob(blob, len, sha, err, sizeof err);
+        CHECK(ok != NULL);
+        fl_vocab_free(ok);
+    }
+    free(blob);
+    fl_vocab_free(v);
+}
+
 /* ---- BPE ------------------------------------------------------------------ */
 
 static void test_bpe_synthetic_random(void)
@@ -429,7 +485,7 @@ int main(void)
 {
     static const check_case cases[] = {
         CASE(test_parse_small),          CASE(test_parse_errors),   CASE(test_prebuilt_blob),
-        CASE(test_real_vocab_roundtrip), CASE(test_bpe_synthetic_random),
+        CASE(test_real_vocab_roundtrip), CASE(test_prebuilt_blob_crafted), CASE(test_bpe_synthetic_random),
         CASE(test_bpe_real_random),      CASE(test_bpe_pathological),
         CASE(test_encoder_specials),     CASE(test_encoder_batch),
         CASE(test_specials_different_first_bytes),
