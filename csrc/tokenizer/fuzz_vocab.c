@@ -7,8 +7,10 @@
  * on accepting the file; when both accept, every (token, rank) pair of the
  * reference must be found by fl_vocab_rank and fl_vocab_bytes, the counts
  * and maximum rank must match, and so must a vocabulary built from the
- * same pairs with fl_vocab_from_tokens.  Reads past the end are caught by
- * AddressSanitizer (the fuzzer hands over exactly `size` bytes).
+ * same pairs with fl_vocab_from_tokens and one read back from its
+ * prebuilt form (fl_vocab_serialize / fl_vocab_from_blob).  Reads past the
+ * end are caught by AddressSanitizer (the fuzzer hands over exactly `size`
+ * bytes).
  *
  * libFuzzer: `make fuzz` (or clang -fsanitize=fuzzer,address,undefined
  * -DFL_FUZZ_BUILD -Icsrc csrc/tokenizer/fuzz_vocab.c csrc/tokenizer/vocab.c).
@@ -189,6 +191,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(w != NULL);
         check_against(w, &r);
         fl_vocab_free(w);
+        /* the prebuilt form (long tokens' records included) round-trips */
+        static const uint8_t sha[32] = {7};
+        size_t blen = 0;
+        uint8_t *blob = fl_vocab_serialize(v, sha, &blen);
+        FUZZ_ASSERT(blob != NULL);
+        fl_vocab *b = fl_vocab_from_blob(blob, blen, sha, err, sizeof err);
+        FUZZ_ASSERT(b != NULL);
+        check_against(b, &r);
+        fl_vocab_free(b);
+        free(blob);
     }
     fl_vocab_free(v);
     ref_free(&r);

@@ -40,6 +40,11 @@ uint8_t *fl_vocab_serialize(const fl_vocab *v, const uint8_t source_sha256[32], 
 fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t source_sha256[32],
                              char *err, size_t errlen);
 
+/* Tests only: recompute a blob's checksum after a test edited it (to
+ * check that the structure checks, not only the checksum, refuse it); the
+ * slot array inside a blob is fl_vocab_blob_slots_for_test, below. */
+void fl_vocab_blob_reseal_for_test(uint8_t *blob, size_t len);
+
 /* Number of tokens and the largest rank (FL_NO_RANK when empty). */
 size_t fl_vocab_count(const fl_vocab *v);
 uint32_t fl_vocab_max_rank(const fl_vocab *v);
@@ -59,5 +64,9 @@ uint32_t fl_vocab_max_rank(const fl_vocab *v);
 const uint8_t *fl_vocab_bytes(const fl_vocab *v, uint32_t rank, size_t *len);
 
 #include "tokenizer/vocab_inline.h"
+
+/* Tests only: the slot array inside a blob from fl_vocab_serialize (NULL
+ * when its sizes do not add up). */
+fl_slot *fl_vocab_blob_slots_for_test(uint8_t *blob, size_t len, size_t *n_slots);
 
 #endif

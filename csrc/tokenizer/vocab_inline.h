@@ -20,12 +20,15 @@
 #define FL_MAX_TOKEN_LEN 65535u
 
 /* 16 bytes: the first 8 token bytes inline, so a lookup of a token of up
- * to 8 bytes (most of them) touches one cache line and no arena. */
+ * to 8 bytes (most of them) touches one cache line and no arena.  A longer
+ * token's slot names its record in long_keys instead of its rank: the
+ * record is the rank followed by all the token's bytes, so the lookup
+ * reads one more line, not a rank-indexed offset and then the arena. */
 typedef struct {
     uint64_t head; /* first min(len, 8) bytes, little-endian, zero-padded */
-    uint32_t rank;
+    uint32_t rank; /* len <= 8: the rank; len > 8: offset of its long_keys record */
     uint16_t len;  /* 0: empty slot */
-    uint16_t tag;  /* more hash bits, checked before the arena for long tokens */
+    uint16_t tag;  /* more hash bits, checked before the record for long tokens */
 } fl_slot;
 
 struct fl_vocab {
@@ -43,6 +46,8 @@ struct fl_vocab {
     uint32_t *pair_rank; /* 65536 entries, index a<<8|b */
     int borrowed;        /* arrays point into a caller-owned blob (fl_vocab_from_blob) */
     uint64_t *filter;    /* FL_FILTER_BITS-bit hash filter of the tokens longer than 2 bytes */
+    uint8_t *long_keys;  /* records of the tokens over 8 bytes: rank (4 bytes), then the bytes */
+    size_t long_keys_len, long_keys_cap;
 };
 
 /* A one-hash Bloom filter (128 KB, stays in cache) in front of the table:
@@ -103,6 +108,20 @@ static inline uint64_t fl_vocab_hash(const uint8_t *bytes, size_t len)
     return fl_vhash_key(bytes, len, fl_vhead_bytes(bytes, len));
 }
 
+/* a[8..len) == b[8..len) for len > 8 (the heads are already equal), in
+ * 8-byte loads that stay inside both: the last one ends at len and may
+ * overlap the head or the previous one. */
+FL_HOT_INLINE int fl_vtail_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+    size_t i = 8;
+    while (len - i > 8) {
+        if (fl_vload64(a + i) != fl_vload64(b + i))
+            return 0;
+        i += 8;
+    }
+    return fl_vload64(a + len - 8) == fl_vload64(b + len - 8);
+}
+
 /* The slot where the probe for hash h starts. */
 static inline uint64_t fl_vocab_home(const fl_vocab *v, uint64_t h) { return (h >> 16) & v->mask; }
 
@@ -138,9 +157,11 @@ FL_HOT_INLINE uint32_t fl_vocab_rank_head(const fl_vocab *v, const uint8_t *byte
         const fl_slot *s = &v->slots[i];
         if (s->len == 0)
             return FL_NO_RANK;
-        if (s->head == head && s->len == len && s->tag == tag &&
-            memcmp(v->arena + v->tok_off[s->rank] + 8, bytes + 8, len - 8) == 0)
-            return s->rank;
+        if (s->head == head && s->len == len && s->tag == tag) {
+            const uint8_t *rec = v->long_keys + s->rank;
+            if (fl_vtail_equal(rec + 4, bytes, len))
+                return (uint32_t)fl_vload32(rec);
+        }
         i = (i + 1) & v->mask;
     }
 }

@@ -185,6 +185,27 @@ static void test_real_vocab_roundtrip(void)
             CHECK_EQ_INT(fl_vocab_rank(v, b, len), r);
             break;
         }
+        if (!b || len <= 8)
+            continue;
+        /* a token past the inline head: the tail compare must see every
+         * byte.  An exact-size heap copy (ASan: no read outside it) with
+         * each tail byte changed in turn, looked up under the token's own
+         * hash (so the probe reaches its slot and head, length and tag
+         * all match), is never found as this rank, and anything found is
+         * a token with exactly those bytes. */
+        uint8_t *q = malloc(len);
+        memcpy(q, b, len);
+        const uint64_t head = fl_vhead_bytes(q, len), h = fl_vocab_hash(q, len);
+        CHECK_EQ_INT(fl_vocab_rank_head(v, q, len, head, h), r);
+        for (size_t i = 8; i < len; i++) {
+            q[i] ^= 0x20;
+            uint32_t got = fl_vocab_rank_head(v, q, len, head, h);
+            size_t glen = 0;
+            const uint8_t *gb = got == FL_NO_RANK ? NULL : fl_vocab_bytes(v, got, &glen);
+            CHECK(got != r && (got == FL_NO_RANK || (glen == len && memcmp(gb, q, len) == 0)));
+            q[i] ^= 0x20;
+        }
+        free(q);
     }
     fl_vocab_free(v);
 }
@@ -223,6 +244,62 @@ static void test_prebuilt_blob(void)
     blob[len / 2] ^= 1;
     memcpy(blob, "NOTVOCAB", 8);
     CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL); /* magic */
+    free(blob);
+    fl_vocab_free(v);
+}
+
+/* A blob whose checksum is right but whose long-token slots point outside
+ * their records, or at a record of another length, is refused by the
+ * structure check (a crafted file must not make lookups read out of
+ * bounds); an unchanged resealed blob is accepted. */
+static void test_prebuilt_blob_crafted(void)
+{
+    fl_vocab *v = load_real("cl100k_base");
+    if (!v)
+        v = synthetic_vocab();
+    uint8_t sha[32] = {4};
+    size_t len = 0, n_slots = 0;
+    uint8_t *blob = fl_vocab_serialize(v, sha, &len);
+    fl_slot *slots = blob ? fl_vocab_blob_slots_for_test(blob, len, &n_slots) : NULL;
+    CHECK(slots != NULL);
+    if (!slots) {
+        free(blob);
+        fl_vocab_free(v);
+        return;
+    }
+    char err[200];
+    fl_vocab_blob_reseal_for_test(blob, len);
+    fl_vocab *ok = fl_vocab_from_blob(blob, len, sha, err, sizeof err);
+    CHECK(ok != NULL);
+    fl_vocab_free(ok);
+    size_t a = n_slots, b = n_slots; /* two long-token slots of different lengths */
+    for (size_t i = 0; i < n_slots; i++) {
+        if (slots[i].len > 8 && a == n_slots)
+            a = i;
+        else if (slots[i].len > 8 && a < n_slots && slots[i].len != slots[a].len) {
+            b = i;
+            break;
+        }
+    }
+    if (a < n_slots) {
+        uint32_t keep = slots[a].rank;
+        static const uint32_t bad[] = {UINT32_MAX - 3, UINT32_MAX - 100, 0x7fffffffu};
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            slots[a].rank = bad[k];
+            fl_vocab_blob_reseal_for_test(blob, len);
+            CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL);
+        }
+        if (b < n_slots) {
+            slots[a].rank = slots[b].rank;
+            fl_vocab_blob_reseal_for_test(blob, len);
+            CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL);
+        }
+        slots[a].rank = keep;
+        fl_vocab_blob_reseal_for_test(blob, len);
+        ok = fl_vocab_from_blob(blob, len, sha, err, sizeof err);
+        CHECK(ok != NULL);
+        fl_vocab_free(ok);
+    }
     free(blob);
     fl_vocab_free(v);
 }
@@ -408,7 +485,7 @@ int main(void)
 {
     static const check_case cases[] = {
         CASE(test_parse_small),          CASE(test_parse_errors),   CASE(test_prebuilt_blob),
-        CASE(test_real_vocab_roundtrip), CASE(test_bpe_synthetic_random),
+        CASE(test_real_vocab_roundtrip), CASE(test_prebuilt_blob_crafted), CASE(test_bpe_synthetic_random),
         CASE(test_bpe_real_random),      CASE(test_bpe_pathological),
         CASE(test_encoder_specials),     CASE(test_encoder_batch),
         CASE(test_specials_different_first_bytes),
