@@ -178,8 +178,14 @@ def _lockstep(strategy, trials, calls, sizes, seed):
             request = {}
             if gen.random() < 0.5:
                 request["metadata"] = {}
+                if gen.random() < 0.3:  # team ids: the start fields' fast path reads them
+                    request["metadata"]["user_api_key_team_id"] = gen.choice(["t1", ""])
             if gen.random() < 0.3:
                 request["stream"] = gen.choice([True, False])
+            if gen.random() < 0.2:
+                request["num_retries"] = gen.choice([0, 2, -1])
+            if gen.random() < 0.05:
+                request["fallbacks"] = gen.choice([["h"], "h"])  # declined by the start fields' fast path
             plan.append((gen.random(), model, request))
         plan_a = copy.deepcopy(plan)
         plan_b = copy.deepcopy(plan)

@@ -64,6 +64,8 @@ VERIFIED: Dict[str, str] = {
         "66d368c29f322ed816f4290ee4fef50fbb1896caaca26ad47814d0f08a088e95",
     "litellm.router_rust.core:RustCore._answer_cache":
         "9afecd8a3f179e4dc703395ec871826de37bd769c21665dbabc50707b7cfb722",
+    "litellm.router_rust.core:_start_fields":
+        "18913630bb0c2178cbbed531d1c1c00bde1ad3bc69d83735006c196edfc6ae4f",
     # cost (fast_litellm/cost/patches.py)
     "litellm.cost_calculator:completion_cost":
         "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
@@ -122,6 +124,13 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm._internal_context:service_target": "a7ccc257e927e7c2de6dba7f480a87d078e3ebeed542ee981f16a1e2922c8732",
     "litellm._internal_context:_restore": "52424a198c04d8900a2816778621320c0cc4b0541a288a513cd2d693061af657",
     "litellm._internal_context:with_service_target": "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
+    # routing's start fields without pydantic (protocol_fast.make_start_fields)
+    "litellm.router_rust.core:_listing_team_id": "bf5e3f83c6bf52a2da1431a0f3da09c367df095a9118b0f3af2ea45179f54228",
+    "litellm.router_rust.core:RequestStartFields": "19b9009eb043cd57bfeafb56aafe19f179f048d33bc6271df58abc6ef41f3682",
+    "litellm.litellm_core_utils.routing_common_utils:get_request_team_id": "4ad38d990b14255a7d8e12a44424962aaf85872df4d7c50274f1e0bed4eeb7fd",
+    "litellm.router_rust.steps.access:caller_fields": "30f775816fb71366daf7f99e892703797511c41d1402a0db336a8b183bc24ac8",
+    "litellm.router_rust.surface.retries:request_retry_fields": "44f587a2c65e5852f4cab12547778b5ed1f29d64e57cbf20aeaa84078f64086a",
+    "litellm.router_rust.steps.selection:normalize_strategy": "f9f1a6cb8cadfb81f781a28cea345df390590104eb7efc6f372372a5249bd942",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

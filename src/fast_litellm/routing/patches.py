@@ -12,7 +12,7 @@ from typing import List
 
 from fast_litellm.patching.registry import Patch, register
 
-from . import litellm_fast
+from . import litellm_fast, protocol_fast
 
 FLAG = "rust_routing"
 
@@ -104,6 +104,14 @@ PATCHES: List[Patch] = [
         build=litellm_fast.make_answer_cache,
         scan_bindings=False,
         description="a pick's cooldown batch read goes straight to the in-memory store, same target, same answer",
+    ),
+    Patch(
+        name="routing.start_fields",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:_start_fields",
+        build=protocol_fast.make_start_fields,
+        description="request start fields without pydantic when the request carries none of the validated ones",
     ),
 ]
 

@@ -1,0 +1,304 @@
+"""Exact, faster replacements for the fixed cost of one LiteLLM 1.110.2
+Router pick (the step protocol around LiteLLM's Rust core), flag
+``rust_routing``.
+
+* ``router_rust.core:_start_fields`` - the request fields router-core
+  routes on.  LiteLLM validates them with pydantic (``RequestStartFields``)
+  and dumps them back; for a request that carries none of the validated
+  fields (no fallbacks lists, ``max_fallbacks``, ``specific_deployment``,
+  ``disable_fallbacks``, ``cooldown_time``, ``_router_weights``, nor a
+  ``routing_strategy``), what validation yields is known: the defaults,
+  plus the team ids read by LiteLLM's own helpers, exact ``str`` or None,
+  which validate to themselves.  ~10 us of a 10-deployment pick.
+* ``router_deprecated:_unreserved_picker`` - what every read of the
+  deprecated ``Router.async_get_available_deployment`` returns.  LiteLLM
+  looks ``_core_async_get_available_deployment`` up through the Router
+  facade and the core's ``__getattr__`` (two AttributeErrors, a settings
+  dict built) and wraps a new closure with ``functools.wraps`` (~8 us).
+  Here the look-up's answer ("none assigned") is proven from the objects
+  it would read, and the same new pair of function objects is made from
+  LiteLLM's own code objects, with the attributes ``functools.wraps``
+  sets.  The read's side effects (``_note``: frame walk, tally,
+  ``DeprecationWarning``) stay LiteLLM's: the descriptor is not patched,
+  as its warning is attributed by frame depth and a wrapper frame would
+  move it.
+
+Inputs outside these raise :class:`NotAccelerated` before any side effect.
+"""
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any, Callable, Dict
+
+from fast_litellm.patching.registry import NotAccelerated
+
+from .litellm_fast import _check_dependencies
+
+
+def _check_pinned(targets: Any) -> None:
+    """Each source a fast path relies on is pinned in ``pins.DEPENDENCIES``
+    (or is a pinned patch target) and is the verified one."""
+    from fast_litellm.patching import pins
+
+    for target in targets:
+        if target not in pins.DEPENDENCIES and target not in pins.VERIFIED:
+            raise RuntimeError("%s is not pinned" % target)
+        _check_dependencies(target)
+
+_CORE = "litellm.router_rust.core"
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:_start_fields
+# --------------------------------------------------------------------------
+
+# The RequestStartFields inputs whose validation or dump this path does not
+# reproduce: a request carrying any of them runs LiteLLM's code.
+_VALIDATED_KEYS = (
+    "fallbacks",
+    "context_window_fallbacks",
+    "content_policy_fallbacks",
+    "max_fallbacks",
+    "specific_deployment",
+    "disable_fallbacks",
+    "cooldown_time",
+    "_router_weights",
+)
+_START_FIELD_SOURCES = (
+    _CORE + ":_start_fields",
+    _CORE + ":_request_start_fields",
+    _CORE + ":_listing_team_id",
+    _CORE + ":RequestStartFields",
+    "litellm.litellm_core_utils.routing_common_utils:get_request_team_id",
+    "litellm.router_rust.steps.access:caller_fields",
+    "litellm.router_rust.surface.retries:request_retry_fields",
+    "litellm.router_rust.steps.selection:normalize_strategy",
+)
+
+
+def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_start_fields(request)``: ``{**request_retry_fields(num_retries),
+    **validated-and-dumped start fields, **caller_fields(request)}``.
+
+    With none of ``_VALIDATED_KEYS`` in the request and no
+    ``routing_strategy`` (or None), the validated model holds its defaults
+    and the three fields ``_request_start_fields`` sets: ``team_id`` and
+    ``listing_team_id`` (exact ``str`` or None: they validate to
+    themselves) and ``routing_strategy=None``; the dump keeps, of those, a
+    truthy ``team_id`` and a non-None ``listing_team_id``, in field order.
+    Validation cannot fail there.  The request must be a plain dict with
+    exact-``str`` keys (LiteLLM's before-validator compares every key) and
+    its metadata buckets plain dicts or absent, so reading them runs no
+    code; the helpers that read them are LiteLLM's own, called in LiteLLM's
+    order."""
+    _check_pinned(_START_FIELD_SOURCES)
+    core = sys.modules[_CORE]
+    validated = _VALIDATED_KEYS
+
+    def _start_fields(request):
+        if type(request) is not dict:
+            raise NotAccelerated("request is not a dict")
+        for key in request:
+            if type(key) is not str:
+                raise NotAccelerated("a request key is not a str")
+        for key in validated:
+            if key in request:
+                raise NotAccelerated("the request carries a validated start field")
+        if request.get("routing_strategy") is not None:
+            raise NotAccelerated("the request names a routing strategy")
+        for bucket in ("metadata", "litellm_metadata"):
+            value = request.get(bucket)
+            if value is not None and type(value) is not dict:
+                raise NotAccelerated("a metadata bucket is not a dict")
+        team_id = core.get_request_team_id(request)
+        listing_team_id = core._listing_team_id(request)
+        if (team_id is not None and type(team_id) is not str) or (
+            listing_team_id is not None and type(listing_team_id) is not str
+        ):
+            raise NotAccelerated("a team id is a str subclass")
+        fields: Dict[str, Any] = {}
+        if team_id:
+            fields["team_id"] = team_id
+        if listing_team_id is not None:
+            fields["listing_team_id"] = listing_team_id
+        return {
+            **core.request_retry_fields(request.get("num_retries")),
+            **fields,
+            **core.caller_fields(request),
+        }
+
+    _start_fields.__doc__ = original.__doc__
+    return _start_fields
+
+
+# --------------------------------------------------------------------------
+# litellm.router_deprecated:_DeprecatedAttribute.__get__
+# --------------------------------------------------------------------------
+
+_PICK_ATTRIBUTE = "async_get_available_deployment"
+_ASSIGNED = "_core_async_get_available_deployment"
+_DEPRECATED = "litellm.router_deprecated"
+_ATTRIBUTE_SOURCES = (
+    _DEPRECATED + ":_async_picker",
+    _DEPRECATED + ":_unreserved_picker",
+    _DEPRECATED + ":_without_reserving",
+    _DEPRECATED + ":_public_attribute_error",
+    "litellm.router:Router.__getattribute__",
+    _CORE + ":RustCore.__getattr__",
+    _CORE + ":RustCore._settings_attribute",
+    _CORE + ":RustCore._unset_attributes.fget",
+    _CORE + ":Resolved.read",
+    "litellm.router_rust.invoke.endpoints:RustEndpoints.member",
+    "litellm.router_rust.invoke.endpoints:generic_plan",
+    "litellm.router_rust.surface.settings:argument_attribute",
+)
+
+
+def _code_named(function: Any, name: str) -> types.CodeType:
+    for const in function.__code__.co_consts:
+        if isinstance(const, types.CodeType) and const.co_name == name:
+            return const
+    raise RuntimeError("%s has no nested %s" % (function.__qualname__, name))
+
+
+def _assigned_pick_is_absent(router: Any, router_type: Any, core: Any, checks: Any) -> bool:
+    """Whether ``getattr(router, '_core_async_get_available_deployment',
+    None)`` is None through LiteLLM's "not found" path, read from the
+    objects that path reads (no code runs)."""
+    (rust_core, getattr_hook, settings_attribute, unset_attributes, endpoints_type, member, resolved_type,
+     router_getattribute) = checks
+    if router_type.__dict__.get("__getattribute__") is not router_getattribute:
+        return False
+    if _ASSIGNED in router.__dict__:
+        return False
+    for klass in router_type.__mro__:
+        if _ASSIGNED in klass.__dict__:
+            return False
+    core_type = type(core)
+    if core_type is not rust_core:
+        return False
+    state = core.__dict__
+    if _ASSIGNED in state:
+        return False
+    for klass in core_type.__mro__:
+        if _ASSIGNED in klass.__dict__:
+            return False
+    klass_dict = core_type.__dict__
+    if (klass_dict.get("__getattr__") is not getattr_hook
+            or klass_dict.get("_settings_attribute") is not settings_attribute
+            or klass_dict.get("_unset_attributes") is not unset_attributes):
+        return False
+    deleted = state.get("_deleted", ())
+    if type(deleted) is not frozenset or _ASSIGNED in deleted:
+        return False
+    if state.get("_custom_strategy") is not None:
+        return False
+    endpoints = state.get("_endpoints")
+    if type(endpoints) is not endpoints_type or endpoints_type.__dict__.get("member") is not member:
+        return False
+    # _settings_attribute: every value it reads must be readable without code
+    if "_resolved" not in state:
+        return True  # the __getattr__ raises before reading settings
+    if type(state["_resolved"]) is not resolved_type or "_request_timeout" not in state:
+        return False
+    if "_default_priority" not in endpoints.__dict__:
+        return False
+    plain = state.get("_plain")
+    legacy = state.get("_legacy")
+    if type(plain) is not dict or type(legacy) is not dict or _ASSIGNED in plain or _ASSIGNED in legacy:
+        return False
+    unset = state.get("_unset_attributes")
+    if unset is not None and type(unset) is not frozenset:
+        return False
+    return True
+
+
+def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_unreserved_picker(router)`` for a Rust-core Router with no pick
+    assigned: LiteLLM's ``async_get_available_deployment`` closure over the
+    router, wrapped by ``_without_reserving`` - two new function objects
+    made from LiteLLM's own code objects, with the attributes
+    ``functools.wraps`` gives the wrapper.  Any router on which the
+    assigned-pick look-up is not provably empty (another facade, no core,
+    an assigned pick, a custom strategy, patched look-up code) runs
+    LiteLLM's function."""
+    _check_pinned(_ATTRIBUTE_SOURCES)
+    from litellm import router as router_module
+    from litellm import router_deprecated as deprecated
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.invoke import endpoints as endpoints_module
+    from litellm.router_rust.steps.selection import SELECTOR_ATTRIBUTES
+    from litellm.router_rust.surface import settings as settings_module
+
+    pick_code = _code_named(deprecated._async_picker, _PICK_ATTRIBUTE)
+    wrapper_code = _code_named(deprecated._without_reserving, "looked_up")
+    if pick_code.co_freevars != ("router",) or wrapper_code.co_freevars != ("lookup",):
+        raise RuntimeError("LiteLLM's picker closures changed")
+    module_globals = deprecated.__dict__
+    # what RustCore.__getattr__ does for this one name, decided by constants
+    endpoints_type = endpoints_module.RustEndpoints
+    for names in (endpoints_module._UNBRANCHED, endpoints_module._ASSISTANTS, endpoints_module._MANAGED_AGENTS,
+                  endpoints_module._SYNC_VECTOR_STORE_FILES, endpoints_module._DIRECT_ENDPOINTS,
+                  SELECTOR_ATTRIBUTES.values(), settings_module._ARGUMENT_ATTRIBUTES,
+                  settings_module._CONSTANT_ATTRIBUTES):
+        if _ASSIGNED in names:
+            raise RuntimeError("%s is served by the core" % _ASSIGNED)
+    if _ASSIGNED in ("create_interaction", "responses", "healthy_deployments", "get_model_group_io_token_usage",
+                     "scheduler", "chat") or endpoints_module.generic_plan(_ASSIGNED) is not None:
+        raise RuntimeError("%s is served by the core" % _ASSIGNED)
+    rust_core = core_module.RustCore
+    checks = (
+        rust_core,
+        rust_core.__dict__["__getattr__"],
+        rust_core.__dict__["_settings_attribute"],
+        rust_core.__dict__["_unset_attributes"],
+        endpoints_type,
+        endpoints_type.__dict__["member"],
+        core_module.Resolved,
+        router_module.Router.__dict__["__getattribute__"],
+    )
+    # the closure's annotations, as its def evaluates them (equal values)
+    annotations = _annotations_of(pick_code)
+    async_picker = deprecated._async_picker
+    without_reserving = deprecated._without_reserving
+    function = types.FunctionType
+    cell = types.CellType
+
+    def _unreserved_picker(router):
+        router_type = type(router)
+        if router_type is not router_module.Router:
+            raise NotAccelerated("not a Router")
+        core = router.__dict__.get("_core")
+        if core is None or not _assigned_pick_is_absent(router, router_type, core, checks):
+            raise NotAccelerated("a pick may be assigned")
+        if module_globals.get("_async_picker") is not async_picker or (
+            module_globals.get("_without_reserving") is not without_reserving
+        ):
+            raise NotAccelerated("LiteLLM's picker was replaced")
+        pick = function(pick_code, module_globals, None, (None, None, False), (cell(router),))
+        pick.__annotations__ = dict(annotations)
+        looked_up = function(wrapper_code, module_globals, None, None, (cell(pick),))
+        looked_up.__module__ = pick.__module__
+        looked_up.__name__ = pick.__name__
+        looked_up.__qualname__ = pick.__qualname__
+        looked_up.__doc__ = pick.__doc__
+        looked_up.__annotations__ = pick.__annotations__
+        looked_up.__wrapped__ = pick  # (functools.wraps also merges pick.__dict__: a new function's is empty)
+        return looked_up
+
+    _unreserved_picker.__doc__ = original.__doc__
+    return _unreserved_picker
+
+
+def _annotations_of(code: types.CodeType) -> Dict[str, Any]:
+    """The annotations LiteLLM's ``async_get_available_deployment`` closure
+    gets at its ``def`` (evaluated once here: equal on every read)."""
+    from litellm import router_deprecated as deprecated
+
+    class _Probe:
+        pass
+
+    built = deprecated._async_picker(_Probe())  # the closure as LiteLLM builds it (getattr on a plain object)
+    if getattr(built, "__code__", None) is not code:
+        raise RuntimeError("LiteLLM's pick closure changed")
+    return dict(built.__annotations__)
