@@ -145,3 +145,148 @@ def test_start_fields_fast_path_is_taken_for_plain_requests():
                      {1: 2}, {"metadata": {"user_api_key_team_id": _Str("t")}}):
         with pytest.raises(NotAccelerated):
             fast(declined)
+
+
+# ---- the deprecated pick attribute -------------------------------------------
+
+_NAME = "async_get_available_deployment"
+
+
+def _read(router, accelerated, action, reads=2):
+    """Warnings, tally change, returned objects (or the exception) of
+    ``reads`` reads from this (non-LiteLLM) module, under ``action``."""
+    from litellm.router_deprecated import DEPRECATED_ROUTER_MEMBER_USES as tally
+
+    before = tally[_NAME]
+    got = []
+    with _local_patch.accelerated(accelerated), warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter(action)
+        for _ in range(reads):
+            try:
+                got.append(router.async_get_available_deployment)  # one line: the registry sees one site
+            except Exception as exc:
+                got.append(("raised", type(exc).__name__, str(exc)))
+    shown = [(str(w.message), w.category, w.filename, w.lineno) for w in seen]
+    return shown, tally[_NAME] - before, got
+
+
+def _describe(fn, same_router=True):
+    if isinstance(fn, tuple):
+        return fn
+    inner = fn.__wrapped__
+    return (
+        fn.__code__, fn.__name__, fn.__qualname__, fn.__module__, fn.__doc__, fn.__defaults__, fn.__kwdefaults__,
+        fn.__annotations__, sorted(fn.__dict__), fn.__annotations__ is inner.__annotations__,
+        inner.__code__, inner.__name__, inner.__qualname__, inner.__module__, inner.__doc__, inner.__defaults__,
+        inner.__annotations__, inner.__dict__, str(inspect.signature(fn)),
+        [type(c.cell_contents) for c in fn.__closure__],
+        [c.cell_contents if same_router else type(c.cell_contents) for c in inner.__closure__ or ()],
+    )
+
+
+@pytest.mark.parametrize("action", ["always", "default", "error", "ignore", "once"])
+def test_deprecated_read_matches(action):
+    router = _router()
+    stock = _read(router, False, action)
+    fast = _read(router, True, action)
+    assert stock[0] == fast[0], (stock[0], fast[0])
+    assert stock[1] == fast[1] == 2
+    assert [_describe(f) for f in stock[2]] == [_describe(f) for f in fast[2]]
+    if action != "error":
+        # a fresh function object per read, as LiteLLM builds one per read
+        assert fast[2][0] is not fast[2][1] and fast[2][0].__wrapped__ is not fast[2][1].__wrapped__
+        # and the fast picker is the one taken
+        assert _describe(_fast_picker()(router)) == _describe(stock[2][0])
+
+
+def test_deprecated_read_picks_the_same():
+    for strategy in ("simple-shuffle", "least-busy"):
+        a, b = _router(routing_strategy=strategy), _router(routing_strategy=strategy)
+        for seed in range(5):
+            out = []
+            for router, accelerated in ((a, False), (b, True)):
+                random.seed(seed)
+                with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    picked = asyncio.run(router.async_get_available_deployment("g", {}))
+                out.append((picked["model_info"]["id"], random.getstate()))
+            assert out[0] == out[1]
+
+
+def test_deprecated_read_from_litellm_modules_is_not_counted():
+    """_note: a read from litellm.router* is the router's own: no tally, no warning."""
+    router = _router()
+    results = []
+    for accelerated in (False, True):
+        from litellm.router_deprecated import DEPRECATED_ROUTER_MEMBER_USES as tally
+
+        before = tally[_NAME]
+        scope = {"__name__": "litellm.router_internal_probe", "router": router}
+        with _local_patch.accelerated(accelerated), warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            exec("picked = router.async_get_available_deployment", scope)
+        results.append((len(seen), tally[_NAME] - before, _describe(scope["picked"])))
+    assert results[0] == results[1] and results[0][:2] == (0, 0)
+
+
+def _fast_picker():
+    return protocol_fast.make_unreserved_picker(_original(_patch("routing.unreserved_picker").target))
+
+
+def test_deprecated_read_declines():
+    """Assigned picks (through the attribute, on the core), custom
+    strategies, routers without a core: LiteLLM's picker, same answers."""
+    fast = _fast_picker()
+    from litellm.router import Router
+
+    async def assigned(*args, **kwargs):
+        return {"model_name": "g", "litellm_params": {"model": "openai/gpt-4o"}, "model_info": {"id": "d2"}}
+
+    class _Strategy(litellm.types.router.CustomRoutingStrategyBase):
+        async def async_get_available_deployment(self, model, messages=None, input=None,
+                                                 specific_deployment=False, request_kwargs=None):
+            return MODEL_LIST[1]
+
+        def get_available_deployment(self, model, messages=None, input=None, specific_deployment=False,
+                                     request_kwargs=None):
+            return MODEL_LIST[1]
+
+    def through_attribute(r):
+        r.async_get_available_deployment = assigned
+
+    def on_core(r):
+        r._core.__dict__["_core_async_get_available_deployment"] = assigned
+
+    strategy = _Strategy()  # one instance: the closures compared hold it
+
+    def custom(r):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r.set_custom_routing_strategy(strategy)
+
+    for make in (through_attribute, on_core, custom):
+        routers = [_router(), _router()]
+        outs = []
+        for r, accelerated in zip(routers, (False, True)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                make(r)
+            if accelerated:
+                with pytest.raises(NotAccelerated):
+                    fast(r)
+            shown, counted, got = _read(r, accelerated, "always")
+            random.seed(3)
+            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    picked = asyncio.run(r.async_get_available_deployment("g", {}))["model_info"]["id"]
+                except Exception as exc:
+                    picked = (type(exc).__name__, str(exc))
+            outs.append((shown, counted, [_describe(g, False) if inspect.isfunction(g) and hasattr(g, "__wrapped__")
+                                          else g for g in got], picked, random.getstate()))
+        assert outs[0] == outs[1], make.__name__
+    bare = Router.__new__(Router)
+    with pytest.raises(NotAccelerated):
+        fast(bare)
+    with pytest.raises(NotAccelerated):
+        fast(object())

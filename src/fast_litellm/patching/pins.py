@@ -66,6 +66,8 @@ VERIFIED: Dict[str, str] = {
         "9afecd8a3f179e4dc703395ec871826de37bd769c21665dbabc50707b7cfb722",
     "litellm.router_rust.core:_start_fields":
         "18913630bb0c2178cbbed531d1c1c00bde1ad3bc69d83735006c196edfc6ae4f",
+    "litellm.router_deprecated:_unreserved_picker":
+        "974bf753bdfd99f80fe93c7936e280c84869dc58f8dc9d16be1c600beab1c97e",
     # cost (fast_litellm/cost/patches.py)
     "litellm.cost_calculator:completion_cost":
         "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
@@ -131,6 +133,18 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.steps.access:caller_fields": "30f775816fb71366daf7f99e892703797511c41d1402a0db336a8b183bc24ac8",
     "litellm.router_rust.surface.retries:request_retry_fields": "44f587a2c65e5852f4cab12547778b5ed1f29d64e57cbf20aeaa84078f64086a",
     "litellm.router_rust.steps.selection:normalize_strategy": "f9f1a6cb8cadfb81f781a28cea345df390590104eb7efc6f372372a5249bd942",
+    # routing's deprecated pick attribute read (protocol_fast.make_unreserved_picker)
+    "litellm.router_deprecated:_async_picker": "4edf1c58f89a46e7b252366c0094cc769c1b8aa549bae430a97760de964112c1",
+    "litellm.router_deprecated:_without_reserving": "d26ea934b4371effd25fb0470a9fdef0b2f43e8ea014e2b5da410d945beb03e6",
+    "litellm.router_deprecated:_public_attribute_error": "fc95fb16d4fce5adc2d42840b27a30428843fb6dc8a50d4700030b328b013058",
+    "litellm.router:Router.__getattribute__": "ae0373414c843910138d0168ee5a1e2fab207b24f6c02d8cad8f33e599984a25",
+    "litellm.router_rust.core:RustCore.__getattr__": "b7c6eab3887437a969f1395ae821e3892a19c88872098ff71ef6468362a891a7",
+    "litellm.router_rust.core:RustCore._settings_attribute": "44be5e4cfd5e128f9fb712aa17f6c38497919857734d6f62088edec4880b3af5",
+    "litellm.router_rust.core:RustCore._unset_attributes.fget": "95919a96e71348b499b2bc7a40c6b23022d9b3352415e6f7d7e4c6a285ee003c",
+    "litellm.router_rust.core:Resolved.read": "46242992758bef9d8214cc60b28adcc55dd9123a6a2e92025cfa024da57ca1f0",
+    "litellm.router_rust.invoke.endpoints:RustEndpoints.member": "3d89187e9c8a1176535b678aa1a94e0de545f961c376372a8e22d003449192a9",
+    "litellm.router_rust.invoke.endpoints:generic_plan": "1dace71045032acbb538dcdd3fb064c4f6f414d19fc06d80b4467235d595d28f",
+    "litellm.router_rust.surface.settings:argument_attribute": "3281c62e3affba21e238d69da1a9015fc3d142c7f001548b2bcbe2ecc297a5b5",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

@@ -113,6 +113,14 @@ PATCHES: List[Patch] = [
         build=protocol_fast.make_start_fields,
         description="request start fields without pydantic when the request carries none of the validated ones",
     ),
+    Patch(
+        name="routing.unreserved_picker",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_deprecated:_unreserved_picker",
+        build=protocol_fast.make_unreserved_picker,
+        description="Router.async_get_available_deployment read: the same closures, the assigned-pick look-up proven empty",
+    ),
 ]
 
 for _patch in PATCHES:
