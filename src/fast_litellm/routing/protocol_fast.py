@@ -213,15 +213,12 @@ def _assigned_pick_is_absent(router: Any, router_type: Any, core: Any, checks: A
     return True
 
 
-def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
-    """``_unreserved_picker(router)`` for a Rust-core Router with no pick
-    assigned: LiteLLM's ``async_get_available_deployment`` closure over the
-    router, wrapped by ``_without_reserving`` - two new function objects
-    made from LiteLLM's own code objects, with the attributes
-    ``functools.wraps`` gives the wrapper.  Any router on which the
-    assigned-pick look-up is not provably empty (another facade, no core,
-    an assigned pick, a custom strategy, patched look-up code) runs
-    LiteLLM's function."""
+def _picker_parts() -> Any:
+    """What the fast picker needs, read once LiteLLM's router modules are
+    loaded (the patch is applied while ``litellm.router`` is still being
+    imported, so this runs at the first call): pins checked, LiteLLM's
+    closure code objects, and the proof that ``RustCore.__getattr__``
+    serves nothing under the assigned-pick name (decided by constants)."""
     _check_pinned(_ATTRIBUTE_SOURCES)
     from litellm import router as router_module
     from litellm import router_deprecated as deprecated
@@ -234,8 +231,6 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     wrapper_code = _code_named(deprecated._without_reserving, "looked_up")
     if pick_code.co_freevars != ("router",) or wrapper_code.co_freevars != ("lookup",):
         raise RuntimeError("LiteLLM's picker closures changed")
-    module_globals = deprecated.__dict__
-    # what RustCore.__getattr__ does for this one name, decided by constants
     endpoints_type = endpoints_module.RustEndpoints
     for names in (endpoints_module._UNBRANCHED, endpoints_module._ASSISTANTS, endpoints_module._MANAGED_AGENTS,
                   endpoints_module._SYNC_VECTOR_STORE_FILES, endpoints_module._DIRECT_ENDPOINTS,
@@ -259,21 +254,40 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     )
     # the closure's annotations, as its def evaluates them (equal values)
     annotations = _annotations_of(pick_code)
-    async_picker = deprecated._async_picker
-    without_reserving = deprecated._without_reserving
+    return (router_module.Router, checks, pick_code, wrapper_code, annotations, deprecated.__dict__,
+            deprecated._async_picker, deprecated._without_reserving)
+
+
+def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_unreserved_picker(router)`` for a Rust-core Router with no pick
+    assigned: LiteLLM's ``async_get_available_deployment`` closure over the
+    router, wrapped by ``_without_reserving`` - two new function objects
+    made from LiteLLM's own code objects, with the attributes
+    ``functools.wraps`` gives the wrapper.  Any router on which the
+    assigned-pick look-up is not provably empty (another facade, no core,
+    an assigned pick, a custom strategy, patched look-up code) runs
+    LiteLLM's function; so does every call if ``_picker_parts`` refused
+    (a pin that does not hold)."""
     function = types.FunctionType
     cell = types.CellType
+    parts: list = []
 
     def _unreserved_picker(router):
+        if not parts:
+            try:
+                parts.append(_picker_parts())
+            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
+                parts.append(None)
+        if parts[0] is None:
+            raise NotAccelerated("LiteLLM's picker sources are not the verified ones")
+        router_class, checks, pick_code, wrapper_code, annotations, module_globals, picker, wrapping = parts[0]
         router_type = type(router)
-        if router_type is not router_module.Router:
+        if router_type is not router_class:
             raise NotAccelerated("not a Router")
         core = router.__dict__.get("_core")
         if core is None or not _assigned_pick_is_absent(router, router_type, core, checks):
             raise NotAccelerated("a pick may be assigned")
-        if module_globals.get("_async_picker") is not async_picker or (
-            module_globals.get("_without_reserving") is not without_reserving
-        ):
+        if module_globals.get("_async_picker") is not picker or module_globals.get("_without_reserving") is not wrapping:
             raise NotAccelerated("LiteLLM's picker was replaced")
         pick = function(pick_code, module_globals, None, (None, None, False), (cell(router),))
         pick.__annotations__ = dict(annotations)
