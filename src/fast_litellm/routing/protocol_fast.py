@@ -164,25 +164,24 @@ def _code_named(function: Any, name: str) -> types.CodeType:
 def _assigned_pick_is_absent(router: Any, router_type: Any, core: Any, checks: Any) -> bool:
     """Whether ``getattr(router, '_core_async_get_available_deployment',
     None)`` is None through LiteLLM's "not found" path, read from the
-    objects that path reads (no code runs)."""
+    objects that path reads (no code runs: RustCore's metaclass is
+    ``type``, checked once, so its class-level look-up runs no hook; one
+    that finds anything, even on ``type``, declines)."""
     (rust_core, getattr_hook, settings_attribute, unset_attributes, endpoints_type, member, resolved_type,
      router_getattribute) = checks
     if router_type.__dict__.get("__getattribute__") is not router_getattribute:
         return False
     if _ASSIGNED in router.__dict__:
         return False
-    for klass in router_type.__mro__:
+    for klass in router_type.__mro__:  # (Router's metaclass has a __getattr__: no getattr here)
         if _ASSIGNED in klass.__dict__:
             return False
     core_type = type(core)
     if core_type is not rust_core:
         return False
     state = core.__dict__
-    if _ASSIGNED in state:
+    if _ASSIGNED in state or getattr(core_type, _ASSIGNED, _ABSENT) is not _ABSENT:
         return False
-    for klass in core_type.__mro__:
-        if _ASSIGNED in klass.__dict__:
-            return False
     klass_dict = core_type.__dict__
     if (klass_dict.get("__getattr__") is not getattr_hook
             or klass_dict.get("_settings_attribute") is not settings_attribute
@@ -208,9 +207,10 @@ def _assigned_pick_is_absent(router: Any, router_type: Any, core: Any, checks: A
     if type(plain) is not dict or type(legacy) is not dict or _ASSIGNED in plain or _ASSIGNED in legacy:
         return False
     unset = state.get("_unset_attributes")
-    if unset is not None and type(unset) is not frozenset:
-        return False
-    return True
+    return unset is None or type(unset) is frozenset
+
+
+_ABSENT = object()
 
 
 def _picker_parts() -> Any:
@@ -242,6 +242,8 @@ def _picker_parts() -> Any:
                      "scheduler", "chat") or endpoints_module.generic_plan(_ASSIGNED) is not None:
         raise RuntimeError("%s is served by the core" % _ASSIGNED)
     rust_core = core_module.RustCore
+    if type(rust_core) is not type:
+        raise RuntimeError("RustCore has a metaclass")
     checks = (
         rust_core,
         rust_core.__dict__["__getattr__"],
