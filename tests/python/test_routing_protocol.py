@@ -12,6 +12,10 @@ accelerated, side by side.
   own modules, and function objects with the same code, closure contents,
   names, defaults, annotations and ``__wrapped__``; assigned picks, custom
   strategies, other attributes and class-level reads are LiteLLM's.
+* ``RustCore._pre_route`` with no pre-routing strategy: the same request
+  (stale routing stamps cleared, the client's output ceiling restored) and
+  the same answer; routers with a custom strategy, routing plugins, an
+  assigned pick, pass-through and fallback hops are LiteLLM's.
 The lockstep pick tests in test_routing_litellm.py run every pick through
 both fast paths too.
 """
@@ -290,3 +294,89 @@ def test_deprecated_read_declines():
         fast(bare)
     with pytest.raises(NotAccelerated):
         fast(object())
+
+
+# ---- pre-routing with no strategy registered -----------------------------------
+
+def _fast_pre_route():
+    return protocol_fast.make_pre_route(_original(_patch("routing.pre_route").target))
+
+
+def _stamped_request(gen):
+    request = {}
+    for bucket in ("metadata", "litellm_metadata"):
+        if gen.random() < 0.6:
+            request[bucket] = {key: value for key, value in (
+                ("routing_decision", {"router_model_name": "auto"}), ("_autorouter_baseline_route", "x"),
+                ("_session_deployment_affinity_ttl", 60), ("_consumed_request_tags", ["t"]),
+                ("_client_output_ceiling", gen.choice([{"max_tokens": 5}, {"max_output_tokens": "7", "x": 1}, 3])),
+                ("model_group", "g"), ("other", 1)) if gen.random() < 0.5}
+    for carrier in ("max_tokens", "max_output_tokens", "max_completion_tokens"):
+        if gen.random() < 0.3:
+            request[carrier] = gen.choice([10, None])
+    return request
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # usage-based-routing's sync task, built outside a loop
+def test_pre_route_matches():
+    gen = random.Random("pre-route")
+    fast = _fast_pre_route()
+    original = _original(_patch("routing.pre_route").target)
+    for strategy in ("simple-shuffle", "least-busy", "usage-based-routing", "cost-based-routing"):
+        router = _router(routing_strategy=strategy)
+        core = router._core
+        for _ in range(60):
+            request = _stamped_request(gen)
+            step = {"kind": "pre_route", "model": gen.choice(["g", "h"]), "fallback_depth": gen.choice([None, 0])}
+            a, b = copy.deepcopy(request), copy.deepcopy(request)
+            stock = asyncio.run(original(core, dict(step), a))
+            got = asyncio.run(fast(core, dict(step), b))
+            assert (stock, a) == (got, b), (strategy, request)
+
+
+def test_pre_route_declines():
+    fast = _fast_pre_route()
+    router = _router()
+    step = {"kind": "pre_route", "model": "g", "fallback_depth": None}
+    for declined_step, kwargs in ((dict(step, fallback_depth=1), {}), (step, {"pass_through": True}),
+                                  (dict(step, model=3), {})):
+        with pytest.raises(NotAccelerated):
+            asyncio.run(fast(router._core, declined_step, {}, **kwargs))
+
+    async def assigned(*args, **kwargs):
+        return MODEL_LIST[0]
+
+    core = router._core
+    core.__dict__["_core_async_get_available_deployment"] = assigned
+    with pytest.raises(NotAccelerated):
+        asyncio.run(fast(core, step, {}))
+    del core.__dict__["_core_async_get_available_deployment"]
+    core._hosted._core_routing_plugins.append(object())
+    with pytest.raises(NotAccelerated):
+        asyncio.run(fast(core, step, {}))
+    core._hosted._core_routing_plugins.clear()
+    core._hosted._core_auto_routers["g"] = []
+    with pytest.raises(NotAccelerated):
+        asyncio.run(fast(core, step, {}))
+    del core._hosted._core_auto_routers["g"]
+    assert asyncio.run(fast(core, step, {})) is None  # and taken again
+
+
+def test_pre_route_with_aliases_matches():
+    """An alias map: the look-up the fast path skips is pure, the pick routes the same."""
+    runs = []
+    for accelerated in (False, True):
+        router = _router(model_group_alias={"alias": "g", "other": {"model": "g", "hidden": True}})
+        out = []
+        for seed, model in enumerate(["alias", "other", "g", "alias"]):
+            random.seed(seed)
+            request = {"metadata": {"routing_decision": {"x": 1}}}
+            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    picked = asyncio.run(router.async_get_available_deployment(model, request))["model_info"]["id"]
+                except Exception as exc:
+                    picked = (type(exc).__name__, str(exc))
+            out.append((picked, request, random.getstate()))
+        runs.append(out)
+    assert runs[0] == runs[1]

@@ -68,6 +68,8 @@ VERIFIED: Dict[str, str] = {
         "18913630bb0c2178cbbed531d1c1c00bde1ad3bc69d83735006c196edfc6ae4f",
     "litellm.router_deprecated:_unreserved_picker":
         "974bf753bdfd99f80fe93c7936e280c84869dc58f8dc9d16be1c600beab1c97e",
+    "litellm.router_rust.core:RustCore._pre_route":
+        "47e04ea211469208e5faa41a73b442b4fc91cc7cefc08c6a5d26f7ff65b3aac3",
     # cost (fast_litellm/cost/patches.py)
     "litellm.cost_calculator:completion_cost":
         "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
@@ -145,6 +147,22 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.invoke.endpoints:RustEndpoints.member": "3d89187e9c8a1176535b678aa1a94e0de545f961c376372a8e22d003449192a9",
     "litellm.router_rust.invoke.endpoints:generic_plan": "1dace71045032acbb538dcdd3fb064c4f6f414d19fc06d80b4467235d595d28f",
     "litellm.router_rust.surface.settings:argument_attribute": "3281c62e3affba21e238d69da1a9015fc3d142c7f001548b2bcbe2ecc297a5b5",
+    # routing's pre-routing with no strategy registered (protocol_fast.make_pre_route)
+    "litellm.router_rust.steps.prerouting:PreRouter.pre_route": "1fa91329c65fdebb8ce12fe0b146b5b0b711865a49a3a13e652bc83fb4934f9a",
+    "litellm.router_rust.steps.prerouting:PreRouter._hook": "5e37ee11c98af38d738fbffaa0a1616e66eb78a01be36e56eedc77d2651a9ad5",
+    "litellm.router_rust.steps.prerouting:PreRouter._resolve_session_router": "728cbcd0b7e4afd928eee8223993e0dd0e3a6b1b6fad31c07e7339c0f0d3bfb7",
+    "litellm.router_rust.steps.prerouting:PreRouter._select_strategy": "027309531395b4080a389aa424af3db2a396045586efdd1bd10c6b51c3c30e1c",
+    "litellm.router_rust.steps.prerouting:PreRouter._pin_tier_params": "5052fdfdf77f5a9683e654f3c0ab3c28ad4b2506714e4ab2454c002ce505b803",
+    "litellm.router_rust.steps.prerouting:PreRoutingStrategies": "a7862fdfcd55ba166de6d47f4981e8ffd8b6b46ddae4ddb6f89946d6e32431cd",
+    "litellm.router_rust.steps.prerouting:picks_async": "0092adcb260815812d55cc2aa6d1379e17c305a6bea609e074997802a98bb676",
+    "litellm.router_rust.steps.prerouting:_record_routing_decision": "de777a3ba738029b00b3a7098ad96f144600f7ad90c6b2cd5bd7a18e37011b19",
+    "litellm.router_rust.steps.prerouting:_stamp_or_clear_metadata_key": "8a0a08afdaf6395dd155d99547130802c85d8ff9a637b9e082ac738cd1a97049",
+    "litellm.router_rust.steps.prerouting:_restore_client_output_ceiling": "26f8ebf6e64808bdb436ea1e2c0f79c06f7b70bb6a4f9494fddbf9642221db84",
+    "litellm.router_rust.core:_served_as": "a4f52886f7a6d4912fa374c9aee575cf04fd737fc19eea34b8977f0dc578739e",
+    "litellm.router_rust.surface.registry:HostRegistry._core_get_model_from_alias": "eb344eac1969a61a4f160f135cb0ede4b98ed549dcb189b5040f24919ad47413",
+    "litellm.router_rust.surface.registry:HostRegistry.__getattr__": "1a31f4a0c8d18f499847430df7dc3606c46f9ccb1835a10a5a46d9d6ef784f68",
+    "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias": "3ec941aadb8c4d86e52543d000aab537ca9fbd2180c5d60226b09b6a4d2946a3",
+    "litellm.integrations.otel.routing:routing_decision_attributes": "fc3d5d6cb2f18b98821ce2a26589ba12d3c684c323c766dfe7a203d045c552a1",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

@@ -121,6 +121,15 @@ PATCHES: List[Patch] = [
         build=protocol_fast.make_unreserved_picker,
         description="Router.async_get_available_deployment read: the same closures, the assigned-pick look-up proven empty",
     ),
+    Patch(
+        name="routing.pre_route",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._pre_route",
+        build=protocol_fast.make_pre_route,
+        scan_bindings=False,
+        description="a pick's pre-routing with no pre-routing strategy registered: LiteLLM's stamps, without the empty searches",
+    ),
 ]
 
 for _patch in PATCHES:

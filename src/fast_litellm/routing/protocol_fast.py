@@ -318,3 +318,139 @@ def _annotations_of(code: types.CodeType) -> Dict[str, Any]:
     if getattr(built, "__code__", None) is not code:
         raise RuntimeError("LiteLLM's pick closure changed")
     return dict(built.__annotations__)
+
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:RustCore._pre_route
+# --------------------------------------------------------------------------
+
+_PREROUTING = "litellm.router_rust.steps.prerouting"
+_PRE_ROUTE_SOURCES = (
+    _PREROUTING + ":PreRouter.pre_route",
+    _PREROUTING + ":PreRouter._hook",
+    _PREROUTING + ":PreRouter._resolve_session_router",
+    _PREROUTING + ":PreRouter._select_strategy",
+    _PREROUTING + ":PreRouter._pin_tier_params",
+    _PREROUTING + ":PreRoutingStrategies",
+    _PREROUTING + ":picks_async",
+    _PREROUTING + ":_record_routing_decision",
+    _PREROUTING + ":_stamp_or_clear_metadata_key",
+    _PREROUTING + ":_restore_client_output_ceiling",
+    _CORE + ":_served_as",
+    "litellm.router_rust.surface.registry:HostRegistry._core_get_model_from_alias",
+    "litellm.router_rust.surface.registry:HostRegistry.__getattr__",
+    "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias",
+    "litellm.router_rust.steps.selection:normalize_strategy",
+    "litellm.integrations.otel.routing:routing_decision_attributes",
+)
+# the host registry's pre-routing strategy registries (PreRoutingStrategies.all)
+_REGISTRIES = ("_core_switchyard_routers", "_core_auto_routers", "_core_complexity_routers",
+               "_core_adaptive_routers", "_core_quality_routers")
+_BASELINE_MODULES = ("litellm.router_strategy.auto_router.baseline_request", "litellm.types.router")
+
+
+def _pre_route_parts() -> Any:
+    _check_pinned(_PRE_ROUTE_SOURCES)
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.steps import prerouting
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    pre_router = prerouting.PreRouter
+    methods = tuple((name, pre_router.__dict__[name]) for name in
+                    ("pre_route", "_hook", "_resolve_session_router", "_select_strategy", "_pin_tier_params"))
+    strategies = prerouting.PreRoutingStrategies
+    strategy_methods = tuple((name, strategies.__dict__[name]) for name in
+                             ("all", "switchyard", "auto", "complexity", "adaptive", "quality"))
+    return (pre_router, methods, strategies, strategy_methods, HostRegistry,
+            HostRegistry.__dict__["_core_get_model_from_alias"], prerouting.__dict__, core_module.__dict__,
+            prerouting._record_routing_decision)
+
+
+def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``RustCore._pre_route`` for a pick on a router with no pre-routing
+    strategy registered (no auto, complexity, adaptive, quality or
+    switchyard router), no routing plugins, no custom strategy and no
+    assigned pick, on a first hop.  LiteLLM's hook then restores the
+    client's output ceiling, clears the routing decision (and records it
+    to the OTel phase), resolves the model alias and the session router,
+    finds no strategy, arms no compaction, clears the session-affinity and
+    consumed-tags stamps, and pins no tier params; the pick routes the
+    step's model itself (None).  Here the same LiteLLM functions run, in
+    that order, on the request; what is skipped is pure: the alias look-up
+    (on a plain dict map whose entry is a str, a dict or absent), the
+    session router (which returns at once with no strategy registered; its
+    service target is set and restored around nothing) and the strategy
+    search over empty registries."""
+    parts: list = []
+    sys_modules = sys.modules
+
+    async def _pre_route(self, step, request, messages=None, input=None, specific_deployment=None, *,
+                         pass_through=False, call_type=None):
+        if not parts:
+            try:
+                parts.append(_pre_route_parts())
+            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
+                parts.append(None)
+        if parts[0] is None:
+            raise NotAccelerated("LiteLLM's pre-routing sources are not the verified ones")
+        (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, prerouting,
+         core_globals, record) = parts[0]
+        if pass_through or type(step) is not dict or type(request) is not dict:
+            raise NotAccelerated("a pass-through pick, or not a plain step and request")
+        state = self.__dict__
+        if state.get("_core_async_get_available_deployment") is not None or state.get("_custom_strategy") is not None:
+            raise NotAccelerated("an assigned pick or a custom strategy")
+        if "_custom_strategy" not in state or "_resolved" not in state:
+            raise NotAccelerated("a core without its state")
+        depth = step.get("fallback_depth")
+        if isinstance(depth, int) and depth > 0:
+            raise NotAccelerated("a fallback hop")
+        model = step.get("model")
+        if type(model) is not str:
+            raise NotAccelerated("the step's model is not a str")
+        router = state.get("_prerouter")
+        if type(router) is not pre_router:
+            raise NotAccelerated("another pre-router")
+        for name, method in methods:
+            if pre_router.__dict__.get(name) is not method:
+                raise NotAccelerated("the pre-router was patched")
+        hosted = state.get("_hosted")
+        if type(hosted) is not host_registry or host_registry.__dict__.get("_core_get_model_from_alias") is not alias_lookup:
+            raise NotAccelerated("another host registry")
+        registry = hosted.__dict__
+        plugins = registry.get("_core_routing_plugins")
+        if type(plugins) is not list or plugins:
+            raise NotAccelerated("routing plugins")
+        if not prerouting["picks_async"](core_globals["normalize_strategy"](state["_resolved"].routing_strategy)):
+            return None  # pre_route returns None at once; _served_as(None, ...) is None
+        strategies = router.__dict__.get("_strategies")
+        if type(strategies) is not strategies_type or strategies.__dict__.get("_hosted") is not hosted:
+            raise NotAccelerated("another strategy set")
+        for name, method in strategy_methods:
+            if strategies_type.__dict__.get(name) is not method:
+                raise NotAccelerated("the strategy set was patched")
+        for name in _REGISTRIES:
+            found = registry.get(name, _ABSENT)
+            if type(found) is not dict or found:
+                raise NotAccelerated("a pre-routing strategy is registered")
+        aliases = registry.get("_core_model_group_alias", _ABSENT)
+        if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
+            raise NotAccelerated("an alias map that runs code")
+        # _hook, as LiteLLM runs it with no strategy registered
+        prerouting["_restore_client_output_ceiling"](request)
+        if prerouting["_record_routing_decision"] is record and all(m in sys_modules for m in _BASELINE_MODULES):
+            # _record_routing_decision(request, None): its imports are loaded modules
+            prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
+            prerouting["_stamp_or_clear_metadata_key"](request, "_autorouter_baseline_route", None)
+            prerouting["_stamp_or_clear_metadata_key"](request, "routing_decision", None)
+        else:
+            prerouting["_record_routing_decision"](request, None)
+        await prerouting["arm_compaction"](request, None)
+        prerouting["_stamp_or_clear_metadata_key"](request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"],
+                                                   None)
+        prerouting["_stamp_or_clear_metadata_key"](request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
+        return None
+
+    _pre_route.__doc__ = original.__doc__
+    return _pre_route
+
