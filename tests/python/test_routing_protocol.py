@@ -380,3 +380,32 @@ def test_pre_route_with_aliases_matches():
             out.append((picked, request, random.getstate()))
         runs.append(out)
     assert runs[0] == runs[1]
+
+
+# ---- the usage-v2 selector probe ----------------------------------------------
+
+def test_prefetch_usage_selector_matches():
+    fast = protocol_fast.make_prefetch_usage_selector(_original(_patch("routing.prefetch_usage_selector").target))
+    original = _original(_patch("routing.prefetch_usage_selector").target)
+    taken = 0
+    for strategy in ("simple-shuffle", "least-busy", "latency-based-routing", "cost-based-routing",
+                     "usage-based-routing-v2"):
+        for extra in ({}, {"model_group_alias": {"alias": "g", "x": {"model": "g"}}}):
+            router = _router(routing_strategy=strategy, **extra)
+            for model in ("g", "alias", "x", "nope"):
+                for request in (None, {}, {"routing_strategy": "usage-based-routing-v2"},
+                                {"routing_strategy": "least-busy"}, {"routing_strategy": None}):
+                    stock = original(router._core, model, copy.deepcopy(request))
+                    try:
+                        got = fast(router._core, model, copy.deepcopy(request))
+                    except NotAccelerated:
+                        continue
+                    taken += 1
+                    assert got is stock, (strategy, model, request)
+    assert taken >= 4 * 2 * 4 * 3
+    # a v2 router, a strategy override and routing groups are LiteLLM's
+    router = _router(routing_strategy="usage-based-routing-v2")
+    with pytest.raises(NotAccelerated):
+        fast(router._core, "g", {})
+    with pytest.raises(NotAccelerated):
+        fast(_router()._core, "g", {"routing_strategy": "usage-based-routing-v2"})

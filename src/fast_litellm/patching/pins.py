@@ -70,6 +70,8 @@ VERIFIED: Dict[str, str] = {
         "974bf753bdfd99f80fe93c7936e280c84869dc58f8dc9d16be1c600beab1c97e",
     "litellm.router_rust.core:RustCore._pre_route":
         "47e04ea211469208e5faa41a73b442b4fc91cc7cefc08c6a5d26f7ff65b3aac3",
+    "litellm.router_rust.core:RustCore._prefetch_usage_selector":
+        "f7fba1550d78d53c06ac52c2882fe5f65a268b0ac3a7cd7badf3d73c457ec35f",
     # cost (fast_litellm/cost/patches.py)
     "litellm.cost_calculator:completion_cost":
         "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
@@ -163,6 +165,10 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.surface.registry:HostRegistry.__getattr__": "1a31f4a0c8d18f499847430df7dc3606c46f9ccb1835a10a5a46d9d6ef784f68",
     "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias": "3ec941aadb8c4d86e52543d000aab537ca9fbd2180c5d60226b09b6a4d2946a3",
     "litellm.integrations.otel.routing:routing_decision_attributes": "fc3d5d6cb2f18b98821ce2a26589ba12d3c684c323c766dfe7a203d045c552a1",
+    # routing's usage-v2 selector probe (protocol_fast.make_prefetch_usage_selector)
+    "litellm.router_rust.core:RustCore._prefetch_strategy_and_selector": "c9da00e6827d3afe76b2fe68c8aa16f14ae21f20fcc6b41b76b16275a2bdbba3",
+    "litellm.router_rust.surface.registry:HostRegistry.get_routing_group": "7fdce9fdaf04a141c0e26eebc2d031d981ce42b1b1ecfd59f4fe08019b59e237",
+    "litellm.router_rust.steps.selection:StrategySelectors.default.fget": "48f26da88d8d4cb71c45ab8db58b07c8a6e404e38e0b33518c76ee396522adcd",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

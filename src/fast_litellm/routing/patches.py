@@ -130,6 +130,15 @@ PATCHES: List[Patch] = [
         scan_bindings=False,
         description="a pick's pre-routing with no pre-routing strategy registered: LiteLLM's stamps, without the empty searches",
     ),
+    Patch(
+        name="routing.prefetch_usage_selector",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._prefetch_usage_selector",
+        build=protocol_fast.make_prefetch_usage_selector,
+        scan_bindings=False,
+        description="the pick's usage-v2 selector probe: None without resolving when neither router nor request can use v2",
+    ),
 ]
 
 for _patch in PATCHES:

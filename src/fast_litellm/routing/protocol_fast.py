@@ -454,3 +454,89 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
     _pre_route.__doc__ = original.__doc__
     return _pre_route
 
+
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:RustCore._prefetch_usage_selector
+# --------------------------------------------------------------------------
+
+_USAGE_SELECTOR_SOURCES = (
+    _CORE + ":RustCore._prefetch_strategy_and_selector",
+    "litellm.router_rust.surface.registry:HostRegistry.get_routing_group",
+    "litellm.router_rust.surface.registry:HostRegistry._core_get_model_from_alias",
+    "litellm.router_rust.surface.registry:HostRegistry.__getattr__",
+    "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias",
+    "litellm.router_rust.steps.selection:normalize_strategy",
+    "litellm.router_rust.steps.selection:StrategySelectors.default.fget",
+)
+_USAGE_V2 = "usage-based-routing-v2"
+_USAGE_V2_MODULE = "litellm.router_strategy.lowest_tpm_rpm_v2"
+
+
+def _usage_selector_parts() -> Any:
+    _check_pinned(_USAGE_SELECTOR_SOURCES)
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.steps.selection import StrategySelectors
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    return (core_module.RustCore, core_module.RustCore.__dict__["_prefetch_strategy_and_selector"], HostRegistry,
+            tuple((name, HostRegistry.__dict__[name]) for name in ("get_routing_group", "_core_get_model_from_alias")),
+            core_module.__dict__, core_module.Resolved, StrategySelectors, StrategySelectors.__dict__["default"])
+
+
+def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``RustCore._prefetch_usage_selector(model, request)``: the pick's
+    selector when it is a usage-based-routing-v2 one, else None; every pick
+    asks it (the usage-read scope).  For a request with no strategy
+    override, on a router with no routing groups and whose own strategy is
+    not usage-based-routing-v2, LiteLLM's answer is None whatever the
+    selector: the strategy it compares is the router's.  What it reads on
+    the way (the alias map, the empty group table, the default selector)
+    is read without code, so it is skipped; every other case is LiteLLM's."""
+    parts: list = []
+    sys_modules = sys.modules
+
+    def _prefetch_usage_selector(self, model, request_kwargs):
+        if not parts:
+            try:
+                parts.append(_usage_selector_parts())
+            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
+                parts.append(None)
+        if parts[0] is None:
+            raise NotAccelerated("LiteLLM's selector sources are not the verified ones")
+        (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
+         selectors_type, default) = parts[0]
+        if request_kwargs is not None and type(request_kwargs) is not dict:
+            raise NotAccelerated("request is not a dict")
+        if type(model) is not str or _USAGE_V2_MODULE not in sys_modules:
+            raise NotAccelerated("a model that is not a str, or the v2 selector's module not loaded")
+        if request_kwargs and request_kwargs.get("routing_strategy") is not None:
+            raise NotAccelerated("a strategy override")
+        if type(self) is not rust_core or rust_core.__dict__.get("_prefetch_strategy_and_selector") is not (
+            strategy_and_selector
+        ):
+            raise NotAccelerated("another core")
+        state = self.__dict__
+        resolved = state.get("_resolved")
+        hosted = state.get("_hosted")
+        selectors = state.get("_selectors")
+        if type(resolved) is not resolved_type or type(hosted) is not host_registry or type(selectors) is not (
+            selectors_type
+        ) or selectors_type.__dict__.get("default") is not default:
+            raise NotAccelerated("a core without its state")
+        for name, method in registry_methods:
+            if host_registry.__dict__.get(name) is not method:
+                raise NotAccelerated("the host registry was patched")
+        registry = hosted.__dict__
+        groups = registry.get("_core_routing_groups", _ABSENT)
+        if type(groups) is not dict or groups:
+            raise NotAccelerated("routing groups")
+        aliases = registry.get("_core_model_group_alias", _ABSENT)
+        if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
+            raise NotAccelerated("an alias map that runs code")
+        if core_globals["normalize_strategy"](resolved.routing_strategy) == _USAGE_V2:
+            raise NotAccelerated("a usage-based-routing-v2 router")
+        return None
+
+    _prefetch_usage_selector.__doc__ = original.__doc__
+    return _prefetch_usage_selector
