@@ -75,7 +75,9 @@ def install() -> None:
         # After `import fast_litellm` the engine may already have replaced the
         # target: the stock side must be LiteLLM's own function, not our wrapper.
         original = getattr(current, "__fast_litellm_original__", current)
-        setattr(owner, name, _dispatcher(original, patch.build(original)))
+        dispatcher = _dispatcher(original, patch.build(original))
+        dispatcher.__fast_litellm_local__ = patch.name
+        setattr(owner, name, dispatcher)
         _INSTALLED.append((owner, name, original, current))
 
 
