@@ -409,3 +409,42 @@ def test_prefetch_usage_selector_matches():
         fast(router._core, "g", {})
     with pytest.raises(NotAccelerated):
         fast(_router()._core, "g", {"routing_strategy": "usage-based-routing-v2"})
+
+
+# ---- the real patch engine applies every routing patch ---------------------------
+
+def test_engine_applies_every_routing_patch():
+    """``import fast_litellm`` then ``import litellm``: the engine applies each
+    routing patch while LiteLLM's modules load (the picker's was refused once
+    for reading litellm.router too early), and each fast path serves a pick."""
+    import subprocess
+    import sys
+
+    script = r"""
+import asyncio, json, os, sys, warnings
+import fast_litellm, litellm
+from fast_litellm.routing import patches
+from fast_litellm.routing._local_patch import _owner
+warnings.simplefilter("ignore")
+out = {}
+for patch in patches.PATCHES:
+    owner, name = _owner(patch.target)
+    current = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+    out[patch.name] = getattr(current, "__fast_litellm_patch__", None) == patch.name
+router = litellm.Router(model_list=[{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                                      "model_info": {"id": "d0"}}])
+from litellm.router_deprecated import _unreserved_picker
+from litellm.router_rust import core
+out["picker serves"] = callable(_unreserved_picker.__fast_litellm_fast__(router))
+out["start fields serve"] = core._start_fields.__fast_litellm_fast__({}) == {}
+out["pick"] = asyncio.run(router.async_get_available_deployment("g", {}))["model_info"]["id"] == "d0"
+print("RESULT " + json.dumps(out))
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, proc.stderr[-3000:]
+    import json
+
+    got = json.loads(line[-1][7:])
+    assert all(got.values()), got
