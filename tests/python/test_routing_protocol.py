@@ -448,3 +448,59 @@ print("RESULT " + json.dumps(out))
 
     got = json.loads(line[-1][7:])
     assert all(got.values()), got
+
+
+# ---- the served record and the narrowing fields ----------------------------------
+
+def _served_records(gen):
+    for _ in range(300):
+        info = {"id": "d%d" % gen.randint(0, 3)}
+        for key, value in (("team_public_model_name", gen.choice(["pub/*", "pub", None, 3])),
+                           ("access_windows", []), ("ptu_effective_to", "2030-01-01T00:00:00"), ("x", 1)):
+            if gen.random() < 0.2:
+                info[key] = value
+        params = {"model": gen.choice(["openai/gpt-4o", "openai/*", None, 5]), "api_key": "k"}
+        record = {"model_name": gen.choice(["g", "wild/*", None]), "litellm_params": params, "model_info": info}
+        if gen.random() < 0.1:
+            params[7] = "x"
+        if gen.random() < 0.1:
+            record["model_info"] = None
+        yield record
+
+
+def test_served_matches():
+    original = _original(_patch("routing.served").target)
+    fast = protocol_fast.make_served(original)
+    from litellm.router_rust.core import _Selection
+
+    gen = random.Random("served")
+    taken = 0
+    for live in (False, True):
+        router = _router()
+        if live:  # a deployment whose params JSON carries as text: _with_live_params merges them back
+            router._core._hosted.live_params = lambda model_id: {"mock_response": ValueError("x")} if model_id == "d1" else {}
+        for model in ("g", "pub/x", "wild/y"):
+            selection = object.__new__(_Selection)
+            selection.__dict__.update(_core=router._core, _model=model)
+            for record in _served_records(gen):
+                stock = _outcome(lambda r: original(selection, r), copy.deepcopy(record))
+                try:
+                    got = ("ok", fast(selection, copy.deepcopy(record)))
+                    taken += 1
+                except NotAccelerated:
+                    continue
+                assert repr(got) == repr(stock), (record, stock, got)
+    assert taken > 300, taken
+
+
+def test_narrowing_fields_match():
+    original = _original(_patch("routing.narrowing_fields").target)
+    fast = protocol_fast.make_narrowing_fields(original)
+    for request in ({}, {"metadata": {}}, {"x": 1, "stream": True}):
+        for kind in ("pick", "pass_through", "healthy"):
+            a, b = dict(request), dict(request)
+            assert fast(a, kind) == original(b, kind) and a == b
+    for request in ({"_target_order": 1}, {"_excluded_deployment_ids": ["d0"]},
+                    {"_retry_skipped_deployment_ids": ("d1",)}):
+        with pytest.raises(NotAccelerated):
+            fast(dict(request), "pick")

@@ -72,6 +72,10 @@ VERIFIED: Dict[str, str] = {
         "47e04ea211469208e5faa41a73b442b4fc91cc7cefc08c6a5d26f7ff65b3aac3",
     "litellm.router_rust.core:RustCore._prefetch_usage_selector":
         "f7fba1550d78d53c06ac52c2882fe5f65a268b0ac3a7cd7badf3d73c457ec35f",
+    "litellm.router_rust.core:_Selection._served":
+        "1e46a54100d2339fe835d22acf1255060ba1a48ca615ad314d00a50f0706331c",
+    "litellm.router_rust.core:_narrowing_fields":
+        "fee8faa480fb5510b9c1f5ee031c0d74ee99d1642ffd5978e9ae484c81f8b36c",
     # cost (fast_litellm/cost/patches.py)
     "litellm.cost_calculator:completion_cost":
         "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
@@ -169,6 +173,12 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.core:RustCore._prefetch_strategy_and_selector": "c9da00e6827d3afe76b2fe68c8aa16f14ae21f20fcc6b41b76b16275a2bdbba3",
     "litellm.router_rust.surface.registry:HostRegistry.get_routing_group": "7fdce9fdaf04a141c0e26eebc2d031d981ce42b1b1ecfd59f4fe08019b59e237",
     "litellm.router_rust.steps.selection:StrategySelectors.default.fget": "48f26da88d8d4cb71c45ab8db58b07c8a6e404e38e0b33518c76ee396522adcd",
+    # routing's served record and narrowing fields (protocol_fast.make_served, make_narrowing_fields)
+    "litellm.router_rust.surface.model_list:typed_deployment": "06b5e72aa1e2c1ec840596c7cca84c2d9f0fa20ab8ba1cb53f528ead9cd9c31b",
+    "litellm.router_attempt:for_requested_model": "5427e03cd3dcaaca2eb1363119646bc86da2a5e8572113d1df6773ab6b9ddf9a",
+    "litellm.router_attempt:_wildcard_match": "8c2b7f23bd054bdab8d8cdb9a1172eb3a282e717d9d9c834f5b6a189e2706a61",
+    "litellm.router_attempt:_as_mapping": "7fb0d96a3cd38cce4eb810c50ca5d7fb2897dc77cbe5e7b8e955ba9140b8e1b2",
+    "litellm.router_rust.core:_request_narrowing": "0a890e23fbb9ae587c07393b8b1a4a9d17e4e7cd08116beb27df5c9b351ec251",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

@@ -139,6 +139,23 @@ PATCHES: List[Patch] = [
         scan_bindings=False,
         description="the pick's usage-v2 selector probe: None without resolving when neither router nor request can use v2",
     ),
+    Patch(
+        name="routing.served",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:_Selection._served",
+        build=protocol_fast.make_served,
+        scan_bindings=False,
+        description="the picked record as served: no retyping or wildcard copies when it has nothing to retype or fill",
+    ),
+    Patch(
+        name="routing.narrowing_fields",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:_narrowing_fields",
+        build=protocol_fast.make_narrowing_fields,
+        description="a request without narrowing keys gives no narrowing fields, without the helpers",
+    ),
 ]
 
 for _patch in PATCHES:

@@ -540,3 +540,95 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
 
     _prefetch_usage_selector.__doc__ = original.__doc__
     return _prefetch_usage_selector
+
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:_Selection._served and core:_narrowing_fields
+# --------------------------------------------------------------------------
+
+_SERVED_SOURCES = (
+    "litellm.router_rust.surface.model_list:typed_deployment",
+    "litellm.router_attempt:for_requested_model",
+    "litellm.router_attempt:_wildcard_match",
+    "litellm.router_attempt:_as_mapping",
+    "litellm.litellm_core_utils.core_helpers:as_str_mapping",
+)
+
+
+def _str_keyed(mapping: Dict[Any, Any]) -> bool:
+    for key in mapping:
+        if type(key) is not str:
+            return False
+    return True
+
+
+def _is_wildcard(value: Any) -> Any:
+    """Whether ``_wildcard_match`` would try a pattern: True, False, or
+    None when the value is a str subclass (whose ``in`` could run code)."""
+    if type(value) is str:
+        return "*" in value
+    return None if isinstance(value, str) else False
+
+
+def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_Selection._served(record)``: the picked deployment record as
+    served, ``_with_live_params(core, for_requested_model(typed_deployment(
+    record), model))``.  For a plain record whose ``model_info`` has none of
+    the fields ``typed_deployment`` retypes, and which is no wildcard
+    deployment (neither its ``model_name`` nor a team public name holds a
+    ``*``), both inner steps return the record itself (for_requested_model's
+    copies of its dicts are only read); LiteLLM's ``_with_live_params``
+    then runs on it as before."""
+    _check_pinned(_SERVED_SOURCES)
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.surface import model_list
+
+    core_globals = core_module.__dict__
+    typed_keys = model_list._TYPED_MODEL_INFO
+    stock_typed = model_list.typed_deployment
+    stock_requested = core_globals["for_requested_model"]
+
+    def _served(self, record):
+        if type(record) is not dict or not record:
+            raise NotAccelerated("not a plain record")
+        if core_globals.get("typed_deployment") is not stock_typed or (
+            core_globals.get("for_requested_model") is not stock_requested
+        ):
+            raise NotAccelerated("LiteLLM's helpers were replaced")
+        info = record.get("model_info")
+        params = record.get("litellm_params")
+        if type(info) is not dict or type(params) is not dict or not info.keys().isdisjoint(typed_keys):
+            raise NotAccelerated("model_info to retype, or not plain dicts")
+        if not _str_keyed(params) or not _str_keyed(info):
+            raise NotAccelerated("non-str keys")
+        if self._model is not None and isinstance(params.get("model"), str):
+            public = _is_wildcard(info.get("team_public_model_name"))
+            named = _is_wildcard(record.get("model_name"))
+            if public is not False or named is not False:
+                raise NotAccelerated("a wildcard deployment")
+        return core_globals["_with_live_params"](self._core, record)
+
+    _served.__doc__ = original.__doc__
+    return _served
+
+
+_NARROWING_KEYS = ("_target_order", "_excluded_deployment_ids", "_retry_skipped_deployment_ids")
+
+
+def make_narrowing_fields(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_narrowing_fields(request, kind)``: the request's narrowing keys as
+    router-core fields, popped from the request (a listed pass-through pick
+    reads the order only).  A plain dict request carrying none of the three
+    keys gives no fields and loses nothing: a new empty dict."""
+    _check_pinned((_CORE + ":_request_narrowing",))
+
+    def _narrowing_fields(request, kind):
+        if type(request) is not dict:
+            raise NotAccelerated("request is not a dict")
+        for key in _NARROWING_KEYS:
+            if key in request:
+                raise NotAccelerated("the request narrows the pick")
+        return {}
+
+    _narrowing_fields.__doc__ = original.__doc__
+    return _narrowing_fields
