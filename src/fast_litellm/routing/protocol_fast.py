@@ -22,7 +22,20 @@ Router pick (the step protocol around LiteLLM's Rust core), flag
   ``DeprecationWarning``) stay LiteLLM's: the descriptor is not patched,
   as its warning is attributed by frame depth and a wrapper frame would
   move it.
+* ``RustCore._pre_route`` - the pre-routing hook on a router with no
+  pre-routing strategy, plugin, custom strategy or assigned pick:
+  LiteLLM's stamps in LiteLLM's order, without the pure searches between.
+* ``RustCore._prefetch_usage_selector`` - None without resolving the
+  pick's group when neither the request nor the router can select
+  usage-based-routing-v2.
+* ``_Selection._served`` and ``_narrowing_fields`` - the picked record
+  and a request's narrowing fields when LiteLLM's helpers would return
+  them unchanged / empty.
 
+Each builds what it reads from LiteLLM lazily at its first call (the
+engine applies patches while ``litellm.router`` is still importing) and
+checks there that every source it relies on is the pinned one
+(``pins.DEPENDENCIES``); a failed check leaves it declining every call.
 Inputs outside these raise :class:`NotAccelerated` before any side effect.
 """
 from __future__ import annotations
@@ -45,6 +58,7 @@ def _check_pinned(targets: Any) -> None:
         if target not in pins.DEPENDENCIES and target not in pins.VERIFIED:
             raise RuntimeError("%s is not pinned" % target)
         _check_dependencies(target)
+
 
 _CORE = "litellm.router_rust.core"
 
@@ -132,7 +146,7 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # --------------------------------------------------------------------------
-# litellm.router_deprecated:_DeprecatedAttribute.__get__
+# litellm.router_deprecated:_unreserved_picker
 # --------------------------------------------------------------------------
 
 _PICK_ATTRIBUTE = "async_get_available_deployment"
@@ -180,6 +194,8 @@ def _assigned_pick_is_absent(router: Any, router_type: Any, core: Any, checks: A
     if core_type is not rust_core:
         return False
     state = core.__dict__
+    if core_type.__getattribute__ is not _OBJECT_GETATTRIBUTE:
+        return False  # a custom look-up would run code before __getattr__
     if _ASSIGNED in state or getattr(core_type, _ASSIGNED, _ABSENT) is not _ABSENT:
         return False
     klass_dict = core_type.__dict__
@@ -211,6 +227,7 @@ def _assigned_pick_is_absent(router: Any, router_type: Any, core: Any, checks: A
 
 
 _ABSENT = object()
+_OBJECT_GETATTRIBUTE = object.__getattribute__
 
 
 def _picker_parts() -> Any:
