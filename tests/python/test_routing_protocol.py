@@ -478,7 +478,8 @@ def test_served_matches():
     for live in (False, True):
         router = _router()
         if live:  # a deployment whose params JSON carries as text: _with_live_params merges them back
-            router._core._hosted.live_params = lambda model_id: {"mock_response": ValueError("x")} if model_id == "d1" else {}
+            router._core._hosted.live_params = (
+                lambda model_id: {"mock_response": ValueError("x")} if model_id == "d1" else {})
         for model in ("g", "pub/x", "wild/y"):
             selection = object.__new__(_Selection)
             selection.__dict__.update(_core=router._core, _model=model)

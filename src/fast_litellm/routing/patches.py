@@ -119,7 +119,8 @@ PATCHES: List[Patch] = [
         flag=FLAG,
         target="litellm.router_deprecated:_unreserved_picker",
         build=protocol_fast.make_unreserved_picker,
-        description="Router.async_get_available_deployment read: the same closures, the assigned-pick look-up proven empty",
+        description="Router.async_get_available_deployment read: the same closures, "
+                    "the assigned-pick look-up proven empty",
     ),
     Patch(
         name="routing.pre_route",
@@ -128,7 +129,8 @@ PATCHES: List[Patch] = [
         target="litellm.router_rust.core:RustCore._pre_route",
         build=protocol_fast.make_pre_route,
         scan_bindings=False,
-        description="a pick's pre-routing with no pre-routing strategy registered: LiteLLM's stamps, without the empty searches",
+        description="a pick's pre-routing with no pre-routing strategy registered: "
+                    "LiteLLM's stamps, without the empty searches",
     ),
     Patch(
         name="routing.prefetch_usage_selector",
@@ -137,7 +139,8 @@ PATCHES: List[Patch] = [
         target="litellm.router_rust.core:RustCore._prefetch_usage_selector",
         build=protocol_fast.make_prefetch_usage_selector,
         scan_bindings=False,
-        description="the pick's usage-v2 selector probe: None without resolving when neither router nor request can use v2",
+        description="the pick's usage-v2 selector probe: None without resolving "
+                    "when neither router nor request can use v2",
     ),
     Patch(
         name="routing.served",
@@ -146,7 +149,8 @@ PATCHES: List[Patch] = [
         target="litellm.router_rust.core:_Selection._served",
         build=protocol_fast.make_served,
         scan_bindings=False,
-        description="the picked record as served: no retyping or wildcard copies when it has nothing to retype or fill",
+        description="the picked record as served: no retyping or wildcard copies "
+                    "when it has nothing to retype or fill",
     ),
     Patch(
         name="routing.narrowing_fields",

@@ -306,7 +306,8 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
         core = router.__dict__.get("_core")
         if core is None or not _assigned_pick_is_absent(router, router_type, core, checks):
             raise NotAccelerated("a pick may be assigned")
-        if module_globals.get("_async_picker") is not picker or module_globals.get("_without_reserving") is not wrapping:
+        if (module_globals.get("_async_picker") is not picker
+                or module_globals.get("_without_reserving") is not wrapping):
             raise NotAccelerated("LiteLLM's picker was replaced")
         pick = function(pick_code, module_globals, None, (None, None, False), (cell(router),))
         pick.__annotations__ = dict(annotations)
@@ -432,7 +433,8 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
             if pre_router.__dict__.get(name) is not method:
                 raise NotAccelerated("the pre-router was patched")
         hosted = state.get("_hosted")
-        if type(hosted) is not host_registry or host_registry.__dict__.get("_core_get_model_from_alias") is not alias_lookup:
+        if (type(hosted) is not host_registry
+                or host_registry.__dict__.get("_core_get_model_from_alias") is not alias_lookup):
             raise NotAccelerated("another host registry")
         registry = hosted.__dict__
         plugins = registry.get("_core_routing_plugins")
