@@ -606,12 +606,13 @@ _CORE_SOURCES = "litellm.router_rust.core:"
 
 def _check_dependencies(prefix: str) -> None:
     """Refuse to build when a LiteLLM source a fast path relies on (pinned
-    in ``pins.DEPENDENCIES``) is not the verified one."""
-    import hashlib
+    in ``pins.DEPENDENCIES``) is not the verified one.  Hashed through
+    ``guards.source_hash`` (digests memoized across processes):
+    ``inspect.getsource`` of a class in LiteLLM's 5,700-line core parses
+    the whole module (~0.7 s)."""
     import importlib
-    import inspect
 
-    from fast_litellm.patching import pins
+    from fast_litellm.patching import guards, pins
 
     for target, expected in pins.DEPENDENCIES.items():
         if not target.startswith(prefix):
@@ -622,7 +623,7 @@ def _check_dependencies(prefix: str) -> None:
             obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
         if isinstance(obj, property):
             obj = obj.fget
-        got = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+        got = guards.source_hash(obj)
         if got != expected:
             raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
 
