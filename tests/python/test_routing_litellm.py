@@ -155,6 +155,20 @@ async def _calls(router, accelerated, plan):
     return out
 
 
+def _stale_stamps(gen):
+    """Metadata a previous routing attempt left: what the pre-routing hook
+    clears (routing decision, baseline route, session affinity, consumed
+    tags) and the client output ceiling it restores."""
+    stamps = {}
+    for key, value in (("routing_decision", {"router_model_name": "auto"}), ("_autorouter_baseline_route", "x"),
+                       ("_session_deployment_affinity_ttl", 60), ("_consumed_request_tags", ["t"]),
+                       ("_client_output_ceiling", {"max_tokens": 5, "max_output_tokens": "7"}),
+                       ("model_group", "g")):
+        if gen.random() < 0.4:
+            stamps[key] = value
+    return stamps
+
+
 def _lockstep(strategy, trials, calls, sizes, seed):
     gen = random.Random("%s-%d" % (strategy, seed))
     compared = 0
@@ -178,8 +192,20 @@ def _lockstep(strategy, trials, calls, sizes, seed):
             request = {}
             if gen.random() < 0.5:
                 request["metadata"] = {}
+                if gen.random() < 0.3:  # team ids: the start fields' fast path reads them
+                    request["metadata"]["user_api_key_team_id"] = gen.choice(["t1", ""])
+                if gen.random() < 0.3:  # stamps the pre-routing hook clears or restores
+                    request["metadata"].update(_stale_stamps(gen))
+            if gen.random() < 0.1:
+                request["litellm_metadata"] = _stale_stamps(gen)
+            if gen.random() < 0.1:
+                request["max_tokens"] = gen.choice([10, 1000])
             if gen.random() < 0.3:
                 request["stream"] = gen.choice([True, False])
+            if gen.random() < 0.2:
+                request["num_retries"] = gen.choice([0, 2, -1])
+            if gen.random() < 0.05:
+                request["fallbacks"] = gen.choice([["h"], "h"])  # declined by the start fields' fast path
             plan.append((gen.random(), model, request))
         plan_a = copy.deepcopy(plan)
         plan_b = copy.deepcopy(plan)

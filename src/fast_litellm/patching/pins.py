@@ -64,6 +64,18 @@ VERIFIED: Dict[str, str] = {
         "66d368c29f322ed816f4290ee4fef50fbb1896caaca26ad47814d0f08a088e95",
     "litellm.router_rust.core:RustCore._answer_cache":
         "9afecd8a3f179e4dc703395ec871826de37bd769c21665dbabc50707b7cfb722",
+    "litellm.router_rust.core:_start_fields":
+        "18913630bb0c2178cbbed531d1c1c00bde1ad3bc69d83735006c196edfc6ae4f",
+    "litellm.router_deprecated:_unreserved_picker":
+        "974bf753bdfd99f80fe93c7936e280c84869dc58f8dc9d16be1c600beab1c97e",
+    "litellm.router_rust.core:RustCore._pre_route":
+        "47e04ea211469208e5faa41a73b442b4fc91cc7cefc08c6a5d26f7ff65b3aac3",
+    "litellm.router_rust.core:RustCore._prefetch_usage_selector":
+        "f7fba1550d78d53c06ac52c2882fe5f65a268b0ac3a7cd7badf3d73c457ec35f",
+    "litellm.router_rust.core:_Selection._served":
+        "1e46a54100d2339fe835d22acf1255060ba1a48ca615ad314d00a50f0706331c",
+    "litellm.router_rust.core:_narrowing_fields":
+        "fee8faa480fb5510b9c1f5ee031c0d74ee99d1642ffd5978e9ae484c81f8b36c",
     # cost (fast_litellm/cost/patches.py)
     "litellm.cost_calculator:completion_cost":
         "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
@@ -122,6 +134,51 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm._internal_context:service_target": "a7ccc257e927e7c2de6dba7f480a87d078e3ebeed542ee981f16a1e2922c8732",
     "litellm._internal_context:_restore": "52424a198c04d8900a2816778621320c0cc4b0541a288a513cd2d693061af657",
     "litellm._internal_context:with_service_target": "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
+    # routing's start fields without pydantic (protocol_fast.make_start_fields)
+    "litellm.router_rust.core:_listing_team_id": "bf5e3f83c6bf52a2da1431a0f3da09c367df095a9118b0f3af2ea45179f54228",
+    "litellm.router_rust.core:RequestStartFields": "19b9009eb043cd57bfeafb56aafe19f179f048d33bc6271df58abc6ef41f3682",
+    "litellm.litellm_core_utils.routing_common_utils:get_request_team_id": "4ad38d990b14255a7d8e12a44424962aaf85872df4d7c50274f1e0bed4eeb7fd",
+    "litellm.router_rust.steps.access:caller_fields": "30f775816fb71366daf7f99e892703797511c41d1402a0db336a8b183bc24ac8",
+    "litellm.router_rust.surface.retries:request_retry_fields": "44f587a2c65e5852f4cab12547778b5ed1f29d64e57cbf20aeaa84078f64086a",
+    "litellm.router_rust.steps.selection:normalize_strategy": "f9f1a6cb8cadfb81f781a28cea345df390590104eb7efc6f372372a5249bd942",
+    # routing's deprecated pick attribute read (protocol_fast.make_unreserved_picker)
+    "litellm.router_deprecated:_async_picker": "4edf1c58f89a46e7b252366c0094cc769c1b8aa549bae430a97760de964112c1",
+    "litellm.router_deprecated:_without_reserving": "d26ea934b4371effd25fb0470a9fdef0b2f43e8ea014e2b5da410d945beb03e6",
+    "litellm.router_deprecated:_public_attribute_error": "fc95fb16d4fce5adc2d42840b27a30428843fb6dc8a50d4700030b328b013058",
+    "litellm.router:Router.__getattribute__": "ae0373414c843910138d0168ee5a1e2fab207b24f6c02d8cad8f33e599984a25",
+    "litellm.router_rust.core:RustCore.__getattr__": "b7c6eab3887437a969f1395ae821e3892a19c88872098ff71ef6468362a891a7",
+    "litellm.router_rust.core:RustCore._settings_attribute": "44be5e4cfd5e128f9fb712aa17f6c38497919857734d6f62088edec4880b3af5",
+    "litellm.router_rust.core:RustCore._unset_attributes.fget": "95919a96e71348b499b2bc7a40c6b23022d9b3352415e6f7d7e4c6a285ee003c",
+    "litellm.router_rust.core:Resolved.read": "46242992758bef9d8214cc60b28adcc55dd9123a6a2e92025cfa024da57ca1f0",
+    "litellm.router_rust.invoke.endpoints:RustEndpoints.member": "3d89187e9c8a1176535b678aa1a94e0de545f961c376372a8e22d003449192a9",
+    "litellm.router_rust.invoke.endpoints:generic_plan": "1dace71045032acbb538dcdd3fb064c4f6f414d19fc06d80b4467235d595d28f",
+    "litellm.router_rust.surface.settings:argument_attribute": "3281c62e3affba21e238d69da1a9015fc3d142c7f001548b2bcbe2ecc297a5b5",
+    # routing's pre-routing with no strategy registered (protocol_fast.make_pre_route)
+    "litellm.router_rust.steps.prerouting:PreRouter.pre_route": "1fa91329c65fdebb8ce12fe0b146b5b0b711865a49a3a13e652bc83fb4934f9a",
+    "litellm.router_rust.steps.prerouting:PreRouter._hook": "5e37ee11c98af38d738fbffaa0a1616e66eb78a01be36e56eedc77d2651a9ad5",
+    "litellm.router_rust.steps.prerouting:PreRouter._resolve_session_router": "728cbcd0b7e4afd928eee8223993e0dd0e3a6b1b6fad31c07e7339c0f0d3bfb7",
+    "litellm.router_rust.steps.prerouting:PreRouter._select_strategy": "027309531395b4080a389aa424af3db2a396045586efdd1bd10c6b51c3c30e1c",
+    "litellm.router_rust.steps.prerouting:PreRouter._pin_tier_params": "5052fdfdf77f5a9683e654f3c0ab3c28ad4b2506714e4ab2454c002ce505b803",
+    "litellm.router_rust.steps.prerouting:PreRoutingStrategies": "a7862fdfcd55ba166de6d47f4981e8ffd8b6b46ddae4ddb6f89946d6e32431cd",
+    "litellm.router_rust.steps.prerouting:picks_async": "0092adcb260815812d55cc2aa6d1379e17c305a6bea609e074997802a98bb676",
+    "litellm.router_rust.steps.prerouting:_record_routing_decision": "de777a3ba738029b00b3a7098ad96f144600f7ad90c6b2cd5bd7a18e37011b19",
+    "litellm.router_rust.steps.prerouting:_stamp_or_clear_metadata_key": "8a0a08afdaf6395dd155d99547130802c85d8ff9a637b9e082ac738cd1a97049",
+    "litellm.router_rust.steps.prerouting:_restore_client_output_ceiling": "26f8ebf6e64808bdb436ea1e2c0f79c06f7b70bb6a4f9494fddbf9642221db84",
+    "litellm.router_rust.core:_served_as": "a4f52886f7a6d4912fa374c9aee575cf04fd737fc19eea34b8977f0dc578739e",
+    "litellm.router_rust.surface.registry:HostRegistry._core_get_model_from_alias": "eb344eac1969a61a4f160f135cb0ede4b98ed549dcb189b5040f24919ad47413",
+    "litellm.router_rust.surface.registry:HostRegistry.__getattr__": "1a31f4a0c8d18f499847430df7dc3606c46f9ccb1835a10a5a46d9d6ef784f68",
+    "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias": "3ec941aadb8c4d86e52543d000aab537ca9fbd2180c5d60226b09b6a4d2946a3",
+    "litellm.integrations.otel.routing:routing_decision_attributes": "fc3d5d6cb2f18b98821ce2a26589ba12d3c684c323c766dfe7a203d045c552a1",
+    # routing's usage-v2 selector probe (protocol_fast.make_prefetch_usage_selector)
+    "litellm.router_rust.core:RustCore._prefetch_strategy_and_selector": "c9da00e6827d3afe76b2fe68c8aa16f14ae21f20fcc6b41b76b16275a2bdbba3",
+    "litellm.router_rust.surface.registry:HostRegistry.get_routing_group": "7fdce9fdaf04a141c0e26eebc2d031d981ce42b1b1ecfd59f4fe08019b59e237",
+    "litellm.router_rust.steps.selection:StrategySelectors.default.fget": "48f26da88d8d4cb71c45ab8db58b07c8a6e404e38e0b33518c76ee396522adcd",
+    # routing's served record and narrowing fields (protocol_fast.make_served, make_narrowing_fields)
+    "litellm.router_rust.surface.model_list:typed_deployment": "06b5e72aa1e2c1ec840596c7cca84c2d9f0fa20ab8ba1cb53f528ead9cd9c31b",
+    "litellm.router_attempt:for_requested_model": "5427e03cd3dcaaca2eb1363119646bc86da2a5e8572113d1df6773ab6b9ddf9a",
+    "litellm.router_attempt:_wildcard_match": "8c2b7f23bd054bdab8d8cdb9a1172eb3a282e717d9d9c834f5b6a189e2706a61",
+    "litellm.router_attempt:_as_mapping": "7fb0d96a3cd38cce4eb810c50ca5d7fb2897dc77cbe5e7b8e955ba9140b8e1b2",
+    "litellm.router_rust.core:_request_narrowing": "0a890e23fbb9ae587c07393b8b1a4a9d17e4e7cd08116beb27df5c9b351ec251",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

@@ -16,7 +16,7 @@ import importlib
 import inspect
 from typing import Any, Dict, Iterator, List, Tuple
 
-from fast_litellm.patching.registry import NotAccelerated
+from fast_litellm.patching.registry import Delegate, NotAccelerated
 
 from . import patches
 
@@ -39,9 +39,13 @@ def _dispatcher(original: Any, fast: Any) -> Any:
         async def dispatch_async(*args: Any, **kwargs: Any) -> Any:
             if ACCELERATED[0]:
                 try:
-                    return await fast(*args, **kwargs)
+                    result = await fast(*args, **kwargs)
                 except NotAccelerated:
                     pass
+                else:
+                    if result.__class__ is Delegate:  # handed on outside the try, as the engine does
+                        return await result.fn(*args, **kwargs)
+                    return result
             return await original(*args, **kwargs)
 
         return dispatch_async
@@ -50,9 +54,13 @@ def _dispatcher(original: Any, fast: Any) -> Any:
     def dispatch(*args: Any, **kwargs: Any) -> Any:
         if ACCELERATED[0]:
             try:
-                return fast(*args, **kwargs)
+                result = fast(*args, **kwargs)
             except NotAccelerated:
                 pass
+            else:
+                if result.__class__ is Delegate:  # handed on outside the try, as the engine does
+                    return result.fn(*args, **kwargs)
+                return result
         return original(*args, **kwargs)
 
     return dispatch
@@ -67,7 +75,9 @@ def install() -> None:
         # After `import fast_litellm` the engine may already have replaced the
         # target: the stock side must be LiteLLM's own function, not our wrapper.
         original = getattr(current, "__fast_litellm_original__", current)
-        setattr(owner, name, _dispatcher(original, patch.build(original)))
+        dispatcher = _dispatcher(original, patch.build(original))
+        dispatcher.__fast_litellm_local__ = patch.name
+        setattr(owner, name, dispatcher)
         _INSTALLED.append((owner, name, original, current))
 
 

@@ -76,51 +76,56 @@ def _router_cases(quick: bool, sizes: Optional[List[int]] = None,
     _local_patch.install()
     sizes = sizes or ([10, 100] if quick else [10, 100, 1000])
     routers: List[Any] = []
+    loops: List[Any] = []
     try:
-        return _router_rows(litellm, _local_patch, sizes, strategies, quick, routers)
+        return _router_rows(litellm, _local_patch, sizes, strategies, quick, routers, loops)
     finally:
-        for router in routers:
-            _retire_router(router)
-        asyncio.set_event_loop(None)
+        _retire(routers, loops)
 
 
-def _retire_router(router: Any) -> None:
-    """Retire a benchmark Router: LiteLLM's ``retire()`` drops its global
-    callbacks and cancels the periodic sync task its strategy started when
-    built outside a running loop (on a loop LiteLLM made for it); that loop
-    is then run until the cancellation lands and closed.  Left alone, asyncio
-    reports each pending task as 'Task was destroyed' at exit."""
-    strategies = []
-    for obj in list(litellm_callbacks()):
-        task = getattr(obj, "_sync_task", None)
-        if isinstance(task, asyncio.Task):
-            strategies.append(task)
-    try:
-        router.retire()
-    except Exception:  # pragma: no cover - best effort clean-up
-        pass
-    for task in strategies:
-        task.cancel()
-        loop = task.get_loop()
+def _build_router(litellm: Any, loops: List[Any], **kwargs: Any) -> Any:
+    """A benchmark Router, and the event loop LiteLLM made for it, if any:
+    a strategy with a periodic sync task built outside a running loop makes
+    a new loop, sets it as the thread's current one and schedules the task
+    on it (``BaseRoutingStrategy.setup_sync_task``), a loop nothing runs."""
+    asyncio.set_event_loop(None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = litellm.Router(**kwargs)
+        try:
+            made = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:  # no loop set: none was made
+            made = None
+    asyncio.set_event_loop(None)
+    if made is not None and made not in loops:
+        loops.append(made)
+    return router
+
+
+def _retire(routers: List[Any], loops: List[Any]) -> None:
+    """Retire the benchmark Routers (LiteLLM's ``retire()`` drops their
+    global callbacks and cancels their strategies' sync tasks), then run
+    each loop LiteLLM made for them until those cancellations land, and
+    close it.  Left alone, asyncio reports each pending task as 'Task was
+    destroyed but it is pending' at exit."""
+    for router in routers:
+        try:
+            router.retire()
+        except Exception:  # pragma: no cover - best effort clean-up
+            pass
+    for loop in loops:
         if not loop.is_closed() and not loop.is_running():
             _close_loop(loop)
+    asyncio.set_event_loop(None)
 
 
-def litellm_callbacks() -> List[Any]:
-    import litellm
-
-    return list(getattr(litellm, "callbacks", []) or [])
-
-
-def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int],
-                 strategies: Optional[List[str]], quick: bool, routers: List[Any]) -> List[Dict[str, Any]]:
+def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: Optional[List[str]], quick: bool,
+                 routers: List[Any], loops: List[Any]) -> List[Dict[str, Any]]:
     rows = []
     for strategy in strategies or STRATEGIES:
         for n in sizes:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                stock = litellm.Router(model_list=_model_list(n), routing_strategy=strategy)
-                fast = litellm.Router(model_list=_model_list(n), routing_strategy=strategy)
+            stock = _build_router(litellm, loops, model_list=_model_list(n), routing_strategy=strategy)
+            fast = _build_router(litellm, loops, model_list=_model_list(n), routing_strategy=strategy)
             routers += [stock, fast]
             # many short rounds, best kept: on a shared machine a short round
             # is more often uninterrupted than a long one

@@ -606,12 +606,13 @@ _CORE_SOURCES = "litellm.router_rust.core:"
 
 def _check_dependencies(prefix: str) -> None:
     """Refuse to build when a LiteLLM source a fast path relies on (pinned
-    in ``pins.DEPENDENCIES``) is not the verified one."""
-    import hashlib
+    in ``pins.DEPENDENCIES``) is not the verified one.  Hashed through
+    ``guards.source_hash`` (digests memoized across processes):
+    ``inspect.getsource`` of a class in LiteLLM's 5,700-line core parses
+    the whole module (~0.7 s)."""
     import importlib
-    import inspect
 
-    from fast_litellm.patching import pins
+    from fast_litellm.patching import guards, pins
 
     for target, expected in pins.DEPENDENCIES.items():
         if not target.startswith(prefix):
@@ -622,7 +623,7 @@ def _check_dependencies(prefix: str) -> None:
             obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
         if isinstance(obj, property):
             obj = obj.fget
-        got = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+        got = guards.source_hash(obj)
         if got != expected:
             raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
 
@@ -708,6 +709,13 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
 
     target = _internal_context._service_target
     usage_read = core_module._USAGE_READ
+    aligned = routing_stores._aligned  # LiteLLM's (pinned)
+    stock_plain = getattr(core_module._plain, "__wrapped__", core_module._plain)
+
+    def plain_is_exact(fn):
+        """_plain is LiteLLM's, or this component's exact patch of it."""
+        return fn is stock_plain or "routing.plain_json" in (
+            getattr(fn, "__fast_litellm_patch__", None), getattr(fn, "__fast_litellm_local__", None))
     outer_target = core_module._cache_target("None")  # a batch_get step's key is null
 
     def restore(token):
@@ -736,10 +744,13 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             inner = target.set(ROUTER_COOLDOWNS_TARGET)
             try:
-                aligned = routing_stores._aligned(model_ids, tuple(store._handle.active_sync(model_ids)))
+                active = tuple(store._handle.active_sync(model_ids))
             finally:
                 restore(inner)
-            return core_module._plain(aligned)
+            if not active and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
+                # nothing cooling: _aligned gives a None per id, _plain that tuple as a fresh list
+                return [None] * len(model_ids)
+            return core_module._plain(routing_stores._aligned(model_ids, active))
         finally:
             restore(outer)
 

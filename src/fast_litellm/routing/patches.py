@@ -12,7 +12,7 @@ from typing import List
 
 from fast_litellm.patching.registry import Patch, register
 
-from . import litellm_fast
+from . import litellm_fast, protocol_fast
 
 FLAG = "rust_routing"
 
@@ -104,6 +104,61 @@ PATCHES: List[Patch] = [
         build=litellm_fast.make_answer_cache,
         scan_bindings=False,
         description="a pick's cooldown batch read goes straight to the in-memory store, same target, same answer",
+    ),
+    Patch(
+        name="routing.start_fields",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:_start_fields",
+        build=protocol_fast.make_start_fields,
+        description="request start fields without pydantic when the request carries none of the validated ones",
+    ),
+    Patch(
+        name="routing.unreserved_picker",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_deprecated:_unreserved_picker",
+        build=protocol_fast.make_unreserved_picker,
+        description="Router.async_get_available_deployment read: the same closures, "
+                    "the assigned-pick look-up proven empty",
+    ),
+    Patch(
+        name="routing.pre_route",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._pre_route",
+        build=protocol_fast.make_pre_route,
+        scan_bindings=False,
+        description="a pick's pre-routing with no pre-routing strategy registered: "
+                    "LiteLLM's stamps, without the empty searches",
+    ),
+    Patch(
+        name="routing.prefetch_usage_selector",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._prefetch_usage_selector",
+        build=protocol_fast.make_prefetch_usage_selector,
+        scan_bindings=False,
+        description="the pick's usage-v2 selector probe: None without resolving "
+                    "when neither router nor request can use v2",
+    ),
+    Patch(
+        name="routing.served",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:_Selection._served",
+        build=protocol_fast.make_served,
+        scan_bindings=False,
+        description="the picked record as served: no retyping or wildcard copies "
+                    "when it has nothing to retype or fill",
+    ),
+    Patch(
+        name="routing.narrowing_fields",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:_narrowing_fields",
+        build=protocol_fast.make_narrowing_fields,
+        description="a request without narrowing keys gives no narrowing fields, without the helpers",
     ),
 ]
 

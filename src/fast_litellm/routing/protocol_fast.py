@@ -1,0 +1,668 @@
+"""Exact, faster replacements for the fixed cost of one LiteLLM 1.110.2
+Router pick (the step protocol around LiteLLM's Rust core), flag
+``rust_routing``.
+
+* ``router_rust.core:_start_fields`` - the request fields router-core
+  routes on.  LiteLLM validates them with pydantic (``RequestStartFields``)
+  and dumps them back; for a request that carries none of the validated
+  fields (no fallbacks lists, ``max_fallbacks``, ``specific_deployment``,
+  ``disable_fallbacks``, ``cooldown_time``, ``_router_weights``, nor a
+  ``routing_strategy``), what validation yields is known: the defaults,
+  plus the team ids read by LiteLLM's own helpers, exact ``str`` or None,
+  which validate to themselves.  ~10 us of a 10-deployment pick.
+* ``router_deprecated:_unreserved_picker`` - what every read of the
+  deprecated ``Router.async_get_available_deployment`` returns.  LiteLLM
+  looks ``_core_async_get_available_deployment`` up through the Router
+  facade and the core's ``__getattr__`` (two AttributeErrors, a settings
+  dict built) and wraps a new closure with ``functools.wraps`` (~8 us).
+  Here the look-up's answer ("none assigned") is proven from the objects
+  it would read, and the same new pair of function objects is made from
+  LiteLLM's own code objects, with the attributes ``functools.wraps``
+  sets.  The read's side effects (``_note``: frame walk, tally,
+  ``DeprecationWarning``) stay LiteLLM's: the descriptor is not patched,
+  as its warning is attributed by frame depth and a wrapper frame would
+  move it.
+* ``RustCore._pre_route`` - the pre-routing hook on a router with no
+  pre-routing strategy, plugin, custom strategy or assigned pick:
+  LiteLLM's stamps in LiteLLM's order, without the pure searches between.
+* ``RustCore._prefetch_usage_selector`` - None without resolving the
+  pick's group when neither the request nor the router can select
+  usage-based-routing-v2.
+* ``_Selection._served`` and ``_narrowing_fields`` - the picked record
+  and a request's narrowing fields when LiteLLM's helpers would return
+  them unchanged / empty.
+
+Each builds what it reads from LiteLLM lazily at its first call (the
+engine applies patches while ``litellm.router`` is still importing) and
+checks there that every source it relies on is the pinned one
+(``pins.DEPENDENCIES``); a failed check leaves it declining every call.
+Inputs outside these raise :class:`NotAccelerated` before any side effect.
+"""
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any, Callable, Dict
+
+from fast_litellm.patching.registry import NotAccelerated
+
+
+def _check_pinned(targets: Any) -> None:
+    """Each source a fast path relies on is pinned in ``pins.DEPENDENCIES``
+    and is the verified one (a patch target pinned only in
+    ``pins.VERIFIED`` is the engine's to check).  Hashed through
+    ``guards.source_hash``, whose digests are memoized across processes:
+    ``inspect.getsource`` of these LiteLLM modules costs ~0.1-0.8 s."""
+    import importlib
+
+    from fast_litellm.patching import guards, pins
+
+    for target in targets:
+        expected = pins.DEPENDENCIES.get(target)
+        if expected is None:
+            if target in pins.VERIFIED:
+                continue
+            raise RuntimeError("%s is not pinned" % target)
+        module, qualname = target.split(":", 1)
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+        if isinstance(obj, property):
+            obj = obj.fget
+        got = guards.source_hash(obj)
+        if got != expected:
+            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
+    guards.flush_digests()
+
+
+_CORE = "litellm.router_rust.core"
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:_start_fields
+# --------------------------------------------------------------------------
+
+# The RequestStartFields inputs whose validation or dump this path does not
+# reproduce: a request carrying any of them runs LiteLLM's code.
+_VALIDATED_KEYS = (
+    "fallbacks",
+    "context_window_fallbacks",
+    "content_policy_fallbacks",
+    "max_fallbacks",
+    "specific_deployment",
+    "disable_fallbacks",
+    "cooldown_time",
+    "_router_weights",
+)
+_START_FIELD_SOURCES = (
+    _CORE + ":_start_fields",
+    _CORE + ":_request_start_fields",
+    _CORE + ":_listing_team_id",
+    _CORE + ":RequestStartFields",
+    "litellm.litellm_core_utils.routing_common_utils:get_request_team_id",
+    "litellm.router_rust.steps.access:caller_fields",
+    "litellm.router_rust.surface.retries:request_retry_fields",
+    "litellm.router_rust.steps.selection:normalize_strategy",
+)
+
+
+def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_start_fields(request)``: ``{**request_retry_fields(num_retries),
+    **validated-and-dumped start fields, **caller_fields(request)}``.
+
+    With none of ``_VALIDATED_KEYS`` in the request and no
+    ``routing_strategy`` (or None), the validated model holds its defaults
+    and the three fields ``_request_start_fields`` sets: ``team_id`` and
+    ``listing_team_id`` (exact ``str`` or None: they validate to
+    themselves) and ``routing_strategy=None``; the dump keeps, of those, a
+    truthy ``team_id`` and a non-None ``listing_team_id``, in field order.
+    Validation cannot fail there.  The request must be a plain dict with
+    exact-``str`` keys (LiteLLM's before-validator compares every key) and
+    its metadata buckets plain dicts or absent, so reading them runs no
+    code; the helpers that read them are LiteLLM's own, called in LiteLLM's
+    order."""
+    _check_pinned(_START_FIELD_SOURCES)
+    core = sys.modules[_CORE]
+    validated = _VALIDATED_KEYS
+
+    def _start_fields(request):
+        if type(request) is not dict:
+            raise NotAccelerated("request is not a dict")
+        for key in request:
+            if type(key) is not str:
+                raise NotAccelerated("a request key is not a str")
+        for key in validated:
+            if key in request:
+                raise NotAccelerated("the request carries a validated start field")
+        if request.get("routing_strategy") is not None:
+            raise NotAccelerated("the request names a routing strategy")
+        for bucket in ("metadata", "litellm_metadata"):
+            value = request.get(bucket)
+            if value is not None and type(value) is not dict:
+                raise NotAccelerated("a metadata bucket is not a dict")
+        team_id = core.get_request_team_id(request)
+        listing_team_id = core._listing_team_id(request)
+        if (team_id is not None and type(team_id) is not str) or (
+            listing_team_id is not None and type(listing_team_id) is not str
+        ):
+            raise NotAccelerated("a team id is a str subclass")
+        fields: Dict[str, Any] = {}
+        if team_id:
+            fields["team_id"] = team_id
+        if listing_team_id is not None:
+            fields["listing_team_id"] = listing_team_id
+        return {
+            **core.request_retry_fields(request.get("num_retries")),
+            **fields,
+            **core.caller_fields(request),
+        }
+
+    _start_fields.__doc__ = original.__doc__
+    return _start_fields
+
+
+# --------------------------------------------------------------------------
+# litellm.router_deprecated:_unreserved_picker
+# --------------------------------------------------------------------------
+
+_PICK_ATTRIBUTE = "async_get_available_deployment"
+_ASSIGNED = "_core_async_get_available_deployment"
+_DEPRECATED = "litellm.router_deprecated"
+_ATTRIBUTE_SOURCES = (
+    _DEPRECATED + ":_async_picker",
+    _DEPRECATED + ":_unreserved_picker",
+    _DEPRECATED + ":_without_reserving",
+    _DEPRECATED + ":_public_attribute_error",
+    "litellm.router:Router.__getattribute__",
+    _CORE + ":RustCore.__getattr__",
+    _CORE + ":RustCore._settings_attribute",
+    _CORE + ":RustCore._unset_attributes.fget",
+    _CORE + ":Resolved.read",
+    "litellm.router_rust.invoke.endpoints:RustEndpoints.member",
+    "litellm.router_rust.invoke.endpoints:generic_plan",
+    "litellm.router_rust.surface.settings:argument_attribute",
+)
+
+
+def _code_named(function: Any, name: str) -> types.CodeType:
+    for const in function.__code__.co_consts:
+        if isinstance(const, types.CodeType) and const.co_name == name:
+            return const
+    raise RuntimeError("%s has no nested %s" % (function.__qualname__, name))
+
+
+def _assigned_pick_is_absent(router: Any, router_type: Any, core: Any, checks: Any) -> bool:
+    """Whether ``getattr(router, '_core_async_get_available_deployment',
+    None)`` is None through LiteLLM's "not found" path, read from the
+    objects that path reads (no code runs: RustCore's metaclass is
+    ``type``, checked once, so its class-level look-up runs no hook; one
+    that finds anything, even on ``type``, declines)."""
+    (rust_core, getattr_hook, settings_attribute, unset_attributes, endpoints_type, member, resolved_type,
+     router_getattribute) = checks
+    if router_type.__dict__.get("__getattribute__") is not router_getattribute:
+        return False
+    if _ASSIGNED in router.__dict__:
+        return False
+    for klass in router_type.__mro__:  # (Router's metaclass has a __getattr__: no getattr here)
+        if _ASSIGNED in klass.__dict__:
+            return False
+    core_type = type(core)
+    if core_type is not rust_core:
+        return False
+    state = core.__dict__
+    if core_type.__getattribute__ is not _OBJECT_GETATTRIBUTE:
+        return False  # a custom look-up would run code before __getattr__
+    if _ASSIGNED in state or getattr(core_type, _ASSIGNED, _ABSENT) is not _ABSENT:
+        return False
+    klass_dict = core_type.__dict__
+    if (klass_dict.get("__getattr__") is not getattr_hook
+            or klass_dict.get("_settings_attribute") is not settings_attribute
+            or klass_dict.get("_unset_attributes") is not unset_attributes):
+        return False
+    deleted = state.get("_deleted", ())
+    if type(deleted) is not frozenset or _ASSIGNED in deleted:
+        return False
+    if state.get("_custom_strategy") is not None:
+        return False
+    endpoints = state.get("_endpoints")
+    if type(endpoints) is not endpoints_type or endpoints_type.__dict__.get("member") is not member:
+        return False
+    # _settings_attribute: every value it reads must be readable without code
+    if "_resolved" not in state:
+        return True  # the __getattr__ raises before reading settings
+    if type(state["_resolved"]) is not resolved_type or "_request_timeout" not in state:
+        return False
+    if "_default_priority" not in endpoints.__dict__:
+        return False
+    plain = state.get("_plain")
+    legacy = state.get("_legacy")
+    if type(plain) is not dict or type(legacy) is not dict or _ASSIGNED in plain or _ASSIGNED in legacy:
+        return False
+    unset = state.get("_unset_attributes")
+    return unset is None or type(unset) is frozenset
+
+
+_ABSENT = object()
+_OBJECT_GETATTRIBUTE = object.__getattribute__
+
+
+def _picker_parts() -> Any:
+    """What the fast picker needs, read once LiteLLM's router modules are
+    loaded (the patch is applied while ``litellm.router`` is still being
+    imported, so this runs at the first call): pins checked, LiteLLM's
+    closure code objects, and the proof that ``RustCore.__getattr__``
+    serves nothing under the assigned-pick name (decided by constants)."""
+    _check_pinned(_ATTRIBUTE_SOURCES)
+    from litellm import router as router_module
+    from litellm import router_deprecated as deprecated
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.invoke import endpoints as endpoints_module
+    from litellm.router_rust.steps.selection import SELECTOR_ATTRIBUTES
+    from litellm.router_rust.surface import settings as settings_module
+
+    pick_code = _code_named(deprecated._async_picker, _PICK_ATTRIBUTE)
+    wrapper_code = _code_named(deprecated._without_reserving, "looked_up")
+    if pick_code.co_freevars != ("router",) or wrapper_code.co_freevars != ("lookup",):
+        raise RuntimeError("LiteLLM's picker closures changed")
+    endpoints_type = endpoints_module.RustEndpoints
+    for names in (endpoints_module._UNBRANCHED, endpoints_module._ASSISTANTS, endpoints_module._MANAGED_AGENTS,
+                  endpoints_module._SYNC_VECTOR_STORE_FILES, endpoints_module._DIRECT_ENDPOINTS,
+                  SELECTOR_ATTRIBUTES.values(), settings_module._ARGUMENT_ATTRIBUTES,
+                  settings_module._CONSTANT_ATTRIBUTES):
+        if _ASSIGNED in names:
+            raise RuntimeError("%s is served by the core" % _ASSIGNED)
+    if _ASSIGNED in ("create_interaction", "responses", "healthy_deployments", "get_model_group_io_token_usage",
+                     "scheduler", "chat") or endpoints_module.generic_plan(_ASSIGNED) is not None:
+        raise RuntimeError("%s is served by the core" % _ASSIGNED)
+    rust_core = core_module.RustCore
+    if type(rust_core) is not type:
+        raise RuntimeError("RustCore has a metaclass")
+    checks = (
+        rust_core,
+        rust_core.__dict__["__getattr__"],
+        rust_core.__dict__["_settings_attribute"],
+        rust_core.__dict__["_unset_attributes"],
+        endpoints_type,
+        endpoints_type.__dict__["member"],
+        core_module.Resolved,
+        router_module.Router.__dict__["__getattribute__"],
+    )
+    # the closure's annotations, as its def evaluates them (equal values)
+    annotations = _annotations_of(pick_code)
+    return (router_module.Router, checks, pick_code, wrapper_code, annotations, deprecated.__dict__,
+            deprecated._async_picker, deprecated._without_reserving)
+
+
+def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_unreserved_picker(router)`` for a Rust-core Router with no pick
+    assigned: LiteLLM's ``async_get_available_deployment`` closure over the
+    router, wrapped by ``_without_reserving`` - two new function objects
+    made from LiteLLM's own code objects, with the attributes
+    ``functools.wraps`` gives the wrapper.  Any router on which the
+    assigned-pick look-up is not provably empty (another facade, no core,
+    an assigned pick, a custom strategy, patched look-up code) runs
+    LiteLLM's function; so does every call if ``_picker_parts`` refused
+    (a pin that does not hold)."""
+    function = types.FunctionType
+    cell = types.CellType
+    parts: list = []
+
+    def _unreserved_picker(router):
+        if not parts:
+            try:
+                parts.append(_picker_parts())
+            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
+                parts.append(None)
+        if parts[0] is None:
+            raise NotAccelerated("LiteLLM's picker sources are not the verified ones")
+        router_class, checks, pick_code, wrapper_code, annotations, module_globals, picker, wrapping = parts[0]
+        router_type = type(router)
+        if router_type is not router_class:
+            raise NotAccelerated("not a Router")
+        core = router.__dict__.get("_core")
+        if core is None or not _assigned_pick_is_absent(router, router_type, core, checks):
+            raise NotAccelerated("a pick may be assigned")
+        if (module_globals.get("_async_picker") is not picker
+                or module_globals.get("_without_reserving") is not wrapping):
+            raise NotAccelerated("LiteLLM's picker was replaced")
+        pick = function(pick_code, module_globals, None, (None, None, False), (cell(router),))
+        pick.__annotations__ = dict(annotations)
+        looked_up = function(wrapper_code, module_globals, None, None, (cell(pick),))
+        looked_up.__module__ = pick.__module__
+        looked_up.__name__ = pick.__name__
+        looked_up.__qualname__ = pick.__qualname__
+        looked_up.__doc__ = pick.__doc__
+        looked_up.__annotations__ = pick.__annotations__
+        looked_up.__wrapped__ = pick  # (functools.wraps also merges pick.__dict__: a new function's is empty)
+        return looked_up
+
+    _unreserved_picker.__doc__ = original.__doc__
+    return _unreserved_picker
+
+
+def _annotations_of(code: types.CodeType) -> Dict[str, Any]:
+    """The annotations LiteLLM's ``async_get_available_deployment`` closure
+    gets at its ``def`` (evaluated once here: equal on every read)."""
+    from litellm import router_deprecated as deprecated
+
+    class _Probe:
+        pass
+
+    built = deprecated._async_picker(_Probe())  # the closure as LiteLLM builds it (getattr on a plain object)
+    if getattr(built, "__code__", None) is not code:
+        raise RuntimeError("LiteLLM's pick closure changed")
+    return dict(built.__annotations__)
+
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:RustCore._pre_route
+# --------------------------------------------------------------------------
+
+_PREROUTING = "litellm.router_rust.steps.prerouting"
+_PRE_ROUTE_SOURCES = (
+    _PREROUTING + ":PreRouter.pre_route",
+    _PREROUTING + ":PreRouter._hook",
+    _PREROUTING + ":PreRouter._resolve_session_router",
+    _PREROUTING + ":PreRouter._select_strategy",
+    _PREROUTING + ":PreRouter._pin_tier_params",
+    _PREROUTING + ":PreRoutingStrategies",
+    _PREROUTING + ":picks_async",
+    _PREROUTING + ":_record_routing_decision",
+    _PREROUTING + ":_stamp_or_clear_metadata_key",
+    _PREROUTING + ":_restore_client_output_ceiling",
+    _CORE + ":_served_as",
+    "litellm.router_rust.surface.registry:HostRegistry._core_get_model_from_alias",
+    "litellm.router_rust.surface.registry:HostRegistry.__getattr__",
+    "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias",
+    "litellm.router_rust.steps.selection:normalize_strategy",
+    "litellm.integrations.otel.routing:routing_decision_attributes",
+)
+# the host registry's pre-routing strategy registries (PreRoutingStrategies.all)
+_REGISTRIES = ("_core_switchyard_routers", "_core_auto_routers", "_core_complexity_routers",
+               "_core_adaptive_routers", "_core_quality_routers")
+_BASELINE_MODULES = ("litellm.router_strategy.auto_router.baseline_request", "litellm.types.router")
+
+
+def _pre_route_parts() -> Any:
+    _check_pinned(_PRE_ROUTE_SOURCES)
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.steps import prerouting
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    pre_router = prerouting.PreRouter
+    methods = tuple((name, pre_router.__dict__[name]) for name in
+                    ("pre_route", "_hook", "_resolve_session_router", "_select_strategy", "_pin_tier_params"))
+    strategies = prerouting.PreRoutingStrategies
+    strategy_methods = tuple((name, strategies.__dict__[name]) for name in
+                             ("all", "switchyard", "auto", "complexity", "adaptive", "quality"))
+    return (pre_router, methods, strategies, strategy_methods, HostRegistry,
+            HostRegistry.__dict__["_core_get_model_from_alias"], prerouting.__dict__, core_module.__dict__,
+            prerouting._record_routing_decision)
+
+
+def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``RustCore._pre_route`` for a pick on a router with no pre-routing
+    strategy registered (no auto, complexity, adaptive, quality or
+    switchyard router), no routing plugins, no custom strategy and no
+    assigned pick, on a first hop.  LiteLLM's hook then restores the
+    client's output ceiling, clears the routing decision (and records it
+    to the OTel phase), resolves the model alias and the session router,
+    finds no strategy, arms no compaction, clears the session-affinity and
+    consumed-tags stamps, and pins no tier params; the pick routes the
+    step's model itself (None).  Here the same LiteLLM functions run, in
+    that order, on the request; what is skipped is pure: the alias look-up
+    (on a plain dict map whose entry is a str, a dict or absent), the
+    session router (which returns at once with no strategy registered; its
+    service target is set and restored around nothing) and the strategy
+    search over empty registries."""
+    parts: list = []
+    sys_modules = sys.modules
+
+    async def _pre_route(self, step, request, messages=None, input=None, specific_deployment=None, *,
+                         pass_through=False, call_type=None):
+        if not parts:
+            try:
+                parts.append(_pre_route_parts())
+            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
+                parts.append(None)
+        if parts[0] is None:
+            raise NotAccelerated("LiteLLM's pre-routing sources are not the verified ones")
+        (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, prerouting,
+         core_globals, record) = parts[0]
+        if pass_through or type(step) is not dict or type(request) is not dict:
+            raise NotAccelerated("a pass-through pick, or not a plain step and request")
+        state = self.__dict__
+        if state.get("_core_async_get_available_deployment") is not None or state.get("_custom_strategy") is not None:
+            raise NotAccelerated("an assigned pick or a custom strategy")
+        if "_custom_strategy" not in state or "_resolved" not in state:
+            raise NotAccelerated("a core without its state")
+        depth = step.get("fallback_depth")
+        if isinstance(depth, int) and depth > 0:
+            raise NotAccelerated("a fallback hop")
+        model = step.get("model")
+        if type(model) is not str:
+            raise NotAccelerated("the step's model is not a str")
+        router = state.get("_prerouter")
+        if type(router) is not pre_router:
+            raise NotAccelerated("another pre-router")
+        for name, method in methods:
+            if pre_router.__dict__.get(name) is not method:
+                raise NotAccelerated("the pre-router was patched")
+        hosted = state.get("_hosted")
+        if (type(hosted) is not host_registry
+                or host_registry.__dict__.get("_core_get_model_from_alias") is not alias_lookup):
+            raise NotAccelerated("another host registry")
+        registry = hosted.__dict__
+        plugins = registry.get("_core_routing_plugins")
+        if type(plugins) is not list or plugins:
+            raise NotAccelerated("routing plugins")
+        if not prerouting["picks_async"](core_globals["normalize_strategy"](state["_resolved"].routing_strategy)):
+            return None  # pre_route returns None at once; _served_as(None, ...) is None
+        strategies = router.__dict__.get("_strategies")
+        if type(strategies) is not strategies_type or strategies.__dict__.get("_hosted") is not hosted:
+            raise NotAccelerated("another strategy set")
+        for name, method in strategy_methods:
+            if strategies_type.__dict__.get(name) is not method:
+                raise NotAccelerated("the strategy set was patched")
+        for name in _REGISTRIES:
+            found = registry.get(name, _ABSENT)
+            if type(found) is not dict or found:
+                raise NotAccelerated("a pre-routing strategy is registered")
+        aliases = registry.get("_core_model_group_alias", _ABSENT)
+        if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
+            raise NotAccelerated("an alias map that runs code")
+        # _hook, as LiteLLM runs it with no strategy registered
+        prerouting["_restore_client_output_ceiling"](request)
+        if prerouting["_record_routing_decision"] is record and all(m in sys_modules for m in _BASELINE_MODULES):
+            # _record_routing_decision(request, None): its imports are loaded modules
+            prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
+            prerouting["_stamp_or_clear_metadata_key"](request, "_autorouter_baseline_route", None)
+            prerouting["_stamp_or_clear_metadata_key"](request, "routing_decision", None)
+        else:
+            prerouting["_record_routing_decision"](request, None)
+        await prerouting["arm_compaction"](request, None)
+        prerouting["_stamp_or_clear_metadata_key"](request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"],
+                                                   None)
+        prerouting["_stamp_or_clear_metadata_key"](request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
+        return None
+
+    _pre_route.__doc__ = original.__doc__
+    return _pre_route
+
+
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:RustCore._prefetch_usage_selector
+# --------------------------------------------------------------------------
+
+_USAGE_SELECTOR_SOURCES = (
+    _CORE + ":RustCore._prefetch_strategy_and_selector",
+    "litellm.router_rust.surface.registry:HostRegistry.get_routing_group",
+    "litellm.router_rust.surface.registry:HostRegistry._core_get_model_from_alias",
+    "litellm.router_rust.surface.registry:HostRegistry.__getattr__",
+    "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias",
+    "litellm.router_rust.steps.selection:normalize_strategy",
+    "litellm.router_rust.steps.selection:StrategySelectors.default.fget",
+)
+_USAGE_V2 = "usage-based-routing-v2"
+_USAGE_V2_MODULE = "litellm.router_strategy.lowest_tpm_rpm_v2"
+
+
+def _usage_selector_parts() -> Any:
+    _check_pinned(_USAGE_SELECTOR_SOURCES)
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.steps.selection import StrategySelectors
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    return (core_module.RustCore, core_module.RustCore.__dict__["_prefetch_strategy_and_selector"], HostRegistry,
+            tuple((name, HostRegistry.__dict__[name]) for name in ("get_routing_group", "_core_get_model_from_alias")),
+            core_module.__dict__, core_module.Resolved, StrategySelectors, StrategySelectors.__dict__["default"])
+
+
+def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``RustCore._prefetch_usage_selector(model, request)``: the pick's
+    selector when it is a usage-based-routing-v2 one, else None; every pick
+    asks it (the usage-read scope).  For a request with no strategy
+    override, on a router with no routing groups and whose own strategy is
+    not usage-based-routing-v2, LiteLLM's answer is None whatever the
+    selector: the strategy it compares is the router's.  What it reads on
+    the way (the alias map, the empty group table, the default selector)
+    is read without code, so it is skipped; every other case is LiteLLM's."""
+    parts: list = []
+    sys_modules = sys.modules
+
+    def _prefetch_usage_selector(self, model, request_kwargs):
+        if not parts:
+            try:
+                parts.append(_usage_selector_parts())
+            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
+                parts.append(None)
+        if parts[0] is None:
+            raise NotAccelerated("LiteLLM's selector sources are not the verified ones")
+        (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
+         selectors_type, default) = parts[0]
+        if request_kwargs is not None and type(request_kwargs) is not dict:
+            raise NotAccelerated("request is not a dict")
+        if type(model) is not str or _USAGE_V2_MODULE not in sys_modules:
+            raise NotAccelerated("a model that is not a str, or the v2 selector's module not loaded")
+        if request_kwargs and request_kwargs.get("routing_strategy") is not None:
+            raise NotAccelerated("a strategy override")
+        if type(self) is not rust_core or rust_core.__dict__.get("_prefetch_strategy_and_selector") is not (
+            strategy_and_selector
+        ):
+            raise NotAccelerated("another core")
+        state = self.__dict__
+        resolved = state.get("_resolved")
+        hosted = state.get("_hosted")
+        selectors = state.get("_selectors")
+        if type(resolved) is not resolved_type or type(hosted) is not host_registry or type(selectors) is not (
+            selectors_type
+        ) or selectors_type.__dict__.get("default") is not default:
+            raise NotAccelerated("a core without its state")
+        for name, method in registry_methods:
+            if host_registry.__dict__.get(name) is not method:
+                raise NotAccelerated("the host registry was patched")
+        registry = hosted.__dict__
+        groups = registry.get("_core_routing_groups", _ABSENT)
+        if type(groups) is not dict or groups:
+            raise NotAccelerated("routing groups")
+        aliases = registry.get("_core_model_group_alias", _ABSENT)
+        if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
+            raise NotAccelerated("an alias map that runs code")
+        if core_globals["normalize_strategy"](resolved.routing_strategy) == _USAGE_V2:
+            raise NotAccelerated("a usage-based-routing-v2 router")
+        return None
+
+    _prefetch_usage_selector.__doc__ = original.__doc__
+    return _prefetch_usage_selector
+
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:_Selection._served and core:_narrowing_fields
+# --------------------------------------------------------------------------
+
+_SERVED_SOURCES = (
+    "litellm.router_rust.surface.model_list:typed_deployment",
+    "litellm.router_attempt:for_requested_model",
+    "litellm.router_attempt:_wildcard_match",
+    "litellm.router_attempt:_as_mapping",
+    "litellm.litellm_core_utils.core_helpers:as_str_mapping",
+)
+
+
+def _str_keyed(mapping: Dict[Any, Any]) -> bool:
+    for key in mapping:
+        if type(key) is not str:
+            return False
+    return True
+
+
+def _is_wildcard(value: Any) -> Any:
+    """Whether ``_wildcard_match`` would try a pattern: True, False, or
+    None when the value is a str subclass (whose ``in`` could run code)."""
+    if type(value) is str:
+        return "*" in value
+    return None if isinstance(value, str) else False
+
+
+def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_Selection._served(record)``: the picked deployment record as
+    served, ``_with_live_params(core, for_requested_model(typed_deployment(
+    record), model))``.  For a plain record whose ``model_info`` has none of
+    the fields ``typed_deployment`` retypes, and which is no wildcard
+    deployment (neither its ``model_name`` nor a team public name holds a
+    ``*``), both inner steps return the record itself (for_requested_model's
+    copies of its dicts are only read); LiteLLM's ``_with_live_params``
+    then runs on it as before."""
+    _check_pinned(_SERVED_SOURCES)
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.surface import model_list
+
+    core_globals = core_module.__dict__
+    typed_keys = model_list._TYPED_MODEL_INFO
+    stock_typed = model_list.typed_deployment
+    stock_requested = core_globals["for_requested_model"]
+
+    def _served(self, record):
+        if type(record) is not dict or not record:
+            raise NotAccelerated("not a plain record")
+        if core_globals.get("typed_deployment") is not stock_typed or (
+            core_globals.get("for_requested_model") is not stock_requested
+        ):
+            raise NotAccelerated("LiteLLM's helpers were replaced")
+        info = record.get("model_info")
+        params = record.get("litellm_params")
+        if type(info) is not dict or type(params) is not dict or not info.keys().isdisjoint(typed_keys):
+            raise NotAccelerated("model_info to retype, or not plain dicts")
+        if not _str_keyed(params) or not _str_keyed(info):
+            raise NotAccelerated("non-str keys")
+        if self._model is not None and isinstance(params.get("model"), str):
+            public = _is_wildcard(info.get("team_public_model_name"))
+            named = _is_wildcard(record.get("model_name"))
+            if public is not False or named is not False:
+                raise NotAccelerated("a wildcard deployment")
+        return core_globals["_with_live_params"](self._core, record)
+
+    _served.__doc__ = original.__doc__
+    return _served
+
+
+_NARROWING_KEYS = ("_target_order", "_excluded_deployment_ids", "_retry_skipped_deployment_ids")
+
+
+def make_narrowing_fields(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_narrowing_fields(request, kind)``: the request's narrowing keys as
+    router-core fields, popped from the request (a listed pass-through pick
+    reads the order only).  A plain dict request carrying none of the three
+    keys gives no fields and loses nothing: a new empty dict."""
+    _check_pinned((_CORE + ":_request_narrowing",))
+
+    def _narrowing_fields(request, kind):
+        if type(request) is not dict:
+            raise NotAccelerated("request is not a dict")
+        for key in _NARROWING_KEYS:
+            if key in request:
+                raise NotAccelerated("the request narrows the pick")
+        return {}
+
+    _narrowing_fields.__doc__ = original.__doc__
+    return _narrowing_fields

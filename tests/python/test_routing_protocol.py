@@ -1,0 +1,507 @@
+"""Differential tests for the pick's fixed-cost fast paths
+(fast_litellm/routing/protocol_fast.py): LiteLLM 1.110.2 stock vs
+accelerated, side by side.
+
+* ``_start_fields``: randomized requests (metadata buckets with team ids of
+  every shape, auth objects, retry counts, validated fields that decline)
+  give the same fields or the same exception, and the fast path is the one
+  taken for the requests it covers.
+* the deprecated ``Router.async_get_available_deployment`` read: the same
+  warnings (message, category, file, line; under "always", "default",
+  "error" and "ignore" filters), the same tally, no warning from LiteLLM's
+  own modules, and function objects with the same code, closure contents,
+  names, defaults, annotations and ``__wrapped__``; assigned picks, custom
+  strategies, other attributes and class-level reads are LiteLLM's.
+* ``RustCore._pre_route`` with no pre-routing strategy: the same request
+  (stale routing stamps cleared, the client's output ceiling restored) and
+  the same answer; routers with a custom strategy, routing plugins, an
+  assigned pick, pass-through and fallback hops are LiteLLM's.
+The lockstep pick tests in test_routing_litellm.py run every pick through
+both fast paths too.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import inspect
+import os
+import random
+import warnings
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+litellm = pytest.importorskip("litellm")
+
+from fast_litellm.patching.registry import NotAccelerated  # noqa: E402
+from fast_litellm.routing import _local_patch, patches, protocol_fast  # noqa: E402
+
+MODEL_LIST = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+               "model_info": {"id": "d%d" % i}} for i in range(4)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    _local_patch.install()
+    yield
+    _local_patch.uninstall()
+
+
+def _router(**kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return litellm.Router(model_list=copy.deepcopy(MODEL_LIST), **kwargs)
+
+
+def _patch(name):
+    return next(p for p in patches.PATCHES if p.name == name)
+
+
+def _original(target):
+    owner, name = _local_patch._owner(target)
+    return _local_patch._original_of(owner, name)
+
+
+# ---- _start_fields -----------------------------------------------------------
+
+class _Auth:
+    def __init__(self, models=None, team_models=None, user_role=None):
+        self.models = models
+        self.team_models = team_models
+        self.user_role = user_role
+
+
+class _Str(str):
+    pass
+
+
+def _bucket(gen):
+    bucket = {}
+    for key, choices in (
+        ("user_api_key_team_id", ["team-a", "", None, 7, _Str("team-s")]),
+        ("user_api_key_auth", [None, _Auth(["m1", "m2"]), _Auth(None, ("t1",), "proxy_admin"),
+                               _Auth([], [], "internal_user")]),
+        ("model_group", ["g", None]),
+        ("other", [1, "x"]),
+    ):
+        if gen.random() < 0.4:
+            bucket[key] = gen.choice(choices)
+    return bucket
+
+
+def _request(gen):
+    request = {}
+    if gen.random() < 0.6:
+        request["metadata"] = _bucket(gen) if gen.random() < 0.8 else gen.choice([None, "text", [1]])
+    if gen.random() < 0.3:
+        request["litellm_metadata"] = _bucket(gen)
+    if gen.random() < 0.4:
+        request["num_retries"] = gen.choice([None, 0, 3, -1, 2.5, "x", True, 10 ** 9])
+    if gen.random() < 0.3:
+        request["model"] = gen.choice(["g", "h", None])
+    if gen.random() < 0.3:
+        request["stream"] = gen.choice([True, False])
+    if gen.random() < 0.15:
+        request["routing_strategy"] = gen.choice([None, "least-busy", 5])
+    if gen.random() < 0.15:
+        key = gen.choice(protocol_fast._VALIDATED_KEYS + ("team_id", "listing_team_id"))
+        request[key] = gen.choice([None, True, ["g"], "g", -1, 3, {"g": ["h"]}])
+    if gen.random() < 0.05:
+        request[7] = "non-str key"
+    return request
+
+
+def _outcome(fn, request):
+    try:
+        return ("ok", fn(request))
+    except Exception as exc:  # the exception itself is compared
+        return ("raised", type(exc).__name__, str(exc))
+
+
+def test_start_fields_match():
+    target = _patch("routing.start_fields").target
+    original = _original(target)
+    fast = protocol_fast.make_start_fields(original)
+    gen = random.Random("start-fields")
+    taken = 0
+    for _ in range(3000):
+        request = _request(gen)
+        before = copy.deepcopy(request) if 7 not in request else None
+        stock = _outcome(original, request)
+        try:
+            got = ("ok", fast(request))
+            taken += 1
+        except NotAccelerated:
+            continue
+        assert got == stock, (request, stock, got)
+        assert type(got[1]) is dict
+        if before is not None:
+            assert set(before) == set(request)  # the request is read, never changed
+    assert taken > 800, taken
+
+
+def test_start_fields_fast_path_is_taken_for_plain_requests():
+    fast = protocol_fast.make_start_fields(_original(_patch("routing.start_fields").target))
+    assert fast({}) == {}
+    assert fast({"metadata": {"user_api_key_team_id": "t"}, "num_retries": 2}) == {
+        "num_retries": 2, "team_id": "t", "listing_team_id": "t"}
+    for declined in ({"fallbacks": ["g"]}, {"routing_strategy": "least-busy"}, {"metadata": "x"},
+                     {1: 2}, {"metadata": {"user_api_key_team_id": _Str("t")}}):
+        with pytest.raises(NotAccelerated):
+            fast(declined)
+
+
+# ---- the deprecated pick attribute -------------------------------------------
+
+_NAME = "async_get_available_deployment"
+
+
+def _read(router, accelerated, action, reads=2):
+    """Warnings, tally change, returned objects (or the exception) of
+    ``reads`` reads from this (non-LiteLLM) module, under ``action``."""
+    from litellm.router_deprecated import DEPRECATED_ROUTER_MEMBER_USES as tally
+
+    before = tally[_NAME]
+    got = []
+    with _local_patch.accelerated(accelerated), warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter(action)
+        for _ in range(reads):
+            try:
+                got.append(router.async_get_available_deployment)  # one line: the registry sees one site
+            except Exception as exc:
+                got.append(("raised", type(exc).__name__, str(exc)))
+    shown = [(str(w.message), w.category, w.filename, w.lineno) for w in seen]
+    return shown, tally[_NAME] - before, got
+
+
+def _describe(fn, same_router=True):
+    if isinstance(fn, tuple):
+        return fn
+    inner = fn.__wrapped__
+    return (
+        fn.__code__, fn.__name__, fn.__qualname__, fn.__module__, fn.__doc__, fn.__defaults__, fn.__kwdefaults__,
+        fn.__annotations__, sorted(fn.__dict__), fn.__annotations__ is inner.__annotations__,
+        inner.__code__, inner.__name__, inner.__qualname__, inner.__module__, inner.__doc__, inner.__defaults__,
+        inner.__annotations__, inner.__dict__, str(inspect.signature(fn)),
+        [type(c.cell_contents) for c in fn.__closure__],
+        [c.cell_contents if same_router else type(c.cell_contents) for c in inner.__closure__ or ()],
+    )
+
+
+@pytest.mark.parametrize("action", ["always", "default", "error", "ignore", "once"])
+def test_deprecated_read_matches(action):
+    router = _router()
+    stock = _read(router, False, action)
+    fast = _read(router, True, action)
+    assert stock[0] == fast[0], (stock[0], fast[0])
+    assert stock[1] == fast[1] == 2
+    assert [_describe(f) for f in stock[2]] == [_describe(f) for f in fast[2]]
+    if action != "error":
+        # a fresh function object per read, as LiteLLM builds one per read
+        assert fast[2][0] is not fast[2][1] and fast[2][0].__wrapped__ is not fast[2][1].__wrapped__
+        # and the fast picker is the one taken
+        assert _describe(_fast_picker()(router)) == _describe(stock[2][0])
+
+
+def test_deprecated_read_picks_the_same():
+    for strategy in ("simple-shuffle", "least-busy"):
+        a, b = _router(routing_strategy=strategy), _router(routing_strategy=strategy)
+        for seed in range(5):
+            out = []
+            for router, accelerated in ((a, False), (b, True)):
+                random.seed(seed)
+                with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    picked = asyncio.run(router.async_get_available_deployment("g", {}))
+                out.append((picked["model_info"]["id"], random.getstate()))
+            assert out[0] == out[1]
+
+
+def test_deprecated_read_from_litellm_modules_is_not_counted():
+    """_note: a read from litellm.router* is the router's own: no tally, no warning."""
+    router = _router()
+    results = []
+    for accelerated in (False, True):
+        from litellm.router_deprecated import DEPRECATED_ROUTER_MEMBER_USES as tally
+
+        before = tally[_NAME]
+        scope = {"__name__": "litellm.router_internal_probe", "router": router}
+        with _local_patch.accelerated(accelerated), warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            exec("picked = router.async_get_available_deployment", scope)
+        results.append((len(seen), tally[_NAME] - before, _describe(scope["picked"])))
+    assert results[0] == results[1] and results[0][:2] == (0, 0)
+
+
+def _fast_picker():
+    return protocol_fast.make_unreserved_picker(_original(_patch("routing.unreserved_picker").target))
+
+
+def test_deprecated_read_declines():
+    """Assigned picks (through the attribute, on the core), custom
+    strategies, routers without a core: LiteLLM's picker, same answers."""
+    fast = _fast_picker()
+    from litellm.router import Router
+
+    async def assigned(*args, **kwargs):
+        return {"model_name": "g", "litellm_params": {"model": "openai/gpt-4o"}, "model_info": {"id": "d2"}}
+
+    class _Strategy(litellm.types.router.CustomRoutingStrategyBase):
+        async def async_get_available_deployment(self, model, messages=None, input=None,
+                                                 specific_deployment=False, request_kwargs=None):
+            return MODEL_LIST[1]
+
+        def get_available_deployment(self, model, messages=None, input=None, specific_deployment=False,
+                                     request_kwargs=None):
+            return MODEL_LIST[1]
+
+    def through_attribute(r):
+        r.async_get_available_deployment = assigned
+
+    def on_core(r):
+        r._core.__dict__["_core_async_get_available_deployment"] = assigned
+
+    strategy = _Strategy()  # one instance: the closures compared hold it
+
+    def custom(r):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r.set_custom_routing_strategy(strategy)
+
+    for make in (through_attribute, on_core, custom):
+        routers = [_router(), _router()]
+        outs = []
+        for r, accelerated in zip(routers, (False, True)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                make(r)
+            if accelerated:
+                with pytest.raises(NotAccelerated):
+                    fast(r)
+            shown, counted, got = _read(r, accelerated, "always")
+            random.seed(3)
+            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    picked = asyncio.run(r.async_get_available_deployment("g", {}))["model_info"]["id"]
+                except Exception as exc:
+                    picked = (type(exc).__name__, str(exc))
+            outs.append((shown, counted, [_describe(g, False) if inspect.isfunction(g) and hasattr(g, "__wrapped__")
+                                          else g for g in got], picked, random.getstate()))
+        assert outs[0] == outs[1], make.__name__
+    bare = Router.__new__(Router)
+    with pytest.raises(NotAccelerated):
+        fast(bare)
+    with pytest.raises(NotAccelerated):
+        fast(object())
+
+
+# ---- pre-routing with no strategy registered -----------------------------------
+
+def _fast_pre_route():
+    return protocol_fast.make_pre_route(_original(_patch("routing.pre_route").target))
+
+
+def _stamped_request(gen):
+    request = {}
+    for bucket in ("metadata", "litellm_metadata"):
+        if gen.random() < 0.6:
+            request[bucket] = {key: value for key, value in (
+                ("routing_decision", {"router_model_name": "auto"}), ("_autorouter_baseline_route", "x"),
+                ("_session_deployment_affinity_ttl", 60), ("_consumed_request_tags", ["t"]),
+                ("_client_output_ceiling", gen.choice([{"max_tokens": 5}, {"max_output_tokens": "7", "x": 1}, 3])),
+                ("model_group", "g"), ("other", 1)) if gen.random() < 0.5}
+    for carrier in ("max_tokens", "max_output_tokens", "max_completion_tokens"):
+        if gen.random() < 0.3:
+            request[carrier] = gen.choice([10, None])
+    return request
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # usage-based-routing's sync task, built outside a loop
+def test_pre_route_matches():
+    gen = random.Random("pre-route")
+    fast = _fast_pre_route()
+    original = _original(_patch("routing.pre_route").target)
+    for strategy in ("simple-shuffle", "least-busy", "usage-based-routing", "cost-based-routing"):
+        router = _router(routing_strategy=strategy)
+        core = router._core
+        for _ in range(60):
+            request = _stamped_request(gen)
+            step = {"kind": "pre_route", "model": gen.choice(["g", "h"]), "fallback_depth": gen.choice([None, 0])}
+            a, b = copy.deepcopy(request), copy.deepcopy(request)
+            stock = asyncio.run(original(core, dict(step), a))
+            got = asyncio.run(fast(core, dict(step), b))
+            assert (stock, a) == (got, b), (strategy, request)
+
+
+def test_pre_route_declines():
+    fast = _fast_pre_route()
+    router = _router()
+    step = {"kind": "pre_route", "model": "g", "fallback_depth": None}
+    for declined_step, kwargs in ((dict(step, fallback_depth=1), {}), (step, {"pass_through": True}),
+                                  (dict(step, model=3), {})):
+        with pytest.raises(NotAccelerated):
+            asyncio.run(fast(router._core, declined_step, {}, **kwargs))
+
+    async def assigned(*args, **kwargs):
+        return MODEL_LIST[0]
+
+    core = router._core
+    core.__dict__["_core_async_get_available_deployment"] = assigned
+    with pytest.raises(NotAccelerated):
+        asyncio.run(fast(core, step, {}))
+    del core.__dict__["_core_async_get_available_deployment"]
+    core._hosted._core_routing_plugins.append(object())
+    with pytest.raises(NotAccelerated):
+        asyncio.run(fast(core, step, {}))
+    core._hosted._core_routing_plugins.clear()
+    core._hosted._core_auto_routers["g"] = []
+    with pytest.raises(NotAccelerated):
+        asyncio.run(fast(core, step, {}))
+    del core._hosted._core_auto_routers["g"]
+    assert asyncio.run(fast(core, step, {})) is None  # and taken again
+
+
+def test_pre_route_with_aliases_matches():
+    """An alias map: the look-up the fast path skips is pure, the pick routes the same."""
+    runs = []
+    for accelerated in (False, True):
+        router = _router(model_group_alias={"alias": "g", "other": {"model": "g", "hidden": True}})
+        out = []
+        for seed, model in enumerate(["alias", "other", "g", "alias"]):
+            random.seed(seed)
+            request = {"metadata": {"routing_decision": {"x": 1}}}
+            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    picked = asyncio.run(router.async_get_available_deployment(model, request))["model_info"]["id"]
+                except Exception as exc:
+                    picked = (type(exc).__name__, str(exc))
+            out.append((picked, request, random.getstate()))
+        runs.append(out)
+    assert runs[0] == runs[1]
+
+
+# ---- the usage-v2 selector probe ----------------------------------------------
+
+def test_prefetch_usage_selector_matches():
+    fast = protocol_fast.make_prefetch_usage_selector(_original(_patch("routing.prefetch_usage_selector").target))
+    original = _original(_patch("routing.prefetch_usage_selector").target)
+    taken = 0
+    for strategy in ("simple-shuffle", "least-busy", "latency-based-routing", "cost-based-routing",
+                     "usage-based-routing-v2"):
+        for extra in ({}, {"model_group_alias": {"alias": "g", "x": {"model": "g"}}}):
+            router = _router(routing_strategy=strategy, **extra)
+            for model in ("g", "alias", "x", "nope"):
+                for request in (None, {}, {"routing_strategy": "usage-based-routing-v2"},
+                                {"routing_strategy": "least-busy"}, {"routing_strategy": None}):
+                    stock = original(router._core, model, copy.deepcopy(request))
+                    try:
+                        got = fast(router._core, model, copy.deepcopy(request))
+                    except NotAccelerated:
+                        continue
+                    taken += 1
+                    assert got is stock, (strategy, model, request)
+    assert taken >= 4 * 2 * 4 * 3
+    # a v2 router, a strategy override and routing groups are LiteLLM's
+    router = _router(routing_strategy="usage-based-routing-v2")
+    with pytest.raises(NotAccelerated):
+        fast(router._core, "g", {})
+    with pytest.raises(NotAccelerated):
+        fast(_router()._core, "g", {"routing_strategy": "usage-based-routing-v2"})
+
+
+# ---- the real patch engine applies every routing patch ---------------------------
+
+def test_engine_applies_every_routing_patch():
+    """``import fast_litellm`` then ``import litellm``: the engine applies each
+    routing patch while LiteLLM's modules load (the picker's was refused once
+    for reading litellm.router too early), and each fast path serves a pick."""
+    import subprocess
+    import sys
+
+    script = r"""
+import asyncio, json, os, sys, warnings
+import fast_litellm, litellm
+from fast_litellm.routing import patches
+from fast_litellm.routing._local_patch import _owner
+warnings.simplefilter("ignore")
+out = {}
+for patch in patches.PATCHES:
+    owner, name = _owner(patch.target)
+    current = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+    out[patch.name] = getattr(current, "__fast_litellm_patch__", None) == patch.name
+router = litellm.Router(model_list=[{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                                      "model_info": {"id": "d0"}}])
+from litellm.router_deprecated import _unreserved_picker
+from litellm.router_rust import core
+out["picker serves"] = callable(_unreserved_picker.__fast_litellm_fast__(router))
+out["start fields serve"] = core._start_fields.__fast_litellm_fast__({}) == {}
+out["pick"] = asyncio.run(router.async_get_available_deployment("g", {}))["model_info"]["id"] == "d0"
+print("RESULT " + json.dumps(out))
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, proc.stderr[-3000:]
+    import json
+
+    got = json.loads(line[-1][7:])
+    assert all(got.values()), got
+
+
+# ---- the served record and the narrowing fields ----------------------------------
+
+def _served_records(gen):
+    for _ in range(300):
+        info = {"id": "d%d" % gen.randint(0, 3)}
+        for key, value in (("team_public_model_name", gen.choice(["pub/*", "pub", None, 3])),
+                           ("access_windows", []), ("ptu_effective_to", "2030-01-01T00:00:00"), ("x", 1)):
+            if gen.random() < 0.2:
+                info[key] = value
+        params = {"model": gen.choice(["openai/gpt-4o", "openai/*", None, 5]), "api_key": "k"}
+        record = {"model_name": gen.choice(["g", "wild/*", None]), "litellm_params": params, "model_info": info}
+        if gen.random() < 0.1:
+            params[7] = "x"
+        if gen.random() < 0.1:
+            record["model_info"] = None
+        yield record
+
+
+def test_served_matches():
+    original = _original(_patch("routing.served").target)
+    fast = protocol_fast.make_served(original)
+    from litellm.router_rust.core import _Selection
+
+    gen = random.Random("served")
+    taken = 0
+    for live in (False, True):
+        router = _router()
+        if live:  # a deployment whose params JSON carries as text: _with_live_params merges them back
+            router._core._hosted.live_params = (
+                lambda model_id: {"mock_response": ValueError("x")} if model_id == "d1" else {})
+        for model in ("g", "pub/x", "wild/y"):
+            selection = object.__new__(_Selection)
+            selection.__dict__.update(_core=router._core, _model=model)
+            for record in _served_records(gen):
+                stock = _outcome(lambda r: original(selection, r), copy.deepcopy(record))
+                try:
+                    got = ("ok", fast(selection, copy.deepcopy(record)))
+                    taken += 1
+                except NotAccelerated:
+                    continue
+                assert repr(got) == repr(stock), (record, stock, got)
+    assert taken > 300, taken
+
+
+def test_narrowing_fields_match():
+    original = _original(_patch("routing.narrowing_fields").target)
+    fast = protocol_fast.make_narrowing_fields(original)
+    for request in ({}, {"metadata": {}}, {"x": 1, "stream": True}):
+        for kind in ("pick", "pass_through", "healthy"):
+            a, b = dict(request), dict(request)
+            assert fast(a, kind) == original(b, kind) and a == b
+    for request in ({"_target_order": 1}, {"_excluded_deployment_ids": ["d0"]},
+                    {"_retry_skipped_deployment_ids": ("d1",)}):
+        with pytest.raises(NotAccelerated):
+            fast(dict(request), "pick")
