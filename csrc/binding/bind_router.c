@@ -1333,6 +1333,300 @@ router_json_copy(PyObject *module, PyObject *value)
     return json_copy(value);
 }
 
+/* ---- strategy scans (fast_litellm/routing/strategy_fast.py) --------------
+ *
+ * The per-candidate loops of LiteLLM's latency pick over exact dicts, and
+ * the draws of random.sample over a whole list.  None of them has a side
+ * effect or runs Python code other than the `getrandbits` given: every
+ * dict is checked to be an exact dict before it is read, keys are the
+ * interned str constants the caller passes (`names`), and values are only
+ * tested for truth or compared when they are exact int/float/bool/None.
+ * Anything else returns None ("declined"), and the caller runs LiteLLM's
+ * Python loop, which then does exactly what LiteLLM does.
+ */
+enum { K_PARAMS, K_INFO, K_ID, K_TPM, K_RPM, K_API_BASE, K_COUNT };
+
+static int
+names_ok(PyObject *names)
+{
+    if (!PyTuple_CheckExact(names) || PyTuple_GET_SIZE(names) != K_COUNT)
+        return 0;
+    for (Py_ssize_t i = 0; i < K_COUNT; i++) {
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i)))
+            return 0;
+    }
+    return 1;
+}
+
+#define NAME(names, k) PyTuple_GET_ITEM((names), (k))
+
+/* records_of(ids, known): [known[id] for id in ids] with None read as a
+ * fresh {}, or None when an id is not an exact str, is not known, or its
+ * record is neither None nor an exact dict. */
+static PyObject *
+router_records_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "records_of(ids: list, known: dict)");
+        return NULL;
+    }
+    PyObject *ids = args[0], *known = args[1];
+    Py_ssize_t n = PyList_GET_SIZE(ids);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        PyObject *id = PyList_GET_ITEM(ids, i);
+        if (!PyUnicode_CheckExact(id))
+            goto declined;
+        PyObject *record = PyDict_GetItemWithError(known, id); /* exact str keys: no Python code */
+        if (record == NULL) {
+            if (PyErr_Occurred())
+                Py_CLEAR(out);
+            else
+                goto declined;
+        } else if (record == Py_None) {
+            PyObject *empty = PyDict_New();
+            if (empty == NULL)
+                Py_CLEAR(out);
+            else
+                PyList_SET_ITEM(out, i, empty);
+        } else if (PyDict_CheckExact(record)) {
+            Py_INCREF(record);
+            PyList_SET_ITEM(out, i, record);
+        } else {
+            goto declined;
+        }
+    }
+    return out;
+declined:
+    Py_DECREF(out);
+    Py_RETURN_NONE;
+}
+
+/* *out = d.get(key) (borrowed, NULL when absent); -1 with an exception. */
+static int
+get_item(PyObject *d, PyObject *key, PyObject **out)
+{
+    *out = PyDict_GetItemWithError(d, key);
+    return (*out == NULL && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* index_by_id(deployments, names): {model_info["id"]: deployment}, the last
+ * of equal ids kept (keys in first-occurrence order), or None when the
+ * list, a deployment or its model_info is not exact, or an id is not an
+ * exact str.  The list is re-read each step (a key's __eq__ could run). */
+static PyObject *
+router_index_by_id(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !names_ok(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "index_by_id(deployments, names)");
+        return NULL;
+    }
+    PyObject *list = args[0], *names = args[1];
+    if (!PyList_CheckExact(list))
+        Py_RETURN_NONE;
+    PyObject *by_id = PyDict_New();
+    for (Py_ssize_t i = 0; by_id != NULL && i < PyList_GET_SIZE(list); i++) {
+        PyObject *d = PyList_GET_ITEM(list, i), *info, *id;
+        if (!PyDict_CheckExact(d))
+            goto declined;
+        Py_INCREF(d);
+        int rc = get_item(d, NAME(names, K_INFO), &info);
+        if (rc == 0 && (info == NULL || !PyDict_CheckExact(info))) {
+            Py_DECREF(d);
+            goto declined;
+        }
+        if (rc == 0)
+            rc = get_item(info, NAME(names, K_ID), &id);
+        if (rc == 0 && (id == NULL || !PyUnicode_CheckExact(id))) {
+            Py_DECREF(d);
+            goto declined;
+        }
+        if (rc < 0 || PyDict_SetItem(by_id, id, d) < 0)
+            Py_CLEAR(by_id);
+        Py_DECREF(d);
+    }
+    return by_id;
+declined:
+    Py_DECREF(by_id);
+    Py_RETURN_NONE;
+}
+
+/* Random._randbelow_with_getrandbits(m) for m >= 1: getrandbits(m.bit_length())
+ * until below m.  -1 with an exception. */
+static long long
+randbelow(PyObject *getrandbits, unsigned long long m)
+{
+    int k = 0;
+    for (unsigned long long v = m; v; v >>= 1)
+        k++;
+    PyObject *bits = PyLong_FromLong(k);
+    if (bits == NULL)
+        return -1;
+    unsigned long long r;
+    do {
+        PyObject *got = PyObject_CallOneArg(getrandbits, bits);
+        if (got == NULL) {
+            Py_DECREF(bits);
+            return -1;
+        }
+        r = PyLong_AsUnsignedLongLong(got);
+        Py_DECREF(got);
+        if (r == (unsigned long long)-1 && PyErr_Occurred()) {
+            Py_DECREF(bits);
+            return -1;
+        }
+    } while (r >= m);
+    Py_DECREF(bits);
+    return (long long)r;
+}
+
+/* sample_all(getrandbits, population): Random.sample(population, len(population))
+ * - the pool method, which sample takes whenever k == n - with the same
+ * getrandbits calls in the same order. */
+static PyObject *
+router_sample_all(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyCallable_Check(args[0]) || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "sample_all(getrandbits, population: list)");
+        return NULL;
+    }
+    PyObject *pool = PyList_GetSlice(args[1], 0, PyList_GET_SIZE(args[1]));
+    if (pool == NULL)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(pool);
+    PyObject *result = PyList_New(n);
+    for (Py_ssize_t i = 0; result != NULL && i < n; i++) {
+        long long j = randbelow(args[0], (unsigned long long)(n - i));
+        if (j < 0 || PyList_GET_SIZE(pool) != n) { /* getrandbits is C: the pool is ours alone */
+            Py_CLEAR(result);
+            break;
+        }
+        PyObject *item = PyList_GET_ITEM(pool, j), *last = PyList_GET_ITEM(pool, n - i - 1);
+        Py_INCREF(item);
+        PyList_SET_ITEM(result, i, item);
+        Py_INCREF(last);
+        PyList_SET_ITEM(pool, j, last);
+        Py_DECREF(item);
+    }
+    Py_DECREF(pool);
+    return result;
+}
+
+/* A value LiteLLM tests for truth in a limit: 1/0, or -1 when it is not
+ * None/int/float/bool (its truth could run code; declined). */
+static int
+plain_truth(PyObject *v)
+{
+    if (v == NULL || v == Py_None)
+        return 0;
+    if (PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v))
+        return PyObject_IsTrue(v);
+    return -1;
+}
+
+/* The deployment's tpm/rpm limit: `d.get(k) or params.get(k) or info.get(k)`,
+ * NULL (borrowed) for LiteLLM's float("inf"); -1 declined. */
+static int
+limit_of(PyObject *d, PyObject *params, PyObject *info, PyObject *key, PyObject **out)
+{
+    PyObject *const from[3] = {d, params, info};
+    *out = NULL;
+    for (int i = 0; i < 3; i++) {
+        PyObject *v = NULL;
+        if (from[i] != NULL && get_item(from[i], key, &v) < 0)
+            return -1;
+        int t = plain_truth(v);
+        if (t < 0)
+            return -1;
+        if (t) {
+            *out = v;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* `used + 0 > limit` as LiteLLM compares (limit NULL: infinity, never). */
+static int
+over(PyObject *used, PyObject *limit)
+{
+    return limit == NULL ? 0 : PyObject_RichCompareBool(used, limit, Py_GT);
+}
+
+/* latency_fresh(keys, by_id, names, input_tokens, latency, report): LiteLLM's
+ * latency scan over a map it would fill with unseen entries (latency
+ * `latency`, no tpm/rpm used this minute), in the order of `keys`:
+ * (kept deployments, {api_base: latency} when report else None), or None
+ * (declined). */
+static PyObject *
+router_latency_fresh(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !names_ok(args[2]) ||
+        !PyLong_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "latency_fresh(keys, by_id, names, input_tokens: int, latency, report)");
+        return NULL;
+    }
+    PyObject *keys = args[0], *by_id = args[1], *names = args[2], *tokens = args[3], *latency = args[4];
+    int report = PyObject_IsTrue(args[5]);
+    if (report < 0)
+        return NULL;
+    PyObject *one = PyLong_FromLong(1), *empty = PyUnicode_FromStringAndSize("", 0);
+    PyObject *kept = PyList_New(0);
+    PyObject *per_base = report ? PyDict_New() : (Py_INCREF(Py_None), Py_None);
+    PyObject *out = NULL;
+    if (one == NULL || empty == NULL || kept == NULL || per_base == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *d, *params, *info, *tpm, *rpm, *base;
+        if (!PyUnicode_CheckExact(key))
+            goto declined;
+        if (get_item(by_id, key, &d) < 0)
+            goto done;
+        if (d == NULL)
+            continue; /* LiteLLM: no deployment with that id */
+        if (!PyDict_CheckExact(d) || get_item(d, NAME(names, K_PARAMS), &params) < 0 ||
+            get_item(d, NAME(names, K_INFO), &info) < 0)
+            goto failed;
+        if ((params != NULL && !PyDict_CheckExact(params)) || info == NULL || !PyDict_CheckExact(info))
+            goto declined;
+        if (limit_of(d, params, info, NAME(names, K_TPM), &tpm) < 0 ||
+            limit_of(d, params, info, NAME(names, K_RPM), &rpm) < 0)
+            goto failed;
+        if (report) {
+            base = NULL;
+            if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
+                goto done;
+            if (base == NULL)
+                base = empty; /* LiteLLM's .get("api_base", "") */
+            if (base != Py_None && !PyUnicode_CheckExact(base))
+                goto declined;
+            if (base != Py_None && PyDict_SetItem(per_base, base, latency) < 0)
+                goto done;
+        }
+        int skip = over(tokens, tpm);
+        if (skip == 0)
+            skip = over(one, rpm);
+        if (skip < 0)
+            goto done;
+        if (!skip && PyList_Append(kept, d) < 0)
+            goto done;
+    }
+    out = PyTuple_Pack(2, kept, per_base);
+    goto done;
+failed:
+    if (PyErr_Occurred())
+        goto done;
+declined:
+    Py_INCREF(Py_None);
+    out = Py_None;
+done:
+    Py_XDECREF(one);
+    Py_XDECREF(empty);
+    Py_XDECREF(kept);
+    Py_XDECREF(per_base);
+    return out;
+}
+
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
@@ -1341,6 +1635,14 @@ static PyMethodDef router_functions[] = {
     {"router_json_plain", (PyCFunction)(void (*)(void))router_json_plain, METH_FASTCALL,
      "router_json_plain(value, (NaN, PosInf, NegInf)): json.loads(json.dumps(value)) for plain JSON data, "
      "else NotImplemented."},
+    {"router_records_of", (PyCFunction)(void (*)(void))router_records_of, METH_FASTCALL,
+     "router_records_of(ids, known): the known records of ids (None as {}), or None."},
+    {"router_index_by_id", (PyCFunction)(void (*)(void))router_index_by_id, METH_FASTCALL,
+     "router_index_by_id(deployments, names): {id: last deployment with it}, or None."},
+    {"router_sample_all", (PyCFunction)(void (*)(void))router_sample_all, METH_FASTCALL,
+     "router_sample_all(getrandbits, population): Random.sample(population, len(population))'s draws."},
+    {"router_latency_fresh", (PyCFunction)(void (*)(void))router_latency_fresh, METH_FASTCALL,
+     "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
     {NULL, NULL, 0, NULL},
 };
 

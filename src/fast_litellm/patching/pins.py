@@ -122,6 +122,15 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm._internal_context:service_target": "a7ccc257e927e7c2de6dba7f480a87d078e3ebeed542ee981f16a1e2922c8732",
     "litellm._internal_context:_restore": "52424a198c04d8900a2816778621320c0cc4b0541a288a513cd2d693061af657",
     "litellm._internal_context:with_service_target": "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
+    # routing's shared candidate records (routing/strategy_fast.py): the code
+    # between _strategy_inputs and the selector only reads the candidates
+    "litellm.router_rust.core:RustCore._answer_select": "e4138d5c3187109536b4aaca31ceeb666ef3e822685d5d63917f37b4af363d59",
+    "litellm.router_rust.core:RustCore._answer_select_sync": "8e4affda303193da6a63e70257489f1f5d5f9baafec64ed32988e118da77bd7e",
+    "litellm.router_rust.core:_pick_with_prefetched_usage": "0cc0fcf8547df4e02c17d1f9fa1fa258f39dec4ebeed49aa7fedc174647b72f6",
+    "litellm.router_rust.core:_pick_answer": "ee5599821305c4077394c0f8d76459464c587a85fd448ca83896383ff343c1a1",
+    "litellm.router_rust.steps.selection:pick_async": "bc3f661a790d39c9db1b1fb340d4ad85912be76d14ca77a5562820e511d26332",
+    "litellm.router_rust.steps.selection:pick_sync": "c3861374e73cce5921aa79a11acb1384ce478aa7e9706baf013f254fb6c83971",
+    "litellm.router_rust.steps.selection:picked_id": "ce38c7e8f1343948358d7fce0aaf99cd7f097c8d344c8ac26182764445331121",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

@@ -67,7 +67,11 @@ def install() -> None:
         # After `import fast_litellm` the engine may already have replaced the
         # target: the stock side must be LiteLLM's own function, not our wrapper.
         original = getattr(current, "__fast_litellm_original__", current)
-        setattr(owner, name, _dispatcher(original, patch.build(original)))
+        dispatcher = _dispatcher(original, patch.build(original))
+        # marked as the engine marks its wrappers: which patch, over which original
+        dispatcher.__fast_litellm_patch__ = patch.name
+        dispatcher.__fast_litellm_original__ = original
+        setattr(owner, name, dispatcher)
         _INSTALLED.append((owner, name, original, current))
 
 

@@ -1,0 +1,481 @@
+"""Per-candidate work of LiteLLM 1.110.2's strategy picks at large n.
+
+A ``strategy`` select step hands the host up to every deployment id of a
+model group; LiteLLM then builds a fresh dict per candidate
+(``RustCore._strategy_inputs``) and runs the strategy's selector over them.
+Two things here make that cheaper without changing what anyone can see:
+
+* **Shared records for read-only selectors.**  The candidate records are
+  read once per (Rust registry handle, registry version) and kept
+  (``_RecordCache``: the registry is immutable, every change makes a
+  higher version).  When the pick's selector is LiteLLM's own
+  latency-based or cost-based selector - exact class, no per-instance
+  method, every method the pick can reach either LiteLLM's verified source
+  (``pins.VERIFIED``) or our registered fast path for it - the candidates
+  are the kept records themselves: those selectors only read the
+  deployment dicts, the pick answer only reads the chosen one's id
+  (``_pick_answer``; a step whose candidates share ids carries its own
+  records and is not served here), and nothing else receives the list.  A
+  per-request override selector (its pre-call check gets a shallow copy of
+  the pick) and every other selector get fresh deep copies
+  (``router_json_copy``), as a fresh read gives.
+* **The latency pick without per-candidate Python.**  ``random.sample``
+  over n positions is drawn by ``router_sample_positions`` with the same
+  ``getrandbits`` calls in the same order as the interpreter's own
+  ``Random.sample`` (checked against it when built); the id index and the
+  candidate scan of a map the cache did not hold (every candidate at the
+  unseen latency, no usage) run in C over the exact dicts, with LiteLLM's
+  comparisons (``PyObject_RichCompare``), after every shape was checked -
+  nothing is consumed or written before a decline.
+
+Anything unusual (non-dict records or inner dicts, ids that are not exact
+``str``, limits that are not int/float, another ``random``) declines with
+:class:`NotAccelerated` before any side effect.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import sys
+from functools import partial
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from fast_litellm.patching.registry import NotAccelerated
+
+from . import litellm_fast
+
+_LATENCY_CLASS = "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler"
+_COST_CLASS = "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler"
+
+# the selector class -> the methods a pick of it can run (pick_async / pick_sync)
+_READ_ONLY_SELECTORS: Dict[str, Tuple[str, ...]] = {
+    _LATENCY_CLASS: ("async_get_available_deployments", "get_available_deployments", "_get_available_deployments"),
+    _COST_CLASS: ("async_get_available_deployments",),
+}
+
+# the LiteLLM code between _strategy_inputs and the selector: what it does with
+# the candidate list is what makes sharing it safe (audited, pinned)
+_PICK_PATH_SOURCES = (
+    "litellm.router_rust.core:RustCore._answer_select",
+    "litellm.router_rust.core:RustCore._answer_select_sync",
+    "litellm.router_rust.core:_pick_with_prefetched_usage",
+    "litellm.router_rust.core:_pick_answer",
+    "litellm.router_rust.steps.selection:pick_async",
+    "litellm.router_rust.steps.selection:pick_sync",
+    "litellm.router_rust.steps.selection:picked_id",
+)
+
+
+def _source_hash(fn: Any) -> str:
+    return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
+
+
+def _check_sources(targets: Tuple[str, ...]) -> None:
+    """Refuse to build when a LiteLLM function a fast path relies on is not
+    the source pinned in ``pins.DEPENDENCIES``."""
+    import importlib
+
+    from fast_litellm.patching import pins
+
+    for target in targets:
+        module, qualname = target.split(":", 1)
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+        expected = pins.DEPENDENCIES.get(target)
+        got = _source_hash(obj)
+        if got != expected:
+            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
+
+
+class _ReadOnlyCheck:
+    """Whether a selector's pick only reads its candidate dicts: its class is
+    exactly LiteLLM's latency or cost selector and each method a pick can
+    run is LiteLLM's verified source or one of our patches over it.  The
+    verdict per method object is memoized (the object is held)."""
+
+    def __init__(self) -> None:
+        from fast_litellm.patching import pins
+
+        self._pins = pins.VERIFIED
+        self._classes: Dict[type, Tuple[str, Tuple[str, ...]]] = {}
+        self._verdicts: Dict[int, Tuple[Any, bool]] = {}
+        from . import patches
+
+        self._ours = {p.name for p in patches.PATCHES}
+        import importlib
+
+        for path, methods in _READ_ONLY_SELECTORS.items():
+            module, name = path.split(":")
+            cls = getattr(importlib.import_module(module), name)
+            self._classes[cls] = (path, methods)
+
+    def _trusted(self, target: str, fn: Any) -> bool:
+        seen = self._verdicts.get(id(fn))
+        if seen is not None and seen[0] is fn:
+            return seen[1]
+        original = fn
+        if getattr(fn, "__fast_litellm_patch__", None) in self._ours:
+            original = fn.__fast_litellm_original__
+        try:
+            ok = _source_hash(original) == self._pins.get(target)
+        except (OSError, TypeError):
+            ok = False
+        self._verdicts[id(fn)] = (fn, ok)
+        return ok
+
+    def __call__(self, selector: Any) -> bool:
+        entry = self._classes.get(type(selector))
+        if entry is None:
+            return False
+        path, methods = entry
+        own = getattr(selector, "__dict__", None)
+        cls = type(selector)
+        for name in methods:
+            if own is not None and name in own:
+                return False
+            fn = cls.__dict__.get(name)
+            if fn is None or not self._trusted("%s.%s" % (path, name), fn):
+                return False
+        return True
+
+
+def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``RustCore._strategy_inputs``: records read once per registry version;
+    shared with LiteLLM's read-only selectors, deep-copied for the rest."""
+    from fast_litellm._native_loader import NATIVE
+
+    _check_sources(_PICK_PATH_SOURCES)
+    copy = getattr(NATIVE, "router_json_copy", None)
+    lookup = getattr(NATIVE, "router_records_of", None)
+    cache = litellm_fast._RecordCache()
+    read_only = _ReadOnlyCheck()
+
+    def fresh_copies(handle, known, ids):
+        candidates = []
+        for ident in ids:
+            key = str(ident)
+            record = known.get(key, _SLOW)
+            if record is _SLOW:
+                record = known[key] = handle.deployment(key)
+            if record is None:
+                candidates.append({})
+            elif type(record) is dict:
+                try:
+                    candidates.append(copy(record))
+                except TypeError:  # not JSON data: read it as LiteLLM does
+                    candidates.append(dict(handle.deployment(key) or {}))
+            else:
+                candidates.append(dict(handle.deployment(key) or {}))
+        return candidates
+
+    def shared(handle, known, ids):
+        """The kept records themselves, or None when one is not a plain dict
+        (then every candidate is copied)."""
+        if lookup is not None:
+            found = lookup(ids, known)
+            if found is not None:
+                return found
+        candidates = []
+        for ident in ids:
+            key = str(ident)
+            record = known.get(key, _SLOW)
+            if record is _SLOW:
+                record = known[key] = handle.deployment(key)
+            if record is None:
+                candidates.append({})
+            elif type(record) is dict:
+                candidates.append(record)
+            else:
+                return None
+        return candidates
+
+    def _strategy_inputs(self, step, request):
+        if copy is None or type(step) is not dict:
+            raise NotAccelerated("no native record copy")
+        if step.get("stage") != "strategy":
+            return None
+        if step.get("records") is not None:
+            raise NotAccelerated("the step carries its records")
+        ids = step.get("candidates")
+        if type(ids) is not list:
+            raise NotAccelerated("candidates is not a list")
+        handle = self._handle
+        version = handle.registry_version()
+        strategy = str(step.get("strategy"))
+        group = step.get("group")
+        selector = self._selectors.selector_for(
+            strategy, str(step.get("scope")), str(group) if group is not None else None, request
+        )
+        known = cache.records(handle, version)
+        candidates = None
+        if read_only(selector) and not self._selectors.is_override(strategy, selector):
+            candidates = shared(handle, known, ids)
+        if candidates is None:
+            candidates = fresh_copies(handle, known, ids)
+        if handle.registry_version() != version:
+            # the registry changed while reading: read every record now, as LiteLLM does
+            candidates = [dict(handle.deployment(str(ident)) or {}) for ident in ids]
+        return strategy, selector, str(step.get("model")), candidates
+
+    _strategy_inputs.__doc__ = original.__doc__
+    return _strategy_inputs
+
+
+_SLOW = litellm_fast._SLOW
+
+
+# --------------------------------------------------------------------------
+# random.sample over a whole list, natively
+# --------------------------------------------------------------------------
+
+class _Sampler:
+    """``random.sample(population, len(population))`` with the interpreter's
+    own draws: ``router_sample_all`` calls the module instance's C
+    ``getrandbits`` exactly as ``Random.sample``'s pool method and
+    ``_randbelow_with_getrandbits`` do.  Used only while ``random.sample``
+    is the stdlib's bound to ``random._inst`` with the stdlib ``_randbelow``
+    and ``getrandbits`` (checked per call), and only when a self-test
+    against ``Random.sample`` passed at build."""
+
+    def __init__(self) -> None:
+        import _random
+        import random
+
+        from fast_litellm._native_loader import NATIVE
+
+        self._native = getattr(NATIVE, "router_sample_all", None)
+        self._sample = random.Random.__dict__.get("sample")
+        self._randbelow = random.Random.__dict__.get("_randbelow_with_getrandbits")
+        self._getrandbits = _random.Random.__dict__.get("getrandbits")
+        stdlib = (
+            getattr(self._sample, "__module__", None) == "random"
+            and getattr(self._sample, "__qualname__", None) == "Random.sample"
+        )
+        if self._native is None or not stdlib or not self._self_test(random):
+            self._native = None
+
+    def _self_test(self, random: Any) -> bool:
+        for seed in range(3):
+            for n in (0, 1, 2, 3, 5, 6, 7, 21, 22, 100, 1000, 1025):
+                ours, theirs = random.Random(seed), random.Random(seed)
+                population = list(range(n))
+                if self._native(ours.getrandbits, population) != theirs.sample(population, n):
+                    return False
+                if ours.getstate() != theirs.getstate():
+                    return False
+        return True
+
+    def getrandbits_of(self, module: Any) -> Optional[Callable[[int], int]]:
+        """The bound ``getrandbits`` that ``module.sample`` draws from, when
+        it is the stdlib's, else None."""
+        if self._native is None:
+            return None
+        sample = getattr(module, "sample", None)
+        inst = getattr(sample, "__self__", None)
+        if getattr(sample, "__func__", None) is not self._sample or inst is None:
+            return None
+        own = getattr(inst, "__dict__", {})
+        if "_randbelow" in own or "getrandbits" in own or "sample" in own:
+            return None
+        cls = type(inst)
+        if getattr(cls, "_randbelow", None) is not self._randbelow or getattr(cls, "getrandbits", None) is not self._getrandbits:
+            return None
+        return inst.getrandbits
+
+    def sample_all(self, module: Any, population: List[Any]) -> List[Any]:
+        getrandbits = self.getrandbits_of(module)
+        if getrandbits is None:
+            return module.sample(population, len(population))
+        return self._native(getrandbits, population)
+
+
+# --------------------------------------------------------------------------
+# latency-based-routing: LowestLatencyLoggingHandler
+# --------------------------------------------------------------------------
+
+_LATENCY_MODULE = "litellm.router_strategy.lowest_latency"
+_NAMES = ("litellm_params", "model_info", "id", "tpm", "rpm", "api_base")
+
+
+class _LatencyPick:
+    """LiteLLM's latency pick (``_get_available_deployments``) over its map:
+    the id index and, for a map the cache did not hold, the candidate scan
+    natively; the draws through :class:`_Sampler`.  Everything else is
+    ``litellm_fast``'s exact Python loop."""
+
+    def __init__(self) -> None:
+        from fast_litellm._native_loader import NATIVE
+
+        self._index = getattr(NATIVE, "router_index_by_id", None)
+        self._fresh_scan = getattr(NATIVE, "router_latency_fresh", None)
+        self._sampler = _Sampler()
+
+    def index(self, healthy: Any) -> Dict[str, Any]:
+        if self._index is not None:
+            by_id = self._index(healthy, _NAMES)
+            if by_id is not None:
+                return by_id
+        return litellm_fast._index_by_id(healthy)  # the same map, or NotAccelerated
+
+    def __call__(self, handler, module, healthy, messages, input, request_kwargs, counts, fresh, by_id=None):
+        if request_kwargs is not None and type(request_kwargs) is not dict:
+            raise NotAccelerated("request_kwargs is not a dict")
+        if counts is not None and type(counts) is not dict:
+            raise NotAccelerated("request_count_dict is not a dict")
+        minute = litellm_fast._minute_stamp()
+        if counts is None:
+            return None
+        if by_id is None:
+            by_id = self.index(healthy)
+        usable = module._usable_latency_samples
+        average = module._average_latency
+        if fresh:
+            # the unseen entries LiteLLM would add (latency [0], no usage) are read, not built;
+            # by_id was filled in list order, so its keys are the ids by first occurrence
+            keys = list(by_id)
+            unseen_latency = average(usable([0]))
+        else:
+            litellm_fast._add_unseen(
+                counts, healthy, lambda: {"latency_normalized": [0], minute: {"tpm": 0, "rpm": 0}}
+            )
+            keys = list(counts)
+        input_tokens = litellm_fast._input_tokens(module, healthy, messages, input)
+        sampled = self._sampler.sample_all(module.random, keys)
+
+        metadata_field = handler._select_metadata_field(request_kwargs)
+        report = request_kwargs is not None and metadata_field in request_kwargs
+        scanned = None
+        if fresh and self._fresh_scan is not None and type(input_tokens) is int:
+            scanned = self._fresh_scan(sampled, by_id, _NAMES, input_tokens, unseen_latency, report)
+        if scanned is not None:
+            kept, latency_by_api_base = scanned
+            if not kept:
+                return None
+            # every candidate has the unseen latency: sorted keeps the order, and the
+            # buffer keeps all of them or none (then LiteLLM draws from all of them)
+            chosen = module.random.choice(kept)
+        else:
+            candidates, latency_by_api_base = self._scan(
+                handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute,
+                input_tokens, unseen_latency if fresh else None, report,
+            )
+            if not candidates:
+                return None
+            ranked = sorted(candidates, key=lambda pair: pair[1])
+            lowest = ranked[0][1]
+            buffer = handler.routing_args.lowest_latency_buffer * lowest
+            within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer)
+            chosen = module.random.choice(within or ranked)[0]
+        if report:
+            request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
+        return chosen
+
+    @staticmethod
+    def _scan(handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute, input_tokens,
+              unseen_latency, report):
+        """LiteLLM's candidate loop, item by item, in the sampled order."""
+        usable = module._usable_latency_samples
+        average = module._average_latency
+        percentile = module._percentile_latency
+        ttft_percentile = handler.routing_args.ttft_percentile
+        streaming = (
+            request_kwargs is not None
+            and request_kwargs.get("stream", None) is not None
+            and request_kwargs["stream"] is True
+        )
+        latency_by_api_base: Dict[Any, Any] = {}
+        candidates = []
+        find = litellm_fast._find
+        limit = litellm_fast._configured_limit
+        for item in sampled:
+            deployment = find(by_id, healthy, item)
+            if deployment is None:
+                continue
+            tpm_limit = limit(deployment, "tpm")
+            rpm_limit = limit(deployment, "rpm")
+            if fresh:
+                latency = unseen_latency
+                rpm_used = tpm_used = 0
+            else:
+                item_map = counts[item]
+                latencies = item_map.get("latency_normalized", [])
+                ttft_latencies = item_map.get("time_to_first_token_seconds", [])
+                rpm_used = item_map.get(minute, {}).get("rpm", 0)
+                tpm_used = item_map.get(minute, {}).get("tpm", 0)
+                ttft_samples = usable(ttft_latencies)
+                use_ttft = streaming and len(ttft_samples) > 0
+                if use_ttft and ttft_percentile is not None:
+                    latency = percentile(ttft_samples, ttft_percentile)
+                else:
+                    latency = average(ttft_samples if use_ttft else usable(latencies))
+            api_base = deployment.get("litellm_params", {}).get("api_base", "")
+            if report and api_base is not None:
+                latency_by_api_base[api_base] = latency
+            if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
+                continue
+            candidates.append((deployment, latency))
+        return candidates, latency_by_api_base
+
+
+def make_lowest_latency_pick(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``LowestLatencyLoggingHandler._get_available_deployments``."""
+    pick = _LatencyPick()
+
+    def _get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
+                                   request_kwargs=None, request_count_dict=None):
+        module = sys.modules[_LATENCY_MODULE]
+        return pick(self, module, healthy_deployments, messages, input, request_kwargs, request_count_dict, False)
+
+    _get_available_deployments.__doc__ = original.__doc__
+    return _get_available_deployments
+
+
+def _latency_entry(sync: bool):
+    """``LowestLatencyLoggingHandler.(async_)get_available_deployments``:
+    LiteLLM's cache read, then the pick, told whether the map is fresh (the
+    empty one made because the cache held nothing, which nobody sees)."""
+
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        from litellm._internal_context import with_service_target
+        from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+        pick = _LatencyPick()
+
+        def start(module, request_kwargs):
+            if request_kwargs is not None and type(request_kwargs) is not dict:
+                raise NotAccelerated("request_kwargs is not a dict")
+            return module.get_parent_otel_span_from_kwargs(request_kwargs)
+
+        if sync:
+            def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
+                                          request_kwargs=None):
+                module = sys.modules[_LATENCY_MODULE]
+                by_id = pick.index(healthy_deployments)  # declines before the cache read
+                span = start(module, request_kwargs)
+                cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                return pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                            cached or {}, not cached, by_id)
+
+            fast = get_available_deployments
+        else:
+            async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
+                                                      input=None, request_kwargs=None):
+                module = sys.modules[_LATENCY_MODULE]
+                by_id = pick.index(healthy_deployments)
+                span = start(module, request_kwargs)
+                cached = await self.router_cache.async_get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                return pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                            cached or {}, not cached, by_id)
+
+            fast = async_get_available_deployments
+        wrapped = with_service_target(ROUTER_USAGE_TARGET)(fast)
+        wrapped.__doc__ = original.__doc__
+        return wrapped
+
+    return make
+
+
+make_lowest_latency_entry_async = _latency_entry(sync=False)
+make_lowest_latency_entry_sync = _latency_entry(sync=True)

@@ -1,0 +1,266 @@
+"""The large-n strategy fast paths (fast_litellm/routing/strategy_fast.py)
+beside LiteLLM's own code: shared candidate records only for read-only
+selectors, random.sample's draws, the native id index and latency scan,
+and stock-vs-accelerated lockstep runs at 1,000 deployments."""
+from __future__ import annotations
+
+import asyncio
+import copy
+import random
+import warnings
+
+import pytest
+
+litellm = pytest.importorskip("litellm")
+
+from fast_litellm import _native_loader  # noqa: E402
+from fast_litellm.patching.registry import NotAccelerated  # noqa: E402
+from fast_litellm.routing import _local_patch, litellm_fast, strategy_fast  # noqa: E402
+
+from test_routing_litellm import _build, _calls, _history, _same, _seed_state  # noqa: E402
+
+NATIVE = _native_loader.NATIVE
+needs_native = pytest.mark.skipif(NATIVE is None or not hasattr(NATIVE, "router_latency_fresh"),
+                                  reason="native core not built")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    _local_patch.install()
+    yield
+    _local_patch.uninstall()
+
+
+# ---- random.sample -----------------------------------------------------------
+
+@needs_native
+def test_sample_all_draws_as_random_sample():
+    for seed in range(20):
+        for n in (0, 1, 2, 4, 5, 6, 9, 31, 64, 65, 257, 1000):
+            ours, theirs = random.Random(seed), random.Random(seed)
+            population = ["x%d" % i for i in range(n)]
+            assert NATIVE.router_sample_all(ours.getrandbits, population) == theirs.sample(population, n)
+            assert ours.getstate() == theirs.getstate()
+            assert population == ["x%d" % i for i in range(n)]  # the population is not touched
+
+
+@needs_native
+def test_sampler_follows_random_and_declines_replaced_draws():
+    sampler = strategy_fast._Sampler()
+    random.seed(5)
+    got = sampler.sample_all(random, list(range(50)))
+    state = random.getstate()
+    random.seed(5)
+    assert got == random.sample(list(range(50)), 50) and random.getstate() == state
+
+    class Other(random.Random):
+        def _randbelow(self, n):  # a replaced draw: not the stdlib's
+            return 0
+
+    class Module:
+        pass
+
+    other = Module()
+    inst = Other(1)
+    other.sample = inst.sample
+    assert sampler.getrandbits_of(other) is None
+    assert sampler.sample_all(other, [1, 2, 3]) == Other(1).sample([1, 2, 3], 3)  # its own draws
+    plain = Module()
+    plain.sample = lambda population, k: list(reversed(population))
+    assert sampler.getrandbits_of(plain) is None
+    assert sampler.getrandbits_of(random) is not None
+
+
+# ---- the id index and the fresh latency scan ----------------------------------
+
+@needs_native
+def test_index_by_id_matches_or_declines():
+    names = strategy_fast._NAMES
+    cases = [
+        [],
+        [{"model_info": {"id": "a"}}, {"model_info": {"id": "b"}}, {"model_info": {"id": "a"}, "x": 1}],
+        [{"model_info": {"id": 1}}],
+        [{"model_info": None}],
+        [{"x": 1}],
+        [dict],
+        ({"model_info": {"id": "a"}},),
+    ]
+    for healthy in cases:
+        try:
+            expected = litellm_fast._index_by_id(healthy)
+        except NotAccelerated:
+            expected = None
+        got = NATIVE.router_index_by_id(healthy, names)
+        assert got == expected and (got is None or list(got) == list(expected)), healthy
+        if got is not None:
+            assert all(got[k] is expected[k] for k in got)
+
+
+_LIMITS = [None, 0, 1, 5, 10 ** 30, 2.5, float("nan"), float("inf"), True, False, "7", [3], ""]
+
+
+def _deployment(gen, i):
+    d = {"model_name": "g", "model_info": {"id": gen.choice(["d%d" % i, "d%d" % i, "dup"])}}
+    params = {"model": "m"}
+    if gen.random() < 0.7:
+        params["api_base"] = gen.choice(["a", "b", None, "", 5, ["x"]])
+    for key in ("tpm", "rpm"):
+        for where in (d, params, d["model_info"]):
+            if gen.random() < 0.2:
+                where[key] = gen.choice(_LIMITS)
+    if gen.random() < 0.05:
+        del params["model"]
+    if gen.random() < 0.9:
+        d["litellm_params"] = params
+    elif gen.random() < 0.5:
+        d["litellm_params"] = None
+    return d
+
+
+@needs_native
+def test_fresh_latency_scan_matches_the_python_loop():
+    """The native scan returns what LiteLLM's loop computes, or declines
+    (then the Python loop runs); it never raises where LiteLLM does not."""
+    import litellm.router_strategy.lowest_latency as module
+
+    handler = module.LowestLatencyLoggingHandler(router_cache=litellm.caching.dual_cache.DualCache())
+    gen = random.Random("fresh-scan")
+    declined = matched = 0
+    for _ in range(1500):
+        healthy = [_deployment(gen, i) for i in range(gen.randint(0, 12))]
+        try:
+            by_id = litellm_fast._index_by_id(healthy)
+        except NotAccelerated:
+            continue
+        keys = list(by_id)
+        gen.shuffle(keys)
+        tokens = gen.choice([0, 3, 10 ** 40])
+        report = gen.random() < 0.5
+        got = NATIVE.router_latency_fresh(keys, by_id, strategy_fast._NAMES, tokens, 0.0, report)
+        try:
+            candidates, per_base = strategy_fast._LatencyPick._scan(
+                handler, module, healthy, {}, {}, True, by_id, keys, "m", tokens, 0.0, report)
+            expected = ([d for d, _ in candidates], per_base if report else None)
+        except Exception as exc:  # LiteLLM raises: the native scan must have declined
+            expected = exc
+        if got is None:
+            declined += 1
+            continue
+        assert not isinstance(expected, Exception), (healthy, keys, expected)
+        assert len(got[0]) == len(expected[0]) and all(a is b for a, b in zip(got[0], expected[0]))
+        assert _same(got[1], expected[1]) and (got[1] is None or list(got[1]) == list(expected[1]))
+        matched += 1
+    assert matched > 300 and declined > 30
+
+
+# ---- shared records only for read-only selectors ------------------------------
+
+def _router_and_core(strategy, n=6):
+    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                   "model_info": {"id": "d%d" % i}} for i in range(n)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = litellm.Router(model_list=model_list, routing_strategy=strategy)
+    return router, router._core
+
+
+def _inputs_twice(core, strategy):
+    step = {"stage": "strategy", "strategy": strategy, "scope": "default", "group": None, "model": "g",
+            "candidates": ["d%d" % i for i in range(6)]}
+    with _local_patch.accelerated(True):
+        first = core._strategy_inputs(dict(step), {})
+        second = core._strategy_inputs(dict(step), {})
+    return first[3], second[3]
+
+
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing"])
+def test_read_only_selectors_get_the_kept_records(strategy):
+    _, core = _router_and_core(strategy)
+    a, b = _inputs_twice(core, strategy)
+    assert a == b and all(x is y for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("strategy", ["least-busy", "usage-based-routing-v2", "simple-shuffle"])
+def test_other_selectors_get_fresh_copies(strategy):
+    _, core = _router_and_core(strategy)
+    a, b = _inputs_twice(core, strategy)
+    assert a == b and not any(x is y for x, y in zip(a, b))
+    assert not any(x["litellm_params"] is y["litellm_params"] for x, y in zip(a, b))
+
+
+def test_a_replaced_or_subclassed_selector_gets_copies():
+    from litellm.router_strategy.lowest_latency import LowestLatencyLoggingHandler
+
+    _, core = _router_and_core("latency-based-routing")
+    selector = core._selectors.selector_for("latency-based-routing", "default", None, {})
+    assert isinstance(selector, LowestLatencyLoggingHandler)
+    # an instance attribute shadows the class's pick
+    selector.async_get_available_deployments = lambda *a, **k: None
+    try:
+        a, b = _inputs_twice(core, "latency-based-routing")
+        assert not any(x is y for x, y in zip(a, b))
+    finally:
+        del selector.async_get_available_deployments
+    # a method replaced on the class (not LiteLLM's source, not our patch)
+    saved = LowestLatencyLoggingHandler.__dict__["_get_available_deployments"]
+    LowestLatencyLoggingHandler._get_available_deployments = lambda self, *a, **k: None
+    try:
+        a, b = _inputs_twice(core, "latency-based-routing")
+        assert not any(x is y for x, y in zip(a, b))
+    finally:
+        LowestLatencyLoggingHandler._get_available_deployments = saved
+    # a subclass
+    selector.__class__ = type("Sub", (LowestLatencyLoggingHandler,), {})
+    try:
+        a, b = _inputs_twice(core, "latency-based-routing")
+        assert not any(x is y for x, y in zip(a, b))
+    finally:
+        selector.__class__ = LowestLatencyLoggingHandler
+    a, b = _inputs_twice(core, "latency-based-routing")
+    assert all(x is y for x, y in zip(a, b))
+
+
+# ---- lockstep at 1,000 deployments --------------------------------------------
+
+def _large_model_list(gen, n):
+    out = []
+    for i in range(n):
+        params = {"model": gen.choice(["gpt-4o-mini", "gpt-4o", "openai/made-up-model"]), "api_key": "k",
+                  "api_base": "https://b%d.example" % gen.randint(0, 9)}
+        if gen.random() < 0.1:
+            params["rpm"] = gen.choice([1, 1000])
+        if gen.random() < 0.1:
+            params["tpm"] = gen.choice([1, 100000])
+        if gen.random() < 0.1:
+            params["input_cost_per_token"] = gen.choice([1e-6, 3e-6])
+        out.append({"model_name": "g", "litellm_params": params, "model_info": {"id": "d%d" % i}})
+    return out
+
+
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing"])
+def test_lockstep_at_500_deployments(strategy):
+    """Large groups, first with nothing cached (the fresh-map scan), then
+    with a latency/cost history.  (The fast paths have no size threshold;
+    500 keeps the two Router builds at ~1.5 s each, 1,000 takes ~6 s.)"""
+    gen = random.Random("large-%s" % strategy)
+    model_list = _large_model_list(gen, 500)
+    ids = [d["model_info"]["id"] for d in model_list]
+    args = {"lowest_latency_buffer": 0.1} if strategy.startswith("latency") else {}
+    a, b = _build(model_list, strategy, args), _build(model_list, strategy, args)
+    cooled = gen.sample(ids, 30)
+    for router in (a, b):
+        _seed_state(router, None, model_list, strategy, None, cooled, [])
+    for phase in ("fresh", "history"):
+        if phase == "history":
+            history = _history(gen, model_list, strategy)
+            for router in (a, b):
+                _seed_state(router, None, model_list, strategy, history, [], [])
+        plan = [(gen.random(), "g", gen.choice([{}, {"metadata": {}}, {"metadata": {}, "stream": True}]))
+                for _ in range(5)]
+        stock = asyncio.run(_calls(a, False, copy.deepcopy(plan)))
+        fast = asyncio.run(_calls(b, True, copy.deepcopy(plan)))
+        for i, (s, f) in enumerate(zip(stock, fast)):
+            assert _same(s[0], f[0]), (strategy, phase, i, s[0], f[0])
+            assert s[1] == f[1], (strategy, phase, i, "random state differs")
+            assert _same(s[2], f[2]), (strategy, phase, i, "request metadata differs")
+            assert _same(s[3], f[3]), (strategy, phase, i, "routing cache differs")
