@@ -1344,7 +1344,11 @@ router_json_copy(PyObject *module, PyObject *value)
  * Anything else returns None ("declined"), and the caller runs LiteLLM's
  * Python loop, which then does exactly what LiteLLM does.
  */
-enum { K_PARAMS, K_INFO, K_ID, K_TPM, K_RPM, K_API_BASE, K_COUNT };
+enum {
+    K_PARAMS, K_INFO, K_ID, K_TPM, K_RPM, K_API_BASE,
+    K_BASE_MODEL, K_MODEL, K_INPUT_COST, K_OUTPUT_COST,
+    K_COUNT
+};
 
 static int
 names_ok(PyObject *names)
@@ -1627,6 +1631,302 @@ done:
     return out;
 }
 
+/* Whether every key of an exact dict is an exact str. */
+static int
+str_keyed(PyObject *d)
+{
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(d, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key))
+            return 0;
+    }
+    return 1;
+}
+
+/* Rows of the cost map already found str-keyed in this call. */
+typedef struct {
+    PyObject *rows[16];
+    int count;
+} row_memo;
+
+/* _as_rate(v): float(v) for an exact int or float, None for anything but an
+ * int/float subclass (declined: -1 without an exception).  New reference. */
+static int
+as_rate(PyObject *v, PyObject **out)
+{
+    *out = NULL;
+    if (v != NULL && PyFloat_CheckExact(v)) {
+        Py_INCREF(v);
+        *out = v;
+        return 0;
+    }
+    if (v != NULL && PyLong_CheckExact(v)) {
+        double x = PyLong_AsDouble(v);
+        if (x == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear(); /* float(huge int) raises: LiteLLM's loop does it */
+            return -1;
+        }
+        *out = PyFloat_FromDouble(x);
+        return *out == NULL ? -2 : 0;
+    }
+    if (v != NULL && !PyBool_Check(v) && (PyLong_Check(v) || PyFloat_Check(v)))
+        return -1;
+    Py_INCREF(Py_None);
+    *out = Py_None;
+    return 0;
+}
+
+/* lowest_cost's _deployment_cost_map_rates for plain dicts: the first
+ * pricing model (base_model, then model; distinct non-empty str) whose
+ * cost-map row declares a token price.  0 with *in and *out (new references,
+ * NULL for none), -1 declined, -2 error. */
+static int
+map_rates(PyObject *names, PyObject *cost_map, PyObject *params, PyObject *info, row_memo *memo, PyObject **in,
+          PyObject **out)
+{
+    PyObject *base = NULL, *model = NULL;
+    *in = *out = NULL;
+    if (get_item(info, NAME(names, K_BASE_MODEL), &base) < 0)
+        return -2;
+    int t = base == NULL ? 0 : (PyUnicode_CheckExact(base) ? PyUnicode_GET_LENGTH(base) > 0 : plain_truth(base));
+    if (t < 0)
+        return -1;
+    if (!t) {
+        base = NULL;
+        if (params != NULL && get_item(params, NAME(names, K_BASE_MODEL), &base) < 0)
+            return -2;
+    }
+    if (params != NULL && get_item(params, NAME(names, K_MODEL), &model) < 0)
+        return -2;
+    PyObject *candidates[2] = {base, model};
+    for (int i = 0; i < 2; i++) {
+        PyObject *name = candidates[i];
+        if (name == NULL || !PyUnicode_Check(name))
+            continue; /* not a str: not a pricing model */
+        if (!PyUnicode_CheckExact(name))
+            return -1;
+        if (PyUnicode_GET_LENGTH(name) == 0 || (i == 1 && base != NULL && PyUnicode_CheckExact(base) &&
+                                                 PyUnicode_Compare(base, name) == 0))
+            continue;
+        PyObject *row;
+        if (get_item(cost_map, name, &row) < 0)
+            return -2;
+        if (row == NULL || row == Py_None)
+            continue; /* an empty view */
+        if (!PyDict_CheckExact(row))
+            return -1;
+        int known = 0;
+        for (int m = 0; m < memo->count; m++)
+            known |= memo->rows[m] == row;
+        if (!known) {
+            if (!str_keyed(row))
+                return -1;
+            if (memo->count < 16)
+                memo->rows[memo->count++] = row;
+        }
+        PyObject *a, *b;
+        if (get_item(row, NAME(names, K_INPUT_COST), &a) < 0 || get_item(row, NAME(names, K_OUTPUT_COST), &b) < 0)
+            return -2;
+        if ((a == NULL || a == Py_None) && (b == NULL || b == Py_None))
+            continue;
+        int rc = as_rate(a, in);
+        if (rc == 0)
+            rc = as_rate(b, out);
+        if (rc < 0) {
+            Py_CLEAR(*in);
+            Py_CLEAR(*out);
+        }
+        return rc;
+    }
+    return 0;
+}
+
+/* `params.get(key) or None`, then the map's rate, then 5.0: a new reference,
+ * NULL with -1 (declined) / -2 (error) in *rc. */
+static PyObject *
+unit_cost(PyObject *params, PyObject *key, PyObject *rate, int *rc)
+{
+    PyObject *own = NULL;
+    *rc = 0;
+    if (params != NULL && get_item(params, key, &own) < 0) {
+        *rc = -2;
+        return NULL;
+    }
+    int t = plain_truth(own);
+    if (t < 0) {
+        *rc = -1;
+        return NULL;
+    }
+    PyObject *cost = t ? own : (rate != NULL && rate != Py_None ? rate : NULL);
+    if (cost == NULL)
+        return PyFloat_FromDouble(5.0);
+    Py_INCREF(cost);
+    return cost;
+}
+
+/* *out = item_map.get(minute, {}).get(key, 0) (new reference); -1 declined. */
+static int
+used_of(PyObject *names, PyObject *per_minute, PyObject *key, PyObject *zero, PyObject **out)
+{
+    PyObject *v = NULL;
+    *out = NULL;
+    if (per_minute != NULL && get_item(per_minute, key, &v) < 0)
+        return -2;
+    if (v == NULL)
+        v = zero;
+    else if (!PyLong_CheckExact(v) && !PyFloat_CheckExact(v) && !PyBool_Check(v))
+        return -1;
+    Py_INCREF(v);
+    *out = v;
+    (void)names;
+    return 0;
+}
+
+/* cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens):
+ * lowest_cost's loop over (keys[i], maps[i]) (maps None: a map it would fill
+ * with unseen entries, no usage), for plain dicts and int/float values:
+ * (the pick or None, None) when the costs are ordered (no NaN: the first
+ * lowest is what sorted()[0] gives), else (None, [(deployment, cost)]) for
+ * the caller to sort; None declined. */
+static PyObject *
+router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7 || !PyList_CheckExact(args[0]) || (args[1] != Py_None && !PyList_CheckExact(args[1])) ||
+        !PyDict_CheckExact(args[2]) || !names_ok(args[3]) || !PyDict_CheckExact(args[4]) ||
+        !PyUnicode_CheckExact(args[5]) || !PyLong_CheckExact(args[6])) {
+        PyErr_SetString(PyExc_TypeError, "cost_scan(keys, maps, by_id, names, cost_map: dict, minute: str, "
+                                         "input_tokens: int)");
+        return NULL;
+    }
+    PyObject *keys = args[0], *maps = args[1], *by_id = args[2], *names = args[3], *cost_map = args[4];
+    PyObject *minute = args[5], *tokens = args[6];
+    if (maps != Py_None && PyList_GET_SIZE(maps) != PyList_GET_SIZE(keys))
+        Py_RETURN_NONE;
+    row_memo memo = {{NULL}, 0};
+    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *pairs = PyList_New(0);
+    PyObject *best = NULL, *best_cost = NULL, *out = NULL;
+    int ordered = 1, rc = 0;
+    if (zero == NULL || one == NULL || pairs == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *d, *params, *info, *tpm, *rpm;
+        if (!PyUnicode_CheckExact(key))
+            goto declined;
+        if (get_item(by_id, key, &d) < 0)
+            goto done;
+        if (d == NULL)
+            continue;
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
+            goto declined;
+        if (get_item(d, NAME(names, K_PARAMS), &params) < 0 || get_item(d, NAME(names, K_INFO), &info) < 0)
+            goto done;
+        if ((params != NULL && (!PyDict_CheckExact(params) || !str_keyed(params))) || info == NULL ||
+            !PyDict_CheckExact(info) || !str_keyed(info))
+            goto declined;
+        if ((rc = limit_of(d, params, info, NAME(names, K_TPM), &tpm)) < 0 ||
+            (rc = limit_of(d, params, info, NAME(names, K_RPM), &rpm)) < 0)
+            goto failed;
+        PyObject *base = NULL; /* LiteLLM keys a debug map by it: it must hash */
+        if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
+            goto done;
+        if (base != NULL && base != Py_None && !PyUnicode_CheckExact(base))
+            goto declined;
+        PyObject *rate_in, *rate_out;
+        if ((rc = map_rates(names, cost_map, params, info, &memo, &rate_in, &rate_out)) < 0)
+            goto failed;
+        PyObject *cost_in = unit_cost(params, NAME(names, K_INPUT_COST), rate_in, &rc), *cost_out = NULL;
+        if (cost_in != NULL)
+            cost_out = unit_cost(params, NAME(names, K_OUTPUT_COST), rate_out, &rc);
+        Py_XDECREF(rate_in);
+        Py_XDECREF(rate_out);
+        PyObject *cost = cost_out == NULL ? NULL : PyNumber_Add(cost_in, cost_out);
+        Py_XDECREF(cost_in);
+        Py_XDECREF(cost_out);
+        if (cost == NULL) {
+            if (rc == 0)
+                rc = -2;
+            goto failed;
+        }
+        PyObject *per_minute = NULL, *tpm_used = NULL, *rpm_used = NULL;
+        if (maps != Py_None) {
+            PyObject *item_map = PyList_GET_ITEM(maps, i);
+            if (!PyDict_CheckExact(item_map)) {
+                Py_DECREF(cost);
+                goto declined;
+            }
+            if (get_item(item_map, minute, &per_minute) < 0) {
+                Py_DECREF(cost);
+                goto done;
+            }
+            if (per_minute != NULL && !PyDict_CheckExact(per_minute)) {
+                Py_DECREF(cost);
+                goto declined;
+            }
+        }
+        if ((rc = used_of(names, per_minute, NAME(names, K_RPM), zero, &rpm_used)) < 0 ||
+            (rc = used_of(names, per_minute, NAME(names, K_TPM), zero, &tpm_used)) < 0) {
+            Py_XDECREF(rpm_used);
+            Py_DECREF(cost);
+            goto failed;
+        }
+        PyObject *tpm_total = PyNumber_Add(tpm_used, tokens), *rpm_total = PyNumber_Add(rpm_used, one);
+        Py_DECREF(tpm_used);
+        Py_DECREF(rpm_used);
+        int skip = tpm_total == NULL || rpm_total == NULL ? -1 : over(tpm_total, tpm);
+        if (skip == 0)
+            skip = over(rpm_total, rpm);
+        Py_XDECREF(tpm_total);
+        Py_XDECREF(rpm_total);
+        if (skip < 0) {
+            Py_DECREF(cost);
+            goto done;
+        }
+        if (skip) {
+            Py_DECREF(cost);
+            continue;
+        }
+        if (PyFloat_CheckExact(cost) && isnan(PyFloat_AS_DOUBLE(cost)))
+            ordered = 0;
+        if (ordered) {
+            int lower = best_cost == NULL ? 1 : PyObject_RichCompareBool(cost, best_cost, Py_LT);
+            if (lower < 0) {
+                Py_DECREF(cost);
+                goto done;
+            }
+            if (lower) {
+                Py_INCREF(cost);
+                Py_XSETREF(best_cost, cost);
+                best = d;
+            }
+        }
+        PyObject *pair = PyTuple_Pack(2, d, cost);
+        Py_DECREF(cost);
+        if (pair == NULL || PyList_Append(pairs, pair) < 0) {
+            Py_XDECREF(pair);
+            goto done;
+        }
+        Py_DECREF(pair);
+    }
+    if (ordered)
+        out = Py_BuildValue("(OO)", best != NULL ? best : Py_None, Py_None);
+    else
+        out = Py_BuildValue("(OO)", Py_None, pairs);
+    goto done;
+failed:
+    if (rc == -2 || PyErr_Occurred())
+        goto done;
+declined:
+    Py_INCREF(Py_None);
+    out = Py_None;
+done:
+    Py_XDECREF(zero);
+    Py_XDECREF(one);
+    Py_XDECREF(pairs);
+    Py_XDECREF(best_cost);
+    return out;
+}
+
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
@@ -1643,6 +1943,8 @@ static PyMethodDef router_functions[] = {
      "router_sample_all(getrandbits, population): Random.sample(population, len(population))'s draws."},
     {"router_latency_fresh", (PyCFunction)(void (*)(void))router_latency_fresh, METH_FASTCALL,
      "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
+    {"router_cost_scan", (PyCFunction)(void (*)(void))router_cost_scan, METH_FASTCALL,
+     "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens): (pick, pairs) or None."},
     {NULL, NULL, 0, NULL},
 };
 

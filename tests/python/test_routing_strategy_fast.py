@@ -173,14 +173,14 @@ def _inputs_twice(core, strategy):
     return first[3], second[3]
 
 
-@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing"])
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing", "least-busy"])
 def test_read_only_selectors_get_the_kept_records(strategy):
     _, core = _router_and_core(strategy)
     a, b = _inputs_twice(core, strategy)
     assert a == b and all(x is y for x, y in zip(a, b))
 
 
-@pytest.mark.parametrize("strategy", ["least-busy", "usage-based-routing-v2", "simple-shuffle"])
+@pytest.mark.parametrize("strategy", ["usage-based-routing-v2", "simple-shuffle"])
 def test_other_selectors_get_fresh_copies(strategy):
     _, core = _router_and_core(strategy)
     a, b = _inputs_twice(core, strategy)
@@ -237,7 +237,7 @@ def _large_model_list(gen, n):
     return out
 
 
-@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing"])
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing", "least-busy"])
 def test_lockstep_at_500_deployments(strategy):
     """Large groups, first with nothing cached (the fresh-map scan), then
     with a latency/cost history.  (The fast paths have no size threshold;

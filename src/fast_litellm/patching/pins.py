@@ -131,6 +131,16 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.steps.selection:pick_async": "bc3f661a790d39c9db1b1fb340d4ad85912be76d14ca77a5562820e511d26332",
     "litellm.router_rust.steps.selection:pick_sync": "c3861374e73cce5921aa79a11acb1384ce478aa7e9706baf013f254fb6c83971",
     "litellm.router_rust.steps.selection:picked_id": "ce38c7e8f1343948358d7fce0aaf99cd7f097c8d344c8ac26182764445331121",
+    # ... and what the selectors given shared records run on them (read only)
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler.async_get_available_deployments": "f8f936345b3c26b0979427cf42543cf08b3d034e7f6e081ebd02955c445d2c93",
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler.get_available_deployments": "0479ec0ec4453396121cfdf6ca8dc7c0bc4ad0d7a272bd04e2dd5e31e9d59ef7",
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler._select": "3b2095d4fbaf533099af0cc27545450e515648fd1ccbdcf46a0530081b7a060d",
+    "litellm.router_strategy.least_busy:_deployment_ids": "b3942acf2ef50f7922e3300a2695240cc15dc32cc10013b17ad34cc0dd3e31c8",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_backend_models": "cee82745f7085db0e5f05c7ae39ef1d5263237287da8e4c21f6c319866c2a36f",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_backend_model": "84df0a8bf4d3da391a06dbbd9ba49ada74bfa0347ddd74af1554bace9035ac4c",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_pricing_models": "3e965d2f024d0af1a03593021db2a4b341426d97bc6ec72ef0dc52be8ffd7220",
+    "litellm.litellm_core_utils.token_counter:embedding_aware_token_count": "4f31e1536feaa62442468a216ee48027799ec9b32a0111a782519b03960b6fdc",
+    "litellm.litellm_core_utils.token_counter:split_embedding_input_tokens": "8d4c1ee9ac7b260e85987a31976edada46b1d8fa07e50eb9f371edbbc158907b",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

@@ -49,7 +49,7 @@ PATCHES: List[Patch] = [
         component="routing",
         flag=FLAG,
         target="litellm.router_strategy.lowest_cost:LowestCostLoggingHandler.async_get_available_deployments",
-        build=litellm_fast.make_lowest_cost_pick,
+        build=strategy_fast.make_lowest_cost_pick,
         scan_bindings=False,
         description="cost-based-routing pick: O(n) id lookup, prices read without pydantic copies",
     ),

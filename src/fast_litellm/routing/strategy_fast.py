@@ -9,7 +9,7 @@ Two things here make that cheaper without changing what anyone can see:
   read once per (Rust registry handle, registry version) and kept
   (``_RecordCache``: the registry is immutable, every change makes a
   higher version).  When the pick's selector is LiteLLM's own
-  latency-based or cost-based selector - exact class, no per-instance
+  latency-based, cost-based or least-busy selector - exact class, no per-instance
   method, every method the pick can reach either LiteLLM's verified source
   (``pins.VERIFIED``) or our registered fast path for it - the candidates
   are the kept records themselves: those selectors only read the
@@ -47,11 +47,15 @@ from . import litellm_fast
 
 _LATENCY_CLASS = "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler"
 _COST_CLASS = "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler"
+_LEAST_BUSY_CLASS = "litellm.router_strategy.least_busy:LeastBusyLoggingHandler"
 
-# the selector class -> the methods a pick of it can run (pick_async / pick_sync)
+# the selector class -> the methods a pick of it can run on the candidate list
+# (pick_async / pick_sync); each must be LiteLLM's pinned source or our patch of it
 _READ_ONLY_SELECTORS: Dict[str, Tuple[str, ...]] = {
     _LATENCY_CLASS: ("async_get_available_deployments", "get_available_deployments", "_get_available_deployments"),
     _COST_CLASS: ("async_get_available_deployments",),
+    # reads the ids (a pydantic validation that copies), returns one of the list
+    _LEAST_BUSY_CLASS: ("async_get_available_deployments", "get_available_deployments", "_select"),
 }
 
 # the LiteLLM code between _strategy_inputs and the selector: what it does with
@@ -64,6 +68,13 @@ _PICK_PATH_SOURCES = (
     "litellm.router_rust.steps.selection:pick_async",
     "litellm.router_rust.steps.selection:pick_sync",
     "litellm.router_rust.steps.selection:picked_id",
+    # what those selectors hand the candidates to
+    "litellm.router_strategy.least_busy:_deployment_ids",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_backend_models",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_backend_model",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_pricing_models",
+    "litellm.litellm_core_utils.token_counter:embedding_aware_token_count",
+    "litellm.litellm_core_utils.token_counter:split_embedding_input_tokens",
 )
 
 
@@ -98,7 +109,7 @@ class _ReadOnlyCheck:
     def __init__(self) -> None:
         from fast_litellm.patching import pins
 
-        self._pins = pins.VERIFIED
+        self._pins = {**pins.DEPENDENCIES, **pins.VERIFIED}
         self._classes: Dict[type, Tuple[str, Tuple[str, ...]]] = {}
         self._verdicts: Dict[int, Tuple[Any, bool]] = {}
         from . import patches
@@ -296,7 +307,8 @@ class _Sampler:
 # --------------------------------------------------------------------------
 
 _LATENCY_MODULE = "litellm.router_strategy.lowest_latency"
-_NAMES = ("litellm_params", "model_info", "id", "tpm", "rpm", "api_base")
+_NAMES = ("litellm_params", "model_info", "id", "tpm", "rpm", "api_base",
+          "base_model", "model", "input_cost_per_token", "output_cost_per_token")
 
 
 class _LatencyPick:
@@ -479,3 +491,108 @@ def _latency_entry(sync: bool):
 
 make_lowest_latency_entry_async = _latency_entry(sync=False)
 make_lowest_latency_entry_sync = _latency_entry(sync=True)
+
+
+# --------------------------------------------------------------------------
+# cost-based-routing: LowestCostLoggingHandler.async_get_available_deployments
+# --------------------------------------------------------------------------
+
+_COST_MODULE = "litellm.router_strategy.lowest_cost"
+
+
+def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_tokens, logger, debug):
+    """LiteLLM's cost loop in Python: (deployment, cost) per candidate within its limits."""
+    memo: Dict[int, bool] = {}
+    cost_by_api_base: Dict[Any, Any] = {}
+    candidates = []
+    for item, item_map in entries:
+        deployment = litellm_fast._find(by_id, healthy, item)
+        if deployment is None:
+            continue
+        tpm_limit = litellm_fast._configured_limit(deployment, "tpm")
+        rpm_limit = litellm_fast._configured_limit(deployment, "rpm")
+        map_input, map_output = litellm_fast._cost_map_rates(module, cost_map, deployment, memo)
+        params = deployment.get("litellm_params", {})
+        # a price set on the deployment counts when truthy
+        input_cost = params.get("input_cost_per_token") or None
+        output_cost = params.get("output_cost_per_token") or None
+        if input_cost is None:
+            input_cost = map_input if map_input is not None else 5.0
+        if output_cost is None:
+            output_cost = map_output if map_output is not None else 5.0
+        cost = input_cost + output_cost
+        if item_map is None:
+            rpm_used = tpm_used = 0
+        else:
+            rpm_used = item_map.get(minute, {}).get("rpm", 0)
+            tpm_used = item_map.get(minute, {}).get("tpm", 0)
+        if debug:
+            logger.debug(
+                "item_cost: %s, item_tpm: %s, item_rpm: %s, model_id: %s",
+                cost,
+                tpm_used,
+                rpm_used,
+                deployment.get("model_info", {}).get("id"),
+            )
+        api_base = params.get("api_base", "")
+        if api_base is not None:
+            cost_by_api_base[api_base] = cost  # LiteLLM's debug map, never read: built for its hashing
+        if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
+            continue
+        candidates.append((deployment, cost))
+    return candidates
+
+
+def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``LowestCostLoggingHandler.async_get_available_deployments``: the id
+    index and, when the debug log is off and everything is plain, the
+    candidate loop (limits, cost-map rates, usage this minute, the first
+    lowest cost) natively; else LiteLLM's loop in Python."""
+    from litellm._internal_context import with_service_target
+    from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+    from fast_litellm._native_loader import NATIVE
+
+    native_scan = getattr(NATIVE, "router_cost_scan", None)
+    latency = _LatencyPick()  # for its id index
+
+    async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
+                                              request_kwargs=None):
+        module = sys.modules[_COST_MODULE]
+        by_id = latency.index(healthy_deployments)
+        cached = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}")
+        counts = cached or {}
+        minute = litellm_fast._minute_stamp()
+        if cached:
+            litellm_fast._add_unseen(counts, healthy_deployments, lambda: {minute: {"tpm": 0, "rpm": 0}})
+        input_tokens = litellm_fast._input_tokens(module, healthy_deployments, messages, input)
+        logger = module.verbose_router_logger
+        debug = logger.isEnabledFor(logging.DEBUG)
+        cost_map = module._cost_map()
+        if native_scan is not None and not debug and type(input_tokens) is int and type(cost_map) is dict \
+                and (not cached or type(counts) is dict):
+            if cached:
+                keys, maps = list(counts), list(counts.values())
+            else:
+                keys, maps = list(by_id), None  # the fresh map nobody sees: unseen entries read, not built
+            scanned = native_scan(keys, maps, by_id, _NAMES, cost_map, minute, input_tokens)
+            if scanned is not None:
+                picked, pairs = scanned
+                if pairs is None:
+                    return picked
+                if not pairs:
+                    return None
+                return sorted(pairs, key=lambda pair: pair[1])[0][0]
+        if cached:
+            entries = counts.items()
+        else:
+            entries = dict.fromkeys(by_id).items()  # ids by first occurrence, as by_id was filled
+        candidates = _cost_candidates(module, cost_map, by_id, healthy_deployments, entries, minute,
+                                      input_tokens, logger, debug)
+        if len(candidates) == 0:
+            return None
+        return sorted(candidates, key=lambda pair: pair[1])[0][0]
+
+    fast = with_service_target(ROUTER_USAGE_TARGET)(async_get_available_deployments)
+    fast.__doc__ = original.__doc__
+    return fast
