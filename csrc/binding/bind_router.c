@@ -1109,8 +1109,19 @@ static PyMethodDef RouterCore_methods[] = {
  * without the registry lookup and conversion.  Dict and list subclasses
  * and other containers are refused (TypeError), so callers fall back.
  */
+static PyObject *json_copy_keys(PyObject *value, int intern);
+
 static PyObject *
 json_copy(PyObject *value)
+{
+    return json_copy_keys(value, 0);
+}
+
+/* json_copy, with the exact-str dict keys interned when `intern` (a record
+ * kept for many reads: lookups by the interned key constants then match by
+ * identity, without reading the key objects). */
+static PyObject *
+json_copy_keys(PyObject *value, int intern)
 {
     if (PyDict_CheckExact(value)) {
         if (Py_EnterRecursiveCall(" in json_copy"))
@@ -1119,9 +1130,13 @@ json_copy(PyObject *value)
         PyObject *key, *item;
         Py_ssize_t pos = 0;
         while (out != NULL && PyDict_Next(value, &pos, &key, &item)) {
-            PyObject *copy = json_copy(item);
+            PyObject *copy = json_copy_keys(item, intern);
+            Py_INCREF(key);
+            if (intern && PyUnicode_CheckExact(key))
+                PyUnicode_InternInPlace(&key);
             if (copy == NULL || PyDict_SetItem(out, key, copy) < 0)
                 Py_CLEAR(out);
+            Py_DECREF(key);
             Py_XDECREF(copy);
         }
         Py_LeaveRecursiveCall();
@@ -1133,7 +1148,7 @@ json_copy(PyObject *value)
         Py_ssize_t n = PyList_GET_SIZE(value);
         PyObject *out = PyList_New(n);
         for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-            PyObject *copy = json_copy(PyList_GET_ITEM(value, i));
+            PyObject *copy = json_copy_keys(PyList_GET_ITEM(value, i), intern);
             if (copy == NULL)
                 Py_CLEAR(out);
             else
@@ -1333,6 +1348,12 @@ router_json_copy(PyObject *module, PyObject *value)
     return json_copy(value);
 }
 
+static PyObject *
+router_json_copy_interned(PyObject *module, PyObject *value)
+{
+    return json_copy_keys(value, 1);
+}
+
 /* ---- strategy scans (fast_litellm/routing/strategy_fast.py) --------------
  *
  * The per-candidate loops of LiteLLM's latency pick over exact dicts, and
@@ -1404,6 +1425,35 @@ router_records_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 declined:
     Py_DECREF(out);
     Py_RETURN_NONE;
+}
+
+/* same_ids(ids, previous): whether the list `ids` holds, in order, exact
+ * str objects equal to those of the list `previous` (compared by identity,
+ * then length, kind and bytes: no Python code runs). */
+static PyObject *
+router_same_ids(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "same_ids(ids: list, previous: list)");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(args[0]);
+    if (PyList_GET_SIZE(args[1]) != n)
+        Py_RETURN_FALSE;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *a = PyList_GET_ITEM(args[0], i), *b = PyList_GET_ITEM(args[1], i);
+        if (a == b)
+            continue;
+        if (!PyUnicode_CheckExact(a) || !PyUnicode_CheckExact(b) || PyUnicode_READY(a) < 0 ||
+            PyUnicode_READY(b) < 0)
+            Py_RETURN_FALSE;
+        Py_ssize_t len = PyUnicode_GET_LENGTH(a);
+        int kind = PyUnicode_KIND(a);
+        if (len != PyUnicode_GET_LENGTH(b) || kind != PyUnicode_KIND(b) ||
+            memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)len * (size_t)kind) != 0)
+            Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
 }
 
 /* *out = d.get(key) (borrowed, NULL when absent); -1 with an exception. */
@@ -1514,6 +1564,64 @@ router_sample_all(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_DECREF(pool);
     return result;
+}
+
+/* sample_then_choose(getrandbits, n, values, latency): the draws of
+ * Random.sample(range(n), n) (the pool method) and then of Random.choice
+ * over the n sampled, as one pick over n candidates that all pass: the
+ * chosen position (an index below n into the population the sample
+ * permutes) and, when `values` (a list of n api_base values) is given,
+ * {value: latency} for the values that are not None in sampled order.
+ * (index, map or None); n >= 1. */
+static PyObject *
+router_sample_then_choose(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyCallable_Check(args[0]) || !PyLong_CheckExact(args[1]) ||
+        (args[2] != Py_None && !PyList_CheckExact(args[2]))) {
+        PyErr_SetString(PyExc_TypeError, "sample_then_choose(getrandbits, n, values, latency)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[1]);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (n < 1 || (args[2] != Py_None && PyList_GET_SIZE(args[2]) != n)) {
+        PyErr_SetString(PyExc_ValueError, "sample_then_choose: n >= 1 values");
+        return NULL;
+    }
+    Py_ssize_t *pool = PyMem_New(Py_ssize_t, (size_t)n), *order = PyMem_New(Py_ssize_t, (size_t)n);
+    PyObject *per_value = NULL, *out = NULL;
+    if (pool == NULL || order == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        pool[i] = i;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long j = randbelow(args[0], (unsigned long long)(n - i));
+        if (j < 0)
+            goto done;
+        order[i] = pool[j];
+        pool[j] = pool[n - i - 1];
+    }
+    long long chosen = randbelow(args[0], (unsigned long long)n);
+    if (chosen < 0)
+        goto done;
+    if (args[2] != Py_None) {
+        per_value = PyDict_New();
+        if (per_value == NULL)
+            goto done;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *v = PyList_GET_ITEM(args[2], order[i]);
+            if (v != Py_None && PyDict_SetItem(per_value, v, args[3]) < 0)
+                goto done;
+        }
+    }
+    out = Py_BuildValue("(nO)", order[chosen], per_value != NULL ? per_value : Py_None);
+done:
+    PyMem_Free(pool);
+    PyMem_Free(order);
+    Py_XDECREF(per_value);
+    return out;
 }
 
 /* A value LiteLLM tests for truth in a limit: 1/0, or -1 when it is not
@@ -1930,6 +2038,8 @@ done:
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
+    {"router_json_copy_interned", router_json_copy_interned, METH_O,
+     "router_json_copy_interned(value): router_json_copy with exact-str dict keys interned."},
     {"router_cooldown_ids", router_cooldown_ids, METH_O,
      "router_cooldown_ids(keys): ids of deployment:<id>:cooldown keys (tuple), None, or NotImplemented."},
     {"router_json_plain", (PyCFunction)(void (*)(void))router_json_plain, METH_FASTCALL,
@@ -1937,10 +2047,14 @@ static PyMethodDef router_functions[] = {
      "else NotImplemented."},
     {"router_records_of", (PyCFunction)(void (*)(void))router_records_of, METH_FASTCALL,
      "router_records_of(ids, known): the known records of ids (None as {}), or None."},
+    {"router_same_ids", (PyCFunction)(void (*)(void))router_same_ids, METH_FASTCALL,
+     "router_same_ids(ids, previous): the same exact str values in the same order."},
     {"router_index_by_id", (PyCFunction)(void (*)(void))router_index_by_id, METH_FASTCALL,
      "router_index_by_id(deployments, names): {id: last deployment with it}, or None."},
     {"router_sample_all", (PyCFunction)(void (*)(void))router_sample_all, METH_FASTCALL,
      "router_sample_all(getrandbits, population): Random.sample(population, len(population))'s draws."},
+    {"router_sample_then_choose", (PyCFunction)(void (*)(void))router_sample_then_choose, METH_FASTCALL,
+     "router_sample_then_choose(getrandbits, n, values, latency): Random.sample(range(n), n) then choice's draws."},
     {"router_latency_fresh", (PyCFunction)(void (*)(void))router_latency_fresh, METH_FASTCALL,
      "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
     {"router_cost_scan", (PyCFunction)(void (*)(void))router_cost_scan, METH_FASTCALL,

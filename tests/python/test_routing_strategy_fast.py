@@ -178,6 +178,15 @@ def test_read_only_selectors_get_the_kept_records(strategy):
     _, core = _router_and_core(strategy)
     a, b = _inputs_twice(core, strategy)
     assert a == b and all(x is y for x, y in zip(a, b))
+    assert a is b  # the same ids, the same registry version: the list handed out before
+    step = {"stage": "strategy", "strategy": strategy, "scope": "default", "group": None, "model": "g",
+            "candidates": ["d3", "d1", "d5"]}
+    with _local_patch.accelerated(True):
+        c = core._strategy_inputs(dict(step), {})[3]
+        d = core._strategy_inputs(dict(step, candidates=["d3", "d1", "d4"]), {})[3]
+    assert [x["model_info"]["id"] for x in c] == ["d3", "d1", "d5"]
+    assert [x["model_info"]["id"] for x in d] == ["d3", "d1", "d4"]
+    assert c[0] is a[3] and d[2] is a[4]
 
 
 @pytest.mark.parametrize("strategy", ["usage-based-routing-v2", "simple-shuffle"])
@@ -259,8 +268,30 @@ def test_lockstep_at_500_deployments(strategy):
                 for _ in range(5)]
         stock = asyncio.run(_calls(a, False, copy.deepcopy(plan)))
         fast = asyncio.run(_calls(b, True, copy.deepcopy(plan)))
+        # with messages: input tokens over some deployments' tpm (not every candidate passes)
+        stock += asyncio.run(_calls_with_messages(a, False, copy.deepcopy(plan[:3])))
+        fast += asyncio.run(_calls_with_messages(b, True, copy.deepcopy(plan[:3])))
         for i, (s, f) in enumerate(zip(stock, fast)):
             assert _same(s[0], f[0]), (strategy, phase, i, s[0], f[0])
             assert s[1] == f[1], (strategy, phase, i, "random state differs")
             assert _same(s[2], f[2]), (strategy, phase, i, "request metadata differs")
             assert _same(s[3], f[3]), (strategy, phase, i, "routing cache differs")
+
+
+async def _calls_with_messages(router, accelerated, plan):
+    from test_routing_litellm import _cache_snapshot
+
+    messages = [{"role": "user", "content": "a few words to count as input tokens"}]
+    out = []
+    for seed, model, request in plan:
+        random.seed(seed)
+        with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                picked = await router.async_get_available_deployment(model=model, request_kwargs=request,
+                                                                     messages=messages)
+                outcome = ("ok", picked.get("model_info", {}).get("id"), dict(picked))
+            except Exception as exc:
+                outcome = ("raised", type(exc).__name__, str(exc))
+        out.append((outcome, random.getstate(), copy.deepcopy(request), _cache_snapshot(router)))
+    return out

@@ -152,6 +152,12 @@ class _ReadOnlyCheck:
         return True
 
 
+# id(list) -> [list, its id index or None, its _FreshLatency or None]: the
+# shared candidate lists handed out (at most one per cached handle), so a
+# selector given one of them reads what it needs of it once, not per pick
+_SHARED_LISTS: Dict[int, List[Any]] = {}
+
+
 def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
     """``RustCore._strategy_inputs``: records read once per registry version;
     shared with LiteLLM's read-only selectors, deep-copied for the rest."""
@@ -160,8 +166,40 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
     _check_sources(_PICK_PATH_SOURCES)
     copy = getattr(NATIVE, "router_json_copy", None)
     lookup = getattr(NATIVE, "router_records_of", None)
+    same_ids = getattr(NATIVE, "router_same_ids", None)
+    interned = getattr(NATIVE, "router_json_copy_interned", None)
+
+    def kept(record):
+        """A record as kept: a copy with its keys interned (compact, and found
+        by identity of the key constants), or the read itself."""
+        if interned is not None and type(record) is dict:
+            try:
+                return interned(record)
+            except (TypeError, RecursionError):
+                pass
+        return record
     cache = litellm_fast._RecordCache()
     read_only = _ReadOnlyCheck()
+    # per handle: (handle, version, the step's ids, the shared list handed out)
+    last_lists: Dict[int, Tuple[Any, Any, List[Any], List[Any]]] = {}
+
+    def shared_list(handle, version, known, ids):
+        """The shared list for ids: the one handed out last time when the
+        registry version and the ids are the same (read-only consumers
+        leave it as it was), else a new one."""
+        entry = last_lists.get(id(handle))
+        if (entry is not None and entry[0] is handle and entry[1] == version and same_ids is not None
+                and same_ids(ids, entry[2])):
+            return entry[3]
+        candidates = shared(handle, known, ids)
+        if candidates is not None and same_ids is not None:
+            if entry is not None:
+                _SHARED_LISTS.pop(id(entry[3]), None)
+            if len(last_lists) >= litellm_fast._RECORD_CACHE_HANDLES and id(handle) not in last_lists:
+                _SHARED_LISTS.pop(id(last_lists.pop(next(iter(last_lists)))[3]), None)
+            last_lists[id(handle)] = (handle, version, list(ids), candidates)
+            _SHARED_LISTS[id(candidates)] = [candidates, None, None]
+        return candidates
 
     def fresh_copies(handle, known, ids):
         candidates = []
@@ -169,7 +207,7 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
             key = str(ident)
             record = known.get(key, _SLOW)
             if record is _SLOW:
-                record = known[key] = handle.deployment(key)
+                record = known[key] = kept(handle.deployment(key))
             if record is None:
                 candidates.append({})
             elif type(record) is dict:
@@ -193,7 +231,7 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
             key = str(ident)
             record = known.get(key, _SLOW)
             if record is _SLOW:
-                record = known[key] = handle.deployment(key)
+                record = known[key] = kept(handle.deployment(key))
             if record is None:
                 candidates.append({})
             elif type(record) is dict:
@@ -222,7 +260,7 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
         known = cache.records(handle, version)
         candidates = None
         if read_only(selector) and not self._selectors.is_override(strategy, selector):
-            candidates = shared(handle, known, ids)
+            candidates = shared_list(handle, version, known, ids)
         if candidates is None:
             candidates = fresh_copies(handle, known, ids)
         if handle.registry_version() != version:
@@ -257,6 +295,8 @@ class _Sampler:
         from fast_litellm._native_loader import NATIVE
 
         self._native = getattr(NATIVE, "router_sample_all", None)
+        self._choose = getattr(NATIVE, "router_sample_then_choose", None)
+        self._choice = random.Random.__dict__.get("choice")
         self._sample = random.Random.__dict__.get("sample")
         self._randbelow = random.Random.__dict__.get("_randbelow_with_getrandbits")
         self._getrandbits = _random.Random.__dict__.get("getrandbits")
@@ -266,6 +306,8 @@ class _Sampler:
         )
         if self._native is None or not stdlib or not self._self_test(random):
             self._native = None
+        if self._native is None or self._choose is None or not self._choice_test(random):
+            self._choose = None
 
     def _self_test(self, random: Any) -> bool:
         for seed in range(3):
@@ -275,6 +317,23 @@ class _Sampler:
                 if self._native(ours.getrandbits, population) != theirs.sample(population, n):
                     return False
                 if ours.getstate() != theirs.getstate():
+                    return False
+        return True
+
+    def _choice_test(self, random: Any) -> bool:
+        for seed in range(3):
+            for n in (1, 2, 3, 7, 22, 100, 1000):
+                ours, theirs = random.Random(seed), random.Random(seed)
+                values = ["v%d" % (i % 5) if i % 3 else None for i in range(n)]
+                index, per_value = self._choose(ours.getrandbits, n, values, 0.5)
+                sampled = theirs.sample(range(n), n)
+                if index != theirs.choice(sampled) or ours.getstate() != theirs.getstate():
+                    return False
+                expected = {}
+                for position in sampled:
+                    if values[position] is not None:
+                        expected[values[position]] = 0.5
+                if per_value != expected or list(per_value) != list(expected):
                     return False
         return True
 
@@ -295,6 +354,16 @@ class _Sampler:
             return None
         return inst.getrandbits
 
+    def choice_follows(self, module: Any, getrandbits: Any) -> bool:
+        """Whether ``module.choice`` is the stdlib's on the instance whose
+        ``getrandbits`` is given (``getrandbits_of(module)``)."""
+        choice = getattr(module, "choice", None)
+        return (getattr(choice, "__func__", None) is self._choice and self._choose is not None
+                and getattr(choice, "__self__", None) is getattr(getrandbits, "__self__", None))
+
+    def sample_then_choose(self, getrandbits: Any, n: int, values: Any, value: Any) -> Tuple[int, Any]:
+        return self._choose(getrandbits, n, values, value)
+
     def sample_all(self, module: Any, population: List[Any]) -> List[Any]:
         getrandbits = self.getrandbits_of(module)
         if getrandbits is None:
@@ -311,6 +380,44 @@ _NAMES = ("litellm_params", "model_info", "id", "tpm", "rpm", "api_base",
           "base_model", "model", "input_cost_per_token", "output_cost_per_token")
 
 
+class _FreshLatency:
+    """What a fresh-map latency pick needs of one shared candidate list (which
+    never changes): its ids by first occurrence, whether every candidate
+    passes its limits at given input tokens, and its api_base values."""
+
+    __slots__ = ("by_id", "keys", "_passes", "_api_bases")
+
+    def __init__(self, by_id: Dict[str, Any]) -> None:
+        self.by_id = by_id
+        self.keys = list(by_id)
+        self._passes: Dict[int, bool] = {}
+        self._api_bases: Any = _SLOW
+
+    def all_pass(self, scan: Any, input_tokens: int, latency: Any) -> bool:
+        passes = self._passes.get(input_tokens)
+        if passes is None:
+            scanned = scan(self.keys, self.by_id, _NAMES, input_tokens, latency, False) if scan else None
+            passes = scanned is not None and len(scanned[0]) == len(self.keys)
+            if len(self._passes) < 64:
+                self._passes[input_tokens] = passes
+        return passes
+
+    def api_bases(self) -> Optional[List[Any]]:
+        """``litellm_params.get("api_base", "")`` per key, or None when one
+        is not a str or None (LiteLLM hashes it as a dict key)."""
+        if self._api_bases is _SLOW:
+            values: Optional[List[Any]] = []
+            for key in self.keys:
+                params = self.by_id[key].get("litellm_params", {})
+                value = params.get("api_base", "") if type(params) is dict else _SLOW
+                if value is not None and type(value) is not str:
+                    values = None
+                    break
+                values.append(value)
+            self._api_bases = values
+        return self._api_bases
+
+
 class _LatencyPick:
     """LiteLLM's latency pick (``_get_available_deployments``) over its map:
     the id index and, for a map the cache did not hold, the candidate scan
@@ -325,6 +432,17 @@ class _LatencyPick:
         self._sampler = _Sampler()
 
     def index(self, healthy: Any) -> Dict[str, Any]:
+        """``{id: last deployment with it}`` (declines like ``_index_by_id``);
+        for a shared candidate list, computed once (the list never changes).
+        The caller must not change the map."""
+        entry = _SHARED_LISTS.get(id(healthy))
+        if entry is not None and entry[0] is healthy:
+            if entry[1] is None:
+                entry[1] = self._fresh_index(healthy)
+            return entry[1]
+        return self._fresh_index(healthy)
+
+    def _fresh_index(self, healthy: Any) -> Dict[str, Any]:
         if self._index is not None:
             by_id = self._index(healthy, _NAMES)
             if by_id is not None:
@@ -354,10 +472,17 @@ class _LatencyPick:
             )
             keys = list(counts)
         input_tokens = litellm_fast._input_tokens(module, healthy, messages, input)
-        sampled = self._sampler.sample_all(module.random, keys)
 
         metadata_field = handler._select_metadata_field(request_kwargs)
         report = request_kwargs is not None and metadata_field in request_kwargs
+        if fresh and type(input_tokens) is int:
+            picked = self._all_pass_pick(module, healthy, by_id, input_tokens, unseen_latency, report)
+            if picked is not None:
+                chosen, latency_by_api_base = picked
+                if report:
+                    request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
+                return chosen
+        sampled = self._sampler.sample_all(module.random, keys)
         scanned = None
         if fresh and self._fresh_scan is not None and type(input_tokens) is int:
             scanned = self._fresh_scan(sampled, by_id, _NAMES, input_tokens, unseen_latency, report)
@@ -383,6 +508,32 @@ class _LatencyPick:
         if report:
             request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
         return chosen
+
+    def _all_pass_pick(self, module, healthy, by_id, input_tokens, latency, report):
+        """A fresh map's pick over a shared candidate list whose candidates all
+        pass their limits at these input tokens (found once per list): every
+        candidate is kept in sampled order at the same latency, so the pick
+        is the sampled candidate at choice's draw - the draws of
+        ``random.sample`` and ``random.choice`` made natively, nothing built
+        per candidate.  None when that does not hold (the full scan runs)."""
+        entry = _SHARED_LISTS.get(id(healthy))
+        if entry is None or entry[0] is not healthy or entry[1] is not by_id or not by_id:
+            return None
+        getrandbits = self._sampler.getrandbits_of(module.random)
+        if getrandbits is None or not self._sampler.choice_follows(module.random, getrandbits):
+            return None
+        prepared = entry[2]
+        if prepared is None:
+            prepared = entry[2] = _FreshLatency(by_id)
+        if not prepared.all_pass(self._fresh_scan, input_tokens, latency):
+            return None
+        values = None
+        if report:
+            values = prepared.api_bases()
+            if values is None:
+                return None
+        index, per_base = self._sampler.sample_then_choose(getrandbits, len(prepared.keys), values, latency)
+        return by_id[prepared.keys[index]], per_base
 
     @staticmethod
     def _scan(handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute, input_tokens,
