@@ -380,18 +380,45 @@ _NAMES = ("litellm_params", "model_info", "id", "tpm", "rpm", "api_base",
           "base_model", "model", "input_cost_per_token", "output_cost_per_token")
 
 
+def _exact_scalar(value: Any) -> bool:
+    return value is None or type(value) in (str, int, float, bool)
+
+
+def _cost_signature(deployment: Any) -> Optional[Tuple[Any, ...]]:
+    """What lowest_cost's cost of a plain deployment depends on besides the
+    cost map: its pricing model names (base_model, then model) and its own
+    truthy input/output prices, each with its type (1 and 1.0 and True are
+    equal keys, not equal prices).  None for anything not plain: dicts with
+    other keys, inner values of other types, an api_base LiteLLM could not
+    hash."""
+    if type(deployment) is not dict or not all(type(k) is str for k in deployment):
+        return None
+    params = deployment.get("litellm_params", {})
+    info = deployment.get("model_info")
+    for inner in (params, info):
+        if type(inner) is not dict or not all(type(k) is str for k in inner):
+            return None
+    base = info.get("base_model") or params.get("base_model")
+    fields = (base, params.get("model"), params.get("input_cost_per_token"), params.get("output_cost_per_token"),
+              params.get("api_base", ""))
+    if not all(_exact_scalar(v) for v in fields):
+        return None
+    return tuple((type(v), v) for v in fields[:4])
+
+
 class _FreshLatency:
     """What a fresh-map latency pick needs of one shared candidate list (which
     never changes): its ids by first occurrence, whether every candidate
     passes its limits at given input tokens, and its api_base values."""
 
-    __slots__ = ("by_id", "keys", "_passes", "_api_bases")
+    __slots__ = ("by_id", "keys", "_passes", "_api_bases", "_cost_groups")
 
     def __init__(self, by_id: Dict[str, Any]) -> None:
         self.by_id = by_id
         self.keys = list(by_id)
         self._passes: Dict[int, bool] = {}
         self._api_bases: Any = _SLOW
+        self._cost_groups: Any = _SLOW
 
     def all_pass(self, scan: Any, input_tokens: int, latency: Any) -> bool:
         passes = self._passes.get(input_tokens)
@@ -401,6 +428,23 @@ class _FreshLatency:
             if len(self._passes) < 64:
                 self._passes[input_tokens] = passes
         return passes
+
+    def cost_groups(self) -> Optional[List[Tuple[int, Any]]]:
+        """The candidates grouped by what their cost is made of - pricing
+        model names, own input/output prices - as (first position, a
+        deployment of the group), in order; None when a deployment is not
+        plain enough to group (its cost is then computed one by one)."""
+        if self._cost_groups is _SLOW:
+            groups: Dict[Any, Tuple[int, Any]] = {}
+            for position, key in enumerate(self.keys):
+                signature = _cost_signature(self.by_id[key])
+                if signature is None:
+                    groups = None  # type: ignore[assignment]
+                    break
+                if signature not in groups:
+                    groups[signature] = (position, self.by_id[key])
+            self._cost_groups = None if groups is None else list(groups.values())
+        return self._cost_groups
 
     def api_bases(self) -> Optional[List[Any]]:
         """``litellm_params.get("api_base", "")`` per key, or None when one
@@ -694,6 +738,44 @@ def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_to
     return candidates
 
 
+def _grouped_cost_pick(module, cost_map, healthy, by_id, input_tokens, latency):
+    """A fresh map's cost pick over a shared candidate list whose candidates
+    all pass their limits (no usage: only input tokens against tpm, one
+    request against rpm - the latency pick's test, found once per list):
+    the cost is computed once per group of candidates made of the same
+    prices (LiteLLM's own arithmetic, on the group's first deployment), and
+    the pick is the first candidate of the lowest - what ``sorted(...)[0]``
+    gives when no cost is NaN.  _SLOW when that does not hold."""
+    entry = _SHARED_LISTS.get(id(healthy))
+    if entry is None or entry[0] is not healthy or entry[1] is not by_id or not by_id:
+        return _SLOW
+    prepared = entry[2]
+    if prepared is None:
+        prepared = entry[2] = _FreshLatency(by_id)
+    if not prepared.all_pass(latency._fresh_scan, input_tokens, 0.0):
+        return _SLOW
+    groups = prepared.cost_groups()
+    if groups is None:
+        return _SLOW
+    memo: Dict[int, bool] = {}
+    best = best_cost = None
+    for _position, deployment in groups:  # groups are in order of first position
+        map_input, map_output = litellm_fast._cost_map_rates(module, cost_map, deployment, memo)
+        params = deployment.get("litellm_params", {})
+        input_cost = params.get("input_cost_per_token") or None
+        output_cost = params.get("output_cost_per_token") or None
+        if input_cost is None:
+            input_cost = map_input if map_input is not None else 5.0
+        if output_cost is None:
+            output_cost = map_output if map_output is not None else 5.0
+        cost = input_cost + output_cost
+        if type(cost) is float and cost != cost:
+            return _SLOW  # NaN: the order sorted() leaves is its own
+        if best is None or cost < best_cost:
+            best, best_cost = deployment, cost
+    return best
+
+
 def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
     """``LowestCostLoggingHandler.async_get_available_deployments``: the id
     index and, when the debug log is off and everything is plain, the
@@ -720,6 +802,10 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
         logger = module.verbose_router_logger
         debug = logger.isEnabledFor(logging.DEBUG)
         cost_map = module._cost_map()
+        if not cached and not debug and type(input_tokens) is int and type(cost_map) is dict:
+            picked = _grouped_cost_pick(module, cost_map, healthy_deployments, by_id, input_tokens, latency)
+            if picked is not _SLOW:
+                return picked
         if native_scan is not None and not debug and type(input_tokens) is int and type(cost_map) is dict \
                 and (not cached or type(counts) is dict):
             if cached:
