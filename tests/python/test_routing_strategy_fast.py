@@ -173,7 +173,8 @@ def _inputs_twice(core, strategy):
     return first[3], second[3]
 
 
-@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing", "least-busy"])
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing", "least-busy",
+                                      "usage-based-routing-v2"])
 def test_read_only_selectors_get_the_kept_records(strategy):
     _, core = _router_and_core(strategy)
     a, b = _inputs_twice(core, strategy)
@@ -189,12 +190,28 @@ def test_read_only_selectors_get_the_kept_records(strategy):
     assert c[0] is a[3] and d[2] is a[4]
 
 
-@pytest.mark.parametrize("strategy", ["usage-based-routing-v2", "simple-shuffle"])
+@pytest.mark.parametrize("strategy", ["simple-shuffle"])
 def test_other_selectors_get_fresh_copies(strategy):
     _, core = _router_and_core(strategy)
     a, b = _inputs_twice(core, strategy)
     assert a == b and not any(x is y for x, y in zip(a, b))
     assert not any(x["litellm_params"] is y["litellm_params"] for x, y in zip(a, b))
+
+
+def test_usage_v2_gets_copies_while_its_debug_log_is_on():
+    """Its debug record is handed the candidate list itself."""
+    import logging
+
+    from litellm._logging import verbose_router_logger
+
+    _, core = _router_and_core("usage-based-routing-v2")
+    level = verbose_router_logger.level
+    verbose_router_logger.setLevel(logging.DEBUG)
+    try:
+        a, b = _inputs_twice(core, "usage-based-routing-v2")
+    finally:
+        verbose_router_logger.setLevel(level)
+    assert a == b and not any(x is y for x, y in zip(a, b))
 
 
 def test_a_replaced_or_subclassed_selector_gets_copies():
@@ -246,7 +263,8 @@ def _large_model_list(gen, n):
     return out
 
 
-@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing", "least-busy"])
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing", "least-busy",
+                                      "usage-based-routing-v2"])
 def test_lockstep_at_500_deployments(strategy):
     """Large groups, first with nothing cached (the fresh-map scan), then
     with a latency/cost history.  (The fast paths have no size threshold;
@@ -257,8 +275,10 @@ def test_lockstep_at_500_deployments(strategy):
     args = {"lowest_latency_buffer": 0.1} if strategy.startswith("latency") else {}
     a, b = _build(model_list, strategy, args), _build(model_list, strategy, args)
     cooled = gen.sample(ids, 30)
+    usage = [(d["model_info"]["id"], d["litellm_params"]["model"], gen.choice([10, 5000]), gen.choice([1, 5]))
+             for d in gen.sample(model_list, 100)]
     for router in (a, b):
-        _seed_state(router, None, model_list, strategy, None, cooled, [])
+        _seed_state(router, None, model_list, strategy, None, cooled, usage)
     for phase in ("fresh", "history"):
         if phase == "history":
             history = _history(gen, model_list, strategy)

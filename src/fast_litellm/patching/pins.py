@@ -141,6 +141,16 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.litellm_core_utils.deployment_pricing:deployment_pricing_models": "3e965d2f024d0af1a03593021db2a4b341426d97bc6ec72ef0dc52be8ffd7220",
     "litellm.litellm_core_utils.token_counter:embedding_aware_token_count": "4f31e1536feaa62442468a216ee48027799ec9b32a0111a782519b03960b6fdc",
     "litellm.litellm_core_utils.token_counter:split_embedding_input_tokens": "8d4c1ee9ac7b260e85987a31976edada46b1d8fa07e50eb9f371edbbc158907b",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.async_get_available_deployments":
+        "4aaabbd2a06d6aa152ed356740b11a4cdc21d7fc70f083e1ac837bdd04afdfeb",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.get_available_deployments":
+        "26832a960f250d4c61e748674035a4eeab0311c4b338b8474c50ce47fe4113ed",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._common_checks_available_deployment":
+        "a9e032c5ec677d2dc81e01b6b89f3fb21714c106e341699cc15ae361ed60d26a",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._return_potential_deployments":
+        "4f59dc8e784c16687556098074bacc793ebc9afe6111157fed9aae0e885c5f77",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys":
+        "634d393d44a4b9685d948509ac962322f00442b0094967bcf9d8bf18ed89c89d",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

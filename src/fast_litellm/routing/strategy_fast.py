@@ -9,7 +9,8 @@ Two things here make that cheaper without changing what anyone can see:
   read once per (Rust registry handle, registry version) and kept
   (``_RecordCache``: the registry is immutable, every change makes a
   higher version).  When the pick's selector is LiteLLM's own
-  latency-based, cost-based or least-busy selector - exact class, no per-instance
+  latency-based, cost-based, least-busy or usage-based-v2 (debug log off)
+  selector - exact class, no per-instance
   method, every method the pick can reach either LiteLLM's verified source
   (``pins.VERIFIED``) or our registered fast path for it - the candidates
   are the kept records themselves: those selectors only read the
@@ -48,6 +49,7 @@ from . import litellm_fast
 _LATENCY_CLASS = "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler"
 _COST_CLASS = "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler"
 _LEAST_BUSY_CLASS = "litellm.router_strategy.least_busy:LeastBusyLoggingHandler"
+_USAGE_V2_CLASS = "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2"
 
 # the selector class -> the methods a pick of it can run on the candidate list
 # (pick_async / pick_sync); each must be LiteLLM's pinned source or our patch of it
@@ -56,7 +58,14 @@ _READ_ONLY_SELECTORS: Dict[str, Tuple[str, ...]] = {
     _COST_CLASS: ("async_get_available_deployments",),
     # reads the ids (a pydantic validation that copies), returns one of the list
     _LEAST_BUSY_CLASS: ("async_get_available_deployments", "get_available_deployments", "_select"),
+    # reads ids, models and limits; its debug log is handed the list itself,
+    # so only while that log is off (checked at each pick: nothing awaits
+    # between the records handed out and that log call)
+    _USAGE_V2_CLASS: ("async_get_available_deployments", "get_available_deployments",
+                      "_common_checks_available_deployment", "_return_potential_deployments", "usage_counter_keys"),
 }
+# selector class -> the logger whose debug records would hold the candidate list
+_LOGGED_BY = {_USAGE_V2_CLASS: "litellm.router_strategy.lowest_tpm_rpm_v2"}
 
 # the LiteLLM code between _strategy_inputs and the selector: what it does with
 # the candidate list is what makes sharing it safe (audited, pinned)
@@ -141,6 +150,11 @@ class _ReadOnlyCheck:
         if entry is None:
             return False
         path, methods = entry
+        logged = _LOGGED_BY.get(path)
+        if logged is not None:
+            logger = getattr(sys.modules.get(logged), "verbose_router_logger", None)
+            if not isinstance(logger, logging.Logger) or logger.isEnabledFor(logging.DEBUG):
+                return False
         own = getattr(selector, "__dict__", None)
         cls = type(selector)
         for name in methods:
