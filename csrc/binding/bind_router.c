@@ -1456,6 +1456,20 @@ router_same_ids(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_TRUE;
 }
 
+/* Whether every key of an exact dict is an exact str (then a lookup by an
+ * exact str runs no Python code, so what it returns stays borrowed safely). */
+static int
+str_keyed(PyObject *d)
+{
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(d, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key))
+            return 0;
+    }
+    return 1;
+}
+
 /* *out = d.get(key) (borrowed, NULL when absent); -1 with an exception. */
 static int
 get_item(PyObject *d, PyObject *key, PyObject **out)
@@ -1481,11 +1495,11 @@ router_index_by_id(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *by_id = PyDict_New();
     for (Py_ssize_t i = 0; by_id != NULL && i < PyList_GET_SIZE(list); i++) {
         PyObject *d = PyList_GET_ITEM(list, i), *info, *id;
-        if (!PyDict_CheckExact(d))
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
             goto declined;
         Py_INCREF(d);
         int rc = get_item(d, NAME(names, K_INFO), &info);
-        if (rc == 0 && (info == NULL || !PyDict_CheckExact(info))) {
+        if (rc == 0 && (info == NULL || !PyDict_CheckExact(info) || !str_keyed(info))) {
             Py_DECREF(d);
             goto declined;
         }
@@ -1696,10 +1710,12 @@ router_latency_fresh(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         if (d == NULL)
             continue; /* LiteLLM: no deployment with that id */
-        if (!PyDict_CheckExact(d) || get_item(d, NAME(names, K_PARAMS), &params) < 0 ||
-            get_item(d, NAME(names, K_INFO), &info) < 0)
-            goto failed;
-        if ((params != NULL && !PyDict_CheckExact(params)) || info == NULL || !PyDict_CheckExact(info))
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
+            goto declined;
+        if (get_item(d, NAME(names, K_PARAMS), &params) < 0 || get_item(d, NAME(names, K_INFO), &info) < 0)
+            goto done;
+        if ((params != NULL && (!PyDict_CheckExact(params) || !str_keyed(params))) || info == NULL ||
+            !PyDict_CheckExact(info) || !str_keyed(info))
             goto declined;
         if (limit_of(d, params, info, NAME(names, K_TPM), &tpm) < 0 ||
             limit_of(d, params, info, NAME(names, K_RPM), &rpm) < 0)
@@ -1737,19 +1753,6 @@ done:
     Py_XDECREF(kept);
     Py_XDECREF(per_base);
     return out;
-}
-
-/* Whether every key of an exact dict is an exact str. */
-static int
-str_keyed(PyObject *d)
-{
-    PyObject *key, *value;
-    Py_ssize_t pos = 0;
-    while (PyDict_Next(d, &pos, &key, &value)) {
-        if (!PyUnicode_CheckExact(key))
-            return 0;
-    }
-    return 1;
 }
 
 /* Rows of the cost map already found str-keyed in this call. */
