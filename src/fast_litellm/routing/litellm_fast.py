@@ -424,6 +424,9 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     from litellm.router_rust import routing_stores
     from litellm.router_utils.cooldown_cache import CooldownCache
 
+    from fast_litellm._native_loader import NATIVE
+
+    parse_ids = getattr(NATIVE, "router_cooldown_ids", None)  # LiteLLM's parser's ids (fuzzed against it)
     target = _internal_context._service_target
     usage_read = core_module._USAGE_READ
     outer_target = core_module._cache_target("None")  # a batch_get step's key is null
@@ -440,8 +443,10 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         if step.get("local") is True or usage_read.get() is not None:
             raise NotAccelerated("a local read, or usage read along")
         listed = step.get("keys")
-        keys = [str(k) for k in (listed if isinstance(listed, list) else ())]
-        model_ids = routing_stores._cooldown_ids(keys)
+        # exact str keys (what the Rust core sends) parse as they are; else as LiteLLM converts them
+        model_ids = parse_ids(listed) if parse_ids is not None and type(listed) is list else NotImplemented
+        if model_ids is NotImplemented:
+            model_ids = routing_stores._cooldown_ids([str(k) for k in (listed if isinstance(listed, list) else ())])
         if model_ids is None:
             raise NotAccelerated("not only cooldown keys")
         cooldowns = self._cooldowns
@@ -454,10 +459,12 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             inner = target.set(ROUTER_COOLDOWNS_TARGET)
             try:
-                aligned = routing_stores._aligned(model_ids, tuple(store._handle.active_sync(model_ids)))
+                active = tuple(store._handle.active_sync(model_ids))
             finally:
                 restore(inner)
-            return core_module._plain(aligned)
+            if not active:  # nothing cooling: _plain(_aligned(ids, ())) is a None per key
+                return [None] * len(model_ids)
+            return core_module._plain(routing_stores._aligned(model_ids, active))
         finally:
             restore(outer)
 
