@@ -2038,11 +2038,82 @@ done:
     return out;
 }
 
+/* ---- repr_is_plain ----------------------------------------------------------
+ *
+ * repr_is_plain(value): whether formatting value into an f-string is certain
+ * to run no Python code and raise nothing (but MemoryError): None, bool,
+ * exact float and str, exact int within 64 bits (repr of a huge int can
+ * raise), and exact dicts, lists and tuples of those nested at most 64
+ * deep, with recursion headroom for repr to walk them.  LiteLLM's
+ * DualCache formats every value it reads for a print that verbose mode
+ * alone shows; when this holds and verbose is off, not formatting it is
+ * the same.
+ */
+#define REPR_MAX_DEPTH 64
+
+static int
+repr_plain(PyObject *v, int depth)
+{
+    if (v == Py_None || PyBool_Check(v) || PyFloat_CheckExact(v) || PyUnicode_CheckExact(v))
+        return 1;
+    if (PyLong_CheckExact(v)) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (x == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        return !overflow;
+    }
+    if (depth >= REPR_MAX_DEPTH)
+        return 0;
+    if (PyDict_CheckExact(v)) {
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(v, &pos, &key, &value)) {
+            if (!repr_plain(key, depth + 1) || !repr_plain(value, depth + 1))
+                return 0;
+        }
+        return 1;
+    }
+    if (PyList_CheckExact(v) || PyTuple_CheckExact(v)) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (!repr_plain(PySequence_Fast_GET_ITEM(v, i), depth + 1))
+                return 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *
+router_repr_is_plain(PyObject *module, PyObject *value)
+{
+    /* headroom: repr needs about one recursion level per nesting level, plus a few */
+    int entered = 0, ok = 1;
+    while (entered < REPR_MAX_DEPTH + 16) {
+        if (Py_EnterRecursiveCall(" in repr_is_plain")) {
+            PyErr_Clear();
+            ok = 0;
+            break;
+        }
+        entered++;
+    }
+    while (entered-- > 0)
+        Py_LeaveRecursiveCall();
+    if (ok)
+        ok = repr_plain(value, 0);
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
     {"router_json_copy_interned", router_json_copy_interned, METH_O,
      "router_json_copy_interned(value): router_json_copy with exact-str dict keys interned."},
+    {"router_repr_is_plain", router_repr_is_plain, METH_O,
+     "router_repr_is_plain(value): formatting value runs no Python code and cannot raise."},
     {"router_cooldown_ids", router_cooldown_ids, METH_O,
      "router_cooldown_ids(keys): ids of deployment:<id>:cooldown keys (tuple), None, or NotImplemented."},
     {"router_json_plain", (PyCFunction)(void (*)(void))router_json_plain, METH_FASTCALL,

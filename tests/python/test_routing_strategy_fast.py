@@ -318,3 +318,63 @@ async def _calls_with_messages(router, accelerated, plan):
                 outcome = ("raised", type(exc).__name__, str(exc))
         out.append((outcome, random.getstate(), copy.deepcopy(request), _cache_snapshot(router)))
     return out
+
+
+# ---- DualCache reads: no formatting of a value nobody prints -------------------
+
+class _Loud:
+    """A cached value whose formatting is seen."""
+
+    def __init__(self, seen):
+        self.seen = seen
+
+    def __repr__(self):
+        self.seen.append("repr")
+        return "<loud>"
+
+
+def _cache_reads(accelerated, value, verbose, capsys):
+    import litellm._logging as logging_module
+    from litellm.caching.dual_cache import DualCache
+
+    cache = DualCache()
+    cache.set_cache("k", value)
+    saved = logging_module.set_verbose
+    logging_module.set_verbose = verbose
+    try:
+        with _local_patch.accelerated(accelerated):
+            got = (cache.get_cache("k"), asyncio.run(cache.async_get_cache("k")), cache.get_cache("missing"),
+                   asyncio.run(cache.async_get_cache("missing", local_only=True)))
+    finally:
+        logging_module.set_verbose = saved
+    return got, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_dual_cache_reads_match(verbose, capsys):
+    deep = [[[[1]]]]
+    for value in ({"d1": {"latency_normalized": [0.1, float("nan")], "m": {"tpm": 1}}}, "text", 5, 10 ** 40,
+                  (1, None, True), deep):
+        stock = _cache_reads(False, copy.deepcopy(value), verbose, capsys)
+        fast = _cache_reads(True, copy.deepcopy(value), verbose, capsys)
+        assert _same(stock[0], fast[0]) and stock[1] == fast[1], value
+    seen_stock, seen_fast = [], []
+    stock = _cache_reads(False, _Loud(seen_stock), verbose, capsys)
+    fast = _cache_reads(True, _Loud(seen_fast), verbose, capsys)
+    assert seen_stock == seen_fast and seen_stock  # formatted as LiteLLM formats it
+    assert stock[1] == fast[1]
+
+
+@needs_native
+def test_repr_is_plain():
+    plain = NATIVE.router_repr_is_plain
+    assert plain({"a": [1, 2.5, None, True, "x", (1,)]}) and plain("s") and plain(None)
+    assert not plain(10 ** 30) and not plain([object()]) and not plain({1: _Loud([])})
+    cyclic = []
+    cyclic.append(cyclic)
+    assert not plain(cyclic)
+    nested = 1
+    for _ in range(70):
+        nested = [nested]
+    assert not plain(nested)
+    assert not plain(type("S", (str,), {})("x"))

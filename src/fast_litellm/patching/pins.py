@@ -64,6 +64,10 @@ VERIFIED: Dict[str, str] = {
         "66d368c29f322ed816f4290ee4fef50fbb1896caaca26ad47814d0f08a088e95",
     "litellm.router_rust.core:RustCore._answer_cache":
         "9afecd8a3f179e4dc703395ec871826de37bd769c21665dbabc50707b7cfb722",
+    "litellm.caching.dual_cache:DualCache.async_get_cache":
+        "74703830ad19f9cf630f8b74ed571013f92f1bc389edd790fad63798f08e334b",
+    "litellm.caching.dual_cache:DualCache.get_cache":
+        "30f09d26ae8a293ad364e32cb929a294110c332917d19efd3789ed0df4646cb9",
     # cost (fast_litellm/cost/patches.py)
     "litellm.cost_calculator:completion_cost":
         "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
@@ -122,6 +126,8 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm._internal_context:service_target": "a7ccc257e927e7c2de6dba7f480a87d078e3ebeed542ee981f16a1e2922c8732",
     "litellm._internal_context:_restore": "52424a198c04d8900a2816778621320c0cc4b0541a288a513cd2d693061af657",
     "litellm._internal_context:with_service_target": "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
+    # routing's cache reads (routing/cache_reads.py) skip only what this returns early for
+    "litellm._logging:print_verbose": "a82e40c081a9ea3d39090448004fdad74ab0bed3b49b6e62a7df844aec8fa7a7",
     # routing's shared candidate records (routing/strategy_fast.py): the code
     # between _strategy_inputs and the selector only reads the candidates
     "litellm.router_rust.core:RustCore._answer_select": "e4138d5c3187109536b4aaca31ceeb666ef3e822685d5d63917f37b4af363d59",

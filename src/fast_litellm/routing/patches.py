@@ -12,7 +12,7 @@ from typing import List
 
 from fast_litellm.patching.registry import Patch, register
 
-from . import litellm_fast, strategy_fast
+from . import cache_reads, litellm_fast, strategy_fast
 
 FLAG = "rust_routing"
 
@@ -104,6 +104,24 @@ PATCHES: List[Patch] = [
         build=litellm_fast.make_answer_cache,
         scan_bindings=False,
         description="a pick's cooldown batch read goes straight to the in-memory store, same target, same answer",
+    ),
+    Patch(
+        name="routing.dual_cache_async_read",
+        component="routing",
+        flag=FLAG,
+        target="litellm.caching.dual_cache:DualCache.async_get_cache",
+        build=cache_reads.make_async_get_cache,
+        scan_bindings=False,
+        description="a cache read does not format the value it found for a print that verbose mode alone shows",
+    ),
+    Patch(
+        name="routing.dual_cache_read",
+        component="routing",
+        flag=FLAG,
+        target="litellm.caching.dual_cache:DualCache.get_cache",
+        build=cache_reads.make_get_cache,
+        scan_bindings=False,
+        description="a cache read does not format the value it found for a print that verbose mode alone shows",
     ),
 ]
 
