@@ -1368,6 +1368,7 @@ router_json_copy_interned(PyObject *module, PyObject *value)
 enum {
     K_PARAMS, K_INFO, K_ID, K_TPM, K_RPM, K_API_BASE,
     K_BASE_MODEL, K_MODEL, K_INPUT_COST, K_OUTPUT_COST,
+    K_LATENCIES, K_TTFT,
     K_COUNT
 };
 
@@ -2038,6 +2039,242 @@ done:
     return out;
 }
 
+/* lowest_latency's _usable_latency_samples: the samples that are finite
+ * and >= 0, as a new tuple; NULL with -1 in *rc when a sample is not an
+ * exact float/int/bool or an int too large for a float (declined), -2 on
+ * an error.  `samples` absent: (). */
+static PyObject *
+usable_samples(PyObject *samples, int *rc)
+{
+    *rc = 0;
+    if (samples == NULL)
+        return PyTuple_New(0);
+    if (!PyList_CheckExact(samples) && !PyTuple_CheckExact(samples)) {
+        *rc = -1;
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(samples), kept = 0;
+    PyObject *out = PyTuple_New(n);
+    if (out == NULL) {
+        *rc = -2;
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PySequence_Fast_GET_ITEM(samples, i);
+        double x;
+        if (PyFloat_CheckExact(v)) {
+            x = PyFloat_AS_DOUBLE(v);
+        } else if (PyLong_CheckExact(v) || PyBool_Check(v)) {
+            x = PyLong_AsDouble(v);
+            if (x == -1.0 && PyErr_Occurred()) {
+                PyErr_Clear();
+                Py_DECREF(out);
+                *rc = -1;
+                return NULL;
+            }
+        } else {
+            Py_DECREF(out);
+            *rc = -1;
+            return NULL;
+        }
+        if (isfinite(x) && x >= 0) { /* an int's sign is its float's */
+            Py_INCREF(v);
+            PyTuple_SET_ITEM(out, kept++, v);
+        }
+    }
+    if (kept < n && _PyTuple_Resize(&out, kept) < 0) {
+        *rc = -2;
+        return NULL;
+    }
+    return out;
+}
+
+/* _percentile_latency(samples, p): sorted(samples)[ceil(len * p) - 1] for
+ * usable (finite, non-NaN) exact numbers: a stable insertion sort with
+ * `<`, as sorted() orders them.  p must be finite (the caller checks).
+ * Borrowed from `samples`; NULL on error. */
+static PyObject *
+percentile_of(PyObject *samples, double p)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(samples);
+    PyObject **v = PyMem_New(PyObject *, (size_t)(n > 0 ? n : 1));
+    if (v == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = PyTuple_GET_ITEM(samples, i);
+        Py_ssize_t j = i;
+        while (j > 0) {
+            int lt = PyObject_RichCompareBool(x, v[j - 1], Py_LT);
+            if (lt < 0) {
+                PyMem_Free(v);
+                return NULL;
+            }
+            if (!lt)
+                break;
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+    /* values[ceil(len * p) - 1] on a list: negative indexes count from the end */
+    double at = ceil((double)n * p) - 1;
+    PyObject *out = NULL;
+    if (at >= -(double)n && at < (double)n)
+        out = v[(Py_ssize_t)at + (at < 0 ? n : 0)];
+    else
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+    PyMem_Free(v);
+    return out;
+}
+
+/* latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming,
+ * percentile, report, sum): lowest_latency's loop over a map the cache
+ * held (every key already has an entry), in the order of `keys`, for
+ * exact dicts and numbers: ([(deployment, latency)], {api_base: latency}
+ * when report else None), or None (declined).  `sum` is the builtin the
+ * average uses. */
+static PyObject *
+router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 10 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
+        !names_ok(args[3]) || !PyUnicode_CheckExact(args[4]) || !PyLong_CheckExact(args[5]) ||
+        (args[7] != Py_None && !PyFloat_CheckExact(args[7])) || !PyCallable_Check(args[9])) {
+        PyErr_SetString(PyExc_TypeError, "latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, "
+                                         "percentile, report, sum)");
+        return NULL;
+    }
+    PyObject *keys = args[0], *counts = args[1], *by_id = args[2], *names = args[3], *minute = args[4];
+    PyObject *tokens = args[5], *sum = args[9];
+    int streaming = PyObject_IsTrue(args[6]), report = PyObject_IsTrue(args[8]);
+    if (streaming < 0 || report < 0)
+        return NULL;
+    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *empty = PyUnicode_FromStringAndSize("", 0);
+    PyObject *pairs = PyList_New(0);
+    PyObject *per_base = report ? PyDict_New() : (Py_INCREF(Py_None), Py_None);
+    PyObject *out = NULL;
+    int rc = 0;
+    if (zero == NULL || one == NULL || empty == NULL || pairs == NULL || per_base == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *d, *params, *info, *tpm, *rpm, *item_map;
+        if (!PyUnicode_CheckExact(key))
+            goto declined;
+        if (get_item(by_id, key, &d) < 0)
+            goto done;
+        if (d == NULL)
+            continue;
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
+            goto declined;
+        if (get_item(d, NAME(names, K_PARAMS), &params) < 0 || get_item(d, NAME(names, K_INFO), &info) < 0)
+            goto done;
+        if ((params != NULL && (!PyDict_CheckExact(params) || !str_keyed(params))) || info == NULL ||
+            !PyDict_CheckExact(info) || !str_keyed(info))
+            goto declined;
+        if ((rc = limit_of(d, params, info, NAME(names, K_TPM), &tpm)) < 0 ||
+            (rc = limit_of(d, params, info, NAME(names, K_RPM), &rpm)) < 0)
+            goto failed;
+        if (get_item(counts, key, &item_map) < 0)
+            goto done;
+        if (item_map == NULL || !PyDict_CheckExact(item_map) || !str_keyed(item_map))
+            goto declined;
+        PyObject *latencies, *ttft, *per_minute;
+        if (get_item(item_map, NAME(names, K_LATENCIES), &latencies) < 0 ||
+            get_item(item_map, NAME(names, K_TTFT), &ttft) < 0 || get_item(item_map, minute, &per_minute) < 0)
+            goto done;
+        if (per_minute != NULL && (!PyDict_CheckExact(per_minute) || !str_keyed(per_minute)))
+            goto declined;
+        PyObject *rpm_used = NULL, *tpm_used = NULL;
+        if ((rc = used_of(names, per_minute, NAME(names, K_RPM), zero, &rpm_used)) < 0 ||
+            (rc = used_of(names, per_minute, NAME(names, K_TPM), zero, &tpm_used)) < 0) {
+            Py_XDECREF(rpm_used);
+            goto failed;
+        }
+        PyObject *ttft_samples = usable_samples(ttft, &rc), *latency = NULL;
+        if (ttft_samples != NULL) {
+            int use_ttft = streaming && PyTuple_GET_SIZE(ttft_samples) > 0;
+            if (use_ttft && args[7] != Py_None) {
+                latency = percentile_of(ttft_samples, PyFloat_AS_DOUBLE(args[7]));
+                Py_XINCREF(latency);
+                if (latency == NULL)
+                    rc = -2;
+            } else {
+                PyObject *samples = use_ttft ? (Py_INCREF(ttft_samples), ttft_samples) : usable_samples(latencies, &rc);
+                if (samples != NULL && PyTuple_GET_SIZE(samples) == 0) {
+                    latency = PyFloat_FromDouble(0.0);
+                } else if (samples != NULL) {
+                    PyObject *total = PyObject_CallOneArg(sum, samples);
+                    PyObject *count = PyLong_FromSsize_t(PyTuple_GET_SIZE(samples));
+                    latency = total != NULL && count != NULL ? PyNumber_TrueDivide(total, count) : NULL;
+                    Py_XDECREF(total);
+                    Py_XDECREF(count);
+                }
+                if (samples != NULL && latency == NULL)
+                    rc = -2;
+                Py_XDECREF(samples);
+            }
+            Py_DECREF(ttft_samples);
+        }
+        if (latency == NULL) {
+            Py_DECREF(rpm_used);
+            Py_DECREF(tpm_used);
+            goto failed;
+        }
+        if (report) {
+            PyObject *base = NULL;
+            if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
+                rc = -2;
+            if (base == NULL)
+                base = empty;
+            if (rc == 0 && base != Py_None && !PyUnicode_CheckExact(base))
+                rc = -1;
+            if (rc == 0 && base != Py_None && PyDict_SetItem(per_base, base, latency) < 0)
+                rc = -2;
+        }
+        PyObject *tpm_total = rc == 0 ? PyNumber_Add(tpm_used, tokens) : NULL;
+        PyObject *rpm_total = rc == 0 ? PyNumber_Add(rpm_used, one) : NULL;
+        Py_DECREF(tpm_used);
+        Py_DECREF(rpm_used);
+        int skip = rc != 0 ? -1 : (tpm_total == NULL || rpm_total == NULL) ? -2 : over(tpm_total, tpm);
+        if (skip == 0)
+            skip = over(rpm_total, rpm);
+        Py_XDECREF(tpm_total);
+        Py_XDECREF(rpm_total);
+        if (skip < 0) {
+            Py_DECREF(latency);
+            if (rc == 0)
+                rc = -2;
+            goto failed;
+        }
+        if (!skip) {
+            PyObject *pair = PyTuple_Pack(2, d, latency);
+            if (pair == NULL || PyList_Append(pairs, pair) < 0) {
+                Py_XDECREF(pair);
+                Py_DECREF(latency);
+                goto done;
+            }
+            Py_DECREF(pair);
+        }
+        Py_DECREF(latency);
+    }
+    out = PyTuple_Pack(2, pairs, per_base);
+    goto done;
+failed:
+    if (rc == -2 || PyErr_Occurred())
+        goto done;
+declined:
+    Py_INCREF(Py_None);
+    out = Py_None;
+done:
+    Py_XDECREF(zero);
+    Py_XDECREF(one);
+    Py_XDECREF(empty);
+    Py_XDECREF(pairs);
+    Py_XDECREF(per_base);
+    return out;
+}
+
 /* ---- repr_is_plain ----------------------------------------------------------
  *
  * repr_is_plain(value): whether formatting value into an f-string is certain
@@ -2129,6 +2366,9 @@ static PyMethodDef router_functions[] = {
      "router_sample_all(getrandbits, population): Random.sample(population, len(population))'s draws."},
     {"router_sample_then_choose", (PyCFunction)(void (*)(void))router_sample_then_choose, METH_FASTCALL,
      "router_sample_then_choose(getrandbits, n, values, latency): Random.sample(range(n), n) then choice's draws."},
+    {"router_latency_scan", (PyCFunction)(void (*)(void))router_latency_scan, METH_FASTCALL,
+     "router_latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, percentile, report, sum): "
+     "(pairs, per api_base) or None."},
     {"router_latency_fresh", (PyCFunction)(void (*)(void))router_latency_fresh, METH_FASTCALL,
      "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
     {"router_cost_scan", (PyCFunction)(void (*)(void))router_cost_scan, METH_FASTCALL,

@@ -378,3 +378,53 @@ def test_repr_is_plain():
         nested = [nested]
     assert not plain(nested)
     assert not plain(type("S", (str,), {})("x"))
+
+
+def test_latency_pick_over_populated_maps_matches():
+    """The native scan of a map the cache held: averages, ttft percentiles
+    (incl. ones outside LiteLLM's validation: negative index, index error),
+    NaN/negative/int/bool samples, usage this minute, limits, report."""
+    from test_routing_litellm import _minute, _original
+
+    import litellm.router_strategy.lowest_latency as module
+    from litellm.caching.dual_cache import DualCache
+
+    target = "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler._get_available_deployments"
+    original = _original(target)
+    fast = strategy_fast.make_lowest_latency_pick(original)
+    handler = module.LowestLatencyLoggingHandler(router_cache=DualCache())
+    minute = _minute()
+    gen = random.Random("populated")
+    samples = [0.1, 0.2, 0.2, 1, 0, True, -1.0, float("nan"), float("inf"), 0.05, 3]
+    compared = 0
+    for trial in range(300):
+        n = gen.randint(1, 12)
+        healthy = [{"model_name": "g", "litellm_params": {"model": "m", "api_base": gen.choice(["a", "b", None])},
+                    "model_info": {"id": "d%d" % i}} for i in range(n)]
+        for d in healthy:
+            if gen.random() < 0.2:
+                d["litellm_params"][gen.choice(["tpm", "rpm"])] = gen.choice([1, 2, 100])
+        counts = {}
+        for d in healthy:
+            entry = {"latency_normalized": [gen.choice(samples) for _ in range(gen.randint(0, 4))]}
+            if gen.random() < 0.5:
+                entry["time_to_first_token_seconds"] = [gen.choice(samples) for _ in range(gen.randint(0, 3))]
+            if gen.random() < 0.5:
+                entry[minute] = {"tpm": gen.choice([0, 1, 50]), "rpm": gen.choice([0, 1, 3])}
+            counts[d["model_info"]["id"]] = entry
+        handler.routing_args.ttft_percentile = gen.choice([None, None, 0.5, 0.01, 1.0, 0.99, -0.5, 3.0])
+        request = gen.choice([None, {}, {"stream": True, "metadata": {}}, {"stream": True}, {"metadata": {}}])
+        results = []
+        for fn in (original, fast):
+            random.seed(trial)
+            req, cts = copy.deepcopy(request), copy.deepcopy(counts)
+            with _local_patch.accelerated(True):
+                try:
+                    got = fn(handler, "g", healthy, None, None, req, cts)
+                except Exception as exc:
+                    got = (type(exc).__name__, str(exc))
+            results.append((got, req, cts, random.getstate()))
+        assert _same(results[0], results[1]), (trial, handler.routing_args.ttft_percentile, request)
+        compared += 1
+    handler.routing_args.ttft_percentile = None
+    assert compared == 300

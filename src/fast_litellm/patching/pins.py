@@ -128,6 +128,10 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm._internal_context:with_service_target": "2f8c433ed328aedc2f74e72fd87868e670caf99532fffeab285c22723ba829e2",
     # routing's cache reads (routing/cache_reads.py) skip only what this returns early for
     "litellm._logging:print_verbose": "a82e40c081a9ea3d39090448004fdad74ab0bed3b49b6e62a7df844aec8fa7a7",
+    # ... and the latency functions the native latency scan computes as they do
+    "litellm.router_strategy.lowest_latency:_usable_latency_samples": "db012d4613a222c8a1e371df84ff6b17bde3534af7f7fdcaf282feeab6480d45",
+    "litellm.router_strategy.lowest_latency:_average_latency": "fbdfb90950e9b08673dba1c2251dc5560f968d260554a50568cf6809b00398b5",
+    "litellm.router_strategy.lowest_latency:_percentile_latency": "78304fc60f5058ff68e30967dfd7aa7a03b433a86a0ed5165ae012253737761e",
     # routing's shared candidate records (routing/strategy_fast.py): the code
     # between _strategy_inputs and the selector only reads the candidates
     "litellm.router_rust.core:RustCore._answer_select": "e4138d5c3187109536b4aaca31ceeb666ef3e822685d5d63917f37b4af363d59",

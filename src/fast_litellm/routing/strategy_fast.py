@@ -39,7 +39,6 @@ import hashlib
 import inspect
 import logging
 import sys
-from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from fast_litellm.patching.registry import NotAccelerated
@@ -390,8 +389,11 @@ class _Sampler:
 # --------------------------------------------------------------------------
 
 _LATENCY_MODULE = "litellm.router_strategy.lowest_latency"
+_LATENCY_FUNCTIONS = ("_usable_latency_samples", "_average_latency", "_percentile_latency")
+_SUM = sum
 _NAMES = ("litellm_params", "model_info", "id", "tpm", "rpm", "api_base",
-          "base_model", "model", "input_cost_per_token", "output_cost_per_token")
+          "base_model", "model", "input_cost_per_token", "output_cost_per_token",
+          "latency_normalized", "time_to_first_token_seconds")
 
 
 def _exact_scalar(value: Any) -> bool:
@@ -487,7 +489,26 @@ class _LatencyPick:
 
         self._index = getattr(NATIVE, "router_index_by_id", None)
         self._fresh_scan = getattr(NATIVE, "router_latency_fresh", None)
+        self._scan_native = getattr(NATIVE, "router_latency_scan", None)
         self._sampler = _Sampler()
+        # the latency functions the native scan computes as LiteLLM does (sources pinned)
+        _check_sources(tuple("%s:%s" % (_LATENCY_MODULE, name) for name in _LATENCY_FUNCTIONS))
+        import importlib
+
+        module = importlib.import_module(_LATENCY_MODULE)
+        self._functions = tuple(getattr(module, name) for name in _LATENCY_FUNCTIONS)
+
+    def _native_scan_fits(self, module: Any, percentile: Any) -> bool:
+        """The module's latency functions are LiteLLM's (as pinned at build),
+        its average sums with the builtin, and the percentile is a finite float or None."""
+        import builtins
+        import math
+
+        if self._scan_native is None or "sum" in vars(module) or getattr(builtins, "sum", None) is not _SUM:
+            return False
+        if any(getattr(module, name, None) is not fn for name, fn in zip(_LATENCY_FUNCTIONS, self._functions)):
+            return False
+        return percentile is None or (type(percentile) is float and math.isfinite(percentile))
 
     def index(self, healthy: Any) -> Dict[str, Any]:
         """``{id: last deployment with it}`` (declines like ``_index_by_id``);
@@ -552,10 +573,23 @@ class _LatencyPick:
             # buffer keeps all of them or none (then LiteLLM draws from all of them)
             chosen = module.random.choice(kept)
         else:
-            candidates, latency_by_api_base = self._scan(
-                handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute,
-                input_tokens, unseen_latency if fresh else None, report,
-            )
+            scanned = None
+            percentile = handler.routing_args.ttft_percentile
+            if not fresh and type(input_tokens) is int and self._native_scan_fits(module, percentile):
+                streaming = (
+                    request_kwargs is not None
+                    and request_kwargs.get("stream", None) is not None
+                    and request_kwargs["stream"] is True
+                )
+                scanned = self._scan_native(sampled, counts, by_id, _NAMES, minute, input_tokens, streaming,
+                                            percentile, report, _SUM)
+            if scanned is not None:
+                candidates, latency_by_api_base = scanned
+            else:
+                candidates, latency_by_api_base = self._scan(
+                    handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute,
+                    input_tokens, unseen_latency if fresh else None, report,
+                )
             if not candidates:
                 return None
             ranked = sorted(candidates, key=lambda pair: pair[1])
