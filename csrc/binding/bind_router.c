@@ -2275,6 +2275,41 @@ done:
     return out;
 }
 
+/* all_known(deployments, counts, names): whether every deployment's
+ * model_info["id"] is already a key of `counts` (so LiteLLM's loop that
+ * gives unseen ids a zero entry adds nothing), for exact dicts with exact
+ * str keys; False when not certain (the caller runs that loop). */
+static PyObject *
+router_all_known(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !names_ok(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "all_known(deployments, counts, names)");
+        return NULL;
+    }
+    PyObject *list = args[0], *counts = args[1], *names = args[2];
+    if (!PyList_CheckExact(list) || !PyDict_CheckExact(counts) || !str_keyed(counts))
+        Py_RETURN_FALSE;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *d = PyList_GET_ITEM(list, i), *info, *id;
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
+            Py_RETURN_FALSE;
+        if (get_item(d, NAME(names, K_INFO), &info) < 0)
+            return NULL;
+        if (info == NULL || !PyDict_CheckExact(info) || !str_keyed(info))
+            Py_RETURN_FALSE;
+        if (get_item(info, NAME(names, K_ID), &id) < 0)
+            return NULL;
+        if (id == NULL || !PyUnicode_CheckExact(id))
+            Py_RETURN_FALSE;
+        int known = PyDict_Contains(counts, id);
+        if (known < 0)
+            return NULL;
+        if (!known)
+            Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
 /* ---- repr_is_plain ----------------------------------------------------------
  *
  * repr_is_plain(value): whether formatting value into an f-string is certain
@@ -2366,6 +2401,8 @@ static PyMethodDef router_functions[] = {
      "router_sample_all(getrandbits, population): Random.sample(population, len(population))'s draws."},
     {"router_sample_then_choose", (PyCFunction)(void (*)(void))router_sample_then_choose, METH_FASTCALL,
      "router_sample_then_choose(getrandbits, n, values, latency): Random.sample(range(n), n) then choice's draws."},
+    {"router_all_known", (PyCFunction)(void (*)(void))router_all_known, METH_FASTCALL,
+     "router_all_known(deployments, counts, names): every deployment's id already counted."},
     {"router_latency_scan", (PyCFunction)(void (*)(void))router_latency_scan, METH_FASTCALL,
      "router_latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, percentile, report, sum): "
      "(pairs, per api_base) or None."},

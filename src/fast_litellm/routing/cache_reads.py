@@ -37,14 +37,13 @@ def _quiet_check() -> Callable[[Any], bool]:
     printer = logging_module.print_verbose
     dual_cache = sys.modules[_MODULE]
 
-    def quiet(value: Any) -> bool:
-        return (
-            plain is not None
-            and dual_cache.print_verbose is printer
-            and logging_module.set_verbose is False
-            and plain(value)
-        )
+    def silent() -> bool:
+        return plain is not None and dual_cache.print_verbose is printer and logging_module.set_verbose is False
 
+    def quiet(value: Any) -> bool:
+        return silent() and plain(value)
+
+    quiet.silent = silent  # type: ignore[attr-defined]
     return quiet
 
 
@@ -66,16 +65,19 @@ def make_async_get_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             m.print_verbose(f"async get cache: cache key: {key}; local_only: {local_only}")
             result = None
+            plain_read = None
             if self.in_memory_cache is not None:
                 in_memory_result = await self.in_memory_cache.async_get_cache(key, **kwargs)
 
-                if not quiet(in_memory_result):
+                if quiet(in_memory_result):
+                    plain_read = in_memory_result  # found plain; nothing runs before the next print
+                else:
                     m.print_verbose(f"in_memory_result: {in_memory_result}")
                 if in_memory_result is not None:
                     result = in_memory_result
 
             # (no Redis: LiteLLM's fallback read is skipped as it skips it)
-            if not quiet(result):
+            if not ((result is plain_read and quiet.silent()) or quiet(result)):
                 m.print_verbose(f"get cache: cache result: {result}")
             return result
         except Exception as e:

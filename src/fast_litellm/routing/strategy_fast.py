@@ -422,6 +422,15 @@ def _cost_signature(deployment: Any) -> Optional[Tuple[Any, ...]]:
     return tuple((type(v), v) for v in fields[:4])
 
 
+def _all_known(healthy: Any, counts: Any) -> bool:
+    """Whether LiteLLM's loop giving unseen candidates a zero entry would add
+    nothing (checked natively; False when not certain: the loop runs)."""
+    from fast_litellm._native_loader import NATIVE
+
+    check = getattr(NATIVE, "router_all_known", None)
+    return check is not None and check(healthy, counts, _NAMES)
+
+
 class _FreshLatency:
     """What a fresh-map latency pick needs of one shared candidate list (which
     never changes): its ids by first occurrence, whether every candidate
@@ -546,9 +555,10 @@ class _LatencyPick:
             keys = list(by_id)
             unseen_latency = average(usable([0]))
         else:
-            litellm_fast._add_unseen(
-                counts, healthy, lambda: {"latency_normalized": [0], minute: {"tpm": 0, "rpm": 0}}
-            )
+            if not _all_known(healthy, counts):
+                litellm_fast._add_unseen(
+                    counts, healthy, lambda: {"latency_normalized": [0], minute: {"tpm": 0, "rpm": 0}}
+                )
             keys = list(counts)
         input_tokens = litellm_fast._input_tokens(module, healthy, messages, input)
 
@@ -844,7 +854,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
         cached = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}")
         counts = cached or {}
         minute = litellm_fast._minute_stamp()
-        if cached:
+        if cached and not _all_known(healthy_deployments, counts):
             litellm_fast._add_unseen(counts, healthy_deployments, lambda: {minute: {"tpm": 0, "rpm": 0}})
         input_tokens = litellm_fast._input_tokens(module, healthy_deployments, messages, input)
         logger = module.verbose_router_logger
