@@ -3,35 +3,39 @@
 A ``strategy`` select step hands the host up to every deployment id of a
 model group; LiteLLM then builds a fresh dict per candidate
 (``RustCore._strategy_inputs``) and runs the strategy's selector over them.
-Two things here make that cheaper without changing what anyone can see:
+What is done here, without changing what anyone can see:
 
 * **Shared records for read-only selectors.**  The candidate records are
-  read once per (Rust registry handle, registry version) and kept
-  (``_RecordCache``: the registry is immutable, every change makes a
-  higher version).  When the pick's selector is LiteLLM's own
+  read once per (Rust registry handle, registry version) and kept as
+  copies with interned keys (the registry is immutable, every change
+  makes a higher version).  When the pick's selector is LiteLLM's own
   latency-based, cost-based, least-busy or usage-based-v2 (debug log off)
-  selector - exact class, no per-instance
-  method, every method the pick can reach either LiteLLM's verified source
-  (``pins.VERIFIED``) or our registered fast path for it - the candidates
-  are the kept records themselves: those selectors only read the
-  deployment dicts, the pick answer only reads the chosen one's id
+  selector - exact class, no per-instance method, every method the pick
+  can reach LiteLLM's pinned source or our registered patch over it - the
+  candidates are the kept records themselves: those selectors only read
+  the deployment dicts, the pick answer only reads the chosen one's id
   (``_pick_answer``; a step whose candidates share ids carries its own
-  records and is not served here), and nothing else receives the list.  A
+  records and is not served here), and nothing else receives the list.
+  The same list is handed out again while the version and the step's ids
+  are the same, so what a selector derives from it (its id index, whether
+  every candidate passes its limits, cost groups) is derived once.  A
   per-request override selector (its pre-call check gets a shallow copy of
   the pick) and every other selector get fresh deep copies
   (``router_json_copy``), as a fresh read gives.
-* **The latency pick without per-candidate Python.**  ``random.sample``
-  over n positions is drawn by ``router_sample_positions`` with the same
-  ``getrandbits`` calls in the same order as the interpreter's own
-  ``Random.sample`` (checked against it when built); the id index and the
-  candidate scan of a map the cache did not hold (every candidate at the
-  unseen latency, no usage) run in C over the exact dicts, with LiteLLM's
-  comparisons (``PyObject_RichCompare``), after every shape was checked -
-  nothing is consumed or written before a decline.
+* **Latency and cost picks without per-candidate Python.**
+  ``random.sample`` (and ``random.choice``) are drawn natively with the
+  same ``getrandbits`` calls in the same order as the stdlib's (self-tested
+  when built; used only while ``random``'s functions are the stdlib's on
+  ``random._inst``); the id index and the candidate scans (a map the cache
+  did not hold, a map it held, the cost loop) run in C over exact dicts
+  and numbers with LiteLLM's own operations (``PyObject_RichCompare``,
+  ``PyNumber_Add``, the builtin ``sum``).  The C functions have no side
+  effects and decline (None) on anything they do not cover, and then
+  LiteLLM's loop runs in Python, exactly.
 
-Anything unusual (non-dict records or inner dicts, ids that are not exact
-``str``, limits that are not int/float, another ``random``) declines with
-:class:`NotAccelerated` before any side effect.
+Anything unusual before a side effect (a deployment or ``model_info`` that
+is not a dict, an id that is not a ``str``, request kwargs that are not a
+dict) declines with :class:`NotAccelerated`, so LiteLLM's code runs.
 """
 from __future__ import annotations
 
