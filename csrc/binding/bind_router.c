@@ -1109,8 +1109,19 @@ static PyMethodDef RouterCore_methods[] = {
  * without the registry lookup and conversion.  Dict and list subclasses
  * and other containers are refused (TypeError), so callers fall back.
  */
+static PyObject *json_copy_keys(PyObject *value, int intern);
+
 static PyObject *
 json_copy(PyObject *value)
+{
+    return json_copy_keys(value, 0);
+}
+
+/* json_copy, with the exact-str dict keys interned when `intern` (a record
+ * kept for many reads: lookups by the interned key constants then match by
+ * identity, without reading the key objects). */
+static PyObject *
+json_copy_keys(PyObject *value, int intern)
 {
     if (PyDict_CheckExact(value)) {
         if (Py_EnterRecursiveCall(" in json_copy"))
@@ -1119,9 +1130,13 @@ json_copy(PyObject *value)
         PyObject *key, *item;
         Py_ssize_t pos = 0;
         while (out != NULL && PyDict_Next(value, &pos, &key, &item)) {
-            PyObject *copy = json_copy(item);
+            PyObject *copy = json_copy_keys(item, intern);
+            Py_INCREF(key);
+            if (intern && PyUnicode_CheckExact(key))
+                PyUnicode_InternInPlace(&key);
             if (copy == NULL || PyDict_SetItem(out, key, copy) < 0)
                 Py_CLEAR(out);
+            Py_DECREF(key);
             Py_XDECREF(copy);
         }
         Py_LeaveRecursiveCall();
@@ -1133,7 +1148,7 @@ json_copy(PyObject *value)
         Py_ssize_t n = PyList_GET_SIZE(value);
         PyObject *out = PyList_New(n);
         for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-            PyObject *copy = json_copy(PyList_GET_ITEM(value, i));
+            PyObject *copy = json_copy_keys(PyList_GET_ITEM(value, i), intern);
             if (copy == NULL)
                 Py_CLEAR(out);
             else
@@ -1333,14 +1348,1068 @@ router_json_copy(PyObject *module, PyObject *value)
     return json_copy(value);
 }
 
+static PyObject *
+router_json_copy_interned(PyObject *module, PyObject *value)
+{
+    return json_copy_keys(value, 1);
+}
+
+/* ---- strategy scans (fast_litellm/routing/strategy_fast.py) --------------
+ *
+ * The per-candidate loops of LiteLLM's latency pick over exact dicts, and
+ * the draws of random.sample over a whole list.  None of them has a side
+ * effect or runs Python code other than the `getrandbits` given: every
+ * dict is checked to be an exact dict before it is read, keys are the
+ * interned str constants the caller passes (`names`), and values are only
+ * tested for truth or compared when they are exact int/float/bool/None.
+ * Anything else returns None ("declined"), and the caller runs LiteLLM's
+ * Python loop, which then does exactly what LiteLLM does.
+ */
+enum {
+    K_PARAMS, K_INFO, K_ID, K_TPM, K_RPM, K_API_BASE,
+    K_BASE_MODEL, K_MODEL, K_INPUT_COST, K_OUTPUT_COST,
+    K_LATENCIES, K_TTFT,
+    K_COUNT
+};
+
+static int
+names_ok(PyObject *names)
+{
+    if (!PyTuple_CheckExact(names) || PyTuple_GET_SIZE(names) != K_COUNT)
+        return 0;
+    for (Py_ssize_t i = 0; i < K_COUNT; i++) {
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i)))
+            return 0;
+    }
+    return 1;
+}
+
+#define NAME(names, k) PyTuple_GET_ITEM((names), (k))
+
+/* records_of(ids, known): [known[id] for id in ids] with None read as a
+ * fresh {}, or None when an id is not an exact str, is not known, or its
+ * record is neither None nor an exact dict. */
+static PyObject *
+router_records_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "records_of(ids: list, known: dict)");
+        return NULL;
+    }
+    PyObject *ids = args[0], *known = args[1];
+    Py_ssize_t n = PyList_GET_SIZE(ids);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        PyObject *id = PyList_GET_ITEM(ids, i);
+        if (!PyUnicode_CheckExact(id))
+            goto declined;
+        PyObject *record = PyDict_GetItemWithError(known, id); /* exact str keys: no Python code */
+        if (record == NULL) {
+            if (PyErr_Occurred())
+                Py_CLEAR(out);
+            else
+                goto declined;
+        } else if (record == Py_None) {
+            PyObject *empty = PyDict_New();
+            if (empty == NULL)
+                Py_CLEAR(out);
+            else
+                PyList_SET_ITEM(out, i, empty);
+        } else if (PyDict_CheckExact(record)) {
+            Py_INCREF(record);
+            PyList_SET_ITEM(out, i, record);
+        } else {
+            goto declined;
+        }
+    }
+    return out;
+declined:
+    Py_DECREF(out);
+    Py_RETURN_NONE;
+}
+
+/* same_ids(ids, previous): whether the list `ids` holds, in order, exact
+ * str objects equal to those of the list `previous` (compared by identity,
+ * then length, kind and bytes: no Python code runs). */
+static PyObject *
+router_same_ids(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "same_ids(ids: list, previous: list)");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(args[0]);
+    if (PyList_GET_SIZE(args[1]) != n)
+        Py_RETURN_FALSE;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *a = PyList_GET_ITEM(args[0], i), *b = PyList_GET_ITEM(args[1], i);
+        if (a == b)
+            continue;
+        if (!PyUnicode_CheckExact(a) || !PyUnicode_CheckExact(b) || PyUnicode_READY(a) < 0 ||
+            PyUnicode_READY(b) < 0)
+            Py_RETURN_FALSE;
+        Py_ssize_t len = PyUnicode_GET_LENGTH(a);
+        int kind = PyUnicode_KIND(a);
+        if (len != PyUnicode_GET_LENGTH(b) || kind != PyUnicode_KIND(b) ||
+            memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)len * (size_t)kind) != 0)
+            Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
+/* Whether every key of an exact dict is an exact str (then a lookup by an
+ * exact str runs no Python code, so what it returns stays borrowed safely). */
+static int
+str_keyed(PyObject *d)
+{
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(d, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key))
+            return 0;
+    }
+    return 1;
+}
+
+/* *out = d.get(key) (borrowed, NULL when absent); -1 with an exception. */
+static int
+get_item(PyObject *d, PyObject *key, PyObject **out)
+{
+    *out = PyDict_GetItemWithError(d, key);
+    return (*out == NULL && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* index_by_id(deployments, names): {model_info["id"]: deployment}, the last
+ * of equal ids kept (keys in first-occurrence order), or None when the
+ * list, a deployment or its model_info is not exact, or an id is not an
+ * exact str.  The list is re-read each step (a key's __eq__ could run). */
+static PyObject *
+router_index_by_id(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !names_ok(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "index_by_id(deployments, names)");
+        return NULL;
+    }
+    PyObject *list = args[0], *names = args[1];
+    if (!PyList_CheckExact(list))
+        Py_RETURN_NONE;
+    PyObject *by_id = PyDict_New();
+    for (Py_ssize_t i = 0; by_id != NULL && i < PyList_GET_SIZE(list); i++) {
+        PyObject *d = PyList_GET_ITEM(list, i), *info, *id;
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
+            goto declined;
+        Py_INCREF(d);
+        int rc = get_item(d, NAME(names, K_INFO), &info);
+        if (rc == 0 && (info == NULL || !PyDict_CheckExact(info) || !str_keyed(info))) {
+            Py_DECREF(d);
+            goto declined;
+        }
+        if (rc == 0)
+            rc = get_item(info, NAME(names, K_ID), &id);
+        if (rc == 0 && (id == NULL || !PyUnicode_CheckExact(id))) {
+            Py_DECREF(d);
+            goto declined;
+        }
+        if (rc < 0 || PyDict_SetItem(by_id, id, d) < 0)
+            Py_CLEAR(by_id);
+        Py_DECREF(d);
+    }
+    return by_id;
+declined:
+    Py_DECREF(by_id);
+    Py_RETURN_NONE;
+}
+
+/* Random._randbelow_with_getrandbits(m) for m >= 1: getrandbits(m.bit_length())
+ * until below m.  -1 with an exception. */
+static long long
+randbelow(PyObject *getrandbits, unsigned long long m)
+{
+    int k = 0;
+    for (unsigned long long v = m; v; v >>= 1)
+        k++;
+    PyObject *bits = PyLong_FromLong(k);
+    if (bits == NULL)
+        return -1;
+    unsigned long long r;
+    do {
+        PyObject *got = PyObject_CallOneArg(getrandbits, bits);
+        if (got == NULL) {
+            Py_DECREF(bits);
+            return -1;
+        }
+        r = PyLong_AsUnsignedLongLong(got);
+        Py_DECREF(got);
+        if (r == (unsigned long long)-1 && PyErr_Occurred()) {
+            Py_DECREF(bits);
+            return -1;
+        }
+    } while (r >= m);
+    Py_DECREF(bits);
+    return (long long)r;
+}
+
+/* sample_all(getrandbits, population): Random.sample(population, len(population))
+ * - the pool method, which sample takes whenever k == n - with the same
+ * getrandbits calls in the same order. */
+static PyObject *
+router_sample_all(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyCallable_Check(args[0]) || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "sample_all(getrandbits, population: list)");
+        return NULL;
+    }
+    PyObject *pool = PyList_GetSlice(args[1], 0, PyList_GET_SIZE(args[1]));
+    if (pool == NULL)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(pool);
+    PyObject *result = PyList_New(n);
+    for (Py_ssize_t i = 0; result != NULL && i < n; i++) {
+        long long j = randbelow(args[0], (unsigned long long)(n - i));
+        if (j < 0 || PyList_GET_SIZE(pool) != n) { /* getrandbits is C: the pool is ours alone */
+            Py_CLEAR(result);
+            break;
+        }
+        PyObject *item = PyList_GET_ITEM(pool, j), *last = PyList_GET_ITEM(pool, n - i - 1);
+        Py_INCREF(item);
+        PyList_SET_ITEM(result, i, item);
+        Py_INCREF(last);
+        PyList_SET_ITEM(pool, j, last);
+        Py_DECREF(item);
+    }
+    Py_DECREF(pool);
+    return result;
+}
+
+/* sample_then_choose(getrandbits, n, values, latency): the draws of
+ * Random.sample(range(n), n) (the pool method) and then of Random.choice
+ * over the n sampled, as one pick over n candidates that all pass: the
+ * chosen position (an index below n into the population the sample
+ * permutes) and, when `values` (a list of n api_base values) is given,
+ * {value: latency} for the values that are not None in sampled order.
+ * (index, map or None); n >= 1. */
+static PyObject *
+router_sample_then_choose(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyCallable_Check(args[0]) || !PyLong_CheckExact(args[1]) ||
+        (args[2] != Py_None && !PyList_CheckExact(args[2]))) {
+        PyErr_SetString(PyExc_TypeError, "sample_then_choose(getrandbits, n, values, latency)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[1]);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (n < 1 || (args[2] != Py_None && PyList_GET_SIZE(args[2]) != n)) {
+        PyErr_SetString(PyExc_ValueError, "sample_then_choose: n >= 1 values");
+        return NULL;
+    }
+    Py_ssize_t *pool = PyMem_New(Py_ssize_t, (size_t)n), *order = PyMem_New(Py_ssize_t, (size_t)n);
+    PyObject *per_value = NULL, *out = NULL;
+    if (pool == NULL || order == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        pool[i] = i;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long j = randbelow(args[0], (unsigned long long)(n - i));
+        if (j < 0)
+            goto done;
+        order[i] = pool[j];
+        pool[j] = pool[n - i - 1];
+    }
+    long long chosen = randbelow(args[0], (unsigned long long)n);
+    if (chosen < 0)
+        goto done;
+    if (args[2] != Py_None) {
+        per_value = PyDict_New();
+        if (per_value == NULL)
+            goto done;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *v = PyList_GET_ITEM(args[2], order[i]);
+            if (v != Py_None && PyDict_SetItem(per_value, v, args[3]) < 0)
+                goto done;
+        }
+    }
+    out = Py_BuildValue("(nO)", order[chosen], per_value != NULL ? per_value : Py_None);
+done:
+    PyMem_Free(pool);
+    PyMem_Free(order);
+    Py_XDECREF(per_value);
+    return out;
+}
+
+/* A value LiteLLM tests for truth in a limit: 1/0, or -1 when it is not
+ * None/int/float/bool (its truth could run code; declined). */
+static int
+plain_truth(PyObject *v)
+{
+    if (v == NULL || v == Py_None)
+        return 0;
+    if (PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v))
+        return PyObject_IsTrue(v);
+    return -1;
+}
+
+/* The deployment's tpm/rpm limit: `d.get(k) or params.get(k) or info.get(k)`,
+ * NULL (borrowed) for LiteLLM's float("inf"); -1 declined. */
+static int
+limit_of(PyObject *d, PyObject *params, PyObject *info, PyObject *key, PyObject **out)
+{
+    PyObject *const from[3] = {d, params, info};
+    *out = NULL;
+    for (int i = 0; i < 3; i++) {
+        PyObject *v = NULL;
+        if (from[i] != NULL && get_item(from[i], key, &v) < 0)
+            return -1;
+        int t = plain_truth(v);
+        if (t < 0)
+            return -1;
+        if (t) {
+            *out = v;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* `used + 0 > limit` as LiteLLM compares (limit NULL: infinity, never). */
+static int
+over(PyObject *used, PyObject *limit)
+{
+    return limit == NULL ? 0 : PyObject_RichCompareBool(used, limit, Py_GT);
+}
+
+/* latency_fresh(keys, by_id, names, input_tokens, latency, report): LiteLLM's
+ * latency scan over a map it would fill with unseen entries (latency
+ * `latency`, no tpm/rpm used this minute), in the order of `keys`:
+ * (kept deployments, {api_base: latency} when report else None), or None
+ * (declined). */
+static PyObject *
+router_latency_fresh(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !names_ok(args[2]) ||
+        !PyLong_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "latency_fresh(keys, by_id, names, input_tokens: int, latency, report)");
+        return NULL;
+    }
+    PyObject *keys = args[0], *by_id = args[1], *names = args[2], *tokens = args[3], *latency = args[4];
+    int report = PyObject_IsTrue(args[5]);
+    if (report < 0)
+        return NULL;
+    PyObject *one = PyLong_FromLong(1), *empty = PyUnicode_FromStringAndSize("", 0);
+    PyObject *kept = PyList_New(0);
+    PyObject *per_base = report ? PyDict_New() : (Py_INCREF(Py_None), Py_None);
+    PyObject *out = NULL;
+    if (one == NULL || empty == NULL || kept == NULL || per_base == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *d, *params, *info, *tpm, *rpm, *base;
+        if (!PyUnicode_CheckExact(key))
+            goto declined;
+        if (get_item(by_id, key, &d) < 0)
+            goto done;
+        if (d == NULL)
+            continue; /* LiteLLM: no deployment with that id */
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
+            goto declined;
+        if (get_item(d, NAME(names, K_PARAMS), &params) < 0 || get_item(d, NAME(names, K_INFO), &info) < 0)
+            goto done;
+        if ((params != NULL && (!PyDict_CheckExact(params) || !str_keyed(params))) || info == NULL ||
+            !PyDict_CheckExact(info) || !str_keyed(info))
+            goto declined;
+        if (limit_of(d, params, info, NAME(names, K_TPM), &tpm) < 0 ||
+            limit_of(d, params, info, NAME(names, K_RPM), &rpm) < 0)
+            goto failed;
+        if (report) {
+            base = NULL;
+            if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
+                goto done;
+            if (base == NULL)
+                base = empty; /* LiteLLM's .get("api_base", "") */
+            if (base != Py_None && !PyUnicode_CheckExact(base))
+                goto declined;
+            if (base != Py_None && PyDict_SetItem(per_base, base, latency) < 0)
+                goto done;
+        }
+        int skip = over(tokens, tpm);
+        if (skip == 0)
+            skip = over(one, rpm);
+        if (skip < 0)
+            goto done;
+        if (!skip && PyList_Append(kept, d) < 0)
+            goto done;
+    }
+    out = PyTuple_Pack(2, kept, per_base);
+    goto done;
+failed:
+    if (PyErr_Occurred())
+        goto done;
+declined:
+    Py_INCREF(Py_None);
+    out = Py_None;
+done:
+    Py_XDECREF(one);
+    Py_XDECREF(empty);
+    Py_XDECREF(kept);
+    Py_XDECREF(per_base);
+    return out;
+}
+
+/* Rows of the cost map already found str-keyed in this call. */
+typedef struct {
+    PyObject *rows[16];
+    int count;
+} row_memo;
+
+/* _as_rate(v): float(v) for an exact int or float, None for anything but an
+ * int/float subclass (declined: -1 without an exception).  New reference. */
+static int
+as_rate(PyObject *v, PyObject **out)
+{
+    *out = NULL;
+    if (v != NULL && PyFloat_CheckExact(v)) {
+        Py_INCREF(v);
+        *out = v;
+        return 0;
+    }
+    if (v != NULL && PyLong_CheckExact(v)) {
+        double x = PyLong_AsDouble(v);
+        if (x == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear(); /* float(huge int) raises: LiteLLM's loop does it */
+            return -1;
+        }
+        *out = PyFloat_FromDouble(x);
+        return *out == NULL ? -2 : 0;
+    }
+    if (v != NULL && !PyBool_Check(v) && (PyLong_Check(v) || PyFloat_Check(v)))
+        return -1;
+    Py_INCREF(Py_None);
+    *out = Py_None;
+    return 0;
+}
+
+/* lowest_cost's _deployment_cost_map_rates for plain dicts: the first
+ * pricing model (base_model, then model; distinct non-empty str) whose
+ * cost-map row declares a token price.  0 with *in and *out (new references,
+ * NULL for none), -1 declined, -2 error. */
+static int
+map_rates(PyObject *names, PyObject *cost_map, PyObject *params, PyObject *info, row_memo *memo, PyObject **in,
+          PyObject **out)
+{
+    PyObject *base = NULL, *model = NULL;
+    *in = *out = NULL;
+    if (get_item(info, NAME(names, K_BASE_MODEL), &base) < 0)
+        return -2;
+    int t = base == NULL ? 0 : (PyUnicode_CheckExact(base) ? PyUnicode_GET_LENGTH(base) > 0 : plain_truth(base));
+    if (t < 0)
+        return -1;
+    if (!t) {
+        base = NULL;
+        if (params != NULL && get_item(params, NAME(names, K_BASE_MODEL), &base) < 0)
+            return -2;
+    }
+    if (params != NULL && get_item(params, NAME(names, K_MODEL), &model) < 0)
+        return -2;
+    PyObject *candidates[2] = {base, model};
+    for (int i = 0; i < 2; i++) {
+        PyObject *name = candidates[i];
+        if (name == NULL || !PyUnicode_Check(name))
+            continue; /* not a str: not a pricing model */
+        if (!PyUnicode_CheckExact(name))
+            return -1;
+        if (PyUnicode_GET_LENGTH(name) == 0 || (i == 1 && base != NULL && PyUnicode_CheckExact(base) &&
+                                                 PyUnicode_Compare(base, name) == 0))
+            continue;
+        PyObject *row;
+        if (get_item(cost_map, name, &row) < 0)
+            return -2;
+        if (row == NULL || row == Py_None)
+            continue; /* an empty view */
+        if (!PyDict_CheckExact(row))
+            return -1;
+        int known = 0;
+        for (int m = 0; m < memo->count; m++)
+            known |= memo->rows[m] == row;
+        if (!known) {
+            if (!str_keyed(row))
+                return -1;
+            if (memo->count < 16)
+                memo->rows[memo->count++] = row;
+        }
+        PyObject *a, *b;
+        if (get_item(row, NAME(names, K_INPUT_COST), &a) < 0 || get_item(row, NAME(names, K_OUTPUT_COST), &b) < 0)
+            return -2;
+        if ((a == NULL || a == Py_None) && (b == NULL || b == Py_None))
+            continue;
+        int rc = as_rate(a, in);
+        if (rc == 0)
+            rc = as_rate(b, out);
+        if (rc < 0) {
+            Py_CLEAR(*in);
+            Py_CLEAR(*out);
+        }
+        return rc;
+    }
+    return 0;
+}
+
+/* `params.get(key) or None`, then the map's rate, then 5.0: a new reference,
+ * NULL with -1 (declined) / -2 (error) in *rc. */
+static PyObject *
+unit_cost(PyObject *params, PyObject *key, PyObject *rate, int *rc)
+{
+    PyObject *own = NULL;
+    *rc = 0;
+    if (params != NULL && get_item(params, key, &own) < 0) {
+        *rc = -2;
+        return NULL;
+    }
+    int t = plain_truth(own);
+    if (t < 0) {
+        *rc = -1;
+        return NULL;
+    }
+    PyObject *cost = t ? own : (rate != NULL && rate != Py_None ? rate : NULL);
+    if (cost == NULL)
+        return PyFloat_FromDouble(5.0);
+    Py_INCREF(cost);
+    return cost;
+}
+
+/* *out = item_map.get(minute, {}).get(key, 0) (new reference); -1 declined. */
+static int
+used_of(PyObject *names, PyObject *per_minute, PyObject *key, PyObject *zero, PyObject **out)
+{
+    PyObject *v = NULL;
+    *out = NULL;
+    if (per_minute != NULL && get_item(per_minute, key, &v) < 0)
+        return -2;
+    if (v == NULL)
+        v = zero;
+    else if (!PyLong_CheckExact(v) && !PyFloat_CheckExact(v) && !PyBool_Check(v))
+        return -1;
+    Py_INCREF(v);
+    *out = v;
+    (void)names;
+    return 0;
+}
+
+/* cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens):
+ * lowest_cost's loop over (keys[i], maps[i]) (maps None: a map it would fill
+ * with unseen entries, no usage), for plain dicts and int/float values:
+ * (the pick or None, None) when the costs are ordered (no NaN: the first
+ * lowest is what sorted()[0] gives), else (None, [(deployment, cost)]) for
+ * the caller to sort; None declined. */
+static PyObject *
+router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7 || !PyList_CheckExact(args[0]) || (args[1] != Py_None && !PyList_CheckExact(args[1])) ||
+        !PyDict_CheckExact(args[2]) || !names_ok(args[3]) || !PyDict_CheckExact(args[4]) ||
+        !PyUnicode_CheckExact(args[5]) || !PyLong_CheckExact(args[6])) {
+        PyErr_SetString(PyExc_TypeError, "cost_scan(keys, maps, by_id, names, cost_map: dict, minute: str, "
+                                         "input_tokens: int)");
+        return NULL;
+    }
+    PyObject *keys = args[0], *maps = args[1], *by_id = args[2], *names = args[3], *cost_map = args[4];
+    PyObject *minute = args[5], *tokens = args[6];
+    if (maps != Py_None && PyList_GET_SIZE(maps) != PyList_GET_SIZE(keys))
+        Py_RETURN_NONE;
+    row_memo memo = {{NULL}, 0};
+    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *pairs = PyList_New(0);
+    PyObject *best = NULL, *best_cost = NULL, *out = NULL;
+    int ordered = 1, rc = 0;
+    if (zero == NULL || one == NULL || pairs == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *d, *params, *info, *tpm, *rpm;
+        if (!PyUnicode_CheckExact(key))
+            goto declined;
+        if (get_item(by_id, key, &d) < 0)
+            goto done;
+        if (d == NULL)
+            continue;
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
+            goto declined;
+        if (get_item(d, NAME(names, K_PARAMS), &params) < 0 || get_item(d, NAME(names, K_INFO), &info) < 0)
+            goto done;
+        if ((params != NULL && (!PyDict_CheckExact(params) || !str_keyed(params))) || info == NULL ||
+            !PyDict_CheckExact(info) || !str_keyed(info))
+            goto declined;
+        if ((rc = limit_of(d, params, info, NAME(names, K_TPM), &tpm)) < 0 ||
+            (rc = limit_of(d, params, info, NAME(names, K_RPM), &rpm)) < 0)
+            goto failed;
+        PyObject *base = NULL; /* LiteLLM keys a debug map by it: it must hash */
+        if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
+            goto done;
+        if (base != NULL && base != Py_None && !PyUnicode_CheckExact(base))
+            goto declined;
+        PyObject *rate_in, *rate_out;
+        if ((rc = map_rates(names, cost_map, params, info, &memo, &rate_in, &rate_out)) < 0)
+            goto failed;
+        PyObject *cost_in = unit_cost(params, NAME(names, K_INPUT_COST), rate_in, &rc), *cost_out = NULL;
+        if (cost_in != NULL)
+            cost_out = unit_cost(params, NAME(names, K_OUTPUT_COST), rate_out, &rc);
+        Py_XDECREF(rate_in);
+        Py_XDECREF(rate_out);
+        PyObject *cost = cost_out == NULL ? NULL : PyNumber_Add(cost_in, cost_out);
+        Py_XDECREF(cost_in);
+        Py_XDECREF(cost_out);
+        if (cost == NULL) {
+            if (rc == 0)
+                rc = -2;
+            goto failed;
+        }
+        PyObject *per_minute = NULL, *tpm_used = NULL, *rpm_used = NULL;
+        if (maps != Py_None) {
+            PyObject *item_map = PyList_GET_ITEM(maps, i);
+            if (!PyDict_CheckExact(item_map)) {
+                Py_DECREF(cost);
+                goto declined;
+            }
+            if (get_item(item_map, minute, &per_minute) < 0) {
+                Py_DECREF(cost);
+                goto done;
+            }
+            if (per_minute != NULL && !PyDict_CheckExact(per_minute)) {
+                Py_DECREF(cost);
+                goto declined;
+            }
+        }
+        if ((rc = used_of(names, per_minute, NAME(names, K_RPM), zero, &rpm_used)) < 0 ||
+            (rc = used_of(names, per_minute, NAME(names, K_TPM), zero, &tpm_used)) < 0) {
+            Py_XDECREF(rpm_used);
+            Py_DECREF(cost);
+            goto failed;
+        }
+        PyObject *tpm_total = PyNumber_Add(tpm_used, tokens), *rpm_total = PyNumber_Add(rpm_used, one);
+        Py_DECREF(tpm_used);
+        Py_DECREF(rpm_used);
+        int skip = tpm_total == NULL || rpm_total == NULL ? -1 : over(tpm_total, tpm);
+        if (skip == 0)
+            skip = over(rpm_total, rpm);
+        Py_XDECREF(tpm_total);
+        Py_XDECREF(rpm_total);
+        if (skip < 0) {
+            Py_DECREF(cost);
+            goto done;
+        }
+        if (skip) {
+            Py_DECREF(cost);
+            continue;
+        }
+        if (PyFloat_CheckExact(cost) && isnan(PyFloat_AS_DOUBLE(cost)))
+            ordered = 0;
+        if (ordered) {
+            int lower = best_cost == NULL ? 1 : PyObject_RichCompareBool(cost, best_cost, Py_LT);
+            if (lower < 0) {
+                Py_DECREF(cost);
+                goto done;
+            }
+            if (lower) {
+                Py_INCREF(cost);
+                Py_XSETREF(best_cost, cost);
+                best = d;
+            }
+        }
+        PyObject *pair = PyTuple_Pack(2, d, cost);
+        Py_DECREF(cost);
+        if (pair == NULL || PyList_Append(pairs, pair) < 0) {
+            Py_XDECREF(pair);
+            goto done;
+        }
+        Py_DECREF(pair);
+    }
+    if (ordered)
+        out = Py_BuildValue("(OO)", best != NULL ? best : Py_None, Py_None);
+    else
+        out = Py_BuildValue("(OO)", Py_None, pairs);
+    goto done;
+failed:
+    if (rc == -2 || PyErr_Occurred())
+        goto done;
+declined:
+    Py_INCREF(Py_None);
+    out = Py_None;
+done:
+    Py_XDECREF(zero);
+    Py_XDECREF(one);
+    Py_XDECREF(pairs);
+    Py_XDECREF(best_cost);
+    return out;
+}
+
+/* lowest_latency's _usable_latency_samples: the samples that are finite
+ * and >= 0, as a new tuple; NULL with -1 in *rc when a sample is not an
+ * exact float/int/bool or an int too large for a float (declined), -2 on
+ * an error.  `samples` absent: (). */
+static PyObject *
+usable_samples(PyObject *samples, int *rc)
+{
+    *rc = 0;
+    if (samples == NULL)
+        return PyTuple_New(0);
+    if (!PyList_CheckExact(samples) && !PyTuple_CheckExact(samples)) {
+        *rc = -1;
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(samples), kept = 0;
+    PyObject *out = PyTuple_New(n);
+    if (out == NULL) {
+        *rc = -2;
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PySequence_Fast_GET_ITEM(samples, i);
+        double x;
+        if (PyFloat_CheckExact(v)) {
+            x = PyFloat_AS_DOUBLE(v);
+        } else if (PyLong_CheckExact(v) || PyBool_Check(v)) {
+            x = PyLong_AsDouble(v);
+            if (x == -1.0 && PyErr_Occurred()) {
+                PyErr_Clear();
+                Py_DECREF(out);
+                *rc = -1;
+                return NULL;
+            }
+        } else {
+            Py_DECREF(out);
+            *rc = -1;
+            return NULL;
+        }
+        if (isfinite(x) && x >= 0) { /* an int's sign is its float's */
+            Py_INCREF(v);
+            PyTuple_SET_ITEM(out, kept++, v);
+        }
+    }
+    if (kept < n && _PyTuple_Resize(&out, kept) < 0) {
+        *rc = -2;
+        return NULL;
+    }
+    return out;
+}
+
+/* _percentile_latency(samples, p): sorted(samples)[ceil(len * p) - 1] for
+ * usable (finite, non-NaN) exact numbers: a stable insertion sort with
+ * `<`, as sorted() orders them.  p must be finite (the caller checks).
+ * Borrowed from `samples`; NULL on error. */
+static PyObject *
+percentile_of(PyObject *samples, double p)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(samples);
+    PyObject **v = PyMem_New(PyObject *, (size_t)(n > 0 ? n : 1));
+    if (v == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = PyTuple_GET_ITEM(samples, i);
+        Py_ssize_t j = i;
+        while (j > 0) {
+            int lt = PyObject_RichCompareBool(x, v[j - 1], Py_LT);
+            if (lt < 0) {
+                PyMem_Free(v);
+                return NULL;
+            }
+            if (!lt)
+                break;
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+    /* values[ceil(len * p) - 1] on a list: negative indexes count from the end */
+    double at = ceil((double)n * p) - 1;
+    PyObject *out = NULL;
+    if (at >= -(double)n && at < (double)n)
+        out = v[(Py_ssize_t)at + (at < 0 ? n : 0)];
+    else
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+    PyMem_Free(v);
+    return out;
+}
+
+/* latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming,
+ * percentile, report, sum): lowest_latency's loop over a map the cache
+ * held (every key already has an entry), in the order of `keys`, for
+ * exact dicts and numbers: ([(deployment, latency)], {api_base: latency}
+ * when report else None), or None (declined).  `sum` is the builtin the
+ * average uses. */
+static PyObject *
+router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 10 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
+        !names_ok(args[3]) || !PyUnicode_CheckExact(args[4]) || !PyLong_CheckExact(args[5]) ||
+        (args[7] != Py_None && !PyFloat_CheckExact(args[7])) || !PyCallable_Check(args[9])) {
+        PyErr_SetString(PyExc_TypeError, "latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, "
+                                         "percentile, report, sum)");
+        return NULL;
+    }
+    PyObject *keys = args[0], *counts = args[1], *by_id = args[2], *names = args[3], *minute = args[4];
+    PyObject *tokens = args[5], *sum = args[9];
+    int streaming = PyObject_IsTrue(args[6]), report = PyObject_IsTrue(args[8]);
+    if (streaming < 0 || report < 0)
+        return NULL;
+    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *empty = PyUnicode_FromStringAndSize("", 0);
+    PyObject *pairs = PyList_New(0);
+    PyObject *per_base = report ? PyDict_New() : (Py_INCREF(Py_None), Py_None);
+    PyObject *out = NULL;
+    int rc = 0;
+    if (zero == NULL || one == NULL || empty == NULL || pairs == NULL || per_base == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *d, *params, *info, *tpm, *rpm, *item_map;
+        if (!PyUnicode_CheckExact(key))
+            goto declined;
+        if (get_item(by_id, key, &d) < 0)
+            goto done;
+        if (d == NULL)
+            continue;
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
+            goto declined;
+        if (get_item(d, NAME(names, K_PARAMS), &params) < 0 || get_item(d, NAME(names, K_INFO), &info) < 0)
+            goto done;
+        if ((params != NULL && (!PyDict_CheckExact(params) || !str_keyed(params))) || info == NULL ||
+            !PyDict_CheckExact(info) || !str_keyed(info))
+            goto declined;
+        if ((rc = limit_of(d, params, info, NAME(names, K_TPM), &tpm)) < 0 ||
+            (rc = limit_of(d, params, info, NAME(names, K_RPM), &rpm)) < 0)
+            goto failed;
+        if (get_item(counts, key, &item_map) < 0)
+            goto done;
+        if (item_map == NULL || !PyDict_CheckExact(item_map) || !str_keyed(item_map))
+            goto declined;
+        PyObject *latencies, *ttft, *per_minute;
+        if (get_item(item_map, NAME(names, K_LATENCIES), &latencies) < 0 ||
+            get_item(item_map, NAME(names, K_TTFT), &ttft) < 0 || get_item(item_map, minute, &per_minute) < 0)
+            goto done;
+        if (per_minute != NULL && (!PyDict_CheckExact(per_minute) || !str_keyed(per_minute)))
+            goto declined;
+        PyObject *rpm_used = NULL, *tpm_used = NULL;
+        if ((rc = used_of(names, per_minute, NAME(names, K_RPM), zero, &rpm_used)) < 0 ||
+            (rc = used_of(names, per_minute, NAME(names, K_TPM), zero, &tpm_used)) < 0) {
+            Py_XDECREF(rpm_used);
+            goto failed;
+        }
+        PyObject *ttft_samples = usable_samples(ttft, &rc), *latency = NULL;
+        if (ttft_samples != NULL) {
+            int use_ttft = streaming && PyTuple_GET_SIZE(ttft_samples) > 0;
+            if (use_ttft && args[7] != Py_None) {
+                latency = percentile_of(ttft_samples, PyFloat_AS_DOUBLE(args[7]));
+                Py_XINCREF(latency);
+                if (latency == NULL)
+                    rc = -2;
+            } else {
+                PyObject *samples = use_ttft ? (Py_INCREF(ttft_samples), ttft_samples) : usable_samples(latencies, &rc);
+                if (samples != NULL && PyTuple_GET_SIZE(samples) == 0) {
+                    latency = PyFloat_FromDouble(0.0);
+                } else if (samples != NULL) {
+                    PyObject *total = PyObject_CallOneArg(sum, samples);
+                    PyObject *count = PyLong_FromSsize_t(PyTuple_GET_SIZE(samples));
+                    latency = total != NULL && count != NULL ? PyNumber_TrueDivide(total, count) : NULL;
+                    Py_XDECREF(total);
+                    Py_XDECREF(count);
+                }
+                if (samples != NULL && latency == NULL)
+                    rc = -2;
+                Py_XDECREF(samples);
+            }
+            Py_DECREF(ttft_samples);
+        }
+        if (latency == NULL) {
+            Py_DECREF(rpm_used);
+            Py_DECREF(tpm_used);
+            goto failed;
+        }
+        if (report) {
+            PyObject *base = NULL;
+            if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
+                rc = -2;
+            if (base == NULL)
+                base = empty;
+            if (rc == 0 && base != Py_None && !PyUnicode_CheckExact(base))
+                rc = -1;
+            if (rc == 0 && base != Py_None && PyDict_SetItem(per_base, base, latency) < 0)
+                rc = -2;
+        }
+        PyObject *tpm_total = rc == 0 ? PyNumber_Add(tpm_used, tokens) : NULL;
+        PyObject *rpm_total = rc == 0 ? PyNumber_Add(rpm_used, one) : NULL;
+        Py_DECREF(tpm_used);
+        Py_DECREF(rpm_used);
+        int skip = rc != 0 ? -1 : (tpm_total == NULL || rpm_total == NULL) ? -2 : over(tpm_total, tpm);
+        if (skip == 0)
+            skip = over(rpm_total, rpm);
+        Py_XDECREF(tpm_total);
+        Py_XDECREF(rpm_total);
+        if (skip < 0) {
+            Py_DECREF(latency);
+            if (rc == 0)
+                rc = -2;
+            goto failed;
+        }
+        if (!skip) {
+            PyObject *pair = PyTuple_Pack(2, d, latency);
+            if (pair == NULL || PyList_Append(pairs, pair) < 0) {
+                Py_XDECREF(pair);
+                Py_DECREF(latency);
+                goto done;
+            }
+            Py_DECREF(pair);
+        }
+        Py_DECREF(latency);
+    }
+    out = PyTuple_Pack(2, pairs, per_base);
+    goto done;
+failed:
+    if (rc == -2 || PyErr_Occurred())
+        goto done;
+declined:
+    Py_INCREF(Py_None);
+    out = Py_None;
+done:
+    Py_XDECREF(zero);
+    Py_XDECREF(one);
+    Py_XDECREF(empty);
+    Py_XDECREF(pairs);
+    Py_XDECREF(per_base);
+    return out;
+}
+
+/* all_known(deployments, counts, names): whether every deployment's
+ * model_info["id"] is already a key of `counts` (so LiteLLM's loop that
+ * gives unseen ids a zero entry adds nothing), for exact dicts with exact
+ * str keys; False when not certain (the caller runs that loop). */
+static PyObject *
+router_all_known(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !names_ok(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "all_known(deployments, counts, names)");
+        return NULL;
+    }
+    PyObject *list = args[0], *counts = args[1], *names = args[2];
+    if (!PyList_CheckExact(list) || !PyDict_CheckExact(counts) || !str_keyed(counts))
+        Py_RETURN_FALSE;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *d = PyList_GET_ITEM(list, i), *info, *id;
+        if (!PyDict_CheckExact(d) || !str_keyed(d))
+            Py_RETURN_FALSE;
+        if (get_item(d, NAME(names, K_INFO), &info) < 0)
+            return NULL;
+        if (info == NULL || !PyDict_CheckExact(info) || !str_keyed(info))
+            Py_RETURN_FALSE;
+        if (get_item(info, NAME(names, K_ID), &id) < 0)
+            return NULL;
+        if (id == NULL || !PyUnicode_CheckExact(id))
+            Py_RETURN_FALSE;
+        int known = PyDict_Contains(counts, id);
+        if (known < 0)
+            return NULL;
+        if (!known)
+            Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
+/* ---- repr_is_plain ----------------------------------------------------------
+ *
+ * repr_is_plain(value): whether formatting value into an f-string is certain
+ * to run no Python code and raise nothing (but MemoryError): None, bool,
+ * exact float and str, exact int within 64 bits (repr of a huge int can
+ * raise), and exact dicts, lists and tuples of those nested at most 64
+ * deep, with recursion headroom for repr to walk them.  LiteLLM's
+ * DualCache formats every value it reads for a print that verbose mode
+ * alone shows; when this holds and verbose is off, not formatting it is
+ * the same.
+ */
+#define REPR_MAX_DEPTH 64
+
+static int
+repr_plain(PyObject *v, int depth)
+{
+    if (v == Py_None || PyBool_Check(v) || PyFloat_CheckExact(v) || PyUnicode_CheckExact(v))
+        return 1;
+    if (PyLong_CheckExact(v)) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (x == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        return !overflow;
+    }
+    if (depth >= REPR_MAX_DEPTH)
+        return 0;
+    if (PyDict_CheckExact(v)) {
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(v, &pos, &key, &value)) {
+            if (!repr_plain(key, depth + 1) || !repr_plain(value, depth + 1))
+                return 0;
+        }
+        return 1;
+    }
+    if (PyList_CheckExact(v) || PyTuple_CheckExact(v)) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (!repr_plain(PySequence_Fast_GET_ITEM(v, i), depth + 1))
+                return 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *
+router_repr_is_plain(PyObject *module, PyObject *value)
+{
+    /* headroom: repr needs about one recursion level per nesting level, plus a few */
+    int entered = 0, ok = 1;
+    while (entered < REPR_MAX_DEPTH + 16) {
+        if (Py_EnterRecursiveCall(" in repr_is_plain")) {
+            PyErr_Clear();
+            ok = 0;
+            break;
+        }
+        entered++;
+    }
+    while (entered-- > 0)
+        Py_LeaveRecursiveCall();
+    if (ok)
+        ok = repr_plain(value, 0);
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
+    {"router_json_copy_interned", router_json_copy_interned, METH_O,
+     "router_json_copy_interned(value): router_json_copy with exact-str dict keys interned."},
+    {"router_repr_is_plain", router_repr_is_plain, METH_O,
+     "router_repr_is_plain(value): formatting value runs no Python code and cannot raise."},
     {"router_cooldown_ids", router_cooldown_ids, METH_O,
      "router_cooldown_ids(keys): ids of deployment:<id>:cooldown keys (tuple), None, or NotImplemented."},
     {"router_json_plain", (PyCFunction)(void (*)(void))router_json_plain, METH_FASTCALL,
      "router_json_plain(value, (NaN, PosInf, NegInf)): json.loads(json.dumps(value)) for plain JSON data, "
      "else NotImplemented."},
+    {"router_records_of", (PyCFunction)(void (*)(void))router_records_of, METH_FASTCALL,
+     "router_records_of(ids, known): the known records of ids (None as {}), or None."},
+    {"router_same_ids", (PyCFunction)(void (*)(void))router_same_ids, METH_FASTCALL,
+     "router_same_ids(ids, previous): the same exact str values in the same order."},
+    {"router_index_by_id", (PyCFunction)(void (*)(void))router_index_by_id, METH_FASTCALL,
+     "router_index_by_id(deployments, names): {id: last deployment with it}, or None."},
+    {"router_sample_all", (PyCFunction)(void (*)(void))router_sample_all, METH_FASTCALL,
+     "router_sample_all(getrandbits, population): Random.sample(population, len(population))'s draws."},
+    {"router_sample_then_choose", (PyCFunction)(void (*)(void))router_sample_then_choose, METH_FASTCALL,
+     "router_sample_then_choose(getrandbits, n, values, latency): Random.sample(range(n), n) then choice's draws."},
+    {"router_all_known", (PyCFunction)(void (*)(void))router_all_known, METH_FASTCALL,
+     "router_all_known(deployments, counts, names): every deployment's id already counted."},
+    {"router_latency_scan", (PyCFunction)(void (*)(void))router_latency_scan, METH_FASTCALL,
+     "router_latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, percentile, report, sum): "
+     "(pairs, per api_base) or None."},
+    {"router_latency_fresh", (PyCFunction)(void (*)(void))router_latency_fresh, METH_FASTCALL,
+     "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
+    {"router_cost_scan", (PyCFunction)(void (*)(void))router_cost_scan, METH_FASTCALL,
+     "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens): (pick, pairs) or None."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -23,7 +23,7 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm")
 
-from fast_litellm.routing import _local_patch, litellm_fast, patches  # noqa: E402
+from fast_litellm.routing import _local_patch, litellm_fast, patches, strategy_fast  # noqa: E402
 
 STRATEGIES = [
     "simple-shuffle",
@@ -286,7 +286,7 @@ def test_latency_pick_unusual_inputs_match():
     deployment top level and in model_info, stream/ttft percentile."""
     target = patches.PATCHES[0].target
     original = _original(target)
-    fast = litellm_fast.make_lowest_latency_pick(original)
+    fast = strategy_fast.make_lowest_latency_pick(original)
     latency, _ = _strategy_handlers()
     minute = _minute()
     healthy = [
@@ -321,7 +321,7 @@ def test_fast_paths_decline_unusual_shapes():
     from fast_litellm.patching.registry import NotAccelerated
 
     latency, cost = _strategy_handlers()
-    fast = litellm_fast.make_lowest_latency_pick(_original(patches.PATCHES[0].target))
+    fast = strategy_fast.make_lowest_latency_pick(_original(patches.PATCHES[0].target))
     with pytest.raises(NotAccelerated):
         fast(latency, "g", [{"model_info": {"id": 1}}], request_count_dict={})
     with pytest.raises(NotAccelerated):
@@ -439,7 +439,7 @@ class _FakeCore:
 
 def test_strategy_inputs_follow_the_registry_version():
     original = _original("litellm.router_rust.core:RustCore._strategy_inputs")
-    fast = litellm_fast.make_strategy_inputs(original)
+    fast = strategy_fast.make_strategy_inputs(original)
     records = {str(i): {"model_name": "g", "litellm_params": {"model": "m%d" % i}, "model_info": {"id": str(i)}}
                for i in range(5)}
     step = {"stage": "strategy", "strategy": "least-busy", "scope": "router", "group": None, "model": "g",

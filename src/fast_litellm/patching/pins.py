@@ -76,6 +76,10 @@ VERIFIED: Dict[str, str] = {
         "1e46a54100d2339fe835d22acf1255060ba1a48ca615ad314d00a50f0706331c",
     "litellm.router_rust.core:_narrowing_fields":
         "fee8faa480fb5510b9c1f5ee031c0d74ee99d1642ffd5978e9ae484c81f8b36c",
+    "litellm.caching.dual_cache:DualCache.async_get_cache":
+        "74703830ad19f9cf630f8b74ed571013f92f1bc389edd790fad63798f08e334b",
+    "litellm.caching.dual_cache:DualCache.get_cache":
+        "30f09d26ae8a293ad364e32cb929a294110c332917d19efd3789ed0df4646cb9",
     # cost (fast_litellm/cost/patches.py)
     "litellm.cost_calculator:completion_cost":
         "672cb9937a6c62c839a0a0687d0c718f885bbc16a48f928d4fae9838eb16d0e1",
@@ -179,6 +183,41 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_attempt:_wildcard_match": "8c2b7f23bd054bdab8d8cdb9a1172eb3a282e717d9d9c834f5b6a189e2706a61",
     "litellm.router_attempt:_as_mapping": "7fb0d96a3cd38cce4eb810c50ca5d7fb2897dc77cbe5e7b8e955ba9140b8e1b2",
     "litellm.router_rust.core:_request_narrowing": "0a890e23fbb9ae587c07393b8b1a4a9d17e4e7cd08116beb27df5c9b351ec251",
+    # routing's cache reads (routing/cache_reads.py) skip only what this returns early for
+    "litellm._logging:print_verbose": "a82e40c081a9ea3d39090448004fdad74ab0bed3b49b6e62a7df844aec8fa7a7",
+    # ... and the latency functions the native latency scan computes as they do
+    "litellm.router_strategy.lowest_latency:_usable_latency_samples": "db012d4613a222c8a1e371df84ff6b17bde3534af7f7fdcaf282feeab6480d45",
+    "litellm.router_strategy.lowest_latency:_average_latency": "fbdfb90950e9b08673dba1c2251dc5560f968d260554a50568cf6809b00398b5",
+    "litellm.router_strategy.lowest_latency:_percentile_latency": "78304fc60f5058ff68e30967dfd7aa7a03b433a86a0ed5165ae012253737761e",
+    # routing's shared candidate records (routing/strategy_fast.py): the code
+    # between _strategy_inputs and the selector only reads the candidates
+    "litellm.router_rust.core:RustCore._answer_select": "e4138d5c3187109536b4aaca31ceeb666ef3e822685d5d63917f37b4af363d59",
+    "litellm.router_rust.core:RustCore._answer_select_sync": "8e4affda303193da6a63e70257489f1f5d5f9baafec64ed32988e118da77bd7e",
+    "litellm.router_rust.core:_pick_with_prefetched_usage": "0cc0fcf8547df4e02c17d1f9fa1fa258f39dec4ebeed49aa7fedc174647b72f6",
+    "litellm.router_rust.core:_pick_answer": "ee5599821305c4077394c0f8d76459464c587a85fd448ca83896383ff343c1a1",
+    "litellm.router_rust.steps.selection:pick_async": "bc3f661a790d39c9db1b1fb340d4ad85912be76d14ca77a5562820e511d26332",
+    "litellm.router_rust.steps.selection:pick_sync": "c3861374e73cce5921aa79a11acb1384ce478aa7e9706baf013f254fb6c83971",
+    "litellm.router_rust.steps.selection:picked_id": "ce38c7e8f1343948358d7fce0aaf99cd7f097c8d344c8ac26182764445331121",
+    # ... and what the selectors given shared records run on them (read only)
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler.async_get_available_deployments": "f8f936345b3c26b0979427cf42543cf08b3d034e7f6e081ebd02955c445d2c93",
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler.get_available_deployments": "0479ec0ec4453396121cfdf6ca8dc7c0bc4ad0d7a272bd04e2dd5e31e9d59ef7",
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler._select": "3b2095d4fbaf533099af0cc27545450e515648fd1ccbdcf46a0530081b7a060d",
+    "litellm.router_strategy.least_busy:_deployment_ids": "b3942acf2ef50f7922e3300a2695240cc15dc32cc10013b17ad34cc0dd3e31c8",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_backend_models": "cee82745f7085db0e5f05c7ae39ef1d5263237287da8e4c21f6c319866c2a36f",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_backend_model": "84df0a8bf4d3da391a06dbbd9ba49ada74bfa0347ddd74af1554bace9035ac4c",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_pricing_models": "3e965d2f024d0af1a03593021db2a4b341426d97bc6ec72ef0dc52be8ffd7220",
+    "litellm.litellm_core_utils.token_counter:embedding_aware_token_count": "4f31e1536feaa62442468a216ee48027799ec9b32a0111a782519b03960b6fdc",
+    "litellm.litellm_core_utils.token_counter:split_embedding_input_tokens": "8d4c1ee9ac7b260e85987a31976edada46b1d8fa07e50eb9f371edbbc158907b",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.async_get_available_deployments":
+        "4aaabbd2a06d6aa152ed356740b11a4cdc21d7fc70f083e1ac837bdd04afdfeb",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.get_available_deployments":
+        "26832a960f250d4c61e748674035a4eeab0311c4b338b8474c50ce47fe4113ed",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._common_checks_available_deployment":
+        "a9e032c5ec677d2dc81e01b6b89f3fb21714c106e341699cc15ae361ed60d26a",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._return_potential_deployments":
+        "4f59dc8e784c16687556098074bacc793ebc9afe6111157fed9aae0e885c5f77",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys":
+        "634d393d44a4b9685d948509ac962322f00442b0094967bcf9d8bf18ed89c89d",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

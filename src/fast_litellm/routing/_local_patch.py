@@ -76,6 +76,10 @@ def install() -> None:
         # target: the stock side must be LiteLLM's own function, not our wrapper.
         original = getattr(current, "__fast_litellm_original__", current)
         dispatcher = _dispatcher(original, patch.build(original))
+        # marked as the engine marks its wrappers (which patch, over which
+        # original), and as this module's own dispatcher
+        dispatcher.__fast_litellm_patch__ = patch.name
+        dispatcher.__fast_litellm_original__ = original
         dispatcher.__fast_litellm_local__ = patch.name
         setattr(owner, name, dispatcher)
         _INSTALLED.append((owner, name, original, current))

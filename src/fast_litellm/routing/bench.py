@@ -44,6 +44,28 @@ def _model_list(n: int) -> List[Dict[str, Any]]:
     ]
 
 
+HISTORY_STRATEGIES = ["latency-based-routing", "cost-based-routing"]
+
+
+def _seed_history(router: Any, strategy: str, n: int) -> None:
+    """Every deployment with ten latencies (latency) or this minute's usage
+    (both), as a router that has served traffic holds them; the same map on
+    both routers (a pick only adds entries for unseen deployments)."""
+    from datetime import datetime
+
+    now = datetime.now()
+    minute = "%s-%s-%s" % (now.strftime("%Y-%m-%d"), now.strftime("%H"), now.strftime("%M"))
+    gen = random.Random(n)
+    history = {}
+    for i in range(n):
+        entry: Dict[str, Any] = {minute: {"tpm": gen.randint(0, 5000), "rpm": gen.randint(0, 20)}}
+        if strategy == "latency-based-routing":
+            entry["latency_normalized"] = [gen.uniform(0.05, 2.0) for _ in range(10)]
+        history["d%d" % i] = entry
+    key = "gpt_map" if strategy == "latency-based-routing" else "cost_map:gpt"
+    router._core._cache.set_cache(key, history)
+
+
 def _timed_rounds(calls: Dict[str, Callable[[], float]], rounds: int) -> Dict[str, float]:
     """Alternate the contenders round by round; the best round of each (per call, seconds)."""
     best = {name: float("inf") for name in calls}
@@ -122,11 +144,17 @@ def _retire(routers: List[Any], loops: List[Any]) -> None:
 def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: Optional[List[str]], quick: bool,
                  routers: List[Any], loops: List[Any]) -> List[Dict[str, Any]]:
     rows = []
-    for strategy in strategies or STRATEGIES:
+    cases = [(s, False) for s in (strategies or STRATEGIES)]
+    # the latency/cost maps as a serving router has them (every deployment with a history)
+    cases += [(s, True) for s in HISTORY_STRATEGIES if s in (strategies or STRATEGIES)]
+    for strategy, with_history in cases:
         for n in sizes:
             stock = _build_router(litellm, loops, model_list=_model_list(n), routing_strategy=strategy)
             fast = _build_router(litellm, loops, model_list=_model_list(n), routing_strategy=strategy)
             routers += [stock, fast]
+            if with_history:
+                for router in (stock, fast):
+                    _seed_history(router, strategy, n)
             # many short rounds, best kept: on a shared machine a short round
             # is more often uninterrupted than a long one
             per_round = ({10: 10, 100: 4} if quick else {10: 20, 100: 5}).get(n, 2)
@@ -155,14 +183,16 @@ def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: 
             best = _timed_rounds({"stock": timer(stock, False), "fast": timer(fast, True)}, rounds)
             rows.append({
                 "component": "routing",
-                "case": "Router.async_get_available_deployment %s n=%d" % (strategy, n),
+                "case": "Router.async_get_available_deployment %s%s n=%d"
+                        % (strategy, " (with history)" if with_history else "", n),
                 "baseline": BASELINE,
                 "unit": "us/call",
                 "baseline_value": best["stock"] * 1e6,
                 "value": best["fast"] * 1e6,
                 "ratio": best["stock"] / best["fast"],
                 "higher_is_better": False,
-                "params": {"strategy": strategy, "deployments": n, "calls_per_round": per_round, "rounds": rounds},
+                "params": {"strategy": strategy, "deployments": n, "calls_per_round": per_round, "rounds": rounds,
+                           "history": with_history},
             })
     return rows
 

@@ -5,15 +5,18 @@ and returns a replacement that gives the same result, raises the same
 exceptions, consumes Python's ``random`` the same way and leaves the same
 side effects (cache dicts, request metadata, log records) as the original.
 
-What they change is complexity, not behaviour:
+What they change is complexity, not behaviour.  The strategy picks and
+candidate records are in :mod:`fast_litellm.routing.strategy_fast`; the
+helpers here are their exact Python loops' pieces:
 
 * LiteLLM's latency and cost strategies find each cached deployment id in
   the candidate list with a full scan (the last equal id wins): O(n^2).
-  Here one pass builds ``id -> last deployment`` and every lookup is O(1).
+  ``_index_by_id`` builds ``id -> last deployment`` in one pass, ``_find``
+  is then O(1).
 * The cost strategy prices every deployment through two pydantic
-  validations per dict (``str_keyed``); here a plain ``dict`` whose keys are
-  all exact ``str`` is read directly (the validation would copy it
-  unchanged), anything else goes through LiteLLM's own function.
+  validations per dict (``str_keyed``); ``_cost_map_rates`` reads a plain
+  ``dict`` whose keys are all exact ``str`` directly (the validation would
+  copy it unchanged), anything else through LiteLLM's own function.
 * The cooldown-key parser builds a frozen dataclass per key; here the ids
   are sliced out of the keys directly.
 
@@ -23,8 +26,6 @@ raise :class:`NotAccelerated` before any side effect, so the original runs.
 """
 from __future__ import annotations
 
-import logging
-import random
 import sys
 from datetime import datetime
 from functools import partial
@@ -33,8 +34,6 @@ from typing import Any, Callable, Dict, List, Optional
 from fast_litellm.patching.registry import NotAccelerated
 
 _INF = float("inf")
-_LATENCY_MODULE = "litellm.router_strategy.lowest_latency"
-_COST_MODULE = "litellm.router_strategy.lowest_cost"
 
 
 def _minute_stamp() -> str:
@@ -105,171 +104,6 @@ def _add_unseen(counts: Any, healthy: List[Any], seed: Callable[[], dict]) -> No
 
 
 # --------------------------------------------------------------------------
-# latency-based-routing: LowestLatencyLoggingHandler._get_available_deployments
-# --------------------------------------------------------------------------
-
-def _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs, request_count_dict, fresh,
-                  by_id=None):
-    """LiteLLM's latency pick over ``request_count_dict``.  ``fresh``: the
-    dict is the empty one the caller made because the cache held nothing,
-    so nobody sees it afterwards and the zero entries LiteLLM would add to
-    it for unseen deployments are read without being built."""
-    if request_kwargs is not None and type(request_kwargs) is not dict:
-        raise NotAccelerated("request_kwargs is not a dict")
-    if request_count_dict is not None and type(request_count_dict) is not dict:
-        raise NotAccelerated("request_count_dict is not a dict")
-    minute = _minute_stamp()
-    if request_count_dict is None:
-        return None
-    if by_id is None:
-        by_id = _index_by_id(healthy_deployments)
-
-    usable = module._usable_latency_samples
-    average = module._average_latency
-    percentile = module._percentile_latency
-    if fresh:
-        # an unseen deployment's entry: latency [0], no usage this minute
-        # by_id was filled in list order, so its keys are the ids by first occurrence
-        keys = list(by_id)
-        unseen_latency = average(usable([0]))
-    else:
-        _add_unseen(
-            request_count_dict,
-            healthy_deployments,
-            lambda: {"latency_normalized": [0], minute: {"tpm": 0, "rpm": 0}},
-        )
-        keys = list(request_count_dict)
-    input_tokens = _input_tokens(module, healthy_deployments, messages, input)
-
-    # random.sample's draws depend only on the population's length, so
-    # sampling positions consumes ``random`` exactly as sampling the
-    # items does, without building a tuple per item.
-    order = module.random.sample(range(len(keys)), len(keys))
-
-    ttft_percentile = self.routing_args.ttft_percentile
-    streaming = (
-        request_kwargs is not None
-        and request_kwargs.get("stream", None) is not None
-        and request_kwargs["stream"] is True
-    )
-    metadata_field = self._select_metadata_field(request_kwargs)
-    report = request_kwargs is not None and metadata_field in request_kwargs
-    latency_by_api_base: Dict[Any, Any] = {}
-
-    candidates = []
-    for position in order:
-        item = keys[position]
-        deployment = _find(by_id, healthy_deployments, item)
-        if deployment is None:
-            continue
-        tpm_limit = _configured_limit(deployment, "tpm")
-        rpm_limit = _configured_limit(deployment, "rpm")
-        if fresh:
-            latency = unseen_latency
-            rpm_used = tpm_used = 0
-        else:
-            item_map = request_count_dict[item]
-            latencies = item_map.get("latency_normalized", [])
-            ttft_latencies = item_map.get("time_to_first_token_seconds", [])
-            rpm_used = item_map.get(minute, {}).get("rpm", 0)
-            tpm_used = item_map.get(minute, {}).get("tpm", 0)
-            ttft_samples = usable(ttft_latencies)
-            use_ttft = streaming and len(ttft_samples) > 0
-            if use_ttft and ttft_percentile is not None:
-                latency = percentile(ttft_samples, ttft_percentile)
-            else:
-                latency = average(ttft_samples if use_ttft else usable(latencies))
-
-        api_base = deployment.get("litellm_params", {}).get("api_base", "")
-        if report and api_base is not None:
-            latency_by_api_base[api_base] = latency
-
-        if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
-            continue
-        candidates.append((deployment, latency))
-
-    if len(candidates) == 0:
-        return None
-
-    ranked = sorted(candidates, key=lambda pair: pair[1])
-    lowest = ranked[0][1]
-    buffer = self.routing_args.lowest_latency_buffer * lowest
-    within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer)
-    chosen = module.random.choice(within or ranked)[0]
-    if report:
-        request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
-    return chosen
-
-
-def make_lowest_latency_pick(original: Callable[..., Any]) -> Callable[..., Any]:
-    """``LowestLatencyLoggingHandler._get_available_deployments``."""
-
-    def _get_available_deployments(
-        self,
-        model_group: str,
-        healthy_deployments: list,
-        messages=None,
-        input=None,
-        request_kwargs=None,
-        request_count_dict=None,
-    ):
-        module = sys.modules[_LATENCY_MODULE]
-        return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
-                             request_count_dict, False)
-
-    _get_available_deployments.__doc__ = original.__doc__
-    return _get_available_deployments
-
-
-def _latency_entry(sync: bool):
-    """``LowestLatencyLoggingHandler.(async_)get_available_deployments``:
-    LiteLLM's cache read, then the pick, told whether the map is fresh."""
-
-    def make(original: Callable[..., Any]) -> Callable[..., Any]:
-        from litellm._internal_context import with_service_target
-        from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
-
-        def start(module, request_kwargs):
-            if request_kwargs is not None and type(request_kwargs) is not dict:
-                raise NotAccelerated("request_kwargs is not a dict")
-            return module.get_parent_otel_span_from_kwargs(request_kwargs)
-
-        if sync:
-            def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
-                                          request_kwargs=None):
-                module = sys.modules[_LATENCY_MODULE]
-                by_id = _index_by_id(healthy_deployments)  # declines before the cache read
-                span = start(module, request_kwargs)
-                cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
-                counts = cached or {}
-                return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
-                                     counts, not cached, by_id)
-
-            fast = get_available_deployments
-        else:
-            async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
-                                                      input=None, request_kwargs=None):
-                module = sys.modules[_LATENCY_MODULE]
-                by_id = _index_by_id(healthy_deployments)  # declines before the cache read
-                span = start(module, request_kwargs)
-                cached = await self.router_cache.async_get_cache(key=f"{model_group}_map", parent_otel_span=span)
-                counts = cached or {}
-                return _latency_pick(self, module, healthy_deployments, messages, input, request_kwargs,
-                                     counts, not cached, by_id)
-
-            fast = async_get_available_deployments
-        wrapped = with_service_target(ROUTER_USAGE_TARGET)(fast)
-        wrapped.__doc__ = original.__doc__
-        return wrapped
-
-    return make
-
-
-make_lowest_latency_entry_async = _latency_entry(sync=False)
-make_lowest_latency_entry_sync = _latency_entry(sync=True)
-
-
-# --------------------------------------------------------------------------
 # cost-based-routing: LowestCostLoggingHandler.async_get_available_deployments
 # --------------------------------------------------------------------------
 
@@ -313,76 +147,6 @@ def _cost_map_rates(module: Any, cost_map: Any, deployment: Dict[str, Any], memo
     return None, None
 
 
-def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
-    from litellm._internal_context import with_service_target
-    from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
-
-    async def async_get_available_deployments(
-        self,
-        model_group: str,
-        healthy_deployments: list,
-        messages=None,
-        input=None,
-        request_kwargs=None,
-    ):
-        module = sys.modules[_COST_MODULE]
-        by_id = _index_by_id(healthy_deployments)
-        cached = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}")
-        counts = cached or {}
-        minute = _minute_stamp()
-        if cached:
-            _add_unseen(counts, healthy_deployments, lambda: {minute: {"tpm": 0, "rpm": 0}})
-            entries = counts.items()
-        else:
-            # the fresh map nobody sees afterwards: unseen entries are read, not built
-            entries = dict.fromkeys(by_id).items()  # ids by first occurrence, as by_id was filled
-        input_tokens = _input_tokens(module, healthy_deployments, messages, input)
-
-        logger = module.verbose_router_logger
-        debug = logger.isEnabledFor(logging.DEBUG)
-        cost_map = module._cost_map()
-        memo: Dict[int, bool] = {}
-        candidates = []
-        for item, item_map in entries:
-            deployment = _find(by_id, healthy_deployments, item)
-            if deployment is None:
-                continue
-            tpm_limit = _configured_limit(deployment, "tpm")
-            rpm_limit = _configured_limit(deployment, "rpm")
-            map_input, map_output = _cost_map_rates(module, cost_map, deployment, memo)
-            params = deployment.get("litellm_params", {})
-            # a price set on the deployment counts when truthy
-            input_cost = params.get("input_cost_per_token") or None
-            output_cost = params.get("output_cost_per_token") or None
-            if input_cost is None:
-                input_cost = map_input if map_input is not None else 5.0
-            if output_cost is None:
-                output_cost = map_output if map_output is not None else 5.0
-            cost = input_cost + output_cost
-            if item_map is None:
-                rpm_used = tpm_used = 0
-            else:
-                rpm_used = item_map.get(minute, {}).get("rpm", 0)
-                tpm_used = item_map.get(minute, {}).get("tpm", 0)
-            if debug:
-                logger.debug(
-                    "item_cost: %s, item_tpm: %s, item_rpm: %s, model_id: %s",
-                    cost,
-                    tpm_used,
-                    rpm_used,
-                    deployment.get("model_info", {}).get("id"),
-                )
-            if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
-                continue
-            candidates.append((deployment, cost))
-
-        if len(candidates) == 0:
-            return None
-        return sorted(candidates, key=lambda pair: pair[1])[0][0]
-
-    fast = with_service_target(ROUTER_USAGE_TARGET)(async_get_available_deployments)
-    fast.__doc__ = original.__doc__
-    return fast
 
 
 # --------------------------------------------------------------------------
@@ -454,52 +218,6 @@ class _RecordCache:
         return entry[2]
 
 
-def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
-    from fast_litellm._native_loader import NATIVE
-
-    copy = getattr(NATIVE, "router_json_copy", None)
-    cache = _RecordCache()
-
-    def _strategy_inputs(self, step, request):
-        if copy is None or type(step) is not dict:
-            raise NotAccelerated("no native record copy")
-        if step.get("stage") != "strategy":
-            return None
-        if step.get("records") is not None:
-            raise NotAccelerated("the step carries its records")
-        ids = step.get("candidates")
-        if type(ids) is not list:
-            raise NotAccelerated("candidates is not a list")
-        handle = self._handle
-        version = handle.registry_version()
-        strategy = str(step.get("strategy"))
-        group = step.get("group")
-        selector = self._selectors.selector_for(
-            strategy, str(step.get("scope")), str(group) if group is not None else None, request
-        )
-        known = cache.records(handle, version)
-        candidates = []
-        for ident in ids:
-            key = str(ident)
-            record = known.get(key, _SLOW)
-            if record is _SLOW:
-                record = known[key] = handle.deployment(key)
-            if record is None:
-                candidates.append({})
-            elif type(record) is dict:
-                try:
-                    candidates.append(copy(record))
-                except TypeError:  # not JSON data: read it as LiteLLM does
-                    candidates.append(dict(handle.deployment(key) or {}))
-            else:
-                candidates.append(dict(handle.deployment(key) or {}))
-        if handle.registry_version() != version:
-            # the registry changed while reading: read every record now, as LiteLLM does
-            candidates = [dict(handle.deployment(str(ident)) or {}) for ident in ids]
-        return strategy, selector, str(step.get("model")), candidates
-
-    _strategy_inputs.__doc__ = original.__doc__
-    return _strategy_inputs
 
 
 # --------------------------------------------------------------------------
@@ -707,6 +425,9 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     from litellm.router_rust import routing_stores
     from litellm.router_utils.cooldown_cache import CooldownCache
 
+    from fast_litellm._native_loader import NATIVE
+
+    parse_ids = getattr(NATIVE, "router_cooldown_ids", None)  # LiteLLM's parser's ids (fuzzed against it)
     target = _internal_context._service_target
     usage_read = core_module._USAGE_READ
     aligned = routing_stores._aligned  # LiteLLM's (pinned)
@@ -730,8 +451,10 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         if step.get("local") is True or usage_read.get() is not None:
             raise NotAccelerated("a local read, or usage read along")
         listed = step.get("keys")
-        keys = [str(k) for k in (listed if isinstance(listed, list) else ())]
-        model_ids = routing_stores._cooldown_ids(keys)
+        # exact str keys (what the Rust core sends) parse as they are; else as LiteLLM converts them
+        model_ids = parse_ids(listed) if parse_ids is not None and type(listed) is list else NotImplemented
+        if model_ids is NotImplemented:
+            model_ids = routing_stores._cooldown_ids([str(k) for k in (listed if isinstance(listed, list) else ())])
         if model_ids is None:
             raise NotAccelerated("not only cooldown keys")
         cooldowns = self._cooldowns

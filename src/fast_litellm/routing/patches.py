@@ -12,7 +12,7 @@ from typing import List
 
 from fast_litellm.patching.registry import Patch, register
 
-from . import litellm_fast, protocol_fast
+from . import cache_reads, litellm_fast, protocol_fast, strategy_fast
 
 FLAG = "rust_routing"
 
@@ -22,7 +22,7 @@ PATCHES: List[Patch] = [
         component="routing",
         flag=FLAG,
         target="litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler._get_available_deployments",
-        build=litellm_fast.make_lowest_latency_pick,
+        build=strategy_fast.make_lowest_latency_pick,
         scan_bindings=False,
         description="latency-based-routing pick: O(n) id lookup instead of LiteLLM's O(n^2) scan",
     ),
@@ -31,7 +31,7 @@ PATCHES: List[Patch] = [
         component="routing",
         flag=FLAG,
         target="litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.async_get_available_deployments",
-        build=litellm_fast.make_lowest_latency_entry_async,
+        build=strategy_fast.make_lowest_latency_entry_async,
         scan_bindings=False,
         description="latency-based-routing async pick: the same cache read; an empty map is not filled",
     ),
@@ -40,7 +40,7 @@ PATCHES: List[Patch] = [
         component="routing",
         flag=FLAG,
         target="litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler.get_available_deployments",
-        build=litellm_fast.make_lowest_latency_entry_sync,
+        build=strategy_fast.make_lowest_latency_entry_sync,
         scan_bindings=False,
         description="latency-based-routing sync pick: the same cache read; an empty map is not filled",
     ),
@@ -49,7 +49,7 @@ PATCHES: List[Patch] = [
         component="routing",
         flag=FLAG,
         target="litellm.router_strategy.lowest_cost:LowestCostLoggingHandler.async_get_available_deployments",
-        build=litellm_fast.make_lowest_cost_pick,
+        build=strategy_fast.make_lowest_cost_pick,
         scan_bindings=False,
         description="cost-based-routing pick: O(n) id lookup, prices read without pydantic copies",
     ),
@@ -58,7 +58,7 @@ PATCHES: List[Patch] = [
         component="routing",
         flag=FLAG,
         target="litellm.router_rust.core:RustCore._strategy_inputs",
-        build=litellm_fast.make_strategy_inputs,
+        build=strategy_fast.make_strategy_inputs,
         scan_bindings=False,
         description="candidate records read once per registry version and copied natively",
     ),
@@ -159,6 +159,24 @@ PATCHES: List[Patch] = [
         target="litellm.router_rust.core:_narrowing_fields",
         build=protocol_fast.make_narrowing_fields,
         description="a request without narrowing keys gives no narrowing fields, without the helpers",
+    ),
+    Patch(
+        name="routing.dual_cache_async_read",
+        component="routing",
+        flag=FLAG,
+        target="litellm.caching.dual_cache:DualCache.async_get_cache",
+        build=cache_reads.make_async_get_cache,
+        scan_bindings=False,
+        description="a cache read does not format the value it found for a print that verbose mode alone shows",
+    ),
+    Patch(
+        name="routing.dual_cache_read",
+        component="routing",
+        flag=FLAG,
+        target="litellm.caching.dual_cache:DualCache.get_cache",
+        build=cache_reads.make_get_cache,
+        scan_bindings=False,
+        description="a cache read does not format the value it found for a print that verbose mode alone shows",
     ),
 ]
 

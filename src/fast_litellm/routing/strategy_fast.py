@@ -1,0 +1,897 @@
+"""Per-candidate work of LiteLLM 1.110.2's strategy picks at large n.
+
+A ``strategy`` select step hands the host up to every deployment id of a
+model group; LiteLLM then builds a fresh dict per candidate
+(``RustCore._strategy_inputs``) and runs the strategy's selector over them.
+What is done here, without changing what anyone can see:
+
+* **Shared records for read-only selectors.**  The candidate records are
+  read once per (Rust registry handle, registry version) and kept as
+  copies with interned keys (the registry is immutable, every change
+  makes a higher version).  When the pick's selector is LiteLLM's own
+  latency-based, cost-based, least-busy or usage-based-v2 (debug log off)
+  selector - exact class, no per-instance method, every method the pick
+  can reach LiteLLM's pinned source or our registered patch over it - the
+  candidates are the kept records themselves: those selectors only read
+  the deployment dicts, the pick answer only reads the chosen one's id
+  (``_pick_answer``; a step whose candidates share ids carries its own
+  records and is not served here), and nothing else receives the list.
+  The same list is handed out again while the version and the step's ids
+  are the same, so what a selector derives from it (its id index, whether
+  every candidate passes its limits, cost groups) is derived once.  A
+  per-request override selector (its pre-call check gets a shallow copy of
+  the pick) and every other selector get fresh deep copies
+  (``router_json_copy``), as a fresh read gives.
+* **Latency and cost picks without per-candidate Python.**
+  ``random.sample`` (and ``random.choice``) are drawn natively with the
+  same ``getrandbits`` calls in the same order as the stdlib's (self-tested
+  when built; used only while ``random``'s functions are the stdlib's on
+  ``random._inst``); the id index and the candidate scans (a map the cache
+  did not hold, a map it held, the cost loop) run in C over exact dicts
+  and numbers with LiteLLM's own operations (``PyObject_RichCompare``,
+  ``PyNumber_Add``, the builtin ``sum``).  The C functions have no side
+  effects and decline (None) on anything they do not cover, and then
+  LiteLLM's loop runs in Python, exactly.
+
+Anything unusual before a side effect (a deployment or ``model_info`` that
+is not a dict, an id that is not a ``str``, request kwargs that are not a
+dict) declines with :class:`NotAccelerated`, so LiteLLM's code runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import sys
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from fast_litellm.patching.registry import NotAccelerated
+
+from . import litellm_fast
+
+_LATENCY_CLASS = "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler"
+_COST_CLASS = "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler"
+_LEAST_BUSY_CLASS = "litellm.router_strategy.least_busy:LeastBusyLoggingHandler"
+_USAGE_V2_CLASS = "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2"
+
+# the selector class -> the methods a pick of it can run on the candidate list
+# (pick_async / pick_sync); each must be LiteLLM's pinned source or our patch of it
+_READ_ONLY_SELECTORS: Dict[str, Tuple[str, ...]] = {
+    _LATENCY_CLASS: ("async_get_available_deployments", "get_available_deployments", "_get_available_deployments"),
+    _COST_CLASS: ("async_get_available_deployments",),
+    # reads the ids (a pydantic validation that copies), returns one of the list
+    _LEAST_BUSY_CLASS: ("async_get_available_deployments", "get_available_deployments", "_select"),
+    # reads ids, models and limits; its debug log is handed the list itself,
+    # so only while that log is off (checked at each pick: nothing awaits
+    # between the records handed out and that log call)
+    _USAGE_V2_CLASS: ("async_get_available_deployments", "get_available_deployments",
+                      "_common_checks_available_deployment", "_return_potential_deployments", "usage_counter_keys"),
+}
+# selector class -> the logger whose debug records would hold the candidate list
+_LOGGED_BY = {_USAGE_V2_CLASS: "litellm.router_strategy.lowest_tpm_rpm_v2"}
+
+# the LiteLLM code between _strategy_inputs and the selector: what it does with
+# the candidate list is what makes sharing it safe (audited, pinned)
+_PICK_PATH_SOURCES = (
+    "litellm.router_rust.core:RustCore._answer_select",
+    "litellm.router_rust.core:RustCore._answer_select_sync",
+    "litellm.router_rust.core:_pick_with_prefetched_usage",
+    "litellm.router_rust.core:_pick_answer",
+    "litellm.router_rust.steps.selection:pick_async",
+    "litellm.router_rust.steps.selection:pick_sync",
+    "litellm.router_rust.steps.selection:picked_id",
+    # what those selectors hand the candidates to
+    "litellm.router_strategy.least_busy:_deployment_ids",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_backend_models",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_backend_model",
+    "litellm.litellm_core_utils.deployment_pricing:deployment_pricing_models",
+    "litellm.litellm_core_utils.token_counter:embedding_aware_token_count",
+    "litellm.litellm_core_utils.token_counter:split_embedding_input_tokens",
+)
+
+
+def _source_hash(fn: Any) -> str:
+    return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
+
+
+def _check_sources(targets: Tuple[str, ...]) -> None:
+    """Refuse to build when a LiteLLM function a fast path relies on is not
+    the source pinned in ``pins.DEPENDENCIES``."""
+    import importlib
+
+    from fast_litellm.patching import pins
+
+    for target in targets:
+        module, qualname = target.split(":", 1)
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+        expected = pins.DEPENDENCIES.get(target)
+        got = _source_hash(obj)
+        if got != expected:
+            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
+
+
+class _ReadOnlyCheck:
+    """Whether a selector's pick only reads its candidate dicts: its class is
+    exactly LiteLLM's latency or cost selector and each method a pick can
+    run is LiteLLM's verified source or one of our patches over it.  The
+    verdict per method object is memoized (the object is held)."""
+
+    def __init__(self) -> None:
+        from fast_litellm.patching import pins
+
+        self._pins = {**pins.DEPENDENCIES, **pins.VERIFIED}
+        self._classes: Dict[type, Tuple[str, Tuple[str, ...]]] = {}
+        self._verdicts: Dict[int, Tuple[Any, bool]] = {}
+        from . import patches
+
+        self._ours = {p.name for p in patches.PATCHES}
+        import importlib
+
+        for path, methods in _READ_ONLY_SELECTORS.items():
+            module, name = path.split(":")
+            cls = getattr(importlib.import_module(module), name)
+            self._classes[cls] = (path, methods)
+
+    def _trusted(self, target: str, fn: Any) -> bool:
+        seen = self._verdicts.get(id(fn))
+        if seen is not None and seen[0] is fn:
+            return seen[1]
+        original = fn
+        if getattr(fn, "__fast_litellm_patch__", None) in self._ours:
+            original = fn.__fast_litellm_original__
+        try:
+            ok = _source_hash(original) == self._pins.get(target)
+        except (OSError, TypeError):
+            ok = False
+        self._verdicts[id(fn)] = (fn, ok)
+        return ok
+
+    def __call__(self, selector: Any) -> bool:
+        entry = self._classes.get(type(selector))
+        if entry is None:
+            return False
+        path, methods = entry
+        logged = _LOGGED_BY.get(path)
+        if logged is not None:
+            logger = getattr(sys.modules.get(logged), "verbose_router_logger", None)
+            if not isinstance(logger, logging.Logger) or logger.isEnabledFor(logging.DEBUG):
+                return False
+        own = getattr(selector, "__dict__", None)
+        cls = type(selector)
+        for name in methods:
+            if own is not None and name in own:
+                return False
+            fn = cls.__dict__.get(name)
+            if fn is None or not self._trusted("%s.%s" % (path, name), fn):
+                return False
+        return True
+
+
+# id(list) -> [list, its id index or None, its _FreshLatency or None]: the
+# shared candidate lists handed out (at most one per cached handle), so a
+# selector given one of them reads what it needs of it once, not per pick
+_SHARED_LISTS: Dict[int, List[Any]] = {}
+
+
+def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``RustCore._strategy_inputs``: records read once per registry version;
+    shared with LiteLLM's read-only selectors, deep-copied for the rest."""
+    from fast_litellm._native_loader import NATIVE
+
+    _check_sources(_PICK_PATH_SOURCES)
+    copy = getattr(NATIVE, "router_json_copy", None)
+    lookup = getattr(NATIVE, "router_records_of", None)
+    same_ids = getattr(NATIVE, "router_same_ids", None)
+    interned = getattr(NATIVE, "router_json_copy_interned", None)
+
+    def kept(record):
+        """A record as kept: a copy with its keys interned (compact, and found
+        by identity of the key constants), or the read itself."""
+        if interned is not None and type(record) is dict:
+            try:
+                return interned(record)
+            except (TypeError, RecursionError):
+                pass
+        return record
+    cache = litellm_fast._RecordCache()
+    read_only = _ReadOnlyCheck()
+    # per handle: (handle, version, the step's ids, the shared list handed out)
+    last_lists: Dict[int, Tuple[Any, Any, List[Any], List[Any]]] = {}
+
+    def shared_list(handle, version, known, ids):
+        """The shared list for ids: the one handed out last time when the
+        registry version and the ids are the same (read-only consumers
+        leave it as it was), else a new one."""
+        entry = last_lists.get(id(handle))
+        if (entry is not None and entry[0] is handle and entry[1] == version and same_ids is not None
+                and same_ids(ids, entry[2])):
+            return entry[3]
+        candidates = shared(handle, known, ids)
+        if candidates is not None and same_ids is not None:
+            if entry is not None:
+                _SHARED_LISTS.pop(id(entry[3]), None)
+            if len(last_lists) >= litellm_fast._RECORD_CACHE_HANDLES and id(handle) not in last_lists:
+                _SHARED_LISTS.pop(id(last_lists.pop(next(iter(last_lists)))[3]), None)
+            last_lists[id(handle)] = (handle, version, list(ids), candidates)
+            _SHARED_LISTS[id(candidates)] = [candidates, None, None]
+        return candidates
+
+    def fresh_copies(handle, known, ids):
+        candidates = []
+        for ident in ids:
+            key = str(ident)
+            record = known.get(key, _SLOW)
+            if record is _SLOW:
+                record = known[key] = kept(handle.deployment(key))
+            if record is None:
+                candidates.append({})
+            elif type(record) is dict:
+                try:
+                    candidates.append(copy(record))
+                except TypeError:  # not JSON data: read it as LiteLLM does
+                    candidates.append(dict(handle.deployment(key) or {}))
+            else:
+                candidates.append(dict(handle.deployment(key) or {}))
+        return candidates
+
+    def shared(handle, known, ids):
+        """The kept records themselves, or None when one is not a plain dict
+        (then every candidate is copied)."""
+        if lookup is not None:
+            found = lookup(ids, known)
+            if found is not None:
+                return found
+        candidates = []
+        for ident in ids:
+            key = str(ident)
+            record = known.get(key, _SLOW)
+            if record is _SLOW:
+                record = known[key] = kept(handle.deployment(key))
+            if record is None:
+                candidates.append({})
+            elif type(record) is dict:
+                candidates.append(record)
+            else:
+                return None
+        return candidates
+
+    def _strategy_inputs(self, step, request):
+        if copy is None or type(step) is not dict:
+            raise NotAccelerated("no native record copy")
+        if step.get("stage") != "strategy":
+            return None
+        if step.get("records") is not None:
+            raise NotAccelerated("the step carries its records")
+        ids = step.get("candidates")
+        if type(ids) is not list:
+            raise NotAccelerated("candidates is not a list")
+        handle = self._handle
+        version = handle.registry_version()
+        strategy = str(step.get("strategy"))
+        group = step.get("group")
+        selector = self._selectors.selector_for(
+            strategy, str(step.get("scope")), str(group) if group is not None else None, request
+        )
+        known = cache.records(handle, version)
+        candidates = None
+        if read_only(selector) and not self._selectors.is_override(strategy, selector):
+            candidates = shared_list(handle, version, known, ids)
+        if candidates is None:
+            candidates = fresh_copies(handle, known, ids)
+        if handle.registry_version() != version:
+            # the registry changed while reading: read every record now, as LiteLLM does
+            candidates = [dict(handle.deployment(str(ident)) or {}) for ident in ids]
+        return strategy, selector, str(step.get("model")), candidates
+
+    _strategy_inputs.__doc__ = original.__doc__
+    return _strategy_inputs
+
+
+_SLOW = litellm_fast._SLOW
+
+
+# --------------------------------------------------------------------------
+# random.sample over a whole list, natively
+# --------------------------------------------------------------------------
+
+class _Sampler:
+    """``random.sample(population, len(population))`` with the interpreter's
+    own draws: ``router_sample_all`` calls the module instance's C
+    ``getrandbits`` exactly as ``Random.sample``'s pool method and
+    ``_randbelow_with_getrandbits`` do.  Used only while ``random.sample``
+    is the stdlib's bound to ``random._inst`` with the stdlib ``_randbelow``
+    and ``getrandbits`` (checked per call), and only when a self-test
+    against ``Random.sample`` passed at build."""
+
+    def __init__(self) -> None:
+        import _random
+        import random
+
+        from fast_litellm._native_loader import NATIVE
+
+        self._native = getattr(NATIVE, "router_sample_all", None)
+        self._choose = getattr(NATIVE, "router_sample_then_choose", None)
+        self._choice = random.Random.__dict__.get("choice")
+        self._sample = random.Random.__dict__.get("sample")
+        self._randbelow = random.Random.__dict__.get("_randbelow_with_getrandbits")
+        self._getrandbits = _random.Random.__dict__.get("getrandbits")
+        stdlib = (
+            getattr(self._sample, "__module__", None) == "random"
+            and getattr(self._sample, "__qualname__", None) == "Random.sample"
+        )
+        if self._native is None or not stdlib or not self._self_test(random):
+            self._native = None
+        if self._native is None or self._choose is None or not self._choice_test(random):
+            self._choose = None
+
+    def _self_test(self, random: Any) -> bool:
+        for seed in range(3):
+            for n in (0, 1, 2, 3, 5, 6, 7, 21, 22, 100, 1000, 1025):
+                ours, theirs = random.Random(seed), random.Random(seed)
+                population = list(range(n))
+                if self._native(ours.getrandbits, population) != theirs.sample(population, n):
+                    return False
+                if ours.getstate() != theirs.getstate():
+                    return False
+        return True
+
+    def _choice_test(self, random: Any) -> bool:
+        for seed in range(3):
+            for n in (1, 2, 3, 7, 22, 100, 1000):
+                ours, theirs = random.Random(seed), random.Random(seed)
+                values = ["v%d" % (i % 5) if i % 3 else None for i in range(n)]
+                index, per_value = self._choose(ours.getrandbits, n, values, 0.5)
+                sampled = theirs.sample(range(n), n)
+                if index != theirs.choice(sampled) or ours.getstate() != theirs.getstate():
+                    return False
+                expected = {}
+                for position in sampled:
+                    if values[position] is not None:
+                        expected[values[position]] = 0.5
+                if per_value != expected or list(per_value) != list(expected):
+                    return False
+        return True
+
+    def getrandbits_of(self, module: Any) -> Optional[Callable[[int], int]]:
+        """The bound ``getrandbits`` that ``module.sample`` draws from, when
+        it is the stdlib's, else None."""
+        if self._native is None:
+            return None
+        sample = getattr(module, "sample", None)
+        inst = getattr(sample, "__self__", None)
+        if getattr(sample, "__func__", None) is not self._sample or inst is None:
+            return None
+        own = getattr(inst, "__dict__", {})
+        if "_randbelow" in own or "getrandbits" in own or "sample" in own:
+            return None
+        cls = type(inst)
+        if getattr(cls, "_randbelow", None) is not self._randbelow or getattr(cls, "getrandbits", None) is not self._getrandbits:
+            return None
+        return inst.getrandbits
+
+    def choice_follows(self, module: Any, getrandbits: Any) -> bool:
+        """Whether ``module.choice`` is the stdlib's on the instance whose
+        ``getrandbits`` is given (``getrandbits_of(module)``)."""
+        choice = getattr(module, "choice", None)
+        return (getattr(choice, "__func__", None) is self._choice and self._choose is not None
+                and getattr(choice, "__self__", None) is getattr(getrandbits, "__self__", None))
+
+    def sample_then_choose(self, getrandbits: Any, n: int, values: Any, value: Any) -> Tuple[int, Any]:
+        return self._choose(getrandbits, n, values, value)
+
+    def sample_all(self, module: Any, population: List[Any]) -> List[Any]:
+        getrandbits = self.getrandbits_of(module)
+        if getrandbits is None:
+            return module.sample(population, len(population))
+        return self._native(getrandbits, population)
+
+
+# --------------------------------------------------------------------------
+# latency-based-routing: LowestLatencyLoggingHandler
+# --------------------------------------------------------------------------
+
+_LATENCY_MODULE = "litellm.router_strategy.lowest_latency"
+_LATENCY_FUNCTIONS = ("_usable_latency_samples", "_average_latency", "_percentile_latency")
+_SUM = sum
+_NAMES = ("litellm_params", "model_info", "id", "tpm", "rpm", "api_base",
+          "base_model", "model", "input_cost_per_token", "output_cost_per_token",
+          "latency_normalized", "time_to_first_token_seconds")
+
+
+def _exact_scalar(value: Any) -> bool:
+    return value is None or type(value) in (str, int, float, bool)
+
+
+def _cost_signature(deployment: Any) -> Optional[Tuple[Any, ...]]:
+    """What lowest_cost's cost of a plain deployment depends on besides the
+    cost map: its pricing model names (base_model, then model) and its own
+    truthy input/output prices, each with its type (1 and 1.0 and True are
+    equal keys, not equal prices).  None for anything not plain: dicts with
+    other keys, inner values of other types, an api_base LiteLLM could not
+    hash."""
+    if type(deployment) is not dict or not all(type(k) is str for k in deployment):
+        return None
+    params = deployment.get("litellm_params", {})
+    info = deployment.get("model_info")
+    for inner in (params, info):
+        if type(inner) is not dict or not all(type(k) is str for k in inner):
+            return None
+    base = info.get("base_model") or params.get("base_model")
+    fields = (base, params.get("model"), params.get("input_cost_per_token"), params.get("output_cost_per_token"),
+              params.get("api_base", ""))
+    if not all(_exact_scalar(v) for v in fields):
+        return None
+    return tuple((type(v), v) for v in fields[:4])
+
+
+def _all_known(healthy: Any, counts: Any) -> bool:
+    """Whether LiteLLM's loop giving unseen candidates a zero entry would add
+    nothing (checked natively; False when not certain: the loop runs)."""
+    from fast_litellm._native_loader import NATIVE
+
+    check = getattr(NATIVE, "router_all_known", None)
+    return check is not None and check(healthy, counts, _NAMES)
+
+
+class _FreshLatency:
+    """What a fresh-map latency pick needs of one shared candidate list (which
+    never changes): its ids by first occurrence, whether every candidate
+    passes its limits at given input tokens, and its api_base values."""
+
+    __slots__ = ("by_id", "keys", "_passes", "_api_bases", "_cost_groups")
+
+    def __init__(self, by_id: Dict[str, Any]) -> None:
+        self.by_id = by_id
+        self.keys = list(by_id)
+        self._passes: Dict[int, bool] = {}
+        self._api_bases: Any = _SLOW
+        self._cost_groups: Any = _SLOW
+
+    def all_pass(self, scan: Any, input_tokens: int, latency: Any) -> bool:
+        passes = self._passes.get(input_tokens)
+        if passes is None:
+            scanned = scan(self.keys, self.by_id, _NAMES, input_tokens, latency, False) if scan else None
+            passes = scanned is not None and len(scanned[0]) == len(self.keys)
+            if len(self._passes) < 64:
+                self._passes[input_tokens] = passes
+        return passes
+
+    def cost_groups(self) -> Optional[List[Tuple[int, Any]]]:
+        """The candidates grouped by what their cost is made of - pricing
+        model names, own input/output prices - as (first position, a
+        deployment of the group), in order; None when a deployment is not
+        plain enough to group (its cost is then computed one by one)."""
+        if self._cost_groups is _SLOW:
+            groups: Dict[Any, Tuple[int, Any]] = {}
+            for position, key in enumerate(self.keys):
+                signature = _cost_signature(self.by_id[key])
+                if signature is None:
+                    groups = None  # type: ignore[assignment]
+                    break
+                if signature not in groups:
+                    groups[signature] = (position, self.by_id[key])
+            self._cost_groups = None if groups is None else list(groups.values())
+        return self._cost_groups
+
+    def api_bases(self) -> Optional[List[Any]]:
+        """``litellm_params.get("api_base", "")`` per key, or None when one
+        is not a str or None (LiteLLM hashes it as a dict key)."""
+        if self._api_bases is _SLOW:
+            values: Optional[List[Any]] = []
+            for key in self.keys:
+                params = self.by_id[key].get("litellm_params", {})
+                value = params.get("api_base", "") if type(params) is dict else _SLOW
+                if value is not None and type(value) is not str:
+                    values = None
+                    break
+                values.append(value)
+            self._api_bases = values
+        return self._api_bases
+
+
+class _LatencyPick:
+    """LiteLLM's latency pick (``_get_available_deployments``) over its map:
+    the id index and, for a map the cache did not hold, the candidate scan
+    natively; the draws through :class:`_Sampler`.  Everything else is
+    ``litellm_fast``'s exact Python loop."""
+
+    def __init__(self) -> None:
+        from fast_litellm._native_loader import NATIVE
+
+        self._index = getattr(NATIVE, "router_index_by_id", None)
+        self._fresh_scan = getattr(NATIVE, "router_latency_fresh", None)
+        self._scan_native = getattr(NATIVE, "router_latency_scan", None)
+        self._sampler = _Sampler()
+        # the latency functions the native scan computes as LiteLLM does (sources pinned)
+        _check_sources(tuple("%s:%s" % (_LATENCY_MODULE, name) for name in _LATENCY_FUNCTIONS))
+        import importlib
+
+        module = importlib.import_module(_LATENCY_MODULE)
+        self._functions = tuple(getattr(module, name) for name in _LATENCY_FUNCTIONS)
+
+    def _native_scan_fits(self, module: Any, percentile: Any) -> bool:
+        """The module's latency functions are LiteLLM's (as pinned at build),
+        its average sums with the builtin, and the percentile is a finite float or None."""
+        import builtins
+        import math
+
+        if self._scan_native is None or "sum" in vars(module) or getattr(builtins, "sum", None) is not _SUM:
+            return False
+        if any(getattr(module, name, None) is not fn for name, fn in zip(_LATENCY_FUNCTIONS, self._functions)):
+            return False
+        return percentile is None or (type(percentile) is float and math.isfinite(percentile))
+
+    def index(self, healthy: Any) -> Dict[str, Any]:
+        """``{id: last deployment with it}`` (declines like ``_index_by_id``);
+        for a shared candidate list, computed once (the list never changes).
+        The caller must not change the map."""
+        entry = _SHARED_LISTS.get(id(healthy))
+        if entry is not None and entry[0] is healthy:
+            if entry[1] is None:
+                entry[1] = self._fresh_index(healthy)
+            return entry[1]
+        return self._fresh_index(healthy)
+
+    def _fresh_index(self, healthy: Any) -> Dict[str, Any]:
+        if self._index is not None:
+            by_id = self._index(healthy, _NAMES)
+            if by_id is not None:
+                return by_id
+        return litellm_fast._index_by_id(healthy)  # the same map, or NotAccelerated
+
+    def __call__(self, handler, module, healthy, messages, input, request_kwargs, counts, fresh, by_id=None):
+        if request_kwargs is not None and type(request_kwargs) is not dict:
+            raise NotAccelerated("request_kwargs is not a dict")
+        if counts is not None and type(counts) is not dict:
+            raise NotAccelerated("request_count_dict is not a dict")
+        minute = litellm_fast._minute_stamp()
+        if counts is None:
+            return None
+        if by_id is None:
+            by_id = self.index(healthy)
+        usable = module._usable_latency_samples
+        average = module._average_latency
+        if fresh:
+            # the unseen entries LiteLLM would add (latency [0], no usage) are read, not built;
+            # by_id was filled in list order, so its keys are the ids by first occurrence
+            keys = list(by_id)
+            unseen_latency = average(usable([0]))
+        else:
+            if not _all_known(healthy, counts):
+                litellm_fast._add_unseen(
+                    counts, healthy, lambda: {"latency_normalized": [0], minute: {"tpm": 0, "rpm": 0}}
+                )
+            keys = list(counts)
+        input_tokens = litellm_fast._input_tokens(module, healthy, messages, input)
+
+        metadata_field = handler._select_metadata_field(request_kwargs)
+        report = request_kwargs is not None and metadata_field in request_kwargs
+        if fresh and type(input_tokens) is int:
+            picked = self._all_pass_pick(module, healthy, by_id, input_tokens, unseen_latency, report)
+            if picked is not None:
+                chosen, latency_by_api_base = picked
+                if report:
+                    request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
+                return chosen
+        sampled = self._sampler.sample_all(module.random, keys)
+        scanned = None
+        if fresh and self._fresh_scan is not None and type(input_tokens) is int:
+            scanned = self._fresh_scan(sampled, by_id, _NAMES, input_tokens, unseen_latency, report)
+        if scanned is not None:
+            kept, latency_by_api_base = scanned
+            if not kept:
+                return None
+            # every candidate has the unseen latency: sorted keeps the order, and the
+            # buffer keeps all of them or none (then LiteLLM draws from all of them)
+            chosen = module.random.choice(kept)
+        else:
+            scanned = None
+            percentile = handler.routing_args.ttft_percentile
+            if not fresh and type(input_tokens) is int and self._native_scan_fits(module, percentile):
+                streaming = (
+                    request_kwargs is not None
+                    and request_kwargs.get("stream", None) is not None
+                    and request_kwargs["stream"] is True
+                )
+                scanned = self._scan_native(sampled, counts, by_id, _NAMES, minute, input_tokens, streaming,
+                                            percentile, report, _SUM)
+            if scanned is not None:
+                candidates, latency_by_api_base = scanned
+            else:
+                candidates, latency_by_api_base = self._scan(
+                    handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute,
+                    input_tokens, unseen_latency if fresh else None, report,
+                )
+            if not candidates:
+                return None
+            ranked = sorted(candidates, key=lambda pair: pair[1])
+            lowest = ranked[0][1]
+            buffer = handler.routing_args.lowest_latency_buffer * lowest
+            within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer)
+            chosen = module.random.choice(within or ranked)[0]
+        if report:
+            request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
+        return chosen
+
+    def _all_pass_pick(self, module, healthy, by_id, input_tokens, latency, report):
+        """A fresh map's pick over a shared candidate list whose candidates all
+        pass their limits at these input tokens (found once per list): every
+        candidate is kept in sampled order at the same latency, so the pick
+        is the sampled candidate at choice's draw - the draws of
+        ``random.sample`` and ``random.choice`` made natively, nothing built
+        per candidate.  None when that does not hold (the full scan runs)."""
+        entry = _SHARED_LISTS.get(id(healthy))
+        if entry is None or entry[0] is not healthy or entry[1] is not by_id or not by_id:
+            return None
+        getrandbits = self._sampler.getrandbits_of(module.random)
+        if getrandbits is None or not self._sampler.choice_follows(module.random, getrandbits):
+            return None
+        prepared = entry[2]
+        if prepared is None:
+            prepared = entry[2] = _FreshLatency(by_id)
+        if not prepared.all_pass(self._fresh_scan, input_tokens, latency):
+            return None
+        values = None
+        if report:
+            values = prepared.api_bases()
+            if values is None:
+                return None
+        index, per_base = self._sampler.sample_then_choose(getrandbits, len(prepared.keys), values, latency)
+        return by_id[prepared.keys[index]], per_base
+
+    @staticmethod
+    def _scan(handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute, input_tokens,
+              unseen_latency, report):
+        """LiteLLM's candidate loop, item by item, in the sampled order."""
+        usable = module._usable_latency_samples
+        average = module._average_latency
+        percentile = module._percentile_latency
+        ttft_percentile = handler.routing_args.ttft_percentile
+        streaming = (
+            request_kwargs is not None
+            and request_kwargs.get("stream", None) is not None
+            and request_kwargs["stream"] is True
+        )
+        latency_by_api_base: Dict[Any, Any] = {}
+        candidates = []
+        find = litellm_fast._find
+        limit = litellm_fast._configured_limit
+        for item in sampled:
+            deployment = find(by_id, healthy, item)
+            if deployment is None:
+                continue
+            tpm_limit = limit(deployment, "tpm")
+            rpm_limit = limit(deployment, "rpm")
+            if fresh:
+                latency = unseen_latency
+                rpm_used = tpm_used = 0
+            else:
+                item_map = counts[item]
+                latencies = item_map.get("latency_normalized", [])
+                ttft_latencies = item_map.get("time_to_first_token_seconds", [])
+                rpm_used = item_map.get(minute, {}).get("rpm", 0)
+                tpm_used = item_map.get(minute, {}).get("tpm", 0)
+                ttft_samples = usable(ttft_latencies)
+                use_ttft = streaming and len(ttft_samples) > 0
+                if use_ttft and ttft_percentile is not None:
+                    latency = percentile(ttft_samples, ttft_percentile)
+                else:
+                    latency = average(ttft_samples if use_ttft else usable(latencies))
+            api_base = deployment.get("litellm_params", {}).get("api_base", "")
+            if report and api_base is not None:
+                latency_by_api_base[api_base] = latency
+            if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
+                continue
+            candidates.append((deployment, latency))
+        return candidates, latency_by_api_base
+
+
+def make_lowest_latency_pick(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``LowestLatencyLoggingHandler._get_available_deployments``."""
+    pick = _LatencyPick()
+
+    def _get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
+                                   request_kwargs=None, request_count_dict=None):
+        module = sys.modules[_LATENCY_MODULE]
+        return pick(self, module, healthy_deployments, messages, input, request_kwargs, request_count_dict, False)
+
+    _get_available_deployments.__doc__ = original.__doc__
+    return _get_available_deployments
+
+
+def _latency_entry(sync: bool):
+    """``LowestLatencyLoggingHandler.(async_)get_available_deployments``:
+    LiteLLM's cache read, then the pick, told whether the map is fresh (the
+    empty one made because the cache held nothing, which nobody sees)."""
+
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        from litellm._internal_context import with_service_target
+        from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+        pick = _LatencyPick()
+
+        def start(module, request_kwargs):
+            if request_kwargs is not None and type(request_kwargs) is not dict:
+                raise NotAccelerated("request_kwargs is not a dict")
+            return module.get_parent_otel_span_from_kwargs(request_kwargs)
+
+        if sync:
+            def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
+                                          request_kwargs=None):
+                module = sys.modules[_LATENCY_MODULE]
+                by_id = pick.index(healthy_deployments)  # declines before the cache read
+                span = start(module, request_kwargs)
+                cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                return pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                            cached or {}, not cached, by_id)
+
+            fast = get_available_deployments
+        else:
+            async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
+                                                      input=None, request_kwargs=None):
+                module = sys.modules[_LATENCY_MODULE]
+                by_id = pick.index(healthy_deployments)
+                span = start(module, request_kwargs)
+                cached = await self.router_cache.async_get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                return pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                            cached or {}, not cached, by_id)
+
+            fast = async_get_available_deployments
+        wrapped = with_service_target(ROUTER_USAGE_TARGET)(fast)
+        wrapped.__doc__ = original.__doc__
+        return wrapped
+
+    return make
+
+
+make_lowest_latency_entry_async = _latency_entry(sync=False)
+make_lowest_latency_entry_sync = _latency_entry(sync=True)
+
+
+# --------------------------------------------------------------------------
+# cost-based-routing: LowestCostLoggingHandler.async_get_available_deployments
+# --------------------------------------------------------------------------
+
+_COST_MODULE = "litellm.router_strategy.lowest_cost"
+
+
+def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_tokens, logger, debug):
+    """LiteLLM's cost loop in Python: (deployment, cost) per candidate within its limits."""
+    memo: Dict[int, bool] = {}
+    cost_by_api_base: Dict[Any, Any] = {}
+    candidates = []
+    for item, item_map in entries:
+        deployment = litellm_fast._find(by_id, healthy, item)
+        if deployment is None:
+            continue
+        tpm_limit = litellm_fast._configured_limit(deployment, "tpm")
+        rpm_limit = litellm_fast._configured_limit(deployment, "rpm")
+        map_input, map_output = litellm_fast._cost_map_rates(module, cost_map, deployment, memo)
+        params = deployment.get("litellm_params", {})
+        # a price set on the deployment counts when truthy
+        input_cost = params.get("input_cost_per_token") or None
+        output_cost = params.get("output_cost_per_token") or None
+        if input_cost is None:
+            input_cost = map_input if map_input is not None else 5.0
+        if output_cost is None:
+            output_cost = map_output if map_output is not None else 5.0
+        cost = input_cost + output_cost
+        if item_map is None:
+            rpm_used = tpm_used = 0
+        else:
+            rpm_used = item_map.get(minute, {}).get("rpm", 0)
+            tpm_used = item_map.get(minute, {}).get("tpm", 0)
+        if debug:
+            logger.debug(
+                "item_cost: %s, item_tpm: %s, item_rpm: %s, model_id: %s",
+                cost,
+                tpm_used,
+                rpm_used,
+                deployment.get("model_info", {}).get("id"),
+            )
+        api_base = params.get("api_base", "")
+        if api_base is not None:
+            cost_by_api_base[api_base] = cost  # LiteLLM's debug map, never read: built for its hashing
+        if tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit:
+            continue
+        candidates.append((deployment, cost))
+    return candidates
+
+
+def _grouped_cost_pick(module, cost_map, healthy, by_id, input_tokens, latency):
+    """A fresh map's cost pick over a shared candidate list whose candidates
+    all pass their limits (no usage: only input tokens against tpm, one
+    request against rpm - the latency pick's test, found once per list):
+    the cost is computed once per group of candidates made of the same
+    prices (LiteLLM's own arithmetic, on the group's first deployment), and
+    the pick is the first candidate of the lowest - what ``sorted(...)[0]``
+    gives when no cost is NaN.  _SLOW when that does not hold."""
+    entry = _SHARED_LISTS.get(id(healthy))
+    if entry is None or entry[0] is not healthy or entry[1] is not by_id or not by_id:
+        return _SLOW
+    prepared = entry[2]
+    if prepared is None:
+        prepared = entry[2] = _FreshLatency(by_id)
+    if not prepared.all_pass(latency._fresh_scan, input_tokens, 0.0):
+        return _SLOW
+    groups = prepared.cost_groups()
+    if groups is None:
+        return _SLOW
+    memo: Dict[int, bool] = {}
+    best = best_cost = None
+    for _position, deployment in groups:  # groups are in order of first position
+        map_input, map_output = litellm_fast._cost_map_rates(module, cost_map, deployment, memo)
+        params = deployment.get("litellm_params", {})
+        input_cost = params.get("input_cost_per_token") or None
+        output_cost = params.get("output_cost_per_token") or None
+        if input_cost is None:
+            input_cost = map_input if map_input is not None else 5.0
+        if output_cost is None:
+            output_cost = map_output if map_output is not None else 5.0
+        cost = input_cost + output_cost
+        if type(cost) is float and cost != cost:
+            return _SLOW  # NaN: the order sorted() leaves is its own
+        if best is None or cost < best_cost:
+            best, best_cost = deployment, cost
+    return best
+
+
+def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``LowestCostLoggingHandler.async_get_available_deployments``: the id
+    index and, when the debug log is off and everything is plain, the
+    candidate loop (limits, cost-map rates, usage this minute, the first
+    lowest cost) natively; else LiteLLM's loop in Python."""
+    from litellm._internal_context import with_service_target
+    from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+    from fast_litellm._native_loader import NATIVE
+
+    native_scan = getattr(NATIVE, "router_cost_scan", None)
+    latency = _LatencyPick()  # for its id index
+
+    async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
+                                              request_kwargs=None):
+        module = sys.modules[_COST_MODULE]
+        by_id = latency.index(healthy_deployments)
+        cached = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}")
+        counts = cached or {}
+        minute = litellm_fast._minute_stamp()
+        if cached and not _all_known(healthy_deployments, counts):
+            litellm_fast._add_unseen(counts, healthy_deployments, lambda: {minute: {"tpm": 0, "rpm": 0}})
+        input_tokens = litellm_fast._input_tokens(module, healthy_deployments, messages, input)
+        logger = module.verbose_router_logger
+        debug = logger.isEnabledFor(logging.DEBUG)
+        cost_map = module._cost_map()
+        if not cached and not debug and type(input_tokens) is int and type(cost_map) is dict:
+            picked = _grouped_cost_pick(module, cost_map, healthy_deployments, by_id, input_tokens, latency)
+            if picked is not _SLOW:
+                return picked
+        if native_scan is not None and not debug and type(input_tokens) is int and type(cost_map) is dict \
+                and (not cached or type(counts) is dict):
+            if cached:
+                keys, maps = list(counts), list(counts.values())
+            else:
+                keys, maps = list(by_id), None  # the fresh map nobody sees: unseen entries read, not built
+            scanned = native_scan(keys, maps, by_id, _NAMES, cost_map, minute, input_tokens)
+            if scanned is not None:
+                picked, pairs = scanned
+                if pairs is None:
+                    return picked
+                if not pairs:
+                    return None
+                return sorted(pairs, key=lambda pair: pair[1])[0][0]
+        if cached:
+            entries = counts.items()
+        else:
+            entries = dict.fromkeys(by_id).items()  # ids by first occurrence, as by_id was filled
+        candidates = _cost_candidates(module, cost_map, by_id, healthy_deployments, entries, minute,
+                                      input_tokens, logger, debug)
+        if len(candidates) == 0:
+            return None
+        return sorted(candidates, key=lambda pair: pair[1])[0][0]
+
+    fast = with_service_target(ROUTER_USAGE_TARGET)(async_get_available_deployments)
+    fast.__doc__ = original.__doc__
+    return fast
