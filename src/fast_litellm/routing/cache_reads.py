@@ -61,8 +61,7 @@ def make_async_get_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         if self.redis_cache is not None:
             raise NotAccelerated("a Redis cache behind it")  # its failures are logged with a traceback
         m = sys.modules[_MODULE]
-        # Try to fetch from in-memory cache first
-        try:
+        try:  # LiteLLM's steps in LiteLLM's order; only the formatting differs
             m.print_verbose(f"async get cache: cache key: {key}; local_only: {local_only}")
             result = None
             plain_read = None
@@ -98,8 +97,7 @@ def make_get_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         if self.redis_cache is not None:
             raise NotAccelerated("a Redis cache behind it")  # its failures are logged with a traceback
         m = sys.modules[_MODULE]
-        # Try to fetch from in-memory cache first
-        try:
+        try:  # LiteLLM's steps in LiteLLM's order; only the formatting differs
             result = None
             if self.in_memory_cache is not None:
                 in_memory_result = self.in_memory_cache.get_cache(key, **kwargs)
