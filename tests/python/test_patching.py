@@ -442,3 +442,26 @@ def test_a_delegate_from_an_async_fast_path_is_awaited(fake_pkg, monkeypatch):
     engine.apply_acceleration()
     for i in range(20):
         assert asyncio.run(mod.fetch(i)) == ("delegated", i)
+
+
+def test_pins_resolve_to_the_original_and_changed_dependencies_refuse(fake_pkg, monkeypatch):
+    """guards.resolve_target follows class members, descriptors and our own
+    wrappers back to LiteLLM's object; require_sources refuses a dependency
+    whose source is not the pinned one, or one pinned nowhere."""
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake.add", "add", lambda original: (lambda a, b: original(a, b)))
+    engine.apply_acceleration()
+    assert getattr(mod.add, "__fast_litellm_original__", None) is not None  # patched
+    assert guards.resolve_target(PKG + ":add") is mod.add.__fast_litellm_original__
+    assert guards.resolve_target(PKG + ":Store.version") is mod.Store.__dict__["version"].__func__
+    assert guards.resolve_target(PKG + ":Store.get") is mod.Store.__dict__["get"]
+
+    target = PKG + ":Store.get"
+    monkeypatch.setitem(pins.DEPENDENCIES, target, guards.source_hash(mod.Store.get))
+    guards.require_sources([target, PKG + ":add"])  # add: VERIFIED only, the engine's to check
+    monkeypatch.setitem(pins.DEPENDENCIES, target, "0" * 64)
+    with pytest.raises(RuntimeError, match="Store.get changed"):
+        guards.require_sources([target])
+    with pytest.raises(RuntimeError, match="Store.version is not pinned"):
+        guards.require_sources([PKG + ":Store.version"])

@@ -47,25 +47,12 @@ class DependencyChanged(RuntimeError):
     """A LiteLLM source the fast cost code relies on is not the verified one."""
 
 
-def _resolve(target: str) -> Any:
-    module, qualname = target.split(":", 1)
-    obj: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
-    if isinstance(obj, (staticmethod, classmethod)):
-        obj = obj.__func__
-    while getattr(obj, "__wrapped_original__", None) is not None:  # our own replacement
-        obj = obj.__wrapped_original__
-    original = getattr(obj, "__fast_litellm_original__", None)
-    return original if original is not None else obj
-
-
 def changed_dependencies() -> List[str]:
     """This component's DEPENDENCIES entries whose installed source differs."""
     from ..patching import guards
 
     table = {t: d for t, d in pins.DEPENDENCIES.items() if t not in pins.VERIFIED}
-    return guards.changed_sources(table, _resolve, DEPENDENCY_PREFIXES)
+    return guards.changed_sources(table, guards.resolve_target, DEPENDENCY_PREFIXES)
 
 
 _verified: List[bool] = []  # the dependencies matched once in this process (sources do not change)

@@ -199,6 +199,45 @@ def changed_sources(table: "dict", resolve: Any, prefixes: Tuple[str, ...] = (""
     return changed
 
 
+def resolve_target(target: str) -> Any:
+    """The object a pin names, ``"module:Qual.name"``: members of a class
+    are read from its ``__dict__`` (so a descriptor is hashed, not what it
+    binds to), a property stands for its getter, a staticmethod or
+    classmethod for its function, and one of our own replacements for the
+    original it replaced."""
+    import importlib
+
+    module, qualname = target.split(":", 1)
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
+    if isinstance(obj, property):
+        obj = obj.fget
+    obj = unwrap_descriptor(obj)
+    while getattr(obj, "__wrapped_original__", None) is not None:  # a component's own wrapping
+        obj = obj.__wrapped_original__
+    original = getattr(obj, "__fast_litellm_original__", None)  # the engine's wrapper
+    return original if original is not None else obj
+
+
+def require_sources(targets: Any) -> None:
+    """Raise RuntimeError unless every LiteLLM source a fast path relies on
+    is the one pinned in ``pins.DEPENDENCIES`` (a patch target pinned only
+    in ``pins.VERIFIED`` is the engine's to check when it patches; a target
+    pinned nowhere is refused).  Fast paths call it when they are built, and
+    refuse to serve when it raises."""
+    for target in targets:
+        expected = pins.DEPENDENCIES.get(target)
+        if expected is None:
+            if target in pins.VERIFIED:
+                continue
+            raise RuntimeError("%s is not pinned" % target)
+        got = source_hash(resolve_target(target))
+        if got != expected:
+            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
+    flush_digests()
+
+
 def check(target: str, original: Any) -> Tuple[bool, str]:
     """(ok, reason) for applying a patch of ``target`` over ``original``."""
     version = installed_litellm_version()

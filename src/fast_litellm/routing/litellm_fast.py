@@ -323,27 +323,11 @@ _CORE_SOURCES = "litellm.router_rust.core:"
 
 
 def _check_dependencies(prefix: str) -> None:
-    """Refuse to build when a LiteLLM source a fast path relies on (pinned
-    in ``pins.DEPENDENCIES``) is not the verified one.  Hashed through
-    ``guards.source_hash`` (digests memoized across processes):
-    ``inspect.getsource`` of a class in LiteLLM's 5,700-line core parses
-    the whole module (~0.7 s)."""
-    import importlib
-
+    """Refuse to build when a LiteLLM source pinned in ``pins.DEPENDENCIES``
+    under ``prefix`` is not the verified one (``guards.require_sources``)."""
     from fast_litellm.patching import guards, pins
 
-    for target, expected in pins.DEPENDENCIES.items():
-        if not target.startswith(prefix):
-            continue
-        module, qualname = target.split(":", 1)
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
-        if isinstance(obj, property):
-            obj = obj.fget
-        got = guards.source_hash(obj)
-        if got != expected:
-            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
+    guards.require_sources([target for target in pins.DEPENDENCIES if target.startswith(prefix)])
 
 
 def make_usage_read_scope(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -48,31 +48,11 @@ from fast_litellm.patching.registry import NotAccelerated
 
 
 def _check_pinned(targets: Any) -> None:
-    """Each source a fast path relies on is pinned in ``pins.DEPENDENCIES``
-    and is the verified one (a patch target pinned only in
-    ``pins.VERIFIED`` is the engine's to check).  Hashed through
-    ``guards.source_hash``, whose digests are memoized across processes:
-    ``inspect.getsource`` of these LiteLLM modules costs ~0.1-0.8 s."""
-    import importlib
+    """Each source a fast path relies on is the pinned one
+    (``guards.require_sources``)."""
+    from fast_litellm.patching import guards
 
-    from fast_litellm.patching import guards, pins
-
-    for target in targets:
-        expected = pins.DEPENDENCIES.get(target)
-        if expected is None:
-            if target in pins.VERIFIED:
-                continue
-            raise RuntimeError("%s is not pinned" % target)
-        module, qualname = target.split(":", 1)
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
-        if isinstance(obj, property):
-            obj = obj.fget
-        got = guards.source_hash(obj)
-        if got != expected:
-            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
-    guards.flush_digests()
+    guards.require_sources(targets)
 
 
 _CORE = "litellm.router_rust.core"

@@ -39,8 +39,6 @@ dict) declines with :class:`NotAccelerated`, so LiteLLM's code runs.
 """
 from __future__ import annotations
 
-import hashlib
-import inspect
 import logging
 import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -90,26 +88,12 @@ _PICK_PATH_SOURCES = (
 )
 
 
-def _source_hash(fn: Any) -> str:
-    return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
-
-
 def _check_sources(targets: Tuple[str, ...]) -> None:
     """Refuse to build when a LiteLLM function a fast path relies on is not
-    the source pinned in ``pins.DEPENDENCIES``."""
-    import importlib
+    the source pinned in ``pins.DEPENDENCIES`` (``guards.require_sources``)."""
+    from fast_litellm.patching import guards
 
-    from fast_litellm.patching import pins
-
-    for target in targets:
-        module, qualname = target.split(":", 1)
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = obj.__dict__[part] if isinstance(obj, type) else getattr(obj, part)
-        expected = pins.DEPENDENCIES.get(target)
-        got = _source_hash(obj)
-        if got != expected:
-            raise RuntimeError("%s changed (sha256 %s, verified %s)" % (target, got, expected))
+    guards.require_sources(targets)
 
 
 class _ReadOnlyCheck:
@@ -141,8 +125,10 @@ class _ReadOnlyCheck:
         original = fn
         if getattr(fn, "__fast_litellm_patch__", None) in self._ours:
             original = fn.__fast_litellm_original__
+        from fast_litellm.patching import guards
+
         try:
-            ok = _source_hash(original) == self._pins.get(target)
+            ok = guards.source_hash(original) == self._pins.get(target)
         except (OSError, TypeError):
             ok = False
         self._verdicts[id(fn)] = (fn, ok)

@@ -6,7 +6,6 @@ themselves (``patching/pins.py``); the fast path also depends on these, so
 """
 from __future__ import annotations
 
-import importlib
 from typing import Dict, List
 
 HELPERS: Dict[str, str] = {
@@ -58,13 +57,8 @@ HELPERS: Dict[str, str] = {
 }
 
 
-def _resolve(target: str) -> object:
-    module_name, qualname = target.split(":", 1)
-    return getattr(importlib.import_module(module_name), qualname)
-
-
 def changed_helpers() -> List[str]:
     """Targets in ``HELPERS`` whose installed source differs (or is missing)."""
     from ..patching import guards
 
-    return guards.changed_sources(HELPERS, _resolve)
+    return guards.changed_sources(HELPERS, guards.resolve_target)
