@@ -46,12 +46,13 @@ static void set_err(char *err, size_t errlen, const char *msg, size_t line)
 
 /* The hash table is the one large, randomly accessed array: map it
  * directly (zero-filled by the kernel, 2 MB aligned) or fall back to calloc.
- * No MADV_HUGEPAGE: with the common THP setting (defrag=madvise) a fault in
- * an madvised range compacts memory synchronously when no huge page is free,
- * and a first-run load measured bimodal, 18 ms or 36 ms (36 ms whenever
- * recently written files had fragmented memory); with 4 KB pages it is a
- * steady 23 ms.  Tables from the prebuilt file use 4 KB page-cache pages
- * anyway. */
+ * No MADV_HUGEPAGE here: with the common THP setting (defrag=madvise) a
+ * fault in an madvised range compacts memory synchronously when no huge
+ * page is free, and a first-run load measured bimodal, 18 ms or 36 ms
+ * (36 ms whenever recently written files had fragmented memory); with 4 KB
+ * pages it is a steady 23 ms.  table_advise_built asks once the table is
+ * filled.  Tables from the prebuilt file use the page cache's folios (2 MB
+ * ones when the loader's advice applied). */
 #define HUGE_PAGE ((size_t)2 << 20)
 static void *table_alloc(size_t bytes, size_t *mapped)
 {
@@ -74,6 +75,25 @@ static void *table_alloc(size_t bytes, size_t *mapped)
     }
 #endif
     return calloc(1, bytes);
+}
+
+/* Once the table is built (every page of it already faulted with 4 KB
+ * pages), ask for huge pages: nothing is allocated or compacted now, and
+ * khugepaged collapses the table in the background (here 16 MB per 10 s),
+ * so a process that parses (a first run, a read-only cache directory)
+ * probes a huge-page table from then on, as one that maps the prebuilt
+ * file does (its page cache is advised by the loader).  Advising before
+ * the table is filled would compact memory on the loading thread (see
+ * table_alloc). */
+static void table_advise_built(void *p, size_t mapped)
+{
+#if defined(MADV_HUGEPAGE)
+    if (mapped)
+        (void)madvise(p, mapped, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)mapped;
+#endif
 }
 
 static void table_free(void *p, size_t mapped)
@@ -553,6 +573,7 @@ fl_vocab *fl_vocab_parse_tiktoken(const uint8_t *data, size_t len, char *err, si
             return NULL;
         }
     }
+    table_advise_built(v->slots, v->slots_bytes);
     return v;
 }
 

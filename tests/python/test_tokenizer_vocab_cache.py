@@ -192,6 +192,35 @@ def test_fork_while_writing(cache_dir):
 
 # ---- checking the source without hashlib ------------------------------------
 
+def test_prebuilt_mapping_asks_for_huge_pages(cache_dir, monkeypatch):
+    """open_prebuilt advises MADV_HUGEPAGE on the mapping before it is
+    read (so readahead fills 2 MB folios), and a platform without
+    madvise, or one that refuses it, still gets a working mapping."""
+    import mmap
+
+    _fresh()
+    _load.wait_for_prebuilt_writes()
+    spec = _registry.ENCODINGS[NAME]
+    calls = []
+    real = _load._advise_huge_pages
+    monkeypatch.setattr(_load, "_advise_huge_pages", lambda blob: (calls.append(len(blob)), real(blob)))
+    blob = _load.open_prebuilt(spec)
+    assert blob is not None and calls == [len(blob)]
+    blob.close()
+    assert _fresh().encode(TEXT, disallowed_special=()) == _expected()
+
+    class Refusing:
+        def madvise(self, *args):
+            raise OSError(22, "Invalid argument")
+
+    real(Refusing())  # swallowed
+    real(object())  # no madvise method: nothing to do
+    monkeypatch.delattr(mmap, "MADV_HUGEPAGE", raising=False)
+    monkeypatch.setattr(_load, "_advise_huge_pages", real)
+    assert _loaded_from_prebuilt()
+    assert _fresh().encode(TEXT, disallowed_special=()) == _expected()
+
+
 def test_native_sha256_equals_hashlib():
     import hashlib
     import random
