@@ -264,4 +264,11 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.responses.utils:ResponseAPILoggingUtils.is_response_api_usage": "a7d0a594e29266bdda3a0dccf04021fddad77055b771cd11b1e29948630e3f6f",
     "litellm.litellm_core_utils.llm_cost_calc.usage_object_transformation:TranscriptionUsageObjectTransformation.is_transcription_usage_object": "2acf4e485a0999ac2baf557fb72b1f20d6be37d6ecc756f0c88a413922edd561",
     "litellm.litellm_core_utils.llm_cost_calc.usage_object_transformation:InteractionsUsageObjectTransformation.is_interactions_usage_object": "f0a4c904de52453fee4c622f92cec9bfe1bb188d4fd1ef14729b3e16856f78c7",
+    # routing/selector_fast.py: the selectors' token count with no messages and no input
+    "litellm._lazy_imports:get_token_counter_new": "da92be38445147cb68d9bc99bf98ae0dae684e5b80bb19ad0e35b9783b2c3c5e",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:split_embedding_media_for_tpm": "2c0f4bb3b433afc4e3e6710b2ec92e9080220ce508c8133c7a5186beff6bfefb",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_is_json_array": "f66e9c7bb44ed414bfa56f9922b0e39031215cb10d818ca5f70821753965a06b",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_tpm_embedding_leaf": "c0474ae0e0c29a979f00050073c44493d4ca19c58ce98082268bf3e6dde29ef0",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_tpm_media_leaf": "e2a7bce0845e165e2338c337f0de0fc55c51a0f0e32aa7f2767ecc3317336f48",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_TPMMediaProjection": "6601d1a7752dfa40b4dc931ef25130226b7d296b1b4b4e52d49846ff956fee0c",
 }

@@ -33,6 +33,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 from fast_litellm.patching.registry import NotAccelerated
 
+from .selector_fast import no_input_tokens
+
 _INF = float("inf")
 
 
@@ -87,6 +89,10 @@ def _configured_limit(deployment: Dict[str, Any], name: str) -> Any:
 
 
 def _input_tokens(module: Any, healthy: List[Any], messages: Any, input: Any) -> Any:
+    if messages is None and input is None:
+        counted = no_input_tokens(module)  # 0 without LiteLLM's raise and catch, when provably so
+        if counted is not None:
+            return counted
     try:
         return module.embedding_aware_token_count(
             messages, input, partial(module.deployment_backend_models, healthy)

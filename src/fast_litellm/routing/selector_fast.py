@@ -1,0 +1,150 @@
+"""Exact shortcuts inside LiteLLM 1.110.2's strategy selectors, at the
+fixed per-pick cost that dominates small model groups.
+
+* The token count a latency / cost pick asks for (``embedding_aware_token_count(
+  messages, input, ...)`` inside ``try: ... except Exception: input_tokens = 0``)
+  when the request has neither messages nor input: LiteLLM projects the
+  missing input (no media: ``(None, 0)``), then ``litellm.token_counter``
+  logs a debug record and raises ``ValueError("Either text or messages must be
+  provided")``, which the selector catches: the answer is always 0 (also with
+  ``litellm.disable_token_counter``).  ``no_input_tokens(module)`` answers 0
+  without the calls when every function and global on that path is the
+  pinned one LiteLLM ships (or, for ``token_counter``, fast_litellm's own
+  token-counting patch over it, which is exact) and the debug record would
+  not be emitted (``verbose_logger`` a plain ``Logger`` not enabled for
+  DEBUG); otherwise it answers None and the caller runs LiteLLM's code.
+  The ~15 µs saved were the projection, the two ``token_counter`` layers
+  and the raise and catch.
+
+Built lazily at first use (the engine applies patches while LiteLLM is
+still importing) and pin-checked there (``pins.DEPENDENCIES``); a failed
+check leaves every call answering None.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Optional
+
+_TC = "litellm.litellm_core_utils.token_counter"
+_TPM = "litellm.litellm_core_utils.prompt_templates.tpm_media_utils"
+
+# every source on the no-input path of the selectors' token count
+NO_INPUT_TOKEN_SOURCES = (
+    _TC + ":embedding_aware_token_count",
+    _TC + ":split_embedding_input_tokens",
+    _TC + ":token_counter",
+    "litellm.utils:token_counter",
+    "litellm._lazy_imports:get_token_counter_new",
+    _TPM + ":split_embedding_media_for_tpm",
+    _TPM + ":_is_json_array",
+    _TPM + ":_tpm_embedding_leaf",
+    _TPM + ":_tpm_media_leaf",
+    _TPM + ":_TPMMediaProjection",
+    "litellm.litellm_core_utils.core_helpers:as_str_mapping",
+)
+# fast_litellm's token-counting patches (exact by their own contract)
+_COUNTER_PATCHES = {_TC: "token_counter", "litellm.utils": "token_counter_utils"}
+
+
+def _counter_is(current: Any, stock: Any, patch_name: str) -> bool:
+    if current is stock:
+        return True
+    return (getattr(current, "__fast_litellm_patch__", None) == patch_name
+            and getattr(current, "__fast_litellm_original__", None) is stock)
+
+
+class _NoInputTokens:
+    def __init__(self) -> None:
+        self._ready: Optional[bool] = None
+
+    def _build(self) -> bool:
+        import collections.abc
+
+        import litellm
+        import litellm._lazy_imports as lazy
+        import litellm.litellm_core_utils.core_helpers as helpers
+        import litellm.utils as utils
+        from litellm._logging import verbose_logger
+
+        from .protocol_fast import _check_pinned
+
+        from fast_litellm.patching import guards, pins
+
+        _check_pinned(NO_INPUT_TOKEN_SOURCES)
+        tc = sys.modules[_TC]
+        # the two token_counter layers are patch targets (pins.VERIFIED): their stock sources
+        for target, current in ((_TC + ":token_counter", tc.token_counter),
+                                ("litellm.utils:token_counter", utils.token_counter)):
+            stock = getattr(current, "__fast_litellm_original__", current)
+            if guards.source_hash(stock) != pins.VERIFIED.get(target):
+                raise RuntimeError("%s changed" % target)
+        tpm = sys.modules[_TPM]
+        self._litellm = litellm
+        self._tc, self._tpm, self._utils, self._helpers, self._lazy = tc, tpm, utils, helpers, lazy
+        self._mapping = collections.abc.Mapping
+        self._logger = verbose_logger
+        # the objects LiteLLM's code would look up, as pinned at build
+        self._count = tc.embedding_aware_token_count
+        self._split = tc.split_embedding_input_tokens
+        self._core_counter = getattr(tc.token_counter, "__fast_litellm_original__", tc.token_counter)
+        self._utils_counter = getattr(utils.token_counter, "__fast_litellm_original__", utils.token_counter)
+        self._get_counter = lazy.get_token_counter_new
+        self._media_split = tpm.split_embedding_media_for_tpm
+        self._is_array = tpm._is_json_array
+        self._embedding_leaf = tpm._tpm_embedding_leaf
+        self._media_leaf = tpm._tpm_media_leaf
+        self._projection = tpm._TPMMediaProjection
+        self._as_mapping = helpers.as_str_mapping
+        return True
+
+    def __call__(self, module: Any) -> Optional[int]:
+        """0 when LiteLLM's count of no messages and no input would raise
+        and be caught with no record logged; None to run LiteLLM's code."""
+        if not self._ready:
+            if self._ready is False:
+                return None
+            try:
+                self._ready = self._build()
+            except Exception:
+                self._ready = False
+                return None
+        litellm = self._litellm
+        tc = self._tc
+        tpm = self._tpm
+        if (
+            getattr(module, "embedding_aware_token_count", None) is not self._count
+            or tc.split_embedding_input_tokens is not self._split
+            or tc.litellm is not litellm
+            or tpm.split_embedding_media_for_tpm is not self._media_split
+            or tpm._is_json_array is not self._is_array
+            or tpm._tpm_embedding_leaf is not self._embedding_leaf
+            or tpm._tpm_media_leaf is not self._media_leaf
+            or tpm._TPMMediaProjection is not self._projection
+            or tpm.as_str_mapping is not self._as_mapping
+            or self._helpers.Mapping is not self._mapping
+            or not hasattr(tpm, "embedding_input_is_all_media")
+        ):
+            return None
+        # the two token_counter layers
+        if not _counter_is(litellm.token_counter, self._utils_counter, "token_counter_utils"):
+            return None
+        utils = self._utils
+        if utils.litellm is not litellm:
+            return None
+        if litellm.disable_token_counter is True:
+            return 0
+        if (
+            sys.modules.get(_TC) is not tc
+            or utils.get_token_counter_new is not self._get_counter
+            or not _counter_is(tc.token_counter, self._core_counter, "token_counter")
+            or tc.verbose_logger is not self._logger
+            or type(self._logger) is not logging.Logger
+            or self._logger.isEnabledFor(logging.DEBUG)
+            or not hasattr(utils, "convert_list_message_to_dict")
+        ):
+            return None
+        return 0
+
+
+no_input_tokens = _NoInputTokens()

@@ -1,0 +1,104 @@
+"""The selector shortcuts (fast_litellm/routing/selector_fast.py) beside
+LiteLLM's own code: the no-input token count answers what LiteLLM's
+try/except answers, and declines whenever LiteLLM's path would log, differ
+or run replaced code."""
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+import pytest
+
+litellm = pytest.importorskip("litellm")
+
+import litellm.litellm_core_utils.prompt_templates.tpm_media_utils as tpm  # noqa: E402
+import litellm.litellm_core_utils.token_counter as tc  # noqa: E402
+import litellm.router_strategy.lowest_cost as lowest_cost  # noqa: E402
+import litellm.router_strategy.lowest_latency as lowest_latency  # noqa: E402
+import litellm.utils as utils  # noqa: E402
+from litellm._logging import verbose_logger  # noqa: E402
+
+from fast_litellm.routing import litellm_fast, selector_fast  # noqa: E402
+
+MODULES = [lowest_latency, lowest_cost]
+HEALTHY = [{"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o"}, "model_info": {"id": "a"}}]
+
+
+def _litellms(module, messages=None, input=None):
+    """LiteLLM's own lines in the latency/cost selectors."""
+    try:
+        return module.embedding_aware_token_count(messages, input, partial(module.deployment_backend_models, HEALTHY))
+    except Exception:
+        return 0
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
+def test_no_input_count_is_litellms(module):
+    assert selector_fast.no_input_tokens(module) == 0 == _litellms(module)
+    assert litellm_fast._input_tokens(module, HEALTHY, None, None) == 0
+    # with messages or input the shortcut is not asked: LiteLLM counts
+    messages = [{"role": "user", "content": "hello there"}]
+    assert litellm_fast._input_tokens(module, HEALTHY, messages, None) == _litellms(module, messages) > 0
+    assert litellm_fast._input_tokens(module, HEALTHY, None, "some text") == _litellms(module, None, "some text") > 0
+
+
+def test_disabled_counter_is_zero(monkeypatch):
+    monkeypatch.setattr(litellm, "disable_token_counter", True)
+    assert selector_fast.no_input_tokens(lowest_latency) == 0 == _litellms(lowest_latency)
+
+
+def test_declines_when_the_debug_record_would_be_logged(caplog):
+    level = verbose_logger.level
+    verbose_logger.setLevel(logging.DEBUG)
+    try:
+        assert selector_fast.no_input_tokens(lowest_latency) is None
+        assert litellm_fast._input_tokens(lowest_latency, HEALTHY, None, None) == 0
+    finally:
+        verbose_logger.setLevel(level)
+    assert selector_fast.no_input_tokens(lowest_latency) == 0
+
+
+def _raising(*args, **kwargs):
+    raise RuntimeError("replaced")
+
+
+def _counting(*args, **kwargs):
+    return 7
+
+
+@pytest.mark.parametrize("owner, name", [
+    (lowest_latency, "embedding_aware_token_count"),
+    (tc, "split_embedding_input_tokens"),
+    (tc, "token_counter"),
+    (litellm, "token_counter"),
+    (utils, "get_token_counter_new"),
+    (tpm, "split_embedding_media_for_tpm"),
+    (tpm, "_tpm_embedding_leaf"),
+    (tpm, "_tpm_media_leaf"),
+    (tpm, "as_str_mapping"),
+])
+@pytest.mark.parametrize("replacement", [_raising, _counting])
+def test_declines_replaced_code(monkeypatch, owner, name, replacement):
+    if name == "get_token_counter_new":
+        monkeypatch.setattr(owner, name, lambda: _counting)
+    else:
+        monkeypatch.setattr(owner, name, replacement)
+    assert selector_fast.no_input_tokens(lowest_latency) is None
+    # the caller then runs LiteLLM's lines, with whatever the replacement does
+    assert litellm_fast._input_tokens(lowest_latency, HEALTHY, None, None) == _litellms(lowest_latency)
+
+
+def test_accepts_the_token_counting_patch_over_the_stock_counter(monkeypatch):
+    # (the patch engine may already have put the token-counting patch there)
+    stock = getattr(tc.token_counter, "__fast_litellm_original__", tc.token_counter)
+
+    def wrapper(*args, **kwargs):
+        return stock(*args, **kwargs)
+
+    wrapper.__fast_litellm_patch__ = "token_counter"
+    wrapper.__fast_litellm_original__ = stock
+    monkeypatch.setattr(tc, "token_counter", wrapper)
+    assert selector_fast.no_input_tokens(lowest_latency) == 0 == _litellms(lowest_latency)
+    wrapper.__fast_litellm_patch__ = "something_else"
+    assert selector_fast.no_input_tokens(lowest_latency) is None
+
