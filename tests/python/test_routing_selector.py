@@ -102,3 +102,53 @@ def test_accepts_the_token_counting_patch_over_the_stock_counter(monkeypatch):
     wrapper.__fast_litellm_patch__ = "something_else"
     assert selector_fast.no_input_tokens(lowest_latency) is None
 
+
+
+# ---- the usage-based selectors' binding (routing.usage_token_count_v1/_v2) ----
+
+@pytest.fixture()
+def local_patches():
+    from fast_litellm.routing import _local_patch
+
+    _local_patch.install()
+    try:
+        with _local_patch.accelerated(True):
+            yield
+    finally:
+        _local_patch.uninstall()
+
+
+@pytest.mark.parametrize("name", ["lowest_tpm_rpm_v2", "lowest_tpm_rpm"])
+def test_usage_selectors_binding(local_patches, name):
+    import importlib
+
+    module = importlib.import_module("litellm.router_strategy." + name)
+    count = module.embedding_aware_token_count
+    assert getattr(count, "__wrapped__", None) is tc.embedding_aware_token_count
+    models = partial(module.deployment_backend_models, HEALTHY)
+    assert count(None, None, models) == 0
+    messages = [{"role": "user", "content": "hello there"}]
+    assert count(messages, None, models) == tc.embedding_aware_token_count(messages, None, models) > 0
+    assert count(None, ["a", "b c"], models) == tc.embedding_aware_token_count(None, ["a", "b c"], models) > 0
+    with pytest.raises(ValueError, match="text and messages cannot both be set"):
+        count(messages, "x", models)
+    # a debug record LiteLLM would log: LiteLLM's call, its ValueError
+    level = verbose_logger.level
+    verbose_logger.setLevel(logging.DEBUG)
+    try:
+        with pytest.raises(ValueError, match="Either text or messages must be provided"):
+            count(None, None, models)
+    finally:
+        verbose_logger.setLevel(level)
+
+
+def test_lockstep_usage_based_routing_v1():
+    """v1 is not among the lockstep suite's strategies; its binding is patched here."""
+    from fast_litellm.routing import _local_patch
+    from test_routing_litellm import _lockstep
+
+    _local_patch.install()
+    try:
+        assert _lockstep("usage-based-routing", trials=4, calls=40, sizes=[1, 3, 8], seed=3) > 100
+    finally:
+        _local_patch.uninstall()

@@ -87,6 +87,11 @@ VERIFIED: Dict[str, str] = {
         "0f37e16d316f117fcade37869367806c13ec3080d08e5e0dbbea5591eb14413a",
     "litellm.litellm_core_utils.llm_cost_calc.utils:_get_token_base_cost":
         "d59f7eb6bf37ce99d6181c94d31cbcf773940993cabba105934027cb6c3aa786",
+    # routing/selector_fast.py: the usage-based selectors' binding of the token count
+    "litellm.router_strategy.lowest_tpm_rpm_v2:embedding_aware_token_count":
+        "4f31e1536feaa62442468a216ee48027799ec9b32a0111a782519b03960b6fdc",
+    "litellm.router_strategy.lowest_tpm_rpm:embedding_aware_token_count":
+        "4f31e1536feaa62442468a216ee48027799ec9b32a0111a782519b03960b6fdc",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,
@@ -271,4 +276,6 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_tpm_embedding_leaf": "c0474ae0e0c29a979f00050073c44493d4ca19c58ce98082268bf3e6dde29ef0",
     "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_tpm_media_leaf": "e2a7bce0845e165e2338c337f0de0fc55c51a0f0e32aa7f2767ecc3317336f48",
     "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_TPMMediaProjection": "6601d1a7752dfa40b4dc931ef25130226b7d296b1b4b4e52d49846ff956fee0c",
+    "litellm.router_strategy.lowest_tpm_rpm:LowestTPMLoggingHandler.get_available_deployments":
+        "c0adee5bf8c26a7423f59720567634df07b124d322dc141585c7514b17b59d1d",
 }

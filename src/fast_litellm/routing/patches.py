@@ -12,7 +12,7 @@ from typing import List
 
 from fast_litellm.patching.registry import Patch, register
 
-from . import cache_reads, litellm_fast, protocol_fast, strategy_fast
+from . import cache_reads, litellm_fast, protocol_fast, selector_fast, strategy_fast
 
 FLAG = "rust_routing"
 
@@ -178,6 +178,20 @@ PATCHES: List[Patch] = [
         scan_bindings=False,
         description="a cache read does not format the value it found for a print that verbose mode alone shows",
     ),
+]
+
+PATCHES += [
+    Patch(
+        name="routing.usage_token_count" + suffix,
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.%s:embedding_aware_token_count" % module,
+        build=selector_fast.make_selector_token_count,
+        scan_bindings=False,
+        description="a usage-based pick's token count of no messages and no input: the 0 its caller's "
+                    "except gives, without the raise",
+    )
+    for suffix, module in (("_v2", "lowest_tpm_rpm_v2"), ("_v1", "lowest_tpm_rpm"))
 ]
 
 for _patch in PATCHES:

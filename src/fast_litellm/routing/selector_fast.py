@@ -109,12 +109,30 @@ class _NoInputTokens:
             except Exception:
                 self._ready = False
                 return None
+        if getattr(module, "embedding_aware_token_count", None) is not self._count:
+            return None
+        return self._path_is_zero()
+
+    def called(self) -> Optional[int]:
+        """The same answer for a call of ``embedding_aware_token_count(None,
+        None, ...)`` itself (through our patch of a selector module's
+        binding): 0 when LiteLLM's call would raise the caught ValueError."""
+        if not self._ready:
+            if self._ready is False:
+                return None
+            try:
+                self._ready = self._build()
+            except Exception:
+                self._ready = False
+                return None
+        return self._path_is_zero()
+
+    def _path_is_zero(self) -> Optional[int]:
         litellm = self._litellm
         tc = self._tc
         tpm = self._tpm
         if (
-            getattr(module, "embedding_aware_token_count", None) is not self._count
-            or tc.split_embedding_input_tokens is not self._split
+            tc.split_embedding_input_tokens is not self._split
             or tc.litellm is not litellm
             or tpm.split_embedding_media_for_tpm is not self._media_split
             or tpm._is_json_array is not self._is_array
@@ -148,3 +166,37 @@ class _NoInputTokens:
 
 
 no_input_tokens = _NoInputTokens()
+
+
+def make_selector_token_count(original: Any) -> Any:
+    """``embedding_aware_token_count`` as the usage-based selectors' modules
+    bind it.  Their one call of it is ``try: input_tokens = ...(messages,
+    input, ...) except Exception: input_tokens = 0`` (in the pinned
+    ``_common_checks_available_deployment`` (v2) / ``get_available_deployments``
+    (v1)), so with no messages and no input, where LiteLLM's call raises the
+    ValueError that line catches, returning 0 gives that line the same 0;
+    everything else is LiteLLM's call."""
+    from fast_litellm.patching.registry import NotAccelerated
+
+    from .protocol_fast import _check_pinned
+
+    _check_pinned(SELECTOR_CALLERS)
+    if getattr(original, "__globals__", None) is not vars(sys.modules[_TC]):
+        raise RuntimeError("embedding_aware_token_count is not token_counter's")
+    answer = no_input_tokens.called
+
+    def embedding_aware_token_count(messages: Any, text: Any, media_models: Any) -> int:
+        if messages is None and text is None:
+            counted = answer()
+            if counted is not None:
+                return counted
+        raise NotAccelerated("LiteLLM counts")
+
+    return embedding_aware_token_count
+
+
+# the only callers of the patched bindings (each inside try/except Exception -> 0)
+SELECTOR_CALLERS = (
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._common_checks_available_deployment",
+    "litellm.router_strategy.lowest_tpm_rpm:LowestTPMLoggingHandler.get_available_deployments",
+)
