@@ -152,3 +152,100 @@ def test_lockstep_usage_based_routing_v1():
         assert _lockstep("usage-based-routing", trials=4, calls=40, sizes=[1, 3, 8], seed=3) > 100
     finally:
         _local_patch.uninstall()
+
+
+# ---- least-busy: LeastBusyLoggingHandler._select -------------------------------
+
+def _least_busy_pair(gen, n, clock):
+    from litellm.caching.dual_cache import DualCache
+    from litellm.router_strategy import least_busy
+
+    handlers = [least_busy.LeastBusyLoggingHandler(router_cache=DualCache(), clock=clock) for _ in range(2)]
+    ids = tuple("d%d" % i for i in range(n))
+    keys = least_busy._request_count_keys("g", ids)
+    counts = {}
+    reservations = {}
+    for i, key in enumerate(keys):
+        r = gen.random()
+        if r < 0.3:
+            counts[key] = gen.randint(0, 4)
+        elif r < 0.35:
+            counts[key] = gen.choice([2.0, 2.7, -1, 2 ** 60 + 1, True, "3", 10 ** 400 if gen.random() < 0.2 else 1.5])
+        if gen.random() < 0.4:
+            reservations[ids[i]] = tuple((clock() - gen.choice([0, 5, 29, 31, 100]), gen.choice([None, "c1", "c2"]))
+                                         for _ in range(gen.randint(1, 3)))
+    for handler in handlers:
+        for key, value in counts.items():
+            handler.router_cache.set_cache(key, value, local_only=True)
+        for ident, picks in reservations.items():
+            handler._reservations.set_cache(least_busy._reservation_key(ident), picks, ttl=30)
+    healthy = [{"model_name": "g", "litellm_params": {"model": "m"}, "model_info": {"id": ident}} for ident in ids]
+    return handlers, healthy, ids, keys
+
+
+def _least_busy_state(handler):
+    return (dict(handler.router_cache.in_memory_cache.cache_dict),
+            dict(handler._reservations.cache_dict), dict(handler._reservations.ttl_dict))
+
+
+def test_least_busy_select_matches_litellms():
+    from litellm.router_strategy import least_busy
+
+    from fast_litellm.patching.registry import NotAccelerated
+
+    original = least_busy.LeastBusyLoggingHandler._select
+    original = getattr(original, "__fast_litellm_original__", original)
+    fast = selector_fast.make_least_busy_select(original)
+    gen = __import__("random").Random(7)
+    now = [1000.0]
+    clock = lambda: now[0]  # noqa: E731
+    compared = declined = 0
+    for trial in range(300):
+        now[0] += gen.choice([0.0, 1.0, 40.0])
+        (a, b), healthy, ids, keys = _least_busy_pair(gen, gen.choice([1, 2, 3, 5, 10]), clock)
+        for _ in range(3):
+            reserve = gen.random() < 0.6
+            call_id = gen.choice([None, "c1", "c3"])
+            outcomes = []
+            for handler, select in ((a, original), (b, fast)):
+                try:
+                    try:
+                        got = select(handler, healthy, ids, keys, None, reserve, call_id)
+                    except NotAccelerated:
+                        declined += 1
+                        got = original(handler, healthy, ids, keys, None, reserve, call_id)
+                    outcomes.append(("ok", got["model_info"]["id"]))
+                except Exception as exc:  # LiteLLM's own (a counter pydantic refuses)
+                    outcomes.append(("raised", type(exc).__name__, str(exc)))
+            assert outcomes[0] == outcomes[1], (trial, outcomes)
+            assert _least_busy_state(a) == _least_busy_state(b), trial
+            compared += 1
+    assert compared == 900 and declined < 50
+
+
+def test_least_busy_select_declines():
+    from litellm.caching.dual_cache import DualCache
+    from litellm.router_strategy import least_busy
+
+    from fast_litellm.patching.registry import NotAccelerated
+
+    original = least_busy.LeastBusyLoggingHandler._select
+    original = getattr(original, "__fast_litellm_original__", original)
+    fast = selector_fast.make_least_busy_select(original)
+    healthy = [{"model_info": {"id": "a"}}]
+    handler = least_busy.LeastBusyLoggingHandler(router_cache=DualCache())
+    assert fast(handler, [], (), (), None, True, None) is None
+    with pytest.raises(NotAccelerated):  # a shared (Redis) count
+        fast(handler, healthy, ("a",), ("k",), (1,), False, None)
+    with pytest.raises(NotAccelerated):
+        fast(handler, healthy, ["a"], ("k",), None, False, None)
+
+    class Sub(least_busy.LeastBusyLoggingHandler):
+        pass
+
+    with pytest.raises(NotAccelerated):
+        fast(Sub(router_cache=DualCache()), healthy, ("a",), ("k",), None, False, None)
+    handler._live_reservations = lambda *a: ()
+    with pytest.raises(NotAccelerated):
+        fast(handler, healthy, ("a",), ("k",), None, False, None)
+    assert handler.router_cache.in_memory_cache.cache_dict == {}  # declined before any read

@@ -194,5 +194,18 @@ PATCHES += [
     for suffix, module in (("_v2", "lowest_tpm_rpm_v2"), ("_v1", "lowest_tpm_rpm"))
 ]
 
+PATCHES.append(
+    Patch(
+        name="routing.least_busy_select",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.least_busy:LeastBusyLoggingHandler._select",
+        build=selector_fast.make_least_busy_select,
+        scan_bindings=False,
+        description="least-busy pick over this worker's counts: the same reads under the same lock, "
+                    "without validating absent reservations and plain counters",
+    )
+)
+
 for _patch in PATCHES:
     register(_patch)

@@ -200,3 +200,125 @@ SELECTOR_CALLERS = (
     "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._common_checks_available_deployment",
     "litellm.router_strategy.lowest_tpm_rpm:LowestTPMLoggingHandler.get_available_deployments",
 )
+
+
+# --------------------------------------------------------------------------
+# least-busy: LeastBusyLoggingHandler._select (this worker's counts only)
+# --------------------------------------------------------------------------
+
+_LB = "litellm.router_strategy.least_busy"
+# what _select runs, besides the stores it reads (whose calls are kept)
+LEAST_BUSY_SOURCES = (
+    _LB + ":LeastBusyLoggingHandler._this_workers_counts",
+    _LB + ":LeastBusyLoggingHandler._live_reservations",
+    _LB + ":LeastBusyLoggingHandler._store_reservations",
+    _LB + ":LeastBusyLoggingHandler._record_pick",
+    _LB + ":_local_counts",
+    _LB + ":_as_counts",
+    _LB + ":_picks",
+    _LB + ":_unexpired",
+    _LB + ":_reservation_key",
+    _LB + ":_least_busy_index",
+)
+_LB_METHODS = ("_this_workers_counts", "_live_reservations", "_store_reservations", "_record_pick")
+_LB_FUNCTIONS = ("_local_counts", "_as_counts", "_picks", "_unexpired", "_reservation_key", "_least_busy_index")
+_EXACT_FLOAT_INT = 2 ** 53  # int(float(v)) == v for |v| <= 2**53
+
+
+def _plain_counts(raw: Any, n: int) -> Optional[tuple]:
+    """``_local_counts(raw, keys)`` for a list of None / small exact ints
+    (what the in-memory counters hold): ``tuple[float | None, ...]``
+    validation then ``int()`` gives the same ints; None for anything else
+    (then LiteLLM's validation runs)."""
+    if raw is None:
+        return (0,) * n
+    if type(raw) is not list:
+        return None
+    if len(raw) != n:
+        return None  # LiteLLM: zeros, after validating (which may raise): its code decides
+    out = []
+    for value in raw:
+        if value is None:
+            out.append(0)
+        elif type(value) is int and -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+            out.append(value)
+        else:
+            return None
+    return tuple(out)
+
+
+def make_least_busy_select(original: Any) -> Any:
+    """``LeastBusyLoggingHandler._select`` without a Redis count (``shared is
+    None``): the same store reads in the same order under the same lock
+    (this worker's counters by one ``batch_get_cache``, then each
+    candidate's reservations by ``get_cache``), the same first lowest
+    ``count + live reservations``, the reservation written by LiteLLM's
+    own methods; what is skipped is the pydantic validation of an absent
+    reservation list (None validates to None, read as ``()``) and of plain
+    int counters, and the helper layers around them.  Anything else (a
+    subclass, an instance attribute or replaced method, a Redis count,
+    counters that are not plain ints) runs LiteLLM's code."""
+    import importlib
+
+    from fast_litellm.patching.registry import NotAccelerated
+
+    from .protocol_fast import _check_pinned
+
+    _check_pinned(LEAST_BUSY_SOURCES)
+    module = importlib.import_module(_LB)
+    cls = module.LeastBusyLoggingHandler
+    methods = tuple(cls.__dict__[name] for name in _LB_METHODS)
+    functions = tuple(getattr(module, name) for name in _LB_FUNCTIONS)
+    lock = module._RESERVATIONS_LOCK
+    # the validated types _plain_counts and the absent-reservation read rely on
+    if (repr(getattr(module._MEMORY_COUNTS, "_type", None)) != "tuple[float | None, ...] | None"
+            or repr(getattr(module._PICKS, "_type", None)) != "tuple[tuple[float, str | None], ...] | None"):
+        raise RuntimeError("least_busy's validated types changed")
+    validate_picks = module._PICKS.validate_python
+    unexpired = module._unexpired
+    decline = NotAccelerated("least-busy select: LiteLLM's code")
+
+    def _select(self, healthy_deployments, deployment_ids, keys, shared, reserve, call_id):
+        if not healthy_deployments:
+            return None
+        if (
+            shared is not None
+            or type(self) is not cls
+            or any(name in self.__dict__ for name in _LB_METHODS)
+            or any(cls.__dict__.get(name) is not fn for name, fn in zip(_LB_METHODS, methods))
+            or any(getattr(module, name, None) is not fn for name, fn in zip(_LB_FUNCTIONS, functions))
+            or module._RESERVATIONS_LOCK is not lock
+            or type(deployment_ids) is not tuple
+            or type(keys) is not tuple
+            or len(deployment_ids) != len(keys)
+            or not deployment_ids
+        ):
+            raise decline
+        for deployment_id in deployment_ids:
+            if type(deployment_id) is not str:
+                raise decline
+        with lock:
+            now = self._clock()
+            raw = self.router_cache.batch_get_cache(list(keys), local_only=True)
+            counts = _plain_counts(raw, len(keys))
+            if counts is None:
+                counts = module._local_counts(raw, keys)
+            store = self._reservations
+            live = []
+            for deployment_id in deployment_ids:
+                picks = store.get_cache("least_busy_reservations:" + deployment_id)
+                live.append(() if picks is None else unexpired(validate_picks(picks) or (), now))
+            index = 0
+            lowest = None
+            for position, (count, reserved) in enumerate(zip(counts, live)):
+                busy = count + len(reserved)
+                if lowest is None or busy < lowest:
+                    index, lowest = position, busy
+            if reserve:
+                tag = call_id if call_id is not None else module._PICK_OWNER.get()
+                self._store_reservations(deployment_ids[index], (*live[index], (now, tag)))
+                if tag is not None:
+                    self._record_pick(tag, deployment_ids[index])
+        return healthy_deployments[index]
+
+    return _select
