@@ -249,3 +249,29 @@ def test_least_busy_select_declines():
     with pytest.raises(NotAccelerated):
         fast(handler, healthy, ("a",), ("k",), None, False, None)
     assert handler.router_cache.in_memory_cache.cache_dict == {}  # declined before any read
+
+
+# ---- the usage minute stamp (litellm_fast._stamp_of) ---------------------------
+
+def test_minute_stamp_formats_as_strftime():
+    import random as _random
+    from datetime import datetime, timedelta
+
+    gen = _random.Random(3)
+    cases = [datetime(y, m, d, h, mi) for y in (1, 9, 999, 1000, 1999, 2026, 9999)
+             for m, d, h, mi in ((1, 1, 0, 0), (12, 31, 23, 59), (2, 28, 9, 5))]
+    cases += [datetime(2026, 1, 1) + timedelta(seconds=gen.randint(0, 10 ** 9)) for _ in range(500)]
+    for _ in range(3000):
+        date, hour, minute = (gen.choice(cases) for _ in range(3))
+        expected = f"{date.strftime('%Y-%m-%d')}-{hour.strftime('%H')}-{minute.strftime('%M')}"
+        assert litellm_fast._stamp_of(date, hour, minute) == expected
+
+    class Frozen(datetime):  # a datetime subclass (as freezegun's): its own strftime
+        def strftime(self, fmt):
+            return "frozen" + fmt
+
+    f = Frozen(2026, 1, 2, 3, 4)
+    assert litellm_fast._stamp_of(f, f, f) == "frozen%Y-%m-%d-frozen%H-frozen%M"
+    now = datetime.now()
+    assert litellm_fast._minute_stamp() in {
+        litellm_fast._stamp_of(t, t, t) for t in (now, now + timedelta(minutes=1), now + timedelta(seconds=1))}
