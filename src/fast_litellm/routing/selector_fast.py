@@ -16,9 +16,19 @@ fixed per-pick cost that dominates small model groups.
   The ~15 µs saved were the projection, the two ``token_counter`` layers
   and the raise and catch.
 
-Built lazily at first use (the engine applies patches while LiteLLM is
-still importing) and pin-checked there (``pins.DEPENDENCIES``); a failed
-check leaves every call answering None.
+  The usage-based selectors (v2, v1) get the same answer through a patch
+  of their modules' ``embedding_aware_token_count`` binding
+  (``make_selector_token_count``): their one call of it sits in the same
+  ``try/except Exception: 0``.
+* ``LeastBusyLoggingHandler._select`` over this worker's counts
+  (``make_least_busy_select``): LiteLLM's store reads in LiteLLM's order
+  under its lock, the reservation written by its own methods, without the
+  pydantic validation of absent reservation lists and plain int counters.
+
+The token-count answer is built lazily at first use (the engine applies
+patches while LiteLLM is still importing) and pin-checked there
+(``pins.DEPENDENCIES``); a failed check leaves every call answering None.
+The patches pin-check what they rely on when built.
 """
 from __future__ import annotations
 
