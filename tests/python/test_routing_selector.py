@@ -275,3 +275,53 @@ def test_minute_stamp_formats_as_strftime():
     now = datetime.now()
     assert litellm_fast._minute_stamp() in {
         litellm_fast._stamp_of(t, t, t) for t in (now, now + timedelta(minutes=1), now + timedelta(seconds=1))}
+
+
+# ---- least-busy: _deployment_ids -------------------------------------------------
+
+def test_least_busy_ids_match_litellms():
+    from litellm.router_strategy import least_busy
+
+    from fast_litellm.patching.registry import NotAccelerated
+    from fast_litellm.routing import strategy_fast
+
+    original = least_busy._deployment_ids
+    original = getattr(original, "__fast_litellm_original__", original)
+    fast = selector_fast.make_deployment_ids(original)
+    gen = __import__("random").Random(11)
+
+    class D(dict):
+        pass
+
+    def record():
+        r = gen.random()
+        ident = gen.choice(["a", "b", "", "x:y", 3, True, None, 2.5, D(id="q")]) if r < 0.2 else "d%d" % gen.randint(0, 9)
+        info = {"id": ident, "tpm": 5} if gen.random() < 0.95 else gen.choice([{}, None, D(id="a"), "s", []])
+        d = {"model_name": "g", "model_info": info} if gen.random() < 0.97 else gen.choice([{}, D(model_info={"id": "a"})])
+        return d
+
+    declined = 0
+    for _ in range(2000):
+        healthy = [record() for _ in range(gen.randint(0, 6))]
+        if gen.random() < 0.05:
+            healthy = tuple(healthy)
+        try:
+            expected = ("ok", original(healthy))
+        except Exception as exc:
+            expected = ("raised", type(exc).__name__)
+        try:
+            got = ("ok", fast(healthy))
+        except NotAccelerated:
+            declined += 1
+            continue
+        assert got == expected, (healthy, got, expected)
+    assert declined < 1000
+    # a shared list's ids are kept while it is shared
+    shared = [{"model_info": {"id": "s%d" % i}} for i in range(5)]
+    strategy_fast._SHARED_LISTS[id(shared)] = [shared, None, None]
+    try:
+        first = fast(shared)
+        assert fast(shared) is first == original(shared)
+    finally:
+        strategy_fast._SHARED_LISTS.pop(id(shared), None)
+    assert fast(shared) == first and fast(shared) is not first  # no longer shared: read again

@@ -94,6 +94,8 @@ VERIFIED: Dict[str, str] = {
         "4f31e1536feaa62442468a216ee48027799ec9b32a0111a782519b03960b6fdc",
     "litellm.router_strategy.least_busy:LeastBusyLoggingHandler._select":
         "3b2095d4fbaf533099af0cc27545450e515648fd1ccbdcf46a0530081b7a060d",
+    "litellm.router_strategy.least_busy:_deployment_ids":
+        "b3942acf2ef50f7922e3300a2695240cc15dc32cc10013b17ad34cc0dd3e31c8",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,

@@ -206,6 +206,18 @@ PATCHES.append(
                     "without validating absent reservations and plain counters",
     )
 )
+PATCHES.append(
+    Patch(
+        name="routing.least_busy_ids",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.least_busy:_deployment_ids",
+        build=selector_fast.make_deployment_ids,
+        scan_bindings=False,
+        description="least-busy candidate ids read directly from plain records (a shared list's kept), "
+                    "not through pydantic",
+    )
+)
 
 for _patch in PATCHES:
     register(_patch)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 _TC = "litellm.litellm_core_utils.token_counter"
 _TPM = "litellm.litellm_core_utils.prompt_templates.tpm_media_utils"
@@ -332,3 +332,58 @@ def make_least_busy_select(original: Any) -> Any:
         return healthy_deployments[index]
 
     return _select
+
+
+# --------------------------------------------------------------------------
+# least-busy: _deployment_ids (the candidates' ids through pydantic)
+# --------------------------------------------------------------------------
+
+def make_deployment_ids(original: Any) -> Any:
+    """``least_busy._deployment_ids(healthy)``: ``str(d["model_info"]["id"])``
+    of each deployment after validating the list as ``list[_Deployment]``
+    (TypedDicts: ``model_info`` required, its ``id`` a ``str | int``; other
+    keys ignored).  For an exact list of exact dicts whose ``model_info`` is
+    an exact dict with an exact-``str`` id, that validation passes and
+    gives each id back, so the ids are read directly; for a shared
+    candidate list (``strategy_fast``: immutable while handed out) the
+    answer of the last one is kept.  Anything else: LiteLLM's validation."""
+    import importlib
+
+    from fast_litellm.patching.registry import NotAccelerated
+
+    from . import strategy_fast
+
+    module = importlib.import_module(_LB)
+    if (repr(getattr(module._DEPLOYMENTS, "_type", None)) != "list[%s._Deployment]" % _LB
+            or module._Deployment.__annotations__.keys() != {"model_info"}
+            or module._DeploymentModelInfo.__annotations__.keys() != {"id"}):
+        raise RuntimeError("least_busy's deployment types changed")
+    shared_lists = strategy_fast._SHARED_LISTS
+    last: List[Any] = [None, None]  # the last shared list and its ids
+    decline = NotAccelerated("least-busy ids: LiteLLM's validation")
+
+    def _deployment_ids(healthy_deployments):
+        if type(healthy_deployments) is not list:
+            raise decline
+        if last[0] is healthy_deployments:
+            entry = shared_lists.get(id(healthy_deployments))
+            if entry is not None and entry[0] is healthy_deployments:
+                return last[1]
+        ids = []
+        for deployment in healthy_deployments:
+            if type(deployment) is not dict:
+                raise decline
+            info = deployment.get("model_info")
+            if type(info) is not dict:
+                raise decline
+            ident = info.get("id")
+            if type(ident) is not str:
+                raise decline
+            ids.append(ident)
+        answer = tuple(ids)
+        entry = shared_lists.get(id(healthy_deployments))
+        if entry is not None and entry[0] is healthy_deployments:
+            last[0], last[1] = healthy_deployments, answer
+        return answer
+
+    return _deployment_ids
