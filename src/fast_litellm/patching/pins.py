@@ -87,6 +87,15 @@ VERIFIED: Dict[str, str] = {
         "0f37e16d316f117fcade37869367806c13ec3080d08e5e0dbbea5591eb14413a",
     "litellm.litellm_core_utils.llm_cost_calc.utils:_get_token_base_cost":
         "d59f7eb6bf37ce99d6181c94d31cbcf773940993cabba105934027cb6c3aa786",
+    # routing/selector_fast.py: the usage-based selectors' binding of the token count
+    "litellm.router_strategy.lowest_tpm_rpm_v2:embedding_aware_token_count":
+        "4f31e1536feaa62442468a216ee48027799ec9b32a0111a782519b03960b6fdc",
+    "litellm.router_strategy.lowest_tpm_rpm:embedding_aware_token_count":
+        "4f31e1536feaa62442468a216ee48027799ec9b32a0111a782519b03960b6fdc",
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler._select":
+        "3b2095d4fbaf533099af0cc27545450e515648fd1ccbdcf46a0530081b7a060d",
+    "litellm.router_strategy.least_busy:_deployment_ids":
+        "b3942acf2ef50f7922e3300a2695240cc15dc32cc10013b17ad34cc0dd3e31c8",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,
@@ -264,4 +273,33 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.responses.utils:ResponseAPILoggingUtils.is_response_api_usage": "a7d0a594e29266bdda3a0dccf04021fddad77055b771cd11b1e29948630e3f6f",
     "litellm.litellm_core_utils.llm_cost_calc.usage_object_transformation:TranscriptionUsageObjectTransformation.is_transcription_usage_object": "2acf4e485a0999ac2baf557fb72b1f20d6be37d6ecc756f0c88a413922edd561",
     "litellm.litellm_core_utils.llm_cost_calc.usage_object_transformation:InteractionsUsageObjectTransformation.is_interactions_usage_object": "f0a4c904de52453fee4c622f92cec9bfe1bb188d4fd1ef14729b3e16856f78c7",
+    # routing/selector_fast.py: the selectors' token count with no messages and no input
+    "litellm._lazy_imports:get_token_counter_new": "da92be38445147cb68d9bc99bf98ae0dae684e5b80bb19ad0e35b9783b2c3c5e",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:split_embedding_media_for_tpm": "2c0f4bb3b433afc4e3e6710b2ec92e9080220ce508c8133c7a5186beff6bfefb",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_is_json_array": "f66e9c7bb44ed414bfa56f9922b0e39031215cb10d818ca5f70821753965a06b",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_tpm_embedding_leaf": "c0474ae0e0c29a979f00050073c44493d4ca19c58ce98082268bf3e6dde29ef0",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_tpm_media_leaf": "e2a7bce0845e165e2338c337f0de0fc55c51a0f0e32aa7f2767ecc3317336f48",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils:_TPMMediaProjection": "6601d1a7752dfa40b4dc931ef25130226b7d296b1b4b4e52d49846ff956fee0c",
+    "litellm.router_strategy.lowest_tpm_rpm:LowestTPMLoggingHandler.get_available_deployments":
+        "c0adee5bf8c26a7423f59720567634df07b124d322dc141585c7514b17b59d1d",
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler._this_workers_counts":
+        "c58d7ac2363fa405606a64b256788f023f95463b6c6b796a8c0abec011ad2b07",
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler._live_reservations":
+        "e24e9eed87828e9a3622183dd50a792ca42fefbf65a186e49708fe84cc584d29",
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler._store_reservations":
+        "1d1186c5ac7e06cc9902a91999b1094e98ce460007c59c026e903a2357df74a8",
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler._record_pick":
+        "65a9b7fc8eab18f907fe40474baa942cc21656703990a28a915f3a95c58280e9",
+    "litellm.router_strategy.least_busy:_local_counts":
+        "a6323a4948fc1cfe04339e57717ecdb4ba1b410ac2882a0d46bb51ad846a4002",
+    "litellm.router_strategy.least_busy:_as_counts":
+        "6d53a14a329189b14fd71de244858353ca0e5ad0eac94f63810fe075beaae770",
+    "litellm.router_strategy.least_busy:_picks":
+        "507cf15abe0bfd12dfe6881d67de37f7a7400fa4f79ebe3be75984005a7190b8",
+    "litellm.router_strategy.least_busy:_unexpired":
+        "53f093e5cdfea0553700300901cb065a0f6331d93b6192d8288360f75f96b446",
+    "litellm.router_strategy.least_busy:_reservation_key":
+        "d892b9f7d6441088508dc53866a0e4f01015efe1b39627869b0d25a9fdc91375",
+    "litellm.router_strategy.least_busy:_least_busy_index":
+        "3231364f5d553e0fd564c9d6c282086d17e2bdd966516fb57a0442ee4cb68aba",
 }

@@ -33,16 +33,25 @@ from typing import Any, Callable, Dict, List, Optional
 
 from fast_litellm.patching.registry import NotAccelerated
 
+from .selector_fast import no_input_tokens
+
 _INF = float("inf")
 
 
 def _minute_stamp() -> str:
     """The ``YYYY-MM-DD-HH-MM`` key the strategies count usage under, read
     with three clock reads as LiteLLM reads it."""
-    date = datetime.now().strftime("%Y-%m-%d")
-    hour = datetime.now().strftime("%H")
-    minute = datetime.now().strftime("%M")
-    return f"{date}-{hour}-{minute}"
+    return _stamp_of(datetime.now(), datetime.now(), datetime.now())
+
+
+def _stamp_of(date: Any, hour: Any, minute: Any) -> str:
+    """LiteLLM's ``f"{date:%Y-%m-%d}-{hour:%H}-{minute:%M}"`` of three reads:
+    for exact datetimes from year 1000 on, by %-formatting the fields (what
+    strftime's numeric, locale-free %Y %m %d %H %M give; %Y is unpadded
+    below 1000), without three strftime calls (~4 us a pick)."""
+    if type(date) is datetime and type(hour) is datetime and type(minute) is datetime and date.year >= 1000:
+        return "%d-%02d-%02d-%02d-%02d" % (date.year, date.month, date.day, hour.hour, minute.minute)
+    return f"{date.strftime('%Y-%m-%d')}-{hour.strftime('%H')}-{minute.strftime('%M')}"
 
 
 def _index_by_id(healthy: Any) -> Dict[str, Any]:
@@ -87,6 +96,10 @@ def _configured_limit(deployment: Dict[str, Any], name: str) -> Any:
 
 
 def _input_tokens(module: Any, healthy: List[Any], messages: Any, input: Any) -> Any:
+    if messages is None and input is None:
+        counted = no_input_tokens(module)  # 0 without LiteLLM's raise and catch, when provably so
+        if counted is not None:
+            return counted
     try:
         return module.embedding_aware_token_count(
             messages, input, partial(module.deployment_backend_models, healthy)

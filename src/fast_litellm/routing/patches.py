@@ -12,7 +12,7 @@ from typing import List
 
 from fast_litellm.patching.registry import Patch, register
 
-from . import cache_reads, litellm_fast, protocol_fast, strategy_fast
+from . import cache_reads, litellm_fast, protocol_fast, selector_fast, strategy_fast
 
 FLAG = "rust_routing"
 
@@ -179,6 +179,45 @@ PATCHES: List[Patch] = [
         description="a cache read does not format the value it found for a print that verbose mode alone shows",
     ),
 ]
+
+PATCHES += [
+    Patch(
+        name="routing.usage_token_count" + suffix,
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.%s:embedding_aware_token_count" % module,
+        build=selector_fast.make_selector_token_count,
+        scan_bindings=False,
+        description="a usage-based pick's token count of no messages and no input: the 0 its caller's "
+                    "except gives, without the raise",
+    )
+    for suffix, module in (("_v2", "lowest_tpm_rpm_v2"), ("_v1", "lowest_tpm_rpm"))
+]
+
+PATCHES.append(
+    Patch(
+        name="routing.least_busy_select",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.least_busy:LeastBusyLoggingHandler._select",
+        build=selector_fast.make_least_busy_select,
+        scan_bindings=False,
+        description="least-busy pick over this worker's counts: the same reads under the same lock, "
+                    "without validating absent reservations and plain counters",
+    )
+)
+PATCHES.append(
+    Patch(
+        name="routing.least_busy_ids",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.least_busy:_deployment_ids",
+        build=selector_fast.make_deployment_ids,
+        scan_bindings=False,
+        description="least-busy candidate ids read directly from plain records (a shared list's kept), "
+                    "not through pydantic",
+    )
+)
 
 for _patch in PATCHES:
     register(_patch)

@@ -1,0 +1,389 @@
+"""Exact shortcuts inside LiteLLM 1.110.2's strategy selectors, at the
+fixed per-pick cost that dominates small model groups.
+
+* The token count a latency / cost pick asks for (``embedding_aware_token_count(
+  messages, input, ...)`` inside ``try: ... except Exception: input_tokens = 0``)
+  when the request has neither messages nor input: LiteLLM projects the
+  missing input (no media: ``(None, 0)``), then ``litellm.token_counter``
+  logs a debug record and raises ``ValueError("Either text or messages must be
+  provided")``, which the selector catches: the answer is always 0 (also with
+  ``litellm.disable_token_counter``).  ``no_input_tokens(module)`` answers 0
+  without the calls when every function and global on that path is the
+  pinned one LiteLLM ships (or, for ``token_counter``, fast_litellm's own
+  token-counting patch over it, which is exact) and the debug record would
+  not be emitted (``verbose_logger`` a plain ``Logger`` not enabled for
+  DEBUG); otherwise it answers None and the caller runs LiteLLM's code.
+  The ~15 µs saved were the projection, the two ``token_counter`` layers
+  and the raise and catch.
+
+  The usage-based selectors (v2, v1) get the same answer through a patch
+  of their modules' ``embedding_aware_token_count`` binding
+  (``make_selector_token_count``): their one call of it sits in the same
+  ``try/except Exception: 0``.
+* ``LeastBusyLoggingHandler._select`` over this worker's counts
+  (``make_least_busy_select``): LiteLLM's store reads in LiteLLM's order
+  under its lock, the reservation written by its own methods, without the
+  pydantic validation of absent reservation lists and plain int counters.
+
+The token-count answer is built lazily at first use (the engine applies
+patches while LiteLLM is still importing) and pin-checked there
+(``pins.DEPENDENCIES``); a failed check leaves every call answering None.
+The patches pin-check what they rely on when built.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, List, Optional
+
+_TC = "litellm.litellm_core_utils.token_counter"
+_TPM = "litellm.litellm_core_utils.prompt_templates.tpm_media_utils"
+
+# every source on the no-input path of the selectors' token count
+NO_INPUT_TOKEN_SOURCES = (
+    _TC + ":embedding_aware_token_count",
+    _TC + ":split_embedding_input_tokens",
+    _TC + ":token_counter",
+    "litellm.utils:token_counter",
+    "litellm._lazy_imports:get_token_counter_new",
+    _TPM + ":split_embedding_media_for_tpm",
+    _TPM + ":_is_json_array",
+    _TPM + ":_tpm_embedding_leaf",
+    _TPM + ":_tpm_media_leaf",
+    _TPM + ":_TPMMediaProjection",
+    "litellm.litellm_core_utils.core_helpers:as_str_mapping",
+)
+# fast_litellm's token-counting patches (exact by their own contract)
+_COUNTER_PATCHES = {_TC: "token_counter", "litellm.utils": "token_counter_utils"}
+
+
+def _counter_is(current: Any, stock: Any, patch_name: str) -> bool:
+    if current is stock:
+        return True
+    return (getattr(current, "__fast_litellm_patch__", None) == patch_name
+            and getattr(current, "__fast_litellm_original__", None) is stock)
+
+
+class _NoInputTokens:
+    def __init__(self) -> None:
+        self._ready: Optional[bool] = None
+
+    def _build(self) -> bool:
+        import collections.abc
+
+        import litellm
+        import litellm._lazy_imports as lazy
+        import litellm.litellm_core_utils.core_helpers as helpers
+        import litellm.utils as utils
+        from litellm._logging import verbose_logger
+
+        from .protocol_fast import _check_pinned
+
+        from fast_litellm.patching import guards, pins
+
+        _check_pinned(NO_INPUT_TOKEN_SOURCES)
+        tc = sys.modules[_TC]
+        # the two token_counter layers are patch targets (pins.VERIFIED): their stock sources
+        for target, current in ((_TC + ":token_counter", tc.token_counter),
+                                ("litellm.utils:token_counter", utils.token_counter)):
+            stock = getattr(current, "__fast_litellm_original__", current)
+            if guards.source_hash(stock) != pins.VERIFIED.get(target):
+                raise RuntimeError("%s changed" % target)
+        tpm = sys.modules[_TPM]
+        self._litellm = litellm
+        self._tc, self._tpm, self._utils, self._helpers, self._lazy = tc, tpm, utils, helpers, lazy
+        self._mapping = collections.abc.Mapping
+        self._logger = verbose_logger
+        # the objects LiteLLM's code would look up, as pinned at build
+        self._count = tc.embedding_aware_token_count
+        self._split = tc.split_embedding_input_tokens
+        self._core_counter = getattr(tc.token_counter, "__fast_litellm_original__", tc.token_counter)
+        self._utils_counter = getattr(utils.token_counter, "__fast_litellm_original__", utils.token_counter)
+        self._get_counter = lazy.get_token_counter_new
+        self._media_split = tpm.split_embedding_media_for_tpm
+        self._is_array = tpm._is_json_array
+        self._embedding_leaf = tpm._tpm_embedding_leaf
+        self._media_leaf = tpm._tpm_media_leaf
+        self._projection = tpm._TPMMediaProjection
+        self._as_mapping = helpers.as_str_mapping
+        return True
+
+    def __call__(self, module: Any) -> Optional[int]:
+        """0 when LiteLLM's count of no messages and no input would raise
+        and be caught with no record logged; None to run LiteLLM's code."""
+        if not self._ready:
+            if self._ready is False:
+                return None
+            try:
+                self._ready = self._build()
+            except Exception:
+                self._ready = False
+                return None
+        if getattr(module, "embedding_aware_token_count", None) is not self._count:
+            return None
+        return self._path_is_zero()
+
+    def called(self) -> Optional[int]:
+        """The same answer for a call of ``embedding_aware_token_count(None,
+        None, ...)`` itself (through our patch of a selector module's
+        binding): 0 when LiteLLM's call would raise the caught ValueError."""
+        if not self._ready:
+            if self._ready is False:
+                return None
+            try:
+                self._ready = self._build()
+            except Exception:
+                self._ready = False
+                return None
+        return self._path_is_zero()
+
+    def _path_is_zero(self) -> Optional[int]:
+        litellm = self._litellm
+        tc = self._tc
+        tpm = self._tpm
+        if (
+            tc.split_embedding_input_tokens is not self._split
+            or tc.litellm is not litellm
+            or tpm.split_embedding_media_for_tpm is not self._media_split
+            or tpm._is_json_array is not self._is_array
+            or tpm._tpm_embedding_leaf is not self._embedding_leaf
+            or tpm._tpm_media_leaf is not self._media_leaf
+            or tpm._TPMMediaProjection is not self._projection
+            or tpm.as_str_mapping is not self._as_mapping
+            or self._helpers.Mapping is not self._mapping
+            or not hasattr(tpm, "embedding_input_is_all_media")
+        ):
+            return None
+        # the two token_counter layers
+        if not _counter_is(litellm.token_counter, self._utils_counter, "token_counter_utils"):
+            return None
+        utils = self._utils
+        if utils.litellm is not litellm:
+            return None
+        if litellm.disable_token_counter is True:
+            return 0
+        if (
+            sys.modules.get(_TC) is not tc
+            or utils.get_token_counter_new is not self._get_counter
+            or not _counter_is(tc.token_counter, self._core_counter, "token_counter")
+            or tc.verbose_logger is not self._logger
+            or type(self._logger) is not logging.Logger
+            or self._logger.isEnabledFor(logging.DEBUG)
+            or not hasattr(utils, "convert_list_message_to_dict")
+        ):
+            return None
+        return 0
+
+
+no_input_tokens = _NoInputTokens()
+
+
+def make_selector_token_count(original: Any) -> Any:
+    """``embedding_aware_token_count`` as the usage-based selectors' modules
+    bind it.  Their one call of it is ``try: input_tokens = ...(messages,
+    input, ...) except Exception: input_tokens = 0`` (in the pinned
+    ``_common_checks_available_deployment`` (v2) / ``get_available_deployments``
+    (v1)), so with no messages and no input, where LiteLLM's call raises the
+    ValueError that line catches, returning 0 gives that line the same 0;
+    everything else is LiteLLM's call."""
+    from fast_litellm.patching.registry import NotAccelerated
+
+    from .protocol_fast import _check_pinned
+
+    _check_pinned(SELECTOR_CALLERS)
+    if getattr(original, "__globals__", None) is not vars(sys.modules[_TC]):
+        raise RuntimeError("embedding_aware_token_count is not token_counter's")
+    answer = no_input_tokens.called
+
+    def embedding_aware_token_count(messages: Any, text: Any, media_models: Any) -> int:
+        if messages is None and text is None:
+            counted = answer()
+            if counted is not None:
+                return counted
+        raise NotAccelerated("LiteLLM counts")
+
+    return embedding_aware_token_count
+
+
+# the only callers of the patched bindings (each inside try/except Exception -> 0)
+SELECTOR_CALLERS = (
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._common_checks_available_deployment",
+    "litellm.router_strategy.lowest_tpm_rpm:LowestTPMLoggingHandler.get_available_deployments",
+)
+
+
+# --------------------------------------------------------------------------
+# least-busy: LeastBusyLoggingHandler._select (this worker's counts only)
+# --------------------------------------------------------------------------
+
+_LB = "litellm.router_strategy.least_busy"
+# what _select runs, besides the stores it reads (whose calls are kept)
+LEAST_BUSY_SOURCES = (
+    _LB + ":LeastBusyLoggingHandler._this_workers_counts",
+    _LB + ":LeastBusyLoggingHandler._live_reservations",
+    _LB + ":LeastBusyLoggingHandler._store_reservations",
+    _LB + ":LeastBusyLoggingHandler._record_pick",
+    _LB + ":_local_counts",
+    _LB + ":_as_counts",
+    _LB + ":_picks",
+    _LB + ":_unexpired",
+    _LB + ":_reservation_key",
+    _LB + ":_least_busy_index",
+)
+_LB_METHODS = ("_this_workers_counts", "_live_reservations", "_store_reservations", "_record_pick")
+_LB_FUNCTIONS = ("_local_counts", "_as_counts", "_picks", "_unexpired", "_reservation_key", "_least_busy_index")
+_EXACT_FLOAT_INT = 2 ** 53  # int(float(v)) == v for |v| <= 2**53
+
+
+def _plain_counts(raw: Any, n: int) -> Optional[tuple]:
+    """``_local_counts(raw, keys)`` for a list of None / small exact ints
+    (what the in-memory counters hold): ``tuple[float | None, ...]``
+    validation then ``int()`` gives the same ints; None for anything else
+    (then LiteLLM's validation runs)."""
+    if raw is None:
+        return (0,) * n
+    if type(raw) is not list:
+        return None
+    if len(raw) != n:
+        return None  # LiteLLM: zeros, after validating (which may raise): its code decides
+    out = []
+    for value in raw:
+        if value is None:
+            out.append(0)
+        elif type(value) is int and -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+            out.append(value)
+        else:
+            return None
+    return tuple(out)
+
+
+def make_least_busy_select(original: Any) -> Any:
+    """``LeastBusyLoggingHandler._select`` without a Redis count (``shared is
+    None``): the same store reads in the same order under the same lock
+    (this worker's counters by one ``batch_get_cache``, then each
+    candidate's reservations by ``get_cache``), the same first lowest
+    ``count + live reservations``, the reservation written by LiteLLM's
+    own methods; what is skipped is the pydantic validation of an absent
+    reservation list (None validates to None, read as ``()``) and of plain
+    int counters, and the helper layers around them.  Anything else (a
+    subclass, an instance attribute or replaced method, a Redis count,
+    counters that are not plain ints) runs LiteLLM's code."""
+    import importlib
+
+    from fast_litellm.patching.registry import NotAccelerated
+
+    from .protocol_fast import _check_pinned
+
+    _check_pinned(LEAST_BUSY_SOURCES)
+    module = importlib.import_module(_LB)
+    cls = module.LeastBusyLoggingHandler
+    methods = tuple(cls.__dict__[name] for name in _LB_METHODS)
+    functions = tuple(getattr(module, name) for name in _LB_FUNCTIONS)
+    lock = module._RESERVATIONS_LOCK
+    # the validated types _plain_counts and the absent-reservation read rely on
+    if (repr(getattr(module._MEMORY_COUNTS, "_type", None)) != "tuple[float | None, ...] | None"
+            or repr(getattr(module._PICKS, "_type", None)) != "tuple[tuple[float, str | None], ...] | None"):
+        raise RuntimeError("least_busy's validated types changed")
+    validate_picks = module._PICKS.validate_python
+    unexpired = module._unexpired
+    decline = NotAccelerated("least-busy select: LiteLLM's code")
+
+    def _select(self, healthy_deployments, deployment_ids, keys, shared, reserve, call_id):
+        if not healthy_deployments:
+            return None
+        if (
+            shared is not None
+            or type(self) is not cls
+            or any(name in self.__dict__ for name in _LB_METHODS)
+            or any(cls.__dict__.get(name) is not fn for name, fn in zip(_LB_METHODS, methods))
+            or any(getattr(module, name, None) is not fn for name, fn in zip(_LB_FUNCTIONS, functions))
+            or module._RESERVATIONS_LOCK is not lock
+            or type(deployment_ids) is not tuple
+            or type(keys) is not tuple
+            or len(deployment_ids) != len(keys)
+            or not deployment_ids
+        ):
+            raise decline
+        for deployment_id in deployment_ids:
+            if type(deployment_id) is not str:
+                raise decline
+        with lock:
+            now = self._clock()
+            raw = self.router_cache.batch_get_cache(list(keys), local_only=True)
+            counts = _plain_counts(raw, len(keys))
+            if counts is None:
+                counts = module._local_counts(raw, keys)
+            store = self._reservations
+            live = []
+            for deployment_id in deployment_ids:
+                picks = store.get_cache("least_busy_reservations:" + deployment_id)
+                live.append(() if picks is None else unexpired(validate_picks(picks) or (), now))
+            index = 0
+            lowest = None
+            for position, (count, reserved) in enumerate(zip(counts, live)):
+                busy = count + len(reserved)
+                if lowest is None or busy < lowest:
+                    index, lowest = position, busy
+            if reserve:
+                tag = call_id if call_id is not None else module._PICK_OWNER.get()
+                self._store_reservations(deployment_ids[index], (*live[index], (now, tag)))
+                if tag is not None:
+                    self._record_pick(tag, deployment_ids[index])
+        return healthy_deployments[index]
+
+    return _select
+
+
+# --------------------------------------------------------------------------
+# least-busy: _deployment_ids (the candidates' ids through pydantic)
+# --------------------------------------------------------------------------
+
+def make_deployment_ids(original: Any) -> Any:
+    """``least_busy._deployment_ids(healthy)``: ``str(d["model_info"]["id"])``
+    of each deployment after validating the list as ``list[_Deployment]``
+    (TypedDicts: ``model_info`` required, its ``id`` a ``str | int``; other
+    keys ignored).  For an exact list of exact dicts whose ``model_info`` is
+    an exact dict with an exact-``str`` id, that validation passes and
+    gives each id back, so the ids are read directly; for a shared
+    candidate list (``strategy_fast``: immutable while handed out) the
+    answer of the last one is kept.  Anything else: LiteLLM's validation."""
+    import importlib
+
+    from fast_litellm.patching.registry import NotAccelerated
+
+    from . import strategy_fast
+
+    module = importlib.import_module(_LB)
+    if (repr(getattr(module._DEPLOYMENTS, "_type", None)) != "list[%s._Deployment]" % _LB
+            or module._Deployment.__annotations__.keys() != {"model_info"}
+            or module._DeploymentModelInfo.__annotations__.keys() != {"id"}):
+        raise RuntimeError("least_busy's deployment types changed")
+    shared_lists = strategy_fast._SHARED_LISTS
+    last: List[Any] = [None, None]  # the last shared list and its ids
+    decline = NotAccelerated("least-busy ids: LiteLLM's validation")
+
+    def _deployment_ids(healthy_deployments):
+        if type(healthy_deployments) is not list:
+            raise decline
+        if last[0] is healthy_deployments:
+            entry = shared_lists.get(id(healthy_deployments))
+            if entry is not None and entry[0] is healthy_deployments:
+                return last[1]
+        ids = []
+        for deployment in healthy_deployments:
+            if type(deployment) is not dict:
+                raise decline
+            info = deployment.get("model_info")
+            if type(info) is not dict:
+                raise decline
+            ident = info.get("id")
+            if type(ident) is not str:
+                raise decline
+            ids.append(ident)
+        answer = tuple(ids)
+        entry = shared_lists.get(id(healthy_deployments))
+        if entry is not None and entry[0] is healthy_deployments:
+            last[0], last[1] = healthy_deployments, answer
+        return answer
+
+    return _deployment_ids
