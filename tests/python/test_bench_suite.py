@@ -72,6 +72,14 @@ def test_component_ok_error_and_malformed(monkeypatch):
     res = suite.run_component("fakebad", quick=True)
     assert res["status"] == "ok" and len(res["rows"]) == 1 and "malformed" in res["note"]
 
+    unmeasured = {"component": "x", "case": "peer not usable: p (r50k_base)", "baseline": "p", "unit": "n/a",
+                  "baseline_value": float("nan"), "value": float("nan"), "ratio": float("nan"),
+                  "higher_is_better": True, "params": {"reason": "no r50k_base"}}
+    _install_fake(monkeypatch, "fakenote", lambda quick=False: _good_run() + [unmeasured])
+    res = suite.run_component("fakenote", quick=True)
+    assert res["status"] == "ok" and len(res["rows"]) == 1
+    assert res["note"] == "peer not usable: p (r50k_base) (no r50k_base)"
+
 
 def test_plain_table_and_plot(tmp_path):
     import io

@@ -106,6 +106,11 @@ def run_component(component: str, quick: bool) -> Dict[str, Any]:
             result.update(status="error", note="fast_litellm.%s.bench has no run()" % component)
         else:
             rows = _run_on_stock_litellm(module, quick)
+            # a row with unit "n/a" says why a side was not measured (e.g. a
+            # peer without that encoding): a note, not a malformed figure
+            notes = ["%s (%s)" % (r.get("case"), (r.get("params") or {}).get("reason", ""))
+                     for r in rows if isinstance(r, dict) and r.get("unit") == "n/a"]
+            rows = [r for r in rows if not (isinstance(r, dict) and r.get("unit") == "n/a")]
             good, bad = [], []
             for row in rows:
                 problems = validate_row(row)
@@ -114,8 +119,12 @@ def run_component(component: str, quick: bool) -> Dict[str, Any]:
             result["status"] = "ok"
             if not rows:
                 result["note"] = "returned no rows (nothing to compare on this build?)"
+            if notes:
+                result["note"] = "; ".join(notes)
             if bad:
-                result["note"] = "%d malformed row(s) dropped: %s" % (len(bad), "; ".join(bad[0][1]))
+                result["note"] = "; ".join(
+                    [result["note"]] * bool(result["note"])
+                    + ["%d malformed row(s) dropped: %s" % (len(bad), "; ".join(bad[0][1]))])
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # a broken component must not sink the suite
