@@ -1673,6 +1673,38 @@ limit_of(PyObject *d, PyObject *params, PyObject *info, PyObject *key, PyObject 
     return 0;
 }
 
+/* One candidate as LiteLLM's limit-checking scans read it: the deployment
+ * of `key` in by_id, its litellm_params (may be absent) and model_info
+ * (plain dicts with exact-str keys) and its tpm/rpm limits (NULL: LiteLLM's
+ * float("inf")).  1 read, 0 no deployment with that id (LiteLLM skips it),
+ * -1 declined (an input the exact Python loop must take), -2 an exception
+ * is set. */
+typedef struct {
+    PyObject *d, *params, *info, *tpm, *rpm; /* borrowed */
+} scan_candidate;
+
+static int
+read_candidate(PyObject *by_id, PyObject *key, PyObject *names, scan_candidate *c)
+{
+    if (!PyUnicode_CheckExact(key))
+        return -1;
+    if (get_item(by_id, key, &c->d) < 0)
+        return -2;
+    if (c->d == NULL)
+        return 0;
+    if (!PyDict_CheckExact(c->d) || !str_keyed(c->d))
+        return -1;
+    if (get_item(c->d, NAME(names, K_PARAMS), &c->params) < 0 || get_item(c->d, NAME(names, K_INFO), &c->info) < 0)
+        return -2;
+    if ((c->params != NULL && (!PyDict_CheckExact(c->params) || !str_keyed(c->params))) || c->info == NULL ||
+        !PyDict_CheckExact(c->info) || !str_keyed(c->info))
+        return -1;
+    if (limit_of(c->d, c->params, c->info, NAME(names, K_TPM), &c->tpm) < 0 ||
+        limit_of(c->d, c->params, c->info, NAME(names, K_RPM), &c->rpm) < 0)
+        return PyErr_Occurred() ? -2 : -1;
+    return 1;
+}
+
 /* `used + 0 > limit` as LiteLLM compares (limit NULL: infinity, never). */
 static int
 over(PyObject *used, PyObject *limit)
@@ -1704,23 +1736,13 @@ router_latency_fresh(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (one == NULL || empty == NULL || kept == NULL || per_base == NULL)
         goto done;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
-        PyObject *key = PyList_GET_ITEM(keys, i), *d, *params, *info, *tpm, *rpm, *base;
-        if (!PyUnicode_CheckExact(key))
-            goto declined;
-        if (get_item(by_id, key, &d) < 0)
-            goto done;
-        if (d == NULL)
+        scan_candidate c;
+        int got = read_candidate(by_id, PyList_GET_ITEM(keys, i), names, &c);
+        if (got == 0)
             continue; /* LiteLLM: no deployment with that id */
-        if (!PyDict_CheckExact(d) || !str_keyed(d))
-            goto declined;
-        if (get_item(d, NAME(names, K_PARAMS), &params) < 0 || get_item(d, NAME(names, K_INFO), &info) < 0)
-            goto done;
-        if ((params != NULL && (!PyDict_CheckExact(params) || !str_keyed(params))) || info == NULL ||
-            !PyDict_CheckExact(info) || !str_keyed(info))
-            goto declined;
-        if (limit_of(d, params, info, NAME(names, K_TPM), &tpm) < 0 ||
-            limit_of(d, params, info, NAME(names, K_RPM), &rpm) < 0)
+        if (got < 0)
             goto failed;
+        PyObject *d = c.d, *params = c.params, *tpm = c.tpm, *rpm = c.rpm, *base;
         if (report) {
             base = NULL;
             if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
@@ -1922,23 +1944,14 @@ router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (zero == NULL || one == NULL || pairs == NULL)
         goto done;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
-        PyObject *key = PyList_GET_ITEM(keys, i), *d, *params, *info, *tpm, *rpm;
-        if (!PyUnicode_CheckExact(key))
-            goto declined;
-        if (get_item(by_id, key, &d) < 0)
-            goto done;
-        if (d == NULL)
-            continue;
-        if (!PyDict_CheckExact(d) || !str_keyed(d))
-            goto declined;
-        if (get_item(d, NAME(names, K_PARAMS), &params) < 0 || get_item(d, NAME(names, K_INFO), &info) < 0)
-            goto done;
-        if ((params != NULL && (!PyDict_CheckExact(params) || !str_keyed(params))) || info == NULL ||
-            !PyDict_CheckExact(info) || !str_keyed(info))
-            goto declined;
-        if ((rc = limit_of(d, params, info, NAME(names, K_TPM), &tpm)) < 0 ||
-            (rc = limit_of(d, params, info, NAME(names, K_RPM), &rpm)) < 0)
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        scan_candidate c;
+        int got = read_candidate(by_id, key, names, &c);
+        if (got == 0)
+            continue; /* LiteLLM: no deployment with that id */
+        if (got < 0)
             goto failed;
+        PyObject *d = c.d, *params = c.params, *info = c.info, *tpm = c.tpm, *rpm = c.rpm;
         PyObject *base = NULL; /* LiteLLM keys a debug map by it: it must hash */
         if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
             goto done;
@@ -2158,23 +2171,14 @@ router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (zero == NULL || one == NULL || empty == NULL || pairs == NULL || per_base == NULL)
         goto done;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
-        PyObject *key = PyList_GET_ITEM(keys, i), *d, *params, *info, *tpm, *rpm, *item_map;
-        if (!PyUnicode_CheckExact(key))
-            goto declined;
-        if (get_item(by_id, key, &d) < 0)
-            goto done;
-        if (d == NULL)
-            continue;
-        if (!PyDict_CheckExact(d) || !str_keyed(d))
-            goto declined;
-        if (get_item(d, NAME(names, K_PARAMS), &params) < 0 || get_item(d, NAME(names, K_INFO), &info) < 0)
-            goto done;
-        if ((params != NULL && (!PyDict_CheckExact(params) || !str_keyed(params))) || info == NULL ||
-            !PyDict_CheckExact(info) || !str_keyed(info))
-            goto declined;
-        if ((rc = limit_of(d, params, info, NAME(names, K_TPM), &tpm)) < 0 ||
-            (rc = limit_of(d, params, info, NAME(names, K_RPM), &rpm)) < 0)
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        scan_candidate c;
+        int got = read_candidate(by_id, key, names, &c);
+        if (got == 0)
+            continue; /* LiteLLM: no deployment with that id */
+        if (got < 0)
             goto failed;
+        PyObject *d = c.d, *params = c.params, *tpm = c.tpm, *rpm = c.rpm, *item_map;
         if (get_item(counts, key, &item_map) < 0)
             goto done;
         if (item_map == NULL || !PyDict_CheckExact(item_map) || !str_keyed(item_map))
