@@ -111,14 +111,8 @@ class _NoInputTokens:
     def __call__(self, module: Any) -> Optional[int]:
         """0 when LiteLLM's count of no messages and no input would raise
         and be caught with no record logged; None to run LiteLLM's code."""
-        if not self._ready:
-            if self._ready is False:
-                return None
-            try:
-                self._ready = self._build()
-            except Exception:
-                self._ready = False
-                return None
+        if not self._built():
+            return None
         if getattr(module, "embedding_aware_token_count", None) is not self._count:
             return None
         return self._path_is_zero()
@@ -127,15 +121,22 @@ class _NoInputTokens:
         """The same answer for a call of ``embedding_aware_token_count(None,
         None, ...)`` itself (through our patch of a selector module's
         binding): 0 when LiteLLM's call would raise the caught ValueError."""
+        if not self._built():
+            return None
+        return self._path_is_zero()
+
+    def _built(self) -> bool:
+        """Whether the path's parts are read and verified (done once, at the
+        first call; a failure is remembered and every call declines)."""
         if not self._ready:
             if self._ready is False:
-                return None
+                return False
             try:
                 self._ready = self._build()
-            except Exception:
+            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
                 self._ready = False
-                return None
-        return self._path_is_zero()
+                return False
+        return True
 
     def _path_is_zero(self) -> Optional[int]:
         litellm = self._litellm

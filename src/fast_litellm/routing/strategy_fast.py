@@ -743,6 +743,21 @@ make_lowest_latency_entry_sync = _latency_entry(sync=True)
 _COST_MODULE = "litellm.router_strategy.lowest_cost"
 
 
+def _deployment_cost(module, cost_map, deployment, memo):
+    """(input + output price per token, litellm_params) as LiteLLM's cost
+    loop reads them, in its order: the cost map's rates, then a price set
+    on the deployment (it counts when truthy), else the map's, else 5.0."""
+    map_input, map_output = litellm_fast._cost_map_rates(module, cost_map, deployment, memo)
+    params = deployment.get("litellm_params", {})
+    input_cost = params.get("input_cost_per_token") or None
+    output_cost = params.get("output_cost_per_token") or None
+    if input_cost is None:
+        input_cost = map_input if map_input is not None else 5.0
+    if output_cost is None:
+        output_cost = map_output if map_output is not None else 5.0
+    return input_cost + output_cost, params
+
+
 def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_tokens, logger, debug):
     """LiteLLM's cost loop in Python: (deployment, cost) per candidate within its limits."""
     memo: Dict[int, bool] = {}
@@ -754,16 +769,7 @@ def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_to
             continue
         tpm_limit = litellm_fast._configured_limit(deployment, "tpm")
         rpm_limit = litellm_fast._configured_limit(deployment, "rpm")
-        map_input, map_output = litellm_fast._cost_map_rates(module, cost_map, deployment, memo)
-        params = deployment.get("litellm_params", {})
-        # a price set on the deployment counts when truthy
-        input_cost = params.get("input_cost_per_token") or None
-        output_cost = params.get("output_cost_per_token") or None
-        if input_cost is None:
-            input_cost = map_input if map_input is not None else 5.0
-        if output_cost is None:
-            output_cost = map_output if map_output is not None else 5.0
-        cost = input_cost + output_cost
+        cost, params = _deployment_cost(module, cost_map, deployment, memo)
         if item_map is None:
             rpm_used = tpm_used = 0
         else:
@@ -808,15 +814,7 @@ def _grouped_cost_pick(module, cost_map, healthy, by_id, input_tokens, latency):
     memo: Dict[int, bool] = {}
     best = best_cost = None
     for _position, deployment in groups:  # groups are in order of first position
-        map_input, map_output = litellm_fast._cost_map_rates(module, cost_map, deployment, memo)
-        params = deployment.get("litellm_params", {})
-        input_cost = params.get("input_cost_per_token") or None
-        output_cost = params.get("output_cost_per_token") or None
-        if input_cost is None:
-            input_cost = map_input if map_input is not None else 5.0
-        if output_cost is None:
-            output_cost = map_output if map_output is not None else 5.0
-        cost = input_cost + output_cost
+        cost, _params = _deployment_cost(module, cost_map, deployment, memo)
         if type(cost) is float and cost != cost:
             return _SLOW  # NaN: the order sorted() leaves is its own
         if best is None or cost < best_cost:
