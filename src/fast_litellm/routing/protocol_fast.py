@@ -55,6 +55,26 @@ def _check_pinned(targets: Any) -> None:
     guards.require_sources(targets)
 
 
+def _lazily(build: Callable[[], Any], refused: str) -> Callable[[], Any]:
+    """``parts()``: what ``build()`` reads from LiteLLM, built at the first
+    call (the engine applies patches while ``litellm.router`` is still
+    importing); a build that fails (a pin that does not hold) is
+    remembered, and every call then raises ``NotAccelerated(refused)``."""
+    built: list = []
+
+    def parts() -> Any:
+        if not built:
+            try:
+                built.append(build())
+            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
+                built.append(None)
+        if built[0] is None:
+            raise NotAccelerated(refused)
+        return built[0]
+
+    return parts
+
+
 _CORE = "litellm.router_rust.core"
 
 # --------------------------------------------------------------------------
@@ -284,17 +304,10 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     (a pin that does not hold)."""
     function = types.FunctionType
     cell = types.CellType
-    parts: list = []
+    parts = _lazily(_picker_parts, "LiteLLM's picker sources are not the verified ones")
 
     def _unreserved_picker(router):
-        if not parts:
-            try:
-                parts.append(_picker_parts())
-            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
-                parts.append(None)
-        if parts[0] is None:
-            raise NotAccelerated("LiteLLM's picker sources are not the verified ones")
-        router_class, checks, pick_code, wrapper_code, annotations, module_globals, picker, wrapping = parts[0]
+        router_class, checks, pick_code, wrapper_code, annotations, module_globals, picker, wrapping = parts()
         router_type = type(router)
         if router_type is not router_class:
             raise NotAccelerated("not a Router")
@@ -394,20 +407,13 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
     session router (which returns at once with no strategy registered; its
     service target is set and restored around nothing) and the strategy
     search over empty registries."""
-    parts: list = []
+    parts = _lazily(_pre_route_parts, "LiteLLM's pre-routing sources are not the verified ones")
     sys_modules = sys.modules
 
     async def _pre_route(self, step, request, messages=None, input=None, specific_deployment=None, *,
                          pass_through=False, call_type=None):
-        if not parts:
-            try:
-                parts.append(_pre_route_parts())
-            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
-                parts.append(None)
-        if parts[0] is None:
-            raise NotAccelerated("LiteLLM's pre-routing sources are not the verified ones")
         (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, prerouting,
-         core_globals, record) = parts[0]
+         core_globals, record) = parts()
         if pass_through or type(step) is not dict or type(request) is not dict:
             raise NotAccelerated("a pass-through pick, or not a plain step and request")
         state = self.__dict__
@@ -507,19 +513,12 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
     selector: the strategy it compares is the router's.  What it reads on
     the way (the alias map, the empty group table, the default selector)
     is read without code, so it is skipped; every other case is LiteLLM's."""
-    parts: list = []
+    parts = _lazily(_usage_selector_parts, "LiteLLM's selector sources are not the verified ones")
     sys_modules = sys.modules
 
     def _prefetch_usage_selector(self, model, request_kwargs):
-        if not parts:
-            try:
-                parts.append(_usage_selector_parts())
-            except Exception:  # noqa: BLE001 - a changed LiteLLM: never accelerate
-                parts.append(None)
-        if parts[0] is None:
-            raise NotAccelerated("LiteLLM's selector sources are not the verified ones")
         (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
-         selectors_type, default) = parts[0]
+         selectors_type, default) = parts()
         if request_kwargs is not None and type(request_kwargs) is not dict:
             raise NotAccelerated("request is not a dict")
         if type(model) is not str or _USAGE_V2_MODULE not in sys_modules:
