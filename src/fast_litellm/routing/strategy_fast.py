@@ -204,13 +204,18 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
             _SHARED_LISTS[id(candidates)] = [candidates, None, None]
         return candidates
 
+    def record_of(handle, known, ident):
+        """(key, the kept record of a candidate id), read once per version."""
+        key = str(ident)
+        record = known.get(key, _SLOW)
+        if record is _SLOW:
+            record = known[key] = kept(handle.deployment(key))
+        return key, record
+
     def fresh_copies(handle, known, ids):
         candidates = []
         for ident in ids:
-            key = str(ident)
-            record = known.get(key, _SLOW)
-            if record is _SLOW:
-                record = known[key] = kept(handle.deployment(key))
+            key, record = record_of(handle, known, ident)
             if record is None:
                 candidates.append({})
             elif type(record) is dict:
@@ -231,10 +236,7 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
                 return found
         candidates = []
         for ident in ids:
-            key = str(ident)
-            record = known.get(key, _SLOW)
-            if record is _SLOW:
-                record = known[key] = kept(handle.deployment(key))
+            _key, record = record_of(handle, known, ident)
             if record is None:
                 candidates.append({})
             elif type(record) is dict:
