@@ -5,6 +5,7 @@ import sys
 from typing import Any, Callable, Dict, Mapping
 
 from .._native_loader import NATIVE
+from . import _stock  # the stock function behind ours or the engine's wrappers
 
 #: interned names the C code reads by index (N_* in bind_cache_limiter.inc)
 NAMES = ('__init__', '__hash__', 'counter', 'window', 'local', 'set_local', 'scope', 'kind', 'requests', 'tokens', 'requests_limit', 'tokens_limit', 'descriptor_key', 'descriptor_value', 'key', 'value', 'rate_limit', 'requests_per_unit', 'tokens_per_unit', 'max_parallel_requests', 'window_size', 'limit', 'code', 'current_limit', 'limit_remaining', 'rate_limit_type', 'overall_code', 'statuses', 'OK', 'OVER_LIMIT', 'rate_limits', '_handle', 'get_local', 'get',
@@ -25,29 +26,19 @@ def _class_lookup(cls: type, name: str) -> Any:
     return None
 
 
-def _unwrap(fn: Any) -> Any:
-    while True:
-        if getattr(fn, "__fast_litellm_patch__", None) is not None:
-            fn = fn.__fast_litellm_original__
-        elif getattr(fn, "__fast_litellm__", False):
-            fn = fn.__wrapped__
-        else:
-            return fn
-
-
 def handler_checker(originals: Mapping[str, Callable[..., Any]]) -> Callable[[type], bool]:
     """handler_ok(cls): cls runs, for every method the precheck reproduces,
     LiteLLM's function or one of ours/the engine's wrapping it."""
     from litellm.proxy.hooks.parallel_request_limiter_v3 import _PROXY_MaxParallelRequestsHandler_v3 as base
 
-    expected = {name: _unwrap(base.__dict__[name]) for name in PRECHECK_METHODS}
+    expected = {name: _stock(base.__dict__[name]) for name in PRECHECK_METHODS}
     expected.update({name: originals[name] for name in PRECHECK_METHODS if name in originals})
 
     def handler_ok(cls: type) -> bool:
         if not issubclass(cls, base):
             return False
         for name in PRECHECK_METHODS:
-            if _unwrap(_class_lookup(cls, name)) is not expected[name]:
+            if _stock(_class_lookup(cls, name)) is not expected[name]:
                 return False
         for name in ("rate_limits", "_check_and_increment_lock", "window_size"):
             if _class_lookup(cls, name) is not None:  # a class-level descriptor or default
