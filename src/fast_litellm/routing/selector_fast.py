@@ -193,7 +193,10 @@ def make_selector_token_count(original: Any) -> Any:
 
     _check_pinned(SELECTOR_CALLERS)
     if getattr(original, "__globals__", None) is not vars(sys.modules[_TC]):
-        raise RuntimeError("embedding_aware_token_count is not token_counter's")
+        # the binding is someone's wrapper (e.g. a side-by-side bench's
+        # dispatcher), not LiteLLM's function: an input this patch does not
+        # cover, not a broken fast path
+        raise NotAccelerated("embedding_aware_token_count is not token_counter's")
     answer = no_input_tokens.called
 
     def embedding_aware_token_count(messages: Any, text: Any, media_models: Any) -> int:
