@@ -239,6 +239,30 @@ def test_build_failure_is_reported_not_raised(fake_pkg, monkeypatch):
     assert mod.add(1, 2) == 3
 
 
+def test_a_failed_build_counts_once_however_often_it_is_reapplied(fake_pkg, monkeypatch):
+    """A build that raises over the same original is one error against the
+    flag, not one per apply pass (the import hook and unpatched() blocks
+    re-apply; counting each would switch the whole flag off)."""
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    builds = []
+
+    def build(orig):
+        builds.append(orig)
+        raise RuntimeError("no native core")
+
+    fake_pkg("fake_add", "add", build)
+    flags.reset_errors()
+    for _ in range(15):
+        engine.apply_acceleration()
+        engine.remove_acceleration()
+    assert len(builds) == 1
+    status = flags.get_feature_status()["rust_routing"]
+    assert status["errors"] == 1 and status["state"] != "disabled_by_errors"
+    st = engine.get_patch_status()["patches"]["fake_add"]
+    assert "building the fast path failed: RuntimeError: no native core" in st["reason"]
+
+
 def test_status_shape():
     st = engine.get_patch_status()
     for key in ("applied", "components", "patches", "litellm_version", "pinned_litellm_version"):

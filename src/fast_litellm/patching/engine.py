@@ -37,7 +37,7 @@ _lock = threading.RLock()
 class _Record:
     """What the engine knows about one patch."""
 
-    __slots__ = ("patch", "applied", "reason", "original", "replacement", "bindings")
+    __slots__ = ("patch", "applied", "reason", "original", "replacement", "bindings", "failed_build")
 
     def __init__(self, patch: registry.Patch):
         self.patch = patch
@@ -46,6 +46,7 @@ class _Record:
         self.original: Any = None       # raw object as found on the owner
         self.replacement: Any = None    # raw object we installed
         self.bindings: List[Tuple[Any, str]] = []  # (holder, attr)
+        self.failed_build: Any = None   # the original whose build raised (counted once)
 
 
 _records: Dict[str, _Record] = {}
@@ -132,6 +133,8 @@ def _apply_one(rec: _Record) -> None:
         if not ok:
             rec.reason = why
             return
+        if rec.failed_build is not None and rec.failed_build is original:
+            return  # the same build over the same original: failed, counted, reason kept
         try:
             fast = patch.build(original)
         except registry.NotAccelerated as exc:
@@ -139,6 +142,10 @@ def _apply_one(rec: _Record) -> None:
             return
         except Exception as exc:  # a broken fast path must not break LiteLLM
             rec.reason = "building the fast path failed: %s: %s" % (type(exc).__name__, exc)
+            # one error against the flag per original: re-applying (import
+            # hook, unpatched() blocks) must not add up a deterministic failure
+            # until the whole flag is switched off
+            rec.failed_build = original
             flags.record_error(patch.flag, exc)
             return
     finally:
