@@ -489,3 +489,85 @@ def test_pins_resolve_to_the_original_and_changed_dependencies_refuse(fake_pkg, 
         guards.require_sources([target])
     with pytest.raises(RuntimeError, match="Store.version is not pinned"):
         guards.require_sources([PKG + ":Store.version"])
+
+
+def test_an_error_marked_as_the_callers_propagates_without_a_second_run(fake_pkg, monkeypatch):
+    """A fast path that had side effects and then hit LiteLLM's own
+    exception marks it (``callers_error``): the wrapper raises it as it is,
+    the original does not run on top (its side effects would repeat) and no
+    error counts against the flag.  An unmarked error still falls back."""
+    from fast_litellm.patching.registry import callers_error
+
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    effects = []
+    registry._CALLERS.clear()
+
+    def fast(a, b):
+        effects.append(a)  # a side effect, then LiteLLM's code raises
+        try:
+            if a == "marked":
+                raise LookupError("LiteLLM's own error")
+            if a == "unmarked":
+                raise RuntimeError("our own bug")
+        except LookupError as exc:
+            callers_error(exc)
+            raise
+        return ("fast", a + b)
+
+    fake_pkg("fake_add", "add", lambda orig: fast)
+    engine.apply_acceleration()
+    before = flags.get_flag("rust_routing").errors
+    for i in range(40):  # crosses the sampled (timed) branch of the wrapper too
+        with pytest.raises(LookupError, match="LiteLLM's own error") as info:
+            mod.add("marked", i)
+        assert info.value.__context__ is None and info.value.__cause__ is None
+    assert effects.count("marked") == 40  # one run each, no rerun of anything
+    assert flags.get_flag("rust_routing").errors == before
+    assert registry._CALLERS == {}  # every mark was read and dropped
+    # an unmarked error: the original runs (and raises its own TypeError here)
+    with pytest.raises(TypeError, match="a must be an int"):
+        mod.add("unmarked", 1)
+    assert mod.add(2, 3) == ("fast", 5)
+
+
+def test_a_marked_error_from_an_async_fast_path_propagates(fake_pkg, monkeypatch):
+    from fast_litellm.patching.registry import callers_error
+
+    mod, _ = load()
+    pin(monkeypatch, "fetch", mod.fetch)
+    runs = []
+
+    def build(orig):
+        async def fast(x):
+            runs.append(x)
+            try:
+                raise KeyError("LiteLLM's")
+            except KeyError as exc:
+                if x >= 0:
+                    callers_error(exc)
+                raise
+        return fast
+
+    fake_pkg("fake_fetch", "fetch", build)
+    engine.apply_acceleration()
+    before = flags.get_flag("rust_routing").errors
+    for i in range(20):
+        with pytest.raises(KeyError):
+            asyncio.run(mod.fetch(i))
+    assert runs == list(range(20)) and flags.get_flag("rust_routing").errors == before
+    # unmarked: the original serves, the error counts
+    assert asyncio.run(mod.fetch(-1)) == -2
+    assert flags.get_flag("rust_routing").errors == before + 1
+
+
+def test_marks_left_unread_are_bounded():
+    from fast_litellm.patching.registry import callers_error, is_callers_error
+
+    errors = [ValueError(i) for i in range(registry._CALLERS_CAP * 3)]
+    for exc in errors:
+        callers_error(exc)
+    assert len(registry._CALLERS) <= registry._CALLERS_CAP
+    assert is_callers_error(errors[-1]) and not is_callers_error(errors[-1])
+    assert not is_callers_error(ValueError("never marked"))
+    registry._CALLERS.clear()

@@ -505,3 +505,41 @@ def test_narrowing_fields_match():
                     {"_retry_skipped_deployment_ids": ("d1",)}):
         with pytest.raises(NotAccelerated):
             fast(dict(request), "pick")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_pre_route_error_after_its_stamps_is_raised_once_through_the_engine(monkeypatch):
+    """LiteLLM's compaction arming raising after the hook stamped the request
+    and recorded the routing decision: through the engine's wrapper the
+    error is the caller's, so the original does not run on top and record
+    the decision (an OTel phase attribute) a second time."""
+    from litellm.router_rust.steps import prerouting
+
+    from fast_litellm.patching import registry, wrappers
+
+    patch = _patch("routing.pre_route")
+    original = _original(patch.target)
+    guarded = wrappers.guarded(patch, original, _fast_pre_route())
+    recorded = []
+    phase_attributes = prerouting.phase_attributes
+
+    def counting(*args, **kwargs):
+        recorded.append(args)
+        return phase_attributes(*args, **kwargs)
+
+    async def refusing(request, strategy):
+        raise RuntimeError("compaction refused")
+
+    monkeypatch.setattr(prerouting, "phase_attributes", counting)
+    monkeypatch.setattr(prerouting, "arm_compaction", refusing)
+    router = _router()
+    step = {"kind": "pre_route", "model": "g", "fallback_depth": None}
+    outcomes = []
+    for pre_route in (original, guarded):
+        del recorded[:]
+        request = {"metadata": {"routing_decision": {"router_model_name": "auto"}}}
+        with pytest.raises(RuntimeError, match="compaction refused") as info:
+            asyncio.run(pre_route(router._core, dict(step), request))
+        outcomes.append((request, len(recorded)))
+    assert outcomes[0] == outcomes[1] and outcomes[0][1] == 1
+    assert id(info.value) not in registry._CALLERS  # the wrapper read the mark and dropped it

@@ -251,6 +251,36 @@ def test_least_busy_select_declines():
     assert handler.router_cache.in_memory_cache.cache_dict == {}  # declined before any read
 
 
+def test_least_busy_select_error_after_its_writes_is_raised_once_through_the_engine():
+    """LiteLLM's ``_record_pick`` raising (a picked list its validation
+    refuses) after ``_store_reservations`` wrote:
+    stock raises with one reservation written; through the engine's wrapper
+    the fast path's error is the caller's (``callers_errors``), so the
+    original does not run on top and write a second one."""
+    from litellm.router_strategy import least_busy
+
+    from fast_litellm.patching import registry, wrappers
+
+    patch = next(p for p in registry.all_patches()
+                 if p.target.endswith("LeastBusyLoggingHandler._select"))
+    original = least_busy.LeastBusyLoggingHandler._select
+    original = getattr(original, "__fast_litellm_original__", original)
+    guarded = wrappers.guarded(patch, original, selector_fast.make_least_busy_select(original))
+    gen = __import__("random").Random(11)
+    now = [5000.0]
+    clock = lambda: now[0]  # noqa: E731
+    (a, b), healthy, ids, keys = _least_busy_pair(gen, 5, clock)
+    states = []
+    for handler, select in ((a, original), (b, guarded)):
+        # a picked-list entry LiteLLM's validation refuses: _record_pick raises after the write
+        handler._reservations.set_cache("least_busy_picked:c9", 12345, ttl=30)
+        with pytest.raises(Exception) as info:
+            select(handler, healthy, ids, keys, None, True, "c9")
+        states.append((type(info.value).__name__, str(info.value), _least_busy_state(handler)))
+    assert states[0] == states[1]
+    assert registry._CALLERS.get(id(info.value)) is None
+
+
 # ---- the usage minute stamp (litellm_fast._stamp_of) ---------------------------
 
 def test_minute_stamp_formats_as_strftime():

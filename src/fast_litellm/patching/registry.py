@@ -25,6 +25,9 @@ False, the engine wraps it so that:
   * any other exception hands the call to the original; if the original
     raises too, that exception propagates unchanged (it is the user's
     error), otherwise the failure is counted against the flag;
+  * an exception the fast path marked with :func:`callers_error` (raised
+    by LiteLLM's own code after the fast path had side effects, which a
+    second run would repeat) propagates as it is: no second run, no error;
   * a sample of calls is timed into the performance monitor.
 """
 from __future__ import annotations
@@ -60,6 +63,59 @@ class Delegate:
 
     def __init__(self, fn: Callable[..., Any]):
         self.fn = fn
+
+
+_CALLERS: Dict[int, BaseException] = {}
+_CALLERS_CAP = 256
+
+
+def callers_error(exc: BaseException) -> None:
+    """Mark ``exc`` as the caller's: the engine's wrapper lets it propagate
+    instead of running the original after it.
+
+    For a fast path that has had side effects (a ``random`` draw, a cache or
+    metadata write, a log record) and then calls LiteLLM's own code in
+    LiteLLM's order: an exception from there is the one stock LiteLLM raises
+    at the same point, and running the original on top would repeat the side
+    effects.  Use it around those calls only, as
+
+        try:
+            ...LiteLLM's calls...
+        except Exception as exc:
+            callers_error(exc)
+            raise
+
+    (or ``with callers_errors:``), so an error of the fast path's own (a
+    native failure, a bug) still falls back to the original.  The mark is held by identity until the wrapper
+    reads it; outside a wrapper (tests calling a fast path directly) nothing
+    reads it and the table is cleared past a small bound."""
+    if len(_CALLERS) >= _CALLERS_CAP:
+        _CALLERS.clear()
+    _CALLERS[id(exc)] = exc
+
+
+class _CallersErrors:
+    """``with callers_errors:``: an ``Exception`` leaving the block is marked
+    with :func:`callers_error` and goes on unchanged (same object, traceback
+    and context).  Cheaper than a generator-based context manager."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        if exc is not None and isinstance(exc, Exception):
+            callers_error(exc)
+        return False
+
+
+callers_errors = _CallersErrors()
+
+
+def is_callers_error(exc: BaseException) -> bool:
+    """True (once) when ``exc`` was marked by :func:`callers_error`."""
+    return bool(_CALLERS) and _CALLERS.pop(id(exc), None) is exc
 
 
 class Patch:

@@ -7,7 +7,10 @@ For each call:
     hands it to the original too: if the original raises, its exception is
     the caller's (the input was bad) and propagates unchanged; if it
     returns, the fast path was wrong, which is counted against the flag
-    (and past the threshold the flag switches itself off).
+    (and past the threshold the flag switches itself off).  An exception
+    the fast path marked as the caller's (``registry.callers_error``: raised
+    by LiteLLM's code after side effects a second run would repeat)
+    propagates as it is.
   * flag in rollout: a draw at the rollout rate picks the path.
   * flag in shadow: the original serves; the fast path runs too (only for
     patches marked shadow-safe: no side effects) and mismatches are counted.
@@ -22,7 +25,7 @@ import time
 from typing import Callable
 
 from .. import flags
-from .registry import Delegate, NotAccelerated, Patch
+from .registry import Delegate, NotAccelerated, Patch, is_callers_error
 
 SAMPLE_EVERY = 16
 
@@ -87,6 +90,8 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
             except NotAccelerated:
                 return await original(*args, **kwargs)
             except Exception as exc:
+                if is_callers_error(exc):
+                    raise
                 result = await original(*args, **kwargs)
                 flags.record_error(patch.flag, exc)
                 return result
@@ -114,6 +119,8 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
             except NotAccelerated:
                 return original(*args, **kwargs)
             except Exception as exc:
+                if is_callers_error(exc):
+                    raise
                 return on_failure(exc, args, kwargs)
             if result.__class__ is Delegate:
                 return result.fn(*args, **kwargs)
@@ -149,6 +156,8 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
                     except NotAccelerated:
                         return original(*args, **kwargs)
                     except Exception as exc:
+                        if is_callers_error(exc):
+                            raise
                         return on_failure(exc, args, kwargs)
                     if result.__class__ is Delegate:
                         return result.fn(*args, **kwargs)
@@ -159,6 +168,8 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
                 except NotAccelerated:
                     return original(*args, **kwargs)
                 except Exception as exc:
+                    if is_callers_error(exc):
+                        raise
                     return on_failure(exc, args, kwargs)
                 if result.__class__ is Delegate:
                     return result.fn(*args, **kwargs)

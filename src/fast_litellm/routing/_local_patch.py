@@ -16,7 +16,7 @@ import importlib
 import inspect
 from typing import Any, Dict, Iterator, List, Tuple
 
-from fast_litellm.patching.registry import Delegate, NotAccelerated
+from fast_litellm.patching.registry import Delegate, NotAccelerated, is_callers_error
 
 from . import patches
 
@@ -42,6 +42,9 @@ def _dispatcher(original: Any, fast: Any) -> Any:
                     result = await fast(*args, **kwargs)
                 except NotAccelerated:
                     pass
+                except Exception as exc:  # no fallback here: every other error propagates
+                    is_callers_error(exc)  # (a mark is dropped, as the engine drops it)
+                    raise
                 else:
                     if result.__class__ is Delegate:  # handed on outside the try, as the engine does
                         return await result.fn(*args, **kwargs)
@@ -57,6 +60,9 @@ def _dispatcher(original: Any, fast: Any) -> Any:
                 result = fast(*args, **kwargs)
             except NotAccelerated:
                 pass
+            except Exception as exc:  # no fallback here: every other error propagates
+                is_callers_error(exc)  # (a mark is dropped, as the engine drops it)
+                raise
             else:
                 if result.__class__ is Delegate:  # handed on outside the try, as the engine does
                     return result.fn(*args, **kwargs)

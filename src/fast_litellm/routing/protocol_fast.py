@@ -44,7 +44,7 @@ import sys
 import types
 from typing import Any, Callable, Dict
 
-from fast_litellm.patching.registry import NotAccelerated
+from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
 
 def _check_pinned(targets: Any) -> None:
@@ -456,19 +456,22 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         aliases = registry.get("_core_model_group_alias", _ABSENT)
         if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
             raise NotAccelerated("an alias map that runs code")
-        # _hook, as LiteLLM runs it with no strategy registered
-        prerouting["_restore_client_output_ceiling"](request)
-        if prerouting["_record_routing_decision"] is record and all(m in sys_modules for m in _BASELINE_MODULES):
-            # _record_routing_decision(request, None): its imports are loaded modules
-            prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
-            prerouting["_stamp_or_clear_metadata_key"](request, "_autorouter_baseline_route", None)
-            prerouting["_stamp_or_clear_metadata_key"](request, "routing_decision", None)
-        else:
-            prerouting["_record_routing_decision"](request, None)
-        await prerouting["arm_compaction"](request, None)
-        prerouting["_stamp_or_clear_metadata_key"](request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"],
-                                                   None)
-        prerouting["_stamp_or_clear_metadata_key"](request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
+        # _hook, as LiteLLM runs it with no strategy registered: LiteLLM's functions in its
+        # order, stamping the request as they go, so an error from one is the caller's
+        # (the original run on top would stamp and record again)
+        with callers_errors:
+            prerouting["_restore_client_output_ceiling"](request)
+            if prerouting["_record_routing_decision"] is record and all(m in sys_modules for m in _BASELINE_MODULES):
+                # _record_routing_decision(request, None): its imports are loaded modules
+                prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
+                prerouting["_stamp_or_clear_metadata_key"](request, "_autorouter_baseline_route", None)
+                prerouting["_stamp_or_clear_metadata_key"](request, "routing_decision", None)
+            else:
+                prerouting["_record_routing_decision"](request, None)
+            await prerouting["arm_compaction"](request, None)
+            prerouting["_stamp_or_clear_metadata_key"](
+                request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"], None)
+            prerouting["_stamp_or_clear_metadata_key"](request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
         return None
 
     _pre_route.__doc__ = original.__doc__
@@ -619,7 +622,8 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
             named = _is_wildcard(record.get("model_name"))
             if public is not False or named is not False:
                 raise NotAccelerated("a wildcard deployment")
-        return core_globals["_with_live_params"](self._core, record)
+        with callers_errors:  # LiteLLM's step, the last one: its error is the caller's
+            return core_globals["_with_live_params"](self._core, record)
 
     _served.__doc__ = original.__doc__
     return _served

@@ -274,7 +274,7 @@ def make_least_busy_select(original: Any) -> Any:
     counters that are not plain ints) runs LiteLLM's code."""
     import importlib
 
-    from fast_litellm.patching.registry import NotAccelerated
+    from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
     from .protocol_fast import _check_pinned
 
@@ -311,7 +311,10 @@ def make_least_busy_select(original: Any) -> Any:
         for deployment_id in deployment_ids:
             if type(deployment_id) is not str:
                 raise decline
-        with lock:
+        # LiteLLM's reads and writes in its order (the store's reads may expire entries, the
+        # writes reserve): an error from one of them is the caller's, not a reason to run it all
+        # again on top
+        with callers_errors, lock:
             now = self._clock()
             raw = self.router_cache.batch_get_cache(list(keys), local_only=True)
             counts = _plain_counts(raw, len(keys))

@@ -43,7 +43,7 @@ import logging
 import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from fast_litellm.patching.registry import NotAccelerated
+from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
 from . import litellm_fast
 
@@ -552,16 +552,21 @@ class _LatencyPick:
                     counts, healthy, lambda: {"latency_normalized": [0], minute: {"tpm": 0, "rpm": 0}}
                 )
             keys = list(counts)
-        input_tokens = litellm_fast._input_tokens(module, healthy, messages, input)
-
-        metadata_field = handler._select_metadata_field(request_kwargs)
-        report = request_kwargs is not None and metadata_field in request_kwargs
+        # From here LiteLLM's steps (and its reads of the request and the map) run in
+        # LiteLLM's order around our native scans and draws, after the map may have gained
+        # its unseen entries: an error from one of them is the caller's (``callers_errors``),
+        # while one of our own still falls back.
+        with callers_errors:
+            input_tokens = litellm_fast._input_tokens(module, healthy, messages, input)
+            metadata_field = handler._select_metadata_field(request_kwargs)
+            report = request_kwargs is not None and metadata_field in request_kwargs
         if fresh and type(input_tokens) is int:
             picked = self._all_pass_pick(module, healthy, by_id, input_tokens, unseen_latency, report)
             if picked is not None:
                 chosen, latency_by_api_base = picked
                 if report:
-                    request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
+                    with callers_errors:
+                        request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
                 return chosen
         sampled = self._sampler.sample_all(module.random, keys)
         scanned = None
@@ -588,19 +593,22 @@ class _LatencyPick:
             if scanned is not None:
                 candidates, latency_by_api_base = scanned
             else:
-                candidates, latency_by_api_base = self._scan(
-                    handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute,
-                    input_tokens, unseen_latency if fresh else None, report,
-                )
+                with callers_errors:
+                    candidates, latency_by_api_base = self._scan(
+                        handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute,
+                        input_tokens, unseen_latency if fresh else None, report,
+                    )
             if not candidates:
                 return None
-            ranked = sorted(candidates, key=lambda pair: pair[1])
-            lowest = ranked[0][1]
-            buffer = handler.routing_args.lowest_latency_buffer * lowest
-            within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer)
-            chosen = module.random.choice(within or ranked)[0]
+            with callers_errors:
+                ranked = sorted(candidates, key=lambda pair: pair[1])
+                lowest = ranked[0][1]
+                buffer = handler.routing_args.lowest_latency_buffer * lowest
+                within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer)
+                chosen = module.random.choice(within or ranked)[0]
         if report:
-            request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
+            with callers_errors:
+                request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
         return chosen
 
     def _all_pass_pick(self, module, healthy, by_id, input_tokens, latency, report):
@@ -846,10 +854,13 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
         minute = litellm_fast._minute_stamp()
         if cached and not _all_known(healthy_deployments, counts):
             litellm_fast._add_unseen(counts, healthy_deployments, lambda: {minute: {"tpm": 0, "rpm": 0}})
-        input_tokens = litellm_fast._input_tokens(module, healthy_deployments, messages, input)
-        logger = module.verbose_router_logger
-        debug = logger.isEnabledFor(logging.DEBUG)
-        cost_map = module._cost_map()
+        # LiteLLM's steps after the map may have gained its unseen entries: their errors
+        # are the caller's (``callers_errors``); an error in our native scan falls back
+        with callers_errors:
+            input_tokens = litellm_fast._input_tokens(module, healthy_deployments, messages, input)
+            logger = module.verbose_router_logger
+            debug = logger.isEnabledFor(logging.DEBUG)
+            cost_map = module._cost_map()
         if not cached and not debug and type(input_tokens) is int and type(cost_map) is dict:
             picked = _grouped_cost_pick(module, cost_map, healthy_deployments, by_id, input_tokens, latency)
             if picked is not _SLOW:
@@ -867,16 +878,18 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
                     return picked
                 if not pairs:
                     return None
-                return sorted(pairs, key=lambda pair: pair[1])[0][0]
+                with callers_errors:
+                    return sorted(pairs, key=lambda pair: pair[1])[0][0]
         if cached:
             entries = counts.items()
         else:
             entries = dict.fromkeys(by_id).items()  # ids by first occurrence, as by_id was filled
-        candidates = _cost_candidates(module, cost_map, by_id, healthy_deployments, entries, minute,
-                                      input_tokens, logger, debug)
-        if len(candidates) == 0:
-            return None
-        return sorted(candidates, key=lambda pair: pair[1])[0][0]
+        with callers_errors:
+            candidates = _cost_candidates(module, cost_map, by_id, healthy_deployments, entries, minute,
+                                          input_tokens, logger, debug)
+            if len(candidates) == 0:
+                return None
+            return sorted(candidates, key=lambda pair: pair[1])[0][0]
 
     fast = with_service_target(ROUTER_USAGE_TARGET)(async_get_available_deployments)
     fast.__doc__ = original.__doc__
