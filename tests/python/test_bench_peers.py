@@ -63,3 +63,26 @@ def test_best_of_rounds():
     ])
     assert merged["cases"]["a"]["us_per_call"] == 2.0 and "b" not in merged["errors"]
     assert merged["version"] == "1"
+
+
+def test_component_benches_find_the_suites_peer_venv(tmp_path, monkeypatch):
+    """The routing and rate-limiter benches look where the suite (and
+    scripts/run.sh) put fast-litellm 0.1.10, after their own override."""
+    from fast_litellm.ratelimit import bench as ratelimit_bench
+    from fast_litellm.routing import bench as routing_bench
+
+    fake = tmp_path / "python"
+    fake.write_text("")
+    monkeypatch.setenv("FAST_LITELLM_010_PYTHON", str(fake))
+    monkeypatch.setenv("FAST_LITELLM_BENCH_FL010_PYTHON", str(fake))
+    assert routing_bench._fl010_python() == str(fake)
+    assert ratelimit_bench._fl010_python() == str(fake)
+    monkeypatch.delenv("FAST_LITELLM_010_PYTHON")
+    monkeypatch.delenv("FAST_LITELLM_BENCH_FL010_PYTHON")
+    venv = tmp_path / "venv"
+    monkeypatch.setattr(peers, "default_venv_candidates", lambda: [str(tmp_path / "none"), str(venv)])
+    monkeypatch.setattr(peers, "peer_installed", lambda v: v == str(venv))
+    assert routing_bench._fl010_python() == peers.venv_python(str(venv)) == ratelimit_bench._fl010_python()
+    monkeypatch.setattr(peers, "peer_installed", lambda v: False)
+    assert routing_bench._fl010_python() is None and ratelimit_bench._fl010_python() is None
+    assert "not found" in ratelimit_bench.fl010_status()

@@ -94,6 +94,22 @@ def find_peer_venv(explicit: Optional[str] = None, install: bool = False) -> Tup
                   % (PEER_REQUIREMENT, ", ".join(c for c in candidates if c)))
 
 
+def peer_python(*env_vars: str) -> Optional[str]:
+    """The interpreter of an installed fast-litellm 0.1.10 venv, for the
+    component benchmarks that time it beside us: an interpreter named by one
+    of ``env_vars`` (the components' own overrides) if it exists, else the
+    first venv of :func:`default_venv_candidates` that has the release (the
+    one ``scripts/run.sh`` installs), else None."""
+    for name in env_vars:
+        path = os.environ.get(name)
+        if path and os.path.exists(path):
+            return path
+    for venv in default_venv_candidates():
+        if venv and peer_installed(venv):
+            return venv_python(venv)
+    return None
+
+
 def _driver_env(ours: bool) -> Dict[str, str]:
     env = dict(os.environ)
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

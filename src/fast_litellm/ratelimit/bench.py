@@ -1,9 +1,9 @@
 """Benchmark of the rate limiter: the C core against the thread-safe
 pure-Python twin (same process, interleaved rounds, min of rounds) and against
 fast-litellm 0.1.10 from PyPI (Rust), which runs the same workload in its own
-virtualenv through a subprocess (FAST_LITELLM_BENCH_FL010_PYTHON, default
-/tmp/fl010/bin/python; create it with
-``python3 -m venv /tmp/fl010 && /tmp/fl010/bin/pip install fast-litellm==0.1.10``).
+virtualenv through a subprocess (FAST_LITELLM_BENCH_FL010_PYTHON, else the
+bench suite's peer venv, which ``scripts/run.sh`` installs and
+``fast-litellm bench --peer-install`` creates: ``bench.peers.peer_python``).
 
 Cases: check latency with 1,000 keys cycling and with a new key per call
 (single thread), the same with 8 threads (wall time per check), and memory
@@ -23,7 +23,13 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 COMPONENT = "rate_limiter"
-FL010_PYTHON = os.environ.get("FAST_LITELLM_BENCH_FL010_PYTHON", "/tmp/fl010/bin/python")
+_FL010_ENV = "FAST_LITELLM_BENCH_FL010_PYTHON"
+
+
+def _fl010_python() -> Optional[str]:
+    from ..bench.peers import peer_python
+
+    return peer_python(_FL010_ENV)
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # -- workloads (the same code runs here and, as text, in the 0.1.10 venv) ------
@@ -124,12 +130,13 @@ print("MEM-RESULT " + json.dumps(memory_per_key(lambda: Limiter(60, clock=lambda
 
 def run_fl010(script: str, spec: Dict[str, Any], timeout: float = 600) -> Optional[Dict[str, Any]]:
     """Run a workload script in the fast-litellm 0.1.10 venv; None if unavailable."""
-    if not os.path.exists(FL010_PYTHON):
+    python = _fl010_python()
+    if python is None:
         return None
     env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True", PYTHONWARNINGS="ignore")
     env.pop("PYTHONPATH", None)
     try:
-        proc = subprocess.run([FL010_PYTHON, "-c", script, json.dumps(spec)], capture_output=True,
+        proc = subprocess.run([python, "-c", script, json.dumps(spec)], capture_output=True,
                               text=True, env=env, timeout=timeout, cwd="/")
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -140,9 +147,10 @@ def run_fl010(script: str, spec: Dict[str, Any], timeout: float = 600) -> Option
 
 
 def fl010_status() -> str:
-    if not os.path.exists(FL010_PYTHON):
-        return "fast-litellm 0.1.10 venv not found at %s (not installed)" % FL010_PYTHON
-    return "fast-litellm 0.1.10 venv at %s" % FL010_PYTHON
+    python = _fl010_python()
+    if python is None:
+        return "fast-litellm 0.1.10 venv not found (%s, or a bench peer venv: --peer-install)" % _FL010_ENV
+    return "fast-litellm 0.1.10 venv at %s" % python
 
 
 def _memory(kind: str, sizes: List[int], total: int) -> Dict[int, float]:

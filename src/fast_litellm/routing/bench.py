@@ -7,7 +7,8 @@
    rounds on two identically built routers; each round reseeds ``random``.
 2. The seed API (``AdvancedRouter.get_available_deployment``), native twin
    vs the pure-Python twin, and vs fast-litellm 0.1.10 from PyPI when a
-   venv with it exists (``FAST_LITELLM_010_PYTHON`` or /tmp/fl010), timed
+   venv with it exists (``FAST_LITELLM_010_PYTHON``, else the bench suite's
+   peer venv: ``bench.peers.peer_python``), timed
    on the same workload in a subprocess.
 
 ``run(quick=True)`` (10 and 100 deployments, no 0.1.10 subprocess) takes
@@ -222,8 +223,9 @@ print("RESULT " + json.dumps(out))
 
 
 def _fl010_python() -> Optional[str]:
-    path = os.environ.get("FAST_LITELLM_010_PYTHON", "/tmp/fl010/bin/python")
-    return path if os.path.exists(path) else None
+    from ..bench.peers import peer_python
+
+    return peer_python("FAST_LITELLM_010_PYTHON")
 
 
 def _seed_cases(quick: bool) -> List[Dict[str, Any]]:
