@@ -49,8 +49,11 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * entries of 256 bytes for 25..128 bytes, allocated with the encoder
  * (pages touched only when used), on by default.  Pieces that need a BPE
  * merge are cached (tokens_too: single-token pieces as well).  These three
- * calls are safe while other threads encode. */
-#define FL_ENC_CACHE_LOG2 14
+ * calls are safe while other threads encode.  The short table is 256 KB so
+ * that it stays in L2 with the vocabulary's filter: at 1 MB (2^14) its
+ * probes missed to L3 and count ran ~3% slower on code and prose with few
+ * repeats, for no gain on text that repeats (docs/tokenizer.md). */
+#define FL_ENC_CACHE_LOG2 12
 #define FL_ENC_LONG_CACHE_LOG2 10
 void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
 int fl_encoder_cache_enabled(const fl_encoder *e);
