@@ -51,8 +51,8 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * merge are cached (tokens_too: single-token pieces as well).  These three
  * calls are safe while other threads encode.  The short table is 256 KB so
  * that it stays in L2 with the vocabulary's filter: at 1 MB (2^14) its
- * probes missed to L3 and count ran ~3% slower on code and prose with few
- * repeats, for no gain on text that repeats (docs/tokenizer.md). */
+ * probes missed to L3 and count ran ~4% slower on code, for no gain on
+ * prose (docs/tokenizer.md, "Shared piece cache"). */
 #define FL_ENC_CACHE_LOG2 12
 #define FL_ENC_LONG_CACHE_LOG2 10
 void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
