@@ -96,6 +96,11 @@ VERIFIED: Dict[str, str] = {
         "3b2095d4fbaf533099af0cc27545450e515648fd1ccbdcf46a0530081b7a060d",
     "litellm.router_strategy.least_busy:_deployment_ids":
         "b3942acf2ef50f7922e3300a2695240cc15dc32cc10013b17ad34cc0dd3e31c8",
+    # routing/selector_fast.py: usage-based-routing-v2 counter keys and count checks
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys":
+        "634d393d44a4b9685d948509ac962322f00442b0094967bcf9d8bf18ed89c89d",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._common_checks_available_deployment":
+        "a9e032c5ec677d2dc81e01b6b89f3fb21714c106e341699cc15ae361ed60d26a",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,
@@ -227,6 +232,9 @@ DEPENDENCIES: Dict[str, str] = {
         "4f59dc8e784c16687556098074bacc793ebc9afe6111157fed9aae0e885c5f77",
     "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys":
         "634d393d44a4b9685d948509ac962322f00442b0094967bcf9d8bf18ed89c89d",
+    # ... and the rows the usage read hands it: a dict subclass overriding only writers
+    "litellm.router_rust.surface.model_list:_HostedEntry":
+        "7980bfae8b655e38ce46fdf857cac50755809c97814b78d1f80e801ec80e86fd",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",
