@@ -475,7 +475,9 @@ def make_usage_common_checks(original: Any) -> Any:
     ``_return_potential_deployments``' lowest-usage scan within the tpm/rpm
     limits) done natively (``router_usage_pick``).
 
-    Covered, checked before any call: an exact list of exact dicts with
+    Covered, checked before any call: ``verbose_router_logger`` a plain
+    ``Logger`` not enabled for DEBUG (a record logged from here would name
+    this file and line as its caller), an exact list of exact dicts with
     exact-str keys, ``model_info`` an exact dict with an exact-str id,
     ``litellm_params`` absent or an exact dict, limits and counts that are
     None, bools, floats or ints within 2**53 (sums and comparisons on
@@ -507,8 +509,11 @@ def make_usage_common_checks(original: Any) -> Any:
                                             rpm_keys, rpm_values, messages=None, input=None):
         if tpm_values is None or rpm_values is None:
             return None
+        logger = g["verbose_router_logger"]
         if (pick is None or type(self)._return_potential_deployments is not scan
                 or "_return_potential_deployments" in self.__dict__
+                # a debug record would name this file and line as its caller
+                or type(logger) is not logging.Logger or logger.isEnabledFor(logging.DEBUG)
                 or pick(healthy_deployments, tpm_keys, tpm_values, rpm_keys, rpm_values, None, _NAMES) is None):
             raise decline
         try:
@@ -516,7 +521,7 @@ def make_usage_common_checks(original: Any) -> Any:
                 messages, input, g["partial"](g["deployment_backend_models"], healthy_deployments))
         except Exception:
             input_tokens = 0
-        g["verbose_router_logger"].debug("input_tokens=%s", input_tokens)
+        logger.debug("input_tokens=%s", input_tokens)
         potential = pick(healthy_deployments, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, _NAMES)
         if potential is None:
             potential = _potential_in_python(self, healthy_deployments, tpm_keys, tpm_values, rpm_keys,

@@ -1,0 +1,456 @@
+"""usage-based-routing-v2's selector internals (selector_fast.make_usage_counter_keys,
+make_usage_common_checks) beside LiteLLM's own methods, and lockstep Routers
+whose usage counters and limits exclude deployments.
+
+Each comparison runs LiteLLM's method and ours on equal inputs from the same
+`random` seed: the result (the very candidate object picked), any exception
+(type and message), the `random` state afterwards, the debug records logged
+and, for the keys, how often the clock was read."""
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime
+import logging
+import random
+import warnings
+
+import pytest
+
+litellm = pytest.importorskip("litellm")
+
+from litellm.router_strategy import lowest_tpm_rpm_v2 as v2  # noqa: E402
+from litellm.router_rust.surface.model_list import _HostedEntry  # noqa: E402
+
+from fast_litellm import _native_loader  # noqa: E402
+from fast_litellm.patching.registry import NotAccelerated  # noqa: E402
+from fast_litellm.routing import _local_patch, selector_fast  # noqa: E402
+
+pytestmark = pytest.mark.skipif(_native_loader.NATIVE is None, reason="native core not built")
+
+H = v2.LowestTPMLoggingHandler_v2
+KEYS_TARGET = "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys"
+CHECKS_TARGET = ("litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2."
+                 "_common_checks_available_deployment")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    _local_patch.install()
+    yield
+    _local_patch.uninstall()
+
+
+def _original(target):
+    owner, name = _local_patch._owner(target)
+    return _local_patch._original_of(owner, name)
+
+
+def _handler():
+    from litellm.caching.dual_cache import DualCache
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return H(router_cache=DualCache())
+
+
+# ---- the counter keys ------------------------------------------------------------
+
+ODD_VALUES = [None, "x", "d:1", "", "ü模型", 5, 1.5, True, ["l"], {"k": 1}]
+
+
+class _Str(str):
+    def __format__(self, spec):
+        return "formatted"
+
+
+def _odd_deployment(gen):
+    pick = gen.random()
+    if pick < 0.04:
+        return gen.choice([None, "text", 3, ("t",)])
+    deployment = {"model_name": "g"}
+    for key, inner in (("model_info", "id"), ("litellm_params", "model")):
+        roll = gen.random()
+        if roll < 0.05:
+            continue  # absent: {} then None -> "None"
+        if roll < 0.08:
+            deployment[key] = gen.choice([None, "s", 4])  # .get on it raises
+            continue
+        values = {"other": 1}
+        if gen.random() < 0.9:
+            values[inner] = gen.choice(ODD_VALUES) if gen.random() < 0.2 else "%s%d" % (inner, gen.randint(0, 9))
+        if gen.random() < 0.02:
+            values[inner] = _Str("sub")
+        if gen.random() < 0.02:
+            values[7] = "non-str key"
+        deployment[key] = values
+    if gen.random() < 0.02:
+        deployment[("t",)] = 1
+    if gen.random() < 0.1:
+        deployment = _HostedEntry(deployment, lambda: None)
+    return deployment
+
+
+class _Clock:
+    """get_utc_datetime as LiteLLM's module binds it, counting its reads."""
+
+    def __init__(self, now):
+        self.now = now
+        self.reads = 0
+
+    def __call__(self):
+        self.reads += 1
+        return self.now
+
+
+def _keys_outcome(fn, handler, healthy, clock, monkeypatch):
+    monkeypatch.setattr(v2, "get_utc_datetime", clock)
+    clock.reads = 0
+    try:
+        got = ("ok", fn(handler, healthy))
+    except NotAccelerated:
+        got = ("declined",)
+    except Exception as exc:
+        got = ("raised", type(exc).__name__, str(exc))
+    return got, clock.reads
+
+
+def test_usage_counter_keys_match_litellms(monkeypatch):
+    original = _original(KEYS_TARGET)
+    fast = selector_fast.make_usage_counter_keys(original)
+    handler = _handler()
+    gen = random.Random("usage-keys")
+    times = [datetime.datetime(2026, 1, 2, h, m, 5, tzinfo=datetime.timezone.utc)
+             for h, m in ((0, 0), (9, 5), (23, 59), (12, 30))]
+    taken = declined = 0
+    for _ in range(2500):
+        healthy = [_odd_deployment(gen) for _ in range(gen.randint(0, 6))]
+        if gen.random() < 0.05:
+            healthy = tuple(healthy)
+        now = gen.choice(times)
+        # read only (a deep copy would turn _HostedEntry rows into plain dicts)
+        stock = _keys_outcome(original, handler, healthy, _Clock(now), monkeypatch)
+        ours = _keys_outcome(fast, handler, healthy, _Clock(now), monkeypatch)
+        if ours[0] == ("declined",):
+            declined += 1
+            assert ours[1] == 0, "declined after reading the clock"
+            continue
+        taken += 1
+        assert ours == stock, (healthy, stock, ours)
+    assert taken > 800 and declined > 500
+
+
+def test_usage_counter_keys_minutes(monkeypatch):
+    """Every minute of a day, and datetimes strftime must format (a subclass,
+    a naive one, a year below 1000)."""
+    original = _original(KEYS_TARGET)
+    fast = selector_fast.make_usage_counter_keys(original)
+    handler = _handler()
+    healthy = [{"model_info": {"id": "a"}, "litellm_params": {"model": "m"}}]
+
+    class Later(datetime.datetime):
+        def strftime(self, fmt):
+            return "sub-" + super().strftime(fmt)
+
+    stamps = [datetime.datetime(2026, 3, 4, h, m, tzinfo=datetime.timezone.utc)
+              for h in range(24) for m in range(60)]
+    stamps += [Later(2026, 1, 1, 1, 2), datetime.datetime(999, 1, 1, 3, 4), datetime.datetime(1, 1, 1)]
+    for now in stamps:
+        assert (_keys_outcome(fast, handler, healthy, _Clock(now), monkeypatch)
+                == _keys_outcome(original, handler, healthy, _Clock(now), monkeypatch)), now
+
+
+# ---- the count checks ------------------------------------------------------------
+
+NUMBERS = [None, 0, 1, 2, 5, 10, 99, 100, 1000, 0.5, 2.0, 1e9, float("inf"), float("-inf"), float("nan"),
+           -1, True, False, 2 ** 53, 2 ** 53 + 1, 2 ** 70, -(2 ** 60), "7", [1]]
+LIMITS = [None, None, None, 0, 1, 2, 5, 10, 100, 1000, 1.5, float("inf"), float("nan"), True, 2 ** 60, "9"]
+
+
+def _candidate(gen, ident):
+    deployment = {"model_name": "g", "model_info": {"id": ident}}
+    if gen.random() < 0.9:
+        deployment["litellm_params"] = {"model": "m%d" % gen.randint(0, 2)}
+    for where in ("top", "litellm_params", "model_info"):
+        for limit in ("tpm", "rpm"):
+            if gen.random() < 0.3:
+                target = deployment if where == "top" else deployment.get(where)
+                if target is not None:
+                    target[limit] = gen.choice(LIMITS)
+    return deployment
+
+
+def _checks_inputs(gen):
+    ids = ["d%d" % i for i in range(gen.randint(1, 6))] + ["a:b"]
+    healthy = [_candidate(gen, gen.choice(ids)) for _ in range(gen.randint(0, 7))]
+    roll = gen.random()
+    if roll < 0.03 and healthy:
+        healthy[0]["model_info"] = {"other": 1}  # no id: LiteLLM's KeyError
+    elif roll < 0.05 and healthy:
+        healthy[0]["model_info"]["id"] = 5
+    elif roll < 0.07 and healthy:
+        healthy[0]["litellm_params"] = None
+    elif roll < 0.08:
+        healthy = tuple(healthy)
+    minute = "10-01"
+    listed = [d for d in healthy if gen.random() < 0.9]
+    if gen.random() < 0.2:
+        listed.append({"model_info": {"id": gen.choice(ids)}, "litellm_params": {"model": "x"}})
+    tpm_keys = ["%s:%s:tpm:%s" % (d["model_info"].get("id"), "m", minute) for d in listed]
+    rpm_keys = ["%s:%s:rpm:%s" % (d["model_info"].get("id"), "m", minute) for d in listed]
+    if gen.random() < 0.1:
+        tpm_keys.append("nocolon")
+        rpm_keys.append("stray:x:rpm")
+
+    def values(keys):
+        numbers = NUMBERS if gen.random() < 0.3 else NUMBERS[:13]
+        out = [gen.choice(numbers) for _ in keys]
+        roll = gen.random()
+        if roll < 0.05:
+            return None
+        if roll < 0.1:
+            return tuple(out)
+        if roll < 0.13 and out:
+            return out[:-1]  # shorter than the keys: LiteLLM's IndexError
+        return out
+
+    return healthy, tpm_keys, values(tpm_keys), rpm_keys, values(rpm_keys)
+
+
+MESSAGES = [None, [{"role": "user", "content": "hello there, how are you today?"}],
+            [{"role": "user", "content": "x " * 400}]]
+
+
+def _checks_outcome(fn, handler, inputs, messages, text, seed, caplog):
+    healthy, tpm_keys, tpm_values, rpm_keys, rpm_values = copy.deepcopy(inputs)
+    random.seed(seed)
+    caplog.clear()
+    try:
+        got = fn(handler, "g", healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, messages=messages, input=text)
+        got = ("ok", None if got is None else [i for i, d in enumerate(healthy) if d is got])
+    except NotAccelerated:
+        return ("declined",)
+    except Exception as exc:
+        got = ("raised", type(exc).__name__, str(exc))
+    records = [(r.name, r.levelno, r.getMessage()) for r in caplog.records]
+    return got, random.getstate(), records
+
+
+def _compare_checks(caplog, trials, seed, debug=False):
+    original = _original(CHECKS_TARGET)
+    fast = selector_fast.make_usage_common_checks(original)
+    handler = _handler()
+    gen = random.Random(seed)
+    taken = declined = 0
+    seen = set()
+    for trial in range(trials):
+        inputs = _checks_inputs(gen)
+        messages = gen.choice(MESSAGES)
+        text = gen.choice([None, None, "some input text"]) if messages is None else None
+        stock = _checks_outcome(original, handler, inputs, messages, text, trial, caplog)
+        ours = _checks_outcome(fast, handler, inputs, messages, text, trial, caplog)
+        if ours == ("declined",):
+            declined += 1
+            continue
+        taken += 1
+        assert ours == stock, (inputs, messages, text, stock, ours)
+        if debug:  # only LiteLLM's early return for a failed counter read
+            assert inputs[2] is None or inputs[4] is None
+            continue
+        picked = ours[0][1] if ours[0][0] == "ok" else ours[0][0]
+        seen.add("none" if picked is None else "raised" if picked == "raised" else
+                 "tie" if len(picked) > 1 else "one")
+    # the native scan's outcomes: nothing within limits, one pick, a tie of
+    # equal objects (duplicate ids); never a raise (those inputs are declined)
+    assert debug or (seen <= {"none", "one", "tie"} and {"none", "one"} <= seen), seen
+    return taken, declined
+
+
+def test_common_checks_match_litellms(caplog):
+    taken, declined = _compare_checks(caplog, trials=3000, seed="usage-checks")
+    assert taken > 1000 and declined > 300
+
+
+def test_common_checks_decline_with_debug_logging(caplog):
+    """With the router's debug log on, LiteLLM's code runs (its input_tokens
+    record names LiteLLM's file and line as the caller, not ours)."""
+    caplog.set_level(logging.DEBUG)
+    taken, declined = _compare_checks(caplog, trials=200, seed="usage-checks-debug", debug=True)
+    assert declined > 150
+
+
+def test_common_checks_decline_a_replaced_scan(monkeypatch):
+    original = _original(CHECKS_TARGET)
+    fast = selector_fast.make_usage_common_checks(original)
+    handler = _handler()
+    healthy = [{"model_info": {"id": "a"}, "litellm_params": {"model": "m"}}]
+    args = ("g", healthy, ["a:m:tpm:1"], [None], ["a:m:rpm:1"], [None])
+    assert fast(handler, *args) is healthy[0]
+    handler._return_potential_deployments = lambda **kw: []
+    with pytest.raises(NotAccelerated):
+        fast(handler, *args)
+
+    class Sub(H):
+        def _return_potential_deployments(self, **kw):
+            return []
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sub = Sub(router_cache=handler.router_cache)
+    with pytest.raises(NotAccelerated):
+        fast(sub, *args)
+    # None values: LiteLLM's early None, before anything else
+    assert fast(handler, "g", healthy, ["a:m:tpm:1"], None, [], []) is None
+
+
+def test_common_checks_token_count_not_a_plain_number(monkeypatch):
+    """A token count the native scan does not take: LiteLLM's own scan over
+    the dicts built as LiteLLM builds them."""
+    original = _original(CHECKS_TARGET)
+    fast = selector_fast.make_usage_common_checks(original)
+    handler = _handler()
+    healthy = [{"model_info": {"id": i}, "litellm_params": {"model": "m", "tpm": 10}} for i in ("a", "b", "c")]
+    inputs = (healthy, ["a:m:tpm:1", "b:m:tpm:1"], [3, None], ["a:m:rpm:1"], [0])
+    for count in (2 ** 60, 4.5, True, -3):
+        monkeypatch.setattr(v2, "embedding_aware_token_count", lambda *a, count=count: count)
+        results = []
+        for fn in (original, fast):
+            random.seed(1)
+            h = copy.deepcopy(inputs)
+            got = fn(handler, "g", *h)
+            results.append((None if got is None else h[0].index(got), random.getstate()))
+        assert results[0] == results[1], count
+
+
+# ---- lockstep routers: limits that exclude, registry changes ---------------------
+
+def _usage_model_list(gen, n):
+    out = []
+    for i in range(n):
+        params = {"model": gen.choice(["openai/gpt-4o-mini", "openai/gpt-4o"]), "api_key": "sk-test"}
+        for key, choices in (("rpm", [1, 2, 3, 1000]), ("tpm", [20, 60, 5000, 10 ** 6])):
+            if gen.random() < 0.6:
+                params[key] = gen.choice(choices)
+        deployment = {"model_name": gen.choice(["g", "g", "h"]), "litellm_params": params,
+                      "model_info": {"id": "u%d" % i}}
+        if gen.random() < 0.15:
+            deployment["model_info"]["tpm"] = gen.choice([10, 100])
+        out.append(deployment)
+    return out
+
+
+def _seed_usage(router, gen_usage):
+    """This minute's counters where usage-based-routing-v2 reads them (the
+    routing cache, as its success / pre-call hooks increment them)."""
+    minute = datetime.datetime.now(datetime.timezone.utc).strftime("%H-%M")
+    for ident, model, tokens, requests in gen_usage:
+        for kind, amount in (("tpm", tokens), ("rpm", requests)):
+            router._core._cache.increment_cache(key="%s:%s:%s:%s" % (ident, model, kind, minute), value=amount)
+
+
+def _snapshot(router):
+    cache = router._core._cache.in_memory_cache.cache_dict
+    return {k: copy.deepcopy(v) for k, v in cache.items()}, router._core._usage.snapshot()
+
+
+async def _pick(router, accelerated, seed, model, request, sync):
+    random.seed(seed)
+    with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if sync:
+                picked = router.get_available_deployment(model=model, request_kwargs=request)
+            else:
+                picked = await router.async_get_available_deployment(model=model, request_kwargs=request)
+            outcome = ("ok", picked.get("model_info", {}).get("id"), dict(picked))
+        except Exception as exc:
+            outcome = ("raised", type(exc).__name__, str(exc))
+    return outcome, random.getstate(), copy.deepcopy(request), _snapshot(router)
+
+
+def _change(gen, routers, step):
+    """The same registry change on both routers: add, remove, update, replace."""
+    fresh = _usage_model_list(gen, gen.randint(1, 4))
+    kind = step % 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for router in routers:
+            ids = [d["model_info"]["id"] for d in router.get_model_list() or []]
+            if kind == 0:
+                for d in fresh:
+                    d = copy.deepcopy(d)
+                    d["model_info"]["id"] = "n%d-%s" % (step, d["model_info"]["id"])
+                    router.add_deployment(litellm.types.router.Deployment(**d))
+            elif kind == 1 and ids:
+                router.delete_deployment(id=ids[len(ids) // 2])
+            elif kind == 2 and ids:
+                d = copy.deepcopy(fresh[0])
+                d["model_info"]["id"] = ids[0]
+                d["litellm_params"]["tpm"] = 40
+                router.upsert_deployment(litellm.types.router.Deployment(**d))
+            else:
+                router.set_model_list(copy.deepcopy(fresh + _usage_model_list(random.Random(step), 3)))
+
+
+def test_lockstep_usage_v2_limits_and_registry_changes():
+    from test_routing_litellm import _build, _same
+
+    gen = random.Random("usage-v2-lockstep")
+    compared = 0
+    for trial in range(6):
+        model_list = _usage_model_list(gen, gen.choice([3, 6, 12]))
+        a = _build(model_list, "usage-based-routing-v2", {})
+        b = _build(model_list, "usage-based-routing-v2", {})
+        ids = [d["model_info"]["id"] for d in model_list]
+        usage = [(i, d["litellm_params"]["model"], gen.choice([0, 10, 50, 4000]), gen.choice([0, 1, 2]))
+                 for d in model_list for i in [d["model_info"]["id"]] if gen.random() < 0.6]
+        for router in (a, b):
+            _seed_usage(router, usage)
+        for step in range(5):
+            plan = []
+            for _ in range(12):
+                request = {}
+                if gen.random() < 0.5:
+                    request["metadata"] = {}
+                if gen.random() < 0.4:
+                    request["messages"] = gen.choice(MESSAGES[1:])
+                plan.append((gen.random(), gen.choice(["g", "g", "h", "nope"]), request, gen.random() < 0.2))
+
+            async def run(router, accelerated):
+                out = []
+                for seed, model, request, sync in plan:
+                    messages = request.pop("messages", None)
+                    kwargs = dict(request)
+                    if messages is not None and not sync:
+                        random.seed(seed)
+                        with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            try:
+                                picked = await router.async_get_available_deployment(
+                                    model=model, messages=messages, request_kwargs=kwargs)
+                                outcome = ("ok", picked.get("model_info", {}).get("id"), dict(picked))
+                            except Exception as exc:
+                                outcome = ("raised", type(exc).__name__, str(exc))
+                        out.append((outcome, random.getstate(), copy.deepcopy(kwargs), _snapshot(router)))
+                    else:
+                        out.append(await _pick(router, accelerated, seed, model, kwargs, sync))
+                    if messages is not None:
+                        request["messages"] = messages
+                    # a served call's usage, the same on both
+                    if out[-1][0][0] == "ok":
+                        _seed_usage(router, [(out[-1][0][1], out[-1][0][2]["litellm_params"]["model"],
+                                              int(seed * 30), 1)])
+                return out
+
+            stock = asyncio.run(run(a, False))
+            fast = asyncio.run(run(b, True))
+            for i, (s, f) in enumerate(zip(stock, fast)):
+                assert _same(s[0], f[0]), (trial, step, i, s[0], f[0])
+                assert s[1] == f[1], (trial, step, i, "random state differs")
+                assert _same(s[2], f[2]), (trial, step, i, "request differs")
+                assert _same(s[3], f[3]), (trial, step, i, "cache or usage differs")
+                compared += 1
+            _change(gen, (a, b), step + trial)
+            assert a.get_model_list() == b.get_model_list()
+        assert sorted(ids) == sorted(ids)
+    assert compared >= 300
