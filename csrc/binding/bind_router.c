@@ -2598,6 +2598,20 @@ usage_candidate(PyObject *d, PyObject *names, PyObject **id, PyObject **tpm, PyO
     return rc;
 }
 
+/* A candidate's id and limits, once usage_candidate has accepted it in this
+ * same call (no Python code has run since: its dicts are as checked). */
+static int
+usage_limits(PyObject *d, PyObject *names, PyObject **tpm, PyObject **rpm)
+{
+    PyObject *info = NULL, *params = NULL;
+    if (get_item(d, NAME(names, K_INFO), &info) < 0 || get_item(d, NAME(names, K_PARAMS), &params) < 0)
+        return -1;
+    int rc = usage_limit(d, params, info, NAME(names, K_TPM), tpm);
+    if (rc > 0)
+        rc = usage_limit(d, params, info, NAME(names, K_RPM), rpm);
+    return rc;
+}
+
 /* 1 when `a OP b` with b NULL read as float("inf"); -1 error. */
 static int
 usage_compare(PyObject *a, PyObject *b, PyObject *inf, int op)
@@ -2627,22 +2641,21 @@ usage_over(PyObject *used, PyObject *input_tokens, PyObject *requests, PyObject 
 }
 
 /* The scan of _return_potential_deployments over all_deployments (counts,
- * zero-filled) with {id: last deployment} and the rpm counts: a new list,
- * None (declined) or NULL (error). */
+ * zero-filled) with {id: last deployment} and the rpm counts, for candidates
+ * usage_candidate accepted in this call: a new list, or NULL (error). */
 static PyObject *
 usage_lowest(PyObject *healthy, PyObject *counts, PyObject *requests, PyObject *input_tokens, PyObject *names)
 {
     PyObject *lookup = PyDict_New(), *inf = PyFloat_FromDouble(Py_HUGE_VAL), *one = PyLong_FromLong(1);
-    PyObject *lowest = inf, *potential = PyList_New(0), *result = NULL, *key, *used, *id, *tpm, *rpm;
+    PyObject *lowest = inf, *potential = PyList_New(0), *result = NULL, *key, *used, *id, *tpm, *rpm, *info;
     Py_XINCREF(lowest);
     if (lookup == NULL || inf == NULL || one == NULL || potential == NULL)
         goto done;
+    /* the candidates were accepted by usage_candidate in this call */
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(healthy); i++) {
         PyObject *d = PyList_GET_ITEM(healthy, i);
-        int rc = usage_candidate(d, names, &id, &tpm, &rpm);
-        if (rc == 0)
-            goto declined;
-        if (rc < 0 || PyDict_SetItem(lookup, id, d) < 0)
+        if (get_item(d, NAME(names, K_INFO), &info) < 0 || get_item(info, NAME(names, K_ID), &id) < 0 ||
+            PyDict_SetItem(lookup, id, d) < 0)
             goto done;
     }
     Py_ssize_t pos = 0;
@@ -2658,10 +2671,7 @@ usage_lowest(PyObject *healthy, PyObject *counts, PyObject *requests, PyObject *
             goto done;
         if (d == NULL || used == Py_None)
             continue;
-        rc = usage_candidate(d, names, &id, &tpm, &rpm);
-        if (rc == 0)
-            goto declined;
-        if (rc < 0)
+        if (usage_limits(d, names, &tpm, &rpm) <= 0)
             goto done;
         int over = usage_over(used, input_tokens, requested, tpm, rpm, inf, one);
         if (over < 0)
@@ -2692,10 +2702,6 @@ usage_lowest(PyObject *healthy, PyObject *counts, PyObject *requests, PyObject *
     }
     result = potential;
     potential = NULL;
-    goto done;
-declined:
-    result = Py_None;
-    Py_INCREF(result);
 done:
     Py_XDECREF(lookup);
     Py_XDECREF(inf);

@@ -232,7 +232,9 @@ def _checks_outcome(fn, handler, inputs, messages, text, seed, caplog):
         return ("declined",)
     except Exception as exc:
         got = ("raised", type(exc).__name__, str(exc))
-    records = [(r.name, r.levelno, r.getMessage()) for r in caplog.records]
+    # LiteLLM's records (not asyncio's about tasks of handlers collected meanwhile)
+    records = [(r.name, r.levelno, r.getMessage(), r.pathname, r.lineno) for r in caplog.records
+               if r.name.startswith("LiteLLM")]
     return got, random.getstate(), records
 
 
