@@ -2523,13 +2523,38 @@ usage_id_of(PyObject *key)
     return PyUnicode_Substring(key, 0, at);
 }
 
-/* {key.split(":")[0]: values[i]} over keys (exact strs) and values (an exact
- * list or tuple at least as long, None or usage numbers); 0 declined, -1
- * error, 1 filled (into *out, new). */
-static int
-usage_counts(PyObject *keys, PyObject *values, PyObject **out)
+/* `key.split(":")[0]` (new reference) where key is one of usage_counter_keys'
+ * for the candidate at the same position: when the key's text before its
+ * first ':' is that candidate's id (an exact str), the id object itself (an
+ * equal str, its hash cached), else the substring. */
+static PyObject *
+usage_id_at(PyObject *key, PyObject *healthy, Py_ssize_t i, PyObject *names)
 {
-    *out = NULL;
+    Py_ssize_t at = PyUnicode_FindChar(key, ':', 0, PyUnicode_GET_LENGTH(key), 1);
+    if (at == -2)
+        return NULL;
+    if (at < 0) {
+        Py_INCREF(key);
+        return key;
+    }
+    PyObject *info, *id = NULL;
+    if (healthy != NULL && i < PyList_GET_SIZE(healthy) &&
+        get_item(PyList_GET_ITEM(healthy, i), NAME(names, K_INFO), &info) == 0 && info != NULL &&
+        get_item(info, NAME(names, K_ID), &id) == 0 && id != NULL && PyUnicode_GET_LENGTH(id) == at &&
+        PyUnicode_Tailmatch(key, id, 0, at, -1) == 1) {
+        Py_INCREF(id);
+        return id;
+    }
+    if (PyErr_Occurred())
+        return NULL;
+    return PyUnicode_Substring(key, 0, at);
+}
+
+/* Whether keys (an exact list of exact strs) and values (an exact list or
+ * tuple at least as long, of None or usage numbers) are covered. */
+static int
+usage_counts_covered(PyObject *keys, PyObject *values)
+{
     if (!PyList_CheckExact(keys) || !(PyList_CheckExact(values) || PyTuple_CheckExact(values)) ||
         PySequence_Fast_GET_SIZE(values) < PyList_GET_SIZE(keys))
         return 0;
@@ -2538,11 +2563,21 @@ usage_counts(PyObject *keys, PyObject *values, PyObject **out)
             !usage_number(PySequence_Fast_GET_ITEM(values, i), 1))
             return 0;
     }
+    return 1;
+}
+
+/* {key.split(":")[0]: values[i]} over covered keys and values (healthy: the
+ * accepted candidates, whose ids the keys usually start with); -1 error, 1
+ * filled (into *out, new). */
+static int
+usage_counts(PyObject *keys, PyObject *values, PyObject *healthy, PyObject *names, PyObject **out)
+{
     PyObject *counts = PyDict_New();
+    *out = NULL;
     if (counts == NULL)
         return -1;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
-        PyObject *id = usage_id_of(PyList_GET_ITEM(keys, i));
+        PyObject *id = usage_id_at(PyList_GET_ITEM(keys, i), healthy, i, names);
         if (id == NULL || PyDict_SetItem(counts, id, PySequence_Fast_GET_ITEM(values, i)) < 0) {
             Py_XDECREF(id);
             Py_DECREF(counts);
@@ -2712,44 +2747,40 @@ done:
 }
 
 /* usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens,
- * names): LiteLLM's _common_checks_available_deployment from its count dicts
- * to the potential deployments (the list random.choice draws from), or None
- * (declined).  With input_tokens None it only checks that the inputs are
- * covered: True or None. */
+ * names, accepted): LiteLLM's _common_checks_available_deployment from its
+ * count dicts to the potential deployments (the list random.choice draws
+ * from), or None (declined).  With input_tokens None it only checks that the
+ * inputs are covered: True or None.  accepted: healthy is a list whose
+ * candidates an earlier call accepted and that nothing has changed since (a
+ * shared, read-only candidate list), so they are not checked again. */
 static PyObject *
 router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7 || !names_ok(args[6])) {
+    if (nargs != 8 || !names_ok(args[6]) || !PyBool_Check(args[7])) {
         PyErr_SetString(PyExc_TypeError,
-                        "usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names)");
+                        "usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, "
+                        "accepted)");
         return NULL;
     }
     PyObject *healthy = args[0], *input_tokens = args[5], *names = args[6];
     PyObject *counts = NULL, *requests = NULL, *result = NULL, *id, *tpm, *rpm;
     if (!PyList_CheckExact(healthy))
         Py_RETURN_NONE;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(healthy); i++) {
+    for (Py_ssize_t i = 0; args[7] == Py_False && i < PyList_GET_SIZE(healthy); i++) {
         int rc = usage_candidate(PyList_GET_ITEM(healthy, i), names, &id, &tpm, &rpm);
         if (rc < 0)
             return NULL;
         if (rc == 0)
             Py_RETURN_NONE;
     }
-    int rc = usage_counts(args[1], args[2], &counts);
-    if (rc > 0)
-        rc = usage_counts(args[3], args[4], &requests);
-    if (rc < 0)
+    if (!usage_counts_covered(args[1], args[2]) || !usage_counts_covered(args[3], args[4]) ||
+        (input_tokens != Py_None && !usage_number(input_tokens, 0)))
+        Py_RETURN_NONE;
+    if (input_tokens == Py_None)
+        Py_RETURN_TRUE;
+    if (usage_counts(args[1], args[2], healthy, names, &counts) < 0 ||
+        usage_counts(args[3], args[4], healthy, names, &requests) < 0)
         goto done;
-    if (rc == 0 || (input_tokens != Py_None && !usage_number(input_tokens, 0))) {
-        result = Py_None;
-        Py_INCREF(result);
-        goto done;
-    }
-    if (input_tokens == Py_None) {
-        result = Py_True;
-        Py_INCREF(result);
-        goto done;
-    }
     /* unused deployments count 0 (LiteLLM's loop over healthy) */
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(healthy); i++) {
         PyObject *info, *used;
@@ -2877,7 +2908,7 @@ static PyMethodDef router_functions[] = {
     {"router_usage_keys", (PyCFunction)(void (*)(void))router_usage_keys, METH_FASTCALL,
      "router_usage_keys(prefixes, tpm_tail, rpm_tail): ([p + tpm_tail], [p + rpm_tail])."},
     {"router_usage_pick", (PyCFunction)(void (*)(void))router_usage_pick, METH_FASTCALL,
-     "router_usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names): "
+     "router_usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, accepted): "
      "usage-v2's lowest-usage deployments within limits, True (covered) or None."},
     {NULL, NULL, 0, NULL},
 };

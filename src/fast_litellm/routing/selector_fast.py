@@ -420,6 +420,31 @@ def _minute_of(now: Any) -> str:
     return now.strftime("%H-%M")
 
 
+class _SharedFacts:
+    """What was found of the last shared candidate list (strategy_fast: the
+    same list object, unchanged, while the registry version and the step's
+    ids are; only read-only selectors get it), kept while it is shared."""
+
+    def __init__(self) -> None:
+        from . import strategy_fast
+
+        self._shared = strategy_fast._SHARED_LISTS
+        self._last: List[Any] = [None, None]
+
+    def _is_shared(self, healthy: Any) -> bool:
+        entry = self._shared.get(id(healthy))
+        return entry is not None and entry[0] is healthy
+
+    def get(self, healthy: Any) -> Any:
+        if self._last[0] is healthy and self._is_shared(healthy):
+            return self._last[1]
+        return None
+
+    def keep(self, healthy: Any, facts: Any) -> None:
+        if self._last[0] is not healthy and self._is_shared(healthy):
+            self._last[0], self._last[1] = healthy, facts
+
+
 def make_usage_counter_keys(original: Any) -> Any:
     """``usage_counter_keys(healthy)``: ``<id>:<model>:tpm:<HH-MM>`` and
     ``...:rpm:...`` for each dict candidate, the minute from one
@@ -448,14 +473,19 @@ def make_usage_counter_keys(original: Any) -> Any:
     entry_module, entry_name = _HOSTED_ENTRY.split(":")
     entry = getattr(importlib.import_module(entry_module), entry_name)
     decline = NotAccelerated("usage keys: LiteLLM's code")
+    shared = _SharedFacts()
 
     def usage_counter_keys(self, healthy_deployments):
         if keys is None:
             raise decline
-        # the prefixes (or the decline) before the clock is read
-        prefixes = prefixes_of(healthy_deployments, _NAMES, entry)
+        # the prefixes (or the decline) before the clock is read; a shared
+        # candidate list's once (it does not change while shared)
+        prefixes = shared.get(healthy_deployments)
         if prefixes is None:
-            raise decline
+            prefixes = prefixes_of(healthy_deployments, _NAMES, entry)
+            if prefixes is None:
+                raise decline
+            shared.keep(healthy_deployments, prefixes)
         minute = _minute_of(module.get_utc_datetime())
         built = keys(prefixes, ":tpm:" + minute, ":rpm:" + minute)
         return built[0], built[1]
@@ -504,6 +534,7 @@ def make_usage_common_checks(original: Any) -> Any:
     pick = getattr(NATIVE, "router_usage_pick", None)
     g = vars(module)
     decline = NotAccelerated("usage checks: LiteLLM's code")
+    accepted = _SharedFacts()
 
     def _common_checks_available_deployment(self, model_group, healthy_deployments, tpm_keys, tpm_values,
                                             rpm_keys, rpm_values, messages=None, input=None):
@@ -514,15 +545,18 @@ def make_usage_common_checks(original: Any) -> Any:
                 or "_return_potential_deployments" in self.__dict__
                 # a debug record would name this file and line as its caller
                 or type(logger) is not logging.Logger or logger.isEnabledFor(logging.DEBUG)
-                or pick(healthy_deployments, tpm_keys, tpm_values, rpm_keys, rpm_values, None, _NAMES) is None):
+                or pick(healthy_deployments, tpm_keys, tpm_values, rpm_keys, rpm_values, None, _NAMES,
+                        accepted.get(healthy_deployments) is not None) is None):
             raise decline
+        accepted.keep(healthy_deployments, True)
         try:
             input_tokens = g["embedding_aware_token_count"](
                 messages, input, g["partial"](g["deployment_backend_models"], healthy_deployments))
         except Exception:
             input_tokens = 0
         logger.debug("input_tokens=%s", input_tokens)
-        potential = pick(healthy_deployments, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, _NAMES)
+        potential = pick(healthy_deployments, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, _NAMES,
+                         accepted.get(healthy_deployments) is not None)
         if potential is None:
             potential = _potential_in_python(self, healthy_deployments, tpm_keys, tpm_values, rpm_keys,
                                              rpm_values, input_tokens)
