@@ -2803,6 +2803,92 @@ done:
     return result;
 }
 
+/* ---- registry rows (fast_litellm/routing/litellm_fast.py) -----------------
+ *
+ * rows_at(rows, entries, keys): LiteLLM's HostRegistry._rows for rows that
+ * are all {"at": i} (an exact int; "name" and "group" absent or None; none of
+ * "raw", "raw_positions", "pattern"; keys: those six names and "__getitem__"
+ * as exact strs, in that order): [entries[i] ...] with Python's list indexing
+ * (a negative i counts from the end), entries a list whose __getitem__ is
+ * list's own (a subclass's is looked up on its type).  None (declined) for
+ * any other row or an index out of range.
+ */
+enum { ROW_AT, ROW_RAW, ROW_RAW_POSITIONS, ROW_PATTERN, ROW_NAME, ROW_GROUP, ROW_GETITEM, ROW_KEYS };
+
+/* The entry position of one row, or -1 declined, -2 error. */
+static Py_ssize_t
+row_position(PyObject *row, PyObject *keys, Py_ssize_t size)
+{
+    PyObject *at, *v;
+    if (!PyDict_CheckExact(row) || !str_keyed(row))
+        return -1;
+    if (get_item(row, PyTuple_GET_ITEM(keys, ROW_AT), &at) < 0)
+        return -2;
+    if (at == NULL || !PyLong_CheckExact(at))
+        return -1;
+    if (PyDict_GET_SIZE(row) != 1) {  /* more than "at": the other keys decide */
+        for (int k = ROW_RAW; k < ROW_GETITEM; k++) {
+            if (get_item(row, PyTuple_GET_ITEM(keys, k), &v) < 0)
+                return -2;
+            if (v != NULL && (k < ROW_NAME || v != Py_None))
+                return -1;
+        }
+    }
+    int overflow = 0;
+    long long position = PyLong_AsLongLongAndOverflow(at, &overflow);
+    if (overflow || (position == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (position < 0)
+        position += size;
+    return position < 0 || position >= size ? -1 : (Py_ssize_t)position;
+}
+
+static PyObject *
+router_rows_at(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    int keys_ok = nargs == 3 && PyTuple_CheckExact(args[2]) && PyTuple_GET_SIZE(args[2]) == ROW_KEYS;
+    for (Py_ssize_t k = 0; keys_ok && k < ROW_KEYS; k++)
+        keys_ok = PyUnicode_CheckExact(PyTuple_GET_ITEM(args[2], k));
+    if (!keys_ok) {
+        PyErr_SetString(PyExc_TypeError, "rows_at(rows, entries, keys)");
+        return NULL;
+    }
+    PyObject *rows = args[0], *entries = args[1];
+    if (!PyList_CheckExact(rows) || !PyList_Check(entries))
+        Py_RETURN_NONE;
+    if (!PyList_CheckExact(entries)) {  /* a list subclass: its __getitem__ must be list's */
+        PyObject *own = PyObject_GetAttr((PyObject *)Py_TYPE(entries), PyTuple_GET_ITEM(args[2], ROW_GETITEM));
+        PyObject *base = own == NULL ? NULL
+                                     : PyObject_GetAttr((PyObject *)&PyList_Type, PyTuple_GET_ITEM(args[2], ROW_GETITEM));
+        int same = own != NULL && own == base;
+        Py_XDECREF(own);
+        Py_XDECREF(base);
+        if (PyErr_Occurred())
+            return NULL;
+        if (!same)
+            Py_RETURN_NONE;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(rows);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t position = row_position(PyList_GET_ITEM(rows, i), args[2], PyList_GET_SIZE(entries));
+        if (position < 0) {
+            Py_DECREF(out);
+            if (position == -2)
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        PyObject *entry = PyList_GET_ITEM(entries, position);
+        Py_INCREF(entry);
+        PyList_SET_ITEM(out, i, entry);
+    }
+    return out;
+}
+
 /* ---- repr_is_plain ----------------------------------------------------------
  *
  * repr_is_plain(value): whether formatting value into an f-string is certain
@@ -2903,6 +2989,8 @@ static PyMethodDef router_functions[] = {
      "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
     {"router_cost_scan", (PyCFunction)(void (*)(void))router_cost_scan, METH_FASTCALL,
      "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens): (pick, pairs) or None."},
+    {"router_rows_at", (PyCFunction)(void (*)(void))router_rows_at, METH_FASTCALL,
+     "router_rows_at(rows, entries, keys): HostRegistry._rows of {'at': i} rows, or None."},
     {"router_usage_prefixes", (PyCFunction)(void (*)(void))router_usage_prefixes, METH_FASTCALL,
      "router_usage_prefixes(deployments, names, entry): usage-v2 counter key prefixes id:model, or None."},
     {"router_usage_keys", (PyCFunction)(void (*)(void))router_usage_keys, METH_FASTCALL,

@@ -456,3 +456,81 @@ def test_lockstep_usage_v2_limits_and_registry_changes():
             assert a.get_model_list() == b.get_model_list()
         assert sorted(ids) == sorted(ids)
     assert compared >= 300
+
+
+# ---- the registry's lookup rows (HostRegistry._rows) -------------------------------
+
+class _Entries(list):
+    """A list whose indexing is not list's own."""
+
+    def __getitem__(self, index):
+        return "other"
+
+
+def _registry_stub(entries):
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    class Stub:
+        _at = HostRegistry._at
+        _row_entry = HostRegistry._row_entry
+
+        def __init__(self):
+            self._core_model_list = entries
+            self._core_routing_groups = {}
+
+    return Stub()
+
+
+def _rows_outcome(fn, stub, rows):
+    try:
+        got = fn(stub, rows)
+        return ("ok", [id(entry) for entry in got], got)
+    except NotAccelerated:
+        return ("declined",)
+    except Exception as exc:
+        return ("raised", type(exc).__name__, str(exc))
+
+
+def test_registry_rows_match_litellms():
+    from litellm.router_rust.surface.model_list import HostedModelList
+
+    from fast_litellm.routing import litellm_fast
+
+    target = "litellm.router_rust.surface.registry:HostRegistry._rows"
+    original = _original(target)
+    fast = litellm_fast.make_rows(original)
+    gen = random.Random("registry-rows")
+    plain = [{"model_name": "g%d" % i, "model_info": {"id": str(i)}, "litellm_params": {"model": "m"}}
+             for i in range(6)]
+    hosted = HostedModelList(lambda: None, lambda changes: None)
+    list.extend(hosted, plain)
+    taken = declined = 0
+    for _ in range(3000):
+        entries = gen.choice([plain, hosted, _Entries(plain), plain[:2], []])
+        rows = []
+        for _ in range(gen.randint(0, 5)):
+            roll = gen.random()
+            if roll < 0.7:
+                row = {"at": gen.choice([0, 1, 2, 5, -1, -6, 6, 7, -7, 2 ** 70, True, 1.0, "2"])}
+            elif roll < 0.8:
+                row = {"raw": gen.choice([0, 1])}
+            elif roll < 0.85:
+                row = {"raw_positions": [0, 1]}
+            elif roll < 0.9:
+                row = {"pattern": {"model_name": "p", "litellm_params": {"model": "openai/*"}}, "name": "x"}
+            else:
+                row = gen.choice([{"x": 1}, [("at", 0)], {"at": 0, 1: 2}])
+            if isinstance(row, dict) and gen.random() < 0.15:
+                row[gen.choice(["name", "group", "extra"])] = gen.choice([None, None, "n"])
+            rows.append(row)
+        if gen.random() < 0.05:
+            rows = tuple(rows)
+        stub = _registry_stub(entries)
+        stock = _rows_outcome(original, stub, copy.deepcopy(rows))
+        ours = _rows_outcome(fast, stub, copy.deepcopy(rows))
+        if ours == ("declined",):
+            declined += 1
+            continue
+        taken += 1
+        assert ours[:2] == stock[:2], (rows, stock, ours)  # the very same entries
+    assert taken > 400 and declined > 1000

@@ -96,6 +96,9 @@ VERIFIED: Dict[str, str] = {
         "3b2095d4fbaf533099af0cc27545450e515648fd1ccbdcf46a0530081b7a060d",
     "litellm.router_strategy.least_busy:_deployment_ids":
         "b3942acf2ef50f7922e3300a2695240cc15dc32cc10013b17ad34cc0dd3e31c8",
+    # routing/litellm_fast.py: the registry's lookup rows as the entries they name
+    "litellm.router_rust.surface.registry:HostRegistry._rows":
+        "dbcb7b60736c5eeca0edf962eb9355da1ba6527feaf04cb52d33f2cfb07cc2f8",
     # routing/selector_fast.py: usage-based-routing-v2 counter keys and count checks
     "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys":
         "634d393d44a4b9685d948509ac962322f00442b0094967bcf9d8bf18ed89c89d",

@@ -354,6 +354,42 @@ def make_usage_read_scope(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # --------------------------------------------------------------------------
+# registry rows: litellm.router_rust.surface.registry:HostRegistry._rows
+# --------------------------------------------------------------------------
+
+_ROW_KEYS = ("at", "raw", "raw_positions", "pattern", "name", "group", "__getitem__")
+
+
+def make_rows(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``HostRegistry._rows(rows)``: the stored entries router-core's lookup
+    rows name.  A row ``{"at": i}`` (no ``name``/``group``, none of ``raw``,
+    ``raw_positions``, ``pattern``) is ``self._core_model_list[int(str(i))]``
+    (``_row_entry``, pinned), which for an exact int ``i`` is list indexing
+    at ``i``: when every row is one, the entries are read natively
+    (``router_rows_at``: exact dicts, list indexing of a list whose
+    ``__getitem__`` is list's own).  Anything else (another row kind, an
+    index out of range, which raises) is LiteLLM's loop.  The usage-v2 read
+    of the group's deployment list spends most of its Python time here
+    (~7 us at 10 deployments, ~0.6 ms at 1,000)."""
+    _check_dependencies(_REGISTRY_READS + "_row_entry")
+    from fast_litellm._native_loader import NATIVE
+
+    rows_at = getattr(NATIVE, "router_rows_at", None)
+    decline = NotAccelerated("registry rows: LiteLLM's loop")
+
+    def _rows(self, rows):
+        if rows_at is None:
+            raise decline
+        entries = rows_at(rows, self._core_model_list, _ROW_KEYS)
+        if entries is None:
+            raise decline
+        return entries
+
+    _rows.__doc__ = original.__doc__
+    return _rows
+
+
+# --------------------------------------------------------------------------
 # retry-policy fields: litellm.router_rust.core:RustCore._group_policy_fields
 # --------------------------------------------------------------------------
 

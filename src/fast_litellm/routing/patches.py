@@ -220,6 +220,15 @@ PATCHES.append(
 )
 PATCHES += [
     Patch(
+        name="routing.registry_rows",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.surface.registry:HostRegistry._rows",
+        build=litellm_fast.make_rows,
+        scan_bindings=False,
+        description="the registry's {'at': i} lookup rows read natively as the list entries they name",
+    ),
+    Patch(
         name="routing.usage_v2_counter_keys",
         component="routing",
         flag=FLAG,
