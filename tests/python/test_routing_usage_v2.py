@@ -534,3 +534,86 @@ def test_registry_rows_match_litellms():
         taken += 1
         assert ours[:2] == stock[:2], (rows, stock, ours)  # the very same entries
     assert taken > 400 and declined > 1000
+
+
+# ---- the group's deployment list the usage read takes (litellm_fast._GroupRows) ----
+
+def _read_outcome(read, entries):
+    """The rows read: each entry of the list by identity, any other row (a
+    renamed or wildcard-pattern row, a new dict per read) by value."""
+    try:
+        got = read()
+    except Exception as exc:  # LiteLLM's list can lag its registry and raise
+        return ("raised", "%s: %s" % (type(exc).__name__, exc))
+    assert type(got) is list
+    listed = {id(e) for e in list.__iter__(entries)}
+    return ("ok", [("entry", id(e)) if id(e) in listed else ("fresh", e) for e in got], got)
+
+
+def test_group_rows_follow_every_registry_change():
+    """The kept rows are the very entries LiteLLM's read returns, after each
+    kind of change between reads (add, delete, upsert, set_model_list, a list
+    assignment, an entry written in place, an alias map or routing groups
+    set, a model that is not a group)."""
+    from fast_litellm.routing import litellm_fast
+
+    from test_routing_litellm import _build
+
+    gen = random.Random("group-rows")
+    rows = litellm_fast._GroupRows()
+    router = _build(_usage_model_list(gen, 6), "usage-based-routing-v2", {})
+    registry = router._core._hosted
+    hits = [0]
+
+    def check(step):
+        for model in ("g", "h", "nope", "openai/gpt-4o"):
+            for again in range(3):
+                if again == 2:  # LiteLLM's list can lag its registry: re-read it (no new version)
+                    registry.refresh()
+                kept = rows._kept.get(id(registry))
+                was_kept = kept is not None and model in kept[2]
+                got = _read_outcome(lambda: rows.read(registry, model), registry._core_model_list)
+                stock = _read_outcome(lambda: registry._core_get_model_list(model_name=model),
+                                      registry._core_model_list)
+                assert got[:2] == stock[:2], (step, model, got, stock)
+                assert got[0] != "ok" or got[2] is not stock[2], step
+                hits[0] += was_kept
+
+    def change(step):
+        kind = step % 8
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ids = [d["model_info"]["id"] for d in router.get_model_list() or []]
+            except IndexError:  # LiteLLM's list lagging its registry (see _read_outcome)
+                ids = []
+            fresh = _usage_model_list(gen, 2)
+            for d in fresh:
+                d["model_info"]["id"] = "s%d-%s" % (step, d["model_info"]["id"])
+            if kind == 0:
+                router.add_deployment(litellm.types.router.Deployment(**fresh[0]))
+            elif kind == 1 and ids:
+                router.delete_deployment(id=ids[0])
+            elif kind == 2 and ids:
+                d = dict(fresh[0], model_info={"id": ids[-1]})
+                router.upsert_deployment(litellm.types.router.Deployment(**d))
+            elif kind == 3:
+                router.set_model_list(fresh + _usage_model_list(gen, 3))
+            elif kind == 4:
+                router.model_list = copy.deepcopy(fresh)
+            elif kind == 5 and router.model_list:
+                router.model_list[0]["litellm_params"]["rpm"] = gen.randint(1, 9)
+            elif kind == 6:
+                alias = registry._core_model_group_alias
+                if alias:
+                    alias.clear()
+                else:
+                    alias["g"] = "h"
+            else:
+                router.add_deployment(litellm.types.router.Deployment(**fresh[1]))
+
+    for step in range(24):
+        check(step)
+        change(step)
+    check("end")
+    assert hits[0] > 40

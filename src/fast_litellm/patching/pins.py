@@ -130,6 +130,12 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.surface.registry:HostRegistry._row_entry": "d100c7778fbba29ddb3280801debd227f7c3cd0a3e1945d3e3739ccae9179335",
     "litellm.router_rust.surface.registry:HostRegistry._list_scope": "dbb0582e9ee1b39988d8cbc81adabc1645a3a7ecdd266ac8594214ff80561ba5",
     "litellm.router_rust.surface.registry:HostRegistry._at": "151658ba33d5f3eaa3d19c4b914ff239ef3a017a026a5d689332bdf90a88109a",
+    # ... and what its rows are kept by (litellm_fast._GroupRows)
+    "litellm.router_rust.surface.registry:HostRegistry._lookup": "2a9f6525b2563e74b561add33d15b99ab187dd4243f46446cfea61f540c03779",
+    "litellm.router_rust.surface.registry:HostRegistry._live_handle": "85cc43fe694c75718ed93650e69e94124048a15c074cbed7a5bcdc118d4716b9",
+    "litellm.router_rust.surface.registry:HostRegistry._core_model_names": "676e4c176ba40750ad1b67081a67a3651a07fd7df004ad7090275e021bb78171",
+    "litellm.router_rust.surface.registry:_index_key": "a377d7d81645c87b6afd5e3ce40e681381d80dcba6908638e4b0d9167009bb4b",
+    "litellm.router_rust.surface.model_list:HostedModelList": "8dd62e1244a3480e881559310fc23b88660c720e298e237ceef8830c130c0691",
     # routing's retry-policy fields: what the skipped resolution computes,
     # and the two callers that validate the request just before
     "litellm.router_rust.core:RustCore._group_policies": "c842485f0fa88b0b07fe7fcf3a592a6ec0c9455f15b52a4485263fbacf5ac1c7",

@@ -302,7 +302,7 @@ class _UsageReadScope:
             if not isinstance(selector, LowestTPMLoggingHandler_v2):
                 self._lazy = True  # the read's only trace would be an error's context
                 return None
-            deployments = core._hosted._core_get_model_list(model_name=model) or []
+            deployments = _GROUP_ROWS.read(core._hosted, model) or []
         except Exception as error:  # noqa: BLE001 - LiteLLM's scope swallows it too
             self._error = error
             return None
@@ -331,6 +331,132 @@ class _UsageReadScope:
         return False
 
 
+class _GroupRows:
+    """The group's deployment list the usage-v2 read takes
+    (``HostRegistry._core_get_model_list(model_name=model)``), kept while
+    nothing it is made of can have changed.
+
+    On a registry with no model-group aliases, no routing groups, no build
+    running and ``model`` among its model names, LiteLLM's read is
+    ``_rows(handle.lookup_model_list(model, None, scope))`` with the scope
+    ``{"aliases": [], "groups": [], "wildcard": [model], "only": None}``:
+    router-core's lookup over its registry, which is immutable (every change
+    makes a new registry with a higher ``registry_version()``), and the
+    entries of ``_core_model_list`` at the positions it names.  That list's
+    contents change only when it re-reads router-core (``_refresh`` assigns a
+    new ``_read_at`` tuple first) or while a build runs (declined; the one
+    way a build leaves it changed under its old ``_read_at``, emptied by a
+    replacing build that failed, changes its length).  So while the handle,
+    its version, the list object, its ``_read_at`` object and its length are
+    the ones read with the kept rows, LiteLLM's read returns those very
+    entries, in that order: they are handed out as a fresh list, under the
+    registry's lock as LiteLLM reads them.  Rows are kept only when each is
+    an entry of the list itself (a renamed or wildcard-pattern row is a new
+    dict per read; those reads are always LiteLLM's).  ``_core_model_names`` is read on
+    every call, as ``_list_scope`` reads it (its index refresh is kept).
+    Anything else, or another registry class or replaced method, is
+    LiteLLM's read."""
+
+    _METHODS = ("_core_get_model_list", "_list_scope", "_lookup", "_live_handle", "_row_entry", "_at")
+    _HANDLES = 8
+
+    def __init__(self) -> None:
+        self._parts: Any = None
+        self._kept: Dict[int, Any] = {}
+
+    def _resolve(self) -> Any:
+        if self._parts is None:
+            try:
+                self._parts = self._read_parts()
+            except Exception:  # noqa: BLE001 - a changed LiteLLM: LiteLLM's read, always
+                self._parts = False
+        return self._parts
+
+    def _read_parts(self) -> Any:
+        import importlib
+
+        _check_dependencies(_REGISTRY_READS)
+        _check_dependencies(_HOSTED_LIST)
+        _check_dependencies(_REGISTRY_MODULE + "_index_key")
+        registry = importlib.import_module("litellm.router_rust.surface.registry")
+        model_list = importlib.import_module("litellm.router_rust.surface.model_list")
+        host = registry.HostRegistry
+        methods = tuple((name, host.__dict__[name]) for name in self._METHODS)
+        names = host.__dict__["_core_model_names"]
+        return (host, methods, names, model_list.HostedModelList)
+
+    def read(self, registry: Any, model: Any) -> Any:
+        parts = self._resolve()
+        if not parts:
+            return registry._core_get_model_list(model_name=model)
+        host, methods, names, hosted_list = parts
+        state = getattr(registry, "__dict__", None)
+        if (type(registry) is not host or type(model) is not str or state is None
+                or any(host.__dict__.get(name) is not fn for name, fn in methods)
+                or host.__dict__.get("_core_model_names") is not names or not _rows_are_litellms(host)):
+            return registry._core_get_model_list(model_name=model)
+        with registry._deployment_index_lock:
+            aliases = state.get("_core_model_group_alias")
+            groups = state.get("_core_routing_groups")
+            entries = state.get("_core_model_list")
+            if (type(aliases) is not dict or aliases or type(groups) is not dict or groups
+                    or type(entries) is not hosted_list or entries._building is not None):
+                return registry._core_get_model_list(model_name=model)
+            handle = registry._live_handle()
+            if handle is None or model not in registry._core_model_names:
+                return registry._core_get_model_list(model_name=model)
+            token = (handle, handle.registry_version(), entries, entries._read_at, len(entries))
+            kept = self._kept.get(id(registry))
+            if kept is not None and kept[0] is registry and _same_token(kept[1], token):
+                rows = kept[2].get(model)
+                if rows is not None:
+                    return list(rows)
+            rows = registry._core_get_model_list(model_name=model)
+            # kept only when every row is an entry of the list itself (a
+            # renamed or pattern row is a fresh dict per read)
+            if type(rows) is list and _all_listed(rows, entries):
+                if kept is None or kept[0] is not registry or not _same_token(kept[1], token):
+                    if len(self._kept) >= self._HANDLES and id(registry) not in self._kept:
+                        self._kept.pop(next(iter(self._kept)))
+                    kept = self._kept[id(registry)] = (registry, token, {})
+                kept[2][model] = tuple(rows)
+            return rows
+
+
+def _all_listed(rows: List[Any], entries: Any) -> bool:
+    listed = {id(entry) for entry in list.__iter__(entries)}
+    return all(id(row) in listed for row in rows)
+
+
+def _same_token(a: Any, b: Any) -> bool:
+    return a[0] is b[0] and a[1] == b[1] and a[2] is b[2] and a[3] is b[3] and a[4] == b[4]
+
+
+def _rows_are_litellms(host: Any) -> bool:
+    """``HostRegistry._rows`` is LiteLLM's (or our exact patch over it)."""
+    rows = host.__dict__.get("_rows")
+    original = getattr(rows, "__fast_litellm_original__", rows)
+    return _ROWS_VERIFIED[0] is original or _verify_rows(original)
+
+
+_ROWS_VERIFIED: List[Any] = [None]
+
+
+def _verify_rows(fn: Any) -> bool:
+    from fast_litellm.patching import guards, pins
+
+    try:
+        ok = guards.source_hash(fn) == pins.DEPENDENCIES.get(_REGISTRY_READS + "_rows")
+    except (OSError, TypeError):
+        ok = False
+    if ok:
+        _ROWS_VERIFIED[0] = fn
+    return ok
+
+
+_GROUP_ROWS = _GroupRows()
+_REGISTRY_MODULE = "litellm.router_rust.surface.registry:"
+_HOSTED_LIST = "litellm.router_rust.surface.model_list:HostedModelList"
 _REGISTRY_READS = "litellm.router_rust.surface.registry:HostRegistry."
 _CORE_SOURCES = "litellm.router_rust.core:"
 
