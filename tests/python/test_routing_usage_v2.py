@@ -617,3 +617,113 @@ def test_group_rows_follow_every_registry_change():
         change(step)
     check("end")
     assert hits[0] > 40
+
+
+# ---- the cooldown read a usage-v2 pick takes with its usage read (_answer_cache) ----
+
+def test_cooldown_read_with_usage_read_along():
+    """A usage-based-routing-v2 pick's cooldown batch read carries the usage
+    read: the same two reads in one gather (the same Tasks created, the
+    cooldowns' first), each under the same service target, the same answer
+    to the Rust core, cooling and not; and the fast path is the one taken."""
+    from litellm._internal_context import current_service_target
+    from litellm.router_utils.routing_read_batch import RoutingReadBatch
+
+    from test_routing_litellm import _RecordingHandle, _same
+
+    model_list = _usage_model_list(random.Random("riding"), 6)
+    stock_read_usage = RoutingReadBatch.read_usage
+    runs = []
+    for accelerated in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy="usage-based-routing-v2")
+        store = router._core._cooldowns.cooldown_store
+        seen = []
+        object.__setattr__(store, "_handle", _RecordingHandle(store._handle, seen))
+        original = router._core._answer_cache
+        answers = []
+
+        async def recording(step, original=original, answers=answers):
+            answer = await original(step)
+            shown = [dict(a, timestamp="(when cooled)") if isinstance(a, dict) and "timestamp" in a else a
+                     for a in answer] if isinstance(answer, list) else answer
+            answers.append((step.get("op"), type(answer), shown, current_service_target()))
+            return answer
+
+        async def read_usage(self, deployments, span, seen=seen):
+            seen.append(("read_usage", current_service_target(), len(deployments),
+                         asyncio.current_task() is not PICK[0]))
+            return await stock_read_usage(self, deployments, span)
+
+        router._core.__dict__["_answer_cache"] = recording
+        created = []
+        outcomes = []
+
+        async def pick(seed):
+            PICK[0] = asyncio.current_task()
+            asyncio.get_running_loop().set_task_factory(
+                lambda loop, coro, **kw: created.append(getattr(coro, "__qualname__", "?")) or asyncio.Task(
+                    coro, loop=loop, **kw))
+            random.seed(seed)
+            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    got = (await router.async_get_available_deployment(model="g", request_kwargs={}))["model_info"]["id"]
+                except Exception as exc:
+                    got = (type(exc).__name__, str(exc))
+            return got, random.getstate()
+
+        RoutingReadBatch.read_usage = read_usage
+        try:
+            ids = [d["model_info"]["id"] for d in model_list if d["model_name"] == "g"]
+            for cooled in ([], ids[:1], ids):
+                for ident in cooled:
+                    router._core._cooldowns.add_deployment_to_cooldown(ident, Exception("rate limited"), 429, 600)
+                for seed in range(3):
+                    outcomes.append(asyncio.run(pick(seed)))
+        finally:
+            RoutingReadBatch.read_usage = stock_read_usage
+        runs.append((outcomes, answers, seen, len(created)))
+    assert runs[0][0] == runs[1][0]
+    assert len(runs[0][1]) == len(runs[1][1])
+    for x, y in zip(runs[0][1], runs[1][1]):
+        assert _same(x, y), (x, y)
+    assert runs[0][2] == runs[1][2] and runs[0][2]
+    assert any(event[0] == "read_usage" for event in runs[1][2])
+    assert runs[0][3] == runs[1][3]  # the same number of Tasks created
+
+
+PICK = [None]
+
+
+def test_cooldown_read_with_usage_read_along_is_the_fast_path():
+    from litellm.router_rust import core as core_module
+
+    from fast_litellm.routing import litellm_fast, patches
+
+    target = next(p.target for p in patches.PATCHES if p.name == "routing.cooldown_batch_read")
+    fast = litellm_fast.make_answer_cache(_original(target))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = litellm.Router(model_list=_usage_model_list(random.Random(3), 3),
+                                routing_strategy="usage-based-routing-v2")
+    reads = []
+
+    class Batch:
+        async def read_usage(self, deployments, span):
+            reads.append((deployments, span))
+
+    step = {"kind": "cache", "op": "batch_get", "key": None, "keys": ["deployment:u0:cooldown"], "value": None,
+            "ttl": None, "local": False, "events": []}
+
+    async def run():
+        token = core_module._USAGE_READ.set((Batch(), ["rows"]))
+        try:
+            return await fast(router._core, step)
+        finally:
+            core_module._USAGE_READ.reset(token)
+
+    with _local_patch.accelerated(True):
+        assert asyncio.run(run()) == [None]
+    assert reads == [(["rows"], None)]

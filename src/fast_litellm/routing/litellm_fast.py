@@ -571,10 +571,19 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     the same service target, and the answer is aligned and made plain by
     LiteLLM's own ``_aligned`` and ``_plain``.
 
-    Anything else - another op, a step with a key, a local read, a
-    usage-based-routing-v2 read riding along, keys that are not all
-    cooldown keys, a store with Redis or not LiteLLM's own, a request batch
-    with an armed prefetch - is LiteLLM's code, decided before any read."""
+    When a usage-based-routing-v2 read rides along (``_USAGE_READ`` set by
+    the usage-read scope), LiteLLM's ``_stored_with_usage`` gathers the
+    store read and ``batch.read_usage(deployments, None)``: the same gather
+    runs here (``asyncio.gather`` as the core module binds it: two Tasks,
+    the cooldowns' first; LiteLLM's in-memory cooldown reply is awaited
+    without yielding, so neither task suspends differently), the cooldowns'
+    coroutine being the native read above; the answer is ``_plain`` of
+    ``_aligned``'s tuple, as LiteLLM's.
+
+    Anything else - another op, a step with a key, a local read, keys that
+    are not all cooldown keys, a store with Redis or not LiteLLM's own, a
+    request batch with an armed prefetch - is LiteLLM's code, decided
+    before any read."""
     for prefix in _COOLDOWN_READ_SOURCES:
         _check_dependencies(prefix)
     from litellm import _internal_context
@@ -604,11 +613,24 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         except ValueError:  # as LiteLLM's _restore: closed from another context
             pass
 
+    async def cooldowns_read(store, model_ids):
+        """RoutingStores.batch_get of cooldown keys on a store without Redis
+        or a request batch: the store's native read under its target, aligned
+        by LiteLLM's _aligned (the layers between never suspend: LiteLLM's
+        in-memory reply is awaited without yielding)."""
+        inner = target.set(ROUTER_COOLDOWNS_TARGET)
+        try:
+            active = tuple(store._handle.active_sync(model_ids))
+        finally:
+            restore(inner)
+        return routing_stores._aligned(model_ids, active)
+
     async def _answer_cache(self, step):
         if type(step) is not dict or step.get("op") != "batch_get" or step.get("key") is not None:
             raise NotAccelerated("not a cooldown batch read")
-        if step.get("local") is True or usage_read.get() is not None:
-            raise NotAccelerated("a local read, or usage read along")
+        riding = usage_read.get()
+        if step.get("local") is True or (riding is not None and (type(riding) is not tuple or len(riding) != 2)):
+            raise NotAccelerated("a local read, or an odd usage read along")
         listed = step.get("keys")
         # exact str keys (what the Rust core sends) parse as they are; else as LiteLLM converts them
         model_ids = parse_ids(listed) if parse_ids is not None and type(listed) is list else NotImplemented
@@ -624,6 +646,13 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("Redis, or a request batch")
         outer = target.set(outer_target)
         try:
+            if riding is not None:
+                # usage-based-routing-v2: LiteLLM's two reads in one gather
+                # (two Tasks, the cooldowns' first), as _stored_with_usage runs it
+                batch, deployments = riding
+                stored, _ = await core_module.asyncio.gather(
+                    cooldowns_read(store, model_ids), batch.read_usage(deployments, None))
+                return core_module._plain(stored)
             inner = target.set(ROUTER_COOLDOWNS_TARGET)
             try:
                 active = tuple(store._handle.active_sync(model_ids))
