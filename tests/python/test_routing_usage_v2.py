@@ -669,7 +669,8 @@ def test_cooldown_read_with_usage_read_along():
             with _local_patch.accelerated(accelerated), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    got = (await router.async_get_available_deployment(model="g", request_kwargs={}))["model_info"]["id"]
+                    picked = await router.async_get_available_deployment(model="g", request_kwargs={})
+                    got = picked["model_info"]["id"]
                 except Exception as exc:
                     got = (type(exc).__name__, str(exc))
             return got, random.getstate()

@@ -352,10 +352,12 @@ class _GroupRows:
     entries, in that order: they are handed out as a fresh list, under the
     registry's lock as LiteLLM reads them.  Rows are kept only when each is
     an entry of the list itself (a renamed or wildcard-pattern row is a new
-    dict per read; those reads are always LiteLLM's).  ``_core_model_names`` is read on
-    every call, as ``_list_scope`` reads it (its index refresh is kept).
-    Anything else, or another registry class or replaced method, is
-    LiteLLM's read."""
+    dict per read; those reads are always LiteLLM's).  ``_core_model_names``
+    is read on every call, as ``_list_scope`` reads it (its index refresh
+    is kept).  Anything else, or another registry class or replaced method,
+    is LiteLLM's read.  The entries handed out are the very objects
+    LiteLLM's read hands out (its list keeps them), in a fresh list, so no
+    reader can tell the two apart."""
 
     _METHODS = ("_core_get_model_list", "_list_scope", "_lookup", "_live_handle", "_row_entry", "_at")
     _HANDLES = 8

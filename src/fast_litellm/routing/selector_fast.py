@@ -451,13 +451,15 @@ def make_usage_counter_keys(original: Any) -> Any:
     ``get_utc_datetime()`` (the module's binding, read at the call as
     LiteLLM's code reads it).  For a list of exact dicts (or LiteLLM's
     ``_HostedEntry`` rows, a dict subclass overriding only its writers, so
-    ``.get`` is dict's) with exact-str keys whose ``model_info`` / ``litellm_params`` are absent or such dicts and
-    whose id / model are exact ``str`` or None (absent), the f-string of
-    each is the str itself or ``"None"``: the keys are built natively
-    (``router_usage_keys``); the checks run before the clock is read, so a
-    declined list (anything else) runs LiteLLM's code, clock read and all.
-    The minute is ``%02d-%02d`` of the exact datetime's hour and minute
-    instead of ``strftime`` (~1 µs less, twice a pick)."""
+    ``.get`` is dict's) with exact-str keys whose ``model_info`` /
+    ``litellm_params`` are absent or such dicts and whose id / model are
+    exact ``str`` or None (absent), the f-string of each is the str itself
+    or ``"None"``: the prefixes are read natively (``router_usage_prefixes``,
+    once per shared candidate list) before the clock is read, so a declined
+    list (anything else) runs LiteLLM's code, clock read and all; the keys
+    are joined natively (``router_usage_keys``).  The minute of an exact
+    datetime comes from a table of ``"%02d-%02d"`` (what ``strftime("%H-%M")``
+    gives), ~1.5 µs less than ``strftime``, twice a pick."""
     from fast_litellm._native_loader import NATIVE
     from fast_litellm.patching.registry import NotAccelerated
 
