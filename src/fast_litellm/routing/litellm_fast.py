@@ -419,7 +419,10 @@ class _GroupRows:
             if type(rows) is list and _all_listed(rows, entries):
                 if kept is None or kept[0] is not registry or not _same_token(kept[1], token):
                     if len(self._kept) >= self._HANDLES and id(registry) not in self._kept:
-                        self._kept.pop(next(iter(self._kept)))
+                        try:  # another registry's thread may evict at the same time
+                            self._kept.pop(next(iter(self._kept)), None)
+                        except (StopIteration, RuntimeError):
+                            pass
                     kept = self._kept[id(registry)] = (registry, token, {})
                 kept[2][model] = tuple(rows)
             return rows
