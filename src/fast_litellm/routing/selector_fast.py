@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import datetime as _datetime
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 _TC = "litellm.litellm_core_utils.token_counter"
 _TPM = "litellm.litellm_core_utils.prompt_templates.tpm_media_utils"
@@ -429,20 +429,23 @@ class _SharedFacts:
         from . import strategy_fast
 
         self._shared = strategy_fast._SHARED_LISTS
-        self._last: List[Any] = [None, None]
+        # (list, facts), replaced as one object so another thread never
+        # pairs one list with another's facts
+        self._last: Tuple[Any, Any] = (None, None)
 
     def _is_shared(self, healthy: Any) -> bool:
         entry = self._shared.get(id(healthy))
         return entry is not None and entry[0] is healthy
 
     def get(self, healthy: Any) -> Any:
-        if self._last[0] is healthy and self._is_shared(healthy):
-            return self._last[1]
+        last = self._last
+        if last[0] is healthy and self._is_shared(healthy):
+            return last[1]
         return None
 
     def keep(self, healthy: Any, facts: Any) -> None:
         if self._last[0] is not healthy and self._is_shared(healthy):
-            self._last[0], self._last[1] = healthy, facts
+            self._last = (healthy, facts)
 
 
 def make_usage_counter_keys(original: Any) -> Any:
