@@ -364,16 +364,19 @@ def make_deployment_ids(original: Any) -> Any:
             or module._DeploymentModelInfo.__annotations__.keys() != {"id"}):
         raise RuntimeError("least_busy's deployment types changed")
     shared_lists = strategy_fast._SHARED_LISTS
-    last: List[Any] = [None, None]  # the last shared list and its ids
+    # [(the last shared list, its ids)]: the pair replaced as one object, so
+    # another thread never pairs one list with another's ids
+    last: List[Any] = [(None, None)]
     decline = NotAccelerated("least-busy ids: LiteLLM's validation")
 
     def _deployment_ids(healthy_deployments):
         if type(healthy_deployments) is not list:
             raise decline
-        if last[0] is healthy_deployments:
+        kept = last[0]
+        if kept[0] is healthy_deployments:
             entry = shared_lists.get(id(healthy_deployments))
             if entry is not None and entry[0] is healthy_deployments:
-                return last[1]
+                return kept[1]
         ids = []
         for deployment in healthy_deployments:
             if type(deployment) is not dict:
@@ -388,7 +391,7 @@ def make_deployment_ids(original: Any) -> Any:
         answer = tuple(ids)
         entry = shared_lists.get(id(healthy_deployments))
         if entry is not None and entry[0] is healthy_deployments:
-            last[0], last[1] = healthy_deployments, answer
+            last[0] = (healthy_deployments, answer)
         return answer
 
     return _deployment_ids
