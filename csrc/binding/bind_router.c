@@ -2314,6 +2314,581 @@ router_all_known(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_TRUE;
 }
 
+/* ---- usage-based-routing-v2 (fast_litellm/routing/selector_fast.py) -------
+ *
+ * LiteLLM's LowestTPMLoggingHandler_v2 reads `<id>:<model>:tpm:<HH-MM>` /
+ * `...:rpm:...` counters for its candidates and keeps the least-used ones
+ * that stay within their limits.  The two functions below do that over exact
+ * dicts with exact-str keys and numbers that are exact floats, bools or ints
+ * within 2**53 (so every sum and comparison is Python's, made on builtin
+ * numbers, and none can raise); anything else is declined (None) and the
+ * caller runs LiteLLM's Python code.
+ */
+#define USAGE_INT_MAX (1LL << 53)
+
+/* 1 when v is a number the usage scan takes (or None when none_ok), 0 if not. */
+static int
+usage_number(PyObject *v, int none_ok)
+{
+    if (v == Py_None)
+        return none_ok;
+    if (PyFloat_CheckExact(v) || PyBool_Check(v))
+        return 1;
+    if (!PyLong_CheckExact(v))
+        return 0;
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    return x <= USAGE_INT_MAX && x >= -USAGE_INT_MAX;
+}
+
+/* *out = d.get(key) for an exact dict with exact-str keys that may be absent
+ * (d NULL): borrowed, NULL when absent. */
+static int
+usage_get(PyObject *d, PyObject *key, PyObject **out)
+{
+    *out = NULL;
+    return d == NULL ? 0 : get_item(d, key, out);
+}
+
+/* A candidate's inner dict (litellm_params / model_info): 1 read (NULL when
+ * absent), 0 declined (not an exact dict with exact-str keys), -1 error. */
+static int
+usage_inner(PyObject *d, PyObject *key, PyObject **out)
+{
+    if (get_item(d, key, out) < 0)
+        return -1;
+    return *out == NULL || (PyDict_CheckExact(*out) && str_keyed(*out));
+}
+
+/* f"{value}" for a value usage_counter_keys formats: an exact str is itself,
+ * None (or absent) is "None"; NULL for anything else (declined). */
+static PyObject *
+usage_text(PyObject *value, PyObject *none)
+{
+    if (value == NULL || value == Py_None)
+        return none;
+    return PyUnicode_CheckExact(value) ? value : NULL;
+}
+
+/* Whether o is read as a plain dict: an exact dict, or an instance of exactly
+ * `entry` (a dict subclass whose reads are dict's own: LiteLLM's
+ * _HostedEntry overrides only its writers), with exact-str keys. */
+static int
+usage_dict(PyObject *o, PyObject *entry)
+{
+    return (PyDict_CheckExact(o) || (entry != NULL && (PyObject *)Py_TYPE(o) == entry)) && str_keyed(o);
+}
+
+/* usage_inner for usage_keys' deployments (exact dicts or `entry`s). */
+static int
+usage_inner_of(PyObject *d, PyObject *key, PyObject *entry, PyObject **out)
+{
+    if (get_item(d, key, out) < 0)
+        return -1;
+    return *out == NULL || usage_dict(*out, entry);
+}
+
+/* a + b + c + d as one new str (the parts exact strs). */
+static PyObject *
+usage_join(PyObject *const parts[4])
+{
+    Py_ssize_t len = 0;
+    Py_UCS4 top = 127;
+    for (int i = 0; i < 4; i++) {
+        len += PyUnicode_GET_LENGTH(parts[i]);
+        Py_UCS4 most = PyUnicode_MAX_CHAR_VALUE(parts[i]);
+        top = most > top ? most : top;
+    }
+    PyObject *s = PyUnicode_New(len, top);
+    Py_ssize_t at = 0;
+    for (int i = 0; s != NULL && i < 4; i++) {
+        if (PyUnicode_CopyCharacters(s, at, parts[i], 0, PyUnicode_GET_LENGTH(parts[i])) < 0)
+            Py_CLEAR(s);
+        else
+            at += PyUnicode_GET_LENGTH(parts[i]);
+    }
+    return s;
+}
+
+/* usage_prefixes(deployments, names, entry): usage_counter_keys' prefixes
+ * [f"{id}:{model}" ...] for a list of exact dicts (or instances of exactly
+ * `entry`, a dict subclass that reads as dict; None for none), or None
+ * (declined). */
+static PyObject *
+router_usage_prefixes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !names_ok(args[1]) ||
+        (args[2] != Py_None && !(PyType_Check(args[2]) && PyType_IsSubtype((PyTypeObject *)args[2], &PyDict_Type)))) {
+        PyErr_SetString(PyExc_TypeError, "usage_prefixes(deployments, names, entry)");
+        return NULL;
+    }
+    PyObject *list = args[0], *names = args[1], *entry = args[2] == Py_None ? NULL : args[2];
+    if (!PyList_CheckExact(list))
+        Py_RETURN_NONE;
+    PyObject *none = PyUnicode_InternFromString("None"), *colon = PyUnicode_InternFromString(":");
+    PyObject *empty = PyUnicode_New(0, 0);
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    PyObject *prefixes = PyList_New(n), *result = NULL;
+    if (none == NULL || colon == NULL || empty == NULL || prefixes == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyList_GET_ITEM(list, i), *info = NULL, *params = NULL, *id = NULL, *model = NULL;
+        if (!usage_dict(d, entry))
+            goto declined;
+        int rc = usage_inner_of(d, NAME(names, K_INFO), entry, &info);
+        if (rc > 0)
+            rc = usage_inner_of(d, NAME(names, K_PARAMS), entry, &params);
+        if (rc == 0)
+            goto declined;
+        if (rc < 0 || usage_get(info, NAME(names, K_ID), &id) < 0 ||
+            usage_get(params, NAME(names, K_MODEL), &model) < 0)
+            goto done;
+        PyObject *id_text = usage_text(id, none), *model_text = usage_text(model, none);
+        if (id_text == NULL || model_text == NULL)
+            goto declined;
+        PyObject *const parts[4] = {id_text, colon, model_text, empty};
+        PyObject *prefix = usage_join(parts);
+        if (prefix == NULL)
+            goto done;
+        PyList_SET_ITEM(prefixes, i, prefix);
+    }
+    result = prefixes;
+    prefixes = NULL;
+    goto done;
+declined:
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    Py_XDECREF(prefixes);
+    Py_XDECREF(none);
+    Py_XDECREF(colon);
+    Py_XDECREF(empty);
+    return result;
+}
+
+/* usage_keys(prefixes, tpm_tail, rpm_tail): ([p + tpm_tail ...], [p + rpm_tail ...])
+ * for a list of exact strs. */
+static PyObject *
+router_usage_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyList_CheckExact(args[0]) || !PyUnicode_CheckExact(args[1]) ||
+        !PyUnicode_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "usage_keys(prefixes, tpm_tail, rpm_tail)");
+        return NULL;
+    }
+    PyObject *list = args[0], *empty = PyUnicode_New(0, 0), *result = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    PyObject *tpm = PyList_New(n), *rpm = PyList_New(n);
+    if (empty == NULL || tpm == NULL || rpm == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *prefix = PyList_GET_ITEM(list, i);
+        if (!PyUnicode_CheckExact(prefix)) {
+            PyErr_SetString(PyExc_TypeError, "usage_keys: prefixes must be str");
+            goto done;
+        }
+        PyObject *const t_parts[4] = {prefix, args[1], empty, empty}, *const r_parts[4] = {prefix, args[2], empty, empty};
+        PyObject *t = usage_join(t_parts);
+        if (t == NULL)
+            goto done;
+        PyList_SET_ITEM(tpm, i, t);
+        PyObject *r = usage_join(r_parts);
+        if (r == NULL)
+            goto done;
+        PyList_SET_ITEM(rpm, i, r);
+    }
+    result = PyTuple_Pack(2, tpm, rpm);
+done:
+    Py_XDECREF(empty);
+    Py_XDECREF(tpm);
+    Py_XDECREF(rpm);
+    return result;
+}
+
+/* `str.split(":")[0]` of an exact str (new reference). */
+static PyObject *
+usage_id_of(PyObject *key)
+{
+    Py_ssize_t at = PyUnicode_FindChar(key, ':', 0, PyUnicode_GET_LENGTH(key), 1);
+    if (at == -2)
+        return NULL;
+    if (at < 0) {
+        Py_INCREF(key);
+        return key;
+    }
+    return PyUnicode_Substring(key, 0, at);
+}
+
+/* `key.split(":")[0]` (new reference) where key is one of usage_counter_keys'
+ * for the candidate at the same position: when the key's text before its
+ * first ':' is that candidate's id (an exact str), the id object itself (an
+ * equal str, its hash cached), else the substring. */
+static PyObject *
+usage_id_at(PyObject *key, PyObject *healthy, Py_ssize_t i, PyObject *names)
+{
+    Py_ssize_t at = PyUnicode_FindChar(key, ':', 0, PyUnicode_GET_LENGTH(key), 1);
+    if (at == -2)
+        return NULL;
+    if (at < 0) {
+        Py_INCREF(key);
+        return key;
+    }
+    PyObject *info, *id = NULL;
+    if (healthy != NULL && i < PyList_GET_SIZE(healthy) &&
+        get_item(PyList_GET_ITEM(healthy, i), NAME(names, K_INFO), &info) == 0 && info != NULL &&
+        get_item(info, NAME(names, K_ID), &id) == 0 && id != NULL && PyUnicode_GET_LENGTH(id) == at &&
+        PyUnicode_Tailmatch(key, id, 0, at, -1) == 1) {
+        Py_INCREF(id);
+        return id;
+    }
+    if (PyErr_Occurred())
+        return NULL;
+    return PyUnicode_Substring(key, 0, at);
+}
+
+/* Whether keys (an exact list of exact strs) and values (an exact list or
+ * tuple at least as long, of None or usage numbers) are covered. */
+static int
+usage_counts_covered(PyObject *keys, PyObject *values)
+{
+    if (!PyList_CheckExact(keys) || !(PyList_CheckExact(values) || PyTuple_CheckExact(values)) ||
+        PySequence_Fast_GET_SIZE(values) < PyList_GET_SIZE(keys))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        if (!PyUnicode_CheckExact(PyList_GET_ITEM(keys, i)) ||
+            !usage_number(PySequence_Fast_GET_ITEM(values, i), 1))
+            return 0;
+    }
+    return 1;
+}
+
+/* {key.split(":")[0]: values[i]} over covered keys and values (healthy: the
+ * accepted candidates, whose ids the keys usually start with); -1 error, 1
+ * filled (into *out, new). */
+static int
+usage_counts(PyObject *keys, PyObject *values, PyObject *healthy, PyObject *names, PyObject **out)
+{
+    PyObject *counts = PyDict_New();
+    *out = NULL;
+    if (counts == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *id = usage_id_at(PyList_GET_ITEM(keys, i), healthy, i, names);
+        if (id == NULL || PyDict_SetItem(counts, id, PySequence_Fast_GET_ITEM(values, i)) < 0) {
+            Py_XDECREF(id);
+            Py_DECREF(counts);
+            return -1;
+        }
+        Py_DECREF(id);
+    }
+    *out = counts;
+    return 1;
+}
+
+/* LiteLLM's v2 limit: d["k"], else litellm_params["k"], else model_info["k"]
+ * (the first that is not None; absent reads None), else NULL (infinity).
+ * 0 declined (not a usage number), 1 read, -1 error. */
+static int
+usage_limit(PyObject *d, PyObject *params, PyObject *info, PyObject *key, PyObject **out)
+{
+    PyObject *const from[3] = {d, params, info};
+    *out = NULL;
+    for (int i = 0; i < 3; i++) {
+        PyObject *v;
+        if (usage_get(from[i], key, &v) < 0)
+            return -1;
+        if (v != NULL && v != Py_None) {
+            *out = v;
+            return usage_number(v, 0);
+        }
+    }
+    return 1;
+}
+
+/* A candidate of the usage scan: exact dict with exact-str keys, model_info an
+ * exact dict with an exact-str id, litellm_params absent or an exact dict, and
+ * usage-number limits.  1 read, 0 declined, -1 error. */
+static int
+usage_candidate(PyObject *d, PyObject *names, PyObject **id, PyObject **tpm, PyObject **rpm)
+{
+    PyObject *info = NULL, *params = NULL;
+    if (!PyDict_CheckExact(d) || !str_keyed(d))
+        return 0;
+    int rc = usage_inner(d, NAME(names, K_INFO), &info);
+    if (rc > 0)
+        rc = usage_inner(d, NAME(names, K_PARAMS), &params);
+    if (rc <= 0)
+        return rc;
+    if (info == NULL || get_item(info, NAME(names, K_ID), id) < 0)
+        return info == NULL ? 0 : -1;
+    if (*id == NULL || !PyUnicode_CheckExact(*id))
+        return 0;
+    rc = usage_limit(d, params, info, NAME(names, K_TPM), tpm);
+    if (rc > 0)
+        rc = usage_limit(d, params, info, NAME(names, K_RPM), rpm);
+    return rc;
+}
+
+/* A candidate's id and limits, once usage_candidate has accepted it in this
+ * same call (no Python code has run since: its dicts are as checked). */
+static int
+usage_limits(PyObject *d, PyObject *names, PyObject **tpm, PyObject **rpm)
+{
+    PyObject *info = NULL, *params = NULL;
+    if (get_item(d, NAME(names, K_INFO), &info) < 0 || get_item(d, NAME(names, K_PARAMS), &params) < 0)
+        return -1;
+    int rc = usage_limit(d, params, info, NAME(names, K_TPM), tpm);
+    if (rc > 0)
+        rc = usage_limit(d, params, info, NAME(names, K_RPM), rpm);
+    return rc;
+}
+
+/* 1 when `a OP b` with b NULL read as float("inf"); -1 error. */
+static int
+usage_compare(PyObject *a, PyObject *b, PyObject *inf, int op)
+{
+    return PyObject_RichCompareBool(a, b == NULL ? inf : b, op);
+}
+
+/* Whether the candidate is over its limits at `used` tpm (+ input_tokens)
+ * and `requests` rpm (NULL / None: not counted): 1 over, 0 within, -1 error. */
+static int
+usage_over(PyObject *used, PyObject *input_tokens, PyObject *requests, PyObject *tpm, PyObject *rpm, PyObject *inf,
+           PyObject *one)
+{
+    PyObject *sum = PyNumber_Add(used, input_tokens);
+    if (sum == NULL)
+        return -1;
+    int over = usage_compare(sum, tpm, inf, Py_GT);
+    Py_DECREF(sum);
+    if (over != 0 || requests == NULL || requests == Py_None)
+        return over;
+    PyObject *next = PyNumber_Add(requests, one);
+    if (next == NULL)
+        return -1;
+    over = usage_compare(next, rpm, inf, Py_GE);
+    Py_DECREF(next);
+    return over;
+}
+
+/* The scan of _return_potential_deployments over all_deployments (counts,
+ * zero-filled) with {id: last deployment} and the rpm counts, for candidates
+ * usage_candidate accepted in this call: a new list, or NULL (error). */
+static PyObject *
+usage_lowest(PyObject *healthy, PyObject *counts, PyObject *requests, PyObject *input_tokens, PyObject *names)
+{
+    PyObject *lookup = PyDict_New(), *inf = PyFloat_FromDouble(Py_HUGE_VAL), *one = PyLong_FromLong(1);
+    PyObject *lowest = inf, *potential = PyList_New(0), *result = NULL, *key, *used, *id, *tpm, *rpm, *info;
+    Py_XINCREF(lowest);
+    if (lookup == NULL || inf == NULL || one == NULL || potential == NULL)
+        goto done;
+    /* the candidates were accepted by usage_candidate in this call */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(healthy); i++) {
+        PyObject *d = PyList_GET_ITEM(healthy, i);
+        if (get_item(d, NAME(names, K_INFO), &info) < 0 || get_item(info, NAME(names, K_ID), &id) < 0 ||
+            PyDict_SetItem(lookup, id, d) < 0)
+            goto done;
+    }
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(counts, &pos, &key, &used)) {
+        PyObject *item = usage_id_of(key), *d, *requested = NULL;
+        if (item == NULL)
+            goto done;
+        int rc = get_item(lookup, item, &d);
+        if (rc == 0 && d != NULL && used != Py_None)
+            rc = get_item(requests, item, &requested);
+        Py_DECREF(item);
+        if (rc < 0)
+            goto done;
+        if (d == NULL || used == Py_None)
+            continue;
+        if (usage_limits(d, names, &tpm, &rpm) <= 0)
+            goto done;
+        int over = usage_over(used, input_tokens, requested, tpm, rpm, inf, one);
+        if (over < 0)
+            goto done;
+        if (over)
+            continue;
+        int same = PyObject_RichCompareBool(used, lowest, Py_EQ);
+        if (same < 0)
+            goto done;
+        if (same) {
+            if (PyList_Append(potential, d) < 0)
+                goto done;
+            continue;
+        }
+        int less = PyObject_RichCompareBool(used, lowest, Py_LT);
+        if (less < 0)
+            goto done;
+        if (less) {
+            Py_INCREF(used);
+            Py_SETREF(lowest, used);
+            PyObject *fresh = PyList_New(1);
+            if (fresh == NULL)
+                goto done;
+            Py_INCREF(d);
+            PyList_SET_ITEM(fresh, 0, d);
+            Py_SETREF(potential, fresh);
+        }
+    }
+    result = potential;
+    potential = NULL;
+done:
+    Py_XDECREF(lookup);
+    Py_XDECREF(inf);
+    Py_XDECREF(one);
+    Py_XDECREF(lowest);
+    Py_XDECREF(potential);
+    return result;
+}
+
+/* usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens,
+ * names, accepted): LiteLLM's _common_checks_available_deployment from its
+ * count dicts to the potential deployments (the list random.choice draws
+ * from), or None (declined).  With input_tokens None it only checks that the
+ * inputs are covered: True or None.  accepted: healthy is a list whose
+ * candidates an earlier call accepted and that nothing has changed since (a
+ * shared, read-only candidate list), so they are not checked again. */
+static PyObject *
+router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8 || !names_ok(args[6]) || !PyBool_Check(args[7])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, "
+                        "accepted)");
+        return NULL;
+    }
+    PyObject *healthy = args[0], *input_tokens = args[5], *names = args[6];
+    PyObject *counts = NULL, *requests = NULL, *result = NULL, *id, *tpm, *rpm;
+    if (!PyList_CheckExact(healthy))
+        Py_RETURN_NONE;
+    for (Py_ssize_t i = 0; args[7] == Py_False && i < PyList_GET_SIZE(healthy); i++) {
+        int rc = usage_candidate(PyList_GET_ITEM(healthy, i), names, &id, &tpm, &rpm);
+        if (rc < 0)
+            return NULL;
+        if (rc == 0)
+            Py_RETURN_NONE;
+    }
+    if (!usage_counts_covered(args[1], args[2]) || !usage_counts_covered(args[3], args[4]) ||
+        (input_tokens != Py_None && !usage_number(input_tokens, 0)))
+        Py_RETURN_NONE;
+    if (input_tokens == Py_None)
+        Py_RETURN_TRUE;
+    if (usage_counts(args[1], args[2], healthy, names, &counts) < 0 ||
+        usage_counts(args[3], args[4], healthy, names, &requests) < 0)
+        goto done;
+    /* unused deployments count 0 (LiteLLM's loop over healthy) */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(healthy); i++) {
+        PyObject *info, *used;
+        if (get_item(PyList_GET_ITEM(healthy, i), NAME(names, K_INFO), &info) < 0 ||
+            get_item(info, NAME(names, K_ID), &id) < 0 || get_item(counts, id, &used) < 0)
+            goto done;
+        if (used == NULL || used == Py_None) {
+            PyObject *zero = PyLong_FromLong(0);
+            if (zero == NULL || PyDict_SetItem(counts, id, zero) < 0) {
+                Py_XDECREF(zero);
+                goto done;
+            }
+            Py_DECREF(zero);
+        }
+    }
+    result = usage_lowest(healthy, counts, requests, input_tokens, names);
+done:
+    Py_XDECREF(counts);
+    Py_XDECREF(requests);
+    return result;
+}
+
+/* ---- registry rows (fast_litellm/routing/litellm_fast.py) -----------------
+ *
+ * rows_at(rows, entries, keys): LiteLLM's HostRegistry._rows for rows that
+ * are all {"at": i} (an exact int; "name" and "group" absent or None; none of
+ * "raw", "raw_positions", "pattern"; keys: those six names and "__getitem__"
+ * as exact strs, in that order): [entries[i] ...] with Python's list indexing
+ * (a negative i counts from the end), entries a list whose __getitem__ is
+ * list's own (a subclass's is looked up on its type).  None (declined) for
+ * any other row or an index out of range.
+ */
+enum { ROW_AT, ROW_RAW, ROW_RAW_POSITIONS, ROW_PATTERN, ROW_NAME, ROW_GROUP, ROW_GETITEM, ROW_KEYS };
+
+/* The entry position of one row, or -1 declined, -2 error. */
+static Py_ssize_t
+row_position(PyObject *row, PyObject *keys, Py_ssize_t size)
+{
+    PyObject *at, *v;
+    if (!PyDict_CheckExact(row) || !str_keyed(row))
+        return -1;
+    if (get_item(row, PyTuple_GET_ITEM(keys, ROW_AT), &at) < 0)
+        return -2;
+    if (at == NULL || !PyLong_CheckExact(at))
+        return -1;
+    if (PyDict_GET_SIZE(row) != 1) {  /* more than "at": the other keys decide */
+        for (int k = ROW_RAW; k < ROW_GETITEM; k++) {
+            if (get_item(row, PyTuple_GET_ITEM(keys, k), &v) < 0)
+                return -2;
+            if (v != NULL && (k < ROW_NAME || v != Py_None))
+                return -1;
+        }
+    }
+    int overflow = 0;
+    long long position = PyLong_AsLongLongAndOverflow(at, &overflow);
+    if (overflow || (position == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (position < 0)
+        position += size;
+    return position < 0 || position >= size ? -1 : (Py_ssize_t)position;
+}
+
+static PyObject *
+router_rows_at(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    int keys_ok = nargs == 3 && PyTuple_CheckExact(args[2]) && PyTuple_GET_SIZE(args[2]) == ROW_KEYS;
+    for (Py_ssize_t k = 0; keys_ok && k < ROW_KEYS; k++)
+        keys_ok = PyUnicode_CheckExact(PyTuple_GET_ITEM(args[2], k));
+    if (!keys_ok) {
+        PyErr_SetString(PyExc_TypeError, "rows_at(rows, entries, keys)");
+        return NULL;
+    }
+    PyObject *rows = args[0], *entries = args[1];
+    if (!PyList_CheckExact(rows) || !PyList_Check(entries))
+        Py_RETURN_NONE;
+    if (!PyList_CheckExact(entries)) {  /* a list subclass: its __getitem__ must be list's */
+        PyObject *own = PyObject_GetAttr((PyObject *)Py_TYPE(entries), PyTuple_GET_ITEM(args[2], ROW_GETITEM));
+        PyObject *base = own == NULL ? NULL
+                                     : PyObject_GetAttr((PyObject *)&PyList_Type, PyTuple_GET_ITEM(args[2], ROW_GETITEM));
+        int same = own != NULL && own == base;
+        Py_XDECREF(own);
+        Py_XDECREF(base);
+        if (PyErr_Occurred())
+            return NULL;
+        if (!same)
+            Py_RETURN_NONE;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(rows);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t position = row_position(PyList_GET_ITEM(rows, i), args[2], PyList_GET_SIZE(entries));
+        if (position < 0) {
+            Py_DECREF(out);
+            if (position == -2)
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        PyObject *entry = PyList_GET_ITEM(entries, position);
+        Py_INCREF(entry);
+        PyList_SET_ITEM(out, i, entry);
+    }
+    return out;
+}
+
 /* ---- repr_is_plain ----------------------------------------------------------
  *
  * repr_is_plain(value): whether formatting value into an f-string is certain
@@ -2414,6 +2989,15 @@ static PyMethodDef router_functions[] = {
      "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
     {"router_cost_scan", (PyCFunction)(void (*)(void))router_cost_scan, METH_FASTCALL,
      "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens): (pick, pairs) or None."},
+    {"router_rows_at", (PyCFunction)(void (*)(void))router_rows_at, METH_FASTCALL,
+     "router_rows_at(rows, entries, keys): HostRegistry._rows of {'at': i} rows, or None."},
+    {"router_usage_prefixes", (PyCFunction)(void (*)(void))router_usage_prefixes, METH_FASTCALL,
+     "router_usage_prefixes(deployments, names, entry): usage-v2 counter key prefixes id:model, or None."},
+    {"router_usage_keys", (PyCFunction)(void (*)(void))router_usage_keys, METH_FASTCALL,
+     "router_usage_keys(prefixes, tpm_tail, rpm_tail): ([p + tpm_tail], [p + rpm_tail])."},
+    {"router_usage_pick", (PyCFunction)(void (*)(void))router_usage_pick, METH_FASTCALL,
+     "router_usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, accepted): "
+     "usage-v2's lowest-usage deployments within limits, True (covered) or None."},
     {NULL, NULL, 0, NULL},
 };
 

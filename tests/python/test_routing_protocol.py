@@ -402,11 +402,14 @@ def test_prefetch_usage_selector_matches():
                         continue
                     taken += 1
                     assert got is stock, (strategy, model, request)
-    assert taken >= 4 * 2 * 4 * 3
-    # a v2 router, a strategy override and routing groups are LiteLLM's
+    assert taken >= 5 * 2 * 4 * 3
+    # a v2 router's probe is its default selector, as LiteLLM finds it
+    from litellm.router_strategy.lowest_tpm_rpm_v2 import LowestTPMLoggingHandler_v2
+
     router = _router(routing_strategy="usage-based-routing-v2")
-    with pytest.raises(NotAccelerated):
-        fast(router._core, "g", {})
+    got = fast(router._core, "g", {})
+    assert isinstance(got, LowestTPMLoggingHandler_v2) and got is original(router._core, "g", {})
+    # a strategy override and routing groups are LiteLLM's
     with pytest.raises(NotAccelerated):
         fast(_router()._core, "g", {"routing_strategy": "usage-based-routing-v2"})
 

@@ -96,6 +96,14 @@ VERIFIED: Dict[str, str] = {
         "3b2095d4fbaf533099af0cc27545450e515648fd1ccbdcf46a0530081b7a060d",
     "litellm.router_strategy.least_busy:_deployment_ids":
         "b3942acf2ef50f7922e3300a2695240cc15dc32cc10013b17ad34cc0dd3e31c8",
+    # routing/litellm_fast.py: the registry's lookup rows as the entries they name
+    "litellm.router_rust.surface.registry:HostRegistry._rows":
+        "dbcb7b60736c5eeca0edf962eb9355da1ba6527feaf04cb52d33f2cfb07cc2f8",
+    # routing/selector_fast.py: usage-based-routing-v2 counter keys and count checks
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys":
+        "634d393d44a4b9685d948509ac962322f00442b0094967bcf9d8bf18ed89c89d",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._common_checks_available_deployment":
+        "a9e032c5ec677d2dc81e01b6b89f3fb21714c106e341699cc15ae361ed60d26a",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,
@@ -122,6 +130,12 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.surface.registry:HostRegistry._row_entry": "d100c7778fbba29ddb3280801debd227f7c3cd0a3e1945d3e3739ccae9179335",
     "litellm.router_rust.surface.registry:HostRegistry._list_scope": "dbb0582e9ee1b39988d8cbc81adabc1645a3a7ecdd266ac8594214ff80561ba5",
     "litellm.router_rust.surface.registry:HostRegistry._at": "151658ba33d5f3eaa3d19c4b914ff239ef3a017a026a5d689332bdf90a88109a",
+    # ... and what its rows are kept by (litellm_fast._GroupRows)
+    "litellm.router_rust.surface.registry:HostRegistry._lookup": "2a9f6525b2563e74b561add33d15b99ab187dd4243f46446cfea61f540c03779",
+    "litellm.router_rust.surface.registry:HostRegistry._live_handle": "85cc43fe694c75718ed93650e69e94124048a15c074cbed7a5bcdc118d4716b9",
+    "litellm.router_rust.surface.registry:HostRegistry._core_model_names": "676e4c176ba40750ad1b67081a67a3651a07fd7df004ad7090275e021bb78171",
+    "litellm.router_rust.surface.registry:_index_key": "a377d7d81645c87b6afd5e3ce40e681381d80dcba6908638e4b0d9167009bb4b",
+    "litellm.router_rust.surface.model_list:HostedModelList": "8dd62e1244a3480e881559310fc23b88660c720e298e237ceef8830c130c0691",
     # routing's retry-policy fields: what the skipped resolution computes,
     # and the two callers that validate the request just before
     "litellm.router_rust.core:RustCore._group_policies": "c842485f0fa88b0b07fe7fcf3a592a6ec0c9455f15b52a4485263fbacf5ac1c7",
@@ -227,6 +241,9 @@ DEPENDENCIES: Dict[str, str] = {
         "4f59dc8e784c16687556098074bacc793ebc9afe6111157fed9aae0e885c5f77",
     "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys":
         "634d393d44a4b9685d948509ac962322f00442b0094967bcf9d8bf18ed89c89d",
+    # ... and the rows the usage read hands it: a dict subclass overriding only writers
+    "litellm.router_rust.surface.model_list:_HostedEntry":
+        "7980bfae8b655e38ce46fdf857cac50755809c97814b78d1f80e801ec80e86fd",
     # cost: sources the fast completion_cost / cost_per_token / _get_token_base_cost rely on
     "litellm.cost_calculator:infer_call_type": "8495ca1175df87a752adcb8705f819e0f1835f6b8e85b31ddf5a9bb195f78485",
     "litellm.cost_calculator:get_usage_object": "060a9a54633a825c4da2512287c1780eab1b70f5109dc55574c3f680e73f9564",

@@ -218,6 +218,37 @@ PATCHES.append(
                     "not through pydantic",
     )
 )
+PATCHES += [
+    Patch(
+        name="routing.registry_rows",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.surface.registry:HostRegistry._rows",
+        build=litellm_fast.make_rows,
+        scan_bindings=False,
+        description="the registry's {'at': i} lookup rows read natively as the list entries they name",
+    ),
+    Patch(
+        name="routing.usage_v2_counter_keys",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys",
+        build=selector_fast.make_usage_counter_keys,
+        scan_bindings=False,
+        description="usage-v2 counter keys built natively, the minute without strftime",
+    ),
+    Patch(
+        name="routing.usage_v2_common_checks",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2."
+               "_common_checks_available_deployment",
+        build=selector_fast.make_usage_common_checks,
+        scan_bindings=False,
+        description="usage-v2 count dicts and lowest-usage scan natively; LiteLLM's token count, "
+                    "logs and random.choice kept",
+    ),
+]
 
 for _patch in PATCHES:
     register(_patch)

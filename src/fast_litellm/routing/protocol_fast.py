@@ -513,9 +513,12 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
     asks it (the usage-read scope).  For a request with no strategy
     override, on a router with no routing groups and whose own strategy is
     not usage-based-routing-v2, LiteLLM's answer is None whatever the
-    selector: the strategy it compares is the router's.  What it reads on
-    the way (the alias map, the empty group table, the default selector)
-    is read without code, so it is skipped; every other case is LiteLLM's."""
+    selector: the strategy it compares is the router's; when the router's
+    strategy is usage-based-routing-v2 it is the router's default selector
+    if that is a v2 one (``isinstance``, as LiteLLM checks), else None.
+    What it reads on the way (the alias map, whose resolution never raises,
+    the empty group table) is read without code, so it is skipped; every
+    other case is LiteLLM's."""
     parts = _lazily(_usage_selector_parts, "LiteLLM's selector sources are not the verified ones")
     sys_modules = sys.modules
 
@@ -551,7 +554,10 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
         if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
             raise NotAccelerated("an alias map that runs code")
         if core_globals["normalize_strategy"](resolved.routing_strategy) == _USAGE_V2:
-            raise NotAccelerated("a usage-based-routing-v2 router")
+            # with no groups LiteLLM compares the router's strategy and its
+            # default selector (a pure property read, once, as LiteLLM reads it)
+            selector = selectors.default
+            return selector if isinstance(selector, sys_modules[_USAGE_V2_MODULE].LowestTPMLoggingHandler_v2) else None
         return None
 
     _prefetch_usage_selector.__doc__ = original.__doc__

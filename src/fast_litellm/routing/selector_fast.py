@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, List, Optional
+from datetime import datetime as _datetime
+from typing import Any, List, Optional, Tuple
 
 _TC = "litellm.litellm_core_utils.token_counter"
 _TPM = "litellm.litellm_core_utils.prompt_templates.tpm_media_utils"
@@ -366,16 +367,19 @@ def make_deployment_ids(original: Any) -> Any:
             or module._DeploymentModelInfo.__annotations__.keys() != {"id"}):
         raise RuntimeError("least_busy's deployment types changed")
     shared_lists = strategy_fast._SHARED_LISTS
-    last: List[Any] = [None, None]  # the last shared list and its ids
+    # [(the last shared list, its ids)]: the pair replaced as one object, so
+    # another thread never pairs one list with another's ids
+    last: List[Any] = [(None, None)]
     decline = NotAccelerated("least-busy ids: LiteLLM's validation")
 
     def _deployment_ids(healthy_deployments):
         if type(healthy_deployments) is not list:
             raise decline
-        if last[0] is healthy_deployments:
+        kept = last[0]
+        if kept[0] is healthy_deployments:
             entry = shared_lists.get(id(healthy_deployments))
             if entry is not None and entry[0] is healthy_deployments:
-                return last[1]
+                return kept[1]
         ids = []
         for deployment in healthy_deployments:
             if type(deployment) is not dict:
@@ -390,7 +394,205 @@ def make_deployment_ids(original: Any) -> Any:
         answer = tuple(ids)
         entry = shared_lists.get(id(healthy_deployments))
         if entry is not None and entry[0] is healthy_deployments:
-            last[0], last[1] = healthy_deployments, answer
+            last[0] = (healthy_deployments, answer)
         return answer
 
     return _deployment_ids
+
+
+# --------------------------------------------------------------------------
+# usage-based-routing-v2: LowestTPMLoggingHandler_v2.usage_counter_keys and
+# ._common_checks_available_deployment
+# --------------------------------------------------------------------------
+
+_V2 = "litellm.router_strategy.lowest_tpm_rpm_v2"
+_V2_CLASS = _V2 + ":LowestTPMLoggingHandler_v2"
+# what the two replaced methods run besides the globals they call
+USAGE_V2_SOURCES = (_V2_CLASS + "._return_potential_deployments",)
+# the rows the usage read hands usage_counter_keys: a dict subclass that
+# overrides only writers (its reads are dict's own)
+_HOSTED_ENTRY = "litellm.router_rust.surface.model_list:_HostedEntry"
+
+
+# "HH-MM" for each minute of a day, as strftime("%H-%M") gives it
+_MINUTES = tuple("%02d-%02d" % (hour, minute) for hour in range(24) for minute in range(60))
+
+
+def _minute_of(now: Any) -> str:
+    """``now.strftime("%H-%M")``: for an exact datetime its two-digit hour and
+    minute (strftime's %H and %M are zero-padded numbers, locale-free)."""
+    if type(now) is _datetime:
+        return _MINUTES[now.hour * 60 + now.minute]
+    return now.strftime("%H-%M")
+
+
+class _SharedFacts:
+    """What was found of the last shared candidate list (strategy_fast: the
+    same list object, unchanged, while the registry version and the step's
+    ids are; only read-only selectors get it), kept while it is shared."""
+
+    def __init__(self) -> None:
+        from . import strategy_fast
+
+        self._shared = strategy_fast._SHARED_LISTS
+        # (list, facts), replaced as one object so another thread never
+        # pairs one list with another's facts
+        self._last: Tuple[Any, Any] = (None, None)
+
+    def _is_shared(self, healthy: Any) -> bool:
+        entry = self._shared.get(id(healthy))
+        return entry is not None and entry[0] is healthy
+
+    def get(self, healthy: Any) -> Any:
+        last = self._last
+        if last[0] is healthy and self._is_shared(healthy):
+            return last[1]
+        return None
+
+    def keep(self, healthy: Any, facts: Any) -> None:
+        if self._last[0] is not healthy and self._is_shared(healthy):
+            self._last = (healthy, facts)
+
+
+def make_usage_counter_keys(original: Any) -> Any:
+    """``usage_counter_keys(healthy)``: ``<id>:<model>:tpm:<HH-MM>`` and
+    ``...:rpm:...`` for each dict candidate, the minute from one
+    ``get_utc_datetime()`` (the module's binding, read at the call as
+    LiteLLM's code reads it).  For a list of exact dicts (or LiteLLM's
+    ``_HostedEntry`` rows, a dict subclass overriding only its writers, so
+    ``.get`` is dict's) with exact-str keys whose ``model_info`` /
+    ``litellm_params`` are absent or such dicts and whose id / model are
+    exact ``str`` or None (absent), the f-string of each is the str itself
+    or ``"None"``: the prefixes are read natively (``router_usage_prefixes``,
+    once per shared candidate list) before the clock is read, so a declined
+    list (anything else) runs LiteLLM's code, clock read and all; the keys
+    are joined natively (``router_usage_keys``).  The minute of an exact
+    datetime comes from a table of ``"%02d-%02d"`` (what ``strftime("%H-%M")``
+    gives), ~1.5 µs less than ``strftime``, twice a pick."""
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.patching.registry import NotAccelerated
+
+    from .protocol_fast import _check_pinned
+    from .strategy_fast import _NAMES
+
+    _check_pinned(USAGE_V2_SOURCES + (_HOSTED_ENTRY,))
+    prefixes_of = getattr(NATIVE, "router_usage_prefixes", None)
+    keys = getattr(NATIVE, "router_usage_keys", None)
+    module = sys.modules[_V2]
+    import importlib
+
+    entry_module, entry_name = _HOSTED_ENTRY.split(":")
+    entry = getattr(importlib.import_module(entry_module), entry_name)
+    decline = NotAccelerated("usage keys: LiteLLM's code")
+    shared = _SharedFacts()
+
+    def usage_counter_keys(self, healthy_deployments):
+        if keys is None:
+            raise decline
+        # the prefixes (or the decline) before the clock is read; a shared
+        # candidate list's once (it does not change while shared)
+        prefixes = shared.get(healthy_deployments)
+        if prefixes is None:
+            prefixes = prefixes_of(healthy_deployments, _NAMES, entry)
+            if prefixes is None:
+                raise decline
+            shared.keep(healthy_deployments, prefixes)
+        minute = _minute_of(module.get_utc_datetime())
+        built = keys(prefixes, ":tpm:" + minute, ":rpm:" + minute)
+        return built[0], built[1]
+
+    usage_counter_keys.__doc__ = original.__doc__
+    return usage_counter_keys
+
+
+def make_usage_common_checks(original: Any) -> Any:
+    """``_common_checks_available_deployment``: LiteLLM's steps in LiteLLM's
+    order - the token count in its ``try/except Exception: 0`` (the module's
+    ``embedding_aware_token_count`` with ``partial(deployment_backend_models,
+    healthy)``), the ``input_tokens=%s`` debug call, ``print_verbose``, then
+    ``random.choice`` over the potential deployments (the module's globals,
+    read at the call) - with the pure part between (the two count dicts
+    keyed by ``key.split(":")[0]``, unused candidates at 0, and
+    ``_return_potential_deployments``' lowest-usage scan within the tpm/rpm
+    limits) done natively (``router_usage_pick``).
+
+    Covered, checked before any call: ``verbose_router_logger`` a plain
+    ``Logger`` not enabled for DEBUG (a record logged from here would name
+    this file and line as its caller), an exact list of exact dicts with
+    exact-str keys, ``model_info`` an exact dict with an exact-str id,
+    ``litellm_params`` absent or an exact dict, limits and counts that are
+    None, bools, floats or ints within 2**53 (sums and comparisons on
+    builtin numbers, which run no code and cannot raise), key lists of exact
+    strs with value lists at least as long, and ``self``'s
+    ``_return_potential_deployments`` LiteLLM's pinned method.  Anything
+    else runs LiteLLM's code.  When the token count is not such a number,
+    the count dicts are built as LiteLLM builds them and its own
+    ``_return_potential_deployments`` scans them."""
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.patching import guards, pins
+    from fast_litellm.patching.registry import NotAccelerated
+
+    from .protocol_fast import _check_pinned
+    from .strategy_fast import _NAMES
+
+    _check_pinned(USAGE_V2_SOURCES)
+    module = sys.modules[_V2]
+    cls = module.LowestTPMLoggingHandler_v2
+    scan = cls.__dict__["_return_potential_deployments"]
+    if guards.source_hash(getattr(scan, "__fast_litellm_original__", scan)) != pins.DEPENDENCIES.get(
+            USAGE_V2_SOURCES[0]):
+        raise RuntimeError("_return_potential_deployments changed")
+    pick = getattr(NATIVE, "router_usage_pick", None)
+    g = vars(module)
+    decline = NotAccelerated("usage checks: LiteLLM's code")
+    accepted = _SharedFacts()
+
+    def _common_checks_available_deployment(self, model_group, healthy_deployments, tpm_keys, tpm_values,
+                                            rpm_keys, rpm_values, messages=None, input=None):
+        if tpm_values is None or rpm_values is None:
+            return None
+        logger = g["verbose_router_logger"]
+        if (pick is None or type(self)._return_potential_deployments is not scan
+                or "_return_potential_deployments" in self.__dict__
+                # a debug record would name this file and line as its caller
+                or type(logger) is not logging.Logger or logger.isEnabledFor(logging.DEBUG)
+                or pick(healthy_deployments, tpm_keys, tpm_values, rpm_keys, rpm_values, None, _NAMES,
+                        accepted.get(healthy_deployments) is not None) is None):
+            raise decline
+        accepted.keep(healthy_deployments, True)
+        try:
+            input_tokens = g["embedding_aware_token_count"](
+                messages, input, g["partial"](g["deployment_backend_models"], healthy_deployments))
+        except Exception:
+            input_tokens = 0
+        logger.debug("input_tokens=%s", input_tokens)
+        potential = pick(healthy_deployments, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, _NAMES,
+                         accepted.get(healthy_deployments) is not None)
+        if potential is None:
+            potential = _potential_in_python(self, healthy_deployments, tpm_keys, tpm_values, rpm_keys,
+                                             rpm_values, input_tokens)
+        g["print_verbose"]("returning picked lowest tpm/rpm deployment.")
+        if len(potential) > 0:
+            return g["random"].choice(potential)
+        return None
+
+    _common_checks_available_deployment.__doc__ = original.__doc__
+    return _common_checks_available_deployment
+
+
+def _potential_in_python(self: Any, healthy: List[Any], tpm_keys: List[str], tpm_values: Any,
+                         rpm_keys: List[str], rpm_values: Any, input_tokens: Any) -> Any:
+    """LiteLLM's count dicts and its own scan, for a token count the native
+    scan does not take (the inputs are covered: nothing here can raise)."""
+    tpm_dict = {}
+    for idx, key in enumerate(tpm_keys):
+        tpm_dict[key.split(":")[0]] = tpm_values[idx]
+    rpm_dict = {}
+    for idx, key in enumerate(rpm_keys):
+        rpm_dict[key.split(":")[0]] = rpm_values[idx]
+    for d in healthy:
+        tpm_key = d["model_info"]["id"]
+        if tpm_key not in tpm_dict or tpm_dict[tpm_key] is None:
+            tpm_dict[tpm_key] = 0
+    return self._return_potential_deployments(
+        healthy_deployments=healthy, all_deployments=tpm_dict, input_tokens=input_tokens, rpm_dict=rpm_dict)
