@@ -530,7 +530,7 @@ def make_usage_common_checks(original: Any) -> Any:
     ``_return_potential_deployments`` scans them."""
     from fast_litellm._native_loader import NATIVE
     from fast_litellm.patching import guards, pins
-    from fast_litellm.patching.registry import NotAccelerated
+    from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
     from .protocol_fast import _check_pinned
     from .strategy_fast import _NAMES
@@ -571,9 +571,10 @@ def make_usage_common_checks(original: Any) -> Any:
         if potential is None:
             potential = _potential_in_python(self, healthy_deployments, tpm_keys, tpm_values, rpm_keys,
                                              rpm_values, input_tokens)
-        g["print_verbose"]("returning picked lowest tpm/rpm deployment.")
-        if len(potential) > 0:
-            return g["random"].choice(potential)
+        with callers_errors:  # LiteLLM's print and draw, after its token count ran: its errors are the caller's
+            g["print_verbose"]("returning picked lowest tpm/rpm deployment.")
+            if len(potential) > 0:
+                return g["random"].choice(potential)
         return None
 
     _common_checks_available_deployment.__doc__ = original.__doc__
