@@ -19,6 +19,7 @@ import random
 import warnings
 
 import pytest
+from _lockstep import same_minute  # noqa: E402
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm")
@@ -209,6 +210,7 @@ def _lockstep(strategy, trials, calls, sizes, seed):
             plan.append((gen.random(), model, request))
         plan_a = copy.deepcopy(plan)
         plan_b = copy.deepcopy(plan)
+        same_minute()  # both sides in one wall-clock minute
         stock = asyncio.run(_calls(a, False, plan_a))
         fast = asyncio.run(_calls(b, True, plan_b))
         for i, (s, f) in enumerate(zip(stock, fast)):
@@ -220,6 +222,7 @@ def _lockstep(strategy, trials, calls, sizes, seed):
         # sync picks (cost-based routing has none)
         if strategy != "cost-based-routing":
             for seed_, model, request in plan[:10]:
+                same_minute()  # both sides in one wall-clock minute
                 sa = _call(a, False, seed_, model, copy.deepcopy(request), True)
                 sb = _call(b, True, seed_, model, copy.deepcopy(request), True)
                 assert _same(sa[0], sb[0]) and sa[1] == sb[1], (strategy, trial, "sync", sa[0], sb[0])
@@ -250,6 +253,7 @@ def test_lockstep_across_model_list_changes(strategy):
     b = _build(first, strategy, {})
     for step in range(6):
         plan = [(gen.random(), gen.choice(["g", "h"]), {"metadata": {}}) for _ in range(15)]
+        same_minute()  # both sides in one wall-clock minute
         stock = asyncio.run(_calls(a, False, copy.deepcopy(plan)))
         fast = asyncio.run(_calls(b, True, copy.deepcopy(plan)))
         for s, f in zip(stock, fast):
@@ -592,6 +596,7 @@ def test_usage_read_scope_keeps_the_error_context(strategy):
     model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
                    "model_info": {"id": "d%d" % i}} for i in range(3)]
     outcomes = []
+    same_minute()  # both sides in one wall-clock minute
     for accelerated in (False, True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -684,6 +689,7 @@ def test_cooldown_batch_read_matches():
     model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
                    "model_info": {"id": "d%d" % i}} for i in range(6)]
     runs = []
+    same_minute()  # both sides in one wall-clock minute
     for accelerated in (False, True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -29,6 +29,7 @@ import random
 import warnings
 
 import pytest
+from _lockstep import same_minute  # noqa: E402
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm")
@@ -208,6 +209,7 @@ def test_deprecated_read_picks_the_same():
         a, b = _router(routing_strategy=strategy), _router(routing_strategy=strategy)
         for seed in range(5):
             out = []
+            same_minute()  # both sides in one wall-clock minute
             for router, accelerated in ((a, False), (b, True)):
                 random.seed(seed)
                 with _local_patch.accelerated(accelerated), warnings.catch_warnings():
@@ -221,6 +223,7 @@ def test_deprecated_read_from_litellm_modules_is_not_counted():
     """_note: a read from litellm.router* is the router's own: no tally, no warning."""
     router = _router()
     results = []
+    same_minute()  # both sides in one wall-clock minute
     for accelerated in (False, True):
         from litellm.router_deprecated import DEPRECATED_ROUTER_MEMBER_USES as tally
 
@@ -271,6 +274,7 @@ def test_deprecated_read_declines():
     for make in (through_attribute, on_core, custom):
         routers = [_router(), _router()]
         outs = []
+        same_minute()  # both sides in one wall-clock minute
         for r, accelerated in zip(routers, (False, True)):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -365,6 +369,7 @@ def test_pre_route_declines():
 def test_pre_route_with_aliases_matches():
     """An alias map: the look-up the fast path skips is pure, the pick routes the same."""
     runs = []
+    same_minute()  # both sides in one wall-clock minute
     for accelerated in (False, True):
         router = _router(model_group_alias={"alias": "g", "other": {"model": "g", "hidden": True}})
         out = []

@@ -10,6 +10,7 @@ import random
 import warnings
 
 import pytest
+from _lockstep import same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
@@ -289,9 +290,11 @@ def test_lockstep_at_500_deployments(strategy):
                 _seed_state(router, None, model_list, strategy, history, [], [])
         plan = [(gen.random(), "g", gen.choice([{}, {"metadata": {}}, {"metadata": {}, "stream": True}]))
                 for _ in range(5)]
+        same_minute()  # both sides in one wall-clock minute
         stock = asyncio.run(_calls(a, False, copy.deepcopy(plan)))
         fast = asyncio.run(_calls(b, True, copy.deepcopy(plan)))
         # with messages: input tokens over some deployments' tpm (not every candidate passes)
+        same_minute()  # both sides in one wall-clock minute
         stock += asyncio.run(_calls_with_messages(a, False, copy.deepcopy(plan[:3])))
         fast += asyncio.run(_calls_with_messages(b, True, copy.deepcopy(plan[:3])))
         for i, (s, f) in enumerate(zip(stock, fast)):

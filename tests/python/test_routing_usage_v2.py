@@ -16,6 +16,7 @@ import random
 import warnings
 
 import pytest
+from _lockstep import same_minute  # noqa: E402
 
 # LiteLLM's usage strategies schedule a sync task when built outside a loop
 # (never awaited here), and the lockstep comparison reads the deprecated
@@ -454,6 +455,7 @@ def test_lockstep_usage_v2_limits_and_registry_changes():
                                               int(seed * 30), 1)])
                 return out
 
+            same_minute()  # both sides in one wall-clock minute
             stock = asyncio.run(run(a, False))
             fast = asyncio.run(run(b, True))
             for i, (s, f) in enumerate(zip(stock, fast)):
@@ -644,6 +646,7 @@ def test_cooldown_read_with_usage_read_along():
     model_list = _usage_model_list(random.Random("riding"), 6)
     stock_read_usage = RoutingReadBatch.read_usage
     runs = []
+    same_minute()  # both sides in one wall-clock minute
     for accelerated in (False, True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
