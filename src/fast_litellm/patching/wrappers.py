@@ -66,92 +66,70 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
 
     import inspect
 
+    def shadowing() -> bool:
+        return flag.mode == flags.MODE_SHADOW and not flag.error_disabled and shadow_safe
+
+    # Each wrapper decides once how a call is served (the first branch is the
+    # hot path: flag on) and then runs the fast path in one body, so the
+    # hand-offs (NotAccelerated, a caller's error, another error, Delegate)
+    # are spelled out once per kind.  Timing: one call in SAMPLE_EVERY with
+    # the flag on; a rollout's fast calls are not timed.
     if inspect.iscoroutinefunction(original):
 
-        async def async_slow(args, kwargs):
-            if flag.mode == flags.MODE_SHADOW and not flag.error_disabled and shadow_safe:
-                result = await original(*args, **kwargs)
-                try:
-                    fast_result = await fast(*args, **kwargs)
-                    if fast_result.__class__ is not Delegate:
-                        flags.record_shadow_result(patch.flag, bool(compare(fast_result, result)))
-                except NotAccelerated:
-                    pass
-                except Exception as exc:
-                    flags.record_error(patch.flag, exc)
-                return result
-            if flag.enabled_for(None):
-                return await async_fast(args, kwargs)
-            return await original(*args, **kwargs)
+        async def async_shadow(args, kwargs):
+            result = await original(*args, **kwargs)
+            try:
+                fast_result = await fast(*args, **kwargs)
+                if fast_result.__class__ is not Delegate:
+                    flags.record_shadow_result(patch.flag, bool(compare(fast_result, result)))
+            except NotAccelerated:
+                pass
+            except Exception as exc:
+                flags.record_error(patch.flag, exc)
+            return result
 
-        async def async_fast(args, kwargs):
+        @functools.wraps(original)
+        async def async_wrapper(*args, **kwargs):
+            if flag.serve_fast:
+                t0 = None if next(ticket) % SAMPLE_EVERY else _perf()
+            elif shadowing():
+                return await async_shadow(args, kwargs)
+            elif flag.enabled_for(None):
+                t0 = None
+            else:
+                return await original(*args, **kwargs)
             try:
                 result = await fast(*args, **kwargs)
             except NotAccelerated:
-                return await original(*args, **kwargs)
+                result = await original(*args, **kwargs)
             except Exception as exc:
                 if is_callers_error(exc):
                     raise
                 result = await original(*args, **kwargs)
                 flags.record_error(patch.flag, exc)
-                return result
-            if result.__class__ is Delegate:
-                return await result.fn(*args, **kwargs)
-            return result
-
-        @functools.wraps(original)
-        async def async_wrapper(*args, **kwargs):
-            if not flag.serve_fast:
-                return await async_slow(args, kwargs)
-            if next(ticket) % SAMPLE_EVERY:  # async_fast, inlined: one coroutine less per call
-                try:
-                    result = await fast(*args, **kwargs)
-                except NotAccelerated:
-                    return await original(*args, **kwargs)
-                except Exception as exc:
-                    if is_callers_error(exc):
-                        raise
-                    result = await original(*args, **kwargs)
-                    flags.record_error(patch.flag, exc)
-                    return result
+            else:
                 if result.__class__ is Delegate:
-                    return await result.fn(*args, **kwargs)
-                return result
-            t0 = _perf()
-            result = await async_fast(args, kwargs)
-            record(op_fast, _perf() - t0, True)
+                    result = await result.fn(*args, **kwargs)
+            if t0 is not None:  # the sampled call, whichever path served it
+                record(op_fast, _perf() - t0, True)
             return result
 
         wrapper: Callable = async_wrapper
     else:
 
-        def sync_fast(args, kwargs):
+        def shadow(args, kwargs):
+            result = original(*args, **kwargs)
             try:
-                result = fast(*args, **kwargs)
+                fast_result = fast(*args, **kwargs)
+                if fast_result.__class__ is not Delegate:
+                    flags.record_shadow_result(patch.flag, bool(compare(fast_result, result)))
             except NotAccelerated:
-                return original(*args, **kwargs)
+                pass
             except Exception as exc:
-                if is_callers_error(exc):
-                    raise
-                return on_failure(exc, args, kwargs)
-            if result.__class__ is Delegate:
-                return result.fn(*args, **kwargs)
+                flags.record_error(patch.flag, exc)
             return result
 
-        def slow(args, kwargs):
-            if flag.mode == flags.MODE_SHADOW and not flag.error_disabled and shadow_safe:
-                result = original(*args, **kwargs)
-                try:
-                    fast_result = fast(*args, **kwargs)
-                    if fast_result.__class__ is not Delegate:
-                        flags.record_shadow_result(patch.flag, bool(compare(fast_result, result)))
-                except NotAccelerated:
-                    pass
-                except Exception as exc:
-                    flags.record_error(patch.flag, exc)
-                return result
-            if flag.enabled_for(None):
-                return sync_fast(args, kwargs)
+        def original_sampled(args, kwargs):
             if next(ticket) % SAMPLE_EVERY == 0:
                 t0 = _perf()
                 result = original(*args, **kwargs)
@@ -162,32 +140,26 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
         @functools.wraps(original)
         def wrapper(*args, **kwargs):
             if flag.serve_fast:
-                if next(ticket) % SAMPLE_EVERY:  # sync_fast, inlined: the hot path
-                    try:
-                        result = fast(*args, **kwargs)
-                    except NotAccelerated:
-                        return original(*args, **kwargs)
-                    except Exception as exc:
-                        if is_callers_error(exc):
-                            raise
-                        return on_failure(exc, args, kwargs)
-                    if result.__class__ is Delegate:
-                        return result.fn(*args, **kwargs)
-                    return result
-                t0 = _perf()
-                try:
-                    result = fast(*args, **kwargs)
-                except NotAccelerated:
-                    return original(*args, **kwargs)
-                except Exception as exc:
-                    if is_callers_error(exc):
-                        raise
-                    return on_failure(exc, args, kwargs)
-                if result.__class__ is Delegate:
-                    return result.fn(*args, **kwargs)
+                t0 = None if next(ticket) % SAMPLE_EVERY else _perf()
+            elif shadowing():
+                return shadow(args, kwargs)
+            elif flag.enabled_for(None):
+                t0 = None
+            else:
+                return original_sampled(args, kwargs)
+            try:
+                result = fast(*args, **kwargs)
+            except NotAccelerated:
+                return original(*args, **kwargs)
+            except Exception as exc:
+                if is_callers_error(exc):
+                    raise
+                return on_failure(exc, args, kwargs)
+            if result.__class__ is Delegate:
+                return result.fn(*args, **kwargs)
+            if t0 is not None:  # the sampled call, served by the fast path
                 record(op_fast, _perf() - t0, True)
-                return result
-            return slow(args, kwargs)
+            return result
 
     wrapper.__fast_litellm_patch__ = patch.name  # type: ignore[attr-defined]
     wrapper.__fast_litellm_original__ = original  # type: ignore[attr-defined]
