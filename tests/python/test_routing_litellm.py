@@ -680,12 +680,34 @@ class _RecordingHandle:
         return self._handle.active_sync(model_ids)
 
 
+def _record_cooldown_reads(router):
+    """Record ``router``'s cooldown-store reads (what, under which service
+    target, which ids) and the answers its cache steps give the Rust core
+    (op, type, the answer with cooling timestamps masked, service target):
+    the two lists, filled as the router picks."""
+    from litellm._internal_context import current_service_target
+
+    store = router._core._cooldowns.cooldown_store
+    seen = []
+    object.__setattr__(store, "_handle", _RecordingHandle(store._handle, seen))
+    original = router._core._answer_cache
+    answers = []
+
+    async def recording(step):
+        answer = await original(step)
+        shown = [dict(a, timestamp="(when cooled)") if isinstance(a, dict) and "timestamp" in a else a
+                 for a in answer] if isinstance(answer, list) else answer
+        answers.append((step.get("op"), type(answer), shown, current_service_target()))
+        return answer
+
+    router._core.__dict__["_answer_cache"] = recording
+    return seen, answers
+
+
 def test_cooldown_batch_read_matches():
     """The pick's cooldown read: same store read under the same service
     target, same answer to the Rust core (cooling and not), and the fast
     path is the one taken."""
-    from litellm._internal_context import current_service_target
-
     model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
                    "model_info": {"id": "d%d" % i}} for i in range(6)]
     runs = []
@@ -694,20 +716,7 @@ def test_cooldown_batch_read_matches():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             router = litellm.Router(model_list=copy.deepcopy(model_list))
-        store = router._core._cooldowns.cooldown_store
-        seen = []
-        object.__setattr__(store, "_handle", _RecordingHandle(store._handle, seen))
-        original = router._core._answer_cache
-        answers = []
-
-        async def recording(step, original=original, answers=answers):
-            answer = await original(step)
-            shown = [dict(a, timestamp="(when cooled)") if isinstance(a, dict) and "timestamp" in a else a
-                     for a in answer] if isinstance(answer, list) else answer
-            answers.append((step.get("op"), type(answer), shown, current_service_target()))
-            return answer
-
-        router._core.__dict__["_answer_cache"] = recording
+        seen, answers = _record_cooldown_reads(router)
         outcomes = []
         for cooled in ([], ["d1"], ["d0", "d2", "d3"], ["d%d" % i for i in range(6)]):
             for ident in cooled:

@@ -641,7 +641,7 @@ def test_cooldown_read_with_usage_read_along():
     from litellm._internal_context import current_service_target
     from litellm.router_utils.routing_read_batch import RoutingReadBatch
 
-    from test_routing_litellm import _RecordingHandle, _same
+    from test_routing_litellm import _record_cooldown_reads, _same
 
     model_list = _usage_model_list(random.Random("riding"), 6)
     stock_read_usage = RoutingReadBatch.read_usage
@@ -651,25 +651,13 @@ def test_cooldown_read_with_usage_read_along():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             router = litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy="usage-based-routing-v2")
-        store = router._core._cooldowns.cooldown_store
-        seen = []
-        object.__setattr__(store, "_handle", _RecordingHandle(store._handle, seen))
-        original = router._core._answer_cache
-        answers = []
-
-        async def recording(step, original=original, answers=answers):
-            answer = await original(step)
-            shown = [dict(a, timestamp="(when cooled)") if isinstance(a, dict) and "timestamp" in a else a
-                     for a in answer] if isinstance(answer, list) else answer
-            answers.append((step.get("op"), type(answer), shown, current_service_target()))
-            return answer
+        seen, answers = _record_cooldown_reads(router)
 
         async def read_usage(self, deployments, span, seen=seen):
             seen.append(("read_usage", current_service_target(), len(deployments),
                          asyncio.current_task() is not PICK[0]))
             return await stock_read_usage(self, deployments, span)
 
-        router._core.__dict__["_answer_cache"] = recording
         created = []
         outcomes = []
 
