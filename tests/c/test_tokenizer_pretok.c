@@ -428,6 +428,31 @@ test_invalid_utf8_is_safe(void)
     }
 }
 
+/* fl_pretok_next against fl_pretok_next_general for every pattern at
+   position 0 and every later character start of text[0..len): returns how
+   many positions were compared; each disagreement adds one to *mismatches,
+   and the first ten are printed with the whole text. */
+static size_t
+compare_with_general(const uint8_t *text, size_t len, size_t *mismatches)
+{
+    size_t compared = 0;
+    for (int pat = 0; pat < FL_PAT_COUNT; pat++)
+        for (size_t pos = 0; pos < len; pos++) {
+            if (pos > 0 && (text[pos] & 0xC0) == 0x80)
+                continue; /* inside a character */
+            size_t fast = fl_pretok_next((fl_pattern_id)pat, text, len, pos);
+            size_t slow = fl_pretok_next_general((fl_pattern_id)pat, text, len, pos);
+            compared++;
+            if (fast != slow && (*mismatches)++ < 10) {
+                fprintf(stderr, "  pattern %d pos %zu: fast %zu, general %zu, text:", pat, pos, fast, slow);
+                for (size_t k = 0; k < len; k++)
+                    fprintf(stderr, " %02x", text[k]);
+                fprintf(stderr, "\n");
+            }
+        }
+    return compared;
+}
+
 /* The ASCII fast paths against the general path (which follows the regex
    alternative by alternative and is what the Python tests check against
    tiktoken): at every position of random texts drawn from characters that
@@ -484,21 +509,7 @@ test_fast_paths_match_general(void)
         if (text == NULL)
             return;
         memcpy(text, buf, len);
-        for (int pat = 0; pat < FL_PAT_COUNT; pat++) {
-            for (size_t pos = 0; pos < len; pos++) {
-                if (pos > 0 && (text[pos] & 0xC0) == 0x80)
-                    continue; /* inside a character */
-                size_t fast = fl_pretok_next((fl_pattern_id)pat, text, len, pos);
-                size_t slow = fl_pretok_next_general((fl_pattern_id)pat, text, len, pos);
-                if (fast != slow && mismatches++ < 10) {
-                    fprintf(stderr, "  pattern %d pos %zu: fast %zu, general %zu, text:", pat, pos,
-                            fast, slow);
-                    for (size_t k = 0; k < len; k++)
-                        fprintf(stderr, " %02x", text[k]);
-                    fprintf(stderr, "\n");
-                }
-            }
-        }
+        compare_with_general(text, len, &mismatches);
         free(text);
     }
     CHECK_EQ_INT(mismatches, 0);
@@ -547,21 +558,7 @@ test_block_edges_match_general(void)
                         if (text == NULL)
                             return;
                         memcpy(text, buf, len);
-                        for (int pat = 0; pat < FL_PAT_COUNT; pat++)
-                            for (size_t pos = 0; pos < len; pos++) {
-                                if ((text[pos] & 0xC0) == 0x80)
-                                    continue;
-                                size_t fast = fl_pretok_next((fl_pattern_id)pat, text, len, pos);
-                                size_t slow = fl_pretok_next_general((fl_pattern_id)pat, text, len, pos);
-                                checked++;
-                                if (fast != slow && mismatches++ < 10) {
-                                    fprintf(stderr, "  pattern %d pos %zu: fast %zu, general %zu, text:",
-                                            pat, pos, fast, slow);
-                                    for (size_t k = 0; k < len; k++)
-                                        fprintf(stderr, " %02x", text[k]);
-                                    fprintf(stderr, "\n");
-                                }
-                            }
+                        checked += compare_with_general(text, len, &mismatches);
                         free(text);
                     }
     CHECK(checked > 10000000);
@@ -592,16 +589,7 @@ test_block_classes_every_ascii_byte(void)
                 }
                 for (size_t k = 0; k < 20; k++)
                     text[len++] = (uint8_t)(k % 2 ? x : 'q');
-                for (int pat = 0; pat < FL_PAT_COUNT; pat++)
-                    for (size_t pos = 0; pos < len; pos++) {
-                        if ((text[pos] & 0xC0) == 0x80)
-                            continue;
-                        size_t fast = fl_pretok_next((fl_pattern_id)pat, text, len, pos);
-                        size_t slow = fl_pretok_next_general((fl_pattern_id)pat, text, len, pos);
-                        if (fast != slow && mismatches++ < 10)
-                            fprintf(stderr, "  pattern %d x %02x y %d n %zu pos %zu: fast %zu, general %zu\n",
-                                    pat, x, y, n, pos, fast, slow);
-                    }
+                compare_with_general(text, len, &mismatches);
             }
     CHECK_EQ_INT(mismatches, 0);
 }
