@@ -573,3 +573,26 @@ def test_marks_left_unread_are_bounded():
     assert is_callers_error(errors[-1]) and not is_callers_error(errors[-1])
     assert not is_callers_error(ValueError("never marked"))
     registry._CALLERS.clear()
+
+
+def test_is_pinned_source(fake_pkg, monkeypatch):
+    """One verdict per function object: LiteLLM's pinned source (directly or
+    under one of our wrappers) yes; another function or an unpinned target
+    no; memoized."""
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    target = "%s:add" % PKG
+    assert guards.is_pinned_source(target, mod.add)
+
+    def add(a, b):  # same name, other source
+        return a - b
+
+    def wrapper(*args):
+        return mod.add(*args)
+
+    wrapper.__fast_litellm_original__ = mod.add
+    assert not guards.is_pinned_source(target, add)
+    assert guards.is_pinned_source(target, wrapper)
+    assert not guards.is_pinned_source("%s:nowhere" % PKG, mod.add)
+    assert guards._verdicts[(id(add), target)] == (add, False)
+    assert guards._verdicts[(id(mod.add), target)] == (mod.add, True)

@@ -8,7 +8,7 @@ cover the code that is installed, so the patch is not applied.
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from . import pins
 
@@ -174,6 +174,30 @@ def source_hash(obj: Any) -> str:
     if key is not None:
         _digests.put(key, digest)
     return digest
+
+
+_verdicts: Dict[Tuple[int, str], Tuple[Any, bool]] = {}
+
+
+def is_pinned_source(target: str, fn: Any) -> bool:
+    """Whether ``fn`` - or, when it is one of our wrappers, the original it
+    holds - has the source pinned for ``target`` (``pins.VERIFIED``, else
+    ``pins.DEPENDENCIES``; False when neither pins it or the source cannot
+    be read).  For fast paths that rely on a function a user could replace
+    and check it on every call: the verdict is memoized per function object
+    (held, so its id is not reused), so a repeated check is a dict read."""
+    key = (id(fn), target)
+    seen = _verdicts.get(key)
+    if seen is not None and seen[0] is fn:
+        return seen[1]
+    original = getattr(fn, "__fast_litellm_original__", None)
+    expected = pins.VERIFIED.get(target) or pins.DEPENDENCIES.get(target)
+    try:
+        ok = expected is not None and source_hash(fn if original is None else original) == expected
+    except (OSError, TypeError):
+        ok = False
+    _verdicts[key] = (fn, ok)
+    return ok
 
 
 def flush_digests() -> None:

@@ -439,24 +439,9 @@ def _same_token(a: Any, b: Any) -> bool:
 
 def _rows_are_litellms(host: Any) -> bool:
     """``HostRegistry._rows`` is LiteLLM's (or our exact patch over it)."""
-    rows = host.__dict__.get("_rows")
-    original = getattr(rows, "__fast_litellm_original__", rows)
-    return _ROWS_VERIFIED[0] is original or _verify_rows(original)
+    from fast_litellm.patching import guards
 
-
-_ROWS_VERIFIED: List[Any] = [None]
-
-
-def _verify_rows(fn: Any) -> bool:
-    from fast_litellm.patching import guards, pins
-
-    try:
-        ok = guards.source_hash(fn) == pins.DEPENDENCIES.get(_REGISTRY_READS + "_rows")
-    except (OSError, TypeError):
-        ok = False
-    if ok:
-        _ROWS_VERIFIED[0] = fn
-    return ok
+    return guards.is_pinned_source(_REGISTRY_READS + "_rows", host.__dict__.get("_rows"))
 
 
 _GROUP_ROWS = _GroupRows()

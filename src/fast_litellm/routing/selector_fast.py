@@ -80,15 +80,14 @@ class _NoInputTokens:
 
         from .protocol_fast import _check_pinned
 
-        from fast_litellm.patching import guards, pins
+        from fast_litellm.patching import guards
 
         _check_pinned(NO_INPUT_TOKEN_SOURCES)
         tc = sys.modules[_TC]
         # the two token_counter layers are patch targets (pins.VERIFIED): their stock sources
         for target, current in ((_TC + ":token_counter", tc.token_counter),
                                 ("litellm.utils:token_counter", utils.token_counter)):
-            stock = getattr(current, "__fast_litellm_original__", current)
-            if guards.source_hash(stock) != pins.VERIFIED.get(target):
+            if not guards.is_pinned_source(target, current):
                 raise RuntimeError("%s changed" % target)
         tpm = sys.modules[_TPM]
         self._litellm = litellm
@@ -529,7 +528,7 @@ def make_usage_common_checks(original: Any) -> Any:
     the count dicts are built as LiteLLM builds them and its own
     ``_return_potential_deployments`` scans them."""
     from fast_litellm._native_loader import NATIVE
-    from fast_litellm.patching import guards, pins
+    from fast_litellm.patching import guards
     from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
     from .protocol_fast import _check_pinned
@@ -539,8 +538,7 @@ def make_usage_common_checks(original: Any) -> Any:
     module = sys.modules[_V2]
     cls = module.LowestTPMLoggingHandler_v2
     scan = cls.__dict__["_return_potential_deployments"]
-    if guards.source_hash(getattr(scan, "__fast_litellm_original__", scan)) != pins.DEPENDENCIES.get(
-            USAGE_V2_SOURCES[0]):
+    if not guards.is_pinned_source(USAGE_V2_SOURCES[0], scan):
         raise RuntimeError("_return_potential_deployments changed")
     pick = getattr(NATIVE, "router_usage_pick", None)
     g = vars(module)

@@ -43,6 +43,7 @@ import logging
 import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from fast_litellm.patching import guards
 from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
 from . import litellm_fast
@@ -99,40 +100,17 @@ def _check_sources(targets: Tuple[str, ...]) -> None:
 class _ReadOnlyCheck:
     """Whether a selector's pick only reads its candidate dicts: its class is
     exactly LiteLLM's latency or cost selector and each method a pick can
-    run is LiteLLM's verified source or one of our patches over it.  The
-    verdict per method object is memoized (the object is held)."""
+    run is LiteLLM's verified source or one of our patches over it
+    (``guards.is_pinned_source``, memoized per method object)."""
 
     def __init__(self) -> None:
-        from fast_litellm.patching import pins
-
-        self._pins = {**pins.DEPENDENCIES, **pins.VERIFIED}
         self._classes: Dict[type, Tuple[str, Tuple[str, ...]]] = {}
-        self._verdicts: Dict[int, Tuple[Any, bool]] = {}
-        from . import patches
-
-        self._ours = {p.name for p in patches.PATCHES}
         import importlib
 
         for path, methods in _READ_ONLY_SELECTORS.items():
             module, name = path.split(":")
             cls = getattr(importlib.import_module(module), name)
             self._classes[cls] = (path, methods)
-
-    def _trusted(self, target: str, fn: Any) -> bool:
-        seen = self._verdicts.get(id(fn))
-        if seen is not None and seen[0] is fn:
-            return seen[1]
-        original = fn
-        if getattr(fn, "__fast_litellm_patch__", None) in self._ours:
-            original = fn.__fast_litellm_original__
-        from fast_litellm.patching import guards
-
-        try:
-            ok = guards.source_hash(original) == self._pins.get(target)
-        except (OSError, TypeError):
-            ok = False
-        self._verdicts[id(fn)] = (fn, ok)
-        return ok
 
     def __call__(self, selector: Any) -> bool:
         entry = self._classes.get(type(selector))
@@ -150,7 +128,7 @@ class _ReadOnlyCheck:
             if own is not None and name in own:
                 return False
             fn = cls.__dict__.get(name)
-            if fn is None or not self._trusted("%s.%s" % (path, name), fn):
+            if fn is None or not guards.is_pinned_source("%s.%s" % (path, name), fn):
                 return False
         return True
 
