@@ -603,17 +603,20 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         except ValueError:  # as LiteLLM's _restore: closed from another context
             pass
 
-    async def cooldowns_read(store, model_ids):
-        """RoutingStores.batch_get of cooldown keys on a store without Redis
-        or a request batch: the store's native read under its target, aligned
-        by LiteLLM's _aligned (the layers between never suspend: LiteLLM's
-        in-memory reply is awaited without yielding)."""
+    def active_cooldowns(store, model_ids):
+        """The store's native read of the ids cooling, under its service target."""
         inner = target.set(ROUTER_COOLDOWNS_TARGET)
         try:
-            active = tuple(store._handle.active_sync(model_ids))
+            return tuple(store._handle.active_sync(model_ids))
         finally:
             restore(inner)
-        return routing_stores._aligned(model_ids, active)
+
+    async def cooldowns_read(store, model_ids):
+        """RoutingStores.batch_get of cooldown keys on a store without Redis
+        or a request batch: the native read, aligned by LiteLLM's _aligned
+        (the layers between never suspend: LiteLLM's in-memory reply is
+        awaited without yielding)."""
+        return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids))
 
     async def _answer_cache(self, step):
         if type(step) is not dict or step.get("op") != "batch_get" or step.get("key") is not None:
@@ -643,11 +646,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
                 stored, _ = await core_module.asyncio.gather(
                     cooldowns_read(store, model_ids), batch.read_usage(deployments, None))
                 return core_module._plain(stored)
-            inner = target.set(ROUTER_COOLDOWNS_TARGET)
-            try:
-                active = tuple(store._handle.active_sync(model_ids))
-            finally:
-                restore(inner)
+            active = active_cooldowns(store, model_ids)
             if not active and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
                 # nothing cooling: _aligned gives a None per id, _plain that tuple as a fresh list
                 return [None] * len(model_ids)
