@@ -55,6 +55,9 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * prose (docs/tokenizer.md, "Shared piece cache"). */
 #define FL_ENC_CACHE_LOG2 12
 #define FL_ENC_LONG_CACHE_LOG2 10
+/* Texts of at least this many bytes start with a warm-up sweep over the
+ * small lookup structures (encoder.c, warm_up; docs/tokenizer.md). */
+#define FL_ENC_WARM_MIN 16384
 void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
 int fl_encoder_cache_enabled(const fl_encoder *e);
 void fl_encoder_clear_cache(fl_encoder *e);

@@ -57,6 +57,16 @@ size_t fl_piece_cache_entries(const fl_piece_cache *c);
 size_t fl_piece_cache_max_len(const fl_piece_cache *c);
 size_t fl_piece_cache_max_ids(const fl_piece_cache *c);
 
+/* Ask for every line of the cache (prefetches only; see fl_encoder's
+ * warm-up). */
+static inline void fl_piece_cache_warm(const fl_piece_cache *c)
+{
+    const char *w = (const char *)c->words;
+    size_t bytes = ((size_t)c->mask + 1) * 8 * (2 + c->key_words + c->id_words);
+    for (size_t i = 0; i < bytes; i += 64)
+        __builtin_prefetch(w + i);
+}
+
 #define FL_PC_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define FL_PC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 

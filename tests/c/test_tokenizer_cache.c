@@ -211,15 +211,17 @@ static fl_encoder *real_encoder(void)
     return v ? fl_encoder_new(v, FL_PAT_CL100K, NULL, NULL, NULL, 0, err, sizeof err) : NULL;
 }
 
-/* Text from words that repeat (so the cache is hit) with long runs. */
+/* Text from words that repeat (so the cache is hit) with long runs;
+ * every fourth one is long enough for the encoder's warm-up sweep. */
 static char *random_text(uint64_t *s, size_t *len)
 {
+    static unsigned made;
+    size_t cap = made++ % 4 == 3 ? FL_ENC_WARM_MIN + 4096 : 4096, n = 0;
     static const char *words[] = {
         " the", " tokenization", " antidisestablishmentarianism", " xqzvy", " Hello", "  ",
         "\n\n", "+------------------------------------+", "                            ",
         " été", " 東京", "123456", "'s", " supercalifragilistic", " qwertzuiop", ".",
     };
-    size_t cap = 4096, n = 0;
     char *t = malloc(cap);
     while (n < cap - 64) {
         const char *w = words[rng_next(s) % (sizeof words / sizeof words[0])];
