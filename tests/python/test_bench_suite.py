@@ -157,3 +157,16 @@ def test_module_entry_point_help():
     r = subprocess.run([sys.executable, "-m", "fast_litellm.bench", "--help"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0 and "--proxy" in r.stdout and "--quick" in r.stdout
+
+
+def test_token_counter_memory_row_is_valid():
+    """The memory row runs both sides in fresh children; only its shape and
+    the agreement of the two counts are a test (its size is the bench's)."""
+    from fast_litellm.token_counter import bench as tc_bench
+
+    rows = tc_bench._memory_rows()
+    assert len(rows) == len(tc_bench.MEMORY_MODELS)
+    for row in rows:
+        assert suite.validate_row(row) == []
+        assert row["unit"] == "MiB" and row["higher_is_better"] is False
+        assert row["baseline_value"] > 0 and row["value"] > 0

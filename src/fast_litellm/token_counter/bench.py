@@ -26,6 +26,13 @@ Extra rows:
   agrees with ``token_counter``; and its Rust tiktoken codec
   (``Tokenizer.count``, also not used by ``token_counter``) as the counting
   function of the 100 KB text case.
+* ``memory`` -- how much a fresh process's peak RSS grows on its first
+  ``token_counter`` call for each model in ``MEMORY_MODELS`` (after
+  ``import litellm``, and ``import fast_litellm`` on our side), each in a
+  child process of its own.  Stock LiteLLM builds tiktoken's encoding
+  there; ours maps the prebuilt vocabulary file read-only.  Ours is the
+  second of two children, so the prebuilt file the first may write is in
+  place, as in every process after the first on a machine.
 
 Run: ``python -m fast_litellm.token_counter.bench [--quick]``.
 """
@@ -293,9 +300,67 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
         if not quick:
             results.extend(_rust_rows(accelerated))
             results.extend(_rust_text_row(accelerated))
+            results.extend(_memory_rows())
     finally:
         sides.restore()
     return results
+
+
+# Models whose first count builds an encoding that ``import litellm`` has
+# not built already (LiteLLM loads cl100k_base at import).
+MEMORY_MODELS = [("openai o200k", "gpt-4o")]
+
+_MEMORY_CHILD = """
+import json, resource, sys
+if sys.argv[1] == "fast":
+    import fast_litellm  # noqa: F401  (applies the acceleration)
+import litellm
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+before = peak()
+n = litellm.token_counter(model=sys.argv[2], messages=[{"role": "user", "content": "How many tokens?"}])
+print(json.dumps({"before": before, "after": peak(), "count": n}))
+"""
+
+
+def _memory_growth(side: str, model: str) -> Optional[Dict[str, float]]:
+    """The child's peak RSS (MiB) before and after its first count, or None."""
+    import json
+    import subprocess
+
+    import fast_litellm
+
+    env = dict(os.environ)  # the child imports this very fast_litellm
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(fast_litellm.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    try:
+        out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, side, model], capture_output=True,
+                             text=True, timeout=300, env=env, check=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return None
+
+
+def _memory_rows() -> List[Dict[str, Any]]:
+    rows = []
+    for family, model in MEMORY_MODELS:
+        stock = _memory_growth("stock", model)
+        first = _memory_growth("fast", model)
+        fast = _memory_growth("fast", model)
+        if not (stock and first and fast) or stock["count"] != fast["count"]:
+            continue
+        grown = {k: max(v["after"] - v["before"], 0.1) for k, v in (("stock", stock), ("fast", fast))}
+        rows.append({
+            "component": "token_counter",
+            "case": "memory: peak RSS growth of a process's first count [%s]" % family,
+            "baseline": "litellm %s stock" % litellm_version(), "unit": "MiB",
+            "baseline_value": grown["stock"], "value": grown["fast"], "ratio": grown["stock"] / grown["fast"],
+            "higher_is_better": False,
+            "params": {"model": model, "process": "fresh child per side; ours the second of two",
+                       "first_fast_child_mib": round(first["after"] - first["before"], 1),
+                       "stock_peak_mib": round(stock["after"], 1), "fast_peak_mib": round(fast["after"], 1)},
+        })
+    return rows
 
 
 def _rust_rows(accelerated: Callable[..., int]) -> List[Dict[str, Any]]:
