@@ -14,7 +14,8 @@ input repeats within a timed run):
   * cold start: a fresh interpreter importing the package and counting one
     short text with o200k_base (target < 30 ms), vs the same for tiktoken,
     as wall time and as CPU time; with our prebuilt vocabulary present and
-    on a first run ever (none yet).
+    on a first run ever (none yet); and the same children's peak RSS
+    growth from before the import to after the count (memory rows).
 The native core keeps a shared, bounded piece cache (pieces that need a
 BPE merge -> their ids, across calls).  It is emptied at the start of every
 case, so it only holds pieces of documents already timed in that case;
@@ -256,24 +257,27 @@ def _batch_rows(name: str, n_docs: int, doc_bytes: int, seed: int) -> List[dict]
 # Wall time and CPU time (process_time) from before the import to after
 # the first count.  On a loaded machine wall time mostly measures waiting;
 # CPU time is the work done.
-_COLD_OURS = (
-    "import time; t = time.perf_counter(); c = time.process_time(); import fast_litellm; "
-    "n = fast_litellm.get_encoding('o200k_base').count('hello world, cold start'); "
-    "print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)"
-)
-_COLD_TIKTOKEN = (
-    "import time; t = time.perf_counter(); c = time.process_time(); import tiktoken; "
-    "n = len(tiktoken.get_encoding('o200k_base').encode('hello world, cold start')); "
-    "print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)"
-)
+# Each prints wall ms, CPU ms and the growth of the process's peak RSS (MiB)
+# from before the import to after the first count.
+_COLD_START = ("import resource, time; r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+               "t = time.perf_counter(); c = time.process_time(); ")
+_COLD_END = ("; print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000, "
+             "(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - r) / 1024.0)")
+_COLD_OURS = _COLD_START + (
+    "import fast_litellm; n = fast_litellm.get_encoding('o200k_base').count('hello world, cold start')"
+) + _COLD_END
+_COLD_TIKTOKEN = _COLD_START + (
+    "import tiktoken; n = len(tiktoken.get_encoding('o200k_base').encode('hello world, cold start'))"
+) + _COLD_END
 
 
-def _cold_ms(code: str, env: dict) -> Optional[Tuple[float, float]]:
+def _cold_ms(code: str, env: dict) -> Optional[Tuple[float, float, float]]:
+    """(wall ms, CPU ms, peak RSS growth MiB) of one fresh interpreter."""
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     if out.returncode != 0:
         return None
-    wall, cpu = out.stdout.strip().splitlines()[-1].split()
-    return float(wall), float(cpu)
+    wall, cpu, rss = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu), float(rss)
 
 
 def _cold_rows(runs: int) -> List[dict]:
@@ -316,6 +320,13 @@ def _cold_rows(runs: int) -> List[dict]:
                              "tiktoken %s" % _version("tiktoken"), "ms", t, o, False,
                              {"runs": runs, "target_ms": 30, "ours_all": [x[i] for x in mine],
                               "tiktoken_all": [x[i] for x in theirs]}))
+        o = statistics.median(x[2] for x in mine)
+        t = statistics.median(x[2] for x in theirs)
+        rows.append(_row("memory o200k_base import+first count%s peak RSS growth MiB" % label,
+                         "tiktoken %s" % _version("tiktoken"), "MiB", t, max(o, 0.1), False,
+                         {"runs": runs, "ours_all": [x[2] for x in mine], "tiktoken_all": [x[2] for x in theirs],
+                          "note": "ours maps the prebuilt file read-only (shared page cache)" if not label
+                          else "a first run parses the .tiktoken file into private memory"}))
     return rows
 
 
