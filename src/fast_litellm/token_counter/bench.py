@@ -310,13 +310,15 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
 # not built already (LiteLLM loads cl100k_base at import).
 MEMORY_MODELS = [("openai o200k", "gpt-4o")]
 
+# The child's code after the tokenizer bench's PEAK_RSS_KIB (a _peak_kib()
+# reading the child's own VmHWM); the stock child never imports fast_litellm.
 _MEMORY_CHILD = """
-import json, resource, sys
+import json, sys
 if sys.argv[1] == "fast":
     import fast_litellm  # noqa: F401  (applies the acceleration)
 import litellm
 def peak():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return _peak_kib() / 1024.0
 before = peak()
 n = litellm.token_counter(model=sys.argv[2], messages=[{"role": "user", "content": "How many tokens?"}])
 print(json.dumps({"before": before, "after": peak(), "count": n}))
@@ -330,11 +332,13 @@ def _memory_growth(side: str, model: str) -> Optional[Dict[str, float]]:
 
     import fast_litellm
 
+    from ..tokenizer.bench import PEAK_RSS_KIB
+
     env = dict(os.environ)  # the child imports this very fast_litellm
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(fast_litellm.__file__)))
     env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     try:
-        out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, side, model], capture_output=True,
+        out = subprocess.run([sys.executable, "-c", PEAK_RSS_KIB + _MEMORY_CHILD, side, model], capture_output=True,
                              text=True, timeout=300, env=env, check=True).stdout
         return json.loads(out.strip().splitlines()[-1])
     except (OSError, ValueError, IndexError, subprocess.SubprocessError):
