@@ -170,3 +170,18 @@ def test_token_counter_memory_row_is_valid():
         assert suite.validate_row(row) == []
         assert row["unit"] == "MiB" and row["higher_is_better"] is False
         assert row["baseline_value"] > 0 and row["value"] > 0
+
+
+def test_tokenizer_memory_rows_measure_each_child():
+    """A child's peak RSS growth is its own (VmHWM), not the parent's peak
+    that ru_maxrss carries over exec: grow this process first, then the
+    children must still report a growth above zero on both sides."""
+    from fast_litellm.tokenizer import bench as tok_bench
+
+    ballast = bytearray(b"x" * (64 << 20))  # touched: 64 MiB of peak RSS here
+    rows = [r for r in tok_bench._cold_rows(1) if r["unit"] == "MiB"]
+    del ballast
+    assert len(rows) == 2
+    for row in rows:
+        assert suite.validate_row(row) == []
+        assert row["baseline_value"] > 1 and row["value"] > 1
