@@ -2354,16 +2354,6 @@ usage_get(PyObject *d, PyObject *key, PyObject **out)
     return d == NULL ? 0 : get_item(d, key, out);
 }
 
-/* A candidate's inner dict (litellm_params / model_info): 1 read (NULL when
- * absent), 0 declined (not an exact dict with exact-str keys), -1 error. */
-static int
-usage_inner(PyObject *d, PyObject *key, PyObject **out)
-{
-    if (get_item(d, key, out) < 0)
-        return -1;
-    return *out == NULL || (PyDict_CheckExact(*out) && str_keyed(*out));
-}
-
 /* f"{value}" for a value usage_counter_keys formats: an exact str is itself,
  * None (or absent) is "None"; NULL for anything else (declined). */
 static PyObject *
@@ -2383,7 +2373,9 @@ usage_dict(PyObject *o, PyObject *entry)
     return (PyDict_CheckExact(o) || (entry != NULL && (PyObject *)Py_TYPE(o) == entry)) && str_keyed(o);
 }
 
-/* usage_inner for usage_keys' deployments (exact dicts or `entry`s). */
+/* A candidate's inner dict (litellm_params / model_info) read as a plain
+ * dict (usage_dict; entry NULL: an exact dict only): 1 read (NULL when
+ * absent), 0 declined, -1 error. */
 static int
 usage_inner_of(PyObject *d, PyObject *key, PyObject *entry, PyObject **out)
 {
@@ -2609,6 +2601,14 @@ usage_limit(PyObject *d, PyObject *params, PyObject *info, PyObject *key, PyObje
     return 1;
 }
 
+/* Both limits of a candidate (usage_limit for tpm, then rpm). */
+static int
+usage_limit_pair(PyObject *d, PyObject *params, PyObject *info, PyObject *names, PyObject **tpm, PyObject **rpm)
+{
+    int rc = usage_limit(d, params, info, NAME(names, K_TPM), tpm);
+    return rc > 0 ? usage_limit(d, params, info, NAME(names, K_RPM), rpm) : rc;
+}
+
 /* A candidate of the usage scan: exact dict with exact-str keys, model_info an
  * exact dict with an exact-str id, litellm_params absent or an exact dict, and
  * usage-number limits.  1 read, 0 declined, -1 error. */
@@ -2618,19 +2618,16 @@ usage_candidate(PyObject *d, PyObject *names, PyObject **id, PyObject **tpm, PyO
     PyObject *info = NULL, *params = NULL;
     if (!PyDict_CheckExact(d) || !str_keyed(d))
         return 0;
-    int rc = usage_inner(d, NAME(names, K_INFO), &info);
+    int rc = usage_inner_of(d, NAME(names, K_INFO), NULL, &info);
     if (rc > 0)
-        rc = usage_inner(d, NAME(names, K_PARAMS), &params);
+        rc = usage_inner_of(d, NAME(names, K_PARAMS), NULL, &params);
     if (rc <= 0)
         return rc;
     if (info == NULL || get_item(info, NAME(names, K_ID), id) < 0)
         return info == NULL ? 0 : -1;
     if (*id == NULL || !PyUnicode_CheckExact(*id))
         return 0;
-    rc = usage_limit(d, params, info, NAME(names, K_TPM), tpm);
-    if (rc > 0)
-        rc = usage_limit(d, params, info, NAME(names, K_RPM), rpm);
-    return rc;
+    return usage_limit_pair(d, params, info, names, tpm, rpm);
 }
 
 /* A candidate's id and limits, once usage_candidate has accepted it in this
@@ -2641,10 +2638,7 @@ usage_limits(PyObject *d, PyObject *names, PyObject **tpm, PyObject **rpm)
     PyObject *info = NULL, *params = NULL;
     if (get_item(d, NAME(names, K_INFO), &info) < 0 || get_item(d, NAME(names, K_PARAMS), &params) < 0)
         return -1;
-    int rc = usage_limit(d, params, info, NAME(names, K_TPM), tpm);
-    if (rc > 0)
-        rc = usage_limit(d, params, info, NAME(names, K_RPM), rpm);
-    return rc;
+    return usage_limit_pair(d, params, info, names, tpm, rpm);
 }
 
 /* 1 when `a OP b` with b NULL read as float("inf"); -1 error. */
