@@ -342,6 +342,38 @@ def make_least_busy_select(original: Any) -> Any:
 
 
 # --------------------------------------------------------------------------
+# facts of a shared candidate list, kept while it is shared
+# --------------------------------------------------------------------------
+
+class _SharedFacts:
+    """What was found of the last shared candidate list (strategy_fast: the
+    same list object, unchanged, while the registry version and the step's
+    ids are; only read-only selectors get it), kept while it is shared."""
+
+    def __init__(self) -> None:
+        from . import strategy_fast
+
+        self._shared = strategy_fast._SHARED_LISTS
+        # (list, facts), replaced as one object so another thread never
+        # pairs one list with another's facts
+        self._last: Tuple[Any, Any] = (None, None)
+
+    def _is_shared(self, healthy: Any) -> bool:
+        entry = self._shared.get(id(healthy))
+        return entry is not None and entry[0] is healthy
+
+    def get(self, healthy: Any) -> Any:
+        last = self._last
+        if last[0] is healthy and self._is_shared(healthy):
+            return last[1]
+        return None
+
+    def keep(self, healthy: Any, facts: Any) -> None:
+        if self._last[0] is not healthy and self._is_shared(healthy):
+            self._last = (healthy, facts)
+
+
+# --------------------------------------------------------------------------
 # least-busy: _deployment_ids (the candidates' ids through pydantic)
 # --------------------------------------------------------------------------
 
@@ -358,27 +390,20 @@ def make_deployment_ids(original: Any) -> Any:
 
     from fast_litellm.patching.registry import NotAccelerated
 
-    from . import strategy_fast
-
     module = importlib.import_module(_LB)
     if (repr(getattr(module._DEPLOYMENTS, "_type", None)) != "list[%s._Deployment]" % _LB
             or module._Deployment.__annotations__.keys() != {"model_info"}
             or module._DeploymentModelInfo.__annotations__.keys() != {"id"}):
         raise RuntimeError("least_busy's deployment types changed")
-    shared_lists = strategy_fast._SHARED_LISTS
-    # [(the last shared list, its ids)]: the pair replaced as one object, so
-    # another thread never pairs one list with another's ids
-    last: List[Any] = [(None, None)]
+    shared = _SharedFacts()  # the last shared list's ids
     decline = NotAccelerated("least-busy ids: LiteLLM's validation")
 
     def _deployment_ids(healthy_deployments):
         if type(healthy_deployments) is not list:
             raise decline
-        kept = last[0]
-        if kept[0] is healthy_deployments:
-            entry = shared_lists.get(id(healthy_deployments))
-            if entry is not None and entry[0] is healthy_deployments:
-                return kept[1]
+        kept = shared.get(healthy_deployments)
+        if kept is not None:
+            return kept
         ids = []
         for deployment in healthy_deployments:
             if type(deployment) is not dict:
@@ -391,9 +416,7 @@ def make_deployment_ids(original: Any) -> Any:
                 raise decline
             ids.append(ident)
         answer = tuple(ids)
-        entry = shared_lists.get(id(healthy_deployments))
-        if entry is not None and entry[0] is healthy_deployments:
-            last[0] = (healthy_deployments, answer)
+        shared.keep(healthy_deployments, answer)
         return answer
 
     return _deployment_ids
@@ -423,34 +446,6 @@ def _minute_of(now: Any) -> str:
     if type(now) is _datetime:
         return _MINUTES[now.hour * 60 + now.minute]
     return now.strftime("%H-%M")
-
-
-class _SharedFacts:
-    """What was found of the last shared candidate list (strategy_fast: the
-    same list object, unchanged, while the registry version and the step's
-    ids are; only read-only selectors get it), kept while it is shared."""
-
-    def __init__(self) -> None:
-        from . import strategy_fast
-
-        self._shared = strategy_fast._SHARED_LISTS
-        # (list, facts), replaced as one object so another thread never
-        # pairs one list with another's facts
-        self._last: Tuple[Any, Any] = (None, None)
-
-    def _is_shared(self, healthy: Any) -> bool:
-        entry = self._shared.get(id(healthy))
-        return entry is not None and entry[0] is healthy
-
-    def get(self, healthy: Any) -> Any:
-        last = self._last
-        if last[0] is healthy and self._is_shared(healthy):
-            return last[1]
-        return None
-
-    def keep(self, healthy: Any, facts: Any) -> None:
-        if self._last[0] is not healthy and self._is_shared(healthy):
-            self._last = (healthy, facts)
 
 
 def make_usage_counter_keys(original: Any) -> Any:
