@@ -24,13 +24,14 @@ from typing import Any, Callable, Dict, List, Optional
 
 COMPONENT = "rate_limiter"
 _FL010_ENV = "FAST_LITELLM_BENCH_FL010_PYTHON"
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _fl010_python() -> Optional[str]:
     from ..bench.peers import peer_python
 
     return peer_python(_FL010_ENV)
-SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 # -- workloads (the same code runs here and, as text, in the 0.1.10 venv) ------
 
