@@ -150,6 +150,32 @@ def test_decode_errors(pair):
 
     assert ours.decode([Index()]) == ref.decode([15339]) if ref.n_vocab > 15339 else True
     assert operator.index(Index()) == 15339
+    # every id is converted before any is looked up (a TypeError/OverflowError
+    # after an unknown id wins over its KeyError), and beyond a C long is
+    # pyo3's own OverflowError message
+    for tokens in ([bad, "a"], [bad, -1], [1, bad, None], [2 ** 63], [-2 ** 63 - 1], [2 ** 63 - 1]):
+        _same_error(lambda: ours.decode_bytes(tokens), lambda: ref.decode_bytes(tokens), Exception)
+    _same_error(lambda: ours.decode_single_token_bytes(2 ** 64),
+                lambda: ref.decode_single_token_bytes(2 ** 64), OverflowError)
+
+
+def test_decode_list_changed_by_index(pair):
+    """An __index__ that empties or grows the list being decoded: the list is
+    walked as iteration would (this crashed the native core)."""
+    ours, ref = pair
+    for change in (list.clear, lambda lst: lst.extend([2, 3])):
+        def run(enc):
+            lst = []
+
+            class Changer:
+                def __index__(self):
+                    change(lst)
+                    return 1
+
+            lst.extend([Changer()] + [4] * 1000)
+            return enc.decode_bytes(lst)
+
+        assert run(ours) == run(ref)
 
 
 def test_special_tokens(pair):
