@@ -207,6 +207,54 @@ def test_special_tokens(pair):
     assert ours.encode("say fo", disallowed_special={"foo"}) == ref.encode("say fo", disallowed_special={"foo"})
 
 
+def _same_outcome(fn_ours, fn_ref):
+    def run(fn):
+        try:
+            return "ok", fn()
+        except Exception as err:  # noqa: BLE001 - the type and message are compared
+            return type(err), str(err)
+
+    assert run(fn_ours) == run(fn_ref)
+
+
+def test_argument_types_as_tiktoken(pair):
+    """tiktoken's core takes allowed_special only as a set/frozenset of str,
+    and encode_single_token only str/bytes: the same TypeErrors, not a
+    silently different result (a str allowed_special was read as its
+    characters; encode_single_token(5) looked up 5 zero bytes)."""
+    ours, ref = pair
+    text = "x <|endoftext|>"
+    for allowed in (["<|endoftext|>"], ("<|endoftext|>",), "<|endoftext|>", None, {1}, [],
+                    {"<|endoftext|>": 1}.keys(), frozenset(["<|endoftext|>"]), {"not special"}):
+        for disallowed in ((), "all", {"<|endoftext|>"}, {"nope"}):
+            for fn in ("encode", "count"):
+                ref_fn = ref.encode if fn == "encode" else (lambda t, **kw: len(ref.encode(t, **kw)))
+                _same_outcome(lambda: getattr(ours, fn)(text, allowed_special=allowed,
+                                                        disallowed_special=disallowed),
+                              lambda: ref_fn(text, allowed_special=allowed, disallowed_special=disallowed))
+            _same_outcome(lambda: ours.count_batch([text], allowed_special=allowed, disallowed_special=disallowed),
+                          lambda: [len(x) for x in ref.encode_batch([text], allowed_special=allowed,
+                                                                    disallowed_special=disallowed)])
+    for arg in (5, bytearray(b"hello"), memoryview(b"hello"), None, b"hello", "hello", b"\xff\xfe"):
+        _same_outcome(lambda: ours.encode_single_token(arg), lambda: ref.encode_single_token(arg))
+    for arg in (5, bytearray(b"hello"), b"hello", "hello world"):
+        _same_outcome(lambda: ours._encode_single_piece(arg), lambda: ref._encode_single_piece(arg))
+
+
+def test_encode_to_numpy_as_tiktoken(pair):
+    """tiktoken's encode_to_numpy has no lone-surrogate fix-up: it raises
+    UnicodeEncodeError (after its disallowed-special check)."""
+    pytest.importorskip("numpy")
+    ours, ref = pair
+    for text, kw in [("hello <|endoftext|>", {"allowed_special": "all"}), ("a\ud800b", {}),
+                     ("a\ud800b", {"disallowed_special": ()}), ("\ud800<|endoftext|>", {}),
+                     ("x <|endoftext|>", {}), ("x <|endoftext|>", {"disallowed_special": ()})]:
+        _same_outcome(lambda: ours.encode_to_numpy(text, **kw).tolist(),
+                      lambda: ref.encode_to_numpy(text, **kw).tolist())
+        if "\ud800" not in text and (kw or "<|" not in text):
+            assert ours.encode_to_numpy(text, **kw).dtype == ref.encode_to_numpy(text, **kw).dtype
+
+
 def test_surrogates(pair):
     ours, ref = pair
     for text in ["\ud800", "a\ud800b", "\udfff\ud800", "x\ud83d\ude00y", "\ud83d", "ok \udcff ok"]:
