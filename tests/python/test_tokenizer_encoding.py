@@ -241,6 +241,18 @@ def test_argument_types_as_tiktoken(pair):
         _same_outcome(lambda: ours._encode_single_piece(arg), lambda: ref._encode_single_piece(arg))
 
 
+def test_batch_num_threads_as_tiktoken(pair):
+    """tiktoken's batch methods hand num_threads to ThreadPoolExecutor, whose
+    check raises for 0, negatives and non-numbers, even for an empty batch."""
+    ours, ref = pair
+    for threads in (0, -1, "2", None, 1.5, 3):
+        for method, arg in (("encode_batch", ["a", "b c"]), ("encode_batch", []),
+                            ("encode_ordinary_batch", ["a"]), ("decode_batch", [[1, 2]]),
+                            ("decode_bytes_batch", [[1]])):
+            _same_outcome(lambda: getattr(ours, method)(arg, num_threads=threads),
+                          lambda: getattr(ref, method)(arg, num_threads=threads))
+
+
 def test_encode_to_numpy_as_tiktoken(pair):
     """tiktoken's encode_to_numpy has no lone-surrogate fix-up: it raises
     UnicodeEncodeError (after its disallowed-special check)."""

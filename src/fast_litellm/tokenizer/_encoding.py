@@ -48,6 +48,13 @@ def _not_instance(obj: Any, of: str) -> TypeError:
     return TypeError("%s is not an instance of '%s'" % (what, of))
 
 
+def _check_num_threads(num_threads: Any) -> None:
+    """The check of ThreadPoolExecutor(num_threads), which tiktoken's batch
+    methods make before any work (ours run serially, in C for count_batch)."""
+    if num_threads is not None and num_threads <= 0:
+        raise ValueError("max_workers must be greater than 0")
+
+
 def _allowed_set(allowed_special: Any) -> FrozenSet[str]:
     """allowed_special as tiktoken's core takes it: a set or frozenset of str
     (its TypeError otherwise)."""
@@ -189,6 +196,7 @@ class Encoding:
             return self._call(self._core.count, text, None, None)
 
     def encode_ordinary_batch(self, text: List[str], *, num_threads: int = 8) -> List[List[int]]:
+        _check_num_threads(num_threads)
         return [self.encode_ordinary(t) for t in text]
 
     def encode_batch(self, text: List[str], *, num_threads: int = 8,
@@ -200,6 +208,7 @@ class Encoding:
             disallowed_special = self.special_tokens_set - allowed_special
         if not isinstance(disallowed_special, frozenset):
             disallowed_special = frozenset(disallowed_special)
+        _check_num_threads(num_threads)
         return [self.encode(t, allowed_special=allowed_special, disallowed_special=disallowed_special)
                 for t in text]
 
@@ -303,9 +312,11 @@ class Encoding:
 
     def decode_batch(self, batch: Sequence[Sequence[int]], *, errors: str = "replace",
                      num_threads: int = 8) -> List[str]:
+        _check_num_threads(num_threads)
         return [self.decode(t, errors=errors) for t in batch]
 
     def decode_bytes_batch(self, batch: Sequence[Sequence[int]], *, num_threads: int = 8) -> List[bytes]:
+        _check_num_threads(num_threads)
         return [self.decode_bytes(t) for t in batch]
 
     def token_byte_values(self) -> List[bytes]:
