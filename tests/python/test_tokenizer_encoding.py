@@ -241,6 +241,18 @@ def test_argument_types_as_tiktoken(pair):
         _same_outcome(lambda: ours._encode_single_piece(arg), lambda: ref._encode_single_piece(arg))
 
 
+def test_decode_with_offsets(pair):
+    """tiktoken's decode_with_offsets: offsets of tokens that start inside a
+    character, strict decoding of cut characters, special tokens, errors."""
+    ours, ref = pair
+    for text in CORPUS + SIMPLE[:30]:
+        ids = ref.encode(text, allowed_special="all")
+        for cut in ([], ids, ids[1:], ids[:-1], ids[2:7], ids[::2]):
+            _same_outcome(lambda: ours.decode_with_offsets(cut), lambda: ref.decode_with_offsets(cut))
+    bad = ref.max_token_value + 10
+    _same_outcome(lambda: ours.decode_with_offsets([1, bad]), lambda: ref.decode_with_offsets([1, bad]))
+
+
 def test_batch_num_threads_as_tiktoken(pair):
     """tiktoken's batch methods hand num_threads to ThreadPoolExecutor, whose
     check raises for 0, negatives and non-numbers, even for an empty batch."""

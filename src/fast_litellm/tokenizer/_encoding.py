@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from typing import AbstractSet, Any, Collection, Dict, FrozenSet, List, Optional, Sequence, Union
+from typing import AbstractSet, Any, Collection, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 _DEFAULT_THREADS = max(1, min(8, os.cpu_count() or 1))
 
@@ -309,6 +309,20 @@ class Encoding:
 
     def decode_tokens_bytes(self, tokens: Sequence[int]) -> List[bytes]:
         return [self.decode_single_token_bytes(token) for token in tokens]
+
+    def decode_with_offsets(self, tokens: Sequence[int]) -> Tuple[str, List[int]]:
+        """(text, offset of each token in it), as tiktoken: a token's offset
+        counts the characters started before it (a token that begins inside
+        a character gets that character's index); the text is decoded
+        strictly (UnicodeDecodeError for invalid UTF-8)."""
+        parts = self.decode_tokens_bytes(tokens)
+        offsets = []
+        chars = 0  # characters started so far: bytes that are not continuation bytes
+        for part in parts:
+            inside = 0x80 <= part[0] < 0xC0
+            offsets.append(chars - 1 if inside and chars else chars)
+            chars += sum(1 for b in part if not 0x80 <= b < 0xC0)
+        return b"".join(parts).decode("utf-8", errors="strict"), offsets
 
     def decode_batch(self, batch: Sequence[Sequence[int]], *, errors: str = "replace",
                      num_threads: int = 8) -> List[str]:
