@@ -115,6 +115,13 @@ def litellm_encoding_name(model: str) -> str:
                 return name
         except Exception:  # noqa: BLE001 - fall back to the local rule
             pass
+    last = model.rsplit("/", 1)[-1]
+    known = _registry.encoding_name_for_model(last)
+    if known == "o200k_base" or (known == "cl100k_base" and "gpt-4o" not in last
+                                 and not last.startswith("ft:")):
+        # what _LocalRule gives whatever the price map says (listed or not, the
+        # name counts as itself or as gpt-3.5-turbo): no 3.5 MB JSON to parse
+        return known
     return _LocalRule(litellm_price_map()).encoding_name(model)
 
 
