@@ -230,8 +230,9 @@ static PyObject *core_encode_piece(TokenizerCore *self, PyObject *arg)
     return result;
 }
 
-/* tiktoken converts ids to u32 (anything with __index__); out of range is
- * this OverflowError. */
+/* tiktoken converts ids to u32 (anything with __index__) through a C long:
+ * beyond a C long is pyo3's OverflowError for that, else out of u32 range
+ * is its "out of range" one. */
 static int id_from_object(PyObject *obj, uint32_t *id)
 {
     PyObject *num = PyNumber_Index(obj); /* TypeError "... cannot be interpreted as an integer" */
@@ -242,7 +243,11 @@ static int id_from_object(PyObject *obj, uint32_t *id)
     Py_DECREF(num);
     if (v == -1 && PyErr_Occurred())
         return -1;
-    if (overflow || v < 0 || v > (long long)UINT32_MAX) {
+    if (overflow) {
+        PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C long");
+        return -1;
+    }
+    if (v < 0 || v > (long long)UINT32_MAX) {
         PyErr_SetString(PyExc_OverflowError, "out of range integral type conversion attempted");
         return -1;
     }
@@ -250,24 +255,44 @@ static int id_from_object(PyObject *obj, uint32_t *id)
     return 0;
 }
 
+/* All ids are converted first (a TypeError or OverflowError anywhere
+ * comes before a KeyError for an unknown id, as tiktoken extracts its
+ * Vec<u32> before decoding), walking the sequence as iteration would:
+ * an __index__ may change the list under us, so its size is read again
+ * and each item is held while converted. */
 static PyObject *core_decode_bytes(TokenizerCore *self, PyObject *arg)
 {
     PyObject *seq = PySequence_Fast(arg, "tokens must be a sequence of int");
     if (!seq)
         return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    uint32_t *ids = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *ids);
+    Py_ssize_t n = 0, cap = PySequence_Fast_GET_SIZE(seq);
+    if (cap < 1)
+        cap = 1;
+    uint32_t *ids = PyMem_Malloc((size_t)cap * sizeof *ids);
     PyObject *out = NULL;
     if (!ids) {
         PyErr_NoMemory();
         goto done;
     }
+    for (; n < PySequence_Fast_GET_SIZE(seq); n++) {
+        if (n == cap) {
+            uint32_t *more = PyMem_Realloc(ids, (size_t)(cap *= 2) * sizeof *ids);
+            if (!more) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            ids = more;
+        }
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, n);
+        Py_INCREF(item);
+        int rc = id_from_object(item, &ids[n]);
+        Py_DECREF(item);
+        if (rc < 0)
+            goto done;
+    }
     size_t total = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         size_t len;
-        if (id_from_object(items[i], &ids[i]) < 0)
-            goto done;
         if (!fl_encoder_token_bytes(self->enc, ids[i], &len)) {
             PyObject *msg = PyUnicode_FromFormat("Invalid token for decoding: %u", (unsigned)ids[i]);
             if (msg) {

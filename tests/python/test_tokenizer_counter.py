@@ -55,6 +55,40 @@ def test_local_encoding_rule_matches_litellm(litellm):
         assert name == openai_tokenizer_encoding_name(model), model
 
 
+def _without_litellm(fn):
+    saved = sys.modules.pop("litellm")
+    try:
+        return fn()
+    finally:
+        sys.modules["litellm"] = saved
+
+
+def test_local_rule_and_price_map_match_litellm_for_every_listed_model(litellm):
+    """Without LiteLLM imported: the bundled JSON is served as litellm.model_cost
+    (alias rows resolved, fallback_generalizations dropped), and the encoding
+    choice equals LiteLLM's for every price-map key and its provider-prefixed
+    and fine-tuned spellings (75 keys differed: azure/gpt-35-turbo got o200k,
+    gpt-audio/computer-use-preview/ft:gpt-4.1-* got cl100k, alias rows such as
+    gpt-astra-latest had no prices)."""
+    from litellm.litellm_core_utils.token_counter import openai_tokenizer_encoding_name
+
+    from fast_litellm.tokenizer import _counter
+
+    local_map = _counter._served_price_map(__import__("json").loads(open(
+        __import__("os").path.join(list(__import__("importlib").util.find_spec("litellm")
+                                         .submodule_search_locations)[0], _counter.PRICE_MAP_FILE),
+        "rb").read()))
+    assert local_map.keys() == litellm.model_cost.keys()
+    assert all(dict(litellm.model_cost[k]) == dict(local_map[k]) for k in local_map)
+    names = set(litellm.model_cost)
+    for key in list(names):
+        base = key.rsplit("/", 1)[-1]
+        names |= {base, "openai/" + base, "azure/eu/" + base, "ft:%s:org::id" % base}
+    names |= {"gpt-35-turbo", "gpt-41", "gpt-6.2", "o9-mini", "ft:gpt-4o:org:custom:id", ""}
+    local = _without_litellm(lambda: {m: _counter.litellm_encoding_name(m) for m in names})
+    assert {m: openai_tokenizer_encoding_name(m) for m in names} == local
+
+
 def test_prices_and_limits_match_litellm(counter, litellm):
     for model in ["gpt-3.5-turbo", "gpt-4", "gpt-4o", "gpt-4o-mini", "gpt-4.1"]:
         if model not in litellm.model_cost:

@@ -150,6 +150,32 @@ def test_decode_errors(pair):
 
     assert ours.decode([Index()]) == ref.decode([15339]) if ref.n_vocab > 15339 else True
     assert operator.index(Index()) == 15339
+    # every id is converted before any is looked up (a TypeError/OverflowError
+    # after an unknown id wins over its KeyError), and beyond a C long is
+    # pyo3's own OverflowError message
+    for tokens in ([bad, "a"], [bad, -1], [1, bad, None], [2 ** 63], [-2 ** 63 - 1], [2 ** 63 - 1]):
+        _same_error(lambda: ours.decode_bytes(tokens), lambda: ref.decode_bytes(tokens), Exception)
+    _same_error(lambda: ours.decode_single_token_bytes(2 ** 64),
+                lambda: ref.decode_single_token_bytes(2 ** 64), OverflowError)
+
+
+def test_decode_list_changed_by_index(pair):
+    """An __index__ that empties or grows the list being decoded: the list is
+    walked as iteration would (this crashed the native core)."""
+    ours, ref = pair
+    for change in (list.clear, lambda lst: lst.extend([2, 3])):
+        def run(enc):
+            lst = []
+
+            class Changer:
+                def __index__(self):
+                    change(lst)
+                    return 1
+
+            lst.extend([Changer()] + [4] * 1000)
+            return enc.decode_bytes(lst)
+
+        assert run(ours) == run(ref)
 
 
 def test_special_tokens(pair):
@@ -179,6 +205,78 @@ def test_special_tokens(pair):
     _same_error(lambda: ours.encode("say foo", disallowed_special={"foo"}),
                 lambda: ref.encode("say foo", disallowed_special={"foo"}), ValueError)
     assert ours.encode("say fo", disallowed_special={"foo"}) == ref.encode("say fo", disallowed_special={"foo"})
+
+
+def _same_outcome(fn_ours, fn_ref):
+    def run(fn):
+        try:
+            return "ok", fn()
+        except Exception as err:  # noqa: BLE001 - the type and message are compared
+            return type(err), str(err)
+
+    assert run(fn_ours) == run(fn_ref)
+
+
+def test_argument_types_as_tiktoken(pair):
+    """tiktoken's core takes allowed_special only as a set/frozenset of str,
+    and encode_single_token only str/bytes: the same TypeErrors, not a
+    silently different result (a str allowed_special was read as its
+    characters; encode_single_token(5) looked up 5 zero bytes)."""
+    ours, ref = pair
+    text = "x <|endoftext|>"
+    for allowed in (["<|endoftext|>"], ("<|endoftext|>",), "<|endoftext|>", None, {1}, [],
+                    {"<|endoftext|>": 1}.keys(), frozenset(["<|endoftext|>"]), {"not special"}):
+        for disallowed in ((), "all", {"<|endoftext|>"}, {"nope"}):
+            for fn in ("encode", "count"):
+                ref_fn = ref.encode if fn == "encode" else (lambda t, **kw: len(ref.encode(t, **kw)))
+                _same_outcome(lambda: getattr(ours, fn)(text, allowed_special=allowed,
+                                                        disallowed_special=disallowed),
+                              lambda: ref_fn(text, allowed_special=allowed, disallowed_special=disallowed))
+            _same_outcome(lambda: ours.count_batch([text], allowed_special=allowed, disallowed_special=disallowed),
+                          lambda: [len(x) for x in ref.encode_batch([text], allowed_special=allowed,
+                                                                    disallowed_special=disallowed)])
+    for arg in (5, bytearray(b"hello"), memoryview(b"hello"), None, b"hello", "hello", b"\xff\xfe"):
+        _same_outcome(lambda: ours.encode_single_token(arg), lambda: ref.encode_single_token(arg))
+    for arg in (5, bytearray(b"hello"), b"hello", "hello world"):
+        _same_outcome(lambda: ours._encode_single_piece(arg), lambda: ref._encode_single_piece(arg))
+
+
+def test_decode_with_offsets(pair):
+    """tiktoken's decode_with_offsets: offsets of tokens that start inside a
+    character, strict decoding of cut characters, special tokens, errors."""
+    ours, ref = pair
+    for text in CORPUS + SIMPLE[:30]:
+        ids = ref.encode(text, allowed_special="all")
+        for cut in ([], ids, ids[1:], ids[:-1], ids[2:7], ids[::2]):
+            _same_outcome(lambda: ours.decode_with_offsets(cut), lambda: ref.decode_with_offsets(cut))
+    bad = ref.max_token_value + 10
+    _same_outcome(lambda: ours.decode_with_offsets([1, bad]), lambda: ref.decode_with_offsets([1, bad]))
+
+
+def test_batch_num_threads_as_tiktoken(pair):
+    """tiktoken's batch methods hand num_threads to ThreadPoolExecutor, whose
+    check raises for 0, negatives and non-numbers, even for an empty batch."""
+    ours, ref = pair
+    for threads in (0, -1, "2", None, 1.5, 3):
+        for method, arg in (("encode_batch", ["a", "b c"]), ("encode_batch", []),
+                            ("encode_ordinary_batch", ["a"]), ("decode_batch", [[1, 2]]),
+                            ("decode_bytes_batch", [[1]])):
+            _same_outcome(lambda: getattr(ours, method)(arg, num_threads=threads),
+                          lambda: getattr(ref, method)(arg, num_threads=threads))
+
+
+def test_encode_to_numpy_as_tiktoken(pair):
+    """tiktoken's encode_to_numpy has no lone-surrogate fix-up: it raises
+    UnicodeEncodeError (after its disallowed-special check)."""
+    pytest.importorskip("numpy")
+    ours, ref = pair
+    for text, kw in [("hello <|endoftext|>", {"allowed_special": "all"}), ("a\ud800b", {}),
+                     ("a\ud800b", {"disallowed_special": ()}), ("\ud800<|endoftext|>", {}),
+                     ("x <|endoftext|>", {}), ("x <|endoftext|>", {"disallowed_special": ()})]:
+        _same_outcome(lambda: ours.encode_to_numpy(text, **kw).tolist(),
+                      lambda: ref.encode_to_numpy(text, **kw).tolist())
+        if "\ud800" not in text and (kw or "<|" not in text):
+            assert ours.encode_to_numpy(text, **kw).dtype == ref.encode_to_numpy(text, **kw).dtype
 
 
 def test_surrogates(pair):

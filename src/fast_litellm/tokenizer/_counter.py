@@ -54,8 +54,41 @@ def litellm_price_map() -> Dict[str, Any]:
                 raise RuntimeError("LiteLLM is not installed: no model price map to read")
             path = os.path.join(list(spec.submodule_search_locations)[0], PRICE_MAP_FILE)
             with open(path, "rb") as f:
-                _price_map_cache["map"] = json.loads(f.read())
+                _price_map_cache["map"] = _served_price_map(json.loads(f.read()))
         return _price_map_cache["map"]
+
+
+def _served_price_map(raw: Dict[str, Any]) -> Dict[str, Any]:
+    """The bundled JSON as LiteLLM 1.110.2 serves it in litellm.model_cost:
+    its "fallback_generalizations" block is not a model, and alias rows are
+    served as the row they name: a row with "alias_of" (pointing at a row
+    that is not itself an alias) and each name in a row's "aliases" list
+    (unless that name is another real row or already claimed); neither key
+    is kept, and an alias_of row naming nothing is dropped."""
+    rows = {k: v for k, v in raw.items() if k != "fallback_generalizations"}
+    pointers = {k: v["alias_of"] for k, v in rows.items()
+                if isinstance(v, dict) and isinstance(v.get("alias_of"), str)}
+    owners: Dict[str, str] = {}
+    for name, info in rows.items():
+        aliases = info.get("aliases") if isinstance(info, dict) else None
+        if name in pointers or not isinstance(aliases, list):
+            continue
+        for alias in aliases:
+            if not (alias in rows and alias not in pointers) and alias not in owners:
+                owners[alias] = name
+    for alias, target in pointers.items():
+        if target in rows and target not in pointers and alias not in owners:
+            owners[alias] = target
+    served = {}
+    for name, info in rows.items():
+        if name in pointers and name not in owners:
+            continue  # an alias of nothing
+        if isinstance(info, dict) and "aliases" in info:
+            info = {k: v for k, v in info.items() if k != "aliases"}
+        served[name] = info
+    for alias, owner in owners.items():
+        served[alias] = served[owner]
+    return served
 
 
 def _price_entry(model: str) -> Dict[str, Any]:
@@ -82,11 +115,100 @@ def litellm_encoding_name(model: str) -> str:
                 return name
         except Exception:  # noqa: BLE001 - fall back to the local rule
             pass
-    base = model.rsplit("/", 1)[-1]
-    if (_registry.encoding_name_for_model(base) == "o200k_base" or "gpt-4o" in model
-            or _VERSIONED_OPENAI.match(base)):
-        return "o200k_base"
-    return "cl100k_base"
+    last = model.rsplit("/", 1)[-1]
+    known = _registry.encoding_name_for_model(last)
+    if known == "o200k_base" or (known == "cl100k_base" and "gpt-4o" not in last
+                                 and not last.startswith("ft:")):
+        # what _LocalRule gives whatever the price map says (listed or not, the
+        # name counts as itself or as gpt-3.5-turbo): no 3.5 MB JSON to parse
+        return known
+    return _LocalRule(litellm_price_map()).encoding_name(model)
+
+
+# LiteLLM 1.110.2's own tables that its choice reads besides the price map:
+# litellm.azure_llms (keys) and the modes counted as chat.
+_AZURE_LLMS = frozenset({"gpt-35-turbo", "gpt-35-turbo-instruct", "azure/gpt-41", "azure/gpt-41-mini",
+                         "azure/gpt-41-nano"})
+_CHAT_MODES = frozenset({"chat", "responses"})
+_TEXT_MODES = frozenset({"chat", "completion", "responses", "realtime"})
+
+
+class _LocalRule:
+    """LiteLLM 1.110.2's openai_tokenizer_encoding_name over its price map,
+    for when LiteLLM is not imported.  A model counts as an OpenAI model when
+    a suffix of its path is listed as one (an "openai" price-map entry, one of
+    azure_llms, or an Azure text entry with an OpenAI name), when tiktoken
+    gives its last segment o200k_base, when that segment is a gpt-5+/o-series
+    release name, or when its azure/ entry is a chat model named gpt-* or
+    taking PDFs.  Such a model is counted under its last segment (an ft:
+    name's base model in the last case); any other under gpt-3.5-turbo (or its
+    own name when listed).  Then: "gpt-4o" in the name -> o200k_base, else
+    tiktoken's mapping, else the longest tiktoken model it is a dash-suffixed
+    variant of, else cl100k_base for a listed non-chat model, else o200k_base."""
+
+    _chat_models_for: Dict[int, frozenset] = {}
+
+    def __init__(self, prices: Dict[str, Any]) -> None:
+        self.prices = prices
+        chat = self._chat_models_for.get(id(prices))
+        if chat is None:  # litellm.open_ai_chat_completion_models (ft:<model> price rows left out)
+            chat = frozenset(k for k, v in prices.items() if isinstance(v, dict)
+                             and v.get("litellm_provider") == "openai"
+                             and not (k.startswith("ft:") and k.count(":") <= 1))
+            self._chat_models_for.clear()
+            self._chat_models_for[id(prices)] = chat
+        self.chat = chat
+
+    def _entry(self, model: str) -> Dict[str, Any]:
+        entry = self.prices.get(model)
+        return entry if isinstance(entry, dict) else {}
+
+    def _openai_name(self, name: str) -> bool:
+        return (name in self.chat or _registry.encoding_name_for_model(name) is not None
+                or any(name.startswith(m + "-") or m.startswith(name + "-") for m in self.chat))
+
+    def _listed(self, model: str) -> bool:
+        if model in _AZURE_LLMS or model in self.chat:
+            return True
+        entry = self._entry(model)
+        return (entry.get("litellm_provider") == "azure" and entry.get("mode") in _TEXT_MODES
+                and self._openai_name(model.rsplit("/", 1)[-1]))
+
+    def _openai_model(self, model: str) -> Optional[str]:
+        segments = model.split("/")
+        last = segments[-1]
+        for start in range(len(segments)):
+            suffix = "/".join(segments[start:])
+            if self._listed(suffix) or self._listed("azure/" + suffix):
+                return last
+        if _registry.encoding_name_for_model(last) == "o200k_base" or _VERSIONED_OPENAI.match(last):
+            return last
+        deployment = model.rpartition("/")[2]
+        if deployment.startswith("ft:"):
+            deployment = deployment.split(":")[1]
+        entry = self._entry("azure/" + deployment)
+        if (entry.get("litellm_provider") == "azure" and entry.get("mode") in _CHAT_MODES
+                and (entry.get("supports_pdf_input") is True or deployment.startswith("gpt-"))):
+            return deployment
+        return None
+
+    def encoding_name(self, model: str) -> str:
+        name = self._openai_model(model)
+        if name is None:
+            if model in _AZURE_LLMS:
+                name = model.replace("-35", "-3.5")
+            else:
+                name = model if model in self.chat else DEFAULT_MODEL
+        if "gpt-4o" in name:
+            return "o200k_base"
+        known = _registry.encoding_name_for_model(name)
+        if known is not None:
+            return known
+        variants = [m for m in _registry.MODEL_TO_ENCODING if name.startswith(m + "-")]
+        if variants:
+            return _registry.MODEL_TO_ENCODING[max(variants, key=len)]
+        modes = (self._entry(n).get("mode") for n in (name, "azure/" + name))
+        return "cl100k_base" if any(m is not None and m not in _CHAT_MODES for m in modes) else "o200k_base"
 
 
 class SimpleTokenCounterBase:

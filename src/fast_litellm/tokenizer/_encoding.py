@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from typing import AbstractSet, Any, Collection, Dict, FrozenSet, List, Optional, Sequence, Union
+from typing import AbstractSet, Any, Collection, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 _DEFAULT_THREADS = max(1, min(8, os.cpu_count() or 1))
 
@@ -40,6 +40,30 @@ def _special_token_regex(tokens: FrozenSet[str]):
 def _check_text(text: Any, name: str = "text") -> None:
     if not isinstance(text, str):
         raise TypeError("%s must be str, not %s" % (name, type(text).__name__))
+
+
+def _not_instance(obj: Any, of: str) -> TypeError:
+    """pyo3's TypeError for an argument of the wrong type (tiktoken's core)."""
+    what = "'None'" if obj is None else "'%s' object" % type(obj).__name__
+    return TypeError("%s is not an instance of '%s'" % (what, of))
+
+
+def _check_num_threads(num_threads: Any) -> None:
+    """The check of ThreadPoolExecutor(num_threads), which tiktoken's batch
+    methods make before any work (ours run serially, in C for count_batch)."""
+    if num_threads is not None and num_threads <= 0:
+        raise ValueError("max_workers must be greater than 0")
+
+
+def _allowed_set(allowed_special: Any) -> FrozenSet[str]:
+    """allowed_special as tiktoken's core takes it: a set or frozenset of str
+    (its TypeError otherwise)."""
+    if not isinstance(allowed_special, (set, frozenset)):
+        raise _not_instance(allowed_special, "set")
+    for item in allowed_special:
+        if not isinstance(item, str):
+            raise _not_instance(item, "str")
+    return frozenset(allowed_special)
 
 
 class Encoding:
@@ -117,7 +141,14 @@ class Encoding:
                 match = _special_token_regex(disallowed_special).search(text)
                 if match:
                     raise_disallowed_special_token(match.group())
-        allowed = allowed_special if isinstance(allowed_special, frozenset) else frozenset(allowed_special)
+        if type(allowed_special) is frozenset and allowed_special in self._masks:
+            return self._masks[allowed_special], disallowed_mask  # checked when cached
+        try:
+            allowed = _allowed_set(allowed_special)
+        except TypeError:
+            if disallowed_mask is not None:  # tiktoken's special check comes first
+                self._call(self._core.count, text, None, disallowed_mask)
+            raise
         return self._mask(allowed), disallowed_mask
 
     def _call(self, method, text, allowed_mask, disallowed_mask):
@@ -142,7 +173,8 @@ class Encoding:
     def count(self, text: str, *, allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
               disallowed_special: Union[str, Collection[str]] = "all") -> int:
         """len(self.encode(text, ...)), without building the list."""
-        if not allowed_special and (not disallowed_special or disallowed_special == "all"):
+        if (not allowed_special and type(allowed_special) is set
+                and (not disallowed_special or disallowed_special == "all")):
             # the common cases (tiktoken's defaults; LiteLLM's disallowed_special=()),
             # kept short: this path sets the per-call latency
             mask = self._all_mask if disallowed_special else None
@@ -164,6 +196,7 @@ class Encoding:
             return self._call(self._core.count, text, None, None)
 
     def encode_ordinary_batch(self, text: List[str], *, num_threads: int = 8) -> List[List[int]]:
+        _check_num_threads(num_threads)
         return [self.encode_ordinary(t) for t in text]
 
     def encode_batch(self, text: List[str], *, num_threads: int = 8,
@@ -175,6 +208,7 @@ class Encoding:
             disallowed_special = self.special_tokens_set - allowed_special
         if not isinstance(disallowed_special, frozenset):
             disallowed_special = frozenset(disallowed_special)
+        _check_num_threads(num_threads)
         return [self.encode(t, allowed_special=allowed_special, disallowed_special=disallowed_special)
                 for t in text]
 
@@ -195,7 +229,7 @@ class Encoding:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError("texts[%d] must be str, not %s" % (i, type(t).__name__))
-        if disallowed_special == "all" and not allowed_special:
+        if disallowed_special == "all" and not allowed_special and type(allowed_special) is set:
             allowed, disallowed = None, self._all_mask
         else:
             # tiktoken checks each text in turn; a non-special disallowed
@@ -222,7 +256,12 @@ class Encoding:
         return counts
 
     def encode_single_token(self, text_or_bytes: Union[str, bytes]) -> int:
-        key = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else bytes(text_or_bytes)
+        if isinstance(text_or_bytes, str):
+            key = text_or_bytes.encode("utf-8")
+        elif isinstance(text_or_bytes, bytes):
+            key = text_or_bytes
+        else:
+            raise _not_instance(text_or_bytes, "bytes")
         rank = self._core.rank(key)
         if rank is not None:
             return rank
@@ -237,12 +276,26 @@ class Encoding:
     def _encode_single_piece(self, text_or_bytes: Union[str, bytes]) -> List[int]:
         if isinstance(text_or_bytes, str):
             text_or_bytes = text_or_bytes.encode("utf-8")
+        elif not isinstance(text_or_bytes, bytes):
+            raise _not_instance(text_or_bytes, "bytes")
         return self._core.encode_piece(text_or_bytes)
 
-    def encode_to_numpy(self, text: str, **kwargs):
+    def encode_to_numpy(self, text: str, *, allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
+                        disallowed_special: Union[str, Collection[str]] = "all"):
+        """encode() as a numpy uint32 array; like tiktoken's, without the
+        lone-surrogate fix-up (UnicodeEncodeError, after the special check)."""
+        allowed, disallowed = self._resolve(text, allowed_special, disallowed_special)
         import numpy as np
 
-        return np.array(self.encode(text, **kwargs), dtype=np.uint32)
+        try:
+            ids = self._core.encode(text, allowed, disallowed)
+        except UnicodeEncodeError:
+            # tiktoken checks disallowed specials on the text before its core fails
+            self._call(self._core.count, text, None, disallowed)
+            raise
+        if type(ids) is int:
+            raise_disallowed_special_token(self._special_names[-ids - 1])
+        return np.array(ids, dtype=np.uint32)
 
     # ---- decoding ------------------------------------------------------------------
     def decode_bytes(self, tokens: Sequence[int]) -> bytes:
@@ -257,11 +310,27 @@ class Encoding:
     def decode_tokens_bytes(self, tokens: Sequence[int]) -> List[bytes]:
         return [self.decode_single_token_bytes(token) for token in tokens]
 
+    def decode_with_offsets(self, tokens: Sequence[int]) -> Tuple[str, List[int]]:
+        """(text, offset of each token in it), as tiktoken: a token's offset
+        counts the characters started before it (a token that begins inside
+        a character gets that character's index); the text is decoded
+        strictly (UnicodeDecodeError for invalid UTF-8)."""
+        parts = self.decode_tokens_bytes(tokens)
+        offsets = []
+        chars = 0  # characters started so far: bytes that are not continuation bytes
+        for part in parts:
+            inside = 0x80 <= part[0] < 0xC0
+            offsets.append(chars - 1 if inside and chars else chars)
+            chars += sum(1 for b in part if not 0x80 <= b < 0xC0)
+        return b"".join(parts).decode("utf-8", errors="strict"), offsets
+
     def decode_batch(self, batch: Sequence[Sequence[int]], *, errors: str = "replace",
                      num_threads: int = 8) -> List[str]:
+        _check_num_threads(num_threads)
         return [self.decode(t, errors=errors) for t in batch]
 
     def decode_bytes_batch(self, batch: Sequence[Sequence[int]], *, num_threads: int = 8) -> List[bytes]:
+        _check_num_threads(num_threads)
         return [self.decode_bytes(t) for t in batch]
 
     def token_byte_values(self) -> List[bytes]:

@@ -238,16 +238,25 @@ class TokenizerCore:
             self._piece_tokens(piece, out)
         return out
 
-    def _bytes_of(self, token) -> Optional[bytes]:
+    @staticmethod
+    def _id(token) -> int:
+        """token as tiktoken's u32, which pyo3 reads through a C long."""
         token = operator.index(token)  # TypeError "... cannot be interpreted as an integer"
+        if not -0x8000000000000000 <= token <= 0x7FFFFFFFFFFFFFFF:
+            raise OverflowError("Python int too large to convert to C long")
         if token < 0 or token > 0xFFFFFFFF:
             raise OverflowError("out of range integral type conversion attempted")
+        return token
+
+    def _bytes_of(self, token) -> Optional[bytes]:
+        token = self._id(token)
         b = self._decoder.get(token)
         return b if b is not None else self._special_decoder.get(token)
 
     def decode_bytes(self, tokens) -> bytes:
+        ids = [self._id(t) for t in tokens]  # all converted first, as tiktoken
         parts = []
-        for t in tokens:
+        for t in ids:
             b = self._bytes_of(t)
             if b is None:
                 raise KeyError("Invalid token for decoding: %d" % t)
