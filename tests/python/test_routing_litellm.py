@@ -575,6 +575,53 @@ def test_plain_json_matches_the_codec():
     assert fast(float("nan")) is json.decoder.NaN
 
 
+def test_plain_json_near_the_recursion_limit():
+    """json's codec starts a few frames deeper than the native copy and takes
+    one recursion level per container as it does, so with the caller near
+    the recursion limit it raised RecursionError where the copy finished (a
+    3-frame window at every nesting depth).  Declined there, so whatever the
+    caller's depth, a copy the fast path makes is one the codec makes too."""
+    import sys
+
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.patching.registry import NotAccelerated
+
+    if NATIVE is None:
+        pytest.skip("native core not built")
+    original = _original(_patch_named("routing.plain_json").target)
+    fast = litellm_fast.make_plain(original)
+
+    def outcome(fn, value):
+        try:
+            fn(value)
+            return "ok"
+        except NotAccelerated:
+            return "declined"
+        except RecursionError:
+            return "RecursionError"
+
+    def at_depth(n, fn, value):
+        return at_depth(n - 1, fn, value) if n > 0 else outcome(fn, value)
+
+    here, frame = 0, sys._getframe()
+    while frame is not None:
+        here, frame = here + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    seen = set()
+    for levels in (1, 10, 40, 200):
+        value = 1
+        for _ in range(levels):
+            value = [value, {"k": value}] if levels < 20 else [value]
+        for depth in range(max(here + 1, limit - levels - 90), limit - levels):
+            try:
+                stock, got = at_depth(depth - here, original, value), at_depth(depth - here, fast, value)
+            except RecursionError:  # the descent itself (pytest's C frames count too)
+                continue
+            assert got == "declined" or got == stock, (levels, depth, stock, got)
+            seen.add(stock)
+    assert seen == {"ok", "RecursionError"}  # the sweeps cross the codec's limit
+
+
 def _pick_error(router, accelerated, model):
     with _local_patch.accelerated(accelerated), warnings.catch_warnings():
         warnings.simplefilter("ignore")
