@@ -270,6 +270,52 @@ def test_lockstep_across_model_list_changes(strategy):
                     router.upsert_deployment(litellm.types.router.Deployment(**copy.deepcopy(changed[0])))
 
 
+def test_cost_pick_with_the_debug_log_on_logs_from_litellm():
+    """With the router's debug log on, LiteLLM's cost loop logs a record per
+    candidate; the accelerated pick's Python loop logged the same text from
+    strategy_fast.py (file, line and function differed).  It now runs
+    LiteLLM's code there: every record is LiteLLM's own."""
+    import logging
+
+    from litellm.router_strategy import lowest_cost
+
+    logger = lowest_cost.verbose_router_logger
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append((record.name, record.levelno, record.pathname, record.lineno, record.funcName,
+                            record.getMessage()))
+
+    handler = Keep()
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    try:
+        gen = random.Random("cost-debug")
+        model_list = _model_list(gen, 6)
+        history = _history(gen, model_list, "cost-based-routing")
+        a = _build(model_list, "cost-based-routing", {})
+        b = _build(model_list, "cost-based-routing", {})
+        for router in (a, b):
+            _seed_state(router, None, model_list, "cost-based-routing", history, [], [])
+        plan = [(gen.random(), gen.choice(["g", "h"]), {"metadata": {}}) for _ in range(6)]
+        logged = []
+        for router, accelerated in ((a, False), (b, True)):
+            del records[:]
+            same_minute()
+            outcomes = asyncio.run(_calls(router, accelerated, copy.deepcopy(plan)))
+            logged.append(([o[0] for o in outcomes], list(records)))
+        assert _same(logged[0][0], logged[1][0])
+        assert any("item_cost" in r[-1] for r in logged[0][1])
+        assert logged[0][1] == logged[1][1]
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 # ---- the fast functions on their own, beside LiteLLM's ---------------------
 
 def _strategy_handlers():
