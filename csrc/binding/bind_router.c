@@ -1189,8 +1189,8 @@ json_copy_keys(PyObject *value, int intern)
  * deepest point, more than the codec's extra frames; where not, it declines
  * and the codec decides.
  */
-#define JSON_PROBE_EVERY 16
-#define JSON_PROBE_LEVELS 32
+#define JSON_PROBE_EVERY 8
+#define JSON_PROBE_LEVELS 16
 typedef struct {
     PyObject *nan, *pos_inf, *neg_inf;
 } json_constants;
