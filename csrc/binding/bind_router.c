@@ -1178,16 +1178,46 @@ json_copy_keys(PyObject *value, int intern)
  * `constants`).  Anything else - subclasses, other types, other keys, a
  * huge int, nesting past the recursion limit (json raises for cycles) -
  * returns NotImplemented, so the caller runs the codec.
+ *
+ * Recursion: json's encoder and scanner take one recursion level per
+ * container, as this walk does, but start a few Python frames deeper
+ * (dumps, encode, iterencode; loads, decode, raw_decode), so near the limit
+ * the codec raises RecursionError where a bare walk would finish.  At every
+ * JSON_PROBE_EVERY-th nesting level (the first included) the walk checks
+ * that JSON_PROBE_LEVELS more levels are free, so wherever it finishes at
+ * least JSON_PROBE_LEVELS - JSON_PROBE_EVERY levels were left at its
+ * deepest point, more than the codec's extra frames; where not, it declines
+ * and the codec decides.
  */
+#define JSON_PROBE_EVERY 8
+#define JSON_PROBE_LEVELS 16
 typedef struct {
     PyObject *nan, *pos_inf, *neg_inf;
 } json_constants;
 
-static PyObject *json_plain(PyObject *value, const json_constants *c);
+static PyObject *json_plain(PyObject *value, const json_constants *c, int depth);
+
+/* Whether `levels` more recursion levels are free (no exception left set). */
+static int
+json_has_headroom(int levels)
+{
+    int entered = 0, ok = 1;
+    while (entered < levels) {
+        if (Py_EnterRecursiveCall(" in json_plain")) {
+            PyErr_Clear();
+            ok = 0;
+            break;
+        }
+        entered++;
+    }
+    while (entered-- > 0)
+        Py_LeaveRecursiveCall();
+    return ok;
+}
 
 /* A new reference, NULL with an exception, or Py_NotImplemented (new ref): declined. */
 static PyObject *
-json_plain_dict(PyObject *value, const json_constants *c)
+json_plain_dict(PyObject *value, const json_constants *c, int depth)
 {
     PyObject *out = PyDict_New();
     PyObject *key, *item;
@@ -1197,7 +1227,7 @@ json_plain_dict(PyObject *value, const json_constants *c)
             Py_DECREF(out);
             Py_RETURN_NOTIMPLEMENTED;
         }
-        PyObject *copy = json_plain(item, c);
+        PyObject *copy = json_plain(item, c, depth);
         if (copy == Py_NotImplemented) {
             Py_DECREF(out);
             return copy;
@@ -1210,7 +1240,7 @@ json_plain_dict(PyObject *value, const json_constants *c)
 }
 
 static PyObject *
-json_plain_sequence(PyObject *value, const json_constants *c)
+json_plain_sequence(PyObject *value, const json_constants *c, int depth)
 {
     Py_ssize_t n = PySequence_Fast_GET_SIZE(value);
     PyObject *out = PyList_New(n);
@@ -1221,7 +1251,7 @@ json_plain_sequence(PyObject *value, const json_constants *c)
             Py_DECREF(out);
             Py_RETURN_NOTIMPLEMENTED;
         }
-        PyObject *copy = json_plain(PySequence_Fast_GET_ITEM(value, i), c);
+        PyObject *copy = json_plain(PySequence_Fast_GET_ITEM(value, i), c, depth);
         if (copy == Py_NotImplemented) {
             Py_DECREF(out);
             return copy;
@@ -1244,7 +1274,7 @@ json_plain_float(PyObject *value, const json_constants *c)
 }
 
 static PyObject *
-json_plain(PyObject *value, const json_constants *c)
+json_plain(PyObject *value, const json_constants *c, int depth)
 {
     if (value == Py_None || PyUnicode_CheckExact(value) || PyBool_Check(value)) {
         Py_INCREF(value);
@@ -1265,11 +1295,13 @@ json_plain(PyObject *value, const json_constants *c)
     int dict = PyDict_CheckExact(value);
     if (!dict && !PyList_CheckExact(value) && !PyTuple_CheckExact(value))
         Py_RETURN_NOTIMPLEMENTED;
+    if (depth % JSON_PROBE_EVERY == 0 && !json_has_headroom(JSON_PROBE_LEVELS))
+        Py_RETURN_NOTIMPLEMENTED; /* near the limit: the codec's frames decide */
     if (Py_EnterRecursiveCall(" in json_plain")) {
         PyErr_Clear(); /* deep or cyclic: json's own error, from the codec */
         Py_RETURN_NOTIMPLEMENTED;
     }
-    PyObject *out = dict ? json_plain_dict(value, c) : json_plain_sequence(value, c);
+    PyObject *out = dict ? json_plain_dict(value, c, depth + 1) : json_plain_sequence(value, c, depth + 1);
     Py_LeaveRecursiveCall();
     return out;
 }
@@ -1282,7 +1314,7 @@ router_json_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     json_constants c = {PyTuple_GET_ITEM(args[1], 0), PyTuple_GET_ITEM(args[1], 1), PyTuple_GET_ITEM(args[1], 2)};
-    return json_plain(args[0], &c);
+    return json_plain(args[0], &c, 0);
 }
 
 /* ---- cooldown_ids ---------------------------------------------------------

@@ -270,6 +270,52 @@ def test_lockstep_across_model_list_changes(strategy):
                     router.upsert_deployment(litellm.types.router.Deployment(**copy.deepcopy(changed[0])))
 
 
+def test_cost_pick_with_the_debug_log_on_logs_from_litellm():
+    """With the router's debug log on, LiteLLM's cost loop logs a record per
+    candidate; the accelerated pick's Python loop logged the same text from
+    strategy_fast.py (file, line and function differed).  It now runs
+    LiteLLM's code there: every record is LiteLLM's own."""
+    import logging
+
+    from litellm.router_strategy import lowest_cost
+
+    logger = lowest_cost.verbose_router_logger
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append((record.name, record.levelno, record.pathname, record.lineno, record.funcName,
+                            record.getMessage()))
+
+    handler = Keep()
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    try:
+        gen = random.Random("cost-debug")
+        model_list = _model_list(gen, 6)
+        history = _history(gen, model_list, "cost-based-routing")
+        a = _build(model_list, "cost-based-routing", {})
+        b = _build(model_list, "cost-based-routing", {})
+        for router in (a, b):
+            _seed_state(router, None, model_list, "cost-based-routing", history, [], [])
+        plan = [(gen.random(), gen.choice(["g", "h"]), {"metadata": {}}) for _ in range(6)]
+        logged = []
+        for router, accelerated in ((a, False), (b, True)):
+            del records[:]
+            same_minute()
+            outcomes = asyncio.run(_calls(router, accelerated, copy.deepcopy(plan)))
+            logged.append(([o[0] for o in outcomes], list(records)))
+        assert _same(logged[0][0], logged[1][0])
+        assert any("item_cost" in r[-1] for r in logged[0][1])
+        assert logged[0][1] == logged[1][1]
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 # ---- the fast functions on their own, beside LiteLLM's ---------------------
 
 def _strategy_handlers():
@@ -573,6 +619,53 @@ def test_plain_json_matches_the_codec():
         with pytest.raises(NotAccelerated):
             fast(value)
     assert fast(float("nan")) is json.decoder.NaN
+
+
+def test_plain_json_near_the_recursion_limit():
+    """json's codec starts a few frames deeper than the native copy and takes
+    one recursion level per container as it does, so with the caller near
+    the recursion limit it raised RecursionError where the copy finished (a
+    3-frame window at every nesting depth).  Declined there, so whatever the
+    caller's depth, a copy the fast path makes is one the codec makes too."""
+    import sys
+
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.patching.registry import NotAccelerated
+
+    if NATIVE is None:
+        pytest.skip("native core not built")
+    original = _original(_patch_named("routing.plain_json").target)
+    fast = litellm_fast.make_plain(original)
+
+    def outcome(fn, value):
+        try:
+            fn(value)
+            return "ok"
+        except NotAccelerated:
+            return "declined"
+        except RecursionError:
+            return "RecursionError"
+
+    def at_depth(n, fn, value):
+        return at_depth(n - 1, fn, value) if n > 0 else outcome(fn, value)
+
+    here, frame = 0, sys._getframe()
+    while frame is not None:
+        here, frame = here + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    seen = set()
+    for levels in (1, 10, 40, 200):
+        value = 1
+        for _ in range(levels):
+            value = [value, {"k": value}] if levels < 20 else [value]
+        for depth in range(max(here + 1, limit - levels - 90), limit - levels):
+            try:
+                stock, got = at_depth(depth - here, original, value), at_depth(depth - here, fast, value)
+            except RecursionError:  # the descent itself (pytest's C frames count too)
+                continue
+            assert got == "declined" or got == stock, (levels, depth, stock, got)
+            seen.add(stock)
+    assert seen == {"ok", "RecursionError"}  # the sweeps cross the codec's limit
 
 
 def _pick_error(router, accelerated, model):

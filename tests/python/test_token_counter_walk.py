@@ -75,7 +75,7 @@ def test_tools_text_fixed_cases(formatter):
                                            "parameters": {"properties": {"k\ud800": {"type": "string"}}}}}],
     ]
     deep = {"type": "string"}
-    for _ in range(150):
+    for _ in range(30):  # 60 of LiteLLM's recursion frames: still formatted here
         deep = {"type": "object", "properties": {"n": deep}}
     weird.append([{"type": "function", "function": {"name": "deep", "parameters": deep}}])
     for tools in weird:
@@ -85,6 +85,61 @@ def test_tools_text_fixed_cases(formatter):
         except Exception as exc:  # noqa: BLE001
             got = ("raised", type(exc))
         assert got == expected, tools
+
+
+def _nested_tools(levels):
+    schema = {"type": "string"}
+    for _ in range(levels):
+        schema = {"type": "object", "properties": {"x": schema}}
+    return [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"a": schema}}}}]
+
+
+def test_deep_schemas_are_left_to_litellm(formatter):
+    """LiteLLM's formatter recurses (two frames per object level) and raises
+    RecursionError on a deep enough schema; ours started a few frames
+    shallower and answered there (a 494-level schema: LiteLLM raised, the
+    fast token_counter counted 4528).  Past MAX_DEPTH frames both twins
+    decline, so LiteLLM formats (or fails on) it itself."""
+    from fast_litellm.token_counter._tools_text import MAX_DEPTH
+
+    assert formatter(_nested_tools(MAX_DEPTH // 2 - 1)).startswith("namespace functions")
+    for levels in (MAX_DEPTH // 2, 150, 494):
+        with pytest.raises(NotAccelerated):
+            formatter(_nested_tools(levels))
+
+
+def test_tools_are_declined_near_the_recursion_limit(impl):
+    """With the caller's stack near the recursion limit, LiteLLM's tools
+    formatting raises RecursionError where ours (fewer frames, or C) would
+    count: the fast token_counter declines there."""
+    from fast_litellm.token_counter import implementation
+
+    fast = implementation(impl).make_fast_token_counter(tc.token_counter)
+    kwargs = dict(model="gpt-4o", messages=[{"role": "user", "content": "hi"}], tools=_nested_tools(20))
+    assert fast(**kwargs) == tc.token_counter(**kwargs)
+
+    def at_depth(n, fn):
+        if n > 0:
+            return at_depth(n - 1, fn)
+        try:
+            return ("ok", fn(**kwargs))
+        except NotAccelerated:
+            return ("declined",)
+        except RecursionError:
+            return ("RecursionError",)
+
+    import sys
+
+    here, frame = 0, sys._getframe()
+    while frame is not None:
+        here, frame = here + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    outcomes = []
+    for depth in range(limit - 260, limit - 20, 10):  # the caller's stack depth
+        stock, got = at_depth(depth - here, tc.token_counter), at_depth(depth - here, fast)
+        assert got == ("declined",) or got == stock, (depth, stock, got)
+        outcomes.append(stock[0])
+    assert "RecursionError" in outcomes and "ok" in outcomes  # the sweep crosses LiteLLM's limit
 
 
 def test_native_message_walk_matches_python_walk():

@@ -812,9 +812,11 @@ def _grouped_cost_pick(module, cost_map, healthy, by_id, input_tokens, latency):
 
 def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
     """``LowestCostLoggingHandler.async_get_available_deployments``: the id
-    index and, when the debug log is off and everything is plain, the
-    candidate loop (limits, cost-map rates, usage this minute, the first
-    lowest cost) natively; else LiteLLM's loop in Python."""
+    index and, when everything is plain, the candidate loop (limits,
+    cost-map rates, usage this minute, the first lowest cost) natively;
+    else LiteLLM's loop in Python.  With the router's debug log on (or a
+    logger that is not a plain ``Logger``) LiteLLM's code runs: the loop's
+    per-candidate debug records must name LiteLLM's file and line."""
     from litellm._internal_context import with_service_target
     from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
 
@@ -826,6 +828,11 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
     async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                               request_kwargs=None):
         module = sys.modules[_COST_MODULE]
+        logger = module.verbose_router_logger
+        if type(logger) is not logging.Logger or logger.isEnabledFor(logging.DEBUG):
+            # LiteLLM's loop logs a debug record per candidate: ours would name
+            # this file and line, so LiteLLM's code runs (decided before any read)
+            raise NotAccelerated("the router's debug log is on")
         by_id = latency.index(healthy_deployments)
         cached = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}")
         counts = cached or {}

@@ -38,12 +38,13 @@ The fast path has no side effects of its own besides filling its caches.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ..patching.registry import NotAccelerated
 from . import _encoding
-from ._tools_text import make_formatter
+from ._tools_text import MAX_DEPTH, make_formatter
 
 _str = str
 _dict = dict
@@ -54,6 +55,26 @@ _TEXT_FIELDS = {"text": "text", "thinking": "thinking", "redacted_thinking": "th
 # documents: the whole list is counted by LiteLLM's _count_content_list.
 _DELEGATED_BLOCKS = frozenset({"image", "tool_reference"})
 _SNAPSHOT_FIELDS = ("litellm_provider", "mode", "supports_pdf_input")
+# Frames LiteLLM's tools formatting may take below token_counter: its
+# recursion (at most MAX_DEPTH frames here; deeper schemas are declined)
+# and the calls around it, with room to spare.
+_TOOLS_HEADROOM = MAX_DEPTH + 128
+_getframe = sys._getframe
+_recursion_limit = sys.getrecursionlimit
+
+
+def _near_recursion_limit() -> bool:
+    """Whether the stack is within ``_TOOLS_HEADROOM`` frames of the
+    recursion limit: there LiteLLM's formatter (more frames deep than ours,
+    or none in C) may raise ``RecursionError`` where we would answer."""
+    depth = _recursion_limit() - _TOOLS_HEADROOM
+    if depth <= 0:
+        return True
+    try:
+        _getframe(depth)
+    except ValueError:  # the stack is not that deep
+        return False
+    return True
 
 
 class Plan:
@@ -499,6 +520,8 @@ def make_token_counter(core: TokenCounterCore, native: Any = None, handoff: Any 
             section = plan.tool_section
             extra = 3
             if tools:
+                if _near_recursion_limit():
+                    raise _NA
                 try:
                     if section is not None:
                         extra += count_chat_template_tools(count, tools, has_system, section)

@@ -9,13 +9,26 @@ than the formatting it guards).  A tool that is not the usual
 ``{"function": {...}}`` shape is expanded by LiteLLM's own
 ``_function_definitions_for_tool``, so Gemini/Anthropic-style tools format
 exactly as LiteLLM formats them.
+
+LiteLLM's formatter recurses (``_format_type`` / ``_format_object_parameters``,
+one frame per array level and two per object level), so a deep enough schema
+raises ``RecursionError`` there; this twin starts a few frames shallower,
+so near the limit it would answer where LiteLLM raises.  Like the C twin
+(``FL_TC_MAX_DEPTH``), it declines (``NotAccelerated``) past ``MAX_DEPTH``
+such frames and LiteLLM formats the schema itself.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, List
 
+from ..patching.registry import NotAccelerated
+
 _dict = dict
+
+#: LiteLLM's recursion frames (as the C twin's FL_TC_MAX_DEPTH counts them)
+#: past which the schema is left to LiteLLM
+MAX_DEPTH = 64
 
 
 def _is_mapping(value: Any) -> bool:
@@ -26,7 +39,9 @@ def make_formatter(definitions_for_tool: Callable[[Any], Iterable[Any]]) -> Call
     """Build ``format_function_definitions(tools) -> str`` around LiteLLM's
     ``_function_definitions_for_tool`` (used for non-``function`` tools)."""
 
-    def format_type(props: Any, indent: int) -> str:
+    def format_type(props: Any, indent: int, depth: int) -> str:
+        if depth > MAX_DEPTH:
+            raise NotAccelerated("a schema nested deeper than LiteLLM's formatter is taken here")
         if not (type(props) is _dict or isinstance(props, Mapping)):
             return "any"
         type_ = props.get("type")
@@ -36,9 +51,9 @@ def make_formatter(definitions_for_tool: Callable[[Any], Iterable[Any]]) -> Call
                 return " | ".join([f'"{item}"' for item in enum])
             return "string"
         elif type_ == "array":
-            return f"{format_type(props.get('items'), indent)}[]"
+            return f"{format_type(props.get('items'), indent, depth + 1)}[]"
         elif type_ == "object":
-            return f"{{\n{format_object_parameters(props, indent + 2)}\n}}"
+            return f"{{\n{format_object_parameters(props, indent + 2, depth + 1)}\n}}"
         elif type_ in ["integer", "number"]:
             if isinstance(enum, list):
                 return " | ".join([f'"{item}"' for item in enum])
@@ -50,7 +65,7 @@ def make_formatter(definitions_for_tool: Callable[[Any], Iterable[Any]]) -> Call
         else:
             return "any"
 
-    def format_object_parameters(parameters: Any, indent: int) -> str:
+    def format_object_parameters(parameters: Any, indent: int, depth: int = 0) -> str:
         properties = parameters.get("properties")
         if not (type(properties) is _dict or isinstance(properties, Mapping)) or not properties:
             return ""
@@ -66,7 +81,7 @@ def make_formatter(definitions_for_tool: Callable[[Any], Iterable[Any]]) -> Call
             question = "?"
             if required_params and key in required_params:
                 question = ""
-            lines.append(f"{key}{question}: {format_type(props, indent)},")
+            lines.append(f"{key}{question}: {format_type(props, indent, depth + 1)},")
         pad = " " * max(0, indent)
         return "\n".join([pad + line for line in lines])
 
