@@ -191,7 +191,7 @@ def test_surrogates(pair):
 
 
 def test_bad_arguments(pair):
-    ours, _ = pair
+    ours, ref = pair
     for fn in (ours.encode, ours.encode_ordinary, ours.count):
         with pytest.raises(TypeError, match="text"):
             fn(b"bytes")
@@ -203,6 +203,9 @@ def test_bad_arguments(pair):
         ours.count_batch(["a", 3])
     with pytest.raises(ValueError, match="num_threads"):
         ours.count_batch(["a"], num_threads=0)
+    # tiktoken's TypeError, not bytes(n): n zero bytes (2**31 hung, then KeyError)
+    for bad in (5, 2**31, 10**30, True, None, 1.5, bytearray(b"hello"), memoryview(b"hello")):
+        _same_error(lambda: ours.encode_single_token(bad), lambda: ref.encode_single_token(bad), TypeError)
 
 
 def test_batch_threads(pair):

@@ -222,7 +222,13 @@ class Encoding:
         return counts
 
     def encode_single_token(self, text_or_bytes: Union[str, bytes]) -> int:
-        key = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else bytes(text_or_bytes)
+        if isinstance(text_or_bytes, str):
+            key = text_or_bytes.encode("utf-8")
+        elif isinstance(text_or_bytes, bytes):
+            key = bytes(text_or_bytes)
+        else:  # tiktoken's text; bytes(n) would allocate n zero bytes
+            what = "'None'" if text_or_bytes is None else "'%s' object" % type(text_or_bytes).__name__
+            raise TypeError("%s is not an instance of 'bytes'" % what)
         rank = self._core.rank(key)
         if rank is not None:
             return rank
