@@ -37,6 +37,33 @@ def _special_token_regex(tokens: FrozenSet[str]):
     return re.compile(f"({inner})")
 
 
+def _not_instance(value: Any, of: str) -> TypeError:
+    """The TypeError tiktoken's core (PyO3) raises for an argument of the wrong type."""
+    what = "'None'" if value is None else "'%s' object" % type(value).__name__
+    return TypeError("%s is not an instance of '%s'" % (what, of))
+
+
+def _check_allowed(allowed_special: Any) -> None:
+    """tiktoken's core takes allowed_special only as a set of str."""
+    if not isinstance(allowed_special, (set, frozenset)):
+        raise _not_instance(allowed_special, "set")
+    for name in allowed_special:
+        if not isinstance(name, str):
+            raise _not_instance(name, "str")
+
+
+def _check_workers(num_threads: Any) -> None:
+    """tiktoken runs batches on ThreadPoolExecutor(num_threads), which raises
+    this ValueError (a TypeError from the comparison for a non-number)."""
+    if num_threads is not None and num_threads <= 0:
+        raise ValueError("max_workers must be greater than 0")
+
+
+def _check_tokens(tokens: Any) -> None:
+    if isinstance(tokens, str):  # a str is a sequence, but never of token ids
+        raise TypeError("Can't extract `str` to `Vec`")
+
+
 def _check_text(text: Any, name: str = "text") -> None:
     if not isinstance(text, str):
         raise TypeError("%s must be str, not %s" % (name, type(text).__name__))
@@ -117,6 +144,8 @@ class Encoding:
                 match = _special_token_regex(disallowed_special).search(text)
                 if match:
                     raise_disallowed_special_token(match.group())
+        _check_text(text)
+        _check_allowed(allowed_special)
         allowed = allowed_special if isinstance(allowed_special, frozenset) else frozenset(allowed_special)
         return self._mask(allowed), disallowed_mask
 
@@ -142,7 +171,8 @@ class Encoding:
     def count(self, text: str, *, allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
               disallowed_special: Union[str, Collection[str]] = "all") -> int:
         """len(self.encode(text, ...)), without building the list."""
-        if not allowed_special and (not disallowed_special or disallowed_special == "all"):
+        if (not allowed_special and isinstance(allowed_special, (set, frozenset))
+                and (not disallowed_special or disallowed_special == "all")):
             # the common cases (tiktoken's defaults; LiteLLM's disallowed_special=()),
             # kept short: this path sets the per-call latency
             mask = self._all_mask if disallowed_special else None
@@ -164,6 +194,7 @@ class Encoding:
             return self._call(self._core.count, text, None, None)
 
     def encode_ordinary_batch(self, text: List[str], *, num_threads: int = 8) -> List[List[int]]:
+        _check_workers(num_threads)
         return [self.encode_ordinary(t) for t in text]
 
     def encode_batch(self, text: List[str], *, num_threads: int = 8,
@@ -175,6 +206,7 @@ class Encoding:
             disallowed_special = self.special_tokens_set - allowed_special
         if not isinstance(disallowed_special, frozenset):
             disallowed_special = frozenset(disallowed_special)
+        _check_workers(num_threads)
         return [self.encode(t, allowed_special=allowed_special, disallowed_special=disallowed_special)
                 for t in text]
 
@@ -195,7 +227,7 @@ class Encoding:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError("texts[%d] must be str, not %s" % (i, type(t).__name__))
-        if disallowed_special == "all" and not allowed_special:
+        if disallowed_special == "all" and not allowed_special and isinstance(allowed_special, (set, frozenset)):
             allowed, disallowed = None, self._all_mask
         else:
             # tiktoken checks each text in turn; a non-special disallowed
@@ -252,9 +284,11 @@ class Encoding:
 
     # ---- decoding ------------------------------------------------------------------
     def decode_bytes(self, tokens: Sequence[int]) -> bytes:
+        _check_tokens(tokens)
         return self._core.decode_bytes(tokens)
 
     def decode(self, tokens: Sequence[int], errors: str = "replace") -> str:
+        _check_tokens(tokens)
         return self._core.decode_bytes(tokens).decode("utf-8", errors=errors)
 
     def decode_single_token_bytes(self, token: int) -> bytes:
@@ -265,9 +299,11 @@ class Encoding:
 
     def decode_batch(self, batch: Sequence[Sequence[int]], *, errors: str = "replace",
                      num_threads: int = 8) -> List[str]:
+        _check_workers(num_threads)
         return [self.decode(t, errors=errors) for t in batch]
 
     def decode_bytes_batch(self, batch: Sequence[Sequence[int]], *, num_threads: int = 8) -> List[bytes]:
+        _check_workers(num_threads)
         return [self.decode_bytes(t) for t in batch]
 
     def token_byte_values(self) -> List[bytes]:
