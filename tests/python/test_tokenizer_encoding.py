@@ -223,6 +223,13 @@ def test_bad_arguments(pair):
     for fn in ("decode", "decode_bytes"):
         _same_error(lambda: getattr(ours, fn)(""), lambda: getattr(ref, fn)(""), TypeError)
     _same_error(lambda: ours.decode_batch([""]), lambda: ref.decode_batch([""]), TypeError)
+    # tokens that are no sequence: the same TypeError on both twins and tiktoken (the
+    # twins' messages differed, and a set, dict or iterator was decoded)
+    for bad in (None, 5, {15339}, {15339: 1}, {}.keys(), iter([15339]), (t for t in [15339])):
+        for fn in ("decode", "decode_bytes"):
+            _same_error(lambda: getattr(ours, fn)(bad), lambda: getattr(ref, fn)(bad), TypeError)
+    for good in (range(15339, 15341), bytearray(b"ab"), memoryview(b"ab"), (15339,)):
+        assert ours.decode_bytes(good) == ref.decode_bytes(good)
     # tiktoken's TypeError, not bytes(n): n zero bytes (2**31 hung, then KeyError)
     for bad in (5, 2**31, 10**30, True, None, 1.5, bytearray(b"hello"), memoryview(b"hello")):
         _same_error(lambda: ours.encode_single_token(bad), lambda: ref.encode_single_token(bad), TypeError)

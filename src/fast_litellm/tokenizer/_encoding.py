@@ -60,8 +60,15 @@ def _check_workers(num_threads: Any) -> None:
 
 
 def _check_tokens(tokens: Any) -> None:
-    if isinstance(tokens, str):  # a str is a sequence, but never of token ids
+    """tiktoken's core takes tokens as a Vec: a sequence as PySequence_Check
+    sees it (a type with __getitem__, not a dict: no set, iterator or
+    generator) and not a str; both twins' cores would iterate any of those."""
+    if type(tokens) is list or type(tokens) is tuple:
+        return
+    if isinstance(tokens, str):
         raise TypeError("Can't extract `str` to `Vec`")
+    if isinstance(tokens, dict) or not hasattr(type(tokens), "__getitem__"):
+        raise _not_instance(tokens, "Sequence")
 
 
 def _check_text(text: Any, name: str = "text") -> None:
