@@ -174,6 +174,28 @@ def test_errors_past_threshold_disable_the_flag_and_log_once(caplog):
     assert s["enabled"] and s["errors"] == 0 and s["last_error"] is None
 
 
+def test_parse_value_messages():
+    with pytest.raises(ValueError, match="expected true/false.*'N%' or 'shadow', got 'maybe'"):
+        flags.parse_value("maybe")  # was "unsupported format character" from the message itself
+    for raw in (None, b"on", ["on"]):
+        with pytest.raises(TypeError, match="expected a string or boolean"):
+            flags.parse_value(raw)
+        with pytest.raises(TypeError, match="expected a string or boolean"):
+            fast_litellm.set_feature("rust_routing", raw)
+    assert fast_litellm.is_enabled("rust_routing")
+
+
+def test_feature_name_type():
+    for bad in (1, b"rust_routing", ("rust_routing",), ["x"]):  # not "unknown feature 1" (KeyError)
+        with pytest.raises(TypeError, match="feature_name must be a str"):
+            fast_litellm.reset_errors(bad)
+        with pytest.raises(TypeError, match="feature_name must be a str"):
+            fast_litellm.set_feature(bad, True)
+    with pytest.raises(TypeError, match="alias must be a str"):
+        flags.register_flag("test_bad_alias", alias=5)
+    assert "test_bad_alias" not in fast_litellm.get_feature_status()
+
+
 def test_reset_errors_all_and_unknown():
     flags.record_error("rust_routing", ValueError("x"))
     flags.record_error("batch_token_counting", ValueError("x"))
