@@ -117,7 +117,9 @@ def test_config_file_then_env(tmp_path):
     assert s["rust_connection_pool"]["error_threshold"] == 7
 
 
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"features": 5}', '{"features": "rust_routing"}',
+                                     '{"rust_routing": "off"}' + " " * (1 << 20)],
+                         ids=["not-json", "list", "features-int", "features-str", "too-large"])
 def test_bad_config_file_warns_and_keeps_defaults(tmp_path, content):
     cfg = tmp_path / "flags.json"
     cfg.write_text(content)
@@ -127,6 +129,14 @@ def test_bad_config_file_warns_and_keeps_defaults(tmp_path, content):
     """, FAST_LITELLM_FEATURE_CONFIG=str(cfg))
     assert out.stdout.strip() == "enabled"
     assert "FAST_LITELLM_FEATURE_CONFIG" in out.stderr
+
+
+def test_device_config_file_warns(tmp_path):
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    out = run_py("import fast_litellm as f; print(f.is_enabled('rust_routing'))",
+                 FAST_LITELLM_FEATURE_CONFIG="/dev/zero")  # read without end: hung the import
+    assert out.stdout.strip() == "True" and "FAST_LITELLM_FEATURE_CONFIG" in out.stderr
 
 
 def test_missing_config_file_warns(tmp_path):

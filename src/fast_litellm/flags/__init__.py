@@ -372,6 +372,7 @@ def _check_threshold(value: Any, where: str) -> int:
 
 # -- configuration sources ---------------------------------------------
 
+_CONFIG_MAX_CHARS = 1 << 20
 _config_cache: Dict[str, Any] = {}
 _warned: set = set()
 
@@ -394,9 +395,14 @@ def _load_config_file() -> Dict[str, Any]:
     data: Dict[str, Any] = {}
     try:
         with open(path, "r", encoding="utf-8") as fh:
-            loaded = json.load(fh)
+            text = fh.read(_CONFIG_MAX_CHARS + 1)  # /dev/zero must not hang the import
+        if len(text) > _CONFIG_MAX_CHARS:
+            raise ValueError("larger than %d characters" % _CONFIG_MAX_CHARS)
+        loaded = json.loads(text)
         if not isinstance(loaded, dict):
             raise ValueError("top level must be a JSON object")
+        if not isinstance(loaded.get("features", {}), dict):  # an int here failed the import
+            raise ValueError("'features' must be a JSON object")
         data = loaded
     except (OSError, ValueError) as exc:
         _warn_once("file:" + path, "ignoring FAST_LITELLM_FEATURE_CONFIG=%s: %s" % (path, exc))
