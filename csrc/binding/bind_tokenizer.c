@@ -256,7 +256,6 @@ static PyObject *core_decode_bytes(TokenizerCore *self, PyObject *arg)
     if (!seq)
         return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
     uint32_t *ids = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *ids);
     PyObject *out = NULL;
     if (!ids) {
@@ -266,7 +265,17 @@ static PyObject *core_decode_bytes(TokenizerCore *self, PyObject *arg)
     size_t total = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         size_t len;
-        if (id_from_object(items[i], &ids[i]) < 0)
+        /* an item's __index__ may shrink the list (seq is the list itself):
+         * stop where its iterator would, and hold the item while it runs */
+        if (i >= PySequence_Fast_GET_SIZE(seq)) {
+            n = i;
+            break;
+        }
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        Py_INCREF(item);
+        int bad = id_from_object(item, &ids[i]);
+        Py_DECREF(item);
+        if (bad < 0)
             goto done;
         if (!fl_encoder_token_bytes(self->enc, ids[i], &len)) {
             PyObject *msg = PyUnicode_FromFormat("Invalid token for decoding: %u", (unsigned)ids[i]);

@@ -230,6 +230,22 @@ def test_bad_arguments(pair):
             _same_error(lambda: getattr(ours, fn)(bad), lambda: getattr(ref, fn)(bad), TypeError)
     for good in (range(15339, 15341), bytearray(b"ab"), memoryview(b"ab"), (15339,)):
         assert ours.decode_bytes(good) == ref.decode_bytes(good)
+    # a token whose __index__ shrinks the list: decoding stops where tiktoken's
+    # iteration stops (the native core read the freed item array on)
+    def shrinking():
+        ids = [15339] * 100
+
+        class Shrink:
+            def __index__(self):
+                ids.clear()
+                ids.extend([object()] * 3)
+                return 15339
+
+        ids[5] = Shrink()
+        return ids
+
+    for fn in ("decode_bytes", "decode"):
+        assert getattr(ours, fn)(shrinking()) == getattr(ref, fn)(shrinking())
     # tiktoken's TypeError, not bytes(n): n zero bytes (2**31 hung, then KeyError)
     for bad in (5, 2**31, 10**30, True, None, 1.5, bytearray(b"hello"), memoryview(b"hello")):
         _same_error(lambda: ours.encode_single_token(bad), lambda: ref.encode_single_token(bad), TypeError)
