@@ -327,7 +327,14 @@ run_check(RateLimiterObject *self, PyObject *const *args, Py_ssize_t nargs, PyOb
     }
     if (self->raw_keys != NULL && r->verdict == FL_RL_ALLOWED && cost > 0) {
         PyObject *raw = (key == NULL || key == Py_None) ? self->strings[S_DEFAULT_KEY] : key;
-        if (PySet_Add(self->raw_keys, raw) < 0)
+        /* a str subclass is kept as its text (as the Python twin keeps it):
+         * its own __hash__/__eq__ never run in the set */
+        raw = PyUnicode_FromObject(raw);
+        if (raw == NULL)
+            return -1;
+        int added = PySet_Add(self->raw_keys, raw);
+        Py_DECREF(raw);
+        if (added < 0)
             return -1;
     }
     return 0;

@@ -92,11 +92,25 @@ is_plain(PyObject *o)
     return is_plain_scalar(o) || PyList_CheckExact(o) || PyDict_CheckExact(o) || PyTuple_CheckExact(o);
 }
 
-/* Borrowed d[key] for an exact dict, NULL when missing (no error set). */
+/* Borrowed d[key] for an exact dict, NULL when missing; Py_NotImplemented
+ * (which no caller takes as a str, dict or None, so it declines) when d has
+ * a key other than an exact str.  Read by one pass over the items, so no
+ * user code runs: a hash lookup would call such a key's __eq__, which could
+ * free the dicts and lists the walks hold borrowed. */
 static PyObject *
 get(PyObject *d, PyObject *key)
 {
-    return PyDict_GetItemWithError(d, key);
+    Py_ssize_t pos = 0;
+    PyObject *k, *v, *found = NULL;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        if (k == key)
+            found = v;
+        else if (!PyUnicode_CheckExact(k))
+            return Py_NotImplemented;
+        else if (found == NULL && str_eq(k, key))
+            found = v;
+    }
+    return found;
 }
 
 /* ---- message walk --------------------------------------------------------- */

@@ -117,7 +117,9 @@ def test_config_file_then_env(tmp_path):
     assert s["rust_connection_pool"]["error_threshold"] == 7
 
 
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"features": 5}', '{"features": "rust_routing"}',
+                                     '{"rust_routing": "off"}' + " " * (1 << 20)],
+                         ids=["not-json", "list", "features-int", "features-str", "too-large"])
 def test_bad_config_file_warns_and_keeps_defaults(tmp_path, content):
     cfg = tmp_path / "flags.json"
     cfg.write_text(content)
@@ -127,6 +129,14 @@ def test_bad_config_file_warns_and_keeps_defaults(tmp_path, content):
     """, FAST_LITELLM_FEATURE_CONFIG=str(cfg))
     assert out.stdout.strip() == "enabled"
     assert "FAST_LITELLM_FEATURE_CONFIG" in out.stderr
+
+
+def test_device_config_file_warns(tmp_path):
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    out = run_py("import fast_litellm as f; print(f.is_enabled('rust_routing'))",
+                 FAST_LITELLM_FEATURE_CONFIG="/dev/zero")  # read without end: hung the import
+    assert out.stdout.strip() == "True" and "FAST_LITELLM_FEATURE_CONFIG" in out.stderr
 
 
 def test_missing_config_file_warns(tmp_path):
@@ -172,6 +182,28 @@ def test_errors_past_threshold_disable_the_flag_and_log_once(caplog):
     fast_litellm.reset_errors("rust_routing")
     s = fast_litellm.get_feature_status()["rust_routing"]
     assert s["enabled"] and s["errors"] == 0 and s["last_error"] is None
+
+
+def test_parse_value_messages():
+    with pytest.raises(ValueError, match="expected true/false.*'N%' or 'shadow', got 'maybe'"):
+        flags.parse_value("maybe")  # was "unsupported format character" from the message itself
+    for raw in (None, b"on", ["on"]):
+        with pytest.raises(TypeError, match="expected a string or boolean"):
+            flags.parse_value(raw)
+        with pytest.raises(TypeError, match="expected a string or boolean"):
+            fast_litellm.set_feature("rust_routing", raw)
+    assert fast_litellm.is_enabled("rust_routing")
+
+
+def test_feature_name_type():
+    for bad in (1, b"rust_routing", ("rust_routing",), ["x"]):  # not "unknown feature 1" (KeyError)
+        with pytest.raises(TypeError, match="feature_name must be a str"):
+            fast_litellm.reset_errors(bad)
+        with pytest.raises(TypeError, match="feature_name must be a str"):
+            fast_litellm.set_feature(bad, True)
+    with pytest.raises(TypeError, match="alias must be a str"):
+        flags.register_flag("test_bad_alias", alias=5)
+    assert "test_bad_alias" not in fast_litellm.get_feature_status()
 
 
 def test_reset_errors_all_and_unknown():

@@ -194,6 +194,29 @@ def test_unencodable_names_raise_unicode_error(api):
         api.record_performance("\ud800", "op", 1.0)
 
 
+def test_str_subclass_names_are_their_text(api):
+    """A str subclass name is recorded as its text; its __hash__/__eq__ do
+    not run under the recorder's lock (one calling back into the monitor
+    deadlocked the Python twin)."""
+    class Reentrant(str):
+        def __hash__(self):
+            api.get_performance_stats()
+            return str.__hash__(self)
+
+        def __eq__(self, other):
+            api.record_performance("x", "y", 1.0)
+            return str.__eq__(self, other)
+
+    worker = threading.Thread(target=lambda: [api.record_performance(Reentrant("comp"), Reentrant("op"), 2.0)
+                                              for _ in range(3)], daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive()
+    stats = api.get_performance_stats()
+    assert stats["comp"]["count"] == 3
+    assert [type(k) for k in stats] == [str] * len(stats)
+
+
 def test_odd_but_valid_names_and_values(api):
     api.record_performance("", "", 0)
     api.record_performance("c\x00d", "é\n\"", True)  # bool is an int: 1 ms

@@ -194,6 +194,39 @@ def test_bad_constructor_arguments(Pool, kwargs, exc, message):
         Pool(**kwargs)
 
 
+def test_str_subclass_arguments_are_their_text(Pool):
+    """A str subclass endpoint or id counts as its text; its __hash__/__eq__
+    do not run inside the pool (one calling back into it deadlocked the
+    Python twin)."""
+    pool = Pool("p")
+
+    class Reentrant(str):
+        def __hash__(self):
+            pool.get_stats()
+            pool.cleanup()
+            return str.__hash__(self)
+
+        def __eq__(self, other):
+            pool.get_stats()
+            return str.__eq__(self, other)
+
+    done = []
+
+    def work():
+        cid = pool.get_connection(Reentrant("http://a"))
+        pool.return_connection(Reentrant(cid))
+        again = pool.get_connection("http://a")
+        done.append((cid == again, pool.health_check(Reentrant(again)),
+                     pool.mark_unhealthy(Reentrant(again))))
+        pool.remove_connection(Reentrant(again))
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done == [(True, True, True)]
+    assert counts(pool.get_stats(), "total_connections") == (0,)
+
+
 def test_tcp_probe(Pool):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))

@@ -169,6 +169,31 @@ def test_bad_check_arguments(Limiter, args, exc, message):
     assert rl.get_stats()["total_checks"] == 0
 
 
+def test_str_subclass_key_is_its_text(Limiter):
+    """A str subclass key counts as its text, and its __hash__/__eq__ do not run
+    inside the limiter: one that calls back into it deadlocked the Python twin."""
+    rl = Limiter(60, keep_raw_keys=True)
+
+    class Reentrant(str):
+        def __hash__(self):
+            rl.cleanup()
+            rl.get_remaining("other")
+            return str.__hash__(self)
+
+        def __eq__(self, other):
+            rl.get_stats()
+            return str.__eq__(self, other)
+
+    done = []
+    worker = threading.Thread(target=lambda: done.append([rl.check(Reentrant("k"))["allowed"] for _ in range(3)]),
+                              daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done == [[True, True, True]]
+    assert rl.get_remaining("k") == 57
+    assert [type(k) for k in rl.get_stats(raw_keys=True)["keys"]] == [str]
+
+
 @pytest.mark.parametrize("value,exc", [("1.0", TypeError), (None, TypeError),
                                        (float("nan"), ValueError), (float("inf"), ValueError),
                                        (1e300, ValueError)])

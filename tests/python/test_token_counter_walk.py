@@ -236,3 +236,52 @@ def test_native_plan_check():
     assert check(names, tables, sizes, entries) is None
     entry["mode"] = "chat"
     assert check(names, tables, sizes, entries) is True
+
+
+_EVIL_KEYS = r'''
+import gc, sys
+from fast_litellm import _native_loader
+N = _native_loader.NATIVE
+def evil(holder, like):
+    class Evil(str):  # hashes as one of the keys the walks look up; its __eq__ frees the input
+        def __hash__(self):
+            return hash(like)
+        def __eq__(self, other):
+            holder.clear()
+            holder.extend([None] * 2)
+            gc.collect()
+            return False
+    return Evil
+out = []
+tools = []
+E = evil(tools, "function")
+tools.extend({"type": "function", E("x%d" % i): 1,
+              "function": {"name": "f%d" % i, "description": "d" * 50}} for i in range(50))
+out.append(N._tc_format_tools(tools))
+blocks = []
+E = evil(blocks, "type")
+blocks.extend({E("k%d" % i): 1, "type": "text", "text": "hello " * 20} for i in range(50))
+out.append(N._tc_walk_messages([{"role": "user", "content": blocks}], len, 3, 1))
+calls = []
+E = evil(calls, "function")
+calls.extend({E("k%d" % i): 1, "function": {"name": "f", "arguments": "{}" * 20}} for i in range(50))
+out.append(N._tc_walk_messages([{"role": "assistant", "tool_calls": calls}], len, 3, 1))
+print(out)
+'''
+
+
+def test_native_walks_decline_keys_that_run_code():
+    """A dict key other than an exact str is user code (its __eq__ runs in a
+    hash lookup): the C walks decline such dicts instead of looking them up.
+    One that cleared the list being walked made them read freed memory
+    (a segfault under PYTHONMALLOC=debug)."""
+    if _native_loader.NATIVE is None:
+        pytest.skip("native core not built")
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONMALLOC="debug")
+    run = subprocess.run([sys.executable, "-c", _EVIL_KEYS], capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "[None, None, None]"

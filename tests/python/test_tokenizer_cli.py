@@ -44,6 +44,22 @@ def test_count_errors(files, capsys):
         cli.main(["count", "--model", "gpt-4o", "--encoding", "cl100k_base"])
 
 
+def test_count_bad_arguments(files, tmp_path, capsys):
+    a, _ = files
+    for threads in ("0", "-1", "65", "99999999999999999999", "x"):
+        with pytest.raises(SystemExit) as exit_:  # argparse's error, not a traceback
+            cli.main(["count", "--threads", threads, str(a)])
+        assert exit_.value.code == 2
+        assert "--threads" in capsys.readouterr().err
+    for flag in ("--encoding", "--model"):  # an empty name is unknown, not the default
+        assert cli.main(["count", flag, "", str(a)]) == 2
+        capsys.readouterr()
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\xff\xfe\x80ok\xc3")  # bytes as read, not after U+FFFD replacement
+    assert cli.main(["count", "--json", str(blob)]) == 0
+    assert json.loads(capsys.readouterr().out)["files"][0]["bytes"] == 6
+
+
 def test_add_count_command_hook():
     parser = argparse.ArgumentParser(prog="fast-litellm")
     sub = parser.add_subparsers(dest="command")

@@ -120,6 +120,14 @@ def test_unknown_model_and_bad_input(counter):
         counter.get_model_limits("no-such-model")
     with pytest.raises(TypeError, match="text"):
         counter.count_tokens(123)
+    for bad in ([1], {"m": 1}, bytearray(b"m"), 5):  # named, not "unhashable type"
+        with pytest.raises(TypeError, match="model must be str or None"):
+            counter.count_tokens("hi", bad)
+        with pytest.raises(TypeError, match="model must be str or None"):
+            counter.count_tokens_batch(["hi"], bad)
+    for i in range(2000):  # user-supplied model names do not grow a cache without bound
+        counter.count_tokens("hi", "no-such-model-%d" % i)
+    assert len(counter._encodings) <= 1024
     with pytest.raises(TypeError, match="input_tokens"):
         counter.estimate_cost("1", 1, "gpt-4o")
     with pytest.raises(ValueError, match="output_tokens"):

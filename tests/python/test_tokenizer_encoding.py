@@ -289,7 +289,7 @@ def test_surrogates(pair):
 
 
 def test_bad_arguments(pair):
-    ours, _ = pair
+    ours, ref = pair
     for fn in (ours.encode, ours.encode_ordinary, ours.count):
         with pytest.raises(TypeError, match="text"):
             fn(b"bytes")
@@ -301,6 +301,52 @@ def test_bad_arguments(pair):
         ours.count_batch(["a", 3])
     with pytest.raises(ValueError, match="num_threads"):
         ours.count_batch(["a"], num_threads=0)
+    # allowed_special is a set of str to tiktoken's core (a str, list or None was accepted)
+    for bad, dis in (("<|endoftext|>", ()), ([], ()), (None, ()), ({}.keys(), ()), ({1}, ()),
+                     ({b"x"}, "all"), (None, "all"), ([], "all"), ("", "all")):
+        text = "<|endoftext|>" if dis == () else "x"
+        _same_error(lambda: ours.encode(text, allowed_special=bad, disallowed_special=dis),
+                    lambda: ref.encode(text, allowed_special=bad, disallowed_special=dis), TypeError)
+        _same_error(lambda: ours.count(text, allowed_special=bad, disallowed_special=dis),
+                    lambda: ref.encode(text, allowed_special=bad, disallowed_special=dis), TypeError)
+        _same_error(lambda: ours.count_batch(["x"], allowed_special=bad, disallowed_special=dis),
+                    lambda: ref.encode("x", allowed_special=bad, disallowed_special=dis), TypeError)
+    # batch num_threads as tiktoken's ThreadPoolExecutor checks it (0 and -1 were accepted)
+    for bad, exc in ((0, ValueError), (-1, ValueError), (False, ValueError), ("4", TypeError)):
+        for name, args in (("encode_batch", (["a"],)), ("encode_ordinary_batch", (["a"],)),
+                           ("decode_batch", ([[15]],)), ("decode_bytes_batch", ([[15]],))):
+            _same_error(lambda: getattr(ours, name)(*args, num_threads=bad),
+                        lambda: getattr(ref, name)(*args, num_threads=bad), exc)
+    # a str is not a token sequence, even an empty one (decode("") returned "")
+    for fn in ("decode", "decode_bytes"):
+        _same_error(lambda: getattr(ours, fn)(""), lambda: getattr(ref, fn)(""), TypeError)
+    _same_error(lambda: ours.decode_batch([""]), lambda: ref.decode_batch([""]), TypeError)
+    # tokens that are no sequence: the same TypeError on both twins and tiktoken (the
+    # twins' messages differed, and a set, dict or iterator was decoded)
+    for bad in (None, 5, {15339}, {15339: 1}, {}.keys(), iter([15339]), (t for t in [15339])):
+        for fn in ("decode", "decode_bytes"):
+            _same_error(lambda: getattr(ours, fn)(bad), lambda: getattr(ref, fn)(bad), TypeError)
+    for good in (range(15339, 15341), bytearray(b"ab"), memoryview(b"ab"), (15339,)):
+        assert ours.decode_bytes(good) == ref.decode_bytes(good)
+    # a token whose __index__ shrinks the list: decoding stops where tiktoken's
+    # iteration stops (the native core read the freed item array on)
+    def shrinking():
+        ids = [15339] * 100
+
+        class Shrink:
+            def __index__(self):
+                ids.clear()
+                ids.extend([object()] * 3)
+                return 15339
+
+        ids[5] = Shrink()
+        return ids
+
+    for fn in ("decode_bytes", "decode"):
+        assert getattr(ours, fn)(shrinking()) == getattr(ref, fn)(shrinking())
+    # tiktoken's TypeError, not bytes(n): n zero bytes (2**31 hung, then KeyError)
+    for bad in (5, 2**31, 10**30, True, None, 1.5, bytearray(b"hello"), memoryview(b"hello")):
+        _same_error(lambda: ours.encode_single_token(bad), lambda: ref.encode_single_token(bad), TypeError)
 
 
 def test_batch_threads(pair):

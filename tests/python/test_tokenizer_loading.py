@@ -21,6 +21,14 @@ def test_explicit_dir_and_file(impl, tiktoken_data_dir):
     assert enc.encode("hello world") == [31373, 995]
 
 
+def test_vocab_path_type(impl, tiktoken_data_dir):
+    ns = T.implementation(impl)
+    for bad in (0, 1, True, 2**64, -1, 1.5, b"/x", ["x"]):  # 0 read stdin as a file descriptor
+        with pytest.raises(TypeError, match="vocab_path must be str"):
+            ns.get_encoding("r50k_base", vocab_path=bad)
+    assert ns.get_encoding("r50k_base", vocab_path=tiktoken_data_dir).encode("hello world") == [31373, 995]
+
+
 def test_sha_mismatch_and_missing(tmp_path, impl, tiktoken_data_dir, monkeypatch):
     ns = T.implementation(impl)
     bad = tmp_path / "r50k_base.tiktoken"

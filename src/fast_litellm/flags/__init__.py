@@ -81,14 +81,15 @@ if hasattr(os, "register_at_fork"):
 def parse_value(raw: Any) -> Tuple[str, float]:
     """Parse a flag value into (mode, rollout percentage).
 
-    Raises ValueError for anything not understood.
+    Raises TypeError for a value neither str nor bool nor number, ValueError
+    for anything else not understood.
     """
     if isinstance(raw, bool):
         return (MODE_ON, 100.0) if raw else (MODE_OFF, 0.0)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         raise ValueError("a bare number is ambiguous; use 'canary:N' or 'N%%' (got %r)" % raw)
     if not isinstance(raw, str):
-        raise ValueError("expected a string or boolean, got %s" % type(raw).__name__)
+        raise TypeError("expected a string or boolean, got %s" % type(raw).__name__)
     text = raw.strip().lower()
     if text in _TRUE:
         return MODE_ON, 100.0
@@ -107,7 +108,7 @@ def parse_value(raw: Any) -> Tuple[str, float]:
             return MODE_OFF, 0.0
         return MODE_ROLLOUT, pct
     raise ValueError(
-        "expected true/false/1/0/on/off, 'canary:N', 'N%' or 'shadow', got %r" % raw
+        "expected true/false/1/0/on/off, 'canary:N', 'N%%' or 'shadow', got %r" % raw
     )
 
 
@@ -277,6 +278,8 @@ def register_flag(name: str, alias: Optional[str] = None, description: str = "",
     configuration sources to it."""
     if not isinstance(name, str) or not name:
         raise TypeError("name must be a non-empty str")
+    if alias is not None and not isinstance(alias, str):
+        raise TypeError("alias must be a str or None, not %s" % type(alias).__name__)
     with _REGISTRY_LOCK:
         flag = _FLAGS.get(name)
         if flag is not None:
@@ -294,14 +297,14 @@ def register_flag(name: str, alias: Optional[str] = None, description: str = "",
 
 
 def get_flag(name: str) -> Flag:
+    if not isinstance(name, str):  # a hashable non-str was "unknown feature" (KeyError)
+        raise TypeError("feature_name must be a str, not %s" % type(name).__name__)
     try:
         return _LOOKUP[name]
     except KeyError:
         raise KeyError(
             "unknown feature %r; known: %s" % (name, ", ".join(sorted(_FLAGS)))
         ) from None
-    except TypeError:
-        raise TypeError("feature_name must be a str, not %s" % type(name).__name__) from None
 
 
 def is_enabled(feature_name: str, request_id: Optional[str] = None) -> bool:
@@ -369,6 +372,7 @@ def _check_threshold(value: Any, where: str) -> int:
 
 # -- configuration sources ---------------------------------------------
 
+_CONFIG_MAX_CHARS = 1 << 20
 _config_cache: Dict[str, Any] = {}
 _warned: set = set()
 
@@ -391,9 +395,14 @@ def _load_config_file() -> Dict[str, Any]:
     data: Dict[str, Any] = {}
     try:
         with open(path, "r", encoding="utf-8") as fh:
-            loaded = json.load(fh)
+            text = fh.read(_CONFIG_MAX_CHARS + 1)  # /dev/zero must not hang the import
+        if len(text) > _CONFIG_MAX_CHARS:
+            raise ValueError("larger than %d characters" % _CONFIG_MAX_CHARS)
+        loaded = json.loads(text)
         if not isinstance(loaded, dict):
             raise ValueError("top level must be a JSON object")
+        if not isinstance(loaded.get("features", {}), dict):  # an int here failed the import
+            raise ValueError("'features' must be a JSON object")
         data = loaded
     except (OSError, ValueError) as exc:
         _warn_once("file:" + path, "ignoring FAST_LITELLM_FEATURE_CONFIG=%s: %s" % (path, exc))

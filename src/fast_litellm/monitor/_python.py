@@ -71,9 +71,12 @@ class _Series:
         self.intervals = [_Totals() for _ in range(ring_len)]
 
 
-def _check_name(value: Any, argname: str) -> None:
+def _check_name(value: Any, argname: str) -> str:
     if not isinstance(value, str):
         raise TypeError("%s must be str, not %s" % (argname, type(value).__name__))
+    # a str subclass is kept as its text (as the native twin keeps it): its
+    # __hash__/__eq__ would otherwise run under the lock
+    return value if type(value) is str else str.__str__(value)
 
 
 def _duration_ns(value: Any) -> int:
@@ -155,8 +158,8 @@ class Monitor:
                success: Optional[bool] = True, input_size: Optional[int] = None,
                output_size: Optional[int] = None) -> None:
         """Record one call."""
-        _check_name(component, "component")
-        _check_name(operation, "operation")
+        component = _check_name(component, "component")
+        operation = _check_name(operation, "operation")
         ns = _duration_ns(duration_ms)
         ok = True if success is None else bool(success)
         input_size = _size(input_size, "input_size")

@@ -101,13 +101,19 @@ def check_endpoint(endpoint: Any) -> str:
     if not isinstance(endpoint, str):
         raise TypeError("endpoint must be a str, not %s" % type_name(endpoint))
     split_endpoint(endpoint)
-    return endpoint
+    return exact_str(endpoint)
 
 
 def check_connection_id(connection_id: Any) -> str:
     if not isinstance(connection_id, str):
         raise TypeError("connection_id must be a str, not %s" % type_name(connection_id))
-    return connection_id
+    return exact_str(connection_id)
+
+
+def exact_str(value: str) -> str:
+    """A str subclass as its text: its own __hash__/__eq__ would run under the
+    Python twin's lock (one calling back into the pool deadlocked it)."""
+    return value if type(value) is str else str.__str__(value)
 
 
 def tcp_probe(endpoint: str, timeout_s: float) -> bool:

@@ -95,8 +95,8 @@ class SimpleConnectionPool:
     def get_connection(self, endpoint: str) -> Optional[str]:
         """An idle connection id for endpoint (most recently returned first),
         else a new one within the limits, else None."""
-        if not isinstance(endpoint, str):
-            C.check_endpoint(endpoint)  # raises TypeError
+        if type(endpoint) is not str:
+            endpoint = C.check_endpoint(endpoint)  # raises TypeError; a subclass as its text
         now = self._now()
         if endpoint not in self._eps:
             C.check_endpoint(endpoint)
@@ -129,7 +129,7 @@ class SimpleConnectionPool:
         """Give a checked-out connection back.  Unknown or already returned
         ids are a no-op counted as "invalid"; an unhealthy or over-age
         connection is dropped instead of pooled."""
-        C.check_connection_id(connection_id)
+        connection_id = C.check_connection_id(connection_id)
         now = self._now()
         with self._lock:
             c = self._conns.get(connection_id)
@@ -150,7 +150,7 @@ class SimpleConnectionPool:
 
     def remove_connection(self, connection_id: str) -> None:
         """Forget a connection, checked out or idle (unknown: counted no-op)."""
-        C.check_connection_id(connection_id)
+        connection_id = C.check_connection_id(connection_id)
         with self._lock:
             c = self._conns.get(connection_id)
             if c is None:
@@ -162,7 +162,7 @@ class SimpleConnectionPool:
     def mark_unhealthy(self, connection_id: str) -> bool:
         """Mark a connection unhealthy: dropped now if idle, on return if
         checked out.  False for an unknown id (counted as invalid)."""
-        C.check_connection_id(connection_id)
+        connection_id = C.check_connection_id(connection_id)
         with self._lock:
             c = self._conns.get(connection_id)
             if c is None:
@@ -176,7 +176,7 @@ class SimpleConnectionPool:
             return True
 
     def _healthy(self, connection_id: str) -> bool:
-        C.check_connection_id(connection_id)
+        connection_id = C.check_connection_id(connection_id)
         now = self._now()
         with self._lock:
             c = self._conns.get(connection_id)
@@ -192,6 +192,7 @@ class SimpleConnectionPool:
         connection to the endpoint must also open within timeout_s."""
         if probe:
             timeout_s = C.check_probe_timeout(timeout_s)
+        connection_id = C.check_connection_id(connection_id)
         if not self._healthy(connection_id):
             return False
         if not probe:

@@ -49,6 +49,8 @@ def check_key(key: Any) -> str:
         return DEFAULT_KEY
     if not isinstance(key, str):
         raise TypeError("key must be a str or None, not %s" % type_name(key))
+    if type(key) is not str:  # a subclass's __hash__/__eq__ would run under the twin's lock
+        key = str.__str__(key)
     return key
 
 

@@ -12,6 +12,7 @@ SHA-256-checked by ``_load`` (see there for the places searched).
 """
 from __future__ import annotations
 
+import os
 import threading
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
@@ -101,6 +102,8 @@ class _Implementation:
             enc = self._cache.get(encoding_name)
             if enc is not None:
                 return enc
+        elif not isinstance(vocab_path, (str, os.PathLike)):  # an int would be read as a file descriptor
+            raise TypeError("vocab_path must be str, os.PathLike or None, not %s" % type(vocab_path).__name__)
         spec = _registry.ENCODINGS.get(encoding_name)
         if spec is None:
             raise ValueError("Unknown encoding %s. Known encodings: %s"

@@ -211,6 +211,9 @@ class _LocalRule:
         return "cl100k_base" if any(m is not None and m not in _CHAT_MODES for m in modes) else "o200k_base"
 
 
+_MAX_MODELS_REMEMBERED = 1024
+
+
 class SimpleTokenCounterBase:
     """Token counting with cost estimation (the seed API)."""
 
@@ -229,12 +232,14 @@ class SimpleTokenCounterBase:
         return self._model_max_tokens
 
     def _encoding(self, model: Optional[str]):
+        if model is not None and type(model) is not str and not isinstance(model, str):
+            raise TypeError("model must be str or None, not %s" % type(model).__name__)
         enc = self._encodings.get(model)
         if enc is None:
-            if model is not None and not isinstance(model, str):
-                raise TypeError("model must be str or None, not %s" % type(model).__name__)
             name = litellm_encoding_name(model if model is not None else DEFAULT_MODEL)
-            enc = self._encodings[model] = self._impl.get_encoding(name)
+            enc = self._impl.get_encoding(name)
+            if len(self._encodings) < _MAX_MODELS_REMEMBERED:  # model names may come from users
+                self._encodings[model] = enc
         return enc
 
     def count_tokens(self, text: str, model: Optional[str] = None) -> int:

@@ -55,6 +55,18 @@ def _check_num_threads(num_threads: Any) -> None:
         raise ValueError("max_workers must be greater than 0")
 
 
+def _check_tokens(tokens: Any) -> None:
+    """tiktoken's core takes tokens as a Vec: a sequence as PySequence_Check
+    sees it (a type with __getitem__, not a dict: no set, iterator or
+    generator) and not a str; both twins' cores would iterate any of those."""
+    if type(tokens) is list or type(tokens) is tuple:
+        return
+    if isinstance(tokens, str):
+        raise TypeError("Can't extract `str` to `Vec`")
+    if isinstance(tokens, dict) or not hasattr(type(tokens), "__getitem__"):
+        raise _not_instance(tokens, "Sequence")
+
+
 def _allowed_set(allowed_special: Any) -> FrozenSet[str]:
     """allowed_special as tiktoken's core takes it: a set or frozenset of str
     (its TypeError otherwise)."""
@@ -299,9 +311,11 @@ class Encoding:
 
     # ---- decoding ------------------------------------------------------------------
     def decode_bytes(self, tokens: Sequence[int]) -> bytes:
+        _check_tokens(tokens)
         return self._core.decode_bytes(tokens)
 
     def decode(self, tokens: Sequence[int], errors: str = "replace") -> str:
+        _check_tokens(tokens)
         return self._core.decode_bytes(tokens).decode("utf-8", errors=errors)
 
     def decode_single_token_bytes(self, token: int) -> bytes:

@@ -26,18 +26,26 @@ def add_count_command(subparsers) -> argparse.ArgumentParser:
     which.add_argument("--encoding", "-e", help="encoding name (default: cl100k_base)")
     which.add_argument("--model", "-m", help="model name, mapped to its encoding as tiktoken does")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--threads", type=int, default=None, help="threads for counting many files")
+    p.add_argument("--threads", type=_thread_count, default=None, help="threads for counting many files (1-64)")
     p.set_defaults(func=run_count)
     return p
 
 
-def _read(path: str) -> Tuple[str, str]:
+def _thread_count(value: str) -> int:
+    n = int(value)  # argparse reports a ValueError as "invalid int value"
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64, got %d" % n)
+    return n
+
+
+def _read(path: str) -> Tuple[str, str, int]:
+    """(path, text, size in bytes as read: replacement characters change it)."""
     if path == "-":
         data = sys.stdin.buffer.read()
     else:
         with open(path, "rb") as f:
             data = f.read()
-    return path, data.decode("utf-8", errors="replace")
+    return path, data.decode("utf-8", errors="replace"), len(data)
 
 
 def _progress(total_bytes: int, n: int):
@@ -54,13 +62,16 @@ def run_count(args) -> int:
     from . import encoding_for_model, get_encoding
 
     try:
-        enc = encoding_for_model(args.model) if args.model else get_encoding(args.encoding or "cl100k_base")
+        if args.model is not None:
+            enc = encoding_for_model(args.model)
+        else:
+            enc = get_encoding("cl100k_base" if args.encoding is None else args.encoding)
     except (KeyError, ValueError) as exc:
         print("fast-litellm count: %s" % (exc.args[0] if exc.args else exc), file=sys.stderr)
         return 2
     paths: List[str] = args.files or ["-"]
     rows: List[Tuple[str, Optional[int], int, Optional[str]]] = []
-    texts: List[Tuple[str, str]] = []
+    texts: List[Tuple[str, str, int]] = []
     status = 0
     for path in paths:
         try:
@@ -68,20 +79,20 @@ def run_count(args) -> int:
         except OSError as exc:
             rows.append((path, None, 0, exc.strerror or str(exc)))
             status = 1
-    total_bytes = sum(len(t) for _, t in texts)
+    total_bytes = sum(size for _, _, size in texts)
     bar = _progress(total_bytes, len(texts))
     counted = {}
     if bar is None:
-        counts = enc.count_batch([t for _, t in texts], num_threads=args.threads,
+        counts = enc.count_batch([t for _, t, _ in texts], num_threads=args.threads,
                                  disallowed_special=()) if texts else []
         counted = {i: c for i, c in enumerate(counts)}
     else:
-        for i, (_, t) in enumerate(texts):
+        for i, (_, t, _) in enumerate(texts):
             counted[i] = enc.count(t, disallowed_special=())
             bar.update(1)
         bar.close()
-    for i, (path, text) in enumerate(texts):
-        rows.append((path, counted[i], len(text.encode("utf-8")), None))
+    for i, (path, _, size) in enumerate(texts):
+        rows.append((path, counted[i], size, None))
     order = {p: k for k, p in enumerate(paths)}
     rows.sort(key=lambda r: order.get(r[0], 0))
     total = sum(r[1] for r in rows if r[1] is not None)
