@@ -253,7 +253,9 @@ class Encoding:
             mask = self._all_mask if disallowed_special else None
             try:
                 result = self._core_count(text, None, mask)
-                if result >= 0 and len(text) < RUN_LIMIT:
+                if result >= 0:
+                    if len(text) >= RUN_LIMIT:
+                        self._check_regex_stack(text, None)
                     return result
             except UnicodeEncodeError:
                 pass
