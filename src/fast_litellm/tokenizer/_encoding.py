@@ -70,7 +70,7 @@ def _split_for(kind: Optional[str]):
 
 
 def regex_stack_overflows(pattern: int, stretch: str, split) -> bool:
-    """Whether tiktoken's regex runs `\s+(?!\S)` over RUN_LIMIT or more
+    r"""Whether tiktoken's regex runs `\s+(?!\S)` over RUN_LIMIT or more
     whitespace characters in this stretch (text between allowed specials).
     At a piece starting in a whitespace run, an earlier alternative takes
     the run without that loop when the run ends the stretch (`\s++$`; not in
