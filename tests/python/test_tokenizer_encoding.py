@@ -415,3 +415,47 @@ def test_hypothesis_ids(impl, tiktoken_data_dir, oracle, text, which):
     assert ours.encode(text, disallowed_special=()) == ref.encode(text, disallowed_special=())
     assert ours.encode(text, allowed_special="all") == ref.encode(text, allowed_special="all")
     assert ours.count(text, disallowed_special=()) == len(ref.encode(text, disallowed_special=()))
+
+
+# ---- tiktoken's regex-engine limit -------------------------------------------
+
+N_RUN = 999_999  # fancy-regex's backtracking stack, in whitespace characters
+
+
+@pytest.mark.parametrize("splitter", ["python", "native"])
+def test_regex_stack_rule(splitter):
+    """Where tiktoken 0.14.0's regex runs out of backtracking stack (checked
+    against tiktoken by bisection: 999 998 passes, 999 999 fails)."""
+    from fast_litellm.tokenizer import _encoding
+
+    split = _encoding._split_for(splitter)
+    n = N_RUN
+    cases = {  # stretch -> overflows for (r50k, cl100k, o200k)
+        " " * n + "x": (True, True, True),
+        " " * (n - 1) + "x": (False, False, False),
+        " " * n: (False, False, True),  # `\s++$` takes it, o200k has none
+        "\t" * n + "\nx": (True, False, False),  # a newline in the run
+        "!" + "\n" * n + "x": (True, False, False),  # taken by the punctuation piece
+        "\n" + "\u3000" * n + "x": (True, True, True),  # the piece after the newline
+    }
+    if splitter == "python":  # the pure-Python scanner is slow on 1 M characters
+        cases = dict(list(cases.items())[:2])
+    for stretch, expected in cases.items():
+        got = tuple(_encoding.regex_stack_overflows(p, stretch, split) for p in (0, 1, 2))
+        assert got == expected, repr(stretch[:3])
+
+
+@pytest.mark.slow
+def test_regex_stack_error_as_tiktoken(tiktoken_data_dir, oracle):
+    """tiktoken's encode raises ValueError over such a run; so do encode,
+    count and count_batch here (encode_ordinary: tiktoken panics, ours
+    returns the ids)."""
+    run = " " * N_RUN
+    for name, text, kw in [("cl100k_base", run + "x", {}),  # raises
+                           ("cl100k_base", "a" + run + "<|endoftext|>", {"allowed_special": "all"}),  # `\s++$`
+                           ("o200k_base", "a" + run + "<|endoftext|>", {"allowed_special": "all"})]:  # raises
+        ours, ref = T.implementation("native").get_encoding(name), oracle(name)
+        _same_outcome(lambda: ours.encode(text, **kw), lambda: ref.encode(text, **kw))
+        _same_outcome(lambda: ours.count(text, **kw), lambda: len(ref.encode(text, **kw)))
+    _same_outcome(lambda: ours.count_batch(["ok", run + "x"]),
+                  lambda: [len(x) for x in ref.encode_batch(["ok", run + "x"])])

@@ -127,7 +127,14 @@ def test_one_million_identical_chars(impl, tiktoken_data_dir, name):
         text = ch * n
         ids = enc.encode_ordinary(text)
         assert enc.decode(ids) == text
-        assert enc.count(text) == len(ids)
+        assert enc.count_ordinary(text) == len(ids)
+        if ch == " " and name == "o200k_base" and n >= 999_999:
+            # tiktoken's encode raises here: its regex's backtracking stack
+            # (test_tokenizer_encoding.py::test_regex_stack_rule)
+            with pytest.raises(ValueError, match="Max stack size exceeded"):
+                enc.count(text)
+        else:
+            assert enc.count(text) == len(ids)
     # cross-check a size tiktoken handles quickly
     small = "a" * 5000
     assert enc.encode_ordinary(small) == _oracle(name).encode_ordinary(small)

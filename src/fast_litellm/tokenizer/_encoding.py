@@ -48,6 +48,53 @@ def _not_instance(obj: Any, of: str) -> TypeError:
     return TypeError("%s is not an instance of '%s'" % (what, of))
 
 
+# tiktoken 0.14.0's regex engine (fancy-regex) keeps one backtracking entry
+# per character its `\s+(?!\S)` alternative runs over, at most 1 000 000
+# with the alternation's own: over a whitespace run of this many characters
+# encode() raises this ValueError (encode_ordinary panics instead).
+RUN_LIMIT = 999_999
+REGEX_STACK_ERROR = ("Regex error while tokenizing: Error executing regex: "
+                     "Max stack size exceeded for backtracking")
+_WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_LONG_RUN = re.compile("[%s]{%d,}" % (_WHITE_SPACE, RUN_LIMIT))
+
+
+def _split_for(kind: Optional[str]):
+    from .._native_loader import NATIVE
+
+    if kind != "python" and NATIVE is not None and hasattr(NATIVE, "pretok_split"):
+        return NATIVE.pretok_split
+    from ._pretokenize import split
+
+    return split
+
+
+def regex_stack_overflows(pattern: int, stretch: str, split) -> bool:
+    r"""Whether tiktoken's regex runs `\s+(?!\S)` over RUN_LIMIT or more
+    whitespace characters in this stretch (text between allowed specials).
+    At a piece starting in a whitespace run, an earlier alternative takes
+    the run without that loop when the run ends the stretch (`\s++$`; not in
+    o200k's pattern) or holds a newline (cl100k's `\s*[\r\n]`, o200k's
+    `\s*[\r\n]+`; not in r50k's); otherwise the loop runs to the run's end."""
+    runs = [m.span() for m in _LONG_RUN.finditer(stretch)]
+    if not runs:
+        return False
+    pos, r = 0, 0
+    for piece in split(pattern, stretch):
+        while r < len(runs) and runs[r][1] - pos < RUN_LIMIT:
+            r += 1
+        if r == len(runs):
+            return False
+        start, end = runs[r]
+        if start <= pos:
+            at_end = end == len(stretch)
+            newline = pattern != 0 and ("\n" in stretch[pos:end] or "\r" in stretch[pos:end])
+            if not newline and not (at_end and pattern != 2):
+                return True
+        pos += len(piece)
+    return False
+
+
 def _check_num_threads(num_threads: Any) -> None:
     """The check of ThreadPoolExecutor(num_threads), which tiktoken's batch
     methods make before any work (ours run serially, in C for count_batch)."""
@@ -159,23 +206,49 @@ class Encoding:
             allowed = _allowed_set(allowed_special)
         except TypeError:
             if disallowed_mask is not None:  # tiktoken's special check comes first
-                self._call(self._core.count, text, None, disallowed_mask)
+                self._call(self._core.count, text, None, disallowed_mask, ordinary=True)
             raise
         return self._mask(allowed), disallowed_mask
 
-    def _call(self, method, text, allowed_mask, disallowed_mask):
+    def _call(self, method, text, allowed_mask, disallowed_mask, ordinary=False):
         try:
             result = method(text, allowed_mask, disallowed_mask)
         except UnicodeEncodeError:
-            result = method(_fix_surrogates(text), allowed_mask, disallowed_mask)
+            text = _fix_surrogates(text)
+            result = method(text, allowed_mask, disallowed_mask)
         if type(result) is int and result < 0:
             raise_disallowed_special_token(self._special_names[-result - 1])
+        if len(text) >= RUN_LIMIT and not ordinary:
+            self._check_regex_stack(text, allowed_mask)
         return result
+
+    def _check_regex_stack(self, text: str, allowed_mask: Optional[bytes]) -> None:
+        """tiktoken's ValueError for a whitespace run its regex engine cannot
+        backtrack over (see regex_stack_overflows), in any stretch."""
+        if not _LONG_RUN.search(text):
+            return
+        from . import _registry
+
+        pattern = _registry.ENCODINGS[self.name].pattern
+        split = _split_for(getattr(self, "_kind", None))
+        allowed = [self._special_names[i] for i, on in enumerate(allowed_mask or b"") if on]
+        start, n = 0, len(text)
+        while start <= n:
+            at, length = n, 0  # leftmost allowed special (longest on a tie)
+            for name in allowed:
+                i = text.find(name, start)
+                if 0 <= i and (i < at or (i == at and len(name) > length)):
+                    at, length = i, len(name)
+            if at - start >= RUN_LIMIT and regex_stack_overflows(pattern, text[start:at], split):
+                raise ValueError(REGEX_STACK_ERROR)
+            if at == n:
+                return
+            start = at + length
 
     # ---- encoding ----------------------------------------------------------------
     def encode_ordinary(self, text: str) -> List[int]:
         _check_text(text)
-        return self._call(self._core.encode, text, None, None)
+        return self._call(self._core.encode, text, None, None, ordinary=True)
 
     def encode(self, text: str, *, allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
                disallowed_special: Union[str, Collection[str]] = "all") -> List[int]:
@@ -193,6 +266,8 @@ class Encoding:
             try:
                 result = self._core_count(text, None, mask)
                 if result >= 0:
+                    if len(text) >= RUN_LIMIT:
+                        self._check_regex_stack(text, None)
                     return result
             except UnicodeEncodeError:
                 pass
@@ -205,7 +280,7 @@ class Encoding:
         try:
             return self._core_count(text, None, None)
         except UnicodeEncodeError:
-            return self._call(self._core.count, text, None, None)
+            return self._call(self._core.count, text, None, None, ordinary=True)
 
     def encode_ordinary_batch(self, text: List[str], *, num_threads: int = 8) -> List[List[int]]:
         _check_num_threads(num_threads)
@@ -262,9 +337,15 @@ class Encoding:
                     t = _fix_surrogates(t)
                 fixed.append(t)
             counts = self._core.count_batch(fixed, allowed, disallowed, num_threads)
-        for c in counts:
+        for t, c in zip(texts, counts):
             if c < 0:
                 raise_disallowed_special_token(self._special_names[-c - 1])
+            if len(t) >= RUN_LIMIT:
+                try:
+                    t.encode("utf-8")
+                except UnicodeEncodeError:
+                    t = _fix_surrogates(t)
+                self._check_regex_stack(t, allowed)
         return counts
 
     def encode_single_token(self, text_or_bytes: Union[str, bytes]) -> int:
@@ -303,10 +384,12 @@ class Encoding:
             ids = self._core.encode(text, allowed, disallowed)
         except UnicodeEncodeError:
             # tiktoken checks disallowed specials on the text before its core fails
-            self._call(self._core.count, text, None, disallowed)
+            self._call(self._core.count, text, None, disallowed, ordinary=True)
             raise
         if type(ids) is int:
             raise_disallowed_special_token(self._special_names[-ids - 1])
+        if len(text) >= RUN_LIMIT:
+            self._check_regex_stack(text, allowed)
         return np.array(ids, dtype=np.uint32)
 
     # ---- decoding ------------------------------------------------------------------
