@@ -114,6 +114,70 @@ def test_prices_and_limits_match_litellm(counter, litellm):
     assert counter.validate_input("hello", "gpt-4o") is True
 
 
+def _quiet_litellm_call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001 - LiteLLM's own refusal, compared by type
+        return type(e)
+
+
+def test_estimate_cost_is_litellm_cost_per_token_for_every_priced_model(counter, litellm, capsys):
+    """Every price-map row, at a small and a 300k-token prompt: where both
+    answer, the figures are LiteLLM's (rows LiteLLM prices by time of day,
+    by size tiers or by image tokens go to cost_per_token itself); where the
+    row has no per-token price we refuse (UnknownModelError), never 0."""
+    from fast_litellm.tokenizer import UnknownModelError
+
+    compared = 0
+    for model in sorted(litellm.model_cost):
+        if litellm.model_cost[model].get("litellm_provider") == "github_copilot":
+            continue  # LiteLLM's cost_per_token tries to reach GitHub for these (5 s timeouts)
+        for prompt_tokens, completion_tokens in ((1000, 500), (300_000, 1000)):
+            expected = _quiet_litellm_call(litellm.cost_per_token, model=model, prompt_tokens=prompt_tokens,
+                                           completion_tokens=completion_tokens)
+            got = _quiet_litellm_call(counter.estimate_cost, prompt_tokens, completion_tokens, model)
+            if got is UnknownModelError:
+                entry = litellm.model_cost[model]
+                assert entry.get("input_cost_per_token") is None and entry.get("output_cost_per_token") is None
+                continue
+            if isinstance(got, type):  # handed to cost_per_token: LiteLLM's own error
+                assert got is expected, (model, prompt_tokens)
+            elif isinstance(expected, tuple):
+                assert got == pytest.approx(sum(expected), rel=1e-12, abs=1e-15), (model, prompt_tokens)
+                compared += 1
+    capsys.readouterr()  # LiteLLM prints its provider list for names it cannot route
+    assert compared > 5000
+
+
+def test_model_limits_are_litellm_model_info_for_every_listed_model(counter, litellm, capsys):
+    fields = ("max_tokens", "max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token")
+    compared = 0
+    for model in sorted(litellm.model_cost):
+        info = _quiet_litellm_call(litellm.get_model_info, model)
+        if isinstance(info, type) or litellm.model_cost[model].get("litellm_provider") == "lemonade":
+            continue  # LiteLLM cannot route the name / asks a local Lemonade server
+        limits = counter.get_model_limits(model)
+        assert {f: limits[f] for f in fields} == {f: info.get(f) for f in fields}, model
+        compared += 1
+    capsys.readouterr()
+    assert compared > 4000
+
+
+def test_estimate_cost_without_litellm_refuses_rule_priced_calls(tiktoken_data_dir):
+    code = ("import sys\nfrom fast_litellm.tokenizer import SimpleTokenCounter as C\nc = C()\n"
+            "for args in ((1000, 500, 'gpt-image-1'), (300000, 10, 'gemini/gemini-2.5-pro')):\n"
+            "    try:\n        c.estimate_cost(*args)\n    except ValueError as e:\n        print('refused', e)\n"
+            "print(c.estimate_cost(1000, 0, 'gpt-image-1'), c.estimate_cost(1000, 10, 'gemini/gemini-2.5-pro'))\n"
+            "print('litellm' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("refused model 'gpt-image-1'") and "output_cost_per_token" in lines[0]
+    assert lines[1].startswith("refused model 'gemini/gemini-2.5-pro'") and "above_200k" in lines[1]
+    assert lines[2] == "0.005 %r" % (1000 * 1.25e-06 + 10 * 1e-05)
+    assert lines[3] == "False"
+
+
 def test_price_map_without_importing_litellm(tiktoken_data_dir):
     code = ("import sys; from fast_litellm.tokenizer import SimpleTokenCounter as C; c = C(); "
             "print(c.estimate_cost(1000, 1000, 'gpt-4o'), 'litellm' in sys.modules)")

@@ -91,6 +91,47 @@ def _served_price_map(raw: Dict[str, Any]) -> Dict[str, Any]:
     return served
 
 
+# Price-map fields by which LiteLLM's cost_per_token prices a row other than
+# input * input_cost_per_token + output * output_cost_per_token.
+_RULE_PRICED = ("off_peak_pricing", "tiered_pricing")  # time of day; tier lists
+
+
+def _tier_threshold(key: str) -> Optional[float]:
+    """The prompt size from which a ``..._cost_per_token..._above_<N>[k]_tokens...``
+    rate applies (LiteLLM's parse of <N>[k]); None when it does not parse."""
+    text = key.rsplit("_above_", 1)[1].split("_tokens")[0]
+    try:
+        return float(text.replace("k", "")) * (1000 if "k" in text else 1)
+    except ValueError:
+        return None
+
+
+def _not_plain(entry: Dict[str, Any], input_tokens: int, output_tokens: int) -> Optional[str]:
+    """Why LiteLLM would not price this call at the row's plain per-token
+    rates (None when it would): a time-of-day or tier-list rule, a missing
+    rate for tokens that are there (image models price output by image
+    token), or a prompt at or over a size tier (the inclusive edge is
+    declined too)."""
+    for field in _RULE_PRICED:
+        if entry.get(field) is not None:
+            return "its price has %s" % field
+    if input_tokens and entry.get("input_cost_per_token") is None:
+        return "it has no input_cost_per_token"
+    if output_tokens and entry.get("output_cost_per_token") is None:
+        return "it has no output_cost_per_token"
+    for key in entry:
+        if "cost_per_token" in key and "_above_" in key and "_tokens" in key.rsplit("_above_", 1)[1]:
+            threshold = _tier_threshold(key)
+            if threshold is None or input_tokens >= threshold:
+                return "%d input tokens reach its %s rate" % (input_tokens, key)
+    return None
+
+
+def _rate_or_zero(entry: Dict[str, Any], field: str) -> Any:
+    value = entry.get(field)
+    return 0 if value is None else value
+
+
 def _price_entry(model: str) -> Dict[str, Any]:
     if not isinstance(model, str):
         raise TypeError("model must be str, not %s" % type(model).__name__)
@@ -260,7 +301,17 @@ class SimpleTokenCounterBase:
         inp, out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
         if inp is None and out is None:
             raise _unknown_model(model, "it has no per-token input/output price")
-        return input_tokens * (inp or 0.0) + output_tokens * (out or 0.0)
+        why = _not_plain(entry, input_tokens, output_tokens)
+        if why is None:
+            return input_tokens * (inp or 0.0) + output_tokens * (out or 0.0)
+        litellm = sys.modules.get("litellm")
+        if litellm is not None:  # LiteLLM's own rules give its figure
+            prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=input_tokens,
+                                                        completion_tokens=output_tokens)
+            return prompt + completion
+        raise ValueError("model %r: LiteLLM does not price this call at plain per-token rates (%s); "
+                         "import litellm first and estimate_cost returns litellm.cost_per_token's figure"
+                         % (model, why))
 
     def get_model_limits(self, model: str) -> Dict[str, Any]:
         entry = _price_entry(model)
@@ -270,8 +321,9 @@ class SimpleTokenCounterBase:
             "max_tokens": entry.get("max_output_tokens") or entry.get("max_input_tokens"),
             "max_input_tokens": entry.get("max_input_tokens"),
             "max_output_tokens": entry.get("max_output_tokens"),
-            "input_cost_per_token": entry.get("input_cost_per_token"),
-            "output_cost_per_token": entry.get("output_cost_per_token"),
+            # a rate the row does not list is 0 there (ModelInfo's default)
+            "input_cost_per_token": _rate_or_zero(entry, "input_cost_per_token"),
+            "output_cost_per_token": _rate_or_zero(entry, "output_cost_per_token"),
             "litellm_provider": entry.get("litellm_provider"),
             "mode": entry.get("mode"),
         }
