@@ -436,6 +436,21 @@ def test_module_level_functions_use_env_config():
     assert out.stdout.split() == ["False", "0", "120", "3"]
 
 
+def test_out_of_range_env_setting_names_the_variable(monkeypatch):
+    monkeypatch.setenv("FAST_LITELLM_RATE_LIMIT_RPM", "-5")
+    monkeypatch.setenv("FAST_LITELLM_RATE_LIMIT_REDIS_URL", "redis://:secret@localhost:1")
+    old = ratelimit._default_limiter
+    try:
+        with pytest.raises(ValueError, match=r"requests_per_minute must be >= 1, got -5 .*"
+                                             r"FAST_LITELLM_RATE_LIMIT_RPM='-5'") as info:
+            ratelimit.configure_default_rate_limiter()
+        assert "secret" not in str(info.value)
+        with pytest.raises(ValueError, match=r"must be >= 1, got -5\Z"):  # explicit arguments: as given
+            ratelimit.configure_default_rate_limiter(requests_per_minute=-5)
+    finally:
+        ratelimit._default_limiter = old
+
+
 def test_configure_default_rate_limiter():
     old = ratelimit._default_limiter
     try:

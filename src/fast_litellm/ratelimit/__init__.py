@@ -78,6 +78,13 @@ def _env_int(name: str) -> Optional[int]:
         raise ValueError("%s must be an integer, got %r" % (name, raw)) from None
 
 
+def _env_settings() -> Dict[str, str]:
+    """The settings an error may quote (never the Redis URL: it can hold a password)."""
+    names = ("RPM", "BURST", "BACKEND", "FAILURE")
+    return {"FAST_LITELLM_RATE_LIMIT_" + n: os.environ["FAST_LITELLM_RATE_LIMIT_" + n]
+            for n in names if "FAST_LITELLM_RATE_LIMIT_" + n in os.environ}
+
+
 def _config_from_env() -> Dict[str, Any]:
     rpm = _env_int("FAST_LITELLM_RATE_LIMIT_RPM")
     config: Dict[str, Any] = {"requests_per_minute": 60 if rpm is None else rpm}
@@ -102,7 +109,14 @@ def configure_default_rate_limiter(**kwargs: Any) -> Any:
     config = dict(kwargs) if kwargs else _config_from_env()
     # the C core unless the rust_rate_limiting flag (kept name) is off
     cls = SimpleRateLimiter if _common.flag_enabled(_common.FLAG) else _python.SimpleRateLimiter
-    limiter = cls(**config)
+    try:
+        limiter = cls(**config)
+    except (TypeError, ValueError) as e:
+        if kwargs:
+            raise
+        # name where the bad value came from, not only the parameter it set
+        raise type(e)("%s (from the FAST_LITELLM_RATE_LIMIT_* environment: %s)"
+                      % (e, ", ".join("%s=%r" % kv for kv in sorted(_env_settings().items())))) from None
     with _default_lock:
         _default_limiter, _default_config = limiter, config
     return limiter
