@@ -1199,11 +1199,11 @@ static PyObject *json_plain(PyObject *value, const json_constants *c, int depth)
 
 /* Whether `levels` more recursion levels are free (no exception left set). */
 static int
-json_has_headroom(int levels)
+has_recursion_headroom(int levels)
 {
     int entered = 0, ok = 1;
     while (entered < levels) {
-        if (Py_EnterRecursiveCall(" in json_plain")) {
+        if (Py_EnterRecursiveCall(" in a headroom probe")) {
             PyErr_Clear();
             ok = 0;
             break;
@@ -1295,7 +1295,7 @@ json_plain(PyObject *value, const json_constants *c, int depth)
     int dict = PyDict_CheckExact(value);
     if (!dict && !PyList_CheckExact(value) && !PyTuple_CheckExact(value))
         Py_RETURN_NOTIMPLEMENTED;
-    if (depth % JSON_PROBE_EVERY == 0 && !json_has_headroom(JSON_PROBE_LEVELS))
+    if (depth % JSON_PROBE_EVERY == 0 && !has_recursion_headroom(JSON_PROBE_LEVELS))
         Py_RETURN_NOTIMPLEMENTED; /* near the limit: the codec's frames decide */
     if (Py_EnterRecursiveCall(" in json_plain")) {
         PyErr_Clear(); /* deep or cyclic: json's own error, from the codec */
@@ -2968,17 +2968,7 @@ static PyObject *
 router_repr_is_plain(PyObject *module, PyObject *value)
 {
     /* headroom: repr needs about one recursion level per nesting level, plus a few */
-    int entered = 0, ok = 1;
-    while (entered < REPR_MAX_DEPTH + 16) {
-        if (Py_EnterRecursiveCall(" in repr_is_plain")) {
-            PyErr_Clear();
-            ok = 0;
-            break;
-        }
-        entered++;
-    }
-    while (entered-- > 0)
-        Py_LeaveRecursiveCall();
+    int ok = has_recursion_headroom(REPR_MAX_DEPTH + 16);
     if (ok)
         ok = repr_plain(value, 0);
     return PyBool_FromLong(ok);
