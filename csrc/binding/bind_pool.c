@@ -302,7 +302,8 @@ Pool_raw_stats(PoolObject *self, PyObject *unused)
         }
         Py_DECREF(row);
     }
-    return Py_BuildValue("(NKN)", counts_tuple(&totals), (unsigned long long)invalid, eps);
+    return Py_BuildValue("(NKNK)", counts_tuple(&totals), (unsigned long long)invalid, eps,
+                         (unsigned long long)fl_pool_retired_endpoints(self->pool));
 }
 
 static PyObject *
@@ -349,7 +350,7 @@ static PyMethodDef Pool_methods[] = {
     {"_healthy", (PyCFunction)Pool_healthy, METH_O, NULL},
     {"_endpoint_of", (PyCFunction)Pool_endpoint_of, METH_O, NULL},
     {"cleanup", (PyCFunction)Pool_cleanup, METH_NOARGS,
-     "cleanup() -> int: drop idle connections past their idle timeout or lifetime."},
+     "cleanup() -> int: drop idle connections past their idle timeout or lifetime; retire endpoints left with none."},
     {"_raw_stats", (PyCFunction)Pool_raw_stats, METH_NOARGS, NULL},
     {"_after_fork_in_child", (PyCFunction)Pool_after_fork_in_child, METH_NOARGS, NULL},
     {"_test_hold_lock", (PyCFunction)Pool_test_hold_lock, METH_O, NULL},

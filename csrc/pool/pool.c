@@ -16,6 +16,14 @@
  * by cleanup; a checked-out one past its lifetime is dropped on return.
  * Checked-out connections are never dropped behind the caller's back.
  *
+ * Retirement.  cleanup also retires every endpoint left with no connection
+ * (none checked out, none idle): its counters are added to `retired` (so
+ * the totals stay exact), its name and stack are freed, the endpoint array
+ * is compacted (first-use order kept; live connections' endpoint indices
+ * remapped) and the name map rebuilt.  A pool that sees many distinct
+ * endpoints (per-request base URLs) so holds memory only for those in use.
+ * An endpoint used again after retiring starts new counters.
+ *
  * Concurrency.  One mutex guards the pool; fl_pool_after_fork_child
  * re-initialises it in a forked child.
  */
@@ -58,6 +66,8 @@ struct fl_pool {
     uint32_t *epmap; /* slot -> endpoint index + 1 (0 empty) */
     size_t epmap_mask;
     uint64_t total_live; /* active + idle */
+    fl_pool_counts retired; /* counters of retired endpoints (active, idle 0) */
+    uint64_t n_retired;
 };
 
 #define NO_FREE UINT32_MAX
@@ -473,6 +483,81 @@ fl_pool_healthy(fl_pool *p, uint64_t id, int64_t now)
     return ok;
 }
 
+static void
+counts_add(fl_pool_counts *to, const fl_pool_counts *c)
+{
+    to->active += c->active;
+    to->idle += c->idle;
+    to->created += c->created;
+    to->reused += c->reused;
+    to->expired += c->expired;
+    to->rejected += c->rejected;
+    to->removed += c->removed;
+}
+
+/* Retire the endpoints with no connection (see the top of the file).  Out
+ * of memory for the index remap: nothing is retired this time. */
+static void
+retire_unused_endpoints(fl_pool *p)
+{
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < p->n_eps; i++)
+        keep += p->eps[i].c.active + p->eps[i].c.idle > 0;
+    if (keep == p->n_eps)
+        return;
+    uint32_t *remap = malloc((size_t)p->n_eps * sizeof(uint32_t));
+    if (remap == NULL)
+        return;
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < p->n_eps; i++) {
+        endpoint *e = &p->eps[i];
+        if (e->c.active + e->c.idle == 0) {
+            counts_add(&p->retired, &e->c);
+            p->n_retired++;
+            free(e->name);
+            free(e->idle);
+            continue;
+        }
+        remap[i] = j;
+        if (j != i)
+            p->eps[j] = *e;
+        j++;
+    }
+    for (uint32_t k = 0; k < p->slab_len; k++)
+        if (p->slab[k].state != FREE)
+            p->slab[k].ep = remap[p->slab[k].ep];
+    free(remap);
+    p->n_eps = j;
+    /* give back what thousands of retired endpoints grew (kept on failure) */
+    uint32_t eps_cap = 8;
+    while (eps_cap < p->n_eps)
+        eps_cap *= 2;
+    if (eps_cap < p->eps_cap) {
+        endpoint *eps = realloc(p->eps, eps_cap * sizeof(endpoint));
+        if (eps != NULL) {
+            p->eps = eps;
+            p->eps_cap = eps_cap;
+        }
+    }
+    size_t map_cap = 16;
+    while ((p->n_eps + 1) * 2 > map_cap)
+        map_cap *= 2;
+    uint32_t *map = map_cap < p->epmap_mask + 1 ? calloc(map_cap, sizeof(uint32_t)) : NULL;
+    if (map != NULL) {
+        free(p->epmap);
+        p->epmap = map;
+        p->epmap_mask = map_cap - 1;
+    } else {
+        memset(p->epmap, 0, (p->epmap_mask + 1) * sizeof(uint32_t));
+    }
+    for (uint32_t e = 0; e < p->n_eps; e++) {
+        size_t slot = (size_t)p->eps[e].hash & p->epmap_mask;
+        while (p->epmap[slot] != 0)
+            slot = (slot + 1) & p->epmap_mask;
+        p->epmap[slot] = e + 1;
+    }
+}
+
 size_t
 fl_pool_cleanup(fl_pool *p, int64_t now)
 {
@@ -489,8 +574,18 @@ fl_pool_cleanup(fl_pool *p, int64_t now)
             }
         }
     }
+    retire_unused_endpoints(p);
     pthread_mutex_unlock(&p->lock);
     return removed;
+}
+
+uint64_t
+fl_pool_retired_endpoints(fl_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t n = p->n_retired;
+    pthread_mutex_unlock(&p->lock);
+    return n;
 }
 
 long
@@ -524,18 +619,10 @@ fl_pool_invalid_ops(fl_pool *p)
 void
 fl_pool_totals(fl_pool *p, fl_pool_counts *out)
 {
-    memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&p->lock);
-    for (uint32_t i = 0; i < p->n_eps; i++) {
-        const fl_pool_counts *c = &p->eps[i].c;
-        out->active += c->active;
-        out->idle += c->idle;
-        out->created += c->created;
-        out->reused += c->reused;
-        out->expired += c->expired;
-        out->rejected += c->rejected;
-        out->removed += c->removed;
-    }
+    *out = p->retired;
+    for (uint32_t i = 0; i < p->n_eps; i++)
+        counts_add(out, &p->eps[i].c);
     pthread_mutex_unlock(&p->lock);
 }
 

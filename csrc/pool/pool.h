@@ -50,8 +50,12 @@ fl_pool_status fl_pool_remove(fl_pool *p, uint64_t id);
 fl_pool_status fl_pool_mark_unhealthy(fl_pool *p, uint64_t id);
 /* 1 healthy (known, not expired, not marked unhealthy), else 0. */
 int fl_pool_healthy(fl_pool *p, uint64_t id, int64_t now);
-/* Remove idle connections past their idle timeout or lifetime. */
+/* Remove idle connections past their idle timeout or lifetime (returns how
+ * many), then retire the endpoints left with no connection: their counters
+ * stay in the totals, their per-endpoint rows go. */
 size_t fl_pool_cleanup(fl_pool *p, int64_t now);
+/* How many endpoints cleanup has retired so far. */
+uint64_t fl_pool_retired_endpoints(fl_pool *p);
 
 /* Copy of the endpoint of a connection into buf (NUL-terminated, truncated
  * to cap); its length, or -1 when unknown. */

@@ -248,6 +248,52 @@ test_fork_while_locked(void)
     fl_pool_destroy(p);
 }
 
+/* cleanup retires endpoints with no connection: totals stay exact, the
+ * survivors keep their order, counters and connections (indices remapped),
+ * the maps shrink back, and a retired name used again starts afresh. */
+static void
+test_cleanup_retires_unused_endpoints(void)
+{
+    enum { N = 20000 };
+    fl_pool *p = fl_pool_create(4, N + 8, -1, -1);
+    char name[64];
+    uint64_t keep_a = get(p, A, 0, FL_POOL_CREATED);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "http://h%d.example:80", i);
+        uint64_t id = get(p, name, 0, FL_POOL_CREATED);
+        CHECK_EQ_INT(fl_pool_remove(p, id), FL_POOL_OK);
+    }
+    uint64_t keep_b = get(p, B, 0, FL_POOL_CREATED);
+    CHECK_EQ_INT(fl_pool_return(p, keep_b, 1), FL_POOL_OK); /* idle: kept */
+    CHECK_EQ_INT(fl_pool_endpoint_count(p), N + 2);
+    CHECK_EQ_INT(fl_pool_cleanup(p, 2), 0);
+    CHECK_EQ_INT(fl_pool_endpoint_count(p), 2);
+    CHECK_EQ_INT(fl_pool_retired_endpoints(p), N);
+    fl_pool_counts t, e;
+    fl_pool_totals(p, &t);
+    CHECK_EQ_INT(t.created, N + 2);
+    CHECK_EQ_INT(t.removed, N);
+    CHECK_EQ_INT(t.active, 1);
+    CHECK_EQ_INT(t.idle, 1);
+    CHECK_EQ_INT(fl_pool_endpoint_stats(p, 0, name, sizeof name, &e), strlen(A));
+    CHECK(strcmp(name, A) == 0 && e.active == 1);
+    CHECK_EQ_INT(fl_pool_endpoint_stats(p, 1, name, sizeof name, &e), strlen(B));
+    CHECK(strcmp(name, B) == 0 && e.idle == 1);
+    CHECK_EQ_INT(fl_pool_endpoint_of(p, keep_b, name, sizeof name), strlen(B));
+    CHECK_EQ_INT(get(p, B, 3, FL_POOL_REUSED), keep_b); /* found through the rebuilt map */
+    CHECK_EQ_INT(fl_pool_return(p, keep_a, 3), FL_POOL_OK);
+    CHECK_EQ_INT(fl_pool_remove(p, keep_a), FL_POOL_OK);
+    CHECK_EQ_INT(fl_pool_cleanup(p, 4), 0);
+    CHECK_EQ_INT(fl_pool_endpoint_count(p), 1); /* A retired, B checked out */
+    get(p, A, 5, FL_POOL_CREATED);                /* used again: a new endpoint */
+    CHECK_EQ_INT(fl_pool_endpoint_stats(p, 1, name, sizeof name, &e), strlen(A));
+    CHECK(e.created == 1 && e.removed == 0);
+    fl_pool_totals(p, &t);
+    CHECK_EQ_INT(t.created, N + 3);
+    CHECK_EQ_INT(t.removed, N + 1);
+    fl_pool_destroy(p);
+}
+
 int
 main(void)
 {
@@ -259,6 +305,7 @@ main(void)
         CASE(test_many),
         CASE(test_threads_keep_limits),
         CASE(test_fork_while_locked),
+        CASE(test_cleanup_retires_unused_endpoints),
     };
     RUN_TESTS(cases);
 }

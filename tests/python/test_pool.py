@@ -49,6 +49,29 @@ def test_limits_and_most_recent_reuse(Pool):
     assert s["pool_name"] == "p" and s["max_total_connections"] == 3
 
 
+def test_cleanup_retires_endpoints_left_with_no_connection(Pool):
+    """A proxy seeing per-request base URLs must not keep a row per URL for
+    ever: cleanup() retires endpoints with no connection; totals stay exact."""
+    p = Pool(max_total=1000)
+    keep = p.get_connection(A)
+    for i in range(300):
+        p.remove_connection(p.get_connection("http://h%d.example:80" % i))
+    assert len(p.get_stats()["endpoints"]) == 301
+    assert p.cleanup() == 0
+    s = p.get_stats()
+    assert list(s["endpoints"]) == [A] and s["endpoints"][A]["active"] == 1
+    assert (s["created"], s["removed"], s["active"], s["retired_endpoints"]) == (301, 300, 1, 300)
+    p.return_connection(keep)
+    assert p.get_connection(A) == keep  # the survivor's connections are intact
+    p.remove_connection(keep)
+    p.cleanup()
+    assert p.get_stats()["endpoints"] == {}
+    cid = p.get_connection("http://h1.example:80")  # used again: counters start afresh
+    s = p.get_stats()
+    assert s["endpoints"]["http://h1.example:80"]["created"] == 1 and s["created"] == 302
+    assert p.health_check(cid) is True
+
+
 def test_ids_unique_for_the_process(Pool):
     seen = set()
     for _ in range(3):

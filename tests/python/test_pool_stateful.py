@@ -24,6 +24,8 @@ class Model:
         self.c = {}  # ep -> counters
         self.invalid = 0
         self.next = 1
+        self.retired = dict.fromkeys(COUNTERS, 0)  # summed counters of retired endpoints
+        self.n_retired = 0
 
     def expired(self, c, now):
         if self.life is not None and now - c["created"] > self.life:
@@ -109,6 +111,11 @@ class Model:
                 self.drop(cid)
                 self.c[ep]["expired"] += 1
                 n += 1
+        for ep in [ep for ep, cnt in self.c.items() if cnt["active"] == 0 and cnt["idle"] == 0]:
+            for k, v in self.c.pop(ep).items():
+                self.retired[k] += v
+            del self.stacks[ep]
+            self.n_retired += 1
         return n
 
 
@@ -183,11 +190,13 @@ class PoolMachine(RuleBasedStateMachine):
         if not hasattr(self, "pool"):
             return
         s = self.pool.get_stats()
+        assert list(s["endpoints"]) == list(self.model.c)  # retired ones gone, first-use order
         for ep, cnt in self.model.c.items():
             got = s["endpoints"][ep]
             assert {k: got[k] for k in COUNTERS} == cnt, ep
         for k in COUNTERS:
-            assert s[k] == sum(c[k] for c in self.model.c.values()), k
+            assert s[k] == self.model.retired[k] + sum(c[k] for c in self.model.c.values()), k
+        assert s["retired_endpoints"] == self.model.n_retired
         assert s["invalid"] == self.model.invalid
         assert s["total"] == len(self.model.conns) <= self.model.total
 

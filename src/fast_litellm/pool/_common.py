@@ -174,7 +174,7 @@ def stats_entry(active: int, idle: int, created: int, reused: int, expired: int,
 
 
 def stats_dict(impl: str, pool_name: str, per: int, total: int, idle_ns: int, life_ns: int,
-               totals: tuple, invalid: int, endpoints: dict) -> dict:
+               totals: tuple, invalid: int, endpoints: dict, retired_endpoints: int) -> dict:
     active, idle, created, reused, expired, rejected, removed = totals
     return {
         "pool_name": pool_name,
@@ -189,4 +189,6 @@ def stats_dict(impl: str, pool_name: str, per: int, total: int, idle_ns: int, li
         "active_connections": active, "total_connections": active + idle,
         "max_total_connections": total,
         "endpoints": endpoints,
+        # endpoints cleanup() retired (no connection left); their counts stay in the totals
+        "retired_endpoints": retired_endpoints,
     }

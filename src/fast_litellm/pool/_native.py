@@ -53,8 +53,8 @@ class SimpleConnectionPool(NATIVE.ConnectionPool):  # type: ignore[misc,name-def
 
     def get_stats(self) -> Dict[str, Any]:
         """Exact counters, overall and per endpoint (first-use order)."""
-        totals, invalid, rows = self._raw_stats()
+        totals, invalid, rows, retired = self._raw_stats()
         per, total, idle_ns, life_ns = self._config
         eps = C.endpoint_stats(rows, per)
         return C.stats_dict("native", self.pool_name, per, total, idle_ns, life_ns, totals,
-                            invalid, eps)
+                            invalid, eps, retired)

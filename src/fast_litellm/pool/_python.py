@@ -55,6 +55,9 @@ class SimpleConnectionPool:
         self._eps: Dict[str, _Endpoint] = {}
         self._conns: Dict[str, _Conn] = {}
         self._invalid = 0
+        # counters of endpoints cleanup() retired (no connection left), stats order
+        self._retired = [0] * 7
+        self._n_retired = 0
         C.register_for_fork(self)
 
     @property
@@ -202,7 +205,9 @@ class SimpleConnectionPool:
 
     def cleanup(self) -> int:
         """Drop idle connections past their idle timeout or lifetime (never
-        checked-out ones); returns how many."""
+        checked-out ones); returns how many.  Then retire the endpoints left
+        with no connection: their counters stay in the totals, their rows
+        leave the stats (an endpoint used again starts new counters)."""
         now = self._now()
         removed = 0
         with self._lock:
@@ -211,13 +216,19 @@ class SimpleConnectionPool:
                     self._drop(c)
                     ep.expired += 1
                     removed += 1
+            for name in [name for name, ep in self._eps.items() if not ep.active and not ep.idle]:
+                ep = self._eps.pop(name)
+                counts = (0, 0, ep.created, ep.reused, ep.expired, ep.rejected, ep.removed)
+                self._retired = [a + b for a, b in zip(self._retired, counts)]
+                self._n_retired += 1
         return removed
 
     def get_stats(self) -> Dict[str, Any]:
         """Exact counters, overall and per endpoint (first-use order)."""
         with self._lock:
             rows = []
-            totals = [0] * 7
+            totals = list(self._retired)
+            retired = self._n_retired
             for ep in self._eps.values():
                 row = (ep.active, len(ep.idle), ep.created, ep.reused, ep.expired,
                        ep.rejected, ep.removed)
@@ -226,4 +237,4 @@ class SimpleConnectionPool:
             invalid = self._invalid
         eps = C.endpoint_stats(rows, self._per)
         return C.stats_dict("python", self._name, self._per, self._total, self._idle_ns,
-                            self._life_ns, tuple(totals), invalid, eps)
+                            self._life_ns, tuple(totals), invalid, eps, retired)
