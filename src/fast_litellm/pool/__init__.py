@@ -21,10 +21,12 @@ max_total=100, idle_timeout_s=300, max_lifetime_s=None, clock=None)``
   marked unhealthy; ``probe=True`` also opens a TCP connection to the
   endpoint within ``timeout_s``.
 * ``mark_unhealthy(id)`` -> bool; ``cleanup()`` -> number of idle connections
-  dropped for idle timeout or lifetime (never checked-out ones).
+  dropped for idle timeout or lifetime (never checked-out ones); it then
+  retires the endpoints left with no connection (their counters stay in the
+  totals, their rows and memory go).
 * ``get_stats()``: exact ``active``, ``idle``, ``total``, ``created``,
   ``reused``, ``expired``, ``rejected``, ``removed``, ``invalid`` overall and
-  per endpoint (plus the 0.1.x names ``active_connections``,
+  per endpoint, ``retired_endpoints`` overall (plus the 0.1.x names ``active_connections``,
   ``total_connections``, ``max_total_connections``, ``available_connections``,
   ``max_connections``).  Credentials in endpoint URLs show as ``***``.
 * ``clock``: a callable returning seconds (default ``time.monotonic``).
