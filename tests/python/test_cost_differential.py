@@ -352,6 +352,10 @@ def cost_per_token_spec(rng: random.Random) -> Dict[str, Any]:
         kw["data_residency"] = rng.choice(["eu", "us", "fedramp"])
     if rng.random() < 0.03:
         kw["response_time_ms"] = 1500.0
+    if rng.random() < 0.03:
+        kw["audio_transcription_file_duration"] = 3.0
+        if rng.random() < 0.5:
+            kw["model"] = rng.choice(["whisper-1", "openai/whisper-1", "azure/whisper-1"])
     return kw
 
 

@@ -193,3 +193,22 @@ def test_bad_arguments_raise_what_the_stock_function_raises(applied):
             original(*args, **kwargs)
         assert type(fast_error.value) is type(stock_error.value)
         assert str(fast_error.value) == str(stock_error.value)
+
+
+def test_cost_per_token_prices_the_audio_duration_as_stock(applied):
+    """audio_transcription_file_duration reaches the per-second pricing of a
+    completion call type (whisper-1: $0.0001/s): the fast path once priced
+    it as 0 s and returned (0.0, 0.0)."""
+    original = cc.cost_per_token.__fast_litellm_original__
+    for kwargs in [dict(model="whisper-1", prompt_tokens=10, completion_tokens=5,
+                        audio_transcription_file_duration=3.0),
+                   dict(model="whisper-1", prompt_tokens=10, completion_tokens=5, custom_llm_provider="openai",
+                        audio_transcription_file_duration=3.0),
+                   dict(model="gpt-4o", prompt_tokens=10, completion_tokens=5, custom_llm_provider="azure",
+                        audio_transcription_file_duration=2.5)]:
+        expected = original(**kwargs)
+        assert repr(cc.cost_per_token(**kwargs)) == repr(expected), kwargs
+        fast = cc.cost_per_token.__fast_litellm_fast__(**kwargs)
+        assert fast is HAND_OFF or repr(fast) == repr(expected), kwargs
+    assert cc.cost_per_token(model="whisper-1", prompt_tokens=10, completion_tokens=5,
+                             audio_transcription_file_duration=3.0)[0] > 0

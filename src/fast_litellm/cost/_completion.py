@@ -147,7 +147,7 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
 
     def price_tokens(model, prompt_tokens, completion_tokens, response_time_ms, custom_llm_provider,
                      region_name, cache_creation_input_tokens, cache_read_input_tokens, usage_object,
-                     call_type, service_tier, data_residency):
+                     call_type, service_tier, data_residency, audio_seconds=0.0):
         """Stock cost_per_token for a caller-supplied covered provider, no
         custom pricing, no model-info override, a completion call type."""
         if model is None:
@@ -198,10 +198,10 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
             if with_region in model_cost:
                 model_with_provider = with_region
         return price_model(model, model_with_provider, model_cost, custom_llm_provider, usage_block,
-                           call_type, response_time_ms, service_tier, data_residency)
+                           call_type, response_time_ms, service_tier, data_residency, audio_seconds)
 
     def price_model(model, model_with_provider, model_cost, custom_llm_provider, usage_block,
-                    call_type, response_time_ms, service_tier, data_residency):
+                    call_type, response_time_ms, service_tier, data_residency, audio_seconds):
         """Stock cost_per_token's tail: the cost-map key among the model with
         its provider, as given, or without its prefix, then per-second or
         the OpenAI / Azure token pricing."""
@@ -223,7 +223,7 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
             model=model,
             custom_llm_provider=custom_llm_provider,
             response_time_ms=response_time_ms,
-            audio_seconds=0.0,
+            audio_seconds=audio_seconds,  # cost_per_token's audio_transcription_file_duration
         )
         if per_second_cost is not None:
             return per_second_cost
@@ -585,14 +585,15 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
         if caller_supplied:
             return price_tokens(model_for_pricing, prompt_tokens, completion_tokens, response_time_ms,
                                 custom_llm_provider, region_name, cache_creation_input_tokens,
-                                cache_read_input_tokens, usage_block, call_type, service_tier, data_residency)
+                                cache_read_input_tokens, usage_block, call_type, service_tier, data_residency,
+                                audio_transcription_file_duration)
         return price_tokens_unprefixed(model_for_pricing, prompt_tokens, response_time_ms, custom_llm_provider,
                                        cache_creation_input_tokens, cache_read_input_tokens, usage_block,
-                                       call_type, service_tier, data_residency)
+                                       call_type, service_tier, data_residency, audio_transcription_file_duration)
 
     def price_tokens_unprefixed(model, prompt_tokens, response_time_ms, custom_llm_provider,
                                 cache_creation_input_tokens, cache_read_input_tokens, usage_block,
-                                call_type, service_tier, data_residency):
+                                call_type, service_tier, data_residency, audio_seconds):
         """Stock cost_per_token when the caller gave no provider: the model
         name is looked up as given (the provider, resolved above, only picks
         the pricing branch)."""
@@ -607,7 +608,7 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
         model_cost = litellm.model_cost
         # stock's model_with_provider is the model itself here
         return price_model(model, model, model_cost, custom_llm_provider, usage_block,
-                           call_type, response_time_ms, service_tier, data_residency)
+                           call_type, response_time_ms, service_tier, data_residency, audio_seconds)
 
     completion_cost.__doc__ = cc.completion_cost.__doc__
     cost_per_token.__doc__ = cc.cost_per_token.__doc__
