@@ -669,15 +669,23 @@ mapping_get(CacheCtx *ctx, PyObject *mapping, PyObject *key)
     return PyObject_CallMethodOneArg(mapping, ctx->s_get, key);
 }
 
-/* mapping.pop(key, None), result discarded. */
+/* mapping.pop(key, None), result discarded.  For a dict, the very code
+   dict.pop runs: one hash and one lookup (a key's __hash__/__eq__ are
+   called as often as stock), and an empty dict returns without hashing
+   (so an unhashable key is no error there, as in stock). */
 static int
 mapping_pop(CacheCtx *ctx, PyObject *mapping, PyObject *key)
 {
     if (PyDict_CheckExact(mapping)) {
-        int has = PyDict_Contains(mapping, key);
-        if (has <= 0)
-            return has;
-        return PyDict_DelItem(mapping, key);
+#if PY_VERSION_HEX >= 0x030D0000
+        return PyDict_Pop(mapping, key, NULL) < 0 ? -1 : 0;
+#else
+        PyObject *old = _PyDict_Pop(mapping, key, Py_None);
+        if (old == NULL)
+            return -1;
+        Py_DECREF(old);
+        return 0;
+#endif
     }
     PyObject *argv[3] = {mapping, key, Py_None};
     PyObject *r = PyObject_VectorcallMethod(ctx->s_pop, argv, 3, NULL);

@@ -731,3 +731,44 @@ def test_instance_dict_cleared_or_reassigned_between_calls(impl):
         return out, state(cache)
 
     assert run(True) == run(False)
+
+
+class HashCountingKey:
+    """A key whose hash and equality calls are recorded."""
+
+    def __init__(self, n, log):
+        self.n = n
+        self.log = log
+
+    def __hash__(self):
+        self.log.append(("hash", self.n))
+        return hash(self.n) % 3
+
+    def __eq__(self, other):
+        self.log.append(("eq", self.n))
+        return isinstance(other, HashCountingKey) and other.n == self.n
+
+    def __lt__(self, other):
+        return self.n < other.n
+
+
+def test_removal_hashes_keys_like_dict_pop(impl, clock):
+    """Stock removal is `dict.pop(key, None)`: one hash per dict, and an empty
+    dict returns without hashing (an unhashable key is no error there)."""
+
+    def run(accelerate):
+        log = []
+        keys = [HashCountingKey(i, log) for i in range(5)]
+        cache = InMemoryCache(max_size_in_memory=3)
+        start = clock.now
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            for i, key in enumerate(keys):
+                cache.set_cache(key, i, ttl=1 + i % 2)
+                clock.now += 0.5
+            cache.delete_cache(keys[4])
+            empty = InMemoryCache()
+            out = outcome(lambda: empty.delete_cache([1]))
+        clock.now = start
+        return [entry for entry in log], out, [k.n for k in cache.cache_dict]
+
+    assert run(True) == run(False)
