@@ -772,3 +772,29 @@ def test_removal_hashes_keys_like_dict_pop(impl, clock):
         return [entry for entry in log], out, [k.n for k in cache.cache_dict]
 
     assert run(True) == run(False)
+
+
+def test_duplicate_key_keyword_raises_like_stock(impl, clock):
+    """`batch_get_cache(keys, key=...)`: the stock loop's
+    `self.get_cache(key=k, **kwargs)` raises TypeError naming get_cache by
+    module and qualname; merged duplicate keywords name the method called."""
+    loop = asyncio.new_event_loop()
+    calls = (
+        lambda c: c.batch_get_cache(["a", "b"], key="x"),
+        lambda c: c.batch_get_cache([], key="x"),
+        lambda c: loop.run_until_complete(c.async_batch_get_cache(["a"], key="x")),
+        lambda c: c.get_cache(**{"key": "a"}, **{"key": "b"}),
+        lambda c: c.set_cache("a", 1, **{"ttl": 1}, **{"ttl": 2}),
+        lambda c: loop.run_until_complete(c.async_batch_get_cache(**{"keys": []}, **{"keys": []})),
+    )
+    try:
+        for call in calls:
+            fast, stock = InMemoryCache(), InMemoryCache()
+            for c in (fast, stock):
+                c.set_cache("a", "[1]")
+            with fast_cache.accelerated(impl):
+                got = outcome(lambda: call(fast))
+            want = outcome(lambda: call(stock))
+            assert got == want
+    finally:
+        loop.close()
