@@ -281,6 +281,7 @@ typedef struct {
     int op;
     PyObject *name;
     PyObject *qualname;
+    PyObject *module; /* the original's __module__: interpreter messages name it */
     PyObject *original;
     CacheCtx *ctx;
 } FastMethod;
@@ -299,6 +300,7 @@ fm_clear(FastMethod *self)
 {
     Py_CLEAR(self->name);
     Py_CLEAR(self->qualname);
+    Py_CLEAR(self->module);
     Py_CLEAR(self->original);
     Py_CLEAR(self->ctx);
     return 0;
@@ -334,6 +336,7 @@ static PyMemberDef fm_members[] = {
     {"__vectorcalloffset__", T_PYSSIZET, offsetof(FastMethod, vectorcall), READONLY, NULL},
     {"__name__", T_OBJECT, offsetof(FastMethod, name), READONLY, NULL},
     {"__qualname__", T_OBJECT, offsetof(FastMethod, qualname), READONLY, NULL},
+    {"__module__", T_OBJECT, offsetof(FastMethod, module), READONLY, NULL},
     {"__wrapped__", T_OBJECT, offsetof(FastMethod, original), READONLY,
      "The stock LiteLLM function this method replaces."},
     {NULL},
@@ -669,15 +672,23 @@ mapping_get(CacheCtx *ctx, PyObject *mapping, PyObject *key)
     return PyObject_CallMethodOneArg(mapping, ctx->s_get, key);
 }
 
-/* mapping.pop(key, None), result discarded. */
+/* mapping.pop(key, None), result discarded.  For a dict, the very code
+   dict.pop runs: one hash and one lookup (a key's __hash__/__eq__ are
+   called as often as stock), and an empty dict returns without hashing
+   (so an unhashable key is no error there, as in stock). */
 static int
 mapping_pop(CacheCtx *ctx, PyObject *mapping, PyObject *key)
 {
     if (PyDict_CheckExact(mapping)) {
-        int has = PyDict_Contains(mapping, key);
-        if (has <= 0)
-            return has;
-        return PyDict_DelItem(mapping, key);
+#if PY_VERSION_HEX >= 0x030D0000
+        return PyDict_Pop(mapping, key, NULL) < 0 ? -1 : 0;
+#else
+        PyObject *old = _PyDict_Pop(mapping, key, Py_None);
+        if (old == NULL)
+            return -1;
+        Py_DECREF(old);
+        return 0;
+#endif
     }
     PyObject *argv[3] = {mapping, key, Py_None};
     PyObject *r = PyObject_VectorcallMethod(ctx->s_pop, argv, 3, NULL);
@@ -2157,13 +2168,26 @@ op_increment(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
     return result;
 }
 
+/* A `key=` among batch_get_cache's extra keywords: the stock loop's
+   `self.get_cache(key=k, **kwargs)` raises TypeError (before the call, with
+   the interpreter's message), so such calls run the stock function. */
+static int
+extra_kwarg_named_key(PyObject *kwnames)
+{
+    Py_ssize_t i, n = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (i = 0; i < n; i++)
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, i), "key") == 0)
+            return 1;
+    return 0;
+}
+
 static PyObject *
 op_batch_get(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int *generic)
 {
     Bound b;
     PyObject *out, *it, *key;
     PyObject *names = NULL, **values = NULL;
-    if (bind_args(c->ctx, args, nargs, kwnames, 1, P_KEYS, 1, &b)) {
+    if (bind_args(c->ctx, args, nargs, kwnames, 1, P_KEYS, 1, &b) || extra_kwarg_named_key(kwnames)) {
         *generic = 1;
         return NULL;
     }
@@ -2447,12 +2471,14 @@ cache_build(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         fm->op = i;
         fm->name = name;
         fm->qualname = PyUnicode_FromFormat("InMemoryCache.%s", OP_NAMES[i]);
+        fm->module = PyObject_GetAttrString(original, "__module__");
         Py_INCREF(original);
         fm->original = original;
         Py_INCREF(ctx);
         fm->ctx = ctx;
         PyObject_GC_Track(fm);
-        if (fm->qualname == NULL || PyDict_SetItem(result, name, (PyObject *)fm) < 0) {
+        if (fm->qualname == NULL || fm->module == NULL ||
+            PyDict_SetItem(result, name, (PyObject *)fm) < 0) {
             Py_DECREF(fm);
             goto fail;
         }

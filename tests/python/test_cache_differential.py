@@ -731,3 +731,70 @@ def test_instance_dict_cleared_or_reassigned_between_calls(impl):
         return out, state(cache)
 
     assert run(True) == run(False)
+
+
+class HashCountingKey:
+    """A key whose hash and equality calls are recorded."""
+
+    def __init__(self, n, log):
+        self.n = n
+        self.log = log
+
+    def __hash__(self):
+        self.log.append(("hash", self.n))
+        return hash(self.n) % 3
+
+    def __eq__(self, other):
+        self.log.append(("eq", self.n))
+        return isinstance(other, HashCountingKey) and other.n == self.n
+
+    def __lt__(self, other):
+        return self.n < other.n
+
+
+def test_removal_hashes_keys_like_dict_pop(impl, clock):
+    """Stock removal is `dict.pop(key, None)`: one hash per dict, and an empty
+    dict returns without hashing (an unhashable key is no error there)."""
+
+    def run(accelerate):
+        log = []
+        keys = [HashCountingKey(i, log) for i in range(5)]
+        cache = InMemoryCache(max_size_in_memory=3)
+        start = clock.now
+        with fast_cache.accelerated(impl) if accelerate else _nothing():
+            for i, key in enumerate(keys):
+                cache.set_cache(key, i, ttl=1 + i % 2)
+                clock.now += 0.5
+            cache.delete_cache(keys[4])
+            empty = InMemoryCache()
+            out = outcome(lambda: empty.delete_cache([1]))
+        clock.now = start
+        return [entry for entry in log], out, [k.n for k in cache.cache_dict]
+
+    assert run(True) == run(False)
+
+
+def test_duplicate_key_keyword_raises_like_stock(impl, clock):
+    """`batch_get_cache(keys, key=...)`: the stock loop's
+    `self.get_cache(key=k, **kwargs)` raises TypeError naming get_cache by
+    module and qualname; merged duplicate keywords name the method called."""
+    loop = asyncio.new_event_loop()
+    calls = (
+        lambda c: c.batch_get_cache(["a", "b"], key="x"),
+        lambda c: c.batch_get_cache([], key="x"),
+        lambda c: loop.run_until_complete(c.async_batch_get_cache(["a"], key="x")),
+        lambda c: c.get_cache(**{"key": "a"}, **{"key": "b"}),
+        lambda c: c.set_cache("a", 1, **{"ttl": 1}, **{"ttl": 2}),
+        lambda c: loop.run_until_complete(c.async_batch_get_cache(**{"keys": []}, **{"keys": []})),
+    )
+    try:
+        for call in calls:
+            fast, stock = InMemoryCache(), InMemoryCache()
+            for c in (fast, stock):
+                c.set_cache("a", "[1]")
+            with fast_cache.accelerated(impl):
+                got = outcome(lambda: call(fast))
+            want = outcome(lambda: call(stock))
+            assert got == want
+    finally:
+        loop.close()

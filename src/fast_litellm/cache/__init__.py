@@ -180,6 +180,7 @@ def _async_batch_get_cache(built: Dict[str, Any]) -> Callable[..., Any]:
         return batch(self, keys, **kwargs)
 
     async_batch_get_cache.__qualname__ = "InMemoryCache.async_batch_get_cache"
+    async_batch_get_cache.__module__ = stock.__module__
     async_batch_get_cache.__wrapped__ = stock  # type: ignore[attr-defined]
     return async_batch_get_cache
 

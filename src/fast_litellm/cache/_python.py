@@ -80,6 +80,9 @@ def build_methods(
     }
     for name, fn in methods.items():
         fn.__qualname__ = "InMemoryCache." + name
+        # interpreter messages name a function by module and qualname
+        # (e.g. `get_cache() got multiple values for keyword argument`)
+        fn.__module__ = originals[name].__module__
         fn.__wrapped__ = originals[name]  # type: ignore[attr-defined]
     return methods
 
