@@ -336,15 +336,12 @@ class Encoding:
                 except UnicodeEncodeError:
                     t = _fix_surrogates(t)
                 fixed.append(t)
-            counts = self._core.count_batch(fixed, allowed, disallowed, num_threads)
+            texts = fixed  # what was counted: the regex-stack check reads the same text
+            counts = self._core.count_batch(texts, allowed, disallowed, num_threads)
         for t, c in zip(texts, counts):
             if c < 0:
                 raise_disallowed_special_token(self._special_names[-c - 1])
             if len(t) >= RUN_LIMIT:
-                try:
-                    t.encode("utf-8")
-                except UnicodeEncodeError:
-                    t = _fix_surrogates(t)
                 self._check_regex_stack(t, allowed)
         return counts
 
