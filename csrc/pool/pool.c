@@ -232,12 +232,16 @@ find_endpoint(const fl_pool *p, const char *name, size_t len, uint64_t h, size_t
     return -1;
 }
 
+/* The name map rebuilt from the endpoint array with cap slots (a power of
+ * two, > n_eps): in place when cap is its present size (cannot fail), else
+ * in a new allocation (-1, map unchanged, when that fails). */
 static int
-epmap_grow(fl_pool *p)
+epmap_rebuild(fl_pool *p, size_t cap)
 {
-    size_t cap = (p->epmap_mask + 1) * 2;
-    uint32_t *map = calloc(cap, sizeof(uint32_t));
-    if (map == NULL)
+    uint32_t *map = p->epmap;
+    if (cap == p->epmap_mask + 1)
+        memset(map, 0, cap * sizeof(uint32_t));
+    else if ((map = calloc(cap, sizeof(uint32_t))) == NULL)
         return -1;
     for (uint32_t e = 0; e < p->n_eps; e++) {
         size_t j = (size_t)p->eps[e].hash & (cap - 1);
@@ -245,10 +249,18 @@ epmap_grow(fl_pool *p)
             j = (j + 1) & (cap - 1);
         map[j] = e + 1;
     }
-    free(p->epmap);
-    p->epmap = map;
-    p->epmap_mask = cap - 1;
+    if (map != p->epmap) {
+        free(p->epmap);
+        p->epmap = map;
+        p->epmap_mask = cap - 1;
+    }
     return 0;
+}
+
+static int
+epmap_grow(fl_pool *p)
+{
+    return epmap_rebuild(p, (p->epmap_mask + 1) * 2);
 }
 
 static long
@@ -542,20 +554,8 @@ retire_unused_endpoints(fl_pool *p)
     size_t map_cap = 16;
     while ((p->n_eps + 1) * 2 > map_cap)
         map_cap *= 2;
-    uint32_t *map = map_cap < p->epmap_mask + 1 ? calloc(map_cap, sizeof(uint32_t)) : NULL;
-    if (map != NULL) {
-        free(p->epmap);
-        p->epmap = map;
-        p->epmap_mask = map_cap - 1;
-    } else {
-        memset(p->epmap, 0, (p->epmap_mask + 1) * sizeof(uint32_t));
-    }
-    for (uint32_t e = 0; e < p->n_eps; e++) {
-        size_t slot = (size_t)p->eps[e].hash & p->epmap_mask;
-        while (p->epmap[slot] != 0)
-            slot = (slot + 1) & p->epmap_mask;
-        p->epmap[slot] = e + 1;
-    }
+    if (map_cap > p->epmap_mask + 1 || epmap_rebuild(p, map_cap) < 0)
+        epmap_rebuild(p, p->epmap_mask + 1); /* same size, in place */
 }
 
 size_t
@@ -579,13 +579,20 @@ fl_pool_cleanup(fl_pool *p, int64_t now)
     return removed;
 }
 
+/* One counter of the pool, read under its lock. */
+static uint64_t
+read_locked(fl_pool *p, const uint64_t *counter)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t n = *counter;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
 uint64_t
 fl_pool_retired_endpoints(fl_pool *p)
 {
-    pthread_mutex_lock(&p->lock);
-    uint64_t n = p->n_retired;
-    pthread_mutex_unlock(&p->lock);
-    return n;
+    return read_locked(p, &p->n_retired);
 }
 
 long
@@ -610,10 +617,7 @@ fl_pool_endpoint_of(fl_pool *p, uint64_t id, char *buf, size_t cap)
 uint64_t
 fl_pool_invalid_ops(fl_pool *p)
 {
-    pthread_mutex_lock(&p->lock);
-    uint64_t n = p->invalid;
-    pthread_mutex_unlock(&p->lock);
-    return n;
+    return read_locked(p, &p->invalid);
 }
 
 void
