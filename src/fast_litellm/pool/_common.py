@@ -14,7 +14,7 @@ import threading
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ..ratelimit._common import clock_ns, register_for_fork, type_name  # noqa: F401
+from ..ratelimit._common import clock_ns, exact_str, register_for_fork, type_name  # noqa: F401
 
 MAX_LIMIT = 2**31 - 1
 _serials = itertools.count(1)
@@ -108,12 +108,6 @@ def check_connection_id(connection_id: Any) -> str:
     if not isinstance(connection_id, str):
         raise TypeError("connection_id must be a str, not %s" % type_name(connection_id))
     return exact_str(connection_id)
-
-
-def exact_str(value: str) -> str:
-    """A str subclass as its text: its own __hash__/__eq__ would run under the
-    Python twin's lock (one calling back into the pool deadlocked it)."""
-    return value if type(value) is str else str.__str__(value)
 
 
 def tcp_probe(endpoint: str, timeout_s: float) -> bool:

@@ -179,7 +179,7 @@ class SimpleConnectionPool:
             return True
 
     def _healthy(self, connection_id: str) -> bool:
-        connection_id = C.check_connection_id(connection_id)
+        """connection_id already checked (health_check, its only caller)."""
         now = self._now()
         with self._lock:
             c = self._conns.get(connection_id)

@@ -80,9 +80,8 @@ def _env_int(name: str) -> Optional[int]:
 
 def _env_settings() -> Dict[str, str]:
     """The settings an error may quote (never the Redis URL: it can hold a password)."""
-    names = ("RPM", "BURST", "BACKEND", "FAILURE")
-    return {"FAST_LITELLM_RATE_LIMIT_" + n: os.environ["FAST_LITELLM_RATE_LIMIT_" + n]
-            for n in names if "FAST_LITELLM_RATE_LIMIT_" + n in os.environ}
+    names = ["FAST_LITELLM_RATE_LIMIT_" + n for n in ("RPM", "BURST", "BACKEND", "FAILURE")]
+    return {name: os.environ[name] for name in names if name in os.environ}
 
 
 def _config_from_env() -> Dict[str, Any]:

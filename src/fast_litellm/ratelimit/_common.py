@@ -44,14 +44,18 @@ def check_positive_int(name: str, value: Any, maximum: int) -> int:
     return int(value)
 
 
+def exact_str(value: str) -> str:
+    """A str subclass as its text: its own __hash__/__eq__ would run under a
+    Python twin's lock (one calling back into the object deadlocked it)."""
+    return value if type(value) is str else str.__str__(value)
+
+
 def check_key(key: Any) -> str:
     if key is None:
         return DEFAULT_KEY
     if not isinstance(key, str):
         raise TypeError("key must be a str or None, not %s" % type_name(key))
-    if type(key) is not str:  # a subclass's __hash__/__eq__ would run under the twin's lock
-        key = str.__str__(key)
-    return key
+    return exact_str(key)
 
 
 def check_cost(cost: Any) -> int:
