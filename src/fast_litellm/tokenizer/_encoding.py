@@ -14,6 +14,7 @@ import re
 from typing import AbstractSet, Any, Collection, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 _DEFAULT_THREADS = max(1, min(8, os.cpu_count() or 1))
+MAX_THREADS = 64  # count_batch's num_threads bound (the count CLI's --threads too)
 
 
 def _fix_surrogates(text: str) -> str:
@@ -311,8 +312,8 @@ class Encoding:
             num_threads = _DEFAULT_THREADS
         if not isinstance(num_threads, int) or isinstance(num_threads, bool):
             raise TypeError("num_threads must be int, not %s" % type(num_threads).__name__)
-        if not 1 <= num_threads <= 64:
-            raise ValueError("num_threads must be between 1 and 64, got %d" % num_threads)
+        if not 1 <= num_threads <= MAX_THREADS:
+            raise ValueError("num_threads must be between 1 and %d, got %d" % (MAX_THREADS, num_threads))
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError("texts[%d] must be str, not %s" % (i, type(t).__name__))

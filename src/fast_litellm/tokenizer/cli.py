@@ -32,9 +32,11 @@ def add_count_command(subparsers) -> argparse.ArgumentParser:
 
 
 def _thread_count(value: str) -> int:
+    from ._encoding import MAX_THREADS
+
     n = int(value)  # argparse reports a ValueError as "invalid int value"
-    if not 1 <= n <= 64:
-        raise argparse.ArgumentTypeError("must be between 1 and 64, got %d" % n)
+    if not 1 <= n <= MAX_THREADS:
+        raise argparse.ArgumentTypeError("must be between 1 and %d, got %d" % (MAX_THREADS, n))
     return n
 
 
