@@ -16,6 +16,7 @@ import copy
 import datetime
 import os
 import random
+import time
 import warnings
 
 import pytest
@@ -840,3 +841,60 @@ def test_cooldown_batch_read_matches():
                          dict(step, keys=["global_router:d0:m:tpm:10-01"])):
             with pytest.raises(NotAccelerated):
                 asyncio.run(fast(router._core, declined))
+
+
+def test_cooldown_read_skipped_only_when_memory_holds_nothing_live(monkeypatch):
+    """With nothing live in the cooldown store's memory (its ``snapshot()``
+    empty) the pick's cooldown read is not made and the answer is a None per
+    key; a live entry (cooling, or ended but not yet corrected) sends the
+    pick through LiteLLM's native read.  A TTL-expired entry is not live: the
+    read is skipped, and both routers then agree on every pick, every
+    snapshot and every later read (the entry LiteLLM's read would have
+    dropped is dropped by the next write's eviction, unseen)."""
+    import litellm.rust_bridge._native as native
+
+    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                   "model_info": {"id": "d%d" % i}} for i in range(6)]
+    # the fast read built against the recording handle as "the native type"
+    monkeypatch.setattr(native, "NativeRouterCooldowns", _RecordingHandle)
+    fast = litellm_fast.make_answer_cache(_original(_patch_named("routing.cooldown_batch_read").target))
+    monkeypatch.undo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = litellm.Router(model_list=copy.deepcopy(model_list))
+    store = router._core._cooldowns.cooldown_store
+    seen = []
+    object.__setattr__(store, "_handle", _RecordingHandle(store._handle, seen))
+    step = {"kind": "cache", "op": "batch_get", "key": None, "keys": ["deployment:d%d:cooldown" % i for i in range(6)],
+            "value": None, "ttl": None, "local": False, "events": []}
+    with _local_patch.accelerated(True):
+        assert asyncio.run(fast(router._core, step)) == [None] * 6
+        assert seen == []
+        router._core._cooldowns.add_deployment_to_cooldown("d1", Exception("rate limited"), 429, 0.05)
+        answer = asyncio.run(fast(router._core, step))
+        assert [a is None for a in answer] == [True, False, True, True, True, True]
+        assert [ids for _, _, ids in seen] == [tuple("d%d" % i for i in range(6))]
+        time.sleep(0.12)  # d1's TTL has passed: in memory, but not live
+        assert asyncio.run(fast(router._core, step)) == [None] * 6
+        assert len(seen) == 1
+
+    # stock and accelerated side by side through an expired entry
+    same_minute()
+    runs = []
+    for accelerated in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=copy.deepcopy(model_list))
+        cooldowns = router._core._cooldowns
+        outcomes = []
+        for action in ("pick", ("d1", 0.05), "wait", "pick", ("d2", 600), "pick", ("d1", 600), "pick"):
+            if action == "wait":
+                time.sleep(0.12)
+            elif action != "pick":
+                cooldowns.add_deployment_to_cooldown(action[0], Exception("rate limited"), 429, action[1])
+            for seed in range(3):
+                random.seed(seed)
+                outcomes.append((_pick_error(router, accelerated, "g"), random.getstate()))
+            outcomes.append(sorted(cooldowns.cooldown_store.snapshot()))
+        runs.append(outcomes)
+    assert runs[0] == runs[1]
