@@ -551,3 +551,72 @@ def test_pre_route_error_after_its_stamps_is_raised_once_through_the_engine(monk
         outcomes.append((request, len(recorded)))
     assert outcomes[0] == outcomes[1] and outcomes[0][1] == 1
     assert id(info.value) not in registry._CALLERS  # the wrapper read the mark and dropped it
+
+
+def test_router_service_event_with_no_callback_builds_nothing(monkeypatch):
+    """``ServiceLogging.async_service_success_hook`` for a ROUTER event: with
+    no service callback and mock testing off, LiteLLM's body builds a
+    payload for nobody and returns None, as the fast body does; every other
+    case (another service, a callback, mock testing, a subclass, argument
+    types whose payload would not validate) is declined to LiteLLM's body,
+    which is checked to raise or count where it does."""
+    from litellm._service_logger import ServiceLogging
+    from litellm.types.services import ServiceTypes
+
+    original = _original(_patch("routing.service_event").target)
+    fast = protocol_fast.make_service_success_hook(original)
+    logger = ServiceLogging()
+    args = dict(service=ServiceTypes.ROUTER, call_type="async_get_available_deployment", duration=0.25,
+                start_time=1.0, end_time=1.25, parent_otel_span=None)
+    monkeypatch.setattr(litellm, "service_callback", [])
+    assert asyncio.run(original(logger, **args)) is None
+    assert asyncio.run(fast(logger, **args)) is None
+
+    class Sub(ServiceLogging):
+        pass
+
+    declined = [
+        (logger, dict(args, service=ServiceTypes.REDIS)),
+        (logger, dict(args, duration=1)),
+        (logger, dict(args, duration="slow")),  # LiteLLM's payload refuses it
+        (logger, dict(args, call_type=None)),
+        (logger, dict(args, event_metadata={"k": "v"})),
+        (logger, dict(args, caller="x")),
+        (ServiceLogging(mock_testing=True), args),
+        (Sub(), args),
+    ]
+    for who, kwargs in declined:
+        with pytest.raises(NotAccelerated):
+            asyncio.run(fast(who, **kwargs))
+    with pytest.raises(Exception, match="validation error"):
+        asyncio.run(original(logger, **dict(args, duration="slow")))
+    counted = ServiceLogging(mock_testing=True)
+    asyncio.run(original(counted, **args))
+    assert counted.mock_testing_async_success_hook == 1
+    for callbacks in (["prometheus_system"], ()):
+        monkeypatch.setattr(litellm, "service_callback", callbacks)
+        with pytest.raises(NotAccelerated):
+            asyncio.run(fast(logger, **args))
+
+
+def test_router_service_event_is_decided_when_its_task_runs(monkeypatch):
+    """The decision is made when the pick's service task runs, as LiteLLM's
+    body makes it: mock testing switched on between the pick and the task's
+    first step is counted (LiteLLM's body ran), and left off it is not."""
+    monkeypatch.setattr(litellm, "service_callback", [])
+    for switch_on in (False, True):
+        router = _router(routing_strategy="least-busy")
+        logger = router._core.service_logger_obj
+
+        async def pick_then_switch():
+            await router.async_get_available_deployment(model="g", request_kwargs={})
+            # the pick scheduled its service task; nothing has run it yet
+            assert logger.mock_testing_async_success_hook == 0
+            logger.mock_testing = switch_on
+            for _ in range(3):
+                await asyncio.sleep(0)
+
+        with _local_patch.accelerated(True), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            asyncio.run(pick_then_switch())
+        assert logger.mock_testing_async_success_hook == (1 if switch_on else 0)

@@ -74,6 +74,8 @@ VERIFIED: Dict[str, str] = {
         "f7fba1550d78d53c06ac52c2882fe5f65a268b0ac3a7cd7badf3d73c457ec35f",
     "litellm.router_rust.core:_Selection._served":
         "1e46a54100d2339fe835d22acf1255060ba1a48ca615ad314d00a50f0706331c",
+    "litellm._service_logger:ServiceLogging.async_service_success_hook":
+        "3c6fde163653fcff0f101db7bb2e4f0e2903b797d2b7581b35781be84db7bc3b",
     "litellm.router_rust.core:_narrowing_fields":
         "fee8faa480fb5510b9c1f5ee031c0d74ee99d1642ffd5978e9ae484c81f8b36c",
     "litellm.caching.dual_cache:DualCache.async_get_cache":

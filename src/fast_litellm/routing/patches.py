@@ -153,6 +153,15 @@ PATCHES: List[Patch] = [
                     "when it has nothing to retype or fill",
     ),
     Patch(
+        name="routing.service_event",
+        component="routing",
+        flag=FLAG,
+        target="litellm._service_logger:ServiceLogging.async_service_success_hook",
+        build=protocol_fast.make_service_success_hook,
+        scan_bindings=False,
+        description="a pick's ROUTER service event with no service callback builds no payload for nobody",
+    ),
+    Patch(
         name="routing.narrowing_fields",
         component="routing",
         flag=FLAG,

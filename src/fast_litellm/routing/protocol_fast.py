@@ -655,3 +655,52 @@ def make_narrowing_fields(original: Callable[..., Any]) -> Callable[..., Any]:
 
     _narrowing_fields.__doc__ = original.__doc__
     return _narrowing_fields
+
+
+# --------------------------------------------------------------------------
+# the router's service event: litellm._service_logger:ServiceLogging.async_service_success_hook
+# --------------------------------------------------------------------------
+
+def make_service_success_hook(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``ServiceLogging.async_service_success_hook`` for the router's own
+    event (``ServiceTypes.ROUTER``, which ``RustCore.service_logged``
+    schedules as a task on every timed pick: every strategy but
+    simple-shuffle).  The task and its coroutine are LiteLLM's as before;
+    what changes is the body, when it runs: with ``mock_testing`` off and
+    ``litellm.service_callback`` an empty list, LiteLLM's body builds a
+    ``ServiceLoggerPayload`` and hands it to no callback.  Building it is
+    pure for the argument types checked here (an exact ``float`` duration,
+    ``str`` call type, no caller or event metadata: it validates, and a
+    ROUTER payload reads no service target), so the body returns ``None``
+    without it, ~4 us a pick.  The decision is made when LiteLLM's body
+    would make it (the task's first step), from the same attributes.
+    Anything else (a subclass, another service, a callback, odd argument
+    types) is LiteLLM's body."""
+    _check_pinned(("litellm._service_logger:ServiceLogging.async_service_success_hook",))
+    from litellm import _service_logger
+    from litellm.types.services import ServiceTypes
+
+    cls = _service_logger.ServiceLogging
+    module_globals = _service_logger.__dict__
+    router = ServiceTypes.ROUTER
+    decline = NotAccelerated("a service event with somewhere to go")
+
+    async def async_service_success_hook(self, service, call_type, duration, parent_otel_span=None,
+                                         start_time=None, end_time=None, event_metadata=None, caller=None):
+        if (
+            type(self) is not cls
+            or service is not router
+            or type(call_type) is not str
+            or type(duration) is not float
+            or event_metadata is not None
+            or caller is not None
+            or self.mock_testing is not False
+        ):
+            raise decline
+        callbacks = module_globals["litellm"].service_callback
+        if type(callbacks) is not list or callbacks:
+            raise decline
+        return None
+
+    async_service_success_hook.__doc__ = original.__doc__
+    return async_service_success_hook
