@@ -212,3 +212,26 @@ def test_unknown_model_and_bad_input(counter):
     with pytest.raises(ValueError):
         T.implementation("python").SimpleTokenCounter(0)
     assert T.implementation("python").SimpleTokenCounter(8192).model_max_tokens == 8192
+
+
+def test_local_rule_chat_models_follow_the_price_map_object():
+    """The local rule's chat-model set is remembered for the last price map
+    seen, by the map itself: a new map that reuses a freed map's id gets its
+    own set."""
+    from fast_litellm.tokenizer._counter import _LocalRule
+
+    first = {"acme-a": {"litellm_provider": "openai", "mode": "chat"}}
+    chats = [_LocalRule(first).chat for _ in range(2)]  # (no rule outlives this line)
+    assert chats[0] == frozenset({"acme-a"}) and chats[1] is chats[0]  # remembered for the same map
+    freed = id(first)
+    entry = {"litellm_provider": "openai", "mode": "chat"}
+    del first
+    kept = []
+    for _ in range(10000):
+        prices = {"acme-b": entry}
+        if id(prices) == freed:
+            break
+        kept.append(prices)  # held, so the next map is allocated elsewhere
+    # (with the map held by the rule's memory, no new map can take its id)
+    chat = _LocalRule(prices).chat
+    assert chat == frozenset({"acme-b"})

@@ -21,7 +21,7 @@ import os
 import re
 import sys
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import _registry
 
@@ -187,17 +187,20 @@ class _LocalRule:
     tiktoken's mapping, else the longest tiktoken model it is a dash-suffixed
     variant of, else cl100k_base for a listed non-chat model, else o200k_base."""
 
-    _chat_models_for: Dict[int, frozenset] = {}
+    # (the price map, its chat models) of the last map seen: the map is held,
+    # so no other map can come to have its id while the pair is kept
+    _last_chat_models: Tuple[Any, frozenset] = (None, frozenset())
 
     def __init__(self, prices: Dict[str, Any]) -> None:
         self.prices = prices
-        chat = self._chat_models_for.get(id(prices))
-        if chat is None:  # litellm.open_ai_chat_completion_models (ft:<model> price rows left out)
+        last = _LocalRule._last_chat_models
+        if last[0] is prices:
+            chat = last[1]
+        else:  # litellm.open_ai_chat_completion_models (ft:<model> price rows left out)
             chat = frozenset(k for k, v in prices.items() if isinstance(v, dict)
                              and v.get("litellm_provider") == "openai"
                              and not (k.startswith("ft:") and k.count(":") <= 1))
-            self._chat_models_for.clear()
-            self._chat_models_for[id(prices)] = chat
+            _LocalRule._last_chat_models = (prices, chat)
         self.chat = chat
 
     def _entry(self, model: str) -> Dict[str, Any]:
