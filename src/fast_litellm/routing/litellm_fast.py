@@ -26,6 +26,7 @@ raise :class:`NotAccelerated` before any side effect, so the original runs.
 """
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from functools import partial
@@ -586,6 +587,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
 
     from fast_litellm._native_loader import NATIVE
 
+    getpid = os.getpid
     parse_ids = getattr(NATIVE, "router_cooldown_ids", None)  # LiteLLM's parser's ids (fuzzed against it)
     target = _internal_context._service_target
     usage_read = core_module._USAGE_READ
@@ -604,6 +606,8 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         except ValueError:  # as LiteLLM's _restore: closed from another context
             pass
 
+    read_pid = [None]  # the process a native read last returned in
+
     def active_cooldowns(store, model_ids):
         """The store's native read of the ids cooling, under its service target.
 
@@ -621,15 +625,27 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         captures the Python context and the running loop and blocks on the
         Rust runtime with the GIL released, ~15 us of a 10-deployment pick
         in situ and ~0.3 ms at 1,000.  An entry that is live (cooling, or
-        ended but not yet corrected) sends the pick through the read."""
+        ended but not yet corrected) sends the pick through the read.
+
+        The read is also LiteLLM's fork gate (``rust_bridge/fork_guard.py``):
+        its first call in a process starts the native runtime there, so a
+        later ``reserve_process_for_forking`` raises and a child forked
+        afterwards gets ``ForkedAfterNativeRuntimeStarted`` on its first
+        read; in a process reserved for forking it raises
+        ``ProcessReservedForForking``.  So the read is skipped only in a
+        process where one has already returned (``os.getpid()`` against the
+        pid it returned in, ~0.2 us): there its gate check can only pass
+        and changes nothing (``host-python``'s ``fork_gate.rs``)."""
         handle = store._handle
-        if type(handle) is native_cooldowns and not handle.snapshot():
+        if read_pid[0] == getpid() and type(handle) is native_cooldowns and not handle.snapshot():
             return ()
         inner = target.set(ROUTER_COOLDOWNS_TARGET)
         try:
-            return tuple(store._handle.active_sync(model_ids))
+            active = tuple(store._handle.active_sync(model_ids))
         finally:
             restore(inner)
+        read_pid[0] = getpid()  # the native runtime is started in this process
+        return active
 
     async def cooldowns_read(store, model_ids):
         """RoutingStores.batch_get of cooldown keys on a store without Redis
