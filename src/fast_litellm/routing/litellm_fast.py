@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+import weakref
 from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional
@@ -552,6 +554,11 @@ _COOLDOWN_READ_SOURCES = (
 )
 
 
+#: after a store's memory is found holding live cooldowns, how long its picks
+#: read without looking at the whole memory again (``make_answer_cache``)
+BUSY_RECHECK_SECONDS = 1.0
+
+
 def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     """``_answer_cache(step)`` for the step every pick asks first: a
     ``batch_get`` of ``deployment:<id>:cooldown`` keys, answered by the
@@ -588,6 +595,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     from fast_litellm._native_loader import NATIVE
 
     getpid = os.getpid
+    monotonic = time.monotonic
     parse_ids = getattr(NATIVE, "router_cooldown_ids", None)  # LiteLLM's parser's ids (fuzzed against it)
     target = _internal_context._service_target
     usage_read = core_module._USAGE_READ
@@ -607,6 +615,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
             pass
 
     read_pid = [None]  # the process a native read last returned in
+    busy = [None, 0.0]  # (weakref to) the store whose memory last held live entries, and until when
 
     def active_cooldowns(store, model_ids):
         """The store's native read of the ids cooling, under its service target.
@@ -635,10 +644,22 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         ``ProcessReservedForForking``.  So the read is skipped only in a
         process where one has already returned (``os.getpid()`` against the
         pid it returned in, ~0.2 us): there its gate check can only pass
-        and changes nothing (``host-python``'s ``fork_gate.rs``)."""
+        and changes nothing (``host-python``'s ``fork_gate.rs``).
+
+        ``snapshot()`` copies every live entry out (a dict each): ~6 us with
+        10 cooling, ~120 us with 200 (the memory tier's size), more than the
+        read it would save.  So once a store's memory is found holding live
+        entries, its picks go straight to the read for the next
+        ``BUSY_RECHECK_SECONDS`` before it is looked at again (either way the
+        answer is the read's, or an empty memory's)."""
         handle = store._handle
-        if read_pid[0] == getpid() and type(handle) is native_cooldowns and not handle.snapshot():
-            return ()
+        if read_pid[0] == getpid() and type(handle) is native_cooldowns:
+            seen = busy[0]
+            if seen is None or seen() is not store or monotonic() >= busy[1]:
+                if not handle.snapshot():
+                    return ()
+                busy[0] = weakref.ref(store)
+                busy[1] = monotonic() + BUSY_RECHECK_SECONDS
         inner = target.set(ROUTER_COOLDOWNS_TARGET)
         try:
             active = tuple(store._handle.active_sync(model_ids))
