@@ -845,8 +845,8 @@ def test_cooldown_batch_read_matches():
 
 def test_cooldown_read_skipped_only_when_memory_holds_nothing_live(monkeypatch):
     """With nothing live in the cooldown store's memory (its ``snapshot()``
-    empty) the pick's cooldown read is not made and the answer is a None per
-    key; a live entry (cooling, or ended but not yet corrected) sends the
+    empty), once a read has returned in this process, the pick's cooldown
+    read is not made and the answer is a None per key; a live entry (cooling, or ended but not yet corrected) sends the
     pick through LiteLLM's native read.  A TTL-expired entry is not live: the
     read is skipped, and both routers then agree on every pick, every
     snapshot and every later read (the entry LiteLLM's read would have
@@ -859,6 +859,7 @@ def test_cooldown_read_skipped_only_when_memory_holds_nothing_live(monkeypatch):
     monkeypatch.setattr(native, "NativeRouterCooldowns", _RecordingHandle)
     fast = litellm_fast.make_answer_cache(_original(_patch_named("routing.cooldown_batch_read").target))
     monkeypatch.undo()
+    monkeypatch.setattr(litellm_fast, "BUSY_RECHECK_SECONDS", 0.0)  # memory looked at on every pick
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         router = litellm.Router(model_list=copy.deepcopy(model_list))
@@ -867,16 +868,20 @@ def test_cooldown_read_skipped_only_when_memory_holds_nothing_live(monkeypatch):
     object.__setattr__(store, "_handle", _RecordingHandle(store._handle, seen))
     step = {"kind": "cache", "op": "batch_get", "key": None, "keys": ["deployment:d%d:cooldown" % i for i in range(6)],
             "value": None, "ttl": None, "local": False, "events": []}
+    every_id = tuple("d%d" % i for i in range(6))
     with _local_patch.accelerated(True):
+        # the first read in this process is made (it is LiteLLM's fork gate too)
         assert asyncio.run(fast(router._core, step)) == [None] * 6
-        assert seen == []
+        assert [ids for _, _, ids in seen] == [every_id]
+        assert asyncio.run(fast(router._core, step)) == [None] * 6
+        assert len(seen) == 1
         router._core._cooldowns.add_deployment_to_cooldown("d1", Exception("rate limited"), 429, 0.05)
         answer = asyncio.run(fast(router._core, step))
         assert [a is None for a in answer] == [True, False, True, True, True, True]
-        assert [ids for _, _, ids in seen] == [tuple("d%d" % i for i in range(6))]
+        assert [ids for _, _, ids in seen] == [every_id] * 2
         time.sleep(0.12)  # d1's TTL has passed: in memory, but not live
         assert asyncio.run(fast(router._core, step)) == [None] * 6
-        assert len(seen) == 1
+        assert len(seen) == 2
 
     # stock and accelerated side by side through an expired entry
     same_minute()
@@ -898,3 +903,139 @@ def test_cooldown_read_skipped_only_when_memory_holds_nothing_live(monkeypatch):
             outcomes.append(sorted(cooldowns.cooldown_store.snapshot()))
         runs.append(outcomes)
     assert runs[0] == runs[1]
+
+
+_FORK_GATE_SCRIPT = r"""
+import asyncio, copy, json, os, random, sys, warnings
+warnings.simplefilter("ignore")
+import litellm
+from fast_litellm.routing import _local_patch
+from litellm.rust_bridge.fork_guard import reserve_process_for_forking
+
+_local_patch.install()
+model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+               "model_info": {"id": "d%d" % i}} for i in range(3)]
+router = litellm.Router(model_list=copy.deepcopy(model_list))  # builds without starting the runtime
+
+
+def pick(accelerated):
+    random.seed(1)
+    with _local_patch.accelerated(accelerated):
+        try:
+            picked = asyncio.run(router.async_get_available_deployment(model="g", request_kwargs={}))
+            return ["ok", picked["model_info"]["id"]]
+        except Exception as exc:
+            return [type(exc).__name__, str(exc)]
+
+
+def reserve():
+    try:
+        reserve_process_for_forking("the test")
+        return "reserved"
+    except Exception as exc:
+        return type(exc).__name__
+
+
+def in_child(run):
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, json.dumps(run()).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as answer:
+        return json.loads(answer.read())
+
+
+def scenario(accelerated):
+    # each side in its own child of this process, none of which started the runtime
+    reserved_first = in_child(lambda: [reserve(), pick(accelerated)])
+    picked = pick(accelerated)
+    return [reserved_first, picked, reserve(), in_child(lambda: pick(accelerated))]
+
+
+print("RESULT " + json.dumps([in_child(lambda: scenario(False)), in_child(lambda: scenario(True))]))
+"""
+
+
+def test_cooldown_read_skip_keeps_the_fork_gate():
+    """LiteLLM's native cooldown read is also its fork gate: its first call
+    in a process starts the native runtime there.  An async pick in a process
+    reserved for forking raises ``ProcessReservedForForking``; after a pick,
+    ``reserve_process_for_forking`` raises, and a child forked then raises
+    ``ForkedAfterNativeRuntimeStarted`` on its first pick.  The skipped read
+    (nothing live in memory) hid all three: the accelerated pick went through,
+    the reservation succeeded and the child picked.  Run in a fresh
+    interpreter: this one has started the runtime long ago."""
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", _FORK_GATE_SCRIPT], capture_output=True, text=True,
+                          timeout=300, env=env)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, proc.stderr[-3000:]
+    stock, fast = json.loads(line[-1][7:])
+    assert stock[0][1][0] == "ProcessReservedForForking" and stock[2] == "NativeStateStartedBeforeFork"
+    assert stock[3][0] == "ForkedAfterNativeRuntimeStarted"
+    assert fast == stock
+
+
+class _SnapshotCountingHandle(_RecordingHandle):
+    """The recording handle, counting the memory snapshots taken too."""
+
+    def __init__(self, handle, seen):
+        super().__init__(handle, seen)
+        self.snapshots = 0
+
+    def snapshot(self):
+        self.snapshots += 1
+        return self._handle.snapshot()
+
+
+def test_cooldown_read_looks_at_a_busy_memory_once_a_while(monkeypatch):
+    """``snapshot()`` copies every live entry out: with the memory tier full
+    (200 entries) it cost ~120 us a pick, more than the read it saves (a
+    10-deployment pick went from 2.96x to 0.97x of stock with 200 cooldowns
+    live).  Once a store's memory is found busy, its picks read directly for
+    ``BUSY_RECHECK_SECONDS`` before looking again; answers are the read's
+    throughout, and an emptied memory is skipped again after the recheck."""
+    import litellm.rust_bridge._native as native
+
+    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+                   "model_info": {"id": "d%d" % i}} for i in range(3)]
+    monkeypatch.setattr(native, "NativeRouterCooldowns", _SnapshotCountingHandle)
+    fast = litellm_fast.make_answer_cache(_original(_patch_named("routing.cooldown_batch_read").target))
+    monkeypatch.undo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = litellm.Router(model_list=copy.deepcopy(model_list))
+    store = router._core._cooldowns.cooldown_store
+    seen = []
+    handle = _SnapshotCountingHandle(store._handle, seen)
+    object.__setattr__(store, "_handle", handle)
+    step = {"kind": "cache", "op": "batch_get", "key": None, "keys": ["deployment:d%d:cooldown" % i for i in range(3)],
+            "value": None, "ttl": None, "local": False, "events": []}
+    with _local_patch.accelerated(True):
+        assert asyncio.run(fast(router._core, step)) == [None] * 3  # the process's first read
+        reads = len(seen)
+        for i in range(5):  # cooling elsewhere: memory busy, these ids not cooling
+            router._core._cooldowns.add_deployment_to_cooldown("other%d" % i, Exception("rate limited"), 429, 600)
+        snapshots = handle.snapshots
+        monkeypatch.setattr(litellm_fast, "BUSY_RECHECK_SECONDS", 1.0)
+        for _ in range(10):
+            assert asyncio.run(fast(router._core, step)) == [None] * 3
+        assert handle.snapshots == snapshots + 1 and len(seen) == reads + 10
+        router._core._cooldowns.add_deployment_to_cooldown("d1", Exception("rate limited"), 429, 600)
+        answer = asyncio.run(fast(router._core, step))  # read, memory not looked at: the read's answer
+        assert [a is None for a in answer] == [True, False, True] and handle.snapshots == snapshots + 1
+        for ident in ["d1"] + ["other%d" % i for i in range(5)]:
+            store.evict_local(ident)
+        assert asyncio.run(fast(router._core, step)) == [None] * 3  # within the second: read
+        assert len(seen) == reads + 12 and handle.snapshots == snapshots + 1
+        time.sleep(1.05)
+        for _ in range(3):  # looked at again: empty, skipped
+            assert asyncio.run(fast(router._core, step)) == [None] * 3
+        assert len(seen) == reads + 12 and handle.snapshots == snapshots + 4

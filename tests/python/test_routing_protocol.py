@@ -599,6 +599,51 @@ def test_router_service_event_with_no_callback_builds_nothing(monkeypatch):
             asyncio.run(fast(logger, **args))
 
 
+def test_router_service_event_reads_the_payload_class_where_litellm_does(monkeypatch):
+    """LiteLLM's body builds its payload from ``_service_logger``'s own
+    binding of ``ServiceLoggerPayload`` (and compares with its
+    ``ServiceTypes``), read at the call: a ``mock.patch`` of that binding,
+    to watch the events, sees each pick's ROUTER payload built.  The fast
+    body built none and returned; it now declines then, and a pick's event
+    is built for the spy on both sides."""
+    from unittest import mock
+
+    from litellm import _service_logger
+    from litellm.types.services import ServiceTypes
+
+    monkeypatch.setattr(litellm, "service_callback", [])
+    built = []
+    for accelerated in (False, True):
+        router = _router(routing_strategy="least-busy")
+
+        async def pick():
+            await router.async_get_available_deployment(model="g", request_kwargs={})
+            for _ in range(3):  # the pick's service task runs
+                await asyncio.sleep(0)
+
+        with mock.patch.object(_service_logger, "ServiceLoggerPayload",
+                               wraps=_service_logger.ServiceLoggerPayload) as spy:
+            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                asyncio.run(pick())
+        built.append(sorted((k, v) for c in spy.call_args_list for k, v in c.kwargs.items() if k != "duration"))
+        reads = []
+
+        class Watched:
+            def __getattr__(self, name):
+                reads.append(name)
+                return getattr(ServiceTypes, name)
+
+        monkeypatch.setattr(_service_logger, "ServiceTypes", Watched())
+        with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            asyncio.run(pick())
+        monkeypatch.setattr(_service_logger, "ServiceTypes", ServiceTypes)
+        built.append(reads)
+    assert built[:2] == built[2:]
+    assert built[0] and built[1] == ["REDIS"]  # both saw LiteLLM's body run
+
+
 def test_router_service_event_is_decided_when_its_task_runs(monkeypatch):
     """The decision is made when the pick's service task runs, as LiteLLM's
     body makes it: mock testing switched on between the pick and the task's

@@ -145,17 +145,25 @@ def _retire(routers: List[Any], loops: List[Any]) -> None:
 def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: Optional[List[str]], quick: bool,
                  routers: List[Any], loops: List[Any]) -> List[Dict[str, Any]]:
     rows = []
-    cases = [(s, False) for s in (strategies or STRATEGIES)]
+    cases = [(s, None) for s in (strategies or STRATEGIES)]
     # the latency/cost maps as a serving router has them (every deployment with a history)
-    cases += [(s, True) for s in HISTORY_STRATEGIES if s in (strategies or STRATEGIES)]
-    for strategy, with_history in cases:
-        for n in sizes:
+    cases += [(s, "history") for s in HISTORY_STRATEGIES if s in (strategies or STRATEGIES)]
+    # the cooldown store's memory full (200 cooling elsewhere): what a pick's cooldown read then costs
+    cases += [(s, "cooling") for s in ("simple-shuffle",) if s in (strategies or STRATEGIES)]
+    for strategy, extra in cases:
+        with_history = extra == "history"
+        for n in (sizes if extra != "cooling" else sizes[:1]):
             stock = _build_router(litellm, loops, model_list=_model_list(n), routing_strategy=strategy)
             fast = _build_router(litellm, loops, model_list=_model_list(n), routing_strategy=strategy)
             routers += [stock, fast]
             if with_history:
                 for router in (stock, fast):
                     _seed_history(router, strategy, n)
+            if extra == "cooling":
+                for router in (stock, fast):
+                    for i in range(200):
+                        router._core._cooldowns.add_deployment_to_cooldown(
+                            "elsewhere-%d" % i, Exception("rate limited"), 429, 3600)
             # many short rounds, best kept: on a shared machine a short round
             # is more often uninterrupted than a long one
             per_round = ({10: 10, 100: 4} if quick else {10: 20, 100: 5}).get(n, 2)
@@ -185,7 +193,8 @@ def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: 
             rows.append({
                 "component": "routing",
                 "case": "Router.async_get_available_deployment %s%s n=%d"
-                        % (strategy, " (with history)" if with_history else "", n),
+                        % (strategy, {"history": " (with history)", "cooling": " (200 cooling elsewhere)"}.get(
+                            extra, ""), n),
                 "baseline": BASELINE,
                 "unit": "us/call",
                 "baseline_value": best["stock"] * 1e6,
@@ -193,7 +202,7 @@ def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: 
                 "ratio": best["stock"] / best["fast"],
                 "higher_is_better": False,
                 "params": {"strategy": strategy, "deployments": n, "calls_per_round": per_round, "rounds": rounds,
-                           "history": with_history},
+                           "history": with_history, "cooling_elsewhere": 200 if extra == "cooling" else 0},
             })
     return rows
 

@@ -26,7 +26,10 @@ raise :class:`NotAccelerated` before any side effect, so the original runs.
 """
 from __future__ import annotations
 
+import os
 import sys
+import time
+import weakref
 from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional
@@ -551,6 +554,11 @@ _COOLDOWN_READ_SOURCES = (
 )
 
 
+#: after a store's memory is found holding live cooldowns, how long its picks
+#: read without looking at the whole memory again (``make_answer_cache``)
+BUSY_RECHECK_SECONDS = 1.0
+
+
 def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     """``_answer_cache(step)`` for the step every pick asks first: a
     ``batch_get`` of ``deployment:<id>:cooldown`` keys, answered by the
@@ -586,6 +594,8 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
 
     from fast_litellm._native_loader import NATIVE
 
+    getpid = os.getpid
+    monotonic = time.monotonic
     parse_ids = getattr(NATIVE, "router_cooldown_ids", None)  # LiteLLM's parser's ids (fuzzed against it)
     target = _internal_context._service_target
     usage_read = core_module._USAGE_READ
@@ -604,6 +614,9 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         except ValueError:  # as LiteLLM's _restore: closed from another context
             pass
 
+    read_pid = [None]  # the process a native read last returned in
+    busy = [None, 0.0]  # (weakref to) the store whose memory last held live entries, and until when
+
     def active_cooldowns(store, model_ids):
         """The store's native read of the ids cooling, under its service target.
 
@@ -621,15 +634,39 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         captures the Python context and the running loop and blocks on the
         Rust runtime with the GIL released, ~15 us of a 10-deployment pick
         in situ and ~0.3 ms at 1,000.  An entry that is live (cooling, or
-        ended but not yet corrected) sends the pick through the read."""
+        ended but not yet corrected) sends the pick through the read.
+
+        The read is also LiteLLM's fork gate (``rust_bridge/fork_guard.py``):
+        its first call in a process starts the native runtime there, so a
+        later ``reserve_process_for_forking`` raises and a child forked
+        afterwards gets ``ForkedAfterNativeRuntimeStarted`` on its first
+        read; in a process reserved for forking it raises
+        ``ProcessReservedForForking``.  So the read is skipped only in a
+        process where one has already returned (``os.getpid()`` against the
+        pid it returned in, ~0.2 us): there its gate check can only pass
+        and changes nothing (``host-python``'s ``fork_gate.rs``).
+
+        ``snapshot()`` copies every live entry out (a dict each): ~6 us with
+        10 cooling, ~120 us with 200 (the memory tier's size), more than the
+        read it would save.  So once a store's memory is found holding live
+        entries, its picks go straight to the read for the next
+        ``BUSY_RECHECK_SECONDS`` before it is looked at again (either way the
+        answer is the read's, or an empty memory's)."""
         handle = store._handle
-        if type(handle) is native_cooldowns and not handle.snapshot():
-            return ()
+        if read_pid[0] == getpid() and type(handle) is native_cooldowns:
+            seen = busy[0]
+            if seen is None or seen() is not store or monotonic() >= busy[1]:
+                if not handle.snapshot():
+                    return ()
+                busy[0] = weakref.ref(store)
+                busy[1] = monotonic() + BUSY_RECHECK_SECONDS
         inner = target.set(ROUTER_COOLDOWNS_TARGET)
         try:
-            return tuple(store._handle.active_sync(model_ids))
+            active = tuple(store._handle.active_sync(model_ids))
         finally:
             restore(inner)
+        read_pid[0] = getpid()  # the native runtime is started in this process
+        return active
 
     async def cooldowns_read(store, model_ids):
         """RoutingStores.batch_get of cooldown keys on a store without Redis

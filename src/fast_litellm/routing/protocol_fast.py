@@ -675,10 +675,13 @@ def make_service_success_hook(original: Callable[..., Any]) -> Callable[..., Any
     without it, ~4 us a pick.  The decision is made when LiteLLM's body
     would make it (the task's first step), from the same attributes.
     Anything else (a subclass, another service, a callback, odd argument
-    types) is LiteLLM's body."""
+    types) is LiteLLM's body, as is a module whose ``ServiceLoggerPayload``
+    or ``ServiceTypes`` binding is not LiteLLM's class (LiteLLM's body reads
+    both there at the call: ``mock.patch`` of the payload class, to watch
+    the events, would see none)."""
     _check_pinned(("litellm._service_logger:ServiceLogging.async_service_success_hook",))
     from litellm import _service_logger
-    from litellm.types.services import ServiceTypes
+    from litellm.types.services import ServiceLoggerPayload, ServiceTypes
 
     cls = _service_logger.ServiceLogging
     module_globals = _service_logger.__dict__
@@ -695,6 +698,8 @@ def make_service_success_hook(original: Callable[..., Any]) -> Callable[..., Any
             or event_metadata is not None
             or caller is not None
             or self.mock_testing is not False
+            or module_globals.get("ServiceLoggerPayload") is not ServiceLoggerPayload
+            or module_globals.get("ServiceTypes") is not ServiceTypes
         ):
             raise decline
         callbacks = module_globals["litellm"].service_callback
