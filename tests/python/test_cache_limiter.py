@@ -357,3 +357,38 @@ def test_store_at_capacity_evicts_like_stock(impl, loop, seed):
     assert snapshot(fast) == snapshot(stock)
     assert sum(v is not None for row in snapshot(stock) for v in row) > 150
 
+
+
+class CountingTruth:
+    """A skip_tpm_check whose truth is observable: counted, and optionally raising."""
+
+    def __init__(self, value, raises=False):
+        self.value, self.raises, self.calls = value, raises, 0
+
+    def __bool__(self):
+        self.calls += 1
+        if self.raises:
+            raise ValueError("truth of an ambiguous flag")
+        return self.value
+
+
+@pytest.mark.parametrize("truth", [True, False, "raises"])
+@pytest.mark.parametrize("shape", ["none", "one", "three", "first-without-key", "second-without-key"])
+def test_collect_takes_skip_tpm_truth_per_descriptor_like_stock(impl, truth, shape):
+    """The stock loop evaluates `None if skip_tpm_check else ...` once per
+    descriptor, after reading its key, value and requests limit: three
+    descriptors, three evaluations; a descriptor missing its key raises
+    KeyError before the flag is asked (an ambiguous flag's error is not
+    raised instead)."""
+    handler = make_handler(Clock())
+    count = {"none": 0, "one": 1}.get(shape, 3)
+    descriptors = [{"key": "api_key", "value": "v%d" % i,
+                    "rate_limit": {"requests_per_unit": 2, "tokens_per_unit": 5}} for i in range(count)]
+    if shape.endswith("without-key"):
+        descriptors[0 if shape.startswith("first") else 1] = {"value": "no-key"}
+    results = []
+    for fn in (proxy_limiter.originals(), proxy_limiter.functions(impl)):
+        skip = CountingTruth(truth is True, raises=truth == "raises")
+        results.append((outcome(lambda: fn["_collect_windowed_keys_and_gauges"](handler, descriptors, skip)),
+                        skip.calls))
+    assert results[1] == results[0]
