@@ -392,3 +392,32 @@ def test_collect_takes_skip_tpm_truth_per_descriptor_like_stock(impl, truth, sha
         results.append((outcome(lambda: fn["_collect_windowed_keys_and_gauges"](handler, descriptors, skip)),
                         skip.calls))
     assert results[1] == results[0]
+
+
+BAD_CALLS = [
+    ((), {}),
+    ((["d"],), {"foo": 1}),
+    ((["d"], None, False, False, None, False, "extra"), {}),
+    ((["d"],), {"descriptors": ["d"]}),
+    ((), {"read_only": True}),
+]
+
+
+@pytest.mark.parametrize("args, kwargs", BAD_CALLS)
+def test_should_rate_limit_bad_arguments_raise_when_awaited_like_stock(impl, loop, args, kwargs):
+    """Stock should_rate_limit is with_service_target's run_async(*args,
+    **kwargs): a call its body cannot bind still returns a coroutine (so
+    asyncio.gather/ensure_future accept it) and the TypeError comes when it
+    is awaited; the accelerated method must not raise at call time."""
+    results = []
+    for accelerate in (False, True):
+        handler = make_fast_handler(Clock(), impl) if accelerate else make_handler(Clock())
+        with (proxy_limiter.accelerated(impl) if accelerate else proxy_limiter.stock()):
+            try:
+                coro = handler.should_rate_limit(*args, **kwargs)
+            except TypeError as exc:
+                results.append(("raised at call", str(exc)))
+                continue
+            results.append(("coroutine", outcome(lambda: coro)))
+    assert results[1] == results[0]
+    assert results[0][0] == "coroutine"
