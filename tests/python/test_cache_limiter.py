@@ -421,3 +421,64 @@ def test_should_rate_limit_bad_arguments_raise_when_awaited_like_stock(impl, loo
             results.append(("coroutine", outcome(lambda: coro)))
     assert results[1] == results[0]
     assert results[0][0] == "coroutine"
+
+
+def _through_the_engine(name):
+    """The limiter function as the patch engine installs it: the registered
+    patch's build, inside the engine's wrapper (flag check, fallback)."""
+    from fast_litellm.cache import patches  # noqa: F401  (registers the patches)
+    from fast_litellm.patching import registry, wrappers
+
+    patch = registry.get("proxy_limiter." + name)
+    original = proxy_limiter.originals()[name]
+    return wrappers.guarded(patch, original, patch.build(original)) if patch.wrap else patch.build(original)
+
+
+def _with_a_bad_item(items, bad_at):
+    for i, item in enumerate(items):
+        yield item
+        if i == bad_at:
+            yield {"value": "without key"}
+
+
+@pytest.mark.parametrize("bad_at", [0, 1])
+def test_engine_does_not_rerun_collect_on_the_callers_error(bad_at):
+    """A one-shot iterable of descriptors with a bad one: stock raises
+    KeyError.  The engine's retry of the original after the fast path's
+    (identical) error ran on the rest of the generator and *returned*
+    (counting an error against the flag); the error is the caller's."""
+    from fast_litellm import flags
+
+    handler = make_handler(Clock())
+    good = [{"key": "k", "value": "v%d" % i, "rate_limit": {"requests_per_unit": 3}} for i in range(3)]
+    fast = _through_the_engine("_collect_windowed_keys_and_gauges")
+    flag = flags.get_flag("rust_rate_limiting")
+    errors = flag.errors
+    want = outcome(lambda: proxy_limiter.originals()["_collect_windowed_keys_and_gauges"](
+        handler, _with_a_bad_item(good, bad_at), False))
+    skip = CountingTruth(False)
+    got = outcome(lambda: fast(handler, _with_a_bad_item(good, bad_at), skip))
+    assert want == ("raise", KeyError, "'key'")
+    assert got == want
+    assert skip.calls == bad_at + 1  # asked once per descriptor read, not again by a retry
+    assert flag.errors == errors
+
+
+def test_engine_does_not_rerun_over_limit_on_the_callers_error():
+    """A one-shot iterable of counter states with a value int() refuses:
+    the stock ValueError, not a retry's answer over the rest."""
+    from fast_litellm import flags
+
+    handler = make_handler(Clock())
+    descriptors = [{"key": "k", "value": "v%d" % i, "rate_limit": {"requests_per_unit": 3}} for i in range(3)]
+    counters, metadata, _ = proxy_limiter.originals()["_collect_windowed_keys_and_gauges"](handler, descriptors, False)
+    states = [(None, 1), (None, "x"), (None, 1)]
+    fast = _through_the_engine("is_cache_list_over_limit")
+    flag = flags.get_flag("rust_rate_limiting")
+    errors = flag.errors
+    want = outcome(lambda: proxy_limiter.originals()["is_cache_list_over_limit"](
+        handler, counters, iter(states), metadata))
+    got = outcome(lambda: fast(handler, counters, iter(states), metadata))
+    assert want[:2] == ("raise", ValueError)
+    assert got == want
+    assert flag.errors == errors
