@@ -482,3 +482,27 @@ def test_engine_does_not_rerun_over_limit_on_the_callers_error():
     assert want[:2] == ("raise", ValueError)
     assert got == want
     assert flag.errors == errors
+
+
+@pytest.mark.parametrize("name", ["_local_counter_states", "_in_memory_cache_sliding_window"])
+def test_counters_as_a_one_shot_iterable_match_stock(impl, loop, name):
+    """The stock functions iterate `counters` once, so a generator works.
+    The Python twin checked the counters' types with all(...) first, which
+    consumed a generator: it then read nothing and returned [] (the window
+    wrote nothing)."""
+    clock = Clock()
+    fast_h, stock_h = make_fast_handler(clock, impl), make_handler(clock)
+    counters = [RateLimitScope("k", "v%d" % i).counter("requests") for i in range(3)]
+    for h in (fast_h, stock_h):
+        h.rate_limits.set_local(counters[0], 5, 60)
+        h.rate_limits.set_local(counters[0].window, "1000", 60)
+    extra = () if name == "_local_counter_states" else (1000, 60)
+    want = outcome(lambda: proxy_limiter.originals()[name](stock_h, iter(counters), *extra))
+    got = outcome(lambda: proxy_limiter.functions(impl)[name](fast_h, iter(counters), *extra))
+    assert want[0] == "ok" and len(want[1]) == 3
+    assert got == want
+
+    def contents(h):
+        return [h.rate_limits._handle.get_local(e) for c in counters for e in (c.window, c)]
+
+    assert contents(fast_h) == contents(stock_h)
