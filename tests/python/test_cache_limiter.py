@@ -506,3 +506,26 @@ def test_counters_as_a_one_shot_iterable_match_stock(impl, loop, name):
         return [h.rate_limits._handle.get_local(e) for c in counters for e in (c.window, c)]
 
     assert contents(fast_h) == contents(stock_h)
+
+
+def test_nested_accelerated_blocks_restore_the_outer_kind():
+    """accelerated(kind) re-installed its own kind on exit when an outer
+    block was active, so a native block nested in a Python one left the
+    native functions in place for the rest of the outer block."""
+    if "should_rate_limit" not in proxy_limiter.functions("native"):
+        pytest.skip("native core not built")
+    cls, scls = proxy_limiter.handler_class(), proxy_limiter.store_class()
+
+    def installed():
+        return {name: cls.__dict__[name] for name in proxy_limiter.METHODS}, scls.__dict__[proxy_limiter.STORE_METHOD]
+
+    outside = installed()
+    with proxy_limiter.accelerated("python"):
+        python_side = installed()
+        with proxy_limiter.accelerated("native"):
+            assert installed() != python_side
+        assert installed() == python_side
+        with proxy_limiter.stock():
+            assert installed()[0] == proxy_limiter.originals()
+        assert installed() == python_side
+    assert installed() == outside
