@@ -529,3 +529,24 @@ def test_nested_accelerated_blocks_restore_the_outer_kind():
             assert installed()[0] == proxy_limiter.originals()
         assert installed() == python_side
     assert installed() == outside
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("_collect_windowed_keys_and_gauges", ([],), {}),
+    ("_collect_windowed_keys_and_gauges", ([], False, 1), {}),
+    ("is_cache_list_over_limit", ([], []), {}),
+    ("is_cache_list_over_limit", ([], [], {}), {"x": 1}),
+    ("_local_counter_states", (), {}),
+    ("_in_memory_cache_sliding_window", ([],), {}),
+])
+def test_engine_built_functions_name_the_stock_method_in_argument_errors(name, args, kwargs):
+    """The engine's build made the functions with build_functions' local
+    names, so an argument error said "build_functions.<locals>.<name>()";
+    once such errors became the caller's (no retry) and for the unwrapped
+    window function they reached the caller with that name."""
+    handler = make_handler(Clock())
+    fast = _through_the_engine(name)
+    want = outcome(lambda: proxy_limiter.originals()[name](handler, *args, **kwargs))
+    got = outcome(lambda: fast(handler, *args, **kwargs))
+    assert want[:2] == ("raise", TypeError)
+    assert got == want

@@ -93,6 +93,9 @@ def _build_limiter_function(name: str):
         if name not in built:
             raise NotAccelerated("the Python twin keeps LiteLLM's %s" % name)
         fn = built[name]
+        # the stock method's name in argument errors ("..._v3.<name>() missing ...")
+        fn.__qualname__ = proxy_limiter.CLASS + "." + name
+        fn.__name__ = name
         if name not in UNWRAPPED_LIMITER:
             fn = _errors_are_the_callers(fn)
         fn.__wrapped__ = original
