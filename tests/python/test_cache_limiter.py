@@ -357,3 +357,196 @@ def test_store_at_capacity_evicts_like_stock(impl, loop, seed):
     assert snapshot(fast) == snapshot(stock)
     assert sum(v is not None for row in snapshot(stock) for v in row) > 150
 
+
+
+class CountingTruth:
+    """A skip_tpm_check whose truth is observable: counted, and optionally raising."""
+
+    def __init__(self, value, raises=False):
+        self.value, self.raises, self.calls = value, raises, 0
+
+    def __bool__(self):
+        self.calls += 1
+        if self.raises:
+            raise ValueError("truth of an ambiguous flag")
+        return self.value
+
+
+@pytest.mark.parametrize("truth", [True, False, "raises"])
+@pytest.mark.parametrize("shape", ["none", "one", "three", "first-without-key", "second-without-key"])
+def test_collect_takes_skip_tpm_truth_per_descriptor_like_stock(impl, truth, shape):
+    """The stock loop evaluates `None if skip_tpm_check else ...` once per
+    descriptor, after reading its key, value and requests limit: three
+    descriptors, three evaluations; a descriptor missing its key raises
+    KeyError before the flag is asked (an ambiguous flag's error is not
+    raised instead)."""
+    handler = make_handler(Clock())
+    count = {"none": 0, "one": 1}.get(shape, 3)
+    descriptors = [{"key": "api_key", "value": "v%d" % i,
+                    "rate_limit": {"requests_per_unit": 2, "tokens_per_unit": 5}} for i in range(count)]
+    if shape.endswith("without-key"):
+        descriptors[0 if shape.startswith("first") else 1] = {"value": "no-key"}
+    results = []
+    for fn in (proxy_limiter.originals(), proxy_limiter.functions(impl)):
+        skip = CountingTruth(truth is True, raises=truth == "raises")
+        results.append((outcome(lambda: fn["_collect_windowed_keys_and_gauges"](handler, descriptors, skip)),
+                        skip.calls))
+    assert results[1] == results[0]
+
+
+BAD_CALLS = [
+    ((), {}),
+    ((["d"],), {"foo": 1}),
+    ((["d"], None, False, False, None, False, "extra"), {}),
+    ((["d"],), {"descriptors": ["d"]}),
+    ((), {"read_only": True}),
+]
+
+
+@pytest.mark.parametrize("args, kwargs", BAD_CALLS)
+def test_should_rate_limit_bad_arguments_raise_when_awaited_like_stock(impl, loop, args, kwargs):
+    """Stock should_rate_limit is with_service_target's run_async(*args,
+    **kwargs): a call its body cannot bind still returns a coroutine (so
+    asyncio.gather/ensure_future accept it) and the TypeError comes when it
+    is awaited; the accelerated method must not raise at call time."""
+    results = []
+    for accelerate in (False, True):
+        handler = make_fast_handler(Clock(), impl) if accelerate else make_handler(Clock())
+        with (proxy_limiter.accelerated(impl) if accelerate else proxy_limiter.stock()):
+            try:
+                coro = handler.should_rate_limit(*args, **kwargs)
+            except TypeError as exc:
+                results.append(("raised at call", str(exc)))
+                continue
+            results.append(("coroutine", outcome(lambda: coro)))
+    assert results[1] == results[0]
+    assert results[0][0] == "coroutine"
+
+
+def _through_the_engine(name):
+    """The limiter function as the patch engine installs it: the registered
+    patch's build, inside the engine's wrapper (flag check, fallback)."""
+    from fast_litellm.cache import patches  # noqa: F401  (registers the patches)
+    from fast_litellm.patching import registry, wrappers
+
+    patch = registry.get("proxy_limiter." + name)
+    original = proxy_limiter.originals()[name]
+    return wrappers.guarded(patch, original, patch.build(original)) if patch.wrap else patch.build(original)
+
+
+def _with_a_bad_item(items, bad_at):
+    for i, item in enumerate(items):
+        yield item
+        if i == bad_at:
+            yield {"value": "without key"}
+
+
+@pytest.mark.parametrize("bad_at", [0, 1])
+def test_engine_does_not_rerun_collect_on_the_callers_error(bad_at):
+    """A one-shot iterable of descriptors with a bad one: stock raises
+    KeyError.  The engine's retry of the original after the fast path's
+    (identical) error ran on the rest of the generator and *returned*
+    (counting an error against the flag); the error is the caller's."""
+    from fast_litellm import flags
+
+    handler = make_handler(Clock())
+    good = [{"key": "k", "value": "v%d" % i, "rate_limit": {"requests_per_unit": 3}} for i in range(3)]
+    fast = _through_the_engine("_collect_windowed_keys_and_gauges")
+    flag = flags.get_flag("rust_rate_limiting")
+    errors = flag.errors
+    want = outcome(lambda: proxy_limiter.originals()["_collect_windowed_keys_and_gauges"](
+        handler, _with_a_bad_item(good, bad_at), False))
+    skip = CountingTruth(False)
+    got = outcome(lambda: fast(handler, _with_a_bad_item(good, bad_at), skip))
+    assert want == ("raise", KeyError, "'key'")
+    assert got == want
+    assert skip.calls == bad_at + 1  # asked once per descriptor read, not again by a retry
+    assert flag.errors == errors
+
+
+def test_engine_does_not_rerun_over_limit_on_the_callers_error():
+    """A one-shot iterable of counter states with a value int() refuses:
+    the stock ValueError, not a retry's answer over the rest."""
+    from fast_litellm import flags
+
+    handler = make_handler(Clock())
+    descriptors = [{"key": "k", "value": "v%d" % i, "rate_limit": {"requests_per_unit": 3}} for i in range(3)]
+    counters, metadata, _ = proxy_limiter.originals()["_collect_windowed_keys_and_gauges"](handler, descriptors, False)
+    states = [(None, 1), (None, "x"), (None, 1)]
+    fast = _through_the_engine("is_cache_list_over_limit")
+    flag = flags.get_flag("rust_rate_limiting")
+    errors = flag.errors
+    want = outcome(lambda: proxy_limiter.originals()["is_cache_list_over_limit"](
+        handler, counters, iter(states), metadata))
+    got = outcome(lambda: fast(handler, counters, iter(states), metadata))
+    assert want[:2] == ("raise", ValueError)
+    assert got == want
+    assert flag.errors == errors
+
+
+@pytest.mark.parametrize("name", ["_local_counter_states", "_in_memory_cache_sliding_window"])
+def test_counters_as_a_one_shot_iterable_match_stock(impl, loop, name):
+    """The stock functions iterate `counters` once, so a generator works.
+    The Python twin checked the counters' types with all(...) first, which
+    consumed a generator: it then read nothing and returned [] (the window
+    wrote nothing)."""
+    clock = Clock()
+    fast_h, stock_h = make_fast_handler(clock, impl), make_handler(clock)
+    counters = [RateLimitScope("k", "v%d" % i).counter("requests") for i in range(3)]
+    for h in (fast_h, stock_h):
+        h.rate_limits.set_local(counters[0], 5, 60)
+        h.rate_limits.set_local(counters[0].window, "1000", 60)
+    extra = () if name == "_local_counter_states" else (1000, 60)
+    want = outcome(lambda: proxy_limiter.originals()[name](stock_h, iter(counters), *extra))
+    got = outcome(lambda: proxy_limiter.functions(impl)[name](fast_h, iter(counters), *extra))
+    assert want[0] == "ok" and len(want[1]) == 3
+    assert got == want
+
+    def contents(h):
+        return [h.rate_limits._handle.get_local(e) for c in counters for e in (c.window, c)]
+
+    assert contents(fast_h) == contents(stock_h)
+
+
+def test_nested_accelerated_blocks_restore_the_outer_kind():
+    """accelerated(kind) re-installed its own kind on exit when an outer
+    block was active, so a native block nested in a Python one left the
+    native functions in place for the rest of the outer block."""
+    if "should_rate_limit" not in proxy_limiter.functions("native"):
+        pytest.skip("native core not built")
+    cls, scls = proxy_limiter.handler_class(), proxy_limiter.store_class()
+
+    def installed():
+        return {name: cls.__dict__[name] for name in proxy_limiter.METHODS}, scls.__dict__[proxy_limiter.STORE_METHOD]
+
+    outside = installed()
+    with proxy_limiter.accelerated("python"):
+        python_side = installed()
+        with proxy_limiter.accelerated("native"):
+            assert installed() != python_side
+        assert installed() == python_side
+        with proxy_limiter.stock():
+            assert installed()[0] == proxy_limiter.originals()
+        assert installed() == python_side
+    assert installed() == outside
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("_collect_windowed_keys_and_gauges", ([],), {}),
+    ("_collect_windowed_keys_and_gauges", ([], False, 1), {}),
+    ("is_cache_list_over_limit", ([], []), {}),
+    ("is_cache_list_over_limit", ([], [], {}), {"x": 1}),
+    ("_local_counter_states", (), {}),
+    ("_in_memory_cache_sliding_window", ([],), {}),
+])
+def test_engine_built_functions_name_the_stock_method_in_argument_errors(name, args, kwargs):
+    """The engine's build made the functions with build_functions' local
+    names, so an argument error said "build_functions.<locals>.<name>()";
+    once such errors became the caller's (no retry) and for the unwrapped
+    window function they reached the caller with that name."""
+    handler = make_handler(Clock())
+    fast = _through_the_engine(name)
+    want = outcome(lambda: proxy_limiter.originals()[name](handler, *args, **kwargs))
+    got = outcome(lambda: fast(handler, *args, **kwargs))
+    assert want[:2] == ("raise", TypeError)
+    assert got == want

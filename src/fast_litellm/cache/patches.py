@@ -93,11 +93,46 @@ def _build_limiter_function(name: str):
         if name not in built:
             raise NotAccelerated("the Python twin keeps LiteLLM's %s" % name)
         fn = built[name]
+        # the stock method's name in argument errors ("..._v3.<name>() missing ...")
+        fn.__qualname__ = proxy_limiter.CLASS + "." + name
+        fn.__name__ = name
+        if name not in UNWRAPPED_LIMITER:
+            fn = _errors_are_the_callers(fn)
         fn.__wrapped__ = original
         fn.__fast_litellm__ = True
         return fn
 
     return build
+
+
+#: limiter functions installed without the engine's wrapper (they write to
+#: the store: a second run after a failure would apply increments twice)
+UNWRAPPED_LIMITER = ("_in_memory_cache_sliding_window", "should_rate_limit")
+
+
+def _errors_are_the_callers(fast: Any) -> Any:
+    """The wrapped limiter functions raise exactly what the stock function
+    raises at the same point, after the same reads of the caller's
+    arguments (one-shot iterables consumed, user mappings and __bool__/
+    __int__ called).  The engine's retry of the original after an error
+    would read them again: a generator of descriptors would then be
+    missing what the first run consumed and the retry could *return*.  So
+    their errors are the caller's (no second run); a SystemError (an
+    internal inconsistency of the native code) still falls back."""
+    from ..patching.registry import callers_error
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fast(*args, **kwargs)
+        except SystemError:
+            raise
+        except Exception as exc:
+            callers_error(exc)
+            raise
+
+    call.__name__ = getattr(fast, "__name__", "call")
+    call.__qualname__ = getattr(fast, "__qualname__", "call")
+    return call
 
 
 for _name in CACHE_PATCHED:
@@ -130,7 +165,7 @@ for _name in (
             build=_build_limiter_function(_name),
             # the window update writes to the store: an engine retry of the
             # original after a failure would apply increments twice
-            wrap=_name not in ("_in_memory_cache_sliding_window", "should_rate_limit"),
+            wrap=_name not in UNWRAPPED_LIMITER,
             scan_bindings=False,
             description="v3 proxy limiter %s (Redis calls stay in LiteLLM)" % _name,
         )

@@ -146,14 +146,21 @@ def uninstall() -> None:
 
 @contextlib.contextmanager
 def accelerated(kind: Optional[str] = None) -> Iterator[None]:
-    before = dict(_INSTALLED)
+    """Within the block the classes run `kind`'s functions; afterwards
+    exactly what they ran before (also when blocks of different kinds nest)."""
+    cls, scls = handler_class(), store_class()
+    before = {name: cls.__dict__[name] for name in METHODS}
+    store_before = scls.__dict__[STORE_METHOD]
+    installed_before = dict(_INSTALLED)
     install(kind)
     try:
         yield
     finally:
-        uninstall()
-        if before:
-            install(kind)
+        for name, fn in before.items():
+            setattr(cls, name, fn)
+        setattr(scls, STORE_METHOD, store_before)
+        _INSTALLED.clear()
+        _INSTALLED.update(installed_before)
 
 
 @contextlib.contextmanager

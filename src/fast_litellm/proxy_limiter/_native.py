@@ -187,7 +187,7 @@ def _should_rate_limit(ctx: tuple, stock: Callable[..., Any]) -> Callable[..., A
     # the stock body, undecorated (we set the service target ourselves)
     body = stock.__wrapped__
 
-    async def should_rate_limit(
+    def bind(
         self,
         descriptors,
         parent_otel_span=None,
@@ -196,6 +196,19 @@ def _should_rate_limit(ctx: tuple, stock: Callable[..., Any]) -> Callable[..., A
         parallel_slot_id=None,
         skip_parallel_check=False,
     ):
+        return self, descriptors, parent_otel_span, read_only, skip_tpm_check, parallel_slot_id, skip_parallel_check
+
+    # The stock method is with_service_target's run_async(*args, **kwargs):
+    # calling it with arguments its body does not accept still returns a
+    # coroutine, and the TypeError comes when that is awaited.  So this one
+    # takes anything too, binds the stock signature inside, and leaves a
+    # call that does not bind to the stock method (same error, same moment).
+    async def should_rate_limit(*args, **kwargs):
+        try:
+            self, descriptors, parent_otel_span, read_only, skip_tpm_check, parallel_slot_id, skip_parallel_check = \
+                bind(*args, **kwargs)
+        except TypeError:
+            return await stock(*args, **kwargs)
         token = var.set(RATE_LIMITS_TARGET)
         try:
             r = precheck(ctx, self, descriptors, read_only, skip_tpm_check)

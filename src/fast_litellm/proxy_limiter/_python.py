@@ -33,6 +33,11 @@ def build_functions(originals: Mapping[str, Callable[..., Any]]) -> Dict[str, Ca
             return store._handle
         return None
 
+    def _plain_counters(counters):
+        # a list or tuple of exact counters: checking a one-shot iterable
+        # would consume it before the loop (the stock function then reads it)
+        return type(counters) in (list, tuple) and all(type(c) is RateLimitCounter for c in counters)
+
     def _scalar(value):
         if isinstance(value, dict):
             raise TypeError("a rate-limit counter in memory holds a slot registry")
@@ -98,7 +103,7 @@ def build_functions(originals: Mapping[str, Callable[..., Any]]) -> Dict[str, Ca
 
     def _local_counter_states(self, counters):
         handle = _handle(self)
-        if handle is None or not all(type(c) is RateLimitCounter for c in counters):
+        if handle is None or not _plain_counters(counters):
             return orig_local_states(self, counters)
         get_local = handle.get_local
         values = []
@@ -110,7 +115,7 @@ def build_functions(originals: Mapping[str, Callable[..., Any]]) -> Dict[str, Ca
 
     def _in_memory_cache_sliding_window(self, counters, now_int, window_size):
         handle = _handle(self)
-        if handle is None or not all(type(c) is RateLimitCounter for c in counters):
+        if handle is None or not _plain_counters(counters):
             return orig_window(self, counters=counters, now_int=now_int, window_size=window_size)
         get_local = handle.get_local
         set_local = handle.set_local
