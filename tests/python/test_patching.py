@@ -180,6 +180,38 @@ def test_not_accelerated_hands_over_silently(fake_pkg, monkeypatch):
     assert flags.get_feature_status()["rust_routing"]["errors"] == 0
 
 
+@pytest.mark.parametrize("handoff", [NotAccelerated("not covered"), RuntimeError("native bug")],
+                         ids=["not_accelerated", "native_error"])
+def test_the_callers_error_after_a_handoff_carries_no_trace_of_ours(fake_pkg, monkeypatch, handoff):
+    # The original used to run inside the wrapper's ``except`` clause: the
+    # caller's exception then had our NotAccelerated / native error as its
+    # __context__ (a traceback "During handling of ... another exception
+    # occurred" through fast_litellm) where stock LiteLLM's has none.
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    pin(monkeypatch, "fetch", mod.fetch)
+
+    def fast_add(a, b):
+        raise handoff
+
+    async def fast_fetch(x):
+        raise handoff
+
+    fake_pkg("fake_add", "add", lambda orig: fast_add)
+    fake_pkg("fake_fetch", "fetch", lambda orig: fast_fetch)
+    engine.apply_acceleration()
+    with pytest.raises(TypeError, match="a must be an int") as sync_err:
+        mod.add("x", 2)
+    with pytest.raises(TypeError) as async_err:
+        asyncio.run(mod.fetch(None))
+    for err in (sync_err.value, async_err.value):
+        assert err.__context__ is None and err.__cause__ is None
+    # the handed-off calls still serve the original's result
+    assert mod.add(1, 2) == 3 and asyncio.run(mod.fetch(2)) == 4
+    expected = 0 if isinstance(handoff, NotAccelerated) else 2  # the two calls the original served
+    assert flags.get_feature_status()["rust_routing"]["errors"] == expected
+
+
 def test_shadow_mode_serves_original_and_counts_mismatches(fake_pkg, monkeypatch):
     mod, _ = load()
     pin(monkeypatch, "add", mod.add)
