@@ -117,6 +117,23 @@ def test_config_file_then_env(tmp_path):
     assert s["rust_connection_pool"]["error_threshold"] == 7
 
 
+@pytest.mark.parametrize("enabled, state, warns", [
+    ("false", "disabled", False), ("off", "disabled", False), ("true", "enabled", False),
+    (0, "enabled", True), ("sometimes", "enabled", True), (None, "enabled", True),
+])
+def test_config_enabled_accepts_the_on_off_words_and_warns_otherwise(tmp_path, enabled, state, warns):
+    # {"enabled": "false"} (or 0) used to leave the flag on without a word:
+    # only the JSON literal false switched it off.
+    cfg = tmp_path / "flags.json"
+    cfg.write_text(json.dumps({"rust_routing": {"enabled": enabled}}))
+    out = run_py("""
+        import fast_litellm as f
+        print(f.get_feature_status()['rust_routing']['state'])
+    """, FAST_LITELLM_FEATURE_CONFIG=str(cfg))
+    assert out.stdout.strip() == state
+    assert ("FAST_LITELLM_FEATURE_CONFIG['rust_routing'].enabled" in out.stderr) == warns
+
+
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"features": 5}', '{"features": "rust_routing"}',
                                      '{"rust_routing": "off"}' + " " * (1 << 20)],
                          ids=["not-json", "list", "features-int", "features-str", "too-large"])

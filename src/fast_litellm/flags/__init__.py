@@ -428,6 +428,20 @@ def _global_threshold(config: Dict[str, Any]) -> int:
     return threshold
 
 
+def _parse_enabled(raw: Any, where: str) -> bool:
+    """A config entry's ``"enabled"``: JSON true/false or one of the on/off
+    words (``"false"`` used to count as on: only ``false`` itself was off)."""
+    if raw is True or raw is False:
+        return raw
+    try:
+        mode = parse_value(raw)[0] if isinstance(raw, str) else None
+    except ValueError:
+        mode = None
+    if mode not in (MODE_ON, MODE_OFF):
+        raise ValueError("%s.enabled must be true or false, got %r" % (where, raw))
+    return mode == MODE_ON
+
+
 def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
     flag.error_threshold = _global_threshold(config)
     # 2. config file
@@ -442,9 +456,10 @@ def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
                 if "error_threshold" in entry:
                     flag.error_threshold = _check_threshold(entry["error_threshold"], where + ".error_threshold")
                 if "mode" in entry or "enabled" in entry or "rollout_percentage" in entry:
+                    enabled = _parse_enabled(entry.get("enabled", True), where)
                     if entry.get("mode") == "shadow":
                         mode, pct = MODE_SHADOW, 100.0
-                    elif entry.get("enabled", True) is False:
+                    elif not enabled:
                         mode, pct = MODE_OFF, 0.0
                     elif "rollout_percentage" in entry:
                         mode, pct = parse_value("%s%%" % entry["rollout_percentage"])
