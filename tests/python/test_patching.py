@@ -628,3 +628,19 @@ def test_is_pinned_source(fake_pkg, monkeypatch):
     assert not guards.is_pinned_source("%s:nowhere" % PKG, mod.add)
     assert guards._verdicts[(id(add), target)] == (add, False)
     assert guards._verdicts[(id(mod.add), target)] == (mod.add, True)
+
+
+def test_the_import_hooks_reentry_guard_is_per_thread():
+    # find_spec ended by replacing the hook's whole threading.local(): one
+    # thread finishing a lookup cleared the re-entry guard of every other
+    # thread still inside its own.
+    import threading
+
+    from fast_litellm.patching._hook import ImportHook
+
+    hook = ImportHook(lambda module: None, prefixes=lambda: ["fl_no_such_pkg"])
+    hook._local.busy = True  # this thread is inside a lookup
+    other = threading.Thread(target=hook.find_spec, args=("fl_no_such_pkg.mod",))
+    other.start()
+    other.join()
+    assert hook._local.busy is True
