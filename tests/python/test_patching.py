@@ -644,3 +644,33 @@ def test_the_import_hooks_reentry_guard_is_per_thread():
     other.start()
     other.join()
     assert hook._local.busy is True
+
+
+def test_a_reloaded_target_module_is_patched_again(fake_pkg, monkeypatch):
+    # importlib.reload re-executes the module: its fresh functions are stock,
+    # while get_patch_status() went on saying "applied".
+    mod, user = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.apply_acceleration()
+    importlib.reload(mod)
+    st = engine.get_patch_status()["patches"]["fake_add"]
+    assert st["applied"] and mod.add(1, 2) == ("fast", 3)
+    fresh = mod.add.__fast_litellm_original__
+    engine.remove_acceleration()
+    assert mod.add is fresh and mod.add(1, 2) == 3 and user.add(1, 2) == 3
+
+
+def test_status_tells_when_a_patched_target_was_replaced_since(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.apply_acceleration()
+    theirs = lambda a, b: "theirs"  # noqa: E731 - another library's monkeypatch
+    mod.add = theirs
+    status = engine.get_patch_status()
+    st = status["patches"]["fake_add"]
+    assert st["applied"] is False and "replaced" in st["reason"]
+    assert "testing" not in status["components"]
+    engine.remove_acceleration()
+    assert mod.add is theirs  # left alone

@@ -93,6 +93,14 @@ def _resolve(patch: registry.Patch) -> Tuple[Any, str, Any]:
     return owner, attr, raw
 
 
+def _installed(rec: _Record) -> bool:
+    """Whether the patch's target still holds the replacement we installed."""
+    try:
+        return _resolve(rec.patch)[2] is rec.replacement
+    except (AttributeError, KeyError):
+        return False
+
+
 def _rewrap(raw_original: Any, func: Any) -> Any:
     if isinstance(raw_original, staticmethod):
         return staticmethod(func)
@@ -206,6 +214,11 @@ def _on_module_loaded(module: Any) -> None:
         if _wanted:
             _sync_records()  # the first LiteLLM module: load the patch declarations
         name = module.__name__
+        for rec in list(_records.values()):
+            if rec.applied and rec.patch.module == name and not _installed(rec):
+                # the module ran again (importlib.reload): its fresh objects are
+                # stock; put the old ones back and patch the new ones below
+                _unapply(rec, "%s was executed again; re-applying" % name)
         _rebind_all_in(module)
         if _wanted:
             for rec in list(_records.values()):
@@ -337,18 +350,22 @@ def get_patch_status() -> Dict[str, Any]:
                 if rec.reason == "not attempted":
                     _apply_one(rec)
         patches = {}
+        lost = {name for name, rec in _records.items() if rec.applied and not _installed(rec)}
         for name, rec in _records.items():
             p = rec.patch
             patches[name] = {
-                "applied": rec.applied,
-                "reason": rec.reason,
+                # what is installed: a target replaced since (by another
+                # monkeypatch, a reload) no longer runs ours
+                "applied": rec.applied and name not in lost,
+                "reason": ("%s has been replaced since it was patched" % p.target
+                           if name in lost else rec.reason),
                 "flag": p.flag,
                 "component": p.component,
                 "target": p.target,
                 "bindings": len(rec.bindings),
                 "verified_hash": pins.VERIFIED.get(p.target),
             }
-        components = sorted({r.patch.component for r in _records.values() if r.applied})
+        components = sorted({r.patch.component for n, r in _records.items() if r.applied and n not in lost})
         return {
             "applied": bool(components),
             "components": components,
