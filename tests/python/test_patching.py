@@ -674,3 +674,48 @@ def test_status_tells_when_a_patched_target_was_replaced_since(fake_pkg, monkeyp
     assert "testing" not in status["components"]
     engine.remove_acceleration()
     assert mod.add is theirs  # left alone
+
+
+DEADLOCK_SCRIPT = textwrap.dedent('''
+    import importlib, sys, threading, time
+    sys.path.insert(0, sys.argv[1])
+    from fast_litellm.patching import engine, guards, pins, registry
+    from fast_litellm.patching.registry import Patch
+    engine.HOOK_PREFIXES.append("fl_dl")
+    import fl_dl
+    pins.VERIFIED["fl_dl:add"] = guards.source_hash(fl_dl.add)
+
+    def build(original):
+        importlib.import_module("fl_dl.slow")  # as a build's dependency check does
+        return lambda a, b: ("fast", a + b)
+
+    engine.apply_acceleration()
+    registry.register(Patch("dl.add", "testing", "rust_routing", "fl_dl:add", build))
+    importer = threading.Thread(target=importlib.import_module, args=("fl_dl.slow",), daemon=True)
+    importer.start()
+    time.sleep(0.1)  # the importer is running fl_dl.slow's body
+    applier = threading.Thread(target=engine.apply_acceleration, daemon=True)
+    applier.start()
+    importer.join(10)
+    applier.join(10)
+    print(importer.is_alive() or applier.is_alive(), fl_dl.add(1, 2) if not applier.is_alive() else None)
+''')
+
+
+def test_applying_while_another_thread_imports_a_watched_module_does_not_deadlock(tmp_path):
+    # The hook's callback runs under the module's import lock and waited for
+    # the engine's lock; a thread holding that lock whose build imported the
+    # same module waited for the import lock: both hung for ever.
+    import subprocess
+    import os
+
+    pkg = tmp_path / "fl_dl"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("def add(a, b):\n    return a + b\n")
+    (pkg / "slow.py").write_text("import time\ntime.sleep(0.4)\n")
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
+    out = subprocess.run([sys.executable, "-c", DEADLOCK_SCRIPT, str(tmp_path)],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "('fast',", "3)"]

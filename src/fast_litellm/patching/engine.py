@@ -32,6 +32,56 @@ from ._hook import ImportHook
 
 
 _lock = threading.RLock()
+_depth = 0  # how deep the holder of _lock is in it (changed only by the holder)
+_deferred: List[Any] = []  # modules loaded while another thread held _lock
+
+
+def _enter(blocking: bool = True) -> bool:
+    global _depth
+    if not _lock.acquire(blocking):
+        return False
+    _depth += 1
+    return True
+
+
+def _exit() -> None:
+    global _depth
+    _depth -= 1
+    outermost = _depth == 0
+    _lock.release()
+    if outermost:
+        _drain()
+
+
+def _drain() -> None:
+    """Handle the modules the import hook deferred (see _on_module_loaded)."""
+    while _deferred:
+        if not _enter(blocking=False):
+            return  # the holder drains on its way out
+        try:
+            while _deferred:
+                try:
+                    _handle_module(_deferred.pop(0))
+                except Exception:  # pragma: no cover - as the hook: never break an import
+                    pass
+        finally:
+            global _depth
+            _depth -= 1
+            _lock.release()
+
+
+class _Locked:
+    """``with _locked:`` holds the engine's lock, then handles the modules
+    imported meanwhile by other threads."""
+
+    def __enter__(self) -> None:
+        _enter()
+
+    def __exit__(self, *exc: Any) -> None:
+        _exit()
+
+
+_locked = _Locked()
 
 
 class _Record:
@@ -209,21 +259,38 @@ def _rebind_all_in(module: Any) -> None:
 
 def _on_module_loaded(module: Any) -> None:
     """Import-hook callback: apply pending patches targeting this module,
-    and rebind originals this module imported."""
-    with _lock:
-        if _wanted:
-            _sync_records()  # the first LiteLLM module: load the patch declarations
-        name = module.__name__
+    and rebind originals this module imported.
+
+    It runs while the import system holds this module's lock.  Waiting
+    there for the engine's lock deadlocked with a thread holding it whose
+    patching imports this module (a build's dependency check, the patch
+    declarations): so when another thread holds the engine's lock, the
+    module is left to that thread, which handles it on its way out."""
+    if not _enter(blocking=False):
+        _deferred.append(module)
+        _drain()  # the holder may have let go just now
+        return
+    try:
+        _handle_module(module)
+    finally:
+        _exit()
+
+
+def _handle_module(module: Any) -> None:
+    """_on_module_loaded's work, with the engine's lock held."""
+    if _wanted:
+        _sync_records()  # the first LiteLLM module: load the patch declarations
+    name = module.__name__
+    for rec in list(_records.values()):
+        if rec.applied and rec.patch.module == name and not _installed(rec):
+            # the module ran again (importlib.reload): its fresh objects are
+            # stock; put the old ones back and patch the new ones below
+            _unapply(rec, "%s was executed again; re-applying" % name)
+    _rebind_all_in(module)
+    if _wanted:
         for rec in list(_records.values()):
-            if rec.applied and rec.patch.module == name and not _installed(rec):
-                # the module ran again (importlib.reload): its fresh objects are
-                # stock; put the old ones back and patch the new ones below
-                _unapply(rec, "%s was executed again; re-applying" % name)
-        _rebind_all_in(module)
-        if _wanted:
-            for rec in list(_records.values()):
-                if not rec.applied and rec.patch.module == name:
-                    _apply_one(rec)
+            if not rec.applied and rec.patch.module == name:
+                _apply_one(rec)
 
 
 _wanted = False  # apply_acceleration() was called and not undone
@@ -242,7 +309,7 @@ def apply_acceleration() -> bool:
     says why for each patch.
     """
     global _hook, _wanted
-    with _lock:
+    with _locked:
         _wanted = True
         if _hook is None:
             _hook = ImportHook(_on_module_loaded, prefixes=lambda: HOOK_PREFIXES)
@@ -276,7 +343,7 @@ def apply_on_import() -> None:
 def remove_acceleration() -> None:
     """Restore every original object exactly, and stop patching on import."""
     global _hook, _wanted
-    with _lock:
+    with _locked:
         _wanted = False
         if _hook is not None:
             _hook.uninstall()
@@ -309,7 +376,7 @@ def _unapply(rec: _Record, reason: str) -> None:
 
 def _on_flag_change(name: str) -> None:
     """Patches without a per-call flag check follow their flag here."""
-    with _lock:
+    with _locked:
         flag = flags._LOOKUP.get(name)
         if flag is None:
             return
@@ -343,7 +410,7 @@ class unpatched:
 def get_patch_status() -> Dict[str, Any]:
     from . import guards, pins
 
-    with _lock:
+    with _locked:
         _sync_records()
         if _wanted:  # say why for declarations loaded just now
             for rec in _records.values():
