@@ -2,6 +2,7 @@
 the import hook, fallback semantics, shadow mode, removal."""
 import asyncio
 import importlib
+import os
 import sys
 import textwrap
 
@@ -719,3 +720,51 @@ def test_applying_while_another_thread_imports_a_watched_module_does_not_deadloc
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "('fast',", "3)"]
+
+
+FORK_SCRIPT = textwrap.dedent('''
+    import os, signal, sys, threading, time
+    sys.path.insert(0, sys.argv[1])
+    from fast_litellm.patching import engine, guards, pins, registry
+    from fast_litellm.patching.registry import Patch
+    engine.HOOK_PREFIXES.append("fl_dl")
+    import fl_dl
+    pins.VERIFIED["fl_dl:add"] = guards.source_hash(fl_dl.add)
+    building = threading.Event()
+
+    def build(original):
+        building.set()
+        time.sleep(0.5)  # a slow build (a vocabulary load) on another thread
+        return lambda a, b: ("fast", a + b)
+
+    registry.register(Patch("dl.add", "testing", "rust_routing", "fl_dl:add", build))
+    applier = threading.Thread(target=engine.apply_acceleration)
+    applier.start()
+    building.wait(10)
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(5)
+        try:
+            print(engine.get_patch_status()["patches"]["dl.add"]["applied"], fl_dl.add(1, 2), flush=True)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    applier.join()
+''')
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_worker_forked_while_another_thread_applies_can_use_the_engine(tmp_path):
+    # The engine's lock, held by the applying thread at fork time, stayed
+    # held in the child: get_patch_status() (and set_feature, the import
+    # hook) of the forked worker waited for ever.
+    import subprocess
+
+    pkg = tmp_path / "fl_dl"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("def add(a, b):\n    return a + b\n")
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", FORK_SCRIPT, str(tmp_path)],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout.split() == ["True", "('fast',", "3)"], out.stderr

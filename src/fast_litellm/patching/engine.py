@@ -18,6 +18,7 @@ unless something else has replaced ours since (then it is left alone).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import threading
 from typing import Any, Dict, List, Optional, Tuple
@@ -82,6 +83,21 @@ class _Locked:
 
 
 _locked = _Locked()
+
+
+def _after_fork_in_child() -> None:
+    # A lock another thread held at fork time (applying patches, building a
+    # fast path) stays held for ever in the child, which has no such thread:
+    # get_patch_status(), set_feature() and the import hook of every forked
+    # worker would wait for it.  The forking thread's own hold is kept.
+    global _lock, _depth
+    if not _lock._is_owned():
+        _lock = threading.RLock()
+        _depth = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Record:
