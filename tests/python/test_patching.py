@@ -768,3 +768,27 @@ def test_a_worker_forked_while_another_thread_applies_can_use_the_engine(tmp_pat
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", FORK_SCRIPT, str(tmp_path)],
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.stdout.split() == ["True", "('fast',", "3)"], out.stderr
+
+
+def test_a_target_whose_file_no_longer_parses_is_refused_not_raised(fake_pkg, monkeypatch, tmp_path):
+    # The file under a running process changed (an in-place upgrade) so that
+    # inspect.getsource raised tokenize.TokenError: apply_acceleration() and
+    # get_patch_status() raised it, and the patches after it were never tried.
+    monkeypatch.setattr(guards, "_digests", guards._DigestCache())
+    monkeypatch.setenv("FAST_LITELLM_CACHE_DIR", str(tmp_path / "cache"))
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    pin(monkeypatch, "Store.get", mod.Store.get)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    fake_pkg("fake_get", "Store.get", lambda orig: (lambda self, key: "fast:" + key))
+    monkeypatch.setattr(guards, "_digests", guards._DigestCache())  # nothing remembered
+    path = mod.__file__
+    with open(path, "w") as f:
+        f.write("def add(a, b):\n    return (a +\n")
+    import linecache
+    linecache.clearcache()
+    assert engine.apply_acceleration() is False
+    st = engine.get_patch_status()["patches"]
+    assert not st["fake_add"]["applied"] and "TokenError" in st["fake_add"]["reason"]
+    assert not st["fake_get"]["applied"] and "cannot read the source" in st["fake_get"]["reason"]
+    assert mod.add(1, 2) == 3
