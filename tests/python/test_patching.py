@@ -792,3 +792,35 @@ def test_a_target_whose_file_no_longer_parses_is_refused_not_raised(fake_pkg, mo
     assert not st["fake_add"]["applied"] and "TokenError" in st["fake_add"]["reason"]
     assert not st["fake_get"]["applied"] and "cannot read the source" in st["fake_get"]["reason"]
     assert mod.add(1, 2) == 3
+
+
+def test_odd_entries_of_sys_modules_do_not_break_the_identity_scan(fake_pkg, monkeypatch):
+    # An entry whose __dict__ raises (an object, or a lazy module subclass
+    # like apipkg's, whose __dict__ property imports) made apply_acceleration
+    # and remove_acceleration raise half-way through their scans.
+    import types
+
+    class Odd:
+        @property
+        def __dict__(self):
+            raise RuntimeError("odd entry")
+
+    class LazyModule(types.ModuleType):
+        touched = False
+
+        @property
+        def __dict__(self):
+            LazyModule.touched = True
+            raise ImportError("an optional dependency is missing")
+
+    monkeypatch.setitem(sys.modules, "fl_odd_entry", Odd())
+    monkeypatch.setitem(sys.modules, "fl_lazy_module", LazyModule("fl_lazy_module"))
+    mod, user = load()
+    original = mod.add
+    pin(monkeypatch, "add", original)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    assert engine.apply_acceleration() is True
+    assert mod.add(1, 2) == user.add(1, 2) == ("fast", 3)
+    engine.remove_acceleration()
+    assert mod.add is original and user.add is original
+    assert not LazyModule.touched  # the scan does not run a module's lazy imports

@@ -236,10 +236,26 @@ def _apply_one(rec: _Record) -> None:
             _rebind_in(mod, rec)
 
 
+_MODULE_DICT = type(sys).__dict__["__dict__"]  # ModuleType's own __dict__ slot
+
+
+def _globals_of(module: Any) -> Optional[dict]:
+    """The namespace of an entry of sys.modules, or None.  Read through
+    ModuleType's slot, so a module subclass's ``__dict__`` property (apipkg's
+    lazy modules import everything there) is not run; and any error reading
+    an odd entry skips it: an exception here used to leave a patch installed
+    with its scan half done and apply/remove_acceleration raising."""
+    try:
+        d = _MODULE_DICT.__get__(module) if isinstance(module, type(sys)) else module.__dict__
+    except Exception:
+        return None
+    return d if isinstance(d, dict) else None
+
+
 def _swap_globals(module: Any, old: Any, new: Any) -> List[str]:
     """Rebind every global of ``module`` that is ``old`` to ``new``; the names."""
-    d = getattr(module, "__dict__", None)
-    if not isinstance(d, dict):
+    d = _globals_of(module)
+    if d is None:
         return []
     names = [name for name, value in list(d.items()) if value is old]
     for name in names:
@@ -258,8 +274,8 @@ def _rebind_all_in(module: Any) -> None:
     """_rebind_in for every applied patch, in one pass over the module's
     globals (the import hook runs this for each of LiteLLM's ~1,000 modules;
     one scan per patch per module cost ~0.3 s of ``import litellm``)."""
-    d = getattr(module, "__dict__", None)
-    if not isinstance(d, dict):
+    d = _globals_of(module)
+    if d is None:
         return
     by_id = {id(rec.original): rec for rec in _records.values()
              if rec.applied and rec.patch.scan_bindings and not isinstance(rec.bindings[0][0], type)}
