@@ -117,6 +117,23 @@ def test_config_file_then_env(tmp_path):
     assert s["rust_connection_pool"]["error_threshold"] == 7
 
 
+@pytest.mark.parametrize("enabled, state, warns", [
+    ("false", "disabled", False), ("off", "disabled", False), ("true", "enabled", False),
+    (0, "enabled", True), ("sometimes", "enabled", True), (None, "enabled", True),
+])
+def test_config_enabled_accepts_the_on_off_words_and_warns_otherwise(tmp_path, enabled, state, warns):
+    # {"enabled": "false"} (or 0) used to leave the flag on without a word:
+    # only the JSON literal false switched it off.
+    cfg = tmp_path / "flags.json"
+    cfg.write_text(json.dumps({"rust_routing": {"enabled": enabled}}))
+    out = run_py("""
+        import fast_litellm as f
+        print(f.get_feature_status()['rust_routing']['state'])
+    """, FAST_LITELLM_FEATURE_CONFIG=str(cfg))
+    assert out.stdout.strip() == state
+    assert ("FAST_LITELLM_FEATURE_CONFIG['rust_routing'].enabled" in out.stderr) == warns
+
+
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"features": 5}', '{"features": "rust_routing"}',
                                      '{"rust_routing": "off"}' + " " * (1 << 20)],
                          ids=["not-json", "list", "features-int", "features-str", "too-large"])
@@ -255,3 +272,29 @@ def test_child_forked_while_a_flag_lock_is_held_can_record_errors():
     t.join()
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+def test_reload_config_never_shows_another_thread_an_intermediate_setting(monkeypatch):
+    # reload_config used to put each flag back to its default ("on") and then
+    # re-read the sources: meanwhile a flag FAST_LITELLM_ENABLED=false keeps
+    # off answered is_enabled() == True on other threads (~8% of the reads of
+    # a thread polling it).  Sample what another thread would see at each step
+    # where reload_config reads a source.
+    monkeypatch.setenv("FAST_LITELLM_ENABLED", "false")
+    flags.reload_config()
+    seen = []
+    real_threshold, real_env_name = flags._global_threshold, flags._env_name
+
+    def threshold(config):
+        seen.append(flags.is_enabled("rust_routing"))
+        return real_threshold(config)
+
+    def env_name(name):
+        seen.append(flags.is_enabled("rust_routing"))
+        return real_env_name(name)
+
+    monkeypatch.setattr(flags, "_global_threshold", threshold)
+    monkeypatch.setattr(flags, "_env_name", env_name)
+    flags.reload_config()
+    assert seen and not any(seen)
+    assert flags.get_feature_status()["rust_routing"]["state"] == "disabled"

@@ -2,6 +2,7 @@
 the import hook, fallback semantics, shadow mode, removal."""
 import asyncio
 import importlib
+import os
 import sys
 import textwrap
 
@@ -178,6 +179,38 @@ def test_not_accelerated_hands_over_silently(fake_pkg, monkeypatch):
     engine.apply_acceleration()
     assert mod.add(1, -1) == 0 and mod.add(1, 1) == ("fast", 2)
     assert flags.get_feature_status()["rust_routing"]["errors"] == 0
+
+
+@pytest.mark.parametrize("handoff", [NotAccelerated("not covered"), RuntimeError("native bug")],
+                         ids=["not_accelerated", "native_error"])
+def test_the_callers_error_after_a_handoff_carries_no_trace_of_ours(fake_pkg, monkeypatch, handoff):
+    # The original used to run inside the wrapper's ``except`` clause: the
+    # caller's exception then had our NotAccelerated / native error as its
+    # __context__ (a traceback "During handling of ... another exception
+    # occurred" through fast_litellm) where stock LiteLLM's has none.
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    pin(monkeypatch, "fetch", mod.fetch)
+
+    def fast_add(a, b):
+        raise handoff
+
+    async def fast_fetch(x):
+        raise handoff
+
+    fake_pkg("fake_add", "add", lambda orig: fast_add)
+    fake_pkg("fake_fetch", "fetch", lambda orig: fast_fetch)
+    engine.apply_acceleration()
+    with pytest.raises(TypeError, match="a must be an int") as sync_err:
+        mod.add("x", 2)
+    with pytest.raises(TypeError) as async_err:
+        asyncio.run(mod.fetch(None))
+    for err in (sync_err.value, async_err.value):
+        assert err.__context__ is None and err.__cause__ is None
+    # the handed-off calls still serve the original's result
+    assert mod.add(1, 2) == 3 and asyncio.run(mod.fetch(2)) == 4
+    expected = 0 if isinstance(handoff, NotAccelerated) else 2  # the two calls the original served
+    assert flags.get_feature_status()["rust_routing"]["errors"] == expected
 
 
 def test_shadow_mode_serves_original_and_counts_mismatches(fake_pkg, monkeypatch):
@@ -596,3 +629,198 @@ def test_is_pinned_source(fake_pkg, monkeypatch):
     assert not guards.is_pinned_source("%s:nowhere" % PKG, mod.add)
     assert guards._verdicts[(id(add), target)] == (add, False)
     assert guards._verdicts[(id(mod.add), target)] == (mod.add, True)
+
+
+def test_the_import_hooks_reentry_guard_is_per_thread():
+    # find_spec ended by replacing the hook's whole threading.local(): one
+    # thread finishing a lookup cleared the re-entry guard of every other
+    # thread still inside its own.
+    import threading
+
+    from fast_litellm.patching._hook import ImportHook
+
+    hook = ImportHook(lambda module: None, prefixes=lambda: ["fl_no_such_pkg"])
+    hook._local.busy = True  # this thread is inside a lookup
+    other = threading.Thread(target=hook.find_spec, args=("fl_no_such_pkg.mod",))
+    other.start()
+    other.join()
+    assert hook._local.busy is True
+
+
+def test_a_reloaded_target_module_is_patched_again(fake_pkg, monkeypatch):
+    # importlib.reload re-executes the module: its fresh functions are stock,
+    # while get_patch_status() went on saying "applied".
+    mod, user = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.apply_acceleration()
+    importlib.reload(mod)
+    st = engine.get_patch_status()["patches"]["fake_add"]
+    assert st["applied"] and mod.add(1, 2) == ("fast", 3)
+    fresh = mod.add.__fast_litellm_original__
+    engine.remove_acceleration()
+    assert mod.add is fresh and mod.add(1, 2) == 3 and user.add(1, 2) == 3
+
+
+def test_status_tells_when_a_patched_target_was_replaced_since(fake_pkg, monkeypatch):
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.apply_acceleration()
+    theirs = lambda a, b: "theirs"  # noqa: E731 - another library's monkeypatch
+    mod.add = theirs
+    status = engine.get_patch_status()
+    st = status["patches"]["fake_add"]
+    assert st["applied"] is False and "replaced" in st["reason"]
+    assert "testing" not in status["components"]
+    engine.remove_acceleration()
+    assert mod.add is theirs  # left alone
+
+
+DEADLOCK_SCRIPT = textwrap.dedent('''
+    import importlib, sys, threading, time
+    sys.path.insert(0, sys.argv[1])
+    from fast_litellm.patching import engine, guards, pins, registry
+    from fast_litellm.patching.registry import Patch
+    engine.HOOK_PREFIXES.append("fl_dl")
+    import fl_dl
+    pins.VERIFIED["fl_dl:add"] = guards.source_hash(fl_dl.add)
+
+    def build(original):
+        importlib.import_module("fl_dl.slow")  # as a build's dependency check does
+        return lambda a, b: ("fast", a + b)
+
+    engine.apply_acceleration()
+    registry.register(Patch("dl.add", "testing", "rust_routing", "fl_dl:add", build))
+    importer = threading.Thread(target=importlib.import_module, args=("fl_dl.slow",), daemon=True)
+    importer.start()
+    time.sleep(0.1)  # the importer is running fl_dl.slow's body
+    applier = threading.Thread(target=engine.apply_acceleration, daemon=True)
+    applier.start()
+    importer.join(10)
+    applier.join(10)
+    print(importer.is_alive() or applier.is_alive(), fl_dl.add(1, 2) if not applier.is_alive() else None)
+''')
+
+
+def test_applying_while_another_thread_imports_a_watched_module_does_not_deadlock(tmp_path):
+    # The hook's callback runs under the module's import lock and waited for
+    # the engine's lock; a thread holding that lock whose build imported the
+    # same module waited for the import lock: both hung for ever.
+    import subprocess
+    import os
+
+    pkg = tmp_path / "fl_dl"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("def add(a, b):\n    return a + b\n")
+    (pkg / "slow.py").write_text("import time\ntime.sleep(0.4)\n")
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
+    out = subprocess.run([sys.executable, "-c", DEADLOCK_SCRIPT, str(tmp_path)],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "('fast',", "3)"]
+
+
+FORK_SCRIPT = textwrap.dedent('''
+    import os, signal, sys, threading, time
+    sys.path.insert(0, sys.argv[1])
+    from fast_litellm.patching import engine, guards, pins, registry
+    from fast_litellm.patching.registry import Patch
+    engine.HOOK_PREFIXES.append("fl_dl")
+    import fl_dl
+    pins.VERIFIED["fl_dl:add"] = guards.source_hash(fl_dl.add)
+    building = threading.Event()
+
+    def build(original):
+        building.set()
+        time.sleep(0.5)  # a slow build (a vocabulary load) on another thread
+        return lambda a, b: ("fast", a + b)
+
+    registry.register(Patch("dl.add", "testing", "rust_routing", "fl_dl:add", build))
+    applier = threading.Thread(target=engine.apply_acceleration)
+    applier.start()
+    building.wait(10)
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(5)
+        try:
+            print(engine.get_patch_status()["patches"]["dl.add"]["applied"], fl_dl.add(1, 2), flush=True)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    applier.join()
+''')
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_worker_forked_while_another_thread_applies_can_use_the_engine(tmp_path):
+    # The engine's lock, held by the applying thread at fork time, stayed
+    # held in the child: get_patch_status() (and set_feature, the import
+    # hook) of the forked worker waited for ever.
+    import subprocess
+
+    pkg = tmp_path / "fl_dl"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("def add(a, b):\n    return a + b\n")
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", FORK_SCRIPT, str(tmp_path)],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout.split() == ["True", "('fast',", "3)"], out.stderr
+
+
+def test_a_target_whose_file_no_longer_parses_is_refused_not_raised(fake_pkg, monkeypatch, tmp_path):
+    # The file under a running process changed (an in-place upgrade) so that
+    # inspect.getsource raised tokenize.TokenError: apply_acceleration() and
+    # get_patch_status() raised it, and the patches after it were never tried.
+    monkeypatch.setattr(guards, "_digests", guards._DigestCache())
+    monkeypatch.setenv("FAST_LITELLM_CACHE_DIR", str(tmp_path / "cache"))
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    pin(monkeypatch, "Store.get", mod.Store.get)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    fake_pkg("fake_get", "Store.get", lambda orig: (lambda self, key: "fast:" + key))
+    monkeypatch.setattr(guards, "_digests", guards._DigestCache())  # nothing remembered
+    path = mod.__file__
+    with open(path, "w") as f:
+        f.write("def add(a, b):\n    return (a +\n")
+    import linecache
+    linecache.clearcache()
+    assert engine.apply_acceleration() is False
+    st = engine.get_patch_status()["patches"]
+    assert not st["fake_add"]["applied"] and "TokenError" in st["fake_add"]["reason"]
+    assert not st["fake_get"]["applied"] and "cannot read the source" in st["fake_get"]["reason"]
+    assert mod.add(1, 2) == 3
+
+
+def test_odd_entries_of_sys_modules_do_not_break_the_identity_scan(fake_pkg, monkeypatch):
+    # An entry whose __dict__ raises (an object, or a lazy module subclass
+    # like apipkg's, whose __dict__ property imports) made apply_acceleration
+    # and remove_acceleration raise half-way through their scans.
+    import types
+
+    class Odd:
+        @property
+        def __dict__(self):
+            raise RuntimeError("odd entry")
+
+    class LazyModule(types.ModuleType):
+        touched = False
+
+        @property
+        def __dict__(self):
+            LazyModule.touched = True
+            raise ImportError("an optional dependency is missing")
+
+    monkeypatch.setitem(sys.modules, "fl_odd_entry", Odd())
+    monkeypatch.setitem(sys.modules, "fl_lazy_module", LazyModule("fl_lazy_module"))
+    mod, user = load()
+    original = mod.add
+    pin(monkeypatch, "add", original)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    assert engine.apply_acceleration() is True
+    assert mod.add(1, 2) == user.add(1, 2) == ("fast", 3)
+    engine.remove_acceleration()
+    assert mod.add is original and user.add is original
+    assert not LazyModule.touched  # the scan does not run a module's lazy imports

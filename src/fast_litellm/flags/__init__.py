@@ -148,7 +148,10 @@ class Flag:
     # -- configuration -------------------------------------------------
     def configure(self, mode: str, percentage: float, source: str) -> None:
         before = (self.mode, self.percentage, self.serve_fast)
-        self.mode, self.percentage, self.source = mode, percentage, source
+        # percentage before mode: a call deciding meanwhile sees the old
+        # setting or the new one, never the new mode at the old percentage
+        self.percentage = percentage
+        self.mode, self.source = mode, source
         self._refresh()
         if before != (self.mode, self.percentage, self.serve_fast):
             _notify(self.name)
@@ -428,8 +431,28 @@ def _global_threshold(config: Dict[str, Any]) -> int:
     return threshold
 
 
+def _parse_enabled(raw: Any, where: str) -> bool:
+    """A config entry's ``"enabled"``: JSON true/false or one of the on/off
+    words (``"false"`` used to count as on: only ``false`` itself was off)."""
+    if raw is True or raw is False:
+        return raw
+    try:
+        mode = parse_value(raw)[0] if isinstance(raw, str) else None
+    except ValueError:
+        mode = None
+    if mode not in (MODE_ON, MODE_OFF):
+        raise ValueError("%s.enabled must be true or false, got %r" % (where, raw))
+    return mode == MODE_ON
+
+
 def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
-    flag.error_threshold = _global_threshold(config)
+    """Set ``flag`` from its default and the config sources, in one step:
+    the sources are read into locals first, so a call deciding on another
+    thread never sees an intermediate setting (reload_config used to put
+    every flag back to its default "on" while it re-read the sources, so a
+    flag the environment switches off served its fast path meanwhile)."""
+    threshold = _global_threshold(config)
+    setting = parse_value(flag.default) + ("default",)
     # 2. config file
     features = config.get("features", config)
     for key in (flag.name, flag.alias):
@@ -440,11 +463,12 @@ def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
         try:
             if isinstance(entry, dict):
                 if "error_threshold" in entry:
-                    flag.error_threshold = _check_threshold(entry["error_threshold"], where + ".error_threshold")
+                    threshold = _check_threshold(entry["error_threshold"], where + ".error_threshold")
                 if "mode" in entry or "enabled" in entry or "rollout_percentage" in entry:
+                    enabled = _parse_enabled(entry.get("enabled", True), where)
                     if entry.get("mode") == "shadow":
                         mode, pct = MODE_SHADOW, 100.0
-                    elif entry.get("enabled", True) is False:
+                    elif not enabled:
                         mode, pct = MODE_OFF, 0.0
                     elif "rollout_percentage" in entry:
                         mode, pct = parse_value("%s%%" % entry["rollout_percentage"])
@@ -452,10 +476,10 @@ def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
                         mode, pct = parse_value(entry["mode"])
                     else:
                         mode, pct = MODE_ON, 100.0
-                    flag.configure(mode, pct, "config")
+                    setting = (mode, pct, "config")
             else:
                 mode, pct = parse_value(entry)
-                flag.configure(mode, pct, "config")
+                setting = (mode, pct, "config")
         except (TypeError, ValueError) as exc:
             _warn_once("cfg:" + key, "ignoring %s: %s" % (where, exc))
     # 3. environment
@@ -468,7 +492,7 @@ def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
             continue
         try:
             mode, pct = parse_value(raw)
-            flag.configure(mode, pct, "env:" + var)
+            setting = (mode, pct, "env:" + var)
         except ValueError as exc:
             _warn_once("env:" + var, "ignoring %s=%r: %s" % (var, raw, exc))
     master = os.environ.get("FAST_LITELLM_ENABLED")
@@ -476,12 +500,14 @@ def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
         try:
             mode, _ = parse_value(master)
             if mode == MODE_OFF:
-                flag.configure(MODE_OFF, 0.0, "env:FAST_LITELLM_ENABLED")
+                setting = (MODE_OFF, 0.0, "env:FAST_LITELLM_ENABLED")
             elif mode != MODE_ON:
                 raise ValueError("expected true or false")
         except ValueError:
             _warn_once("env:FAST_LITELLM_ENABLED",
                        "ignoring FAST_LITELLM_ENABLED=%r: expected true or false" % master)
+    flag.error_threshold = threshold
+    flag.configure(*setting)
 
 
 def reload_config() -> None:
@@ -491,13 +517,7 @@ def reload_config() -> None:
     _warned.clear()
     config = _load_config_file()
     for flag in _FLAGS.values():
-        before = (flag.mode, flag.percentage, flag.serve_fast)
-        flag.mode, flag.percentage = parse_value(flag.default)
-        flag.source = "default"
-        flag._refresh()
-        _apply_sources(flag, config)
-        if before != (flag.mode, flag.percentage, flag.serve_fast):
-            _notify(flag.name)
+        _apply_sources(flag, config)  # notifies the listeners when the setting changes
 
 
 def _after_fork_in_child() -> None:

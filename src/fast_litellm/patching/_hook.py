@@ -63,7 +63,9 @@ class ImportHook:  # the meta path finder protocol: find_spec, invalidate_caches
             else:
                 return None
         finally:
-            self._local = threading.local()  # re-entry guard, per thread
+            # this thread's guard only: replacing ``self._local`` (as this did)
+            # cleared the guard of every other thread inside find_spec
+            self._local.busy = False
         loader = spec.loader
         if loader is None or not hasattr(loader, "exec_module"):
             return spec

@@ -18,6 +18,7 @@ unless something else has replaced ours since (then it is left alone).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import threading
 from typing import Any, Dict, List, Optional, Tuple
@@ -32,6 +33,71 @@ from ._hook import ImportHook
 
 
 _lock = threading.RLock()
+_depth = 0  # how deep the holder of _lock is in it (changed only by the holder)
+_deferred: List[Any] = []  # modules loaded while another thread held _lock
+
+
+def _enter(blocking: bool = True) -> bool:
+    global _depth
+    if not _lock.acquire(blocking):
+        return False
+    _depth += 1
+    return True
+
+
+def _exit() -> None:
+    global _depth
+    _depth -= 1
+    outermost = _depth == 0
+    _lock.release()
+    if outermost:
+        _drain()
+
+
+def _drain() -> None:
+    """Handle the modules the import hook deferred (see _on_module_loaded)."""
+    while _deferred:
+        if not _enter(blocking=False):
+            return  # the holder drains on its way out
+        try:
+            while _deferred:
+                try:
+                    _handle_module(_deferred.pop(0))
+                except Exception:  # pragma: no cover - as the hook: never break an import
+                    pass
+        finally:
+            global _depth
+            _depth -= 1
+            _lock.release()
+
+
+class _Locked:
+    """``with _locked:`` holds the engine's lock, then handles the modules
+    imported meanwhile by other threads."""
+
+    def __enter__(self) -> None:
+        _enter()
+
+    def __exit__(self, *exc: Any) -> None:
+        _exit()
+
+
+_locked = _Locked()
+
+
+def _after_fork_in_child() -> None:
+    # A lock another thread held at fork time (applying patches, building a
+    # fast path) stays held for ever in the child, which has no such thread:
+    # get_patch_status(), set_feature() and the import hook of every forked
+    # worker would wait for it.  The forking thread's own hold is kept.
+    global _lock, _depth
+    if not _lock._is_owned():
+        _lock = threading.RLock()
+        _depth = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Record:
@@ -91,6 +157,14 @@ def _resolve(patch: registry.Patch) -> Tuple[Any, str, Any]:
     else:
         raw = getattr(owner, attr)
     return owner, attr, raw
+
+
+def _installed(rec: _Record) -> bool:
+    """Whether the patch's target still holds the replacement we installed."""
+    try:
+        return _resolve(rec.patch)[2] is rec.replacement
+    except (AttributeError, KeyError):
+        return False
 
 
 def _rewrap(raw_original: Any, func: Any) -> Any:
@@ -162,10 +236,26 @@ def _apply_one(rec: _Record) -> None:
             _rebind_in(mod, rec)
 
 
+_MODULE_DICT = type(sys).__dict__["__dict__"]  # ModuleType's own __dict__ slot
+
+
+def _globals_of(module: Any) -> Optional[dict]:
+    """The namespace of an entry of sys.modules, or None.  Read through
+    ModuleType's slot, so a module subclass's ``__dict__`` property (apipkg's
+    lazy modules import everything there) is not run; and any error reading
+    an odd entry skips it: an exception here used to leave a patch installed
+    with its scan half done and apply/remove_acceleration raising."""
+    try:
+        d = _MODULE_DICT.__get__(module) if isinstance(module, type(sys)) else module.__dict__
+    except Exception:
+        return None
+    return d if isinstance(d, dict) else None
+
+
 def _swap_globals(module: Any, old: Any, new: Any) -> List[str]:
     """Rebind every global of ``module`` that is ``old`` to ``new``; the names."""
-    d = getattr(module, "__dict__", None)
-    if not isinstance(d, dict):
+    d = _globals_of(module)
+    if d is None:
         return []
     names = [name for name, value in list(d.items()) if value is old]
     for name in names:
@@ -184,8 +274,8 @@ def _rebind_all_in(module: Any) -> None:
     """_rebind_in for every applied patch, in one pass over the module's
     globals (the import hook runs this for each of LiteLLM's ~1,000 modules;
     one scan per patch per module cost ~0.3 s of ``import litellm``)."""
-    d = getattr(module, "__dict__", None)
-    if not isinstance(d, dict):
+    d = _globals_of(module)
+    if d is None:
         return
     by_id = {id(rec.original): rec for rec in _records.values()
              if rec.applied and rec.patch.scan_bindings and not isinstance(rec.bindings[0][0], type)}
@@ -201,16 +291,38 @@ def _rebind_all_in(module: Any) -> None:
 
 def _on_module_loaded(module: Any) -> None:
     """Import-hook callback: apply pending patches targeting this module,
-    and rebind originals this module imported."""
-    with _lock:
-        if _wanted:
-            _sync_records()  # the first LiteLLM module: load the patch declarations
-        name = module.__name__
-        _rebind_all_in(module)
-        if _wanted:
-            for rec in list(_records.values()):
-                if not rec.applied and rec.patch.module == name:
-                    _apply_one(rec)
+    and rebind originals this module imported.
+
+    It runs while the import system holds this module's lock.  Waiting
+    there for the engine's lock deadlocked with a thread holding it whose
+    patching imports this module (a build's dependency check, the patch
+    declarations): so when another thread holds the engine's lock, the
+    module is left to that thread, which handles it on its way out."""
+    if not _enter(blocking=False):
+        _deferred.append(module)
+        _drain()  # the holder may have let go just now
+        return
+    try:
+        _handle_module(module)
+    finally:
+        _exit()
+
+
+def _handle_module(module: Any) -> None:
+    """_on_module_loaded's work, with the engine's lock held."""
+    if _wanted:
+        _sync_records()  # the first LiteLLM module: load the patch declarations
+    name = module.__name__
+    for rec in list(_records.values()):
+        if rec.applied and rec.patch.module == name and not _installed(rec):
+            # the module ran again (importlib.reload): its fresh objects are
+            # stock; put the old ones back and patch the new ones below
+            _unapply(rec, "%s was executed again; re-applying" % name)
+    _rebind_all_in(module)
+    if _wanted:
+        for rec in list(_records.values()):
+            if not rec.applied and rec.patch.module == name:
+                _apply_one(rec)
 
 
 _wanted = False  # apply_acceleration() was called and not undone
@@ -229,7 +341,7 @@ def apply_acceleration() -> bool:
     says why for each patch.
     """
     global _hook, _wanted
-    with _lock:
+    with _locked:
         _wanted = True
         if _hook is None:
             _hook = ImportHook(_on_module_loaded, prefixes=lambda: HOOK_PREFIXES)
@@ -263,7 +375,7 @@ def apply_on_import() -> None:
 def remove_acceleration() -> None:
     """Restore every original object exactly, and stop patching on import."""
     global _hook, _wanted
-    with _lock:
+    with _locked:
         _wanted = False
         if _hook is not None:
             _hook.uninstall()
@@ -296,7 +408,7 @@ def _unapply(rec: _Record, reason: str) -> None:
 
 def _on_flag_change(name: str) -> None:
     """Patches without a per-call flag check follow their flag here."""
-    with _lock:
+    with _locked:
         flag = flags._LOOKUP.get(name)
         if flag is None:
             return
@@ -330,25 +442,29 @@ class unpatched:
 def get_patch_status() -> Dict[str, Any]:
     from . import guards, pins
 
-    with _lock:
+    with _locked:
         _sync_records()
         if _wanted:  # say why for declarations loaded just now
             for rec in _records.values():
                 if rec.reason == "not attempted":
                     _apply_one(rec)
         patches = {}
+        lost = {name for name, rec in _records.items() if rec.applied and not _installed(rec)}
         for name, rec in _records.items():
             p = rec.patch
             patches[name] = {
-                "applied": rec.applied,
-                "reason": rec.reason,
+                # what is installed: a target replaced since (by another
+                # monkeypatch, a reload) no longer runs ours
+                "applied": rec.applied and name not in lost,
+                "reason": ("%s has been replaced since it was patched" % p.target
+                           if name in lost else rec.reason),
                 "flag": p.flag,
                 "component": p.component,
                 "target": p.target,
                 "bindings": len(rec.bindings),
                 "verified_hash": pins.VERIFIED.get(p.target),
             }
-        components = sorted({r.patch.component for r in _records.values() if r.applied})
+        components = sorted({r.patch.component for n, r in _records.items() if r.applied and n not in lost})
         return {
             "applied": bool(components),
             "components": components,

@@ -194,7 +194,7 @@ def is_pinned_source(target: str, fn: Any) -> bool:
     expected = pins.VERIFIED.get(target) or pins.DEPENDENCIES.get(target)
     try:
         ok = expected is not None and source_hash(fn if original is None else original) == expected
-    except (OSError, TypeError):
+    except Exception:  # unreadable source (see check): not the pinned one
         ok = False
     _verdicts[key] = (fn, ok)
     return ok
@@ -215,7 +215,7 @@ def changed_sources(table: "dict", resolve: Any, prefixes: Tuple[str, ...] = (""
             continue
         try:
             got = source_hash(resolve(target))
-        except (ImportError, AttributeError, KeyError, OSError, TypeError):
+        except Exception:  # unresolvable or unreadable (see check): not the pinned source
             changed.append(target)
             continue
         if got != expected:
@@ -275,8 +275,8 @@ def check(target: str, original: Any) -> Tuple[bool, str]:
         return False, "no verified source hash for %s in pins.VERIFIED" % target
     try:
         actual = source_hash(original)
-    except (OSError, TypeError) as exc:
-        return False, "cannot read the source of %s (%s)" % (target, exc)
+    except Exception as exc:  # OSError, TypeError; TokenError/SyntaxError for a file changed on disk
+        return False, "cannot read the source of %s (%s: %s)" % (target, type(exc).__name__, exc)
     if actual != expected:
         return False, "source of %s differs from the verified one (sha256 %s..., expected %s...)" % (
             target, actual[:12], expected[:12])

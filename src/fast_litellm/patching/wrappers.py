@@ -29,6 +29,15 @@ from .registry import Delegate, NotAccelerated, Patch, is_callers_error
 
 SAMPLE_EVERY = 16
 
+# The fast path handed the call over (NotAccelerated).  The wrappers call the
+# original after their ``except`` clauses, never inside one: inside, the
+# original would run while our exception is being handled, so every
+# exception it raised (the caller's, propagated, or one it catches itself)
+# would carry ours as ``__context__`` (tracebacks showing "During handling
+# of NotAccelerated ...") and ``sys.exc_info()`` in LiteLLM's code would see
+# ours, where stock LiteLLM has none.
+_HANDOFF = object()
+
 _perf = time.perf_counter
 
 
@@ -98,18 +107,22 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
                 t0 = None
             else:
                 return await original(*args, **kwargs)
+            failure = None
             try:
                 result = await fast(*args, **kwargs)
             except NotAccelerated:
-                result = await original(*args, **kwargs)
+                result = _HANDOFF
             except Exception as exc:
                 if is_callers_error(exc):
                     raise
+                failure = exc
+                result = _HANDOFF
+            if result is _HANDOFF:  # outside the except: see _HANDOFF
                 result = await original(*args, **kwargs)
-                flags.record_error(patch.flag, exc)
-            else:
-                if result.__class__ is Delegate:
-                    result = await result.fn(*args, **kwargs)
+                if failure is not None:
+                    flags.record_error(patch.flag, failure)
+            elif result.__class__ is Delegate:
+                result = await result.fn(*args, **kwargs)
             if t0 is not None:  # the sampled call, whichever path served it
                 record(op_fast, _perf() - t0, True)
             return result
@@ -147,14 +160,20 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
                 t0 = None
             else:
                 return original_sampled(args, kwargs)
+            failure = None
             try:
                 result = fast(*args, **kwargs)
             except NotAccelerated:
-                return original(*args, **kwargs)
+                result = _HANDOFF
             except Exception as exc:
                 if is_callers_error(exc):
                     raise
-                return on_failure(exc, args, kwargs)
+                failure = exc
+                result = _HANDOFF
+            if result is _HANDOFF:  # outside the except: see _HANDOFF
+                if failure is None:
+                    return original(*args, **kwargs)
+                return on_failure(failure, args, kwargs)
             if result.__class__ is Delegate:
                 return result.fn(*args, **kwargs)
             if t0 is not None:  # the sampled call, served by the fast path
