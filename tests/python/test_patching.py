@@ -305,6 +305,29 @@ def test_status_shape():
     assert st["pinned_litellm_version"] == pins.LITELLM_PIN
 
 
+def test_status_says_what_each_patch_flag_serves(fake_pkg, monkeypatch):
+    """An applied wrapper serves the original while its flag is off or
+    disabled by errors: each patch row says the flag's state beside
+    "applied"."""
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.apply_acceleration()
+
+    def row():
+        return engine.get_patch_status()["patches"]["fake_add"]
+
+    assert row()["applied"] is True and row()["flag_state"] == "enabled"
+    for value, state in (("off", "disabled"), ("shadow", "shadow"), ("canary:10", "canary"), ("on", "enabled")):
+        flags.set_feature("rust_routing", value)
+        assert row()["applied"] is True and row()["flag_state"] == state, value
+    flags.set_feature("rust_routing", "on", error_threshold=1)
+    flags.record_error("rust_routing", RuntimeError("x"))
+    assert row()["flag_state"] == "disabled_by_errors"
+    flags.reset_errors("rust_routing")
+    assert row()["flag_state"] == "enabled"
+
+
 def test_unwrapped_patch_follows_its_flag_at_run_time(fake_pkg, monkeypatch):
     mod, user = load()
     original = mod.add

@@ -459,6 +459,9 @@ def get_patch_status() -> Dict[str, Any]:
                 "reason": ("%s has been replaced since it was patched" % p.target
                            if name in lost else rec.reason),
                 "flag": p.flag,
+                # what the flag serves now: an applied wrapper serves the
+                # original while its flag is off or disabled by errors
+                "flag_state": _flag_state(p.flag),
                 "component": p.component,
                 "target": p.target,
                 "bindings": len(rec.bindings),
@@ -476,6 +479,16 @@ def get_patch_status() -> Dict[str, Any]:
             "patches": patches,
             "patch_module_errors": dict(_load_errors),
         }
+
+
+def _flag_state(name: str) -> Optional[str]:
+    """The flag's state as get_feature_status() words it ("enabled",
+    "disabled", "canary", "shadow", "disabled_by_errors"); None for a flag
+    that is not registered."""
+    try:
+        return flags.get_flag(name).state
+    except (KeyError, ValueError):
+        return None
 
 
 _version_cache: List[Optional[str]] = []
