@@ -219,3 +219,20 @@ def test_fork_while_another_thread_loads_a_counter():
             core.lock.acquire(timeout=1) for core in list(_python._FORK_RENEW))
 
     assert _forked_child_status([lambda: _encoding._LOCK], child) == 0
+
+
+def test_tokenizer_is_imported_when_the_patch_is_applied():
+    """The fast token_counter imported fast_litellm.tokenizer lazily, on
+    the first count: when that was a worker thread and another thread
+    forked meanwhile (gunicorn --preload with a warm-up thread), the
+    child inherited the module's import lock held forever and its first
+    token_counter hung.  The build imports it, so no count ever does."""
+    import os
+    import subprocess
+
+    code = ("import sys, fast_litellm, litellm; fast_litellm.apply_acceleration(); "
+            "print(fast_litellm.get_patch_status()['patches']['token_counter']['applied'], "
+            "'fast_litellm.tokenizer' in sys.modules)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "True"], out.stderr[-2000:]
