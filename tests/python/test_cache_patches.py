@@ -47,3 +47,77 @@ def test_changed_dependency_is_refused(monkeypatch):
     monkeypatch.setitem(patches.DEPENDENCIES, next(iter(patches.DEPENDENCIES)), "0" * 64)
     with pytest.raises(patches.DependencyChanged):
         patches.check_dependencies(("litellm.",))
+
+
+def _forked_child_status(held_lock_getters, fn, timeout=10.0):
+    """Fork while another thread holds each lock (as a thread inside the
+    operation would), run fn() in the child: its exit code (0 when fn
+    returned True, -1 when the child hung past timeout and was killed)."""
+    import os
+    import threading
+    import time
+
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        locks = [get() for get in held_lock_getters]
+        for lock in locks:
+            lock.acquire()
+        inside.set()
+        release.wait(30)
+        for lock in reversed(locks):
+            lock.release()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inside.wait(10)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 1
+            try:
+                code = 0 if fn() else 1
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.01)
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        return -1
+    finally:
+        release.set()
+        holder.join()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_fork_while_another_thread_builds_methods():
+    """_BUILD_LOCK held by a parent thread at a fork used to stay held
+    forever in the child."""
+    from fast_litellm import cache
+
+    cache._BUILT.clear()  # the child builds again
+
+    def child():
+        return "get_cache" in cache.methods()
+
+    assert _forked_child_status([lambda: cache._BUILD_LOCK], child) == 0
+
+
+def test_methods_before_litellm_is_imported_does_not_hang():
+    """methods() imported LiteLLM's cache module under _BUILD_LOCK; that
+    first import applies the patches, whose build calls methods() again:
+    a fresh process that called methods() (or configure_client_cache())
+    before importing LiteLLM hung forever on its own lock."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import fast_litellm.cache as c; c.configure_client_cache(); "
+            "print(sorted(c.methods()) == sorted(c._BUILT[c.DEFAULT_KIND]))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "True", out.stderr[-2000:]

@@ -298,3 +298,45 @@ def test_reload_config_never_shows_another_thread_an_intermediate_setting(monkey
     flags.reload_config()
     assert seen and not any(seen)
     assert flags.get_feature_status()["rust_routing"]["state"] == "disabled"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_child_forked_while_the_registry_lock_is_held_can_register():
+    """register_flag holds the registry lock while it reads the config
+    file; a fork then used to leave it held forever in the child, whose
+    next register_flag (a component registering its flag lazily) hung."""
+    import threading
+    import time
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with flags._REGISTRY_LOCK:
+            held.set()
+            release.wait(20)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        assert held.wait(10)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child
+            code = 2
+            try:
+                code = 0 if flags.register_flag("forked_child_probe").name == "forked_child_probe" else 1
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.01)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the child hung on the registry lock")
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        release.set()
+        t.join()

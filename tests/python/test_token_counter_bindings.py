@@ -161,3 +161,78 @@ def test_handed_off_calls_go_to_the_core_the_stock_wrapper_would_call(monkeypatc
     finally:
         fast_litellm.remove_acceleration()
         fast_litellm.apply_acceleration()
+
+
+def _forked_child_status(held_lock_getters, fn, timeout=10.0):
+    """Fork while another thread holds each lock (as a thread inside the
+    operation would), run fn() in the child: its exit code (0 when fn
+    returned True, -1 when the child hung past timeout and was killed)."""
+    import os
+    import threading
+    import time
+
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        locks = [get() for get in held_lock_getters]
+        for lock in locks:
+            lock.acquire()
+        inside.set()
+        release.wait(30)
+        for lock in reversed(locks):
+            lock.release()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inside.wait(10)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 1
+            try:
+                code = 0 if fn() else 1
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.01)
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        return -1
+    finally:
+        release.set()
+        holder.join()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_fork_while_another_thread_loads_a_counter():
+    """A thread loading an encoding's counter holds _encoding._LOCK (tens
+    of ms); a fork at that moment used to leave it held forever in the
+    child, whose first token_counter call for a new encoding hung."""
+    from fast_litellm.token_counter import _encoding, _python
+
+    def child():
+        return _encoding.ordinary_counter("p50k_base")("hello world") == 2 and all(
+            core.lock.acquire(timeout=1) for core in list(_python._FORK_RENEW))
+
+    assert _forked_child_status([lambda: _encoding._LOCK], child) == 0
+
+
+def test_tokenizer_is_imported_when_the_patch_is_applied():
+    """The fast token_counter imported fast_litellm.tokenizer lazily, on
+    the first count: when that was a worker thread and another thread
+    forked meanwhile (gunicorn --preload with a warm-up thread), the
+    child inherited the module's import lock held forever and its first
+    token_counter hung.  The build imports it, so no count ever does."""
+    import os
+    import subprocess
+
+    code = ("import sys, fast_litellm, litellm; fast_litellm.apply_acceleration(); "
+            "print(fast_litellm.get_patch_status()['patches']['token_counter']['applied'], "
+            "'fast_litellm.tokenizer' in sys.modules)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "True"], out.stderr[-2000:]

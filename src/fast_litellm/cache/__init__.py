@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import json
+import os
 import threading
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, Iterator, Optional
@@ -145,6 +146,17 @@ _BUILT: Dict[str, Dict[str, Any]] = {}
 _BUILD_LOCK = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    """A fresh lock in a forked child: a thread of the parent that held it
+    at the fork does not exist in the child, so it would stay held forever."""
+    global _BUILD_LOCK
+    _BUILD_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _lock_types() -> tuple:
     return (type(threading.Lock()), type(threading.RLock()))
 
@@ -152,11 +164,15 @@ def _lock_types() -> tuple:
 def methods(kind: Optional[str] = None) -> Dict[str, Any]:
     """The fast methods of one twin, built once per process."""
     kind = kind or DEFAULT_KIND
+    import importlib
+
+    if kind not in _BUILT:
+        # import outside the lock: a first import of LiteLLM applies the
+        # patches, whose build calls methods() (under the lock) itself
+        importlib.import_module(CACHE_MODULE)
     with _BUILD_LOCK:
         built = _BUILT.get(kind)
         if built is None:
-            import importlib
-
             module = importlib.import_module(CACHE_MODULE)
             impl = implementation(kind)
             built = impl.build_methods(originals(), vars(module), json, heapq, _lock_types())

@@ -522,7 +522,10 @@ def reload_config() -> None:
 
 def _after_fork_in_child() -> None:
     # A lock held by another thread at fork time would stay held forever in
-    # the child: give every flag a fresh one.
+    # the child: give every flag, and the registry (held while
+    # register_flag reads the config file), a fresh one.
+    global _REGISTRY_LOCK
+    _REGISTRY_LOCK = threading.RLock()
     for flag in _FLAGS.values():
         flag._lock = threading.Lock()
 

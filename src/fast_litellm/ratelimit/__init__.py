@@ -68,6 +68,17 @@ _default_limiter: Optional[Any] = None
 _default_config: Optional[Dict[str, Any]] = None
 
 
+def _after_fork_in_child() -> None:
+    """A fresh lock in a forked child: a thread of the parent that held it
+    at the fork does not exist in the child, so it would stay held forever."""
+    global _default_lock
+    _default_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _env_int(name: str) -> Optional[int]:
     raw = os.environ.get(name, "").strip()
     if not raw:

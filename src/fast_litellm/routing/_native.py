@@ -41,6 +41,10 @@ class AdvancedRouter:
         self._pick_default = self._core.pick_default
         # compiling swaps the core's index; picks never wait on it
         self._compile_lock = threading.Lock()
+        _spec.renew_lock_after_fork(self)
+
+    def _after_fork_in_child(self) -> None:
+        self._compile_lock = threading.Lock()
 
     @property
     def strategy(self) -> str:

@@ -99,8 +99,12 @@ class AdvancedRouter:
         _spec.check_latency_list_size(max_latency_list_size)
         self._window = max_latency_list_size
         self._lock = threading.RLock()
+        _spec.renew_lock_after_fork(self)
         self._loads: Dict[str, _Load] = {}
         self._compiled: Optional[Tuple[Any, List[Any], _Index, Any]] = None
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.RLock()
 
     @property
     def strategy(self) -> str:

@@ -169,6 +169,20 @@ class _Namespace(SimpleNamespace):
 _IMPLS: Dict[str, SimpleNamespace] = {}
 
 
+def _after_fork_in_child() -> None:
+    """A thread of the parent may have been loading an encoding (tens of
+    milliseconds under the lock) when another forked: in the child that
+    thread is gone and its lock would stay held forever.  Give each twin a
+    fresh lock; an encoding the lost thread was loading is simply loaded
+    again on first use."""
+    for ns in list(_IMPLS.values()):
+        ns.implementation._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def implementation(kind: str) -> SimpleNamespace:
     """The tokenizer API on the "python" or "native" core."""
     ns = _IMPLS.get(kind)

@@ -33,6 +33,17 @@ _price_lock = threading.Lock()
 _price_map_cache: Dict[str, Any] = {}
 
 
+def _after_fork_in_child() -> None:
+    """A fresh lock in a forked child: the parent's may have been held by a
+    thread reading the price map (not in the child) at the fork."""
+    global _price_lock
+    _price_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _unknown_model(model: str, what: str):
     from . import UnknownModelError
 
