@@ -134,6 +134,36 @@ def test_config_enabled_accepts_the_on_off_words_and_warns_otherwise(tmp_path, e
     assert ("FAST_LITELLM_FEATURE_CONFIG['rust_routing'].enabled" in out.stderr) == warns
 
 
+@pytest.mark.parametrize("entry, state, pct, warns", [
+    ({"enabled": False, "mode": "shadow"}, "disabled", 0, "mode 'shadow' is ignored"),
+    ({"enabled": "off", "mode": "canary:30"}, "disabled", 0, "mode 'canary:30' is ignored"),
+    ({"enabled": False, "mode": "off"}, "disabled", 0, None),
+    ({"rollout_percentage": "50%"}, "canary", 50, None),
+    ({"rollout_percentage": " 12.5 "}, "canary", 12.5, None),
+    ({"rollout_percentage": 25}, "canary", 25, None),
+    ({"rollout_percentage": 100}, "enabled", 100, None),
+    ({"rollout_percentage": "half"}, "enabled", 100, "rollout_percentage must be a number from 0 to 100"),
+    ({"rollout_percentage": 150}, "enabled", 100, "rollout_percentage must be a number from 0 to 100"),
+    ({"rollout_percentage": True}, "enabled", 100, "rollout_percentage must be a number from 0 to 100"),
+])
+def test_config_entry_enabled_false_wins_and_rollout_takes_percent_strings(tmp_path, entry, state, pct, warns):
+    # {"enabled": false, "mode": "shadow"} used to end in shadow mode (the
+    # fast path still ran beside the original), and "50%" as the rollout
+    # percentage was refused as "expected true/false/... got '50%%'".
+    cfg = tmp_path / "flags.json"
+    cfg.write_text(json.dumps({"rust_routing": entry}))
+    out = run_py("""
+        import fast_litellm as f, json
+        print(json.dumps(f.get_feature_status()['rust_routing']))
+    """, FAST_LITELLM_FEATURE_CONFIG=str(cfg))
+    status = json.loads(out.stdout)
+    assert status["state"] == state and status["rollout_percentage"] == pct, status
+    if warns is None:
+        assert "FAST_LITELLM_FEATURE_CONFIG" not in out.stderr, out.stderr
+    else:
+        assert warns in out.stderr and out.stderr.count("RuntimeWarning") == 1, out.stderr
+
+
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"features": 5}', '{"features": "rust_routing"}',
                                      '{"rust_routing": "off"}' + " " * (1 << 20)],
                          ids=["not-json", "list", "features-int", "features-str", "too-large"])

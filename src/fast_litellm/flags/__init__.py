@@ -445,6 +445,22 @@ def _parse_enabled(raw: Any, where: str) -> bool:
     return mode == MODE_ON
 
 
+def _rollout(raw: Any, where: str) -> Tuple[str, float]:
+    """A config entry's ``"rollout_percentage"``: a number, or a string
+    holding one, with or without a trailing ``%``."""
+    text = raw if isinstance(raw, str) else None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        text = repr(float(raw))
+    if text is not None:
+        text = text.strip()
+        try:
+            return parse_value(text if text.endswith("%") else text + "%")
+        except ValueError:
+            pass
+    raise ValueError("%s.rollout_percentage must be a number from 0 to 100 (or 'N%%'), got %r"
+                     % (where, raw))
+
+
 def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
     """Set ``flag`` from its default and the config sources, in one step:
     the sources are read into locals first, so a call deciding on another
@@ -466,12 +482,15 @@ def _apply_sources(flag: Flag, config: Dict[str, Any]) -> None:
                     threshold = _check_threshold(entry["error_threshold"], where + ".error_threshold")
                 if "mode" in entry or "enabled" in entry or "rollout_percentage" in entry:
                     enabled = _parse_enabled(entry.get("enabled", True), where)
-                    if entry.get("mode") == "shadow":
-                        mode, pct = MODE_SHADOW, 100.0
-                    elif not enabled:
+                    if not enabled:  # an explicit off wins over any mode beside it
                         mode, pct = MODE_OFF, 0.0
+                        if entry.get("mode") not in (None, "off", False):
+                            _warn_once("cfg-mode:" + key, "%s: enabled is false, so mode %r is ignored"
+                                       % (where, entry.get("mode")))
+                    elif entry.get("mode") == "shadow":
+                        mode, pct = MODE_SHADOW, 100.0
                     elif "rollout_percentage" in entry:
-                        mode, pct = parse_value("%s%%" % entry["rollout_percentage"])
+                        mode, pct = _rollout(entry["rollout_percentage"], where)
                     elif "mode" in entry:
                         mode, pct = parse_value(entry["mode"])
                     else:
