@@ -370,3 +370,24 @@ def test_child_forked_while_the_registry_lock_is_held_can_register():
     finally:
         release.set()
         t.join()
+
+
+def test_concurrent_set_feature_never_mixes_two_settings():
+    """Each set_feature() is one step under the flag's lock: threads
+    setting different values leave one of them whole (mode and
+    percentage of the same call)."""
+    import threading
+
+    values = {"canary:10": ("rollout", 10), "canary:70": ("rollout", 70), "off": ("off", 0), "on": ("on", 100),
+              "shadow": ("shadow", 100)}
+    try:
+        for _ in range(200):
+            threads = [threading.Thread(target=flags.set_feature, args=("rust_routing", v)) for v in values]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            flag = flags.get_flag("rust_routing")
+            assert (flag.mode, flag.percentage) in {(m, float(p)) for m, p in values.values()}
+    finally:
+        flags.set_feature("rust_routing", "on")

@@ -147,13 +147,19 @@ class Flag:
 
     # -- configuration -------------------------------------------------
     def configure(self, mode: str, percentage: float, source: str) -> None:
-        before = (self.mode, self.percentage, self.serve_fast)
-        # percentage before mode: a call deciding meanwhile sees the old
-        # setting or the new one, never the new mode at the old percentage
-        self.percentage = percentage
-        self.mode, self.source = mode, source
-        self._refresh()
-        if before != (self.mode, self.percentage, self.serve_fast):
+        # under the flag's lock, so two configure() calls (or one and an
+        # error trip) never interleave into one's mode at the other's
+        # percentage; listeners are told after it is released
+        with self._lock:
+            before = (self.mode, self.percentage, self.serve_fast)
+            # percentage before mode: a call deciding meanwhile (it takes no
+            # lock) sees the old setting or the new one, never the new mode
+            # at the old percentage
+            self.percentage = percentage
+            self.mode, self.source = mode, source
+            self._refresh()
+            changed = before != (self.mode, self.percentage, self.serve_fast)
+        if changed:
             _notify(self.name)
 
     def _refresh(self) -> None:
