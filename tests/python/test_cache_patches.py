@@ -9,6 +9,7 @@ pytest.importorskip("litellm")
 from fast_litellm.cache import patches  # noqa: E402
 from fast_litellm.patching import pins  # noqa: E402
 from fast_litellm.patching.registry import all_patches  # noqa: E402
+from _forking import forked_child_status  # noqa: E402
 
 OURS = [p for p in all_patches() if p.name.startswith(("in_memory_cache.", "proxy_limiter."))]
 
@@ -49,50 +50,6 @@ def test_changed_dependency_is_refused(monkeypatch):
         patches.check_dependencies(("litellm.",))
 
 
-def _forked_child_status(held_lock_getters, fn, timeout=10.0):
-    """Fork while another thread holds each lock (as a thread inside the
-    operation would), run fn() in the child: its exit code (0 when fn
-    returned True, -1 when the child hung past timeout and was killed)."""
-    import os
-    import threading
-    import time
-
-    inside, release = threading.Event(), threading.Event()
-
-    def hold():
-        locks = [get() for get in held_lock_getters]
-        for lock in locks:
-            lock.acquire()
-        inside.set()
-        release.wait(30)
-        for lock in reversed(locks):
-            lock.release()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert inside.wait(10)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            code = 1
-            try:
-                code = 0 if fn() else 1
-            finally:
-                os._exit(code)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status)
-            time.sleep(0.01)
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        return -1
-    finally:
-        release.set()
-        holder.join()
-
-
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
 def test_fork_while_another_thread_builds_methods():
     """_BUILD_LOCK held by a parent thread at a fork used to stay held
@@ -104,7 +61,7 @@ def test_fork_while_another_thread_builds_methods():
     def child():
         return "get_cache" in cache.methods()
 
-    assert _forked_child_status([lambda: cache._BUILD_LOCK], child) == 0
+    assert forked_child_status([lambda: cache._BUILD_LOCK], child) == 0
 
 
 def test_methods_before_litellm_is_imported_does_not_hang():

@@ -9,6 +9,7 @@ import pytest
 
 import fast_litellm
 from fast_litellm import flags
+from _forking import forked_child_status  # noqa: E402
 
 REPO_SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
 BUILTIN = ["rust_routing", "rust_token_counting", "rust_rate_limiting",
@@ -335,41 +336,11 @@ def test_child_forked_while_the_registry_lock_is_held_can_register():
     """register_flag holds the registry lock while it reads the config
     file; a fork then used to leave it held forever in the child, whose
     next register_flag (a component registering its flag lazily) hung."""
-    import threading
-    import time
+    def child():
+        return flags.register_flag("forked_child_probe").name == "forked_child_probe"
 
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        with flags._REGISTRY_LOCK:
-            held.set()
-            release.wait(20)
-
-    t = threading.Thread(target=hold)
-    t.start()
-    try:
-        assert held.wait(10)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - child
-            code = 2
-            try:
-                code = 0 if flags.register_flag("forked_child_probe").name == "forked_child_probe" else 1
-            finally:
-                os._exit(code)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            time.sleep(0.01)
-        else:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            pytest.fail("the child hung on the registry lock")
-        assert os.waitstatus_to_exitcode(status) == 0
-    finally:
-        release.set()
-        t.join()
+    # 0: registered; -1: the child hung on the registry lock and was killed
+    assert forked_child_status([lambda: flags._REGISTRY_LOCK], child) == 0
 
 
 def test_concurrent_set_feature_never_mixes_two_settings():

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from fast_litellm import pool as pool_pkg
+from _forking import forked_child_status  # noqa: E402
 
 A = "https://api.openai.com"
 B = "localhost:8080"
@@ -388,50 +389,6 @@ def test_stats_mask_credentials_in_endpoints(Pool):
                          "https://api.example.com"]
 
 
-def _forked_child_status(held_lock_getters, fn, timeout=10.0):
-    """Fork while another thread holds each lock (as a thread inside the
-    operation would), run fn() in the child: its exit code (0 when fn
-    returned True, -1 when the child hung past timeout and was killed)."""
-    import os
-    import threading
-    import time
-
-    inside, release = threading.Event(), threading.Event()
-
-    def hold():
-        locks = [get() for get in held_lock_getters]
-        for lock in locks:
-            lock.acquire()
-        inside.set()
-        release.wait(30)
-        for lock in reversed(locks):
-            lock.release()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert inside.wait(10)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            code = 1
-            try:
-                code = 0 if fn() else 1
-            finally:
-                os._exit(code)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status)
-            time.sleep(0.01)
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        return -1
-    finally:
-        release.set()
-        holder.join()
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_fork_while_another_thread_holds_module_locks():
     """The default pool's lock and the serial counter's lock, held by a
@@ -443,4 +400,4 @@ def test_fork_while_another_thread_holds_module_locks():
         return pool_pkg.default_pool() is not None and pool is not None
 
     getters = [lambda: pool_pkg._default_lock, lambda: _common._serial_lock]
-    assert _forked_child_status(getters, child) == 0
+    assert forked_child_status(getters, child) == 0

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from fast_litellm import ratelimit
 from fast_litellm.ratelimit import _common
+from _forking import forked_child_status  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -521,50 +522,6 @@ def test_default_limiter_follows_the_feature_flag(monkeypatch):
         ratelimit._default_limiter, pool_pkg._default_pool = old_rl, old_pool
 
 
-def _forked_child_status(held_lock_getters, fn, timeout=10.0):
-    """Fork while another thread holds each lock (as a thread inside the
-    operation would), run fn() in the child: its exit code (0 when fn
-    returned True, -1 when the child hung past timeout and was killed)."""
-    import os
-    import threading
-    import time
-
-    inside, release = threading.Event(), threading.Event()
-
-    def hold():
-        locks = [get() for get in held_lock_getters]
-        for lock in locks:
-            lock.acquire()
-        inside.set()
-        release.wait(30)
-        for lock in reversed(locks):
-            lock.release()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert inside.wait(10)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            code = 1
-            try:
-                code = 0 if fn() else 1
-            finally:
-                os._exit(code)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status)
-            time.sleep(0.01)
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        return -1
-    finally:
-        release.set()
-        holder.join()
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_fork_while_another_thread_holds_the_default_lock():
     """The default limiter's lock, held by a parent thread at a fork, used
@@ -572,4 +529,4 @@ def test_fork_while_another_thread_holds_the_default_lock():
     def child():
         return ratelimit.default_rate_limiter() is not None
 
-    assert _forked_child_status([lambda: ratelimit._default_lock], child) == 0
+    assert forked_child_status([lambda: ratelimit._default_lock], child) == 0

@@ -11,6 +11,7 @@ import pytest
 
 from fast_litellm import routing
 from fast_litellm.routing import _spec
+from _forking import forked_child_status  # noqa: E402
 
 
 @pytest.fixture
@@ -505,50 +506,6 @@ def test_changes_after_an_unchanged_rewrite_are_seen(api):
     assert router.get_available_deployment(group, "m") is group[0]
 
 
-def _forked_child_status(held_lock_getters, fn, timeout=10.0):
-    """Fork while another thread holds each lock (as a thread inside the
-    operation would), run fn() in the child: its exit code (0 when fn
-    returned True, -1 when the child hung past timeout and was killed)."""
-    import os
-    import threading
-    import time
-
-    inside, release = threading.Event(), threading.Event()
-
-    def hold():
-        locks = [get() for get in held_lock_getters]
-        for lock in locks:
-            lock.acquire()
-        inside.set()
-        release.wait(30)
-        for lock in reversed(locks):
-            lock.release()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert inside.wait(10)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            code = 1
-            try:
-                code = 0 if fn() else 1
-            finally:
-                os._exit(code)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status)
-            time.sleep(0.01)
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        return -1
-    finally:
-        release.set()
-        holder.join()
-
-
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
 def test_fork_while_another_thread_holds_router_locks(api, impl):
     """A thread compiling a model list (or reading the price map) holds a
@@ -564,4 +521,4 @@ def test_fork_while_another_thread_holds_router_locks(api, impl):
         return router.get_available_deployment(two, "b") is two[1] and isinstance(_spec.price_map(), dict)
 
     getters = [lambda: getattr(router, lock), lambda: _spec._PRICE_LOCK]
-    assert _forked_child_status(getters, child) == 0
+    assert forked_child_status(getters, child) == 0

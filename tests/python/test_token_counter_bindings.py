@@ -22,6 +22,7 @@ litellm = pytest.importorskip("litellm")
 
 import litellm.utils as litellm_utils  # noqa: E402
 from litellm.litellm_core_utils import token_counter as tc  # noqa: E402
+from _forking import forked_child_status  # noqa: E402
 
 # ``import fast_litellm`` (conftest imports it) may already have patched
 # LiteLLM: the engine's wrappers keep the original as ``__wrapped__``.
@@ -163,50 +164,6 @@ def test_handed_off_calls_go_to_the_core_the_stock_wrapper_would_call(monkeypatc
         fast_litellm.apply_acceleration()
 
 
-def _forked_child_status(held_lock_getters, fn, timeout=10.0):
-    """Fork while another thread holds each lock (as a thread inside the
-    operation would), run fn() in the child: its exit code (0 when fn
-    returned True, -1 when the child hung past timeout and was killed)."""
-    import os
-    import threading
-    import time
-
-    inside, release = threading.Event(), threading.Event()
-
-    def hold():
-        locks = [get() for get in held_lock_getters]
-        for lock in locks:
-            lock.acquire()
-        inside.set()
-        release.wait(30)
-        for lock in reversed(locks):
-            lock.release()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert inside.wait(10)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            code = 1
-            try:
-                code = 0 if fn() else 1
-            finally:
-                os._exit(code)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status)
-            time.sleep(0.01)
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        return -1
-    finally:
-        release.set()
-        holder.join()
-
-
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
 def test_fork_while_another_thread_loads_a_counter():
     """A thread loading an encoding's counter holds _encoding._LOCK (tens
@@ -218,7 +175,7 @@ def test_fork_while_another_thread_loads_a_counter():
         return _encoding.ordinary_counter("p50k_base")("hello world") == 2 and all(
             core.lock.acquire(timeout=1) for core in list(_python._FORK_RENEW))
 
-    assert _forked_child_status([lambda: _encoding._LOCK], child) == 0
+    assert forked_child_status([lambda: _encoding._LOCK], child) == 0
 
 
 def test_tokenizer_is_imported_when_the_patch_is_applied():

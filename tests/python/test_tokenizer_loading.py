@@ -9,6 +9,7 @@ import pytest
 
 from fast_litellm import tokenizer as T
 from fast_litellm.tokenizer import _load, _registry
+from _forking import in_forked_child  # noqa: E402
 
 tiktoken = pytest.importorskip("tiktoken")
 
@@ -166,29 +167,6 @@ def test_many_special_tokens_linear(impl, tiktoken_data_dir):
     assert ids == _oracle("cl100k_base").encode(text[:140], allowed_special="all")
 
 
-def _in_forked_child(fn, timeout=10.0):
-    """fn() in a forked child: its exit status (0 when fn returned True;
-    the child is killed and -1 returned when it hangs past timeout)."""
-    import time
-
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        code = 1
-        try:
-            code = 0 if fn() else 1
-        finally:
-            os._exit(code)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.01)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    return -1
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_fork_while_another_thread_loads(impl, tiktoken_data_dir):
     """A thread loading an encoding holds the twin's lock (tens of ms);
@@ -215,7 +193,7 @@ def test_fork_while_another_thread_loads(impl, tiktoken_data_dir):
             enc = ns.get_encoding("r50k_base")
             return enc.encode("hello world") == [31373, 995] and isinstance(_counter.litellm_price_map(), dict)
 
-        assert _in_forked_child(child) == 0
+        assert in_forked_child(child) == 0
     finally:
         release.set()
         t.join()
