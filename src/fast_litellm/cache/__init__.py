@@ -16,12 +16,12 @@ from __future__ import annotations
 import contextlib
 import heapq
 import json
-import os
 import threading
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from .._native_loader import NATIVE
+from .._forksafe import fresh_lock_after_fork
 
 CACHE_MODULE = "litellm.caching.in_memory_cache"
 CACHE_CLASS = "InMemoryCache"
@@ -145,16 +145,7 @@ def originals() -> Dict[str, Callable[..., Any]]:
 _BUILT: Dict[str, Dict[str, Any]] = {}
 _BUILD_LOCK = threading.Lock()
 
-
-def _after_fork_in_child() -> None:
-    """A fresh lock in a forked child: a thread of the parent that held it
-    at the fork does not exist in the child, so it would stay held forever."""
-    global _BUILD_LOCK
-    _BUILD_LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+fresh_lock_after_fork(globals(), "_BUILD_LOCK")  # a parent thread holding it at a fork is gone in the child
 
 
 def _lock_types() -> tuple:

@@ -37,13 +37,13 @@ unless the feature flag ``rust_connection_pool`` is off.
 """
 from __future__ import annotations
 
-import os
 import threading
 from types import SimpleNamespace
 from typing import Any, Dict, Optional
 
 from .._native_loader import check_kind, native_has, require_native
 from . import _python
+from .._forksafe import fresh_lock_after_fork
 
 
 def implementation(kind: str) -> SimpleNamespace:
@@ -63,16 +63,7 @@ SimpleConnectionPool = _default_impl.SimpleConnectionPool
 _default_lock = threading.Lock()
 _default_pool: Optional[Any] = None
 
-
-def _after_fork_in_child() -> None:
-    """A fresh lock in a forked child: a thread of the parent that held it
-    at the fork does not exist in the child, so it would stay held forever."""
-    global _default_lock
-    _default_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+fresh_lock_after_fork(globals(), "_default_lock")  # a parent thread holding it at a fork is gone in the child
 FLAG = "rust_connection_pool"
 
 

@@ -9,28 +9,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import socket
 import threading
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ..ratelimit._common import clock_ns, exact_str, register_for_fork, type_name  # noqa: F401
+from .._forksafe import fresh_lock_after_fork
 
 MAX_LIMIT = 2**31 - 1
 _serials = itertools.count(1)
 _serial_lock = threading.Lock()
 
-
-def _after_fork_in_child() -> None:
-    """A fresh lock in a forked child: a thread of the parent that held it
-    at the fork does not exist in the child, so it would stay held forever."""
-    global _serial_lock
-    _serial_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+fresh_lock_after_fork(globals(), "_serial_lock")  # a parent thread holding it at a fork is gone in the child
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "redis": 6379,
                  "rediss": 6379, "postgres": 5432, "postgresql": 5432, "grpc": 80,

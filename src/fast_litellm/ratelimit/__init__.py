@@ -41,6 +41,7 @@ from typing import Any, Dict, Optional
 
 from .._native_loader import check_kind, native_has, require_native
 from . import _common, _python
+from .._forksafe import fresh_lock_after_fork
 
 KINDS = ("python", "native")
 
@@ -67,16 +68,7 @@ _default_lock = threading.Lock()
 _default_limiter: Optional[Any] = None
 _default_config: Optional[Dict[str, Any]] = None
 
-
-def _after_fork_in_child() -> None:
-    """A fresh lock in a forked child: a thread of the parent that held it
-    at the fork does not exist in the child, so it would stay held forever."""
-    global _default_lock
-    _default_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+fresh_lock_after_fork(globals(), "_default_lock")  # a parent thread holding it at a fork is gone in the child
 
 
 def _env_int(name: str) -> Optional[int]:

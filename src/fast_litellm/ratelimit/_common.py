@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import threading
-import weakref
 from typing import Any, Callable, Optional
+from .._forksafe import register_for_fork  # noqa: F401 - the shared fork registry, used by the pool and the limiters
 
 #: One token is this many units (ns per minute): a bucket refilling R tokens
 #: per minute gains exactly R units per nanosecond.
@@ -168,31 +166,6 @@ def key_fingerprint(key: Any) -> str:
     key = check_key(key)
     return _fingerprint(str(key) if type(key) is not str else key)
 
-
-# -- fork safety ---------------------------------------------------------------
-
-_FORK_REGISTRY: "weakref.WeakSet[Any]" = weakref.WeakSet()
-_REGISTRY_LOCK = threading.Lock()
-
-
-def register_for_fork(obj: Any) -> None:
-    """obj._after_fork_in_child() runs in the child after os.fork()."""
-    with _REGISTRY_LOCK:
-        _FORK_REGISTRY.add(obj)
-
-
-def _after_fork_in_child() -> None:
-    global _REGISTRY_LOCK
-    _REGISTRY_LOCK = threading.Lock()
-    for obj in list(_FORK_REGISTRY):
-        try:
-            obj._after_fork_in_child()
-        except Exception:  # pragma: no cover - never break the child
-            pass
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # -- feature-flag error accounting --------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .._native_loader import NATIVE
 from . import _spec
 from ._spec import STRATEGIES
+from .._forksafe import register_for_fork
 
 __all__ = ["AdvancedRouter", "get_available_deployment", "STRATEGIES"]
 
@@ -41,7 +42,7 @@ class AdvancedRouter:
         self._pick_default = self._core.pick_default
         # compiling swaps the core's index; picks never wait on it
         self._compile_lock = threading.Lock()
-        _spec.renew_lock_after_fork(self)
+        register_for_fork(self)
 
     def _after_fork_in_child(self) -> None:
         self._compile_lock = threading.Lock()

@@ -31,6 +31,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import _spec
 from ._spec import STRATEGIES, Spec
+from .._forksafe import register_for_fork
 
 __all__ = ["AdvancedRouter", "get_available_deployment", "STRATEGIES"]
 
@@ -99,7 +100,7 @@ class AdvancedRouter:
         _spec.check_latency_list_size(max_latency_list_size)
         self._window = max_latency_list_size
         self._lock = threading.RLock()
-        _spec.renew_lock_after_fork(self)
+        register_for_fork(self)
         self._loads: Dict[str, _Load] = {}
         self._compiled: Optional[Tuple[Any, List[Any], _Index, Any]] = None
 

@@ -22,8 +22,8 @@ import os
 import sys
 import threading
 import time
-import weakref
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from .._forksafe import fresh_lock_after_fork
 
 STRATEGIES: Tuple[str, ...] = ("simple_shuffle", "least_busy", "latency_based", "cost_based")
 
@@ -99,26 +99,7 @@ def _mapping(value: Any, where: str) -> Dict[str, Any]:
 
 _PRICE_LOCK = threading.Lock()
 _BUNDLED_PRICES: Optional[Dict[str, Any]] = None
-_FORK_RENEW: "weakref.WeakSet[Any]" = weakref.WeakSet()  # routers with a lock to renew
-
-
-def renew_lock_after_fork(obj: Any) -> None:
-    """obj._after_fork_in_child() runs in a forked child (a fresh lock)."""
-    _FORK_RENEW.add(obj)
-
-
-def _after_fork_in_child() -> None:
-    """Fresh locks in a forked child: a thread of the parent that held one
-    at the fork (reading the price map, compiling a model list) does not
-    exist in the child, so the lock would stay held forever."""
-    global _PRICE_LOCK
-    _PRICE_LOCK = threading.Lock()
-    for obj in list(_FORK_RENEW):
-        obj._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+fresh_lock_after_fork(globals(), "_PRICE_LOCK")  # a parent thread reading the price map is gone in the child
 
 
 def price_map() -> Dict[str, Any]:

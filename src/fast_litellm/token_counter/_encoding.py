@@ -13,9 +13,9 @@ while developing against an unmerged tokenizer; it is also the test oracle.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from typing import Callable, Dict, Optional, Tuple
+from .._forksafe import fresh_lock_after_fork
 
 Counter = Callable[[str], int]
 
@@ -23,16 +23,7 @@ _LOCK = threading.Lock()
 _COUNTERS: Dict[str, Tuple[Counter, str]] = {}
 _RAW: Dict[str, Optional[Callable[..., int]]] = {}
 
-
-def _after_fork_in_child() -> None:
-    """A fresh lock in a forked child: a thread of the parent that held it
-    at the fork does not exist in the child, so it would stay held forever."""
-    global _LOCK
-    _LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+fresh_lock_after_fork(globals(), "_LOCK")  # a parent thread holding it at a fork is gone in the child
 
 
 def _raw_core_count(name: str) -> Optional[Callable[..., int]]:

@@ -38,15 +38,14 @@ The fast path has no side effects of its own besides filling its caches.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
-import weakref
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ..patching.registry import NotAccelerated
 from . import _encoding
 from ._tools_text import MAX_DEPTH, make_formatter
+from .._forksafe import register_for_fork
 
 _str = str
 _dict = dict
@@ -94,18 +93,6 @@ class Plan:
         self.raw_batch: Optional[Callable[..., list]] = None
 
 
-_FORK_RENEW: "weakref.WeakSet[Any]" = weakref.WeakSet()  # cores whose lock a fork renews
-
-
-def _after_fork_in_child() -> None:
-    """Fresh plan locks in a forked child (a parent thread holding one at
-    the fork does not exist in the child)."""
-    for core in list(_FORK_RENEW):
-        core.lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class TokenCounterCore:
@@ -129,7 +116,12 @@ class TokenCounterCore:
         # disable_hf_tokenizer_download state it was derived under
         self.plans: Dict[Any, Plan] = {}
         self.lock = threading.Lock()
-        _FORK_RENEW.add(self)
+        register_for_fork(self)
+
+    def _after_fork_in_child(self) -> None:
+        """A fresh plan lock in a forked child (a parent thread holding it
+        at the fork does not exist in the child)."""
+        self.lock = threading.Lock()
 
     # ---- counting ---------------------------------------------------------------
     def make_count(self, encoding_name: str) -> Callable[[str], int]:

@@ -24,6 +24,7 @@ import threading
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import _registry
+from .._forksafe import fresh_lock_after_fork
 
 DEFAULT_MODEL = "gpt-3.5-turbo"
 PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
@@ -32,16 +33,7 @@ _VERSIONED_OPENAI = re.compile(r"(?:gpt-(?:[5-9]|[1-9]\d+)|o[1-9]\d*)(?:[.-]|$)"
 _price_lock = threading.Lock()
 _price_map_cache: Dict[str, Any] = {}
 
-
-def _after_fork_in_child() -> None:
-    """A fresh lock in a forked child: the parent's may have been held by a
-    thread reading the price map (not in the child) at the fork."""
-    global _price_lock
-    _price_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+fresh_lock_after_fork(globals(), "_price_lock")  # a parent thread holding it at a fork is gone in the child
 
 
 def _unknown_model(model: str, what: str):
