@@ -275,6 +275,49 @@ def test_in_place_mutation_is_seen(api):
     assert ids(router.get_available_deployment(group, "m")) == "q"
 
 
+
+def test_a_change_while_the_list_is_read_is_seen(api):
+    """The compiled index's witness is taken before the specs are read: a
+    change meanwhile (here made by a weight's __float__, standing in for
+    another thread renaming a deployment) made both twins keep stale specs
+    for good ("b" found nothing, "a" picked the deployment now named "b")."""
+    group = [dep("a", "x", "first")]
+
+    class Weight(int):
+        armed = True
+
+        def __float__(self):
+            if Weight.armed:
+                Weight.armed = False
+                group[0]["model_name"] = "b"
+            return int.__float__(self)
+
+    group.append(dep("c", "y", "second", weight=Weight(1)))
+    router = api.AdvancedRouter("cost_based")
+    assert ids(router.get_available_deployment(group, "a")) == "first"
+    assert ids(router.get_available_deployment(group, "b")) == "first"
+    assert router.get_available_deployment(group, "a") is None
+
+
+def test_reading_the_list_may_pick_again(api):
+    """A caller's code run while a list is read may use the same router."""
+    router = api.AdvancedRouter()
+    inner = [dep("i", "x", "inner")]
+    seen = []
+
+    class Weight(int):
+        def __float__(self):
+            seen.append(ids(router.get_available_deployment(inner, "i")))
+            return int.__float__(self)
+
+    outer = [dep("o", "y", "outer", weight=Weight(1))]
+    done = []
+    worker = threading.Thread(target=lambda: done.append(ids(router.get_available_deployment(outer, "o"))),
+                              daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done == ["outer"] and seen == ["inner"]
+
 def test_threads_share_one_router(api):
     router = api.AdvancedRouter("least_busy")
     group = [dep("m", "x", "id%d" % i) for i in range(50)]
