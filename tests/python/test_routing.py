@@ -49,6 +49,32 @@ def test_public_names_and_implementation():
         routing.implementation("rust")
 
 
+
+@pytest.mark.parametrize("env,twin", [({}, "native"), ({"FAST_LITELLM_RUST_ROUTING": "false"}, "python"),
+                                      ({"FAST_LITELLM_ENABLED": "false"}, "python")])
+def test_module_level_pick_follows_the_routing_flag(env, twin):
+    """As the rate limiter's and pool's module-level defaults follow their
+    flags, get_available_deployment uses the pure-Python twin while
+    rust_routing is off (it used the native one regardless)."""
+    import os
+    import subprocess
+    import sys
+
+    from fast_litellm import _native_loader
+
+    if twin == "native" and _native_loader.NATIVE is None:
+        twin = "python"
+    code = ("import fast_litellm as fl; print(fl.get_available_deployment.__module__); "
+            "print(fl.get_available_deployment([{'model_name': 'm', 'litellm_params': {'model': 'x'}}], 'm'))")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("FAST_LITELLM_RUST_")
+               and k != "FAST_LITELLM_ENABLED"}
+    environ.update(env)
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["fast_litellm.routing._" + twin,
+                                       "{'model_name': 'm', 'litellm_params': {'model': 'x'}}"]
+
 def test_strategy_property_and_unknown_strategy(api):
     assert api.AdvancedRouter().strategy == "simple_shuffle"
     for name in _spec.STRATEGIES:
