@@ -536,6 +536,35 @@ def test_public_names_use_the_loaded_twin():
         monitor.implementation("rust")
 
 
+
+def test_first_calls_racing_share_one_default_monitor(monkeypatch):
+    """implementation(kind) returns one default monitor per kind even when
+    threads race on the first call (each kept its own, losing records)."""
+    import time
+
+    real = monitor._monitor_class
+
+    def slow_class(kind):
+        cls = real(kind)
+
+        def make():
+            time.sleep(0.02)  # let the other threads in
+            return cls()
+
+        return make
+
+    monkeypatch.setattr(monitor, "_monitor_class", slow_class)
+    monkeypatch.delitem(monitor._DEFAULTS, "python", raising=False)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(monitor.implementation("python")))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 4 and all(api is got[0] for api in got)
+    assert monitor.implementation("python") is got[0]
+
 def test_clock_hook_is_bounded(api):
     api.recorder._advance_clock(5e8)
     api.recorder._advance_clock(5e8)  # 1e18 ns in all: the bound
