@@ -124,23 +124,32 @@ check_name(PyObject *value, const char *argname)
     return 0;
 }
 
+/* An int or float argument as a double (an int too large for one is infinite). */
+static int
+convert_real(PyObject *value, const char *argname, double *out)
+{
+    if (PyFloat_Check(value)) {
+        *out = PyFloat_AS_DOUBLE(value);
+    } else if (PyLong_Check(value)) {
+        *out = PyLong_AsDouble(value);
+        if (*out == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            *out = HUGE_VAL; /* out of range either way */
+        }
+    } else {
+        PyErr_Format(PyExc_TypeError, "%s must be int or float, not %.100s", argname,
+                     Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 convert_duration(PyObject *value, uint64_t *ns)
 {
     double ms;
-    if (PyFloat_Check(value)) {
-        ms = PyFloat_AS_DOUBLE(value);
-    } else if (PyLong_Check(value)) {
-        ms = PyLong_AsDouble(value);
-        if (ms == -1.0 && PyErr_Occurred()) {
-            PyErr_Clear();
-            ms = HUGE_VAL;
-        }
-    } else {
-        PyErr_Format(PyExc_TypeError, "duration_ms must be int or float, not %.100s",
-                     Py_TYPE(value)->tp_name);
+    if (convert_real(value, "duration_ms", &ms) < 0)
         return -1;
-    }
     if (!(ms >= 0.0 && ms <= MAX_DURATION_MS)) {
         PyErr_Format(PyExc_ValueError,
                      "duration_ms must be a finite number from 0 to 1e9, got %R", value);
@@ -409,16 +418,32 @@ static PyObject *
 Monitor_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"max_series", "window_seconds", "interval_seconds", NULL};
+    PyObject *max_series_arg = NULL, *window_arg = NULL, *interval_arg = NULL;
     long long max_series = 128;
     double window_seconds = 60.0, interval_seconds = 10.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$Ldd:Monitor", kwlist, &max_series,
-                                     &window_seconds, &interval_seconds))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOO:Monitor", kwlist, &max_series_arg,
+                                     &window_arg, &interval_arg))
         return NULL;
-    if (max_series < 1 || max_series > FL_MONITOR_MAX_SERIES) {
-        PyErr_Format(PyExc_ValueError, "max_series must be from 1 to %d, got %lld",
-                     FL_MONITOR_MAX_SERIES, max_series);
-        return NULL;
+    if (max_series_arg != NULL) {
+        if (!PyLong_Check(max_series_arg) || PyBool_Check(max_series_arg)) {
+            PyErr_Format(PyExc_TypeError, "max_series must be int, not %.100s",
+                         Py_TYPE(max_series_arg)->tp_name);
+            return NULL;
+        }
+        int overflow = 0;
+        max_series = PyLong_AsLongLongAndOverflow(max_series_arg, &overflow);
+        if (max_series == -1 && PyErr_Occurred())
+            return NULL;
+        if (overflow != 0 || max_series < 1 || max_series > FL_MONITOR_MAX_SERIES) {
+            PyErr_Format(PyExc_ValueError, "max_series must be from 1 to %d, got %R",
+                         FL_MONITOR_MAX_SERIES, max_series_arg);
+            return NULL;
+        }
     }
+    if ((window_arg != NULL && convert_real(window_arg, "window_seconds", &window_seconds) < 0) ||
+        (interval_arg != NULL &&
+         convert_real(interval_arg, "interval_seconds", &interval_seconds) < 0))
+        return NULL;
     if (!(interval_seconds >= 0.001 && interval_seconds <= 86400.0)) {
         PyErr_SetString(PyExc_ValueError, "interval_seconds must be from 0.001 to 86400");
         return NULL;

@@ -535,23 +535,43 @@ spec_double(PyObject *spec, Py_ssize_t i, double *out)
     return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
-/* compile(model_list, specs, version): build the index from _spec.Spec tuples. */
+/*
+ * compile(model_list, read_specs, version): build the index from the
+ * _spec.Spec tuples read_specs(model_list) returns.  The witness is taken
+ * first: a change to the list while the specs are read (Python code, so
+ * another thread may run) then differs from it and the next pick
+ * recompiles; a witness taken after the specs would vouch for stale ones.
+ */
 static PyObject *
 RouterCore_compile(RouterCore *self, PyObject *args)
 {
-    PyObject *list, *specs, *version = Py_None;
-    if (!PyArg_ParseTuple(args, "O!O!|O:compile", &PyList_Type, &list, &PyList_Type, &specs, &version))
+    PyObject *list, *read_specs, *version = Py_None;
+    if (!PyArg_ParseTuple(args, "O!O|O:compile", &PyList_Type, &list, &read_specs, &version))
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(specs);
+    PyObject *result = NULL, *specs = NULL, *capsule = NULL;
+    PyObject *sizes = NULL, *stamps = NULL;
+    fl_rt_deployment *deps = NULL;
+    PyObject **holders = NULL;
+    fl_rt_index *index = NULL;
+    Py_ssize_t n = 0;
+    PyObject *witness = make_witness(module_of((PyObject *)self), list, &sizes, &stamps);
+    if (witness == NULL)
+        goto done;
+    specs = PyObject_CallOneArg(read_specs, list);
+    if (specs == NULL)
+        goto done;
+    if (!PyList_Check(specs)) {
+        PyErr_SetString(PyExc_TypeError, "read_specs must return a list of _spec.Spec tuples");
+        goto done;
+    }
+    n = PyList_GET_SIZE(specs);
     if (n != PyList_GET_SIZE(list)) {
         PyErr_SetString(PyExc_ValueError, "specs and model_list differ in length");
-        return NULL;
+        n = 0;
+        goto done;
     }
-    fl_rt_deployment *deps = PyMem_Calloc(n ? (size_t)n : 1, sizeof(fl_rt_deployment));
-    PyObject **holders = PyMem_Calloc(n ? (size_t)n * 3 : 1, sizeof(PyObject *));
-    PyObject *result = NULL, *witness = NULL, *capsule = NULL;
-    fl_rt_index *index = NULL;
-    PyObject *sizes = NULL, *stamps = NULL;
+    deps = PyMem_Calloc(n ? (size_t)n : 1, sizeof(fl_rt_deployment));
+    holders = PyMem_Calloc(n ? (size_t)n * 3 : 1, sizeof(PyObject *));
     if (deps == NULL || holders == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -594,9 +614,6 @@ RouterCore_compile(RouterCore *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    witness = make_witness(module_of((PyObject *)self), list, &sizes, &stamps);
-    if (witness == NULL)
-        goto done;
     capsule = PyCapsule_New(index, "fast_litellm.router.index", index_capsule_free);
     if (capsule == NULL)
         goto done;
@@ -632,6 +649,7 @@ done:
     }
     PyMem_Free(holders);
     PyMem_Free(deps);
+    Py_XDECREF(specs);
     return result;
 }
 
@@ -1084,7 +1102,7 @@ RouterCore_reset(RouterCore *self, PyObject *unused)
 }
 
 static PyMethodDef RouterCore_methods[] = {
-    {"compile", (PyCFunction)RouterCore_compile, METH_VARARGS, "compile(model_list, specs, version=None): index the list."},
+    {"compile", (PyCFunction)RouterCore_compile, METH_VARARGS, "compile(model_list, read_specs, version=None): index the list (its witness first, then read_specs(model_list))."},
     {"is_current", (PyCFunction)RouterCore_is_current, METH_O, "Whether the compiled index still fits the list."},
     {"pick", (PyCFunction)RouterCore_pick, METH_VARARGS,
      "pick(model_list, model, blocked, strategy, buffer, input_tokens, minute, version=None, just_compiled=False) -> position | None | NotImplemented"},

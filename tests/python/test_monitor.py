@@ -240,6 +240,81 @@ def test_stat_arguments_are_checked(api):
         api.Monitor(interval_seconds=0)
 
 
+BAD_CONFIGS = [
+    ({"max_series": True}, TypeError, "max_series must be int, not bool"),
+    ({"max_series": 1.5}, TypeError, "max_series must be int, not float"),
+    ({"max_series": 2**70}, ValueError, "max_series must be from 1 to 4096"),
+    ({"max_series": -2**70}, ValueError, "max_series must be from 1 to 4096"),
+    ({"window_seconds": "60"}, TypeError, "window_seconds must be int or float, not str"),
+    ({"window_seconds": None}, TypeError, "window_seconds must be int or float, not NoneType"),
+    ({"interval_seconds": "1"}, TypeError, "interval_seconds must be int or float, not str"),
+    ({"window_seconds": float("inf")}, ValueError, "window_seconds must be > 0"),
+    ({"window_seconds": 10**400}, ValueError, "window_seconds must be > 0"),
+    ({"window_seconds": float("nan")}, ValueError, "window_seconds must be > 0"),
+    ({"interval_seconds": float("inf")}, ValueError, "interval_seconds must be from"),
+    ({"interval_seconds": 10**400}, ValueError, "interval_seconds must be from"),
+]
+
+
+@pytest.mark.parametrize("config,exc,message", BAD_CONFIGS)
+def test_monitor_config_is_checked_alike(api, config, exc, message):
+    """Both twins: TypeError naming the argument, ValueError when out of range
+    (the native twin took max_series=True and raised OverflowError for huge
+    ints; the Python twin took window_seconds="60" and raised OverflowError
+    for an infinite window)."""
+    with pytest.raises(exc) as info:
+        api.Monitor(**config)
+    assert str(info.value).startswith(message)
+    with pytest.raises(exc):
+        api.PerformanceMonitor(**config)
+
+
+def test_number_subclasses_are_recorded_as_their_own_value(api):
+    class Float(float):
+        def __float__(self):
+            return 5.0
+
+    class Int(int):
+        def __float__(self):
+            return 7.0
+
+        def __int__(self):
+            return 9
+
+    api.record_performance("c", "op", Float(3.0), True, Int(4), Int(6))
+    api.record_performance("c", "op", Int(3))
+    stats = api.get_performance_stats("c")
+    assert (stats["min_ms"], stats["max_ms"]) == (3.0, 3.0)
+    assert (stats["total_input_size"], stats["total_output_size"]) == (4, 6)
+
+
+def test_a_recorded_overflow_name_is_not_lost(api):
+    small = PerformanceMonitor(api.Monitor(max_series=2), api.kind)
+    small.record_performance("__overflow__", "__overflow__", 1.0)
+    small.record_performance("a", "b", 1.0)
+    small.record_performance("c", "d", 5.0)  # past the cap: the overflow series
+    stats = small.get_performance_stats("__overflow__")
+    assert stats["count"] == 2
+    assert stats["operations"]["__overflow__"]["count"] == 2
+    assert stats["operations"]["__overflow__"]["max_ms"] == 5.0
+    rows = list(csv.DictReader(io.StringIO(small.export_performance_data(format="csv"))))
+    assert sorted((r["component"], r["scope"], r["count"]) for r in rows) == [
+        ("__overflow__", "lifetime", "2"), ("__overflow__", "window", "2"),
+        ("a", "lifetime", "1"), ("a", "window", "1")]
+
+
+def test_compare_names_whose_operation_holds_a_colon(api):
+    for _ in range(20):
+        api.record_performance("c", "chat:completion", 3.0)
+        api.record_performance("c", "chat:completion.original", 1.0)
+        api.record_performance("c:x", "y:z", 2.0)
+    result = api.compare_implementations("c:chat:completion", "c:chat:completion.original")
+    assert (result["native_avg_ms"], result["baseline_avg_ms"]) == (3.0, 1.0)
+    assert api.compare_implementations("c:x:y:z", "c:x")["native_avg_ms"] == 2.0
+    recs = [r for r in api.get_recommendations() if r["type"] == "native_slower"]
+    assert [(r["component"], r["operation"]) for r in recs] == [("c", "chat:completion")]
+
+
 # -- threads and fork -----------------------------------------------------
 
 
@@ -460,6 +535,35 @@ def test_public_names_use_the_loaded_twin():
     with pytest.raises(ValueError):
         monitor.implementation("rust")
 
+
+
+def test_first_calls_racing_share_one_default_monitor(monkeypatch):
+    """implementation(kind) returns one default monitor per kind even when
+    threads race on the first call (each kept its own, losing records)."""
+    import time
+
+    real = monitor._monitor_class
+
+    def slow_class(kind):
+        cls = real(kind)
+
+        def make():
+            time.sleep(0.02)  # let the other threads in
+            return cls()
+
+        return make
+
+    monkeypatch.setattr(monitor, "_monitor_class", slow_class)
+    monkeypatch.delitem(monitor._DEFAULTS, "python", raising=False)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(monitor.implementation("python")))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 4 and all(api is got[0] for api in got)
+    assert monitor.implementation("python") is got[0]
 
 def test_clock_hook_is_bounded(api):
     api.recorder._advance_clock(5e8)

@@ -49,6 +49,32 @@ def test_public_names_and_implementation():
         routing.implementation("rust")
 
 
+
+@pytest.mark.parametrize("env,twin", [({}, "native"), ({"FAST_LITELLM_RUST_ROUTING": "false"}, "python"),
+                                      ({"FAST_LITELLM_ENABLED": "false"}, "python")])
+def test_module_level_pick_follows_the_routing_flag(env, twin):
+    """As the rate limiter's and pool's module-level defaults follow their
+    flags, get_available_deployment uses the pure-Python twin while
+    rust_routing is off (it used the native one regardless)."""
+    import os
+    import subprocess
+    import sys
+
+    from fast_litellm import _native_loader
+
+    if twin == "native" and _native_loader.NATIVE is None:
+        twin = "python"
+    code = ("import fast_litellm as fl; print(fl.get_available_deployment.__module__); "
+            "print(fl.get_available_deployment([{'model_name': 'm', 'litellm_params': {'model': 'x'}}], 'm'))")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("FAST_LITELLM_RUST_")
+               and k != "FAST_LITELLM_ENABLED"}
+    environ.update(env)
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["fast_litellm.routing._" + twin,
+                                       "{'model_name': 'm', 'litellm_params': {'model': 'x'}}"]
+
 def test_strategy_property_and_unknown_strategy(api):
     assert api.AdvancedRouter().strategy == "simple_shuffle"
     for name in _spec.STRATEGIES:
@@ -274,6 +300,49 @@ def test_in_place_mutation_is_seen(api):
     assert ids(router.get_available_deployment(group, "m", settings={"model_list_version": 2})) == "q"
     assert ids(router.get_available_deployment(group, "m")) == "q"
 
+
+
+def test_a_change_while_the_list_is_read_is_seen(api):
+    """The compiled index's witness is taken before the specs are read: a
+    change meanwhile (here made by a weight's __float__, standing in for
+    another thread renaming a deployment) made both twins keep stale specs
+    for good ("b" found nothing, "a" picked the deployment now named "b")."""
+    group = [dep("a", "x", "first")]
+
+    class Weight(int):
+        armed = True
+
+        def __float__(self):
+            if Weight.armed:
+                Weight.armed = False
+                group[0]["model_name"] = "b"
+            return int.__float__(self)
+
+    group.append(dep("c", "y", "second", weight=Weight(1)))
+    router = api.AdvancedRouter("cost_based")
+    assert ids(router.get_available_deployment(group, "a")) == "first"
+    assert ids(router.get_available_deployment(group, "b")) == "first"
+    assert router.get_available_deployment(group, "a") is None
+
+
+def test_reading_the_list_may_pick_again(api):
+    """A caller's code run while a list is read may use the same router."""
+    router = api.AdvancedRouter()
+    inner = [dep("i", "x", "inner")]
+    seen = []
+
+    class Weight(int):
+        def __float__(self):
+            seen.append(ids(router.get_available_deployment(inner, "i")))
+            return int.__float__(self)
+
+    outer = [dep("o", "y", "outer", weight=Weight(1))]
+    done = []
+    worker = threading.Thread(target=lambda: done.append(ids(router.get_available_deployment(outer, "o"))),
+                              daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done == ["outer"] and seen == ["inner"]
 
 def test_threads_share_one_router(api):
     router = api.AdvancedRouter("least_busy")

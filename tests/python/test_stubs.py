@@ -5,6 +5,7 @@ import ast
 import functools
 import inspect
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,23 @@ def test_class_methods_match(name):
             stub = stub[1:]
             rt = rt[1:] if rt and rt[0][0] == "self" else rt
         assert stub == rt, "%s.%s: stub %s, runtime %s" % (name, item.name, stub, rt)
+
+
+def _same_annotation(stub: str, runtime) -> bool:
+    text = runtime if isinstance(runtime, str) else inspect.formatannotation(runtime)
+    return stub.replace(" ", "") == text.replace("typing.", "").replace(" ", "").replace("'", "")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, node in _declared().items()
+                                        if isinstance(node, ast.FunctionDef)))
+def test_function_return_annotations_match(name):
+    """Where a public function annotates its return, the stub says the same
+    (cleanup_expired_connections returned the int count, the stub said None)."""
+    node = _declared()[name]
+    try:
+        runtime = inspect.signature(getattr(fast_litellm, name)).return_annotation
+    except ValueError:  # a C function without a text signature
+        pytest.skip("no runtime signature for %s" % name)
+    if runtime is inspect.Signature.empty or runtime in ("Any", Any):
+        pytest.skip("%s does not annotate a specific return" % name)
+    assert _same_annotation(ast.unparse(node.returns), runtime)

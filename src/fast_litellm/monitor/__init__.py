@@ -37,7 +37,8 @@ def implementation(kind: str) -> PerformanceMonitor:
     monitor per kind, shared by every caller of this function)."""
     api = _DEFAULTS.get(kind)
     if api is None:
-        api = _DEFAULTS[kind] = PerformanceMonitor(_monitor_class(kind)(), kind)
+        # setdefault: threads racing on the first call all get the one kept
+        api = _DEFAULTS.setdefault(kind, PerformanceMonitor(_monitor_class(kind)(), kind))
     return api
 
 

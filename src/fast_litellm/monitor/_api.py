@@ -118,8 +118,14 @@ class PerformanceMonitor:
     # -- statistics -----------------------------------------------------
 
     def _grouped(self, snap: Dict[str, Any]) -> Dict[str, List[Tuple[str, _Raw, _Raw]]]:
-        grouped: Dict[str, List[Tuple[str, _Raw, _Raw]]] = {}
+        pairs: Dict[Tuple[str, str], Tuple[_Raw, _Raw]] = {}
         for component, operation, _overflow, lifetime, window in snap["series"]:
+            seen = pairs.get((component, operation))
+            if seen is not None:  # a recorded ("__overflow__", "__overflow__") and the overflow
+                lifetime, window = merge_raw((seen[0], lifetime)), merge_raw((seen[1], window))
+            pairs[(component, operation)] = (lifetime, window)
+        grouped: Dict[str, List[Tuple[str, _Raw, _Raw]]] = {}
+        for (component, operation), (lifetime, window) in pairs.items():
             grouped.setdefault(component, []).append((operation, lifetime, window))
         return grouped
 
@@ -204,9 +210,13 @@ def _select(grouped: Dict[str, List[Tuple[str, _Raw, _Raw]]], name: str) -> List
     """Lifetime totals of a component, or of "component:operation"."""
     if name in grouped:
         return [lifetime for _, lifetime, _ in grouped[name]]
-    component, sep, operation = name.rpartition(":")
-    if sep:
-        return [lifetime for op, lifetime, _ in grouped.get(component, []) if op == operation]
+    # either name may hold ":" itself: the first split naming a recorded pair
+    at = name.find(":")
+    while at >= 0:
+        found = [lifetime for op, lifetime, _ in grouped.get(name[:at], []) if op == name[at + 1:]]
+        if found:
+            return found
+        at = name.find(":", at + 1)
     return []
 
 

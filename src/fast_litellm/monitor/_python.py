@@ -79,16 +79,21 @@ def _check_name(value: Any, argname: str) -> str:
     return value if type(value) is str else str.__str__(value)
 
 
-def _duration_ns(value: Any) -> int:
+def _real(value: Any, argname: str) -> float:
+    """An int or float argument as a float (an int too large for one is
+    infinite); a subclass's own value, as the native twin reads it."""
     if isinstance(value, float):
-        ms = float(value)
-    elif isinstance(value, int):
+        return float.__float__(value)
+    if isinstance(value, int):
         try:
-            ms = float(value)
+            return int.__float__(value)
         except OverflowError:
-            ms = math.inf
-    else:
-        raise TypeError("duration_ms must be int or float, not %s" % type(value).__name__)
+            return math.inf  # out of range either way, as in the native twin
+    raise TypeError("%s must be int or float, not %s" % (argname, type(value).__name__))
+
+
+def _duration_ns(value: Any) -> int:
+    ms = _real(value, "duration_ms")
     if not (0.0 <= ms <= MAX_DURATION_MS):
         raise ValueError("duration_ms must be a finite number from 0 to 1e9, got %r" % (value,))
     return math.floor(ms * 1e6 + 0.5)
@@ -99,9 +104,10 @@ def _size(value: Any, argname: str) -> Optional[int]:
         return None
     if not isinstance(value, int):
         raise TypeError("%s must be int or None, not %s" % (argname, type(value).__name__))
+    value = int.__int__(value)  # an int subclass's own value, as the native twin reads it
     if not (0 <= value <= MAX_SIZE):
         raise ValueError("%s must be from 0 to 2**63-1, got %r" % (argname, value))
-    return int(value)
+    return value
 
 
 class Monitor:
@@ -113,14 +119,14 @@ class Monitor:
             raise TypeError("max_series must be int, not %s" % type(max_series).__name__)
         if not (1 <= max_series <= MAX_SERIES):
             raise ValueError("max_series must be from 1 to %d, got %d" % (MAX_SERIES, max_series))
-        window_seconds = float(window_seconds)
-        interval_seconds = float(interval_seconds)
+        window_seconds = _real(window_seconds, "window_seconds")
+        interval_seconds = _real(interval_seconds, "interval_seconds")
         if not (0.001 <= interval_seconds <= 86400.0):
             raise ValueError("interval_seconds must be from 0.001 to 86400")
-        intervals = math.ceil(window_seconds / interval_seconds) if window_seconds > 0 else 0
-        if not (window_seconds > 0.0 and intervals <= MAX_INTERVALS):
+        if not (window_seconds > 0.0 and window_seconds / interval_seconds <= MAX_INTERVALS):
             raise ValueError("window_seconds must be > 0 and at most %d intervals long"
                              % MAX_INTERVALS)
+        intervals = math.ceil(window_seconds / interval_seconds)
         self._max_series = max_series
         self._window_seconds = window_seconds
         self._interval_seconds = interval_seconds

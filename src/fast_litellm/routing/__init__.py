@@ -26,6 +26,21 @@ def implementation(kind: str) -> ModuleType:
     return importlib.import_module(_TWINS[kind], __name__)
 
 
+#: the seed API's flag (kept name), as the rate limiter's and pool's defaults follow theirs
+FLAG = "rust_routing"
+
+
+def _flag_enabled() -> bool:
+    try:
+        from .. import flags
+
+        return bool(flags.is_enabled(FLAG))
+    except Exception:  # flags unavailable: the native twin, as before
+        return True
+
+
 _DEFAULT = implementation("native" if NATIVE is not None and hasattr(NATIVE, "RouterCore") else "python")
 AdvancedRouter = _DEFAULT.AdvancedRouter
-get_available_deployment = _DEFAULT.get_available_deployment
+# the module-level pick uses the pure-Python twin's default router while
+# rust_routing is off (FAST_LITELLM_RUST_ROUTING=false or FAST_LITELLM_ENABLED=false)
+get_available_deployment = (_DEFAULT if _flag_enabled() else implementation("python")).get_available_deployment

@@ -40,12 +40,13 @@ class AdvancedRouter:
         self._core.configure(_CODES[self._strategy], self._buffer)
         # the plain call (no blocked models, context or settings) in one C call
         self._pick_default = self._core.pick_default
-        # compiling swaps the core's index; picks never wait on it
-        self._compile_lock = threading.Lock()
+        # compiling swaps the core's index; picks never wait on it.  Reentrant:
+        # reading the specs may run a caller's code that picks again
+        self._compile_lock = threading.RLock()
         register_for_fork(self)
 
     def _after_fork_in_child(self) -> None:
-        self._compile_lock = threading.Lock()
+        self._compile_lock = threading.RLock()
 
     @property
     def strategy(self) -> str:
@@ -83,9 +84,12 @@ class AdvancedRouter:
         else:
             position = NotImplemented
         if position is NotImplemented:
-            specs = _spec.deployment_specs(model_list)  # raises TypeError for a bad list
+            if not isinstance(model_list, list):
+                _spec.deployment_specs(model_list)  # raises the TypeError for a bad list
             with self._compile_lock:
-                core.compile(model_list, specs, version)
+                # the core takes the list's witness before the specs are read,
+                # so a change meanwhile (another thread's) is seen next time
+                core.compile(model_list, _spec.deployment_specs, version)
                 position = core.pick(model_list, model, blocked, code, buffer, tokens, minute, version, True)
         return None if position is None else model_list[position]
 

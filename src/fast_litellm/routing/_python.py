@@ -126,8 +126,11 @@ class AdvancedRouter:
                 return cached[2]
             if _spec.witness_same(model_list, cached[1]):
                 return cached[2]
+        # the witness before the specs: a change while they are read (another
+        # thread's) then differs from it, and the next pick recompiles
+        seen = _spec.witness(model_list) if isinstance(model_list, list) else None
         index = _Index(_spec.deployment_specs(model_list))
-        self._compiled = (model_list, _spec.witness(model_list), index, version)
+        self._compiled = (model_list, seen, index, version)
         return index
 
     def get_available_deployment(self, model_list: List[Dict[str, Any]], model: str,
