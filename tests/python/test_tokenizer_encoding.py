@@ -359,6 +359,38 @@ def test_batch_threads(pair):
     assert ours.count_batch([]) == []
 
 
+def test_batch_flag_sets_the_default_threads(pair, monkeypatch):
+    """FAST_LITELLM_BATCH_TOKEN_COUNTING (the batch_token_counting flag):
+    off, count_batch without num_threads counts on one thread; an explicit
+    num_threads is the caller's either way."""
+    from fast_litellm import flags
+    from fast_litellm.tokenizer import _encoding
+
+    ours, _ = pair
+    seen = []
+    core = ours._core
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(core, name)
+
+        def count_batch(self, texts, allowed, disallowed, num_threads):
+            seen.append(num_threads)
+            return core.count_batch(texts, allowed, disallowed, num_threads)
+
+    monkeypatch.setattr(ours, "_core", Recording())
+    try:
+        flags.set_feature("batch_token_counting", "off")
+        texts = CORPUS[:4]
+        assert ours.count_batch(texts) == [ours.count(t) for t in texts]
+        ours.count_batch(texts, num_threads=2)
+        flags.set_feature("batch_token_counting", "on")
+        ours.count_batch(texts)
+    finally:
+        flags.reload_config()
+    assert seen == [1, 2, _encoding._DEFAULT_THREADS]
+
+
 def test_pickle_and_registry(impl, tiktoken_data_dir):
     ns = T.implementation(impl)
     enc = ns.get_encoding("cl100k_base")

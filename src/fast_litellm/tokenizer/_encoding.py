@@ -17,6 +17,17 @@ _DEFAULT_THREADS = max(1, min(8, os.cpu_count() or 1))
 MAX_THREADS = 64  # count_batch's num_threads bound (the count CLI's --threads too)
 
 
+def _default_threads() -> int:
+    """count_batch's thread count when the caller names none: one thread while
+    the batch_token_counting flag (FAST_LITELLM_BATCH_TOKEN_COUNTING) is off."""
+    try:
+        from .. import flags
+        enabled = flags.is_enabled("batch_token_counting")
+    except Exception:  # flags unavailable (a partial install): threaded, as before
+        enabled = True
+    return _DEFAULT_THREADS if enabled else 1
+
+
 def _fix_surrogates(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
@@ -309,7 +320,7 @@ class Encoding:
                 raise TypeError("texts must be a list of str, not %s" % type(texts).__name__)
             texts = list(texts)
         if num_threads is None:
-            num_threads = _DEFAULT_THREADS
+            num_threads = _default_threads()
         if not isinstance(num_threads, int) or isinstance(num_threads, bool):
             raise TypeError("num_threads must be int, not %s" % type(num_threads).__name__)
         if not 1 <= num_threads <= MAX_THREADS:
