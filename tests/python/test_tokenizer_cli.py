@@ -66,3 +66,36 @@ def test_add_count_command_hook():
     cli.add_count_command(sub)
     args = parser.parse_args(["count", "-", "--json"])
     assert args.func is cli.run_count and args.files == ["-"] and args.json
+
+
+def test_count_reports_files_in_argument_order(files, tmp_path, capsys):
+    """Like wc: one line per argument, in order, a repeated path twice and an
+    unreadable one where it was given (the rows used to be sorted by each
+    path's last position, moving a repeated path after the others)."""
+    a, b = files
+    missing = str(tmp_path / "missing.txt")
+    assert cli.main(["count", "--json", str(a), str(b), missing, str(a)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [f["file"] for f in out["files"]] == [str(a), str(b), missing, str(a)]
+    assert out["files"][0]["tokens"] == out["files"][3]["tokens"]
+    assert out["files"][2]["tokens"] is None and out["files"][2]["error"]
+    assert out["total"] == sum(f["tokens"] for f in out["files"] if f["tokens"] is not None)
+    assert cli.main(["count", str(a), str(b), str(a)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == [str(a), str(b), str(a), "total"]
+
+
+def test_count_with_stdin_closed_is_an_error_not_a_traceback(files, monkeypatch, capsys):
+    a, _ = files  # `fast-litellm count <&-`: Python sets sys.stdin to None
+    monkeypatch.setattr("sys.stdin", None)
+    assert cli.main(["count", "-", str(a)]) == 1
+    captured = capsys.readouterr()
+    assert "-: standard input is closed" in captured.err
+    assert captured.out.split()[-1] == "total"
+
+
+def test_count_names_a_bad_thread_count(files, capsys):
+    a, _ = files
+    with pytest.raises(SystemExit):
+        cli.main(["count", "--threads", "many", str(a)])
+    assert "must be an integer between 1 and" in capsys.readouterr().err

@@ -11,6 +11,7 @@ on stderr, a tqdm progress bar advances per file when tqdm is installed.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from typing import List, Optional, Tuple
@@ -34,15 +35,21 @@ def add_count_command(subparsers) -> argparse.ArgumentParser:
 def _thread_count(value: str) -> int:
     from ._encoding import MAX_THREADS
 
-    n = int(value)  # argparse reports a ValueError as "invalid int value"
-    if not 1 <= n <= MAX_THREADS:
-        raise argparse.ArgumentTypeError("must be between 1 and %d, got %d" % (MAX_THREADS, n))
+    try:
+        n = int(value)
+    except ValueError:
+        n = None
+    if n is None or not 1 <= n <= MAX_THREADS:
+        raise argparse.ArgumentTypeError("must be an integer between 1 and %d, got %r"
+                                         % (MAX_THREADS, value))
     return n
 
 
 def _read(path: str) -> Tuple[str, str, int]:
     """(path, text, size in bytes as read: replacement characters change it)."""
     if path == "-":
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise OSError(errno.EBADF, "standard input is closed")
         data = sys.stdin.buffer.read()
     else:
         with open(path, "rb") as f:
@@ -72,31 +79,32 @@ def run_count(args) -> int:
         print("fast-litellm count: %s" % (exc.args[0] if exc.args else exc), file=sys.stderr)
         return 2
     paths: List[str] = args.files or ["-"]
+    # one row per argument, in argument order (a path may be given twice)
     rows: List[Tuple[str, Optional[int], int, Optional[str]]] = []
-    texts: List[Tuple[str, str, int]] = []
+    texts: List[Tuple[int, str, int]] = []  # (row index, text, size)
     status = 0
     for path in paths:
         try:
-            texts.append(_read(path))
+            _, text, size = _read(path)
         except OSError as exc:
             rows.append((path, None, 0, exc.strerror or str(exc)))
             status = 1
+        else:
+            texts.append((len(rows), text, size))
+            rows.append((path, None, size, None))
     total_bytes = sum(size for _, _, size in texts)
     bar = _progress(total_bytes, len(texts))
-    counted = {}
     if bar is None:
         counts = enc.count_batch([t for _, t, _ in texts], num_threads=args.threads,
                                  disallowed_special=()) if texts else []
-        counted = {i: c for i, c in enumerate(counts)}
     else:
-        for i, (_, t, _) in enumerate(texts):
-            counted[i] = enc.count(t, disallowed_special=())
+        counts = []
+        for _, t, _ in texts:
+            counts.append(enc.count(t, disallowed_special=()))
             bar.update(1)
         bar.close()
-    for i, (path, _, size) in enumerate(texts):
-        rows.append((path, counted[i], size, None))
-    order = {p: k for k, p in enumerate(paths)}
-    rows.sort(key=lambda r: order.get(r[0], 0))
+    for (row, _, size), count in zip(texts, counts):
+        rows[row] = (rows[row][0], count, size, None)
     total = sum(r[1] for r in rows if r[1] is not None)
     if args.json:
         out = {"encoding": enc.name,
