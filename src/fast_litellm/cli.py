@@ -120,16 +120,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # the command's own arguments, for reports that record how they were made
+    args._argv = argv[argv.index(args.command) + 1:] if args.command in argv else []
+    return run_handler(func, args)
+
+
+def run_handler(func: Callable[[argparse.Namespace], Any], args: argparse.Namespace) -> int:
+    """Run a command's handler: its exit code; a closed stdout (`| head`)
+    stops quietly, Ctrl-C exits 130, neither with a traceback.  Every entry
+    point (``fast-litellm``, ``python -m fast_litellm.bench``, ...) uses it."""
     try:
         return int(func(args) or 0)
     except BrokenPipeError:  # e.g. `fast-litellm doctor | head`: stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        try:  # what is left in stdout's buffer goes nowhere at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # stdout is not a file (embedded, captured)
+            pass
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
@@ -309,7 +323,22 @@ def _flags_report() -> Dict[str, Any]:
         status = dict(status) if isinstance(status, dict) else {"value": status}
         status["why"] = _flag_reason(status)
         flags[str(name)] = status
-    return {"available": True, "error": None, "flags": flags}
+    return {"available": True, "error": None, "flags": flags,
+            "ignored_settings": _ignored_settings()}
+
+
+def _ignored_settings() -> List[str]:
+    """The settings the flags ignored (a bad value in the environment or the
+    config file, an unreadable file): each gave one warning at import, before
+    doctor ran, so they are asked of the flags module
+    (``flags.config_warnings()``, where it has one)."""
+    try:
+        from . import flags
+
+        messages = getattr(flags, "config_warnings", None)
+        return [str(m) for m in messages()] if callable(messages) else []
+    except Exception:
+        return []
 
 
 def _patches_report() -> Dict[str, Any]:
@@ -374,6 +403,8 @@ def _problems(report: Dict[str, Any]) -> List[Dict[str, str]]:
     elif litellm.get("verified") is False:
         add("warning", "litellm %s is not the verified release %s: its patches are not applied"
             % (litellm["installed"], litellm["pinned"]))
+    for message in report["flags"].get("ignored_settings") or []:
+        add("warning", message)
     for section, what in (("flags", "feature flags"), ("patches", "patch status")):
         if not report[section]["available"]:
             add("warning", "%s %s" % (what, report[section]["error"]))

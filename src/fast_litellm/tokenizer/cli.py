@@ -128,7 +128,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="fast-litellm")
     add_count_command(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    from ..cli import run_handler
+
+    return run_handler(args.func, args)
 
 
 if __name__ == "__main__":
