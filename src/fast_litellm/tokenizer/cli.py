@@ -21,7 +21,10 @@ PROGRESS_MIN_BYTES = 8 << 20
 
 def add_count_command(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("count", help="count tokens of files (like wc)",
-                              description="Count tokens of FILES (or stdin) exactly as tiktoken would.")
+                              description="Count tokens of FILES (or stdin) exactly as tiktoken's "
+                                          "len(encode(text, disallowed_special=())) would: files are read as "
+                                          "UTF-8 (undecodable bytes replaced) and text like <|endoftext|> "
+                                          "counts as ordinary text.")
     p.add_argument("files", nargs="*", metavar="FILE", help="files to count; '-' or none reads stdin")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--encoding", "-e", help="encoding name (default: cl100k_base)")
