@@ -99,3 +99,17 @@ def test_count_names_a_bad_thread_count(files, capsys):
     with pytest.raises(SystemExit):
         cli.main(["count", "--threads", "many", str(a)])
     assert "must be an integer between 1 and" in capsys.readouterr().err
+
+
+def test_count_without_a_vocabulary_is_a_failure_not_a_usage_error(files, monkeypatch, capsys):
+    """Offline without LiteLLM's bundled files, a known encoding has no
+    vocabulary: exit 1 with the places looked at (2 is for a bad name)."""
+    import fast_litellm.tokenizer as tokenizer
+
+    def offline(name):
+        raise tokenizer.VocabularyError("no usable vocabulary for encoding %r; looked at: ..." % name)
+
+    monkeypatch.setattr(tokenizer, "get_encoding", offline)
+    a, _ = files
+    assert cli.main(["count", "-e", "r50k_base", str(a)]) == 1
+    assert "no usable vocabulary for encoding 'r50k_base'" in capsys.readouterr().err

@@ -71,7 +71,7 @@ def _progress(total_bytes: int, n: int):
 
 
 def run_count(args) -> int:
-    from . import encoding_for_model, get_encoding
+    from . import VocabularyError, encoding_for_model, get_encoding
 
     try:
         if args.model is not None:
@@ -80,7 +80,9 @@ def run_count(args) -> int:
             enc = get_encoding("cl100k_base" if args.encoding is None else args.encoding)
     except (KeyError, ValueError) as exc:
         print("fast-litellm count: %s" % (exc.args[0] if exc.args else exc), file=sys.stderr)
-        return 2
+        # an unknown name is a usage error; a known encoding whose vocabulary
+        # cannot be found (offline, no LiteLLM) is this machine's, as for a file
+        return 1 if isinstance(exc, VocabularyError) else 2
     paths: List[str] = args.files or ["-"]
     # one row per argument, in argument order (a path may be given twice)
     rows: List[Tuple[str, Optional[int], int, Optional[str]]] = []
