@@ -113,3 +113,29 @@ def test_count_without_a_vocabulary_is_a_failure_not_a_usage_error(files, monkey
     a, _ = files
     assert cli.main(["count", "-e", "r50k_base", str(a)]) == 1
     assert "no usable vocabulary for encoding 'r50k_base'" in capsys.readouterr().err
+
+
+def test_count_shows_a_name_that_is_not_utf8(tmp_path, tiktoken_data_dir):
+    """A file name with bytes that are not UTF-8 (lone surrogates in Python)
+    crashed the table and the JSON under a strict UTF-8 stdout (the usual
+    en_US.UTF-8 desktop); it is shown with U+FFFD."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    name = os.path.join(os.fsencode(str(tmp_path)), b"\xffbad.txt")
+    with open(name, "wb") as f:
+        f.write(b"hello world")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8",
+               PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for extra in ([], ["--json"]):
+        proc = subprocess.run([sys.executable.encode(), b"-m", b"fast_litellm", b"count"]
+                              + [e.encode() for e in extra] + [name],
+                              capture_output=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        out = proc.stdout.decode("utf-8")
+        assert "\ufffdbad.txt" in out
+        if extra:
+            assert json.loads(out)["files"][0]["tokens"] == 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import sys
 from typing import List, Optional, Tuple
 
@@ -58,6 +59,13 @@ def _read(path: str) -> Tuple[str, str, int]:
         with open(path, "rb") as f:
             data = f.read()
     return path, data.decode("utf-8", errors="replace"), len(data)
+
+
+def _shown(path: str) -> str:
+    """The path as text any UTF-8 output takes: a name with bytes that are
+    not UTF-8 arrives with lone surrogates, which a strict stdout (and
+    JSON) refuses; they become U+FFFD."""
+    return os.fsencode(path).decode(sys.getfilesystemencoding(), "replace")
 
 
 def _progress(total_bytes: int, n: int):
@@ -113,7 +121,7 @@ def run_count(args) -> int:
     total = sum(r[1] for r in rows if r[1] is not None)
     if args.json:
         out = {"encoding": enc.name,
-               "files": [{"file": p, "tokens": c, "bytes": b, **({"error": e} if e else {})}
+               "files": [{"file": _shown(p), "tokens": c, "bytes": b, **({"error": e} if e else {})}
                          for p, c, b, e in rows],
                "total": total}
         print(json.dumps(out, ensure_ascii=False))
@@ -123,7 +131,7 @@ def run_count(args) -> int:
             if err:
                 print("fast-litellm count: %s: %s" % (path, err), file=sys.stderr)
             else:
-                print("%*d %s" % (width, count, path))
+                print("%*d %s" % (width, count, _shown(path)))
         if len(rows) > 1:
             print("%*d total" % (width, total))
     return status
