@@ -165,7 +165,22 @@ def _rich_console(out: TextIO, plain: bool) -> Any:
     return Console(file=out, width=None if out.isatty() else 160, highlight=False)
 
 
+def printable(text: str) -> str:
+    """Text any UTF-8 output takes: a value from the environment or a path
+    with bytes that are not UTF-8 holds lone surrogates, which a strict
+    stdout refuses; they are shown escaped, as the warnings show them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _print_tables(tables: List[Table], notes: List[str], out: TextIO, plain: bool) -> None:
+    tables = [(printable(title), [printable(h) for h in header],
+               [[printable(cell) for cell in row] for row in rows])
+              for title, header, rows in tables]
+    notes = [printable(note) for note in notes]
     console = _rich_console(out, plain)
     if console is not None:
         from rich.table import Table as RichTable

@@ -312,3 +312,22 @@ def test_plot_is_written_under_exactly_the_name_given(tmp_path):
         assert write_plot(str(tmp_path / name), rows, "t") is None
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chart", "chart.data"]
+
+
+def test_table_and_markdown_take_notes_that_are_not_utf8(tmp_path):
+    """A peer venv path with bytes that are not UTF-8 ends in a note; the
+    table and the Markdown report crashed on it at the end of the run."""
+    import io
+
+    from fast_litellm.bench.markdown import write_markdown
+
+    notes = ["peers: not available (tried /tmp/\udcff)"]
+    rows = [suite.make_row("c", "case \udcfe", "b", "us", 2.0, 1.0, False)]
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
+    print_table(rows, notes, plain=True, stream=out)
+    text = raw.getvalue().decode("utf-8")
+    assert "/tmp/\\udcff" in text and "case \\udcfe" in text
+    md = tmp_path / "r.md"
+    write_markdown(str(md), {"results": rows, "notes": notes})
+    assert "/tmp/\\udcff" in md.read_text(encoding="utf-8")

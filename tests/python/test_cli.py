@@ -393,3 +393,19 @@ def test_sdist_holds_every_tracked_file_a_build_or_the_tests_need(tmp_path):
               or f in ("setup.py", "pyproject.toml", "Makefile", "requirements-dev.txt",
                        "requirements-bench.txt", "README.md")]
     assert [f for f in needed if f not in shipped] == []
+
+
+def test_doctor_table_takes_values_that_are_not_utf8(monkeypatch, fake_status):
+    """An environment value (or path) with bytes that are not UTF-8 holds
+    lone surrogates; the table crashed on a strict UTF-8 stdout (plain and
+    rich alike).  They are shown escaped."""
+    import argparse
+    import io
+
+    monkeypatch.setenv("FAST_LITELLM_FEATURE_CONFIG", "/etc/\udcff.json")
+    for plain in (True, False):
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
+        args = argparse.Namespace(json=False, plain=plain, strict=False, import_litellm=False)
+        assert cli.run_doctor(args, out=out) == 0
+        assert "/etc/\\udcff.json" in raw.getvalue().decode("utf-8")

@@ -63,10 +63,13 @@ def case_labels(rows: List[Dict[str, Any]]) -> List[str]:
 
 
 def table_lines(rows: List[Dict[str, Any]]) -> List[List[str]]:
+    from ..cli import printable  # a path in a note may not be UTF-8
+
     out = []
     for r, label in zip(rows, case_labels(rows)):
-        out.append([r["component"], label, r["baseline"], r["unit"], fmt_value(r.get("baseline_value")),
-                    fmt_value(r.get("value")), fmt_ratio(r.get("ratio")), row_note(r)])
+        out.append([printable(cell) for cell in (
+            r["component"], label, r["baseline"], r["unit"], fmt_value(r.get("baseline_value")),
+            fmt_value(r.get("value")), fmt_ratio(r.get("ratio")), row_note(r))])
     return out
 
 
@@ -114,7 +117,10 @@ def render_rich(rows: List[Dict[str, Any]], notes: List[str], title: str) -> boo
 
 def print_table(rows: List[Dict[str, Any]], notes: List[str], title: str = "fast-litellm bench",
                 plain: bool = False, stream: Optional[TextIO] = None) -> None:
+    from ..cli import printable  # a path in a note may not be UTF-8
+
     stream = stream or sys.stdout
+    notes, title = [printable(n) for n in notes], printable(title)
     if not plain and stream is sys.stdout and render_rich(rows, notes, title):
         return
     stream.write(title + "\n")
