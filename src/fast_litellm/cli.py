@@ -408,8 +408,10 @@ def _problems(report: Dict[str, Any]) -> List[Dict[str, str]]:
 
     native = report["native"]
     if not native["loaded"]:
-        add("warning", "native core not loaded (%s): the pure-Python twins are in use"
-            % native["reason"])
+        # FAST_LITELLM_FORCE_PYTHON=1 asked for the twins: not a problem for --strict
+        requested = str(native["reason"]).startswith("disabled by ")
+        add("info" if requested else "warning",
+            "native core not loaded (%s): the pure-Python twins are in use" % native["reason"])
     litellm = report["litellm"]
     if litellm.get("compromised"):
         add("critical", "litellm %s is a compromised release: uninstall it" % litellm["installed"])

@@ -409,3 +409,20 @@ def test_doctor_table_takes_values_that_are_not_utf8(monkeypatch, fake_status):
         args = argparse.Namespace(json=False, plain=plain, strict=False, import_litellm=False)
         assert cli.run_doctor(args, out=out) == 0
         assert "/etc/\\udcff.json" in raw.getvalue().decode("utf-8")
+
+
+def test_doctor_strict_accepts_the_twins_when_asked_for(monkeypatch, capsys, fake_status):
+    """FAST_LITELLM_FORCE_PYTHON=1 is a choice (the loader stays silent):
+    `doctor --strict` must not fail on it; a failed build still does."""
+    from fast_litellm import _native_loader
+
+    monkeypatch.setattr(_native_loader, "NATIVE", None)
+    monkeypatch.setattr(_native_loader, "NATIVE_IMPORT_ERROR", "disabled by FAST_LITELLM_FORCE_PYTHON")
+
+    def native_severities():
+        return [p["severity"] for p in doctor_json(capsys)["problems"]
+                if "native core" in p["message"]]
+
+    assert native_severities() == ["info"]
+    monkeypatch.setattr(_native_loader, "NATIVE_IMPORT_ERROR", "ImportError: no _native")
+    assert native_severities() == ["warning"]
