@@ -331,3 +331,22 @@ def test_table_and_markdown_take_notes_that_are_not_utf8(tmp_path):
     md = tmp_path / "r.md"
     write_markdown(str(md), {"results": rows, "notes": notes})
     assert "/tmp/\\udcff" in md.read_text(encoding="utf-8")
+
+
+def test_output_check_does_not_open_a_fifo(tmp_path):
+    """`--json fifo` with a reader waiting: checking by opening the FIFO
+    would block until the reader came, then hand it an empty document."""
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(str(fifo))
+    answer = []
+    check = threading.Thread(target=lambda: answer.append(bench_cli._unwritable(str(fifo), "file")),
+                             daemon=True)
+    check.start()
+    check.join(10)
+    blocked = check.is_alive()
+    if blocked:  # release it: a reader lets the open return
+        os.close(os.open(str(fifo), os.O_RDONLY | os.O_NONBLOCK))
+        check.join(10)
+    assert not blocked and answer == [None]

@@ -265,6 +265,8 @@ def _unwritable(path: str, kind: str) -> Optional[str]:
     elif os.path.exists(path):
         if kind == "directory":
             return "not a directory"
+        if not os.path.isfile(path):  # a pipe or device: opening it could block
+            return None if os.access(path, os.W_OK) else "not writable"
         try:
             with open(path, "ab"):
                 pass
