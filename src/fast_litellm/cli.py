@@ -120,16 +120,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # the command's own arguments, for reports that record how they were made
+    args._argv = argv[argv.index(args.command) + 1:] if args.command in argv else []
+    return run_handler(func, args)
+
+
+def run_handler(func: Callable[[argparse.Namespace], Any], args: argparse.Namespace) -> int:
+    """Run a command's handler: its exit code; a closed stdout (`| head`)
+    stops quietly, Ctrl-C exits 130, neither with a traceback.  Every entry
+    point (``fast-litellm``, ``python -m fast_litellm.bench``, ...) uses it."""
     try:
         return int(func(args) or 0)
     except BrokenPipeError:  # e.g. `fast-litellm doctor | head`: stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        try:  # what is left in stdout's buffer goes nowhere at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # stdout is not a file (embedded, captured)
+            pass
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
@@ -151,7 +165,22 @@ def _rich_console(out: TextIO, plain: bool) -> Any:
     return Console(file=out, width=None if out.isatty() else 160, highlight=False)
 
 
+def printable(text: str) -> str:
+    """Text any UTF-8 output takes: a value from the environment or a path
+    with bytes that are not UTF-8 holds lone surrogates, which a strict
+    stdout refuses; they are shown escaped, as the warnings show them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _print_tables(tables: List[Table], notes: List[str], out: TextIO, plain: bool) -> None:
+    tables = [(printable(title), [printable(h) for h in header],
+               [[printable(cell) for cell in row] for row in rows])
+              for title, header, rows in tables]
+    notes = [printable(note) for note in notes]
     console = _rich_console(out, plain)
     if console is not None:
         from rich.table import Table as RichTable
@@ -309,7 +338,22 @@ def _flags_report() -> Dict[str, Any]:
         status = dict(status) if isinstance(status, dict) else {"value": status}
         status["why"] = _flag_reason(status)
         flags[str(name)] = status
-    return {"available": True, "error": None, "flags": flags}
+    return {"available": True, "error": None, "flags": flags,
+            "ignored_settings": _ignored_settings()}
+
+
+def _ignored_settings() -> List[str]:
+    """The settings the flags ignored (a bad value in the environment or the
+    config file, an unreadable file): each gave one warning at import, before
+    doctor ran, so they are asked of the flags module
+    (``flags.config_warnings()``, where it has one)."""
+    try:
+        from . import flags
+
+        messages = getattr(flags, "config_warnings", None)
+        return [str(m) for m in messages()] if callable(messages) else []
+    except Exception:
+        return []
 
 
 def _patches_report() -> Dict[str, Any]:
@@ -364,8 +408,10 @@ def _problems(report: Dict[str, Any]) -> List[Dict[str, str]]:
 
     native = report["native"]
     if not native["loaded"]:
-        add("warning", "native core not loaded (%s): the pure-Python twins are in use"
-            % native["reason"])
+        # FAST_LITELLM_FORCE_PYTHON=1 asked for the twins: not a problem for --strict
+        requested = str(native["reason"]).startswith("disabled by ")
+        add("info" if requested else "warning",
+            "native core not loaded (%s): the pure-Python twins are in use" % native["reason"])
     litellm = report["litellm"]
     if litellm.get("compromised"):
         add("critical", "litellm %s is a compromised release: uninstall it" % litellm["installed"])
@@ -374,6 +420,8 @@ def _problems(report: Dict[str, Any]) -> List[Dict[str, str]]:
     elif litellm.get("verified") is False:
         add("warning", "litellm %s is not the verified release %s: its patches are not applied"
             % (litellm["installed"], litellm["pinned"]))
+    for message in report["flags"].get("ignored_settings") or []:
+        add("warning", message)
     for section, what in (("flags", "feature flags"), ("patches", "patch status")):
         if not report[section]["available"]:
             add("warning", "%s %s" % (what, report[section]["error"]))

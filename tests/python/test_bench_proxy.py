@@ -163,11 +163,14 @@ def _litellm_proxy_importable():
 
 @pytest.mark.slow
 @pytest.mark.litellm
-def test_tiny_proxy_run_cleans_up(tmp_path):
+def test_tiny_proxy_run_cleans_up(tmp_path, monkeypatch):
     if not _litellm_proxy_importable():
         pytest.skip("LiteLLM proxy dependencies missing: pip install -r requirements-bench.txt")
+    # a relative --keep-dir: the proxies run inside it and used to be handed
+    # a config path relative to the caller ("Config file not found")
+    monkeypatch.chdir(tmp_path)
     cfg = runner.ProxyBenchConfig(duration=1.5, warmup=0.5, concurrency=2, deployments=2, rounds=1,
-                                  keep_dir=str(tmp_path / "run"))
+                                  keep_dir="run")
     out = runner.run_proxy_bench(cfg)
     assert set(out["runs"]) == {"stock", "fast_litellm"}
     assert out["runs"]["fast_litellm"]["preload"] == "loaded"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import types
@@ -185,3 +186,167 @@ def test_tokenizer_memory_rows_measure_each_child():
     for row in rows:
         assert suite.validate_row(row) == []
         assert row["baseline_value"] > 1 and row["value"] > 1
+
+
+# -- output files and arguments: checked before the run ----------------------
+
+QUIET = ["--components", "none", "--no-peers", "--plain", "--no-progress"]
+
+
+def _no_run(monkeypatch):
+    def run_bench(args):
+        raise AssertionError("the benchmark ran despite a bad argument")
+
+    monkeypatch.setattr(bench_cli, "run_bench", run_bench)
+
+
+@pytest.mark.parametrize("option", ["--json", "--markdown", "--plot"])
+def test_unwritable_output_is_refused_before_the_run(option, monkeypatch, tmp_path, capsys):
+    """A long run used to end in a traceback from the write (and a stray
+    `.tmp` file); now nothing runs and the reason is named."""
+    _no_run(monkeypatch)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    for path, why in ((str(tmp_path), "is a directory"),
+                      (str(a_file / "out"), "is not a directory"),
+                      ("", "empty path")):
+        assert bench_cli.main(QUIET + [option, path]) == 2
+        err = capsys.readouterr().err
+        assert "cannot write %s" % option in err and why in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_keep_dir_must_be_a_directory(monkeypatch, tmp_path, capsys):
+    _no_run(monkeypatch)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert bench_cli.main(QUIET + ["--proxy", "--keep-dir", str(a_file)]) == 2
+    assert "--keep-dir" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option,value", [
+    ("--duration", "0"), ("--duration", "-1"), ("--duration", "nan"), ("--duration", "inf"),
+    ("--warmup", "-1"), ("--rounds", "0"), ("--concurrency", "0"), ("--concurrency", "x"),
+    ("--workers", "0"), ("--deployments", "-3"), ("--stream-every", "-1"),
+    ("--omit-usage-every", "-2"), ("--max-requests", "0"), ("--peer-rounds", "-1"),
+    ("--profile-duration", "0"), ("--upstream-latency-ms", "-5"),
+])
+def test_nonsense_numbers_are_usage_errors(option, value, monkeypatch, capsys):
+    """--peer-rounds -1 used to measure nothing and exit 0; --concurrency 0
+    and the like failed only after both proxies had started."""
+    _no_run(monkeypatch)
+    with pytest.raises(SystemExit) as exit_:
+        bench_cli.main(QUIET + [option, value])
+    assert exit_.value.code == 2
+    assert "argument %s" % option in capsys.readouterr().err
+
+
+def test_zero_means_never_where_the_help_says_so():
+    args = bench_cli.build_parser().parse_args(["--stream-every", "0", "--omit-usage-every", "0",
+                                                "--warmup", "0"])
+    assert (args.stream_every, args.omit_usage_every, args.warmup) == (0, 0, 0.0)
+
+
+def test_files_are_written_before_the_table(monkeypatch, tmp_path, capsys):
+    """`fast-litellm bench --json out.json | head -1`: the table's broken pipe
+    used to lose the JSON of the whole run."""
+    from fast_litellm import cli as main_cli
+
+    def closed_stdout(*args, **kwargs):
+        raise BrokenPipeError
+
+    monkeypatch.setattr("fast_litellm.bench.report.print_table", closed_stdout)
+    out, md = tmp_path / "b.json", tmp_path / "b.md"
+    assert main_cli.main(["bench"] + QUIET + ["--json", str(out), "--markdown", str(md)]) == 0
+    assert json.loads(out.read_text())["schema"] == "fast-litellm-bench/1"
+    assert md.read_text().startswith("# fast-litellm bench")
+
+
+def test_a_failed_write_is_reported_and_the_others_still_written(monkeypatch, tmp_path, capsys):
+    def full_disk(path, doc):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("fast_litellm.bench.report.write_json", full_disk)
+    md = tmp_path / "b.md"
+    assert bench_cli.main(QUIET + ["--json", str(tmp_path / "b.json"), "--markdown", str(md)]) == 1
+    captured = capsys.readouterr()
+    assert "cannot write --json" in captured.err and "No space left on device" in captured.err
+    assert md.exists() and "wrote %s" % md in captured.out
+
+
+def test_json_through_a_symlink_or_device_writes_through(tmp_path):
+    """`--json /dev/stdout` renamed a temporary file over the /dev/stdout
+    link itself (as root); any symlinked output lost its link."""
+    target = tmp_path / "target.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_json(str(link), {"a": 1})
+    assert link.is_symlink() and json.loads(target.read_text()) == {"a": 1}
+
+    read_end, write_end = os.pipe()  # what /dev/stdout is under `| head`
+    try:
+        fd_link = tmp_path / "stdout"
+        fd_link.symlink_to("/proc/self/fd/%d" % write_end)
+        if not os.path.exists(str(fd_link)):
+            pytest.skip("no /proc/self/fd")
+        write_json(str(fd_link), {"b": 2})
+        assert fd_link.is_symlink()
+        os.close(write_end)
+        write_end = None
+        with os.fdopen(read_end) as f:
+            read_end = None
+            assert json.loads(f.read()) == {"b": 2}
+    finally:
+        for fd in (read_end, write_end):
+            if fd is not None:
+                os.close(fd)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "stdout", "target.json"]
+
+
+def test_plot_is_written_under_exactly_the_name_given(tmp_path):
+    if not _has_matplotlib():
+        pytest.skip("matplotlib not installed")
+    rows = [suite.make_row("c", "x", "b", "us", 2.0, 1.0, False)]
+    for name in ("chart", "chart.data"):  # matplotlib added ".png" / refused the extension
+        assert write_plot(str(tmp_path / name), rows, "t") is None
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chart", "chart.data"]
+
+
+def test_table_and_markdown_take_notes_that_are_not_utf8(tmp_path):
+    """A peer venv path with bytes that are not UTF-8 ends in a note; the
+    table and the Markdown report crashed on it at the end of the run."""
+    import io
+
+    from fast_litellm.bench.markdown import write_markdown
+
+    notes = ["peers: not available (tried /tmp/\udcff)"]
+    rows = [suite.make_row("c", "case \udcfe", "b", "us", 2.0, 1.0, False)]
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
+    print_table(rows, notes, plain=True, stream=out)
+    text = raw.getvalue().decode("utf-8")
+    assert "/tmp/\\udcff" in text and "case \\udcfe" in text
+    md = tmp_path / "r.md"
+    write_markdown(str(md), {"results": rows, "notes": notes})
+    assert "/tmp/\\udcff" in md.read_text(encoding="utf-8")
+
+
+def test_output_check_does_not_open_a_fifo(tmp_path):
+    """`--json fifo` with a reader waiting: checking by opening the FIFO
+    would block until the reader came, then hand it an empty document."""
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(str(fifo))
+    answer = []
+    check = threading.Thread(target=lambda: answer.append(bench_cli._unwritable(str(fifo), "file")),
+                             daemon=True)
+    check.start()
+    check.join(10)
+    blocked = check.is_alive()
+    if blocked:  # release it: a reader lets the open return
+        os.close(os.open(str(fifo), os.O_RDONLY | os.O_NONBLOCK))
+        check.join(10)
+    assert not blocked and answer == [None]

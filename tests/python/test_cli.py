@@ -302,3 +302,127 @@ def test_doctor_import_litellm_failure_is_a_problem(monkeypatch, capsys, fake_st
     monkeypatch.setattr(cli, "_import_litellm", lambda: "ImportError: no litellm")
     report = doctor_json(capsys, "--import-litellm")
     assert report["problems"][0]["message"] == "import litellm failed: ImportError: no litellm"
+
+
+def test_doctor_lists_the_settings_the_flags_ignored(monkeypatch, capsys, fake_status):
+    """A bad FAST_LITELLM_* value or config file is ignored with a warning at
+    import, before doctor runs; doctor asks the flags for them (the point of
+    `doctor --strict` in a deployment check)."""
+    from fast_litellm import flags
+
+    ignored = ["ignoring FAST_LITELLM_RUST_ROUTING='maybe': expected true/false"]
+    monkeypatch.setattr(flags, "config_warnings", lambda: ignored, raising=False)
+    report = doctor_json(capsys)
+    assert report["flags"]["ignored_settings"] == ignored
+    assert {"severity": "warning", "message": ignored[0]} in report["problems"]
+    assert cli.main(["doctor", "--plain", "--strict"]) == 1
+    assert ignored[0] in capsys.readouterr().out
+
+
+# -- entry points: closed stdout, recorded arguments -------------------------
+
+
+def _run_with_stdout_closed(argv):
+    """Run `python argv` with its stdout a pipe nobody reads (`| head` after
+    head has exited): (exit code, stderr)."""
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable] + argv, stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=120)
+    finally:
+        os.close(write_end)
+    return proc.returncode, proc.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["-m", "fast_litellm", "count", "{many}"],
+    ["-m", "fast_litellm.tokenizer.cli", "count", "{many}"],
+    ["-m", "fast_litellm", "doctor", "--plain"],
+    ["-m", "fast_litellm.bench", "--components", "none", "--no-peers", "--plain", "--no-progress"],
+], ids=["count", "tokenizer.cli", "doctor", "bench"])
+def test_every_entry_point_stops_quietly_on_a_closed_stdout(argv, tmp_path, tiktoken_data_dir):
+    text = tmp_path / "a.txt"
+    text.write_text("hello\n")
+    argv = [a for arg in argv for a in ([str(text)] * 3000 if arg == "{many}" else [arg])]
+    code, err = _run_with_stdout_closed(argv)
+    assert "Traceback" not in err, err
+    assert code in (0, 1), err  # 1: rich's own broken-pipe exit
+
+
+def test_bench_records_its_arguments_through_the_main_command(tmp_path, capsys):
+    out = tmp_path / "b.json"
+    argv = ["bench", "--components", "none", "--no-peers", "--plain", "--no-progress",
+            "--json", str(out)]
+    assert cli.main(argv) == 0
+    doc = json.loads(out.read_text())
+    assert doc["command"] == ["fast-litellm"] + argv
+    assert not [k for k in doc["parameters"] if k.startswith("_")]
+
+
+# -- the source distribution ------------------------------------------------
+
+
+def test_sdist_holds_every_tracked_file_a_build_or_the_tests_need(tmp_path):
+    """`pip install fast-litellm-*.tar.gz` builds from it, and its tests and
+    scripts run from it: every tracked file under these paths must be in."""
+    root = Path(SRC).parent
+    try:
+        tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True,
+                                 timeout=60, check=True).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        pytest.skip("not a git checkout")
+    import shutil
+    import tarfile
+
+    tree = tmp_path / "tree"  # a copy, so the checkout gets no egg-info
+    for name in tracked:
+        if (root / name).is_file():
+            (tree / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, tree / name)
+    proc = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "--formats=tar",
+                           "--dist-dir", str(tmp_path / "dist")], cwd=tree, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (archive,) = (tmp_path / "dist").glob("*.tar")
+    with tarfile.open(archive) as tar:
+        shipped = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    needed = [f for f in tracked
+              if f.startswith(("csrc/", "src/", "tests/", "tools/", "scripts/", "docs/"))
+              or f in ("setup.py", "pyproject.toml", "Makefile", "requirements-dev.txt",
+                       "requirements-bench.txt", "README.md")]
+    assert [f for f in needed if f not in shipped] == []
+
+
+def test_doctor_table_takes_values_that_are_not_utf8(monkeypatch, fake_status):
+    """An environment value (or path) with bytes that are not UTF-8 holds
+    lone surrogates; the table crashed on a strict UTF-8 stdout (plain and
+    rich alike).  They are shown escaped."""
+    import argparse
+    import io
+
+    monkeypatch.setenv("FAST_LITELLM_FEATURE_CONFIG", "/etc/\udcff.json")
+    for plain in (True, False):
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
+        args = argparse.Namespace(json=False, plain=plain, strict=False, import_litellm=False)
+        assert cli.run_doctor(args, out=out) == 0
+        assert "/etc/\\udcff.json" in raw.getvalue().decode("utf-8")
+
+
+def test_doctor_strict_accepts_the_twins_when_asked_for(monkeypatch, capsys, fake_status):
+    """FAST_LITELLM_FORCE_PYTHON=1 is a choice (the loader stays silent):
+    `doctor --strict` must not fail on it; a failed build still does."""
+    from fast_litellm import _native_loader
+
+    monkeypatch.setattr(_native_loader, "NATIVE", None)
+    monkeypatch.setattr(_native_loader, "NATIVE_IMPORT_ERROR", "disabled by FAST_LITELLM_FORCE_PYTHON")
+
+    def native_severities():
+        return [p["severity"] for p in doctor_json(capsys)["problems"]
+                if "native core" in p["message"]]
+
+    assert native_severities() == ["info"]
+    monkeypatch.setattr(_native_loader, "NATIVE_IMPORT_ERROR", "ImportError: no _native")
+    assert native_severities() == ["warning"]

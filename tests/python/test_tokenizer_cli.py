@@ -66,3 +66,76 @@ def test_add_count_command_hook():
     cli.add_count_command(sub)
     args = parser.parse_args(["count", "-", "--json"])
     assert args.func is cli.run_count and args.files == ["-"] and args.json
+
+
+def test_count_reports_files_in_argument_order(files, tmp_path, capsys):
+    """Like wc: one line per argument, in order, a repeated path twice and an
+    unreadable one where it was given (the rows used to be sorted by each
+    path's last position, moving a repeated path after the others)."""
+    a, b = files
+    missing = str(tmp_path / "missing.txt")
+    assert cli.main(["count", "--json", str(a), str(b), missing, str(a)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [f["file"] for f in out["files"]] == [str(a), str(b), missing, str(a)]
+    assert out["files"][0]["tokens"] == out["files"][3]["tokens"]
+    assert out["files"][2]["tokens"] is None and out["files"][2]["error"]
+    assert out["total"] == sum(f["tokens"] for f in out["files"] if f["tokens"] is not None)
+    assert cli.main(["count", str(a), str(b), str(a)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == [str(a), str(b), str(a), "total"]
+
+
+def test_count_with_stdin_closed_is_an_error_not_a_traceback(files, monkeypatch, capsys):
+    a, _ = files  # `fast-litellm count <&-`: Python sets sys.stdin to None
+    monkeypatch.setattr("sys.stdin", None)
+    assert cli.main(["count", "-", str(a)]) == 1
+    captured = capsys.readouterr()
+    assert "-: standard input is closed" in captured.err
+    assert captured.out.split()[-1] == "total"
+
+
+def test_count_names_a_bad_thread_count(files, capsys):
+    a, _ = files
+    with pytest.raises(SystemExit):
+        cli.main(["count", "--threads", "many", str(a)])
+    assert "must be an integer between 1 and" in capsys.readouterr().err
+
+
+def test_count_without_a_vocabulary_is_a_failure_not_a_usage_error(files, monkeypatch, capsys):
+    """Offline without LiteLLM's bundled files, a known encoding has no
+    vocabulary: exit 1 with the places looked at (2 is for a bad name)."""
+    import fast_litellm.tokenizer as tokenizer
+
+    def offline(name):
+        raise tokenizer.VocabularyError("no usable vocabulary for encoding %r; looked at: ..." % name)
+
+    monkeypatch.setattr(tokenizer, "get_encoding", offline)
+    a, _ = files
+    assert cli.main(["count", "-e", "r50k_base", str(a)]) == 1
+    assert "no usable vocabulary for encoding 'r50k_base'" in capsys.readouterr().err
+
+
+def test_count_shows_a_name_that_is_not_utf8(tmp_path, tiktoken_data_dir):
+    """A file name with bytes that are not UTF-8 (lone surrogates in Python)
+    crashed the table and the JSON under a strict UTF-8 stdout (the usual
+    en_US.UTF-8 desktop); it is shown with U+FFFD."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    name = os.path.join(os.fsencode(str(tmp_path)), b"\xffbad.txt")
+    with open(name, "wb") as f:
+        f.write(b"hello world")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8",
+               PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for extra in ([], ["--json"]):
+        proc = subprocess.run([sys.executable.encode(), b"-m", b"fast_litellm", b"count"]
+                              + [e.encode() for e in extra] + [name],
+                              capture_output=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        out = proc.stdout.decode("utf-8")
+        assert "\ufffdbad.txt" in out
+        if extra:
+            assert json.loads(out)["files"][0]["tokens"] == 2

@@ -7,11 +7,14 @@ this module is cheap: the benchmarks load only when the command runs.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import math
 import os
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 DESCRIPTION = (
     "Benchmark Fast LiteLLM on this machine: every component side by side with what you "
@@ -21,8 +24,32 @@ DESCRIPTION = (
 )
 
 
+def _number(kind: type, low: float, low_ok: bool):
+    """An argparse type: a finite ``kind`` above ``low`` (or equal when ``low_ok``)."""
+    what = "an integer" if kind is int else "a number"
+    bound = ("%s >= %g" if low_ok else "%s > %g") % (what, low)
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("expected %s, got %r" % (bound, text))
+        if not math.isfinite(value) or value < low or (value == low and not low_ok):
+            raise argparse.ArgumentTypeError("expected %s, got %r" % (bound, text))
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
+
+
+POSITIVE_INT = _number(int, 0, False)
+COUNT = _number(int, 0, True)  # 0 allowed: "every 0th" means never
+POSITIVE_SECONDS = _number(float, 0, False)
+SECONDS = _number(float, 0, True)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--quick", action="store_true", help="small workloads; the whole run stays under a minute")
+    p.add_argument("--quick", action="store_true", help="small workloads: about a minute on 2 cores (75 s measured with the peers)")
     p.add_argument("--json", metavar="PATH", help="write every figure, versions, machine and parameters as JSON")
     p.add_argument("--plot", metavar="PATH", help="write a PNG bar chart of the ratios (needs matplotlib)")
     p.add_argument("--markdown", metavar="PATH", help="write the results as a Markdown report")
@@ -37,27 +64,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "(default: $FAST_LITELLM_PEER_VENV, ~/.cache/fast-litellm/peer-0.1.10, /tmp/fl010)")
     g.add_argument("--peer-install", action="store_true",
                    help="create the peer venv with pip if none is found (needs PyPI)")
-    g.add_argument("--peer-rounds", type=int, default=None, help="alternating peer rounds (best kept)")
+    g.add_argument("--peer-rounds", type=POSITIVE_INT, default=None, help="alternating peer rounds, best kept (default 3; quick 1)")
     x = p.add_argument_group("end to end: the LiteLLM proxy (--proxy)")
     x.add_argument("--proxy", action="store_true",
                    help="run the real LiteLLM proxy under load, stock and with fast_litellm preloaded")
-    x.add_argument("--duration", type=float, default=None, help="measured seconds per proxy (default 20; quick 5)")
-    x.add_argument("--rounds", type=int, default=None,
+    x.add_argument("--duration", type=POSITIVE_SECONDS, default=None, help="measured seconds per proxy (default 20; quick 5)")
+    x.add_argument("--rounds", type=POSITIVE_INT, default=None,
                    help="load slices per proxy, alternated stock/fast in ABBA order (default 2; quick 1)")
-    x.add_argument("--warmup", type=float, default=None, help="unmeasured seconds first (default 3; quick 1)")
-    x.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
-    x.add_argument("--workers", type=int, default=1, help="proxy workers, the same for both runs (default 1)")
-    x.add_argument("--deployments", type=int, default=3, help="deployments in the model group (default 3)")
-    x.add_argument("--upstream-latency-ms", type=float, default=5.0, help="mock upstream latency (default 5)")
-    x.add_argument("--stream-every", type=int, default=4, help="every Nth request streams (0: none)")
-    x.add_argument("--omit-usage-every", type=int, default=2,
+    x.add_argument("--warmup", type=SECONDS, default=None, help="unmeasured seconds first (default 3; quick 1)")
+    x.add_argument("--concurrency", type=POSITIVE_INT, default=16, help="requests in flight (default 16)")
+    x.add_argument("--workers", type=POSITIVE_INT, default=1, help="proxy workers, the same for both runs (default 1)")
+    x.add_argument("--deployments", type=POSITIVE_INT, default=3, help="deployments in the model group (default 3)")
+    x.add_argument("--upstream-latency-ms", type=SECONDS, default=5.0, help="mock upstream latency (default 5)")
+    x.add_argument("--stream-every", type=COUNT, default=4, help="every Nth request streams (0: none)")
+    x.add_argument("--omit-usage-every", type=COUNT, default=2,
                    help="every Nth upstream answer has no usage, so LiteLLM counts tokens (0: never)")
-    x.add_argument("--routing-strategy", default="usage-based-routing-v2")
-    x.add_argument("--max-requests", type=int, default=1_000_000, help="cap on measured requests per run")
+    x.add_argument("--routing-strategy", default="usage-based-routing-v2",
+                   help="the model group's routing strategy (default usage-based-routing-v2)")
+    x.add_argument("--max-requests", type=POSITIVE_INT, default=1_000_000, help="cap on measured requests per run")
     x.add_argument("--aa-test", action="store_true",
                    help="two stock proxies instead: their ratio shows this machine's noise floor")
     x.add_argument("--profile", action="store_true", help="then profile the accelerated proxy under load")
-    x.add_argument("--profile-duration", type=float, default=10.0)
+    x.add_argument("--profile-duration", type=POSITIVE_SECONDS, default=10.0,
+                   help="seconds of load while profiling (default 10)")
     x.add_argument("--profiler", choices=("auto", "py-spy", "cprofile"), default="auto")
     x.add_argument("--keep-dir", metavar="DIR", help="keep proxy configs, logs and profiles here")
 
@@ -143,7 +172,8 @@ def proxy_config(args: argparse.Namespace):
 
 
 def parameters(args: argparse.Namespace) -> Dict[str, Any]:
-    return {k: v for k, v in sorted(vars(args).items()) if k not in ("func", "command")}
+    return {k: v for k, v in sorted(vars(args).items())
+            if k not in ("func", "command") and not k.startswith("_")}
 
 
 def run_bench(args: argparse.Namespace) -> Dict[str, Any]:
@@ -217,11 +247,99 @@ def run_bench(args: argparse.Namespace) -> Dict[str, Any]:
     return doc
 
 
-def emit(doc: Dict[str, Any], args: argparse.Namespace) -> int:
+#: output options, what each writes ("file" or "directory")
+OUTPUTS = (("json", "--json", "file"), ("plot", "--plot", "file"),
+           ("markdown", "--markdown", "file"), ("keep_dir", "--keep-dir", "directory"))
+
+
+def _unwritable(path: str, kind: str) -> Optional[str]:
+    """Why ``path`` cannot be written as a ``kind`` ("file" or "directory"),
+    or None.  Checked before the run, so a long benchmark never ends in a
+    write error; nothing is left behind."""
+    if not path:
+        return "empty path"
+    if os.path.isdir(path):
+        if kind == "file":
+            return "is a directory"
+        existing = path
+    elif os.path.exists(path):
+        if kind == "directory":
+            return "not a directory"
+        if not os.path.isfile(path):  # a pipe or device: opening it could block
+            return None if os.access(path, os.W_OK) else "not writable"
+        try:
+            with open(path, "ab"):
+                pass
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+    else:
+        existing = os.path.dirname(os.path.abspath(path))
+        while not os.path.isdir(existing):  # the first ancestor that exists
+            if os.path.exists(existing):
+                return "%s is not a directory" % existing
+            existing = os.path.dirname(existing)
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        return "cannot create files in %s: %s" % (existing, exc.strerror or exc)
+    return None
+
+
+def check_outputs(args: argparse.Namespace) -> List[str]:
+    """Problems with the output options (empty list: every one is writable)."""
+    problems = []
+    for attr, option, kind in OUTPUTS:
+        path = getattr(args, attr, None)
+        if path is None:
+            continue
+        why = _unwritable(path, kind)
+        if why:
+            problems.append("cannot write %s %s: %s" % (option, path, why))
+    if getattr(args, "plot", None) and importlib.util.find_spec("matplotlib") is None:
+        problems.append("--plot needs matplotlib: pip install matplotlib")
+    return problems
+
+
+def _write_outputs(doc: Dict[str, Any], args: argparse.Namespace) -> Tuple[List[str], bool]:
+    """Write --json, --plot, --markdown: (messages for stdout, all written).
+    A failure is reported on stderr and does not stop the other outputs."""
     from . import environment
-    from .report import print_table, write_json, write_plot
+    from .report import write_json, write_plot
     from .markdown import write_markdown
 
+    def plot(path: str, doc: Dict[str, Any]) -> Optional[str]:
+        return write_plot(path, doc["results"], "fast-litellm bench: ratios (> 1 is better)",
+                          "%s · %s" % (doc["timestamp"], environment.describe_machine(doc["machine"])))
+
+    # option -> writer(path, doc), returning an error text or None
+    writers = (("json", "--json", write_json), ("plot", "--plot", plot),
+               ("markdown", "--markdown", write_markdown))
+    messages, ok = [], True
+    for attr, option, writer in writers:
+        path = getattr(args, attr, None)
+        if not path:
+            continue
+        try:
+            err = writer(path, doc)
+        except OSError as exc:
+            err = "cannot write %s %s: %s" % (option, path, exc.strerror or exc)
+        if err:
+            sys.stderr.write("fast-litellm bench: %s\n" % err)
+            ok = False
+        else:
+            messages.append("wrote %s" % path)
+    return messages, ok
+
+
+def emit(doc: Dict[str, Any], args: argparse.Namespace) -> int:
+    from . import environment
+    from .report import print_table
+
+    # the files first: a closed stdout (`| head`) must not lose them
+    messages, written = _write_outputs(doc, args)
+    code = 0 if written else 1
     title = "fast-litellm bench%s — %s" % (" --quick" if args.quick else "",
                                             environment.describe_machine(doc["machine"]))
     print_table(doc["results"], doc["notes"], title=title, plain=args.plain)
@@ -232,27 +350,19 @@ def emit(doc: Dict[str, Any], args: argparse.Namespace) -> int:
         sys.stdout.write("\nAccelerated proxy, top frames by own time (%s):\n" % prof.get("profiler"))
         for line in profile_lines(prof, 15, markdown=False):
             sys.stdout.write(line + "\n")
-    code = 0
-    if args.json:
-        write_json(args.json, doc)
-        sys.stdout.write("wrote %s\n" % args.json)
-    if args.plot:
-        err = write_plot(args.plot, doc["results"], "fast-litellm bench: ratios (> 1 is better)",
-                         "%s · %s" % (doc["timestamp"], environment.describe_machine(doc["machine"])))
-        if err:
-            sys.stderr.write("plot: %s\n" % err)
-            code = 1
-        else:
-            sys.stdout.write("wrote %s\n" % args.plot)
-    if args.markdown:
-        write_markdown(args.markdown, doc)
-        sys.stdout.write("wrote %s\n" % args.markdown)
+    for message in messages:
+        sys.stdout.write(message + "\n")
     if args.proxy and (doc.get("proxy") or {}).get("error"):
         code = 1
     return code
 
 
 def run_from_args(args: argparse.Namespace) -> int:
+    problems = check_outputs(args)
+    if problems:  # before the run, not after minutes of it
+        for problem in problems:
+            sys.stderr.write("fast-litellm bench: %s\n" % problem)
+        return 2
     try:
         doc = run_bench(args)
     except KeyboardInterrupt:
@@ -265,4 +375,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args._argv = argv
-    return run_from_args(args)
+    from ..cli import run_handler
+
+    return run_handler(run_from_args, args)

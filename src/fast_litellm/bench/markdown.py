@@ -80,5 +80,5 @@ def render(doc: Dict[str, Any]) -> str:
 def write_markdown(path: str, doc: Dict[str, Any]) -> None:
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
-    with open(path, "w") as f:
+    with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:  # paths may not be UTF-8
         f.write(render(doc))

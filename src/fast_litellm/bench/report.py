@@ -63,10 +63,13 @@ def case_labels(rows: List[Dict[str, Any]]) -> List[str]:
 
 
 def table_lines(rows: List[Dict[str, Any]]) -> List[List[str]]:
+    from ..cli import printable  # a path in a note may not be UTF-8
+
     out = []
     for r, label in zip(rows, case_labels(rows)):
-        out.append([r["component"], label, r["baseline"], r["unit"], fmt_value(r.get("baseline_value")),
-                    fmt_value(r.get("value")), fmt_ratio(r.get("ratio")), row_note(r)])
+        out.append([printable(cell) for cell in (
+            r["component"], label, r["baseline"], r["unit"], fmt_value(r.get("baseline_value")),
+            fmt_value(r.get("value")), fmt_ratio(r.get("ratio")), row_note(r))])
     return out
 
 
@@ -114,7 +117,10 @@ def render_rich(rows: List[Dict[str, Any]], notes: List[str], title: str) -> boo
 
 def print_table(rows: List[Dict[str, Any]], notes: List[str], title: str = "fast-litellm bench",
                 plain: bool = False, stream: Optional[TextIO] = None) -> None:
+    from ..cli import printable  # a path in a note may not be UTF-8
+
     stream = stream or sys.stdout
+    notes, title = [printable(n) for n in notes], printable(title)
     if not plain and stream is sys.stdout and render_rich(rows, notes, title):
         return
     stream.write(title + "\n")
@@ -134,13 +140,33 @@ def _jsonable(obj: Any) -> Any:
 
 
 def write_json(path: str, document: Dict[str, Any]) -> None:
+    """Write the document; a regular file atomically (a temporary file, then
+    rename).  A symlink or a non-regular file (``/dev/stdout``, a pipe) is
+    written through: a rename would replace the link or device itself."""
+    text = json.dumps(_jsonable(document), indent=2, sort_keys=False) + "\n"
+    if os.path.islink(path) or (os.path.exists(path) and not os.path.isfile(path)):
+        with open(path, "w") as f:
+            f.write(text)
+        return
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(_jsonable(document), f, indent=2, sort_keys=False)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _plot_format(path: str, fig: Any) -> str:
+    """The format the name's extension asks for if matplotlib knows it, else
+    PNG (matplotlib would add ".png" to a name without an extension, writing
+    a file not asked for, and refuses an extension it does not know)."""
+    ext = os.path.splitext(path)[1][1:].lower()
+    return ext if ext in fig.canvas.get_supported_filetypes() else "png"
 
 
 def write_plot(path: str, rows: List[Dict[str, Any]], title: str, subtitle: str = "",
@@ -166,7 +192,7 @@ def write_plot(path: str, rows: List[Dict[str, Any]], title: str, subtitle: str 
         ax.text(0.5, 0.5, "no ratios measured (components missing?)", ha="center", va="center")
         ax.set_title(title + ("\n" + subtitle if subtitle else ""), fontsize=10)
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, format=_plot_format(path, fig))
         plt.close(fig)
         return None
     summary = len(items) > max_bars
@@ -206,6 +232,6 @@ def write_plot(path: str, rows: List[Dict[str, Any]], title: str, subtitle: str 
     fig.tight_layout()
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format=_plot_format(path, fig))
     plt.close(fig)
     return None

@@ -11,7 +11,9 @@ on stderr, a tqdm progress bar advances per file when tqdm is installed.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 from typing import List, Optional, Tuple
 
@@ -20,7 +22,10 @@ PROGRESS_MIN_BYTES = 8 << 20
 
 def add_count_command(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("count", help="count tokens of files (like wc)",
-                              description="Count tokens of FILES (or stdin) exactly as tiktoken would.")
+                              description="Count tokens of FILES (or stdin) exactly as tiktoken's "
+                                          "len(encode(text, disallowed_special=())) would: files are read as "
+                                          "UTF-8 (undecodable bytes replaced) and text like <|endoftext|> "
+                                          "counts as ordinary text.")
     p.add_argument("files", nargs="*", metavar="FILE", help="files to count; '-' or none reads stdin")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--encoding", "-e", help="encoding name (default: cl100k_base)")
@@ -34,20 +39,33 @@ def add_count_command(subparsers) -> argparse.ArgumentParser:
 def _thread_count(value: str) -> int:
     from ._encoding import MAX_THREADS
 
-    n = int(value)  # argparse reports a ValueError as "invalid int value"
-    if not 1 <= n <= MAX_THREADS:
-        raise argparse.ArgumentTypeError("must be between 1 and %d, got %d" % (MAX_THREADS, n))
+    try:
+        n = int(value)
+    except ValueError:
+        n = None
+    if n is None or not 1 <= n <= MAX_THREADS:
+        raise argparse.ArgumentTypeError("must be an integer between 1 and %d, got %r"
+                                         % (MAX_THREADS, value))
     return n
 
 
 def _read(path: str) -> Tuple[str, str, int]:
     """(path, text, size in bytes as read: replacement characters change it)."""
     if path == "-":
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise OSError(errno.EBADF, "standard input is closed")
         data = sys.stdin.buffer.read()
     else:
         with open(path, "rb") as f:
             data = f.read()
     return path, data.decode("utf-8", errors="replace"), len(data)
+
+
+def _shown(path: str) -> str:
+    """The path as text any UTF-8 output takes: a name with bytes that are
+    not UTF-8 arrives with lone surrogates, which a strict stdout (and
+    JSON) refuses; they become U+FFFD."""
+    return os.fsencode(path).decode(sys.getfilesystemencoding(), "replace")
 
 
 def _progress(total_bytes: int, n: int):
@@ -61,7 +79,7 @@ def _progress(total_bytes: int, n: int):
 
 
 def run_count(args) -> int:
-    from . import encoding_for_model, get_encoding
+    from . import VocabularyError, encoding_for_model, get_encoding
 
     try:
         if args.model is not None:
@@ -70,37 +88,40 @@ def run_count(args) -> int:
             enc = get_encoding("cl100k_base" if args.encoding is None else args.encoding)
     except (KeyError, ValueError) as exc:
         print("fast-litellm count: %s" % (exc.args[0] if exc.args else exc), file=sys.stderr)
-        return 2
+        # an unknown name is a usage error; a known encoding whose vocabulary
+        # cannot be found (offline, no LiteLLM) is this machine's, as for a file
+        return 1 if isinstance(exc, VocabularyError) else 2
     paths: List[str] = args.files or ["-"]
+    # one row per argument, in argument order (a path may be given twice)
     rows: List[Tuple[str, Optional[int], int, Optional[str]]] = []
-    texts: List[Tuple[str, str, int]] = []
+    texts: List[Tuple[int, str, int]] = []  # (row index, text, size)
     status = 0
     for path in paths:
         try:
-            texts.append(_read(path))
+            _, text, size = _read(path)
         except OSError as exc:
             rows.append((path, None, 0, exc.strerror or str(exc)))
             status = 1
+        else:
+            texts.append((len(rows), text, size))
+            rows.append((path, None, size, None))
     total_bytes = sum(size for _, _, size in texts)
     bar = _progress(total_bytes, len(texts))
-    counted = {}
     if bar is None:
         counts = enc.count_batch([t for _, t, _ in texts], num_threads=args.threads,
                                  disallowed_special=()) if texts else []
-        counted = {i: c for i, c in enumerate(counts)}
     else:
-        for i, (_, t, _) in enumerate(texts):
-            counted[i] = enc.count(t, disallowed_special=())
+        counts = []
+        for _, t, _ in texts:
+            counts.append(enc.count(t, disallowed_special=()))
             bar.update(1)
         bar.close()
-    for i, (path, _, size) in enumerate(texts):
-        rows.append((path, counted[i], size, None))
-    order = {p: k for k, p in enumerate(paths)}
-    rows.sort(key=lambda r: order.get(r[0], 0))
+    for (row, _, size), count in zip(texts, counts):
+        rows[row] = (rows[row][0], count, size, None)
     total = sum(r[1] for r in rows if r[1] is not None)
     if args.json:
         out = {"encoding": enc.name,
-               "files": [{"file": p, "tokens": c, "bytes": b, **({"error": e} if e else {})}
+               "files": [{"file": _shown(p), "tokens": c, "bytes": b, **({"error": e} if e else {})}
                          for p, c, b, e in rows],
                "total": total}
         print(json.dumps(out, ensure_ascii=False))
@@ -110,7 +131,7 @@ def run_count(args) -> int:
             if err:
                 print("fast-litellm count: %s: %s" % (path, err), file=sys.stderr)
             else:
-                print("%*d %s" % (width, count, path))
+                print("%*d %s" % (width, count, _shown(path)))
         if len(rows) > 1:
             print("%*d total" % (width, total))
     return status
@@ -120,7 +141,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="fast-litellm")
     add_count_command(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    from ..cli import run_handler
+
+    return run_handler(args.func, args)
 
 
 if __name__ == "__main__":

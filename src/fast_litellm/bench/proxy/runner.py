@@ -372,7 +372,9 @@ def run_proxy_bench(cfg: ProxyBenchConfig, progress: Optional[Callable[[str], No
     load over time fall on both variants alike.
     """
     say = progress or (lambda msg: None)
-    workdir = cfg.keep_dir or tempfile.mkdtemp(prefix="fast-litellm-proxy-bench-")
+    # absolute: the proxies run with it as their working directory and are
+    # given paths inside it
+    workdir = os.path.abspath(cfg.keep_dir or tempfile.mkdtemp(prefix="fast-litellm-proxy-bench-"))
     os.makedirs(workdir, exist_ok=True)
     rounds = max(1, cfg.rounds)
     slice_seconds = cfg.duration / rounds
