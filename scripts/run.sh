@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export LITELLM_LOCAL_MODEL_COST_MAP=True
 ./scripts/setup.sh
+. scripts/_python.sh
 # fast-litellm 0.1.10 (PyPI) as a benchmark peer, in its own venv (it has our package name)
 PEER="${FAST_LITELLM_PEER_VENV:-$HOME/.cache/fast-litellm/peer-0.1.10}"
-if [ ! -x "$PEER/bin/python" ]; then
+if ! "$PEER/bin/python" -c "import fast_litellm" >/dev/null 2>&1; then  # also a half-made one
     (python3 -m venv "$PEER" && "$PEER/bin/pip" install -q --disable-pip-version-check fast-litellm==0.1.10) \
         || echo "warning: fast-litellm 0.1.10 peer not installed; bench reports it as not available"
 fi

@@ -7,10 +7,21 @@ cd "$(dirname "$0")/.."
 missing=""
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v clang >/dev/null 2>&1 || missing="$missing clang"
+# Debian splits venv/ensurepip and the headers the extension needs out of python3
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
+python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || missing="$missing python3-dev"
 if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) \
         || echo "warning: could not install$missing; the tests that need them will skip"
 fi
+if [ -z "${VIRTUAL_ENV:-}" ] && python3 -c 'import os, sys, sysconfig; sys.exit(not (sys.prefix == sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))))'; then
+    [ -x .venv/bin/python3 ] || python3 -m venv .venv
+fi
+. scripts/_python.sh
+# setuptools and wheel: the build below runs without isolation, and venvs of
+# Python 3.12+ no longer come with setuptools
+python3 -m pip install -q --disable-pip-version-check "setuptools>=64" wheel
 python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 # the LiteLLM proxy's runtime dependencies (its [proxy] extra needs the unpublished
 # litellm-proxy package), plotting and process tools for the benchmarks

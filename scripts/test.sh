@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 export LITELLM_LOCAL_MODEL_COST_MAP=True
 export FAST_LITELLM_REQUIRE_NATIVE=1
 ./scripts/setup.sh
+. scripts/_python.sh
 echo "== C core tests"
 make -s ctest
 echo "== C core tests under AddressSanitizer + UndefinedBehaviorSanitizer"
