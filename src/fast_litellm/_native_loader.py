@@ -7,6 +7,7 @@ warns once; a requested fallback is silent.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from types import ModuleType
@@ -20,11 +21,16 @@ _TRUTHY = {"1", "true", "yes", "on"}
 if os.environ.get("FAST_LITELLM_FORCE_PYTHON", "").strip().lower() in _TRUTHY:
     NATIVE_IMPORT_ERROR = "disabled by FAST_LITELLM_FORCE_PYTHON"
 else:
+    _NAME = __name__.rpartition(".")[0] + "._native"
     try:
-        from . import _native as NATIVE  # type: ignore[attr-defined,no-redef]
+        NATIVE = importlib.import_module(_NAME)
     except ImportError as exc:  # pragma: no cover - depends on the build
         NATIVE = None
-        NATIVE_IMPORT_ERROR = "%s: %s" % (type(exc).__name__, exc)
+        if isinstance(exc, ModuleNotFoundError) and exc.name == _NAME:
+            NATIVE_IMPORT_ERROR = ("the C extension %s was not built when the package was "
+                                   "installed (no C compiler or Python headers?)" % _NAME)
+        else:
+            NATIVE_IMPORT_ERROR = "%s: %s" % (type(exc).__name__, exc)
         warnings.warn(
             "fast_litellm: native core unavailable (%s); using the pure-Python "
             "implementation" % NATIVE_IMPORT_ERROR,

@@ -62,6 +62,26 @@ def test_without_the_extension_the_package_imports_with_one_warning():
     assert second == "degraded"
 
 
+def test_an_extension_never_built_is_named_as_such():
+    """Installed without a compiler, the warning says the extension was not
+    built (it said "partially initialized module ... circular import")."""
+    out = run_py("""
+        import sys, warnings, importlib.abc
+        class NotBuilt(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == "fast_litellm._native":
+                    raise ModuleNotFoundError("No module named %r" % name, name=name)
+        sys.meta_path.insert(0, NotBuilt())
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import fast_litellm
+        print([str(w.message) for w in caught if "native core unavailable" in str(w.message)])
+    """)
+    assert out.returncode == 0, out.stderr
+    assert "fast_litellm._native was not built when the package was installed" in out.stdout
+    assert "circular" not in out.stdout
+
+
 def test_force_python_is_silent():
     out = run_py("import warnings; warnings.simplefilter('error'); import fast_litellm as f; "
                  "print(f.RUST_ACCELERATION_AVAILABLE)", FAST_LITELLM_FORCE_PYTHON="1")
