@@ -98,6 +98,25 @@ def test_invalid_env_value_warns_once_naming_the_variable_and_keeps_default():
     assert out.stderr.count("FAST_LITELLM_RUST_ROUTING") == 1
 
 
+def test_ignored_settings_are_kept_for_doctor():
+    """The import-time warnings are also kept (flags.config_warnings()), so
+    `fast-litellm doctor --strict` can report them and fail."""
+    out = run_py("""
+        import warnings
+        warnings.simplefilter("ignore")
+        from fast_litellm import flags
+        print(repr(flags.config_warnings()))
+    """, FAST_LITELLM_RUST_ROUTING="sometimes")
+    (message,) = eval(out.stdout)
+    assert "FAST_LITELLM_RUST_ROUTING" in message and "sometimes" in message
+    e = dict(os.environ, FAST_LITELLM_RUST_ROUTING="sometimes",
+             PYTHONPATH=os.path.abspath(REPO_SRC))
+    doctor = subprocess.run([sys.executable, "-m", "fast_litellm", "doctor", "--strict"],
+                            capture_output=True, text=True, env=e, timeout=120)
+    assert doctor.returncode == 1, doctor.stdout + doctor.stderr
+    assert "sometimes" in doctor.stdout
+
+
 def test_config_file_then_env(tmp_path):
     cfg = tmp_path / "flags.json"
     cfg.write_text(json.dumps({

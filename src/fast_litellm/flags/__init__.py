@@ -35,7 +35,7 @@ import re
 import threading
 import warnings
 import zlib
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 __all__ = [
     "Flag",
@@ -384,13 +384,22 @@ def _check_threshold(value: Any, where: str) -> int:
 _CONFIG_MAX_CHARS = 1 << 20
 _config_cache: Dict[str, Any] = {}
 _warned: set = set()
+_ignored: List[str] = []  # the messages of those warnings, oldest first
 
 
 def _warn_once(key: str, message: str) -> None:
     if key in _warned:
         return
     _warned.add(key)
+    _ignored.append(message)
     warnings.warn("fast_litellm: " + message, RuntimeWarning, stacklevel=3)
+
+
+def config_warnings() -> List[str]:
+    """What was ignored in the config file and environment (one message per
+    warning given), for `fast-litellm doctor`: the warnings themselves are
+    given at import, before any report."""
+    return list(_ignored)
 
 
 def _load_config_file() -> Dict[str, Any]:
@@ -540,6 +549,7 @@ def reload_config() -> None:
     counts).  Settings made with set_feature() are replaced."""
     _config_cache.clear()
     _warned.clear()
+    del _ignored[:]
     config = _load_config_file()
     for flag in _FLAGS.values():
         _apply_sources(flag, config)  # notifies the listeners when the setting changes
