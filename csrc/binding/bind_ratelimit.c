@@ -276,6 +276,27 @@ make_templates(RateLimiterObject *self)
     return Py_None;
 }
 
+/* The wait in ms as the twin computes it: the exact integer ns, rounded
+ * once to a double, divided by 1e6.  Past 2^64 ns (a clock jumping back by
+ * centuries) the sum is a Python int, divided as the twin divides it. */
+static PyObject *
+retry_after_ms(const fl_rl_result *r)
+{
+    uint64_t sum = (uint64_t)r->retry_after_ns + r->behind_ns;
+    if (sum >= r->behind_ns)
+        return PyFloat_FromDouble((double)sum / 1e6);
+    PyObject *a = PyLong_FromLongLong(r->retry_after_ns);
+    PyObject *b = a ? PyLong_FromUnsignedLongLong(r->behind_ns) : NULL;
+    PyObject *total = b ? PyNumber_Add(a, b) : NULL;
+    PyObject *million = total ? PyFloat_FromDouble(1e6) : NULL;
+    PyObject *ms = million ? PyNumber_TrueDivide(total, million) : NULL;
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    Py_XDECREF(total);
+    Py_XDECREF(million);
+    return ms;
+}
+
 static PyObject *
 build_result(RateLimiterObject *self, const fl_rl_result *r)
 {
@@ -287,7 +308,7 @@ build_result(RateLimiterObject *self, const fl_rl_result *r)
         goto fail;
     Py_DECREF(remaining);
     if (r->verdict == FL_RL_DENIED) {
-        PyObject *ms = PyFloat_FromDouble((double)r->retry_after_ns / 1e6);
+        PyObject *ms = retry_after_ms(r);
         if (ms == NULL || PyDict_SetItem(d, self->strings[S_RETRY], ms) < 0) {
             Py_XDECREF(ms);
             Py_DECREF(d);

@@ -294,12 +294,20 @@ add_endpoint(fl_pool *p, const char *name, size_t len, uint64_t h)
 
 /* -- connections --------------------------------------------------------------- */
 
+/* now - since > limit (>= 0), exactly: the difference of two ns times can
+ * exceed int64 (a user clock jumping across centuries). */
+static int
+longer_than(int64_t now, int64_t since, int64_t limit)
+{
+    return now > since && (uint64_t)now - (uint64_t)since > (uint64_t)limit;
+}
+
 static int
 expired(const fl_pool *p, const conn *c, int64_t now)
 {
-    if (p->max_lifetime >= 0 && now - c->created > p->max_lifetime)
+    if (p->max_lifetime >= 0 && longer_than(now, c->created, p->max_lifetime))
         return 1;
-    return c->state == IDLE && p->idle_timeout >= 0 && now - c->returned > p->idle_timeout;
+    return c->state == IDLE && p->idle_timeout >= 0 && longer_than(now, c->returned, p->idle_timeout);
 }
 
 static void

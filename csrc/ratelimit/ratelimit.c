@@ -268,14 +268,15 @@ key_id(const fl_rl *rl, const char *key, size_t len)
     return fl_rl_siphash13(rl->k0, rl->k1, key, len) | 1;
 }
 
-static int64_t
-retry_after(const fl_rl *rl, const bucket *b, int64_t need, int64_t now)
+/* The wait of a denied check: the refill missing, plus (the clock went
+ * back) the time back to the last update, kept in a separate field: both can
+ * be near 2^63 each (rate 1, huge burst; a clock jumping back by centuries). */
+static void
+retry_after(const fl_rl *rl, const bucket *b, int64_t need, int64_t now, fl_rl_result *out)
 {
     uint64_t missing = (uint64_t)(need - b->units);
-    int64_t wait = (int64_t)((missing + (uint64_t)rl->rate - 1) / (uint64_t)rl->rate);
-    if (b->last > now) /* the clock went back: count from the last update */
-        wait += b->last - now;
-    return wait;
+    out->retry_after_ns = (int64_t)((missing + (uint64_t)rl->rate - 1) / (uint64_t)rl->rate);
+    out->behind_ns = b->last > now ? (uint64_t)b->last - (uint64_t)now : 0;
 }
 
 int
@@ -291,6 +292,7 @@ fl_rl_check(fl_rl *rl, const char *key, size_t len, int64_t cost, int64_t now_ns
     bucket b = stored ? *stored : (bucket){id, 0, rl->cap, now_ns};
     refill(rl, &b, now_ns);
     fl_rl_verdict verdict;
+    out->behind_ns = 0;
     if (cost > rl->cap / FL_RL_UNITS_PER_TOKEN) {
         verdict = FL_RL_COST_OVER_BURST;
         out->retry_after_ns = -1;
@@ -300,7 +302,7 @@ fl_rl_check(fl_rl *rl, const char *key, size_t len, int64_t cost, int64_t now_ns
         out->retry_after_ns = 0;
     } else {
         verdict = FL_RL_DENIED;
-        out->retry_after_ns = retry_after(rl, &b, cost * FL_RL_UNITS_PER_TOKEN, now_ns);
+        retry_after(rl, &b, cost * FL_RL_UNITS_PER_TOKEN, now_ns, out);
     }
     if (stored) {
         *stored = b;

@@ -27,7 +27,11 @@ typedef enum {
 typedef struct {
     fl_rl_verdict verdict;
     int64_t remaining;      /* whole tokens left after the check */
-    int64_t retry_after_ns; /* when DENIED: exact ns until it would pass */
+    int64_t retry_after_ns; /* when DENIED: ns of refill missing; the exact wait
+                             * is retry_after_ns + behind_ns */
+    uint64_t behind_ns;     /* when DENIED: how far the clock went back behind the
+                             * bucket's last update (the wait counts from it), else 0;
+                             * kept apart: the sum can exceed int64 (and uint64) */
 } fl_rl_result;
 
 typedef struct {

@@ -110,6 +110,30 @@ test_idle_timeout_and_lifetime(void)
     fl_pool_destroy(p);
 }
 
+/* Ages across a clock jump of centuries (near -2^63 ns to near +2^63 ns):
+ * the difference exceeds int64 and must not wrap to "young". */
+static void
+test_expiry_across_a_huge_clock_jump(void)
+{
+    const int64_t early = -9100000000LL * SEC, late = 9100000000LL * SEC;
+    fl_pool *p = fl_pool_create(5, 10, 10 * SEC, 100 * SEC);
+    uint64_t a = get(p, A, early, FL_POOL_CREATED);
+    uint64_t b = get(p, A, early, FL_POOL_CREATED);
+    fl_pool_return(p, a, early);
+    CHECK_EQ_INT(fl_pool_healthy(p, a, late), 0);
+    CHECK_EQ_INT(fl_pool_healthy(p, b, late), 0); /* past its lifetime */
+    CHECK_EQ_INT(fl_pool_return(p, b, late), FL_POOL_DISCARDED);
+    CHECK_EQ_INT(fl_pool_cleanup(p, late), 1);
+    fl_pool_counts t;
+    fl_pool_totals(p, &t);
+    CHECK_EQ_INT(t.expired, 2);
+    /* and back: a clock going back never expires anything */
+    uint64_t c = get(p, A, late, FL_POOL_CREATED);
+    fl_pool_return(p, c, late);
+    CHECK_EQ_INT(fl_pool_healthy(p, c, early), 1);
+    fl_pool_destroy(p);
+}
+
 static void
 test_unhealthy(void)
 {
@@ -301,6 +325,7 @@ main(void)
         CASE(test_limits_and_mru_reuse),
         CASE(test_bad_ids_are_counted_no_ops),
         CASE(test_idle_timeout_and_lifetime),
+        CASE(test_expiry_across_a_huge_clock_jump),
         CASE(test_unhealthy),
         CASE(test_many),
         CASE(test_threads_keep_limits),

@@ -122,8 +122,26 @@ test_clock_going_back(void)
     CHECK_EQ_INT(check(rl, "k", 1, 10 * SEC).verdict, FL_RL_ALLOWED);
     fl_rl_result r = check(rl, "k", 1, 9 * SEC);
     CHECK_EQ_INT(r.verdict, FL_RL_DENIED);
-    CHECK_EQ_INT(r.retry_after_ns, 2 * SEC);
+    CHECK_EQ_INT(r.retry_after_ns, SEC); /* the refill... */
+    CHECK_EQ_INT(r.behind_ns, SEC);      /* ...counted from the last update */
     CHECK_EQ_INT(check(rl, "k", 1, 11 * SEC).verdict, FL_RL_ALLOWED);
+    fl_rl_destroy(rl);
+}
+
+/* A wait beyond int64: rate 1, the largest burst, the clock jumping back from
+ * near +2^63 ns to near -2^63 ns.  Both parts stay exact, nothing overflows. */
+static void
+test_clock_going_back_by_centuries(void)
+{
+    fl_rl *rl = fl_rl_create(1, FL_RL_MAX_BURST, SEED);
+    const int64_t late = 9100000000LL * SEC, early = -9100000000LL * SEC;
+    CHECK_EQ_INT(check(rl, "k", FL_RL_MAX_BURST, late).verdict, FL_RL_ALLOWED);
+    fl_rl_result r = check(rl, "k", FL_RL_MAX_BURST, early);
+    CHECK_EQ_INT(r.verdict, FL_RL_DENIED);
+    CHECK_EQ_INT(r.retry_after_ns, FL_RL_MAX_BURST * FL_RL_UNITS_PER_TOKEN);
+    CHECK(r.behind_ns == 18200000000000000000ULL);
+    CHECK(check(rl, "k", 1, early).behind_ns == 18200000000000000000ULL);
+    CHECK_EQ_INT(check(rl, "k", 0, early).verdict, FL_RL_ALLOWED);
     fl_rl_destroy(rl);
 }
 
@@ -309,6 +327,7 @@ main(void)
         CASE(test_refill_has_no_rounding_loss),
         CASE(test_denied_consumes_nothing_and_cost),
         CASE(test_clock_going_back),
+        CASE(test_clock_going_back_by_centuries),
         CASE(test_sweep_reclaims_full_buckets_only),
         CASE(test_many_keys_compact),
         CASE(test_keyed_hash_differs_per_seed),

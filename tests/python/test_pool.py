@@ -154,6 +154,24 @@ def test_no_timeouts(Pool):
     assert p.get_stats()["idle_timeout_s"] is None
 
 
+def test_expiry_across_a_clock_jump_of_centuries(Pool):
+    """now - created can exceed 2**63 ns: the C core wrapped it to a
+    negative age, so nothing expired."""
+    clock = FrozenClock(-9.1e9)
+    p = Pool(idle_timeout_s=10, max_lifetime_s=100, clock=clock)
+    idle, held = p.get_connection(A), p.get_connection(A)
+    p.return_connection(idle)
+    clock.t = 9.1e9
+    assert not p.health_check(idle) and not p.health_check(held)
+    p.return_connection(held)  # past its lifetime: dropped
+    assert p.cleanup() == 1
+    assert p.get_stats()["expired"] == 2
+    fresh = p.get_connection(A)
+    p.return_connection(fresh)
+    clock.t = -9.1e9  # and back: a clock going back expires nothing
+    assert p.health_check(fresh)
+
+
 def test_mark_unhealthy(Pool):
     p = Pool()
     a, b = p.get_connection(A), p.get_connection(A)
@@ -196,6 +214,7 @@ def test_invalid_endpoints(Pool, endpoint):
     (lambda p: p.health_check(1.5), TypeError, "connection_id must be a str"),
     (lambda p: p.mark_unhealthy([]), TypeError, "connection_id must be a str"),
     (lambda p: p.health_check("x", probe=True, timeout_s=0), ValueError, "timeout_s"),
+    (lambda p: p.health_check("x", probe=True, timeout_s=10**400), ValueError, "timeout_s"),
 ])
 def test_bad_arguments(Pool, call, exc, message):
     with pytest.raises(exc, match=message):
@@ -211,6 +230,8 @@ def test_bad_arguments(Pool, call, exc, message):
     (dict(idle_timeout_s=-1), ValueError, "idle_timeout_s must be a finite number"),
     (dict(idle_timeout_s="5"), TypeError, "idle_timeout_s must be a number"),
     (dict(max_lifetime_s=float("nan")), ValueError, "max_lifetime_s"),
+    (dict(idle_timeout_s=10**400), ValueError, "idle_timeout_s must be a finite number"),
+    (dict(max_lifetime_s=-10**400), ValueError, "max_lifetime_s must be a finite number"),
     (dict(clock="now"), TypeError, "clock must be callable"),
 ])
 def test_bad_constructor_arguments(Pool, kwargs, exc, message):

@@ -197,11 +197,30 @@ def test_str_subclass_key_is_its_text(Limiter):
 
 @pytest.mark.parametrize("value,exc", [("1.0", TypeError), (None, TypeError),
                                        (float("nan"), ValueError), (float("inf"), ValueError),
-                                       (1e300, ValueError)])
+                                       (1e300, ValueError), (10**400, ValueError),
+                                       (-10**400, ValueError)])
 def test_bad_clock_values(Limiter, value, exc):
     rl = Limiter(60, clock=lambda: value)
     with pytest.raises(exc):
         rl.check("k")
+
+
+def test_clock_jumping_back_by_centuries_gives_the_exact_wait(Limiter):
+    """The wait (refill missing + time back to the last update) can exceed
+    2**63 ns: the C core overflowed it (a negative retry_after_ms)."""
+    top = _common.MAX_BURST
+    clock = FrozenClock(9.1e9)
+    rl = Limiter(1, burst=top, clock=clock)
+    assert rl.check("k", top)["allowed"]
+    clock.t = -9.1e9
+    back = 18_200_000_000 * 10**9
+    assert rl.check("k", top)["retry_after_ms"] == (top * _common.UNITS_PER_TOKEN + back) / 1e6
+    assert rl.check("k")["retry_after_ms"] == (_common.UNITS_PER_TOKEN + back) / 1e6
+    rl2 = Limiter(60, burst=1, clock=clock)
+    clock.t = 9.1e9
+    assert rl2.check("k")["allowed"]
+    clock.t = -9.1e9
+    assert rl2.check("k")["retry_after_ms"] == (10**9 + back) / 1e6
 
 
 def test_clock_exception_propagates(Limiter):

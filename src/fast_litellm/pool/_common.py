@@ -14,7 +14,7 @@ import threading
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ..ratelimit._common import clock_ns, exact_str, register_for_fork, type_name  # noqa: F401
+from ..ratelimit._common import clock_ns, exact_str, is_finite, register_for_fork, type_name  # noqa: F401
 from .._forksafe import fresh_lock_after_fork
 
 MAX_LIMIT = 2**31 - 1
@@ -49,7 +49,7 @@ def check_seconds(name: str, value: Any) -> int:
         return -1
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("%s must be a number of seconds or None, not %s" % (name, type_name(value)))
-    if not (math.isfinite(value) and 0 <= value < 9.2e9):
+    if not (is_finite(value) and 0 <= value < 9.2e9):
         raise ValueError("%s must be a finite number of seconds >= 0, got %r" % (name, value))
     return math.floor(float(value) * 1e9)
 
@@ -130,7 +130,7 @@ def tcp_probe(endpoint: str, timeout_s: float) -> bool:
 def check_probe_timeout(timeout_s: Any) -> float:
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)):
         raise TypeError("timeout_s must be a number, not %s" % type_name(timeout_s))
-    if not (math.isfinite(timeout_s) and timeout_s > 0):
+    if not (is_finite(timeout_s) and timeout_s > 0):
         raise ValueError("timeout_s must be a finite number > 0, got %r" % (timeout_s,))
     return float(timeout_s)
 

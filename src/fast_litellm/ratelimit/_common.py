@@ -85,11 +85,23 @@ def check_config(requests_per_minute: Any, burst: Any, backend: Any, clock: Any)
     return rate, burst, backend
 
 
+def is_finite(value: Any) -> bool:
+    """math.isfinite for an int or float; an int too large for a float is
+    not finite (math.isfinite would raise OverflowError)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def clock_ns(value: Any) -> int:
     """Seconds from a user clock -> integer ns, as the C binding does it."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("clock must return seconds as a float, not %s" % type_name(value))
-    seconds = float(value)
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int beyond float: unusable, as in C (binding/clock.h)
+        seconds = math.nan
     if not math.isfinite(seconds) or abs(seconds) >= 9.2e9:
         raise ValueError("clock returned an unusable time: %r" % (value,))
     return math.floor(seconds * 1e9)
