@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import threading
 import time
 from typing import Any, Callable, Dict, Optional
@@ -60,9 +59,13 @@ local existed = st[1] ~= false and st[1] ~= nil
 if existed then
   units = tonumber(st[1]); last_s = tonumber(st[2]); last_n = tonumber(st[3])
 end
+-- ds * 1e9 is exact for |ds| <= 1e9 s (1e18 = 2^18 * 5^18); adding now_n - last_n
+-- is exact while the sum stays below 2^53, and past it the sum still exceeds
+-- any refill time (< 2^53 ns), so refills are exact for any gap.  A clock
+-- back by more than 1e9 s (31 years) counts as 1e9 s.
 local ds = now_s - last_s
 local elapsed
-if ds > 1000000 then elapsed = 1e15 elseif ds < -1000000 then elapsed = -1e15
+if ds > 1000000000 then elapsed = 1e18 elseif ds < -1000000000 then elapsed = -1e18
 else elapsed = ds * 1000000000 + (now_n - last_n) end
 if elapsed > 0 then
   if units < cap then
@@ -118,7 +121,7 @@ class RedisRateLimiter:
         for name, value in (("redis_timeout_s", redis_timeout_s), ("redis_retry_s", redis_retry_s)):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError("%s must be a number, not %s" % (name, C.type_name(value)))
-            if not (value >= 0 and math.isfinite(value)):
+            if not (value >= 0 and C.is_finite(value)):
                 raise ValueError("%s must be a finite number >= 0, got %r" % (name, value))
         if redis_client is None:
             if redis_url is None:
@@ -131,7 +134,7 @@ class RedisRateLimiter:
         self._cap = burst * C.UNITS_PER_TOKEN
         self._clock = clock
         self._policy = failure_policy
-        self._retry_ns = int(redis_retry_s * 1e9)
+        self._retry_ns = int(min(redis_retry_s, 9.2e9) * 1e9)  # 1e300 s: inf ns, so cap it (292 years)
         self._prefix = "%s:%s:" % (key_prefix, namespace if namespace is not None
                                    else "%d:%d" % (rate, burst))
         self._client = redis_client
