@@ -216,6 +216,9 @@ def test_unreachable_redis_from_the_start(Limiter):
     (dict(redis_url="redis://x", redis_timeout_s=-1), ValueError, "redis_timeout_s"),
     (dict(redis_url="redis://x", redis_timeout_s="1"), TypeError, "redis_timeout_s"),
     (dict(redis_url="redis://x", redis_timeout_s=10**400), ValueError, "redis_timeout_s"),
+    # accepted before, then every check against a healthy Redis failed (fail-open)
+    (dict(redis_url="redis://x", redis_timeout_s=0), ValueError, "redis_timeout_s must be > 0"),
+    (dict(redis_url="redis://x", redis_timeout_s=1e12), ValueError, "redis_timeout_s must be > 0"),
     (dict(redis_url="redis://x", redis_retry_s=-10**400), ValueError, "redis_retry_s"),
     (dict(redis_url="redis://x", burst=10**6), ValueError, "too large for the Redis backend"),
 ])

@@ -123,6 +123,11 @@ class RedisRateLimiter:
                 raise TypeError("%s must be a number, not %s" % (name, C.type_name(value)))
             if not (value >= 0 and C.is_finite(value)):
                 raise ValueError("%s must be a finite number >= 0, got %r" % (name, value))
+        # 0 makes redis-py's sockets non-blocking and >= ~1e10 s overflows its
+        # time_t: either way every check failed, silently applying the policy
+        if not 0 < redis_timeout_s < 9.2e9:
+            raise ValueError("redis_timeout_s must be > 0 and < 9.2e9 seconds, got %r"
+                             % (redis_timeout_s,))
         if redis_client is None:
             if redis_url is None:
                 raise ValueError("backend='redis' needs redis_url (or redis_client)")
