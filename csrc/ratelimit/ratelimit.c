@@ -190,7 +190,10 @@ static void
 refill(const fl_rl *rl, bucket *b, int64_t now)
 {
     b->units = refilled_units(rl, b, now);
-    if (now > b->last)
+    /* A full bucket is an absent one, whose time is now whichever way the
+     * clock went: else reclaiming it (at any time) would change what a clock
+     * going back does next. */
+    if (now > b->last || b->units >= rl->cap)
         b->last = now;
 }
 

@@ -128,6 +128,26 @@ test_clock_going_back(void)
     fl_rl_destroy(rl);
 }
 
+/* A bucket refilled to full is an absent one, also for a clock that then
+ * goes back: whether it was reclaimed in between changes nothing. */
+static void
+test_full_bucket_is_absent_when_the_clock_goes_back(void)
+{
+    fl_rl *kept = fl_rl_create(60, 1, SEED), *swept = fl_rl_create(60, 1, SEED);
+    fl_rl *both[2] = {kept, swept};
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(check(both[i], "a", 1, 100 * SEC).verdict, FL_RL_ALLOWED);
+        CHECK_EQ_INT(check(both[i], "a", 0, 102 * SEC).remaining, 1); /* full again, stored */
+    }
+    CHECK_EQ_INT(fl_rl_sweep(swept, 102 * SEC), 1);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(check(both[i], "a", 1, 50 * SEC).verdict, FL_RL_ALLOWED);
+        fl_rl_result r = check(both[i], "a", 1, 51 * SEC); /* a second later: refilled */
+        CHECK_EQ_INT(r.verdict, FL_RL_ALLOWED);
+        fl_rl_destroy(both[i]);
+    }
+}
+
 /* A wait beyond int64: rate 1, the largest burst, the clock jumping back from
  * near +2^63 ns to near -2^63 ns.  Both parts stay exact, nothing overflows. */
 static void
@@ -328,6 +348,7 @@ main(void)
         CASE(test_denied_consumes_nothing_and_cost),
         CASE(test_clock_going_back),
         CASE(test_clock_going_back_by_centuries),
+        CASE(test_full_bucket_is_absent_when_the_clock_goes_back),
         CASE(test_sweep_reclaims_full_buckets_only),
         CASE(test_many_keys_compact),
         CASE(test_keyed_hash_differs_per_seed),

@@ -223,6 +223,27 @@ def test_clock_jumping_back_by_centuries_gives_the_exact_wait(Limiter):
     assert rl2.check("k")["retry_after_ms"] == (10**9 + back) / 1e6
 
 
+@pytest.mark.parametrize("reclaim", ["cleanup", "new keys", "none"])
+def test_a_full_bucket_is_an_absent_one_when_the_clock_goes_back(Limiter, reclaim):
+    """A bucket refilled to full kept its (later) time, an absent one takes
+    now: after the clock went back, whether it had been reclaimed (cleanup,
+    or a table rebuild, at different moments in each twin) changed the answer."""
+    clock = FrozenClock(100.0)
+    rl = Limiter(60, burst=1, clock=clock)
+    assert rl.check("a")["allowed"]
+    clock.t = 102.0
+    assert rl.check("a", 0)["remaining_requests"] == 1  # full again
+    if reclaim == "cleanup":
+        rl.cleanup()
+    elif reclaim == "new keys":
+        for i in range(9):  # the C table's first rebuild
+            rl.check("new%d" % i)
+    clock.t = 50.0
+    assert rl.check("a")["allowed"]
+    clock.t = 51.0
+    assert rl.check("a") == {"allowed": True, "reason": "ok", "remaining_requests": 0}
+
+
 def test_clock_exception_propagates(Limiter):
     def broken():
         raise RuntimeError("clock broke")

@@ -123,6 +123,18 @@ def test_same_answers_as_memory_across_long_gaps(Limiter, server, request):
         assert r.get_stats()["redis_errors"] == 0
 
 
+def test_same_answers_as_memory_when_the_clock_goes_back_after_a_refill(Limiter, server, request):
+    """Redis deletes a bucket a check leaves full, memory keeps it: the two
+    differed once the clock went back (a full bucket kept its later time)."""
+    clock_r, clock_m = FrozenClock(100.0), FrozenClock(100.0)
+    r = Limiter(60, burst=1, backend="redis", redis_url=server.url, clock=clock_r,
+                namespace=fresh_namespace(request))
+    m = Limiter(60, burst=1, clock=clock_m)
+    for t, cost in [(100.0, 1), (102.0, 0), (50.0, 1), (51.0, 1), (50.5, 1), (53.0, 1)]:
+        clock_r.t = clock_m.t = t
+        assert r.check("k", cost) == m.check("k", cost), (t, cost)
+
+
 def test_keys_have_a_ttl_and_full_buckets_vanish(Limiter, server, request):
     clock = FrozenClock(5000.0)
     rl = Limiter(60, burst=5, backend="redis", redis_url=server.url, clock=clock,

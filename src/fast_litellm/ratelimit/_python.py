@@ -114,7 +114,8 @@ class SimpleRateLimiter:
                 units, last = self._cap, now
             else:
                 units = self._units(bucket, now)
-                last = bucket[1] if bucket[1] > now else now
+                # a full bucket is an absent one (time: now), as in the C core
+                last = bucket[1] if bucket[1] > now and units < self._cap else now
             if cost > self._burst:
                 self._denied += 1
                 result = {"allowed": False, "reason": C.REASON_COST_OVER_BURST,

@@ -74,6 +74,9 @@ if elapsed > 0 then
   end
   last_s = now_s; last_n = now_n
 end
+if units >= cap then  -- full == absent: its time is now, even if the clock went back
+  last_s = now_s; last_n = now_n; elapsed = 0
+end
 local verdict, wait = 0, 0
 if need > cap then
   verdict = 2
