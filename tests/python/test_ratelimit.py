@@ -244,6 +244,28 @@ def test_a_full_bucket_is_an_absent_one_when_the_clock_goes_back(Limiter, reclai
     assert rl.check("a") == {"allowed": True, "reason": "ok", "remaining_requests": 0}
 
 
+def test_twins_reclaim_at_the_same_moments():
+    """Once the clock has gone back, a reclaimed bucket (full) and a kept one
+    (its earlier state) answer differently, so both twins must reclaim at the
+    same moments: the Python twin swept at 1024 buckets, the C core rebuilds
+    its table from the 9th."""
+    from fast_litellm._native_loader import native_has
+
+    kinds = ["python"] + (["native"] if native_has("RateLimiter") else [])
+    answers = []
+    for kind in kinds:
+        clock = FrozenClock(100.0)
+        rl = ratelimit.implementation(kind).SimpleRateLimiter(60, burst=1, clock=clock)
+        rl.check("a")
+        clock.t = 200.0  # "a" is full again (untouched)
+        for i in range(8):  # the 9th bucket rebuilds the C table: "a" is reclaimed
+            rl.check("new%d" % i)
+        clock.t = 100.5
+        answers.append((rl.check("a"), comparable(rl.get_stats())))
+    assert answers[0][0] == {"allowed": True, "reason": "ok", "remaining_requests": 0}
+    assert all(a == answers[0] for a in answers)
+
+
 def test_clock_exception_propagates(Limiter):
     def broken():
         raise RuntimeError("clock broke")
