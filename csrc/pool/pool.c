@@ -347,12 +347,22 @@ new_conn(fl_pool *p, uint32_t ep, int64_t now)
     if ((p->idmap_count + 1) * 2 > p->idmap_mask + 1 && idmap_grow(p) < 0)
         return NULL;
     endpoint *e = &p->eps[ep];
-    if (e->idle_cap < p->max_per_endpoint) { /* room for every connection */
-        uint32_t *idle = realloc(e->idle, p->max_per_endpoint * sizeof(uint32_t));
+    /* Room on the idle stack for every connection of the endpoint, so a
+     * return never allocates.  Grown by doubling up to max_per_endpoint, not
+     * sized to it: with max_per_endpoint = 2^31 - 1 ("no per-endpoint
+     * limit") that was 8 GiB of address space per endpoint. */
+    size_t live = (size_t)(e->c.active + e->c.idle) + 1; /* with this one */
+    if (e->idle_cap < live) {
+        size_t cap = e->idle_cap ? (size_t)e->idle_cap * 2 : 4;
+        while (cap < live)
+            cap *= 2;
+        if (cap > p->max_per_endpoint)
+            cap = p->max_per_endpoint;
+        uint32_t *idle = realloc(e->idle, cap * sizeof(uint32_t));
         if (idle == NULL)
             return NULL;
         e->idle = idle;
-        e->idle_cap = p->max_per_endpoint;
+        e->idle_cap = (uint32_t)cap;
     }
     uint32_t index;
     if (p->free_head != NO_FREE) {

@@ -182,6 +182,32 @@ test_many(void)
     fl_pool_destroy(p);
 }
 
+/* No per-endpoint limit (2^31 - 1): idle stacks grow with use (they were
+ * allocated at the limit: 8 GiB each); every connection still fits on its
+ * stack, through removals and re-growth. */
+static void
+test_idle_stacks_grow_with_use(void)
+{
+    fl_pool *p = fl_pool_create(UINT32_MAX >> 1, 100000, -1, -1);
+    static uint64_t ids[3000];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 3000; i++)
+            ids[i] = get(p, i % 3 ? A : B, 0, FL_POOL_CREATED);
+        for (int i = 0; i < 3000; i++)
+            CHECK_EQ_INT(fl_pool_return(p, ids[i], 1), FL_POOL_OK);
+        for (int i = 2997; i >= 0; i -= 3) /* B's (i % 3 == 0): most recent first */
+            CHECK_EQ_INT(get(p, B, 2, FL_POOL_REUSED), ids[i]);
+        for (int i = 0; i < 3000; i += 3)
+            CHECK_EQ_INT(fl_pool_remove(p, ids[i]), FL_POOL_OK);
+        CHECK_EQ_INT(fl_pool_cleanup(p, 3), 0);
+        for (int i = 0; i < 3000; i++)
+            if (i % 3)
+                CHECK_EQ_INT(fl_pool_remove(p, ids[i]), FL_POOL_OK);
+        fl_pool_cleanup(p, 3); /* both endpoints retired: round 2 starts afresh */
+    }
+    fl_pool_destroy(p);
+}
+
 typedef struct {
     fl_pool *p;
     int got, max_seen_total;
@@ -328,6 +354,7 @@ main(void)
         CASE(test_expiry_across_a_huge_clock_jump),
         CASE(test_unhealthy),
         CASE(test_many),
+        CASE(test_idle_stacks_grow_with_use),
         CASE(test_threads_keep_limits),
         CASE(test_fork_while_locked),
         CASE(test_cleanup_retires_unused_endpoints),

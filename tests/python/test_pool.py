@@ -172,6 +172,27 @@ def test_expiry_across_a_clock_jump_of_centuries(Pool):
     assert p.health_check(fresh)
 
 
+def _address_space_kib() -> int:
+    with open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith("VmSize:")).split()[1])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
+def test_no_per_endpoint_limit_costs_no_address_space(Pool):
+    """max_per_endpoint=2**31-1 (no per-endpoint limit): the C core sized
+    each endpoint's idle stack to it, 8 GiB of address space per endpoint
+    (419 GB for 50 endpoints; fails under ulimit -v or strict overcommit)."""
+    p = Pool(max_per_endpoint=2**31 - 1, max_total=1000)
+    before = _address_space_kib()
+    ids = [p.get_connection("h%d:80" % (i % 50)) for i in range(500)]
+    assert None not in ids
+    assert _address_space_kib() - before < 256 * 1024
+    for cid in ids:
+        p.return_connection(cid)
+    assert p.get_stats()["idle"] == 500
+    assert [p.get_connection("h7:80") for _ in range(10)] == ids[7::50][::-1]  # most recent first
+
+
 def test_mark_unhealthy(Pool):
     p = Pool()
     a, b = p.get_connection(A), p.get_connection(A)
