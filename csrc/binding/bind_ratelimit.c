@@ -28,12 +28,14 @@ static const char *const STRING_VALUES[S_COUNT] = {
 };
 
 #define MAX_RATE ((long long)1 << 62)
+#define RAW_PRUNE_MIN 1024
 
 typedef struct {
     PyObject_HEAD
     fl_rl *rl;
     PyObject *clock;    /* NULL: CLOCK_MONOTONIC */
     PyObject *raw_keys; /* set of keys seen, or NULL */
+    Py_ssize_t raw_prune_at; /* prune raw_keys when it grows to this size */
     PyObject *strings[S_COUNT];
     PyObject *templates[3]; /* result dicts by fl_rl_verdict, never exposed */
     long long rate, burst;
@@ -211,6 +213,7 @@ RateLimiter_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     if (keep_raw && (self->raw_keys = PySet_New(NULL)) == NULL)
         goto fail;
+    self->raw_prune_at = RAW_PRUNE_MIN;
     self->rl = fl_rl_create(rate, burst, seed);
     if (self->rl == NULL) {
         PyErr_NoMemory();
@@ -323,6 +326,42 @@ fail:
     return NULL;
 }
 
+static PyObject *raw_key_map(RateLimiterObject *self, PyObject *live_fps);
+
+/* Drop the raw keys whose bucket is full (or reclaimed) at now, when the set
+ * has doubled since the last time: without it, a limiter with
+ * keep_raw_keys=True kept every key it ever saw (~100 B each) unless someone
+ * called get_stats(raw_keys=True), where the Python twin's dict is swept. */
+static int
+prune_raw_keys(RateLimiterObject *self, int64_t now)
+{
+    if (PySet_GET_SIZE(self->raw_keys) < self->raw_prune_at)
+        return 0;
+    size_t n = 0;
+    fl_rl_key_state *ks = fl_rl_export(self->rl, now, &n);
+    if (ks == NULL && n != 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *live = PySet_New(NULL), *map = NULL;
+    for (size_t i = 0; live != NULL && i < n; i++) {
+        PyObject *fp = PyLong_FromUnsignedLongLong(ks[i].fingerprint);
+        if (fp == NULL || PySet_Add(live, fp) < 0)
+            Py_CLEAR(live);
+        Py_XDECREF(fp);
+    }
+    free(ks);
+    if (live != NULL)
+        map = raw_key_map(self, live); /* prunes as it goes */
+    Py_XDECREF(live);
+    if (map == NULL)
+        return -1;
+    Py_DECREF(map);
+    Py_ssize_t left = PySet_GET_SIZE(self->raw_keys);
+    self->raw_prune_at = left < RAW_PRUNE_MIN / 2 ? RAW_PRUNE_MIN : 2 * left;
+    return 0;
+}
+
 static int
 run_check(RateLimiterObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
           fl_rl_result *r)
@@ -355,7 +394,7 @@ run_check(RateLimiterObject *self, PyObject *const *args, Py_ssize_t nargs, PyOb
             return -1;
         int added = PySet_Add(self->raw_keys, raw);
         Py_DECREF(raw);
-        if (added < 0)
+        if (added < 0 || prune_raw_keys(self, now) < 0)
             return -1;
     }
     return 0;

@@ -315,6 +315,29 @@ def test_stats_use_fingerprints_unless_raw_keys(twin):
     assert raw.get_stats()["tracked_keys"] == 0
 
 
+def test_raw_keys_do_not_pile_up_under_key_churn(Limiter):
+    """keep_raw_keys=True: the native binding kept every key it ever saw
+    (20 MB for 200k keys, 10 of them live) unless get_stats(raw_keys=True)
+    was called; the Python twin's dict is swept."""
+    import gc
+    import tracemalloc
+
+    clock = FrozenClock(0.0)
+    rl = Limiter(6000, burst=1, clock=clock, keep_raw_keys=True)  # a token every 10 ms
+    tracemalloc.start()
+    try:
+        for i in range(30000):
+            clock.t = i * 0.001
+            rl.check("user-%d" % i)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert grown < 1_000_000
+    stats = rl.get_stats(raw_keys=True)
+    assert sorted(stats["keys"]) == ["user-%d" % i for i in range(29990, 30000)]
+
+
 def test_fingerprint_is_stable_across_processes_and_twins(twin):
     here = twin.key_fingerprint("sk-abc")
     assert len(here) == 16 and int(here, 16) >= 0
