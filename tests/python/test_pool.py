@@ -312,6 +312,30 @@ def test_tcp_probe(Pool):
     assert p.health_check(unknown_scheme, probe=True) is False
 
 
+def test_tcp_probe_bounds_name_resolution(Pool, monkeypatch):
+    """timeout_s covered only the connect: a name whose DNS server does not
+    answer (getaddrinfo has no timeout: 5 s per try) made health_check(probe=
+    True, timeout_s=0.2) take as long as the resolver."""
+    real = socket.getaddrinfo
+
+    def slow_dns(host, *args, **kwargs):
+        if host == "slow-dns.example":
+            time.sleep(3)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_dns)
+    p = Pool()
+    cid = p.get_connection("https://slow-dns.example")
+    t0 = time.monotonic()
+    assert p.health_check(cid, probe=True, timeout_s=0.2) is False
+    assert time.monotonic() - t0 < 1.5
+    with socket.socket() as listener:  # address literals still connect
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        up = p.get_connection("127.0.0.1:%d" % listener.getsockname()[1])
+        assert p.health_check(up, probe=True, timeout_s=2.0) is True
+
+
 def test_limits_hold_exactly_under_threads(Pool):
     p = Pool(max_per_endpoint=5, max_total=7)
     barrier = threading.Barrier(8)

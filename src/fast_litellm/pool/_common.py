@@ -7,10 +7,12 @@ is never reused, so an id is unique for the life of the process.
 """
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import math
 import socket
 import threading
+import time
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -113,18 +115,55 @@ def check_connection_id(connection_id: Any) -> str:
     return exact_str(connection_id)
 
 
+def _resolve(host: str, port: int, timeout_s: float):
+    """getaddrinfo bounded by timeout_s, or None.  getaddrinfo has no timeout
+    of its own (a dead DNS server costs 5 s per try and record type), and
+    socket.create_connection's timeout only covers the connect: a name is
+    resolved on a daemon thread we stop waiting for."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass  # a name: resolve it on the side
+    else:  # an address literal: no lookup
+        try:
+            return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+        except (OSError, UnicodeError, ValueError):
+            return None
+    answer: list = []
+
+    def resolve() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+        except (OSError, UnicodeError, ValueError):
+            answer.append(None)
+
+    worker = threading.Thread(target=resolve, name="fast_litellm-probe-resolve", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    return answer[0] if answer else None
+
+
 def tcp_probe(endpoint: str, timeout_s: float) -> bool:
-    """True when a TCP connection to the endpoint opens within timeout_s."""
+    """True when a TCP connection to the endpoint opens within timeout_s
+    (name resolution included)."""
     scheme, host, port = split_endpoint(endpoint)
     if port is None:
         port = DEFAULT_PORTS.get(scheme or "")
         if port is None:
             return False
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return True
-    except (OSError, ValueError):
-        return False
+    deadline = time.monotonic() + timeout_s
+    for family, kind, proto, _, address in _resolve(host, port, timeout_s) or ():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(left)
+                sock.connect(address)
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 def check_probe_timeout(timeout_s: Any) -> float:
