@@ -455,6 +455,24 @@ def test_stats_mask_credentials_in_endpoints(Pool):
                          "https://api.example.com"]
 
 
+def test_stats_mask_api_keys_in_queries(Pool):
+    """A key in the query (Google AI Studio: ?key=...) was shown in stats."""
+    p = Pool()
+    p.get_connection("https://g.example.com/v1beta/models?key=AIzaSECRET")
+    p.get_connection("https://g.example.com/v1beta/models?key=AIzaOTHER#x")
+    p.get_connection("https://u:pw@g.example.com?key=K3Y")
+    p.get_connection("https://g.example.com/v1beta/models")
+    p.get_connection("https://g.example.com/v1#token=T0KEN")
+    eps = p.get_stats()["endpoints"]
+    assert "SECRET" not in str(eps) and "OTHER" not in str(eps) and "K3Y" not in str(eps)
+    assert list(eps) == ["https://g.example.com/v1beta/models?***",
+                         "https://g.example.com/v1beta/models?*** #2",
+                         "https://***@g.example.com?***",
+                         "https://g.example.com/v1beta/models",
+                         "https://g.example.com/v1#***"]
+    assert "T0KEN" not in str(eps)
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_fork_while_another_thread_holds_module_locks():
     """The default pool's lock and the serial counter's lock, held by a

@@ -175,12 +175,17 @@ def check_probe_timeout(timeout_s: Any) -> float:
 
 
 def endpoint_label(endpoint: str) -> str:
-    """The endpoint as stats show it: credentials in a URL are masked."""
+    """The endpoint as stats show it: credentials in a URL are masked, the
+    user info and the query (API keys travel there too: Google AI Studio's
+    ``?key=``)."""
     scheme, sep, rest = endpoint.partition("://")
     if sep:
+        cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+        rest, tail = rest[:cut], rest[cut:]
         netloc, slash, path = rest.partition("/")
         if "@" in netloc:
-            return "%s://***@%s%s%s" % (scheme, netloc.rpartition("@")[2], slash, path)
+            netloc = "***@" + netloc.rpartition("@")[2]
+        return "%s://%s%s%s%s" % (scheme, netloc, slash, path, tail[:1] + "***" if tail else "")
     return endpoint
 
 
