@@ -249,6 +249,22 @@ def test_huge_retry_interval_is_accepted(Limiter):
     assert rl.get_stats()["redis_errors"] == 1  # not retried
 
 
+def test_a_bad_clock_is_an_error_while_redis_is_down(Limiter):
+    """The clock was read only when Redis was tried: while it was down (or
+    within redis_retry_s of a failure) a clock returning garbage went unseen."""
+    clock = FrozenClock(10.0)
+    rl = Limiter(60, backend="redis", redis_url="redis://127.0.0.1:%d/0" % free_port(),
+                 clock=clock, redis_timeout_s=0.1, redis_retry_s=60)
+    assert rl.check("k")["reason"].endswith("(fail-open)")  # Redis is not tried for 60 s now
+    clock.t = "soon"
+    with pytest.raises(TypeError, match="clock must return seconds as a float, not str"):
+        rl.check("k")
+    clock.t = float("nan")
+    with pytest.raises(ValueError, match="clock returned an unusable time"):
+        rl.get_remaining("k")
+    assert rl.get_stats()["total_checks"] == 1
+
+
 def test_bad_check_arguments_are_checked_before_redis(Limiter):
     rl = Limiter(60, backend="redis", redis_url="redis://127.0.0.1:1/0")
     with pytest.raises(TypeError, match="key must be a str or None, not int"):

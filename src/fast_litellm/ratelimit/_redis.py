@@ -184,14 +184,14 @@ class RedisRateLimiter:
 
     def _eval(self, key: str, cost: int):
         """(verdict, remaining, wait_ns) from Redis, or None when it failed."""
+        if self._clock is None:
+            now_s = now_n = ""
+        else:  # read (and checked) first: a bad clock is an error, Redis up or down
+            now = C.clock_ns(self._clock())
+            now_s, now_n = divmod(now, 1_000_000_000)
         mono = time.monotonic_ns()
         if mono < self._down_until:
             return None
-        if self._clock is None:
-            now_s = now_n = ""
-        else:
-            now = C.clock_ns(self._clock())
-            now_s, now_n = divmod(now, 1_000_000_000)
         need = cost * C.UNITS_PER_TOKEN if cost <= self._burst else self._cap + 1
         try:
             verdict, remaining, wait = self._script(
