@@ -260,6 +260,44 @@ def test_bad_constructor_arguments(Pool, kwargs, exc, message):
         Pool(**kwargs)
 
 
+class _NeverLess(int):
+    def __lt__(self, other):
+        return False
+
+    def __gt__(self, other):
+        return False
+
+
+class _NeverLessFloat(float):
+    def __lt__(self, other):
+        return False
+
+    def __le__(self, other):
+        return True
+
+    def __gt__(self, other):
+        return True
+
+    def __ge__(self, other):
+        return True
+
+
+def test_number_subclasses_count_as_their_value(Pool):
+    """Validation compared the objects: max_per_endpoint=_NeverLess(-5) was
+    accepted (the C core got 4294967291 through an unsigned conversion),
+    idle_timeout_s=_NeverLessFloat(-1.0) too."""
+    with pytest.raises(ValueError, match="max_per_endpoint must be >= 1, got -5"):
+        Pool(max_per_endpoint=_NeverLess(-5))
+    with pytest.raises(ValueError, match="max_total must be <= 2147483647"):
+        Pool(max_total=_NeverLess(2**40))
+    with pytest.raises(ValueError, match="idle_timeout_s must be a finite number"):
+        Pool(idle_timeout_s=_NeverLessFloat(-1.0))
+    with pytest.raises(ValueError, match="timeout_s must be a finite number > 0"):
+        Pool().health_check("x", probe=True, timeout_s=_NeverLessFloat(-1.0))
+    p = Pool(max_per_endpoint=_NeverLess(1))
+    assert p.get_connection(A) and p.get_connection(A) is None
+
+
 def test_str_subclass_arguments_are_their_text(Pool):
     """A str subclass endpoint or id counts as its text; its __hash__/__eq__
     do not run inside the pool (one calling back into it deadlocked the

@@ -266,6 +266,42 @@ def test_twins_reclaim_at_the_same_moments():
     assert all(a == answers[0] for a in answers)
 
 
+class _NeverLess(int):
+    """An int whose comparisons lie (the C binding reads the value itself)."""
+
+    def __lt__(self, other):
+        return False
+
+    def __gt__(self, other):
+        return False
+
+
+class _OtherFloat(float):
+    def __float__(self):
+        return 1.0
+
+
+def test_number_subclasses_count_as_their_value(Limiter):
+    """The Python twin compared the objects themselves: a cost of
+    _NeverLess(-100) passed 'cost < 0' and added 100 tokens above the burst,
+    a rate of _NeverLess(-5) was accepted; a float subclass clock was read
+    through its __float__.  Both twins now see the plain value."""
+    rl = Limiter(60, burst=5, clock=FrozenClock(10.0))
+    with pytest.raises(ValueError, match="cost must be >= 0, got -100"):
+        rl.check("k", _NeverLess(-100))
+    assert rl.get_remaining("k") == 5
+    with pytest.raises(ValueError, match="requests_per_minute must be >= 1, got -5"):
+        Limiter(_NeverLess(-5))
+    with pytest.raises(ValueError, match="burst must be <= 153722867"):
+        Limiter(60, burst=_NeverLess(10**12))
+    assert rl.check("k", _NeverLess(2))["remaining_requests"] == 3
+    rl = Limiter(60, burst=1, clock=lambda: _OtherFloat(500.0))
+    assert rl.check("k")["allowed"] and not rl.check("k")["allowed"]
+    clocked = Limiter(60, burst=1, clock=lambda: 500.0)
+    clocked.check("k")
+    assert rl.check("k") == clocked.check("k")
+
+
 def test_clock_exception_propagates(Limiter):
     def broken():
         raise RuntimeError("clock broke")

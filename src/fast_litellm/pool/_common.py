@@ -16,7 +16,7 @@ import time
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ..ratelimit._common import clock_ns, exact_str, is_finite, register_for_fork, type_name  # noqa: F401
+from ..ratelimit._common import clock_ns, exact_str, is_finite, plain_number, register_for_fork, type_name  # noqa: F401
 from .._forksafe import fresh_lock_after_fork
 
 MAX_LIMIT = 2**31 - 1
@@ -38,6 +38,7 @@ def next_serial() -> int:
 def check_limit(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("%s must be an int, not %s" % (name, type_name(value)))
+    value = plain_number(value)
     if value < 1:
         raise ValueError("%s must be >= 1, got %d" % (name, value))
     if value > MAX_LIMIT:
@@ -51,6 +52,7 @@ def check_seconds(name: str, value: Any) -> int:
         return -1
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("%s must be a number of seconds or None, not %s" % (name, type_name(value)))
+    value = plain_number(value)
     if not (is_finite(value) and 0 <= value < 9.2e9):
         raise ValueError("%s must be a finite number of seconds >= 0, got %r" % (name, value))
     return math.floor(float(value) * 1e9)
@@ -169,6 +171,7 @@ def tcp_probe(endpoint: str, timeout_s: float) -> bool:
 def check_probe_timeout(timeout_s: Any) -> float:
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)):
         raise TypeError("timeout_s must be a number, not %s" % type_name(timeout_s))
+    timeout_s = plain_number(timeout_s)
     if not (is_finite(timeout_s) and timeout_s > 0):
         raise ValueError("timeout_s must be a finite number > 0, got %r" % (timeout_s,))
     return float(timeout_s)

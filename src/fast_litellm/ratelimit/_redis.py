@@ -124,6 +124,9 @@ class RedisRateLimiter:
         for name, value in (("redis_timeout_s", redis_timeout_s), ("redis_retry_s", redis_retry_s)):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError("%s must be a number, not %s" % (name, C.type_name(value)))
+        redis_timeout_s = C.plain_number(redis_timeout_s)
+        redis_retry_s = C.plain_number(redis_retry_s)
+        for name, value in (("redis_timeout_s", redis_timeout_s), ("redis_retry_s", redis_retry_s)):
             if not (value >= 0 and C.is_finite(value)):
                 raise ValueError("%s must be a finite number >= 0, got %r" % (name, value))
         # 0 makes redis-py's sockets non-blocking and >= ~1e10 s overflows its
