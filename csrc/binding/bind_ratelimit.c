@@ -326,34 +326,18 @@ fail:
     return NULL;
 }
 
-static PyObject *raw_key_map(RateLimiterObject *self, PyObject *live_fps);
+static PyObject *raw_key_map(RateLimiterObject *self);
 
-/* Drop the raw keys whose bucket is full (or reclaimed) at now, when the set
- * has doubled since the last time: without it, a limiter with
- * keep_raw_keys=True kept every key it ever saw (~100 B each) unless someone
- * called get_stats(raw_keys=True), where the Python twin's dict is swept. */
+/* Drop the raw keys whose bucket the table no longer holds, when the set has
+ * doubled since the last time: without it, a limiter with keep_raw_keys=True
+ * kept every key it ever saw (~100 B each) unless someone called
+ * get_stats(raw_keys=True), where the Python twin's dict is swept. */
 static int
-prune_raw_keys(RateLimiterObject *self, int64_t now)
+prune_raw_keys(RateLimiterObject *self)
 {
     if (PySet_GET_SIZE(self->raw_keys) < self->raw_prune_at)
         return 0;
-    size_t n = 0;
-    fl_rl_key_state *ks = fl_rl_export(self->rl, now, &n);
-    if (ks == NULL && n != 0) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    PyObject *live = PySet_New(NULL), *map = NULL;
-    for (size_t i = 0; live != NULL && i < n; i++) {
-        PyObject *fp = PyLong_FromUnsignedLongLong(ks[i].fingerprint);
-        if (fp == NULL || PySet_Add(live, fp) < 0)
-            Py_CLEAR(live);
-        Py_XDECREF(fp);
-    }
-    free(ks);
-    if (live != NULL)
-        map = raw_key_map(self, live); /* prunes as it goes */
-    Py_XDECREF(live);
+    PyObject *map = raw_key_map(self); /* prunes as it goes */
     if (map == NULL)
         return -1;
     Py_DECREF(map);
@@ -394,7 +378,7 @@ run_check(RateLimiterObject *self, PyObject *const *args, Py_ssize_t nargs, PyOb
             return -1;
         int added = PySet_Add(self->raw_keys, raw);
         Py_DECREF(raw);
-        if (added < 0 || prune_raw_keys(self, now) < 0)
+        if (added < 0 || prune_raw_keys(self) < 0)
             return -1;
     }
     return 0;
@@ -461,14 +445,30 @@ fingerprint_label(uint64_t fp)
     return PyUnicode_FromStringAndSize(buf, 16);
 }
 
-/* {fingerprint int: raw key} for the keys still in the table; prunes the
+/* {fingerprint int: raw key} for the keys whose bucket the table still
+ * holds (full or not: a full one shows again once the clock goes back, and
+ * the Python twin labels it by its key until it is reclaimed); prunes the
  * raw-key set of the others. */
 static PyObject *
-raw_key_map(RateLimiterObject *self, PyObject *live_fps)
+raw_key_map(RateLimiterObject *self)
 {
-    PyObject *map = PyDict_New(), *keys = map ? PySequence_List(self->raw_keys) : NULL;
+    size_t n = 0;
+    uint64_t *fps = fl_rl_stored_fingerprints(self->rl, &n);
+    if (fps == NULL && n != 0)
+        return PyErr_NoMemory();
+    PyObject *stored = PySet_New(NULL);
+    for (size_t i = 0; stored != NULL && i < n; i++) {
+        PyObject *fp = PyLong_FromUnsignedLongLong(fps[i]);
+        if (fp == NULL || PySet_Add(stored, fp) < 0)
+            Py_CLEAR(stored);
+        Py_XDECREF(fp);
+    }
+    free(fps);
+    PyObject *map = stored ? PyDict_New() : NULL;
+    PyObject *keys = map ? PySequence_List(self->raw_keys) : NULL;
     if (keys == NULL) {
         Py_XDECREF(map);
+        Py_XDECREF(stored);
         return NULL;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
@@ -481,16 +481,18 @@ raw_key_map(RateLimiterObject *self, PyObject *live_fps)
         Py_XDECREF(holder);
         if (fp == NULL)
             goto fail;
-        int live = PySet_Contains(live_fps, fp);
-        int rc = live > 0 ? PyDict_SetItem(map, fp, key) : live == 0 ? PySet_Discard(self->raw_keys, key) : -1;
+        int held = PySet_Contains(stored, fp);
+        int rc = held > 0 ? PyDict_SetItem(map, fp, key) : held == 0 ? PySet_Discard(self->raw_keys, key) : -1;
         Py_DECREF(fp);
         if (rc < 0)
             goto fail;
     }
     Py_DECREF(keys);
+    Py_DECREF(stored);
     return map;
 fail:
     Py_DECREF(keys);
+    Py_DECREF(stored);
     Py_DECREF(map);
     return NULL;
 }
@@ -498,22 +500,11 @@ fail:
 static PyObject *
 keys_dict(RateLimiterObject *self, const fl_rl_key_state *ks, size_t n, int raw)
 {
-    PyObject *keys = PyDict_New(), *live_fps = NULL, *map = NULL;
+    PyObject *keys = PyDict_New(), *map = NULL;
     if (keys == NULL)
         return NULL;
-    if (raw) {
-        if ((live_fps = PySet_New(NULL)) == NULL)
-            goto fail;
-        for (size_t i = 0; i < n; i++) {
-            PyObject *fp = PyLong_FromUnsignedLongLong(ks[i].fingerprint);
-            int rc = fp ? PySet_Add(live_fps, fp) : -1;
-            Py_XDECREF(fp);
-            if (rc < 0)
-                goto fail;
-        }
-        if ((map = raw_key_map(self, live_fps)) == NULL)
-            goto fail;
-    }
+    if (raw && (map = raw_key_map(self)) == NULL)
+        goto fail;
     for (size_t i = 0; i < n; i++) {
         PyObject *label = NULL, *entry = Py_BuildValue("{sL}", "remaining_requests",
                                                        (long long)ks[i].remaining);
@@ -541,11 +532,9 @@ keys_dict(RateLimiterObject *self, const fl_rl_key_state *ks, size_t n, int raw)
         if (rc < 0)
             goto fail;
     }
-    Py_XDECREF(live_fps);
     Py_XDECREF(map);
     return keys;
 fail:
-    Py_XDECREF(live_fps);
     Py_XDECREF(map);
     Py_DECREF(keys);
     return NULL;

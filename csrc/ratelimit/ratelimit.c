@@ -388,6 +388,24 @@ fl_rl_export(fl_rl *rl, int64_t now_ns, size_t *n)
     return out;
 }
 
+uint64_t *
+fl_rl_stored_fingerprints(fl_rl *rl, size_t *n)
+{
+    pthread_mutex_lock(&rl->lock);
+    const table *t = rl->t;
+    uint64_t *out = t->n ? malloc(t->n * sizeof(*out)) : NULL;
+    if (t->n && out == NULL) {
+        pthread_mutex_unlock(&rl->lock);
+        *n = (size_t)-1;
+        return NULL;
+    }
+    for (size_t i = 0; i < t->n; i++)
+        out[i] = t->buckets[i].fp;
+    *n = t->n;
+    pthread_mutex_unlock(&rl->lock);
+    return out;
+}
+
 void
 fl_rl_get_counters(fl_rl *rl, fl_rl_counters *out)
 {

@@ -71,6 +71,12 @@ long fl_rl_sweep(fl_rl *rl, int64_t now_ns);
  * *n == (size_t)-1 when out of memory. */
 fl_rl_key_state *fl_rl_export(fl_rl *rl, int64_t now_ns, size_t *n);
 
+/* Fingerprints of every stored bucket, full or not (a full one can show
+ * again once the clock goes back): a malloc'd array the caller frees, *n its
+ * length; NULL with *n == 0 when empty, NULL with *n == (size_t)-1 when out
+ * of memory. */
+uint64_t *fl_rl_stored_fingerprints(fl_rl *rl, size_t *n);
+
 void fl_rl_get_counters(fl_rl *rl, fl_rl_counters *out);
 
 /* In a child after fork(): make the lock usable again (the forking thread

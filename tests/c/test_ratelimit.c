@@ -128,6 +128,29 @@ test_clock_going_back(void)
     fl_rl_destroy(rl);
 }
 
+/* Stored fingerprints include full buckets not yet reclaimed. */
+static void
+test_stored_fingerprints(void)
+{
+    fl_rl *rl = fl_rl_create(60, 1, SEED);
+    size_t n = 1;
+    CHECK(fl_rl_stored_fingerprints(rl, &n) == NULL && n == 0);
+    check(rl, "a", 1, 10 * SEC);
+    check(rl, "b", 1, 10 * SEC);
+    uint64_t *fps = fl_rl_stored_fingerprints(rl, &n);
+    CHECK_EQ_INT(n, 2);
+    CHECK(fps[0] == fl_rl_fingerprint("a", 1) && fps[1] == fl_rl_fingerprint("b", 1));
+    free(fps);
+    size_t live = 1;
+    CHECK(fl_rl_export(rl, 20 * SEC, &live) == NULL && live == 0); /* full at 20 s... */
+    fps = fl_rl_stored_fingerprints(rl, &n);
+    CHECK_EQ_INT(n, 2); /* ...but still stored */
+    free(fps);
+    CHECK_EQ_INT(fl_rl_sweep(rl, 20 * SEC), 2);
+    CHECK(fl_rl_stored_fingerprints(rl, &n) == NULL && n == 0);
+    fl_rl_destroy(rl);
+}
+
 /* A bucket refilled to full is an absent one, also for a clock that then
  * goes back: whether it was reclaimed in between changes nothing. */
 static void
@@ -348,6 +371,7 @@ main(void)
         CASE(test_denied_consumes_nothing_and_cost),
         CASE(test_clock_going_back),
         CASE(test_clock_going_back_by_centuries),
+        CASE(test_stored_fingerprints),
         CASE(test_full_bucket_is_absent_when_the_clock_goes_back),
         CASE(test_sweep_reclaims_full_buckets_only),
         CASE(test_many_keys_compact),

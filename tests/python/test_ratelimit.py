@@ -374,6 +374,20 @@ def test_raw_keys_do_not_pile_up_under_key_churn(Limiter):
     assert sorted(stats["keys"]) == ["user-%d" % i for i in range(29990, 30000)]
 
 
+def test_raw_key_labels_survive_the_clock_going_back(Limiter):
+    """get_stats(raw_keys=True) pruned the native raw-key set of keys whose
+    bucket was full at that moment; once the clock went back the (still
+    stored) bucket showed again, labelled by fingerprint where the Python
+    twin shows the key."""
+    clock = FrozenClock(10.0)
+    rl = Limiter(60, burst=1, clock=clock, keep_raw_keys=True)
+    rl.check("k")
+    clock.t = 20.0
+    assert rl.get_stats(raw_keys=True)["keys"] == {}  # full now
+    clock.t = 10.5
+    assert rl.get_stats(raw_keys=True)["keys"] == {"k": {"remaining_requests": 0}}
+
+
 def test_fingerprint_is_stable_across_processes_and_twins(twin):
     here = twin.key_fingerprint("sk-abc")
     assert len(here) == 16 and int(here, 16) >= 0
