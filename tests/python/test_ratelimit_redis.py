@@ -225,6 +225,10 @@ def test_unreachable_redis_from_the_start(Limiter):
     (dict(), ValueError, "needs redis_url"),
     (dict(redis_url=5), TypeError, "redis_url must be a str"),
     (dict(redis_url="redis://x", failure_policy="maybe"), ValueError, "failure_policy"),
+    # accepted before: the key names became "None:..." or "...:b'x':..."
+    (dict(redis_url="redis://x", failure_policy=None), TypeError, "failure_policy must be a str, not NoneType"),
+    (dict(redis_url="redis://x", namespace=b"x"), TypeError, "namespace must be a str or None, not bytes"),
+    (dict(redis_url="redis://x", key_prefix=None), TypeError, "key_prefix must be a str, not NoneType"),
     (dict(redis_url="redis://x", redis_timeout_s=-1), ValueError, "redis_timeout_s"),
     (dict(redis_url="redis://x", redis_timeout_s="1"), TypeError, "redis_timeout_s"),
     (dict(redis_url="redis://x", redis_timeout_s=10**400), ValueError, "redis_timeout_s"),

@@ -119,6 +119,12 @@ class RedisRateLimiter:
             raise ValueError(
                 "burst %d with requests_per_minute %d is too large for the Redis backend "
                 "(burst * 60e9 + requests_per_minute must stay below 2**53)" % (burst, rate))
+        if not isinstance(failure_policy, str):
+            raise TypeError("failure_policy must be a str, not %s" % C.type_name(failure_policy))
+        for name, value in (("namespace", namespace), ("key_prefix", key_prefix)):
+            if not isinstance(value, str) and not (name == "namespace" and value is None):
+                raise TypeError("%s must be a str%s, not %s"
+                                % (name, " or None" if name == "namespace" else "", C.type_name(value)))
         if failure_policy not in POLICIES:
             raise ValueError("failure_policy must be 'open' or 'closed', got %r" % (failure_policy,))
         for name, value in (("redis_timeout_s", redis_timeout_s), ("redis_retry_s", redis_retry_s)):
