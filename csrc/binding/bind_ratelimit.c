@@ -28,12 +28,14 @@ static const char *const STRING_VALUES[S_COUNT] = {
 };
 
 #define MAX_RATE ((long long)1 << 62)
+#define RAW_PRUNE_MIN 1024
 
 typedef struct {
     PyObject_HEAD
     fl_rl *rl;
     PyObject *clock;    /* NULL: CLOCK_MONOTONIC */
     PyObject *raw_keys; /* set of keys seen, or NULL */
+    Py_ssize_t raw_prune_at; /* prune raw_keys when it grows to this size */
     PyObject *strings[S_COUNT];
     PyObject *templates[3]; /* result dicts by fl_rl_verdict, never exposed */
     long long rate, burst;
@@ -211,6 +213,7 @@ RateLimiter_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     if (keep_raw && (self->raw_keys = PySet_New(NULL)) == NULL)
         goto fail;
+    self->raw_prune_at = RAW_PRUNE_MIN;
     self->rl = fl_rl_create(rate, burst, seed);
     if (self->rl == NULL) {
         PyErr_NoMemory();
@@ -276,6 +279,27 @@ make_templates(RateLimiterObject *self)
     return Py_None;
 }
 
+/* The wait in ms as the twin computes it: the exact integer ns, rounded
+ * once to a double, divided by 1e6.  Past 2^64 ns (a clock jumping back by
+ * centuries) the sum is a Python int, divided as the twin divides it. */
+static PyObject *
+retry_after_ms(const fl_rl_result *r)
+{
+    uint64_t sum = (uint64_t)r->retry_after_ns + r->behind_ns;
+    if (sum >= r->behind_ns)
+        return PyFloat_FromDouble((double)sum / 1e6);
+    PyObject *a = PyLong_FromLongLong(r->retry_after_ns);
+    PyObject *b = a ? PyLong_FromUnsignedLongLong(r->behind_ns) : NULL;
+    PyObject *total = b ? PyNumber_Add(a, b) : NULL;
+    PyObject *million = total ? PyFloat_FromDouble(1e6) : NULL;
+    PyObject *ms = million ? PyNumber_TrueDivide(total, million) : NULL;
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    Py_XDECREF(total);
+    Py_XDECREF(million);
+    return ms;
+}
+
 static PyObject *
 build_result(RateLimiterObject *self, const fl_rl_result *r)
 {
@@ -287,7 +311,7 @@ build_result(RateLimiterObject *self, const fl_rl_result *r)
         goto fail;
     Py_DECREF(remaining);
     if (r->verdict == FL_RL_DENIED) {
-        PyObject *ms = PyFloat_FromDouble((double)r->retry_after_ns / 1e6);
+        PyObject *ms = retry_after_ms(r);
         if (ms == NULL || PyDict_SetItem(d, self->strings[S_RETRY], ms) < 0) {
             Py_XDECREF(ms);
             Py_DECREF(d);
@@ -300,6 +324,26 @@ fail:
     Py_XDECREF(remaining);
     Py_DECREF(d);
     return NULL;
+}
+
+static PyObject *raw_key_map(RateLimiterObject *self);
+
+/* Drop the raw keys whose bucket the table no longer holds, when the set has
+ * doubled since the last time: without it, a limiter with keep_raw_keys=True
+ * kept every key it ever saw (~100 B each) unless someone called
+ * get_stats(raw_keys=True), where the Python twin's dict is swept. */
+static int
+prune_raw_keys(RateLimiterObject *self)
+{
+    if (PySet_GET_SIZE(self->raw_keys) < self->raw_prune_at)
+        return 0;
+    PyObject *map = raw_key_map(self); /* prunes as it goes */
+    if (map == NULL)
+        return -1;
+    Py_DECREF(map);
+    Py_ssize_t left = PySet_GET_SIZE(self->raw_keys);
+    self->raw_prune_at = left < RAW_PRUNE_MIN / 2 ? RAW_PRUNE_MIN : 2 * left;
+    return 0;
 }
 
 static int
@@ -334,7 +378,7 @@ run_check(RateLimiterObject *self, PyObject *const *args, Py_ssize_t nargs, PyOb
             return -1;
         int added = PySet_Add(self->raw_keys, raw);
         Py_DECREF(raw);
-        if (added < 0)
+        if (added < 0 || prune_raw_keys(self) < 0)
             return -1;
     }
     return 0;
@@ -401,14 +445,30 @@ fingerprint_label(uint64_t fp)
     return PyUnicode_FromStringAndSize(buf, 16);
 }
 
-/* {fingerprint int: raw key} for the keys still in the table; prunes the
+/* {fingerprint int: raw key} for the keys whose bucket the table still
+ * holds (full or not: a full one shows again once the clock goes back, and
+ * the Python twin labels it by its key until it is reclaimed); prunes the
  * raw-key set of the others. */
 static PyObject *
-raw_key_map(RateLimiterObject *self, PyObject *live_fps)
+raw_key_map(RateLimiterObject *self)
 {
-    PyObject *map = PyDict_New(), *keys = map ? PySequence_List(self->raw_keys) : NULL;
+    size_t n = 0;
+    uint64_t *fps = fl_rl_stored_fingerprints(self->rl, &n);
+    if (fps == NULL && n != 0)
+        return PyErr_NoMemory();
+    PyObject *stored = PySet_New(NULL);
+    for (size_t i = 0; stored != NULL && i < n; i++) {
+        PyObject *fp = PyLong_FromUnsignedLongLong(fps[i]);
+        if (fp == NULL || PySet_Add(stored, fp) < 0)
+            Py_CLEAR(stored);
+        Py_XDECREF(fp);
+    }
+    free(fps);
+    PyObject *map = stored ? PyDict_New() : NULL;
+    PyObject *keys = map ? PySequence_List(self->raw_keys) : NULL;
     if (keys == NULL) {
         Py_XDECREF(map);
+        Py_XDECREF(stored);
         return NULL;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
@@ -421,16 +481,18 @@ raw_key_map(RateLimiterObject *self, PyObject *live_fps)
         Py_XDECREF(holder);
         if (fp == NULL)
             goto fail;
-        int live = PySet_Contains(live_fps, fp);
-        int rc = live > 0 ? PyDict_SetItem(map, fp, key) : live == 0 ? PySet_Discard(self->raw_keys, key) : -1;
+        int held = PySet_Contains(stored, fp);
+        int rc = held > 0 ? PyDict_SetItem(map, fp, key) : held == 0 ? PySet_Discard(self->raw_keys, key) : -1;
         Py_DECREF(fp);
         if (rc < 0)
             goto fail;
     }
     Py_DECREF(keys);
+    Py_DECREF(stored);
     return map;
 fail:
     Py_DECREF(keys);
+    Py_DECREF(stored);
     Py_DECREF(map);
     return NULL;
 }
@@ -438,22 +500,11 @@ fail:
 static PyObject *
 keys_dict(RateLimiterObject *self, const fl_rl_key_state *ks, size_t n, int raw)
 {
-    PyObject *keys = PyDict_New(), *live_fps = NULL, *map = NULL;
+    PyObject *keys = PyDict_New(), *map = NULL;
     if (keys == NULL)
         return NULL;
-    if (raw) {
-        if ((live_fps = PySet_New(NULL)) == NULL)
-            goto fail;
-        for (size_t i = 0; i < n; i++) {
-            PyObject *fp = PyLong_FromUnsignedLongLong(ks[i].fingerprint);
-            int rc = fp ? PySet_Add(live_fps, fp) : -1;
-            Py_XDECREF(fp);
-            if (rc < 0)
-                goto fail;
-        }
-        if ((map = raw_key_map(self, live_fps)) == NULL)
-            goto fail;
-    }
+    if (raw && (map = raw_key_map(self)) == NULL)
+        goto fail;
     for (size_t i = 0; i < n; i++) {
         PyObject *label = NULL, *entry = Py_BuildValue("{sL}", "remaining_requests",
                                                        (long long)ks[i].remaining);
@@ -481,11 +532,9 @@ keys_dict(RateLimiterObject *self, const fl_rl_key_state *ks, size_t n, int raw)
         if (rc < 0)
             goto fail;
     }
-    Py_XDECREF(live_fps);
     Py_XDECREF(map);
     return keys;
 fail:
-    Py_XDECREF(live_fps);
     Py_XDECREF(map);
     Py_DECREF(keys);
     return NULL;

@@ -294,12 +294,20 @@ add_endpoint(fl_pool *p, const char *name, size_t len, uint64_t h)
 
 /* -- connections --------------------------------------------------------------- */
 
+/* now - since > limit (>= 0), exactly: the difference of two ns times can
+ * exceed int64 (a user clock jumping across centuries). */
+static int
+longer_than(int64_t now, int64_t since, int64_t limit)
+{
+    return now > since && (uint64_t)now - (uint64_t)since > (uint64_t)limit;
+}
+
 static int
 expired(const fl_pool *p, const conn *c, int64_t now)
 {
-    if (p->max_lifetime >= 0 && now - c->created > p->max_lifetime)
+    if (p->max_lifetime >= 0 && longer_than(now, c->created, p->max_lifetime))
         return 1;
-    return c->state == IDLE && p->idle_timeout >= 0 && now - c->returned > p->idle_timeout;
+    return c->state == IDLE && p->idle_timeout >= 0 && longer_than(now, c->returned, p->idle_timeout);
 }
 
 static void
@@ -339,12 +347,22 @@ new_conn(fl_pool *p, uint32_t ep, int64_t now)
     if ((p->idmap_count + 1) * 2 > p->idmap_mask + 1 && idmap_grow(p) < 0)
         return NULL;
     endpoint *e = &p->eps[ep];
-    if (e->idle_cap < p->max_per_endpoint) { /* room for every connection */
-        uint32_t *idle = realloc(e->idle, p->max_per_endpoint * sizeof(uint32_t));
+    /* Room on the idle stack for every connection of the endpoint, so a
+     * return never allocates.  Grown by doubling up to max_per_endpoint, not
+     * sized to it: with max_per_endpoint = 2^31 - 1 ("no per-endpoint
+     * limit") that was 8 GiB of address space per endpoint. */
+    size_t live = (size_t)(e->c.active + e->c.idle) + 1; /* with this one */
+    if (e->idle_cap < live) {
+        size_t cap = e->idle_cap ? (size_t)e->idle_cap * 2 : 4;
+        while (cap < live)
+            cap *= 2;
+        if (cap > p->max_per_endpoint)
+            cap = p->max_per_endpoint;
+        uint32_t *idle = realloc(e->idle, cap * sizeof(uint32_t));
         if (idle == NULL)
             return NULL;
         e->idle = idle;
-        e->idle_cap = p->max_per_endpoint;
+        e->idle_cap = (uint32_t)cap;
     }
     uint32_t index;
     if (p->free_head != NO_FREE) {

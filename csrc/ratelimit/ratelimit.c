@@ -190,7 +190,10 @@ static void
 refill(const fl_rl *rl, bucket *b, int64_t now)
 {
     b->units = refilled_units(rl, b, now);
-    if (now > b->last)
+    /* A full bucket is an absent one, whose time is now whichever way the
+     * clock went: else reclaiming it (at any time) would change what a clock
+     * going back does next. */
+    if (now > b->last || b->units >= rl->cap)
         b->last = now;
 }
 
@@ -268,14 +271,15 @@ key_id(const fl_rl *rl, const char *key, size_t len)
     return fl_rl_siphash13(rl->k0, rl->k1, key, len) | 1;
 }
 
-static int64_t
-retry_after(const fl_rl *rl, const bucket *b, int64_t need, int64_t now)
+/* The wait of a denied check: the refill missing, plus (the clock went
+ * back) the time back to the last update, kept in a separate field: both can
+ * be near 2^63 each (rate 1, huge burst; a clock jumping back by centuries). */
+static void
+retry_after(const fl_rl *rl, const bucket *b, int64_t need, int64_t now, fl_rl_result *out)
 {
     uint64_t missing = (uint64_t)(need - b->units);
-    int64_t wait = (int64_t)((missing + (uint64_t)rl->rate - 1) / (uint64_t)rl->rate);
-    if (b->last > now) /* the clock went back: count from the last update */
-        wait += b->last - now;
-    return wait;
+    out->retry_after_ns = (int64_t)((missing + (uint64_t)rl->rate - 1) / (uint64_t)rl->rate);
+    out->behind_ns = b->last > now ? (uint64_t)b->last - (uint64_t)now : 0;
 }
 
 int
@@ -291,6 +295,7 @@ fl_rl_check(fl_rl *rl, const char *key, size_t len, int64_t cost, int64_t now_ns
     bucket b = stored ? *stored : (bucket){id, 0, rl->cap, now_ns};
     refill(rl, &b, now_ns);
     fl_rl_verdict verdict;
+    out->behind_ns = 0;
     if (cost > rl->cap / FL_RL_UNITS_PER_TOKEN) {
         verdict = FL_RL_COST_OVER_BURST;
         out->retry_after_ns = -1;
@@ -300,7 +305,7 @@ fl_rl_check(fl_rl *rl, const char *key, size_t len, int64_t cost, int64_t now_ns
         out->retry_after_ns = 0;
     } else {
         verdict = FL_RL_DENIED;
-        out->retry_after_ns = retry_after(rl, &b, cost * FL_RL_UNITS_PER_TOKEN, now_ns);
+        retry_after(rl, &b, cost * FL_RL_UNITS_PER_TOKEN, now_ns, out);
     }
     if (stored) {
         *stored = b;
@@ -380,6 +385,24 @@ fl_rl_export(fl_rl *rl, int64_t now_ns, size_t *n)
         out = NULL;
     }
     *n = k;
+    return out;
+}
+
+uint64_t *
+fl_rl_stored_fingerprints(fl_rl *rl, size_t *n)
+{
+    pthread_mutex_lock(&rl->lock);
+    const table *t = rl->t;
+    uint64_t *out = t->n ? malloc(t->n * sizeof(*out)) : NULL;
+    if (t->n && out == NULL) {
+        pthread_mutex_unlock(&rl->lock);
+        *n = (size_t)-1;
+        return NULL;
+    }
+    for (size_t i = 0; i < t->n; i++)
+        out[i] = t->buckets[i].fp;
+    *n = t->n;
+    pthread_mutex_unlock(&rl->lock);
     return out;
 }
 

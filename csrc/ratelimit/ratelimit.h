@@ -27,7 +27,11 @@ typedef enum {
 typedef struct {
     fl_rl_verdict verdict;
     int64_t remaining;      /* whole tokens left after the check */
-    int64_t retry_after_ns; /* when DENIED: exact ns until it would pass */
+    int64_t retry_after_ns; /* when DENIED: ns of refill missing; the exact wait
+                             * is retry_after_ns + behind_ns */
+    uint64_t behind_ns;     /* when DENIED: how far the clock went back behind the
+                             * bucket's last update (the wait counts from it), else 0;
+                             * kept apart: the sum can exceed int64 (and uint64) */
 } fl_rl_result;
 
 typedef struct {
@@ -66,6 +70,12 @@ long fl_rl_sweep(fl_rl *rl, int64_t now_ns);
  * frees, *n set to its length.  NULL with *n == 0 when empty; NULL with
  * *n == (size_t)-1 when out of memory. */
 fl_rl_key_state *fl_rl_export(fl_rl *rl, int64_t now_ns, size_t *n);
+
+/* Fingerprints of every stored bucket, full or not (a full one can show
+ * again once the clock goes back): a malloc'd array the caller frees, *n its
+ * length; NULL with *n == 0 when empty, NULL with *n == (size_t)-1 when out
+ * of memory. */
+uint64_t *fl_rl_stored_fingerprints(fl_rl *rl, size_t *n);
 
 void fl_rl_get_counters(fl_rl *rl, fl_rl_counters *out);
 

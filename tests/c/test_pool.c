@@ -110,6 +110,30 @@ test_idle_timeout_and_lifetime(void)
     fl_pool_destroy(p);
 }
 
+/* Ages across a clock jump of centuries (near -2^63 ns to near +2^63 ns):
+ * the difference exceeds int64 and must not wrap to "young". */
+static void
+test_expiry_across_a_huge_clock_jump(void)
+{
+    const int64_t early = -9100000000LL * SEC, late = 9100000000LL * SEC;
+    fl_pool *p = fl_pool_create(5, 10, 10 * SEC, 100 * SEC);
+    uint64_t a = get(p, A, early, FL_POOL_CREATED);
+    uint64_t b = get(p, A, early, FL_POOL_CREATED);
+    fl_pool_return(p, a, early);
+    CHECK_EQ_INT(fl_pool_healthy(p, a, late), 0);
+    CHECK_EQ_INT(fl_pool_healthy(p, b, late), 0); /* past its lifetime */
+    CHECK_EQ_INT(fl_pool_return(p, b, late), FL_POOL_DISCARDED);
+    CHECK_EQ_INT(fl_pool_cleanup(p, late), 1);
+    fl_pool_counts t;
+    fl_pool_totals(p, &t);
+    CHECK_EQ_INT(t.expired, 2);
+    /* and back: a clock going back never expires anything */
+    uint64_t c = get(p, A, late, FL_POOL_CREATED);
+    fl_pool_return(p, c, late);
+    CHECK_EQ_INT(fl_pool_healthy(p, c, early), 1);
+    fl_pool_destroy(p);
+}
+
 static void
 test_unhealthy(void)
 {
@@ -155,6 +179,32 @@ test_many(void)
     fl_pool_totals(p, &t);
     CHECK_EQ_INT(t.idle, 2500);
     CHECK_EQ_INT(t.removed, 2500);
+    fl_pool_destroy(p);
+}
+
+/* No per-endpoint limit (2^31 - 1): idle stacks grow with use (they were
+ * allocated at the limit: 8 GiB each); every connection still fits on its
+ * stack, through removals and re-growth. */
+static void
+test_idle_stacks_grow_with_use(void)
+{
+    fl_pool *p = fl_pool_create(UINT32_MAX >> 1, 100000, -1, -1);
+    static uint64_t ids[3000];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 3000; i++)
+            ids[i] = get(p, i % 3 ? A : B, 0, FL_POOL_CREATED);
+        for (int i = 0; i < 3000; i++)
+            CHECK_EQ_INT(fl_pool_return(p, ids[i], 1), FL_POOL_OK);
+        for (int i = 2997; i >= 0; i -= 3) /* B's (i % 3 == 0): most recent first */
+            CHECK_EQ_INT(get(p, B, 2, FL_POOL_REUSED), ids[i]);
+        for (int i = 0; i < 3000; i += 3)
+            CHECK_EQ_INT(fl_pool_remove(p, ids[i]), FL_POOL_OK);
+        CHECK_EQ_INT(fl_pool_cleanup(p, 3), 0);
+        for (int i = 0; i < 3000; i++)
+            if (i % 3)
+                CHECK_EQ_INT(fl_pool_remove(p, ids[i]), FL_POOL_OK);
+        fl_pool_cleanup(p, 3); /* both endpoints retired: round 2 starts afresh */
+    }
     fl_pool_destroy(p);
 }
 
@@ -301,8 +351,10 @@ main(void)
         CASE(test_limits_and_mru_reuse),
         CASE(test_bad_ids_are_counted_no_ops),
         CASE(test_idle_timeout_and_lifetime),
+        CASE(test_expiry_across_a_huge_clock_jump),
         CASE(test_unhealthy),
         CASE(test_many),
+        CASE(test_idle_stacks_grow_with_use),
         CASE(test_threads_keep_limits),
         CASE(test_fork_while_locked),
         CASE(test_cleanup_retires_unused_endpoints),

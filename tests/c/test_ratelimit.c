@@ -122,8 +122,69 @@ test_clock_going_back(void)
     CHECK_EQ_INT(check(rl, "k", 1, 10 * SEC).verdict, FL_RL_ALLOWED);
     fl_rl_result r = check(rl, "k", 1, 9 * SEC);
     CHECK_EQ_INT(r.verdict, FL_RL_DENIED);
-    CHECK_EQ_INT(r.retry_after_ns, 2 * SEC);
+    CHECK_EQ_INT(r.retry_after_ns, SEC); /* the refill... */
+    CHECK_EQ_INT(r.behind_ns, SEC);      /* ...counted from the last update */
     CHECK_EQ_INT(check(rl, "k", 1, 11 * SEC).verdict, FL_RL_ALLOWED);
+    fl_rl_destroy(rl);
+}
+
+/* Stored fingerprints include full buckets not yet reclaimed. */
+static void
+test_stored_fingerprints(void)
+{
+    fl_rl *rl = fl_rl_create(60, 1, SEED);
+    size_t n = 1;
+    CHECK(fl_rl_stored_fingerprints(rl, &n) == NULL && n == 0);
+    check(rl, "a", 1, 10 * SEC);
+    check(rl, "b", 1, 10 * SEC);
+    uint64_t *fps = fl_rl_stored_fingerprints(rl, &n);
+    CHECK_EQ_INT(n, 2);
+    CHECK(fps[0] == fl_rl_fingerprint("a", 1) && fps[1] == fl_rl_fingerprint("b", 1));
+    free(fps);
+    size_t live = 1;
+    CHECK(fl_rl_export(rl, 20 * SEC, &live) == NULL && live == 0); /* full at 20 s... */
+    fps = fl_rl_stored_fingerprints(rl, &n);
+    CHECK_EQ_INT(n, 2); /* ...but still stored */
+    free(fps);
+    CHECK_EQ_INT(fl_rl_sweep(rl, 20 * SEC), 2);
+    CHECK(fl_rl_stored_fingerprints(rl, &n) == NULL && n == 0);
+    fl_rl_destroy(rl);
+}
+
+/* A bucket refilled to full is an absent one, also for a clock that then
+ * goes back: whether it was reclaimed in between changes nothing. */
+static void
+test_full_bucket_is_absent_when_the_clock_goes_back(void)
+{
+    fl_rl *kept = fl_rl_create(60, 1, SEED), *swept = fl_rl_create(60, 1, SEED);
+    fl_rl *both[2] = {kept, swept};
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(check(both[i], "a", 1, 100 * SEC).verdict, FL_RL_ALLOWED);
+        CHECK_EQ_INT(check(both[i], "a", 0, 102 * SEC).remaining, 1); /* full again, stored */
+    }
+    CHECK_EQ_INT(fl_rl_sweep(swept, 102 * SEC), 1);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(check(both[i], "a", 1, 50 * SEC).verdict, FL_RL_ALLOWED);
+        fl_rl_result r = check(both[i], "a", 1, 51 * SEC); /* a second later: refilled */
+        CHECK_EQ_INT(r.verdict, FL_RL_ALLOWED);
+        fl_rl_destroy(both[i]);
+    }
+}
+
+/* A wait beyond int64: rate 1, the largest burst, the clock jumping back from
+ * near +2^63 ns to near -2^63 ns.  Both parts stay exact, nothing overflows. */
+static void
+test_clock_going_back_by_centuries(void)
+{
+    fl_rl *rl = fl_rl_create(1, FL_RL_MAX_BURST, SEED);
+    const int64_t late = 9100000000LL * SEC, early = -9100000000LL * SEC;
+    CHECK_EQ_INT(check(rl, "k", FL_RL_MAX_BURST, late).verdict, FL_RL_ALLOWED);
+    fl_rl_result r = check(rl, "k", FL_RL_MAX_BURST, early);
+    CHECK_EQ_INT(r.verdict, FL_RL_DENIED);
+    CHECK_EQ_INT(r.retry_after_ns, FL_RL_MAX_BURST * FL_RL_UNITS_PER_TOKEN);
+    CHECK(r.behind_ns == 18200000000000000000ULL);
+    CHECK(check(rl, "k", 1, early).behind_ns == 18200000000000000000ULL);
+    CHECK_EQ_INT(check(rl, "k", 0, early).verdict, FL_RL_ALLOWED);
     fl_rl_destroy(rl);
 }
 
@@ -309,6 +370,9 @@ main(void)
         CASE(test_refill_has_no_rounding_loss),
         CASE(test_denied_consumes_nothing_and_cost),
         CASE(test_clock_going_back),
+        CASE(test_clock_going_back_by_centuries),
+        CASE(test_stored_fingerprints),
+        CASE(test_full_bucket_is_absent_when_the_clock_goes_back),
         CASE(test_sweep_reclaims_full_buckets_only),
         CASE(test_many_keys_compact),
         CASE(test_keyed_hash_differs_per_seed),

@@ -154,6 +154,45 @@ def test_no_timeouts(Pool):
     assert p.get_stats()["idle_timeout_s"] is None
 
 
+def test_expiry_across_a_clock_jump_of_centuries(Pool):
+    """now - created can exceed 2**63 ns: the C core wrapped it to a
+    negative age, so nothing expired."""
+    clock = FrozenClock(-9.1e9)
+    p = Pool(idle_timeout_s=10, max_lifetime_s=100, clock=clock)
+    idle, held = p.get_connection(A), p.get_connection(A)
+    p.return_connection(idle)
+    clock.t = 9.1e9
+    assert not p.health_check(idle) and not p.health_check(held)
+    p.return_connection(held)  # past its lifetime: dropped
+    assert p.cleanup() == 1
+    assert p.get_stats()["expired"] == 2
+    fresh = p.get_connection(A)
+    p.return_connection(fresh)
+    clock.t = -9.1e9  # and back: a clock going back expires nothing
+    assert p.health_check(fresh)
+
+
+def _address_space_kib() -> int:
+    with open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith("VmSize:")).split()[1])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
+def test_no_per_endpoint_limit_costs_no_address_space(Pool):
+    """max_per_endpoint=2**31-1 (no per-endpoint limit): the C core sized
+    each endpoint's idle stack to it, 8 GiB of address space per endpoint
+    (419 GB for 50 endpoints; fails under ulimit -v or strict overcommit)."""
+    p = Pool(max_per_endpoint=2**31 - 1, max_total=1000)
+    before = _address_space_kib()
+    ids = [p.get_connection("h%d:80" % (i % 50)) for i in range(500)]
+    assert None not in ids
+    assert _address_space_kib() - before < 256 * 1024
+    for cid in ids:
+        p.return_connection(cid)
+    assert p.get_stats()["idle"] == 500
+    assert [p.get_connection("h7:80") for _ in range(10)] == ids[7::50][::-1]  # most recent first
+
+
 def test_mark_unhealthy(Pool):
     p = Pool()
     a, b = p.get_connection(A), p.get_connection(A)
@@ -196,6 +235,7 @@ def test_invalid_endpoints(Pool, endpoint):
     (lambda p: p.health_check(1.5), TypeError, "connection_id must be a str"),
     (lambda p: p.mark_unhealthy([]), TypeError, "connection_id must be a str"),
     (lambda p: p.health_check("x", probe=True, timeout_s=0), ValueError, "timeout_s"),
+    (lambda p: p.health_check("x", probe=True, timeout_s=10**400), ValueError, "timeout_s"),
 ])
 def test_bad_arguments(Pool, call, exc, message):
     with pytest.raises(exc, match=message):
@@ -211,11 +251,51 @@ def test_bad_arguments(Pool, call, exc, message):
     (dict(idle_timeout_s=-1), ValueError, "idle_timeout_s must be a finite number"),
     (dict(idle_timeout_s="5"), TypeError, "idle_timeout_s must be a number"),
     (dict(max_lifetime_s=float("nan")), ValueError, "max_lifetime_s"),
+    (dict(idle_timeout_s=10**400), ValueError, "idle_timeout_s must be a finite number"),
+    (dict(max_lifetime_s=-10**400), ValueError, "max_lifetime_s must be a finite number"),
     (dict(clock="now"), TypeError, "clock must be callable"),
 ])
 def test_bad_constructor_arguments(Pool, kwargs, exc, message):
     with pytest.raises(exc, match=message):
         Pool(**kwargs)
+
+
+class _NeverLess(int):
+    def __lt__(self, other):
+        return False
+
+    def __gt__(self, other):
+        return False
+
+
+class _NeverLessFloat(float):
+    def __lt__(self, other):
+        return False
+
+    def __le__(self, other):
+        return True
+
+    def __gt__(self, other):
+        return True
+
+    def __ge__(self, other):
+        return True
+
+
+def test_number_subclasses_count_as_their_value(Pool):
+    """Validation compared the objects: max_per_endpoint=_NeverLess(-5) was
+    accepted (the C core got 4294967291 through an unsigned conversion),
+    idle_timeout_s=_NeverLessFloat(-1.0) too."""
+    with pytest.raises(ValueError, match="max_per_endpoint must be >= 1, got -5"):
+        Pool(max_per_endpoint=_NeverLess(-5))
+    with pytest.raises(ValueError, match="max_total must be <= 2147483647"):
+        Pool(max_total=_NeverLess(2**40))
+    with pytest.raises(ValueError, match="idle_timeout_s must be a finite number"):
+        Pool(idle_timeout_s=_NeverLessFloat(-1.0))
+    with pytest.raises(ValueError, match="timeout_s must be a finite number > 0"):
+        Pool().health_check("x", probe=True, timeout_s=_NeverLessFloat(-1.0))
+    p = Pool(max_per_endpoint=_NeverLess(1))
+    assert p.get_connection(A) and p.get_connection(A) is None
 
 
 def test_str_subclass_arguments_are_their_text(Pool):
@@ -268,6 +348,30 @@ def test_tcp_probe(Pool):
     assert p.health_check(down, probe=True, timeout_s=1.0) is False
     unknown_scheme = p.get_connection("foo://127.0.0.1")
     assert p.health_check(unknown_scheme, probe=True) is False
+
+
+def test_tcp_probe_bounds_name_resolution(Pool, monkeypatch):
+    """timeout_s covered only the connect: a name whose DNS server does not
+    answer (getaddrinfo has no timeout: 5 s per try) made health_check(probe=
+    True, timeout_s=0.2) take as long as the resolver."""
+    real = socket.getaddrinfo
+
+    def slow_dns(host, *args, **kwargs):
+        if host == "slow-dns.example":
+            time.sleep(3)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_dns)
+    p = Pool()
+    cid = p.get_connection("https://slow-dns.example")
+    t0 = time.monotonic()
+    assert p.health_check(cid, probe=True, timeout_s=0.2) is False
+    assert time.monotonic() - t0 < 1.5
+    with socket.socket() as listener:  # address literals still connect
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        up = p.get_connection("127.0.0.1:%d" % listener.getsockname()[1])
+        assert p.health_check(up, probe=True, timeout_s=2.0) is True
 
 
 def test_limits_hold_exactly_under_threads(Pool):
@@ -387,6 +491,24 @@ def test_stats_mask_credentials_in_endpoints(Pool):
     assert "secret" not in str(eps) and "pw" not in str(eps)
     assert list(eps) == ["https://***@api.example.com/v1", "https://***@api.example.com/v1 #2",
                          "https://api.example.com"]
+
+
+def test_stats_mask_api_keys_in_queries(Pool):
+    """A key in the query (Google AI Studio: ?key=...) was shown in stats."""
+    p = Pool()
+    p.get_connection("https://g.example.com/v1beta/models?key=AIzaSECRET")
+    p.get_connection("https://g.example.com/v1beta/models?key=AIzaOTHER#x")
+    p.get_connection("https://u:pw@g.example.com?key=K3Y")
+    p.get_connection("https://g.example.com/v1beta/models")
+    p.get_connection("https://g.example.com/v1#token=T0KEN")
+    eps = p.get_stats()["endpoints"]
+    assert "SECRET" not in str(eps) and "OTHER" not in str(eps) and "K3Y" not in str(eps)
+    assert list(eps) == ["https://g.example.com/v1beta/models?***",
+                         "https://g.example.com/v1beta/models?*** #2",
+                         "https://***@g.example.com?***",
+                         "https://g.example.com/v1beta/models",
+                         "https://g.example.com/v1#***"]
+    assert "T0KEN" not in str(eps)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -197,11 +197,109 @@ def test_str_subclass_key_is_its_text(Limiter):
 
 @pytest.mark.parametrize("value,exc", [("1.0", TypeError), (None, TypeError),
                                        (float("nan"), ValueError), (float("inf"), ValueError),
-                                       (1e300, ValueError)])
+                                       (1e300, ValueError), (10**400, ValueError),
+                                       (-10**400, ValueError)])
 def test_bad_clock_values(Limiter, value, exc):
     rl = Limiter(60, clock=lambda: value)
     with pytest.raises(exc):
         rl.check("k")
+
+
+def test_clock_jumping_back_by_centuries_gives_the_exact_wait(Limiter):
+    """The wait (refill missing + time back to the last update) can exceed
+    2**63 ns: the C core overflowed it (a negative retry_after_ms)."""
+    top = _common.MAX_BURST
+    clock = FrozenClock(9.1e9)
+    rl = Limiter(1, burst=top, clock=clock)
+    assert rl.check("k", top)["allowed"]
+    clock.t = -9.1e9
+    back = 18_200_000_000 * 10**9
+    assert rl.check("k", top)["retry_after_ms"] == (top * _common.UNITS_PER_TOKEN + back) / 1e6
+    assert rl.check("k")["retry_after_ms"] == (_common.UNITS_PER_TOKEN + back) / 1e6
+    rl2 = Limiter(60, burst=1, clock=clock)
+    clock.t = 9.1e9
+    assert rl2.check("k")["allowed"]
+    clock.t = -9.1e9
+    assert rl2.check("k")["retry_after_ms"] == (10**9 + back) / 1e6
+
+
+@pytest.mark.parametrize("reclaim", ["cleanup", "new keys", "none"])
+def test_a_full_bucket_is_an_absent_one_when_the_clock_goes_back(Limiter, reclaim):
+    """A bucket refilled to full kept its (later) time, an absent one takes
+    now: after the clock went back, whether it had been reclaimed (cleanup,
+    or a table rebuild, at different moments in each twin) changed the answer."""
+    clock = FrozenClock(100.0)
+    rl = Limiter(60, burst=1, clock=clock)
+    assert rl.check("a")["allowed"]
+    clock.t = 102.0
+    assert rl.check("a", 0)["remaining_requests"] == 1  # full again
+    if reclaim == "cleanup":
+        rl.cleanup()
+    elif reclaim == "new keys":
+        for i in range(9):  # the C table's first rebuild
+            rl.check("new%d" % i)
+    clock.t = 50.0
+    assert rl.check("a")["allowed"]
+    clock.t = 51.0
+    assert rl.check("a") == {"allowed": True, "reason": "ok", "remaining_requests": 0}
+
+
+def test_twins_reclaim_at_the_same_moments():
+    """Once the clock has gone back, a reclaimed bucket (full) and a kept one
+    (its earlier state) answer differently, so both twins must reclaim at the
+    same moments: the Python twin swept at 1024 buckets, the C core rebuilds
+    its table from the 9th."""
+    from fast_litellm._native_loader import native_has
+
+    kinds = ["python"] + (["native"] if native_has("RateLimiter") else [])
+    answers = []
+    for kind in kinds:
+        clock = FrozenClock(100.0)
+        rl = ratelimit.implementation(kind).SimpleRateLimiter(60, burst=1, clock=clock)
+        rl.check("a")
+        clock.t = 200.0  # "a" is full again (untouched)
+        for i in range(8):  # the 9th bucket rebuilds the C table: "a" is reclaimed
+            rl.check("new%d" % i)
+        clock.t = 100.5
+        answers.append((rl.check("a"), comparable(rl.get_stats())))
+    assert answers[0][0] == {"allowed": True, "reason": "ok", "remaining_requests": 0}
+    assert all(a == answers[0] for a in answers)
+
+
+class _NeverLess(int):
+    """An int whose comparisons lie (the C binding reads the value itself)."""
+
+    def __lt__(self, other):
+        return False
+
+    def __gt__(self, other):
+        return False
+
+
+class _OtherFloat(float):
+    def __float__(self):
+        return 1.0
+
+
+def test_number_subclasses_count_as_their_value(Limiter):
+    """The Python twin compared the objects themselves: a cost of
+    _NeverLess(-100) passed 'cost < 0' and added 100 tokens above the burst,
+    a rate of _NeverLess(-5) was accepted; a float subclass clock was read
+    through its __float__.  Both twins now see the plain value."""
+    rl = Limiter(60, burst=5, clock=FrozenClock(10.0))
+    with pytest.raises(ValueError, match="cost must be >= 0, got -100"):
+        rl.check("k", _NeverLess(-100))
+    assert rl.get_remaining("k") == 5
+    with pytest.raises(ValueError, match="requests_per_minute must be >= 1, got -5"):
+        Limiter(_NeverLess(-5))
+    with pytest.raises(ValueError, match="burst must be <= 153722867"):
+        Limiter(60, burst=_NeverLess(10**12))
+    assert rl.check("k", _NeverLess(2))["remaining_requests"] == 3
+    rl = Limiter(60, burst=1, clock=lambda: _OtherFloat(500.0))
+    assert rl.check("k")["allowed"] and not rl.check("k")["allowed"]
+    clocked = Limiter(60, burst=1, clock=lambda: 500.0)
+    clocked.check("k")
+    assert rl.check("k") == clocked.check("k")
 
 
 def test_clock_exception_propagates(Limiter):
@@ -251,6 +349,43 @@ def test_stats_use_fingerprints_unless_raw_keys(twin):
     clock.t += 3600  # all full again: nothing tracked
     assert raw.get_stats(raw_keys=True)["keys"] == {}
     assert raw.get_stats()["tracked_keys"] == 0
+
+
+def test_raw_keys_do_not_pile_up_under_key_churn(Limiter):
+    """keep_raw_keys=True: the native binding kept every key it ever saw
+    (20 MB for 200k keys, 10 of them live) unless get_stats(raw_keys=True)
+    was called; the Python twin's dict is swept."""
+    import gc
+    import tracemalloc
+
+    clock = FrozenClock(0.0)
+    rl = Limiter(6000, burst=1, clock=clock, keep_raw_keys=True)  # a token every 10 ms
+    tracemalloc.start()
+    try:
+        for i in range(30000):
+            clock.t = i * 0.001
+            rl.check("user-%d" % i)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert grown < 1_000_000
+    stats = rl.get_stats(raw_keys=True)
+    assert sorted(stats["keys"]) == ["user-%d" % i for i in range(29990, 30000)]
+
+
+def test_raw_key_labels_survive_the_clock_going_back(Limiter):
+    """get_stats(raw_keys=True) pruned the native raw-key set of keys whose
+    bucket was full at that moment; once the clock went back the (still
+    stored) bucket showed again, labelled by fingerprint where the Python
+    twin shows the key."""
+    clock = FrozenClock(10.0)
+    rl = Limiter(60, burst=1, clock=clock, keep_raw_keys=True)
+    rl.check("k")
+    clock.t = 20.0
+    assert rl.get_stats(raw_keys=True)["keys"] == {}  # full now
+    clock.t = 10.5
+    assert rl.get_stats(raw_keys=True)["keys"] == {"k": {"remaining_requests": 0}}
 
 
 def test_fingerprint_is_stable_across_processes_and_twins(twin):

@@ -103,6 +103,38 @@ def test_same_answers_as_the_memory_backend(Limiter, server, request):
     assert stats["redis_errors"] == 0
 
 
+def test_same_answers_as_memory_across_long_gaps(Limiter, server, request):
+    """Gaps above 1e6 s (rate 1/min, a big burst takes 69 days to refill)
+    were clamped to 1e6 s in Lua: too little refill, a wrong wait after the
+    clock went back."""
+    for rate, burst, steps in [(1, 100000, [(0, 100000), (2e6, 0), (0, 1), (4e7, 0)]),
+                               (60, 1, [(0, 1), (-5e6, 1), (-2e7, 1), (3e7, 1)]),
+                               (2, 150000, [(0, 150000), (8e6, 150000), (0.5, 1)])]:
+        ns = fresh_namespace(request)
+        clock_r, clock_m = FrozenClock(1000.0), FrozenClock(1000.0)
+        r = Limiter(rate, burst=burst, backend="redis", redis_url=server.url, clock=clock_r,
+                    namespace=ns)
+        m = Limiter(rate, burst=burst, clock=clock_m)
+        for dt, cost in steps:
+            clock_r.t += dt
+            clock_m.t += dt
+            assert r.check("k", cost) == m.check("k", cost), (rate, burst, dt, cost)
+            assert r.get_remaining("k") == m.get_remaining("k")
+        assert r.get_stats()["redis_errors"] == 0
+
+
+def test_same_answers_as_memory_when_the_clock_goes_back_after_a_refill(Limiter, server, request):
+    """Redis deletes a bucket a check leaves full, memory keeps it: the two
+    differed once the clock went back (a full bucket kept its later time)."""
+    clock_r, clock_m = FrozenClock(100.0), FrozenClock(100.0)
+    r = Limiter(60, burst=1, backend="redis", redis_url=server.url, clock=clock_r,
+                namespace=fresh_namespace(request))
+    m = Limiter(60, burst=1, clock=clock_m)
+    for t, cost in [(100.0, 1), (102.0, 0), (50.0, 1), (51.0, 1), (50.5, 1), (53.0, 1)]:
+        clock_r.t = clock_m.t = t
+        assert r.check("k", cost) == m.check("k", cost), (t, cost)
+
+
 def test_keys_have_a_ttl_and_full_buckets_vanish(Limiter, server, request):
     clock = FrozenClock(5000.0)
     rl = Limiter(60, burst=5, backend="redis", redis_url=server.url, clock=clock,
@@ -193,13 +225,48 @@ def test_unreachable_redis_from_the_start(Limiter):
     (dict(), ValueError, "needs redis_url"),
     (dict(redis_url=5), TypeError, "redis_url must be a str"),
     (dict(redis_url="redis://x", failure_policy="maybe"), ValueError, "failure_policy"),
+    # accepted before: the key names became "None:..." or "...:b'x':..."
+    (dict(redis_url="redis://x", failure_policy=None), TypeError, "failure_policy must be a str, not NoneType"),
+    (dict(redis_url="redis://x", namespace=b"x"), TypeError, "namespace must be a str or None, not bytes"),
+    (dict(redis_url="redis://x", key_prefix=None), TypeError, "key_prefix must be a str, not NoneType"),
     (dict(redis_url="redis://x", redis_timeout_s=-1), ValueError, "redis_timeout_s"),
     (dict(redis_url="redis://x", redis_timeout_s="1"), TypeError, "redis_timeout_s"),
+    (dict(redis_url="redis://x", redis_timeout_s=10**400), ValueError, "redis_timeout_s"),
+    # accepted before, then every check against a healthy Redis failed (fail-open)
+    (dict(redis_url="redis://x", redis_timeout_s=0), ValueError, "redis_timeout_s must be > 0"),
+    (dict(redis_url="redis://x", redis_timeout_s=1e12), ValueError, "redis_timeout_s must be > 0"),
+    (dict(redis_url="redis://x", redis_retry_s=-10**400), ValueError, "redis_retry_s"),
     (dict(redis_url="redis://x", burst=10**6), ValueError, "too large for the Redis backend"),
 ])
 def test_bad_redis_arguments(Limiter, kwargs, exc, message):
     with pytest.raises(exc, match=message):
         Limiter(60, backend="redis", **kwargs)
+
+
+def test_huge_retry_interval_is_accepted(Limiter):
+    """redis_retry_s=1e300 passed validation, then int(1e300 * 1e9) raised
+    OverflowError (inf ns)."""
+    rl = Limiter(60, backend="redis", redis_url="redis://127.0.0.1:%d/0" % free_port(),
+                 redis_retry_s=1e300, redis_timeout_s=0.1)
+    assert rl.check("k")["reason"].endswith("(fail-open)")
+    assert rl.check("k")["reason"].endswith("(fail-open)")
+    assert rl.get_stats()["redis_errors"] == 1  # not retried
+
+
+def test_a_bad_clock_is_an_error_while_redis_is_down(Limiter):
+    """The clock was read only when Redis was tried: while it was down (or
+    within redis_retry_s of a failure) a clock returning garbage went unseen."""
+    clock = FrozenClock(10.0)
+    rl = Limiter(60, backend="redis", redis_url="redis://127.0.0.1:%d/0" % free_port(),
+                 clock=clock, redis_timeout_s=0.1, redis_retry_s=60)
+    assert rl.check("k")["reason"].endswith("(fail-open)")  # Redis is not tried for 60 s now
+    clock.t = "soon"
+    with pytest.raises(TypeError, match="clock must return seconds as a float, not str"):
+        rl.check("k")
+    clock.t = float("nan")
+    with pytest.raises(ValueError, match="clock returned an unusable time"):
+        rl.get_remaining("k")
+    assert rl.get_stats()["total_checks"] == 1
 
 
 def test_bad_check_arguments_are_checked_before_redis(Limiter):

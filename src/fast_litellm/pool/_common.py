@@ -7,14 +7,16 @@ is never reused, so an id is unique for the life of the process.
 """
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import math
 import socket
 import threading
+import time
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ..ratelimit._common import clock_ns, exact_str, register_for_fork, type_name  # noqa: F401
+from ..ratelimit._common import clock_ns, exact_str, is_finite, plain_number, register_for_fork, type_name  # noqa: F401
 from .._forksafe import fresh_lock_after_fork
 
 MAX_LIMIT = 2**31 - 1
@@ -36,6 +38,7 @@ def next_serial() -> int:
 def check_limit(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("%s must be an int, not %s" % (name, type_name(value)))
+    value = plain_number(value)
     if value < 1:
         raise ValueError("%s must be >= 1, got %d" % (name, value))
     if value > MAX_LIMIT:
@@ -49,7 +52,8 @@ def check_seconds(name: str, value: Any) -> int:
         return -1
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("%s must be a number of seconds or None, not %s" % (name, type_name(value)))
-    if not (math.isfinite(value) and 0 <= value < 9.2e9):
+    value = plain_number(value)
+    if not (is_finite(value) and 0 <= value < 9.2e9):
         raise ValueError("%s must be a finite number of seconds >= 0, got %r" % (name, value))
     return math.floor(float(value) * 1e9)
 
@@ -113,35 +117,78 @@ def check_connection_id(connection_id: Any) -> str:
     return exact_str(connection_id)
 
 
+def _resolve(host: str, port: int, timeout_s: float):
+    """getaddrinfo bounded by timeout_s, or None.  getaddrinfo has no timeout
+    of its own (a dead DNS server costs 5 s per try and record type), and
+    socket.create_connection's timeout only covers the connect: a name is
+    resolved on a daemon thread we stop waiting for."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass  # a name: resolve it on the side
+    else:  # an address literal: no lookup
+        try:
+            return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+        except (OSError, UnicodeError, ValueError):
+            return None
+    answer: list = []
+
+    def resolve() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+        except (OSError, UnicodeError, ValueError):
+            answer.append(None)
+
+    worker = threading.Thread(target=resolve, name="fast_litellm-probe-resolve", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    return answer[0] if answer else None
+
+
 def tcp_probe(endpoint: str, timeout_s: float) -> bool:
-    """True when a TCP connection to the endpoint opens within timeout_s."""
+    """True when a TCP connection to the endpoint opens within timeout_s
+    (name resolution included)."""
     scheme, host, port = split_endpoint(endpoint)
     if port is None:
         port = DEFAULT_PORTS.get(scheme or "")
         if port is None:
             return False
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return True
-    except (OSError, ValueError):
-        return False
+    deadline = time.monotonic() + timeout_s
+    for family, kind, proto, _, address in _resolve(host, port, timeout_s) or ():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(left)
+                sock.connect(address)
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 def check_probe_timeout(timeout_s: Any) -> float:
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)):
         raise TypeError("timeout_s must be a number, not %s" % type_name(timeout_s))
-    if not (math.isfinite(timeout_s) and timeout_s > 0):
+    timeout_s = plain_number(timeout_s)
+    if not (is_finite(timeout_s) and timeout_s > 0):
         raise ValueError("timeout_s must be a finite number > 0, got %r" % (timeout_s,))
     return float(timeout_s)
 
 
 def endpoint_label(endpoint: str) -> str:
-    """The endpoint as stats show it: credentials in a URL are masked."""
+    """The endpoint as stats show it: credentials in a URL are masked, the
+    user info and the query (API keys travel there too: Google AI Studio's
+    ``?key=``)."""
     scheme, sep, rest = endpoint.partition("://")
     if sep:
+        cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+        rest, tail = rest[:cut], rest[cut:]
         netloc, slash, path = rest.partition("/")
         if "@" in netloc:
-            return "%s://***@%s%s%s" % (scheme, netloc.rpartition("@")[2], slash, path)
+            netloc = "***@" + netloc.rpartition("@")[2]
+        return "%s://%s%s%s%s" % (scheme, netloc, slash, path, tail[:1] + "***" if tail else "")
     return endpoint
 
 

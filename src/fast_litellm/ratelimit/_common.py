@@ -32,9 +32,18 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def plain_number(value: Any) -> Any:
+    """An int or float (subclass) as a plain int or float: a subclass's own
+    comparisons or conversions never decide (the C binding reads the value
+    itself; Evil(int) with __lt__ -> False passed "cost < 0" as -100 and
+    added 100 tokens above the burst)."""
+    return int.__index__(value) if isinstance(value, int) else float.__float__(value)
+
+
 def check_positive_int(name: str, value: Any, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("%s must be an int, not %s" % (name, type_name(value)))
+    value = plain_number(value)
     if value < 1:
         raise ValueError("%s must be >= 1, got %d" % (name, value))
     if value > maximum:
@@ -59,6 +68,7 @@ def check_key(key: Any) -> str:
 def check_cost(cost: Any) -> int:
     if isinstance(cost, bool) or not isinstance(cost, int):
         raise TypeError("cost must be an int, not %s" % type_name(cost))
+    cost = plain_number(cost)
     if cost < 0:
         raise ValueError("cost must be >= 0, got %d" % cost)
     return cost
@@ -85,11 +95,23 @@ def check_config(requests_per_minute: Any, burst: Any, backend: Any, clock: Any)
     return rate, burst, backend
 
 
+def is_finite(value: Any) -> bool:
+    """math.isfinite for an int or float; an int too large for a float is
+    not finite (math.isfinite would raise OverflowError)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def clock_ns(value: Any) -> int:
     """Seconds from a user clock -> integer ns, as the C binding does it."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("clock must return seconds as a float, not %s" % type_name(value))
-    seconds = float(value)
+    try:
+        seconds = float(plain_number(value))
+    except OverflowError:  # an int beyond float: unusable, as in C (binding/clock.h)
+        seconds = math.nan
     if not math.isfinite(seconds) or abs(seconds) >= 9.2e9:
         raise ValueError("clock returned an unusable time: %r" % (value,))
     return math.floor(seconds * 1e9)

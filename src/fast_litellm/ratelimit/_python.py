@@ -5,7 +5,11 @@ units, a bucket refills exactly ``rate`` units per nanosecond, everything is
 integer arithmetic.  Buckets live in a dict keyed by the key itself (CPython
 hashes str with per-process keyed SipHash, so crafted keys cannot collide).
 A key with no bucket behaves as a full bucket, so full buckets are dropped
-whenever the dict has doubled since the last sweep.  One lock per limiter;
+at exactly the moments the C core drops them (its table rebuilds: a new
+bucket finding the bucket array full, and cleanup()), with the same room
+after each: once the clock has gone back, *when* a bucket was reclaimed is
+visible (kept, it shows its state of an earlier time; reclaimed, full), so
+the twins must agree on it.  One lock per limiter;
 after ``os.fork`` the child gets a fresh lock (see _common.register_for_fork).
 """
 from __future__ import annotations
@@ -17,14 +21,22 @@ from typing import Any, Callable, Dict, List, Optional
 from . import _common as C
 
 _monotonic_ns = time.monotonic_ns
-_MIN_SWEEP = 1024
+_MIN_ROOM = 8  # the C table's first bucket array (MIN_CAPACITY / 2)
+
+
+def _room_for(live: int) -> int:
+    """Buckets the C core's rebuilt table has room for (capacity_for / 2)."""
+    room = _MIN_ROOM
+    while room < live + 1:
+        room *= 2
+    return room
 
 
 class SimpleRateLimiter:
     """Token-bucket rate limiter (pure Python twin; see the package doc)."""
 
     __slots__ = (
-        "_rate", "_burst", "_cap", "_clock", "_lock", "_buckets", "_sweep_at",
+        "_rate", "_burst", "_cap", "_clock", "_lock", "_buckets", "_room",
         "_keep_raw", "_checks", "_allowed", "_denied", "__weakref__",
     )
 
@@ -47,7 +59,7 @@ class SimpleRateLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._buckets: Dict[str, List[int]] = {}
-        self._sweep_at = _MIN_SWEEP
+        self._room = _MIN_ROOM
         self._keep_raw = bool(keep_raw_keys)
         self._checks = self._allowed = self._denied = 0
         C.register_for_fork(self)
@@ -89,7 +101,7 @@ class SimpleRateLimiter:
         full = [k for k, b in self._buckets.items() if self._units(b, now) >= self._cap]
         for k in full:
             del self._buckets[k]
-        self._sweep_at = max(_MIN_SWEEP, 2 * len(self._buckets))
+        self._room = _room_for(len(self._buckets))
         return len(full)
 
     def _after_fork_in_child(self) -> None:
@@ -114,7 +126,8 @@ class SimpleRateLimiter:
                 units, last = self._cap, now
             else:
                 units = self._units(bucket, now)
-                last = bucket[1] if bucket[1] > now else now
+                # a full bucket is an absent one (time: now), as in the C core
+                last = bucket[1] if bucket[1] > now and units < self._cap else now
             if cost > self._burst:
                 self._denied += 1
                 result = {"allowed": False, "reason": C.REASON_COST_OVER_BURST,
@@ -137,7 +150,7 @@ class SimpleRateLimiter:
                 bucket[0] = units
                 bucket[1] = last
             elif units < self._cap:
-                if len(self._buckets) >= self._sweep_at:
+                if len(self._buckets) >= self._room:
                     self._sweep(now)
                 self._buckets[key] = [units, last]
         return result

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import threading
 import time
 from typing import Any, Callable, Dict, Optional
@@ -60,9 +59,13 @@ local existed = st[1] ~= false and st[1] ~= nil
 if existed then
   units = tonumber(st[1]); last_s = tonumber(st[2]); last_n = tonumber(st[3])
 end
+-- ds * 1e9 is exact for |ds| <= 1e9 s (1e18 = 2^18 * 5^18); adding now_n - last_n
+-- is exact while the sum stays below 2^53, and past it the sum still exceeds
+-- any refill time (< 2^53 ns), so refills are exact for any gap.  A clock
+-- back by more than 1e9 s (31 years) counts as 1e9 s.
 local ds = now_s - last_s
 local elapsed
-if ds > 1000000 then elapsed = 1e15 elseif ds < -1000000 then elapsed = -1e15
+if ds > 1000000000 then elapsed = 1e18 elseif ds < -1000000000 then elapsed = -1e18
 else elapsed = ds * 1000000000 + (now_n - last_n) end
 if elapsed > 0 then
   if units < cap then
@@ -70,6 +73,9 @@ if elapsed > 0 then
     else units = units + elapsed * rate end
   end
   last_s = now_s; last_n = now_n
+end
+if units >= cap then  -- full == absent: its time is now, even if the clock went back
+  last_s = now_s; last_n = now_n; elapsed = 0
 end
 local verdict, wait = 0, 0
 if need > cap then
@@ -113,13 +119,27 @@ class RedisRateLimiter:
             raise ValueError(
                 "burst %d with requests_per_minute %d is too large for the Redis backend "
                 "(burst * 60e9 + requests_per_minute must stay below 2**53)" % (burst, rate))
+        if not isinstance(failure_policy, str):
+            raise TypeError("failure_policy must be a str, not %s" % C.type_name(failure_policy))
+        for name, value in (("namespace", namespace), ("key_prefix", key_prefix)):
+            if not isinstance(value, str) and not (name == "namespace" and value is None):
+                raise TypeError("%s must be a str%s, not %s"
+                                % (name, " or None" if name == "namespace" else "", C.type_name(value)))
         if failure_policy not in POLICIES:
             raise ValueError("failure_policy must be 'open' or 'closed', got %r" % (failure_policy,))
         for name, value in (("redis_timeout_s", redis_timeout_s), ("redis_retry_s", redis_retry_s)):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError("%s must be a number, not %s" % (name, C.type_name(value)))
-            if not (value >= 0 and math.isfinite(value)):
+        redis_timeout_s = C.plain_number(redis_timeout_s)
+        redis_retry_s = C.plain_number(redis_retry_s)
+        for name, value in (("redis_timeout_s", redis_timeout_s), ("redis_retry_s", redis_retry_s)):
+            if not (value >= 0 and C.is_finite(value)):
                 raise ValueError("%s must be a finite number >= 0, got %r" % (name, value))
+        # 0 makes redis-py's sockets non-blocking and >= ~1e10 s overflows its
+        # time_t: either way every check failed, silently applying the policy
+        if not 0 < redis_timeout_s < 9.2e9:
+            raise ValueError("redis_timeout_s must be > 0 and < 9.2e9 seconds, got %r"
+                             % (redis_timeout_s,))
         if redis_client is None:
             if redis_url is None:
                 raise ValueError("backend='redis' needs redis_url (or redis_client)")
@@ -131,7 +151,7 @@ class RedisRateLimiter:
         self._cap = burst * C.UNITS_PER_TOKEN
         self._clock = clock
         self._policy = failure_policy
-        self._retry_ns = int(redis_retry_s * 1e9)
+        self._retry_ns = int(min(redis_retry_s, 9.2e9) * 1e9)  # 1e300 s: inf ns, so cap it (292 years)
         self._prefix = "%s:%s:" % (key_prefix, namespace if namespace is not None
                                    else "%d:%d" % (rate, burst))
         self._client = redis_client
@@ -173,14 +193,14 @@ class RedisRateLimiter:
 
     def _eval(self, key: str, cost: int):
         """(verdict, remaining, wait_ns) from Redis, or None when it failed."""
+        if self._clock is None:
+            now_s = now_n = ""
+        else:  # read (and checked) first: a bad clock is an error, Redis up or down
+            now = C.clock_ns(self._clock())
+            now_s, now_n = divmod(now, 1_000_000_000)
         mono = time.monotonic_ns()
         if mono < self._down_until:
             return None
-        if self._clock is None:
-            now_s = now_n = ""
-        else:
-            now = C.clock_ns(self._clock())
-            now_s, now_n = divmod(now, 1_000_000_000)
         need = cost * C.UNITS_PER_TOKEN if cost <= self._burst else self._cap + 1
         try:
             verdict, remaining, wait = self._script(
