@@ -184,9 +184,7 @@ def test_two_processes_share_exactly_burst(impl, server, request):
 
 
 @pytest.mark.parametrize("policy", ["open", "closed"])
-def test_killing_redis_mid_run_applies_the_policy(Limiter, policy, request, monkeypatch):
-    errors = []
-    monkeypatch.setattr(ratelimit._common, "record_flag_error", lambda flag="x", exc=None: errors.append(flag))
+def test_killing_redis_mid_run_applies_the_policy(Limiter, policy, request):
     srv = RedisServer()
     try:
         rl = Limiter(60, burst=100, backend="redis", redis_url=srv.url, failure_policy=policy,
@@ -207,7 +205,6 @@ def test_killing_redis_mid_run_applies_the_policy(Limiter, policy, request, monk
             assert r["retry_after_ms"] >= 0
     stats = rl.get_stats()
     assert stats["redis_errors"] >= 1 and stats["redis_available"] is False
-    assert errors and set(errors) == {"rust_rate_limiting"}
     assert stats["total_checks"] == 51
 
 
@@ -296,16 +293,22 @@ def test_a_redis_that_never_answers_times_out(Limiter):
     assert rl.get_stats()["redis_errors"] == 1
 
 
-def test_redis_failures_count_against_the_rate_limiting_flag():
+def test_redis_failures_do_not_count_against_the_rate_limiting_flag(Limiter, request):
+    """A Redis outage is not a native error: it is counted in the stats and
+    logged, and rust_rate_limiting's error budget (which switches the native
+    core off) is left alone."""
     from fast_litellm import flags
-    from fast_litellm.ratelimit import _common
 
     flags.reset_errors("rust_rate_limiting")
     try:
-        _common.record_flag_error("rust_rate_limiting", ConnectionError("redis down"))
+        rl = Limiter(60, burst=5, backend="redis", redis_url="redis://127.0.0.1:1/0",
+                     redis_timeout_s=0.2, redis_retry_s=0.001, namespace=fresh_namespace(request))
+        for _ in range(15):
+            rl.check("k")
+            time.sleep(0.002)
+        assert rl.get_stats()["redis_errors"] >= 11
         status = flags.get_feature_status()["rust_rate_limiting"]
-        assert status["errors"] == 1
-        assert status["last_error"]["type"] == "ConnectionError"
+        assert status["errors"] == 0 and status["enabled"] is True
     finally:
         flags.reset_errors("rust_rate_limiting")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable, Optional
+from typing import Any
 from .._forksafe import register_for_fork  # noqa: F401 - the shared fork registry, used by the pool and the limiters
 
 #: One token is this many units (ns per minute): a bucket refilling R tokens
@@ -203,11 +203,3 @@ def flag_enabled(flag: str) -> bool:
         return bool(flags.is_enabled(flag))
     except Exception:
         return True
-
-
-def record_flag_error(flag: str = FLAG, exc: Optional[BaseException] = None) -> None:
-    """Count an error against a feature flag (past its threshold the flag
-    disables itself; see fast_litellm.flags)."""
-    from fast_litellm import flags
-
-    flags.record_error(flag, exc if exc is not None else RuntimeError("unspecified error"))

@@ -218,7 +218,6 @@ class RedisRateLimiter:
             should_log = mono - self._last_log >= 10_000_000_000 or self._last_log == 0
             if should_log:
                 self._last_log = mono
-        C.record_flag_error(C.FLAG, exc)
         if should_log:
             log.warning("fast_litellm rate limiter: Redis unavailable (%s: %s); failing %s",
                         type(exc).__name__, exc, self._policy)
