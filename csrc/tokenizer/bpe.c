@@ -12,6 +12,13 @@
  * quadratic in the piece length, but the length is bounded by
  * FL_BPE_SHORT_MAX so that is a few cache lines of work.
  *
+ * fl_bpe_encode_short_lanes runs up to FL_BPE_LANES_MAX short merges in
+ * lockstep: each step of a piece hashes the pairs it made and prefetches
+ * their filter words and slots, and probes them only at that piece's next
+ * step, after the other pieces have taken theirs, so the table misses of
+ * several pieces overlap.  Each piece's steps are exactly the plain short
+ * merge's, so its ids are too.
+ *
  * Long pieces use a doubly linked list of parts, identified by their start
  * byte offset, and an indexed binary min-heap of pairs keyed by
  * (rank, start offset).  The start-offset tie-break is exactly "leftmost",
@@ -113,6 +120,124 @@ size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, ui
             out[k++] = part_rank[i];
     }
     return parts;
+}
+
+/* ---- several short pieces in lockstep ---------------------------------- */
+
+/* One short merge split at its table probes: a step picks the lowest pair,
+ * merges it, hashes the (up to) two new spans and prefetches their filter
+ * words and slots; the probes themselves wait for the lane's next step.
+ * Stepping the lanes round-robin lets one lane's misses land while the
+ * others work. */
+typedef struct {
+    uint8_t buf[FL_BPE_SHORT_MAX + 8];
+    uint32_t pair[FL_BPE_SHORT_MAX], part_rank[FL_BPE_SHORT_MAX];
+    uint8_t end[FL_BPE_SHORT_MAX], prev[FL_BPE_SHORT_MAX + 1];
+    uint64_t headr, hr, headl, hl;
+    uint32_t n, at, after_end, before, stop;
+    uint8_t has_right, has_left, pending;
+} bpe_lane;
+
+/* span_prepare without the filter test (a branch on a word that may not
+ * have arrived yet): hash the span [a, b) and prefetch both its filter
+ * word and its slot; the probe, which tests the filter, comes later. */
+FL_HOT_INLINE void span_hash_prefetch(const fl_vocab *v, const uint8_t *buf, uint32_t a, uint32_t b,
+                                      uint64_t *head, uint64_t *h)
+{
+    uint32_t len = b - a;
+    uint32_t keep = len < 8 ? len : 8;
+    *head = fl_vload64(buf + a) & (~0ull >> (64 - 8 * keep));
+    *h = fl_vhash_key(buf + a, len, *head);
+    uint64_t bit = *h >> (64 - FL_FILTER_LOG2);
+    __builtin_prefetch(&v->filter[bit >> 6]);
+    fl_vocab_prefetch(v, *h);
+}
+
+static void lane_init(const fl_vocab *v, bpe_lane *L, const uint8_t *piece, size_t n)
+{
+    memset(L->buf, 0, sizeof L->buf);
+    memcpy(L->buf, piece, n);
+    for (size_t i = 0; i < n; i++) {
+        L->end[i] = (uint8_t)(i + 1);
+        L->prev[i + 1] = (uint8_t)i;
+        L->part_rank[i] = fl_vocab_byte_rank(v, L->buf[i]);
+        L->pair[i] = i + 1 < n ? fl_vocab_pair_rank(v, L->buf[i], L->buf[i + 1]) : FL_NO_RANK;
+    }
+    L->n = (uint32_t)n;
+    L->pending = 0;
+}
+
+/* Finish the previous step's probes, then take one step; 0 when the lane
+ * has no pair left to merge. */
+FL_HOT_INLINE int lane_step(const fl_vocab *v, bpe_lane *L)
+{
+    const uint32_t n = L->n;
+    if (L->pending) {
+        L->pair[L->at] = L->has_right ? fl_vocab_rank_head(v, L->buf + L->at, L->after_end - L->at,
+                                                             L->headr, L->hr)
+                                        : FL_NO_RANK;
+        if (L->has_left)
+            L->pair[L->before] = fl_vocab_rank_head(v, L->buf + L->before,
+                                                    L->stop - L->before, L->headl, L->hl);
+        L->pending = 0;
+    }
+    uint32_t best = L->pair[0];
+    uint32_t at = 0;
+    for (uint32_t i = 1; i + 1 < n; i++) {
+        uint32_t r = L->pair[i];
+        at = r < best ? i : at;
+        best = r < best ? r : best;
+    }
+    if (best == FL_NO_RANK)
+        return 0;
+    uint32_t gone = L->end[at], stop = L->end[gone];
+    L->part_rank[at] = best;
+    L->end[at] = (uint8_t)stop;
+    L->pair[gone] = FL_NO_RANK;
+    int has_right = stop < n, has_left = at > 0;
+    uint32_t after_end = has_right ? L->end[stop] : 0, before = has_left ? L->prev[at] : 0;
+    if (has_right)
+        L->prev[stop] = (uint8_t)at;
+    L->at = at;
+    L->after_end = after_end;
+    L->before = before;
+    L->stop = stop;
+    L->has_right = (uint8_t)has_right;
+    L->has_left = (uint8_t)has_left;
+    if (has_right)
+        span_hash_prefetch(v, L->buf, at, after_end, &L->headr, &L->hr);
+    if (has_left)
+        span_hash_prefetch(v, L->buf, before, stop, &L->headl, &L->hl);
+    L->pending = 1;
+    return 1;
+}
+
+void fl_bpe_encode_short_lanes(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
+                               size_t k, uint32_t *const *outs, size_t *counts)
+{
+    bpe_lane lanes[FL_BPE_LANES_MAX];
+    uint8_t live[FL_BPE_LANES_MAX]; /* the lanes still merging, in order */
+    size_t n_live = 0;
+    if (k > FL_BPE_LANES_MAX)
+        k = FL_BPE_LANES_MAX;
+    for (size_t j = 0; j < k; j++) {
+        lane_init(v, &lanes[j], pieces[j], lens[j]);
+        live[n_live++] = (uint8_t)j;
+    }
+    while (n_live) {
+        size_t kept = 0;
+        for (size_t x = 0; x < n_live; x++)
+            if (lane_step(v, &lanes[live[x]]))
+                live[kept++] = live[x];
+        n_live = kept;
+    }
+    for (size_t j = 0; j < k; j++) {
+        const bpe_lane *L = &lanes[j];
+        size_t m = 0;
+        for (uint32_t i = 0; i < L->n; i = L->end[i])
+            outs[j][m++] = L->part_rank[i];
+        counts[j] = m;
+    }
 }
 
 /* ---- long pieces ------------------------------------------------------- */

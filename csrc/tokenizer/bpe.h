@@ -35,6 +35,14 @@ void fl_bpe_scratch_free(fl_bpe_scratch *s);
 size_t fl_bpe_encode(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out,
                      fl_bpe_scratch *s);
 
+/* Up to FL_BPE_LANES_MAX short merges (pieces of 1..FL_BPE_SHORT_MAX bytes)
+ * run in lockstep, so one piece's table misses overlap the others' work:
+ * the ids of pieces[j] go to outs[j] (room for lens[j]), their number to
+ * counts[j]; each is exactly fl_bpe_encode_short's result. */
+#define FL_BPE_LANES_MAX 8
+void fl_bpe_encode_short_lanes(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
+                               size_t k, uint32_t *const *outs, size_t *counts);
+
 /* The two algorithms, exposed so tests can check they agree. */
 size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out);
 size_t fl_bpe_encode_long(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out,

@@ -7,7 +7,10 @@
  * and each pre-token ("piece") becomes tokens: the whole piece's rank when
  * the piece is itself a token (one hash lookup, the common case), else the
  * exact BPE merge of bpe.c.  Counting runs the same path with no id
- * output, so no list is built.
+ * output, so no list is built; with a large vocabulary table it also
+ * defers the merges the piece cache missed and runs them several at a
+ * time in lockstep (flush_deferred), since a count does not depend on
+ * the order of the pieces.
  *
  * Special-token search keeps, per token, the offset of its next occurrence
  * and only searches again once the scan passes it, so a text with many
@@ -43,6 +46,7 @@ struct fl_encoder {
     fl_piece_cache *long_cache; /* the same for 25..128-byte pieces, or NULL */
     int cache_on;          /* atomic: use the cache */
     int cache_tokens;      /* atomic: also cache pieces that are one token */
+    int merge_lanes;       /* atomic: count runs cache-missed short merges in lockstep */
 };
 
 void fl_ids_free(fl_ids *ids)
@@ -118,6 +122,7 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
         e->cache = e->long_cache = NULL;
     }
     e->cache_on = e->cache != NULL;
+    e->merge_lanes = (size_t)(vocab->mask + 1) * sizeof(fl_slot) >= FL_ENC_LANES_MIN_TABLE;
     e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
     for (size_t i = 1; i < n_specials; i++)
         if (e->specials[i].bytes[0] != e->first_byte)
@@ -151,6 +156,11 @@ void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too)
 {
     __atomic_store_n(&e->cache_on, on && e->cache != NULL, __ATOMIC_RELAXED);
     __atomic_store_n(&e->cache_tokens, tokens_too, __ATOMIC_RELAXED);
+}
+
+void fl_encoder_set_merge_lanes(fl_encoder *e, int on)
+{
+    __atomic_store_n(&e->merge_lanes, on != 0, __ATOMIC_RELAXED);
 }
 
 int fl_encoder_cache_enabled(const fl_encoder *e)
@@ -388,9 +398,42 @@ static inline uint64_t piece_head(const uint8_t *p, size_t n, size_t room)
     return fl_vhead_bytes(p, n);
 }
 
+/* Counting (no id list) with the cache on defers the merges of short
+ * pieces the cache missed and runs them FL_ENC_LANES at a time in lockstep
+ * (fl_bpe_encode_short_lanes): a merge step waits on the table probe of
+ * the pair it made, and with several pieces in flight those misses
+ * overlap.  A count does not depend on the order pieces are merged in;
+ * each lane's ids are exactly the plain merge's and are stored in the
+ * cache as the plain path stores them.  A piece seen twice before its
+ * batch runs is merged twice (both give the same ids). */
+_Static_assert(FL_ENC_LANES <= FL_BPE_LANES_MAX, "one batch of deferred merges fits the lanes");
+typedef struct {
+    const uint8_t *p[FL_ENC_LANES];
+    size_t n[FL_ENC_LANES];
+    uint64_t h[FL_ENC_LANES];
+    size_t k;
+} deferred_merges;
+
+static void flush_deferred(const fl_encoder *e, deferred_merges *d, size_t *count)
+{
+    uint32_t ids[FL_ENC_LANES][FL_PC_SHORT_LEN];
+    uint32_t *outs[FL_ENC_LANES];
+    size_t counts[FL_ENC_LANES];
+    if (!d->k)
+        return;
+    for (size_t j = 0; j < d->k; j++)
+        outs[j] = ids[j];
+    fl_bpe_encode_short_lanes(e->vocab, d->p, d->n, d->k, outs, counts);
+    for (size_t j = 0; j < d->k; j++) {
+        fl_piece_cache_put_short(e->cache, d->p[j], d->n[j], d->h[j], ids[j], counts[j]);
+        *count += counts[j];
+    }
+    d->k = 0;
+}
+
 FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, size_t room,
                               fl_ids *out, size_t *count, int tokens_too, fl_bpe_scratch *scratch,
-                              piece_memo *memo)
+                              piece_memo *memo, deferred_merges *defer)
 {
     uint32_t ids[FL_PC_LONG_LEN];
     const int is_short = n <= FL_PC_SHORT_LEN;
@@ -424,6 +467,14 @@ FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, s
     }
     if (k >= 0) /* count-only entry, ids wanted: the per-call memo path */
         return emit_piece(e, p, n, FL_NO_RANK, out, count, scratch, memo);
+    if (defer && is_short) {
+        defer->p[defer->k] = p;
+        defer->n[defer->k] = n;
+        defer->h[defer->k] = h;
+        if (++defer->k == FL_ENC_LANES)
+            flush_deferred(e, defer, count);
+        return FL_ENC_OK;
+    }
     size_t m = fl_bpe_encode(e->vocab, p, n, ids, scratch);
     if (m == FL_BPE_ERROR)
         return FL_ENC_NOMEM;
@@ -441,6 +492,11 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
     int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
     int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
     const fl_pretok_scanner scan = fl_pretok_scanner_for(e->pat); /* valid: checked at new */
+    deferred_merges defer_store, *defer = NULL;
+    if (!out && cached && !tokens_too && __atomic_load_n(&e->merge_lanes, __ATOMIC_RELAXED)) {
+        defer_store.k = 0;
+        defer = &defer_store;
+    }
     while (pos < len) {
         size_t n = scan(text, len, pos) - pos;
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
@@ -451,13 +507,16 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
             continue;
         }
         int rc = cached && n >= 3 && n <= FL_PC_LONG_LEN
-                     ? emit_cached(e, text + pos, n, len - pos, out, count, tokens_too, scratch, memo)
+                     ? emit_cached(e, text + pos, n, len - pos, out, count, tokens_too, scratch, memo,
+                                   defer)
                      : emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out,
                                   count, scratch, memo);
         if (rc != FL_ENC_OK)
             return rc;
         pos += n;
     }
+    if (defer)
+        flush_deferred(e, defer, count);
     return FL_ENC_OK;
 }
 

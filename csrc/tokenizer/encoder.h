@@ -58,6 +58,16 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
 /* Texts of at least this many bytes start with a warm-up sweep over the
  * small lookup structures (encoder.c, warm_up; docs/tokenizer.md). */
 #define FL_ENC_WARM_MIN 16384
+
+/* Counting merges the short pieces the piece cache missed FL_ENC_LANES at
+ * a time, in lockstep, when the vocabulary's hash table is at least
+ * FL_ENC_LANES_MIN_TABLE bytes (o200k 8 MB, cl100k 4 MB; not r50k/p50k at
+ * 2 MB, whose table stays cached and where the lanes' bookkeeping costs
+ * more than the misses they hide).  fl_encoder_set_merge_lanes overrides
+ * that choice (tests); results are the same either way. */
+#define FL_ENC_LANES 8
+#define FL_ENC_LANES_MIN_TABLE ((size_t)4 << 20)
+void fl_encoder_set_merge_lanes(fl_encoder *e, int on);
 void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
 int fl_encoder_cache_enabled(const fl_encoder *e);
 void fl_encoder_clear_cache(fl_encoder *e);

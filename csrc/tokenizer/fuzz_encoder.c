@@ -10,7 +10,10 @@
  *   - the ids decode back to exactly the input (unless a disallowed special
  *     token was reported, which must then really occur in the input);
  *   - on every pre-token piece, the short (array) and long (heap) merges
- *     give identical ids.
+ *     give identical ids, and the lockstep merge of up to FL_BPE_LANES_MAX
+ *     pieces gives each piece's short-merge ids;
+ *   - counting with the merge lanes (on when the selector byte has bit 6,
+ *     whatever the table size chose) equals the encode's count.
  * The vocabulary is a real one when FL_FUZZ_VOCAB names a .tiktoken file,
  * else a small synthetic one (all bytes plus merges over "ab ").
  *
@@ -119,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fl_ids ids = {0};
     size_t count = 0, count2 = 0, which = 0, which2 = 0;
     int rc = fl_encode(the_encoder, text, len, allowed, disallowed, &ids, &count, &which, &s);
+    fl_encoder_set_merge_lanes(the_encoder, (sel >> 6) & 1);
     int rc2 = fl_encode(the_encoder, text, len, allowed, disallowed, NULL, &count2, &which2, &s);
     if (rc != rc2)
         abort();
@@ -154,6 +158,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* short and long merges agree on every piece */
     const fl_vocab *v = fl_encoder_vocab(the_encoder);
     uint32_t a[FL_BPE_SHORT_MAX], b[FL_BPE_SHORT_MAX];
+    uint32_t lane_ids[FL_BPE_LANES_MAX][FL_BPE_SHORT_MAX], *outs[FL_BPE_LANES_MAX];
+    const uint8_t *lane_p[FL_BPE_LANES_MAX];
+    size_t lane_n[FL_BPE_LANES_MAX], lane_k[FL_BPE_LANES_MAX], lanes = 0;
+    for (size_t j = 0; j < FL_BPE_LANES_MAX; j++)
+        outs[j] = lane_ids[j];
     for (size_t pos = 0; pos < len;) {
         size_t n = fl_pretok_next(FL_PAT_O200K, text, len, pos);
         if (n == 0)
@@ -163,8 +172,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t kb = fl_bpe_encode_long(v, text + pos, n, b, &s);
             if (ka != kb || memcmp(a, b, ka * sizeof a[0]) != 0)
                 abort();
+            if (lanes < FL_BPE_LANES_MAX) {
+                lane_p[lanes] = text + pos;
+                lane_n[lanes++] = n;
+            }
         }
         pos += n;
+    }
+    if (lanes) {
+        fl_bpe_encode_short_lanes(v, lane_p, lane_n, lanes, outs, lane_k);
+        for (size_t j = 0; j < lanes; j++) {
+            size_t ka = fl_bpe_encode_short(v, lane_p[j], lane_n[j], a);
+            if (ka != lane_k[j] || memcmp(a, lane_ids[j], ka * sizeof a[0]) != 0)
+                abort();
+        }
     }
     fl_ids_free(&ids);
     fl_bpe_scratch_free(&s);

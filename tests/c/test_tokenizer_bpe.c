@@ -341,6 +341,72 @@ static void test_bpe_real_random(void)
     fl_vocab_free(v);
 }
 
+/* fl_bpe_encode_short_lanes against fl_bpe_encode_short, piece by piece:
+ * batches of 1..FL_BPE_LANES_MAX pieces of mixed lengths (so lanes finish
+ * at different steps), from the given byte source. */
+static void check_lanes(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens, size_t k)
+{
+    uint32_t ids[FL_BPE_LANES_MAX][FL_BPE_SHORT_MAX], want[FL_BPE_SHORT_MAX];
+    uint32_t *outs[FL_BPE_LANES_MAX];
+    size_t counts[FL_BPE_LANES_MAX];
+    for (size_t j = 0; j < FL_BPE_LANES_MAX; j++)
+        outs[j] = ids[j];
+    fl_bpe_encode_short_lanes(v, pieces, lens, k, outs, counts);
+    for (size_t j = 0; j < k; j++) {
+        size_t kw = fl_bpe_encode_short(v, pieces[j], lens[j], want);
+        CHECK_EQ_INT(counts[j], kw);
+        CHECK(counts[j] == kw && memcmp(ids[j], want, kw * sizeof *want) == 0);
+    }
+}
+
+static void lanes_random(const fl_vocab *v, const char *alpha, int iters)
+{
+    uint8_t buf[FL_BPE_LANES_MAX][FL_BPE_SHORT_MAX];
+    const uint8_t *pieces[FL_BPE_LANES_MAX];
+    size_t lens[FL_BPE_LANES_MAX], na = strlen(alpha);
+    for (int iter = 0; iter < iters; iter++) {
+        size_t k = 1 + rng() % FL_BPE_LANES_MAX;
+        for (size_t j = 0; j < k; j++) {
+            lens[j] = 1 + rng() % FL_BPE_SHORT_MAX;
+            for (size_t i = 0; i < lens[j]; i++)
+                buf[j][i] = (rng() % 10) ? (uint8_t)alpha[rng() % na] : (uint8_t)rng();
+            pieces[j] = buf[j];
+        }
+        check_lanes(v, pieces, lens, k);
+    }
+}
+
+static void test_bpe_lanes(void)
+{
+    fl_vocab *v = synthetic_vocab();
+    CHECK(v != NULL);
+    lanes_random(v, "ababababcd", 3000);
+    fl_vocab_free(v);
+    v = load_real("o200k_base");
+    if (!v)
+        return;
+    lanes_random(v, "etaoinshrdlu ETAOIN0123456789.,'-_/\n", 3000);
+    /* every token of up to FL_BPE_SHORT_MAX bytes, FL_BPE_LANES_MAX at a
+     * time: the lanes give what the plain merge gives */
+    const uint8_t *pieces[FL_BPE_LANES_MAX];
+    size_t lens[FL_BPE_LANES_MAX], k = 0;
+    for (uint32_t r = 0; r <= fl_vocab_max_rank(v); r++) {
+        size_t len;
+        const uint8_t *b = fl_vocab_bytes(v, r, &len);
+        if (!b || len > FL_BPE_SHORT_MAX)
+            continue;
+        pieces[k] = b;
+        lens[k++] = len;
+        if (k == FL_BPE_LANES_MAX || r == fl_vocab_max_rank(v)) {
+            check_lanes(v, pieces, lens, k);
+            k = 0;
+        }
+    }
+    if (k)
+        check_lanes(v, pieces, lens, k);
+    fl_vocab_free(v);
+}
+
 static void test_bpe_pathological(void)
 {
     /* 1M identical bytes: must finish quickly (O(n log n)) */
@@ -488,7 +554,7 @@ int main(void)
         CASE(test_real_vocab_roundtrip), CASE(test_prebuilt_blob_crafted), CASE(test_bpe_synthetic_random),
         CASE(test_bpe_real_random),      CASE(test_bpe_pathological),
         CASE(test_encoder_specials),     CASE(test_encoder_batch),
-        CASE(test_specials_different_first_bytes),
+        CASE(test_specials_different_first_bytes), CASE(test_bpe_lanes),
     };
     RUN_TESTS(cases);
 }

@@ -271,6 +271,43 @@ static void test_encoder_cache_equal(void)
     fl_encoder_free(e);
 }
 
+/* Counting with the merge lanes (forced on and off, whatever the table
+ * size chose) == counting without the cache; the entries the lanes wrote
+ * serve encode with exactly the ids of the uncached path. */
+static void test_encoder_lanes(void)
+{
+    fl_encoder *e = real_encoder();
+    if (!e)
+        return;
+    fl_bpe_scratch s = {0};
+    uint64_t seed = 777;
+    for (int round = 0; round < 60; round++) {
+        size_t len, c_off, c_lanes, c_plain, c_hit;
+        char *t = random_text(&seed, &len);
+        fl_ids off = {0}, on = {0};
+        fl_encoder_set_cache(e, 0, 0);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, &off, &c_off, NULL, &s), 0);
+        fl_encoder_set_cache(e, 1, 0);
+        fl_encoder_clear_cache(e);
+        fl_encoder_set_merge_lanes(e, 1);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, NULL, &c_lanes, NULL, &s), 0);
+        CHECK_EQ_INT(c_lanes, c_off);
+        /* the same pieces again: served by what the lanes stored */
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, &on, &c_hit, NULL, &s), 0);
+        CHECK_EQ_INT(c_hit, c_off);
+        CHECK(on.len == off.len && memcmp(on.ids, off.ids, off.len * sizeof *off.ids) == 0);
+        fl_encoder_clear_cache(e);
+        fl_encoder_set_merge_lanes(e, 0);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, NULL, &c_plain, NULL, &s), 0);
+        CHECK_EQ_INT(c_plain, c_off);
+        fl_ids_free(&off);
+        fl_ids_free(&on);
+        free(t);
+    }
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
 typedef struct {
     fl_encoder *e;
     char **texts;
@@ -337,7 +374,7 @@ int main(void)
     static const check_case cases[] = {
         CASE(test_get_put_exact),  CASE(test_eviction_short),      CASE(test_eviction_long),
         CASE(test_threads_short),  CASE(test_threads_long),        CASE(test_encoder_cache_equal),
-        CASE(test_encoder_threads),
+        CASE(test_encoder_threads), CASE(test_encoder_lanes),
     };
     RUN_TESTS(cases);
 }

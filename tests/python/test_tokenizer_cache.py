@@ -80,6 +80,40 @@ def test_cache_on_off_equal_tiktoken(name, tiktoken_data_dir, texts):
         core.set_cache(True)
 
 
+def _cold_count_texts(seed):
+    """Texts whose pieces mostly miss the cache: random words (the count
+    path merges them in lockstep batches, flushed full or part-full at the
+    end), random bytes, runs, and documents of each corpus."""
+    rng = random.Random(seed)
+    out = []
+    for n_words in (1, 3, 7, 8, 9, 17, 400):
+        out.append(" ".join("".join(rng.choice("etaoinshrdlucmfwypvbgkqjxz_")
+                                    for _ in range(rng.randint(3, 30))) for _ in range(n_words)))
+    for _ in range(6):
+        raw = bytes(rng.randrange(256) for _ in range(rng.randint(1, 3000)))
+        out.append(raw.decode("utf-8", "replace"))
+    out += ["a" * 5000, " " * 3000 + "x", "ab" * 2000, "_" + "x" * 31 + "!" * 40]
+    for kind in _corpus.CORPORA:
+        out += _corpus.documents(kind, 2, 20_000, seed)
+    return out
+
+
+@pytest.mark.parametrize("name", ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"])
+def test_cold_count_equal_tiktoken(name, tiktoken_data_dir):
+    """count with an empty cache (the merges the cache misses run in
+    lockstep batches on the large vocabularies) == len(tiktoken's ids), and
+    the entries it stored serve encode with tiktoken's exact ids."""
+    enc = _native(name)
+    ref = tiktoken.get_encoding(name)
+    texts = _cold_count_texts(5)
+    want = [ref.encode(t, disallowed_special=()) for t in texts]
+    enc._core.clear_cache()
+    assert [enc.count(t, disallowed_special=()) for t in texts] == [len(w) for w in want]
+    assert [enc.encode(t, disallowed_special=()) for t in texts] == want
+    enc._core.clear_cache()
+    assert enc.count_batch(texts, num_threads=2, disallowed_special=()) == [len(w) for w in want]
+
+
 def test_count_then_encode_share_entries(tiktoken_data_dir):
     """An entry written by count must serve encode with the full ids."""
     enc = _native("o200k_base")
