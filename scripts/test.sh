@@ -8,15 +8,29 @@ export LITELLM_LOCAL_MODEL_COST_MAP=True
 export FAST_LITELLM_REQUIRE_NATIVE=1
 ./scripts/setup.sh
 . scripts/_python.sh
+# the shared data (the four vocabularies): FAST_LITELLM_SHARED_DIR, else a
+# shared/ beside the checkout or above it (as tests/python/conftest.py finds it);
+# the C tests on real vocabularies and the fuzz smoke read it, else skip those parts
+shared="${FAST_LITELLM_SHARED_DIR:-}"
+if [ -z "$shared" ]; then
+    d="$(pwd)"
+    while [ "$d" != "/" ]; do
+        d="$(dirname "$d")"
+        if [ -d "$d/shared/data/tiktoken" ]; then shared="$d/shared"; break; fi
+    done
+fi
+if [ -n "$shared" ] && [ -f "$shared/data/tiktoken/cl100k_base.tiktoken" ]; then
+    export FL_TIKTOKEN_DIR="$(cd "$shared/data/tiktoken" && pwd)"
+    export FL_FUZZ_VOCAB="$FL_TIKTOKEN_DIR/cl100k_base.tiktoken"
+else
+    echo "note: no shared/data/tiktoken found; C tests on real vocabularies are skipped"
+fi
 echo "== C core tests"
 make -s ctest
 echo "== C core tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 make -s sanitize
 echo "== C core tests under ThreadSanitizer"
 make -s tsan
-if [ -f ../shared/data/tiktoken/cl100k_base.tiktoken ]; then
-    export FL_FUZZ_VOCAB="$(cd ../shared/data/tiktoken && pwd)/cl100k_base.tiktoken"
-fi
 echo "== fuzz targets: standalone drivers under ASan + UBSan"
 make -s fuzz-smoke
 if command -v clang >/dev/null 2>&1; then
