@@ -15,11 +15,14 @@ from typing import Optional
 
 NATIVE: Optional[ModuleType] = None
 NATIVE_IMPORT_ERROR: Optional[str] = None
+# FAST_LITELLM_FORCE_PYTHON asked for the pure-Python twins (not a failure)
+FORCED_PYTHON = False
 
 _TRUTHY = {"1", "true", "yes", "on"}
 
 if os.environ.get("FAST_LITELLM_FORCE_PYTHON", "").strip().lower() in _TRUTHY:
     NATIVE_IMPORT_ERROR = "disabled by FAST_LITELLM_FORCE_PYTHON"
+    FORCED_PYTHON = True
 else:
     _NAME = __name__.rpartition(".")[0] + "._native"
     try:

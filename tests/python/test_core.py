@@ -1,6 +1,7 @@
 """The package itself: native loading and fallback, the public surface,
 health_check, and the per-module state of the extension."""
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -87,6 +88,22 @@ def test_force_python_is_silent():
                  "print(f.RUST_ACCELERATION_AVAILABLE)", FAST_LITELLM_FORCE_PYTHON="1")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_health_check_under_force_python_checks_the_twins():
+    """The twins were asked for: health_check exercises them (the
+    implementation in use) and is "ok", not "degraded" for lack of a core
+    nobody wanted."""
+    out = run_py("""
+        import json, fast_litellm
+        print(json.dumps(fast_litellm.health_check()))
+    """, FAST_LITELLM_FORCE_PYTHON="1")
+    assert out.returncode == 0, out.stderr
+    h = json.loads(out.stdout)
+    assert h["status"] == "ok" and not h["failed_components"]
+    assert h["rust_available"] is False and h["implementation"] == "python"
+    assert set(h["components"]) == {"core", "tokens", "connection_pool", "rate_limiter",
+                                    "routing", "monitor"}
 
 
 def test_health_check_shape_and_reality():
