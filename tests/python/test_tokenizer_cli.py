@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 import pytest
 
@@ -139,3 +140,63 @@ def test_count_shows_a_name_that_is_not_utf8(tmp_path, tiktoken_data_dir):
         assert "\ufffdbad.txt" in out
         if extra:
             assert json.loads(out)["files"][0]["tokens"] == 2
+
+
+def test_safe_cut_places():
+    assert cli.safe_cut(b"x\nA") == 2
+    assert cli.safe_cut(b"x.\nAb\nc") == 6 and cli.safe_cut(b"x.\nAb \nc") == 3  # the last one
+    assert cli.safe_cut(b"a  \nB") == 0             # spaces before the newline
+    assert cli.safe_cut(b"a\n\nB") == 0             # a run of newlines
+    assert cli.safe_cut(b"a\n1") == 0 and cli.safe_cut(b"a\n\xc3\xa9") == 0
+    assert cli.safe_cut(b"\nA") == 0 and cli.safe_cut(b"a\n") == 0
+    assert cli.safe_cut(b"\xe4\nA") == 0            # not a printable ASCII byte before
+
+
+_PARTS = ["\n", "\n", "\n", " ", "  ", "\t", "\r\n", "\r", "x", "A", "word", "Word", "'s", "'LL",
+          "12345", ".", "!?", "(", "_", "é", "жук", "中文", "\u00a0", "\u3000", "\x85", "😀"]
+
+
+@pytest.mark.parametrize("encoding", ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"])
+def test_files_counted_in_pieces_count_as_whole(encoding, tmp_path, tiktoken_data_dir, monkeypatch,
+                                                capsys):
+    """A file larger than CHUNK_BYTES is counted piece by piece (bounded
+    memory); the sum is the whole text's count, for every encoding, on text
+    dense in newlines, spaces, letters, contractions and bytes that are not
+    UTF-8."""
+    import random
+
+    from fast_litellm.tokenizer import get_encoding
+
+    enc = get_encoding(encoding)
+    rng = random.Random(encoding)
+    paths, expected = [], []
+    for k in range(60):
+        parts = [rng.choice(_PARTS) for _ in range(rng.randrange(1, 400))]
+        data = "".join(parts).encode("utf-8")
+        if k % 3 == 0:  # bytes that are not UTF-8, one cut off mid-character
+            pos = rng.randrange(len(data) + 1)
+            data = data[:pos] + rng.choice([b"\xff", b"\xe4\xb8", b"\xc3"]) + data[pos:]
+        path = tmp_path / ("f%d" % k)
+        path.write_bytes(data)
+        paths.append(str(path))
+        expected.append(enc.count(data.decode("utf-8", "replace"), disallowed_special=()))
+    for chunk in (3, 7, 64):
+        monkeypatch.setattr(cli, "CHUNK_BYTES", chunk)
+        assert cli.main(["count", "--encoding", encoding, "--json"] + paths) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert [f["tokens"] for f in out["files"]] == expected, chunk
+        assert [f["bytes"] for f in out["files"]] == [os.path.getsize(p) for p in paths]
+
+
+def test_a_large_file_is_counted_exactly_against_tiktoken(tmp_path, tiktoken_data_dir, monkeypatch,
+                                                          capsys):
+    tiktoken = pytest.importorskip("tiktoken")
+    text = ("Some prose, with 'quotes' and numbers 1234.\nNext line  \n\tindented()\n"
+            "x\nY\u3000z\n" * 3000)
+    path = tmp_path / "big.txt"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(cli, "CHUNK_BYTES", 4096)
+    assert cli.main(["count", "--model", "gpt-4o", "--json", str(path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = tiktoken.get_encoding("o200k_base")
+    assert out["files"][0]["tokens"] == len(ref.encode(text, disallowed_special=()))

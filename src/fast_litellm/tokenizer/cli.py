@@ -4,9 +4,12 @@
 
 The main CLI wires it in with add_count_command(subparsers).  Files are read
 as UTF-8 (undecodable bytes replaced); special-token text counts as plain
-text.  Each file is counted whole (so the count is exact); many files are
-counted on threads in C.  On large inputs (8 MB or more) with a terminal
-on stderr, a tqdm progress bar advances per file when tqdm is installed.
+text.  Small files are read whole and counted together on threads in C.  A
+file larger than CHUNK_BYTES is counted in pieces of about that size, so
+memory stays bounded: a piece ends only where every encoding's pattern
+starts a new piece whatever follows (see safe_cut), so the sum is the
+whole file's count.  On large inputs (8 MB or more) with a terminal on
+stderr, a tqdm progress bar advances by bytes when tqdm is installed.
 """
 from __future__ import annotations
 
@@ -14,10 +17,35 @@ import argparse
 import errno
 import json
 import os
+import stat
 import sys
 from typing import List, Optional, Tuple
 
 PROGRESS_MIN_BYTES = 8 << 20
+CHUNK_BYTES = 8 << 20  # files larger than this are counted piece by piece
+_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def safe_cut(data: bytes, start: int = 0) -> int:
+    """The last position p > start in data where counting may restart: data[p-2]
+    is a printable non-space ASCII character, data[p-1] is '\n' and data[p] an
+    ASCII letter; 0 if there is none.
+
+    No piece of any tiktoken pattern holds a newline followed by a letter (the
+    letter alternatives exclude \r\n from their one-character prefix, the
+    others hold no letters), so pieces never cross p.  The whitespace run
+    ending at p is the newline alone, so the piece before p is the same
+    whether the text goes on or ends there (`\s+(?!\S)` would otherwise
+    join spaces before a final newline into one piece), and no long
+    whitespace run (tiktoken's regex-stack error) ends at p.  The UTF-8
+    decoder restarts at an ASCII byte, so decoding the parts gives the
+    whole's text."""
+    i = data.rfind(b"\n", start + 1, len(data) - 1)
+    while i > start:
+        if data[i + 1] in _LETTERS and 0x21 <= data[i - 1] <= 0x7E:
+            return i + 1
+        i = data.rfind(b"\n", start + 1, i)
+    return 0
 
 
 def add_count_command(subparsers) -> argparse.ArgumentParser:
@@ -49,16 +77,48 @@ def _thread_count(value: str) -> int:
     return n
 
 
-def _read(path: str) -> Tuple[str, str, int]:
-    """(path, text, size in bytes as read: replacement characters change it)."""
+def _open(path: str):
+    """A binary stream for path ('-' is stdin), and whether to close it."""
     if path == "-":
         if sys.stdin is None:  # started with stdin closed (`<&-`)
             raise OSError(errno.EBADF, "standard input is closed")
-        data = sys.stdin.buffer.read()
-    else:
-        with open(path, "rb") as f:
-            data = f.read()
-    return path, data.decode("utf-8", errors="replace"), len(data)
+        return sys.stdin.buffer, False
+    return open(path, "rb"), True
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _count_stream(stream, first: bytes, count_texts, chunk: int, advance) -> Tuple[int, int]:
+    """(tokens, bytes) of a stream whose first block was `first`, counted in
+    pieces that end at safe_cut positions, a few pieces per batch."""
+    tokens = size = 0
+    pending: List[bytes] = []  # bytes read and not yet counted, in order
+    batch: List[bytes] = []
+    block = first
+    tail = b""  # the last two bytes before block: a cut may use them
+    while block:
+        size += len(block)
+        joined = tail + block
+        cut = safe_cut(joined)
+        tail = joined[-2:]
+        if cut:
+            cut -= len(joined) - len(block)  # a position in block (0: its start)
+            pending.append(block[:cut])
+            batch.append(b"".join(pending))
+            pending = [block[cut:]]
+        else:
+            pending.append(block)
+        if len(batch) >= 4:
+            tokens += sum(count_texts([_text(b) for b in batch]))
+            advance(sum(map(len, batch)))
+            batch = []
+        block = stream.read(chunk)
+    batch.append(b"".join(pending))
+    tokens += sum(count_texts([_text(b) for b in batch]))
+    advance(sum(map(len, batch)))
+    return tokens, size
 
 
 def _shown(path: str) -> str:
@@ -68,14 +128,22 @@ def _shown(path: str) -> str:
     return os.fsencode(path).decode(sys.getfilesystemencoding(), "replace")
 
 
-def _progress(total_bytes: int, n: int):
+def _known_size(path: str) -> int:
+    try:
+        st = os.stat(path) if path != "-" else os.fstat(sys.stdin.fileno())
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
+
+
+def _progress(total_bytes: int):
     if total_bytes < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
         return None
     try:
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=n, unit="file", file=sys.stderr, desc="counting")
+    return tqdm(total=total_bytes, unit="B", unit_scale=True, file=sys.stderr, desc="counting")
 
 
 def run_count(args) -> int:
@@ -94,30 +162,47 @@ def run_count(args) -> int:
     paths: List[str] = args.files or ["-"]
     # one row per argument, in argument order (a path may be given twice)
     rows: List[Tuple[str, Optional[int], int, Optional[str]]] = []
-    texts: List[Tuple[int, str, int]] = []  # (row index, text, size)
+    small: List[Tuple[int, str, int]] = []  # (row index, text, size), counted together
+    bar = _progress(sum(_known_size(p) for p in paths))
+
+    def advance(n: int) -> None:
+        if bar is not None:
+            bar.update(n)
+
+    def count_texts(texts: List[str]) -> List[int]:
+        return enc.count_batch(texts, num_threads=args.threads, disallowed_special=())
+
+    def flush_small() -> None:
+        if small:
+            for (row, _, size), c in zip(small, count_texts([t for _, t, _ in small])):
+                rows[row] = (rows[row][0], c, size, None)
+                advance(size)
+            del small[:]
+
     status = 0
     for path in paths:
+        rows.append((path, None, 0, None))
         try:
-            _, text, size = _read(path)
+            stream, owned = _open(path)
+            try:
+                first = stream.read(CHUNK_BYTES + 1)
+                if len(first) <= CHUNK_BYTES:  # the whole file
+                    small.append((len(rows) - 1, _text(first), len(first)))
+                    if sum(size for _, _, size in small) > 4 * CHUNK_BYTES:
+                        flush_small()
+                    continue
+                count, size = _count_stream(stream, first, count_texts, CHUNK_BYTES, advance)
+            finally:
+                if owned:
+                    stream.close()
         except OSError as exc:
-            rows.append((path, None, 0, exc.strerror or str(exc)))
+            rows[-1] = (path, None, 0, exc.strerror or str(exc))
             status = 1
         else:
-            texts.append((len(rows), text, size))
-            rows.append((path, None, size, None))
-    total_bytes = sum(size for _, _, size in texts)
-    bar = _progress(total_bytes, len(texts))
-    if bar is None:
-        counts = enc.count_batch([t for _, t, _ in texts], num_threads=args.threads,
-                                 disallowed_special=()) if texts else []
-    else:
-        counts = []
-        for _, t, _ in texts:
-            counts.append(enc.count(t, disallowed_special=()))
-            bar.update(1)
+            rows[-1] = (path, count, size, None)
+    flush_small()
+    if bar is not None:
         bar.close()
-    for (row, _, size), count in zip(texts, counts):
-        rows[row] = (rows[row][0], count, size, None)
     total = sum(r[1] for r in rows if r[1] is not None)
     if args.json:
         out = {"encoding": enc.name,
