@@ -28,6 +28,8 @@ from .._forksafe import fresh_lock_after_fork
 
 DEFAULT_MODEL = "gpt-3.5-turbo"
 PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
+_FINETUNE_TAIL = re.compile(r"(:[^:]*){3}$")
+_OWN_VERSION_STRIP = frozenset({"bedrock", "bedrock_converse", "vertex_ai", "gemini", "databricks"})
 _VERSIONED_OPENAI = re.compile(r"(?:gpt-(?:[5-9]|[1-9]\d+)|o[1-9]\d*)(?:[.-]|$)")
 
 _price_lock = threading.Lock()
@@ -142,6 +144,14 @@ def _price_entry(model: str) -> Dict[str, Any]:
     entry = prices.get(model)
     if entry is None and "/" in model:
         entry = prices.get(model.split("/", 1)[1])
+    if entry is None and "ft:" in model and model.split("/", 1)[0] not in _OWN_VERSION_STRIP:
+        # an OpenAI fine-tune, ft:<base>:<org>:<suffix>:<id>, is priced as its
+        # ft:<base> row (LiteLLM's _strip_openai_finetune_model_name; the
+        # providers in _OWN_VERSION_STRIP strip names their own way instead)
+        stripped = _FINETUNE_TAIL.sub("", model)
+        entry = prices.get(stripped)
+        if entry is None and "/" in stripped:
+            entry = prices.get(stripped.split("/", 1)[1])
     if not isinstance(entry, dict):
         raise _unknown_model(model, "%d models known" % len(prices))
     return entry
