@@ -384,6 +384,9 @@ async def _route(url, recorder, out, seed):
             hp = resp._hidden_params or {}
             picks.append((hp.get("model_id"), hp.get("response_cost"),
                           _plain(resp.usage), recorder.seen[tag].get("model_id")))
+            if strategy not in CLOCK_DRIVEN:
+                slo = _clean_slo(recorder.seen[tag])
+                out.append((tag, "standard_logging_object", slo))
         if strategy in CLOCK_DRIVEN:
             # which deployment is fastest is the clock's call (differs between two stock runs)
             picks = [(model_id is not None, usage) for model_id, _, usage, _ in picks]
@@ -398,6 +401,40 @@ CALLBACK_LISTS = ("callbacks", "success_callback", "failure_callback", "input_ca
                   "service_callback")
 
 
+async def _cached_calls(url, recorder, out):
+    """litellm.cache = Cache() (local: an InMemoryCache): a miss, then hits."""
+    from litellm.caching.caching import Cache
+
+    saved = litellm.cache
+    litellm.cache = Cache(type="local")
+    try:
+        for n in range(3):
+            for m_index, (model, extra) in enumerate(MODELS[:4]):
+                msgs = MESSAGES[(m_index + 1) % len(MESSAGES)]
+                tag = "cached/%s/%d" % (model, n)
+                kw = dict(model=model, messages=msgs, api_key="sk-mock", caching=True,
+                          api_base=url + ("" if model.startswith("azure/") else "/v1"),
+                          metadata={"e2e_tag": tag}, **extra)
+                if n % 2:
+                    resp = await asyncio.get_running_loop().run_in_executor(
+                        None, lambda: litellm.completion(**kw))
+                else:
+                    resp = await litellm.acompletion(**kw)
+                await _settle(recorder, tag)
+                out.append((tag, "response", _response_view(resp)))
+                out.append((tag, "hidden", _clean_hidden(resp._hidden_params)))
+                out.append((tag, "derived", _derived(model, msgs, resp)))
+                out.append((tag, "standard_logging_object", _clean_slo(recorder.seen[tag])))
+        cache = litellm.cache.cache
+        out.append(("cached", "cache_keys", sorted(getattr(cache, "cache_dict", {}))))
+        values = [_plain(cache.cache_dict[k]) for k in sorted(cache.cache_dict)]
+        # "timestamp": when the entry was written (a clock)
+        out.append(("cached", "cache_values", [_drop(v, {"timestamp"}) if isinstance(v, dict) else v
+                                               for v in values]))
+    finally:
+        litellm.cache = saved
+
+
 def _workload(url, seed):
     random.seed(seed)
     recorder = _Recorder()
@@ -408,6 +445,7 @@ def _workload(url, seed):
     out = []
     try:
         asyncio.run(_calls(url, recorder, out))
+        asyncio.run(_cached_calls(url, recorder, out))
         asyncio.run(_route(url, recorder, out, seed))
     finally:
         for name, value in saved.items():
@@ -463,5 +501,8 @@ def test_whole_calls_match_stock(upstream, stock_first):
     assert _first_difference(stock, fast) is None
     # the workload did what it says: every call observed, every callback seen
     kinds = [k for _, k, _ in stock]
-    assert kinds.count("standard_logging_object") == len(MODELS) * len(MESSAGES)
+    assert kinds.count("standard_logging_object") == (len(MODELS) * len(MESSAGES) + 3 * 4
+                                                      + 24 * (len(STRATEGIES) - len(CLOCK_DRIVEN)))
+    hits = [v for (t, k, v) in stock if k == "standard_logging_object" and t.startswith("cached/")]
+    assert [h["cache_hit"] for h in hits] == [False] * 4 + [True] * 8
     assert kinds.count("picks") == len(STRATEGIES)
