@@ -504,5 +504,5 @@ def test_whole_calls_match_stock(upstream, stock_first):
     assert kinds.count("standard_logging_object") == (len(MODELS) * len(MESSAGES) + 3 * 4
                                                       + 24 * (len(STRATEGIES) - len(CLOCK_DRIVEN)))
     hits = [v for (t, k, v) in stock if k == "standard_logging_object" and t.startswith("cached/")]
-    assert [h["cache_hit"] for h in hits] == [False] * 4 + [True] * 8
+    assert [bool(h["cache_hit"]) for h in hits] == [False] * 4 + [True] * 8
     assert kinds.count("picks") == len(STRATEGIES)
