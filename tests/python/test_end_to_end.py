@@ -69,6 +69,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("content-length") or 0)
         body = json.loads(self.rfile.read(n) or b"{}")
+        if "/fail/" in self.path:  # a broken deployment
+            data = json.dumps({"error": {"message": "mock upstream down", "type": "server_error",
+                                         "code": "mock_down"}}).encode()
+            self.send_response(503)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         text = _answer_for(body)
         model = body.get("model") or "gpt-4o"
         if "/deployments/" in self.path:
@@ -435,6 +444,52 @@ async def _cached_calls(url, recorder, out):
         litellm.cache = saved
 
 
+def _pressure_list(url):
+    """A broken deployment (cooled down after its first failure) and one with
+    a tpm/rpm so small the usage strategies must filter it out."""
+    return [
+        {"model_name": "chat", "model_info": {"id": "ok-big"},
+         "litellm_params": {"model": "openai/gpt-4o", "api_base": url + "/v1", "api_key": "sk-mock",
+                            "tpm": 100000, "rpm": 1000}},
+        {"model_name": "chat", "model_info": {"id": "tiny"},
+         "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": url + "/v1", "api_key": "sk-mock",
+                            "tpm": 120, "rpm": 3}},
+        {"model_name": "chat", "model_info": {"id": "broken"},
+         "litellm_params": {"model": "openai/gpt-4", "api_base": url + "/fail/v1", "api_key": "sk-mock",
+                            "tpm": 100000, "rpm": 1000}},
+    ]
+
+
+async def _route_under_pressure(url, recorder, out, seed):
+    for strategy, args in STRATEGIES:
+        if strategy in CLOCK_DRIVEN or strategy.endswith("weighted"):
+            continue
+        router = litellm.Router(model_list=_pressure_list(url), routing_strategy=strategy,
+                                routing_strategy_args=args or None, num_retries=0,
+                                allowed_fails=0, cooldown_time=600)
+        _away_from_minute_change()
+        random.seed(seed)
+        seen = []
+        for n in range(16):
+            tag = "pressure/%s/%d/%d" % (strategy, seed, n)
+            try:
+                kw = dict(model="chat", messages=MESSAGES[n % len(MESSAGES)], metadata={"e2e_tag": tag})
+                if n % 2:  # the sync Router path too
+                    resp = await asyncio.get_running_loop().run_in_executor(
+                        None, lambda: router.completion(**kw))
+                else:
+                    resp = await router.acompletion(**kw)
+                await _settle(recorder, tag)
+                seen.append(("ok", resp._hidden_params.get("model_id"), resp._hidden_params.get("response_cost")))
+            except Exception as exc:
+                await _settle(recorder, None)
+                seen.append(("raise", type(exc).__name__, str(exc).replace(url, "<mock>")))
+        out.append(("pressure/" + strategy, "calls", seen))
+        out.append(("pressure/" + strategy, "random_state",
+                    hashlib.sha256(repr(random.getstate()).encode()).hexdigest()))
+        out.append(("pressure/" + strategy, "router_cache", _cache_view(router, strategy)))
+
+
 def _workload(url, seed):
     random.seed(seed)
     recorder = _Recorder()
@@ -447,6 +502,7 @@ def _workload(url, seed):
         asyncio.run(_calls(url, recorder, out))
         asyncio.run(_cached_calls(url, recorder, out))
         asyncio.run(_route(url, recorder, out, seed))
+        asyncio.run(_route_under_pressure(url, recorder, out, seed))
     finally:
         for name, value in saved.items():
             setattr(litellm, name, value)
