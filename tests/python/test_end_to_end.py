@@ -47,7 +47,13 @@ TEXTS = (
     "Émile a écrit «bonjour» — puis 🙂🙂 et\ttabs\n\n\nnewlines   spaces.",
     "The quick brown fox jumps over the lazy dog. " * 5,
     "",
+    "special text <|endoftext|> and <|fim_prefix|>x<|fim_suffix|> stays text",
 )
+
+# token_counter / cost_per_token on every response for these too (all offline in LiteLLM 1.110.2)
+OTHER_MODELS = ("claude-3-haiku-20240307", "gemini/gemini-1.5-flash", "o1", "gpt-4.1",
+                "text-embedding-3-small", "mistral/mistral-large-latest", "command-r",
+                "bedrock/anthropic.claude-3-haiku-20240307-v1:0")
 
 
 def _answer_for(body):
@@ -268,7 +274,14 @@ def _derived(model, msgs, resp):
     pt = getattr(usage, "prompt_tokens", 0) or 0
     ct = getattr(usage, "completion_tokens", 0) or 0
     text = resp.choices[0].message.content or ""
+    others = {}
+    for other in OTHER_MODELS:
+        others[other] = (_safe(litellm.token_counter, model=other, messages=msgs),
+                         _safe(litellm.token_counter, model=other, text=text),
+                         _safe(litellm.cost_per_token, model=other, prompt_tokens=pt, completion_tokens=ct),
+                         _safe(litellm.completion_cost, model=other, prompt="hello world", completion=text))
     return {
+        "other_models": others,
         "token_counter_msgs": _safe(litellm.token_counter, model=model, messages=msgs),
         "token_counter_tools": _safe(litellm.token_counter, model=model, messages=msgs, tools=TOOLS),
         "token_counter_text": _safe(litellm.token_counter, model=model, text=text),
