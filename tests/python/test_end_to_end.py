@@ -423,6 +423,31 @@ CALLBACK_LISTS = ("callbacks", "success_callback", "failure_callback", "input_ca
                   "service_callback")
 
 
+MOCKED_MODELS = ("anthropic/claude-3-haiku-20240307", "gemini/gemini-1.5-flash", "o1", "gpt-4.1",
+                 "mistral/mistral-large-latest", "cohere_chat/command-r",
+                 "bedrock/anthropic.claude-3-haiku-20240307-v1:0")
+
+
+async def _mocked_calls(recorder, out):
+    """mock_response= for providers the mock upstream does not speak."""
+    for m_index, model in enumerate(MOCKED_MODELS):
+        msgs = MESSAGES[m_index % len(MESSAGES)]
+        answer = TEXTS[m_index % len(TEXTS)] or "ok"
+        for stream in (False, True):
+            tag = "mocked/%s/%s" % (model, stream)
+            kw = dict(model=model, messages=msgs, mock_response=answer, metadata={"e2e_tag": tag})
+            if stream:
+                chunks = [c async for c in await litellm.acompletion(stream=True, **kw)]
+                resp = litellm.stream_chunk_builder(chunks, messages=msgs)
+            else:
+                resp = await litellm.acompletion(**kw)
+                out.append((tag, "hidden", _clean_hidden(resp._hidden_params)))
+            await _settle(recorder, tag)
+            out.append((tag, "response", _response_view(resp)))
+            out.append((tag, "derived", _derived(model, msgs, resp)))
+            out.append((tag, "standard_logging_object", _clean_slo(recorder.seen[tag])))
+
+
 async def _cached_calls(url, recorder, out):
     """litellm.cache = Cache() (local: an InMemoryCache): a miss, then hits."""
     from litellm.caching.caching import Cache
@@ -514,6 +539,7 @@ def _workload(url, seed):
     try:
         asyncio.run(_calls(url, recorder, out))
         asyncio.run(_cached_calls(url, recorder, out))
+        asyncio.run(_mocked_calls(recorder, out))
         asyncio.run(_route(url, recorder, out, seed))
         asyncio.run(_route_under_pressure(url, recorder, out, seed))
     finally:
@@ -570,7 +596,7 @@ def test_whole_calls_match_stock(upstream, stock_first):
     assert _first_difference(stock, fast) is None
     # the workload did what it says: every call observed, every callback seen
     kinds = [k for _, k, _ in stock]
-    assert kinds.count("standard_logging_object") == (len(MODELS) * len(MESSAGES) + 3 * 4
+    assert kinds.count("standard_logging_object") == (len(MODELS) * len(MESSAGES) + 3 * 4 + 2 * 7
                                                       + 24 * (len(STRATEGIES) - len(CLOCK_DRIVEN)))
     hits = [v for (t, k, v) in stock if k == "standard_logging_object" and t.startswith("cached/")]
     assert [bool(h["cache_hit"]) for h in hits] == [False] * 4 + [True] * 8
