@@ -601,3 +601,49 @@ def test_whole_calls_match_stock(upstream, stock_first):
     hits = [v for (t, k, v) in stock if k == "standard_logging_object" and t.startswith("cached/")]
     assert [bool(h["cache_hit"]) for h in hits] == [False] * 4 + [True] * 8
     assert kinds.count("picks") == len(STRATEGIES)
+
+
+def _price_map_changes():
+    """A user who registers or overrides prices after costs were computed."""
+    import copy
+
+    saved = copy.deepcopy(litellm.model_cost)
+    out = []
+    try:
+        r = litellm.ModelResponse(model="gpt-4o", usage={"prompt_tokens": 100, "completion_tokens": 50,
+                                                         "total_tokens": 150})
+        out.append(_safe(litellm.completion_cost, completion_response=r))
+        out.append(_safe(litellm.cost_per_token, model="gpt-4o", prompt_tokens=100, completion_tokens=50))
+        litellm.register_model({"gpt-4o": {"input_cost_per_token": 1.0, "output_cost_per_token": 2.0,
+                                           "litellm_provider": "openai", "mode": "chat"}})
+        out.append(_safe(litellm.completion_cost, completion_response=r))
+        out.append(_safe(litellm.cost_per_token, model="gpt-4o", prompt_tokens=100, completion_tokens=50))
+        litellm.model_cost["gpt-4o"]["input_cost_per_token"] = 5.0
+        out.append(_safe(litellm.completion_cost, completion_response=r))
+        out.append(_safe(litellm.cost_per_token, model="gpt-4o", prompt_tokens=100, completion_tokens=50))
+        litellm.register_model({"e2e-new-model": {"input_cost_per_token": 3.0, "output_cost_per_token": 4.0,
+                                                  "litellm_provider": "openai", "mode": "chat"}})
+        r2 = litellm.ModelResponse(model="e2e-new-model", usage={"prompt_tokens": 10, "completion_tokens": 5,
+                                                                 "total_tokens": 15})
+        out.append(_safe(litellm.cost_per_token, model="e2e-new-model", prompt_tokens=10, completion_tokens=5))
+        out.append(_safe(litellm.completion_cost, completion_response=r2))
+        del litellm.model_cost["e2e-new-model"]
+        out.append(_safe(litellm.cost_per_token, model="e2e-new-model", prompt_tokens=10, completion_tokens=5))
+        out.append(_safe(litellm.completion_cost, completion_response=r2))
+    finally:
+        litellm.model_cost.clear()
+        litellm.model_cost.update(saved)
+    return out
+
+
+@pytest.mark.parametrize("stock_first", [True, False], ids=["stock-first", "accelerated-first"])
+def test_price_map_changes_match_stock(stock_first):
+    was_applied = bool(_applied_patches())
+    results = {}
+    try:
+        for accelerated in ([False, True] if stock_first else [True, False]):
+            (fast_litellm.apply_acceleration if accelerated else fast_litellm.remove_acceleration)()
+            results[accelerated] = _price_map_changes()
+    finally:
+        (fast_litellm.apply_acceleration if was_applied else fast_litellm.remove_acceleration)()
+    assert results[True] == results[False]
