@@ -483,8 +483,9 @@ async def _cached_calls(url, recorder, out):
 
 
 def _pressure_list(url):
-    """A broken deployment (cooled down after its first failure) and one with
-    a tpm/rpm so small the usage strategies must filter it out."""
+    """A broken deployment (cooled down after its first failure), one with
+    a tpm/rpm so small the usage strategies must filter it out, and one whose
+    context window the pre-call checks (token_counter) rule out for long prompts."""
     return [
         {"model_name": "chat", "model_info": {"id": "ok-big"},
          "litellm_params": {"model": "openai/gpt-4o", "api_base": url + "/v1", "api_key": "sk-mock",
@@ -492,6 +493,9 @@ def _pressure_list(url):
         {"model_name": "chat", "model_info": {"id": "tiny"},
          "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": url + "/v1", "api_key": "sk-mock",
                             "tpm": 120, "rpm": 3}},
+        {"model_name": "chat", "model_info": {"id": "small-context", "max_input_tokens": 40},
+         "litellm_params": {"model": "openai/gpt-3.5-turbo", "api_base": url + "/v1", "api_key": "sk-mock",
+                            "tpm": 100000, "rpm": 1000}},
         {"model_name": "chat", "model_info": {"id": "broken"},
          "litellm_params": {"model": "openai/gpt-4", "api_base": url + "/fail/v1", "api_key": "sk-mock",
                             "tpm": 100000, "rpm": 1000}},
@@ -504,7 +508,7 @@ async def _route_under_pressure(url, recorder, out, seed):
             continue
         router = litellm.Router(model_list=_pressure_list(url), routing_strategy=strategy,
                                 routing_strategy_args=args or None, num_retries=0,
-                                allowed_fails=0, cooldown_time=600)
+                                allowed_fails=0, cooldown_time=600, enable_pre_call_checks=True)
         _away_from_minute_change()
         random.seed(seed)
         seen = []
