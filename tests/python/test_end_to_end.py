@@ -92,7 +92,30 @@ class _Handler(BaseHTTPRequestHandler):
         usage = {"prompt_tokens": 11 + len(json.dumps(body.get("messages"))) // 5,
                  "completion_tokens": len(words) + 1}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-        if body.get("stream"):
+        tool_call = None
+        if body.get("tools"):  # answer with a tool call (arguments streamed in pieces)
+            tool_call = {"id": "call_mock", "type": "function",
+                         "function": {"name": "get_weather",
+                                      "arguments": json.dumps({"city": "Rome", "note": text[:20]})}}
+        if body.get("stream") and tool_call is not None:
+            base = {"id": "chatcmpl-mock", "object": "chat.completion.chunk",
+                    "created": 1700000000, "model": model}
+            args = tool_call["function"]["arguments"]
+            pieces = [args[i:i + 7] for i in range(0, len(args), 7)]
+            chunks = [dict(base, choices=[{"index": 0, "finish_reason": None, "delta": {
+                "role": "assistant", "content": None, "tool_calls": [{
+                    "index": 0, "id": tool_call["id"], "type": "function",
+                    "function": {"name": "get_weather", "arguments": ""}}]}}])]
+            for piece in pieces:
+                chunks.append(dict(base, choices=[{"index": 0, "finish_reason": None, "delta": {
+                    "tool_calls": [{"index": 0, "function": {"arguments": piece}}]}}]))
+            chunks.append(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]))
+            if (body.get("stream_options") or {}).get("include_usage") and not _wants_no_usage(body):
+                chunks.append(dict(base, choices=[], usage=usage))
+            data = ("".join("data: %s\n\n" % json.dumps(c) for c in chunks) + "data: [DONE]\n\n").encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+        elif body.get("stream"):
             chunks = []
             base = {"id": "chatcmpl-mock", "object": "chat.completion.chunk",
                     "created": 1700000000, "model": model}
@@ -114,6 +137,10 @@ class _Handler(BaseHTTPRequestHandler):
                     "model": model,
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                  "finish_reason": "stop"}]}
+            if tool_call is not None:
+                resp["choices"][0]["message"] = {"role": "assistant", "content": None,
+                                                 "tool_calls": [tool_call]}
+                resp["choices"][0]["finish_reason"] = "tool_calls"
             if not _wants_no_usage(body):
                 resp["usage"] = usage
             data = json.dumps(resp).encode()
@@ -298,7 +325,7 @@ async def _calls(url, recorder, out):
         for i, msgs in enumerate(MESSAGES):
             kw = dict(model=model, messages=msgs, api_base=url + ("" if model.startswith("azure/") else "/v1"),
                       api_key="sk-mock", **extra)
-            if i == 3:
+            if i in (1, 3):
                 kw["tools"] = TOOLS
             # each (model, messages) pair through one of the four call shapes, rotating
             for mode in [MODES[(m_index + i) % len(MODES)]]:
