@@ -44,6 +44,18 @@ else:
 NATIVE_AVAILABLE: bool = NATIVE is not None
 
 
+def flag_enabled(name: str) -> bool:
+    """The feature flag's state (``fast_litellm.flags.is_enabled``), or True
+    while the flags module is unavailable: the one check every component uses
+    to choose its default implementation or mode."""
+    try:
+        from . import flags
+
+        return bool(flags.is_enabled(name))
+    except Exception:
+        return True
+
+
 def native_has(*names: str) -> bool:
     """True when the native module is loaded and exports every name."""
     return NATIVE is not None and all(hasattr(NATIVE, n) for n in names)

@@ -20,7 +20,7 @@ import threading
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, Iterator, Optional
 
-from .._native_loader import NATIVE
+from .._native_loader import NATIVE, flag_enabled
 from .._forksafe import fresh_lock_after_fork
 
 CACHE_MODULE = "litellm.caching.in_memory_cache"
@@ -73,21 +73,6 @@ def _register_flag() -> None:
 
 
 _register_flag()
-
-
-def flag_enabled(name: str) -> bool:
-    """The flag's state, or True when the flags module is not available."""
-    try:
-        from .. import flags  # type: ignore[attr-defined]
-    except ImportError:
-        return True
-    is_enabled = getattr(flags, "is_enabled", None)
-    if is_enabled is None:
-        return True
-    try:
-        return bool(is_enabled(name))
-    except Exception:  # an unknown flag: treat as default-on like the others
-        return True
 
 
 def implementation(kind: str) -> SimpleNamespace:

@@ -41,7 +41,7 @@ import threading
 from types import SimpleNamespace
 from typing import Any, Dict, Optional
 
-from .._native_loader import check_kind, native_has, require_native
+from .._native_loader import check_kind, flag_enabled, native_has, require_native
 from . import _python
 from .._forksafe import fresh_lock_after_fork
 
@@ -69,8 +69,6 @@ FLAG = "rust_connection_pool"
 
 def _default_class() -> Any:
     """The C core unless the rust_connection_pool flag (kept name) is off."""
-    from ..ratelimit._common import flag_enabled
-
     return SimpleConnectionPool if flag_enabled(FLAG) else _python.SimpleConnectionPool
 
 

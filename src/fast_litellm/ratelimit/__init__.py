@@ -39,7 +39,7 @@ import threading
 from types import SimpleNamespace
 from typing import Any, Dict, Optional
 
-from .._native_loader import check_kind, native_has, require_native
+from .._native_loader import check_kind, flag_enabled, native_has, require_native
 from . import _common, _python
 from .._forksafe import fresh_lock_after_fork
 
@@ -110,7 +110,7 @@ def configure_default_rate_limiter(**kwargs: Any) -> Any:
     global _default_limiter, _default_config
     config = dict(kwargs) if kwargs else _config_from_env()
     # the C core unless the rust_rate_limiting flag (kept name) is off
-    cls = SimpleRateLimiter if _common.flag_enabled(_common.FLAG) else _python.SimpleRateLimiter
+    cls = SimpleRateLimiter if flag_enabled(_common.FLAG) else _python.SimpleRateLimiter
     try:
         limiter = cls(**config)
     except (TypeError, ValueError) as e:

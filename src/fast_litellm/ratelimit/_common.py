@@ -190,16 +190,6 @@ def key_fingerprint(key: Any) -> str:
 
 
 
-# -- feature-flag error accounting --------------------------------------------
+# -- feature flag ---------------------------------------------------------------
 
-FLAG = "rust_rate_limiting"
-
-
-def flag_enabled(flag: str) -> bool:
-    """fast_litellm.flags.is_enabled(flag), or True while that is unavailable."""
-    try:
-        from fast_litellm import flags  # type: ignore[attr-defined]
-
-        return bool(flags.is_enabled(flag))
-    except Exception:
-        return True
+FLAG = "rust_rate_limiting"  # chooses the default limiter (_native_loader.flag_enabled)

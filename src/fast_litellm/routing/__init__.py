@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from .._native_loader import NATIVE, check_kind, require_native
+from .._native_loader import NATIVE, check_kind, flag_enabled, require_native
 from ._spec import STRATEGIES
 
 __all__ = ["AdvancedRouter", "get_available_deployment", "implementation", "STRATEGIES"]
@@ -30,17 +30,8 @@ def implementation(kind: str) -> ModuleType:
 FLAG = "rust_routing"
 
 
-def _flag_enabled() -> bool:
-    try:
-        from .. import flags
-
-        return bool(flags.is_enabled(FLAG))
-    except Exception:  # flags unavailable: the native twin, as before
-        return True
-
-
 _DEFAULT = implementation("native" if NATIVE is not None and hasattr(NATIVE, "RouterCore") else "python")
 AdvancedRouter = _DEFAULT.AdvancedRouter
 # the module-level pick uses the pure-Python twin's default router while
 # rust_routing is off (FAST_LITELLM_RUST_ROUTING=false or FAST_LITELLM_ENABLED=false)
-get_available_deployment = (_DEFAULT if _flag_enabled() else implementation("python")).get_available_deployment
+get_available_deployment = (_DEFAULT if flag_enabled(FLAG) else implementation("python")).get_available_deployment

@@ -20,12 +20,9 @@ MAX_THREADS = 64  # count_batch's num_threads bound (the count CLI's --threads t
 def _default_threads() -> int:
     """count_batch's thread count when the caller names none: one thread while
     the batch_token_counting flag (FAST_LITELLM_BATCH_TOKEN_COUNTING) is off."""
-    try:
-        from .. import flags
-        enabled = flags.is_enabled("batch_token_counting")
-    except Exception:  # flags unavailable (a partial install): threaded, as before
-        enabled = True
-    return _DEFAULT_THREADS if enabled else 1
+    from .._native_loader import flag_enabled
+
+    return _DEFAULT_THREADS if flag_enabled("batch_token_counting") else 1
 
 
 def _fix_surrogates(text: str) -> str:
