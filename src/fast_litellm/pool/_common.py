@@ -16,8 +16,8 @@ import time
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ..ratelimit._common import clock_ns, exact_str, is_finite, plain_number, register_for_fork, type_name  # noqa: F401
-from .._forksafe import fresh_lock_after_fork
+from ..ratelimit._common import check_positive_int, clock_ns, exact_str, is_finite, plain_number, type_name  # noqa: F401
+from .._forksafe import fresh_lock_after_fork, register_for_fork  # noqa: F401
 
 MAX_LIMIT = 2**31 - 1
 _serials = itertools.count(1)
@@ -36,14 +36,7 @@ def next_serial() -> int:
 
 
 def check_limit(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("%s must be an int, not %s" % (name, type_name(value)))
-    value = plain_number(value)
-    if value < 1:
-        raise ValueError("%s must be >= 1, got %d" % (name, value))
-    if value > MAX_LIMIT:
-        raise ValueError("%s must be <= %d, got %d" % (name, MAX_LIMIT, value))
-    return int(value)
+    return check_positive_int(name, value, MAX_LIMIT)
 
 
 def check_seconds(name: str, value: Any) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from typing import Any
-from .._forksafe import register_for_fork  # noqa: F401 - the shared fork registry, used by the pool and the limiters
+from .._forksafe import register_for_fork  # noqa: F401 - the shared fork registry, used by the limiters
 
 #: One token is this many units (ns per minute): a bucket refilling R tokens
 #: per minute gains exactly R units per nanosecond.
