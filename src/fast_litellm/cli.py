@@ -264,6 +264,7 @@ def _native_report() -> Dict[str, Any]:
     return {
         "loaded": native is not None,
         "reason": None if native is not None else _native_loader.NATIVE_IMPORT_ERROR,
+        "forced_python": _native_loader.FORCED_PYTHON,
         "path": getattr(native, "__file__", None),
         "build": getattr(native, "BUILD", None),
         "components": list(getattr(native, "COMPONENTS", []) or []),
@@ -345,13 +346,11 @@ def _flags_report() -> Dict[str, Any]:
 def _ignored_settings() -> List[str]:
     """The settings the flags ignored (a bad value in the environment or the
     config file, an unreadable file): each gave one warning at import, before
-    doctor ran, so they are asked of the flags module
-    (``flags.config_warnings()``, where it has one)."""
+    doctor ran, so they are asked of the flags module."""
     try:
         from . import flags
 
-        messages = getattr(flags, "config_warnings", None)
-        return [str(m) for m in messages()] if callable(messages) else []
+        return [str(m) for m in flags.config_warnings()]
     except Exception:
         return []
 
@@ -409,8 +408,7 @@ def _problems(report: Dict[str, Any]) -> List[Dict[str, str]]:
     native = report["native"]
     if not native["loaded"]:
         # FAST_LITELLM_FORCE_PYTHON=1 asked for the twins: not a problem for --strict
-        requested = str(native["reason"]).startswith("disabled by ")
-        add("info" if requested else "warning",
+        add("info" if native["forced_python"] else "warning",
             "native core not loaded (%s): the pure-Python twins are in use" % native["reason"])
     litellm = report["litellm"]
     if litellm.get("compromised"):

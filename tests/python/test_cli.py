@@ -418,6 +418,7 @@ def test_doctor_strict_accepts_the_twins_when_asked_for(monkeypatch, capsys, fak
 
     monkeypatch.setattr(_native_loader, "NATIVE", None)
     monkeypatch.setattr(_native_loader, "NATIVE_IMPORT_ERROR", "disabled by FAST_LITELLM_FORCE_PYTHON")
+    monkeypatch.setattr(_native_loader, "FORCED_PYTHON", True)
 
     def native_severities():
         return [p["severity"] for p in doctor_json(capsys)["problems"]
@@ -425,4 +426,5 @@ def test_doctor_strict_accepts_the_twins_when_asked_for(monkeypatch, capsys, fak
 
     assert native_severities() == ["info"]
     monkeypatch.setattr(_native_loader, "NATIVE_IMPORT_ERROR", "ImportError: no _native")
+    monkeypatch.setattr(_native_loader, "FORCED_PYTHON", False)
     assert native_severities() == ["warning"]
