@@ -121,10 +121,10 @@ class RedisRateLimiter:
                 "(burst * 60e9 + requests_per_minute must stay below 2**53)" % (burst, rate))
         if not isinstance(failure_policy, str):
             raise TypeError("failure_policy must be a str, not %s" % C.type_name(failure_policy))
-        for name, value in (("namespace", namespace), ("key_prefix", key_prefix)):
-            if not isinstance(value, str) and not (name == "namespace" and value is None):
-                raise TypeError("%s must be a str%s, not %s"
-                                % (name, " or None" if name == "namespace" else "", C.type_name(value)))
+        if namespace is not None and not isinstance(namespace, str):
+            raise TypeError("namespace must be a str or None, not %s" % C.type_name(namespace))
+        if not isinstance(key_prefix, str):
+            raise TypeError("key_prefix must be a str, not %s" % C.type_name(key_prefix))
         if failure_policy not in POLICIES:
             raise ValueError("failure_policy must be 'open' or 'closed', got %r" % (failure_policy,))
         for name, value in (("redis_timeout_s", redis_timeout_s), ("redis_retry_s", redis_retry_s)):
