@@ -44,6 +44,18 @@ static inline uint32_t span_rank(const fl_vocab *v, const uint8_t *piece, size_t
 
 /* ---- short pieces ------------------------------------------------------ */
 
+/* The head word and hash of the span [a, b) of the zero-padded copy buf;
+ * returns the span's filter bit. */
+FL_HOT_INLINE uint64_t span_hash(const uint8_t *buf, uint32_t a, uint32_t b, uint64_t *head,
+                                 uint64_t *h)
+{
+    uint32_t len = b - a;
+    uint32_t keep = len < 8 ? len : 8;
+    *head = fl_vload64(buf + a) & (~0ull >> (64 - 8 * keep));
+    *h = fl_vhash_key(buf + a, len, *head);
+    return *h >> (64 - FL_FILTER_LOG2);
+}
+
 /* The rank of the span [a, b) of the zero-padded copy buf (b - a >= 3, so
  * never a byte or pair table entry): the head word is one load and a mask,
  * and a span the filter rules out is answered without touching the table.
@@ -52,11 +64,7 @@ static inline uint32_t span_rank(const fl_vocab *v, const uint8_t *piece, size_t
 FL_HOT_INLINE int span_prepare(const fl_vocab *v, const uint8_t *buf, uint32_t a, uint32_t b,
                                uint64_t *head, uint64_t *h)
 {
-    uint32_t len = b - a;
-    uint32_t keep = len < 8 ? len : 8;
-    *head = fl_vload64(buf + a) & (~0ull >> (64 - 8 * keep));
-    *h = fl_vhash_key(buf + a, len, *head);
-    uint64_t bit = *h >> (64 - FL_FILTER_LOG2);
+    uint64_t bit = span_hash(buf, a, b, head, h);
     if (!(v->filter[bit >> 6] & (1ull << (bit & 63))))
         return 0;
     fl_vocab_prefetch(v, *h);
@@ -144,11 +152,7 @@ typedef struct {
 FL_HOT_INLINE void span_hash_prefetch(const fl_vocab *v, const uint8_t *buf, uint32_t a, uint32_t b,
                                       uint64_t *head, uint64_t *h)
 {
-    uint32_t len = b - a;
-    uint32_t keep = len < 8 ? len : 8;
-    *head = fl_vload64(buf + a) & (~0ull >> (64 - 8 * keep));
-    *h = fl_vhash_key(buf + a, len, *head);
-    uint64_t bit = *h >> (64 - FL_FILTER_LOG2);
+    uint64_t bit = span_hash(buf, a, b, head, h);
     __builtin_prefetch(&v->filter[bit >> 6]);
     fl_vocab_prefetch(v, *h);
 }
