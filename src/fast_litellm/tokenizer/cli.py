@@ -100,11 +100,12 @@ def _count_stream(stream, first: bytes, count_texts, chunk: int, advance) -> Tup
     tail = b""  # the last two bytes before block: a cut may use them
     while block:
         size += len(block)
-        joined = tail + block
-        cut = safe_cut(joined)
-        tail = joined[-2:]
-        if cut:
-            cut -= len(joined) - len(block)  # a position in block (0: its start)
+        cut: Optional[int] = safe_cut(block) or None
+        if cut is None:  # a place astride the previous block's end (no copy of block)
+            astride = safe_cut(tail + block[:2])
+            cut = astride - len(tail) if astride else None  # 0: at block's start
+        tail = (tail + block)[-2:] if len(block) < 2 else block[-2:]
+        if cut is not None:
             pending.append(block[:cut])
             batch.append(b"".join(pending))
             pending = [block[cut:]]
