@@ -22,7 +22,8 @@ def _in_use() -> str:
     return "python" if _native_loader.FORCED_PYTHON else "native"
 
 
-def _native(component: str) -> Any:
+def _checked_impl(component: str) -> Any:
+    """The component's implementation the checks exercise (see _in_use)."""
     mod = importlib.import_module("fast_litellm." + component)
     return mod.implementation(_in_use())
 
@@ -37,7 +38,7 @@ def _check_core() -> None:
 
 
 def _check_tokens() -> None:
-    impl = _native("tokenizer")
+    impl = _checked_impl("tokenizer")
     enc = impl.get_encoding("cl100k_base")
     ids = enc.encode("hello world")
     if ids != [15339, 1917] or enc.decode(ids) != "hello world":
@@ -47,7 +48,7 @@ def _check_tokens() -> None:
 
 
 def _check_rate_limiter() -> None:
-    impl = _native("ratelimit")
+    impl = _checked_impl("ratelimit")
     now = [1000.0]
     limiter = impl.SimpleRateLimiter(60, burst=2, clock=lambda: now[0])
     results = [limiter.check("health")["allowed"] for _ in range(3)]
@@ -59,7 +60,7 @@ def _check_rate_limiter() -> None:
 
 
 def _check_pool() -> None:
-    impl = _native("pool")
+    impl = _checked_impl("pool")
     pool = impl.SimpleConnectionPool("health-check", max_per_endpoint=1, max_total=1)
     cid = pool.get_connection("https://example.invalid:443")
     if cid is None or pool.get_connection("https://example.invalid:443") is not None:
@@ -70,7 +71,7 @@ def _check_pool() -> None:
 
 
 def _check_router() -> None:
-    impl = _native("routing")
+    impl = _checked_impl("routing")
     model_list = [
         {"model_name": "gpt", "litellm_params": {"model": "openai/gpt-a", "rpm": 0}, "model_info": {"id": "a"}},
         {"model_name": "gpt", "litellm_params": {"model": "openai/gpt-b", "rpm": 10}, "model_info": {"id": "b"}},
@@ -84,7 +85,7 @@ def _check_router() -> None:
 
 
 def _check_monitor() -> None:
-    impl = _native("monitor")
+    impl = _checked_impl("monitor")
     mon = impl.PerformanceMonitor() if hasattr(impl, "PerformanceMonitor") else None
     if mon is None:
         raise RuntimeError("no PerformanceMonitor in the native monitor")
