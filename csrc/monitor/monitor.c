@@ -3,7 +3,9 @@
  *
  * Series.  A series is one (component, operation) pair.  It holds the
  * lifetime totals and histogram (64-bit counts) and a ring of
- * window_intervals + 1 intervals (32-bit counts), each tagged with the
+ * window_intervals + 1 intervals (64-bit counts too: an interval may be
+ * up to a day long, and 2^32 samples in one bucket of one day is ~50 k a
+ * second, which a busy proxy can reach), each tagged with the
  * interval number (epoch = now_ns / interval_ns) it belongs to.  Recording
  * into an interval whose tag is old clears it first, so the ring always
  * holds the most recent intervals; the window view merges the intervals
@@ -45,7 +47,7 @@
 typedef struct {
     uint64_t epoch;
     fl_monitor_counters totals;
-    uint32_t buckets[FL_HIST_BUCKETS]; /* 2^32 samples per bucket per interval is far off */
+    uint64_t buckets[FL_HIST_BUCKETS]; /* 64-bit: an interval may be a day long */
 } interval;
 
 typedef struct {
