@@ -247,7 +247,8 @@ def run_bench(args: argparse.Namespace) -> Dict[str, Any]:
     return doc
 
 
-#: output options, what each writes ("file" or "directory")
+#: every output option: (args attribute, option, "file" or "directory");
+#: all are checked before the run, the files written after it (_write_outputs)
 OUTPUTS = (("json", "--json", "file"), ("plot", "--plot", "file"),
            ("markdown", "--markdown", "file"), ("keep_dir", "--keep-dir", "directory"))
 
@@ -313,14 +314,14 @@ def _write_outputs(doc: Dict[str, Any], args: argparse.Namespace) -> Tuple[List[
         return write_plot(path, doc["results"], "fast-litellm bench: ratios (> 1 is better)",
                           "%s · %s" % (doc["timestamp"], environment.describe_machine(doc["machine"])))
 
-    # option -> writer(path, doc), returning an error text or None
-    writers = (("json", "--json", write_json), ("plot", "--plot", plot),
-               ("markdown", "--markdown", write_markdown))
+    # the OUTPUTS written after the run: writer(path, doc) -> error text or None
+    writers = {"json": write_json, "plot": plot, "markdown": write_markdown}
     messages, ok = [], True
-    for attr, option, writer in writers:
+    for attr, option, _kind in OUTPUTS:
         path = getattr(args, attr, None)
-        if not path:
+        if not path or attr not in writers:
             continue
+        writer = writers[attr]
         try:
             err = writer(path, doc)
         except OSError as exc:
