@@ -65,6 +65,20 @@ def test_changed_dependency_refuses_to_build(monkeypatch):
         patches.build_base_cost(cost_utils._get_token_base_cost)
 
 
+def test_changed_tool_cost_source_refuses_to_build(monkeypatch):
+    """The fast completion_cost prices no built-in tool (0.0) when the
+    response carries no tool signal: that holds only while LiteLLM's tool
+    cost code reads the signals it read when verified, so a change there
+    leaves the patches off (these sources were not pinned before)."""
+    target = patches._TRACKING + "get_cost_for_built_in_tools"
+    assert guards.source_hash(guards.resolve_target(target)) == patches.TOOL_COST_DEPENDENCIES[target]
+    monkeypatch.setitem(patches.TOOL_COST_DEPENDENCIES, target, "0" * 64)
+    monkeypatch.setattr(patches, "_verified", [])
+    assert patches.changed_dependencies() == [target]
+    with pytest.raises(patches.DependencyChanged):
+        patches._build_cost_function(0, "completion_cost")(cc.completion_cost)
+
+
 def test_apply_and_remove(applied):
     assert cc.completion_cost.__fast_litellm_original__ is not cc.completion_cost
     # the identity scan rebinds the package-level names too
