@@ -4,6 +4,7 @@ the flag, hand-off to the original, and prices read afresh after
 from __future__ import annotations
 
 import copy
+import traceback
 
 import pytest
 
@@ -132,6 +133,43 @@ def test_hand_off_returns_the_originals_result(applied):
         except NotAccelerated:
             pass
         assert repr(cc.completion_cost(**copy.deepcopy(kwargs))) == repr(original(**copy.deepcopy(kwargs)))
+
+
+def _raised(fn, kwargs):
+    try:
+        fn(**kwargs)
+    except Exception as exc:  # the stock exception, with its context, is the contract
+        return (type(exc).__name__, str(exc), type(exc.__context__).__name__, type(exc.__cause__).__name__,
+                "NotAccelerated" in "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    raise AssertionError("no exception")
+
+
+def test_a_handed_off_exception_has_the_stock_context(applied):
+    """The hand-off used to call the original inside ``except NotAccelerated:``,
+    so what the original raised carried NotAccelerated as its __context__:
+    its traceback read "During handling of the above exception
+    (NotAccelerated), another exception occurred", text LiteLLM's logging
+    keeps in response_cost_failure_debug_information."""
+    cases = [
+        # completion_cost: an Azure deployment name the fast path declines after its checks
+        (cc, "completion_cost", dict(completion_response=response("azure/my-deploy"))),
+        # cost_per_token: a provider the fast path declines
+        (cc, "cost_per_token", dict(model="my-unknown-model", prompt_tokens=3, completion_tokens=4,
+                                    custom_llm_provider="anthropic")),
+    ]
+    for module, name, kwargs in cases:
+        patched = getattr(module, name)
+        try:
+            patched.__fast_litellm_fast__(**copy.deepcopy(kwargs))
+        except NotAccelerated:
+            pass
+        else:
+            raise AssertionError("%s is meant to be declined by the fast path" % name)
+        got = _raised(patched, copy.deepcopy(kwargs))
+        with engine.unpatched():
+            want = _raised(getattr(module, name), copy.deepcopy(kwargs))
+        assert got == want, (name, got, want)
+        assert want[2] == "NoneType" and not want[4]
 
 
 def test_covered_cases_take_the_fast_path(applied):

@@ -153,7 +153,11 @@ def hand_off(fast: Callable[..., Any], original: Callable[..., Any], name: str) 
         try:
             result = fast(*args, **kwargs)
         except NotAccelerated:
-            return original(*args, **kwargs)
+            # the original runs after this handler, not inside it: an
+            # exception it raises must not carry NotAccelerated as its
+            # __context__ (tracebacks would show "During handling of the
+            # above exception..."; LiteLLM's logging keeps that text)
+            result = HAND_OFF
         if result is HAND_OFF:
             return original(*args, **kwargs)
         return result
