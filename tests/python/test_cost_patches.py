@@ -4,7 +4,9 @@ the flag, hand-off to the original, and prices read afresh after
 from __future__ import annotations
 
 import copy
+import inspect
 import traceback
+import typing
 
 import pytest
 
@@ -170,6 +172,22 @@ def test_a_handed_off_exception_has_the_stock_context(applied):
             want = _raised(getattr(module, name), copy.deepcopy(kwargs))
         assert got == want, (name, got, want)
         assert want[2] == "NoneType" and not want[4]
+
+
+def test_patched_functions_introspect_as_the_stock_ones(applied):
+    """typing.get_type_hints of a patched function gave the hand-off
+    wrapper's (*args, **kwargs) hints, and raised NameError for
+    _get_token_base_cost; its signature, names and doc were already the
+    original's."""
+    for module, name in ((cc, "completion_cost"), (cc, "cost_per_token"), (cost_utils, "_get_token_base_cost")):
+        patched = getattr(module, name)
+        original = patched.__fast_litellm_original__
+        assert patched is not original
+        assert typing.get_type_hints(patched) == typing.get_type_hints(original), name
+        assert patched.__annotations__ == original.__annotations__, name
+        assert inspect.signature(patched) == inspect.signature(original), name
+        for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
+            assert getattr(patched, attr) == getattr(original, attr), (name, attr)
 
 
 def test_covered_cases_take_the_fast_path(applied):

@@ -14,6 +14,7 @@ the reason in ``get_patch_status()``.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Any, Callable, List
 
@@ -162,10 +163,11 @@ def hand_off(fast: Callable[..., Any], original: Callable[..., Any], name: str) 
             return original(*args, **kwargs)
         return result
 
-    accelerated.__name__ = accelerated.__qualname__ = name
-    accelerated.__doc__ = original.__doc__
-    accelerated.__module__ = original.__module__
-    accelerated.__wrapped__ = original  # type: ignore[attr-defined]
+    # name, qualname, module, doc, annotations, __dict__ and __wrapped__ of the
+    # original, as the engine's wrappers (functools.wraps): typing.get_type_hints
+    # of the patched function gave this wrapper's (*args, **kwargs) hints, or
+    # raised NameError for _get_token_base_cost (its module has no Any)
+    functools.update_wrapper(accelerated, original)
     accelerated.__fast_litellm_original__ = original  # type: ignore[attr-defined]
     accelerated.__fast_litellm_fast__ = fast  # type: ignore[attr-defined]
     return accelerated
