@@ -279,8 +279,8 @@ def outcome(fn: Callable[..., Any], kwargs: Dict[str, Any], response: Any) -> Tu
         try:
             value = fn(**kwargs)
             result: Tuple[Any, ...] = ("ok", type(value).__name__, repr(value))
-        except Exception as exc:  # the stock exception is part of the contract
-            result = ("raise", type(exc).__name__, str(exc))
+        except Exception as exc:  # the stock exception is part of the contract, with its context
+            result = ("raise", type(exc).__name__, str(exc), type(exc.__context__).__name__)
     return result + (out.getvalue(), snapshot(response, kwargs.get("litellm_logging_obj")))
 
 

@@ -4,6 +4,9 @@ the flag, hand-off to the original, and prices read afresh after
 from __future__ import annotations
 
 import copy
+import inspect
+import traceback
+import typing
 
 import pytest
 
@@ -65,6 +68,20 @@ def test_changed_dependency_refuses_to_build(monkeypatch):
         patches.build_base_cost(cost_utils._get_token_base_cost)
 
 
+def test_changed_tool_cost_source_refuses_to_build(monkeypatch):
+    """The fast completion_cost prices no built-in tool (0.0) when the
+    response carries no tool signal: that holds only while LiteLLM's tool
+    cost code reads the signals it read when verified, so a change there
+    leaves the patches off (these sources were not pinned before)."""
+    target = patches._TRACKING + "get_cost_for_built_in_tools"
+    assert guards.source_hash(guards.resolve_target(target)) == patches.TOOL_COST_DEPENDENCIES[target]
+    monkeypatch.setitem(patches.TOOL_COST_DEPENDENCIES, target, "0" * 64)
+    monkeypatch.setattr(patches, "_verified", [])
+    assert patches.changed_dependencies() == [target]
+    with pytest.raises(patches.DependencyChanged):
+        patches._build_cost_function(0, "completion_cost")(cc.completion_cost)
+
+
 def test_apply_and_remove(applied):
     assert cc.completion_cost.__fast_litellm_original__ is not cc.completion_cost
     # the identity scan rebinds the package-level names too
@@ -118,6 +135,59 @@ def test_hand_off_returns_the_originals_result(applied):
         except NotAccelerated:
             pass
         assert repr(cc.completion_cost(**copy.deepcopy(kwargs))) == repr(original(**copy.deepcopy(kwargs)))
+
+
+def _raised(fn, kwargs):
+    try:
+        fn(**kwargs)
+    except Exception as exc:  # the stock exception, with its context, is the contract
+        return (type(exc).__name__, str(exc), type(exc.__context__).__name__, type(exc.__cause__).__name__,
+                "NotAccelerated" in "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    raise AssertionError("no exception")
+
+
+def test_a_handed_off_exception_has_the_stock_context(applied):
+    """The hand-off used to call the original inside ``except NotAccelerated:``,
+    so what the original raised carried NotAccelerated as its __context__:
+    its traceback read "During handling of the above exception
+    (NotAccelerated), another exception occurred", text LiteLLM's logging
+    keeps in response_cost_failure_debug_information."""
+    cases = [
+        # completion_cost: an Azure deployment name the fast path declines after its checks
+        (cc, "completion_cost", dict(completion_response=response("azure/my-deploy"))),
+        # cost_per_token: a provider the fast path declines
+        (cc, "cost_per_token", dict(model="my-unknown-model", prompt_tokens=3, completion_tokens=4,
+                                    custom_llm_provider="anthropic")),
+    ]
+    for module, name, kwargs in cases:
+        patched = getattr(module, name)
+        try:
+            patched.__fast_litellm_fast__(**copy.deepcopy(kwargs))
+        except NotAccelerated:
+            pass
+        else:
+            raise AssertionError("%s is meant to be declined by the fast path" % name)
+        got = _raised(patched, copy.deepcopy(kwargs))
+        with engine.unpatched():
+            want = _raised(getattr(module, name), copy.deepcopy(kwargs))
+        assert got == want, (name, got, want)
+        assert want[2] == "NoneType" and not want[4]
+
+
+def test_patched_functions_introspect_as_the_stock_ones(applied):
+    """typing.get_type_hints of a patched function gave the hand-off
+    wrapper's (*args, **kwargs) hints, and raised NameError for
+    _get_token_base_cost; its signature, names and doc were already the
+    original's."""
+    for module, name in ((cc, "completion_cost"), (cc, "cost_per_token"), (cost_utils, "_get_token_base_cost")):
+        patched = getattr(module, name)
+        original = patched.__fast_litellm_original__
+        assert patched is not original
+        assert typing.get_type_hints(patched) == typing.get_type_hints(original), name
+        assert patched.__annotations__ == original.__annotations__, name
+        assert inspect.signature(patched) == inspect.signature(original), name
+        for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
+            assert getattr(patched, attr) == getattr(original, attr), (name, attr)
 
 
 def test_covered_cases_take_the_fast_path(applied):
