@@ -73,9 +73,10 @@ def test_changed_tool_cost_source_refuses_to_build(monkeypatch):
     response carries no tool signal: that holds only while LiteLLM's tool
     cost code reads the signals it read when verified, so a change there
     leaves the patches off (these sources were not pinned before)."""
-    target = patches._TRACKING + "get_cost_for_built_in_tools"
-    assert guards.source_hash(guards.resolve_target(target)) == patches.TOOL_COST_DEPENDENCIES[target]
-    monkeypatch.setitem(patches.TOOL_COST_DEPENDENCIES, target, "0" * 64)
+    target = ("litellm.litellm_core_utils.llm_cost_calc.tool_call_cost_tracking:"
+              "StandardBuiltInToolCostTracking.get_cost_for_built_in_tools")
+    assert guards.source_hash(guards.resolve_target(target)) == pins.DEPENDENCIES[target]
+    monkeypatch.setitem(pins.DEPENDENCIES, target, "0" * 64)
     monkeypatch.setattr(patches, "_verified", [])
     assert patches.changed_dependencies() == [target]
     with pytest.raises(patches.DependencyChanged):

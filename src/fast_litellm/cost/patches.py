@@ -41,49 +41,12 @@ DEPENDENCY_PREFIXES = (
     "litellm.llms.anthropic.chat.transformation:",
     "litellm.responses.utils:",
     "litellm.litellm_core_utils.llm_cost_calc.usage_object_transformation:",
+    # the built-in tool cost the fast completion_cost skips (0.0 while these
+    # read the same tool signals: no_built_in_tool_signal / azure_assistant_params)
+    "litellm.litellm_core_utils.llm_cost_calc.tool_call_cost_tracking:",
+    "litellm.llms.gemini.cost_calculator:",
+    "litellm.llms.anthropic.cost_calculation:",
 )
-
-
-_TOOLS = "litellm.litellm_core_utils.llm_cost_calc.tool_call_cost_tracking:"
-_TRACKING = _TOOLS + "StandardBuiltInToolCostTracking."
-
-#: sources the fast completion_cost relies on that are not in
-#: pins.DEPENDENCIES (this component may only add VERIFIED entries there):
-#: ``no_built_in_tool_signal`` / ``azure_assistant_params`` stand for
-#: ``get_cost_for_built_in_tools`` returning 0.0, which holds only while
-#: these read the same tool signals.  Checked with pins.DEPENDENCIES.
-TOOL_COST_DEPENDENCIES = {
-    _TRACKING + "get_cost_for_built_in_tools":
-        "4a1fa18bb87e5e59b3fdff71a0d5144903eeac30cf6acdb57c4fa5a521135396",
-    _TRACKING + "_handle_google_maps_grounding_cost":
-        "3e4389a1649dc0318a439fbdf9ac00e6a6cf355d68ea6c584766c3abf1bb9b62",
-    _TRACKING + "_handle_image_generation_cost":
-        "01a60210938741eaf7050acc70595083e3d59106a149e194b84c16145c3ed502",
-    _TRACKING + "response_object_includes_web_search_call":
-        "0fb3bc098a3462eb7ea5ce3d95c0270e12a50058866cb940e7ba22640710a709",
-    _TRACKING + "response_object_includes_file_search_call":
-        "6dfb9973944bbdf9abe43cd540905c1862f1f6d2b60de05097410a84443a7c26",
-    _TRACKING + "response_includes_annotation_type":
-        "c787fbdd6620bd62ec2629d945e34dbf7fad223ce127cc4a18dfb2d32580c435",
-    _TRACKING + "_handle_azure_assistant_costs":
-        "76eb4176efdaabe6458426ad6e591c695b649e36d97ce0c37a30d9217cffaa88",
-    _TRACKING + "_get_vector_store_cost":
-        "ccd9c09c522a64568adfd329f4db5791a1f5faaca800cacb635eac6ecc3e15ec",
-    _TRACKING + "_get_computer_use_cost":
-        "36fc81f1f1cd25ee1fa3fb75d72554808c047f69c89ebcad13cbd06607dc76c4",
-    _TRACKING + "_get_code_interpreter_cost":
-        "a030d8a4e8f4ef5feac1ceae02b773f794b0cb49cb18926a12c7abffe0f7c0fe",
-    _TOOLS + "_usage_reports_server_side_web_search_calls":
-        "cbcc7e3ab2bc71918c269fe5222d0ad0d7606833152a41fd89e3126853f2eca7",
-    UTILS_MODULE + ":get_web_search_requests_from_usage":
-        "4fe368ac76e569ebd5ffc5b10c5911760746239c1089a368fb51b929f5e51bcd",
-    UTILS_MODULE + ":get_web_search_requests":
-        "4a911e5d6114f0676b0ebe67e05247f8971895a9f19961faf3e2361dc357bf78",
-    "litellm.llms.gemini.cost_calculator:google_maps_grounding_requests":
-        "7201fe9b508abc96615fdaf5a48c7ff31641c73e2476442243259c5d174ee6bb",
-    "litellm.llms.anthropic.cost_calculation:get_anthropic_web_search_requests_from_response":
-        "97310681a12a4c3023adb7117805440937e47a23f43f50119fa80aa65e7d9ae5",
-}
 
 
 class DependencyChanged(RuntimeError):
@@ -91,13 +54,11 @@ class DependencyChanged(RuntimeError):
 
 
 def changed_dependencies() -> List[str]:
-    """This component's DEPENDENCIES entries (and TOOL_COST_DEPENDENCIES)
-    whose installed source differs."""
+    """This component's DEPENDENCIES entries whose installed source differs."""
     from ..patching import guards
 
     table = {t: d for t, d in pins.DEPENDENCIES.items() if t not in pins.VERIFIED}
-    changed = guards.changed_sources(table, guards.resolve_target, DEPENDENCY_PREFIXES)
-    return changed + guards.changed_sources(TOOL_COST_DEPENDENCIES, guards.resolve_target)
+    return guards.changed_sources(table, guards.resolve_target, DEPENDENCY_PREFIXES)
 
 
 _verified: List[bool] = []  # the dependencies matched once in this process (sources do not change)
