@@ -114,6 +114,26 @@ def test_prices_and_limits_match_litellm(counter, litellm):
     assert counter.validate_input("hello", "gpt-4o") is True
 
 
+def _remote_lookup_reason(model):
+    from fast_litellm.tokenizer import _counter
+
+    return _counter._remote_lookup_reason(model)
+
+
+def test_remote_rows_are_refused(counter, litellm):
+    """Rows whose lookup LiteLLM takes out of the process (ollama/lemonade
+    ask their server for the model's info, github_copilot/chatgpt sign in)
+    were answered from the map, which is LiteLLM's answer only when that
+    server is down: now refused, saying why; LiteLLM is not called."""
+    remote = [m for m in litellm.model_cost if _remote_lookup_reason(m)]
+    assert len(remote) > 100
+    for model in remote:
+        for call in (lambda: counter.estimate_cost(1, 1, model), lambda: counter.get_model_limits(model),
+                     lambda: counter.validate_input("hi", model)):
+            with pytest.raises(KeyError, match="but not answered here: LiteLLM (asks|reads|signs)"):
+                call()
+
+
 def _quiet_litellm_call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
@@ -130,8 +150,8 @@ def test_estimate_cost_is_litellm_cost_per_token_for_every_priced_model(counter,
 
     compared = 0
     for model in sorted(litellm.model_cost):
-        if litellm.model_cost[model].get("litellm_provider") == "github_copilot":
-            continue  # LiteLLM's cost_per_token tries to reach GitHub for these (5 s timeouts)
+        if _remote_lookup_reason(model):
+            continue  # LiteLLM asks a server / signs in for these (test_remote_rows_are_refused)
         for prompt_tokens, completion_tokens in ((1000, 500), (300_000, 1000)):
             expected = _quiet_litellm_call(litellm.cost_per_token, model=model, prompt_tokens=prompt_tokens,
                                            completion_tokens=completion_tokens)
@@ -153,8 +173,8 @@ def test_model_limits_are_litellm_model_info_for_every_listed_model(counter, lit
     fields = ("max_tokens", "max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token")
     compared = 0
     for model in sorted(litellm.model_cost):
-        if litellm.model_cost[model].get("litellm_provider") in ("lemonade", "github_copilot"):
-            continue  # LiteLLM asks a local Lemonade server / may try to log in to GitHub
+        if _remote_lookup_reason(model):
+            continue  # LiteLLM asks a server / signs in for these (test_remote_rows_are_refused)
         info = _quiet_litellm_call(litellm.get_model_info, model)
         if isinstance(info, type):
             continue  # LiteLLM cannot route the name

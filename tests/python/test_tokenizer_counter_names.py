@@ -33,7 +33,7 @@ UNKNOWN = ("foo-bar", "azure/foo", "openai/foo", "no-such-model", "x/gpt-4o", "G
 ALLOWED_GAPS = ("capability rules", "asks the", "reads this model's limits", "signs in to",
                 "by rules not mirrored", "by its model lists", "Model Router fee", "no per-token input/output price")
 # providers whose lookups LiteLLM takes to a server or a sign-in: never asked
-REMOTE = frozenset(_counter._REFUSED_PROVIDERS) - {"scaledown"}
+REMOTE = frozenset(_counter._REMOTE_PROVIDERS)
 
 
 def generated_names(keys):

@@ -49,6 +49,12 @@ def _unknown_model(model: str, what: str):
     return UnknownModelError("model %r is not in LiteLLM's model price map (%s)" % (model, what))
 
 
+def _not_answered(model: str, why: str):
+    from . import UnknownModelError
+
+    return UnknownModelError("model %r is in LiteLLM's model price map, but not answered here: %s" % (model, why))
+
+
 def litellm_price_map() -> Dict[str, Any]:
     """litellm.model_cost if LiteLLM is imported, else its bundled JSON."""
     litellm = sys.modules.get("litellm")
@@ -190,6 +196,9 @@ def _price_entry(model: str, for_cost: bool) -> Dict[str, Any]:
         raise TypeError("model must be str, not %s" % type(model).__name__)
     prices = litellm_price_map()
     entry = prices.get(model)
+    remote = _remote_lookup_reason(model) if entry is not None else None
+    if remote is not None:
+        raise _not_answered(model, remote)
     if entry is None:
         lookup = _name_lookup()
         try:
@@ -356,16 +365,19 @@ _LISTED_NOT_PRICED = frozenset("""
 _AZURE_ALIASES = {"gpt-35-turbo": "azure/gpt-35-turbo", "gpt-35-turbo-instruct": "azure/gpt-35-turbo-instruct",
                   "azure/gpt-41": "gpt-4.1", "azure/gpt-41-mini": "gpt-4.1-mini", "azure/gpt-41-nano": "gpt-4.1-nano",
                   "ada": "azure/ada"}
-# why names of these providers are refused
-_REFUSED_PROVIDERS = {
-    "ollama": "LiteLLM asks the Ollama server for this model's limits",
-    "ollama_chat": "LiteLLM asks the Ollama server for this model's limits",
-    "lemonade": "LiteLLM asks the Lemonade server for this model's limits",
-    "huggingface": "LiteLLM reads this model's limits from huggingface.co",
+# providers whose lookups LiteLLM takes out of the process (a server it asks
+# for the model's info, a sign-in to route it): refused, even for a key of
+# the map, and LiteLLM is not asked either
+_REMOTE_PROVIDERS = {
+    "ollama": "LiteLLM asks the Ollama server for this model's info",
+    "ollama_chat": "LiteLLM asks the Ollama server for this model's info",
+    "lemonade": "LiteLLM asks the Lemonade server for this model's info",
+    "huggingface": "LiteLLM reads this model's info from huggingface.co",
     "github_copilot": "LiteLLM signs in to GitHub Copilot to route this model",
     "chatgpt": "LiteLLM signs in to ChatGPT to route this model",
-    "scaledown": "LiteLLM's scaledown provider accepts only its operation names",
 }
+# why names (not keys) of these providers are refused
+_REFUSED_PROVIDERS = dict(_REMOTE_PROVIDERS, scaledown="LiteLLM's scaledown provider accepts only its operation names")
 # providers whose model-info class maps a name to its own cost-map key
 # (get_model_cost_key; every other provider's returns None)
 _OWN_COST_KEY = frozenset({"fireworks_ai"})
@@ -647,15 +659,16 @@ class _NameLookup:
 
 
 def _remote_lookup_reason(model: str) -> Optional[str]:
-    """Why LiteLLM's cost_per_token would leave this process for model
-    (None when its lookup stays local): a provider it asks a server or
-    signs in to, by the name's own prefix or by its row's provider."""
+    """Why LiteLLM would leave this process to look up model, a key of the
+    map (None when its lookup stays local): a provider it asks a server or
+    signs in to, by the name's own prefix or by its row's provider (the
+    one its model lists route a bare key to)."""
     prefix = model.partition("/")[0] if "/" in model else None
     entry = litellm_price_map().get(model)
     listed = entry.get("litellm_provider") if isinstance(entry, dict) else None
     for provider in (prefix, listed):
-        if provider in _REFUSED_PROVIDERS:
-            return _REFUSED_PROVIDERS[provider]
+        if provider in _REMOTE_PROVIDERS:
+            return _REMOTE_PROVIDERS[provider]
     return None
 
 
@@ -823,14 +836,10 @@ class SimpleTokenCounterBase:
         if why is None:
             return input_tokens * (inp or 0.0) + output_tokens * (out or 0.0)
         litellm = sys.modules.get("litellm")
-        remote = _remote_lookup_reason(model)
-        if litellm is not None and remote is None:  # LiteLLM's own rules give its figure
+        if litellm is not None:  # LiteLLM's own rules give its figure (no remote lookup: see _price_entry)
             prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=input_tokens,
                                                         completion_tokens=output_tokens)
             return prompt + completion
-        if remote is not None:
-            raise ValueError("model %r: LiteLLM does not price this call at plain per-token rates (%s), and "
-                             "litellm.cost_per_token is not asked for it: %s" % (model, why, remote))
         raise ValueError("model %r: LiteLLM does not price this call at plain per-token rates (%s); "
                          "import litellm first and estimate_cost returns litellm.cost_per_token's figure"
                          % (model, why))
