@@ -306,3 +306,57 @@ def test_name_tables_match_litellm(litellm):
     assert rules == get_fallback_generalization_rules()
     chat = {k for k in litellm.model_cost if lookup._openai_chat(k)}
     assert chat == set(litellm.open_ai_chat_completion_models)
+
+
+NAME_PREFIXES = ("", "", "us.", "eu.", "global.", "us-east-1/", "converse/", "invoke/", "chat_completions/", "openai/",
+                 "ft:", "arn:aws:bedrock:us-east-1::foundation-model/", "nova/", "mantle/")
+NAME_SUFFIXES = ("", "", DATED, "-001", "-latest", ":0", ":51k", "[1m]", "@latest", "@001", ":my-org::id", "-20250101",
+                 "/", " ", "-v1:0", ":" + "a" * 64)
+
+
+def test_random_name_shapes(litellm):
+    """Seeded random names stacking provider prefixes (real, unknown, wrong
+    case), Bedrock geo/region/route/ARN prefixes and version/throughput/
+    fine-tune tails on keys: every figure we give is LiteLLM's, no socket."""
+    import random
+
+    from litellm.utils import get_model_info
+
+    rng = random.Random(int(os.environ.get("FAST_LITELLM_NAMES_SEED", "20261129")))
+    keys = sorted(litellm.model_cost)
+    providers = sorted(_counter._PROVIDERS | _counter._JSON_PROVIDERS) + ["x", "OPENAI", "Azure", "bedrock_converse"]
+    counter = T.implementation("python").SimpleTokenCounter()
+    answered = 0
+    with _NoNetwork() as net:
+        for _ in range(4000):
+            key = rng.choice(keys)
+            own = litellm.model_cost[key].get("litellm_provider") or "openai"
+            name = key if rng.random() < 0.5 else key.rsplit("/", 1)[-1]
+            if rng.random() < 0.3:
+                name = rng.choice(NAME_PREFIXES) + name
+            if rng.random() < 0.4:
+                name += rng.choice(NAME_SUFFIXES)
+            for chance in (0.5, 0.05):
+                if rng.random() < chance:
+                    name = (own if rng.random() < 0.6 else rng.choice(providers)) + "/" + name
+            if rng.random() < 0.15:
+                name = name.upper()
+            if name in litellm.model_cost or _routes_remote(name):
+                continue
+            got = _outcome(counter.estimate_cost, 1000, 500, name)
+            if isinstance(got, float):
+                expected = litellm.cost_per_token(model=name, prompt_tokens=1000, completion_tokens=500)
+                assert got == expected[0] + expected[1], name
+                answered += 1
+            else:
+                assert _refusal_names(got, name), (name, got)
+            got = _outcome(counter.get_model_limits, name)
+            if isinstance(got, dict):
+                info = get_model_info(name)
+                assert {f: got[f] for f in FIELDS} == {f: info[f] for f in FIELDS}, name
+                answered += 1
+            else:
+                assert _refusal_names(got, name), (name, got)
+    assert net.attempts == []
+    print("random names: %d answered" % answered)
+    assert answered > 500

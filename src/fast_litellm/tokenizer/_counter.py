@@ -596,7 +596,7 @@ class _NameLookup:
                 if provider is None:
                     break  # LiteLLM's pattern chain stops here with no provider
                 return self.latest(model, provider), provider
-        for pattern, provider in self.routing_rules:
+        for pattern, provider in self.routing_rules if model else ():
             if pattern.search(model):
                 return self.latest(model, provider), provider
         return None
