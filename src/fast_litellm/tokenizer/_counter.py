@@ -214,7 +214,7 @@ def _price_entry(model: str, for_cost: bool) -> Dict[str, Any]:
 # Names that are not price-map keys, looked up as LiteLLM 1.110.2 looks them
 # up: get_model_info (-> get_model_limits, validate_input) and cost_per_token
 # (-> estimate_cost) take different paths, so each method follows its own.
-# Both first ask get_llm_provider for the name's provider (_Router below),
+# Both first ask get_llm_provider for the name's provider (_NameLookup.route),
 # then try the candidate names of LiteLLM's get_potential_model_names in its
 # order, each exactly or case-insensitively, keeping the first row whose
 # provider matches (_NameLookup).  What LiteLLM would answer from a server,
@@ -412,7 +412,7 @@ def _strip_bedrock_routing_prefix(model: str) -> str:
 
 
 def _bedrock_base_model(model: str) -> str:
-    """get_bedrock_base_model (custom Nova and ARN names are refused earlier)."""
+    """get_bedrock_base_model (custom Nova and ARN names are refused by _candidates)."""
     model = _strip_bedrock_routing_prefix(model)
     model = _CONTEXT_SUFFIX.sub("", _THROUGHPUT.sub(r"\1", model))
     geo, region = model.split(".", 1)[0], model.split("/", 1)[0]
