@@ -37,8 +37,8 @@ EXAMPLES = ("gpt-35-turbo", "azure/gpt-35-turbo", "gpt-4o-2099-01-01", "openai/g
             "bedrock/converse/anthropic.claude-3-5-sonnet-20240620-v1:0",
             "bedrock/invoke/anthropic.claude-3-5-sonnet-20240620-v1:0", "anthropic/claude-opus-latest")
 # why we may refuse a name LiteLLM answers (the reasons _counter documents)
-ALLOWED_GAPS = ("capability rules", "asks the", "reads this model's limits", "signs in to",
-                "by rules not mirrored", "by its model lists", "Model Router fee", "no per-token input/output price",
+ALLOWED_GAPS = ("capability rules", "asks the", "reads this model's", "signs in to", "by rules not mirrored",
+                "by its model lists", "renames vertex_ai names", "Model Router fee", "no per-token input/output price",
                 "provider code not mirrored")
 # providers whose lookups LiteLLM takes to a server or a sign-in: never asked
 REMOTE = frozenset(_counter._REMOTE_PROVIDERS)

@@ -633,6 +633,11 @@ class _NameLookup:
         """get_model_info_helper's row for model (provider: the caller's
         custom_llm_provider, None to route the name)."""
         model = _AZURE_ALIASES.get(model, model)
+        if provider in ("vertex_ai", "vertex_ai_beta"):
+            provider = "vertex_ai"
+            for renamed in ("meta/" + model, model + "@latest"):  # by vertex_* model lists
+                if renamed in self.prices or renamed in _LISTED_NOT_PRICED:
+                    raise _Refused("LiteLLM renames vertex_ai names by its model lists (%s)" % renamed)
         provider, candidates = self._candidates(model, provider, provider is not None)
         for candidate in candidates:
             if candidate is None:
