@@ -363,3 +363,26 @@ def test_random_name_shapes(litellm):
     assert net.attempts == []
     print("random names: %d answered" % answered)
     assert answered > 500
+
+
+def test_rows_registered_and_removed_at_run_time(litellm):
+    """litellm.register_model adds rows in place: their other spellings are
+    found as LiteLLM finds them; a row removed while its lower-case spelling
+    is indexed is not reported (was a KeyError from the stale index)."""
+    counter = T.implementation("python").SimpleTokenCounter()
+    row = {"max_tokens": 100, "max_input_tokens": 1000, "max_output_tokens": 100, "input_cost_per_token": 1e-6,
+           "output_cost_per_token": 2e-6, "litellm_provider": "openai", "mode": "chat"}
+    counter.get_model_limits("GPT-4O")  # the index exists before the rows come
+    litellm.model_cost["fl-names-test-model"] = dict(row)
+    try:
+        for name in ("FL-NAMES-TEST-MODEL", "fl-names-test-model-2099-01-01", "openai/FL-NAMES-TEST-MODEL"):
+            assert counter.get_model_limits(name)["max_input_tokens"] == 1000, name
+        assert counter.estimate_cost(1000, 500, "openai/FL-NAMES-TEST-MODEL") == sum(
+            litellm.cost_per_token(model="openai/FL-NAMES-TEST-MODEL", prompt_tokens=1000, completion_tokens=500))
+        del litellm.model_cost["fl-names-test-model"]
+        litellm.model_cost["fl-names-test-other"] = dict(row)  # same size: the index is kept
+        with pytest.raises(KeyError, match="FL-NAMES-TEST-MODEL"):
+            counter.get_model_limits("FL-NAMES-TEST-MODEL")
+    finally:
+        litellm.model_cost.pop("fl-names-test-model", None)
+        litellm.model_cost.pop("fl-names-test-other", None)

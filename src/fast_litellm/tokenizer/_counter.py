@@ -540,8 +540,16 @@ class _NameLookup:
                 self.routing_rules.append((compiled, info["litellm_provider"]))
 
     def key(self, name: str) -> Optional[str]:
-        """get_model_cost_key: the row's key, exactly or ignoring case."""
-        return name if name in self.prices else self.lower.get(name.lower())
+        """get_model_cost_key: the row's key, exactly or ignoring case (the
+        lower-case index is rebuilt when it names a key no longer in the map,
+        as LiteLLM rebuilds its own)."""
+        if name in self.prices:
+            return name
+        found = self.lower.get(name.lower())
+        if found is not None and found not in self.prices:
+            self.lower = {k.lower(): k for k in list(self.prices)}
+            found = self.lower.get(name.lower())
+        return found if found is not None and found in self.prices else None
 
     def _alias_target(self, key: str, provider: str) -> Optional[str]:
         target = self.aliases.get(key)
