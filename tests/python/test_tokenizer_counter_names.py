@@ -368,12 +368,16 @@ def test_random_name_shapes(litellm):
 def test_rows_registered_and_removed_at_run_time(litellm):
     """litellm.register_model adds rows in place: their other spellings are
     found as LiteLLM finds them; a row removed while its lower-case spelling
-    is indexed is not reported (was a KeyError from the stale index)."""
+    is indexed is not reported (was a KeyError from the stale index).  (Rows
+    put into litellm.model_cost by hand are found here too, while LiteLLM's
+    own case-insensitive index goes on missing them until it is rebuilt.)"""
     counter = T.implementation("python").SimpleTokenCounter()
     row = {"max_tokens": 100, "max_input_tokens": 1000, "max_output_tokens": 100, "input_cost_per_token": 1e-6,
            "output_cost_per_token": 2e-6, "litellm_provider": "openai", "mode": "chat"}
+    from litellm.utils import _invalidate_model_cost_lowercase_map
+
     counter.get_model_limits("GPT-4O")  # the index exists before the rows come
-    litellm.model_cost["fl-names-test-model"] = dict(row)
+    litellm.register_model({"fl-names-test-model": dict(row)})
     try:
         for name in ("FL-NAMES-TEST-MODEL", "fl-names-test-model-2099-01-01", "openai/FL-NAMES-TEST-MODEL"):
             assert counter.get_model_limits(name)["max_input_tokens"] == 1000, name
@@ -386,3 +390,4 @@ def test_rows_registered_and_removed_at_run_time(litellm):
     finally:
         litellm.model_cost.pop("fl-names-test-model", None)
         litellm.model_cost.pop("fl-names-test-other", None)
+        _invalidate_model_cost_lowercase_map()  # LiteLLM's own caches
