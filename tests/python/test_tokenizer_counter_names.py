@@ -1,8 +1,9 @@
 """SimpleTokenCounter on names that are not price-map keys, against LiteLLM
 1.110.2 itself in this process: estimate_cost vs cost_per_token and
-get_model_limits vs get_model_info on ~35 000 names made from every
+get_model_limits vs get_model_info on ~50 000 names made from every
 price-map key (case changes, provider prefixes, Azure names and aliases,
-dated snapshots, Bedrock region/route paths, unknown names).  Where both
+dated snapshots, version tails, Bedrock region/route paths, unknown names;
+a fixed third of them by default) and on seeded random name shapes.  Where both
 answer the figures are equal (floats compared exactly); where LiteLLM
 refuses, so do we (UnknownModelError naming the model); where only LiteLLM
 answers, our refusal says which of the documented reasons applies.  No
@@ -113,8 +114,10 @@ class _NoNetwork:
 @pytest.fixture(scope="module")
 def litellm():
     litellm = pytest.importorskip("litellm")
+    saved = litellm.suppress_debug_info
     litellm.suppress_debug_info = True  # its provider-list banner for each unroutable name
-    return litellm
+    yield litellm
+    litellm.suppress_debug_info = saved
 
 
 @pytest.fixture(scope="module")
