@@ -114,24 +114,61 @@ def test_prices_and_limits_match_litellm(counter, litellm):
     assert counter.validate_input("hello", "gpt-4o") is True
 
 
-def _remote_lookup_reason(model):
+def _remote_lookup_reason(model, for_cost):
     from fast_litellm.tokenizer import _counter
 
-    return _counter._remote_lookup_reason(model)
+    return _counter._remote_lookup_reason(model, for_cost)
 
 
-def test_remote_rows_are_refused(counter, litellm):
-    """Rows whose lookup LiteLLM takes out of the process (ollama/lemonade
-    ask their server for the model's info, github_copilot/chatgpt sign in)
-    were answered from the map, which is LiteLLM's answer only when that
-    server is down: now refused, saying why; LiteLLM is not called."""
-    remote = [m for m in litellm.model_cost if _remote_lookup_reason(m)]
-    assert len(remote) > 100
-    for model in remote:
-        for call in (lambda: counter.estimate_cost(1, 1, model), lambda: counter.get_model_limits(model),
-                     lambda: counter.validate_input("hi", model)):
-            with pytest.raises(KeyError, match="but not answered here: LiteLLM (asks|reads|signs)"):
-                call()
+def test_remote_rows_are_refused_where_litellm_leaves_the_process(counter, litellm, capsys):
+    """Keys whose lookup LiteLLM takes out of the process (lemonade asks its
+    server; cost_per_token signs in to github_copilot/chatgpt) are refused,
+    saying why, and LiteLLM is not called for them.  The other keys of those
+    providers (ollama rows, which LiteLLM treats as static; get_model_info
+    of the sign-in providers) are answered as LiteLLM answers, with no
+    socket opened by either side."""
+    import socket
+
+    from fast_litellm.tokenizer import _counter
+
+    providers = set(_counter._REMOTE_PROVIDERS)
+    rows = [m for m, e in litellm.model_cost.items()
+            if isinstance(e, dict) and (e.get("litellm_provider") in providers or m.split("/")[0] in providers)]
+    refused = {True: 0, False: 0}
+    answered = {True: 0, False: 0}
+
+    opened = []
+
+    def no_socket(sock, address):  # LiteLLM catches what a lookup raises: record it
+        opened.append(address)
+        raise OSError("blocked by the test")
+
+    real_connect = socket.socket.connect
+    socket.socket.connect = no_socket
+    try:
+        for model in rows:
+            for for_cost in (True, False):
+                calls = ((lambda: counter.estimate_cost(10, 5, model)),) if for_cost else (
+                    (lambda: counter.get_model_limits(model)), (lambda: counter.validate_input("hi", model)))
+                if _remote_lookup_reason(model, for_cost):
+                    for call in calls:
+                        with pytest.raises(KeyError, match="but not answered here: LiteLLM (asks|reads|signs)"):
+                            call()
+                    refused[for_cost] += 1
+                    continue
+                if for_cost:
+                    assert counter.estimate_cost(10, 5, model) == sum(
+                        litellm.cost_per_token(model=model, prompt_tokens=10, completion_tokens=5)), model
+                else:
+                    info = litellm.get_model_info(model)
+                    assert counter.get_model_limits(model)["max_input_tokens"] == info.get("max_input_tokens")
+                answered[for_cost] += 1
+    finally:
+        socket.socket.connect = real_connect
+    capsys.readouterr()
+    assert opened == []
+    assert refused[True] > 80 and refused[False] >= 5, refused
+    assert answered[True] > 20 and answered[False] > 100, answered
 
 
 def _quiet_litellm_call(fn, *args, **kwargs):
@@ -150,8 +187,8 @@ def test_estimate_cost_is_litellm_cost_per_token_for_every_priced_model(counter,
 
     compared = 0
     for model in sorted(litellm.model_cost):
-        if _remote_lookup_reason(model):
-            continue  # LiteLLM asks a server / signs in for these (test_remote_rows_are_refused)
+        if _remote_lookup_reason(model, True):
+            continue  # LiteLLM asks a server / signs in for these (test_remote_rows_are_refused...)
         for prompt_tokens, completion_tokens in ((1000, 500), (300_000, 1000)):
             expected = _quiet_litellm_call(litellm.cost_per_token, model=model, prompt_tokens=prompt_tokens,
                                            completion_tokens=completion_tokens)
@@ -173,8 +210,8 @@ def test_model_limits_are_litellm_model_info_for_every_listed_model(counter, lit
     fields = ("max_tokens", "max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token")
     compared = 0
     for model in sorted(litellm.model_cost):
-        if _remote_lookup_reason(model):
-            continue  # LiteLLM asks a server / signs in for these (test_remote_rows_are_refused)
+        if _remote_lookup_reason(model, False):
+            continue  # LiteLLM asks a server for these (test_remote_rows_are_refused...)
         info = _quiet_litellm_call(litellm.get_model_info, model)
         if isinstance(info, type):
             continue  # LiteLLM cannot route the name

@@ -196,7 +196,7 @@ def _price_entry(model: str, for_cost: bool) -> Dict[str, Any]:
         raise TypeError("model must be str, not %s" % type(model).__name__)
     prices = litellm_price_map()
     entry = prices.get(model)
-    remote = _remote_lookup_reason(model) if entry is not None else None
+    remote = _remote_lookup_reason(model, for_cost) if entry is not None else None
     if remote is not None:
         raise _not_answered(model, remote)
     if entry is None:
@@ -366,8 +366,8 @@ _AZURE_ALIASES = {"gpt-35-turbo": "azure/gpt-35-turbo", "gpt-35-turbo-instruct":
                   "azure/gpt-41": "gpt-4.1", "azure/gpt-41-mini": "gpt-4.1-mini", "azure/gpt-41-nano": "gpt-4.1-nano",
                   "ada": "azure/ada"}
 # providers whose lookups LiteLLM takes out of the process (a server it asks
-# for the model's info, a sign-in to route it): refused, even for a key of
-# the map, and LiteLLM is not asked either
+# for the model's info, a sign-in to route it): names that are not keys of
+# the map are refused, and LiteLLM is not asked either
 _REMOTE_PROVIDERS = {
     "ollama": "LiteLLM asks the Ollama server for this model's info",
     "ollama_chat": "LiteLLM asks the Ollama server for this model's info",
@@ -376,6 +376,14 @@ _REMOTE_PROVIDERS = {
     "github_copilot": "LiteLLM signs in to GitHub Copilot to route this model",
     "chatgpt": "LiteLLM signs in to ChatGPT to route this model",
 }
+# ... and for keys of the map, the providers whose key LiteLLM still takes out
+# of the process, per function (measured with an audit hook on sockets,
+# LiteLLM 1.110.2): cost_per_token routes github_copilot/chatgpt keys through
+# a sign-in, lemonade asks its server in both; an ollama key is "static" to
+# LiteLLM (its row answers, no server), and get_model_info answers the
+# github_copilot/chatgpt keys from their rows
+_REMOTE_KEYS = {"cost": frozenset({"lemonade", "github_copilot", "chatgpt"}),
+                "info": frozenset({"lemonade"})}
 # why names (not keys) of these providers are refused
 _REFUSED_PROVIDERS = dict(_REMOTE_PROVIDERS, scaledown="LiteLLM's scaledown provider accepts only its operation names")
 # providers whose model-info class maps a name to its own cost-map key
@@ -671,16 +679,18 @@ class _NameLookup:
         return self.find(chosen, provider)
 
 
-def _remote_lookup_reason(model: str) -> Optional[str]:
-    """Why LiteLLM would leave this process to look up model, a key of the
-    map (None when its lookup stays local): a provider it asks a server or
-    signs in to, by the name's own prefix or by its row's provider (the
-    one its model lists route a bare key to)."""
+def _remote_lookup_reason(model: str, for_cost: bool) -> Optional[str]:
+    """Why LiteLLM's cost_per_token (for_cost) or get_model_info would leave
+    this process to look up model, a key of the map (None when its lookup
+    stays local): a provider it asks a server or signs in to, by the name's
+    own prefix or by its row's provider (the one its model lists route a
+    bare key to)."""
+    remote = _REMOTE_KEYS["cost" if for_cost else "info"]
     prefix = model.partition("/")[0] if "/" in model else None
     entry = litellm_price_map().get(model)
     listed = entry.get("litellm_provider") if isinstance(entry, dict) else None
     for provider in (prefix, listed):
-        if provider in _REMOTE_PROVIDERS:
+        if provider in remote:
             return _REMOTE_PROVIDERS[provider]
     return None
 
