@@ -114,6 +114,63 @@ def test_prices_and_limits_match_litellm(counter, litellm):
     assert counter.validate_input("hello", "gpt-4o") is True
 
 
+def _remote_lookup_reason(model, for_cost):
+    from fast_litellm.tokenizer import _counter
+
+    return _counter._remote_lookup_reason(model, for_cost)
+
+
+def test_remote_rows_are_refused_where_litellm_leaves_the_process(counter, litellm, capsys):
+    """Keys whose lookup LiteLLM takes out of the process (lemonade asks its
+    server; cost_per_token signs in to github_copilot/chatgpt) are refused,
+    saying why, and LiteLLM is not called for them.  The other keys of those
+    providers (ollama rows, which LiteLLM treats as static; get_model_info
+    of the sign-in providers) are answered as LiteLLM answers, with no
+    socket opened by either side."""
+    import socket
+
+    from fast_litellm.tokenizer import _counter
+
+    providers = set(_counter._REMOTE_PROVIDERS)
+    rows = [m for m, e in litellm.model_cost.items()
+            if isinstance(e, dict) and (e.get("litellm_provider") in providers or m.split("/")[0] in providers)]
+    refused = {True: 0, False: 0}
+    answered = {True: 0, False: 0}
+
+    opened = []
+
+    def no_socket(sock, address):  # LiteLLM catches what a lookup raises: record it
+        opened.append(address)
+        raise OSError("blocked by the test")
+
+    real_connect = socket.socket.connect
+    socket.socket.connect = no_socket
+    try:
+        for model in rows:
+            for for_cost in (True, False):
+                calls = ((lambda: counter.estimate_cost(10, 5, model)),) if for_cost else (
+                    (lambda: counter.get_model_limits(model)), (lambda: counter.validate_input("hi", model)))
+                if _remote_lookup_reason(model, for_cost):
+                    for call in calls:
+                        with pytest.raises(KeyError, match="but not answered here: LiteLLM (asks|reads|signs)"):
+                            call()
+                    refused[for_cost] += 1
+                    continue
+                if for_cost:
+                    assert counter.estimate_cost(10, 5, model) == sum(
+                        litellm.cost_per_token(model=model, prompt_tokens=10, completion_tokens=5)), model
+                else:
+                    info = litellm.get_model_info(model)
+                    assert counter.get_model_limits(model)["max_input_tokens"] == info.get("max_input_tokens")
+                answered[for_cost] += 1
+    finally:
+        socket.socket.connect = real_connect
+    capsys.readouterr()
+    assert opened == []
+    assert refused[True] > 80 and refused[False] >= 5, refused
+    assert answered[True] > 20 and answered[False] > 100, answered
+
+
 def _quiet_litellm_call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
@@ -130,8 +187,8 @@ def test_estimate_cost_is_litellm_cost_per_token_for_every_priced_model(counter,
 
     compared = 0
     for model in sorted(litellm.model_cost):
-        if litellm.model_cost[model].get("litellm_provider") == "github_copilot":
-            continue  # LiteLLM's cost_per_token tries to reach GitHub for these (5 s timeouts)
+        if _remote_lookup_reason(model, True):
+            continue  # LiteLLM asks a server / signs in for these (test_remote_rows_are_refused...)
         for prompt_tokens, completion_tokens in ((1000, 500), (300_000, 1000)):
             expected = _quiet_litellm_call(litellm.cost_per_token, model=model, prompt_tokens=prompt_tokens,
                                            completion_tokens=completion_tokens)
@@ -153,8 +210,8 @@ def test_model_limits_are_litellm_model_info_for_every_listed_model(counter, lit
     fields = ("max_tokens", "max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token")
     compared = 0
     for model in sorted(litellm.model_cost):
-        if litellm.model_cost[model].get("litellm_provider") in ("lemonade", "github_copilot"):
-            continue  # LiteLLM asks a local Lemonade server / may try to log in to GitHub
+        if _remote_lookup_reason(model, False):
+            continue  # LiteLLM asks a server for these (test_remote_rows_are_refused...)
         info = _quiet_litellm_call(litellm.get_model_info, model)
         if isinstance(info, type):
             continue  # LiteLLM cannot route the name
@@ -240,25 +297,36 @@ def test_local_rule_chat_models_follow_the_price_map_object():
 def test_fine_tuned_openai_names_are_priced_as_their_base_ft_row(counter, litellm, capsys):
     """ft:<base>:<org>:<suffix>:<id> (what OpenAI returns for a fine-tune)
     was UnknownModelError; LiteLLM prices it as its ft:<base> row (its
-    _strip_openai_finetune_model_name), so both figures are LiteLLM's."""
+    _strip_openai_finetune_model_name), so both figures are LiteLLM's.
+    Where LiteLLM itself refuses the name (cost_per_token cannot route a
+    bare ft:babbage-002:...; openai/ft:babbage-002:... finds no openai row)
+    it is refused here too (session 9: these were priced from the ft: row)."""
+    from fast_litellm.tokenizer import UnknownModelError
+
     fields = ("max_tokens", "max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token")
     bases = [k for k in litellm.model_cost if k.startswith("ft:")]
-    compared = 0
+    compared = refused = 0
     for base in bases:
         for name in (base + ":my-org::abc123", base + ":my-org:custom_suffix:abc123",
                      "openai/" + base + ":my-org::abc123", "azure_ai/" + base + ":o:s:i"):
             expected = _quiet_litellm_call(litellm.cost_per_token, model=name, prompt_tokens=1000,
                                            completion_tokens=500)
-            got = counter.estimate_cost(1000, 500, name)  # a figure even where LiteLLM cannot route the name
+            got = _quiet_litellm_call(counter.estimate_cost, 1000, 500, name)
             if isinstance(expected, tuple):
                 assert got == sum(expected), name
                 compared += 1
+            else:
+                assert got is UnknownModelError, (name, got)
+                refused += 1
             info = _quiet_litellm_call(litellm.get_model_info, name)
-            if "/" not in name and not isinstance(info, type):
-                limits = counter.get_model_limits(name)
+            limits = _quiet_litellm_call(counter.get_model_limits, name)
+            if isinstance(info, type) or info["key"] not in litellm.model_cost:
+                # (LiteLLM's answer from its capability rules is not a price-map row)
+                assert limits is UnknownModelError, (name, limits)
+            else:
                 assert {f: limits[f] for f in fields} == {f: info.get(f) for f in fields}, name
                 compared += 1
-    assert compared >= 40
+    assert compared >= 40 and refused >= 4
     # not a fine-tune LiteLLM knows: still refused, naming the model
     for unknown in ("ft:no-such-base:org::id", "ft:gpt-4o-2024-08-06:org", "bedrock/ft:gpt-4o-2024-08-06:o::i"):
         with pytest.raises(KeyError, match=unknown.split(":")[1]):
