@@ -101,3 +101,62 @@ def tiktoken_data_dir() -> Path:
     if not TIKTOKEN_DATA.exists():
         pytest.skip("shared tiktoken data not present")
     return TIKTOKEN_DATA
+
+
+# ---- LiteLLM's model tables, as each test module found them ----------------
+# Tests that register or edit models (litellm.register_model, writes into
+# litellm.model_cost, a replaced map) restore what they touched, but
+# register_model also appends to LiteLLM's model lists and its lower-case
+# index; a module that compares against the pristine tables (the name-lookup
+# tables, a subprocess reading the bundled JSON) must not see another
+# module's leftovers.  So every module ends with LiteLLM's tables put back.
+
+def _is_model_table(name: str, value) -> bool:
+    return isinstance(value, (dict, list, set)) and (
+        name == "model_cost" or name.endswith(("_models", "_llms")) or name.startswith("model_list"))
+
+
+def _litellm_tables():
+    import copy
+
+    litellm = sys.modules["litellm"]
+    return {name: (value, copy.deepcopy(value) if name == "model_cost" else copy.copy(value))
+            for name, value in list(vars(litellm).items()) if _is_model_table(name, value)}
+
+
+def _restore_litellm_tables(tables) -> None:
+    import copy
+
+    litellm = sys.modules["litellm"]
+    changed = False
+    for name, (table, saved) in tables.items():
+        if getattr(litellm, name, None) is not table:
+            setattr(litellm, name, table)
+            changed = True
+        if table != saved:
+            table.clear()
+            if isinstance(table, list):
+                table.extend(saved)
+            else:
+                table.update(copy.deepcopy(saved) if name == "model_cost" else saved)
+            changed = True
+    if changed:
+        invalidate = getattr(sys.modules.get("litellm.utils"), "_invalidate_model_cost_lowercase_map", None)
+        if invalidate is not None:
+            invalidate()
+
+
+_PRISTINE_TABLES = []  # LiteLLM's tables when a module first found it imported
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _litellm_tables_restored():
+    if "litellm" in sys.modules and not _PRISTINE_TABLES:
+        _PRISTINE_TABLES.append(_litellm_tables())
+    yield
+    if "litellm" not in sys.modules:
+        return
+    if _PRISTINE_TABLES:
+        _restore_litellm_tables(_PRISTINE_TABLES[0])
+    else:  # imported by this module: its state is the baseline from here on
+        _PRISTINE_TABLES.append(_litellm_tables())
