@@ -2143,13 +2143,23 @@ fail:
     return NULL;
 }
 
+/* A key no dict can hold (list, dict, a class with __hash__ = None): the
+   stock method raises TypeError from its own frame (or, for a removal from
+   empty dicts, returns None); nothing has happened yet, so the whole call
+   runs the stock function and the traceback is LiteLLM's. */
+static int
+key_unhashable(PyObject *key)
+{
+    return Py_TYPE(key)->tp_hash == PyObject_HashNotImplemented;
+}
+
 static PyObject *
 op_increment(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int *generic)
 {
     Bound b;
     PyObject *lock, *result;
     int r;
-    if (bind_args(c->ctx, args, nargs, kwnames, 2, P_KEY_VALUE, 1, &b)) {
+    if (bind_args(c->ctx, args, nargs, kwnames, 2, P_KEY_VALUE, 1, &b) || key_unhashable(b.values[0])) {
         *generic = 1;
         return NULL;
     }
@@ -2283,13 +2293,14 @@ fm_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject
     }
     switch (fm->op) {
     case OP_GET:
-        if (bind_args(fm->ctx, args + 1, nargs - 1, kwnames, 1, P_KEY, 1, &b))
+        if (bind_args(fm->ctx, args + 1, nargs - 1, kwnames, 1, P_KEY, 1, &b) || key_unhashable(b.values[0]))
             generic = 1;
         else
             result = get_inline(&c, b.values[0]);
         break;
     case OP_SET:
-        if (bind_args(fm->ctx, args + 1, nargs - 1, kwnames, 2, P_KEY_VALUE, 1, &b)) {
+        if (bind_args(fm->ctx, args + 1, nargs - 1, kwnames, 2, P_KEY_VALUE, 1, &b) ||
+            key_unhashable(b.values[0])) {
             generic = 1;
         }
         else {
@@ -2307,7 +2318,7 @@ fm_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject
         result = op_increment(&c, args + 1, nargs - 1, kwnames, &generic);
         break;
     case OP_DELETE:
-        if (bind_args(fm->ctx, args + 1, nargs - 1, kwnames, 1, P_KEY, 0, &b)) {
+        if (bind_args(fm->ctx, args + 1, nargs - 1, kwnames, 1, P_KEY, 0, &b) || key_unhashable(b.values[0])) {
             generic = 1;
         }
         else if (remove_key(&c, b.values[0]) == 0) {

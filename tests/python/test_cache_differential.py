@@ -798,3 +798,44 @@ def test_duplicate_key_keyword_raises_like_stock(impl, clock):
             assert got == want
     finally:
         loop.close()
+
+
+class _NoHash:
+    __hash__ = None
+
+
+UNHASHABLE_CALLS = {
+    "get": lambda c: c.get_cache([1]),
+    "get key=": lambda c: c.get_cache(key={}),
+    "set": lambda c: c.set_cache([1], 2),
+    "set ttl": lambda c: c.set_cache({}, 1, ttl=5),
+    "delete": lambda c: c.delete_cache([1]),
+    "delete from empty": lambda c: (c.flush_cache(), c.delete_cache([1])),
+    "increment": lambda c: c.increment_cache(_NoHash(), 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNHASHABLE_CALLS))
+def test_unhashable_key_raises_from_litellms_frame(clock, name):
+    """An unhashable key raised TypeError from the native method, so the
+    traceback had no in_memory_cache.py frame (DualCache logs a failed read
+    with its traceback: the logged text differed).  Such calls run the
+    stock method: same result, state and traceback lines."""
+    import traceback
+
+    if fast_cache.DEFAULT_KIND != "native":
+        pytest.skip("native core not built")
+    op = UNHASHABLE_CALLS[name]
+
+    def run(accelerate):
+        cache = InMemoryCache()
+        cache.set_cache("a", 1)
+        with fast_cache.accelerated("native") if accelerate else _nothing():
+            try:
+                got = ("ok", op(cache))
+            except TypeError as exc:
+                frames = [(f.filename, f.lineno, f.name) for f in traceback.extract_tb(exc.__traceback__)[1:]]
+                got = ("raised", str(exc), frames)
+        return got, state(cache)
+
+    assert run(True) == run(False)

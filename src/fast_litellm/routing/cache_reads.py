@@ -5,30 +5,60 @@ Every read formats the value it found into an f-string for
 ``print_verbose``, which prints only in verbose mode.  For a strategy's
 usage/latency map at 1,000 deployments that is a repr of ~12,000 objects,
 twice per async read: ~11 ms of a latency pick over a populated map,
-stock and accelerated alike.  Here the code is LiteLLM's, line for line,
-except that a message is not formatted when ``print_verbose`` is LiteLLM's
-own (pinned), verbose mode is off (``litellm._logging.set_verbose`` is
-``False``, read where LiteLLM's ``print_verbose`` reads it, right before
-each message), and formatting the value could neither run Python code
-nor raise (``router_repr_is_plain``: plain data within 64 bits and 64
-levels, with recursion headroom) - then formatting it has no effect and
+stock and accelerated alike.
+
+The fast functions are LiteLLM's own source, compiled under LiteLLM's file
+name with every line at its own line number; the only change is that
+each ``print_verbose(f"...{value}")`` line of a found value gains a
+trailing ``if not <quiet> else None`` (the call keeps its columns).  A
+message is skipped when ``print_verbose`` is LiteLLM's own (pinned),
+verbose mode is off (``litellm._logging.set_verbose`` is ``False``, read
+where LiteLLM's ``print_verbose`` reads it, right before each message),
+and formatting the value could neither run Python code nor raise
+(``router_repr_is_plain``: plain data within 64 bits and 64 levels, with
+recursion headroom) - then formatting it has no effect and
 ``print_verbose`` returns without one.  Anything else formats and calls
-as LiteLLM does.  A cache with Redis behind it runs LiteLLM's code (its
-read failures are logged with a traceback, which would name this file).
+as LiteLLM does.
+
+Why LiteLLM's source and not a rewrite: a failed read is logged by
+``log_redis_failure(..., with_traceback=True)`` with ``stacklevel=2``, so
+the log line names the reading function's file and line and its traceback
+shows that function's frame.  A rewrite logged ``cache_reads.py:113``
+where LiteLLM logs ``dual_cache.py:206`` (an unhashable key, or an
+in-memory cache that raises); compiled this way the record, the
+traceback text and its carets are LiteLLM's (Redis reads included).
 """
 from __future__ import annotations
 
+import inspect
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Dict, Tuple
 
 from fast_litellm.patching.registry import NotAccelerated
 
 _MODULE = "litellm.caching.dual_cache"
 
+#: LiteLLM's print lines of a found value -> the guard appended to each
+#: (``_fast_plain``: whether the async read's in-memory value was found plain)
+_GUARDS: Dict[str, Dict[str, str]] = {
+    "get_cache": {
+        'print_verbose(f"get cache: cache result: {result}")': "_fast_quiet(result)",
+    },
+    "async_get_cache": {
+        'print_verbose(f"in_memory_result: {in_memory_result}")':
+            "(_fast_plain := _fast_quiet(in_memory_result))",
+        'print_verbose(f"get cache: cache result: {result}")': "_fast_quiet_again(result, locals())",
+    },
+}
 
-def _quiet_check() -> Callable[[Any], bool]:
+
+def _quiet_check() -> Tuple[Callable[[Any], bool], Callable[[Any, dict], bool]]:
     """``quiet(value)``: whether LiteLLM's print of ``value`` would print
-    nothing and formatting it would do nothing."""
+    nothing and formatting it would do nothing; ``quiet_again(result,
+    frame_locals)``: the same for the async read's last print, without a
+    second walk of a value the in-memory print found plain (nothing runs
+    between the two prints when the result is that value: the Redis branch
+    is skipped by ``result is None``)."""
     import litellm._logging as logging_module
 
     from fast_litellm._native_loader import NATIVE
@@ -43,8 +73,12 @@ def _quiet_check() -> Callable[[Any], bool]:
     def quiet(value: Any) -> bool:
         return silent() and plain(value)
 
-    quiet.silent = silent  # type: ignore[attr-defined]
-    return quiet
+    def quiet_again(result: Any, names: dict) -> bool:
+        if result is not None and names.get("_fast_plain") is True and result is names.get("in_memory_result"):
+            return silent()
+        return quiet(result)
+
+    return quiet, quiet_again
 
 
 def _check_printer() -> None:
@@ -53,66 +87,46 @@ def _check_printer() -> None:
     _check_sources(("litellm._logging:print_verbose",))
 
 
-def make_async_get_cache(original: Callable[..., Any]) -> Callable[..., Any]:
+def _guarded_source(original: Callable[..., Any], guards: Dict[str, str]) -> Tuple[str, int]:
+    """LiteLLM's source of ``original`` with the guards appended to its
+    print lines, inside a factory taking the quiet checks, padded so that
+    every line keeps its line number in LiteLLM's file."""
+    lines, first = inspect.getsourcelines(original)
+    if first < 2 or not lines[0].startswith("    ") or lines[0].lstrip().startswith("@"):
+        raise NotAccelerated("LiteLLM's %s is not a plain method" % original.__qualname__)
+    out = list(lines)
+    for statement, guard in guards.items():
+        at = [i for i, line in enumerate(lines) if line.strip() == statement]
+        if len(at) != 1:
+            raise NotAccelerated("LiteLLM's %s has no single line %r" % (original.__qualname__, statement))
+        i = at[0]
+        out[i] = lines[i].rstrip("\r\n") + " if not %s else None\n" % guard
+    header = "def _fast_factory(_fast_quiet, _fast_quiet_again):\n"
+    if not out[-1].endswith("\n"):
+        out[-1] += "\n"
+    footer = "    return %s\n" % original.__name__
+    return "\n" * (first - 2) + header + "".join(out) + footer, first
+
+
+def _build(original: Callable[..., Any]) -> Callable[..., Any]:
     _check_printer()
-    quiet = _quiet_check()
+    name = original.__name__
+    source, _ = _guarded_source(original, _GUARDS[name])
+    module = sys.modules[_MODULE]
+    # LiteLLM's file name (log records, tracebacks), not our future flags
+    code = compile(source, original.__code__.co_filename, "exec", dont_inherit=True)
+    namespace: Dict[str, Any] = {}
+    exec(code, module.__dict__, namespace)  # globals: LiteLLM's module, read at call time as stock
+    fast = namespace["_fast_factory"](*_quiet_check())
+    fast.__qualname__ = original.__qualname__
+    fast.__annotations__ = dict(original.__annotations__)
+    fast.__kwdefaults__ = original.__kwdefaults__
+    return fast
 
-    async def async_get_cache(self, key, parent_otel_span=None, local_only=False, **kwargs):
-        if self.redis_cache is not None:
-            raise NotAccelerated("a Redis cache behind it")  # its failures are logged with a traceback
-        m = sys.modules[_MODULE]
-        try:  # LiteLLM's steps in LiteLLM's order; only the formatting differs
-            m.print_verbose(f"async get cache: cache key: {key}; local_only: {local_only}")
-            result = None
-            plain_read = None
-            if self.in_memory_cache is not None:
-                in_memory_result = await self.in_memory_cache.async_get_cache(key, **kwargs)
 
-                if quiet(in_memory_result):
-                    plain_read = in_memory_result  # found plain; nothing runs before the next print
-                else:
-                    m.print_verbose(f"in_memory_result: {in_memory_result}")
-                if in_memory_result is not None:
-                    result = in_memory_result
-
-            # (no Redis: LiteLLM's fallback read is skipped as it skips it)
-            if not ((result is plain_read and quiet.silent()) or quiet(result)):
-                m.print_verbose(f"get cache: cache result: {result}")
-            return result
-        except Exception as e:
-            m.log_redis_failure(
-                m.verbose_logger, m.logging.ERROR, "LiteLLM Cache: exception in async_get_cache", e,
-                with_traceback=True,
-            )
-
-    async_get_cache.__doc__ = original.__doc__
-    return async_get_cache
+def make_async_get_cache(original: Callable[..., Any]) -> Callable[..., Any]:
+    return _build(original)
 
 
 def make_get_cache(original: Callable[..., Any]) -> Callable[..., Any]:
-    _check_printer()
-    quiet = _quiet_check()
-
-    def get_cache(self, key, parent_otel_span=None, local_only=False, **kwargs):
-        if self.redis_cache is not None:
-            raise NotAccelerated("a Redis cache behind it")  # its failures are logged with a traceback
-        m = sys.modules[_MODULE]
-        try:  # LiteLLM's steps in LiteLLM's order; only the formatting differs
-            result = None
-            if self.in_memory_cache is not None:
-                in_memory_result = self.in_memory_cache.get_cache(key, **kwargs)
-
-                if in_memory_result is not None:
-                    result = in_memory_result
-
-            # (no Redis: LiteLLM's fallback read is skipped as it skips it)
-            if not quiet(result):
-                m.print_verbose(f"get cache: cache result: {result}")
-            return result
-        except Exception as e:
-            m.log_redis_failure(
-                m.verbose_logger, m.logging.ERROR, "LiteLLM Cache: exception in get_cache", e, with_traceback=True
-            )
-
-    get_cache.__doc__ = original.__doc__
-    return get_cache
+    return _build(original)
