@@ -31,7 +31,6 @@ from litellm.types.utils import (  # noqa: E402
     Usage,
 )
 
-from fast_litellm.cost import patches  # noqa: E402
 from fast_litellm.cost._completion import HAND_OFF  # noqa: E402
 from fast_litellm.patching import engine  # noqa: E402
 from fast_litellm.patching.registry import NotAccelerated  # noqa: E402

@@ -39,6 +39,7 @@ litellm = pytest.importorskip("litellm")
 from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER  # noqa: E402
 
 from fast_litellm.routing import _local_patch  # noqa: E402
+from test_routing_litellm import _same  # noqa: E402  (NaN equals NaN)
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::RuntimeWarning"),
@@ -226,16 +227,6 @@ def _outcome(run):
         return ("ok", result), seen
     except Exception as exc:  # the exception itself is compared
         return ("raised", type(exc).__name__, str(exc)), []
-
-
-def _same(a, b):
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (a != a and b != b)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 def _plain(value):
