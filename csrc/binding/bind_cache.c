@@ -2191,13 +2191,34 @@ extra_kwarg_named_key(PyObject *kwnames)
     return 0;
 }
 
+/* A list or tuple of keys holding one no dict can hold: the stock loop
+   reads the keys before it (their expiry checks included) and raises from
+   get_cache's frame, so the whole call runs the stock function (nothing
+   has happened yet here).  Other iterables are read lazily, as stock
+   reads them. */
+static int
+keys_unhashable(PyObject *keys)
+{
+    Py_ssize_t i, n;
+    PyObject **items;
+    if (!PyList_CheckExact(keys) && !PyTuple_CheckExact(keys))
+        return 0;
+    n = PySequence_Fast_GET_SIZE(keys);
+    items = PySequence_Fast_ITEMS(keys);
+    for (i = 0; i < n; i++)
+        if (key_unhashable(items[i]))
+            return 1;
+    return 0;
+}
+
 static PyObject *
 op_batch_get(Call *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int *generic)
 {
     Bound b;
     PyObject *out, *it, *key;
     PyObject *names = NULL, **values = NULL;
-    if (bind_args(c->ctx, args, nargs, kwnames, 1, P_KEYS, 1, &b) || extra_kwarg_named_key(kwnames)) {
+    if (bind_args(c->ctx, args, nargs, kwnames, 1, P_KEYS, 1, &b) || extra_kwarg_named_key(kwnames) ||
+        keys_unhashable(b.values[0])) {
         *generic = 1;
         return NULL;
     }

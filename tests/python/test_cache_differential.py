@@ -812,6 +812,8 @@ UNHASHABLE_CALLS = {
     "delete": lambda c: c.delete_cache([1]),
     "delete from empty": lambda c: (c.flush_cache(), c.delete_cache([1])),
     "increment": lambda c: c.increment_cache(_NoHash(), 1),
+    "batch list": lambda c: c.batch_get_cache(["a", "b", [1], "a"]),
+    "batch tuple": lambda c: c.batch_get_cache(keys=("a", _NoHash())),
 }
 
 
