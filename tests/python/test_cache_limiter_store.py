@@ -436,13 +436,20 @@ def test_threads_with_async_increments_match_stock():
     scopes = many_scopes(20)
 
     def run_threads(handle):
+        errors = []
+
+        async def increment(incs):  # increment_many needs the running loop when called
+            return await handle.increment_many(incs)
+
         def work(seed):
             rng = random.Random(seed)
             lp = asyncio.new_event_loop()
             try:
                 for _ in range(60):
                     incs = [CounterIncrement(rng.choice(scopes).counter("requests"), 1, 600) for _ in range(3)]
-                    lp.run_until_complete(handle.increment_many(incs))
+                    lp.run_until_complete(increment(incs))
+            except BaseException as exc:  # a thread's failure fails the test
+                errors.append(exc)
             finally:
                 lp.close()
 
@@ -451,12 +458,15 @@ def test_threads_with_async_increments_match_stock():
             t.start()
         for t in threads:
             t.join()
+        assert errors == []
         return [handle.get_local(s.counter("requests")) for s in scopes]
 
     old = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        assert run_threads(native_handle()) == run_threads(NativeRateLimits(None))
+        fast = run_threads(native_handle())
+        assert fast == run_threads(NativeRateLimits(None))
+        assert sum(fast) == 4 * 60 * 3  # every increment landed (the threads did run)
     finally:
         sys.setswitchinterval(old)
 
