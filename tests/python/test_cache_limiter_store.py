@@ -32,7 +32,6 @@ pytest.importorskip("litellm")
 from litellm.redis.stores.rate_limits.types import (  # noqa: E402
     CounterIncrement,
     RateLimitCounter,
-    RateLimitGauge,
     RateLimitScope,
     RateLimitWindow,
 )
