@@ -62,7 +62,7 @@ assert "litellm" not in sys.modules
 path = os.path.join(list(importlib.util.find_spec("litellm").submodule_search_locations)[0],
                     _counter.PRICE_MAP_FILE)
 with open(path, "rb") as f:
-    local_map = _counter._served_price_map(json.loads(f.read()))
+    local_map = _counter._bundled_tables(json.loads(f.read()))[0]
 names = set(local_map)
 for key in list(names):
     base = key.rsplit("/", 1)[-1]

@@ -70,11 +70,9 @@ def litellm_price_map() -> Dict[str, Any]:
                 raise RuntimeError("LiteLLM is not installed: no model price map to read")
             path = os.path.join(list(spec.submodule_search_locations)[0], PRICE_MAP_FILE)
             with open(path, "rb") as f:
-                raw = json.loads(f.read())
-            _price_map_cache["map"] = _served_price_map(raw)
-            rows = {k: v for k, v in raw.items() if k != "fallback_generalizations"}
-            rules = raw.get("fallback_generalizations")
-            _price_map_cache["names"] = (_alias_owners(rows), rules.get("rules") if isinstance(rules, dict) else [])
+                served, owners, rules = _bundled_tables(json.loads(f.read()))
+            _price_map_cache["map"] = served
+            _price_map_cache["names"] = (owners, rules)
         return _price_map_cache["map"]
 
 
@@ -105,13 +103,9 @@ def _name_lookup() -> "_NameLookup":
 _last_lookup: List[Any] = [None]  # (the map, its size, its _NameLookup)
 
 
-def _alias_pointers(rows: Dict[str, Any]) -> Dict[str, str]:
-    return {k: v["alias_of"] for k, v in rows.items() if isinstance(v, dict) and isinstance(v.get("alias_of"), str)}
-
-
-def _alias_owners(rows: Dict[str, Any]) -> Dict[str, str]:
-    """Each served alias name -> the row it is served as (see _served_price_map)."""
-    pointers = _alias_pointers(rows)
+def _alias_owners(rows: Dict[str, Any], pointers: Dict[str, str]) -> Dict[str, str]:
+    """Each served alias name -> the row it is served as (see _bundled_tables);
+    pointers: the rows' "alias_of" targets."""
     owners: Dict[str, str] = {}
     for name, info in rows.items():
         aliases = info.get("aliases") if isinstance(info, dict) else None
@@ -126,16 +120,18 @@ def _alias_owners(rows: Dict[str, Any]) -> Dict[str, str]:
     return owners
 
 
-def _served_price_map(raw: Dict[str, Any]) -> Dict[str, Any]:
-    """The bundled JSON as LiteLLM 1.110.2 serves it in litellm.model_cost:
-    its "fallback_generalizations" block is not a model, and alias rows are
+def _bundled_tables(raw: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, str], List[Any]]:
+    """The bundled JSON as LiteLLM 1.110.2 serves it in litellm.model_cost,
+    with the alias owners and the fallback rules the name lookups read.
+    Its "fallback_generalizations" block is not a model, and alias rows are
     served as the row they name: a row with "alias_of" (pointing at a row
     that is not itself an alias) and each name in a row's "aliases" list
     (unless that name is another real row or already claimed); neither key
     is kept, and an alias_of row naming nothing is dropped."""
     rows = {k: v for k, v in raw.items() if k != "fallback_generalizations"}
-    pointers = _alias_pointers(rows)
-    owners = _alias_owners(rows)
+    pointers = {k: v["alias_of"] for k, v in rows.items()
+                if isinstance(v, dict) and isinstance(v.get("alias_of"), str)}
+    owners = _alias_owners(rows, pointers)
     served = {}
     for name, info in rows.items():
         if name in pointers and name not in owners:
@@ -145,7 +141,8 @@ def _served_price_map(raw: Dict[str, Any]) -> Dict[str, Any]:
         served[name] = info
     for alias, owner in owners.items():
         served[alias] = served[owner]
-    return served
+    rules = raw.get("fallback_generalizations")
+    return served, owners, rules.get("rules") if isinstance(rules, dict) else []
 
 
 # Price-map fields by which LiteLLM's cost_per_token prices a row other than
