@@ -165,7 +165,12 @@ def _litellm_proxy_importable():
 @pytest.mark.litellm
 def test_tiny_proxy_run_cleans_up(tmp_path, monkeypatch):
     if not _litellm_proxy_importable():
-        pytest.skip("LiteLLM proxy dependencies missing: pip install -r requirements-bench.txt")
+        missing = "LiteLLM proxy dependencies missing: pip install -r requirements-bench.txt"
+        # the README's test command installs them: there a missing one is a
+        # defect of requirements-bench.txt, not a reason to skip
+        if os.environ.get("FAST_LITELLM_REQUIRE_NATIVE"):
+            pytest.fail(missing)
+        pytest.skip(missing)
     # a relative --keep-dir: the proxies run inside it and used to be handed
     # a config path relative to the caller ("Config file not found")
     monkeypatch.chdir(tmp_path)

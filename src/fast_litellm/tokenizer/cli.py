@@ -27,7 +27,7 @@ _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 def safe_cut(data: bytes, start: int = 0) -> int:
-    """The last position p > start in data where counting may restart: data[p-2]
+    r"""The last position p > start in data where counting may restart: data[p-2]
     is a printable non-space ASCII character, data[p-1] is '\n' and data[p] an
     ASCII letter; 0 if there is none.
 
