@@ -295,8 +295,11 @@ def test_bad_arguments(pair):
             fn(b"bytes")
         with pytest.raises(TypeError, match="text"):
             fn(None)
-    with pytest.raises(TypeError, match="texts"):
-        ours.count_batch("not a list")
+    for not_a_batch, name in (("not a list", "str"), (b"ab", "bytes"), (bytearray(b"ab"), "bytearray"),
+                              (memoryview(b"ab"), "memoryview"), ({"a": 1}, "dict")):
+        with pytest.raises(TypeError, match="texts must be a list of str, not %s" % name):
+            ours.count_batch(not_a_batch)
+    assert ours.count_batch(("a", "b")) == ours.count_batch(iter(["a", "b"])) == [1, 1]
     with pytest.raises(TypeError, match=r"texts\[1\]"):
         ours.count_batch(["a", 3])
     with pytest.raises(ValueError, match="num_threads"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Mapping
 from typing import AbstractSet, Any, Collection, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 _DEFAULT_THREADS = max(1, min(8, os.cpu_count() or 1))
@@ -102,6 +103,10 @@ def regex_stack_overflows(pattern: int, stretch: str, split) -> bool:
                 return True
         pos += len(piece)
     return False
+
+
+#: iterables whose items are not texts (count_batch refuses them by name)
+_NOT_A_BATCH = (str, bytes, bytearray, memoryview, Mapping)
 
 
 def _check_num_threads(num_threads: Any) -> None:
@@ -312,8 +317,10 @@ class Encoding:
                     allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
                     disallowed_special: Union[str, Collection[str]] = "all") -> List[int]:
         """[self.count(t) for t in texts], on num_threads threads in C (GIL released)."""
-        if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
-            if isinstance(texts, str) or not hasattr(texts, "__iter__"):
+        if not isinstance(texts, (list, tuple)):
+            # a str, bytes or mapping iterates as characters, ints or keys:
+            # counting those would be a wrong answer, not a batch
+            if isinstance(texts, _NOT_A_BATCH) or not hasattr(texts, "__iter__"):
                 raise TypeError("texts must be a list of str, not %s" % type(texts).__name__)
             texts = list(texts)
         if num_threads is None:
