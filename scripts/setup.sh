@@ -26,5 +26,8 @@ python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 # the LiteLLM proxy's runtime dependencies (its [proxy] extra needs the unpublished
 # litellm-proxy package), plotting and process tools for the benchmarks
 python3 -m pip install -q --disable-pip-version-check -r requirements-bench.txt
+# the tokenizer bench's peers: compiled wheels that may not exist for every machine
+python3 -m pip install -q --disable-pip-version-check -r requirements-peers.txt \
+    || echo "warning: some tokenizer peers did not install; the bench reports them as not available"
 python3 -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e .
 FAST_LITELLM_REQUIRE_NATIVE=1 python3 setup.py -q build_ext --inplace
