@@ -23,6 +23,13 @@ TEXT = "prebuilt vocabularies, written once; read by mmap 12345 ünïcödé 🙂
 NAME = "r50k_base"  # the smallest vocabulary: fast to parse and write
 
 
+@pytest.fixture(autouse=True)
+def _vocabularies(tiktoken_data_dir):
+    """r50k comes only from the shared data (LiteLLM bundles cl100k and
+    o200k): without it the loader would go on to download, and tests never
+    touch the network."""
+
+
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     d = tmp_path / "prebuilt"
