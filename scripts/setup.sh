@@ -21,7 +21,7 @@ fi
 . scripts/_python.sh
 # setuptools and wheel: the build below runs without isolation, and venvs of
 # Python 3.12+ no longer come with setuptools
-python3 -m pip install -q --disable-pip-version-check "setuptools>=64" wheel
+python3 -m pip install -q --disable-pip-version-check "setuptools>=77" wheel
 python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 # the LiteLLM proxy's runtime dependencies (its [proxy] extra needs the unpublished
 # litellm-proxy package), plotting and process tools for the benchmarks
