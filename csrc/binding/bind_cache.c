@@ -110,6 +110,13 @@ static const int OP_HOOK[OP_COUNT] = {
 #define FL_DICT_VERSION(d) (((PyDictObject *)(d))->ma_version_tag)
 #endif
 
+#if PY_VERSION_HEX >= 0x030D0000
+/* Moved to CPython's internal headers in 3.13 but still exported (the
+   limiter's key-metadata write: dict[scope] = meta with the scope hashed
+   once, as stock hashes it once). */
+PyAPI_FUNC(int) _PyDict_SetItem_KnownHash(PyObject *mp, PyObject *key, PyObject *item, Py_hash_t hash);
+#endif
+
 #define FLAG_GENERIC (1u << 31)
 #define PROFILE_CACHE 4
 
