@@ -5,8 +5,10 @@ Each case is built twice from one seed (calls may mutate their inputs), run
 once on stock LiteLLM (every patch removed) and once through the patched
 functions, and compared on: the returned value (exact float, by repr and
 by type) or the exception (type and message), what was printed to stdout
-(the provider resolver prints for unknown models), and the response object
-afterwards (its dump, hidden params and usage).  The fast paths are also
+(the provider resolver prints for unknown models), what LiteLLM logged (the
+price reader logs an unparseable price), and the response object afterwards
+(its dump, hidden params and usage).  No case may count an error against
+the flag (an error of ours, which the engine answers with the original).  The fast paths are also
 called directly to count how many cases they cover, so a change that makes
 everything hand off fails the coverage floor instead of passing silently.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import random
 from typing import Any, Callable, Dict, List, Tuple
@@ -31,9 +34,11 @@ from litellm.types.utils import (  # noqa: E402
     Usage,
 )
 
+from fast_litellm import flags  # noqa: E402
+from fast_litellm.cost import FLAG  # noqa: E402
 from fast_litellm.cost._completion import HAND_OFF  # noqa: E402
 from fast_litellm.patching import engine  # noqa: E402
-from fast_litellm.patching.registry import NotAccelerated  # noqa: E402
+from fast_litellm.patching.registry import Delegate, NotAccelerated  # noqa: E402
 
 MODEL_COST = litellm.model_cost
 
@@ -272,15 +277,31 @@ def snapshot(response: Any, logging_obj: Any = None) -> Any:
             repr(usage.model_dump() if isinstance(usage, Usage) else usage))
 
 
+def served_fast(result: Any) -> bool:
+    """A fast function's answer that is not a hand-off (HAND_OFF, or the
+    Delegate ``__fast_litellm_fast__`` returns for the engine)."""
+    return result is not HAND_OFF and type(result) is not Delegate
+
+
+_LOGGER = logging.getLogger("LiteLLM")
+
+
 def outcome(fn: Callable[..., Any], kwargs: Dict[str, Any], response: Any) -> Tuple[Any, ...]:
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        try:
-            value = fn(**kwargs)
-            result: Tuple[Any, ...] = ("ok", type(value).__name__, repr(value))
-        except Exception as exc:  # the stock exception is part of the contract, with its context
-            result = ("raise", type(exc).__name__, str(exc), type(exc.__context__).__name__)
-    return result + (out.getvalue(), snapshot(response, kwargs.get("litellm_logging_obj")))
+    records: List[Tuple[str, str]] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append((record.levelname, record.getMessage()))  # type: ignore
+    _LOGGER.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(out):
+            try:
+                value = fn(**kwargs)
+                result: Tuple[Any, ...] = ("ok", type(value).__name__, repr(value))
+            except Exception as exc:  # the stock exception is part of the contract, with its context
+                result = ("raise", type(exc).__name__, str(exc), type(exc.__context__).__name__)
+    finally:
+        _LOGGER.removeHandler(handler)
+    return result + (out.getvalue(), records, snapshot(response, kwargs.get("litellm_logging_obj")))
 
 
 def run_stock(fn_name: str, builds: List[Tuple[Any, Dict[str, Any]]]) -> List[Tuple[Any, ...]]:
@@ -300,12 +321,23 @@ def applied():
     engine.apply_acceleration()
 
 
+@pytest.fixture
+def no_errors_of_ours(applied):
+    """No case may fall back on an error of ours (counted against the flag)."""
+    flags.reset_errors(FLAG)
+    yield
+    flag = flags.get_flag(FLAG)
+    errors, last = flag.errors, flag.last_error
+    flags.reset_errors(FLAG)
+    assert errors == 0, last
+
+
 # more cases or another seed for a one-off hunt: FAST_LITELLM_COST_CASES=20000 FAST_LITELLM_COST_SEED=5
 N_COMPLETION = int(os.environ.get("FAST_LITELLM_COST_CASES", "1500"))
 SEED = int(os.environ.get("FAST_LITELLM_COST_SEED", "20261128"))
 
 
-def test_completion_cost_matches_stock(applied):
+def test_completion_cost_matches_stock(no_errors_of_ours):
     rng = random.Random(SEED)
     specs = [case_spec(rng) for _ in range(N_COMPLETION)]
     stock = run_stock("completion_cost", [build_case(s) for s in specs])
@@ -321,7 +353,7 @@ def test_completion_cost_matches_stock(applied):
         response, kwargs = build_case(spec)
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                covered += fast(**kwargs) is not HAND_OFF
+                covered += served_fast(fast(**kwargs))
         except NotAccelerated:
             pass
         except Exception:
@@ -364,7 +396,7 @@ def cost_per_token_spec(rng: random.Random) -> Dict[str, Any]:
 N_COST_PER_TOKEN = 1200
 
 
-def test_cost_per_token_matches_stock(applied):
+def test_cost_per_token_matches_stock(no_errors_of_ours):
     rng = random.Random(7)
     specs = [cost_per_token_spec(rng) for _ in range(N_COST_PER_TOKEN)]
     stock = run_stock("cost_per_token", [(None, dict(s)) for s in specs])
@@ -375,7 +407,7 @@ def test_cost_per_token_matches_stock(applied):
         assert outcome(cc.cost_per_token, dict(spec), None) == expected, spec
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                covered += fast(**spec) is not HAND_OFF
+                covered += served_fast(fast(**spec))
         except NotAccelerated:
             pass
         except Exception:
@@ -414,9 +446,13 @@ def test_token_base_cost_matches_stock_on_every_priced_model(applied):
     assert checked > 1000
 
 
-def test_token_base_cost_odd_model_info(applied):
-    original = cost_utils._get_token_base_cost.__fast_litellm_original__
-    fast = cost_utils._get_token_base_cost.__fast_litellm_fast__
+def test_token_base_cost_odd_model_info(no_errors_of_ours):
+    """Odd dicts, through the engine's wrapper and the fast function alone:
+    unparseable prices (LiteLLM logs them, then goes on), unparseable
+    thresholds and non-string keys (the scan raises after that log)."""
+    patched = cost_utils._get_token_base_cost
+    original = patched.__fast_litellm_original__
+    fast = patched.__fast_litellm_fast__
     usage = Usage(prompt_tokens=300_000, completion_tokens=5, total_tokens=300_005)
     base = {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}
     odd_infos = [
@@ -424,18 +460,20 @@ def test_token_base_cost_odd_model_info(applied):
         dict(base, input_cost_per_token_above_200k_tokens="3e-6"),
         dict(base, input_cost_per_token_above_200k_tokens="not-a-number"),
         dict(base, input_cost_per_token_above_xk_tokens=1e-6),  # the sort's parse raises
+        dict(base, input_cost_per_token_above_xk_tokens=1e-6, output_cost_per_token="x"),  # logged, then raises
         dict(base, input_cost_per_token_above_200k_tokens_priority=9e-6, input_cost_per_token_priority=5e-6),
         dict(base, **{"input_cost_per_token_above_1k_tokens": 1e-5, "input_cost_per_token_above_100_tokens": 2e-5}),
         {1: 2, **base},  # a non-string key: the scan raises
+        {1: 2, **dict(base, input_cost_per_token="x")},  # logged, then the scan raises
         dict(base, tiered_pricing=[{"range": [0, 1e9], "input_cost_per_token": 1e-7}]),
         dict(base, cache_creation_input_token_cost_above_1hr=1e-6, cache_read_input_token_cost=1e-8),
     ]
     for info in odd_infos:
         for tier in (None, "priority"):
             def call(fn):
-                try:
-                    return ("ok", repr(fn(dict(info), usage, tier)))
-                except Exception as exc:
-                    return ("raise", type(exc).__name__, str(exc))
-            assert call(fast) == call(original), info
-            assert call(fast) == call(original), info  # second call: remembered scan
+                return outcome(lambda: fn(dict(info), usage, tier), {}, None)
+
+            want = call(original)
+            assert call(fast) == want, info
+            assert call(fast) == want, info  # second call: remembered scan
+            assert call(patched) == want, info

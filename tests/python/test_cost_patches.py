@@ -1,10 +1,15 @@
 """The cost patches through the engine: pins, application and removal,
-the flag, hand-off to the original, and prices read afresh after
-``litellm.model_cost`` changes (register_model or direct mutation)."""
+the flag (checked per call by the engine's wrapper), hand-off to the
+original, the fallback on an error of ours, LiteLLM's errors after its
+effects raised once, and prices read afresh after ``litellm.model_cost``
+changes (register_model or direct mutation)."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import io
+import logging
 import traceback
 import typing
 
@@ -17,10 +22,10 @@ from litellm.litellm_core_utils.llm_cost_calc import utils as cost_utils  # noqa
 from litellm.types.utils import ModelResponse, Usage  # noqa: E402
 
 from fast_litellm import flags  # noqa: E402
-from fast_litellm.cost import FLAG, patches  # noqa: E402
+from fast_litellm.cost import FLAG, _completion, patches  # noqa: E402
 from fast_litellm.cost._completion import HAND_OFF  # noqa: E402
 from fast_litellm.patching import engine, guards, pins  # noqa: E402
-from fast_litellm.patching.registry import NotAccelerated, all_patches  # noqa: E402
+from fast_litellm.patching.registry import Delegate, NotAccelerated, all_patches  # noqa: E402
 
 OURS = [p for p in all_patches() if p.component == "cost"]
 NAMES = {"cost.completion_cost", "cost.cost_per_token", "cost.token_base_cost"}
@@ -33,12 +38,21 @@ def response(model="gpt-4o-mini", prompt=50, completion=60, **usage_extra):
     return r
 
 
+def handed_off(result):
+    """A fast function's hand-off: HAND_OFF (the raw fast functions) or the
+    Delegate the engine's wrapper calls (what ``__fast_litellm_fast__`` returns)."""
+    return result is HAND_OFF or type(result) is Delegate
+
+
 @pytest.fixture
 def applied():
     engine.apply_acceleration()
+    flags.reset_errors(FLAG)
     status = engine.get_patch_status()["patches"]
     assert all(status[n]["applied"] for n in NAMES), {n: status[n]["reason"] for n in NAMES}
     yield
+    flags.set_feature(FLAG, True)
+    flags.reset_errors(FLAG)
     engine.apply_acceleration()
 
 
@@ -46,7 +60,8 @@ def test_patches_are_declared_and_pinned():
     assert {p.name for p in OURS} == NAMES
     for patch in OURS:
         assert patch.flag == FLAG == "native_cost_calculation"
-        assert patch.wrap is False  # see patches.hand_off
+        assert patch.wrap is True  # the engine's wrapper: per-call flag, fallback, timing
+        assert patch.extra["shadow_safe"] is False  # a second run would repeat the original's effects
         assert patch.target in pins.VERIFIED
     assert flags.get_flag(FLAG) is not None
 
@@ -99,25 +114,172 @@ def test_apply_and_remove(applied):
     assert hasattr(cc.completion_cost, "__fast_litellm_original__")
 
 
-def test_flag_off_removes_the_patches(applied):
+@pytest.fixture
+def resolver_calls(monkeypatch):
+    """Counts the fast paths' provider resolutions (completion_cost and
+    cost_per_token without a provider make one): a call the fast path served."""
+    calls = []
+    resolve = _completion._Resolver.resolve
+
+    def counted(self, name):
+        calls.append(name)
+        return resolve(self, name)
+
+    monkeypatch.setattr(_completion._Resolver, "resolve", counted)
+    return calls
+
+
+def test_flag_off_at_run_time_serves_the_original(applied, resolver_calls):
+    """The patches stay installed; the engine's wrapper reads the flag on
+    each call (they used to be unapplied and reapplied instead)."""
+    base_cost = cost_utils._get_token_base_cost
+    scans = base_cost.__fast_litellm_fast__.threshold_scans
+    info = dict(litellm.model_cost["gpt-4.1"], fl_flag_test_key=None)  # a key set never scanned before
+    usage = Usage(prompt_tokens=5, completion_tokens=6, total_tokens=11)
+    r = response()
     try:
         flags.set_feature(FLAG, False)
         status = engine.get_patch_status()["patches"]
-        assert not any(status[n]["applied"] for n in NAMES)
-        assert not hasattr(cc.completion_cost, "__fast_litellm_original__")
+        assert all(status[n]["applied"] and status[n]["flag_state"] == "disabled" for n in NAMES)
+        assert cc.completion_cost.__fast_litellm_original__ is not cc.completion_cost
+        off = (repr(cc.completion_cost(completion_response=r)),
+               repr(cc.cost_per_token(model="gpt-4o-mini", prompt_tokens=5, completion_tokens=6)),
+               repr(base_cost(dict(info), usage)))
+        assert resolver_calls == []  # neither fast path ran
+        assert (tuple(info), "") not in scans
+        flags.set_feature(FLAG, True)
+        on = (repr(cc.completion_cost(completion_response=r)),
+              repr(cc.cost_per_token(model="gpt-4o-mini", prompt_tokens=5, completion_tokens=6)),
+              repr(base_cost(dict(info), usage)))
+        assert len(resolver_calls) >= 2 and (tuple(info), "") in scans
     finally:
         flags.set_feature(FLAG, True)
-        engine.apply_acceleration()
-    assert hasattr(cc.completion_cost, "__fast_litellm_original__")
+    assert on == off
+    with engine.unpatched():
+        stock = (repr(cc.completion_cost(completion_response=r)),
+                 repr(cc.cost_per_token(model="gpt-4o-mini", prompt_tokens=5, completion_tokens=6)),
+                 repr(cost_utils._get_token_base_cost(dict(info), usage)))
+    assert off == stock
 
 
-def test_rollout_leaves_the_stock_functions(applied):
+def test_rollout_serves_both_paths_with_the_stock_result(applied, resolver_calls):
+    r = response()
+    with engine.unpatched():
+        stock = repr(cc.completion_cost(completion_response=r))
+    assert repr(cc.completion_cost(completion_response=r)) == stock
+    per_call = len(resolver_calls)  # the fast path's resolutions for one call
+    assert per_call
     try:
         flags.set_feature(FLAG, "canary:50")
-        assert not hasattr(cc.completion_cost, "__fast_litellm_original__")
+        assert cc.completion_cost.__fast_litellm_original__ is not cc.completion_cost
+        values = {repr(cc.completion_cost(completion_response=r)) for _ in range(64)}
     finally:
         flags.set_feature(FLAG, True)
-        engine.apply_acceleration()
+    assert values == {stock}
+    assert per_call < len(resolver_calls) < per_call * 65  # some calls went to the fast path, not all
+
+
+def test_shadow_mode_serves_the_original_alone(applied, resolver_calls):
+    """Not shadow-safe: the fast path beside the original would repeat the
+    original's effects (a banner, a log record, a cost-breakdown write)."""
+    r = response()
+    with engine.unpatched():
+        stock = repr(cc.completion_cost(completion_response=r))
+    try:
+        flags.set_feature(FLAG, "shadow")
+        value = repr(cc.completion_cost(completion_response=r))
+        shadow_calls = flags.get_flag(FLAG).shadow_calls
+    finally:
+        flags.set_feature(FLAG, True)
+    assert value == stock and resolver_calls == [] and shadow_calls == 0
+
+
+def _last_error():
+    flag = flags.get_flag(FLAG)
+    return flag.errors, (flag.last_error or {}).get("type")
+
+
+def test_an_error_of_ours_falls_back_to_the_original(applied, monkeypatch):
+    """A failure of our own code (here the provider resolver's memo, and a
+    corrupted remembered scan) must not reach the caller: the engine runs
+    LiteLLM's original, whose result is returned, and counts the error."""
+    def broken(self, name):
+        raise RuntimeError("injected")
+
+    r = response()
+    with engine.unpatched():
+        stock_completion = repr(cc.completion_cost(completion_response=r))
+        stock_tokens = repr(cc.cost_per_token(model="gpt-4o-mini", prompt_tokens=5, completion_tokens=6))
+    monkeypatch.setattr(_completion._Resolver, "resolve", broken)
+    assert repr(cc.completion_cost(completion_response=r)) == stock_completion
+    assert _last_error() == (1, "RuntimeError")
+    assert repr(cc.cost_per_token(model="gpt-4o-mini", prompt_tokens=5, completion_tokens=6)) == stock_tokens
+    assert _last_error() == (2, "RuntimeError")
+    with pytest.raises(RuntimeError):  # the fast path itself does fail
+        cc.completion_cost.__fast_litellm_fast__(completion_response=r)
+
+    base_cost = cost_utils._get_token_base_cost
+    info = dict(litellm.model_cost["gpt-4.1"], fl_corrupt_test_key=None)
+    usage = Usage(prompt_tokens=300_000, completion_tokens=6, total_tokens=300_006)
+    base_cost.__fast_litellm_fast__.threshold_scans[(tuple(info), "")] = 42  # not a key tuple
+    try:
+        got = repr(base_cost(dict(info), usage))
+    finally:
+        base_cost.__fast_litellm_fast__.threshold_scans.pop((tuple(info), ""), None)
+    assert got == repr(base_cost.__fast_litellm_original__(dict(info), usage))
+    assert _last_error() == (3, "TypeError")
+
+
+def _effects(fn, *args, **kwargs):
+    """What a call raised or returned, what it printed and what LiteLLM logged."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append((record.levelname, record.getMessage()))
+    logger = logging.getLogger("LiteLLM")
+    logger.addHandler(handler)
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            try:
+                result = ("ok", repr(fn(*args, **kwargs)))
+            except Exception as exc:
+                result = ("raise", type(exc).__name__, str(exc), type(exc.__context__).__name__)
+    finally:
+        logger.removeHandler(handler)
+    return result, out.getvalue(), records
+
+
+def test_litellms_error_after_its_effect_is_raised_once(applied):
+    """Stock LiteLLM has effects before some of its exceptions: the provider
+    resolver prints a banner for an unknown model name, the price reader
+    logs an unparseable price.  The fast paths mark those exceptions as the
+    caller's: the engine raises them as they are, instead of running the
+    original on top (which would print or log a second time)."""
+    r_unknown = dict(completion_response=response("fl-unknown-model"))
+    r_unknown["completion_response"]._hidden_params = {"custom_llm_provider": "openai"}
+    bad_info = {1: 2, "input_cost_per_token": "not-a-number", "output_cost_per_token": 2e-6}
+    usage = Usage(prompt_tokens=5, completion_tokens=6, total_tokens=11)
+    cases = [
+        # the resolver prints for each unknown candidate, then the last one's price lookup raises
+        ("completion_cost", cc, lambda: ((), copy.deepcopy(r_unknown))),
+        # the price reader logs, then the threshold scan raises for the non-string key
+        ("_get_token_base_cost", cost_utils, lambda: ((dict(bad_info), usage), {})),
+    ]
+    for fn_name, module, make in cases:
+        def call(fn):
+            args, kwargs = make()
+            return _effects(fn, *args, **kwargs)
+
+        patched = getattr(module, fn_name)
+        with contextlib.redirect_stdout(io.StringIO()):  # the fast path serves these: no hand-off
+            served = call(patched.__fast_litellm_fast__)[0]
+        assert served[0] == "raise" and served[1] != "NotAccelerated", served
+        got = call(patched)
+        with engine.unpatched():
+            want = call(getattr(module, fn_name))
+        assert want[0][0] == "raise" and (want[1] or want[2]), ("meant to raise after an effect", fn_name, want)
+        assert got == want, (fn_name, got, want)
+        assert _last_error() == (0, None)  # no fallback: not an error of ours
 
 
 def test_hand_off_returns_the_originals_result(applied):
@@ -132,7 +294,7 @@ def test_hand_off_returns_the_originals_result(applied):
     ]
     for kwargs in handed:
         try:
-            assert fast(**copy.deepcopy(kwargs)) is HAND_OFF
+            assert handed_off(fast(**copy.deepcopy(kwargs)))
         except NotAccelerated:
             pass
         assert repr(cc.completion_cost(**copy.deepcopy(kwargs))) == repr(original(**copy.deepcopy(kwargs)))
@@ -264,6 +426,7 @@ def test_bad_arguments_raise_what_the_stock_function_raises(applied):
             original(*args, **kwargs)
         assert type(fast_error.value) is type(stock_error.value)
         assert str(fast_error.value) == str(stock_error.value)
+        assert _last_error() == (0, None)  # the original raised too: the caller's error, not ours
 
 
 def test_cost_per_token_prices_the_audio_duration_as_stock(applied):
@@ -280,6 +443,6 @@ def test_cost_per_token_prices_the_audio_duration_as_stock(applied):
         expected = original(**kwargs)
         assert repr(cc.cost_per_token(**kwargs)) == repr(expected), kwargs
         fast = cc.cost_per_token.__fast_litellm_fast__(**kwargs)
-        assert fast is HAND_OFF or repr(fast) == repr(expected), kwargs
+        assert handed_off(fast) or repr(fast) == repr(expected), kwargs
     assert cc.cost_per_token(model="whisper-1", prompt_tokens=10, completion_tokens=5,
                              audio_transcription_file_duration=3.0)[0] > 0

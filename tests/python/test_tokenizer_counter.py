@@ -117,7 +117,7 @@ def test_prices_and_limits_match_litellm(counter, litellm):
 def _remote_lookup_reason(model, for_cost):
     from fast_litellm.tokenizer import _counter
 
-    return _counter._remote_lookup_reason(model, for_cost)
+    return _counter._remote_lookup_reason(model, for_cost, _counter.litellm_price_map().get(model))
 
 
 def test_remote_rows_are_refused_where_litellm_leaves_the_process(counter, litellm, capsys):

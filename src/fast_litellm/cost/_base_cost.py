@@ -14,12 +14,22 @@ exception is raised again, at the same point, on every call.
 
 Everything else is the stock logic in the stock order, calling the stock
 helpers (bound from the module when the patch is built).
+
+Errors (the engine's wrapper, ``patches.py``): the stock price reader logs
+an unparseable price and goes on, so an exception after it must be raised
+once, not answered by running the original on top (a second log record).
+The stock steps (the helpers and the lines restating the stock function,
+the key scan included) therefore mark their exceptions as the caller's
+(``callers_error``); an error of this module's own (the remembered scans)
+is not marked, so the engine falls back to the original and counts it.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Callable, Dict, Optional, Tuple
+
+from ..patching.registry import Delegate, callers_error
 
 #: bound on remembered (keys, suffix) scans; cleared when reached
 MAX_SCANS = 1024
@@ -41,6 +51,7 @@ def make_fast_token_base_cost(original: Callable[..., Any], module: Any) -> Call
     open_off_peak_block = module._open_off_peak_block
     apply_off_peak_pricing = module.apply_off_peak_pricing
     TokenRates = module.TokenRates
+    handoff = Delegate(original)  # the engine calls the original, outside its try
 
     scans: Dict[Tuple[Tuple[Any, ...], str], Tuple[str, ...]] = {}
 
@@ -49,16 +60,23 @@ def make_fast_token_base_cost(original: Callable[..., Any], module: Any) -> Call
         found = scans.get(cache_key)
         if found is not None:
             return found
-        # the stock scan, verbatim in effect: prefixes built per call, same filter, same sort
-        threshold_prefixes = tuple(f"{prefix}_above_" for prefix in rate_prefixes)
-        threshold_keys = [
-            k
-            for k in model_info
-            if k.startswith(threshold_prefixes)
-            and "_tokens" in k
-            and (not k.endswith(non_standard_suffixes) or (tier_key_suffix != "" and k.endswith(tier_key_suffix)))
-        ]
-        found = tuple(sorted(threshold_keys, key=parse_threshold))
+        # the stock scan, verbatim in effect: prefixes built per call, same
+        # filter, same sort; it raises where the stock one does (a non-string
+        # key, an unparseable threshold), after the prices were read (and an
+        # unparseable one logged): the caller's error
+        try:
+            threshold_prefixes = tuple(f"{prefix}_above_" for prefix in rate_prefixes)
+            threshold_keys = [
+                k
+                for k in model_info
+                if k.startswith(threshold_prefixes)
+                and "_tokens" in k
+                and (not k.endswith(non_standard_suffixes) or (tier_key_suffix != "" and k.endswith(tier_key_suffix)))
+            ]
+            found = tuple(sorted(threshold_keys, key=parse_threshold))
+        except Exception as exc:
+            callers_error(exc)
+            raise
         if len(scans) >= MAX_SCANS:
             scans.clear()
         scans[cache_key] = found
@@ -67,30 +85,38 @@ def make_fast_token_base_cost(original: Callable[..., Any], module: Any) -> Call
     def _get_token_base_cost(model_info, usage, service_tier=None, current_time=None, *,
                              threshold_is_inclusive=False):
         if type(model_info) is not dict:
-            return original(model_info, usage, service_tier, current_time,
-                            threshold_is_inclusive=threshold_is_inclusive)
-        tiered_base_costs = get_tiered_base_costs(model_info=model_info, usage=usage)
-        if tiered_base_costs is not None:
-            return apply_off_peak_to_base_costs(model_info, current_time, *tiered_base_costs)
+            return handoff
+        # the stock steps up to the scan: their errors are the caller's (the
+        # price reader may have logged before one); try/except costs nothing
+        # when nothing is raised
+        try:
+            tiered_base_costs = get_tiered_base_costs(model_info=model_info, usage=usage)
+            if tiered_base_costs is not None:
+                return apply_off_peak_to_base_costs(model_info, current_time, *tiered_base_costs)
 
-        input_cost_key = tier_key("input_cost_per_token", service_tier)
-        output_cost_key = tier_key("output_cost_per_token", service_tier)
-        cache_creation_cost_key = tier_key("cache_creation_input_token_cost", service_tier)
-        cache_read_cost_key = tier_key("cache_read_input_token_cost", service_tier)
+            input_cost_key = tier_key("input_cost_per_token", service_tier)
+            output_cost_key = tier_key("output_cost_per_token", service_tier)
+            cache_creation_cost_key = tier_key("cache_creation_input_token_cost", service_tier)
+            cache_read_cost_key = tier_key("cache_read_input_token_cost", service_tier)
 
-        prompt_base_cost = cost_per_unit(model_info, input_cost_key)
-        completion_base_cost = cost_per_unit(model_info, output_cost_key)
-        if completion_base_cost == 0.0:
-            output_image_cost = cost_per_unit(model_info, "output_cost_per_image_token", None)
-            if output_image_cost is not None:
-                completion_base_cost = output_image_cost
-        cache_creation_cost = cost_per_unit(model_info, cache_creation_cost_key, default_value=None)
-        cache_creation_keys_by_ttl = MappingProxyType(
-            {ttl: tier_key(key, service_tier) for ttl, key in ttl_keys.items()}
-        )
-        cache_read_cost = cost_per_unit(model_info, cache_read_cost_key, default_value=None)
+            prompt_base_cost = cost_per_unit(model_info, input_cost_key)
+            completion_base_cost = cost_per_unit(model_info, output_cost_key)
+            if completion_base_cost == 0.0:
+                output_image_cost = cost_per_unit(model_info, "output_cost_per_image_token", None)
+                if output_image_cost is not None:
+                    completion_base_cost = output_image_cost
+            cache_creation_cost = cost_per_unit(model_info, cache_creation_cost_key, default_value=None)
+            cache_creation_keys_by_ttl = MappingProxyType(
+                {ttl: tier_key(key, service_tier) for ttl, key in ttl_keys.items()}
+            )
+            cache_read_cost = cost_per_unit(model_info, cache_read_cost_key, default_value=None)
 
-        tier_key_suffix = tier_key("", service_tier)
+            tier_key_suffix = tier_key("", service_tier)
+        except Exception as exc:
+            callers_error(exc)
+            raise
+        # the remembered scan (ours: an error here falls back); the loop body
+        # is the stock one, which swallows every Exception, as stock
         for key in sorted_threshold_keys(model_info, tier_key_suffix):
             value = model_info.get(key)
             if value is None:
@@ -134,29 +160,34 @@ def make_fast_token_base_cost(original: Callable[..., Any], module: Any) -> Call
             except Exception:
                 continue
 
-        input_rate_for_missing = off_peak_rate(
-            open_off_peak_block(model_info, current_time) or MappingProxyType({}),
-            "input_cost_per_token",
-            prompt_base_cost,
-        )
-        resolved_cache_read_cost = input_rate_for_missing if cache_read_cost is None else cache_read_cost
-        resolved_cache_creation_cost = input_rate_for_missing if cache_creation_cost is None else cache_creation_cost
-        base_rates = apply_off_peak_pricing(
-            model_info,
-            current_time,
-            TokenRates(
-                input_rate=prompt_base_cost,
-                output_rate=completion_base_cost,
-                cache_read_rate=resolved_cache_read_cost,
-                cache_creation_rate=resolved_cache_creation_cost,
-                reasoning_rate=None,
-            ),
-        )
-        ttl_rates = {}
-        for ttl, key in cache_creation_keys_by_ttl.items():
-            rate = cost_per_unit(model_info, key, default_value=None)
-            ttl_rates[ttl] = base_rates.cache_creation_rate if rate is None else rate
-        return replace(base_rates, cache_creation_rates_by_ttl=MappingProxyType(ttl_rates))
+        try:  # the stock tail: its errors are the caller's
+            input_rate_for_missing = off_peak_rate(
+                open_off_peak_block(model_info, current_time) or MappingProxyType({}),
+                "input_cost_per_token",
+                prompt_base_cost,
+            )
+            resolved_cache_read_cost = input_rate_for_missing if cache_read_cost is None else cache_read_cost
+            resolved_cache_creation_cost = (input_rate_for_missing if cache_creation_cost is None
+                                            else cache_creation_cost)
+            base_rates = apply_off_peak_pricing(
+                model_info,
+                current_time,
+                TokenRates(
+                    input_rate=prompt_base_cost,
+                    output_rate=completion_base_cost,
+                    cache_read_rate=resolved_cache_read_cost,
+                    cache_creation_rate=resolved_cache_creation_cost,
+                    reasoning_rate=None,
+                ),
+            )
+            ttl_rates = {}
+            for ttl, key in cache_creation_keys_by_ttl.items():
+                rate = cost_per_unit(model_info, key, default_value=None)
+                ttl_rates[ttl] = base_rates.cache_creation_rate if rate is None else rate
+            return replace(base_rates, cache_creation_rates_by_ttl=MappingProxyType(ttl_rates))
+        except Exception as exc:
+            callers_error(exc)
+            raise
 
     _get_token_base_cost.__doc__ = original.__doc__
     _get_token_base_cost.__wrapped_original__ = original  # type: ignore[attr-defined]

@@ -13,8 +13,21 @@ built-in tool costs, ``_get_additional_costs``), so floats come out of the
 same code in the same order.  ``litellm.model_cost`` is read afresh on every
 call, exactly where the stock code reads it; nothing derived from it is kept.
 
+Errors (the engine's wrapper, ``patches.py``): NotAccelerated and HAND_OFF
+hand the call to the original, and both happen before any effect.  An
+exception the fast path raises before its first effect falls back to the
+original too (which redoes everything once: exact).  From the first LiteLLM
+call with an effect on (the unmapped-model check, whose provider resolver
+prints for an unknown name; the pricing helpers, whose price reader logs an
+unparseable price; the logging object's cost breakdown), LiteLLM's calls
+and the stock candidate loop mark their exceptions as the caller's
+(``callers_error``): the engine raises them as they are, once, as stock
+raises them, instead of running the original on top.  Errors of this
+module's own code (the resolver memo, the coverage shortcuts) are not
+marked: they fall back and are counted against the flag.
+
 Covered (anything else returns HAND_OFF or raises NotAccelerated before
-any effect, and ``patches.hand_off`` calls the original):
+any effect, and the engine calls the original):
   * ``completion_response`` is exactly a ``ModelResponse`` whose ``usage`` is
     exactly a ``Usage`` with int token counts, no extra fields and no
     provider-stated ``cost``; its hidden params are a dict without
@@ -42,7 +55,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ..patching.registry import NotAccelerated
+from ..patching.registry import NotAccelerated, callers_error, is_callers_error
 
 #: pricing providers whose stock cost_per_token branch is reproduced here
 COVERED_PROVIDERS = frozenset({"openai", "azure"})
@@ -219,22 +232,29 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
 
         if cc.is_decisions_call_type(call_type):
             raise _NOT
-        per_second_cost = cc._per_second_pricing_cost(
-            model=model,
-            custom_llm_provider=custom_llm_provider,
-            response_time_ms=response_time_ms,
-            audio_seconds=audio_seconds,  # cost_per_token's audio_transcription_file_duration
-        )
-        if per_second_cost is not None:
-            return per_second_cost
-        if custom_llm_provider == "openai":
-            return cc.openai_cost_per_token(
-                model=model, usage=usage_block, service_tier=service_tier, data_residency=data_residency
+        # LiteLLM's pricing (the price reader logs an unparseable price and
+        # goes on): its errors are the caller's; try/except is free when
+        # nothing is raised
+        try:
+            per_second_cost = cc._per_second_pricing_cost(
+                model=model,
+                custom_llm_provider=custom_llm_provider,
+                response_time_ms=response_time_ms,
+                audio_seconds=audio_seconds,  # cost_per_token's audio_transcription_file_duration
             )
-        # "azure"
-        return cc.azure_openai_cost_per_token(
-            model=model, usage=usage_block, response_time_ms=response_time_ms, service_tier=service_tier
-        )
+            if per_second_cost is not None:
+                return per_second_cost
+            if custom_llm_provider == "openai":
+                return cc.openai_cost_per_token(
+                    model=model, usage=usage_block, service_tier=service_tier, data_residency=data_residency
+                )
+            # "azure"
+            return cc.azure_openai_cost_per_token(
+                model=model, usage=usage_block, response_time_ms=response_time_ms, service_tier=service_tier
+            )
+        except Exception as exc:
+            callers_error(exc)
+            raise
 
     def completion_cost(
         completion_response=None,
@@ -331,6 +351,8 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
             litellm_logging_obj,
         )
 
+        # (no effect so far, nor in these calls for the covered inputs: an
+        # exception up to the unmapped-model check falls back, exactly)
         selected_model = cc.select_model_name_for_cost_calc(
             model=model,
             completion_response=completion_response,
@@ -385,7 +407,11 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
                 # candidates: the rules never apply
                 unpriced.append(False)
             else:
-                unpriced.append(cc._is_unpriced_generalized_candidate((name, provider)))
+                try:  # the resolver prints for an unknown name: from here on LiteLLM's errors are the caller's
+                    unpriced.append(cc._is_unpriced_generalized_candidate((name, provider)))
+                except Exception as exc:
+                    callers_error(exc)
+                    raise
         if any(unpriced):
             candidates = ([c for c, u in zip(candidates, unpriced) if not u]
                           + [c for c, u in zip(candidates, unpriced) if u])
@@ -394,6 +420,10 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
             first_model, loop_provider = first_resolution[candidates[0][0]]
         else:
             first_model = candidates[0][0]
+        # the built-in tool cost is 0.0 (our shortcut, decided here, outside
+        # the stock loop whose errors are the caller's): every iteration
+        # prices with loop_provider
+        tools_zero = tools_free and not azure_assistant_params(loop_provider, standard_built_in_tools_params)
         region = None
         last = len(candidates) - 1
         for idx, (candidate_model, _) in enumerate(candidates):
@@ -461,7 +491,7 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
                 else:
                     additional_costs = None
                 final_cost = prompt_cost + output_cost
-                if tools_free and not azure_assistant_params(provider, standard_built_in_tools_params):
+                if tools_zero:
                     # get_cost_for_built_in_tools with no tool in the response:
                     # 0.0 (Maps grounding) + 0.0 (image generation) + the Azure
                     # assistant features, 0.0 without tool params, after a
@@ -523,9 +553,16 @@ def make_fast_cost_functions(cc: Any, litellm: Any) -> Tuple[Callable[..., Any],
             except NotAccelerated:
                 raise
             except Exception as exc:
+                # the stock loop: an error is swallowed (a mark made inside is
+                # dropped with it) but the last candidate's, which is raised,
+                # after the loop's effects: the caller's
+                is_callers_error(exc)
                 if idx == last:
+                    callers_error(exc)
                     raise exc
-        raise Exception(f"Unable to calculate cost for received potential model names - {tuple(candidates)}")
+        exc = Exception(f"Unable to calculate cost for received potential model names - {tuple(candidates)}")
+        callers_error(exc)
+        raise exc
 
     def cost_per_token(
         model="",

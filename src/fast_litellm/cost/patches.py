@@ -14,12 +14,11 @@ the reason in ``get_patch_status()``.
 """
 from __future__ import annotations
 
-import functools
 import importlib
 from typing import Any, Callable, List
 
 from ..patching import pins
-from ..patching.registry import NotAccelerated, Patch, register
+from ..patching.registry import Patch, register
 from . import FLAG
 
 COST_MODULE = "litellm.cost_calculator"
@@ -84,53 +83,51 @@ HANDED_OFF_KWARGS = {
                         "base_model", "pricing_provider"),
     "cost_per_token": ("usage_object", "custom_cost_per_token", "custom_cost_per_second",
                        "requested_model_info_override"),
-    "_get_token_base_cost": (),
 }
 
 
 def hand_off(fast: Callable[..., Any], original: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """``fast``, calling ``original`` instead when it raises NotAccelerated
-    or returns HAND_OFF (its cheap answer for arguments it does not cover).
+    """``fast`` as the engine's wrapper calls it: a ``Delegate`` of the
+    original (the engine calls it outside its ``try``) for the keyword
+    arguments that always mean a hand-off, checked before ``fast`` binds
+    its arguments, and when ``fast`` returns HAND_OFF (its cheap answer for
+    arguments it does not cover).  NotAccelerated goes on to the engine,
+    which calls the original after its handler, not inside it (an exception
+    the original raises carries no NotAccelerated ``__context__``).
 
-    The engine's wrapper is not used (``wrap=False``): on an exception it
-    runs the original again, which would repeat effects the stock code has
-    before raising (the provider resolver prints for an unknown model name,
-    the price reader logs an unparseable price).  The fast paths raise
-    NotAccelerated only before any effect, and otherwise raise exactly what
-    the stock function raises, once.  The flag is honoured by the engine,
-    which applies these patches only while it is fully on.
+    The engine's wrapper (``wrap=True``) checks the flag on each call (off,
+    rollout, disabled by errors), samples timings, and falls back to the
+    original on an error of our code, counting it against the flag.  The
+    stock functions have effects before some of their exceptions (the
+    provider resolver prints for an unknown model name, the price reader
+    logs an unparseable price); from their first effect on, the fast paths
+    mark LiteLLM's exceptions as the caller's (``callers_error``), so the
+    engine raises them once, as stock does, instead of running the
+    original on top (``_completion.py``, ``_base_cost.py``).
     """
-    # argument errors name the function as the stock ones do
+    from ..patching.registry import Delegate
+    from ._completion import HAND_OFF
+
+    # argument errors name the function as the stock ones do (the engine
+    # then runs the original, whose own TypeError is the one raised)
     fast.__name__ = original.__name__
     fast.__qualname__ = original.__qualname__
 
-    from ._completion import HAND_OFF
-
     rejects = HANDED_OFF_KWARGS[name]
+    handoff = Delegate(original)
 
     def accelerated(*args: Any, **kwargs: Any) -> Any:
         for key in rejects:
             if kwargs.get(key) is not None:
-                return original(*args, **kwargs)
-        try:
-            result = fast(*args, **kwargs)
-        except NotAccelerated:
-            # the original runs after this handler, not inside it: an
-            # exception it raises must not carry NotAccelerated as its
-            # __context__ (tracebacks would show "During handling of the
-            # above exception..."; LiteLLM's logging keeps that text)
-            result = HAND_OFF
+                return handoff
+        result = fast(*args, **kwargs)
         if result is HAND_OFF:
-            return original(*args, **kwargs)
+            return handoff
         return result
 
-    # name, qualname, module, doc, annotations, __dict__ and __wrapped__ of the
-    # original, as the engine's wrappers (functools.wraps): typing.get_type_hints
-    # of the patched function gave this wrapper's (*args, **kwargs) hints, or
-    # raised NameError for _get_token_base_cost (its module has no Any)
-    functools.update_wrapper(accelerated, original)
-    accelerated.__fast_litellm_original__ = original  # type: ignore[attr-defined]
-    accelerated.__fast_litellm_fast__ = fast  # type: ignore[attr-defined]
+    accelerated.__name__ = original.__name__
+    accelerated.__qualname__ = original.__qualname__
+    accelerated.__doc__ = original.__doc__
     return accelerated
 
 
@@ -138,8 +135,11 @@ def build_base_cost(original: Any) -> Any:
     from ._base_cost import make_fast_token_base_cost
 
     _check()
+    # no keyword pre-check: the fast function returns its Delegate itself
     fast = make_fast_token_base_cost(original, importlib.import_module(UTILS_MODULE))
-    return hand_off(fast, original, "_get_token_base_cost")
+    fast.__name__ = original.__name__
+    fast.__qualname__ = original.__qualname__
+    return fast
 
 
 def _build_cost_function(index: int, name: str):
@@ -155,6 +155,10 @@ def _build_cost_function(index: int, name: str):
     return build
 
 
+# Not shadow-safe: a fast path run beside the original (shadow mode) would
+# repeat the original's effects: the resolver's print for an unknown name,
+# the log record of an unparseable price, the cost breakdown written on the
+# logging object.  In shadow mode the wrapper serves the original alone.
 BASE_COST_PATCH = register(
     Patch(
         name="cost.token_base_cost",
@@ -162,8 +166,7 @@ BASE_COST_PATCH = register(
         flag=FLAG,
         target=BASE_COST_TARGET,
         build=build_base_cost,
-        wrap=False,
-        extra={"shadow_safe": True},
+        extra={"shadow_safe": False},
         description="_get_token_base_cost: the above-threshold key scan remembered per key set",
     )
 )
@@ -175,8 +178,7 @@ COMPLETION_COST_PATCH = register(
         flag=FLAG,
         target=COMPLETION_COST_TARGET,
         build=_build_cost_function(0, "completion_cost"),
-        wrap=False,
-        extra={"shadow_safe": True},
+        extra={"shadow_safe": False},
         description="completion_cost: OpenAI/Azure chat completions priced in one pass",
     )
 )
@@ -188,8 +190,7 @@ COST_PER_TOKEN_PATCH = register(
         flag=FLAG,
         target=COST_PER_TOKEN_TARGET,
         build=_build_cost_function(1, "cost_per_token"),
-        wrap=False,
-        extra={"shadow_safe": True},
+        extra={"shadow_safe": False},
         description="cost_per_token: OpenAI/Azure token prices without the generic dispatch",
     )
 )

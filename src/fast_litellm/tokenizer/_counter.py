@@ -193,7 +193,7 @@ def _price_entry(model: str, for_cost: bool) -> Dict[str, Any]:
         raise TypeError("model must be str, not %s" % type(model).__name__)
     prices = litellm_price_map()
     entry = prices.get(model)
-    remote = _remote_lookup_reason(model, for_cost) if entry is not None else None
+    remote = _remote_lookup_reason(model, for_cost, entry) if entry is not None else None
     if remote is not None:
         raise _not_answered(model, remote)
     if entry is None:
@@ -676,15 +676,14 @@ class _NameLookup:
         return self.find(chosen, provider)
 
 
-def _remote_lookup_reason(model: str, for_cost: bool) -> Optional[str]:
+def _remote_lookup_reason(model: str, for_cost: bool, entry: Any) -> Optional[str]:
     """Why LiteLLM's cost_per_token (for_cost) or get_model_info would leave
-    this process to look up model, a key of the map (None when its lookup
-    stays local): a provider it asks a server or signs in to, by the name's
-    own prefix or by its row's provider (the one its model lists route a
-    bare key to)."""
+    this process to look up model, a key of the map whose row is ``entry``
+    (None when its lookup stays local): a provider it asks a server or signs
+    in to, by the name's own prefix or by its row's provider (the one its
+    model lists route a bare key to)."""
     remote = _REMOTE_KEYS["cost" if for_cost else "info"]
     prefix = model.partition("/")[0] if "/" in model else None
-    entry = litellm_price_map().get(model)
     listed = entry.get("litellm_provider") if isinstance(entry, dict) else None
     for provider in (prefix, listed):
         if provider in remote:
