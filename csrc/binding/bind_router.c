@@ -1215,10 +1215,18 @@ typedef struct {
 
 static PyObject *json_plain(PyObject *value, const json_constants *c, int depth);
 
-/* Whether `levels` more recursion levels are free (no exception left set). */
+/* Whether `levels` more recursion levels are free (no exception left set).
+ * From Python 3.12 on, Py_EnterRecursiveCall counts C recursion only, and
+ * Python frames have their own budget (sys.getrecursionlimit()): the codec
+ * also needs Python frames (dumps, encode, iterencode), so both must have
+ * the headroom. */
 static int
 has_recursion_headroom(int levels)
 {
+#if PY_VERSION_HEX >= 0x030C0000 && !defined(Py_LIMITED_API)
+    if (PyThreadState_Get()->py_recursion_remaining < levels)
+        return 0;
+#endif
     int entered = 0, ok = 1;
     while (entered < levels) {
         if (Py_EnterRecursiveCall(" in a headroom probe")) {
