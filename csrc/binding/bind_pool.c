@@ -152,7 +152,7 @@ Pool_dealloc(PoolObject *self)
 }
 
 static PyObject *
-Pool_get_connection(PoolObject *self, PyObject *endpoint)
+Pool_get_connection_one(PoolObject *self, PyObject *endpoint)
 {
     if (!PyUnicode_Check(endpoint)) {
         PyErr_Format(PyExc_TypeError, "endpoint must be a str, not %s",
@@ -189,7 +189,7 @@ Pool_get_connection(PoolObject *self, PyObject *endpoint)
 }
 
 static PyObject *
-Pool_return_connection(PoolObject *self, PyObject *cid)
+Pool_return_connection_one(PoolObject *self, PyObject *cid)
 {
     uint64_t id;
     int64_t now;
@@ -200,7 +200,7 @@ Pool_return_connection(PoolObject *self, PyObject *cid)
 }
 
 static PyObject *
-Pool_remove_connection(PoolObject *self, PyObject *cid)
+Pool_remove_connection_one(PoolObject *self, PyObject *cid)
 {
     uint64_t id;
     if (parse_id(self, cid, &id) < 0)
@@ -210,7 +210,7 @@ Pool_remove_connection(PoolObject *self, PyObject *cid)
 }
 
 static PyObject *
-Pool_mark_unhealthy(PoolObject *self, PyObject *cid)
+Pool_mark_unhealthy_one(PoolObject *self, PyObject *cid)
 {
     uint64_t id;
     if (parse_id(self, cid, &id) < 0)
@@ -338,15 +338,55 @@ Pool_test_hold_lock(PoolObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ */
+/* The public one-argument methods take it by position or by its name, as
+   the pure-Python twin's methods (and the API reference) do. */
+
+static PyObject *
+one_arg(const char *method, const char *name, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
+        if (PyUnicode_CompareWithASCIIString(kw, name) != 0) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", method, kw);
+            return NULL;
+        }
+        if (nargs > 0) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", method, name);
+            return NULL;
+        }
+    }
+    if (nargs + nkw == 1)
+        return args[0];
+    if (nargs + nkw == 0)
+        PyErr_Format(PyExc_TypeError, "%s() missing 1 required argument: '%s'", method, name);
+    else
+        PyErr_Format(PyExc_TypeError, "%s() takes 1 argument (%zd given)", method, nargs + nkw);
+    return NULL;
+}
+
+#define ONE_ARG_METHOD(fn, method, name)                                                           \
+    static PyObject *fn(PoolObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) \
+    {                                                                                              \
+        PyObject *arg = one_arg(method, name, args, nargs, kwnames);                              \
+        return arg == NULL ? NULL : fn##_one(self, arg);                                          \
+    }
+
+ONE_ARG_METHOD(Pool_get_connection, "get_connection", "endpoint")
+ONE_ARG_METHOD(Pool_return_connection, "return_connection", "connection_id")
+ONE_ARG_METHOD(Pool_remove_connection, "remove_connection", "connection_id")
+ONE_ARG_METHOD(Pool_mark_unhealthy, "mark_unhealthy", "connection_id")
+
 static PyMethodDef Pool_methods[] = {
-    {"get_connection", (PyCFunction)Pool_get_connection, METH_O,
-     "get_connection(endpoint) -> connection id, or None when limits are reached."},
-    {"return_connection", (PyCFunction)Pool_return_connection, METH_O,
-     "return_connection(connection_id): give it back (unknown ids: counted no-op)."},
-    {"remove_connection", (PyCFunction)Pool_remove_connection, METH_O,
-     "remove_connection(connection_id): forget it (unknown ids: counted no-op)."},
-    {"mark_unhealthy", (PyCFunction)Pool_mark_unhealthy, METH_O,
-     "mark_unhealthy(connection_id) -> bool: False for an unknown id."},
+    {"get_connection", (PyCFunction)(void (*)(void))Pool_get_connection, METH_FASTCALL | METH_KEYWORDS,
+     "get_connection($self, endpoint)\n--\n\nA connection id, or None when limits are reached."},
+    {"return_connection", (PyCFunction)(void (*)(void))Pool_return_connection, METH_FASTCALL | METH_KEYWORDS,
+     "return_connection($self, connection_id)\n--\n\nGive it back (unknown ids: counted no-op)."},
+    {"remove_connection", (PyCFunction)(void (*)(void))Pool_remove_connection, METH_FASTCALL | METH_KEYWORDS,
+     "remove_connection($self, connection_id)\n--\n\nForget it (unknown ids: counted no-op)."},
+    {"mark_unhealthy", (PyCFunction)(void (*)(void))Pool_mark_unhealthy, METH_FASTCALL | METH_KEYWORDS,
+     "mark_unhealthy($self, connection_id)\n--\n\nFalse for an unknown id."},
     {"_healthy", (PyCFunction)Pool_healthy, METH_O, NULL},
     {"_endpoint_of", (PyCFunction)Pool_endpoint_of, METH_O, NULL},
     {"cleanup", (PyCFunction)Pool_cleanup, METH_NOARGS,

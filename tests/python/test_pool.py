@@ -523,3 +523,20 @@ def test_fork_while_another_thread_holds_module_locks():
 
     getters = [lambda: pool_pkg._default_lock, lambda: _common._serial_lock]
     assert forked_child_status(getters, child) == 0
+
+
+def test_methods_take_their_argument_by_name(Pool):
+    """The API reference's names work as keywords on both twins (the native
+    methods took their one argument by position only)."""
+    p = Pool("kw")
+    cid = p.get_connection(endpoint="http://a")
+    assert cid is not None
+    assert p.mark_unhealthy(connection_id=cid) is True
+    assert p.return_connection(connection_id=cid) is None
+    assert p.remove_connection(connection_id="conn-0-0") is None
+    for call in (lambda: p.get_connection(), lambda: p.get_connection("a", "b"),
+                 lambda: p.get_connection("a", endpoint="b"), lambda: p.get_connection(url="a")):
+        with pytest.raises(TypeError):
+            call()
+    with pytest.raises(TypeError, match="endpoint"):
+        p.get_connection(endpoint=3)
