@@ -288,7 +288,13 @@ def _picker_parts() -> Any:
     )
     # the closure's annotations, as its def evaluates them (equal values)
     annotations = _annotations_of(pick_code)
-    return (router_module.Router, checks, pick_code, wrapper_code, annotations, deprecated.__dict__,
+    # its __qualname__, as its def sets it: a function made from a code object
+    # takes the code's co_qualname, which Python 3.10 code objects lack (the
+    # bare name instead); None where the default is already LiteLLM's
+    qualname = "%s.<locals>.%s" % (deprecated._async_picker.__qualname__, pick_code.co_name)
+    if getattr(pick_code, "co_qualname", None) == qualname:
+        qualname = None
+    return (router_module.Router, checks, pick_code, wrapper_code, annotations, qualname, deprecated.__dict__,
             deprecated._async_picker, deprecated._without_reserving)
 
 
@@ -307,7 +313,8 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     parts = _lazily(_picker_parts, "LiteLLM's picker sources are not the verified ones")
 
     def _unreserved_picker(router):
-        router_class, checks, pick_code, wrapper_code, annotations, module_globals, picker, wrapping = parts()
+        (router_class, checks, pick_code, wrapper_code, annotations, qualname, module_globals, picker,
+         wrapping) = parts()
         router_type = type(router)
         if router_type is not router_class:
             raise NotAccelerated("not a Router")
@@ -319,6 +326,8 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("LiteLLM's picker was replaced")
         pick = function(pick_code, module_globals, None, (None, None, False), (cell(router),))
         pick.__annotations__ = dict(annotations)
+        if qualname is not None:
+            pick.__qualname__ = qualname
         looked_up = function(wrapper_code, module_globals, None, None, (cell(pick),))
         looked_up.__module__ = pick.__module__
         looked_up.__name__ = pick.__name__
