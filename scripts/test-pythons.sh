@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The native core on the other CPython versions this machine has (the
-# package supports 3.9+; LiteLLM 1.110.2 itself 3.10+).  The binding reads
+# The native core on the other CPython versions this machine has (3.10+,
+# as LiteLLM 1.110.2; 3.9 is past its end of life).  The binding reads
 # some CPython internals behind version checks, so a build that only ever
 # ran on one version can break on another without anyone noticing.
 #
@@ -8,7 +8,7 @@
 #                                    errors, then a smoke run of the native
 #                                    core (test.sh runs this)
 #   scripts/test-pythons.sh --full   also the whole Python suite on each
-#                                    version LiteLLM supports, in a venv per
+#                                    version, in a venv per
 #                                    version (.venv-pyX.Y) with the pinned
 #                                    requirements; minutes per version
 #
@@ -23,7 +23,7 @@ full=0
 main_version="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 pyenv_root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
 status=0
-for v in 3.9 3.10 3.11 3.12 3.13 3.14; do
+for v in 3.10 3.11 3.12 3.13 3.14; do
     [ "$v" = "$main_version" ] && continue
     py=""
     if command -v "python$v" >/dev/null 2>&1 && "python$v" -c pass >/dev/null 2>&1; then
@@ -50,9 +50,6 @@ for v in 3.9 3.10 3.11 3.12 3.13 3.14; do
         status=1; continue
     fi
     if [ "$full" = 1 ]; then
-        if [ "$v" = "3.9" ]; then
-            echo "python $v: LiteLLM 1.110.2 needs 3.10+, no suite"; continue
-        fi
         "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt -r requirements-bench.txt
         echo "== python $v: Python suite"
         PYTHONPATH=src FAST_LITELLM_REQUIRE_NATIVE=1 LITELLM_LOCAL_MODEL_COST_MAP=True \
