@@ -847,3 +847,27 @@ def test_odd_entries_of_sys_modules_do_not_break_the_identity_scan(fake_pkg, mon
     engine.remove_acceleration()
     assert mod.add is original and user.add is original
     assert not LazyModule.touched  # the scan does not run a module's lazy imports
+
+
+def test_status_says_why_while_acceleration_is_not_on(fake_pkg, monkeypatch):
+    """With every flag off at import (FAST_LITELLM_ENABLED=false) nothing is
+    applied and set_feature() does not apply patches: each row said "not
+    attempted", even with its flag switched on since.  It now says the flag
+    is off, or that apply_acceleration() is what applies it."""
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.remove_acceleration()
+    engine._records.pop("fake_add", None)  # a declaration no apply has seen
+
+    def row():
+        return engine.get_patch_status()["patches"]["fake_add"]
+
+    flags.set_feature("rust_routing", "off")
+    assert row()["applied"] is False and row()["reason"] == "feature flag rust_routing is off (set_feature)"
+    flags.set_feature("rust_routing", "on")
+    assert row()["applied"] is False and row()["flag_state"] == "enabled"
+    assert "apply_acceleration() applies it" in row()["reason"]
+    assert mod.add(1, 2) == 3  # and indeed not patched
+    engine.apply_acceleration()
+    assert row()["applied"] is True and mod.add(1, 2) == ("fast", 3)
