@@ -871,3 +871,32 @@ def test_status_says_why_while_acceleration_is_not_on(fake_pkg, monkeypatch):
     assert mod.add(1, 2) == 3  # and indeed not patched
     engine.apply_acceleration()
     assert row()["applied"] is True and mod.add(1, 2) == ("fast", 3)
+
+
+def test_native_failures_show_in_patch_status_and_health_check(fake_pkg, monkeypatch):
+    """A fast path's errors were only in get_feature_status(): the patch's
+    row now counts them, and health_check() names a flag that turned itself
+    off after them."""
+    from fast_litellm.patching.health import run_health_check
+
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+
+    def broken(a, b):
+        raise MemoryError("native allocation failed")
+
+    fake_pkg("fake_add", "add", lambda orig: broken)
+    flags.set_feature("rust_routing", "on", error_threshold=2)
+    engine.apply_acceleration()
+
+    def row():
+        return engine.get_patch_status()["patches"]["fake_add"]
+
+    assert row()["flag_errors"] == 0 and "rust_routing" not in run_health_check()["disabled_by_errors"]
+    assert mod.add(1, 2) == 3
+    assert row()["flag_errors"] == 1 and row()["flag_state"] == "enabled"
+    assert mod.add(1, 2) == 3
+    assert row()["flag_errors"] == 2 and row()["flag_state"] == "disabled_by_errors"
+    assert run_health_check()["disabled_by_errors"] == {"rust_routing": 2}
+    flags.reset_errors("rust_routing")
+    assert row()["flag_errors"] == 0 and run_health_check()["disabled_by_errors"] == {}

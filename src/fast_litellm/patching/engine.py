@@ -462,6 +462,9 @@ def get_patch_status() -> Dict[str, Any]:
                 # what the flag serves now: an applied wrapper serves the
                 # original while its flag is off or disabled by errors
                 "flag_state": _flag_state(p.flag),
+                # native-path errors counted against the flag so far (the
+                # flag turns itself off at its error_threshold)
+                "flag_errors": _flag_errors(p.flag),
                 "component": p.component,
                 "target": p.target,
                 "bindings": len(rec.bindings),
@@ -495,6 +498,11 @@ def _idle_reason(rec: _Record) -> str:
         return "feature flag %s is off (%s)" % (flag.name, flag.source)
     return ("not applied: acceleration is not on (every flag was off at import, or "
             "remove_acceleration() was called); apply_acceleration() applies it")
+
+
+def _flag_errors(name: str) -> Optional[int]:
+    flag = flags._LOOKUP.get(name)
+    return None if flag is None else flag.errors
 
 
 def _flag_state(name: str) -> Optional[str]:
