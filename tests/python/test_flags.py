@@ -381,3 +381,14 @@ def test_concurrent_set_feature_never_mixes_two_settings():
             assert (flag.mode, flag.percentage) in {(m, float(p)) for m, p in values.values()}
     finally:
         flags.set_feature("rust_routing", "on")
+
+
+@pytest.mark.parametrize("threshold, error", [("5", TypeError), (0, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_set_feature_with_a_bad_threshold_changes_nothing(threshold, error):
+    """A bad error_threshold is refused before the flag is touched (it used
+    to raise after switching the flag: the caller saw an error and the flag
+    was off anyway)."""
+    before = flags.get_flag("rust_routing").status()
+    with pytest.raises(error, match="error_threshold"):
+        flags.set_feature("rust_routing", "off", error_threshold=threshold)
+    assert flags.get_flag("rust_routing").status() == before

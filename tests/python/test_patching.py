@@ -847,3 +847,56 @@ def test_odd_entries_of_sys_modules_do_not_break_the_identity_scan(fake_pkg, mon
     engine.remove_acceleration()
     assert mod.add is original and user.add is original
     assert not LazyModule.touched  # the scan does not run a module's lazy imports
+
+
+def test_status_says_why_while_acceleration_is_not_on(fake_pkg, monkeypatch):
+    """With every flag off at import (FAST_LITELLM_ENABLED=false) nothing is
+    applied and set_feature() does not apply patches: each row said "not
+    attempted", even with its flag switched on since.  It now says the flag
+    is off, or that apply_acceleration() is what applies it."""
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+    fake_pkg("fake_add", "add", lambda orig: (lambda a, b: ("fast", a + b)))
+    engine.remove_acceleration()
+    engine._records.pop("fake_add", None)  # a declaration no apply has seen
+
+    def row():
+        return engine.get_patch_status()["patches"]["fake_add"]
+
+    flags.set_feature("rust_routing", "off")
+    assert row()["applied"] is False and row()["reason"] == "feature flag rust_routing is off (set_feature)"
+    flags.set_feature("rust_routing", "on")
+    assert row()["applied"] is False and row()["flag_state"] == "enabled"
+    assert "apply_acceleration() applies it" in row()["reason"]
+    assert mod.add(1, 2) == 3  # and indeed not patched
+    engine.apply_acceleration()
+    assert row()["applied"] is True and mod.add(1, 2) == ("fast", 3)
+
+
+def test_native_failures_show_in_patch_status_and_health_check(fake_pkg, monkeypatch):
+    """A fast path's errors were only in get_feature_status(): the patch's
+    row now counts them, and health_check() names a flag that turned itself
+    off after them."""
+    from fast_litellm.patching.health import run_health_check
+
+    mod, _ = load()
+    pin(monkeypatch, "add", mod.add)
+
+    def broken(a, b):
+        raise MemoryError("native allocation failed")
+
+    fake_pkg("fake_add", "add", lambda orig: broken)
+    flags.set_feature("rust_routing", "on", error_threshold=2)
+    engine.apply_acceleration()
+
+    def row():
+        return engine.get_patch_status()["patches"]["fake_add"]
+
+    assert row()["flag_errors"] == 0 and "rust_routing" not in run_health_check()["disabled_by_errors"]
+    assert mod.add(1, 2) == 3
+    assert row()["flag_errors"] == 1 and row()["flag_state"] == "enabled"
+    assert mod.add(1, 2) == 3
+    assert row()["flag_errors"] == 2 and row()["flag_state"] == "disabled_by_errors"
+    assert run_health_check()["disabled_by_errors"] == {"rust_routing": 2}
+    flags.reset_errors("rust_routing")
+    assert row()["flag_errors"] == 0 and run_health_check()["disabled_by_errors"] == {}

@@ -168,3 +168,34 @@ def test_fast_functions_look_like_litellms(functions):
         assert fast.__code__.co_filename == stock.__code__.co_filename
         assert fast.__code__.co_firstlineno == stock.__code__.co_firstlineno
         assert asyncio.iscoroutinefunction(fast) == asyncio.iscoroutinefunction(stock)
+
+
+@needs_plain
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("error", [MemoryError, RuntimeError])
+def test_a_failing_native_check_reads_as_litellm_and_counts(monkeypatch, kind, error):
+    """The check runs inside LiteLLM's ``try``: a native failure there was
+    logged as a failed cache read and the read answered None (the cached
+    value lost).  Now the value is read and printed as stock does, and the
+    failure counts against the flag."""
+    from fast_litellm import flags
+
+    def broken(value):
+        raise error("native check failed")
+
+    monkeypatch.setattr(NATIVE, "router_repr_is_plain", broken)
+    with engine.unpatched():
+        originals = {name: DualCache.__dict__[name] for name in ("get_cache", "async_get_cache")}
+    fast = {"get_cache": cache_reads.make_get_cache(originals["get_cache"]),
+            "async_get_cache": cache_reads.make_async_get_cache(originals["async_get_cache"])}
+    flag = flags.get_flag("rust_routing")
+    flag.reset()
+    try:
+        for key in ("plain", "text", "missing"):
+            name, call = (_sync if kind == "sync" else _async)(key)
+            for verbose in (False, True):
+                stock = _observe(originals[name], _make, call, verbose)
+                assert _observe(fast[name], _make, call, verbose) == stock, (key, verbose)
+        assert flag.errors > 0 and flag.last_error["type"] == error.__name__
+    finally:
+        flag.reset()

@@ -366,9 +366,12 @@ def set_feature(feature_name: str, value: Any, *, error_threshold: Optional[int]
     """Configure a flag at run time: ``set_feature("rust_routing", "canary:10")``."""
     flag = get_flag(feature_name)
     mode, pct = parse_value(value)
+    # every argument is checked before anything changes: a bad threshold
+    # used to raise after the flag had already been switched
+    threshold = None if error_threshold is None else _check_threshold(error_threshold, "error_threshold")
     flag.configure(mode, pct, "set_feature")
-    if error_threshold is not None:
-        flag.error_threshold = _check_threshold(error_threshold, "error_threshold")
+    if threshold is not None:
+        flag.error_threshold = threshold
 
 
 def _check_threshold(value: Any, where: str) -> int:

@@ -457,11 +457,14 @@ def get_patch_status() -> Dict[str, Any]:
                 # monkeypatch, a reload) no longer runs ours
                 "applied": rec.applied and name not in lost,
                 "reason": ("%s has been replaced since it was patched" % p.target
-                           if name in lost else rec.reason),
+                           if name in lost else _idle_reason(rec) if not _wanted else rec.reason),
                 "flag": p.flag,
                 # what the flag serves now: an applied wrapper serves the
                 # original while its flag is off or disabled by errors
                 "flag_state": _flag_state(p.flag),
+                # native-path errors counted against the flag so far (the
+                # flag turns itself off at its error_threshold)
+                "flag_errors": _flag_errors(p.flag),
                 "component": p.component,
                 "target": p.target,
                 "bindings": len(rec.bindings),
@@ -479,6 +482,27 @@ def get_patch_status() -> Dict[str, Any]:
             "patches": patches,
             "patch_module_errors": dict(_load_errors),
         }
+
+
+def _idle_reason(rec: _Record) -> str:
+    """Why a patch is not applied while acceleration is not wanted (every
+    flag off at import, or remove_acceleration()): a record never attempted
+    said "not attempted", even with its flag on since (set_feature does not
+    apply patches then: apply_acceleration() does)."""
+    if rec.applied or rec.reason != "not attempted":
+        return rec.reason
+    flag = flags._LOOKUP.get(rec.patch.flag)
+    if flag is None:
+        return "unknown feature flag %r" % rec.patch.flag
+    if flag.mode == flags.MODE_OFF:
+        return "feature flag %s is off (%s)" % (flag.name, flag.source)
+    return ("not applied: acceleration is not on (every flag was off at import, or "
+            "remove_acceleration() was called); apply_acceleration() applies it")
+
+
+def _flag_errors(name: str) -> Optional[int]:
+    flag = flags._LOOKUP.get(name)
+    return None if flag is None else flag.errors
 
 
 def _flag_state(name: str) -> Optional[str]:

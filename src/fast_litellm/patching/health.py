@@ -117,8 +117,14 @@ def run_health_check() -> Dict[str, Any]:
             failed[name] = "%s: %s" % (type(exc).__name__, exc)
         else:
             ok.append(name)
+    from .. import flags
+
     return {
         "status": "ok" if not failed else "degraded",
+        # the self-tests exercise the components; a flag that turned itself
+        # off after errors of its native path in this process is reported
+        # beside them (its patches serve LiteLLM's originals meanwhile)
+        "disabled_by_errors": {name: flag.errors for name, flag in flags._FLAGS.items() if flag.error_disabled},
         "rust_available": NATIVE is not None,
         "native_available": NATIVE is not None,
         "implementation": _in_use(),

@@ -18,7 +18,10 @@ and formatting the value could neither run Python code nor raise
 (``router_repr_is_plain``: plain data within 64 bits and 64 levels, with
 recursion headroom) - then formatting it has no effect and
 ``print_verbose`` returns without one.  Anything else formats and calls
-as LiteLLM does.
+as LiteLLM does.  The check runs inside LiteLLM's ``try`` (whose
+``except`` logs a failed read and answers None), so it never raises: a
+failure of ours is counted against ``rust_routing`` and the message is
+printed as LiteLLM prints it.
 
 Why LiteLLM's source and not a rewrite: a failed read is logged by
 ``log_redis_failure(..., with_traceback=True)`` with ``stacklevel=2``, so
@@ -34,9 +37,11 @@ import inspect
 import sys
 from typing import Any, Callable, Dict, Tuple
 
+from fast_litellm import flags
 from fast_litellm.patching.registry import NotAccelerated
 
 _MODULE = "litellm.caching.dual_cache"
+FLAG = "rust_routing"  # the flag of these patches (routing.patches)
 
 #: LiteLLM's print lines of a found value -> the guard appended to each
 #: (``_fast_plain``: whether the async read's in-memory value was found plain)
@@ -71,12 +76,25 @@ def _quiet_check() -> Tuple[Callable[[Any], bool], Callable[[Any, dict], bool]]:
         return plain is not None and dual_cache.print_verbose is printer and logging_module.set_verbose is False
 
     def quiet(value: Any) -> bool:
-        return silent() and plain(value)
+        # These run inside LiteLLM's own ``try``: an error of ours there was
+        # logged as a failed cache read and the read answered None (the
+        # value lost).  So a failure of the check counts against the flag
+        # and answers "not quiet": the message is formatted and printed as
+        # LiteLLM does, which is what stock does from that point on.
+        try:
+            return silent() and plain(value)
+        except Exception as exc:
+            flags.record_error(FLAG, exc)
+            return False
 
     def quiet_again(result: Any, names: dict) -> bool:
-        if result is not None and names.get("_fast_plain") is True and result is names.get("in_memory_result"):
-            return silent()
-        return quiet(result)
+        try:
+            if result is not None and names.get("_fast_plain") is True and result is names.get("in_memory_result"):
+                return silent()
+            return silent() and plain(result)
+        except Exception as exc:  # see quiet
+            flags.record_error(FLAG, exc)
+            return False
 
     return quiet, quiet_again
 
