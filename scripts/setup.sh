@@ -26,8 +26,11 @@ python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 # the LiteLLM proxy's runtime dependencies (its [proxy] extra needs the unpublished
 # litellm-proxy package), plotting and process tools for the benchmarks
 python3 -m pip install -q --disable-pip-version-check -r requirements-bench.txt
-# the tokenizer bench's peers: compiled wheels that may not exist for every machine
-python3 -m pip install -q --disable-pip-version-check -r requirements-peers.txt \
-    || echo "warning: some tokenizer peers did not install; the bench reports them as not available"
+# the tokenizer bench's peers: compiled wheels that may not exist for every
+# machine, so one at a time (one missing wheel must not keep out the others)
+for peer in $(grep -v '^#' requirements-peers.txt); do
+    python3 -m pip install -q --disable-pip-version-check "$peer" \
+        || echo "warning: tokenizer peer $peer did not install; the bench reports it as not available"
+done
 python3 -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e .
 FAST_LITELLM_REQUIRE_NATIVE=1 python3 setup.py -q build_ext --inplace
