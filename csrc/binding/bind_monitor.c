@@ -20,6 +20,7 @@
  * tuple of the bucket numbers as ints (snapshots reuse them).
  */
 #include "binding/module_state.h"
+#include "binding/fastcall_args.h"
 #include "monitor/monitor.h"
 
 #include <math.h>
@@ -70,47 +71,9 @@ static int
 parse_record_args(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                   PyObject *kwnames, PyObject **argv)
 {
-    if (nargs > ARG_COUNT) {
-        PyErr_Format(PyExc_TypeError,
-                     "record_performance() takes at most %d arguments (%zd given)", ARG_COUNT,
-                     nargs);
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < nargs; i++)
-        argv[i] = args[i];
-    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
     PyObject *names = fl_get_state(module)->slots[FL_SLOT_MONITOR + 1];
-    for (Py_ssize_t k = 0; k < nkw; k++) {
-        PyObject *kw = PyTuple_GET_ITEM(kwnames, k);
-        int found = -1;
-        for (int i = 0; i < ARG_COUNT && found < 0; i++)
-            if (kw == PyTuple_GET_ITEM(names, i))
-                found = i;
-        for (int i = 0; i < ARG_COUNT && found < 0; i++)
-            if (PyUnicode_CompareWithASCIIString(kw, RECORD_ARG_NAMES[i]) == 0)
-                found = i;
-        if (found < 0) {
-            PyErr_Format(PyExc_TypeError,
-                         "record_performance() got an unexpected keyword argument '%U'", kw);
-            return -1;
-        }
-        if (argv[found] != NULL) {
-            PyErr_Format(PyExc_TypeError,
-                         "record_performance() got multiple values for argument '%s'",
-                         RECORD_ARG_NAMES[found]);
-            return -1;
-        }
-        argv[found] = args[nargs + k];
-    }
-    for (int i = ARG_COMPONENT; i <= ARG_DURATION; i++) {
-        if (argv[i] == NULL) {
-            PyErr_Format(PyExc_TypeError,
-                         "record_performance() missing required argument '%s'",
-                         RECORD_ARG_NAMES[i]);
-            return -1;
-        }
-    }
-    return 0;
+    return fl_fastcall_args("record_performance", RECORD_ARG_NAMES, names, ARG_COUNT, ARG_DURATION + 1, args,
+                            nargs, kwnames, argv);
 }
 
 static int

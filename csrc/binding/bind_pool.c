@@ -15,6 +15,7 @@
  */
 #include "binding/module_state.h"
 #include "binding/clock.h"
+#include "binding/fastcall_args.h"
 #include "pool/pool.h"
 
 #include <time.h>
@@ -161,7 +162,7 @@ Pool_get_connection_one(PoolObject *self, PyObject *endpoint)
     }
     Py_ssize_t len;
     const char *s = PyUnicode_AsUTF8AndSize(endpoint, &len);
-    int64_t now;
+    int64_t now = 0; /* set whenever it is read (s != NULL); gcc cannot see that once inlined */
     uint64_t id = 0;
     fl_pool_get_result r = FL_POOL_NEW_ENDPOINT;
     if (s == NULL)
@@ -342,35 +343,14 @@ Pool_test_hold_lock(PoolObject *self, PyObject *arg)
 /* The public one-argument methods take it by position or by its name, as
    the pure-Python twin's methods (and the API reference) do. */
 
-static PyObject *
-one_arg(const char *method, const char *name, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
-{
-    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
-    for (Py_ssize_t i = 0; i < nkw; i++) {
-        PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
-        if (PyUnicode_CompareWithASCIIString(kw, name) != 0) {
-            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", method, kw);
-            return NULL;
-        }
-        if (nargs > 0) {
-            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", method, name);
-            return NULL;
-        }
-    }
-    if (nargs + nkw == 1)
-        return args[0];
-    if (nargs + nkw == 0)
-        PyErr_Format(PyExc_TypeError, "%s() missing 1 required argument: '%s'", method, name);
-    else
-        PyErr_Format(PyExc_TypeError, "%s() takes 1 argument (%zd given)", method, nargs + nkw);
-    return NULL;
-}
-
 #define ONE_ARG_METHOD(fn, method, name)                                                           \
     static PyObject *fn(PoolObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) \
     {                                                                                              \
-        PyObject *arg = one_arg(method, name, args, nargs, kwnames);                              \
-        return arg == NULL ? NULL : fn##_one(self, arg);                                          \
+        static const char *const names[1] = {name};                                               \
+        PyObject *arg;                                                                             \
+        if (fl_fastcall_args(method, names, NULL, 1, 1, args, nargs, kwnames, &arg) < 0)           \
+            return NULL;                                                                           \
+        return fn##_one(self, arg);                                                                \
     }
 
 ONE_ARG_METHOD(Pool_get_connection, "get_connection", "endpoint")
