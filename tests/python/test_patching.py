@@ -142,16 +142,23 @@ def test_flag_off_means_not_applied(fake_pkg, monkeypatch):
     assert not st["applied"] and "is off" in st["reason"]
 
 
-def test_native_failure_serves_the_original_and_counts(fake_pkg, monkeypatch):
+def _apply_failing_add(fake_pkg, monkeypatch, error, threshold):
+    """fake_pkg's add patched with a fast path that always raises ``error``,
+    applied under rust_routing with the given error threshold."""
     mod, _ = load()
     pin(monkeypatch, "add", mod.add)
 
     def broken(a, b):
-        raise RuntimeError("native bug")
+        raise error
 
     fake_pkg("fake_add", "add", lambda orig: broken)
-    flags.set_feature("rust_routing", "on", error_threshold=3)
+    flags.set_feature("rust_routing", "on", error_threshold=threshold)
     engine.apply_acceleration()
+    return mod
+
+
+def test_native_failure_serves_the_original_and_counts(fake_pkg, monkeypatch):
+    mod = _apply_failing_add(fake_pkg, monkeypatch, RuntimeError("native bug"), 3)
     assert mod.add(1, 2) == 3
     assert flags.get_feature_status()["rust_routing"]["errors"] == 1
     # the caller's own error: the original's exception, unchanged, not counted
@@ -879,15 +886,7 @@ def test_native_failures_show_in_patch_status_and_health_check(fake_pkg, monkeyp
     off after them."""
     from fast_litellm.patching.health import run_health_check
 
-    mod, _ = load()
-    pin(monkeypatch, "add", mod.add)
-
-    def broken(a, b):
-        raise MemoryError("native allocation failed")
-
-    fake_pkg("fake_add", "add", lambda orig: broken)
-    flags.set_feature("rust_routing", "on", error_threshold=2)
-    engine.apply_acceleration()
+    mod = _apply_failing_add(fake_pkg, monkeypatch, MemoryError("native allocation failed"), 2)
 
     def row():
         return engine.get_patch_status()["patches"]["fake_add"]
