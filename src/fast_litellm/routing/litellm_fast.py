@@ -34,7 +34,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional
 
-from fast_litellm.patching.registry import NotAccelerated
+from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
 from .selector_fast import no_input_tokens
 
@@ -617,8 +617,10 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     read_pid = [None]  # the process a native read last returned in
     busy = [None, 0.0]  # (weakref to) the store whose memory last held live entries, and until when
 
-    def active_cooldowns(store, model_ids):
-        """The store's native read of the ids cooling, under its service target.
+    def nothing_live(store):
+        """Whether the store's memory is known to hold no live entry, so its
+        read can only answer ``()`` (see ``active_cooldowns``).  Ours: asked
+        before any LiteLLM read, so an error here falls back cleanly.
 
         When the store's memory holds no live entry at all (its native
         ``snapshot()``, ~0.1 us, is empty) the read is not made: it would
@@ -657,9 +659,17 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
             seen = busy[0]
             if seen is None or seen() is not store or monotonic() >= busy[1]:
                 if not handle.snapshot():
-                    return ()
+                    return True
                 busy[0] = weakref.ref(store)
                 busy[1] = monotonic() + BUSY_RECHECK_SECONDS
+        return False
+
+    def active_cooldowns(store, model_ids, skip):
+        """The store's native read of the ids cooling, under its service
+        target (LiteLLM's read: its errors are the caller's), or ``()`` when
+        ``nothing_live(store)`` said the read can find nothing."""
+        if skip:
+            return ()
         inner = target.set(ROUTER_COOLDOWNS_TARGET)
         try:
             active = tuple(store._handle.active_sync(model_ids))
@@ -668,12 +678,12 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         read_pid[0] = getpid()  # the native runtime is started in this process
         return active
 
-    async def cooldowns_read(store, model_ids):
+    async def cooldowns_read(store, model_ids, skip):
         """RoutingStores.batch_get of cooldown keys on a store without Redis
         or a request batch: the native read, aligned by LiteLLM's _aligned
         (the layers between never suspend: LiteLLM's in-memory reply is
         awaited without yielding)."""
-        return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids))
+        return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids, skip))
 
     async def _answer_cache(self, step):
         if type(step) is not dict or step.get("op") != "batch_get" or step.get("key") is not None:
@@ -696,18 +706,24 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("Redis, or a request batch")
         outer = target.set(outer_target)
         try:
-            if riding is not None:
-                # usage-based-routing-v2: LiteLLM's two reads in one gather
-                # (two Tasks, the cooldowns' first), as _stored_with_usage runs it
-                batch, deployments = riding
-                stored, _ = await core_module.asyncio.gather(
-                    cooldowns_read(store, model_ids), batch.read_usage(deployments, None))
-                return core_module._plain(stored)
-            active = active_cooldowns(store, model_ids)
-            if not active and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
-                # nothing cooling: _aligned gives a None per id, _plain that tuple as a fresh list
-                return [None] * len(model_ids)
-            return core_module._plain(routing_stores._aligned(model_ids, active))
+            skip = nothing_live(store)  # ours, before any read: an error here falls back
+            # From here on LiteLLM's reads (the store's, the usage read's) and its
+            # _aligned / _plain: an error from them is the one stock raises, once; a
+            # fallback would read again (a transient error then served a pick that stock
+            # fails, and a v2 pick read its usage twice)
+            with callers_errors:
+                if riding is not None:
+                    # usage-based-routing-v2: LiteLLM's two reads in one gather
+                    # (two Tasks, the cooldowns' first), as _stored_with_usage runs it
+                    batch, deployments = riding
+                    stored, _ = await core_module.asyncio.gather(
+                        cooldowns_read(store, model_ids, skip), batch.read_usage(deployments, None))
+                    return core_module._plain(stored)
+                active = active_cooldowns(store, model_ids, skip)
+                if not active and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
+                    # nothing cooling: _aligned gives a None per id, _plain that tuple as a fresh list
+                    return [None] * len(model_ids)
+                return core_module._plain(routing_stores._aligned(model_ids, active))
         finally:
             restore(outer)
 
