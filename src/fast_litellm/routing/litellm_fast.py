@@ -34,7 +34,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional
 
-from fast_litellm.patching.registry import NotAccelerated, callers_errors
+from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_callers_error
 
 from .selector_fast import no_input_tokens
 
@@ -302,13 +302,36 @@ class _UsageReadScope:
         core, model = self._core, self._model
         try:
             selector = core._prefetch_usage_selector(model, self._request)
-            if not isinstance(selector, LowestTPMLoggingHandler_v2):
-                self._lazy = True  # the read's only trace would be an error's context
-                return None
-            deployments = _GROUP_ROWS.read(core._hosted, model) or []
         except Exception as error:  # noqa: BLE001 - LiteLLM's scope swallows it too
             self._error = error
             return None
+        if not isinstance(selector, LowestTPMLoggingHandler_v2):
+            self._lazy = True  # the read's only trace would be an error's context
+            return None
+        failure = None
+        try:
+            deployments = _GROUP_ROWS.read(core._hosted, model) or []
+        except Exception as error:  # noqa: BLE001 - decided below, outside this handler
+            if is_callers_error(error):  # LiteLLM's read raised it: its scope swallows it
+                self._error = error
+                return None
+            failure = error
+        if failure is not None:
+            # Our own code failed (it used to be swallowed as LiteLLM's read error: no
+            # usage read along, not counted, and the error made the context of a
+            # failing pick's exception): LiteLLM's read decides.  If it raises, that
+            # is the error its scope swallows (raised here, outside the handler above,
+            # so its context is LiteLLM's); if it answers, the failure is counted and
+            # the pick goes on as stock's
+            try:
+                deployments = core._hosted._core_get_model_list(model_name=model) or []
+            except Exception as error:  # noqa: BLE001
+                self._error = error
+                return None
+            from fast_litellm import flags
+
+            flags.record_error("rust_routing", failure)
+            failure = None
         if not deployments:
             return None
         self._token = core_module._USAGE_READ.set(
@@ -393,30 +416,35 @@ class _GroupRows:
     def read(self, registry: Any, model: Any) -> Any:
         parts = self._resolve()
         if not parts:
-            return registry._core_get_model_list(model_name=model)
+            with callers_errors:  # LiteLLM's read (see _UsageReadScope.__enter__)
+                return registry._core_get_model_list(model_name=model)
         host, methods, names, hosted_list = parts
         state = getattr(registry, "__dict__", None)
         if (type(registry) is not host or type(model) is not str or state is None
                 or any(host.__dict__.get(name) is not fn for name, fn in methods)
                 or host.__dict__.get("_core_model_names") is not names or not _rows_are_litellms(host)):
-            return registry._core_get_model_list(model_name=model)
+            with callers_errors:
+                return registry._core_get_model_list(model_name=model)
         with registry._deployment_index_lock:
             aliases = state.get("_core_model_group_alias")
             groups = state.get("_core_routing_groups")
             entries = state.get("_core_model_list")
             if (type(aliases) is not dict or aliases or type(groups) is not dict or groups
                     or type(entries) is not hosted_list or entries._building is not None):
-                return registry._core_get_model_list(model_name=model)
+                with callers_errors:
+                    return registry._core_get_model_list(model_name=model)
             handle = registry._live_handle()
             if handle is None or model not in registry._core_model_names:
-                return registry._core_get_model_list(model_name=model)
+                with callers_errors:
+                    return registry._core_get_model_list(model_name=model)
             token = (handle, handle.registry_version(), entries, entries._read_at, len(entries))
             kept = self._kept.get(id(registry))
             if kept is not None and kept[0] is registry and _same_token(kept[1], token):
                 rows = kept[2].get(model)
                 if rows is not None:
                     return list(rows)
-            rows = registry._core_get_model_list(model_name=model)
+            with callers_errors:
+                rows = registry._core_get_model_list(model_name=model)
             # kept only when every row is an entry of the list itself (a
             # renamed or pattern row is a fresh dict per read)
             if type(rows) is list and _all_listed(rows, entries):
