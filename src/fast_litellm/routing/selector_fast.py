@@ -464,7 +464,7 @@ def make_usage_counter_keys(original: Any) -> Any:
     datetime comes from a table of ``"%02d-%02d"`` (what ``strftime("%H-%M")``
     gives), ~1.5 µs less than ``strftime``, twice a pick."""
     from fast_litellm._native_loader import NATIVE
-    from fast_litellm.patching.registry import NotAccelerated
+    from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
     from .protocol_fast import _check_pinned
     from .strategy_fast import _NAMES
@@ -491,7 +491,9 @@ def make_usage_counter_keys(original: Any) -> Any:
             if prefixes is None:
                 raise decline
             shared.keep(healthy_deployments, prefixes)
-        minute = _minute_of(module.get_utc_datetime())
+        with callers_errors:  # LiteLLM's clock: its error is the caller's, raised once
+            now = module.get_utc_datetime()
+        minute = _minute_of(now)
         built = keys(prefixes, ":tpm:" + minute, ":rpm:" + minute)
         return built[0], built[1]
 
