@@ -197,11 +197,21 @@ def make_selector_token_count(original: Any) -> Any:
         # dispatcher), not LiteLLM's function: an input this patch does not
         # cover, not a broken fast path
         raise NotAccelerated("embedding_aware_token_count is not token_counter's")
+    from fast_litellm import flags
+
     answer = no_input_tokens.called
 
     def embedding_aware_token_count(messages: Any, text: Any, media_models: Any) -> int:
         if messages is None and text is None:
-            counted = answer()
+            try:
+                counted = answer()
+            except Exception as exc:  # noqa: BLE001
+                # ours: LiteLLM's count runs instead.  Handed over as NotAccelerated
+                # (below, outside this handler), since the engine counts a failure only
+                # when the original returns, and this one raises the ValueError its
+                # caller catches: the error would not have been counted
+                flags.record_error("rust_routing", exc)
+                counted = None
             if counted is not None:
                 return counted
         raise NotAccelerated("LiteLLM counts")
