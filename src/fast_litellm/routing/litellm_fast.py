@@ -98,11 +98,26 @@ def _configured_limit(deployment: Dict[str, Any], name: str) -> Any:
     )
 
 
-def _input_tokens(module: Any, healthy: List[Any], messages: Any, input: Any) -> Any:
+def _known_input_tokens(module: Any, messages: Any, input: Any) -> Optional[int]:
+    """The 0 LiteLLM's token count of no messages and no input ends with (its
+    raise caught), when provably so; else None.  Our own check: callers ask
+    it outside ``callers_errors``, so an error in it falls back."""
     if messages is None and input is None:
-        counted = no_input_tokens(module)  # 0 without LiteLLM's raise and catch, when provably so
-        if counted is not None:
-            return counted
+        return no_input_tokens(module)
+    return None
+
+
+_ASK = object()
+
+
+def _input_tokens(module: Any, healthy: List[Any], messages: Any, input: Any, known: Any = _ASK) -> Any:
+    """LiteLLM's ``try: embedding_aware_token_count(...) except Exception: 0``,
+    or ``known`` (``_known_input_tokens``, asked here when not given) when
+    that is not None."""
+    if known is _ASK:
+        known = _known_input_tokens(module, messages, input)
+    if known is not None:
+        return known
     try:
         return module.embedding_aware_token_count(
             messages, input, partial(module.deployment_backend_models, healthy)
@@ -151,13 +166,15 @@ def _cost_map_rates(module: Any, cost_map: Any, deployment: Dict[str, Any], memo
     params = _plain_view(deployment.get("litellm_params"), memo) if view is not _SLOW else _SLOW
     info = _plain_view(deployment.get("model_info"), memo) if view is not _SLOW else _SLOW
     if params is _SLOW or info is _SLOW or type(cost_map) is not dict:
-        return module._deployment_cost_map_rates(deployment)
+        with callers_errors:  # LiteLLM's function: its error is the caller's
+            return module._deployment_cost_map_rates(deployment)
     base = info.get("base_model") or params.get("base_model")
     names = dict.fromkeys(c for c in (base, params.get("model")) if isinstance(c, str) and c)
     for name in names:
         row = _plain_view(cost_map.get(name), memo)
         if row is _SLOW:
-            return module._deployment_cost_map_rates(deployment)
+            with callers_errors:
+                return module._deployment_cost_map_rates(deployment)
         if row.get("input_cost_per_token") is not None or row.get("output_cost_per_token") is not None:
             return _as_rate(row.get("input_cost_per_token")), _as_rate(row.get("output_cost_per_token"))
     return None, None
