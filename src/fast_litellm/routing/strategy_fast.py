@@ -749,6 +749,10 @@ def _deployment_cost(module, cost_map, deployment, memo):
     return input_cost + output_cost, params
 
 
+# a candidate of the fresh cost map (no usage yet), as _cost_candidates' entries give it
+_UNSEEN = object()
+
+
 def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_tokens, logger, debug):
     """LiteLLM's cost loop in Python: (deployment, cost) per candidate within its limits."""
     memo: Dict[int, bool] = {}
@@ -761,7 +765,7 @@ def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_to
         tpm_limit = litellm_fast._configured_limit(deployment, "tpm")
         rpm_limit = litellm_fast._configured_limit(deployment, "rpm")
         cost, params = _deployment_cost(module, cost_map, deployment, memo)
-        if item_map is None:
+        if item_map is _UNSEEN:  # the fresh map's zero entry (a cached None is LiteLLM's .get error)
             rpm_used = tpm_used = 0
         else:
             rpm_used = item_map.get(minute, {}).get("rpm", 0)
@@ -887,7 +891,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
         if cached:
             entries = counts.items()
         else:
-            entries = dict.fromkeys(by_id).items()  # ids by first occurrence, as by_id was filled
+            entries = dict.fromkeys(by_id, _UNSEEN).items()  # ids by first occurrence, as by_id was filled
         # our Python loop: its LiteLLM calls are marked inside, and an error of
         # LiteLLM's own operations on the data (a limit that does not compare, say)
         # is raised again, once, by LiteLLM's loop when it falls back
