@@ -687,10 +687,13 @@ def _latency_entry(sync: bool):
 
         pick = _LatencyPick()
 
+        # LiteLLM's span read and cache read: their errors are the caller's, raised
+        # once (the fallback read again: a one-off error served a pick stock fails)
         def start(module, request_kwargs):
             if request_kwargs is not None and type(request_kwargs) is not dict:
                 raise NotAccelerated("request_kwargs is not a dict")
-            return module.get_parent_otel_span_from_kwargs(request_kwargs)
+            with callers_errors:
+                return module.get_parent_otel_span_from_kwargs(request_kwargs)
 
         if sync:
             def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
@@ -698,7 +701,8 @@ def _latency_entry(sync: bool):
                 module = sys.modules[_LATENCY_MODULE]
                 by_id = pick.index(healthy_deployments)  # declines before the cache read
                 span = start(module, request_kwargs)
-                cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                with callers_errors:
+                    cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
                 return pick(self, module, healthy_deployments, messages, input, request_kwargs,
                             cached or {}, not cached, by_id)
 
@@ -709,7 +713,9 @@ def _latency_entry(sync: bool):
                 module = sys.modules[_LATENCY_MODULE]
                 by_id = pick.index(healthy_deployments)
                 span = start(module, request_kwargs)
-                cached = await self.router_cache.async_get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                with callers_errors:
+                    cached = await self.router_cache.async_get_cache(key=f"{model_group}_map",
+                                                                     parent_otel_span=span)
                 return pick(self, module, healthy_deployments, messages, input, request_kwargs,
                             cached or {}, not cached, by_id)
 
