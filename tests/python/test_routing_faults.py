@@ -216,6 +216,31 @@ class _Clock(datetime.datetime):
         return datetime.datetime.now(tz) + datetime.timedelta(days=1)
 
 
+def test_latency_honours_a_replaced_clock(monkeypatch, flag):
+    """The same for ``lowest_latency.datetime``: LiteLLM reads this minute's
+    usage through it."""
+    from litellm.router_strategy import lowest_latency
+
+    same_minute()
+    monkeypatch.setattr(lowest_latency, "datetime", _Clock)
+    model_list = copy.deepcopy(MODEL_LIST)
+    for d in model_list:
+        d["litellm_params"]["rpm"] = 5
+    stamp = _Clock.now()
+    minute = "%s-%s-%s" % (stamp.strftime("%Y-%m-%d"), stamp.strftime("%H"), stamp.strftime("%M"))
+    outcomes = []
+    for accelerated in (False, True):
+        router = _router(LATENCY, model_list)
+        # d0 and d2 are the fastest, but a day ahead past their rpm limit
+        history = {ident: {"latency_normalized": [0.1], minute: {"tpm": 0, "rpm": 9}} for ident in ("d0", "d2")}
+        history["d1"] = {"latency_normalized": [0.5]}
+        router._core._cache.set_cache("g_map", history)
+        outcomes.append(_pick(router, accelerated))
+    assert outcomes[0][0] == ("ok", "d1")
+    assert outcomes[1] == outcomes[0]
+    assert flag.errors == 0
+
+
 @pytest.mark.parametrize("replaced", ["prices, with history", "clock"])
 def test_cost_honours_replaced_pricing_and_clock(monkeypatch, flag, replaced):
     """A replaced ``lowest_cost.datetime`` (a mocked clock) is what LiteLLM's

@@ -512,6 +512,8 @@ class _LatencyPick:
             raise NotAccelerated("request_kwargs is not a dict")
         if counts is not None and type(counts) is not dict:
             raise NotAccelerated("request_count_dict is not a dict")
+        if module.datetime is not litellm_fast.datetime:
+            raise NotAccelerated("lowest_latency's clock is replaced")  # LiteLLM's minute is read through it
         minute = litellm_fast._minute_stamp()
         if counts is None:
             return None
@@ -687,6 +689,10 @@ def _latency_entry(sync: bool):
 
         pick = _LatencyPick()
 
+        def clock(module):
+            if module.datetime is not litellm_fast.datetime:  # (before the read, so the pick's check never fires after it)
+                raise NotAccelerated("lowest_latency's clock is replaced")
+
         # LiteLLM's span read and cache read: their errors are the caller's, raised
         # once (the fallback read again: a one-off error served a pick stock fails)
         def start(module, request_kwargs):
@@ -699,6 +705,7 @@ def _latency_entry(sync: bool):
             def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                           request_kwargs=None):
                 module = sys.modules[_LATENCY_MODULE]
+                clock(module)
                 by_id = pick.index(healthy_deployments)  # declines before the cache read
                 span = start(module, request_kwargs)
                 with callers_errors:
@@ -711,6 +718,7 @@ def _latency_entry(sync: bool):
             async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
                                                       input=None, request_kwargs=None):
                 module = sys.modules[_LATENCY_MODULE]
+                clock(module)
                 by_id = pick.index(healthy_deployments)
                 span = start(module, request_kwargs)
                 with callers_errors:
