@@ -690,7 +690,8 @@ def _latency_entry(sync: bool):
         pick = _LatencyPick()
 
         def clock(module):
-            if module.datetime is not litellm_fast.datetime:  # (before the read, so the pick's check never fires after it)
+            # checked before the read too, so the pick's own check never fires after it
+            if module.datetime is not litellm_fast.datetime:
                 raise NotAccelerated("lowest_latency's clock is replaced")
 
         # LiteLLM's span read and cache read: their errors are the caller's, raised
@@ -861,7 +862,8 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             # LiteLLM's loop logs a debug record per candidate: ours would name
             # this file and line, so LiteLLM's code runs (decided before any read)
             raise NotAccelerated("the router's debug log is on")
-        if any(getattr(module, name, None) is not fn for name, fn in pricing) or module.datetime is not litellm_fast.datetime:
+        if (any(getattr(module, name, None) is not fn for name, fn in pricing)
+                or module.datetime is not litellm_fast.datetime):
             # LiteLLM's loop prices each candidate and reads the clock through these
             # module globals: a replaced one (a test's mock, a custom price) is honoured there
             raise NotAccelerated("lowest_cost's pricing helpers or clock are replaced")
