@@ -72,16 +72,25 @@ def _dispatcher(original: Any, fast: Any) -> Any:
     return dispatch
 
 
-def install() -> None:
+def install(guarded: bool = False) -> None:
+    """``guarded``: the fast side runs inside the patch engine's wrapper
+    (``wrappers.guarded``: fallback to the original on an error of ours,
+    counted against the flag; the caller's errors raised once), for tests
+    that inject faults; the flag must be on."""
     if _INSTALLED:
         return
+    from fast_litellm.patching import wrappers
+
     for patch in patches.PATCHES:
         owner, name = _owner(patch.target)
         current = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
         # After `import fast_litellm` the engine may already have replaced the
         # target: the stock side must be LiteLLM's own function, not our wrapper.
         original = getattr(current, "__fast_litellm_original__", current)
-        dispatcher = _dispatcher(original, patch.build(original))
+        fast = patch.build(original)
+        if guarded:
+            fast = wrappers.guarded(patch, original, fast)
+        dispatcher = _dispatcher(original, fast)
         # marked as the engine marks its wrappers (which patch, over which
         # original), and as this module's own dispatcher
         dispatcher.__fast_litellm_patch__ = patch.name

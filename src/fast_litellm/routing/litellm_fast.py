@@ -34,7 +34,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional
 
-from fast_litellm.patching.registry import NotAccelerated
+from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_callers_error
 
 from .selector_fast import no_input_tokens
 
@@ -98,11 +98,26 @@ def _configured_limit(deployment: Dict[str, Any], name: str) -> Any:
     )
 
 
-def _input_tokens(module: Any, healthy: List[Any], messages: Any, input: Any) -> Any:
+def _known_input_tokens(module: Any, messages: Any, input: Any) -> Optional[int]:
+    """The 0 LiteLLM's token count of no messages and no input ends with (its
+    raise caught), when provably so; else None.  Our own check: callers ask
+    it outside ``callers_errors``, so an error in it falls back."""
     if messages is None and input is None:
-        counted = no_input_tokens(module)  # 0 without LiteLLM's raise and catch, when provably so
-        if counted is not None:
-            return counted
+        return no_input_tokens(module)
+    return None
+
+
+_ASK = object()
+
+
+def _input_tokens(module: Any, healthy: List[Any], messages: Any, input: Any, known: Any = _ASK) -> Any:
+    """LiteLLM's ``try: embedding_aware_token_count(...) except Exception: 0``,
+    or ``known`` (``_known_input_tokens``, asked here when not given) when
+    that is not None."""
+    if known is _ASK:
+        known = _known_input_tokens(module, messages, input)
+    if known is not None:
+        return known
     try:
         return module.embedding_aware_token_count(
             messages, input, partial(module.deployment_backend_models, healthy)
@@ -151,13 +166,15 @@ def _cost_map_rates(module: Any, cost_map: Any, deployment: Dict[str, Any], memo
     params = _plain_view(deployment.get("litellm_params"), memo) if view is not _SLOW else _SLOW
     info = _plain_view(deployment.get("model_info"), memo) if view is not _SLOW else _SLOW
     if params is _SLOW or info is _SLOW or type(cost_map) is not dict:
-        return module._deployment_cost_map_rates(deployment)
+        with callers_errors:  # LiteLLM's function: its error is the caller's
+            return module._deployment_cost_map_rates(deployment)
     base = info.get("base_model") or params.get("base_model")
     names = dict.fromkeys(c for c in (base, params.get("model")) if isinstance(c, str) and c)
     for name in names:
         row = _plain_view(cost_map.get(name), memo)
         if row is _SLOW:
-            return module._deployment_cost_map_rates(deployment)
+            with callers_errors:
+                return module._deployment_cost_map_rates(deployment)
         if row.get("input_cost_per_token") is not None or row.get("output_cost_per_token") is not None:
             return _as_rate(row.get("input_cost_per_token")), _as_rate(row.get("output_cost_per_token"))
     return None, None
@@ -302,13 +319,36 @@ class _UsageReadScope:
         core, model = self._core, self._model
         try:
             selector = core._prefetch_usage_selector(model, self._request)
-            if not isinstance(selector, LowestTPMLoggingHandler_v2):
-                self._lazy = True  # the read's only trace would be an error's context
-                return None
-            deployments = _GROUP_ROWS.read(core._hosted, model) or []
         except Exception as error:  # noqa: BLE001 - LiteLLM's scope swallows it too
             self._error = error
             return None
+        if not isinstance(selector, LowestTPMLoggingHandler_v2):
+            self._lazy = True  # the read's only trace would be an error's context
+            return None
+        failure = None
+        try:
+            deployments = _GROUP_ROWS.read(core._hosted, model) or []
+        except Exception as error:  # noqa: BLE001 - decided below, outside this handler
+            if is_callers_error(error):  # LiteLLM's read raised it: its scope swallows it
+                self._error = error
+                return None
+            failure = error
+        if failure is not None:
+            # Our own code failed (it used to be swallowed as LiteLLM's read error: no
+            # usage read along, not counted, and the error made the context of a
+            # failing pick's exception): LiteLLM's read decides.  If it raises, that
+            # is the error its scope swallows (raised here, outside the handler above,
+            # so its context is LiteLLM's); if it answers, the failure is counted and
+            # the pick goes on as stock's
+            try:
+                deployments = core._hosted._core_get_model_list(model_name=model) or []
+            except Exception as error:  # noqa: BLE001
+                self._error = error
+                return None
+            from fast_litellm import flags
+
+            flags.record_error("rust_routing", failure)
+            failure = None
         if not deployments:
             return None
         self._token = core_module._USAGE_READ.set(
@@ -393,30 +433,35 @@ class _GroupRows:
     def read(self, registry: Any, model: Any) -> Any:
         parts = self._resolve()
         if not parts:
-            return registry._core_get_model_list(model_name=model)
+            with callers_errors:  # LiteLLM's read (see _UsageReadScope.__enter__)
+                return registry._core_get_model_list(model_name=model)
         host, methods, names, hosted_list = parts
         state = getattr(registry, "__dict__", None)
         if (type(registry) is not host or type(model) is not str or state is None
                 or any(host.__dict__.get(name) is not fn for name, fn in methods)
                 or host.__dict__.get("_core_model_names") is not names or not _rows_are_litellms(host)):
-            return registry._core_get_model_list(model_name=model)
+            with callers_errors:
+                return registry._core_get_model_list(model_name=model)
         with registry._deployment_index_lock:
             aliases = state.get("_core_model_group_alias")
             groups = state.get("_core_routing_groups")
             entries = state.get("_core_model_list")
             if (type(aliases) is not dict or aliases or type(groups) is not dict or groups
                     or type(entries) is not hosted_list or entries._building is not None):
-                return registry._core_get_model_list(model_name=model)
+                with callers_errors:
+                    return registry._core_get_model_list(model_name=model)
             handle = registry._live_handle()
             if handle is None or model not in registry._core_model_names:
-                return registry._core_get_model_list(model_name=model)
+                with callers_errors:
+                    return registry._core_get_model_list(model_name=model)
             token = (handle, handle.registry_version(), entries, entries._read_at, len(entries))
             kept = self._kept.get(id(registry))
             if kept is not None and kept[0] is registry and _same_token(kept[1], token):
                 rows = kept[2].get(model)
                 if rows is not None:
                     return list(rows)
-            rows = registry._core_get_model_list(model_name=model)
+            with callers_errors:
+                rows = registry._core_get_model_list(model_name=model)
             # kept only when every row is an entry of the list itself (a
             # renamed or pattern row is a fresh dict per read)
             if type(rows) is list and _all_listed(rows, entries):
@@ -617,8 +662,10 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     read_pid = [None]  # the process a native read last returned in
     busy = [None, 0.0]  # (weakref to) the store whose memory last held live entries, and until when
 
-    def active_cooldowns(store, model_ids):
-        """The store's native read of the ids cooling, under its service target.
+    def nothing_live(store):
+        """Whether the store's memory is known to hold no live entry, so its
+        read can only answer ``()`` (see ``active_cooldowns``).  Ours: asked
+        before any LiteLLM read, so an error here falls back cleanly.
 
         When the store's memory holds no live entry at all (its native
         ``snapshot()``, ~0.1 us, is empty) the read is not made: it would
@@ -657,9 +704,17 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
             seen = busy[0]
             if seen is None or seen() is not store or monotonic() >= busy[1]:
                 if not handle.snapshot():
-                    return ()
+                    return True
                 busy[0] = weakref.ref(store)
                 busy[1] = monotonic() + BUSY_RECHECK_SECONDS
+        return False
+
+    def active_cooldowns(store, model_ids, skip):
+        """The store's native read of the ids cooling, under its service
+        target (LiteLLM's read: its errors are the caller's), or ``()`` when
+        ``nothing_live(store)`` said the read can find nothing."""
+        if skip:
+            return ()
         inner = target.set(ROUTER_COOLDOWNS_TARGET)
         try:
             active = tuple(store._handle.active_sync(model_ids))
@@ -668,12 +723,12 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         read_pid[0] = getpid()  # the native runtime is started in this process
         return active
 
-    async def cooldowns_read(store, model_ids):
+    async def cooldowns_read(store, model_ids, skip):
         """RoutingStores.batch_get of cooldown keys on a store without Redis
         or a request batch: the native read, aligned by LiteLLM's _aligned
         (the layers between never suspend: LiteLLM's in-memory reply is
         awaited without yielding)."""
-        return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids))
+        return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids, skip))
 
     async def _answer_cache(self, step):
         if type(step) is not dict or step.get("op") != "batch_get" or step.get("key") is not None:
@@ -696,18 +751,24 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("Redis, or a request batch")
         outer = target.set(outer_target)
         try:
-            if riding is not None:
-                # usage-based-routing-v2: LiteLLM's two reads in one gather
-                # (two Tasks, the cooldowns' first), as _stored_with_usage runs it
-                batch, deployments = riding
-                stored, _ = await core_module.asyncio.gather(
-                    cooldowns_read(store, model_ids), batch.read_usage(deployments, None))
-                return core_module._plain(stored)
-            active = active_cooldowns(store, model_ids)
-            if not active and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
-                # nothing cooling: _aligned gives a None per id, _plain that tuple as a fresh list
-                return [None] * len(model_ids)
-            return core_module._plain(routing_stores._aligned(model_ids, active))
+            skip = nothing_live(store)  # ours, before any read: an error here falls back
+            # From here on LiteLLM's reads (the store's, the usage read's) and its
+            # _aligned / _plain: an error from them is the one stock raises, once; a
+            # fallback would read again (a transient error then served a pick that stock
+            # fails, and a v2 pick read its usage twice)
+            with callers_errors:
+                if riding is not None:
+                    # usage-based-routing-v2: LiteLLM's two reads in one gather
+                    # (two Tasks, the cooldowns' first), as _stored_with_usage runs it
+                    batch, deployments = riding
+                    stored, _ = await core_module.asyncio.gather(
+                        cooldowns_read(store, model_ids, skip), batch.read_usage(deployments, None))
+                    return core_module._plain(stored)
+                active = active_cooldowns(store, model_ids, skip)
+                if not active and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
+                    # nothing cooling: _aligned gives a None per id, _plain that tuple as a fresh list
+                    return [None] * len(model_ids)
+                return core_module._plain(routing_stores._aligned(model_ids, active))
         finally:
             restore(outer)
 

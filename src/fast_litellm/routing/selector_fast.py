@@ -197,11 +197,21 @@ def make_selector_token_count(original: Any) -> Any:
         # dispatcher), not LiteLLM's function: an input this patch does not
         # cover, not a broken fast path
         raise NotAccelerated("embedding_aware_token_count is not token_counter's")
+    from fast_litellm import flags
+
     answer = no_input_tokens.called
 
     def embedding_aware_token_count(messages: Any, text: Any, media_models: Any) -> int:
         if messages is None and text is None:
-            counted = answer()
+            try:
+                counted = answer()
+            except Exception as exc:  # noqa: BLE001
+                # ours: LiteLLM's count runs instead.  Handed over as NotAccelerated
+                # (below, outside this handler), since the engine counts a failure only
+                # when the original returns, and this one raises the ValueError its
+                # caller catches: the error would not have been counted
+                flags.record_error("rust_routing", exc)
+                counted = None
             if counted is not None:
                 return counted
         raise NotAccelerated("LiteLLM counts")
@@ -464,7 +474,7 @@ def make_usage_counter_keys(original: Any) -> Any:
     datetime comes from a table of ``"%02d-%02d"`` (what ``strftime("%H-%M")``
     gives), ~1.5 µs less than ``strftime``, twice a pick."""
     from fast_litellm._native_loader import NATIVE
-    from fast_litellm.patching.registry import NotAccelerated
+    from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
     from .protocol_fast import _check_pinned
     from .strategy_fast import _NAMES
@@ -491,7 +501,9 @@ def make_usage_counter_keys(original: Any) -> Any:
             if prefixes is None:
                 raise decline
             shared.keep(healthy_deployments, prefixes)
-        minute = _minute_of(module.get_utc_datetime())
+        with callers_errors:  # LiteLLM's clock: its error is the caller's, raised once
+            now = module.get_utc_datetime()
+        minute = _minute_of(now)
         built = keys(prefixes, ":tpm:" + minute, ":rpm:" + minute)
         return built[0], built[1]
 

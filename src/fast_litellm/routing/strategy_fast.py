@@ -512,6 +512,8 @@ class _LatencyPick:
             raise NotAccelerated("request_kwargs is not a dict")
         if counts is not None and type(counts) is not dict:
             raise NotAccelerated("request_count_dict is not a dict")
+        if module.datetime is not litellm_fast.datetime:
+            raise NotAccelerated("lowest_latency's clock is replaced")  # LiteLLM's minute is read through it
         minute = litellm_fast._minute_stamp()
         if counts is None:
             return None
@@ -534,8 +536,9 @@ class _LatencyPick:
         # LiteLLM's order around our native scans and draws, after the map may have gained
         # its unseen entries: an error from one of them is the caller's (``callers_errors``),
         # while one of our own still falls back.
+        known = litellm_fast._known_input_tokens(module, messages, input)  # ours: an error falls back
         with callers_errors:
-            input_tokens = litellm_fast._input_tokens(module, healthy, messages, input)
+            input_tokens = litellm_fast._input_tokens(module, healthy, messages, input, known)
             metadata_field = handler._select_metadata_field(request_kwargs)
             report = request_kwargs is not None and metadata_field in request_kwargs
         if fresh and type(input_tokens) is int:
@@ -686,18 +689,28 @@ def _latency_entry(sync: bool):
 
         pick = _LatencyPick()
 
+        def clock(module):
+            # checked before the read too, so the pick's own check never fires after it
+            if module.datetime is not litellm_fast.datetime:
+                raise NotAccelerated("lowest_latency's clock is replaced")
+
+        # LiteLLM's span read and cache read: their errors are the caller's, raised
+        # once (the fallback read again: a one-off error served a pick stock fails)
         def start(module, request_kwargs):
             if request_kwargs is not None and type(request_kwargs) is not dict:
                 raise NotAccelerated("request_kwargs is not a dict")
-            return module.get_parent_otel_span_from_kwargs(request_kwargs)
+            with callers_errors:
+                return module.get_parent_otel_span_from_kwargs(request_kwargs)
 
         if sync:
             def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                           request_kwargs=None):
                 module = sys.modules[_LATENCY_MODULE]
+                clock(module)
                 by_id = pick.index(healthy_deployments)  # declines before the cache read
                 span = start(module, request_kwargs)
-                cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                with callers_errors:
+                    cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
                 return pick(self, module, healthy_deployments, messages, input, request_kwargs,
                             cached or {}, not cached, by_id)
 
@@ -706,9 +719,12 @@ def _latency_entry(sync: bool):
             async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
                                                       input=None, request_kwargs=None):
                 module = sys.modules[_LATENCY_MODULE]
+                clock(module)
                 by_id = pick.index(healthy_deployments)
                 span = start(module, request_kwargs)
-                cached = await self.router_cache.async_get_cache(key=f"{model_group}_map", parent_otel_span=span)
+                with callers_errors:
+                    cached = await self.router_cache.async_get_cache(key=f"{model_group}_map",
+                                                                     parent_otel_span=span)
                 return pick(self, module, healthy_deployments, messages, input, request_kwargs,
                             cached or {}, not cached, by_id)
 
@@ -729,6 +745,8 @@ make_lowest_latency_entry_sync = _latency_entry(sync=True)
 # --------------------------------------------------------------------------
 
 _COST_MODULE = "litellm.router_strategy.lowest_cost"
+_COST_PRICING = ("_deployment_cost_map_rates", "_cost_map", "str_keyed", "deployment_pricing_models",
+                 "_declares_token_price", "_as_rate")
 
 
 def _deployment_cost(module, cost_map, deployment, memo):
@@ -746,6 +764,10 @@ def _deployment_cost(module, cost_map, deployment, memo):
     return input_cost + output_cost, params
 
 
+# a candidate of the fresh cost map (no usage yet), as _cost_candidates' entries give it
+_UNSEEN = object()
+
+
 def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_tokens, logger, debug):
     """LiteLLM's cost loop in Python: (deployment, cost) per candidate within its limits."""
     memo: Dict[int, bool] = {}
@@ -758,19 +780,20 @@ def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_to
         tpm_limit = litellm_fast._configured_limit(deployment, "tpm")
         rpm_limit = litellm_fast._configured_limit(deployment, "rpm")
         cost, params = _deployment_cost(module, cost_map, deployment, memo)
-        if item_map is None:
+        if item_map is _UNSEEN:  # the fresh map's zero entry (a cached None is LiteLLM's .get error)
             rpm_used = tpm_used = 0
         else:
             rpm_used = item_map.get(minute, {}).get("rpm", 0)
             tpm_used = item_map.get(minute, {}).get("tpm", 0)
         if debug:
-            logger.debug(
-                "item_cost: %s, item_tpm: %s, item_rpm: %s, model_id: %s",
-                cost,
-                tpm_used,
-                rpm_used,
-                deployment.get("model_info", {}).get("id"),
-            )
+            with callers_errors:
+                logger.debug(
+                    "item_cost: %s, item_tpm: %s, item_rpm: %s, model_id: %s",
+                    cost,
+                    tpm_used,
+                    rpm_used,
+                    deployment.get("model_info", {}).get("id"),
+                )
         api_base = params.get("api_base", "")
         if api_base is not None:
             cost_by_api_base[api_base] = cost  # LiteLLM's debug map, never read: built for its hashing
@@ -824,6 +847,12 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
 
     native_scan = getattr(NATIVE, "router_cost_scan", None)
     latency = _LatencyPick()  # for its id index
+    import importlib
+
+    cost_module = importlib.import_module(_COST_MODULE)
+    # what LiteLLM's loop prices a candidate with (module globals read at each call):
+    # the fast path reads prices as these do, so only while they are these
+    pricing = tuple((name, getattr(cost_module, name)) for name in _COST_PRICING)
 
     async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                               request_kwargs=None):
@@ -833,16 +862,26 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             # LiteLLM's loop logs a debug record per candidate: ours would name
             # this file and line, so LiteLLM's code runs (decided before any read)
             raise NotAccelerated("the router's debug log is on")
+        if (any(getattr(module, name, None) is not fn for name, fn in pricing)
+                or module.datetime is not litellm_fast.datetime):
+            # LiteLLM's loop prices each candidate and reads the clock through these
+            # module globals: a replaced one (a test's mock, a custom price) is honoured there
+            raise NotAccelerated("lowest_cost's pricing helpers or clock are replaced")
         by_id = latency.index(healthy_deployments)
-        cached = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}")
+        with callers_errors:  # LiteLLM's read: its error is the caller's, raised once
+            cached = await self.router_cache.async_get_cache(key=f"cost_map:{model_group}")
         counts = cached or {}
         minute = litellm_fast._minute_stamp()
         if cached and not _all_known(healthy_deployments, counts):
             litellm_fast._add_unseen(counts, healthy_deployments, lambda: {minute: {"tpm": 0, "rpm": 0}})
-        # LiteLLM's steps after the map may have gained its unseen entries: their errors
-        # are the caller's (``callers_errors``); an error in our native scan falls back
+        # Until the pick is returned, what ran is a cache read and the map's unseen
+        # entries, which a rerun of LiteLLM's code repeats without a change (the entries
+        # are there; a Redis read's map is a copy nobody writes back): an error of our
+        # own (the shortcut below, the scans, our Python loop) falls back.  LiteLLM's
+        # calls are marked (``callers_errors``): their errors reach the caller once.
+        known = litellm_fast._known_input_tokens(module, messages, input)
         with callers_errors:
-            input_tokens = litellm_fast._input_tokens(module, healthy_deployments, messages, input)
+            input_tokens = litellm_fast._input_tokens(module, healthy_deployments, messages, input, known)
             logger = module.verbose_router_logger
             debug = logger.isEnabledFor(logging.DEBUG)
             cost_map = module._cost_map()
@@ -868,12 +907,15 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
         if cached:
             entries = counts.items()
         else:
-            entries = dict.fromkeys(by_id).items()  # ids by first occurrence, as by_id was filled
+            entries = dict.fromkeys(by_id, _UNSEEN).items()  # ids by first occurrence, as by_id was filled
+        # our Python loop: its LiteLLM calls are marked inside, and an error of
+        # LiteLLM's own operations on the data (a limit that does not compare, say)
+        # is raised again, once, by LiteLLM's loop when it falls back
+        candidates = _cost_candidates(module, cost_map, by_id, healthy_deployments, entries, minute,
+                                      input_tokens, logger, debug)
+        if len(candidates) == 0:
+            return None
         with callers_errors:
-            candidates = _cost_candidates(module, cost_map, by_id, healthy_deployments, entries, minute,
-                                          input_tokens, logger, debug)
-            if len(candidates) == 0:
-                return None
             return sorted(candidates, key=lambda pair: pair[1])[0][0]
 
     fast = with_service_target(ROUTER_USAGE_TARGET)(async_get_available_deployments)

@@ -1,0 +1,306 @@
+"""Faults injected into the usage-based-routing-v2 and cost-based-routing
+picks (session-11 hunt), through the patch engine's own wrapper
+(``_local_patch.install(guarded=True)``): stock and accelerated Routers built
+alike, the same fault on both.
+
+* LiteLLM's code raising (the cooldown store's read, the v2 usage read riding
+  along with it, LiteLLM's clock, the cost and latency maps' cache reads): the caller gets
+  stock's exception, raised once - the call is not run again (a transient
+  error then served a pick stock fails, and the read ran twice) - and nothing
+  is counted against ``rust_routing``.
+* Our own code raising (the kept group rows, the no-input token count, the
+  cost Python loop): the pick is stock's and the error is counted.
+* LiteLLM's pricing helpers or clock replaced in ``lowest_cost``: honoured.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime
+import random
+import warnings
+
+import pytest
+from _lockstep import same_minute  # noqa: E402
+
+litellm = pytest.importorskip("litellm")
+
+from litellm.router_strategy import lowest_cost  # noqa: E402
+from litellm.router_strategy import lowest_tpm_rpm_v2 as v2  # noqa: E402
+from litellm.router_utils.routing_read_batch import RoutingReadBatch  # noqa: E402
+
+from fast_litellm import flags  # noqa: E402
+from fast_litellm._native_loader import NATIVE  # noqa: E402
+from fast_litellm.routing import _local_patch, litellm_fast, selector_fast  # noqa: E402
+
+pytestmark = [
+    pytest.mark.skipif(NATIVE is None, reason="native core not built"),
+    pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
+
+V2, COST, LATENCY = "usage-based-routing-v2", "cost-based-routing", "latency-based-routing"
+MODEL_LIST = [
+    {"model_name": "g", "litellm_params": {"model": model, "api_key": "sk-test", **limits},
+     "model_info": {"id": "d%d" % i}}
+    for i, (model, limits) in enumerate([("gpt-4o-mini", {}), ("gpt-4o", {"rpm": 1000}),
+                                         ("openai/gpt-4o-mini", {"tpm": 10 ** 6}), ("gpt-4o", {})])
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def guarded():
+    _local_patch.install(guarded=True)
+    yield
+    _local_patch.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def flag():
+    flag = flags.get_flag("rust_routing")
+    flag.reset()
+    yield flag
+    flag.reset()
+
+
+class Fault:
+    """Counts its calls; raises ``error`` at the ``at``-th (0: never)."""
+
+    def __init__(self, fn, at, error=RuntimeError):
+        self.fn, self.at, self.error, self.calls = fn, at, error, 0
+
+    def _hit(self):
+        self.calls += 1
+        if self.calls == self.at:
+            raise self.error("injected")
+
+    def __call__(self, *args, **kwargs):
+        self._hit()
+        return self.fn(*args, **kwargs)
+
+
+class AsyncFault(Fault):
+    async def __call__(self, *args, **kwargs):
+        self._hit()
+        return await self.fn(*args, **kwargs)
+
+
+class Handle:
+    """The cooldown store's native handle, its read faulted."""
+
+    def __init__(self, handle, fault):
+        self._handle = handle
+        self.active_sync = fault
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+
+def _router(strategy, model_list=MODEL_LIST):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy=strategy)
+    # one deployment cooling: the store's memory is busy, so the pick reads it
+    router._core._cooldowns.add_deployment_to_cooldown("d3", Exception("rate limited"), 429, 600)
+    return router
+
+
+def _pick(router, accelerated, seed=7, **kwargs):
+    random.seed(seed)
+    with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            picked = asyncio.run(router.async_get_available_deployment(model="g", request_kwargs={}, **kwargs))
+            outcome = ("ok", picked["model_info"]["id"])
+        except Exception as exc:  # noqa: BLE001 - compared
+            outcome = ("raised", type(exc).__name__, str(exc))
+    return outcome, random.getstate()
+
+
+def _site(monkeypatch, router, site, fault_at):
+    """Install the fault of ``site`` (LiteLLM's code) on ``router``; its Fault."""
+    if site == "cooldown read":
+        store = router._core._cooldowns.cooldown_store
+        fault = Fault(store._handle.active_sync, fault_at)
+        object.__setattr__(store, "_handle", Handle(store._handle, fault))
+    elif site == "usage read":
+        fault = AsyncFault(RoutingReadBatch.read_usage, fault_at)
+        monkeypatch.setattr(RoutingReadBatch, "read_usage",
+                            lambda self, *a, **k: fault(self, *a, **k), raising=True)
+    elif site == "clock":
+        fault = Fault(v2.get_utc_datetime, fault_at)
+        monkeypatch.setattr(v2, "get_utc_datetime", fault)
+    else:  # the cost or latency map's read
+        cache = router._core._cache
+        read = cache.async_get_cache
+        fault = AsyncFault(read, fault_at)
+
+        async def async_get_cache(key, *args, **kwargs):
+            if str(key) in ("cost_map:g", "g_map"):
+                return await fault(key, *args, **kwargs)
+            return await read(key, *args, **kwargs)
+
+        cache.__dict__["async_get_cache"] = async_get_cache
+    return fault
+
+
+@pytest.mark.parametrize("strategy,site", [(V2, "cooldown read"), (V2, "usage read"), (V2, "clock"),
+                                           (COST, "cooldown read"), (COST, "cost map read"),
+                                           (LATENCY, "latency map read")])
+def test_litellms_errors_reach_the_caller_once(monkeypatch, flag, strategy, site):
+    """A one-off error of LiteLLM's read: stock fails the pick with it.  The
+    fast paths ran LiteLLM's call again on top (the engine's fallback), so the
+    pick was served, counted as an error of ours, the read made twice."""
+    same_minute()
+    outcomes = []
+    for accelerated in (False, True):
+        router = _router(strategy)
+        with monkeypatch.context() as patch:
+            fault = _site(patch, router, site, 1)
+            outcomes.append((_pick(router, accelerated), fault.calls))
+    stock, fast = outcomes
+    assert stock[0][0][0] == "raised" and "injected" in stock[0][0][2]
+    assert fast == stock
+    assert flag.errors == 0
+    # no fault: the same pick, the fast path taken (nothing counted)
+    same_minute()
+    clean = []
+    for accelerated in (False, True):
+        router = _router(strategy)
+        with monkeypatch.context() as patch:
+            fault = _site(patch, router, site, 0)
+            clean.append((_pick(router, accelerated), fault.calls))
+    assert clean[0] == clean[1] and clean[0][0][0][0] == "ok" and flag.errors == 0
+
+
+def _ours(monkeypatch, site):
+    if site == "group rows":
+        monkeypatch.setattr(litellm_fast._GROUP_ROWS, "read", Fault(None, 1, MemoryError))
+    elif site == "no-input count":
+        fault = Fault(selector_fast._NoInputTokens._path_is_zero, 1, MemoryError)
+        monkeypatch.setattr(selector_fast._NoInputTokens, "_path_is_zero", lambda self: fault(self))
+    else:  # the cost loop in Python (a float token count keeps it off the native scan)
+        monkeypatch.setattr(lowest_cost, "embedding_aware_token_count", lambda *a, **k: 3.0)
+        monkeypatch.setattr(litellm_fast, "_configured_limit", Fault(litellm_fast._configured_limit, 1, MemoryError))
+
+
+@pytest.mark.parametrize("strategy,site", [(V2, "group rows"), (V2, "no-input count"), (COST, "no-input count"),
+                                           (COST, "python loop")])
+def test_errors_of_ours_fall_back_and_count(monkeypatch, flag, strategy, site):
+    """Our own code failing: the pick is stock's (the v2 usage read still
+    rides along with the cooldown read) and the error counts against the
+    flag.  Before: the group rows' error was swallowed as LiteLLM's read
+    error (no usage read along, not counted), the no-input count's was not
+    counted (v2) or was raised to the caller (cost: inside the marks for
+    LiteLLM's calls), as were the cost loop's."""
+    same_minute()
+    outcomes = []
+    for accelerated in (False, True):
+        router = _router(strategy)
+        with monkeypatch.context() as patch:
+            reads = AsyncFault(RoutingReadBatch.read_usage, 0)
+            patch.setattr(RoutingReadBatch, "read_usage", lambda self, *a, **k: reads(self, *a, **k))
+            _ours(patch, site)
+            outcomes.append((_pick(router, accelerated), reads.calls))
+    stock, fast = outcomes
+    assert stock[0][0][0] == "ok"
+    assert fast == stock
+    assert flag.errors == 1 and flag.last_error["type"] == "MemoryError"
+
+
+class _Clock(datetime.datetime):
+    """lowest_cost's clock, stopped a day ahead."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.datetime.now(tz) + datetime.timedelta(days=1)
+
+
+def test_latency_honours_a_replaced_clock(monkeypatch, flag):
+    """The same for ``lowest_latency.datetime``: LiteLLM reads this minute's
+    usage through it."""
+    from litellm.router_strategy import lowest_latency
+
+    same_minute()
+    monkeypatch.setattr(lowest_latency, "datetime", _Clock)
+    model_list = copy.deepcopy(MODEL_LIST)
+    for d in model_list:
+        d["litellm_params"]["rpm"] = 5
+    stamp = _Clock.now()
+    minute = "%s-%s-%s" % (stamp.strftime("%Y-%m-%d"), stamp.strftime("%H"), stamp.strftime("%M"))
+    outcomes = []
+    for accelerated in (False, True):
+        router = _router(LATENCY, model_list)
+        # d0 and d2 are the fastest, but a day ahead past their rpm limit
+        history = {ident: {"latency_normalized": [0.1], minute: {"tpm": 0, "rpm": 9}} for ident in ("d0", "d2")}
+        history["d1"] = {"latency_normalized": [0.5]}
+        router._core._cache.set_cache("g_map", history)
+        outcomes.append(_pick(router, accelerated))
+    assert outcomes[0][0] == ("ok", "d1")
+    assert outcomes[1] == outcomes[0]
+    assert flag.errors == 0
+
+
+@pytest.mark.parametrize("replaced", ["prices, with history", "clock"])
+def test_cost_honours_replaced_pricing_and_clock(monkeypatch, flag, replaced):
+    """A replaced ``lowest_cost.datetime`` (a mocked clock) is what LiteLLM's
+    loop reads; the fast path read the real clock regardless (it now hands
+    such a pick to LiteLLM).  A replaced ``_deployment_cost_map_rates`` (a
+    custom price) is handed over too; through a Router it was honoured
+    before as well (the Router's price rows are ``AliasedCostEntry``, a dict
+    subclass the fast reads decline), so that case is coverage, not a
+    regression test."""
+    same_minute()
+    if replaced.startswith("prices"):
+        # gpt-4o-mini priced above gpt-4o
+        monkeypatch.setattr(lowest_cost, "_deployment_cost_map_rates",
+                            lambda d: (1.0, 1.0) if "mini" in d["litellm_params"]["model"] else (2e-6, 2e-6))
+    else:
+        monkeypatch.setattr(lowest_cost, "datetime", _Clock)
+    model_list = copy.deepcopy(MODEL_LIST)
+    model_list[0]["litellm_params"]["rpm"] = 5
+    outcomes = []
+    for accelerated in (False, True):
+        router = _router(COST, model_list)
+        if replaced == "clock":
+            # this minute a day ahead, d0 (the cheapest) is past its rpm limit
+            stamp = _Clock.now()
+            minute = "%s-%s-%s" % (stamp.strftime("%Y-%m-%d"), stamp.strftime("%H"), stamp.strftime("%M"))
+            router._core._cache.set_cache("cost_map:g", {"d0": {minute: {"tpm": 0, "rpm": 10 ** 9}}})
+        elif replaced == "prices, with history":
+            router._core._cache.set_cache("cost_map:g", {"d1": {litellm_fast._minute_stamp(): {"tpm": 5, "rpm": 0}}})
+        outcomes.append(_pick(router, accelerated))
+    assert outcomes[0][0][0] == "ok" and outcomes[0][0][1] != "d0"
+    assert outcomes[1] == outcomes[0]
+    assert flag.errors == 0
+
+
+@pytest.mark.parametrize("entry", [None, "x", {"@minute": None}])
+def test_cost_cached_map_with_odd_entries_raises_as_litellm(flag, entry):
+    """A cached cost map whose entry for a candidate is not a usage dict:
+    LiteLLM's loop raises reading it (``None.get``).  The fast path's Python
+    loop took a None entry for the fresh map's unseen one (no usage) and
+    picked (found by the bad-input probe)."""
+    from litellm.caching.dual_cache import DualCache
+
+    minute = litellm_fast._minute_stamp()
+    if isinstance(entry, dict):
+        entry = {minute: None}
+    healthy = [{"model_name": "g", "model_info": {"id": "d%d" % i},
+                "litellm_params": {"model": model, "input_cost_per_token": 2}}
+               for i, model in enumerate(["gpt-4o", "openai/gpt-4o-mini"])]
+    outcomes = []
+    same_minute()
+    for accelerated in (False, True):
+        cache = DualCache()
+        cache.set_cache("cost_map:g", {"d0": entry, "d1": {minute: {"tpm": 1, "rpm": 1}}})
+        handler = lowest_cost.LowestCostLoggingHandler(router_cache=cache)
+        with _local_patch.accelerated(accelerated):
+            try:
+                got = asyncio.run(handler.async_get_available_deployments("g", copy.deepcopy(healthy),
+                                                                        request_kwargs={}))
+                outcomes.append(("ok", got["model_info"]["id"]))
+            except Exception as exc:  # noqa: BLE001 - compared
+                outcomes.append(("raised", type(exc).__name__, str(exc)))
+    assert outcomes[0][0] == "raised" and outcomes[1] == outcomes[0]
+    assert flag.errors == 0
