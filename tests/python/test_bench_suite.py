@@ -160,6 +160,37 @@ def test_module_entry_point_help():
     assert r.returncode == 0 and "--proxy" in r.stdout and "--quick" in r.stdout
 
 
+COMPONENT_BENCHES = ["cache", "cost", "monitor", "patching", "pool", "ratelimit", "routing", "token_counter",
+                     "tokenizer"]
+
+
+@pytest.mark.parametrize("component", COMPONENT_BENCHES)
+def test_component_bench_help_and_unknown_options(component):
+    """`python -m fast_litellm.<component>.bench --help` prints its help and
+    runs nothing; a misspelt option is an error (exit 2) naming it, never a
+    full run that ignores it."""
+    module = "fast_litellm.%s.bench" % component
+    r = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "python -m %s" % module in r.stdout and "--quick" in r.stdout
+    r = subprocess.run([sys.executable, "-m", module, "--qiuck"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "unrecognized arguments: --qiuck" in r.stderr, (r.returncode, r.stderr)
+
+
+def test_routing_bench_option_values_are_checked():
+    from fast_litellm.routing import bench as routing_bench
+
+    args = routing_bench._options
+    from fast_litellm.bench.component_args import parse
+
+    ns = parse("m", None, ["--sizes=10,1000", "--strategies", "least-busy,simple-shuffle"], args)
+    assert ns.sizes == [10, 1000] and ns.strategies == ["least-busy", "simple-shuffle"] and not ns.quick
+    for bad in (["--sizes=10,x"], ["--sizes=0"], ["--strategies=least_busy"], ["--seed-only", "--router-only"]):
+        with pytest.raises(SystemExit) as info:
+            parse("m", None, bad, args)
+        assert info.value.code == 2
+
+
 def test_token_counter_memory_row_is_valid():
     """The memory row runs both sides in fresh children; only its shape and
     the agreement of the two counts are a test (its size is the bench's)."""

@@ -209,7 +209,9 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
 
 
 def main(argv: List[str]) -> int:
-    quick = "--quick" in argv
+    from ..bench.component_args import parse
+
+    quick = parse("fast_litellm.cache.bench", __doc__, argv).quick
     rows = run(quick=quick)
     print("%-56s %10s %10s %8s   %s" % ("case (%s, best of rounds)" % rows[0]["params"]["implementation"],
                                         "stock ns", "fast ns", "ratio", "median ratio"))

@@ -211,7 +211,9 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
 
 
 def main(argv: List[str]) -> int:
-    rows = run(quick="--quick" in argv)
+    from ..bench.component_args import parse
+
+    rows = run(quick=parse("fast_litellm.cost.bench", __doc__, argv).quick)
     print("%-58s %10s %10s %8s" % ("case (best of rounds, us/call; median paired ratio)", "stock", "fast", "ratio"))
     for r in rows:
         print("%-58s %10.1f %10.1f %7.2fx%s" % (r["case"], r["baseline_value"], r["value"], r["ratio"],

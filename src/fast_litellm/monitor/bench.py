@@ -128,7 +128,9 @@ def _result(case: str, unit: str, best: Dict[str, float], params: Dict[str, Any]
 
 
 def main(argv: List[str] = sys.argv[1:]) -> int:
-    quick = "--quick" in argv
+    from ..bench.component_args import parse
+
+    quick = parse("fast_litellm.monitor.bench", __doc__, argv).quick
     results = run(quick=quick)
     if not results:
         print("native core not built: nothing to compare")

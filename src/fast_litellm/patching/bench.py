@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 
 def _subprocess_seconds(code: str, runs: int) -> float:
@@ -88,8 +88,10 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
     return rows
 
 
-def main() -> None:
-    quick = "--quick" in sys.argv
+def main(argv: Optional[List[str]] = None) -> None:
+    from ..bench.component_args import parse
+
+    quick = parse("fast_litellm.patching.bench", __doc__, sys.argv[1:] if argv is None else argv).quick
     for r in run(quick):
         print("%-45s %12.1f %-8s vs %-24s %10.1f  ratio %.2f" % (
             r["case"], r["value"], r["unit"], r["baseline"], r["baseline_value"], r["ratio"]))

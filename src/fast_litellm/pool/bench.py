@@ -110,9 +110,11 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
 
 
 if __name__ == "__main__":
+    from ..bench.component_args import parse
     from ..ratelimit.bench import print_table
 
+    quick = parse("fast_litellm.pool.bench", __doc__, sys.argv[1:]).quick
     t0 = time.time()
-    results = run(quick="--quick" in sys.argv)
+    results = run(quick=quick)
     print_table(results)
     print("(%s; %.1f s)" % (fl010_status(), time.time() - t0))

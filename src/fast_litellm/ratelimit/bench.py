@@ -241,7 +241,9 @@ def print_table(rows: List[Dict[str, Any]]) -> None:
 
 
 if __name__ == "__main__":
-    quick = "--quick" in sys.argv
+    from ..bench.component_args import parse
+
+    quick = parse("fast_litellm.ratelimit.bench", __doc__, sys.argv[1:]).quick
     t0 = time.time()
     results = run(quick=quick)
     print_table(results)

@@ -19,6 +19,7 @@ some Router cases; ``--seed-only`` runs the seed-API cases alone).
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -336,30 +337,55 @@ def _run(quick: bool = False) -> List[Dict[str, Any]]:
     return _seed_cases(quick) + _router_cases(quick)
 
 
-def _option(argv: List[str], name: str) -> Optional[str]:
-    for arg in argv:
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
+def _sizes(text: str) -> List[int]:
+    try:
+        sizes = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected deployment counts such as 10,1000, got %r" % text)
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError("deployment counts must be at least 1, got %r" % text)
+    return sizes
+
+
+def _strategies(text: str) -> List[str]:
+    names = text.split(",")
+    unknown = [name for name in names if name not in STRATEGIES]
+    if unknown:
+        raise argparse.ArgumentTypeError("unknown strategy %r (choose from %s)"
+                                         % (unknown[0], ", ".join(STRATEGIES)))
+    return names
+
+
+def _options(parser: "argparse.ArgumentParser") -> None:
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--seed-only", action="store_true", help="the seed-API cases alone")
+    only.add_argument("--router-only", action="store_true", help="the LiteLLM Router cases alone")
+    parser.add_argument("--sizes", type=_sizes, metavar="N,N,...",
+                        help="deployments per model group (Router cases only; default 10,100,1000)")
+    parser.add_argument("--strategies", type=_strategies, metavar="NAME,...",
+                        help="routing strategies (Router cases only): " + ", ".join(STRATEGIES))
 
 
 def _main(argv: List[str]) -> None:
-    sizes = _option(argv, "--sizes")
-    strategies = _option(argv, "--strategies")
-    if "--seed-only" in argv:
+    from ..bench.component_args import parse
+
+    args = parse("fast_litellm.routing.bench", __doc__, argv, _options)
+    if args.seed_only and (args.sizes or args.strategies):
+        raise SystemExit("--sizes and --strategies select Router cases; --seed-only runs none")
+    if args.seed_only:
         from ..patching.engine import unpatched
 
         with unpatched():
-            rows = _seed_cases("--quick" in argv)
-    elif "--router-only" in argv or sizes or strategies:
+            rows = _seed_cases(args.quick)
+    elif args.router_only or args.sizes or args.strategies:
         from ..patching.engine import unpatched
 
         with unpatched():
-            rows = _router_cases("--quick" in argv, [int(x) for x in sizes.split(",")] if sizes else None,
-                                 strategies.split(",") if strategies else None)
+            rows = _router_cases(args.quick, args.sizes, args.strategies)
     else:
-        rows = run(quick="--quick" in argv)
-    if "--json" in argv:
+        rows = run(quick=args.quick)
+    if args.json:
         print(json.dumps(rows, indent=1))
         return
     print("%-86s %12s %12s %8s" % ("case", "baseline", "ours", "ratio"))

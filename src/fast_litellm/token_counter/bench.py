@@ -461,4 +461,6 @@ def _print_table(rows: List[Dict[str, Any]]) -> None:
 
 
 if __name__ == "__main__":
-    _print_table(run(quick="--quick" in sys.argv))
+    from ..bench.component_args import parse
+
+    _print_table(run(quick=parse("fast_litellm.token_counter.bench", __doc__, sys.argv[1:]).quick))

@@ -411,4 +411,6 @@ def _print(rows: List[dict]) -> None:
 
 
 if __name__ == "__main__":
-    _print(run(quick="--quick" in sys.argv))
+    from ..bench.component_args import parse
+
+    _print(run(quick=parse("fast_litellm.tokenizer.bench", __doc__, sys.argv[1:]).quick))
