@@ -492,13 +492,28 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
     int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
     int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
     const fl_pretok_scanner scan = fl_pretok_scanner_for(e->pat); /* valid: checked at new */
+    /* cl100k/o200k: piece ends a 64-byte window at a time (`more`: the
+       window's further ends, relative to `base`); else one per call */
+    const fl_pretok_window_scanner window = fl_pretok_window_scanner_for(e->pat);
+    uint64_t more = 0;
+    size_t base = 0;
     deferred_merges defer_store, *defer = NULL;
     if (!out && cached && !tokens_too && __atomic_load_n(&e->merge_lanes, __ATOMIC_RELAXED)) {
         defer_store.k = 0;
         defer = &defer_store;
     }
     while (pos < len) {
-        size_t n = scan(text, len, pos) - pos;
+        size_t end;
+        if (more) {
+            end = base + (size_t)__builtin_ctzll(more);
+            more &= more - 1u;
+        } else if (window) {
+            base = pos;
+            end = window(text, len, pos, &more);
+        } else {
+            end = scan(text, len, pos);
+        }
+        size_t n = end - pos;
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;
         if (n <= 2 && !out) { /* count only: a byte, or a pair (one token or two bytes) */

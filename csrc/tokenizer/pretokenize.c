@@ -998,6 +998,254 @@ scan_o200k(const uint8_t *text, size_t len, size_t pos)
     return scan_o200k_ascii(text, len, pos);
 }
 
+/* ---- 64-byte windows: every piece start of a window at once -------------
+ * The scanners above decide one piece per call, and each call branches on
+ * what kind of piece it is (a branch that mispredicts often on real text).
+ * For cl100k and o200k, a caller that walks the pieces of a text can take
+ * them 64 bytes at a time instead: from a piece start pos, one pass
+ * classifies text[pos, pos + 64) into bit masks (bit k = byte pos + k:
+ * upper, lower, digit, \s, \r\n, ' ', '/', '\'', >= 0x80) and derives the
+ * bit mask of every piece start in the window from class transitions,
+ * with no branch per piece; the caller then pops piece ends with a
+ * count-trailing-zeros each.  What decides a start at k, on ASCII (the
+ * window's text is read as if it began at pos, which is exact because a
+ * match only looks forward and pos is a piece start):
+ *   letters  a letter whose left neighbour is no letter starts a word;
+ *            o200k also starts one at an upper-case letter after a lower-
+ *            case one ([UP]*[LOW]+|[UP]+[LOW]*, ASCII has no BOTH).  The
+ *            word's piece starts one byte earlier when that byte is a
+ *            prefix: a \s other than \r\n (always a piece start, see
+ *            below), or an O ([^\s\p{L}\p{N}]) that starts a piece.
+ *   O        an O starts a piece unless the byte before it is an O of the
+ *            same run or a ' ' (` ?[^\s\p{L}\p{N}]+` takes both); the run's
+ *            tail [\r\n]* (o200k [\r\n/]*: from its first \r\n on) belongs
+ *            to it, and an O after an o200k tail's '/' starts a piece.
+ *   digits   at the start of a run, then every third digit.
+ *   \s       a \r\n after a letter or digit; a ' ', \t, \v, \f after a
+ *            non-\s, after a \r\n, or with a non-\s ASCII byte after it
+ *            (the last byte of a run, which \s+(?!\S) leaves to the next
+ *            piece).  After \r\n a run of them starts a piece only if no
+ *            further \r\n follows in the run (\s*[\r\n] ends at the run's
+ *            last \r\n): runs that end in \r\n, a byte >= 0x80 (maybe
+ *            \s) or the window's end cannot be told by masks running
+ *            forward, so they end the trusted part of the window.
+ *   C        contractions ('s 't 'm 'd 're 've 'll, any case) by a scalar
+ *            check at each candidate ' (o200k: after a letter that ends a
+ *            word; cl100k: a ' that starts a piece), which moves starts.
+ * A start at k depends on bytes up to k + 2, so only starts below
+ * min(first byte >= 0x80, 64) - 2 (and below such a \s run) are handed out;
+ * the piece that reaches past them, and any window that does not start
+ * with a piece ending in it, goes to the per-piece scanner.  The window is
+ * only used when 64 bytes remain (never past the end of the text, and no
+ * run inside it reaches the end, where `\s++$` differs).  The masks come
+ * from SSE2 (four 16-byte blocks), or one AVX-512BW compare each when the
+ * CPU has it (chosen at run time; the build needs no -m flags). */
+#ifdef FL_HAVE_BLOCK
+#define FL_HAVE_WINDOW 1
+#define WINDOW 64
+
+typedef struct {
+    uint64_t high, upper, lower, digit, space, newline, blank, slash, quote;
+} window_classes;
+
+FL_HOT void
+classify_window_sse2(const uint8_t *p, window_classes *c)
+{
+    uint64_t high = 0, upper = 0, lower = 0, digit = 0, space = 0, newline = 0, blank = 0, slash = 0,
+             quote = 0;
+    for (unsigned k = 0; k < WINDOW / BLOCK; k++) {
+        block_t v = block_load(p + BLOCK * k);
+        unsigned sh = BLOCK * k;
+        high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << sh;
+        upper |= (uint64_t)block_upper(v) << sh;
+        lower |= (uint64_t)block_lower(v) << sh;
+        digit |= (uint64_t)block_digit(v) << sh;
+        space |= (uint64_t)block_space(v) << sh;
+        newline |= (uint64_t)block_newline(v) << sh;
+        blank |= (uint64_t)block_eq(v, ' ') << sh;
+        slash |= (uint64_t)block_eq(v, '/') << sh;
+        quote |= (uint64_t)block_eq(v, '\'') << sh;
+    }
+    c->high = high;
+    c->upper = upper;
+    c->lower = lower;
+    c->digit = digit;
+    c->space = space;
+    c->newline = newline;
+    c->blank = blank;
+    c->slash = slash;
+    c->quote = quote;
+}
+
+/* The bits of m from each seed to the end of its run of m (seeds in m, at
+   most one per run): the carry of m + seed runs through the run. */
+static inline uint64_t
+run_from(uint64_t m, uint64_t seeds)
+{
+    return ((m + seeds) ^ m) & m;
+}
+
+/* Starts of the digit groups: each run's first digit, then every third. */
+FL_HOT uint64_t
+digit_starts(uint64_t d)
+{
+    uint64_t starts = d & ~(d << 1), three = d & (d << 1) & (d << 2);
+    for (uint64_t x = starts; (x = (x << 3) & three) != 0;)
+        starts |= x;
+    return starts;
+}
+
+/* How many bytes of the window its starts can be trusted for: below the
+   first byte >= 0x80 less 2, and below the first run of ' ', \t, \v, \f
+   after a whitespace \r\n (seeds: its first bytes) that does not end
+   before a non-\s ASCII byte. */
+FL_HOT unsigned
+window_limit(uint64_t high, uint64_t r, uint64_t g, uint64_t seeds)
+{
+    unsigned w = high ? (unsigned)__builtin_ctzll(high) : WINDOW;
+    unsigned limit = w >= 2 ? w - 2 : 0;
+    if (seeds) {
+        uint64_t runs = run_from(r, seeds);
+        uint64_t open = runs & ~(runs >> 1) & ~(g >> 1);
+        if (open) {
+            uint64_t upto = seeds & ((2ull << __builtin_ctzll(open)) - 1u);
+            unsigned s = 63u - (unsigned)__builtin_clzll(upto);
+            if (s < limit)
+                limit = s;
+        }
+    }
+    return limit;
+}
+
+/* o200k: a contraction after the word ending at each candidate ' moves the
+   word's end past it; a ' right after a contraction follows no word end. */
+static uint64_t
+o200k_window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t len, size_t pos)
+{
+    unsigned last = WINDOW + 8; /* end of the last contraction */
+    while (cand) {
+        unsigned j = (unsigned)__builtin_ctzll(cand);
+        cand &= cand - 1;
+        if (j == last)
+            continue;
+        size_t n = contraction_after_quote(text, len, pos + j, 1);
+        if (n) {
+            t &= ~(((1ull << n) - 1u) << j);
+            last = j + (unsigned)n;
+            if (last < WINDOW)
+                t |= 1ull << last;
+        }
+    }
+    return t;
+}
+
+/* cl100k: a contraction at a ' that starts a piece is a piece. */
+static uint64_t
+cl100k_window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t len, size_t pos)
+{
+    while (cand) {
+        unsigned j = (unsigned)__builtin_ctzll(cand);
+        cand &= cand - 1;
+        size_t n = contraction_after_quote(text, len, pos + j, 1);
+        if (n && j + n < WINDOW)
+            t |= 1ull << (j + n);
+    }
+    return t;
+}
+
+FL_HOT uint64_t
+o200k_window_starts(const window_classes *c, const uint8_t *text, size_t len, size_t pos,
+                    unsigned *limit)
+{
+    uint64_t le = c->upper | c->lower, nl = c->newline;
+    uint64_t g = ~(c->space | c->high);                      /* ASCII, not \s */
+    uint64_t o = ~(le | c->digit | c->space | c->high);     /* ASCII O */
+    uint64_t r = c->space & ~nl;                             /* \s but \r\n */
+    /* the O runs' tails: in each run of \r \n '/', from its first \r\n
+       right after an O (a '/' before it is an O run's, not a tail's, as
+       no \r\n after an O comes earlier in the run) to the run's end */
+    uint64_t m = nl | c->slash, seeds = nl & (o << 1);
+    uint64_t tail = m & ~run_from(m & ~seeds, m & ~(m << 1) & ~seeds);
+    uint64_t os = o & ~tail & (~((o | c->blank) << 1) | (tail << 1));
+    uint64_t t = os | (nl & ~((nl | r | o) << 1)) | (r & (~(r << 1) | (g >> 1))) | digit_starts(c->digit);
+    uint64_t word = le & (~(le << 1) | (c->upper & (c->lower << 1)));
+    t |= word & ~((r | os) << 1);
+    uint64_t cand = c->quote & (le << 1);
+    if (cand)
+        t = o200k_window_contractions(t, cand, text, len, pos);
+    *limit = window_limit(c->high, r, g, r & (nl << 1) & ~(tail << 1));
+    return t;
+}
+
+FL_HOT uint64_t
+cl100k_window_starts(const window_classes *c, const uint8_t *text, size_t len, size_t pos,
+                     unsigned *limit)
+{
+    uint64_t le = c->upper | c->lower, nl = c->newline;
+    uint64_t g = ~(c->space | c->high);
+    uint64_t o = ~(le | c->digit | c->space | c->high);
+    uint64_t r = c->space & ~nl;
+    uint64_t tail = run_from(nl, nl & (o << 1)); /* [\r\n]*+ after an O run */
+    uint64_t os = o & ~((o | c->blank) << 1);
+    uint64_t t = os | (nl & ~((nl | r | o) << 1)) | (r & (~(r << 1) | (g >> 1))) | digit_starts(c->digit);
+    t |= le & ~(le << 1) & ~((r | os) << 1);
+    uint64_t cand = c->quote & os;
+    if (cand)
+        t = cl100k_window_contractions(t, cand, text, len, pos);
+    *limit = window_limit(c->high, r, g, r & (nl << 1) & ~(tail << 1));
+    return t;
+}
+
+/* True when one of the first 16 bytes at p is >= 0x80: a window from p
+   would end too early to pay for itself (non-Latin text). */
+FL_HOT int
+window_starts_non_ascii(const uint8_t *p)
+{
+    return _mm_movemask_epi8(block_load(p)) != 0;
+}
+
+/* The first trusted piece end of a window (0 if none) and the rest. */
+FL_HOT size_t
+window_take(uint64_t t, unsigned limit, size_t pos, uint64_t *more)
+{
+    t &= ((1ull << limit) - 1u) & ~1ull;
+    *more = t & (t - 1u);
+    return t ? pos + (size_t)__builtin_ctzll(t) : 0;
+}
+
+static size_t
+scan_o200k_window_sse2(const uint8_t *text, size_t len, size_t pos, uint64_t *more)
+{
+    if (text[pos] < 0x80 && len - pos >= WINDOW && !window_starts_non_ascii(text + pos)) {
+        window_classes c;
+        unsigned limit;
+        classify_window_sse2(text + pos, &c);
+        uint64_t t = o200k_window_starts(&c, text, len, pos, &limit);
+        size_t end = window_take(t, limit, pos, more);
+        if (end)
+            return end;
+    }
+    *more = 0;
+    return scan_o200k(text, len, pos);
+}
+
+static size_t
+scan_cl100k_window_sse2(const uint8_t *text, size_t len, size_t pos, uint64_t *more)
+{
+    if (text[pos] < 0x80 && len - pos >= WINDOW && !window_starts_non_ascii(text + pos)) {
+        window_classes c;
+        unsigned limit;
+        classify_window_sse2(text + pos, &c);
+        uint64_t t = cl100k_window_starts(&c, text, len, pos, &limit);
+        size_t end = window_take(t, limit, pos, more);
+        if (end)
+            return end;
+    }
+    *more = 0;
+    return scan_cl100k(text, len, pos);
+}
+#endif /* FL_HAVE_BLOCK */
+
 /* ---- public API ---------------------------------------------------------- */
 
 static const fl_pretok_scanner scanners[FL_PAT_COUNT] = {
@@ -1034,6 +1282,18 @@ fl_pretok_next_general(fl_pattern_id pat, const uint8_t *text, size_t len, size_
     return general_scanners[pat](text, len, pos) - pos;
 }
 
+fl_pretok_window_scanner
+fl_pretok_window_scanner_for(fl_pattern_id pat)
+{
+#ifdef FL_HAVE_WINDOW
+    if (pat == FL_PAT_O200K)
+        return scan_o200k_window_sse2;
+    if (pat == FL_PAT_CL100K)
+        return scan_cl100k_window_sse2;
+#endif
+    return NULL;
+}
+
 size_t
 fl_pretok_split(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *pos, size_t *ends,
                 size_t cap)
@@ -1041,6 +1301,23 @@ fl_pretok_split(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *pos,
     if ((unsigned)pat >= FL_PAT_COUNT)
         return 0;
     size_t i = *pos, n = 0;
+    fl_pretok_window_scanner window = fl_pretok_window_scanner_for(pat);
+    if (window) { /* pieces a window at a time */
+        uint64_t more = 0;
+        size_t base = 0;
+        while (n < cap && i < len) {
+            if (more) {
+                i = base + (size_t)__builtin_ctzll(more);
+                more &= more - 1u;
+            } else {
+                base = i;
+                i = window(text, len, i, &more);
+            }
+            ends[n++] = i;
+        }
+        *pos = i;
+        return n;
+    }
     /* One loop per scanner, so each is a direct (inlinable) call. */
 #define SPLIT_WITH(scan)              \
     while (n < cap && i < len) {      \
