@@ -492,8 +492,8 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
     int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
     int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
     const fl_pretok_scanner scan = fl_pretok_scanner_for(e->pat); /* valid: checked at new */
-    /* cl100k/o200k: piece ends a 64-byte window at a time (`more`: the
-       window's further ends, relative to `base`); else one per call */
+    /* piece ends a 64-byte window at a time (`more`: the window's
+       further ends, relative to `base`), where the build has windows */
     const fl_pretok_window_scanner window = fl_pretok_window_scanner_for(e->pat);
     uint64_t more = 0;
     size_t base = 0;

@@ -5,7 +5,7 @@
  *   - each piece is > 0 bytes and ends at or before the end of the input, and
  *     the pieces cover the input exactly (no gap, no overlap);
  *   - fl_pretok_split, in batches of 3, and a walk by the 64-byte windows
- *     (fl_pretok_window_scanner_for, cl100k and o200k) give the same
+ *     (fl_pretok_window_scanner_for) give the same
  *     boundaries as repeated fl_pretok_next;
  *   - on valid UTF-8, every boundary falls between characters, and each
  *     piece is the one the general path (no ASCII fast paths) finds.

@@ -52,6 +52,11 @@
  * byte class, a run's end is a count of trailing ones); runs that fill the
  * block and the last 16 bytes of a text take the 8-byte (SWAR) paths.
  *
+ * 64-byte windows (x86-64): callers that walk a text's pieces (the
+ * encoder, fl_pretok_split) get every piece start of 64 ASCII bytes at
+ * once from bit masks of byte classes, the scanners above deciding only
+ * what the masks cannot (see "64-byte windows" below).
+ *
  * Input is valid UTF-8 by contract, so a lead byte is decoded without
  * checking the continuation bytes after it. On anything else the split is
  * unspecified but safe: a byte that is not a lead byte (or whose sequence
@@ -1001,15 +1006,18 @@ scan_o200k(const uint8_t *text, size_t len, size_t pos)
 /* ---- 64-byte windows: every piece start of a window at once -------------
  * The scanners above decide one piece per call, and each call branches on
  * what kind of piece it is (a branch that mispredicts often on real text).
- * For cl100k and o200k, a caller that walks the pieces of a text can take
- * them 64 bytes at a time instead: from a piece start pos, one pass
+ * A caller that walks the pieces of a text can take them 64 bytes at a
+ * time instead: from a piece start pos, one pass
  * classifies text[pos, pos + 64) into bit masks (bit k = byte pos + k:
  * upper, lower, digit, \s, \r\n, ' ', '/', '\'', >= 0x80) and derives the
  * bit mask of every piece start in the window from class transitions,
  * with no branch per piece; the caller then pops piece ends with a
  * count-trailing-zeros each.  What decides a start at k, on ASCII (the
  * window's text is read as if it began at pos, which is exact because a
- * match only looks forward and pos is a piece start):
+ * match only looks forward and pos is a piece start), for cl100k and
+ * o200k (r50k's rules are simpler: a ' ' joins any run of letters, digits
+ * or O after it, no \r\n rule, contractions case-sensitive at a piece
+ * start; see r50k_window_starts):
  *   letters  a letter whose left neighbour is no letter starts a word;
  *            o200k also starts one at an upper-case letter after a lower-
  *            case one ([UP]*[LOW]+|[UP]+[LOW]*, ASCII has no BOTH).  The
@@ -1204,6 +1212,44 @@ window_starts_non_ascii(const uint8_t *p)
     return _mm_movemask_epi8(block_load(p)) != 0;
 }
 
+/* r50k: a contraction at a ' that starts a piece is a piece; the letter
+   after its ' starts none, the byte after it one. */
+static uint64_t
+r50k_window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t len, size_t pos)
+{
+    while (cand) {
+        unsigned j = (unsigned)__builtin_ctzll(cand);
+        cand &= cand - 1;
+        size_t n = contraction_after_quote(text, len, pos + j, 0);
+        if (n) {
+            t &= ~(2ull << j);
+            if (j + n < WINDOW)
+                t |= 1ull << (j + n);
+        }
+    }
+    return t;
+}
+
+/* r50k: a run of letters, of digits or of O starts a piece, one byte
+   earlier when a ' ' precedes it ( ?\p{L}++ etc.); a \s run at its start
+   and at its last byte before a non-\s (\s+(?!\S) leaves it). */
+FL_HOT uint64_t
+r50k_window_starts(const window_classes *c, const uint8_t *text, size_t len, size_t pos,
+                   unsigned *limit)
+{
+    uint64_t le = c->upper | c->lower, d = c->digit, ws = c->space;
+    uint64_t g = ~(ws | c->high);
+    uint64_t o = ~(le | d | ws | c->high);
+    uint64_t t = (le & ~(le << 1)) | (d & ~(d << 1)) | (o & ~(o << 1)) | (ws & (~(ws << 1) | (g >> 1)));
+    t &= ~((c->blank << 1) & g);
+    uint64_t cand = c->quote & t;
+    if (cand)
+        t = r50k_window_contractions(t, cand, text, len, pos);
+    unsigned w = c->high ? (unsigned)__builtin_ctzll(c->high) : WINDOW;
+    *limit = w >= 2 ? w - 2 : 0;
+    return t;
+}
+
 /* The first trusted piece end of a window (0 if none) and the rest. */
 FL_HOT size_t
 window_take(uint64_t t, unsigned limit, size_t pos, uint64_t *more)
@@ -1243,6 +1289,22 @@ scan_cl100k_window_sse2(const uint8_t *text, size_t len, size_t pos, uint64_t *m
     }
     *more = 0;
     return scan_cl100k(text, len, pos);
+}
+
+static size_t
+scan_r50k_window_sse2(const uint8_t *text, size_t len, size_t pos, uint64_t *more)
+{
+    if (text[pos] < 0x80 && len - pos >= WINDOW && !window_starts_non_ascii(text + pos)) {
+        window_classes c;
+        unsigned limit;
+        classify_window_sse2(text + pos, &c);
+        uint64_t t = r50k_window_starts(&c, text, len, pos, &limit);
+        size_t end = window_take(t, limit, pos, more);
+        if (end)
+            return end;
+    }
+    *more = 0;
+    return scan_r50k(text, len, pos);
 }
 #endif /* FL_HAVE_BLOCK */
 
@@ -1290,6 +1352,8 @@ fl_pretok_window_scanner_for(fl_pattern_id pat)
         return scan_o200k_window_sse2;
     if (pat == FL_PAT_CL100K)
         return scan_cl100k_window_sse2;
+    if (pat == FL_PAT_R50K)
+        return scan_r50k_window_sse2;
 #endif
     return NULL;
 }

@@ -49,8 +49,8 @@ size_t fl_pretok_next_general(fl_pattern_id pat, const uint8_t *text, size_t len
 typedef size_t (*fl_pretok_scanner)(const uint8_t *text, size_t len, size_t pos);
 fl_pretok_scanner fl_pretok_scanner_for(fl_pattern_id pat);
 
-/* Pieces a 64-byte window at a time (cl100k and o200k on x86-64; NULL for
-   other patterns and builds): scan(text, len, pos, &more) returns the END
+/* Pieces a 64-byte window at a time (x86-64 builds; NULL elsewhere, and
+   for an invalid pattern): scan(text, len, pos, &more) returns the END
    offset of the piece starting at pos (requires pos < len), as the
    scanner above does, and sets `more` to the ends of the pieces after it
    that the same window decided: bit k set = a piece ends at pos + k, in

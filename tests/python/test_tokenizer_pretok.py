@@ -206,8 +206,8 @@ def test_repeated_runs_match_regex(split, pattern, runs):
     check(split, pattern, "".join(atom * n for atom, n in runs))
 
 
-# Texts of 64+ bytes, mostly ASCII: the C core takes cl100k and o200k
-# pieces a 64-byte window at a time (bit masks per byte class), handing
+# Texts of 64+ bytes, mostly ASCII: the C core takes pieces a 64-byte
+# window at a time (bit masks per byte class), handing
 # out only starts it can trust and leaving the rest to the per-piece
 # scanner, so these runs of ASCII atoms on every class edge (both cases of
 # the contraction letters, each ASCII whitespace, ' and / among other
