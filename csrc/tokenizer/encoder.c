@@ -492,10 +492,10 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
     int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
     int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
     const fl_pretok_scanner scan = fl_pretok_scanner_for(e->pat); /* valid: checked at new */
-    /* piece ends a 64-byte window at a time (`more`: the window's
+    /* piece ends a 64-byte window at a time (`w.more`: the window's
        further ends, relative to `base`), where the build has windows */
     const fl_pretok_window_scanner window = fl_pretok_window_scanner_for(e->pat);
-    uint64_t more = 0;
+    fl_pretok_window w = {0, 0};
     size_t base = 0;
     deferred_merges defer_store, *defer = NULL;
     if (!out && cached && !tokens_too && __atomic_load_n(&e->merge_lanes, __ATOMIC_RELAXED)) {
@@ -504,12 +504,13 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
     }
     while (pos < len) {
         size_t end;
-        if (more) {
-            end = base + (size_t)__builtin_ctzll(more);
-            more &= more - 1u;
+        if (w.more) {
+            end = base + (size_t)__builtin_ctzll(w.more);
+            w.more &= w.more - 1u;
         } else if (window) {
             base = pos;
-            end = window(text, len, pos, &more);
+            w = window(text, len, pos);
+            end = w.end;
         } else {
             end = scan(text, len, pos);
         }

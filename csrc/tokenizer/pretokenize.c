@@ -1251,62 +1251,33 @@ window_starts_non_ascii(const uint8_t *p)
     return _mm_movemask_epi8(block_load(p)) != 0;
 }
 
-/* The first trusted piece end of a window (0 if none) and the rest. */
-FL_HOT size_t
-window_take(uint64_t t, unsigned limit, size_t pos, uint64_t *more)
-{
-    t &= ((1ull << limit) - 1u) & ~1ull;
-    *more = t & (t - 1u);
-    return t ? pos + (size_t)__builtin_ctzll(t) : 0;
-}
-
-static size_t
-scan_o200k_window_sse2(const uint8_t *text, size_t len, size_t pos, uint64_t *more)
-{
-    if (text[pos] < 0x80 && len - pos >= WINDOW && !window_starts_non_ascii(text + pos)) {
-        window_classes c;
-        unsigned limit;
-        classify_window_sse2(text + pos, &c);
-        uint64_t t = o200k_window_starts(&c, text, len, pos, &limit);
-        size_t end = window_take(t, limit, pos, more);
-        if (end)
-            return end;
+/* A pattern's window scanner: the first trusted piece end of the window
+   at pos and the rest, else (no window, or none trusted) the scanner's
+   piece.  Returned in registers, so the caller's `more` is never memory. */
+#define WINDOW_SCANNER(name, window_starts, scan)                                              \
+    static fl_pretok_window name(const uint8_t *text, size_t len, size_t pos)                   \
+    {                                                                                           \
+        fl_pretok_window w = {0, 0};                                                            \
+        if (text[pos] < 0x80 && len - pos >= WINDOW && !window_starts_non_ascii(text + pos)) {  \
+            window_classes c;                                                                   \
+            unsigned limit;                                                                     \
+            classify_window_sse2(text + pos, &c);                                               \
+            uint64_t t = window_starts(&c, text, len, pos, &limit);                             \
+            t &= ((1ull << limit) - 1u) & ~1ull;                                                \
+            if (t) {                                                                            \
+                w.end = pos + (size_t)__builtin_ctzll(t);                                       \
+                w.more = t & (t - 1u);                                                          \
+                return w;                                                                       \
+            }                                                                                   \
+        }                                                                                       \
+        w.end = scan(text, len, pos);                                                           \
+        return w;                                                                               \
     }
-    *more = 0;
-    return scan_o200k(text, len, pos);
-}
 
-static size_t
-scan_cl100k_window_sse2(const uint8_t *text, size_t len, size_t pos, uint64_t *more)
-{
-    if (text[pos] < 0x80 && len - pos >= WINDOW && !window_starts_non_ascii(text + pos)) {
-        window_classes c;
-        unsigned limit;
-        classify_window_sse2(text + pos, &c);
-        uint64_t t = cl100k_window_starts(&c, text, len, pos, &limit);
-        size_t end = window_take(t, limit, pos, more);
-        if (end)
-            return end;
-    }
-    *more = 0;
-    return scan_cl100k(text, len, pos);
-}
-
-static size_t
-scan_r50k_window_sse2(const uint8_t *text, size_t len, size_t pos, uint64_t *more)
-{
-    if (text[pos] < 0x80 && len - pos >= WINDOW && !window_starts_non_ascii(text + pos)) {
-        window_classes c;
-        unsigned limit;
-        classify_window_sse2(text + pos, &c);
-        uint64_t t = r50k_window_starts(&c, text, len, pos, &limit);
-        size_t end = window_take(t, limit, pos, more);
-        if (end)
-            return end;
-    }
-    *more = 0;
-    return scan_r50k(text, len, pos);
-}
+WINDOW_SCANNER(scan_o200k_window_sse2, o200k_window_starts, scan_o200k)
+WINDOW_SCANNER(scan_cl100k_window_sse2, cl100k_window_starts, scan_cl100k)
+WINDOW_SCANNER(scan_r50k_window_sse2, r50k_window_starts, scan_r50k)
+#undef WINDOW_SCANNER
 #endif /* FL_HAVE_BLOCK */
 
 /* ---- public API ---------------------------------------------------------- */
@@ -1368,15 +1339,16 @@ fl_pretok_split(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *pos,
     size_t i = *pos, n = 0;
     fl_pretok_window_scanner window = fl_pretok_window_scanner_for(pat);
     if (window) { /* pieces a window at a time */
-        uint64_t more = 0;
+        fl_pretok_window w = {0, 0};
         size_t base = 0;
         while (n < cap && i < len) {
-            if (more) {
-                i = base + (size_t)__builtin_ctzll(more);
-                more &= more - 1u;
+            if (w.more) {
+                i = base + (size_t)__builtin_ctzll(w.more);
+                w.more &= w.more - 1u;
             } else {
                 base = i;
-                i = window(text, len, i, &more);
+                w = window(text, len, i);
+                i = w.end;
             }
             ends[n++] = i;
         }

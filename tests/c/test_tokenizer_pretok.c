@@ -623,8 +623,9 @@ compare_windows(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *mism
     }
     size_t start = 0;
     for (size_t k = 0; k < n; start = ends[k++]) {
-        uint64_t more = 0;
-        size_t end = window(text, len, start, &more), j = k;
+        fl_pretok_window w = window(text, len, start);
+        uint64_t more = w.more;
+        size_t end = w.end, j = k;
         int ok = end == ends[j];
         compared++;
         while (ok && more) {
