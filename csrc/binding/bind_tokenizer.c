@@ -584,7 +584,8 @@ static void core_dealloc(TokenizerCore *self)
 }
 
 /* pretok_split(pattern_id, text) -> list of str: the pre-tokenizer alone,
-   walked as the encoder walks it (fl_pretok_split: 64-byte windows), so the tests that check it check that path. */
+   walked by 64-byte windows as the encoder walks ASCII text
+   (fl_pretok_split), so the tests that check it check that path. */
 static PyObject *tok_pretok_split(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2) {

@@ -3,7 +3,10 @@
  *
  * How it works.  The text is cut at allowed special tokens (leftmost
  * occurrence first); each stretch between them is pre-tokenized on its own
- * (fl_pretok_next, so `$` means the end of the stretch, as in tiktoken),
+ * (its end is the text's end for the scanner, so `$` means the end of
+ * the stretch, as in tiktoken; the pieces come a 64-byte window at a time
+ * from fl_pretok_window_scanner_for when the stretch is mostly ASCII, else
+ * one per call from the pattern's scanner),
  * and each pre-token ("piece") becomes tokens: the whole piece's rank when
  * the piece is itself a token (one hash lookup, the common case), else the
  * exact BPE merge of bpe.c.  Counting runs the same path with no id
@@ -488,7 +491,7 @@ FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, s
 /* Whether the pre-tokenizer's 64-byte windows should walk this text: it
  * is long enough for one, and its first 256 bytes hold fewer than 16
  * bytes >= 0x80.  Windows decide ASCII only; on non-Latin text nearly
- * every window would give up, and trying costs ~1-5% there. */
+ * every window would give up, and trying cost 1-8% in the bench there. */
 static int windows_pay(const uint8_t *text, size_t len)
 {
     if (len < 64)
