@@ -4,8 +4,9 @@
  * For every input (any bytes, not only UTF-8) and every pattern it checks:
  *   - each piece is > 0 bytes and ends at or before the end of the input, and
  *     the pieces cover the input exactly (no gap, no overlap);
- *   - fl_pretok_split, in batches of 3, gives the same boundaries as
- *     repeated fl_pretok_next;
+ *   - fl_pretok_split, in batches of 3, and a walk by the 64-byte windows
+ *     (fl_pretok_window_scanner_for) give the same
+ *     boundaries as repeated fl_pretok_next;
  *   - on valid UTF-8, every boundary falls between characters, and each
  *     piece is the one the general path (no ASCII fast paths) finds.
  * Reads past the end are caught by AddressSanitizer: the fuzzer hands over a
@@ -90,12 +91,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int utf8 = valid_utf8(data, size);
     for (int pat = 0; pat < FL_PAT_COUNT; pat++) {
         size_t pos = 0, split_pos = 0, ends[3], nends = 0, used = 0;
+        fl_pretok_window_scanner window = fl_pretok_window_scanner_for((fl_pattern_id)pat);
+        size_t window_pos = 0, window_base = 0;
+        fl_pretok_window w = {0, 0};
         while (pos < size) {
+            if (window) { /* the window walk's next end, checked below */
+                if (w.more) {
+                    window_pos = window_base + (size_t)__builtin_ctzll(w.more);
+                    w.more &= w.more - 1u;
+                } else {
+                    window_base = window_pos;
+                    w = window(data, size, window_pos);
+                    window_pos = w.end;
+                }
+            }
             size_t n = fl_pretok_next((fl_pattern_id)pat, data, size, pos);
             FUZZ_ASSERT(n > 0 && n <= size - pos);
             if (utf8) /* the ASCII fast paths decide as the general path does */
                 FUZZ_ASSERT(n == fl_pretok_next_general((fl_pattern_id)pat, data, size, pos));
             pos += n;
+            FUZZ_ASSERT(!window || window_pos == pos);
             if (utf8)
                 FUZZ_ASSERT(pos == size || (data[pos] & 0xC0) != 0x80);
             if (used == nends) {
@@ -106,7 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_ASSERT(ends[used] == pos);
             used++;
         }
-        FUZZ_ASSERT(pos == size && used == nends && split_pos == size);
+        FUZZ_ASSERT(pos == size && used == nends && split_pos == size && w.more == 0);
         FUZZ_ASSERT(fl_pretok_next((fl_pattern_id)pat, data, size, size) == 0);
     }
     return 0;
@@ -182,7 +197,7 @@ main(int argc, char **argv)
     const size_t nfrag = sizeof fragments / sizeof fragments[0];
     uint8_t buf[512];
     for (int iter = 0; iter < 200000; iter++) {
-        size_t len = 0, pieces = rng() % 40;
+        size_t len = 0, pieces = rng() % (iter % 2 ? 40 : 120);
         for (size_t p = 0; p < pieces; p++) {
             const char *frag = fragments[rng() % nfrag];
             size_t flen = strlen(frag), reps = 1 + (rng() % 4 == 0 ? rng() % 24 : 0);

@@ -52,6 +52,11 @@
  * byte class, a run's end is a count of trailing ones); runs that fill the
  * block and the last 16 bytes of a text take the 8-byte (SWAR) paths.
  *
+ * 64-byte windows (x86-64): callers that walk a text's pieces (the
+ * encoder, fl_pretok_split) get every piece start of 64 ASCII bytes at
+ * once from bit masks of byte classes, the scanners above deciding only
+ * what the masks cannot (see "64-byte windows" below).
+ *
  * Input is valid UTF-8 by contract, so a lead byte is decoded without
  * checking the continuation bytes after it. On anything else the split is
  * unspecified but safe: a byte that is not a lead byte (or whose sequence
@@ -998,6 +1003,283 @@ scan_o200k(const uint8_t *text, size_t len, size_t pos)
     return scan_o200k_ascii(text, len, pos);
 }
 
+/* ---- 64-byte windows: every piece start of a window at once -------------
+ * The scanners above decide one piece per call, and each call branches on
+ * what kind of piece it is (a branch that mispredicts often on real text).
+ * A caller that walks the pieces of a text can take them 64 bytes at a
+ * time instead: from a piece start pos, one pass classifies
+ * text[pos, pos + 64) into bit masks (bit k = byte pos + k:
+ * upper, lower, digit, \s, \r\n, ' ', '/', '\'', >= 0x80) and derives the
+ * bit mask of every piece start in the window from class transitions,
+ * with no branch per piece; the caller then pops piece ends with a
+ * count-trailing-zeros each.  What decides a start at k, on ASCII (the
+ * window's text is read as if it began at pos, which is exact because a
+ * match only looks forward and pos is a piece start), for cl100k and
+ * o200k (r50k's rules are simpler: a ' ' joins any run of letters, digits
+ * or O after it, no \r\n rule, contractions case-sensitive at a piece
+ * start; see r50k_window_starts):
+ *   letters  a letter whose left neighbour is no letter starts a word;
+ *            o200k also starts one at an upper-case letter after a lower-
+ *            case one ([UP]*[LOW]+|[UP]+[LOW]*, ASCII has no BOTH).  The
+ *            word's piece starts one byte earlier when that byte is a
+ *            prefix: a \s other than \r\n (always a piece start, see
+ *            below), or an O ([^\s\p{L}\p{N}]) that starts a piece.
+ *   O        an O starts a piece unless the byte before it is an O of the
+ *            same run or a ' ' (` ?[^\s\p{L}\p{N}]+` takes both); the run's
+ *            tail [\r\n]* (o200k [\r\n/]*: from its first \r\n on) belongs
+ *            to it, and an O after an o200k tail's '/' starts a piece.
+ *   digits   at the start of a run, then every third digit.
+ *   \s       a \r\n after a letter or digit; a ' ', \t, \v, \f after a
+ *            non-\s, after a \r\n, or with a non-\s ASCII byte after it
+ *            (the last byte of a run, which \s+(?!\S) leaves to the next
+ *            piece).  After \r\n a run of them starts a piece only if no
+ *            further \r\n follows in the run (\s*[\r\n] ends at the run's
+ *            last \r\n): runs that end in \r\n, a byte >= 0x80 (maybe
+ *            \s) or the window's end cannot be told by masks running
+ *            forward, so they end the trusted part of the window.
+ *   C        contractions ('s 't 'm 'd 're 've 'll, any case) by a scalar
+ *            check at each candidate ' (o200k: after a letter that ends a
+ *            word; cl100k: a ' that starts a piece), which moves starts.
+ * A start at k depends on bytes up to k + 2, so only starts below
+ * min(first byte >= 0x80, 64) - 2 (and below such a \s run) are handed out;
+ * the piece that reaches past them, and any window that does not start
+ * with a piece ending in it, goes to the per-piece scanner.  The window is
+ * only used when 64 bytes remain (never past the end of the text, and no
+ * run inside it reaches the end, where `\s++$` differs) and its first 16
+ * bytes are ASCII (else it would stop too early to pay for itself).  The
+ * masks come from four 16-byte SSE2 blocks (one AVX-512BW compare per
+ * class measured no faster: the derivation and the pops dominate). */
+#ifdef FL_HAVE_BLOCK
+#define FL_HAVE_WINDOW 1
+#define WINDOW 64
+
+typedef struct {
+    uint64_t high, upper, lower, digit, space, newline, blank, slash, quote;
+} window_classes;
+
+FL_HOT void
+classify_window_sse2(const uint8_t *p, window_classes *c)
+{
+    uint64_t high = 0, upper = 0, lower = 0, digit = 0, space = 0, newline = 0, blank = 0, slash = 0,
+             quote = 0;
+    for (unsigned k = 0; k < WINDOW / BLOCK; k++) {
+        block_t v = block_load(p + BLOCK * k);
+        unsigned sh = BLOCK * k;
+        high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << sh;
+        upper |= (uint64_t)block_upper(v) << sh;
+        lower |= (uint64_t)block_lower(v) << sh;
+        digit |= (uint64_t)block_digit(v) << sh;
+        space |= (uint64_t)block_space(v) << sh;
+        newline |= (uint64_t)block_newline(v) << sh;
+        blank |= (uint64_t)block_eq(v, ' ') << sh;
+        slash |= (uint64_t)block_eq(v, '/') << sh;
+        quote |= (uint64_t)block_eq(v, '\'') << sh;
+    }
+    c->high = high;
+    c->upper = upper;
+    c->lower = lower;
+    c->digit = digit;
+    c->space = space;
+    c->newline = newline;
+    c->blank = blank;
+    c->slash = slash;
+    c->quote = quote;
+}
+
+/* The bits of m from each seed to the end of its run of m (seeds in m, at
+   most one per run): the carry of m + seed runs through the run. */
+static inline uint64_t
+run_from(uint64_t m, uint64_t seeds)
+{
+    return ((m + seeds) ^ m) & m;
+}
+
+/* Starts of the digit groups: each run's first digit, then every third. */
+FL_HOT uint64_t
+digit_starts(uint64_t d)
+{
+    uint64_t starts = d & ~(d << 1), three = d & (d << 1) & (d << 2);
+    for (uint64_t x = starts; (x = (x << 3) & three) != 0;)
+        starts |= x;
+    return starts;
+}
+
+/* How many bytes of the window its starts can be trusted for: below the
+   first byte >= 0x80 less 2, and below the first run of ' ', \t, \v, \f
+   after a whitespace \r\n (seeds: its first bytes) that does not end
+   before a non-\s ASCII byte. */
+FL_HOT unsigned
+window_limit(uint64_t high, uint64_t r, uint64_t g, uint64_t seeds)
+{
+    unsigned w = high ? (unsigned)__builtin_ctzll(high) : WINDOW;
+    unsigned limit = w >= 2 ? w - 2 : 0;
+    if (seeds) {
+        uint64_t runs = run_from(r, seeds);
+        uint64_t open = runs & ~(runs >> 1) & ~(g >> 1);
+        if (open) {
+            uint64_t upto = seeds & ((2ull << __builtin_ctzll(open)) - 1u);
+            unsigned s = 63u - (unsigned)__builtin_clzll(upto);
+            if (s < limit)
+                limit = s;
+        }
+    }
+    return limit;
+}
+
+/* o200k: a contraction after the word ending at each candidate ' moves the
+   word's end past it; a ' right after a contraction follows no word end. */
+static uint64_t
+o200k_window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t len, size_t pos)
+{
+    unsigned last = WINDOW + 8; /* end of the last contraction */
+    while (cand) {
+        unsigned j = (unsigned)__builtin_ctzll(cand);
+        cand &= cand - 1;
+        if (j == last)
+            continue;
+        size_t n = contraction_after_quote(text, len, pos + j, 1);
+        if (n) {
+            t &= ~(((1ull << n) - 1u) << j);
+            last = j + (unsigned)n;
+            if (last < WINDOW)
+                t |= 1ull << last;
+        }
+    }
+    return t;
+}
+
+/* cl100k: a contraction at a ' that starts a piece is a piece. */
+static uint64_t
+cl100k_window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t len, size_t pos)
+{
+    while (cand) {
+        unsigned j = (unsigned)__builtin_ctzll(cand);
+        cand &= cand - 1;
+        size_t n = contraction_after_quote(text, len, pos + j, 1);
+        if (n && j + n < WINDOW)
+            t |= 1ull << (j + n);
+    }
+    return t;
+}
+
+FL_HOT uint64_t
+o200k_window_starts(const window_classes *c, const uint8_t *text, size_t len, size_t pos,
+                    unsigned *limit)
+{
+    uint64_t le = c->upper | c->lower, nl = c->newline;
+    uint64_t g = ~(c->space | c->high);                      /* ASCII, not \s */
+    uint64_t o = ~(le | c->digit | c->space | c->high);     /* ASCII O */
+    uint64_t r = c->space & ~nl;                             /* \s but \r\n */
+    /* the O runs' tails: in each run of \r \n '/', from its first \r\n
+       right after an O (a '/' before it is an O run's, not a tail's, as
+       no \r\n after an O comes earlier in the run) to the run's end */
+    uint64_t m = nl | c->slash, seeds = nl & (o << 1);
+    uint64_t tail = m & ~run_from(m & ~seeds, m & ~(m << 1) & ~seeds);
+    uint64_t os = o & ~tail & (~((o | c->blank) << 1) | (tail << 1));
+    uint64_t t = os | (nl & ~((nl | r | o) << 1)) | (r & (~(r << 1) | (g >> 1))) | digit_starts(c->digit);
+    uint64_t word = le & (~(le << 1) | (c->upper & (c->lower << 1)));
+    t |= word & ~((r | os) << 1);
+    uint64_t cand = c->quote & (le << 1);
+    if (cand)
+        t = o200k_window_contractions(t, cand, text, len, pos);
+    *limit = window_limit(c->high, r, g, r & (nl << 1) & ~(tail << 1));
+    return t;
+}
+
+FL_HOT uint64_t
+cl100k_window_starts(const window_classes *c, const uint8_t *text, size_t len, size_t pos,
+                     unsigned *limit)
+{
+    uint64_t le = c->upper | c->lower, nl = c->newline;
+    uint64_t g = ~(c->space | c->high);
+    uint64_t o = ~(le | c->digit | c->space | c->high);
+    uint64_t r = c->space & ~nl;
+    uint64_t tail = run_from(nl, nl & (o << 1)); /* [\r\n]*+ after an O run */
+    uint64_t os = o & ~((o | c->blank) << 1);
+    uint64_t t = os | (nl & ~((nl | r | o) << 1)) | (r & (~(r << 1) | (g >> 1))) | digit_starts(c->digit);
+    t |= le & ~(le << 1) & ~((r | os) << 1);
+    uint64_t cand = c->quote & os;
+    if (cand)
+        t = cl100k_window_contractions(t, cand, text, len, pos);
+    *limit = window_limit(c->high, r, g, r & (nl << 1) & ~(tail << 1));
+    return t;
+}
+
+/* r50k: a contraction at a ' that starts a piece is a piece; the letter
+   after its ' starts none, the byte after it one. */
+static uint64_t
+r50k_window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t len, size_t pos)
+{
+    while (cand) {
+        unsigned j = (unsigned)__builtin_ctzll(cand);
+        cand &= cand - 1;
+        size_t n = contraction_after_quote(text, len, pos + j, 0);
+        if (n) {
+            t &= ~(2ull << j);
+            if (j + n < WINDOW)
+                t |= 1ull << (j + n);
+        }
+    }
+    return t;
+}
+
+/* r50k: a run of letters, of digits or of O starts a piece, one byte
+   earlier when a ' ' precedes it ( ?\p{L}++ etc.); a \s run at its start
+   and at its last byte before a non-\s (\s+(?!\S) leaves it). */
+FL_HOT uint64_t
+r50k_window_starts(const window_classes *c, const uint8_t *text, size_t len, size_t pos,
+                   unsigned *limit)
+{
+    uint64_t le = c->upper | c->lower, d = c->digit, ws = c->space;
+    uint64_t g = ~(ws | c->high);
+    uint64_t o = ~(le | d | ws | c->high);
+    uint64_t t = (le & ~(le << 1)) | (d & ~(d << 1)) | (o & ~(o << 1)) | (ws & (~(ws << 1) | (g >> 1)));
+    t &= ~((c->blank << 1) & g);
+    uint64_t cand = c->quote & t;
+    if (cand)
+        t = r50k_window_contractions(t, cand, text, len, pos);
+    unsigned w = c->high ? (unsigned)__builtin_ctzll(c->high) : WINDOW;
+    *limit = w >= 2 ? w - 2 : 0;
+    return t;
+}
+
+/* True when one of the first 16 bytes at p is >= 0x80: a window from p
+   would end too early to pay for itself (non-Latin text). */
+FL_HOT int
+window_starts_non_ascii(const uint8_t *p)
+{
+    return _mm_movemask_epi8(block_load(p)) != 0;
+}
+
+/* A pattern's window scanner: the first trusted piece end of the window
+   at pos and the rest, else (no window, or none trusted) the scanner's
+   piece.  Returned in registers, so the caller's `more` is never memory. */
+#define WINDOW_SCANNER(name, window_starts, scan)                                              \
+    static fl_pretok_window name(const uint8_t *text, size_t len, size_t pos)                   \
+    {                                                                                           \
+        fl_pretok_window w = {0, 0};                                                            \
+        if (text[pos] < 0x80 && len - pos >= WINDOW && !window_starts_non_ascii(text + pos)) {  \
+            window_classes c;                                                                   \
+            unsigned limit;                                                                     \
+            classify_window_sse2(text + pos, &c);                                               \
+            uint64_t t = window_starts(&c, text, len, pos, &limit);                             \
+            t &= ((1ull << limit) - 1u) & ~1ull;                                                \
+            if (t) {                                                                            \
+                w.end = pos + (size_t)__builtin_ctzll(t);                                       \
+                w.more = t & (t - 1u);                                                          \
+                return w;                                                                       \
+            }                                                                                   \
+        }                                                                                       \
+        w.end = scan(text, len, pos);                                                           \
+        return w;                                                                               \
+    }
+
+WINDOW_SCANNER(scan_o200k_window_sse2, o200k_window_starts, scan_o200k)
+WINDOW_SCANNER(scan_cl100k_window_sse2, cl100k_window_starts, scan_cl100k)
+WINDOW_SCANNER(scan_r50k_window_sse2, r50k_window_starts, scan_r50k)
+#undef WINDOW_SCANNER
+#endif /* FL_HAVE_BLOCK */
+
 /* ---- public API ---------------------------------------------------------- */
 
 static const fl_pretok_scanner scanners[FL_PAT_COUNT] = {
@@ -1034,6 +1316,20 @@ fl_pretok_next_general(fl_pattern_id pat, const uint8_t *text, size_t len, size_
     return general_scanners[pat](text, len, pos) - pos;
 }
 
+fl_pretok_window_scanner
+fl_pretok_window_scanner_for(fl_pattern_id pat)
+{
+#ifdef FL_HAVE_WINDOW
+    if (pat == FL_PAT_O200K)
+        return scan_o200k_window_sse2;
+    if (pat == FL_PAT_CL100K)
+        return scan_cl100k_window_sse2;
+    if (pat == FL_PAT_R50K)
+        return scan_r50k_window_sse2;
+#endif
+    return NULL;
+}
+
 size_t
 fl_pretok_split(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *pos, size_t *ends,
                 size_t cap)
@@ -1041,6 +1337,24 @@ fl_pretok_split(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *pos,
     if ((unsigned)pat >= FL_PAT_COUNT)
         return 0;
     size_t i = *pos, n = 0;
+    fl_pretok_window_scanner window = fl_pretok_window_scanner_for(pat);
+    if (window) { /* pieces a window at a time */
+        fl_pretok_window w = {0, 0};
+        size_t base = 0;
+        while (n < cap && i < len) {
+            if (w.more) {
+                i = base + (size_t)__builtin_ctzll(w.more);
+                w.more &= w.more - 1u;
+            } else {
+                base = i;
+                w = window(text, len, i);
+                i = w.end;
+            }
+            ends[n++] = i;
+        }
+        *pos = i;
+        return n;
+    }
     /* One loop per scanner, so each is a direct (inlinable) call. */
 #define SPLIT_WITH(scan)              \
     while (n < cap && i < len) {      \

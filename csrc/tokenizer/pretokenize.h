@@ -49,6 +49,20 @@ size_t fl_pretok_next_general(fl_pattern_id pat, const uint8_t *text, size_t len
 typedef size_t (*fl_pretok_scanner)(const uint8_t *text, size_t len, size_t pos);
 fl_pretok_scanner fl_pretok_scanner_for(fl_pattern_id pat);
 
+/* Pieces a 64-byte window at a time (x86-64 builds; NULL elsewhere, and
+   for an invalid pattern): scan(text, len, pos) returns in .end the END
+   offset of the piece starting at pos (requires pos < len), as the
+   scanner above does, and in .more the ends of the pieces after it that
+   the same window decided: bit k set = a piece ends at pos + k, in order
+   (the next piece ends at pos + the lowest set bit, and so on).  When
+   more is 0, call again at the last end.  Never reads past text+len. */
+typedef struct {
+    size_t end;
+    uint64_t more;
+} fl_pretok_window;
+typedef fl_pretok_window (*fl_pretok_window_scanner)(const uint8_t *text, size_t len, size_t pos);
+fl_pretok_window_scanner fl_pretok_window_scanner_for(fl_pattern_id pat);
+
 /* Split text[0..len) into pieces: writes the END offset of each piece
    (exclusive; piece i is [ends[i-1], ends[i]) with ends[-1] = 0) into
    ends[0..cap), starting at byte offset *pos, and advances *pos past the

@@ -11,6 +11,9 @@
  *   ($FAST_LITELLM_SHARED_DIR/data/... when set); skipped if the file is absent.
  * - the ASCII fast paths agree with the general path at every position of
  *   random texts built from characters on their edges.
+ * - the 64-byte windows (every pattern) hand out the same piece ends as the
+ *   per-piece scanner, from every piece start of random texts on the masks'
+ *   class edges and of hand-picked cases at every offset in a window.
  * - 2 MB runs of one character kind per pattern (would hang if quadratic),
  *   with the expected number of pieces, and invariants (pieces > 0, cover
  *   the input, never past the end) on truncated/invalid UTF-8.
@@ -594,6 +597,136 @@ test_block_classes_every_ascii_byte(void)
     CHECK_EQ_INT(mismatches, 0);
 }
 
+/* The 64-byte windows (fl_pretok_window_scanner_for, every pattern) against the per-piece
+   scanner: from every piece start of a text, the window's first end and
+   every end it hands out in `more` are the scanner's next piece ends, in
+   order.  Texts of 64..330 bytes from units on every class edge the masks
+   decide (letters that spell contractions in both cases, digits, each
+   ASCII whitespace kind, ' and '/' among other punctuation, controls,
+   non-ASCII letters, marks, \s and symbols), mostly ASCII, each drawn
+   from a random subset of the units (so some texts are dense in one
+   boundary kind), units repeated in runs.  Exactly len bytes each (ASan).
+   Returns the number of ends compared; mismatches are counted. */
+static size_t
+compare_windows(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *mismatches)
+{
+    fl_pretok_window_scanner window = fl_pretok_window_scanner_for(pat);
+    size_t *ends = malloc((len + 1) * sizeof *ends), n = 0, pos = 0, compared = 0;
+    CHECK(ends != NULL);
+    if (window == NULL || ends == NULL) {
+        free(ends);
+        return 0;
+    }
+    while (pos < len) {
+        pos += fl_pretok_next(pat, text, len, pos);
+        ends[n++] = pos;
+    }
+    size_t start = 0;
+    for (size_t k = 0; k < n; start = ends[k++]) {
+        fl_pretok_window w = window(text, len, start);
+        uint64_t more = w.more;
+        size_t end = w.end, j = k;
+        int ok = end == ends[j];
+        compared++;
+        while (ok && more) {
+            end = start + (size_t)__builtin_ctzll(more);
+            more &= more - 1u;
+            ok = ++j < n && ends[j] == end;
+            compared++;
+        }
+        if (!ok && (*mismatches)++ < 10) {
+            fprintf(stderr, "  pattern %d, window at %zu: end %zu, scanner's %zu; text:", (int)pat, start,
+                    end, j < n ? ends[j] : len);
+            for (size_t i = start; i < len && i < start + 80; i++)
+                fprintf(stderr, " %02x", text[i]);
+            fprintf(stderr, "\n");
+        }
+    }
+    free(ends);
+    return compared;
+}
+
+static void
+test_windows_match_scanner(void)
+{
+    static const char *const units[] = {
+        "a", "z", "A", "Z", "s", "t", "e", "l", "r", "v", "d", "m", "S", "T", "L", "E", "D", "M", "R",
+        "V", "0", "5", "9", " ", " ", " ", "\n", "\r", "\t", "\x0b", "\x0c", "'", "'", ".", ",", "(",
+        ")", "/", "/", "_", "-", "\"", "#", "\x1c", "\x7f", "\x01",
+        "\xc3\xa9", "\xc2\xa0", "\xcc\x81", "\xe4\xb8\xad", "\xc5\xbf", "\xe2\x80\x94", "\xd9\xa3",
+    };
+    const size_t n_units = sizeof units / sizeof units[0], n_ascii = 46;
+    uint64_t rng = 0x2545F4914F6CDD1Dull;
+    uint8_t buf[340];
+    size_t mismatches = 0, compared = 0;
+    for (int round = 0; round < 40000; round++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        size_t want = 64 + (size_t)((rng >> 33) % 260), len = 0;
+        int ascii_only = (rng >> 20) % 4 != 0;
+        size_t subset = 4 + (size_t)((rng >> 40) % (n_units - 4)), first = (size_t)((rng >> 50) % n_units);
+        while (len < want) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            const char *u = units[(first + (rng >> 33) % subset) % n_units];
+            if (ascii_only && (uint8_t)u[0] >= 0x80)
+                u = units[(rng >> 45) % n_ascii];
+            size_t reps = 1 + ((rng >> 20) % 3 == 0 ? (rng >> 24) % 12 : 0), ul = strlen(u);
+            for (size_t k = 0; k < reps && len + ul <= sizeof buf; k++, len += ul)
+                memcpy(buf + len, u, ul);
+            if (len + 4 > sizeof buf)
+                break;
+        }
+        uint8_t *text = malloc(len);
+        CHECK(text != NULL);
+        if (text == NULL)
+            return;
+        memcpy(text, buf, len);
+        for (int pat = 0; pat < FL_PAT_COUNT; pat++)
+            compared += compare_windows((fl_pattern_id)pat, text, len, &mismatches);
+        free(text);
+    }
+    if (fl_pretok_window_scanner_for(FL_PAT_O200K) != NULL)
+        CHECK(compared > 1000000);
+    CHECK_EQ_INT(mismatches, 0);
+}
+
+/* Hand-picked window cases, each padded past 64 bytes and placed at every
+   offset from the window's start to past its trusted part. */
+static void
+test_window_hand_cases(void)
+{
+    static const char *const cases[] = {
+        "x\n  \n  y",          /* spaces after \n, then \n again: not a piece start */
+        "x \n \n y", ".\n \n x", "a.\n/.b", "5\n\n/\r\r/5", "a.\n//b", ".\n/foo",
+        "it's's's", "it'sx'd", "IT'S", "don'Tcha", "it'll'll", "x''s", "a'b", "''s",
+        "HTTPServer aBcD", "1234567 12", " .foo", "a .foo", "..foo", "\t.x", "  \t.",
+        "\n    return x", "x  \n", "):\n    ", "x\n\n  \xc2\xa0\n", "ab\xc3\xa9 cd",
+        "  \xe3\x80\x80\n x", "'\xc5\xbf", "x'\xc5\xbf", "a\r\n\r\n b", "\x0b\x0c x", "9'S",
+        " 's", "x 'll", "'s's", "'sx", "x'S", " 12 ab .. \n\tx", "  \n1",
+    };
+    uint8_t buf[200];
+    size_t mismatches = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (size_t at = 0; at < 70; at++)
+            for (int fill = 0; fill < 3; fill++) {
+                size_t cl = strlen(cases[c]), len = 0;
+                for (size_t k = 0; k < at; k++)
+                    buf[len++] = (uint8_t)("ab .\n"[(k + (size_t)fill) % 5]);
+                memcpy(buf + len, cases[c], cl);
+                len += cl;
+                for (size_t k = 0; k < 80; k++)
+                    buf[len++] = (uint8_t)(fill == 0 ? 'q' : fill == 1 ? ' ' : "x'\n"[k % 3]);
+                uint8_t *text = malloc(len);
+                CHECK(text != NULL);
+                if (text == NULL)
+                    return;
+                memcpy(text, buf, len);
+                for (int pat = 0; pat < FL_PAT_COUNT; pat++)
+                    compare_windows((fl_pattern_id)pat, text, len, &mismatches);
+                free(text);
+            }
+    CHECK_EQ_INT(mismatches, 0);
+}
+
 int
 main(void)
 {
@@ -602,7 +735,8 @@ main(void)
         CASE(test_bad_arguments),        CASE(test_tables_match_classes_txt),
         CASE(test_long_runs),            CASE(test_invalid_utf8_is_safe),
         CASE(test_fast_paths_match_general), CASE(test_block_edges_match_general),
-        CASE(test_block_classes_every_ascii_byte),
+        CASE(test_block_classes_every_ascii_byte), CASE(test_windows_match_scanner),
+        CASE(test_window_hand_cases),
     };
     RUN_TESTS(cases);
 }

@@ -206,6 +206,28 @@ def test_repeated_runs_match_regex(split, pattern, runs):
     check(split, pattern, "".join(atom * n for atom, n in runs))
 
 
+# Texts of 64+ bytes, mostly ASCII: the C core takes pieces a 64-byte
+# window at a time (bit masks per byte class), handing
+# out only starts it can trust and leaving the rest to the per-piece
+# scanner, so these runs of ASCII atoms on every class edge (both cases of
+# the contraction letters, each ASCII whitespace, ' and / among other
+# punctuation, controls) exercise the windows' decisions, with a few
+# non-ASCII atoms where a window must stop.
+ASCII_ATOM = st.sampled_from(
+    list("aeslrvdmtxSTLRVDMEX0159 \t\n\r\x0b\x0c'/.,()_-#\"\x1c\x7f")
+    + ["'s", "'T", "'ll", "'Re", "'vE", "'d", "'M", " '", "\r\n", "):\n", "\n    ", "  ", ".\n/", "\n \n"])
+WINDOW_ATOM = st.one_of(ASCII_ATOM, ASCII_ATOM, ASCII_ATOM, ASCII_ATOM, ASCII_ATOM, ASCII_ATOM, ATOM)
+WINDOW_TEXT = st.lists(st.tuples(WINDOW_ATOM, st.integers(1, 6)), min_size=20, max_size=90).map(
+    lambda runs: "".join(atom * n for atom, n in runs))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=WINDOW_TEXT)
+def test_window_length_text_matches_regex(split, pattern, text):
+    check(split, pattern, text)
+
+
 # ---- real text --------------------------------------------------------------
 
 MULTILINGUAL = (
@@ -338,6 +360,13 @@ def test_unicode16_only_code_points_match_tiktoken(tiktoken_encodings, split, pa
     probes = ["x%sA%s%sb %s1%s's\n\u0301%s. %s" % ((ch,) * 7) for ch in UNSTABLE_LIST]
     for start in range(0, len(probes), 500):
         check_with_tiktoken(tiktoken_encodings[pattern], split, pattern, "".join(probes[start:start + 500]))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=WINDOW_TEXT)
+def test_window_length_text_matches_tiktoken(tiktoken_encodings, split, pattern, text):
+    check_with_tiktoken(tiktoken_encodings[pattern], split, pattern, text)
 
 
 def test_tiktoken_edge_cases_and_corpus(tiktoken_encodings, split):
