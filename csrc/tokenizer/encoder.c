@@ -512,29 +512,18 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
     int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
     int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
     const fl_pretok_scanner scan = fl_pretok_scanner_for(e->pat); /* valid: checked at new */
-    /* piece ends a 64-byte window at a time (`w.more`: the window's
-       further ends, relative to `base`), where the build has windows */
+    /* piece ends a 64-byte window at a time (fl_pretok_window_next), where
+       the build has windows and they pay for this text */
     const fl_pretok_window_scanner window =
         windows_pay(text, len) ? fl_pretok_window_scanner_for(e->pat) : NULL;
-    fl_pretok_window w = {0, 0};
-    size_t base = 0;
+    fl_pretok_window_walk walk = {{0, 0}, 0};
     deferred_merges defer_store, *defer = NULL;
     if (!out && cached && !tokens_too && __atomic_load_n(&e->merge_lanes, __ATOMIC_RELAXED)) {
         defer_store.k = 0;
         defer = &defer_store;
     }
     while (pos < len) {
-        size_t end;
-        if (w.more) {
-            end = base + (size_t)__builtin_ctzll(w.more);
-            w.more &= w.more - 1u;
-        } else if (window) {
-            base = pos;
-            w = window(text, len, pos);
-            end = w.end;
-        } else {
-            end = scan(text, len, pos);
-        }
+        size_t end = window ? fl_pretok_window_next(&walk, window, text, len, pos) : scan(text, len, pos);
         size_t n = end - pos;
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;

@@ -92,19 +92,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int pat = 0; pat < FL_PAT_COUNT; pat++) {
         size_t pos = 0, split_pos = 0, ends[3], nends = 0, used = 0;
         fl_pretok_window_scanner window = fl_pretok_window_scanner_for((fl_pattern_id)pat);
-        size_t window_pos = 0, window_base = 0;
-        fl_pretok_window w = {0, 0};
+        size_t window_pos = 0;
+        fl_pretok_window_walk walk = {{0, 0}, 0};
         while (pos < size) {
-            if (window) { /* the window walk's next end, checked below */
-                if (w.more) {
-                    window_pos = window_base + (size_t)__builtin_ctzll(w.more);
-                    w.more &= w.more - 1u;
-                } else {
-                    window_base = window_pos;
-                    w = window(data, size, window_pos);
-                    window_pos = w.end;
-                }
-            }
+            if (window) /* the window walk's next end, checked below */
+                window_pos = fl_pretok_window_next(&walk, window, data, size, window_pos);
             size_t n = fl_pretok_next((fl_pattern_id)pat, data, size, pos);
             FUZZ_ASSERT(n > 0 && n <= size - pos);
             if (utf8) /* the ASCII fast paths decide as the general path does */
@@ -121,7 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_ASSERT(ends[used] == pos);
             used++;
         }
-        FUZZ_ASSERT(pos == size && used == nends && split_pos == size && w.more == 0);
+        FUZZ_ASSERT(pos == size && used == nends && split_pos == size && walk.w.more == 0);
         FUZZ_ASSERT(fl_pretok_next((fl_pattern_id)pat, data, size, size) == 0);
     }
     return 0;

@@ -1339,17 +1339,9 @@ fl_pretok_split(fl_pattern_id pat, const uint8_t *text, size_t len, size_t *pos,
     size_t i = *pos, n = 0;
     fl_pretok_window_scanner window = fl_pretok_window_scanner_for(pat);
     if (window) { /* pieces a window at a time */
-        fl_pretok_window w = {0, 0};
-        size_t base = 0;
+        fl_pretok_window_walk walk = {{0, 0}, 0};
         while (n < cap && i < len) {
-            if (w.more) {
-                i = base + (size_t)__builtin_ctzll(w.more);
-                w.more &= w.more - 1u;
-            } else {
-                base = i;
-                w = window(text, len, i);
-                i = w.end;
-            }
+            i = fl_pretok_window_next(&walk, window, text, len, i);
             ends[n++] = i;
         }
         *pos = i;

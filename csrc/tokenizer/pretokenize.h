@@ -63,6 +63,28 @@ typedef struct {
 typedef fl_pretok_window (*fl_pretok_window_scanner)(const uint8_t *text, size_t len, size_t pos);
 fl_pretok_window_scanner fl_pretok_window_scanner_for(fl_pattern_id pat);
 
+/* A walk over a text's pieces through windows: start with {{0, 0}, 0};
+   fl_pretok_window_next(&walk, window, text, len, pos) is the end of the
+   piece starting at pos, which must be the end the walk last returned
+   (or where it begins). */
+typedef struct {
+    fl_pretok_window w; /* w.more: the window's ends not handed out yet */
+    size_t base;        /* where that window starts */
+} fl_pretok_window_walk;
+
+static inline size_t fl_pretok_window_next(fl_pretok_window_walk *walk, fl_pretok_window_scanner window,
+                                           const uint8_t *text, size_t len, size_t pos)
+{
+    if (walk->w.more) {
+        size_t end = walk->base + (size_t)__builtin_ctzll(walk->w.more);
+        walk->w.more &= walk->w.more - 1u;
+        return end;
+    }
+    walk->base = pos;
+    walk->w = window(text, len, pos);
+    return walk->w.end;
+}
+
 /* Split text[0..len) into pieces: writes the END offset of each piece
    (exclusive; piece i is [ends[i-1], ends[i]) with ends[-1] = 0) into
    ends[0..cap), starting at byte offset *pos, and advances *pos past the
