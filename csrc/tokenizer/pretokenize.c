@@ -1238,8 +1238,7 @@ r50k_window_starts(const window_classes *c, const uint8_t *text, size_t len, siz
     uint64_t cand = c->quote & t;
     if (cand)
         t = r50k_window_contractions(t, cand, text, len, pos);
-    unsigned w = c->high ? (unsigned)__builtin_ctzll(c->high) : WINDOW;
-    *limit = w >= 2 ? w - 2 : 0;
+    *limit = window_limit(c->high, 0, 0, 0); /* no \r\n rule: only the first byte >= 0x80 bounds it */
     return t;
 }
 
@@ -1316,18 +1315,23 @@ fl_pretok_next_general(fl_pattern_id pat, const uint8_t *text, size_t len, size_
     return general_scanners[pat](text, len, pos) - pos;
 }
 
+#ifdef FL_HAVE_WINDOW
+static const fl_pretok_window_scanner window_scanners[FL_PAT_COUNT] = {
+    [FL_PAT_R50K] = scan_r50k_window_sse2,
+    [FL_PAT_CL100K] = scan_cl100k_window_sse2,
+    [FL_PAT_O200K] = scan_o200k_window_sse2,
+};
+#endif
+
 fl_pretok_window_scanner
 fl_pretok_window_scanner_for(fl_pattern_id pat)
 {
 #ifdef FL_HAVE_WINDOW
-    if (pat == FL_PAT_O200K)
-        return scan_o200k_window_sse2;
-    if (pat == FL_PAT_CL100K)
-        return scan_cl100k_window_sse2;
-    if (pat == FL_PAT_R50K)
-        return scan_r50k_window_sse2;
-#endif
+    return (unsigned)pat < FL_PAT_COUNT ? window_scanners[pat] : NULL;
+#else
+    (void)pat;
     return NULL;
+#endif
 }
 
 size_t
