@@ -151,26 +151,27 @@ def test_litellms_errors_reach_the_caller_once(monkeypatch, flag, strategy, site
     """A one-off error of LiteLLM's read: stock fails the pick with it.  The
     fast paths ran LiteLLM's call again on top (the engine's fallback), so the
     pick was served, counted as an error of ours, the read made twice."""
+    stock, fast = _stock_and_fast(monkeypatch, strategy, site, 1)
+    assert stock[0][0][0] == "raised" and "injected" in stock[0][0][2]
+    assert fast == stock
+    assert flag.errors == 0
+    # no fault: the same pick, the fast path taken (nothing counted)
+    clean = _stock_and_fast(monkeypatch, strategy, site, 0)
+    assert clean[0] == clean[1] and clean[0][0][0][0] == "ok" and flag.errors == 0
+
+
+def _stock_and_fast(monkeypatch, strategy, site, at):
+    """(pick outcome, the site's calls) on a stock router, then on an
+    accelerated one, each with LiteLLM's `site` faulted at its `at`-th call
+    (0: never), in one wall-clock minute."""
     same_minute()
     outcomes = []
     for accelerated in (False, True):
         router = _router(strategy)
         with monkeypatch.context() as patch:
-            fault = _site(patch, router, site, 1)
+            fault = _site(patch, router, site, at)
             outcomes.append((_pick(router, accelerated), fault.calls))
-    stock, fast = outcomes
-    assert stock[0][0][0] == "raised" and "injected" in stock[0][0][2]
-    assert fast == stock
-    assert flag.errors == 0
-    # no fault: the same pick, the fast path taken (nothing counted)
-    same_minute()
-    clean = []
-    for accelerated in (False, True):
-        router = _router(strategy)
-        with monkeypatch.context() as patch:
-            fault = _site(patch, router, site, 0)
-            clean.append((_pick(router, accelerated), fault.calls))
-    assert clean[0] == clean[1] and clean[0][0][0][0] == "ok" and flag.errors == 0
+    return outcomes
 
 
 def _ours(monkeypatch, site):
