@@ -407,13 +407,18 @@ static inline uint64_t piece_head(const uint8_t *p, size_t n, size_t room)
  * the pair it made, and with several pieces in flight those misses
  * overlap.  A count does not depend on the order pieces are merged in;
  * each lane's ids are exactly the plain merge's and are stored in the
- * cache as the plain path stores them.  A piece seen twice before its
- * batch runs is merged twice (both give the same ids). */
+ * cache as the plain path stores them.  A piece seen again before its
+ * batch runs (the cache cannot have it yet) is not deferred a second time:
+ * its lane's count is added once per occurrence.  In code 18-19% of the
+ * deferred pieces were such repeats (an identifier used twice within a few
+ * lines), each merged again until this (prose 6-9%); see "Tenth pass" in
+ * docs/tokenizer.md. */
 _Static_assert(FL_ENC_LANES <= FL_BPE_LANES_MAX, "one batch of deferred merges fits the lanes");
 typedef struct {
     const uint8_t *p[FL_ENC_LANES];
     size_t n[FL_ENC_LANES];
     uint64_t h[FL_ENC_LANES];
+    size_t times[FL_ENC_LANES]; /* occurrences of piece j since it was deferred */
     size_t k;
 } deferred_merges;
 
@@ -429,7 +434,7 @@ static void flush_deferred(const fl_encoder *e, deferred_merges *d, size_t *coun
     fl_bpe_encode_short_lanes(e->vocab, d->p, d->n, d->k, outs, counts);
     for (size_t j = 0; j < d->k; j++) {
         fl_piece_cache_put_short(e->cache, d->p[j], d->n[j], d->h[j], ids[j], counts[j]);
-        *count += counts[j];
+        *count += counts[j] * d->times[j];
     }
     d->k = 0;
 }
@@ -471,9 +476,17 @@ FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, s
     if (k >= 0) /* count-only entry, ids wanted: the per-call memo path */
         return emit_piece(e, p, n, FL_NO_RANK, out, count, scratch, memo);
     if (defer && is_short) {
+        /* the same piece again before its batch ran (the cache cannot
+           have it yet): counted with that lane, not merged again */
+        for (size_t j = 0; j < defer->k; j++)
+            if (defer->h[j] == h && defer->n[j] == n && memcmp(defer->p[j], p, n) == 0) {
+                defer->times[j]++;
+                return FL_ENC_OK;
+            }
         defer->p[defer->k] = p;
         defer->n[defer->k] = n;
         defer->h[defer->k] = h;
+        defer->times[defer->k] = 1;
         if (++defer->k == FL_ENC_LANES)
             flush_deferred(e, defer, count);
         return FL_ENC_OK;

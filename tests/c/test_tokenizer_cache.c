@@ -308,6 +308,55 @@ static void test_encoder_lanes(void)
     fl_encoder_free(e);
 }
 
+/* Counting with the lanes where the same missed piece comes again before
+ * its batch runs (counted with its lane, not deferred twice): texts drawn
+ * from a few words that are not tokens, so nearly every batch holds
+ * repeats; among them words of the same length and first bytes, and a
+ * prefix of another.  Counts == the uncached ids' length, with the lanes
+ * forced on and off. */
+static void test_encoder_lanes_repeats(void)
+{
+    fl_encoder *e = real_encoder();
+    if (!e)
+        return;
+    static const char *words[] = {
+        " xqzvy", " xqzvb", " xqzv", " qwertzuiop", " qwertzuiox", " zzkqj", "_zzkqj", " vvjjqq",
+        " jqxzkw", " kqzzjx", " wxqvjz", " pqjzx", " zxqjvw", " xqzvyxqzvy",
+    };
+    const size_t n_words = sizeof words / sizeof words[0];
+    fl_bpe_scratch s = {0};
+    uint64_t seed = 31337;
+    for (int round = 0; round < 80; round++) {
+        /* round r draws from the first 1 + r % n_words words: 1 word (every
+           piece a repeat) up to all of them (more than a batch of lanes) */
+        size_t pool = 1 + (size_t)round % n_words, cap = 64 + rng_next(&seed) % 4000, len = 0;
+        char *t = malloc(cap + 32);
+        while (len < cap) {
+            const char *w = words[rng_next(&seed) % pool];
+            memcpy(t + len, w, strlen(w));
+            len += strlen(w);
+        }
+        fl_ids off = {0};
+        size_t c_off, c_lanes, c_plain;
+        fl_encoder_set_cache(e, 0, 0);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, &off, &c_off, NULL, &s), 0);
+        CHECK_EQ_INT(c_off, off.len);
+        fl_encoder_set_cache(e, 1, 0);
+        fl_encoder_clear_cache(e);
+        fl_encoder_set_merge_lanes(e, 1);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, NULL, &c_lanes, NULL, &s), 0);
+        CHECK_EQ_INT(c_lanes, c_off);
+        fl_encoder_clear_cache(e);
+        fl_encoder_set_merge_lanes(e, 0);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, NULL, &c_plain, NULL, &s), 0);
+        CHECK_EQ_INT(c_plain, c_off);
+        fl_ids_free(&off);
+        free(t);
+    }
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
 typedef struct {
     fl_encoder *e;
     char **texts;
@@ -375,6 +424,7 @@ int main(void)
         CASE(test_get_put_exact),  CASE(test_eviction_short),      CASE(test_eviction_long),
         CASE(test_threads_short),  CASE(test_threads_long),        CASE(test_encoder_cache_equal),
         CASE(test_encoder_threads), CASE(test_encoder_lanes),
+        CASE(test_encoder_lanes_repeats),
     };
     RUN_TESTS(cases);
 }

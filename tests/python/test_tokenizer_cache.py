@@ -83,7 +83,8 @@ def test_cache_on_off_equal_tiktoken(name, tiktoken_data_dir, texts):
 def _cold_count_texts(seed):
     """Texts whose pieces mostly miss the cache: random words (the count
     path merges them in lockstep batches, flushed full or part-full at the
-    end), random bytes, runs, and documents of each corpus."""
+    end), random bytes, runs, a few words repeated, and documents of each
+    corpus."""
     rng = random.Random(seed)
     out = []
     for n_words in (1, 3, 7, 8, 9, 17, 400):
@@ -93,6 +94,11 @@ def _cold_count_texts(seed):
         raw = bytes(rng.randrange(256) for _ in range(rng.randint(1, 3000)))
         out.append(raw.decode("utf-8", "replace"))
     out += ["a" * 5000, " " * 3000 + "x", "ab" * 2000, "_" + "x" * 31 + "!" * 40]
+    # a few words that are not tokens, repeated: most pieces come again
+    # before their lockstep batch runs (counted with that lane)
+    for pool in (1, 2, 5, 8, 9, 30):
+        words = ["".join(rng.choice("qxzjkvw") for _ in range(rng.randint(3, 12))) for _ in range(pool)]
+        out.append(" ".join(rng.choice(words) for _ in range(rng.randint(10, 600))))
     for kind in _corpus.CORPORA:
         out += _corpus.documents(kind, 2, 20_000, seed)
     return out
