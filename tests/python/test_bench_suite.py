@@ -219,6 +219,36 @@ def test_tokenizer_memory_rows_measure_each_child():
         assert row["baseline_value"] > 1 and row["value"] > 1
 
 
+def test_tokenizer_rotation_never_warms_ours_with_our_own_variant(monkeypatch):
+    """"ours, no piece cache" counted the same block right before "ours" in
+    2 of 4 rounds of one rotation (3 of 4 with peers), so "ours" started on
+    a table it had just warmed.  It now has its own rotation against
+    tiktoken, after the main one; the main rotation holds ours and the
+    other libraries only, and the no-cache row's baseline is the tiktoken
+    timed beside it."""
+    pytest.importorskip("tiktoken")
+    from fast_litellm.tokenizer import bench as tok_bench
+
+    calls = []
+    real = tok_bench._interleaved
+
+    def recording(fns, docs, rounds=4):
+        calls.append(list(fns))
+        return real(fns, docs, rounds)
+
+    monkeypatch.setattr(tok_bench, "_interleaved", recording)
+    try:
+        rows = tok_bench._throughput_rows("cl100k_base", "prose", 9, 2000, {}, seed=1)
+    except Exception as exc:  # pragma: no cover - vocabulary not reachable here
+        pytest.skip("cl100k_base not loadable: %s" % exc)
+    assert calls[0][0] == "ours" and not any("no piece cache" in k for k in calls[0])
+    if len(calls) > 1:  # the native core (the twin has no piece cache)
+        assert sorted(calls[1]) == sorted(["ours, no piece cache", calls[0][1]])
+        assert [r["case"].endswith("(no piece cache)") for r in rows] == [False, True]
+    for row in rows:
+        assert suite.validate_row(row) == []
+
+
 # -- output files and arguments: checked before the run ----------------------
 
 QUIET = ["--components", "none", "--no-peers", "--plain", "--no-progress"]
