@@ -665,3 +665,259 @@ def test_router_service_event_is_decided_when_its_task_runs(monkeypatch):
             warnings.simplefilter("ignore")
             asyncio.run(pick_then_switch())
         assert logger.mock_testing_async_success_hook == (1 if switch_on else 0)
+
+
+# ---- the guards' state memo (protocol_fast._StateMemo) ----------------------------
+
+def test_dict_tags_change_with_every_dict_and_type_change():
+    """router_dict_tags: a new tag on every change to a dict or a type's own
+    dict (what _StateMemo keeps its verdicts against); none for other objects."""
+    from fast_litellm._native_loader import NATIVE
+
+    tags = NATIVE.router_dict_tags
+    import sys
+
+    if sys.version_info >= (3, 12):
+        assert tags(({},)) is None
+        return
+
+    class Klass:
+        pass
+
+    d = {"a": 1}
+    changes = [lambda: d.__setitem__("b", 2), lambda: d.__setitem__("a", 3), lambda: d.pop("a"),
+               lambda: d.setdefault("c", 4), lambda: d.update(e=5), lambda: d.clear(), lambda: d.__setitem__("a", 1),
+               lambda: d.popitem(), lambda: setattr(Klass, "x", 1), lambda: setattr(Klass, "x", 2),
+               lambda: delattr(Klass, "x"), lambda: Klass.__dict__ and setattr(Klass, "__getattr__", len)]
+    for change in changes:
+        recorded = tags((d, Klass))
+        assert type(recorded) is bytes and tags((d, Klass), recorded) is True
+        change()
+        assert tags((d, Klass), recorded) is False
+    recorded = tags((d, Klass))
+    d["same"] = v = object()
+    recorded = tags((d, Klass))
+    d["same"] = v  # the same object again: nothing changed, the tag stays
+    assert tags((d, Klass), recorded) is True
+    assert tags(([],)) is None and tags((d, None)) is None and tags((d,), b"") is False
+
+
+def _memo_kept(fast_call):
+    """The fast path serves, and a second call is served from its memo."""
+    from fast_litellm.routing.protocol_fast import _StateMemo
+
+    remembered = []
+    original = _StateMemo.remember
+
+    def counting(self, *args):
+        remembered.append(args[0])
+        return original(self, *args)
+
+    _StateMemo.remember = counting
+    try:
+        first = fast_call()
+        count = len(remembered)
+        again = fast_call()
+        return first, again, count, len(remembered) - count
+    finally:
+        _StateMemo.remember = original
+
+
+def test_picker_memo_sees_every_change_after_a_pick():
+    """The picker's verdict is kept per router while nothing it read changed;
+    each change made after a kept verdict declines the next read (LiteLLM's
+    picker then reads), and undone, the fast path serves again."""
+    import sys
+
+    from litellm.router import Router
+    from litellm.router_rust.core import RustCore
+
+    fast = _fast_picker()
+    router = _router()
+    core = router._core
+    *_, kept_again = _memo_kept(lambda: fast(router))
+    if sys.version_info < (3, 12):
+        assert kept_again == 0  # served from the memo
+
+    async def assigned(*args, **kwargs):
+        return MODEL_LIST[0]
+
+    def on_core():
+        core.__dict__["_core_async_get_available_deployment"] = assigned
+        return lambda: core.__dict__.pop("_core_async_get_available_deployment")
+
+    def on_router_dict():
+        router.__dict__["_core_async_get_available_deployment"] = assigned
+        return lambda: router.__dict__.pop("_core_async_get_available_deployment")
+
+    def on_router_class():
+        Router._core_async_get_available_deployment = assigned
+        return lambda: delattr(Router, "_core_async_get_available_deployment")
+
+    def on_core_class():
+        RustCore._core_async_get_available_deployment = assigned
+        return lambda: delattr(RustCore, "_core_async_get_available_deployment")
+
+    def on_object():  # a base class of both: object's dict cannot change; its subclass's can
+        saved = RustCore.__dict__["__getattr__"]
+        RustCore.__getattr__ = lambda self, name: assigned
+        return lambda: setattr(RustCore, "__getattr__", saved)
+
+    def on_plain():
+        core.__dict__["_plain"]["_core_async_get_available_deployment"] = assigned
+        return lambda: core.__dict__["_plain"].pop("_core_async_get_available_deployment")
+
+    def custom_strategy():
+        saved = core.__dict__["_custom_strategy"]
+        core.__dict__["_custom_strategy"] = object()
+        return lambda: core.__dict__.__setitem__("_custom_strategy", saved)
+
+    def endpoints_class():
+        endpoints = core.__dict__["_endpoints"]
+        saved = type(endpoints)
+
+        class Other(saved):
+            pass
+
+        endpoints.__class__ = Other
+        return lambda: setattr(endpoints, "__class__", saved)
+
+    def rebound_dict():
+        saved = router.__dict__
+        router.__dict__ = dict(saved, _core=None)
+        return lambda: setattr(router, "__dict__", saved)
+
+    for change in (on_core, on_router_dict, on_router_class, on_core_class, on_object, on_plain, custom_strategy,
+                   endpoints_class, rebound_dict):
+        assert callable(fast(router))  # kept
+        undo = change()
+        try:
+            with pytest.raises(NotAccelerated):
+                fast(router)
+        finally:
+            undo()
+        assert callable(fast(router)), change.__name__  # and served again
+
+
+def test_pre_route_memo_sees_every_change_after_a_pick():
+    """The pre-routing verdict is kept per core; each change to what it read,
+    made after a kept verdict, declines the next call (LiteLLM's hook then
+    runs); undone, the fast path serves again."""
+    from litellm.router_rust.steps import prerouting
+
+    fast = _fast_pre_route()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    step = {"kind": "pre_route", "model": "g", "fallback_depth": None}
+    first, again, _, kept_again = _memo_kept(lambda: asyncio.run(fast(core, dict(step), {})))
+    assert first is None and again is None
+
+    def registered(name):
+        def change():
+            core._hosted.__dict__[name]["g"] = []
+            return lambda: core._hosted.__dict__[name].pop("g")
+        change.__name__ = name
+        return change
+
+    def hook_patched():
+        saved = prerouting.PreRouter.__dict__["_hook"]
+        prerouting.PreRouter._hook = saved
+        del prerouting.PreRouter._hook
+        prerouting.PreRouter._hook = lambda *a, **k: None
+        return lambda: setattr(prerouting.PreRouter, "_hook", saved)
+
+    def strategies_patched():
+        saved = prerouting.PreRoutingStrategies.__dict__["auto"]
+        prerouting.PreRoutingStrategies.auto = lambda *a, **k: None
+        return lambda: setattr(prerouting.PreRoutingStrategies, "auto", saved)
+
+    def other_strategies():
+        strategies = core._prerouter.__dict__["_strategies"]
+        core._prerouter.__dict__["_strategies"] = object()
+        return lambda: core._prerouter.__dict__.__setitem__("_strategies", strategies)
+
+    def plugin():
+        core._hosted._core_routing_plugins.append(object())
+        return core._hosted._core_routing_plugins.clear
+
+    def alias_to_code():
+        class Name(str):
+            pass
+
+        core._hosted._core_model_group_alias["g"] = Name("g")
+        return lambda: core._hosted._core_model_group_alias.pop("g")
+
+    def custom_strategy():
+        core.__dict__["_custom_strategy"] = object()
+        return lambda: core.__dict__.__setitem__("_custom_strategy", None)
+
+    def prerouter_class():
+        prerouter = core.__dict__["_prerouter"]
+        saved = type(prerouter)
+
+        class Other(saved):
+            pass
+
+        prerouter.__class__ = Other
+        return lambda: setattr(prerouter, "__class__", saved)
+
+    changes = [registered(name) for name in protocol_fast._REGISTRIES]
+    changes += [hook_patched, strategies_patched, other_strategies, plugin, alias_to_code, custom_strategy,
+                prerouter_class]
+    for change in changes:
+        assert asyncio.run(fast(core, dict(step), {})) is None  # kept
+        undo = change()
+        try:
+            with pytest.raises(NotAccelerated):
+                asyncio.run(fast(core, dict(step), {}))
+        finally:
+            undo()
+        assert asyncio.run(fast(core, dict(step), {})) is None, change.__name__  # and served again
+
+
+def test_prefetch_memo_sees_every_change_after_a_pick():
+    """The usage-v2 probe's verdict is kept per core; after each change to
+    what it read (made after a kept verdict) the answer is LiteLLM's again."""
+    import dataclasses
+
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    original = _original(_patch("routing.prefetch_usage_selector").target)
+    fast = protocol_fast.make_prefetch_usage_selector(original)
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    first, again, _, _ = _memo_kept(lambda: fast(core, "g", {}))
+    assert first is None and again is None
+
+    def to_v2():
+        saved = core.__dict__["_resolved"]
+        core.__dict__["_resolved"] = dataclasses.replace(saved, routing_strategy="usage-based-routing-v2")
+        return lambda: core.__dict__.__setitem__("_resolved", saved)
+
+    def group():
+        core._hosted._core_routing_groups["g"] = object()
+        return lambda: core._hosted._core_routing_groups.pop("g")
+
+    def registry_patched():
+        saved = HostRegistry.__dict__["get_routing_group"]
+        HostRegistry.get_routing_group = lambda self, name: None
+        return lambda: setattr(HostRegistry, "get_routing_group", saved)
+
+    def alias():
+        core._hosted._core_model_group_alias["g"] = ["not", "plain"]
+        return lambda: core._hosted._core_model_group_alias.pop("g")
+
+    for change in (to_v2, group, registry_patched, alias):
+        assert fast(core, "g", {}) is None  # kept
+        undo = change()
+        try:
+            try:
+                got = fast(core, "g", {})
+            except NotAccelerated:
+                pass
+            else:
+                assert got is original(core, "g", {}), change.__name__
+                assert change is to_v2  # the only change the fast path answers (the v2 probe)
+        finally:
+            undo()
+        assert fast(core, "g", {}) is None, change.__name__  # and served again

@@ -75,6 +75,73 @@ def _lazily(build: Callable[[], Any], refused: str) -> Callable[[], Any]:
     return parts
 
 
+def _dict_tags() -> Any:
+    """The native ``router_dict_tags`` (None without it)."""
+    from fast_litellm._native_loader import NATIVE
+
+    return getattr(NATIVE, "router_dict_tags", None)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+class _StateMemo:
+    """The last router state a fast path's guard checks accepted, kept while
+    every dict those checks read is the same object holding the same
+    version tag.
+
+    The checks read only dicts (instance, class and module dicts; a type
+    stands for its own dict) and the types of objects held in them.  On
+    CPython <= 3.11 every change to a dict gives it a new version tag from
+    one global counter (PEP 509's ``ma_version_tag``; a type's dict changes
+    on every attribute write or delete on the type), so while each dict
+    read still holds the tag it had when the checks passed, each read would
+    find what it found then (``router_dict_tags``, native: ~0.05 us for a
+    dozen dicts).  What a tag does not cover stays a per-pick check at the
+    call site: which dict an object uses (``__dict__`` can be rebound), an
+    object's type (``__class__`` can be assigned) and the contents of lists.
+    Without tags (CPython >= 3.12, no native module) nothing is kept and
+    every call checks in full.  Only accepted states are kept: a declined
+    one is checked again at the next call, as before.
+
+    The memo holds strong references to the last state's dicts and objects
+    (so no address is reused while kept): one router's, until another
+    router's state replaces it."""
+
+    __slots__ = ("_tags", "_entry")
+
+    def __init__(self) -> None:
+        self._tags: Any = None
+        self._entry: Any = None
+
+    def get(self, first: Any, second: Any) -> Any:
+        """The value kept for (``first``, ``second``) (identities) while
+        every tagged dict is unchanged, else None."""
+        entry = self._entry
+        if entry is not None and entry[0] is first and entry[1] is second and entry[3](entry[2], entry[4]) is True:
+            return entry[5]
+        return None
+
+    def remember(self, first: Any, second: Any, check: Callable[[], Any]) -> Any:
+        """``check()`` (which raises NotAccelerated to decline) returns
+        (dicts read, value); the value is returned, and kept when the tags
+        can be read: the checks run once, the tags are read, and the checks
+        run again; only when the second run read the same dicts and found
+        the same value is the entry kept, so everything it found was read at
+        or after the tags (a change after that changes a tag)."""
+        objects, value = check()
+        tags = self._tags
+        if tags is None:
+            tags = self._tags = _dict_tags() or (lambda objects, recorded=None: None)
+        recorded = tags(objects)
+        if recorded is not None:
+            objects_again, value_again = check()
+            if _same(objects, objects_again) and _same(value, value_again):
+                self._entry = (first, second, objects, tags, recorded, value)
+        return value
+
+
 _CORE = "litellm.router_rust.core"
 
 # --------------------------------------------------------------------------
@@ -190,55 +257,67 @@ def _code_named(function: Any, name: str) -> types.CodeType:
     raise RuntimeError("%s has no nested %s" % (function.__qualname__, name))
 
 
-def _assigned_pick_is_absent(router: Any, router_type: Any, core: Any, checks: Any) -> bool:
+def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks: Any) -> Any:
     """Whether ``getattr(router, '_core_async_get_available_deployment',
     None)`` is None through LiteLLM's "not found" path, read from the
     objects that path reads (no code runs: RustCore's metaclass is
     ``type``, checked once, so its class-level look-up runs no hook; one
-    that finds anything, even on ``type``, declines)."""
+    that finds anything, even on ``type``, declines): NotAccelerated if
+    not, else (the dicts read, (the core's endpoints or None, its resolved
+    settings or None, the two MROs walked)), for ``_StateMemo``: what a
+    pick must still check itself is those objects' types and the MROs'
+    identity."""
     (rust_core, getattr_hook, settings_attribute, unset_attributes, endpoints_type, member, resolved_type,
      router_getattribute) = checks
+    decline = NotAccelerated("a pick may be assigned")
     if router_type.__dict__.get("__getattribute__") is not router_getattribute:
-        return False
-    if _ASSIGNED in router.__dict__:
-        return False
-    for klass in router_type.__mro__:  # (Router's metaclass has a __getattr__: no getattr here)
+        raise decline
+    if _ASSIGNED in router_state:
+        raise decline
+    router_mro = router_type.__mro__
+    for klass in router_mro:  # (Router's metaclass has a __getattr__: no getattr here)
         if _ASSIGNED in klass.__dict__:
-            return False
+            raise decline
     core_type = type(core)
     if core_type is not rust_core:
-        return False
+        raise decline
     state = core.__dict__
     if core_type.__getattribute__ is not _OBJECT_GETATTRIBUTE:
-        return False  # a custom look-up would run code before __getattr__
+        raise decline  # a custom look-up would run code before __getattr__
     if _ASSIGNED in state or getattr(core_type, _ASSIGNED, _ABSENT) is not _ABSENT:
-        return False
+        raise decline
     klass_dict = core_type.__dict__
     if (klass_dict.get("__getattr__") is not getattr_hook
             or klass_dict.get("_settings_attribute") is not settings_attribute
             or klass_dict.get("_unset_attributes") is not unset_attributes):
-        return False
+        raise decline
     deleted = state.get("_deleted", ())
     if type(deleted) is not frozenset or _ASSIGNED in deleted:
-        return False
+        raise decline
     if state.get("_custom_strategy") is not None:
-        return False
+        raise decline
     endpoints = state.get("_endpoints")
     if type(endpoints) is not endpoints_type or endpoints_type.__dict__.get("member") is not member:
-        return False
+        raise decline
+    core_mro = core_type.__mro__
+    read = (router_state, *router_mro, state, *core_mro, endpoints_type)
     # _settings_attribute: every value it reads must be readable without code
     if "_resolved" not in state:
-        return True  # the __getattr__ raises before reading settings
-    if type(state["_resolved"]) is not resolved_type or "_request_timeout" not in state:
-        return False
-    if "_default_priority" not in endpoints.__dict__:
-        return False
+        return read, (endpoints, None, router_mro, core_mro)  # the __getattr__ raises before reading settings
+    resolved = state["_resolved"]
+    if type(resolved) is not resolved_type or "_request_timeout" not in state:
+        raise decline
+    endpoints_state = endpoints.__dict__
+    if "_default_priority" not in endpoints_state:
+        raise decline
     plain = state.get("_plain")
     legacy = state.get("_legacy")
     if type(plain) is not dict or type(legacy) is not dict or _ASSIGNED in plain or _ASSIGNED in legacy:
-        return False
+        raise decline
     unset = state.get("_unset_attributes")
-    return unset is None or type(unset) is frozenset
+    if unset is not None and type(unset) is not frozenset:
+        raise decline
+    return (*read, endpoints_state, plain, legacy), (endpoints, resolved, router_mro, core_mro)
 
 
 _ABSENT = object()
@@ -310,7 +389,10 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     (a pin that does not hold)."""
     function = types.FunctionType
     cell = types.CellType
+    get_attribute = _OBJECT_GETATTRIBUTE
     parts = _lazily(_picker_parts, "LiteLLM's picker sources are not the verified ones")
+
+    memo = _StateMemo()  # the last router whose assigned-pick look-up was proven empty
 
     def _unreserved_picker(router):
         (router_class, checks, pick_code, wrapper_code, annotations, qualname, module_globals, picker,
@@ -318,9 +400,16 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
         router_type = type(router)
         if router_type is not router_class:
             raise NotAccelerated("not a Router")
-        core = router.__dict__.get("_core")
-        if core is None or not _assigned_pick_is_absent(router, router_type, core, checks):
+        # (Router.__getattribute__, when LiteLLM's, reads __dict__ as object's does; checked below)
+        router_state = get_attribute(router, "__dict__")
+        core = router_state.get("_core")
+        if core is None:
             raise NotAccelerated("a pick may be assigned")
+        known = memo.get(router_state, core)
+        if (known is None or type(core) is not checks[0] or type(known[0]) is not checks[4]
+                or (known[1] is not None and type(known[1]) is not checks[6])
+                or router_type.__mro__ is not known[2] or type(core).__mro__ is not known[3]):
+            memo.remember(router_state, core, lambda: _assigned_pick_state(router_state, router_type, core, checks))
         if (module_globals.get("_async_picker") is not picker
                 or module_globals.get("_without_reserving") is not wrapping):
             raise NotAccelerated("LiteLLM's picker was replaced")
@@ -418,24 +507,22 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
     search over empty registries."""
     parts = _lazily(_pre_route_parts, "LiteLLM's pre-routing sources are not the verified ones")
     sys_modules = sys.modules
+    baseline = _BASELINE_MODULES
 
-    async def _pre_route(self, step, request, messages=None, input=None, specific_deployment=None, *,
-                         pass_through=False, call_type=None):
-        (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, prerouting,
-         core_globals, record) = parts()
-        if pass_through or type(step) is not dict or type(request) is not dict:
-            raise NotAccelerated("a pass-through pick, or not a plain step and request")
-        state = self.__dict__
+    memo = _StateMemo()  # the last core whose pre-routing state passed the checks below
+
+    def checked_state(state, p):
+        """The router-state checks (NotAccelerated to decline): (dicts read, (the
+        pre-router, the host registry, its plugin list, its alias map, and the
+        strategy set when the checks an async-picking strategy's pick needs pass,
+        else None)).  A state whose strategy set does not pass is not kept (the
+        None among the dicts read has no tag): it is checked at every call."""
+        (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, _prerouting,
+         _core_globals, _record) = p
         if state.get("_core_async_get_available_deployment") is not None or state.get("_custom_strategy") is not None:
             raise NotAccelerated("an assigned pick or a custom strategy")
         if "_custom_strategy" not in state or "_resolved" not in state:
             raise NotAccelerated("a core without its state")
-        depth = step.get("fallback_depth")
-        if isinstance(depth, int) and depth > 0:
-            raise NotAccelerated("a fallback hop")
-        model = step.get("model")
-        if type(model) is not str:
-            raise NotAccelerated("the step's model is not a str")
         router = state.get("_prerouter")
         if type(router) is not pre_router:
             raise NotAccelerated("another pre-router")
@@ -448,29 +535,62 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("another host registry")
         registry = hosted.__dict__
         plugins = registry.get("_core_routing_plugins")
-        if type(plugins) is not list or plugins:
+        if type(plugins) is not list:
             raise NotAccelerated("routing plugins")
-        if not prerouting["picks_async"](core_globals["normalize_strategy"](state["_resolved"].routing_strategy)):
-            return None  # pre_route returns None at once; _served_as(None, ...) is None
-        strategies = router.__dict__.get("_strategies")
+        aliases = registry.get("_core_model_group_alias", _ABSENT)
+        if type(aliases) is not dict:
+            raise NotAccelerated("an alias map that runs code")
+        read = (state, pre_router, host_registry, registry)
+        # what an async-picking strategy's pick needs besides
+        router_state = router.__dict__
+        strategies = router_state.get("_strategies")
         if type(strategies) is not strategies_type or strategies.__dict__.get("_hosted") is not hosted:
-            raise NotAccelerated("another strategy set")
+            return (*read, None), (router, hosted, plugins, aliases, None)
         for name, method in strategy_methods:
             if strategies_type.__dict__.get(name) is not method:
-                raise NotAccelerated("the strategy set was patched")
+                return (*read, None), (router, hosted, plugins, aliases, None)
+        registries = []
         for name in _REGISTRIES:
             found = registry.get(name, _ABSENT)
             if type(found) is not dict or found:
-                raise NotAccelerated("a pre-routing strategy is registered")
-        aliases = registry.get("_core_model_group_alias", _ABSENT)
-        if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
+                return (*read, None), (router, hosted, plugins, aliases, None)
+            registries.append(found)
+        return (*read, router_state, strategies.__dict__, strategies_type, *registries), (
+            router, hosted, plugins, aliases, strategies)
+
+    async def _pre_route(self, step, request, messages=None, input=None, specific_deployment=None, *,
+                         pass_through=False, call_type=None):
+        p = parts()
+        (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, prerouting,
+         core_globals, record) = p
+        if pass_through or type(step) is not dict or type(request) is not dict:
+            raise NotAccelerated("a pass-through pick, or not a plain step and request")
+        depth = step.get("fallback_depth")
+        if isinstance(depth, int) and depth > 0:
+            raise NotAccelerated("a fallback hop")
+        model = step.get("model")
+        if type(model) is not str:
+            raise NotAccelerated("the step's model is not a str")
+        state = self.__dict__
+        known = memo.get(state, p)
+        if known is None or type(known[0]) is not pre_router or type(known[1]) is not host_registry:
+            known = memo.remember(state, p, lambda: checked_state(state, p))
+        router, hosted, plugins, aliases, strategies = known
+        if plugins:
+            raise NotAccelerated("routing plugins")
+        if not prerouting["picks_async"](core_globals["normalize_strategy"](state["_resolved"].routing_strategy)):
+            return None  # pre_route returns None at once; _served_as(None, ...) is None
+        if strategies is None or type(strategies) is not strategies_type:
+            raise NotAccelerated("another strategy set, or a pre-routing strategy registered")
+        if type(aliases.get(model)) not in (str, dict, type(None)):
             raise NotAccelerated("an alias map that runs code")
         # _hook, as LiteLLM runs it with no strategy registered: LiteLLM's functions in its
         # order, stamping the request as they go, so an error from one is the caller's
         # (the original run on top would stamp and record again)
         with callers_errors:
             prerouting["_restore_client_output_ceiling"](request)
-            if prerouting["_record_routing_decision"] is record and all(m in sys_modules for m in _BASELINE_MODULES):
+            if prerouting["_record_routing_decision"] is record and baseline[0] in sys_modules and (
+                    baseline[1] in sys_modules):
                 # _record_routing_decision(request, None): its imports are loaded modules
                 prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
                 prerouting["_stamp_or_clear_metadata_key"](request, "_autorouter_baseline_route", None)
@@ -531,20 +651,15 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
     parts = _lazily(_usage_selector_parts, "LiteLLM's selector sources are not the verified ones")
     sys_modules = sys.modules
 
-    def _prefetch_usage_selector(self, model, request_kwargs):
-        (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
-         selectors_type, default) = parts()
-        if request_kwargs is not None and type(request_kwargs) is not dict:
-            raise NotAccelerated("request is not a dict")
-        if type(model) is not str or _USAGE_V2_MODULE not in sys_modules:
-            raise NotAccelerated("a model that is not a str, or the v2 selector's module not loaded")
-        if request_kwargs and request_kwargs.get("routing_strategy") is not None:
-            raise NotAccelerated("a strategy override")
-        if type(self) is not rust_core or rust_core.__dict__.get("_prefetch_strategy_and_selector") is not (
-            strategy_and_selector
-        ):
+    memo = _StateMemo()  # the last core whose state passed the checks below
+
+    def checked_state(state, p):
+        """The core-state checks (NotAccelerated to decline): (dicts read,
+        (resolved settings, host registry, selectors, alias map))."""
+        (rust_core, strategy_and_selector, host_registry, registry_methods, _core_globals, resolved_type,
+         selectors_type, default) = p
+        if rust_core.__dict__.get("_prefetch_strategy_and_selector") is not strategy_and_selector:
             raise NotAccelerated("another core")
-        state = self.__dict__
         resolved = state.get("_resolved")
         hosted = state.get("_hosted")
         selectors = state.get("_selectors")
@@ -560,7 +675,30 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
         if type(groups) is not dict or groups:
             raise NotAccelerated("routing groups")
         aliases = registry.get("_core_model_group_alias", _ABSENT)
-        if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
+        if type(aliases) is not dict:
+            raise NotAccelerated("an alias map that runs code")
+        return (state, rust_core, host_registry, selectors_type, registry, groups), (
+            resolved, hosted, selectors, aliases)
+
+    def _prefetch_usage_selector(self, model, request_kwargs):
+        p = parts()
+        (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
+         selectors_type, default) = p
+        if request_kwargs is not None and type(request_kwargs) is not dict:
+            raise NotAccelerated("request is not a dict")
+        if type(model) is not str or _USAGE_V2_MODULE not in sys_modules:
+            raise NotAccelerated("a model that is not a str, or the v2 selector's module not loaded")
+        if request_kwargs and request_kwargs.get("routing_strategy") is not None:
+            raise NotAccelerated("a strategy override")
+        if type(self) is not rust_core:
+            raise NotAccelerated("another core")
+        state = self.__dict__
+        known = memo.get(state, p)
+        if (known is None or type(known[0]) is not resolved_type or type(known[1]) is not host_registry
+                or type(known[2]) is not selectors_type):
+            known = memo.remember(state, p, lambda: checked_state(state, p))
+        resolved, _hosted, selectors, aliases = known
+        if type(aliases.get(model)) not in (str, dict, type(None)):
             raise NotAccelerated("an alias map that runs code")
         if core_globals["normalize_strategy"](resolved.routing_strategy) == _USAGE_V2:
             # with no groups LiteLLM compares the router's strategy and its
