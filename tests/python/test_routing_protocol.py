@@ -921,3 +921,102 @@ def test_prefetch_memo_sees_every_change_after_a_pick():
         finally:
             undo()
         assert fast(core, "g", {}) is None, change.__name__  # and served again
+
+
+def test_pre_route_stamps_follow_litellms_globals(monkeypatch):
+    """The hook's request stamps made inline (module globals kept while their
+    dicts hold their tags): after a kept pick, each replaced LiteLLM global,
+    a compaction state on the request, and a bucket replaced while the OTel
+    phase record runs give what stock gives, calls included."""
+    from litellm.router_rust.steps import prerouting
+    from litellm.router_strategy.complexity_router import context_compaction
+
+    fast = _fast_pre_route()
+    original = _original(_patch("routing.pre_route").target)
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    step = {"kind": "pre_route", "model": "g", "fallback_depth": None}
+    gen = random.Random("stamps")
+    calls = []
+
+    def shown(request):
+        state = request.get(context_compaction._STATE_KEY)
+        if isinstance(state, context_compaction.CompactionState):
+            request = dict(request, _state=(state.config, state.candidates, state.parent_model))
+            del request[context_compaction._STATE_KEY]
+        return repr(request)
+
+    def compare(make_request, rounds=20):
+        for _ in range(rounds):
+            request = make_request()
+            out = []
+            for fn in (original, fast):
+                del calls[:]
+                copied = copy.deepcopy(request)
+                got = asyncio.run(fn(core, dict(step), copied))
+                out.append((got, shown(copied), list(calls)))
+            assert out[0] == out[1], request
+
+    compare(lambda: _stamped_request(gen))  # (the fast path's memo is kept from here on)
+
+    stamp = prerouting._stamp_or_clear_metadata_key
+
+    def recording_stamp(request, key, value):
+        calls.append(("stamp", key))
+        return stamp(request, key, value)
+
+    with monkeypatch.context() as m:
+        m.setattr(prerouting, "_stamp_or_clear_metadata_key", recording_stamp)
+        compare(lambda: _stamped_request(gen))
+        assert calls
+    arm = prerouting.arm_compaction
+
+    async def recording_arm(*args, **kwargs):
+        calls.append(("arm", len(args)))
+        return await arm(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(prerouting, "arm_compaction", recording_arm)
+        compare(lambda: _stamped_request(gen))
+        assert calls
+    with monkeypatch.context() as m:
+        m.setattr(context_compaction, "_STATE_KEY", "metadata")  # a key these requests may carry
+        compare(lambda: _stamped_request(gen))
+    with monkeypatch.context() as m:
+        m.setattr(prerouting, "CONSUMED_REQUEST_TAGS_METADATA_KEY", "other")
+        compare(lambda: dict(_stamped_request(gen), metadata={"other": 1, "routing_decision": 2}))
+
+    def with_state():
+        request = _stamped_request(gen)
+        request[context_compaction._STATE_KEY] = context_compaction.CompactionState(config=False, candidates=("x",),
+                                                                                    parent_model="p")
+        return request
+
+    compare(with_state)
+    phase = prerouting.phase_attributes
+
+    def replacing_phase(attributes):
+        calls.append(("phase", dict(attributes)))
+        phase(attributes)
+        if "metadata" in current:
+            current["metadata"] = {"routing_decision": 1, "_consumed_request_tags": 2, "kept": 3}
+
+    current = {}
+
+    def request_seen():
+        current.clear()
+        return current
+
+    with monkeypatch.context() as m:
+        m.setattr(prerouting, "phase_attributes", replacing_phase)
+        for _ in range(10):
+            base = _stamped_request(gen)
+            out = []
+            for fn in (original, fast):
+                del calls[:]
+                request = request_seen()
+                request.update(copy.deepcopy(base))
+                got = asyncio.run(fn(core, dict(step), request))
+                out.append((got, repr(request), list(calls)))
+            assert out[0] == out[1], base
+    compare(lambda: _stamped_request(gen))  # and as before once restored

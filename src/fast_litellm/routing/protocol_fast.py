@@ -251,10 +251,15 @@ _ATTRIBUTE_SOURCES = (
 
 
 def _code_named(function: Any, name: str) -> types.CodeType:
-    for const in function.__code__.co_consts:
+    return _nested_code(function.__code__, name)
+
+
+def _nested_code(code: types.CodeType, name: str) -> types.CodeType:
+    for const in code.co_consts:
         if isinstance(const, types.CodeType) and const.co_name == name:
             return const
-    raise RuntimeError("%s has no nested %s" % (function.__qualname__, name))
+    raise RuntimeError("%s has no nested %s" % (code.co_qualname if hasattr(code, "co_qualname") else code.co_name,
+                                                name))
 
 
 def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks: Any) -> Any:
@@ -449,6 +454,7 @@ def _annotations_of(code: types.CodeType) -> Dict[str, Any]:
 # --------------------------------------------------------------------------
 
 _PREROUTING = "litellm.router_rust.steps.prerouting"
+_COMPACTION = "litellm.router_strategy.complexity_router.context_compaction"
 _PRE_ROUTE_SOURCES = (
     _PREROUTING + ":PreRouter.pre_route",
     _PREROUTING + ":PreRouter._hook",
@@ -466,6 +472,9 @@ _PRE_ROUTE_SOURCES = (
     "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias",
     "litellm.router_rust.steps.selection:normalize_strategy",
     "litellm.integrations.otel.routing:routing_decision_attributes",
+    _PREROUTING + ":stamped_client_ceiling",
+    _COMPACTION + ":arm_compaction",
+    _DEPRECATED + ":renamed_router_param",
 )
 # the host registry's pre-routing strategy registries (PreRoutingStrategies.all)
 _REGISTRIES = ("_core_switchyard_routers", "_core_auto_routers", "_core_complexity_routers",
@@ -487,7 +496,63 @@ def _pre_route_parts() -> Any:
                              ("all", "switchyard", "auto", "complexity", "adaptive", "quality"))
     return (pre_router, methods, strategies, strategy_methods, HostRegistry,
             HostRegistry.__dict__["_core_get_model_from_alias"], prerouting.__dict__, core_module.__dict__,
-            prerouting._record_routing_decision)
+            prerouting._record_routing_decision, _request_stamps_parts(prerouting))
+
+
+def _request_stamps_parts(prerouting: Any) -> Any:
+    """What ``_request_stamps`` compares LiteLLM's module globals with: the
+    pinned functions the hook calls on the request, and LiteLLM's
+    ``arm_compaction`` as imported into prerouting - the ``acall`` wrapper
+    ``renamed_router_param("router")`` made around the pinned function
+    (checked here: its code, its ``fn``, and a ``convert`` that reads
+    nothing of two positional arguments)."""
+    import importlib
+
+    from litellm import router_deprecated as deprecated
+
+    compaction = importlib.import_module(_COMPACTION)
+    arm = prerouting.arm_compaction
+    if arm is not compaction.arm_compaction:
+        raise RuntimeError("prerouting's arm_compaction is not context_compaction's")
+    decorate = _code_named(deprecated.renamed_router_param, "decorate")
+    acall = _nested_code(decorate, "acall")
+    if arm.__code__ is not acall or arm.__code__.co_freevars != ("convert", "fn"):
+        raise RuntimeError("arm_compaction is not renamed_router_param's wrapper")
+    convert, inner = (cell.cell_contents for cell in arm.__closure__)
+    if inner is not arm.__wrapped__ or type(inner) is not types.FunctionType or inner.__globals__ is not (
+            compaction.__dict__):
+        raise RuntimeError("arm_compaction does not wrap context_compaction's function")
+    if (convert.__code__ is not _nested_code(decorate, "convert")
+            or convert.__code__.co_freevars != ("fn", "index", "label", "new", "old")):
+        raise RuntimeError("arm_compaction's convert changed")
+    fn, index, _label, new, old = (cell.cell_contents for cell in convert.__closure__)
+    if fn is not inner or type(index) is not int or index < 2 or (new, old) != ("ctx", "router"):
+        raise RuntimeError("arm_compaction's convert reads its first two arguments")
+    state_type = compaction.CompactionState
+    if type(state_type) is not type:
+        raise RuntimeError("CompactionState has a metaclass")
+    return (prerouting._restore_client_output_ceiling, prerouting.stamped_client_ceiling,
+            prerouting._stamp_or_clear_metadata_key, arm, compaction.__dict__, state_type)
+
+
+def _request_stamps(prerouting: Any, stamps_parts: Any) -> Any:
+    """The hook's request stamps can be made here when LiteLLM's module
+    globals are what was pinned and checked at build: (dicts read, (the
+    ceiling stamp key, the affinity and consumed-tags keys, the compaction
+    state key)); else (a None among the dicts, so nothing is kept; ())."""
+    restore, stamped, stamp_or_clear, arm, compaction, state_type = stamps_parts
+    keys = (prerouting.get("CLIENT_OUTPUT_CEILING_METADATA_KEY"),
+            prerouting.get("SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"),
+            prerouting.get("CONSUMED_REQUEST_TAGS_METADATA_KEY"), compaction.get("_STATE_KEY"))
+    if (prerouting.get("_restore_client_output_ceiling") is not restore
+            or prerouting.get("stamped_client_ceiling") is not stamped
+            or prerouting.get("_stamp_or_clear_metadata_key") is not stamp_or_clear
+            or prerouting.get("arm_compaction") is not arm
+            or compaction.get("CompactionState") is not state_type
+            or type(state_type) is not type
+            or any(type(key) is not str for key in keys)):
+        return (None,), ()
+    return (prerouting, compaction), keys
 
 
 def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -510,6 +575,7 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
     baseline = _BASELINE_MODULES
 
     memo = _StateMemo()  # the last core whose pre-routing state passed the checks below
+    stamps = _StateMemo()  # LiteLLM's module globals the request stamps read (_request_stamps)
 
     def checked_state(state, p):
         """The router-state checks (NotAccelerated to decline): (dicts read, (the
@@ -518,7 +584,7 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         else None)).  A state whose strategy set does not pass is not kept (the
         None among the dicts read has no tag): it is checked at every call."""
         (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, _prerouting,
-         _core_globals, _record) = p
+         _core_globals, _record, _stamps_parts) = p
         if state.get("_core_async_get_available_deployment") is not None or state.get("_custom_strategy") is not None:
             raise NotAccelerated("an assigned pick or a custom strategy")
         if "_custom_strategy" not in state or "_resolved" not in state:
@@ -562,7 +628,7 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                          pass_through=False, call_type=None):
         p = parts()
         (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, prerouting,
-         core_globals, record) = p
+         core_globals, record, stamps_parts) = p
         if pass_through or type(step) is not dict or type(request) is not dict:
             raise NotAccelerated("a pass-through pick, or not a plain step and request")
         depth = step.get("fallback_depth")
@@ -586,21 +652,64 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("an alias map that runs code")
         # _hook, as LiteLLM runs it with no strategy registered: LiteLLM's functions in its
         # order, stamping the request as they go, so an error from one is the caller's
-        # (the original run on top would stamp and record again)
+        # (the original run on top would stamp and record again).  With LiteLLM's module
+        # globals as pinned (``stamps``: kept while prerouting's and context_compaction's
+        # dicts hold their tags) and plain metadata buckets, what those functions do to the
+        # request is done here: a clear is ``bucket.pop(key, None)`` on each dict bucket, the
+        # ceiling is restored only when a bucket holds its stamp, and the compaction arming
+        # does nothing for a request without a compaction state (its wrapper's ``convert``
+        # reads nothing of two positional arguments, and ``isinstance(None, CompactionState)``
+        # is False); anything else calls LiteLLM's function, as before.
+        known_stamps = stamps.get(prerouting, stamps_parts)
+        if known_stamps is None:
+            known_stamps = stamps.remember(prerouting, stamps_parts,
+                                           lambda: _request_stamps(prerouting, stamps_parts))
         with callers_errors:
-            prerouting["_restore_client_output_ceiling"](request)
+            # the buckets as LiteLLM's functions read them; re-read after anything that may
+            # run code (a registered OTel logger, LiteLLM's functions): a bucket replaced
+            # meanwhile sends the rest through LiteLLM's functions
+            metadata = request.get("metadata")
+            litellm_metadata = request.get("litellm_metadata")
+            inline = bool(known_stamps) and (metadata is None or type(metadata) is dict) and (
+                litellm_metadata is None or type(litellm_metadata) is dict)
+            if not inline or (metadata is not None and known_stamps[0] in metadata) or (
+                    litellm_metadata is not None and known_stamps[0] in litellm_metadata):
+                prerouting["_restore_client_output_ceiling"](request)
+                inline = False
             if prerouting["_record_routing_decision"] is record and baseline[0] in sys_modules and (
                     baseline[1] in sys_modules):
                 # _record_routing_decision(request, None): its imports are loaded modules
                 prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
-                prerouting["_stamp_or_clear_metadata_key"](request, "_autorouter_baseline_route", None)
-                prerouting["_stamp_or_clear_metadata_key"](request, "routing_decision", None)
+                if inline and request.get("metadata") is metadata and request.get("litellm_metadata") is (
+                        litellm_metadata):
+                    if metadata is not None:
+                        metadata.pop("_autorouter_baseline_route", None)
+                        metadata.pop("routing_decision", None)
+                    if litellm_metadata is not None:
+                        litellm_metadata.pop("_autorouter_baseline_route", None)
+                        litellm_metadata.pop("routing_decision", None)
+                else:
+                    inline = False
+                    prerouting["_stamp_or_clear_metadata_key"](request, "_autorouter_baseline_route", None)
+                    prerouting["_stamp_or_clear_metadata_key"](request, "routing_decision", None)
             else:
+                inline = False
                 prerouting["_record_routing_decision"](request, None)
-            await prerouting["arm_compaction"](request, None)
-            prerouting["_stamp_or_clear_metadata_key"](
-                request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"], None)
-            prerouting["_stamp_or_clear_metadata_key"](request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
+            if not known_stamps or known_stamps[3] in request:
+                inline = False
+                await prerouting["arm_compaction"](request, None)
+            if inline:  # nothing ran since the buckets were read
+                if metadata is not None:
+                    metadata.pop(known_stamps[1], None)
+                    metadata.pop(known_stamps[2], None)
+                if litellm_metadata is not None:
+                    litellm_metadata.pop(known_stamps[1], None)
+                    litellm_metadata.pop(known_stamps[2], None)
+            else:
+                prerouting["_stamp_or_clear_metadata_key"](
+                    request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"], None)
+                prerouting["_stamp_or_clear_metadata_key"](
+                    request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
         return None
 
     _pre_route.__doc__ = original.__doc__
