@@ -2990,6 +2990,25 @@ repr_plain(PyObject *v, int depth)
     return 0;
 }
 
+/* ---- str_keyed -------------------------------------------------------------
+ *
+ * str_keyed(value): whether value is an exact dict whose every key is an
+ * exact str (a dict walk: no hashing, no comparison, no Python code).
+ */
+static PyObject *
+router_str_keyed(PyObject *module, PyObject *value)
+{
+    if (!PyDict_CheckExact(value))
+        Py_RETURN_FALSE;
+    Py_ssize_t pos = 0;
+    PyObject *key, *item;
+    while (PyDict_Next(value, &pos, &key, &item)) {
+        if (!PyUnicode_CheckExact(key))
+            Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
 /* ---- dict_tags -------------------------------------------------------------
  *
  * dict_tags(objects[, recorded]): the version tags (see "stamps" above) of a
@@ -3065,6 +3084,8 @@ static PyMethodDef router_functions[] = {
      "router_json_copy_interned(value): router_json_copy with exact-str dict keys interned."},
     {"router_repr_is_plain", router_repr_is_plain, METH_O,
      "router_repr_is_plain(value): formatting value runs no Python code and cannot raise."},
+    {"router_str_keyed", router_str_keyed, METH_O,
+     "router_str_keyed(value): value is an exact dict whose keys are all exact str."},
     {"router_dict_tags", (PyCFunction)(void (*)(void))router_dict_tags, METH_FASTCALL,
      "router_dict_tags(objects[, recorded]): version tags of dicts/types as bytes, or whether they match; "
      "None without tags."},

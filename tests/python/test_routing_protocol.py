@@ -1020,3 +1020,23 @@ def test_pre_route_stamps_follow_litellms_globals(monkeypatch):
                 out.append((got, repr(request), list(calls)))
             assert out[0] == out[1], base
     compare(lambda: _stamped_request(gen))  # and as before once restored
+
+
+def test_str_keyed_is_the_python_check():
+    """router_str_keyed (the cost pick's and the served record's key check)
+    answers as ``type(d) is dict and all(type(k) is str for k in d)``."""
+    from fast_litellm.routing import litellm_fast
+
+    class S(str):
+        pass
+
+    class D(dict):
+        pass
+
+    cases = [{}, {"a": 1}, {"a": 1, 2: 3}, {S("a"): 1}, D(a=1), [], None, "ab", {("a",): 1}, {"a": {1: 2}},
+             dict.fromkeys("abcdefghijklmnopqrstuvwxyz" * 3)]
+    for case in cases:
+        assert litellm_fast.str_keyed(case) is litellm_fast._str_keyed_python(case), case
+    from fast_litellm._native_loader import NATIVE
+
+    assert NATIVE is None or litellm_fast.str_keyed is NATIVE.router_str_keyed

@@ -861,6 +861,8 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
     from litellm.router_rust import core as core_module
     from litellm.router_rust.surface import model_list
 
+    from .litellm_fast import str_keyed  # (natively a dict walk)
+
     core_globals = core_module.__dict__
     typed_keys = model_list._TYPED_MODEL_INFO
     stock_typed = model_list.typed_deployment
@@ -877,7 +879,7 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
         params = record.get("litellm_params")
         if type(info) is not dict or type(params) is not dict or not info.keys().isdisjoint(typed_keys):
             raise NotAccelerated("model_info to retype, or not plain dicts")
-        if not _str_keyed(params) or not _str_keyed(info):
+        if not str_keyed(params) or not str_keyed(info):
             raise NotAccelerated("non-str keys")
         if self._model is not None and isinstance(params.get("model"), str):
             public = _is_wildcard(info.get("team_public_model_name"))
