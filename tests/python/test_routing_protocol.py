@@ -1040,3 +1040,45 @@ def test_str_keyed_is_the_python_check():
     from fast_litellm._native_loader import NATIVE
 
     assert NATIVE is None or litellm_fast.str_keyed is NATIVE.router_str_keyed
+
+
+def test_start_fields_inline_reads_follow_litellms_helpers(monkeypatch):
+    """The start fields' helper reads made inline (their bindings kept while
+    their modules' dicts hold their tags): after a kept call, a replaced
+    helper or ``Mapping`` binding is honoured as stock honours it."""
+    from litellm.litellm_core_utils import core_helpers, routing_common_utils
+    from litellm.router_rust import core
+    from litellm.router_rust.steps import access
+
+    original = _original(_patch("routing.start_fields").target)
+    fast = protocol_fast.make_start_fields(original)
+    requests = [{}, {"metadata": {"user_api_key_team_id": "t"}}, {"litellm_metadata": {"user_api_key_team_id": ""}},
+                {"metadata": {"user_api_key_team_id": "a"}, "litellm_metadata": {"user_api_key_team_id": "b"}},
+                {"metadata": None, "litellm_metadata": {"user_api_key_team_id": "b", "x": 1}}]
+
+    def same():
+        for request in requests:
+            assert fast(copy.deepcopy(request)) == original(copy.deepcopy(request)), request
+
+    first, again, _, _ = _memo_kept(lambda: fast({}))
+    assert first == again == {}
+    same()
+
+    class AnyMapping(type):
+        def __instancecheck__(cls, instance):
+            return isinstance(instance, dict)
+
+    class OnlyDicts(metaclass=AnyMapping):
+        pass
+
+    for owner, name, value in ((core, "get_request_team_id", lambda request: "replaced"),
+                               (core, "_listing_team_id", lambda request: "listed"),
+                               (core, "request_retry_fields", lambda value: {"num_retries": 9}),
+                               (core, "caller_fields", lambda request: {"proxy_admin": True}),
+                               (access, "request_user_api_key_auth", lambda request: None),
+                               (routing_common_utils, "Mapping", OnlyDicts),
+                               (core_helpers, "Mapping", OnlyDicts)):
+        with monkeypatch.context() as m:
+            m.setattr(owner, name, value)
+            same()
+        same()

@@ -194,6 +194,7 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.steps.prerouting:_stamp_or_clear_metadata_key": "8a0a08afdaf6395dd155d99547130802c85d8ff9a637b9e082ac738cd1a97049",
     "litellm.router_rust.steps.prerouting:_restore_client_output_ceiling": "26f8ebf6e64808bdb436ea1e2c0f79c06f7b70bb6a4f9494fddbf9642221db84",
     "litellm.router_rust.core:_served_as": "a4f52886f7a6d4912fa374c9aee575cf04fd737fc19eea34b8977f0dc578739e",
+    "litellm.litellm_core_utils.routing_common_utils:request_user_api_key_auth": "9ac1e617367802cfd7627fb52de75878e925a2cac9172c37310aa0c85fd6184b",
     "litellm.router_rust.steps.prerouting:stamped_client_ceiling": "49d6c4fd285fe79d084f560c7e86be9f0c728137d093d821e457a0ef01c36eee",
     "litellm.router_strategy.complexity_router.context_compaction:arm_compaction": "e882d7b617adf4a91eeee80b198029bfdcaca5f02a1a7fb8ca59484bf0087e42",
     "litellm.router_deprecated:renamed_router_param": "26b1b37b8f92fa5d54671c509700415ff553cf600cce155e7051593f14f392db",

@@ -169,7 +169,30 @@ _START_FIELD_SOURCES = (
     "litellm.router_rust.steps.access:caller_fields",
     "litellm.router_rust.surface.retries:request_retry_fields",
     "litellm.router_rust.steps.selection:normalize_strategy",
+    "litellm.litellm_core_utils.routing_common_utils:request_user_api_key_auth",
+    "litellm.litellm_core_utils.core_helpers:as_str_mapping",
 )
+_RCU = "litellm.litellm_core_utils.routing_common_utils"
+
+
+def _start_helpers_state(core_globals: Dict[str, Any], helpers: Any) -> Any:
+    """Whether the helpers ``_start_fields`` calls are the pinned ones, as
+    bound where LiteLLM's code looks them up, with ``Mapping`` the ABC they
+    test against and None not a ``Mapping`` (at this ABC cache token):
+    (dicts read, (the token,)); else (a None among them: not kept; ())."""
+    import abc
+    import collections.abc
+
+    (team_id, listing, retry_fields, caller, auth, as_mapping, rcu, access, core_helpers) = helpers
+    mapping = collections.abc.Mapping
+    token = abc.get_cache_token()
+    if (core_globals.get("get_request_team_id") is not team_id or core_globals.get("_listing_team_id") is not listing
+            or core_globals.get("request_retry_fields") is not retry_fields
+            or core_globals.get("caller_fields") is not caller or core_globals.get("as_str_mapping") is not as_mapping
+            or access.get("request_user_api_key_auth") is not auth or rcu.get("Mapping") is not mapping
+            or core_helpers.get("Mapping") is not mapping or isinstance(None, mapping)):
+        return (None,), ()
+    return (core_globals, rcu, access, core_helpers), (token,)
 
 
 def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -188,8 +211,49 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
     code; the helpers that read them are LiteLLM's own, called in LiteLLM's
     order."""
     _check_pinned(_START_FIELD_SOURCES)
+    import abc
+    import importlib
+
     core = sys.modules[_CORE]
     validated = _VALIDATED_KEYS
+    core_globals = core.__dict__
+    rcu = importlib.import_module(_RCU)
+    access = importlib.import_module("litellm.router_rust.steps.access")
+    core_helpers = importlib.import_module("litellm.litellm_core_utils.core_helpers")
+    helpers = (core.get_request_team_id, core._listing_team_id, core.request_retry_fields, core.caller_fields,
+               access.request_user_api_key_auth, core.as_str_mapping, rcu.__dict__, access.__dict__,
+               core_helpers.__dict__)
+    cache_token = abc.get_cache_token
+    memo = _StateMemo()  # the helpers' bindings (_start_helpers_state)
+
+    def inline_fields(metadata, litellm_metadata):
+        """What the helpers give a request with no ``num_retries`` whose buckets
+        (None or exact dicts) hold no auth object and team ids that are None or
+        exact str: their reads, made here (None is no ``Mapping``, an exact dict
+        is one); None for anything else (then the helpers run)."""
+        known = memo.get(core_globals, helpers)
+        if known is None:
+            known = memo.remember(core_globals, helpers, lambda: _start_helpers_state(core_globals, helpers))
+        if not known or cache_token() != known[0]:
+            return None
+        team_id = None
+        for bucket in (metadata, litellm_metadata):  # get_request_team_id
+            if bucket is None:
+                continue
+            if bucket.get("user_api_key_auth") is not None:
+                return None  # caller_fields reads it (its truth value first)
+            found = bucket.get("user_api_key_team_id")
+            if found is not None and type(found) is not str:
+                return None
+            if team_id is None and found:
+                team_id = found
+        listing_team_id = metadata.get("user_api_key_team_id") if metadata is not None else None  # _listing_team_id
+        fields: Dict[str, Any] = {}
+        if team_id:
+            fields["team_id"] = team_id
+        if listing_team_id is not None:
+            fields["listing_team_id"] = listing_team_id
+        return fields
 
     def _start_fields(request):
         if type(request) is not dict:
@@ -202,10 +266,15 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
                 raise NotAccelerated("the request carries a validated start field")
         if request.get("routing_strategy") is not None:
             raise NotAccelerated("the request names a routing strategy")
-        for bucket in ("metadata", "litellm_metadata"):
-            value = request.get(bucket)
-            if value is not None and type(value) is not dict:
-                raise NotAccelerated("a metadata bucket is not a dict")
+        metadata = request.get("metadata")
+        litellm_metadata = request.get("litellm_metadata")
+        if (metadata is not None and type(metadata) is not dict) or (
+                litellm_metadata is not None and type(litellm_metadata) is not dict):
+            raise NotAccelerated("a metadata bucket is not a dict")
+        if request.get("num_retries") is None:
+            fields = inline_fields(metadata, litellm_metadata)
+            if fields is not None:
+                return fields
         team_id = core.get_request_team_id(request)
         listing_team_id = core._listing_team_id(request)
         if (team_id is not None and type(team_id) is not str) or (
