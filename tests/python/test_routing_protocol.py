@@ -1082,3 +1082,61 @@ def test_start_fields_inline_reads_follow_litellms_helpers(monkeypatch):
             m.setattr(owner, name, value)
             same()
         same()
+
+
+def test_served_live_params_read_follows_changes_after_a_pick(monkeypatch):
+    """The served record's live-params look-up made inline (the tables kept
+    while the dicts read hold their tags): after a kept call, a table entry,
+    a replaced method or function, or an instance attribute gives what
+    LiteLLM's ``_with_live_params`` gives."""
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.core import _Selection
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    original = _original(_patch("routing.served").target)
+    fast = protocol_fast.make_served(original)
+    router = _router()
+    core = router._core
+    selection = object.__new__(_Selection)
+    selection.__dict__.update(_core=core, _model="g")
+    record = core._handle.deployment("d1")
+
+    def same():
+        assert repr(fast(selection, copy.deepcopy(record))) == repr(original(selection, copy.deepcopy(record)))
+
+    first, again, _, kept_again = _memo_kept(lambda: fast(selection, copy.deepcopy(record)))
+    assert first == again == record
+    hosted = core._hosted
+
+    def table_entry(table):
+        def change():
+            hosted.__dict__[table]["d1"] = {"mock_response": ValueError("x")} if table == "_live_params" else {
+                "extra": 1}
+            return lambda: hosted.__dict__[table].pop("d1")
+        change.__name__ = table
+        return change
+
+    def method():
+        HostRegistry.live_info = lambda self, model_id: {"from": "class"}
+        return lambda: delattr(HostRegistry, "live_info") or setattr(HostRegistry, "live_info", saved_info)
+
+    saved_info = HostRegistry.__dict__["live_info"]
+
+    def instance():
+        hosted.__dict__["live_params"] = lambda model_id: {"from": "instance"}
+        return lambda: hosted.__dict__.pop("live_params")
+
+    def function():
+        saved = core_module._with_live_params
+        core_module._with_live_params = lambda core, deployment: {"replaced": True}
+        return lambda: setattr(core_module, "_with_live_params", saved)
+
+    for change in (table_entry("_live_params"), table_entry("_live_info"), method, instance, function):
+        assert fast(selection, copy.deepcopy(record)) == record  # kept
+        undo = change()
+        try:
+            same()
+            assert fast(selection, copy.deepcopy(record)) != record, change.__name__
+        finally:
+            undo()
+        same()

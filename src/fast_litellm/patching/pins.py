@@ -212,6 +212,9 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_attempt:_wildcard_match": "8c2b7f23bd054bdab8d8cdb9a1172eb3a282e717d9d9c834f5b6a189e2706a61",
     "litellm.router_attempt:_as_mapping": "7fb0d96a3cd38cce4eb810c50ca5d7fb2897dc77cbe5e7b8e955ba9140b8e1b2",
     "litellm.router_rust.core:_request_narrowing": "0a890e23fbb9ae587c07393b8b1a4a9d17e4e7cd08116beb27df5c9b351ec251",
+    "litellm.router_rust.core:_with_live_params": "f8a6fba28ad450aa9060df286ea942945ef17b1cb49292066ca1c6c0f81b9436",
+    "litellm.router_rust.surface.registry:HostRegistry.live_params": "0fc2fb43fda24709589984fec031a833bfea8754820ead076c473e271a1cec65",
+    "litellm.router_rust.surface.registry:HostRegistry.live_info": "b2bfce7e4c4f7c2e9a0222efaa4aab60f5503defa77545121d1c36a579e67aad",
     # routing's cache reads (routing/cache_reads.py) skip only what this returns early for
     "litellm._logging:print_verbose": "a82e40c081a9ea3d39090448004fdad74ab0bed3b49b6e62a7df844aec8fa7a7",
     # ... and the latency functions the native latency scan computes as they do

@@ -894,6 +894,9 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
 # --------------------------------------------------------------------------
 
 _SERVED_SOURCES = (
+    _CORE + ":_with_live_params",
+    "litellm.router_rust.surface.registry:HostRegistry.live_params",
+    "litellm.router_rust.surface.registry:HostRegistry.live_info",
     "litellm.router_rust.surface.model_list:typed_deployment",
     "litellm.router_attempt:for_requested_model",
     "litellm.router_attempt:_wildcard_match",
@@ -932,10 +935,47 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
 
     from .litellm_fast import str_keyed  # (natively a dict walk)
 
+    from litellm.router_rust.surface.registry import HostRegistry
+
     core_globals = core_module.__dict__
     typed_keys = model_list._TYPED_MODEL_INFO
     stock_typed = model_list.typed_deployment
     stock_requested = core_globals["for_requested_model"]
+    rust_core = core_module.RustCore
+    live_parts = (core_globals["_with_live_params"], core_globals["as_str_mapping"], HostRegistry,
+                  HostRegistry.__dict__["live_params"], HostRegistry.__dict__["live_info"])
+    memo = _StateMemo()  # the last core whose live-params tables were found plain
+
+    def live_tables(state):
+        """``_with_live_params``' reads, when they run no code: LiteLLM's
+        function and ``as_str_mapping`` bound in the core module, an exact
+        host registry with LiteLLM's ``live_params`` / ``live_info`` and exact
+        dict tables: (dicts read, (registry, params table, info table));
+        else (a None among them: not kept; ())."""
+        with_live, as_mapping, registry_type, live_params, live_info = live_parts
+        hosted = state.get("_hosted")
+        core_mro = rust_core.__mro__
+        registry_mro = registry_type.__mro__
+        # the attribute reads (core._hosted, hosted.live_params, self._live_params ...) find
+        # the instance dicts' values: object's look-up, and no class of either MRO holds
+        # those names (a data descriptor there would win)
+        if (core_globals.get("_with_live_params") is not with_live or core_globals.get("as_str_mapping") is not (
+                as_mapping) or type(hosted) is not registry_type
+                or registry_type.__dict__.get("live_params") is not live_params
+                or registry_type.__dict__.get("live_info") is not live_info
+                or rust_core.__getattribute__ is not _OBJECT_GETATTRIBUTE
+                or registry_type.__getattribute__ is not _OBJECT_GETATTRIBUTE
+                or any("_hosted" in klass.__dict__ for klass in core_mro)
+                or any(name in klass.__dict__ for klass in registry_mro for name in ("_live_params", "_live_info"))):
+            return (None,), ()
+        registry = hosted.__dict__
+        params_table = registry.get("_live_params")
+        info_table = registry.get("_live_info")
+        if type(params_table) is not dict or type(info_table) is not dict or "live_params" in registry or (
+                "live_info" in registry):
+            return (None,), ()
+        return (core_globals, state, *core_mro, *registry_mro, registry), (hosted, params_table, info_table,
+                                                                          core_mro, registry_mro)
 
     def _served(self, record):
         if type(record) is not dict or not record:
@@ -955,8 +995,20 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
             named = _is_wildcard(record.get("model_name"))
             if public is not False or named is not False:
                 raise NotAccelerated("a wildcard deployment")
+        core = self._core
+        state = core.__dict__
+        known = memo.get(state, live_parts)
+        if known is None:
+            known = memo.remember(state, live_parts, lambda: live_tables(state))
+        if (known and type(core) is rust_core and type(known[0]) is HostRegistry and rust_core.__mro__ is known[3]
+                and HostRegistry.__mro__ is known[4]):
+            # _with_live_params: the record's id in neither table (an exact str id, or None,
+            # which isinstance(None, str) leaves to {} both): nothing to merge, the record
+            model_id = info.get("id")
+            if model_id is None or (type(model_id) is str and model_id not in known[1] and model_id not in known[2]):
+                return record
         with callers_errors:  # LiteLLM's step, the last one: its error is the caller's
-            return core_globals["_with_live_params"](self._core, record)
+            return core_globals["_with_live_params"](core, record)
 
     _served.__doc__ = original.__doc__
     return _served
