@@ -1140,3 +1140,34 @@ def test_served_live_params_read_follows_changes_after_a_pick(monkeypatch):
         finally:
             undo()
         same()
+
+
+def test_start_fields_memo_follows_the_abc_cache_token(monkeypatch):
+    """The inline start fields hold only at the ABC cache token at which None
+    was found to be no ``Mapping``: a registration (a new token) is checked
+    again, and a token past the small-int cache still keeps the memo."""
+    import abc
+
+    from fast_litellm.routing.protocol_fast import _StateMemo
+
+    original = _original(_patch("routing.start_fields").target)
+    fast = protocol_fast.make_start_fields(original)
+    assert fast({}) == original({}) == {}
+    remembered = []
+    saved = _StateMemo.remember
+
+    def counting(self, *args):
+        remembered.append(1)
+        return saved(self, *args)
+
+    token = [abc.get_cache_token()]
+    monkeypatch.setattr(abc, "get_cache_token", lambda: token[0])
+    monkeypatch.setattr(_StateMemo, "remember", counting)
+    fast = protocol_fast.make_start_fields(original)
+    token[0] = 10 ** 6  # a new token, an int outside the small-int cache
+    assert fast({}) == {} and len(remembered) == 1
+    token[0] = int("1000000")  # the same value, another object
+    assert fast({}) == {} and len(remembered) == 1  # kept
+    token[0] += 1  # a registration somewhere: checked again
+    assert fast({}) == {} and len(remembered) == 2
+    assert fast({}) == {} and len(remembered) == 2

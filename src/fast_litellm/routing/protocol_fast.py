@@ -83,7 +83,8 @@ def _dict_tags() -> Any:
 
 
 def _same(a: tuple, b: tuple) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+    """The same objects (exact ints: the same value, as a counter read twice)."""
+    return len(a) == len(b) and all(x is y or (type(x) is int and type(y) is int and x == y) for x, y in zip(a, b))
 
 
 class _StateMemo:
@@ -232,7 +233,7 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
         exact str: their reads, made here (None is no ``Mapping``, an exact dict
         is one); None for anything else (then the helpers run)."""
         known = memo.get(core_globals, helpers)
-        if known is None:
+        if known is None or (known and cache_token() != known[0]):
             known = memo.remember(core_globals, helpers, lambda: _start_helpers_state(core_globals, helpers))
         if not known or cache_token() != known[0]:
             return None
