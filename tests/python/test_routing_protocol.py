@@ -1171,3 +1171,70 @@ def test_start_fields_memo_follows_the_abc_cache_token(monkeypatch):
     token[0] += 1  # a registration somewhere: checked again
     assert fast({}) == {} and len(remembered) == 2
     assert fast({}) == {} and len(remembered) == 2
+
+
+def test_memos_see_a_rebound_instance_dict():
+    """A ``__dict__`` rebound after a kept call (the old dict keeps its tag):
+    the pre-route, the usage-v2 probe, the served record and the picker
+    check per call that the dicts they kept are still the objects'."""
+    from litellm.router_rust.core import _Selection
+
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    hosted = core._hosted
+    step = {"kind": "pre_route", "model": "g", "fallback_depth": None}
+    pre_route = _fast_pre_route()
+    probe_original = _original(_patch("routing.prefetch_usage_selector").target)
+    probe = protocol_fast.make_prefetch_usage_selector(probe_original)
+    served_original = _original(_patch("routing.served").target)
+    served = protocol_fast.make_served(served_original)
+    picker = _fast_picker()
+    selection = object.__new__(_Selection)
+    selection.__dict__.update(_core=core, _model="g")
+    record = core._handle.deployment("d1")
+    for _ in range(2):  # kept
+        assert asyncio.run(pre_route(core, dict(step), {})) is None
+        assert probe(core, "g", {}) is None
+        assert served(selection, copy.deepcopy(record)) == record
+        assert callable(picker(router))
+
+    saved = hosted.__dict__
+    hosted.__dict__ = dict(saved, _core_routing_plugins=[object()], _core_routing_groups={"g": object()},
+                           _live_params={"d1": {"mock_response": ValueError("x")}})
+    try:
+        with pytest.raises(NotAccelerated):
+            asyncio.run(pre_route(core, dict(step), {}))
+        with pytest.raises(NotAccelerated):
+            probe(core, "g", {})
+        assert repr(served(selection, copy.deepcopy(record))) == repr(served_original(selection, copy.deepcopy(record)))
+        assert served(selection, copy.deepcopy(record)) != record
+    finally:
+        hosted.__dict__ = saved
+    assert asyncio.run(pre_route(core, dict(step), {})) is None and probe(core, "g", {}) is None
+
+    prerouter = core._prerouter
+    saved = prerouter.__dict__
+    prerouter.__dict__ = dict(saved, _strategies=object())
+    try:
+        with pytest.raises(NotAccelerated):
+            asyncio.run(pre_route(core, dict(step), {}))
+    finally:
+        prerouter.__dict__ = saved
+    assert asyncio.run(pre_route(core, dict(step), {})) is None
+
+    endpoints = core.__dict__["_endpoints"]
+    saved = endpoints.__dict__
+    endpoints.__dict__ = {k: v for k, v in saved.items() if k != "_default_priority"}
+    try:
+        with pytest.raises(NotAccelerated):
+            picker(router)
+    finally:
+        endpoints.__dict__ = saved
+    saved = core.__dict__
+    core.__dict__ = dict(saved, _custom_strategy=object())
+    try:
+        with pytest.raises(NotAccelerated):
+            picker(router)
+    finally:
+        core.__dict__ = saved
+    assert callable(picker(router))

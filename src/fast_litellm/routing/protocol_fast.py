@@ -339,9 +339,10 @@ def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks:
     ``type``, checked once, so its class-level look-up runs no hook; one
     that finds anything, even on ``type``, declines): NotAccelerated if
     not, else (the dicts read, (the core's endpoints or None, its resolved
-    settings or None, the two MROs walked)), for ``_StateMemo``: what a
-    pick must still check itself is those objects' types and the MROs'
-    identity."""
+    settings or None, the two MROs walked, the core's and the endpoints'
+    ``__dict__``)), for ``_StateMemo``: what a pick must still check itself
+    is those objects' types, the MROs' identity and that those dicts are
+    still the objects' ``__dict__`` (it can be rebound)."""
     (rust_core, getattr_hook, settings_attribute, unset_attributes, endpoints_type, member, resolved_type,
      router_getattribute) = checks
     decline = NotAccelerated("a pick may be assigned")
@@ -378,7 +379,7 @@ def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks:
     read = (router_state, *router_mro, state, *core_mro, endpoints_type)
     # _settings_attribute: every value it reads must be readable without code
     if "_resolved" not in state:
-        return read, (endpoints, None, router_mro, core_mro)  # the __getattr__ raises before reading settings
+        return read, (endpoints, None, router_mro, core_mro, state, None)  # the __getattr__ raises before settings
     resolved = state["_resolved"]
     if type(resolved) is not resolved_type or "_request_timeout" not in state:
         raise decline
@@ -392,7 +393,7 @@ def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks:
     unset = state.get("_unset_attributes")
     if unset is not None and type(unset) is not frozenset:
         raise decline
-    return (*read, endpoints_state, plain, legacy), (endpoints, resolved, router_mro, core_mro)
+    return (*read, endpoints_state, plain, legacy), (endpoints, resolved, router_mro, core_mro, state, endpoints_state)
 
 
 _ABSENT = object()
@@ -483,7 +484,8 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
         known = memo.get(router_state, core)
         if (known is None or type(core) is not checks[0] or type(known[0]) is not checks[4]
                 or (known[1] is not None and type(known[1]) is not checks[6])
-                or router_type.__mro__ is not known[2] or type(core).__mro__ is not known[3]):
+                or router_type.__mro__ is not known[2] or type(core).__mro__ is not known[3]
+                or core.__dict__ is not known[4] or (known[5] is not None and known[0].__dict__ is not known[5])):
             memo.remember(router_state, core, lambda: _assigned_pick_state(router_state, router_type, core, checks))
         if (module_globals.get("_async_picker") is not picker
                 or module_globals.get("_without_reserving") is not wrapping):
@@ -651,8 +653,10 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         """The router-state checks (NotAccelerated to decline): (dicts read, (the
         pre-router, the host registry, its plugin list, its alias map, and the
         strategy set when the checks an async-picking strategy's pick needs pass,
-        else None)).  A state whose strategy set does not pass is not kept (the
-        None among the dicts read has no tag): it is checked at every call."""
+        else None), and the pre-router's, registry's and strategy set's
+        ``__dict__`` read, which a call checks are still theirs).  A state
+        whose strategy set does not pass is not kept (the None among the
+        dicts read has no tag): it is checked at every call."""
         (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, _prerouting,
          _core_globals, _record, _stamps_parts) = p
         if state.get("_core_async_get_available_deployment") is not None or state.get("_custom_strategy") is not None:
@@ -681,18 +685,19 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         router_state = router.__dict__
         strategies = router_state.get("_strategies")
         if type(strategies) is not strategies_type or strategies.__dict__.get("_hosted") is not hosted:
-            return (*read, None), (router, hosted, plugins, aliases, None)
+            return (*read, None), (router, hosted, plugins, aliases, None, None, None, None)
         for name, method in strategy_methods:
             if strategies_type.__dict__.get(name) is not method:
-                return (*read, None), (router, hosted, plugins, aliases, None)
+                return (*read, None), (router, hosted, plugins, aliases, None, None, None, None)
         registries = []
         for name in _REGISTRIES:
             found = registry.get(name, _ABSENT)
             if type(found) is not dict or found:
-                return (*read, None), (router, hosted, plugins, aliases, None)
+                return (*read, None), (router, hosted, plugins, aliases, None, None, None, None)
             registries.append(found)
-        return (*read, router_state, strategies.__dict__, strategies_type, *registries), (
-            router, hosted, plugins, aliases, strategies)
+        strategies_state = strategies.__dict__
+        return (*read, router_state, strategies_state, strategies_type, *registries), (
+            router, hosted, plugins, aliases, strategies, router_state, registry, strategies_state)
 
     async def _pre_route(self, step, request, messages=None, input=None, specific_deployment=None, *,
                          pass_through=False, call_type=None):
@@ -709,9 +714,11 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("the step's model is not a str")
         state = self.__dict__
         known = memo.get(state, p)
-        if known is None or type(known[0]) is not pre_router or type(known[1]) is not host_registry:
+        if (known is None or type(known[0]) is not pre_router or type(known[1]) is not host_registry
+                or known[0].__dict__ is not known[5] or known[1].__dict__ is not known[6]
+                or (known[4] is not None and known[4].__dict__ is not known[7])):
             known = memo.remember(state, p, lambda: checked_state(state, p))
-        router, hosted, plugins, aliases, strategies = known
+        router, hosted, plugins, aliases, strategies = known[:5]
         if plugins:
             raise NotAccelerated("routing plugins")
         if not prerouting["picks_async"](core_globals["normalize_strategy"](state["_resolved"].routing_strategy)):
@@ -857,7 +864,7 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
         if type(aliases) is not dict:
             raise NotAccelerated("an alias map that runs code")
         return (state, rust_core, host_registry, selectors_type, registry, groups), (
-            resolved, hosted, selectors, aliases)
+            resolved, hosted, selectors, aliases, registry)
 
     def _prefetch_usage_selector(self, model, request_kwargs):
         p = parts()
@@ -874,9 +881,9 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
         state = self.__dict__
         known = memo.get(state, p)
         if (known is None or type(known[0]) is not resolved_type or type(known[1]) is not host_registry
-                or type(known[2]) is not selectors_type):
+                or type(known[2]) is not selectors_type or known[1].__dict__ is not known[4]):
             known = memo.remember(state, p, lambda: checked_state(state, p))
-        resolved, _hosted, selectors, aliases = known
+        resolved, _hosted, selectors, aliases, _registry = known
         if type(aliases.get(model)) not in (str, dict, type(None)):
             raise NotAccelerated("an alias map that runs code")
         if core_globals["normalize_strategy"](resolved.routing_strategy) == _USAGE_V2:
@@ -976,7 +983,7 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
                 "live_info" in registry):
             return (None,), ()
         return (core_globals, state, *core_mro, *registry_mro, registry), (hosted, params_table, info_table,
-                                                                          core_mro, registry_mro)
+                                                                          core_mro, registry_mro, registry)
 
     def _served(self, record):
         if type(record) is not dict or not record:
@@ -1002,7 +1009,7 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
         if known is None:
             known = memo.remember(state, live_parts, lambda: live_tables(state))
         if (known and type(core) is rust_core and type(known[0]) is HostRegistry and rust_core.__mro__ is known[3]
-                and HostRegistry.__mro__ is known[4]):
+                and HostRegistry.__mro__ is known[4] and known[0].__dict__ is known[5]):
             # _with_live_params: the record's id in neither table (an exact str id, or None,
             # which isinstance(None, str) leaves to {} both): nothing to merge, the record
             model_id = info.get("id")
