@@ -2990,6 +2990,83 @@ repr_plain(PyObject *v, int depth)
     return 0;
 }
 
+/* ---- str_keyed -------------------------------------------------------------
+ *
+ * str_keyed(value): whether value is an exact dict whose every key is an
+ * exact str (a dict walk: no hashing, no comparison, no Python code).
+ */
+static PyObject *
+router_str_keyed(PyObject *module, PyObject *value)
+{
+    if (!PyDict_CheckExact(value))
+        Py_RETURN_FALSE;
+    Py_ssize_t pos = 0;
+    PyObject *key, *item;
+    while (PyDict_Next(value, &pos, &key, &item)) {
+        if (!PyUnicode_CheckExact(key))
+            Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
+/* ---- dict_tags -------------------------------------------------------------
+ *
+ * dict_tags(objects[, recorded]): the version tags (see "stamps" above) of a
+ * tuple of exact dicts and types (a type: its own dict, tp_dict, which every
+ * attribute write or delete on the type changes through PyDict_SetItem /
+ * DelItem), as bytes of native uint64s; with `recorded` (such bytes), whether
+ * every tag still equals the recorded one, without building them.  None
+ * (either form) where there are no tags (CPython >= 3.12) or an item is
+ * neither an exact dict nor a type with a dict.  The caller holds the
+ * objects: an equal tag on the same object means the same contents.
+ */
+static PyObject *
+router_dict_tags(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2 || !PyTuple_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "dict_tags(objects: tuple[, recorded: bytes])");
+        return NULL;
+    }
+#if FL_HAVE_STAMPS
+    PyObject *objects = args[0];
+    Py_ssize_t n = PyTuple_GET_SIZE(objects);
+    PyObject *recorded = nargs == 2 ? args[1] : NULL;
+    if (recorded != NULL && (!PyBytes_CheckExact(recorded) || PyBytes_GET_SIZE(recorded) != n * 8))
+        Py_RETURN_FALSE;
+    PyObject *out = NULL;
+    char *at;
+    if (recorded == NULL) {
+        out = PyBytes_FromStringAndSize(NULL, n * 8);
+        if (out == NULL)
+            return NULL;
+        at = PyBytes_AS_STRING(out);
+    } else {
+        at = PyBytes_AS_STRING(recorded);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyTuple_GET_ITEM(objects, i);
+        if (PyType_Check(d))
+            d = ((PyTypeObject *)d)->tp_dict;
+        if (d == NULL || !PyDict_CheckExact(d)) {
+            Py_XDECREF(out);
+            Py_RETURN_NONE;
+        }
+        uint64_t tag = dict_tag(d);
+        if (recorded == NULL) {
+            memcpy(at + i * 8, &tag, 8);
+        } else if (memcmp(at + i * 8, &tag, 8) != 0) {
+            Py_RETURN_FALSE;
+        }
+    }
+    if (recorded != NULL)
+        Py_RETURN_TRUE;
+    return out;
+#else
+    (void)module;
+    Py_RETURN_NONE;
+#endif
+}
+
 static PyObject *
 router_repr_is_plain(PyObject *module, PyObject *value)
 {
@@ -3007,6 +3084,11 @@ static PyMethodDef router_functions[] = {
      "router_json_copy_interned(value): router_json_copy with exact-str dict keys interned."},
     {"router_repr_is_plain", router_repr_is_plain, METH_O,
      "router_repr_is_plain(value): formatting value runs no Python code and cannot raise."},
+    {"router_str_keyed", router_str_keyed, METH_O,
+     "router_str_keyed(value): value is an exact dict whose keys are all exact str."},
+    {"router_dict_tags", (PyCFunction)(void (*)(void))router_dict_tags, METH_FASTCALL,
+     "router_dict_tags(objects[, recorded]): version tags of dicts/types as bytes, or whether they match; "
+     "None without tags."},
     {"router_cooldown_ids", router_cooldown_ids, METH_O,
      "router_cooldown_ids(keys): ids of deployment:<id>:cooldown keys (tuple), None, or NotImplemented."},
     {"router_json_plain", (PyCFunction)(void (*)(void))router_json_plain, METH_FASTCALL,

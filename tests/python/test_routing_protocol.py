@@ -665,3 +665,576 @@ def test_router_service_event_is_decided_when_its_task_runs(monkeypatch):
             warnings.simplefilter("ignore")
             asyncio.run(pick_then_switch())
         assert logger.mock_testing_async_success_hook == (1 if switch_on else 0)
+
+
+# ---- the guards' state memo (protocol_fast._StateMemo) ----------------------------
+
+def test_dict_tags_change_with_every_dict_and_type_change():
+    """router_dict_tags: a new tag on every change to a dict or a type's own
+    dict (what _StateMemo keeps its verdicts against); none for other objects."""
+    from fast_litellm._native_loader import NATIVE
+
+    tags = NATIVE.router_dict_tags
+    import sys
+
+    if sys.version_info >= (3, 12):
+        assert tags(({},)) is None
+        return
+
+    class Klass:
+        pass
+
+    d = {"a": 1}
+    changes = [lambda: d.__setitem__("b", 2), lambda: d.__setitem__("a", 3), lambda: d.pop("a"),
+               lambda: d.setdefault("c", 4), lambda: d.update(e=5), lambda: d.clear(), lambda: d.__setitem__("a", 1),
+               lambda: d.popitem(), lambda: setattr(Klass, "x", 1), lambda: setattr(Klass, "x", 2),
+               lambda: delattr(Klass, "x"), lambda: Klass.__dict__ and setattr(Klass, "__getattr__", len)]
+    for change in changes:
+        recorded = tags((d, Klass))
+        assert type(recorded) is bytes and tags((d, Klass), recorded) is True
+        change()
+        assert tags((d, Klass), recorded) is False
+    recorded = tags((d, Klass))
+    d["same"] = v = object()
+    recorded = tags((d, Klass))
+    d["same"] = v  # the same object again: nothing changed, the tag stays
+    assert tags((d, Klass), recorded) is True
+    assert tags(([],)) is None and tags((d, None)) is None and tags((d,), b"") is False
+
+
+def _memo_kept(fast_call):
+    """The fast path serves, and a second call is served from its memo."""
+    from fast_litellm.routing.protocol_fast import _StateMemo
+
+    remembered = []
+    original = _StateMemo.remember
+
+    def counting(self, *args):
+        remembered.append(args[0])
+        return original(self, *args)
+
+    _StateMemo.remember = counting
+    try:
+        first = fast_call()
+        count = len(remembered)
+        again = fast_call()
+        return first, again, count, len(remembered) - count
+    finally:
+        _StateMemo.remember = original
+
+
+def test_picker_memo_sees_every_change_after_a_pick():
+    """The picker's verdict is kept per router while nothing it read changed;
+    each change made after a kept verdict declines the next read (LiteLLM's
+    picker then reads), and undone, the fast path serves again."""
+    import sys
+
+    from litellm.router import Router
+    from litellm.router_rust.core import RustCore
+
+    fast = _fast_picker()
+    router = _router()
+    core = router._core
+    *_, kept_again = _memo_kept(lambda: fast(router))
+    if sys.version_info < (3, 12):
+        assert kept_again == 0  # served from the memo
+
+    async def assigned(*args, **kwargs):
+        return MODEL_LIST[0]
+
+    def on_core():
+        core.__dict__["_core_async_get_available_deployment"] = assigned
+        return lambda: core.__dict__.pop("_core_async_get_available_deployment")
+
+    def on_router_dict():
+        router.__dict__["_core_async_get_available_deployment"] = assigned
+        return lambda: router.__dict__.pop("_core_async_get_available_deployment")
+
+    def on_router_class():
+        Router._core_async_get_available_deployment = assigned
+        return lambda: delattr(Router, "_core_async_get_available_deployment")
+
+    def on_core_class():
+        RustCore._core_async_get_available_deployment = assigned
+        return lambda: delattr(RustCore, "_core_async_get_available_deployment")
+
+    def on_object():  # a base class of both: object's dict cannot change; its subclass's can
+        saved = RustCore.__dict__["__getattr__"]
+        RustCore.__getattr__ = lambda self, name: assigned
+        return lambda: setattr(RustCore, "__getattr__", saved)
+
+    def on_plain():
+        core.__dict__["_plain"]["_core_async_get_available_deployment"] = assigned
+        return lambda: core.__dict__["_plain"].pop("_core_async_get_available_deployment")
+
+    def custom_strategy():
+        saved = core.__dict__["_custom_strategy"]
+        core.__dict__["_custom_strategy"] = object()
+        return lambda: core.__dict__.__setitem__("_custom_strategy", saved)
+
+    def endpoints_class():
+        endpoints = core.__dict__["_endpoints"]
+        saved = type(endpoints)
+
+        class Other(saved):
+            pass
+
+        endpoints.__class__ = Other
+        return lambda: setattr(endpoints, "__class__", saved)
+
+    def rebound_dict():
+        saved = router.__dict__
+        router.__dict__ = dict(saved, _core=None)
+        return lambda: setattr(router, "__dict__", saved)
+
+    for change in (on_core, on_router_dict, on_router_class, on_core_class, on_object, on_plain, custom_strategy,
+                   endpoints_class, rebound_dict):
+        assert callable(fast(router))  # kept
+        undo = change()
+        try:
+            with pytest.raises(NotAccelerated):
+                fast(router)
+        finally:
+            undo()
+        assert callable(fast(router)), change.__name__  # and served again
+
+
+def test_pre_route_memo_sees_every_change_after_a_pick():
+    """The pre-routing verdict is kept per core; each change to what it read,
+    made after a kept verdict, declines the next call (LiteLLM's hook then
+    runs); undone, the fast path serves again."""
+    from litellm.router_rust.steps import prerouting
+
+    fast = _fast_pre_route()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    step = {"kind": "pre_route", "model": "g", "fallback_depth": None}
+    first, again, _, kept_again = _memo_kept(lambda: asyncio.run(fast(core, dict(step), {})))
+    assert first is None and again is None
+
+    def registered(name):
+        def change():
+            core._hosted.__dict__[name]["g"] = []
+            return lambda: core._hosted.__dict__[name].pop("g")
+        change.__name__ = name
+        return change
+
+    def hook_patched():
+        saved = prerouting.PreRouter.__dict__["_hook"]
+        prerouting.PreRouter._hook = saved
+        del prerouting.PreRouter._hook
+        prerouting.PreRouter._hook = lambda *a, **k: None
+        return lambda: setattr(prerouting.PreRouter, "_hook", saved)
+
+    def strategies_patched():
+        saved = prerouting.PreRoutingStrategies.__dict__["auto"]
+        prerouting.PreRoutingStrategies.auto = lambda *a, **k: None
+        return lambda: setattr(prerouting.PreRoutingStrategies, "auto", saved)
+
+    def other_strategies():
+        strategies = core._prerouter.__dict__["_strategies"]
+        core._prerouter.__dict__["_strategies"] = object()
+        return lambda: core._prerouter.__dict__.__setitem__("_strategies", strategies)
+
+    def plugin():
+        core._hosted._core_routing_plugins.append(object())
+        return core._hosted._core_routing_plugins.clear
+
+    def alias_to_code():
+        class Name(str):
+            pass
+
+        core._hosted._core_model_group_alias["g"] = Name("g")
+        return lambda: core._hosted._core_model_group_alias.pop("g")
+
+    def custom_strategy():
+        core.__dict__["_custom_strategy"] = object()
+        return lambda: core.__dict__.__setitem__("_custom_strategy", None)
+
+    def prerouter_class():
+        prerouter = core.__dict__["_prerouter"]
+        saved = type(prerouter)
+
+        class Other(saved):
+            pass
+
+        prerouter.__class__ = Other
+        return lambda: setattr(prerouter, "__class__", saved)
+
+    changes = [registered(name) for name in protocol_fast._REGISTRIES]
+    changes += [hook_patched, strategies_patched, other_strategies, plugin, alias_to_code, custom_strategy,
+                prerouter_class]
+    for change in changes:
+        assert asyncio.run(fast(core, dict(step), {})) is None  # kept
+        undo = change()
+        try:
+            with pytest.raises(NotAccelerated):
+                asyncio.run(fast(core, dict(step), {}))
+        finally:
+            undo()
+        assert asyncio.run(fast(core, dict(step), {})) is None, change.__name__  # and served again
+
+
+def test_prefetch_memo_sees_every_change_after_a_pick():
+    """The usage-v2 probe's verdict is kept per core; after each change to
+    what it read (made after a kept verdict) the answer is LiteLLM's again."""
+    import dataclasses
+
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    original = _original(_patch("routing.prefetch_usage_selector").target)
+    fast = protocol_fast.make_prefetch_usage_selector(original)
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    first, again, _, _ = _memo_kept(lambda: fast(core, "g", {}))
+    assert first is None and again is None
+
+    def to_v2():
+        saved = core.__dict__["_resolved"]
+        core.__dict__["_resolved"] = dataclasses.replace(saved, routing_strategy="usage-based-routing-v2")
+        return lambda: core.__dict__.__setitem__("_resolved", saved)
+
+    def group():
+        core._hosted._core_routing_groups["g"] = object()
+        return lambda: core._hosted._core_routing_groups.pop("g")
+
+    def registry_patched():
+        saved = HostRegistry.__dict__["get_routing_group"]
+        HostRegistry.get_routing_group = lambda self, name: None
+        return lambda: setattr(HostRegistry, "get_routing_group", saved)
+
+    def alias():
+        core._hosted._core_model_group_alias["g"] = ["not", "plain"]
+        return lambda: core._hosted._core_model_group_alias.pop("g")
+
+    for change in (to_v2, group, registry_patched, alias):
+        assert fast(core, "g", {}) is None  # kept
+        undo = change()
+        try:
+            try:
+                got = fast(core, "g", {})
+            except NotAccelerated:
+                pass
+            else:
+                assert got is original(core, "g", {}), change.__name__
+                assert change is to_v2  # the only change the fast path answers (the v2 probe)
+        finally:
+            undo()
+        assert fast(core, "g", {}) is None, change.__name__  # and served again
+
+
+def test_pre_route_stamps_follow_litellms_globals(monkeypatch):
+    """The hook's request stamps made inline (module globals kept while their
+    dicts hold their tags): after a kept pick, each replaced LiteLLM global,
+    a compaction state on the request, and a bucket replaced while the OTel
+    phase record runs give what stock gives, calls included."""
+    from litellm.router_rust.steps import prerouting
+    from litellm.router_strategy.complexity_router import context_compaction
+
+    fast = _fast_pre_route()
+    original = _original(_patch("routing.pre_route").target)
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    step = {"kind": "pre_route", "model": "g", "fallback_depth": None}
+    gen = random.Random("stamps")
+    calls = []
+
+    def shown(request):
+        state = request.get(context_compaction._STATE_KEY)
+        if isinstance(state, context_compaction.CompactionState):
+            request = dict(request, _state=(state.config, state.candidates, state.parent_model))
+            del request[context_compaction._STATE_KEY]
+        return repr(request)
+
+    def compare(make_request, rounds=20):
+        for _ in range(rounds):
+            request = make_request()
+            out = []
+            for fn in (original, fast):
+                del calls[:]
+                copied = copy.deepcopy(request)
+                got = asyncio.run(fn(core, dict(step), copied))
+                out.append((got, shown(copied), list(calls)))
+            assert out[0] == out[1], request
+
+    compare(lambda: _stamped_request(gen))  # (the fast path's memo is kept from here on)
+
+    stamp = prerouting._stamp_or_clear_metadata_key
+
+    def recording_stamp(request, key, value):
+        calls.append(("stamp", key))
+        return stamp(request, key, value)
+
+    with monkeypatch.context() as m:
+        m.setattr(prerouting, "_stamp_or_clear_metadata_key", recording_stamp)
+        compare(lambda: _stamped_request(gen))
+        assert calls
+    arm = prerouting.arm_compaction
+
+    async def recording_arm(*args, **kwargs):
+        calls.append(("arm", len(args)))
+        return await arm(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(prerouting, "arm_compaction", recording_arm)
+        compare(lambda: _stamped_request(gen))
+        assert calls
+    with monkeypatch.context() as m:
+        m.setattr(context_compaction, "_STATE_KEY", "metadata")  # a key these requests may carry
+        compare(lambda: _stamped_request(gen))
+    with monkeypatch.context() as m:
+        m.setattr(prerouting, "CONSUMED_REQUEST_TAGS_METADATA_KEY", "other")
+        compare(lambda: dict(_stamped_request(gen), metadata={"other": 1, "routing_decision": 2}))
+
+    def with_state():
+        request = _stamped_request(gen)
+        request[context_compaction._STATE_KEY] = context_compaction.CompactionState(config=False, candidates=("x",),
+                                                                                    parent_model="p")
+        return request
+
+    compare(with_state)
+    phase = prerouting.phase_attributes
+
+    def replacing_phase(attributes):
+        calls.append(("phase", dict(attributes)))
+        phase(attributes)
+        if "metadata" in current:
+            current["metadata"] = {"routing_decision": 1, "_consumed_request_tags": 2, "kept": 3}
+
+    current = {}
+
+    def request_seen():
+        current.clear()
+        return current
+
+    with monkeypatch.context() as m:
+        m.setattr(prerouting, "phase_attributes", replacing_phase)
+        for _ in range(10):
+            base = _stamped_request(gen)
+            out = []
+            for fn in (original, fast):
+                del calls[:]
+                request = request_seen()
+                request.update(copy.deepcopy(base))
+                got = asyncio.run(fn(core, dict(step), request))
+                out.append((got, repr(request), list(calls)))
+            assert out[0] == out[1], base
+    compare(lambda: _stamped_request(gen))  # and as before once restored
+
+
+def test_str_keyed_is_the_python_check():
+    """router_str_keyed (the cost pick's and the served record's key check)
+    answers as ``type(d) is dict and all(type(k) is str for k in d)``."""
+    from fast_litellm.routing import litellm_fast
+
+    class S(str):
+        pass
+
+    class D(dict):
+        pass
+
+    cases = [{}, {"a": 1}, {"a": 1, 2: 3}, {S("a"): 1}, D(a=1), [], None, "ab", {("a",): 1}, {"a": {1: 2}},
+             dict.fromkeys("abcdefghijklmnopqrstuvwxyz" * 3)]
+    for case in cases:
+        assert litellm_fast.str_keyed(case) is litellm_fast._str_keyed_python(case), case
+    from fast_litellm._native_loader import NATIVE
+
+    assert NATIVE is None or litellm_fast.str_keyed is NATIVE.router_str_keyed
+
+
+def test_start_fields_inline_reads_follow_litellms_helpers(monkeypatch):
+    """The start fields' helper reads made inline (their bindings kept while
+    their modules' dicts hold their tags): after a kept call, a replaced
+    helper or ``Mapping`` binding is honoured as stock honours it."""
+    from litellm.litellm_core_utils import core_helpers, routing_common_utils
+    from litellm.router_rust import core
+    from litellm.router_rust.steps import access
+
+    original = _original(_patch("routing.start_fields").target)
+    fast = protocol_fast.make_start_fields(original)
+    requests = [{}, {"metadata": {"user_api_key_team_id": "t"}}, {"litellm_metadata": {"user_api_key_team_id": ""}},
+                {"metadata": {"user_api_key_team_id": "a"}, "litellm_metadata": {"user_api_key_team_id": "b"}},
+                {"metadata": None, "litellm_metadata": {"user_api_key_team_id": "b", "x": 1}}]
+
+    def same():
+        for request in requests:
+            assert fast(copy.deepcopy(request)) == original(copy.deepcopy(request)), request
+
+    first, again, _, _ = _memo_kept(lambda: fast({}))
+    assert first == again == {}
+    same()
+
+    class AnyMapping(type):
+        def __instancecheck__(cls, instance):
+            return isinstance(instance, dict)
+
+    class OnlyDicts(metaclass=AnyMapping):
+        pass
+
+    for owner, name, value in ((core, "get_request_team_id", lambda request: "replaced"),
+                               (core, "_listing_team_id", lambda request: "listed"),
+                               (core, "request_retry_fields", lambda value: {"num_retries": 9}),
+                               (core, "caller_fields", lambda request: {"proxy_admin": True}),
+                               (access, "request_user_api_key_auth", lambda request: None),
+                               (routing_common_utils, "Mapping", OnlyDicts),
+                               (core_helpers, "Mapping", OnlyDicts)):
+        with monkeypatch.context() as m:
+            m.setattr(owner, name, value)
+            same()
+        same()
+
+
+def test_served_live_params_read_follows_changes_after_a_pick(monkeypatch):
+    """The served record's live-params look-up made inline (the tables kept
+    while the dicts read hold their tags): after a kept call, a table entry,
+    a replaced method or function, or an instance attribute gives what
+    LiteLLM's ``_with_live_params`` gives."""
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.core import _Selection
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    original = _original(_patch("routing.served").target)
+    fast = protocol_fast.make_served(original)
+    router = _router()
+    core = router._core
+    selection = object.__new__(_Selection)
+    selection.__dict__.update(_core=core, _model="g")
+    record = core._handle.deployment("d1")
+
+    def same():
+        assert repr(fast(selection, copy.deepcopy(record))) == repr(original(selection, copy.deepcopy(record)))
+
+    first, again, _, kept_again = _memo_kept(lambda: fast(selection, copy.deepcopy(record)))
+    assert first == again == record
+    hosted = core._hosted
+
+    def table_entry(table):
+        def change():
+            hosted.__dict__[table]["d1"] = {"mock_response": ValueError("x")} if table == "_live_params" else {
+                "extra": 1}
+            return lambda: hosted.__dict__[table].pop("d1")
+        change.__name__ = table
+        return change
+
+    def method():
+        HostRegistry.live_info = lambda self, model_id: {"from": "class"}
+        return lambda: delattr(HostRegistry, "live_info") or setattr(HostRegistry, "live_info", saved_info)
+
+    saved_info = HostRegistry.__dict__["live_info"]
+
+    def instance():
+        hosted.__dict__["live_params"] = lambda model_id: {"from": "instance"}
+        return lambda: hosted.__dict__.pop("live_params")
+
+    def function():
+        saved = core_module._with_live_params
+        core_module._with_live_params = lambda core, deployment: {"replaced": True}
+        return lambda: setattr(core_module, "_with_live_params", saved)
+
+    for change in (table_entry("_live_params"), table_entry("_live_info"), method, instance, function):
+        assert fast(selection, copy.deepcopy(record)) == record  # kept
+        undo = change()
+        try:
+            same()
+            assert fast(selection, copy.deepcopy(record)) != record, change.__name__
+        finally:
+            undo()
+        same()
+
+
+def test_start_fields_memo_follows_the_abc_cache_token(monkeypatch):
+    """The inline start fields hold only at the ABC cache token at which None
+    was found to be no ``Mapping``: a registration (a new token) is checked
+    again, and a token past the small-int cache still keeps the memo."""
+    import abc
+
+    from fast_litellm.routing.protocol_fast import _StateMemo
+
+    original = _original(_patch("routing.start_fields").target)
+    fast = protocol_fast.make_start_fields(original)
+    assert fast({}) == original({}) == {}
+    remembered = []
+    saved = _StateMemo.remember
+
+    def counting(self, *args):
+        remembered.append(1)
+        return saved(self, *args)
+
+    token = [abc.get_cache_token()]
+    monkeypatch.setattr(abc, "get_cache_token", lambda: token[0])
+    monkeypatch.setattr(_StateMemo, "remember", counting)
+    fast = protocol_fast.make_start_fields(original)
+    token[0] = 10 ** 6  # a new token, an int outside the small-int cache
+    assert fast({}) == {} and len(remembered) == 1
+    token[0] = int("1000000")  # the same value, another object
+    assert fast({}) == {} and len(remembered) == 1  # kept
+    token[0] += 1  # a registration somewhere: checked again
+    assert fast({}) == {} and len(remembered) == 2
+    assert fast({}) == {} and len(remembered) == 2
+
+
+def test_memos_see_a_rebound_instance_dict():
+    """A ``__dict__`` rebound after a kept call (the old dict keeps its tag):
+    the pre-route, the usage-v2 probe, the served record and the picker
+    check per call that the dicts they kept are still the objects'."""
+    from litellm.router_rust.core import _Selection
+
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    hosted = core._hosted
+    step = {"kind": "pre_route", "model": "g", "fallback_depth": None}
+    pre_route = _fast_pre_route()
+    probe_original = _original(_patch("routing.prefetch_usage_selector").target)
+    probe = protocol_fast.make_prefetch_usage_selector(probe_original)
+    served_original = _original(_patch("routing.served").target)
+    served = protocol_fast.make_served(served_original)
+    picker = _fast_picker()
+    selection = object.__new__(_Selection)
+    selection.__dict__.update(_core=core, _model="g")
+    record = core._handle.deployment("d1")
+    for _ in range(2):  # kept
+        assert asyncio.run(pre_route(core, dict(step), {})) is None
+        assert probe(core, "g", {}) is None
+        assert served(selection, copy.deepcopy(record)) == record
+        assert callable(picker(router))
+
+    saved = hosted.__dict__
+    hosted.__dict__ = dict(saved, _core_routing_plugins=[object()], _core_routing_groups={"g": object()},
+                           _live_params={"d1": {"mock_response": ValueError("x")}})
+    try:
+        with pytest.raises(NotAccelerated):
+            asyncio.run(pre_route(core, dict(step), {}))
+        with pytest.raises(NotAccelerated):
+            probe(core, "g", {})
+        assert repr(served(selection, copy.deepcopy(record))) == repr(served_original(selection, copy.deepcopy(record)))
+        assert served(selection, copy.deepcopy(record)) != record
+    finally:
+        hosted.__dict__ = saved
+    assert asyncio.run(pre_route(core, dict(step), {})) is None and probe(core, "g", {}) is None
+
+    prerouter = core._prerouter
+    saved = prerouter.__dict__
+    prerouter.__dict__ = dict(saved, _strategies=object())
+    try:
+        with pytest.raises(NotAccelerated):
+            asyncio.run(pre_route(core, dict(step), {}))
+    finally:
+        prerouter.__dict__ = saved
+    assert asyncio.run(pre_route(core, dict(step), {})) is None
+
+    endpoints = core.__dict__["_endpoints"]
+    saved = endpoints.__dict__
+    endpoints.__dict__ = {k: v for k, v in saved.items() if k != "_default_priority"}
+    try:
+        with pytest.raises(NotAccelerated):
+            picker(router)
+    finally:
+        endpoints.__dict__ = saved
+    saved = core.__dict__
+    core.__dict__ = dict(saved, _custom_strategy=object())
+    try:
+        with pytest.raises(NotAccelerated):
+            picker(router)
+    finally:
+        core.__dict__ = saved
+    assert callable(picker(router))

@@ -194,6 +194,10 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.steps.prerouting:_stamp_or_clear_metadata_key": "8a0a08afdaf6395dd155d99547130802c85d8ff9a637b9e082ac738cd1a97049",
     "litellm.router_rust.steps.prerouting:_restore_client_output_ceiling": "26f8ebf6e64808bdb436ea1e2c0f79c06f7b70bb6a4f9494fddbf9642221db84",
     "litellm.router_rust.core:_served_as": "a4f52886f7a6d4912fa374c9aee575cf04fd737fc19eea34b8977f0dc578739e",
+    "litellm.litellm_core_utils.routing_common_utils:request_user_api_key_auth": "9ac1e617367802cfd7627fb52de75878e925a2cac9172c37310aa0c85fd6184b",
+    "litellm.router_rust.steps.prerouting:stamped_client_ceiling": "49d6c4fd285fe79d084f560c7e86be9f0c728137d093d821e457a0ef01c36eee",
+    "litellm.router_strategy.complexity_router.context_compaction:arm_compaction": "e882d7b617adf4a91eeee80b198029bfdcaca5f02a1a7fb8ca59484bf0087e42",
+    "litellm.router_deprecated:renamed_router_param": "26b1b37b8f92fa5d54671c509700415ff553cf600cce155e7051593f14f392db",
     "litellm.router_rust.surface.registry:HostRegistry._core_get_model_from_alias": "eb344eac1969a61a4f160f135cb0ede4b98ed549dcb189b5040f24919ad47413",
     "litellm.router_rust.surface.registry:HostRegistry.__getattr__": "1a31f4a0c8d18f499847430df7dc3606c46f9ccb1835a10a5a46d9d6ef784f68",
     "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias": "3ec941aadb8c4d86e52543d000aab537ca9fbd2180c5d60226b09b6a4d2946a3",
@@ -208,6 +212,9 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_attempt:_wildcard_match": "8c2b7f23bd054bdab8d8cdb9a1172eb3a282e717d9d9c834f5b6a189e2706a61",
     "litellm.router_attempt:_as_mapping": "7fb0d96a3cd38cce4eb810c50ca5d7fb2897dc77cbe5e7b8e955ba9140b8e1b2",
     "litellm.router_rust.core:_request_narrowing": "0a890e23fbb9ae587c07393b8b1a4a9d17e4e7cd08116beb27df5c9b351ec251",
+    "litellm.router_rust.core:_with_live_params": "f8a6fba28ad450aa9060df286ea942945ef17b1cb49292066ca1c6c0f81b9436",
+    "litellm.router_rust.surface.registry:HostRegistry.live_params": "0fc2fb43fda24709589984fec031a833bfea8754820ead076c473e271a1cec65",
+    "litellm.router_rust.surface.registry:HostRegistry.live_info": "b2bfce7e4c4f7c2e9a0222efaa4aab60f5503defa77545121d1c36a579e67aad",
     # routing's cache reads (routing/cache_reads.py) skip only what this returns early for
     "litellm._logging:print_verbose": "a82e40c081a9ea3d39090448004fdad74ab0bed3b49b6e62a7df844aec8fa7a7",
     # ... and the latency functions the native latency scan computes as they do

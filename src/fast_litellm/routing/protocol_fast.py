@@ -75,6 +75,74 @@ def _lazily(build: Callable[[], Any], refused: str) -> Callable[[], Any]:
     return parts
 
 
+def _dict_tags() -> Any:
+    """The native ``router_dict_tags`` (None without it)."""
+    from fast_litellm._native_loader import NATIVE
+
+    return getattr(NATIVE, "router_dict_tags", None)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """The same objects (exact ints: the same value, as a counter read twice)."""
+    return len(a) == len(b) and all(x is y or (type(x) is int and type(y) is int and x == y) for x, y in zip(a, b))
+
+
+class _StateMemo:
+    """The last router state a fast path's guard checks accepted, kept while
+    every dict those checks read is the same object holding the same
+    version tag.
+
+    The checks read only dicts (instance, class and module dicts; a type
+    stands for its own dict) and the types of objects held in them.  On
+    CPython <= 3.11 every change to a dict gives it a new version tag from
+    one global counter (PEP 509's ``ma_version_tag``; a type's dict changes
+    on every attribute write or delete on the type), so while each dict
+    read still holds the tag it had when the checks passed, each read would
+    find what it found then (``router_dict_tags``, native: ~0.05 us for a
+    dozen dicts).  What a tag does not cover stays a per-pick check at the
+    call site: which dict an object uses (``__dict__`` can be rebound), an
+    object's type (``__class__`` can be assigned) and the contents of lists.
+    Without tags (CPython >= 3.12, no native module) nothing is kept and
+    every call checks in full.  Only accepted states are kept: a declined
+    one is checked again at the next call, as before.
+
+    The memo holds strong references to the last state's dicts and objects
+    (so no address is reused while kept): one router's, until another
+    router's state replaces it."""
+
+    __slots__ = ("_tags", "_entry")
+
+    def __init__(self) -> None:
+        self._tags: Any = None
+        self._entry: Any = None
+
+    def get(self, first: Any, second: Any) -> Any:
+        """The value kept for (``first``, ``second``) (identities) while
+        every tagged dict is unchanged, else None."""
+        entry = self._entry
+        if entry is not None and entry[0] is first and entry[1] is second and entry[3](entry[2], entry[4]) is True:
+            return entry[5]
+        return None
+
+    def remember(self, first: Any, second: Any, check: Callable[[], Any]) -> Any:
+        """``check()`` (which raises NotAccelerated to decline) returns
+        (dicts read, value); the value is returned, and kept when the tags
+        can be read: the checks run once, the tags are read, and the checks
+        run again; only when the second run read the same dicts and found
+        the same value is the entry kept, so everything it found was read at
+        or after the tags (a change after that changes a tag)."""
+        objects, value = check()
+        tags = self._tags
+        if tags is None:
+            tags = self._tags = _dict_tags() or (lambda objects, recorded=None: None)
+        recorded = tags(objects)
+        if recorded is not None:
+            objects_again, value_again = check()
+            if _same(objects, objects_again) and _same(value, value_again):
+                self._entry = (first, second, objects, tags, recorded, value)
+        return value
+
+
 _CORE = "litellm.router_rust.core"
 
 # --------------------------------------------------------------------------
@@ -102,7 +170,30 @@ _START_FIELD_SOURCES = (
     "litellm.router_rust.steps.access:caller_fields",
     "litellm.router_rust.surface.retries:request_retry_fields",
     "litellm.router_rust.steps.selection:normalize_strategy",
+    "litellm.litellm_core_utils.routing_common_utils:request_user_api_key_auth",
+    "litellm.litellm_core_utils.core_helpers:as_str_mapping",
 )
+_RCU = "litellm.litellm_core_utils.routing_common_utils"
+
+
+def _start_helpers_state(core_globals: Dict[str, Any], helpers: Any) -> Any:
+    """Whether the helpers ``_start_fields`` calls are the pinned ones, as
+    bound where LiteLLM's code looks them up, with ``Mapping`` the ABC they
+    test against and None not a ``Mapping`` (at this ABC cache token):
+    (dicts read, (the token,)); else (a None among them: not kept; ())."""
+    import abc
+    import collections.abc
+
+    (team_id, listing, retry_fields, caller, auth, as_mapping, rcu, access, core_helpers) = helpers
+    mapping = collections.abc.Mapping
+    token = abc.get_cache_token()
+    if (core_globals.get("get_request_team_id") is not team_id or core_globals.get("_listing_team_id") is not listing
+            or core_globals.get("request_retry_fields") is not retry_fields
+            or core_globals.get("caller_fields") is not caller or core_globals.get("as_str_mapping") is not as_mapping
+            or access.get("request_user_api_key_auth") is not auth or rcu.get("Mapping") is not mapping
+            or core_helpers.get("Mapping") is not mapping or isinstance(None, mapping)):
+        return (None,), ()
+    return (core_globals, rcu, access, core_helpers), (token,)
 
 
 def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -121,8 +212,49 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
     code; the helpers that read them are LiteLLM's own, called in LiteLLM's
     order."""
     _check_pinned(_START_FIELD_SOURCES)
+    import abc
+    import importlib
+
     core = sys.modules[_CORE]
     validated = _VALIDATED_KEYS
+    core_globals = core.__dict__
+    rcu = importlib.import_module(_RCU)
+    access = importlib.import_module("litellm.router_rust.steps.access")
+    core_helpers = importlib.import_module("litellm.litellm_core_utils.core_helpers")
+    helpers = (core.get_request_team_id, core._listing_team_id, core.request_retry_fields, core.caller_fields,
+               access.request_user_api_key_auth, core.as_str_mapping, rcu.__dict__, access.__dict__,
+               core_helpers.__dict__)
+    cache_token = abc.get_cache_token
+    memo = _StateMemo()  # the helpers' bindings (_start_helpers_state)
+
+    def inline_fields(metadata, litellm_metadata):
+        """What the helpers give a request with no ``num_retries`` whose buckets
+        (None or exact dicts) hold no auth object and team ids that are None or
+        exact str: their reads, made here (None is no ``Mapping``, an exact dict
+        is one); None for anything else (then the helpers run)."""
+        known = memo.get(core_globals, helpers)
+        if known is None or (known and cache_token() != known[0]):
+            known = memo.remember(core_globals, helpers, lambda: _start_helpers_state(core_globals, helpers))
+        if not known or cache_token() != known[0]:
+            return None
+        team_id = None
+        for bucket in (metadata, litellm_metadata):  # get_request_team_id
+            if bucket is None:
+                continue
+            if bucket.get("user_api_key_auth") is not None:
+                return None  # caller_fields reads it (its truth value first)
+            found = bucket.get("user_api_key_team_id")
+            if found is not None and type(found) is not str:
+                return None
+            if team_id is None and found:
+                team_id = found
+        listing_team_id = metadata.get("user_api_key_team_id") if metadata is not None else None  # _listing_team_id
+        fields: Dict[str, Any] = {}
+        if team_id:
+            fields["team_id"] = team_id
+        if listing_team_id is not None:
+            fields["listing_team_id"] = listing_team_id
+        return fields
 
     def _start_fields(request):
         if type(request) is not dict:
@@ -135,10 +267,15 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
                 raise NotAccelerated("the request carries a validated start field")
         if request.get("routing_strategy") is not None:
             raise NotAccelerated("the request names a routing strategy")
-        for bucket in ("metadata", "litellm_metadata"):
-            value = request.get(bucket)
-            if value is not None and type(value) is not dict:
-                raise NotAccelerated("a metadata bucket is not a dict")
+        metadata = request.get("metadata")
+        litellm_metadata = request.get("litellm_metadata")
+        if (metadata is not None and type(metadata) is not dict) or (
+                litellm_metadata is not None and type(litellm_metadata) is not dict):
+            raise NotAccelerated("a metadata bucket is not a dict")
+        if request.get("num_retries") is None:
+            fields = inline_fields(metadata, litellm_metadata)
+            if fields is not None:
+                return fields
         team_id = core.get_request_team_id(request)
         listing_team_id = core._listing_team_id(request)
         if (team_id is not None and type(team_id) is not str) or (
@@ -184,61 +321,79 @@ _ATTRIBUTE_SOURCES = (
 
 
 def _code_named(function: Any, name: str) -> types.CodeType:
-    for const in function.__code__.co_consts:
+    return _nested_code(function.__code__, name)
+
+
+def _nested_code(code: types.CodeType, name: str) -> types.CodeType:
+    for const in code.co_consts:
         if isinstance(const, types.CodeType) and const.co_name == name:
             return const
-    raise RuntimeError("%s has no nested %s" % (function.__qualname__, name))
+    raise RuntimeError("%s has no nested %s" % (code.co_qualname if hasattr(code, "co_qualname") else code.co_name,
+                                                name))
 
 
-def _assigned_pick_is_absent(router: Any, router_type: Any, core: Any, checks: Any) -> bool:
+def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks: Any) -> Any:
     """Whether ``getattr(router, '_core_async_get_available_deployment',
     None)`` is None through LiteLLM's "not found" path, read from the
     objects that path reads (no code runs: RustCore's metaclass is
     ``type``, checked once, so its class-level look-up runs no hook; one
-    that finds anything, even on ``type``, declines)."""
+    that finds anything, even on ``type``, declines): NotAccelerated if
+    not, else (the dicts read, (the core's endpoints or None, its resolved
+    settings or None, the two MROs walked, the core's and the endpoints'
+    ``__dict__``)), for ``_StateMemo``: what a pick must still check itself
+    is those objects' types, the MROs' identity and that those dicts are
+    still the objects' ``__dict__`` (it can be rebound)."""
     (rust_core, getattr_hook, settings_attribute, unset_attributes, endpoints_type, member, resolved_type,
      router_getattribute) = checks
+    decline = NotAccelerated("a pick may be assigned")
     if router_type.__dict__.get("__getattribute__") is not router_getattribute:
-        return False
-    if _ASSIGNED in router.__dict__:
-        return False
-    for klass in router_type.__mro__:  # (Router's metaclass has a __getattr__: no getattr here)
+        raise decline
+    if _ASSIGNED in router_state:
+        raise decline
+    router_mro = router_type.__mro__
+    for klass in router_mro:  # (Router's metaclass has a __getattr__: no getattr here)
         if _ASSIGNED in klass.__dict__:
-            return False
+            raise decline
     core_type = type(core)
     if core_type is not rust_core:
-        return False
+        raise decline
     state = core.__dict__
     if core_type.__getattribute__ is not _OBJECT_GETATTRIBUTE:
-        return False  # a custom look-up would run code before __getattr__
+        raise decline  # a custom look-up would run code before __getattr__
     if _ASSIGNED in state or getattr(core_type, _ASSIGNED, _ABSENT) is not _ABSENT:
-        return False
+        raise decline
     klass_dict = core_type.__dict__
     if (klass_dict.get("__getattr__") is not getattr_hook
             or klass_dict.get("_settings_attribute") is not settings_attribute
             or klass_dict.get("_unset_attributes") is not unset_attributes):
-        return False
+        raise decline
     deleted = state.get("_deleted", ())
     if type(deleted) is not frozenset or _ASSIGNED in deleted:
-        return False
+        raise decline
     if state.get("_custom_strategy") is not None:
-        return False
+        raise decline
     endpoints = state.get("_endpoints")
     if type(endpoints) is not endpoints_type or endpoints_type.__dict__.get("member") is not member:
-        return False
+        raise decline
+    core_mro = core_type.__mro__
+    read = (router_state, *router_mro, state, *core_mro, endpoints_type)
     # _settings_attribute: every value it reads must be readable without code
     if "_resolved" not in state:
-        return True  # the __getattr__ raises before reading settings
-    if type(state["_resolved"]) is not resolved_type or "_request_timeout" not in state:
-        return False
-    if "_default_priority" not in endpoints.__dict__:
-        return False
+        return read, (endpoints, None, router_mro, core_mro, state, None)  # the __getattr__ raises before settings
+    resolved = state["_resolved"]
+    if type(resolved) is not resolved_type or "_request_timeout" not in state:
+        raise decline
+    endpoints_state = endpoints.__dict__
+    if "_default_priority" not in endpoints_state:
+        raise decline
     plain = state.get("_plain")
     legacy = state.get("_legacy")
     if type(plain) is not dict or type(legacy) is not dict or _ASSIGNED in plain or _ASSIGNED in legacy:
-        return False
+        raise decline
     unset = state.get("_unset_attributes")
-    return unset is None or type(unset) is frozenset
+    if unset is not None and type(unset) is not frozenset:
+        raise decline
+    return (*read, endpoints_state, plain, legacy), (endpoints, resolved, router_mro, core_mro, state, endpoints_state)
 
 
 _ABSENT = object()
@@ -310,7 +465,10 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     (a pin that does not hold)."""
     function = types.FunctionType
     cell = types.CellType
+    get_attribute = _OBJECT_GETATTRIBUTE
     parts = _lazily(_picker_parts, "LiteLLM's picker sources are not the verified ones")
+
+    memo = _StateMemo()  # the last router whose assigned-pick look-up was proven empty
 
     def _unreserved_picker(router):
         (router_class, checks, pick_code, wrapper_code, annotations, qualname, module_globals, picker,
@@ -318,9 +476,17 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
         router_type = type(router)
         if router_type is not router_class:
             raise NotAccelerated("not a Router")
-        core = router.__dict__.get("_core")
-        if core is None or not _assigned_pick_is_absent(router, router_type, core, checks):
+        # (Router.__getattribute__, when LiteLLM's, reads __dict__ as object's does; checked below)
+        router_state = get_attribute(router, "__dict__")
+        core = router_state.get("_core")
+        if core is None:
             raise NotAccelerated("a pick may be assigned")
+        known = memo.get(router_state, core)
+        if (known is None or type(core) is not checks[0] or type(known[0]) is not checks[4]
+                or (known[1] is not None and type(known[1]) is not checks[6])
+                or router_type.__mro__ is not known[2] or type(core).__mro__ is not known[3]
+                or core.__dict__ is not known[4] or (known[5] is not None and known[0].__dict__ is not known[5])):
+            memo.remember(router_state, core, lambda: _assigned_pick_state(router_state, router_type, core, checks))
         if (module_globals.get("_async_picker") is not picker
                 or module_globals.get("_without_reserving") is not wrapping):
             raise NotAccelerated("LiteLLM's picker was replaced")
@@ -360,6 +526,7 @@ def _annotations_of(code: types.CodeType) -> Dict[str, Any]:
 # --------------------------------------------------------------------------
 
 _PREROUTING = "litellm.router_rust.steps.prerouting"
+_COMPACTION = "litellm.router_strategy.complexity_router.context_compaction"
 _PRE_ROUTE_SOURCES = (
     _PREROUTING + ":PreRouter.pre_route",
     _PREROUTING + ":PreRouter._hook",
@@ -377,6 +544,9 @@ _PRE_ROUTE_SOURCES = (
     "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias",
     "litellm.router_rust.steps.selection:normalize_strategy",
     "litellm.integrations.otel.routing:routing_decision_attributes",
+    _PREROUTING + ":stamped_client_ceiling",
+    _COMPACTION + ":arm_compaction",
+    _DEPRECATED + ":renamed_router_param",
 )
 # the host registry's pre-routing strategy registries (PreRoutingStrategies.all)
 _REGISTRIES = ("_core_switchyard_routers", "_core_auto_routers", "_core_complexity_routers",
@@ -398,7 +568,63 @@ def _pre_route_parts() -> Any:
                              ("all", "switchyard", "auto", "complexity", "adaptive", "quality"))
     return (pre_router, methods, strategies, strategy_methods, HostRegistry,
             HostRegistry.__dict__["_core_get_model_from_alias"], prerouting.__dict__, core_module.__dict__,
-            prerouting._record_routing_decision)
+            prerouting._record_routing_decision, _request_stamps_parts(prerouting))
+
+
+def _request_stamps_parts(prerouting: Any) -> Any:
+    """What ``_request_stamps`` compares LiteLLM's module globals with: the
+    pinned functions the hook calls on the request, and LiteLLM's
+    ``arm_compaction`` as imported into prerouting - the ``acall`` wrapper
+    ``renamed_router_param("router")`` made around the pinned function
+    (checked here: its code, its ``fn``, and a ``convert`` that reads
+    nothing of two positional arguments)."""
+    import importlib
+
+    from litellm import router_deprecated as deprecated
+
+    compaction = importlib.import_module(_COMPACTION)
+    arm = prerouting.arm_compaction
+    if arm is not compaction.arm_compaction:
+        raise RuntimeError("prerouting's arm_compaction is not context_compaction's")
+    decorate = _code_named(deprecated.renamed_router_param, "decorate")
+    acall = _nested_code(decorate, "acall")
+    if arm.__code__ is not acall or arm.__code__.co_freevars != ("convert", "fn"):
+        raise RuntimeError("arm_compaction is not renamed_router_param's wrapper")
+    convert, inner = (cell.cell_contents for cell in arm.__closure__)
+    if inner is not arm.__wrapped__ or type(inner) is not types.FunctionType or inner.__globals__ is not (
+            compaction.__dict__):
+        raise RuntimeError("arm_compaction does not wrap context_compaction's function")
+    if (convert.__code__ is not _nested_code(decorate, "convert")
+            or convert.__code__.co_freevars != ("fn", "index", "label", "new", "old")):
+        raise RuntimeError("arm_compaction's convert changed")
+    fn, index, _label, new, old = (cell.cell_contents for cell in convert.__closure__)
+    if fn is not inner or type(index) is not int or index < 2 or (new, old) != ("ctx", "router"):
+        raise RuntimeError("arm_compaction's convert reads its first two arguments")
+    state_type = compaction.CompactionState
+    if type(state_type) is not type:
+        raise RuntimeError("CompactionState has a metaclass")
+    return (prerouting._restore_client_output_ceiling, prerouting.stamped_client_ceiling,
+            prerouting._stamp_or_clear_metadata_key, arm, compaction.__dict__, state_type)
+
+
+def _request_stamps(prerouting: Any, stamps_parts: Any) -> Any:
+    """The hook's request stamps can be made here when LiteLLM's module
+    globals are what was pinned and checked at build: (dicts read, (the
+    ceiling stamp key, the affinity and consumed-tags keys, the compaction
+    state key)); else (a None among the dicts, so nothing is kept; ())."""
+    restore, stamped, stamp_or_clear, arm, compaction, state_type = stamps_parts
+    keys = (prerouting.get("CLIENT_OUTPUT_CEILING_METADATA_KEY"),
+            prerouting.get("SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"),
+            prerouting.get("CONSUMED_REQUEST_TAGS_METADATA_KEY"), compaction.get("_STATE_KEY"))
+    if (prerouting.get("_restore_client_output_ceiling") is not restore
+            or prerouting.get("stamped_client_ceiling") is not stamped
+            or prerouting.get("_stamp_or_clear_metadata_key") is not stamp_or_clear
+            or prerouting.get("arm_compaction") is not arm
+            or compaction.get("CompactionState") is not state_type
+            or type(state_type) is not type
+            or any(type(key) is not str for key in keys)):
+        return (None,), ()
+    return (prerouting, compaction), keys
 
 
 def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -418,24 +644,25 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
     search over empty registries."""
     parts = _lazily(_pre_route_parts, "LiteLLM's pre-routing sources are not the verified ones")
     sys_modules = sys.modules
+    baseline = _BASELINE_MODULES
 
-    async def _pre_route(self, step, request, messages=None, input=None, specific_deployment=None, *,
-                         pass_through=False, call_type=None):
-        (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, prerouting,
-         core_globals, record) = parts()
-        if pass_through or type(step) is not dict or type(request) is not dict:
-            raise NotAccelerated("a pass-through pick, or not a plain step and request")
-        state = self.__dict__
+    memo = _StateMemo()  # the last core whose pre-routing state passed the checks below
+    stamps = _StateMemo()  # LiteLLM's module globals the request stamps read (_request_stamps)
+
+    def checked_state(state, p):
+        """The router-state checks (NotAccelerated to decline): (dicts read, (the
+        pre-router, the host registry, its plugin list, its alias map, and the
+        strategy set when the checks an async-picking strategy's pick needs pass,
+        else None), and the pre-router's, registry's and strategy set's
+        ``__dict__`` read, which a call checks are still theirs).  A state
+        whose strategy set does not pass is not kept (the None among the
+        dicts read has no tag): it is checked at every call."""
+        (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, _prerouting,
+         _core_globals, _record, _stamps_parts) = p
         if state.get("_core_async_get_available_deployment") is not None or state.get("_custom_strategy") is not None:
             raise NotAccelerated("an assigned pick or a custom strategy")
         if "_custom_strategy" not in state or "_resolved" not in state:
             raise NotAccelerated("a core without its state")
-        depth = step.get("fallback_depth")
-        if isinstance(depth, int) and depth > 0:
-            raise NotAccelerated("a fallback hop")
-        model = step.get("model")
-        if type(model) is not str:
-            raise NotAccelerated("the step's model is not a str")
         router = state.get("_prerouter")
         if type(router) is not pre_router:
             raise NotAccelerated("another pre-router")
@@ -448,39 +675,118 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("another host registry")
         registry = hosted.__dict__
         plugins = registry.get("_core_routing_plugins")
-        if type(plugins) is not list or plugins:
+        if type(plugins) is not list:
             raise NotAccelerated("routing plugins")
-        if not prerouting["picks_async"](core_globals["normalize_strategy"](state["_resolved"].routing_strategy)):
-            return None  # pre_route returns None at once; _served_as(None, ...) is None
-        strategies = router.__dict__.get("_strategies")
+        aliases = registry.get("_core_model_group_alias", _ABSENT)
+        if type(aliases) is not dict:
+            raise NotAccelerated("an alias map that runs code")
+        read = (state, pre_router, host_registry, registry)
+        # what an async-picking strategy's pick needs besides
+        router_state = router.__dict__
+        strategies = router_state.get("_strategies")
         if type(strategies) is not strategies_type or strategies.__dict__.get("_hosted") is not hosted:
-            raise NotAccelerated("another strategy set")
+            return (*read, None), (router, hosted, plugins, aliases, None, None, None, None)
         for name, method in strategy_methods:
             if strategies_type.__dict__.get(name) is not method:
-                raise NotAccelerated("the strategy set was patched")
+                return (*read, None), (router, hosted, plugins, aliases, None, None, None, None)
+        registries = []
         for name in _REGISTRIES:
             found = registry.get(name, _ABSENT)
             if type(found) is not dict or found:
-                raise NotAccelerated("a pre-routing strategy is registered")
-        aliases = registry.get("_core_model_group_alias", _ABSENT)
-        if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
+                return (*read, None), (router, hosted, plugins, aliases, None, None, None, None)
+            registries.append(found)
+        strategies_state = strategies.__dict__
+        return (*read, router_state, strategies_state, strategies_type, *registries), (
+            router, hosted, plugins, aliases, strategies, router_state, registry, strategies_state)
+
+    async def _pre_route(self, step, request, messages=None, input=None, specific_deployment=None, *,
+                         pass_through=False, call_type=None):
+        p = parts()
+        (pre_router, methods, strategies_type, strategy_methods, host_registry, alias_lookup, prerouting,
+         core_globals, record, stamps_parts) = p
+        if pass_through or type(step) is not dict or type(request) is not dict:
+            raise NotAccelerated("a pass-through pick, or not a plain step and request")
+        depth = step.get("fallback_depth")
+        if isinstance(depth, int) and depth > 0:
+            raise NotAccelerated("a fallback hop")
+        model = step.get("model")
+        if type(model) is not str:
+            raise NotAccelerated("the step's model is not a str")
+        state = self.__dict__
+        known = memo.get(state, p)
+        if (known is None or type(known[0]) is not pre_router or type(known[1]) is not host_registry
+                or known[0].__dict__ is not known[5] or known[1].__dict__ is not known[6]
+                or (known[4] is not None and known[4].__dict__ is not known[7])):
+            known = memo.remember(state, p, lambda: checked_state(state, p))
+        router, hosted, plugins, aliases, strategies = known[:5]
+        if plugins:
+            raise NotAccelerated("routing plugins")
+        if not prerouting["picks_async"](core_globals["normalize_strategy"](state["_resolved"].routing_strategy)):
+            return None  # pre_route returns None at once; _served_as(None, ...) is None
+        if strategies is None or type(strategies) is not strategies_type:
+            raise NotAccelerated("another strategy set, or a pre-routing strategy registered")
+        if type(aliases.get(model)) not in (str, dict, type(None)):
             raise NotAccelerated("an alias map that runs code")
         # _hook, as LiteLLM runs it with no strategy registered: LiteLLM's functions in its
         # order, stamping the request as they go, so an error from one is the caller's
-        # (the original run on top would stamp and record again)
+        # (the original run on top would stamp and record again).  With LiteLLM's module
+        # globals as pinned (``stamps``: kept while prerouting's and context_compaction's
+        # dicts hold their tags) and plain metadata buckets, what those functions do to the
+        # request is done here: a clear is ``bucket.pop(key, None)`` on each dict bucket, the
+        # ceiling is restored only when a bucket holds its stamp, and the compaction arming
+        # does nothing for a request without a compaction state (its wrapper's ``convert``
+        # reads nothing of two positional arguments, and ``isinstance(None, CompactionState)``
+        # is False); anything else calls LiteLLM's function, as before.
+        known_stamps = stamps.get(prerouting, stamps_parts)
+        if known_stamps is None:
+            known_stamps = stamps.remember(prerouting, stamps_parts,
+                                           lambda: _request_stamps(prerouting, stamps_parts))
         with callers_errors:
-            prerouting["_restore_client_output_ceiling"](request)
-            if prerouting["_record_routing_decision"] is record and all(m in sys_modules for m in _BASELINE_MODULES):
+            # the buckets as LiteLLM's functions read them; re-read after anything that may
+            # run code (a registered OTel logger, LiteLLM's functions): a bucket replaced
+            # meanwhile sends the rest through LiteLLM's functions
+            metadata = request.get("metadata")
+            litellm_metadata = request.get("litellm_metadata")
+            inline = bool(known_stamps) and (metadata is None or type(metadata) is dict) and (
+                litellm_metadata is None or type(litellm_metadata) is dict)
+            if not inline or (metadata is not None and known_stamps[0] in metadata) or (
+                    litellm_metadata is not None and known_stamps[0] in litellm_metadata):
+                prerouting["_restore_client_output_ceiling"](request)
+                inline = False
+            if prerouting["_record_routing_decision"] is record and baseline[0] in sys_modules and (
+                    baseline[1] in sys_modules):
                 # _record_routing_decision(request, None): its imports are loaded modules
                 prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
-                prerouting["_stamp_or_clear_metadata_key"](request, "_autorouter_baseline_route", None)
-                prerouting["_stamp_or_clear_metadata_key"](request, "routing_decision", None)
+                if inline and request.get("metadata") is metadata and request.get("litellm_metadata") is (
+                        litellm_metadata):
+                    if metadata is not None:
+                        metadata.pop("_autorouter_baseline_route", None)
+                        metadata.pop("routing_decision", None)
+                    if litellm_metadata is not None:
+                        litellm_metadata.pop("_autorouter_baseline_route", None)
+                        litellm_metadata.pop("routing_decision", None)
+                else:
+                    inline = False
+                    prerouting["_stamp_or_clear_metadata_key"](request, "_autorouter_baseline_route", None)
+                    prerouting["_stamp_or_clear_metadata_key"](request, "routing_decision", None)
             else:
+                inline = False
                 prerouting["_record_routing_decision"](request, None)
-            await prerouting["arm_compaction"](request, None)
-            prerouting["_stamp_or_clear_metadata_key"](
-                request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"], None)
-            prerouting["_stamp_or_clear_metadata_key"](request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
+            if not known_stamps or known_stamps[3] in request:
+                inline = False
+                await prerouting["arm_compaction"](request, None)
+            if inline:  # nothing ran since the buckets were read
+                if metadata is not None:
+                    metadata.pop(known_stamps[1], None)
+                    metadata.pop(known_stamps[2], None)
+                if litellm_metadata is not None:
+                    litellm_metadata.pop(known_stamps[1], None)
+                    litellm_metadata.pop(known_stamps[2], None)
+            else:
+                prerouting["_stamp_or_clear_metadata_key"](
+                    request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"], None)
+                prerouting["_stamp_or_clear_metadata_key"](
+                    request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
         return None
 
     _pre_route.__doc__ = original.__doc__
@@ -531,20 +837,15 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
     parts = _lazily(_usage_selector_parts, "LiteLLM's selector sources are not the verified ones")
     sys_modules = sys.modules
 
-    def _prefetch_usage_selector(self, model, request_kwargs):
-        (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
-         selectors_type, default) = parts()
-        if request_kwargs is not None and type(request_kwargs) is not dict:
-            raise NotAccelerated("request is not a dict")
-        if type(model) is not str or _USAGE_V2_MODULE not in sys_modules:
-            raise NotAccelerated("a model that is not a str, or the v2 selector's module not loaded")
-        if request_kwargs and request_kwargs.get("routing_strategy") is not None:
-            raise NotAccelerated("a strategy override")
-        if type(self) is not rust_core or rust_core.__dict__.get("_prefetch_strategy_and_selector") is not (
-            strategy_and_selector
-        ):
+    memo = _StateMemo()  # the last core whose state passed the checks below
+
+    def checked_state(state, p):
+        """The core-state checks (NotAccelerated to decline): (dicts read,
+        (resolved settings, host registry, selectors, alias map))."""
+        (rust_core, strategy_and_selector, host_registry, registry_methods, _core_globals, resolved_type,
+         selectors_type, default) = p
+        if rust_core.__dict__.get("_prefetch_strategy_and_selector") is not strategy_and_selector:
             raise NotAccelerated("another core")
-        state = self.__dict__
         resolved = state.get("_resolved")
         hosted = state.get("_hosted")
         selectors = state.get("_selectors")
@@ -560,7 +861,30 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
         if type(groups) is not dict or groups:
             raise NotAccelerated("routing groups")
         aliases = registry.get("_core_model_group_alias", _ABSENT)
-        if type(aliases) is not dict or type(aliases.get(model)) not in (str, dict, type(None)):
+        if type(aliases) is not dict:
+            raise NotAccelerated("an alias map that runs code")
+        return (state, rust_core, host_registry, selectors_type, registry, groups), (
+            resolved, hosted, selectors, aliases, registry)
+
+    def _prefetch_usage_selector(self, model, request_kwargs):
+        p = parts()
+        (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
+         selectors_type, default) = p
+        if request_kwargs is not None and type(request_kwargs) is not dict:
+            raise NotAccelerated("request is not a dict")
+        if type(model) is not str or _USAGE_V2_MODULE not in sys_modules:
+            raise NotAccelerated("a model that is not a str, or the v2 selector's module not loaded")
+        if request_kwargs and request_kwargs.get("routing_strategy") is not None:
+            raise NotAccelerated("a strategy override")
+        if type(self) is not rust_core:
+            raise NotAccelerated("another core")
+        state = self.__dict__
+        known = memo.get(state, p)
+        if (known is None or type(known[0]) is not resolved_type or type(known[1]) is not host_registry
+                or type(known[2]) is not selectors_type or known[1].__dict__ is not known[4]):
+            known = memo.remember(state, p, lambda: checked_state(state, p))
+        resolved, _hosted, selectors, aliases, _registry = known
+        if type(aliases.get(model)) not in (str, dict, type(None)):
             raise NotAccelerated("an alias map that runs code")
         if core_globals["normalize_strategy"](resolved.routing_strategy) == _USAGE_V2:
             # with no groups LiteLLM compares the router's strategy and its
@@ -578,6 +902,9 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
 # --------------------------------------------------------------------------
 
 _SERVED_SOURCES = (
+    _CORE + ":_with_live_params",
+    "litellm.router_rust.surface.registry:HostRegistry.live_params",
+    "litellm.router_rust.surface.registry:HostRegistry.live_info",
     "litellm.router_rust.surface.model_list:typed_deployment",
     "litellm.router_attempt:for_requested_model",
     "litellm.router_attempt:_wildcard_match",
@@ -614,10 +941,49 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
     from litellm.router_rust import core as core_module
     from litellm.router_rust.surface import model_list
 
+    from .litellm_fast import str_keyed  # (natively a dict walk)
+
+    from litellm.router_rust.surface.registry import HostRegistry
+
     core_globals = core_module.__dict__
     typed_keys = model_list._TYPED_MODEL_INFO
     stock_typed = model_list.typed_deployment
     stock_requested = core_globals["for_requested_model"]
+    rust_core = core_module.RustCore
+    live_parts = (core_globals["_with_live_params"], core_globals["as_str_mapping"], HostRegistry,
+                  HostRegistry.__dict__["live_params"], HostRegistry.__dict__["live_info"])
+    memo = _StateMemo()  # the last core whose live-params tables were found plain
+
+    def live_tables(state):
+        """``_with_live_params``' reads, when they run no code: LiteLLM's
+        function and ``as_str_mapping`` bound in the core module, an exact
+        host registry with LiteLLM's ``live_params`` / ``live_info`` and exact
+        dict tables: (dicts read, (registry, params table, info table));
+        else (a None among them: not kept; ())."""
+        with_live, as_mapping, registry_type, live_params, live_info = live_parts
+        hosted = state.get("_hosted")
+        core_mro = rust_core.__mro__
+        registry_mro = registry_type.__mro__
+        # the attribute reads (core._hosted, hosted.live_params, self._live_params ...) find
+        # the instance dicts' values: object's look-up, and no class of either MRO holds
+        # those names (a data descriptor there would win)
+        if (core_globals.get("_with_live_params") is not with_live or core_globals.get("as_str_mapping") is not (
+                as_mapping) or type(hosted) is not registry_type
+                or registry_type.__dict__.get("live_params") is not live_params
+                or registry_type.__dict__.get("live_info") is not live_info
+                or rust_core.__getattribute__ is not _OBJECT_GETATTRIBUTE
+                or registry_type.__getattribute__ is not _OBJECT_GETATTRIBUTE
+                or any("_hosted" in klass.__dict__ for klass in core_mro)
+                or any(name in klass.__dict__ for klass in registry_mro for name in ("_live_params", "_live_info"))):
+            return (None,), ()
+        registry = hosted.__dict__
+        params_table = registry.get("_live_params")
+        info_table = registry.get("_live_info")
+        if type(params_table) is not dict or type(info_table) is not dict or "live_params" in registry or (
+                "live_info" in registry):
+            return (None,), ()
+        return (core_globals, state, *core_mro, *registry_mro, registry), (hosted, params_table, info_table,
+                                                                          core_mro, registry_mro, registry)
 
     def _served(self, record):
         if type(record) is not dict or not record:
@@ -630,15 +996,27 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
         params = record.get("litellm_params")
         if type(info) is not dict or type(params) is not dict or not info.keys().isdisjoint(typed_keys):
             raise NotAccelerated("model_info to retype, or not plain dicts")
-        if not _str_keyed(params) or not _str_keyed(info):
+        if not str_keyed(params) or not str_keyed(info):
             raise NotAccelerated("non-str keys")
         if self._model is not None and isinstance(params.get("model"), str):
             public = _is_wildcard(info.get("team_public_model_name"))
             named = _is_wildcard(record.get("model_name"))
             if public is not False or named is not False:
                 raise NotAccelerated("a wildcard deployment")
+        core = self._core
+        state = core.__dict__
+        known = memo.get(state, live_parts)
+        if known is None:
+            known = memo.remember(state, live_parts, lambda: live_tables(state))
+        if (known and type(core) is rust_core and type(known[0]) is HostRegistry and rust_core.__mro__ is known[3]
+                and HostRegistry.__mro__ is known[4] and known[0].__dict__ is known[5]):
+            # _with_live_params: the record's id in neither table (an exact str id, or None,
+            # which isinstance(None, str) leaves to {} both): nothing to merge, the record
+            model_id = info.get("id")
+            if model_id is None or (type(model_id) is str and model_id not in known[1] and model_id not in known[2]):
+                return record
         with callers_errors:  # LiteLLM's step, the last one: its error is the caller's
-            return core_globals["_with_live_params"](self._core, record)
+            return core_globals["_with_live_params"](core, record)
 
     _served.__doc__ = original.__doc__
     return _served
