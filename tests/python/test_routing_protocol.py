@@ -723,6 +723,19 @@ def _memo_kept(fast_call):
         _StateMemo.remember = original
 
 
+def _reclassed(obj):
+    """Give obj a subclass of its type (``__class__`` assignment changes no
+    dict's version tag, so the memos must check types per call); returns
+    the undo."""
+    saved = type(obj)
+
+    class Other(saved):
+        pass
+
+    obj.__class__ = Other
+    return lambda: setattr(obj, "__class__", saved)
+
+
 def test_picker_memo_sees_every_change_after_a_pick():
     """The picker's verdict is kept per router while nothing it read changed;
     each change made after a kept verdict declines the next read (LiteLLM's
@@ -773,14 +786,7 @@ def test_picker_memo_sees_every_change_after_a_pick():
         return lambda: core.__dict__.__setitem__("_custom_strategy", saved)
 
     def endpoints_class():
-        endpoints = core.__dict__["_endpoints"]
-        saved = type(endpoints)
-
-        class Other(saved):
-            pass
-
-        endpoints.__class__ = Other
-        return lambda: setattr(endpoints, "__class__", saved)
+        return _reclassed(core.__dict__["_endpoints"])
 
     def rebound_dict():
         saved = router.__dict__
@@ -852,14 +858,7 @@ def test_pre_route_memo_sees_every_change_after_a_pick():
         return lambda: core.__dict__.__setitem__("_custom_strategy", None)
 
     def prerouter_class():
-        prerouter = core.__dict__["_prerouter"]
-        saved = type(prerouter)
-
-        class Other(saved):
-            pass
-
-        prerouter.__class__ = Other
-        return lambda: setattr(prerouter, "__class__", saved)
+        return _reclassed(core.__dict__["_prerouter"])
 
     changes = [registered(name) for name in protocol_fast._REGISTRIES]
     changes += [hook_patched, strategies_patched, other_strategies, plugin, alias_to_code, custom_strategy,
