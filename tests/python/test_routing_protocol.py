@@ -26,6 +26,7 @@ import copy
 import inspect
 import os
 import random
+import sys
 import warnings
 
 import pytest
@@ -1163,13 +1164,14 @@ def test_start_fields_memo_follows_the_abc_cache_token(monkeypatch):
     monkeypatch.setattr(abc, "get_cache_token", lambda: token[0])
     monkeypatch.setattr(_StateMemo, "remember", counting)
     fast = protocol_fast.make_start_fields(original)
+    kept = sys.version_info < (3, 12)  # no dict version tags after 3.11: checked at every call
     token[0] = 10 ** 6  # a new token, an int outside the small-int cache
     assert fast({}) == {} and len(remembered) == 1
     token[0] = int("1000000")  # the same value, another object
-    assert fast({}) == {} and len(remembered) == 1  # kept
+    assert fast({}) == {} and len(remembered) == (1 if kept else 2)  # kept
     token[0] += 1  # a registration somewhere: checked again
-    assert fast({}) == {} and len(remembered) == 2
-    assert fast({}) == {} and len(remembered) == 2
+    assert fast({}) == {} and len(remembered) == (2 if kept else 3)
+    assert fast({}) == {} and len(remembered) == (2 if kept else 4)
 
 
 def test_memos_see_a_rebound_instance_dict():
