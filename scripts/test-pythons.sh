@@ -11,6 +11,12 @@
 #                                    version, in a venv per
 #                                    version (.venv-pyX.Y) with the pinned
 #                                    requirements; minutes per version
+#   scripts/test-pythons.sh --routing
+#                                    also the Router tests on the newest
+#                                    version found (test.sh runs this): the
+#                                    routing memos rely on dict version tags,
+#                                    which CPython 3.12+ no longer has, so
+#                                    that path needs a run of its own
 #
 # Versions are looked for as pythonX.Y on PATH, then under pyenv's root;
 # the one scripts/_python.sh uses is skipped (test.sh covers it), and a
@@ -19,7 +25,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_python.sh
 full=0
+routing=0
 [ "${1:-}" = "--full" ] && full=1
+[ "${1:-}" = "--routing" ] && routing=1
+newest=""
 main_version="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 pyenv_root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
 status=0
@@ -49,6 +58,7 @@ for v in 3.10 3.11 3.12 3.13 3.14; do
     if ! PYTHONPATH=src FAST_LITELLM_REQUIRE_NATIVE=1 "$venv/bin/python" tests/smoke_native.py; then
         status=1; continue
     fi
+    newest="$v:$venv"
     if [ "$full" = 1 ]; then
         "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt -r requirements-bench.txt
         echo "== python $v: Python suite"
@@ -56,4 +66,15 @@ for v in 3.10 3.11 3.12 3.13 3.14; do
             "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/python || status=1
     fi
 done
+if [ "$routing" = 1 ] && [ -n "$newest" ]; then
+    v="${newest%%:*}"
+    venv="${newest#*:}"
+    echo "== python $v: Router tests"
+    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt \
+            -r requirements-bench.txt; then
+        echo "python $v: the pinned requirements did not install"; exit 1
+    fi
+    PYTHONPATH=src FAST_LITELLM_REQUIRE_NATIVE=1 LITELLM_LOCAL_MODEL_COST_MAP=True \
+        "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/python -k "routing or router" || status=1
+fi
 exit "$status"

@@ -37,8 +37,8 @@ if command -v clang >/dev/null 2>&1; then
     echo "== fuzz targets: libFuzzer, ${FUZZ_SECONDS:-10}s each"
     make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 fi
-echo "== the native core on the other Python versions installed here (build + smoke)"
-./scripts/test-pythons.sh
+echo "== the native core on the other Python versions installed here (build + smoke; Router tests on the newest)"
+./scripts/test-pythons.sh --routing
 echo "== Python tests (native and pure-Python twins)"
 set +e
 python3 -m pytest -q -p no:cacheprovider "$@"
