@@ -44,7 +44,7 @@ import sys
 import types
 from typing import Any, Callable, Dict
 
-from fast_litellm.patching.registry import NotAccelerated, callers_errors
+from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
 
 
 def _check_pinned(targets: Any) -> None:
@@ -1096,3 +1096,208 @@ def make_service_success_hook(original: Callable[..., Any]) -> Callable[..., Any
 
     async_service_success_hook.__doc__ = original.__doc__
     return async_service_success_hook
+
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:RustCore.select (a pick: kind "pick")
+# --------------------------------------------------------------------------
+
+_SELECT_SOURCES = (
+    _CORE + ":_Selection.run",
+    _CORE + ":_Selection._run",
+    "litellm.router_strategy.least_busy:picks_reserve",
+    "litellm.integrations.otel.runtime:phase_span",
+    "litellm.integrations.otel.runtime:_otel_runtime",
+)
+_OTEL_RUNTIME = "litellm.integrations.otel.runtime"
+_OTEL_LOGGER_SOURCES = ("litellm.integrations.otel.logger:phase_span",
+                        "litellm.integrations.otel.logger:_registered_v2_logger")
+_PROXY_SERVER = "litellm.proxy.proxy_server"
+
+
+class _NoSpan:
+    """The span LiteLLM's ``phase_span`` is with no OTel v2 logger: nothing."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool:
+        return False
+
+
+_NO_SPAN = _NoSpan()
+
+
+def _select_parts() -> Any:
+    _check_pinned(_SELECT_SOURCES)
+    import collections.abc
+    import importlib
+
+    core = sys.modules[_CORE]
+    least_busy = importlib.import_module("litellm.router_strategy.least_busy")
+    runtime = importlib.import_module(_OTEL_RUNTIME)
+    selection = core._Selection
+    if type(selection) is not type or selection.__mro__ != (selection, object):
+        raise RuntimeError("_Selection is not a plain class")
+    methods = tuple((name, selection.__dict__[name]) for name in ("__init__", "run", "_run"))
+    return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
+            runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping)
+
+
+def _select_state(p: Any) -> Any:
+    """The bindings the fused pick relies on (LiteLLM's ``_Selection`` with its
+    pinned ``__init__`` / ``run`` / ``_run``, ``picks_reserve`` and its context
+    variable, ``Mapping``, the OTel runtime's ``phase_span`` and
+    ``_otel_runtime``): (dicts read, (the context variable,)); else (a None
+    among the dicts: not kept; ())."""
+    import contextvars
+
+    (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
+     mapping) = p
+    reserves = least_busy.get("_PICK_RESERVES")
+    runtime_globals = runtime.__dict__
+    if (core_globals.get("_Selection") is not selection or core_globals.get("picks_reserve") is not picks_reserve
+            or core_globals.get("Mapping") is not mapping or type(reserves) is not contextvars.ContextVar
+            or runtime_globals.get("phase_span") is not phase_span
+            or runtime_globals.get("_otel_runtime") is not otel_runtime
+            or any(selection.__dict__.get(name) is not method for name, method in methods)):
+        return (None,), ()
+    return (core_globals, selection, least_busy, runtime_globals), (reserves,)
+
+
+def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``RustCore.select(model, request_kwargs, kind="pick", ...)``: LiteLLM's
+    ``select``, ``_Selection.run`` and ``_Selection._run`` in one coroutine
+    for a pick (``kind == "pick"``).  The same calls in the same order: the
+    deleted-reads check, LiteLLM's ``_Selection`` (its ``__init__``: the
+    routing fields, the Rust call), ``picks_reserve(False)``'s context
+    variable set and reset (the generator's own two calls, made here),
+    ``phase_span``'s OTel runtime read, the usage-read scope, and the step
+    loop dispatching each step to the core's method as ``_run`` does (so
+    every patch of those methods, ours included, runs as before), then
+    ``_done`` and ``_resolved_pod``.  What is left out is pure: the two
+    coroutine frames, the generator context managers' frames and the
+    ``phase_span`` of a process with no OTel v2 logger (``_otel_runtime()``
+    None, or LiteLLM's logger ``phase_span`` with the proxy server not
+    loaded, where ``_registered_v2_logger()`` is None without running code:
+    the span is a no-op); with a logger registered, the logger's span is
+    entered as LiteLLM's ``phase_span`` enters it.  Every other kind, or
+    bindings that are not the pinned ones, is LiteLLM's ``select``."""
+    parts = _lazily(_select_parts, "LiteLLM's selection sources are not the verified ones")
+    sys_modules = sys.modules
+    memo = _StateMemo()  # the module and class bindings (_select_state)
+    logger_parts: list = []  # [logger phase_span, its module dict, _registered_v2_logger] once pinned
+
+    def logger_span(span):
+        """(LiteLLM's logger ``phase_span``, its module dict, its
+        ``_registered_v2_logger``) when ``span`` is that pinned function, else None
+        (found once: the first runtime value seen)."""
+        if not logger_parts:
+            logger_parts.append(None)
+            try:
+                from fast_litellm.patching import guards
+
+                # contextmanager's helper calls the generator function it closes over
+                generator = dict(zip(span.__code__.co_freevars, (c.cell_contents for c in span.__closure__)))["func"]
+                module_globals = generator.__globals__
+                registered = module_globals.get("_registered_v2_logger")
+                if (generator is span.__wrapped__ and guards.is_pinned_source(_OTEL_LOGGER_SOURCES[0], span)
+                        and guards.is_pinned_source(_OTEL_LOGGER_SOURCES[1], registered)):
+                    logger_parts[0] = (span, module_globals, registered)
+            except Exception:  # noqa: BLE001 - not LiteLLM's logger: its span is entered
+                pass
+        return logger_parts[0]
+
+    async def select(self, model, request_kwargs=None, *, kind="pick", specific_deployment=None, messages=None,
+                     input=None, health_check_probe=False, **_):
+        p = parts()
+        if type(kind) is not str or kind != "pick":
+            raise NotAccelerated("not a pick")
+        (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
+         mapping) = p
+        known = memo.get(core_globals, p)
+        if known is None:
+            known = memo.remember(core_globals, p, lambda: _select_state(p))
+        if not known or sys_modules.get(_OTEL_RUNTIME) is not runtime:
+            raise NotAccelerated("LiteLLM's selection bindings were replaced")
+        # from here LiteLLM's steps: an error is the caller's, raised once (marked as
+        # ``callers_errors`` marks it; a try costs nothing until something raises)
+        try:
+            self._refuse_deleted_reads({"num_retries": 0})
+            request = request_kwargs if request_kwargs is not None else {}
+            selection = selection_type(self, model, request, kind, specific_deployment, messages, input,
+                                       probe=False)
+            token = known[0].set(False)  # picks_reserve(False)
+            try:
+                # _Selection.run: phase_span(f"route {model}") (the name formatted first: an
+                # exact str formats without code), then the usage-read scope
+                named = selection._model
+                name = f"route {named}" if type(named) is not str else None
+                runtime_value = otel_runtime()
+                # LiteLLM's phase_span yields None with nothing run: no runtime, or LiteLLM's
+                # logger span while _registered_v2_logger() is None without code
+                # (getattr(sys.modules.get(proxy), ..., None) is None, and isinstance(None,
+                # OpenTelemetryV2) is False without code for a class whose type is type)
+                if runtime_value is None or (
+                        (found := logger_span(runtime_value[0])) is not None and runtime_value[0] is found[0]
+                        and (logger_globals := found[1]).get("_registered_v2_logger") is found[2]
+                        and logger_globals.get("sys") is sys and sys_modules.get(_PROXY_SERVER) is None
+                        and type(logger_globals.get("OpenTelemetryV2")) is type):
+                    span = None
+                else:
+                    span = runtime_value[0](name if name is not None else f"route {named}")
+                    span_exit = type(span).__exit__
+                    type(span).__enter__(span)
+                try:  # the span's with statement (PEP 343), spelled out
+                    core = selection._core
+                    with core._usage_read_scope(str(named), selection._request):
+                        # _Selection._run; the selection's fields, as set by its __init__
+                        call = selection._call
+                        request = selection._request
+                        messages = selection._messages
+                        input = selection._input
+                        pass_through = selection._kind == "async_pass_through"
+                        outcome = None
+                        while True:
+                            step = call.next(outcome)
+                            step_kind = step["kind"]
+                            if step_kind == "cache":
+                                outcome = await core._answer_cache(step)
+                            elif step_kind == "select" and step.get("stage") == "callback_filters":
+                                outcome, selection._filter_error = await core._answer_callback_filters(
+                                    step, request, messages)
+                            elif step_kind == "select":
+                                outcome = await core._answer_select(step, request, messages, input,
+                                                                    pass_through=pass_through)
+                            elif step_kind == "pre_route":
+                                outcome = await core._pre_route(step, request, messages, input,
+                                                                selection._specific_deployment,
+                                                                pass_through=pass_through)
+                            elif step_kind == "done":
+                                done = selection._done(step)
+                                if selection._kind != "pick" or not isinstance(done, mapping):
+                                    result = done
+                                else:
+                                    result = await selection._resolved_pod(core, done)
+                                break
+                            elif step_kind == "failed":
+                                raise selection._failed(step, sync=False)
+                            else:
+                                raise RuntimeError(f"router-core returned an unknown step {step_kind!r}")
+                except BaseException as error:
+                    if span is None or not span_exit(span, type(error), error, error.__traceback__):
+                        raise
+                    return None  # the span swallowed it: run's with statement ends, run returns None
+                if span is not None:
+                    span_exit(span, None, None, None)
+                return result
+            finally:
+                least_busy["_PICK_RESERVES"].reset(token)
+        except Exception as error:
+            callers_error(error)
+            raise
+
+    select.__doc__ = original.__doc__
+    return select
