@@ -1393,3 +1393,60 @@ def test_select_enters_the_span_of_a_registered_otel_logger(monkeypatch):
     monkeypatch.setitem(sys.modules, "litellm.proxy.proxy_server", proxy)
     stock, fast = _pick_in_lockstep("simple-shuffle", [{}, {}])
     assert stock == fast and spans == []
+
+
+def test_select_pod_resolution_follows_litellms(monkeypatch):
+    """The pick's pod resolution is skipped only for a deployment without
+    ``kubernetes_pod_discovery`` on LiteLLM's own resolver: one with it, an
+    ``_eligible`` replaced after kept picks on the class or set on the
+    instance, all run LiteLLM's ``async_resolve_deployment``."""
+    from litellm.router_utils.kubernetes_pod_discovery import KubernetesPodDiscovery
+
+    fast = _fast_select()
+    seen = []
+    stock_eligible = KubernetesPodDiscovery._eligible
+
+    def counting(self, deployment):
+        seen.append(deployment["model_info"]["id"])
+        return stock_eligible(self, deployment)
+
+    def pick(router):
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    router = _router()
+    assert pick(router) and pick(router) and seen == []  # kept
+    monkeypatch.setattr(KubernetesPodDiscovery, "_eligible", counting)
+    assert pick(router) == seen[-1]
+    monkeypatch.undo()
+    del seen[:]
+    assert pick(router) and seen == []
+    discovery = router._core._pod_discovery
+    discovery._eligible = lambda deployment: counting(discovery, deployment)
+    assert pick(router) == seen[-1]
+    del discovery._eligible, seen[:]
+    assert pick(router) and seen == []
+
+    # a deployment with kubernetes_pod_discovery on a host name: LiteLLM's resolution reads
+    # the resolver's clock (set here to raise), on both sides
+    pods = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k",
+                                                   "api_base": "http://pod.example:9/v1",
+                                                   "kubernetes_pod_discovery": True},
+             "model_info": {"id": "p%d" % i}} for i in range(3)]
+
+    class Clocked(Exception):
+        pass
+
+    def clock():
+        raise Clocked("clock read")
+
+    original = _original(_patch("routing.select").target)
+    for select, on in ((original, False), (fast, True)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=copy.deepcopy(pods))
+        saved = router._core._pod_discovery.clock
+        router._core._pod_discovery.clock = clock
+        with _local_patch.accelerated(on), pytest.raises(Clocked):
+            asyncio.run(select(router._core, "g", {}))
+        router._core._pod_discovery.clock = saved

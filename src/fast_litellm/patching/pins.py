@@ -353,6 +353,14 @@ DEPENDENCIES: Dict[str, str] = {
         "28dd930d71e24f6e7074d5b79226978fb96e55e05d79ce1935a855b0d0eefca9",
     "litellm.router_rust.core:_Selection._run":
         "c2bbacc1434526be36fe80bbbee52fb80a2e1761637a2c43d2d2259b34bc7e2f",
+    "litellm.router_rust.core:_Selection._resolved_pod":
+        "cb719c53b705f87f6f12abe744d99e1672221b7ef83b9a0155197a5b01dc5c7e",
+    "litellm.router_utils.kubernetes_pod_discovery:KubernetesPodDiscovery.async_resolve_deployment":
+        "2057001cb3269ef079988715aceb0b340858e3f5bd11c325a2d1f5f0060532ae",
+    "litellm.router_utils.kubernetes_pod_discovery:KubernetesPodDiscovery._eligible":
+        "a378a787b59bdbd45823ee614f847febbb073fc79692a22d798265da2d1d6722",
+    "litellm.router_utils.kubernetes_pod_discovery:KubernetesPodDiscovery._target":
+        "9bbd822fbcd2df50506b4379e18e7a72c01ab23abed1311abe58999c95345821",
     "litellm.router_strategy.least_busy:picks_reserve":
         "e0cb515891612ada7dbc91e02f53b29b84387c445b7de6da167626d96513b7c6",
     "litellm.integrations.otel.runtime:phase_span":

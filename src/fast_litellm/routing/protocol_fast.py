@@ -1102,9 +1102,14 @@ def make_service_success_hook(original: Callable[..., Any]) -> Callable[..., Any
 # litellm.router_rust.core:RustCore.select (a pick: kind "pick")
 # --------------------------------------------------------------------------
 
+_PODS = "litellm.router_utils.kubernetes_pod_discovery"
 _SELECT_SOURCES = (
     _CORE + ":_Selection.run",
     _CORE + ":_Selection._run",
+    _CORE + ":_Selection._resolved_pod",
+    _PODS + ":KubernetesPodDiscovery.async_resolve_deployment",
+    _PODS + ":KubernetesPodDiscovery._eligible",
+    _PODS + ":KubernetesPodDiscovery._target",
     "litellm.router_strategy.least_busy:picks_reserve",
     "litellm.integrations.otel.runtime:phase_span",
     "litellm.integrations.otel.runtime:_otel_runtime",
@@ -1141,9 +1146,19 @@ def _select_parts() -> Any:
     selection = core._Selection
     if type(selection) is not type or selection.__mro__ != (selection, object):
         raise RuntimeError("_Selection is not a plain class")
-    methods = tuple((name, selection.__dict__[name]) for name in ("__init__", "run", "_run"))
+    methods = tuple((name, selection.__dict__[name]) for name in ("__init__", "run", "_run", "_resolved_pod"))
+    pods = importlib.import_module(_PODS)
+    discovery = pods.KubernetesPodDiscovery
+    if type(discovery) is not type:
+        raise RuntimeError("KubernetesPodDiscovery has a metaclass")
+    pod_methods = tuple((name, discovery.__dict__[name]) for name in _POD_METHODS)
     return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
-            runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping)
+            runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
+            (pods.__dict__, discovery, pod_methods, pods.cast))
+
+
+# what a pick's pod resolution runs on a deployment (_Selection._resolved_pod)
+_POD_METHODS = ("async_resolve_deployment", "_eligible", "_target")
 
 
 def _select_state(p: Any) -> Any:
@@ -1155,16 +1170,19 @@ def _select_state(p: Any) -> Any:
     import contextvars
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
-     mapping) = p
+     mapping, (pods, discovery, pod_methods, cast)) = p
     reserves = least_busy.get("_PICK_RESERVES")
     runtime_globals = runtime.__dict__
+    # the pod resolution of a deployment without kubernetes_pod_discovery is pure (below)
+    pods_plain = (pods.get("Mapping") is mapping and pods.get("cast") is cast
+                  and all(discovery.__dict__.get(name) is method for name, method in pod_methods))
     if (core_globals.get("_Selection") is not selection or core_globals.get("picks_reserve") is not picks_reserve
             or core_globals.get("Mapping") is not mapping or type(reserves) is not contextvars.ContextVar
             or runtime_globals.get("phase_span") is not phase_span
             or runtime_globals.get("_otel_runtime") is not otel_runtime
             or any(selection.__dict__.get(name) is not method for name, method in methods)):
         return (None,), ()
-    return (core_globals, selection, least_busy, runtime_globals), (reserves,)
+    return (core_globals, selection, least_busy, runtime_globals, pods, discovery), (reserves, pods_plain)
 
 
 def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -1187,6 +1205,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     bindings that are not the pinned ones, is LiteLLM's ``select``."""
     parts = _lazily(_select_parts, "LiteLLM's selection sources are not the verified ones")
     sys_modules = sys.modules
+    from .litellm_fast import str_keyed  # (natively a dict walk)
     memo = _StateMemo()  # the module and class bindings (_select_state)
     logger_parts: list = []  # [logger phase_span, its module dict, _registered_v2_logger] once pinned
 
@@ -1210,13 +1229,29 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 pass
         return logger_parts[0]
 
+    def pod_free(discovery, deployment):
+        """Whether ``KubernetesPodDiscovery.async_resolve_deployment`` returns
+        this exact, str-keyed deployment at once (LiteLLM's pinned methods,
+        found on the class): ``_eligible`` finds no ``litellm_params`` mapping
+        with ``kubernetes_pod_discovery`` True (its ``isinstance`` and
+        ``.get`` reads run no code on exact, str-keyed dicts)."""
+        own = discovery.__dict__
+        if "_eligible" in own or "_target" in own or "async_resolve_deployment" in own:
+            return False
+        if not str_keyed(deployment):
+            return False
+        params = deployment.get("litellm_params")
+        if params is None:
+            return True  # not a Mapping
+        return type(params) is dict and str_keyed(params) and params.get("kubernetes_pod_discovery") is not True
+
     async def select(self, model, request_kwargs=None, *, kind="pick", specific_deployment=None, messages=None,
                      input=None, health_check_probe=False, **_):
         p = parts()
         if type(kind) is not str or kind != "pick":
             raise NotAccelerated("not a pick")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
-         mapping) = p
+         mapping, (_pods, discovery_type, _pod_methods, _cast)) = p
         known = memo.get(core_globals, p)
         if known is None:
             known = memo.remember(core_globals, p, lambda: _select_state(p))
@@ -1279,8 +1314,16 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                 done = selection._done(step)
                                 if selection._kind != "pick" or not isinstance(done, mapping):
                                     result = done
+                                    break
+                                # _Selection._resolved_pod
+                                discovery = core._pick_discovery(sync=False)
+                                if discovery is None:
+                                    result = done
+                                elif (known[1] and type(discovery) is discovery_type and type(done) is dict
+                                        and pod_free(discovery, done)):
+                                    result = done  # async_resolve_deployment: nothing eligible
                                 else:
-                                    result = await selection._resolved_pod(core, done)
+                                    result = await discovery.async_resolve_deployment(done, request)
                                 break
                             elif step_kind == "failed":
                                 raise selection._failed(step, sync=False)
