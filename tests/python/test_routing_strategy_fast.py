@@ -224,6 +224,8 @@ def test_a_replaced_or_subclassed_selector_gets_copies():
     _, core = _router_and_core("latency-based-routing")
     selector = core._selectors.selector_for("latency-based-routing", "default", None, {})
     assert isinstance(selector, LowestLatencyLoggingHandler)
+    a, b = _inputs_twice(core, "latency-based-routing")  # shared: the methods' verdict kept
+    assert all(x is y for x, y in zip(a, b))
     # an instance attribute shadows the class's pick
     selector.async_get_available_deployments = lambda *a, **k: None
     try:

@@ -104,32 +104,42 @@ class _ReadOnlyCheck:
     (``guards.is_pinned_source``, memoized per method object)."""
 
     def __init__(self) -> None:
-        self._classes: Dict[type, Tuple[str, Tuple[str, ...]]] = {}
+        self._classes: Dict[type, Tuple[str, Tuple[str, ...], Tuple[str, ...]]] = {}
+        # per class: the method objects last found pinned (a verdict per function
+        # object, as guards.is_pinned_source memoizes it)
+        self._pinned: Dict[type, Tuple[Any, ...]] = {}
         import importlib
 
         for path, methods in _READ_ONLY_SELECTORS.items():
             module, name = path.split(":")
             cls = getattr(importlib.import_module(module), name)
-            self._classes[cls] = (path, methods)
+            self._classes[cls] = (path, methods, tuple("%s.%s" % (path, method) for method in methods))
 
     def __call__(self, selector: Any) -> bool:
-        entry = self._classes.get(type(selector))
+        cls = type(selector)
+        entry = self._classes.get(cls)
         if entry is None:
             return False
-        path, methods = entry
+        path, methods, targets = entry
         logged = _LOGGED_BY.get(path)
         if logged is not None:
             logger = getattr(sys.modules.get(logged), "verbose_router_logger", None)
             if not isinstance(logger, logging.Logger) or logger.isEnabledFor(logging.DEBUG):
                 return False
         own = getattr(selector, "__dict__", None)
-        cls = type(selector)
-        for name in methods:
-            if own is not None and name in own:
+        if own is not None:
+            for name in methods:
+                if name in own:
+                    return False
+        klass = cls.__dict__
+        found = tuple(klass.get(name) for name in methods)
+        pinned = self._pinned.get(cls)
+        if pinned is not None and len(pinned) == len(found) and all(a is b for a, b in zip(pinned, found)):
+            return True
+        for target, fn in zip(targets, found):
+            if fn is None or not guards.is_pinned_source(target, fn):
                 return False
-            fn = cls.__dict__.get(name)
-            if fn is None or not guards.is_pinned_source("%s.%s" % (path, name), fn):
-                return False
+        self._pinned[cls] = found  # held: the ids are not reused while kept
         return True
 
 
