@@ -1450,3 +1450,64 @@ def test_select_pod_resolution_follows_litellms(monkeypatch):
         with _local_patch.accelerated(on), pytest.raises(Clocked):
             asyncio.run(select(router._core, "g", {}))
         router._core._pod_discovery.clock = saved
+
+
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "least-busy", "cost-based-routing"])
+def test_select_strategy_answer_follows_litellms_bindings(strategy, monkeypatch):
+    """The strategy step answered in the fused loop (``_answer_select``,
+    ``_pick_with_prefetched_usage`` and ``pick_async`` in one coroutine): after
+    kept picks, each of those replaced (on the class, in the core module, an
+    instance attribute on the core), ``PrefetchedUsage.scoped`` or a selector
+    class binding of the selection module replaced: the replacement runs."""
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.steps import selection as selection_module
+    from litellm.router_strategy import lowest_tpm_rpm_v2
+
+    fast = _fast_select()
+    router = _router(routing_strategy=strategy)
+    calls = []
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    def counting(fn, is_async):
+        if is_async:
+            async def call(*args, **kwargs):
+                calls.append(fn)
+                return await fn(*args, **kwargs)
+        else:
+            def call(*args, **kwargs):
+                calls.append(fn)
+                return fn(*args, **kwargs)
+        return call
+
+    scoped = lowest_tpm_rpm_v2.PrefetchedUsage.__dict__["scoped"]
+    for owner, name, value in (
+            (core_module.RustCore, "_answer_select", counting(core_module.RustCore._answer_select, True)),
+            (core_module, "_pick_with_prefetched_usage", counting(core_module._pick_with_prefetched_usage, True)),
+            (core_module, "pick_async", counting(core_module.pick_async, True)),
+            (lowest_tpm_rpm_v2.PrefetchedUsage, "scoped", staticmethod(counting(scoped.__func__, False)))):
+        assert pick() and pick() and not calls  # kept
+        with monkeypatch.context() as m:
+            m.setattr(owner, name, value)
+            assert pick() and len(calls) == 1
+        del calls[:]
+    klass = type(router._core._selectors.selector_for(strategy, "default", None, {}))
+    with monkeypatch.context() as m:
+        class Meta(type):  # a class binding that still matches the selector (not the one kept)
+            def __instancecheck__(cls, obj):
+                return isinstance(obj, klass)
+
+        m.setattr(selection_module, klass.__name__, Meta("Other", (), {}))
+        m.setattr(core_module, "pick_async", counting(core_module.pick_async, True))
+        assert pick() and len(calls) == 1
+    del calls[:]
+    core = router._core
+    core.__dict__["_answer_select"] = counting(core._answer_select, True)
+    try:
+        assert pick() and len(calls) == 1
+    finally:
+        del core.__dict__["_answer_select"]
+    del calls[:]
+    assert pick() and not calls

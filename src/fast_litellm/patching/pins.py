@@ -371,4 +371,6 @@ DEPENDENCIES: Dict[str, str] = {
         "215860d5a9a405d9d2820f3f9b9d05342e04f8961bc61f5aea015b5b9ebdd9af",
     "litellm.integrations.otel.logger:_registered_v2_logger":
         "d2f86d00fd9f41569ede6705adfa20a4e7f853621fa194eab7ae1ea7d75efea6",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage.scoped":
+        "982f74249ec40d227ae645da8e4f41adedf751d50cb6e7a90fa116ad74cca073",
 }

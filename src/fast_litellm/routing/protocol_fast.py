@@ -1113,7 +1113,20 @@ _SELECT_SOURCES = (
     "litellm.router_strategy.least_busy:picks_reserve",
     "litellm.integrations.otel.runtime:phase_span",
     "litellm.integrations.otel.runtime:_otel_runtime",
+    # the strategy step's answer, made in the loop for LiteLLM's own selector classes
+    _CORE + ":RustCore._answer_select",
+    _CORE + ":_pick_with_prefetched_usage",
+    "litellm.router_rust.steps.selection:pick_async",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage.scoped",
 )
+_SELECTION = "litellm.router_rust.steps.selection"
+_V2 = "litellm.router_strategy.lowest_tpm_rpm_v2"
+# pick_async's class patterns, in its order (bindings in the selection module)
+_PICK_CASES = (("LeastBusyLoggingHandler", ("least-busy",)),
+               ("LowestTPMLoggingHandler", ("usage-based-routing",)),
+               ("LowestTPMLoggingHandler_v2", ("usage-based-routing-v2", "cost-based-routing")),
+               ("LowestCostLoggingHandler", ("usage-based-routing-v2", "cost-based-routing")),
+               ("LowestLatencyLoggingHandler", ("latency-based-routing",)))
 _OTEL_RUNTIME = "litellm.integrations.otel.runtime"
 _OTEL_LOGGER_SOURCES = ("litellm.integrations.otel.logger:phase_span",
                         "litellm.integrations.otel.logger:_registered_v2_logger")
@@ -1152,9 +1165,25 @@ def _select_parts() -> Any:
     if type(discovery) is not type:
         raise RuntimeError("KubernetesPodDiscovery has a metaclass")
     pod_methods = tuple((name, discovery.__dict__[name]) for name in _POD_METHODS)
+    selection_module = importlib.import_module(_SELECTION)
+    v2 = importlib.import_module(_V2)
+    classes = tuple(getattr(selection_module, name) for name, _strategies in _PICK_CASES)
+    import abc
+
+    for klass in classes:
+        # disjoint, and an isinstance against each runs no code: type's, or ABCMeta's with no
+        # __subclasshook__ but object's in the MRO (its caches are all it changes)
+        if (type(klass) not in (type, abc.ABCMeta)
+                or any("__subclasshook__" in base.__dict__ for base in klass.__mro__ if base is not object)
+                or any(other is not klass and issubclass(klass, other) for other in classes)):
+            raise RuntimeError("pick_async's selector classes are not disjoint plain classes")
+    prefetched = v2.PrefetchedUsage
+    answer = (core.RustCore, core.RustCore.__dict__["_answer_select"], core._pick_with_prefetched_usage,
+              selection_module.pick_async, selection_module.__dict__, classes, v2.__dict__, prefetched,
+              prefetched.__dict__["scoped"])
     return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
             runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
-            (pods.__dict__, discovery, pod_methods, pods.cast))
+            (pods.__dict__, discovery, pod_methods, pods.cast), answer)
 
 
 # what a pick's pod resolution runs on a deployment (_Selection._resolved_pod)
@@ -1170,8 +1199,17 @@ def _select_state(p: Any) -> Any:
     import contextvars
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
-     mapping, (pods, discovery, pod_methods, cast)) = p
+     mapping, (pods, discovery, pod_methods, cast), answer) = p
+    (rust_core, answer_select, prefetched_pick, pick_async, selection_module, classes, v2, prefetched,
+     scoped) = answer
     reserves = least_busy.get("_PICK_RESERVES")
+    # the strategy step's answer can be made in the loop (_answer_select's own calls)
+    answer_plain = (rust_core.__dict__.get("_answer_select") is answer_select
+                    and core_globals.get("_pick_with_prefetched_usage") is prefetched_pick
+                    and core_globals.get("pick_async") is pick_async
+                    and all(selection_module.get(name) is klass for (name, _s), klass in zip(_PICK_CASES, classes))
+                    and v2.get("PrefetchedUsage") is prefetched and prefetched.__dict__.get("scoped") is scoped
+                    and type(v2.get("_active_prefetched_usage")) is contextvars.ContextVar)
     runtime_globals = runtime.__dict__
     # the pod resolution of a deployment without kubernetes_pod_discovery is pure (below)
     pods_plain = (pods.get("Mapping") is mapping and pods.get("cast") is cast
@@ -1182,7 +1220,8 @@ def _select_state(p: Any) -> Any:
             or runtime_globals.get("_otel_runtime") is not otel_runtime
             or any(selection.__dict__.get(name) is not method for name, method in methods)):
         return (None,), ()
-    return (core_globals, selection, least_busy, runtime_globals, pods, discovery), (reserves, pods_plain)
+    return (core_globals, selection, least_busy, runtime_globals, pods, discovery, rust_core, selection_module,
+            v2, prefetched), (reserves, pods_plain, answer_plain)
 
 
 def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -1229,6 +1268,65 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 pass
         return logger_parts[0]
 
+    async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer):
+        """``RustCore._answer_select`` for a step whose stage is "strategy" (none
+        of the stages it answers first), with ``_pick_with_prefetched_usage``
+        (``PrefetchedUsage.scoped``'s context variable set and reset inline) and
+        ``pick_async`` in the same coroutine: for a selector of one of LiteLLM's
+        own classes (exact type; the classes are disjoint, so only that class's
+        case can match) the case's call is made here, any other selector goes to
+        ``pick_async`` itself.  Every LiteLLM call in LiteLLM's order, each
+        module global read where LiteLLM reads it."""
+        (_rust_core, _answer_select, _prefetched_pick, _pick_async, selection_module, classes, v2, _prefetched,
+         _scoped) = answer
+        inputs = core._strategy_inputs(step, request)
+        if inputs is None:
+            return step["candidates"]
+        strategy, selector, model, candidates = inputs
+        pinned = bool(request.get("_encrypted_content_affinity_pinned")) and len(candidates) == 1
+        if selector is None and not pinned:
+            return []
+        timed = not pinned and strategy != "simple-shuffle" and (pass_through or core._picks_async())
+        clock = core_globals["perf_counter"] if pass_through else core_globals["unix_time"]
+        start_time = clock()
+        if pinned:
+            picked = candidates[0]
+        else:
+            request_kwargs = dict(request)
+            reserve = core_globals["pick_reserves"](default=not pass_through) and bool(request)
+            # _pick_with_prefetched_usage: PrefetchedUsage.scoped(...) around pick_async(...)
+            usage_read = core_globals["_USAGE_READ"].get()
+            token = v2["_active_prefetched_usage"].set(
+                usage_read[0].prefetched_usage if usage_read is not None else None)
+            try:
+                # pick_async's match for a selector of exactly one of its classes with that
+                # class's own strategy: that case's call (the cases before it cannot match,
+                # their isinstance checks run no code); anything else: pick_async itself
+                kind = type(selector)
+                if kind is classes[0] and strategy == "least-busy":  # case LeastBusyLoggingHandler()
+                    picked = await selector.async_get_available_deployments(
+                        model_group=model, healthy_deployments=candidates, reserve=reserve,
+                        call_id=selection_module["call_id_of"](
+                            selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {})))
+                elif kind is classes[4] and strategy == "latency-based-routing":  # LowestLatencyLoggingHandler()
+                    picked = await selector.async_get_available_deployments(
+                        model_group=model, healthy_deployments=candidates, messages=messages, input=input,
+                        request_kwargs=request_kwargs)
+                elif ((kind is classes[2] and strategy == "usage-based-routing-v2")
+                        or (kind is classes[3] and strategy == "cost-based-routing")):  # v2 | cost
+                    picked = await selector.async_get_available_deployments(
+                        model_group=model, healthy_deployments=candidates, messages=messages, input=input)
+                else:
+                    picked = await core_globals["pick_async"](strategy, selector, model, candidates, messages,
+                                                              input, request_kwargs, reserve=reserve)
+            finally:
+                v2["_active_prefetched_usage"].reset(token)
+        if picked is not None and selector is not None and core._selectors.is_override(strategy, selector):
+            await selector.async_pre_call_check(dict(core_globals["as_str_mapping"](picked) or {}), None)
+        if picked is not None and timed:
+            core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(), request)
+        return core_globals["_pick_answer"](step, candidates, picked)
+
     def pod_free(discovery, deployment):
         """Whether ``KubernetesPodDiscovery.async_resolve_deployment`` returns
         this exact, str-keyed deployment at once (LiteLLM's pinned methods,
@@ -1251,7 +1349,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if type(kind) is not str or kind != "pick":
             raise NotAccelerated("not a pick")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
-         mapping, (_pods, discovery_type, _pod_methods, _cast)) = p
+         mapping, (_pods, discovery_type, _pod_methods, _cast), answer) = p
         known = memo.get(core_globals, p)
         if known is None:
             known = memo.remember(core_globals, p, lambda: _select_state(p))
@@ -1304,8 +1402,13 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                 outcome, selection._filter_error = await core._answer_callback_filters(
                                     step, request, messages)
                             elif step_kind == "select":
-                                outcome = await core._answer_select(step, request, messages, input,
-                                                                    pass_through=pass_through)
+                                if (known[2] and type(core) is answer[0] and "_answer_select" not in core.__dict__
+                                        and type(step) is dict and step.get("stage") == "strategy"):
+                                    outcome = await strategy_answer(core, step, request, messages, input,
+                                                                    pass_through, core_globals, answer)
+                                else:
+                                    outcome = await core._answer_select(step, request, messages, input,
+                                                                        pass_through=pass_through)
                             elif step_kind == "pre_route":
                                 outcome = await core._pre_route(step, request, messages, input,
                                                                 selection._specific_deployment,
