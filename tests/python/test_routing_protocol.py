@@ -1239,3 +1239,276 @@ def test_memos_see_a_rebound_instance_dict():
     finally:
         core.__dict__ = saved
     assert callable(picker(router))
+
+
+# ---- the fused pick: RustCore.select -------------------------------------------
+
+def _fast_select():
+    return protocol_fast.make_select(_original(_patch("routing.select").target))
+
+
+def _pick_in_lockstep(strategy, requests, model="g", fast_on=True):
+    """Two identical routers, stock (LiteLLM's select, nothing accelerated) and
+    the fused select (over the accelerated steps), picking the same requests
+    from the same ``random`` state: (outcome, request after, random state) each."""
+    from litellm.router_strategy import least_busy
+
+    original = _original(_patch("routing.select").target)
+    fast = _fast_select()
+    out = []
+    for select, on in ((original, False), (fast, fast_on)):
+        router = _router(routing_strategy=strategy)
+        random.seed(7)
+        got = []
+        with _local_patch.accelerated(on):
+            for request in copy.deepcopy(requests):
+                async def pick():
+                    picked = await select(router._core, model, request)
+                    return picked["model_info"]["id"], least_busy.pick_reserves(default="unset")
+                try:
+                    outcome = ("ok", asyncio.run(pick()))
+                except NotAccelerated:
+                    raise
+                except Exception as exc:  # the exception itself is compared
+                    outcome = ("raised", type(exc).__name__, str(exc))
+                got.append((outcome, request, random.getstate()))
+        out.append(got)
+    return out
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # usage-based-routing's sync task, built outside a loop
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy", "latency-based-routing",
+                                      "usage-based-routing-v2", "cost-based-routing"])
+def test_select_matches(strategy):
+    """The fused pick against LiteLLM's select: same picks, requests (stamps
+    cleared), ``random`` state, and the reservation flag reset after."""
+    requests = [{}, {"metadata": {"routing_decision": {"x": 1}, "other": 2}}, {"litellm_metadata": {}},
+                {"messages": [{"role": "user", "content": "hi"}]}] * 3
+    stock, fast = _pick_in_lockstep(strategy, requests)
+    assert stock == fast
+    assert all(outcome[0] == "ok" and outcome[1][1] == "unset" for outcome, _r, _s in fast)
+
+
+def test_select_failed_pick_matches_and_is_raised_once_through_the_engine(monkeypatch):
+    """A pick for a model the router does not serve fails in LiteLLM's
+    ``_failed``: the same exception, and through the engine's wrapper it is
+    the caller's (the original does not run the pick again)."""
+    from litellm.router_rust.core import _Selection
+
+    from fast_litellm.patching import wrappers
+
+    stock, fast = _pick_in_lockstep("simple-shuffle", [{}], model="nope")
+    assert stock == fast and fast[0][0][0] == "raised"
+    failed = []
+    original_failed = _Selection._failed
+
+    def counting(self, step, *, sync):
+        failed.append(step.get("kind"))
+        return original_failed(self, step, sync=sync)
+
+    monkeypatch.setattr(_Selection, "_failed", counting)
+    patch = _patch("routing.select")
+    guarded = wrappers.guarded(patch, _original(patch.target), _fast_select())
+    router = _router()
+    with _local_patch.accelerated(True):
+        with pytest.raises(Exception) as info:
+            asyncio.run(guarded(router._core, "nope", {}))
+    assert type(info.value).__name__ == fast[0][0][1] and len(failed) == 1
+
+
+def test_select_memo_sees_every_change_after_a_pick(monkeypatch):
+    """After kept picks, each binding the fused pick relies on replaced (the
+    selection's ``run`` / ``_run`` / ``__init__``, ``picks_reserve``, its
+    context variable, the OTel runtime's ``phase_span`` / ``_otel_runtime``,
+    ``Mapping``): the next pick declines, and LiteLLM's select runs."""
+    from litellm.integrations.otel import runtime
+    from litellm.router_rust import core as core_module
+    from litellm.router_strategy import least_busy
+
+    fast = _fast_select()
+    router = _router()
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    def wrapped(fn):
+        def call(*args, **kwargs):
+            return fn(*args, **kwargs)
+        return call
+
+    for owner, name, value in (
+            (core_module._Selection, "run", wrapped(core_module._Selection.run)),
+            (core_module._Selection, "_run", wrapped(core_module._Selection._run)),
+            (core_module._Selection, "__init__", wrapped(core_module._Selection.__init__)),
+            (core_module, "picks_reserve", least_busy.picks_reserve.__wrapped__),
+            (least_busy, "_PICK_RESERVES", object()),
+            (runtime, "phase_span", wrapped(runtime.phase_span)),
+            (runtime, "_otel_runtime", wrapped(runtime._otel_runtime)),
+            (core_module, "Mapping", dict)):
+        assert pick() and pick()  # kept
+        with monkeypatch.context() as m:
+            m.setattr(owner, name, value)
+            with pytest.raises(NotAccelerated):
+                pick()
+        assert pick()
+
+
+def test_select_enters_the_span_of_a_registered_otel_logger(monkeypatch):
+    """With an OTel v2 logger registered (LiteLLM's logger ``phase_span`` finds
+    one), the fused pick enters that logger's span with LiteLLM's name, once
+    per pick, as LiteLLM's ``run`` does; a loaded proxy server module sends
+    the span through LiteLLM's ``phase_span`` as well."""
+    import contextlib
+    import sys
+    import types
+
+    from litellm.integrations.otel import logger as otel_logger
+
+    spans = []
+
+    class _Logger:
+        @contextlib.contextmanager
+        def start_phase_span(self, name):
+            spans.append(name)
+            yield "span"
+
+        def set_phase_attributes(self, attributes):
+            spans.append(dict(attributes))
+
+    registered = []
+
+    def _registered():
+        registered.append(1)
+        return _Logger()
+
+    monkeypatch.setattr(otel_logger, "_registered_v2_logger", _registered)
+    stock, fast = _pick_in_lockstep("simple-shuffle", [{}, {}])
+    assert stock == fast and all(outcome[0] == "ok" for outcome, _r, _s in fast)
+    assert [s for s in spans if s == "route g"] == ["route g"] * 4
+    assert spans[:len(spans) // 2] == spans[len(spans) // 2:] and len(registered) == 8  # the pre-route's record too
+    monkeypatch.undo()
+    del spans[:], registered[:]
+    proxy = types.ModuleType("litellm.proxy.proxy_server")
+    proxy.open_telemetry_logger = None
+    monkeypatch.setitem(sys.modules, "litellm.proxy.proxy_server", proxy)
+    stock, fast = _pick_in_lockstep("simple-shuffle", [{}, {}])
+    assert stock == fast and spans == []
+
+
+def test_select_pod_resolution_follows_litellms(monkeypatch):
+    """The pick's pod resolution is skipped only for a deployment without
+    ``kubernetes_pod_discovery`` on LiteLLM's own resolver: one with it, an
+    ``_eligible`` replaced after kept picks on the class or set on the
+    instance, all run LiteLLM's ``async_resolve_deployment``."""
+    from litellm.router_utils.kubernetes_pod_discovery import KubernetesPodDiscovery
+
+    fast = _fast_select()
+    seen = []
+    stock_eligible = KubernetesPodDiscovery._eligible
+
+    def counting(self, deployment):
+        seen.append(deployment["model_info"]["id"])
+        return stock_eligible(self, deployment)
+
+    def pick(router):
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    router = _router()
+    assert pick(router) and pick(router) and seen == []  # kept
+    monkeypatch.setattr(KubernetesPodDiscovery, "_eligible", counting)
+    assert pick(router) == seen[-1]
+    monkeypatch.undo()
+    del seen[:]
+    assert pick(router) and seen == []
+    discovery = router._core._pod_discovery
+    discovery._eligible = lambda deployment: counting(discovery, deployment)
+    assert pick(router) == seen[-1]
+    del discovery._eligible, seen[:]
+    assert pick(router) and seen == []
+
+    # a deployment with kubernetes_pod_discovery on a host name: LiteLLM's resolution reads
+    # the resolver's clock (set here to raise), on both sides
+    pods = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k",
+                                                   "api_base": "http://pod.example:9/v1",
+                                                   "kubernetes_pod_discovery": True},
+             "model_info": {"id": "p%d" % i}} for i in range(3)]
+
+    class Clocked(Exception):
+        pass
+
+    def clock():
+        raise Clocked("clock read")
+
+    original = _original(_patch("routing.select").target)
+    for select, on in ((original, False), (fast, True)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=copy.deepcopy(pods))
+        saved = router._core._pod_discovery.clock
+        router._core._pod_discovery.clock = clock
+        with _local_patch.accelerated(on), pytest.raises(Clocked):
+            asyncio.run(select(router._core, "g", {}))
+        router._core._pod_discovery.clock = saved
+
+
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "least-busy", "cost-based-routing"])
+def test_select_strategy_answer_follows_litellms_bindings(strategy, monkeypatch):
+    """The strategy step answered in the fused loop (``_answer_select``,
+    ``_pick_with_prefetched_usage`` and ``pick_async`` in one coroutine): after
+    kept picks, each of those replaced (on the class, in the core module, an
+    instance attribute on the core), ``PrefetchedUsage.scoped`` or a selector
+    class binding of the selection module replaced: the replacement runs."""
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.steps import selection as selection_module
+    from litellm.router_strategy import lowest_tpm_rpm_v2
+
+    fast = _fast_select()
+    router = _router(routing_strategy=strategy)
+    calls = []
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    def counting(fn, is_async):
+        if is_async:
+            async def call(*args, **kwargs):
+                calls.append(fn)
+                return await fn(*args, **kwargs)
+        else:
+            def call(*args, **kwargs):
+                calls.append(fn)
+                return fn(*args, **kwargs)
+        return call
+
+    scoped = lowest_tpm_rpm_v2.PrefetchedUsage.__dict__["scoped"]
+    for owner, name, value in (
+            (core_module.RustCore, "_answer_select", counting(core_module.RustCore._answer_select, True)),
+            (core_module, "_pick_with_prefetched_usage", counting(core_module._pick_with_prefetched_usage, True)),
+            (core_module, "pick_async", counting(core_module.pick_async, True)),
+            (lowest_tpm_rpm_v2.PrefetchedUsage, "scoped", staticmethod(counting(scoped.__func__, False)))):
+        assert pick() and pick() and not calls  # kept
+        with monkeypatch.context() as m:
+            m.setattr(owner, name, value)
+            assert pick() and len(calls) == 1
+        del calls[:]
+    klass = type(router._core._selectors.selector_for(strategy, "default", None, {}))
+    with monkeypatch.context() as m:
+        class Meta(type):  # a class binding that still matches the selector (not the one kept)
+            def __instancecheck__(cls, obj):
+                return isinstance(obj, klass)
+
+        m.setattr(selection_module, klass.__name__, Meta("Other", (), {}))
+        m.setattr(core_module, "pick_async", counting(core_module.pick_async, True))
+        assert pick() and len(calls) == 1
+    del calls[:]
+    core = router._core
+    core.__dict__["_answer_select"] = counting(core._answer_select, True)
+    try:
+        assert pick() and len(calls) == 1
+    finally:
+        del core.__dict__["_answer_select"]
+    del calls[:]
+    assert pick() and not calls

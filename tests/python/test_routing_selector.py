@@ -355,3 +355,51 @@ def test_least_busy_ids_match_litellms():
     finally:
         strategy_fast._SHARED_LISTS.pop(id(shared), None)
     assert fast(shared) == first and fast(shared) is not first  # no longer shared: read again
+
+
+def test_least_busy_select_memo_sees_every_change_after_a_pick(monkeypatch):
+    """After kept picks (the selector's methods and least_busy's bindings
+    found LiteLLM's, kept by dict tags), each of them changed - an instance
+    attribute over a method, a class method, a module function, the lock, a
+    rebound instance ``__dict__`` - makes the next pick decline."""
+    import threading
+
+    from litellm.caching.dual_cache import DualCache
+    from litellm.router_strategy import least_busy
+
+    from fast_litellm.patching.registry import NotAccelerated
+
+    original = least_busy.LeastBusyLoggingHandler._select
+    original = getattr(original, "__fast_litellm_original__", original)
+    fast = selector_fast.make_least_busy_select(original)
+    handler = least_busy.LeastBusyLoggingHandler(router_cache=DualCache())
+    healthy = [{"model_info": {"id": "a"}}, {"model_info": {"id": "b"}}]
+    ids = ("a", "b")
+    keys = tuple(least_busy._request_count_keys("g", ids))
+
+    def pick():
+        return fast(handler, healthy, ids, keys, None, False, None)["model_info"]["id"]
+
+    cls = least_busy.LeastBusyLoggingHandler
+    assert pick() and pick()  # kept
+    handler._store_reservations = lambda *a: None
+    with pytest.raises(NotAccelerated):
+        pick()
+    del handler._store_reservations
+    for owner, name, value in ((cls, "_live_reservations", lambda *a: ()),
+                               (least_busy, "_unexpired", lambda picks, now: picks),
+                               (least_busy, "_RESERVATIONS_LOCK", threading.Lock())):
+        assert pick() and pick()  # kept
+        with monkeypatch.context() as m:
+            m.setattr(owner, name, value)
+            with pytest.raises(NotAccelerated):
+                pick()
+        assert pick()
+    saved = handler.__dict__
+    handler.__dict__ = dict(saved, _record_pick=lambda *a: None)
+    try:
+        with pytest.raises(NotAccelerated):
+            pick()
+    finally:
+        handler.__dict__ = saved
+    assert pick()

@@ -224,6 +224,8 @@ def test_a_replaced_or_subclassed_selector_gets_copies():
     _, core = _router_and_core("latency-based-routing")
     selector = core._selectors.selector_for("latency-based-routing", "default", None, {})
     assert isinstance(selector, LowestLatencyLoggingHandler)
+    a, b = _inputs_twice(core, "latency-based-routing")  # shared: the methods' verdict kept
+    assert all(x is y for x, y in zip(a, b))
     # an instance attribute shadows the class's pick
     selector.async_get_available_deployments = lambda *a, **k: None
     try:
@@ -431,3 +433,49 @@ def test_latency_pick_over_populated_maps_matches():
         compared += 1
     handler.routing_args.ttft_percentile = None
     assert compared == 300
+
+
+def test_latency_pick_runs_in_litellms_service_target(monkeypatch):
+    """The latency pick's service target (``with_service_target(ROUTER_USAGE_TARGET)``,
+    set inline while its module's bindings are LiteLLM's): the cache read sees
+    it, it is reset after, and a ``service_target`` replaced after kept picks
+    is the one that runs."""
+    import asyncio
+    import contextlib
+
+    from litellm import _internal_context
+    from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+    targets = []
+    for on in (False, True):
+        router, core = _router_and_core("latency-based-routing")
+        selector = core._selectors.selector_for("latency-based-routing", "default", None, {})
+        cache = selector.router_cache
+        read = cache.async_get_cache
+
+        async def spying(*args, **kwargs):
+            targets.append((on, _internal_context.current_service_target()))
+            return await read(*args, **kwargs)
+
+        cache.async_get_cache = spying
+        with _local_patch.accelerated(on), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(3):
+                asyncio.run(router.async_get_available_deployment("g", {}))
+                assert _internal_context.current_service_target() is None
+    assert targets == [(False, ROUTER_USAGE_TARGET)] * 3 + [(True, ROUTER_USAGE_TARGET)] * 3
+
+    entered = []
+    stock_target = _internal_context.service_target
+
+    @contextlib.contextmanager
+    def counting(target):
+        entered.append(target)
+        with stock_target(target):
+            yield
+
+    monkeypatch.setattr(_internal_context, "service_target", counting)
+    with _local_patch.accelerated(True), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        asyncio.run(router.async_get_available_deployment("g", {}))
+    assert entered == [ROUTER_USAGE_TARGET] and targets[-1] == (True, ROUTER_USAGE_TARGET)

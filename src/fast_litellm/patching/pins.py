@@ -78,6 +78,8 @@ VERIFIED: Dict[str, str] = {
         "3c6fde163653fcff0f101db7bb2e4f0e2903b797d2b7581b35781be84db7bc3b",
     "litellm.router_rust.core:_narrowing_fields":
         "fee8faa480fb5510b9c1f5ee031c0d74ee99d1642ffd5978e9ae484c81f8b36c",
+    "litellm.router_rust.core:RustCore.select":
+        "55536c313f0ee8f9fe7c53e374a195e1216f8cf60238ba97d1b8a9cf0e8a9763",
     "litellm.caching.dual_cache:DualCache.async_get_cache":
         "74703830ad19f9cf630f8b74ed571013f92f1bc389edd790fad63798f08e334b",
     "litellm.caching.dual_cache:DualCache.get_cache":
@@ -345,4 +347,30 @@ DEPENDENCIES: Dict[str, str] = {
         "d892b9f7d6441088508dc53866a0e4f01015efe1b39627869b0d25a9fdc91375",
     "litellm.router_strategy.least_busy:_least_busy_index":
         "3231364f5d553e0fd564c9d6c282086d17e2bdd966516fb57a0442ee4cb68aba",
+    # the fused pick (protocol_fast.make_select): the selection's run and step loop,
+    # the reservation flag's context manager, the OTel phase span it opens
+    "litellm.router_rust.core:_Selection.run":
+        "28dd930d71e24f6e7074d5b79226978fb96e55e05d79ce1935a855b0d0eefca9",
+    "litellm.router_rust.core:_Selection._run":
+        "c2bbacc1434526be36fe80bbbee52fb80a2e1761637a2c43d2d2259b34bc7e2f",
+    "litellm.router_rust.core:_Selection._resolved_pod":
+        "cb719c53b705f87f6f12abe744d99e1672221b7ef83b9a0155197a5b01dc5c7e",
+    "litellm.router_utils.kubernetes_pod_discovery:KubernetesPodDiscovery.async_resolve_deployment":
+        "2057001cb3269ef079988715aceb0b340858e3f5bd11c325a2d1f5f0060532ae",
+    "litellm.router_utils.kubernetes_pod_discovery:KubernetesPodDiscovery._eligible":
+        "a378a787b59bdbd45823ee614f847febbb073fc79692a22d798265da2d1d6722",
+    "litellm.router_utils.kubernetes_pod_discovery:KubernetesPodDiscovery._target":
+        "9bbd822fbcd2df50506b4379e18e7a72c01ab23abed1311abe58999c95345821",
+    "litellm.router_strategy.least_busy:picks_reserve":
+        "e0cb515891612ada7dbc91e02f53b29b84387c445b7de6da167626d96513b7c6",
+    "litellm.integrations.otel.runtime:phase_span":
+        "d3980be789b379af63238c1b20572d14cf2737677bef48ea48a30adad21f5954",
+    "litellm.integrations.otel.runtime:_otel_runtime":
+        "36a72dbb8db62852453d97c3eba33257e73a16c574c91305c055e5114e844fc7",
+    "litellm.integrations.otel.logger:phase_span":
+        "215860d5a9a405d9d2820f3f9b9d05342e04f8961bc61f5aea015b5b9ebdd9af",
+    "litellm.integrations.otel.logger:_registered_v2_logger":
+        "d2f86d00fd9f41569ede6705adfa20a4e7f853621fa194eab7ae1ea7d75efea6",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage.scoped":
+        "982f74249ec40d227ae645da8e4f41adedf751d50cb6e7a90fa116ad74cca073",
 }

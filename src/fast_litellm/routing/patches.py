@@ -162,6 +162,16 @@ PATCHES: List[Patch] = [
         description="a pick's ROUTER service event with no service callback builds no payload for nobody",
     ),
     Patch(
+        name="routing.select",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore.select",
+        build=protocol_fast.make_select,
+        scan_bindings=False,
+        description="a pick's select, selection run and step loop in one coroutine: the same calls, "
+                    "without the frames and the no-op OTel span",
+    ),
+    Patch(
         name="routing.narrowing_fields",
         component="routing",
         flag=FLAG,

@@ -44,7 +44,7 @@ import sys
 import types
 from typing import Any, Callable, Dict
 
-from fast_litellm.patching.registry import NotAccelerated, callers_errors
+from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
 
 
 def _check_pinned(targets: Any) -> None:
@@ -1096,3 +1096,354 @@ def make_service_success_hook(original: Callable[..., Any]) -> Callable[..., Any
 
     async_service_success_hook.__doc__ = original.__doc__
     return async_service_success_hook
+
+
+# --------------------------------------------------------------------------
+# litellm.router_rust.core:RustCore.select (a pick: kind "pick")
+# --------------------------------------------------------------------------
+
+_PODS = "litellm.router_utils.kubernetes_pod_discovery"
+_SELECT_SOURCES = (
+    _CORE + ":_Selection.run",
+    _CORE + ":_Selection._run",
+    _CORE + ":_Selection._resolved_pod",
+    _PODS + ":KubernetesPodDiscovery.async_resolve_deployment",
+    _PODS + ":KubernetesPodDiscovery._eligible",
+    _PODS + ":KubernetesPodDiscovery._target",
+    "litellm.router_strategy.least_busy:picks_reserve",
+    "litellm.integrations.otel.runtime:phase_span",
+    "litellm.integrations.otel.runtime:_otel_runtime",
+    # the strategy step's answer, made in the loop for LiteLLM's own selector classes
+    _CORE + ":RustCore._answer_select",
+    _CORE + ":_pick_with_prefetched_usage",
+    "litellm.router_rust.steps.selection:pick_async",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage.scoped",
+)
+_SELECTION = "litellm.router_rust.steps.selection"
+_V2 = "litellm.router_strategy.lowest_tpm_rpm_v2"
+# pick_async's class patterns, in its order (bindings in the selection module)
+_PICK_CASES = (("LeastBusyLoggingHandler", ("least-busy",)),
+               ("LowestTPMLoggingHandler", ("usage-based-routing",)),
+               ("LowestTPMLoggingHandler_v2", ("usage-based-routing-v2", "cost-based-routing")),
+               ("LowestCostLoggingHandler", ("usage-based-routing-v2", "cost-based-routing")),
+               ("LowestLatencyLoggingHandler", ("latency-based-routing",)))
+_OTEL_RUNTIME = "litellm.integrations.otel.runtime"
+_OTEL_LOGGER_SOURCES = ("litellm.integrations.otel.logger:phase_span",
+                        "litellm.integrations.otel.logger:_registered_v2_logger")
+_PROXY_SERVER = "litellm.proxy.proxy_server"
+
+
+class _NoSpan:
+    """The span LiteLLM's ``phase_span`` is with no OTel v2 logger: nothing."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool:
+        return False
+
+
+_NO_SPAN = _NoSpan()
+
+
+def _select_parts() -> Any:
+    _check_pinned(_SELECT_SOURCES)
+    import collections.abc
+    import importlib
+
+    core = sys.modules[_CORE]
+    least_busy = importlib.import_module("litellm.router_strategy.least_busy")
+    runtime = importlib.import_module(_OTEL_RUNTIME)
+    selection = core._Selection
+    if type(selection) is not type or selection.__mro__ != (selection, object):
+        raise RuntimeError("_Selection is not a plain class")
+    methods = tuple((name, selection.__dict__[name]) for name in ("__init__", "run", "_run", "_resolved_pod"))
+    pods = importlib.import_module(_PODS)
+    discovery = pods.KubernetesPodDiscovery
+    if type(discovery) is not type:
+        raise RuntimeError("KubernetesPodDiscovery has a metaclass")
+    pod_methods = tuple((name, discovery.__dict__[name]) for name in _POD_METHODS)
+    selection_module = importlib.import_module(_SELECTION)
+    v2 = importlib.import_module(_V2)
+    classes = tuple(getattr(selection_module, name) for name, _strategies in _PICK_CASES)
+    import abc
+
+    for klass in classes:
+        # disjoint, and an isinstance against each runs no code: type's, or ABCMeta's with no
+        # __subclasshook__ but object's in the MRO (its caches are all it changes)
+        if (type(klass) not in (type, abc.ABCMeta)
+                or any("__subclasshook__" in base.__dict__ for base in klass.__mro__ if base is not object)
+                or any(other is not klass and issubclass(klass, other) for other in classes)):
+            raise RuntimeError("pick_async's selector classes are not disjoint plain classes")
+    prefetched = v2.PrefetchedUsage
+    answer = (core.RustCore, core.RustCore.__dict__["_answer_select"], core._pick_with_prefetched_usage,
+              selection_module.pick_async, selection_module.__dict__, classes, v2.__dict__, prefetched,
+              prefetched.__dict__["scoped"])
+    return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
+            runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
+            (pods.__dict__, discovery, pod_methods, pods.cast), answer)
+
+
+# what a pick's pod resolution runs on a deployment (_Selection._resolved_pod)
+_POD_METHODS = ("async_resolve_deployment", "_eligible", "_target")
+
+
+def _select_state(p: Any) -> Any:
+    """The bindings the fused pick relies on (LiteLLM's ``_Selection`` with its
+    pinned ``__init__`` / ``run`` / ``_run``, ``picks_reserve`` and its context
+    variable, ``Mapping``, the OTel runtime's ``phase_span`` and
+    ``_otel_runtime``): (dicts read, (the context variable,)); else (a None
+    among the dicts: not kept; ())."""
+    import contextvars
+
+    (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
+     mapping, (pods, discovery, pod_methods, cast), answer) = p
+    (rust_core, answer_select, prefetched_pick, pick_async, selection_module, classes, v2, prefetched,
+     scoped) = answer
+    reserves = least_busy.get("_PICK_RESERVES")
+    # the strategy step's answer can be made in the loop (_answer_select's own calls)
+    answer_plain = (rust_core.__dict__.get("_answer_select") is answer_select
+                    and core_globals.get("_pick_with_prefetched_usage") is prefetched_pick
+                    and core_globals.get("pick_async") is pick_async
+                    and all(selection_module.get(name) is klass for (name, _s), klass in zip(_PICK_CASES, classes))
+                    and v2.get("PrefetchedUsage") is prefetched and prefetched.__dict__.get("scoped") is scoped
+                    and type(v2.get("_active_prefetched_usage")) is contextvars.ContextVar)
+    runtime_globals = runtime.__dict__
+    # the pod resolution of a deployment without kubernetes_pod_discovery is pure (below)
+    pods_plain = (pods.get("Mapping") is mapping and pods.get("cast") is cast
+                  and all(discovery.__dict__.get(name) is method for name, method in pod_methods))
+    if (core_globals.get("_Selection") is not selection or core_globals.get("picks_reserve") is not picks_reserve
+            or core_globals.get("Mapping") is not mapping or type(reserves) is not contextvars.ContextVar
+            or runtime_globals.get("phase_span") is not phase_span
+            or runtime_globals.get("_otel_runtime") is not otel_runtime
+            or any(selection.__dict__.get(name) is not method for name, method in methods)):
+        return (None,), ()
+    return (core_globals, selection, least_busy, runtime_globals, pods, discovery, rust_core, selection_module,
+            v2, prefetched), (reserves, pods_plain, answer_plain)
+
+
+def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``RustCore.select(model, request_kwargs, kind="pick", ...)``: LiteLLM's
+    ``select``, ``_Selection.run`` and ``_Selection._run`` in one coroutine
+    for a pick (``kind == "pick"``).  The same calls in the same order: the
+    deleted-reads check, LiteLLM's ``_Selection`` (its ``__init__``: the
+    routing fields, the Rust call), ``picks_reserve(False)``'s context
+    variable set and reset (the generator's own two calls, made here),
+    ``phase_span``'s OTel runtime read, the usage-read scope, and the step
+    loop dispatching each step to the core's method as ``_run`` does (so
+    every patch of those methods, ours included, runs as before), then
+    ``_done`` and ``_resolved_pod``.  What is left out is pure: the two
+    coroutine frames, the generator context managers' frames and the
+    ``phase_span`` of a process with no OTel v2 logger (``_otel_runtime()``
+    None, or LiteLLM's logger ``phase_span`` with the proxy server not
+    loaded, where ``_registered_v2_logger()`` is None without running code:
+    the span is a no-op); with a logger registered, the logger's span is
+    entered as LiteLLM's ``phase_span`` enters it.  Every other kind, or
+    bindings that are not the pinned ones, is LiteLLM's ``select``."""
+    parts = _lazily(_select_parts, "LiteLLM's selection sources are not the verified ones")
+    sys_modules = sys.modules
+    from .litellm_fast import str_keyed  # (natively a dict walk)
+    memo = _StateMemo()  # the module and class bindings (_select_state)
+    logger_parts: list = []  # [logger phase_span, its module dict, _registered_v2_logger] once pinned
+
+    def logger_span(span):
+        """(LiteLLM's logger ``phase_span``, its module dict, its
+        ``_registered_v2_logger``) when ``span`` is that pinned function, else None
+        (found once: the first runtime value seen)."""
+        if not logger_parts:
+            logger_parts.append(None)
+            try:
+                from fast_litellm.patching import guards
+
+                # contextmanager's helper calls the generator function it closes over
+                generator = dict(zip(span.__code__.co_freevars, (c.cell_contents for c in span.__closure__)))["func"]
+                module_globals = generator.__globals__
+                registered = module_globals.get("_registered_v2_logger")
+                if (generator is span.__wrapped__ and guards.is_pinned_source(_OTEL_LOGGER_SOURCES[0], span)
+                        and guards.is_pinned_source(_OTEL_LOGGER_SOURCES[1], registered)):
+                    logger_parts[0] = (span, module_globals, registered)
+            except Exception:  # noqa: BLE001 - not LiteLLM's logger: its span is entered
+                pass
+        return logger_parts[0]
+
+    async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer):
+        """``RustCore._answer_select`` for a step whose stage is "strategy" (none
+        of the stages it answers first), with ``_pick_with_prefetched_usage``
+        (``PrefetchedUsage.scoped``'s context variable set and reset inline) and
+        ``pick_async`` in the same coroutine: for a selector of one of LiteLLM's
+        own classes (exact type; the classes are disjoint, so only that class's
+        case can match) the case's call is made here, any other selector goes to
+        ``pick_async`` itself.  Every LiteLLM call in LiteLLM's order, each
+        module global read where LiteLLM reads it."""
+        (_rust_core, _answer_select, _prefetched_pick, _pick_async, selection_module, classes, v2, _prefetched,
+         _scoped) = answer
+        inputs = core._strategy_inputs(step, request)
+        if inputs is None:
+            return step["candidates"]
+        strategy, selector, model, candidates = inputs
+        pinned = bool(request.get("_encrypted_content_affinity_pinned")) and len(candidates) == 1
+        if selector is None and not pinned:
+            return []
+        timed = not pinned and strategy != "simple-shuffle" and (pass_through or core._picks_async())
+        clock = core_globals["perf_counter"] if pass_through else core_globals["unix_time"]
+        start_time = clock()
+        if pinned:
+            picked = candidates[0]
+        else:
+            request_kwargs = dict(request)
+            reserve = core_globals["pick_reserves"](default=not pass_through) and bool(request)
+            # _pick_with_prefetched_usage: PrefetchedUsage.scoped(...) around pick_async(...)
+            usage_read = core_globals["_USAGE_READ"].get()
+            token = v2["_active_prefetched_usage"].set(
+                usage_read[0].prefetched_usage if usage_read is not None else None)
+            try:
+                # pick_async's match for a selector of exactly one of its classes with that
+                # class's own strategy: that case's call (the cases before it cannot match,
+                # their isinstance checks run no code); anything else: pick_async itself
+                kind = type(selector)
+                if kind is classes[0] and strategy == "least-busy":  # case LeastBusyLoggingHandler()
+                    picked = await selector.async_get_available_deployments(
+                        model_group=model, healthy_deployments=candidates, reserve=reserve,
+                        call_id=selection_module["call_id_of"](
+                            selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {})))
+                elif kind is classes[4] and strategy == "latency-based-routing":  # LowestLatencyLoggingHandler()
+                    picked = await selector.async_get_available_deployments(
+                        model_group=model, healthy_deployments=candidates, messages=messages, input=input,
+                        request_kwargs=request_kwargs)
+                elif ((kind is classes[2] and strategy == "usage-based-routing-v2")
+                        or (kind is classes[3] and strategy == "cost-based-routing")):  # v2 | cost
+                    picked = await selector.async_get_available_deployments(
+                        model_group=model, healthy_deployments=candidates, messages=messages, input=input)
+                else:
+                    picked = await core_globals["pick_async"](strategy, selector, model, candidates, messages,
+                                                              input, request_kwargs, reserve=reserve)
+            finally:
+                v2["_active_prefetched_usage"].reset(token)
+        if picked is not None and selector is not None and core._selectors.is_override(strategy, selector):
+            await selector.async_pre_call_check(dict(core_globals["as_str_mapping"](picked) or {}), None)
+        if picked is not None and timed:
+            core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(), request)
+        return core_globals["_pick_answer"](step, candidates, picked)
+
+    def pod_free(discovery, deployment):
+        """Whether ``KubernetesPodDiscovery.async_resolve_deployment`` returns
+        this exact, str-keyed deployment at once (LiteLLM's pinned methods,
+        found on the class): ``_eligible`` finds no ``litellm_params`` mapping
+        with ``kubernetes_pod_discovery`` True (its ``isinstance`` and
+        ``.get`` reads run no code on exact, str-keyed dicts)."""
+        own = discovery.__dict__
+        if "_eligible" in own or "_target" in own or "async_resolve_deployment" in own:
+            return False
+        if not str_keyed(deployment):
+            return False
+        params = deployment.get("litellm_params")
+        if params is None:
+            return True  # not a Mapping
+        return type(params) is dict and str_keyed(params) and params.get("kubernetes_pod_discovery") is not True
+
+    async def select(self, model, request_kwargs=None, *, kind="pick", specific_deployment=None, messages=None,
+                     input=None, health_check_probe=False, **_):
+        p = parts()
+        if type(kind) is not str or kind != "pick":
+            raise NotAccelerated("not a pick")
+        (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
+         mapping, (_pods, discovery_type, _pod_methods, _cast), answer) = p
+        known = memo.get(core_globals, p)
+        if known is None:
+            known = memo.remember(core_globals, p, lambda: _select_state(p))
+        if not known or sys_modules.get(_OTEL_RUNTIME) is not runtime:
+            raise NotAccelerated("LiteLLM's selection bindings were replaced")
+        # from here LiteLLM's steps: an error is the caller's, raised once (marked as
+        # ``callers_errors`` marks it; a try costs nothing until something raises)
+        try:
+            self._refuse_deleted_reads({"num_retries": 0})
+            request = request_kwargs if request_kwargs is not None else {}
+            selection = selection_type(self, model, request, kind, specific_deployment, messages, input,
+                                       probe=False)
+            token = known[0].set(False)  # picks_reserve(False)
+            try:
+                # _Selection.run: phase_span(f"route {model}") (the name formatted first: an
+                # exact str formats without code), then the usage-read scope
+                named = selection._model
+                name = f"route {named}" if type(named) is not str else None
+                runtime_value = otel_runtime()
+                # LiteLLM's phase_span yields None with nothing run: no runtime, or LiteLLM's
+                # logger span while _registered_v2_logger() is None without code
+                # (getattr(sys.modules.get(proxy), ..., None) is None, and isinstance(None,
+                # OpenTelemetryV2) is False without code for a class whose type is type)
+                if runtime_value is None or (
+                        (found := logger_span(runtime_value[0])) is not None and runtime_value[0] is found[0]
+                        and (logger_globals := found[1]).get("_registered_v2_logger") is found[2]
+                        and logger_globals.get("sys") is sys and sys_modules.get(_PROXY_SERVER) is None
+                        and type(logger_globals.get("OpenTelemetryV2")) is type):
+                    span = None
+                else:
+                    span = runtime_value[0](name if name is not None else f"route {named}")
+                    span_exit = type(span).__exit__
+                    type(span).__enter__(span)
+                try:  # the span's with statement (PEP 343), spelled out
+                    core = selection._core
+                    with core._usage_read_scope(str(named), selection._request):
+                        # _Selection._run; the selection's fields, as set by its __init__
+                        call = selection._call
+                        request = selection._request
+                        messages = selection._messages
+                        input = selection._input
+                        pass_through = selection._kind == "async_pass_through"
+                        outcome = None
+                        while True:
+                            step = call.next(outcome)
+                            step_kind = step["kind"]
+                            if step_kind == "cache":
+                                outcome = await core._answer_cache(step)
+                            elif step_kind == "select" and step.get("stage") == "callback_filters":
+                                outcome, selection._filter_error = await core._answer_callback_filters(
+                                    step, request, messages)
+                            elif step_kind == "select":
+                                if (known[2] and type(core) is answer[0] and "_answer_select" not in core.__dict__
+                                        and type(step) is dict and step.get("stage") == "strategy"):
+                                    outcome = await strategy_answer(core, step, request, messages, input,
+                                                                    pass_through, core_globals, answer)
+                                else:
+                                    outcome = await core._answer_select(step, request, messages, input,
+                                                                        pass_through=pass_through)
+                            elif step_kind == "pre_route":
+                                outcome = await core._pre_route(step, request, messages, input,
+                                                                selection._specific_deployment,
+                                                                pass_through=pass_through)
+                            elif step_kind == "done":
+                                done = selection._done(step)
+                                if selection._kind != "pick" or not isinstance(done, mapping):
+                                    result = done
+                                    break
+                                # _Selection._resolved_pod
+                                discovery = core._pick_discovery(sync=False)
+                                if discovery is None:
+                                    result = done
+                                elif (known[1] and type(discovery) is discovery_type and type(done) is dict
+                                        and pod_free(discovery, done)):
+                                    result = done  # async_resolve_deployment: nothing eligible
+                                else:
+                                    result = await discovery.async_resolve_deployment(done, request)
+                                break
+                            elif step_kind == "failed":
+                                raise selection._failed(step, sync=False)
+                            else:
+                                raise RuntimeError(f"router-core returned an unknown step {step_kind!r}")
+                except BaseException as error:
+                    if span is None or not span_exit(span, type(error), error, error.__traceback__):
+                        raise
+                    return None  # the span swallowed it: run's with statement ends, run returns None
+                if span is not None:
+                    span_exit(span, None, None, None)
+                return result
+            finally:
+                least_busy["_PICK_RESERVES"].reset(token)
+        except Exception as error:
+            callers_error(error)
+            raise
+
+    select.__doc__ = original.__doc__
+    return select

@@ -301,17 +301,33 @@ def make_least_busy_select(original: Any) -> Any:
     validate_picks = module._PICKS.validate_python
     unexpired = module._unexpired
     decline = NotAccelerated("least-busy select: LiteLLM's code")
+    from .protocol_fast import _StateMemo
+
+    module_globals = module.__dict__
+    memo = _StateMemo()  # the last selector whose methods and module bindings passed (kept by dict tags)
+
+    def bindings(state):
+        """No instance attribute over the methods, the class's methods and the
+        module's functions and lock the pinned ones: (dicts read, (True,)); else
+        (a None among them: not kept; ())."""
+        if (any(name in state for name in _LB_METHODS)
+                or any(cls.__dict__.get(name) is not fn for name, fn in zip(_LB_METHODS, methods))
+                or any(module_globals.get(name) is not fn for name, fn in zip(_LB_FUNCTIONS, functions))
+                or module_globals.get("_RESERVATIONS_LOCK") is not lock):
+            return (None,), ()
+        return (state, cls, module_globals), (True,)
 
     def _select(self, healthy_deployments, deployment_ids, keys, shared, reserve, call_id):
         if not healthy_deployments:
             return None
+        if shared is not None or type(self) is not cls:
+            raise decline
+        state = self.__dict__
+        known = memo.get(state, cls)
+        if known is None:
+            known = memo.remember(state, cls, lambda: bindings(state))
         if (
-            shared is not None
-            or type(self) is not cls
-            or any(name in self.__dict__ for name in _LB_METHODS)
-            or any(cls.__dict__.get(name) is not fn for name, fn in zip(_LB_METHODS, methods))
-            or any(getattr(module, name, None) is not fn for name, fn in zip(_LB_FUNCTIONS, functions))
-            or module._RESERVATIONS_LOCK is not lock
+            not known
             or type(deployment_ids) is not tuple
             or type(keys) is not tuple
             or len(deployment_ids) != len(keys)

@@ -104,32 +104,42 @@ class _ReadOnlyCheck:
     (``guards.is_pinned_source``, memoized per method object)."""
 
     def __init__(self) -> None:
-        self._classes: Dict[type, Tuple[str, Tuple[str, ...]]] = {}
+        self._classes: Dict[type, Tuple[str, Tuple[str, ...], Tuple[str, ...]]] = {}
+        # per class: the method objects last found pinned (a verdict per function
+        # object, as guards.is_pinned_source memoizes it)
+        self._pinned: Dict[type, Tuple[Any, ...]] = {}
         import importlib
 
         for path, methods in _READ_ONLY_SELECTORS.items():
             module, name = path.split(":")
             cls = getattr(importlib.import_module(module), name)
-            self._classes[cls] = (path, methods)
+            self._classes[cls] = (path, methods, tuple("%s.%s" % (path, method) for method in methods))
 
     def __call__(self, selector: Any) -> bool:
-        entry = self._classes.get(type(selector))
+        cls = type(selector)
+        entry = self._classes.get(cls)
         if entry is None:
             return False
-        path, methods = entry
+        path, methods, targets = entry
         logged = _LOGGED_BY.get(path)
         if logged is not None:
             logger = getattr(sys.modules.get(logged), "verbose_router_logger", None)
             if not isinstance(logger, logging.Logger) or logger.isEnabledFor(logging.DEBUG):
                 return False
         own = getattr(selector, "__dict__", None)
-        cls = type(selector)
-        for name in methods:
-            if own is not None and name in own:
+        if own is not None:
+            for name in methods:
+                if name in own:
+                    return False
+        klass = cls.__dict__
+        found = tuple(klass.get(name) for name in methods)
+        pinned = self._pinned.get(cls)
+        if pinned is not None and len(pinned) == len(found) and all(a is b for a, b in zip(pinned, found)):
+            return True
+        for target, fn in zip(targets, found):
+            if fn is None or not guards.is_pinned_source(target, fn):
                 return False
-            fn = cls.__dict__.get(name)
-            if fn is None or not guards.is_pinned_source("%s.%s" % (path, name), fn):
-                return False
+        self._pinned[cls] = found  # held: the ids are not reused while kept
         return True
 
 
@@ -728,7 +738,45 @@ def _latency_entry(sync: bool):
                 return pick(self, module, healthy_deployments, messages, input, request_kwargs,
                             cached or {}, not cached, by_id)
 
-            fast = async_get_available_deployments
+            wrapped = with_service_target(ROUTER_USAGE_TARGET)(async_get_available_deployments)
+            from litellm import _internal_context
+
+            _check_sources(("litellm._internal_context:with_service_target",
+                            "litellm._internal_context:service_target", "litellm._internal_context:_restore"))
+            context_globals = _internal_context.__dict__
+            bindings = (_internal_context.service_target, _internal_context._restore,
+                        _internal_context._service_target)
+
+            async def async_get_available_deployments_in_target(self, model_group, healthy_deployments,
+                                                                messages=None, input=None, request_kwargs=None):
+                # with_service_target(ROUTER_USAGE_TARGET)'s run_async, spelled out while its
+                # module's bindings are the pinned ones: service_target's set, the pick, and
+                # _restore's reset (a ValueError from it suppressed) - the pick's own body
+                # inline (as async_get_available_deployments above), without the decorator's
+                # coroutine and generator context managers
+                if (context_globals.get("service_target") is not bindings[0]
+                        or context_globals.get("_restore") is not bindings[1]
+                        or context_globals.get("_service_target") is not bindings[2]):
+                    return await wrapped(self, model_group, healthy_deployments, messages, input, request_kwargs)
+                token = bindings[2].set(ROUTER_USAGE_TARGET)
+                try:
+                    module = sys.modules[_LATENCY_MODULE]
+                    clock(module)
+                    by_id = pick.index(healthy_deployments)
+                    span = start(module, request_kwargs)
+                    with callers_errors:
+                        cached = await self.router_cache.async_get_cache(key=f"{model_group}_map",
+                                                                         parent_otel_span=span)
+                    return pick(self, module, healthy_deployments, messages, input, request_kwargs,
+                                cached or {}, not cached, by_id)
+                finally:
+                    try:
+                        context_globals["_service_target"].reset(token)
+                    except ValueError:  # _restore's suppress: closed from another context
+                        pass
+
+            async_get_available_deployments_in_target.__doc__ = original.__doc__
+            return async_get_available_deployments_in_target
         wrapped = with_service_target(ROUTER_USAGE_TARGET)(fast)
         wrapped.__doc__ = original.__doc__
         return wrapped
