@@ -30,6 +30,7 @@ import sys
 import warnings
 
 import pytest
+from _memo_checks import assert_each_change_declines
 from _lockstep import same_minute  # noqa: E402
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -1337,21 +1338,15 @@ def test_select_memo_sees_every_change_after_a_pick(monkeypatch):
             return fn(*args, **kwargs)
         return call
 
-    for owner, name, value in (
-            (core_module._Selection, "run", wrapped(core_module._Selection.run)),
-            (core_module._Selection, "_run", wrapped(core_module._Selection._run)),
-            (core_module._Selection, "__init__", wrapped(core_module._Selection.__init__)),
-            (core_module, "picks_reserve", least_busy.picks_reserve.__wrapped__),
-            (least_busy, "_PICK_RESERVES", object()),
-            (runtime, "phase_span", wrapped(runtime.phase_span)),
-            (runtime, "_otel_runtime", wrapped(runtime._otel_runtime)),
-            (core_module, "Mapping", dict)):
-        assert pick() and pick()  # kept
-        with monkeypatch.context() as m:
-            m.setattr(owner, name, value)
-            with pytest.raises(NotAccelerated):
-                pick()
-        assert pick()
+    assert_each_change_declines(pick, monkeypatch, (
+        (core_module._Selection, "run", wrapped(core_module._Selection.run)),
+        (core_module._Selection, "_run", wrapped(core_module._Selection._run)),
+        (core_module._Selection, "__init__", wrapped(core_module._Selection.__init__)),
+        (core_module, "picks_reserve", least_busy.picks_reserve.__wrapped__),
+        (least_busy, "_PICK_RESERVES", object()),
+        (runtime, "phase_span", wrapped(runtime.phase_span)),
+        (runtime, "_otel_runtime", wrapped(runtime._otel_runtime)),
+        (core_module, "Mapping", dict)), NotAccelerated)
 
 
 def test_select_enters_the_span_of_a_registered_otel_logger(monkeypatch):

@@ -8,6 +8,7 @@ import logging
 from functools import partial
 
 import pytest
+from _memo_checks import assert_each_change_declines
 
 litellm = pytest.importorskip("litellm")
 
@@ -386,15 +387,10 @@ def test_least_busy_select_memo_sees_every_change_after_a_pick(monkeypatch):
     with pytest.raises(NotAccelerated):
         pick()
     del handler._store_reservations
-    for owner, name, value in ((cls, "_live_reservations", lambda *a: ()),
-                               (least_busy, "_unexpired", lambda picks, now: picks),
-                               (least_busy, "_RESERVATIONS_LOCK", threading.Lock())):
-        assert pick() and pick()  # kept
-        with monkeypatch.context() as m:
-            m.setattr(owner, name, value)
-            with pytest.raises(NotAccelerated):
-                pick()
-        assert pick()
+    assert_each_change_declines(pick, monkeypatch, ((cls, "_live_reservations", lambda *a: ()),
+                                                    (least_busy, "_unexpired", lambda picks, now: picks),
+                                                    (least_busy, "_RESERVATIONS_LOCK", threading.Lock())),
+                                NotAccelerated)
     saved = handler.__dict__
     handler.__dict__ = dict(saved, _record_pick=lambda *a: None)
     try:
