@@ -913,13 +913,6 @@ _SERVED_SOURCES = (
 )
 
 
-def _str_keyed(mapping: Dict[Any, Any]) -> bool:
-    for key in mapping:
-        if type(key) is not str:
-            return False
-    return True
-
-
 def _is_wildcard(value: Any) -> Any:
     """Whether ``_wildcard_match`` would try a pattern: True, False, or
     None when the value is a str subclass (whose ``in`` could run code)."""
@@ -1133,21 +1126,6 @@ _OTEL_LOGGER_SOURCES = ("litellm.integrations.otel.logger:phase_span",
 _PROXY_SERVER = "litellm.proxy.proxy_server"
 
 
-class _NoSpan:
-    """The span LiteLLM's ``phase_span`` is with no OTel v2 logger: nothing."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool:
-        return False
-
-
-_NO_SPAN = _NoSpan()
-
-
 def _select_parts() -> Any:
     _check_pinned(_SELECT_SOURCES)
     import collections.abc
@@ -1194,8 +1172,9 @@ def _select_state(p: Any) -> Any:
     """The bindings the fused pick relies on (LiteLLM's ``_Selection`` with its
     pinned ``__init__`` / ``run`` / ``_run``, ``picks_reserve`` and its context
     variable, ``Mapping``, the OTel runtime's ``phase_span`` and
-    ``_otel_runtime``): (dicts read, (the context variable,)); else (a None
-    among the dicts: not kept; ())."""
+    ``_otel_runtime``): (dicts read, (the context variable, whether the pod
+    resolution can be made inline, whether the strategy step can be answered
+    in the loop)); else (a None among the dicts: not kept; ())."""
     import contextvars
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
