@@ -232,10 +232,11 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
         (None or exact dicts) hold no auth object and team ids that are None or
         exact str: their reads, made here (None is no ``Mapping``, an exact dict
         is one); None for anything else (then the helpers run)."""
+        token = cache_token()  # read once: a registration after it fails the comparison below
         known = memo.get(core_globals, helpers)
-        if known is None or (known and cache_token() != known[0]):
+        if known is None or (known and token != known[0]):
             known = memo.remember(core_globals, helpers, lambda: _start_helpers_state(core_globals, helpers))
-        if not known or cache_token() != known[0]:
+        if not known or token != known[0]:
             return None
         team_id = None
         for bucket in (metadata, litellm_metadata):  # get_request_team_id
