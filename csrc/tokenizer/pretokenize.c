@@ -1148,16 +1148,23 @@ o200k_window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t
     return t;
 }
 
-/* cl100k: a contraction at a ' that starts a piece is a piece. */
+/* cl100k and r50k: a contraction at a ' that starts a piece is a piece
+   (cl100k's case-insensitive, r50k's not), so the byte after it starts one
+   and the letter after its ' starts none.  r50k's letter-run rule marks that
+   letter, and it is cleared here; cl100k's never marks it (its ' is an O
+   start), so the clear changes nothing there. */
 static uint64_t
-cl100k_window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t len, size_t pos)
+window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t len, size_t pos, int ignore_case)
 {
     while (cand) {
         unsigned j = (unsigned)__builtin_ctzll(cand);
         cand &= cand - 1;
-        size_t n = contraction_after_quote(text, len, pos + j, 1);
-        if (n && j + n < WINDOW)
-            t |= 1ull << (j + n);
+        size_t n = contraction_after_quote(text, len, pos + j, ignore_case);
+        if (n) {
+            t &= ~(2ull << j);
+            if (j + n < WINDOW)
+                t |= 1ull << (j + n);
+        }
     }
     return t;
 }
@@ -1200,26 +1207,8 @@ cl100k_window_starts(const window_classes *c, const uint8_t *text, size_t len, s
     t |= le & ~(le << 1) & ~((r | os) << 1);
     uint64_t cand = c->quote & os;
     if (cand)
-        t = cl100k_window_contractions(t, cand, text, len, pos);
+        t = window_contractions(t, cand, text, len, pos, 1);
     *limit = window_limit(c->high, r, g, r & (nl << 1) & ~(tail << 1));
-    return t;
-}
-
-/* r50k: a contraction at a ' that starts a piece is a piece; the letter
-   after its ' starts none, the byte after it one. */
-static uint64_t
-r50k_window_contractions(uint64_t t, uint64_t cand, const uint8_t *text, size_t len, size_t pos)
-{
-    while (cand) {
-        unsigned j = (unsigned)__builtin_ctzll(cand);
-        cand &= cand - 1;
-        size_t n = contraction_after_quote(text, len, pos + j, 0);
-        if (n) {
-            t &= ~(2ull << j);
-            if (j + n < WINDOW)
-                t |= 1ull << (j + n);
-        }
-    }
     return t;
 }
 
@@ -1237,7 +1226,7 @@ r50k_window_starts(const window_classes *c, const uint8_t *text, size_t len, siz
     t &= ~((c->blank << 1) & g);
     uint64_t cand = c->quote & t;
     if (cand)
-        t = r50k_window_contractions(t, cand, text, len, pos);
+        t = window_contractions(t, cand, text, len, pos, 0);
     *limit = window_limit(c->high, 0, 0, 0); /* no \r\n rule: only the first byte >= 0x80 bounds it */
     return t;
 }
