@@ -15,6 +15,7 @@
  */
 #include "binding/module_state.h"
 #include "binding/clock.h"
+#include "binding/fastcall_args.h"
 #include "ratelimit/ratelimit.h"
 
 #include <time.h>
@@ -124,37 +125,18 @@ now_ns(RateLimiterObject *self, int64_t *out)
     return fl_clock_now_ns(self->clock, out);
 }
 
-/* Parse (key=None, cost=1) from a vectorcall. */
+/* (key=None, cost=1) of `method`, bound as the pure-Python twin's signature
+ * binds them (fastcall_args.h: Python's TypeError wording, naming the method). */
 static int
-parse_key_cost(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject **key,
-               PyObject **cost, int want_cost)
+parse_key_cost(const char *method, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+               PyObject **key, PyObject **cost, int want_cost)
 {
-    int maxpos = want_cost ? 2 : 1;
-    *key = NULL;
-    *cost = NULL;
-    if (nargs > maxpos) {
-        PyErr_Format(PyExc_TypeError, "expected at most %d arguments, got %zd", maxpos, nargs);
+    static const char *const names[2] = {"key", "cost"};
+    PyObject *argv[2];
+    if (fl_fastcall_args(method, names, NULL, want_cost ? 2 : 1, 0, args, nargs, kwnames, argv) < 0)
         return -1;
-    }
-    if (nargs >= 1)
-        *key = args[0];
-    if (nargs >= 2)
-        *cost = args[1];
-    if (kwnames != NULL) {
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
-            PyObject *name = PyTuple_GET_ITEM(kwnames, i);
-            PyObject *value = args[nargs + i];
-            if (PyUnicode_CompareWithASCIIString(name, "key") == 0 && *key == NULL) {
-                *key = value;
-            } else if (want_cost && PyUnicode_CompareWithASCIIString(name, "cost") == 0 &&
-                       *cost == NULL) {
-                *cost = value;
-            } else {
-                PyErr_Format(PyExc_TypeError, "unexpected or repeated keyword argument %R", name);
-                return -1;
-            }
-        }
-    }
+    *key = argv[0];
+    *cost = want_cost ? argv[1] : NULL;
     return 0;
 }
 
@@ -347,15 +329,15 @@ prune_raw_keys(RateLimiterObject *self)
 }
 
 static int
-run_check(RateLimiterObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-          fl_rl_result *r)
+run_check(RateLimiterObject *self, const char *method, PyObject *const *args, Py_ssize_t nargs,
+          PyObject *kwnames, fl_rl_result *r)
 {
     PyObject *key, *cost_obj, *holder;
     const char *data;
     Py_ssize_t len;
     long long cost;
     int64_t now;
-    if (parse_key_cost(args, nargs, kwnames, &key, &cost_obj, 1) < 0)
+    if (parse_key_cost(method, args, nargs, kwnames, &key, &cost_obj, 1) < 0)
         return -1;
     if (key_utf8(key, &data, &len, &holder) < 0)
         return -1;
@@ -389,7 +371,7 @@ RateLimiter_check(RateLimiterObject *self, PyObject *const *args, Py_ssize_t nar
                   PyObject *kwnames)
 {
     fl_rl_result r;
-    if (run_check(self, args, nargs, kwnames, &r) < 0)
+    if (run_check(self, "check", args, nargs, kwnames, &r) < 0)
         return NULL;
     return build_result(self, &r);
 }
@@ -399,7 +381,7 @@ RateLimiter_is_allowed(RateLimiterObject *self, PyObject *const *args, Py_ssize_
                        PyObject *kwnames)
 {
     fl_rl_result r;
-    if (run_check(self, args, nargs, kwnames, &r) < 0)
+    if (run_check(self, "is_allowed", args, nargs, kwnames, &r) < 0)
         return NULL;
     return PyBool_FromLong(r.verdict == FL_RL_ALLOWED);
 }
@@ -412,7 +394,7 @@ RateLimiter_get_remaining(RateLimiterObject *self, PyObject *const *args, Py_ssi
     const char *data;
     Py_ssize_t len;
     int64_t now;
-    if (parse_key_cost(args, nargs, kwnames, &key, &unused, 0) < 0)
+    if (parse_key_cost("get_remaining", args, nargs, kwnames, &key, &unused, 0) < 0)
         return NULL;
     if (key_utf8(key, &data, &len, &holder) < 0)
         return NULL;

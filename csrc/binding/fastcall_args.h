@@ -5,7 +5,7 @@
  * be given, and a wrong call is Python's TypeError wording, naming the
  * function.  `interned` (a tuple of the names as interned str, or NULL) lets
  * the usual interned keyword strings match by identity before any text
- * compare.  Shared by the monitor and connection pool bindings.
+ * compare.  Shared by the monitor, connection pool and rate limiter bindings.
  */
 #ifndef FL_BINDING_FASTCALL_ARGS_H
 #define FL_BINDING_FASTCALL_ARGS_H

@@ -170,6 +170,28 @@ def test_bad_check_arguments(Limiter, args, exc, message):
     assert rl.get_stats()["total_checks"] == 0
 
 
+BAD_CALLS = [
+    ("check", ("k", 1, 2), {}, "check() takes "),
+    ("is_allowed", (), {"weight": 1}, "is_allowed() got an unexpected keyword argument 'weight'"),
+    ("check", ("k",), {"key": "k"}, "check() got multiple values for argument 'key'"),
+    ("get_remaining", ("k", 1), {}, "get_remaining() takes "),
+    ("get_remaining", (), {"cost": 1}, "get_remaining() got an unexpected keyword argument 'cost'"),
+]
+
+
+@pytest.mark.parametrize("method,args,kwargs,message", BAD_CALLS)
+def test_bad_calls_are_pythons_type_errors_naming_the_method(Limiter, method, args, kwargs, message):
+    """A call that does not bind is a TypeError in Python's wording, naming the
+    method, from both twins; nothing is counted."""
+    rl = Limiter(60)
+    with pytest.raises(TypeError) as info:
+        getattr(rl, method)(*args, **kwargs)
+    assert message in str(info.value)
+    assert rl.check(key="k", cost=2)["remaining_requests"] == 58
+    assert rl.get_remaining(key="k") == 58
+    assert rl.get_stats()["total_checks"] == 1
+
+
 def test_str_subclass_key_is_its_text(Limiter):
     """A str subclass key counts as its text, and its __hash__/__eq__ do not run
     inside the limiter: one that calls back into it deadlocked the Python twin."""
