@@ -1757,3 +1757,153 @@ def test_selection_set_up_memo_sees_every_change_after_a_pick(monkeypatch):
         finally:
             del core.__dict__[name]
     assert set_up() is not None
+
+
+def test_select_callback_filter_answer_follows_litellms_state(monkeypatch):
+    """The callback-filter step answered in the fused pick while LiteLLM's
+    ``has_filters()`` is found False: after kept picks, a filtering callback
+    appended to or assigned as ``litellm.callbacks``, a filter added to a
+    registered callback's class, a request-scoped selector, LiteLLM's methods
+    or helpers replaced (on the class, the module, the core instance), a
+    callback whose ``__class__`` look-up runs code: LiteLLM's
+    ``_answer_callback_filters`` answers (its filters run, its calls are made),
+    and the picks match stock's."""
+    from litellm.integrations.custom_logger import CustomLogger
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.steps import callbacks as callbacks_module
+    from litellm.router_strategy.least_busy import LeastBusyLoggingHandler
+
+    fast = _fast_select()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    answered = []
+    stock_answer = callbacks_module.RustOptionalChecks._answer_callback_filters
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(core, "g", {}))["model_info"]["id"]
+
+    filtered = []
+
+    class Filtering(CustomLogger):
+        async def async_filter_deployments(self, model, healthy_deployments, messages, request_kwargs=None,
+                                           parent_otel_span=None):
+            filtered.append(model)
+            return [d for d in healthy_deployments if d["model_info"]["id"] == "d2"]
+
+    def has_filters_counting(self):
+        answered.append("has_filters")
+        return callbacks_module.OptionalChecks.__dict__["has_filters"](self)
+
+    saved_has_filters = callbacks_module.OptionalChecks.__dict__["has_filters"]
+
+    class Looked:  # a callback whose __class__ look-up runs code
+        def __getattribute__(self, name):
+            answered.append(name)
+            return object.__getattribute__(self, name)
+
+    def changes():
+        yield "appended", lambda m: m.setattr(litellm, "callbacks", litellm.callbacks) or litellm.callbacks.append(
+            Filtering()), True
+        yield "assigned", lambda m: m.setattr(litellm, "callbacks", [*litellm.callbacks, Filtering()]), True
+        yield "replaced", lambda m: litellm.callbacks.__setitem__(len(litellm.callbacks) - 1, Filtering()), True
+
+        class FilteringLeastBusy(LeastBusyLoggingHandler):
+            async_filter_deployments = Filtering.async_filter_deployments
+
+        yield "class assigned", lambda m: m.setattr(litellm.callbacks[-1], "__class__", FilteringLeastBusy), True
+        yield "class filter", lambda m: m.setattr(LeastBusyLoggingHandler, "async_filter_deployments",
+                                                  Filtering.async_filter_deployments), True
+        yield "scoped", lambda m: m.setattr(core._checks, "_request_scoped_selectors", (Filtering(),)), True
+        yield "has_filters", lambda m: m.setattr(callbacks_module.OptionalChecks, "has_filters",
+                                                 lambda self: saved_has_filters(self) or answered.append(1)), False
+        yield "filters_deployments", lambda m: m.setattr(
+            callbacks_module, "filters_deployments", lambda cb: answered.append(1) or False), False
+        yield "instance", lambda m: m.setitem(core.__dict__, "_answer_callback_filters", lambda *a: (
+            answered.append(1), stock_answer(core, *a))[1]), False
+        yield "class look-up", lambda m: m.setattr(litellm, "callbacks", [*litellm.callbacks, Looked()]), False
+
+    for name, change, filters in changes():
+        assert pick() and pick() and not answered and not filtered, name  # kept
+        with monkeypatch.context() as m:
+            saved = list(litellm.callbacks)  # (the list's own contents, restored in place)
+            change(m)
+            try:
+                got = pick()
+                if filters:
+                    assert got == "d2" and filtered, name
+                else:
+                    assert answered, name
+            finally:
+                litellm.callbacks[:] = saved
+        del answered[:], filtered[:]
+    assert pick() and not answered
+
+
+def test_select_least_busy_service_target_follows_litellms(monkeypatch):
+    """The least-busy pick with its service target set in the fused pick: the
+    selector's body runs under ``ROUTER_USAGE_TARGET`` as under LiteLLM's
+    decorator, and after kept picks the method replaced on the class or set
+    on the instance, ``_internal_context``'s ``service_target`` replaced, or the
+    decorator's closure changed, the pick goes through the method as bound."""
+    from litellm import _internal_context
+    from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+    from litellm.router_strategy import least_busy
+    from litellm.router_strategy.least_busy import LeastBusyLoggingHandler
+
+    fast = _fast_select()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    targets = []
+    calls = []
+    stock_ids = least_busy._deployment_ids
+
+    def ids(healthy):
+        targets.append(_internal_context.current_service_target())
+        return stock_ids(healthy)
+
+    monkeypatch.setattr(least_busy, "_deployment_ids", ids)
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(core, "g", {}))["model_info"]["id"]
+
+    assert pick() and pick() and targets == [ROUTER_USAGE_TARGET] * 2
+    assert _internal_context.current_service_target() is None
+    decorated = LeastBusyLoggingHandler.__dict__["async_get_available_deployments"]
+
+    async def counting(self, *args, **kwargs):
+        calls.append("method")
+        return await decorated(self, *args, **kwargs)
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def target(value):
+        calls.append("service_target")
+        with stock_target(value):
+            yield
+
+    stock_target = _internal_context.service_target
+    selector = router._core._selectors.selector_for("least-busy", "default", None, {})
+    other_target = _internal_context.with_service_target("other")(lambda: None).__closure__[0]
+    for name, change in (
+            ("class", lambda m: m.setattr(LeastBusyLoggingHandler, "async_get_available_deployments", counting)),
+            ("instance", lambda m: m.setitem(selector.__dict__, "async_get_available_deployments",
+                                             counting.__get__(selector))),
+            ("service_target", lambda m: m.setattr(_internal_context, "service_target", target)),
+            ("closure", lambda m: m.setattr(decorated.__closure__[1], "cell_contents",
+                                            other_target.cell_contents))):
+        del targets[:], calls[:]
+        assert pick() and targets == [ROUTER_USAGE_TARGET] and not calls, name  # kept
+        with monkeypatch.context() as m:
+            change(m)
+            del targets[:]
+            assert pick()
+            if name == "closure":
+                assert targets == ["other"], name
+            else:
+                assert calls and targets == [ROUTER_USAGE_TARGET], (name, calls, targets)
+    del targets[:], calls[:]
+    assert pick() and targets == [ROUTER_USAGE_TARGET] and not calls
+    assert "async_get_available_deployments" not in selector.__dict__

@@ -401,4 +401,19 @@ DEPENDENCIES: Dict[str, str] = {
         "f7825e99aad8d335e6f931e7eae50d04c0cd68d834bc8d4a656c6426beb4d85d",
     "litellm.litellm_core_utils.routing_common_utils:is_web_search_request":
         "15d17ec77c2601ec1b58959611da44350e63335bcc7d5c914f103429984ec475",
+    # the fused pick's callback-filter answer with no filter registered (protocol_fast._filter_state)
+    "litellm.router_rust.steps.callbacks:RustOptionalChecks._answer_callback_filters":
+        "17b199e3ff4410bcd1e01650586baf996669a4b95d5c1fb3dd1f933115272e5a",
+    "litellm.router_rust.steps.callbacks:RustOptionalChecks._opt.fget":
+        "25920b118c2f306e6ee554b1e6dd4affd96074d4ed9ffc1d6da42240df98ac03",
+    "litellm.router_rust.steps.callbacks:OptionalChecks.has_filters":
+        "74033841a76cc49a3491d6588d483a2f308863e3e0dc7aaa90a97d708840314b",
+    "litellm.router_rust.steps.callbacks:OptionalChecks.routing_callbacks":
+        "66d811597473af092f52130f7aef434cd6f5393ff8c62975395d40b43f00d245",
+    "litellm.router_rust.steps.callbacks:_callbacks":
+        "47f3776fd40a93148c2291b79be4da6f12b350e1bb94f891b1f68a93c296fb4d",
+    "litellm.router_rust.steps.callbacks:filters_deployments":
+        "76a8025374ed9d63c6a0aa44859ebcf8d5d008f77f6ffc5483fd064e25d5893d",
+    "litellm.router_python_host:PythonHost.callback_list":
+        "abefe9daca9480211336305b867c647dab7bd8e55b2791288b4b6cc0eb2f104c",
 }

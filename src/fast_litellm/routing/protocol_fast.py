@@ -1293,6 +1293,140 @@ def _selection_init_state(core_globals: Any, selection: Any, init: Any) -> Any:
             *start_read), (core_mro, resolved.__mro__, registry_mro, selection.__mro__, start_known[0])
 
 
+# the callback-filter step's answer with no filter registered, made in the fused pick
+_CALLBACKS = "litellm.router_rust.steps.callbacks"
+_HOST = "litellm.router_python_host"
+_FILTER_SOURCES = (
+    _CALLBACKS + ":RustOptionalChecks._answer_callback_filters",
+    _CALLBACKS + ":RustOptionalChecks._opt.fget",
+    _CALLBACKS + ":OptionalChecks.has_filters",
+    _CALLBACKS + ":OptionalChecks.routing_callbacks",
+    _CALLBACKS + ":_callbacks",
+    _CALLBACKS + ":filters_deployments",
+    _HOST + ":PythonHost.callback_list",
+)
+
+
+def _filter_parts() -> Any:
+    """What the inline callback-filter answer reads from LiteLLM (pins
+    checked; ``_LITELLM_GLOBAL`` found to hand a list back as itself)."""
+    _check_pinned(_FILTER_SOURCES)
+    import abc
+    import importlib
+    import typing
+
+    callbacks = importlib.import_module(_CALLBACKS)
+    host = importlib.import_module(_HOST)
+    core = sys.modules[_CORE]
+    adapter = host._LITELLM_GLOBAL
+    probe: list = []
+    if adapter.validate_python(probe) is not probe or "attempt_failure" not in core.__dict__:
+        raise RuntimeError("the process callback list is not read as itself")
+    mixin = callbacks.RustOptionalChecks
+    checks_type = callbacks.OptionalChecks
+    custom_logger = callbacks.CustomLogger
+    base = custom_logger.__dict__["async_filter_deployments"]
+    for klass in (mixin, checks_type, host.PythonHost, custom_logger):
+        if type(klass) is not type:
+            raise RuntimeError("a class the callback filters read has a metaclass")
+    if type(base) is not types.FunctionType or host.PythonHost.__dict__.get("__slots__") != ():
+        raise RuntimeError("the callback filters' classes changed")
+    return (core.RustCore, mixin, mixin.__dict__["_answer_callback_filters"], mixin.__dict__["_opt"], checks_type,
+            checks_type.__dict__["has_filters"], checks_type.__dict__["routing_callbacks"], host.PythonHost,
+            host.PythonHost.__dict__["callback_list"], callbacks.__dict__, callbacks._callbacks,
+            callbacks.filters_deployments, custom_logger, base, host.__dict__, adapter, type(adapter),
+            sys.modules["litellm"], typing.cast, abc.ABCMeta)
+
+
+def _no_code_class(klass: Any, getattribute: Any) -> Any:
+    """``klass``'s MRO (a type stands for its dict) when ``isinstance(obj, CustomLogger)`` and
+    ``type(obj).async_filter_deployments`` read no code for an instance of it
+    (its metaclass ``type`` or ``ABCMeta``, object's or str's look-up of
+    ``__class__``), else None."""
+    mro = klass.__mro__
+    if type(klass) is not getattribute[1][0] and type(klass) is not getattribute[1][1]:
+        return None
+    found = klass.__getattribute__
+    if (found is not getattribute[0][0] and found is not getattribute[0][1]) or any(
+            "__class__" in base.__dict__ for base in mro if base is not object):
+        return None
+    return mro
+
+
+def _filter_state(state: Any, fp: Any, callbacks: Any) -> Any:
+    """Whether LiteLLM's ``_answer_callback_filters`` finds no filter without
+    running code not LiteLLM's, for this core and this process callback list:
+    the pinned methods found first on the core's and the checks' classes (none
+    on the instances), no request-scoped selectors or policies, the host
+    reading ``litellm.callbacks`` through ``_LITELLM_GLOBAL`` (which hands it
+    back as itself), and every callback's class found to hold no
+    ``async_filter_deployments`` of its own (``filters_deployments`` False) by
+    look-ups that run no code: (dicts read, (the checks object, its dict, the
+    host, the core's and the checks' MROs, then the callbacks' classes));
+    else NotAccelerated."""
+    (rust_core, mixin, answer, opt, checks_type, has_filters, routing_callbacks, host_type, callback_list,
+     callbacks_globals, callbacks_fn, filters_fn, custom_logger, base, host_globals, adapter, adapter_type,
+     litellm_module, cast, abc_meta) = fp
+    decline = NotAccelerated("a callback filter may run")
+    core_mro = rust_core.__mro__
+    found = {}
+    for name in ("_answer_callback_filters", "_opt"):
+        for klass in core_mro:
+            if name in klass.__dict__:
+                found[name] = klass.__dict__[name]
+                break
+    checks = state.get("_checks")
+    if (found.get("_answer_callback_filters") is not answer or found.get("_opt") is not opt
+            or "_answer_callback_filters" in state or type(checks) is not checks_type):
+        raise decline
+    checks_state = checks.__dict__
+    checks_mro = checks_type.__mro__
+    host = checks_state.get("_host")
+    if (checks_type.__dict__.get("has_filters") is not has_filters
+            or checks_type.__dict__.get("routing_callbacks") is not routing_callbacks
+            or checks_type.__getattribute__ is not _OBJECT_GETATTRIBUTE
+            or "has_filters" in checks_state or "routing_callbacks" in checks_state
+            or any(name in klass.__dict__ for klass in checks_mro
+                   for name in ("_request_scoped_selectors", "_request_scoped_policies", "_host"))
+            or type(selectors := checks_state.get("_request_scoped_selectors")) is not tuple or selectors
+            or type(policies := checks_state.get("_request_scoped_policies")) is not tuple or policies
+            or type(host) is not host_type or host_type.__dict__.get("callback_list") is not callback_list
+            or host_type.__getattribute__ is not _OBJECT_GETATTRIBUTE or host_type.__mro__ != (host_type, object)
+            or callbacks_globals.get("_callbacks") is not callbacks_fn
+            or callbacks_globals.get("filters_deployments") is not filters_fn
+            or callbacks_globals.get("CustomLogger") is not custom_logger
+            or custom_logger.__dict__.get("async_filter_deployments") is not base
+            or any(name in callbacks_globals for name in ("isinstance", "type", "any", "tuple"))
+            or host_globals.get("_LITELLM_GLOBAL") is not adapter or type(adapter) is not adapter_type
+            or host_globals.get("litellm") is not litellm_module or host_globals.get("cast") is not cast
+            or any(name in host_globals for name in ("getattr",))
+            or type(callbacks) is not list):
+        raise decline
+    adapter_state = getattr(adapter, "__dict__", None)
+    if type(adapter_state) is not dict or "validate_python" in adapter_state:
+        raise decline
+    getattribute = ((_OBJECT_GETATTRIBUTE, str.__getattribute__), (type, abc_meta))
+    read = [state, *core_mro, checks_state, *checks_mro, host_type, callbacks_globals, host_globals, custom_logger,
+            *adapter_type.__mro__, adapter_state, abc_meta]
+    kinds = []
+    for callback in callbacks:
+        klass = type(callback)
+        dicts = _no_code_class(klass, getattribute)
+        if dicts is None:
+            raise decline
+        if custom_logger in dicts:  # isinstance(callback, CustomLogger): its filter
+            for mro_class in dicts:
+                if "async_filter_deployments" in mro_class.__dict__:
+                    if mro_class.__dict__["async_filter_deployments"] is not base:
+                        raise decline  # a filter (or a look-up that may run code)
+                    break
+        read.extend(dicts)
+        kinds.append(klass)
+    # (flat: a memo compares the values it found element by element; what filters_deployments
+    # reads of a callback is its class)
+    return tuple(read), (checks, checks_state, host, core_mro, checks_mro, *kinds)
+
+
 def _select_parts() -> Any:
     _check_pinned(_SELECT_SOURCES)
     import collections.abc
@@ -1330,9 +1464,55 @@ def _select_parts() -> Any:
         init = _selection_init_parts()
     except Exception:  # noqa: BLE001 - a changed LiteLLM: LiteLLM's __init__ sets every selection up
         init = None
+    try:
+        least_busy_call = _least_busy_call_parts(classes[0])
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: the least-busy pick through its decorator
+        least_busy_call = None
     return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
             runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
-            (pods.__dict__, discovery, pod_methods, pods.cast), answer, init)
+            (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call)
+
+
+_LEAST_BUSY_CALL_SOURCES = (
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler.async_get_available_deployments",
+    "litellm._internal_context:with_service_target",
+    "litellm._internal_context:service_target",
+    "litellm._internal_context:_restore",
+)
+
+
+def _least_busy_call_parts(handler: Any) -> Any:
+    """What the least-busy pick's service target set inline relies on (pins
+    checked): LiteLLM's ``async_get_available_deployments`` as
+    ``with_service_target(ROUTER_USAGE_TARGET)`` made it (``run_async``'s code,
+    its closure holding the pinned body and a ``call_target`` that returns
+    that target), ``_internal_context``'s module dict and its
+    ``service_target``, ``_restore`` and ``_service_target``."""
+    _check_pinned(_LEAST_BUSY_CALL_SOURCES)
+    from litellm import _internal_context
+    from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+    decorate = _code_named(_internal_context.with_service_target, "decorate")
+    run_async = _nested_code(decorate, "run_async")
+    call_target_code = _code_named(_internal_context.with_service_target, "call_target")
+    decorated = handler.__dict__["async_get_available_deployments"]
+    if (type(decorated) is not types.FunctionType or decorated.__code__ is not run_async
+            or run_async.co_freevars != ("awaitable_fn", "call_target")):
+        raise RuntimeError("least-busy's pick is not with_service_target's wrapper")
+    inner_cell, target_cell = decorated.__closure__
+    inner = inner_cell.cell_contents
+    call_target = target_cell.cell_contents
+    if (inner is not decorated.__wrapped__ or type(inner) is not types.FunctionType
+            or call_target.__code__ is not call_target_code
+            or call_target.__code__.co_freevars != ("preserve_existing", "target")):
+        raise RuntimeError("least-busy's pick is not with_service_target's wrapper")
+    preserve_cell, target_value_cell = call_target.__closure__
+    if preserve_cell.cell_contents is not False or target_value_cell.cell_contents != ROUTER_USAGE_TARGET or type(
+            target_value_cell.cell_contents) is not str:
+        raise RuntimeError("least-busy's pick has another service target")
+    return (handler, decorated, inner, (inner_cell, target_cell, preserve_cell, target_value_cell),
+            (inner, call_target, False, target_value_cell.cell_contents), _internal_context.__dict__,
+            (_internal_context.service_target, _internal_context._restore, _internal_context._service_target))
 
 
 # what a pick's pod resolution runs on a deployment (_Selection._resolved_pod)
@@ -1351,7 +1531,7 @@ def _select_state(p: Any) -> Any:
     import contextvars
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
-     mapping, (pods, discovery, pod_methods, cast), answer, init) = p
+     mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call) = p
     (rust_core, answer_select, prefetched_pick, pick_async, selection_module, classes, v2, prefetched,
      scoped) = answer
     reserves = least_busy.get("_PICK_RESERVES")
@@ -1374,10 +1554,23 @@ def _select_state(p: Any) -> Any:
         return (None,), ()
     # the selection's set-up made in the fused pick (_selection_init_state)
     init_read, init_known = _selection_init_state(core_globals, selection, init) if init is not None else ((), None)
+    # least-busy's pick called with its service target set here: LiteLLM's decorated method
+    # on the class, _internal_context's bindings the pinned ones (the closure cells: per pick)
+    least_busy_plain = False
+    if least_busy_call is not None:
+        handler, decorated, _inner, _cells, _contents, context_globals, context_bindings = least_busy_call
+        least_busy_plain = (handler.__dict__.get("async_get_available_deployments") is decorated
+                            and handler.__getattribute__ is _OBJECT_GETATTRIBUTE
+                            and context_globals.get("service_target") is context_bindings[0]
+                            and context_globals.get("_restore") is context_bindings[1]
+                            and context_globals.get("_service_target") is context_bindings[2]
+                            and type(context_bindings[2]) is contextvars.ContextVar)
+        init_read = (*init_read, handler, context_globals)
     # (the MROs flattened: a memo compares the values it found element by element)
     return (core_globals, selection, least_busy, runtime_globals, pods, discovery, rust_core, selection_module,
             v2, prefetched, *init_read), (reserves, pods_plain, answer_plain,
-                                          *(init_known if init_known is not None else (None,) * 5))
+                                          *(init_known if init_known is not None else (None,) * 5),
+                                          least_busy_plain)
 
 
 def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -1424,7 +1617,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 pass
         return logger_parts[0]
 
-    async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer):
+    async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer,
+                              least_busy_call):
         """``RustCore._answer_select`` for a step whose stage is "strategy" (none
         of the stages it answers first), with ``_pick_with_prefetched_usage``
         (``PrefetchedUsage.scoped``'s context variable set and reset inline) and
@@ -1460,10 +1654,30 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 # their isinstance checks run no code); anything else: pick_async itself
                 kind = type(selector)
                 if kind is classes[0] and strategy == "least-busy":  # case LeastBusyLoggingHandler()
-                    picked = await selector.async_get_available_deployments(
-                        model_group=model, healthy_deployments=candidates, reserve=reserve,
-                        call_id=selection_module["call_id_of"](
-                            selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {})))
+                    # with_service_target(ROUTER_USAGE_TARGET)'s run_async spelled out while the
+                    # method is LiteLLM's decorated one (least_busy_call: found by the select memo)
+                    # and its closure the one found at build: service_target's set, the pinned
+                    # body, _restore's reset (a ValueError suppressed)
+                    if least_busy_call is not None and "async_get_available_deployments" not in (
+                            selector.__dict__) and least_busy_cells(least_busy_call):
+                        call_id = selection_module["call_id_of"](
+                            selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
+                        context_globals = least_busy_call[5]
+                        target_token = least_busy_call[6][2].set(least_busy_call[4][3])
+                        try:
+                            picked = await least_busy_call[2](selector, model_group=model,
+                                                              healthy_deployments=candidates, reserve=reserve,
+                                                              call_id=call_id)
+                        finally:
+                            try:
+                                context_globals["_service_target"].reset(target_token)
+                            except ValueError:  # _restore's suppress: closed from another context
+                                pass
+                    else:
+                        picked = await selector.async_get_available_deployments(
+                            model_group=model, healthy_deployments=candidates, reserve=reserve,
+                            call_id=selection_module["call_id_of"](
+                                selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {})))
                 elif kind is classes[4] and strategy == "latency-based-routing":  # LowestLatencyLoggingHandler()
                     picked = await selector.async_get_available_deployments(
                         model_group=model, healthy_deployments=candidates, messages=messages, input=input,
@@ -1629,6 +1843,72 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             callers_error(error)
             raise
 
+    filter_parts = _lazily(_filter_parts, "LiteLLM's callback-filter sources are not the verified ones")
+    filters_memo = _StateMemo()  # the last core and process callback list found to filter nothing
+
+    def no_filter_ids(core, step, core_globals):
+        """``core._answer_callback_filters(step, ...)``'s answer ``((ids, None), None)``
+        with no filter registered: the step's candidate ids, first occurrences in
+        order (``list(dict.fromkeys(str(id) ...))`` of exact strs), when LiteLLM's
+        ``has_filters()`` is found False without running code (``_filter_state``, kept
+        by a guard memo while the process callback list holds the same callbacks);
+        None for anything else (then LiteLLM's method answers)."""
+        try:
+            fp = filter_parts()
+        except NotAccelerated:
+            return None
+        if type(core) is not fp[0] or type(step) is not dict:
+            return None
+        candidates = step.get("candidates")
+        if candidates is None:
+            candidates = []
+        elif type(candidates) is not list:
+            return None
+        for candidate in candidates:
+            if type(candidate) is not str:
+                return None
+        litellm_module = fp[17]
+        if (sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
+                or sys_modules.get(_CORE) is None or sys_modules[_CORE].__dict__ is not core_globals
+                or "attempt_failure" not in core_globals):
+            return None  # getattr(litellm, "callbacks"), the method's import of attempt_failure
+        callbacks = litellm_module.__dict__.get("callbacks")
+        state = core.__dict__
+        known = filters_memo.get(state, fp)
+        if known is None or not filters_kept(known, callbacks, fp):
+            try:
+                known = filters_memo.remember(state, fp, lambda: _filter_state(state, fp, callbacks))
+            except NotAccelerated:
+                return None
+            if not filters_kept(known, callbacks, fp):
+                return None
+        return list(dict.fromkeys(candidates))
+
+    def filters_kept(known, callbacks, fp):
+        """Whether ``_filter_state``'s value still holds for what a tag does not
+        cover: the process list (the one read now: an exact list) holding
+        callbacks of the same classes, in order (``filters_deployments`` reads a
+        callback's class), the checks object's class and dict, the host's class,
+        the MROs."""
+        if (type(callbacks) is not list or len(known) != 5 + len(callbacks) or type(known[0]) is not fp[4]
+                or known[0].__dict__ is not known[1] or type(known[2]) is not fp[7] or fp[0].__mro__ is not known[3]
+                or fp[4].__mro__ is not known[4]):
+            return False
+        index = 5
+        for callback in callbacks:
+            if type(callback) is not known[index]:
+                return False
+            index += 1
+        return True
+
+    def least_busy_cells(least_busy_call):
+        """The decorated method's closure still holds what was found at build (a
+        cell's contents can be assigned; no dict tag sees it)."""
+        (inner_cell, target_cell, preserve_cell, target_value_cell) = least_busy_call[3]
+        inner, call_target, preserve, target = least_busy_call[4]
+        return (inner_cell.cell_contents is inner and target_cell.cell_contents is call_target
+                and preserve_cell.cell_contents is preserve and target_value_cell.cell_contents is target)
+
     def pod_free(discovery, deployment):
         """Whether ``KubernetesPodDiscovery.async_resolve_deployment`` returns
         this exact, str-keyed deployment at once (LiteLLM's pinned methods,
@@ -1651,7 +1931,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if type(kind) is not str or kind != "pick":
             raise NotAccelerated("not a pick")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
-         mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init) = p
+         mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call) = p
         known = memo.get(core_globals, p)
         if known is None or (known and known[7] is not None and cache_token() != known[7]):
             # (an ABC registration since: None checked again against Mapping at the new token)
@@ -1710,13 +1990,19 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                             if step_kind == "cache":
                                 outcome = await core._answer_cache(step)
                             elif step_kind == "select" and step.get("stage") == "callback_filters":
-                                outcome, selection._filter_error = await core._answer_callback_filters(
-                                    step, request, messages)
+                                ids = no_filter_ids(core, step, core_globals)
+                                if ids is not None:  # no filter: LiteLLM's answer, without its calls
+                                    outcome = (ids, None)
+                                    selection._filter_error = None
+                                else:
+                                    outcome, selection._filter_error = await core._answer_callback_filters(
+                                        step, request, messages)
                             elif step_kind == "select":
                                 if (known[2] and type(core) is answer[0] and "_answer_select" not in core.__dict__
                                         and type(step) is dict and step.get("stage") == "strategy"):
                                     outcome = await strategy_answer(core, step, request, messages, input,
-                                                                    pass_through, core_globals, answer)
+                                                                    pass_through, core_globals, answer,
+                                                                    least_busy_call if known[8] else None)
                                 else:
                                     outcome = await core._answer_select(step, request, messages, input,
                                                                         pass_through=pass_through)
@@ -1765,7 +2051,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             known = memo.remember(p[0], p, lambda: _select_state(p))
         if not known or known[3] is None:
             return None
-        return set_up(p[1], core, model, request, specific_deployment, messages, input, p[-1], known, p[0])
+        return set_up(p[1], core, model, request, specific_deployment, messages, input, p[11], known, p[0])
 
     select.__doc__ = original.__doc__
     select.selection_set_up = selection_set_up
