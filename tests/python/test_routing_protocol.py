@@ -1907,3 +1907,65 @@ def test_select_least_busy_service_target_follows_litellms(monkeypatch):
     del targets[:], calls[:]
     assert pick() and targets == [ROUTER_USAGE_TARGET] and not calls
     assert "async_get_available_deployments" not in selector.__dict__
+
+
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "least-busy", "cost-based-routing"])
+def test_select_service_event_is_scheduled_as_litellms(strategy, monkeypatch):
+    """The timed pick's ROUTER service event scheduled in the fused pick as
+    ``RustCore.service_logged`` schedules it: one ``asyncio.create_task`` (read
+    from the module at the call) of the service logger's hook, called with the
+    same arguments (the request's parent span, the same call type); after kept
+    picks, ``service_logged`` replaced on the class or set on the core runs."""
+    import asyncio as asyncio_module
+
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    tasks = []
+    stock_create_task = asyncio_module.create_task
+
+    def create_task(coro, **kwargs):
+        tasks.append(coro.__qualname__)
+        return stock_create_task(coro, **kwargs)
+
+    monkeypatch.setattr(asyncio_module, "create_task", create_task)
+    seen = {}
+    for select, on in ((original, False), (fast, True)):
+        router = _router(routing_strategy=strategy)
+        events = seen.setdefault(on, [])
+
+        async def hook(**kwargs):
+            events.append({k: (type(v).__name__ if k in ("duration", "start_time", "end_time") else v)
+                           for k, v in kwargs.items()})
+
+        router._core.service_logger_obj.async_service_success_hook = hook
+        del tasks[:]
+        with _local_patch.accelerated(on):
+            for request in ({}, {"metadata": {"litellm_parent_otel_span": "span"}}):
+                async def pick():
+                    await select(router._core, "g", dict(request))
+                    await asyncio.sleep(0)
+                asyncio.run(pick())
+        events.append(list(tasks))
+    assert seen[True] == seen[False] and len(seen[True]) == 3 and seen[True][-1]
+
+    router = _router(routing_strategy=strategy)
+    calls = []
+    stock_logged = core_module.RustCore.service_logged
+
+    def counting(self, *args):
+        calls.append(args[0])
+        return stock_logged(self, *args)
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    for change in (lambda m: m.setattr(core_module.RustCore, "service_logged", counting),
+                   lambda m: m.setitem(router._core.__dict__, "service_logged", counting.__get__(router._core))):
+        assert pick() and pick() and not calls  # kept
+        with monkeypatch.context() as m:
+            change(m)
+            assert pick() and calls == ["<routing_strategy>.async_get_available_deployments"]
+        del calls[:]

@@ -401,6 +401,9 @@ DEPENDENCIES: Dict[str, str] = {
         "f7825e99aad8d335e6f931e7eae50d04c0cd68d834bc8d4a656c6426beb4d85d",
     "litellm.litellm_core_utils.routing_common_utils:is_web_search_request":
         "15d17ec77c2601ec1b58959611da44350e63335bcc7d5c914f103429984ec475",
+    # the fused pick's ROUTER service event, scheduled as LiteLLM's service_logged schedules it
+    "litellm.router_rust.core:RustCore.service_logged":
+        "18d776fe73b9e8d3bfa315a3a54b7281b28a0a087c063da925ccafdb2186088a",
     # the fused pick's callback-filter answer with no filter registered (protocol_fast._filter_state)
     "litellm.router_rust.steps.callbacks:RustOptionalChecks._answer_callback_filters":
         "17b199e3ff4410bcd1e01650586baf996669a4b95d5c1fb3dd1f933115272e5a",

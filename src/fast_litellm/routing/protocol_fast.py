@@ -1169,6 +1169,7 @@ _PROXY_SERVER = "litellm.proxy.proxy_server"
 # what _Selection.__init__ runs for a pick, made in the fused pick when provable
 _IMAGE_MODULE = "litellm.litellm_core_utils.prompt_templates.common_utils"
 _HELPERS_MODULE = "litellm.litellm_core_utils.core_helpers"
+_SERVICES = "litellm.types.services"
 _SELECTION_INIT_SOURCES = (
     _CORE + ":_Selection.__init__",
     _CORE + ":RustCore._routing_fields",
@@ -1468,9 +1469,14 @@ def _select_parts() -> Any:
         least_busy_call = _least_busy_call_parts(classes[0])
     except Exception:  # noqa: BLE001 - a changed LiteLLM: the least-busy pick through its decorator
         least_busy_call = None
+    try:
+        _check_pinned((_CORE + ":RustCore.service_logged",))
+        service_logged = core.RustCore.__dict__["service_logged"]
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its service_logged schedules the event
+        service_logged = None
     return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
             runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
-            (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call)
+            (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call, service_logged)
 
 
 _LEAST_BUSY_CALL_SOURCES = (
@@ -1531,7 +1537,7 @@ def _select_state(p: Any) -> Any:
     import contextvars
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
-     mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call) = p
+     mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call, service_logged) = p
     (rust_core, answer_select, prefetched_pick, pick_async, selection_module, classes, v2, prefetched,
      scoped) = answer
     reserves = least_busy.get("_PICK_RESERVES")
@@ -1570,7 +1576,9 @@ def _select_state(p: Any) -> Any:
     return (core_globals, selection, least_busy, runtime_globals, pods, discovery, rust_core, selection_module,
             v2, prefetched, *init_read), (reserves, pods_plain, answer_plain,
                                           *(init_known if init_known is not None else (None,) * 5),
-                                          least_busy_plain)
+                                          least_busy_plain,
+                                          service_logged is not None and rust_core.__dict__.get(
+                                              "service_logged") is service_logged)
 
 
 def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -1618,7 +1626,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         return logger_parts[0]
 
     async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer,
-                              least_busy_call):
+                              least_busy_call, service_inline):
         """``RustCore._answer_select`` for a step whose stage is "strategy" (none
         of the stages it answers first), with ``_pick_with_prefetched_usage``
         (``PrefetchedUsage.scoped``'s context variable set and reset inline) and
@@ -1694,7 +1702,26 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if picked is not None and selector is not None and core._selectors.is_override(strategy, selector):
             await selector.async_pre_call_check(dict(core_globals["as_str_mapping"](picked) or {}), None)
         if picked is not None and timed:
-            core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(), request)
+            end_time = clock()
+            if service_inline and "service_logged" not in core.__dict__:
+                # RustCore.service_logged's body (its three imports: loaded modules, read as its
+                # import statements read them): the same task of the same coroutine
+                asyncio_module = sys_modules.get("asyncio")
+                helpers_module = sys_modules.get(_HELPERS_MODULE)
+                services_module = sys_modules.get(_SERVICES)
+                if asyncio_module is not None and helpers_module is not None and services_module is not None:
+                    get_span = helpers_module.get_parent_otel_span_from_kwargs
+                    service_types = services_module.ServiceTypes
+                    asyncio_module.create_task(core.service_logger_obj.async_service_success_hook(
+                        service=service_types.ROUTER, duration=end_time - start_time,
+                        call_type="<routing_strategy>.async_get_available_deployments", start_time=start_time,
+                        end_time=end_time, parent_otel_span=get_span(request)))
+                else:
+                    core.service_logged("<routing_strategy>.async_get_available_deployments", start_time,
+                                        end_time, request)
+            else:
+                core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, end_time,
+                                    request)
         return core_globals["_pick_answer"](step, candidates, picked)
 
     import abc
@@ -1931,7 +1958,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if type(kind) is not str or kind != "pick":
             raise NotAccelerated("not a pick")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
-         mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call) = p
+         mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call,
+         _service_logged) = p
         known = memo.get(core_globals, p)
         if known is None or (known and known[7] is not None and cache_token() != known[7]):
             # (an ABC registration since: None checked again against Mapping at the new token)
@@ -2002,7 +2030,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                         and type(step) is dict and step.get("stage") == "strategy"):
                                     outcome = await strategy_answer(core, step, request, messages, input,
                                                                     pass_through, core_globals, answer,
-                                                                    least_busy_call if known[8] else None)
+                                                                    least_busy_call if known[8] else None,
+                                                                    known[9])
                                 else:
                                     outcome = await core._answer_select(step, request, messages, input,
                                                                         pass_through=pass_through)
