@@ -100,6 +100,8 @@ VERIFIED: Dict[str, str] = {
         "3b2095d4fbaf533099af0cc27545450e515648fd1ccbdcf46a0530081b7a060d",
     "litellm.router_strategy.least_busy:_deployment_ids":
         "b3942acf2ef50f7922e3300a2695240cc15dc32cc10013b17ad34cc0dd3e31c8",
+    "litellm.router_strategy.least_busy:_request_count_keys":
+        "e2f1f38638910856189b7edbdb339eb94a5943066f269274612d3f797b4a81ab",
     # routing/litellm_fast.py: the registry's lookup rows as the entries they name
     "litellm.router_rust.surface.registry:HostRegistry._rows":
         "dbcb7b60736c5eeca0edf962eb9355da1ba6527feaf04cb52d33f2cfb07cc2f8",
@@ -401,6 +403,9 @@ DEPENDENCIES: Dict[str, str] = {
         "f7825e99aad8d335e6f931e7eae50d04c0cd68d834bc8d4a656c6426beb4d85d",
     "litellm.litellm_core_utils.routing_common_utils:is_web_search_request":
         "15d17ec77c2601ec1b58959611da44350e63335bcc7d5c914f103429984ec475",
+    # least-busy's counter keys formatted in place of this helper (selector_fast.make_request_count_keys)
+    "litellm.router_strategy.least_busy:_request_count_key":
+        "6742ec38f1853afe72a9fcc1d4de4e50562818467b9d7eaf55d3626cf1178761",
     # the fused pick's ROUTER service event, scheduled as LiteLLM's service_logged schedules it
     "litellm.router_rust.core:RustCore.service_logged":
         "18d776fe73b9e8d3bfa315a3a54b7281b28a0a087c063da925ccafdb2186088a",
