@@ -1766,10 +1766,9 @@ def test_select_callback_filter_answer_follows_litellms_state(monkeypatch):
     registered callback's class, a request-scoped selector, LiteLLM's methods
     or helpers replaced (on the class, the module, the core instance), a
     callback whose ``__class__`` look-up runs code: LiteLLM's
-    ``_answer_callback_filters`` answers (its filters run, its calls are made),
-    and the picks match stock's."""
+    ``_answer_callback_filters`` answers (its filters run and narrow the pick,
+    its calls are made)."""
     from litellm.integrations.custom_logger import CustomLogger
-    from litellm.router_rust import core as core_module
     from litellm.router_rust.steps import callbacks as callbacks_module
     from litellm.router_strategy.least_busy import LeastBusyLoggingHandler
 
