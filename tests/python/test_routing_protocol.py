@@ -1507,3 +1507,464 @@ def test_select_strategy_answer_follows_litellms_bindings(strategy, monkeypatch)
         del core.__dict__["_answer_select"]
     del calls[:]
     assert pick() and not calls
+
+
+# ---- the fused pick's selection set-up (_Selection.__init__ made inline) ---------------
+
+class _RecordingHandle:
+    """A router-core handle that records each ``select`` document (a copy, in
+    its key order) and hands every call on to the handle it wraps."""
+
+    def __init__(self, handle, documents):
+        self._handle = handle
+        self._documents = documents
+
+    def select(self, model, document):
+        self._documents.append((model, list(copy.deepcopy(dict(document)).items())))
+        return self._handle.select(model, document)
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+
+class _EqAuth(_Auth):
+    """An auth object that compares by its fields (a copied request equals its original)."""
+
+    def __eq__(self, other):
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    __hash__ = object.__hash__
+
+
+def _set_up_request(gen):
+    request = _request(gen) if gen.random() < 0.5 else {}
+    for bucket in (request.get("metadata"), request.get("litellm_metadata")):
+        if type(bucket) is dict and isinstance(bucket.get("user_api_key_auth"), _Auth):
+            bucket["user_api_key_auth"] = _EqAuth(**vars(bucket["user_api_key_auth"]))
+    if gen.random() < 0.2:
+        request["messages"] = gen.choice([[{"role": "user", "content": "hi"}], [], None, [
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x.example/a.png"}}]}]])
+    if gen.random() < 0.1:
+        request["input"] = gen.choice(["text", None, ["a", "b"]])
+    if gen.random() < 0.2:
+        request["tools"] = gen.choice([None, [], [{"type": "web_search"}], [{"type": "function", "function": {}}],
+                                       [{"googleSearch": {}}], "not a list"])
+    if gen.random() < 0.15:
+        request["enable_tag_filtering"] = gen.choice([True, False, "yes"])
+    if gen.random() < 0.05:
+        request[gen.choice(protocol_fast._NARROWING_KEYS)] = gen.choice([1, ["d1"], None])
+    if gen.random() < 0.05:
+        request["model_group_retry_policy"] = gen.choice([None, {}])
+    if gen.random() < 0.1:
+        request["tags"] = ["t1"]
+    return request
+
+
+def _set_up_routers(gen):
+    kwargs = {}
+    if gen.random() < 0.3:
+        kwargs["routing_strategy"] = gen.choice(["least-busy", "latency-based-routing", "usage-based-routing",
+                                                 "cost-based-routing"])
+    if gen.random() < 0.15:
+        kwargs["enable_tag_filtering"] = True
+    if gen.random() < 0.1:
+        kwargs["model_group_retry_policy"] = {"g": {"TimeoutErrorRetries": 2}}
+    tagged = gen.random() < 0.15
+    routers = []
+    for _ in range(2):
+        model_list = copy.deepcopy(MODEL_LIST)
+        if tagged:
+            model_list[1]["model_info"]["enable_tag_filtering"] = True
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            routers.append(litellm.Router(model_list=model_list, **kwargs))
+    return routers
+
+
+def _selection_view(selection, documents):
+    """A selection as LiteLLM's ``__init__`` leaves it: its attributes in order
+    (the core and the Rust call named, not compared by identity) and the
+    documents handed to router-core."""
+    return [(name, value if name not in ("_core", "_call") else type(value).__name__)
+            for name, value in vars(selection).items()], list(documents)
+
+
+def test_selection_set_up_matches_litellms_init():
+    """The fused pick's ``_Selection`` set-up against LiteLLM's ``__init__`` on a
+    twin router, over random requests and routers: the same attributes in the
+    same order, the same document handed to router-core's ``select`` (key order
+    included), the same request and core state after; a request it does not
+    cover is left to LiteLLM's ``__init__`` with nothing run."""
+    from litellm.router_rust.core import _Selection
+    from litellm.router_utils.endpoint_eligibility import endpoint_selection
+
+    fast = _fast_select()
+    gen = random.Random("selection-set-up")
+    taken = declined = 0
+    for case in range(300):
+        stock_router, fast_router = _set_up_routers(gen)
+        stock_docs, fast_docs = [], []
+        stock_core, fast_core = stock_router._core, fast_router._core
+        stock_core._handle = _RecordingHandle(stock_core._handle, stock_docs)
+        fast_core._handle = _RecordingHandle(fast_core._handle, fast_docs)
+        for _ in range(4):
+            request = _set_up_request(gen)
+            messages = gen.choice([None, None, [{"role": "user", "content": "hi"}]])
+            specific = gen.choice([False, None, True])
+            endpoint = gen.choice([None, None, "acompletion", "aembedding"])
+            if gen.random() < 0.1:  # a deployment added: the tag-filtering cache is stale
+                for router in (stock_router, fast_router):
+                    router.add_deployment(litellm.types.router.Deployment(**copy.deepcopy(dict(
+                        MODEL_LIST[0], model_info={"id": "n%d" % case}))))
+            stock_request, fast_request = copy.deepcopy(request), copy.deepcopy(request)
+            stock_before = len(stock_docs)
+            with _local_patch.accelerated(False), endpoint_selection(endpoint):
+                try:
+                    stock = ("ok", _selection_view(
+                        _Selection(stock_core, "g", stock_request, "pick", specific, messages, None),
+                        stock_docs[stock_before:]))
+                except Exception as exc:  # the exception itself is compared
+                    stock = ("raised", type(exc).__name__, str(exc))
+            fast_before = len(fast_docs)
+            with _local_patch.accelerated(True), endpoint_selection(endpoint):
+                try:
+                    selection = fast.selection_set_up(fast_core, "g", fast_request, specific, messages)
+                    got = ("ok", _selection_view(selection, fast_docs[fast_before:])) if selection is not None else None
+                except Exception as exc:  # the exception itself is compared
+                    got = ("raised", type(exc).__name__, str(exc))
+            if got is None:
+                declined += 1
+                assert fast_request == request and len(fast_docs) == fast_before  # nothing ran
+                with _local_patch.accelerated(False), endpoint_selection(endpoint):  # LiteLLM's, as a pick
+                    try:
+                        got = ("ok", _selection_view(
+                            _Selection(fast_core, "g", fast_request, "pick", specific, messages, None),
+                            fast_docs[fast_before:]))
+                    except Exception as exc:  # the exception itself is compared
+                        got = ("raised", type(exc).__name__, str(exc))
+            else:
+                taken += 1
+            assert got == stock, (request, stock, got)
+            assert fast_request == stock_request
+            assert fast_core._tag_filtering_models == stock_core._tag_filtering_models
+    assert taken > 600 and declined > 100, (taken, declined)
+
+
+def test_selection_set_up_follows_the_routing_state_sync():
+    """The routing-state sync made inline only while it sends nothing: a live
+    ``litellm.allowed_fails`` changed, a routing plugin appended, an index
+    attribute written, after kept set-ups, reach router-core as LiteLLM's sync
+    sends them (the same picks and dynamic state on both routers)."""
+    from litellm.router_rust.core import _Selection
+
+    fast = _fast_select()
+    routers = [_router(), _router()]
+
+    def set_up_both():
+        stock_sel = _Selection(routers[0]._core, "g", {}, "pick", False, None, None)
+        with _local_patch.accelerated(True):
+            fast_sel = fast.selection_set_up(routers[1]._core, "g", {})
+        assert fast_sel is not None
+        for router, selection in ((routers[0], stock_sel), (routers[1], fast_sel)):
+            assert selection._call.next(None)["kind"] in ("cache", "pre_route", "select", "done")
+        return [(r._core._allowed_fails_default_sent, len(r._core._resolved.routing_plugins), r._core._index_sent)
+                for r in routers]
+
+    assert set_up_both()[0] == set_up_both()[1]  # kept
+    saved = litellm.allowed_fails
+    try:
+        litellm.allowed_fails = saved + 5
+        first, second = set_up_both()
+        assert first == second and first[0] is False
+    finally:
+        litellm.allowed_fails = saved
+    first, second = set_up_both()
+    assert first == second and first[0] is True
+
+    class Plugin:
+        pass
+
+    for router in routers:
+        router.routing_plugins.append(Plugin())
+    first, second = set_up_both()
+    assert first == second and first[1] == 1
+    for router in routers:
+        router.routing_plugins.clear()
+    first, second = set_up_both()
+    assert first == second and first[1] == 0
+    for router in routers:
+        router.model_names = set(router.model_names) | {"extra"}
+    first, second = set_up_both()
+    assert first == second and first[2] is not None
+
+
+def test_selection_set_up_memo_sees_every_change_after_a_pick(monkeypatch):
+    """After kept set-ups, each binding the inline ``__init__`` relies on
+    replaced (RustCore's methods it reaches, the core module's helpers and the
+    patched functions' bindings, the image check's and the start fields'
+    helpers, ``Mapping``, a shadowed builtin, ``Resolved.allowed_fails_is_default``,
+    a registry class attribute, ``picks_async``'s set and ``RoutingStrategy``) or
+    a method set on the core instance: LiteLLM's ``__init__`` sets the next
+    selection up."""
+    from litellm.litellm_core_utils import core_helpers, routing_common_utils
+    from litellm.litellm_core_utils.prompt_templates import common_utils
+    from litellm.router_rust import core as core_module
+    from litellm.router_rust.steps import access, prerouting
+    from litellm.router_rust.steps import selection as selection_module
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    fast = _fast_select()
+    router = _router()
+    core = router._core
+
+    def set_up():
+        with _local_patch.accelerated(True):
+            return fast.selection_set_up(core, "g", {})
+
+    def wrapped(fn):
+        def call(*args, **kwargs):
+            return fn(*args, **kwargs)
+        return call
+
+    changes = [(core_module.RustCore, name, wrapped(core_module.RustCore.__dict__[name]))
+               for name in protocol_fast._SELECTION_INIT_METHODS]
+    changes += [(core_module, name, wrapped(getattr(core_module, name)))
+                for name in ("_start_fields", "_narrowing_fields", "_plain", "_document", "as_str_mapping", "_as_list",
+                             "request_carries_image", "is_web_search_request", "selected_endpoint", "picks_async",
+                             "normalize_strategy", "get_request_team_id", "_listing_team_id", "caller_fields",
+                             "request_retry_fields")]
+    changes += [(common_utils, "request_contains_image_content", wrapped(common_utils.request_contains_image_content)),
+                (core_helpers, "Mapping", dict), (routing_common_utils, "Mapping", dict),
+                (access, "request_user_api_key_auth", wrapped(access.request_user_api_key_auth)),
+                (core_module, "isinstance", isinstance), (common_utils, "isinstance", isinstance),
+                (core_module.Resolved, "allowed_fails_is_default",
+                 wrapped(core_module.Resolved.allowed_fails_is_default)),
+                (HostRegistry, "_core_routing_plugins", property(lambda self: [])),
+                (prerouting, "_ASYNC_PICK_STRATEGIES", set(prerouting._ASYNC_PICK_STRATEGIES)),
+                (selection_module, "RoutingStrategy", str),
+                (core_module._Selection, "__setattr__", object.__setattr__)]
+    for owner, name, value in changes:
+        assert set_up() is not None and set_up() is not None, name  # kept
+        with monkeypatch.context() as m:
+            m.setattr(owner, name, value, raising=False)
+            assert set_up() is None, name
+        assert set_up() is not None, name
+    for name in protocol_fast._SELECTION_INIT_METHODS:  # an instance attribute over a method
+        assert set_up() is not None
+        core.__dict__[name] = wrapped(getattr(core, name))
+        try:
+            assert set_up() is None, name
+        finally:
+            del core.__dict__[name]
+    assert set_up() is not None
+
+
+def test_select_callback_filter_answer_follows_litellms_state(monkeypatch):
+    """The callback-filter step answered in the fused pick while LiteLLM's
+    ``has_filters()`` is found False: after kept picks, a filtering callback
+    appended to or assigned as ``litellm.callbacks``, a filter added to a
+    registered callback's class, a request-scoped selector, LiteLLM's methods
+    or helpers replaced (on the class, the module, the core instance), a
+    callback whose ``__class__`` look-up runs code: LiteLLM's
+    ``_answer_callback_filters`` answers (its filters run and narrow the pick,
+    its calls are made)."""
+    from litellm.integrations.custom_logger import CustomLogger
+    from litellm.router_rust.steps import callbacks as callbacks_module
+    from litellm.router_strategy.least_busy import LeastBusyLoggingHandler
+
+    fast = _fast_select()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    answered = []
+    stock_answer = callbacks_module.RustOptionalChecks._answer_callback_filters
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(core, "g", {}))["model_info"]["id"]
+
+    filtered = []
+
+    class Filtering(CustomLogger):
+        async def async_filter_deployments(self, model, healthy_deployments, messages, request_kwargs=None,
+                                           parent_otel_span=None):
+            filtered.append(model)
+            return [d for d in healthy_deployments if d["model_info"]["id"] == "d2"]
+
+    def has_filters_counting(self):
+        answered.append("has_filters")
+        return callbacks_module.OptionalChecks.__dict__["has_filters"](self)
+
+    saved_has_filters = callbacks_module.OptionalChecks.__dict__["has_filters"]
+
+    class Looked:  # a callback whose __class__ look-up runs code
+        def __getattribute__(self, name):
+            answered.append(name)
+            return object.__getattribute__(self, name)
+
+    def changes():
+        yield "appended", lambda m: m.setattr(litellm, "callbacks", litellm.callbacks) or litellm.callbacks.append(
+            Filtering()), True
+        yield "assigned", lambda m: m.setattr(litellm, "callbacks", [*litellm.callbacks, Filtering()]), True
+        yield "replaced", lambda m: litellm.callbacks.__setitem__(len(litellm.callbacks) - 1, Filtering()), True
+
+        class FilteringLeastBusy(LeastBusyLoggingHandler):
+            async_filter_deployments = Filtering.async_filter_deployments
+
+        yield "class assigned", lambda m: m.setattr(litellm.callbacks[-1], "__class__", FilteringLeastBusy), True
+        yield "class filter", lambda m: m.setattr(LeastBusyLoggingHandler, "async_filter_deployments",
+                                                  Filtering.async_filter_deployments), True
+        yield "scoped", lambda m: m.setattr(core._checks, "_request_scoped_selectors", (Filtering(),)), True
+        yield "has_filters", lambda m: m.setattr(callbacks_module.OptionalChecks, "has_filters",
+                                                 lambda self: saved_has_filters(self) or answered.append(1)), False
+        yield "filters_deployments", lambda m: m.setattr(
+            callbacks_module, "filters_deployments", lambda cb: answered.append(1) or False), False
+        yield "instance", lambda m: m.setitem(core.__dict__, "_answer_callback_filters", lambda *a: (
+            answered.append(1), stock_answer(core, *a))[1]), False
+        yield "class look-up", lambda m: m.setattr(litellm, "callbacks", [*litellm.callbacks, Looked()]), False
+
+    for name, change, filters in changes():
+        assert pick() and pick() and not answered and not filtered, name  # kept
+        with monkeypatch.context() as m:
+            saved = list(litellm.callbacks)  # (the list's own contents, restored in place)
+            change(m)
+            try:
+                got = pick()
+                if filters:
+                    assert got == "d2" and filtered, name
+                else:
+                    assert answered, name
+            finally:
+                litellm.callbacks[:] = saved
+        del answered[:], filtered[:]
+    assert pick() and not answered
+
+
+def test_select_least_busy_service_target_follows_litellms(monkeypatch):
+    """The least-busy pick with its service target set in the fused pick: the
+    selector's body runs under ``ROUTER_USAGE_TARGET`` as under LiteLLM's
+    decorator, and after kept picks the method replaced on the class or set
+    on the instance, ``_internal_context``'s ``service_target`` replaced, or the
+    decorator's closure changed, the pick goes through the method as bound."""
+    from litellm import _internal_context
+    from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+    from litellm.router_strategy import least_busy
+    from litellm.router_strategy.least_busy import LeastBusyLoggingHandler
+
+    fast = _fast_select()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    targets = []
+    calls = []
+    stock_ids = least_busy._deployment_ids
+
+    def ids(healthy):
+        targets.append(_internal_context.current_service_target())
+        return stock_ids(healthy)
+
+    monkeypatch.setattr(least_busy, "_deployment_ids", ids)
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(core, "g", {}))["model_info"]["id"]
+
+    assert pick() and pick() and targets == [ROUTER_USAGE_TARGET] * 2
+    assert _internal_context.current_service_target() is None
+    decorated = LeastBusyLoggingHandler.__dict__["async_get_available_deployments"]
+
+    async def counting(self, *args, **kwargs):
+        calls.append("method")
+        return await decorated(self, *args, **kwargs)
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def target(value):
+        calls.append("service_target")
+        with stock_target(value):
+            yield
+
+    stock_target = _internal_context.service_target
+    selector = router._core._selectors.selector_for("least-busy", "default", None, {})
+    other_target = _internal_context.with_service_target("other")(lambda: None).__closure__[0]
+    for name, change in (
+            ("class", lambda m: m.setattr(LeastBusyLoggingHandler, "async_get_available_deployments", counting)),
+            ("instance", lambda m: m.setitem(selector.__dict__, "async_get_available_deployments",
+                                             counting.__get__(selector))),
+            ("service_target", lambda m: m.setattr(_internal_context, "service_target", target)),
+            ("closure", lambda m: m.setattr(decorated.__closure__[1], "cell_contents",
+                                            other_target.cell_contents))):
+        del targets[:], calls[:]
+        assert pick() and targets == [ROUTER_USAGE_TARGET] and not calls, name  # kept
+        with monkeypatch.context() as m:
+            change(m)
+            del targets[:]
+            assert pick()
+            if name == "closure":
+                assert targets == ["other"], name
+            else:
+                assert calls and targets == [ROUTER_USAGE_TARGET], (name, calls, targets)
+    del targets[:], calls[:]
+    assert pick() and targets == [ROUTER_USAGE_TARGET] and not calls
+    assert "async_get_available_deployments" not in selector.__dict__
+
+
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "least-busy", "cost-based-routing"])
+def test_select_service_event_is_scheduled_as_litellms(strategy, monkeypatch):
+    """The timed pick's ROUTER service event scheduled in the fused pick as
+    ``RustCore.service_logged`` schedules it: one ``asyncio.create_task`` (read
+    from the module at the call) of the service logger's hook, called with the
+    same arguments (the request's parent span, the same call type); after kept
+    picks, ``service_logged`` replaced on the class or set on the core runs."""
+    import asyncio as asyncio_module
+
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    tasks = []
+    stock_create_task = asyncio_module.create_task
+
+    def create_task(coro, **kwargs):
+        tasks.append(coro.__qualname__)
+        return stock_create_task(coro, **kwargs)
+
+    monkeypatch.setattr(asyncio_module, "create_task", create_task)
+    seen = {}
+    for select, on in ((original, False), (fast, True)):
+        router = _router(routing_strategy=strategy)
+        events = seen.setdefault(on, [])
+
+        async def hook(**kwargs):
+            events.append({k: (type(v).__name__ if k in ("duration", "start_time", "end_time") else v)
+                           for k, v in kwargs.items()})
+
+        router._core.service_logger_obj.async_service_success_hook = hook
+        del tasks[:]
+        with _local_patch.accelerated(on):
+            for request in ({}, {"metadata": {"litellm_parent_otel_span": "span"}}):
+                async def pick():
+                    await select(router._core, "g", dict(request))
+                    await asyncio.sleep(0)
+                asyncio.run(pick())
+        events.append(list(tasks))
+    assert seen[True] == seen[False] and len(seen[True]) == 3 and seen[True][-1]
+
+    router = _router(routing_strategy=strategy)
+    calls = []
+    stock_logged = core_module.RustCore.service_logged
+
+    def counting(self, *args):
+        calls.append(args[0])
+        return stock_logged(self, *args)
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    for change in (lambda m: m.setattr(core_module.RustCore, "service_logged", counting),
+                   lambda m: m.setitem(router._core.__dict__, "service_logged", counting.__get__(router._core))):
+        assert pick() and pick() and not calls  # kept
+        with monkeypatch.context() as m:
+            change(m)
+            assert pick() and calls == ["<routing_strategy>.async_get_available_deployments"]
+        del calls[:]

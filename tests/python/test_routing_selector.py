@@ -399,3 +399,46 @@ def test_least_busy_select_memo_sees_every_change_after_a_pick(monkeypatch):
     finally:
         handler.__dict__ = saved
     assert pick()
+
+
+# ---- least-busy: _request_count_keys --------------------------------------------
+
+def test_least_busy_keys_match_litellms(monkeypatch):
+    """The counter keys against LiteLLM's on random groups and id tuples (str
+    subclasses, non-str ids, lists: declined); the same id tuple with an equal
+    group gets the kept keys back, and a replaced ``_request_count_key``
+    declines."""
+    from litellm.router_strategy import least_busy
+
+    from fast_litellm.patching.registry import NotAccelerated
+
+    original = least_busy._request_count_keys
+    original = getattr(original, "__fast_litellm_original__", original)
+    fast = selector_fast.make_request_count_keys(original)
+    gen = __import__("random").Random(12)
+
+    class S(str):
+        def __format__(self, spec):
+            return "formatted"
+
+    taken = 0
+    for _ in range(2000):
+        group = gen.choice(["g", "", "a:b", "grüppe", S("g"), 3, None])
+        ids = tuple(gen.choice(["d1", "", "x:y", "ü", S("s"), 4]) for _ in range(gen.randint(0, 5)))
+        if gen.random() < 0.05:
+            ids = list(ids)
+        expected = original(group, ids)
+        try:
+            got = fast(group, ids)
+        except NotAccelerated:
+            continue
+        taken += 1
+        assert got == expected and type(got) is tuple and all(type(k) is str for k in got), (group, ids)
+        assert fast(group, ids) == expected  # kept (same tuple) or made again
+    assert taken > 300
+    ids = ("a", "b")
+    first = fast("g", ids)
+    assert fast("g", ids) is first and fast("h", ids) == original("h", ids)
+    monkeypatch.setattr(least_busy, "_request_count_key", lambda group, ident: "other")
+    with pytest.raises(NotAccelerated):
+        fast("g", ids)

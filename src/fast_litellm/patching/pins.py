@@ -100,6 +100,8 @@ VERIFIED: Dict[str, str] = {
         "3b2095d4fbaf533099af0cc27545450e515648fd1ccbdcf46a0530081b7a060d",
     "litellm.router_strategy.least_busy:_deployment_ids":
         "b3942acf2ef50f7922e3300a2695240cc15dc32cc10013b17ad34cc0dd3e31c8",
+    "litellm.router_strategy.least_busy:_request_count_keys":
+        "e2f1f38638910856189b7edbdb339eb94a5943066f269274612d3f797b4a81ab",
     # routing/litellm_fast.py: the registry's lookup rows as the entries they name
     "litellm.router_rust.surface.registry:HostRegistry._rows":
         "dbcb7b60736c5eeca0edf962eb9355da1ba6527feaf04cb52d33f2cfb07cc2f8",
@@ -373,4 +375,53 @@ DEPENDENCIES: Dict[str, str] = {
         "d2f86d00fd9f41569ede6705adfa20a4e7f853621fa194eab7ae1ea7d75efea6",
     "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage.scoped":
         "982f74249ec40d227ae645da8e4f41adedf751d50cb6e7a90fa116ad74cca073",
+    # the fused pick's selection set-up (protocol_fast.make_select's set_up): what
+    # _Selection.__init__ runs for a pick, made inline when each helper's answer is known
+    "litellm.router_rust.core:_Selection.__init__":
+        "97eaef1f7307de2096824a839b05380d2e37514350f10437e57561f3332adf5d",
+    "litellm.router_rust.core:RustCore._model_tag_filtering":
+        "e32941fa36adc681c162c128bbd431c79bf7c874a5eabff6794a2735218c9a01",
+    "litellm.router_rust.core:RustCore._picks_async":
+        "87b5d7364b5d92f1258b4606a07b344543632841a37555a57b174f38ea877a36",
+    "litellm.router_rust.core:RustCore._sync_routing_state":
+        "cee476842d2850c1fd5247b337ed49afa5773ffe0371c0a22596f62891196a0b",
+    "litellm.router_rust.core:RustCore._sync_plugin_stage":
+        "0f53ecf2bbc54a10663cb002ba401323cbbf49abce42ee9a13d0cf86f622c3fd",
+    "litellm.router_rust.core:RustCore._sync_index":
+        "e737880e1feb68ccc5fa3343552c688b480c9936edd6e574f823101e980a602b",
+    "litellm.router_rust.core:RustCore._sync_allowed_fails":
+        "d9c978eb325043eb9adddc407ae597d97dc3a374c2dae32dbafe7f389bdc3486",
+    "litellm.router_rust.core:Resolved.allowed_fails_is_default":
+        "56e1e85be142ca294e02d5d3fc9fdc35fe4705d23c152639522eea482d46f75f",
+    "litellm.router_rust.core:_document":
+        "9b0897cd3a50352dffbfa60bb2d04b1a97f297c376aab459e7b64628b11d0822",
+    "litellm.router_rust.steps.precall:request_carries_image":
+        "62261ce6bf7ae818c24e93ea7cc8807180319d37f9ffbf57e7d25f9f8f45297f",
+    "litellm.litellm_core_utils.prompt_templates.common_utils:request_contains_image_content":
+        "ca3dc7ee338ce92a669a557eb43c97f572b130660026b6e00b72a11da4059e03",
+    "litellm.router_utils.endpoint_eligibility:selected_endpoint":
+        "f7825e99aad8d335e6f931e7eae50d04c0cd68d834bc8d4a656c6426beb4d85d",
+    "litellm.litellm_core_utils.routing_common_utils:is_web_search_request":
+        "15d17ec77c2601ec1b58959611da44350e63335bcc7d5c914f103429984ec475",
+    # least-busy's counter keys formatted in place of this helper (selector_fast.make_request_count_keys)
+    "litellm.router_strategy.least_busy:_request_count_key":
+        "6742ec38f1853afe72a9fcc1d4de4e50562818467b9d7eaf55d3626cf1178761",
+    # the fused pick's ROUTER service event, scheduled as LiteLLM's service_logged schedules it
+    "litellm.router_rust.core:RustCore.service_logged":
+        "18d776fe73b9e8d3bfa315a3a54b7281b28a0a087c063da925ccafdb2186088a",
+    # the fused pick's callback-filter answer with no filter registered (protocol_fast._filter_state)
+    "litellm.router_rust.steps.callbacks:RustOptionalChecks._answer_callback_filters":
+        "17b199e3ff4410bcd1e01650586baf996669a4b95d5c1fb3dd1f933115272e5a",
+    "litellm.router_rust.steps.callbacks:RustOptionalChecks._opt.fget":
+        "25920b118c2f306e6ee554b1e6dd4affd96074d4ed9ffc1d6da42240df98ac03",
+    "litellm.router_rust.steps.callbacks:OptionalChecks.has_filters":
+        "74033841a76cc49a3491d6588d483a2f308863e3e0dc7aaa90a97d708840314b",
+    "litellm.router_rust.steps.callbacks:OptionalChecks.routing_callbacks":
+        "66d811597473af092f52130f7aef434cd6f5393ff8c62975395d40b43f00d245",
+    "litellm.router_rust.steps.callbacks:_callbacks":
+        "47f3776fd40a93148c2291b79be4da6f12b350e1bb94f891b1f68a93c296fb4d",
+    "litellm.router_rust.steps.callbacks:filters_deployments":
+        "76a8025374ed9d63c6a0aa44859ebcf8d5d008f77f6ffc5483fd064e25d5893d",
+    "litellm.router_python_host:PythonHost.callback_list":
+        "abefe9daca9480211336305b867c647dab7bd8e55b2791288b4b6cc0eb2f104c",
 }

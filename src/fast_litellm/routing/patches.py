@@ -237,6 +237,17 @@ PATCHES.append(
                     "not through pydantic",
     )
 )
+PATCHES.append(
+    Patch(
+        name="routing.least_busy_keys",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_strategy.least_busy:_request_count_keys",
+        build=selector_fast.make_request_count_keys,
+        scan_bindings=False,
+        description="least-busy counter keys formatted without a call per id (a shared list's kept)",
+    )
+)
 PATCHES += [
     Patch(
         name="routing.registry_rows",

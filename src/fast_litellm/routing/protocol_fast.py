@@ -196,6 +196,98 @@ def _start_helpers_state(core_globals: Dict[str, Any], helpers: Any) -> Any:
     return (core_globals, rcu, access, core_helpers), (token,)
 
 
+def _start_buckets(request: Any) -> Any:
+    """The request's two metadata buckets (each None or an exact dict) when
+    ``_start_fields``' validated model is known without pydantic: an exact
+    dict with exact-``str`` keys (LiteLLM's before-validator compares every
+    key), none of ``_VALIDATED_KEYS`` and no ``routing_strategy`` (or None);
+    else a str saying why not."""
+    if type(request) is not dict:
+        return "request is not a dict"
+    for key in request:
+        if type(key) is not str:
+            return "a request key is not a str"
+    for key in _VALIDATED_KEYS:
+        if key in request:
+            return "the request carries a validated start field"
+    if request.get("routing_strategy") is not None:
+        return "the request names a routing strategy"
+    metadata = request.get("metadata")
+    litellm_metadata = request.get("litellm_metadata")
+    if (metadata is not None and type(metadata) is not dict) or (
+            litellm_metadata is not None and type(litellm_metadata) is not dict):
+        return "a metadata bucket is not a dict"
+    return metadata, litellm_metadata
+
+
+def _start_helpers() -> Any:
+    """The helpers ``_start_fields`` calls and the module dicts they are read
+    from (``_start_helpers_state``'s second argument); LiteLLM's core module
+    is loaded."""
+    import importlib
+
+    core = sys.modules[_CORE]
+    rcu = importlib.import_module(_RCU)
+    access = importlib.import_module("litellm.router_rust.steps.access")
+    core_helpers = importlib.import_module("litellm.litellm_core_utils.core_helpers")
+    return (core.get_request_team_id, core._listing_team_id, core.request_retry_fields, core.caller_fields,
+            access.request_user_api_key_auth, core.as_str_mapping, rcu.__dict__, access.__dict__,
+            core_helpers.__dict__)
+
+
+def _read_start_fields(metadata: Any, litellm_metadata: Any) -> Any:
+    """What LiteLLM's start-field helpers give a request with no
+    ``num_retries`` whose buckets (None or exact dicts, ``_start_buckets``)
+    hold no auth object and team ids that are None or exact str, while the
+    helpers are the pinned ones and None is no ``Mapping``
+    (``_start_helpers_state``): their reads, made here (None is no
+    ``Mapping``, an exact dict is one), as a new dict; None for anything else
+    (then the helpers run)."""
+    team_id = None
+    for bucket in (metadata, litellm_metadata):  # get_request_team_id
+        if bucket is None:
+            continue
+        if bucket.get("user_api_key_auth") is not None:
+            return None  # caller_fields reads it (its truth value first)
+        found = bucket.get("user_api_key_team_id")
+        if found is not None and type(found) is not str:
+            return None
+        if team_id is None and found:
+            team_id = found
+    listing_team_id = metadata.get("user_api_key_team_id") if metadata is not None else None  # _listing_team_id
+    fields: Dict[str, Any] = {}
+    if team_id:
+        fields["team_id"] = team_id
+    if listing_team_id is not None:
+        fields["listing_team_id"] = listing_team_id
+    return fields
+
+
+def _inline_start_fields() -> Callable[[Any, Any], Any]:
+    """``inline_fields(metadata, litellm_metadata)``: ``_read_start_fields``
+    while the helpers' bindings are the pinned ones (kept by a guard memo)
+    and None is no ``Mapping`` at the ABC cache token read; None otherwise
+    (then the helpers run).  Built with the fast path (LiteLLM's core module
+    is loaded then)."""
+    import abc
+
+    core_globals = sys.modules[_CORE].__dict__
+    helpers = _start_helpers()
+    cache_token = abc.get_cache_token
+    memo = _StateMemo()  # the helpers' bindings (_start_helpers_state)
+
+    def inline_fields(metadata, litellm_metadata):
+        token = cache_token()  # read once: a registration after it fails the comparison below
+        known = memo.get(core_globals, helpers)
+        if known is None or (known and token != known[0]):
+            known = memo.remember(core_globals, helpers, lambda: _start_helpers_state(core_globals, helpers))
+        if not known or token != known[0]:
+            return None
+        return _read_start_fields(metadata, litellm_metadata)
+
+    return inline_fields
+
+
 def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
     """``_start_fields(request)``: ``{**request_retry_fields(num_retries),
     **validated-and-dumped start fields, **caller_fields(request)}``.
@@ -212,67 +304,14 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
     code; the helpers that read them are LiteLLM's own, called in LiteLLM's
     order."""
     _check_pinned(_START_FIELD_SOURCES)
-    import abc
-    import importlib
-
     core = sys.modules[_CORE]
-    validated = _VALIDATED_KEYS
-    core_globals = core.__dict__
-    rcu = importlib.import_module(_RCU)
-    access = importlib.import_module("litellm.router_rust.steps.access")
-    core_helpers = importlib.import_module("litellm.litellm_core_utils.core_helpers")
-    helpers = (core.get_request_team_id, core._listing_team_id, core.request_retry_fields, core.caller_fields,
-               access.request_user_api_key_auth, core.as_str_mapping, rcu.__dict__, access.__dict__,
-               core_helpers.__dict__)
-    cache_token = abc.get_cache_token
-    memo = _StateMemo()  # the helpers' bindings (_start_helpers_state)
-
-    def inline_fields(metadata, litellm_metadata):
-        """What the helpers give a request with no ``num_retries`` whose buckets
-        (None or exact dicts) hold no auth object and team ids that are None or
-        exact str: their reads, made here (None is no ``Mapping``, an exact dict
-        is one); None for anything else (then the helpers run)."""
-        token = cache_token()  # read once: a registration after it fails the comparison below
-        known = memo.get(core_globals, helpers)
-        if known is None or (known and token != known[0]):
-            known = memo.remember(core_globals, helpers, lambda: _start_helpers_state(core_globals, helpers))
-        if not known or token != known[0]:
-            return None
-        team_id = None
-        for bucket in (metadata, litellm_metadata):  # get_request_team_id
-            if bucket is None:
-                continue
-            if bucket.get("user_api_key_auth") is not None:
-                return None  # caller_fields reads it (its truth value first)
-            found = bucket.get("user_api_key_team_id")
-            if found is not None and type(found) is not str:
-                return None
-            if team_id is None and found:
-                team_id = found
-        listing_team_id = metadata.get("user_api_key_team_id") if metadata is not None else None  # _listing_team_id
-        fields: Dict[str, Any] = {}
-        if team_id:
-            fields["team_id"] = team_id
-        if listing_team_id is not None:
-            fields["listing_team_id"] = listing_team_id
-        return fields
+    inline_fields = _inline_start_fields()
 
     def _start_fields(request):
-        if type(request) is not dict:
-            raise NotAccelerated("request is not a dict")
-        for key in request:
-            if type(key) is not str:
-                raise NotAccelerated("a request key is not a str")
-        for key in validated:
-            if key in request:
-                raise NotAccelerated("the request carries a validated start field")
-        if request.get("routing_strategy") is not None:
-            raise NotAccelerated("the request names a routing strategy")
-        metadata = request.get("metadata")
-        litellm_metadata = request.get("litellm_metadata")
-        if (metadata is not None and type(metadata) is not dict) or (
-                litellm_metadata is not None and type(litellm_metadata) is not dict):
-            raise NotAccelerated("a metadata bucket is not a dict")
+        buckets = _start_buckets(request)
+        if type(buckets) is str:
+            raise NotAccelerated(buckets)
+        metadata, litellm_metadata = buckets
         if request.get("num_retries") is None:
             fields = inline_fields(metadata, litellm_metadata)
             if fields is not None:
@@ -1127,6 +1166,268 @@ _OTEL_LOGGER_SOURCES = ("litellm.integrations.otel.logger:phase_span",
 _PROXY_SERVER = "litellm.proxy.proxy_server"
 
 
+# what _Selection.__init__ runs for a pick, made in the fused pick when provable
+_IMAGE_MODULE = "litellm.litellm_core_utils.prompt_templates.common_utils"
+_HELPERS_MODULE = "litellm.litellm_core_utils.core_helpers"
+_SERVICES = "litellm.types.services"
+_SELECTION_INIT_SOURCES = (
+    _CORE + ":_Selection.__init__",
+    _CORE + ":RustCore._routing_fields",
+    _CORE + ":RustCore._model_tag_filtering",
+    _CORE + ":RustCore._picks_async",
+    _CORE + ":RustCore._sync_routing_state",
+    _CORE + ":RustCore._sync_plugin_stage",
+    _CORE + ":RustCore._sync_index",
+    _CORE + ":RustCore._sync_allowed_fails",
+    _CORE + ":Resolved.allowed_fails_is_default",
+    _CORE + ":_document",
+    _CORE + ":_as_list",
+    _CORE + ":_request_narrowing",
+    "litellm.router_rust.steps.precall:request_carries_image",
+    _IMAGE_MODULE + ":request_contains_image_content",
+    "litellm.router_utils.endpoint_eligibility:selected_endpoint",
+    _PREROUTING + ":picks_async",
+    _RCU + ":is_web_search_request",
+    _HELPERS_MODULE + ":as_str_mapping",
+) + _START_FIELD_SOURCES
+# patch targets whose binding (LiteLLM's, or our patch over it: pins.VERIFIED) the
+# inline fields stand for: the start fields, the retry-policy fields, the narrowing
+# fields and the plain copy of the document
+_SELECTION_INIT_PATCHED = (("globals", "_start_fields"), ("globals", "_narrowing_fields"), ("globals", "_plain"),
+                           ("class", "_group_policy_fields"))
+# RustCore's methods __init__ reaches whose calls are made inline (none may be an instance
+# attribute), and the core attributes read from its instance dict (no class holds them)
+_SELECTION_INIT_METHODS = ("_routing_fields", "_model_tag_filtering", "_picks_async", "_sync_routing_state",
+                           "_sync_plugin_stage", "_sync_index", "_sync_allowed_fails", "_group_policy_fields")
+_SELECTION_INIT_STATE = ("_resolved", "_hosted", "_handle", "_version", "_tag_filtering_models", "_index_written",
+                         "_allowed_fails_default_sent")
+_SHADOWED = ("isinstance", "bool", "str", "list", "tuple", "dict")
+
+
+def _selection_init_parts() -> Any:
+    """What the fused pick's ``_Selection`` set-up reads from LiteLLM (pins
+    checked): the classes, the pinned functions and the module dicts their
+    bindings live in."""
+    _check_pinned(_SELECTION_INIT_SOURCES)
+    import collections.abc
+    import enum
+    import importlib
+
+    core = sys.modules[_CORE]
+    precall = importlib.import_module("litellm.router_rust.steps.precall")
+    image = importlib.import_module(_IMAGE_MODULE)
+    rcu = importlib.import_module(_RCU)
+    helpers = importlib.import_module(_HELPERS_MODULE)
+    from litellm.router_rust.steps import prerouting, selection
+    from litellm.router_rust.surface.registry import HostRegistry
+    from litellm.router_utils import endpoint_eligibility
+
+    import litellm
+
+    rust_core = core.RustCore
+    resolved = core.Resolved
+    if type(resolved) is not type or resolved.__mro__ != (resolved, object) or "__dict__" in resolved.__dict__:
+        raise RuntimeError("Resolved is not a plain slotted class")
+    methods = tuple((name, rust_core.__dict__[name]) for name in _SELECTION_INIT_METHODS
+                    if name != "_group_policy_fields")
+    functions = (("_document", core._document), ("as_str_mapping", core.as_str_mapping),
+                 ("_as_list", core._as_list), ("request_carries_image", precall.request_carries_image),
+                 ("is_web_search_request", rcu.is_web_search_request),
+                 ("selected_endpoint", endpoint_eligibility.selected_endpoint),
+                 ("picks_async", prerouting.picks_async), ("normalize_strategy", selection.normalize_strategy))
+    if type(selection.RoutingStrategy) is not type(enum.Enum) or "__instancecheck__" in type(enum.Enum).__dict__:
+        raise RuntimeError("RoutingStrategy is not a plain Enum")
+    return (rust_core, resolved, resolved.__dict__["allowed_fails_is_default"], methods, functions,
+            image.__name__, image, image.request_contains_image_content, rcu.__dict__, helpers.__dict__,
+            collections.abc.Mapping, HostRegistry, litellm, _start_helpers(), prerouting.__dict__,
+            selection.__dict__, selection.RoutingStrategy)
+
+
+def _selection_init_state(core_globals: Any, selection: Any, init: Any) -> Any:
+    """Whether the fused pick can set up its ``_Selection`` itself: the
+    bindings ``__init__`` and the helpers it calls read are LiteLLM's pinned
+    ones (or our patches over them), attribute look-ups on the core, its
+    settings, host registry and the selection run no code, the builtins those
+    helpers use are not shadowed in their modules, the start fields' helpers
+    are the pinned ones (``_start_helpers_state``) and ``picks_async`` of an
+    exact str or None reads no code (its membership in LiteLLM's frozenset of
+    exact strs): (dicts read, (the core's, settings', registry's and
+    selection's MROs, the ABC cache token None was found no ``Mapping`` at));
+    else a None among the dicts (not kept) and None."""
+    from fast_litellm.patching import guards
+
+    (rust_core, resolved, allowed_default, methods, functions, _image_name, image, contains, rcu, helpers, mapping,
+     host_registry, _litellm, start_helpers, prerouting, selection_module, routing_strategy) = init
+    klass = rust_core.__dict__
+    image_globals = image.__dict__
+    for kind, name in _SELECTION_INIT_PATCHED:
+        if not guards.is_pinned_source(_CORE + ":" + ("RustCore." if kind == "class" else "") + name,
+                                       (klass if kind == "class" else core_globals).get(name)):
+            return (None,), None
+    core_mro = rust_core.__mro__
+    registry_mro = host_registry.__mro__
+    selection_dict = selection.__dict__
+    async_strategies = prerouting.get("_ASYNC_PICK_STRATEGIES")
+    if (any(klass.get(name) is not method for name, method in methods)
+            or any(core_globals.get(name) is not function for name, function in functions)
+            or image_globals.get("request_contains_image_content") is not contains
+            or helpers.get("Mapping") is not mapping
+            or any(name in module for module in (core_globals, image_globals, rcu, helpers, prerouting,
+                                                 selection_module) for name in _SHADOWED)
+            or rust_core.__getattribute__ is not _OBJECT_GETATTRIBUTE
+            or any(name in base.__dict__ for base in core_mro for name in _SELECTION_INIT_STATE)
+            or resolved.__dict__.get("allowed_fails_is_default") is not allowed_default
+            or resolved.__getattribute__ is not _OBJECT_GETATTRIBUTE
+            or host_registry.__getattribute__ is not _OBJECT_GETATTRIBUTE
+            or any("_core_routing_plugins" in base.__dict__ for base in registry_mro)
+            or any(name in selection_dict for name in ("__new__", "__setattr__", "__slots__"))
+            or type(selection) is not type
+            # normalize_strategy(an exact str or None) is it (neither is a RoutingStrategy) and
+            # picks_async its membership in this frozenset of exact strs: pure
+            or selection_module.get("RoutingStrategy") is not routing_strategy
+            or type(async_strategies) is not frozenset or any(type(name) is not str for name in async_strategies)):
+        return (None,), None
+    start_read, start_known = _start_helpers_state(core_globals, start_helpers)
+    if not start_known:
+        return (None,), None
+    return (*core_mro, *registry_mro, resolved, image_globals, rcu, helpers, prerouting, selection_module,
+            *start_read), (core_mro, resolved.__mro__, registry_mro, selection.__mro__, start_known[0])
+
+
+# the callback-filter step's answer with no filter registered, made in the fused pick
+_CALLBACKS = "litellm.router_rust.steps.callbacks"
+_HOST = "litellm.router_python_host"
+_FILTER_SOURCES = (
+    _CALLBACKS + ":RustOptionalChecks._answer_callback_filters",
+    _CALLBACKS + ":RustOptionalChecks._opt.fget",
+    _CALLBACKS + ":OptionalChecks.has_filters",
+    _CALLBACKS + ":OptionalChecks.routing_callbacks",
+    _CALLBACKS + ":_callbacks",
+    _CALLBACKS + ":filters_deployments",
+    _HOST + ":PythonHost.callback_list",
+)
+
+
+def _filter_parts() -> Any:
+    """What the inline callback-filter answer reads from LiteLLM (pins
+    checked; ``_LITELLM_GLOBAL`` found to hand a list back as itself)."""
+    _check_pinned(_FILTER_SOURCES)
+    import abc
+    import importlib
+    import typing
+
+    callbacks = importlib.import_module(_CALLBACKS)
+    host = importlib.import_module(_HOST)
+    core = sys.modules[_CORE]
+    adapter = host._LITELLM_GLOBAL
+    probe: list = []
+    if adapter.validate_python(probe) is not probe or "attempt_failure" not in core.__dict__:
+        raise RuntimeError("the process callback list is not read as itself")
+    mixin = callbacks.RustOptionalChecks
+    checks_type = callbacks.OptionalChecks
+    custom_logger = callbacks.CustomLogger
+    base = custom_logger.__dict__["async_filter_deployments"]
+    for klass in (mixin, checks_type, host.PythonHost, custom_logger):
+        if type(klass) is not type:
+            raise RuntimeError("a class the callback filters read has a metaclass")
+    if type(base) is not types.FunctionType or host.PythonHost.__dict__.get("__slots__") != ():
+        raise RuntimeError("the callback filters' classes changed")
+    return (core.RustCore, mixin, mixin.__dict__["_answer_callback_filters"], mixin.__dict__["_opt"], checks_type,
+            checks_type.__dict__["has_filters"], checks_type.__dict__["routing_callbacks"], host.PythonHost,
+            host.PythonHost.__dict__["callback_list"], callbacks.__dict__, callbacks._callbacks,
+            callbacks.filters_deployments, custom_logger, base, host.__dict__, adapter, type(adapter),
+            sys.modules["litellm"], typing.cast, abc.ABCMeta)
+
+
+def _no_code_class(klass: Any, getattribute: Any) -> Any:
+    """``klass``'s MRO (a type stands for its dict) when ``isinstance(obj, CustomLogger)`` and
+    ``type(obj).async_filter_deployments`` read no code for an instance of it
+    (its metaclass ``type`` or ``ABCMeta``, object's or str's look-up of
+    ``__class__``), else None."""
+    mro = klass.__mro__
+    if type(klass) is not getattribute[1][0] and type(klass) is not getattribute[1][1]:
+        return None
+    found = klass.__getattribute__
+    if (found is not getattribute[0][0] and found is not getattribute[0][1]) or any(
+            "__class__" in base.__dict__ for base in mro if base is not object):
+        return None
+    return mro
+
+
+def _filter_state(state: Any, fp: Any, callbacks: Any) -> Any:
+    """Whether LiteLLM's ``_answer_callback_filters`` finds no filter without
+    running code not LiteLLM's, for this core and this process callback list:
+    the pinned methods found first on the core's and the checks' classes (none
+    on the instances), no request-scoped selectors or policies, the host
+    reading ``litellm.callbacks`` through ``_LITELLM_GLOBAL`` (which hands it
+    back as itself), and every callback's class found to hold no
+    ``async_filter_deployments`` of its own (``filters_deployments`` False) by
+    look-ups that run no code: (dicts read, (the checks object, its dict, the
+    host, the core's and the checks' MROs, then the callbacks' classes));
+    else NotAccelerated."""
+    (rust_core, mixin, answer, opt, checks_type, has_filters, routing_callbacks, host_type, callback_list,
+     callbacks_globals, callbacks_fn, filters_fn, custom_logger, base, host_globals, adapter, adapter_type,
+     litellm_module, cast, abc_meta) = fp
+    decline = NotAccelerated("a callback filter may run")
+    core_mro = rust_core.__mro__
+    found = {}
+    for name in ("_answer_callback_filters", "_opt"):
+        for klass in core_mro:
+            if name in klass.__dict__:
+                found[name] = klass.__dict__[name]
+                break
+    checks = state.get("_checks")
+    if (found.get("_answer_callback_filters") is not answer or found.get("_opt") is not opt
+            or "_answer_callback_filters" in state or type(checks) is not checks_type):
+        raise decline
+    checks_state = checks.__dict__
+    checks_mro = checks_type.__mro__
+    host = checks_state.get("_host")
+    if (checks_type.__dict__.get("has_filters") is not has_filters
+            or checks_type.__dict__.get("routing_callbacks") is not routing_callbacks
+            or checks_type.__getattribute__ is not _OBJECT_GETATTRIBUTE
+            or "has_filters" in checks_state or "routing_callbacks" in checks_state
+            or any(name in klass.__dict__ for klass in checks_mro
+                   for name in ("_request_scoped_selectors", "_request_scoped_policies", "_host"))
+            or type(selectors := checks_state.get("_request_scoped_selectors")) is not tuple or selectors
+            or type(policies := checks_state.get("_request_scoped_policies")) is not tuple or policies
+            or type(host) is not host_type or host_type.__dict__.get("callback_list") is not callback_list
+            or host_type.__getattribute__ is not _OBJECT_GETATTRIBUTE or host_type.__mro__ != (host_type, object)
+            or callbacks_globals.get("_callbacks") is not callbacks_fn
+            or callbacks_globals.get("filters_deployments") is not filters_fn
+            or callbacks_globals.get("CustomLogger") is not custom_logger
+            or custom_logger.__dict__.get("async_filter_deployments") is not base
+            or any(name in callbacks_globals for name in ("isinstance", "type", "any", "tuple"))
+            or host_globals.get("_LITELLM_GLOBAL") is not adapter or type(adapter) is not adapter_type
+            or host_globals.get("litellm") is not litellm_module or host_globals.get("cast") is not cast
+            or any(name in host_globals for name in ("getattr",))
+            or type(callbacks) is not list):
+        raise decline
+    adapter_state = getattr(adapter, "__dict__", None)
+    if type(adapter_state) is not dict or "validate_python" in adapter_state:
+        raise decline
+    getattribute = ((_OBJECT_GETATTRIBUTE, str.__getattribute__), (type, abc_meta))
+    read = [state, *core_mro, checks_state, *checks_mro, host_type, callbacks_globals, host_globals, custom_logger,
+            *adapter_type.__mro__, adapter_state, abc_meta]
+    kinds = []
+    for callback in callbacks:
+        klass = type(callback)
+        dicts = _no_code_class(klass, getattribute)
+        if dicts is None:
+            raise decline
+        if custom_logger in dicts:  # isinstance(callback, CustomLogger): its filter
+            for mro_class in dicts:
+                if "async_filter_deployments" in mro_class.__dict__:
+                    if mro_class.__dict__["async_filter_deployments"] is not base:
+                        raise decline  # a filter (or a look-up that may run code)
+                    break
+        read.extend(dicts)
+        kinds.append(klass)
+    # (flat: a memo compares the values it found element by element; what filters_deployments
+    # reads of a callback is its class)
+    return tuple(read), (checks, checks_state, host, core_mro, checks_mro, *kinds)
+
+
 def _select_parts() -> Any:
     _check_pinned(_SELECT_SOURCES)
     import collections.abc
@@ -1160,9 +1461,64 @@ def _select_parts() -> Any:
     answer = (core.RustCore, core.RustCore.__dict__["_answer_select"], core._pick_with_prefetched_usage,
               selection_module.pick_async, selection_module.__dict__, classes, v2.__dict__, prefetched,
               prefetched.__dict__["scoped"])
+    try:
+        init = _selection_init_parts()
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: LiteLLM's __init__ sets every selection up
+        init = None
+    try:
+        least_busy_call = _least_busy_call_parts(classes[0])
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: the least-busy pick through its decorator
+        least_busy_call = None
+    try:
+        _check_pinned((_CORE + ":RustCore.service_logged",))
+        service_logged = core.RustCore.__dict__["service_logged"]
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its service_logged schedules the event
+        service_logged = None
     return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
             runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
-            (pods.__dict__, discovery, pod_methods, pods.cast), answer)
+            (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call, service_logged)
+
+
+_LEAST_BUSY_CALL_SOURCES = (
+    "litellm.router_strategy.least_busy:LeastBusyLoggingHandler.async_get_available_deployments",
+    "litellm._internal_context:with_service_target",
+    "litellm._internal_context:service_target",
+    "litellm._internal_context:_restore",
+)
+
+
+def _least_busy_call_parts(handler: Any) -> Any:
+    """What the least-busy pick's service target set inline relies on (pins
+    checked): LiteLLM's ``async_get_available_deployments`` as
+    ``with_service_target(ROUTER_USAGE_TARGET)`` made it (``run_async``'s code,
+    its closure holding the pinned body and a ``call_target`` that returns
+    that target), ``_internal_context``'s module dict and its
+    ``service_target``, ``_restore`` and ``_service_target``."""
+    _check_pinned(_LEAST_BUSY_CALL_SOURCES)
+    from litellm import _internal_context
+    from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
+
+    decorate = _code_named(_internal_context.with_service_target, "decorate")
+    run_async = _nested_code(decorate, "run_async")
+    call_target_code = _code_named(_internal_context.with_service_target, "call_target")
+    decorated = handler.__dict__["async_get_available_deployments"]
+    if (type(decorated) is not types.FunctionType or decorated.__code__ is not run_async
+            or run_async.co_freevars != ("awaitable_fn", "call_target")):
+        raise RuntimeError("least-busy's pick is not with_service_target's wrapper")
+    inner_cell, target_cell = decorated.__closure__
+    inner = inner_cell.cell_contents
+    call_target = target_cell.cell_contents
+    if (inner is not decorated.__wrapped__ or type(inner) is not types.FunctionType
+            or call_target.__code__ is not call_target_code
+            or call_target.__code__.co_freevars != ("preserve_existing", "target")):
+        raise RuntimeError("least-busy's pick is not with_service_target's wrapper")
+    preserve_cell, target_value_cell = call_target.__closure__
+    if preserve_cell.cell_contents is not False or target_value_cell.cell_contents != ROUTER_USAGE_TARGET or type(
+            target_value_cell.cell_contents) is not str:
+        raise RuntimeError("least-busy's pick has another service target")
+    return (handler, decorated, inner, (inner_cell, target_cell, preserve_cell, target_value_cell),
+            (inner, call_target, False, target_value_cell.cell_contents), _internal_context.__dict__,
+            (_internal_context.service_target, _internal_context._restore, _internal_context._service_target))
 
 
 # what a pick's pod resolution runs on a deployment (_Selection._resolved_pod)
@@ -1175,11 +1531,13 @@ def _select_state(p: Any) -> Any:
     variable, ``Mapping``, the OTel runtime's ``phase_span`` and
     ``_otel_runtime``): (dicts read, (the context variable, whether the pod
     resolution can be made inline, whether the strategy step can be answered
-    in the loop)); else (a None among the dicts: not kept; ())."""
+    in the loop, then what ``_selection_init_state`` found when the selection
+    can be set up inline, else six None)); else (a None among the dicts: not
+    kept; ())."""
     import contextvars
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
-     mapping, (pods, discovery, pod_methods, cast), answer) = p
+     mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call, service_logged) = p
     (rust_core, answer_select, prefetched_pick, pick_async, selection_module, classes, v2, prefetched,
      scoped) = answer
     reserves = least_busy.get("_PICK_RESERVES")
@@ -1200,8 +1558,27 @@ def _select_state(p: Any) -> Any:
             or runtime_globals.get("_otel_runtime") is not otel_runtime
             or any(selection.__dict__.get(name) is not method for name, method in methods)):
         return (None,), ()
+    # the selection's set-up made in the fused pick (_selection_init_state)
+    init_read, init_known = _selection_init_state(core_globals, selection, init) if init is not None else ((), None)
+    # least-busy's pick called with its service target set here: LiteLLM's decorated method
+    # on the class, _internal_context's bindings the pinned ones (the closure cells: per pick)
+    least_busy_plain = False
+    if least_busy_call is not None:
+        handler, decorated, _inner, _cells, _contents, context_globals, context_bindings = least_busy_call
+        least_busy_plain = (handler.__dict__.get("async_get_available_deployments") is decorated
+                            and handler.__getattribute__ is _OBJECT_GETATTRIBUTE
+                            and context_globals.get("service_target") is context_bindings[0]
+                            and context_globals.get("_restore") is context_bindings[1]
+                            and context_globals.get("_service_target") is context_bindings[2]
+                            and type(context_bindings[2]) is contextvars.ContextVar)
+        init_read = (*init_read, handler, context_globals)
+    # (the MROs flattened: a memo compares the values it found element by element)
     return (core_globals, selection, least_busy, runtime_globals, pods, discovery, rust_core, selection_module,
-            v2, prefetched), (reserves, pods_plain, answer_plain)
+            v2, prefetched, *init_read), (reserves, pods_plain, answer_plain,
+                                          *(init_known if init_known is not None else (None,) * 5),
+                                          least_busy_plain,
+                                          service_logged is not None and rust_core.__dict__.get(
+                                              "service_logged") is service_logged)
 
 
 def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -1248,7 +1625,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 pass
         return logger_parts[0]
 
-    async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer):
+    async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer,
+                              least_busy_call, service_inline):
         """``RustCore._answer_select`` for a step whose stage is "strategy" (none
         of the stages it answers first), with ``_pick_with_prefetched_usage``
         (``PrefetchedUsage.scoped``'s context variable set and reset inline) and
@@ -1284,10 +1662,30 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 # their isinstance checks run no code); anything else: pick_async itself
                 kind = type(selector)
                 if kind is classes[0] and strategy == "least-busy":  # case LeastBusyLoggingHandler()
-                    picked = await selector.async_get_available_deployments(
-                        model_group=model, healthy_deployments=candidates, reserve=reserve,
-                        call_id=selection_module["call_id_of"](
-                            selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {})))
+                    # with_service_target(ROUTER_USAGE_TARGET)'s run_async spelled out while the
+                    # method is LiteLLM's decorated one (least_busy_call: found by the select memo)
+                    # and its closure the one found at build: service_target's set, the pinned
+                    # body, _restore's reset (a ValueError suppressed)
+                    if least_busy_call is not None and "async_get_available_deployments" not in (
+                            selector.__dict__) and least_busy_cells(least_busy_call):
+                        call_id = selection_module["call_id_of"](
+                            selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
+                        context_globals = least_busy_call[5]
+                        target_token = least_busy_call[6][2].set(least_busy_call[4][3])
+                        try:
+                            picked = await least_busy_call[2](selector, model_group=model,
+                                                              healthy_deployments=candidates, reserve=reserve,
+                                                              call_id=call_id)
+                        finally:
+                            try:
+                                context_globals["_service_target"].reset(target_token)
+                            except ValueError:  # _restore's suppress: closed from another context
+                                pass
+                    else:
+                        picked = await selector.async_get_available_deployments(
+                            model_group=model, healthy_deployments=candidates, reserve=reserve,
+                            call_id=selection_module["call_id_of"](
+                                selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {})))
                 elif kind is classes[4] and strategy == "latency-based-routing":  # LowestLatencyLoggingHandler()
                     picked = await selector.async_get_available_deployments(
                         model_group=model, healthy_deployments=candidates, messages=messages, input=input,
@@ -1304,8 +1702,239 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if picked is not None and selector is not None and core._selectors.is_override(strategy, selector):
             await selector.async_pre_call_check(dict(core_globals["as_str_mapping"](picked) or {}), None)
         if picked is not None and timed:
-            core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(), request)
+            end_time = clock()
+            if service_inline and "service_logged" not in core.__dict__:
+                # RustCore.service_logged's body (its three imports: loaded modules, read as its
+                # import statements read them): the same task of the same coroutine
+                asyncio_module = sys_modules.get("asyncio")
+                helpers_module = sys_modules.get(_HELPERS_MODULE)
+                services_module = sys_modules.get(_SERVICES)
+                if asyncio_module is not None and helpers_module is not None and services_module is not None:
+                    get_span = helpers_module.get_parent_otel_span_from_kwargs
+                    service_types = services_module.ServiceTypes
+                    asyncio_module.create_task(core.service_logger_obj.async_service_success_hook(
+                        service=service_types.ROUTER, duration=end_time - start_time,
+                        call_type="<routing_strategy>.async_get_available_deployments", start_time=start_time,
+                        end_time=end_time, parent_otel_span=get_span(request)))
+                else:
+                    core.service_logged("<routing_strategy>.async_get_available_deployments", start_time,
+                                        end_time, request)
+            else:
+                core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, end_time,
+                                    request)
         return core_globals["_pick_answer"](step, candidates, picked)
+
+    import abc
+
+    new_object = object.__new__
+    init_methods = frozenset(_SELECTION_INIT_METHODS)
+    narrowing_keys = _NARROWING_KEYS
+    refused_keys = frozenset(_VALIDATED_KEYS + _NARROWING_KEYS + ("model_group_retry_policy",))
+    module_type = types.ModuleType
+    cache_token = abc.get_cache_token
+    read_start_fields = _read_start_fields
+
+    def set_up(selection_type, core, model, request, specific_deployment, messages, input, init, known,
+               core_globals):
+        """LiteLLM's ``_Selection(core, model, request, "pick", specific_deployment,
+        messages, input, probe=False)``, its ``__init__`` made here when what each
+        helper it calls answers is known from the request and the core's state: an
+        exact str model, a request whose start fields are known without pydantic
+        (``_start_buckets``' conditions, no ``num_retries``, ``_read_start_fields``),
+        no retry policy on the request or the router, no narrowing keys, and a
+        tag-filtering setting read without code (the core's cache of
+        ``_model_tag_filtering`` is read when current, else that method runs).  The
+        same attributes in the same order, the same fields document (a new dict of
+        exact strs and True, which ``_document``'s plain copy equals), the same Rust
+        call; the request's image and web-search checks are LiteLLM's calls unless
+        the request has nothing for them to look at (no messages, input or tools),
+        and the routing-state sync is LiteLLM's method unless its three checks are
+        found to send nothing.  None (before anything ran) when not known: LiteLLM's
+        ``__init__`` sets it up.  ``known``: the select memo's value (the MROs and
+        the ABC cache token from index 3), with the token just found current."""
+        (rust_core, resolved_type, _allowed_default, _methods, _functions, image_name, image, _contains, _rcu,
+         _helpers, _mapping, host_registry, litellm_module, _start, _prerouting, _selection, _strategy) = init
+        if (type(model) is not str or type(core) is not rust_core or rust_core.__mro__ is not known[3]
+                or type(selection_type) is not type or selection_type.__mro__ is not known[6]
+                or type(request) is not dict):  # (the ABC cache token: compared by the caller)
+            return None
+        state = core.__dict__
+        if not state.keys().isdisjoint(init_methods):
+            return None
+        for key in request:  # exact-str keys, none validated, narrowing or a retry policy
+            if type(key) is not str or key in refused_keys:
+                return None
+        metadata = request.get("metadata")
+        litellm_metadata = request.get("litellm_metadata")
+        if request.get("routing_strategy") is not None or request.get("num_retries") is not None or (
+                metadata is not None and type(metadata) is not dict) or (
+                litellm_metadata is not None and type(litellm_metadata) is not dict):
+            return None
+        resolved = state.get("_resolved")
+        if type(resolved) is not resolved_type or resolved_type.__mro__ is not known[4]:
+            return None
+        policies = resolved.model_group_retry_policy
+        tagging = resolved.enable_tag_filtering
+        if (policies is not None and (type(policies) is not dict or policies)) or (
+                tagging is not None and type(tagging) is not bool):
+            return None
+        fields = read_start_fields(metadata, litellm_metadata)  # _start_fields(request), a new dict
+        if fields is None:
+            return None
+        # from here what __init__ does, in its order (the start fields above are pure); what
+        # raises in it is LiteLLM's (its helpers, the Rust call): the caller's, raised once
+        try:
+            selection = new_object(selection_type)
+            selection._core = core
+            selection._model = model
+            selection._request = request
+            selection._kind = "pick"
+            selection._messages = messages
+            selection._input = input
+            # core._routing_fields(request, messages)
+            if tagging or request.get("enable_tag_filtering") is True:
+                fields["filter_tags"] = True
+            else:
+                cached = state.get("_tag_filtering_models")
+                version = state.get("_version")
+                if (type(cached) is tuple and len(cached) == 2 and type(cached[0]) is int and type(version) is int
+                        and cached[0] == version and type(cached[1]) is bool):
+                    if cached[1]:
+                        fields["filter_tags"] = True
+                elif core._model_tag_filtering():
+                    fields["filter_tags"] = True
+            # (_group_policy_fields: {} - no policy on the request or the router)
+            # code_ran: a call that may run code not LiteLLM's (the request's own objects: its
+            # messages, input or tools) was made; after it every read goes LiteLLM's way
+            code_ran = False
+            if messages is None and request.get("messages") is None and request.get("input") is None and (
+                    sys_modules.get(image_name) is image):
+                pass  # request_carries_image: request_contains_image_content(None) is False
+            else:
+                code_ran = True
+                if core_globals["request_carries_image"](messages, request):
+                    fields["has_image"] = True
+                for key in narrowing_keys:
+                    if key in request:  # put there by that code: LiteLLM's pop and fields
+                        fields = {**fields, **core_globals["_narrowing_fields"](request, "pick")}
+                        fields.pop("specific_deployment", None)
+                        break
+            if specific_deployment is True:
+                fields["specific_deployment"] = True
+            # kind == "pick" and core._picks_async() and is_web_search_request(request): both
+            # pure, and the second False without tools (None is no list or tuple)
+            if code_ran or request.get("tools") is not None or type(resolved.routing_strategy) not in (
+                    str, type(None)):
+                code_ran = True
+                if core._picks_async() and core_globals["is_web_search_request"](request):
+                    fields["web_search"] = True
+            endpoint = core_globals["selected_endpoint"]()
+            if endpoint is not None:
+                fields["endpoint"] = endpoint
+            fields["pre_routes"] = True
+            selection._specific_deployment = specific_deployment
+            selection._filter_error = None
+            # core._sync_routing_state(): its three checks, when they read no code and send nothing
+            synced = False
+            if not code_ran:
+                hosted = state.get("_hosted")
+                plugins = hosted.__dict__.get("_core_routing_plugins") if type(hosted) is host_registry and (
+                    host_registry.__mro__ is known[5]) else None
+                written = state.get("_index_written")
+                sent = state.get("_allowed_fails_default_sent")
+                if (type(plugins) is list and type(routing_plugins := resolved.routing_plugins) is tuple
+                        and (not plugins) == (not routing_plugins)
+                        and type(written) is frozenset and not written and type(sent) is bool
+                        and sys_modules.get("litellm") is litellm_module and type(litellm_module) is module_type):
+                    if resolved.explicit_allowed_fails is not None:
+                        synced = sent is False  # allowed_fails_is_default() is False
+                    else:
+                        allowed = resolved.allowed_fails
+                        live = litellm_module.__dict__.get("allowed_fails")
+                        synced = type(allowed) is int and type(live) is int and (allowed == live) is sent
+            if not synced:
+                core._sync_routing_state()
+            call = core._handle.select
+            document = None
+            if not code_ran and (endpoint is None or type(endpoint) is str):
+                for value in fields.values():
+                    if value is not True and type(value) is not str:
+                        break
+                else:
+                    document = fields  # what _document's plain copy of it equals
+            if document is None:
+                document = core_globals["_document"](fields)
+            selection._call = call(model, document)
+            return selection
+        except Exception as error:
+            callers_error(error)
+            raise
+
+    filter_parts = _lazily(_filter_parts, "LiteLLM's callback-filter sources are not the verified ones")
+    filters_memo = _StateMemo()  # the last core and process callback list found to filter nothing
+
+    def no_filter_ids(core, step, core_globals):
+        """``core._answer_callback_filters(step, ...)``'s answer ``((ids, None), None)``
+        with no filter registered: the step's candidate ids, first occurrences in
+        order (``list(dict.fromkeys(str(id) ...))`` of exact strs), when LiteLLM's
+        ``has_filters()`` is found False without running code (``_filter_state``, kept
+        by a guard memo while the process callback list holds the same callbacks);
+        None for anything else (then LiteLLM's method answers)."""
+        try:
+            fp = filter_parts()
+        except NotAccelerated:
+            return None
+        if type(core) is not fp[0] or type(step) is not dict:
+            return None
+        candidates = step.get("candidates")
+        if candidates is None:
+            candidates = []
+        elif type(candidates) is not list:
+            return None
+        for candidate in candidates:
+            if type(candidate) is not str:
+                return None
+        litellm_module = fp[17]
+        if (sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
+                or sys_modules.get(_CORE) is None or sys_modules[_CORE].__dict__ is not core_globals
+                or "attempt_failure" not in core_globals):
+            return None  # getattr(litellm, "callbacks"), the method's import of attempt_failure
+        callbacks = litellm_module.__dict__.get("callbacks")
+        state = core.__dict__
+        known = filters_memo.get(state, fp)
+        if known is None or not filters_kept(known, callbacks, fp):
+            try:
+                known = filters_memo.remember(state, fp, lambda: _filter_state(state, fp, callbacks))
+            except NotAccelerated:
+                return None
+            if not filters_kept(known, callbacks, fp):
+                return None
+        return list(dict.fromkeys(candidates))
+
+    def filters_kept(known, callbacks, fp):
+        """Whether ``_filter_state``'s value still holds for what a tag does not
+        cover: the process list (the one read now: an exact list) holding
+        callbacks of the same classes, in order (``filters_deployments`` reads a
+        callback's class), the checks object's class and dict, the host's class,
+        the MROs."""
+        if (type(callbacks) is not list or len(known) != 5 + len(callbacks) or type(known[0]) is not fp[4]
+                or known[0].__dict__ is not known[1] or type(known[2]) is not fp[7] or fp[0].__mro__ is not known[3]
+                or fp[4].__mro__ is not known[4]):
+            return False
+        index = 5
+        for callback in callbacks:
+            if type(callback) is not known[index]:
+                return False
+            index += 1
+        return True
+
+    def least_busy_cells(least_busy_call):
+        """The decorated method's closure still holds what was found at build (a
+        cell's contents can be assigned; no dict tag sees it)."""
+        (inner_cell, target_cell, preserve_cell, target_value_cell) = least_busy_call[3]
+        inner, call_target, preserve, target = least_busy_call[4]
+        return (inner_cell.cell_contents is inner and target_cell.cell_contents is call_target
+                and preserve_cell.cell_contents is preserve and target_value_cell.cell_contents is target)
 
     def pod_free(discovery, deployment):
         """Whether ``KubernetesPodDiscovery.async_resolve_deployment`` returns
@@ -1329,9 +1958,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if type(kind) is not str or kind != "pick":
             raise NotAccelerated("not a pick")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
-         mapping, (_pods, discovery_type, _pod_methods, _cast), answer) = p
+         mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call,
+         _service_logged) = p
         known = memo.get(core_globals, p)
-        if known is None:
+        if known is None or (known and known[7] is not None and cache_token() != known[7]):
+            # (an ABC registration since: None checked again against Mapping at the new token)
             known = memo.remember(core_globals, p, lambda: _select_state(p))
         if not known or sys_modules.get(_OTEL_RUNTIME) is not runtime:
             raise NotAccelerated("LiteLLM's selection bindings were replaced")
@@ -1339,9 +1970,17 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         # ``callers_errors`` marks it; a try costs nothing until something raises)
         try:
             self._refuse_deleted_reads({"num_retries": 0})
-            request = request_kwargs if request_kwargs is not None else {}
-            selection = selection_type(self, model, request, kind, specific_deployment, messages, input,
-                                       probe=False)
+        except Exception as error:
+            callers_error(error)
+            raise
+        request = request_kwargs if request_kwargs is not None else {}
+        # the selection set up here when known (LiteLLM's calls in it marked as the caller's)
+        selection = set_up(selection_type, self, model, request, specific_deployment, messages, input, init,
+                           known, core_globals) if known[3] is not None else None
+        try:
+            if selection is None:
+                selection = selection_type(self, model, request, kind, specific_deployment, messages, input,
+                                           probe=False)
             token = known[0].set(False)  # picks_reserve(False)
             try:
                 # _Selection.run: phase_span(f"route {model}") (the name formatted first: an
@@ -1379,13 +2018,20 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                             if step_kind == "cache":
                                 outcome = await core._answer_cache(step)
                             elif step_kind == "select" and step.get("stage") == "callback_filters":
-                                outcome, selection._filter_error = await core._answer_callback_filters(
-                                    step, request, messages)
+                                ids = no_filter_ids(core, step, core_globals)
+                                if ids is not None:  # no filter: LiteLLM's answer, without its calls
+                                    outcome = (ids, None)
+                                    selection._filter_error = None
+                                else:
+                                    outcome, selection._filter_error = await core._answer_callback_filters(
+                                        step, request, messages)
                             elif step_kind == "select":
                                 if (known[2] and type(core) is answer[0] and "_answer_select" not in core.__dict__
                                         and type(step) is dict and step.get("stage") == "strategy"):
                                     outcome = await strategy_answer(core, step, request, messages, input,
-                                                                    pass_through, core_globals, answer)
+                                                                    pass_through, core_globals, answer,
+                                                                    least_busy_call if known[8] else None,
+                                                                    known[9])
                                 else:
                                     outcome = await core._answer_select(step, request, messages, input,
                                                                         pass_through=pass_through)
@@ -1425,5 +2071,17 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             callers_error(error)
             raise
 
+    def selection_set_up(core, model, request, specific_deployment=False, messages=None, input=None):
+        """What a pick's ``_Selection`` set-up gives (for tests): the selection
+        ``set_up`` makes, or None where LiteLLM's ``__init__`` would set it up."""
+        p = parts()
+        known = memo.get(p[0], p)
+        if known is None or (known and known[7] is not None and cache_token() != known[7]):
+            known = memo.remember(p[0], p, lambda: _select_state(p))
+        if not known or known[3] is None:
+            return None
+        return set_up(p[1], core, model, request, specific_deployment, messages, input, p[11], known, p[0])
+
     select.__doc__ = original.__doc__
+    select.selection_set_up = selection_set_up
     return select

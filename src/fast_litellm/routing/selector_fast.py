@@ -449,6 +449,52 @@ def make_deployment_ids(original: Any) -> Any:
 
 
 # --------------------------------------------------------------------------
+# least-busy: _request_count_keys (the candidates' in-flight counter keys)
+# --------------------------------------------------------------------------
+
+def make_request_count_keys(original: Any) -> Any:
+    """``least_busy._request_count_keys(model_group, deployment_ids)``:
+    ``tuple(_request_count_key(model_group, id) for id in deployment_ids)``,
+    each key ``f"{model_group}_request_count:{id}"``.  For an exact-``str``
+    group and an exact tuple of exact strs (what ``_deployment_ids`` gives)
+    the keys are formatted here without a call per id (formatting an exact
+    str runs no code), while the module's ``_request_count_key`` is the
+    pinned one; the same tuple object of ids with an equal group (a shared
+    candidate list's kept ids, held here so its id is not reused) gets the
+    tuple made last time back (immutable, equal to a new one).  Anything
+    else: LiteLLM's function."""
+    import importlib
+
+    from fast_litellm.patching.registry import NotAccelerated
+
+    from .protocol_fast import _check_pinned
+
+    _check_pinned((_LB + ":_request_count_key",))
+    module = importlib.import_module(_LB)
+    module_globals = module.__dict__
+    key_of = module._request_count_key
+    decline = NotAccelerated("least-busy keys: LiteLLM's function")
+    last: List[Any] = [(None, None, None)]  # (group, ids, keys), replaced as one object
+
+    def _request_count_keys(model_group, deployment_ids):
+        if (type(model_group) is not str or type(deployment_ids) is not tuple
+                or module_globals.get("_request_count_key") is not key_of):
+            raise decline
+        group, ids, keys = last[0]
+        if ids is deployment_ids and group == model_group:
+            return keys
+        for deployment_id in deployment_ids:
+            if type(deployment_id) is not str:
+                raise decline
+        keys = tuple([f"{model_group}_request_count:{deployment_id}" for deployment_id in deployment_ids])
+        last[0] = (model_group, deployment_ids, keys)
+        return keys
+
+    _request_count_keys.__doc__ = original.__doc__
+    return _request_count_keys
+
+
+# --------------------------------------------------------------------------
 # usage-based-routing-v2: LowestTPMLoggingHandler_v2.usage_counter_keys and
 # ._common_checks_available_deployment
 # --------------------------------------------------------------------------
