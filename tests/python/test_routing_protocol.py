@@ -1839,6 +1839,62 @@ def test_select_callback_filter_answer_follows_litellms_state(monkeypatch):
     assert pick() and not answered
 
 
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy"])
+def test_select_callback_filter_check_failing_falls_back_to_litellms_answer(monkeypatch, strategy):
+    """The no-filter check is ours and only reads, but it runs after
+    LiteLLM's steps have begun (the fused pick raises their errors to the
+    caller once): an error of the check itself is counted against the flag
+    and LiteLLM's ``_answer_callback_filters`` answers the step, so the pick,
+    the request and ``random``'s state are stock's."""
+    from fast_litellm import flags
+
+    flag = flags.get_flag("rust_routing")
+    flag.reset()
+    try:
+        def broken(*args):
+            raise RuntimeError("a bug of ours")
+
+        monkeypatch.setattr(protocol_fast, "_filter_state", broken)
+        requests = [{}, {"metadata": {"other": 2}}] * 2
+        stock, fast = _pick_in_lockstep(strategy, requests)
+        assert stock == fast and all(outcome[0] == "ok" for outcome, _r, _s in fast)
+        # the check ran, failed and was counted at every pick (never kept)
+        assert flag.errors == len(requests) and flag.last_error["type"] == "RuntimeError"
+    finally:
+        flag.reset()
+
+
+def test_inlined_import_statements_run_a_replaced_import(monkeypatch):
+    """The pre-route's decision record and the timed pick's service event
+    inline LiteLLM's import statements of loaded modules as ``sys.modules``
+    reads; with ``builtins.__import__`` replaced (an import hook) those
+    statements call it, so the fused pick runs LiteLLM's functions and the
+    hook sees their imports."""
+    import builtins
+
+    seen = []
+    real = builtins.__import__
+
+    def hook(name, *args, **kwargs):
+        seen.append(name)
+        return real(name, *args, **kwargs)
+
+    fast = _fast_select()
+    router = _router(routing_strategy="least-busy")
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    assert pick() and pick()
+    monkeypatch.setattr(builtins, "__import__", hook)
+    del seen[:]
+    assert pick()
+    monkeypatch.setattr(builtins, "__import__", real)
+    assert "asyncio" in seen and "litellm.types.services" in seen  # service_logged's imports
+    assert "litellm.router_strategy.auto_router.baseline_request" in seen  # the decision record's
+
+
 def test_select_least_busy_service_target_follows_litellms(monkeypatch):
     """The least-busy pick with its service target set in the fused pick: the
     selector's body runs under ``ROUTER_USAGE_TARGET`` as under LiteLLM's

@@ -40,10 +40,12 @@ Inputs outside these raise :class:`NotAccelerated` before any side effect.
 """
 from __future__ import annotations
 
+import builtins
 import sys
 import types
 from typing import Any, Callable, Dict
 
+from fast_litellm import flags
 from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
 
 
@@ -439,6 +441,15 @@ def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks:
 _ABSENT = object()
 _OBJECT_GETATTRIBUTE = object.__getattribute__
 
+# An import statement of a loaded module is a sys.modules read only while
+# ``builtins.__import__`` is the interpreter's own (a replacement, e.g. an
+# instrumentation hook, is called by every import statement): the inlined
+# import statements below check it per call.
+_BUILTINS = builtins.__dict__
+_BUILTIN_IMPORT = _BUILTINS.get("__import__")
+if type(_BUILTIN_IMPORT) is not types.BuiltinFunctionType or _BUILTIN_IMPORT.__self__ is not builtins:
+    _BUILTIN_IMPORT = None  # replaced before we loaded: the import statements always run
+
 
 def _picker_parts() -> Any:
     """What the fast picker needs, read once LiteLLM's router modules are
@@ -794,7 +805,7 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                 prerouting["_restore_client_output_ceiling"](request)
                 inline = False
             if prerouting["_record_routing_decision"] is record and baseline[0] in sys_modules and (
-                    baseline[1] in sys_modules):
+                    baseline[1] in sys_modules) and _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None:
                 # _record_routing_decision(request, None): its imports are loaded modules
                 prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
                 if inline and request.get("metadata") is metadata and request.get("litellm_metadata") is (
@@ -1709,7 +1720,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 asyncio_module = sys_modules.get("asyncio")
                 helpers_module = sys_modules.get(_HELPERS_MODULE)
                 services_module = sys_modules.get(_SERVICES)
-                if asyncio_module is not None and helpers_module is not None and services_module is not None:
+                if (asyncio_module is not None and helpers_module is not None and services_module is not None
+                        and _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None):
                     get_span = helpers_module.get_parent_otel_span_from_kwargs
                     service_types = services_module.ServiceTypes
                     asyncio_module.create_task(core.service_logger_obj.async_service_success_hook(
@@ -2018,7 +2030,12 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                             if step_kind == "cache":
                                 outcome = await core._answer_cache(step)
                             elif step_kind == "select" and step.get("stage") == "callback_filters":
-                                ids = no_filter_ids(core, step, core_globals)
+                                try:
+                                    ids = no_filter_ids(core, step, core_globals)
+                                except Exception as own:  # noqa: BLE001 - ours (reads only): LiteLLM
+                                    # answers the step instead, and the error counts against the flag
+                                    flags.record_error("rust_routing", own)
+                                    ids = None
                                 if ids is not None:  # no filter: LiteLLM's answer, without its calls
                                     outcome = (ids, None)
                                     selection._filter_error = None
