@@ -390,3 +390,106 @@ size_t fl_bpe_encode(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t
         return fl_bpe_encode_short(v, piece, n, out);
     return fl_bpe_encode_long(v, piece, n, out, s);
 }
+
+/* ---- numbers ----------------------------------------------------------- */
+
+/* Index of the string of L ASCII digits (1 <= L <= 4) with value x, after
+ * an optional space (s = 1): s * FL_BPE_DIGIT_KEYS + dig_base[L] + x. */
+static const uint32_t dig_base[5] = {0, 0, 10, 110, 1110};
+
+uint16_t *fl_bpe_digit_table(const fl_vocab *v)
+{
+    uint32_t max = fl_vocab_max_rank(v);
+    if (max == FL_NO_RANK)
+        return NULL;
+    uint16_t *t = malloc(2 * FL_BPE_DIGIT_KEYS * sizeof *t);
+    if (!t)
+        return NULL;
+    memset(t, 0xff, 2 * FL_BPE_DIGIT_KEYS * sizeof *t); /* 0xffff: not a token */
+    for (uint32_t r = 0; r <= max; r++) {
+        size_t len;
+        const uint8_t *b = fl_vocab_bytes(v, r, &len);
+        if (!b || len == 0 || len > 5)
+            continue;
+        size_t s = b[0] == ' ', L = len - s, x = 0, i;
+        if (L < 1 || L > 4)
+            continue;
+        for (i = s; i < len && (unsigned)(b[i] - '0') < 10; i++)
+            x = x * 10 + (size_t)(b[i] - '0');
+        if (i < len || fl_vocab_rank(v, b, len) != r) /* not digits; or not the rank a lookup gives */
+            continue;
+        if (r >= 0xffff) { /* does not fit: no table, the plain merge serves */
+            free(t);
+            return NULL;
+        }
+        t[s * FL_BPE_DIGIT_KEYS + dig_base[L] + x] = (uint16_t)r;
+    }
+    return t;
+}
+
+/* The rank of the span [a, b) of a number's zero-padded copy: from the
+ * table when it is at most 4 digits after an optional space, else the
+ * vocabulary (5+ digits: a few tokens only). */
+FL_HOT_INLINE uint32_t digit_rank(const fl_vocab *v, const uint16_t *t, const uint8_t *buf,
+                                  uint32_t a, uint32_t b)
+{
+    uint32_t s = buf[a] == ' ', st = a + s, L = b - st;
+    if (L <= 4) {
+        uint32_t x = 0;
+        for (uint32_t i = st; i < b; i++)
+            x = x * 10 + (uint32_t)(buf[i] - '0');
+        uint16_t r = t[s * FL_BPE_DIGIT_KEYS + dig_base[L] + x];
+        return r == 0xffff ? FL_NO_RANK : r;
+    }
+    return fl_vocab_rank(v, buf + a, b - a);
+}
+
+size_t fl_bpe_encode_digits(const fl_vocab *v, const uint16_t *t, const uint8_t *piece, size_t n,
+                            uint32_t *out)
+{
+    /* fl_bpe_encode_short's merge, with digit_rank for the spans */
+    uint8_t buf[FL_BPE_SHORT_MAX + 8];
+    uint32_t pair[FL_BPE_SHORT_MAX], part_rank[FL_BPE_SHORT_MAX];
+    uint8_t end[FL_BPE_SHORT_MAX], prev[FL_BPE_SHORT_MAX + 1];
+    if (n == 0 || n > FL_BPE_SHORT_MAX)
+        return FL_BPE_ERROR;
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, piece, n);
+    for (size_t i = 0; i < n; i++) {
+        end[i] = (uint8_t)(i + 1);
+        prev[i + 1] = (uint8_t)i;
+        part_rank[i] = fl_vocab_byte_rank(v, buf[i]);
+        pair[i] = i + 1 < n ? fl_vocab_pair_rank(v, buf[i], buf[i + 1]) : FL_NO_RANK;
+    }
+    size_t parts = n;
+    for (;;) {
+        uint32_t best = pair[0];
+        size_t at = 0;
+        for (size_t i = 1; i + 1 < n; i++) {
+            uint32_t r = pair[i];
+            at = r < best ? i : at;
+            best = r < best ? r : best;
+        }
+        if (best == FL_NO_RANK)
+            break;
+        uint32_t gone = end[at], stop = end[gone];
+        part_rank[at] = best;
+        end[at] = (uint8_t)stop;
+        pair[gone] = FL_NO_RANK;
+        parts--;
+        if (stop < n) {
+            prev[stop] = (uint8_t)at;
+            pair[at] = digit_rank(v, t, buf, (uint32_t)at, end[stop]);
+        } else {
+            pair[at] = FL_NO_RANK;
+        }
+        if (at > 0)
+            pair[prev[at]] = digit_rank(v, t, buf, prev[at], stop);
+    }
+    if (out) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i = end[i])
+            out[k++] = part_rank[i];
+    }
+    return parts;
+}

@@ -45,6 +45,18 @@ void fl_bpe_encode_short_lanes(const fl_vocab *v, const uint8_t *const *pieces, 
 
 /* The two algorithms, exposed so tests can check they agree. */
 size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out);
+/* Numbers (r50k/p50k's ` ?\p{N}+` pieces that are not tokens): a table of
+ * the ranks of every string of 1..4 ASCII digits after an optional space
+ * (2 x FL_BPE_DIGIT_KEYS uint16_t, 0xffff = not a token; 44 KB, built from
+ * the vocabulary's tokens, malloc'ed; NULL when out of memory or when such
+ * a token's rank does not fit 16 bits), and the short merge with its span
+ * ranks from that table (longer spans from the vocabulary).  The piece
+ * must be an optional space then 1..FL_BPE_SHORT_MAX ASCII digits; the
+ * ids are exactly fl_bpe_encode_short's. */
+#define FL_BPE_DIGIT_KEYS 11110
+uint16_t *fl_bpe_digit_table(const fl_vocab *v);
+size_t fl_bpe_encode_digits(const fl_vocab *v, const uint16_t *t, const uint8_t *piece, size_t n,
+                            uint32_t *out);
 size_t fl_bpe_encode_long(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out,
                           fl_bpe_scratch *s);
 

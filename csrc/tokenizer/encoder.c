@@ -50,7 +50,10 @@ struct fl_encoder {
     int cache_on;          /* atomic: use the cache */
     int cache_tokens;      /* atomic: also cache pieces that are one token */
     int merge_lanes;       /* atomic: count runs cache-missed short merges in lockstep */
+    uint16_t *digits;      /* atomic: fl_bpe_digit_table, made on first use (numbers_table) */
 };
+
+static uint16_t no_digit_table[1]; /* e->digits when the table cannot be made */
 
 void fl_ids_free(fl_ids *ids)
 {
@@ -117,7 +120,9 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
         e->n_specials = i + 1;
     }
     /* no cache if out of memory */
-    e->cache = fl_piece_cache_new(FL_ENC_CACHE_LOG2, FL_PC_SHORT_LEN);
+    const int small_table = (size_t)(vocab->mask + 1) * sizeof(fl_slot) < FL_ENC_LANES_MIN_TABLE;
+    e->cache = fl_piece_cache_new(small_table ? FL_ENC_SMALL_CACHE_LOG2 : FL_ENC_CACHE_LOG2,
+                                  FL_PC_SHORT_LEN);
     e->long_cache = fl_piece_cache_new(FL_ENC_LONG_CACHE_LOG2, FL_PC_LONG_LEN);
     if (!e->cache || !e->long_cache) {
         fl_piece_cache_free(e->cache);
@@ -125,7 +130,7 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
         e->cache = e->long_cache = NULL;
     }
     e->cache_on = e->cache != NULL;
-    e->merge_lanes = (size_t)(vocab->mask + 1) * sizeof(fl_slot) >= FL_ENC_LANES_MIN_TABLE;
+    e->merge_lanes = !small_table;
     e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
     for (size_t i = 1; i < n_specials; i++)
         if (e->specials[i].bytes[0] != e->first_byte)
@@ -149,6 +154,8 @@ void fl_encoder_free(fl_encoder *e)
     free(e->specials);
     fl_piece_cache_free(e->cache);
     fl_piece_cache_free(e->long_cache);
+    if (e->digits != no_digit_table)
+        free(e->digits);
     fl_vocab_free(e->vocab);
     free(e);
 }
@@ -439,6 +446,65 @@ static void flush_deferred(const fl_encoder *e, deferred_merges *d, size_t *coun
     d->k = 0;
 }
 
+/* Whether a piece of 3 or more bytes (not a token) is a number: it starts
+ * with an ASCII digit, or a space and one (r50k/p50k's ` ?\p{N}+`; under
+ * cl100k/o200k's `\p{N}{1,3}` every such piece is a token and never gets
+ * here).  Numbers are merged without the shared piece cache: in prose
+ * they rarely repeat (the bench's prose, r50k: 3.9 of the 5.1
+ * first-occurrence merges per KB are numbers, and nearly every one is the
+ * only occurrence), so storing them only evicted the words that do
+ * repeat; skipping the cache cut r50k prose's merges from 7.4 to 6.1 per
+ * KB ("Twelfth pass" in docs/tokenizer.md). */
+static inline int is_number(const uint8_t *p)
+{
+    return (unsigned)(p[0] - '0') < 10 || (p[0] == ' ' && (unsigned)(p[1] - '0') < 10);
+}
+
+/* The digit table when piece p[0..n) (a number, n <= FL_BPE_SHORT_MAX)
+ * is all ASCII digits after its optional space, else NULL (also when the
+ * table cannot be made).  The table is made on the first such piece, not
+ * with the encoder (cold start); two threads may both make one, the
+ * first published wins and the other is freed. */
+static const uint16_t *numbers_table(const fl_encoder *e, const uint8_t *p, size_t n)
+{
+    unsigned bad = 0;
+    for (size_t i = p[0] == ' '; i < n; i++)
+        bad |= (unsigned)(p[i] - '0') >= 10;
+    if (bad)
+        return NULL;
+    fl_encoder *me = (fl_encoder *)e; /* the table is the one thing written after creation */
+    uint16_t *t = __atomic_load_n(&me->digits, __ATOMIC_ACQUIRE);
+    if (t)
+        return t == no_digit_table ? NULL : t;
+    uint16_t *made = fl_bpe_digit_table(e->vocab), *none = NULL;
+    if (!made)
+        made = no_digit_table; /* not tried again */
+    if (__atomic_compare_exchange_n(&me->digits, &none, made, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        t = made;
+    else {
+        if (made != no_digit_table)
+            free(made);
+        t = none; /* the table another thread published */
+    }
+    return t == no_digit_table ? NULL : t;
+}
+
+/* A number's tokens (3..FL_PC_LONG_LEN bytes, not a token): the digit
+ * table's merge when it is all ASCII digits, else the plain merge.  Out of
+ * line, so the encode loop's code stays as it was (numbers are a few per
+ * KB at most). */
+static __attribute__((noinline)) int emit_number(const fl_encoder *e, const uint8_t *p, size_t n,
+                                                 fl_ids *out, size_t *count, fl_bpe_scratch *scratch)
+{
+    uint32_t ids[FL_PC_LONG_LEN];
+    const uint16_t *digits = n <= FL_BPE_SHORT_MAX ? numbers_table(e, p, n) : NULL;
+    size_t m = digits ? fl_bpe_encode_digits(e->vocab, digits, p, n, ids)
+                      : fl_bpe_encode(e->vocab, p, n, ids, scratch);
+    if (m == FL_BPE_ERROR)
+        return FL_ENC_NOMEM;
+    return emit_ids(ids, m, out, count);
+}
+
 FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, size_t room,
                               fl_ids *out, size_t *count, int tokens_too, fl_bpe_scratch *scratch,
                               piece_memo *memo, deferred_merges *defer)
@@ -463,6 +529,8 @@ FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, s
             *count += 1;
             return FL_ENC_OK;
         }
+        if (is_number(p)) /* merged, never cached: see is_number */
+            return emit_number(e, p, n, out, count, scratch);
         if (!tokens_too)
             k = is_short ? fl_piece_cache_get_short(c, p, n, h, ids, &has_ids)
                          : fl_piece_cache_get_long(c, p, n, h, ids, &has_ids);

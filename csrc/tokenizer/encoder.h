@@ -54,6 +54,13 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * probes missed to L3 and count ran ~4% slower on code, for no gain on
  * prose (docs/tokenizer.md, "Shared piece cache"). */
 #define FL_ENC_CACHE_LOG2 12
+/* The short table has twice the entries (512 KB) when the vocabulary's
+ * hash table is under FL_ENC_LANES_MIN_TABLE (r50k/p50k, 2 MB): their
+ * smaller vocabulary leaves ~3x as many pieces that are not one token
+ * (prose: 24.5 cache hits per KB against cl100k's 8), and the bench's
+ * r50k/p50k rows measured +2..3% on prose and code with 2^13 (docs/
+ * tokenizer.md, "Twelfth pass"). */
+#define FL_ENC_SMALL_CACHE_LOG2 13
 #define FL_ENC_LONG_CACHE_LOG2 10
 /* Texts of at least this many bytes start with a warm-up sweep over the
  * small lookup structures (encoder.c, warm_up; docs/tokenizer.md). */

@@ -376,6 +376,100 @@ static void lanes_random(const fl_vocab *v, const char *alpha, int iters)
     }
 }
 
+/* The number merge (digit table) against the plain short merge: every
+ * string of 1..4 digits with and without a space, and random numbers up
+ * to FL_BPE_SHORT_MAX bytes, on each real vocabulary (the table is NULL
+ * where a digit token's rank does not fit 16 bits). */
+static void test_bpe_digits(void)
+{
+    static const char *names[] = {"r50k_base", "p50k_base", "cl100k_base", "o200k_base"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        fl_vocab *v = load_real(names[k]);
+        if (!v)
+            continue;
+        uint16_t *t = fl_bpe_digit_table(v);
+        if (k < 2)
+            CHECK(t != NULL);
+        if (t) {
+            uint8_t p[FL_BPE_SHORT_MAX];
+            uint32_t a[FL_BPE_SHORT_MAX], b[FL_BPE_SHORT_MAX];
+            size_t bad = 0, tried = 0;
+            for (int s = 0; s < 2; s++)
+                for (int L = 1; L <= 4; L++)
+                    for (int x = 0; x < (L == 1 ? 10 : L == 2 ? 100 : L == 3 ? 1000 : 10000); x++) {
+                        size_t n = 0;
+                        if (s)
+                            p[n++] = ' ';
+                        n += (size_t)snprintf((char *)p + n, sizeof p - n, "%0*d", L, x);
+                        size_t na = fl_bpe_encode_short(v, p, n, a), nb = fl_bpe_encode_digits(v, t, p, n, b);
+                        bad += na != nb || memcmp(a, b, na * sizeof *a) != 0;
+                        tried++;
+                    }
+            for (int i = 0; i < 20000; i++) {
+                size_t n = 0, len = 1 + rng() % FL_BPE_SHORT_MAX;
+                if (rng() % 2)
+                    p[n++] = ' ';
+                while (n < len)
+                    p[n++] = (uint8_t)('0' + rng() % (rng() % 4 ? 10 : 2)); /* some runs of 0s and 1s */
+                if (n < 1 || (n == 1 && p[0] == ' '))
+                    continue;
+                size_t na = fl_bpe_encode_short(v, p, n, a), nb = fl_bpe_encode_digits(v, t, p, n, b);
+                bad += na != nb || memcmp(a, b, na * sizeof *a) != 0;
+                tried++;
+            }
+            CHECK_EQ_INT(bad, 0);
+            CHECK(tried > 40000);
+            free(t);
+        }
+        fl_vocab_free(v);
+    }
+}
+
+/* Numbers through a fresh r50k encoder from 4 threads at once (the digit
+ * table is made on first use; ThreadSanitizer checks its publication):
+ * counts equal the single-threaded ones without the cache, whose ids
+ * come from the plain merge. */
+static void test_encoder_numbers_threads(void)
+{
+    fl_vocab *v = load_real("r50k_base");
+    if (!v)
+        return;
+    char err[200];
+    fl_encoder *e = fl_encoder_new(v, FL_PAT_R50K, NULL, NULL, NULL, 0, err, sizeof err);
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    enum { N = 64 };
+    char *texts[N];
+    size_t lens[N], counts[N], expect[N];
+    fl_bpe_scratch s = {0};
+    fl_encoder_set_cache(e, 0, 0);
+    for (int i = 0; i < N; i++) {
+        size_t n = 0, cap = 2000 + rng() % 4000;
+        texts[i] = malloc(cap + 40);
+        while (n < cap) {
+            if (rng() % 3)
+                texts[i][n++] = ' ';
+            size_t digits = 1 + rng() % (rng() % 8 ? 8 : 40);
+            for (size_t j = 0; j < digits; j++)
+                texts[i][n++] = (char)('0' + rng() % 10);
+            if (rng() % 5 == 0)
+                texts[i][n++] = "x.,\n"[rng() % 4];
+        }
+        lens[i] = n;
+        size_t which;
+        CHECK_EQ_INT(fl_encode(e, (const uint8_t *)texts[i], n, NULL, NULL, NULL, &expect[i], &which, &s), 0);
+    }
+    fl_encoder_set_cache(e, 1, 0);
+    CHECK_EQ_INT(fl_count_batch(e, (const uint8_t *const *)texts, lens, N, NULL, NULL, counts, NULL, 4), 0);
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ_INT(counts[i], expect[i]);
+        free(texts[i]);
+    }
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
 static void test_bpe_lanes(void)
 {
     fl_vocab *v = synthetic_vocab();
@@ -555,6 +649,7 @@ int main(void)
         CASE(test_bpe_real_random),      CASE(test_bpe_pathological),
         CASE(test_encoder_specials),     CASE(test_encoder_batch),
         CASE(test_specials_different_first_bytes), CASE(test_bpe_lanes),
+        CASE(test_bpe_digits),           CASE(test_encoder_numbers_threads),
     };
     RUN_TESTS(cases);
 }

@@ -120,6 +120,47 @@ def test_cold_count_equal_tiktoken(name, tiktoken_data_dir):
     assert enc.count_batch(texts, num_threads=2, disallowed_special=()) == [len(w) for w in want]
 
 
+def _number_texts(seed):
+    """Numbers, which bypass the piece cache (encoder.c, is_number): unique
+    and repeated, with and without a space before them, next to words and
+    punctuation, digit runs up to 200 long (past both cache shapes' 24 and
+    128 bytes), non-ASCII digits, and words that start like a number."""
+    rng = random.Random(seed)
+    pool = [str(rng.randrange(10 ** rng.randint(3, 9))) for _ in range(12)]
+    out = []
+    for _ in range(4):
+        parts = []
+        for _ in range(300):
+            r = rng.random()
+            if r < 0.3:
+                parts.append(str(rng.randrange(10 ** rng.randint(1, 12))))
+            elif r < 0.5:
+                parts.append(rng.choice(pool))
+            elif r < 0.55:
+                parts.append("".join(rng.choice("0123456789") for _ in range(rng.randint(20, 200))))
+            elif r < 0.6:
+                parts.append(rng.choice(["\u0661\u0662\u0663", "\u00b2\u00b3", "\u2167", "12\u0663", "9x", "3rd"]))
+            else:
+                parts.append(rng.choice(["the", "(", "v1.2.3", "x=", "-", "\n", "$", "1e10", "0x1f"]))
+        out.append(rng.choice([" ", "", "  ", ", "]).join(parts))
+    return out
+
+
+@pytest.mark.parametrize("name", ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"])
+def test_numbers_equal_tiktoken(name, tiktoken_data_dir):
+    """Numbers are merged without the shared cache; count and encode, cold
+    and warm, on one thread and in a batch, equal tiktoken's."""
+    enc = _native(name)
+    ref = tiktoken.get_encoding(name)
+    texts = _number_texts(3)
+    want = [ref.encode(t, disallowed_special=()) for t in texts]
+    enc._core.clear_cache()
+    for _ in range(2):
+        assert [enc.count(t, disallowed_special=()) for t in texts] == [len(w) for w in want]
+        assert [enc.encode(t, disallowed_special=()) for t in texts] == want
+    assert enc.count_batch(texts, num_threads=2, disallowed_special=()) == [len(w) for w in want]
+
+
 def test_count_then_encode_share_entries(tiktoken_data_dir):
     """An entry written by count must serve encode with the full ids."""
     enc = _native("o200k_base")
