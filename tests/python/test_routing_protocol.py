@@ -2024,3 +2024,40 @@ def test_select_service_event_is_scheduled_as_litellms(strategy, monkeypatch):
             change(m)
             assert pick() and calls == ["<routing_strategy>.async_get_available_deployments"]
         del calls[:]
+
+
+def test_select_callback_filter_answer_sees_a_callback_class_rebased():
+    """A registered callback's class given a filtering base by ``__bases__``
+    assignment after kept picks (no dict changes its tag: the class's MRO is a
+    new tuple): LiteLLM's ``filters_deployments`` finds the base's filter, so
+    the filter runs and narrows the pick, as stock."""
+    from litellm.integrations.custom_logger import CustomLogger
+
+    fast = _fast_select()
+    router = _router()
+    filtered = []
+
+    class Base(CustomLogger):
+        pass
+
+    class Callback(Base):
+        pass
+
+    class Filtering(CustomLogger):
+        async def async_filter_deployments(self, model, healthy_deployments, messages, request_kwargs=None,
+                                           parent_otel_span=None):
+            filtered.append(model)
+            return [d for d in healthy_deployments if d["model_info"]["id"] == "d2"]
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    saved = list(litellm.callbacks)
+    litellm.callbacks.append(Callback())
+    try:
+        assert pick() and pick() and not filtered  # kept
+        Callback.__bases__ = (Filtering,)
+        assert [pick() for _ in range(3)] == ["d2"] * 3 and len(filtered) == 3
+    finally:
+        litellm.callbacks[:] = saved

@@ -1434,8 +1434,9 @@ def _filter_state(state: Any, fp: Any, callbacks: Any) -> Any:
                     break
         read.extend(dicts)
         kinds.append(klass)
+        kinds.append(dicts)  # its MRO: a __bases__ assignment changes it and no dict's tag
     # (flat: a memo compares the values it found element by element; what filters_deployments
-    # reads of a callback is its class)
+    # reads of a callback is its class and the classes it looks the filter up on)
     return tuple(read), (checks, checks_state, host, core_mro, checks_mro, *kinds)
 
 
@@ -1926,18 +1927,21 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     def filters_kept(known, callbacks, fp):
         """Whether ``_filter_state``'s value still holds for what a tag does not
         cover: the process list (the one read now: an exact list) holding
-        callbacks of the same classes, in order (``filters_deployments`` reads a
-        callback's class), the checks object's class and dict, the host's class,
-        the MROs."""
-        if (type(callbacks) is not list or len(known) != 5 + len(callbacks) or type(known[0]) is not fp[4]
+        callbacks of the same classes with the same MROs, in order
+        (``filters_deployments`` reads a callback's class and looks its filter up
+        along the MRO, which ``__bases__`` assignment replaces without a dict
+        change), the checks object's class and dict, the host's class, the
+        MROs."""
+        if (type(callbacks) is not list or len(known) != 5 + 2 * len(callbacks) or type(known[0]) is not fp[4]
                 or known[0].__dict__ is not known[1] or type(known[2]) is not fp[7] or fp[0].__mro__ is not known[3]
                 or fp[4].__mro__ is not known[4]):
             return False
         index = 5
         for callback in callbacks:
-            if type(callback) is not known[index]:
+            klass = type(callback)
+            if klass is not known[index] or klass.__mro__ is not known[index + 1]:
                 return False
-            index += 1
+            index += 2
         return True
 
     def least_busy_cells(least_busy_call):
