@@ -1865,11 +1865,13 @@ def test_select_callback_filter_check_failing_falls_back_to_litellms_answer(monk
 
 
 def test_inlined_import_statements_run_a_replaced_import(monkeypatch):
-    """The pre-route's decision record and the timed pick's service event
-    inline LiteLLM's import statements of loaded modules as ``sys.modules``
-    reads; with ``builtins.__import__`` replaced (an import hook) those
-    statements call it, so the fused pick runs LiteLLM's functions and the
-    hook sees their imports."""
+    """The pre-route's decision record, the callback-filter step's answer and
+    the timed pick's service event inline LiteLLM's import statements of
+    loaded modules as ``sys.modules`` reads; with ``builtins.__import__``
+    replaced (an import hook) those statements call it: a hook in place
+    before the pick sends it to LiteLLM's select, and one installed while the
+    pick runs (here by its first step) makes each inlined step run LiteLLM's
+    code, so the hook sees their imports either way."""
     import builtins
 
     seen = []
@@ -1880,19 +1882,43 @@ def test_inlined_import_statements_run_a_replaced_import(monkeypatch):
         return real(name, *args, **kwargs)
 
     fast = _fast_select()
+    original = _original(_patch("routing.select").target)
     router = _router(routing_strategy="least-busy")
+    core = router._core
 
     def pick():
+        async def run():
+            try:
+                return await fast(core, "g", {})
+            except NotAccelerated:  # declined: LiteLLM's select, as the engine runs it
+                return await original(core, "g", {})
         with _local_patch.accelerated(True):
-            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+            return asyncio.run(run())["model_info"]["id"]
 
+    expected = {"asyncio", "litellm.types.services",  # service_logged's imports
+                "litellm.router_strategy.auto_router.baseline_request",  # the decision record's
+                "litellm.router_rust.core"}  # _answer_callback_filters' attempt_failure
     assert pick() and pick()
     monkeypatch.setattr(builtins, "__import__", hook)
     del seen[:]
     assert pick()
     monkeypatch.setattr(builtins, "__import__", real)
-    assert "asyncio" in seen and "litellm.types.services" in seen  # service_logged's imports
-    assert "litellm.router_strategy.auto_router.baseline_request" in seen  # the decision record's
+    assert expected <= set(seen), seen
+    first_step = type(core)._answer_cache
+
+    async def installing(step):
+        builtins.__import__ = hook
+        return await first_step(core, step)
+
+    core.__dict__["_answer_cache"] = installing
+    del seen[:]
+    try:
+        assert pick()
+    finally:
+        builtins.__import__ = real
+        del core.__dict__["_answer_cache"]
+    # (the pre-route step comes before the first cache step: its record is checked above)
+    assert expected - {"litellm.router_strategy.auto_router.baseline_request"} <= set(seen), seen
 
 
 def test_select_least_busy_service_target_follows_litellms(monkeypatch):
@@ -2061,3 +2087,42 @@ def test_select_callback_filter_answer_sees_a_callback_class_rebased():
         assert [pick() for _ in range(3)] == ["d2"] * 3 and len(filtered) == 3
     finally:
         litellm.callbacks[:] = saved
+
+
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy", "latency-based-routing"])
+def test_select_with_a_replaced_import_makes_litellms_import_statements(strategy, monkeypatch):
+    """With ``builtins.__import__`` replaced (an import hook: every import
+    statement calls it), the fused pick's hook sees the import statements
+    LiteLLM's select makes over the same patched steps: the selection's set-up
+    (the image check's, ``allowed_fails_is_default``'s), ``run``'s
+    ``phase_span``, the callback-filter step's ``attempt_failure``, in order."""
+    import builtins
+
+    real = builtins.__import__
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    seen = {}
+    for select, name in ((original, "litellm"), (fast, "fused")):
+        router = _router(routing_strategy=strategy)
+        imports = seen.setdefault(name, [])
+
+        def hook(module, globals=None, locals=None, fromlist=(), level=0, imports=imports):
+            imports.append((module, tuple(fromlist or ())))
+            return real(module, globals, locals, fromlist, level)
+
+        with _local_patch.accelerated(True):
+            for _ in range(3):
+                async def pick():
+                    builtins.__import__ = hook
+                    try:
+                        try:
+                            return await select(router._core, "g", {"metadata": {}})
+                        except NotAccelerated:  # declined: LiteLLM's select, as the engine runs it
+                            return await original(router._core, "g", {"metadata": {}})
+                    finally:
+                        builtins.__import__ = real
+                random.seed(3)
+                del imports[:]
+                asyncio.run(pick())
+    assert seen["fused"] == seen["litellm"]
+    assert ("litellm.router_rust.core", ("attempt_failure",)) in seen["fused"]

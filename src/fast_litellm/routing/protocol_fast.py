@@ -1908,7 +1908,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             if type(candidate) is not str:
                 return None
         litellm_module = fp[17]
-        if (sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
+        if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT  # the method's import statement calls a hook
+                or sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
                 or sys_modules.get(_CORE) is None or sys_modules[_CORE].__dict__ is not core_globals
                 or "attempt_failure" not in core_globals):
             return None  # getattr(litellm, "callbacks"), the method's import of attempt_failure
@@ -1973,6 +1974,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         p = parts()
         if type(kind) is not str or kind != "pick":
             raise NotAccelerated("not a pick")
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            # an import hook: LiteLLM's select, _Selection and steps make import statements
+            # (run's phase_span, the set-up's image check and allowed_fails_is_default, the
+            # callback-filter step's attempt_failure) the hook sees
+            raise NotAccelerated("builtins.__import__ is replaced")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
          mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call,
          _service_logged) = p
