@@ -2126,3 +2126,66 @@ def test_select_with_a_replaced_import_makes_litellms_import_statements(strategy
                 asyncio.run(pick())
     assert seen["fused"] == seen["litellm"]
     assert ("litellm.router_rust.core", ("attempt_failure",)) in seen["fused"]
+
+
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy", "latency-based-routing"])
+def test_select_with_a_core_attribute_hook_makes_litellms_look_ups(strategy):
+    """``RustCore.__getattribute__`` defined (after kept picks): every look-up
+    on the core runs it, and the fused pick skips some (the callback-filter
+    step's ``_answer_callback_filters`` and ``_opt``, the strategy step's
+    ``_answer_select``, ``service_logged``) and adds its ``__dict__`` reads, so
+    it declines and the hook sees the look-ups LiteLLM's select makes over the
+    same patched steps, in order."""
+    from litellm.router_rust.core import RustCore
+
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    seen = {}
+    for select, name in ((original, "litellm"), (fast, "fused")):
+        router = _router(routing_strategy=strategy)
+        names = seen.setdefault(name, [])
+
+        def hook(self, attribute, names=names):
+            names.append(attribute)
+            return object.__getattribute__(self, attribute)
+
+        async def pick():
+            try:
+                return await select(router._core, "g", {})
+            except NotAccelerated:  # declined: LiteLLM's select, as the engine runs it
+                return await original(router._core, "g", {})
+
+        with _local_patch.accelerated(True):
+            asyncio.run(pick())
+            asyncio.run(pick())  # kept
+            RustCore.__getattribute__ = hook
+            try:
+                random.seed(3)
+                asyncio.run(pick())
+            finally:
+                del RustCore.__getattribute__
+    assert seen["fused"] == seen["litellm"] and "_answer_callback_filters" in seen["fused"]
+
+
+def test_select_service_event_reads_the_clock_after_the_method_look_up(monkeypatch):
+    """A timed pick's ``core.service_logged(..., start_time, clock(), request)``
+    looks the method up before it reads the clock: with ``service_logged`` a
+    class property (a look-up that runs code) and the core module's clock
+    replaced, the fused pick makes the two in LiteLLM's order."""
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    stock_logged = core_module.RustCore.service_logged
+    stock_clock = core_module.unix_time
+    seen = {}
+    for select, name in ((original, "litellm"), (fast, "fused")):
+        router = _router(routing_strategy="least-busy")
+        events = seen.setdefault(name, [])
+        with monkeypatch.context() as m:
+            m.setattr(core_module.RustCore, "service_logged",
+                      property(lambda self, events=events: events.append("look-up") or stock_logged.__get__(self)))
+            m.setattr(core_module, "unix_time", lambda events=events: events.append("clock") or stock_clock())
+            with _local_patch.accelerated(True):
+                asyncio.run(select(router._core, "g", {}))
+    assert seen["fused"] == seen["litellm"] == ["clock", "look-up", "clock"]

@@ -1568,7 +1568,10 @@ def _select_state(p: Any) -> Any:
             or core_globals.get("Mapping") is not mapping or type(reserves) is not contextvars.ContextVar
             or runtime_globals.get("phase_span") is not phase_span
             or runtime_globals.get("_otel_runtime") is not otel_runtime
-            or any(selection.__dict__.get(name) is not method for name, method in methods)):
+            or any(selection.__dict__.get(name) is not method for name, method in methods)
+            # the core's attribute look-ups run no code (the loop reads core.__dict__, and the
+            # callback-filter answer, the strategy answer and the service event skip look-ups)
+            or rust_core.__getattribute__ is not _OBJECT_GETATTRIBUTE):
         return (None,), ()
     # the selection's set-up made in the fused pick (_selection_init_state)
     init_read, init_known = _selection_init_state(core_globals, selection, init) if init is not None else ((), None)
@@ -1585,8 +1588,8 @@ def _select_state(p: Any) -> Any:
                             and type(context_bindings[2]) is contextvars.ContextVar)
         init_read = (*init_read, handler, context_globals)
     # (the MROs flattened: a memo compares the values it found element by element)
-    return (core_globals, selection, least_busy, runtime_globals, pods, discovery, rust_core, selection_module,
-            v2, prefetched, *init_read), (reserves, pods_plain, answer_plain,
+    return (core_globals, selection, least_busy, runtime_globals, pods, discovery, *rust_core.__mro__,
+            selection_module, v2, prefetched, *init_read), (reserves, pods_plain, answer_plain,
                                           *(init_known if init_known is not None else (None,) * 5),
                                           least_busy_plain,
                                           service_logged is not None and rust_core.__dict__.get(
@@ -1714,26 +1717,24 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if picked is not None and selector is not None and core._selectors.is_override(strategy, selector):
             await selector.async_pre_call_check(dict(core_globals["as_str_mapping"](picked) or {}), None)
         if picked is not None and timed:
-            end_time = clock()
-            if service_inline and "service_logged" not in core.__dict__:
+            asyncio_module = sys_modules.get("asyncio")
+            helpers_module = sys_modules.get(_HELPERS_MODULE)
+            services_module = sys_modules.get(_SERVICES)
+            if (service_inline and "service_logged" not in core.__dict__ and asyncio_module is not None
+                    and helpers_module is not None and services_module is not None
+                    and _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None):
                 # RustCore.service_logged's body (its three imports: loaded modules, read as its
-                # import statements read them): the same task of the same coroutine
-                asyncio_module = sys_modules.get("asyncio")
-                helpers_module = sys_modules.get(_HELPERS_MODULE)
-                services_module = sys_modules.get(_SERVICES)
-                if (asyncio_module is not None and helpers_module is not None and services_module is not None
-                        and _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None):
-                    get_span = helpers_module.get_parent_otel_span_from_kwargs
-                    service_types = services_module.ServiceTypes
-                    asyncio_module.create_task(core.service_logger_obj.async_service_success_hook(
-                        service=service_types.ROUTER, duration=end_time - start_time,
-                        call_type="<routing_strategy>.async_get_available_deployments", start_time=start_time,
-                        end_time=end_time, parent_otel_span=get_span(request)))
-                else:
-                    core.service_logged("<routing_strategy>.async_get_available_deployments", start_time,
-                                        end_time, request)
-            else:
-                core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, end_time,
+                # import statements read them): the same task of the same coroutine; the clock
+                # read where LiteLLM reads it, after the (pure) method look-up
+                end_time = clock()
+                get_span = helpers_module.get_parent_otel_span_from_kwargs
+                service_types = services_module.ServiceTypes
+                asyncio_module.create_task(core.service_logger_obj.async_service_success_hook(
+                    service=service_types.ROUTER, duration=end_time - start_time,
+                    call_type="<routing_strategy>.async_get_available_deployments", start_time=start_time,
+                    end_time=end_time, parent_otel_span=get_span(request)))
+            else:  # (the method looked up before the clock is read, as LiteLLM's call does)
+                core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(),
                                     request)
         return core_globals["_pick_answer"](step, candidates, picked)
 
