@@ -2189,3 +2189,33 @@ def test_select_service_event_reads_the_clock_after_the_method_look_up(monkeypat
             with _local_patch.accelerated(True):
                 asyncio.run(select(router._core, "g", {}))
     assert seen["fused"] == seen["litellm"] == ["clock", "look-up", "clock"]
+
+
+@pytest.mark.parametrize("name", ["str", "list", "dict"])
+def test_select_callback_filter_answer_follows_a_shadowed_builtin(name, monkeypatch):
+    """``_answer_callback_filters`` builds its no-filter answer with ``str``,
+    ``list`` and ``dict`` as its module reads them: one shadowed there (after
+    kept picks) is called by LiteLLM's answer, which then answers the step."""
+    import builtins
+
+    from litellm.router_rust.steps import callbacks as callbacks_module
+
+    fast = _fast_select()
+    router = _router()
+    calls = []
+    real = getattr(builtins, name)
+
+    class Shadow(real):  # noqa: D401 - the builtin, counted where the module calls it
+        def __new__(cls, *args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+
+    Shadow.fromkeys = classmethod(lambda cls, keys: calls.append(name) or real.fromkeys(keys)) if name == "dict" else None
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    assert pick() and pick() and not calls  # kept
+    monkeypatch.setattr(callbacks_module, name, Shadow, raising=False)
+    assert pick() and calls

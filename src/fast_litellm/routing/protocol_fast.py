@@ -1408,7 +1408,7 @@ def _filter_state(state: Any, fp: Any, callbacks: Any) -> Any:
             or callbacks_globals.get("filters_deployments") is not filters_fn
             or callbacks_globals.get("CustomLogger") is not custom_logger
             or custom_logger.__dict__.get("async_filter_deployments") is not base
-            or any(name in callbacks_globals for name in ("isinstance", "type", "any", "tuple"))
+            or any(name in callbacks_globals for name in ("isinstance", "type", "any", "tuple", "str", "list", "dict"))
             or host_globals.get("_LITELLM_GLOBAL") is not adapter or type(adapter) is not adapter_type
             or host_globals.get("litellm") is not litellm_module or host_globals.get("cast") is not cast
             or any(name in host_globals for name in ("getattr",))
