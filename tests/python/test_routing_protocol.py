@@ -2219,3 +2219,75 @@ def test_select_callback_filter_answer_follows_a_shadowed_builtin(name, monkeypa
     assert pick() and pick() and not calls  # kept
     monkeypatch.setattr(callbacks_module, name, Shadow, raising=False)
     assert pick() and calls
+
+
+class _EqKey(str):
+    """A metadata key that counts its comparisons: a dict lookup of an equal
+    ``str`` compares it (same hash, another object), running this code."""
+
+    compared: list = []
+
+    def __eq__(self, other):
+        _EqKey.compared.append(str.__str__(self))
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+class _BoolStr(str):
+    """A team id whose truth test (LiteLLM's helpers make one) counts."""
+
+    def __bool__(self):
+        _EqKey.compared.append("bool")
+        return len(str.__str__(self)) > 0
+
+
+def _eq_key_requests():
+    auth = _EqAuth(["m1"])
+    for team in ("t", None, _Str("s"), _BoolStr("b")):
+        for other in ({}, {"user_api_key_team_id": "u"}, {"user_api_key_auth": auth}, None):
+            for key in ("user_api_key_team_id", "user_api_key_auth"):
+                metadata = {_EqKey(key): team, "other": 1}
+                yield {"metadata": metadata, **({"litellm_metadata": other} if other is not None else {})}
+                yield {"litellm_metadata": metadata, **({"metadata": other} if other is not None else {})}
+
+
+def test_start_fields_buckets_with_key_code_match():
+    """A metadata bucket whose key is a ``str`` subclass with its own
+    ``__eq__`` (run by the lookups of an equal key): ``_start_fields`` makes
+    LiteLLM's helpers' lookups, in their number and order, so the key's
+    comparisons are stock's, and so are the fields; so is the truth test of
+    a team id that is a ``str`` subclass (declined before the helpers run:
+    it used to be declined after them, and the fallback ran them again)."""
+    target = _patch("routing.start_fields").target
+    original = _original(target)
+    fast = protocol_fast.make_start_fields(original)
+    for request in [*_eq_key_requests(), {"metadata": {"user_api_key_team_id": _BoolStr("b")}},
+                    {"litellm_metadata": {"user_api_key_team_id": _BoolStr("b")}}]:
+        del _EqKey.compared[:]
+        stock = _outcome(original, request)
+        stock_compared = list(_EqKey.compared)
+        del _EqKey.compared[:]
+        try:
+            got = ("ok", fast(request))
+        except NotAccelerated:
+            got = _outcome(original, request)  # as the engine falls back
+        assert (got, _EqKey.compared) == (stock, stock_compared), request
+
+
+def test_select_set_up_of_buckets_with_key_code_matches():
+    """The fused pick's selection set-up of such a request: the key's
+    comparisons are those of LiteLLM's select over the same patched steps
+    (a set-up that declines has run none of them)."""
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    for request in _eq_key_requests():
+        seen = []
+        for select in (original, fast):
+            router = _router()
+            del _EqKey.compared[:]
+            random.seed(5)
+            with _local_patch.accelerated(True):
+                picked = asyncio.run(select(router._core, "g", copy.copy(request)))["model_info"]["id"]
+            seen.append((picked, list(_EqKey.compared)))
+        assert seen[0] == seen[1], request

@@ -198,6 +198,9 @@ def _start_helpers_state(core_globals: Dict[str, Any], helpers: Any) -> Any:
     return (core_globals, rcu, access, core_helpers), (token,)
 
 
+_STR_KEYED: list = []  # [litellm_fast.str_keyed], loaded at the first use
+
+
 def _start_buckets(request: Any) -> Any:
     """The request's two metadata buckets (each None or an exact dict) when
     ``_start_fields``' validated model is known without pydantic: an exact
@@ -219,6 +222,22 @@ def _start_buckets(request: Any) -> Any:
     if (metadata is not None and type(metadata) is not dict) or (
             litellm_metadata is not None and type(litellm_metadata) is not dict):
         return "a metadata bucket is not a dict"
+    if not _STR_KEYED:
+        from .litellm_fast import str_keyed
+
+        _STR_KEYED.append(str_keyed)
+    for bucket in (metadata, litellm_metadata):
+        if bucket is None:
+            continue
+        # exact-str keys (a str subclass's own __eq__ runs in the lookups of an equal name, and
+        # the helpers' lookups would then run twice: here and in the fallback), and a team id
+        # LiteLLM's helpers read without code (their truth test of a str subclass may run its
+        # __bool__ / __len__): decided before any helper runs
+        if not _STR_KEYED[0](bucket):
+            return "a metadata bucket has a key that is not an exact str"
+        team_id = bucket.get("user_api_key_team_id")
+        if team_id is not None and type(team_id) is not str and type(team_id) is not int:
+            return "a team id is not an exact str"
     return metadata, litellm_metadata
 
 
@@ -244,7 +263,18 @@ def _read_start_fields(metadata: Any, litellm_metadata: Any) -> Any:
     helpers are the pinned ones and None is no ``Mapping``
     (``_start_helpers_state``): their reads, made here (None is no
     ``Mapping``, an exact dict is one), as a new dict; None for anything else
-    (then the helpers run)."""
+    (then the helpers run).  The buckets' keys are exact strs (checked first,
+    natively: a dict walk), so no lookup here runs code: a ``str`` subclass key
+    with its own ``__eq__`` is compared by the lookup of an equal name, and
+    these lookups are not LiteLLM's in number or order."""
+    if not _STR_KEYED:
+        from .litellm_fast import str_keyed
+
+        _STR_KEYED.append(str_keyed)
+    str_keyed = _STR_KEYED[0]
+    if (metadata is not None and not str_keyed(metadata)) or (
+            litellm_metadata is not None and not str_keyed(litellm_metadata)):
+        return None
     team_id = None
     for bucket in (metadata, litellm_metadata):  # get_request_team_id
         if bucket is None:
