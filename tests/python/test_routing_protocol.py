@@ -2291,3 +2291,25 @@ def test_select_set_up_of_buckets_with_key_code_matches():
                 picked = asyncio.run(select(router._core, "g", copy.copy(request)))["model_info"]["id"]
             seen.append((picked, list(_EqKey.compared)))
         assert seen[0] == seen[1], request
+
+
+def test_selection_init_over_the_patches_runs_the_requests_code_as_stock():
+    """LiteLLM's ``_Selection.__init__`` over the accelerated steps against
+    stock on requests whose start-field validation runs their code (a
+    ``str`` subclass key with its own ``__eq__``, such a team id's truth
+    test): the same comparisons and tests, in order.  The retry-policy fields
+    were answered ``{}`` without that validation, which stock runs a second
+    time (``_policy_lookup_names``): the patch declines such requests."""
+    from litellm.router_rust.core import _Selection
+
+    requests = [*_eq_key_requests(), {_EqKey("stream"): True}, {_EqKey("tags"): ["a"], "metadata": {}},
+                {"metadata": {"user_api_key_team_id": _BoolStr("b")}}]
+    for request in requests:
+        seen = []
+        for on in (False, True):
+            router = _router()
+            del _EqKey.compared[:]
+            with _local_patch.accelerated(on):
+                _Selection(router._core, "g", copy.copy(request), "pick", None, None, None)
+            seen.append(list(_EqKey.compared))
+        assert seen[0] == seen[1], request
