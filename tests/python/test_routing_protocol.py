@@ -2313,3 +2313,23 @@ def test_selection_init_over_the_patches_runs_the_requests_code_as_stock():
                 _Selection(router._core, "g", copy.copy(request), "pick", None, None, None)
             seen.append(list(_EqKey.compared))
         assert seen[0] == seen[1], request
+
+
+def test_latency_pick_of_a_request_with_key_code_matches():
+    """A latency pick of a request whose key equal to ``"stream"`` is a
+    ``str`` subclass with its own ``__eq__``: LiteLLM reads the key once per
+    candidate (each lookup compares it), the accelerated selector once or not
+    at all, so it declines such a request: the same comparisons, pick and
+    ``random`` state as stock."""
+    stock, fast = _pick_in_lockstep("latency-based-routing", [{_EqKey("stream"): True}, {_EqKey("stream"): False}])
+    assert stock == fast
+    seen = []
+    for on in (False, True):
+        router = _router(routing_strategy="latency-based-routing")
+        del _EqKey.compared[:]
+        random.seed(9)
+        select = _original(_patch("routing.select").target) if not on else _fast_select()
+        with _local_patch.accelerated(on):
+            picked = asyncio.run(select(router._core, "g", {_EqKey("stream"): True}))["model_info"]["id"]
+        seen.append((picked, list(_EqKey.compared), random.getstate()))
+    assert seen[0] == seen[1]
