@@ -1865,11 +1865,13 @@ def test_select_callback_filter_check_failing_falls_back_to_litellms_answer(monk
 
 
 def test_inlined_import_statements_run_a_replaced_import(monkeypatch):
-    """The pre-route's decision record and the timed pick's service event
-    inline LiteLLM's import statements of loaded modules as ``sys.modules``
-    reads; with ``builtins.__import__`` replaced (an import hook) those
-    statements call it, so the fused pick runs LiteLLM's functions and the
-    hook sees their imports."""
+    """The pre-route's decision record, the callback-filter step's answer and
+    the timed pick's service event inline LiteLLM's import statements of
+    loaded modules as ``sys.modules`` reads; with ``builtins.__import__``
+    replaced (an import hook) those statements call it: a hook in place
+    before the pick sends it to LiteLLM's select, and one installed while the
+    pick runs (here by its first step) makes each inlined step run LiteLLM's
+    code, so the hook sees their imports either way."""
     import builtins
 
     seen = []
@@ -1880,19 +1882,43 @@ def test_inlined_import_statements_run_a_replaced_import(monkeypatch):
         return real(name, *args, **kwargs)
 
     fast = _fast_select()
+    original = _original(_patch("routing.select").target)
     router = _router(routing_strategy="least-busy")
+    core = router._core
 
     def pick():
+        async def run():
+            try:
+                return await fast(core, "g", {})
+            except NotAccelerated:  # declined: LiteLLM's select, as the engine runs it
+                return await original(core, "g", {})
         with _local_patch.accelerated(True):
-            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+            return asyncio.run(run())["model_info"]["id"]
 
+    expected = {"asyncio", "litellm.types.services",  # service_logged's imports
+                "litellm.router_strategy.auto_router.baseline_request",  # the decision record's
+                "litellm.router_rust.core"}  # _answer_callback_filters' attempt_failure
     assert pick() and pick()
     monkeypatch.setattr(builtins, "__import__", hook)
     del seen[:]
     assert pick()
     monkeypatch.setattr(builtins, "__import__", real)
-    assert "asyncio" in seen and "litellm.types.services" in seen  # service_logged's imports
-    assert "litellm.router_strategy.auto_router.baseline_request" in seen  # the decision record's
+    assert expected <= set(seen), seen
+    first_step = type(core)._answer_cache
+
+    async def installing(step):
+        builtins.__import__ = hook
+        return await first_step(core, step)
+
+    core.__dict__["_answer_cache"] = installing
+    del seen[:]
+    try:
+        assert pick()
+    finally:
+        builtins.__import__ = real
+        del core.__dict__["_answer_cache"]
+    # (the pre-route step comes before the first cache step: its record is checked above)
+    assert expected - {"litellm.router_strategy.auto_router.baseline_request"} <= set(seen), seen
 
 
 def test_select_least_busy_service_target_follows_litellms(monkeypatch):
@@ -2024,3 +2050,286 @@ def test_select_service_event_is_scheduled_as_litellms(strategy, monkeypatch):
             change(m)
             assert pick() and calls == ["<routing_strategy>.async_get_available_deployments"]
         del calls[:]
+
+
+def test_select_callback_filter_answer_sees_a_callback_class_rebased():
+    """A registered callback's class given a filtering base by ``__bases__``
+    assignment after kept picks (no dict changes its tag: the class's MRO is a
+    new tuple): LiteLLM's ``filters_deployments`` finds the base's filter, so
+    the filter runs and narrows the pick, as stock."""
+    from litellm.integrations.custom_logger import CustomLogger
+
+    fast = _fast_select()
+    router = _router()
+    filtered = []
+
+    class Base(CustomLogger):
+        pass
+
+    class Callback(Base):
+        pass
+
+    class Filtering(CustomLogger):
+        async def async_filter_deployments(self, model, healthy_deployments, messages, request_kwargs=None,
+                                           parent_otel_span=None):
+            filtered.append(model)
+            return [d for d in healthy_deployments if d["model_info"]["id"] == "d2"]
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    saved = list(litellm.callbacks)
+    litellm.callbacks.append(Callback())
+    try:
+        assert pick() and pick() and not filtered  # kept
+        Callback.__bases__ = (Filtering,)
+        assert [pick() for _ in range(3)] == ["d2"] * 3 and len(filtered) == 3
+    finally:
+        litellm.callbacks[:] = saved
+
+
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy", "latency-based-routing"])
+def test_select_with_a_replaced_import_makes_litellms_import_statements(strategy, monkeypatch):
+    """With ``builtins.__import__`` replaced (an import hook: every import
+    statement calls it), the fused pick's hook sees the import statements
+    LiteLLM's select makes over the same patched steps: the selection's set-up
+    (the image check's, ``allowed_fails_is_default``'s), ``run``'s
+    ``phase_span``, the callback-filter step's ``attempt_failure``, in order."""
+    import builtins
+
+    real = builtins.__import__
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    seen = {}
+    for select, name in ((original, "litellm"), (fast, "fused")):
+        router = _router(routing_strategy=strategy)
+        imports = seen.setdefault(name, [])
+
+        def hook(module, globals=None, locals=None, fromlist=(), level=0, imports=imports):
+            imports.append((module, tuple(fromlist or ())))
+            return real(module, globals, locals, fromlist, level)
+
+        with _local_patch.accelerated(True):
+            for _ in range(3):
+                async def pick():
+                    builtins.__import__ = hook
+                    try:
+                        try:
+                            return await select(router._core, "g", {"metadata": {}})
+                        except NotAccelerated:  # declined: LiteLLM's select, as the engine runs it
+                            return await original(router._core, "g", {"metadata": {}})
+                    finally:
+                        builtins.__import__ = real
+                random.seed(3)
+                del imports[:]
+                asyncio.run(pick())
+    assert seen["fused"] == seen["litellm"]
+    assert ("litellm.router_rust.core", ("attempt_failure",)) in seen["fused"]
+
+
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy", "latency-based-routing"])
+def test_select_with_a_core_attribute_hook_makes_litellms_look_ups(strategy):
+    """``RustCore.__getattribute__`` defined (after kept picks): every look-up
+    on the core runs it, and the fused pick skips some (the callback-filter
+    step's ``_answer_callback_filters`` and ``_opt``, the strategy step's
+    ``_answer_select``, ``service_logged``) and adds its ``__dict__`` reads, so
+    it declines and the hook sees the look-ups LiteLLM's select makes over the
+    same patched steps, in order."""
+    from litellm.router_rust.core import RustCore
+
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    seen = {}
+    for select, name in ((original, "litellm"), (fast, "fused")):
+        router = _router(routing_strategy=strategy)
+        names = seen.setdefault(name, [])
+
+        def hook(self, attribute, names=names):
+            names.append(attribute)
+            return object.__getattribute__(self, attribute)
+
+        async def pick():
+            try:
+                return await select(router._core, "g", {})
+            except NotAccelerated:  # declined: LiteLLM's select, as the engine runs it
+                return await original(router._core, "g", {})
+
+        with _local_patch.accelerated(True):
+            asyncio.run(pick())
+            asyncio.run(pick())  # kept
+            RustCore.__getattribute__ = hook
+            try:
+                random.seed(3)
+                asyncio.run(pick())
+            finally:
+                del RustCore.__getattribute__
+    assert seen["fused"] == seen["litellm"] and "_answer_callback_filters" in seen["fused"]
+
+
+def test_select_service_event_reads_the_clock_after_the_method_look_up(monkeypatch):
+    """A timed pick's ``core.service_logged(..., start_time, clock(), request)``
+    looks the method up before it reads the clock: with ``service_logged`` a
+    class property (a look-up that runs code) and the core module's clock
+    replaced, the fused pick makes the two in LiteLLM's order."""
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    stock_logged = core_module.RustCore.service_logged
+    stock_clock = core_module.unix_time
+    seen = {}
+    for select, name in ((original, "litellm"), (fast, "fused")):
+        router = _router(routing_strategy="least-busy")
+        events = seen.setdefault(name, [])
+        with monkeypatch.context() as m:
+            m.setattr(core_module.RustCore, "service_logged",
+                      property(lambda self, events=events: events.append("look-up") or stock_logged.__get__(self)))
+            m.setattr(core_module, "unix_time", lambda events=events: events.append("clock") or stock_clock())
+            with _local_patch.accelerated(True):
+                asyncio.run(select(router._core, "g", {}))
+    assert seen["fused"] == seen["litellm"] == ["clock", "look-up", "clock"]
+
+
+@pytest.mark.parametrize("name", ["str", "list", "dict"])
+def test_select_callback_filter_answer_follows_a_shadowed_builtin(name, monkeypatch):
+    """``_answer_callback_filters`` builds its no-filter answer with ``str``,
+    ``list`` and ``dict`` as its module reads them: one shadowed there (after
+    kept picks) is called by LiteLLM's answer, which then answers the step."""
+    import builtins
+
+    from litellm.router_rust.steps import callbacks as callbacks_module
+
+    fast = _fast_select()
+    router = _router()
+    calls = []
+    real = getattr(builtins, name)
+
+    class Shadow(real):  # noqa: D401 - the builtin, counted where the module calls it
+        def __new__(cls, *args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+
+    Shadow.fromkeys = classmethod(lambda cls, keys: calls.append(name) or real.fromkeys(keys)) if name == "dict" else None
+
+    def pick():
+        with _local_patch.accelerated(True):
+            return asyncio.run(fast(router._core, "g", {}))["model_info"]["id"]
+
+    assert pick() and pick() and not calls  # kept
+    monkeypatch.setattr(callbacks_module, name, Shadow, raising=False)
+    assert pick() and calls
+
+
+class _EqKey(str):
+    """A metadata key that counts its comparisons: a dict lookup of an equal
+    ``str`` compares it (same hash, another object), running this code."""
+
+    compared: list = []
+
+    def __eq__(self, other):
+        _EqKey.compared.append(str.__str__(self))
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+class _BoolStr(str):
+    """A team id whose truth test (LiteLLM's helpers make one) counts."""
+
+    def __bool__(self):
+        _EqKey.compared.append("bool")
+        return len(str.__str__(self)) > 0
+
+
+def _eq_key_requests():
+    auth = _EqAuth(["m1"])
+    for team in ("t", None, _Str("s"), _BoolStr("b")):
+        for other in ({}, {"user_api_key_team_id": "u"}, {"user_api_key_auth": auth}, None):
+            for key in ("user_api_key_team_id", "user_api_key_auth"):
+                metadata = {_EqKey(key): team, "other": 1}
+                yield {"metadata": metadata, **({"litellm_metadata": other} if other is not None else {})}
+                yield {"litellm_metadata": metadata, **({"metadata": other} if other is not None else {})}
+
+
+def test_start_fields_buckets_with_key_code_match():
+    """A metadata bucket whose key is a ``str`` subclass with its own
+    ``__eq__`` (run by the lookups of an equal key): ``_start_fields`` makes
+    LiteLLM's helpers' lookups, in their number and order, so the key's
+    comparisons are stock's, and so are the fields; so is the truth test of
+    a team id that is a ``str`` subclass (declined before the helpers run:
+    it used to be declined after them, and the fallback ran them again)."""
+    target = _patch("routing.start_fields").target
+    original = _original(target)
+    fast = protocol_fast.make_start_fields(original)
+    for request in [*_eq_key_requests(), {"metadata": {"user_api_key_team_id": _BoolStr("b")}},
+                    {"litellm_metadata": {"user_api_key_team_id": _BoolStr("b")}}]:
+        del _EqKey.compared[:]
+        stock = _outcome(original, request)
+        stock_compared = list(_EqKey.compared)
+        del _EqKey.compared[:]
+        try:
+            got = ("ok", fast(request))
+        except NotAccelerated:
+            got = _outcome(original, request)  # as the engine falls back
+        assert (got, _EqKey.compared) == (stock, stock_compared), request
+
+
+def test_select_set_up_of_buckets_with_key_code_matches():
+    """The fused pick's selection set-up of such a request: the key's
+    comparisons are those of LiteLLM's select over the same patched steps
+    (a set-up that declines has run none of them)."""
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    for request in _eq_key_requests():
+        seen = []
+        for select in (original, fast):
+            router = _router()
+            del _EqKey.compared[:]
+            random.seed(5)
+            with _local_patch.accelerated(True):
+                picked = asyncio.run(select(router._core, "g", copy.copy(request)))["model_info"]["id"]
+            seen.append((picked, list(_EqKey.compared)))
+        assert seen[0] == seen[1], request
+
+
+def test_selection_init_over_the_patches_runs_the_requests_code_as_stock():
+    """LiteLLM's ``_Selection.__init__`` over the accelerated steps against
+    stock on requests whose start-field validation runs their code (a
+    ``str`` subclass key with its own ``__eq__``, such a team id's truth
+    test): the same comparisons and tests, in order.  The retry-policy fields
+    were answered ``{}`` without that validation, which stock runs a second
+    time (``_policy_lookup_names``): the patch declines such requests."""
+    from litellm.router_rust.core import _Selection
+
+    requests = [*_eq_key_requests(), {_EqKey("stream"): True}, {_EqKey("tags"): ["a"], "metadata": {}},
+                {"metadata": {"user_api_key_team_id": _BoolStr("b")}}]
+    for request in requests:
+        seen = []
+        for on in (False, True):
+            router = _router()
+            del _EqKey.compared[:]
+            with _local_patch.accelerated(on):
+                _Selection(router._core, "g", copy.copy(request), "pick", None, None, None)
+            seen.append(list(_EqKey.compared))
+        assert seen[0] == seen[1], request
+
+
+def test_latency_pick_of_a_request_with_key_code_matches():
+    """A latency pick of a request whose key equal to ``"stream"`` is a
+    ``str`` subclass with its own ``__eq__``: LiteLLM reads the key once per
+    candidate (each lookup compares it), the accelerated selector once or not
+    at all, so it declines such a request: the same comparisons, pick and
+    ``random`` state as stock."""
+    stock, fast = _pick_in_lockstep("latency-based-routing", [{_EqKey("stream"): True}, {_EqKey("stream"): False}])
+    assert stock == fast
+    seen = []
+    for on in (False, True):
+        router = _router(routing_strategy="latency-based-routing")
+        del _EqKey.compared[:]
+        random.seed(9)
+        select = _original(_patch("routing.select").target) if not on else _fast_select()
+        with _local_patch.accelerated(on):
+            picked = asyncio.run(select(router._core, "g", {_EqKey("stream"): True}))["model_info"]["id"]
+        seen.append((picked, list(_EqKey.compared), random.getstate()))
+    assert seen[0] == seen[1]

@@ -442,3 +442,8 @@ def test_least_busy_keys_match_litellms(monkeypatch):
     monkeypatch.setattr(least_busy, "_request_count_key", lambda group, ident: "other")
     with pytest.raises(NotAccelerated):
         fast("g", ids)
+    monkeypatch.undo()
+    assert fast("g", ids) == first
+    monkeypatch.setattr(least_busy, "tuple", lambda items: ("shadowed",), raising=False)  # the module's tuple
+    with pytest.raises(NotAccelerated):
+        fast("g", ids)

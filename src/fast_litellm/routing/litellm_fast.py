@@ -585,12 +585,21 @@ def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]
     validating the request's start fields, has just succeeded on the same
     request - both callers (``_routing_fields`` and ``stream_policy``, pinned
     in ``pins.DEPENDENCIES``) run ``_start_fields(request)`` immediately
-    before.  Every other case runs LiteLLM's code."""
+    before.  That validation reads the request's keys and metadata buckets
+    (a ``str`` subclass key's ``__eq__``, a dict subclass bucket's ``get``, a
+    team id's truth test run there), so the request must be one whose start
+    fields read no code (``_start_buckets``: an exact dict with exact-``str``
+    keys, no validated field, exact-dict buckets with exact-``str`` keys and
+    team ids that are None, exact strs or ints).  Every other case runs
+    LiteLLM's code."""
     _check_dependencies(_CORE_SOURCES)
+    from .protocol_fast import _start_buckets
 
     def _group_policy_fields(self, request):
         if type(request) is not dict or "model_group_retry_policy" in request:
             raise NotAccelerated("the request carries its own retry policy")
+        if type(_start_buckets(request)) is str:
+            raise NotAccelerated("validating the request's start fields may run its code")
         policies = self._resolved.model_group_retry_policy
         if policies is not None and (type(policies) is not dict or policies):
             raise NotAccelerated("the router has retry policies")

@@ -198,6 +198,9 @@ def _start_helpers_state(core_globals: Dict[str, Any], helpers: Any) -> Any:
     return (core_globals, rcu, access, core_helpers), (token,)
 
 
+_STR_KEYED: list = []  # [litellm_fast.str_keyed], loaded at the first use
+
+
 def _start_buckets(request: Any) -> Any:
     """The request's two metadata buckets (each None or an exact dict) when
     ``_start_fields``' validated model is known without pydantic: an exact
@@ -219,6 +222,22 @@ def _start_buckets(request: Any) -> Any:
     if (metadata is not None and type(metadata) is not dict) or (
             litellm_metadata is not None and type(litellm_metadata) is not dict):
         return "a metadata bucket is not a dict"
+    if not _STR_KEYED:
+        from .litellm_fast import str_keyed
+
+        _STR_KEYED.append(str_keyed)
+    for bucket in (metadata, litellm_metadata):
+        if bucket is None:
+            continue
+        # exact-str keys (a str subclass's own __eq__ runs in the lookups of an equal name, and
+        # the helpers' lookups would then run twice: here and in the fallback), and a team id
+        # LiteLLM's helpers read without code (their truth test of a str subclass may run its
+        # __bool__ / __len__): decided before any helper runs
+        if not _STR_KEYED[0](bucket):
+            return "a metadata bucket has a key that is not an exact str"
+        team_id = bucket.get("user_api_key_team_id")
+        if team_id is not None and type(team_id) is not str and type(team_id) is not int:
+            return "a team id is not an exact str"
     return metadata, litellm_metadata
 
 
@@ -244,7 +263,18 @@ def _read_start_fields(metadata: Any, litellm_metadata: Any) -> Any:
     helpers are the pinned ones and None is no ``Mapping``
     (``_start_helpers_state``): their reads, made here (None is no
     ``Mapping``, an exact dict is one), as a new dict; None for anything else
-    (then the helpers run)."""
+    (then the helpers run).  The buckets' keys are exact strs (checked first,
+    natively: a dict walk), so no lookup here runs code: a ``str`` subclass key
+    with its own ``__eq__`` is compared by the lookup of an equal name, and
+    these lookups are not LiteLLM's in number or order."""
+    if not _STR_KEYED:
+        from .litellm_fast import str_keyed
+
+        _STR_KEYED.append(str_keyed)
+    str_keyed = _STR_KEYED[0]
+    if (metadata is not None and not str_keyed(metadata)) or (
+            litellm_metadata is not None and not str_keyed(litellm_metadata)):
+        return None
     team_id = None
     for bucket in (metadata, litellm_metadata):  # get_request_team_id
         if bucket is None:
@@ -1408,7 +1438,7 @@ def _filter_state(state: Any, fp: Any, callbacks: Any) -> Any:
             or callbacks_globals.get("filters_deployments") is not filters_fn
             or callbacks_globals.get("CustomLogger") is not custom_logger
             or custom_logger.__dict__.get("async_filter_deployments") is not base
-            or any(name in callbacks_globals for name in ("isinstance", "type", "any", "tuple"))
+            or any(name in callbacks_globals for name in ("isinstance", "type", "any", "tuple", "str", "list", "dict"))
             or host_globals.get("_LITELLM_GLOBAL") is not adapter or type(adapter) is not adapter_type
             or host_globals.get("litellm") is not litellm_module or host_globals.get("cast") is not cast
             or any(name in host_globals for name in ("getattr",))
@@ -1434,8 +1464,9 @@ def _filter_state(state: Any, fp: Any, callbacks: Any) -> Any:
                     break
         read.extend(dicts)
         kinds.append(klass)
+        kinds.append(dicts)  # its MRO: a __bases__ assignment changes it and no dict's tag
     # (flat: a memo compares the values it found element by element; what filters_deployments
-    # reads of a callback is its class)
+    # reads of a callback is its class and the classes it looks the filter up on)
     return tuple(read), (checks, checks_state, host, core_mro, checks_mro, *kinds)
 
 
@@ -1567,7 +1598,10 @@ def _select_state(p: Any) -> Any:
             or core_globals.get("Mapping") is not mapping or type(reserves) is not contextvars.ContextVar
             or runtime_globals.get("phase_span") is not phase_span
             or runtime_globals.get("_otel_runtime") is not otel_runtime
-            or any(selection.__dict__.get(name) is not method for name, method in methods)):
+            or any(selection.__dict__.get(name) is not method for name, method in methods)
+            # the core's attribute look-ups run no code (the loop reads core.__dict__, and the
+            # callback-filter answer, the strategy answer and the service event skip look-ups)
+            or rust_core.__getattribute__ is not _OBJECT_GETATTRIBUTE):
         return (None,), ()
     # the selection's set-up made in the fused pick (_selection_init_state)
     init_read, init_known = _selection_init_state(core_globals, selection, init) if init is not None else ((), None)
@@ -1584,8 +1618,8 @@ def _select_state(p: Any) -> Any:
                             and type(context_bindings[2]) is contextvars.ContextVar)
         init_read = (*init_read, handler, context_globals)
     # (the MROs flattened: a memo compares the values it found element by element)
-    return (core_globals, selection, least_busy, runtime_globals, pods, discovery, rust_core, selection_module,
-            v2, prefetched, *init_read), (reserves, pods_plain, answer_plain,
+    return (core_globals, selection, least_busy, runtime_globals, pods, discovery, *rust_core.__mro__,
+            selection_module, v2, prefetched, *init_read), (reserves, pods_plain, answer_plain,
                                           *(init_known if init_known is not None else (None,) * 5),
                                           least_busy_plain,
                                           service_logged is not None and rust_core.__dict__.get(
@@ -1713,26 +1747,24 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if picked is not None and selector is not None and core._selectors.is_override(strategy, selector):
             await selector.async_pre_call_check(dict(core_globals["as_str_mapping"](picked) or {}), None)
         if picked is not None and timed:
-            end_time = clock()
-            if service_inline and "service_logged" not in core.__dict__:
+            asyncio_module = sys_modules.get("asyncio")
+            helpers_module = sys_modules.get(_HELPERS_MODULE)
+            services_module = sys_modules.get(_SERVICES)
+            if (service_inline and "service_logged" not in core.__dict__ and asyncio_module is not None
+                    and helpers_module is not None and services_module is not None
+                    and _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None):
                 # RustCore.service_logged's body (its three imports: loaded modules, read as its
-                # import statements read them): the same task of the same coroutine
-                asyncio_module = sys_modules.get("asyncio")
-                helpers_module = sys_modules.get(_HELPERS_MODULE)
-                services_module = sys_modules.get(_SERVICES)
-                if (asyncio_module is not None and helpers_module is not None and services_module is not None
-                        and _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None):
-                    get_span = helpers_module.get_parent_otel_span_from_kwargs
-                    service_types = services_module.ServiceTypes
-                    asyncio_module.create_task(core.service_logger_obj.async_service_success_hook(
-                        service=service_types.ROUTER, duration=end_time - start_time,
-                        call_type="<routing_strategy>.async_get_available_deployments", start_time=start_time,
-                        end_time=end_time, parent_otel_span=get_span(request)))
-                else:
-                    core.service_logged("<routing_strategy>.async_get_available_deployments", start_time,
-                                        end_time, request)
-            else:
-                core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, end_time,
+                # import statements read them): the same task of the same coroutine; the clock
+                # read where LiteLLM reads it, after the (pure) method look-up
+                end_time = clock()
+                get_span = helpers_module.get_parent_otel_span_from_kwargs
+                service_types = services_module.ServiceTypes
+                asyncio_module.create_task(core.service_logger_obj.async_service_success_hook(
+                    service=service_types.ROUTER, duration=end_time - start_time,
+                    call_type="<routing_strategy>.async_get_available_deployments", start_time=start_time,
+                    end_time=end_time, parent_otel_span=get_span(request)))
+            else:  # (the method looked up before the clock is read, as LiteLLM's call does)
+                core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(),
                                     request)
         return core_globals["_pick_answer"](step, candidates, picked)
 
@@ -1907,7 +1939,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             if type(candidate) is not str:
                 return None
         litellm_module = fp[17]
-        if (sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
+        if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT  # the method's import statement calls a hook
+                or sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
                 or sys_modules.get(_CORE) is None or sys_modules[_CORE].__dict__ is not core_globals
                 or "attempt_failure" not in core_globals):
             return None  # getattr(litellm, "callbacks"), the method's import of attempt_failure
@@ -1926,18 +1959,21 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     def filters_kept(known, callbacks, fp):
         """Whether ``_filter_state``'s value still holds for what a tag does not
         cover: the process list (the one read now: an exact list) holding
-        callbacks of the same classes, in order (``filters_deployments`` reads a
-        callback's class), the checks object's class and dict, the host's class,
-        the MROs."""
-        if (type(callbacks) is not list or len(known) != 5 + len(callbacks) or type(known[0]) is not fp[4]
+        callbacks of the same classes with the same MROs, in order
+        (``filters_deployments`` reads a callback's class and looks its filter up
+        along the MRO, which ``__bases__`` assignment replaces without a dict
+        change), the checks object's class and dict, the host's class, the
+        MROs."""
+        if (type(callbacks) is not list or len(known) != 5 + 2 * len(callbacks) or type(known[0]) is not fp[4]
                 or known[0].__dict__ is not known[1] or type(known[2]) is not fp[7] or fp[0].__mro__ is not known[3]
                 or fp[4].__mro__ is not known[4]):
             return False
         index = 5
         for callback in callbacks:
-            if type(callback) is not known[index]:
+            klass = type(callback)
+            if klass is not known[index] or klass.__mro__ is not known[index + 1]:
                 return False
-            index += 1
+            index += 2
         return True
 
     def least_busy_cells(least_busy_call):
@@ -1969,6 +2005,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         p = parts()
         if type(kind) is not str or kind != "pick":
             raise NotAccelerated("not a pick")
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            # an import hook: LiteLLM's select, _Selection and steps make import statements
+            # (run's phase_span, the set-up's image check and allowed_fails_is_default, the
+            # callback-filter step's attempt_failure) the hook sees
+            raise NotAccelerated("builtins.__import__ is replaced")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
          mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call,
          _service_logged) = p

@@ -478,7 +478,8 @@ def make_request_count_keys(original: Any) -> Any:
 
     def _request_count_keys(model_group, deployment_ids):
         if (type(model_group) is not str or type(deployment_ids) is not tuple
-                or module_globals.get("_request_count_key") is not key_of):
+                or module_globals.get("_request_count_key") is not key_of
+                or "tuple" in module_globals):  # (LiteLLM's tuple(...) call, as its module reads it)
             raise decline
         group, ids, keys = last[0]
         if ids is deployment_ids and group == model_group:

@@ -522,6 +522,10 @@ class _LatencyPick:
     def __call__(self, handler, module, healthy, messages, input, request_kwargs, counts, fresh, by_id=None):
         if request_kwargs is not None and type(request_kwargs) is not dict:
             raise NotAccelerated("request_kwargs is not a dict")
+        if request_kwargs is not None and not litellm_fast.str_keyed(request_kwargs):
+            # LiteLLM reads request_kwargs["stream"] per candidate: a str-subclass key's own
+            # __eq__ runs in each of those lookups, which ours makes once or not at all
+            raise NotAccelerated("a request key is not an exact str")
         if counts is not None and type(counts) is not dict:
             raise NotAccelerated("request_count_dict is not a dict")
         if module.datetime is not litellm_fast.datetime:
