@@ -713,8 +713,19 @@ def _latency_entry(sync: bool):
         # LiteLLM's span read and cache read: their errors are the caller's, raised
         # once (the fallback read again: a one-off error served a pick stock fails)
         def start(module, request_kwargs):
-            if request_kwargs is not None and type(request_kwargs) is not dict:
-                raise NotAccelerated("request_kwargs is not a dict")
+            if request_kwargs is not None:
+                if type(request_kwargs) is not dict:
+                    raise NotAccelerated("request_kwargs is not a dict")
+                # get_parent_otel_span_from_kwargs runs no code of the request's (a later
+                # decline makes LiteLLM read it again): its metadata buckets exact dicts
+                # with exact-str keys (their truth tests and `in` look-ups)
+                metadata = request_kwargs.get("metadata")
+                params = request_kwargs.get("litellm_params")
+                inner = params.get("metadata") if type(params) is dict else None
+                if ((metadata is not None and (type(metadata) is not dict or not litellm_fast.str_keyed(metadata)))
+                        or (params is not None and type(params) is not dict)
+                        or (inner is not None and (type(inner) is not dict or not litellm_fast.str_keyed(inner)))):
+                    raise NotAccelerated("the span read would run the request's code")
             with callers_errors:
                 return module.get_parent_otel_span_from_kwargs(request_kwargs)
 
