@@ -201,6 +201,16 @@ def _start_helpers_state(core_globals: Dict[str, Any], helpers: Any) -> Any:
 _STR_KEYED: list = []  # [litellm_fast.str_keyed], loaded at the first use
 
 
+def _str_keyed() -> Callable[[Any], bool]:
+    """``litellm_fast.str_keyed`` (a native dict walk: every key an exact
+    ``str``), imported at the first use."""
+    if not _STR_KEYED:
+        from .litellm_fast import str_keyed
+
+        _STR_KEYED.append(str_keyed)
+    return _STR_KEYED[0]
+
+
 def _start_buckets(request: Any) -> Any:
     """The request's two metadata buckets (each None or an exact dict) when
     ``_start_fields``' validated model is known without pydantic: an exact
@@ -222,10 +232,7 @@ def _start_buckets(request: Any) -> Any:
     if (metadata is not None and type(metadata) is not dict) or (
             litellm_metadata is not None and type(litellm_metadata) is not dict):
         return "a metadata bucket is not a dict"
-    if not _STR_KEYED:
-        from .litellm_fast import str_keyed
-
-        _STR_KEYED.append(str_keyed)
+    str_keyed = _str_keyed()
     for bucket in (metadata, litellm_metadata):
         if bucket is None:
             continue
@@ -233,7 +240,7 @@ def _start_buckets(request: Any) -> Any:
         # the helpers' lookups would then run twice: here and in the fallback), and a team id
         # LiteLLM's helpers read without code (their truth test of a str subclass may run its
         # __bool__ / __len__): decided before any helper runs
-        if not _STR_KEYED[0](bucket):
+        if not str_keyed(bucket):
             return "a metadata bucket has a key that is not an exact str"
         team_id = bucket.get("user_api_key_team_id")
         if team_id is not None and type(team_id) is not str and type(team_id) is not int:
@@ -263,18 +270,11 @@ def _read_start_fields(metadata: Any, litellm_metadata: Any) -> Any:
     helpers are the pinned ones and None is no ``Mapping``
     (``_start_helpers_state``): their reads, made here (None is no
     ``Mapping``, an exact dict is one), as a new dict; None for anything else
-    (then the helpers run).  The buckets' keys are exact strs (checked first,
-    natively: a dict walk), so no lookup here runs code: a ``str`` subclass key
-    with its own ``__eq__`` is compared by the lookup of an equal name, and
-    these lookups are not LiteLLM's in number or order."""
-    if not _STR_KEYED:
-        from .litellm_fast import str_keyed
-
-        _STR_KEYED.append(str_keyed)
-    str_keyed = _STR_KEYED[0]
-    if (metadata is not None and not str_keyed(metadata)) or (
-            litellm_metadata is not None and not str_keyed(litellm_metadata)):
-        return None
+    (then the helpers run).  The caller has found the buckets' keys exact strs
+    (``_start_buckets``, or the fused pick's set-up: ``_str_keyed``), so no
+    lookup here runs code: a ``str`` subclass key with its own ``__eq__`` is
+    compared by the lookup of an equal name, and these lookups are not
+    LiteLLM's in number or order."""
     team_id = None
     for bucket in (metadata, litellm_metadata):  # get_request_team_id
         if bucket is None:
@@ -1821,6 +1821,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         tagging = resolved.enable_tag_filtering
         if (policies is not None and (type(policies) is not dict or policies)) or (
                 tagging is not None and type(tagging) is not bool):
+            return None
+        str_keyed = _str_keyed()  # (what _start_buckets checks on the patch's path)
+        if (metadata is not None and not str_keyed(metadata)) or (
+                litellm_metadata is not None and not str_keyed(litellm_metadata)):
             return None
         fields = read_start_fields(metadata, litellm_metadata)  # _start_fields(request), a new dict
         if fields is None:
