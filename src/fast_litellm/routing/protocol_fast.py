@@ -1965,7 +1965,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if first_strs is not None:
             # natively: the exact-str check (else None: LiteLLM's method answers) and
             # the first occurrences in order, what dict.fromkeys keeps (~10 us at
-            # 1,000 ids against ~65 for the loop and dict.fromkeys over fresh strs)
+            # 1,000 ids against ~48 for the loop and dict.fromkeys over fresh strs)
             ids = first_strs(candidates)
             return ids if ids is not NotImplemented else None
         return list(dict.fromkeys(candidates))
