@@ -1400,6 +1400,71 @@ router_cooldown_ids(PyObject *module, PyObject *keys)
     return ids;
 }
 
+/* first_strs(values): list(dict.fromkeys(values)) for an exact list of
+ * exact str: a new list of each value's first occurrence, in order (exact
+ * strs are equal exactly when their storage kind, length and code units
+ * are: no Python code runs, no hash is computed or cached).
+ * NotImplemented for anything else (a subclass's __eq__/__hash__ decide
+ * there), so the caller runs LiteLLM's code. */
+static PyObject *
+router_first_strs(PyObject *module, PyObject *values)
+{
+    if (!PyList_CheckExact(values))
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = PyList_GET_SIZE(values);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyList_GET_ITEM(values, i);
+        if (!PyUnicode_CheckExact(value))
+            Py_RETURN_NOTIMPLEMENTED;
+        if (PyUnicode_READY(value) < 0)
+            return NULL;
+    }
+    if (n > INT32_MAX)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (n <= 1)
+        return PyList_GetSlice(values, 0, n);
+    fl_rt_key small_keys[64];
+    unsigned char small_keep[64];
+    fl_rt_key *keys = n <= 64 ? small_keys : PyMem_Malloc((size_t)n * sizeof(fl_rt_key));
+    unsigned char *keep = n <= 64 ? small_keep : PyMem_Malloc((size_t)n);
+    PyObject *out = NULL;
+    if (keys == NULL || keep == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyList_GET_ITEM(values, i);
+        keys[i].data = PyUnicode_DATA(value);
+        keys[i].len = (size_t)PyUnicode_GET_LENGTH(value) * (size_t)PyUnicode_KIND(value);
+        keys[i].tag = (unsigned)PyUnicode_KIND(value);
+    }
+    long repeats = fl_rt_first_occurrences(keys, (size_t)n, keep);
+    if (repeats < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (repeats == 0) {
+        out = PyList_GetSlice(values, 0, n);
+        goto done;
+    }
+    out = PyList_New(n - (Py_ssize_t)repeats);
+    if (out == NULL)
+        goto done;
+    for (Py_ssize_t i = 0, j = 0; i < n; i++) {
+        if (keep[i]) {
+            PyObject *value = PyList_GET_ITEM(values, i);
+            Py_INCREF(value);
+            PyList_SET_ITEM(out, j++, value);
+        }
+    }
+done:
+    if (keys != small_keys)
+        PyMem_Free(keys);
+    if (keep != small_keep)
+        PyMem_Free(keep);
+    return out;
+}
+
 static PyObject *
 router_json_copy(PyObject *module, PyObject *value)
 {
@@ -3096,6 +3161,8 @@ static PyMethodDef router_functions[] = {
      "else NotImplemented."},
     {"router_records_of", (PyCFunction)(void (*)(void))router_records_of, METH_FASTCALL,
      "router_records_of(ids, known): the known records of ids (None as {}), or None."},
+    {"router_first_strs", router_first_strs, METH_O,
+     "router_first_strs(values): list(dict.fromkeys(values)) for an exact list of exact str, else NotImplemented."},
     {"router_same_ids", (PyCFunction)(void (*)(void))router_same_ids, METH_FASTCALL,
      "router_same_ids(ids, previous): the same exact str values in the same order."},
     {"router_index_by_id", (PyCFunction)(void (*)(void))router_index_by_id, METH_FASTCALL,

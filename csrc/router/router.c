@@ -885,3 +885,47 @@ fl_rt_finish(const fl_rt_plan_result *plan, const fl_rt_scratch *scratch, double
         return -1;
     }
 }
+
+/* ---- first occurrences ------------------------------------------------ */
+
+long
+fl_rt_first_occurrences(const fl_rt_key *keys, size_t n, unsigned char *keep)
+{
+    if (n > (size_t)INT32_MAX)
+        return -1;
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap <<= 1;
+    uint32_t small[64];
+    uint32_t *slots = cap <= 64 ? small : calloc(cap, sizeof(uint32_t)); /* index + 1; 0: empty */
+    if (slots == NULL)
+        return -1;
+    if (slots == small)
+        memset(small, 0, sizeof(small));
+    size_t mask = cap - 1;
+    long repeats = 0;
+    for (size_t i = 0; i < n; i++) {
+        const fl_rt_key *k = &keys[i];
+        uint64_t h = fnv1a((const char *)k->data, k->len) ^ ((uint64_t)k->tag * 0x9E3779B97F4A7C15ULL);
+        size_t at = (size_t)(h ^ (h >> 29)) & mask;
+        keep[i] = 1;
+        for (;;) {
+            uint32_t held = slots[at];
+            if (held == 0) {
+                slots[at] = (uint32_t)(i + 1);
+                break;
+            }
+            const fl_rt_key *other = &keys[held - 1];
+            if (other->len == k->len && other->tag == k->tag &&
+                (k->len == 0 || memcmp(other->data, k->data, k->len) == 0)) {
+                keep[i] = 0;
+                repeats++;
+                break;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+    if (slots != small)
+        free(slots);
+    return repeats;
+}

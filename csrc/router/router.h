@@ -135,4 +135,21 @@ fl_rt_plan_result fl_rt_plan(const fl_rt_index *index, fl_rt_loads *loads, fl_rt
 /* The position a draw picks: u in [0,1) for UNIFORM, k < count for BELOW. */
 long fl_rt_finish(const fl_rt_plan_result *plan, const fl_rt_scratch *scratch, double u, size_t k);
 
+/* ---- first occurrences ------------------------------------------------ */
+
+/* A key compared by content: `len` bytes at `data`, and a `tag` that must
+ * be equal too (the binding passes a str's storage kind: two strings of
+ * different kinds are never equal, even when their bytes are). */
+typedef struct {
+    const void *data;
+    size_t len;
+    unsigned tag;
+} fl_rt_key;
+
+/* keep[i] = 1 when no key before i is equal to keys[i] (its first
+ * occurrence), else 0: what `dict.fromkeys(keys)` keeps, in order.  Returns
+ * how many keys were repeats (0: every keep[i] is 1), or -1 when memory for
+ * the table could not be had (keep is then unspecified).  n < 2**31. */
+long fl_rt_first_occurrences(const fl_rt_key *keys, size_t n, unsigned char *keep);
+
 #endif /* FL_ROUTER_H */

@@ -255,6 +255,55 @@ test_empty_index(void)
     fl_rt_index_free(index);
 }
 
+/* fl_rt_first_occurrences against a quadratic scan: keys drawn from a small
+ * alphabet (many repeats), of both tags, empty ones, sizes around the
+ * stack table's 64 slots and well past it. */
+static void
+test_first_occurrences(void)
+{
+    static char text[4096][8];
+    static fl_rt_key keys[4096];
+    static unsigned char keep[4096];
+    unsigned seed = 12345;
+    size_t sizes[] = {0, 1, 2, 31, 32, 33, 64, 100, 1000, 4096};
+    for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        for (int alphabet = 1; alphabet <= 3; alphabet++) {
+            size_t n = sizes[si];
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                size_t len = (seed >> 16) % (size_t)(alphabet == 3 ? 5 : 3);
+                for (size_t j = 0; j < len; j++) {
+                    seed = seed * 1103515245u + 12345u;
+                    text[i][j] = (char)('a' + (seed >> 16) % (unsigned)(alphabet == 1 ? 2 : 26));
+                }
+                seed = seed * 1103515245u + 12345u;
+                keys[i].data = text[i];
+                keys[i].len = len;
+                keys[i].tag = 1 + (seed >> 16) % 2;
+            }
+            long repeats = fl_rt_first_occurrences(keys, n, keep);
+            long expected = 0;
+            int same = 1;
+            for (size_t i = 0; i < n; i++) {
+                int first = 1;
+                for (size_t j = 0; j < i && first; j++) {
+                    if (keys[j].len == keys[i].len && keys[j].tag == keys[i].tag &&
+                        memcmp(keys[j].data, keys[i].data, keys[i].len) == 0)
+                        first = 0;
+                }
+                expected += !first;
+                same &= keep[i] == first;
+            }
+            CHECK(same);
+            CHECK_EQ_INT(repeats, expected);
+        }
+    }
+    /* equal bytes under different tags are different keys */
+    fl_rt_key two[2] = {{"ab", 2, 1}, {"ab", 2, 2}};
+    CHECK_EQ_INT(fl_rt_first_occurrences(two, 2, keep), 0);
+    CHECK(keep[0] == 1 && keep[1] == 1);
+}
+
 int
 main(void)
 {
@@ -264,7 +313,7 @@ main(void)
         CASE(test_shuffle_weights_then_rpm), CASE(test_least_busy_and_loads),
         CASE(test_latency_window_and_buffer), CASE(test_cost_lowest_first_on_ties),
         CASE(test_many_deployments), CASE(test_non_finite_weights_error),
-        CASE(test_empty_index),
+        CASE(test_empty_index), CASE(test_first_occurrences),
     };
     RUN_TESTS(cases);
 }

@@ -1839,6 +1839,56 @@ def test_select_callback_filter_answer_follows_litellms_state(monkeypatch):
     assert pick() and not answered
 
 
+def test_no_filter_ids_against_litellms_answer():
+    """The no-filter answer (``router_first_strs``: the exact-str check and the
+    first occurrences natively) against LiteLLM's ``_answer_callback_filters``
+    on 3,000 random candidate lists: repeats, empty and non-ASCII ids of every
+    storage kind, ids equal in bytes but not in kind, and lists holding a
+    ``str`` subclass (its own ``__str__``, ``__eq__``, ``__hash__``) or a
+    non-str, which must decline (None: LiteLLM's method answers)."""
+    fast = _fast_select()
+    router = _router(routing_strategy="simple-shuffle")
+    core = router._core
+    core_globals = sys.modules["litellm.router_rust.core"].__dict__
+
+    class Renamed(str):
+        def __str__(self):
+            return "renamed-" + str.__str__(self)
+
+        def __eq__(self, other):
+            return True
+
+        __hash__ = str.__hash__
+
+    class Hashed(str):
+        def __hash__(self):
+            return 1
+
+    gen = random.Random(14)
+    alphabet = ["a", "b", "\xe9", "\u6261", "\U0001f600", "ab"]
+    declined = answered = 0
+    for case in range(3000):
+        pool = ["".join(gen.choice(alphabet) for _ in range(gen.randint(0, 3))) for _ in range(gen.randint(1, 8))]
+        ids = [(gen.choice(pool) + ".")[:-1] for _ in range(gen.choice([0, 1, 2, 5, 40, 70, 300]))]
+        odd = case % 5 == 0 and ids
+        if odd:
+            at = gen.randrange(len(ids))
+            ids[at] = gen.choice([Renamed(ids[at]), Hashed(ids[at]), 7, None])
+        step = {"kind": "select", "stage": "callback_filters", "candidates": ids}
+        stock = asyncio.run(core._answer_callback_filters(dict(step, candidates=list(ids)), {}, None))
+        got = fast.no_filter_ids(core, step, core_globals)
+        if odd:
+            assert got is None, (case, ids)
+            declined += 1
+        else:
+            assert stock == ((got, None), None), (case, ids, got, stock)
+            assert type(got) is list and got is not ids and all(type(i) is str for i in got)
+            answered += 1
+    assert declined > 400 and answered > 2000
+    assert fast.no_filter_ids(core, {"kind": "select", "stage": "callback_filters"}, core_globals) == []
+    assert fast.no_filter_ids(core, {"stage": "callback_filters", "candidates": ("a",)}, core_globals) is None
+
+
 @pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy"])
 def test_select_callback_filter_check_failing_falls_back_to_litellms_answer(monkeypatch, strategy):
     """The no-filter check is ours and only reads, but it runs after

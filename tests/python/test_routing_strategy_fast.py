@@ -306,6 +306,63 @@ def test_lockstep_at_500_deployments(strategy):
             assert _same(s[3], f[3]), (strategy, phase, i, "routing cache differs")
 
 
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing"])
+def test_all_known_verdict_follows_the_map(strategy):
+    """The kept all-known verdict (``strategy_fast._all_known``: a shared
+    candidate list over a map with the same version tag) against stock, in
+    lockstep: picks over a full history keep it, then each change to the map
+    between picks - an entry deleted, the map emptied, a new map object of the
+    same keys, a key added with a ``str`` subclass, a value rebound - must give
+    the unseen entries LiteLLM's loop gives them (and nothing else).  Without
+    the tag check (identity alone) the deleted entry is never given back and
+    the routing caches differ."""
+    gen = random.Random("known-%s" % strategy)
+    model_list = _large_model_list(gen, 40)
+    ids = [d["model_info"]["id"] for d in model_list]
+    a, b = _build(model_list, strategy, {}), _build(model_list, strategy, {})
+    history = _history(gen, model_list, strategy)
+    for ident in ids:
+        history.setdefault(ident, {})
+    for router in (a, b):
+        _seed_state(router, None, model_list, strategy, history, [], [])
+    key = "g_map" if strategy == "latency-based-routing" else "cost_map:g"
+
+    class Key(str):
+        pass
+
+    def the_map(router):
+        return router._core._cache.in_memory_cache.cache_dict[key]
+
+    def changes():
+        yield "nothing", lambda router: None
+        yield "deleted", lambda router: the_map(router).pop(ids[3])
+        yield "deleted twice", lambda router: (the_map(router).pop(ids[5]), the_map(router).pop(ids[6]))
+        yield "str-subclass key", lambda router: the_map(router).__setitem__(Key("extra"), {})
+        yield "rebound", lambda router: the_map(router).__setitem__(ids[0], {})
+        yield "new map", lambda router: router._core._cache.set_cache(
+            key, {k: v for k, v in the_map(router).items() if k != ids[7]})
+        yield "emptied", lambda router: the_map(router).clear()
+        yield "nothing again", lambda router: None
+
+    kept = 0
+    for name, change in changes():
+        for router in (a, b):
+            change(router)
+        plan = [(gen.random(), "g", gen.choice([{}, {"metadata": {}}])) for _ in range(3)]
+        same_minute()
+        before = strategy_fast._KNOWN[0]
+        stock = asyncio.run(_calls(a, False, copy.deepcopy(plan)))
+        fast = asyncio.run(_calls(b, True, copy.deepcopy(plan)))
+        kept += strategy_fast._KNOWN[0] is not None and strategy_fast._KNOWN[0] is before
+        for i, (s_, f_) in enumerate(zip(stock, fast)):
+            assert _same(s_[0], f_[0]), (strategy, name, i)
+            assert s_[1] == f_[1], (strategy, name, i, "random state differs")
+            assert _same(s_[3], f_[3]), (strategy, name, i, "routing cache differs")
+        if the_map(b):  # (an emptied map is no map to LiteLLM: nothing is added to it)
+            assert set(ids) <= set(the_map(b)), name
+    assert kept  # the verdict was kept across picks
+
+
 async def _calls_with_messages(router, accelerated, plan):
     from test_routing_litellm import _cache_snapshot
 

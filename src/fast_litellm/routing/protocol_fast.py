@@ -1920,6 +1920,9 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
 
     filter_parts = _lazily(_filter_parts, "LiteLLM's callback-filter sources are not the verified ones")
     filters_memo = _StateMemo()  # the last core and process callback list found to filter nothing
+    from fast_litellm._native_loader import NATIVE
+
+    first_strs = getattr(NATIVE, "router_first_strs", None)  # list(dict.fromkeys(...)) of exact strs
 
     def no_filter_ids(core, step, core_globals):
         """``core._answer_callback_filters(step, ...)``'s answer ``((ids, None), None)``
@@ -1939,9 +1942,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             candidates = []
         elif type(candidates) is not list:
             return None
-        for candidate in candidates:
-            if type(candidate) is not str:
-                return None
+        if first_strs is None:
+            for candidate in candidates:
+                if type(candidate) is not str:
+                    return None
         litellm_module = fp[17]
         if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT  # the method's import statement calls a hook
                 or sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
@@ -1958,6 +1962,12 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 return None
             if not filters_kept(known, callbacks, fp):
                 return None
+        if first_strs is not None:
+            # natively: the exact-str check (else None: LiteLLM's method answers) and
+            # the first occurrences in order, what dict.fromkeys keeps (~10 us at
+            # 1,000 ids against ~48 for the loop and dict.fromkeys over fresh strs)
+            ids = first_strs(candidates)
+            return ids if ids is not NotImplemented else None
         return list(dict.fromkeys(candidates))
 
     def filters_kept(known, callbacks, fp):
@@ -2146,4 +2156,5 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
 
     select.__doc__ = original.__doc__
     select.selection_set_up = selection_set_up
+    select.no_filter_ids = no_filter_ids  # (for tests)
     return select
