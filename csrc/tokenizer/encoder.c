@@ -532,8 +532,8 @@ FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, s
         if (is_number(p)) /* merged, never cached: see is_number */
             return emit_number(e, p, n, out, count, scratch);
         if (!tokens_too)
-            k = is_short ? fl_piece_cache_get_short(c, p, n, h, ids, &has_ids)
-                         : fl_piece_cache_get_long(c, p, n, h, ids, &has_ids);
+            k = is_short ? fl_piece_cache_get_short_room(c, p, n, room, h, out ? ids : NULL, &has_ids)
+                         : fl_piece_cache_get_long_room(c, p, n, room, h, out ? ids : NULL, &has_ids);
     }
     if (k >= 0 && has_ids)
         return emit_ids(ids, (size_t)k, out, count);
@@ -563,9 +563,9 @@ FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, s
     if (m == FL_BPE_ERROR)
         return FL_ENC_NOMEM;
     if (is_short)
-        fl_piece_cache_put_short(c, p, n, h, ids, m);
+        fl_piece_cache_put_short_room(c, p, n, room, h, ids, m);
     else
-        fl_piece_cache_put_long(c, p, n, h, ids, m);
+        fl_piece_cache_put_long_room(c, p, n, room, h, ids, m);
     return emit_ids(ids, m, out, count);
 }
 
