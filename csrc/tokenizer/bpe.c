@@ -10,7 +10,10 @@
  * Short pieces (the vast majority) keep part boundaries and pair ranks in
  * two small stack arrays and rescan for the minimum after each merge:
  * quadratic in the piece length, but the length is bounded by
- * FL_BPE_SHORT_MAX so that is a few cache lines of work.
+ * FL_BPE_SHORT_MAX so that is a few cache lines of work.  The merge reads
+ * the piece where it lies when 8 bytes past its end are readable (the _in
+ * forms take how many are; a span's head word is one 8-byte load masked
+ * to the span), else a zero-padded copy.
  *
  * fl_bpe_encode_short_lanes runs up to FL_BPE_LANES_MAX short merges in
  * lockstep: each step of a piece hashes the pairs it made and prefetches

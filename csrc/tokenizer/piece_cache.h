@@ -16,6 +16,9 @@
  * per-call memo).  Two shapes are used: "short" entries of one cache
  * line (pieces up to FL_PC_SHORT_LEN bytes, FL_PC_SHORT_IDS ids) and "long"
  * entries of 256 bytes (up to FL_PC_LONG_LEN bytes, FL_PC_LONG_IDS ids).
+ * A lookup's key words are read from the piece with 8-byte loads (the
+ * last one masked) when the caller says enough bytes follow it (the
+ * _room forms), else from a zero-padded copy; a count asks for no ids.
  *
  * Concurrency: each entry is guarded by its own seqlock.  Readers never
  * block or write (odd or changed sequence = miss); a writer takes an entry
