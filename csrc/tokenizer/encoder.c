@@ -649,6 +649,12 @@ static void warm_up(const fl_encoder *e)
     fl_vocab_warm(e->vocab);
     if (__atomic_load_n(&e->cache_on, __ATOMIC_RELAXED))
         fl_piece_cache_warm(e->cache);
+    /* the numbers' digit table (44 KB, once made): every number's merge
+       probes it at random, each probe waiting on the one before */
+    const uint16_t *digits = __atomic_load_n(&e->digits, __ATOMIC_ACQUIRE);
+    if (digits && digits != no_digit_table)
+        for (size_t i = 0; i < 2 * FL_BPE_DIGIT_KEYS * sizeof *digits; i += 64)
+            __builtin_prefetch((const char *)digits + i);
 }
 
 static int any_set(const uint8_t *mask, size_t n)
