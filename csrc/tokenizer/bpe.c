@@ -10,7 +10,10 @@
  * Short pieces (the vast majority) keep part boundaries and pair ranks in
  * two small stack arrays and rescan for the minimum after each merge:
  * quadratic in the piece length, but the length is bounded by
- * FL_BPE_SHORT_MAX so that is a few cache lines of work.
+ * FL_BPE_SHORT_MAX so that is a few cache lines of work.  The merge reads
+ * the piece where it lies when 8 bytes past its end are readable (the _in
+ * forms take how many are; a span's head word is one 8-byte load masked
+ * to the span), else a zero-padded copy.
  *
  * fl_bpe_encode_short_lanes runs up to FL_BPE_LANES_MAX short merges in
  * lockstep: each step of a piece hashes the pairs it made and prefetches
@@ -44,6 +47,23 @@ static inline uint32_t span_rank(const fl_vocab *v, const uint8_t *piece, size_t
 
 /* ---- short pieces ------------------------------------------------------ */
 
+/* The bytes a merge reads: the piece itself when at least FL_BPE_PAD bytes
+ * past its end are readable (room counts the readable bytes from piece on;
+ * a span's head word is one 8-byte load, masked to the span, so what lies
+ * past the piece is never used), else a zero-padded copy.  Reading the
+ * text in place saves the copy and, more, the stalls of loads that
+ * straddle the copy's stores of other widths (memset, then a memcpy of
+ * variable length) right after they were made. */
+FL_HOT_INLINE const uint8_t *piece_view(const uint8_t *piece, size_t n, size_t room,
+                                        uint8_t copy[FL_BPE_SHORT_MAX + 8])
+{
+    if (room >= n + FL_BPE_PAD)
+        return piece;
+    memset(copy, 0, FL_BPE_SHORT_MAX + 8);
+    memcpy(copy, piece, n);
+    return copy;
+}
+
 /* The head word and hash of the span [a, b) of the zero-padded copy buf;
  * returns the span's filter bit. */
 FL_HOT_INLINE uint64_t span_hash(const uint8_t *buf, uint32_t a, uint32_t b, uint64_t *head,
@@ -73,17 +93,22 @@ FL_HOT_INLINE int span_prepare(const fl_vocab *v, const uint8_t *buf, uint32_t a
 
 size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out)
 {
+    return fl_bpe_encode_short_in(v, piece, n, n, out);
+}
+
+size_t fl_bpe_encode_short_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
+                              uint32_t *out)
+{
     /* Parts are named by their start offset: part i is [i, end[i]), the one
      * before it starts at prev[i].  pair[i] is the rank of part i merged
      * with the next part, FL_NO_RANK when there is none or i is no longer
      * a part start; part_rank[i] is part i's own rank.  Nothing moves. */
-    uint8_t buf[FL_BPE_SHORT_MAX + 8]; /* piece, zero-padded for 8-byte loads */
+    uint8_t copy[FL_BPE_SHORT_MAX + 8]; /* piece, zero-padded for 8-byte loads */
     uint32_t pair[FL_BPE_SHORT_MAX], part_rank[FL_BPE_SHORT_MAX];
     uint8_t end[FL_BPE_SHORT_MAX], prev[FL_BPE_SHORT_MAX + 1];
     if (n == 0 || n > FL_BPE_SHORT_MAX)
         return FL_BPE_ERROR;
-    memset(buf, 0, sizeof buf);
-    memcpy(buf, piece, n);
+    const uint8_t *buf = piece_view(piece, n, room, copy);
     for (size_t i = 0; i < n; i++) {
         end[i] = (uint8_t)(i + 1);
         prev[i + 1] = (uint8_t)i;
@@ -138,7 +163,8 @@ size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, ui
  * Stepping the lanes round-robin lets one lane's misses land while the
  * others work. */
 typedef struct {
-    uint8_t buf[FL_BPE_SHORT_MAX + 8];
+    const uint8_t *buf; /* the piece, or copy */
+    uint8_t copy[FL_BPE_SHORT_MAX + 8];
     uint32_t pair[FL_BPE_SHORT_MAX], part_rank[FL_BPE_SHORT_MAX];
     uint8_t end[FL_BPE_SHORT_MAX], prev[FL_BPE_SHORT_MAX + 1];
     uint64_t headr, hr, headl, hl;
@@ -157,10 +183,9 @@ FL_HOT_INLINE void span_hash_prefetch(const fl_vocab *v, const uint8_t *buf, uin
     fl_vocab_prefetch(v, *h);
 }
 
-static void lane_init(const fl_vocab *v, bpe_lane *L, const uint8_t *piece, size_t n)
+static void lane_init(const fl_vocab *v, bpe_lane *L, const uint8_t *piece, size_t n, size_t room)
 {
-    memset(L->buf, 0, sizeof L->buf);
-    memcpy(L->buf, piece, n);
+    L->buf = piece_view(piece, n, room, L->copy);
     for (size_t i = 0; i < n; i++) {
         L->end[i] = (uint8_t)(i + 1);
         L->prev[i + 1] = (uint8_t)i;
@@ -219,13 +244,20 @@ FL_HOT_INLINE int lane_step(const fl_vocab *v, bpe_lane *L)
 void fl_bpe_encode_short_lanes(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
                                size_t k, uint32_t *const *outs, size_t *counts)
 {
+    fl_bpe_encode_short_lanes_in(v, pieces, lens, lens, k, outs, counts);
+}
+
+void fl_bpe_encode_short_lanes_in(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
+                                  const size_t *rooms, size_t k, uint32_t *const *outs,
+                                  size_t *counts)
+{
     bpe_lane lanes[FL_BPE_LANES_MAX];
     uint8_t live[FL_BPE_LANES_MAX]; /* the lanes still merging, in order */
     size_t n_live = 0;
     if (k > FL_BPE_LANES_MAX)
         k = FL_BPE_LANES_MAX;
     for (size_t j = 0; j < k; j++) {
-        lane_init(v, &lanes[j], pieces[j], lens[j]);
+        lane_init(v, &lanes[j], pieces[j], lens[j], rooms[j]);
         live[n_live++] = (uint8_t)j;
     }
     while (n_live) {
@@ -381,13 +413,19 @@ size_t fl_bpe_encode_long(const fl_vocab *v, const uint8_t *piece, size_t n, uin
 size_t fl_bpe_encode(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out,
                      fl_bpe_scratch *s)
 {
+    return fl_bpe_encode_in(v, piece, n, n, out, s);
+}
+
+size_t fl_bpe_encode_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
+                        uint32_t *out, fl_bpe_scratch *s)
+{
     if (n == 1) {
         if (out)
             out[0] = fl_vocab_byte_rank(v, piece[0]);
         return 1;
     }
     if (n <= FL_BPE_SHORT_MAX)
-        return fl_bpe_encode_short(v, piece, n, out);
+        return fl_bpe_encode_short_in(v, piece, n, room, out);
     return fl_bpe_encode_long(v, piece, n, out, s);
 }
 
@@ -447,14 +485,19 @@ FL_HOT_INLINE uint32_t digit_rank(const fl_vocab *v, const uint16_t *t, const ui
 size_t fl_bpe_encode_digits(const fl_vocab *v, const uint16_t *t, const uint8_t *piece, size_t n,
                             uint32_t *out)
 {
+    return fl_bpe_encode_digits_in(v, t, piece, n, n, out);
+}
+
+size_t fl_bpe_encode_digits_in(const fl_vocab *v, const uint16_t *t, const uint8_t *piece, size_t n,
+                               size_t room, uint32_t *out)
+{
     /* fl_bpe_encode_short's merge, with digit_rank for the spans */
-    uint8_t buf[FL_BPE_SHORT_MAX + 8];
+    uint8_t copy[FL_BPE_SHORT_MAX + 8];
     uint32_t pair[FL_BPE_SHORT_MAX], part_rank[FL_BPE_SHORT_MAX];
     uint8_t end[FL_BPE_SHORT_MAX], prev[FL_BPE_SHORT_MAX + 1];
     if (n == 0 || n > FL_BPE_SHORT_MAX)
         return FL_BPE_ERROR;
-    memset(buf, 0, sizeof buf);
-    memcpy(buf, piece, n);
+    const uint8_t *buf = piece_view(piece, n, room, copy);
     for (size_t i = 0; i < n; i++) {
         end[i] = (uint8_t)(i + 1);
         prev[i + 1] = (uint8_t)i;

@@ -35,6 +35,14 @@ void fl_bpe_scratch_free(fl_bpe_scratch *s);
 size_t fl_bpe_encode(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out,
                      fl_bpe_scratch *s);
 
+/* The _in forms of the merges take room, how many bytes are readable from
+ * piece on (>= n).  With room >= n + FL_BPE_PAD a short merge reads the
+ * piece where it is instead of a zero-padded copy (the bytes past the
+ * piece are read but never used); the results are the same. */
+#define FL_BPE_PAD 8
+size_t fl_bpe_encode_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
+                        uint32_t *out, fl_bpe_scratch *s);
+
 /* Up to FL_BPE_LANES_MAX short merges (pieces of 1..FL_BPE_SHORT_MAX bytes)
  * run in lockstep, so one piece's table misses overlap the others' work:
  * the ids of pieces[j] go to outs[j] (room for lens[j]), their number to
@@ -42,9 +50,14 @@ size_t fl_bpe_encode(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t
 #define FL_BPE_LANES_MAX 8
 void fl_bpe_encode_short_lanes(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
                                size_t k, uint32_t *const *outs, size_t *counts);
+void fl_bpe_encode_short_lanes_in(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
+                                  const size_t *rooms, size_t k, uint32_t *const *outs,
+                                  size_t *counts);
 
 /* The two algorithms, exposed so tests can check they agree. */
 size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out);
+size_t fl_bpe_encode_short_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
+                              uint32_t *out);
 /* Numbers (r50k/p50k's ` ?\p{N}+` pieces that are not tokens): a table of
  * the ranks of every string of 1..4 ASCII digits after an optional space
  * (2 x FL_BPE_DIGIT_KEYS uint16_t, 0xffff = not a token; 44 KB, built from
@@ -57,6 +70,8 @@ size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, ui
 uint16_t *fl_bpe_digit_table(const fl_vocab *v);
 size_t fl_bpe_encode_digits(const fl_vocab *v, const uint16_t *t, const uint8_t *piece, size_t n,
                             uint32_t *out);
+size_t fl_bpe_encode_digits_in(const fl_vocab *v, const uint16_t *t, const uint8_t *piece, size_t n,
+                               size_t room, uint32_t *out);
 size_t fl_bpe_encode_long(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out,
                           fl_bpe_scratch *s);
 

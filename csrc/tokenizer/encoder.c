@@ -423,7 +423,7 @@ static inline uint64_t piece_head(const uint8_t *p, size_t n, size_t room)
 _Static_assert(FL_ENC_LANES <= FL_BPE_LANES_MAX, "one batch of deferred merges fits the lanes");
 typedef struct {
     const uint8_t *p[FL_ENC_LANES];
-    size_t n[FL_ENC_LANES];
+    size_t n[FL_ENC_LANES], room[FL_ENC_LANES];
     uint64_t h[FL_ENC_LANES];
     size_t times[FL_ENC_LANES]; /* occurrences of piece j since it was deferred */
     size_t k;
@@ -438,9 +438,10 @@ static void flush_deferred(const fl_encoder *e, deferred_merges *d, size_t *coun
         return;
     for (size_t j = 0; j < d->k; j++)
         outs[j] = ids[j];
-    fl_bpe_encode_short_lanes(e->vocab, d->p, d->n, d->k, outs, counts);
+    fl_bpe_encode_short_lanes_in(e->vocab, d->p, d->n, d->room, d->k, outs, counts);
     for (size_t j = 0; j < d->k; j++) {
-        fl_piece_cache_put_short(e->cache, d->p[j], d->n[j], d->h[j], ids[j], counts[j]);
+        fl_piece_cache_put_short_room(e->cache, d->p[j], d->n[j], d->room[j], d->h[j], ids[j],
+                                      counts[j]);
         *count += counts[j] * d->times[j];
     }
     d->k = 0;
@@ -494,12 +495,13 @@ static const uint16_t *numbers_table(const fl_encoder *e, const uint8_t *p, size
  * line, so the encode loop's code stays as it was (numbers are a few per
  * KB at most). */
 static __attribute__((noinline)) int emit_number(const fl_encoder *e, const uint8_t *p, size_t n,
-                                                 fl_ids *out, size_t *count, fl_bpe_scratch *scratch)
+                                                 size_t room, fl_ids *out, size_t *count,
+                                                 fl_bpe_scratch *scratch)
 {
     uint32_t ids[FL_PC_LONG_LEN];
     const uint16_t *digits = n <= FL_BPE_SHORT_MAX ? numbers_table(e, p, n) : NULL;
-    size_t m = digits ? fl_bpe_encode_digits(e->vocab, digits, p, n, ids)
-                      : fl_bpe_encode(e->vocab, p, n, ids, scratch);
+    size_t m = digits ? fl_bpe_encode_digits_in(e->vocab, digits, p, n, room, ids)
+                      : fl_bpe_encode_in(e->vocab, p, n, room, ids, scratch);
     if (m == FL_BPE_ERROR)
         return FL_ENC_NOMEM;
     return emit_ids(ids, m, out, count);
@@ -530,10 +532,10 @@ FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, s
             return FL_ENC_OK;
         }
         if (is_number(p)) /* merged, never cached: see is_number */
-            return emit_number(e, p, n, out, count, scratch);
+            return emit_number(e, p, n, room, out, count, scratch);
         if (!tokens_too)
-            k = is_short ? fl_piece_cache_get_short(c, p, n, h, ids, &has_ids)
-                         : fl_piece_cache_get_long(c, p, n, h, ids, &has_ids);
+            k = is_short ? fl_piece_cache_get_short_room(c, p, n, room, h, out ? ids : NULL, &has_ids)
+                         : fl_piece_cache_get_long_room(c, p, n, room, h, out ? ids : NULL, &has_ids);
     }
     if (k >= 0 && has_ids)
         return emit_ids(ids, (size_t)k, out, count);
@@ -553,19 +555,20 @@ FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, s
             }
         defer->p[defer->k] = p;
         defer->n[defer->k] = n;
+        defer->room[defer->k] = room;
         defer->h[defer->k] = h;
         defer->times[defer->k] = 1;
         if (++defer->k == FL_ENC_LANES)
             flush_deferred(e, defer, count);
         return FL_ENC_OK;
     }
-    size_t m = fl_bpe_encode(e->vocab, p, n, ids, scratch);
+    size_t m = fl_bpe_encode_in(e->vocab, p, n, room, ids, scratch);
     if (m == FL_BPE_ERROR)
         return FL_ENC_NOMEM;
     if (is_short)
-        fl_piece_cache_put_short(c, p, n, h, ids, m);
+        fl_piece_cache_put_short_room(c, p, n, room, h, ids, m);
     else
-        fl_piece_cache_put_long(c, p, n, h, ids, m);
+        fl_piece_cache_put_long_room(c, p, n, room, h, ids, m);
     return emit_ids(ids, m, out, count);
 }
 
@@ -646,6 +649,12 @@ static void warm_up(const fl_encoder *e)
     fl_vocab_warm(e->vocab);
     if (__atomic_load_n(&e->cache_on, __ATOMIC_RELAXED))
         fl_piece_cache_warm(e->cache);
+    /* the numbers' digit table (44 KB, once made): every number's merge
+       probes it at random, each probe waiting on the one before */
+    const uint16_t *digits = __atomic_load_n(&e->digits, __ATOMIC_ACQUIRE);
+    if (digits && digits != no_digit_table)
+        for (size_t i = 0; i < 2 * FL_BPE_DIGIT_KEYS * sizeof *digits; i += 64)
+            __builtin_prefetch((const char *)digits + i);
 }
 
 static int any_set(const uint8_t *mask, size_t n)

@@ -16,6 +16,9 @@
  * per-call memo).  Two shapes are used: "short" entries of one cache
  * line (pieces up to FL_PC_SHORT_LEN bytes, FL_PC_SHORT_IDS ids) and "long"
  * entries of 256 bytes (up to FL_PC_LONG_LEN bytes, FL_PC_LONG_IDS ids).
+ * A lookup's key words are read from the piece with 8-byte loads (the
+ * last one masked) when the caller says enough bytes follow it (the
+ * _room forms), else from a zero-padded copy; a count asks for no ids.
  *
  * Concurrency: each entry is guarded by its own seqlock.  Readers never
  * block or write (odd or changed sequence = miss); a writer takes an entry
@@ -75,20 +78,42 @@ static inline uint64_t *fl_pc_way(const fl_piece_cache *c, uint64_t h, unsigned 
     return c->words + (((h >> 24) & c->mask) ^ way) * (2 + c->key_words + c->id_words);
 }
 
-/* Look piece p[0..n) (1 <= n <= max_len, hash h) up: its token count, or
- * -1 on a miss.  *has_ids says whether the ids were stored (then they are
- * in ids[0..count), room for FL_PC_MAX_IDS) or only the count (a piece
- * with more ids than an entry holds). */
+/* The key words of piece p[0..n) (zero-padded to whole words): key[0..used).
+ * With room >= 8 * used readable bytes at p (the encoder knows how much of
+ * the text follows a piece) they are plain 8-byte loads, the last one
+ * masked: no call to memcpy with a variable length, and no stack copy
+ * read back across stores of other widths (a store-forwarding stall). */
+static inline __attribute__((always_inline)) void
+fl_pc_key(uint64_t *key, const uint8_t *p, size_t n, size_t room, unsigned used)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (room >= 8 * (size_t)used) {
+        for (unsigned i = 0; i < used; i++)
+            memcpy(&key[i], p + 8 * i, 8);
+        const unsigned keep = (unsigned)(n - 8 * (size_t)(used - 1)); /* 1..8 */
+        key[used - 1] &= ~0ull >> (64 - 8 * keep);
+        return;
+    }
+#endif
+    (void)room;
+    key[used - 1] = 0;
+    memcpy(key, p, n);
+}
+
+/* Look piece p[0..n) (1 <= n <= max_len, hash h; room >= n bytes readable
+ * at p) up: its token count, or -1 on a miss.  *has_ids says whether the
+ * ids were stored (then they are in ids[0..count), room for FL_PC_MAX_IDS,
+ * unless ids is NULL: a count, the ids not copied) or only the count (a
+ * piece with more ids than an entry holds). */
 static inline __attribute__((always_inline)) int
-fl_pc_get_shaped(const fl_piece_cache *c, const uint8_t *p, size_t n, uint64_t h, uint32_t *ids,
-                 int *has_ids, const unsigned kw, const unsigned iw)
+fl_pc_get_shaped(const fl_piece_cache *c, const uint8_t *p, size_t n, size_t room, uint64_t h,
+                 uint32_t *ids, int *has_ids, const unsigned kw, const unsigned iw)
 {
     uint64_t key[FL_PC_LONG_LEN / 8];
     if (n == 0 || n > 8 * (size_t)kw)
         return -1;
     const unsigned used = (unsigned)((n + 7) / 8); /* key words that hold the piece */
-    key[used - 1] = 0;
-    memcpy(key, p, n);
+    fl_pc_key(key, p, n, room, used);
     for (unsigned way = 0; way < 2; way++) {
         uint64_t *e = fl_pc_way(c, h, way);
         uint64_t s1 = __atomic_load_n(&e[0], __ATOMIC_ACQUIRE);
@@ -104,13 +129,14 @@ fl_pc_get_shaped(const fl_piece_cache *c, const uint8_t *p, size_t n, uint64_t h
         int stored = !(meta & FL_PC_COUNT_ONLY);
         if (count == 0 || (stored && count > 2 * iw))
             continue;
+        const int copy = stored && ids != NULL;
         uint64_t w[FL_PC_MAX_IDS / 2];
-        for (unsigned j = 0; stored && j < (count + 1) / 2; j++)
+        for (unsigned j = 0; copy && j < (count + 1) / 2; j++)
             w[j] = FL_PC_LOAD(&e[2 + kw + j]);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (FL_PC_LOAD(&e[0]) != s1)
             continue; /* written meanwhile: a miss */
-        for (unsigned j = 0; stored && j < count; j++)
+        for (unsigned j = 0; copy && j < count; j++)
             ids[j] = (uint32_t)(w[j >> 1] >> (32 * (j & 1)));
         *has_ids = stored;
         return (int)count;
@@ -122,8 +148,8 @@ fl_pc_get_shaped(const fl_piece_cache *c, const uint8_t *p, size_t n, uint64_t h
  * count >= 1); a piece with more ids than an entry holds gets a count-only
  * entry. */
 static inline __attribute__((always_inline)) void
-fl_pc_put_shaped(fl_piece_cache *c, const uint8_t *p, size_t n, uint64_t h, const uint32_t *ids,
-                 size_t count, const unsigned kw, const unsigned iw)
+fl_pc_put_shaped(fl_piece_cache *c, const uint8_t *p, size_t n, size_t room, uint64_t h,
+                 const uint32_t *ids, size_t count, const unsigned kw, const unsigned iw)
 {
     if (n == 0 || n > 8 * (size_t)kw || count == 0 || count > 0xffffff)
         return;
@@ -141,8 +167,7 @@ fl_pc_put_shaped(fl_piece_cache *c, const uint8_t *p, size_t n, uint64_t h, cons
     __atomic_thread_fence(__ATOMIC_RELEASE);
     const unsigned used = (unsigned)((n + 7) / 8);
     uint64_t key[FL_PC_LONG_LEN / 8], w[FL_PC_MAX_IDS / 2] = {0};
-    key[used - 1] = 0;
-    memcpy(key, p, n);
+    fl_pc_key(key, p, n, room, used);
     for (size_t j = 0; stored && j < count; j++)
         w[j >> 1] |= (uint64_t)ids[j] << (32 * (j & 1));
     FL_PC_STORE(&e[1], (uint64_t)n | ((uint64_t)count << 16) | (stored ? 0 : FL_PC_COUNT_ONLY));
@@ -154,26 +179,50 @@ fl_pc_put_shaped(fl_piece_cache *c, const uint8_t *p, size_t n, uint64_t h, cons
 }
 
 /* The two shapes with constant sizes (the compiler unrolls the compares);
- * the caller knows which shape c has (short: max_len FL_PC_SHORT_LEN). */
+ * the caller knows which shape c has (short: max_len FL_PC_SHORT_LEN).
+ * The _room forms take how many bytes are readable at p (>= n): with
+ * enough of them the key is read with whole-word loads. */
+static inline int fl_piece_cache_get_short_room(const fl_piece_cache *c, const uint8_t *p, size_t n,
+                                                size_t room, uint64_t h, uint32_t *ids, int *has_ids)
+{
+    return fl_pc_get_shaped(c, p, n, room, h, ids, has_ids, FL_PC_SHORT_LEN / 8, FL_PC_SHORT_IDS / 2);
+}
+static inline int fl_piece_cache_get_long_room(const fl_piece_cache *c, const uint8_t *p, size_t n,
+                                               size_t room, uint64_t h, uint32_t *ids, int *has_ids)
+{
+    return fl_pc_get_shaped(c, p, n, room, h, ids, has_ids, FL_PC_LONG_LEN / 8, FL_PC_LONG_IDS / 2);
+}
+static inline void fl_piece_cache_put_short_room(fl_piece_cache *c, const uint8_t *p, size_t n,
+                                                 size_t room, uint64_t h, const uint32_t *ids,
+                                                 size_t count)
+{
+    fl_pc_put_shaped(c, p, n, room, h, ids, count, FL_PC_SHORT_LEN / 8, FL_PC_SHORT_IDS / 2);
+}
+static inline void fl_piece_cache_put_long_room(fl_piece_cache *c, const uint8_t *p, size_t n,
+                                                size_t room, uint64_t h, const uint32_t *ids,
+                                                size_t count)
+{
+    fl_pc_put_shaped(c, p, n, room, h, ids, count, FL_PC_LONG_LEN / 8, FL_PC_LONG_IDS / 2);
+}
 static inline int fl_piece_cache_get_short(const fl_piece_cache *c, const uint8_t *p, size_t n,
                                            uint64_t h, uint32_t *ids, int *has_ids)
 {
-    return fl_pc_get_shaped(c, p, n, h, ids, has_ids, FL_PC_SHORT_LEN / 8, FL_PC_SHORT_IDS / 2);
+    return fl_piece_cache_get_short_room(c, p, n, n, h, ids, has_ids);
 }
 static inline int fl_piece_cache_get_long(const fl_piece_cache *c, const uint8_t *p, size_t n,
                                           uint64_t h, uint32_t *ids, int *has_ids)
 {
-    return fl_pc_get_shaped(c, p, n, h, ids, has_ids, FL_PC_LONG_LEN / 8, FL_PC_LONG_IDS / 2);
+    return fl_piece_cache_get_long_room(c, p, n, n, h, ids, has_ids);
 }
 static inline void fl_piece_cache_put_short(fl_piece_cache *c, const uint8_t *p, size_t n,
                                             uint64_t h, const uint32_t *ids, size_t count)
 {
-    fl_pc_put_shaped(c, p, n, h, ids, count, FL_PC_SHORT_LEN / 8, FL_PC_SHORT_IDS / 2);
+    fl_piece_cache_put_short_room(c, p, n, n, h, ids, count);
 }
 static inline void fl_piece_cache_put_long(fl_piece_cache *c, const uint8_t *p, size_t n,
                                            uint64_t h, const uint32_t *ids, size_t count)
 {
-    fl_pc_put_shaped(c, p, n, h, ids, count, FL_PC_LONG_LEN / 8, FL_PC_LONG_IDS / 2);
+    fl_piece_cache_put_long_room(c, p, n, n, h, ids, count);
 }
 
 /* Any shape (tests, cold paths). */

@@ -501,6 +501,64 @@ static void test_bpe_lanes(void)
     fl_vocab_free(v);
 }
 
+/* The merges reading the piece in place (room >= n + FL_BPE_PAD, the
+ * bytes after the piece random) give what the copying forms give: the
+ * short merge, the number merge and the lanes, on real vocabularies. */
+static void test_bpe_in_place(void)
+{
+    static const char *names[] = {"r50k_base", "o200k_base"};
+    static const char *alpha = "etaoinshrdlu ETAOIN0123456789.,'-_/\n";
+    size_t na = strlen(alpha);
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        fl_vocab *v = load_real(names[k]);
+        if (!v)
+            continue;
+        uint16_t *t = fl_bpe_digit_table(v);
+        uint8_t text[FL_BPE_LANES_MAX][FL_BPE_SHORT_MAX + 64];
+        uint32_t a[FL_BPE_SHORT_MAX], b[FL_BPE_SHORT_MAX];
+        size_t bad = 0;
+        for (int iter = 0; iter < 4000; iter++) {
+            size_t n = 1 + rng() % FL_BPE_SHORT_MAX, room = n + rng() % 40;
+            for (size_t i = 0; i < room; i++) /* the piece, then bytes it must not depend on */
+                text[0][i] = (rng() % 10) ? (uint8_t)alpha[rng() % na] : (uint8_t)rng();
+            size_t want = fl_bpe_encode_short(v, text[0], n, a);
+            size_t got = fl_bpe_encode_short_in(v, text[0], n, room, b);
+            bad += want != got || memcmp(a, b, want * sizeof *a) != 0;
+            if (t) { /* the same bytes as a number: a space or not, then digits */
+                for (size_t i = 0; i < n; i++)
+                    text[0][i] = (uint8_t)('0' + rng() % 10);
+                if (n > 1 && rng() % 2)
+                    text[0][0] = ' ';
+                want = fl_bpe_encode_short(v, text[0], n, a);
+                got = fl_bpe_encode_digits_in(v, t, text[0], n, room, b);
+                bad += want != got || memcmp(a, b, want * sizeof *a) != 0;
+            }
+        }
+        CHECK_EQ_INT(bad, 0);
+        for (int iter = 0; iter < 1000; iter++) { /* lanes: some pieces in place, some copied */
+            const uint8_t *pieces[FL_BPE_LANES_MAX];
+            size_t lens[FL_BPE_LANES_MAX], rooms[FL_BPE_LANES_MAX], counts[FL_BPE_LANES_MAX];
+            uint32_t ids[FL_BPE_LANES_MAX][FL_BPE_SHORT_MAX], *outs[FL_BPE_LANES_MAX];
+            size_t kl = 1 + rng() % FL_BPE_LANES_MAX;
+            for (size_t j = 0; j < kl; j++) {
+                lens[j] = 1 + rng() % FL_BPE_SHORT_MAX;
+                rooms[j] = lens[j] + rng() % 40;
+                for (size_t i = 0; i < rooms[j]; i++)
+                    text[j][i] = (rng() % 10) ? (uint8_t)alpha[rng() % na] : (uint8_t)rng();
+                pieces[j] = text[j];
+                outs[j] = ids[j];
+            }
+            fl_bpe_encode_short_lanes_in(v, pieces, lens, rooms, kl, outs, counts);
+            for (size_t j = 0; j < kl; j++) {
+                size_t want = fl_bpe_encode_short(v, pieces[j], lens[j], a);
+                CHECK(counts[j] == want && memcmp(ids[j], a, want * sizeof *a) == 0);
+            }
+        }
+        free(t);
+        fl_vocab_free(v);
+    }
+}
+
 static void test_bpe_pathological(void)
 {
     /* 1M identical bytes: must finish quickly (O(n log n)) */
@@ -650,6 +708,7 @@ int main(void)
         CASE(test_encoder_specials),     CASE(test_encoder_batch),
         CASE(test_specials_different_first_bytes), CASE(test_bpe_lanes),
         CASE(test_bpe_digits),           CASE(test_encoder_numbers_threads),
+        CASE(test_bpe_in_place),
     };
     RUN_TESTS(cases);
 }

@@ -124,6 +124,61 @@ static void check_eviction(size_t max_len, size_t max_ids)
     fl_piece_cache_free(c);
 }
 
+/* The _room forms read a piece's key with whole-word loads when the bytes
+ * after it are readable: entries stored and looked up through either form,
+ * with different bytes after the piece each time, are the same entries;
+ * a piece one byte shorter or longer, or with its last byte changed, is
+ * a miss.  Both shapes. */
+static void check_room_keys(size_t max_len, size_t max_ids)
+{
+    fl_piece_cache *c = fl_piece_cache_new(8, max_len);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    uint8_t a[FL_PC_LONG_LEN + 16], b[FL_PC_LONG_LEN + 16];
+    uint32_t ids[FL_PC_MAX_IDS], want[FL_PC_MAX_IDS + 2]; /* derived_ids: up to max_ids + 2 */
+    size_t bad = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 1 + rng_next(&s) % max_len;
+        for (size_t i = 0; i < sizeof a; i++)
+            a[i] = (uint8_t)rng_next(&s);
+        memcpy(b, a, n); /* the same piece, other bytes after it */
+        for (size_t i = n; i < sizeof b; i++)
+            b[i] = (uint8_t)~a[i];
+        uint64_t h = fl_vocab_hash(a, n);
+        size_t k = derived_ids(a, n, max_ids, want);
+        int put_room = iter & 1, get_room = (iter >> 1) & 1, has = 0;
+        size_t ra = put_room ? n + 16 : n, rb = get_room ? n + 16 : n;
+        fl_piece_cache_clear(c);
+        if (max_len == FL_PC_SHORT_LEN)
+            fl_piece_cache_put_short_room(c, a, n, ra, h, want, k);
+        else
+            fl_piece_cache_put_long_room(c, a, n, ra, h, want, k);
+        int got = max_len == FL_PC_SHORT_LEN ? fl_piece_cache_get_short_room(c, b, n, rb, h, ids, &has)
+                                             : fl_piece_cache_get_long_room(c, b, n, rb, h, ids, &has);
+        bad += got != (int)k || (has && memcmp(ids, want, k * sizeof *ids) != 0);
+        int got_count = max_len == FL_PC_SHORT_LEN
+                            ? fl_piece_cache_get_short_room(c, b, n, rb, h, NULL, &has)
+                            : fl_piece_cache_get_long_room(c, b, n, rb, h, NULL, &has);
+        bad += got_count != (int)k; /* a count: no ids copied */
+        b[n - 1] ^= 1; /* the last byte differs: a miss */
+        got = max_len == FL_PC_SHORT_LEN ? fl_piece_cache_get_short_room(c, b, n, rb, h, ids, &has)
+                                         : fl_piece_cache_get_long_room(c, b, n, rb, h, ids, &has);
+        bad += got != -1;
+        b[n - 1] ^= 1;
+        if (n > 1) { /* a prefix, at the same hash: a miss */
+            got = max_len == FL_PC_SHORT_LEN ? fl_piece_cache_get_short_room(c, b, n - 1, rb, h, ids, &has)
+                                             : fl_piece_cache_get_long_room(c, b, n - 1, rb, h, ids, &has);
+            bad += got != -1;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    fl_piece_cache_free(c);
+}
+static void test_room_keys_short(void) { check_room_keys(FL_PC_SHORT_LEN, FL_PC_SHORT_IDS); }
+static void test_room_keys_long(void) { check_room_keys(FL_PC_LONG_LEN, FL_PC_LONG_IDS); }
+
 static void test_eviction_short(void) { check_eviction(FL_PC_SHORT_LEN, FL_PC_SHORT_IDS); }
 static void test_eviction_long(void) { check_eviction(FL_PC_LONG_LEN, FL_PC_LONG_IDS); }
 
@@ -424,7 +479,7 @@ int main(void)
         CASE(test_get_put_exact),  CASE(test_eviction_short),      CASE(test_eviction_long),
         CASE(test_threads_short),  CASE(test_threads_long),        CASE(test_encoder_cache_equal),
         CASE(test_encoder_threads), CASE(test_encoder_lanes),
-        CASE(test_encoder_lanes_repeats),
+        CASE(test_encoder_lanes_repeats), CASE(test_room_keys_short), CASE(test_room_keys_long),
     };
     RUN_TESTS(cases);
 }

@@ -161,6 +161,46 @@ def test_numbers_equal_tiktoken(name, tiktoken_data_dir):
     assert enc.count_batch(texts, num_threads=2, disallowed_special=()) == [len(w) for w in want]
 
 
+def _tail_texts(seed):
+    """Pieces that are not tokens (words of 3..40 letters, numbers, table
+    borders) at the very end of a text and followed by 1..12 more bytes:
+    the piece cache reads a key with whole-word loads and the merges read
+    a piece in place only when enough of the text follows it (encoder.c
+    passes how much does), and fall back to copies near the end."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(300):
+        r = rng.random()
+        if r < 0.6:
+            piece = " " + "".join(rng.choice("qxzjkvwbe") for _ in range(rng.randint(3, 40)))
+        elif r < 0.8:
+            piece = " " + str(rng.randrange(10 ** rng.randint(3, 12)))
+        else:
+            piece = "+" + "-" * rng.randint(3, 60) + "+"
+        head = rng.choice(["", "x", "the end of", "a\n"])
+        for k in (0, rng.randint(1, 12)):
+            out.append(head + piece + "".join(rng.choice(" .,;x\n") for _ in range(k)))
+    return out
+
+
+@pytest.mark.parametrize("name", ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"])
+def test_pieces_near_the_end_equal_tiktoken(name, tiktoken_data_dir):
+    """Non-token pieces where little or much text follows them: count and
+    encode, cold and warm (cache hits), and a batch, equal tiktoken's."""
+    enc = _native(name)
+    ref = tiktoken.get_encoding(name)
+    texts = _tail_texts(5)
+    want = [ref.encode(t, disallowed_special=()) for t in texts]
+    enc._core.clear_cache()
+    for _ in range(2):
+        assert [enc.count(t, disallowed_special=()) for t in texts] == [len(w) for w in want]
+        assert [enc.encode(t, disallowed_special=()) for t in texts] == want
+    joined = "".join(texts)  # one long text: the lanes (cl100k/o200k count) see them too
+    enc._core.clear_cache()
+    assert enc.count(joined, disallowed_special=()) == len(ref.encode(joined, disallowed_special=()))
+    assert enc.count_batch(texts, num_threads=2, disallowed_special=()) == [len(w) for w in want]
+
+
 def test_count_then_encode_share_entries(tiktoken_data_dir):
     """An entry written by count must serve encode with the full ids."""
     enc = _native("o200k_base")
