@@ -141,13 +141,24 @@ def routers(gen):
     return out, kw
 
 def view_request(r, depth=0):
+    """The request as plain tuples and strings, holding nothing of it: a view
+    is compared after its side's copy of the request is gone, and must not
+    change when the collector frees that copy.  (It once held an auth
+    object's live ``vars()`` dict; on CPython 3.13.0 the collector, freeing a
+    request copy caught in a reference cycle, emptied the ``models`` list that
+    dict still held - it reaches the auth's fields through the auth object,
+    not through its kept ``vars()`` dict - so ``user_api_key_auth.models``
+    read ``[]`` in whichever side's view outlived a collection:
+    ``test_view_outlives_its_request``.)"""
     if depth > 6: return "..."
     if isinstance(r, dict):
         return (type(r).__name__, [(type(k).__name__, str.__str__(k) if isinstance(k, str) else k, view_request(v, depth+1)) for k, v in dict.items(r)])
     if isinstance(r, list):
         return (type(r).__name__, [view_request(v, depth+1) for v in list.__iter__(r)])
     if isinstance(r, str): return (type(r).__name__, str.__str__(r))
-    return (type(r).__name__, repr(r) if not isinstance(r, T._Auth) else vars(r))
+    if isinstance(r, T._Auth):  # a snapshot of its fields, not the live vars() dict (see view_request's note)
+        return (type(r).__name__, view_request(dict(vars(r)), depth + 1))
+    return (type(r).__name__, repr(r))
 
 def core_view(core):
     return (core._tag_filtering_models, core._allowed_fails_default_sent, core._index_sent,
@@ -290,3 +301,24 @@ def _retire(made):
         del made[:]
         asyncio.set_event_loop(None)
         gc.collect()
+
+
+def test_view_outlives_its_request():
+    """A request's view stays what it was when its copy of the request is
+    collected: the lockstep test compares views after every side has run, so
+    a view holding the request's live objects compared whatever the collector
+    had left of them (on 3.13.0 an auth object's ``models`` list, emptied when
+    a request copy held in a reference cycle was freed, while its view still
+    held the auth's ``vars()`` dict)."""
+    def request():
+        return {"metadata": {"user_api_key_auth": T._EqAuth(["m1"])}}
+    def viewed():
+        req = request()
+        req["self"] = [req]  # a reference cycle: freed only by the collector
+        return view_request(req)
+    gc.collect()
+    view = viewed()
+    gc.collect()
+    fresh = request()
+    fresh["self"] = [fresh]
+    assert view == view_request(fresh)
