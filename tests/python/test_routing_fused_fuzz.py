@@ -218,6 +218,49 @@ def run_side(select, on, router, model, req, kwargs, cbs_factory_list, seed):
 
 
 
+class _LiveRecordingHandle(T._RecordingHandle):
+    """The recording wrapper as LiteLLM's core takes it for its handle.  The
+    core hands its host registry the handle only when ``isinstance(handle,
+    RouterCoreHandle)`` (``RustCore._live_handle``), and a rebuild hands the old
+    handle to the new one's ``adopt_providers``, which takes nothing else: a
+    plain wrapper made every registry lookup raise "the host registry's
+    lookups run in its Rust core" (tag filtering, usage-based-routing-v2's
+    usage read, an unknown model's error) and every rebuild raise TypeError,
+    on all three sides alike, so those picks compared nothing but the error.
+    ``__class__`` answers the wrapped handle's class (``isinstance`` consults
+    it; nothing here or in LiteLLM reads ``type()`` of the handle), and
+    ``recorded_rebuilds`` rebuilds over the wrapped handle."""
+
+    @property
+    def __class__(self):
+        return type(self._handle)
+
+
+@pytest.fixture
+def recorded_rebuilds():
+    """``RustCore._rebuild`` run over the real handle a recording wrapper
+    holds, the new handle wrapped again with the same record (the same on
+    every side; no patch of ours reads or replaces ``_rebuild``)."""
+    core_class = sys.modules["litellm.router_rust.core"].RustCore
+    rebuild = core_class.__dict__["_rebuild"]
+
+    def _rebuild(self):
+        held = self.__dict__.get("_handle")
+        if type(held) is not _LiveRecordingHandle:
+            return rebuild(self)
+        self._handle = held._handle
+        try:
+            return rebuild(self)
+        finally:
+            self._handle = _LiveRecordingHandle(self.__dict__["_handle"], held._documents)
+
+    core_class._rebuild = _rebuild
+    try:
+        yield
+    finally:
+        core_class._rebuild = rebuild
+
+
 @pytest.fixture(scope="module", autouse=True)
 def patched():
     _local_patch.install()
@@ -228,15 +271,9 @@ def patched():
     _local_patch.uninstall()
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason=(
-    "on 3.12+ this harness's recording wrapper around the core's handle leaves LiteLLM's host "
-    "registry without its live handle at moments that depend on the collector: all three sides "
-    "raise LiteLLM's 'the host registry's lookups run in its Rust core', after request side "
-    "effects that depend on when (stock A/A agrees with itself; stock vs ours differed in one "
-    "case of 100 in some runs); the Router's other differential suites run there"))
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # usage-based-routing's sync task, built outside a loop
 @pytest.mark.parametrize("seed", ["s13-a", "s13-b"])
-def test_fused_pick_matches_stock_and_litellms_select_in_lockstep(seed):
+def test_fused_pick_matches_stock_and_litellms_select_in_lockstep(seed, recorded_rebuilds):
     warnings.simplefilter("ignore")
     original = T._original(T._patch("routing.select").target)
     fast = T._fast_select()
@@ -250,15 +287,14 @@ def test_fused_pick_matches_stock_and_litellms_select_in_lockstep(seed):
             made.extend(trio)
             docs = ([], [], [])
             for r, d in zip(trio, docs):
-                r._core._handle = T._RecordingHandle(r._core._handle, d)
+                r._core._handle = _LiveRecordingHandle(r._core._handle, d)
             cbs = []
             litellm.allowed_fails = saved_allowed
             litellm.callbacks[:] = saved_callbacks
             for step in range(5):
                 m = mutate(gen, trio, cbs)
-                for r, d in zip(trio, docs):  # a rebuilt handle: recorded again
-                    if not isinstance(r._core._handle, T._RecordingHandle):
-                        r._core._handle = T._RecordingHandle(r._core._handle, d)
+                for r in trio:  # a rebuild keeps recording (recorded_rebuilds)
+                    assert type(r._core.__dict__["_handle"]) is _LiveRecordingHandle
                 req = request(gen)
                 model = rv(gen, "g", "g", "g", LStr("g"), "missing")
                 kwargs = {}
@@ -322,3 +358,26 @@ def test_view_outlives_its_request():
     fresh = request()
     fresh["self"] = [fresh]
     assert view == view_request(fresh)
+
+
+def test_recording_handle_serves_the_registry_and_rebuilds(recorded_rebuilds):
+    """The lockstep test's recording wrapper is the handle LiteLLM's core and
+    host registry use: a registry lookup reads through it (a plain wrapper
+    raised "the host registry's lookups run in its Rust core") and a rebuild
+    swaps the real handle and keeps recording (a plain wrapper raised
+    TypeError from ``adopt_providers``)."""
+    router = litellm.Router(model_list=copy.deepcopy(T.MODEL_LIST))
+    try:
+        core, documents = router._core, []
+        core._handle = _LiveRecordingHandle(core._handle, documents)
+        real = core._handle._handle
+        assert core._live_handle() is core._handle
+        assert [d["model_info"]["id"] for d in core._hosted._core_get_model_list(model_name="g")] == ["d0", "d1", "d2", "d3"]
+        core._rebuild()
+        assert type(core.__dict__["_handle"]) is _LiveRecordingHandle and core._handle._handle is not real
+        assert core._live_handle() is core._handle
+        with _local_patch.accelerated(False):
+            asyncio.run(T._original(T._patch("routing.select").target)(core, "g", {}))
+        assert [model for model, _ in documents] == ["g"]
+    finally:
+        _retire([router])
