@@ -40,7 +40,6 @@ Inputs outside these raise :class:`NotAccelerated` before any side effect.
 """
 from __future__ import annotations
 
-import builtins
 import sys
 import types
 from typing import Any, Callable, Dict
@@ -474,11 +473,9 @@ _OBJECT_GETATTRIBUTE = object.__getattribute__
 # An import statement of a loaded module is a sys.modules read only while
 # ``builtins.__import__`` is the interpreter's own (a replacement, e.g. an
 # instrumentation hook, is called by every import statement): the inlined
-# import statements below check it per call.
-_BUILTINS = builtins.__dict__
-_BUILTIN_IMPORT = _BUILTINS.get("__import__")
-if type(_BUILTIN_IMPORT) is not types.BuiltinFunctionType or _BUILTIN_IMPORT.__self__ is not builtins:
-    _BUILTIN_IMPORT = None  # replaced before we loaded: the import statements always run
+# import statements below check it per call, and so does every patch that
+# skips LiteLLM code making import statements (``_import_hook.py``).
+from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS  # noqa: E402
 
 
 def _picker_parts() -> Any:
@@ -787,6 +784,8 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
          core_globals, record, stamps_parts) = p
         if pass_through or type(step) is not dict or type(request) is not dict:
             raise NotAccelerated("a pass-through pick, or not a plain step and request")
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: the skipped steps make import statements")
         depth = step.get("fallback_depth")
         if isinstance(depth, int) and depth > 0:
             raise NotAccelerated("a fallback hop")
@@ -948,6 +947,8 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
             resolved, hosted, selectors, aliases, registry)
 
     def _prefetch_usage_selector(self, model, request_kwargs):
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: LiteLLM's method imports its selector class")
         p = parts()
         (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
          selectors_type, default) = p
@@ -1060,6 +1061,8 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
                                                                           core_mro, registry_mro, registry)
 
     def _served(self, record):
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: the skipped helpers make import statements")
         if type(record) is not dict or not record:
             raise NotAccelerated("not a plain record")
         if core_globals.get("typed_deployment") is not stock_typed or (
@@ -1107,6 +1110,8 @@ def make_narrowing_fields(original: Callable[..., Any]) -> Callable[..., Any]:
     _check_pinned((_CORE + ":_request_narrowing",))
 
     def _narrowing_fields(request, kind):
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: _request_narrowing makes an import statement")
         if type(request) is not dict:
             raise NotAccelerated("request is not a dict")
         for key in _NARROWING_KEYS:
