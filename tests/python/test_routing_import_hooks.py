@@ -1,9 +1,11 @@
-"""Stock against accelerated with ``builtins.__import__`` replaced (an import
-hook, e.g. an instrumentation package's: every import statement calls it).
-The fused pick declines under a hook; these tests cover the older patches it
-then runs LiteLLM's select over, each of which skips or inlines some of
-LiteLLM's code: the hook must see the import statements stock makes, in
-order (session-14 exactness hunt).
+"""Stock against accelerated where LiteLLM's pick makes import statements
+(session-14 exactness hunt).  With ``builtins.__import__`` replaced (an
+import hook, e.g. an instrumentation package's: every import statement calls
+it) the fused pick declines; the older patches it then runs LiteLLM's select
+over each skip or inline some of LiteLLM's code, so the hook must see the
+import statements stock makes, in order.  And an import statement whose name
+is gone from its module (ImportError) or served by a module ``__getattr__``
+(PEP 562: code run per import) must behave as stock's where we inline it.
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import random
 import pytest
 
 import test_routing_protocol as T
-from fast_litellm.patching.registry import NotAccelerated
 from fast_litellm.routing import _local_patch
 
 litellm = pytest.importorskip("litellm")
@@ -34,8 +35,6 @@ def _imports_of_picks(strategy, on, picks=3):
     """The import statements the hook sees over ``picks`` picks of a new
     router (the first of them outside the record: module-level first uses)."""
     real = builtins.__import__
-    original = T._original(T._patch("routing.select").target)
-    fast = T._fast_select()
     router = T._router(routing_strategy=strategy)
     imports = []
 
@@ -43,15 +42,10 @@ def _imports_of_picks(strategy, on, picks=3):
         imports.append((module, tuple(fromlist or ()), level))
         return real(module, globals, locals, fromlist, level)
 
-    async def pick():
+    async def pick():  # RustCore.select: the installed dispatcher (the fused pick, or LiteLLM's)
         builtins.__import__ = hook
         try:
-            if on:
-                try:
-                    return await fast(router._core, "g", {"metadata": {}})
-                except NotAccelerated:  # declined: LiteLLM's select, as the engine runs it
-                    pass
-            return await original(router._core, "g", {"metadata": {}})
+            return await router._core.select("g", {"metadata": {}})
         finally:
             builtins.__import__ = real
 
@@ -130,3 +124,85 @@ def test_import_hook_sees_stocks_imports_through_the_routers_picks(strategy, ent
     _warm_up(strategy)
     run(False), run(True)
     assert run(True) == run(False)
+
+
+_IMPORTED_NAMES = [
+    # RustCore.service_logged's (a timed pick's service event; the fused pick makes it inline)
+    ("litellm.litellm_core_utils.core_helpers", "get_parent_otel_span_from_kwargs", "least-busy"),
+    ("litellm.types.services", "ServiceTypes", "latency-based-routing"),
+    # _record_routing_decision's (the pre-route step; made inline by its patch)
+    ("litellm.router_strategy.auto_router.baseline_request", "capture_baseline_parameters", "simple-shuffle"),
+    ("litellm.types.router", "BaselineRouteStamp", "simple-shuffle"),
+    # the selection set-up's image check, run's phase span, the callback-filter step's failure
+    ("litellm.litellm_core_utils.prompt_templates.common_utils", "request_contains_image_content", "simple-shuffle"),
+    ("litellm.integrations.otel.runtime", "phase_span", "simple-shuffle"),
+    ("litellm.router_rust.core", "attempt_failure", "least-busy"),
+    # the usage-read scope's and the usage-v2 selector probe's
+    ("litellm.router_strategy.lowest_tpm_rpm_v2", "LowestTPMLoggingHandler_v2", "simple-shuffle"),
+    ("litellm.router_strategy.lowest_tpm_rpm_v2", "LowestTPMLoggingHandler_v2", "usage-based-routing-v2"),
+]
+
+
+def _pick_outcomes(strategy, on, picks=2):
+    router = T._router(routing_strategy=strategy)
+
+    async def pick():  # the installed dispatcher, whose fast side made its parts in _warm_up
+        return await router._core.select("g", {"metadata": {}})
+
+    async def picks_and_tasks():
+        out = []
+        for _ in range(picks):
+            try:
+                picked = await pick()
+                out.append(picked["model_info"]["id"])
+            except Exception as exc:  # the exception itself is compared
+                out.append((type(exc).__name__, str(exc)))
+        for _ in range(3):  # the service events' tasks run
+            await asyncio.sleep(0)
+        return out
+
+    with _local_patch.accelerated(on):
+        random.seed(9)
+        got = asyncio.run(picks_and_tasks())
+    router.retire()
+    return got
+
+
+@pytest.mark.parametrize("module_name, name, strategy", _IMPORTED_NAMES)
+def test_a_deleted_imported_name_raises_stocks_import_error(module_name, name, strategy, monkeypatch):
+    """A name LiteLLM imports inside a pick's step deleted from its module:
+    stock's import statement raises ImportError; the inlined statement must
+    too (it read the attribute: AttributeError, or nothing at all)."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    _warm_up(strategy)
+    monkeypatch.delattr(module, name)
+    assert _pick_outcomes(strategy, True) == _pick_outcomes(strategy, False)
+
+
+@pytest.mark.parametrize("module_name, name, strategy", _IMPORTED_NAMES)
+def test_a_module_getattr_serving_an_imported_name_runs_as_stocks(module_name, name, strategy, monkeypatch):
+    """The name served by a module-level ``__getattr__`` instead (PEP 562):
+    the import statement calls it once per pick; so must ours."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    value = getattr(module, name)
+    calls = []
+
+    def module_getattr(attribute):
+        if attribute == name:
+            calls.append(attribute)
+            return value
+        raise AttributeError(attribute)
+
+    _warm_up(strategy)
+    monkeypatch.delattr(module, name)
+    monkeypatch.setattr(module, "__getattr__", module_getattr, raising=False)
+    stock = _pick_outcomes(strategy, False)
+    stock_calls = list(calls)
+    del calls[:]
+    ours = _pick_outcomes(strategy, True)
+    assert (ours, calls) == (stock, stock_calls)
+    assert stock_calls
