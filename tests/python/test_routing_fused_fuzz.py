@@ -141,13 +141,24 @@ def routers(gen):
     return out, kw
 
 def view_request(r, depth=0):
+    """The request as plain tuples and strings, holding nothing of it: a view
+    is compared after its side's copy of the request is gone, and must not
+    change when the collector frees that copy.  (It once held an auth
+    object's live ``vars()`` dict; on CPython 3.13.0 the collector, freeing a
+    request copy caught in a reference cycle, emptied the ``models`` list that
+    dict still held - it reaches the auth's fields through the auth object,
+    not through its kept ``vars()`` dict - so ``user_api_key_auth.models``
+    read ``[]`` in whichever side's view outlived a collection:
+    ``test_view_outlives_its_request``.)"""
     if depth > 6: return "..."
     if isinstance(r, dict):
         return (type(r).__name__, [(type(k).__name__, str.__str__(k) if isinstance(k, str) else k, view_request(v, depth+1)) for k, v in dict.items(r)])
     if isinstance(r, list):
         return (type(r).__name__, [view_request(v, depth+1) for v in list.__iter__(r)])
     if isinstance(r, str): return (type(r).__name__, str.__str__(r))
-    return (type(r).__name__, repr(r) if not isinstance(r, T._Auth) else vars(r))
+    if isinstance(r, T._Auth):  # a snapshot of its fields, not the live vars() dict (see view_request's note)
+        return (type(r).__name__, view_request(dict(vars(r)), depth + 1))
+    return (type(r).__name__, repr(r))
 
 def core_view(core):
     return (core._tag_filtering_models, core._allowed_fails_default_sent, core._index_sent,
@@ -207,6 +218,49 @@ def run_side(select, on, router, model, req, kwargs, cbs_factory_list, seed):
 
 
 
+class _LiveRecordingHandle(T._RecordingHandle):
+    """The recording wrapper as LiteLLM's core takes it for its handle.  The
+    core hands its host registry the handle only when ``isinstance(handle,
+    RouterCoreHandle)`` (``RustCore._live_handle``), and a rebuild hands the old
+    handle to the new one's ``adopt_providers``, which takes nothing else: a
+    plain wrapper made every registry lookup raise "the host registry's
+    lookups run in its Rust core" (tag filtering, usage-based-routing-v2's
+    usage read, an unknown model's error) and every rebuild raise TypeError,
+    on all three sides alike, so those picks compared nothing but the error.
+    ``__class__`` answers the wrapped handle's class (``isinstance`` consults
+    it; nothing here or in LiteLLM reads ``type()`` of the handle), and
+    ``recorded_rebuilds`` rebuilds over the wrapped handle."""
+
+    @property
+    def __class__(self):
+        return type(self._handle)
+
+
+@pytest.fixture
+def recorded_rebuilds():
+    """``RustCore._rebuild`` run over the real handle a recording wrapper
+    holds, the new handle wrapped again with the same record (the same on
+    every side; no patch of ours reads or replaces ``_rebuild``)."""
+    core_class = sys.modules["litellm.router_rust.core"].RustCore
+    rebuild = core_class.__dict__["_rebuild"]
+
+    def _rebuild(self):
+        held = self.__dict__.get("_handle")
+        if type(held) is not _LiveRecordingHandle:
+            return rebuild(self)
+        self._handle = held._handle
+        try:
+            return rebuild(self)
+        finally:
+            self._handle = _LiveRecordingHandle(self.__dict__["_handle"], held._documents)
+
+    core_class._rebuild = _rebuild
+    try:
+        yield
+    finally:
+        core_class._rebuild = rebuild
+
+
 @pytest.fixture(scope="module", autouse=True)
 def patched():
     _local_patch.install()
@@ -217,15 +271,9 @@ def patched():
     _local_patch.uninstall()
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason=(
-    "on 3.12+ this harness's recording wrapper around the core's handle leaves LiteLLM's host "
-    "registry without its live handle at moments that depend on the collector: all three sides "
-    "raise LiteLLM's 'the host registry's lookups run in its Rust core', after request side "
-    "effects that depend on when (stock A/A agrees with itself; stock vs ours differed in one "
-    "case of 100 in some runs); the Router's other differential suites run there"))
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # usage-based-routing's sync task, built outside a loop
 @pytest.mark.parametrize("seed", ["s13-a", "s13-b"])
-def test_fused_pick_matches_stock_and_litellms_select_in_lockstep(seed):
+def test_fused_pick_matches_stock_and_litellms_select_in_lockstep(seed, recorded_rebuilds):
     warnings.simplefilter("ignore")
     original = T._original(T._patch("routing.select").target)
     fast = T._fast_select()
@@ -239,15 +287,14 @@ def test_fused_pick_matches_stock_and_litellms_select_in_lockstep(seed):
             made.extend(trio)
             docs = ([], [], [])
             for r, d in zip(trio, docs):
-                r._core._handle = T._RecordingHandle(r._core._handle, d)
+                r._core._handle = _LiveRecordingHandle(r._core._handle, d)
             cbs = []
             litellm.allowed_fails = saved_allowed
             litellm.callbacks[:] = saved_callbacks
             for step in range(5):
                 m = mutate(gen, trio, cbs)
-                for r, d in zip(trio, docs):  # a rebuilt handle: recorded again
-                    if not isinstance(r._core._handle, T._RecordingHandle):
-                        r._core._handle = T._RecordingHandle(r._core._handle, d)
+                for r in trio:  # a rebuild keeps recording (recorded_rebuilds)
+                    assert type(r._core.__dict__["_handle"]) is _LiveRecordingHandle
                 req = request(gen)
                 model = rv(gen, "g", "g", "g", LStr("g"), "missing")
                 kwargs = {}
@@ -290,3 +337,47 @@ def _retire(made):
         del made[:]
         asyncio.set_event_loop(None)
         gc.collect()
+
+
+def test_view_outlives_its_request():
+    """A request's view stays what it was when its copy of the request is
+    collected: the lockstep test compares views after every side has run, so
+    a view holding the request's live objects compared whatever the collector
+    had left of them (on 3.13.0 an auth object's ``models`` list, emptied when
+    a request copy held in a reference cycle was freed, while its view still
+    held the auth's ``vars()`` dict)."""
+    def request():
+        return {"metadata": {"user_api_key_auth": T._EqAuth(["m1"])}}
+    def viewed():
+        req = request()
+        req["self"] = [req]  # a reference cycle: freed only by the collector
+        return view_request(req)
+    gc.collect()
+    view = viewed()
+    gc.collect()
+    fresh = request()
+    fresh["self"] = [fresh]
+    assert view == view_request(fresh)
+
+
+def test_recording_handle_serves_the_registry_and_rebuilds(recorded_rebuilds):
+    """The lockstep test's recording wrapper is the handle LiteLLM's core and
+    host registry use: a registry lookup reads through it (a plain wrapper
+    raised "the host registry's lookups run in its Rust core") and a rebuild
+    swaps the real handle and keeps recording (a plain wrapper raised
+    TypeError from ``adopt_providers``)."""
+    router = litellm.Router(model_list=copy.deepcopy(T.MODEL_LIST))
+    try:
+        core, documents = router._core, []
+        core._handle = _LiveRecordingHandle(core._handle, documents)
+        real = core._handle._handle
+        assert core._live_handle() is core._handle
+        assert [d["model_info"]["id"] for d in core._hosted._core_get_model_list(model_name="g")] == ["d0", "d1", "d2", "d3"]
+        core._rebuild()
+        assert type(core.__dict__["_handle"]) is _LiveRecordingHandle and core._handle._handle is not real
+        assert core._live_handle() is core._handle
+        with _local_patch.accelerated(False):
+            asyncio.run(T._original(T._patch("routing.select").target)(core, "g", {}))
+        assert [model for model, _ in documents] == ["g"]
+    finally:
+        _retire([router])

@@ -87,7 +87,10 @@ def install(guarded: bool = False) -> None:
         # After `import fast_litellm` the engine may already have replaced the
         # target: the stock side must be LiteLLM's own function, not our wrapper.
         original = getattr(current, "__fast_litellm_original__", current)
-        fast = patch.build(original)
+        try:
+            fast = patch.build(original)
+        except NotAccelerated:  # declined at build: the original stays, as the engine leaves it
+            continue
         if guarded:
             fast = wrappers.guarded(patch, original, fast)
         dispatcher = _dispatcher(original, fast)

@@ -8,9 +8,9 @@ registers them with the patch engine.
 """
 from __future__ import annotations
 
-from typing import List
+from typing import Any, Callable, List
 
-from fast_litellm.patching.registry import Patch, register
+from fast_litellm.patching.registry import NotAccelerated, Patch, register
 
 from . import cache_reads, litellm_fast, protocol_fast, selector_fast, strategy_fast
 
@@ -280,5 +280,34 @@ PATCHES += [
     ),
 ]
 
+
+
+def _pydantic_plugins() -> bool:
+    """Whether pydantic plugins are loaded (entry points of group
+    ``pydantic``, e.g. logfire's): every validator built then - LiteLLM's
+    models and adapters, at its import - reports each validation to them,
+    and our fast paths skip validations whose answer is known (the start
+    fields, the callback list, least-busy's counters, the service event's
+    payload ...), which a plugin would see missing.  With one loaded no
+    routing patch is built: LiteLLM's code runs.  Unknown counts as loaded."""
+    try:
+        from pydantic.plugin._loader import get_plugins
+
+        return any(True for _ in get_plugins())
+    except Exception:  # noqa: BLE001 - a pydantic without the loader: assume plugins
+        return True
+
+
+def _unless_pydantic_plugins(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def build_checked(original: Any) -> Any:
+        if _pydantic_plugins():
+            raise NotAccelerated("a pydantic plugin sees the validations the fast paths skip")
+        return build(original)
+
+    build_checked.__wrapped__ = build  # type: ignore[attr-defined]
+    return build_checked
+
+
 for _patch in PATCHES:
+    _patch.build = _unless_pydantic_plugins(_patch.build)
     register(_patch)

@@ -40,9 +40,10 @@ Inputs outside these raise :class:`NotAccelerated` before any side effect.
 """
 from __future__ import annotations
 
-import builtins
+import abc as _ABC
 import sys
 import types
+from collections.abc import Mapping as _MAPPING
 from typing import Any, Callable, Dict
 
 from fast_litellm import flags
@@ -182,13 +183,12 @@ def _start_helpers_state(core_globals: Dict[str, Any], helpers: Any) -> Any:
     """Whether the helpers ``_start_fields`` calls are the pinned ones, as
     bound where LiteLLM's code looks them up, with ``Mapping`` the ABC they
     test against and None not a ``Mapping`` (at this ABC cache token):
-    (dicts read, (the token,)); else (a None among them: not kept; ())."""
-    import abc
-    import collections.abc
-
+    (dicts read, (the token,)); else (a None among them: not kept; ()).
+    Run per call where no dict tags keep it (3.12+): no import statement
+    here (an import hook would see ours), ``_ABC`` / ``_MAPPING`` instead."""
     (team_id, listing, retry_fields, caller, auth, as_mapping, rcu, access, core_helpers) = helpers
-    mapping = collections.abc.Mapping
-    token = abc.get_cache_token()
+    mapping = _MAPPING
+    token = _ABC.get_cache_token()
     if (core_globals.get("get_request_team_id") is not team_id or core_globals.get("_listing_team_id") is not listing
             or core_globals.get("request_retry_fields") is not retry_fields
             or core_globals.get("caller_fields") is not caller or core_globals.get("as_str_mapping") is not as_mapping
@@ -474,11 +474,9 @@ _OBJECT_GETATTRIBUTE = object.__getattribute__
 # An import statement of a loaded module is a sys.modules read only while
 # ``builtins.__import__`` is the interpreter's own (a replacement, e.g. an
 # instrumentation hook, is called by every import statement): the inlined
-# import statements below check it per call.
-_BUILTINS = builtins.__dict__
-_BUILTIN_IMPORT = _BUILTINS.get("__import__")
-if type(_BUILTIN_IMPORT) is not types.BuiltinFunctionType or _BUILTIN_IMPORT.__self__ is not builtins:
-    _BUILTIN_IMPORT = None  # replaced before we loaded: the import statements always run
+# import statements below check it per call, and so does every patch that
+# skips LiteLLM code making import statements (``_import_hook.py``).
+from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS  # noqa: E402
 
 
 def _picker_parts() -> Any:
@@ -633,6 +631,17 @@ _PRE_ROUTE_SOURCES = (
 _REGISTRIES = ("_core_switchyard_routers", "_core_auto_routers", "_core_complexity_routers",
                "_core_adaptive_routers", "_core_quality_routers")
 _BASELINE_MODULES = ("litellm.router_strategy.auto_router.baseline_request", "litellm.types.router")
+_BASELINE_NAMES = ("capture_baseline_parameters", "BaselineRouteStamp")  # what they import of each
+_MODULE_TYPE = types.ModuleType
+
+
+def _imports_plainly(module: Any, name: str) -> bool:
+    """Whether ``from <module> import <name>`` of this loaded module reads its
+    dict and nothing else: an exact module holding the name.  A name it
+    lacks is read by its module ``__getattr__`` (PEP 562: code to run) or
+    raises ImportError at the statement, where an inlined statement would
+    raise AttributeError or read nothing."""
+    return type(module) is _MODULE_TYPE and name in module.__dict__
 
 
 def _pre_route_parts() -> Any:
@@ -787,6 +796,8 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
          core_globals, record, stamps_parts) = p
         if pass_through or type(step) is not dict or type(request) is not dict:
             raise NotAccelerated("a pass-through pick, or not a plain step and request")
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: the skipped steps make import statements")
         depth = step.get("fallback_depth")
         if isinstance(depth, int) and depth > 0:
             raise NotAccelerated("a fallback hop")
@@ -834,9 +845,11 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                     litellm_metadata is not None and known_stamps[0] in litellm_metadata):
                 prerouting["_restore_client_output_ceiling"](request)
                 inline = False
-            if prerouting["_record_routing_decision"] is record and baseline[0] in sys_modules and (
-                    baseline[1] in sys_modules) and _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None:
-                # _record_routing_decision(request, None): its imports are loaded modules
+            if prerouting["_record_routing_decision"] is record and _imports_plainly(
+                    sys_modules.get(baseline[0]), _BASELINE_NAMES[0]) and _imports_plainly(
+                    sys_modules.get(baseline[1]), _BASELINE_NAMES[1]) and (
+                    _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None):
+                # _record_routing_decision(request, None): its imports are loaded modules' own names
                 prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
                 if inline and request.get("metadata") is metadata and request.get("litellm_metadata") is (
                         litellm_metadata):
@@ -948,13 +961,18 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
             resolved, hosted, selectors, aliases, registry)
 
     def _prefetch_usage_selector(self, model, request_kwargs):
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: LiteLLM's method imports its selector class")
         p = parts()
         (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
          selectors_type, default) = p
         if request_kwargs is not None and type(request_kwargs) is not dict:
             raise NotAccelerated("request is not a dict")
-        if type(model) is not str or _USAGE_V2_MODULE not in sys_modules:
-            raise NotAccelerated("a model that is not a str, or the v2 selector's module not loaded")
+        if type(model) is not str or not _imports_plainly(sys_modules.get(_USAGE_V2_MODULE),
+                                                           "LowestTPMLoggingHandler_v2"):
+            # (LiteLLM's method imports the class on every call: read from the module's dict
+            # only when that is all the import statement does)
+            raise NotAccelerated("a model that is not a str, or the v2 selector's import not a plain read")
         if request_kwargs and request_kwargs.get("routing_strategy") is not None:
             raise NotAccelerated("a strategy override")
         if type(self) is not rust_core:
@@ -1060,6 +1078,8 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
                                                                           core_mro, registry_mro, registry)
 
     def _served(self, record):
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: the skipped helpers make import statements")
         if type(record) is not dict or not record:
             raise NotAccelerated("not a plain record")
         if core_globals.get("typed_deployment") is not stock_typed or (
@@ -1107,6 +1127,8 @@ def make_narrowing_fields(original: Callable[..., Any]) -> Callable[..., Any]:
     _check_pinned((_CORE + ":_request_narrowing",))
 
     def _narrowing_fields(request, kind):
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: _request_narrowing makes an import statement")
         if type(request) is not dict:
             raise NotAccelerated("request is not a dict")
         for key in _NARROWING_KEYS:
@@ -1751,7 +1773,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             helpers_module = sys_modules.get(_HELPERS_MODULE)
             services_module = sys_modules.get(_SERVICES)
             if (service_inline and "service_logged" not in core.__dict__ and asyncio_module is not None
-                    and helpers_module is not None and services_module is not None
+                    and _imports_plainly(helpers_module, "get_parent_otel_span_from_kwargs")
+                    and _imports_plainly(services_module, "ServiceTypes")
                     and _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None):
                 # RustCore.service_logged's body (its three imports: loaded modules, read as its
                 # import statements read them): the same task of the same coroutine; the clock

@@ -37,6 +37,8 @@ import sys
 from datetime import datetime as _datetime
 from typing import Any, List, Optional, Tuple
 
+from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
+
 _TC = "litellm.litellm_core_utils.token_counter"
 _TPM = "litellm.litellm_core_utils.prompt_templates.tpm_media_utils"
 
@@ -202,6 +204,8 @@ def make_selector_token_count(original: Any) -> Any:
     answer = no_input_tokens.called
 
     def embedding_aware_token_count(messages: Any, text: Any, media_models: Any) -> int:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: LiteLLM's count makes import statements")
         if messages is None and text is None:
             try:
                 counted = answer()
@@ -554,6 +558,8 @@ def make_usage_counter_keys(original: Any) -> Any:
     shared = _SharedFacts()
 
     def usage_counter_keys(self, healthy_deployments):
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            raise NotAccelerated("builtins.__import__ is replaced: the key build's reads make import statements")
         if keys is None:
             raise decline
         # the prefixes (or the decline) before the clock is read; a shared

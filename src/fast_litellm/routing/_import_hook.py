@@ -1,0 +1,17 @@
+"""Whether ``builtins.__import__`` is the interpreter's own.
+
+An import statement of a loaded module is a ``sys.modules`` read only while
+it is: a replacement (an instrumentation hook) is called by every import
+statement.  So a fast path that skips or inlines LiteLLM code making import
+statements declines while ``BUILTINS.get("__import__") is not
+BUILTIN_IMPORT or BUILTIN_IMPORT is None`` (spelled out at each use: a call
+frame would cost more than the check)."""
+from __future__ import annotations
+
+import builtins
+import types
+
+BUILTINS = builtins.__dict__
+BUILTIN_IMPORT = BUILTINS.get("__import__")
+if type(BUILTIN_IMPORT) is not types.BuiltinFunctionType or BUILTIN_IMPORT.__self__ is not builtins:
+    BUILTIN_IMPORT = None  # replaced before we loaded: the import statements always run
