@@ -281,7 +281,6 @@ PATCHES += [
 ]
 
 
-
 def _pydantic_plugins() -> bool:
     """Whether pydantic plugins are loaded (entry points of group
     ``pydantic``, e.g. logfire's): every validator built then - LiteLLM's
