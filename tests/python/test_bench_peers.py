@@ -86,3 +86,16 @@ def test_component_benches_find_the_suites_peer_venv(tmp_path, monkeypatch):
     monkeypatch.setattr(peers, "peer_installed", lambda v: False)
     assert routing_bench._fl010_python() is None and ratelimit_bench._fl010_python() is None
     assert "not found" in ratelimit_bench.fl010_status()
+
+
+def test_peer_check_ignores_our_checkout_on_pythonpath(tmp_path, monkeypatch):
+    # with PYTHONPATH=src our checkout's egg-info answered version('fast-litellm')
+    # in the peer venv, so a good peer venv read as "not available"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "python"
+    fake.write_text('#!/bin/sh\ncase ":$PYTHONPATH:" in *":%s:"*) echo 9.9.9 ;; *) echo %s ;; esac\n'
+                    % (peers.PACKAGE_ROOT, peers.PEER_VERSION))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PYTHONPATH", peers.PACKAGE_ROOT)
+    assert peers.peer_installed(str(tmp_path))

@@ -57,7 +57,8 @@ def peer_installed(venv: str) -> bool:
     try:
         out = subprocess.run(
             [py, "-c", "from importlib.metadata import version; print(version('fast-litellm'))"],
-            capture_output=True, text=True, timeout=60)
+            capture_output=True, text=True, timeout=60, env=_driver_env(False))  # (our checkout
+        # on PYTHONPATH, e.g. PYTHONPATH=src, would answer with our own version)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return out.returncode == 0 and out.stdout.strip() == PEER_VERSION
