@@ -16,7 +16,6 @@ import copy
 import gc
 import os
 import random
-import sys
 import warnings
 
 import pytest
@@ -217,48 +216,17 @@ def run_side(select, on, router, model, req, kwargs, cbs_factory_list, seed):
         base[:] = saved
 
 
-
-class _LiveRecordingHandle(T._RecordingHandle):
-    """The recording wrapper as LiteLLM's core takes it for its handle.  The
-    core hands its host registry the handle only when ``isinstance(handle,
-    RouterCoreHandle)`` (``RustCore._live_handle``), and a rebuild hands the old
-    handle to the new one's ``adopt_providers``, which takes nothing else: a
-    plain wrapper made every registry lookup raise "the host registry's
-    lookups run in its Rust core" (tag filtering, usage-based-routing-v2's
-    usage read, an unknown model's error) and every rebuild raise TypeError,
-    on all three sides alike, so those picks compared nothing but the error.
-    ``__class__`` answers the wrapped handle's class (``isinstance`` consults
-    it; nothing here or in LiteLLM reads ``type()`` of the handle), and
-    ``recorded_rebuilds`` rebuilds over the wrapped handle."""
-
-    @property
-    def __class__(self):
-        return type(self._handle)
-
-
+# The recording wrapper is the handle LiteLLM's core hands its host registry
+# (``T._RecordingHandle``'s ``__class__``): a plain wrapper made every registry
+# lookup raise "the host registry's lookups run in its Rust core" (tag
+# filtering, usage-based-routing-v2's usage read, an unknown model's error) and
+# every rebuild raise TypeError, on all three sides alike, so those picks
+# compared nothing but the error.  A rebuild runs over the real handle and wraps
+# the new one (``T._recording_rebuilds``).
 @pytest.fixture
 def recorded_rebuilds():
-    """``RustCore._rebuild`` run over the real handle a recording wrapper
-    holds, the new handle wrapped again with the same record (the same on
-    every side; no patch of ours reads or replaces ``_rebuild``)."""
-    core_class = sys.modules["litellm.router_rust.core"].RustCore
-    rebuild = core_class.__dict__["_rebuild"]
-
-    def _rebuild(self):
-        held = self.__dict__.get("_handle")
-        if type(held) is not _LiveRecordingHandle:
-            return rebuild(self)
-        self._handle = held._handle
-        try:
-            return rebuild(self)
-        finally:
-            self._handle = _LiveRecordingHandle(self.__dict__["_handle"], held._documents)
-
-    core_class._rebuild = _rebuild
-    try:
+    with T._recording_rebuilds():
         yield
-    finally:
-        core_class._rebuild = rebuild
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -287,14 +255,14 @@ def test_fused_pick_matches_stock_and_litellms_select_in_lockstep(seed, recorded
             made.extend(trio)
             docs = ([], [], [])
             for r, d in zip(trio, docs):
-                r._core._handle = _LiveRecordingHandle(r._core._handle, d)
+                r._core._handle = T._RecordingHandle(r._core._handle, d)
             cbs = []
             litellm.allowed_fails = saved_allowed
             litellm.callbacks[:] = saved_callbacks
             for step in range(5):
                 m = mutate(gen, trio, cbs)
                 for r in trio:  # a rebuild keeps recording (recorded_rebuilds)
-                    assert type(r._core.__dict__["_handle"]) is _LiveRecordingHandle
+                    assert type(r._core.__dict__["_handle"]) is T._RecordingHandle
                 req = request(gen)
                 model = rv(gen, "g", "g", "g", LStr("g"), "missing")
                 kwargs = {}
@@ -313,6 +281,7 @@ def test_fused_pick_matches_stock_and_litellms_select_in_lockstep(seed, recorded
                     got.append((run_side(select, on, router, model, copy.deepcopy(req), kwargs, cbs, seed_value),
                                 d[before:]))
                 assert got[0] == got[1] == got[2], (case, step, kw, m, view_request(req), kwargs)
+                assert not T._harness_fault(got[0][0][0]), got[0][0][0]  # LiteLLM's answer, not the wrapper's
                 compared += 1
     finally:
         litellm.allowed_fails = saved_allowed
@@ -369,12 +338,12 @@ def test_recording_handle_serves_the_registry_and_rebuilds(recorded_rebuilds):
     router = litellm.Router(model_list=copy.deepcopy(T.MODEL_LIST))
     try:
         core, documents = router._core, []
-        core._handle = _LiveRecordingHandle(core._handle, documents)
+        core._handle = T._RecordingHandle(core._handle, documents)
         real = core._handle._handle
         assert core._live_handle() is core._handle
         assert [d["model_info"]["id"] for d in core._hosted._core_get_model_list(model_name="g")] == ["d0", "d1", "d2", "d3"]
         core._rebuild()
-        assert type(core.__dict__["_handle"]) is _LiveRecordingHandle and core._handle._handle is not real
+        assert type(core.__dict__["_handle"]) is T._RecordingHandle and core._handle._handle is not real
         assert core._live_handle() is core._handle
         with _local_patch.accelerated(False):
             asyncio.run(T._original(T._patch("routing.select").target)(core, "g", {}))

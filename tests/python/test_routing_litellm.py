@@ -777,7 +777,15 @@ def test_group_policy_fields_match():
 
 class _RecordingHandle:
     """The cooldown store's native handle, recording the service target
-    each read runs under."""
+    each read runs under.
+
+    Unlike the router-core handle (``test_routing_protocol._RecordingHandle``)
+    it need not pass for the native class: LiteLLM 1.110.2 checks nothing of
+    the cooldown store's handle's type (``RouterCooldownStore`` and its
+    callers only call its methods).  Our fast read does (``type(handle) is
+    NativeRouterCooldowns`` before it may skip a read of an empty memory), so
+    over this wrapper every pick reads, as LiteLLM's does, and the reads are
+    compared; the skip has its own tests, which rebind the native type."""
 
     def __init__(self, handle, seen):
         self._handle = handle
