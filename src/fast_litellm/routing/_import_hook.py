@@ -4,8 +4,10 @@ An import statement of a loaded module is a ``sys.modules`` read only while
 it is: a replacement (an instrumentation hook) is called by every import
 statement.  So a fast path that skips or inlines LiteLLM code making import
 statements declines while ``BUILTINS.get("__import__") is not
-BUILTIN_IMPORT or BUILTIN_IMPORT is None`` (spelled out at each use: a call
-frame would cost more than the check)."""
+BUILTIN_IMPORT`` (spelled out at each use: a call frame would cost more than
+the check).  When it was already replaced as we loaded, ``BUILTIN_IMPORT``
+is a private object nothing in ``builtins`` can be, so every check
+declines."""
 from __future__ import annotations
 
 import builtins
@@ -14,4 +16,4 @@ import types
 BUILTINS = builtins.__dict__
 BUILTIN_IMPORT = BUILTINS.get("__import__")
 if type(BUILTIN_IMPORT) is not types.BuiltinFunctionType or BUILTIN_IMPORT.__self__ is not builtins:
-    BUILTIN_IMPORT = None  # replaced before we loaded: the import statements always run
+    BUILTIN_IMPORT = object()  # replaced before we loaded: the import statements always run

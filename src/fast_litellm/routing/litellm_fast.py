@@ -527,7 +527,7 @@ def make_usage_read_scope(original: Callable[..., Any]) -> Callable[..., Any]:
     _check_dependencies(_REGISTRY_READS)
 
     def _usage_read_scope(self, model, request):
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             # the group read it skips makes import statements (_live_handle's, _list_scope's)
             raise NotAccelerated("builtins.__import__ is replaced")
         return _UsageReadScope(self, model, request)
@@ -768,7 +768,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids, skip))
 
     async def _answer_cache(self, step):
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             # the skipped read and layers make import statements (the Rust read's own among them)
             raise NotAccelerated("builtins.__import__ is replaced")
         if type(step) is not dict or step.get("op") != "batch_get" or step.get("key") is not None:

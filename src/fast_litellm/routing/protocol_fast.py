@@ -796,7 +796,7 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
          core_globals, record, stamps_parts) = p
         if pass_through or type(step) is not dict or type(request) is not dict:
             raise NotAccelerated("a pass-through pick, or not a plain step and request")
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: the skipped steps make import statements")
         depth = step.get("fallback_depth")
         if isinstance(depth, int) and depth > 0:
@@ -848,7 +848,7 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
             if prerouting["_record_routing_decision"] is record and _imports_plainly(
                     sys_modules.get(baseline[0]), _BASELINE_NAMES[0]) and _imports_plainly(
                     sys_modules.get(baseline[1]), _BASELINE_NAMES[1]) and (
-                    _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None):
+                    _BUILTINS.get("__import__") is _BUILTIN_IMPORT):
                 # _record_routing_decision(request, None): its imports are loaded modules' own names
                 prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
                 if inline and request.get("metadata") is metadata and request.get("litellm_metadata") is (
@@ -961,7 +961,7 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
             resolved, hosted, selectors, aliases, registry)
 
     def _prefetch_usage_selector(self, model, request_kwargs):
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: LiteLLM's method imports its selector class")
         p = parts()
         (rust_core, strategy_and_selector, host_registry, registry_methods, core_globals, resolved_type,
@@ -1078,7 +1078,7 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
                                                                           core_mro, registry_mro, registry)
 
     def _served(self, record):
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: the skipped helpers make import statements")
         if type(record) is not dict or not record:
             raise NotAccelerated("not a plain record")
@@ -1127,7 +1127,7 @@ def make_narrowing_fields(original: Callable[..., Any]) -> Callable[..., Any]:
     _check_pinned((_CORE + ":_request_narrowing",))
 
     def _narrowing_fields(request, kind):
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: _request_narrowing makes an import statement")
         if type(request) is not dict:
             raise NotAccelerated("request is not a dict")
@@ -1775,7 +1775,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             if (service_inline and "service_logged" not in core.__dict__ and asyncio_module is not None
                     and _imports_plainly(helpers_module, "get_parent_otel_span_from_kwargs")
                     and _imports_plainly(services_module, "ServiceTypes")
-                    and _BUILTINS.get("__import__") is _BUILTIN_IMPORT is not None):
+                    and _BUILTINS.get("__import__") is _BUILTIN_IMPORT):
                 # RustCore.service_logged's body (its three imports: loaded modules, read as its
                 # import statements read them): the same task of the same coroutine; the clock
                 # read where LiteLLM reads it, after the (pure) method look-up
@@ -2042,7 +2042,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         p = parts()
         if type(kind) is not str or kind != "pick":
             raise NotAccelerated("not a pick")
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             # an import hook: LiteLLM's select, _Selection and steps make import statements
             # (run's phase_span, the set-up's image check and allowed_fails_is_default, the
             # callback-filter step's attempt_failure) the hook sees

@@ -204,7 +204,7 @@ def make_selector_token_count(original: Any) -> Any:
     answer = no_input_tokens.called
 
     def embedding_aware_token_count(messages: Any, text: Any, media_models: Any) -> int:
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: LiteLLM's count makes import statements")
         if messages is None and text is None:
             try:
@@ -558,7 +558,7 @@ def make_usage_counter_keys(original: Any) -> Any:
     shared = _SharedFacts()
 
     def usage_counter_keys(self, healthy_deployments):
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: the key build's reads make import statements")
         if keys is None:
             raise decline

@@ -714,7 +714,7 @@ def make_lowest_latency_pick(original: Callable[..., Any]) -> Callable[..., Any]
 
     def _get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                    request_kwargs=None, request_count_dict=None):
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: the skipped reads import")
         module = sys.modules[_LATENCY_MODULE]
         return pick(self, module, healthy_deployments, messages, input, request_kwargs, request_count_dict, False)
@@ -736,7 +736,7 @@ def _latency_entry(sync: bool):
 
         def clock(module):
             # checked before the read too, so the pick's own check never fires after it
-            if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+            if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
                 raise NotAccelerated("builtins.__import__ is replaced: the skipped reads import")
             if module.datetime is not litellm_fast.datetime:
                 raise NotAccelerated("lowest_latency's clock is replaced")
@@ -952,7 +952,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
 
     async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                               request_kwargs=None):
-        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or _BUILTIN_IMPORT is None:
+        if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: the skipped reads import")
         module = sys.modules[_COST_MODULE]
         logger = module.verbose_router_logger
