@@ -49,6 +49,8 @@ from typing import Any, Callable, Dict
 from fast_litellm import flags
 from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
 
+from .litellm_fast import str_keyed  # every key an exact str (natively a dict walk)
+
 
 def _check_pinned(targets: Any) -> None:
     """Each source a fast path relies on is the pinned one
@@ -198,19 +200,6 @@ def _start_helpers_state(core_globals: Dict[str, Any], helpers: Any) -> Any:
     return (core_globals, rcu, access, core_helpers), (token,)
 
 
-_STR_KEYED: list = []  # [litellm_fast.str_keyed], loaded at the first use
-
-
-def _str_keyed() -> Callable[[Any], bool]:
-    """``litellm_fast.str_keyed`` (a native dict walk: every key an exact
-    ``str``), imported at the first use."""
-    if not _STR_KEYED:
-        from .litellm_fast import str_keyed
-
-        _STR_KEYED.append(str_keyed)
-    return _STR_KEYED[0]
-
-
 def _start_buckets(request: Any) -> Any:
     """The request's two metadata buckets (each None or an exact dict) when
     ``_start_fields``' validated model is known without pydantic: an exact
@@ -232,7 +221,6 @@ def _start_buckets(request: Any) -> Any:
     if (metadata is not None and type(metadata) is not dict) or (
             litellm_metadata is not None and type(litellm_metadata) is not dict):
         return "a metadata bucket is not a dict"
-    str_keyed = _str_keyed()
     for bucket in (metadata, litellm_metadata):
         if bucket is None:
             continue
@@ -271,7 +259,7 @@ def _read_start_fields(metadata: Any, litellm_metadata: Any) -> Any:
     (``_start_helpers_state``): their reads, made here (None is no
     ``Mapping``, an exact dict is one), as a new dict; None for anything else
     (then the helpers run).  The caller has found the buckets' keys exact strs
-    (``_start_buckets``, or the fused pick's set-up: ``_str_keyed``), so no
+    (``_start_buckets``, or the fused pick's set-up: ``str_keyed``), so no
     lookup here runs code: a ``str`` subclass key with its own ``__eq__`` is
     compared by the lookup of an equal name, and these lookups are not
     LiteLLM's in number or order."""
@@ -1033,7 +1021,6 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
     from litellm.router_rust import core as core_module
     from litellm.router_rust.surface import model_list
 
-    from .litellm_fast import str_keyed  # (natively a dict walk)
 
     from litellm.router_rust.surface.registry import HostRegistry
 
@@ -1668,7 +1655,6 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     bindings that are not the pinned ones, is LiteLLM's ``select``."""
     parts = _lazily(_select_parts, "LiteLLM's selection sources are not the verified ones")
     sys_modules = sys.modules
-    from .litellm_fast import str_keyed  # (natively a dict walk)
     memo = _StateMemo()  # the module and class bindings (_select_state)
     logger_parts: list = []  # [logger phase_span, its module dict, _registered_v2_logger] once pinned
 
@@ -1845,7 +1831,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if (policies is not None and (type(policies) is not dict or policies)) or (
                 tagging is not None and type(tagging) is not bool):
             return None
-        str_keyed = _str_keyed()  # (what _start_buckets checks on the patch's path)
+        # (what _start_buckets checks on the patch's path)
         if (metadata is not None and not str_keyed(metadata)) or (
                 litellm_metadata is not None and not str_keyed(litellm_metadata)):
             return None
