@@ -204,41 +204,21 @@ static inline void fl_piece_cache_put_long_room(fl_piece_cache *c, const uint8_t
 {
     fl_pc_put_shaped(c, p, n, room, h, ids, count, FL_PC_LONG_LEN / 8, FL_PC_LONG_IDS / 2);
 }
-static inline int fl_piece_cache_get_short(const fl_piece_cache *c, const uint8_t *p, size_t n,
-                                           uint64_t h, uint32_t *ids, int *has_ids)
-{
-    return fl_piece_cache_get_short_room(c, p, n, n, h, ids, has_ids);
-}
-static inline int fl_piece_cache_get_long(const fl_piece_cache *c, const uint8_t *p, size_t n,
-                                          uint64_t h, uint32_t *ids, int *has_ids)
-{
-    return fl_piece_cache_get_long_room(c, p, n, n, h, ids, has_ids);
-}
-static inline void fl_piece_cache_put_short(fl_piece_cache *c, const uint8_t *p, size_t n,
-                                            uint64_t h, const uint32_t *ids, size_t count)
-{
-    fl_piece_cache_put_short_room(c, p, n, n, h, ids, count);
-}
-static inline void fl_piece_cache_put_long(fl_piece_cache *c, const uint8_t *p, size_t n,
-                                           uint64_t h, const uint32_t *ids, size_t count)
-{
-    fl_piece_cache_put_long_room(c, p, n, n, h, ids, count);
-}
 
-/* Any shape (tests, cold paths). */
+/* Any shape, nothing readable past the piece (room n; tests, cold paths). */
 static inline int fl_piece_cache_get(const fl_piece_cache *c, const uint8_t *p, size_t n,
                                      uint64_t h, uint32_t *ids, int *has_ids)
 {
-    return c->key_words == FL_PC_SHORT_LEN / 8 ? fl_piece_cache_get_short(c, p, n, h, ids, has_ids)
-                                               : fl_piece_cache_get_long(c, p, n, h, ids, has_ids);
+    return c->key_words == FL_PC_SHORT_LEN / 8 ? fl_piece_cache_get_short_room(c, p, n, n, h, ids, has_ids)
+                                               : fl_piece_cache_get_long_room(c, p, n, n, h, ids, has_ids);
 }
 static inline void fl_piece_cache_put(fl_piece_cache *c, const uint8_t *p, size_t n, uint64_t h,
                                       const uint32_t *ids, size_t count)
 {
     if (c->key_words == FL_PC_SHORT_LEN / 8)
-        fl_piece_cache_put_short(c, p, n, h, ids, count);
+        fl_piece_cache_put_short_room(c, p, n, n, h, ids, count);
     else
-        fl_piece_cache_put_long(c, p, n, h, ids, count);
+        fl_piece_cache_put_long_room(c, p, n, n, h, ids, count);
 }
 
 #endif
