@@ -91,6 +91,46 @@ FL_HOT_INLINE int span_prepare(const fl_vocab *v, const uint8_t *buf, uint32_t a
     return 1;
 }
 
+/* The short merges' state (fl_bpe_encode_short_in, the lanes, the digit
+ * merge): parts are named by their start offset, part i is [i, end[i]) and
+ * the one before it starts at prev[i]; part_rank[i] is part i's own rank,
+ * pair[i] the rank of part i merged with the next one (FL_NO_RANK when
+ * there is none or i no longer starts a part).  Nothing moves.  At the
+ * start every byte of buf[0..n) is its own part. */
+FL_HOT_INLINE void parts_init(const fl_vocab *v, const uint8_t *buf, size_t n, uint8_t *end,
+                              uint8_t *prev, uint32_t *part_rank, uint32_t *pair)
+{
+    for (size_t i = 0; i < n; i++) {
+        end[i] = (uint8_t)(i + 1);
+        prev[i + 1] = (uint8_t)i;
+        part_rank[i] = fl_vocab_byte_rank(v, buf[i]);
+        pair[i] = i + 1 < n ? fl_vocab_pair_rank(v, buf[i], buf[i + 1]) : FL_NO_RANK;
+    }
+}
+
+/* The lowest pair rank, the leftmost (lowest offset) on ties; *at its part. */
+FL_HOT_INLINE uint32_t lowest_pair(const uint32_t *pair, size_t n, size_t *at)
+{
+    uint32_t best = pair[0];
+    size_t where = 0;
+    for (size_t i = 1; i + 1 < n; i++) {
+        uint32_t r = pair[i];
+        where = r < best ? i : where;
+        best = r < best ? r : best;
+    }
+    *at = where;
+    return best;
+}
+
+/* The parts' ranks, in order, into out; how many. */
+FL_HOT_INLINE size_t parts_emit(const uint8_t *end, const uint32_t *part_rank, size_t n, uint32_t *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i = end[i])
+        out[k++] = part_rank[i];
+    return k;
+}
+
 size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out)
 {
     return fl_bpe_encode_short_in(v, piece, n, n, out);
@@ -99,32 +139,18 @@ size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, ui
 size_t fl_bpe_encode_short_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
                               uint32_t *out)
 {
-    /* Parts are named by their start offset: part i is [i, end[i]), the one
-     * before it starts at prev[i].  pair[i] is the rank of part i merged
-     * with the next part, FL_NO_RANK when there is none or i is no longer
-     * a part start; part_rank[i] is part i's own rank.  Nothing moves. */
+    /* the parts as parts_init describes them */
     uint8_t copy[FL_BPE_SHORT_MAX + 8]; /* piece, zero-padded for 8-byte loads */
     uint32_t pair[FL_BPE_SHORT_MAX], part_rank[FL_BPE_SHORT_MAX];
     uint8_t end[FL_BPE_SHORT_MAX], prev[FL_BPE_SHORT_MAX + 1];
     if (n == 0 || n > FL_BPE_SHORT_MAX)
         return FL_BPE_ERROR;
     const uint8_t *buf = piece_view(piece, n, room, copy);
-    for (size_t i = 0; i < n; i++) {
-        end[i] = (uint8_t)(i + 1);
-        prev[i + 1] = (uint8_t)i;
-        part_rank[i] = fl_vocab_byte_rank(v, buf[i]);
-        pair[i] = i + 1 < n ? fl_vocab_pair_rank(v, buf[i], buf[i + 1]) : FL_NO_RANK;
-    }
+    parts_init(v, buf, n, end, prev, part_rank, pair);
     size_t parts = n;
     for (;;) {
-        /* the lowest pair rank, the leftmost (lowest offset) on ties */
-        uint32_t best = pair[0];
-        size_t at = 0;
-        for (size_t i = 1; i + 1 < n; i++) {
-            uint32_t r = pair[i];
-            at = r < best ? i : at;
-            best = r < best ? r : best;
-        }
+        size_t at;
+        uint32_t best = lowest_pair(pair, n, &at);
         if (best == FL_NO_RANK)
             break;
         /* merge part at with the next one, [at, stop) */
@@ -147,11 +173,8 @@ size_t fl_bpe_encode_short_in(const fl_vocab *v, const uint8_t *piece, size_t n,
             pair[before] = probe_left ? fl_vocab_rank_head(v, buf + before, stop - before, headl, hl)
                                       : FL_NO_RANK;
     }
-    if (out) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i = end[i])
-            out[k++] = part_rank[i];
-    }
+    if (out)
+        parts_emit(end, part_rank, n, out);
     return parts;
 }
 
@@ -186,12 +209,7 @@ FL_HOT_INLINE void span_hash_prefetch(const fl_vocab *v, const uint8_t *buf, uin
 static void lane_init(const fl_vocab *v, bpe_lane *L, const uint8_t *piece, size_t n, size_t room)
 {
     L->buf = piece_view(piece, n, room, L->copy);
-    for (size_t i = 0; i < n; i++) {
-        L->end[i] = (uint8_t)(i + 1);
-        L->prev[i + 1] = (uint8_t)i;
-        L->part_rank[i] = fl_vocab_byte_rank(v, L->buf[i]);
-        L->pair[i] = i + 1 < n ? fl_vocab_pair_rank(v, L->buf[i], L->buf[i + 1]) : FL_NO_RANK;
-    }
+    parts_init(v, L->buf, n, L->end, L->prev, L->part_rank, L->pair);
     L->n = (uint32_t)n;
     L->pending = 0;
 }
@@ -210,15 +228,11 @@ FL_HOT_INLINE int lane_step(const fl_vocab *v, bpe_lane *L)
                                                     L->stop - L->before, L->headl, L->hl);
         L->pending = 0;
     }
-    uint32_t best = L->pair[0];
-    uint32_t at = 0;
-    for (uint32_t i = 1; i + 1 < n; i++) {
-        uint32_t r = L->pair[i];
-        at = r < best ? i : at;
-        best = r < best ? r : best;
-    }
+    size_t lowest;
+    uint32_t best = lowest_pair(L->pair, n, &lowest);
     if (best == FL_NO_RANK)
         return 0;
+    uint32_t at = (uint32_t)lowest;
     uint32_t gone = L->end[at], stop = L->end[gone];
     L->part_rank[at] = best;
     L->end[at] = (uint8_t)stop;
@@ -269,10 +283,7 @@ void fl_bpe_encode_short_lanes_in(const fl_vocab *v, const uint8_t *const *piece
     }
     for (size_t j = 0; j < k; j++) {
         const bpe_lane *L = &lanes[j];
-        size_t m = 0;
-        for (uint32_t i = 0; i < L->n; i = L->end[i])
-            outs[j][m++] = L->part_rank[i];
-        counts[j] = m;
+        counts[j] = parts_emit(L->end, L->part_rank, L->n, outs[j]);
     }
 }
 
@@ -498,21 +509,11 @@ size_t fl_bpe_encode_digits_in(const fl_vocab *v, const uint16_t *t, const uint8
     if (n == 0 || n > FL_BPE_SHORT_MAX)
         return FL_BPE_ERROR;
     const uint8_t *buf = piece_view(piece, n, room, copy);
-    for (size_t i = 0; i < n; i++) {
-        end[i] = (uint8_t)(i + 1);
-        prev[i + 1] = (uint8_t)i;
-        part_rank[i] = fl_vocab_byte_rank(v, buf[i]);
-        pair[i] = i + 1 < n ? fl_vocab_pair_rank(v, buf[i], buf[i + 1]) : FL_NO_RANK;
-    }
+    parts_init(v, buf, n, end, prev, part_rank, pair);
     size_t parts = n;
     for (;;) {
-        uint32_t best = pair[0];
-        size_t at = 0;
-        for (size_t i = 1; i + 1 < n; i++) {
-            uint32_t r = pair[i];
-            at = r < best ? i : at;
-            best = r < best ? r : best;
-        }
+        size_t at;
+        uint32_t best = lowest_pair(pair, n, &at);
         if (best == FL_NO_RANK)
             break;
         uint32_t gone = end[at], stop = end[gone];
@@ -529,10 +530,7 @@ size_t fl_bpe_encode_digits_in(const fl_vocab *v, const uint16_t *t, const uint8
         if (at > 0)
             pair[prev[at]] = digit_rank(v, t, buf, prev[at], stop);
     }
-    if (out) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i = end[i])
-            out[k++] = part_rank[i];
-    }
+    if (out)
+        parts_emit(end, part_rank, n, out);
     return parts;
 }
