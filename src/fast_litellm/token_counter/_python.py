@@ -43,7 +43,6 @@ import threading
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ..patching.registry import NotAccelerated
-from . import _encoding
 from ._tools_text import MAX_DEPTH, make_formatter
 from .._forksafe import register_for_fork
 
