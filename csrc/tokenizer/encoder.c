@@ -611,6 +611,26 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
         size_t n = end - pos;
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;
+        if (!out && n <= FL_SLOT_INLINE && len - pos >= 16 && !tokens_too) {
+            /* count only, a piece of 1..12 bytes (nearly all): its rank by
+               one path for every such length (16 bytes readable: the head
+               and tail words are loads and masks); a byte or pair that is
+               no token is two, anything else goes on to the cache or merge */
+            const uint8_t *p = text + pos;
+            size_t keep = n < 8 ? n : 8, extra = n > 8 ? n - 8 : 0;
+            uint64_t head = fl_vload64(p) & (~0ull >> (64 - 8 * keep));
+            uint64_t tail = fl_vload64(p + 8) & ((1ull << (8 * extra)) - 1);
+            if (fl_vocab_rank_short(e->vocab, head, tail, n, fl_vhash_short(head, tail, n)) != FL_NO_RANK) {
+                *count += 1;
+                pos += n;
+                continue;
+            }
+            if (n <= 2) {
+                *count += n;
+                pos += n;
+                continue;
+            }
+        }
         if (n <= 2 && !out) { /* count only: a byte, or a pair (one token or two bytes) */
             *count += n == 1 ? 1 : fl_vocab_pair_rank(e->vocab, text[pos], text[pos + 1]) == FL_NO_RANK ? 2 : 1;
             pos += n;
