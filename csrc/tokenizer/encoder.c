@@ -10,7 +10,10 @@
  * and each pre-token ("piece") becomes tokens: the whole piece's rank when
  * the piece is itself a token (one hash lookup, the common case), else the
  * exact BPE merge of bpe.c.  Counting runs the same path with no id
- * output, so no list is built; with a large vocabulary table it also
+ * output, so no list is built, and looks every piece of 1..12 bytes up
+ * by one path with no branch on its length (fl_vocab_rank_short; a byte
+ * or a pair that is no token needs no lookup to count, but the branch
+ * that spared it cost more); with a large vocabulary table it also
  * defers the merges the piece cache missed and runs them several at a
  * time in lockstep (flush_deferred), since a count does not depend on
  * the order of the pieces.
