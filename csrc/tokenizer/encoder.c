@@ -10,7 +10,10 @@
  * and each pre-token ("piece") becomes tokens: the whole piece's rank when
  * the piece is itself a token (one hash lookup, the common case), else the
  * exact BPE merge of bpe.c.  Counting runs the same path with no id
- * output, so no list is built; with a large vocabulary table it also
+ * output, so no list is built, and looks every piece of 1..12 bytes up
+ * by one path with no branch on its length (fl_vocab_rank_short; a byte
+ * or a pair that is no token needs no lookup to count, but the branch
+ * that spared it cost more); with a large vocabulary table it also
  * defers the merges the piece cache missed and runs them several at a
  * time in lockstep (flush_deferred), since a count does not depend on
  * the order of the pieces.
@@ -509,17 +512,20 @@ static __attribute__((noinline)) int emit_number(const fl_encoder *e, const uint
 
 FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, size_t room,
                               fl_ids *out, size_t *count, int tokens_too, fl_bpe_scratch *scratch,
-                              piece_memo *memo, deferred_merges *defer)
+                              piece_memo *memo, deferred_merges *defer, int not_token,
+                              uint64_t known_h)
 {
+    /* not_token: the caller found the piece is no token, and its hash
+       is known_h (tokens_too off) */
     uint32_t ids[FL_PC_LONG_LEN];
     const int is_short = n <= FL_PC_SHORT_LEN;
     fl_piece_cache *c = is_short ? e->cache : e->long_cache;
-    uint64_t head = piece_head(p, n, room), h = fl_vhash_key(p, n, head);
+    uint64_t head = not_token ? 0 : piece_head(p, n, room), h = not_token ? known_h : fl_vhash_key(p, n, head);
     int k = -1, has_ids = 0;
     if (tokens_too)
         k = fl_piece_cache_get(c, p, n, h, ids, &has_ids);
     if (k < 0) {
-        uint32_t r = fl_vocab_rank_head(e->vocab, p, n, head, h);
+        uint32_t r = not_token ? FL_NO_RANK : fl_vocab_rank_head(e->vocab, p, n, head, h);
         if (r != FL_NO_RANK) {
             if (tokens_too)
                 fl_piece_cache_put(c, p, n, h, &r, 1);
@@ -595,6 +601,11 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
     size_t pos = 0;
     int cached = __atomic_load_n(&e->cache_on, __ATOMIC_RELAXED);
     int tokens_too = __atomic_load_n(&e->cache_tokens, __ATOMIC_RELAXED);
+    const fl_vocab *v = e->vocab;
+    /* the count's one-token pieces of 1..12 bytes (below), counted here
+       and added to *count at the end; 16 bytes readable before fast_stop */
+    size_t single = 0;
+    const size_t fast_stop = !out && !tokens_too && len >= 16 ? len - 15 : 0;
     const fl_pretok_scanner scan = fl_pretok_scanner_for(e->pat); /* valid: checked at new */
     /* piece ends a 64-byte window at a time (fl_pretok_window_next), where
        the build has windows and they pay for this text */
@@ -611,6 +622,34 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
         size_t n = end - pos;
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;
+        if (n <= FL_SLOT_INLINE && pos < fast_stop) {
+            /* count only, a piece of 1..12 bytes (nearly all): its rank by
+               one path for every such length (16 bytes readable: the head
+               and tail words are loads and masks); a byte or pair that is
+               no token is two, anything else goes on to the cache or merge */
+            const uint8_t *p = text + pos;
+            size_t keep = n < 8 ? n : 8, extra = n > 8 ? n - 8 : 0;
+            uint64_t head = fl_vload64(p) & (~0ull >> (64 - 8 * keep));
+            uint64_t tail = fl_vload64(p + 8) & ((1ull << (8 * extra)) - 1);
+            uint64_t h = fl_vhash_short(head, tail, n);
+            if (fl_vocab_rank_short(v, head, tail, n, h) != FL_NO_RANK) {
+                single++;
+                pos += n;
+                continue;
+            }
+            if (n <= 2) {
+                *count += n;
+                pos += n;
+                continue;
+            }
+            if (cached) { /* not a token: the cache or a merge, hash known */
+                int rc = emit_cached(e, p, n, len - pos, NULL, count, 0, scratch, memo, defer, 1, h);
+                if (rc != FL_ENC_OK)
+                    return rc;
+                pos += n;
+                continue;
+            }
+        }
         if (n <= 2 && !out) { /* count only: a byte, or a pair (one token or two bytes) */
             *count += n == 1 ? 1 : fl_vocab_pair_rank(e->vocab, text[pos], text[pos + 1]) == FL_NO_RANK ? 2 : 1;
             pos += n;
@@ -618,13 +657,14 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
         }
         int rc = cached && n >= 3 && n <= FL_PC_LONG_LEN
                      ? emit_cached(e, text + pos, n, len - pos, out, count, tokens_too, scratch, memo,
-                                   defer)
+                                   defer, 0, 0)
                      : emit_piece(e, text + pos, n, fl_vocab_rank(e->vocab, text + pos, n), out,
                                   count, scratch, memo);
         if (rc != FL_ENC_OK)
             return rc;
         pos += n;
     }
+    *count += single;
     if (defer)
         flush_deferred(e, defer, count);
     return FL_ENC_OK;

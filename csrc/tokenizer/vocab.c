@@ -4,11 +4,12 @@
  * How it works: all token bytes live in one arena; lookup by rank is two
  * arrays (arena offset, length).  Lookup by bytes is an open-addressing
  * hash table (linear probing, load <= 1/2) of 16-byte slots carrying the
- * first 8 token bytes, the length, the rank and 16 more hash bits, so a
- * token of up to 8 bytes is found in one cache line (vocab_inline.h).  A
- * longer token's slot holds, instead of its rank, the offset of a record
- * in long_keys (rank, then the token's bytes), so its lookup reads one
- * more line rather than a rank-indexed offset and then the arena.
+ * first 12 token bytes, the length and the rank, so a token of up to 12
+ * bytes is found in one cache line (vocab_inline.h).  A longer token's
+ * slot holds its first 8 bytes, 32 more hash bits and, instead of its
+ * rank, the offset of a record in long_keys (rank, length, then the
+ * token's bytes), so its lookup reads one more line rather than a
+ * rank-indexed offset and then the arena.
  * One- and two-byte tokens also get direct tables (the BPE merge asks for
  * pair ranks more than anything else), and a 1 Mbit filter answers most
  * failed lookups.  The hash is a small multiply-mix over 8/16-byte loads
@@ -181,12 +182,13 @@ static inline uint64_t token_hash(const fl_vocab *v, uint32_t rank)
     return fl_vhash_key(bytes, len, arena_head(bytes, len));
 }
 
-/* Append the long_keys record of a token over 8 bytes: its offset, or
- * -1 when out of memory (or past 4 GB). */
+/* Append the long_keys record of a token over FL_SLOT_INLINE bytes (rank,
+ * length, bytes; 4-aligned): its offset / 4, or -1 when out of memory (or
+ * past what a slot can name). */
 static int64_t long_key_add(fl_vocab *v, uint32_t rank, const uint8_t *bytes, size_t len)
 {
-    size_t need = v->long_keys_len + 4 + len;
-    if (need > UINT32_MAX)
+    size_t at = v->long_keys_len, need = at + ((8 + len + 3) & ~(size_t)3);
+    if (need > ((size_t)1 << 28))
         return -1;
     if (need > v->long_keys_cap) {
         size_t cap = v->long_keys_cap ? v->long_keys_cap : 4096;
@@ -198,11 +200,24 @@ static int64_t long_key_add(fl_vocab *v, uint32_t rank, const uint8_t *bytes, si
         v->long_keys = k;
         v->long_keys_cap = cap;
     }
-    uint8_t *rec = v->long_keys + v->long_keys_len;
+    uint8_t *rec = v->long_keys + at;
+    uint32_t len32 = (uint32_t)len;
     memcpy(rec, &rank, 4);
-    memcpy(rec + 4, bytes, len);
+    memcpy(rec + 4, &len32, 4);
+    memcpy(rec + 8, bytes, len);
+    memset(rec + 8 + len, 0, need - at - 8 - len);
     v->long_keys_len = need;
-    return (int64_t)(rec - v->long_keys);
+    return (int64_t)(at / 4);
+}
+
+/* The slot's mid word for a token (vocab_inline.h). */
+static inline uint32_t slot_mid(const uint8_t *bytes, size_t len, uint64_t h)
+{
+    if (len <= 8)
+        return 0;
+    if (len <= FL_SLOT_INLINE)
+        return (uint32_t)fl_vload32(bytes + len - 4) >> (8 * (FL_SLOT_INLINE - len));
+    return (uint32_t)h;
 }
 
 /* Put a recorded rank into the hash table.  0, -1 duplicate bytes, -2 out
@@ -212,26 +227,30 @@ static int table_insert(fl_vocab *v, uint32_t rank, uint64_t h)
     const uint8_t *bytes = v->arena + v->tok_off[rank];
     size_t len = v->tok_len[rank];
     uint64_t head = arena_head(bytes, len);
+    uint32_t mid = slot_mid(bytes, len, h), lenc = FL_SLOT_LENC(len);
     uint64_t i = fl_vocab_home(v, h);
     for (;;) {
         fl_slot *s = &v->slots[i];
-        if (s->len == 0) {
+        if ((s->word & 63) == 0) {
             uint32_t what = rank;
-            if (len > 8) {
+            if (len > FL_SLOT_INLINE) {
                 int64_t at = long_key_add(v, rank, bytes, len);
                 if (at < 0)
                     return -2;
                 what = (uint32_t)at;
             }
             s->head = head;
-            s->rank = what;
-            s->len = (uint16_t)len;
-            s->tag = (uint16_t)h;
+            s->mid = mid;
+            s->word = what << 6 | lenc;
             break;
         }
-        if (s->head == head && s->len == len &&
-            (len <= 8 || memcmp(v->long_keys + s->rank + 4, bytes, len) == 0))
-            return -1;
+        if (s->head == head && s->mid == mid && (s->word & 63) == lenc) {
+            if (len <= FL_SLOT_INLINE)
+                return -1;
+            const uint8_t *rec = v->long_keys + (size_t)(s->word >> 6) * 4;
+            if (fl_vload32(rec + 4) == len && memcmp(rec + 8, bytes, len) == 0)
+                return -1;
+        }
         i = (i + 1) & v->mask;
     }
     uint64_t bit = h >> (64 - FL_FILTER_LOG2);
@@ -643,7 +662,7 @@ const uint8_t *fl_vocab_bytes(const fl_vocab *v, uint32_t rank, size_t *len)
 
 /* ---- prebuilt blob ------------------------------------------------------ */
 
-#define BLOB_MAGIC "FLVOCAB\x03"
+#define BLOB_MAGIC "FLVOCAB\x04" /* 4: 12 token bytes in a slot (fourteenth pass) */
 
 typedef struct {
     char magic[8];
@@ -821,12 +840,18 @@ fl_vocab *fl_vocab_from_blob(const uint8_t *blob, size_t len, const uint8_t sour
     const uint8_t *long_keys = blob + o_keys;
     for (uint64_t i = 0; i < n_slots && ok; i++) {
         const fl_slot *s = &slots[i];
-        uint32_t r = s->rank;
-        if (s->len > 8) { /* a record: rank, then len bytes, inside long_keys */
-            ok = (uint64_t)s->rank + 4 + s->len <= h->long_keys_len;
-            r = ok ? (uint32_t)fl_vload32(long_keys + s->rank) : 0;
+        uint32_t lenc = s->word & 63, r = s->word >> 6, tlen = lenc;
+        if (lenc == 0)
+            continue;
+        if (lenc > FL_SLOT_INLINE) { /* a record: rank, length, bytes, inside long_keys */
+            uint64_t at = (uint64_t)r * 4;
+            ok = at + 8 <= h->long_keys_len;
+            tlen = ok ? (uint32_t)fl_vload32(long_keys + at + 4) : 0;
+            ok = ok && at + 8 + tlen <= h->long_keys_len && tlen > FL_SLOT_INLINE &&
+                 FL_SLOT_LENC(tlen) == lenc;
+            r = ok ? (uint32_t)fl_vload32(long_keys + at) : 0;
         }
-        ok = ok && (s->len == 0 || (r < h->rank_cap && tok_len[r] == s->len));
+        ok = ok && r < h->rank_cap && tok_len[r] == tlen;
     }
     for (size_t i = 0; i < 65536 && ok; i++)
         ok = pairs[i] == FL_NO_RANK || (pairs[i] < h->rank_cap && tok_len[pairs[i]] == 2);

@@ -274,31 +274,51 @@ static void test_prebuilt_blob_crafted(void)
     fl_vocab_free(ok);
     size_t a = n_slots, b = n_slots; /* two long-token slots of different lengths */
     for (size_t i = 0; i < n_slots; i++) {
-        if (slots[i].len > 8 && a == n_slots)
+        uint32_t lenc = slots[i].word & 63;
+        if (lenc > FL_SLOT_INLINE && a == n_slots)
             a = i;
-        else if (slots[i].len > 8 && a < n_slots && slots[i].len != slots[a].len) {
+        else if (lenc > FL_SLOT_INLINE && a < n_slots && lenc != (slots[a].word & 63)) {
             b = i;
             break;
         }
     }
+    CHECK(a < n_slots);
     if (a < n_slots) {
-        uint32_t keep = slots[a].rank;
-        static const uint32_t bad[] = {UINT32_MAX - 3, UINT32_MAX - 100, 0x7fffffffu};
+        uint32_t keep = slots[a].word;
+        /* record offsets (/ 4) past long_keys, or at a record's middle */
+        static const uint32_t bad[] = {(1u << 26) - 1, (1u << 26) - 100, 1u << 25, 1};
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-            slots[a].rank = bad[k];
+            slots[a].word = bad[k] << 6 | (keep & 63);
             fl_vocab_blob_reseal_for_test(blob, len);
             CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL);
         }
         if (b < n_slots) {
-            slots[a].rank = slots[b].rank;
+            slots[a].word = (slots[b].word & ~63u) | (keep & 63);
             fl_vocab_blob_reseal_for_test(blob, len);
             CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL);
         }
-        slots[a].rank = keep;
+        slots[a].word = keep;
         fl_vocab_blob_reseal_for_test(blob, len);
         ok = fl_vocab_from_blob(blob, len, sha, err, sizeof err);
         CHECK(ok != NULL);
         fl_vocab_free(ok);
+    }
+    /* an inline slot (9..12 bytes) naming a rank of another length */
+    size_t c = n_slots, d = n_slots;
+    for (size_t i = 0; i < n_slots; i++) {
+        uint32_t lenc = slots[i].word & 63;
+        if (lenc > 8 && lenc <= FL_SLOT_INLINE && c == n_slots)
+            c = i;
+        else if (lenc >= 3 && lenc <= 8 && d == n_slots)
+            d = i;
+    }
+    if (c < n_slots && d < n_slots) {
+        uint32_t keep = slots[c].word;
+        slots[c].word = (slots[d].word & ~63u) | (keep & 63);
+        fl_vocab_blob_reseal_for_test(blob, len);
+        CHECK(fl_vocab_from_blob(blob, len, sha, err, sizeof err) == NULL);
+        slots[c].word = keep;
+        fl_vocab_blob_reseal_for_test(blob, len);
     }
     free(blob);
     fl_vocab_free(v);

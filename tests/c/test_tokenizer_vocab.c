@@ -163,6 +163,28 @@ static void check_same(const fl_vocab *v, const token_set *t)
             probe[t->len[i]] = 0xF7; /* never produced by make_tokens after byte 0 */
             CHECK_EQ_INT(fl_vocab_rank(v, probe, t->len[i] + 1), FL_NO_RANK);
         }
+        /* up to FL_SLOT_INLINE bytes: the count loop's lookup (head and
+         * tail words as masked loads of 16 readable bytes, bytes past the
+         * key not zero) finds it, and not the neighbour */
+        if (t->len[i] + 1 <= FL_SLOT_INLINE) {
+            uint8_t buf[32];
+            memset(buf, 0xA5, sizeof buf);
+            memcpy(buf, t->tok[i], t->len[i]);
+            size_t n = t->len[i];
+            for (int extend = 0; extend < 2; extend++, n++) {
+                if (extend)
+                    buf[n - 1] = 0xF7;
+                size_t keep = n < 8 ? n : 8, extra = n > 8 ? n - 8 : 0;
+                uint64_t head = fl_vload64(buf) & (~0ull >> (64 - 8 * keep));
+                uint64_t tail = fl_vload64(buf + 8) & ((1ull << (8 * extra)) - 1);
+                CHECK(head == fl_vhead_bytes(buf, n) && tail == fl_vtail_bytes(buf, n));
+                uint32_t r = fl_vocab_rank_short(v, head, tail, n, fl_vhash_short(head, tail, n));
+                if (r != (extend ? FL_NO_RANK : t->rank[i])) {
+                    CHECK_EQ_INT(r, extend ? FL_NO_RANK : t->rank[i]);
+                    bad++;
+                }
+            }
+        }
     }
     CHECK_EQ_INT(fl_vocab_max_rank(v), max);
 }

@@ -168,7 +168,7 @@ def load_vocabulary(spec: EncodingSpec, path: Optional[str] = None,
 
 # ---- prebuilt vocabularies (native core only) -----------------------------
 
-PREBUILT_VERSION = 3
+PREBUILT_VERSION = 4
 
 
 def prebuilt_cache_dir() -> Optional[str]:
