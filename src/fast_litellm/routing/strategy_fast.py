@@ -949,6 +949,11 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
     # what LiteLLM's loop prices a candidate with (module globals read at each call):
     # the fast path reads prices as these do, so only while they are these
     pricing = tuple((name, getattr(cost_module, name)) for name in _COST_PRICING)
+    from . import _pydantic_guard
+
+    # str_keyed's _STR_KEYED.validate_python, skipped where prices and pricing models are
+    # read directly: pydantic's own on LiteLLM's adapter
+    validation = _pydantic_guard.shared(_pydantic_guard.str_keyed)
 
     async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                               request_kwargs=None):
@@ -961,7 +966,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             # this file and line, so LiteLLM's code runs (decided before any read)
             raise NotAccelerated("the router's debug log is on")
         if (any(getattr(module, name, None) is not fn for name, fn in pricing)
-                or module.datetime is not litellm_fast.datetime):
+                or module.datetime is not litellm_fast.datetime or not validation.check()):
             # LiteLLM's loop prices each candidate and reads the clock through these
             # module globals: a replaced one (a test's mock, a custom price) is honoured there
             raise NotAccelerated("lowest_cost's pricing helpers or clock are replaced")
