@@ -1835,6 +1835,22 @@ over(PyObject *used, PyObject *limit)
     return limit == NULL ? 0 : PyObject_RichCompareBool(used, limit, Py_GT);
 }
 
+/* LiteLLM's limit test of a candidate in the latency and cost loops,
+ * `tpm_used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit` (the
+ * used counts borrowed): 1 over, 0 within, -1 error. */
+static int
+over_limits(PyObject *tpm_used, PyObject *rpm_used, PyObject *tokens, PyObject *one, PyObject *tpm, PyObject *rpm)
+{
+    PyObject *tpm_total = PyNumber_Add(tpm_used, tokens);
+    PyObject *rpm_total = tpm_total == NULL ? NULL : PyNumber_Add(rpm_used, one);
+    int skip = rpm_total == NULL ? -1 : over(tpm_total, tpm);
+    if (skip == 0)
+        skip = over(rpm_total, rpm);
+    Py_XDECREF(tpm_total);
+    Py_XDECREF(rpm_total);
+    return skip;
+}
+
 /* latency_fresh(keys, by_id, names, input_tokens, latency, report): LiteLLM's
  * latency scan over a map it would fill with unseen entries (latency
  * `latency`, no tpm/rpm used this minute), in the order of `keys`:
@@ -2118,14 +2134,9 @@ router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(cost);
             goto failed;
         }
-        PyObject *tpm_total = PyNumber_Add(tpm_used, tokens), *rpm_total = PyNumber_Add(rpm_used, one);
+        int skip = over_limits(tpm_used, rpm_used, tokens, one, tpm, rpm);
         Py_DECREF(tpm_used);
         Py_DECREF(rpm_used);
-        int skip = tpm_total == NULL || rpm_total == NULL ? -1 : over(tpm_total, tpm);
-        if (skip == 0)
-            skip = over(rpm_total, rpm);
-        Py_XDECREF(tpm_total);
-        Py_XDECREF(rpm_total);
         if (skip < 0) {
             Py_DECREF(cost);
             goto done;
@@ -2359,15 +2370,9 @@ router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (rc == 0 && base != Py_None && PyDict_SetItem(per_base, base, latency) < 0)
                 rc = -2;
         }
-        PyObject *tpm_total = rc == 0 ? PyNumber_Add(tpm_used, tokens) : NULL;
-        PyObject *rpm_total = rc == 0 ? PyNumber_Add(rpm_used, one) : NULL;
+        int skip = rc != 0 ? -1 : over_limits(tpm_used, rpm_used, tokens, one, tpm, rpm);
         Py_DECREF(tpm_used);
         Py_DECREF(rpm_used);
-        int skip = rc != 0 ? -1 : (tpm_total == NULL || rpm_total == NULL) ? -2 : over(tpm_total, tpm);
-        if (skip == 0)
-            skip = over(rpm_total, rpm);
-        Py_XDECREF(tpm_total);
-        Py_XDECREF(rpm_total);
         if (skip < 0) {
             Py_DECREF(latency);
             if (rc == 0)
@@ -2624,24 +2629,11 @@ done:
     return result;
 }
 
-/* `str.split(":")[0]` of an exact str (new reference). */
-static PyObject *
-usage_id_of(PyObject *key)
-{
-    Py_ssize_t at = PyUnicode_FindChar(key, ':', 0, PyUnicode_GET_LENGTH(key), 1);
-    if (at == -2)
-        return NULL;
-    if (at < 0) {
-        Py_INCREF(key);
-        return key;
-    }
-    return PyUnicode_Substring(key, 0, at);
-}
-
-/* `key.split(":")[0]` (new reference) where key is one of usage_counter_keys'
- * for the candidate at the same position: when the key's text before its
- * first ':' is that candidate's id (an exact str), the id object itself (an
- * equal str, its hash cached), else the substring. */
+/* `key.split(":")[0]` of an exact str (new reference); where key is one of
+ * usage_counter_keys' for the candidate at the same position of `healthy`
+ * (NULL: none), when the key's text before its first ':' is that
+ * candidate's id (an exact str), the id object itself (an equal str, its
+ * hash cached), else the substring. */
 static PyObject *
 usage_id_at(PyObject *key, PyObject *healthy, Py_ssize_t i, PyObject *names)
 {
@@ -2812,7 +2804,7 @@ usage_lowest(PyObject *healthy, PyObject *counts, PyObject *requests, PyObject *
     }
     Py_ssize_t pos = 0;
     while (PyDict_Next(counts, &pos, &key, &used)) {
-        PyObject *item = usage_id_of(key), *d, *requested = NULL;
+        PyObject *item = usage_id_at(key, NULL, 0, NULL), *d, *requested = NULL;
         if (item == NULL)
             goto done;
         int rc = get_item(lookup, item, &d);

@@ -1733,8 +1733,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     # body, _restore's reset (a ValueError suppressed)
                     if least_busy_call is not None and "async_get_available_deployments" not in (
                             selector.__dict__) and least_busy_cells(least_busy_call):
-                        call_id = selection_module["call_id_of"](
-                            selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
+                        call_id = least_busy_call_id(selection_module, request_kwargs)
                         context_globals = least_busy_call[5]
                         target_token = least_busy_call[6][2].set(least_busy_call[4][3])
                         try:
@@ -1749,8 +1748,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     else:
                         picked = await selector.async_get_available_deployments(
                             model_group=model, healthy_deployments=candidates, reserve=reserve,
-                            call_id=selection_module["call_id_of"](
-                                selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {})))
+                            call_id=least_busy_call_id(selection_module, request_kwargs))
                 elif kind is classes[4] and strategy == "latency-based-routing":  # LowestLatencyLoggingHandler()
                     picked = await selector.async_get_available_deployments(
                         model_group=model, healthy_deployments=candidates, messages=messages, input=input,
@@ -2014,6 +2012,12 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 return False
             index += 2
         return True
+
+    def least_busy_call_id(selection_module, request_kwargs):
+        """pick_async's least-busy case's ``call_id`` argument, read as it reads
+        it (the selection module's ``call_id_of`` and ``CALL_IDENTITY`` at the
+        call)."""
+        return selection_module["call_id_of"](selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
 
     def least_busy_cells(least_busy_call):
         """The decorated method's closure still holds what was found at build (a
