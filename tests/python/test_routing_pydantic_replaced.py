@@ -76,9 +76,20 @@ def _picks(strategy, on, calls, replaced, picks=3, prepare=None, request=None):
 def _both(strategy, calls, replaced, **kwargs):
     for on in (False, True):  # first uses (pydantic builds deferred validators, parts resolve)
         _picks(strategy, on, [], contextlib.nullcontext, picks=1, **kwargs)
+    _looked_at_now()
     stock = _picks(strategy, False, calls, replaced, **kwargs)
     ours = _picks(strategy, True, calls, replaced, **kwargs)
     return stock, ours
+
+
+def _looked_at_now():
+    """Every guard found not stock before (a validator pydantic defers to its
+    first use, built by now) looks again now rather than after its
+    ``LOOK_AGAIN_SECONDS``: the replacement below must be what its check sees."""
+    for guard in _pydantic_guard._SHARED.values():
+        if guard.check == guard._look_again:
+            guard._next = 0.0
+            guard.check()
 
 
 def _name(obj):
@@ -301,6 +312,24 @@ def test_a_replaced_model_class_in_litellms_module_sees_stocks_validations(modul
                                             method: _counting_method(method, pydantic.BaseModel.__dict__[method],
                                                                      calls, name)})
     stock, ours = _both(strategy, calls, lambda: _set(module, name, subclass), prepare=prepare)
+    assert ours == stock
+    assert any(seen for _, seen in stock)
+
+
+@pytest.mark.parametrize("module_name, name, method, strategy, prepare", [m for m in _MODELS if m[2] == "__init__"])
+def test_a_replaced_post_init_hook_sees_stocks_validations(module_name, name, method, strategy, prepare):
+    """The model's ``model_post_init`` (pydantic calls it by name after each
+    validation of a model that had one when it was made) replaced on the
+    model class."""
+    model = importlib.import_module(module_name).__dict__[name]
+    hook = model.model_post_init
+    calls = []
+
+    def model_post_init(self, context):
+        calls.append(name)
+        return hook(self, context)
+
+    stock, ours = _both(strategy, calls, lambda: _set(model, "model_post_init", model_post_init), prepare=prepare)
     assert ours == stock
     assert any(seen for _, seen in stock)
 

@@ -124,7 +124,9 @@ def model(module_name: str, name: str, methods: Tuple[str, ...]) -> Entries:
     instance, ``__init__`` by a call of the class) found first on
     ``BaseModel`` and pydantic's own, the compiled validator / serializer the
     class had at build, no ``__getattribute__`` / ``__new__`` of its own on the
-    classes or the metaclass (a call of the class: no ``__call__`` either)."""
+    classes or the metaclass (a call of the class: no ``__call__`` either),
+    and its post-init hook (``model_post_init``, which pydantic calls by
+    name after each validation) the one it had at build."""
     import pydantic.main as main
     from pydantic._internal._model_construction import ModelMetaclass
     from pydantic_core import SchemaSerializer, SchemaValidator
@@ -151,6 +153,21 @@ def model(module_name: str, name: str, methods: Tuple[str, ...]) -> Entries:
             out.append((cls, attribute, compiled))
     for klass in (*before, base):
         out += [(klass, "__getattribute__", ABSENT), (klass, "__new__", ABSENT)]
+    # a model with a post-init hook (its name in the schema since the class was made):
+    # each validation calls it by that name, looked up on the instance's class
+    post_init = getattr(cls, "__pydantic_post_init__", None)
+    if post_init is not None:
+        if type(post_init) is not str:
+            raise NotStock("%s.%s's post-init hook is not a method name" % (module_name, name))
+        for klass in cls.__mro__:
+            hook = klass.__dict__.get(post_init, ABSENT)
+            if hook is not ABSENT:
+                owner = getattr(getattr(hook, "__func__", hook), "__module__", None) or ""
+                if not (owner == "pydantic" or owner.startswith(("pydantic.", "litellm."))):
+                    raise NotStock("%s.%s's %s is replaced" % (module_name, name, post_init))
+                out.append((klass, post_init, hook))
+                break
+            out.append((klass, post_init, ABSENT))
     out.append((meta, MRO, meta.__mro__))
     for klass in meta.__mro__[:-2]:  # ModelMetaclass, ABCMeta (type and object: builtins)
         out.append((klass, "__getattribute__", ABSENT))
