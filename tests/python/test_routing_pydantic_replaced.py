@@ -112,6 +112,24 @@ _ADAPTER_STRATEGY = {"_LITELLM_GLOBAL": "simple-shuffle", "_STR_KEYED": "cost-ba
                      "_DEPLOYMENTS": "least-busy", "_MEMORY_COUNTS": "least-busy", "_PICKS": "least-busy"}
 
 
+def _counting(target, calls, label, methods=("validate_python",)):
+    """A stand-in for ``target`` that records ``label`` at each call of one
+    of its ``methods`` and hands every look-up to it."""
+    class _Counting:
+        def __getattr__(self, attr):
+            found = getattr(target, attr)
+            if attr not in methods:
+                return found
+
+            def counted(*args, **kwargs):
+                calls.append(label)
+                return found(*args, **kwargs)
+
+            return counted
+
+    return _Counting()
+
+
 @contextlib.contextmanager
 def _set(owner, name, value):
     """``owner.name = value`` (restored or deleted after)."""
@@ -159,17 +177,7 @@ def test_an_adapter_instance_attribute_sees_stocks_validations(module_name, name
             calls.append(name)
             return bound(*args, **kwargs)
     else:
-        compiled = adapter.validator
-
-        class _Counting:
-            def validate_python(self, *args, **kwargs):
-                calls.append(name)
-                return compiled.validate_python(*args, **kwargs)
-
-            def __getattr__(self, attr):
-                return getattr(compiled, attr)
-
-        replacement = _Counting()
+        replacement = _counting(adapter.validator, calls, name)
     stock, ours = _both(_ADAPTER_STRATEGY[name], calls, lambda: _set(adapter, attribute, replacement))
     assert ours == stock
     assert any(seen for _, seen in stock)
@@ -180,18 +188,9 @@ def test_a_replaced_adapter_in_litellms_module_sees_stocks_validations(module_na
     """Another object bound where LiteLLM reads its adapter (``mock.patch``):
     a wrapper that counts and hands each call to the adapter."""
     module = importlib.import_module(module_name)
-    adapter = module.__dict__[name]
     calls = []
-
-    class _Wrapper:
-        def validate_python(self, *args, **kwargs):
-            calls.append(name)
-            return adapter.validate_python(*args, **kwargs)
-
-        def __getattr__(self, attr):
-            return getattr(adapter, attr)
-
-    stock, ours = _both(_ADAPTER_STRATEGY[name], calls, lambda: _set(module, name, _Wrapper()))
+    wrapper = _counting(module.__dict__[name], calls, name)
+    stock, ours = _both(_ADAPTER_STRATEGY[name], calls, lambda: _set(module, name, wrapper))
     assert ours == stock
     assert any(seen for _, seen in stock)
 
@@ -281,19 +280,8 @@ def test_a_models_compiled_validator_replaced_sees_stocks_validations(module_nam
     _both(strategy, [], contextlib.nullcontext, prepare=prepare)
 
     def replaced():
-        compiled = model.__dict__[attribute]
-
-        class _Counting:
-            def __getattr__(self, attr):
-                found = getattr(compiled, attr)
-                if attr in ("validate_python", "to_python"):
-                    def counted(*args, **kwargs):
-                        calls.append(name)
-                        return found(*args, **kwargs)
-                    return counted
-                return found
-
-        return _set(model, attribute, _Counting())
+        return _set(model, attribute, _counting(model.__dict__[attribute], calls, name,
+                                                ("validate_python", "to_python")))
 
     stock, ours = _both(strategy, calls, replaced, prepare=prepare)
     assert ours == stock
