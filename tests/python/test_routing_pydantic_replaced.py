@@ -408,6 +408,25 @@ def test_a_guard_not_stock_when_made_looks_again_after_a_while(monkeypatch):
     assert guard.check() is False
 
 
+def test_a_guard_looking_again_wants_the_objects_found_at_build(monkeypatch):
+    """A guard whose parts were not stock when made looks again later; a
+    model class bound meanwhile in LiteLLM's module in place of LiteLLM's
+    (``mock.patch``, here a built copy of it) is not taken for stock."""
+    from litellm import _service_logger
+
+    model = _service_logger.ServiceLoggerPayload
+    guard = _pydantic_guard.Guard((_pydantic_guard.service_payload,))
+    assert guard.check() is True  # (built by the earlier tests' picks)
+    copy = type(model)(model.__name__, (model,), {"__module__": model.__module__})
+    copy.model_rebuild(force=True)
+    monkeypatch.setattr(_service_logger, "ServiceLoggerPayload", copy)
+    fresh = _pydantic_guard.Guard((_pydantic_guard.service_payload,))
+    assert fresh.check() is False and guard.check() is False
+    monkeypatch.setattr(_service_logger, "ServiceLoggerPayload", model)
+    fresh._next = 0.0
+    assert fresh.check() is True and guard.check() is True
+
+
 _FRESH = '''
 import asyncio, random, sys, warnings
 warnings.simplefilter("ignore")

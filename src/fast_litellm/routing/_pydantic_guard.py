@@ -92,6 +92,19 @@ def _type_adapter() -> Entries:
     return out
 
 
+# the object each LiteLLM binding held when a guard first looked (at our build):
+# a guard looking again later (its parts were not stock then) must find the same
+# object there, not another stock-looking one bound meanwhile (``mock.patch``)
+_FIRST: Dict[Tuple[str, str], Any] = {}
+
+
+def _bound(module: Any, name: str) -> Any:
+    found = module.__dict__.get(name)
+    if _FIRST.setdefault((module.__name__, name), found) is not found:
+        raise NotStock("%s.%s is not the object found at build" % (module.__name__, name))
+    return found
+
+
 def adapter(module_name: str, name: str) -> Entries:
     """LiteLLM's adapter ``module_name.name``: still bound there, an exact
     ``TypeAdapter`` with its own instance dict holding no ``validate_python``
@@ -99,7 +112,7 @@ def adapter(module_name: str, name: str) -> Entries:
     from pydantic_core import SchemaValidator
 
     module = importlib.import_module(module_name)
-    found = module.__dict__.get(name)
+    found = _bound(module, name)
     if type(found) is not _type_adapter()[0][0]:
         raise NotStock("%s.%s is not an exact TypeAdapter" % (module_name, name))
     state = object.__getattribute__(found, "__dict__")
@@ -132,7 +145,7 @@ def model(module_name: str, name: str, methods: Tuple[str, ...]) -> Entries:
     from pydantic_core import SchemaSerializer, SchemaValidator
 
     module = importlib.import_module(module_name)
-    cls = module.__dict__.get(name)
+    cls = _bound(module, name)
     base = main.BaseModel
     meta = type(cls)
     if not isinstance(cls, type) or base not in cls.__mro__ or meta is not ModelMetaclass:
@@ -274,7 +287,7 @@ def str_keyed() -> Entries:
     cost pick's pricing rows and pricing models), ``str_keyed`` itself the
     module's own."""
     module = importlib.import_module("litellm.litellm_core_utils.deployment_pricing")
-    fn = module.__dict__.get("str_keyed")
+    fn = _bound(module, "str_keyed")
     if not _own(fn, module, "str_keyed"):
         raise NotStock("deployment_pricing.str_keyed is replaced")
     return adapter(module.__name__, "_STR_KEYED") + [(module.__dict__, "str_keyed", fn)]
