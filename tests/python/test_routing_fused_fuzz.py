@@ -12,6 +12,7 @@ exception's type and message), the objects' calls in order, the request,
 synced state must be equal on all three.
 """
 import asyncio
+import contextlib
 import copy
 import gc
 import os
@@ -288,6 +289,52 @@ def test_fused_pick_matches_stock_and_litellms_select_in_lockstep(seed, recorded
         litellm.callbacks[:] = saved_callbacks
         _retire(made)
     assert compared == 100
+
+
+@contextlib.contextmanager
+def _pydantic_recorded():
+    """``TypeAdapter.validate_python`` and ``BaseModel``'s ``model_validate``,
+    ``model_dump`` and ``__init__`` replaced (class attributes, after our
+    patches were built) by wrappers that log each call with its adapter's type
+    or model: the lockstep comparison then covers every validation a pick makes
+    (session 15: the fast paths decline while one is replaced)."""
+    import pydantic
+
+    saved = []
+
+    def swap(cls, name, make):
+        found = cls.__dict__[name]
+        saved.append((cls, name, found))
+        setattr(cls, name, make(found))
+
+    def logged(label, of):
+        def make(found):
+            function = getattr(found, "__func__", found)
+
+            def wrapper(first, *args, **kwargs):
+                LOG.append((label, of(first)))
+                return function(first, *args, **kwargs)
+
+            return classmethod(wrapper) if isinstance(found, classmethod) else wrapper
+        return make
+
+    swap(pydantic.TypeAdapter, "validate_python", logged("validate_python", lambda a: repr(getattr(a, "_type", None))))
+    for name in ("model_validate", "model_dump", "__init__"):
+        swap(pydantic.BaseModel, name, logged(name, lambda m: getattr(m, "__name__", type(m).__name__)))
+    try:
+        yield
+    finally:
+        for cls, name, found in reversed(saved):
+            setattr(cls, name, found)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fused_pick_matches_stock_with_pydantic_validations_recorded(recorded_rebuilds):
+    """The lockstep run with every pydantic validation logged: the three sides
+    make the same validations in the same order (fails with the fast paths'
+    pydantic guards always passing)."""
+    with _pydantic_recorded():
+        test_fused_pick_matches_stock_and_litellms_select_in_lockstep("s15-pydantic", recorded_rebuilds)
 
 
 def _retire(made):

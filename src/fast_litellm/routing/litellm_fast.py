@@ -577,6 +577,43 @@ def make_rows(original: Callable[..., Any]) -> Callable[..., Any]:
 # --------------------------------------------------------------------------
 
 
+def written_policy_check() -> Callable[[Any], bool]:
+    """``check(core_state)``: whether the validations ``_group_policy_fields``
+    makes and ``{}`` skips are pydantic's own and run nothing else: the
+    request's start fields (``RequestStartFields.model_validate``, through
+    ``_policy_lookup_names``) and ``reads_as_policy`` of the router's written
+    ``retry_policy`` (``core._plain["retry_policy"]``): None or an exact
+    ``RetryPolicy`` validate nothing; an exact dict with exact-``str`` keys
+    and None or exact-int values is ``RetryPolicy(**entry)``, a validation
+    that runs no code of the entry's (session 15: a replaced validation was
+    not seen).  Anything else: LiteLLM's method."""
+    from litellm.router_rust.surface import retries
+
+    from . import _pydantic_guard
+
+    start = _pydantic_guard.shared(_pydantic_guard.start_fields)
+    policy = _pydantic_guard.shared(_pydantic_guard.retry_policy)
+    retries_globals = retries.__dict__
+
+    def check(state):
+        if not start.check():
+            return False
+        plain = state.get("_plain")
+        if type(plain) is not dict:
+            return False
+        written = plain.get("retry_policy")
+        if written is None or type(written) is retries_globals.get("RetryPolicy"):
+            return True
+        if type(written) is not dict:
+            return False
+        for key, value in written.items():
+            if type(key) is not str or (value is not None and type(value) is not int):
+                return False
+        return policy.check()
+
+    return check
+
+
 def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]:
     """``_group_policy_fields(request)`` resolves the router's
     ``model_group_retry_policy`` for every model name the call may look up
@@ -600,6 +637,8 @@ def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]
     _check_dependencies(_CORE_SOURCES)
     from .protocol_fast import _start_buckets
 
+    skipped_validations = written_policy_check()
+
     def _group_policy_fields(self, request):
         if type(request) is not dict or "model_group_retry_policy" in request:
             raise NotAccelerated("the request carries its own retry policy")
@@ -608,6 +647,8 @@ def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]
         policies = self._resolved.model_group_retry_policy
         if policies is not None and (type(policies) is not dict or policies):
             raise NotAccelerated("the router has retry policies")
+        if not skipped_validations(self.__dict__):
+            raise NotAccelerated("a skipped validation is not pydantic's own, or may run code")
         return {}
 
     _group_policy_fields.__doc__ = original.__doc__

@@ -49,6 +49,7 @@ from typing import Any, Callable, Dict
 from fast_litellm import flags
 from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
 
+from . import _pydantic_guard, litellm_fast
 from .litellm_fast import str_keyed  # every key an exact str (natively a dict walk)
 
 
@@ -326,8 +327,11 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
     _check_pinned(_START_FIELD_SOURCES)
     core = sys.modules[_CORE]
     inline_fields = _inline_start_fields()
+    validation = _pydantic_guard.shared(_pydantic_guard.start_fields)
 
     def _start_fields(request):
+        if not validation.check():
+            raise NotAccelerated("RequestStartFields' validation or dump is replaced: it must run")
         buckets = _start_buckets(request)
         if type(buckets) is str:
             raise NotAccelerated(buckets)
@@ -1157,6 +1161,7 @@ def make_service_success_hook(original: Callable[..., Any]) -> Callable[..., Any
     module_globals = _service_logger.__dict__
     router = ServiceTypes.ROUTER
     decline = NotAccelerated("a service event with somewhere to go")
+    validation = _pydantic_guard.shared(_pydantic_guard.service_payload)
 
     async def async_service_success_hook(self, service, call_type, duration, parent_otel_span=None,
                                          start_time=None, end_time=None, event_metadata=None, caller=None):
@@ -1170,6 +1175,7 @@ def make_service_success_hook(original: Callable[..., Any]) -> Callable[..., Any
             or self.mock_testing is not False
             or module_globals.get("ServiceLoggerPayload") is not ServiceLoggerPayload
             or module_globals.get("ServiceTypes") is not ServiceTypes
+            or not validation.check()  # the payload's construction is pydantic's own (and built)
         ):
             raise decline
         callbacks = module_globals["litellm"].service_callback
@@ -1369,9 +1375,15 @@ def _filter_parts() -> Any:
     callbacks = importlib.import_module(_CALLBACKS)
     host = importlib.import_module(_HOST)
     core = sys.modules[_CORE]
+    from pydantic_core import SchemaValidator
+
     adapter = host._LITELLM_GLOBAL
     probe: list = []
-    if adapter.validate_python(probe) is not probe or "attempt_failure" not in core.__dict__:
+    # probed through its compiled validator (a type nobody can patch), not through
+    # TypeAdapter.validate_python: a replacement there would see a call stock never makes
+    validator = getattr(adapter, "__dict__", {}).get("validator")
+    if (type(validator) is not SchemaValidator or validator.validate_python(probe) is not probe
+            or "attempt_failure" not in core.__dict__):
         raise RuntimeError("the process callback list is not read as itself")
     mixin = callbacks.RustOptionalChecks
     checks_type = callbacks.OptionalChecks
@@ -1721,8 +1733,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     # body, _restore's reset (a ValueError suppressed)
                     if least_busy_call is not None and "async_get_available_deployments" not in (
                             selector.__dict__) and least_busy_cells(least_busy_call):
-                        call_id = selection_module["call_id_of"](
-                            selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
+                        call_id = least_busy_call_id(selection_module, request_kwargs)
                         context_globals = least_busy_call[5]
                         target_token = least_busy_call[6][2].set(least_busy_call[4][3])
                         try:
@@ -1737,8 +1748,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     else:
                         picked = await selector.async_get_available_deployments(
                             model_group=model, healthy_deployments=candidates, reserve=reserve,
-                            call_id=selection_module["call_id_of"](
-                                selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {})))
+                            call_id=least_busy_call_id(selection_module, request_kwargs))
                 elif kind is classes[4] and strategy == "latency-based-routing":  # LowestLatencyLoggingHandler()
                     picked = await selector.async_get_available_deployments(
                         model_group=model, healthy_deployments=candidates, messages=messages, input=input,
@@ -1786,6 +1796,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     module_type = types.ModuleType
     cache_token = abc.get_cache_token
     read_start_fields = _read_start_fields
+    # the start fields' validation and dump, and the retry-policy check's, are skipped
+    skipped_validations = litellm_fast.written_policy_check()
 
     def set_up(selection_type, core, model, request, specific_deployment, messages, input, init, known,
                core_globals):
@@ -1829,7 +1841,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         policies = resolved.model_group_retry_policy
         tagging = resolved.enable_tag_filtering
         if (policies is not None and (type(policies) is not dict or policies)) or (
-                tagging is not None and type(tagging) is not bool):
+                tagging is not None and type(tagging) is not bool) or not skipped_validations(state):
             return None
         # (what _start_buckets checks on the patch's path)
         if (metadata is not None and not str_keyed(metadata)) or (
@@ -1932,6 +1944,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     from fast_litellm._native_loader import NATIVE
 
     first_strs = getattr(NATIVE, "router_first_strs", None)  # list(dict.fromkeys(...)) of exact strs
+    # callback_list's _LITELLM_GLOBAL.validate_python, skipped: pydantic's own on LiteLLM's adapter
+    callback_validation = _pydantic_guard.shared(_pydantic_guard.callback_list)
 
     def no_filter_ids(core, step, core_globals):
         """``core._answer_callback_filters(step, ...)``'s answer ``((ids, None), None)``
@@ -1959,7 +1973,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT  # the method's import statement calls a hook
                 or sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
                 or sys_modules.get(_CORE) is None or sys_modules[_CORE].__dict__ is not core_globals
-                or "attempt_failure" not in core_globals):
+                or "attempt_failure" not in core_globals or not callback_validation.check()):
             return None  # getattr(litellm, "callbacks"), the method's import of attempt_failure
         callbacks = litellm_module.__dict__.get("callbacks")
         state = core.__dict__
@@ -1998,6 +2012,12 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 return False
             index += 2
         return True
+
+    def least_busy_call_id(selection_module, request_kwargs):
+        """pick_async's least-busy case's ``call_id`` argument, read as it reads
+        it (the selection module's ``call_id_of`` and ``CALL_IDENTITY`` at the
+        call)."""
+        return selection_module["call_id_of"](selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
 
     def least_busy_cells(least_busy_call):
         """The decorated method's closure still holds what was found at build (a

@@ -305,6 +305,11 @@ def make_least_busy_select(original: Any) -> Any:
     validate_picks = module._PICKS.validate_python
     unexpired = module._unexpired
     decline = NotAccelerated("least-busy select: LiteLLM's code")
+    from . import _pydantic_guard
+
+    # the counters' and absent reservations' validations, skipped (and the bound
+    # validate_picks above, called for LiteLLM's _picks): pydantic's own on LiteLLM's adapters
+    validation = _pydantic_guard.shared(_pydantic_guard.least_busy_counts)
     from .protocol_fast import _StateMemo
 
     module_globals = module.__dict__
@@ -324,7 +329,7 @@ def make_least_busy_select(original: Any) -> Any:
     def _select(self, healthy_deployments, deployment_ids, keys, shared, reserve, call_id):
         if not healthy_deployments:
             return None
-        if shared is not None or type(self) is not cls:
+        if shared is not None or type(self) is not cls or not validation.check():
             raise decline
         state = self.__dict__
         known = memo.get(state, cls)
@@ -427,9 +432,12 @@ def make_deployment_ids(original: Any) -> Any:
         raise RuntimeError("least_busy's deployment types changed")
     shared = _SharedFacts()  # the last shared list's ids
     decline = NotAccelerated("least-busy ids: LiteLLM's validation")
+    from . import _pydantic_guard
+
+    validation = _pydantic_guard.shared(_pydantic_guard.least_busy_ids)  # _DEPLOYMENTS', skipped
 
     def _deployment_ids(healthy_deployments):
-        if type(healthy_deployments) is not list:
+        if type(healthy_deployments) is not list or not validation.check():
             raise decline
         kept = shared.get(healthy_deployments)
         if kept is not None:

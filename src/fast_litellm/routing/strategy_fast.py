@@ -734,16 +734,19 @@ def _latency_entry(sync: bool):
 
         pick = _LatencyPick()
 
-        def clock(module):
-            # checked before the read too, so the pick's own check never fires after it
+        def prepare(healthy_deployments, request_kwargs):
+            """The pick's steps before its cache read, in LiteLLM's order: the
+            import hook and the module's clock checked (before the read too, so
+            the pick's own checks never fire after it), the id index (declines
+            before any read) and LiteLLM's span read, whose error is the
+            caller's, raised once (the fallback read again: a one-off error
+            served a pick stock fails).  (module, id index, span)."""
             if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
                 raise NotAccelerated("builtins.__import__ is replaced: the skipped reads import")
+            module = sys.modules[_LATENCY_MODULE]
             if module.datetime is not litellm_fast.datetime:
                 raise NotAccelerated("lowest_latency's clock is replaced")
-
-        # LiteLLM's span read and cache read: their errors are the caller's, raised
-        # once (the fallback read again: a one-off error served a pick stock fails)
-        def start(module, request_kwargs):
+            by_id = pick.index(healthy_deployments)
             if request_kwargs is not None:
                 if type(request_kwargs) is not dict:
                     raise NotAccelerated("request_kwargs is not a dict")
@@ -758,16 +761,13 @@ def _latency_entry(sync: bool):
                         or (inner is not None and (type(inner) is not dict or not litellm_fast.str_keyed(inner)))):
                     raise NotAccelerated("the span read would run the request's code")
             with callers_errors:
-                return module.get_parent_otel_span_from_kwargs(request_kwargs)
+                return module, by_id, module.get_parent_otel_span_from_kwargs(request_kwargs)
 
         if sync:
             def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                           request_kwargs=None):
-                module = sys.modules[_LATENCY_MODULE]
-                clock(module)
-                by_id = pick.index(healthy_deployments)  # declines before the cache read
-                span = start(module, request_kwargs)
-                with callers_errors:
+                module, by_id, span = prepare(healthy_deployments, request_kwargs)
+                with callers_errors:  # LiteLLM's cache read: its error is the caller's
                     cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
                 return pick(self, module, healthy_deployments, messages, input, request_kwargs,
                             cached or {}, not cached, by_id)
@@ -776,10 +776,7 @@ def _latency_entry(sync: bool):
         else:
             async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
                                                       input=None, request_kwargs=None):
-                module = sys.modules[_LATENCY_MODULE]
-                clock(module)
-                by_id = pick.index(healthy_deployments)
-                span = start(module, request_kwargs)
+                module, by_id, span = prepare(healthy_deployments, request_kwargs)
                 with callers_errors:
                     cached = await self.router_cache.async_get_cache(key=f"{model_group}_map",
                                                                      parent_otel_span=span)
@@ -808,10 +805,7 @@ def _latency_entry(sync: bool):
                     return await wrapped(self, model_group, healthy_deployments, messages, input, request_kwargs)
                 token = bindings[2].set(ROUTER_USAGE_TARGET)
                 try:
-                    module = sys.modules[_LATENCY_MODULE]
-                    clock(module)
-                    by_id = pick.index(healthy_deployments)
-                    span = start(module, request_kwargs)
+                    module, by_id, span = prepare(healthy_deployments, request_kwargs)
                     with callers_errors:
                         cached = await self.router_cache.async_get_cache(key=f"{model_group}_map",
                                                                          parent_otel_span=span)
@@ -949,6 +943,11 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
     # what LiteLLM's loop prices a candidate with (module globals read at each call):
     # the fast path reads prices as these do, so only while they are these
     pricing = tuple((name, getattr(cost_module, name)) for name in _COST_PRICING)
+    from . import _pydantic_guard
+
+    # str_keyed's _STR_KEYED.validate_python, skipped where prices and pricing models are
+    # read directly: pydantic's own on LiteLLM's adapter
+    validation = _pydantic_guard.shared(_pydantic_guard.str_keyed)
 
     async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                               request_kwargs=None):
@@ -961,7 +960,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             # this file and line, so LiteLLM's code runs (decided before any read)
             raise NotAccelerated("the router's debug log is on")
         if (any(getattr(module, name, None) is not fn for name, fn in pricing)
-                or module.datetime is not litellm_fast.datetime):
+                or module.datetime is not litellm_fast.datetime or not validation.check()):
             # LiteLLM's loop prices each candidate and reads the clock through these
             # module globals: a replaced one (a test's mock, a custom price) is honoured there
             raise NotAccelerated("lowest_cost's pricing helpers or clock are replaced")
