@@ -397,6 +397,10 @@ def test_spent_iterator_disallowed(pair):
                           lambda: ref.encode_batch([text, "x"], disallowed_special=make()))
             _same_outcome(lambda: ours.count_batch([text, "x"], disallowed_special=make()),
                           lambda: [len(x) for x in ref.encode_batch([text, "x"], disallowed_special=make())])
+    # count_batch resolves the arguments once, as encode_batch does (None
+    # was accepted: frozenset(None) is encode_batch's TypeError)
+    _same_outcome(lambda: ours.count_batch(["x"], disallowed_special=None),
+                  lambda: [len(x) for x in ref.encode_batch(["x"], disallowed_special=None)])
     spent = iter(["<|endoftext|>"])
     list(spent)
     with pytest.raises(ValueError, match="disallowed special token ''"):

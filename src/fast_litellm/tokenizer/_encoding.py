@@ -341,7 +341,9 @@ class Encoding:
     def count_batch(self, texts: Sequence[str], *, num_threads: Optional[int] = None,
                     allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
                     disallowed_special: Union[str, Collection[str]] = "all") -> List[int]:
-        """[self.count(t) for t in texts], on num_threads threads in C (GIL released)."""
+        """[len(ids) for ids in self.encode_batch(texts, ...)] (the special-token
+        arguments resolved once, as encode_batch does), on num_threads threads
+        in C (GIL released), without building the lists."""
         if not isinstance(texts, (list, tuple)):
             # a str, bytes or mapping iterates as characters, ints or keys:
             # counting those would be a wrong answer, not a batch
