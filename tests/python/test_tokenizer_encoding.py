@@ -290,11 +290,12 @@ def test_surrogates(pair):
 
 def test_bad_arguments(pair):
     ours, ref = pair
-    for fn in (ours.encode, ours.encode_ordinary, ours.count):
-        with pytest.raises(TypeError, match="text"):
-            fn(b"bytes")
-        with pytest.raises(TypeError, match="text"):
-            fn(None)
+    # a text that is not a str: tiktoken's TypeError (its regex search's with
+    # special tokens to check, else its core's), tested in test_text_type_errors
+    for fn in (ours.encode, ours.encode_ordinary, ours.count, ours.count_ordinary):
+        for bad in (b"bytes", None):
+            with pytest.raises(TypeError):
+                fn(bad)
     for not_a_batch, name in (("not a list", "str"), (b"ab", "bytes"), (bytearray(b"ab"), "bytearray"),
                               (memoryview(b"ab"), "memoryview"), ({"a": 1}, "dict")):
         with pytest.raises(TypeError, match="texts must be a list of str, not %s" % name):
@@ -350,6 +351,80 @@ def test_bad_arguments(pair):
     # tiktoken's TypeError, not bytes(n): n zero bytes (2**31 hung, then KeyError)
     for bad in (5, 2**31, 10**30, True, None, 1.5, bytearray(b"hello"), memoryview(b"hello")):
         _same_error(lambda: ours.encode_single_token(bad), lambda: ref.encode_single_token(bad), TypeError)
+
+
+def test_text_type_errors(pair):
+    """A text that is not a str raises tiktoken's TypeError, message and all:
+    its regex search's when there are strings to check (the `regex` module's
+    when installed, as tiktoken imports it), else its core's (pyo3), and
+    before an allowed_special TypeError ("text must be str, not X" before
+    session 15)."""
+    ours, ref = pair
+    count_ref = lambda t, **kw: len(ref.encode(t, **kw))  # noqa: E731
+    for bad in (None, 5, b"x", bytearray(b"x"), ["a"]):
+        for kw in ({}, {"disallowed_special": ()}, {"disallowed_special": {"<|endoftext|>"}},
+                   {"disallowed_special": {"foo"}}, {"allowed_special": "all"},
+                   {"allowed_special": ["x"], "disallowed_special": ()}):
+            _same_outcome(lambda: ours.encode(bad, **kw), lambda: ref.encode(bad, **kw))
+            _same_outcome(lambda: ours.count(bad, **kw), lambda: count_ref(bad, **kw))
+        _same_outcome(lambda: ours.encode_ordinary(bad), lambda: ref.encode_ordinary(bad))
+        _same_outcome(lambda: ours.count_ordinary(bad), lambda: len(ref.encode_ordinary(bad)))
+    # a disallowed string that is not a str: the regex module's error (was re's)
+    for kw in ({"disallowed_special": {1}}, {"disallowed_special": [b"x"]}):
+        _same_outcome(lambda: ours.encode("x", **kw), lambda: ref.encode("x", **kw))
+        _same_outcome(lambda: ours.count_batch(["x"], **kw),
+                      lambda: [len(x) for x in ref.encode_batch(["x"], **kw)])
+
+
+def test_spent_iterator_disallowed(pair):
+    """A disallowed_special that is truthy but holds nothing (a spent
+    iterator, an empty generator) is tiktoken's regex "()": it matches ''
+    in every text, so encode raises for ''; encode_batch makes a frozenset
+    first (falsy) and does not (both answered before session 15)."""
+    ours, ref = pair
+    count_ref = lambda t, **kw: len(ref.encode(t, **kw))  # noqa: E731
+
+    def empty():
+        yield from ()
+
+    for make in (empty, lambda: iter(()), lambda: iter(["<|endoftext|>"])):
+        for text in ("hello", ""):
+            _same_outcome(lambda: ours.encode(text, disallowed_special=make()),
+                          lambda: ref.encode(text, disallowed_special=make()))
+            _same_outcome(lambda: ours.count(text, disallowed_special=make()),
+                          lambda: count_ref(text, disallowed_special=make()))
+            _same_outcome(lambda: ours.encode_batch([text, "x"], disallowed_special=make()),
+                          lambda: ref.encode_batch([text, "x"], disallowed_special=make()))
+            _same_outcome(lambda: ours.count_batch([text, "x"], disallowed_special=make()),
+                          lambda: [len(x) for x in ref.encode_batch([text, "x"], disallowed_special=make())])
+    # count_batch resolves the arguments once, as encode_batch does (None
+    # was accepted: frozenset(None) is encode_batch's TypeError)
+    _same_outcome(lambda: ours.count_batch(["x"], disallowed_special=None),
+                  lambda: [len(x) for x in ref.encode_batch(["x"], disallowed_special=None)])
+    spent = iter(["<|endoftext|>"])
+    list(spent)
+    with pytest.raises(ValueError, match="disallowed special token ''"):
+        ours.encode("hello", disallowed_special=spent)
+
+
+def test_encode_to_numpy_error_order(pair):
+    """encode_to_numpy has no surrogate fix-up and tiktoken's core takes the
+    text before allowed_special: a lone surrogate's UnicodeEncodeError comes
+    before an allowed_special TypeError (after the disallowed check)."""
+    pytest.importorskip("numpy")
+    ours, ref = pair
+    for text in ("\ud800 x", "\ud83d\ude00", "<|endoftext|>\udfff"):
+        for kw in ({"allowed_special": ["x"], "disallowed_special": ()}, {"allowed_special": None},
+                   {"allowed_special": {1}, "disallowed_special": ()}, {"allowed_special": None, "disallowed_special": {1}}):
+            _same_outcome(lambda: ours.encode_to_numpy(text, **kw).tolist(),
+                          lambda: ref.encode_to_numpy(text, **kw).tolist())
+
+
+def test_token_byte_values(pair):
+    """Only the ordinary tokens' bytes: p50k's <|endoftext|> (50256) lies
+    among its ranks and was listed too (50281 values, tiktoken 50280)."""
+    ours, ref = pair
+    assert ours.token_byte_values() == ref.token_byte_values()
 
 
 def test_batch_threads(pair):

@@ -43,13 +43,24 @@ def raise_disallowed_special_token(token: str):
 
 @functools.lru_cache(maxsize=128)
 def _special_token_regex(tokens: FrozenSet[str]):
-    inner = "|".join(re.escape(token) for token in tokens)
-    return re.compile(f"({inner})")
+    # tiktoken's: the `regex` module when installed, else `re` (their
+    # errors differ, e.g. for a non-str token or text)
+    try:
+        import regex as rx
+    except ImportError:
+        rx = re
+    inner = "|".join(rx.escape(token) for token in tokens)
+    return rx.compile(f"({inner})")
 
 
-def _check_text(text: Any, name: str = "text") -> None:
+def _check_text(text: Any, disallowed: Optional[FrozenSet[str]] = None) -> None:
+    """tiktoken's TypeError for a text that is not a str: with strings to
+    check (``disallowed``, resolved; even empty) its regex search's, else
+    its core's (pyo3)."""
     if not isinstance(text, str):
-        raise TypeError("%s must be str, not %s" % (name, type(text).__name__))
+        if disallowed is not None:
+            _special_token_regex(disallowed).search(text)  # raises
+        raise _not_instance(text, "str")
 
 
 def _not_instance(obj: Any, of: str) -> TypeError:
@@ -194,10 +205,12 @@ class Encoding:
                 self._masks[names] = mask
         return mask  # type: ignore[return-value]
 
-    def _resolve(self, text: Any, allowed_special, disallowed_special):
+    def _resolve(self, text: Any, allowed_special, disallowed_special, strict: bool = False):
         """(allowed mask, disallowed mask) as tiktoken resolves them; raises
         tiktoken's ValueError for a disallowed string that is not one of our
-        special tokens (the masks cover the special tokens themselves)."""
+        special tokens (the masks cover the special tokens themselves).
+        ``strict``: the text is not repaired (encode_to_numpy), so its
+        UnicodeEncodeError comes before an allowed_special TypeError."""
         if allowed_special == "all":
             allowed_special = self.special_tokens_set
         if disallowed_special == "all":
@@ -206,14 +219,18 @@ class Encoding:
         if disallowed_special:
             if not isinstance(disallowed_special, frozenset):
                 disallowed_special = frozenset(disallowed_special)
-            if disallowed_special <= self._special_index.keys():
+            if not isinstance(text, str):
+                _check_text(text, disallowed_special)
+            if disallowed_special and disallowed_special <= self._special_index.keys():
                 disallowed_mask = self._mask(disallowed_special)
-                _check_text(text)
             else:
-                _check_text(text)
+                # an empty set from a truthy argument (a spent iterator) is
+                # tiktoken's regex "()": it matches '' in every text
                 match = _special_token_regex(disallowed_special).search(text)
                 if match:
                     raise_disallowed_special_token(match.group())
+        elif not isinstance(text, str):
+            _check_text(text)  # tiktoken's core takes the text before allowed_special
         if type(allowed_special) is frozenset and allowed_special in self._masks:
             return self._masks[allowed_special], disallowed_mask  # checked when cached
         try:
@@ -221,6 +238,8 @@ class Encoding:
         except TypeError:
             if disallowed_mask is not None:  # tiktoken's special check comes first
                 self._call(self._core.count, text, None, disallowed_mask, ordinary=True)
+            if strict:
+                text.encode("utf-8")  # then its core takes the text
             raise
         return self._mask(allowed), disallowed_mask
 
@@ -285,6 +304,9 @@ class Encoding:
                     return result
             except UnicodeEncodeError:
                 pass
+            except TypeError:
+                _check_text(text, frozenset(self._special_names) if disallowed_special else None)
+                raise
             return self._call(self._core.count, text, None, mask)
         allowed, disallowed = self._resolve(text, allowed_special, disallowed_special)
         return self._call(self._core.count, text, allowed, disallowed)
@@ -295,6 +317,9 @@ class Encoding:
             return self._core_count(text, None, None)
         except UnicodeEncodeError:
             return self._call(self._core.count, text, None, None, ordinary=True)
+        except TypeError:
+            _check_text(text)
+            raise
 
     def encode_ordinary_batch(self, text: List[str], *, num_threads: int = 8) -> List[List[int]]:
         _check_num_threads(num_threads)
@@ -316,7 +341,9 @@ class Encoding:
     def count_batch(self, texts: Sequence[str], *, num_threads: Optional[int] = None,
                     allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
                     disallowed_special: Union[str, Collection[str]] = "all") -> List[int]:
-        """[self.count(t) for t in texts], on num_threads threads in C (GIL released)."""
+        """[len(ids) for ids in self.encode_batch(texts, ...)] (the special-token
+        arguments resolved once, as encode_batch does), on num_threads threads
+        in C (GIL released), without building the lists."""
         if not isinstance(texts, (list, tuple)):
             # a str, bytes or mapping iterates as characters, ints or keys:
             # counting those would be a wrong answer, not a batch
@@ -335,6 +362,13 @@ class Encoding:
         if disallowed_special == "all" and not allowed_special and type(allowed_special) is set:
             allowed, disallowed = None, self._all_mask
         else:
+            # resolved once, as encode_batch does (an iterator is read once)
+            if allowed_special == "all":
+                allowed_special = self.special_tokens_set
+            if disallowed_special == "all":
+                disallowed_special = self.special_tokens_set - allowed_special
+            if not isinstance(disallowed_special, frozenset):
+                disallowed_special = frozenset(disallowed_special)
             # tiktoken checks each text in turn; a non-special disallowed
             # string raises on the first text that holds it.
             allowed = disallowed = None
@@ -390,7 +424,7 @@ class Encoding:
                         disallowed_special: Union[str, Collection[str]] = "all"):
         """encode() as a numpy uint32 array; like tiktoken's, without the
         lone-surrogate fix-up (UnicodeEncodeError, after the special check)."""
-        allowed, disallowed = self._resolve(text, allowed_special, disallowed_special)
+        allowed, disallowed = self._resolve(text, allowed_special, disallowed_special, strict=True)
         import numpy as np
 
         try:
@@ -446,7 +480,10 @@ class Encoding:
     def token_byte_values(self) -> List[bytes]:
         """Every ordinary token's bytes, sorted (as tiktoken returns them)."""
         values = []
+        specials = self._special_token_values  # p50k's <|endoftext|> (50256) is among the ranks
         for r in range(self._core.max_rank + 1):
+            if r in specials:
+                continue
             try:
                 values.append(self._core.token_bytes(r))
             except KeyError:
