@@ -569,3 +569,58 @@ def test_regex_stack_error_as_tiktoken(tiktoken_data_dir, oracle):
         _same_outcome(lambda: ours.count(text, **kw), lambda: len(ref.encode(text, **kw)))
     _same_outcome(lambda: ours.count_batch(["ok", run + "x"]),
                   lambda: [len(x) for x in ref.encode_batch(["ok", run + "x"])])
+
+
+def _fresh_pair(pair):
+    """Unshared copies of both encodings: the tests below change their
+    special_tokens_set, which get_encoding's cached objects must not see."""
+    ours, ref = pair
+    fresh_ref = tiktoken.Encoding(name=ref.name, pat_str=ref._pat_str,
+                                  mergeable_ranks=ref._mergeable_ranks, special_tokens=ref._special_tokens)
+    fresh_ours = type(ours)(ours.name, core=ours._core, special_tokens=ours._special_tokens)
+    return fresh_ours, fresh_ref
+
+
+CHANGES = {
+    "add a plain string": lambda enc: enc.special_tokens_set.add("hello"),
+    "remove endoftext": lambda enc: enc.special_tokens_set.discard("<|endoftext|>"),
+    "clear": lambda enc: enc.special_tokens_set.clear(),
+    "assign another set": lambda enc: setattr(enc, "special_tokens_set", {"hello", "<|endoftext|>"}),
+    "assign unread": lambda enc: enc.__setattr__("special_tokens_set", frozenset({"world"})),
+    "delete after a change": lambda enc: (enc.special_tokens_set.clear(), delattr(enc, "special_tokens_set")),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_changed_special_tokens_set_is_read_as_tiktoken_reads_it(pair, change):
+    # tiktoken's encode(disallowed_special="all") reads its cached
+    # special_tokens_set, so a caller who changes or replaces that set
+    # changes what raises; count's fast path (the mask made at load) must
+    # see it too, and count_batch's
+    ours, ref = _fresh_pair(pair)
+    texts = ["say hello world", "<|endoftext|> and more", "plain text", "<|fim_prefix|>x"]
+
+    def outcome(fn):
+        try:
+            return fn()
+        except ValueError as exc:
+            return ("ValueError", str(exc))
+
+    for enc in (ours, ref):
+        CHANGES[change](enc)
+    for text in texts:
+        expected = outcome(lambda: len(ref.encode(text)))
+        assert outcome(lambda: ours.count(text)) == expected, text
+        assert outcome(lambda: len(ours.encode(text))) == expected, text
+        assert outcome(lambda: ours.count(text, allowed_special="all")) == outcome(
+            lambda: len(ref.encode(text, allowed_special="all"))), text
+    assert outcome(lambda: ours.count_batch(texts)) == outcome(lambda: [len(ids) for ids in ref.encode_batch(texts)])
+
+
+def test_count_pays_nothing_until_the_set_is_out(pair):
+    ours, _ = _fresh_pair(pair)
+    assert "count" not in vars(ours)  # the class's count: the fast path as it was
+    assert ours.count("hello") == 1
+    ours.special_tokens_set
+    assert "count" in vars(ours)  # from now on checked against the set
+    assert ours.count("hello") == 1

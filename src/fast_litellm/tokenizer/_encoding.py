@@ -150,6 +150,28 @@ def _allowed_set(allowed_special: Any) -> FrozenSet[str]:
     return frozenset(allowed_special)
 
 
+class _HandedOut(functools.cached_property):
+    """tiktoken's ``functools.cached_property`` for ``special_tokens_set``,
+    which also notes when the set leaves the object.  tiktoken's
+    ``encode(..., disallowed_special="all")`` reads that cached set, so a
+    caller who adds to it, removes from it or assigns another changes what
+    is disallowed.  ``count``'s fast path uses the mask made at load; from the
+    set's first read (or assignment) on, the instance's ``count`` checks the
+    set first (``_count_held``), so until then ``count`` pays nothing."""
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        value = super().__get__(instance, owner)
+        if instance is not None:
+            _HandedOut.handed_out(instance)
+        return value
+
+    @staticmethod
+    def handed_out(instance: "Encoding") -> None:
+        d = instance.__dict__
+        if "count" not in d:
+            d["count"] = instance._count_held
+
+
 class Encoding:
     """A loaded encoding with tiktoken's API (plus count and count_batch)."""
 
@@ -182,9 +204,24 @@ class Encoding:
     def eot_token(self) -> int:
         return self._special_tokens["<|endoftext|>"]
 
-    @functools.cached_property
+    @_HandedOut
     def special_tokens_set(self) -> set:
         return set(self._special_tokens.keys())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "special_tokens_set":  # tiktoken's encode reads whatever is set
+            _HandedOut.handed_out(self)
+
+    def _count_held(self, text: str, *, allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
+                    disallowed_special: Union[str, Collection[str]] = "all") -> int:
+        """``count`` once ``special_tokens_set`` is out (see _HandedOut): the
+        defaults' fast path only while the set still holds exactly our
+        special tokens, else tiktoken's reading of it (``_resolve``)."""
+        if disallowed_special == "all" and self.special_tokens_set != self._special_index.keys():
+            allowed, disallowed = self._resolve(text, allowed_special, disallowed_special)
+            return self._call(self._core.count, text, allowed, disallowed)
+        return Encoding.count(self, text, allowed_special=allowed_special, disallowed_special=disallowed_special)
 
     @property
     def n_vocab(self) -> int:
@@ -359,7 +396,8 @@ class Encoding:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError("texts[%d] must be str, not %s" % (i, type(t).__name__))
-        if disallowed_special == "all" and not allowed_special and type(allowed_special) is set:
+        if (disallowed_special == "all" and not allowed_special and type(allowed_special) is set
+                and "special_tokens_set" not in self.__dict__):
             allowed, disallowed = None, self._all_mask
         else:
             # resolved once, as encode_batch does (an iterator is read once)
