@@ -362,15 +362,22 @@ class Encoding:
         _check_num_threads(num_threads)
         return [self.encode_ordinary(t) for t in text]
 
-    def encode_batch(self, text: List[str], *, num_threads: int = 8,
-                     allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
-                     disallowed_special: Union[str, Collection[str]] = "all") -> List[List[int]]:
+    def _batch_specials(self, allowed_special: Any, disallowed_special: Any) -> Tuple[Any, FrozenSet[str]]:
+        """The special-token arguments as tiktoken's encode_batch resolves them
+        once for the whole batch ("all" read from special_tokens_set, the
+        disallowed ones as a frozenset, so an iterator is read once)."""
         if allowed_special == "all":
             allowed_special = self.special_tokens_set
         if disallowed_special == "all":
             disallowed_special = self.special_tokens_set - allowed_special
         if not isinstance(disallowed_special, frozenset):
             disallowed_special = frozenset(disallowed_special)
+        return allowed_special, disallowed_special
+
+    def encode_batch(self, text: List[str], *, num_threads: int = 8,
+                     allowed_special: Union[str, AbstractSet[str]] = set(),  # noqa: B006
+                     disallowed_special: Union[str, Collection[str]] = "all") -> List[List[int]]:
+        allowed_special, disallowed_special = self._batch_specials(allowed_special, disallowed_special)
         _check_num_threads(num_threads)
         return [self.encode(t, allowed_special=allowed_special, disallowed_special=disallowed_special)
                 for t in text]
@@ -401,12 +408,7 @@ class Encoding:
             allowed, disallowed = None, self._all_mask
         else:
             # resolved once, as encode_batch does (an iterator is read once)
-            if allowed_special == "all":
-                allowed_special = self.special_tokens_set
-            if disallowed_special == "all":
-                disallowed_special = self.special_tokens_set - allowed_special
-            if not isinstance(disallowed_special, frozenset):
-                disallowed_special = frozenset(disallowed_special)
+            allowed_special, disallowed_special = self._batch_specials(allowed_special, disallowed_special)
             # tiktoken checks each text in turn; a non-special disallowed
             # string raises on the first text that holds it.
             allowed = disallowed = None
