@@ -73,6 +73,12 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * more than the misses they hide).  fl_encoder_set_merge_lanes overrides
  * that choice (tests); results are the same either way. */
 #define FL_ENC_LANES 8
+/* Counting through 64-byte windows scans this many windows ahead of the
+ * one it walks, hashing their pieces and prefetching their slots
+ * (encoder.c, ahead_scan). */
+#ifndef FL_ENC_AHEAD
+#define FL_ENC_AHEAD 2
+#endif
 #define FL_ENC_LANES_MIN_TABLE ((size_t)4 << 20)
 void fl_encoder_set_merge_lanes(fl_encoder *e, int on);
 void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
