@@ -598,19 +598,21 @@ static int windows_pay(const uint8_t *text, size_t len)
 /* Counting through the 64-byte windows looks FL_ENC_AHEAD windows ahead:
  * when a window is scanned, every piece's hash is computed and its
  * vocabulary slot and filter word asked for, and the piece is looked up
- * with that hash FL_ENC_AHEAD windows (~30 pieces) later, when the lines
- * have arrived.  The window of a position is a function of the text and
- * the position alone, so a window scanned ahead is the one the walk would
- * scan there.  The look-up waits on a slot line not used recently (the
+ * with that hash when the walk reaches it, FL_ENC_AHEAD windows (~15
+ * pieces each on code) later, when the lines have arrived.  The window
+ * of a position is a function of the text and the position alone, so a
+ * window scanned ahead is the one the walk would scan there.  The look-up waits on a slot line not used recently (the
  * loop's hottest instruction); the CPU's own look-ahead covers a few
- * pieces, these ~30 (see "Sixteenth pass" in docs/tokenizer.md). */
+ * pieces, a window ahead many more (see "Sixteenth pass" in
+ * docs/tokenizer.md; 2 windows ahead measured the same on code, 1-2%
+ * lower on prose). */
 typedef struct {
     size_t base;          /* where the window starts */
     fl_pretok_window w;   /* what it decided */
     uint64_t hs[64];      /* hs[k]: the hash of its piece k (pieces from before fast_stop) */
 } ahead_window;
 
-#define AHEAD_RING 4
+#define AHEAD_RING 2
 _Static_assert(FL_ENC_AHEAD + 1 <= AHEAD_RING, "the windows ahead and the current one fit the ring");
 
 /* Scan the window at base into *aw: each piece of it that starts before

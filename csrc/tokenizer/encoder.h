@@ -74,10 +74,10 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * that choice (tests); results are the same either way. */
 #define FL_ENC_LANES 8
 /* Counting through 64-byte windows scans this many windows ahead of the
- * one it walks, hashing their pieces and prefetching their slots
- * (encoder.c, ahead_scan). */
+ * one it walks, hashing their pieces and prefetching their slots and
+ * filter words (encoder.c, ahead_scan); 1 or 2 (the ring holds 2). */
 #ifndef FL_ENC_AHEAD
-#define FL_ENC_AHEAD 2
+#define FL_ENC_AHEAD 1
 #endif
 #define FL_ENC_LANES_MIN_TABLE ((size_t)4 << 20)
 void fl_encoder_set_merge_lanes(fl_encoder *e, int on);
