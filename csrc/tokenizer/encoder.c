@@ -609,16 +609,20 @@ static int windows_pay(const uint8_t *text, size_t len)
 typedef struct {
     size_t base;          /* where the window starts */
     fl_pretok_window w;   /* what it decided */
-    uint64_t hs[64];      /* hs[k]: the hash of its piece k (pieces from before fast_stop) */
+    /* piece k's (those that start before fast_stop) head and tail words
+       and hash, as the count's look-up takes them */
+    uint64_t hd[64], tl[64], hs[64];
 } ahead_window;
 
 #define AHEAD_RING 2
 _Static_assert(FL_ENC_AHEAD + 1 <= AHEAD_RING, "the windows ahead and the current one fit the ring");
 
 /* Scan the window at base into *aw: each piece of it that starts before
- * fast_stop (16 bytes readable) gets the hash of its first min(n, 12)
- * bytes (for n <= 12 the one the count's look-up uses; for longer pieces
- * unused), and its slot line and filter word are prefetched. */
+ * fast_stop (16 bytes readable) gets the head and tail words and the hash
+ * of its first min(n, 12) bytes (for n <= 12 what the count's look-up
+ * uses; for longer pieces unused), and its slot line and filter word are
+ * prefetched.  (Keeping head and tail too, not only the hash, measured
+ * +2% on code and +2-4% on prose: the look-up then reads no text.) */
 FL_HOT_INLINE void ahead_scan(const fl_vocab *v, fl_pretok_window_scanner window, const uint8_t *text,
                               size_t len, size_t fast_stop, size_t base, ahead_window *aw)
 {
@@ -635,6 +639,8 @@ FL_HOT_INLINE void ahead_scan(const fl_vocab *v, fl_pretok_window_scanner window
             uint64_t head = fl_vload64(text + s) & (~0ull >> (64 - 8 * keep));
             uint64_t tail = fl_vload64(text + s + 8) & ((1ull << (8 * extra)) - 1);
             uint64_t h = fl_vhash_short(head, tail, n);
+            aw->hd[k] = head;
+            aw->tl[k] = tail;
             aw->hs[k] = h;
             fl_vocab_prefetch(v, h);
             __builtin_prefetch(&v->filter[(h >> (64 - FL_FILTER_LOG2)) >> 6]);
@@ -668,7 +674,7 @@ FL_HOT_INLINE int ordinary_loop(const fl_encoder *e, const uint8_t *text, size_t
     fl_pretok_window_walk walk = {{0, 0}, 0};
     ahead_window ring[AHEAD_RING];
     size_t cur = 0, have = 0; /* ring[cur] is walked; have: windows in the ring from cur on */
-    const uint64_t *hs = ring[0].hs;
+    const uint64_t *hd = ring[0].hd, *tl = ring[0].tl, *hs = ring[0].hs;
     size_t hk = 0; /* the next piece's index in ring[cur] */
     while (pos < len) {
         size_t end;
@@ -694,6 +700,8 @@ FL_HOT_INLINE int ordinary_loop(const fl_encoder *e, const uint8_t *text, size_t
                 }
                 walk.base = pos;
                 walk.w = ring[cur].w;
+                hd = ring[cur].hd;
+                tl = ring[cur].tl;
                 hs = ring[cur].hs;
                 end = walk.w.end;
                 hk = 0;
@@ -712,8 +720,9 @@ FL_HOT_INLINE int ordinary_loop(const fl_encoder *e, const uint8_t *text, size_t
                no token is two, anything else goes on to the cache or merge */
             const uint8_t *p = text + pos;
             size_t keep = n < 8 ? n : 8, extra = n > 8 ? n - 8 : 0;
-            uint64_t head = fl_vload64(p) & (~0ull >> (64 - 8 * keep));
-            uint64_t tail = fl_vload64(p + 8) & ((1ull << (8 * extra)) - 1);
+            /* with the look-ahead, what ahead_scan computed */
+            uint64_t head = ahead ? hd[k] : fl_vload64(p) & (~0ull >> (64 - 8 * keep));
+            uint64_t tail = ahead ? tl[k] : fl_vload64(p + 8) & ((1ull << (8 * extra)) - 1);
             uint64_t h = ahead ? hs[k] : fl_vhash_short(head, tail, n);
             if (fl_vocab_rank_short(v, head, tail, n, h) != FL_NO_RANK) {
                 single++;
