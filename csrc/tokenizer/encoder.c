@@ -760,6 +760,28 @@ FL_HOT_INLINE int ordinary_loop(const fl_encoder *e, const uint8_t *text, size_t
     return FL_ENC_OK;
 }
 
+/* The two loops as functions of their own, so neither's register
+ * allocation depends on the other's. */
+static __attribute__((noinline)) int loop_plain(const fl_encoder *e, const uint8_t *text, size_t len,
+                                                fl_ids *out, size_t *count, fl_bpe_scratch *scratch,
+                                                piece_memo *memo, fl_pretok_window_scanner window,
+                                                fl_pretok_scanner scan, size_t fast_stop,
+                                                deferred_merges *defer, int cached, int tokens_too,
+                                                size_t *single)
+{
+    return ordinary_loop(e, text, len, out, count, scratch, memo, window, scan, fast_stop, defer, cached,
+                         tokens_too, single, 0);
+}
+
+static __attribute__((noinline)) int loop_ahead(const fl_encoder *e, const uint8_t *text, size_t len,
+                                                size_t *count, fl_bpe_scratch *scratch, piece_memo *memo,
+                                                fl_pretok_window_scanner window, size_t fast_stop,
+                                                deferred_merges *defer, int cached, size_t *single)
+{
+    return ordinary_loop(e, text, len, NULL, count, scratch, memo, window, NULL, fast_stop, defer, cached,
+                         0, single, 1);
+}
+
 static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len, fl_ids *out,
                            size_t *count, fl_bpe_scratch *scratch, piece_memo *memo)
 {
@@ -780,11 +802,11 @@ static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len,
         defer_store.k = 0;
         defer = &defer_store;
     }
+    /* fast_stop > 0: count only, no single tokens cached */
     int rc = window && fast_stop
-                 ? ordinary_loop(e, text, len, out, count, scratch, memo, window, scan, fast_stop, defer,
-                                 cached, tokens_too, &single, 1)
-                 : ordinary_loop(e, text, len, out, count, scratch, memo, window, scan, fast_stop, defer,
-                                 cached, tokens_too, &single, 0);
+                 ? loop_ahead(e, text, len, count, scratch, memo, window, fast_stop, defer, cached, &single)
+                 : loop_plain(e, text, len, out, count, scratch, memo, window, scan, fast_stop, defer,
+                              cached, tokens_too, &single);
     if (rc != FL_ENC_OK)
         return rc;
     *count += single;
