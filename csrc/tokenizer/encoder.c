@@ -601,11 +601,11 @@ static int windows_pay(const uint8_t *text, size_t len)
  * with that hash when the walk reaches it, FL_ENC_AHEAD windows (~15
  * pieces each on code) later, when the lines have arrived.  The window
  * of a position is a function of the text and the position alone, so a
- * window scanned ahead is the one the walk would scan there.  The look-up waits on a slot line not used recently (the
- * loop's hottest instruction); the CPU's own look-ahead covers a few
- * pieces, a window ahead many more (see "Sixteenth pass" in
- * docs/tokenizer.md; 2 windows ahead measured the same on code, 1-2%
- * lower on prose). */
+ * window scanned ahead is the one the walk would scan there.  Without
+ * it the look-up waited on a slot line not used recently (the loop's
+ * hottest instruction); the CPU's own look-ahead covers a few pieces, a
+ * window ahead many more (see "Sixteenth pass" in docs/tokenizer.md; 2
+ * windows ahead measured the same on code, 1-2% lower on prose). */
 typedef struct {
     size_t base;          /* where the window starts */
     fl_pretok_window w;   /* what it decided */

@@ -77,7 +77,8 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
 #define FL_ENC_LANES 16
 /* Counting through 64-byte windows scans this many windows ahead of the
  * one it walks, hashing their pieces and prefetching their slots and
- * filter words (encoder.c, ahead_scan); 1 or 2 (the ring holds 2). */
+ * filter words (encoder.c, ahead_scan; its ring holds the window walked
+ * and one ahead). */
 #ifndef FL_ENC_AHEAD
 #define FL_ENC_AHEAD 1
 #endif
