@@ -47,7 +47,7 @@ size_t fl_bpe_encode_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_
  * run in lockstep, so one piece's table misses overlap the others' work:
  * the ids of pieces[j] go to outs[j] (room for lens[j]), their number to
  * counts[j]; each is exactly fl_bpe_encode_short's result. */
-#define FL_BPE_LANES_MAX 8
+#define FL_BPE_LANES_MAX 16
 void fl_bpe_encode_short_lanes(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
                                size_t k, uint32_t *const *outs, size_t *counts);
 void fl_bpe_encode_short_lanes_in(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,

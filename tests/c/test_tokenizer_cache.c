@@ -473,6 +473,68 @@ static void test_encoder_threads(void)
     fl_encoder_free(e);
 }
 
+/* Counting through the windows scanned ahead (encoder.c, ahead_scan):
+ * mostly-ASCII texts (so the windows walk them) of code-like words, with
+ * pieces longer than a window (space runs, table borders), non-ASCII
+ * words past the first 256 bytes (windows that give up mid-text), and
+ * every length near the end (pieces on either side of the last 16 bytes);
+ * the count with the cache on and off, the lanes on and off, and with
+ * single tokens cached (no look-ahead) == the ids' length of encode,
+ * which walks the windows without it. */
+static void test_encoder_count_ahead(void)
+{
+    fl_encoder *e = real_encoder();
+    if (!e)
+        return;
+    static const char *words[] = {
+        " self", ".append", "(", ")", ":", "\n", "\n        ", " = ", " return", " isasyncgen",
+        "_RSHIFT", " xqzvy", "123", " 4567", "''", "\"\"\"", " #", " if", " not", "\t",
+        "                                                                          ",
+        "+----------------------------------------------------------------------+",
+        " canvwidth", ".compresslevel", " é", " 東京", "'s", "  ", "!!", "0x1f",
+    };
+    fl_bpe_scratch s = {0};
+    uint64_t seed = 4242;
+    for (int round = 0; round < 40; round++) {
+        size_t cap = round % 5 == 4 ? FL_ENC_WARM_MIN + 3000 : 300 + rng_next(&seed) % 3000, n = 0;
+        char *t = malloc(cap + 128);
+        while (n < cap) {
+            size_t w = rng_next(&seed) % (sizeof words / sizeof words[0]);
+            if (n < 256 && w >= 24 && w <= 25)
+                w = 0; /* ASCII at the start: the windows walk the text */
+            size_t k = strlen(words[w]);
+            memcpy(t + n, words[w], k);
+            n += k;
+        }
+        for (size_t cut = 0; cut < 40; cut += round % 2 ? 1 : 3) {
+            size_t len = n - cut, c_ids, c_off, c_on, c_plain, c_tok;
+            fl_ids ids = {0};
+            fl_encoder_set_cache(e, 0, 0);
+            CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, &ids, &c_ids, NULL, &s), 0);
+            CHECK_EQ_INT(c_ids, ids.len);
+            CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, NULL, &c_off, NULL, &s), 0);
+            fl_encoder_set_cache(e, 1, 0);
+            fl_encoder_clear_cache(e);
+            fl_encoder_set_merge_lanes(e, 1);
+            CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, NULL, &c_on, NULL, &s), 0);
+            fl_encoder_clear_cache(e);
+            fl_encoder_set_merge_lanes(e, 0);
+            CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, NULL, &c_plain, NULL, &s), 0);
+            fl_encoder_set_cache(e, 1, 1);
+            CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, len, NULL, NULL, NULL, &c_tok, NULL, &s), 0);
+            CHECK_EQ_INT(c_off, ids.len);
+            CHECK_EQ_INT(c_on, ids.len);
+            CHECK_EQ_INT(c_plain, ids.len);
+            CHECK_EQ_INT(c_tok, ids.len);
+            fl_ids_free(&ids);
+        }
+        free(t);
+    }
+    fl_encoder_set_cache(e, 1, 0);
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
 int main(void)
 {
     static const check_case cases[] = {
@@ -480,6 +542,7 @@ int main(void)
         CASE(test_threads_short),  CASE(test_threads_long),        CASE(test_encoder_cache_equal),
         CASE(test_encoder_threads), CASE(test_encoder_lanes),
         CASE(test_encoder_lanes_repeats), CASE(test_room_keys_short), CASE(test_room_keys_long),
+        CASE(test_encoder_count_ahead),
     };
     RUN_TESTS(cases);
 }
