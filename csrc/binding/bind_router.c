@@ -1804,11 +1804,13 @@ limit_of(PyObject *d, PyObject *params, PyObject *info, PyObject *key, PyObject 
  * is set. */
 typedef struct {
     PyObject *d, *params, *info, *tpm, *rpm; /* borrowed */
+    Py_ssize_t cost_group;                   /* a candidate table's cost group, -1 none */
 } scan_candidate;
 
 static int
 read_candidate(PyObject *by_id, PyObject *key, PyObject *names, scan_candidate *c)
 {
+    c->cost_group = -1;
     if (!PyUnicode_CheckExact(key))
         return -1;
     if (get_item(by_id, key, &c->d) < 0)
@@ -1839,12 +1841,69 @@ read_candidate(PyObject *by_id, PyObject *key, PyObject *names, scan_candidate *
  * of three dict walks (16 keys in a Router's records) and six look-ups. */
 typedef struct {
     PyObject *d, *params, *info, *tpm, *rpm; /* strong references (params/tpm/rpm may be NULL) */
+    Py_ssize_t cost_group; /* rows of one group price alike (cost_scan), -1 none */
 } table_row;
 
 typedef struct {
-    Py_ssize_t n;
+    Py_ssize_t n, groups;
     table_row rows[1];
 } candidate_table;
+
+/* An exact None, str, int, float or bool: its (type, value) is a grouping key
+ * under which equal values go through lowest_cost's reads and arithmetic alike
+ * (equal truthy floats are the same double; a falsy price is never added). */
+static int
+exact_scalar(PyObject *v)
+{
+    return v == NULL || v == Py_None || PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) ||
+           PyBool_Check(v);
+}
+
+/* The cost group of a row: what lowest_cost's pricing reads of the deployment
+ * (model_info's base_model; litellm_params' base_model, model, own prices and
+ * api_base) as a key of `groups`; -1 when one is not an exact scalar, -2 on an
+ * error. */
+static Py_ssize_t
+cost_group_of(PyObject *groups, PyObject *params, PyObject *info, PyObject *names)
+{
+    static const int from_params[5] = {K_BASE_MODEL, K_MODEL, K_INPUT_COST, K_OUTPUT_COST, K_API_BASE};
+    PyObject *values[6] = {NULL};
+    if (get_item(info, NAME(names, K_BASE_MODEL), &values[0]) < 0)
+        return -2;
+    for (int k = 0; k < 5; k++)
+        if (params != NULL && get_item(params, NAME(names, from_params[k]), &values[k + 1]) < 0)
+            return -2;
+    PyObject *key = PyTuple_New(12);
+    if (key == NULL)
+        return -2;
+    for (int k = 0; k < 6; k++) {
+        if (!exact_scalar(values[k])) {
+            Py_DECREF(key);
+            return -1;
+        }
+        /* absent and None read differently (`.get(k, "")` for api_base): absent is NULL's own marker */
+        PyObject *v = values[k] == NULL ? Py_Ellipsis : values[k];
+        PyTuple_SET_ITEM(key, 2 * k, Py_NewRef((PyObject *)Py_TYPE(v)));
+        PyTuple_SET_ITEM(key, 2 * k + 1, Py_NewRef(v));
+    }
+    PyObject *found;
+    if (get_item(groups, key, &found) < 0) {
+        Py_DECREF(key);
+        return -2;
+    }
+    Py_ssize_t g;
+    if (found != NULL) {
+        g = PyLong_AsSsize_t(found);
+    } else {
+        g = PyDict_GET_SIZE(groups);
+        PyObject *at = PyLong_FromSsize_t(g);
+        if (at == NULL || PyDict_SetItem(groups, key, at) < 0)
+            g = -2;
+        Py_XDECREF(at);
+    }
+    Py_DECREF(key);
+    return g;
+}
 
 #define TABLE_CAPSULE "fast_litellm.router.candidate_table"
 
@@ -1883,13 +1942,14 @@ router_candidate_table(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     if (t == NULL)
         return PyErr_NoMemory();
     t->n = 0;
+    t->groups = 0;
     PyObject *capsule = PyCapsule_New(t, TABLE_CAPSULE, candidate_table_free);
     if (capsule == NULL) {
         PyMem_Free(t);
         return NULL;
     }
-    PyObject *slots = PyDict_New(), *out = NULL;
-    if (slots == NULL)
+    PyObject *slots = PyDict_New(), *groups = PyDict_New(), *out = NULL;
+    if (slots == NULL || groups == NULL)
         goto done;
     PyObject *key, *value;
     Py_ssize_t pos = 0;
@@ -1911,6 +1971,11 @@ router_candidate_table(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         row->info = Py_NewRef(c.info);
         row->tpm = Py_XNewRef(c.tpm);
         row->rpm = Py_XNewRef(c.rpm);
+        row->cost_group = cost_group_of(groups, c.params, c.info, names);
+        if (row->cost_group == -2) {
+            t->n++;
+            goto done;
+        }
         PyObject *at = PyLong_FromSsize_t(t->n++);
         if (at == NULL || PyDict_SetItem(slots, key, at) < 0) {
             Py_XDECREF(at);
@@ -1918,12 +1983,14 @@ router_candidate_table(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         }
         Py_DECREF(at);
     }
+    t->groups = PyDict_GET_SIZE(groups);
     out = PyTuple_Pack(2, slots, capsule);
     goto done;
 declined:
     out = Py_NewRef(Py_None);
 done:
     Py_XDECREF(slots);
+    Py_XDECREF(groups);
     Py_DECREF(capsule);
     return out;
 }
@@ -1974,6 +2041,7 @@ table_candidate(PyObject *by_id, PyObject *slots, const candidate_table *t, PyOb
     c->info = row->info;
     c->tpm = row->tpm;
     c->rpm = row->rpm;
+    c->cost_group = row->cost_group;
     return 1;
 }
 
@@ -1998,6 +2066,90 @@ over_limits(PyObject *tpm_used, PyObject *rpm_used, PyObject *tokens, PyObject *
     Py_XDECREF(tpm_total);
     Py_XDECREF(rpm_total);
     return skip;
+}
+
+#define FL_EXACT_INT_MAX 9007199254740992LL /* 2**53 */
+
+/* ---- the limit test on plain numbers (session 16) ------------------------
+ *
+ * LiteLLM's `used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit`
+ * made without number objects when every operand is an exact float, a bool
+ * or an exact int within 2**53: int + int stays an int (|sum| <= 2**54, no
+ * overflow), int + float is (double)int + float (CPython converts an int
+ * within 2**53 to a double exactly), and a comparison of an int with a float
+ * is made on doubles only while the int is within 2**53, where the double is
+ * the int itself (Python compares int and float exactly).  NaN compares False
+ * both ways.  Anything else: the objects' own arithmetic (over_limits). */
+typedef struct {
+    int is_int;
+    long long i;
+    double d;
+} plain_number;
+
+static int
+plain_number_of(PyObject *v, plain_number *out)
+{
+    if (PyFloat_CheckExact(v)) {
+        out->is_int = 0;
+        out->d = PyFloat_AS_DOUBLE(v);
+        return 1;
+    }
+    if (PyLong_CheckExact(v) || PyBool_Check(v)) {
+        int overflow = 0;
+        long long i = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow || i > FL_EXACT_INT_MAX || i < -FL_EXACT_INT_MAX)
+            return 0;
+        out->is_int = 1;
+        out->i = i;
+        return 1;
+    }
+    return 0;
+}
+
+/* `a + b > limit` (limit NULL: LiteLLM's float("inf"), never): 1 / 0, or -1
+ * when it cannot be decided here (the caller uses the objects). */
+static int
+plain_over(const plain_number *a, const plain_number *b, PyObject *limit)
+{
+    if (limit == NULL)
+        return 0;
+    plain_number l, s;
+    if (!plain_number_of(limit, &l))
+        return -1;
+    if (a->is_int && b->is_int) {
+        s.is_int = 1;
+        s.i = a->i + b->i;
+    } else {
+        s.is_int = 0;
+        s.d = (a->is_int ? (double)a->i : a->d) + (b->is_int ? (double)b->i : b->d);
+    }
+    if (s.is_int && l.is_int)
+        return s.i > l.i;
+    if (s.is_int) {
+        if (s.i > FL_EXACT_INT_MAX || s.i < -FL_EXACT_INT_MAX)
+            return -1;
+        return (double)s.i > l.d;
+    }
+    return s.d > (l.is_int ? (double)l.i : l.d);
+}
+
+/* over_limits without objects when every number is plain, else over_limits. */
+static int
+over_limits_plain(PyObject *tpm_used, PyObject *rpm_used, PyObject *tokens, PyObject *one, PyObject *tpm,
+                  PyObject *rpm)
+{
+    plain_number t, r, k, u = {1, 1, 0.0};
+    if (plain_number_of(tpm_used, &t) && plain_number_of(rpm_used, &r) && plain_number_of(tokens, &k)) {
+        int over_tpm = plain_over(&t, &k, tpm);
+        if (over_tpm == 1)
+            return 1;
+        if (over_tpm == 0) {
+            int over_rpm = plain_over(&r, &u, rpm);
+            if (over_rpm >= 0)
+                return over_rpm;
+        }
+    }
+    return over_limits(tpm_used, rpm_used, tokens, one, tpm, rpm);
 }
 
 /* latency_fresh(keys, by_id, names, input_tokens, latency, report): LiteLLM's
@@ -2205,61 +2357,87 @@ used_of(PyObject *names, PyObject *per_minute, PyObject *key, PyObject *zero, Py
     return 0;
 }
 
-/* cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens):
+/* cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens, table):
  * lowest_cost's loop over (keys[i], maps[i]) (maps None: a map it would fill
  * with unseen entries, no usage), for plain dicts and int/float values:
  * (the pick or None, None) when the costs are ordered (no NaN: the first
  * lowest is what sorted()[0] gives), else (None, [(deployment, cost)]) for
- * the caller to sort; None declined. */
+ * the caller to sort; None declined.  Session 16: a shared list's deployments
+ * are read from its candidate table (None: from by_id), limits are tested on
+ * plain numbers, and the pairs are made only when a NaN cost needs them. */
+typedef struct {
+    PyObject *d;    /* borrowed (by_id holds it) */
+    PyObject *cost; /* new reference */
+} cost_row;
+
 static PyObject *
 router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7 || !PyList_CheckExact(args[0]) || (args[1] != Py_None && !PyList_CheckExact(args[1])) ||
+    if (nargs != 8 || !PyList_CheckExact(args[0]) || (args[1] != Py_None && !PyList_CheckExact(args[1])) ||
         !PyDict_CheckExact(args[2]) || !names_ok(args[3]) || !PyDict_CheckExact(args[4]) ||
         !PyUnicode_CheckExact(args[5]) || !PyLong_CheckExact(args[6])) {
         PyErr_SetString(PyExc_TypeError, "cost_scan(keys, maps, by_id, names, cost_map: dict, minute: str, "
-                                         "input_tokens: int)");
+                                         "input_tokens: int, table)");
         return NULL;
     }
     PyObject *keys = args[0], *maps = args[1], *by_id = args[2], *names = args[3], *cost_map = args[4];
-    PyObject *minute = args[5], *tokens = args[6];
+    PyObject *minute = args[5], *tokens = args[6], *slots;
+    candidate_table *table;
+    if (table_of(args[7], &slots, &table) < 0)
+        return NULL;
     if (maps != Py_None && PyList_GET_SIZE(maps) != PyList_GET_SIZE(keys))
         Py_RETURN_NONE;
     row_memo memo = {{NULL}, 0};
-    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *pairs = PyList_New(0);
+    Py_ssize_t n = PyList_GET_SIZE(keys), m = 0;
+    cost_row *rows = PyMem_New(cost_row, (size_t)(n > 0 ? n : 1));
+    Py_ssize_t groups = table != NULL ? table->groups : 0;
+    PyObject **group_cost = PyMem_Calloc((size_t)(groups > 0 ? groups : 1), sizeof(PyObject *));
+    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1);
     PyObject *best = NULL, *best_cost = NULL, *out = NULL;
     int ordered = 1, rc = 0;
-    if (zero == NULL || one == NULL || pairs == NULL)
+    if (rows == NULL || group_cost == NULL) {
+        PyErr_NoMemory();
         goto done;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+    }
+    if (zero == NULL || one == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *key = PyList_GET_ITEM(keys, i);
         scan_candidate c;
-        int got = read_candidate(by_id, key, names, &c);
+        int got = table_candidate(by_id, slots, table, key, names, &c);
         if (got == 0)
             continue; /* LiteLLM: no deployment with that id */
         if (got < 0)
             goto failed;
-        PyObject *d = c.d, *params = c.params, *info = c.info, *tpm = c.tpm, *rpm = c.rpm;
-        PyObject *base = NULL; /* LiteLLM keys a debug map by it: it must hash */
-        if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
-            goto done;
-        if (base != NULL && base != Py_None && !PyUnicode_CheckExact(base))
-            goto declined;
-        PyObject *rate_in, *rate_out;
-        if ((rc = map_rates(names, cost_map, params, info, &memo, &rate_in, &rate_out)) < 0)
-            goto failed;
-        PyObject *cost_in = unit_cost(params, NAME(names, K_INPUT_COST), rate_in, &rc), *cost_out = NULL;
-        if (cost_in != NULL)
-            cost_out = unit_cost(params, NAME(names, K_OUTPUT_COST), rate_out, &rc);
-        Py_XDECREF(rate_in);
-        Py_XDECREF(rate_out);
-        PyObject *cost = cost_out == NULL ? NULL : PyNumber_Add(cost_in, cost_out);
-        Py_XDECREF(cost_in);
-        Py_XDECREF(cost_out);
-        if (cost == NULL) {
-            if (rc == 0)
-                rc = -2;
-            goto failed;
+        PyObject *d = c.d, *params = c.params, *info = c.info, *tpm = c.tpm, *rpm = c.rpm, *cost;
+        Py_ssize_t g = c.cost_group;
+        if (g >= 0 && group_cost[g] != NULL) {
+            /* priced like an earlier candidate of its group (same reads, same values) */
+            cost = Py_NewRef(group_cost[g]);
+        } else {
+            PyObject *base = NULL; /* LiteLLM keys a debug map by it: it must hash */
+            if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
+                goto done;
+            if (base != NULL && base != Py_None && !PyUnicode_CheckExact(base))
+                goto declined;
+            PyObject *rate_in, *rate_out;
+            if ((rc = map_rates(names, cost_map, params, info, &memo, &rate_in, &rate_out)) < 0)
+                goto failed;
+            PyObject *cost_in = unit_cost(params, NAME(names, K_INPUT_COST), rate_in, &rc), *cost_out = NULL;
+            if (cost_in != NULL)
+                cost_out = unit_cost(params, NAME(names, K_OUTPUT_COST), rate_out, &rc);
+            Py_XDECREF(rate_in);
+            Py_XDECREF(rate_out);
+            cost = cost_out == NULL ? NULL : PyNumber_Add(cost_in, cost_out);
+            Py_XDECREF(cost_in);
+            Py_XDECREF(cost_out);
+            if (cost == NULL) {
+                if (rc == 0)
+                    rc = -2;
+                goto failed;
+            }
+            if (g >= 0)
+                group_cost[g] = Py_NewRef(cost);
         }
         PyObject *per_minute = NULL, *tpm_used = NULL, *rpm_used = NULL;
         if (maps != Py_None) {
@@ -2283,7 +2461,7 @@ router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(cost);
             goto failed;
         }
-        int skip = over_limits(tpm_used, rpm_used, tokens, one, tpm, rpm);
+        int skip = over_limits_plain(tpm_used, rpm_used, tokens, one, tpm, rpm);
         Py_DECREF(tpm_used);
         Py_DECREF(rpm_used);
         if (skip < 0) {
@@ -2308,18 +2486,25 @@ router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 best = d;
             }
         }
-        PyObject *pair = PyTuple_Pack(2, d, cost);
-        Py_DECREF(cost);
-        if (pair == NULL || PyList_Append(pairs, pair) < 0) {
-            Py_XDECREF(pair);
-            goto done;
-        }
-        Py_DECREF(pair);
+        rows[m].d = d;
+        rows[m++].cost = cost;
     }
-    if (ordered)
+    if (ordered) {
         out = Py_BuildValue("(OO)", best != NULL ? best : Py_None, Py_None);
-    else
-        out = Py_BuildValue("(OO)", Py_None, pairs);
+    } else {
+        PyObject *pairs = PyList_New(m);
+        for (Py_ssize_t j = 0; pairs != NULL && j < m; j++) {
+            PyObject *pair = PyTuple_Pack(2, rows[j].d, rows[j].cost);
+            if (pair == NULL)
+                Py_CLEAR(pairs);
+            else
+                PyList_SET_ITEM(pairs, j, pair);
+        }
+        if (pairs != NULL) {
+            out = Py_BuildValue("(OO)", Py_None, pairs);
+            Py_DECREF(pairs);
+        }
+    }
     goto done;
 failed:
     if (rc == -2 || PyErr_Occurred())
@@ -2328,9 +2513,14 @@ declined:
     Py_INCREF(Py_None);
     out = Py_None;
 done:
+    for (Py_ssize_t j = 0; rows != NULL && j < m; j++)
+        Py_DECREF(rows[j].cost);
+    for (Py_ssize_t j = 0; group_cost != NULL && j < groups; j++)
+        Py_XDECREF(group_cost[j]);
+    PyMem_Free(group_cost);
+    PyMem_Free(rows);
     Py_XDECREF(zero);
     Py_XDECREF(one);
-    Py_XDECREF(pairs);
     Py_XDECREF(best_cost);
     return out;
 }
@@ -2452,8 +2642,6 @@ percentile_of(PyObject *samples, double p)
 #define FL_SUM_KIND 0 /* not verified: decline */
 #endif
 
-#define FL_EXACT_INT_MAX 9007199254740992LL /* 2**53 */
-
 /* 1 when `sum` is the interpreter's builtin sum (a C function named "sum"
  * bound to the builtins module), 0 if not. */
 static int
@@ -2567,88 +2755,6 @@ router_latency_average(PyObject *module, PyObject *samples)
     if (average_latency(samples, &x) < 0)
         Py_RETURN_NONE;
     return PyFloat_FromDouble(x);
-}
-
-/* ---- the limit test on plain numbers (session 16) ------------------------
- *
- * LiteLLM's `used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit`
- * made without number objects when every operand is an exact float, a bool
- * or an exact int within 2**53: int + int stays an int (|sum| <= 2**54, no
- * overflow), int + float is (double)int + float (CPython converts an int
- * within 2**53 to a double exactly), and a comparison of an int with a float
- * is made on doubles only while the int is within 2**53, where the double is
- * the int itself (Python compares int and float exactly).  NaN compares False
- * both ways.  Anything else: the objects' own arithmetic (over_limits). */
-typedef struct {
-    int is_int;
-    long long i;
-    double d;
-} plain_number;
-
-static int
-plain_number_of(PyObject *v, plain_number *out)
-{
-    if (PyFloat_CheckExact(v)) {
-        out->is_int = 0;
-        out->d = PyFloat_AS_DOUBLE(v);
-        return 1;
-    }
-    if (PyLong_CheckExact(v) || PyBool_Check(v)) {
-        int overflow = 0;
-        long long i = PyLong_AsLongLongAndOverflow(v, &overflow);
-        if (overflow || i > FL_EXACT_INT_MAX || i < -FL_EXACT_INT_MAX)
-            return 0;
-        out->is_int = 1;
-        out->i = i;
-        return 1;
-    }
-    return 0;
-}
-
-/* `a + b > limit` (limit NULL: LiteLLM's float("inf"), never): 1 / 0, or -1
- * when it cannot be decided here (the caller uses the objects). */
-static int
-plain_over(const plain_number *a, const plain_number *b, PyObject *limit)
-{
-    if (limit == NULL)
-        return 0;
-    plain_number l, s;
-    if (!plain_number_of(limit, &l))
-        return -1;
-    if (a->is_int && b->is_int) {
-        s.is_int = 1;
-        s.i = a->i + b->i;
-    } else {
-        s.is_int = 0;
-        s.d = (a->is_int ? (double)a->i : a->d) + (b->is_int ? (double)b->i : b->d);
-    }
-    if (s.is_int && l.is_int)
-        return s.i > l.i;
-    if (s.is_int) {
-        if (s.i > FL_EXACT_INT_MAX || s.i < -FL_EXACT_INT_MAX)
-            return -1;
-        return (double)s.i > l.d;
-    }
-    return s.d > (l.is_int ? (double)l.i : l.d);
-}
-
-/* over_limits without objects when every number is plain, else over_limits. */
-static int
-over_limits_plain(PyObject *tpm_used, PyObject *rpm_used, PyObject *tokens, PyObject *one, PyObject *tpm,
-                  PyObject *rpm)
-{
-    plain_number t, r, k, u = {1, 1, 0.0};
-    if (plain_number_of(tpm_used, &t) && plain_number_of(rpm_used, &r) && plain_number_of(tokens, &k)) {
-        int over_tpm = plain_over(&t, &k, tpm);
-        if (over_tpm == 1)
-            return 1;
-        if (over_tpm == 0) {
-            int over_rpm = plain_over(&r, &u, rpm);
-            if (over_rpm >= 0)
-                return over_rpm;
-        }
-    }
-    return over_limits(tpm_used, rpm_used, tokens, one, tpm, rpm);
 }
 
 /* ---- lowest_latency's ranking (session 16) --------------------------------
@@ -3859,7 +3965,7 @@ static PyMethodDef router_functions[] = {
     {"router_latency_fresh", (PyCFunction)(void (*)(void))router_latency_fresh, METH_FASTCALL,
      "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
     {"router_cost_scan", (PyCFunction)(void (*)(void))router_cost_scan, METH_FASTCALL,
-     "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens): (pick, pairs) or None."},
+     "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens, table): (pick, pairs) or None."},
     {"router_rows_at", (PyCFunction)(void (*)(void))router_rows_at, METH_FASTCALL,
      "router_rows_at(rows, entries, keys): HostRegistry._rows of {'at': i} rows, or None."},
     {"router_usage_prefixes", (PyCFunction)(void (*)(void))router_usage_prefixes, METH_FASTCALL,

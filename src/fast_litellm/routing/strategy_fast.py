@@ -1083,7 +1083,8 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
                 keys, maps = list(counts), list(counts.values())
             else:
                 keys, maps = list(by_id), None  # the fresh map nobody sees: unseen entries read, not built
-            scanned = native_scan(keys, maps, by_id, _NAMES, cost_map, minute, input_tokens)
+            scanned = native_scan(keys, maps, by_id, _NAMES, cost_map, minute, input_tokens,
+                                  _shared_table(healthy_deployments, by_id))
             if scanned is not None:
                 picked, pairs = scanned
                 if pairs is None:
