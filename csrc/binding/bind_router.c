@@ -2882,32 +2882,50 @@ router_latency_within(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming,
- * percentile, report, sum, native_sum, buffer, table): lowest_latency's loop
- * over a map the cache held (every key already has an entry), in the order of
- * `keys`, for exact dicts and numbers: (within, pairs, {api_base: latency}
- * when report else None), or None (declined).  `within` is the ranking above
- * of the kept candidates as a tuple of new (deployment, latency) pairs, when
- * `buffer` (LiteLLM's lowest_latency_buffer, or None: not read yet) is plain,
- * every latency a double and some candidate within; `pairs` is then None.
+ * percentile, report, sum, native_sum, buffer, table, positions):
+ * lowest_latency's loop over a map the cache held (every key already has an
+ * entry), for exact dicts and numbers: (within, pairs, {api_base: latency}
+ * when report else None), or None (declined).  The candidates are taken in
+ * the order `positions` gives (bytes of native uint32 indexes into `keys`:
+ * random.sample's order as router_sample_positions draws it), or in the order
+ * of `keys` when it is None.  `within` is the ranking above of the kept
+ * candidates as a tuple of new (deployment, latency) pairs, when `buffer`
+ * (LiteLLM's lowest_latency_buffer, or None: not read yet) is plain, every
+ * latency a double and some candidate within; `pairs` is then None.
  * Otherwise within is None and pairs is [(deployment, latency)] in order (the
  * caller ranks them as LiteLLM does).  `sum` is the builtin the average uses;
  * with native_sum true and `sum` the interpreter's builtin, an entry's
  * average is made by average_latency (no call, no tuple) when it takes the
- * entry's samples, else through `sum`.  Session 16: nothing the garbage
- * collector tracks is made per candidate (1,000 pairs were a gen-0 collection
- * a pick), limits are tested on plain numbers without objects, and a shared
- * list's deployments are read from its candidate table (None: from by_id). */
+ * entry's samples, else through `sum`.
+ *
+ * Session 16: the entries are read in the order of `keys` (the map's own
+ * order, roughly the order its objects were made in, so memory is read
+ * mostly forwards: after a stock pick has swept the caches this halves the
+ * scan) and each entry's outcome kept; the candidates are then taken in
+ * sampled order.  What LiteLLM does per candidate in sampled order (the
+ * api_base map, the candidate list) is done in that order; an entry this
+ * declines or fails on makes the whole scan decline or fail, whatever its
+ * place (the caller then runs LiteLLM's order).  Nothing is allocated per
+ * candidate, limits are tested on plain numbers, and a shared list's
+ * deployments are read from its candidate table (None: from by_id). */
 typedef struct {
-    PyObject *d;       /* borrowed (by_id holds it) */
+    PyObject *d;       /* borrowed (by_id holds it); NULL: no deployment with that id */
+    PyObject *params;  /* borrowed */
     PyObject *latency; /* new reference, or NULL: `value` is the latency */
+    double value;
+    int kept; /* within its limits */
 } scan_row;
 
 static PyObject *
-latency_pair(const scan_row *row, double value)
+latency_value(const scan_row *row)
 {
-    if (row->latency != NULL)
-        return PyTuple_Pack(2, row->d, row->latency);
-    PyObject *x = PyFloat_FromDouble(value);
+    return row->latency != NULL ? Py_NewRef(row->latency) : PyFloat_FromDouble(row->value);
+}
+
+static PyObject *
+latency_pair(const scan_row *row)
+{
+    PyObject *x = latency_value(row);
     if (x == NULL)
         return NULL;
     PyObject *pair = PyTuple_Pack(2, row->d, x);
@@ -2915,89 +2933,58 @@ latency_pair(const scan_row *row, double value)
     return pair;
 }
 
-static PyObject *
-router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* One entry of the map: rows[j] filled; 0 done, -1 declined, -2 error. */
+static int
+latency_entry(PyObject *key, PyObject *counts, PyObject *by_id, PyObject *slots, const candidate_table *table,
+              PyObject *names, PyObject *minute, PyObject *tokens, PyObject *zero, PyObject *one, int streaming,
+              PyObject *percentile, PyObject *sum, int native_sum, scan_row *row)
 {
-    if (nargs != 13 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
-        !names_ok(args[3]) || !PyUnicode_CheckExact(args[4]) || !PyLong_CheckExact(args[5]) ||
-        (args[7] != Py_None && !PyFloat_CheckExact(args[7])) || !PyCallable_Check(args[9])) {
-        PyErr_SetString(PyExc_TypeError, "latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, "
-                                         "percentile, report, sum, native_sum, buffer, table)");
-        return NULL;
+    scan_candidate c;
+    row->d = NULL;
+    row->latency = NULL;
+    int got = table_candidate(by_id, slots, table, key, names, &c);
+    if (got == 0)
+        return 0; /* LiteLLM: no deployment with that id */
+    if (got < 0)
+        return got;
+    PyObject *item_map;
+    if (get_item(counts, key, &item_map) < 0)
+        return -2;
+    if (item_map == NULL || !PyDict_CheckExact(item_map) || !str_keyed(item_map))
+        return -1;
+    PyObject *latencies, *ttft, *per_minute;
+    if (get_item(item_map, NAME(names, K_LATENCIES), &latencies) < 0 ||
+        get_item(item_map, NAME(names, K_TTFT), &ttft) < 0 || get_item(item_map, minute, &per_minute) < 0)
+        return -2;
+    if (per_minute != NULL && (!PyDict_CheckExact(per_minute) || !str_keyed(per_minute)))
+        return -1;
+    PyObject *rpm_used = NULL, *tpm_used = NULL;
+    int rc;
+    if ((rc = used_of(names, per_minute, NAME(names, K_RPM), zero, &rpm_used)) < 0 ||
+        (rc = used_of(names, per_minute, NAME(names, K_TPM), zero, &tpm_used)) < 0) {
+        Py_XDECREF(rpm_used);
+        return rc;
     }
-    PyObject *slots;
-    candidate_table *table;
-    if (table_of(args[12], &slots, &table) < 0)
-        return NULL;
-    PyObject *keys = args[0], *counts = args[1], *by_id = args[2], *names = args[3], *minute = args[4];
-    PyObject *tokens = args[5], *sum = args[9];
-    int streaming = PyObject_IsTrue(args[6]), report = PyObject_IsTrue(args[8]);
-    int native_sum = PyObject_IsTrue(args[10]);
-    if (streaming < 0 || report < 0 || native_sum < 0)
-        return NULL;
-    native_sum = native_sum && is_builtin_sum(sum);
-    double coefficient = 0.0;
-    int rank = args[11] != Py_None && buffer_coefficient(args[11], &coefficient);
-    Py_ssize_t n = PyList_GET_SIZE(keys), m = 0;
-    scan_row *rows = PyMem_New(scan_row, (size_t)(n > 0 ? n : 1));
-    double *values = PyMem_New(double, (size_t)(n > 0 ? n : 1));
-    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *empty = PyUnicode_FromStringAndSize("", 0);
-    PyObject *per_base = report ? PyDict_New() : (Py_INCREF(Py_None), Py_None);
-    PyObject *out = NULL;
-    int rc = 0;
-    if (rows == NULL || values == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (zero == NULL || one == NULL || empty == NULL || per_base == NULL)
-        goto done;
-    /* the list is not changed while it is read: nothing here runs Python code
-     * but the general path's `sum`, which is the builtin on a new tuple */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *key = PyList_GET_ITEM(keys, i);
-        scan_candidate c;
-        int got = table_candidate(by_id, slots, table, key, names, &c);
-        if (got == 0)
-            continue; /* LiteLLM: no deployment with that id */
-        if (got < 0)
-            goto failed;
-        PyObject *d = c.d, *params = c.params, *tpm = c.tpm, *rpm = c.rpm, *item_map;
-        if (get_item(counts, key, &item_map) < 0)
-            goto done;
-        if (item_map == NULL || !PyDict_CheckExact(item_map) || !str_keyed(item_map))
-            goto declined;
-        PyObject *latencies, *ttft, *per_minute;
-        if (get_item(item_map, NAME(names, K_LATENCIES), &latencies) < 0 ||
-            get_item(item_map, NAME(names, K_TTFT), &ttft) < 0 || get_item(item_map, minute, &per_minute) < 0)
-            goto done;
-        if (per_minute != NULL && (!PyDict_CheckExact(per_minute) || !str_keyed(per_minute)))
-            goto declined;
-        PyObject *rpm_used = NULL, *tpm_used = NULL;
-        if ((rc = used_of(names, per_minute, NAME(names, K_RPM), zero, &rpm_used)) < 0 ||
-            (rc = used_of(names, per_minute, NAME(names, K_TPM), zero, &tpm_used)) < 0) {
-            Py_XDECREF(rpm_used);
-            goto failed;
-        }
-        PyObject *ttft_samples = NULL, *latency = NULL;
-        double average = 0.0, unused;
-        int plain = 0;
-        if (native_sum && !streaming && (ttft == NULL || average_latency(ttft, &unused) == 0) &&
-            average_latency(latencies, &average) == 0) {
-            /* not streaming: the ttft samples are only filtered (average_latency took
-             * them: the filter cannot raise), the latency samples averaged */
-            plain = 1;
-        } else {
-            ttft_samples = usable_samples(ttft, &rc);
-        }
+    PyObject *latency = NULL;
+    double average = 0.0, unused;
+    int plain = 0;
+    rc = 0;
+    if (native_sum && !streaming && (ttft == NULL || average_latency(ttft, &unused) == 0) &&
+        average_latency(latencies, &average) == 0) {
+        /* not streaming: the ttft samples are only filtered (average_latency took
+         * them: the filter cannot raise), the latency samples averaged */
+        plain = 1;
+    } else {
+        PyObject *ttft_samples = usable_samples(ttft, &rc);
         if (ttft_samples != NULL) {
             int use_ttft = streaming && PyTuple_GET_SIZE(ttft_samples) > 0;
-            if (use_ttft && args[7] != Py_None) {
-                latency = percentile_of(ttft_samples, PyFloat_AS_DOUBLE(args[7]));
+            if (use_ttft && percentile != Py_None) {
+                latency = percentile_of(ttft_samples, PyFloat_AS_DOUBLE(percentile));
                 Py_XINCREF(latency);
                 if (latency == NULL)
                     rc = -2;
             } else {
-                PyObject *samples = use_ttft ? (Py_INCREF(ttft_samples), ttft_samples) : usable_samples(latencies, &rc);
+                PyObject *samples = use_ttft ? Py_NewRef(ttft_samples) : usable_samples(latencies, &rc);
                 if (samples != NULL && PyTuple_GET_SIZE(samples) == 0) {
                     latency = PyFloat_FromDouble(0.0);
                 } else if (samples != NULL) {
@@ -3013,50 +3000,110 @@ router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             Py_DECREF(ttft_samples);
         }
-        if (!plain && latency == NULL) {
-            Py_DECREF(rpm_used);
-            Py_DECREF(tpm_used);
-            goto failed;
+    }
+    int skip = rc != 0 ? rc : ((plain || latency != NULL) ? over_limits_plain(tpm_used, rpm_used, tokens, one, c.tpm, c.rpm)
+                                                         : -2);
+    Py_DECREF(tpm_used);
+    Py_DECREF(rpm_used);
+    if (skip < 0) {
+        Py_XDECREF(latency);
+        return (rc == -1) ? -1 : -2;
+    }
+    row->d = c.d;
+    row->params = c.params;
+    row->latency = latency;
+    row->value = latency == NULL ? average : (PyFloat_CheckExact(latency) ? PyFloat_AS_DOUBLE(latency) : NAN);
+    row->kept = !skip;
+    return 0;
+}
+
+static PyObject *
+router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 14 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
+        !names_ok(args[3]) || !PyUnicode_CheckExact(args[4]) || !PyLong_CheckExact(args[5]) ||
+        (args[7] != Py_None && !PyFloat_CheckExact(args[7])) || !PyCallable_Check(args[9]) ||
+        (args[13] != Py_None && !PyBytes_CheckExact(args[13]))) {
+        PyErr_SetString(PyExc_TypeError, "latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, "
+                                         "percentile, report, sum, native_sum, buffer, table, positions)");
+        return NULL;
+    }
+    PyObject *keys = args[0], *counts = args[1], *by_id = args[2], *names = args[3], *minute = args[4];
+    PyObject *tokens = args[5], *sum = args[9], *slots;
+    candidate_table *table;
+    if (table_of(args[12], &slots, &table) < 0)
+        return NULL;
+    int streaming = PyObject_IsTrue(args[6]), report = PyObject_IsTrue(args[8]);
+    int native_sum = PyObject_IsTrue(args[10]);
+    if (streaming < 0 || report < 0 || native_sum < 0)
+        return NULL;
+    native_sum = native_sum && is_builtin_sum(sum);
+    double coefficient = 0.0;
+    int rank = args[11] != Py_None && buffer_coefficient(args[11], &coefficient);
+    Py_ssize_t n = PyList_GET_SIZE(keys), filled = 0, m = 0;
+    const uint32_t *positions = NULL;
+    if (args[13] != Py_None) {
+        if (PyBytes_GET_SIZE(args[13]) != n * (Py_ssize_t)sizeof(uint32_t)) {
+            PyErr_SetString(PyExc_ValueError, "latency_scan: positions do not match the keys");
+            return NULL;
         }
-        if (report) {
-            PyObject *base = NULL;
-            if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
-                rc = -2;
-            if (base == NULL)
-                base = empty;
-            if (rc == 0 && base != Py_None && !PyUnicode_CheckExact(base))
-                rc = -1;
-            if (rc == 0 && base != Py_None) {
-                PyObject *value = latency != NULL ? (Py_INCREF(latency), latency) : PyFloat_FromDouble(average);
-                if (value == NULL || PyDict_SetItem(per_base, base, value) < 0)
-                    rc = -2;
-                Py_XDECREF(value);
+        positions = (const uint32_t *)PyBytes_AS_STRING(args[13]);
+        for (Py_ssize_t p = 0; p < n; p++) {
+            if ((Py_ssize_t)positions[p] >= n) {
+                PyErr_SetString(PyExc_ValueError, "latency_scan: a position is out of range");
+                return NULL;
             }
         }
-        int skip = rc != 0 ? -1 : over_limits_plain(tpm_used, rpm_used, tokens, one, tpm, rpm);
-        Py_DECREF(tpm_used);
-        Py_DECREF(rpm_used);
-        if (skip < 0) {
-            Py_XDECREF(latency);
-            if (rc == 0)
-                rc = -2;
-            goto failed;
-        }
-        if (skip) {
-            Py_XDECREF(latency);
+    }
+    scan_row *rows = PyMem_New(scan_row, (size_t)(n > 0 ? n : 1));
+    double *values = PyMem_New(double, (size_t)(n > 0 ? n : 1));
+    Py_ssize_t *kept_at = PyMem_New(Py_ssize_t, (size_t)(n > 0 ? n : 1));
+    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *empty = PyUnicode_FromStringAndSize("", 0);
+    PyObject *per_base = report ? PyDict_New() : Py_NewRef(Py_None);
+    PyObject *out = NULL;
+    if (rows == NULL || values == NULL || kept_at == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (zero == NULL || one == NULL || empty == NULL || per_base == NULL)
+        goto done;
+    /* the map's entries in the order of `keys`; nothing here runs Python code
+     * but the general path's `sum`, which is the builtin on a new tuple */
+    for (; filled < n; filled++) {
+        int rc = latency_entry(PyList_GET_ITEM(keys, filled), counts, by_id, slots, table, names, minute, tokens, zero,
+                               one, streaming, args[7], sum, native_sum, &rows[filled]);
+        if (rc == -1)
+            goto declined;
+        if (rc < 0)
+            goto done;
+    }
+    /* the candidates in sampled order */
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const scan_row *row = &rows[positions != NULL ? (Py_ssize_t)positions[p] : p];
+        if (row->d == NULL)
             continue;
+        if (report) {
+            PyObject *base = NULL;
+            if (row->params != NULL && get_item(row->params, NAME(names, K_API_BASE), &base) < 0)
+                goto done;
+            if (base == NULL)
+                base = empty;
+            if (base != Py_None && !PyUnicode_CheckExact(base))
+                goto declined;
+            if (base != Py_None) {
+                PyObject *value = latency_value(row);
+                int set = value == NULL ? -1 : PyDict_SetItem(per_base, base, value);
+                Py_XDECREF(value);
+                if (set < 0)
+                    goto done;
+            }
         }
-        if (latency != NULL && PyFloat_CheckExact(latency)) {
-            /* a float from the general path ranks as its double */
-            average = PyFloat_AS_DOUBLE(latency);
-        } else if (latency != NULL) {
-            rank = 0; /* a percentile that is an int: LiteLLM's comparisons */
-        }
-        if (isnan(average))
-            rank = 0;
-        rows[m].d = d;
-        rows[m].latency = latency;
-        values[m++] = average;
+        if (!row->kept)
+            continue;
+        if (isnan(row->value))
+            rank = 0; /* an int percentile or a NaN: LiteLLM's comparisons */
+        values[m] = row->value;
+        kept_at[m++] = row - rows;
     }
     if (rank && m > 0) {
         ranked_pair *order;
@@ -3066,7 +3113,7 @@ router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (kept > 0) {
             PyObject *within = PyTuple_New(kept);
             for (Py_ssize_t j = 0; within != NULL && j < kept; j++) {
-                PyObject *pair = latency_pair(&rows[order[j].at], values[order[j].at]);
+                PyObject *pair = latency_pair(&rows[kept_at[order[j].at]]);
                 if (pair == NULL)
                     Py_CLEAR(within);
                 else
@@ -3082,7 +3129,7 @@ router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *pairs = PyList_New(m);
     for (Py_ssize_t j = 0; pairs != NULL && j < m; j++) {
-        PyObject *pair = latency_pair(&rows[j], values[j]);
+        PyObject *pair = latency_pair(&rows[kept_at[j]]);
         if (pair == NULL)
             Py_CLEAR(pairs);
         else
@@ -3093,21 +3140,81 @@ router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     out = PyTuple_Pack(3, Py_None, pairs, per_base);
     Py_DECREF(pairs);
     goto done;
-failed:
-    if (rc == -2 || PyErr_Occurred())
-        goto done;
 declined:
-    Py_INCREF(Py_None);
-    out = Py_None;
+    out = Py_NewRef(Py_None);
 done:
-    for (Py_ssize_t j = 0; rows != NULL && j < m; j++)
+    for (Py_ssize_t j = 0; rows != NULL && j < filled; j++)
         Py_XDECREF(rows[j].latency);
     PyMem_Free(rows);
     PyMem_Free(values);
+    PyMem_Free(kept_at);
     Py_XDECREF(zero);
     Py_XDECREF(one);
     Py_XDECREF(empty);
     Py_XDECREF(per_base);
+    return out;
+}
+
+/* sample_positions(getrandbits, n): the indexes random.sample(population, n)
+ * takes from a population of n, in its order (router_sample_all's draws), as
+ * bytes of native uint32; the caller's population is read at those indexes. */
+static PyObject *
+router_sample_positions(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyCallable_Check(args[0]) || !PyLong_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "sample_positions(getrandbits, n: int)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[1]);
+    if (n < 0 || n > (Py_ssize_t)UINT32_MAX) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "sample_positions: n out of range");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(uint32_t));
+    uint32_t *pool = PyMem_New(uint32_t, (size_t)(n > 0 ? n : 1));
+    if (out == NULL || pool == NULL) {
+        Py_XDECREF(out);
+        PyMem_Free(pool);
+        return pool == NULL ? PyErr_NoMemory() : NULL;
+    }
+    uint32_t *result = (uint32_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++)
+        pool[i] = (uint32_t)i;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long j = randbelow(args[0], (unsigned long long)(n - i));
+        if (j < 0) {
+            Py_CLEAR(out);
+            break;
+        }
+        result[i] = pool[j];
+        pool[j] = pool[n - i - 1];
+    }
+    PyMem_Free(pool);
+    return out;
+}
+
+/* take(values, positions): [values[p] for p in positions] (the sample
+ * router_sample_positions drew), for an exact list. */
+static PyObject *
+router_take(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyBytes_CheckExact(args[1]) ||
+        PyBytes_GET_SIZE(args[1]) % (Py_ssize_t)sizeof(uint32_t) != 0) {
+        PyErr_SetString(PyExc_TypeError, "take(values: list, positions: bytes)");
+        return NULL;
+    }
+    Py_ssize_t n = PyBytes_GET_SIZE(args[1]) / (Py_ssize_t)sizeof(uint32_t);
+    const uint32_t *positions = (const uint32_t *)PyBytes_AS_STRING(args[1]);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        if ((Py_ssize_t)positions[i] >= PyList_GET_SIZE(args[0])) {
+            Py_CLEAR(out);
+            PyErr_SetString(PyExc_IndexError, "take: a position is out of range");
+            break;
+        }
+        PyList_SET_ITEM(out, i, Py_NewRef(PyList_GET_ITEM(args[0], positions[i])));
+    }
     return out;
 }
 
@@ -3955,7 +4062,11 @@ static PyMethodDef router_functions[] = {
      "router_all_known(deployments, counts, names): every deployment's id already counted."},
     {"router_latency_scan", (PyCFunction)(void (*)(void))router_latency_scan, METH_FASTCALL,
      "router_latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, percentile, report, sum, "
-     "native_sum, buffer, table): (within, pairs, per api_base) or None."},
+     "native_sum, buffer, table, positions): (within, pairs, per api_base) or None."},
+    {"router_sample_positions", (PyCFunction)(void (*)(void))router_sample_positions, METH_FASTCALL,
+     "router_sample_positions(getrandbits, n): random.sample(range(n), n)'s draws as native uint32 bytes."},
+    {"router_take", (PyCFunction)(void (*)(void))router_take, METH_FASTCALL,
+     "router_take(values, positions): [values[p] for p in positions]."},
     {"router_candidate_table", (PyCFunction)(void (*)(void))router_candidate_table, METH_FASTCALL,
      "router_candidate_table(by_id, names): (slots, capsule) of what the scans read of each deployment, or None."},
     {"router_latency_within", (PyCFunction)(void (*)(void))router_latency_within, METH_FASTCALL,

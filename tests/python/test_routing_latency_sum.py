@@ -364,3 +364,65 @@ def test_cost_scan_with_a_table_prices_as_without():
             if with_table is not None and with_table[1] is None:
                 assert with_table[0] is without[0]
             cost_map["m%d" % gen.randint(0, 2)]["input_cost_per_token"] = gen.choice([5e-7, 4, None])
+
+
+@needs_native
+def test_sample_positions_draw_as_random_sample():
+    for seed in range(12):
+        for n in (0, 1, 2, 3, 7, 64, 1000):
+            ours, theirs = random.Random(seed), random.Random(seed)
+            population = ["k%d" % i for i in range(n)]
+            positions = NATIVE.router_sample_positions(ours.getrandbits, n)
+            assert NATIVE.router_take(population, positions) == theirs.sample(population, n)
+            assert ours.getstate() == theirs.getstate()
+    assert strategy_fast._LatencyPick()._sampler._positions is not None
+
+
+@needs_native
+def test_scan_in_map_order_is_the_scan_in_sampled_order():
+    """The latency scan reading the map in its own order and taking the
+    candidates at the sampled positions, against the same scan over the
+    sampled keys: the same within / pairs, the same api_base map in the same
+    order, the same declines; with and without a candidate table."""
+    from fast_litellm.routing.strategy_fast import _NAMES
+
+    gen = random.Random("map-order")
+    minute = _minute()
+    samples = [0.1, 0.2, 0.2, 1, 0, True, -1.0, float("nan"), float("inf"), 0.05, 3, 1e16]
+    for trial in range(800):
+        n = gen.randint(0, 14)
+        by_id = {}
+        for i in range(n):
+            params = {"model": "m", "api_base": gen.choice(["a", "b", "c", None])}
+            if gen.random() < 0.2:
+                params[gen.choice(["tpm", "rpm"])] = gen.choice([1, 2, 100])
+            by_id["d%d" % i] = {"model_name": "g", "litellm_params": params, "model_info": {"id": "d%d" % i}}
+        counts = {}
+        for i in range(n + gen.randint(0, 2)):  # ids the list does not have are skipped
+            entry = {"latency_normalized": [gen.choice(samples) for _ in range(gen.randint(0, 4))]}
+            if gen.random() < 0.3:
+                entry["time_to_first_token_seconds"] = [gen.choice(samples) for _ in range(gen.randint(0, 3))]
+            if gen.random() < 0.5:
+                entry[minute] = {"tpm": gen.choice([0, 1, 50]), "rpm": gen.choice([0, 1, 3])}
+            if gen.random() < 0.02:
+                entry = {"latency_normalized": ["x"]}  # declined wherever it stands
+            counts["d%d" % i] = entry
+        keys = list(counts)
+        gen.shuffle(keys)
+        counts = {k: counts[k] for k in keys}
+        keys = list(counts)
+        positions = NATIVE.router_sample_positions(random.Random(trial).getrandbits, len(keys))
+        sampled = NATIVE.router_take(keys, positions)
+        table = NATIVE.router_candidate_table(by_id, _NAMES)
+        streaming = gen.random() < 0.2
+        percentile = gen.choice([None, None, 0.5])
+        report = gen.random() < 0.5
+        buffer = gen.choice([0, 0.5, None, -1.0])
+        for tab in (None, table):
+            args = (counts, by_id, _NAMES, minute, gen.choice([0, 10]), streaming, percentile, report, sum, True,
+                    buffer, tab)
+            a = NATIVE.router_latency_scan(keys, *args, positions)
+            b = NATIVE.router_latency_scan(sampled, *args, None)
+            assert _same(a, b), trial
+            if a is not None and a[2] is not None:
+                assert list(a[2]) == list(b[2]), trial

@@ -291,6 +291,8 @@ class _Sampler:
         from fast_litellm._native_loader import NATIVE
 
         self._native = getattr(NATIVE, "router_sample_all", None)
+        self._positions = getattr(NATIVE, "router_sample_positions", None)
+        self.take = getattr(NATIVE, "router_take", None)
         self._choose = getattr(NATIVE, "router_sample_then_choose", None)
         self._choice = random.Random.__dict__.get("choice")
         self._sample = random.Random.__dict__.get("sample")
@@ -314,6 +316,11 @@ class _Sampler:
                     return False
                 if ours.getstate() != theirs.getstate():
                     return False
+                if self._positions is not None and self.take is not None:
+                    ours, theirs = random.Random(seed), random.Random(seed)
+                    if (self.take(population, self._positions(ours.getrandbits, n)) != theirs.sample(population, n)
+                            or ours.getstate() != theirs.getstate()):
+                        self._positions = None
         return True
 
     def _choice_test(self, random: Any) -> bool:
@@ -359,6 +366,17 @@ class _Sampler:
 
     def sample_then_choose(self, getrandbits: Any, n: int, values: Any, value: Any) -> Tuple[int, Any]:
         return self._choose(getrandbits, n, values, value)
+
+    def sample_positions(self, module: Any, n: int) -> Any:
+        """``random.sample(population, n)`` of a population of n as the
+        indexes it takes, in order (bytes of native uint32; the same draws as
+        :meth:`sample_all`), or None where the draws are not the stdlib's."""
+        if self._positions is None or self.take is None or self._native is None:
+            return None
+        getrandbits = self.getrandbits_of(module)
+        if getrandbits is None:
+            return None
+        return self._positions(getrandbits, n)
 
     def sample_all(self, module: Any, population: List[Any]) -> List[Any]:
         getrandbits = self.getrandbits_of(module)
@@ -672,7 +690,12 @@ class _LatencyPick:
                     with callers_errors:
                         request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
                 return chosen
-        sampled = self._sampler.sample_all(module.random, keys)
+        # over a map the cache held, random.sample's draws as positions into the map's
+        # keys: the native scan reads the map in its own order (session 16)
+        positions = None
+        if not fresh and type(input_tokens) is int and self._scan_native is not None:
+            positions = self._sampler.sample_positions(module.random, len(keys))
+        sampled = self._sampler.sample_all(module.random, keys) if positions is None else None
         scanned = None
         if fresh and self._fresh_scan is not None and type(input_tokens) is int:
             scanned = self._fresh_scan(sampled, by_id, _NAMES, input_tokens, unseen_latency, report)
@@ -693,14 +716,16 @@ class _LatencyPick:
                     and request_kwargs["stream"] is True
                 )
                 coefficient = self._plain_buffer(handler.routing_args)
-                scanned = self._scan_native(sampled, counts, by_id, _NAMES, minute, input_tokens, streaming,
-                                            percentile, report, _SUM, self._native_sum,
+                scanned = self._scan_native(sampled if positions is None else keys, counts, by_id, _NAMES, minute,
+                                            input_tokens, streaming, percentile, report, _SUM, self._native_sum,
                                             None if coefficient is _SLOW else coefficient,
-                                            _shared_table(healthy, by_id))
+                                            _shared_table(healthy, by_id), positions)
             within = None
             if scanned is not None:
                 within, candidates, latency_by_api_base = scanned
             else:
+                if sampled is None:
+                    sampled = self._sampler.take(keys, positions)
                 with callers_errors:
                     candidates, latency_by_api_base = self._scan(
                         handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute,
