@@ -225,7 +225,8 @@ def test_latency_pick_over_int_and_float_limits():
     """The limit test on plain numbers: ints, floats, bools and ints past 2**53
     in the usage and the limits, against LiteLLM's comparisons."""
     gen = random.Random("limits")
-    values = [0, 1, 2, 1.5, 0.5, True, False, 2 ** 53, 2 ** 53 + 1, 2 ** 60, 1e300, float("nan"), float("inf")]
+    values = [0, 1, 2, 1.0, 2.0, 1.5, 0.5, True, False, 2 ** 53, 2 ** 53 + 1, float(2 ** 53), 2 ** 60, 1e300,
+              float("nan"), float("inf")]
     for trial in range(400):
         samples = {"d%d" % i: [gen.uniform(0, 1) for _ in range(gen.randint(0, 3))] for i in range(4)}
         limits = {}
