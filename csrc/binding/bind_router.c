@@ -1804,11 +1804,13 @@ limit_of(PyObject *d, PyObject *params, PyObject *info, PyObject *key, PyObject 
  * is set. */
 typedef struct {
     PyObject *d, *params, *info, *tpm, *rpm; /* borrowed */
+    Py_ssize_t cost_group;                   /* a candidate table's cost group, -1 none */
 } scan_candidate;
 
 static int
 read_candidate(PyObject *by_id, PyObject *key, PyObject *names, scan_candidate *c)
 {
+    c->cost_group = -1;
     if (!PyUnicode_CheckExact(key))
         return -1;
     if (get_item(by_id, key, &c->d) < 0)
@@ -1825,6 +1827,221 @@ read_candidate(PyObject *by_id, PyObject *key, PyObject *names, scan_candidate *
     if (limit_of(c->d, c->params, c->info, NAME(names, K_TPM), &c->tpm) < 0 ||
         limit_of(c->d, c->params, c->info, NAME(names, K_RPM), &c->rpm) < 0)
         return PyErr_Occurred() ? -2 : -1;
+    return 1;
+}
+
+/* ---- candidate tables (session 16) ----------------------------------------
+ *
+ * A shared candidate list's records never change while it is shared
+ * (strategy_fast._SHARED_LISTS: the read-only selectors only read them), so
+ * what read_candidate finds for each of its deployments - the deployment,
+ * its litellm_params and model_info, its tpm/rpm limits, every dict found
+ * exact with exact-str keys - is found once per list and kept here: a scan
+ * over a served-from map then reads, per candidate, one slot look-up instead
+ * of three dict walks (16 keys in a Router's records) and six look-ups. */
+typedef struct {
+    PyObject *d, *params, *info, *tpm, *rpm; /* strong references (params/tpm/rpm may be NULL) */
+    Py_ssize_t cost_group; /* rows of one group price alike (cost_scan), -1 none */
+} table_row;
+
+typedef struct {
+    Py_ssize_t n, groups;
+    table_row rows[1];
+} candidate_table;
+
+/* An exact None, str, int, float or bool: its (type, value) is a grouping key
+ * under which equal values go through lowest_cost's reads and arithmetic alike
+ * (equal truthy floats are the same double; a falsy price is never added). */
+static int
+exact_scalar(PyObject *v)
+{
+    return v == NULL || v == Py_None || PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) ||
+           PyBool_Check(v);
+}
+
+/* The cost group of a row: what lowest_cost's pricing reads of the deployment
+ * (model_info's base_model; litellm_params' base_model, model, own prices and
+ * api_base) as a key of `groups`; -1 when one is not an exact scalar, -2 on an
+ * error. */
+static Py_ssize_t
+cost_group_of(PyObject *groups, PyObject *params, PyObject *info, PyObject *names)
+{
+    static const int from_params[5] = {K_BASE_MODEL, K_MODEL, K_INPUT_COST, K_OUTPUT_COST, K_API_BASE};
+    PyObject *values[6] = {NULL};
+    if (get_item(info, NAME(names, K_BASE_MODEL), &values[0]) < 0)
+        return -2;
+    for (int k = 0; k < 5; k++)
+        if (params != NULL && get_item(params, NAME(names, from_params[k]), &values[k + 1]) < 0)
+            return -2;
+    PyObject *key = PyTuple_New(12);
+    if (key == NULL)
+        return -2;
+    for (int k = 0; k < 6; k++) {
+        if (!exact_scalar(values[k])) {
+            Py_DECREF(key);
+            return -1;
+        }
+        /* absent and None read differently (`.get(k, "")` for api_base): absent is NULL's own marker */
+        PyObject *v = values[k] == NULL ? Py_Ellipsis : values[k];
+        PyTuple_SET_ITEM(key, 2 * k, Py_NewRef((PyObject *)Py_TYPE(v)));
+        PyTuple_SET_ITEM(key, 2 * k + 1, Py_NewRef(v));
+    }
+    PyObject *found;
+    if (get_item(groups, key, &found) < 0) {
+        Py_DECREF(key);
+        return -2;
+    }
+    Py_ssize_t g;
+    if (found != NULL) {
+        g = PyLong_AsSsize_t(found);
+    } else {
+        g = PyDict_GET_SIZE(groups);
+        PyObject *at = PyLong_FromSsize_t(g);
+        if (at == NULL || PyDict_SetItem(groups, key, at) < 0)
+            g = -2;
+        Py_XDECREF(at);
+    }
+    Py_DECREF(key);
+    return g;
+}
+
+#define TABLE_CAPSULE "fast_litellm.router.candidate_table"
+
+static void
+candidate_table_free(PyObject *capsule)
+{
+    candidate_table *t = PyCapsule_GetPointer(capsule, TABLE_CAPSULE);
+    if (t == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    for (Py_ssize_t i = 0; i < t->n; i++) {
+        Py_XDECREF(t->rows[i].d);
+        Py_XDECREF(t->rows[i].params);
+        Py_XDECREF(t->rows[i].info);
+        Py_XDECREF(t->rows[i].tpm);
+        Py_XDECREF(t->rows[i].rpm);
+    }
+    PyMem_Free(t);
+}
+
+/* candidate_table(by_id, names): (slots, capsule) - slots {id: position}
+ * over by_id's keys, the capsule the rows read_candidate reads - or None
+ * when a deployment is one read_candidate declines (the scans then read
+ * by_id as before). */
+static PyObject *
+router_candidate_table(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyDict_CheckExact(args[0]) || !names_ok(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "candidate_table(by_id: dict, names)");
+        return NULL;
+    }
+    PyObject *by_id = args[0], *names = args[1];
+    Py_ssize_t n = PyDict_GET_SIZE(by_id);
+    candidate_table *t = PyMem_Malloc(sizeof(candidate_table) + sizeof(table_row) * (size_t)(n > 0 ? n : 1));
+    if (t == NULL)
+        return PyErr_NoMemory();
+    t->n = 0;
+    t->groups = 0;
+    PyObject *capsule = PyCapsule_New(t, TABLE_CAPSULE, candidate_table_free);
+    if (capsule == NULL) {
+        PyMem_Free(t);
+        return NULL;
+    }
+    PyObject *slots = PyDict_New(), *groups = PyDict_New(), *out = NULL;
+    if (slots == NULL || groups == NULL)
+        goto done;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(by_id, &pos, &key, &value)) {
+        if (t->n >= n)
+            goto declined; /* by_id changed size: cannot happen without code running */
+        scan_candidate c;
+        int got = read_candidate(by_id, key, names, &c);
+        if (got < 0) {
+            if (got == -2 || PyErr_Occurred())
+                goto done;
+            goto declined;
+        }
+        if (got == 0 || c.d != value)
+            goto declined;
+        table_row *row = &t->rows[t->n];
+        row->d = Py_NewRef(c.d);
+        row->params = Py_XNewRef(c.params);
+        row->info = Py_NewRef(c.info);
+        row->tpm = Py_XNewRef(c.tpm);
+        row->rpm = Py_XNewRef(c.rpm);
+        row->cost_group = cost_group_of(groups, c.params, c.info, names);
+        if (row->cost_group == -2) {
+            t->n++;
+            goto done;
+        }
+        PyObject *at = PyLong_FromSsize_t(t->n++);
+        if (at == NULL || PyDict_SetItem(slots, key, at) < 0) {
+            Py_XDECREF(at);
+            goto done;
+        }
+        Py_DECREF(at);
+    }
+    t->groups = PyDict_GET_SIZE(groups);
+    out = PyTuple_Pack(2, slots, capsule);
+    goto done;
+declined:
+    out = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(slots);
+    Py_XDECREF(groups);
+    Py_DECREF(capsule);
+    return out;
+}
+
+/* The table of a scan's `table` argument: 1 with *slots and *t, 0 for None
+ * (no table), -1 with an exception for anything else. */
+static int
+table_of(PyObject *table, PyObject **slots, candidate_table **t)
+{
+    *slots = NULL;
+    *t = NULL;
+    if (table == Py_None)
+        return 0;
+    if (!PyTuple_CheckExact(table) || PyTuple_GET_SIZE(table) != 2 || !PyDict_CheckExact(PyTuple_GET_ITEM(table, 0))) {
+        PyErr_SetString(PyExc_TypeError, "table: (slots, capsule) from candidate_table, or None");
+        return -1;
+    }
+    *t = PyCapsule_GetPointer(PyTuple_GET_ITEM(table, 1), TABLE_CAPSULE);
+    if (*t == NULL)
+        return -1;
+    *slots = PyTuple_GET_ITEM(table, 0);
+    return 1;
+}
+
+/* read_candidate through a table when there is one (the same answers: the
+ * table was read from this by_id, and its records do not change). */
+static int
+table_candidate(PyObject *by_id, PyObject *slots, const candidate_table *t, PyObject *key, PyObject *names,
+                scan_candidate *c)
+{
+    if (t == NULL)
+        return read_candidate(by_id, key, names, c);
+    if (!PyUnicode_CheckExact(key))
+        return -1;
+    PyObject *slot;
+    if (get_item(slots, key, &slot) < 0)
+        return -2;
+    if (slot == NULL)
+        return 0;
+    Py_ssize_t at = PyLong_AsSsize_t(slot);
+    if (at < 0 || at >= t->n) {
+        PyErr_Clear();
+        return -1;
+    }
+    const table_row *row = &t->rows[at];
+    c->d = row->d;
+    c->params = row->params;
+    c->info = row->info;
+    c->tpm = row->tpm;
+    c->rpm = row->rpm;
+    c->cost_group = row->cost_group;
     return 1;
 }
 
@@ -1849,6 +2066,90 @@ over_limits(PyObject *tpm_used, PyObject *rpm_used, PyObject *tokens, PyObject *
     Py_XDECREF(tpm_total);
     Py_XDECREF(rpm_total);
     return skip;
+}
+
+#define FL_EXACT_INT_MAX 9007199254740992LL /* 2**53 */
+
+/* ---- the limit test on plain numbers (session 16) ------------------------
+ *
+ * LiteLLM's `used + input_tokens > tpm_limit or rpm_used + 1 > rpm_limit`
+ * made without number objects when every operand is an exact float, a bool
+ * or an exact int within 2**53: int + int stays an int (|sum| <= 2**54, no
+ * overflow), int + float is (double)int + float (CPython converts an int
+ * within 2**53 to a double exactly), and a comparison of an int with a float
+ * is made on doubles only while the int is within 2**53, where the double is
+ * the int itself (Python compares int and float exactly).  NaN compares False
+ * both ways.  Anything else: the objects' own arithmetic (over_limits). */
+typedef struct {
+    int is_int;
+    long long i;
+    double d;
+} plain_number;
+
+static int
+plain_number_of(PyObject *v, plain_number *out)
+{
+    if (PyFloat_CheckExact(v)) {
+        out->is_int = 0;
+        out->d = PyFloat_AS_DOUBLE(v);
+        return 1;
+    }
+    if (PyLong_CheckExact(v) || PyBool_Check(v)) {
+        int overflow = 0;
+        long long i = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow || i > FL_EXACT_INT_MAX || i < -FL_EXACT_INT_MAX)
+            return 0;
+        out->is_int = 1;
+        out->i = i;
+        return 1;
+    }
+    return 0;
+}
+
+/* `a + b > limit` (limit NULL: LiteLLM's float("inf"), never): 1 / 0, or -1
+ * when it cannot be decided here (the caller uses the objects). */
+static int
+plain_over(const plain_number *a, const plain_number *b, PyObject *limit)
+{
+    if (limit == NULL)
+        return 0;
+    plain_number l, s;
+    if (!plain_number_of(limit, &l))
+        return -1;
+    if (a->is_int && b->is_int) {
+        s.is_int = 1;
+        s.i = a->i + b->i;
+    } else {
+        s.is_int = 0;
+        s.d = (a->is_int ? (double)a->i : a->d) + (b->is_int ? (double)b->i : b->d);
+    }
+    if (s.is_int && l.is_int)
+        return s.i > l.i;
+    if (s.is_int) {
+        if (s.i > FL_EXACT_INT_MAX || s.i < -FL_EXACT_INT_MAX)
+            return -1;
+        return (double)s.i > l.d;
+    }
+    return s.d > (l.is_int ? (double)l.i : l.d);
+}
+
+/* over_limits without objects when every number is plain, else over_limits. */
+static int
+over_limits_plain(PyObject *tpm_used, PyObject *rpm_used, PyObject *tokens, PyObject *one, PyObject *tpm,
+                  PyObject *rpm)
+{
+    plain_number t, r, k, u = {1, 1, 0.0};
+    if (plain_number_of(tpm_used, &t) && plain_number_of(rpm_used, &r) && plain_number_of(tokens, &k)) {
+        int over_tpm = plain_over(&t, &k, tpm);
+        if (over_tpm == 1)
+            return 1;
+        if (over_tpm == 0) {
+            int over_rpm = plain_over(&r, &u, rpm);
+            if (over_rpm >= 0)
+                return over_rpm;
+        }
+    }
+    return over_limits(tpm_used, rpm_used, tokens, one, tpm, rpm);
 }
 
 /* latency_fresh(keys, by_id, names, input_tokens, latency, report): LiteLLM's
@@ -2056,61 +2357,87 @@ used_of(PyObject *names, PyObject *per_minute, PyObject *key, PyObject *zero, Py
     return 0;
 }
 
-/* cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens):
+/* cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens, table):
  * lowest_cost's loop over (keys[i], maps[i]) (maps None: a map it would fill
  * with unseen entries, no usage), for plain dicts and int/float values:
  * (the pick or None, None) when the costs are ordered (no NaN: the first
  * lowest is what sorted()[0] gives), else (None, [(deployment, cost)]) for
- * the caller to sort; None declined. */
+ * the caller to sort; None declined.  Session 16: a shared list's deployments
+ * are read from its candidate table (None: from by_id), limits are tested on
+ * plain numbers, and the pairs are made only when a NaN cost needs them. */
+typedef struct {
+    PyObject *d;    /* borrowed (by_id holds it) */
+    PyObject *cost; /* new reference */
+} cost_row;
+
 static PyObject *
 router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7 || !PyList_CheckExact(args[0]) || (args[1] != Py_None && !PyList_CheckExact(args[1])) ||
+    if (nargs != 8 || !PyList_CheckExact(args[0]) || (args[1] != Py_None && !PyList_CheckExact(args[1])) ||
         !PyDict_CheckExact(args[2]) || !names_ok(args[3]) || !PyDict_CheckExact(args[4]) ||
         !PyUnicode_CheckExact(args[5]) || !PyLong_CheckExact(args[6])) {
         PyErr_SetString(PyExc_TypeError, "cost_scan(keys, maps, by_id, names, cost_map: dict, minute: str, "
-                                         "input_tokens: int)");
+                                         "input_tokens: int, table)");
         return NULL;
     }
     PyObject *keys = args[0], *maps = args[1], *by_id = args[2], *names = args[3], *cost_map = args[4];
-    PyObject *minute = args[5], *tokens = args[6];
+    PyObject *minute = args[5], *tokens = args[6], *slots;
+    candidate_table *table;
+    if (table_of(args[7], &slots, &table) < 0)
+        return NULL;
     if (maps != Py_None && PyList_GET_SIZE(maps) != PyList_GET_SIZE(keys))
         Py_RETURN_NONE;
     row_memo memo = {{NULL}, 0};
-    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *pairs = PyList_New(0);
+    Py_ssize_t n = PyList_GET_SIZE(keys), m = 0;
+    cost_row *rows = PyMem_New(cost_row, (size_t)(n > 0 ? n : 1));
+    Py_ssize_t groups = table != NULL ? table->groups : 0;
+    PyObject **group_cost = PyMem_Calloc((size_t)(groups > 0 ? groups : 1), sizeof(PyObject *));
+    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1);
     PyObject *best = NULL, *best_cost = NULL, *out = NULL;
     int ordered = 1, rc = 0;
-    if (zero == NULL || one == NULL || pairs == NULL)
+    if (rows == NULL || group_cost == NULL) {
+        PyErr_NoMemory();
         goto done;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+    }
+    if (zero == NULL || one == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *key = PyList_GET_ITEM(keys, i);
         scan_candidate c;
-        int got = read_candidate(by_id, key, names, &c);
+        int got = table_candidate(by_id, slots, table, key, names, &c);
         if (got == 0)
             continue; /* LiteLLM: no deployment with that id */
         if (got < 0)
             goto failed;
-        PyObject *d = c.d, *params = c.params, *info = c.info, *tpm = c.tpm, *rpm = c.rpm;
-        PyObject *base = NULL; /* LiteLLM keys a debug map by it: it must hash */
-        if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
-            goto done;
-        if (base != NULL && base != Py_None && !PyUnicode_CheckExact(base))
-            goto declined;
-        PyObject *rate_in, *rate_out;
-        if ((rc = map_rates(names, cost_map, params, info, &memo, &rate_in, &rate_out)) < 0)
-            goto failed;
-        PyObject *cost_in = unit_cost(params, NAME(names, K_INPUT_COST), rate_in, &rc), *cost_out = NULL;
-        if (cost_in != NULL)
-            cost_out = unit_cost(params, NAME(names, K_OUTPUT_COST), rate_out, &rc);
-        Py_XDECREF(rate_in);
-        Py_XDECREF(rate_out);
-        PyObject *cost = cost_out == NULL ? NULL : PyNumber_Add(cost_in, cost_out);
-        Py_XDECREF(cost_in);
-        Py_XDECREF(cost_out);
-        if (cost == NULL) {
-            if (rc == 0)
-                rc = -2;
-            goto failed;
+        PyObject *d = c.d, *params = c.params, *info = c.info, *tpm = c.tpm, *rpm = c.rpm, *cost;
+        Py_ssize_t g = c.cost_group;
+        if (g >= 0 && group_cost[g] != NULL) {
+            /* priced like an earlier candidate of its group (same reads, same values) */
+            cost = Py_NewRef(group_cost[g]);
+        } else {
+            PyObject *base = NULL; /* LiteLLM keys a debug map by it: it must hash */
+            if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
+                goto done;
+            if (base != NULL && base != Py_None && !PyUnicode_CheckExact(base))
+                goto declined;
+            PyObject *rate_in, *rate_out;
+            if ((rc = map_rates(names, cost_map, params, info, &memo, &rate_in, &rate_out)) < 0)
+                goto failed;
+            PyObject *cost_in = unit_cost(params, NAME(names, K_INPUT_COST), rate_in, &rc), *cost_out = NULL;
+            if (cost_in != NULL)
+                cost_out = unit_cost(params, NAME(names, K_OUTPUT_COST), rate_out, &rc);
+            Py_XDECREF(rate_in);
+            Py_XDECREF(rate_out);
+            cost = cost_out == NULL ? NULL : PyNumber_Add(cost_in, cost_out);
+            Py_XDECREF(cost_in);
+            Py_XDECREF(cost_out);
+            if (cost == NULL) {
+                if (rc == 0)
+                    rc = -2;
+                goto failed;
+            }
+            if (g >= 0)
+                group_cost[g] = Py_NewRef(cost);
         }
         PyObject *per_minute = NULL, *tpm_used = NULL, *rpm_used = NULL;
         if (maps != Py_None) {
@@ -2134,7 +2461,7 @@ router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(cost);
             goto failed;
         }
-        int skip = over_limits(tpm_used, rpm_used, tokens, one, tpm, rpm);
+        int skip = over_limits_plain(tpm_used, rpm_used, tokens, one, tpm, rpm);
         Py_DECREF(tpm_used);
         Py_DECREF(rpm_used);
         if (skip < 0) {
@@ -2159,18 +2486,25 @@ router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 best = d;
             }
         }
-        PyObject *pair = PyTuple_Pack(2, d, cost);
-        Py_DECREF(cost);
-        if (pair == NULL || PyList_Append(pairs, pair) < 0) {
-            Py_XDECREF(pair);
-            goto done;
-        }
-        Py_DECREF(pair);
+        rows[m].d = d;
+        rows[m++].cost = cost;
     }
-    if (ordered)
+    if (ordered) {
         out = Py_BuildValue("(OO)", best != NULL ? best : Py_None, Py_None);
-    else
-        out = Py_BuildValue("(OO)", Py_None, pairs);
+    } else {
+        PyObject *pairs = PyList_New(m);
+        for (Py_ssize_t j = 0; pairs != NULL && j < m; j++) {
+            PyObject *pair = PyTuple_Pack(2, rows[j].d, rows[j].cost);
+            if (pair == NULL)
+                Py_CLEAR(pairs);
+            else
+                PyList_SET_ITEM(pairs, j, pair);
+        }
+        if (pairs != NULL) {
+            out = Py_BuildValue("(OO)", Py_None, pairs);
+            Py_DECREF(pairs);
+        }
+    }
     goto done;
 failed:
     if (rc == -2 || PyErr_Occurred())
@@ -2179,9 +2513,14 @@ declined:
     Py_INCREF(Py_None);
     out = Py_None;
 done:
+    for (Py_ssize_t j = 0; rows != NULL && j < m; j++)
+        Py_DECREF(rows[j].cost);
+    for (Py_ssize_t j = 0; group_cost != NULL && j < groups; j++)
+        Py_XDECREF(group_cost[j]);
+    PyMem_Free(group_cost);
+    PyMem_Free(rows);
     Py_XDECREF(zero);
     Py_XDECREF(one);
-    Py_XDECREF(pairs);
     Py_XDECREF(best_cost);
     return out;
 }
@@ -2276,69 +2615,376 @@ percentile_of(PyObject *samples, double p)
     return out;
 }
 
-/* latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming,
- * percentile, report, sum): lowest_latency's loop over a map the cache
- * held (every key already has an entry), in the order of `keys`, for
- * exact dicts and numbers: ([(deployment, latency)], {api_base: latency}
- * when report else None), or None (declined).  `sum` is the builtin the
- * average uses. */
-static PyObject *
-router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* ---- the builtin sum of latency samples, natively (session 16) -------------
+ *
+ * lowest_latency's `_average_latency(_usable_latency_samples(samples))` is
+ * `sum(t) / len(t)` over the samples that are finite and >= 0.  The builtin
+ * sum's arithmetic (Python/bltinmodule.c, builtin_sum_impl) for what is taken
+ * here - exact floats and exact ints within 2**53, no bool, no subclass:
+ *   - it starts from the int 0 and adds ints exactly (a C long) while the items
+ *     are ints; the first float x makes `int + float`, i.e. (double)total + x,
+ *     and from there it adds floats as doubles and ints as (double)value;
+ *   - up to 3.11 a float is added with `f += x`; from 3.12 with Neumaier's
+ *     compensation (`t = f + x; c += |f| >= |x| ? (f - t) + x : (x - t) + f;
+ *     f = t`), ints still with `f += (double)value`, and at the end `f += c`
+ *     when c is non-zero and finite;
+ *   - an all-int total stays an int: `int / len` is then (double)total / len
+ *     (both exact in a double: CPython's long_true_divide takes that path).
+ * 3.12.0 and versions after 3.13 are not taken (FL_SUM_KIND 0: the caller
+ * calls the real sum); the Python side also compares this with the builtin
+ * on crafted lists before it uses it (strategy_fast._Sampler-style self-test).
+ */
+#if PY_VERSION_HEX < 0x030C0000
+#define FL_SUM_KIND 1 /* left to right */
+#elif PY_VERSION_HEX >= 0x030C0100 && PY_VERSION_HEX < 0x030E0000
+#define FL_SUM_KIND 2 /* Neumaier-compensated floats */
+#else
+#define FL_SUM_KIND 0 /* not verified: decline */
+#endif
+
+/* 1 when `sum` is the interpreter's builtin sum (a C function named "sum"
+ * bound to the builtins module), 0 if not. */
+static int
+is_builtin_sum(PyObject *sum)
 {
-    if (nargs != 10 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
-        !names_ok(args[3]) || !PyUnicode_CheckExact(args[4]) || !PyLong_CheckExact(args[5]) ||
-        (args[7] != Py_None && !PyFloat_CheckExact(args[7])) || !PyCallable_Check(args[9])) {
-        PyErr_SetString(PyExc_TypeError, "latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, "
-                                         "percentile, report, sum)");
+    if (!PyCFunction_CheckExact(sum))
+        return 0;
+    PyCFunctionObject *f = (PyCFunctionObject *)sum;
+    if (f->m_ml == NULL || f->m_ml->ml_name == NULL || strcmp(f->m_ml->ml_name, "sum") != 0)
+        return 0;
+    PyObject *self = f->m_self;
+    if (self == NULL || !PyModule_CheckExact(self))
+        return 0;
+    const char *name = PyModule_GetName(self);
+    if (name == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    return strcmp(name, "builtins") == 0;
+}
+
+/* _average_latency(_usable_latency_samples(samples)) for an exact list or
+ * tuple of exact floats and exact ints within 2**53 (`samples` absent: no
+ * samples, 0.0): 0 with *out, -1 declined (anything else; the caller takes
+ * the general path, which calls the real sum).  Reads each item once, runs
+ * no Python code, allocates nothing. */
+static int
+average_latency(PyObject *samples, double *out)
+{
+#if FL_SUM_KIND == 0
+    (void)samples;
+    (void)out;
+    return -1;
+#else
+    if (samples == NULL) {
+        *out = 0.0;
+        return 0;
+    }
+    if (!PyList_CheckExact(samples) && !PyTuple_CheckExact(samples))
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(samples), count = 0;
+    PyObject **items = PySequence_Fast_ITEMS(samples);
+    long long total = 0;
+    int floating = 0;
+    double f = 0.0, c = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = items[i];
+        if (PyFloat_CheckExact(v)) {
+            double x = PyFloat_AS_DOUBLE(v);
+            if (!isfinite(x) || !(x >= 0))
+                continue; /* not usable */
+            count++;
+            if (!floating) {
+                f = (double)total + x; /* int + float */
+                floating = 1;
+                continue;
+            }
+#if FL_SUM_KIND == 2
+            double t = f + x;
+            if (fabs(f) >= fabs(x))
+                c += (f - t) + x;
+            else
+                c += (x - t) + f;
+            f = t;
+#else
+            f += x;
+#endif
+        } else if (PyLong_CheckExact(v)) {
+            int overflow = 0;
+            long long b = PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (overflow || b > FL_EXACT_INT_MAX || b < -FL_EXACT_INT_MAX)
+                return -1;
+            if (b < 0)
+                continue; /* not usable */
+            count++;
+            if (floating) {
+                f += (double)b;
+            } else {
+                total += b;
+                if (total > FL_EXACT_INT_MAX)
+                    return -1;
+            }
+        } else {
+            return -1; /* a bool, a subclass, anything else */
+        }
+    }
+    if (count == 0) {
+        *out = 0.0;
+        return 0;
+    }
+    if (!floating) {
+        *out = (double)total / (double)count;
+        return 0;
+    }
+#if FL_SUM_KIND == 2
+    if (c != 0.0 && isfinite(c))
+        f += c;
+#endif
+    (void)c;
+    *out = f / (double)count;
+    return 0;
+#endif
+}
+
+/* latency_average(samples): what average_latency computes, as a float, or
+ * None when it declines (tests and the Python side's self-test). */
+static PyObject *
+router_latency_average(PyObject *module, PyObject *samples)
+{
+    double x;
+    if (average_latency(samples, &x) < 0)
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble(x);
+}
+
+/* ---- lowest_latency's ranking (session 16) --------------------------------
+ *
+ * `ranked = sorted(pairs, key=lambda x: x[1])`, `lowest = ranked[0][1]`,
+ * `within = tuple(x for x in ranked if x[1] <= lowest + buffer * lowest)` for
+ * latencies that are doubles, none NaN (then `<` is a total preorder and
+ * sorted's stable order is (latency, position)), and a buffer coefficient that
+ * is an exact float or an exact int within 2**53 (float * int multiplies by
+ * the int as a double, exactly).  */
+typedef struct {
+    double latency;
+    Py_ssize_t at;
+} ranked_pair;
+
+static int
+ranked_before(const ranked_pair *a, const ranked_pair *b)
+{
+    return a->latency < b->latency || (!(b->latency < a->latency) && a->at < b->at);
+}
+
+static int
+ranked_compare(const void *a, const void *b)
+{
+    return ranked_before(a, b) ? -1 : (ranked_before(b, a) ? 1 : 0);
+}
+
+/* The coefficient as a double: 1, or 0 when it is not plain. */
+static int
+buffer_coefficient(PyObject *coefficient, double *out)
+{
+    if (PyFloat_CheckExact(coefficient)) {
+        *out = PyFloat_AS_DOUBLE(coefficient);
+        return 1;
+    }
+    if (PyLong_CheckExact(coefficient)) {
+        int overflow = 0;
+        long long b = PyLong_AsLongLongAndOverflow(coefficient, &overflow);
+        if (overflow || b > FL_EXACT_INT_MAX || b < -FL_EXACT_INT_MAX)
+            return 0;
+        *out = (double)b;
+        return 1;
+    }
+    return 0;
+}
+
+/* The positions of values[0..n) (n > 0, no NaN) within the buffer of the
+ * lowest, in (value, position) order, into order (room for n): how many
+ * (0: none is, the caller draws from all as LiteLLM does), -1 no memory. */
+static Py_ssize_t
+within_order(const double *values, Py_ssize_t n, double coefficient, ranked_pair **order)
+{
+    double lowest = values[0];
+    for (Py_ssize_t i = 1; i < n; i++)
+        if (values[i] < lowest)
+            lowest = values[i]; /* the first of the lowest: sorted's first */
+    double threshold = lowest + coefficient * lowest;
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        kept += values[i] <= threshold;
+    *order = NULL;
+    if (kept == 0)
+        return 0;
+    *order = PyMem_New(ranked_pair, (size_t)kept);
+    if (*order == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (values[i] <= threshold) {
+            (*order)[m].latency = values[i];
+            (*order)[m++].at = i;
+        }
+    }
+    if (kept > 1)
+        qsort(*order, (size_t)kept, sizeof(ranked_pair), ranked_compare);
+    return kept;
+}
+
+/* latency_within(pairs, buffer): the within tuple above of the same pair
+ * objects, for an exact list of exact (deployment, latency) 2-tuples with
+ * exact float latencies, none NaN; None for no pairs, an empty within (the
+ * caller draws from all) or anything else (the caller sorts as LiteLLM). */
+static PyObject *
+router_latency_within(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "latency_within(pairs, buffer)");
         return NULL;
     }
-    PyObject *keys = args[0], *counts = args[1], *by_id = args[2], *names = args[3], *minute = args[4];
-    PyObject *tokens = args[5], *sum = args[9];
-    int streaming = PyObject_IsTrue(args[6]), report = PyObject_IsTrue(args[8]);
-    if (streaming < 0 || report < 0)
-        return NULL;
-    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *empty = PyUnicode_FromStringAndSize("", 0);
-    PyObject *pairs = PyList_New(0);
-    PyObject *per_base = report ? PyDict_New() : (Py_INCREF(Py_None), Py_None);
-    PyObject *out = NULL;
-    int rc = 0;
-    if (zero == NULL || one == NULL || empty == NULL || pairs == NULL || per_base == NULL)
-        goto done;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
-        PyObject *key = PyList_GET_ITEM(keys, i);
-        scan_candidate c;
-        int got = read_candidate(by_id, key, names, &c);
-        if (got == 0)
-            continue; /* LiteLLM: no deployment with that id */
-        if (got < 0)
-            goto failed;
-        PyObject *d = c.d, *params = c.params, *tpm = c.tpm, *rpm = c.rpm, *item_map;
-        if (get_item(counts, key, &item_map) < 0)
-            goto done;
-        if (item_map == NULL || !PyDict_CheckExact(item_map) || !str_keyed(item_map))
-            goto declined;
-        PyObject *latencies, *ttft, *per_minute;
-        if (get_item(item_map, NAME(names, K_LATENCIES), &latencies) < 0 ||
-            get_item(item_map, NAME(names, K_TTFT), &ttft) < 0 || get_item(item_map, minute, &per_minute) < 0)
-            goto done;
-        if (per_minute != NULL && (!PyDict_CheckExact(per_minute) || !str_keyed(per_minute)))
-            goto declined;
-        PyObject *rpm_used = NULL, *tpm_used = NULL;
-        if ((rc = used_of(names, per_minute, NAME(names, K_RPM), zero, &rpm_used)) < 0 ||
-            (rc = used_of(names, per_minute, NAME(names, K_TPM), zero, &tpm_used)) < 0) {
-            Py_XDECREF(rpm_used);
-            goto failed;
+    PyObject *pairs = args[0];
+    double coefficient;
+    if (!buffer_coefficient(args[1], &coefficient) || !PyList_CheckExact(pairs) || PyList_GET_SIZE(pairs) == 0)
+        Py_RETURN_NONE;
+    Py_ssize_t n = PyList_GET_SIZE(pairs);
+    double *values = PyMem_New(double, (size_t)n);
+    if (values == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PyList_GET_ITEM(pairs, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyFloat_CheckExact(PyTuple_GET_ITEM(pair, 1)) ||
+            isnan(PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(pair, 1)))) {
+            PyMem_Free(values);
+            Py_RETURN_NONE;
         }
-        PyObject *ttft_samples = usable_samples(ttft, &rc), *latency = NULL;
+        values[i] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(pair, 1));
+    }
+    ranked_pair *order;
+    Py_ssize_t kept = within_order(values, n, coefficient, &order);
+    PyMem_Free(values);
+    if (kept <= 0) {
+        if (kept < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *out = PyTuple_New(kept);
+    for (Py_ssize_t j = 0; out != NULL && j < kept; j++) {
+        PyObject *pair = PyList_GET_ITEM(pairs, order[j].at);
+        Py_INCREF(pair);
+        PyTuple_SET_ITEM(out, j, pair);
+    }
+    PyMem_Free(order);
+    return out;
+}
+
+/* latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming,
+ * percentile, report, sum, native_sum, buffer, table, positions):
+ * lowest_latency's loop over a map the cache held (every key already has an
+ * entry), for exact dicts and numbers: (within, pairs, {api_base: latency}
+ * when report else None), or None (declined).  The candidates are taken in
+ * the order `positions` gives (bytes of native uint32 indexes into `keys`:
+ * random.sample's order as router_sample_positions draws it), or in the order
+ * of `keys` when it is None.  `within` is the ranking above of the kept
+ * candidates as a tuple of new (deployment, latency) pairs, when `buffer`
+ * (LiteLLM's lowest_latency_buffer, or None: not read yet) is plain, every
+ * latency a double and some candidate within; `pairs` is then None.
+ * Otherwise within is None and pairs is [(deployment, latency)] in order (the
+ * caller ranks them as LiteLLM does).  `sum` is the builtin the average uses;
+ * with native_sum true and `sum` the interpreter's builtin, an entry's
+ * average is made by average_latency (no call, no tuple) when it takes the
+ * entry's samples, else through `sum`.
+ *
+ * Session 16: the entries are read in the order of `keys` (the map's own
+ * order, roughly the order its objects were made in, so memory is read
+ * mostly forwards: after a stock pick has swept the caches this halves the
+ * scan) and each entry's outcome kept; the candidates are then taken in
+ * sampled order.  What LiteLLM does per candidate in sampled order (the
+ * api_base map, the candidate list) is done in that order; an entry this
+ * declines or fails on makes the whole scan decline or fail, whatever its
+ * place (the caller then runs LiteLLM's order).  Nothing is allocated per
+ * candidate, limits are tested on plain numbers, and a shared list's
+ * deployments are read from its candidate table (None: from by_id). */
+typedef struct {
+    PyObject *d;       /* borrowed (by_id holds it); NULL: no deployment with that id */
+    PyObject *params;  /* borrowed */
+    PyObject *latency; /* new reference, or NULL: `value` is the latency */
+    double value;
+    int kept; /* within its limits */
+} scan_row;
+
+static PyObject *
+latency_value(const scan_row *row)
+{
+    return row->latency != NULL ? Py_NewRef(row->latency) : PyFloat_FromDouble(row->value);
+}
+
+static PyObject *
+latency_pair(const scan_row *row)
+{
+    PyObject *x = latency_value(row);
+    if (x == NULL)
+        return NULL;
+    PyObject *pair = PyTuple_Pack(2, row->d, x);
+    Py_DECREF(x);
+    return pair;
+}
+
+/* One entry of the map: rows[j] filled; 0 done, -1 declined, -2 error. */
+static int
+latency_entry(PyObject *key, PyObject *counts, PyObject *by_id, PyObject *slots, const candidate_table *table,
+              PyObject *names, PyObject *minute, PyObject *tokens, PyObject *zero, PyObject *one, int streaming,
+              PyObject *percentile, PyObject *sum, int native_sum, scan_row *row)
+{
+    scan_candidate c;
+    row->d = NULL;
+    row->latency = NULL;
+    int got = table_candidate(by_id, slots, table, key, names, &c);
+    if (got == 0)
+        return 0; /* LiteLLM: no deployment with that id */
+    if (got < 0)
+        return got;
+    PyObject *item_map;
+    if (get_item(counts, key, &item_map) < 0)
+        return -2;
+    if (item_map == NULL || !PyDict_CheckExact(item_map) || !str_keyed(item_map))
+        return -1;
+    PyObject *latencies, *ttft, *per_minute;
+    if (get_item(item_map, NAME(names, K_LATENCIES), &latencies) < 0 ||
+        get_item(item_map, NAME(names, K_TTFT), &ttft) < 0 || get_item(item_map, minute, &per_minute) < 0)
+        return -2;
+    if (per_minute != NULL && (!PyDict_CheckExact(per_minute) || !str_keyed(per_minute)))
+        return -1;
+    PyObject *rpm_used = NULL, *tpm_used = NULL;
+    int rc;
+    if ((rc = used_of(names, per_minute, NAME(names, K_RPM), zero, &rpm_used)) < 0 ||
+        (rc = used_of(names, per_minute, NAME(names, K_TPM), zero, &tpm_used)) < 0) {
+        Py_XDECREF(rpm_used);
+        return rc;
+    }
+    PyObject *latency = NULL;
+    double average = 0.0, unused;
+    int plain = 0;
+    rc = 0;
+    if (native_sum && !streaming && (ttft == NULL || average_latency(ttft, &unused) == 0) &&
+        average_latency(latencies, &average) == 0) {
+        /* not streaming: the ttft samples are only filtered (average_latency took
+         * them: the filter cannot raise), the latency samples averaged */
+        plain = 1;
+    } else {
+        PyObject *ttft_samples = usable_samples(ttft, &rc);
         if (ttft_samples != NULL) {
             int use_ttft = streaming && PyTuple_GET_SIZE(ttft_samples) > 0;
-            if (use_ttft && args[7] != Py_None) {
-                latency = percentile_of(ttft_samples, PyFloat_AS_DOUBLE(args[7]));
+            if (use_ttft && percentile != Py_None) {
+                latency = percentile_of(ttft_samples, PyFloat_AS_DOUBLE(percentile));
                 Py_XINCREF(latency);
                 if (latency == NULL)
                     rc = -2;
             } else {
-                PyObject *samples = use_ttft ? (Py_INCREF(ttft_samples), ttft_samples) : usable_samples(latencies, &rc);
+                PyObject *samples = use_ttft ? Py_NewRef(ttft_samples) : usable_samples(latencies, &rc);
                 if (samples != NULL && PyTuple_GET_SIZE(samples) == 0) {
                     latency = PyFloat_FromDouble(0.0);
                 } else if (samples != NULL) {
@@ -2354,56 +3000,221 @@ router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             Py_DECREF(ttft_samples);
         }
-        if (latency == NULL) {
-            Py_DECREF(rpm_used);
-            Py_DECREF(tpm_used);
-            goto failed;
+    }
+    int skip = rc != 0 ? rc : ((plain || latency != NULL) ? over_limits_plain(tpm_used, rpm_used, tokens, one, c.tpm, c.rpm)
+                                                         : -2);
+    Py_DECREF(tpm_used);
+    Py_DECREF(rpm_used);
+    if (skip < 0) {
+        Py_XDECREF(latency);
+        return (rc == -1) ? -1 : -2;
+    }
+    row->d = c.d;
+    row->params = c.params;
+    row->latency = latency;
+    row->value = latency == NULL ? average : (PyFloat_CheckExact(latency) ? PyFloat_AS_DOUBLE(latency) : NAN);
+    row->kept = !skip;
+    return 0;
+}
+
+static PyObject *
+router_latency_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 14 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
+        !names_ok(args[3]) || !PyUnicode_CheckExact(args[4]) || !PyLong_CheckExact(args[5]) ||
+        (args[7] != Py_None && !PyFloat_CheckExact(args[7])) || !PyCallable_Check(args[9]) ||
+        (args[13] != Py_None && !PyBytes_CheckExact(args[13]))) {
+        PyErr_SetString(PyExc_TypeError, "latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, "
+                                         "percentile, report, sum, native_sum, buffer, table, positions)");
+        return NULL;
+    }
+    PyObject *keys = args[0], *counts = args[1], *by_id = args[2], *names = args[3], *minute = args[4];
+    PyObject *tokens = args[5], *sum = args[9], *slots;
+    candidate_table *table;
+    if (table_of(args[12], &slots, &table) < 0)
+        return NULL;
+    int streaming = PyObject_IsTrue(args[6]), report = PyObject_IsTrue(args[8]);
+    int native_sum = PyObject_IsTrue(args[10]);
+    if (streaming < 0 || report < 0 || native_sum < 0)
+        return NULL;
+    native_sum = native_sum && is_builtin_sum(sum);
+    double coefficient = 0.0;
+    int rank = args[11] != Py_None && buffer_coefficient(args[11], &coefficient);
+    Py_ssize_t n = PyList_GET_SIZE(keys), filled = 0, m = 0;
+    const uint32_t *positions = NULL;
+    if (args[13] != Py_None) {
+        if (PyBytes_GET_SIZE(args[13]) != n * (Py_ssize_t)sizeof(uint32_t)) {
+            PyErr_SetString(PyExc_ValueError, "latency_scan: positions do not match the keys");
+            return NULL;
         }
+        positions = (const uint32_t *)PyBytes_AS_STRING(args[13]);
+        for (Py_ssize_t p = 0; p < n; p++) {
+            if ((Py_ssize_t)positions[p] >= n) {
+                PyErr_SetString(PyExc_ValueError, "latency_scan: a position is out of range");
+                return NULL;
+            }
+        }
+    }
+    scan_row *rows = PyMem_New(scan_row, (size_t)(n > 0 ? n : 1));
+    double *values = PyMem_New(double, (size_t)(n > 0 ? n : 1));
+    Py_ssize_t *kept_at = PyMem_New(Py_ssize_t, (size_t)(n > 0 ? n : 1));
+    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *empty = PyUnicode_FromStringAndSize("", 0);
+    PyObject *per_base = report ? PyDict_New() : Py_NewRef(Py_None);
+    PyObject *out = NULL;
+    if (rows == NULL || values == NULL || kept_at == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (zero == NULL || one == NULL || empty == NULL || per_base == NULL)
+        goto done;
+    /* the map's entries in the order of `keys`; nothing here runs Python code
+     * but the general path's `sum`, which is the builtin on a new tuple */
+    for (; filled < n; filled++) {
+        int rc = latency_entry(PyList_GET_ITEM(keys, filled), counts, by_id, slots, table, names, minute, tokens, zero,
+                               one, streaming, args[7], sum, native_sum, &rows[filled]);
+        if (rc == -1)
+            goto declined;
+        if (rc < 0)
+            goto done;
+    }
+    /* the candidates in sampled order */
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const scan_row *row = &rows[positions != NULL ? (Py_ssize_t)positions[p] : p];
+        if (row->d == NULL)
+            continue;
         if (report) {
             PyObject *base = NULL;
-            if (params != NULL && get_item(params, NAME(names, K_API_BASE), &base) < 0)
-                rc = -2;
+            if (row->params != NULL && get_item(row->params, NAME(names, K_API_BASE), &base) < 0)
+                goto done;
             if (base == NULL)
                 base = empty;
-            if (rc == 0 && base != Py_None && !PyUnicode_CheckExact(base))
-                rc = -1;
-            if (rc == 0 && base != Py_None && PyDict_SetItem(per_base, base, latency) < 0)
-                rc = -2;
-        }
-        int skip = rc != 0 ? -1 : over_limits(tpm_used, rpm_used, tokens, one, tpm, rpm);
-        Py_DECREF(tpm_used);
-        Py_DECREF(rpm_used);
-        if (skip < 0) {
-            Py_DECREF(latency);
-            if (rc == 0)
-                rc = -2;
-            goto failed;
-        }
-        if (!skip) {
-            PyObject *pair = PyTuple_Pack(2, d, latency);
-            if (pair == NULL || PyList_Append(pairs, pair) < 0) {
-                Py_XDECREF(pair);
-                Py_DECREF(latency);
-                goto done;
+            if (base != Py_None && !PyUnicode_CheckExact(base))
+                goto declined;
+            if (base != Py_None) {
+                PyObject *value = latency_value(row);
+                int set = value == NULL ? -1 : PyDict_SetItem(per_base, base, value);
+                Py_XDECREF(value);
+                if (set < 0)
+                    goto done;
             }
-            Py_DECREF(pair);
         }
-        Py_DECREF(latency);
+        if (!row->kept)
+            continue;
+        if (isnan(row->value))
+            rank = 0; /* an int percentile or a NaN: LiteLLM's comparisons */
+        values[m] = row->value;
+        kept_at[m++] = row - rows;
     }
-    out = PyTuple_Pack(2, pairs, per_base);
-    goto done;
-failed:
-    if (rc == -2 || PyErr_Occurred())
+    if (rank && m > 0) {
+        ranked_pair *order;
+        Py_ssize_t kept = within_order(values, m, coefficient, &order);
+        if (kept < 0)
+            goto done;
+        if (kept > 0) {
+            PyObject *within = PyTuple_New(kept);
+            for (Py_ssize_t j = 0; within != NULL && j < kept; j++) {
+                PyObject *pair = latency_pair(&rows[kept_at[order[j].at]]);
+                if (pair == NULL)
+                    Py_CLEAR(within);
+                else
+                    PyTuple_SET_ITEM(within, j, pair);
+            }
+            PyMem_Free(order);
+            if (within == NULL)
+                goto done;
+            out = PyTuple_Pack(3, within, Py_None, per_base);
+            Py_DECREF(within);
+            goto done;
+        }
+    }
+    PyObject *pairs = PyList_New(m);
+    for (Py_ssize_t j = 0; pairs != NULL && j < m; j++) {
+        PyObject *pair = latency_pair(&rows[kept_at[j]]);
+        if (pair == NULL)
+            Py_CLEAR(pairs);
+        else
+            PyList_SET_ITEM(pairs, j, pair);
+    }
+    if (pairs == NULL)
         goto done;
+    out = PyTuple_Pack(3, Py_None, pairs, per_base);
+    Py_DECREF(pairs);
+    goto done;
 declined:
-    Py_INCREF(Py_None);
-    out = Py_None;
+    out = Py_NewRef(Py_None);
 done:
+    for (Py_ssize_t j = 0; rows != NULL && j < filled; j++)
+        Py_XDECREF(rows[j].latency);
+    PyMem_Free(rows);
+    PyMem_Free(values);
+    PyMem_Free(kept_at);
     Py_XDECREF(zero);
     Py_XDECREF(one);
     Py_XDECREF(empty);
-    Py_XDECREF(pairs);
     Py_XDECREF(per_base);
+    return out;
+}
+
+/* sample_positions(getrandbits, n): the indexes random.sample(population, n)
+ * takes from a population of n, in its order (router_sample_all's draws), as
+ * bytes of native uint32; the caller's population is read at those indexes. */
+static PyObject *
+router_sample_positions(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyCallable_Check(args[0]) || !PyLong_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "sample_positions(getrandbits, n: int)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[1]);
+    if (n < 0 || n > (Py_ssize_t)UINT32_MAX) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "sample_positions: n out of range");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(uint32_t));
+    uint32_t *pool = PyMem_New(uint32_t, (size_t)(n > 0 ? n : 1));
+    if (out == NULL || pool == NULL) {
+        Py_XDECREF(out);
+        PyMem_Free(pool);
+        return pool == NULL ? PyErr_NoMemory() : NULL;
+    }
+    uint32_t *result = (uint32_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++)
+        pool[i] = (uint32_t)i;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long j = randbelow(args[0], (unsigned long long)(n - i));
+        if (j < 0) {
+            Py_CLEAR(out);
+            break;
+        }
+        result[i] = pool[j];
+        pool[j] = pool[n - i - 1];
+    }
+    PyMem_Free(pool);
+    return out;
+}
+
+/* take(values, positions): [values[p] for p in positions] (the sample
+ * router_sample_positions drew), for an exact list. */
+static PyObject *
+router_take(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyBytes_CheckExact(args[1]) ||
+        PyBytes_GET_SIZE(args[1]) % (Py_ssize_t)sizeof(uint32_t) != 0) {
+        PyErr_SetString(PyExc_TypeError, "take(values: list, positions: bytes)");
+        return NULL;
+    }
+    Py_ssize_t n = PyBytes_GET_SIZE(args[1]) / (Py_ssize_t)sizeof(uint32_t);
+    const uint32_t *positions = (const uint32_t *)PyBytes_AS_STRING(args[1]);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        if ((Py_ssize_t)positions[i] >= PyList_GET_SIZE(args[0])) {
+            Py_CLEAR(out);
+            PyErr_SetString(PyExc_IndexError, "take: a position is out of range");
+            break;
+        }
+        PyList_SET_ITEM(out, i, Py_NewRef(PyList_GET_ITEM(args[0], positions[i])));
+    }
     return out;
 }
 
@@ -3250,12 +4061,22 @@ static PyMethodDef router_functions[] = {
     {"router_all_known", (PyCFunction)(void (*)(void))router_all_known, METH_FASTCALL,
      "router_all_known(deployments, counts, names): every deployment's id already counted."},
     {"router_latency_scan", (PyCFunction)(void (*)(void))router_latency_scan, METH_FASTCALL,
-     "router_latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, percentile, report, sum): "
-     "(pairs, per api_base) or None."},
+     "router_latency_scan(keys, counts, by_id, names, minute, input_tokens, streaming, percentile, report, sum, "
+     "native_sum, buffer, table, positions): (within, pairs, per api_base) or None."},
+    {"router_sample_positions", (PyCFunction)(void (*)(void))router_sample_positions, METH_FASTCALL,
+     "router_sample_positions(getrandbits, n): random.sample(range(n), n)'s draws as native uint32 bytes."},
+    {"router_take", (PyCFunction)(void (*)(void))router_take, METH_FASTCALL,
+     "router_take(values, positions): [values[p] for p in positions]."},
+    {"router_candidate_table", (PyCFunction)(void (*)(void))router_candidate_table, METH_FASTCALL,
+     "router_candidate_table(by_id, names): (slots, capsule) of what the scans read of each deployment, or None."},
+    {"router_latency_within", (PyCFunction)(void (*)(void))router_latency_within, METH_FASTCALL,
+     "router_latency_within(pairs, buffer): the pairs within the buffer of the lowest latency, ranked, or None."},
+    {"router_latency_average", router_latency_average, METH_O,
+     "router_latency_average(samples): sum(usable) / len(usable) as the builtin sum makes it, or None."},
     {"router_latency_fresh", (PyCFunction)(void (*)(void))router_latency_fresh, METH_FASTCALL,
      "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
     {"router_cost_scan", (PyCFunction)(void (*)(void))router_cost_scan, METH_FASTCALL,
-     "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens): (pick, pairs) or None."},
+     "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens, table): (pick, pairs) or None."},
     {"router_rows_at", (PyCFunction)(void (*)(void))router_rows_at, METH_FASTCALL,
      "router_rows_at(rows, entries, keys): HostRegistry._rows of {'at': i} rows, or None."},
     {"router_usage_prefixes", (PyCFunction)(void (*)(void))router_usage_prefixes, METH_FASTCALL,

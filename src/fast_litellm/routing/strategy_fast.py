@@ -291,6 +291,8 @@ class _Sampler:
         from fast_litellm._native_loader import NATIVE
 
         self._native = getattr(NATIVE, "router_sample_all", None)
+        self._positions = getattr(NATIVE, "router_sample_positions", None)
+        self.take = getattr(NATIVE, "router_take", None)
         self._choose = getattr(NATIVE, "router_sample_then_choose", None)
         self._choice = random.Random.__dict__.get("choice")
         self._sample = random.Random.__dict__.get("sample")
@@ -314,6 +316,11 @@ class _Sampler:
                     return False
                 if ours.getstate() != theirs.getstate():
                     return False
+                if self._positions is not None and self.take is not None:
+                    ours, theirs = random.Random(seed), random.Random(seed)
+                    if (self.take(population, self._positions(ours.getrandbits, n)) != theirs.sample(population, n)
+                            or ours.getstate() != theirs.getstate()):
+                        self._positions = None
         return True
 
     def _choice_test(self, random: Any) -> bool:
@@ -359,6 +366,17 @@ class _Sampler:
 
     def sample_then_choose(self, getrandbits: Any, n: int, values: Any, value: Any) -> Tuple[int, Any]:
         return self._choose(getrandbits, n, values, value)
+
+    def sample_positions(self, module: Any, n: int) -> Any:
+        """``random.sample(population, n)`` of a population of n as the
+        indexes it takes, in order (bytes of native uint32; the same draws as
+        :meth:`sample_all`), or None where the draws are not the stdlib's."""
+        if self._positions is None or self.take is None or self._native is None:
+            return None
+        getrandbits = self.getrandbits_of(module)
+        if getrandbits is None:
+            return None
+        return self._positions(getrandbits, n)
 
     def sample_all(self, module: Any, population: List[Any]) -> List[Any]:
         getrandbits = self.getrandbits_of(module)
@@ -440,12 +458,24 @@ def _all_known(healthy: Any, counts: Any) -> bool:
     return known
 
 
+def _shared_table(healthy: Any, by_id: Any) -> Any:
+    """The candidate table of a shared candidate list whose id index is
+    ``by_id`` (session 16), or None."""
+    entry = _SHARED_LISTS.get(id(healthy))
+    if entry is None or entry[0] is not healthy or entry[1] is not by_id or not by_id:
+        return None
+    prepared = entry[2]
+    if prepared is None:
+        prepared = entry[2] = _FreshLatency(by_id)
+    return prepared.table()
+
+
 class _FreshLatency:
     """What a fresh-map latency pick needs of one shared candidate list (which
     never changes): its ids by first occurrence, whether every candidate
     passes its limits at given input tokens, and its api_base values."""
 
-    __slots__ = ("by_id", "keys", "_passes", "_api_bases", "_cost_groups")
+    __slots__ = ("by_id", "keys", "_passes", "_api_bases", "_cost_groups", "_table")
 
     def __init__(self, by_id: Dict[str, Any]) -> None:
         self.by_id = by_id
@@ -453,6 +483,18 @@ class _FreshLatency:
         self._passes: Dict[int, bool] = {}
         self._api_bases: Any = _SLOW
         self._cost_groups: Any = _SLOW
+        self._table: Any = _SLOW
+
+    def table(self) -> Any:
+        """What the native scans read of each deployment, read once for the
+        list (``router_candidate_table``: (slots, capsule)), or None when a
+        deployment is not plain (the scans read ``by_id``)."""
+        if self._table is _SLOW:
+            from fast_litellm._native_loader import NATIVE
+
+            make = getattr(NATIVE, "router_candidate_table", None)
+            self._table = make(self.by_id, _NAMES) if make is not None else None
+        return self._table
 
     def all_pass(self, scan: Any, input_tokens: int, latency: Any) -> bool:
         passes = self._passes.get(input_tokens)
@@ -496,6 +538,38 @@ class _FreshLatency:
         return self._api_bases
 
 
+# lists whose sums the builtin makes differently left to right and compensated
+# (3.12+), ints before and among floats, zeros of both signs, overflow, unusable samples
+_AVERAGE_CHECKS = (
+    [0.1] * 10, [1e16, 1.0, 1.0, -1e16], [1.0, 1e100, 1.0, -1e100], [0, 0.1, 0.2, 0.3], [0, 1, 2],
+    [3, 1e16, 1.0, 1.0], [0.1, 2, 0.2, 3, 0.3], [-0.0], [0, -0.0], [-0.0, 0.0], [1e308, 1e308, 1.0],
+    [0.5, float("inf"), float("nan"), -1.0, 2.5], [2 ** 53, 0.5], [0.3, 2 ** 52, 0.7, 2 ** 52], [],
+    [1e-300, 1e300, 3.0, 1e-300], (0.7, 0.1, 0.2), [5, -3, 0.25], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+)
+
+
+_OBJECT_GETATTRIBUTE = object.__getattribute__
+_BUFFER_NAME = "lowest_latency_buffer"
+
+
+def _native_average_agrees(average: Any) -> bool:
+    """Whether the native average (``router_latency_average``) gives, bit for
+    bit, what ``_average_latency(_usable_latency_samples(s))`` gives with the
+    running interpreter's builtin ``sum`` on lists where the summation order or
+    compensation shows; False when it declines any of the all-number ones."""
+    import math
+
+    if average is None or sum is not _SUM:
+        return False
+    for samples in _AVERAGE_CHECKS:
+        usable = tuple(x for x in samples if math.isfinite(x) and x >= 0)
+        expected = _SUM(usable) / len(usable) if usable else 0.0
+        got = average(samples)
+        if got is None or type(got) is not float or got.hex() != float(expected).hex():
+            return False
+    return True
+
+
 class _LatencyPick:
     """LiteLLM's latency pick (``_get_available_deployments``) over its map:
     the id index and, for a map the cache did not hold, the candidate scan
@@ -508,13 +582,37 @@ class _LatencyPick:
         self._index = getattr(NATIVE, "router_index_by_id", None)
         self._fresh_scan = getattr(NATIVE, "router_latency_fresh", None)
         self._scan_native = getattr(NATIVE, "router_latency_scan", None)
+        self._within = getattr(NATIVE, "router_latency_within", None)
         self._sampler = _Sampler()
+        # whether the scan may average an entry's samples itself (no call of the builtin
+        # sum, no tuple): only where its arithmetic is the running interpreter's sum's
+        self._native_sum = _native_average_agrees(getattr(NATIVE, "router_latency_average", None))
         # the latency functions the native scan computes as LiteLLM does (sources pinned)
         _check_sources(tuple("%s:%s" % (_LATENCY_MODULE, name) for name in _LATENCY_FUNCTIONS))
         import importlib
 
         module = importlib.import_module(_LATENCY_MODULE)
         self._functions = tuple(getattr(module, name) for name in _LATENCY_FUNCTIONS)
+        self._routing_args_type = getattr(module, "RoutingArgs", None)
+        self._routing_args_mro = getattr(self._routing_args_type, "__mro__", ())
+
+    def _plain_buffer(self, routing_args: Any) -> Any:
+        """``routing_args.lowest_latency_buffer`` read before the scan, for the
+        scan to rank its candidates (session 16), when that read is a plain
+        instance-dict read that runs nothing: LiteLLM's own ``RoutingArgs``
+        (exact type, object's attribute look-up, no class in its MRO holding
+        the name); else _SLOW (the scan returns its pairs and the attribute is
+        read after it, where LiteLLM reads it).  The scan runs no code, so the
+        read's place relative to it cannot be seen."""
+        cls = type(routing_args)
+        if cls is not self._routing_args_type or cls.__getattribute__ is not _OBJECT_GETATTRIBUTE:
+            return _SLOW
+        for klass in self._routing_args_mro:
+            if _BUFFER_NAME in klass.__dict__:
+                return _SLOW
+        if cls.__mro__ != self._routing_args_mro:
+            return _SLOW
+        return routing_args.__dict__.get(_BUFFER_NAME, _SLOW)
 
     def _native_scan_fits(self, module: Any, percentile: Any) -> bool:
         """The module's latency functions are LiteLLM's (as pinned at build),
@@ -592,7 +690,12 @@ class _LatencyPick:
                     with callers_errors:
                         request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
                 return chosen
-        sampled = self._sampler.sample_all(module.random, keys)
+        # over a map the cache held, random.sample's draws as positions into the map's
+        # keys: the native scan reads the map in its own order (session 16)
+        positions = None
+        if not fresh and type(input_tokens) is int and self._scan_native is not None:
+            positions = self._sampler.sample_positions(module.random, len(keys))
+        sampled = self._sampler.sample_all(module.random, keys) if positions is None else None
         scanned = None
         if fresh and self._fresh_scan is not None and type(input_tokens) is int:
             scanned = self._fresh_scan(sampled, by_id, _NAMES, input_tokens, unseen_latency, report)
@@ -612,24 +715,37 @@ class _LatencyPick:
                     and request_kwargs.get("stream", None) is not None
                     and request_kwargs["stream"] is True
                 )
-                scanned = self._scan_native(sampled, counts, by_id, _NAMES, minute, input_tokens, streaming,
-                                            percentile, report, _SUM)
+                coefficient = self._plain_buffer(handler.routing_args)
+                scanned = self._scan_native(sampled if positions is None else keys, counts, by_id, _NAMES, minute,
+                                            input_tokens, streaming, percentile, report, _SUM, self._native_sum,
+                                            None if coefficient is _SLOW else coefficient,
+                                            _shared_table(healthy, by_id), positions)
+            within = None
             if scanned is not None:
-                candidates, latency_by_api_base = scanned
+                within, candidates, latency_by_api_base = scanned
             else:
+                if sampled is None:
+                    sampled = self._sampler.take(keys, positions)
                 with callers_errors:
                     candidates, latency_by_api_base = self._scan(
                         handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute,
                         input_tokens, unseen_latency if fresh else None, report,
                     )
-            if not candidates:
-                return None
+            if within is None:
+                if not candidates:
+                    return None
+                with callers_errors:
+                    coefficient = handler.routing_args.lowest_latency_buffer
+                # the candidates within the buffer in sorted order, natively, for exact
+                # float latencies (no key calls, no sorted list); else LiteLLM's steps
+                within = self._within(candidates, coefficient) if self._within is not None else None
             with callers_errors:
-                ranked = sorted(candidates, key=lambda pair: pair[1])
-                lowest = ranked[0][1]
-                buffer = handler.routing_args.lowest_latency_buffer * lowest
-                within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer)
-                chosen = module.random.choice(within or ranked)[0]
+                if within is None:
+                    ranked = sorted(candidates, key=lambda pair: pair[1])
+                    lowest = ranked[0][1]
+                    buffer = coefficient * lowest
+                    within = tuple(pair for pair in ranked if pair[1] <= lowest + buffer) or ranked
+                chosen = module.random.choice(within)[0]
         if report:
             with callers_errors:
                 request_kwargs[metadata_field]["_latency_per_deployment"] = latency_by_api_base
@@ -992,7 +1108,8 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
                 keys, maps = list(counts), list(counts.values())
             else:
                 keys, maps = list(by_id), None  # the fresh map nobody sees: unseen entries read, not built
-            scanned = native_scan(keys, maps, by_id, _NAMES, cost_map, minute, input_tokens)
+            scanned = native_scan(keys, maps, by_id, _NAMES, cost_map, minute, input_tokens,
+                                  _shared_table(healthy_deployments, by_id))
             if scanned is not None:
                 picked, pairs = scanned
                 if pairs is None:
