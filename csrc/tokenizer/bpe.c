@@ -206,6 +206,36 @@ FL_HOT_INLINE void span_hash_prefetch(const fl_vocab *v, const uint8_t *buf, uin
     fl_vocab_prefetch(v, *h);
 }
 
+/* fl_vocab_rank_head for a lane's span, its home slot and filter word
+ * (both prefetched at the lane's previous step) read with no branch on
+ * either: a filter bit or a slot compare is as likely one way as the
+ * other for a merge's spans, and a branch on it mispredicted.  The one
+ * branch left is taken only when the home slot holds another key and the
+ * filter lets the span through (then the table's own probe).  Exactly
+ * fl_vocab_rank_short's answer: a key the filter rules out is never in
+ * the table, and a key found at its home slot is that slot's token.
+ * (+1% on o200k and cl100k code; "Sixteenth pass, second round".) */
+FL_HOT_INLINE uint32_t lane_rank(const fl_vocab *v, const uint8_t *bytes, size_t len, uint64_t head,
+                                 uint64_t h)
+{
+    if (len > FL_SLOT_INLINE)
+        return fl_vocab_rank_head(v, bytes, len, head, h);
+    const uint64_t tail =
+        len > 8 ? (uint32_t)fl_vload32(bytes + len - 4) >> (8 * (FL_SLOT_INLINE - len)) : 0;
+    const uint64_t bit = h >> (64 - FL_FILTER_LOG2);
+    const uint64_t pass = (v->filter[bit >> 6] >> (bit & 63)) & 1;
+    const fl_slot *s = &v->slots[fl_vocab_home(v, h)];
+    const uint64_t key = (uint64_t)s->mid | (uint64_t)s->word << 32;
+    const uint64_t want = tail | (uint64_t)len << 32;
+    const uint64_t match = (uint64_t)(s->head == head) & (uint64_t)((key & 0x3fffffffffull) == want);
+    const uint64_t empty = (s->word & 63) == 0;
+    if (__builtin_expect(pass & ~match & ~empty & 1, 0))
+        return fl_vocab_rank_short(v, head, tail, len, h);
+    uint32_t r = s->word >> 6;
+    __asm__("" : "+r"(r)); /* keep the select a select (no branch on match) */
+    return match & pass ? r : FL_NO_RANK;
+}
+
 static void lane_init(const fl_vocab *v, bpe_lane *L, const uint8_t *piece, size_t n, size_t room)
 {
     L->buf = piece_view(piece, n, room, L->copy);
@@ -220,12 +250,12 @@ FL_HOT_INLINE int lane_step(const fl_vocab *v, bpe_lane *L)
 {
     const uint32_t n = L->n;
     if (L->pending) {
-        L->pair[L->at] = L->has_right ? fl_vocab_rank_head(v, L->buf + L->at, L->after_end - L->at,
-                                                             L->headr, L->hr)
+        L->pair[L->at] = L->has_right ? lane_rank(v, L->buf + L->at, L->after_end - L->at,
+                                                    L->headr, L->hr)
                                         : FL_NO_RANK;
         if (L->has_left)
-            L->pair[L->before] = fl_vocab_rank_head(v, L->buf + L->before,
-                                                    L->stop - L->before, L->headl, L->hl);
+            L->pair[L->before] = lane_rank(v, L->buf + L->before, L->stop - L->before, L->headl,
+                                           L->hl);
         L->pending = 0;
     }
     size_t lowest;
