@@ -90,7 +90,12 @@ static size_t reference_bpe(const fl_vocab *v, const uint8_t *p, size_t n, uint3
 static fl_vocab *synthetic_vocab(void)
 {
     static const char *merged[] = {"aa", "ab", "ba", "bb", "aaa", "aab", "abab", "aaaa",
-                                   "bbb", "abb", "aaaaaaaa", "bab"};
+                                   "bbb", "abb", "aaaaaaaa", "bab",
+                                   /* over 8 bytes, inline slots (9..12) and long records (over 12,
+                                      two lengths): the prebuilt-blob tests need both kinds
+                                      when no real vocabulary is at hand */
+                                   "abababab", "ababababab", "aaaaaaaaaaaa", "aaaaaaaaaaaaaaaa",
+                                   "aaaaaaaaaaaaaaaaaaaaaaaa"};
     size_t nm = sizeof merged / sizeof merged[0];
     size_t n = 256 + nm;
     const uint8_t **toks = malloc(n * sizeof *toks);
