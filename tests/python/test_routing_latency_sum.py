@@ -359,8 +359,8 @@ def test_cost_scan_with_a_table_prices_as_without():
         assert table is not None, trial
         tokens = gen.choice([0, 2, 10])
         for round_ in range(2):
-            with_table = NATIVE.router_cost_scan(keys, maps, by_id, _NAMES, cost_map, minute, tokens, table)
-            without = NATIVE.router_cost_scan(keys, maps, by_id, _NAMES, cost_map, minute, tokens, None)
+            with_table = NATIVE.router_cost_scan(keys, maps, by_id, _NAMES, cost_map, minute, tokens, table, None)
+            without = NATIVE.router_cost_scan(keys, maps, by_id, _NAMES, cost_map, minute, tokens, None, None)
             assert _same(with_table, without), (trial, round_)
             if with_table is not None and with_table[1] is None:
                 assert with_table[0] is without[0]
