@@ -2305,15 +2305,17 @@ entry_reads_plain(PyTypeObject *tp)
         tp->tp_as_mapping == NULL || tp->tp_as_mapping->mp_length != PyDict_Type.tp_as_mapping->mp_length)
         return 0; /* (mp_subscript and sq_contains of any dict subclass are the generic slot functions, which
                    * call __getitem__ / __contains__ as found on the MRO: dict's methods, checked by name below) */
+    static PyObject *read_names[sizeof(ENTRY_READS) / sizeof(ENTRY_READS[0])]; /* interned, kept */
     for (int i = 0; ENTRY_READS[i] != NULL; i++) {
-        PyObject *name = PyUnicode_InternFromString(ENTRY_READS[i]);
-        if (name == NULL)
+        if (read_names[i] == NULL && (read_names[i] = PyUnicode_InternFromString(ENTRY_READS[i])) == NULL)
             return -1;
-        int has = PyDict_Contains(own, name);
-        Py_DECREF(name);
+        int has = PyDict_Contains(own, read_names[i]);
         if (has != 0)
             return has < 0 ? -1 : 0;
     }
+    /* a look-up through the type's method cache gives it a version tag when it
+     * has none (CPython assigns tags lazily); it runs no Python code */
+    (void)_PyType_Lookup(tp, read_names[0]);
     tag = type_tag(tp); /* read after the check: nothing ran in between */
     if (tag != 0) {
         entry_verified_type = tp;

@@ -293,8 +293,9 @@ def test_cost_groups_keep_deployments_that_price_differently_apart():
     """Deployments alike but for one pricing field each (own input or output
     price, base model, model, api_base): each prices on its own, so the
     cheapest is picked wherever it stands; usage this minute takes some out.
-    (Models the cost map does not hold: LiteLLM 1.110.2's rows are
-    ``AliasedCostEntry``, a dict subclass, which the native scan declines.)"""
+    (Models the cost map does not hold: the deployments' own fields decide;
+    price-map rows, LiteLLM's ``AliasedCostEntry``, are
+    ``test_routing_cost_entry.py``'s.)"""
     minute = _minute()
     base = {"model": "openai/made-up-a", "api_key": "k", "api_base": "https://a.example"}
     variants = [{}, {"input_cost_per_token": 3e-6}, {"input_cost_per_token": 1e-9}, {"output_cost_per_token": 1e-9},
