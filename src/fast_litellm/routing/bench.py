@@ -5,6 +5,9 @@
    1,000 deployments in the model group (mock deployments, no network,
    ``LITELLM_LOCAL_MODEL_COST_MAP=True``).  The two runs alternate in
    rounds on two identically built routers; each round reseeds ``random``.
+   The deployments' model (``openai/gpt-4o-mini``) is not a key of the cost
+   map; cost-based-routing also runs with ``PRICE_MAP_MODELS`` (keys of it,
+   whose rows a Router re-registers as LiteLLM's ``AliasedCostEntry``).
 2. The seed API (``AdvancedRouter.get_available_deployment``), native twin
    vs the pure-Python twin, and vs fast-litellm 0.1.10 from PyPI when a
    venv with it exists (``FAST_LITELLM_010_PYTHON``, else the bench suite's
