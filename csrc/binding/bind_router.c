@@ -2251,13 +2251,118 @@ as_rate(PyObject *v, PyObject **out)
     return 0;
 }
 
+/* ---- LiteLLM's AliasedCostEntry rows ---------------------------------------
+ *
+ * LiteLLM 1.110.2 serves a cost-map row that has aliases, or that a Router
+ * registered for a deployment (every deployment whose model is in the map),
+ * as an AliasedCostEntry: a dict subclass with two slots (names,
+ * registered_fields) and no method of its own but __init__.  lowest_cost
+ * reads a row through deployment_pricing.str_keyed: pydantic's dict
+ * validation of a dict subclass calls the row's items() and copies what it
+ * yields into a new dict (keys validated as str), then .get on that copy.
+ * So a row of exactly the class the Python side found at build (`entry`) is
+ * read here as an exact dict - the same storage items() walks, looked up by
+ * exact-str keys - only while that class's reads are dict's own
+ * (entry_reads_plain): its type is `type`, its MRO exactly (class, dict,
+ * object), none of ENTRY_READS in its own dict (dict and object cannot be
+ * changed), attribute look-up, iteration and length slots dict's.  A
+ * verdict is kept with the class's version tag (replaced by CPython on any
+ * change to the class or its bases: assignment, deletion, __bases__), so a
+ * class patched after the check is checked again; a subclass of it is
+ * another type and declines.
+ */
+static const char *const ENTRY_READS[] = {
+    "items", "keys", "values", "get", "__getitem__", "__contains__", "__missing__", "__iter__",
+    "__len__", "__getattribute__", "__getattr__", "__class_getitem__", "__init_subclass__", "copy", NULL,
+};
+
+static PyTypeObject *entry_verified_type; /* not owned: only compared, with its tag */
+static unsigned int entry_verified_tag;
+
+static unsigned int
+type_tag(PyTypeObject *tp)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (!(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG))
+        return 0;
+#endif
+    return tp->tp_version_tag; /* 0: none (unassigned or invalidated) */
+}
+
+/* 1: a row of type tp is read as an exact dict, 0: not, -1 error. */
+static int
+entry_reads_plain(PyTypeObject *tp)
+{
+    unsigned int tag = type_tag(tp);
+    if (tag != 0 && tp == entry_verified_type && tag == entry_verified_tag)
+        return 1;
+    PyObject *mro = tp->tp_mro, *own = tp->tp_dict;
+    if (Py_TYPE(tp) != &PyType_Type || !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || tp->tp_base != &PyDict_Type ||
+        mro == NULL || !PyTuple_CheckExact(mro) || PyTuple_GET_SIZE(mro) != 3 ||
+        PyTuple_GET_ITEM(mro, 0) != (PyObject *)tp || PyTuple_GET_ITEM(mro, 1) != (PyObject *)&PyDict_Type ||
+        PyTuple_GET_ITEM(mro, 2) != (PyObject *)&PyBaseObject_Type || own == NULL || !PyDict_CheckExact(own) ||
+        tp->tp_getattro != PyDict_Type.tp_getattro || tp->tp_iter != PyDict_Type.tp_iter ||
+        tp->tp_as_mapping == NULL || tp->tp_as_mapping->mp_length != PyDict_Type.tp_as_mapping->mp_length)
+        return 0; /* (mp_subscript and sq_contains of any dict subclass are the generic slot functions, which
+                   * call __getitem__ / __contains__ as found on the MRO: dict's methods, checked by name below) */
+    static PyObject *read_names[sizeof(ENTRY_READS) / sizeof(ENTRY_READS[0])]; /* interned, kept */
+    for (int i = 0; ENTRY_READS[i] != NULL; i++) {
+        if (read_names[i] == NULL && (read_names[i] = PyUnicode_InternFromString(ENTRY_READS[i])) == NULL)
+            return -1;
+        int has = PyDict_Contains(own, read_names[i]);
+        if (has != 0)
+            return has < 0 ? -1 : 0;
+    }
+    /* a look-up through the type's method cache gives it a version tag when it
+     * has none (CPython assigns tags lazily); it runs no Python code */
+    (void)_PyType_Lookup(tp, read_names[0]);
+    tag = type_tag(tp); /* read after the check: nothing ran in between */
+    if (tag != 0) {
+        entry_verified_type = tp;
+        entry_verified_tag = tag;
+    }
+    return 1;
+}
+
+/* Whether row is read as an exact dict: an exact dict, or an instance of
+ * exactly `entry` (NULL: none) while entry_reads_plain holds; -1 error. */
+static int
+row_is_plain(PyObject *row, PyObject *entry)
+{
+    if (PyDict_CheckExact(row))
+        return 1;
+    if (entry == NULL || (PyObject *)Py_TYPE(row) != entry)
+        return 0;
+    return entry_reads_plain(Py_TYPE(row));
+}
+
+/* router_entry_row(value, entry): value is an exact dict, or an instance of
+ * exactly `entry` whose reads are dict's own (entry_reads_plain), and every
+ * key is an exact str: what lowest_cost's str_keyed copy of it holds is then
+ * the dict's own contents (the Python pick's rows). */
+static PyObject *
+router_entry_row(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "entry_row(value, entry)");
+        return NULL;
+    }
+    PyObject *entry = args[1] == Py_None ? NULL : args[1];
+    if (entry != NULL && !PyType_Check(entry))
+        Py_RETURN_FALSE;
+    int plain = row_is_plain(args[0], entry);
+    if (plain < 0)
+        return NULL;
+    return PyBool_FromLong(plain && str_keyed(args[0]));
+}
+
 /* lowest_cost's _deployment_cost_map_rates for plain dicts: the first
  * pricing model (base_model, then model; distinct non-empty str) whose
  * cost-map row declares a token price.  0 with *in and *out (new references,
  * NULL for none), -1 declined, -2 error. */
 static int
-map_rates(PyObject *names, PyObject *cost_map, PyObject *params, PyObject *info, row_memo *memo, PyObject **in,
-          PyObject **out)
+map_rates(PyObject *names, PyObject *cost_map, PyObject *params, PyObject *info, PyObject *entry, row_memo *memo,
+          PyObject **in, PyObject **out)
 {
     PyObject *base = NULL, *model = NULL;
     *in = *out = NULL;
@@ -2288,8 +2393,9 @@ map_rates(PyObject *names, PyObject *cost_map, PyObject *params, PyObject *info,
             return -2;
         if (row == NULL || row == Py_None)
             continue; /* an empty view */
-        if (!PyDict_CheckExact(row))
-            return -1;
+        int plain = row_is_plain(row, entry); /* checked at each read: a class patched mid-scan is seen */
+        if (plain <= 0)
+            return plain < 0 ? -2 : -1;
         int known = 0;
         for (int m = 0; m < memo->count; m++)
             known |= memo->rows[m] == row;
@@ -2357,9 +2463,11 @@ used_of(PyObject *names, PyObject *per_minute, PyObject *key, PyObject *zero, Py
     return 0;
 }
 
-/* cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens, table):
- * lowest_cost's loop over (keys[i], maps[i]) (maps None: a map it would fill
- * with unseen entries, no usage), for plain dicts and int/float values:
+/* cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens, table,
+ * entry): lowest_cost's loop over (keys[i], maps[i]) (maps None: a map it
+ * would fill with unseen entries, no usage), for plain dicts (cost-map rows:
+ * exact dicts, or exactly `entry` - LiteLLM's AliasedCostEntry - while its
+ * reads are dict's own) and int/float values:
  * (the pick or None, None) when the costs are ordered (no NaN: the first
  * lowest is what sorted()[0] gives), else (None, [(deployment, cost)]) for
  * the caller to sort; None declined.  Session 16: a shared list's deployments
@@ -2373,14 +2481,16 @@ typedef struct {
 static PyObject *
 router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 8 || !PyList_CheckExact(args[0]) || (args[1] != Py_None && !PyList_CheckExact(args[1])) ||
+    if (nargs != 9 || !PyList_CheckExact(args[0]) || (args[1] != Py_None && !PyList_CheckExact(args[1])) ||
         !PyDict_CheckExact(args[2]) || !names_ok(args[3]) || !PyDict_CheckExact(args[4]) ||
-        !PyUnicode_CheckExact(args[5]) || !PyLong_CheckExact(args[6])) {
+        !PyUnicode_CheckExact(args[5]) || !PyLong_CheckExact(args[6]) ||
+        (args[8] != Py_None && !PyType_Check(args[8]))) {
         PyErr_SetString(PyExc_TypeError, "cost_scan(keys, maps, by_id, names, cost_map: dict, minute: str, "
-                                         "input_tokens: int, table)");
+                                         "input_tokens: int, table, entry: type | None)");
         return NULL;
     }
     PyObject *keys = args[0], *maps = args[1], *by_id = args[2], *names = args[3], *cost_map = args[4];
+    PyObject *entry = args[8] == Py_None ? NULL : args[8];
     PyObject *minute = args[5], *tokens = args[6], *slots;
     candidate_table *table;
     if (table_of(args[7], &slots, &table) < 0)
@@ -2421,7 +2531,7 @@ router_cost_scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (base != NULL && base != Py_None && !PyUnicode_CheckExact(base))
                 goto declined;
             PyObject *rate_in, *rate_out;
-            if ((rc = map_rates(names, cost_map, params, info, &memo, &rate_in, &rate_out)) < 0)
+            if ((rc = map_rates(names, cost_map, params, info, entry, &memo, &rate_in, &rate_out)) < 0)
                 goto failed;
             PyObject *cost_in = unit_cost(params, NAME(names, K_INPUT_COST), rate_in, &rc), *cost_out = NULL;
             if (cost_in != NULL)
@@ -4076,7 +4186,11 @@ static PyMethodDef router_functions[] = {
     {"router_latency_fresh", (PyCFunction)(void (*)(void))router_latency_fresh, METH_FASTCALL,
      "router_latency_fresh(keys, by_id, names, input_tokens, latency, report): (kept, per api_base) or None."},
     {"router_cost_scan", (PyCFunction)(void (*)(void))router_cost_scan, METH_FASTCALL,
-     "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens, table): (pick, pairs) or None."},
+     "router_cost_scan(keys, maps, by_id, names, cost_map, minute, input_tokens, table, entry): (pick, pairs) or "
+     "None."},
+    {"router_entry_row", (PyCFunction)(void (*)(void))router_entry_row, METH_FASTCALL,
+     "router_entry_row(value, entry): value is an exact dict, or exactly an `entry` whose reads are dict's own, "
+     "with exact-str keys."},
     {"router_rows_at", (PyCFunction)(void (*)(void))router_rows_at, METH_FASTCALL,
      "router_rows_at(rows, entries, keys): HostRegistry._rows of {'at': i} rows, or None."},
     {"router_usage_prefixes", (PyCFunction)(void (*)(void))router_usage_prefixes, METH_FASTCALL,

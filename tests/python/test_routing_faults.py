@@ -247,10 +247,10 @@ def test_cost_honours_replaced_pricing_and_clock(monkeypatch, flag, replaced):
     """A replaced ``lowest_cost.datetime`` (a mocked clock) is what LiteLLM's
     loop reads; the fast path read the real clock regardless (it now hands
     such a pick to LiteLLM).  A replaced ``_deployment_cost_map_rates`` (a
-    custom price) is handed over too; through a Router it was honoured
-    before as well (the Router's price rows are ``AliasedCostEntry``, a dict
-    subclass the fast reads decline), so that case is coverage, not a
-    regression test."""
+    custom price) is handed over too (the Router's price rows are
+    ``AliasedCostEntry``, a dict subclass the fast reads now read as dicts
+    while the class's reads are dict's own: without the hand-over the fast
+    path would price from the rows)."""
     same_minute()
     if replaced.startswith("prices"):
         # gpt-4o-mini priced above gpt-4o

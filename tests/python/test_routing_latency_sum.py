@@ -293,8 +293,9 @@ def test_cost_groups_keep_deployments_that_price_differently_apart():
     """Deployments alike but for one pricing field each (own input or output
     price, base model, model, api_base): each prices on its own, so the
     cheapest is picked wherever it stands; usage this minute takes some out.
-    (Models the cost map does not hold: LiteLLM 1.110.2's rows are
-    ``AliasedCostEntry``, a dict subclass, which the native scan declines.)"""
+    (Models the cost map does not hold: the deployments' own fields decide;
+    price-map rows, LiteLLM's ``AliasedCostEntry``, are
+    ``test_routing_cost_entry.py``'s.)"""
     minute = _minute()
     base = {"model": "openai/made-up-a", "api_key": "k", "api_base": "https://a.example"}
     variants = [{}, {"input_cost_per_token": 3e-6}, {"input_cost_per_token": 1e-9}, {"output_cost_per_token": 1e-9},
@@ -359,8 +360,8 @@ def test_cost_scan_with_a_table_prices_as_without():
         assert table is not None, trial
         tokens = gen.choice([0, 2, 10])
         for round_ in range(2):
-            with_table = NATIVE.router_cost_scan(keys, maps, by_id, _NAMES, cost_map, minute, tokens, table)
-            without = NATIVE.router_cost_scan(keys, maps, by_id, _NAMES, cost_map, minute, tokens, None)
+            with_table = NATIVE.router_cost_scan(keys, maps, by_id, _NAMES, cost_map, minute, tokens, table, None)
+            without = NATIVE.router_cost_scan(keys, maps, by_id, _NAMES, cost_map, minute, tokens, None, None)
             assert _same(with_table, without), (trial, round_)
             if with_table is not None and with_table[1] is None:
                 assert with_table[0] is without[0]

@@ -257,6 +257,10 @@ DEPENDENCIES: Dict[str, str] = {
     # ... and the rows the usage read hands it: a dict subclass overriding only writers
     "litellm.router_rust.surface.model_list:_HostedEntry":
         "7980bfae8b655e38ce46fdf857cac50755809c97814b78d1f80e801ec80e86fd",
+    # cost-based-routing: the cost-map rows of aliased and Router-registered models, a dict
+    # subclass with two slots and only __init__ (its reads are also checked at each read)
+    "litellm.litellm_core_utils.get_model_cost_map:AliasedCostEntry":
+        "a52b097dfd9abd3b12ea35466dfc964561625b88e9d1ad3557a51aa640596d51",
     # cost: LiteLLM's built-in tool cost, which the fast completion_cost takes as 0.0
     # while these read the same tool signals (no_built_in_tool_signal, azure_assistant_params)
     "litellm.litellm_core_utils.llm_cost_calc.tool_call_cost_tracking:StandardBuiltInToolCostTracking.get_cost_for_built_in_tools": "4a1fa18bb87e5e59b3fdff71a0d5144903eeac30cf6acdb57c4fa5a521135396",

@@ -5,6 +5,9 @@
    1,000 deployments in the model group (mock deployments, no network,
    ``LITELLM_LOCAL_MODEL_COST_MAP=True``).  The two runs alternate in
    rounds on two identically built routers; each round reseeds ``random``.
+   The deployments' model (``openai/gpt-4o-mini``) is not a key of the cost
+   map; cost-based-routing also runs with ``PRICE_MAP_MODELS`` (keys of it,
+   whose rows a Router re-registers as LiteLLM's ``AliasedCostEntry``).
 2. The seed API (``AdvancedRouter.get_available_deployment``), native twin
    vs the pure-Python twin, and vs fast-litellm 0.1.10 from PyPI when a
    venv with it exists (``FAST_LITELLM_010_PYTHON``, else the bench suite's
@@ -34,11 +37,19 @@ STRATEGIES = ["simple-shuffle", "least-busy", "latency-based-routing", "usage-ba
 BASELINE = "litellm 1.110.2 stock"
 
 
-def _model_list(n: int) -> List[Dict[str, Any]]:
+# Models that are keys of LiteLLM's cost map (openai/gpt-4o-mini, the default
+# cases' model, is not: those deployments price at LiteLLM's unmapped 5.0).  A
+# Router registers each deployment's model there, so their rows are LiteLLM's
+# AliasedCostEntry (a dict subclass), as for every real deployment.
+PRICE_MAP_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1-mini", "gpt-3.5-turbo")
+
+
+def _model_list(n: int, models: Optional[tuple] = None) -> List[Dict[str, Any]]:
     return [
         {
             "model_name": "gpt",
-            "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "sk-bench", "rpm": 100000 + i,
+            "litellm_params": {"model": models[i % len(models)] if models else "openai/gpt-4o-mini",
+                               "api_key": "sk-bench", "rpm": 100000 + i,
                                "tpm": 10 ** 9 + i, "api_base": "https://b%d.example" % (i % 7)},
             "model_info": {"id": "d%d" % i},
         }
@@ -151,11 +162,15 @@ def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: 
     cases += [(s, "history") for s in HISTORY_STRATEGIES if s in (strategies or STRATEGIES)]
     # the cooldown store's memory full (200 cooling elsewhere): what a pick's cooldown read then costs
     cases += [(s, "cooling") for s in ("simple-shuffle",) if s in (strategies or STRATEGIES)]
+    # cost with deployments priced from LiteLLM's cost map (PRICE_MAP_MODELS), fresh and with history
+    cases += [(s, extra) for s in ("cost-based-routing",) if s in (strategies or STRATEGIES)
+              for extra in ("price-map", "price-map history")]
     for strategy, extra in cases:
-        with_history = extra == "history"
+        with_history = extra in ("history", "price-map history")
+        models = PRICE_MAP_MODELS if extra in ("price-map", "price-map history") else None
         for n in (sizes if extra != "cooling" else sizes[:1]):
-            stock = _build_router(litellm, loops, model_list=_model_list(n), routing_strategy=strategy)
-            fast = _build_router(litellm, loops, model_list=_model_list(n), routing_strategy=strategy)
+            stock = _build_router(litellm, loops, model_list=_model_list(n, models), routing_strategy=strategy)
+            fast = _build_router(litellm, loops, model_list=_model_list(n, models), routing_strategy=strategy)
             routers += [stock, fast]
             if with_history:
                 for router in (stock, fast):
@@ -194,8 +209,9 @@ def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: 
             rows.append({
                 "component": "routing",
                 "case": "Router.async_get_available_deployment %s%s n=%d"
-                        % (strategy, {"history": " (with history)", "cooling": " (200 cooling elsewhere)"}.get(
-                            extra, ""), n),
+                        % (strategy, {"history": " (with history)", "cooling": " (200 cooling elsewhere)",
+                                      "price-map": " (price-map models)",
+                                      "price-map history": " (price-map models, with history)"}.get(extra, ""), n),
                 "baseline": BASELINE,
                 "unit": "us/call",
                 "baseline_value": best["stock"] * 1e6,
@@ -203,7 +219,8 @@ def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: 
                 "ratio": best["stock"] / best["fast"],
                 "higher_is_better": False,
                 "params": {"strategy": strategy, "deployments": n, "calls_per_round": per_round, "rounds": rounds,
-                           "history": with_history, "cooling_elsewhere": 200 if extra == "cooling" else 0},
+                           "history": with_history, "cooling_elsewhere": 200 if extra == "cooling" else 0,
+                           "models": list(models) if models else ["openai/gpt-4o-mini"]},
             })
     return rows
 

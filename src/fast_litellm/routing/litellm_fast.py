@@ -176,8 +176,38 @@ def _as_rate(value: Any) -> Optional[float]:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _cost_map_rates(module: Any, cost_map: Any, deployment: Dict[str, Any], memo: Dict[int, bool]):
-    """``lowest_cost._deployment_cost_map_rates`` without the pydantic copies."""
+def _entry_row_python(value: Any, entry: Any) -> bool:
+    return _str_keyed_python(value)  # without the native check, an entry row is LiteLLM's to read
+
+
+def _native_entry_row() -> Any:
+    from fast_litellm._native_loader import NATIVE
+
+    return getattr(NATIVE, "router_entry_row", None) or _entry_row_python
+
+
+#: whether a cost-map row is read as a plain dict: an exact dict, or exactly
+#: LiteLLM's ``AliasedCostEntry`` (``entry``) while its reads are dict's own
+#: (pydantic's validation of it calls its ``items()``: then the copy
+#: ``str_keyed`` makes holds the dict's own contents), with exact-str keys
+entry_row = _native_entry_row()
+
+_dict_get = dict.get
+
+
+def _row_view(value: Any, memo: Dict[int, bool], entry: Any) -> Any:
+    """``_plain_view`` of a cost-map row: also a row of exactly ``entry``
+    whose class reads as dict (checked at every read, not memoized: its
+    class can be patched between reads), else _SLOW."""
+    if value is not None and type(value) is not dict:
+        return value if entry is not None and type(value) is entry and entry_row(value, entry) else _SLOW
+    return _plain_view(value, memo)
+
+
+def _cost_map_rates(module: Any, cost_map: Any, deployment: Dict[str, Any], memo: Dict[int, bool],
+                    entry: Any = None):
+    """``lowest_cost._deployment_cost_map_rates`` without the pydantic copies
+    (rows read with dict's own ``get``: an ``entry`` row is a dict subclass)."""
     view = _plain_view(deployment, memo)
     params = _plain_view(deployment.get("litellm_params"), memo) if view is not _SLOW else _SLOW
     info = _plain_view(deployment.get("model_info"), memo) if view is not _SLOW else _SLOW
@@ -187,12 +217,14 @@ def _cost_map_rates(module: Any, cost_map: Any, deployment: Dict[str, Any], memo
     base = info.get("base_model") or params.get("base_model")
     names = dict.fromkeys(c for c in (base, params.get("model")) if isinstance(c, str) and c)
     for name in names:
-        row = _plain_view(cost_map.get(name), memo)
+        row = _row_view(cost_map.get(name), memo, entry)
         if row is _SLOW:
             with callers_errors:
                 return module._deployment_cost_map_rates(deployment)
-        if row.get("input_cost_per_token") is not None or row.get("output_cost_per_token") is not None:
-            return _as_rate(row.get("input_cost_per_token")), _as_rate(row.get("output_cost_per_token"))
+        rate_in = _dict_get(row, "input_cost_per_token")
+        rate_out = _dict_get(row, "output_cost_per_token")
+        if rate_in is not None or rate_out is not None:
+            return _as_rate(rate_in), _as_rate(rate_out)
     return None, None
 
 

@@ -955,11 +955,13 @@ _COST_PRICING = ("_deployment_cost_map_rates", "_cost_map", "str_keyed", "deploy
                  "_declares_token_price", "_as_rate")
 
 
-def _deployment_cost(module, cost_map, deployment, memo):
+def _deployment_cost(module, cost_map, deployment, memo, row_class=None):
     """(input + output price per token, litellm_params) as LiteLLM's cost
     loop reads them, in its order: the cost map's rates, then a price set
-    on the deployment (it counts when truthy), else the map's, else 5.0."""
-    map_input, map_output = litellm_fast._cost_map_rates(module, cost_map, deployment, memo)
+    on the deployment (it counts when truthy), else the map's, else 5.0.
+    ``row_class``: LiteLLM's ``AliasedCostEntry`` (rows of it read as dicts
+    while its reads are dict's own), or None."""
+    map_input, map_output = litellm_fast._cost_map_rates(module, cost_map, deployment, memo, row_class)
     params = deployment.get("litellm_params", {})
     input_cost = params.get("input_cost_per_token") or None
     output_cost = params.get("output_cost_per_token") or None
@@ -974,7 +976,7 @@ def _deployment_cost(module, cost_map, deployment, memo):
 _UNSEEN = object()
 
 
-def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_tokens, logger, debug):
+def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_tokens, logger, debug, row_class=None):
     """LiteLLM's cost loop in Python: (deployment, cost) per candidate within its limits."""
     memo: Dict[int, bool] = {}
     cost_by_api_base: Dict[Any, Any] = {}
@@ -985,7 +987,7 @@ def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_to
             continue
         tpm_limit = litellm_fast._configured_limit(deployment, "tpm")
         rpm_limit = litellm_fast._configured_limit(deployment, "rpm")
-        cost, params = _deployment_cost(module, cost_map, deployment, memo)
+        cost, params = _deployment_cost(module, cost_map, deployment, memo, row_class)
         if item_map is _UNSEEN:  # the fresh map's zero entry (a cached None is LiteLLM's .get error)
             rpm_used = tpm_used = 0
         else:
@@ -1009,7 +1011,7 @@ def _cost_candidates(module, cost_map, by_id, healthy, entries, minute, input_to
     return candidates
 
 
-def _grouped_cost_pick(module, cost_map, healthy, by_id, input_tokens, latency):
+def _grouped_cost_pick(module, cost_map, healthy, by_id, input_tokens, latency, row_class=None):
     """A fresh map's cost pick over a shared candidate list whose candidates
     all pass their limits (no usage: only input tokens against tpm, one
     request against rpm - the latency pick's test, found once per list):
@@ -1031,12 +1033,31 @@ def _grouped_cost_pick(module, cost_map, healthy, by_id, input_tokens, latency):
     memo: Dict[int, bool] = {}
     best = best_cost = None
     for _position, deployment in groups:  # groups are in order of first position
-        cost, _params = _deployment_cost(module, cost_map, deployment, memo)
+        cost, _params = _deployment_cost(module, cost_map, deployment, memo, row_class)
         if type(cost) is float and cost != cost:
             return _SLOW  # NaN: the order sorted() leaves is its own
         if best is None or cost < best_cost:
             best, best_cost = deployment, cost
     return best
+
+
+_COST_ENTRY = "litellm.litellm_core_utils.get_model_cost_map:AliasedCostEntry"
+
+
+def _cost_entry_class() -> Any:
+    """LiteLLM's ``AliasedCostEntry`` when its source is the pinned one, else
+    None (its rows then decline to LiteLLM's reads)."""
+    from fast_litellm.patching import guards
+
+    try:
+        guards.require_sources((_COST_ENTRY,))
+        module_name, name = _COST_ENTRY.split(":")
+        import importlib
+
+        cls = getattr(importlib.import_module(module_name), name)
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its rows are LiteLLM's to read
+        return None
+    return cls if isinstance(cls, type) and issubclass(cls, dict) else None
 
 
 def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -1064,6 +1085,11 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
     # str_keyed's _STR_KEYED.validate_python, skipped where prices and pricing models are
     # read directly: pydantic's own on LiteLLM's adapter
     validation = _pydantic_guard.shared(_pydantic_guard.str_keyed)
+    # LiteLLM's AliasedCostEntry (the rows of aliased models and of every model a
+    # Router registered): its rows are read as dicts while its reads are dict's own
+    # (checked at each read, natively: router_entry_row / the scan); with its
+    # source not the pinned one, such rows are LiteLLM's to read
+    row_class = _cost_entry_class()
 
     async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                               request_kwargs=None):
@@ -1099,7 +1125,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             debug = logger.isEnabledFor(logging.DEBUG)
             cost_map = module._cost_map()
         if not cached and not debug and type(input_tokens) is int and type(cost_map) is dict:
-            picked = _grouped_cost_pick(module, cost_map, healthy_deployments, by_id, input_tokens, latency)
+            picked = _grouped_cost_pick(module, cost_map, healthy_deployments, by_id, input_tokens, latency, row_class)
             if picked is not _SLOW:
                 return picked
         if native_scan is not None and not debug and type(input_tokens) is int and type(cost_map) is dict \
@@ -1109,7 +1135,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             else:
                 keys, maps = list(by_id), None  # the fresh map nobody sees: unseen entries read, not built
             scanned = native_scan(keys, maps, by_id, _NAMES, cost_map, minute, input_tokens,
-                                  _shared_table(healthy_deployments, by_id))
+                                  _shared_table(healthy_deployments, by_id), row_class)
             if scanned is not None:
                 picked, pairs = scanned
                 if pairs is None:
@@ -1126,7 +1152,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
         # LiteLLM's own operations on the data (a limit that does not compare, say)
         # is raised again, once, by LiteLLM's loop when it falls back
         candidates = _cost_candidates(module, cost_map, by_id, healthy_deployments, entries, minute,
-                                      input_tokens, logger, debug)
+                                      input_tokens, logger, debug, row_class)
         if len(candidates) == 0:
             return None
         with callers_errors:
