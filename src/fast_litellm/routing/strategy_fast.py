@@ -458,16 +458,23 @@ def _all_known(healthy: Any, counts: Any) -> bool:
     return known
 
 
-def _shared_table(healthy: Any, by_id: Any) -> Any:
-    """The candidate table of a shared candidate list whose id index is
-    ``by_id`` (session 16), or None."""
+def _prepared_list(healthy: Any, by_id: Any) -> Any:
+    """The ``_FreshLatency`` of a shared candidate list whose id index is
+    ``by_id`` (made on first use: it reads only our own index), or None."""
     entry = _SHARED_LISTS.get(id(healthy))
     if entry is None or entry[0] is not healthy or entry[1] is not by_id or not by_id:
         return None
     prepared = entry[2]
     if prepared is None:
         prepared = entry[2] = _FreshLatency(by_id)
-    return prepared.table()
+    return prepared
+
+
+def _shared_table(healthy: Any, by_id: Any) -> Any:
+    """The candidate table of a shared candidate list whose id index is
+    ``by_id`` (session 16), or None."""
+    prepared = _prepared_list(healthy, by_id)
+    return None if prepared is None else prepared.table()
 
 
 class _FreshLatency:
@@ -758,15 +765,12 @@ class _LatencyPick:
         is the sampled candidate at choice's draw - the draws of
         ``random.sample`` and ``random.choice`` made natively, nothing built
         per candidate.  None when that does not hold (the full scan runs)."""
-        entry = _SHARED_LISTS.get(id(healthy))
-        if entry is None or entry[0] is not healthy or entry[1] is not by_id or not by_id:
+        prepared = _prepared_list(healthy, by_id)
+        if prepared is None:
             return None
         getrandbits = self._sampler.getrandbits_of(module.random)
         if getrandbits is None or not self._sampler.choice_follows(module.random, getrandbits):
             return None
-        prepared = entry[2]
-        if prepared is None:
-            prepared = entry[2] = _FreshLatency(by_id)
         if not prepared.all_pass(self._fresh_scan, input_tokens, latency):
             return None
         values = None
@@ -1019,12 +1023,9 @@ def _grouped_cost_pick(module, cost_map, healthy, by_id, input_tokens, latency, 
     prices (LiteLLM's own arithmetic, on the group's first deployment), and
     the pick is the first candidate of the lowest - what ``sorted(...)[0]``
     gives when no cost is NaN.  _SLOW when that does not hold."""
-    entry = _SHARED_LISTS.get(id(healthy))
-    if entry is None or entry[0] is not healthy or entry[1] is not by_id or not by_id:
-        return _SLOW
-    prepared = entry[2]
+    prepared = _prepared_list(healthy, by_id)
     if prepared is None:
-        prepared = entry[2] = _FreshLatency(by_id)
+        return _SLOW
     if not prepared.all_pass(latency._fresh_scan, input_tokens, 0.0):
         return _SLOW
     groups = prepared.cost_groups()
