@@ -1839,10 +1839,8 @@ read_candidate(PyObject *by_id, PyObject *key, PyObject *names, scan_candidate *
  * exact with exact-str keys - is found once per list and kept here: a scan
  * over a served-from map then reads, per candidate, one slot look-up instead
  * of three dict walks (16 keys in a Router's records) and six look-ups. */
-typedef struct {
-    PyObject *d, *params, *info, *tpm, *rpm; /* strong references (params/tpm/rpm may be NULL) */
-    Py_ssize_t cost_group; /* rows of one group price alike (cost_scan), -1 none */
-} table_row;
+typedef scan_candidate table_row; /* its references strong (params/tpm/rpm may be NULL);
+                                      cost_group: rows of one group price alike (cost_scan) */
 
 typedef struct {
     Py_ssize_t n, groups;
@@ -1966,11 +1964,12 @@ router_candidate_table(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         if (got == 0 || c.d != value)
             goto declined;
         table_row *row = &t->rows[t->n];
-        row->d = Py_NewRef(c.d);
-        row->params = Py_XNewRef(c.params);
-        row->info = Py_NewRef(c.info);
-        row->tpm = Py_XNewRef(c.tpm);
-        row->rpm = Py_XNewRef(c.rpm);
+        *row = c;
+        Py_INCREF(row->d);
+        Py_XINCREF(row->params);
+        Py_INCREF(row->info);
+        Py_XINCREF(row->tpm);
+        Py_XINCREF(row->rpm);
         row->cost_group = cost_group_of(groups, c.params, c.info, names);
         if (row->cost_group == -2) {
             t->n++;
@@ -2035,13 +2034,7 @@ table_candidate(PyObject *by_id, PyObject *slots, const candidate_table *t, PyOb
         PyErr_Clear();
         return -1;
     }
-    const table_row *row = &t->rows[at];
-    c->d = row->d;
-    c->params = row->params;
-    c->info = row->info;
-    c->tpm = row->tpm;
-    c->rpm = row->rpm;
-    c->cost_group = row->cost_group;
+    *c = t->rows[at]; /* borrowed from the table's strong references */
     return 1;
 }
 
