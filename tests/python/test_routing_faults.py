@@ -305,3 +305,44 @@ def test_cost_cached_map_with_odd_entries_raises_as_litellm(flag, entry):
                 outcomes.append(("raised", type(exc).__name__, str(exc)))
     assert outcomes[0][0] == "raised" and outcomes[1] == outcomes[0]
     assert flag.errors == 0
+
+
+@pytest.mark.parametrize("percentile", [2.0, 1.5, -3.0])
+def test_latency_percentile_out_of_range_raises_once_after_one_draw(monkeypatch, flag, percentile):
+    """``ttft_percentile`` set past (0, 1] after ``RoutingArgs`` validated it
+    (pydantic does not validate assignment): over a served-from map, a
+    streaming request's percentile index is out of range and LiteLLM's loop
+    raises IndexError after its ``random.sample``.  The native scan raised it
+    too, unmarked, so the engine ran LiteLLM's pick again on top: a second
+    ``random.sample`` (the random state differed from stock's), the map read
+    twice and the error counted against the flag (hunt 17)."""
+    from litellm.router_strategy.lowest_latency import LowestLatencyLoggingHandler
+
+    same_minute()
+    minute = litellm_fast._minute_stamp()
+    history = {"d%d" % i: {"latency_normalized": [0.1 * (i + 1)],
+                           "time_to_first_token_seconds": [0.05 * (i + 1)] * (i % 3), minute: {"tpm": 0, "rpm": 0}}
+               for i in range(4)}
+    outcomes = []
+    for accelerated in (False, True):
+        router = _router(LATENCY)
+        router._core._cache.set_cache("g_map", copy.deepcopy(history))
+        for selector in router._core._selectors.callback_selectors():
+            assert isinstance(selector, LowestLatencyLoggingHandler)
+            selector.routing_args.ttft_percentile = percentile
+        with monkeypatch.context() as patch:
+            fault = _site(patch, router, "latency map read", 0)
+            random.seed(3)
+            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    picked = asyncio.run(router.async_get_available_deployment(
+                        model="g", request_kwargs={"stream": True, "metadata": {}}))
+                    outcome = ("ok", picked["model_info"]["id"])
+                except Exception as exc:  # noqa: BLE001 - compared
+                    outcome = ("raised", type(exc).__name__, str(exc))
+            outcomes.append((outcome, random.getstate(), fault.calls))
+    stock, fast = outcomes
+    assert stock[0][:2] == ("raised", "IndexError")
+    assert fast == stock
+    assert flag.errors == 0

@@ -723,10 +723,17 @@ class _LatencyPick:
                     and request_kwargs["stream"] is True
                 )
                 coefficient = self._plain_buffer(handler.routing_args)
-                scanned = self._scan_native(sampled if positions is None else keys, counts, by_id, _NAMES, minute,
-                                            input_tokens, streaming, percentile, report, _SUM, self._native_sum,
-                                            None if coefficient is _SLOW else coefficient,
-                                            _shared_table(healthy, by_id), positions)
+                try:
+                    scanned = self._scan_native(sampled if positions is None else keys, counts, by_id, _NAMES,
+                                                minute, input_tokens, streaming, percentile, report, _SUM,
+                                                self._native_sum, None if coefficient is _SLOW else coefficient,
+                                                _shared_table(healthy, by_id), positions)
+                except Exception:  # noqa: BLE001 - LiteLLM's loop below meets the same data in its order
+                    # random.sample has drawn: an error here (a ttft_percentile assigned past (0, 1]
+                    # makes LiteLLM's index raise IndexError) must not fall back to LiteLLM's pick,
+                    # which would draw again; LiteLLM's loop in sampled order raises it as the
+                    # caller's, at its place, or picks if the error was ours
+                    scanned = None
             within = None
             if scanned is not None:
                 within, candidates, latency_by_api_base = scanned
