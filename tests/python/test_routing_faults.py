@@ -346,3 +346,61 @@ def test_latency_percentile_out_of_range_raises_once_after_one_draw(monkeypatch,
     assert stock[0][:2] == ("raised", "IndexError")
     assert fast == stock
     assert flag.errors == 0
+
+
+class _CountedArgs:
+    """A replaced ``routing_args`` whose ``ttft_percentile`` read is seen."""
+
+    lowest_latency_buffer = 0.0
+
+    def __init__(self, percentile=None):
+        self.reads, self._percentile = 0, percentile
+
+    @property
+    def ttft_percentile(self):
+        self.reads += 1
+        return self._percentile
+
+
+@pytest.mark.parametrize("args", ["no percentile", "counted", "counted 0.5"])
+@pytest.mark.parametrize("request_kwargs", [{"metadata": {}}, {"stream": True, "metadata": {}}])
+def test_latency_reads_ttft_percentile_as_litellm(flag, args, request_kwargs):
+    """LiteLLM reads ``routing_args.ttft_percentile`` only for a streaming
+    request's candidate with usable ttft samples (twice when it is not None).
+    The fast path read it once per pick whatever the request: a replaced
+    ``routing_args`` without the attribute made a pick stock serves raise
+    AttributeError after the draws (the engine then ran LiteLLM's pick again:
+    a second ``random.sample``), and a property was read another number of
+    times (hunt 17)."""
+    import types
+
+    from litellm.caching.dual_cache import DualCache
+    from litellm.router_strategy import lowest_latency
+
+    minute = litellm_fast._minute_stamp()
+    healthy = [{"model_name": "g", "litellm_params": {"model": "m", "api_base": "b%d" % i},
+                "model_info": {"id": "d%d" % i}} for i in range(5)]
+    counts = {"d%d" % i: {"latency_normalized": [0.1 * (i % 2 + 1)], minute: {"tpm": 1, "rpm": 1}}
+              for i in range(5)}
+    counts["d2"]["time_to_first_token_seconds"] = [0.3, 0.01]
+    counts["d3"]["time_to_first_token_seconds"] = [0.02]
+    outcomes = []
+    same_minute()
+    for accelerated in (False, True):
+        handler = lowest_latency.LowestLatencyLoggingHandler(router_cache=DualCache())
+        handler.routing_args = (types.SimpleNamespace(lowest_latency_buffer=0.5) if args == "no percentile"
+                                else _CountedArgs(0.5 if args.endswith("0.5") else None))
+        cache = copy.deepcopy(counts)
+        random.seed(5)
+        with _local_patch.accelerated(accelerated):
+            try:
+                got = handler._get_available_deployments("g", copy.deepcopy(healthy), None, None,
+                                                         copy.deepcopy(request_kwargs), cache)
+                outcome = ("ok", got["model_info"]["id"])
+            except Exception as exc:  # noqa: BLE001 - compared
+                outcome = ("raised", type(exc).__name__, str(exc))
+        outcomes.append((outcome, random.getstate(), getattr(handler.routing_args, "reads", None)))
+    stock, fast = outcomes
+    assert stock[0][0] == "ok" or "stream" in request_kwargs
+    assert fast == stock
+    assert flag.errors == 0

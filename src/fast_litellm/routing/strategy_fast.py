@@ -557,6 +557,7 @@ _AVERAGE_CHECKS = (
 
 _OBJECT_GETATTRIBUTE = object.__getattribute__
 _BUFFER_NAME = "lowest_latency_buffer"
+_PERCENTILE_NAME = "ttft_percentile"
 
 
 def _native_average_agrees(average: Any) -> bool:
@@ -603,23 +604,25 @@ class _LatencyPick:
         self._routing_args_type = getattr(module, "RoutingArgs", None)
         self._routing_args_mro = getattr(self._routing_args_type, "__mro__", ())
 
-    def _plain_buffer(self, routing_args: Any) -> Any:
+    def _plain_buffer(self, routing_args: Any, name: str = _BUFFER_NAME) -> Any:
         """``routing_args.lowest_latency_buffer`` read before the scan, for the
         scan to rank its candidates (session 16), when that read is a plain
         instance-dict read that runs nothing: LiteLLM's own ``RoutingArgs``
         (exact type, object's attribute look-up, no class in its MRO holding
         the name); else _SLOW (the scan returns its pairs and the attribute is
         read after it, where LiteLLM reads it).  The scan runs no code, so the
-        read's place relative to it cannot be seen."""
+        read's place relative to it cannot be seen.  (``name``: the same for
+        ``ttft_percentile``, which LiteLLM reads only for a streaming
+        request's candidates with usable ttft samples.)"""
         cls = type(routing_args)
         if cls is not self._routing_args_type or cls.__getattribute__ is not _OBJECT_GETATTRIBUTE:
             return _SLOW
         for klass in self._routing_args_mro:
-            if _BUFFER_NAME in klass.__dict__:
+            if name in klass.__dict__:
                 return _SLOW
         if cls.__mro__ != self._routing_args_mro:
             return _SLOW
-        return routing_args.__dict__.get(_BUFFER_NAME, _SLOW)
+        return routing_args.__dict__.get(name, _SLOW)
 
     def _native_scan_fits(self, module: Any, percentile: Any) -> bool:
         """The module's latency functions are LiteLLM's (as pinned at build),
@@ -715,13 +718,17 @@ class _LatencyPick:
             chosen = module.random.choice(kept)
         else:
             scanned = None
-            percentile = handler.routing_args.ttft_percentile
-            if not fresh and type(input_tokens) is int and self._native_scan_fits(module, percentile):
-                streaming = (
-                    request_kwargs is not None
-                    and request_kwargs.get("stream", None) is not None
-                    and request_kwargs["stream"] is True
-                )
+            streaming = (
+                request_kwargs is not None
+                and request_kwargs.get("stream", None) is not None
+                and request_kwargs["stream"] is True
+            )
+            # LiteLLM reads ttft_percentile only where a streaming request's candidate has
+            # usable ttft samples: read here only when that read runs nothing (else _SLOW:
+            # LiteLLM's loop below reads it where LiteLLM does); unread when not streaming
+            percentile = self._plain_buffer(handler.routing_args, _PERCENTILE_NAME) if streaming else None
+            if (not fresh and type(input_tokens) is int and percentile is not _SLOW
+                    and self._native_scan_fits(module, percentile)):
                 coefficient = self._plain_buffer(handler.routing_args)
                 try:
                     scanned = self._scan_native(sampled if positions is None else keys, counts, by_id, _NAMES,
@@ -795,7 +802,6 @@ class _LatencyPick:
         usable = module._usable_latency_samples
         average = module._average_latency
         percentile = module._percentile_latency
-        ttft_percentile = handler.routing_args.ttft_percentile
         streaming = (
             request_kwargs is not None
             and request_kwargs.get("stream", None) is not None
@@ -822,8 +828,9 @@ class _LatencyPick:
                 tpm_used = item_map.get(minute, {}).get("tpm", 0)
                 ttft_samples = usable(ttft_latencies)
                 use_ttft = streaming and len(ttft_samples) > 0
-                if use_ttft and ttft_percentile is not None:
-                    latency = percentile(ttft_samples, ttft_percentile)
+                # LiteLLM's reads of routing_args.ttft_percentile, only here and as often
+                if use_ttft and handler.routing_args.ttft_percentile is not None:
+                    latency = percentile(ttft_samples, handler.routing_args.ttft_percentile)
                 else:
                     latency = average(ttft_samples if use_ttft else usable(latencies))
             api_base = deployment.get("litellm_params", {}).get("api_base", "")
