@@ -404,3 +404,52 @@ def test_latency_reads_ttft_percentile_as_litellm(flag, args, request_kwargs):
     assert stock[0][0] == "ok" or "stream" in request_kwargs
     assert fast == stock
     assert flag.errors == 0
+
+
+@pytest.mark.parametrize("buffer", ["missing", None, "x", "decimal", "huge int", 0.5, 2, True, float("inf")])
+@pytest.mark.parametrize("route", ["router", "handler"])
+def test_latency_fresh_map_reads_and_multiplies_the_buffer_as_litellm(flag, buffer, route):
+    """A latency pick with nothing cached (the fresh map: every candidate at
+    the unseen latency 0.0): LiteLLM still reads ``lowest_latency_buffer``
+    and computes ``buffer * lowest`` after its ``random.sample``, so a buffer
+    assigned after validation that does not multiply a float (None, a str, a
+    Decimal, an int past a float's range) or a replaced ``routing_args``
+    without it raises there.  The fast fresh picks (a shared list's all-pass
+    pick, the fresh scan) never read it and picked (hunt 17)."""
+    import decimal
+    import types
+
+    from litellm.caching.dual_cache import DualCache
+    from litellm.router_strategy import lowest_latency
+
+    value = {"decimal": decimal.Decimal("0.5"), "huge int": 10 ** 400}.get(buffer, buffer)
+    outcomes = []
+    same_minute()
+    for accelerated in (False, True):
+        if route == "router":
+            router = _router(LATENCY)
+            selectors = router._core._selectors.callback_selectors()
+        else:
+            handler = lowest_latency.LowestLatencyLoggingHandler(router_cache=DualCache())
+            selectors = (handler,)
+        for selector in selectors:
+            if buffer == "missing":
+                selector.routing_args = types.SimpleNamespace(ttft_percentile=None)
+            else:
+                selector.routing_args.lowest_latency_buffer = value
+        random.seed(11)
+        with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                if route == "router":
+                    picked = asyncio.run(router.async_get_available_deployment(model="g", request_kwargs={}))
+                else:
+                    picked = handler.get_available_deployments("g", copy.deepcopy(MODEL_LIST), None, None, {})
+                outcome = ("ok", picked["model_info"]["id"])
+            except Exception as exc:  # noqa: BLE001 - compared
+                outcome = ("raised", type(exc).__name__, str(exc))
+        outcomes.append((outcome, random.getstate()))
+    stock, fast = outcomes
+    assert (stock[0][0] == "ok") is (buffer in (0.5, 2, True, float("inf"))), stock[0]
+    assert fast == stock
+    assert flag.errors == 0

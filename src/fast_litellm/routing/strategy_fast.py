@@ -558,6 +558,7 @@ _AVERAGE_CHECKS = (
 _OBJECT_GETATTRIBUTE = object.__getattribute__
 _BUFFER_NAME = "lowest_latency_buffer"
 _PERCENTILE_NAME = "ttft_percentile"
+_EXACT_INT = 2 ** 53
 
 
 def _native_average_agrees(average: Any) -> bool:
@@ -623,6 +624,16 @@ class _LatencyPick:
         if cls.__mro__ != self._routing_args_mro:
             return _SLOW
         return routing_args.__dict__.get(name, _SLOW)
+
+    def _buffer_multiplies(self, handler: Any, latency: Any) -> bool:
+        """Whether LiteLLM's ``routing_args.lowest_latency_buffer * latency``
+        (read after its draws whenever a candidate is kept) runs no code and
+        cannot raise: a plain read of an exact float, a bool or an int within
+        2**53, times a float."""
+        buffer = self._plain_buffer(handler.routing_args)
+        kind = type(buffer)
+        return type(latency) is float and (kind is float or kind is bool or
+                                           (kind is int and -_EXACT_INT <= buffer <= _EXACT_INT))
 
     def _native_scan_fits(self, module: Any, percentile: Any) -> bool:
         """The module's latency functions are LiteLLM's (as pinned at build),
@@ -692,7 +703,10 @@ class _LatencyPick:
             input_tokens = litellm_fast._input_tokens(module, healthy, messages, input, known)
             metadata_field = handler._select_metadata_field(request_kwargs)
             report = request_kwargs is not None and metadata_field in request_kwargs
-        if fresh and type(input_tokens) is int:
+        # the fresh map's shortcuts rank nothing (every candidate at the unseen latency): only
+        # while LiteLLM's read of the buffer runs nothing and `buffer * latency` cannot raise
+        fresh_plain = fresh and type(input_tokens) is int and self._buffer_multiplies(handler, unseen_latency)
+        if fresh_plain:
             picked = self._all_pass_pick(module, healthy, by_id, input_tokens, unseen_latency, report)
             if picked is not None:
                 chosen, latency_by_api_base = picked
@@ -707,7 +721,7 @@ class _LatencyPick:
             positions = self._sampler.sample_positions(module.random, len(keys))
         sampled = self._sampler.sample_all(module.random, keys) if positions is None else None
         scanned = None
-        if fresh and self._fresh_scan is not None and type(input_tokens) is int:
+        if fresh_plain and self._fresh_scan is not None:
             scanned = self._fresh_scan(sampled, by_id, _NAMES, input_tokens, unseen_latency, report)
         if scanned is not None:
             kept, latency_by_api_base = scanned
