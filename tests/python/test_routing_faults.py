@@ -453,3 +453,52 @@ def test_latency_fresh_map_reads_and_multiplies_the_buffer_as_litellm(flag, buff
     assert (stock[0][0] == "ok") is (buffer in (0.5, 2, True, float("inf"))), stock[0]
     assert fast == stock
     assert flag.errors == 0
+
+
+def _choice_by_latency(seq):
+    """A replaced ``random.choice`` that reads LiteLLM's (deployment, latency) pairs."""
+    return min(seq, key=lambda pair: pair[1])
+
+
+@pytest.mark.parametrize("replaced", ["sample wrapped", "choice wrapped", "choice reads pairs"])
+@pytest.mark.parametrize("cached", [False, True])
+def test_latency_replaced_random_sees_litellms_arguments(monkeypatch, flag, replaced, cached):
+    """``random.sample`` / ``random.choice`` replaced (a test's mock): LiteLLM
+    calls them with the map's (id, entry) items and with its (deployment,
+    latency) pairs.  The fast path handed ``sample`` the ids and the fresh
+    map's ``choice`` the deployments, so a mock recorded other calls and a
+    choice that reads the pairs failed (the engine then ran LiteLLM's pick
+    again: a second ``sample``).  Such a pick is now LiteLLM's, decided
+    before the map is read (hunt 17)."""
+    from unittest import mock
+
+    minute = litellm_fast._minute_stamp()
+    history = {"d%d" % i: {"latency_normalized": [0.1 * (i % 2 + 1)], minute: {"tpm": 0, "rpm": 0}}
+               for i in range(4)}
+    draws = random.Random(0)
+    fake_sample = (lambda population, k: draws.sample(population, k)) if replaced == "sample wrapped" else None
+    fake_choice = (_choice_by_latency if replaced == "choice reads pairs"
+                   else (lambda seq: draws.choice(seq)) if replaced == "choice wrapped" else None)
+    outcomes = []
+    same_minute()
+    for accelerated in (False, True):
+        router = _router(LATENCY)
+        if cached:
+            router._core._cache.set_cache("g_map", copy.deepcopy(history))
+        draws.seed(0)
+        with monkeypatch.context() as patch:
+            fault = _site(patch, router, "latency map read", 0)
+            patched = [mock.patch.object(random, name, side_effect=fn) for name, fn in
+                       (("sample", fake_sample), ("choice", fake_choice)) if fn is not None]
+            mocks = [p.start() for p in patched]
+            try:
+                outcome = _pick(router, accelerated, seed=3)
+            finally:
+                for p in patched:
+                    p.stop()
+        calls = [[repr(call) for call in m.call_args_list] for m in mocks]
+        outcomes.append((outcome, calls, fault.calls))
+    stock, fast = outcomes
+    assert stock[0][0][0] == "ok"
+    assert fast == stock
+    assert flag.errors == 0

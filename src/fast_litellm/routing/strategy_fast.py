@@ -340,6 +340,16 @@ class _Sampler:
                     return False
         return True
 
+    def draws_are_stdlib(self, module: Any) -> bool:
+        """Whether ``module.sample`` and ``module.choice`` are the stdlib's
+        ``Random`` methods (on any instance): their draws then depend on the
+        population's length alone, so a population of ids (LiteLLM: the map's
+        items) or of deployments (LiteLLM: (deployment, latency) pairs) draws
+        alike.  A replaced one (a test's mock) sees LiteLLM's arguments only
+        in LiteLLM's code."""
+        return (getattr(getattr(module, "sample", None), "__func__", None) is self._sample
+                and getattr(getattr(module, "choice", None), "__func__", None) is self._choice)
+
     def getrandbits_of(self, module: Any) -> Optional[Callable[[int], int]]:
         """The bound ``getrandbits`` that ``module.sample`` draws from, when
         it is the stdlib's, else None."""
@@ -676,6 +686,8 @@ class _LatencyPick:
             raise NotAccelerated("request_count_dict is not a dict")
         if module.datetime is not litellm_fast.datetime:
             raise NotAccelerated("lowest_latency's clock is replaced")  # LiteLLM's minute is read through it
+        if not self._sampler.draws_are_stdlib(module.random):
+            raise NotAccelerated("random.sample or random.choice is replaced")  # before any side effect
         minute = litellm_fast._minute_stamp()
         if counts is None:
             return None
@@ -894,6 +906,8 @@ def _latency_entry(sync: bool):
             module = sys.modules[_LATENCY_MODULE]
             if module.datetime is not litellm_fast.datetime:
                 raise NotAccelerated("lowest_latency's clock is replaced")
+            if not pick._sampler.draws_are_stdlib(module.random):
+                raise NotAccelerated("random.sample or random.choice is replaced")  # (the pick's check, before the read)
             by_id = pick.index(healthy_deployments)
             if request_kwargs is not None:
                 if type(request_kwargs) is not dict:
