@@ -502,3 +502,45 @@ def test_latency_replaced_random_sees_litellms_arguments(monkeypatch, flag, repl
     assert stock[0][0][0] == "ok"
     assert fast == stock
     assert flag.errors == 0
+
+
+@pytest.mark.parametrize("replaced", ["isfinite", "ceil", "module sum", "module len"])
+def test_latency_honours_replaced_math_in_litellms_module(monkeypatch, flag, replaced):
+    """``lowest_latency``'s latency functions read ``isfinite``, ``ceil``
+    and the builtins ``sum`` / ``len`` through the module's globals: a
+    replaced one (a test's monkeypatch) is what LiteLLM's loop uses.  The
+    native scan filtered, indexed and averaged with its own (hunt 17)."""
+    import math
+
+    from litellm.router_strategy import lowest_latency
+
+    same_minute()
+    if replaced == "isfinite":
+        monkeypatch.setattr(lowest_latency, "isfinite", lambda x: True)  # inf counts: d0's average is inf
+    elif replaced == "ceil":
+        monkeypatch.setattr(lowest_latency, "ceil", lambda x: 1)  # the percentile is always the lowest sample
+    elif replaced == "module sum":
+        monkeypatch.setattr(lowest_latency, "sum", lambda values: -math.fsum(values), raising=False)
+    else:
+        monkeypatch.setattr(lowest_latency, "len", lambda values: 1, raising=False)
+    minute = litellm_fast._minute_stamp()
+    history = {"d0": {"latency_normalized": [0.1, float("inf"), 0.1], "time_to_first_token_seconds": [0.01, 0.9],
+                      minute: {"tpm": 0, "rpm": 0}},
+               "d1": {"latency_normalized": [0.2], "time_to_first_token_seconds": [0.05], minute: {"tpm": 0, "rpm": 0}},
+               "d2": {"latency_normalized": [0.3, 0.3], minute: {"tpm": 0, "rpm": 0}}}
+    outcomes = []
+    for accelerated in (False, True):
+        router = _router(LATENCY)
+        for selector in router._core._selectors.callback_selectors():
+            selector.routing_args.ttft_percentile = 0.9
+        router._core._cache.set_cache("g_map", copy.deepcopy(history))
+        picks = []
+        for request in ({}, {"stream": True}):
+            random.seed(8)
+            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                picked = asyncio.run(router.async_get_available_deployment(model="g", request_kwargs=request))
+            picks.append((picked["model_info"]["id"], random.getstate()))
+        outcomes.append(picks)
+    assert outcomes[1] == outcomes[0]
+    assert flag.errors == 0

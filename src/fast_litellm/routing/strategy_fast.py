@@ -589,6 +589,20 @@ def _native_average_agrees(average: Any) -> bool:
     return True
 
 
+# the builtins lowest_latency's loop and latency functions call (through the module's
+# globals, then builtins), which the fast pick's sums, filters and ranking stand for
+_LATENCY_BUILTINS = tuple((name, _BUILTINS[name]) for name in ("sum", "len", "tuple", "sorted"))
+
+
+def _builtins_plain(module: Any) -> bool:
+    """Whether none of those is shadowed in the module or replaced in builtins."""
+    names = vars(module)
+    for name, fn in _LATENCY_BUILTINS:
+        if name in names or _BUILTINS.get(name) is not fn:
+            return False
+    return True
+
+
 class _LatencyPick:
     """LiteLLM's latency pick (``_get_available_deployments``) over its map:
     the id index and, for a map the cache did not hold, the candidate scan
@@ -653,6 +667,9 @@ class _LatencyPick:
 
         if self._scan_native is None or "sum" in vars(module) or getattr(builtins, "sum", None) is not _SUM:
             return False
+        # _usable_latency_samples' isfinite and _percentile_latency's ceil, read through the module
+        if getattr(module, "isfinite", None) is not math.isfinite or getattr(module, "ceil", None) is not math.ceil:
+            return False
         if any(getattr(module, name, None) is not fn for name, fn in zip(_LATENCY_FUNCTIONS, self._functions)):
             return False
         return percentile is None or (type(percentile) is float and math.isfinite(percentile))
@@ -688,6 +705,8 @@ class _LatencyPick:
             raise NotAccelerated("lowest_latency's clock is replaced")  # LiteLLM's minute is read through it
         if not self._sampler.draws_are_stdlib(module.random):
             raise NotAccelerated("random.sample or random.choice is replaced")  # before any side effect
+        if not _builtins_plain(module):
+            raise NotAccelerated("a builtin LiteLLM's latency code reads is shadowed or replaced")
         minute = litellm_fast._minute_stamp()
         if counts is None:
             return None
@@ -906,8 +925,8 @@ def _latency_entry(sync: bool):
             module = sys.modules[_LATENCY_MODULE]
             if module.datetime is not litellm_fast.datetime:
                 raise NotAccelerated("lowest_latency's clock is replaced")
-            if not pick._sampler.draws_are_stdlib(module.random):
-                raise NotAccelerated("random.sample or random.choice is replaced")  # (the pick's check, before the read)
+            if not pick._sampler.draws_are_stdlib(module.random) or not _builtins_plain(module):
+                raise NotAccelerated("random or a builtin is replaced")  # (the pick's checks, before the read)
             by_id = pick.index(healthy_deployments)
             if request_kwargs is not None:
                 if type(request_kwargs) is not dict:
