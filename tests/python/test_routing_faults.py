@@ -544,3 +544,35 @@ def test_latency_honours_replaced_math_in_litellms_module(monkeypatch, flag, rep
         outcomes.append(picks)
     assert outcomes[1] == outcomes[0]
     assert flag.errors == 0
+
+
+@pytest.mark.parametrize("replaced", ["sorted", "float", "isinstance"])
+def test_cost_honours_builtins_shadowed_in_litellms_module(monkeypatch, flag, replaced):
+    """``lowest_cost``'s loop ranks with ``sorted`` and its ``_as_rate``
+    converts with ``float`` after an ``isinstance`` test, each read through
+    the module's globals: one shadowed there (a test's monkeypatch) is what
+    LiteLLM's pick uses.  The fast pick ranked and converted with its own
+    (hunt 17)."""
+    import builtins
+
+    same_minute()
+    if replaced == "sorted":
+        monkeypatch.setattr(lowest_cost, "sorted", lambda items, key: builtins.sorted(items, key=key, reverse=True),
+                            raising=False)
+    elif replaced == "float":
+        monkeypatch.setattr(lowest_cost, "float", lambda value: builtins.float(value) * 1000, raising=False)
+    else:  # no row price counts: every deployment at the 5.0 default, the first one picked
+        monkeypatch.setattr(lowest_cost, "isinstance", lambda value, kinds: False, raising=False)
+    model_list = copy.deepcopy(MODEL_LIST)
+    model_list[1]["litellm_params"]["input_cost_per_token"] = 0.5  # between the mapped rates and the default
+    outcomes = []
+    for accelerated in (False, True):
+        picks = []
+        for cached in (False, True):
+            router = _router(COST, model_list)
+            if cached:
+                router._core._cache.set_cache("cost_map:g", {"d0": {litellm_fast._minute_stamp(): {"tpm": 1, "rpm": 0}}})
+            picks.append(_pick(router, accelerated))
+        outcomes.append(picks)
+    assert outcomes[1] == outcomes[0]
+    assert flag.errors == 0

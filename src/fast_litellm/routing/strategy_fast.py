@@ -592,12 +592,17 @@ def _native_average_agrees(average: Any) -> bool:
 # the builtins lowest_latency's loop and latency functions call (through the module's
 # globals, then builtins), which the fast pick's sums, filters and ranking stand for
 _LATENCY_BUILTINS = tuple((name, _BUILTINS[name]) for name in ("sum", "len", "tuple", "sorted"))
+# the same for lowest_cost's loop and pricing helpers (ranking, _as_rate's test and
+# conversion, the first priced row) and the deployment_pricing helpers they call
+_COST_BUILTINS = tuple((name, _BUILTINS[name]) for name in
+                       ("sorted", "float", "isinstance", "int", "bool", "next", "len", "tuple", "dict", "str",
+                        "iter", "map"))
 
 
-def _builtins_plain(module: Any) -> bool:
+def _builtins_plain(module: Any, builtin_names: Tuple[Tuple[str, Any], ...] = _LATENCY_BUILTINS) -> bool:
     """Whether none of those is shadowed in the module or replaced in builtins."""
     names = vars(module)
-    for name, fn in _LATENCY_BUILTINS:
+    for name, fn in builtin_names:
         if name in names or _BUILTINS.get(name) is not fn:
             return False
     return True
@@ -1142,6 +1147,7 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
     # what LiteLLM's loop prices a candidate with (module globals read at each call):
     # the fast path reads prices as these do, so only while they are these
     pricing = tuple((name, getattr(cost_module, name)) for name in _COST_PRICING)
+    pricing_module = importlib.import_module("litellm.litellm_core_utils.deployment_pricing")
     from . import _pydantic_guard
 
     # str_keyed's _STR_KEYED.validate_python, skipped where prices and pricing models are
@@ -1164,7 +1170,8 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             # this file and line, so LiteLLM's code runs (decided before any read)
             raise NotAccelerated("the router's debug log is on")
         if (any(getattr(module, name, None) is not fn for name, fn in pricing)
-                or module.datetime is not litellm_fast.datetime or not validation.check()):
+                or module.datetime is not litellm_fast.datetime or not validation.check()
+                or not _builtins_plain(module, _COST_BUILTINS) or not _builtins_plain(pricing_module, _COST_BUILTINS)):
             # LiteLLM's loop prices each candidate and reads the clock through these
             # module globals: a replaced one (a test's mock, a custom price) is honoured there
             raise NotAccelerated("lowest_cost's pricing helpers or clock are replaced")
