@@ -576,3 +576,43 @@ def test_cost_honours_builtins_shadowed_in_litellms_module(monkeypatch, flag, re
         outcomes.append(picks)
     assert outcomes[1] == outcomes[0]
     assert flag.errors == 0
+
+
+@pytest.mark.parametrize("replaced", ["pricing_models", "_named_models"])
+def test_cost_honours_replaced_deployment_pricing_helpers(monkeypatch, flag, replaced):
+    """``deployment_pricing_models`` (checked in ``lowest_cost``'s globals)
+    calls ``pricing_models`` and ``_named_models`` through
+    ``deployment_pricing``'s own globals: one replaced there (a test's
+    monkeypatch) decides which cost-map row prices a deployment in
+    LiteLLM's pick.  The fast pick read base model then model regardless
+    (hunt 17)."""
+    from litellm.litellm_core_utils import deployment_pricing
+
+    same_minute()
+    if replaced == "pricing_models":
+        original = deployment_pricing.pricing_models
+        monkeypatch.setattr(deployment_pricing, "pricing_models", lambda base, model: original(base, model)[::-1])
+    else:  # the deployment's own model first
+        monkeypatch.setattr(deployment_pricing, "_named_models",
+                            lambda *names: (n for n in reversed(names) if isinstance(n, str) and n))
+    model_list = [
+        # priced by its base model (gpt-4o) in stock LiteLLM, by gpt-4o-mini with the replacement
+        {"model_name": "g", "litellm_params": {"model": "gpt-4o-mini", "api_key": "k"},
+         "model_info": {"id": "d0", "base_model": "gpt-4o"}},
+        # between the two
+        {"model_name": "g", "litellm_params": {"model": "openai/made-up", "api_key": "k",
+                                               "input_cost_per_token": 1e-6, "output_cost_per_token": 4e-6},
+         "model_info": {"id": "d1"}},
+    ]
+    outcomes = []
+    for accelerated in (False, True):
+        picks = []
+        for cached in (False, True):
+            router = _router(COST, model_list)
+            if cached:
+                router._core._cache.set_cache("cost_map:g", {"d1": {litellm_fast._minute_stamp(): {"tpm": 1, "rpm": 0}}})
+            picks.append(_pick(router, accelerated))
+        outcomes.append(picks)
+    assert outcomes[0][0][0] == ("ok", "d0")
+    assert outcomes[1] == outcomes[0]
+    assert flag.errors == 0

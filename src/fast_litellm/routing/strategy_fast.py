@@ -1021,6 +1021,7 @@ make_lowest_latency_entry_sync = _latency_entry(sync=True)
 # --------------------------------------------------------------------------
 
 _COST_MODULE = "litellm.router_strategy.lowest_cost"
+_PRICING_GLOBALS = ("pricing_models", "_named_models", "MappingProxyType", "_EMPTY", "ValidationError")
 _COST_PRICING = ("_deployment_cost_map_rates", "_cost_map", "str_keyed", "deployment_pricing_models",
                  "_declares_token_price", "_as_rate")
 
@@ -1148,6 +1149,9 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
     # the fast path reads prices as these do, so only while they are these
     pricing = tuple((name, getattr(cost_module, name)) for name in _COST_PRICING)
     pricing_module = importlib.import_module("litellm.litellm_core_utils.deployment_pricing")
+    # what deployment_pricing_models and str_keyed read through deployment_pricing's own
+    # globals (str_keyed and _STR_KEYED themselves: the pydantic guard below)
+    pricing_globals = tuple((name, getattr(pricing_module, name)) for name in _PRICING_GLOBALS)
     from . import _pydantic_guard
 
     # str_keyed's _STR_KEYED.validate_python, skipped where prices and pricing models are
@@ -1171,7 +1175,8 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("the router's debug log is on")
         if (any(getattr(module, name, None) is not fn for name, fn in pricing)
                 or module.datetime is not litellm_fast.datetime or not validation.check()
-                or not _builtins_plain(module, _COST_BUILTINS) or not _builtins_plain(pricing_module, _COST_BUILTINS)):
+                or not _builtins_plain(module, _COST_BUILTINS) or not _builtins_plain(pricing_module, _COST_BUILTINS)
+                or any(getattr(pricing_module, name, None) is not fn for name, fn in pricing_globals)):
             # LiteLLM's loop prices each candidate and reads the clock through these
             # module globals: a replaced one (a test's mock, a custom price) is honoured there
             raise NotAccelerated("lowest_cost's pricing helpers or clock are replaced")
