@@ -249,12 +249,17 @@ def _effects(fn, *args, **kwargs):
     return result, out.getvalue(), records
 
 
-def test_litellms_error_after_its_effect_is_raised_once(applied):
+def test_litellms_error_after_its_effect_is_raised_once(applied, monkeypatch):
     """Stock LiteLLM has effects before some of its exceptions: the provider
     resolver prints a banner for an unknown model name, the price reader
     logs an unparseable price.  The fast paths mark those exceptions as the
     caller's: the engine raises them as they are, instead of running the
     original on top (which would print or log a second time)."""
+    # The banner is printed only while litellm.suppress_debug_info is False, and
+    # building any Router sets it True for the rest of the process (LiteLLM's
+    # PythonHost.suppress_debug_info): this test must not depend on which tests ran first.
+    import litellm
+    monkeypatch.setattr(litellm, "suppress_debug_info", False)
     r_unknown = dict(completion_response=response("fl-unknown-model"))
     r_unknown["completion_response"]._hidden_params = {"custom_llm_provider": "openai"}
     bad_info = {1: 2, "input_cost_per_token": "not-a-number", "output_cost_per_token": 2e-6}
