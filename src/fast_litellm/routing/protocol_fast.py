@@ -751,6 +751,10 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         for name, method in methods:
             if pre_router.__dict__.get(name) is not method:
                 raise NotAccelerated("the pre-router was patched")
+        router_own = router.__dict__
+        for name, _method in methods:
+            if name in router_own:  # an instance attribute: LiteLLM's _pre_route calls it
+                raise NotAccelerated("the pre-router instance has its own %s" % name)
         hosted = state.get("_hosted")
         if (type(hosted) is not host_registry
                 or host_registry.__dict__.get("_core_get_model_from_alias") is not alias_lookup):
@@ -762,9 +766,10 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         aliases = registry.get("_core_model_group_alias", _ABSENT)
         if type(aliases) is not dict:
             raise NotAccelerated("an alias map that runs code")
-        read = (state, pre_router, host_registry, registry)
+        # (the pre-router's own dict among them: a method assigned on it later is seen)
+        read = (state, pre_router, host_registry, registry, router_own)
         # what an async-picking strategy's pick needs besides
-        router_state = router.__dict__
+        router_state = router_own
         strategies = router_state.get("_strategies")
         if type(strategies) is not strategies_type or strategies.__dict__.get("_hosted") is not hosted:
             return (*read, None), (router, hosted, plugins, aliases, None, None, None, None)
