@@ -40,6 +40,7 @@ import threading
 import weakref
 from typing import Any, Callable, Dict, Optional
 
+from fast_litellm._forksafe import fresh_lock_after_fork
 from fast_litellm.patching.registry import NotAccelerated, callers_error
 
 #: the sources this relies on (pins.DEPENDENCIES): the rebuild's order (new
@@ -54,6 +55,7 @@ _SOURCES = (
 # id(core) -> _Record; the record holds a weak reference to its core
 _RECORDS: Dict[int, "_Record"] = {}
 _LOCK = threading.RLock()  # (re-entered by a weak-reference callback run by a collection)
+fresh_lock_after_fork(globals(), "_LOCK", threading.RLock)  # a forked child's own lock
 
 #: counters (tests read them): picks started on a twin handle, escapes back to
 #: LiteLLM's handle, twin handles built, callback-filter steps the fused pick
