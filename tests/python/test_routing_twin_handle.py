@@ -393,3 +393,45 @@ def test_a_pre_router_method_on_the_instance_is_called(strategy):
         prerouter.pre_route = pre_route
     _lockstep(stock, fast, range(2, 5))
     assert calls[stock] == calls[fast] == 3
+
+
+@pytest.mark.parametrize("strategy", ["least-busy", "usage-based-routing-v2", "usage-based-routing"])
+def test_twin_serves_the_other_strategies(strategy):
+    stock, fast = _pair(routing_strategy=strategy)
+    before = dict(STATS)
+    _lockstep(stock, fast, range(12))
+    assert STATS["picks"] - before["picks"] == 12
+    assert STATS["stage_steps"] == before["stage_steps"]
+
+
+def test_twin_with_cooling_deployments_pre_call_checks_and_tags():
+    model_list = _model_list(8)
+    for i, entry in enumerate(model_list):
+        entry["litellm_params"]["tags"] = ["even" if i % 2 == 0 else "odd"]
+    stock, fast = _pair(model_list=model_list, routing_strategy="simple-shuffle", enable_pre_call_checks=True)
+    for router in (stock, fast):
+        for ident in ("d2", "d5"):
+            router._core._cooldowns.add_deployment_to_cooldown(ident, Exception("rate limited"), 429, 3600)
+    before = dict(STATS)
+    _lockstep(stock, fast, range(10), request=lambda i: {"metadata": {"tags": ["even"] if i % 2 else ["odd"]}})
+    _lockstep(stock, fast, range(10, 16))
+    assert STATS["picks"] - before["picks"] == 16
+
+
+def test_a_deployment_named_by_id():
+    """``specific_deployment``: both handles skip the stage (a deployment
+    named by id), so the twin serves it as LiteLLM's handle does."""
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    got = []
+    for router, accelerated in ((stock, False), (fast, True)):
+        random.seed(3)
+        with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
+            warnings.simplefilter("ignore")
+            try:
+                picked = asyncio.run(router.async_get_available_deployment(model="d4", request_kwargs={},
+                                                                           specific_deployment=True))
+                out = picked["model_info"]["id"]
+            except Exception as error:  # noqa: BLE001 - compared
+                out = (type(error).__name__, str(error))
+        got.append((out, random.getstate()))
+    assert got[0] == got[1]
