@@ -31,6 +31,11 @@ Router pick (the step protocol around LiteLLM's Rust core), flag
 * ``_Selection._served`` and ``_narrowing_fields`` - the picked record
   and a request's narrowing fields when LiteLLM's helpers would return
   them unchanged / empty.
+* ``RustCore.select`` - the fused pick: LiteLLM's selection set-up and
+  step loop with the answers above inlined; while the callback-filter
+  stage's answer is known to be the identity it drives a twin Rust handle
+  without that stage (``shadow_handle``), moving the call back onto
+  LiteLLM's handle if a filter appears before it is done.
 
 Each builds what it reads from LiteLLM lazily at its first call (the
 engine applies patches while ``litellm.router`` is still importing) and

@@ -44,8 +44,9 @@ from fast_litellm._forksafe import fresh_lock_after_fork
 from fast_litellm.patching.registry import NotAccelerated, callers_error
 
 #: the sources this relies on (pins.DEPENDENCIES): the rebuild's order (new
-#: handle, adopt, under the registry lock), the static document's key, the
-#: stage's answer with no filter
+#: handle, adopt, under the registry lock), the body re-done, the static
+#: document's key (the stage's answer with no filter is pinned by
+#: protocol_fast's _FILTER_SOURCES)
 _SOURCES = (
     "litellm.router_rust.core:RustCore._rebuild",
     "litellm.router_rust.core:RustCore._new_handle",
