@@ -281,10 +281,10 @@ def _cooling(router, ids):
     return sorted(str(i) for i, _ in router._core._cooldowns.get_active_cooldowns(ids, None))
 
 
-def _build(model_list, strategy, kw):
+def _build(model_list, strategy, kw, accelerated=False):
     for n in CALLBACK_LISTS:
         getattr(litellm, n)[:] = []
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
         warnings.simplefilter("ignore")
         router = litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy=strategy,
                                 **copy.deepcopy(kw))
@@ -298,7 +298,7 @@ def _whole_calls_lockstep(strategy, seed, trials, calls, loop):
         model_list = _model_list(gen, gen.choice([1, 2, 3, 5, 8]))
         kw = _router_kwargs(gen, strategy)
         stock, stock_callbacks = _build(model_list, strategy, kw)
-        fast, fast_callbacks = _build(model_list, strategy, kw)
+        fast, fast_callbacks = _build(model_list, strategy, kw, accelerated=True)
         ids = [d["model_info"]["id"] for d in model_list] + ["new%d" % i for i in range(4)]
         for step, op in enumerate(_plan(gen, model_list, calls)):
             seed_ = gen.random()

@@ -85,8 +85,10 @@ def _history(gen: random.Random, model_list, strategy):
     return state
 
 
-def _build(model_list, strategy, args):
-    with warnings.catch_warnings():
+def _build(model_list, strategy, args, accelerated=False):
+    """``accelerated``: built with the patches on, as a process that imported
+    fast_litellm builds it (its picks may then run on the twin handle)."""
+    with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
         warnings.simplefilter("ignore")
         return litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy=strategy,
                               routing_strategy_args=args)
@@ -185,7 +187,7 @@ def _lockstep(strategy, trials, calls, sizes, seed):
                  for i in gen.sample(ids, gen.randint(0, len(ids)))]
         args = {"lowest_latency_buffer": gen.choice([0, 0.1, 0.5])} if strategy == "latency-based-routing" else {}
         a = _build(model_list, strategy, args)
-        b = _build(model_list, strategy, args)
+        b = _build(model_list, strategy, args, accelerated=True)
         for router in (a, b):
             _seed_state(router, None, model_list, strategy, history, cooled, usage)
         plan = []
@@ -251,7 +253,7 @@ def test_lockstep_across_model_list_changes(strategy):
     gen = random.Random("changes-%s" % strategy)
     first = _model_list(gen, 12)
     a = _build(first, strategy, {})
-    b = _build(first, strategy, {})
+    b = _build(first, strategy, {}, accelerated=True)
     for step in range(6):
         plan = [(gen.random(), gen.choice(["g", "h"]), {"metadata": {}}) for _ in range(15)]
         same_minute()  # both sides in one wall-clock minute
@@ -298,7 +300,7 @@ def test_cost_pick_with_the_debug_log_on_logs_from_litellm():
         model_list = _model_list(gen, 6)
         history = _history(gen, model_list, "cost-based-routing")
         a = _build(model_list, "cost-based-routing", {})
-        b = _build(model_list, "cost-based-routing", {})
+        b = _build(model_list, "cost-based-routing", {}, accelerated=True)
         for router in (a, b):
             _seed_state(router, None, model_list, "cost-based-routing", history, [], [])
         plan = [(gen.random(), gen.choice(["g", "h"]), {"metadata": {}}) for _ in range(6)]

@@ -80,6 +80,9 @@ VERIFIED: Dict[str, str] = {
         "fee8faa480fb5510b9c1f5ee031c0d74ee99d1642ffd5978e9ae484c81f8b36c",
     "litellm.router_rust.core:RustCore.select":
         "55536c313f0ee8f9fe7c53e374a195e1216f8cf60238ba97d1b8a9cf0e8a9763",
+    # routing/shadow_handle.py: the handle's construction, re-done to keep its documents
+    "litellm.router_rust.core:RustCore._new_handle":
+        "2eab41e25d42f4dcb157997b47894c1604c63b23eed52ee9723ef576f5736d40",
     "litellm.caching.dual_cache:DualCache.async_get_cache":
         "74703830ad19f9cf630f8b74ed571013f92f1bc389edd790fad63798f08e334b",
     "litellm.caching.dual_cache:DualCache.get_cache":
@@ -133,6 +136,10 @@ DEPENDENCIES: Dict[str, str] = {
     # it must stay a pure read (no side effects but its exceptions)
     "litellm.router_rust.surface.registry:HostRegistry._core_get_model_list": "abdaf1f0a6285b19e155002ca8f4fdde2af3237e78f30116ce640fd45b475521",
     "litellm.router_rust.surface.registry:HostRegistry._rows": "dbcb7b60736c5eeca0edf962eb9355da1ba6527feaf04cb52d33f2cfb07cc2f8",
+    # routing/shadow_handle.py: a rebuild swaps the handle, then adopts the old one's
+    # providers under the registry lock; the static document asks for the stage
+    "litellm.router_rust.core:RustCore._rebuild": "08adc62229e31ada62a6a0a0fa2f86aa4fbfb41204f56fd74e45628df2903964",
+    "litellm.router_rust.core:Resolved.static_document": "7cf884437c961c741f28f877d58bd3eea8718db22c690d13ab1b5a09f51640ae",
     "litellm.router_rust.surface.registry:HostRegistry._row_entry": "d100c7778fbba29ddb3280801debd227f7c3cd0a3e1945d3e3739ccae9179335",
     "litellm.router_rust.surface.registry:HostRegistry._list_scope": "dbb0582e9ee1b39988d8cbc81adabc1645a3a7ecdd266ac8594214ff80561ba5",
     "litellm.router_rust.surface.registry:HostRegistry._at": "151658ba33d5f3eaa3d19c4b914ff239ef3a017a026a5d689332bdf90a88109a",

@@ -118,13 +118,18 @@ def _router_cases(quick: bool, sizes: Optional[List[int]] = None,
         _retire(routers, loops)
 
 
-def _build_router(litellm: Any, loops: List[Any], **kwargs: Any) -> Any:
+def _build_router(litellm: Any, loops: List[Any], accelerated: bool = False, **kwargs: Any) -> Any:
     """A benchmark Router, and the event loop LiteLLM made for it, if any:
     a strategy with a periodic sync task built outside a running loop makes
     a new loop, sets it as the thread's current one and schedules the task
-    on it (``BaseRoutingStrategy.setup_sync_task``), a loop nothing runs."""
+    on it (``BaseRoutingStrategy.setup_sync_task``), a loop nothing runs.
+    ``accelerated``: built with the patches on, as a process with
+    fast_litellm imported builds it (the twin handle needs the documents its
+    handle was built from: ``shadow_handle``)."""
+    from . import _local_patch
+
     asyncio.set_event_loop(None)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
         warnings.simplefilter("ignore")
         router = litellm.Router(**kwargs)
         try:
@@ -170,7 +175,8 @@ def _router_rows(litellm: Any, _local_patch: Any, sizes: List[int], strategies: 
         models = PRICE_MAP_MODELS if extra in ("price-map", "price-map history") else None
         for n in (sizes if extra != "cooling" else sizes[:1]):
             stock = _build_router(litellm, loops, model_list=_model_list(n, models), routing_strategy=strategy)
-            fast = _build_router(litellm, loops, model_list=_model_list(n, models), routing_strategy=strategy)
+            fast = _build_router(litellm, loops, accelerated=True, model_list=_model_list(n, models),
+                                 routing_strategy=strategy)
             routers += [stock, fast]
             if with_history:
                 for router in (stock, fast):

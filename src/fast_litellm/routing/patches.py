@@ -12,7 +12,7 @@ from typing import Any, Callable, List
 
 from fast_litellm.patching.registry import NotAccelerated, Patch, register
 
-from . import cache_reads, litellm_fast, protocol_fast, selector_fast, strategy_fast
+from . import cache_reads, litellm_fast, protocol_fast, selector_fast, shadow_handle, strategy_fast
 
 FLAG = "rust_routing"
 
@@ -121,6 +121,16 @@ PATCHES: List[Patch] = [
         build=protocol_fast.make_unreserved_picker,
         description="Router.async_get_available_deployment read: the same closures, "
                     "the assigned-pick look-up proven empty",
+    ),
+    Patch(
+        name="routing.new_handle",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_rust.core:RustCore._new_handle",
+        build=shadow_handle.make_new_handle,
+        scan_bindings=False,
+        description="the Rust handle's construction, keeping its two documents: a pick may then run "
+                    "on a twin handle without the callback-filter stage when its answer is the identity",
     ),
     Patch(
         name="routing.pre_route",

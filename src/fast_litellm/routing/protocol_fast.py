@@ -31,6 +31,11 @@ Router pick (the step protocol around LiteLLM's Rust core), flag
 * ``_Selection._served`` and ``_narrowing_fields`` - the picked record
   and a request's narrowing fields when LiteLLM's helpers would return
   them unchanged / empty.
+* ``RustCore.select`` - the fused pick: LiteLLM's selection set-up and
+  step loop with the answers above inlined; while the callback-filter
+  stage's answer is known to be the identity it drives a twin Rust handle
+  without that stage (``shadow_handle``), moving the call back onto
+  LiteLLM's handle if a filter appears before it is done.
 
 Each builds what it reads from LiteLLM lazily at its first call (the
 engine applies patches while ``litellm.router`` is still importing) and
@@ -49,7 +54,7 @@ from typing import Any, Callable, Dict
 from fast_litellm import flags
 from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
 
-from . import _pydantic_guard, litellm_fast
+from . import _pydantic_guard, litellm_fast, shadow_handle
 from .litellm_fast import str_keyed  # every key an exact str (natively a dict walk)
 
 
@@ -751,6 +756,10 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         for name, method in methods:
             if pre_router.__dict__.get(name) is not method:
                 raise NotAccelerated("the pre-router was patched")
+        router_own = router.__dict__
+        for name, _method in methods:
+            if name in router_own:  # an instance attribute: LiteLLM's _pre_route calls it
+                raise NotAccelerated("the pre-router instance has its own %s" % name)
         hosted = state.get("_hosted")
         if (type(hosted) is not host_registry
                 or host_registry.__dict__.get("_core_get_model_from_alias") is not alias_lookup):
@@ -762,9 +771,10 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         aliases = registry.get("_core_model_group_alias", _ABSENT)
         if type(aliases) is not dict:
             raise NotAccelerated("an alias map that runs code")
-        read = (state, pre_router, host_registry, registry)
+        # (the pre-router's own dict among them: a method assigned on it later is seen)
+        read = (state, pre_router, host_registry, registry, router_own)
         # what an async-picking strategy's pick needs besides
-        router_state = router.__dict__
+        router_state = router_own
         strategies = router_state.get("_strategies")
         if type(strategies) is not strategies_type or strategies.__dict__.get("_hosted") is not hosted:
             return (*read, None), (router, hosted, plugins, aliases, None, None, None, None)
@@ -1923,7 +1933,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                         synced = type(allowed) is int and type(live) is int and (allowed == live) is sent
             if not synced:
                 core._sync_routing_state()
-            call = core._handle.select
+            handle = core._handle
+            call = handle.select
             document = None
             if not code_ran and (endpoint is None or type(endpoint) is str):
                 for value in fields.values():
@@ -1934,7 +1945,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             if document is None:
                 document = core_globals["_document"](fields)
             selection._call = call(model, document)
-            return selection
+            return selection, handle, document
         except Exception as error:
             callers_error(error)
             raise
@@ -1954,11 +1965,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         ``has_filters()`` is found False without running code (``_filter_state``, kept
         by a guard memo while the process callback list holds the same callbacks);
         None for anything else (then LiteLLM's method answers)."""
-        try:
-            fp = filter_parts()
-        except NotAccelerated:
-            return None
-        if type(core) is not fp[0] or type(step) is not dict:
+        if type(step) is not dict:
             return None
         candidates = step.get("candidates")
         if candidates is None:
@@ -1969,22 +1976,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             for candidate in candidates:
                 if type(candidate) is not str:
                     return None
-        litellm_module = fp[17]
-        if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT  # the method's import statement calls a hook
-                or sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
-                or sys_modules.get(_CORE) is None or sys_modules[_CORE].__dict__ is not core_globals
-                or "attempt_failure" not in core_globals or not callback_validation.check()):
-            return None  # getattr(litellm, "callbacks"), the method's import of attempt_failure
-        callbacks = litellm_module.__dict__.get("callbacks")
-        state = core.__dict__
-        known = filters_memo.get(state, fp)
-        if known is None or not filters_kept(known, callbacks, fp):
-            try:
-                known = filters_memo.remember(state, fp, lambda: _filter_state(state, fp, callbacks))
-            except NotAccelerated:
-                return None
-            if not filters_kept(known, callbacks, fp):
-                return None
+        if not filters_absent(core, core_globals):
+            return None
         if first_strs is not None:
             # natively: the exact-str check (else None: LiteLLM's method answers) and
             # the first occurrences in order, what dict.fromkeys keeps (~10 us at
@@ -1992,6 +1985,36 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             ids = first_strs(candidates)
             return ids if ids is not NotImplemented else None
         return list(dict.fromkeys(candidates))
+
+    def filters_absent(core, core_globals):
+        """Whether LiteLLM's answer to a ``callback_filters`` step of ``core``
+        would be found, without running code, to apply no filter (then it is
+        ``(list(dict.fromkeys(ids)), None)``): ``has_filters()`` False by
+        ``_filter_state``, kept by a guard memo while the process callback list
+        holds the same callbacks; False when not known."""
+        try:
+            fp = filter_parts()
+        except NotAccelerated:
+            return False
+        if type(core) is not fp[0]:
+            return False
+        litellm_module = fp[17]
+        if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT  # the method's import statement calls a hook
+                or sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
+                or sys_modules.get(_CORE) is None or sys_modules[_CORE].__dict__ is not core_globals
+                or "attempt_failure" not in core_globals or not callback_validation.check()):
+            return False  # getattr(litellm, "callbacks"), the method's import of attempt_failure
+        callbacks = litellm_module.__dict__.get("callbacks")
+        state = core.__dict__
+        known = filters_memo.get(state, fp)
+        if known is None or not filters_kept(known, callbacks, fp):
+            try:
+                known = filters_memo.remember(state, fp, lambda: _filter_state(state, fp, callbacks))
+            except NotAccelerated:
+                return False
+            if not filters_kept(known, callbacks, fp):
+                return False
+        return True
 
     def filters_kept(known, callbacks, fp):
         """Whether ``_filter_state``'s value still holds for what a tag does not
@@ -2012,6 +2035,47 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 return False
             index += 2
         return True
+
+    shadow_stats = shadow_handle.STATS
+
+    def twin_for(core, handle):
+        """``shadow_handle.shadow_for``; None when it fails (ours: counted)."""
+        try:
+            return shadow_handle.shadow_for(core, handle)
+        except Exception as own:  # noqa: BLE001 - LiteLLM's handle serves the pick
+            flags.record_error("rust_routing", own)
+            return None
+
+    def no_filter_now(core, core_globals):
+        """``filters_absent``; False when it fails (ours: counted): then the
+        twin is not started, or the call moves back onto LiteLLM's handle."""
+        try:
+            return filters_absent(core, core_globals)
+        except Exception as own:  # noqa: BLE001 - not known: LiteLLM's handle and stage
+            flags.record_error("rust_routing", own)
+            return False
+
+    def twin_escape(main_call, asked, given):
+        """LiteLLM's handle's call (its first step taken) brought to where the
+        twin's is: each answer given to the twin handed to it in order, each
+        step it asks checked to be the one the twin asked, and a
+        ``callback_filters`` step it asks on the way answered as LiteLLM
+        answered it then (no filter was registered at any step handed so far:
+        the candidates' first occurrences in order, preferred None).  The last
+        step asked is left for the caller to answer; from there LiteLLM's
+        handle serves the call, its stage answered by LiteLLM if it comes."""
+        shadow_stats["escapes"] += 1
+        for index in range(1, len(asked)):
+            outcome = given[index - 1]
+            while True:
+                step = main_call.next(outcome)
+                if type(step) is dict and step.get("kind") == "select" and step.get("stage") == "callback_filters":
+                    outcome = (list(dict.fromkeys(step.get("candidates") or [])), None)
+                    continue
+                break
+            if step != asked[index]:
+                raise RuntimeError("LiteLLM's handle asked another step than its twin")
+        return main_call
 
     def least_busy_call_id(selection_module, request_kwargs):
         """pick_async's least-busy case's ``call_id`` argument, read as it reads
@@ -2071,8 +2135,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             raise
         request = request_kwargs if request_kwargs is not None else {}
         # the selection set up here when known (LiteLLM's calls in it marked as the caller's)
-        selection = set_up(selection_type, self, model, request, specific_deployment, messages, input, init,
-                           known, core_globals) if known[3] is not None else None
+        made = set_up(selection_type, self, model, request, specific_deployment, messages, input, init,
+                      known, core_globals) if known[3] is not None else None
+        # the handle set_up asked, and the request document it handed it (for the twin handle)
+        selection, handle, document = made if made is not None else (None, None, None)
         try:
             if selection is None:
                 selection = selection_type(self, model, request, kind, specific_deployment, messages, input,
@@ -2108,12 +2174,42 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                         input = selection._input
                         pass_through = selection._kind == "async_pass_through"
                         outcome = None
+                        # the twin handle (shadow_handle): LiteLLM's handle's state without the
+                        # callback-filter stage, driven while that stage's answer is known to be
+                        # the identity (no filter registered; checked before every step it is
+                        # handed: if one appears, the call moves back onto LiteLLM's handle)
+                        first = None
+                        twin = None
+                        if handle is not None and not pass_through and selection._call is not None:
+                            twin_handle = twin_for(core, handle)
+                            if twin_handle is not None and no_filter_now(core, core_globals):
+                                main_call = call
+                                first = main_call.next(None)  # LiteLLM's handle's first step, in lockstep
+                                twin_call = twin_handle.select(selection._model, document)
+                                twin_first = twin_call.next(None)
+                                if twin_first == first and first["kind"] == "pre_route":
+                                    call = twin_call
+                                    twin = ([twin_first], [])  # the steps asked, the answers given
+                                    shadow_stats["picks"] += 1
                         while True:
-                            step = call.next(outcome)
+                            if first is not None:
+                                step = first
+                                first = None
+                            else:
+                                if twin is not None:
+                                    if not no_filter_now(core, core_globals):
+                                        call = twin_escape(main_call, twin[0], twin[1])
+                                        twin = None
+                                    else:
+                                        twin[1].append(outcome)
+                                step = call.next(outcome)
+                                if twin is not None:
+                                    twin[0].append(step)
                             step_kind = step["kind"]
                             if step_kind == "cache":
                                 outcome = await core._answer_cache(step)
                             elif step_kind == "select" and step.get("stage") == "callback_filters":
+                                shadow_stats["stage_steps"] += 1
                                 try:
                                     ids = no_filter_ids(core, step, core_globals)
                                 except Exception as own:  # noqa: BLE001 - ours (reads only): LiteLLM
@@ -2181,7 +2277,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             known = memo.remember(p[0], p, lambda: _select_state(p))
         if not known or known[3] is None:
             return None
-        return set_up(p[1], core, model, request, specific_deployment, messages, input, p[11], known, p[0])
+        made = set_up(p[1], core, model, request, specific_deployment, messages, input, p[11], known, p[0])
+        return made[0] if made is not None else None
 
     select.__doc__ = original.__doc__
     select.selection_set_up = selection_set_up

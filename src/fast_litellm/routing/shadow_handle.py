@@ -1,0 +1,246 @@
+"""A second Rust handle that skips the callback-filter stage (flag ``rust_routing``).
+
+At 1,000 deployments ~2.6 ms of a ~4 ms accelerated latency or cost pick is
+LiteLLM's own Rust matching the callback-filter answer against the candidates
+(``answered_by_id``: for each answered id a scan of every candidate).  LiteLLM's
+static settings document always asks for that stage (``"callback_filters":
+True``), and router-core skips it entirely when the setting is false
+(``select.rs``: the one place the setting is read).  With no filter registered
+and distinct candidate ids the answer is the identity (the candidates, in
+order, preferred None), so a handle built with ``callback_filters: false`` over
+the same state picks what LiteLLM's handle picks.  See docs/routing.md,
+"Session 17", for the whole argument; in short:
+
+* ``RustCore._new_handle`` is replaced by the same body that also keeps a
+  plain copy of the two documents the handle was built from
+  (:func:`make_new_handle`).  A handle's state is its registry and settings
+  snapshot; every change to it bumps ``registry_version()`` but the
+  ``adopt_providers`` LiteLLM's ``_rebuild`` makes on the new handle under the
+  registry lock before anything reads it.  So while the core's ``_handle`` is
+  that handle at the version it was built with, a handle built from the same
+  documents with the stage off, after ``adopt_providers`` from it, holds the
+  same snapshot but for the stage (:func:`shadow_for`).
+* Only our fused pick (``protocol_fast.make_select``) drives that second handle,
+  and only for one ``select`` call: it is never stored on the core, so every
+  LiteLLM code path (its own select with the flag off, sync picks, completions,
+  listings) reads LiteLLM's handle and runs the stage.
+* The fused pick checks that no filter is registered before it starts, and
+  again after each answer it computes; if one appeared, the call is moved back
+  onto LiteLLM's handle by replaying the answers given so far (see
+  ``protocol_fast``), so the stage is answered where LiteLLM's handle asks it.
+* Distinct ids: ``answered_by_id`` groups duplicate ids by first occurrence.
+  The second handle is only made for a registry whose ids are distinct and
+  whose names resolve to one group's deployments each (no routing groups,
+  aliases, wildcard names, team models or default deployment), so a pick's
+  candidates never repeat an id (:func:`_distinct_candidates`).
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any, Callable, Dict, Optional
+
+from fast_litellm._forksafe import fresh_lock_after_fork
+from fast_litellm.patching.registry import NotAccelerated, callers_error
+
+#: the sources this relies on (pins.DEPENDENCIES): the rebuild's order (new
+#: handle, adopt, under the registry lock), the body re-done, the static
+#: document's key (the stage's answer with no filter is pinned by
+#: protocol_fast's _FILTER_SOURCES)
+_SOURCES = (
+    "litellm.router_rust.core:RustCore._rebuild",
+    "litellm.router_rust.core:RustCore._new_handle",
+    "litellm.router_rust.core:Resolved.static_document",
+)
+
+# id(core) -> _Record; the record holds a weak reference to its core
+_RECORDS: Dict[int, "_Record"] = {}
+_LOCK = threading.RLock()  # (re-entered by a weak-reference callback run by a collection)
+fresh_lock_after_fork(globals(), "_LOCK", threading.RLock)  # a forked child's own lock
+
+#: counters (tests read them): picks started on a twin handle, escapes back to
+#: LiteLLM's handle, twin handles built, callback-filter steps the fused pick
+#: answered (on LiteLLM's handle)
+STATS = {"picks": 0, "escapes": 0, "built": 0, "stage_steps": 0}
+
+
+class _Record:
+    __slots__ = ("core_ref", "handle", "version", "static", "dynamic", "shadow", "verdict", "__weakref__")
+
+    def __init__(self, core_ref, handle, version, static, dynamic):
+        self.core_ref = core_ref
+        self.handle = handle
+        self.version = version
+        self.static = static
+        self.dynamic = dynamic
+        self.shadow = None
+        self.verdict = None  # None: not decided; False: never; True: shadow built
+
+
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain_copy(value: Any, depth: int = 0) -> Any:
+    """A deep copy of plain JSON data (exact dict with str keys, list, tuple,
+    str, int, float, bool, None) made without running any code; anything
+    else raises ``TypeError``."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return value
+    if depth > 64:
+        raise TypeError("too deep")
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise TypeError("a key that is not a str")
+            out[key] = _plain_copy(item, depth + 1)
+        return out
+    if kind is list:
+        return [_plain_copy(item, depth + 1) for item in value]
+    if kind is tuple:  # (the dynamic document's fallback keys)
+        return tuple([_plain_copy(item, depth + 1) for item in value])
+    raise TypeError("not plain JSON: %s" % kind.__name__)
+
+
+def _forget(key: int, ref: Any) -> None:
+    with _LOCK:
+        rec = _RECORDS.get(key)
+        if rec is not None and rec.core_ref is ref:
+            del _RECORDS[key]
+
+
+def _remember(core: Any, handle: Any, static: Any, dynamic: Any) -> None:
+    """Keep the documents ``handle`` was built from (ours: never raises)."""
+    key = id(core)
+    try:
+        version = handle.registry_version()
+        copies = (_plain_copy(static), _plain_copy(dynamic))
+        ref = weakref.ref(core, lambda r, key=key: _forget(key, r))
+    except Exception:  # noqa: BLE001 - not plain, not weak-referenceable: no second handle
+        with _LOCK:
+            _RECORDS.pop(key, None)
+        return
+    with _LOCK:
+        _RECORDS[key] = _Record(ref, handle, version, copies[0], copies[1])
+
+
+def _distinct_candidates(static: Any, dynamic: Any) -> bool:
+    """Whether every pick's candidate list holds distinct ids: each deployment
+    has an exact ``str`` id, no two the same, and a name resolves only to its
+    own group's deployments (no routing groups or their member map, no alias,
+    no wildcard name, no team model, no default deployment)."""
+    if type(static) is not dict or type(dynamic) is not dict:
+        return False
+    if static.get("routing_groups") or static.get("routing_group_members") is not None:
+        return False
+    if dynamic.get("model_group_alias") or dynamic.get("model_alias_map") or dynamic.get(
+            "default_deployment") is not None:
+        return False
+    model_list = static.get("model_list")
+    if type(model_list) is not list:
+        return False
+    seen = set()
+    for entry in model_list:
+        if type(entry) is not dict:
+            return False
+        name = entry.get("model_name")
+        info = entry.get("model_info")
+        if type(name) is not str or "*" in name or type(info) is not dict:
+            return False
+        ident = info.get("id")
+        if type(ident) is not str or ident in seen:
+            return False
+        if info.get("team_id") is not None or info.get("team_public_model_name") is not None:
+            return False
+        seen.add(ident)
+    return True
+
+
+def shadow_for(core: Any, handle: Any) -> Optional[Any]:
+    """The handle with the stage off for ``handle``, ``core``'s live handle,
+    built at the first call; None when there is none (not recorded, the live
+    handle changed or was written since it was built, ids that may repeat,
+    the registry lock held elsewhere right now)."""
+    rec = _RECORDS.get(id(core))
+    if rec is None or rec.core_ref() is not core or rec.verdict is False or rec.handle is not handle:
+        return None
+    if core.__dict__.get("_handle") is not handle or handle.registry_version() != rec.version:
+        return None
+    shadow = rec.shadow
+    if shadow is not None:
+        return shadow
+    if not _distinct_candidates(rec.static, rec.dynamic):
+        rec.verdict = False
+        return None
+    hosted = core.__dict__.get("_hosted")
+    lock = getattr(hosted, "__dict__", {}).get("_deployment_index_lock")
+    if lock is None or not lock.acquire(blocking=False):
+        return None  # a rebuild may be between its swap and its adopt
+    try:
+        if core.__dict__.get("_handle") is not handle or handle.registry_version() != rec.version:
+            return None
+        made = type(handle)({**rec.static, "callback_filters": False}, rec.dynamic)
+        made.adopt_providers(handle)
+        if made.registry_version() != rec.version:
+            rec.verdict = False
+            return None
+    except Exception:  # noqa: BLE001 - ours: no second handle, LiteLLM's handle serves
+        rec.verdict = False
+        return None
+    finally:
+        lock.release()
+    rec.shadow = made
+    rec.verdict = True
+    STATS["built"] += 1
+    return made
+
+
+def recorded(core: Any) -> Optional[_Record]:
+    """The record kept for ``core`` (for tests)."""
+    rec = _RECORDS.get(id(core))
+    return rec if rec is not None and rec.core_ref() is core else None
+
+
+def make_new_handle(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``RustCore._new_handle``: LiteLLM's body, statement for statement (its
+    source pinned), which also keeps the documents the handle is built from."""
+    from fast_litellm.patching import guards
+
+    guards.require_sources(_SOURCES)
+    core_globals = original.__globals__
+    for name in ("as_str_mapping", "failover_document"):
+        if name not in core_globals:
+            raise NotAccelerated("LiteLLM's _new_handle reads %s" % name)
+
+    def _new_handle(self, model_list):
+        if "as_str_mapping" not in core_globals or "failover_document" not in core_globals:
+            raise NotAccelerated("LiteLLM's _new_handle bindings were removed")
+        try:
+            from litellm.rust_bridge._native import RouterCoreHandle
+
+            as_str_mapping = core_globals["as_str_mapping"]
+            names = [
+                str(name)
+                for entry in model_list
+                if isinstance(name := (as_str_mapping(entry) or {}).get("model_name"), str)
+            ]
+            default_ids = self._provider_default_ids()
+            self._handle_default_ids = default_ids
+            static = {
+                **self._resolved.static_document(model_list),
+                **{name: value for name, value in core_globals["failover_document"](self._plain).items()
+                   if value is not None},
+                **({"provider_default_deployment_ids": list(default_ids)} if default_ids else {}),
+            }
+            dynamic = self._dynamic_document(names)
+            handle = RouterCoreHandle(static, dynamic)
+        except Exception as error:
+            callers_error(error)
+            raise
+        _remember(self, handle, static, dynamic)
+        return handle
+
+    _new_handle.__doc__ = original.__doc__
+    return _new_handle
+

@@ -1,0 +1,437 @@
+"""Differential tests for the twin handle (fast_litellm/routing/shadow_handle.py):
+a pick on a Rust handle built with ``callback_filters: false`` while the
+callback-filter stage's answer is the identity, against LiteLLM 1.110.2 stock.
+
+Each test runs a stock Router (built and driven with the patches off) and an
+accelerated one (built and driven with them on) in lockstep, the same seed
+before each pair, and compares the picked deployment, the state of
+``random`` after it, the request dict the pick stamped and the filters' calls;
+the counters (``shadow_handle.STATS``) show where the twin ran, where the
+stage ran on LiteLLM's handle and where a pick moved back onto it.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+import random
+import warnings
+
+import pytest
+from _lockstep import same_minute  # noqa: E402
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+litellm = pytest.importorskip("litellm")
+
+from litellm.integrations.custom_logger import CustomLogger  # noqa: E402
+
+from fast_litellm.routing import _local_patch, shadow_handle  # noqa: E402
+
+STATS = shadow_handle.STATS
+
+
+def _model_list(n=8, ids=None):
+    return [{"model_name": "g",
+             "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "k", "rpm": 1000 + 37 * i,
+                                "api_base": "https://b%d.example" % i},
+             "model_info": {"id": (ids[i] if ids else "d%d" % i)}} for i in range(n)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    _local_patch.install()
+    yield
+    _local_patch.uninstall()
+
+
+_ROUTERS = []
+
+
+@pytest.fixture(autouse=True)
+def clean_callbacks():
+    saved = list(litellm.callbacks)
+    yield
+    litellm.callbacks[:] = saved
+    while _ROUTERS:  # their strategies' sync tasks cancelled, their global callbacks dropped
+        _ROUTERS.pop().retire()
+
+
+class Drop(CustomLogger):
+    """A deployment filter: drops the deployments whose id it names; counts its calls."""
+
+    def __init__(self, drop):
+        super().__init__()
+        self.drop = set(drop)
+        self.calls = 0
+
+    async def async_filter_deployments(self, model, healthy_deployments, messages, request_kwargs=None,
+                                       parent_otel_span=None):
+        self.calls += 1
+        return [d for d in healthy_deployments if d["model_info"]["id"] not in self.drop]
+
+
+def _pair(n=8, ids=None, model_list=None, **kwargs):
+    routers = []
+    for accelerated in (False, True):
+        with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
+            warnings.simplefilter("ignore")
+            routers.append(litellm.Router(model_list=copy.deepcopy(model_list or _model_list(n, ids)), **kwargs))
+    _ROUTERS.extend(routers)
+    return routers
+
+
+def _pick(router, accelerated, seed, request=None, callbacks=None):
+    """One pick: (id, api_base, random state after, the request dict after)."""
+    if callbacks is not None:
+        litellm.callbacks[:] = callbacks
+    request = {} if request is None else request
+    random.seed(seed)
+
+    async def go():
+        return await router.async_get_available_deployment(model="g", request_kwargs=request)
+
+    with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
+        warnings.simplefilter("ignore")
+        try:
+            picked = asyncio.run(go())
+            out = (picked["model_info"]["id"], picked["litellm_params"].get("api_base"))
+        except Exception as error:  # noqa: BLE001 - compared by class and message
+            out = (type(error).__name__, str(error))
+    return out, random.getstate(), request
+
+
+def _lockstep(stock, fast, seeds, callbacks=lambda i: None, request=lambda i: {"metadata": {"k": i}}):
+    for i in seeds:
+        same_minute()
+        got_stock = _pick(stock, False, i, request(i), callbacks(i))
+        got_fast = _pick(fast, True, i, request(i), callbacks(i))
+        assert got_fast == got_stock, i
+
+
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "latency-based-routing", "cost-based-routing"])
+def test_twin_serves_picks_with_no_filter(strategy):
+    stock, fast = _pair(routing_strategy=strategy)
+    before = dict(STATS)
+    _lockstep(stock, fast, range(25))
+    assert STATS["picks"] - before["picks"] == 25
+    assert STATS["stage_steps"] == before["stage_steps"]  # the stage was never asked
+    rec = shadow_handle.recorded(fast._core)
+    assert rec is not None and rec.shadow is not None and fast._core._handle is rec.handle
+    assert rec.shadow not in vars(fast._core).values()  # LiteLLM's code never sees the twin
+
+
+def test_twin_handle_asks_no_stage_and_litellms_does():
+    _, fast = _pair()
+    core = fast._core
+    twin = shadow_handle.shadow_for(core, core._handle)
+    assert twin is not None
+
+    def stages(handle):
+        call = handle.select("g", {"pre_routes": True})
+        step, asked = call.next(None), []
+        while step["kind"] not in ("done", "failed"):
+            asked.append((step["kind"], step.get("stage")))
+            if step["kind"] == "pre_route":
+                answer = None
+            elif step["kind"] == "cache":
+                answer = [None] * len(step["keys"])
+            elif step.get("stage") == "callback_filters":
+                answer = (list(step["candidates"]), None)
+            else:
+                answer = [step["candidates"][0]]
+            step = call.next(answer)
+        return asked
+
+    assert ("select", "callback_filters") in stages(core._handle)
+    assert ("select", "callback_filters") not in stages(twin)
+
+
+def test_filter_registered_and_removed_between_picks():
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    drops = {}
+
+    def callbacks(i):
+        if 5 <= i < 12:  # registered for these picks, the same filter object state on both sides
+            drops.setdefault(i, [Drop({"d1", "d2", "d5"}), Drop({"d1", "d2", "d5"})])
+            return [drops[i][0]]
+        return []
+
+    before = dict(STATS)
+    for i in range(18):
+        same_minute()
+        a = _pick(stock, False, i, {}, callbacks(i))
+        if 5 <= i < 12:
+            litellm.callbacks[:] = [drops[i][1]]
+            b = _pick(fast, True, i, {}, None)
+            assert drops[i][0].calls == drops[i][1].calls == 1
+            assert a[0][0] not in {"d1", "d2", "d5"}
+        else:
+            b = _pick(fast, True, i, {}, [])
+        assert a == b, i
+    assert STATS["picks"] - before["picks"] == 11  # all but the seven with the filter
+    assert STATS["stage_steps"] - before["stage_steps"] == 7
+
+
+def test_filter_registered_during_a_pick_moves_it_back():
+    """A filter registered by code a pick runs before the stage (here the
+    pre-routing hook): stock answers the stage with it; the accelerated pick
+    moves back onto LiteLLM's handle, whose stage then runs it."""
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    made = []
+
+    def hook_on(router):
+        prerouter = router._core._prerouter
+        inner = type(prerouter).pre_route
+
+        async def pre_route(*args, **kwargs):
+            drop = Drop({"d0", "d3", "d4", "d6"})
+            made.append(drop)
+            litellm.callbacks.append(drop)
+            return await inner(prerouter, *args, **kwargs)
+
+        prerouter.pre_route = pre_route
+
+    for router in (stock, fast):
+        hook_on(router)
+    before = dict(STATS)
+    for i in range(6):
+        same_minute()
+        a = _pick(stock, False, i, {}, [])
+        b = _pick(fast, True, i, {}, [])
+        assert a == b, i
+        assert a[0][0] not in {"d0", "d3", "d4", "d6"}
+        assert made[-1].calls == made[-2].calls == 1
+    # the twin started each pick (no filter then), and each moved back
+    assert STATS["picks"] - before["picks"] == 6
+    assert STATS["escapes"] - before["escapes"] == 6
+    assert STATS["stage_steps"] - before["stage_steps"] == 6
+
+
+def test_flag_off_runs_litellms_pick_with_its_stage():
+    stock, fast = _pair(routing_strategy="latency-based-routing")
+    _lockstep(stock, fast, range(3))
+    before = dict(STATS)
+    for i in range(3, 9):
+        drop = [Drop({"d0", "d7"}), Drop({"d0", "d7"})]
+        a = _pick(stock, False, i, {}, [drop[0]])
+        b = _pick(fast, False, i, {}, [drop[1]])  # the fast router, the patches off for this pick
+        assert a == b and drop[0].calls == drop[1].calls == 1
+        c = _pick(fast, False, i, {}, [])
+        d = _pick(stock, False, i, {}, [])
+        assert c == d
+    assert STATS["picks"] == before["picks"]  # LiteLLM's select never runs on the twin
+
+
+def test_duplicate_ids_never_get_a_twin():
+    ids = ["d0", "d1", "d2", "d3", "d1", "d5"]
+    stock, fast = _pair(n=6, ids=ids, routing_strategy="simple-shuffle")
+    before = dict(STATS)
+    _lockstep(stock, fast, range(30))
+    assert STATS["picks"] == before["picks"]
+    assert shadow_handle.recorded(fast._core).verdict is False
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"model_group_alias": {"alias": "g"}},
+    {"routing_strategy": "least-busy"},
+])
+def test_static_verdict(kwargs):
+    stock, fast = _pair(**kwargs)
+    before = dict(STATS)
+    _lockstep(stock, fast, range(5))
+    used = STATS["picks"] - before["picks"]
+    assert used == (0 if "model_group_alias" in kwargs else 5)
+
+
+def test_wildcard_names_never_get_a_twin():
+    model_list = _model_list(4) + [{"model_name": "openai/*", "litellm_params": {"model": "openai/*", "api_key": "k"},
+                                    "model_info": {"id": "w"}}]
+    stock, fast = _pair(model_list=model_list)
+    before = dict(STATS)
+    _lockstep(stock, fast, range(5))
+    assert STATS["picks"] == before["picks"]
+
+
+@pytest.mark.parametrize("change", ["add_deployment", "update_settings", "delete_deployment"])
+def test_a_registry_write_retires_the_twin(change):
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    _lockstep(stock, fast, range(3))
+    for router in (stock, fast):
+        with warnings.catch_warnings(), _local_patch.accelerated(router is fast):
+            warnings.simplefilter("ignore")
+            if change == "add_deployment":
+                router.add_deployment(litellm.types.router.Deployment(**_model_list(9)[8]))
+            elif change == "update_settings":
+                router.update_settings(num_retries=4)
+            else:
+                router.delete_deployment("d3")
+    before = dict(STATS)
+    _lockstep(stock, fast, range(3, 20))
+    assert STATS["picks"] == before["picks"]  # the twin was built over the state before the write
+
+
+def test_sync_picks_and_completions_stay_litellms():
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    before = dict(STATS)
+    for i in range(8):
+        drop = [Drop({"d2"}), Drop({"d2"})]
+        got = []
+        for router, accelerated, d in ((stock, False, drop[0]), (fast, True, drop[1])):
+            litellm.callbacks[:] = [d] if i % 2 else []
+            random.seed(i)
+            with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
+                warnings.simplefilter("ignore")
+                picked = router.get_available_deployment(model="g", request_kwargs={})
+                response = asyncio.run(router.acompletion(model="g", messages=[{"role": "user", "content": "x"}],
+                                                          mock_response="ok"))
+            got.append((picked["model_info"]["id"], response._hidden_params.get("model_id"), random.getstate()))
+        assert got[0] == got[1], i
+        assert drop[0].calls == drop[1].calls
+    assert STATS["picks"] == before["picks"]
+
+
+def test_twin_survives_nothing_but_its_handle():
+    """A rebuild (a routing plugin added, a static setting) makes a new
+    handle: the record follows it, and the old twin is not used."""
+    _, fast = _pair(routing_strategy="simple-shuffle")
+    core = fast._core
+    first = shadow_handle.shadow_for(core, core._handle)
+    old_handle = core._handle
+    with warnings.catch_warnings(), _local_patch.accelerated(True):
+        warnings.simplefilter("ignore")
+        core._rebuild()
+    assert core._handle is not old_handle
+    assert shadow_handle.shadow_for(core, old_handle) is None
+    second = shadow_handle.shadow_for(core, core._handle)
+    assert second is not None and second is not first
+
+
+def test_filter_registered_after_the_stage_point_replays_it():
+    """A filter registered by the strategy's answer (after the stage): stock's
+    stage ran before it, with no filter; the accelerated pick moves back onto
+    LiteLLM's handle, whose stage is answered on the way as stock's was (the
+    identity), and the filter is never called on either side."""
+    stock, fast = _pair(routing_strategy="latency-based-routing")
+    made = []
+
+    def hook_on(router):
+        core = router._core
+        inner = type(core)._answer_select
+
+        async def answer_select(*args, **kwargs):
+            drop = Drop({"d0", "d1", "d2", "d3", "d4", "d5", "d6"})
+            made.append(drop)
+            litellm.callbacks.append(drop)
+            return await inner(core, *args, **kwargs)
+
+        core._answer_select = answer_select
+
+    for router in (stock, fast):
+        hook_on(router)
+    before = dict(STATS)
+    for i in range(5):
+        same_minute()
+        a = _pick(stock, False, i, {"metadata": {"n": i}}, [])
+        b = _pick(fast, True, i, {"metadata": {"n": i}}, [])
+        assert a == b, i
+        assert [d.calls for d in made[-2:]] == [0, 0]
+    assert STATS["picks"] - before["picks"] == 5
+    assert STATS["escapes"] - before["escapes"] == 5
+    assert STATS["stage_steps"] == before["stage_steps"]
+
+
+def test_a_failing_check_moves_the_pick_back(monkeypatch):
+    """Our check failing mid-pick (an error of ours) counts as "not known":
+    the pick moves back onto LiteLLM's handle and stays exact."""
+    from fast_litellm.routing import _pydantic_guard
+
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    _lockstep(stock, fast, range(2))
+    guard = _pydantic_guard.shared(_pydantic_guard.callback_list)  # the one the fused pick checks
+    real = guard.check
+    calls = [0]
+
+    def flaky():
+        calls[0] += 1
+        if calls[0] % 3 == 2:  # the check before the first answer is handed to the twin
+            raise RuntimeError("ours")
+        return real()
+
+    monkeypatch.setattr(guard, "check", flaky)
+    from fast_litellm import flags
+
+    monkeypatch.setattr(flags.get_flag("rust_routing"), "error_threshold", 10 ** 6)
+    before = dict(STATS)
+    for i in range(2, 6):
+        calls[0] = 0
+        same_minute()
+        a = _pick(stock, False, i, {}, [])
+        calls[0] = 0
+        b = _pick(fast, True, i, {}, [])
+        assert a == b, i
+    assert STATS["picks"] - before["picks"] == 4
+    assert STATS["escapes"] - before["escapes"] == 4
+    flags.reset_errors("rust_routing")  # (four of ours, counted as they should be)
+
+
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "latency-based-routing"])
+def test_a_pre_router_method_on_the_instance_is_called(strategy):
+    """LiteLLM's ``_pre_route`` calls ``self._prerouter.pre_route``, an
+    instance attribute included: the fast pre-routing path declines then
+    (it checked the class only), on a router built before or after."""
+    stock, fast = _pair(routing_strategy=strategy)
+    _lockstep(stock, fast, range(2))
+    calls = {}
+    for router in (stock, fast):
+        prerouter = router._core._prerouter
+        inner = type(prerouter).pre_route
+
+        async def pre_route(*args, _router=router, _inner=inner, _prerouter=prerouter, **kwargs):
+            calls[_router] = calls.get(_router, 0) + 1
+            return await _inner(_prerouter, *args, **kwargs)
+
+        prerouter.pre_route = pre_route
+    _lockstep(stock, fast, range(2, 5))
+    assert calls[stock] == calls[fast] == 3
+
+
+@pytest.mark.parametrize("strategy", ["least-busy", "usage-based-routing-v2", "usage-based-routing"])
+def test_twin_serves_the_other_strategies(strategy):
+    stock, fast = _pair(routing_strategy=strategy)
+    before = dict(STATS)
+    _lockstep(stock, fast, range(12))
+    assert STATS["picks"] - before["picks"] == 12
+    assert STATS["stage_steps"] == before["stage_steps"]
+
+
+def test_twin_with_cooling_deployments_pre_call_checks_and_tags():
+    model_list = _model_list(8)
+    for i, entry in enumerate(model_list):
+        entry["litellm_params"]["tags"] = ["even" if i % 2 == 0 else "odd"]
+    stock, fast = _pair(model_list=model_list, routing_strategy="simple-shuffle", enable_pre_call_checks=True)
+    for router in (stock, fast):
+        for ident in ("d2", "d5"):
+            router._core._cooldowns.add_deployment_to_cooldown(ident, Exception("rate limited"), 429, 3600)
+    before = dict(STATS)
+    _lockstep(stock, fast, range(10), request=lambda i: {"metadata": {"tags": ["even"] if i % 2 else ["odd"]}})
+    _lockstep(stock, fast, range(10, 16))
+    assert STATS["picks"] - before["picks"] == 16
+
+
+def test_a_deployment_named_by_id():
+    """``specific_deployment``: both handles skip the stage (a deployment
+    named by id), so the twin serves it as LiteLLM's handle does."""
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    got = []
+    for router, accelerated in ((stock, False), (fast, True)):
+        random.seed(3)
+        with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
+            warnings.simplefilter("ignore")
+            try:
+                picked = asyncio.run(router.async_get_available_deployment(model="d4", request_kwargs={},
+                                                                           specific_deployment=True))
+                out = picked["model_info"]["id"]
+            except Exception as error:  # noqa: BLE001 - compared
+                out = (type(error).__name__, str(error))
+        got.append((out, random.getstate()))
+    assert got[0] == got[1]
