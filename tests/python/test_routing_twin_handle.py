@@ -40,7 +40,11 @@ def _model_list(n=8, ids=None):
 @pytest.fixture(scope="module", autouse=True)
 def patched():
     _local_patch.install()
+    # the twin handle for every group size (its default MIN_GROUP_SIZE leaves these small groups
+    # on LiteLLM's handle), so the lockstep picks run on it
+    min_group, shadow_handle.MIN_GROUP_SIZE = shadow_handle.MIN_GROUP_SIZE, 0
     yield
+    shadow_handle.MIN_GROUP_SIZE = min_group
     _local_patch.uninstall()
 
 
@@ -118,6 +122,18 @@ def test_twin_serves_picks_with_no_filter(strategy):
     rec = shadow_handle.recorded(fast._core)
     assert rec is not None and rec.shadow is not None and fast._core._handle is rec.handle
     assert rec.shadow not in vars(fast._core).values()  # LiteLLM's code never sees the twin
+
+
+def test_small_groups_stay_on_litellms_handle(monkeypatch):
+    """MIN_GROUP_SIZE is policy: below it a pick runs on LiteLLM's handle (its stage
+    answered), at or above it on the twin; the picks are stock's either way."""
+    monkeypatch.setattr(shadow_handle, "MIN_GROUP_SIZE", 6)
+    for n, twinned in ((5, False), (6, True)):
+        stock, fast = _pair(n=n, routing_strategy="simple-shuffle")
+        before = dict(STATS)
+        _lockstep(stock, fast, range(8))
+        assert STATS["picks"] - before["picks"] == (8 if twinned else 0), n
+        assert STATS["stage_steps"] - before["stage_steps"] == (0 if twinned else 8), n
 
 
 def test_twin_handle_asks_no_stage_and_litellms_does():

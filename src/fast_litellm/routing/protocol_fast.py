@@ -2038,10 +2038,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
 
     shadow_stats = shadow_handle.STATS
 
-    def twin_for(core, handle):
+    def twin_for(core, handle, model):
         """``shadow_handle.shadow_for``; None when it fails (ours: counted)."""
         try:
-            return shadow_handle.shadow_for(core, handle)
+            return shadow_handle.shadow_for(core, handle, model)
         except Exception as own:  # noqa: BLE001 - LiteLLM's handle serves the pick
             flags.record_error("rust_routing", own)
             return None
@@ -2181,7 +2181,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                         first = None
                         twin = None
                         if handle is not None and not pass_through and selection._call is not None:
-                            twin_handle = twin_for(core, handle)
+                            twin_handle = twin_for(core, handle, selection._model)
                             if twin_handle is not None and no_filter_now(core, core_globals):
                                 main_call = call
                                 first = main_call.next(None)  # LiteLLM's handle's first step, in lockstep
