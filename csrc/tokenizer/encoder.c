@@ -595,16 +595,17 @@ static int windows_pay(const uint8_t *text, size_t len)
     return high < 16;
 }
 
-/* Counting through the 64-byte windows looks one window ahead: when a
- * window is scanned, every piece's hash is computed and its vocabulary
- * slot and filter word asked for, and the piece is looked up with that
- * hash when the count reaches it, a window (~15 pieces on code) later,
- * when the lines have arrived.  The window of a position is a function of
- * the text and the position alone, so the next window is the one scanned
- * from the last piece's end.  Without it the look-up waited on a slot
- * line not used recently; the CPU's own look-ahead covers a few pieces, a
- * window ahead many more (see "Sixteenth pass" in docs/tokenizer.md; 2
- * windows ahead measured the same on code, 1-2% lower on prose). */
+/* Counting through the 64-byte windows looks FL_ENC_AHEAD (2) windows
+ * ahead: when a window is scanned, every piece's hash is computed and its
+ * vocabulary slot and filter word asked for, and the piece is looked up
+ * with that hash when the count reaches it, two windows (~30 pieces on
+ * code) later, when the lines have arrived.  The window of a position is
+ * a function of the text and the position alone, so the next window is
+ * the one scanned from the last piece's end.  Without it the look-up
+ * waited on a slot line not used recently; the CPU's own look-ahead
+ * covers a few pieces, windows ahead many more (see "Sixteenth pass" in
+ * docs/tokenizer.md: one window ahead then measured best; since the
+ * count's own loop (seventeenth pass) two are +1-2%, three the same). */
 typedef struct {
     size_t base;          /* where the window starts */
     fl_pretok_window w;   /* what it decided */
@@ -612,6 +613,11 @@ typedef struct {
        and hash, as the count's look-up takes them */
     uint64_t hd[64], tl[64], hs[64];
 } ahead_window;
+
+/* loop_ahead's windows: a power of two that holds the one counted and
+ * the FL_ENC_AHEAD scanned after it */
+#define AHEAD_RING 4
+_Static_assert(FL_ENC_AHEAD >= 1 && FL_ENC_AHEAD < AHEAD_RING, "the windows fit the ring");
 
 /* The masks of a key's head and tail words by its length (1..12; 0 is
  * never looked up): a load each instead of the shifts and selects of the
@@ -779,7 +785,7 @@ static __attribute__((noinline)) int count_piece_rest(const fl_encoder *e, const
 }
 
 /* The count through windows (count only, 16 bytes readable before
- * fast_stop), one window ahead (ahead_scan): the loop over a window's
+ * fast_stop), FL_ENC_AHEAD windows ahead (ahead_scan): the loop over a window's
  * pieces does only the common case, a piece of 1..12 bytes that is one
  * token, with the table's fields and the window in registers; any other
  * piece goes to count_piece_rest.  (Until the seventeenth pass this was
@@ -795,14 +801,18 @@ static __attribute__((noinline)) int loop_ahead(const fl_encoder *e, const uint8
     const uint64_t *const filter = v->filter;
     const fl_slot *const slots = v->slots;
     const uint64_t mask = v->mask;
-    ahead_window ring[2]; /* the window counted and the one after it */
-    size_t single = 0, cur = 0;
+    ahead_window ring[AHEAD_RING]; /* the window counted and those after it */
+    size_t single = 0, cur = 0, have = 1; /* ring[cur] and have - 1 windows after it are scanned */
     ahead_scan(v, window, text, len, fast_stop, 0, &ring[0]);
     for (;;) {
+        while (have <= FL_ENC_AHEAD) {
+            const size_t next = ahead_last_end(&ring[(cur + have - 1) & (AHEAD_RING - 1)]);
+            if (next >= len)
+                break;
+            ahead_scan(v, window, text, len, fast_stop, next, &ring[(cur + have) & (AHEAD_RING - 1)]);
+            have++;
+        }
         const ahead_window *aw = &ring[cur];
-        const size_t next = ahead_last_end(aw);
-        if (next < len)
-            ahead_scan(v, window, text, len, fast_stop, next, &ring[cur ^ 1]);
         const size_t base = aw->base;
         size_t pos = base, end = aw->w.end, k = 0;
         uint64_t more = aw->w.more;
@@ -830,9 +840,10 @@ static __attribute__((noinline)) int loop_ahead(const fl_encoder *e, const uint8
             end = base + (size_t)__builtin_ctzll(more);
             more &= more - 1u;
         }
-        if (pos >= len) /* pos == next */
+        if (pos >= len) /* the window's last piece ends the text */
             break;
-        cur ^= 1;
+        cur = (cur + 1) & (AHEAD_RING - 1);
+        have--;
     }
     *single_out = single;
     return FL_ENC_OK;

@@ -75,10 +75,12 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * measured +1.5-2% over 8 on o200k/cl100k code once the count's look-ups
  * were prefetched a window ahead (prose the same; "Sixteenth pass"). */
 #define FL_ENC_LANES 16
-/* Counting through 64-byte windows scans one window ahead of the one it
- * counts, hashing its pieces and prefetching their slots and filter words
- * (encoder.c, ahead_scan and loop_ahead; 2 ahead measured the same on
- * code, 1-2% lower on prose). */
+/* Counting through 64-byte windows scans this many windows ahead of the
+ * one it counts, hashing their pieces and prefetching their slots and
+ * filter words (encoder.c, ahead_scan and loop_ahead). */
+#ifndef FL_ENC_AHEAD
+#define FL_ENC_AHEAD 2
+#endif
 #define FL_ENC_LANES_MIN_TABLE ((size_t)4 << 20)
 void fl_encoder_set_merge_lanes(fl_encoder *e, int on);
 void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
