@@ -67,20 +67,10 @@ struct fl_vocab {
 static inline uint64_t fl_vload64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 static inline uint64_t fl_vload32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
-/* The product's two halves xor-ed.  On x86-64 by mulq itself: gcc moved
- * the __uint128_t through the stack (a store and a reload between the
- * multiply and whatever the hash feeds, e.g. the count's prefetches):
- * +1.5-3% on the count (seventeenth pass). */
 static inline uint64_t fl_vmix(uint64_t a, uint64_t b)
 {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    uint64_t hi;
-    __asm__("mulq %2" : "+a"(a), "=d"(hi) : "r"(b) : "cc");
-    return a ^ hi;
-#else
     __uint128_t r = (__uint128_t)a * b;
     return (uint64_t)r ^ (uint64_t)(r >> 64);
-#endif
 }
 
 /* The first min(n, 8) bytes of p as a little-endian integer, zero-padded,
