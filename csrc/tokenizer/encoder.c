@@ -595,17 +595,17 @@ static int windows_pay(const uint8_t *text, size_t len)
     return high < 16;
 }
 
-/* Counting through the 64-byte windows looks FL_ENC_AHEAD windows ahead:
- * when a window is scanned, every piece's hash is computed and its
+/* Counting through the 64-byte windows looks FL_ENC_AHEAD (2) windows
+ * ahead: when a window is scanned, every piece's hash is computed and its
  * vocabulary slot and filter word asked for, and the piece is looked up
- * with that hash when the walk reaches it, FL_ENC_AHEAD windows (~15
- * pieces each on code) later, when the lines have arrived.  The window
- * of a position is a function of the text and the position alone, so a
- * window scanned ahead is the one the walk would scan there.  Without
- * it the look-up waited on a slot line not used recently (the loop's
- * hottest instruction); the CPU's own look-ahead covers a few pieces, a
- * window ahead many more (see "Sixteenth pass" in docs/tokenizer.md; 2
- * windows ahead measured the same on code, 1-2% lower on prose). */
+ * with that hash when the count reaches it, two windows (~30 pieces on
+ * code) later, when the lines have arrived.  The window of a position is
+ * a function of the text and the position alone, so the next window is
+ * the one scanned from the last piece's end.  Without it the look-up
+ * waited on a slot line not used recently; the CPU's own look-ahead
+ * covers a few pieces, windows ahead many more (see "Sixteenth pass" in
+ * docs/tokenizer.md: one window ahead then measured best; since the
+ * count's own loop (seventeenth pass) two are +1-2%, three the same). */
 typedef struct {
     size_t base;          /* where the window starts */
     fl_pretok_window w;   /* what it decided */
@@ -614,8 +614,19 @@ typedef struct {
     uint64_t hd[64], tl[64], hs[64];
 } ahead_window;
 
-#define AHEAD_RING 2
-_Static_assert(FL_ENC_AHEAD + 1 <= AHEAD_RING, "the windows ahead and the current one fit the ring");
+/* loop_ahead's windows: a power of two that holds the one counted and
+ * the FL_ENC_AHEAD scanned after it */
+#define AHEAD_RING 4
+_Static_assert(FL_ENC_AHEAD >= 1 && FL_ENC_AHEAD < AHEAD_RING, "the windows fit the ring");
+
+/* The masks of a key's head and tail words by its length (1..12; 0 is
+ * never looked up): a load each instead of the shifts and selects of the
+ * two cases (seventeenth pass). */
+static const uint64_t key_masks[FL_SLOT_INLINE + 1][2] __attribute__((aligned(64))) = {
+    {0, 0}, {0xffull, 0}, {0xffffull, 0}, {0xffffffull, 0}, {0xffffffffull, 0},
+    {0xffffffffffull, 0}, {0xffffffffffffull, 0}, {0xffffffffffffffull, 0}, {~0ull, 0},
+    {~0ull, 0xffull}, {~0ull, 0xffffull}, {~0ull, 0xffffffull}, {~0ull, 0xffffffffull},
+};
 
 /* Scan the window at base into *aw: each piece of it that starts before
  * fast_stop (16 bytes readable) gets the head and tail words and the hash
@@ -626,6 +637,11 @@ _Static_assert(FL_ENC_AHEAD + 1 <= AHEAD_RING, "the windows ahead and the curren
 FL_HOT_INLINE void ahead_scan(const fl_vocab *v, fl_pretok_window_scanner window, const uint8_t *text,
                               size_t len, size_t fast_stop, size_t base, ahead_window *aw)
 {
+    /* in locals: the stores into *aw could alias *v, so gcc would load
+       these again for every piece */
+    const fl_slot *const slots = v->slots;
+    const uint64_t mask = v->mask;
+    const uint64_t *const filter = v->filter;
     fl_pretok_window w = window(text, len, base);
     aw->base = base;
     aw->w = w;
@@ -635,15 +651,24 @@ FL_HOT_INLINE void ahead_scan(const fl_vocab *v, fl_pretok_window_scanner window
         if (s < fast_stop) {
             size_t n = t - s;
             n = n < FL_SLOT_INLINE ? n : FL_SLOT_INLINE;
-            size_t keep = n < 8 ? n : 8, extra = n > 8 ? n - 8 : 0;
-            uint64_t head = fl_vload64(text + s) & (~0ull >> (64 - 8 * keep));
-            uint64_t tail = fl_vload64(text + s + 8) & ((1ull << (8 * extra)) - 1);
+            uint64_t head = fl_vload64(text + s) & key_masks[n][0];
+            uint64_t tail = fl_vload64(text + s + 8) & key_masks[n][1];
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+            /* fl_vhash_short with the product's halves straight from
+               mulq: gcc moves a __uint128_t through the stack here, a
+               store and a load on the way from the hash to the prefetches
+               (+2-3% on prose, +1.5-2% on code) */
+            uint64_t lo = head ^ FL_VK1, hi;
+            __asm__("mulq %2" : "+a"(lo), "=d"(hi) : "r"(tail ^ (uint64_t)n ^ FL_VK2) : "cc");
+            uint64_t h = lo ^ hi;
+#else
             uint64_t h = fl_vhash_short(head, tail, n);
+#endif
             aw->hd[k] = head;
             aw->tl[k] = tail;
             aw->hs[k] = h;
-            fl_vocab_prefetch(v, h);
-            __builtin_prefetch(&v->filter[(h >> (64 - FL_FILTER_LOG2)) >> 6]);
+            __builtin_prefetch(&slots[(h >> 16) & mask]); /* fl_vocab_prefetch */
+            __builtin_prefetch(&filter[(h >> (64 - FL_FILTER_LOG2)) >> 6]);
         }
         k++;
         if (!m)
@@ -660,59 +685,42 @@ static inline size_t ahead_last_end(const ahead_window *aw)
     return aw->w.more ? aw->base + 63 - (size_t)__builtin_clzll(aw->w.more) : aw->w.end;
 }
 
-/* The loop of encode_ordinary; ahead (a constant at each call, so the
- * compiler makes two loops and the other one is the loop as it was):
- * count only, windows, 16 bytes readable somewhere: the look-ahead above. */
-FL_HOT_INLINE int ordinary_loop(const fl_encoder *e, const uint8_t *text, size_t len, fl_ids *out,
-                                size_t *count, fl_bpe_scratch *scratch, piece_memo *memo,
-                                fl_pretok_window_scanner window, fl_pretok_scanner scan,
-                                size_t fast_stop, deferred_merges *defer, int cached,
-                                int tokens_too, size_t *single_out, const int ahead)
+/* fl_vocab_rank_short(v, head, tail, len, h) != FL_NO_RANK, with the
+ * table's fields in the caller's locals; want = tail | len << 32. */
+FL_HOT_INLINE int short_is_token(const uint64_t *filter, const fl_slot *slots, uint64_t mask, uint64_t head,
+                                 uint64_t want, uint64_t h)
+{
+    uint64_t bit = h >> (64 - FL_FILTER_LOG2);
+    if (!(filter[bit >> 6] & (1ull << (bit & 63))))
+        return 0;
+    uint64_t i = (h >> 16) & mask; /* fl_vocab_home */
+    for (;;) {
+        const fl_slot *s = &slots[i];
+        uint64_t key = (uint64_t)s->mid | (uint64_t)s->word << 32;
+        if (s->head == head && (key & 0x3fffffffffull) == want)
+            return 1;
+        if ((s->word & 63) == 0)
+            return 0;
+        i = (i + 1) & mask;
+    }
+}
+
+/* The loop of encode_ordinary but for the count through windows (below). */
+static __attribute__((noinline)) int loop_plain(const fl_encoder *e, const uint8_t *text, size_t len,
+                                                fl_ids *out, size_t *count, fl_bpe_scratch *scratch,
+                                                piece_memo *memo, fl_pretok_window_scanner window,
+                                                fl_pretok_scanner scan, size_t fast_stop,
+                                                deferred_merges *defer, int cached, int tokens_too,
+                                                size_t *single_out)
 {
     size_t pos = 0, single = 0;
     const fl_vocab *v = e->vocab;
     fl_pretok_window_walk walk = {{0, 0}, 0};
-    ahead_window ring[AHEAD_RING];
-    size_t cur = 0, have = 0; /* ring[cur] is walked; have: windows in the ring from cur on */
-    const uint64_t *hd = ring[0].hd, *tl = ring[0].tl, *hs = ring[0].hs;
-    size_t hk = 0; /* the next piece's index in ring[cur] */
     while (pos < len) {
-        size_t end;
-        if (ahead) {
-            if (walk.w.more) {
-                end = walk.base + (size_t)__builtin_ctzll(walk.w.more);
-                walk.w.more &= walk.w.more - 1u;
-            } else {
-                if (have > 1 && ring[(cur + 1) % AHEAD_RING].base == pos) {
-                    cur = (cur + 1) % AHEAD_RING;
-                    have--;
-                } else { /* the first window (or the walk left the ring) */
-                    cur = 0;
-                    have = 1;
-                    ahead_scan(v, window, text, len, fast_stop, pos, &ring[0]);
-                }
-                while (have < 1 + FL_ENC_AHEAD) {
-                    size_t next = ahead_last_end(&ring[(cur + have - 1) % AHEAD_RING]);
-                    if (next >= len)
-                        break;
-                    ahead_scan(v, window, text, len, fast_stop, next, &ring[(cur + have) % AHEAD_RING]);
-                    have++;
-                }
-                walk.base = pos;
-                walk.w = ring[cur].w;
-                hd = ring[cur].hd;
-                tl = ring[cur].tl;
-                hs = ring[cur].hs;
-                end = walk.w.end;
-                hk = 0;
-            }
-        } else {
-            end = window ? fl_pretok_window_next(&walk, window, text, len, pos) : scan(text, len, pos);
-        }
+        size_t end = window ? fl_pretok_window_next(&walk, window, text, len, pos) : scan(text, len, pos);
         size_t n = end - pos;
         if (n == 0 || n > len - pos) /* cannot happen for valid UTF-8 */
             n = len - pos;
-        const size_t k = hk++;
         if (n <= FL_SLOT_INLINE && pos < fast_stop) {
             /* count only, a piece of 1..12 bytes (nearly all): its rank by
                one path for every such length (16 bytes readable: the head
@@ -720,10 +728,9 @@ FL_HOT_INLINE int ordinary_loop(const fl_encoder *e, const uint8_t *text, size_t
                no token is two, anything else goes on to the cache or merge */
             const uint8_t *p = text + pos;
             size_t keep = n < 8 ? n : 8, extra = n > 8 ? n - 8 : 0;
-            /* with the look-ahead, what ahead_scan computed */
-            uint64_t head = ahead ? hd[k] : fl_vload64(p) & (~0ull >> (64 - 8 * keep));
-            uint64_t tail = ahead ? tl[k] : fl_vload64(p + 8) & ((1ull << (8 * extra)) - 1);
-            uint64_t h = ahead ? hs[k] : fl_vhash_short(head, tail, n);
+            uint64_t head = fl_vload64(p) & (~0ull >> (64 - 8 * keep));
+            uint64_t tail = fl_vload64(p + 8) & ((1ull << (8 * extra)) - 1);
+            uint64_t h = fl_vhash_short(head, tail, n);
             if (fl_vocab_rank_short(v, head, tail, n, h) != FL_NO_RANK) {
                 single++;
                 pos += n;
@@ -760,26 +767,96 @@ FL_HOT_INLINE int ordinary_loop(const fl_encoder *e, const uint8_t *text, size_t
     return FL_ENC_OK;
 }
 
-/* The two loops as functions of their own, so neither's register
- * allocation depends on the other's. */
-static __attribute__((noinline)) int loop_plain(const fl_encoder *e, const uint8_t *text, size_t len,
-                                                fl_ids *out, size_t *count, fl_bpe_scratch *scratch,
-                                                piece_memo *memo, fl_pretok_window_scanner window,
-                                                fl_pretok_scanner scan, size_t fast_stop,
-                                                deferred_merges *defer, int cached, int tokens_too,
-                                                size_t *single)
+/* A piece the count's window loop (below) did not find to be one token:
+ * what loop_plain does with it (the same calls).  short_piece: 1..12
+ * bytes, 16 readable, looked up and no token; h its hash.  Out of line,
+ * so the window loop's registers are its own. */
+static __attribute__((noinline)) int count_piece_rest(const fl_encoder *e, const uint8_t *text, size_t len,
+                                                      size_t pos, size_t n, int short_piece, uint64_t h,
+                                                      size_t *count, fl_bpe_scratch *scratch, piece_memo *memo,
+                                                      deferred_merges *defer, int cached)
 {
-    return ordinary_loop(e, text, len, out, count, scratch, memo, window, scan, fast_stop, defer, cached,
-                         tokens_too, single, 0);
+    const uint8_t *p = text + pos;
+    if (short_piece) {
+        if (n <= 2) {
+            *count += n;
+            return FL_ENC_OK;
+        }
+        if (cached)
+            return emit_cached(e, p, n, len - pos, NULL, count, 0, scratch, memo, defer, 1, h);
+    }
+    if (n <= 2) {
+        *count += n == 1 ? 1 : fl_vocab_pair_rank(e->vocab, p[0], p[1]) == FL_NO_RANK ? 2 : 1;
+        return FL_ENC_OK;
+    }
+    return cached && n >= 3 && n <= FL_PC_LONG_LEN
+               ? emit_cached(e, p, n, len - pos, NULL, count, 0, scratch, memo, defer, 0, 0)
+               : emit_piece(e, p, n, fl_vocab_rank(e->vocab, p, n), NULL, count, scratch, memo);
 }
 
+/* The count through windows (count only, 16 bytes readable before
+ * fast_stop), FL_ENC_AHEAD windows ahead (ahead_scan): the loop over a window's
+ * pieces does only the common case, a piece of 1..12 bytes that is one
+ * token, with the table's fields and the window in registers; any other
+ * piece goes to count_piece_rest.  (Until the seventeenth pass this was
+ * the general loop compiled with the look-ahead, which kept the walk, the
+ * ring and encode's state live around the look-up and spilled half of it
+ * every piece: this form measured +2-4% on code.) */
 static __attribute__((noinline)) int loop_ahead(const fl_encoder *e, const uint8_t *text, size_t len,
                                                 size_t *count, fl_bpe_scratch *scratch, piece_memo *memo,
                                                 fl_pretok_window_scanner window, size_t fast_stop,
-                                                deferred_merges *defer, int cached, size_t *single)
+                                                deferred_merges *defer, int cached, size_t *single_out)
 {
-    return ordinary_loop(e, text, len, NULL, count, scratch, memo, window, NULL, fast_stop, defer, cached,
-                         0, single, 1);
+    const fl_vocab *v = e->vocab;
+    const uint64_t *const filter = v->filter;
+    const fl_slot *const slots = v->slots;
+    const uint64_t mask = v->mask;
+    ahead_window ring[AHEAD_RING]; /* the window counted and those after it */
+    size_t single = 0, cur = 0, have = 1; /* ring[cur] and have - 1 windows after it are scanned */
+    ahead_scan(v, window, text, len, fast_stop, 0, &ring[0]);
+    for (;;) {
+        while (have <= FL_ENC_AHEAD) {
+            const size_t next = ahead_last_end(&ring[(cur + have - 1) & (AHEAD_RING - 1)]);
+            if (next >= len)
+                break;
+            ahead_scan(v, window, text, len, fast_stop, next, &ring[(cur + have) & (AHEAD_RING - 1)]);
+            have++;
+        }
+        const ahead_window *aw = &ring[cur];
+        const size_t base = aw->base;
+        size_t pos = base, end = aw->w.end, k = 0;
+        uint64_t more = aw->w.more;
+        for (;;) {
+            size_t n = end - pos;
+            const int short_piece = n - 1 < FL_SLOT_INLINE && pos < fast_stop;
+            if (short_piece &&
+                short_is_token(filter, slots, mask, aw->hd[k], aw->tl[k] | (uint64_t)n << 32, aw->hs[k])) {
+                single++;
+            } else {
+                if (n == 0 || n > len - pos) { /* cannot happen for valid UTF-8 */
+                    n = len - pos;
+                    end = len;
+                    more = 0;
+                }
+                int rc = count_piece_rest(e, text, len, pos, n, short_piece, aw->hs[k], count, scratch, memo,
+                                          defer, cached);
+                if (rc != FL_ENC_OK)
+                    return rc;
+            }
+            pos = end;
+            k++;
+            if (!more)
+                break;
+            end = base + (size_t)__builtin_ctzll(more);
+            more &= more - 1u;
+        }
+        if (pos >= len) /* the window's last piece ends the text */
+            break;
+        cur = (cur + 1) & (AHEAD_RING - 1);
+        have--;
+    }
+    *single_out = single;
+    return FL_ENC_OK;
 }
 
 static int encode_ordinary(const fl_encoder *e, const uint8_t *text, size_t len, fl_ids *out,

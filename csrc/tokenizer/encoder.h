@@ -76,11 +76,10 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * were prefetched a window ahead (prose the same; "Sixteenth pass"). */
 #define FL_ENC_LANES 16
 /* Counting through 64-byte windows scans this many windows ahead of the
- * one it walks, hashing their pieces and prefetching their slots and
- * filter words (encoder.c, ahead_scan; its ring holds the window walked
- * and one ahead). */
+ * one it counts, hashing their pieces and prefetching their slots and
+ * filter words (encoder.c, ahead_scan and loop_ahead). */
 #ifndef FL_ENC_AHEAD
-#define FL_ENC_AHEAD 1
+#define FL_ENC_AHEAD 2
 #endif
 #define FL_ENC_LANES_MIN_TABLE ((size_t)4 << 20)
 void fl_encoder_set_merge_lanes(fl_encoder *e, int on);
