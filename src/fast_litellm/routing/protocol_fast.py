@@ -35,7 +35,8 @@ Router pick (the step protocol around LiteLLM's Rust core), flag
   step loop with the answers above inlined; while the callback-filter
   stage's answer is known to be the identity it drives a twin Rust handle
   without that stage (``shadow_handle``), moving the call back onto
-  LiteLLM's handle if a filter appears before it is done.
+  LiteLLM's handle if a filter appears before the point where LiteLLM's
+  handle asks that stage (right after its cooldown read).
 
 Each builds what it reads from LiteLLM lazily at its first call (the
 engine applies patches while ``litellm.router`` is still importing) and
