@@ -35,7 +35,8 @@ Router pick (the step protocol around LiteLLM's Rust core), flag
   step loop with the answers above inlined; while the callback-filter
   stage's answer is known to be the identity it drives a twin Rust handle
   without that stage (``shadow_handle``), moving the call back onto
-  LiteLLM's handle if a filter appears before it is done.
+  LiteLLM's handle if a filter appears before the point where LiteLLM's
+  handle asks that stage (right after its cooldown read).
 
 Each builds what it reads from LiteLLM lazily at its first call (the
 engine applies patches while ``litellm.router`` is still importing) and
@@ -2187,7 +2188,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                 first = main_call.next(None)  # LiteLLM's handle's first step, in lockstep
                                 twin_call = twin_handle.select(selection._model, document)
                                 twin_first = twin_call.next(None)
-                                if twin_first == first and first["kind"] == "pre_route":
+                                # (LiteLLM's handle reads its snapshot at its first step: a registry
+                                # write another thread made since twin_for checked the version is
+                                # in it and not in the twin's)
+                                if (twin_first == first and first["kind"] == "pre_route"
+                                        and handle.registry_version() == twin_handle.registry_version()):
                                     call = twin_call
                                     twin = ([twin_first], [])  # the steps asked, the answers given
                                     shadow_stats["picks"] += 1
@@ -2199,6 +2204,15 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                 if twin is not None:
                                     if not no_filter_now(core, core_globals):
                                         call = twin_escape(main_call, twin[0], twin[1])
+                                        twin = None
+                                    elif twin[0][-1]["kind"] == "cache":
+                                        # the stage point: LiteLLM's handle asks the stage right
+                                        # after its cooldown read is answered (the one cache step
+                                        # before it), and answers it with no filter (checked just
+                                        # now) before anything else runs; from here the twin's
+                                        # pick is stock's whatever is registered later, and a move
+                                        # back would re-run the cooldown filter at another time
+                                        # (a cooldown expiring since: another step, not stock's)
                                         twin = None
                                     else:
                                         twin[1].append(outcome)

@@ -25,9 +25,13 @@ the same state picks what LiteLLM's handle picks.  See docs/routing.md,
   LiteLLM code path (its own select with the flag off, sync picks, completions,
   listings) reads LiteLLM's handle and runs the stage.
 * The fused pick checks that no filter is registered before it starts, and
-  again after each answer it computes; if one appeared, the call is moved back
-  onto LiteLLM's handle by replaying the answers given so far (see
+  again after each answer it computes up to the cooldown read's (LiteLLM's
+  handle asks the stage right after that answer; past it the twin's pick is
+  stock's whatever is registered later); if one appeared, the call is moved
+  back onto LiteLLM's handle by replaying the answers given so far (see
   ``protocol_fast``), so the stage is answered where LiteLLM's handle asks it.
+  LiteLLM's handle reads its registry snapshot at a call's first step, so the
+  twin is taken only when the handle's version after that step is the twin's.
 * Distinct ids: ``answered_by_id`` groups duplicate ids by first occurrence.
   The second handle is only made for a registry whose ids are distinct and
   whose names resolve to one group's deployments each (no routing groups,
