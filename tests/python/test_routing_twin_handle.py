@@ -136,6 +136,19 @@ def test_small_groups_stay_on_litellms_handle(monkeypatch):
         assert STATS["stage_steps"] - before["stage_steps"] == (0 if twinned else 8), n
 
 
+def test_health_check_routing_stays_on_litellms_handle():
+    """With health-check routing on, LiteLLM's handle reads the health state (a
+    second cache step) between its cooldown read and the stage, so the stage
+    point is not right after the one cache step the fused pick stops checking
+    at: such a router gets no twin, its stage runs on LiteLLM's handle."""
+    stock, fast = _pair(routing_strategy="simple-shuffle", enable_health_check_routing=True)
+    before = dict(STATS)
+    _lockstep(stock, fast, range(6))
+    assert STATS["picks"] == before["picks"]
+    assert STATS["stage_steps"] - before["stage_steps"] == 6
+    assert shadow_handle.recorded(fast._core).verdict is False
+
+
 def test_twin_handle_asks_no_stage_and_litellms_does():
     _, fast = _pair()
     core = fast._core

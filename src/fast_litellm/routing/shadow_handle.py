@@ -172,6 +172,17 @@ def _distinct_candidates(static: Any, dynamic: Any) -> bool:
     return True
 
 
+def _one_cache_step_before_stage(static: Any) -> bool:
+    """Whether LiteLLM's handle asks the stage right after its cooldown read,
+    the one ``cache`` step before it (where the fused pick stops checking for
+    filters).  With health-check routing on, router-core's
+    ``health_check_filter`` (``health_routing.rs``) reads the health state
+    with a second ``cache`` step between the cooldown read and the stage, and
+    a filter registered while that read awaits (a Redis read lets other tasks
+    run) is one stock's stage applies: no twin for such a router."""
+    return type(static) is dict and not static.get("enable_health_check_routing")
+
+
 def _group_sizes(static: Any) -> Dict[str, int]:
     """How many deployments of the recorded model list carry each ``model_name``."""
     sizes: Dict[str, int] = {}
@@ -203,7 +214,7 @@ def shadow_for(core: Any, handle: Any, model: Any = None) -> Optional[Any]:
     shadow = rec.shadow
     if shadow is not None:
         return shadow
-    if not _distinct_candidates(rec.static, rec.dynamic):
+    if not _distinct_candidates(rec.static, rec.dynamic) or not _one_cache_step_before_stage(rec.static):
         rec.verdict = False
         return None
     hosted = core.__dict__.get("_hosted")
