@@ -441,7 +441,7 @@ static void flush_deferred(const fl_encoder *e, deferred_merges *d, size_t *coun
         return;
     for (size_t j = 0; j < d->k; j++)
         outs[j] = ids[j];
-    fl_bpe_encode_short_lanes_in(e->vocab, d->p, d->n, d->room, d->k, outs, counts);
+    fl_bpe_encode_short_lanes_nontoken_in(e->vocab, d->p, d->n, d->room, d->k, outs, counts);
     for (size_t j = 0; j < d->k; j++) {
         fl_piece_cache_put_short_room(e->cache, d->p[j], d->n[j], d->room[j], d->h[j], ids[j],
                                       counts[j]);
