@@ -782,6 +782,15 @@ static __attribute__((noinline)) int count_piece_rest(const fl_encoder *e, const
             *count += n;
             return FL_ENC_OK;
         }
+        if (n == 3) {
+            /* no token: the lower of its two byte pairs merges (if either
+               is a token), and the pair left is the whole piece, so 2
+               tokens, else 3; no cache probe, no merge */
+            const uint32_t both = fl_vocab_pair_rank(e->vocab, p[0], p[1]) &
+                                  fl_vocab_pair_rank(e->vocab, p[1], p[2]);
+            *count += both == FL_NO_RANK ? 3 : 2;
+            return FL_ENC_OK;
+        }
         if (cached)
             return emit_cached(e, p, n, len - pos, NULL, count, 0, scratch, memo, defer, 1, h);
     }
