@@ -236,7 +236,7 @@ FL_HOT_INLINE uint32_t lane_rank(const fl_vocab *v, const uint8_t *bytes, size_t
     return match & pass ? r : FL_NO_RANK;
 }
 
-static void lane_init(const fl_vocab *v, bpe_lane *L, const uint8_t *piece, size_t n, size_t room)
+FL_HOT_INLINE void lane_init(const fl_vocab *v, bpe_lane *L, const uint8_t *piece, size_t n, size_t room)
 {
     L->buf = piece_view(piece, n, room, L->copy);
     parts_init(v, L->buf, n, L->end, L->prev, L->part_rank, L->pair);
