@@ -136,10 +136,8 @@ size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, ui
     return fl_bpe_encode_short_in(v, piece, n, n, out);
 }
 
-/* The short merge; not_token: the piece is known not to be one token, so
- * a merge that leaves two parts ends it (their pair is the whole piece). */
-FL_HOT_INLINE size_t short_merge(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
-                                 uint32_t *out, const int not_token)
+size_t fl_bpe_encode_short_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
+                              uint32_t *out)
 {
     /* the parts as parts_init describes them */
     uint8_t copy[FL_BPE_SHORT_MAX + 8]; /* piece, zero-padded for 8-byte loads */
@@ -161,8 +159,6 @@ FL_HOT_INLINE size_t short_merge(const fl_vocab *v, const uint8_t *piece, size_t
         end[at] = (uint8_t)stop;
         pair[gone] = FL_NO_RANK;
         parts--;
-        if (not_token && parts == 2)
-            break;
         /* the (up to) two new pairs, each of 3 or more bytes: hash and
          * filter both, prefetch the survivors, then probe them */
         int has_right = stop < n, has_left = at > 0;
@@ -180,12 +176,6 @@ FL_HOT_INLINE size_t short_merge(const fl_vocab *v, const uint8_t *piece, size_t
     if (out)
         parts_emit(end, part_rank, n, out);
     return parts;
-}
-
-size_t fl_bpe_encode_short_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
-                              uint32_t *out)
-{
-    return short_merge(v, piece, n, room, out, 0);
 }
 
 /* ---- several short pieces in lockstep ---------------------------------- */
@@ -497,14 +487,6 @@ size_t fl_bpe_encode_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_
     if (n <= FL_BPE_SHORT_MAX)
         return fl_bpe_encode_short_in(v, piece, n, room, out);
     return fl_bpe_encode_long(v, piece, n, out, s);
-}
-
-size_t fl_bpe_encode_nontoken_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
-                                 uint32_t *out, fl_bpe_scratch *s)
-{
-    if (n >= 3 && n <= FL_BPE_SHORT_MAX)
-        return short_merge(v, piece, n, room, out, 1);
-    return fl_bpe_encode_in(v, piece, n, room, out, s);
 }
 
 /* ---- numbers ----------------------------------------------------------- */

@@ -42,11 +42,6 @@ size_t fl_bpe_encode(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t
 #define FL_BPE_PAD 8
 size_t fl_bpe_encode_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
                         uint32_t *out, fl_bpe_scratch *s);
-/* fl_bpe_encode_in for a piece known not to be one token: a short merge
- * stops when two parts are left (their pair is the whole piece, no token);
- * the same ids as fl_bpe_encode_in for such pieces, and only for them. */
-size_t fl_bpe_encode_nontoken_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
-                                 uint32_t *out, fl_bpe_scratch *s);
 
 /* Up to FL_BPE_LANES_MAX short merges (pieces of 1..FL_BPE_SHORT_MAX bytes)
  * run in lockstep, so one piece's table misses overlap the others' work:

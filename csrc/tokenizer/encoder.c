@@ -568,7 +568,7 @@ FL_HOT_INLINE int emit_cached(const fl_encoder *e, const uint8_t *p, size_t n, s
             flush_deferred(e, defer, count);
         return FL_ENC_OK;
     }
-    size_t m = fl_bpe_encode_nontoken_in(e->vocab, p, n, room, ids, scratch); /* r: no token */
+    size_t m = fl_bpe_encode_in(e->vocab, p, n, room, ids, scratch);
     if (m == FL_BPE_ERROR)
         return FL_ENC_NOMEM;
     if (is_short)
