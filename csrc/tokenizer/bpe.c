@@ -191,7 +191,7 @@ typedef struct {
     uint32_t pair[FL_BPE_SHORT_MAX], part_rank[FL_BPE_SHORT_MAX];
     uint8_t end[FL_BPE_SHORT_MAX], prev[FL_BPE_SHORT_MAX + 1];
     uint64_t headr, hr, headl, hl;
-    uint32_t n, at, after_end, before, stop;
+    uint32_t n, parts, at, after_end, before, stop;
     uint8_t has_right, has_left, pending;
 } bpe_lane;
 
@@ -236,17 +236,20 @@ FL_HOT_INLINE uint32_t lane_rank(const fl_vocab *v, const uint8_t *bytes, size_t
     return match & pass ? r : FL_NO_RANK;
 }
 
-static void lane_init(const fl_vocab *v, bpe_lane *L, const uint8_t *piece, size_t n, size_t room)
+FL_HOT_INLINE void lane_init(const fl_vocab *v, bpe_lane *L, const uint8_t *piece, size_t n, size_t room)
 {
     L->buf = piece_view(piece, n, room, L->copy);
     parts_init(v, L->buf, n, L->end, L->prev, L->part_rank, L->pair);
     L->n = (uint32_t)n;
+    L->parts = (uint32_t)n;
     L->pending = 0;
 }
 
 /* Finish the previous step's probes, then take one step; 0 when the lane
- * has no pair left to merge. */
-FL_HOT_INLINE int lane_step(const fl_vocab *v, bpe_lane *L)
+ * has no pair left to merge.  not_token: the piece is known not to be one
+ * token, so a merge that leaves two parts ends the lane (their pair is the
+ * whole piece: no probe, and no step to find it has no rank). */
+FL_HOT_INLINE int lane_step(const fl_vocab *v, bpe_lane *L, const int not_token)
 {
     const uint32_t n = L->n;
     if (L->pending) {
@@ -267,6 +270,8 @@ FL_HOT_INLINE int lane_step(const fl_vocab *v, bpe_lane *L)
     L->part_rank[at] = best;
     L->end[at] = (uint8_t)stop;
     L->pair[gone] = FL_NO_RANK;
+    if (not_token && --L->parts == 2)
+        return 0;
     int has_right = stop < n, has_left = at > 0;
     uint32_t after_end = has_right ? L->end[stop] : 0, before = has_left ? L->prev[at] : 0;
     if (has_right)
@@ -291,9 +296,9 @@ void fl_bpe_encode_short_lanes(const fl_vocab *v, const uint8_t *const *pieces, 
     fl_bpe_encode_short_lanes_in(v, pieces, lens, lens, k, outs, counts);
 }
 
-void fl_bpe_encode_short_lanes_in(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
+FL_HOT_INLINE void short_lanes(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
                                   const size_t *rooms, size_t k, uint32_t *const *outs,
-                                  size_t *counts)
+                                  size_t *counts, const int not_token)
 {
     bpe_lane lanes[FL_BPE_LANES_MAX];
     uint8_t live[FL_BPE_LANES_MAX]; /* the lanes still merging, in order */
@@ -307,7 +312,7 @@ void fl_bpe_encode_short_lanes_in(const fl_vocab *v, const uint8_t *const *piece
     while (n_live) {
         size_t kept = 0;
         for (size_t x = 0; x < n_live; x++)
-            if (lane_step(v, &lanes[live[x]]))
+            if (lane_step(v, &lanes[live[x]], not_token))
                 live[kept++] = live[x];
         n_live = kept;
     }
@@ -315,6 +320,20 @@ void fl_bpe_encode_short_lanes_in(const fl_vocab *v, const uint8_t *const *piece
         const bpe_lane *L = &lanes[j];
         counts[j] = parts_emit(L->end, L->part_rank, L->n, outs[j]);
     }
+}
+
+void fl_bpe_encode_short_lanes_in(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
+                                  const size_t *rooms, size_t k, uint32_t *const *outs,
+                                  size_t *counts)
+{
+    short_lanes(v, pieces, lens, rooms, k, outs, counts, 0);
+}
+
+void fl_bpe_encode_short_lanes_nontoken_in(const fl_vocab *v, const uint8_t *const *pieces,
+                                           const size_t *lens, const size_t *rooms, size_t k,
+                                           uint32_t *const *outs, size_t *counts)
+{
+    short_lanes(v, pieces, lens, rooms, k, outs, counts, 1);
 }
 
 /* ---- long pieces ------------------------------------------------------- */

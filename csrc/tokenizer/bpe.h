@@ -53,6 +53,14 @@ void fl_bpe_encode_short_lanes(const fl_vocab *v, const uint8_t *const *pieces, 
 void fl_bpe_encode_short_lanes_in(const fl_vocab *v, const uint8_t *const *pieces, const size_t *lens,
                                   const size_t *rooms, size_t k, uint32_t *const *outs,
                                   size_t *counts);
+/* fl_bpe_encode_short_lanes_in for pieces the caller knows are not one
+ * token (the count's deferred merges): a lane stops as soon as its piece
+ * is down to two parts, whose pair is the whole piece and so no token,
+ * without probing it.  The same ids as the plain merge for such pieces
+ * (and only for such pieces). */
+void fl_bpe_encode_short_lanes_nontoken_in(const fl_vocab *v, const uint8_t *const *pieces,
+                                           const size_t *lens, const size_t *rooms, size_t k,
+                                           uint32_t *const *outs, size_t *counts);
 
 /* The two algorithms, exposed so tests can check they agree. */
 size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out);

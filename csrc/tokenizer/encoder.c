@@ -441,7 +441,7 @@ static void flush_deferred(const fl_encoder *e, deferred_merges *d, size_t *coun
         return;
     for (size_t j = 0; j < d->k; j++)
         outs[j] = ids[j];
-    fl_bpe_encode_short_lanes_in(e->vocab, d->p, d->n, d->room, d->k, outs, counts);
+    fl_bpe_encode_short_lanes_nontoken_in(e->vocab, d->p, d->n, d->room, d->k, outs, counts);
     for (size_t j = 0; j < d->k; j++) {
         fl_piece_cache_put_short_room(e->cache, d->p[j], d->n[j], d->room[j], d->h[j], ids[j],
                                       counts[j]);
@@ -780,6 +780,15 @@ static __attribute__((noinline)) int count_piece_rest(const fl_encoder *e, const
     if (short_piece) {
         if (n <= 2) {
             *count += n;
+            return FL_ENC_OK;
+        }
+        if (n == 3) {
+            /* no token: the lower of its two byte pairs merges (if either
+               is a token), and the pair left is the whole piece, so 2
+               tokens, else 3; no cache probe, no merge */
+            const uint32_t both = fl_vocab_pair_rank(e->vocab, p[0], p[1]) &
+                                  fl_vocab_pair_rank(e->vocab, p[1], p[2]);
+            *count += both == FL_NO_RANK ? 3 : 2;
             return FL_ENC_OK;
         }
         if (cached)

@@ -578,6 +578,27 @@ static void test_bpe_in_place(void)
                 size_t want = fl_bpe_encode_short(v, pieces[j], lens[j], a);
                 CHECK(counts[j] == want && memcmp(ids[j], a, want * sizeof *a) == 0);
             }
+            /* the count's form (pieces known not to be one token; a lane
+               stops at two parts): the batch's pieces that are no token,
+               and each one's prefixes of 3+ bytes that are none */
+            const uint8_t *np[FL_BPE_LANES_MAX];
+            size_t nl[FL_BPE_LANES_MAX], nr[FL_BPE_LANES_MAX], nk = 0;
+            for (size_t j = 0; j < kl && nk < FL_BPE_LANES_MAX; j++)
+                for (size_t m = lens[j], d; m >= 3 && nk < FL_BPE_LANES_MAX;
+                     d = 1 + rng() % 4, m = m > d ? m - d : 0)
+                    if (fl_vocab_rank(v, pieces[j], m) == FL_NO_RANK) {
+                        np[nk] = pieces[j];
+                        nl[nk] = m;
+                        nr[nk] = rooms[j]; /* the rest of the piece follows: unused */
+                        nk++;
+                    }
+            for (size_t j = 0; j < FL_BPE_LANES_MAX; j++)
+                outs[j] = ids[j];
+            fl_bpe_encode_short_lanes_nontoken_in(v, np, nl, nr, nk, outs, counts);
+            for (size_t j = 0; j < nk; j++) {
+                size_t want = fl_bpe_encode_short(v, np[j], nl[j], a);
+                CHECK(counts[j] == want && memcmp(ids[j], a, want * sizeof *a) == 0);
+            }
         }
         free(t);
         fl_vocab_free(v);
