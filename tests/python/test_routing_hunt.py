@@ -32,13 +32,13 @@ import time
 import warnings
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches_with_twins, same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
 from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER  # noqa: E402
 
-from fast_litellm.routing import _local_patch, shadow_handle  # noqa: E402
+from fast_litellm.routing import _local_patch  # noqa: E402
 from test_routing_litellm import _same  # noqa: E402  (NaN equals NaN)
 
 pytestmark = [
@@ -57,16 +57,11 @@ CALLBACK_LISTS = [n for n in dir(litellm) if "callback" in n and isinstance(geta
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    # the twin handle for every group size (its default MIN_GROUP_SIZE leaves these small groups
-    # on LiteLLM's handle), so the lockstep picks run on it
-    min_group, shadow_handle.MIN_GROUP_SIZE = shadow_handle.MIN_GROUP_SIZE, 0
-    saved = {n: list(getattr(litellm, n)) for n in CALLBACK_LISTS}
-    yield
-    for n, v in saved.items():
-        getattr(litellm, n)[:] = v
-    shadow_handle.MIN_GROUP_SIZE = min_group
-    _local_patch.uninstall()
+    with routing_patches_with_twins():
+        saved = {n: list(getattr(litellm, n)) for n in CALLBACK_LISTS}
+        yield
+        for n, v in saved.items():
+            getattr(litellm, n)[:] = v
 
 
 @pytest.fixture(scope="module")

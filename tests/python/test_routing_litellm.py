@@ -20,12 +20,12 @@ import time
 import warnings
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches_with_twins, same_minute  # noqa: E402
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm")
 
-from fast_litellm.routing import _local_patch, litellm_fast, patches, shadow_handle, strategy_fast  # noqa: E402
+from fast_litellm.routing import _local_patch, litellm_fast, patches, strategy_fast  # noqa: E402
 
 STRATEGIES = [
     "simple-shuffle",
@@ -39,13 +39,8 @@ PRICED_MODELS = ["gpt-4o-mini", "gpt-4o", "anthropic/claude-3-5-sonnet-20240620"
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    # the twin handle for every group size (its default MIN_GROUP_SIZE leaves these small groups
-    # on LiteLLM's handle), so the lockstep picks run on it
-    min_group, shadow_handle.MIN_GROUP_SIZE = shadow_handle.MIN_GROUP_SIZE, 0
-    yield
-    shadow_handle.MIN_GROUP_SIZE = min_group
-    _local_patch.uninstall()
+    with routing_patches_with_twins():
+        yield
 
 
 def _model_list(gen: random.Random, n: int):

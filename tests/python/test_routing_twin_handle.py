@@ -18,7 +18,7 @@ import random
 import warnings
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches_with_twins, same_minute  # noqa: E402
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm")
@@ -39,13 +39,8 @@ def _model_list(n=8, ids=None):
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    # the twin handle for every group size (its default MIN_GROUP_SIZE leaves these small groups
-    # on LiteLLM's handle), so the lockstep picks run on it
-    min_group, shadow_handle.MIN_GROUP_SIZE = shadow_handle.MIN_GROUP_SIZE, 0
-    yield
-    shadow_handle.MIN_GROUP_SIZE = min_group
-    _local_patch.uninstall()
+    with routing_patches_with_twins():
+        yield
 
 
 _ROUTERS = []
