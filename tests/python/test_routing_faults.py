@@ -546,6 +546,23 @@ def test_latency_honours_replaced_math_in_litellms_module(monkeypatch, flag, rep
     assert flag.errors == 0
 
 
+def _cost_outcomes(model_list, cached_id):
+    """Cost picks, stock then accelerated, each over a fresh map and over one
+    holding ``cached_id``'s usage this minute: [[stock fresh, stock cached],
+    [fast fresh, fast cached]]."""
+    outcomes = []
+    for accelerated in (False, True):
+        picks = []
+        for cached in (False, True):
+            router = _router(COST, model_list)
+            if cached:
+                router._core._cache.set_cache("cost_map:g",
+                                              {cached_id: {litellm_fast._minute_stamp(): {"tpm": 1, "rpm": 0}}})
+            picks.append(_pick(router, accelerated))
+        outcomes.append(picks)
+    return outcomes
+
+
 @pytest.mark.parametrize("replaced", ["sorted", "float", "isinstance"])
 def test_cost_honours_builtins_shadowed_in_litellms_module(monkeypatch, flag, replaced):
     """``lowest_cost``'s loop ranks with ``sorted`` and its ``_as_rate``
@@ -565,15 +582,7 @@ def test_cost_honours_builtins_shadowed_in_litellms_module(monkeypatch, flag, re
         monkeypatch.setattr(lowest_cost, "isinstance", lambda value, kinds: False, raising=False)
     model_list = copy.deepcopy(MODEL_LIST)
     model_list[1]["litellm_params"]["input_cost_per_token"] = 0.5  # between the mapped rates and the default
-    outcomes = []
-    for accelerated in (False, True):
-        picks = []
-        for cached in (False, True):
-            router = _router(COST, model_list)
-            if cached:
-                router._core._cache.set_cache("cost_map:g", {"d0": {litellm_fast._minute_stamp(): {"tpm": 1, "rpm": 0}}})
-            picks.append(_pick(router, accelerated))
-        outcomes.append(picks)
+    outcomes = _cost_outcomes(model_list, "d0")
     assert outcomes[1] == outcomes[0]
     assert flag.errors == 0
 
@@ -604,15 +613,7 @@ def test_cost_honours_replaced_deployment_pricing_helpers(monkeypatch, flag, rep
                                                "input_cost_per_token": 1e-6, "output_cost_per_token": 4e-6},
          "model_info": {"id": "d1"}},
     ]
-    outcomes = []
-    for accelerated in (False, True):
-        picks = []
-        for cached in (False, True):
-            router = _router(COST, model_list)
-            if cached:
-                router._core._cache.set_cache("cost_map:g", {"d1": {litellm_fast._minute_stamp(): {"tpm": 1, "rpm": 0}}})
-            picks.append(_pick(router, accelerated))
-        outcomes.append(picks)
+    outcomes = _cost_outcomes(model_list, "d1")
     assert outcomes[0][0][0] == ("ok", "d0")
     assert outcomes[1] == outcomes[0]
     assert flag.errors == 0
