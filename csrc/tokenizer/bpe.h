@@ -24,6 +24,9 @@ void fl_bpe_scratch_free(fl_bpe_scratch *s);
 /* Pieces up to this many bytes use the simple array merge; longer pieces
  * use the heap + linked-list merge (O(n log n)). */
 #define FL_BPE_SHORT_MAX 32
+/* Pieces up to this many bytes (<= 255: the parts' offsets are bytes) use
+ * the same array merge (fl_bpe_encode_medium_in); only longer ones the heap. */
+#define FL_BPE_MEDIUM_MAX 128
 
 /*
  * Merge piece[0..n) (n >= 1).  Writes the token ranks to out (room for n)
@@ -66,6 +69,8 @@ void fl_bpe_encode_short_lanes_nontoken_in(const fl_vocab *v, const uint8_t *con
 size_t fl_bpe_encode_short(const fl_vocab *v, const uint8_t *piece, size_t n, uint32_t *out);
 size_t fl_bpe_encode_short_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
                               uint32_t *out);
+size_t fl_bpe_encode_medium_in(const fl_vocab *v, const uint8_t *piece, size_t n, size_t room,
+                               uint32_t *out);
 /* Numbers (r50k/p50k's ` ?\p{N}+` pieces that are not tokens): a table of
  * the ranks of every string of 1..4 ASCII digits after an optional space
  * (2 x FL_BPE_DIGIT_KEYS uint16_t, 0xffff = not a token; 44 KB, built from

@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* short and long merges agree on every piece */
     const fl_vocab *v = fl_encoder_vocab(the_encoder);
-    uint32_t a[FL_BPE_SHORT_MAX], b[FL_BPE_SHORT_MAX];
+    uint32_t a[FL_BPE_MEDIUM_MAX], b[FL_BPE_MEDIUM_MAX];
     uint32_t lane_ids[FL_BPE_LANES_MAX][FL_BPE_SHORT_MAX], *outs[FL_BPE_LANES_MAX];
     const uint8_t *lane_p[FL_BPE_LANES_MAX];
     size_t lane_n[FL_BPE_LANES_MAX], lane_k[FL_BPE_LANES_MAX], lanes = 0;
@@ -176,6 +176,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 lane_p[lanes] = text + pos;
                 lane_n[lanes++] = n;
             }
+        }
+        if (n <= FL_BPE_MEDIUM_MAX) { /* the array merge of the longer pieces, in place and copied */
+            size_t kb = fl_bpe_encode_long(v, text + pos, n, b, &s);
+            size_t ka = fl_bpe_encode_medium_in(v, text + pos, n, len - pos, a);
+            if (ka != kb || memcmp(a, b, ka * sizeof a[0]) != 0)
+                abort();
+            if (fl_bpe_encode_medium_in(v, text + pos, n, n, a) != kb || memcmp(a, b, kb * sizeof a[0]) != 0)
+                abort();
         }
         pos += n;
     }

@@ -135,6 +135,14 @@ static void check_agree(const fl_vocab *v, const uint8_t *p, size_t n, fl_bpe_sc
         CHECK(ks == kr && memcmp(ref, got, kr * sizeof *ref) == 0);
         CHECK_EQ_INT(fl_bpe_encode_short(v, p, n, NULL), kr);
     }
+    if (n <= FL_BPE_MEDIUM_MAX) { /* the array merge of the longer pieces */
+        size_t km = fl_bpe_encode_medium_in(v, p, n, n, got);
+        CHECK_EQ_INT(km, kr);
+        CHECK(km == kr && memcmp(ref, got, kr * sizeof *ref) == 0);
+        CHECK_EQ_INT(fl_bpe_encode_medium_in(v, p, n, n, NULL), kr);
+        km = fl_bpe_encode(v, p, n, got, s); /* the dispatch */
+        CHECK(km == kr && memcmp(ref, got, kr * sizeof *ref) == 0);
+    }
     free(ref);
     free(got);
 }
@@ -345,6 +353,36 @@ static void test_bpe_synthetic_random(void)
     }
     fl_bpe_scratch_free(&s);
     fl_vocab_free(v);
+}
+
+/* Table borders, rules and runs of 25..140 bytes (what the array merge of
+ * fl_bpe_encode_medium_in serves in prose) against the reference, on every
+ * real vocabulary at hand. */
+static void test_bpe_real_borders(void)
+{
+    static const char *names[] = {"r50k_base", "p50k_base", "cl100k_base", "o200k_base"};
+    static const char *alpha = "-----=====+|  _.*~#\n";
+    size_t na = strlen(alpha);
+    for (size_t e = 0; e < sizeof names / sizeof names[0]; e++) {
+        fl_vocab *v = load_real(names[e]);
+        if (!v)
+            continue;
+        fl_bpe_scratch s = {0};
+        uint8_t buf[160];
+        for (int iter = 0; iter < 1500; iter++) {
+            size_t n = 25 + rng() % 116, i = 0;
+            while (i < n) { /* runs of one byte, cut by another */
+                uint8_t c = (uint8_t)alpha[rng() % na];
+                for (size_t r = 1 + rng() % 40; r-- > 0 && i < n;)
+                    buf[i++] = c;
+                if (i < n && rng() % 2)
+                    buf[i++] = (uint8_t)alpha[rng() % na];
+            }
+            check_agree(v, buf, n, &s);
+        }
+        fl_bpe_scratch_free(&s);
+        fl_vocab_free(v);
+    }
 }
 
 static void test_bpe_real_random(void)
@@ -750,7 +788,8 @@ int main(void)
     static const check_case cases[] = {
         CASE(test_parse_small),          CASE(test_parse_errors),   CASE(test_prebuilt_blob),
         CASE(test_real_vocab_roundtrip), CASE(test_prebuilt_blob_crafted), CASE(test_bpe_synthetic_random),
-        CASE(test_bpe_real_random),      CASE(test_bpe_pathological),
+        CASE(test_bpe_real_random),      CASE(test_bpe_real_borders),
+        CASE(test_bpe_pathological),
         CASE(test_encoder_specials),     CASE(test_encoder_batch),
         CASE(test_specials_different_first_bytes), CASE(test_bpe_lanes),
         CASE(test_bpe_digits),           CASE(test_encoder_numbers_threads),
