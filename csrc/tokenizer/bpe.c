@@ -199,12 +199,9 @@ FL_HOT_INLINE size_t array_merge(const fl_vocab *v, const uint8_t *buf, size_t n
     if (wide)
         for (size_t i = n; i & 3; i++)
             pair[i] = FL_NO_RANK; /* lowest_pair_wide reads whole groups of 4 */
-    size_t parts = n;
-    for (;;) {
-        size_t at;
-        uint32_t best = wide ? lowest_pair_wide(pair, n, &at) : lowest_pair(pair, n, &at);
-        if (best == FL_NO_RANK)
-            break;
+    size_t parts = n, at;
+    uint32_t best = wide ? lowest_pair_wide(pair, n, &at) : lowest_pair(pair, n, &at);
+    while (best != FL_NO_RANK) {
         /* merge part at with the next one, [at, stop) */
         uint32_t gone = end[at], stop = end[gone];
         part_rank[at] = best;
@@ -224,6 +221,35 @@ FL_HOT_INLINE size_t array_merge(const fl_vocab *v, const uint8_t *buf, size_t n
         if (has_left)
             pair[before] = probe_left ? fl_vocab_rank_head(v, buf + before, stop - before, headl, hl)
                                       : FL_NO_RANK;
+        if (!wide) {
+            best = lowest_pair(pair, n, &at);
+            continue;
+        }
+        /* The next lowest pair without a full scan when it can be told:
+         * only pair[before] and pair[at] changed; every other pair left of
+         * at is above best (at was the leftmost lowest) and none is below
+         * it.  So a changed pair at or below best is the lowest (before
+         * first on a tie), else the first pair of rank best right of at,
+         * if any (runs like "-----" merge one equal pair after another);
+         * else the full scan. */
+        const uint32_t rl = has_left ? pair[before] : FL_NO_RANK, rr = pair[at];
+        if (rl <= best || rr <= best) {
+            if (rl <= rr) {
+                at = before;
+                best = rl;
+            } else {
+                best = rr;
+            }
+            continue;
+        }
+        size_t q = stop; /* parts between at and stop are gone: FL_NO_RANK */
+        while (q < n && pair[q] != best)
+            q++;
+        if (q < n) {
+            at = q;
+            continue;
+        }
+        best = lowest_pair_wide(pair, n, &at);
     }
     if (out)
         parts_emit(end, part_rank, n, out);

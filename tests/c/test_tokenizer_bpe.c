@@ -355,6 +355,62 @@ static void test_bpe_synthetic_random(void)
     fl_vocab_free(v);
 }
 
+/* A vocabulary over "ab" whose ranks do not grow with length (a longer
+ * token may rank below its parts, as a real vocabulary allows when it was
+ * made by another split): a merge's new pair can then rank below the pair
+ * just merged, the case fl_bpe_encode_medium_in's shortcut for the next
+ * lowest pair must get right.  Every string of a and b of up to 6 bytes,
+ * ranked by a fixed shuffle. */
+static void test_bpe_shuffled_ranks(void)
+{
+    enum { MAXL = 6 };
+    size_t nm = 0;
+    static uint8_t store[(1 << (MAXL + 1)) * MAXL];
+    const uint8_t *toks[256 + (1 << (MAXL + 1))];
+    size_t lens[256 + (1 << (MAXL + 1))];
+    uint32_t ranks[256 + (1 << (MAXL + 1))];
+    static uint8_t bytes[256];
+    for (int i = 0; i < 256; i++) {
+        bytes[i] = (uint8_t)i;
+        toks[i] = &bytes[i];
+        lens[i] = 1;
+        ranks[i] = (uint32_t)i;
+    }
+    uint8_t *w = store;
+    for (size_t L = 2; L <= MAXL; L++)
+        for (size_t bits = 0; bits < ((size_t)1 << L); bits++) {
+            for (size_t i = 0; i < L; i++)
+                w[i] = (bits >> i) & 1 ? 'b' : 'a';
+            toks[256 + nm] = w;
+            lens[256 + nm] = L;
+            nm++;
+            w += L;
+        }
+    for (size_t i = 0; i < nm; i++)
+        ranks[256 + i] = (uint32_t)(256 + i);
+    for (size_t i = nm; i > 1; i--) { /* Fisher-Yates over the merged tokens' ranks */
+        size_t j = rng() % i;
+        uint32_t t = ranks[256 + i - 1];
+        ranks[256 + i - 1] = ranks[256 + j];
+        ranks[256 + j] = t;
+    }
+    char err[100];
+    fl_vocab *v = fl_vocab_from_tokens(toks, lens, ranks, 256 + nm, err, sizeof err);
+    CHECK(v != NULL);
+    if (!v)
+        return;
+    fl_bpe_scratch s = {0};
+    uint8_t buf[160];
+    for (int iter = 0; iter < 4000; iter++) {
+        size_t n = 1 + rng() % 150;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = rng() % 3 ? 'a' : 'b';
+        check_agree(v, buf, n, &s);
+    }
+    fl_bpe_scratch_free(&s);
+    fl_vocab_free(v);
+}
+
 /* Table borders, rules and runs of 25..140 bytes (what the array merge of
  * fl_bpe_encode_medium_in serves in prose) against the reference, on every
  * real vocabulary at hand. */
@@ -789,6 +845,7 @@ int main(void)
         CASE(test_parse_small),          CASE(test_parse_errors),   CASE(test_prebuilt_blob),
         CASE(test_real_vocab_roundtrip), CASE(test_prebuilt_blob_crafted), CASE(test_bpe_synthetic_random),
         CASE(test_bpe_real_random),      CASE(test_bpe_real_borders),
+        CASE(test_bpe_shuffled_ranks),
         CASE(test_bpe_pathological),
         CASE(test_encoder_specials),     CASE(test_encoder_batch),
         CASE(test_specials_different_first_bytes), CASE(test_bpe_lanes),
