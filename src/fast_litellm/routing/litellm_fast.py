@@ -833,11 +833,19 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         read_pid[0] = getpid()  # the native runtime is started in this process
         return active
 
-    async def cooldowns_read(store, model_ids, skip):
+    async def cooldowns_read(store, model_ids):
         """RoutingStores.batch_get of cooldown keys on a store without Redis
         or a request batch: the native read, aligned by LiteLLM's _aligned
         (the layers between never suspend: LiteLLM's in-memory reply is
-        awaited without yielding)."""
+        awaited without yielding).  Run as the gather's Task, so at least one
+        loop iteration after the pick asked: whether the memory holds a live
+        entry is looked at here, when the store is read (other tasks may
+        have written cooldowns since; session-18 hunt), not when the step
+        was asked."""
+        try:
+            skip = nothing_live(store)
+        except Exception:  # noqa: BLE001 - ours, an optimisation only: the read answers
+            skip = False
         return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids, skip))
 
     async def _answer_cache(self, step):
@@ -862,8 +870,10 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         store = cooldowns.cooldown_store
         if type(store) is not RouterCooldownStore or store.has_redis or active_request_redis_batches() is not None:
             raise NotAccelerated("Redis, or a request batch")
-        skip = nothing_live(store)  # ours, before any read: an error here falls back
-        if skip and riding is None and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
+        # ours, before any read: an error here falls back.  (A usage-v2 read along
+        # reads the store in a Task, after the loop has run others: it looks again there.)
+        skip = riding is None and nothing_live(store)
+        if skip and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
             # nothing cooling and no read to make: _aligned gives a None per id, _plain that
             # tuple as a fresh list (the service target, set and reset around no read, is not)
             return [None] * len(model_ids)
@@ -879,7 +889,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
                     # (two Tasks, the cooldowns' first), as _stored_with_usage runs it
                     batch, deployments = riding
                     stored, _ = await core_module.asyncio.gather(
-                        cooldowns_read(store, model_ids, skip), batch.read_usage(deployments, None))
+                        cooldowns_read(store, model_ids), batch.read_usage(deployments, None))
                     return core_module._plain(stored)
                 active = active_cooldowns(store, model_ids, skip)
                 if not active and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
