@@ -106,3 +106,79 @@ def test_latency_entries_serve_litellms_own_selector():
         assert not own(selector)
     finally:
         router.retire()
+
+
+def _mock_store_active_on_instance(router, calls):
+    store = router._core._cooldowns.cooldown_store
+    inner = store.active
+
+    def active(*args, **kwargs):
+        calls.append("store.active")
+        return inner(*args, **kwargs)
+
+    store.active = active
+    return lambda: None
+
+
+def _mock_class(owner, name, tag):
+    def install(router, calls):
+        inner = owner.__dict__[name]
+
+        if asyncio.iscoroutinefunction(inner):
+            async def replaced(*args, **kwargs):
+                calls.append(tag)
+                return await inner(*args, **kwargs)
+        else:
+            def replaced(*args, **kwargs):
+                calls.append(tag)
+                return inner(*args, **kwargs)
+        setattr(owner, name, replaced)
+        return lambda: setattr(owner, name, inner)
+    return install
+
+
+def _cooldown_read_mocks():
+    from litellm.redis.stores.router_cooldowns import RouterCooldownStore
+    from litellm.router_rust import routing_stores
+    from litellm.router_utils import routing_prefetch
+
+    return {
+        "store.active on the instance": _mock_store_active_on_instance,
+        "RouterCooldownStore.active": _mock_class(RouterCooldownStore, "active", "cls.active"),
+        "routing_prefetch.read_cooldowns": _mock_class(routing_prefetch, "read_cooldowns", "read_cooldowns"),
+        "RoutingStores.batch_get": _mock_class(routing_stores.RoutingStores, "batch_get", "batch_get"),
+    }
+
+
+@pytest.mark.parametrize("mock", ["store.active on the instance", "RouterCooldownStore.active",
+                                  "routing_prefetch.read_cooldowns", "RoutingStores.batch_get"])
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "usage-based-routing-v2"])
+def test_cooldown_read_calls_a_replaced_function_of_litellms_read(mock, strategy):
+    """The async pick's cooldown read (``_answer_cache``) walks LiteLLM's
+    functions down to the store's ``active``; one replaced after our build
+    (a test's ``mock.patch``) is called by stock's read: ours must call it too."""
+    install = _cooldown_read_mocks()[mock]
+    outcomes = []
+    for accelerated in (False, True):
+        for name in CALLBACK_LISTS:
+            getattr(litellm, name)[:] = []
+        calls, seen = [], []
+        with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=_model_list(6), routing_strategy=strategy)
+            loop = asyncio.new_event_loop()
+            router._core._cooldowns.add_deployment_to_cooldown("d2", Exception("x"), 429, 600)
+            undo = install(router, calls)
+            try:
+                for k in range(3):
+                    random.seed(k)
+                    picked = loop.run_until_complete(router.async_get_available_deployment(model="g", request_kwargs={}))
+                    seen.append((picked["model_info"]["id"], random.getstate()))
+            finally:
+                undo()
+                loop.close()
+                router.retire()
+                litellm.callbacks[:] = []
+        outcomes.append((seen, calls))
+    assert len(outcomes[0][1]) == 3  # stock's read called it once a pick
+    assert outcomes[1] == outcomes[0]
