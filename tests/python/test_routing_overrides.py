@@ -75,7 +75,8 @@ def _run(accelerated, how, n):
                 if k % 2:
                     picked = router.get_available_deployment(model="g", request_kwargs={})
                 else:
-                    picked = loop.run_until_complete(router.async_get_available_deployment(model="g", request_kwargs={}))
+                    picked = loop.run_until_complete(
+                        router.async_get_available_deployment(model="g", request_kwargs={}))
                 seen.append((picked["model_info"]["id"], random.getstate()))
         finally:
             loop.close()
@@ -172,7 +173,8 @@ def test_cooldown_read_calls_a_replaced_function_of_litellms_read(mock, strategy
             try:
                 for k in range(3):
                     random.seed(k)
-                    picked = loop.run_until_complete(router.async_get_available_deployment(model="g", request_kwargs={}))
+                    picked = loop.run_until_complete(
+                        router.async_get_available_deployment(model="g", request_kwargs={}))
                     seen.append((picked["model_info"]["id"], random.getstate()))
             finally:
                 undo()
