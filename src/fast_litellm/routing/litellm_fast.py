@@ -740,9 +740,43 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
 
     from fast_litellm._native_loader import NATIVE
 
+    from litellm.router_utils import routing_prefetch
+
+    from ._pydantic_guard import _same
+
     getpid = os.getpid
     monotonic = time.monotonic
     parse_ids = getattr(NATIVE, "router_cooldown_ids", None)  # LiteLLM's parser's ids (fuzzed against it)
+
+    # The functions LiteLLM's read walks (_answer_cache_in_target, the _stores
+    # property and RoutingStores.answer / batch_get, _batch_read and
+    # _stored_with_usage, routing_prefetch.read_cooldowns / _armed_cooldowns,
+    # the store's active / active_sync / has_redis), as bound at build (their
+    # modules' sources pinned above): one replaced since (a test's mock.patch on
+    # the class or module) is called by stock's read and would be skipped here,
+    # so the read is LiteLLM's then (session-18 hunt).  One native call per read.
+    walked = (
+        (core_module.RustCore, ("_answer_cache_in_target", "_stores", "_batch_read", "_stored_with_usage")),
+        (routing_stores.RoutingStores, ("__init__", "answer", "batch_get")),
+        (RouterCooldownStore, ("active", "active_sync", "has_redis")),
+        (vars(core_module), ("RoutingStores", "asyncio")),
+        (vars(routing_stores), ("parse_key", "_service_target", "_cooldown_ids", "routing_prefetch")),
+        (vars(routing_prefetch), ("read_cooldowns", "_armed_cooldowns", "active_request_redis_batches")),
+    )
+    flat: List[Any] = []
+    for container, names in walked:
+        table = container.__dict__ if isinstance(container, type) else container
+        for name in names:
+            flat += [container, name, table.get(name, _SLOW)]
+    same_entries, walked_entries = _same(), tuple(flat)
+    # on the instances: nothing set over the core's methods or the store's reads
+    core_names = ("_answer_cache_in_target", "_batch_read", "_stored_with_usage")
+    store_names = ("active", "active_sync")
+
+    def walk_is_litellms(core, store):
+        store_dict = getattr(store, "__dict__", None)
+        return (type(store_dict) is dict and store_dict.keys().isdisjoint(store_names)
+                and core.__dict__.keys().isdisjoint(core_names) and same_entries(walked_entries, _SLOW))
     target = _internal_context._service_target
     usage_read = core_module._USAGE_READ
     aligned = routing_stores._aligned  # LiteLLM's (pinned)
@@ -833,11 +867,19 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         read_pid[0] = getpid()  # the native runtime is started in this process
         return active
 
-    async def cooldowns_read(store, model_ids, skip):
+    async def cooldowns_read(store, model_ids):
         """RoutingStores.batch_get of cooldown keys on a store without Redis
         or a request batch: the native read, aligned by LiteLLM's _aligned
         (the layers between never suspend: LiteLLM's in-memory reply is
-        awaited without yielding)."""
+        awaited without yielding).  Run as the gather's Task, so at least one
+        loop iteration after the pick asked: whether the memory holds a live
+        entry is looked at here, when the store is read (other tasks may
+        have written cooldowns since; session-18 hunt), not when the step
+        was asked."""
+        try:
+            skip = nothing_live(store)
+        except Exception:  # noqa: BLE001 - ours, an optimisation only: the read answers
+            skip = False
         return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids, skip))
 
     async def _answer_cache(self, step):
@@ -860,10 +902,14 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         if type(cooldowns) is not CooldownCache:
             raise NotAccelerated("a cooldown cache of another kind")
         store = cooldowns.cooldown_store
-        if type(store) is not RouterCooldownStore or store.has_redis or active_request_redis_batches() is not None:
+        if type(store) is not RouterCooldownStore or not walk_is_litellms(self, store):
+            raise NotAccelerated("a cooldown store of another kind, or a function LiteLLM's read calls replaced")
+        if store.has_redis or active_request_redis_batches() is not None:
             raise NotAccelerated("Redis, or a request batch")
-        skip = nothing_live(store)  # ours, before any read: an error here falls back
-        if skip and riding is None and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
+        # ours, before any read: an error here falls back.  (A usage-v2 read along
+        # reads the store in a Task, after the loop has run others: it looks again there.)
+        skip = riding is None and nothing_live(store)
+        if skip and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
             # nothing cooling and no read to make: _aligned gives a None per id, _plain that
             # tuple as a fresh list (the service target, set and reset around no read, is not)
             return [None] * len(model_ids)
@@ -879,7 +925,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
                     # (two Tasks, the cooldowns' first), as _stored_with_usage runs it
                     batch, deployments = riding
                     stored, _ = await core_module.asyncio.gather(
-                        cooldowns_read(store, model_ids, skip), batch.read_usage(deployments, None))
+                        cooldowns_read(store, model_ids), batch.read_usage(deployments, None))
                     return core_module._plain(stored)
                 active = active_cooldowns(store, model_ids, skip)
                 if not active and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):

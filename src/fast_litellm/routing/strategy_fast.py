@@ -933,6 +933,39 @@ def make_lowest_latency_pick(original: Callable[..., Any]) -> Callable[..., Any]
     return _get_available_deployments
 
 
+_LATENCY_PICK = _LATENCY_MODULE + ":LowestLatencyLoggingHandler._get_available_deployments"
+
+
+class _OwnLatencyPick:
+    """Whether ``self._get_available_deployments`` finds LiteLLM's method (or
+    our patch over it: the engine's wrapper or the local dispatcher, marked
+    with the patch's name over LiteLLM's pinned original) and nothing on the
+    instance, so the entry may run the pick itself (session-18 hunt: a
+    subclass overriding it, or a method set on the instance, was skipped).
+    The last function found so is remembered (held: its id is not reused)."""
+
+    NAME = "_get_available_deployments"
+
+    def __init__(self) -> None:
+        self._ok: Any = None
+
+    def __call__(self, selector: Any) -> bool:
+        found = getattr(type(selector), self.NAME, None)
+        instance = getattr(selector, "__dict__", None)
+        if type(instance) is not dict or self.NAME in instance:
+            return False
+        if found is self._ok and found is not None:
+            return True
+        if getattr(found, "__fast_litellm_patch__", None) == "routing.lowest_latency_pick":
+            original = getattr(found, "__fast_litellm_original__", None)
+        else:
+            original = found
+        if original is None or not guards.is_pinned_source(_LATENCY_PICK, original):
+            return False
+        self._ok = found
+        return True
+
+
 def _latency_entry(sync: bool):
     """``LowestLatencyLoggingHandler.(async_)get_available_deployments``:
     LiteLLM's cache read, then the pick, told whether the map is fresh (the
@@ -943,16 +976,22 @@ def _latency_entry(sync: bool):
         from litellm.redis.stores.router_usage import ROUTER_USAGE_TARGET
 
         pick = _LatencyPick()
+        own_pick = _OwnLatencyPick()
 
-        def prepare(healthy_deployments, request_kwargs):
+        def prepare(self, healthy_deployments, request_kwargs):
             """The pick's steps before its cache read, in LiteLLM's order: the
             import hook and the module's clock checked (before the read too, so
             the pick's own checks never fire after it), the id index (declines
             before any read) and LiteLLM's span read, whose error is the
             caller's, raised once (the fallback read again: a one-off error
-            served a pick stock fails).  (module, id index, span)."""
+            served a pick stock fails).  (module, id index, span).  LiteLLM's
+            entry ends in ``self._get_available_deployments(...)``: a selector
+            whose look-up finds another method there (a subclass's, one set on
+            the instance) declines, so LiteLLM's entry calls it."""
             if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
                 raise NotAccelerated("builtins.__import__ is replaced: the skipped reads import")
+            if not own_pick(self):
+                raise NotAccelerated("the selector's _get_available_deployments is not LiteLLM's")
             module = sys.modules[_LATENCY_MODULE]
             if module.datetime is not litellm_fast.datetime:
                 raise NotAccelerated("lowest_latency's clock is replaced")
@@ -978,7 +1017,7 @@ def _latency_entry(sync: bool):
         if sync:
             def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
                                           request_kwargs=None):
-                module, by_id, span = prepare(healthy_deployments, request_kwargs)
+                module, by_id, span = prepare(self, healthy_deployments, request_kwargs)
                 with callers_errors:  # LiteLLM's cache read: its error is the caller's
                     cached = self.router_cache.get_cache(key=f"{model_group}_map", parent_otel_span=span)
                 return pick(self, module, healthy_deployments, messages, input, request_kwargs,
@@ -988,7 +1027,7 @@ def _latency_entry(sync: bool):
         else:
             async def async_get_available_deployments(self, model_group, healthy_deployments, messages=None,
                                                       input=None, request_kwargs=None):
-                module, by_id, span = prepare(healthy_deployments, request_kwargs)
+                module, by_id, span = prepare(self, healthy_deployments, request_kwargs)
                 with callers_errors:
                     cached = await self.router_cache.async_get_cache(key=f"{model_group}_map",
                                                                      parent_otel_span=span)
@@ -1017,7 +1056,7 @@ def _latency_entry(sync: bool):
                     return await wrapped(self, model_group, healthy_deployments, messages, input, request_kwargs)
                 token = bindings[2].set(ROUTER_USAGE_TARGET)
                 try:
-                    module, by_id, span = prepare(healthy_deployments, request_kwargs)
+                    module, by_id, span = prepare(self, healthy_deployments, request_kwargs)
                     with callers_errors:
                         cached = await self.router_cache.async_get_cache(key=f"{model_group}_map",
                                                                          parent_otel_span=span)
