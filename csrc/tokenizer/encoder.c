@@ -791,6 +791,28 @@ static __attribute__((noinline)) int count_piece_rest(const fl_encoder *e, const
             *count += both == FL_NO_RANK ? 3 : 2;
             return FL_ENC_OK;
         }
+        if (n == 4) {
+            /* no token either: the lowest of its three byte pairs merges
+               (none: 4 tokens), leaving three parts and two pairs; if
+               either of those has a rank, a second merge leaves two parts
+               whose pair is the whole piece: 2 tokens, else 3.  A pair
+               left from before needs no probe; a new 3-byte span one. */
+            const fl_vocab *v = e->vocab;
+            const uint32_t r01 = fl_vocab_pair_rank(v, p[0], p[1]), r12 = fl_vocab_pair_rank(v, p[1], p[2]),
+                           r23 = fl_vocab_pair_rank(v, p[2], p[3]);
+            size_t parts;
+            if (r01 != FL_NO_RANK && r01 <= r12 && r01 <= r23) /* leftmost lowest: [01] [2] [3] */
+                parts = r23 != FL_NO_RANK || fl_vocab_rank(v, p, 3) != FL_NO_RANK ? 2 : 3;
+            else if (r12 <= r23 && r12 != FL_NO_RANK) /* [0] [12] [3] */
+                parts = fl_vocab_rank(v, p, 3) != FL_NO_RANK || fl_vocab_rank(v, p + 1, 3) != FL_NO_RANK
+                            ? 2 : 3;
+            else if (r23 != FL_NO_RANK) /* [0] [1] [23] */
+                parts = r01 != FL_NO_RANK || fl_vocab_rank(v, p + 1, 3) != FL_NO_RANK ? 2 : 3;
+            else
+                parts = 4;
+            *count += parts;
+            return FL_ENC_OK;
+        }
         if (cached)
             return emit_cached(e, p, n, len - pos, NULL, count, 0, scratch, memo, defer, 1, h);
     }

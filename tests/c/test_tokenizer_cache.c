@@ -535,6 +535,52 @@ static void test_encoder_count_ahead(void)
     fl_encoder_free(e);
 }
 
+/* The count's 4-byte pieces that are no token (count_piece_rest: the pair
+ * table and at most two 3-byte probes) against encode's ids: letters from
+ * small alphabets (repeated pairs: equal ranks, the leftmost merges first),
+ * punctuation and whitespace runs of 4. */
+static void test_encoder_count_four(void)
+{
+    fl_encoder *e = real_encoder();
+    if (!e)
+        return;
+    static const char alpha[][10] = {"ab", "abq", "xqzj", "etaoinsh", "AaBb", "-=", ".:", "\n"};
+    fl_bpe_scratch s = {0};
+    uint64_t seed = 4444;
+    for (int round = 0; round < 60; round++) {
+        size_t cap = 300 + rng_next(&seed) % 3000, n = 0;
+        char *t = malloc(cap + 128);
+        while (n < cap) {
+            const char *a = alpha[rng_next(&seed) % 8];
+            size_t al = strlen(a), kind = rng_next(&seed) % 4;
+            if (a[0] == '\n') { /* whitespace runs */
+                memcpy(t + n, kind < 2 ? "\n\n\n\n" : kind == 2 ? "    " : "\t\t\t\t", 4);
+                n += 4;
+                t[n++] = 'x';
+                continue;
+            }
+            t[n++] = a[0] == '-' || a[0] == '.' ? '1' : kind < 2 ? ' ' : '\n';
+            for (int i = kind < 2 && a[0] != '-' && a[0] != '.' ? 3 : 4; i > 0; i--)
+                t[n++] = a[rng_next(&seed) % al];
+        }
+        size_t c_ids, c_cnt;
+        fl_ids ids = {0};
+        fl_encoder_set_cache(e, 0, 0);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, n, NULL, NULL, &ids, &c_ids, NULL, &s), 0);
+        fl_encoder_set_cache(e, 1, 0);
+        fl_encoder_clear_cache(e);
+        fl_encoder_set_merge_lanes(e, round & 1);
+        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, n, NULL, NULL, NULL, &c_cnt, NULL, &s), 0);
+        CHECK_EQ_INT(c_cnt, ids.len);
+        fl_ids_free(&ids);
+        free(t);
+    }
+    fl_encoder_set_cache(e, 1, 0);
+    fl_encoder_set_merge_lanes(e, 1);
+    fl_bpe_scratch_free(&s);
+    fl_encoder_free(e);
+}
+
 int main(void)
 {
     static const check_case cases[] = {
@@ -542,7 +588,7 @@ int main(void)
         CASE(test_threads_short),  CASE(test_threads_long),        CASE(test_encoder_cache_equal),
         CASE(test_encoder_threads), CASE(test_encoder_lanes),
         CASE(test_encoder_lanes_repeats), CASE(test_room_keys_short), CASE(test_room_keys_long),
-        CASE(test_encoder_count_ahead),
+        CASE(test_encoder_count_ahead), CASE(test_encoder_count_four),
     };
     RUN_TESTS(cases);
 }
