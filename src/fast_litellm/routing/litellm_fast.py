@@ -336,6 +336,10 @@ def make_plain(original: Callable[..., Any]) -> Callable[..., Any]:
 # --------------------------------------------------------------------------
 
 
+_USAGE_V2_MODULE = "litellm.router_strategy.lowest_tpm_rpm_v2"
+_MODULE_TYPE = type(sys)
+
+
 class _UsageReadScope:
     """``RustCore._usage_read_scope`` without reading the model group's
     deployment list when the pick's selector is not usage-based-routing-v2
@@ -361,7 +365,14 @@ class _UsageReadScope:
 
     def __enter__(self) -> None:
         core_module = sys.modules["litellm.router_rust.core"]
-        from litellm.router_strategy.lowest_tpm_rpm_v2 import LowestTPMLoggingHandler_v2
+        # the v2 selector class, read from its module's dict when that is all the import
+        # statement would do (an exact module holding the name; _usage_read_scope has
+        # checked builtins.__import__ is the interpreter's own): ~0.6 us a pick in situ
+        v2_module = sys.modules.get(_USAGE_V2_MODULE)
+        if type(v2_module) is _MODULE_TYPE and "LowestTPMLoggingHandler_v2" in v2_module.__dict__:
+            LowestTPMLoggingHandler_v2 = v2_module.__dict__["LowestTPMLoggingHandler_v2"]
+        else:
+            from litellm.router_strategy.lowest_tpm_rpm_v2 import LowestTPMLoggingHandler_v2
 
         self._handled = sys.exc_info()[1]
         core, model = self._core, self._model
