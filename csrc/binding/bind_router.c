@@ -4260,6 +4260,8 @@ fl_bind_router(PyObject *module)
         return -1;
     fl_state_set(module, SLOT_RANDOM, random);
     Py_DECREF(random);
+    if (fl_bind_router_deprecated(module) < 0)
+        return -1;
     PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);
     if (names == NULL)
         return -1;

@@ -390,6 +390,79 @@ _ATTRIBUTE_SOURCES = (
 )
 
 
+# --------------------------------------------------------------------------
+# litellm.router_deprecated:_DeprecatedAttribute.__get__ (no Python frame)
+# --------------------------------------------------------------------------
+
+_DEPRECATED_GET_SOURCES = (
+    _DEPRECATED + ":_note",
+    _DEPRECATED + ":_as_router",
+    _DEPRECATED + ":_public_attribute_error",
+)  # (not Router's hook: _note's walk past it is done as _note does it, whatever the hook's code;
+#    the patch is built while litellm.router is still importing, before Router exists)
+
+
+def make_deprecated_get(original: Callable[..., Any]) -> Any:
+    """``_DeprecatedAttribute.__get__`` as the native ``DeprecatedGet``: the
+    same steps with no Python frame of its own, so ``_note``'s frame walk,
+    tally and warning (stacklevel counted from the frame current at the
+    read) name the frame LiteLLM's names; anything it does not cover
+    (class-level reads, replaced globals or builtins, a replaced
+    ``warnings.warn`` or ``sys._getframe``, odd frames) runs ``original``
+    from C, which adds no frame either (``bind_router_deprecated.c``).
+    Unwrapped (``wrap=False``): a Python wrapper's frame is what this
+    avoids; the engine applies it only while the flag is fully on, and
+    ``switch`` (a list whose item 0 is True) lets the tests and the bench
+    turn it on and off in place."""
+    import builtins
+    import collections
+    import warnings
+
+    import _warnings
+
+    from fast_litellm._native_loader import NATIVE
+
+    native_type = getattr(NATIVE, "DeprecatedGet", None)
+    if native_type is None:
+        raise NotAccelerated("no native DeprecatedGet (needs CPython 3.11+)")
+    _check_pinned(_DEPRECATED_GET_SOURCES)
+    deprecated = sys.modules.get(_DEPRECATED)
+    if deprecated is None:
+        raise NotAccelerated("litellm.router_deprecated is not loaded")
+    module_globals = deprecated.__dict__
+    cls = module_globals.get("_DeprecatedAttribute")
+    current = cls.__dict__.get("__get__") if cls is not None else None
+    if (type(original) is not types.FunctionType or cls is None
+            or getattr(current, "__fast_litellm_original__", current) is not original  # (or ours over it)
+            or original.__globals__ is not module_globals):
+        raise NotAccelerated("not LiteLLM's _DeprecatedAttribute.__get__")
+    function_builtins = original.__builtins__
+    if function_builtins is not builtins.__dict__:
+        raise NotAccelerated("LiteLLM's module reads other builtins")
+    if module_globals.get("sys") is not sys or module_globals.get("warnings") is not warnings:
+        raise NotAccelerated("litellm.router_deprecated's sys / warnings are not the modules")
+    if warnings.warn is not _warnings.warn or type(sys._getframe) is not types.BuiltinFunctionType:
+        raise NotAccelerated("warnings.warn or sys._getframe is not the interpreter's own")
+    for name in ("_note", "_as_router", "_public_attribute_error"):
+        if module_globals[name].__globals__ is not module_globals or module_globals[name].__builtins__ is not (
+                function_builtins):
+            raise NotAccelerated("LiteLLM's %s reads another namespace" % name)
+    expected_globals = (module_globals["_note"], module_globals["_as_router"],
+                        module_globals["_public_attribute_error"], sys, warnings)
+    expected_builtins = (isinstance, str, getattr, DeprecationWarning, AttributeError, _BUILTIN_IMPORT)
+    if builtins.__dict__.get("__import__") is not _BUILTIN_IMPORT:
+        raise NotAccelerated("builtins.__import__ is replaced")
+    getter = native_type(original, cls, module_globals, function_builtins, expected_globals, expected_builtins,
+                         warnings.warn, sys._getframe, collections.Counter)
+    # marked as the engine marks its wrappers: LiteLLM's function behind it (the tests' and the
+    # bench's stock side, and the guards' pinned-source checks, look it up there)
+    getter.__fast_litellm_patch__ = "routing.deprecated_get"
+    getter.__fast_litellm_original__ = original
+    getter.__wrapped__ = original
+    getter.__doc__ = original.__doc__
+    return getter
+
+
 def _code_named(function: Any, name: str) -> types.CodeType:
     return _nested_code(function.__code__, name)
 
