@@ -99,7 +99,33 @@ def _same(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(x is y or (type(x) is int and type(y) is int and x == y) for x, y in zip(a, b))
 
 
-class _StateMemo:
+class _PyMemoBase:
+    """``_StateMemo.get`` in Python, where the native ``RouterMemo`` (its
+    ``get`` in C: no Python frame, ~10 calls a pick) is missing."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self) -> None:
+        self._entry: Any = None
+
+    def get(self, first: Any, second: Any) -> Any:
+        """The value kept for (``first``, ``second``) (identities) while
+        every tagged dict is unchanged, else None."""
+        entry = self._entry
+        if entry is not None and entry[0] is first and entry[1] is second and entry[3](entry[2], entry[4]) is True:
+            return entry[5]
+        return None
+
+
+def _memo_base() -> Any:
+    from fast_litellm._native_loader import NATIVE
+
+    native = getattr(NATIVE, "RouterMemo", None)
+    # (the native get compares the tags itself: only where router_dict_tags keeps them)
+    return native if native is not None and _dict_tags() is not None else _PyMemoBase
+
+
+class _StateMemo(_memo_base()):  # type: ignore[misc]
     """The last router state a fast path's guard checks accepted, kept while
     every dict those checks read is the same object holding the same
     version tag.
@@ -122,19 +148,14 @@ class _StateMemo:
     (so no address is reused while kept): one router's, until another
     router's state replaces it."""
 
-    __slots__ = ("_tags", "_entry")
+    __slots__ = ("_tags",)
 
     def __init__(self) -> None:
         self._tags: Any = None
         self._entry: Any = None
 
-    def get(self, first: Any, second: Any) -> Any:
-        """The value kept for (``first``, ``second``) (identities) while
-        every tagged dict is unchanged, else None."""
-        entry = self._entry
-        if entry is not None and entry[0] is first and entry[1] is second and entry[3](entry[2], entry[4]) is True:
-            return entry[5]
-        return None
+    # get(first, second): the base's (RouterMemo's, in C, comparing the tags as
+    # router_dict_tags does; or _PyMemoBase's)
 
     def remember(self, first: Any, second: Any, check: Callable[[], Any]) -> Any:
         """``check()`` (which raises NotAccelerated to decline) returns
