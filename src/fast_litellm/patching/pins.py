@@ -187,6 +187,8 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_deprecated:_async_picker": "4edf1c58f89a46e7b252366c0094cc769c1b8aa549bae430a97760de964112c1",
     "litellm.router_deprecated:_without_reserving": "d26ea934b4371effd25fb0470a9fdef0b2f43e8ea014e2b5da410d945beb03e6",
     "litellm.router_deprecated:_public_attribute_error": "fc95fb16d4fce5adc2d42840b27a30428843fb6dc8a50d4700030b328b013058",
+    # least-busy's call id, read back without CALL_IDENTITY's validation (protocol_fast.least_busy_call_id)
+    "litellm.router_strategy.least_busy:call_id_of": "9f873f2d32c34cf54a5ce13b6b937526c838d5803019c216882af1a9033c016d",
     # the native deprecated-attribute read (protocol_fast.make_deprecated_get): what it does in C
     "litellm.router_deprecated:_note": "807d41b0eb9a5e3534e99b87fdd6402f462e52cd8af57d3f189bc35d45c6b1b3",
     "litellm.router_deprecated:_as_router": "14bcf629e20c59e947af2779a534d8b14a228b88f6a579abb2a007709a6480cd",

@@ -305,3 +305,9 @@ def least_busy_counts() -> Entries:
 def least_busy_ids() -> Entries:
     """least-busy's ``_deployment_ids`` (``_DEPLOYMENTS``) validation."""
     return adapter(LEAST_BUSY, "_DEPLOYMENTS")
+
+
+def least_busy_call_identity() -> Entries:
+    """``pick_async``'s least-busy ``CALL_IDENTITY.validate_python`` (the
+    adapter as bound in the selection module, where the call reads it)."""
+    return adapter("litellm.router_rust.steps.selection", "CALL_IDENTITY")

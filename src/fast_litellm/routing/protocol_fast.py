@@ -1752,6 +1752,14 @@ def _select_state(p: Any) -> Any:
                                               "service_logged") is service_logged)
 
 
+def _call_id_parts() -> Any:
+    """least-busy's ``call_id_of``, pinned (what least_busy_call_id reads back)."""
+    _check_pinned(("litellm.router_strategy.least_busy:call_id_of",))
+    from litellm.router_strategy import least_busy
+
+    return least_busy.call_id_of
+
+
 def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     """``RustCore.select(model, request_kwargs, kind="pick", ...)``: LiteLLM's
     ``select``, ``_Selection.run`` and ``_Selection._run`` in one coroutine
@@ -2172,11 +2180,28 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 raise RuntimeError("LiteLLM's handle asked another step than its twin")
         return main_call
 
+    call_identity = _pydantic_guard.shared(_pydantic_guard.least_busy_call_identity)
+    call_id_parts = _lazily(_call_id_parts, "least-busy's call_id_of is not the verified one")
+
     def least_busy_call_id(selection_module, request_kwargs):
         """pick_async's least-busy case's ``call_id`` argument, read as it reads
         it (the selection module's ``call_id_of`` and ``CALL_IDENTITY`` at the
-        call)."""
-        return selection_module["call_id_of"](selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
+        call).  Session 18: for an exact dict with exact-str keys (what
+        strategy_answer hands it), ``CALL_IDENTITY.validate_python`` (a
+        ``TypedDict`` of one ``object`` field, extra keys ignored) gives
+        ``{"litellm_call_id": v}`` or ``{}`` with no code run, and
+        ``call_id_of`` reads ``v`` back: so an absent id or an exact-``str``
+        one is the answer without them, while the validation is pydantic's own
+        on LiteLLM's adapter (the guard) and ``call_id_of`` the pinned one.
+        Anything else (another id type, whose ``isinstance`` may run code):
+        LiteLLM's calls."""
+        call_id_of = selection_module["call_id_of"]
+        if (type(request_kwargs) is dict and call_id_of is call_id_parts() and call_identity.check()
+                and str_keyed(request_kwargs)):
+            call_id = request_kwargs.get("litellm_call_id")
+            if call_id is None or type(call_id) is str:
+                return call_id
+        return call_id_of(selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
 
     def least_busy_cells(least_busy_call):
         """The decorated method's closure still holds what was found at build (a
@@ -2391,4 +2416,5 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     select.__doc__ = original.__doc__
     select.selection_set_up = selection_set_up
     select.no_filter_ids = no_filter_ids  # (for tests)
+    select.least_busy_call_id = least_busy_call_id  # (for tests)
     return select
