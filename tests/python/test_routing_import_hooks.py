@@ -206,3 +206,29 @@ def test_a_module_getattr_serving_an_imported_name_runs_as_stocks(module_name, n
     ours = _pick_outcomes(strategy, True)
     assert (ours, calls) == (stock, stock_calls)
     assert stock_calls
+
+
+def test_a_guard_looking_again_makes_no_import_statement():
+    """Session 18: a pydantic guard not stock when made looks again during a pick (at most once
+    a second); that look makes no import statement an import hook would see (it used to import
+    pydantic's modules with import statements, seen now and then in the picks above)."""
+    from fast_litellm.routing import _pydantic_guard
+
+    for part in (_pydantic_guard.service_payload, _pydantic_guard.callback_list, _pydantic_guard.start_fields,
+                 _pydantic_guard.least_busy_call_identity):
+        guard = _pydantic_guard.Guard((part,))
+        guard.check = guard._look_again
+        guard._next = 0.0
+        real = builtins.__import__
+        imports = []
+
+        def hook(module, globals=None, locals=None, fromlist=(), level=0):
+            imports.append(module)
+            return real(module, globals, locals, fromlist, level)
+
+        builtins.__import__ = hook
+        try:
+            guard.check()
+        finally:
+            builtins.__import__ = real
+        assert imports == [], (part.__name__, imports)

@@ -117,12 +117,15 @@ class _PyMemoBase:
         return None
 
 
+_DICT_TAGS = _dict_tags()
+
+
 def _memo_base() -> Any:
     from fast_litellm._native_loader import NATIVE
 
     native = getattr(NATIVE, "RouterMemo", None)
     # (the native get compares the tags itself: only where router_dict_tags keeps them)
-    return native if native is not None and _dict_tags() is not None else _PyMemoBase
+    return native if native is not None and _DICT_TAGS is not None else _PyMemoBase
 
 
 class _StateMemo(_memo_base()):  # type: ignore[misc]
@@ -167,7 +170,8 @@ class _StateMemo(_memo_base()):  # type: ignore[misc]
         objects, value = check()
         tags = self._tags
         if tags is None:
-            tags = self._tags = _dict_tags() or (lambda objects, recorded=None: None)
+            # (the native function found at import: no import statement during a pick)
+            tags = self._tags = _DICT_TAGS or (lambda objects, recorded=None: None)
         recorded = tags(objects)
         if recorded is not None:
             objects_again, value_again = check()
