@@ -22,6 +22,8 @@
  * seen).
  */
 #include "binding/module_state.h"
+
+#include <structmember.h>
 #include "router/router.h"
 
 #include <math.h>
@@ -4038,6 +4040,111 @@ router_dict_tags(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 #endif
 }
 
+/* ---- RouterMemo --------------------------------------------------------------
+ *
+ * The base of protocol_fast._StateMemo: its `get(first, second)` in C (a C
+ * method call, no Python frame: ~10 of them a pick).  The entry is the tuple
+ * _StateMemo.remember keeps, (first, second, objects, tags, recorded, value):
+ * the value while first and second are those objects and every dict of
+ * `objects` (a type: its own dict) holds the tag recorded (router_dict_tags's
+ * compare, inline), else None.  Only reads.
+ */
+typedef struct {
+    PyObject_HEAD
+    PyObject *entry;
+} RouterMemo;
+
+static PyObject *
+RouterMemo_get(RouterMemo *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "get(first, second)");
+        return NULL;
+    }
+    PyObject *entry = self->entry;
+    if (entry == NULL || !PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 6
+        || PyTuple_GET_ITEM(entry, 0) != args[0] || PyTuple_GET_ITEM(entry, 1) != args[1])
+        Py_RETURN_NONE;
+#if FL_HAVE_STAMPS
+    PyObject *objects = PyTuple_GET_ITEM(entry, 2);
+    PyObject *recorded = PyTuple_GET_ITEM(entry, 4);
+    if (!PyTuple_CheckExact(objects) || !PyBytes_CheckExact(recorded))
+        Py_RETURN_NONE;
+    Py_ssize_t n = PyTuple_GET_SIZE(objects);
+    if (PyBytes_GET_SIZE(recorded) != n * 8)
+        Py_RETURN_NONE;
+    const char *at = PyBytes_AS_STRING(recorded);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyTuple_GET_ITEM(objects, i);
+        if (PyType_Check(d))
+            d = ((PyTypeObject *)d)->tp_dict;
+        if (d == NULL || !PyDict_CheckExact(d))
+            Py_RETURN_NONE;
+        uint64_t tag = dict_tag(d);
+        if (memcmp(at + i * 8, &tag, 8) != 0)
+            Py_RETURN_NONE;
+    }
+    return Py_NewRef(PyTuple_GET_ITEM(entry, 5));
+#else
+    Py_RETURN_NONE;   /* no tags: nothing is kept (remember keeps nothing either) */
+#endif
+}
+
+static int
+RouterMemo_traverse(RouterMemo *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->entry);
+    return 0;
+}
+
+static int
+RouterMemo_clear(RouterMemo *self)
+{
+    Py_CLEAR(self->entry);
+    return 0;
+}
+
+static void
+RouterMemo_dealloc(RouterMemo *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RouterMemo_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef RouterMemo_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))RouterMemo_get, METH_FASTCALL,
+     "get(first, second): the value kept for (first, second) while every tagged dict is unchanged, else None."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef RouterMemo_members[] = {
+    {"_entry", T_OBJECT, offsetof(RouterMemo, entry), 0,
+     "(first, second, objects, tags, recorded, value) or None"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot RouterMemo_slots[] = {
+    {Py_tp_dealloc, RouterMemo_dealloc},
+    {Py_tp_traverse, RouterMemo_traverse},
+    {Py_tp_clear, RouterMemo_clear},
+    {Py_tp_methods, RouterMemo_methods},
+    {Py_tp_members, RouterMemo_members},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_doc, "The base of the routing fast paths' guard memo (_StateMemo): its get() in C."},
+    {0, NULL},
+};
+
+static PyType_Spec RouterMemo_spec = {
+    .name = "fast_litellm._native.RouterMemo",
+    .basicsize = sizeof(RouterMemo),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .slots = RouterMemo_slots,
+};
+
 /* ---- entries_same ----------------------------------------------------------
  *
  * entries_same(flat, absent): whether every triple (container, key, expected)
@@ -4260,6 +4367,15 @@ fl_bind_router(PyObject *module)
         return -1;
     fl_state_set(module, SLOT_RANDOM, random);
     Py_DECREF(random);
+    if (fl_bind_router_deprecated(module) < 0)
+        return -1;
+    PyObject *memo_type = PyType_FromModuleAndSpec(module, &RouterMemo_spec, NULL);
+    if (memo_type == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "RouterMemo", memo_type) < 0) {
+        Py_DECREF(memo_type);
+        return -1;
+    }
     PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);
     if (names == NULL)
         return -1;

@@ -55,6 +55,7 @@ int fl_bind_tokenizer(PyObject *module);
 int fl_bind_ratelimit(PyObject *module);
 int fl_bind_pool(PyObject *module);
 int fl_bind_router(PyObject *module);
+int fl_bind_router_deprecated(PyObject *module);
 int fl_bind_cache(PyObject *module);
 int fl_bind_token_counter(PyObject *module);
 

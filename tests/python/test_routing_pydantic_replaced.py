@@ -106,10 +106,13 @@ _ADAPTERS = [
     ("litellm.router_strategy.least_busy", "_DEPLOYMENTS"),
     ("litellm.router_strategy.least_busy", "_MEMORY_COUNTS"),
     ("litellm.router_strategy.least_busy", "_PICKS"),
+    # session 18: pick_async's least-busy CALL_IDENTITY, as the selection module binds it
+    ("litellm.router_rust.steps.selection", "CALL_IDENTITY"),
 ]
 # the strategy whose pick skips each adapter's validation
 _ADAPTER_STRATEGY = {"_LITELLM_GLOBAL": "simple-shuffle", "_STR_KEYED": "cost-based-routing",
-                     "_DEPLOYMENTS": "least-busy", "_MEMORY_COUNTS": "least-busy", "_PICKS": "least-busy"}
+                     "_DEPLOYMENTS": "least-busy", "_MEMORY_COUNTS": "least-busy", "_PICKS": "least-busy",
+                     "CALL_IDENTITY": "least-busy"}
 
 
 def _counting(target, calls, label, methods=("validate_python",)):
@@ -329,7 +332,7 @@ def test_guards_pass_on_stock_pydantic_and_cost_one_native_call():
     _both("simple-shuffle", [], contextlib.nullcontext, prepare=_written_retry_policy)
     for part in (_pydantic_guard.start_fields, _pydantic_guard.retry_policy, _pydantic_guard.service_payload,
                  _pydantic_guard.callback_list, _pydantic_guard.str_keyed, _pydantic_guard.least_busy_counts,
-                 _pydantic_guard.least_busy_ids):
+                 _pydantic_guard.least_busy_ids, _pydantic_guard.least_busy_call_identity):
         guard = _pydantic_guard.shared(part)
         guard._next = 0.0  # (one found not stock before its first use looks again after a while)
         assert guard.check() is True, part.__name__

@@ -729,3 +729,41 @@ def test_cooldown_read_with_usage_read_along_is_the_fast_path():
     with _local_patch.accelerated(True):
         assert asyncio.run(run()) == [None]
     assert reads == [(["rows"], None)]
+
+
+@pytest.mark.parametrize("name", ["_core_get_model_list", "_live_handle", "_rows", "_core_model_names"])
+def test_group_rows_follow_the_registry_class_after_a_kept_read(name, monkeypatch):
+    """Session 18: the class checks are kept by a _StateMemo on HostRegistry's dict.  A
+    method replaced after kept reads sends the next read LiteLLM's way (its method called)."""
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    from fast_litellm.routing import litellm_fast
+
+    from test_routing_litellm import _build
+
+    gen = random.Random("group-rows-class")
+    rows = litellm_fast._GroupRows()
+    router = _build(_usage_model_list(gen, 4), "usage-based-routing-v2", {})
+    registry = router._core._hosted
+    for _ in range(3):
+        rows.read(registry, "g")
+    assert rows._kept.get(id(registry)) is not None
+    calls = []
+    original = HostRegistry.__dict__[name]
+    if isinstance(original, property):
+        replacement = property(lambda self: (calls.append(name), original.fget(self))[1])
+    else:
+        def replacement(self, *args, **kwargs):
+            calls.append(name)
+            return original(self, *args, **kwargs)
+    stock = registry._core_get_model_list(model_name="g")
+    calls.clear()
+    monkeypatch.setattr(HostRegistry, name, replacement)
+    got = rows.read(registry, "g")
+    assert calls, name  # LiteLLM's read ran, through the replaced member
+    assert [id(d) for d in got] == [id(d) for d in stock]
+    monkeypatch.undo()
+    calls.clear()
+    rows.read(registry, "g")
+    rows.read(registry, "g")
+    assert not calls

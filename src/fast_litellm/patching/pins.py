@@ -66,6 +66,8 @@ VERIFIED: Dict[str, str] = {
         "9afecd8a3f179e4dc703395ec871826de37bd769c21665dbabc50707b7cfb722",
     "litellm.router_rust.core:_start_fields":
         "18913630bb0c2178cbbed531d1c1c00bde1ad3bc69d83735006c196edfc6ae4f",
+    "litellm.router_deprecated:_DeprecatedAttribute.__get__":
+        "620665379d1ceac03bbfffbf7a4ba28f178df419961eb7e8ff9dd59db63363d8",
     "litellm.router_deprecated:_unreserved_picker":
         "974bf753bdfd99f80fe93c7936e280c84869dc58f8dc9d16be1c600beab1c97e",
     "litellm.router_rust.core:RustCore._pre_route":
@@ -185,6 +187,11 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_deprecated:_async_picker": "4edf1c58f89a46e7b252366c0094cc769c1b8aa549bae430a97760de964112c1",
     "litellm.router_deprecated:_without_reserving": "d26ea934b4371effd25fb0470a9fdef0b2f43e8ea014e2b5da410d945beb03e6",
     "litellm.router_deprecated:_public_attribute_error": "fc95fb16d4fce5adc2d42840b27a30428843fb6dc8a50d4700030b328b013058",
+    # least-busy's call id, read back without CALL_IDENTITY's validation (protocol_fast.least_busy_call_id)
+    "litellm.router_strategy.least_busy:call_id_of": "9f873f2d32c34cf54a5ce13b6b937526c838d5803019c216882af1a9033c016d",
+    # the native deprecated-attribute read (protocol_fast.make_deprecated_get): what it does in C
+    "litellm.router_deprecated:_note": "807d41b0eb9a5e3534e99b87fdd6402f462e52cd8af57d3f189bc35d45c6b1b3",
+    "litellm.router_deprecated:_as_router": "14bcf629e20c59e947af2779a534d8b14a228b88f6a579abb2a007709a6480cd",
     "litellm.router:Router.__getattribute__": "ae0373414c843910138d0168ee5a1e2fab207b24f6c02d8cad8f33e599984a25",
     "litellm.router_rust.core:RustCore.__getattr__": "b7c6eab3887437a969f1395ae821e3892a19c88872098ff71ef6468362a891a7",
     "litellm.router_rust.core:RustCore._settings_attribute": "44be5e4cfd5e128f9fb712aa17f6c38497919857734d6f62088edec4880b3af5",

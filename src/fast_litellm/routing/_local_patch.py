@@ -91,6 +91,16 @@ def install(guarded: bool = False) -> None:
             fast = patch.build(original)
         except NotAccelerated:  # declined at build: the original stays, as the engine leaves it
             continue
+        if patch.extra.get("frameless"):
+            # no Python dispatcher frame (it would move what the patch keeps in place, e.g.
+            # the deprecated read's warning frame): the native callable reads the switch
+            fast.switch = ACCELERATED
+            fast.__fast_litellm_patch__ = patch.name
+            fast.__fast_litellm_original__ = original
+            fast.__fast_litellm_local__ = patch.name
+            setattr(owner, name, fast)
+            _INSTALLED.append((owner, name, original, current))
+            continue
         if guarded:
             fast = wrappers.guarded(patch, original, fast)
         dispatcher = _dispatcher(original, fast)

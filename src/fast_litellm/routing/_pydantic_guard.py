@@ -80,7 +80,7 @@ def _own(fn: Any, module: Any, qualname: str) -> bool:
 def _type_adapter() -> Entries:
     """``TypeAdapter.validate_python`` pydantic's own, no class attribute
     over an adapter's ``validator`` and no ``__getattribute__`` on the class."""
-    import pydantic.type_adapter as module
+    module = importlib.import_module("pydantic.type_adapter")  # (no import statement: a hook would see it)
 
     cls = module.TypeAdapter
     method = cls.__dict__.get("validate_python")
@@ -109,7 +109,7 @@ def adapter(module_name: str, name: str) -> Entries:
     """LiteLLM's adapter ``module_name.name``: still bound there, an exact
     ``TypeAdapter`` with its own instance dict holding no ``validate_python``
     and the compiled validator it had at build."""
-    from pydantic_core import SchemaValidator
+    SchemaValidator = importlib.import_module("pydantic_core").SchemaValidator
 
     module = importlib.import_module(module_name)
     found = _bound(module, name)
@@ -140,9 +140,12 @@ def model(module_name: str, name: str, methods: Tuple[str, ...]) -> Entries:
     classes or the metaclass (a call of the class: no ``__call__`` either),
     and its post-init hook (``model_post_init``, which pydantic calls by
     name after each validation) the one it had at build."""
-    import pydantic.main as main
-    from pydantic._internal._model_construction import ModelMetaclass
-    from pydantic_core import SchemaSerializer, SchemaValidator
+    # (importlib, not import statements: a look again runs during a pick, where an import
+    # hook would see ours; session 18)
+    main = importlib.import_module("pydantic.main")
+    ModelMetaclass = importlib.import_module("pydantic._internal._model_construction").ModelMetaclass
+    pydantic_core = importlib.import_module("pydantic_core")
+    SchemaSerializer, SchemaValidator = pydantic_core.SchemaSerializer, pydantic_core.SchemaValidator
 
     module = importlib.import_module(module_name)
     cls = _bound(module, name)
@@ -305,3 +308,9 @@ def least_busy_counts() -> Entries:
 def least_busy_ids() -> Entries:
     """least-busy's ``_deployment_ids`` (``_DEPLOYMENTS``) validation."""
     return adapter(LEAST_BUSY, "_DEPLOYMENTS")
+
+
+def least_busy_call_identity() -> Entries:
+    """``pick_async``'s least-busy ``CALL_IDENTITY.validate_python`` (the
+    adapter as bound in the selection module, where the call reads it)."""
+    return adapter("litellm.router_rust.steps.selection", "CALL_IDENTITY")

@@ -123,6 +123,20 @@ PATCHES: List[Patch] = [
                     "the assigned-pick look-up proven empty",
     ),
     Patch(
+        name="routing.deprecated_get",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_deprecated:_DeprecatedAttribute.__get__",
+        build=protocol_fast.make_deprecated_get,
+        # no Python wrapper: its frame would move the DeprecationWarning _note attributes
+        # by frame depth (the native callable falls back to LiteLLM's __get__ itself)
+        wrap=False,
+        scan_bindings=False,
+        description="deprecated Router attribute reads: LiteLLM's descriptor with no Python frame of its "
+                    "own (the same walk, tally and warning)",
+        extra={"frameless": True},
+    ),
+    Patch(
         name="routing.new_handle",
         component="routing",
         flag=FLAG,

@@ -99,7 +99,36 @@ def _same(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(x is y or (type(x) is int and type(y) is int and x == y) for x, y in zip(a, b))
 
 
-class _StateMemo:
+class _PyMemoBase:
+    """``_StateMemo.get`` in Python, where the native ``RouterMemo`` (its
+    ``get`` in C: no Python frame, ~10 calls a pick) is missing."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self) -> None:
+        self._entry: Any = None
+
+    def get(self, first: Any, second: Any) -> Any:
+        """The value kept for (``first``, ``second``) (identities) while
+        every tagged dict is unchanged, else None."""
+        entry = self._entry
+        if entry is not None and entry[0] is first and entry[1] is second and entry[3](entry[2], entry[4]) is True:
+            return entry[5]
+        return None
+
+
+_DICT_TAGS = _dict_tags()
+
+
+def _memo_base() -> Any:
+    from fast_litellm._native_loader import NATIVE
+
+    native = getattr(NATIVE, "RouterMemo", None)
+    # (the native get compares the tags itself: only where router_dict_tags keeps them)
+    return native if native is not None and _DICT_TAGS is not None else _PyMemoBase
+
+
+class _StateMemo(_memo_base()):  # type: ignore[misc]
     """The last router state a fast path's guard checks accepted, kept while
     every dict those checks read is the same object holding the same
     version tag.
@@ -122,19 +151,14 @@ class _StateMemo:
     (so no address is reused while kept): one router's, until another
     router's state replaces it."""
 
-    __slots__ = ("_tags", "_entry")
+    __slots__ = ("_tags",)
 
     def __init__(self) -> None:
         self._tags: Any = None
         self._entry: Any = None
 
-    def get(self, first: Any, second: Any) -> Any:
-        """The value kept for (``first``, ``second``) (identities) while
-        every tagged dict is unchanged, else None."""
-        entry = self._entry
-        if entry is not None and entry[0] is first and entry[1] is second and entry[3](entry[2], entry[4]) is True:
-            return entry[5]
-        return None
+    # get(first, second): the base's (RouterMemo's, in C, comparing the tags as
+    # router_dict_tags does; or _PyMemoBase's)
 
     def remember(self, first: Any, second: Any, check: Callable[[], Any]) -> Any:
         """``check()`` (which raises NotAccelerated to decline) returns
@@ -146,7 +170,8 @@ class _StateMemo:
         objects, value = check()
         tags = self._tags
         if tags is None:
-            tags = self._tags = _dict_tags() or (lambda objects, recorded=None: None)
+            # (the native function found at import: no import statement during a pick)
+            tags = self._tags = _DICT_TAGS or (lambda objects, recorded=None: None)
         recorded = tags(objects)
         if recorded is not None:
             objects_again, value_again = check()
@@ -388,6 +413,79 @@ _ATTRIBUTE_SOURCES = (
     "litellm.router_rust.invoke.endpoints:generic_plan",
     "litellm.router_rust.surface.settings:argument_attribute",
 )
+
+
+# --------------------------------------------------------------------------
+# litellm.router_deprecated:_DeprecatedAttribute.__get__ (no Python frame)
+# --------------------------------------------------------------------------
+
+_DEPRECATED_GET_SOURCES = (
+    _DEPRECATED + ":_note",
+    _DEPRECATED + ":_as_router",
+    _DEPRECATED + ":_public_attribute_error",
+)  # (not Router's hook: _note's walk past it is done as _note does it, whatever the hook's code;
+#    the patch is built while litellm.router is still importing, before Router exists)
+
+
+def make_deprecated_get(original: Callable[..., Any]) -> Any:
+    """``_DeprecatedAttribute.__get__`` as the native ``DeprecatedGet``: the
+    same steps with no Python frame of its own, so ``_note``'s frame walk,
+    tally and warning (stacklevel counted from the frame current at the
+    read) name the frame LiteLLM's names; anything it does not cover
+    (class-level reads, replaced globals or builtins, a replaced
+    ``warnings.warn`` or ``sys._getframe``, odd frames) runs ``original``
+    from C, which adds no frame either (``bind_router_deprecated.c``).
+    Unwrapped (``wrap=False``): a Python wrapper's frame is what this
+    avoids; the engine applies it only while the flag is fully on, and
+    ``switch`` (a list whose item 0 is True) lets the tests and the bench
+    turn it on and off in place."""
+    import builtins
+    import collections
+    import warnings
+
+    import _warnings
+
+    from fast_litellm._native_loader import NATIVE
+
+    native_type = getattr(NATIVE, "DeprecatedGet", None)
+    if native_type is None:
+        raise NotAccelerated("no native DeprecatedGet (needs CPython 3.11+)")
+    _check_pinned(_DEPRECATED_GET_SOURCES)
+    deprecated = sys.modules.get(_DEPRECATED)
+    if deprecated is None:
+        raise NotAccelerated("litellm.router_deprecated is not loaded")
+    module_globals = deprecated.__dict__
+    cls = module_globals.get("_DeprecatedAttribute")
+    current = cls.__dict__.get("__get__") if cls is not None else None
+    if (type(original) is not types.FunctionType or cls is None
+            or getattr(current, "__fast_litellm_original__", current) is not original  # (or ours over it)
+            or original.__globals__ is not module_globals):
+        raise NotAccelerated("not LiteLLM's _DeprecatedAttribute.__get__")
+    function_builtins = original.__builtins__
+    if function_builtins is not builtins.__dict__:
+        raise NotAccelerated("LiteLLM's module reads other builtins")
+    if module_globals.get("sys") is not sys or module_globals.get("warnings") is not warnings:
+        raise NotAccelerated("litellm.router_deprecated's sys / warnings are not the modules")
+    if warnings.warn is not _warnings.warn or type(sys._getframe) is not types.BuiltinFunctionType:
+        raise NotAccelerated("warnings.warn or sys._getframe is not the interpreter's own")
+    for name in ("_note", "_as_router", "_public_attribute_error"):
+        if module_globals[name].__globals__ is not module_globals or module_globals[name].__builtins__ is not (
+                function_builtins):
+            raise NotAccelerated("LiteLLM's %s reads another namespace" % name)
+    expected_globals = (module_globals["_note"], module_globals["_as_router"],
+                        module_globals["_public_attribute_error"], sys, warnings)
+    expected_builtins = (isinstance, str, getattr, DeprecationWarning, AttributeError, _BUILTIN_IMPORT)
+    if builtins.__dict__.get("__import__") is not _BUILTIN_IMPORT:
+        raise NotAccelerated("builtins.__import__ is replaced")
+    getter = native_type(original, cls, module_globals, function_builtins, expected_globals, expected_builtins,
+                         warnings.warn, sys._getframe, collections.Counter)
+    # marked as the engine marks its wrappers: LiteLLM's function behind it (the tests' and the
+    # bench's stock side, and the guards' pinned-source checks, look it up there)
+    getter.__fast_litellm_patch__ = "routing.deprecated_get"
+    getter.__fast_litellm_original__ = original
+    getter.__wrapped__ = original
+    getter.__doc__ = original.__doc__
+    return getter
 
 
 def _code_named(function: Any, name: str) -> types.CodeType:
@@ -1658,6 +1756,14 @@ def _select_state(p: Any) -> Any:
                                               "service_logged") is service_logged)
 
 
+def _call_id_parts() -> Any:
+    """least-busy's ``call_id_of``, pinned (what least_busy_call_id reads back)."""
+    _check_pinned(("litellm.router_strategy.least_busy:call_id_of",))
+    from litellm.router_strategy import least_busy
+
+    return least_busy.call_id_of
+
+
 def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     """``RustCore.select(model, request_kwargs, kind="pick", ...)``: LiteLLM's
     ``select``, ``_Selection.run`` and ``_Selection._run`` in one coroutine
@@ -2078,11 +2184,28 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 raise RuntimeError("LiteLLM's handle asked another step than its twin")
         return main_call
 
+    call_identity = _pydantic_guard.shared(_pydantic_guard.least_busy_call_identity)
+    call_id_parts = _lazily(_call_id_parts, "least-busy's call_id_of is not the verified one")
+
     def least_busy_call_id(selection_module, request_kwargs):
         """pick_async's least-busy case's ``call_id`` argument, read as it reads
         it (the selection module's ``call_id_of`` and ``CALL_IDENTITY`` at the
-        call)."""
-        return selection_module["call_id_of"](selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
+        call).  Session 18: for an exact dict with exact-str keys (what
+        strategy_answer hands it), ``CALL_IDENTITY.validate_python`` (a
+        ``TypedDict`` of one ``object`` field, extra keys ignored) gives
+        ``{"litellm_call_id": v}`` or ``{}`` with no code run, and
+        ``call_id_of`` reads ``v`` back: so an absent id or an exact-``str``
+        one is the answer without them, while the validation is pydantic's own
+        on LiteLLM's adapter (the guard) and ``call_id_of`` the pinned one.
+        Anything else (another id type, whose ``isinstance`` may run code):
+        LiteLLM's calls."""
+        call_id_of = selection_module["call_id_of"]
+        if (type(request_kwargs) is dict and call_id_of is call_id_parts() and call_identity.check()
+                and str_keyed(request_kwargs)):
+            call_id = request_kwargs.get("litellm_call_id")
+            if call_id is None or type(call_id) is str:
+                return call_id
+        return call_id_of(selection_module["CALL_IDENTITY"].validate_python(request_kwargs or {}))
 
     def least_busy_cells(least_busy_call):
         """The decorated method's closure still holds what was found at build (a
@@ -2297,4 +2420,5 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     select.__doc__ = original.__doc__
     select.selection_set_up = selection_set_up
     select.no_filter_ids = no_filter_ids  # (for tests)
+    select.least_busy_call_id = least_busy_call_id  # (for tests)
     return select

@@ -106,6 +106,9 @@ class _ReadOnlyCheck:
 
     def __init__(self) -> None:
         self._classes: Dict[type, Tuple[str, Tuple[str, ...], Tuple[str, ...]]] = {}
+        from .protocol_fast import _StateMemo
+
+        self._memo = _StateMemo()  # the last selector's dict verdict (its and its class's dict tags)
         # per class: the method objects last found pinned (a verdict per function
         # object, as guards.is_pinned_source memoizes it)
         self._pinned: Dict[type, Tuple[Any, ...]] = {}
@@ -128,8 +131,25 @@ class _ReadOnlyCheck:
             if not isinstance(logger, logging.Logger) or logger.isEnabledFor(logging.DEBUG):
                 return False
         own = getattr(selector, "__dict__", None)
+        if type(own) is dict:
+            # session 18: the instance- and class-dict part of the verdict, kept while both
+            # dicts keep their version tags (_StateMemo; the logger check above stays per pick)
+            if self._memo.get(own, cls) is not None:
+                return True
+            return bool(self._memo.remember(own, cls, lambda: self._dict_verdict(own, cls, entry)))
         if own is not None and not own.keys().isdisjoint(methods):
             return False
+        return self._class_verdict(cls, entry)
+
+    def _dict_verdict(self, own: Any, cls: type, entry: Any) -> Any:
+        """(dicts read, (True,)) when no instance attribute shadows a method and
+        the class's methods are pinned; else ((None,), ()): not kept."""
+        if not own.keys().isdisjoint(entry[1]) or not self._class_verdict(cls, entry):
+            return (None,), ()
+        return (own, cls), (True,)
+
+    def _class_verdict(self, cls: type, entry: Any) -> bool:
+        _path, methods, targets = entry
         klass = cls.__dict__
         pinned = self._pinned.get(cls)
         if pinned is not None:  # the methods last found pinned, found again (no generator: ~0.5 us)

@@ -1,0 +1,755 @@
+/*
+ * bind_router_deprecated.c - LiteLLM 1.110.2's _DeprecatedAttribute.__get__
+ * (litellm/router_deprecated.py) without a Python frame of its own.
+ *
+ * A deprecated Router attribute read runs the descriptor's __get__, which
+ * calls _note: _note finds the reading code by frame depth (two frames up,
+ * past Router's attribute hooks), counts the read in
+ * DEPRECATED_ROUTER_MEMBER_USES and warns with a stacklevel that names that
+ * frame.  A Python replacement of __get__ adds or removes a frame there and
+ * moves the warning; a C callable adds none.  DeprecatedGet is that
+ * callable, set as the class's __get__ (the type slot calls it with the
+ * descriptor, the instance and the owner; read on an instance it binds like
+ * a function).  It does _note's walk on the frames that were current when
+ * the descriptor was entered (what sys._getframe(2) reaches from _note),
+ * counts and warns through the same objects with the stacklevel that names
+ * the same frame from here (two fewer frames below it), then _as_router and
+ * the read as __get__ does.
+ *
+ * Everything it relies on is checked before anything happens (no Python
+ * code runs in the checks): an exact _DeprecatedAttribute with its fields in
+ * its own dict, the module's globals and the builtins its functions read
+ * (_note, _as_router, _public_attribute_error, sys, warnings, the tally, the
+ * hook names, the prefix, isinstance/str/getattr/DeprecationWarning/
+ * AttributeError/__import__) the ones found at build, warnings.warn the C
+ * one, sys._getframe the builtin one, exact dicts and strs in the frames
+ * walked, no importlib-bootstrap frame among them (the warning's own walk
+ * treats those differently), litellm.router loaded as a plain module and
+ * the instance exactly its Router.  Anything else, a class-level read, or a
+ * switch that is off: LiteLLM's __get__ itself, called from here, which
+ * adds no frame either, so its _note sees the frames it sees unpatched.
+ *
+ * After the warning (whose filters and showwarning may run any code) the
+ * steps read their globals again, as __get__'s bytecode does.
+ */
+#include "binding/module_state.h"
+
+#include <stddef.h>
+#include <structmember.h>
+
+#if PY_VERSION_HEX >= 0x030B0000 && !defined(PYPY_VERSION)
+#define FL_DEPRECATED_GET 1
+#endif
+
+#ifdef FL_DEPRECATED_GET
+
+/* the globals and builtins checked, in this order, against `expected` */
+enum {
+    G_NOTE, G_AS_ROUTER, G_PUBLIC_ERROR, G_SYS, G_WARNINGS, G_COUNT
+};
+enum {
+    B_ISINSTANCE, B_STR, B_GETATTR, B_DEPRECATION, B_ATTRIBUTE_ERROR, B_IMPORT, B_COUNT
+};
+static const char *const GLOBAL_NAMES[G_COUNT] = {
+    "_note", "_as_router", "_public_attribute_error", "sys", "warnings",
+};
+static const char *const BUILTIN_NAMES[B_COUNT] = {
+    "isinstance", "str", "getattr", "DeprecationWarning", "AttributeError", "__import__",
+};
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *dict;             /* attributes (the engine's and tests' marks) */
+    PyObject *original;         /* LiteLLM's __get__: every call not covered */
+    PyObject *cls;              /* _DeprecatedAttribute */
+    PyObject *globals;          /* litellm.router_deprecated's dict */
+    PyObject *builtins;         /* the builtins dict its functions read */
+    PyObject *gnames;           /* tuple of interned GLOBAL_NAMES */
+    PyObject *gexpected;        /* tuple: what each global must be */
+    PyObject *bnames;           /* tuple of interned BUILTIN_NAMES */
+    PyObject *bexpected;        /* tuple: what each builtin must be */
+    PyObject *warn;             /* warnings.warn as found (the C _warnings.warn) */
+    PyObject *getframe;         /* sys._getframe as found */
+    PyObject *counter_type;     /* collections.Counter */
+    PyObject *switch_;          /* None, or a list whose item 0 must be True */
+    /* interned strings */
+    PyObject *s_hooks, *s_prefix, *s_tally, *s_name_key, *s_router_module, *s_router, *s_fromlist,
+        *s_name, *s_replacement, *s_read, *s_dunder_dict, *s_get, *s_core, *s_core_prefix, *s_warn,
+        *s_getframe, *s_importlib, *s_bootstrap, *s_stacklevel_names, *s_getattr_dunder, *s_path_dunder,
+        *s_dunder_name;
+} DeprecatedGet;
+
+#define N_STRINGS 22
+
+static PyObject **
+strings_of(DeprecatedGet *self)
+{
+    return &self->s_hooks;
+}
+
+static const char *const STRING_VALUES[N_STRINGS] = {
+    "_ATTRIBUTE_HOOKS", "_INTERNAL_PREFIX", "DEPRECATED_ROUTER_MEMBER_USES", "__name__", "litellm.router",
+    "Router", NULL /* fromlist */, "name", "replacement", "read", "__dict__", "get", "_core", "_core_", "warn",
+    "_getframe", "importlib", "_bootstrap", NULL /* stacklevel kwnames */, "__getattr__", "__path__", "__name__",
+};
+
+/* 1: the call is covered and its checks passed; 0: not covered (LiteLLM's
+ * __get__ runs); -1: an error (only from allocation). */
+static int
+globals_hold(DeprecatedGet *self)
+{
+    PyObject *globals = self->globals;
+    for (Py_ssize_t i = 0; i < G_COUNT; i++) {
+        PyObject *found = PyDict_GetItemWithError(globals, PyTuple_GET_ITEM(self->gnames, i));
+        if (found != PyTuple_GET_ITEM(self->gexpected, i))
+            return PyErr_Occurred() ? -1 : 0;
+    }
+    for (Py_ssize_t i = 0; i < B_COUNT; i++) {
+        PyObject *name = PyTuple_GET_ITEM(self->bnames, i);
+        PyObject *shadow = PyDict_GetItemWithError(globals, name);
+        if (shadow != NULL || PyErr_Occurred())
+            return PyErr_Occurred() ? -1 : 0;
+        PyObject *found = PyDict_GetItemWithError(self->builtins, name);
+        if (found != PyTuple_GET_ITEM(self->bexpected, i))
+            return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *warnings = PyTuple_GET_ITEM(self->gexpected, G_WARNINGS);
+    PyObject *sys = PyTuple_GET_ITEM(self->gexpected, G_SYS);
+    if (!PyModule_CheckExact(warnings) || !PyModule_CheckExact(sys))
+        return 0;
+    PyObject *wdict = PyModule_GetDict(warnings);
+    PyObject *sdict = PyModule_GetDict(sys);
+    if (PyDict_GetItemWithError(wdict, self->s_warn) != self->warn)
+        return PyErr_Occurred() ? -1 : 0;
+    if (PyDict_GetItemWithError(sdict, self->s_getframe) != self->getframe)
+        return PyErr_Occurred() ? -1 : 0;
+    return 1;
+}
+
+/* is_internal_frame of Python/_warnings.c: a filename holding "importlib"
+ * and "_bootstrap".  1 / 0, or -1 on error. */
+static int
+internal_code(DeprecatedGet *self, PyCodeObject *code)
+{
+    PyObject *filename = code->co_filename;
+    if (filename == NULL || !PyUnicode_Check(filename))
+        return 0;
+    int contains = PyUnicode_Contains(filename, self->s_importlib);
+    if (contains <= 0)
+        return contains;
+    return PyUnicode_Contains(filename, self->s_bootstrap);
+}
+
+/* A plain str-keyed dict read of `key` from an exact dict: *out borrowed or
+ * NULL (absent).  0 when `dict` is not an exact dict (its .get may run code). */
+static int
+plain_get(PyObject *dict, PyObject *key, PyObject **out)
+{
+    if (!PyDict_CheckExact(dict))
+        return 0;
+    *out = PyDict_GetItemWithError(dict, key);
+    return PyErr_Occurred() ? -1 : 1;
+}
+
+/* The frame walk of _note (no code run): the caller frame (new reference)
+ * and how many of Router's attribute-hook frames were passed (*hooks), and
+ * whether the read is the router's own (*internal).  0: not covered. */
+static int
+walk(DeprecatedGet *self, PyObject *hooks, PyObject *prefix, PyFrameObject **caller_out, Py_ssize_t *hooks_out,
+     int *internal_out)
+{
+    PyFrameObject *frame = PyEval_GetFrame();   /* borrowed: what sys._getframe(2) from _note reaches */
+    if (frame == NULL)
+        return 0;
+    Py_INCREF(frame);
+    Py_ssize_t passed = 0;
+    PyObject *module = NULL;    /* borrowed from the caller's globals */
+    for (;;) {
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        int internal = internal_code(self, code);
+        PyObject *name = code->co_name;
+        int is_hook = 0;
+        if (internal == 0 && PyUnicode_CheckExact(name)) {
+            is_hook = PySet_Contains(hooks, name);
+        }
+        else if (internal == 0) {
+            is_hook = -2;   /* a code name that is not an exact str: not covered */
+        }
+        Py_DECREF(code);
+        if (internal != 0 || is_hook < 0) {
+            Py_DECREF(frame);
+            return (internal < 0 || is_hook == -1) ? -1 : 0;
+        }
+        PyObject *globals = PyFrame_GetGlobals(frame);
+        int plain = plain_get(globals, self->s_name_key, &module);
+        Py_DECREF(globals);   /* the frame keeps it alive */
+        if (plain <= 0) {
+            Py_DECREF(frame);
+            return plain;
+        }
+        if (module != NULL && !PyUnicode_CheckExact(module) && module != Py_None) {
+            /* its == / isinstance / startswith may run code */
+            Py_DECREF(frame);
+            return 0;
+        }
+        if (!is_hook)
+            break;
+        int router_frame = module != NULL && PyUnicode_CheckExact(module)
+                           && PyUnicode_Compare(module, self->s_router_module) == 0;
+        if (!router_frame)
+            break;
+        PyFrameObject *back = PyFrame_GetBack(frame);
+        Py_DECREF(frame);
+        if (back == NULL)
+            return 0;   /* sys._getframe would raise: LiteLLM's __get__ raises it */
+        frame = back;
+        passed++;
+    }
+    *internal_out = module != NULL && PyUnicode_CheckExact(module)
+                    && PyUnicode_Tailmatch(module, prefix, 0, PY_SSIZE_T_MAX, -1) == 1;
+    *caller_out = frame;
+    *hooks_out = passed;
+    return 1;
+}
+
+/* `from litellm.router import Router` would read the loaded module's dict
+ * and nothing else, and `obj` is exactly that Router (isinstance runs no
+ * code).  1 / 0 / -1. */
+static int
+router_plain(DeprecatedGet *self, PyObject *obj)
+{
+    PyObject *modules = PyImport_GetModuleDict();
+    PyObject *module = PyDict_GetItemWithError(modules, self->s_router_module);
+    if (module == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyModule_CheckExact(module))
+        return 0;
+    PyObject *mdict = PyModule_GetDict(module);
+    PyObject *router = PyDict_GetItemWithError(mdict, self->s_router);
+    if (router == NULL || (PyObject *)Py_TYPE(obj) != router)
+        return PyErr_Occurred() ? -1 : 0;
+    if (PyDict_GetItemWithError(mdict, self->s_getattr_dunder) != NULL
+        || PyDict_GetItemWithError(mdict, self->s_path_dunder) != NULL)
+        return 0;
+    return PyErr_Occurred() ? -1 : 1;
+}
+
+/* The descriptor's own fields, read as `self.name` reads them (no class
+ * attribute of these names, the generic getattr): 1 / 0 / -1. */
+static int
+fields_plain(DeprecatedGet *self, PyObject *desc)
+{
+    PyTypeObject *tp = Py_TYPE(desc);
+    if ((PyObject *)tp != self->cls || tp->tp_getattro != PyObject_GenericGetAttr)
+        return 0;
+    PyObject *cdict = tp->tp_dict;
+    PyObject *names[3] = {self->s_name, self->s_replacement, self->s_read};
+    for (int i = 0; i < 3; i++) {
+        if (PyDict_GetItemWithError(cdict, names[i]) != NULL || PyErr_Occurred())
+            return PyErr_Occurred() ? -1 : 0;
+    }
+    return 1;
+}
+
+static PyObject *
+call_original(DeprecatedGet *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return PyObject_Vectorcall(self->original, args, nargsf, kwnames);
+}
+
+/* `raise _public_attribute_error(router, "_core_" + self.name, self.name, e) from None`
+ * inside `except AttributeError as e` (e the error set now). */
+static PyObject *
+raise_public(DeprecatedGet *self, PyObject *desc, PyObject *router)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    /* the except clause's handled exception, as PUSH_EXC_INFO / POP_EXCEPT set and restore it */
+    _PyErr_StackItem *item = PyThreadState_Get()->exc_info;
+    PyObject *previous = item->exc_value;
+    item->exc_value = Py_NewRef(value);
+    PyObject *made = NULL;
+    PyObject *fn = PyDict_GetItemWithError(self->globals, PyTuple_GET_ITEM(self->gnames, G_PUBLIC_ERROR));
+    if (fn == NULL && !PyErr_Occurred())
+        fn = PyDict_GetItemWithError(self->builtins, PyTuple_GET_ITEM(self->gnames, G_PUBLIC_ERROR));
+    if (fn == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_NameError, "name '%U' is not defined", PyTuple_GET_ITEM(self->gnames, G_PUBLIC_ERROR));
+        goto done;
+    }
+    Py_INCREF(fn);
+    PyObject *name = PyObject_GetAttr(desc, self->s_name);
+    PyObject *core_name = name != NULL ? PyNumber_Add(self->s_core_prefix, name) : NULL;
+    Py_XDECREF(name);
+    PyObject *name_again = core_name != NULL ? PyObject_GetAttr(desc, self->s_name) : NULL;
+    if (name_again != NULL) {
+        PyObject *args[4] = {router, core_name, name_again, value};
+        made = PyObject_Vectorcall(fn, args, 4, NULL);
+    }
+    Py_DECREF(fn);
+    Py_XDECREF(core_name);
+    Py_XDECREF(name_again);
+    if (made != NULL) {
+        if (PyExceptionInstance_Check(made)) {
+            PyException_SetCause(made, NULL);   /* from None: no cause, context suppressed */
+            PyErr_SetObject((PyObject *)Py_TYPE(made), made);
+        }
+        else if (PyExceptionClass_Check(made)) {
+            /* (LiteLLM's function returns an instance; a class would be instantiated by raise) */
+            PyObject *instance = PyObject_CallNoArgs(made);
+            if (instance != NULL) {
+                PyException_SetCause(instance, NULL);
+                PyErr_SetObject(made, instance);
+                Py_DECREF(instance);
+            }
+        }
+        else {
+            PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+        }
+        Py_DECREF(made);
+    }
+done:
+    {
+        PyObject *handled = item->exc_value;
+        item->exc_value = previous;
+        Py_XDECREF(handled);
+    }
+    Py_DECREF(value);
+    return NULL;
+}
+
+static PyObject *
+DeprecatedGet_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    DeprecatedGet *self = (DeprecatedGet *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 3 || kwnames != NULL)
+        return call_original(self, args, nargsf, kwnames);
+    if (self->switch_ != Py_None
+        && (!PyList_CheckExact(self->switch_) || PyList_GET_SIZE(self->switch_) < 1
+            || PyList_GET_ITEM(self->switch_, 0) != Py_True))
+        return call_original(self, args, nargsf, kwnames);
+    PyObject *desc = args[0], *obj = args[1];
+    if (obj == Py_None)
+        return call_original(self, args, nargsf, kwnames);   /* a class-level read: no note */
+    int ok = fields_plain(self, desc);
+    if (ok > 0)
+        ok = globals_hold(self);
+    PyObject *hooks = NULL, *prefix = NULL, *tally = NULL;
+    if (ok > 0) {
+        hooks = PyDict_GetItemWithError(self->globals, self->s_hooks);
+        prefix = PyDict_GetItemWithError(self->globals, self->s_prefix);
+        tally = PyDict_GetItemWithError(self->globals, self->s_tally);
+        if (PyErr_Occurred())
+            ok = -1;
+        else if (hooks == NULL || !PyFrozenSet_CheckExact(hooks) || prefix == NULL || !PyUnicode_CheckExact(prefix)
+                 || tally == NULL || (PyObject *)Py_TYPE(tally) != self->counter_type)
+            ok = 0;
+    }
+    if (ok > 0)
+        ok = router_plain(self, obj);
+    PyFrameObject *caller = NULL;
+    Py_ssize_t passed = 0;
+    int internal = 0;
+    if (ok > 0)
+        ok = walk(self, hooks, prefix, &caller, &passed, &internal);
+    if (ok < 0)
+        return NULL;
+    if (ok == 0)
+        return call_original(self, args, nargsf, kwnames);
+    Py_DECREF(caller);   /* (only its depth is used from here) */
+
+    /* __get__: _note(self.name, self.replacement) */
+    PyObject *name = PyObject_GetAttr(desc, self->s_name);
+    if (name == NULL)
+        return NULL;
+    PyObject *replacement = PyObject_GetAttr(desc, self->s_replacement);
+    if (replacement == NULL) {
+        Py_DECREF(name);
+        return NULL;
+    }
+    if (!internal) {
+        /* DEPRECATED_ROUTER_MEMBER_USES[name] += 1 */
+        Py_INCREF(tally);
+        PyObject *count = PyObject_GetItem(tally, name);
+        PyObject *more = NULL;
+        if (count != NULL) {
+            PyObject *one = PyLong_FromLong(1);
+            more = one != NULL ? PyNumber_InPlaceAdd(count, one) : NULL;
+            Py_XDECREF(one);
+            Py_DECREF(count);
+        }
+        int stored = more != NULL ? PyObject_SetItem(tally, name, more) : -1;
+        Py_XDECREF(more);
+        Py_DECREF(tally);
+        PyObject *message = NULL;
+        if (stored == 0) {
+            PyObject *name_text = PyObject_Format(name, NULL);
+            PyObject *replacement_text = name_text != NULL ? PyObject_Format(replacement, NULL) : NULL;
+            if (replacement_text != NULL)
+                message = PyUnicode_FromFormat("Router.%U is deprecated; use Router.%U", name_text,
+                                               replacement_text);
+            Py_XDECREF(name_text);
+            Py_XDECREF(replacement_text);
+        }
+        PyObject *warned = NULL;
+        if (message != NULL) {
+            /* warnings.warn(message, DeprecationWarning, stacklevel=depth + 1): counted from
+             * here, the frame current at the read is level 1 (from _note it is level 3) */
+            PyObject *level = PyLong_FromSsize_t(passed + 1);
+            if (level != NULL) {
+                PyObject *wargs[3] = {message, PyTuple_GET_ITEM(self->bexpected, B_DEPRECATION), level};
+                warned = PyObject_Vectorcall(self->warn, wargs, 2, self->s_stacklevel_names);
+                Py_DECREF(level);
+            }
+            Py_DECREF(message);
+        }
+        if (warned == NULL) {
+            Py_DECREF(name);
+            Py_DECREF(replacement);
+            return NULL;
+        }
+        Py_DECREF(warned);
+    }
+    Py_DECREF(name);
+    Py_DECREF(replacement);
+
+    /* router = _as_router(obj): the global read now (the warning may have run code) */
+    PyObject *router = NULL;
+    PyObject *as_router = PyDict_GetItemWithError(self->globals, PyTuple_GET_ITEM(self->gnames, G_AS_ROUTER));
+    if (as_router == NULL && PyErr_Occurred())
+        return NULL;
+    if (as_router != PyTuple_GET_ITEM(self->gexpected, G_AS_ROUTER)) {
+        if (as_router == NULL) {
+            as_router = PyDict_GetItemWithError(self->builtins, PyTuple_GET_ITEM(self->gnames, G_AS_ROUTER));
+            if (as_router == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_Format(PyExc_NameError, "name '%U' is not defined",
+                                 PyTuple_GET_ITEM(self->gnames, G_AS_ROUTER));
+                return NULL;
+            }
+        }
+        Py_INCREF(as_router);
+        router = PyObject_CallOneArg(as_router, obj);
+        Py_DECREF(as_router);
+        if (router == NULL)
+            return NULL;
+    }
+    else {
+        /* LiteLLM's _as_router: `from litellm.router import Router` (the statement's own call,
+         * when the builtins' __import__ is the interpreter's), then isinstance */
+        PyObject *importer = PyDict_GetItemWithError(self->builtins, PyTuple_GET_ITEM(self->bnames, B_IMPORT));
+        PyObject *module = NULL;
+        if (importer == PyTuple_GET_ITEM(self->bexpected, B_IMPORT)) {
+            module = PyImport_ImportModuleLevelObject(self->s_router_module, self->globals, Py_None,
+                                                      self->s_fromlist, 0);
+        }
+        else if (importer != NULL) {
+            PyObject *iargs[5] = {self->s_router_module, self->globals, Py_None, self->s_fromlist, NULL};
+            iargs[4] = PyLong_FromLong(0);
+            if (iargs[4] != NULL) {
+                module = PyObject_Vectorcall(importer, iargs, 5, NULL);
+                Py_DECREF(iargs[4]);
+            }
+        }
+        else if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ImportError, "__import__ not found");
+        }
+        if (module == NULL)
+            return NULL;
+        PyObject *router_class = PyObject_GetAttr(module, self->s_router);
+        Py_DECREF(module);
+        if (router_class == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_ImportError, "cannot import name 'Router' from 'litellm.router'");
+            }
+            return NULL;
+        }
+        int is = PyObject_IsInstance(obj, router_class);
+        Py_DECREF(router_class);
+        if (is < 0)
+            return NULL;
+        if (!is) {
+            PyObject *tname = PyObject_GetAttr((PyObject *)Py_TYPE(obj), self->s_dunder_name);
+            if (tname != NULL) {
+                PyObject *text = PyObject_Format(tname, NULL);
+                if (text != NULL) {
+                    PyErr_Format(PyExc_TypeError,
+                                 "%U is not a litellm.Router; DeprecatedRouterMembers is mixed into Router only",
+                                 text);
+                    Py_DECREF(text);
+                }
+                Py_DECREF(tname);
+            }
+            return NULL;
+        }
+        Py_INCREF(obj);
+        router = obj;
+    }
+
+    /* try: obj.__dict__.get("_core") is None -> getattr(obj, "_core_" + name), else self.read(router) */
+    PyObject *result = NULL;
+    PyObject *state = PyObject_GetAttr(obj, self->s_dunder_dict);
+    if (state != NULL) {
+        PyObject *core;
+        if (PyDict_CheckExact(state)) {
+            core = PyDict_GetItemWithError(state, self->s_core);
+            if (core == NULL && !PyErr_Occurred())
+                core = Py_None;
+            Py_XINCREF(core);
+        }
+        else {
+            core = PyObject_CallMethodOneArg(state, self->s_get, self->s_core);
+        }
+        Py_DECREF(state);
+        if (core != NULL) {
+            int none = core == Py_None;
+            Py_DECREF(core);
+            if (none) {
+                PyObject *name_now = PyObject_GetAttr(desc, self->s_name);
+                PyObject *attr = name_now != NULL ? PyNumber_Add(self->s_core_prefix, name_now) : NULL;
+                Py_XDECREF(name_now);
+                if (attr != NULL) {
+                    result = PyObject_GetAttr(obj, attr);
+                    Py_DECREF(attr);
+                }
+            }
+            else {
+                PyObject *read = PyObject_GetAttr(desc, self->s_read);
+                if (read != NULL) {
+                    result = PyObject_CallOneArg(read, router);
+                    Py_DECREF(read);
+                }
+            }
+        }
+    }
+    if (result == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        /* (AttributeError, the builtin, checked not shadowed above) */
+        raise_public(self, desc, router);
+    }
+    Py_DECREF(router);
+    return result;
+}
+
+static PyObject *
+DeprecatedGet_descr_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    /* read on an instance it binds like a function (desc.__get__(obj, owner) works as before) */
+    if (obj == NULL || obj == Py_None)
+        return Py_NewRef(self);
+    return PyMethod_New(self, obj);
+}
+
+static int
+DeprecatedGet_traverse(DeprecatedGet *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->dict);
+    Py_VISIT(self->original);
+    Py_VISIT(self->cls);
+    Py_VISIT(self->globals);
+    Py_VISIT(self->builtins);
+    Py_VISIT(self->gnames);
+    Py_VISIT(self->gexpected);
+    Py_VISIT(self->bnames);
+    Py_VISIT(self->bexpected);
+    Py_VISIT(self->warn);
+    Py_VISIT(self->getframe);
+    Py_VISIT(self->counter_type);
+    Py_VISIT(self->switch_);
+    return 0;
+}
+
+static int
+DeprecatedGet_clear(DeprecatedGet *self)
+{
+    Py_CLEAR(self->dict);
+    Py_CLEAR(self->original);
+    Py_CLEAR(self->cls);
+    Py_CLEAR(self->globals);
+    Py_CLEAR(self->builtins);
+    Py_CLEAR(self->gnames);
+    Py_CLEAR(self->gexpected);
+    Py_CLEAR(self->bnames);
+    Py_CLEAR(self->bexpected);
+    Py_CLEAR(self->warn);
+    Py_CLEAR(self->getframe);
+    Py_CLEAR(self->counter_type);
+    Py_CLEAR(self->switch_);
+    PyObject **strings = strings_of(self);
+    for (int i = 0; i < N_STRINGS; i++)
+        Py_CLEAR(strings[i]);
+    return 0;
+}
+
+static void
+DeprecatedGet_dealloc(DeprecatedGet *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    DeprecatedGet_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+interned_names(const char *const *names, Py_ssize_t n)
+{
+    PyObject *tuple = PyTuple_New(n);
+    if (tuple == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *s = PyUnicode_InternFromString(names[i]);
+        if (s == NULL) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(tuple, i, s);
+    }
+    return tuple;
+}
+
+/* DeprecatedGet(original, cls, globals, builtins, expected_globals, expected_builtins, warn, getframe,
+ *               counter_type) */
+static PyObject *
+DeprecatedGet_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *original, *cls, *globals, *builtins, *gexpected, *bexpected, *warn, *getframe, *counter_type;
+    if (kwds != NULL && PyDict_GET_SIZE(kwds) != 0) {
+        PyErr_SetString(PyExc_TypeError, "DeprecatedGet takes positional arguments only");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OOO!O!O!O!OOO:DeprecatedGet", &original, &cls, &PyDict_Type, &globals,
+                          &PyDict_Type, &builtins, &PyTuple_Type, &gexpected, &PyTuple_Type, &bexpected, &warn,
+                          &getframe, &counter_type))
+        return NULL;
+    if (PyTuple_GET_SIZE(gexpected) != G_COUNT || PyTuple_GET_SIZE(bexpected) != B_COUNT || !PyType_Check(cls)
+        || !PyType_Check(counter_type)) {
+        PyErr_SetString(PyExc_ValueError, "DeprecatedGet: unexpected arguments");
+        return NULL;
+    }
+    DeprecatedGet *self = (DeprecatedGet *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->vectorcall = DeprecatedGet_vectorcall;
+    self->original = Py_NewRef(original);
+    self->cls = Py_NewRef(cls);
+    self->globals = Py_NewRef(globals);
+    self->builtins = Py_NewRef(builtins);
+    self->gexpected = Py_NewRef(gexpected);
+    self->bexpected = Py_NewRef(bexpected);
+    self->warn = Py_NewRef(warn);
+    self->getframe = Py_NewRef(getframe);
+    self->counter_type = Py_NewRef(counter_type);
+    self->switch_ = Py_NewRef(Py_None);
+    self->gnames = interned_names(GLOBAL_NAMES, G_COUNT);
+    self->bnames = interned_names(BUILTIN_NAMES, B_COUNT);
+    if (self->gnames == NULL || self->bnames == NULL)
+        goto fail;
+    PyObject **strings = strings_of(self);
+    for (int i = 0; i < N_STRINGS; i++) {
+        if (STRING_VALUES[i] == NULL)
+            continue;
+        strings[i] = PyUnicode_InternFromString(STRING_VALUES[i]);
+        if (strings[i] == NULL)
+            goto fail;
+    }
+    self->s_fromlist = PyTuple_Pack(1, self->s_router);
+    self->s_stacklevel_names = Py_BuildValue("(s)", "stacklevel");
+    if (self->s_fromlist == NULL || self->s_stacklevel_names == NULL)
+        goto fail;
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+static PyObject *
+DeprecatedGet_get_switch(DeprecatedGet *self, void *closure)
+{
+    return Py_NewRef(self->switch_);
+}
+
+static int
+DeprecatedGet_set_switch(DeprecatedGet *self, PyObject *value, void *closure)
+{
+    if (value == NULL)
+        value = Py_None;
+    if (value != Py_None && !PyList_CheckExact(value)) {
+        PyErr_SetString(PyExc_TypeError, "switch must be None or a list");
+        return -1;
+    }
+    Py_SETREF(self->switch_, Py_NewRef(value));
+    return 0;
+}
+
+static PyObject *
+DeprecatedGet_get_original(DeprecatedGet *self, void *closure)
+{
+    return Py_NewRef(self->original);
+}
+
+static PyGetSetDef DeprecatedGet_getset[] = {
+    {"switch", (getter)DeprecatedGet_get_switch, (setter)DeprecatedGet_set_switch,
+     "None (the patch engine's: always on while installed), or a list whose item 0 turns it on (True)", NULL},
+    {"original", (getter)DeprecatedGet_get_original, NULL, "LiteLLM's __get__, run for every call not covered",
+     NULL},
+    {NULL},
+};
+
+static PyMemberDef DeprecatedGet_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(DeprecatedGet, dict), READONLY, NULL},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(DeprecatedGet, vectorcall), READONLY, NULL},
+    {NULL},
+};
+
+static PyType_Slot DeprecatedGet_slots[] = {
+    {Py_tp_new, DeprecatedGet_new},
+    {Py_tp_dealloc, DeprecatedGet_dealloc},
+    {Py_tp_traverse, DeprecatedGet_traverse},
+    {Py_tp_clear, DeprecatedGet_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_descr_get, DeprecatedGet_descr_get},
+    {Py_tp_getset, DeprecatedGet_getset},
+    {Py_tp_members, DeprecatedGet_members},
+    {Py_tp_doc, "LiteLLM's _DeprecatedAttribute.__get__ without a Python frame (bind_router_deprecated.c)."},
+    {0, NULL},
+};
+
+static PyType_Spec DeprecatedGet_spec = {
+    .name = "fast_litellm._native.DeprecatedGet",
+    .basicsize = sizeof(DeprecatedGet),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .slots = DeprecatedGet_slots,
+};
+
+int
+fl_bind_router_deprecated(PyObject *module)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, &DeprecatedGet_spec, NULL);
+    if (type == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "DeprecatedGet", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
+#else
+
+int
+fl_bind_router_deprecated(PyObject *module)
+{
+    (void)module;
+    return 0;   /* not built: the patch declines (no DeprecatedGet) */
+}
+
+#endif
