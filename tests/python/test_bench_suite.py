@@ -249,6 +249,62 @@ def test_tokenizer_rotation_never_warms_ours_with_our_own_variant(monkeypatch):
         assert suite.validate_row(row) == []
 
 
+def test_tokenizer_repeated_case_is_separate_runs_summed(monkeypatch):
+    """prose-unique is timed as several runs: each its own documents (seed +
+    k), the piece cache emptied and peers made afresh before each, every
+    side's seconds summed over the runs."""
+    from fast_litellm.tokenizer import bench as tok_bench
+
+    seeds, cleared, made = [], [], []
+    real_docs = tok_bench._corpus.documents
+
+    def documents(kind, n, size, seed=0):
+        seeds.append(seed)
+        return real_docs(kind, n, size, seed)
+
+    monkeypatch.setattr(tok_bench._corpus, "documents", documents)
+    monkeypatch.setattr(tok_bench, "_interleaved",
+                        lambda fns, docs, rounds=4: {k: 0.5 for k in fns})
+    import fast_litellm.tokenizer as tokenizer_pkg
+
+    try:
+        enc = tokenizer_pkg.get_encoding("cl100k_base")
+    except Exception as exc:  # pragma: no cover - vocabulary not reachable here
+        pytest.skip("cl100k_base not loadable: %s" % exc)
+
+    class Core:  # the encoding's core, its cache clears counted
+        cache_enabled = False
+
+        def clear_cache(self):
+            cleared.append(1)
+
+    class Enc:
+        _core = Core()
+
+        def count(self, text, **kw):
+            return enc.count(text, **kw)
+
+    monkeypatch.setattr(tokenizer_pkg, "get_encoding", lambda name: Enc())
+
+    def fresh():
+        made.append(1)
+        return {}
+
+    one = tok_bench._throughput_rows("cl100k_base", "prose", 8, 2000, {}, seed=3)
+    seeds.clear()
+    cleared.clear()
+    three = tok_bench._throughput_rows("cl100k_base", "prose", 8, 2000, {}, seed=3, label="prose-unique",
+                                       repeats=3, fresh_peers=fresh)
+    assert seeds == [3, 4, 5] and len(made) == 2 and len(cleared) == 3
+    assert three[0]["case"] == "count cl100k_base prose-unique MB/s"
+    assert three[0]["params"]["repeats"] == 3
+    assert three[0]["params"]["documents"] == 3 * one[0]["params"]["documents"]
+    # every side's seconds summed: 3 x 0.5 s over ~3 x the bytes
+    assert three[0]["value"] == pytest.approx(one[0]["value"], rel=0.05)
+    for row in three:
+        assert suite.validate_row(row) == []
+
+
 # -- output files and arguments: checked before the run ----------------------
 
 QUIET = ["--components", "none", "--no-peers", "--plain", "--no-progress"]
