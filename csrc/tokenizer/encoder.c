@@ -32,6 +32,9 @@
 #include "tokenizer/piece_cache.h"
 
 #include <pthread.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,11 @@ struct fl_encoder {
     int cache_tokens;      /* atomic: also cache pieces that are one token */
     int merge_lanes;       /* atomic: count runs cache-missed short merges in lockstep */
     uint16_t *digits;      /* atomic: fl_bpe_digit_table, made on first use (numbers_table) */
+    /* the count of a whitespace piece of a newlines then b spaces, plus 1
+       (0: not made yet), ws_count[a][b]; from the vocabulary on first use
+       (ws_piece_count) */
+    uint8_t ws_count[FL_ENC_WS_NL][FL_ENC_WS_SP];
+    int ws_on; /* count_piece_rest asks ws_count */
 };
 
 static uint16_t no_digit_table[1]; /* e->digits when the table cannot be made */
@@ -134,6 +142,7 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
     }
     e->cache_on = e->cache != NULL;
     e->merge_lanes = !small_table;
+    e->ws_on = 1;
     e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
     for (size_t i = 1; i < n_specials; i++)
         if (e->specials[i].bytes[0] != e->first_byte)
@@ -771,6 +780,67 @@ static __attribute__((noinline)) int loop_plain(const fl_encoder *e, const uint8
  * what loop_plain does with it (the same calls).  short_piece: 1..12
  * bytes, 16 readable, looked up and no token; h its hash.  Out of line,
  * so the window loop's registers are its own. */
+/* A piece of a newlines then b spaces (a < FL_ENC_WS_NL, b <
+ * FL_ENC_WS_SP): its count, from e->ws_count or, the first time, from the
+ * vocabulary (one token if the whole piece is one, else the array merge)
+ * and kept there.  r50k/p50k have few whitespace-run tokens, so newline +
+ * indentation ("\n   ", 3..24 bytes) is a piece that is no token ~11 times
+ * per KB of prose; its count depends only on (a, b), and this table (256
+ * bytes) answers without the piece cache's line.  Several threads may
+ * fill an entry at once: each writes the same byte. */
+static __attribute__((noinline)) size_t ws_fill(const fl_encoder *e, size_t a, size_t b)
+{
+    uint8_t buf[FL_ENC_WS_NL + FL_ENC_WS_SP + FL_BPE_PAD + 8];
+    const size_t n = a + b;
+    memset(buf, 0, sizeof buf);
+    memset(buf, '\n', a);
+    memset(buf + a, ' ', b);
+    size_t c = fl_vocab_rank(e->vocab, buf, n) != FL_NO_RANK ? 1
+               : n <= FL_BPE_SHORT_MAX ? fl_bpe_encode_short_in(e->vocab, buf, n, sizeof buf, NULL)
+                                       : fl_bpe_encode_medium_in(e->vocab, buf, n, sizeof buf, NULL);
+    if (c == 0 || c > n) /* cannot happen */
+        return 0;
+    __atomic_store_n((uint8_t *)&e->ws_count[a][b], (uint8_t)(c + 1), __ATOMIC_RELAXED);
+    return c;
+}
+
+FL_HOT_INLINE size_t ws_count_of(const fl_encoder *e, size_t a, size_t b)
+{
+    const size_t c = __atomic_load_n(&e->ws_count[a][b], __ATOMIC_RELAXED);
+    return c ? c - 1 : ws_fill(e, a, b);
+}
+
+/* p[0..n) as newlines then spaces: its count, or 0 when it is not of that
+ * shape (or too long for the table).  16 bytes readable at p when
+ * wide_ok (the short pieces before fast_stop). */
+FL_HOT_INLINE size_t ws_piece_count(const fl_encoder *e, const uint8_t *p, size_t n, int wide_ok)
+{
+    if (p[n - 1] != ' ' || n >= FL_ENC_WS_SP)
+        return 0;
+    size_t a = 0;
+#if defined(__SSE2__)
+    if (wide_ok) { /* n <= 12 */
+        const __m128i x = _mm_loadu_si128((const __m128i *)p);
+        const unsigned full = (1u << n) - 1u;
+        const unsigned nl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))) & full;
+        const unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & full;
+        if ((nl | sp) != full || (nl & (nl + 1u)) != 0)
+            return 0;
+        a = (size_t)__builtin_popcount(nl);
+    } else
+#endif
+    {
+        while (a < n && p[a] == '\n')
+            a++;
+        for (size_t i = a; i < n; i++)
+            if (p[i] != ' ')
+                return 0;
+    }
+    if (a >= FL_ENC_WS_NL)
+        return 0;
+    return ws_count_of(e, a, n - a);
+}
+
 static __attribute__((noinline)) int count_piece_rest(const fl_encoder *e, const uint8_t *text, size_t len,
                                                       size_t pos, size_t n, int short_piece, uint64_t h,
                                                       size_t *count, fl_bpe_scratch *scratch, piece_memo *memo,
@@ -790,6 +860,13 @@ static __attribute__((noinline)) int count_piece_rest(const fl_encoder *e, const
                                   fl_vocab_pair_rank(e->vocab, p[1], p[2]);
             *count += both == FL_NO_RANK ? 3 : 2;
             return FL_ENC_OK;
+        }
+        if (e->ws_on) {
+            const size_t c = ws_piece_count(e, p, n, 1);
+            if (c) {
+                *count += c;
+                return FL_ENC_OK;
+            }
         }
         if (n == 4) {
             /* no token either: the lowest of its three byte pairs merges
@@ -819,6 +896,13 @@ static __attribute__((noinline)) int count_piece_rest(const fl_encoder *e, const
     if (n <= 2) {
         *count += n == 1 ? 1 : fl_vocab_pair_rank(e->vocab, p[0], p[1]) == FL_NO_RANK ? 2 : 1;
         return FL_ENC_OK;
+    }
+    if (e->ws_on) {
+        const size_t c = ws_piece_count(e, p, n, 0);
+        if (c) {
+            *count += c;
+            return FL_ENC_OK;
+        }
     }
     return cached && n >= 3 && n <= FL_PC_LONG_LEN
                ? emit_cached(e, p, n, len - pos, NULL, count, 0, scratch, memo, defer, 0, 0)

@@ -61,6 +61,10 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * r50k/p50k rows measured +2..3% on prose and code with 2^13 (docs/
  * tokenizer.md, "Twelfth pass"). */
 #define FL_ENC_SMALL_CACHE_LOG2 13
+/* whitespace pieces of up to 3 newlines then spaces, under 64 bytes in
+   all, counted from a per-encoder table (count_piece_rest) */
+#define FL_ENC_WS_NL 4
+#define FL_ENC_WS_SP 64
 #define FL_ENC_LONG_CACHE_LOG2 10
 /* Texts of at least this many bytes start with a warm-up sweep over the
  * small lookup structures (encoder.c, warm_up; docs/tokenizer.md). */
