@@ -247,11 +247,11 @@ static void test_threads_long(void) { hammer_shape(FL_PC_LONG_LEN, FL_PC_LONG_ID
 
 /* ---- the encoder with and without the cache --------------------------------- */
 
-static fl_encoder *real_encoder(void)
+static fl_encoder *real_encoder_of(const char *name, fl_pattern_id pat)
 {
     const char *dir = getenv("FL_TIKTOKEN_DIR");
     char path[1024], err[200];
-    snprintf(path, sizeof path, "%s/cl100k_base.tiktoken", dir ? dir : "../shared/data/tiktoken");
+    snprintf(path, sizeof path, "%s/%s.tiktoken", dir ? dir : "../shared/data/tiktoken", name);
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -263,7 +263,12 @@ static fl_encoder *real_encoder(void)
     fclose(f);
     fl_vocab *v = got == (size_t)n ? fl_vocab_parse_tiktoken(data, (size_t)n, err, sizeof err) : NULL;
     free(data);
-    return v ? fl_encoder_new(v, FL_PAT_CL100K, NULL, NULL, NULL, 0, err, sizeof err) : NULL;
+    return v ? fl_encoder_new(v, pat, NULL, NULL, NULL, 0, err, sizeof err) : NULL;
+}
+
+static fl_encoder *real_encoder(void)
+{
+    return real_encoder_of("cl100k_base", FL_PAT_CL100K);
 }
 
 /* Text from words that repeat (so the cache is hit) with long runs;
@@ -581,6 +586,49 @@ static void test_encoder_count_four(void)
     fl_encoder_free(e);
 }
 
+/* The count's whitespace pieces (count_piece_rest: up to 3 newlines then
+ * spaces, from the encoder's table) against encode's ids, r50k (few
+ * whitespace tokens: most such pieces are merged) and cl100k: every
+ * shape of 0..5 newlines and 0..70 spaces between words, near the start
+ * and the end of the text (the short pieces' 16-byte loads and the others),
+ * tabs and carriage returns mixed in; the table cold and warm. */
+static void test_encoder_count_ws(void)
+{
+    static const struct { const char *name; fl_pattern_id pat; } encs[] = {
+        {"r50k_base", FL_PAT_R50K}, {"cl100k_base", FL_PAT_CL100K}};
+    for (size_t q = 0; q < 2; q++) {
+        fl_encoder *e = real_encoder_of(encs[q].name, encs[q].pat);
+        if (!e)
+            continue;
+        fl_bpe_scratch s = {0};
+        for (int pass = 0; pass < 2; pass++)
+            for (int a = 0; a <= 5; a++)
+                for (int b = 0; b <= 70; b++)
+                    for (int form = 0; form < 4; form++) {
+                        char t[256];
+                        size_t n = 0;
+                        if (form & 1)
+                            n += (size_t)snprintf(t, sizeof t, "%s", form == 3 ? "x\t" : "some words first, ");
+                        for (int i = 0; i < a; i++)
+                            t[n++] = form == 3 && i == 1 ? '\r' : '\n';
+                        for (int i = 0; i < b; i++)
+                            t[n++] = ' ';
+                        if (form != 2)
+                            n += (size_t)snprintf(t + n, sizeof t - n, "%s", form == 1 ? "z" : "next and more text");
+                        size_t c_ids, c_cnt;
+                        fl_ids ids = {0};
+                        fl_encoder_set_cache(e, 0, 0);
+                        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, n, NULL, NULL, &ids, &c_ids, NULL, &s), 0);
+                        fl_encoder_set_cache(e, 1, 0);
+                        CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, n, NULL, NULL, NULL, &c_cnt, NULL, &s), 0);
+                        CHECK_EQ_INT(c_cnt, ids.len);
+                        fl_ids_free(&ids);
+                    }
+        fl_bpe_scratch_free(&s);
+        fl_encoder_free(e);
+    }
+}
+
 int main(void)
 {
     static const check_case cases[] = {
@@ -589,6 +637,7 @@ int main(void)
         CASE(test_encoder_threads), CASE(test_encoder_lanes),
         CASE(test_encoder_lanes_repeats), CASE(test_room_keys_short), CASE(test_room_keys_long),
         CASE(test_encoder_count_ahead), CASE(test_encoder_count_four),
+        CASE(test_encoder_count_ws),
     };
     RUN_TESTS(cases);
 }
