@@ -826,7 +826,7 @@ FL_HOT_INLINE size_t ws_piece_count(const fl_encoder *e, const uint8_t *p, size_
         const unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & full;
         if ((nl | sp) != full || (nl & (nl + 1u)) != 0)
             return 0;
-        a = (size_t)__builtin_popcount(nl);
+        a = (size_t)__builtin_ctz(~nl); /* nl is a prefix: its length */
     } else
 #endif
     {
