@@ -283,12 +283,14 @@ def test_handled_exception_is_restored():
     assert seen[0][1] == "KeyError('outer')"
 
 
-def _replaced(monkeypatch, fast, target, name, make):
-    """Replace target.name with make(previous) for the read; what a read then records."""
+def _replaced(monkeypatch, fast, target, name, make, raising=True):
+    """Replace target.name with make(previous) for the read (raising=False: set
+    a name target does not have; previous is then None); what a read then records."""
     router = _router()
     records = []
     with _getter(fast):
-        monkeypatch.setattr(target, name, make(getattr(target, name), records))
+        previous = getattr(target, name) if raising else getattr(target, name, None)
+        monkeypatch.setattr(target, name, make(previous, records), raising=raising)
         try:
             with warnings.catch_warnings(record=True) as seen:
                 warnings.simplefilter("always")
@@ -354,19 +356,7 @@ def test_shadowed_builtin_in_litellms_module(monkeypatch):
             return builtins.isinstance(obj, cls)
         return shadow
 
-    outs = []
-    for fast in (False, True):
-        router = _router()
-        records = []
-        with _getter(fast):
-            monkeypatch.setattr(rd, "isinstance", make(None, records), raising=False)
-            try:
-                with warnings.catch_warnings(record=True) as seen:
-                    warnings.simplefilter("always")
-                    value = _value(router.async_get_available_deployment)
-            finally:
-                monkeypatch.undo()
-        outs.append((records, value, [(str(w.message), w.lineno) for w in seen]))
+    outs = [_replaced(monkeypatch, fast, rd, "isinstance", make, raising=False) for fast in (False, True)]
     assert outs[0] == outs[1] and outs[0][0] == ["_note", "_as_router"]
 
 
