@@ -86,6 +86,18 @@ static size_t reference_bpe(const fl_vocab *v, const uint8_t *p, size_t n, uint3
     return parts;
 }
 
+/* The 256 single-byte tokens, ranked by their byte, as entries 0..255. */
+static void byte_tokens(const uint8_t **toks, size_t *lens, uint32_t *ranks)
+{
+    static uint8_t bytes[256];
+    for (int i = 0; i < 256; i++) {
+        bytes[i] = (uint8_t)i;
+        toks[i] = &bytes[i];
+        lens[i] = 1;
+        ranks[i] = (uint32_t)i;
+    }
+}
+
 /* A synthetic vocabulary: 256 bytes, then merges over the alphabet "ab". */
 static fl_vocab *synthetic_vocab(void)
 {
@@ -101,13 +113,7 @@ static fl_vocab *synthetic_vocab(void)
     const uint8_t **toks = malloc(n * sizeof *toks);
     size_t *lens = malloc(n * sizeof *lens);
     uint32_t *ranks = malloc(n * sizeof *ranks);
-    static uint8_t bytes[256];
-    for (int i = 0; i < 256; i++) {
-        bytes[i] = (uint8_t)i;
-        toks[i] = &bytes[i];
-        lens[i] = 1;
-        ranks[i] = (uint32_t)i;
-    }
+    byte_tokens(toks, lens, ranks);
     for (size_t i = 0; i < nm; i++) {
         toks[256 + i] = (const uint8_t *)merged[i];
         lens[256 + i] = strlen(merged[i]);
@@ -369,13 +375,7 @@ static void test_bpe_shuffled_ranks(void)
     const uint8_t *toks[256 + (1 << (MAXL + 1))];
     size_t lens[256 + (1 << (MAXL + 1))];
     uint32_t ranks[256 + (1 << (MAXL + 1))];
-    static uint8_t bytes[256];
-    for (int i = 0; i < 256; i++) {
-        bytes[i] = (uint8_t)i;
-        toks[i] = &bytes[i];
-        lens[i] = 1;
-        ranks[i] = (uint32_t)i;
-    }
+    byte_tokens(toks, lens, ranks);
     uint8_t *w = store;
     for (size_t L = 2; L <= MAXL; L++)
         for (size_t bits = 0; bits < ((size_t)1 << L); bits++) {
