@@ -8,8 +8,10 @@ and write different keys: a spurious mismatch, seen about once in a few
 dozen runs.  Calling :func:`same_minute` before a pair waits out the
 boundary when it is near, so both sides run in one minute.
 
-:func:`routing_patches_with_twins` installs the routing patches for a
-lockstep module, with the twin handle taken for every group size.
+:func:`routing_patches` installs the routing patches for a test module
+(optionally with the twin handle taken for every group size) and puts back
+LiteLLM's callback lists and ``allowed_fails`` afterwards;
+:func:`callback_lists` names those lists.
 """
 import contextlib
 import time
@@ -28,18 +30,37 @@ def same_minute(budget: float = BUDGET) -> None:
         time.sleep(left + 0.05)
 
 
+def callback_lists():
+    """The names of LiteLLM's module-level callback lists (a Router adds its
+    strategy's logger to them, so a test that builds Routers resets them)."""
+    import litellm
+
+    return [n for n in dir(litellm) if "callback" in n and isinstance(getattr(litellm, n), list)]
+
+
 @contextlib.contextmanager
-def routing_patches_with_twins():
-    """The routing patches installed (``_local_patch``), with the twin handle
-    for every group size: its default ``MIN_GROUP_SIZE`` leaves a lockstep
-    suite's small groups on LiteLLM's handle, so their picks would not run
-    on it.  Both restored after."""
+def routing_patches(twins: bool = False):
+    """The routing patches installed (``_local_patch``); with ``twins`` the
+    twin handle is taken for every group size (its default ``MIN_GROUP_SIZE``
+    leaves a lockstep suite's small groups on LiteLLM's handle, so their
+    picks would not run on it).  LiteLLM's callback lists and
+    ``allowed_fails``, as they were once installed, and the patches are put
+    back after."""
+    import litellm
+
     from fast_litellm.routing import _local_patch, shadow_handle
 
     _local_patch.install()
-    min_group, shadow_handle.MIN_GROUP_SIZE = shadow_handle.MIN_GROUP_SIZE, 0
+    min_group = shadow_handle.MIN_GROUP_SIZE
+    if twins:
+        shadow_handle.MIN_GROUP_SIZE = 0
+    saved = {n: list(getattr(litellm, n)) for n in callback_lists()}
+    allowed_fails = litellm.allowed_fails
     try:
         yield
     finally:
+        for n, v in saved.items():
+            getattr(litellm, n)[:] = v
+        litellm.allowed_fails = allowed_fails
         shadow_handle.MIN_GROUP_SIZE = min_group
         _local_patch.uninstall()

@@ -18,7 +18,7 @@ import random
 import warnings
 
 import pytest
-from _lockstep import same_minute
+from _lockstep import callback_lists, routing_patches, same_minute
 
 litellm = pytest.importorskip("litellm")
 
@@ -32,21 +32,13 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
 
-CALLBACK_LISTS = [n for n in dir(litellm) if "callback" in n and isinstance(getattr(litellm, n), list)]
+CALLBACK_LISTS = callback_lists()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()  # MIN_GROUP_SIZE left at its default: the real cut
-    saved = {n: list(getattr(litellm, n)) for n in CALLBACK_LISTS}
-    allowed_fails = litellm.allowed_fails
-    try:
+    with routing_patches():  # MIN_GROUP_SIZE left at its default: the real cut
         yield
-    finally:
-        for n, v in saved.items():
-            getattr(litellm, n)[:] = v
-        litellm.allowed_fails = allowed_fails
-        _local_patch.uninstall()
 
 
 class Drop(CustomLogger):

@@ -19,12 +19,12 @@ import random
 import sys
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches, same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
 from fast_litellm import _native_loader  # noqa: E402
-from fast_litellm.routing import _local_patch, strategy_fast  # noqa: E402
+from fast_litellm.routing import strategy_fast  # noqa: E402
 
 from test_routing_litellm import _build, _calls, _minute, _same, _seed_state  # noqa: E402
 
@@ -44,9 +44,8 @@ OWN = [1e-7, 7.5e-7, 2e-6, 1e-5, 3, 0]
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    yield
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 @pytest.fixture(autouse=True)

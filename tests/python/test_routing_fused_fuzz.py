@@ -20,7 +20,7 @@ import random
 import warnings
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches, same_minute  # noqa: E402
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm")
@@ -232,12 +232,8 @@ def recorded_rebuilds():
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    saved_allowed, saved_callbacks = litellm.allowed_fails, list(litellm.callbacks)
-    yield
-    litellm.allowed_fails = saved_allowed
-    litellm.callbacks[:] = saved_callbacks
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # usage-based-routing's sync task, built outside a loop

@@ -32,7 +32,7 @@ import time
 import warnings
 
 import pytest
-from _lockstep import routing_patches_with_twins, same_minute  # noqa: E402
+from _lockstep import callback_lists, routing_patches, same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
@@ -52,16 +52,13 @@ STRATEGIES = ["simple-shuffle", "least-busy", "latency-based-routing", "usage-ba
 PRICED = ["gpt-4o-mini", "gpt-4o", "anthropic/claude-3-5-sonnet-20240620", "openai/gpt-4.1"]
 GROUPS = ["g", "g", "h", "ü-模型", "openai/*"]
 MESSAGES = [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "word " * 50}]]
-CALLBACK_LISTS = [n for n in dir(litellm) if "callback" in n and isinstance(getattr(litellm, n), list)]
+CALLBACK_LISTS = callback_lists()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    with routing_patches_with_twins():
-        saved = {n: list(getattr(litellm, n)) for n in CALLBACK_LISTS}
+    with routing_patches(twins=True):
         yield
-        for n, v in saved.items():
-            getattr(litellm, n)[:] = v
 
 
 @pytest.fixture(scope="module")

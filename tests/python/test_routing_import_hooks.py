@@ -15,6 +15,7 @@ import builtins
 import random
 
 import pytest
+from _lockstep import routing_patches
 
 import test_routing_protocol as T
 from fast_litellm.routing import _local_patch
@@ -27,9 +28,8 @@ pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    yield
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 def _imports_of_picks(strategy, on, picks=3):

@@ -13,7 +13,7 @@ import random
 import sys
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches, same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
@@ -31,9 +31,8 @@ SUM_KNOWN = sys.version_info < (3, 12) or (3, 12, 1) <= sys.version_info[:3] < (
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    yield
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 def _reference(samples):

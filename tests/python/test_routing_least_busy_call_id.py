@@ -15,6 +15,7 @@ import random
 import warnings
 
 import pytest
+from _lockstep import routing_patches
 
 import test_routing_protocol as T
 from fast_litellm.routing import _local_patch
@@ -26,9 +27,8 @@ pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    yield
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 class _Sub(str):

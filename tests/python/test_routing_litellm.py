@@ -20,7 +20,7 @@ import time
 import warnings
 
 import pytest
-from _lockstep import routing_patches_with_twins, same_minute  # noqa: E402
+from _lockstep import routing_patches, same_minute  # noqa: E402
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm")
@@ -39,7 +39,7 @@ PRICED_MODELS = ["gpt-4o-mini", "gpt-4o", "anthropic/claude-3-5-sonnet-20240620"
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    with routing_patches_with_twins():
+    with routing_patches(twins=True):
         yield
 
 

@@ -12,6 +12,7 @@ import random
 import warnings
 
 import pytest
+from _lockstep import callback_lists, routing_patches
 
 litellm = pytest.importorskip("litellm")
 
@@ -23,19 +24,13 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
 
-CALLBACK_LISTS = [n for n in dir(litellm) if "callback" in n and isinstance(getattr(litellm, n), list)]
+CALLBACK_LISTS = callback_lists()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    saved = {n: list(getattr(litellm, n)) for n in CALLBACK_LISTS}
-    try:
+    with routing_patches():
         yield
-    finally:
-        for n, v in saved.items():
-            getattr(litellm, n)[:] = v
-        _local_patch.uninstall()
 
 
 def _model_list(n):

@@ -32,7 +32,7 @@ import warnings
 
 import pytest
 from _memo_checks import assert_each_change_declines
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches, same_minute  # noqa: E402
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm")
@@ -46,9 +46,8 @@ MODEL_LIST = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    yield
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 def _router(**kwargs):

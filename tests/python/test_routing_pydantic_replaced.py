@@ -22,6 +22,7 @@ import random
 import warnings
 
 import pytest
+from _lockstep import routing_patches
 
 import test_routing_protocol as T
 from fast_litellm.routing import _local_patch, _pydantic_guard
@@ -38,9 +39,8 @@ STRATEGIES = ["simple-shuffle", "least-busy", "latency-based-routing", "cost-bas
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    yield
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 def _picks(strategy, on, calls, replaced, picks=3, prepare=None, request=None):

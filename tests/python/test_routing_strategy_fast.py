@@ -11,7 +11,7 @@ import sys
 import warnings
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches, same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
@@ -28,9 +28,8 @@ needs_native = pytest.mark.skipif(NATIVE is None or not hasattr(NATIVE, "router_
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    yield
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 # ---- random.sample -----------------------------------------------------------

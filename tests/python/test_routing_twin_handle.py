@@ -18,7 +18,7 @@ import random
 import warnings
 
 import pytest
-from _lockstep import routing_patches_with_twins, same_minute  # noqa: E402
+from _lockstep import routing_patches, same_minute  # noqa: E402
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm")
@@ -39,7 +39,7 @@ def _model_list(n=8, ids=None):
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    with routing_patches_with_twins():
+    with routing_patches(twins=True):
         yield
 
 

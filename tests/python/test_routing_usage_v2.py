@@ -16,7 +16,7 @@ import random
 import warnings
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches, same_minute  # noqa: E402
 
 # LiteLLM's usage strategies schedule a sync task when built outside a loop
 # (never awaited here), and the lockstep comparison reads the deprecated
@@ -47,9 +47,8 @@ CHECKS_TARGET = ("litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHand
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    yield
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 def _original(target):
