@@ -13,7 +13,7 @@
  * output, so no list is built, and looks every piece of 1..12 bytes up
  * by one path with no branch on its length (fl_vocab_rank_short; a byte
  * or a pair that is no token needs no lookup to count, but the branch
- * that spared it cost more); with a large vocabulary table it also
+ * that spared it cost more); it also
  * defers the merges the piece cache missed and runs them several at a
  * time in lockstep (flush_deferred), since a count does not depend on
  * the order of the pieces.
@@ -131,7 +131,7 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
         e->n_specials = i + 1;
     }
     /* no cache if out of memory */
-    const int small_table = (size_t)(vocab->mask + 1) * sizeof(fl_slot) < FL_ENC_LANES_MIN_TABLE;
+    const int small_table = (size_t)(vocab->mask + 1) * sizeof(fl_slot) < FL_ENC_SMALL_TABLE;
     e->cache = fl_piece_cache_new(small_table ? FL_ENC_SMALL_CACHE_LOG2 : FL_ENC_CACHE_LOG2,
                                   FL_PC_SHORT_LEN);
     e->long_cache = fl_piece_cache_new(FL_ENC_LONG_CACHE_LOG2, FL_PC_LONG_LEN);
@@ -141,7 +141,7 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
         e->cache = e->long_cache = NULL;
     }
     e->cache_on = e->cache != NULL;
-    e->merge_lanes = !small_table;
+    e->merge_lanes = 1;
     e->ws_on = 1;
     e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
     for (size_t i = 1; i < n_specials; i++)

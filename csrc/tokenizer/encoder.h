@@ -55,7 +55,7 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
  * prose (docs/tokenizer.md, "Shared piece cache"). */
 #define FL_ENC_CACHE_LOG2 12
 /* The short table has twice the entries (512 KB) when the vocabulary's
- * hash table is under FL_ENC_LANES_MIN_TABLE (r50k/p50k, 2 MB): their
+ * hash table is under FL_ENC_SMALL_TABLE (r50k/p50k, 2 MB): their
  * smaller vocabulary leaves ~3x as many pieces that are not one token
  * (prose: 24.5 cache hits per KB against cl100k's 8), and the bench's
  * r50k/p50k rows measured +2..3% on prose and code with 2^13 (docs/
@@ -71,11 +71,12 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
 #define FL_ENC_WARM_MIN 16384
 
 /* Counting merges the short pieces the piece cache missed FL_ENC_LANES at
- * a time, in lockstep, when the vocabulary's hash table is at least
- * FL_ENC_LANES_MIN_TABLE bytes (o200k 8 MB, cl100k 4 MB; not r50k/p50k at
- * 2 MB, whose table stays cached and where the lanes' bookkeeping costs
- * more than the misses they hide).  fl_encoder_set_merge_lanes overrides
- * that choice (tests); results are the same either way.  16 lanes
+ * a time, in lockstep, on every vocabulary (until the nineteenth pass only
+ * when the hash table was 4 MB or more: on the 2 MB r50k/p50k tables the
+ * lanes had measured 0.95-1.0x; on this stop's machine they measured
+ * +15-20% on r50k/p50k prose-unique and +18-25% on prose and code,
+ * docs/tokenizer.md, "Nineteenth pass").  fl_encoder_set_merge_lanes
+ * turns them off (tests); results are the same either way.  16 lanes
  * measured +1.5-2% over 8 on o200k/cl100k code once the count's look-ups
  * were prefetched a window ahead (prose the same; "Sixteenth pass"). */
 #define FL_ENC_LANES 16
@@ -85,7 +86,7 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
 #ifndef FL_ENC_AHEAD
 #define FL_ENC_AHEAD 2
 #endif
-#define FL_ENC_LANES_MIN_TABLE ((size_t)4 << 20)
+#define FL_ENC_SMALL_TABLE ((size_t)4 << 20)
 void fl_encoder_set_merge_lanes(fl_encoder *e, int on);
 void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
 int fl_encoder_cache_enabled(const fl_encoder *e);

@@ -417,6 +417,63 @@ static void test_encoder_lanes_repeats(void)
     fl_encoder_free(e);
 }
 
+/* The count as every encoder is made (the lanes on for every vocabulary
+ * since the nineteenth pass, so r50k/p50k's cache-missed merges run in
+ * lockstep too), on r50k and p50k, against encode's ids with the cache off:
+ * words that are not tokens and occur once (random letters, capitalised,
+ * with and without a space, of 3..24 bytes: the lanes take 5..24), words
+ * that repeat within a batch of lanes, numbers (merged on the spot, never
+ * deferred), contractions, punctuation and newline + indentation runs. */
+static void test_encoder_lanes_small_tables(void)
+{
+    static const char *names[] = {"r50k_base", "p50k_base"};
+    static const char *words[] = {
+        " the", " qwertzuiop", "'s", "'ll", " 123456", "7", ".", ",", "\n    ", "\n\n", "  ",
+        " tokenization", "__init__", "()", " \"{}\".", " +-----+", " été",
+    };
+    for (size_t q = 0; q < 2; q++) {
+        fl_encoder *e = real_encoder_of(names[q], FL_PAT_R50K);
+        if (!e)
+            continue;
+        fl_bpe_scratch s = {0};
+        uint64_t seed = 1919 + q;
+        for (int round = 0; round < 40; round++) {
+            size_t cap = round % 4 == 3 ? FL_ENC_WARM_MIN + 2000 : 200 + rng_next(&seed) % 4000, n = 0;
+            char *t = malloc(cap + 64);
+            while (n < cap) {
+                uint64_t r = rng_next(&seed);
+                if (r % 3 == 0) { /* a new word, once */
+                    size_t m = 3 + (r >> 8) % 22;
+                    if ((r >> 16) & 1)
+                        t[n++] = ' ';
+                    for (size_t i = 0; i < m; i++)
+                        t[n++] = (char)((i == 0 && (r >> 17) & 1 ? 'A' : 'a') + rng_next(&seed) % 26);
+                } else {
+                    const char *w = words[(r >> 8) % (sizeof words / sizeof words[0])];
+                    memcpy(t + n, w, strlen(w));
+                    n += strlen(w);
+                }
+            }
+            size_t c_ids, c_cnt, c_again;
+            fl_ids ids = {0};
+            fl_encoder_set_cache(e, 0, 0);
+            CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, n, NULL, NULL, &ids, &c_ids, NULL, &s), 0);
+            fl_encoder_set_cache(e, 1, 0);
+            if (round % 5 == 0)
+                fl_encoder_clear_cache(e);
+            CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, n, NULL, NULL, NULL, &c_cnt, NULL, &s), 0);
+            CHECK_EQ_INT(c_cnt, ids.len);
+            /* again: the pieces the lanes stored serve the count */
+            CHECK_EQ_INT(fl_encode(e, (uint8_t *)t, n, NULL, NULL, NULL, &c_again, NULL, &s), 0);
+            CHECK_EQ_INT(c_again, ids.len);
+            fl_ids_free(&ids);
+            free(t);
+        }
+        fl_bpe_scratch_free(&s);
+        fl_encoder_free(e);
+    }
+}
+
 typedef struct {
     fl_encoder *e;
     char **texts;
@@ -637,7 +694,7 @@ int main(void)
         CASE(test_encoder_threads), CASE(test_encoder_lanes),
         CASE(test_encoder_lanes_repeats), CASE(test_room_keys_short), CASE(test_room_keys_long),
         CASE(test_encoder_count_ahead), CASE(test_encoder_count_four),
-        CASE(test_encoder_count_ws),
+        CASE(test_encoder_count_ws), CASE(test_encoder_lanes_small_tables),
     };
     RUN_TESTS(cases);
 }
