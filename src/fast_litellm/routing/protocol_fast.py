@@ -2213,6 +2213,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
 
     call_identity = _pydantic_guard.shared(_pydantic_guard.least_busy_call_identity)
     call_id_parts = _lazily(_call_id_parts, "least-busy's call_id_of is not the verified one")
+    from .selector_fast import least_busy_builtins
+
+    # call_id_of's isinstance and str, as least_busy's module reads them (session 19 hunt)
+    lb_memo, lb_globals, lb_check = least_busy_builtins()
 
     def least_busy_call_id(selection_module, request_kwargs):
         """pick_async's least-busy case's ``call_id`` argument, read as it reads
@@ -2228,7 +2232,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         LiteLLM's calls."""
         call_id_of = selection_module["call_id_of"]
         if (type(request_kwargs) is dict and call_id_of is call_id_parts() and call_identity.check()
-                and str_keyed(request_kwargs)):
+                and str_keyed(request_kwargs)
+                and (lb_memo.get(lb_globals, _BUILTINS) or lb_memo.remember(lb_globals, _BUILTINS, lb_check))):
             call_id = request_kwargs.get("litellm_call_id")
             if call_id is None or type(call_id) is str:
                 return call_id
