@@ -731,23 +731,28 @@ def test_cooldown_read_with_usage_read_along_is_the_fast_path():
     assert reads == [(["rows"], None)]
 
 
+def _kept_group_rows(seed):
+    """A fresh _GroupRows and a v2 router's registry whose group "g" rows it keeps."""
+    from fast_litellm.routing import litellm_fast
+
+    from test_routing_litellm import _build
+
+    rows = litellm_fast._GroupRows()
+    router = _build(_usage_model_list(random.Random(seed), 4), "usage-based-routing-v2", {})
+    registry = router._core._hosted
+    for _ in range(3):
+        rows.read(registry, "g")
+    assert rows._kept.get(id(registry)) is not None
+    return rows, registry
+
+
 @pytest.mark.parametrize("name", ["_core_get_model_list", "_live_handle", "_rows", "_core_model_names"])
 def test_group_rows_follow_the_registry_class_after_a_kept_read(name, monkeypatch):
     """Session 18: the class checks are kept by a _StateMemo on HostRegistry's dict.  A
     method replaced after kept reads sends the next read LiteLLM's way (its method called)."""
     from litellm.router_rust.surface.registry import HostRegistry
 
-    from fast_litellm.routing import litellm_fast
-
-    from test_routing_litellm import _build
-
-    gen = random.Random("group-rows-class")
-    rows = litellm_fast._GroupRows()
-    router = _build(_usage_model_list(gen, 4), "usage-based-routing-v2", {})
-    registry = router._core._hosted
-    for _ in range(3):
-        rows.read(registry, "g")
-    assert rows._kept.get(id(registry)) is not None
+    rows, registry = _kept_group_rows("group-rows-class")
     calls = []
     original = HostRegistry.__dict__[name]
     if isinstance(original, property):
@@ -778,17 +783,7 @@ def test_group_rows_follow_an_instance_method_or_module_function_set_after_kept_
     shadows a method or the module's function is not the pinned one (fails before)."""
     import litellm.router_rust.surface.registry as registry_module
 
-    from fast_litellm.routing import litellm_fast
-
-    from test_routing_litellm import _build
-
-    gen = random.Random("group-rows-instance")
-    rows = litellm_fast._GroupRows()
-    router = _build(_usage_model_list(gen, 4), "usage-based-routing-v2", {})
-    registry = router._core._hosted
-    for _ in range(3):
-        rows.read(registry, "g")
-    assert rows._kept.get(id(registry)) is not None
+    rows, registry = _kept_group_rows("group-rows-instance")
     calls = []
     owner = registry_module if name == "_index_key" else registry
     original = getattr(owner, name)
