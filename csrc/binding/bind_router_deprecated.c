@@ -29,8 +29,18 @@
  * switch that is off: LiteLLM's __get__ itself, called from here, which
  * adds no frame either, so its _note sees the frames it sees unpatched.
  *
- * After the warning (whose filters and showwarning may run any code) the
- * steps read their globals again, as __get__'s bytecode does.
+ * The audit events _note's walk raises (sys._getframe, and frame.f_code's
+ * object.__getattr__) are raised for the same frames, in the same order,
+ * before the tally.  The audit hooks and the warning (its filters and
+ * showwarning) may run any code: when one of the dicts the checks read
+ * changed meanwhile (PEP 509 tags; on 3.12+ always) the checks run again,
+ * and when one fails, what __get__ does after _note is done by `tail`:
+ * those steps compiled in LiteLLM's module namespace (protocol_fast), whose
+ * every global read is the bytecode's own.  The callable holds itself over
+ * the call (the type slot lends it the class dict's reference, which that
+ * code may drop).  Not followed (session 19 hunt, docs/routing.md): a hook
+ * that, on those audit events, changes a walked frame's __name__ or the
+ * module's _ATTRIBUTE_HOOKS / _INTERNAL_PREFIX / warnings.warn.
  */
 #include "binding/module_state.h"
 
@@ -73,6 +83,7 @@ typedef struct {
     PyObject *getframe;         /* sys._getframe as found */
     PyObject *counter_type;     /* collections.Counter */
     PyObject *switch_;          /* None, or a list whose item 0 must be True */
+    PyObject *tail;             /* __get__'s steps after _note, in LiteLLM's namespace: (desc, obj) */
     /* interned strings */
     PyObject *s_hooks, *s_prefix, *s_tally, *s_name_key, *s_router_module, *s_router, *s_fromlist,
         *s_name, *s_replacement, *s_read, *s_dunder_dict, *s_get, *s_core, *s_core_prefix, *s_warn,
@@ -217,7 +228,7 @@ walk(DeprecatedGet *self, PyObject *hooks, PyObject *prefix, PyFrameObject **cal
  * and nothing else, and `obj` is exactly that Router (isinstance runs no
  * code).  1 / 0 / -1. */
 static int
-router_plain(DeprecatedGet *self, PyObject *obj)
+router_plain(DeprecatedGet *self, PyObject *obj, PyObject **mdict_out)
 {
     PyObject *modules = PyImport_GetModuleDict();
     PyObject *module = PyDict_GetItemWithError(modules, self->s_router_module);
@@ -232,7 +243,11 @@ router_plain(DeprecatedGet *self, PyObject *obj)
     if (PyDict_GetItemWithError(mdict, self->s_getattr_dunder) != NULL
         || PyDict_GetItemWithError(mdict, self->s_path_dunder) != NULL)
         return 0;
-    return PyErr_Occurred() ? -1 : 1;
+    if (PyErr_Occurred())
+        return -1;
+    if (mdict_out != NULL)
+        *mdict_out = mdict;
+    return 1;
 }
 
 /* The descriptor's own fields, read as `self.name` reads them (no class
@@ -324,6 +339,96 @@ done:
     return NULL;
 }
 
+/* The audit events _note raises reading the frames walk() read: for each,
+ * sys._getframe's ("sys._getframe", frame) and its f_code read's
+ * ("object.__getattr__", (frame, "f_code")).  0, or -1 (a hook raised). */
+static int
+audit_walk(DeprecatedGet *self, Py_ssize_t passed)
+{
+    PyFrameObject *frame = PyEval_GetFrame();
+    if (frame == NULL)
+        return 0;
+    Py_INCREF(frame);
+    for (Py_ssize_t i = 0; i <= passed && frame != NULL; i++) {
+        if (PySys_Audit("sys._getframe", "O", frame) < 0
+            || PySys_Audit("object.__getattr__", "Os", frame, "f_code") < 0) {
+            Py_DECREF(frame);
+            return -1;
+        }
+        PyFrameObject *back = i < passed ? PyFrame_GetBack(frame) : NULL;
+        Py_DECREF(frame);
+        frame = back;
+    }
+    Py_XDECREF(frame);
+    return 0;
+}
+
+/* The dicts whose contents the steps after the note rely on (what the checks
+ * read): LiteLLM's module dict, its builtins, sys.modules and litellm.router's
+ * dict.  Code run by the audit hooks or the warning that changes none of
+ * them leaves the checks' verdict as it was. */
+#define N_WATCHED 4
+
+typedef struct {
+    PyObject *dicts[N_WATCHED];     /* strong references */
+#if PY_VERSION_HEX < 0x030C0000
+    uint64_t tags[N_WATCHED];       /* PEP 509 version tags (CPython <= 3.11) */
+#endif
+} watched_dicts;
+
+static void
+watch(watched_dicts *w, PyObject *globals, PyObject *builtins, PyObject *modules, PyObject *mdict)
+{
+    PyObject *dicts[N_WATCHED] = {globals, builtins, modules, mdict};
+    for (int i = 0; i < N_WATCHED; i++) {
+        w->dicts[i] = Py_NewRef(dicts[i]);
+#if PY_VERSION_HEX < 0x030C0000
+        w->tags[i] = ((PyDictObject *)dicts[i])->ma_version_tag;
+#endif
+    }
+}
+
+/* 1: every watched dict is unchanged; 0: one may have changed. */
+static int
+unchanged(const watched_dicts *w)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    for (int i = 0; i < N_WATCHED; i++) {
+        if (((PyDictObject *)w->dicts[i])->ma_version_tag != w->tags[i])
+            return 0;
+    }
+    return 1;
+#else
+    (void)w;
+    return 0;
+#endif
+}
+
+static void
+unwatch(watched_dicts *w)
+{
+    for (int i = 0; i < N_WATCHED; i++)
+        Py_CLEAR(w->dicts[i]);
+}
+
+/* A global read as LOAD_GLOBAL reads it in LiteLLM's module: a new reference, or NULL (NameError). */
+static PyObject *
+load_global(DeprecatedGet *self, PyObject *name)
+{
+    PyObject *found = PyDict_GetItemWithError(self->globals, name);
+    if (found == NULL && !PyErr_Occurred())
+        found = PyDict_GetItemWithError(self->builtins, name);
+    if (found == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_NameError, "name '%U' is not defined", name);
+        return NULL;
+    }
+    return Py_NewRef(found);
+}
+
+static PyObject *note_and_read(DeprecatedGet *self, PyObject *desc, PyObject *obj, Py_ssize_t passed, int internal,
+                               watched_dicts *w);
+
 static PyObject *
 DeprecatedGet_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -352,8 +457,9 @@ DeprecatedGet_vectorcall(PyObject *callable, PyObject *const *args, size_t nargs
                  || tally == NULL || (PyObject *)Py_TYPE(tally) != self->counter_type)
             ok = 0;
     }
+    PyObject *mdict = NULL;
     if (ok > 0)
-        ok = router_plain(self, obj);
+        ok = router_plain(self, obj, &mdict);
     PyFrameObject *caller = NULL;
     Py_ssize_t passed = 0;
     int internal = 0;
@@ -364,7 +470,21 @@ DeprecatedGet_vectorcall(PyObject *callable, PyObject *const *args, size_t nargs
     if (ok == 0)
         return call_original(self, args, nargsf, kwnames);
     Py_DECREF(caller);   /* (only its depth is used from here) */
+    /* held: the type slot calls it with a borrowed reference (the class dict's), which code run by
+     * the audit hooks or the warning may drop; and the dicts the checks read, watched */
+    Py_INCREF(self);
+    watched_dicts w;
+    watch(&w, self->globals, self->builtins, PyImport_GetModuleDict(), mdict);
+    PyObject *result = note_and_read(self, desc, obj, passed, internal, &w);
+    unwatch(&w);
+    Py_DECREF(self);
+    return result;
+}
 
+static PyObject *
+note_and_read(DeprecatedGet *self, PyObject *desc, PyObject *obj, Py_ssize_t passed, int internal,
+              watched_dicts *w)
+{
     /* __get__: _note(self.name, self.replacement) */
     PyObject *name = PyObject_GetAttr(desc, self->s_name);
     if (name == NULL)
@@ -374,10 +494,16 @@ DeprecatedGet_vectorcall(PyObject *callable, PyObject *const *args, size_t nargs
         Py_DECREF(name);
         return NULL;
     }
+    /* _note's audit events: sys._getframe(depth) and caller.f_code for each frame it reads */
+    if (audit_walk(self, passed) < 0) {
+        Py_DECREF(name);
+        Py_DECREF(replacement);
+        return NULL;
+    }
     if (!internal) {
-        /* DEPRECATED_ROUTER_MEMBER_USES[name] += 1 */
-        Py_INCREF(tally);
-        PyObject *count = PyObject_GetItem(tally, name);
+        /* DEPRECATED_ROUTER_MEMBER_USES[name] += 1 (the global read after the audit hooks ran) */
+        PyObject *tally = load_global(self, self->s_tally);
+        PyObject *count = tally != NULL ? PyObject_GetItem(tally, name) : NULL;
         PyObject *more = NULL;
         if (count != NULL) {
             PyObject *one = PyLong_FromLong(1);
@@ -387,7 +513,7 @@ DeprecatedGet_vectorcall(PyObject *callable, PyObject *const *args, size_t nargs
         }
         int stored = more != NULL ? PyObject_SetItem(tally, name, more) : -1;
         Py_XDECREF(more);
-        Py_DECREF(tally);
+        Py_XDECREF(tally);
         PyObject *message = NULL;
         if (stored == 0) {
             PyObject *name_text = PyObject_Format(name, NULL);
@@ -419,48 +545,25 @@ DeprecatedGet_vectorcall(PyObject *callable, PyObject *const *args, size_t nargs
     }
     Py_DECREF(name);
     Py_DECREF(replacement);
-
-    /* router = _as_router(obj): the global read now (the warning may have run code) */
-    PyObject *router = NULL;
-    PyObject *as_router = PyDict_GetItemWithError(self->globals, PyTuple_GET_ITEM(self->gnames, G_AS_ROUTER));
-    if (as_router == NULL && PyErr_Occurred())
-        return NULL;
-    if (as_router != PyTuple_GET_ITEM(self->gexpected, G_AS_ROUTER)) {
-        if (as_router == NULL) {
-            as_router = PyDict_GetItemWithError(self->builtins, PyTuple_GET_ITEM(self->gnames, G_AS_ROUTER));
-            if (as_router == NULL) {
-                if (!PyErr_Occurred())
-                    PyErr_Format(PyExc_NameError, "name '%U' is not defined",
-                                 PyTuple_GET_ITEM(self->gnames, G_AS_ROUTER));
-                return NULL;
-            }
-        }
-        Py_INCREF(as_router);
-        router = PyObject_CallOneArg(as_router, obj);
-        Py_DECREF(as_router);
-        if (router == NULL)
+    if (!unchanged(w)) {
+        /* the audit hooks or the warning ran code that changed a dict the checks read: the
+         * checks again, else the rest of __get__ as its bytecode runs it */
+        int ok = globals_hold(self);
+        if (ok > 0)
+            ok = router_plain(self, obj, NULL);
+        if (ok < 0)
             return NULL;
+        if (ok == 0)
+            return PyObject_CallFunctionObjArgs(self->tail, desc, obj, NULL);
     }
-    else {
-        /* LiteLLM's _as_router: `from litellm.router import Router` (the statement's own call,
-         * when the builtins' __import__ is the interpreter's), then isinstance */
-        PyObject *importer = PyDict_GetItemWithError(self->builtins, PyTuple_GET_ITEM(self->bnames, B_IMPORT));
-        PyObject *module = NULL;
-        if (importer == PyTuple_GET_ITEM(self->bexpected, B_IMPORT)) {
-            module = PyImport_ImportModuleLevelObject(self->s_router_module, self->globals, Py_None,
-                                                      self->s_fromlist, 0);
-        }
-        else if (importer != NULL) {
-            PyObject *iargs[5] = {self->s_router_module, self->globals, Py_None, self->s_fromlist, NULL};
-            iargs[4] = PyLong_FromLong(0);
-            if (iargs[4] != NULL) {
-                module = PyObject_Vectorcall(importer, iargs, 5, NULL);
-                Py_DECREF(iargs[4]);
-            }
-        }
-        else if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_ImportError, "__import__ not found");
-        }
+
+    /* router = _as_router(obj), LiteLLM's _as_router (checked above, after the warning too):
+     * `from litellm.router import Router` (the statement's own call: the builtins' __import__
+     * is the interpreter's), then isinstance */
+    PyObject *router = NULL;
+    {
+        PyObject *module = PyImport_ImportModuleLevelObject(self->s_router_module, self->globals, Py_None,
+                                                            self->s_fromlist, 0);
         if (module == NULL)
             return NULL;
         PyObject *router_class = PyObject_GetAttr(module, self->s_router);
@@ -564,6 +667,7 @@ DeprecatedGet_traverse(DeprecatedGet *self, visitproc visit, void *arg)
     Py_VISIT(self->getframe);
     Py_VISIT(self->counter_type);
     Py_VISIT(self->switch_);
+    Py_VISIT(self->tail);
     return 0;
 }
 
@@ -583,6 +687,7 @@ DeprecatedGet_clear(DeprecatedGet *self)
     Py_CLEAR(self->getframe);
     Py_CLEAR(self->counter_type);
     Py_CLEAR(self->switch_);
+    Py_CLEAR(self->tail);
     PyObject **strings = strings_of(self);
     for (int i = 0; i < N_STRINGS; i++)
         Py_CLEAR(strings[i]);
@@ -617,21 +722,21 @@ interned_names(const char *const *names, Py_ssize_t n)
 }
 
 /* DeprecatedGet(original, cls, globals, builtins, expected_globals, expected_builtins, warn, getframe,
- *               counter_type) */
+ *               counter_type, tail) */
 static PyObject *
 DeprecatedGet_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    PyObject *original, *cls, *globals, *builtins, *gexpected, *bexpected, *warn, *getframe, *counter_type;
+    PyObject *original, *cls, *globals, *builtins, *gexpected, *bexpected, *warn, *getframe, *counter_type, *tail;
     if (kwds != NULL && PyDict_GET_SIZE(kwds) != 0) {
         PyErr_SetString(PyExc_TypeError, "DeprecatedGet takes positional arguments only");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "OOO!O!O!O!OOO:DeprecatedGet", &original, &cls, &PyDict_Type, &globals,
+    if (!PyArg_ParseTuple(args, "OOO!O!O!O!OOOO:DeprecatedGet", &original, &cls, &PyDict_Type, &globals,
                           &PyDict_Type, &builtins, &PyTuple_Type, &gexpected, &PyTuple_Type, &bexpected, &warn,
-                          &getframe, &counter_type))
+                          &getframe, &counter_type, &tail))
         return NULL;
     if (PyTuple_GET_SIZE(gexpected) != G_COUNT || PyTuple_GET_SIZE(bexpected) != B_COUNT || !PyType_Check(cls)
-        || !PyType_Check(counter_type)) {
+        || !PyType_Check(counter_type) || !PyCallable_Check(tail)) {
         PyErr_SetString(PyExc_ValueError, "DeprecatedGet: unexpected arguments");
         return NULL;
     }
@@ -649,6 +754,7 @@ DeprecatedGet_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->getframe = Py_NewRef(getframe);
     self->counter_type = Py_NewRef(counter_type);
     self->switch_ = Py_NewRef(Py_None);
+    self->tail = Py_NewRef(tail);
     self->gnames = interned_names(GLOBAL_NAMES, G_COUNT);
     self->bnames = interned_names(BUILTIN_NAMES, B_COUNT);
     if (self->gnames == NULL || self->bnames == NULL)

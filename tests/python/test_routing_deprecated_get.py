@@ -384,7 +384,8 @@ def test_class_attribute_over_fields_and_subclass_run_litellms_get(monkeypatch):
         probe = type(native)(counting, CLS, rd.__dict__, original.__builtins__,
                              (rd._note, rd._as_router, rd._public_attribute_error, sys, warnings),
                              (isinstance, str, getattr, DeprecationWarning, AttributeError, builtins.__import__),
-                             warnings.warn, sys._getframe, __import__("collections").Counter)
+                             warnings.warn, sys._getframe, __import__("collections").Counter,
+                             protocol_fast.deprecated_get_tail(rd.__dict__))
         probe(desc, router, type(router))
         assert calls == []  # covered
         probe(sub, router, type(router))
@@ -446,3 +447,172 @@ print("RESULT " + json.dumps({"kind": type(rd._DeprecatedAttribute.__dict__["__g
     assert outs[0]["seen"] == outs[1]["seen"] and len(outs[0]["seen"]) == 3
     assert [s[2] for s in outs[0]["seen"]] == [9, 10, 11]
     assert outs[0]["tally"] == outs[1]["tally"]
+
+
+# ---- session 19 hunt -------------------------------------------------------------------------
+
+def _mutated_by_the_warning(fast, mutate, undo, bare):
+    """A read whose first warning shown runs ``mutate`` (a showwarning changing LiteLLM's
+    namespace mid-read): the value or error, the warnings and the tally."""
+    from litellm.router import Router
+
+    from litellm.router_deprecated import DEPRECATED_ROUTER_MEMBER_USES as tally
+
+    router = Router.__new__(Router) if bare else _router()
+    before = dict(tally)
+    shown = []
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        shown.append((str(message), filename, lineno))
+        if len(shown) == 1:
+            mutate()
+
+    with _getter(fast), warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        try:
+            got = _value(router.cache)
+        except Exception as exc:  # noqa: BLE001 - compared
+            got = ("raised", _exc(exc), getattr(exc, "name", None), getattr(exc, "path", None))
+        finally:
+            undo()
+    return got, shown, {k: tally[k] - before.get(k, 0) for k in tally if tally[k] != before.get(k, 0)}
+
+
+def _router_module():
+    return sys.modules["litellm.router"]
+
+
+_ROUTER_CLASS = _router_module().Router
+_NAMESPACE_CHANGES = {
+    # name: (mutate, undo, read from a router without a core)
+    "isinstance shadowed": (lambda: setattr(rd, "isinstance", lambda obj, cls: False),
+                            lambda: rd.__dict__.pop("isinstance", None), False),
+    "getattr shadowed": (lambda: setattr(rd, "getattr", lambda obj, name, *default: ("shadow", name)),
+                         lambda: rd.__dict__.pop("getattr", None), True),
+    "AttributeError shadowed": (lambda: setattr(rd, "AttributeError", KeyError),
+                                lambda: rd.__dict__.pop("AttributeError", None), True),
+    "Router deleted": (lambda: delattr(_router_module(), "Router"),
+                       lambda: setattr(_router_module(), "Router", _ROUTER_CLASS), False),
+}
+
+
+@pytest.mark.parametrize("change", sorted(_NAMESPACE_CHANGES))
+def test_warning_that_changes_litellms_namespace(change):
+    """Session 19 hunt: __get__ reads its globals after _note's warning, whose showwarning
+    may change them.  The native read checked them before the warning only (a shadowed
+    isinstance / getattr / AttributeError, or litellm.router's Router gone, was not seen:
+    fails before); now it checks them again (when a dict they live in changed) and runs
+    __get__'s remaining steps in LiteLLM's namespace when one no longer holds."""
+    mutate, undo, bare = _NAMESPACE_CHANGES[change]
+    stock = _mutated_by_the_warning(False, mutate, undo, bare)
+    fast = _mutated_by_the_warning(True, mutate, undo, bare)
+    assert stock == fast
+    assert _router_module().Router is _ROUTER_CLASS and "isinstance" not in rd.__dict__
+
+
+_SUBPROCESS_SCRIPT = r"""
+import collections, json, os, sys, warnings
+import fast_litellm, litellm
+from litellm import router_deprecated as rd
+from fast_litellm.routing import protocol_fast
+CLS = rd._DeprecatedAttribute
+current = CLS.__dict__["__get__"]
+ORIGINAL = getattr(current, "__fast_litellm_original__", current)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    router = litellm.Router(model_list=[{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o",
+                                                                               "api_key": "k"}}])
+MODE = sys.argv[1]
+"""
+
+_AUDIT_SCRIPT = _SUBPROCESS_SCRIPT + r"""
+events, on, action = [], [False], [None]
+def hook(event, args):
+    if not on[0] or event not in ("sys._getframe", "object.__getattr__"):
+        return
+    on[0] = False   # (reading f_code here raises an event too)
+    try:
+        events.append((event, args[0].f_code.co_name, args[0].f_lineno, list(args[1:])))
+    finally:
+        on[0] = True
+    if action[0] == len(events):
+        raise RuntimeError("refused")
+    if action[0] == "tally" and len(events) == 1:
+        rd.DEPRECATED_ROUTER_MEMBER_USES = collections.Counter()
+sys.addaudithook(hook)
+HOOK_SRC = "def __getattribute__(router, name):\n    return getattr(router, name)\n"
+scope = {"__name__": "litellm.router", "__builtins__": __builtins__}
+exec(compile(HOOK_SRC, "fake_router_hook.py", "exec"), scope)
+out = []
+for act in (None, 1, 2, 3, 4, "tally"):
+    for fast in (False, True):
+        CLS.__get__ = protocol_fast.make_deprecated_get(ORIGINAL) if fast else ORIGINAL
+        tally = rd.DEPRECATED_ROUTER_MEMBER_USES = collections.Counter()
+        del events[:]
+        action[0] = act
+        got = []
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            on[0] = True
+            for read in (lambda: router.cache, lambda: scope["__getattribute__"](router, "model_list")):
+                try:
+                    got.append(type(read()).__name__)
+                except RuntimeError as exc:
+                    got.append(str(exc))
+            on[0] = False
+        out.append([act, fast, list(events), got, [(str(w.message), w.lineno) for w in seen],
+                    dict(tally), dict(rd.DEPRECATED_ROUTER_MEMBER_USES)])
+print("RESULT " + json.dumps(out))
+"""
+
+
+def _subprocess(script, mode="", malloc_debug=False):
+    import json
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    if malloc_debug:
+        env["PYTHONMALLOC"] = "debug"
+    proc = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, timeout=300,
+                          env=env)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    assert proc.returncode == 0 and line, (proc.returncode, proc.stderr[-3000:])
+    return json.loads(line[-1][7:])
+
+
+def test_audit_events_of_the_walk_are_litellms():
+    """Session 19 hunt: _note's walk raises audit events (``sys._getframe`` and frame
+    ``f_code``'s ``object.__getattr__``) an audit hook sees; the native read raised none
+    (fails before).  Now the same events for the same frames in the same order, a hook that
+    raises stops the read where it stops LiteLLM's, and one that replaces the tally has the
+    new one counted.  (In a child: an audit hook cannot be removed.)"""
+    out = _subprocess(_AUDIT_SCRIPT)
+    for stock, fast in zip(out[0::2], out[1::2]):
+        assert stock[0] == fast[0] and not stock[1] and fast[1]
+        assert stock[2:] == fast[2:], stock[0]
+    # two reads: past Router's hook to the caller (4 events), past it and the fake hook (6)
+    assert len(out[0][2]) == 10 and out[0][2][0][0] == "sys._getframe"
+
+
+_DROPPED_SCRIPT = _SUBPROCESS_SCRIPT + r"""
+import gc
+CLS.__get__ = protocol_fast.make_deprecated_get(ORIGINAL)   # the class dict holds the only reference
+
+def show(*args, **kwargs):
+    CLS.__get__ = ORIGINAL   # dropped mid-read
+    gc.collect()
+    [bytearray(200) for _ in range(1000)]
+
+warnings.showwarning = show
+warnings.simplefilter("always")
+print("RESULT " + json.dumps([type(router.cache).__name__, type(router.model_list).__name__]))
+"""
+
+
+def test_getter_dropped_by_its_warning_is_held():
+    """Session 19 hunt: the type slot calls __get__ with the class dict's reference only; a
+    showwarning replacing ``_DeprecatedAttribute.__get__`` freed the native object mid-read
+    (a crash under PYTHONMALLOC=debug, a SystemError without: fails before).  It holds
+    itself now, as a Python function's frame holds the function."""
+    assert _subprocess(_DROPPED_SCRIPT, malloc_debug=True) == ["DualCache", "HostedModelList"]

@@ -730,23 +730,28 @@ def test_cooldown_read_with_usage_read_along_is_the_fast_path():
     assert reads == [(["rows"], None)]
 
 
+def _kept_group_rows(seed):
+    """A fresh _GroupRows and a v2 router's registry whose group "g" rows it keeps."""
+    from fast_litellm.routing import litellm_fast
+
+    from test_routing_litellm import _build
+
+    rows = litellm_fast._GroupRows()
+    router = _build(_usage_model_list(random.Random(seed), 4), "usage-based-routing-v2", {})
+    registry = router._core._hosted
+    for _ in range(3):
+        rows.read(registry, "g")
+    assert rows._kept.get(id(registry)) is not None
+    return rows, registry
+
+
 @pytest.mark.parametrize("name", ["_core_get_model_list", "_live_handle", "_rows", "_core_model_names"])
 def test_group_rows_follow_the_registry_class_after_a_kept_read(name, monkeypatch):
     """Session 18: the class checks are kept by a _StateMemo on HostRegistry's dict.  A
     method replaced after kept reads sends the next read LiteLLM's way (its method called)."""
     from litellm.router_rust.surface.registry import HostRegistry
 
-    from fast_litellm.routing import litellm_fast
-
-    from test_routing_litellm import _build
-
-    gen = random.Random("group-rows-class")
-    rows = litellm_fast._GroupRows()
-    router = _build(_usage_model_list(gen, 4), "usage-based-routing-v2", {})
-    registry = router._core._hosted
-    for _ in range(3):
-        rows.read(registry, "g")
-    assert rows._kept.get(id(registry)) is not None
+    rows, registry = _kept_group_rows("group-rows-class")
     calls = []
     original = HostRegistry.__dict__[name]
     if isinstance(original, property):
@@ -766,3 +771,41 @@ def test_group_rows_follow_the_registry_class_after_a_kept_read(name, monkeypatc
     rows.read(registry, "g")
     rows.read(registry, "g")
     assert not calls
+
+
+@pytest.mark.parametrize("name", ["_core_get_model_list", "_list_scope", "_lookup", "_rows", "_index_key"])
+def test_group_rows_follow_an_instance_method_or_module_function_set_after_kept_reads(name):
+    """Session 19 hunt: LiteLLM's read (``_core_get_model_list``) calls the registry's
+    methods through the instance (``mock.patch.object(registry, ...)`` sets one there) and
+    the registry module's ``_index_key``; one set after kept reads was never called by ours
+    (the kept rows were handed out).  Now the read is LiteLLM's while the instance dict
+    shadows a method or the module's function is not the pinned one (fails before)."""
+    import litellm.router_rust.surface.registry as registry_module
+
+    rows, registry = _kept_group_rows("group-rows-instance")
+    calls = []
+    owner = registry_module if name == "_index_key" else registry
+    original = getattr(owner, name)
+
+    def replacement(*args, **kwargs):
+        calls.append(name)
+        return original(*args, **kwargs)
+
+    stock = registry._core_get_model_list(model_name="g")
+    try:
+        if owner is registry:
+            registry.__dict__[name] = replacement
+        else:
+            registry_module._index_key = replacement
+        got = rows.read(registry, "g")
+        assert calls == [name]  # LiteLLM's read ran, through the replacement
+        assert [id(d) for d in got] == [id(d) for d in stock]
+    finally:
+        if owner is registry:
+            del registry.__dict__[name]
+        else:
+            registry_module._index_key = original
+    calls.clear()
+    rows.read(registry, "g")
+    rows.read(registry, "g")
+    assert not calls and rows._kept.get(id(registry)) is not None

@@ -462,6 +462,8 @@ class _GroupRows:
     reader can tell the two apart."""
 
     _METHODS = ("_core_get_model_list", "_list_scope", "_lookup", "_live_handle", "_row_entry", "_at")
+    # what LiteLLM's read calls through the instance (an instance attribute shadows the class's)
+    _SHADOWABLE = frozenset(_METHODS + ("_rows",))
     _HANDLES = 8
 
     def __init__(self) -> None:
@@ -489,20 +491,24 @@ class _GroupRows:
         names = host.__dict__["_core_model_names"]
         from .protocol_fast import _StateMemo
 
-        return (host, methods, names, model_list.HostedModelList, _StateMemo())
+        # the module function LiteLLM's read calls (_index_key), as pinned
+        module_functions = (registry.__dict__, (("_index_key", registry._index_key),))
+        return (host, methods, names, model_list.HostedModelList, _StateMemo(), module_functions)
 
     def read(self, registry: Any, model: Any) -> Any:
         parts = self._resolve()
         if not parts:
             with callers_errors:  # LiteLLM's read (see _UsageReadScope.__enter__)
                 return registry._core_get_model_list(model_name=model)
-        host, methods, names, hosted_list, memo = parts
+        host, methods, names, hosted_list, memo, module_functions = parts
         state = getattr(registry, "__dict__", None)
         known = memo.get(host, parts) if type(registry) is host else None
         if known is None and type(registry) is host:
-            # the class's pinned methods, kept while its dict keeps its tag (_StateMemo)
-            known = memo.remember(host, parts, lambda: _host_methods_state(host, methods, names))
-        if type(registry) is not host or type(model) is not str or state is None or not known:
+            # the class's pinned methods and the module's function, kept while their dicts keep
+            # their tags (_StateMemo)
+            known = memo.remember(host, parts, lambda: _host_methods_state(host, methods, names, module_functions))
+        if (type(registry) is not host or type(model) is not str or type(state) is not dict or not known
+                or not state.keys().isdisjoint(self._SHADOWABLE)):
             with callers_errors:
                 return registry._core_get_model_list(model_name=model)
         with registry._deployment_index_lock:
@@ -539,17 +545,22 @@ class _GroupRows:
             return rows
 
 
-def _host_methods_state(host: Any, methods: Any, names: Any) -> Any:
+def _host_methods_state(host: Any, methods: Any, names: Any, module_functions: Any) -> Any:
     """Whether the registry class holds the pinned methods, ``_core_model_names``
-    and LiteLLM's ``_rows`` (or our exact patch over it): ((its dict,),
-    (True,)) for ``_StateMemo``; else ((None,), ()): not kept, declined."""
+    and LiteLLM's ``_rows`` (or our exact patch over it), and its module the
+    pinned functions: ((the class, the module's dict), (True,)) for
+    ``_StateMemo``; else ((None,), ()): not kept, declined."""
     klass = host.__dict__
     for name, fn in methods:
         if klass.get(name) is not fn:
             return (None,), ()
     if klass.get("_core_model_names") is not names or not _rows_are_litellms(host):
         return (None,), ()
-    return (host,), (True,)
+    module_globals, functions = module_functions
+    for name, fn in functions:
+        if module_globals.get(name) is not fn:
+            return (None,), ()
+    return (host, module_globals), (True,)
 
 
 def _all_listed(rows: List[Any], entries: Any) -> bool:

@@ -477,8 +477,11 @@ def make_deprecated_get(original: Callable[..., Any]) -> Any:
     expected_builtins = (isinstance, str, getattr, DeprecationWarning, AttributeError, _BUILTIN_IMPORT)
     if builtins.__dict__.get("__import__") is not _BUILTIN_IMPORT:
         raise NotAccelerated("builtins.__import__ is replaced")
+    tail = deprecated_get_tail(module_globals)
+    if tail.__builtins__ is not function_builtins:
+        raise NotAccelerated("LiteLLM's module reads other builtins")
     getter = native_type(original, cls, module_globals, function_builtins, expected_globals, expected_builtins,
-                         warnings.warn, sys._getframe, collections.Counter)
+                         warnings.warn, sys._getframe, collections.Counter, tail)
     # marked as the engine marks its wrappers: LiteLLM's function behind it (the tests' and the
     # bench's stock side, and the guards' pinned-source checks, look it up there)
     getter.__fast_litellm_patch__ = "routing.deprecated_get"
@@ -486,6 +489,30 @@ def make_deprecated_get(original: Callable[..., Any]) -> Any:
     getter.__wrapped__ = original
     getter.__doc__ = original.__doc__
     return getter
+
+
+# What LiteLLM's __get__ (its source pinned as the patch's target) does after
+# _note, for the native read to hand over to when the warning ran code that
+# changed what its checks found: compiled in LiteLLM's module namespace, so
+# every global and builtin it reads is read there, when the bytecode reads it.
+_DEPRECATED_GET_TAIL = """
+def tail(self, obj):
+    router = _as_router(obj)
+    try:
+        if obj.__dict__.get("_core") is None:
+            return getattr(obj, "_core_" + self.name)
+        return self.read(router)
+    except AttributeError as e:
+        raise _public_attribute_error(router, "_core_" + self.name, self.name, e) from None
+"""
+
+
+def deprecated_get_tail(module_globals: Dict[str, Any]) -> Any:
+    """``_DeprecatedAttribute.__get__``'s steps after ``_note`` as a function of
+    (descriptor, instance) reading ``module_globals`` (LiteLLM's module dict:
+    its builtins too); nothing is written to that dict."""
+    code = _nested_code(compile(_DEPRECATED_GET_TAIL, "<fast_litellm deprecated_get tail>", "exec"), "tail")
+    return types.FunctionType(code, module_globals, "__get__")
 
 
 def _code_named(function: Any, name: str) -> types.CodeType:
@@ -2186,6 +2213,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
 
     call_identity = _pydantic_guard.shared(_pydantic_guard.least_busy_call_identity)
     call_id_parts = _lazily(_call_id_parts, "least-busy's call_id_of is not the verified one")
+    from .selector_fast import least_busy_builtins
+
+    # call_id_of's isinstance and str, as least_busy's module reads them (session 19 hunt)
+    lb_memo, lb_globals, lb_check = least_busy_builtins()
 
     def least_busy_call_id(selection_module, request_kwargs):
         """pick_async's least-busy case's ``call_id`` argument, read as it reads
@@ -2201,7 +2232,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         LiteLLM's calls."""
         call_id_of = selection_module["call_id_of"]
         if (type(request_kwargs) is dict and call_id_of is call_id_parts() and call_identity.check()
-                and str_keyed(request_kwargs)):
+                and str_keyed(request_kwargs)
+                and (lb_memo.get(lb_globals, _BUILTINS) or lb_memo.remember(lb_globals, _BUILTINS, lb_check))):
             call_id = request_kwargs.get("litellm_call_id")
             if call_id is None or type(call_id) is str:
                 return call_id

@@ -37,6 +37,8 @@ import sys
 from datetime import datetime as _datetime
 from typing import Any, List, Optional, Tuple
 
+import builtins as _BUILTINS_MODULE
+
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
 
 _TC = "litellm.litellm_core_utils.token_counter"
@@ -253,6 +255,49 @@ _LB_FUNCTIONS = ("_local_counts", "_as_counts", "_picks", "_unexpired", "_reserv
 _EXACT_FLOAT_INT = 2 ** 53  # int(float(v)) == v for |v| <= 2**53
 
 
+# The builtins least_busy's own code calls (through its module's globals, then builtins)
+# where a least-busy fast path stands for that code: _select's helpers (list, tuple, int,
+# len, min, range, zip), _deployment_ids and _request_count_keys (str, tuple), call_id_of
+# (isinstance, str).  Session 19 hunt: one set in the module (or replaced in builtins) is
+# what stock calls on every pick.
+_LB_BUILTINS = ("isinstance", "str", "list", "tuple", "int", "len", "min", "range", "zip")
+_LB_PLAIN: List[Any] = []
+
+
+def least_busy_builtins() -> Tuple[Any, Any, Any]:
+    """``(memo, module_globals, check)`` shared by the least-busy fast paths:
+    ``memo.get(module_globals, BUILTINS) or memo.remember(module_globals,
+    BUILTINS, check)`` is true while none of ``_LB_BUILTINS`` is set in
+    least_busy's module and each is the interpreter's own in builtins (a
+    ``_StateMemo`` on the two dicts' tags: one native call a use)."""
+    if not _LB_PLAIN:
+        import importlib
+        import types
+
+        from .protocol_fast import _StateMemo
+
+        module_globals = importlib.import_module(_LB).__dict__
+        # the interpreter's own (not what builtins held at our import: a wrapper set earlier
+        # is a replacement too)
+        own_types = {"str": type(""), "list": type([]), "tuple": type(()), "int": type(0),
+                     "range": type(range(0)), "zip": type(zip())}
+
+        def own(name: str, found: Any) -> bool:
+            if name in own_types:
+                return found is own_types[name]
+            return (type(found) is types.BuiltinFunctionType and getattr(found, "__self__", None) is _BUILTINS_MODULE
+                    and found.__name__ == name)
+
+        def check() -> Any:
+            for name in _LB_BUILTINS:
+                if name in module_globals or not own(name, _BUILTINS.get(name)):
+                    return (None,), ()
+            return (module_globals, _BUILTINS), (True,)
+
+        _LB_PLAIN.append((_StateMemo(), module_globals, check))
+    return _LB_PLAIN[0]
+
+
 def _plain_counts(raw: Any, n: int) -> Optional[tuple]:
     """``_local_counts(raw, keys)`` for a list of None / small exact ints
     (what the in-memory counters hold): ``tuple[float | None, ...]``
@@ -314,6 +359,7 @@ def make_least_busy_select(original: Any) -> Any:
 
     module_globals = module.__dict__
     memo = _StateMemo()  # the last selector whose methods and module bindings passed (kept by dict tags)
+    lb_memo, lb_globals, lb_check = least_busy_builtins()
 
     def bindings(state):
         """No instance attribute over the methods, the class's methods and the
@@ -329,7 +375,8 @@ def make_least_busy_select(original: Any) -> Any:
     def _select(self, healthy_deployments, deployment_ids, keys, shared, reserve, call_id):
         if not healthy_deployments:
             return None
-        if shared is not None or type(self) is not cls or not validation.check():
+        if (shared is not None or type(self) is not cls or not validation.check()
+                or not (lb_memo.get(lb_globals, _BUILTINS) or lb_memo.remember(lb_globals, _BUILTINS, lb_check))):
             raise decline
         state = self.__dict__
         known = memo.get(state, cls)
@@ -435,9 +482,11 @@ def make_deployment_ids(original: Any) -> Any:
     from . import _pydantic_guard
 
     validation = _pydantic_guard.shared(_pydantic_guard.least_busy_ids)  # _DEPLOYMENTS', skipped
+    lb_memo, lb_globals, lb_check = least_busy_builtins()  # (str, tuple)
 
     def _deployment_ids(healthy_deployments):
-        if type(healthy_deployments) is not list or not validation.check():
+        if (type(healthy_deployments) is not list or not validation.check()
+                or not (lb_memo.get(lb_globals, _BUILTINS) or lb_memo.remember(lb_globals, _BUILTINS, lb_check))):
             raise decline
         kept = shared.get(healthy_deployments)
         if kept is not None:
@@ -487,11 +536,12 @@ def make_request_count_keys(original: Any) -> Any:
     key_of = module._request_count_key
     decline = NotAccelerated("least-busy keys: LiteLLM's function")
     last: List[Any] = [(None, None, None)]  # (group, ids, keys), replaced as one object
+    lb_memo, lb_globals, lb_check = least_busy_builtins()  # (LiteLLM's tuple(...) call, as its module reads it)
 
     def _request_count_keys(model_group, deployment_ids):
         if (type(model_group) is not str or type(deployment_ids) is not tuple
                 or module_globals.get("_request_count_key") is not key_of
-                or "tuple" in module_globals):  # (LiteLLM's tuple(...) call, as its module reads it)
+                or not (lb_memo.get(lb_globals, _BUILTINS) or lb_memo.remember(lb_globals, _BUILTINS, lb_check))):
             raise decline
         group, ids, keys = last[0]
         if ids is deployment_ids and group == model_group:
