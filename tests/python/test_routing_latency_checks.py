@@ -268,3 +268,60 @@ def test_no_input_count_kept_entries_follow_the_logger_and_modules(monkeypatch):
         patch.setattr(litellm, "disable_token_counter", "yes")  # not True: the full check, 0
         assert _no_input() == 0
     assert _no_input() == 0 and selector_fast.no_input_tokens._fast is not None
+
+
+@pytest.mark.parametrize("change", ["method wrapped", "method on the latency class", "constant",
+                                    "constants unloaded", "instance attribute"])
+def test_metadata_field_follows_litellms_method_and_constants(monkeypatch, flag, change):
+    """The latency pick makes ``_select_metadata_field``'s answer itself while
+    the look-up finds LiteLLM's pinned ``CustomLogger`` method and its import
+    statement reads only the loaded ``litellm.constants`` (session 19).  A
+    method replaced or overridden after that held, a constant changed or the
+    module unloaded (the statement imports it again) is what LiteLLM's call
+    sees: the calls, the metadata written and the picks are stock's."""
+    import sys
+
+    import litellm.constants as constants
+    from litellm.integrations.custom_logger import CustomLogger
+    from litellm.router_strategy.lowest_latency import LowestLatencyLoggingHandler
+
+    stock_method = CustomLogger._select_metadata_field
+    same_minute()
+    outcomes = []
+    for accelerated in (False, True):
+        _warm()
+        calls: list = []
+
+        def wrapped(self, request_kwargs=None):
+            calls.append(sorted(request_kwargs or ()))
+            return stock_method(self, request_kwargs)
+
+        router = _router()
+        requests = [{"metadata": {}}, {"litellm_metadata": {}, "metadata": {}}, {"other": {}}]
+        with monkeypatch.context() as patch:
+            if change == "method wrapped":
+                patch.setattr(CustomLogger, "_select_metadata_field", wrapped)
+            elif change == "method on the latency class":
+                patch.setattr(LowestLatencyLoggingHandler, "_select_metadata_field", wrapped, raising=False)
+            elif change == "constant":
+                patch.setattr(constants, "LITELLM_METADATA_FIELD", "other")
+            elif change == "constants unloaded":
+                patch.delitem(sys.modules, "litellm.constants")
+            else:
+                for selector in router._core._selectors.callback_selectors():
+                    selector._select_metadata_field = wrapped.__get__(selector)
+            picks = []
+            random.seed(4)
+            for request in requests:
+                with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    picked = asyncio.run(router.async_get_available_deployment(model="g", request_kwargs=request))
+                picks.append((picked["model_info"]["id"], random.getstate(),
+                              {k: sorted(v) if isinstance(v, dict) else v for k, v in request.items()}))
+            reloaded = sys.modules.get("litellm.constants") is not constants
+        outcomes.append((picks, calls, reloaded))
+    stock, fast = outcomes
+    assert fast == stock
+    if change in ("method wrapped", "method on the latency class", "instance attribute"):
+        assert stock[1], "LiteLLM called the replacement"
+    assert flag.errors == 0

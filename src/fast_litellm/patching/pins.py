@@ -239,6 +239,8 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_strategy.lowest_latency:_usable_latency_samples": "db012d4613a222c8a1e371df84ff6b17bde3534af7f7fdcaf282feeab6480d45",
     "litellm.router_strategy.lowest_latency:_average_latency": "fbdfb90950e9b08673dba1c2251dc5560f968d260554a50568cf6809b00398b5",
     "litellm.router_strategy.lowest_latency:_percentile_latency": "78304fc60f5058ff68e30967dfd7aa7a03b433a86a0ed5165ae012253737761e",
+    # ... and the metadata-field choice the latency pick makes inline (session 19)
+    "litellm.integrations.custom_logger:CustomLogger._select_metadata_field": "16beedc3667dd4b6c7f5c45712a6f7b5dd3cc52649081c9c4d043d07f2bea8d5",
     # routing's shared candidate records (routing/strategy_fast.py): the code
     # between _strategy_inputs and the selector only reads the candidates
     "litellm.router_rust.core:RustCore._answer_select": "e4138d5c3187109536b4aaca31ceeb666ef3e822685d5d63917f37b4af363d59",

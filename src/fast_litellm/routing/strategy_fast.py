@@ -44,7 +44,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from fast_litellm.patching import guards
-from fast_litellm.patching.registry import NotAccelerated, callers_errors
+from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
 
 from . import litellm_fast
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
@@ -684,6 +684,74 @@ class _LatencyPick:
         self._routing_args_mro = getattr(self._routing_args_type, "__mro__", ())
         self._plain_reads = {name: self._plain_read_check(name) for name in (_BUFFER_NAME, _PERCENTILE_NAME)}
         self._env_same, self._env_inst = self._env_check(module)
+        self._handler_type = getattr(module, "LowestLatencyLoggingHandler", None)
+        self._field_same, self._field_names = self._metadata_field_check()
+
+    def _metadata_field_check(self) -> Tuple[Callable[[], bool], Any]:
+        """(check, (LITELLM_METADATA_FIELD, OLD_LITELLM_METADATA_FIELD)):
+        whether ``handler._select_metadata_field(request_kwargs)`` on an
+        instance of exactly LiteLLM's latency class (with no instance
+        attribute of that name) is LiteLLM's pinned ``CustomLogger`` method
+        whose import statement (``from litellm.constants import ...``) only
+        reads that loaded module's dict (``_imports_plainly``; the import hook
+        is the env check's): one native ``router_entries_same`` call over the
+        class walk and the module's entries as found at build (session 19, ~1 us
+        a pick).  Then the answer is made here from those two values, as the
+        method makes it.  One that did not hold at build always fails."""
+        import types
+
+        from ._pydantic_guard import _same
+
+        never = (lambda: False), None
+        cls = self._handler_type
+        try:
+            _check_sources(("litellm.integrations.custom_logger:CustomLogger._select_metadata_field",))
+            constants = sys.modules.get("litellm.constants")
+            names = ("LITELLM_METADATA_FIELD", "OLD_LITELLM_METADATA_FIELD")
+            if (not isinstance(cls, type) or type(constants) is not types.ModuleType
+                    or any(name not in vars(constants) for name in names)):
+                return never
+            flat: List[Any] = [sys.modules, "litellm.constants", constants, constants, None, types.ModuleType,
+                               cls, 1, cls.__mro__]
+            values = tuple(vars(constants)[name] for name in names)
+            if any(type(value) is not str for value in values):  # (`in` an exact dict: no code)
+                return never
+            for name, value in zip(names, values):
+                flat += [vars(constants), name, value]
+            method = None
+            for klass in cls.__mro__:
+                found = vars(klass).get("_select_metadata_field", _SLOW)
+                flat += [klass, "_select_metadata_field", found]
+                if found is not _SLOW:
+                    method = found
+                    break
+            for klass in cls.__mro__:
+                if klass is not object:
+                    flat += [klass, "__getattribute__", _SLOW, klass, "__getattr__", _SLOW]
+            if (type(method) is not types.FunctionType or method.__qualname__ != "CustomLogger._select_metadata_field"
+                    or not guards.is_pinned_source(
+                        "litellm.integrations.custom_logger:CustomLogger._select_metadata_field", method)):
+                return never
+            triples = tuple(flat)
+            same = _same()
+            if not same(triples, _SLOW):
+                return never
+        except Exception:  # noqa: BLE001 - not as pinned: LiteLLM's method is called
+            return never
+        return (lambda: same(triples, _SLOW)), values
+
+    def _metadata_field(self, handler: Any, request_kwargs: Any) -> Any:
+        """``handler._select_metadata_field(request_kwargs)``: its answer made
+        here while ``_metadata_field_check`` holds (request_kwargs None or an
+        exact dict with exact-str keys: ``in`` runs no code), else the call."""
+        if type(handler) is self._handler_type and self._field_same():
+            own = getattr(handler, "__dict__", None)
+            if type(own) is dict and "_select_metadata_field" not in own:
+                if request_kwargs is None:
+                    return None
+                new, old = self._field_names
+                return new if new in request_kwargs else old
+        return handler._select_metadata_field(request_kwargs)
 
     def _env_check(self, module: Any) -> Tuple[Callable[[], bool], Any]:
         """(check, the ``random._inst`` it covers): one native call
@@ -892,10 +960,13 @@ class _LatencyPick:
         # its unseen entries: an error from one of them is the caller's (``callers_errors``),
         # while one of our own still falls back.
         known = litellm_fast._known_input_tokens(module, messages, input)  # ours: an error falls back
-        with callers_errors:
+        try:  # (callers_errors' marking, without its two method calls: session 19)
             input_tokens = litellm_fast._input_tokens(module, healthy, messages, input, known)
-            metadata_field = handler._select_metadata_field(request_kwargs)
+            metadata_field = self._metadata_field(handler, request_kwargs)
             report = request_kwargs is not None and metadata_field in request_kwargs
+        except Exception as exc:
+            callers_error(exc)
+            raise
         # the fresh map's shortcuts rank nothing (every candidate at the unseen latency): only
         # while LiteLLM's read of the buffer runs nothing and `buffer * latency` cannot raise
         fresh_plain = (fresh and unseen_latency is not None and type(input_tokens) is int
@@ -1152,8 +1223,11 @@ def _latency_entry(sync: bool):
                         or (params is not None and type(params) is not dict)
                         or (inner is not None and (type(inner) is not dict or not litellm_fast.str_keyed(inner)))):
                     raise NotAccelerated("the span read would run the request's code")
-            with callers_errors:
+            try:  # (callers_errors' marking, without its two method calls)
                 return module, by_id, module.get_parent_otel_span_from_kwargs(request_kwargs)
+            except Exception as exc:
+                callers_error(exc)
+                raise
 
         if sync:
             def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
@@ -1198,9 +1272,12 @@ def _latency_entry(sync: bool):
                 token = bindings[2].set(ROUTER_USAGE_TARGET)
                 try:
                     module, by_id, span = prepare(self, healthy_deployments, request_kwargs)
-                    with callers_errors:
+                    try:  # (callers_errors' marking, without its two method calls)
                         cached = await self.router_cache.async_get_cache(key=f"{model_group}_map",
                                                                          parent_otel_span=span)
+                    except Exception as exc:
+                        callers_error(exc)
+                        raise
                     return pick(self, module, healthy_deployments, messages, input, request_kwargs,
                                 cached or {}, not cached, by_id)
                 finally:
