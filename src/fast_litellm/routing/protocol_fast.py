@@ -934,7 +934,7 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         if known_stamps is None:
             known_stamps = stamps.remember(prerouting, stamps_parts,
                                            lambda: _request_stamps(prerouting, stamps_parts))
-        with callers_errors:
+        try:  # (callers_errors' marking, without its two method calls: session 19)
             # the buckets as LiteLLM's functions read them; re-read after anything that may
             # run code (a registered OTel logger, LiteLLM's functions): a bucket replaced
             # meanwhile sends the rest through LiteLLM's functions
@@ -982,6 +982,9 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                     request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"], None)
                 prerouting["_stamp_or_clear_metadata_key"](
                     request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
+        except Exception as exc:
+            callers_error(exc)
+            raise
         return None
 
     _pre_route.__doc__ = original.__doc__

@@ -358,7 +358,7 @@ def make_least_busy_select(original: Any) -> Any:
     counters that are not plain ints) runs LiteLLM's code."""
     import importlib
 
-    from fast_litellm.patching.registry import NotAccelerated, callers_errors
+    from fast_litellm.patching.registry import NotAccelerated, callers_error
 
     from .protocol_fast import _check_pinned
 
@@ -419,28 +419,32 @@ def make_least_busy_select(original: Any) -> Any:
         # LiteLLM's reads and writes in its order (the store's reads may expire entries, the
         # writes reserve): an error from one of them is the caller's, not a reason to run it all
         # again on top
-        with callers_errors, lock:
-            now = self._clock()
-            raw = self.router_cache.batch_get_cache(list(keys), local_only=True)
-            counts = _plain_counts(raw, len(keys))
-            if counts is None:
-                counts = module._local_counts(raw, keys)
-            store = self._reservations
-            live = []
-            for deployment_id in deployment_ids:
-                picks = store.get_cache("least_busy_reservations:" + deployment_id)
-                live.append(() if picks is None else unexpired(validate_picks(picks) or (), now))
-            index = 0
-            lowest = None
-            for position, (count, reserved) in enumerate(zip(counts, live)):
-                busy = count + len(reserved)
-                if lowest is None or busy < lowest:
-                    index, lowest = position, busy
-            if reserve:
-                tag = call_id if call_id is not None else module._PICK_OWNER.get()
-                self._store_reservations(deployment_ids[index], (*live[index], (now, tag)))
-                if tag is not None:
-                    self._record_pick(tag, deployment_ids[index])
+        try:  # (callers_errors' marking, without its two method calls: session 19)
+            with lock:
+                now = self._clock()
+                raw = self.router_cache.batch_get_cache(list(keys), local_only=True)
+                counts = _plain_counts(raw, len(keys))
+                if counts is None:
+                    counts = module._local_counts(raw, keys)
+                store = self._reservations
+                live = []
+                for deployment_id in deployment_ids:
+                    picks = store.get_cache("least_busy_reservations:" + deployment_id)
+                    live.append(() if picks is None else unexpired(validate_picks(picks) or (), now))
+                index = 0
+                lowest = None
+                for position, (count, reserved) in enumerate(zip(counts, live)):
+                    busy = count + len(reserved)
+                    if lowest is None or busy < lowest:
+                        index, lowest = position, busy
+                if reserve:
+                    tag = call_id if call_id is not None else module._PICK_OWNER.get()
+                    self._store_reservations(deployment_ids[index], (*live[index], (now, tag)))
+                    if tag is not None:
+                        self._record_pick(tag, deployment_ids[index])
+        except Exception as exc:
+            callers_error(exc)
+            raise
         return healthy_deployments[index]
 
     return _select
