@@ -325,3 +325,83 @@ def test_metadata_field_follows_litellms_method_and_constants(monkeypatch, flag,
     if change in ("method wrapped", "method on the latency class", "instance attribute"):
         assert stock[1], "LiteLLM called the replacement"
     assert flag.errors == 0
+
+
+# ---- the pre-route's phase record of no decision (session 19) ---------------------------
+
+@pytest.mark.parametrize("strategy", [LATENCY, "simple-shuffle", "least-busy"])
+@pytest.mark.parametrize("change", ["prerouting phase_attributes", "prerouting routing_decision_attributes",
+                                    "routing MappingProxyType", "routing isinstance", "runtime _otel_runtime",
+                                    "logger _registered_v2_logger", "proxy logger registered"])
+def test_pre_route_phase_record_follows_litellms_functions(monkeypatch, flag, strategy, change):
+    """The pre-route records no decision to the OTel phase as
+    ``phase_attributes(routing_decision_attributes(None))``; the fused pick
+    skips those calls where they record nothing (LiteLLM's functions and
+    globals as pinned, the runtime's hook LiteLLM's logger ``phase_attributes``
+    with no v2 logger registered and no proxy server loaded).  Each changed
+    after warm picks: the calls and what reaches a registered logger are
+    stock's."""
+    import contextlib
+    import sys
+    import types
+
+    from litellm.integrations.otel import logger as otel_logger
+    from litellm.integrations.otel import routing as otel_routing
+    from litellm.integrations.otel import runtime as otel_runtime
+    from litellm.router_rust.steps import prerouting
+
+    seen: list = []
+
+    def recording(name, fn):
+        def wrapper(*args, **kwargs):
+            seen.append((name, tuple(dict(a) if isinstance(a, types.MappingProxyType) else a for a in args)))
+            return fn(*args, **kwargs)
+        return wrapper
+
+    class Registered(otel_logger.OpenTelemetryV2):
+        def __init__(self):  # (no SDK set-up: only what a pick calls)
+            pass
+
+        @contextlib.contextmanager
+        def start_phase_span(self, name):
+            seen.append(("span", name))
+            yield None
+
+        def set_phase_attributes(self, attributes):
+            seen.append(("attributes", dict(attributes)))
+
+    same_minute()
+    outcomes = []
+    for accelerated in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            router = litellm.Router(model_list=copy.deepcopy(MODEL_LIST), routing_strategy=strategy)
+        _picks(router, accelerated, [{}, {}])  # warm: every check found to hold
+        del seen[:]
+        with monkeypatch.context() as patch:
+            if change == "prerouting phase_attributes":
+                patch.setattr(prerouting, "phase_attributes", recording(change, prerouting.phase_attributes))
+            elif change == "prerouting routing_decision_attributes":
+                patch.setattr(prerouting, "routing_decision_attributes",
+                              recording(change, prerouting.routing_decision_attributes))
+            elif change == "routing MappingProxyType":
+                patch.setattr(otel_routing, "MappingProxyType", recording(change, types.MappingProxyType))
+            elif change == "routing isinstance":
+                patch.setattr(otel_routing, "isinstance", recording(change, isinstance), raising=False)
+            elif change == "runtime _otel_runtime":
+                patch.setattr(otel_runtime, "_otel_runtime", recording(change, otel_runtime._otel_runtime))
+            elif change == "logger _registered_v2_logger":
+                patch.setattr(otel_logger, "_registered_v2_logger",
+                              recording(change, otel_logger._registered_v2_logger))
+            else:
+                proxy = types.ModuleType("litellm.proxy.proxy_server")
+                proxy.open_telemetry_logger = Registered()
+                patch.setitem(sys.modules, "litellm.proxy.proxy_server", proxy)
+            picks = _picks(router, accelerated, [{}, {"metadata": {}}])
+        outcomes.append((picks, list(seen)))
+        router.retire()
+    stock, fast = outcomes
+    assert stock[1], "LiteLLM's code saw the change"
+    assert all(p[0][0] == "ok" for p in stock[0])
+    assert fast == stock
+    assert flag.errors == 0

@@ -220,6 +220,9 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.surface.registry:HostRegistry.__getattr__": "1a31f4a0c8d18f499847430df7dc3606c46f9ccb1835a10a5a46d9d6ef784f68",
     "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias": "3ec941aadb8c4d86e52543d000aab537ca9fbd2180c5d60226b09b6a4d2946a3",
     "litellm.integrations.otel.routing:routing_decision_attributes": "fc3d5d6cb2f18b98821ce2a26589ba12d3c684c323c766dfe7a203d045c552a1",
+    # the pre-route's phase record of no decision, skipped where it records nothing (session 19)
+    "litellm.integrations.otel.runtime:phase_attributes": "9ad40740ca8f36a8ded159c3f4d8f1e7a0ccfd7e8a16160006ae09222b70aebb",
+    "litellm.integrations.otel.logger:phase_attributes": "b8d857bc39585f6d70ffc74b49af4682ca3a3201ca0bba644eca49b20849b0e7",
     # routing's usage-v2 selector probe (protocol_fast.make_prefetch_usage_selector)
     "litellm.router_rust.core:RustCore._prefetch_strategy_and_selector": "c9da00e6827d3afe76b2fe68c8aa16f14ae21f20fcc6b41b76b16275a2bdbba3",
     "litellm.router_rust.surface.registry:HostRegistry.get_routing_group": "7fdce9fdaf04a141c0e26eebc2d031d981ce42b1b1ecfd59f4fe08019b59e237",
