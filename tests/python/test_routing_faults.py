@@ -130,6 +130,20 @@ def _site(monkeypatch, router, site, fault_at):
     elif site == "clock":
         fault = Fault(v2.get_utc_datetime, fault_at)
         monkeypatch.setattr(v2, "get_utc_datetime", fault)
+    elif site == "latency span read":
+        from litellm.router_strategy import lowest_latency
+
+        fault = Fault(lowest_latency.get_parent_otel_span_from_kwargs, fault_at)
+        monkeypatch.setattr(lowest_latency, "get_parent_otel_span_from_kwargs", fault)
+    elif site == "pre-route record":
+        from litellm.router_rust.steps import prerouting
+
+        fault = Fault(prerouting._record_routing_decision, fault_at)
+        monkeypatch.setattr(prerouting, "_record_routing_decision", fault)
+    elif site == "least-busy counts read":
+        cache = router._core._cache
+        fault = Fault(cache.batch_get_cache, fault_at)
+        cache.__dict__["batch_get_cache"] = fault
     else:  # the cost or latency map's read
         cache = router._core._cache
         read = cache.async_get_cache
@@ -146,7 +160,9 @@ def _site(monkeypatch, router, site, fault_at):
 
 @pytest.mark.parametrize("strategy,site", [(V2, "cooldown read"), (V2, "usage read"), (V2, "clock"),
                                            (COST, "cooldown read"), (COST, "cost map read"),
-                                           (LATENCY, "latency map read")])
+                                           (LATENCY, "latency map read"), (LATENCY, "latency span read"),
+                                           (LATENCY, "pre-route record"), ("least-busy", "pre-route record"),
+                                           ("least-busy", "least-busy counts read")])
 def test_litellms_errors_reach_the_caller_once(monkeypatch, flag, strategy, site):
     """A one-off error of LiteLLM's read: stock fails the pick with it.  The
     fast paths ran LiteLLM's call again on top (the engine's fallback), so the

@@ -143,7 +143,7 @@ def test_fresh_latency_scan_matches_the_python_loop():
         got = NATIVE.router_latency_fresh(keys, by_id, strategy_fast._NAMES, tokens, 0.0, report)
         try:
             candidates, per_base = strategy_fast._LatencyPick._scan(
-                handler, module, healthy, {}, {}, True, by_id, keys, "m", tokens, 0.0, report)
+                handler, module, healthy, {}, {}, True, by_id, keys, "m", tokens, report)
             expected = ([d for d, _ in candidates], per_base if report else None)
         except Exception as exc:  # LiteLLM raises: the native scan must have declined
             expected = exc

@@ -220,6 +220,9 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.surface.registry:HostRegistry.__getattr__": "1a31f4a0c8d18f499847430df7dc3606c46f9ccb1835a10a5a46d9d6ef784f68",
     "litellm.litellm_core_utils.routing_common_utils:resolve_model_group_alias": "3ec941aadb8c4d86e52543d000aab537ca9fbd2180c5d60226b09b6a4d2946a3",
     "litellm.integrations.otel.routing:routing_decision_attributes": "fc3d5d6cb2f18b98821ce2a26589ba12d3c684c323c766dfe7a203d045c552a1",
+    # the pre-route's phase record of no decision, skipped where it records nothing (session 19)
+    "litellm.integrations.otel.runtime:phase_attributes": "9ad40740ca8f36a8ded159c3f4d8f1e7a0ccfd7e8a16160006ae09222b70aebb",
+    "litellm.integrations.otel.logger:phase_attributes": "b8d857bc39585f6d70ffc74b49af4682ca3a3201ca0bba644eca49b20849b0e7",
     # routing's usage-v2 selector probe (protocol_fast.make_prefetch_usage_selector)
     "litellm.router_rust.core:RustCore._prefetch_strategy_and_selector": "c9da00e6827d3afe76b2fe68c8aa16f14ae21f20fcc6b41b76b16275a2bdbba3",
     "litellm.router_rust.surface.registry:HostRegistry.get_routing_group": "7fdce9fdaf04a141c0e26eebc2d031d981ce42b1b1ecfd59f4fe08019b59e237",
@@ -239,6 +242,8 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_strategy.lowest_latency:_usable_latency_samples": "db012d4613a222c8a1e371df84ff6b17bde3534af7f7fdcaf282feeab6480d45",
     "litellm.router_strategy.lowest_latency:_average_latency": "fbdfb90950e9b08673dba1c2251dc5560f968d260554a50568cf6809b00398b5",
     "litellm.router_strategy.lowest_latency:_percentile_latency": "78304fc60f5058ff68e30967dfd7aa7a03b433a86a0ed5165ae012253737761e",
+    # ... and the metadata-field choice the latency pick makes inline (session 19)
+    "litellm.integrations.custom_logger:CustomLogger._select_metadata_field": "16beedc3667dd4b6c7f5c45712a6f7b5dd3cc52649081c9c4d043d07f2bea8d5",
     # routing's shared candidate records (routing/strategy_fast.py): the code
     # between _strategy_inputs and the selector only reads the candidates
     "litellm.router_rust.core:RustCore._answer_select": "e4138d5c3187109536b4aaca31ceeb666ef3e822685d5d63917f37b4af363d59",

@@ -399,6 +399,7 @@ def make_start_fields(original: Callable[..., Any]) -> Callable[..., Any]:
 _PICK_ATTRIBUTE = "async_get_available_deployment"
 _ASSIGNED = "_core_async_get_available_deployment"
 _DEPRECATED = "litellm.router_deprecated"
+_NO_ENTRY = object()
 _ATTRIBUTE_SOURCES = (
     _DEPRECATED + ":_async_picker",
     _DEPRECATED + ":_unreserved_picker",
@@ -840,6 +841,37 @@ def _request_stamps(prerouting: Any, stamps_parts: Any) -> Any:
     return (prerouting, compaction), keys
 
 
+_ATTRIBUTE_SOURCES = ("litellm.integrations.otel.runtime:phase_attributes",
+                      "litellm.integrations.otel.routing:routing_decision_attributes",
+                      "litellm.integrations.otel.runtime:_otel_runtime")
+_LOGGER_ATTRIBUTE_SOURCES = ("litellm.integrations.otel.logger:phase_attributes",
+                             "litellm.integrations.otel.logger:_registered_v2_logger")
+
+
+def _attribute_parts() -> Any:
+    """(runtime ``phase_attributes``, ``routing_decision_attributes``, check,
+    its triples, its absent mark, ``_otel_runtime``): the pinned functions of the pre-route's
+    ``phase_attributes(routing_decision_attributes(None))`` and one native
+    ``router_entries_same`` check of the globals they read (``isinstance``,
+    ``Mapping``, ``MappingProxyType``, ``_otel_runtime``) as found at build."""
+    import builtins
+    import collections.abc
+
+    from litellm.integrations.otel import routing, runtime
+
+    from ._pydantic_guard import _same
+
+    _check_pinned(_ATTRIBUTE_SOURCES)
+    absent = _NO_ENTRY
+    flat = (vars(routing), "isinstance", absent, vars(builtins), "isinstance", isinstance,
+            vars(routing), "Mapping", collections.abc.Mapping, vars(routing), "MappingProxyType", types.MappingProxyType,
+            vars(runtime), "_otel_runtime", runtime._otel_runtime)
+    same = _same()
+    if not same(flat, absent):
+        raise NotAccelerated("the phase record's globals are not LiteLLM's")
+    return (runtime.phase_attributes, routing.routing_decision_attributes, same, flat, absent, runtime._otel_runtime)
+
+
 def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
     """``RustCore._pre_route`` for a pick on a router with no pre-routing
     strategy registered (no auto, complexity, adaptive, quality or
@@ -861,6 +893,70 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
 
     memo = _StateMemo()  # the last core whose pre-routing state passed the checks below
     stamps = _StateMemo()  # LiteLLM's module globals the request stamps read (_request_stamps)
+    attribute_parts = _lazily(_attribute_parts, "LiteLLM's phase record sources are not the verified ones")
+    mapping_token: list = [None]  # the ABC cache token isinstance(None, Mapping) was found False at
+    attribute_state: list = []  # [_attribute_parts() or None] once built
+    cache_token = _ABC.get_cache_token
+    logger_parts: list = []  # [(logger phase_attributes, its module dict, _registered_v2_logger)] once pinned
+
+    def logger_attributes(fn):
+        """(LiteLLM's logger ``phase_attributes``, its module dict, its
+        ``_registered_v2_logger``) when ``fn`` is that pinned function, else None
+        (found once: the first runtime value seen)."""
+        if not logger_parts:
+            logger_parts.append(None)
+            try:
+                from fast_litellm.patching import guards
+
+                module_globals = fn.__globals__
+                registered = module_globals.get("_registered_v2_logger")
+                if (guards.is_pinned_source(_LOGGER_ATTRIBUTE_SOURCES[0], fn)
+                        and guards.is_pinned_source(_LOGGER_ATTRIBUTE_SOURCES[1], registered)):
+                    logger_parts[0] = (fn, module_globals, registered)
+            except Exception:  # noqa: BLE001 - not LiteLLM's logger: its function is called
+                pass
+        return logger_parts[0]
+
+    def record_no_decision(prerouting):
+        """``phase_attributes(routing_decision_attributes(None))`` of
+        ``_record_routing_decision(request, None)`` (session 19).  With both
+        functions and the globals they read LiteLLM's (``_attribute_parts``) and
+        ``isinstance(None, Mapping)`` known False at this ABC cache token (no
+        code runs), the attributes are ``MappingProxyType({})``, and
+        ``phase_attributes`` reads ``_otel_runtime()`` (LiteLLM's cached
+        function, called here as it calls it) and hands them to its fourth
+        hook, which records nothing when that is LiteLLM's logger
+        ``phase_attributes`` while ``_registered_v2_logger()`` is None without
+        running code (the proxy server not loaded, as the fused pick's span
+        check): then nothing more is done.  Else the hook gets them (the pure
+        attributes made after the cached runtime read: the order cannot be
+        seen), and anything not as pinned is LiteLLM's two calls."""
+        ap = attribute_state[0] if attribute_state else None
+        if ap is None and not attribute_state:
+            try:
+                ap = attribute_parts()
+            except NotAccelerated:
+                pass
+            attribute_state.append(ap)
+        if (ap is None or prerouting.get("phase_attributes") is not ap[0]
+                or prerouting.get("routing_decision_attributes") is not ap[1] or not ap[2](ap[3], ap[4])
+                or cache_token() != mapping_token[0]):
+            token = _ABC.get_cache_token()
+            prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
+            # LiteLLM's isinstance(None, Mapping) just ran: at an unchanged token a cache hit
+            if ap is not None and _ABC.get_cache_token() == token and not isinstance(None, _MAPPING):
+                mapping_token[0] = token
+            return
+        runtime_value = ap[5]()
+        if runtime_value is None:
+            return
+        found = logger_parts[0] if logger_parts else logger_attributes(runtime_value[3])
+        if (found is not None and runtime_value[3] is found[0]
+                and (logger_globals := found[1]).get("_registered_v2_logger") is found[2]
+                and logger_globals.get("sys") is sys and sys_modules.get(_PROXY_SERVER) is None
+                and type(logger_globals.get("OpenTelemetryV2")) is type):
+            return
+        runtime_value[3](prerouting["routing_decision_attributes"](None))
 
     def checked_state(state, p):
         """The router-state checks (NotAccelerated to decline): (dicts read, (the
@@ -961,7 +1057,7 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
         if known_stamps is None:
             known_stamps = stamps.remember(prerouting, stamps_parts,
                                            lambda: _request_stamps(prerouting, stamps_parts))
-        with callers_errors:
+        try:  # (callers_errors' marking, without its two method calls: session 19)
             # the buckets as LiteLLM's functions read them; re-read after anything that may
             # run code (a registered OTel logger, LiteLLM's functions): a bucket replaced
             # meanwhile sends the rest through LiteLLM's functions
@@ -978,7 +1074,7 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                     sys_modules.get(baseline[1]), _BASELINE_NAMES[1]) and (
                     _BUILTINS.get("__import__") is _BUILTIN_IMPORT):
                 # _record_routing_decision(request, None): its imports are loaded modules' own names
-                prerouting["phase_attributes"](prerouting["routing_decision_attributes"](None))
+                record_no_decision(prerouting)
                 if inline and request.get("metadata") is metadata and request.get("litellm_metadata") is (
                         litellm_metadata):
                     if metadata is not None:
@@ -1009,6 +1105,9 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                     request, prerouting["SESSION_DEPLOYMENT_AFFINITY_TTL_METADATA_KEY"], None)
                 prerouting["_stamp_or_clear_metadata_key"](
                     request, prerouting["CONSUMED_REQUEST_TAGS_METADATA_KEY"], None)
+        except Exception as exc:
+            callers_error(exc)
+            raise
         return None
 
     _pre_route.__doc__ = original.__doc__

@@ -42,6 +42,7 @@ import builtins as _BUILTINS_MODULE
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
 
 _TC = "litellm.litellm_core_utils.token_counter"
+_ABSENT = object()
 _TPM = "litellm.litellm_core_utils.prompt_templates.tpm_media_utils"
 
 # every source on the no-input path of the selectors' token count
@@ -72,6 +73,8 @@ def _counter_is(current: Any, stock: Any, patch_name: str) -> bool:
 class _NoInputTokens:
     def __init__(self) -> None:
         self._ready: Optional[bool] = None
+        self._fast: Optional[Tuple[Any, ...]] = None  # the entries of the last full pass (_record)
+        self._same: Any = None
 
     def _build(self) -> bool:
         import collections.abc
@@ -110,6 +113,9 @@ class _NoInputTokens:
         self._media_leaf = tpm._tpm_media_leaf
         self._projection = tpm._TPMMediaProjection
         self._as_mapping = helpers.as_str_mapping
+        from ._pydantic_guard import _same
+
+        self._same = _same()
         return True
 
     def __call__(self, module: Any) -> Optional[int]:
@@ -143,6 +149,70 @@ class _NoInputTokens:
         return True
 
     def _path_is_zero(self) -> Optional[int]:
+        """``_path_is_zero_checked()``; while every entry its last full pass
+        read is the same object (one native ``router_entries_same`` call,
+        ~0.1 us, where the checks are ~1.5 us of Python: session 19) only
+        the logger's level is asked again."""
+        fast = self._fast
+        if fast is not None and self._same(fast, _ABSENT) is True and not self._logger.isEnabledFor(logging.DEBUG):
+            return 0
+        answer = self._path_is_zero_checked()
+        if answer == 0:
+            self._fast = self._record()
+        return answer
+
+    def _record(self) -> Optional[Tuple[Any, ...]]:
+        """The (container, key, object) triples ``_path_is_zero_checked``'s
+        full pass read, taken from the module dicts themselves (exact
+        ``ModuleType`` modules, so an attribute read is that dict's entry),
+        or None when one is not plainly there (a module ``__getattr__``, a
+        ``litellm.disable_token_counter`` that is True, a token_counter
+        layer that is neither the pinned one nor a plain function marked as
+        our patch of it): then every call checks in full."""
+        import types
+
+        litellm, tc, tpm, utils, helpers = self._litellm, self._tc, self._tpm, self._utils, self._helpers
+        if (any(type(m) is not types.ModuleType for m in (litellm, tc, tpm, utils, helpers))
+                or type(self._logger) is not logging.Logger):
+            return None
+        flat: List[Any] = [sys.modules, _TC, tc, self._logger, None, logging.Logger]
+        expected = (
+            (tc, "split_embedding_input_tokens", self._split), (tc, "litellm", litellm),
+            (tpm, "split_embedding_media_for_tpm", self._media_split), (tpm, "_is_json_array", self._is_array),
+            (tpm, "_tpm_embedding_leaf", self._embedding_leaf), (tpm, "_tpm_media_leaf", self._media_leaf),
+            (tpm, "_TPMMediaProjection", self._projection), (tpm, "as_str_mapping", self._as_mapping),
+            (helpers, "Mapping", self._mapping), (utils, "litellm", litellm),
+            (utils, "get_token_counter_new", self._get_counter), (tc, "verbose_logger", self._logger),
+        )
+        for module, name, want in expected:
+            if vars(module).get(name, _ABSENT) is not want:
+                return None
+            flat += [vars(module), name, want]
+        # present, whatever they are (hasattr), and the switch as it was (not True)
+        for module, name in ((tpm, "embedding_input_is_all_media"), (utils, "convert_list_message_to_dict"),
+                             (litellm, "disable_token_counter")):
+            found = vars(module).get(name, _ABSENT)
+            if found is _ABSENT or (name == "disable_token_counter" and found is True):
+                return None
+            flat += [vars(module), name, found]
+        for module, stock, patch_name in ((litellm, self._utils_counter, "token_counter_utils"),
+                                          (tc, self._core_counter, "token_counter")):
+            current = vars(module).get("token_counter", _ABSENT)
+            flat += [vars(module), "token_counter", current]
+            if current is stock:
+                continue
+            # our patch over it: a plain function whose marks are its dict's entries
+            own = getattr(current, "__dict__", None)
+            if (type(current) is not types.FunctionType or type(own) is not dict
+                    or own.get("__fast_litellm_patch__", _ABSENT) != patch_name
+                    or own.get("__fast_litellm_original__", _ABSENT) is not stock):
+                return None
+            flat += [current, 0, own, own, "__fast_litellm_patch__", own["__fast_litellm_patch__"],
+                     own, "__fast_litellm_original__", stock]
+        triples = tuple(flat)
+        return triples if self._same(triples, _ABSENT) is True else None
+
+    def _path_is_zero_checked(self) -> Optional[int]:
         litellm = self._litellm
         tc = self._tc
         tpm = self._tpm
@@ -333,7 +403,7 @@ def make_least_busy_select(original: Any) -> Any:
     counters that are not plain ints) runs LiteLLM's code."""
     import importlib
 
-    from fast_litellm.patching.registry import NotAccelerated, callers_errors
+    from fast_litellm.patching.registry import NotAccelerated, callers_error
 
     from .protocol_fast import _check_pinned
 
@@ -396,28 +466,32 @@ def make_least_busy_select(original: Any) -> Any:
         # LiteLLM's reads and writes in its order (the store's reads may expire entries, the
         # writes reserve): an error from one of them is the caller's, not a reason to run it all
         # again on top
-        with callers_errors, lock:
-            now = self._clock()
-            raw = self.router_cache.batch_get_cache(list(keys), local_only=True)
-            counts = _plain_counts(raw, len(keys))
-            if counts is None:
-                counts = module._local_counts(raw, keys)
-            store = self._reservations
-            live = []
-            for deployment_id in deployment_ids:
-                picks = store.get_cache("least_busy_reservations:" + deployment_id)
-                live.append(() if picks is None else unexpired(validate_picks(picks) or (), now))
-            index = 0
-            lowest = None
-            for position, (count, reserved) in enumerate(zip(counts, live)):
-                busy = count + len(reserved)
-                if lowest is None or busy < lowest:
-                    index, lowest = position, busy
-            if reserve:
-                tag = call_id if call_id is not None else module._PICK_OWNER.get()
-                self._store_reservations(deployment_ids[index], (*live[index], (now, tag)))
-                if tag is not None:
-                    self._record_pick(tag, deployment_ids[index])
+        try:  # (callers_errors' marking, without its two method calls: session 19)
+            with lock:
+                now = self._clock()
+                raw = self.router_cache.batch_get_cache(list(keys), local_only=True)
+                counts = _plain_counts(raw, len(keys))
+                if counts is None:
+                    counts = module._local_counts(raw, keys)
+                store = self._reservations
+                live = []
+                for deployment_id in deployment_ids:
+                    picks = store.get_cache("least_busy_reservations:" + deployment_id)
+                    live.append(() if picks is None else unexpired(validate_picks(picks) or (), now))
+                index = 0
+                lowest = None
+                for position, (count, reserved) in enumerate(zip(counts, live)):
+                    busy = count + len(reserved)
+                    if lowest is None or busy < lowest:
+                        index, lowest = position, busy
+                if reserve:
+                    tag = call_id if call_id is not None else module._PICK_OWNER.get()
+                    self._store_reservations(deployment_ids[index], (*live[index], (now, tag)))
+                    if tag is not None:
+                        self._record_pick(tag, deployment_ids[index])
+        except Exception as exc:
+            callers_error(exc)
+            raise
         return healthy_deployments[index]
 
     return _select

@@ -44,7 +44,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from fast_litellm.patching import guards
-from fast_litellm.patching.registry import NotAccelerated, callers_errors
+from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
 
 from . import litellm_fast
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
@@ -673,10 +673,181 @@ class _LatencyPick:
         self._functions = tuple(getattr(module, name) for name in _LATENCY_FUNCTIONS)
         self._module = module
         self._plain_globals = _globals_check((module,), _LATENCY_BUILTINS)
+        import math
+
+        # the unseen entry's latency is 0.0 (no calls) while these hold (session 19)
+        self._unseen_is_zero = _globals_check(
+            (module,), _LATENCY_BUILTINS,
+            tuple((module, name, fn) for name, fn in zip(_LATENCY_FUNCTIONS[:2], self._functions[:2]))
+            + ((module, "isfinite", math.isfinite),))
         self._routing_args_type = getattr(module, "RoutingArgs", None)
         self._routing_args_mro = getattr(self._routing_args_type, "__mro__", ())
+        self._plain_reads = {name: self._plain_read_check(name) for name in (_BUFFER_NAME, _PERCENTILE_NAME)}
+        self._env_same, self._env_inst = self._env_check(module)
+        self._handler_type = getattr(module, "LowestLatencyLoggingHandler", None)
+        self._field_same, self._field_names = self._metadata_field_check()
+
+    def _metadata_field_check(self) -> Tuple[Callable[[], bool], Any]:
+        """(check, (LITELLM_METADATA_FIELD, OLD_LITELLM_METADATA_FIELD)):
+        whether ``handler._select_metadata_field(request_kwargs)`` on an
+        instance of exactly LiteLLM's latency class (with no instance
+        attribute of that name) is LiteLLM's pinned ``CustomLogger`` method
+        whose import statement (``from litellm.constants import ...``) only
+        reads that loaded module's dict (``_imports_plainly``; the import hook
+        is the env check's): one native ``router_entries_same`` call over the
+        class walk and the module's entries as found at build (session 19, ~1 us
+        a pick).  Then the answer is made here from those two values, as the
+        method makes it.  One that did not hold at build always fails."""
+        import types
+
+        from ._pydantic_guard import _same
+
+        never = (lambda: False), None
+        cls = self._handler_type
+        try:
+            _check_sources(("litellm.integrations.custom_logger:CustomLogger._select_metadata_field",))
+            constants = sys.modules.get("litellm.constants")
+            names = ("LITELLM_METADATA_FIELD", "OLD_LITELLM_METADATA_FIELD")
+            if (not isinstance(cls, type) or type(constants) is not types.ModuleType
+                    or any(name not in vars(constants) for name in names)):
+                return never
+            flat: List[Any] = [sys.modules, "litellm.constants", constants, constants, None, types.ModuleType,
+                               cls, 1, cls.__mro__]
+            values = tuple(vars(constants)[name] for name in names)
+            if any(type(value) is not str for value in values):  # (`in` an exact dict: no code)
+                return never
+            for name, value in zip(names, values):
+                flat += [vars(constants), name, value]
+            method = None
+            for klass in cls.__mro__:
+                found = vars(klass).get("_select_metadata_field", _SLOW)
+                flat += [klass, "_select_metadata_field", found]
+                if found is not _SLOW:
+                    method = found
+                    break
+            for klass in cls.__mro__:
+                if klass is not object:
+                    flat += [klass, "__getattribute__", _SLOW, klass, "__getattr__", _SLOW]
+            if (type(method) is not types.FunctionType or method.__qualname__ != "CustomLogger._select_metadata_field"
+                    or not guards.is_pinned_source(
+                        "litellm.integrations.custom_logger:CustomLogger._select_metadata_field", method)):
+                return never
+            triples = tuple(flat)
+            same = _same()
+            if not same(triples, _SLOW):
+                return never
+        except Exception:  # noqa: BLE001 - not as pinned: LiteLLM's method is called
+            return never
+        return (lambda: same(triples, _SLOW)), values
+
+    def _metadata_field(self, handler: Any, request_kwargs: Any) -> Any:
+        """``handler._select_metadata_field(request_kwargs)``: its answer made
+        here while ``_metadata_field_check`` holds (request_kwargs None or an
+        exact dict with exact-str keys: ``in`` runs no code), else the call."""
+        if type(handler) is self._handler_type and self._field_same():
+            own = getattr(handler, "__dict__", None)
+            if type(own) is dict and "_select_metadata_field" not in own:
+                if request_kwargs is None:
+                    return None
+                new, old = self._field_names
+                return new if new in request_kwargs else old
+        return handler._select_metadata_field(request_kwargs)
+
+    def _env_check(self, module: Any) -> Tuple[Callable[[], bool], Any]:
+        """(check, the ``random._inst`` it covers): one native call
+        (``router_entries_same``) standing for the pick's per-call checks of
+        LiteLLM's module as they held at build (session 19: ~2-3 us of Python
+        over a pick's three rounds of them): ``builtins.__import__`` and the
+        latency builtins (``globals_plain``), the module's ``datetime`` and
+        ``random``, ``random.sample`` / ``random.choice`` the very bound methods
+        of the stdlib's ``Random`` on ``random._inst`` found at build
+        (``draws_are_stdlib``), and what ``getrandbits_of`` / ``choice_follows``
+        read of that instance and its class.  While it holds, each of those
+        checks would pass (and ``getrandbits_of`` give ``inst.getrandbits``); a
+        check that fails sends the pick through them.  One that did not hold
+        at build always fails."""
+        import random as random_module
+
+        import _random
+
+        from ._pydantic_guard import _same
+
+        never = (lambda: False), None
+        sampler = self._sampler
+        try:
+            sample = vars(random_module).get("sample")
+            choice = vars(random_module).get("choice")
+            inst = getattr(sample, "__self__", None)
+            cls = type(inst)
+            own = getattr(inst, "__dict__", None)
+            if (sampler._native is None or sampler._choose is None or type(own) is not dict
+                    or cls is not random_module.Random or getattr(choice, "__self__", None) is not inst
+                    or getattr(sample, "__func__", None) is not sampler._sample
+                    or getattr(choice, "__func__", None) is not sampler._choice):
+                return never
+            flat: List[Any] = [_BUILTINS, "__import__", _BUILTIN_IMPORT,
+                               vars(module), "datetime", litellm_fast.datetime,
+                               vars(module), "random", random_module,
+                               vars(random_module), "sample", sample, vars(random_module), "choice", choice,
+                               inst, None, cls, inst, 0, own,
+                               own, "_randbelow", _SLOW, own, "getrandbits", _SLOW, own, "sample", _SLOW,
+                               cls, 1, cls.__mro__]
+            for name, fn in _LATENCY_BUILTINS:
+                flat += [vars(module), name, _SLOW, _BUILTINS, name, fn]
+            # getattr(cls, "_randbelow") / getattr(cls, "getrandbits") along the MRO
+            for name, want in (("_randbelow", sampler._randbelow), ("getrandbits", sampler._getrandbits)):
+                for klass in cls.__mro__:
+                    if name in vars(klass):
+                        flat += [klass, name, want]
+                        break
+                    flat += [klass, name, _SLOW]
+                else:
+                    return never
+            if _random.Random not in cls.__mro__:
+                return never
+            triples = tuple(flat)
+            same = _same()
+            if not same(triples, _SLOW):
+                return never
+        except Exception:  # noqa: BLE001 - a state this check cannot read: the full checks
+            return never
+        return (lambda: same(triples, _SLOW)), inst
+
+    def _plain_read_check(self, name: str) -> Callable[[], bool]:
+        """One native call (``router_entries_same``) standing for
+        ``_plain_buffer_checked``'s class checks as they held at build: the
+        class's MRO the same tuple, no class in it holding ``name`` or a
+        ``__getattribute__`` but ``object``, whose own is object's (session 19:
+        ~1 us of Python a pick, a mapping proxy per class).  A check that
+        fails sends the read through those checks; one that did not hold at
+        build always fails."""
+        from ._pydantic_guard import _same
+
+        cls, mro = self._routing_args_type, self._routing_args_mro
+        if not isinstance(cls, type) or not mro or mro[-1] is not object:
+            return lambda: False
+        flat: List[Any] = [cls, 1, mro]
+        for klass in mro:
+            flat += [klass, name, _SLOW]
+            flat += [klass, "__getattribute__", _OBJECT_GETATTRIBUTE if klass is object else _SLOW]
+        triples = tuple(flat)
+        same = _same()
+        try:
+            holds = same(triples, _SLOW)
+        except Exception:  # noqa: BLE001 - a class this check cannot read: the full checks
+            holds = False
+        if not holds:
+            return lambda: False
+        return lambda: same(triples, _SLOW)
 
     def _plain_buffer(self, routing_args: Any, name: str = _BUFFER_NAME) -> Any:
+        """``_plain_buffer_checked``, its class checks in one native call
+        while they hold as at build."""
+        if type(routing_args) is self._routing_args_type and self._plain_reads[name]():
+            return routing_args.__dict__.get(name, _SLOW)
+        return self._plain_buffer_checked(routing_args, name)
+
+    def _plain_buffer_checked(self, routing_args: Any, name: str = _BUFFER_NAME) -> Any:
         """``routing_args.lowest_latency_buffer`` read before the scan, for the
         scan to rank its candidates (session 16), when that read is a plain
         instance-dict read that runs nothing: LiteLLM's own ``RoutingArgs``
@@ -752,24 +923,32 @@ class _LatencyPick:
             raise NotAccelerated("a request key is not an exact str")
         if counts is not None and type(counts) is not dict:
             raise NotAccelerated("request_count_dict is not a dict")
-        if module.datetime is not litellm_fast.datetime:
-            raise NotAccelerated("lowest_latency's clock is replaced")  # LiteLLM's minute is read through it
-        if not self._sampler.draws_are_stdlib(module.random):
-            raise NotAccelerated("random.sample or random.choice is replaced")  # before any side effect
-        if not self.globals_plain(module):
-            raise NotAccelerated("a builtin LiteLLM's latency code reads is shadowed or replaced")
-        minute = litellm_fast._minute_stamp()
+        if module is not self._module or not self._env_same():  # (as at build: the checks below pass)
+            if module.datetime is not litellm_fast.datetime:
+                raise NotAccelerated("lowest_latency's clock is replaced")  # LiteLLM's minute is read through it
+            if not self._sampler.draws_are_stdlib(module.random):
+                raise NotAccelerated("random.sample or random.choice is replaced")  # before any side effect
+            if not self.globals_plain(module):
+                raise NotAccelerated("a builtin LiteLLM's latency code reads is shadowed or replaced")
+        # LiteLLM's three clock reads (datetime checked above: the C type's now(), which
+        # nothing can see) make the minute only the usage reads of a map the cache held
+        # use: a fresh map's unseen entries count no usage (session 19)
+        minute = None if fresh else litellm_fast._minute_stamp()
         if counts is None:
             return None
         if by_id is None:
             by_id = self.index(healthy)
-        usable = module._usable_latency_samples
-        average = module._average_latency
+        keys = None
+        unseen_latency = None
         if fresh:
             # the unseen entries LiteLLM would add (latency [0], no usage) are read, not built;
             # by_id was filled in list order, so its keys are the ids by first occurrence
-            keys = list(by_id)
-            unseen_latency = average(usable([0]))
+            # (listed below where used).  Their latency, _average_latency(_usable_latency_samples
+            # ([0])), is sum((0,)) / 1 == 0.0 while those functions, isfinite and the builtins
+            # they read are the pinned ones (session 19: one native check, no calls); else
+            # None, and _scan calls the module's functions per candidate as LiteLLM does
+            if self._unseen_is_zero():
+                unseen_latency = 0.0
         else:
             if not _all_known(healthy, counts):
                 litellm_fast._add_unseen(
@@ -781,13 +960,17 @@ class _LatencyPick:
         # its unseen entries: an error from one of them is the caller's (``callers_errors``),
         # while one of our own still falls back.
         known = litellm_fast._known_input_tokens(module, messages, input)  # ours: an error falls back
-        with callers_errors:
+        try:  # (callers_errors' marking, without its two method calls: session 19)
             input_tokens = litellm_fast._input_tokens(module, healthy, messages, input, known)
-            metadata_field = handler._select_metadata_field(request_kwargs)
+            metadata_field = self._metadata_field(handler, request_kwargs)
             report = request_kwargs is not None and metadata_field in request_kwargs
+        except Exception as exc:
+            callers_error(exc)
+            raise
         # the fresh map's shortcuts rank nothing (every candidate at the unseen latency): only
         # while LiteLLM's read of the buffer runs nothing and `buffer * latency` cannot raise
-        fresh_plain = fresh and type(input_tokens) is int and self._buffer_multiplies(handler, unseen_latency)
+        fresh_plain = (fresh and unseen_latency is not None and type(input_tokens) is int
+                       and self._buffer_multiplies(handler, unseen_latency))
         if fresh_plain:
             picked = self._all_pass_pick(module, healthy, by_id, input_tokens, unseen_latency, report)
             if picked is not None:
@@ -798,6 +981,8 @@ class _LatencyPick:
                 return chosen
         # over a map the cache held, random.sample's draws as positions into the map's
         # keys: the native scan reads the map in its own order (session 16)
+        if keys is None:
+            keys = list(by_id)
         positions = None
         if not fresh and type(input_tokens) is int and self._scan_native is not None:
             positions = self._sampler.sample_positions(module.random, len(keys))
@@ -846,7 +1031,7 @@ class _LatencyPick:
                 with callers_errors:
                     candidates, latency_by_api_base = self._scan(
                         handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute,
-                        input_tokens, unseen_latency if fresh else None, report,
+                        input_tokens, report,
                     )
             if within is None:
                 if not candidates:
@@ -878,9 +1063,12 @@ class _LatencyPick:
         prepared = _prepared_list(healthy, by_id)
         if prepared is None:
             return None
-        getrandbits = self._sampler.getrandbits_of(module.random)
-        if getrandbits is None or not self._sampler.choice_follows(module.random, getrandbits):
-            return None
+        if module is self._module and self._env_same():  # getrandbits_of's and choice_follows' answers
+            getrandbits = self._env_inst.getrandbits
+        else:
+            getrandbits = self._sampler.getrandbits_of(module.random)
+            if getrandbits is None or not self._sampler.choice_follows(module.random, getrandbits):
+                return None
         if not prepared.all_pass(self._fresh_scan, input_tokens, latency):
             return None
         values = None
@@ -893,8 +1081,11 @@ class _LatencyPick:
 
     @staticmethod
     def _scan(handler, module, healthy, request_kwargs, counts, fresh, by_id, sampled, minute, input_tokens,
-              unseen_latency, report):
-        """LiteLLM's candidate loop, item by item, in the sampled order."""
+              report):
+        """LiteLLM's candidate loop, item by item, in the sampled order.  For a
+        fresh map each candidate's entry is the unseen one LiteLLM adds
+        (``latency_normalized`` ``[0]``, no ttft samples, no usage), its
+        latency functions called on it as LiteLLM calls them."""
         usable = module._usable_latency_samples
         average = module._average_latency
         percentile = module._percentile_latency
@@ -914,7 +1105,7 @@ class _LatencyPick:
             tpm_limit = limit(deployment, "tpm")
             rpm_limit = limit(deployment, "rpm")
             if fresh:
-                latency = unseen_latency
+                latencies, ttft_latencies = [0], []
                 rpm_used = tpm_used = 0
             else:
                 item_map = counts[item]
@@ -922,13 +1113,13 @@ class _LatencyPick:
                 ttft_latencies = item_map.get("time_to_first_token_seconds", [])
                 rpm_used = item_map.get(minute, {}).get("rpm", 0)
                 tpm_used = item_map.get(minute, {}).get("tpm", 0)
-                ttft_samples = usable(ttft_latencies)
-                use_ttft = streaming and len(ttft_samples) > 0
-                # LiteLLM's reads of routing_args.ttft_percentile, only here and as often
-                if use_ttft and handler.routing_args.ttft_percentile is not None:
-                    latency = percentile(ttft_samples, handler.routing_args.ttft_percentile)
-                else:
-                    latency = average(ttft_samples if use_ttft else usable(latencies))
+            ttft_samples = usable(ttft_latencies)
+            use_ttft = streaming and len(ttft_samples) > 0
+            # LiteLLM's reads of routing_args.ttft_percentile, only here and as often
+            if use_ttft and handler.routing_args.ttft_percentile is not None:
+                latency = percentile(ttft_samples, handler.routing_args.ttft_percentile)
+            else:
+                latency = average(ttft_samples if use_ttft else usable(latencies))
             api_base = deployment.get("litellm_params", {}).get("api_base", "")
             if report and api_base is not None:
                 latency_by_api_base[api_base] = latency
@@ -1013,10 +1204,11 @@ def _latency_entry(sync: bool):
             if not own_pick(self):
                 raise NotAccelerated("the selector's _get_available_deployments is not LiteLLM's")
             module = sys.modules[_LATENCY_MODULE]
-            if module.datetime is not litellm_fast.datetime:
-                raise NotAccelerated("lowest_latency's clock is replaced")
-            if not pick._sampler.draws_are_stdlib(module.random) or not pick.globals_plain(module):
-                raise NotAccelerated("random or a builtin is replaced")  # (the pick's checks, before the read)
+            if module is not pick._module or not pick._env_same():  # (as at build: the checks below pass)
+                if module.datetime is not litellm_fast.datetime:
+                    raise NotAccelerated("lowest_latency's clock is replaced")
+                if not pick._sampler.draws_are_stdlib(module.random) or not pick.globals_plain(module):
+                    raise NotAccelerated("random or a builtin is replaced")  # (the pick's checks, before the read)
             by_id = pick.index(healthy_deployments)
             if request_kwargs is not None:
                 if type(request_kwargs) is not dict:
@@ -1031,8 +1223,11 @@ def _latency_entry(sync: bool):
                         or (params is not None and type(params) is not dict)
                         or (inner is not None and (type(inner) is not dict or not litellm_fast.str_keyed(inner)))):
                     raise NotAccelerated("the span read would run the request's code")
-            with callers_errors:
+            try:  # (callers_errors' marking, without its two method calls)
                 return module, by_id, module.get_parent_otel_span_from_kwargs(request_kwargs)
+            except Exception as exc:
+                callers_error(exc)
+                raise
 
         if sync:
             def get_available_deployments(self, model_group, healthy_deployments, messages=None, input=None,
@@ -1077,9 +1272,12 @@ def _latency_entry(sync: bool):
                 token = bindings[2].set(ROUTER_USAGE_TARGET)
                 try:
                     module, by_id, span = prepare(self, healthy_deployments, request_kwargs)
-                    with callers_errors:
+                    try:  # (callers_errors' marking, without its two method calls)
                         cached = await self.router_cache.async_get_cache(key=f"{model_group}_map",
                                                                          parent_otel_span=span)
+                    except Exception as exc:
+                        callers_error(exc)
+                        raise
                     return pick(self, module, healthy_deployments, messages, input, request_kwargs,
                                 cached or {}, not cached, by_id)
                 finally:
