@@ -15,7 +15,7 @@ import asyncio
 import warnings
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import routing_patches, same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
@@ -39,9 +39,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    _local_patch.install()
-    yield
-    _local_patch.uninstall()
+    with routing_patches():
+        yield
 
 
 ROWS = [{"model_name": "g", "litellm_params": {"model": "openai/m%d" % (i % 2), "tpm": 100 + i},
