@@ -749,7 +749,7 @@ def make_read_usage(original: Any) -> Any:
     import itertools
 
     from fast_litellm.patching import guards
-    from fast_litellm.patching.registry import NotAccelerated
+    from fast_litellm.patching.registry import NotAccelerated, callers_errors
 
     from ._pydantic_guard import _same
     from .protocol_fast import _check_pinned
@@ -832,37 +832,41 @@ def make_read_usage(original: Any) -> Any:
     str_only = {str}
     decline = NotAccelerated("the usage read: LiteLLM's code")
 
+    async def rest_of_litellms(self, cache, keys, parent_otel_span):
+        """LiteLLM's read_usage after its keys: selector_read, routing_prefetch.read, PrefetchedUsage."""
+        usage_read = g["selector_read"](cache, keys)
+        values = await pg["read"](usage_read, parent_otel_span)
+        self.prefetched_usage = g["PrefetchedUsage"](
+            keys=frozenset(usage_read.keys), values=None if values is None else dict(zip(usage_read.keys, values)))
+
     async def read_usage(self, deployments, parent_otel_span):
         if (type(self) is not batch_cls or parent_otel_span is not None
                 or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not same_entries(checked, absent)):
             raise decline
-        selector = self.usage_selector
-        if selector is None:
-            return None  # _selector_read: None, and read_usage returns
-        # _selector_read's argument order: the cache, then the keys
-        cache = selector.router_cache
-        keys = g["_selector_keys"](selector, deployments)
+        # LiteLLM's reads and calls from here: their errors are the caller's, raised once
+        # (a fallback would read the keys, and the clock, again)
+        with callers_errors:
+            selector = self.usage_selector
+            if selector is None:
+                return None  # _selector_read: None, and read_usage returns
+            # _selector_read's argument order: the cache, then the keys
+            cache = selector.router_cache
+            keys = g["_selector_keys"](selector, deployments)
         if (type(cache) is not dual_cls or type(keys) is not list or set(map(type, keys)) - str_only
                 or type(selector) is not v2_cls):
-            # LiteLLM's code from here (the keys made once)
-            usage_read = g["selector_read"](cache, keys)
-            values = await pg["read"](usage_read, parent_otel_span)
-            self.prefetched_usage = g["PrefetchedUsage"](
-                keys=frozenset(usage_read.keys), values=None if values is None else dict(zip(usage_read.keys, values)))
+            with callers_errors:
+                await rest_of_litellms(self, cache, keys, parent_otel_span)
             return None
         own = cache.__dict__
         memory = own.get("in_memory_cache", absent)
         if (own.get("redis_cache", absent) is not None or "async_batch_get_cache" in own
                 or "_prepare_batch_get" in own or requests() is not None):
             # Redis, a request batch or a read of its own: LiteLLM's read
-            usage_read = g["selector_read"](cache, keys)
-            values = await pg["read"](usage_read, parent_otel_span)
-            self.prefetched_usage = g["PrefetchedUsage"](
-                keys=frozenset(usage_read.keys), values=None if values is None else dict(zip(usage_read.keys, values)))
+            with callers_errors:
+                await rest_of_litellms(self, cache, keys, parent_otel_span)
             return None
-        memory_type = type(memory)
         memory_own = getattr(memory, "__dict__", None)
-        if (memory_type is memory_cls and type(memory_own) is dict
+        if (type(memory) is memory_cls and type(memory_own) is dict
                 and memory_cls.__dict__.get("get_cache") in get_ok
                 and memory_cls.__dict__.get("async_batch_get_cache") in batch_ok
                 and "get_cache" not in memory_own and "async_batch_get_cache" not in memory_own
@@ -872,11 +876,13 @@ def make_read_usage(original: Any) -> Any:
         else:
             token = target_var.set(usage_target)
             try:
-                values = await cache.async_batch_get_cache(keys=list(keys), parent_otel_span=parent_otel_span)
+                with callers_errors:
+                    values = await cache.async_batch_get_cache(keys=list(keys), parent_otel_span=parent_otel_span)
             finally:
                 restore(target_var, token)
-        self.prefetched_usage = g["PrefetchedUsage"](
-            keys=frozenset(keys), values=None if values is None else dict(zip(keys, values)))
+        with callers_errors:
+            self.prefetched_usage = g["PrefetchedUsage"](
+                keys=frozenset(keys), values=None if values is None else dict(zip(keys, values)))
         return None
 
     read_usage.__doc__ = original.__doc__
