@@ -231,3 +231,53 @@ def test_read_usage_in_a_pick_matches_litellms():
         results.append((picks, usage, len(created)))
     assert results[0] == results[1]
     assert results[0][1]  # the usage read ran (both sides)
+
+
+def _recording_len(log):
+    import builtins
+
+    stock_len = builtins.len
+
+    def len(obj):  # noqa: A001 - stands for the builtin
+        if type(obj) in (list, tuple) and obj and (type(obj[0]) is tuple or ":pm:" in str(obj[0]).replace("tpm", "pm")):
+            log.append(("len", stock_len(obj)))
+        return stock_len(obj)
+
+    return len
+
+
+def test_read_usage_not_built_over_a_replaced_builtin(monkeypatch):
+    """A builtin LiteLLM's skipped layers call (``len``: ``[None] * len(...)`` in the
+    shared read and the batch set-up), replaced before the patch is built: not the
+    interpreter's own, so the patch is not built (LiteLLM's read runs)."""
+    import builtins
+
+    from fast_litellm.routing import selector_fast
+
+    original = _local_patch._original_of(RoutingReadBatch, "read_usage")
+    monkeypatch.setattr(builtins, "len", _recording_len([]))
+    with pytest.raises(RuntimeError, match="interpreter's own"):
+        selector_fast.make_read_usage(original)
+
+
+def test_read_usage_with_a_builtin_replaced_after_the_build(monkeypatch):
+    """``len`` replaced after the build: the read is LiteLLM's, every call of it made."""
+    import builtins
+
+    runs = []
+    for accelerated in (False, True):
+        log = []
+        batch, _cache = _build("empty", log)
+        monkeypatch.setattr(builtins, "len", _recording_len(log))
+
+        async def go():
+            with _local_patch.accelerated(accelerated):
+                return await RoutingReadBatch.read_usage(batch, list(ROWS), None)
+
+        same_minute()
+        try:
+            asyncio.run(go())
+        finally:
+            monkeypatch.undo()
+        runs.append(log)
+    assert runs[0] == runs[1] and runs[0]

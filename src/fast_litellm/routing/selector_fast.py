@@ -709,6 +709,9 @@ USAGE_READ_SOURCES = (
 )
 
 
+_USAGE_READ_BUILTINS = ("list", "dict", "tuple", "frozenset", "zip", "len", "isinstance", "set", "enumerate")
+
+
 def make_read_usage(original: Any) -> Any:
     """``RoutingReadBatch.read_usage(deployments, parent_otel_span)``, the
     second Task of a usage-based-routing-v2 pick's cooldown gather (the
@@ -747,6 +750,7 @@ def make_read_usage(original: Any) -> Any:
     import builtins
     import importlib
     import itertools
+    import types
 
     from fast_litellm.patching import guards
     from fast_litellm.patching.registry import NotAccelerated, callers_errors
@@ -815,12 +819,24 @@ def make_read_usage(original: Any) -> Any:
         entry(vars(context), key)
     entry(vars(dual), "itertools")
     entry(vars(itertools), "chain")
-    # the builtins LiteLLM's read calls: not shadowed in its modules, the interpreter's own
-    for module_dict in (g, pg, vars(dual)):
-        for name in ("list", "dict", "tuple", "frozenset", "zip", "len", "isinstance", "set", "enumerate"):
+    # the builtins LiteLLM's read calls (its skipped layers too: tuple, len, enumerate,
+    # list, dict.fromkeys): not shadowed in its modules, and the interpreter's own - not
+    # merely what builtins held at our build (a wrapper set before it is a replacement
+    # too: stock's skipped layers would call it)
+    own_types = {"list": type([]), "dict": type({}), "tuple": type(()), "frozenset": type(frozenset()),
+                 "zip": type(zip()), "set": type(set()), "enumerate": type(enumerate(()))}
+    for name in _USAGE_READ_BUILTINS:
+        found = vars(builtins).get(name)
+        if name in own_types:
+            plain = found is own_types[name]
+        else:
+            plain = (type(found) is types.BuiltinFunctionType and getattr(found, "__self__", None) is builtins
+                     and found.__name__ == name)
+        if not plain:
+            raise RuntimeError("builtins.%s is not the interpreter's own" % name)
+        flat.extend((vars(builtins), name, found))
+        for module_dict in (g, pg, vars(dual)):
             flat.extend((module_dict, name, absent))
-    for name in ("list", "dict", "tuple", "frozenset", "zip", "len", "isinstance", "set", "enumerate"):
-        entry(vars(builtins), name)
     flat.extend((dual_cls, 1, dual_cls.__mro__, memory_cls, 1, memory_cls.__mro__))
     same_entries, checked = _same(), tuple(flat)
     if not same_entries(checked, absent):
