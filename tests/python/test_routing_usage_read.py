@@ -281,3 +281,37 @@ def test_read_usage_with_a_builtin_replaced_after_the_build(monkeypatch):
             monkeypatch.undo()
         runs.append(log)
     assert runs[0] == runs[1] and runs[0]
+
+
+def test_read_usage_bindings_looked_at_after_the_keys(monkeypatch):
+    """A ``usage_counter_keys`` that replaces a binding of the read's path while it
+    runs (here ``routing_prefetch.read``, wrapped by a recorder): stock's read calls
+    the new one, and so does ours."""
+    stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys
+    runs = []
+    for accelerated in (False, True):
+        log = []
+        batch, _cache = _build("empty", log)
+        stock_read = routing_prefetch.read
+
+        async def read(tier_read, span, log=log, stock_read=stock_read):
+            log.append(("read", tier_read.keys))
+            return await stock_read(tier_read, span)
+
+        def usage_counter_keys(self, healthy, read=read):
+            monkeypatch.setattr(routing_prefetch, "read", read)
+            return stock_keys(self, healthy)
+
+        monkeypatch.setattr(LowestTPMLoggingHandler_v2, "usage_counter_keys", usage_counter_keys)
+
+        async def go():
+            with _local_patch.accelerated(accelerated):
+                return await RoutingReadBatch.read_usage(batch, list(ROWS), None)
+
+        same_minute()
+        try:
+            asyncio.run(go())
+        finally:
+            monkeypatch.undo()
+        runs.append((log, sorted(batch.prefetched_usage.keys), batch.prefetched_usage.values))
+    assert runs[0] == runs[1] and runs[0][0]

@@ -868,8 +868,10 @@ def make_read_usage(original: Any) -> Any:
             # _selector_read's argument order: the cache, then the keys
             cache = selector.router_cache
             keys = g["_selector_keys"](selector, deployments)
+        # (the keys call may have run code of anyone's - a replaced usage_counter_keys -
+        # so the bindings are looked at again after it)
         if (type(cache) is not dual_cls or type(keys) is not list or set(map(type, keys)) - str_only
-                or type(selector) is not v2_cls):
+                or type(selector) is not v2_cls or not same_entries(checked, absent)):
             with callers_errors:
                 await rest_of_litellms(self, cache, keys, parent_otel_span)
             return None
