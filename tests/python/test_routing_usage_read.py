@@ -132,16 +132,7 @@ def _run(case, accelerated, monkeypatch):
     log = []
     batch, cache = _build(case, log)
     _replacements(case, log, monkeypatch)
-    span = object() if case == "span" else None
-
-    async def go():
-        with _local_patch.accelerated(accelerated):
-            return await RoutingReadBatch.read_usage(batch, list(ROWS), span)
-
-    try:
-        result = asyncio.run(go())
-    finally:
-        monkeypatch.undo()
+    result = _read_then_undo(batch, accelerated, monkeypatch, object() if case == "span" else None)
     usage = batch.prefetched_usage
     memory = cache.in_memory_cache
     return (result, None if usage is None else (sorted(usage.keys), usage.values),
@@ -189,6 +180,7 @@ def test_read_usage_in_a_pick_matches_litellms():
 
     model_list = [dict(row, litellm_params=dict(row["litellm_params"])) for row in ROWS]
     results = []
+    same_minute()  # both sides in one wall-clock minute (the counter keys name it)
     for accelerated in (False, True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -222,7 +214,6 @@ def test_read_usage_in_a_pick_matches_litellms():
 
         Batch.__init__ = init
         try:
-            same_minute()
             picks = asyncio.run(pick())
         finally:
             Batch.__init__ = stock_init
@@ -246,6 +237,21 @@ def _recording_len(log):
     return len
 
 
+def _read_then_undo(batch, accelerated, monkeypatch, span=None):
+    """``read_usage`` through the installed dispatcher (stock or ours) in a fresh
+    loop; the test's replacements undone after.  (The caller waits for a minute
+    with time left once, before both sides: the counter keys name the minute.)"""
+
+    async def go():
+        with _local_patch.accelerated(accelerated):
+            return await RoutingReadBatch.read_usage(batch, list(ROWS), span)
+
+    try:
+        return asyncio.run(go())
+    finally:
+        monkeypatch.undo()
+
+
 def test_read_usage_not_built_over_a_replaced_builtin(monkeypatch):
     """A builtin LiteLLM's skipped layers call (``len``: ``[None] * len(...)`` in the
     shared read and the batch set-up), replaced before the patch is built: not the
@@ -265,20 +271,13 @@ def test_read_usage_with_a_builtin_replaced_after_the_build(monkeypatch):
     import builtins
 
     runs = []
+    same_minute()
     for accelerated in (False, True):
         log = []
         batch, _cache = _build("empty", log)
         monkeypatch.setattr(builtins, "len", _recording_len(log))
 
-        async def go():
-            with _local_patch.accelerated(accelerated):
-                return await RoutingReadBatch.read_usage(batch, list(ROWS), None)
-
-        same_minute()
-        try:
-            asyncio.run(go())
-        finally:
-            monkeypatch.undo()
+        _read_then_undo(batch, accelerated, monkeypatch)
         runs.append(log)
     assert runs[0] == runs[1] and runs[0]
 
@@ -289,6 +288,7 @@ def test_read_usage_bindings_looked_at_after_the_keys(monkeypatch):
     the new one, and so does ours."""
     stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys
     runs = []
+    same_minute()
     for accelerated in (False, True):
         log = []
         batch, _cache = _build("empty", log)
@@ -304,14 +304,6 @@ def test_read_usage_bindings_looked_at_after_the_keys(monkeypatch):
 
         monkeypatch.setattr(LowestTPMLoggingHandler_v2, "usage_counter_keys", usage_counter_keys)
 
-        async def go():
-            with _local_patch.accelerated(accelerated):
-                return await RoutingReadBatch.read_usage(batch, list(ROWS), None)
-
-        same_minute()
-        try:
-            asyncio.run(go())
-        finally:
-            monkeypatch.undo()
+        _read_then_undo(batch, accelerated, monkeypatch)
         runs.append((log, sorted(batch.prefetched_usage.keys), batch.prefetched_usage.values))
     assert runs[0] == runs[1] and runs[0][0]
