@@ -90,6 +90,42 @@ static void test_get_put_exact(void)
     fl_piece_cache_free(c);
 }
 
+/* The tag bytes (piece_cache.h, fl_pc_tag): an entry is read only when
+ * its tag is the piece's, so a look-up with the same piece and index but
+ * other tag bits misses (dropping the tag test finds it); a put picks an
+ * empty way by the tags, so two pieces of one set both stay, and after a
+ * clear (which must empty the tags too: with stale tags both puts below
+ * take way 0 and the second evicts the first) both stay again. */
+static void test_tags(void)
+{
+    fl_piece_cache *c = fl_piece_cache_new(6, FL_PC_SHORT_LEN);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    uint32_t ids[FL_PC_MAX_IDS], a_ids[2] = {7, 8}, b_ids[3] = {1, 2, 3};
+    int has = 0;
+    const uint8_t *a = (const uint8_t *)"alpha beta", *b = (const uint8_t *)"gamma delta";
+    const uint64_t ha = (uint64_t)5 << 24 | 0x1200, hb = (uint64_t)5 << 24 | 0x3400; /* one set, bit 62 clear */
+    CHECK(fl_pc_tag(ha) != fl_pc_tag(hb));
+    CHECK(fl_pc_tag(ha) != fl_pc_tag(ha ^ 0x100));
+    for (int round = 0; round < 2; round++) {
+        CHECK_EQ_INT(fl_piece_cache_get(c, a, 10, ha, ids, &has), -1);
+        fl_piece_cache_put(c, a, 10, ha, a_ids, 2);
+        fl_piece_cache_put(c, b, 11, hb, b_ids, 3);
+        CHECK_EQ_INT(fl_piece_cache_get(c, a, 10, ha, ids, &has), 2);
+        CHECK(ids[0] == 7 && ids[1] == 8);
+        CHECK_EQ_INT(fl_piece_cache_get(c, b, 11, hb, ids, &has), 3);
+        CHECK_EQ_INT(fl_piece_cache_get(c, a, 10, ha ^ 0x100, ids, &has), -1); /* other tag */
+        CHECK_EQ_INT(c->tags[(ha >> 24) & c->mask] | c->tags[((ha >> 24) & c->mask) ^ 1],
+                     fl_pc_tag(ha) | fl_pc_tag(hb));
+        fl_piece_cache_warm(c); /* prefetches only: reads the tags (ASan) */
+        fl_piece_cache_clear(c);
+        for (size_t i = 0; i <= c->mask; i++)
+            CHECK_EQ_INT(c->tags[i], 0);
+    }
+    fl_piece_cache_free(c);
+}
+
 /* Far more pieces than entries, pieces differing only in late bytes: every
  * hit is the stored value, and recently stored pieces are mostly found. */
 static void check_eviction(size_t max_len, size_t max_ids)
@@ -443,10 +479,9 @@ static void *encode_worker(void *arg)
     return NULL;
 }
 
-static void test_encoder_threads(void)
+static void check_encoder_threads(fl_encoder *e)
 {
     enum { N = 40, T = 4 };
-    fl_encoder *e = real_encoder();
     if (!e)
         return;
     char *texts[N];
@@ -476,6 +511,82 @@ static void test_encoder_threads(void)
     }
     fl_bpe_scratch_free(&s);
     fl_encoder_free(e);
+}
+
+/* cl100k, and a fresh r50k encoder, whose first long texts make its hot
+ * slot list (encoder.c, hot_lines_make) from several threads at once */
+static void test_encoder_threads(void)
+{
+    check_encoder_threads(real_encoder());
+    check_encoder_threads(real_encoder_of("r50k_base", FL_PAT_R50K));
+}
+
+/* The warm-up's hot slot lines (encoder.c, hot_lines_make): for a small
+ * table (r50k) the home slot line of each of the FL_ENC_HOT_TOKENS
+ * lowest-ranked tokens of 1..12 bytes, in rank order, and the next line
+ * after it for a slot that straddles two; none for a large table
+ * (cl100k).  A line off by one, a token's own slot instead of its home,
+ * or tokens over 12 bytes in the list fail it. */
+static void test_encoder_hot_lines(void)
+{
+    fl_encoder *parsed = real_encoder_of("r50k_base", FL_PAT_R50K);
+    if (!parsed)
+        return;
+    /* through the prebuilt form, page-aligned, as a process maps it */
+    static const uint8_t sha[32] = {1};
+    char err[200];
+    size_t blob_len = 0;
+    uint8_t *made = fl_vocab_serialize(fl_encoder_vocab(parsed), sha, &blob_len), *blob = NULL;
+    fl_encoder_free(parsed);
+    CHECK(made != NULL);
+    if (made && posix_memalign((void **)&blob, 4096, blob_len) == 0) /* page-aligned, as mapped */
+        memcpy(blob, made, blob_len);
+    free(made);
+    CHECK(blob != NULL);
+    fl_vocab *bv = blob ? fl_vocab_from_blob(blob, blob_len, sha, err, sizeof err) : NULL;
+    CHECK(bv != NULL);
+    fl_encoder *e = bv ? fl_encoder_new(bv, FL_PAT_R50K, NULL, NULL, NULL, 0, err, sizeof err) : NULL;
+    if (!e) {
+        free(blob);
+        return;
+    }
+    size_t n = 0, again = 0, at = 0, tokens = 0;
+    const uint32_t *lines = fl_encoder_hot_lines(e, &n);
+    CHECK(lines != NULL);
+    CHECK(lines == fl_encoder_hot_lines(e, &again));
+    CHECK_EQ_INT(again, n);
+    const fl_vocab *v = fl_encoder_vocab(e);
+    const uintptr_t first = (uintptr_t)v->slots & ~(uintptr_t)63;
+    const size_t table_lines = (((uintptr_t)&v->slots[v->mask] + sizeof(fl_slot) - 1 - first) >> 6) + 1;
+    size_t straddles = 0;
+    for (uint32_t r = 0; lines && tokens < FL_ENC_HOT_TOKENS; r++) {
+        size_t len;
+        const uint8_t *b = fl_vocab_bytes(v, r, &len);
+        if (!b || len > FL_SLOT_INLINE)
+            continue;
+        const uintptr_t slot = (uintptr_t)&v->slots[fl_vocab_home(v, fl_vocab_hash(b, len))];
+        CHECK(at < n && lines[at] == (slot - first) >> 6);
+        at++;
+        if (((slot + sizeof(fl_slot) - 1) >> 6) != (slot >> 6)) {
+            CHECK(at < n && lines[at] == ((slot - first) >> 6) + 1);
+            at++;
+            straddles++;
+        }
+        tokens++;
+    }
+    CHECK_EQ_INT(at, n);
+    CHECK_EQ_INT(tokens, FL_ENC_HOT_TOKENS);
+    (void)straddles; /* none in v4's layout: its slots start at 32 past a line */
+    for (size_t i = 0; i < n; i++)
+        CHECK(lines[i] < table_lines);
+    fl_encoder_free(e);
+    free(blob);
+    fl_encoder *big = real_encoder();
+    if (big) {
+        CHECK(fl_encoder_hot_lines(big, &n) == NULL);
+        CHECK_EQ_INT(n, 0);
+        fl_encoder_free(big);
+    }
 }
 
 /* Counting through the windows scanned ahead (encoder.c, ahead_scan):
@@ -637,7 +748,7 @@ int main(void)
         CASE(test_encoder_threads), CASE(test_encoder_lanes),
         CASE(test_encoder_lanes_repeats), CASE(test_room_keys_short), CASE(test_room_keys_long),
         CASE(test_encoder_count_ahead), CASE(test_encoder_count_four),
-        CASE(test_encoder_count_ws),
+        CASE(test_encoder_count_ws),      CASE(test_tags),                  CASE(test_encoder_hot_lines),
     };
     RUN_TESTS(cases);
 }
