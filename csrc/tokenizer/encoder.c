@@ -1077,8 +1077,7 @@ const uint32_t *fl_encoder_hot_lines(const fl_encoder *e, size_t *n)
 
 /* Before a long text: the small structures every piece may probe at a
  * random line (the vocabulary's filter and pair ranks, the short piece
- * cache's occupied entries: up to ~7.6 k lines) are asked for in one
- * sweep, so they stream in at memory bandwidth instead of arriving one
+ * cache: ~7.6 k lines) are asked for in one sweep, so they stream in at memory bandwidth instead of arriving one
  * miss at a time; with a small vocabulary table (r50k/p50k) also the hot
  * slot lines (hot_lines_make: ~8 k lines, most of a text's one-token
  * look-ups).  Whatever ran between two calls (the rest of the program)

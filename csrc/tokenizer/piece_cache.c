@@ -27,13 +27,12 @@ fl_piece_cache *fl_piece_cache_new(unsigned log2_entries, size_t max_len)
     size_t n = (size_t)1 << log2_entries, stride = 2 + kw + iw;
     /* calloc: zeroed pages come lazily from the OS, nothing to pay until
      * used (cold start); 64 spare bytes to align to a cache line */
-    c->mem = calloc(n * stride + 8 + n / 8 + 1, sizeof(uint64_t));
+    c->mem = calloc(n * stride + 8, sizeof(uint64_t));
     if (!c->mem) {
         free(c);
         return NULL;
     }
     c->words = (uint64_t *)(((uintptr_t)c->mem + 63) & ~(uintptr_t)63);
-    c->tags = (uint8_t *)(c->words + n * stride); /* 8-aligned, n bytes */
     c->mask = n - 1;
     c->key_words = kw;
     c->id_words = iw;
@@ -67,7 +66,6 @@ void fl_piece_cache_clear(fl_piece_cache *c)
             continue;
         __atomic_thread_fence(__ATOMIC_RELEASE);
         __atomic_store_n(&e[1], 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&c->tags[i], 0, __ATOMIC_RELAXED);
         __atomic_store_n(&e[0], s + 2, __ATOMIC_RELEASE);
     }
 }

@@ -44,23 +44,10 @@
 
 typedef struct fl_piece_cache {
     uint64_t *words;   /* entries, 64-byte aligned, inside mem */
-    uint8_t *tags;     /* a byte per entry (after the entries, in mem): see fl_pc_tag */
     void *mem;
     uint64_t mask;     /* entries - 1 */
     unsigned key_words, id_words; /* entry: 2 + key_words + id_words words */
 } fl_piece_cache;
-
-/* Entry i's tag byte is 0 while it is empty, else fl_pc_tag of the hash
- * of the piece stored there (written by the writer that holds the entry,
- * before it releases it).  A lookup reads an entry only when its tag
- * equals the piece's, so a piece that is not cached (a first occurrence)
- * costs the tag bytes (one line for 32 entries: 8 KB for 2^13 entries)
- * instead of the two entries' lines; a put picks an empty way by the tags
- * too.  The tags are hints: the entry is still checked in full under its
- * seqlock, so a stale tag can only make a lookup miss (a cache may
- * forget) or read an entry for nothing.  And the warm-up sweeps the tags
- * and asks for the occupied entries' lines only (fl_piece_cache_warm). */
-static inline uint8_t fl_pc_tag(uint64_t h) { return (uint8_t)((h >> 8) | 0x80); }
 
 /* 2^log2_entries entries (log2_entries in 1..24) for pieces up to max_len
  * bytes (FL_PC_SHORT_LEN or FL_PC_LONG_LEN); NULL when out of memory or
@@ -73,34 +60,22 @@ size_t fl_piece_cache_entries(const fl_piece_cache *c);
 size_t fl_piece_cache_max_len(const fl_piece_cache *c);
 size_t fl_piece_cache_max_ids(const fl_piece_cache *c);
 
-/* Ask for the first line of every occupied entry (prefetches only; see
- * fl_encoder's warm-up): the tags are read 8 at a time, and an empty
- * entry's line is never needed (its tag turns every lookup away). */
+/* Ask for every line of the cache (prefetches only; see fl_encoder's
+ * warm-up). */
 static inline void fl_piece_cache_warm(const fl_piece_cache *c)
 {
-    const uint64_t *t = (const uint64_t *)(const void *)c->tags;
-    const size_t stride = 2 + c->key_words + c->id_words, words = ((size_t)c->mask + 1) / 8;
-    for (size_t i = 0; i < words; i++) {
-        uint64_t w = __atomic_load_n(&t[i], __ATOMIC_RELAXED) & 0x8080808080808080ull;
-        while (w) {
-            const size_t at = 8 * i + ((size_t)__builtin_ctzll(w) >> 3);
-            __builtin_prefetch(c->words + at * stride);
-            w &= w - 1u;
-        }
-    }
+    const char *w = (const char *)c->words;
+    size_t bytes = ((size_t)c->mask + 1) * 8 * (2 + c->key_words + c->id_words);
+    for (size_t i = 0; i < bytes; i += 64)
+        __builtin_prefetch(w + i);
 }
 
 #define FL_PC_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define FL_PC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
-static inline uint64_t fl_pc_index(const fl_piece_cache *c, uint64_t h, unsigned way)
-{
-    return ((h >> 24) & c->mask) ^ way;
-}
-
 static inline uint64_t *fl_pc_way(const fl_piece_cache *c, uint64_t h, unsigned way)
 {
-    return c->words + fl_pc_index(c, h, way) * (2 + c->key_words + c->id_words);
+    return c->words + (((h >> 24) & c->mask) ^ way) * (2 + c->key_words + c->id_words);
 }
 
 /* The key words of piece p[0..n) (zero-padded to whole words): key[0..used).
@@ -139,10 +114,7 @@ fl_pc_get_shaped(const fl_piece_cache *c, const uint8_t *p, size_t n, size_t roo
         return -1;
     const unsigned used = (unsigned)((n + 7) / 8); /* key words that hold the piece */
     fl_pc_key(key, p, n, room, used);
-    const uint8_t tag = fl_pc_tag(h);
     for (unsigned way = 0; way < 2; way++) {
-        if (FL_PC_LOAD(&c->tags[fl_pc_index(c, h, way)]) != tag)
-            continue;
         uint64_t *e = fl_pc_way(c, h, way);
         uint64_t s1 = __atomic_load_n(&e[0], __ATOMIC_ACQUIRE);
         uint64_t meta = FL_PC_LOAD(&e[1]);
@@ -182,10 +154,12 @@ fl_pc_put_shaped(fl_piece_cache *c, const uint8_t *p, size_t n, size_t room, uin
     if (n == 0 || n > 8 * (size_t)kw || count == 0 || count > 0xffffff)
         return;
     const int stored = count <= 2 * (size_t)iw; /* else remember the count only */
-    unsigned way = 0;
-    if (FL_PC_LOAD(&c->tags[fl_pc_index(c, h, 0)]) != 0)
-        way = FL_PC_LOAD(&c->tags[fl_pc_index(c, h, 1)]) == 0 || ((h >> 62) & 1);
-    uint64_t *e = fl_pc_way(c, h, way);
+    uint64_t *e = fl_pc_way(c, h, 0);
+    if (FL_PC_LOAD(&e[1]) != 0) {
+        uint64_t *other = fl_pc_way(c, h, 1);
+        if (FL_PC_LOAD(&other[1]) == 0 || ((h >> 62) & 1))
+            e = other;
+    }
     uint64_t s = FL_PC_LOAD(&e[0]);
     if ((s & 1) || !__atomic_compare_exchange_n(&e[0], &s, s + 1, 0, __ATOMIC_ACQUIRE,
                                                 __ATOMIC_RELAXED))
@@ -201,7 +175,6 @@ fl_pc_put_shaped(fl_piece_cache *c, const uint8_t *p, size_t n, size_t room, uin
         FL_PC_STORE(&e[2 + i], key[i]);
     for (unsigned j = 0; stored && j < (count + 1) / 2; j++)
         FL_PC_STORE(&e[2 + kw + j], w[j]);
-    FL_PC_STORE(&c->tags[fl_pc_index(c, h, way)], fl_pc_tag(h));
     __atomic_store_n(&e[0], s + 2, __ATOMIC_RELEASE);
 }
 

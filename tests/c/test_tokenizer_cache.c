@@ -90,42 +90,6 @@ static void test_get_put_exact(void)
     fl_piece_cache_free(c);
 }
 
-/* The tag bytes (piece_cache.h, fl_pc_tag): an entry is read only when
- * its tag is the piece's, so a look-up with the same piece and index but
- * other tag bits misses (dropping the tag test finds it); a put picks an
- * empty way by the tags, so two pieces of one set both stay, and after a
- * clear (which must empty the tags too: with stale tags both puts below
- * take way 0 and the second evicts the first) both stay again. */
-static void test_tags(void)
-{
-    fl_piece_cache *c = fl_piece_cache_new(6, FL_PC_SHORT_LEN);
-    CHECK(c != NULL);
-    if (!c)
-        return;
-    uint32_t ids[FL_PC_MAX_IDS], a_ids[2] = {7, 8}, b_ids[3] = {1, 2, 3};
-    int has = 0;
-    const uint8_t *a = (const uint8_t *)"alpha beta", *b = (const uint8_t *)"gamma delta";
-    const uint64_t ha = (uint64_t)5 << 24 | 0x1200, hb = (uint64_t)5 << 24 | 0x3400; /* one set, bit 62 clear */
-    CHECK(fl_pc_tag(ha) != fl_pc_tag(hb));
-    CHECK(fl_pc_tag(ha) != fl_pc_tag(ha ^ 0x100));
-    for (int round = 0; round < 2; round++) {
-        CHECK_EQ_INT(fl_piece_cache_get(c, a, 10, ha, ids, &has), -1);
-        fl_piece_cache_put(c, a, 10, ha, a_ids, 2);
-        fl_piece_cache_put(c, b, 11, hb, b_ids, 3);
-        CHECK_EQ_INT(fl_piece_cache_get(c, a, 10, ha, ids, &has), 2);
-        CHECK(ids[0] == 7 && ids[1] == 8);
-        CHECK_EQ_INT(fl_piece_cache_get(c, b, 11, hb, ids, &has), 3);
-        CHECK_EQ_INT(fl_piece_cache_get(c, a, 10, ha ^ 0x100, ids, &has), -1); /* other tag */
-        CHECK_EQ_INT(c->tags[(ha >> 24) & c->mask] | c->tags[((ha >> 24) & c->mask) ^ 1],
-                     fl_pc_tag(ha) | fl_pc_tag(hb));
-        fl_piece_cache_warm(c); /* prefetches only: reads the tags (ASan) */
-        fl_piece_cache_clear(c);
-        for (size_t i = 0; i <= c->mask; i++)
-            CHECK_EQ_INT(c->tags[i], 0);
-    }
-    fl_piece_cache_free(c);
-}
-
 /* Far more pieces than entries, pieces differing only in late bytes: every
  * hit is the stored value, and recently stored pieces are mostly found. */
 static void check_eviction(size_t max_len, size_t max_ids)
@@ -748,7 +712,7 @@ int main(void)
         CASE(test_encoder_threads), CASE(test_encoder_lanes),
         CASE(test_encoder_lanes_repeats), CASE(test_room_keys_short), CASE(test_room_keys_long),
         CASE(test_encoder_count_ahead), CASE(test_encoder_count_four),
-        CASE(test_encoder_count_ws),      CASE(test_tags),                  CASE(test_encoder_hot_lines),
+        CASE(test_encoder_count_ws),      CASE(test_encoder_hot_lines),
     };
     RUN_TESTS(cases);
 }
