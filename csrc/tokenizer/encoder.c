@@ -1078,13 +1078,15 @@ const uint32_t *fl_encoder_hot_lines(const fl_encoder *e, size_t *n)
 /* Before a long text: the small structures every piece may probe at a
  * random line (the vocabulary's filter and pair ranks, the short piece
  * cache: ~7.6 k lines) are asked for in one sweep, so they stream in at memory bandwidth instead of arriving one
- * miss at a time; with a small vocabulary table (r50k/p50k) also the hot
- * slot lines (hot_lines_make: ~8 k lines, most of a text's one-token
- * look-ups).  Whatever ran between two calls (the rest of the program)
+ * miss at a time; with a small vocabulary table (r50k/p50k) and a mostly
+ * ASCII text (windows_pay: on multilingual and CJK text, whose pieces are
+ * mostly not among those tokens, they cost 4-6%) also the hot slot lines
+ * (hot_lines_make: ~8 k lines, most of such a text's one-token look-ups).
+ * Whatever ran between two calls (the rest of the program)
  * has usually evicted them. */
-static void warm_up(const fl_encoder *e)
+static void warm_up(const fl_encoder *e, int ascii)
 {
-    if (e->hot_on) { /* first: the lines most look-ups need */
+    if (e->hot_on && ascii) { /* first: the lines most look-ups need */
         const uint32_t *lines = __atomic_load_n(&e->hot_lines, __ATOMIC_ACQUIRE);
         if (!lines)
             lines = hot_lines_make(e);
@@ -1126,7 +1128,7 @@ int fl_encode(const fl_encoder *e, const uint8_t *text, size_t len, const uint8_
             return FL_ENC_DISALLOWED;
     }
     if (len >= FL_ENC_WARM_MIN)
-        warm_up(e);
+        warm_up(e, windows_pay(text, len));
     piece_memo memo;
     memo.base = text;
     memo.base_len = len;
