@@ -62,7 +62,7 @@ struct fl_encoder {
        (ws_piece_count) */
     uint8_t ws_count[FL_ENC_WS_NL][FL_ENC_WS_SP];
     int ws_on; /* count_piece_rest asks ws_count */
-    int hot_on;          /* the warm-up asks for the hot slot lines (a small table) */
+    uint32_t hot_tokens; /* how many tokens' slot lines the warm-up asks for */
     uint32_t *hot_lines; /* atomic: hot_lines_make's list, made on first use */
 };
 
@@ -145,7 +145,7 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
     }
     e->cache_on = e->cache != NULL;
     e->merge_lanes = !small_table;
-    e->hot_on = small_table;
+    e->hot_tokens = small_table ? FL_ENC_HOT_TOKENS : FL_ENC_HOT_TOKENS_LARGE;
     e->ws_on = 1;
     e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
     for (size_t i = 1; i < n_specials; i++)
@@ -1022,7 +1022,7 @@ int fl_encode_piece(const fl_encoder *e, const uint8_t *piece, size_t len, fl_id
     return emit_piece(e, piece, len, fl_vocab_rank(e->vocab, piece, len), out, &count, scratch, NULL);
 }
 
-/* The hot slot lines: for the FL_ENC_HOT_TOKENS lowest-ranked tokens of
+/* The hot slot lines: for the e->hot_tokens lowest-ranked tokens of
  * 1..12 bytes, in rank order, the line of the token's home slot (and the
  * next line too when the slot straddles two: a look-up reads all 16
  * bytes), as line numbers from the slot table's first line, ended by
@@ -1033,11 +1033,11 @@ static __attribute__((noinline)) const uint32_t *hot_lines_make(const fl_encoder
 {
     const fl_vocab *v = e->vocab;
     const uintptr_t first = (uintptr_t)v->slots & ~(uintptr_t)63;
-    uint32_t *made = malloc((2 * FL_ENC_HOT_TOKENS + 1) * sizeof *made), *none = NULL;
+    uint32_t *made = malloc((2 * (size_t)e->hot_tokens + 1) * sizeof *made), *none = NULL;
     if (made) {
         size_t k = 0, tokens = 0;
         const uint32_t last = fl_vocab_max_rank(v);
-        for (uint32_t r = 0; tokens < FL_ENC_HOT_TOKENS && r <= last; r++) {
+        for (uint32_t r = 0; tokens < e->hot_tokens && r <= last; r++) {
             size_t n;
             const uint8_t *b = fl_vocab_bytes(v, r, &n);
             if (!b || n < 1 || n > FL_SLOT_INLINE)
@@ -1063,8 +1063,6 @@ static __attribute__((noinline)) const uint32_t *hot_lines_make(const fl_encoder
 const uint32_t *fl_encoder_hot_lines(const fl_encoder *e, size_t *n)
 {
     *n = 0;
-    if (!e->hot_on)
-        return NULL;
     const uint32_t *lines = __atomic_load_n(&e->hot_lines, __ATOMIC_ACQUIRE);
     if (!lines)
         lines = hot_lines_make(e);
@@ -1078,15 +1076,15 @@ const uint32_t *fl_encoder_hot_lines(const fl_encoder *e, size_t *n)
 /* Before a long text: the small structures every piece may probe at a
  * random line (the vocabulary's filter and pair ranks, the short piece
  * cache: ~7.6 k lines) are asked for in one sweep, so they stream in at memory bandwidth instead of arriving one
- * miss at a time; with a small vocabulary table (r50k/p50k) and a mostly
- * ASCII text (windows_pay: on multilingual and CJK text, whose pieces are
- * mostly not among those tokens, they cost 4-6%) also the hot slot lines
- * (hot_lines_make: ~8 k lines, most of such a text's one-token look-ups).
+ * miss at a time; for a mostly ASCII text (windows_pay: on multilingual
+ * and CJK text, whose pieces are mostly not among those tokens, they cost
+ * 4-6%) also the hot slot lines (hot_lines_make: ~8 k lines for r50k/p50k,
+ * ~2 k for cl100k/o200k; most of such a text's one-token look-ups).
  * Whatever ran between two calls (the rest of the program)
  * has usually evicted them. */
 static void warm_up(const fl_encoder *e, int ascii)
 {
-    if (e->hot_on && ascii) { /* first: the lines most look-ups need */
+    if (ascii) { /* first: the lines most look-ups need */
         const uint32_t *lines = __atomic_load_n(&e->hot_lines, __ATOMIC_ACQUIRE);
         if (!lines)
             lines = hot_lines_make(e);

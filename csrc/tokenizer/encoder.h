@@ -69,13 +69,15 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
 /* Texts of at least this many bytes start with a warm-up sweep over the
  * small lookup structures (encoder.c, warm_up; docs/tokenizer.md). */
 #define FL_ENC_WARM_MIN 16384
-/* With a vocabulary table under FL_ENC_LANES_MIN_TABLE (r50k/p50k) the
- * warm-up also asks for the home slot lines of the FL_ENC_HOT_TOKENS
- * lowest-ranked tokens of 1..12 bytes (BPE's first merges are its most
- * frequent tokens: 8192 of them are ~85% of prose's one-token look-ups),
- * a list made from the vocabulary on the first long text; see
- * docs/tokenizer.md, "Nineteenth pass". */
+/* For a mostly-ASCII text the warm-up also asks for the home slot lines
+ * of the lowest-ranked tokens of 1..12 bytes (BPE's first merges are its
+ * most frequent tokens: 8192 of them are ~85% of r50k prose's one-token
+ * look-ups), a list made from the vocabulary on the first long text:
+ * FL_ENC_HOT_TOKENS of them with a table under FL_ENC_LANES_MIN_TABLE
+ * (r50k/p50k), FL_ENC_HOT_TOKENS_LARGE with a larger one (cl100k/o200k,
+ * where more measured slower); see docs/tokenizer.md, "Nineteenth pass". */
 #define FL_ENC_HOT_TOKENS 8192
+#define FL_ENC_HOT_TOKENS_LARGE 2048
 
 /* Counting merges the short pieces the piece cache missed FL_ENC_LANES at
  * a time, in lockstep, when the vocabulary's hash table is at least
@@ -99,7 +101,7 @@ int fl_encoder_cache_enabled(const fl_encoder *e);
 void fl_encoder_clear_cache(fl_encoder *e);
 /* The warm-up's hot slot lines (tests): the line numbers (64-byte lines
  * from the slot table's first line), *n of them, made now if not yet;
- * NULL when the encoder sweeps none (a large table) or out of memory. */
+ * NULL when out of memory. */
 const uint32_t *fl_encoder_hot_lines(const fl_encoder *e, size_t *n);
 size_t fl_encoder_special_count(const fl_encoder *e);
 /* Bytes of any token, ordinary or special; NULL when the id is unknown. */
