@@ -62,9 +62,12 @@ struct fl_encoder {
        (ws_piece_count) */
     uint8_t ws_count[FL_ENC_WS_NL][FL_ENC_WS_SP];
     int ws_on; /* count_piece_rest asks ws_count */
+    uint32_t hot_tokens; /* how many tokens' slot lines the warm-up asks for */
+    uint32_t *hot_lines; /* atomic: hot_lines_make's list, made on first use */
 };
 
 static uint16_t no_digit_table[1]; /* e->digits when the table cannot be made */
+static uint32_t no_hot_lines[1] = {UINT32_MAX}; /* e->hot_lines when the list cannot be made */
 
 void fl_ids_free(fl_ids *ids)
 {
@@ -142,6 +145,7 @@ fl_encoder *fl_encoder_new(fl_vocab *vocab, fl_pattern_id pat, const uint8_t *co
     }
     e->cache_on = e->cache != NULL;
     e->merge_lanes = 1;
+    e->hot_tokens = small_table ? 0 : FL_ENC_HOT_TOKENS;
     e->ws_on = 1;
     e->first_byte = n_specials ? e->specials[0].bytes[0] : -1;
     for (size_t i = 1; i < n_specials; i++)
@@ -168,6 +172,8 @@ void fl_encoder_free(fl_encoder *e)
     fl_piece_cache_free(e->long_cache);
     if (e->digits != no_digit_table)
         free(e->digits);
+    if (e->hot_lines != no_hot_lines)
+        free(e->hot_lines);
     fl_vocab_free(e->vocab);
     free(e);
 }
@@ -1016,13 +1022,77 @@ int fl_encode_piece(const fl_encoder *e, const uint8_t *piece, size_t len, fl_id
     return emit_piece(e, piece, len, fl_vocab_rank(e->vocab, piece, len), out, &count, scratch, NULL);
 }
 
+/* The hot slot lines: for the e->hot_tokens lowest-ranked tokens of
+ * 1..12 bytes, in rank order, the line of the token's home slot (and the
+ * next line too when the slot straddles two: a look-up reads all 16
+ * bytes), as line numbers from the slot table's first line, ended by
+ * UINT32_MAX.  Made from the vocabulary alone, never from text; made on
+ * the first long text, not with the encoder (cold start); two threads may
+ * both make one, the first published wins. */
+static __attribute__((noinline)) const uint32_t *hot_lines_make(const fl_encoder *e)
+{
+    const fl_vocab *v = e->vocab;
+    const uintptr_t first = (uintptr_t)v->slots & ~(uintptr_t)63;
+    uint32_t *made = malloc((2 * (size_t)e->hot_tokens + 1) * sizeof *made), *none = NULL;
+    if (made) {
+        size_t k = 0, tokens = 0;
+        const uint32_t last = fl_vocab_max_rank(v);
+        for (uint32_t r = 0; tokens < e->hot_tokens && r <= last; r++) {
+            size_t n;
+            const uint8_t *b = fl_vocab_bytes(v, r, &n);
+            if (!b || n < 1 || n > FL_SLOT_INLINE)
+                continue;
+            const uintptr_t at = (uintptr_t)&v->slots[fl_vocab_home(v, fl_vocab_hash(b, n))];
+            made[k++] = (uint32_t)((at - first) >> 6);
+            if ((at & 63) > 64 - sizeof(fl_slot))
+                made[k++] = (uint32_t)((at - first) >> 6) + 1;
+            tokens++;
+        }
+        made[k] = UINT32_MAX;
+    } else {
+        made = no_hot_lines; /* not tried again */
+    }
+    fl_encoder *me = (fl_encoder *)e; /* like the digit table: written once after creation */
+    if (__atomic_compare_exchange_n(&me->hot_lines, &none, made, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return made;
+    if (made != no_hot_lines)
+        free(made);
+    return none; /* the list another thread published */
+}
+
+const uint32_t *fl_encoder_hot_lines(const fl_encoder *e, size_t *n)
+{
+    *n = 0;
+    const uint32_t *lines = __atomic_load_n(&e->hot_lines, __ATOMIC_ACQUIRE);
+    if (!lines)
+        lines = hot_lines_make(e);
+    if (lines == no_hot_lines)
+        return NULL;
+    while (lines[*n] != UINT32_MAX)
+        ++*n;
+    return lines;
+}
+
 /* Before a long text: the small structures every piece may probe at a
  * random line (the vocabulary's filter and pair ranks, the short piece
- * cache: ~7.6 k lines) are asked for in one sweep, so they stream in at
- * memory bandwidth instead of arriving one miss at a time.  Whatever ran
- * between two calls (the rest of the program) has usually evicted them. */
-static void warm_up(const fl_encoder *e)
+ * cache: ~7.6 k lines) are asked for in one sweep, so they stream in at memory bandwidth instead of arriving one
+ * miss at a time; for a mostly ASCII text (windows_pay: on multilingual
+ * and CJK text, whose pieces are mostly not among those tokens, they cost
+ * 4-6%) also the hot slot lines (hot_lines_make: ~2 k lines for
+ * cl100k/o200k, none for r50k/p50k, where they cost more on top of the
+ * lockstep merges than they saved).
+ * Whatever ran between two calls (the rest of the program)
+ * has usually evicted them. */
+static void warm_up(const fl_encoder *e, int ascii)
 {
+    if (ascii && e->hot_tokens) { /* first: the lines most look-ups need */
+        const uint32_t *lines = __atomic_load_n(&e->hot_lines, __ATOMIC_ACQUIRE);
+        if (!lines)
+            lines = hot_lines_make(e);
+        const char *first = (const char *)((uintptr_t)e->vocab->slots & ~(uintptr_t)63);
+        for (size_t i = 0; lines[i] != UINT32_MAX; i++)
+            __builtin_prefetch(first + ((size_t)lines[i] << 6));
+    }
     fl_vocab_warm(e->vocab);
     if (__atomic_load_n(&e->cache_on, __ATOMIC_RELAXED))
         fl_piece_cache_warm(e->cache);
@@ -1057,7 +1127,7 @@ int fl_encode(const fl_encoder *e, const uint8_t *text, size_t len, const uint8_
             return FL_ENC_DISALLOWED;
     }
     if (len >= FL_ENC_WARM_MIN)
-        warm_up(e);
+        warm_up(e, windows_pay(text, len));
     piece_memo memo;
     memo.base = text;
     memo.base_len = len;

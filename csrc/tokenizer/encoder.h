@@ -69,6 +69,16 @@ const fl_vocab *fl_encoder_vocab(const fl_encoder *e);
 /* Texts of at least this many bytes start with a warm-up sweep over the
  * small lookup structures (encoder.c, warm_up; docs/tokenizer.md). */
 #define FL_ENC_WARM_MIN 16384
+/* For a mostly-ASCII text the warm-up also asks for the home slot lines
+ * of the FL_ENC_HOT_TOKENS lowest-ranked tokens of 1..12 bytes (BPE's
+ * first merges are its most frequent tokens), a list made from the
+ * vocabulary on the first long text, when the vocabulary's hash table is
+ * FL_ENC_SMALL_TABLE or more (cl100k/o200k: o200k prose-unique +2%; more
+ * tokens measured slower).  Not for r50k/p50k: alone (8192 tokens, ~85% of
+ * r50k prose's one-token look-ups) they gained 5-7% there, but on top of
+ * the lockstep merges they cost 3-5% (docs/tokenizer.md, "Nineteenth
+ * pass, window loop" and "Nineteenth pass, the two together"). */
+#define FL_ENC_HOT_TOKENS 2048
 
 /* Counting merges the short pieces the piece cache missed FL_ENC_LANES at
  * a time, in lockstep, on every vocabulary (until the nineteenth pass only
@@ -91,6 +101,10 @@ void fl_encoder_set_merge_lanes(fl_encoder *e, int on);
 void fl_encoder_set_cache(fl_encoder *e, int on, int tokens_too);
 int fl_encoder_cache_enabled(const fl_encoder *e);
 void fl_encoder_clear_cache(fl_encoder *e);
+/* The warm-up's hot slot lines (tests): the line numbers (64-byte lines
+ * from the slot table's first line), *n of them, made now if not yet;
+ * NULL when out of memory. */
+const uint32_t *fl_encoder_hot_lines(const fl_encoder *e, size_t *n);
 size_t fl_encoder_special_count(const fl_encoder *e);
 /* Bytes of any token, ordinary or special; NULL when the id is unknown. */
 const uint8_t *fl_encoder_token_bytes(const fl_encoder *e, uint32_t id, size_t *len);

@@ -500,10 +500,9 @@ static void *encode_worker(void *arg)
     return NULL;
 }
 
-static void test_encoder_threads(void)
+static void check_encoder_threads(fl_encoder *e)
 {
     enum { N = 40, T = 4 };
-    fl_encoder *e = real_encoder();
     if (!e)
         return;
     char *texts[N];
@@ -533,6 +532,80 @@ static void test_encoder_threads(void)
     }
     fl_bpe_scratch_free(&s);
     fl_encoder_free(e);
+}
+
+/* cl100k, and a fresh r50k encoder, whose first long texts make the hot
+ * slot lists (encoder.c, hot_lines_make) from several threads at once */
+static void test_encoder_threads(void)
+{
+    check_encoder_threads(real_encoder());
+    check_encoder_threads(real_encoder_of("r50k_base", FL_PAT_R50K));
+}
+
+/* The warm-up's hot slot lines (encoder.c, hot_lines_make): the home
+ * slot line of each of the lowest-ranked tokens of 1..12 bytes, in rank
+ * order, and the next line after it for a slot that straddles two;
+ * FL_ENC_HOT_TOKENS of them for a large table (cl100k), none for a small
+ * one (r50k: an empty list).  A line off by one, a
+ * token's own slot instead of its home, tokens over 12 bytes in the list
+ * or the wrong number of tokens fail it. */
+static void check_hot_lines(const char *name, fl_pattern_id pat, size_t want_tokens)
+{
+    fl_encoder *parsed = real_encoder_of(name, pat);
+    if (!parsed)
+        return;
+    /* through the prebuilt form, page-aligned, as a process maps it */
+    static const uint8_t sha[32] = {1};
+    char err[200];
+    size_t blob_len = 0;
+    uint8_t *made = fl_vocab_serialize(fl_encoder_vocab(parsed), sha, &blob_len), *blob = NULL;
+    fl_encoder_free(parsed);
+    CHECK(made != NULL);
+    if (made && posix_memalign((void **)&blob, 4096, blob_len) == 0)
+        memcpy(blob, made, blob_len);
+    free(made);
+    CHECK(blob != NULL);
+    fl_vocab *bv = blob ? fl_vocab_from_blob(blob, blob_len, sha, err, sizeof err) : NULL;
+    CHECK(bv != NULL);
+    fl_encoder *e = bv ? fl_encoder_new(bv, pat, NULL, NULL, NULL, 0, err, sizeof err) : NULL;
+    if (!e) {
+        free(blob);
+        return;
+    }
+    size_t n = 0, again = 0, at = 0, tokens = 0;
+    const uint32_t *lines = fl_encoder_hot_lines(e, &n);
+    CHECK(lines != NULL);
+    CHECK(lines == fl_encoder_hot_lines(e, &again));
+    CHECK_EQ_INT(again, n);
+    const fl_vocab *v = fl_encoder_vocab(e);
+    const uintptr_t first = (uintptr_t)v->slots & ~(uintptr_t)63;
+    const size_t table_lines = (((uintptr_t)&v->slots[v->mask] + sizeof(fl_slot) - 1 - first) >> 6) + 1;
+    for (uint32_t r = 0; lines && tokens < want_tokens; r++) {
+        size_t len;
+        const uint8_t *b = fl_vocab_bytes(v, r, &len);
+        if (!b || len > FL_SLOT_INLINE)
+            continue;
+        const uintptr_t slot = (uintptr_t)&v->slots[fl_vocab_home(v, fl_vocab_hash(b, len))];
+        CHECK(at < n && lines[at] == (slot - first) >> 6);
+        at++;
+        if (((slot + sizeof(fl_slot) - 1) >> 6) != (slot >> 6)) { /* none in v4: slots start 32 past a line */
+            CHECK(at < n && lines[at] == ((slot - first) >> 6) + 1);
+            at++;
+        }
+        tokens++;
+    }
+    CHECK_EQ_INT(at, n);
+    CHECK_EQ_INT(tokens, want_tokens);
+    for (size_t i = 0; i < n; i++)
+        CHECK(lines[i] < table_lines);
+    fl_encoder_free(e);
+    free(blob);
+}
+
+static void test_encoder_hot_lines(void)
+{
+    check_hot_lines("r50k_base", FL_PAT_R50K, 0);
+    check_hot_lines("cl100k_base", FL_PAT_CL100K, FL_ENC_HOT_TOKENS);
 }
 
 /* Counting through the windows scanned ahead (encoder.c, ahead_scan):
@@ -695,6 +768,7 @@ int main(void)
         CASE(test_encoder_lanes_repeats), CASE(test_room_keys_short), CASE(test_room_keys_long),
         CASE(test_encoder_count_ahead), CASE(test_encoder_count_four),
         CASE(test_encoder_count_ws), CASE(test_encoder_lanes_small_tables),
+        CASE(test_encoder_hot_lines),
     };
     RUN_TESTS(cases);
 }
