@@ -115,6 +115,9 @@ VERIFIED: Dict[str, str] = {
         "634d393d44a4b9685d948509ac962322f00442b0094967bcf9d8bf18ed89c89d",
     "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2._common_checks_available_deployment":
         "a9e032c5ec677d2dc81e01b6b89f3fb21714c106e341699cc15ae361ed60d26a",
+    # routing/selector_fast.py: usage-based-routing-v2's usage read (the gather's second Task)
+    "litellm.router_utils.routing_read_batch:RoutingReadBatch.read_usage":
+        "05d6a6c7058b75089072e5246ff693b3ac88d1f0045cd68ce1cc1a1517286e0a",
 }
 
 # Sources a fast path relies on without replacing them (helpers it inlines,
@@ -159,6 +162,18 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.core:RustCore.stream_policy": "2233c2bd5916f2bea9d88823b677aebcaef598dcd54bbd07165471a2b194fa60",
     "litellm.router_rust.core:_start_fields": "18913630bb0c2178cbbed531d1c1c00bde1ad3bc69d83735006c196edfc6ae4f",
     "litellm.router_rust.core:_request_start_fields": "2d654c9ec92d12168d98e33c8b4215d3c4594e506f45a60ac37b4fce2c2643f6",
+    # routing's usage-v2 usage read (selector_fast.make_read_usage): the layers it goes around
+    "litellm.router_utils.routing_read_batch:_selector_keys": "3adc45b6bae4e37d01ea32a08723a7aff25b1043859e58ff20b2b9b4ad725f77",
+    "litellm.router_utils.routing_read_batch:_selector_read": "4db9fb6d44e3b978ee43b65be556e603c957d388d5fd8d6c004dd6a3b552ba9c",
+    "litellm.router_utils.routing_prefetch:selector_read": "655973bcc7d4cd198d95e509669c12dff9cff11ff75b7b81ac793062fb163e66",
+    "litellm.router_utils.routing_prefetch:TierRead": "0253afc1a80cf5a4e562e5817ca4be08d73ae36df7d2b96371b9d2430fecf6bd",
+    "litellm.router_utils.routing_prefetch:read": "87676a9f2c524b9d9ac8603cc7f360115dc1fb0cbfbf3203f28adc028d0a9143",
+    "litellm.router_utils.routing_prefetch:_read_prefetched": "7c3699d213646423bc70367f6960b9e61862984547a324b5ef820cdfac3821d1",
+    "litellm.router_utils.routing_prefetch:_take": "186aad2e908c381655f1162fbf3fe7a0cefeb801aed4445de35f30966b242297",
+    "litellm.caching.redis_batch:active_request_redis_batches": "e11649931019962057db0bba5cc362f1cdadbf7a72fa4c86444616f1d7d193bd",
+    "litellm.caching.dual_cache:DualCache.async_batch_get_cache_shared": "162b60288ed1e15e04208e6d20aaa9142d1819b87795c7ae21ee1d2ab65e4d3b",
+    "litellm.caching.dual_cache:DualCache.async_batch_get_cache": "a9a7a7ae305400a7e288dd7adc6a7a3a94a0ab78de6b08a52caa4d0e50080604",
+    "litellm.caching.dual_cache:DualCache._prepare_batch_get": "9a5e77cd46a9d153ebc543db391f24897b9701aa93a3793b565b4b3cc102aaaf",
     # routing's cooldown batch read: the layers it goes around
     "litellm.router_rust.core:RustCore._answer_cache_in_target": "cd40452e996f9653e0860c01ae0182d2b0d4110494fe0cd8e5b62c2ca2cc9e8d",
     "litellm.router_rust.core:RustCore._batch_read": "5d510cc105327258c247ec6b3fe41d5c61cbdfea1b7fe97fd9e46e587e993d4d",

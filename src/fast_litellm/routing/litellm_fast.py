@@ -921,6 +921,13 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
             skip = False
         return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids, skip))
 
+    # the gather's first Task runs this coroutine where stock's runs RoutingStores.batch_get's:
+    # a task factory (or a Task's repr) reads the coroutine's name and qualname, which a
+    # coroutine takes from its function when made (session 19; as the engine's wrappers
+    # carry the patched method's names)
+    cooldowns_read.__name__ = routing_stores.RoutingStores.batch_get.__name__
+    cooldowns_read.__qualname__ = routing_stores.RoutingStores.batch_get.__qualname__
+
     async def _answer_cache(self, step):
         if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             # the skipped read and layers make import statements (the Rust read's own among them)

@@ -106,6 +106,16 @@ PATCHES: List[Patch] = [
         description="a pick's cooldown batch read goes straight to the in-memory store, same target, same answer",
     ),
     Patch(
+        name="routing.usage_read",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router_utils.routing_read_batch:RoutingReadBatch.read_usage",
+        build=selector_fast.make_read_usage,
+        scan_bindings=False,
+        description="usage-based-routing-v2's usage read: the memory tier read (or its Nones) without the "
+                    "prefetch and shared-read layers around it",
+    ),
+    Patch(
         name="routing.start_fields",
         component="routing",
         flag=FLAG,

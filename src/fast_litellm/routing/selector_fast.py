@@ -944,3 +944,229 @@ def _potential_in_python(self: Any, healthy: List[Any], tpm_keys: List[str], tpm
             tpm_dict[tpm_key] = 0
     return self._return_potential_deployments(
         healthy_deployments=healthy, all_deployments=tpm_dict, input_tokens=input_tokens, rpm_dict=rpm_dict)
+
+
+# --------------------------------------------------------------------------
+# usage-based-routing-v2's usage read: RoutingReadBatch.read_usage
+# --------------------------------------------------------------------------
+
+_READ_BATCH = "litellm.router_utils.routing_read_batch"
+_PREFETCH = "litellm.router_utils.routing_prefetch"
+_DUAL = "litellm.caching.dual_cache:DualCache."
+_MEMORY = "litellm.caching.in_memory_cache:InMemoryCache."
+# what LiteLLM's read_usage runs down to a DualCache without Redis (each pinned)
+USAGE_READ_SOURCES = (
+    _READ_BATCH + ":_selector_keys",
+    _READ_BATCH + ":_selector_read",
+    _PREFETCH + ":selector_read",
+    _PREFETCH + ":TierRead",
+    _PREFETCH + ":read",
+    _PREFETCH + ":_read_prefetched",
+    _PREFETCH + ":_take",
+    "litellm.caching.redis_batch:active_request_redis_batches",
+    _DUAL + "async_batch_get_cache_shared",
+    _DUAL + "async_batch_get_cache",
+    _DUAL + "_prepare_batch_get",
+    _MEMORY + "async_batch_get_cache",
+    _MEMORY + "get_cache",
+    "litellm._internal_context:service_target",
+    "litellm._internal_context:_restore",
+)
+
+
+_USAGE_READ_BUILTINS = ("list", "dict", "tuple", "frozenset", "zip", "len", "isinstance", "set", "enumerate")
+
+
+def make_read_usage(original: Any) -> Any:
+    """``RoutingReadBatch.read_usage(deployments, parent_otel_span)``, the
+    second Task of a usage-based-routing-v2 pick's cooldown gather (the
+    Task and its place in the gather are unchanged: this is the coroutine
+    ``batch.read_usage(...)`` makes, as every patched async method's).
+
+    LiteLLM's read: ``_selector_read`` (the selector's ``router_cache``,
+    then ``usage_counter_keys(list(deployments))`` through the selector's
+    class, the tpm keys then the rpm keys, a ``TierRead``), then
+    ``routing_prefetch.read`` (under the usage service target: ``_take``
+    finds no request batch, then ``DualCache.async_batch_get_cache_shared``,
+    which for a cache without Redis is ``cache.async_batch_get_cache(keys=
+    list(keys), parent_otel_span=...)``: ``_prepare_batch_get``, the memory
+    tier's ``async_batch_get_cache``, a ``get_cache`` per key, a
+    ``PendingBatchRead``), then ``PrefetchedUsage(keys=frozenset(keys),
+    values=dict(zip(keys, values)))``.  Here: the same selector reads and
+    ``usage_counter_keys`` call, then, for an exact ``DualCache`` with no
+    Redis and no request batch (``active_request_redis_batches()`` None:
+    ``_take`` would find nothing), the cache's own ``async_batch_get_cache``
+    called directly under the same service target - or, when no key is in
+    the memory tier's ``cache_dict`` (an exact dict; the keys exact strs, so
+    the look-ups run no code) and every method that read runs is LiteLLM's
+    pinned one (or the cache component's exact twin of it), the ``None`` per
+    key that read gives, without it (a ``get_cache`` of an absent key reads
+    the dict and returns None; nothing else runs) - and LiteLLM's
+    ``PrefetchedUsage``.  The pure layers between (``TierRead``,
+    ``_read_prefetched`` / ``_take``, the shared read's bookkeeping, the
+    ``PendingBatchRead``) are not made.
+
+    Decided before anything is read: the exact class, the pinned functions
+    and classes bound where LiteLLM's code reads them (one native
+    ``router_entries_same`` call), the builtins that code calls not shadowed
+    in its modules.  Anything else, a span, a ``usage_counter_keys`` that
+    does not give an exact list of exact strs, or Redis: LiteLLM's code from
+    where it is (after the keys: never the keys again)."""
+    import builtins
+    import importlib
+    import itertools
+    import types
+
+    from fast_litellm.patching import guards
+    from fast_litellm.patching.registry import NotAccelerated, callers_errors
+
+    from ._pydantic_guard import _same
+    from .protocol_fast import _check_pinned
+
+    _check_pinned(USAGE_READ_SOURCES)
+    batch_module = importlib.import_module(_READ_BATCH)
+    prefetch = importlib.import_module(_PREFETCH)
+    dual = importlib.import_module("litellm.caching.dual_cache")
+    memory_module = importlib.import_module("litellm.caching.in_memory_cache")
+    context = importlib.import_module("litellm._internal_context")
+    batch_cls = batch_module.RoutingReadBatch
+    v2_cls = sys.modules[_V2].LowestTPMLoggingHandler_v2
+    dual_cls = dual.DualCache
+    memory_cls = memory_module.InMemoryCache
+    g = vars(batch_module)
+    pg = vars(prefetch)
+    absent = object()
+    # the memory tier's methods an absent key's read runs: LiteLLM's, or the cache
+    # component's exact twins (installed unwrapped by its patches)
+    memory_methods = {name: [memory_cls.__dict__[name]] for name in ("get_cache", "async_batch_get_cache")}
+    for name in memory_methods:
+        original_fn = memory_methods[name][0]
+        while hasattr(original_fn, "__fast_litellm__") and hasattr(original_fn, "__wrapped__"):
+            original_fn = original_fn.__wrapped__
+        memory_methods[name] = [original_fn]
+    try:
+        from fast_litellm import cache as cache_component
+
+        for name in memory_methods:
+            built = cache_component.methods().get(name)
+            if built is not None:
+                memory_methods[name].append(built)
+    except Exception:  # noqa: BLE001 - no cache component: LiteLLM's methods only
+        pass
+    for name, fns in memory_methods.items():
+        if not guards.is_pinned_source(_MEMORY + name, fns[0]):
+            raise RuntimeError("InMemoryCache.%s is not the pinned one" % name)
+    get_ok = tuple(memory_methods["get_cache"])
+    batch_ok = tuple(memory_methods["async_batch_get_cache"])
+    # (container, key, expected): module bindings and class entries LiteLLM's read goes through
+    flat: List[Any] = []
+
+    def entry(container, key):
+        table = container.__dict__ if isinstance(container, type) else container
+        flat.extend((container, key, table.get(key, absent)))
+
+    for key in ("_selector_keys", "_selector_read", "selector_read", "routing_prefetch", "PrefetchedUsage"):
+        entry(g, key)
+    for key in ("read", "_read_prefetched", "_take", "selector_read", "TierRead", "service_target",
+                "active_request_redis_batches", "DualCache", "ROUTER_USAGE_TARGET"):
+        entry(pg, key)
+    for key in ("async_batch_get_cache_shared", "async_batch_get_cache", "_prepare_batch_get"):
+        entry(dual_cls, key)
+    # the attributes read from the instances' dicts are plain there: no class in either
+    # MRO (checked too) holds a descriptor of that name or an attribute hook
+    for klass in dual_cls.__mro__[:-1]:
+        for key in ("redis_cache", "in_memory_cache", "__getattribute__", "__getattr__"):
+            entry(klass, key)
+    for klass in memory_cls.__mro__[:-1]:
+        for key in ("cache_dict", "__getattribute__", "__getattr__"):
+            entry(klass, key)
+    for key in ("_service_target", "_restore"):
+        entry(vars(context), key)
+    entry(vars(dual), "itertools")
+    entry(vars(itertools), "chain")
+    # the builtins LiteLLM's read calls (its skipped layers too: tuple, len, enumerate,
+    # list, dict.fromkeys): not shadowed in its modules, and the interpreter's own - not
+    # merely what builtins held at our build (a wrapper set before it is a replacement
+    # too: stock's skipped layers would call it)
+    own_types = {"list": type([]), "dict": type({}), "tuple": type(()), "frozenset": type(frozenset()),
+                 "zip": type(zip()), "set": type(set()), "enumerate": type(enumerate(()))}
+    for name in _USAGE_READ_BUILTINS:
+        found = vars(builtins).get(name)
+        if name in own_types:
+            plain = found is own_types[name]
+        else:
+            plain = (type(found) is types.BuiltinFunctionType and getattr(found, "__self__", None) is builtins
+                     and found.__name__ == name)
+        if not plain:
+            raise RuntimeError("builtins.%s is not the interpreter's own" % name)
+        flat.extend((vars(builtins), name, found))
+        for module_dict in (g, pg, vars(dual)):
+            flat.extend((module_dict, name, absent))
+    flat.extend((dual_cls, 1, dual_cls.__mro__, memory_cls, 1, memory_cls.__mro__))
+    same_entries, checked = _same(), tuple(flat)
+    if not same_entries(checked, absent):
+        raise RuntimeError("the usage read's bindings are not LiteLLM's")
+    target_var = context._service_target
+    restore = context._restore
+    usage_target = prefetch.ROUTER_USAGE_TARGET
+    requests = prefetch.active_request_redis_batches
+    str_only = {str}
+    decline = NotAccelerated("the usage read: LiteLLM's code")
+
+    async def rest_of_litellms(self, cache, keys, parent_otel_span):
+        """LiteLLM's read_usage after its keys: selector_read, routing_prefetch.read, PrefetchedUsage."""
+        usage_read = g["selector_read"](cache, keys)
+        values = await pg["read"](usage_read, parent_otel_span)
+        self.prefetched_usage = g["PrefetchedUsage"](
+            keys=frozenset(usage_read.keys), values=None if values is None else dict(zip(usage_read.keys, values)))
+
+    async def read_usage(self, deployments, parent_otel_span):
+        if (type(self) is not batch_cls or parent_otel_span is not None
+                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not same_entries(checked, absent)):
+            raise decline
+        # LiteLLM's reads and calls from here: their errors are the caller's, raised once
+        # (a fallback would read the keys, and the clock, again)
+        with callers_errors:
+            selector = self.usage_selector
+            if selector is None:
+                return None  # _selector_read: None, and read_usage returns
+            # _selector_read's argument order: the cache, then the keys
+            cache = selector.router_cache
+            keys = g["_selector_keys"](selector, deployments)
+        # (the keys call may have run code of anyone's - a replaced usage_counter_keys -
+        # so the bindings are looked at again after it)
+        if (type(cache) is not dual_cls or type(keys) is not list or set(map(type, keys)) - str_only
+                or type(selector) is not v2_cls or not same_entries(checked, absent)):
+            with callers_errors:
+                await rest_of_litellms(self, cache, keys, parent_otel_span)
+            return None
+        own = cache.__dict__
+        memory = own.get("in_memory_cache", absent)
+        if (own.get("redis_cache", absent) is not None or "async_batch_get_cache" in own
+                or "_prepare_batch_get" in own or requests() is not None):
+            # Redis, a request batch or a read of its own: LiteLLM's read
+            with callers_errors:
+                await rest_of_litellms(self, cache, keys, parent_otel_span)
+            return None
+        memory_own = getattr(memory, "__dict__", None)
+        if (type(memory) is memory_cls and type(memory_own) is dict
+                and memory_cls.__dict__.get("get_cache") in get_ok
+                and memory_cls.__dict__.get("async_batch_get_cache") in batch_ok
+                and "get_cache" not in memory_own and "async_batch_get_cache" not in memory_own
+                and type(memory_own.get("cache_dict")) is dict and memory_own["cache_dict"].keys().isdisjoint(keys)):
+            # no key in memory: each get_cache answers None; no Redis: nothing else is read
+            values = [None] * len(keys)
+        else:
+            token = target_var.set(usage_target)
+            try:
+                with callers_errors:
+                    values = await cache.async_batch_get_cache(keys=list(keys), parent_otel_span=parent_otel_span)
+            finally:
+                restore(target_var, token)
+        with callers_errors:
+            self.prefetched_usage = g["PrefetchedUsage"](
+                keys=frozenset(keys), values=None if values is None else dict(zip(keys, values)))
+        return None
+
+    read_usage.__doc__ = original.__doc__
+    return read_usage
