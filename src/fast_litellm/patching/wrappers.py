@@ -75,6 +75,11 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
 
     import inspect
 
+    # a check every call makes before the fast path (``extra["precheck"]``: a factory of
+    # (ok, full); ``ok() or full()`` false hands the call to the original, as NotAccelerated)
+    precheck = patch.extra.get("precheck")
+    ok, full = precheck() if precheck is not None else (None, None)
+
     def shadowing() -> bool:
         return flag.mode == flags.MODE_SHADOW and not flag.error_disabled and shadow_safe
 
@@ -109,6 +114,8 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
                 return await original(*args, **kwargs)
             failure = None
             try:
+                if ok is not None and not (ok() or full()):
+                    raise NotAccelerated
                 result = await fast(*args, **kwargs)
             except NotAccelerated:
                 result = _HANDOFF
@@ -162,6 +169,8 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
                 return original_sampled(args, kwargs)
             failure = None
             try:
+                if ok is not None and not (ok() or full()):
+                    raise NotAccelerated
                 result = fast(*args, **kwargs)
             except NotAccelerated:
                 result = _HANDOFF

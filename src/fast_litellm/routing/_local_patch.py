@@ -33,11 +33,14 @@ def _owner(target: str) -> Tuple[Any, str]:
     return owner, parts[-1]
 
 
-def _dispatcher(original: Any, fast: Any) -> Any:
+def _dispatcher(original: Any, fast: Any, precheck: Any = None) -> Any:
+    # precheck: (ok, full), ``ok() or full()`` false declines before the fast path (the
+    # patch's ``extra["precheck"]``, as the engine's wrapper reads it)
+    ok, full = precheck() if precheck is not None else (None, None)
     if inspect.iscoroutinefunction(original):
         @functools.wraps(original)
         async def dispatch_async(*args: Any, **kwargs: Any) -> Any:
-            if ACCELERATED[0]:
+            if ACCELERATED[0] and (ok is None or ok() or full()):
                 try:
                     result = await fast(*args, **kwargs)
                 except NotAccelerated:
@@ -55,7 +58,7 @@ def _dispatcher(original: Any, fast: Any) -> Any:
 
     @functools.wraps(original)
     def dispatch(*args: Any, **kwargs: Any) -> Any:
-        if ACCELERATED[0]:
+        if ACCELERATED[0] and (ok is None or ok() or full()):
             try:
                 result = fast(*args, **kwargs)
             except NotAccelerated:
@@ -103,7 +106,7 @@ def install(guarded: bool = False) -> None:
             continue
         if guarded:
             fast = wrappers.guarded(patch, original, fast)
-        dispatcher = _dispatcher(original, fast)
+        dispatcher = _dispatcher(original, fast, patch.extra.get("precheck"))
         # marked as the engine marks its wrappers (which patch, over which
         # original), and as this module's own dispatcher
         dispatcher.__fast_litellm_patch__ = patch.name

@@ -343,4 +343,9 @@ def _unless_pydantic_plugins(build: Callable[[Any], Any]) -> Callable[[Any], Any
 
 for _patch in PATCHES:
     _patch.build = _unless_pydantic_plugins(_patch.build)
+    if _patch.wrap:
+        # every fast path declines while a builtin the LiteLLM code they stand for reads is
+        # shadowed in its module or replaced in builtins (session 19; the frameless deprecated
+        # read checks its own names)
+        _patch.extra.setdefault("precheck", selector_fast.routing_builtins_precheck)
     register(_patch)

@@ -38,6 +38,7 @@ from datetime import datetime as _datetime
 from typing import Any, List, Optional, Tuple
 
 import builtins as _BUILTINS_MODULE
+from _io import open as _IO_OPEN
 
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
 
@@ -325,47 +326,190 @@ _LB_FUNCTIONS = ("_local_counts", "_as_counts", "_picks", "_unexpired", "_reserv
 _EXACT_FLOAT_INT = 2 ** 53  # int(float(v)) == v for |v| <= 2**53
 
 
-# The builtins least_busy's own code calls (through its module's globals, then builtins)
-# where a least-busy fast path stands for that code: _select's helpers (list, tuple, int,
-# len, min, range, zip), _deployment_ids and _request_count_keys (str, tuple), call_id_of
-# (isinstance, str).  Session 19 hunt: one set in the module (or replaced in builtins) is
-# what stock calls on every pick.
-_LB_BUILTINS = ("isinstance", "str", "list", "tuple", "int", "len", "min", "range", "zip")
-_LB_PLAIN: List[Any] = []
+# The LiteLLM modules whose code a routing fast path stands for (the patch targets'
+# modules and the modules of the pinned code they replace: the core and its steps,
+# the stores, registry and model list, each strategy's selector module, the pricing,
+# token-count and cache helpers).  Their code reads builtins through the module's
+# globals, then ``builtins``: a name set in one of those dicts, or replaced in
+# ``builtins``, is what stock calls (session 19 hunt: a counting ``isinstance`` in the
+# core was called 126-132 times over three stock picks, 6-12 with ours; a ``dict``,
+# ``int`` or ``float`` shadowed by a function made stock's pick raise).
+ROUTING_BUILTINS_MODULES = (
+    "litellm.router_rust.core",
+    "litellm.router_rust.routing_stores",
+    "litellm.router_rust.steps.selection",
+    "litellm.router_rust.steps.prerouting",
+    "litellm.router_rust.steps.callbacks",
+    "litellm.router_rust.surface.registry",
+    "litellm.router_rust.surface.model_list",
+    "litellm.router_rust.surface.indexes",
+    "litellm.router_rust.surface.settings",
+    "litellm.router_rust.surface.retries",
+    "litellm.router_python_host",
+    "litellm.router_deprecated",
+    "litellm.router_strategy.least_busy",
+    "litellm.router_strategy.lowest_latency",
+    "litellm.router_strategy.lowest_cost",
+    "litellm.router_strategy.lowest_tpm_rpm_v2",
+    "litellm.router_utils.kubernetes_pod_discovery",
+    "litellm.router_utils.routing_prefetch",
+    "litellm.router_utils.routing_read_batch",
+    "litellm.litellm_core_utils.deployment_pricing",
+    "litellm.litellm_core_utils.routing_common_utils",
+    "litellm.litellm_core_utils.core_helpers",
+    "litellm.litellm_core_utils.token_counter",
+    "litellm.litellm_core_utils.prompt_templates.tpm_media_utils",
+    "litellm.caching.dual_cache",
+    "litellm.caching.in_memory_cache",
+    "litellm.caching.redis_batch",
+    "litellm._service_logger",
+    "litellm._internal_context",
+)
+_RB_PLAIN: List[Any] = []
+
+
+def _builtin_names_read(module: Any, candidates: Any) -> List[str]:
+    """The names in ``candidates`` that code defined in ``module`` names: its
+    functions, its classes' methods and properties, what a decorator wrapped
+    (``__wrapped__``, functions in a closure's cells) and their nested code, where
+    the code was compiled from the module's file - the builtins it may read through
+    the module's globals (``co_names`` also holds attribute names: a superset, which
+    only makes the guard decline more)."""
+    import types
+
+    filename = getattr(module, "__file__", None)
+    functions: List[Any] = []
+    for value in list(vars(module).values()):
+        if isinstance(value, type) and getattr(value, "__module__", None) == module.__name__:
+            for attribute in list(vars(value).values()):
+                functions += [attribute, getattr(attribute, "__func__", None), getattr(attribute, "fget", None),
+                              getattr(attribute, "fset", None)]
+        else:
+            functions.append(value)
+    stack: List[Any] = []
+    seen_functions = set()
+    while functions:
+        function = functions.pop()
+        if not isinstance(function, types.FunctionType) or id(function) in seen_functions:
+            continue
+        seen_functions.add(id(function))
+        stack.append(function.__code__)
+        functions.append(getattr(function, "__wrapped__", None))
+        for cell in function.__closure__ or ():
+            try:
+                functions.append(cell.cell_contents)
+            except ValueError:  # (an empty cell)
+                pass
+    seen, found = set(), set()
+    while stack:
+        code = stack.pop()
+        if id(code) in seen or code.co_filename != filename:
+            continue
+        seen.add(id(code))
+        found.update(name for name in code.co_names if name in candidates)
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return sorted(found)
+
+
+def routing_builtins() -> Tuple[Any, Any, Any]:
+    """``(memo, key, check)`` shared by every routing fast path (the patch wrappers'
+    ``precheck`` and least-busy's own uses): ``memo.get(key, BUILTINS) or
+    memo.remember(key, BUILTINS, check)`` is true while no module of
+    ``ROUTING_BUILTINS_MODULES`` holds a builtin name its code reads (other than its
+    own definition of it) and each such name is, in ``builtins``, the interpreter's
+    own (a builtin function bound to the builtins module, or a static type, under its
+    name) - one ``router_entries_same`` call over (dict, name, object) triples, kept by
+    a ``_StateMemo`` on the dicts' PEP 509 tags: one native call a use while nothing
+    moved.  The names are found from the modules' code objects
+    (``_builtin_names_read``) at the first check (a pick: the engine applies patches
+    while LiteLLM is still being imported), for the modules loaded then; while one is
+    not, ``sys.modules`` is among the dicts kept, so an import makes them found again."""
+    if not _RB_PLAIN:
+        from .protocol_fast import _StateMemo
+
+        built: List[Any] = []
+
+        def check() -> Any:
+            rebuild = not built
+            for name in built[0] if built else ():  # (a listed module loaded since)
+                if name in sys.modules:
+                    rebuild = True
+            if rebuild:
+                built[:] = _routing_builtins_triples()
+            _missing, same, triples, read, absent = built
+            if same(triples, absent) is True:
+                return read, (True,)
+            return (None,), ()
+
+        _RB_PLAIN.append((_StateMemo(), object(), check))
+    return _RB_PLAIN[0]
+
+
+def _routing_builtins_triples() -> List[Any]:
+    """[missing, same, triples, dicts, ABSENT] for ``routing_builtins``' check
+    (``missing``: the listed modules not loaded, whose loading builds them again)."""
+    import types
+
+    from ._pydantic_guard import ABSENT, _same
+
+    constants = {"Ellipsis": ..., "NotImplemented": NotImplemented, "None": None, "True": True, "False": False}
+
+    def own(name: str, found: Any) -> bool:
+        if name in constants:
+            return found is constants[name]
+        if isinstance(found, type):
+            return found.__name__ == name and not found.__flags__ & (1 << 9)  # (Py_TPFLAGS_HEAPTYPE)
+        # (bound to the builtins module; open is io's, bound to _io)
+        return (type(found) is types.BuiltinFunctionType and found.__name__ == name
+                and (found.__self__ is _BUILTINS_MODULE or found is _IO_OPEN))
+
+    candidates = {name for name, value in _BUILTINS.items() if own(name, value)}
+    # and a name the interpreter defines that something replaced before (checked against
+    # an object never found there); not site's interactive helpers
+    names = candidates | {name for name in _BUILTINS if not name.startswith("_")} - {
+        "exit", "quit", "help", "copyright", "credits", "license"}
+    never = object()
+    dicts: List[Any] = []
+    flat: List[Any] = []
+    used = set()
+    missing: List[str] = []
+    for module_name in ROUTING_BUILTINS_MODULES:
+        module = sys.modules.get(module_name)
+        if type(module) is not types.ModuleType:  # not loaded (yet): nothing of it ran
+            missing.append(module_name)
+            continue
+        module_globals = module.__dict__
+        dicts.append(module_globals)
+        for name in _builtin_names_read(module, names):
+            held = module_globals.get(name, ABSENT)
+            # LiteLLM's own definition of that name (a function or class of the module)
+            mine = getattr(held, "__module__", None) == module_name and isinstance(held, (type, types.FunctionType))
+            flat += [module_globals, name, held if mine else ABSENT]
+            if not mine:
+                used.add(name)
+    for name in sorted(used):
+        value = _BUILTINS.get(name, ABSENT)
+        flat += [_BUILTINS, name, value if name in candidates else never]
+    dicts.append(_BUILTINS)
+    if missing:
+        dicts.append(sys.modules)
+    return [tuple(missing), _same(), tuple(flat), tuple(dicts), ABSENT]
+
+
+def routing_builtins_precheck() -> Tuple[Any, Any]:
+    """``(ok, full)`` for a patch wrapper: ``ok() or full()`` is the check above
+    (``ok``: the memo's native ``get`` bound to its keys, no Python frame)."""
+    import functools
+
+    memo, key, check = routing_builtins()
+    return functools.partial(memo.get, key, _BUILTINS), functools.partial(memo.remember, key, _BUILTINS, check)
 
 
 def least_busy_builtins() -> Tuple[Any, Any, Any]:
-    """``(memo, module_globals, check)`` shared by the least-busy fast paths:
-    ``memo.get(module_globals, BUILTINS) or memo.remember(module_globals,
-    BUILTINS, check)`` is true while none of ``_LB_BUILTINS`` is set in
-    least_busy's module and each is the interpreter's own in builtins (a
-    ``_StateMemo`` on the two dicts' tags: one native call a use)."""
-    if not _LB_PLAIN:
-        import importlib
-        import types
-
-        from .protocol_fast import _StateMemo
-
-        module_globals = importlib.import_module(_LB).__dict__
-        # the interpreter's own (not what builtins held at our import: a wrapper set earlier
-        # is a replacement too)
-        own_types = {"str": type(""), "list": type([]), "tuple": type(()), "int": type(0),
-                     "range": type(range(0)), "zip": type(zip())}
-
-        def own(name: str, found: Any) -> bool:
-            if name in own_types:
-                return found is own_types[name]
-            return (type(found) is types.BuiltinFunctionType and getattr(found, "__self__", None) is _BUILTINS_MODULE
-                    and found.__name__ == name)
-
-        def check() -> Any:
-            for name in _LB_BUILTINS:
-                if name in module_globals or not own(name, _BUILTINS.get(name)):
-                    return (None,), ()
-            return (module_globals, _BUILTINS), (True,)
-
-        _LB_PLAIN.append((_StateMemo(), module_globals, check))
-    return _LB_PLAIN[0]
+    """``(memo, key, check)`` used by the least-busy fast paths (session 19 hunt: the
+    builtins ``least_busy``'s code reads): the shared ``routing_builtins`` guard, which
+    covers ``least_busy``'s module with the others."""
+    return routing_builtins()
 
 
 def _plain_counts(raw: Any, n: int) -> Optional[tuple]:
