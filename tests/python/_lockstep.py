@@ -11,7 +11,8 @@ boundary when it is near, so both sides run in one minute.
 :func:`routing_patches` installs the routing patches for a test module
 (optionally with the twin handle taken for every group size) and puts back
 LiteLLM's callback lists and ``allowed_fails`` afterwards;
-:func:`callback_lists` names those lists.
+:func:`callback_lists` names those lists; :func:`fresh_flag` resets a
+feature flag around a test.
 """
 import contextlib
 import time
@@ -39,8 +40,9 @@ def callback_lists():
 
 
 @contextlib.contextmanager
-def routing_patches(twins: bool = False):
-    """The routing patches installed (``_local_patch``); with ``twins`` the
+def routing_patches(twins: bool = False, guarded: bool = False):
+    """The routing patches installed (``_local_patch``; with ``guarded``
+    through the patch engine's wrapper); with ``twins`` the
     twin handle is taken for every group size (its default ``MIN_GROUP_SIZE``
     leaves a lockstep suite's small groups on LiteLLM's handle, so their
     picks would not run on it).  LiteLLM's callback lists and
@@ -50,7 +52,7 @@ def routing_patches(twins: bool = False):
 
     from fast_litellm.routing import _local_patch, shadow_handle
 
-    _local_patch.install()
+    _local_patch.install(guarded=guarded)
     min_group = shadow_handle.MIN_GROUP_SIZE
     if twins:
         shadow_handle.MIN_GROUP_SIZE = 0
@@ -64,3 +66,17 @@ def routing_patches(twins: bool = False):
         litellm.allowed_fails = allowed_fails
         shadow_handle.MIN_GROUP_SIZE = min_group
         _local_patch.uninstall()
+
+
+@contextlib.contextmanager
+def fresh_flag(name: str = "rust_routing"):
+    """The feature flag ``name`` reset before and after (its error count and
+    any state a test's faults left on it)."""
+    from fast_litellm import flags
+
+    flag = flags.get_flag(name)
+    flag.reset()
+    try:
+        yield flag
+    finally:
+        flag.reset()

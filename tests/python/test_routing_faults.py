@@ -21,7 +21,7 @@ import random
 import warnings
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import fresh_flag, routing_patches, same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
@@ -29,7 +29,6 @@ from litellm.router_strategy import lowest_cost  # noqa: E402
 from litellm.router_strategy import lowest_tpm_rpm_v2 as v2  # noqa: E402
 from litellm.router_utils.routing_read_batch import RoutingReadBatch  # noqa: E402
 
-from fast_litellm import flags  # noqa: E402
 from fast_litellm._native_loader import NATIVE  # noqa: E402
 from fast_litellm.routing import _local_patch, litellm_fast, selector_fast  # noqa: E402
 
@@ -50,17 +49,14 @@ MODEL_LIST = [
 
 @pytest.fixture(scope="module", autouse=True)
 def guarded():
-    _local_patch.install(guarded=True)
-    yield
-    _local_patch.uninstall()
+    with routing_patches(guarded=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
 def flag():
-    flag = flags.get_flag("rust_routing")
-    flag.reset()
-    yield flag
-    flag.reset()
+    with fresh_flag() as flag:
+        yield flag
 
 
 class Fault:

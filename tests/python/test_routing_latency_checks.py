@@ -12,7 +12,7 @@ import random
 import warnings
 
 import pytest
-from _lockstep import same_minute  # noqa: E402
+from _lockstep import fresh_flag, routing_patches, same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
@@ -22,7 +22,6 @@ import litellm.litellm_core_utils.token_counter as tc  # noqa: E402
 import litellm.utils as utils  # noqa: E402
 from litellm.router_strategy import lowest_latency  # noqa: E402
 
-from fast_litellm import flags  # noqa: E402
 from fast_litellm._native_loader import NATIVE  # noqa: E402
 from fast_litellm.routing import _local_patch, selector_fast  # noqa: E402
 
@@ -43,17 +42,14 @@ MODEL_LIST = [
 
 @pytest.fixture(scope="module", autouse=True)
 def guarded():
-    _local_patch.install(guarded=True)
-    yield
-    _local_patch.uninstall()
+    with routing_patches(guarded=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
 def flag():
-    flag = flags.get_flag("rust_routing")
-    flag.reset()
-    yield flag
-    flag.reset()
+    with fresh_flag() as flag:
+        yield flag
 
 
 def _router():
