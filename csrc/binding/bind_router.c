@@ -4146,6 +4146,15 @@ static PyType_Spec RouterMemo_spec = {
     .slots = RouterMemo_slots,
 };
 
+/* router_fork_generation(): fl_fork_generation() as an int (no syscall; see
+ * monitor.h).  The routing cooldown read's "a read returned in this process"
+ * check compares it where it compared os.getpid() (~0.3 us a syscall). */
+static PyObject *
+router_fork_generation(PyObject *module, PyObject *unused)
+{
+    return PyLong_FromUnsignedLongLong((unsigned long long)fl_fork_generation());
+}
+
 /* ---- entries_same ----------------------------------------------------------
  *
  * entries_same(flat, absent): whether every triple (container, key, expected)
@@ -4158,15 +4167,6 @@ static PyType_Spec RouterMemo_spec = {
  * type and instance dicts), so no Python code runs.  One call for a dozen
  * triples is ~0.1 us, where a Python loop took ~0.6 us.
  */
-/* router_fork_generation(): fl_fork_generation() as an int (no syscall; see
- * monitor.h).  The routing cooldown read's "a read returned in this process"
- * check compares it where it compared os.getpid() (~0.3 us a syscall). */
-static PyObject *
-router_fork_generation(PyObject *module, PyObject *unused)
-{
-    return PyLong_FromUnsignedLongLong((unsigned long long)fl_fork_generation());
-}
-
 static PyObject *
 router_entries_same(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
