@@ -4381,6 +4381,8 @@ fl_bind_router(PyObject *module)
     Py_DECREF(random);
     if (fl_bind_router_deprecated(module) < 0)
         return -1;
+    if (fl_bind_router_layer(module) < 0)
+        return -1;
     PyObject *memo_type = PyType_FromModuleAndSpec(module, &RouterMemo_spec, NULL);
     if (memo_type == NULL)
         return -1;
