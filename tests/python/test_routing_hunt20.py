@@ -1,0 +1,191 @@
+"""Session 20 exactness hunt: differences found between stock and accelerated
+Router picks, each as a lockstep test (stock and accelerated routers from one
+model list, the same seeds; picks, ``random``'s state and what the attack
+observes must be equal).  Each case failed before its fix (docs/routing.md,
+"Session 20: exactness hunt")."""
+from __future__ import annotations
+
+import asyncio
+import builtins
+import gc
+import random
+import sys
+import warnings
+
+import pytest
+
+import test_routing_protocol as T
+from _lockstep import routing_patches, same_minute
+from fast_litellm.routing import _local_patch
+
+litellm = pytest.importorskip("litellm")
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+STRATEGIES = ("simple-shuffle", "least-busy", "latency-based-routing", "usage-based-routing-v2",
+              "cost-based-routing")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    with routing_patches():
+        yield
+
+
+def _deployment(name, model_id):
+    from litellm.types.router import Deployment
+
+    return Deployment(model_name=name, litellm_params={"model": "openai/gpt-4o", "api_key": "k"},
+                      model_info={"id": model_id})
+
+
+def _pick(router, i):
+    random.seed(i)
+    try:
+        picked = asyncio.get_event_loop().run_until_complete(
+            router._core.select("g", {"metadata": {}, "litellm_call_id": "call-%d" % i}))
+        return picked["model_info"]["id"], random.getstate()[1][:3]
+    except Exception as exc:  # noqa: BLE001 - compared
+        return repr(exc), random.getstate()[1][:3]
+
+
+def _run(on, strategy, script):
+    """``script(router, pick)`` on a fresh router with the fast paths ``on``."""
+    router = T._router(routing_strategy=strategy)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        with _local_patch.accelerated(on), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return script(router, lambda i: _pick(router, i))
+    finally:
+        for _ in range(3):  # (the service events' Tasks)
+            loop.run_until_complete(asyncio.sleep(0))
+        asyncio.set_event_loop(None)
+        loop.close()
+        router.retire()
+
+
+def _lockstep(strategy, script):
+    same_minute()
+    stock, fast = _run(False, strategy, script), _run(True, strategy, script)
+    assert stock == fast
+    return stock
+
+
+# ---- (a) the registry's index views, refreshed by stock's pick -----------------------------------
+
+def _held_views(router, pick):
+    """Index views taken before a deployment is added: stock's next pick refreshes them
+    (its usage-read scope's group read reads ``_core_model_names``), so they show the
+    new group after it."""
+    out = [pick(0)]
+    names, named = router.model_names, router.model_name_to_deployment_indices
+    out.append((sorted(names), dict(named)))
+    router.add_deployment(_deployment("h", "e1"))
+    out.append((sorted(names), dict(named)))
+    out.append(pick(1))
+    out.append((sorted(names), dict(named)))
+    return out
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_index_views_held_across_an_added_deployment_are_refreshed_by_the_pick(strategy):
+    out = _lockstep(strategy, _held_views)
+    assert out[-1][0] == ["g", "h"]  # (stock's pick refreshed them)
+
+
+def _counting(real, calls):
+    def wrapper(*args, **kwargs):
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("litellm"):
+            calls.append(1)
+        return real(*args, **kwargs)
+    return wrapper
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("name", ("isinstance", "list"))
+def test_a_builtin_replaced_after_a_fast_pick_is_called_as_stock_calls_it(strategy, name):
+    """hunt19b's open item: the builtin replaced in ``builtins`` *after* the first pick
+    (stock's first pick refreshed the index views; ours left them to the next, declined,
+    pick, which then called the replacement 4 more times)."""
+    def script(router, pick):
+        calls = []
+        out = [pick(0)]
+        real = builtins.__dict__[name]
+        gc.collect()
+        gc.disable()
+        builtins.__dict__[name] = _counting(real, calls)
+        try:
+            out += [pick(1), pick(2)]
+        finally:
+            builtins.__dict__[name] = real
+            gc.enable()
+        return out, len(calls)
+
+    out = _lockstep(strategy, script)
+    assert out[1] > 0 or name == "list"
+
+
+@pytest.mark.parametrize("strategy", ("simple-shuffle", "latency-based-routing"))
+@pytest.mark.parametrize("where", ("HostRegistry._core_get_model_list", "HostRegistry._list_scope",
+                                   "HostedIndexes.refresh"))
+def test_a_replaced_group_read_method_is_called_as_stock_calls_it(strategy, where):
+    """A class-level wrapper on a method of the group read stock's usage-read scope makes
+    for every strategy is called once a pick by stock (the fast scope skipped the read
+    for strategies other than usage-v2)."""
+    from litellm.router_rust.surface import indexes, registry
+
+    owner_name, method = where.split(".")
+    owner = {"HostRegistry": registry.HostRegistry, "HostedIndexes": indexes.HostedIndexes}[owner_name]
+
+    def script(router, pick):
+        calls = []
+        real = owner.__dict__[method]
+
+        def wrapper(*args, **kwargs):
+            calls.append(method)
+            return real(*args, **kwargs)
+
+        setattr(owner, method, wrapper)
+        try:
+            out = [pick(i) for i in range(3)]
+        finally:
+            setattr(owner, method, real)
+        return out, len(calls)
+
+    out = _lockstep(strategy, script)
+    assert out[1] >= 3
+
+
+@pytest.mark.parametrize("strategy", ("simple-shuffle", "least-busy"))
+def test_the_group_read_stays_skipped_while_idle(strategy):
+    """The check is not always declining: once the views are current the skipped read
+    would only read, and the scope skips it again (no ``_core_get_model_list`` call in
+    the accelerated picks after the first); an added deployment makes it run once."""
+    from litellm.router_rust.surface import registry
+
+    from fast_litellm.routing import litellm_fast
+
+    def script(router, pick):
+        calls = []
+        real = registry.HostRegistry.__dict__["_core_get_model_list"]
+
+        def count(*args, **kwargs):
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        pick(0)
+        idle = [litellm_fast._GROUP_ROWS.read_is_idle(router._core)]
+        router.add_deployment(_deployment("h", "e1"))
+        idle.append(litellm_fast._GROUP_ROWS.read_is_idle(router._core))
+        pick(1)
+        idle.append(litellm_fast._GROUP_ROWS.read_is_idle(router._core))
+        registry.HostRegistry._core_get_model_list = count
+        try:
+            pick(2)
+        finally:
+            registry.HostRegistry._core_get_model_list = real
+        return idle, len(calls)
+
+    assert _run(True, strategy, script) == ([True, False, True], 1)
