@@ -189,3 +189,93 @@ def test_the_group_read_stays_skipped_while_idle(strategy):
         return idle, len(calls)
 
     assert _run(True, strategy, script) == ([True, False, True], 1)
+
+
+# ---- (b) audit events ---------------------------------------------------------------------------
+
+_AUDIT_SCRIPT = r"""
+import asyncio, collections, json, random, sys, warnings
+sys.path.insert(0, sys.argv[1])
+from _lockstep import routing_patches
+from fast_litellm.routing import _local_patch
+import test_routing_protocol as T
+on, events = [False], collections.Counter()
+def hook(event, args):
+    if on[0]:
+        events[event] += 1
+sys.addaudithook(hook)
+def run(fast, strategy):
+    router = T._router(routing_strategy=strategy)
+    events.clear()
+    async def go():
+        with _local_patch.accelerated(fast), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i in range(2):
+                await router.async_get_available_deployment("g", request_kwargs={})
+            on[0] = True
+            for i in range(3):
+                random.seed(i)
+                await router.async_get_available_deployment("g", request_kwargs={})
+            on[0] = False
+    asyncio.run(go())
+    router.retire()
+    return dict(events)
+out = {}
+with routing_patches():
+    for strategy in sys.argv[2:]:
+        out[strategy] = (run(False, strategy), run(True, strategy))
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_pick_raises_the_audit_events_stocks_raises():
+    """An audit hook (``sys.addaudithook``) saw ``builtins.id`` (our caches' ``id()``
+    calls, 1-5 a pick) and ``function.__new__`` (the deprecated pick attribute's two
+    closures, made with ``types.FunctionType``) in accelerated picks, none in stock's:
+    now the native core's ``router_identity`` / ``router_new_function``, which raise
+    none.  In a child (an audit hook cannot be removed)."""
+    import json
+    import os
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", _AUDIT_SCRIPT, here] + list(STRATEGIES), capture_output=True,
+                          text=True, timeout=600, env=env)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, proc.stderr[-3000:]
+    for strategy, (stock, fast) in json.loads(line[-1][7:]).items():
+        assert stock == fast, strategy
+        assert stock.get("sys._getframe")  # (the hook ran: the deprecated read's walk)
+
+
+def test_the_audit_free_helpers_are_id_and_function_new():
+    import types
+
+    from fast_litellm._native_loader import NATIVE
+
+    x = []
+    assert NATIVE.router_identity(x) == id(x)
+
+    def outer():
+        y = 1
+
+        def inner(a=3, *, b=4):
+            """doc"""
+            return y + a + b
+        return inner
+
+    f = outer()
+    made = NATIVE.router_new_function(f.__code__, f.__globals__, (5,), f.__closure__)
+    stock = types.FunctionType(f.__code__, f.__globals__, None, (5,), f.__closure__)
+    for name in ("__name__", "__qualname__", "__module__", "__doc__", "__defaults__", "__kwdefaults__",
+                 "__annotations__", "__dict__", "__code__", "__globals__", "__builtins__"):
+        assert getattr(made, name, None) == getattr(stock, name, None), name
+    assert made.__closure__[0] is stock.__closure__[0] and made(b=4) == stock(b=4) == 10
+    plain = NATIVE.router_new_function(test_the_audit_free_helpers_are_id_and_function_new.__code__, globals(),
+                                       None, ())
+    assert plain.__defaults__ is None and plain.__closure__ is None
+    for bad in ((f.__code__, f.__globals__, None, ()), (f.__code__, f.__globals__, None, (1,)),
+                (f.__code__, {}, [], f.__closure__), ("code", {}, None, ())):
+        with pytest.raises((TypeError, ValueError)):
+            NATIVE.router_new_function(*bad)

@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_callers_error
 
-from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
+from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
 
 from .selector_fast import no_input_tokens
 
@@ -165,7 +165,7 @@ def _plain_view(value: Any, memo: Dict[int, bool]) -> Any:
         return {}
     if type(value) is not dict:
         return _SLOW
-    key = id(value)
+    key = _identity(value)
     ok = memo.get(key)
     if ok is None:
         ok = memo[key] = str_keyed(value)
@@ -290,12 +290,12 @@ class _RecordCache:
         self._by_handle: Dict[int, Any] = {}
 
     def records(self, handle: Any, version: Any) -> Dict[str, Any]:
-        entry = self._by_handle.get(id(handle))
+        entry = self._by_handle.get(_identity(handle))
         if entry is None or entry[0] is not handle or entry[1] != version:
-            if len(self._by_handle) >= _RECORD_CACHE_HANDLES and id(handle) not in self._by_handle:
+            if len(self._by_handle) >= _RECORD_CACHE_HANDLES and _identity(handle) not in self._by_handle:
                 self._by_handle.pop(next(iter(self._by_handle)))
             entry = (handle, version, {})
-            self._by_handle[id(handle)] = entry
+            self._by_handle[_identity(handle)] = entry
         return entry[2]
 
 
@@ -591,7 +591,7 @@ class _GroupRows:
                 with callers_errors:
                     return registry._core_get_model_list(model_name=model)
             token = (handle, handle.registry_version(), entries, entries._read_at, len(entries))
-            kept = self._kept.get(id(registry))
+            kept = self._kept.get(_identity(registry))
             if kept is not None and kept[0] is registry and _same_token(kept[1], token):
                 rows = kept[2].get(model)
                 if rows is not None:
@@ -602,12 +602,12 @@ class _GroupRows:
             # renamed or pattern row is a fresh dict per read)
             if type(rows) is list and _all_listed(rows, entries):
                 if kept is None or kept[0] is not registry or not _same_token(kept[1], token):
-                    if len(self._kept) >= self._HANDLES and id(registry) not in self._kept:
+                    if len(self._kept) >= self._HANDLES and _identity(registry) not in self._kept:
                         try:  # another registry's thread may evict at the same time
                             self._kept.pop(next(iter(self._kept)), None)
                         except (StopIteration, RuntimeError):
                             pass
-                    kept = self._kept[id(registry)] = (registry, token, {})
+                    kept = self._kept[_identity(registry)] = (registry, token, {})
                 kept[2][model] = tuple(rows)
             return rows
 
@@ -631,8 +631,8 @@ def _host_methods_state(host: Any, methods: Any, names: Any, module_functions: A
 
 
 def _all_listed(rows: List[Any], entries: Any) -> bool:
-    listed = {id(entry) for entry in list.__iter__(entries)}
-    return all(id(row) in listed for row in rows)
+    listed = {_identity(entry) for entry in list.__iter__(entries)}
+    return all(_identity(row) in listed for row in rows)
 
 
 def _same_token(a: Any, b: Any) -> bool:
