@@ -75,24 +75,36 @@ def _lockstep(strategy, script):
 
 # ---- (a) the registry's index views, refreshed by stock's pick -----------------------------------
 
-def _held_views(router, pick):
-    """Index views taken before a deployment is added: stock's next pick refreshes them
+_CHANGES = {
+    "add_deployment": lambda router: router.add_deployment(_deployment("h", "e1")),
+    "delete_deployment": lambda router: router.delete_deployment("d3"),
+    "set_model_list": lambda router: router.set_model_list(
+        [dict(d, model_info={"id": "n%d" % i}) for i, d in enumerate(T.MODEL_LIST[:3])]
+        + [{"model_name": "h", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"}}]),
+}
+
+
+def _held_views(change):
+    """Index views taken before the registry changes: stock's next pick refreshes them
     (its usage-read scope's group read reads ``_core_model_names``), so they show the
-    new group after it."""
-    out = [pick(0)]
-    names, named = router.model_names, router.model_name_to_deployment_indices
-    out.append((sorted(names), dict(named)))
-    router.add_deployment(_deployment("h", "e1"))
-    out.append((sorted(names), dict(named)))
-    out.append(pick(1))
-    out.append((sorted(names), dict(named)))
-    return out
+    new state after it."""
+    def script(router, pick):
+        out = [pick(0)]
+        names, named = router.model_names, router.model_name_to_deployment_indices
+        out.append((sorted(names), dict(named)))
+        _CHANGES[change](router)
+        out.append((sorted(names), dict(named)))
+        out.append(pick(1))
+        out.append((sorted(names), dict(named)))
+        return out
+    return script
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_index_views_held_across_an_added_deployment_are_refreshed_by_the_pick(strategy):
-    out = _lockstep(strategy, _held_views)
-    assert out[-1][0] == ["g", "h"]  # (stock's pick refreshed them)
+@pytest.mark.parametrize("change", sorted(_CHANGES))
+def test_index_views_held_across_a_registry_change_are_refreshed_by_the_pick(strategy, change):
+    out = _lockstep(strategy, _held_views(change))
+    assert out[-1] != out[2]  # (stock's pick refreshed them)
 
 
 def _counting(real, calls):
