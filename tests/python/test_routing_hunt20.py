@@ -221,15 +221,23 @@ sys.addaudithook(hook)
 def run(fast, strategy):
     router = T._router(routing_strategy=strategy)
     events.clear()
+    async def failing():  # (picks that raise: the engine's error marks)
+        for model in ("g", "no-such-group"):
+            try:
+                await router.async_get_available_deployment(model, request_kwargs={"metadata": 7})
+            except Exception:
+                pass
     async def go():
         with _local_patch.accelerated(fast), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for i in range(2):
                 await router.async_get_available_deployment("g", request_kwargs={})
+                await failing()
             on[0] = True
             for i in range(3):
                 random.seed(i)
                 await router.async_get_available_deployment("g", request_kwargs={})
+            await failing()
             on[0] = False
     asyncio.run(go())
     router.retire()

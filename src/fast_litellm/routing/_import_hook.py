@@ -33,3 +33,7 @@ def _identity():
 
 
 IDENTITY = _identity()
+if IDENTITY is not id:
+    from fast_litellm.patching import guards as _guards, registry as _registry
+
+    _guards._identity = _registry._identity = IDENTITY  # (their per-call id() keys)
