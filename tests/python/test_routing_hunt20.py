@@ -16,6 +16,7 @@ import pytest
 
 import test_routing_protocol as T
 from _lockstep import routing_patches, same_minute
+from test_routing_builtins_shadowed import _counting
 from fast_litellm.routing import _local_patch
 
 litellm = pytest.importorskip("litellm")
@@ -107,14 +108,6 @@ def _held_views(change):
 def test_index_views_held_across_a_registry_change_are_refreshed_by_the_pick(strategy, change):
     out = _lockstep(strategy, _held_views(change))
     assert out[-1] != out[2] or change == "model_list.append"  # (stock's pick refreshed them)
-
-
-def _counting(real, calls):
-    def wrapper(*args, **kwargs):
-        if sys._getframe(1).f_globals.get("__name__", "").startswith("litellm"):
-            calls.append(1)
-        return real(*args, **kwargs)
-    return wrapper
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
