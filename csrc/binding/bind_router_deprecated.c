@@ -51,6 +51,69 @@
 #define FL_DEPRECATED_GET 1
 #endif
 
+/*
+ * Two helpers for the routing fast paths that raise no audit event (session
+ * 20 hunt: an audit hook saw builtins.id and function.__new__ events in
+ * accelerated picks that stock's picks do not raise).
+ *
+ * router_identity(obj): id(obj), without the builtins.id event.
+ * router_new_function(code, globals, defaults, closure): a function made from
+ * `code` as MAKE_FUNCTION makes it (PyFunction_New: name, qualname, module
+ * and builtins from the code and globals), with `defaults` (None or a tuple)
+ * and `closure` (a tuple of cells, one per free variable): what
+ * types.FunctionType(code, globals, None, defaults, closure) makes, without
+ * its function.__new__ event (LiteLLM's `def` raises none).
+ */
+static PyObject *
+router_identity(PyObject *module, PyObject *obj)
+{
+    (void)module;
+    return PyLong_FromVoidPtr(obj);
+}
+
+static PyObject *
+router_new_function(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "router_new_function(code, globals, defaults, closure)");
+        return NULL;
+    }
+    PyObject *code = args[0], *globals = args[1], *defaults = args[2], *closure = args[3];
+    if (!PyCode_Check(code) || !PyDict_Check(globals) || (defaults != Py_None && !PyTuple_Check(defaults))
+        || !PyTuple_Check(closure)) {
+        PyErr_SetString(PyExc_TypeError, "router_new_function: a code object, a dict, None or a tuple, a tuple");
+        return NULL;
+    }
+    Py_ssize_t nfree = PyCode_GetNumFree((PyCodeObject *)code);
+    if (PyTuple_GET_SIZE(closure) != nfree) {
+        PyErr_SetString(PyExc_ValueError, "router_new_function: the closure does not match the code's free variables");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nfree; i++) {
+        if (!PyCell_Check(PyTuple_GET_ITEM(closure, i))) {
+            PyErr_SetString(PyExc_TypeError, "router_new_function: the closure holds a non-cell");
+            return NULL;
+        }
+    }
+    PyObject *function = PyFunction_New(code, globals);
+    if (function == NULL)
+        return NULL;
+    if ((defaults != Py_None && PyFunction_SetDefaults(function, defaults) < 0)
+        || (nfree > 0 && PyFunction_SetClosure(function, closure) < 0)) {
+        Py_DECREF(function);
+        return NULL;
+    }
+    return function;
+}
+
+static PyMethodDef audit_free_methods[] = {
+    {"router_identity", (PyCFunction)router_identity, METH_O, "id(obj) without the builtins.id audit event"},
+    {"router_new_function", (PyCFunction)(void (*)(void))router_new_function, METH_FASTCALL,
+     "types.FunctionType(code, globals, None, defaults, closure) without the function.__new__ audit event"},
+    {NULL, NULL, 0, NULL},
+};
+
 #ifdef FL_DEPRECATED_GET
 
 /* the globals and builtins checked, in this order, against `expected` */
@@ -839,6 +902,8 @@ static PyType_Spec DeprecatedGet_spec = {
 int
 fl_bind_router_deprecated(PyObject *module)
 {
+    if (PyModule_AddFunctions(module, audit_free_methods) < 0)
+        return -1;
     PyObject *type = PyType_FromModuleAndSpec(module, &DeprecatedGet_spec, NULL);
     if (type == NULL)
         return -1;
@@ -854,8 +919,8 @@ fl_bind_router_deprecated(PyObject *module)
 int
 fl_bind_router_deprecated(PyObject *module)
 {
-    (void)module;
-    return 0;   /* not built: the patch declines (no DeprecatedGet) */
+    /* not built: the patch declines (no DeprecatedGet) */
+    return PyModule_AddFunctions(module, audit_free_methods);
 }
 
 #endif

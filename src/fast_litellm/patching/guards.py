@@ -177,6 +177,10 @@ def source_hash(obj: Any) -> str:
 
 
 _verdicts: Dict[Tuple[int, str], Tuple[Any, bool]] = {}
+# id() for the verdicts' keys; the routing component sets the native core's
+# router_identity here (the same number, without the builtins.id audit event a
+# stock pick does not raise: on CPython 3.12+ this check runs in every pick)
+_identity = id
 
 
 def is_pinned_source(target: str, fn: Any) -> bool:
@@ -186,7 +190,7 @@ def is_pinned_source(target: str, fn: Any) -> bool:
     be read).  For fast paths that rely on a function a user could replace
     and check it on every call: the verdict is memoized per function object
     (held, so its id is not reused), so a repeated check is a dict read."""
-    key = (id(fn), target)
+    key = (_identity(fn), target)
     seen = _verdicts.get(key)
     if seen is not None and seen[0] is fn:
         return seen[1]

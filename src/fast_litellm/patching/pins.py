@@ -153,6 +153,10 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.router_rust.surface.registry:HostRegistry._live_handle": "85cc43fe694c75718ed93650e69e94124048a15c074cbed7a5bcdc118d4716b9",
     "litellm.router_rust.surface.registry:HostRegistry._core_model_names": "676e4c176ba40750ad1b67081a67a3651a07fd7df004ad7090275e021bb78171",
     "litellm.router_rust.surface.registry:_index_key": "a377d7d81645c87b6afd5e3ce40e681381d80dcba6908638e4b0d9167009bb4b",
+    # ... and what decides whether that read, skipped for other strategies, would refresh
+    # the registry's index views (litellm_fast._GroupRows.read_is_idle, session 20 hunt)
+    "litellm.router_rust.surface.indexes:HostedIndexes.refresh": "09ed9e9a23bb5463b3c5fd6bc6655b6d37338f29a02c5271e543acbb15602fb3",
+    "litellm.router_rust.core:RustCore._live_handle": "c6403e0803aca6cf3740cd9ec9ec069e1f1337fc2bded04cd18c165857b1fd86",
     "litellm.router_rust.surface.model_list:HostedModelList": "8dd62e1244a3480e881559310fc23b88660c720e298e237ceef8830c130c0691",
     # routing's retry-policy fields: what the skipped resolution computes,
     # and the two callers that validate the request just before

@@ -66,6 +66,9 @@ class Delegate:
 
 
 _CALLERS: Dict[int, BaseException] = {}
+# id() for the marks (the routing component sets the native core's router_identity:
+# no builtins.id audit event in a pick that raises)
+_identity = id
 _CALLERS_CAP = 256
 
 
@@ -91,7 +94,7 @@ def callers_error(exc: BaseException) -> None:
     reads it and the table is cleared past a small bound."""
     if len(_CALLERS) >= _CALLERS_CAP:
         _CALLERS.clear()
-    _CALLERS[id(exc)] = exc
+    _CALLERS[_identity(exc)] = exc
 
 
 class _CallersErrors:
@@ -115,7 +118,7 @@ callers_errors = _CallersErrors()
 
 def is_callers_error(exc: BaseException) -> bool:
     """True (once) when ``exc`` was marked by :func:`callers_error`."""
-    return bool(_CALLERS) and _CALLERS.pop(id(exc), None) is exc
+    return bool(_CALLERS) and _CALLERS.pop(_identity(exc), None) is exc
 
 
 class Patch:

@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_callers_error
 
-from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
+from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
 
 from .selector_fast import no_input_tokens
 
@@ -165,7 +165,7 @@ def _plain_view(value: Any, memo: Dict[int, bool]) -> Any:
         return {}
     if type(value) is not dict:
         return _SLOW
-    key = id(value)
+    key = _identity(value)
     ok = memo.get(key)
     if ok is None:
         ok = memo[key] = str_keyed(value)
@@ -290,12 +290,12 @@ class _RecordCache:
         self._by_handle: Dict[int, Any] = {}
 
     def records(self, handle: Any, version: Any) -> Dict[str, Any]:
-        entry = self._by_handle.get(id(handle))
+        entry = self._by_handle.get(_identity(handle))
         if entry is None or entry[0] is not handle or entry[1] != version:
-            if len(self._by_handle) >= _RECORD_CACHE_HANDLES and id(handle) not in self._by_handle:
+            if len(self._by_handle) >= _RECORD_CACHE_HANDLES and _identity(handle) not in self._by_handle:
                 self._by_handle.pop(next(iter(self._by_handle)))
             entry = (handle, version, {})
-            self._by_handle[id(handle)] = entry
+            self._by_handle[_identity(handle)] = entry
         return entry[2]
 
 
@@ -382,7 +382,21 @@ class _UsageReadScope:
             self._error = error
             return None
         if not isinstance(selector, LowestTPMLoggingHandler_v2):
-            self._lazy = True  # the read's only trace would be an error's context
+            # (_GroupRows.read_is_idle, its kept verdict's per-call part inline: ~0.1 us less)
+            registry = core._hosted
+            kept = _GROUP_ROWS._idle.get(getattr(registry, "__dict__", None), core)
+            if (_GROUP_ROWS.read_is_idle(core) if kept is None else (
+                    type(registry) is kept[0] and core.__dict__ is kept[1] and kept[2].__dict__ is kept[3]
+                    and kept[4][1] == kept[5].registry_version())):
+                self._lazy = True  # the read's only trace would be an error's context
+                return None
+            # the read would do something: refresh the registry's index views (the
+            # registry moved since they were read: a view a caller holds shows the new
+            # state after stock's pick), or call a replaced method: LiteLLM's read, here
+            try:
+                core._hosted._core_get_model_list(model_name=model)
+            except Exception as error:  # noqa: BLE001 - LiteLLM's scope swallows it too
+                self._error = error
             return None
         failure = None
         try:
@@ -433,6 +447,17 @@ class _UsageReadScope:
         return False
 
 
+class _NoMemo:
+    """A memo holding nothing (until ``_GroupRows.read_is_idle`` makes its own)."""
+
+    @staticmethod
+    def get(first: Any, second: Any) -> None:
+        return None
+
+
+_NO_MEMO = _NoMemo()
+
+
 class _GroupRows:
     """The group's deployment list the usage-v2 read takes
     (``HostRegistry._core_get_model_list(model_name=model)``), kept while
@@ -469,6 +494,7 @@ class _GroupRows:
     def __init__(self) -> None:
         self._parts: Any = None
         self._kept: Dict[int, Any] = {}
+        self._idle: Any = _NO_MEMO  # read_is_idle's _StateMemo (made at first use)
 
     def _resolve(self) -> Any:
         if self._parts is None:
@@ -494,6 +520,63 @@ class _GroupRows:
         # the module function LiteLLM's read calls (_index_key), as pinned
         module_functions = (registry.__dict__, (("_index_key", registry._index_key),))
         return (host, methods, names, model_list.HostedModelList, _StateMemo(), module_functions)
+
+    def read_is_idle(self, core: Any) -> bool:
+        """Whether LiteLLM's group read on ``core``'s registry would only read (the
+        usage-read scope skips it for the strategies that do not use it): the pinned
+        registry methods (none on the instance) and index views read at router-core's
+        current registry (``HostedIndexes.refresh``, pinned, would return at once: its
+        ``_read_at`` is (the handle, its ``registry_version()``), the handle reached as
+        LiteLLM's refresh reaches it).  Else the read refreshes the views - a view a
+        caller holds (``router.model_names``) then shows the new state - or calls a
+        replacement: False, and the scope runs it (session 20 hunt).  The dict part is
+        kept by a ``_StateMemo`` (the core's, registry's and views' dicts, their classes'
+        and the registry module's); per call: the objects' types and dicts, the version."""
+        registry = core._hosted
+        state = getattr(registry, "__dict__", None)
+        if type(state) is not dict:
+            return False
+        memo = self._idle
+        if memo is _NO_MEMO:
+            from .protocol_fast import _StateMemo
+
+            memo = self._idle = _StateMemo()
+        kept = memo.get(state, core)
+        if kept is None:
+            kept = memo.remember(state, core, lambda: self._idle_state(core, registry, state))
+            if not kept:
+                return False
+        host, core_state, indexes, own, read_at, handle = kept
+        return (type(registry) is host and core.__dict__ is core_state and indexes.__dict__ is own
+                and read_at[1] == handle.registry_version())
+
+    def _idle_state(self, core: Any, registry: Any, state: Any) -> Any:
+        """(dicts read, kept) for ``read_is_idle``'s memo; ((None,), ()) when not idle."""
+        no = (None,), ()
+        parts = self._resolve()
+        indexes_parts = _indexes_parts()
+        if not parts or not indexes_parts:
+            return no
+        host, methods, names, hosted_list, memo, module_functions = parts
+        indexes_cls, refresh, core_live_handle, handle_cls = indexes_parts
+        if type(registry) is not host or not state.keys().isdisjoint(self._SHADOWABLE):
+            return no
+        classes, known = _host_methods_state(host, methods, names, module_functions)
+        indexes = state.get("_indexes")
+        own = getattr(indexes, "__dict__", None)
+        core_state = getattr(core, "__dict__", None)
+        if (not known or type(indexes) is not indexes_cls or indexes_cls.__dict__.get("refresh") is not refresh
+                or type(own) is not dict or "refresh" in own or type(core_state) is not dict):
+            return no
+        via, lookup, read_at = own.get("_handle"), state.get("handle_lookup"), own.get("_read_at")
+        handle = core_state.get("_handle")
+        if not (type(via) is _METHOD and via.__self__ is registry and via.__func__ is methods[3][1]
+                and type(lookup) is _METHOD and lookup.__self__ is core and lookup.__func__ is core_live_handle
+                and type(handle) is handle_cls and type(read_at) is tuple and len(read_at) == 2
+                and read_at[0] is handle and type(read_at[1]) is int):
+            return no
+        return (state, own, core_state, indexes_cls, type(core)) + classes, (
+            host, core_state, indexes, own, read_at, handle)
 
     def read(self, registry: Any, model: Any) -> Any:
         parts = self._resolve()
@@ -524,7 +607,7 @@ class _GroupRows:
                 with callers_errors:
                     return registry._core_get_model_list(model_name=model)
             token = (handle, handle.registry_version(), entries, entries._read_at, len(entries))
-            kept = self._kept.get(id(registry))
+            kept = self._kept.get(_identity(registry))
             if kept is not None and kept[0] is registry and _same_token(kept[1], token):
                 rows = kept[2].get(model)
                 if rows is not None:
@@ -535,12 +618,12 @@ class _GroupRows:
             # renamed or pattern row is a fresh dict per read)
             if type(rows) is list and _all_listed(rows, entries):
                 if kept is None or kept[0] is not registry or not _same_token(kept[1], token):
-                    if len(self._kept) >= self._HANDLES and id(registry) not in self._kept:
+                    if len(self._kept) >= self._HANDLES and _identity(registry) not in self._kept:
                         try:  # another registry's thread may evict at the same time
                             self._kept.pop(next(iter(self._kept)), None)
                         except (StopIteration, RuntimeError):
                             pass
-                    kept = self._kept[id(registry)] = (registry, token, {})
+                    kept = self._kept[_identity(registry)] = (registry, token, {})
                 kept[2][model] = tuple(rows)
             return rows
 
@@ -564,8 +647,8 @@ def _host_methods_state(host: Any, methods: Any, names: Any, module_functions: A
 
 
 def _all_listed(rows: List[Any], entries: Any) -> bool:
-    listed = {id(entry) for entry in list.__iter__(entries)}
-    return all(id(row) in listed for row in rows)
+    listed = {_identity(entry) for entry in list.__iter__(entries)}
+    return all(_identity(row) in listed for row in rows)
 
 
 def _same_token(a: Any, b: Any) -> bool:
@@ -580,6 +663,29 @@ def _rows_are_litellms(host: Any) -> bool:
 
 
 _GROUP_ROWS = _GroupRows()
+_METHOD = type(_GROUP_ROWS.read)
+_INDEXES_PARTS: List[Any] = []
+
+
+def _indexes_parts() -> Any:
+    """(HostedIndexes, its pinned ``refresh``, ``RustCore._live_handle`` pinned, the
+    handle class), or False when a source is not the pinned one."""
+    if not _INDEXES_PARTS:
+        try:
+            import importlib
+
+            from fast_litellm.patching import guards
+
+            guards.require_sources(("litellm.router_rust.surface.indexes:HostedIndexes.refresh",
+                                    _CORE_SOURCES + "RustCore._live_handle"))
+            indexes = importlib.import_module("litellm.router_rust.surface.indexes")
+            core = importlib.import_module("litellm.router_rust.core")
+            native = importlib.import_module("litellm.rust_bridge._native")
+            _INDEXES_PARTS.append((indexes.HostedIndexes, indexes.HostedIndexes.__dict__["refresh"],
+                                   core.RustCore.__dict__["_live_handle"], native.RouterCoreHandle))
+        except Exception:  # noqa: BLE001 - a changed LiteLLM: LiteLLM's read, always
+            _INDEXES_PARTS.append(False)
+    return _INDEXES_PARTS[0]
 _REGISTRY_MODULE = "litellm.router_rust.surface.registry:"
 _HOSTED_LIST = "litellm.router_rust.surface.model_list:HostedModelList"
 _REGISTRY_READS = "litellm.router_rust.surface.registry:HostRegistry."

@@ -666,7 +666,12 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     an assigned pick, a custom strategy, patched look-up code) runs
     LiteLLM's function; so does every call if ``_picker_parts`` refused
     (a pin that does not hold)."""
-    function = types.FunctionType
+    # (the native core's router_new_function makes them as LiteLLM's `def`s do, without
+    # types.FunctionType's function.__new__ audit event: session 20 hunt)
+    from fast_litellm._native_loader import NATIVE
+
+    function = getattr(NATIVE, "router_new_function", None) or (
+        lambda code, globals_, defaults, closure: types.FunctionType(code, globals_, None, defaults, closure))
     cell = types.CellType
     get_attribute = _OBJECT_GETATTRIBUTE
     parts = _lazily(_picker_parts, "LiteLLM's picker sources are not the verified ones")
@@ -693,11 +698,11 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
         if (module_globals.get("_async_picker") is not picker
                 or module_globals.get("_without_reserving") is not wrapping):
             raise NotAccelerated("LiteLLM's picker was replaced")
-        pick = function(pick_code, module_globals, None, (None, None, False), (cell(router),))
+        pick = function(pick_code, module_globals, (None, None, False), (cell(router),))
         pick.__annotations__ = dict(annotations)
         if qualname is not None:
             pick.__qualname__ = qualname
-        looked_up = function(wrapper_code, module_globals, None, None, (cell(pick),))
+        looked_up = function(wrapper_code, module_globals, None, (cell(pick),))
         looked_up.__module__ = pick.__module__
         looked_up.__name__ = pick.__name__
         looked_up.__qualname__ = pick.__qualname__

@@ -40,7 +40,7 @@ from typing import Any, List, Optional, Tuple
 import builtins as _BUILTINS_MODULE
 from _io import open as _IO_OPEN
 
-from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
+from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
 
 _TC = "litellm.litellm_core_utils.token_counter"
 _ABSENT = object()
@@ -397,9 +397,9 @@ def _builtin_names_read(module: Any, candidates: Any) -> List[str]:
             # a patch's native layer (session 20) over a function of the module: what it wraps
             functions.append(function.__dict__.get("__wrapped__"))
             continue
-        if not isinstance(function, types.FunctionType) or id(function) in seen_functions:
+        if not isinstance(function, types.FunctionType) or _identity(function) in seen_functions:
             continue
-        seen_functions.add(id(function))
+        seen_functions.add(_identity(function))
         stack.append(function.__code__)
         functions.append(getattr(function, "__wrapped__", None))
         for cell in function.__closure__ or ():
@@ -410,9 +410,9 @@ def _builtin_names_read(module: Any, candidates: Any) -> List[str]:
     seen, found = set(), set()
     while stack:
         code = stack.pop()
-        if id(code) in seen or code.co_filename != filename:
+        if _identity(code) in seen or code.co_filename != filename:
             continue
-        seen.add(id(code))
+        seen.add(_identity(code))
         found.update(name for name in code.co_names if name in candidates)
         stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
     return sorted(found)
@@ -666,7 +666,7 @@ class _SharedFacts:
         self._last: Tuple[Any, Any] = (None, None)
 
     def _is_shared(self, healthy: Any) -> bool:
-        entry = self._shared.get(id(healthy))
+        entry = self._shared.get(_identity(healthy))
         return entry is not None and entry[0] is healthy
 
     def get(self, healthy: Any) -> Any:

@@ -47,6 +47,8 @@ from typing import Any, Callable, Dict, Optional
 from fast_litellm._forksafe import fresh_lock_after_fork
 from fast_litellm.patching.registry import NotAccelerated, callers_error
 
+from ._import_hook import IDENTITY as _identity
+
 #: the sources this relies on (pins.DEPENDENCIES): the rebuild's order (new
 #: handle, adopt, under the registry lock), the body re-done, the static
 #: document's key (the stage's answer with no filter is pinned by
@@ -127,7 +129,7 @@ def _forget(key: int, ref: Any) -> None:
 
 def _remember(core: Any, handle: Any, static: Any, dynamic: Any) -> None:
     """Keep the documents ``handle`` was built from (ours: never raises)."""
-    key = id(core)
+    key = _identity(core)
     try:
         version = handle.registry_version()
         copies = (_plain_copy(static), _plain_copy(dynamic))
@@ -200,7 +202,7 @@ def shadow_for(core: Any, handle: Any, model: Any = None) -> Optional[Any]:
     handle changed or was written since it was built, ids that may repeat,
     the registry lock held elsewhere right now) or, when ``model`` is given,
     when fewer than ``MIN_GROUP_SIZE`` deployments are named ``model``."""
-    rec = _RECORDS.get(id(core))
+    rec = _RECORDS.get(_identity(core))
     if rec is None or rec.core_ref() is not core or rec.verdict is False or rec.handle is not handle:
         return None
     if model is not None and MIN_GROUP_SIZE > 0:
@@ -242,7 +244,7 @@ def shadow_for(core: Any, handle: Any, model: Any = None) -> Optional[Any]:
 
 def recorded(core: Any) -> Optional[_Record]:
     """The record kept for ``core`` (for tests)."""
-    rec = _RECORDS.get(id(core))
+    rec = _RECORDS.get(_identity(core))
     return rec if rec is not None and rec.core_ref() is core else None
 
 

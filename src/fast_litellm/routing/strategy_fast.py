@@ -47,7 +47,7 @@ from fast_litellm.patching import guards
 from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
 
 from . import litellm_fast
-from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS
+from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
 
 _LATENCY_CLASS = "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler"
 _COST_CLASS = "litellm.router_strategy.lowest_cost:LowestCostLoggingHandler"
@@ -201,18 +201,18 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
         """The shared list for ids: the one handed out last time when the
         registry version and the ids are the same (read-only consumers
         leave it as it was), else a new one."""
-        entry = last_lists.get(id(handle))
+        entry = last_lists.get(_identity(handle))
         if (entry is not None and entry[0] is handle and entry[1] == version and same_ids is not None
                 and same_ids(ids, entry[2])):
             return entry[3]
         candidates = shared(handle, known, ids)
         if candidates is not None and same_ids is not None:
             if entry is not None:
-                _SHARED_LISTS.pop(id(entry[3]), None)
-            if len(last_lists) >= litellm_fast._RECORD_CACHE_HANDLES and id(handle) not in last_lists:
-                _SHARED_LISTS.pop(id(last_lists.pop(next(iter(last_lists)))[3]), None)
-            last_lists[id(handle)] = (handle, version, list(ids), candidates)
-            _SHARED_LISTS[id(candidates)] = [candidates, None, None]
+                _SHARED_LISTS.pop(_identity(entry[3]), None)
+            if len(last_lists) >= litellm_fast._RECORD_CACHE_HANDLES and _identity(handle) not in last_lists:
+                _SHARED_LISTS.pop(_identity(last_lists.pop(next(iter(last_lists)))[3]), None)
+            last_lists[_identity(handle)] = (handle, version, list(ids), candidates)
+            _SHARED_LISTS[_identity(candidates)] = [candidates, None, None]
         return candidates
 
     def record_of(handle, known, ident):
@@ -475,7 +475,7 @@ def _all_known(healthy: Any, counts: Any) -> bool:
     if check is None:
         return False
     tags_of = getattr(NATIVE, "router_dict_tags", None)
-    entry = _SHARED_LISTS.get(id(healthy))
+    entry = _SHARED_LISTS.get(_identity(healthy))
     tags = None
     if tags_of is not None and entry is not None and entry[0] is healthy and type(counts) is dict:
         kept = _KNOWN[0]
@@ -491,7 +491,7 @@ def _all_known(healthy: Any, counts: Any) -> bool:
 def _prepared_list(healthy: Any, by_id: Any) -> Any:
     """The ``_FreshLatency`` of a shared candidate list whose id index is
     ``by_id`` (made on first use: it reads only our own index), or None."""
-    entry = _SHARED_LISTS.get(id(healthy))
+    entry = _SHARED_LISTS.get(_identity(healthy))
     if entry is None or entry[0] is not healthy or entry[1] is not by_id or not by_id:
         return None
     prepared = entry[2]
@@ -900,7 +900,7 @@ class _LatencyPick:
         """``{id: last deployment with it}`` (declines like ``_index_by_id``);
         for a shared candidate list, computed once (the list never changes).
         The caller must not change the map."""
-        entry = _SHARED_LISTS.get(id(healthy))
+        entry = _SHARED_LISTS.get(_identity(healthy))
         if entry is not None and entry[0] is healthy:
             if entry[1] is None:
                 entry[1] = self._fresh_index(healthy)
