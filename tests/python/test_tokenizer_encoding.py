@@ -376,6 +376,30 @@ def test_text_type_errors(pair):
                       lambda: [len(x) for x in ref.encode_batch(["x"], **kw)])
 
 
+def test_count_batch_error_order(pair):
+    """count_batch raises what encode_batch raises: the error of the first
+    text that fails, in order, so a disallowed special token in a text
+    before a non-str one is the ValueError, not the TypeError (session 20
+    hunt: count_batch checked every text's type first).  The TypeError's
+    message names the item (documented), so only its type is compared."""
+    ours, ref = pair
+
+    def run(fn):
+        try:
+            return "ok", fn()
+        except Exception as err:  # noqa: BLE001 - compared below
+            return type(err), str(err) if not isinstance(err, TypeError) else ""
+
+    eot = "a <|endoftext|> b"
+    for batch in ([eot, None], ["ok", eot, 5], ["x" * 70, "y", eot, b"z"], [None, eot], ["ok", 5, eot],
+                  [eot + " <|fim_prefix|>", ["a"]], ["<|endo", bytearray(b"x")]):
+        for kw in ({}, {"allowed_special": {"<|fim_prefix|>"}}, {"disallowed_special": {"<|endoftext|>"}},
+                   {"disallowed_special": ["<|endo"]}, {"disallowed_special": ()}, {"allowed_special": "all"},
+                   {"allowed_special": None}):
+            assert run(lambda: ours.count_batch(batch, num_threads=2, **kw)) == \
+                run(lambda: [len(x) for x in ref.encode_batch(batch, num_threads=2, **kw)]), (batch, kw)
+
+
 def test_spent_iterator_disallowed(pair):
     """A disallowed_special that is truthy but holds nothing (a spent
     iterator, an empty generator) is tiktoken's regex "()": it matches ''

@@ -402,6 +402,11 @@ class Encoding:
             raise ValueError("num_threads must be between 1 and %d, got %d" % (MAX_THREADS, num_threads))
         for i, t in enumerate(texts):
             if not isinstance(t, str):
+                if i:
+                    # encode_batch encodes the texts in order: an error of
+                    # one before this (a disallowed special token) comes first
+                    self.count_batch(texts[:i], num_threads=num_threads, allowed_special=allowed_special,
+                                     disallowed_special=disallowed_special)
                 raise TypeError("texts[%d] must be str, not %s" % (i, type(t).__name__))
         if (disallowed_special == "all" and not allowed_special and type(allowed_special) is set
                 and "special_tokens_set" not in self.__dict__):
