@@ -32,10 +32,12 @@ The patches pin-check what they rely on when built.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 from datetime import datetime as _datetime
-from typing import Any, List, Optional, Tuple
+from functools import partial as _PARTIAL
+from typing import Any, Dict, List, Optional, Tuple
 
 import builtins as _BUILTINS_MODULE
 from _io import open as _IO_OPEN
@@ -787,6 +789,10 @@ USAGE_V2_SOURCES = (_V2_CLASS + "._return_potential_deployments",)
 # the rows the usage read hands usage_counter_keys: a dict subclass that
 # overrides only writers (its reads are dict's own)
 _HOSTED_ENTRY = "litellm.router_rust.surface.model_list:_HostedEntry"
+# (selector, candidate list, tpm keys, rpm keys): keys the fused v2 pick built before
+# handing the rest of its call to LiteLLM's body (make_usage_v2_pick), which its
+# usage_counter_keys call is answered with, once, instead of reading the clock again
+_PENDING_KEYS: "contextvars.ContextVar[Any]" = contextvars.ContextVar("fast_litellm_usage_v2_keys", default=None)
 
 
 # "HH-MM" for each minute of a day, as strftime("%H-%M") gives it
@@ -834,6 +840,12 @@ def make_usage_counter_keys(original: Any) -> Any:
     shared = _SharedFacts()
 
     def usage_counter_keys(self, healthy_deployments):
+        pending = _PENDING_KEYS.get()
+        if pending is not None and pending[0] is self and pending[1] is healthy_deployments:
+            # the fused v2 pick's keys, built (clock read and all) before it handed the rest
+            # of the call to LiteLLM's body: that body's one call of this, answered once
+            _PENDING_KEYS.set(None)
+            return pending[2], pending[3]
         if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: the key build's reads make import statements")
         if keys is None:
@@ -947,6 +959,283 @@ def _potential_in_python(self: Any, healthy: List[Any], tpm_keys: List[str], tpm
             tpm_dict[tpm_key] = 0
     return self._return_potential_deployments(
         healthy_deployments=healthy, all_deployments=tpm_dict, input_tokens=input_tokens, rpm_dict=rpm_dict)
+
+
+# --------------------------------------------------------------------------
+# usage-based-routing-v2: the selector's call in the fused pick
+# --------------------------------------------------------------------------
+
+_V2_PICK_SOURCES = (
+    _V2_CLASS + ".async_get_available_deployments",
+    _V2 + ":PrefetchedUsage",
+    _V2 + ":PrefetchedUsage.active",
+    _V2 + ":PrefetchedUsage.covers",
+    _V2 + ":PrefetchedUsage.values_for",
+)
+# the selector's methods its call runs, each served by our patch (name, patch)
+_V2_PICK_METHODS = (("usage_counter_keys", "routing.usage_v2_counter_keys"),
+                    ("_common_checks_available_deployment", "routing.usage_v2_common_checks"))
+_V2_PICK_INSTANCE_NAMES = ("async_get_available_deployments", "usage_counter_keys",
+                           "_common_checks_available_deployment", "_return_potential_deployments")
+DECLINED = object()
+
+
+def _code_in(function: Any, name: str) -> Any:
+    """The code object named ``name`` nested in ``function``'s code."""
+    import types
+
+    for const in function.__code__.co_consts:
+        if isinstance(const, types.CodeType) and const.co_name == name:
+            return const
+    raise RuntimeError("%s has no %s" % (function.__qualname__, name))
+
+
+def _fast_chain(attr: Any, patch_name: str, code: Any, engine_code: Any, local_code: Any) -> Any:
+    """The layers between ``attr`` (what LiteLLM's call finds) and our fast
+    function (code ``code``) when ``attr`` is patch ``patch_name``'s engine
+    wrapper and/or ``_local_patch`` dispatcher, each marked as that patch and
+    calling the next through its ``fast`` cell: a tuple of (function, its
+    code, its ``fast`` cell, the next function, its switch: the engine flag's
+    cell or the dispatcher's globals), the last entry (our fast function,
+    code, None, None, None); else None."""
+    import types
+
+    chain: List[Any] = []
+    fn = attr
+    for _ in range(4):
+        if type(fn) is not types.FunctionType:
+            return None
+        if fn.__code__ is code:
+            chain.append((fn, code, None, None, None))
+            return tuple(chain)
+        if fn.__code__ is not engine_code and fn.__code__ is not local_code:
+            return None
+        if getattr(fn, "__fast_litellm_patch__", None) != patch_name:
+            return None
+        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        fast_cell = cells.get("fast")
+        if fast_cell is None:
+            return None
+        switch = cells.get("flag") if fn.__code__ is engine_code else fn.__globals__
+        if switch is None:
+            return None
+        following = fast_cell.cell_contents
+        chain.append((fn, fn.__code__, fast_cell, following, switch))
+        fn = following
+    return None
+
+
+def _chain_serves(chain: Any, engine_code: Any) -> bool:
+    """Whether a call of the chain's first function now reaches its last one:
+    each layer's code and ``fast`` cell as found, each engine wrapper's flag
+    serving fast (on, not in rollout or shadow), each dispatcher switched on.
+    (Their builtins precheck is the shared routing_builtins guard, checked by
+    the caller.)"""
+    for fn, code, cell, following, switch in chain:
+        if cell is None:
+            return fn.__code__ is code
+        if fn.__code__ is not code or cell.cell_contents is not following:
+            return False
+        if code is engine_code:
+            if not switch.cell_contents.serve_fast:
+                return False
+        elif not switch["ACCELERATED"][0]:
+            return False
+    return False
+
+
+_V2_PICK: List[Any] = []
+
+
+def usage_v2_pick() -> Any:
+    """``make_usage_v2_pick()``, built at the first v2 pick (None when its
+    pins do not hold: remembered, LiteLLM's decorated call then)."""
+    if not _V2_PICK:
+        try:
+            built = make_usage_v2_pick()
+        except Exception:  # noqa: BLE001 - a changed LiteLLM: its call
+            built = None
+        _V2_PICK.append(built)
+    return _V2_PICK[0]
+
+
+def make_usage_v2_pick() -> Any:
+    """``selector.async_get_available_deployments(model_group=..., healthy_deployments=...,
+    messages=None, input=None)`` of LiteLLM's v2 selector, as the fused pick's
+    strategy answer makes it: ``with_service_target(ROUTER_USAGE_TARGET)``'s
+    target set and reset inline, then LiteLLM's body in one frame - its debug
+    call, ``usage_counter_keys`` (our patch's function itself: the prefixes,
+    the clock read, the keys), ``PrefetchedUsage.active()`` / ``covers`` /
+    ``values_for`` (the same set and dict operations on the exact dataclass's
+    fields), the two slices, then ``_common_checks_available_deployment`` as our
+    patch makes it for no messages and no input (the token count's 0 known
+    without code, the debug call, one native count-and-scan, ``print_verbose``,
+    ``random.choice``).
+
+    Made only when everything LiteLLM's call would run is as pinned and would
+    serve our patches: the decorated method and its closure, the selector's
+    instance dict free of the methods, the class's ``usage_counter_keys`` and
+    ``_common_checks_available_deployment`` our patches' wrappers (engine or
+    ``_local_patch``) serving fast, the module's token-count binding our patch
+    with its answer 0, the logger a plain one not enabled for DEBUG, the
+    builtins guard.  Otherwise ``DECLINED`` before anything is run: LiteLLM's
+    decorated method.  Once the keys are built (the clock read), anything this
+    does not cover - no prefetched usage, keys it does not cover, a value the
+    native scan does not take, no deployment within the limits (LiteLLM's
+    RateLimitError) - is handed to LiteLLM's body under the same target, with
+    the keys already built as its ``usage_counter_keys`` answer
+    (``_PENDING_KEYS``): the clock is read once, as in stock.
+
+    What is not made: the engine wrappers' one-in-16 timing samples of the
+    three patched calls (fast_litellm's own monitor; the pick's own wrapper
+    still samples)."""
+    import types
+
+    from fast_litellm import flags
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.patching import wrappers
+    from fast_litellm.patching.registry import NotAccelerated, callers_error
+
+    from . import _local_patch
+    from .protocol_fast import _StateMemo, _check_pinned, _least_busy_call_parts
+    from .strategy_fast import _NAMES
+
+    _check_pinned(_V2_PICK_SOURCES + USAGE_V2_SOURCES)
+    pick = getattr(NATIVE, "router_usage_pick", None)
+    if pick is None:
+        raise RuntimeError("no native usage scan")
+    module = sys.modules[_V2]
+    g = vars(module)
+    cls = module.LowestTPMLoggingHandler_v2
+    prefetched_cls = module.PrefetchedUsage
+    usage_var = module._active_prefetched_usage
+    if type(usage_var) is not contextvars.ContextVar:
+        raise RuntimeError("the prefetched usage is not a context variable")
+    (_handler, decorated, inner, cells, contents, context_globals,
+     (_service_target, restore, target_var)) = _least_busy_call_parts(cls)
+    target = contents[3]
+    scan = cls.__dict__["_return_potential_deployments"]
+    prefetched_methods = {name: prefetched_cls.__dict__[name] for name in ("active", "covers", "values_for")}
+    engine_code = _code_in(wrappers.guarded, "wrapper")
+    local_code = _code_in(_local_patch._dispatcher, "dispatch")
+    keys_code = _code_in(make_usage_counter_keys, "usage_counter_keys")
+    checks_code = _code_in(make_usage_common_checks, "_common_checks_available_deployment")
+    count_code = _code_in(make_selector_token_count, "embedding_aware_token_count")
+    memo = _StateMemo()
+    rb_memo, rb_key, rb_check = routing_builtins()
+    accepted = _SharedFacts()  # the last shared candidate list the native scan took
+    chain_cache: Dict[Any, Any] = {}
+    debug = logging.DEBUG
+    plain_logger = logging.Logger
+
+    def bindings(state: Any) -> Any:
+        """((dicts read), (keys chain, checks chain, token-count chain)) when the
+        call's methods and bindings are the ones this makes; else ((None,), ())."""
+        klass = cls.__dict__
+        if (not state.keys().isdisjoint(_V2_PICK_INSTANCE_NAMES)
+                or klass.get("async_get_available_deployments") is not decorated
+                or klass.get("_return_potential_deployments") is not scan
+                or cls.__getattribute__ is not object.__getattribute__
+                or g.get("PrefetchedUsage") is not prefetched_cls
+                or g.get("_active_prefetched_usage") is not usage_var
+                or g.get("partial") is not _PARTIAL
+                or any(prefetched_cls.__dict__.get(name) is not fn for name, fn in prefetched_methods.items())
+                or "keys" in prefetched_cls.__dict__ or "values" in prefetched_cls.__dict__
+                or prefetched_cls.__mro__ != (prefetched_cls, object)
+                or context_globals.get("service_target") is not _service_target
+                or context_globals.get("_restore") is not restore
+                or context_globals.get("_service_target") is not target_var):
+            return (None,), ()
+        attrs = (klass.get(_V2_PICK_METHODS[0][0]), klass.get(_V2_PICK_METHODS[1][0]),
+                 g.get("embedding_aware_token_count"))
+        if any(type(attr) is not types.FunctionType for attr in attrs):  # (hashed below: no code)
+            return (None,), ()
+        chains = chain_cache.get(attrs)  # (the same tuple for the same functions: the memo compares identities)
+        if chains is None:
+            found = []
+            for attr, patch_name, code in zip(attrs, (_V2_PICK_METHODS[0][1], _V2_PICK_METHODS[1][1],
+                                                      "routing.usage_token_count_v2"),
+                                              (keys_code, checks_code, count_code)):
+                chain = _fast_chain(attr, patch_name, code, engine_code, local_code)
+                if chain is None:
+                    return (None,), ()
+                found.append(chain)
+            if len(chain_cache) > 8:
+                chain_cache.clear()
+            chains = chain_cache[attrs] = tuple(found)
+        return (state, cls, g, prefetched_cls, context_globals), (chains,)
+
+    def cells_as_built() -> bool:
+        inner_cell, target_cell, preserve_cell, target_value_cell = cells
+        return (inner_cell.cell_contents is contents[0] and target_cell.cell_contents is contents[1]
+                and preserve_cell.cell_contents is contents[2] and target_value_cell.cell_contents is contents[3])
+
+    async def usage_v2_pick(selector, model_group, healthy_deployments, messages, input):
+        if messages is not None or input is not None or type(selector) is not cls:
+            return DECLINED
+        state = selector.__dict__
+        known = memo.get(state, cls)
+        if known is None:
+            known = memo.remember(state, cls, lambda: bindings(state))
+        logger = g.get("verbose_router_logger")
+        if (not known or type(logger) is not plain_logger or logger.isEnabledFor(debug)
+                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT
+                or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))
+                or not cells_as_built()):
+            return DECLINED
+        keys_chain, _checks_chain, count_chain = known[0]
+        if (not _chain_serves(keys_chain, engine_code) or not _chain_serves(_checks_chain, engine_code)
+                or not _chain_serves(count_chain, engine_code)):
+            return DECLINED
+        try:
+            counted = no_input_tokens.called()
+        except Exception as exc:  # noqa: BLE001 - ours, counted as the token-count patch counts it
+            flags.record_error("rust_routing", exc)
+            return DECLINED
+        if counted != 0:
+            return DECLINED
+        token = target_var.set(target)
+        try:
+            logger.debug("get_available_deployments - Usage Based. model_group: %s, healthy_deployments: %s",
+                         model_group, healthy_deployments)
+            try:
+                tpm_keys, rpm_keys = keys_chain[-1][0](selector, healthy_deployments)
+            except NotAccelerated:  # (declined before the clock is read: nothing has run)
+                return DECLINED
+            # PrefetchedUsage.active(), covers, values_for on the exact dataclass's own fields
+            usage = usage_var.get()
+            combined = tpm_keys + rpm_keys
+            own = getattr(usage, "__dict__", None) if type(usage) is prefetched_cls else None
+            potential = None
+            if type(own) is dict:
+                covered, values = own.get("keys"), own.get("values")
+                if (type(covered) is frozenset and type(values) is dict and covered.issuperset(combined)):
+                    found = [values.get(key) for key in combined]
+                    size = len(tpm_keys)
+                    potential = pick(healthy_deployments, tpm_keys, found[:size], rpm_keys, found[size:], 0,
+                                     _NAMES, accepted.get(healthy_deployments) is not None)
+            if not potential:  # None (not covered) or [] (LiteLLM raises): its body, these keys
+                pending = _PENDING_KEYS.set((selector, healthy_deployments, tpm_keys, rpm_keys))
+                try:
+                    return await inner(selector, model_group=model_group, healthy_deployments=healthy_deployments,
+                                       messages=messages, input=input)
+                finally:
+                    _PENDING_KEYS.reset(pending)
+            accepted.keep(healthy_deployments, True)
+            logger.debug("input_tokens=%s", 0)
+            try:  # LiteLLM's print and draw: their errors are the caller's, raised once
+                g["print_verbose"]("returning picked lowest tpm/rpm deployment.")
+                return g["random"].choice(potential)
+            except Exception as exc:
+                callers_error(exc)
+                raise
+        finally:
+            try:
+                target_var.reset(token)
+            except ValueError:  # _restore's suppress
+                pass
+
+    return usage_v2_pick
 
 
 # --------------------------------------------------------------------------
