@@ -132,6 +132,15 @@ def _run(case, accelerated, monkeypatch):
     log = []
     batch, cache = _build(case, log)
     _replacements(case, log, monkeypatch)
+    if case == "instance_keys":  # the selector's own usage_counter_keys (session 20: the keys call made directly)
+        selector = batch.usage_selector
+        stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys.__get__(selector)
+
+        def usage_counter_keys(healthy):
+            log.append(("instance keys", len(healthy)))
+            return stock_keys(healthy)
+
+        monkeypatch.setattr(selector, "usage_counter_keys", usage_counter_keys, raising=False)
     result = _read_then_undo(batch, accelerated, monkeypatch, object() if case == "span" else None)
     usage = batch.prefetched_usage
     memory = cache.in_memory_cache
@@ -140,7 +149,7 @@ def _run(case, accelerated, monkeypatch):
 
 
 CASES = ["empty", "present", "no_selector", "redis", "span", "memory_get_replaced", "memory_get_replaced_empty",
-         "prefetch_read_replaced", "dual_read_replaced", "str_keys", "str_keys_present"]
+         "prefetch_read_replaced", "dual_read_replaced", "str_keys", "str_keys_present", "instance_keys"]
 
 
 @pytest.mark.parametrize("case", CASES)

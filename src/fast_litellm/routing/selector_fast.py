@@ -1372,6 +1372,9 @@ def make_read_usage(original: Any) -> Any:
     for klass in memory_cls.__mro__[:-1]:
         for key in ("cache_dict", "__getattribute__", "__getattr__"):
             entry(klass, key)
+    # the selector's usage_counter_keys found on its class (keys_fast): no attribute hook
+    for klass in v2_cls.__mro__[:-1]:
+        entry(klass, "__getattribute__")
     for key in ("_service_target", "_restore"):
         entry(vars(context), key)
     entry(vars(dual), "itertools")
@@ -1394,13 +1397,39 @@ def make_read_usage(original: Any) -> Any:
         flat.extend((vars(builtins), name, found))
         for module_dict in (g, pg, vars(dual)):
             flat.extend((module_dict, name, absent))
-    flat.extend((dual_cls, 1, dual_cls.__mro__, memory_cls, 1, memory_cls.__mro__))
+    flat.extend((dual_cls, 1, dual_cls.__mro__, memory_cls, 1, memory_cls.__mro__, v2_cls, 1, v2_cls.__mro__))
     same_entries, checked = _same(), tuple(flat)
     if not same_entries(checked, absent):
         raise RuntimeError("the usage read's bindings are not LiteLLM's")
     target_var = context._service_target
     restore = context._restore
     usage_target = prefetch.ROUTER_USAGE_TARGET
+    from fast_litellm.patching import wrappers
+
+    from . import _local_patch
+
+    engine_code = _code_in(wrappers.guarded, "wrapper")
+    local_code = _code_in(_local_patch._dispatcher, "dispatch")
+    keys_code = _code_in(make_usage_counter_keys, "usage_counter_keys")
+    keys_chains: Dict[int, Any] = {}  # id(the class's usage_counter_keys) -> (it, its _fast_chain)
+
+    def keys_fast(selector):
+        """Our keys function when ``selector.usage_counter_keys(...)`` would be served
+        by it now (an exact v2 selector without an instance attribute of that name, the
+        class's our patch's wrapper: ``_fast_chain``, ``_chain_serves``), else None."""
+        own = getattr(selector, "__dict__", None)
+        if type(selector) is not v2_cls or type(own) is not dict or "usage_counter_keys" in own:
+            return None
+        attr = v2_cls.__dict__.get("usage_counter_keys")
+        entry = keys_chains.get(id(attr))
+        if entry is None or entry[0] is not attr:
+            chain = _fast_chain(attr, "routing.usage_v2_counter_keys", keys_code, engine_code, local_code)
+            if chain is None:
+                return None
+            if len(keys_chains) > 4:
+                keys_chains.clear()
+            entry = keys_chains[id(attr)] = (attr, chain)
+        return entry[1][-1][0] if _chain_serves(entry[1], engine_code) else None
     requests = prefetch.active_request_redis_batches
     str_only = {str}
     decline = NotAccelerated("the usage read: LiteLLM's code")
@@ -1424,7 +1453,19 @@ def make_read_usage(original: Any) -> Any:
                 return None  # _selector_read: None, and read_usage returns
             # _selector_read's argument order: the cache, then the keys
             cache = selector.router_cache
-            keys = g["_selector_keys"](selector, deployments)
+            # _selector_keys' call of usage_counter_keys, made to our patch's function itself
+            # while the class's method is our patch's wrapper serving it (session 20)
+            fast_keys = keys_fast(selector)
+            keys = None
+            if fast_keys is not None:
+                try:
+                    tpm_keys, rpm_keys = fast_keys(selector, list(deployments))
+                except NotAccelerated:  # (declined before the clock is read: LiteLLM's call)
+                    pass
+                else:
+                    keys = tpm_keys + rpm_keys
+            if keys is None:
+                keys = g["_selector_keys"](selector, deployments)
         # (the keys call may have run code of anyone's - a replaced usage_counter_keys -
         # so the bindings are looked at again after it)
         if (type(cache) is not dual_cls or type(keys) is not list or set(map(type, keys)) - str_only
