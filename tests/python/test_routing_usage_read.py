@@ -261,18 +261,45 @@ def _read_then_undo(batch, accelerated, monkeypatch, span=None):
         monkeypatch.undo()
 
 
-def test_read_usage_not_built_over_a_replaced_builtin(monkeypatch):
+def test_read_usage_declines_over_a_replaced_builtin(monkeypatch):
     """A builtin LiteLLM's skipped layers call (``len``: ``[None] * len(...)`` in the
     shared read and the batch set-up), replaced before the patch is built: not the
-    interpreter's own, so the patch is not built (LiteLLM's read runs)."""
+    interpreter's own, so the read itself declines (the shared routing_builtins
+    guard, session 20: the build refused it before), whatever its wrapper checks."""
     import builtins
 
+    from fast_litellm.patching.registry import NotAccelerated
     from fast_litellm.routing import selector_fast
 
     original = _local_patch._original_of(RoutingReadBatch, "read_usage")
     monkeypatch.setattr(builtins, "len", _recording_len([]))
-    with pytest.raises(RuntimeError, match="interpreter's own"):
-        selector_fast.make_read_usage(original)
+    fast = selector_fast.make_read_usage(original)
+    batch, _cache = _build("empty", [])
+    with pytest.raises(NotAccelerated):
+        asyncio.run(fast(batch, list(ROWS), None))
+    assert batch.prefetched_usage is None
+
+
+def test_read_usage_declines_after_keys_that_shadow_a_builtin(monkeypatch):
+    """A ``usage_counter_keys`` that shadows ``len`` in the dual cache's module while
+    it runs: stock's read calls the shadow from there on, and so does ours."""
+    from litellm.caching import dual_cache
+
+    stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys
+    runs = []
+    same_minute()
+    for accelerated in (False, True):
+        log = []
+        batch, _cache = _build("empty", log)
+
+        def usage_counter_keys(self, healthy, log=log):
+            monkeypatch.setattr(dual_cache, "len", _recording_len(log), raising=False)
+            return stock_keys(self, healthy)
+
+        monkeypatch.setattr(LowestTPMLoggingHandler_v2, "usage_counter_keys", usage_counter_keys)
+        _read_then_undo(batch, accelerated, monkeypatch)
+        runs.append((log, sorted(batch.prefetched_usage.keys), batch.prefetched_usage.values))
+    assert runs[0] == runs[1] and runs[0][0]
 
 
 def test_read_usage_with_a_builtin_replaced_after_the_build(monkeypatch):

@@ -1266,9 +1266,6 @@ USAGE_READ_SOURCES = (
 )
 
 
-_USAGE_READ_BUILTINS = ("list", "dict", "tuple", "frozenset", "zip", "len", "isinstance", "set", "enumerate")
-
-
 def make_read_usage(original: Any) -> Any:
     """``RoutingReadBatch.read_usage(deployments, parent_otel_span)``, the
     second Task of a usage-based-routing-v2 pick's cooldown gather (the
@@ -1304,10 +1301,8 @@ def make_read_usage(original: Any) -> Any:
     in its modules.  Anything else, a span, a ``usage_counter_keys`` that
     does not give an exact list of exact strs, or Redis: LiteLLM's code from
     where it is (after the keys: never the keys again)."""
-    import builtins
     import importlib
     import itertools
-    import types
 
     from fast_litellm.patching import guards
     from fast_litellm.patching.registry import NotAccelerated, callers_errors
@@ -1380,23 +1375,12 @@ def make_read_usage(original: Any) -> Any:
     entry(vars(dual), "itertools")
     entry(vars(itertools), "chain")
     # the builtins LiteLLM's read calls (its skipped layers too: tuple, len, enumerate,
-    # list, dict.fromkeys): not shadowed in its modules, and the interpreter's own - not
-    # merely what builtins held at our build (a wrapper set before it is a replacement
-    # too: stock's skipped layers would call it)
-    own_types = {"list": type([]), "dict": type({}), "tuple": type(()), "frozenset": type(frozenset()),
-                 "zip": type(zip()), "set": type(set()), "enumerate": type(enumerate(()))}
-    for name in _USAGE_READ_BUILTINS:
-        found = vars(builtins).get(name)
-        if name in own_types:
-            plain = found is own_types[name]
-        else:
-            plain = (type(found) is types.BuiltinFunctionType and getattr(found, "__self__", None) is builtins
-                     and found.__name__ == name)
-        if not plain:
-            raise RuntimeError("builtins.%s is not the interpreter's own" % name)
-        flat.extend((vars(builtins), name, found))
-        for module_dict in (g, pg, vars(dual)):
-            flat.extend((module_dict, name, absent))
+    # list, dict.fromkeys ...): the shared routing_builtins guard (session 20; it stood here
+    # as nine names of its own, _USAGE_READ_BUILTINS, before): every routing module's names
+    # not shadowed there and the interpreter's own in builtins - not merely what builtins
+    # held at our build (a wrapper set before it is a replacement too: stock's skipped
+    # layers would call it), checked at each read (and again after the keys call)
+    rb_memo, rb_key, rb_check = routing_builtins()
     flat.extend((dual_cls, 1, dual_cls.__mro__, memory_cls, 1, memory_cls.__mro__, v2_cls, 1, v2_cls.__mro__))
     same_entries, checked = _same(), tuple(flat)
     if not same_entries(checked, absent):
@@ -1443,7 +1427,8 @@ def make_read_usage(original: Any) -> Any:
 
     async def read_usage(self, deployments, parent_otel_span):
         if (type(self) is not batch_cls or parent_otel_span is not None
-                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not same_entries(checked, absent)):
+                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not same_entries(checked, absent)
+                or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             raise decline
         # LiteLLM's reads and calls from here: their errors are the caller's, raised once
         # (a fallback would read the keys, and the clock, again)
@@ -1469,7 +1454,8 @@ def make_read_usage(original: Any) -> Any:
         # (the keys call may have run code of anyone's - a replaced usage_counter_keys -
         # so the bindings are looked at again after it)
         if (type(cache) is not dual_cls or type(keys) is not list or set(map(type, keys)) - str_only
-                or type(selector) is not v2_cls or not same_entries(checked, absent)):
+                or type(selector) is not v2_cls or not same_entries(checked, absent)
+                or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             with callers_errors:
                 await rest_of_litellms(self, cache, keys, parent_otel_span)
             return None
