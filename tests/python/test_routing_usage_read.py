@@ -117,6 +117,16 @@ def _replacements(case, log, monkeypatch):
             return await stock_batch(self, keys, parent_otel_span=parent_otel_span, **kwargs)
 
         monkeypatch.setattr(DualCache, "async_batch_get_cache", async_batch_get_cache)
+    elif case == "usage_init_replaced":  # the PrefetchedUsage the read keeps is made by its __init__
+        from litellm.router_strategy.lowest_tpm_rpm_v2 import PrefetchedUsage
+
+        stock_init = PrefetchedUsage.__init__
+
+        def __init__(self, keys, values):
+            log.append(("PrefetchedUsage", len(keys), None if values is None else len(values)))
+            stock_init(self, keys=keys, values=values)
+
+        monkeypatch.setattr(PrefetchedUsage, "__init__", __init__)
     elif case in ("str_keys", "str_keys_present"):
         stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys
         _LoggedStr.log = log
@@ -149,7 +159,8 @@ def _run(case, accelerated, monkeypatch):
 
 
 CASES = ["empty", "present", "no_selector", "redis", "span", "memory_get_replaced", "memory_get_replaced_empty",
-         "prefetch_read_replaced", "dual_read_replaced", "str_keys", "str_keys_present", "instance_keys"]
+         "prefetch_read_replaced", "dual_read_replaced", "str_keys", "str_keys_present", "instance_keys",
+         "usage_init_replaced"]
 
 
 @pytest.mark.parametrize("case", CASES)

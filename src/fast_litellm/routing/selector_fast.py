@@ -1301,6 +1301,7 @@ def make_read_usage(original: Any) -> Any:
     in its modules.  Anything else, a span, a ``usage_counter_keys`` that
     does not give an exact list of exact strs, or Redis: LiteLLM's code from
     where it is (after the keys: never the keys again)."""
+    import dataclasses
     import importlib
     import itertools
 
@@ -1367,6 +1368,21 @@ def make_read_usage(original: Any) -> Any:
     for klass in memory_cls.__mro__[:-1]:
         for key in ("cache_dict", "__getattribute__", "__getattr__"):
             entry(klass, key)
+    # PrefetchedUsage made without its __init__ (usage_plain): the frozen dataclass of two
+    # fields whose generated __init__ only writes them, no __new__ / __post_init__ of its own
+    usage_cls = g["PrefetchedUsage"]
+    probe_keys, probe_values = frozenset(("k",)), {"k": None}
+    probe = usage_cls(keys=probe_keys, values=probe_values)
+    usage_plain = (usage_cls.__mro__ == (usage_cls, object) and "__post_init__" not in usage_cls.__dict__
+                   and "__new__" not in usage_cls.__dict__ and "__slots__" not in usage_cls.__dict__
+                   and getattr(usage_cls, "__dataclass_params__", None) is not None
+                   and usage_cls.__dataclass_params__.frozen
+                   and tuple(f.name for f in dataclasses.fields(usage_cls)) == ("keys", "values")
+                   and type(probe.__dict__) is dict and list(probe.__dict__) == ["keys", "values"]
+                   and probe.__dict__["keys"] is probe_keys and probe.__dict__["values"] is probe_values)
+    for key in ("__init__", "__new__", "__post_init__", "__getattribute__", "__setattr__"):
+        entry(usage_cls, key)
+    object_new = object.__new__
     # the selector's usage_counter_keys found on its class (keys_fast): no attribute hook
     for klass in v2_cls.__mro__[:-1]:
         entry(klass, "__getattribute__")
@@ -1448,12 +1464,13 @@ def make_read_usage(original: Any) -> Any:
                 except NotAccelerated:  # (declined before the clock is read: LiteLLM's call)
                     pass
                 else:
-                    keys = tpm_keys + rpm_keys
+                    keys = tpm_keys + rpm_keys  # (lists of exact strs: our function's)
             if keys is None:
                 keys = g["_selector_keys"](selector, deployments)
         # (the keys call may have run code of anyone's - a replaced usage_counter_keys -
         # so the bindings are looked at again after it)
-        if (type(cache) is not dual_cls or type(keys) is not list or set(map(type, keys)) - str_only
+        if (type(cache) is not dual_cls
+                or (fast_keys is None and (type(keys) is not list or set(map(type, keys)) - str_only))
                 or type(selector) is not v2_cls or not same_entries(checked, absent)
                 or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             with callers_errors:
@@ -1474,7 +1491,8 @@ def make_read_usage(original: Any) -> Any:
                 and "get_cache" not in memory_own and "async_batch_get_cache" not in memory_own
                 and type(memory_own.get("cache_dict")) is dict and memory_own["cache_dict"].keys().isdisjoint(keys)):
             # no key in memory: each get_cache answers None; no Redis: nothing else is read
-            values = [None] * len(keys)
+            # (dict(zip(keys, [None] * n)) is dict.fromkeys(keys): the same keys in the same order)
+            found = dict.fromkeys(keys)
         else:
             token = target_var.set(usage_target)
             try:
@@ -1482,9 +1500,19 @@ def make_read_usage(original: Any) -> Any:
                     values = await cache.async_batch_get_cache(keys=list(keys), parent_otel_span=parent_otel_span)
             finally:
                 restore(target_var, token)
-        with callers_errors:
-            self.prefetched_usage = g["PrefetchedUsage"](
-                keys=frozenset(keys), values=None if values is None else dict(zip(keys, values)))
+            with callers_errors:
+                found = None if values is None else dict(zip(keys, values))
+        if usage_plain:
+            # PrefetchedUsage(keys=..., values=...): its generated __init__'s two field writes
+            # (object.__setattr__ on the instance's dict), made on the instance's dict
+            usage = object_new(usage_cls)
+            fields = usage.__dict__
+            fields["keys"] = frozenset(keys)
+            fields["values"] = found
+            self.prefetched_usage = usage
+        else:
+            with callers_errors:
+                self.prefetched_usage = g["PrefetchedUsage"](keys=frozenset(keys), values=found)
         return None
 
     read_usage.__doc__ = original.__doc__
