@@ -300,3 +300,26 @@ def test_the_usage_target_is_set_around_the_call(monkeypatch):
 
     stock = _compare(monkeypatch, True, setup=setup, picks=3)
     assert ("random.choice", "router_usage") in stock[2] and ("print", "router_usage") in stock[2]
+
+
+def test_wrappers_deciding_per_call_are_not_skipped(monkeypatch):
+    """Through the patch engine's wrappers (``_local_patch.install(guarded=True)``)
+    with the flag in rollout: each wrapper would draw for its own call, so the
+    fused call is not made (its chain check: a wrapper serves fast only while its
+    flag's ``serve_fast`` holds); with the flag on it is.  Either way the picks are
+    stock's."""
+    from _lockstep import fresh_flag
+
+    from fast_litellm import flags
+
+    _local_patch.uninstall()
+    try:
+        _local_patch.install(guarded=True)
+        with fresh_flag() as flag:
+            _compare(monkeypatch, True)
+            flag.configure(flags.MODE_ROLLOUT, 100.0, "test")
+            assert not flag.serve_fast and flag.enabled_for(None)
+            _compare(monkeypatch, False)
+    finally:
+        _local_patch.uninstall()
+        _local_patch.install()

@@ -1031,17 +1031,19 @@ def _chain_serves(chain: Any, engine_code: Any) -> bool:
     serving fast (on, not in rollout or shadow), each dispatcher switched on.
     (Their builtins precheck is the shared routing_builtins guard, checked by
     the caller.)"""
-    for fn, code, cell, following, switch in chain:
-        if cell is None:
-            return fn.__code__ is code
-        if fn.__code__ is not code or cell.cell_contents is not following:
+    for fn, code, cell, following, switch in chain:  # (one chain, or several one after another)
+        if fn.__code__ is not code:
+            return False
+        if cell is None:  # (a chain's last entry: our function)
+            continue
+        if cell.cell_contents is not following:
             return False
         if code is engine_code:
             if not switch.cell_contents.serve_fast:
                 return False
         elif not switch["ACCELERATED"][0]:
             return False
-    return False
+    return True
 
 
 _V2_PICK: List[Any] = []
@@ -1162,13 +1164,11 @@ def make_usage_v2_pick() -> Any:
                 found.append(chain)
             if len(chain_cache) > 8:
                 chain_cache.clear()
-            chains = chain_cache[attrs] = tuple(found)
+            # (our keys function, the three chains' layers one after another)
+            chains = chain_cache[attrs] = (found[0][-1][0], found[0] + found[1] + found[2])
         return (state, cls, g, prefetched_cls, context_globals), (chains,)
 
-    def cells_as_built() -> bool:
-        inner_cell, target_cell, preserve_cell, target_value_cell = cells
-        return (inner_cell.cell_contents is contents[0] and target_cell.cell_contents is contents[1]
-                and preserve_cell.cell_contents is contents[2] and target_value_cell.cell_contents is contents[3])
+    inner_cell, target_cell, preserve_cell, target_value_cell = cells
 
     async def usage_v2_pick(selector, model_group, healthy_deployments, messages, input):
         if messages is not None or input is not None or type(selector) is not cls:
@@ -1181,11 +1181,13 @@ def make_usage_v2_pick() -> Any:
         if (not known or type(logger) is not plain_logger or logger.isEnabledFor(debug)
                 or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT
                 or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))
-                or not cells_as_built()):
+                # the decorated method's closure as found at build (a cell can be assigned)
+                or inner_cell.cell_contents is not contents[0] or target_cell.cell_contents is not contents[1]
+                or preserve_cell.cell_contents is not contents[2]
+                or target_value_cell.cell_contents is not contents[3]):
             return DECLINED
-        keys_chain, _checks_chain, count_chain = known[0]
-        if (not _chain_serves(keys_chain, engine_code) or not _chain_serves(_checks_chain, engine_code)
-                or not _chain_serves(count_chain, engine_code)):
+        keys_function, layers = known[0]
+        if not _chain_serves(layers, engine_code):
             return DECLINED
         try:
             counted = no_input_tokens.called()
@@ -1199,7 +1201,7 @@ def make_usage_v2_pick() -> Any:
             logger.debug("get_available_deployments - Usage Based. model_group: %s, healthy_deployments: %s",
                          model_group, healthy_deployments)
             try:
-                tpm_keys, rpm_keys = keys_chain[-1][0](selector, healthy_deployments)
+                tpm_keys, rpm_keys = keys_function(selector, healthy_deployments)
             except NotAccelerated:  # (declined before the clock is read: nothing has run)
                 return DECLINED
             # PrefetchedUsage.active(), covers, values_for on the exact dataclass's own fields
