@@ -291,28 +291,6 @@ def test_read_usage_declines_over_a_replaced_builtin(monkeypatch):
     assert batch.prefetched_usage is None
 
 
-def test_read_usage_declines_after_keys_that_shadow_a_builtin(monkeypatch):
-    """A ``usage_counter_keys`` that shadows ``len`` in the dual cache's module while
-    it runs: stock's read calls the shadow from there on, and so does ours."""
-    from litellm.caching import dual_cache
-
-    stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys
-    runs = []
-    same_minute()
-    for accelerated in (False, True):
-        log = []
-        batch, _cache = _build("empty", log)
-
-        def usage_counter_keys(self, healthy, log=log):
-            monkeypatch.setattr(dual_cache, "len", _recording_len(log), raising=False)
-            return stock_keys(self, healthy)
-
-        monkeypatch.setattr(LowestTPMLoggingHandler_v2, "usage_counter_keys", usage_counter_keys)
-        _read_then_undo(batch, accelerated, monkeypatch)
-        runs.append((log, sorted(batch.prefetched_usage.keys), batch.prefetched_usage.values))
-    assert runs[0] == runs[1] and runs[0][0]
-
-
 def test_read_usage_with_a_builtin_replaced_after_the_build(monkeypatch):
     """``len`` replaced after the build: the read is LiteLLM's, every call of it made."""
     import builtins
@@ -329,28 +307,48 @@ def test_read_usage_with_a_builtin_replaced_after_the_build(monkeypatch):
     assert runs[0] == runs[1] and runs[0]
 
 
-def test_read_usage_bindings_looked_at_after_the_keys(monkeypatch):
-    """A ``usage_counter_keys`` that replaces a binding of the read's path while it
-    runs (here ``routing_prefetch.read``, wrapped by a recorder): stock's read calls
-    the new one, and so does ours."""
+def _keys_that_change(monkeypatch, change):
+    """Both sides' reads with a ``usage_counter_keys`` that calls ``change(log)``
+    (which rebinds something on the read's path) before LiteLLM's keys; the log,
+    the kept keys and values of each."""
     stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys
     runs = []
     same_minute()
     for accelerated in (False, True):
         log = []
         batch, _cache = _build("empty", log)
-        stock_read = routing_prefetch.read
 
-        async def read(tier_read, span, log=log, stock_read=stock_read):
-            log.append(("read", tier_read.keys))
-            return await stock_read(tier_read, span)
-
-        def usage_counter_keys(self, healthy, read=read):
-            monkeypatch.setattr(routing_prefetch, "read", read)
+        def usage_counter_keys(self, healthy, log=log):
+            change(log)
             return stock_keys(self, healthy)
 
         monkeypatch.setattr(LowestTPMLoggingHandler_v2, "usage_counter_keys", usage_counter_keys)
-
         _read_then_undo(batch, accelerated, monkeypatch)
         runs.append((log, sorted(batch.prefetched_usage.keys), batch.prefetched_usage.values))
     assert runs[0] == runs[1] and runs[0][0]
+
+
+def test_read_usage_bindings_looked_at_after_the_keys(monkeypatch):
+    """A ``usage_counter_keys`` that replaces a binding of the read's path while it
+    runs (here ``routing_prefetch.read``, wrapped by a recorder): stock's read calls
+    the new one, and so does ours."""
+    stock_read = routing_prefetch.read
+
+    def change(log):
+        async def read(tier_read, span):
+            log.append(("read", tier_read.keys))
+            return await stock_read(tier_read, span)
+
+        monkeypatch.setattr(routing_prefetch, "read", read)
+
+    _keys_that_change(monkeypatch, change)
+
+
+def test_read_usage_declines_after_keys_that_shadow_a_builtin(monkeypatch):
+    """A ``usage_counter_keys`` that shadows ``len`` in the dual cache's module while
+    it runs: stock's read calls the shadow from there on, and so does ours (session
+    20: the shared builtins guard asked again after the keys)."""
+    from litellm.caching import dual_cache
+
+    _keys_that_change(monkeypatch, lambda log: monkeypatch.setattr(dual_cache, "len", _recording_len(log),
+                                                                   raising=False))

@@ -21,30 +21,20 @@ import random
 import warnings
 
 import pytest
-from _lockstep import routing_patches, same_minute  # noqa: E402
+from _lockstep import same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
 from litellm._internal_context import current_service_target  # noqa: E402
 from litellm.router_strategy import lowest_tpm_rpm_v2 as v2  # noqa: E402
+import test_routing_usage_read as _usage_read  # noqa: E402
 
-from fast_litellm import _native_loader  # noqa: E402
 from fast_litellm.routing import _local_patch, selector_fast  # noqa: E402
 
-pytestmark = [
-    pytest.mark.skipif(_native_loader.NATIVE is None, reason="native core not built"),
-    pytest.mark.filterwarnings(
-        "ignore:coroutine 'BaseRoutingStrategy.periodic_sync_in_memory_spend_with_redis' was never awaited"
-        ":RuntimeWarning"),
-]
-
+# the usage read's module's marks, and its fixture installing the routing patches
+pytestmark = _usage_read.pytestmark
+patched = _usage_read.patched
 H = v2.LowestTPMLoggingHandler_v2
-
-
-@pytest.fixture(scope="module", autouse=True)
-def patched():
-    with routing_patches():
-        yield
 
 
 def _model_list(n=6, tpm=None, rpm=None):
