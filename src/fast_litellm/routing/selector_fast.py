@@ -990,7 +990,18 @@ def _code_in(function: Any, name: str) -> Any:
     raise RuntimeError("%s has no %s" % (function.__qualname__, name))
 
 
-def _fast_chain(attr: Any, patch_name: str, code: Any, engine_code: Any, local_code: Any) -> Any:
+def _wrapper_codes() -> Tuple[Any, Any]:
+    """The code of the patch engine's sync wrapper and of ``_local_patch``'s sync
+    dispatcher, for the modules already loaded (an import here could run during a
+    pick, where an import hook would see it; a wrapper kind whose module is not
+    loaded has no instance, and None matches no function's code)."""
+    wrappers = sys.modules.get("fast_litellm.patching.wrappers")
+    local = sys.modules.get("fast_litellm.routing._local_patch")
+    return (_code_in(wrappers.guarded, "wrapper") if wrappers is not None else None,
+            _code_in(local._dispatcher, "dispatch") if local is not None else None)
+
+
+def _fast_chain(attr: Any, patch_name: str, code: Any) -> Any:
     """The layers between ``attr`` (what LiteLLM's call finds) and our fast
     function (code ``code``) when ``attr`` is patch ``patch_name``'s engine
     wrapper and/or ``_local_patch`` dispatcher, each marked as that patch and
@@ -1000,6 +1011,7 @@ def _fast_chain(attr: Any, patch_name: str, code: Any, engine_code: Any, local_c
     code, None, None, None); else None."""
     import types
 
+    engine_code, local_code = _wrapper_codes()
     chain: List[Any] = []
     fn = attr
     for _ in range(4):
@@ -1025,7 +1037,7 @@ def _fast_chain(attr: Any, patch_name: str, code: Any, engine_code: Any, local_c
     return None
 
 
-def _chain_serves(chain: Any, engine_code: Any) -> bool:
+def _chain_serves(chain: Any) -> bool:
     """Whether a call of the chain's first function now reaches its last one:
     each layer's code and ``fast`` cell as found, each engine wrapper's flag
     serving fast (on, not in rollout or shadow), each dispatcher switched on.
@@ -1038,10 +1050,10 @@ def _chain_serves(chain: Any, engine_code: Any) -> bool:
             continue
         if cell.cell_contents is not following:
             return False
-        if code is engine_code:
-            if not switch.cell_contents.serve_fast:
+        if type(switch) is dict:  # the dispatcher's module globals
+            if not switch["ACCELERATED"][0]:
                 return False
-        elif not switch["ACCELERATED"][0]:
+        elif not switch.cell_contents.serve_fast:  # the engine wrapper's flag
             return False
     return True
 
@@ -1095,10 +1107,8 @@ def make_usage_v2_pick() -> Any:
 
     from fast_litellm import flags
     from fast_litellm._native_loader import NATIVE
-    from fast_litellm.patching import wrappers
     from fast_litellm.patching.registry import NotAccelerated, callers_error
 
-    from . import _local_patch
     from .protocol_fast import _StateMemo, _check_pinned, _least_busy_call_parts
     from .strategy_fast import _NAMES
 
@@ -1118,8 +1128,6 @@ def make_usage_v2_pick() -> Any:
     target = contents[3]
     scan = cls.__dict__["_return_potential_deployments"]
     prefetched_methods = {name: prefetched_cls.__dict__[name] for name in ("active", "covers", "values_for")}
-    engine_code = _code_in(wrappers.guarded, "wrapper")
-    local_code = _code_in(_local_patch._dispatcher, "dispatch")
     keys_code = _code_in(make_usage_counter_keys, "usage_counter_keys")
     checks_code = _code_in(make_usage_common_checks, "_common_checks_available_deployment")
     count_code = _code_in(make_selector_token_count, "embedding_aware_token_count")
@@ -1158,7 +1166,7 @@ def make_usage_v2_pick() -> Any:
             for attr, patch_name, code in zip(attrs, (_V2_PICK_METHODS[0][1], _V2_PICK_METHODS[1][1],
                                                       "routing.usage_token_count_v2"),
                                               (keys_code, checks_code, count_code)):
-                chain = _fast_chain(attr, patch_name, code, engine_code, local_code)
+                chain = _fast_chain(attr, patch_name, code)
                 if chain is None:
                     return (None,), ()
                 found.append(chain)
@@ -1187,7 +1195,7 @@ def make_usage_v2_pick() -> Any:
                 or target_value_cell.cell_contents is not contents[3]):
             return DECLINED
         keys_function, layers = known[0]
-        if not _chain_serves(layers, engine_code):
+        if not _chain_serves(layers):
             return DECLINED
         try:
             counted = no_input_tokens.called()
@@ -1406,12 +1414,6 @@ def make_read_usage(original: Any) -> Any:
     target_var = context._service_target
     restore = context._restore
     usage_target = prefetch.ROUTER_USAGE_TARGET
-    from fast_litellm.patching import wrappers
-
-    from . import _local_patch
-
-    engine_code = _code_in(wrappers.guarded, "wrapper")
-    local_code = _code_in(_local_patch._dispatcher, "dispatch")
     keys_code = _code_in(make_usage_counter_keys, "usage_counter_keys")
     keys_chains: Dict[int, Any] = {}  # id(the class's usage_counter_keys) -> (it, its _fast_chain)
 
@@ -1425,13 +1427,13 @@ def make_read_usage(original: Any) -> Any:
         attr = v2_cls.__dict__.get("usage_counter_keys")
         entry = keys_chains.get(id(attr))
         if entry is None or entry[0] is not attr:
-            chain = _fast_chain(attr, "routing.usage_v2_counter_keys", keys_code, engine_code, local_code)
+            chain = _fast_chain(attr, "routing.usage_v2_counter_keys", keys_code)
             if chain is None:
                 return None
             if len(keys_chains) > 4:
                 keys_chains.clear()
             entry = keys_chains[id(attr)] = (attr, chain)
-        return entry[1][-1][0] if _chain_serves(entry[1], engine_code) else None
+        return entry[1][-1][0] if _chain_serves(entry[1]) else None
     requests = prefetch.active_request_redis_batches
     str_only = {str}
     decline = NotAccelerated("the usage read: LiteLLM's code")
