@@ -25,6 +25,7 @@
 
 #include <structmember.h>
 #include "router/router.h"
+#include "monitor/monitor.h"
 
 #include <math.h>
 #include <string.h>
@@ -4145,6 +4146,15 @@ static PyType_Spec RouterMemo_spec = {
     .slots = RouterMemo_slots,
 };
 
+/* router_fork_generation(): fl_fork_generation() as an int (no syscall; see
+ * monitor.h).  The routing cooldown read's "a read returned in this process"
+ * check compares it where it compared os.getpid() (~0.3 us a syscall). */
+static PyObject *
+router_fork_generation(PyObject *module, PyObject *unused)
+{
+    return PyLong_FromUnsignedLongLong((unsigned long long)fl_fork_generation());
+}
+
 /* ---- entries_same ----------------------------------------------------------
  *
  * entries_same(flat, absent): whether every triple (container, key, expected)
@@ -4258,6 +4268,8 @@ static PyMethodDef router_functions[] = {
      "else NotImplemented."},
     {"router_records_of", (PyCFunction)(void (*)(void))router_records_of, METH_FASTCALL,
      "router_records_of(ids, known): the known records of ids (None as {}), or None."},
+    {"router_fork_generation", router_fork_generation, METH_NOARGS,
+     "router_fork_generation(): this process's fork generation (bumped in a child forked through libc)."},
     {"router_first_strs", router_first_strs, METH_O,
      "router_first_strs(values): list(dict.fromkeys(values)) for an exact list of exact str, else NotImplemented."},
     {"router_same_ids", (PyCFunction)(void (*)(void))router_same_ids, METH_FASTCALL,
@@ -4368,6 +4380,8 @@ fl_bind_router(PyObject *module)
     fl_state_set(module, SLOT_RANDOM, random);
     Py_DECREF(random);
     if (fl_bind_router_deprecated(module) < 0)
+        return -1;
+    if (fl_bind_router_layer(module) < 0)
         return -1;
     PyObject *memo_type = PyType_FromModuleAndSpec(module, &RouterMemo_spec, NULL);
     if (memo_type == NULL)

@@ -56,6 +56,7 @@ int fl_bind_ratelimit(PyObject *module);
 int fl_bind_pool(PyObject *module);
 int fl_bind_router(PyObject *module);
 int fl_bind_router_deprecated(PyObject *module);
+int fl_bind_router_layer(PyObject *module);
 int fl_bind_cache(PyObject *module);
 int fl_bind_token_counter(PyObject *module);
 

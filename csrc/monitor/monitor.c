@@ -89,6 +89,14 @@ install_fork_hook(void)
     pthread_atfork(NULL, NULL, on_fork_child);
 }
 
+uint64_t
+fl_fork_generation(void)
+{
+    /* the hook first: a fork after this call is seen by the value it returns */
+    pthread_once(&fork_hook_once, install_fork_hook);
+    return atomic_load_explicit(&fork_generation, memory_order_acquire);
+}
+
 static void
 monitor_lock(fl_monitor *m)
 {

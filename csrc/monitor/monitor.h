@@ -74,6 +74,12 @@ typedef struct {
 } fl_monitor_snapshot;
 
 /* NULL when the configuration is out of range or memory is short. */
+/* The process's fork generation: 0 in the first process, bumped in a child by a
+ * pthread_atfork handler (installed by the first call, or fl_monitor_new), so
+ * it differs in every process forked through libc since a value was read there
+ * (descendants only count up).  A syscall-free stand-in for comparing getpid(). */
+uint64_t fl_fork_generation(void);
+
 fl_monitor *fl_monitor_new(const fl_monitor_config *config);
 void fl_monitor_free(fl_monitor *m);
 void fl_monitor_config_default(fl_monitor_config *config);

@@ -352,6 +352,33 @@ test_child_records_while_parent_thread_holds_lock(void)
     fl_monitor_free(h.m);
 }
 
+/* fl_fork_generation: the same value in a process until it forks; a child
+ * (forked after a first call) reads a larger one, its own child larger still;
+ * the parent's is unchanged (the routing cooldown read's stand-in for getpid()). */
+static void
+test_fork_generation_differs_in_a_child(void)
+{
+    uint64_t mine = fl_fork_generation();
+    CHECK(fl_fork_generation() == mine);
+    pid_t child = fork();
+    if (child == 0) {
+        uint64_t in_child = fl_fork_generation();
+        int ok = in_child > mine;
+        pid_t grandchild = fork();
+        if (grandchild == 0)
+            _exit(fl_fork_generation() > in_child ? 0 : 1);
+        int status = 0;
+        ok = ok && waitpid(grandchild, &status, 0) == grandchild && WIFEXITED(status) &&
+             WEXITSTATUS(status) == 0;
+        _exit(ok && fl_fork_generation() == in_child ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(child > 0);
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(fl_fork_generation() == mine);
+}
+
 int
 main(void)
 {
@@ -370,6 +397,7 @@ main(void)
         CASE(test_bad_config_is_refused),
         CASE(test_threads_lose_nothing),
         CASE(test_child_records_while_parent_thread_holds_lock),
+        CASE(test_fork_generation_differs_in_a_child),
     };
     RUN_TESTS(cases);
 }

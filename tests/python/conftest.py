@@ -15,8 +15,10 @@ FAST_LITELLM_REQUIRE_NATIVE=1 (CI sets it).
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -41,8 +43,17 @@ UNICODE_DATA = SHARED / "data" / "unicode-16.0.0"
 
 # LiteLLM offline: the bundled price map, never a fetch.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-# Tests never write the tokenizer's prebuilt-vocabulary cache into $HOME.
-os.environ.setdefault("FAST_LITELLM_CACHE_DIR", tempfile.mkdtemp(prefix="fast-litellm-test-prebuilt-"))
+# Tests never write the tokenizer's prebuilt-vocabulary cache into $HOME; the
+# directory made here (prebuilt vocabularies, ~25 MB a run) goes when the run ends.
+if not os.environ.get("FAST_LITELLM_CACHE_DIR"):
+    _PREBUILT_DIR = tempfile.mkdtemp(prefix="fast-litellm-test-prebuilt-")
+    os.environ["FAST_LITELLM_CACHE_DIR"] = _PREBUILT_DIR
+    _PREBUILT_OWNER = os.getpid()  # a forked child that exits must not remove it
+
+    @atexit.register
+    def _remove_prebuilt_dir() -> None:
+        if os.getpid() == _PREBUILT_OWNER:
+            shutil.rmtree(_PREBUILT_DIR, ignore_errors=True)
 
 # tiktoken (the oracle) finds the shared vocabularies by their cache names.
 _CACHE_NAMES = {

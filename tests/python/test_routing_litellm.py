@@ -964,9 +964,14 @@ def reserve():
         return type(exc).__name__
 
 
+# os.fork, or libc's fork() through ctypes (no Python at-fork handler runs: the skip's
+# fork generation is bumped by a pthread_atfork handler, which libc runs either way)
+FORK = os.fork if sys.argv[1] == "os" else __import__("ctypes").CDLL(None).fork
+
+
 def in_child(run):
     read, write = os.pipe()
-    pid = os.fork()
+    pid = FORK()
     if pid == 0:
         os.write(write, json.dumps(run()).encode())
         os._exit(0)
@@ -987,7 +992,8 @@ print("RESULT " + json.dumps([in_child(lambda: scenario(False)), in_child(lambda
 """
 
 
-def test_cooldown_read_skip_keeps_the_fork_gate():
+@pytest.mark.parametrize("fork", ["os", "libc"])
+def test_cooldown_read_skip_keeps_the_fork_gate(fork):
     """LiteLLM's native cooldown read is also its fork gate: its first call
     in a process starts the native runtime there.  An async pick in a process
     reserved for forking raises ``ProcessReservedForForking``; after a pick,
@@ -995,13 +1001,17 @@ def test_cooldown_read_skip_keeps_the_fork_gate():
     ``ForkedAfterNativeRuntimeStarted`` on its first pick.  The skipped read
     (nothing live in memory) hid all three: the accelerated pick went through,
     the reservation succeeded and the child picked.  Run in a fresh
-    interpreter: this one has started the runtime long ago."""
+    interpreter: this one has started the runtime long ago.  Session 20: the
+    skip's "a read returned in this process" is the fork generation
+    (``router_fork_generation``, pthread_atfork), not ``os.getpid()``; ``libc``
+    forks through ctypes, which runs no Python at-fork handler (so a
+    ``register_at_fork`` reset would miss it)."""
     import json
     import subprocess
     import sys
 
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run([sys.executable, "-c", _FORK_GATE_SCRIPT], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", _FORK_GATE_SCRIPT, fork], capture_output=True, text=True,
                           timeout=300, env=env)
     line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     assert line, proc.stderr[-3000:]

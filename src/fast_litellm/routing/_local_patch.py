@@ -33,7 +33,7 @@ def _owner(target: str) -> Tuple[Any, str]:
     return owner, parts[-1]
 
 
-def _dispatcher(original: Any, fast: Any, precheck: Any = None) -> Any:
+def _dispatcher(original: Any, fast: Any, precheck: Any = None, native: bool = False) -> Any:
     # precheck: (ok, full), ``ok() or full()`` false declines before the fast path (the
     # patch's ``extra["precheck"]``, as the engine's wrapper reads it)
     ok, full = precheck() if precheck is not None else (None, None)
@@ -72,7 +72,21 @@ def _dispatcher(original: Any, fast: Any, precheck: Any = None) -> Any:
                 return result
         return original(*args, **kwargs)
 
+    if native:
+        # the hot path in C (switch on, precheck true): wrappers.native_layer
+        from fast_litellm.patching import wrappers
+
+        return wrappers.native_layer(dispatch, original, fast, ACCELERATED, ok, full, dispatch, 0, _on_error)
     return dispatch
+
+
+def _on_error(exc: BaseException) -> Any:
+    """The native layer's hand-off of an exception other than NotAccelerated: as
+    ``dispatch`` does, no fallback (a mark is dropped, as the engine drops it)."""
+    from fast_litellm.patching import wrappers
+
+    is_callers_error(exc)
+    return wrappers.RERAISE
 
 
 def install(guarded: bool = False) -> None:
@@ -106,7 +120,8 @@ def install(guarded: bool = False) -> None:
             continue
         if guarded:
             fast = wrappers.guarded(patch, original, fast)
-        dispatcher = _dispatcher(original, fast, patch.extra.get("precheck"))
+        dispatcher = _dispatcher(original, fast, patch.extra.get("precheck"),
+                                 native=bool(patch.extra.get("native_layer")) and not guarded)
         # marked as the engine marks its wrappers (which patch, over which
         # original), and as this module's own dispatcher
         dispatcher.__fast_litellm_patch__ = patch.name

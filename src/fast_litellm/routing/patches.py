@@ -348,4 +348,6 @@ for _patch in PATCHES:
         # shadowed in its module or replaced in builtins (session 19; the frameless deprecated
         # read checks its own names)
         _patch.extra.setdefault("precheck", selector_fast.routing_builtins_precheck)
+        # a synchronous target's layer runs its hot path in C (wrappers.native_layer; session 20)
+        _patch.extra.setdefault("native_layer", True)
     register(_patch)

@@ -390,8 +390,15 @@ def _builtin_names_read(module: Any, candidates: Any) -> List[str]:
             functions.append(value)
     stack: List[Any] = []
     seen_functions = set()
+    from fast_litellm._native_loader import NATIVE
+
+    layer_type = getattr(NATIVE, "RouterLayer", None)
     while functions:
         function = functions.pop()
+        if layer_type is not None and type(function) is layer_type:
+            # a patch's native layer (session 20) over a function of the module: what it wraps
+            functions.append(function.__dict__.get("__wrapped__"))
+            continue
         if not isinstance(function, types.FunctionType) or id(function) in seen_functions:
             continue
         seen_functions.add(id(function))
