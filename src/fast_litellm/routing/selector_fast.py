@@ -988,74 +988,92 @@ DECLINED = object()
 
 
 def _code_in(function: Any, name: str) -> Any:
-    """The code object named ``name`` nested in ``function``'s code."""
+    """The code object named ``name`` nested (at any depth) in ``function``'s code."""
     import types
 
-    for const in function.__code__.co_consts:
-        if isinstance(const, types.CodeType) and const.co_name == name:
-            return const
+    stack = [function.__code__]
+    while stack:
+        for const in stack.pop().co_consts:
+            if isinstance(const, types.CodeType):
+                if const.co_name == name:
+                    return const
+                stack.append(const)
     raise RuntimeError("%s has no %s" % (function.__qualname__, name))
 
 
-def _wrapper_codes() -> Tuple[Any, Any]:
+def _wrapper_codes() -> Tuple[Any, Any, Any]:
     """The code of the patch engine's sync wrapper and of ``_local_patch``'s sync
     dispatcher, for the modules already loaded (an import here could run during a
     pick, where an import hook would see it; a wrapper kind whose module is not
-    loaded has no instance, and None matches no function's code)."""
-    wrappers = sys.modules.get("fast_litellm.patching.wrappers")
-    local = sys.modules.get("fast_litellm.routing._local_patch")
-    return (_code_in(wrappers.guarded, "wrapper") if wrappers is not None else None,
-            _code_in(local._dispatcher, "dispatch") if local is not None else None)
+    loaded has no instance, and None matches no function's code), and the native
+    layer's type (``RouterLayer``, session 20's merge: either layer's hot path in C),
+    or None."""
+    from fast_litellm._native_loader import NATIVE
+
+    found: List[Any] = []
+    for module_name, function_name, code_name in (("fast_litellm.patching.wrappers", "guarded", "wrapper"),
+                                                  ("fast_litellm.routing._local_patch", "_dispatcher", "dispatch")):
+        module = sys.modules.get(module_name)
+        try:
+            found.append(_code_in(getattr(module, function_name), code_name) if module is not None else None)
+        except Exception:  # noqa: BLE001 - another layer than ours: no chain through it
+            found.append(None)
+    return found[0], found[1], getattr(NATIVE, "RouterLayer", None)
 
 
 def _fast_chain(attr: Any, patch_name: str, code: Any) -> Any:
     """The layers between ``attr`` (what LiteLLM's call finds) and our fast
     function (code ``code``) when ``attr`` is patch ``patch_name``'s engine
-    wrapper and/or ``_local_patch`` dispatcher, each marked as that patch and
-    calling the next through its ``fast`` cell: a tuple of (function, its
-    code, its ``fast`` cell, the next function, its switch: the engine flag's
-    cell or the dispatcher's globals), the last entry (our fast function,
-    code, None, None, None); else None."""
+    wrapper and/or ``_local_patch`` dispatcher (a Python function calling the next
+    through its ``fast`` cell, or its native ``RouterLayer``, whose ``_fast`` is
+    fixed and whose Python layer ``_slow`` names its switch), each marked as that
+    patch: a tuple of (function, its code or None for a native layer, its ``fast``
+    cell or None, the next function, its switch: the engine flag's cell or the
+    dispatcher's globals), the last entry (our fast function, code, None, None,
+    None); else None."""
     import types
 
-    engine_code, local_code = _wrapper_codes()
+    engine_code, local_code, layer_type = _wrapper_codes()
     chain: List[Any] = []
     fn = attr
     for _ in range(4):
-        if type(fn) is not types.FunctionType:
+        native = layer_type is not None and type(fn) is layer_type
+        if not native and type(fn) is not types.FunctionType:
             return None
-        if fn.__code__ is code:
+        if not native and fn.__code__ is code:
             chain.append((fn, code, None, None, None))
             return tuple(chain)
-        if fn.__code__ is not engine_code and fn.__code__ is not local_code:
-            return None
         if getattr(fn, "__fast_litellm_patch__", None) != patch_name:
             return None
-        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        python_layer = fn._slow if native else fn
+        if type(python_layer) is not types.FunctionType or (python_layer.__code__ is not engine_code
+                                                              and python_layer.__code__ is not local_code):
+            return None
+        cells = dict(zip(python_layer.__code__.co_freevars, python_layer.__closure__ or ()))
         fast_cell = cells.get("fast")
-        if fast_cell is None:
+        switch = cells.get("flag") if python_layer.__code__ is engine_code else python_layer.__globals__
+        if fast_cell is None or switch is None:
             return None
-        switch = cells.get("flag") if fn.__code__ is engine_code else fn.__globals__
-        if switch is None:
+        following = fn._fast if native else fast_cell.cell_contents
+        if native and following is not fast_cell.cell_contents:
             return None
-        following = fast_cell.cell_contents
-        chain.append((fn, fn.__code__, fast_cell, following, switch))
+        chain.append((fn, None if native else fn.__code__, None if native else fast_cell, following, switch))
         fn = following
     return None
 
 
 def _chain_serves(chain: Any) -> bool:
     """Whether a call of the chain's first function now reaches its last one:
-    each layer's code and ``fast`` cell as found, each engine wrapper's flag
-    serving fast (on, not in rollout or shadow), each dispatcher switched on.
-    (Their builtins precheck is the shared routing_builtins guard, checked by
-    the caller.)"""
+    each Python layer's code and ``fast`` cell as found (a native layer's are
+    fixed), each engine layer's flag serving fast (on, not in rollout or shadow),
+    each dispatcher switched on.  (Their builtins precheck is the shared
+    routing_builtins guard, checked by the caller.)"""
     for fn, code, cell, following, switch in chain:  # (one chain, or several one after another)
-        if fn.__code__ is not code:
+        if code is not None and fn.__code__ is not code:
             return False
-        if cell is None:  # (a chain's last entry: our function)
+        if following is None:  # (a chain's last entry: our function)
             continue
-        if cell.cell_contents is not following:
+        if cell is not None and cell.cell_contents is not following:
             return False
         if type(switch) is dict:  # the dispatcher's module globals
             if not switch["ACCELERATED"][0]:
@@ -1165,7 +1183,9 @@ def make_usage_v2_pick() -> Any:
             return (None,), ()
         attrs = (klass.get(_V2_PICK_METHODS[0][0]), klass.get(_V2_PICK_METHODS[1][0]),
                  g.get("embedding_aware_token_count"))
-        if any(type(attr) is not types.FunctionType for attr in attrs):  # (hashed below: no code)
+        layer_type = _wrapper_codes()[2]
+        if any(type(attr) is not types.FunctionType and (layer_type is None or type(attr) is not layer_type)
+               for attr in attrs):  # (hashed below, by identity: no code)
             return (None,), ()
         chains = chain_cache.get(attrs)  # (the same tuple for the same functions: the memo compares identities)
         if chains is None:
