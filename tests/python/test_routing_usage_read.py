@@ -117,6 +117,16 @@ def _replacements(case, log, monkeypatch):
             return await stock_batch(self, keys, parent_otel_span=parent_otel_span, **kwargs)
 
         monkeypatch.setattr(DualCache, "async_batch_get_cache", async_batch_get_cache)
+    elif case == "usage_init_replaced":  # the PrefetchedUsage the read keeps is made by its __init__
+        from litellm.router_strategy.lowest_tpm_rpm_v2 import PrefetchedUsage
+
+        stock_init = PrefetchedUsage.__init__
+
+        def __init__(self, keys, values):
+            log.append(("PrefetchedUsage", len(keys), None if values is None else len(values)))
+            stock_init(self, keys=keys, values=values)
+
+        monkeypatch.setattr(PrefetchedUsage, "__init__", __init__)
     elif case in ("str_keys", "str_keys_present"):
         stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys
         _LoggedStr.log = log
@@ -132,6 +142,15 @@ def _run(case, accelerated, monkeypatch):
     log = []
     batch, cache = _build(case, log)
     _replacements(case, log, monkeypatch)
+    if case == "instance_keys":  # the selector's own usage_counter_keys (session 20: the keys call made directly)
+        selector = batch.usage_selector
+        stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys.__get__(selector)
+
+        def usage_counter_keys(healthy):
+            log.append(("instance keys", len(healthy)))
+            return stock_keys(healthy)
+
+        monkeypatch.setattr(selector, "usage_counter_keys", usage_counter_keys, raising=False)
     result = _read_then_undo(batch, accelerated, monkeypatch, object() if case == "span" else None)
     usage = batch.prefetched_usage
     memory = cache.in_memory_cache
@@ -140,7 +159,8 @@ def _run(case, accelerated, monkeypatch):
 
 
 CASES = ["empty", "present", "no_selector", "redis", "span", "memory_get_replaced", "memory_get_replaced_empty",
-         "prefetch_read_replaced", "dual_read_replaced", "str_keys", "str_keys_present"]
+         "prefetch_read_replaced", "dual_read_replaced", "str_keys", "str_keys_present", "instance_keys",
+         "usage_init_replaced"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -252,18 +272,23 @@ def _read_then_undo(batch, accelerated, monkeypatch, span=None):
         monkeypatch.undo()
 
 
-def test_read_usage_not_built_over_a_replaced_builtin(monkeypatch):
+def test_read_usage_declines_over_a_replaced_builtin(monkeypatch):
     """A builtin LiteLLM's skipped layers call (``len``: ``[None] * len(...)`` in the
     shared read and the batch set-up), replaced before the patch is built: not the
-    interpreter's own, so the patch is not built (LiteLLM's read runs)."""
+    interpreter's own, so the read itself declines (the shared routing_builtins
+    guard, session 20: the build refused it before), whatever its wrapper checks."""
     import builtins
 
+    from fast_litellm.patching.registry import NotAccelerated
     from fast_litellm.routing import selector_fast
 
     original = _local_patch._original_of(RoutingReadBatch, "read_usage")
     monkeypatch.setattr(builtins, "len", _recording_len([]))
-    with pytest.raises(RuntimeError, match="interpreter's own"):
-        selector_fast.make_read_usage(original)
+    fast = selector_fast.make_read_usage(original)
+    batch, _cache = _build("empty", [])
+    with pytest.raises(NotAccelerated):
+        asyncio.run(fast(batch, list(ROWS), None))
+    assert batch.prefetched_usage is None
 
 
 def test_read_usage_with_a_builtin_replaced_after_the_build(monkeypatch):
@@ -282,28 +307,48 @@ def test_read_usage_with_a_builtin_replaced_after_the_build(monkeypatch):
     assert runs[0] == runs[1] and runs[0]
 
 
-def test_read_usage_bindings_looked_at_after_the_keys(monkeypatch):
-    """A ``usage_counter_keys`` that replaces a binding of the read's path while it
-    runs (here ``routing_prefetch.read``, wrapped by a recorder): stock's read calls
-    the new one, and so does ours."""
+def _keys_that_change(monkeypatch, change):
+    """Both sides' reads with a ``usage_counter_keys`` that calls ``change(log)``
+    (which rebinds something on the read's path) before LiteLLM's keys; the log,
+    the kept keys and values of each."""
     stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys
     runs = []
     same_minute()
     for accelerated in (False, True):
         log = []
         batch, _cache = _build("empty", log)
-        stock_read = routing_prefetch.read
 
-        async def read(tier_read, span, log=log, stock_read=stock_read):
-            log.append(("read", tier_read.keys))
-            return await stock_read(tier_read, span)
-
-        def usage_counter_keys(self, healthy, read=read):
-            monkeypatch.setattr(routing_prefetch, "read", read)
+        def usage_counter_keys(self, healthy, log=log):
+            change(log)
             return stock_keys(self, healthy)
 
         monkeypatch.setattr(LowestTPMLoggingHandler_v2, "usage_counter_keys", usage_counter_keys)
-
         _read_then_undo(batch, accelerated, monkeypatch)
         runs.append((log, sorted(batch.prefetched_usage.keys), batch.prefetched_usage.values))
     assert runs[0] == runs[1] and runs[0][0]
+
+
+def test_read_usage_bindings_looked_at_after_the_keys(monkeypatch):
+    """A ``usage_counter_keys`` that replaces a binding of the read's path while it
+    runs (here ``routing_prefetch.read``, wrapped by a recorder): stock's read calls
+    the new one, and so does ours."""
+    stock_read = routing_prefetch.read
+
+    def change(log):
+        async def read(tier_read, span):
+            log.append(("read", tier_read.keys))
+            return await stock_read(tier_read, span)
+
+        monkeypatch.setattr(routing_prefetch, "read", read)
+
+    _keys_that_change(monkeypatch, change)
+
+
+def test_read_usage_declines_after_keys_that_shadow_a_builtin(monkeypatch):
+    """A ``usage_counter_keys`` that shadows ``len`` in the dual cache's module while
+    it runs: stock's read calls the shadow from there on, and so does ours (session
+    20: the shared builtins guard asked again after the keys)."""
+    from litellm.caching import dual_cache
+
+    _keys_that_change(monkeypatch, lambda log: monkeypatch.setattr(dual_cache, "len", _recording_len(log),
+                                                                   raising=False))

@@ -417,6 +417,16 @@ DEPENDENCIES: Dict[str, str] = {
         "d2f86d00fd9f41569ede6705adfa20a4e7f853621fa194eab7ae1ea7d75efea6",
     "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage.scoped":
         "982f74249ec40d227ae645da8e4f41adedf751d50cb6e7a90fa116ad74cca073",
+    # usage-based-routing-v2's selector call made in the fused pick (selector_fast.make_usage_v2_pick):
+    # the prefetched usage its body reads (the class: a frozen dataclass of keys and values)
+    "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage":
+        "68758418bffc4f291385c9109e7724649bf6b6d9db4f6de72da5de02e93d004e",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage.active":
+        "7a6e3068b44c4bb39273fc1015d50adfebf10e99752cdcd95e3941b23ddc6a71",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage.covers":
+        "0ee454b206332a9c7a79de22c85e24bd4cc6be318debc5650720820aced3e067",
+    "litellm.router_strategy.lowest_tpm_rpm_v2:PrefetchedUsage.values_for":
+        "30b7f851a67962b70ba328134d8957c31f7657c7e75eedeb1be248447f2fe48c",
     # the fused pick's selection set-up (protocol_fast.make_select's set_up): what
     # _Selection.__init__ runs for a pick, made inline when each helper's answer is known
     "litellm.router_rust.core:_Selection.__init__":

@@ -2003,8 +2003,13 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                         request_kwargs=request_kwargs)
                 elif ((kind is classes[2] and strategy == "usage-based-routing-v2")
                         or (kind is classes[3] and strategy == "cost-based-routing")):  # v2 | cost
-                    picked = await selector.async_get_available_deployments(
-                        model_group=model, healthy_deployments=candidates, messages=messages, input=input)
+                    # v2: its call made here when it is LiteLLM's with our patches serving (session 20)
+                    v2_pick = usage_v2_pick() if kind is classes[2] else None
+                    picked = (_V2_DECLINED if v2_pick is None
+                              else await v2_pick(selector, model, candidates, messages, input))
+                    if picked is _V2_DECLINED:
+                        picked = await selector.async_get_available_deployments(
+                            model_group=model, healthy_deployments=candidates, messages=messages, input=input)
                 else:
                     picked = await core_globals["pick_async"](strategy, selector, model, candidates, messages,
                                                               input, request_kwargs, reserve=reserve)
@@ -2317,7 +2322,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
 
     call_identity = _pydantic_guard.shared(_pydantic_guard.least_busy_call_identity)
     call_id_parts = _lazily(_call_id_parts, "least-busy's call_id_of is not the verified one")
-    from .selector_fast import least_busy_builtins
+    from .selector_fast import DECLINED as _V2_DECLINED, least_busy_builtins, usage_v2_pick
 
     # call_id_of's isinstance and str, as least_busy's module reads them (session 19 hunt)
     lb_memo, lb_globals, lb_check = least_busy_builtins()

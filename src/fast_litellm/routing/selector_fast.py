@@ -32,10 +32,12 @@ The patches pin-check what they rely on when built.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 from datetime import datetime as _datetime
-from typing import Any, List, Optional, Tuple
+from functools import partial as _PARTIAL
+from typing import Any, Dict, List, Optional, Tuple
 
 import builtins as _BUILTINS_MODULE
 from _io import open as _IO_OPEN
@@ -794,6 +796,10 @@ USAGE_V2_SOURCES = (_V2_CLASS + "._return_potential_deployments",)
 # the rows the usage read hands usage_counter_keys: a dict subclass that
 # overrides only writers (its reads are dict's own)
 _HOSTED_ENTRY = "litellm.router_rust.surface.model_list:_HostedEntry"
+# (selector, candidate list, tpm keys, rpm keys): keys the fused v2 pick built before
+# handing the rest of its call to LiteLLM's body (make_usage_v2_pick), which its
+# usage_counter_keys call is answered with, once, instead of reading the clock again
+_PENDING_KEYS: "contextvars.ContextVar[Any]" = contextvars.ContextVar("fast_litellm_usage_v2_keys", default=None)
 
 
 # "HH-MM" for each minute of a day, as strftime("%H-%M") gives it
@@ -841,6 +847,12 @@ def make_usage_counter_keys(original: Any) -> Any:
     shared = _SharedFacts()
 
     def usage_counter_keys(self, healthy_deployments):
+        pending = _PENDING_KEYS.get()
+        if pending is not None and pending[0] is self and pending[1] is healthy_deployments:
+            # the fused v2 pick's keys, built (clock read and all) before it handed the rest
+            # of the call to LiteLLM's body: that body's one call of this, answered once
+            _PENDING_KEYS.set(None)
+            return pending[2], pending[3]
         if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             raise NotAccelerated("builtins.__import__ is replaced: the key build's reads make import statements")
         if keys is None:
@@ -957,6 +969,313 @@ def _potential_in_python(self: Any, healthy: List[Any], tpm_keys: List[str], tpm
 
 
 # --------------------------------------------------------------------------
+# usage-based-routing-v2: the selector's call in the fused pick
+# --------------------------------------------------------------------------
+
+_V2_PICK_SOURCES = (
+    _V2_CLASS + ".async_get_available_deployments",
+    _V2 + ":PrefetchedUsage",
+    _V2 + ":PrefetchedUsage.active",
+    _V2 + ":PrefetchedUsage.covers",
+    _V2 + ":PrefetchedUsage.values_for",
+)
+# the selector's methods its call runs, each served by our patch (name, patch)
+_V2_PICK_METHODS = (("usage_counter_keys", "routing.usage_v2_counter_keys"),
+                    ("_common_checks_available_deployment", "routing.usage_v2_common_checks"))
+_V2_PICK_INSTANCE_NAMES = ("async_get_available_deployments", "usage_counter_keys",
+                           "_common_checks_available_deployment", "_return_potential_deployments")
+DECLINED = object()
+
+
+def _code_in(function: Any, name: str) -> Any:
+    """The code object named ``name`` nested (at any depth) in ``function``'s code."""
+    import types
+
+    stack = [function.__code__]
+    while stack:
+        for const in stack.pop().co_consts:
+            if isinstance(const, types.CodeType):
+                if const.co_name == name:
+                    return const
+                stack.append(const)
+    raise RuntimeError("%s has no %s" % (function.__qualname__, name))
+
+
+def _wrapper_codes() -> Tuple[Any, Any, Any]:
+    """The code of the patch engine's sync wrapper and of ``_local_patch``'s sync
+    dispatcher, for the modules already loaded (an import here could run during a
+    pick, where an import hook would see it; a wrapper kind whose module is not
+    loaded has no instance, and None matches no function's code), and the native
+    layer's type (``RouterLayer``, session 20's merge: either layer's hot path in C),
+    or None."""
+    from fast_litellm._native_loader import NATIVE
+
+    found: List[Any] = []
+    for module_name, function_name, code_name in (("fast_litellm.patching.wrappers", "guarded", "wrapper"),
+                                                  ("fast_litellm.routing._local_patch", "_dispatcher", "dispatch")):
+        module = sys.modules.get(module_name)
+        try:
+            found.append(_code_in(getattr(module, function_name), code_name) if module is not None else None)
+        except Exception:  # noqa: BLE001 - another layer than ours: no chain through it
+            found.append(None)
+    return found[0], found[1], getattr(NATIVE, "RouterLayer", None)
+
+
+def _fast_chain(attr: Any, patch_name: str, code: Any) -> Any:
+    """The layers between ``attr`` (what LiteLLM's call finds) and our fast
+    function (code ``code``) when ``attr`` is patch ``patch_name``'s engine
+    wrapper and/or ``_local_patch`` dispatcher (a Python function calling the next
+    through its ``fast`` cell, or its native ``RouterLayer``, whose ``_fast`` is
+    fixed and whose Python layer ``_slow`` names its switch), each marked as that
+    patch: a tuple of (function, its code or None for a native layer, its ``fast``
+    cell or None, the next function, its switch: the engine flag's cell or the
+    dispatcher's globals), the last entry (our fast function, code, None, None,
+    None); else None."""
+    import types
+
+    engine_code, local_code, layer_type = _wrapper_codes()
+    chain: List[Any] = []
+    fn = attr
+    for _ in range(4):
+        native = layer_type is not None and type(fn) is layer_type
+        if not native and type(fn) is not types.FunctionType:
+            return None
+        if not native and fn.__code__ is code:
+            chain.append((fn, code, None, None, None))
+            return tuple(chain)
+        if getattr(fn, "__fast_litellm_patch__", None) != patch_name:
+            return None
+        python_layer = fn._slow if native else fn
+        if type(python_layer) is not types.FunctionType or (python_layer.__code__ is not engine_code
+                                                              and python_layer.__code__ is not local_code):
+            return None
+        cells = dict(zip(python_layer.__code__.co_freevars, python_layer.__closure__ or ()))
+        fast_cell = cells.get("fast")
+        switch = cells.get("flag") if python_layer.__code__ is engine_code else python_layer.__globals__
+        if fast_cell is None or switch is None:
+            return None
+        following = fn._fast if native else fast_cell.cell_contents
+        if native and following is not fast_cell.cell_contents:
+            return None
+        chain.append((fn, None if native else fn.__code__, None if native else fast_cell, following, switch))
+        fn = following
+    return None
+
+
+def _chain_serves(chain: Any) -> bool:
+    """Whether a call of the chain's first function now reaches its last one:
+    each Python layer's code and ``fast`` cell as found (a native layer's are
+    fixed), each engine layer's flag serving fast (on, not in rollout or shadow),
+    each dispatcher switched on.  (Their builtins precheck is the shared
+    routing_builtins guard, checked by the caller.)"""
+    for fn, code, cell, following, switch in chain:  # (one chain, or several one after another)
+        if code is not None and fn.__code__ is not code:
+            return False
+        if following is None:  # (a chain's last entry: our function)
+            continue
+        if cell is not None and cell.cell_contents is not following:
+            return False
+        if type(switch) is dict:  # the dispatcher's module globals
+            if not switch["ACCELERATED"][0]:
+                return False
+        elif not switch.cell_contents.serve_fast:  # the engine wrapper's flag
+            return False
+    return True
+
+
+_V2_PICK: List[Any] = []
+
+
+def usage_v2_pick() -> Any:
+    """``make_usage_v2_pick()``, built at the first v2 pick (None when its
+    pins do not hold: remembered, LiteLLM's decorated call then)."""
+    if not _V2_PICK:
+        try:
+            built = make_usage_v2_pick()
+        except Exception:  # noqa: BLE001 - a changed LiteLLM: its call
+            built = None
+        _V2_PICK.append(built)
+    return _V2_PICK[0]
+
+
+def make_usage_v2_pick() -> Any:
+    """``selector.async_get_available_deployments(model_group=..., healthy_deployments=...,
+    messages=None, input=None)`` of LiteLLM's v2 selector, as the fused pick's
+    strategy answer makes it: ``with_service_target(ROUTER_USAGE_TARGET)``'s
+    target set and reset inline, then LiteLLM's body in one frame - its debug
+    call, ``usage_counter_keys`` (our patch's function itself: the prefixes,
+    the clock read, the keys), ``PrefetchedUsage.active()`` / ``covers`` /
+    ``values_for`` (the same set and dict operations on the exact dataclass's
+    fields), the two slices, then ``_common_checks_available_deployment`` as our
+    patch makes it for no messages and no input (the token count's 0 known
+    without code, the debug call, one native count-and-scan, ``print_verbose``,
+    ``random.choice``).
+
+    Made only when everything LiteLLM's call would run is as pinned and would
+    serve our patches: the decorated method and its closure, the selector's
+    instance dict free of the methods, the class's ``usage_counter_keys`` and
+    ``_common_checks_available_deployment`` our patches' wrappers (engine or
+    ``_local_patch``) serving fast, the module's token-count binding our patch
+    with its answer 0, the logger a plain one not enabled for DEBUG, the
+    builtins guard.  Otherwise ``DECLINED`` before anything is run: LiteLLM's
+    decorated method.  Once the keys are built (the clock read), anything this
+    does not cover - no prefetched usage, keys it does not cover, a value the
+    native scan does not take, no deployment within the limits (LiteLLM's
+    RateLimitError) - is handed to LiteLLM's body under the same target, with
+    the keys already built as its ``usage_counter_keys`` answer
+    (``_PENDING_KEYS``): the clock is read once, as in stock.
+
+    What is not made: the engine wrappers' one-in-16 timing samples of the
+    three patched calls (fast_litellm's own monitor; the pick's own wrapper
+    still samples)."""
+    import types
+
+    from fast_litellm import flags
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.patching.registry import NotAccelerated, callers_error
+
+    from .protocol_fast import _StateMemo, _check_pinned, _least_busy_call_parts
+    from .strategy_fast import _NAMES
+
+    _check_pinned(_V2_PICK_SOURCES + USAGE_V2_SOURCES)
+    pick = getattr(NATIVE, "router_usage_pick", None)
+    if pick is None:
+        raise RuntimeError("no native usage scan")
+    module = sys.modules[_V2]
+    g = vars(module)
+    cls = module.LowestTPMLoggingHandler_v2
+    prefetched_cls = module.PrefetchedUsage
+    usage_var = module._active_prefetched_usage
+    if type(usage_var) is not contextvars.ContextVar:
+        raise RuntimeError("the prefetched usage is not a context variable")
+    (_handler, decorated, inner, cells, contents, context_globals,
+     (_service_target, restore, target_var)) = _least_busy_call_parts(cls)
+    target = contents[3]
+    scan = cls.__dict__["_return_potential_deployments"]
+    prefetched_methods = {name: prefetched_cls.__dict__[name] for name in ("active", "covers", "values_for")}
+    keys_code = _code_in(make_usage_counter_keys, "usage_counter_keys")
+    checks_code = _code_in(make_usage_common_checks, "_common_checks_available_deployment")
+    count_code = _code_in(make_selector_token_count, "embedding_aware_token_count")
+    memo = _StateMemo()
+    rb_memo, rb_key, rb_check = routing_builtins()
+    accepted = _SharedFacts()  # the last shared candidate list the native scan took
+    chain_cache: Dict[Any, Any] = {}
+    debug = logging.DEBUG
+    plain_logger = logging.Logger
+
+    def bindings(state: Any) -> Any:
+        """((dicts read), (keys chain, checks chain, token-count chain)) when the
+        call's methods and bindings are the ones this makes; else ((None,), ())."""
+        klass = cls.__dict__
+        if (not state.keys().isdisjoint(_V2_PICK_INSTANCE_NAMES)
+                or klass.get("async_get_available_deployments") is not decorated
+                or klass.get("_return_potential_deployments") is not scan
+                or cls.__getattribute__ is not object.__getattribute__
+                or g.get("PrefetchedUsage") is not prefetched_cls
+                or g.get("_active_prefetched_usage") is not usage_var
+                or g.get("partial") is not _PARTIAL
+                or any(prefetched_cls.__dict__.get(name) is not fn for name, fn in prefetched_methods.items())
+                or "keys" in prefetched_cls.__dict__ or "values" in prefetched_cls.__dict__
+                or prefetched_cls.__mro__ != (prefetched_cls, object)
+                or context_globals.get("service_target") is not _service_target
+                or context_globals.get("_restore") is not restore
+                or context_globals.get("_service_target") is not target_var):
+            return (None,), ()
+        attrs = (klass.get(_V2_PICK_METHODS[0][0]), klass.get(_V2_PICK_METHODS[1][0]),
+                 g.get("embedding_aware_token_count"))
+        layer_type = _wrapper_codes()[2]
+        if any(type(attr) is not types.FunctionType and (layer_type is None or type(attr) is not layer_type)
+               for attr in attrs):  # (hashed below, by identity: no code)
+            return (None,), ()
+        chains = chain_cache.get(attrs)  # (the same tuple for the same functions: the memo compares identities)
+        if chains is None:
+            found = []
+            for attr, patch_name, code in zip(attrs, (_V2_PICK_METHODS[0][1], _V2_PICK_METHODS[1][1],
+                                                      "routing.usage_token_count_v2"),
+                                              (keys_code, checks_code, count_code)):
+                chain = _fast_chain(attr, patch_name, code)
+                if chain is None:
+                    return (None,), ()
+                found.append(chain)
+            if len(chain_cache) > 8:
+                chain_cache.clear()
+            # (our keys function, the three chains' layers one after another)
+            chains = chain_cache[attrs] = (found[0][-1][0], found[0] + found[1] + found[2])
+        return (state, cls, g, prefetched_cls, context_globals), (chains,)
+
+    inner_cell, target_cell, preserve_cell, target_value_cell = cells
+
+    async def usage_v2_pick(selector, model_group, healthy_deployments, messages, input):
+        if messages is not None or input is not None or type(selector) is not cls:
+            return DECLINED
+        state = selector.__dict__
+        known = memo.get(state, cls)
+        if known is None:
+            known = memo.remember(state, cls, lambda: bindings(state))
+        logger = g.get("verbose_router_logger")
+        if (not known or type(logger) is not plain_logger or logger.isEnabledFor(debug)
+                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT
+                or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))
+                # the decorated method's closure as found at build (a cell can be assigned)
+                or inner_cell.cell_contents is not contents[0] or target_cell.cell_contents is not contents[1]
+                or preserve_cell.cell_contents is not contents[2]
+                or target_value_cell.cell_contents is not contents[3]):
+            return DECLINED
+        keys_function, layers = known[0]
+        if not _chain_serves(layers):
+            return DECLINED
+        try:
+            counted = no_input_tokens.called()
+        except Exception as exc:  # noqa: BLE001 - ours, counted as the token-count patch counts it
+            flags.record_error("rust_routing", exc)
+            return DECLINED
+        if counted != 0:
+            return DECLINED
+        token = target_var.set(target)
+        try:
+            logger.debug("get_available_deployments - Usage Based. model_group: %s, healthy_deployments: %s",
+                         model_group, healthy_deployments)
+            try:
+                tpm_keys, rpm_keys = keys_function(selector, healthy_deployments)
+            except NotAccelerated:  # (declined before the clock is read: nothing has run)
+                return DECLINED
+            # PrefetchedUsage.active(), covers, values_for on the exact dataclass's own fields
+            usage = usage_var.get()
+            combined = tpm_keys + rpm_keys
+            own = getattr(usage, "__dict__", None) if type(usage) is prefetched_cls else None
+            potential = None
+            if type(own) is dict:
+                covered, values = own.get("keys"), own.get("values")
+                if (type(covered) is frozenset and type(values) is dict and covered.issuperset(combined)):
+                    found = [values.get(key) for key in combined]
+                    size = len(tpm_keys)
+                    potential = pick(healthy_deployments, tpm_keys, found[:size], rpm_keys, found[size:], 0,
+                                     _NAMES, accepted.get(healthy_deployments) is not None)
+            if not potential:  # None (not covered) or [] (LiteLLM raises): its body, these keys
+                pending = _PENDING_KEYS.set((selector, healthy_deployments, tpm_keys, rpm_keys))
+                try:
+                    return await inner(selector, model_group=model_group, healthy_deployments=healthy_deployments,
+                                       messages=messages, input=input)
+                finally:
+                    _PENDING_KEYS.reset(pending)
+            accepted.keep(healthy_deployments, True)
+            logger.debug("input_tokens=%s", 0)
+            try:  # LiteLLM's print and draw: their errors are the caller's, raised once
+                g["print_verbose"]("returning picked lowest tpm/rpm deployment.")
+                return g["random"].choice(potential)
+            except Exception as exc:
+                callers_error(exc)
+                raise
+        finally:
+            try:
+                target_var.reset(token)
+            except ValueError:  # _restore's suppress
+                pass
+
+    return usage_v2_pick
+
+
+# --------------------------------------------------------------------------
 # usage-based-routing-v2's usage read: RoutingReadBatch.read_usage
 # --------------------------------------------------------------------------
 
@@ -982,9 +1301,6 @@ USAGE_READ_SOURCES = (
     "litellm._internal_context:service_target",
     "litellm._internal_context:_restore",
 )
-
-
-_USAGE_READ_BUILTINS = ("list", "dict", "tuple", "frozenset", "zip", "len", "isinstance", "set", "enumerate")
 
 
 def make_read_usage(original: Any) -> Any:
@@ -1022,10 +1338,9 @@ def make_read_usage(original: Any) -> Any:
     in its modules.  Anything else, a span, a ``usage_counter_keys`` that
     does not give an exact list of exact strs, or Redis: LiteLLM's code from
     where it is (after the keys: never the keys again)."""
-    import builtins
+    import dataclasses
     import importlib
     import itertools
-    import types
 
     from fast_litellm.patching import guards
     from fast_litellm.patching.registry import NotAccelerated, callers_errors
@@ -1090,35 +1405,62 @@ def make_read_usage(original: Any) -> Any:
     for klass in memory_cls.__mro__[:-1]:
         for key in ("cache_dict", "__getattribute__", "__getattr__"):
             entry(klass, key)
+    # PrefetchedUsage made without its __init__ (usage_plain): the frozen dataclass of two
+    # fields whose generated __init__ only writes them, no __new__ / __post_init__ of its own
+    usage_cls = g["PrefetchedUsage"]
+    probe_keys, probe_values = frozenset(("k",)), {"k": None}
+    probe = usage_cls(keys=probe_keys, values=probe_values)
+    usage_plain = (usage_cls.__mro__ == (usage_cls, object) and "__post_init__" not in usage_cls.__dict__
+                   and "__new__" not in usage_cls.__dict__ and "__slots__" not in usage_cls.__dict__
+                   and getattr(usage_cls, "__dataclass_params__", None) is not None
+                   and usage_cls.__dataclass_params__.frozen
+                   and tuple(f.name for f in dataclasses.fields(usage_cls)) == ("keys", "values")
+                   and type(probe.__dict__) is dict and list(probe.__dict__) == ["keys", "values"]
+                   and probe.__dict__["keys"] is probe_keys and probe.__dict__["values"] is probe_values)
+    for key in ("__init__", "__new__", "__post_init__", "__getattribute__", "__setattr__"):
+        entry(usage_cls, key)
+    object_new = object.__new__
+    # the selector's usage_counter_keys found on its class (keys_fast): no attribute hook
+    for klass in v2_cls.__mro__[:-1]:
+        entry(klass, "__getattribute__")
     for key in ("_service_target", "_restore"):
         entry(vars(context), key)
     entry(vars(dual), "itertools")
     entry(vars(itertools), "chain")
     # the builtins LiteLLM's read calls (its skipped layers too: tuple, len, enumerate,
-    # list, dict.fromkeys): not shadowed in its modules, and the interpreter's own - not
-    # merely what builtins held at our build (a wrapper set before it is a replacement
-    # too: stock's skipped layers would call it)
-    own_types = {"list": type([]), "dict": type({}), "tuple": type(()), "frozenset": type(frozenset()),
-                 "zip": type(zip()), "set": type(set()), "enumerate": type(enumerate(()))}
-    for name in _USAGE_READ_BUILTINS:
-        found = vars(builtins).get(name)
-        if name in own_types:
-            plain = found is own_types[name]
-        else:
-            plain = (type(found) is types.BuiltinFunctionType and getattr(found, "__self__", None) is builtins
-                     and found.__name__ == name)
-        if not plain:
-            raise RuntimeError("builtins.%s is not the interpreter's own" % name)
-        flat.extend((vars(builtins), name, found))
-        for module_dict in (g, pg, vars(dual)):
-            flat.extend((module_dict, name, absent))
-    flat.extend((dual_cls, 1, dual_cls.__mro__, memory_cls, 1, memory_cls.__mro__))
+    # list, dict.fromkeys ...): the shared routing_builtins guard (session 20; it stood here
+    # as nine names of its own, _USAGE_READ_BUILTINS, before): every routing module's names
+    # not shadowed there and the interpreter's own in builtins - not merely what builtins
+    # held at our build (a wrapper set before it is a replacement too: stock's skipped
+    # layers would call it), checked at each read (and again after the keys call)
+    rb_memo, rb_key, rb_check = routing_builtins()
+    flat.extend((dual_cls, 1, dual_cls.__mro__, memory_cls, 1, memory_cls.__mro__, v2_cls, 1, v2_cls.__mro__))
     same_entries, checked = _same(), tuple(flat)
     if not same_entries(checked, absent):
         raise RuntimeError("the usage read's bindings are not LiteLLM's")
     target_var = context._service_target
     restore = context._restore
     usage_target = prefetch.ROUTER_USAGE_TARGET
+    keys_code = _code_in(make_usage_counter_keys, "usage_counter_keys")
+    keys_chains: Dict[int, Any] = {}  # id(the class's usage_counter_keys) -> (it, its _fast_chain)
+
+    def keys_fast(selector):
+        """Our keys function when ``selector.usage_counter_keys(...)`` would be served
+        by it now (an exact v2 selector without an instance attribute of that name, the
+        class's our patch's wrapper: ``_fast_chain``, ``_chain_serves``), else None."""
+        own = getattr(selector, "__dict__", None)
+        if type(selector) is not v2_cls or type(own) is not dict or "usage_counter_keys" in own:
+            return None
+        attr = v2_cls.__dict__.get("usage_counter_keys")
+        entry = keys_chains.get(id(attr))
+        if entry is None or entry[0] is not attr:
+            chain = _fast_chain(attr, "routing.usage_v2_counter_keys", keys_code)
+            if chain is None:
+                return None
+            if len(keys_chains) > 4:
+                keys_chains.clear()
+            entry = keys_chains[id(attr)] = (attr, chain)
+        return entry[1][-1][0] if _chain_serves(entry[1]) else None
     requests = prefetch.active_request_redis_batches
     str_only = {str}
     decline = NotAccelerated("the usage read: LiteLLM's code")
@@ -1132,7 +1474,8 @@ def make_read_usage(original: Any) -> Any:
 
     async def read_usage(self, deployments, parent_otel_span):
         if (type(self) is not batch_cls or parent_otel_span is not None
-                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not same_entries(checked, absent)):
+                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not same_entries(checked, absent)
+                or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             raise decline
         # LiteLLM's reads and calls from here: their errors are the caller's, raised once
         # (a fallback would read the keys, and the clock, again)
@@ -1142,11 +1485,25 @@ def make_read_usage(original: Any) -> Any:
                 return None  # _selector_read: None, and read_usage returns
             # _selector_read's argument order: the cache, then the keys
             cache = selector.router_cache
-            keys = g["_selector_keys"](selector, deployments)
+            # _selector_keys' call of usage_counter_keys, made to our patch's function itself
+            # while the class's method is our patch's wrapper serving it (session 20)
+            fast_keys = keys_fast(selector)
+            keys = None
+            if fast_keys is not None:
+                try:
+                    tpm_keys, rpm_keys = fast_keys(selector, list(deployments))
+                except NotAccelerated:  # (declined before the clock is read: LiteLLM's call)
+                    pass
+                else:
+                    keys = tpm_keys + rpm_keys  # (lists of exact strs: our function's)
+            if keys is None:
+                keys = g["_selector_keys"](selector, deployments)
         # (the keys call may have run code of anyone's - a replaced usage_counter_keys -
         # so the bindings are looked at again after it)
-        if (type(cache) is not dual_cls or type(keys) is not list or set(map(type, keys)) - str_only
-                or type(selector) is not v2_cls or not same_entries(checked, absent)):
+        if (type(cache) is not dual_cls
+                or (fast_keys is None and (type(keys) is not list or set(map(type, keys)) - str_only))
+                or type(selector) is not v2_cls or not same_entries(checked, absent)
+                or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             with callers_errors:
                 await rest_of_litellms(self, cache, keys, parent_otel_span)
             return None
@@ -1165,7 +1522,8 @@ def make_read_usage(original: Any) -> Any:
                 and "get_cache" not in memory_own and "async_batch_get_cache" not in memory_own
                 and type(memory_own.get("cache_dict")) is dict and memory_own["cache_dict"].keys().isdisjoint(keys)):
             # no key in memory: each get_cache answers None; no Redis: nothing else is read
-            values = [None] * len(keys)
+            # (dict(zip(keys, [None] * n)) is dict.fromkeys(keys): the same keys in the same order)
+            found = dict.fromkeys(keys)
         else:
             token = target_var.set(usage_target)
             try:
@@ -1173,9 +1531,19 @@ def make_read_usage(original: Any) -> Any:
                     values = await cache.async_batch_get_cache(keys=list(keys), parent_otel_span=parent_otel_span)
             finally:
                 restore(target_var, token)
-        with callers_errors:
-            self.prefetched_usage = g["PrefetchedUsage"](
-                keys=frozenset(keys), values=None if values is None else dict(zip(keys, values)))
+            with callers_errors:
+                found = None if values is None else dict(zip(keys, values))
+        if usage_plain:
+            # PrefetchedUsage(keys=..., values=...): its generated __init__'s two field writes
+            # (object.__setattr__ on the instance's dict), made on the instance's dict
+            usage = object_new(usage_cls)
+            fields = usage.__dict__
+            fields["keys"] = frozenset(keys)
+            fields["values"] = found
+            self.prefetched_usage = usage
+        else:
+            with callers_errors:
+                self.prefetched_usage = g["PrefetchedUsage"](keys=frozenset(keys), values=found)
         return None
 
     read_usage.__doc__ = original.__doc__
