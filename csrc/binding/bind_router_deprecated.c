@@ -63,6 +63,9 @@
  * and `closure` (a tuple of cells, one per free variable): what
  * types.FunctionType(code, globals, None, defaults, closure) makes, without
  * its function.__new__ event (LiteLLM's `def` raises none).
+ * router_code_of(function): function.__code__ without the object.__getattr__
+ * event that attribute's read raises (the fused picks check, every pick, that
+ * a wrapper's code is still the one found).
  */
 static PyObject *
 router_identity(PyObject *module, PyObject *obj)
@@ -107,10 +110,23 @@ router_new_function(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return function;
 }
 
+static PyObject *
+router_code_of(PyObject *module, PyObject *function)
+{
+    (void)module;
+    if (!PyFunction_Check(function)) {
+        PyErr_Format(PyExc_TypeError, "router_code_of: a function, not %.200s", Py_TYPE(function)->tp_name);
+        return NULL;
+    }
+    return Py_NewRef(PyFunction_GET_CODE(function));
+}
+
 static PyMethodDef audit_free_methods[] = {
     {"router_identity", (PyCFunction)router_identity, METH_O, "id(obj) without the builtins.id audit event"},
     {"router_new_function", (PyCFunction)(void (*)(void))router_new_function, METH_FASTCALL,
      "types.FunctionType(code, globals, None, defaults, closure) without the function.__new__ audit event"},
+    {"router_code_of", (PyCFunction)router_code_of, METH_O,
+     "function.__code__ without the object.__getattr__ audit event"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -11,6 +11,7 @@ declines."""
 from __future__ import annotations
 
 import builtins
+import operator
 import types
 
 BUILTINS = builtins.__dict__
@@ -33,6 +34,22 @@ def _identity():
 
 
 IDENTITY = _identity()
+
+
+def _code_of():
+    """``function.__code__`` without the ``object.__getattr__`` audit event that
+    attribute's read raises (the native core's ``router_code_of``); the attribute
+    itself without the native core."""
+    try:
+        from fast_litellm._native_loader import NATIVE
+
+        found = getattr(NATIVE, "router_code_of", None)
+    except Exception:  # noqa: BLE001 - no native core: the attribute
+        found = None
+    return found if found is not None else operator.attrgetter("__code__")
+
+
+CODE_OF = _code_of()
 if IDENTITY is not id:
     from fast_litellm.patching import guards as _guards, registry as _registry
 

@@ -42,7 +42,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import builtins as _BUILTINS_MODULE
 from _io import open as _IO_OPEN
 
-from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
+from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, CODE_OF as _code_of, IDENTITY as _identity
 
 _TC = "litellm.litellm_core_utils.token_counter"
 _ABSENT = object()
@@ -1069,7 +1069,7 @@ def _chain_serves(chain: Any) -> bool:
     each dispatcher switched on.  (Their builtins precheck is the shared
     routing_builtins guard, checked by the caller.)"""
     for fn, code, cell, following, switch in chain:  # (one chain, or several one after another)
-        if code is not None and fn.__code__ is not code:
+        if code is not None and _code_of(fn) is not code:  # (no audit event: stock's pick raises none)
             return False
         if following is None:  # (a chain's last entry: our function)
             continue
@@ -1452,14 +1452,14 @@ def make_read_usage(original: Any) -> Any:
         if type(selector) is not v2_cls or type(own) is not dict or "usage_counter_keys" in own:
             return None
         attr = v2_cls.__dict__.get("usage_counter_keys")
-        entry = keys_chains.get(id(attr))
+        entry = keys_chains.get(_identity(attr))
         if entry is None or entry[0] is not attr:
             chain = _fast_chain(attr, "routing.usage_v2_counter_keys", keys_code)
             if chain is None:
                 return None
             if len(keys_chains) > 4:
                 keys_chains.clear()
-            entry = keys_chains[id(attr)] = (attr, chain)
+            entry = keys_chains[_identity(attr)] = (attr, chain)
         return entry[1][-1][0] if _chain_serves(entry[1]) else None
     requests = prefetch.active_request_redis_batches
     str_only = {str}
