@@ -302,3 +302,54 @@ def test_the_audit_free_helpers_are_id_function_new_and_code_of():
     for bad in (len, f.__code__, functools.partial(f), None):
         with pytest.raises(TypeError, match="router_code_of: a function"):
             NATIVE.router_code_of(bad)
+
+
+_AUDIT_ENGINE_SCRIPT = r"""
+import asyncio, collections, json, random, sys, threading, warnings
+sys.path.insert(0, sys.argv[1])
+import fast_litellm
+import test_routing_protocol as T
+on, events, picks_thread = [False], collections.Counter(), threading.get_ident()
+def hook(event, args):
+    if on[0] and threading.get_ident() == picks_thread:
+        events[event] += 1
+sys.addaudithook(hook)
+def run(fast, strategy):
+    (fast_litellm.apply_acceleration if fast else fast_litellm.remove_acceleration)()
+    router = T._router(routing_strategy=strategy)
+    events.clear()
+    async def go():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i in range(40):  # (past the engine's one-in-16 timing samples and first-use builds)
+                await router.async_get_available_deployment("g", request_kwargs={})
+            on[0] = True
+            for i in range(3):
+                random.seed(i)
+                await router.async_get_available_deployment("g", request_kwargs={})
+            on[0] = False
+    asyncio.run(go())
+    router.retire()
+    return dict(events)
+out = {strategy: (run(False, strategy), run(True, strategy)) for strategy in sys.argv[2:]}
+fast_litellm.remove_acceleration()
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_pick_under_the_patch_engine_raises_the_audit_events_stocks_raises():
+    """The same, through the production path: ``apply_acceleration()`` (the engine's
+    wrappers, native layers and flags) against ``remove_acceleration()``."""
+    import json
+    import os
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", _AUDIT_ENGINE_SCRIPT, here] + list(STRATEGIES),
+                          capture_output=True, text=True, timeout=600, env=env)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, proc.stderr[-3000:]
+    for strategy, (stock, fast) in json.loads(line[-1][7:]).items():
+        assert stock == fast, strategy
+        assert stock.get("sys._getframe")
