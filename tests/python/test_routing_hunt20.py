@@ -291,7 +291,7 @@ def test_the_audit_free_helpers_are_id_function_new_and_code_of():
                  "__annotations__", "__dict__", "__code__", "__globals__", "__builtins__"):
         assert getattr(made, name, None) == getattr(stock, name, None), name
     assert made.__closure__[0] is stock.__closure__[0] and made(b=4) == stock(b=4) == 10
-    plain = NATIVE.router_new_function(test_the_audit_free_helpers_are_id_and_function_new.__code__, globals(),
+    plain = NATIVE.router_new_function(test_the_audit_free_helpers_are_id_function_new_and_code_of.__code__, globals(),
                                        None, ())
     assert plain.__defaults__ is None and plain.__closure__ is None
     for bad in ((f.__code__, f.__globals__, None, ()), (f.__code__, f.__globals__, None, (1,)),
