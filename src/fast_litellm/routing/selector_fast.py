@@ -402,7 +402,7 @@ def _builtin_names_read(module: Any, candidates: Any) -> List[str]:
         if not isinstance(function, types.FunctionType) or _identity(function) in seen_functions:
             continue
         seen_functions.add(_identity(function))
-        stack.append(function.__code__)
+        stack.append(_code_of(function))
         functions.append(getattr(function, "__wrapped__", None))
         for cell in function.__closure__ or ():
             try:
@@ -991,7 +991,7 @@ def _code_in(function: Any, name: str) -> Any:
     """The code object named ``name`` nested (at any depth) in ``function``'s code."""
     import types
 
-    stack = [function.__code__]
+    stack = [_code_of(function)]  # (no audit event: on 3.12+ this runs in every v2 pick's bindings check)
     while stack:
         for const in stack.pop().co_consts:
             if isinstance(const, types.CodeType):
@@ -1040,24 +1040,24 @@ def _fast_chain(attr: Any, patch_name: str, code: Any) -> Any:
         native = layer_type is not None and type(fn) is layer_type
         if not native and type(fn) is not types.FunctionType:
             return None
-        if not native and fn.__code__ is code:
+        if not native and _code_of(fn) is code:
             chain.append((fn, code, None, None, None))
             return tuple(chain)
         if getattr(fn, "__fast_litellm_patch__", None) != patch_name:
             return None
         python_layer = fn._slow if native else fn
-        if type(python_layer) is not types.FunctionType or (python_layer.__code__ is not engine_code
-                                                              and python_layer.__code__ is not local_code):
+        if type(python_layer) is not types.FunctionType or (_code_of(python_layer) is not engine_code
+                                                              and _code_of(python_layer) is not local_code):
             return None
-        cells = dict(zip(python_layer.__code__.co_freevars, python_layer.__closure__ or ()))
+        cells = dict(zip(_code_of(python_layer).co_freevars, python_layer.__closure__ or ()))
         fast_cell = cells.get("fast")
-        switch = cells.get("flag") if python_layer.__code__ is engine_code else python_layer.__globals__
+        switch = cells.get("flag") if _code_of(python_layer) is engine_code else python_layer.__globals__
         if fast_cell is None or switch is None:
             return None
         following = fn._fast if native else fast_cell.cell_contents
         if native and following is not fast_cell.cell_contents:
             return None
-        chain.append((fn, None if native else fn.__code__, None if native else fast_cell, following, switch))
+        chain.append((fn, None if native else _code_of(fn), None if native else fast_cell, following, switch))
         fn = following
     return None
 
