@@ -71,16 +71,12 @@ def routing_patches(twins: bool = False, guarded: bool = False):
 @contextlib.contextmanager
 def fresh_flag(name: str = "rust_routing"):
     """The feature flag ``name`` reset before and after (its error count and
-    any state a test's faults left on it), and its mode, percentage and source
-    put back as they were (``reset()`` keeps a ``configure()``'s: a test that
-    set rollout left the flag not serving fast for the tests after it)."""
+    any state a test's faults left on it)."""
     from fast_litellm import flags
 
     flag = flags.get_flag(name)
-    setting = (flag.mode, flag.percentage, flag.source)
     flag.reset()
     try:
         yield flag
     finally:
-        flag.configure(*setting)
         flag.reset()
