@@ -7,7 +7,8 @@ statements declines while ``BUILTINS.get("__import__") is not
 BUILTIN_IMPORT`` (spelled out at each use: a call frame would cost more than
 the check).  When it was already replaced as we loaded, ``BUILTIN_IMPORT``
 is a private object nothing in ``builtins`` can be, so every check
-declines."""
+declines.  Also the audit-free ``IDENTITY`` and ``CODE_OF`` the routing fast
+paths use."""
 from __future__ import annotations
 
 import builtins
@@ -20,36 +21,23 @@ if type(BUILTIN_IMPORT) is not types.BuiltinFunctionType or BUILTIN_IMPORT.__sel
     BUILTIN_IMPORT = object()  # replaced before we loaded: the import statements always run
 
 
-def _identity():
-    """``id`` without the ``builtins.id`` audit event (the native core's
-    ``router_identity``, the same number): an audit hook sees no event of ours in a
-    pick (session 20 hunt); ``id`` itself without the native core."""
+def _native_or(name: str, fallback):
+    """The native core's ``name`` where it has it, else ``fallback``."""
     try:
         from fast_litellm._native_loader import NATIVE
 
-        found = getattr(NATIVE, "router_identity", None)
-    except Exception:  # noqa: BLE001 - no native core: id
+        found = getattr(NATIVE, name, None)
+    except Exception:  # noqa: BLE001 - no native core: the fallback
         found = None
-    return found if found is not None else id
+    return found if found is not None else fallback
 
 
-IDENTITY = _identity()
-
-
-def _code_of():
-    """``function.__code__`` without the ``object.__getattr__`` audit event that
-    attribute's read raises (the native core's ``router_code_of``); the attribute
-    itself without the native core."""
-    try:
-        from fast_litellm._native_loader import NATIVE
-
-        found = getattr(NATIVE, "router_code_of", None)
-    except Exception:  # noqa: BLE001 - no native core: the attribute
-        found = None
-    return found if found is not None else operator.attrgetter("__code__")
-
-
-CODE_OF = _code_of()
+# Audit-free spellings for the fast paths (session 20 hunt: an audit hook sees no
+# event of ours in a pick).  ``id`` without the ``builtins.id`` event (the same
+# number), and ``function.__code__`` without the ``object.__getattr__`` event that
+# attribute's read raises; the Python spellings without the native core.
+IDENTITY = _native_or("router_identity", id)
+CODE_OF = _native_or("router_code_of", operator.attrgetter("__code__"))
 if IDENTITY is not id:
     from fast_litellm.patching import guards as _guards, registry as _registry
 

@@ -600,7 +600,7 @@ _OBJECT_GETATTRIBUTE = object.__getattribute__
 # instrumentation hook, is called by every import statement): the inlined
 # import statements below check it per call, and so does every patch that
 # skips LiteLLM code making import statements (``_import_hook.py``).
-from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS  # noqa: E402
+from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, _native_or  # noqa: E402
 
 
 def _picker_parts() -> Any:
@@ -668,10 +668,8 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     (a pin that does not hold)."""
     # (the native core's router_new_function makes them as LiteLLM's `def`s do, without
     # types.FunctionType's function.__new__ audit event: session 20 hunt)
-    from fast_litellm._native_loader import NATIVE
-
-    function = getattr(NATIVE, "router_new_function", None) or (
-        lambda code, globals_, defaults, closure: types.FunctionType(code, globals_, None, defaults, closure))
+    function = _native_or("router_new_function", lambda code, globals_, defaults, closure: types.FunctionType(
+        code, globals_, None, defaults, closure))
     cell = types.CellType
     get_attribute = _OBJECT_GETATTRIBUTE
     parts = _lazily(_picker_parts, "LiteLLM's picker sources are not the verified ones")

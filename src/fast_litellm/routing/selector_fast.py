@@ -1046,18 +1046,20 @@ def _fast_chain(attr: Any, patch_name: str, code: Any) -> Any:
         if getattr(fn, "__fast_litellm_patch__", None) != patch_name:
             return None
         python_layer = fn._slow if native else fn
-        if type(python_layer) is not types.FunctionType or (_code_of(python_layer) is not engine_code
-                                                              and _code_of(python_layer) is not local_code):
+        if type(python_layer) is not types.FunctionType:
             return None
-        cells = dict(zip(_code_of(python_layer).co_freevars, python_layer.__closure__ or ()))
+        layer_code = _code_of(python_layer)
+        if layer_code is not engine_code and layer_code is not local_code:
+            return None
+        cells = dict(zip(layer_code.co_freevars, python_layer.__closure__ or ()))
         fast_cell = cells.get("fast")
-        switch = cells.get("flag") if _code_of(python_layer) is engine_code else python_layer.__globals__
+        switch = cells.get("flag") if layer_code is engine_code else python_layer.__globals__
         if fast_cell is None or switch is None:
             return None
         following = fn._fast if native else fast_cell.cell_contents
         if native and following is not fast_cell.cell_contents:
             return None
-        chain.append((fn, None if native else _code_of(fn), None if native else fast_cell, following, switch))
+        chain.append((fn, None if native else layer_code, None if native else fast_cell, following, switch))
         fn = following
     return None
 
