@@ -1775,9 +1775,44 @@ def _select_parts() -> Any:
         service_logged = core.RustCore.__dict__["service_logged"]
     except Exception:  # noqa: BLE001 - a changed LiteLLM: its service_logged schedules the event
         service_logged = None
+    try:  # session 21: the deleted-reads check answered inline while nothing is deleted
+        _check_pinned((_CORE + ":RustCore._refuse_deleted_reads",))
+        refuse_deleted = core.RustCore.__dict__["_refuse_deleted_reads"]
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its method runs
+        refuse_deleted = None
+    try:  # session 21: the strategy step's answer (_pick_answer) made inline for a plain pick
+        pick_answer = _pick_answer_parts(core, selection_module)
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its _pick_answer answers
+        pick_answer = None
     return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
             runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
-            (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call, service_logged)
+            (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call, service_logged,
+            refuse_deleted, pick_answer)
+
+
+# abc's own isinstance hook (ABCMeta's __instancecheck__, calling _abc's C check), as found at import
+_ABC_INSTANCECHECK = _ABC.ABCMeta.__dict__.get("__instancecheck__")
+
+
+def _pick_answer_parts(core: Any, selection_module: Any) -> Any:
+    """What ``_pick_answer(step, candidates, picked)`` reads (pins checked):
+    LiteLLM's ``_pick_answer`` and ``picked_id`` (as the core module binds it),
+    ``as_str_mapping`` as ``picked_id``'s module binds it, ``core_helpers``' module
+    dict, and abc's ``_abc_instancecheck`` (what ``ABCMeta.__instancecheck__`` calls)."""
+    import _abc
+    import importlib
+
+    _check_pinned((_CORE + ":_pick_answer", _SELECTION + ":picked_id",
+                   "litellm.litellm_core_utils.core_helpers:as_str_mapping"))
+    core_helpers = importlib.import_module("litellm.litellm_core_utils.core_helpers")
+    instancecheck = _ABC_INSTANCECHECK
+    if (core.__dict__.get("picked_id") is not selection_module.picked_id
+            or selection_module.__dict__.get("as_str_mapping") is not core_helpers.as_str_mapping
+            or getattr(instancecheck, "__module__", None) != "abc"
+            or _ABC.__dict__.get("_abc_instancecheck") is not _abc._abc_instancecheck):
+        raise RuntimeError("_pick_answer's helpers are not LiteLLM's and abc's own")
+    return (core._pick_answer, selection_module.picked_id, core_helpers.as_str_mapping, core_helpers.__dict__,
+            _ABC.__dict__, _abc._abc_instancecheck)
 
 
 _LEAST_BUSY_CALL_SOURCES = (
@@ -1838,10 +1873,29 @@ def _select_state(p: Any) -> Any:
     import contextvars
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
-     mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call, service_logged) = p
+     mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call, service_logged,
+     refuse_deleted, pick_answer) = p
     (rust_core, answer_select, prefetched_pick, pick_async, selection_module, classes, v2, prefetched,
      scoped) = answer
     reserves = least_busy.get("_PICK_RESERVES")
+    # session 21: core._refuse_deleted_reads(...) is LiteLLM's method on the class, and the
+    # core's _deleted read finds the instance dict's value (no class in the MRO holds the name)
+    deleted_plain = (refuse_deleted is not None
+                     and rust_core.__dict__.get("_refuse_deleted_reads") is refuse_deleted
+                     and not any("_deleted" in klass.__dict__ for klass in rust_core.__mro__))
+    # session 21: _pick_answer's reads (its module bindings, picked_id's, as_str_mapping's Mapping,
+    # ABCMeta's __instancecheck__ abc's own over _abc's C check)
+    answer_read: tuple = ()
+    answer_inline = False
+    if pick_answer is not None:
+        answer_fn, picked_id, as_mapping, helpers_globals, abc_globals, abc_check = pick_answer
+        answer_read = (helpers_globals, abc_globals, _ABC.ABCMeta)
+        answer_inline = (core_globals.get("_pick_answer") is answer_fn and core_globals.get("picked_id") is picked_id
+                         and selection_module.get("picked_id") is picked_id
+                         and selection_module.get("as_str_mapping") is as_mapping
+                         and helpers_globals.get("Mapping") is mapping and type(mapping) is _ABC.ABCMeta
+                         and _ABC.ABCMeta.__dict__.get("__instancecheck__") is _ABC_INSTANCECHECK
+                         and abc_globals.get("_abc_instancecheck") is abc_check)
     # the strategy step's answer can be made in the loop (_answer_select's own calls)
     answer_plain = (rust_core.__dict__.get("_answer_select") is answer_select
                     and core_globals.get("_pick_with_prefetched_usage") is prefetched_pick
@@ -1878,11 +1932,11 @@ def _select_state(p: Any) -> Any:
         init_read = (*init_read, handler, context_globals)
     # (the MROs flattened: a memo compares the values it found element by element)
     return (core_globals, selection, least_busy, runtime_globals, pods, discovery, *rust_core.__mro__,
-            selection_module, v2, prefetched, *init_read), (reserves, pods_plain, answer_plain,
-                                          *(init_known if init_known is not None else (None,) * 5),
-                                          least_busy_plain,
-                                          service_logged is not None and rust_core.__dict__.get(
-                                              "service_logged") is service_logged)
+            selection_module, v2, prefetched, *init_read, *answer_read), (
+                reserves, pods_plain, answer_plain, *(init_known if init_known is not None else (None,) * 5),
+                least_busy_plain,
+                service_logged is not None and rust_core.__dict__.get("service_logged") is service_logged,
+                deleted_plain, answer_inline)
 
 
 def _call_id_parts() -> Any:
@@ -1937,7 +1991,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         return logger_parts[0]
 
     async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer,
-                              least_busy_call, service_inline):
+                              least_busy_call, service_inline, answer_inline=None):
         """``RustCore._answer_select`` for a step whose stage is "strategy" (none
         of the stages it answers first), with ``_pick_with_prefetched_usage``
         (``PrefetchedUsage.scoped``'s context variable set and reset inline) and
@@ -2036,6 +2090,21 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             else:  # (the method looked up before the clock is read, as LiteLLM's call does)
                 core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(),
                                     request)
+        # _pick_answer(step, candidates, picked) (session 21): for an exact, str-keyed picked dict
+        # whose exact, str-keyed model_info holds an exact-str id, and a step carrying no records,
+        # [that id] (picked_id's two as_str_mapping isinstance checks against Mapping are True for
+        # exact dicts, with abc's own hook; str() of an exact str is itself; every read runs no
+        # code), while the select memo found its bindings LiteLLM's (answer_inline: its
+        # _pick_answer, bound in the core module as found at build) and the
+        # builtins picked_id reads are the interpreter's; anything else: LiteLLM's function
+        if answer_inline is not None and type(picked) is dict and type(step) is dict and core_globals.get(
+                "_pick_answer") is answer_inline and str_keyed(picked) and str_keyed(step):
+            info = picked.get("model_info")
+            if type(info) is dict and str_keyed(info):
+                found = info.get("id")
+                if (type(found) is str and step.get("records") is None
+                        and (lb_memo.get(lb_globals, _BUILTINS) or lb_memo.remember(lb_globals, _BUILTINS, lb_check))):
+                    return [found]
         return core_globals["_pick_answer"](step, candidates, picked)
 
     import abc
@@ -2382,7 +2451,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("builtins.__import__ is replaced")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
          mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call,
-         _service_logged) = p
+         _service_logged, _refuse_deleted, _pick_answer) = p
         known = memo.get(core_globals, p)
         if known is None or (known and known[7] is not None and cache_token() != known[7]):
             # (an ABC registration since: None checked again against Mapping at the new token)
@@ -2391,11 +2460,18 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("LiteLLM's selection bindings were replaced")
         # from here LiteLLM's steps: an error is the caller's, raised once (marked as
         # ``callers_errors`` marks it; a try costs nothing until something raises)
-        try:
-            self._refuse_deleted_reads({"num_retries": 0})
-        except Exception as error:
-            callers_error(error)
-            raise
+        # core._refuse_deleted_reads({"num_retries": 0}): nothing to refuse while the core's
+        # _deleted is an empty exact frozenset (its two ``in`` tests find nothing, no code run;
+        # session 21), LiteLLM's method on the class, not shadowed on the instance
+        state = self.__dict__
+        deleted = state.get("_deleted")
+        if (not known[10] or type(self) is not answer[0] or type(deleted) is not frozenset or deleted
+                or "_refuse_deleted_reads" in state):
+            try:
+                self._refuse_deleted_reads({"num_retries": 0})
+            except Exception as error:
+                callers_error(error)
+                raise
         request = request_kwargs if request_kwargs is not None else {}
         # the selection set up here when known (LiteLLM's calls in it marked as the caller's)
         made = set_up(selection_type, self, model, request, specific_deployment, messages, input, init,
@@ -2504,7 +2580,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                     outcome = await strategy_answer(core, step, request, messages, input,
                                                                     pass_through, core_globals, answer,
                                                                     least_busy_call if known[8] else None,
-                                                                    known[9])
+                                                                    known[9], _pick_answer[0] if known[11] else None)
                                 else:
                                     outcome = await core._answer_select(step, request, messages, input,
                                                                         pass_through=pass_through)
