@@ -45,26 +45,40 @@ def patched():
 
 
 def _picks(strategy, on, requests=({}, {"litellm_call_id": "c"}, {"metadata": {}}), prepare=None):
-    """(picked ids or the error raised (type, message), random state) of ``requests`` on a
-    fresh Router, accelerated or not."""
+    """(picked ids or the error raised (type, message, where), then the coroutine names
+    of the Tasks each pick made; random state) of ``requests`` on a fresh Router,
+    accelerated or not."""
     router = T._router(routing_strategy=strategy)
     if prepare is not None:
         prepare(router)
     random.seed(21)
     got = []
+    tasks = []  # the coroutine names of the Tasks each pick's loop made (a task factory sees them)
+
+    def factory(loop, coro, **kwargs):
+        tasks.append(getattr(coro, "__qualname__", type(coro).__name__))
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
     with _local_patch.accelerated(on), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for request in requests:
             async def pick():
                 return await router._core.select("g", dict(request))
+            loop = asyncio.new_event_loop()
+            loop.set_task_factory(factory)
             try:
-                got.append(asyncio.run(pick())["model_info"]["id"])
+                got.append(loop.run_until_complete(pick())["model_info"]["id"])
             except Exception as exc:  # noqa: BLE001 - compared with stock's
                 tb = exc.__traceback__
                 while tb.tb_next is not None:
                     tb = tb.tb_next
                 # (where LiteLLM raised it: the innermost frame)
                 got.append((type(exc), str(exc), tb.tb_frame.f_code.co_name))
+            finally:
+                loop.run_until_complete(asyncio.sleep(0))  # (the service event's task runs)
+                loop.close()
+            got.append(list(tasks))
+            tasks.clear()
     router.retire()
     return got, random.getstate()
 
@@ -206,7 +220,7 @@ def test_a_deleted_setting_raises_as_stock(strategy, deleted):
     assert stock == ours
     # a deleted model_group_alias refuses each pick (the check matters); a deleted
     # num_retries does not (select hands LiteLLM's check {"num_retries": 0})
-    assert all((type(got) is tuple) is (deleted == "model_group_alias") for got in stock[0])
+    assert all((type(got) is tuple) is (deleted == "model_group_alias") for got in stock[0][::2])
 
 
 def test_deleted_reads_plainly_picks_as_stock():
@@ -312,3 +326,52 @@ def test_odd_deployments_pick_as_stock(strategy):
             assert _picks(strategy, False, prepare=prepare) == _picks(strategy, True, prepare=prepare)
         finally:
             T.MODEL_LIST[:] = saved
+
+
+# ---- the strategy answer's picks_async ----------------------------------------------
+
+@pytest.mark.parametrize("where", ["instance", "class"])
+@pytest.mark.parametrize("strategy", ["least-busy", "latency-based-routing"])
+def test_a_wrapped_picks_async_sees_stocks_calls(monkeypatch, where, strategy):
+    """``core._picks_async()`` (whether the pick is timed) answered inline only while the
+    method is LiteLLM's on the class and not shadowed on the instance: a recording
+    wrapper sees stock's calls (the set-up's and the strategy answer's)."""
+    from litellm.router_rust.core import RustCore
+
+    method = RustCore._picks_async
+    seen = []
+
+    def recording(self):
+        seen.append(1)
+        return method(self)
+
+    outs = []
+    for on in (False, True):
+        seen.clear()
+        prepare = None
+        if where == "class":
+            monkeypatch.setattr(RustCore, "_picks_async", recording)
+        else:
+            def prepare(router):
+                router._core.__dict__["_picks_async"] = types.MethodType(recording, router._core)
+        try:
+            picked = _picks(strategy, on, prepare=prepare)
+        finally:
+            monkeypatch.undo()
+        outs.append((picked, len(seen)))
+    assert outs[0] == outs[1] and outs[0][1] >= 3
+
+
+def test_an_enum_strategy_picks_as_stock():
+    """A routing strategy held as LiteLLM's ``RoutingStrategy`` (not an exact str):
+    LiteLLM's ``_picks_async`` answers; picks and ``random`` state as stock's."""
+    from litellm.types.router import RoutingStrategy
+
+    def prepare(router):
+        resolved = router._core._resolved
+        try:
+            object.__setattr__(resolved, "routing_strategy", RoutingStrategy.LEAST_BUSY)
+        except Exception:  # noqa: BLE001 - an immutable settings object: nothing to test here
+            pytest.skip("the resolved settings cannot hold an enum")
+
+    assert _picks("least-busy", False, prepare=prepare) == _picks("least-busy", True, prepare=prepare)

@@ -1072,9 +1072,11 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                     litellm_metadata is not None and known_stamps[0] in litellm_metadata):
                 prerouting["_restore_client_output_ceiling"](request)
                 inline = False
-            if prerouting["_record_routing_decision"] is record and _imports_plainly(
-                    sys_modules.get(baseline[0]), _BASELINE_NAMES[0]) and _imports_plainly(
-                    sys_modules.get(baseline[1]), _BASELINE_NAMES[1]) and (
+            # (_imports_plainly of each, spelled out: session 21)
+            if prerouting["_record_routing_decision"] is record and type(
+                    first := sys_modules.get(baseline[0])) is _MODULE_TYPE and _BASELINE_NAMES[0] in first.__dict__ and (
+                    type(second := sys_modules.get(baseline[1])) is _MODULE_TYPE
+                    and _BASELINE_NAMES[1] in second.__dict__) and (
                     _BUILTINS.get("__import__") is _BUILTIN_IMPORT):
                 # _record_routing_decision(request, None): its imports are loaded modules' own names
                 record_no_decision(prerouting)
@@ -1322,9 +1324,12 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
         if not str_keyed(params) or not str_keyed(info):
             raise NotAccelerated("non-str keys")
         if self._model is not None and isinstance(params.get("model"), str):
-            public = _is_wildcard(info.get("team_public_model_name"))
-            named = _is_wildcard(record.get("model_name"))
-            if public is not False or named is not False:
+            public = info.get("team_public_model_name")
+            named = record.get("model_name")
+            # (None or an exact str without a "*": _is_wildcard's False, without its calls; session 21)
+            if not ((public is None or (type(public) is str and "*" not in public))
+                    and (named is None or (type(named) is str and "*" not in named))) and (
+                    _is_wildcard(public) is not False or _is_wildcard(named) is not False):
                 raise NotAccelerated("a wildcard deployment")
         core = self._core
         state = core.__dict__
@@ -1991,7 +1996,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         return logger_parts[0]
 
     async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer,
-                              least_busy_call, service_inline, answer_inline=None):
+                              least_busy_call, service_inline, answer_inline=None, init=None, known=None):
         """``RustCore._answer_select`` for a step whose stage is "strategy" (none
         of the stages it answers first), with ``_pick_with_prefetched_usage``
         (``PrefetchedUsage.scoped``'s context variable set and reset inline) and
@@ -2009,7 +2014,22 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         pinned = bool(request.get("_encrypted_content_affinity_pinned")) and len(candidates) == 1
         if selector is None and not pinned:
             return []
-        timed = not pinned and strategy != "simple-shuffle" and (pass_through or core._picks_async())
+        if pinned or strategy == "simple-shuffle" or pass_through:
+            timed = not pinned and strategy != "simple-shuffle"
+        else:
+            # core._picks_async(): picks_async(normalize_strategy(core._resolved.routing_strategy)),
+            # for an exact-str strategy its membership in LiteLLM's frozenset of exact strs, while the
+            # select memo found the selection's set-up readable without code (known[3]: the method,
+            # both functions and the frozenset as pinned; session 21); else LiteLLM's method
+            state = core.__dict__
+            resolved = state.get("_resolved")
+            if (known is not None and known[3] is not None and type(core) is init[0] and init[0].__mro__ is known[3]
+                    and type(resolved) is init[1] and init[1].__mro__ is known[4] and "_picks_async" not in state
+                    and type(routing := resolved.routing_strategy) is str
+                    and type(async_strategies := init[14].get("_ASYNC_PICK_STRATEGIES")) is frozenset):
+                timed = routing in async_strategies
+            else:
+                timed = core._picks_async()
         clock = core_globals["perf_counter"] if pass_through else core_globals["unix_time"]
         start_time = clock()
         if pinned:
@@ -2074,8 +2094,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             helpers_module = sys_modules.get(_HELPERS_MODULE)
             services_module = sys_modules.get(_SERVICES)
             if (service_inline and "service_logged" not in core.__dict__ and asyncio_module is not None
-                    and _imports_plainly(helpers_module, "get_parent_otel_span_from_kwargs")
-                    and _imports_plainly(services_module, "ServiceTypes")
+                    # (_imports_plainly of each, spelled out: session 21)
+                    and type(helpers_module) is module_type
+                    and "get_parent_otel_span_from_kwargs" in helpers_module.__dict__
+                    and type(services_module) is module_type and "ServiceTypes" in services_module.__dict__
                     and _BUILTINS.get("__import__") is _BUILTIN_IMPORT):
                 # RustCore.service_logged's body (its three imports: loaded modules, read as its
                 # import statements read them): the same task of the same coroutine; the clock
@@ -2580,7 +2602,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                     outcome = await strategy_answer(core, step, request, messages, input,
                                                                     pass_through, core_globals, answer,
                                                                     least_busy_call if known[8] else None,
-                                                                    known[9], _pick_answer[0] if known[11] else None)
+                                                                    known[9], _pick_answer[0] if known[11] else None,
+                                                                    init, known)
                                 else:
                                     outcome = await core._answer_select(step, request, messages, input,
                                                                         pass_through=pass_through)
