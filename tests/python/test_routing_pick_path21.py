@@ -314,16 +314,13 @@ def test_odd_deployments_pick_as_stock(strategy):
     class Key(str):
         pass
 
-    def prepare(router):
-        pass
-
     for mutate in (lambda d: d["model_info"].__setitem__(Key("extra"), 1),
                    lambda d: d.__setitem__(Key("extra"), 1)):
         saved = [dict(d, model_info=dict(d["model_info"])) for d in T.MODEL_LIST]
         try:
             for d in T.MODEL_LIST:
                 mutate(d)
-            assert _picks(strategy, False, prepare=prepare) == _picks(strategy, True, prepare=prepare)
+            assert _picks(strategy, False) == _picks(strategy, True)
         finally:
             T.MODEL_LIST[:] = saved
 
@@ -348,12 +345,13 @@ def test_a_wrapped_picks_async_sees_stocks_calls(monkeypatch, where, strategy):
     outs = []
     for on in (False, True):
         seen.clear()
-        prepare = None
+
+        def prepare(router):
+            if where == "instance":
+                router._core.__dict__["_picks_async"] = types.MethodType(recording, router._core)
+
         if where == "class":
             monkeypatch.setattr(RustCore, "_picks_async", recording)
-        else:
-            def prepare(router):
-                router._core.__dict__["_picks_async"] = types.MethodType(recording, router._core)
         try:
             picked = _picks(strategy, on, prepare=prepare)
         finally:
@@ -375,3 +373,29 @@ def test_an_enum_strategy_picks_as_stock():
             pytest.skip("the resolved settings cannot hold an enum")
 
     assert _picks("least-busy", False, prepare=prepare) == _picks("least-busy", True, prepare=prepare)
+
+
+@pytest.mark.parametrize("strategy", ["least-busy", "latency-based-routing", "usage-based-routing-v2"])
+def test_a_wrapped_pick_reserves_sees_stocks_calls(monkeypatch, strategy):
+    """The strategy answer reads ``pick_reserves``' context variable itself only while the
+    core module binds LiteLLM's function: a wrapper bound there sees stock's calls and
+    answers (here the opposite of the context variable: reservations made or not, as stock)."""
+    from litellm.router_rust import core
+
+    function = core.pick_reserves
+    seen = []
+
+    def recording(default):
+        seen.append(default)
+        return not function(default)
+
+    outs = []
+    for on in (False, True):
+        seen.clear()
+        monkeypatch.setattr(core, "pick_reserves", recording)
+        try:
+            picked = _picks(strategy, on, requests=({"litellm_call_id": "a"}, {"metadata": {}}, {}))
+        finally:
+            monkeypatch.undo()
+        outs.append((picked, list(seen)))
+    assert outs[0] == outs[1] and outs[0][1]

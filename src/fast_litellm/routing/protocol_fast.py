@@ -1789,10 +1789,15 @@ def _select_parts() -> Any:
         pick_answer = _pick_answer_parts(core, selection_module)
     except Exception:  # noqa: BLE001 - a changed LiteLLM: its _pick_answer answers
         pick_answer = None
+    try:  # session 21: pick_reserves(default)'s context-variable read made inline
+        _check_pinned(("litellm.router_strategy.least_busy:pick_reserves",))
+        pick_reserves = least_busy.pick_reserves
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its function is called
+        pick_reserves = None
     return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
             runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
             (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call, service_logged,
-            refuse_deleted, pick_answer)
+            refuse_deleted, pick_answer, pick_reserves)
 
 
 # abc's own isinstance hook (ABCMeta's __instancecheck__, calling _abc's C check), as found at import
@@ -1879,7 +1884,7 @@ def _select_state(p: Any) -> Any:
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
      mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call, service_logged,
-     refuse_deleted, pick_answer) = p
+     refuse_deleted, pick_answer, pick_reserves) = p
     (rust_core, answer_select, prefetched_pick, pick_async, selection_module, classes, v2, prefetched,
      scoped) = answer
     reserves = least_busy.get("_PICK_RESERVES")
@@ -1941,7 +1946,11 @@ def _select_state(p: Any) -> Any:
                 reserves, pods_plain, answer_plain, *(init_known if init_known is not None else (None,) * 5),
                 least_busy_plain,
                 service_logged is not None and rust_core.__dict__.get("service_logged") is service_logged,
-                deleted_plain, answer_inline)
+                deleted_plain, answer_inline,
+                # pick_reserves(default) is _PICK_RESERVES.get(default): LiteLLM's function bound in the
+                # core module and reading least_busy's context variable (session 21)
+                pick_reserves is not None and core_globals.get("pick_reserves") is pick_reserves
+                and least_busy.get("_PICK_RESERVES") is reserves)
 
 
 def _call_id_parts() -> Any:
@@ -2036,7 +2045,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             picked = candidates[0]
         else:
             request_kwargs = dict(request)
-            reserve = core_globals["pick_reserves"](default=not pass_through) and bool(request)
+            # pick_reserves(default=...): its context variable read here while the select memo found
+            # the function and its binding LiteLLM's (known[12]; session 21)
+            reserve = (known[0].get(not pass_through) if known is not None and known[12]
+                       else core_globals["pick_reserves"](default=not pass_through)) and bool(request)
             # _pick_with_prefetched_usage: PrefetchedUsage.scoped(...) around pick_async(...)
             usage_read = core_globals["_USAGE_READ"].get()
             token = v2["_active_prefetched_usage"].set(
@@ -2473,7 +2485,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("builtins.__import__ is replaced")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
          mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call,
-         _service_logged, _refuse_deleted, _pick_answer) = p
+         _service_logged, _refuse_deleted, _pick_answer, _pick_reserves) = p
         known = memo.get(core_globals, p)
         if known is None or (known and known[7] is not None and cache_token() != known[7]):
             # (an ABC registration since: None checked again against Mapping at the new token)
