@@ -1878,8 +1878,10 @@ def _select_state(p: Any) -> Any:
     ``_otel_runtime``): (dicts read, (the context variable, whether the pod
     resolution can be made inline, whether the strategy step can be answered
     in the loop, then what ``_selection_init_state`` found when the selection
-    can be set up inline, else six None)); else (a None among the dicts: not
-    kept; ())."""
+    can be set up inline, else five None, whether least-busy's decorated pick
+    and the service event can be made inline, and (session 21) whether the
+    deleted-reads check, ``_pick_answer`` and ``pick_reserves`` can)); else (a
+    None among the dicts: not kept; ())."""
     import contextvars
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
