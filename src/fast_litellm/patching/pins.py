@@ -461,6 +461,12 @@ DEPENDENCIES: Dict[str, str] = {
     # the fused pick's ROUTER service event, scheduled as LiteLLM's service_logged schedules it
     "litellm.router_rust.core:RustCore.service_logged":
         "18d776fe73b9e8d3bfa315a3a54b7281b28a0a087c063da925ccafdb2186088a",
+    # the fused pick's strategy answer reads pick_reserves' context variable itself (session 21)
+    "litellm.router_strategy.least_busy:pick_reserves":
+        "d0e9d06bc2431d0378f6e6cef732b6b26da5cb1ea7fc781a9125fbc946c2450b",
+    # the fused pick's deleted-reads check answered inline while nothing is deleted (session 21)
+    "litellm.router_rust.core:RustCore._refuse_deleted_reads":
+        "4b4782f8b7f06be6925d785b13dfcbf876ce50bbf881a68886c29a60d109d41d",
     # the fused pick's callback-filter answer with no filter registered (protocol_fast._filter_state)
     "litellm.router_rust.steps.callbacks:RustOptionalChecks._answer_callback_filters":
         "17b199e3ff4410bcd1e01650586baf996669a4b95d5c1fb3dd1f933115272e5a",

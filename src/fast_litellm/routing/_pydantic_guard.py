@@ -40,7 +40,17 @@ Entries = List[Tuple[Any, Any, Any]]
 
 
 class NotStock(RuntimeError):
-    """What a guard covers was not pydantic's / LiteLLM's own at build."""
+    """What a guard covers was not pydantic's / LiteLLM's own at build.
+
+    ``watch`` (session 21): (container, key, expected) triples which, while they
+    all still hold, keep the part not stock - a deferred validator not built yet
+    (pydantic's mock in place of the compiled one).  A guard then looks again as
+    soon as one moves (LiteLLM's first validation builds it), not a
+    ``LOOK_AGAIN_SECONDS`` later."""
+
+    def __init__(self, message: str, watch: Any = None) -> None:
+        super().__init__(message)
+        self.watch = watch
 
 
 def _same_python(flat: Tuple[Any, ...], absent: Any) -> bool:
@@ -118,7 +128,9 @@ def adapter(module_name: str, name: str) -> Entries:
     state = object.__getattribute__(found, "__dict__")
     validator = state.get("validator")
     if "validate_python" in state or type(validator) is not SchemaValidator:
-        raise NotStock("%s.%s is not LiteLLM's built adapter" % (module_name, name))
+        # (only a validator not built yet is watched: it stays not stock while it is there)
+        raise NotStock("%s.%s is not LiteLLM's built adapter" % (module_name, name),
+                       None if "validate_python" in state else (state, "validator", validator))
     return _type_adapter() + [(module.__dict__, name, found), (found, TYPE, type(found)),
                               (found, INSTANCE_DICT, state), (state, "validate_python", ABSENT),
                               (state, "validator", validator)]
@@ -165,7 +177,10 @@ def model(module_name: str, name: str, methods: Tuple[str, ...]) -> Entries:
         for attribute in _MODEL_METHODS[method]:
             compiled = cls.__dict__.get(attribute)
             if type(compiled) is not (SchemaValidator if "validator" in attribute else SchemaSerializer):
-                raise NotStock("%s.%s has no compiled %s" % (module_name, name, attribute))
+                # (a deferred build: the class's own entry holds pydantic's mock until the
+                # first validation builds it; watched)
+                raise NotStock("%s.%s has no compiled %s" % (module_name, name, attribute),
+                               (cls, attribute, cls.__dict__.get(attribute, ABSENT)))
             out.append((cls, attribute, compiled))
     for klass in (*before, base):
         out += [(klass, "__getattribute__", ABSENT), (klass, "__new__", ABSENT)]
@@ -193,14 +208,15 @@ def model(module_name: str, name: str, methods: Tuple[str, ...]) -> Entries:
 
 
 def _flat(parts: Tuple[Callable[[], Entries], ...]) -> Any:
-    """The parts' entries as one flat tuple (the first of equal (container,
-    key) pairs kept), or None when a part is not stock now."""
+    """(the parts' entries as one flat tuple (the first of equal (container,
+    key) pairs kept), None); or (None, the watch of the ``NotStock`` raised, or
+    None) when a part is not stock now."""
     try:
         found: Entries = []
         for part in parts:
             found += part()
-    except NotStock:
-        return None
+    except NotStock as refused:
+        return None, refused.watch
     seen = set()
     flat: List[Any] = []
     for entry in found:
@@ -208,7 +224,7 @@ def _flat(parts: Tuple[Callable[[], Entries], ...]) -> Any:
         if key not in seen:
             seen.add(key)
             flat += entry
-    return tuple(flat)
+    return tuple(flat), None
 
 
 #: after a guard's parts were found not stock, how long it declines before it
@@ -224,25 +240,34 @@ class Guard:
     declining meanwhile, at most once every ``LOOK_AGAIN_SECONDS`` until it
     is (LiteLLM's code, run on the decline, builds a deferred validator);
     from then on the check is the one native call over the entries found
-    then."""
+    then.  Session 21: a part refused with a watch (a deferred validator) is
+    looked at again as soon as the watched entry moves (one native check a call
+    meanwhile) instead of a ``LOOK_AGAIN_SECONDS`` later: a short-lived process
+    (a benchmark, a CLI call) used to decline for its first second."""
 
-    __slots__ = ("check", "_parts", "_same", "_next")
+    __slots__ = ("check", "_parts", "_same", "_next", "_watch")
 
     def __init__(self, parts: Tuple[Callable[[], Entries], ...]) -> None:
         self._parts = parts
         self._same = _same()
         self._next = 0.0
+        self._watch: Any = None
         self.check: Callable[[], bool] = self._look_again
         self._look_again()
 
     def _look_again(self) -> bool:
+        watch = self._watch
+        if watch is not None and self._same(watch, ABSENT):
+            return False  # still not stock (the watched entry holds): no look
         now = time.monotonic()
-        if now < self._next:
+        if watch is None and now < self._next:
             return False
-        flat = _flat(self._parts)
+        flat, watch = _flat(self._parts)
         if flat is None or not self._same(flat, ABSENT):
             self._next = now + LOOK_AGAIN_SECONDS
+            self._watch = watch
             return False
+        self._watch = None
         self.check = functools.partial(self._same, flat, ABSENT)
         return True
 

@@ -1072,9 +1072,11 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                     litellm_metadata is not None and known_stamps[0] in litellm_metadata):
                 prerouting["_restore_client_output_ceiling"](request)
                 inline = False
-            if prerouting["_record_routing_decision"] is record and _imports_plainly(
-                    sys_modules.get(baseline[0]), _BASELINE_NAMES[0]) and _imports_plainly(
-                    sys_modules.get(baseline[1]), _BASELINE_NAMES[1]) and (
+            # (_imports_plainly of each, spelled out: session 21)
+            if prerouting["_record_routing_decision"] is record and type(
+                    first := sys_modules.get(baseline[0])) is _MODULE_TYPE and _BASELINE_NAMES[0] in first.__dict__ and (
+                    type(second := sys_modules.get(baseline[1])) is _MODULE_TYPE
+                    and _BASELINE_NAMES[1] in second.__dict__) and (
                     _BUILTINS.get("__import__") is _BUILTIN_IMPORT):
                 # _record_routing_decision(request, None): its imports are loaded modules' own names
                 record_no_decision(prerouting)
@@ -1322,9 +1324,12 @@ def make_served(original: Callable[..., Any]) -> Callable[..., Any]:
         if not str_keyed(params) or not str_keyed(info):
             raise NotAccelerated("non-str keys")
         if self._model is not None and isinstance(params.get("model"), str):
-            public = _is_wildcard(info.get("team_public_model_name"))
-            named = _is_wildcard(record.get("model_name"))
-            if public is not False or named is not False:
+            public = info.get("team_public_model_name")
+            named = record.get("model_name")
+            # (None or an exact str without a "*": _is_wildcard's False, without its calls; session 21)
+            if not ((public is None or (type(public) is str and "*" not in public))
+                    and (named is None or (type(named) is str and "*" not in named))) and (
+                    _is_wildcard(public) is not False or _is_wildcard(named) is not False):
                 raise NotAccelerated("a wildcard deployment")
         core = self._core
         state = core.__dict__
@@ -1775,9 +1780,49 @@ def _select_parts() -> Any:
         service_logged = core.RustCore.__dict__["service_logged"]
     except Exception:  # noqa: BLE001 - a changed LiteLLM: its service_logged schedules the event
         service_logged = None
+    try:  # session 21: the deleted-reads check answered inline while nothing is deleted
+        _check_pinned((_CORE + ":RustCore._refuse_deleted_reads",))
+        refuse_deleted = core.RustCore.__dict__["_refuse_deleted_reads"]
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its method runs
+        refuse_deleted = None
+    try:  # session 21: the strategy step's answer (_pick_answer) made inline for a plain pick
+        pick_answer = _pick_answer_parts(core, selection_module)
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its _pick_answer answers
+        pick_answer = None
+    try:  # session 21: pick_reserves(default)'s context-variable read made inline
+        _check_pinned(("litellm.router_strategy.least_busy:pick_reserves",))
+        pick_reserves = least_busy.pick_reserves
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its function is called
+        pick_reserves = None
     return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
             runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
-            (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call, service_logged)
+            (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call, service_logged,
+            refuse_deleted, pick_answer, pick_reserves)
+
+
+# abc's own isinstance hook (ABCMeta's __instancecheck__, calling _abc's C check), as found at import
+_ABC_INSTANCECHECK = _ABC.ABCMeta.__dict__.get("__instancecheck__")
+
+
+def _pick_answer_parts(core: Any, selection_module: Any) -> Any:
+    """What ``_pick_answer(step, candidates, picked)`` reads (pins checked):
+    LiteLLM's ``_pick_answer`` and ``picked_id`` (as the core module binds it),
+    ``as_str_mapping`` as ``picked_id``'s module binds it, ``core_helpers``' module
+    dict, and abc's ``_abc_instancecheck`` (what ``ABCMeta.__instancecheck__`` calls)."""
+    import _abc
+    import importlib
+
+    _check_pinned((_CORE + ":_pick_answer", _SELECTION + ":picked_id",
+                   "litellm.litellm_core_utils.core_helpers:as_str_mapping"))
+    core_helpers = importlib.import_module("litellm.litellm_core_utils.core_helpers")
+    instancecheck = _ABC_INSTANCECHECK
+    if (core.__dict__.get("picked_id") is not selection_module.picked_id
+            or selection_module.__dict__.get("as_str_mapping") is not core_helpers.as_str_mapping
+            or getattr(instancecheck, "__module__", None) != "abc"
+            or _ABC.__dict__.get("_abc_instancecheck") is not _abc._abc_instancecheck):
+        raise RuntimeError("_pick_answer's helpers are not LiteLLM's and abc's own")
+    return (core._pick_answer, selection_module.picked_id, core_helpers.as_str_mapping, core_helpers.__dict__,
+            _ABC.__dict__, _abc._abc_instancecheck)
 
 
 _LEAST_BUSY_CALL_SOURCES = (
@@ -1833,15 +1878,36 @@ def _select_state(p: Any) -> Any:
     ``_otel_runtime``): (dicts read, (the context variable, whether the pod
     resolution can be made inline, whether the strategy step can be answered
     in the loop, then what ``_selection_init_state`` found when the selection
-    can be set up inline, else six None)); else (a None among the dicts: not
-    kept; ())."""
+    can be set up inline, else five None, whether least-busy's decorated pick
+    and the service event can be made inline, and (session 21) whether the
+    deleted-reads check, ``_pick_answer`` and ``pick_reserves`` can)); else (a
+    None among the dicts: not kept; ())."""
     import contextvars
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
-     mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call, service_logged) = p
+     mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call, service_logged,
+     refuse_deleted, pick_answer, pick_reserves) = p
     (rust_core, answer_select, prefetched_pick, pick_async, selection_module, classes, v2, prefetched,
      scoped) = answer
     reserves = least_busy.get("_PICK_RESERVES")
+    # session 21: core._refuse_deleted_reads(...) is LiteLLM's method on the class, and the
+    # core's _deleted read finds the instance dict's value (no class in the MRO holds the name)
+    deleted_plain = (refuse_deleted is not None
+                     and rust_core.__dict__.get("_refuse_deleted_reads") is refuse_deleted
+                     and not any("_deleted" in klass.__dict__ for klass in rust_core.__mro__))
+    # session 21: _pick_answer's reads (its module bindings, picked_id's, as_str_mapping's Mapping,
+    # ABCMeta's __instancecheck__ abc's own over _abc's C check)
+    answer_read: tuple = ()
+    answer_inline = False
+    if pick_answer is not None:
+        answer_fn, picked_id, as_mapping, helpers_globals, abc_globals, abc_check = pick_answer
+        answer_read = (helpers_globals, abc_globals, _ABC.ABCMeta)
+        answer_inline = (core_globals.get("_pick_answer") is answer_fn and core_globals.get("picked_id") is picked_id
+                         and selection_module.get("picked_id") is picked_id
+                         and selection_module.get("as_str_mapping") is as_mapping
+                         and helpers_globals.get("Mapping") is mapping and type(mapping) is _ABC.ABCMeta
+                         and _ABC.ABCMeta.__dict__.get("__instancecheck__") is _ABC_INSTANCECHECK
+                         and abc_globals.get("_abc_instancecheck") is abc_check)
     # the strategy step's answer can be made in the loop (_answer_select's own calls)
     answer_plain = (rust_core.__dict__.get("_answer_select") is answer_select
                     and core_globals.get("_pick_with_prefetched_usage") is prefetched_pick
@@ -1878,11 +1944,15 @@ def _select_state(p: Any) -> Any:
         init_read = (*init_read, handler, context_globals)
     # (the MROs flattened: a memo compares the values it found element by element)
     return (core_globals, selection, least_busy, runtime_globals, pods, discovery, *rust_core.__mro__,
-            selection_module, v2, prefetched, *init_read), (reserves, pods_plain, answer_plain,
-                                          *(init_known if init_known is not None else (None,) * 5),
-                                          least_busy_plain,
-                                          service_logged is not None and rust_core.__dict__.get(
-                                              "service_logged") is service_logged)
+            selection_module, v2, prefetched, *init_read, *answer_read), (
+                reserves, pods_plain, answer_plain, *(init_known if init_known is not None else (None,) * 5),
+                least_busy_plain,
+                service_logged is not None and rust_core.__dict__.get("service_logged") is service_logged,
+                deleted_plain, answer_inline,
+                # pick_reserves(default) is _PICK_RESERVES.get(default): LiteLLM's function bound in the
+                # core module and reading least_busy's context variable (session 21)
+                pick_reserves is not None and core_globals.get("pick_reserves") is pick_reserves
+                and least_busy.get("_PICK_RESERVES") is reserves)
 
 
 def _call_id_parts() -> Any:
@@ -1937,7 +2007,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         return logger_parts[0]
 
     async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer,
-                              least_busy_call, service_inline):
+                              least_busy_call, service_inline, answer_inline=None, init=None, known=None):
         """``RustCore._answer_select`` for a step whose stage is "strategy" (none
         of the stages it answers first), with ``_pick_with_prefetched_usage``
         (``PrefetchedUsage.scoped``'s context variable set and reset inline) and
@@ -1955,14 +2025,32 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         pinned = bool(request.get("_encrypted_content_affinity_pinned")) and len(candidates) == 1
         if selector is None and not pinned:
             return []
-        timed = not pinned and strategy != "simple-shuffle" and (pass_through or core._picks_async())
+        if pinned or strategy == "simple-shuffle" or pass_through:
+            timed = not pinned and strategy != "simple-shuffle"
+        else:
+            # core._picks_async(): picks_async(normalize_strategy(core._resolved.routing_strategy)),
+            # for an exact-str strategy its membership in LiteLLM's frozenset of exact strs, while the
+            # select memo found the selection's set-up readable without code (known[3]: the method,
+            # both functions and the frozenset as pinned; session 21); else LiteLLM's method
+            state = core.__dict__
+            resolved = state.get("_resolved")
+            if (known is not None and known[3] is not None and type(core) is init[0] and init[0].__mro__ is known[3]
+                    and type(resolved) is init[1] and init[1].__mro__ is known[4] and "_picks_async" not in state
+                    and type(routing := resolved.routing_strategy) is str
+                    and type(async_strategies := init[14].get("_ASYNC_PICK_STRATEGIES")) is frozenset):
+                timed = routing in async_strategies
+            else:
+                timed = core._picks_async()
         clock = core_globals["perf_counter"] if pass_through else core_globals["unix_time"]
         start_time = clock()
         if pinned:
             picked = candidates[0]
         else:
             request_kwargs = dict(request)
-            reserve = core_globals["pick_reserves"](default=not pass_through) and bool(request)
+            # pick_reserves(default=...): its context variable read here while the select memo found
+            # the function and its binding LiteLLM's (known[12]; session 21)
+            reserve = (known[0].get(not pass_through) if known is not None and known[12]
+                       else core_globals["pick_reserves"](default=not pass_through)) and bool(request)
             # _pick_with_prefetched_usage: PrefetchedUsage.scoped(...) around pick_async(...)
             usage_read = core_globals["_USAGE_READ"].get()
             token = v2["_active_prefetched_usage"].set(
@@ -2020,8 +2108,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             helpers_module = sys_modules.get(_HELPERS_MODULE)
             services_module = sys_modules.get(_SERVICES)
             if (service_inline and "service_logged" not in core.__dict__ and asyncio_module is not None
-                    and _imports_plainly(helpers_module, "get_parent_otel_span_from_kwargs")
-                    and _imports_plainly(services_module, "ServiceTypes")
+                    # (_imports_plainly of each, spelled out: session 21)
+                    and type(helpers_module) is module_type
+                    and "get_parent_otel_span_from_kwargs" in helpers_module.__dict__
+                    and type(services_module) is module_type and "ServiceTypes" in services_module.__dict__
                     and _BUILTINS.get("__import__") is _BUILTIN_IMPORT):
                 # RustCore.service_logged's body (its three imports: loaded modules, read as its
                 # import statements read them): the same task of the same coroutine; the clock
@@ -2036,6 +2126,21 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             else:  # (the method looked up before the clock is read, as LiteLLM's call does)
                 core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(),
                                     request)
+        # _pick_answer(step, candidates, picked) (session 21): for an exact, str-keyed picked dict
+        # whose exact, str-keyed model_info holds an exact-str id, and a step carrying no records,
+        # [that id] (picked_id's two as_str_mapping isinstance checks against Mapping are True for
+        # exact dicts, with abc's own hook; str() of an exact str is itself; every read runs no
+        # code), while the select memo found its bindings LiteLLM's (answer_inline: its
+        # _pick_answer, bound in the core module as found at build) and the
+        # builtins picked_id reads are the interpreter's; anything else: LiteLLM's function
+        if answer_inline is not None and type(picked) is dict and type(step) is dict and core_globals.get(
+                "_pick_answer") is answer_inline and str_keyed(picked) and str_keyed(step):
+            info = picked.get("model_info")
+            if type(info) is dict and str_keyed(info):
+                found = info.get("id")
+                if (type(found) is str and step.get("records") is None
+                        and (lb_memo.get(lb_globals, _BUILTINS) or lb_memo.remember(lb_globals, _BUILTINS, lb_check))):
+                    return [found]
         return core_globals["_pick_answer"](step, candidates, picked)
 
     import abc
@@ -2382,7 +2487,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("builtins.__import__ is replaced")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
          mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call,
-         _service_logged) = p
+         _service_logged, _refuse_deleted, _pick_answer, _pick_reserves) = p
         known = memo.get(core_globals, p)
         if known is None or (known and known[7] is not None and cache_token() != known[7]):
             # (an ABC registration since: None checked again against Mapping at the new token)
@@ -2391,11 +2496,18 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("LiteLLM's selection bindings were replaced")
         # from here LiteLLM's steps: an error is the caller's, raised once (marked as
         # ``callers_errors`` marks it; a try costs nothing until something raises)
-        try:
-            self._refuse_deleted_reads({"num_retries": 0})
-        except Exception as error:
-            callers_error(error)
-            raise
+        # core._refuse_deleted_reads({"num_retries": 0}): nothing to refuse while the core's
+        # _deleted is an empty exact frozenset (its two ``in`` tests find nothing, no code run;
+        # session 21), LiteLLM's method on the class, not shadowed on the instance
+        state = self.__dict__
+        deleted = state.get("_deleted")
+        if (not known[10] or type(self) is not answer[0] or type(deleted) is not frozenset or deleted
+                or "_refuse_deleted_reads" in state):
+            try:
+                self._refuse_deleted_reads({"num_retries": 0})
+            except Exception as error:
+                callers_error(error)
+                raise
         request = request_kwargs if request_kwargs is not None else {}
         # the selection set up here when known (LiteLLM's calls in it marked as the caller's)
         made = set_up(selection_type, self, model, request, specific_deployment, messages, input, init,
@@ -2504,7 +2616,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                     outcome = await strategy_answer(core, step, request, messages, input,
                                                                     pass_through, core_globals, answer,
                                                                     least_busy_call if known[8] else None,
-                                                                    known[9])
+                                                                    known[9], _pick_answer[0] if known[11] else None,
+                                                                    init, known)
                                 else:
                                     outcome = await core._answer_select(step, request, messages, input,
                                                                         pass_through=pass_through)
