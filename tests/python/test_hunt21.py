@@ -9,14 +9,43 @@ import fractions
 
 import pytest
 
-from fast_litellm import monitor, pool, ratelimit
+from fast_litellm import monitor, pool, ratelimit, routing
 from fast_litellm.monitor import PerformanceMonitor
 
 
+class IntLies(int):
+    """An int whose comparisons say it is in range whatever it holds."""
+
+    def __lt__(self, other):
+        return False
+
+    def __gt__(self, other):
+        return False
+
+    def __le__(self, other):
+        return True
+
+    def __ge__(self, other):
+        return True
 
 
+class StrEqAll(str):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __hash__(self):
+        return 0
 
 
+class StrHashRaises(str):
+    def __hash__(self):
+        raise RuntimeError("hash called")
+
+    def __eq__(self, other):
+        raise RuntimeError("eq called")
 
 
 def error_of(call):
@@ -56,3 +85,78 @@ def test_type_names_in_errors_are_dunder_name(impl, value):
         TypeError, "input_size must be int or None, not %s" % name)
     assert error_of(lambda: monitor.implementation(impl).Monitor(max_series=value)) == (
         TypeError, "max_series must be int, not %s" % name)
+
+
+# -- an int subclass's comparisons never decide a range check ----------------
+
+@pytest.mark.parametrize("value", [-100, 0, 5000])
+def test_monitor_max_series_range_ignores_subclass_comparisons(impl, value):
+    with pytest.raises(ValueError, match="max_series must be from 1 to 4096, got %d" % value):
+        monitor.implementation(impl).Monitor(max_series=IntLies(value))
+
+
+@pytest.mark.parametrize("value", [-100, 0, 1001])
+def test_router_latency_list_size_range_ignores_subclass_comparisons(impl, value):
+    with pytest.raises(ValueError, match="max_latency_list_size must be between 1 and 1000"):
+        routing.implementation(impl).AdvancedRouter("least_busy", max_latency_list_size=IntLies(value))
+
+
+def test_router_latency_list_size_subclass_is_its_value(impl):
+    router = routing.implementation(impl).AdvancedRouter("latency_based", max_latency_list_size=IntLies(2))
+    for latency in (1.0, 2.0, 3.0):
+        router.record_latency("d", latency)
+    assert router.get_stats()["d"]["latency_samples"] == 2
+    assert router.get_stats()["d"]["mean_latency"] == 2.5
+
+
+# -- a str subclass is its text -----------------------------------------------
+
+def test_router_strategy_subclass_with_lying_eq_is_rejected(impl):
+    api = routing.implementation(impl)
+    with pytest.raises(ValueError, match="unknown routing strategy 'bogus'"):
+        api.AdvancedRouter(StrEqAll("bogus"))
+    router = api.AdvancedRouter()
+    model_list = [{"model_name": "m", "litellm_params": {"model": "x"}}]
+    with pytest.raises(ValueError, match="unknown routing strategy 'bogus'"):
+        router.get_available_deployment(model_list, "m", settings={"strategy": StrEqAll("bogus")})
+    router = api.AdvancedRouter(StrEqAll("cost_based"))
+    assert type(router.strategy) is str and router.strategy == "cost_based"
+
+
+MODEL_LIST = [
+    {"model_name": "gpt", "litellm_params": {"model": "openai/gpt"}, "model_info": {"id": "a"}},
+    {"model_name": "g*", "litellm_params": {"model": "x"}, "model_info": {"id": "w"}},
+]
+
+
+@pytest.mark.parametrize("cls", [StrEqAll, StrHashRaises])
+def test_router_model_subclass_is_matched_by_its_text(impl, cls):
+    router = routing.implementation(impl).AdvancedRouter()
+    assert router.get_available_deployment(MODEL_LIST, cls("gx")) is MODEL_LIST[1]
+    assert router.get_available_deployment(MODEL_LIST, cls("gpt")) is MODEL_LIST[0]
+    assert router.get_available_deployment(MODEL_LIST, cls("nope")) is None
+    assert router.get_available_deployment(MODEL_LIST, cls("gpt"), [cls("gpt")]) is None
+    assert router.get_available_deployment(MODEL_LIST, "gx", [cls("w")]) is None
+
+
+@pytest.mark.parametrize("cls", [StrEqAll, StrHashRaises])
+def test_router_model_name_subclass_in_list_is_its_text(impl, cls):
+    model_list = [
+        {"model_name": cls("gpt"), "litellm_params": {"model": cls("openai/gpt")}, "model_info": {"id": "a"}},
+        {"model_name": "other", "litellm_params": {"model": "y"}},
+    ]
+    router = routing.implementation(impl).AdvancedRouter()
+    assert router.get_available_deployment(model_list, "gpt") is model_list[0]
+    assert router.get_available_deployment(model_list, "openai/gpt") is model_list[0]
+    assert router.get_available_deployment(model_list, "other") is model_list[1]
+    assert router.get_available_deployment(model_list, "zzz") is None
+
+
+@pytest.mark.parametrize("cls", [StrEqAll, StrHashRaises])
+def test_router_deployment_key_subclass_is_its_text(impl, cls):
+    router = routing.implementation(impl).AdvancedRouter()
+    router.record_request_start(cls("d1"))
+    router.record_success(cls("d2"), 0.5, 3)
+    stats = router.get_stats()
+    assert sorted(stats) == ["d1", "d2"] and all(type(k) is str for k in stats)
+    assert stats["d1"]["in_flight"] == 1 and stats["d2"]["successes"] == 1

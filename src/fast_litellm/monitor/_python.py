@@ -117,6 +117,7 @@ class Monitor:
                  interval_seconds: float = 10.0) -> None:
         if isinstance(max_series, bool) or not isinstance(max_series, int):
             raise TypeError("max_series must be int, not %s" % type(max_series).__name__)
+        max_series = int.__index__(max_series)  # an int subclass's own comparisons never decide
         if not (1 <= max_series <= MAX_SERIES):
             raise ValueError("max_series must be from 1 to %d, got %d" % (MAX_SERIES, max_series))
         window_seconds = _real(window_seconds, "window_seconds")

@@ -97,8 +97,7 @@ class AdvancedRouter:
                  max_latency_list_size: int = 10) -> None:
         self._strategy = _spec.check_strategy(strategy)
         self._buffer = _spec.check_buffer(lowest_latency_buffer)
-        _spec.check_latency_list_size(max_latency_list_size)
-        self._window = max_latency_list_size
+        self._window = _spec.check_latency_list_size(max_latency_list_size)
         self._lock = threading.RLock()
         register_for_fork(self)
         self._loads: Dict[str, _Load] = {}
@@ -138,6 +137,7 @@ class AdvancedRouter:
                                  context: Any = None, settings: Any = None) -> Optional[Dict[str, Any]]:
         if not isinstance(model, str):
             raise TypeError("model must be a str, not %s" % type(model).__name__)
+        model = _spec.exact_str(model)  # matched by its text, as the C core does
         blocked = _spec.blocked_set(blocked_models)
         options = _spec.call_options(self._strategy, self._buffer, context, settings)
         with self._lock:
