@@ -160,3 +160,60 @@ def test_router_deployment_key_subclass_is_its_text(impl, cls):
     stats = router.get_stats()
     assert sorted(stats) == ["d1", "d2"] and all(type(k) is str for k in stats)
     assert stats["d1"]["in_flight"] == 1 and stats["d2"]["successes"] == 1
+
+
+# -- pool: an endpoint is validated as its text ------------------------------
+
+class EndpointLies(str):
+    """Its own string methods say host:port, whatever its text."""
+
+    def rpartition(self, sep):
+        return ("h", ":", "80")
+
+    def __contains__(self, item):
+        return False
+
+    def isprintable(self):
+        return True
+
+
+@pytest.mark.parametrize("text", ["garbage", "http://", "h\n:80", "a b:80"])
+def test_pool_endpoint_subclass_is_validated_as_its_text(impl, text):
+    p = pool.implementation(impl).SimpleConnectionPool("p")
+    message = "endpoint must be a URL (scheme://host[:port]) or host:port, got %r" % (text,)
+    assert error_of(lambda: p.get_connection(EndpointLies(text))) == (ValueError, message)
+    assert p.get_stats()["endpoints"] == {}
+
+
+def test_pool_endpoint_subclass_is_kept_as_its_text(impl):
+    p = pool.implementation(impl).SimpleConnectionPool("p")
+    cid = p.get_connection(EndpointLies("host:8080"))
+    assert cid is not None and list(p.get_stats()["endpoints"]) == ["host:8080"]
+    p.return_connection(cid)
+    assert p.get_connection("host:8080") == cid
+
+
+# -- rate limiter: the backend name is its text ------------------------------
+
+def test_ratelimit_backend_subclass_with_lying_eq_is_rejected(impl):
+    cls = ratelimit.implementation(impl).SimpleRateLimiter
+    with pytest.raises(ValueError, match="backend must be one of memory, redis, got 'bogus'"):
+        cls(60, backend=StrEqAll("bogus"))
+    assert cls(60, backend=StrEqAll("memory")).backend == "memory"
+
+
+# -- SimpleTokenCounter: int arguments are their values ----------------------
+
+def test_token_counter_int_subclass_comparisons_never_decide(impl):
+    from fast_litellm import tokenizer
+
+    cls = tokenizer.implementation(impl).SimpleTokenCounter
+    with pytest.raises(ValueError, match="model_max_tokens must be positive, got -5"):
+        cls(IntLies(-5))
+    assert cls(IntLies(7)).model_max_tokens == 7
+    counter = cls()
+    with pytest.raises(ValueError, match="input_tokens must be >= 0, got -100"):
+        counter.estimate_cost(IntLies(-100), 10, "gpt-4o")
+    with pytest.raises(ValueError, match="output_tokens must be >= 0, got -1"):
+        counter.estimate_cost(10, IntLies(-1), "gpt-4o")
+    assert counter.estimate_cost(IntLies(10), IntLies(20), "gpt-4o") == counter.estimate_cost(10, 20, "gpt-4o")

@@ -100,8 +100,12 @@ def split_endpoint(endpoint: str) -> Tuple[Optional[str], str, Optional[int]]:
 def check_endpoint(endpoint: Any) -> str:
     if not isinstance(endpoint, str):
         raise TypeError("endpoint must be a str, not %s" % type_name(endpoint))
+    # validated as its text: a str subclass's own rpartition/__contains__/
+    # isprintable passed "garbage" or "h\n:80" to the C core, which calls
+    # this validator with the object it was given
+    endpoint = exact_str(endpoint)
     split_endpoint(endpoint)
-    return exact_str(endpoint)
+    return endpoint
 
 
 def check_connection_id(connection_id: Any) -> str:

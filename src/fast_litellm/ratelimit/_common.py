@@ -88,6 +88,7 @@ def check_config(requests_per_minute: Any, burst: Any, backend: Any, clock: Any)
         burst = check_positive_int("burst", burst, MAX_BURST)
     if not isinstance(backend, str):
         raise TypeError("backend must be a str, not %s" % type_name(backend))
+    backend = exact_str(backend)  # a subclass's __eq__ -> True passed "in BACKENDS" and chose redis
     if backend not in BACKENDS:
         raise ValueError("backend must be one of %s, got %r" % (", ".join(BACKENDS), backend))
     if clock is not None and not callable(clock):
