@@ -392,3 +392,42 @@ def test_set_feature_with_a_bad_threshold_changes_nothing(threshold, error):
     with pytest.raises(error, match="error_threshold"):
         flags.set_feature("rust_routing", "off", error_threshold=threshold)
     assert flags.get_flag("rust_routing").status() == before
+
+
+class _UnprintableError(Exception):
+    def __str__(self):
+        raise RuntimeError("__str__ failed")
+
+
+def test_record_error_of_an_unprintable_exception_counts_it():
+    """Session 21 hunt: record_error read str(exc) and so raised the
+    exception's own __str__ failure; the patch wrappers call it after the
+    original has served a call, so the caller got that error instead of the
+    result."""
+    flags.record_error("rust_routing", _UnprintableError())
+    status = flags.get_feature_status()["rust_routing"]
+    assert status["errors"] == 1
+    assert status["last_error"] == {"type": "_UnprintableError", "message": "<unprintable _UnprintableError>"}
+
+
+class _IntLies(int):
+    def __lt__(self, other):
+        return False
+
+    def __ge__(self, other):
+        return True
+
+    def __le__(self, other):
+        return True
+
+
+def test_set_feature_threshold_subclass_comparisons_never_decide():
+    """Session 21 hunt: an int subclass whose comparisons lie passed
+    error_threshold=-5 (and then tripped the flag on its first error)."""
+    before = flags.get_flag("rust_routing").status()
+    with pytest.raises(ValueError, match="error_threshold must be at least 1, got -5"):
+        flags.set_feature("rust_routing", "off", error_threshold=_IntLies(-5))
+    assert flags.get_flag("rust_routing").status() == before
+    flags.set_feature("rust_routing", "on", error_threshold=_IntLies(3))
+    assert type(flags.get_flag("rust_routing").error_threshold) is int
+    flags.set_feature("rust_routing", "on", error_threshold=10)
