@@ -185,8 +185,9 @@ def test_config_entry_enabled_false_wins_and_rollout_takes_percent_strings(tmp_p
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"features": 5}', '{"features": "rust_routing"}',
-                                     '{"rust_routing": "off"}' + " " * (1 << 20)],
-                         ids=["not-json", "list", "features-int", "features-str", "too-large"])
+                                     '{"rust_routing": "off"}' + " " * (1 << 20),
+                                     "[" * 100000],  # session 21 hunt: RecursionError failed the import
+                         ids=["not-json", "list", "features-int", "features-str", "too-large", "too-deep"])
 def test_bad_config_file_warns_and_keeps_defaults(tmp_path, content):
     cfg = tmp_path / "flags.json"
     cfg.write_text(content)

@@ -433,6 +433,8 @@ def _load_config_file() -> Dict[str, Any]:
         if not isinstance(loaded.get("features", {}), dict):  # an int here failed the import
             raise ValueError("'features' must be a JSON object")
         data = loaded
+    except RecursionError:  # nested deeper than json can parse: failed the import
+        _warn_once("file:" + path, "ignoring FAST_LITELLM_FEATURE_CONFIG=%s: nested too deeply" % path)
     except (OSError, ValueError) as exc:
         _warn_once("file:" + path, "ignoring FAST_LITELLM_FEATURE_CONFIG=%s: %s" % (path, exc))
     _config_cache[path] = data
