@@ -217,3 +217,15 @@ def test_token_counter_int_subclass_comparisons_never_decide(impl):
     with pytest.raises(ValueError, match="output_tokens must be >= 0, got -1"):
         counter.estimate_cost(10, IntLies(-1), "gpt-4o")
     assert counter.estimate_cost(IntLies(10), IntLies(20), "gpt-4o") == counter.estimate_cost(10, 20, "gpt-4o")
+
+
+@pytest.mark.parametrize("threads", [-100, 0, 65])
+def test_count_batch_num_threads_subclass_comparisons_never_decide(impl, threads):
+    """The twin's core took IntLies(0) threads (the C core refused it with
+    another message)."""
+    from fast_litellm import tokenizer
+
+    enc = tokenizer.implementation(impl).get_encoding("cl100k_base")
+    with pytest.raises(ValueError, match="num_threads must be between 1 and 64, got %d" % threads):
+        enc.count_batch(["a", "b c"], num_threads=IntLies(threads))
+    assert enc.count_batch(["a", "b c"], num_threads=IntLies(2)) == [1, 2]
