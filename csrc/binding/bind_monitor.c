@@ -444,7 +444,17 @@ Monitor_dealloc(MonitorObject *self)
     Py_DECREF(type);
 }
 
+/* No copy or pickle, as the Python twin; named as type(self).__name__ (the
+ * default message named tp_name, "fast_litellm._native.Monitor"). */
+static PyObject *
+Monitor_reduce_ex(PyObject *self, PyObject *protocol)
+{
+    (void)protocol;
+    return PyErr_Format(PyExc_TypeError, "cannot pickle '%s' object", fl_type_name(self));
+}
+
 static PyMethodDef Monitor_methods[] = {
+    {"__reduce_ex__", Monitor_reduce_ex, METH_O, "Monitors cannot be copied or pickled."},
     {"record", (PyCFunction)(void (*)(void))Monitor_record, METH_FASTCALL | METH_KEYWORDS,
      "record($self, /, component, operation, duration_ms, success=True, input_size=None, "
      "output_size=None)\n--\n\nRecord one call."},

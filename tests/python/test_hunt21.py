@@ -229,3 +229,39 @@ def test_count_batch_num_threads_subclass_comparisons_never_decide(impl, threads
     with pytest.raises(ValueError, match="num_threads must be between 1 and 64, got %d" % threads):
         enc.count_batch(["a", "b c"], num_threads=IntLies(threads))
     assert enc.count_batch(["a", "b c"], num_threads=IntLies(2)) == [1, 2]
+
+
+# -- copy / pickle: the same in both twins -----------------------------------
+
+def _stateful(impl):
+    yield ratelimit.implementation(impl).SimpleRateLimiter(5, burst=2), "SimpleRateLimiter"
+    yield pool.implementation(impl).SimpleConnectionPool("zz", max_per_endpoint=2), "SimpleConnectionPool"
+    yield monitor.implementation(impl).Monitor(max_series=7), "Monitor"
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_stateful_twins_refuse_copy_and_pickle_alike(impl, how):
+    """The C twins refused copy.copy; the Python twins' copy shared the lock
+    and buckets but not the counters, and their pickle failed naming
+    '_thread.lock' (the C monitor's named 'fast_litellm._native.Monitor')."""
+    import copy
+    import pickle
+
+    do = {"copy": copy.copy, "deepcopy": copy.deepcopy,
+          "pickle": lambda o: pickle.loads(pickle.dumps(o))}[how]
+    for obj, name in _stateful(impl):
+        assert error_of(lambda: do(obj)) == (TypeError, "cannot pickle '%s' object" % name)
+
+
+def test_token_counter_pickles_as_its_twin(impl):
+    """The Python twin's SimpleTokenCounter could not be pickled (its class
+    is made per twin, so pickle did not find it by name)."""
+    import copy
+    import pickle
+
+    from fast_litellm import tokenizer
+
+    counter = tokenizer.implementation(impl).SimpleTokenCounter(77)
+    for clone in (pickle.loads(pickle.dumps(counter)), copy.deepcopy(counter), copy.copy(counter)):
+        assert type(clone) is type(counter) and clone.model_max_tokens == 77
+        assert clone.count_tokens("hello world") == 2

@@ -140,6 +140,10 @@ class Monitor:
         self._overflow: Optional[_Series] = None
         _LIVE.add(self)
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # as the C twin: no copy or pickle (copy.copy shared the lock and series)
+        raise TypeError("cannot pickle %r object" % type(self).__name__)
+
     def _now_ns(self) -> int:
         return max(0, time.monotonic_ns() + self._clock_offset_ns)
 

@@ -823,6 +823,12 @@ class SimpleTokenCounterBase:
     def model_max_tokens(self) -> int:
         return self._model_max_tokens
 
+    def __reduce__(self) -> Any:
+        # by twin and limit: the class is made per twin, so pickle could not
+        # find the Python twin's by name ("not the same object as
+        # fast_litellm.tokenizer.SimpleTokenCounter")
+        return (_counter_of, (self._impl.kind, self._model_max_tokens))
+
     def _encoding(self, model: Optional[str]):
         if model is not None and type(model) is not str and not isinstance(model, str):
             raise TypeError("model must be str or None, not %s" % type(model).__name__)
@@ -887,6 +893,13 @@ class SimpleTokenCounterBase:
         entry = _price_entry(model, for_cost=False)
         limit = entry.get("max_input_tokens") or entry.get("max_tokens") or self._model_max_tokens
         return self.count_tokens(text, model) <= limit
+
+
+def _counter_of(kind: str, model_max_tokens: int) -> "SimpleTokenCounterBase":
+    """A SimpleTokenCounter of the given twin (unpickling)."""
+    from . import implementation
+
+    return implementation(kind).SimpleTokenCounter(model_max_tokens)
 
 
 def make_counter_class(impl) -> type:
