@@ -265,3 +265,52 @@ def test_token_counter_pickles_as_its_twin(impl):
     for clone in (pickle.loads(pickle.dumps(counter)), copy.deepcopy(counter), copy.copy(counter)):
         assert type(clone) is type(counter) and clone.model_max_tokens == 77
         assert clone.count_tokens("hello world") == 2
+
+
+# -- model_list_version: the same object is the same version -----------------
+
+class _EqRaises:
+    def __eq__(self, other):
+        raise RuntimeError("__eq__ called")
+
+    __hash__ = object.__hash__
+
+
+@pytest.mark.parametrize("version", [float("nan"), decimal.Decimal("nan"), _EqRaises()],
+                         ids=["nan", "Decimal-nan", "eq-raises"])
+def test_router_same_version_object_is_the_same_version(impl, version):
+    """The C core compares versions as containers do (identity first); the
+    twin's == re-read a NaN version's list every pick and ran a version's
+    __eq__ against itself (here: raised where the C core picked)."""
+    import random
+
+    router = routing.implementation(impl).AdvancedRouter()
+    model_list = [{"model_name": "m", "litellm_params": {"model": "a"}},
+                  {"model_name": "m", "litellm_params": {"model": "b"}}]
+    settings = {"model_list_version": version}
+    random.seed(1)
+    first = router.get_available_deployment(model_list, "m", settings=settings)
+    model_list[0]["model_name"] = "renamed"  # the caller's promise broken: the compiled index stays
+    picks = set()
+    for seed in range(12):
+        random.seed(seed)
+        picks.add(router.get_available_deployment(model_list, "m", settings=settings)["litellm_params"]["model"])
+    assert first is not None and picks == {"a", "b"}
+    if isinstance(version, _EqRaises):
+        return  # comparing another version with it raises, in both twins
+    # another version object that is not equal: the list is read again
+    picks = {router.get_available_deployment(model_list, "m", settings={"model_list_version": 2})["litellm_params"]["model"]
+             for _ in range(12)}
+    assert picks == {"b"}
+
+
+def test_redis_failure_policy_subclass_with_lying_eq_is_rejected():
+    from fast_litellm.ratelimit._redis import RedisRateLimiter
+
+    class Client:
+        def register_script(self, script):
+            return None
+
+    with pytest.raises(ValueError, match="failure_policy must be 'open' or 'closed', got 'bogus'"):
+        RedisRateLimiter(60, failure_policy=StrEqAll("bogus"), redis_client=Client())
+    assert RedisRateLimiter(60, failure_policy=StrEqAll("closed"), redis_client=Client()).failure_policy == "closed"

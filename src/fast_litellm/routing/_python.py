@@ -121,7 +121,10 @@ class AdvancedRouter:
         if cached is not None and cached[0] is model_list and len(cached[1]) == len(model_list) * (
             len(_spec.WITNESS_PATHS) + 1
         ):
-            if version is not None and cached[3] is not None and version == cached[3]:
+            # the same object is the same version (the C core's
+            # PyObject_RichCompareBool; == alone re-read a NaN version every
+            # pick and ran a version's __eq__ against itself)
+            if version is not None and cached[3] is not None and (version is cached[3] or version == cached[3]):
                 return cached[2]
             if _spec.witness_same(model_list, cached[1]):
                 return cached[2]
