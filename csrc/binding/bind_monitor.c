@@ -81,7 +81,7 @@ check_name(PyObject *value, const char *argname)
 {
     if (!PyUnicode_Check(value)) {
         PyErr_Format(PyExc_TypeError, "%s must be str, not %.100s", argname,
-                     Py_TYPE(value)->tp_name);
+                     fl_type_name(value));
         return -1;
     }
     return 0;
@@ -101,7 +101,7 @@ convert_real(PyObject *value, const char *argname, double *out)
         }
     } else {
         PyErr_Format(PyExc_TypeError, "%s must be int or float, not %.100s", argname,
-                     Py_TYPE(value)->tp_name);
+                     fl_type_name(value));
         return -1;
     }
     return 0;
@@ -146,7 +146,7 @@ convert_size(PyObject *value, const char *argname, uint64_t *size)
     }
     if (!PyLong_Check(value)) {
         PyErr_Format(PyExc_TypeError, "%s must be int or None, not %.100s", argname,
-                     Py_TYPE(value)->tp_name);
+                     fl_type_name(value));
         return -1;
     }
     int overflow = 0;
@@ -390,7 +390,7 @@ Monitor_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (max_series_arg != NULL) {
         if (!PyLong_Check(max_series_arg) || PyBool_Check(max_series_arg)) {
             PyErr_Format(PyExc_TypeError, "max_series must be int, not %.100s",
-                         Py_TYPE(max_series_arg)->tp_name);
+                         fl_type_name(max_series_arg));
             return NULL;
         }
         int overflow = 0;
@@ -444,7 +444,17 @@ Monitor_dealloc(MonitorObject *self)
     Py_DECREF(type);
 }
 
+/* No copy or pickle, as the Python twin; named as type(self).__name__ (the
+ * default message named tp_name, "fast_litellm._native.Monitor"). */
+static PyObject *
+Monitor_reduce_ex(PyObject *self, PyObject *protocol)
+{
+    (void)protocol;
+    return PyErr_Format(PyExc_TypeError, "cannot pickle '%s' object", fl_type_name(self));
+}
+
 static PyMethodDef Monitor_methods[] = {
+    {"__reduce_ex__", Monitor_reduce_ex, METH_O, "Monitors cannot be copied or pickled."},
     {"record", (PyCFunction)(void (*)(void))Monitor_record, METH_FASTCALL | METH_KEYWORDS,
      "record($self, /, component, operation, duration_ms, success=True, input_size=None, "
      "output_size=None)\n--\n\nRecord one call."},

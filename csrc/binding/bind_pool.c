@@ -43,7 +43,7 @@ parse_id(PoolObject *self, PyObject *id, uint64_t *out)
 {
     *out = 0;
     if (!PyUnicode_Check(id)) {
-        PyErr_Format(PyExc_TypeError, "connection_id must be a str, not %s", Py_TYPE(id)->tp_name);
+        PyErr_Format(PyExc_TypeError, "connection_id must be a str, not %s", fl_type_name(id));
         return -1;
     }
     Py_ssize_t len;
@@ -157,7 +157,7 @@ Pool_get_connection_one(PoolObject *self, PyObject *endpoint)
 {
     if (!PyUnicode_Check(endpoint)) {
         PyErr_Format(PyExc_TypeError, "endpoint must be a str, not %s",
-                     Py_TYPE(endpoint)->tp_name);
+                     fl_type_name(endpoint));
         return NULL;
     }
     Py_ssize_t len;

@@ -48,7 +48,7 @@ static int
 positive_int(const char *name, PyObject *value, long long maximum, long long *out)
 {
     if (PyBool_Check(value) || !PyLong_Check(value)) {
-        PyErr_Format(PyExc_TypeError, "%s must be an int, not %s", name, Py_TYPE(value)->tp_name);
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %s", name, fl_type_name(value));
         return -1;
     }
     int overflow = 0;
@@ -80,7 +80,7 @@ key_utf8(PyObject *key, const char **data, Py_ssize_t *len, PyObject **holder)
         return 0;
     }
     if (!PyUnicode_Check(key)) {
-        PyErr_Format(PyExc_TypeError, "key must be a str or None, not %s", Py_TYPE(key)->tp_name);
+        PyErr_Format(PyExc_TypeError, "key must be a str or None, not %s", fl_type_name(key));
         return -1;
     }
     *data = PyUnicode_AsUTF8AndSize(key, len);
@@ -104,7 +104,7 @@ cost_value(PyObject *cost, long long *out)
         return 0;
     }
     if (PyBool_Check(cost) || !PyLong_Check(cost)) {
-        PyErr_Format(PyExc_TypeError, "cost must be an int, not %s", Py_TYPE(cost)->tp_name);
+        PyErr_Format(PyExc_TypeError, "cost must be an int, not %s", fl_type_name(cost));
         return -1;
     }
     int overflow = 0;
@@ -169,7 +169,7 @@ RateLimiter_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     if (clock != Py_None && !PyCallable_Check(clock)) {
         PyErr_Format(PyExc_TypeError, "clock must be callable or None, not %s",
-                     Py_TYPE(clock)->tp_name);
+                     fl_type_name(clock));
         return NULL;
     }
     uint8_t seed[16];

@@ -50,7 +50,7 @@ static int get_mask(PyObject *obj, Py_ssize_t n, const uint8_t **mask, const cha
 static const char *text_utf8(PyObject *text, Py_ssize_t *len)
 {
     if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "text must be str, not %.100s", Py_TYPE(text)->tp_name);
+        PyErr_Format(PyExc_TypeError, "text must be str, not %.100s", fl_type_name(text));
         return NULL;
     }
     return PyUnicode_AsUTF8AndSize(text, len);
@@ -166,7 +166,7 @@ static PyObject *core_count_batch(TokenizerCore *self, PyObject *const *args, Py
         PyObject *t = PyTuple_GET_ITEM(items, i);
         if (!PyUnicode_Check(t)) {
             PyErr_Format(PyExc_TypeError, "texts[%zd] must be str, not %.100s", i,
-                         Py_TYPE(t)->tp_name);
+                         fl_type_name(t));
             goto done;
         }
         Py_ssize_t len;

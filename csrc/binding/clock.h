@@ -27,7 +27,7 @@ fl_clock_now_ns(PyObject *clock, int64_t *out)
         return -1;
     if (PyBool_Check(t) || !(PyFloat_Check(t) || PyLong_Check(t))) {
         PyErr_Format(PyExc_TypeError, "clock must return seconds as a float, not %s",
-                     Py_TYPE(t)->tp_name);
+                     fl_type_name(t));
         Py_DECREF(t);
         return -1;
     }

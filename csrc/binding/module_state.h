@@ -45,6 +45,25 @@ fl_state_set(PyObject *module, int i, PyObject *obj)
     Py_XSETREF(st->slots[i], obj);
 }
 
+/* An object's type as type(obj).__name__ spells it, the name the Python
+ * twins' messages use ("must be an int, not Decimal"): tp_name is dotted
+ * for types defined in C ("decimal.Decimal", "numpy.int64"), and a heap
+ * type's __name__ is its ht_name.  Valid while the object's type lives. */
+static inline const char *
+fl_type_name(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    if (PyType_HasFeature(tp, Py_TPFLAGS_HEAPTYPE)) {
+        const char *name = PyUnicode_AsUTF8(((PyHeapTypeObject *)tp)->ht_name);
+        if (name != NULL)
+            return name;
+        PyErr_Clear();
+        return tp->tp_name;
+    }
+    const char *dot = strrchr(tp->tp_name, '.');
+    return dot != NULL ? dot + 1 : tp->tp_name;
+}
+
 /*
  * Component binders, each defined in csrc/binding/bind_<component>.c.
  * Each adds its functions and types to the module and returns 0, or sets

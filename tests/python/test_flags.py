@@ -185,8 +185,9 @@ def test_config_entry_enabled_false_wins_and_rollout_takes_percent_strings(tmp_p
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"features": 5}', '{"features": "rust_routing"}',
-                                     '{"rust_routing": "off"}' + " " * (1 << 20)],
-                         ids=["not-json", "list", "features-int", "features-str", "too-large"])
+                                     '{"rust_routing": "off"}' + " " * (1 << 20),
+                                     "[" * 100000],  # session 21 hunt: RecursionError failed the import
+                         ids=["not-json", "list", "features-int", "features-str", "too-large", "too-deep"])
 def test_bad_config_file_warns_and_keeps_defaults(tmp_path, content):
     cfg = tmp_path / "flags.json"
     cfg.write_text(content)
@@ -392,3 +393,42 @@ def test_set_feature_with_a_bad_threshold_changes_nothing(threshold, error):
     with pytest.raises(error, match="error_threshold"):
         flags.set_feature("rust_routing", "off", error_threshold=threshold)
     assert flags.get_flag("rust_routing").status() == before
+
+
+class _UnprintableError(Exception):
+    def __str__(self):
+        raise RuntimeError("__str__ failed")
+
+
+def test_record_error_of_an_unprintable_exception_counts_it():
+    """Session 21 hunt: record_error read str(exc) and so raised the
+    exception's own __str__ failure; the patch wrappers call it after the
+    original has served a call, so the caller got that error instead of the
+    result."""
+    flags.record_error("rust_routing", _UnprintableError())
+    status = flags.get_feature_status()["rust_routing"]
+    assert status["errors"] == 1
+    assert status["last_error"] == {"type": "_UnprintableError", "message": "<unprintable _UnprintableError>"}
+
+
+class _IntLies(int):
+    def __lt__(self, other):
+        return False
+
+    def __ge__(self, other):
+        return True
+
+    def __le__(self, other):
+        return True
+
+
+def test_set_feature_threshold_subclass_comparisons_never_decide():
+    """Session 21 hunt: an int subclass whose comparisons lie passed
+    error_threshold=-5 (and then tripped the flag on its first error)."""
+    before = flags.get_flag("rust_routing").status()
+    with pytest.raises(ValueError, match="error_threshold must be at least 1, got -5"):
+        flags.set_feature("rust_routing", "off", error_threshold=_IntLies(-5))
+    assert flags.get_flag("rust_routing").status() == before
+    flags.set_feature("rust_routing", "on", error_threshold=_IntLies(3))
+    assert type(flags.get_flag("rust_routing").error_threshold) is int
+    flags.set_feature("rust_routing", "on", error_threshold=10)

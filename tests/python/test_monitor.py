@@ -315,6 +315,50 @@ def test_compare_names_whose_operation_holds_a_colon(api):
     assert [(r["component"], r["operation"]) for r in recs] == [("c", "chat:completion")]
 
 
+
+def _select_every_colon(grouped, name):
+    """The split rule as first written: try every ":" in order."""
+    if name in grouped:
+        return [lifetime for _, lifetime, _ in grouped[name]]
+    at = name.find(":")
+    while at >= 0:
+        found = [lifetime for op, lifetime, _ in grouped.get(name[:at], []) if op == name[at + 1:]]
+        if found:
+            return found
+        at = name.find(":", at + 1)
+    return []
+
+
+def test_compare_name_split_matches_the_every_colon_rule():
+    """_select tries only the splits after a recorded component (session 21
+    hunt); the same answer as trying every colon, on random colon names."""
+    import random
+
+    from fast_litellm.monitor import _api
+
+    rng = random.Random(21)
+    for _ in range(300):
+        parts = ["".join(rng.choice("ab:") for _ in range(rng.randint(0, 4))) for _ in range(6)]
+        grouped = {}
+        for i in range(rng.randint(1, 6)):
+            component, operation = rng.choice(parts), rng.choice(parts)
+            grouped.setdefault(component, []).append((operation, ("lt", component, operation, i), None))
+        for _ in range(20):
+            name = "".join(rng.choice(parts + [":"]) for _ in range(rng.randint(1, 5)))
+            assert _api._select(grouped, name) == _select_every_colon(grouped, name), (grouped, name)
+
+
+def test_compare_a_name_of_many_colons_is_not_quadratic(api):
+    """Session 21 hunt: every colon was tried, slicing the name each time
+    (200,000 colons took 6 s, a 1 MB name minutes)."""
+    import time
+
+    api.record_performance("c", "op", 1.0)
+    start = time.perf_counter()
+    result = api.compare_implementations(":" * 1_000_000, "c:" + ":" * 1_000_000)
+    assert result["native_avg_ms"] is None and result["baseline_avg_ms"] is None
+    assert time.perf_counter() - start < 2.0
+
 # -- threads and fork -----------------------------------------------------
 
 

@@ -493,6 +493,49 @@ def test_stats_mask_credentials_in_endpoints(Pool):
                          "https://api.example.com"]
 
 
+
+def test_stats_labels_of_many_credentials_of_one_url(Pool):
+    """Session 21 hunt: each endpoint sharing a label searched " #2", " #3"...
+    from the start (8,000 credentials of one URL: 5 s a get_stats)."""
+    import time
+
+    p = Pool(max_total=100, max_per_endpoint=1)
+    n = 20_000
+    for i in range(n):  # rejected past max_total, each still an endpoint row
+        p.get_connection("https://u%d:pw@api.example.com/v1" % i)
+    p.get_connection("https://api.example.com/v1")
+    start = time.perf_counter()
+    eps = p.get_stats()["endpoints"]
+    assert time.perf_counter() - start < 2.0
+    base = "https://***@api.example.com/v1"
+    assert list(eps) == [base] + ["%s #%d" % (base, k) for k in range(2, n + 1)] + ["https://api.example.com/v1"]
+
+
+def test_stats_labels_as_the_search_from_two():
+    """The remembered suffix gives the labels searching from " #2" gave."""
+    import random
+
+    from fast_litellm.pool import _common
+
+    def labels_from_two(rows):
+        out = {}
+        for endpoint, counts in rows:
+            label = base = _common.endpoint_label(endpoint)
+            n = 1
+            while label in out:
+                n += 1
+                label = "%s #%d" % (base, n)
+            out[label] = counts
+        return list(out)
+
+    rng = random.Random(21)
+    hosts = ["h:1", "http://a:1", "http://u:p@a:1", "http://v:q@a:1", "http://a:1?k=1", "http://a:1?k=2",
+             "http://u:p@a:1?k", "https://x@b/p", "https://y@b/p"]
+    for _ in range(500):
+        rows = [(rng.choice(hosts), (0,) * 7) for _ in range(rng.randint(0, 12))]
+        assert list(_common.endpoint_stats(rows, 1)) == labels_from_two(rows)
+
+
 def test_stats_mask_api_keys_in_queries(Pool):
     """A key in the query (Google AI Studio: ?key=...) was shown in stats."""
     p = Pool()

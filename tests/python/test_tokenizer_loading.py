@@ -30,6 +30,42 @@ def test_vocab_path_type(impl, tiktoken_data_dir):
     assert ns.get_encoding("r50k_base", vocab_path=tiktoken_data_dir).encode("hello world") == [31373, 995]
 
 
+@pytest.mark.parametrize("kind", ["device", "fifo", "too-large"])
+def test_vocab_path_that_is_no_regular_file_or_too_large(tmp_path, impl, kind):
+    """Session 21 hunt: vocab_path="/dev/zero" read until memory ran out
+    (5 GB in 8 s) and a FIFO blocked forever.  Run in a child with a memory
+    cap and a timeout, so a regression fails instead of taking the machine."""
+    import subprocess
+    import sys
+    import textwrap
+
+    if kind == "device":
+        if not os.path.exists("/dev/zero"):
+            pytest.skip("no /dev/zero")
+        path, why = "/dev/zero", "not a regular file"
+    elif kind == "fifo":
+        path, why = str(tmp_path / "fifo"), "not a regular file"
+        os.mkfifo(path)
+    else:
+        path, why = str(tmp_path / "big.tiktoken"), "larger than"
+        with open(path, "wb") as f:
+            f.truncate(_load.MAX_VOCAB_BYTES + 1)  # sparse: no disk used
+    code = textwrap.dedent("""
+        import resource, sys
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+        from fast_litellm import tokenizer
+        try:
+            tokenizer.implementation(sys.argv[1]).get_encoding("r50k_base", vocab_path=sys.argv[2])
+        except tokenizer.VocabularyError as e:
+            print(e)
+    """)
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), "..", "..", "src"))
+    out = subprocess.run([sys.executable, "-c", code, impl, path], capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "%s: %s" % (path, why) in out.stdout, out.stdout
+
+
 def test_sha_mismatch_and_missing(tmp_path, impl, tiktoken_data_dir, monkeypatch):
     ns = T.implementation(impl)
     bad = tmp_path / "r50k_base.tiktoken"

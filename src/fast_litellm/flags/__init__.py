@@ -191,9 +191,16 @@ class Flag:
 
     # -- error accounting ----------------------------------------------
     def record_error(self, exc: BaseException) -> None:
+        # the message first, outside the lock: an exception whose __str__
+        # raises made this raise, and the patch wrappers call it after the
+        # original has served (the caller then got that error, not its result)
+        try:
+            message = _redact(str(exc))
+        except Exception:  # noqa: BLE001 - any __str__ failure
+            message = "<unprintable %s>" % type(exc).__name__
         with self._lock:
             self.errors += 1
-            self.last_error = {"type": type(exc).__name__, "message": _redact(str(exc))}
+            self.last_error = {"type": type(exc).__name__, "message": message}
             tripped = not self.error_disabled and self.errors >= self.error_threshold
             if tripped:
                 self.error_disabled = True
@@ -377,6 +384,7 @@ def set_feature(feature_name: str, value: Any, *, error_threshold: Optional[int]
 def _check_threshold(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("%s must be an int" % where)
+    value = int.__index__(value)  # an int subclass's own comparisons never decide
     if value < 1:
         raise ValueError("%s must be at least 1, got %d" % (where, value))
     return value
@@ -425,6 +433,8 @@ def _load_config_file() -> Dict[str, Any]:
         if not isinstance(loaded.get("features", {}), dict):  # an int here failed the import
             raise ValueError("'features' must be a JSON object")
         data = loaded
+    except RecursionError:  # nested deeper than json can parse: failed the import
+        _warn_once("file:" + path, "ignoring FAST_LITELLM_FEATURE_CONFIG=%s: nested too deeply" % path)
     except (OSError, ValueError) as exc:
         _warn_once("file:" + path, "ignoring FAST_LITELLM_FEATURE_CONFIG=%s: %s" % (path, exc))
     _config_cache[path] = data

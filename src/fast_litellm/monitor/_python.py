@@ -117,6 +117,7 @@ class Monitor:
                  interval_seconds: float = 10.0) -> None:
         if isinstance(max_series, bool) or not isinstance(max_series, int):
             raise TypeError("max_series must be int, not %s" % type(max_series).__name__)
+        max_series = int.__index__(max_series)  # an int subclass's own comparisons never decide
         if not (1 <= max_series <= MAX_SERIES):
             raise ValueError("max_series must be from 1 to %d, got %d" % (MAX_SERIES, max_series))
         window_seconds = _real(window_seconds, "window_seconds")
@@ -138,6 +139,10 @@ class Monitor:
         self._index: Dict[Tuple[str, str], _Series] = {}
         self._overflow: Optional[_Series] = None
         _LIVE.add(self)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # as the C twin: no copy or pickle (copy.copy shared the lock and series)
+        raise TypeError("cannot pickle %r object" % type(self).__name__)
 
     def _now_ns(self) -> int:
         return max(0, time.monotonic_ns() + self._clock_offset_ns)

@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, Optional
 
 from .._native_loader import NATIVE
 from . import _common as C
+from ..ratelimit._common import refuse_pickle
 
 if NATIVE is None or not hasattr(NATIVE, "ConnectionPool"):  # pragma: no cover
     raise ImportError("fast_litellm native connection pool is not built")
@@ -34,6 +35,8 @@ class SimpleConnectionPool(NATIVE.ConnectionPool):  # type: ignore[misc,name-def
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass  # everything happens in __new__
+
+    __reduce_ex__ = refuse_pickle  # no copy or pickle, as in the other twin
 
     def __repr__(self) -> str:
         return "SimpleConnectionPool(%r, max_per_endpoint=%d, max_total=%d)" % (

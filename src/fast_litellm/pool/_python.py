@@ -7,6 +7,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from . import _common as C
+from ..ratelimit._common import refuse_pickle
 
 _monotonic_ns = time.monotonic_ns
 ACTIVE, IDLE = 1, 2
@@ -59,6 +60,8 @@ class SimpleConnectionPool:
         self._retired = [0] * 7
         self._n_retired = 0
         C.register_for_fork(self)
+
+    __reduce_ex__ = refuse_pickle  # no copy or pickle, as in the other twin
 
     @property
     def pool_name(self) -> str:

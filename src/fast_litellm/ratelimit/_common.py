@@ -57,6 +57,15 @@ def exact_str(value: str) -> str:
     return value if type(value) is str else str.__str__(value)
 
 
+def refuse_pickle(self: Any, protocol: Any = None) -> Any:
+    """__reduce_ex__ of the stateful twins (limiter, pool, monitor): a copy,
+    deep copy or pickle raises, the same error in both.  The C twins refuse
+    (their state is in C); the Python twins' copy.copy used to succeed with
+    the lock and buckets shared but the counters not, and their pickle
+    failed naming '_thread.lock'."""
+    raise TypeError("cannot pickle %r object" % type(self).__name__)
+
+
 def check_key(key: Any) -> str:
     if key is None:
         return DEFAULT_KEY
@@ -88,6 +97,7 @@ def check_config(requests_per_minute: Any, burst: Any, backend: Any, clock: Any)
         burst = check_positive_int("burst", burst, MAX_BURST)
     if not isinstance(backend, str):
         raise TypeError("backend must be a str, not %s" % type_name(backend))
+    backend = exact_str(backend)  # a subclass's __eq__ -> True passed "in BACKENDS" and chose redis
     if backend not in BACKENDS:
         raise ValueError("backend must be one of %s, got %r" % (", ".join(BACKENDS), backend))
     if clock is not None and not callable(clock):

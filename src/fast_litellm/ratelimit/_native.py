@@ -39,6 +39,8 @@ class SimpleRateLimiter(NATIVE.RateLimiter):  # type: ignore[misc,name-defined]
         C.register_for_fork(self)
         return self
 
+    __reduce_ex__ = C.refuse_pickle
+
 
 def key_fingerprint(key: Any) -> str:
     """Stable short fingerprint of a key (see _common.key_fingerprint)."""

@@ -65,6 +65,8 @@ class SimpleRateLimiter:
         C.register_for_fork(self)
         return self
 
+    __reduce_ex__ = C.refuse_pickle
+
     # -- configuration -------------------------------------------------------
     @property
     def requests_per_minute(self) -> int:

@@ -125,6 +125,7 @@ class RedisRateLimiter:
             raise TypeError("namespace must be a str or None, not %s" % C.type_name(namespace))
         if not isinstance(key_prefix, str):
             raise TypeError("key_prefix must be a str, not %s" % C.type_name(key_prefix))
+        failure_policy = C.exact_str(failure_policy)  # a subclass's __eq__ never passes it
         if failure_policy not in POLICIES:
             raise ValueError("failure_policy must be 'open' or 'closed', got %r" % (failure_policy,))
         for name, value in (("redis_timeout_s", redis_timeout_s), ("redis_retry_s", redis_retry_s)):

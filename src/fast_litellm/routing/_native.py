@@ -35,8 +35,7 @@ class AdvancedRouter:
                  max_latency_list_size: int = 10) -> None:
         self._strategy = _spec.check_strategy(strategy)
         self._buffer = _spec.check_buffer(lowest_latency_buffer)
-        _spec.check_latency_list_size(max_latency_list_size)
-        self._core = NATIVE.RouterCore(max_latency_list_size)
+        self._core = NATIVE.RouterCore(_spec.check_latency_list_size(max_latency_list_size))
         self._core.configure(_CODES[self._strategy], self._buffer)
         # the plain call (no blocked models, context or settings) in one C call
         self._pick_default = self._core.pick_default

@@ -97,8 +97,7 @@ class AdvancedRouter:
                  max_latency_list_size: int = 10) -> None:
         self._strategy = _spec.check_strategy(strategy)
         self._buffer = _spec.check_buffer(lowest_latency_buffer)
-        _spec.check_latency_list_size(max_latency_list_size)
-        self._window = max_latency_list_size
+        self._window = _spec.check_latency_list_size(max_latency_list_size)
         self._lock = threading.RLock()
         register_for_fork(self)
         self._loads: Dict[str, _Load] = {}
@@ -122,7 +121,10 @@ class AdvancedRouter:
         if cached is not None and cached[0] is model_list and len(cached[1]) == len(model_list) * (
             len(_spec.WITNESS_PATHS) + 1
         ):
-            if version is not None and cached[3] is not None and version == cached[3]:
+            # the same object is the same version (the C core's
+            # PyObject_RichCompareBool; == alone re-read a NaN version every
+            # pick and ran a version's __eq__ against itself)
+            if version is not None and cached[3] is not None and (version is cached[3] or version == cached[3]):
                 return cached[2]
             if _spec.witness_same(model_list, cached[1]):
                 return cached[2]
@@ -138,6 +140,7 @@ class AdvancedRouter:
                                  context: Any = None, settings: Any = None) -> Optional[Dict[str, Any]]:
         if not isinstance(model, str):
             raise TypeError("model must be a str, not %s" % type(model).__name__)
+        model = _spec.exact_str(model)  # matched by its text, as the C core does
         blocked = _spec.blocked_set(blocked_models)
         options = _spec.call_options(self._strategy, self._buffer, context, settings)
         with self._lock:

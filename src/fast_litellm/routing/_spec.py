@@ -24,6 +24,7 @@ import threading
 import time
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 from .._forksafe import fresh_lock_after_fork
+from ..ratelimit._common import exact_str
 
 STRATEGIES: Tuple[str, ...] = ("simple_shuffle", "least_busy", "latency_based", "cost_based")
 
@@ -67,6 +68,9 @@ class Spec(NamedTuple):
 def check_strategy(strategy: Any) -> str:
     if not isinstance(strategy, str):
         raise TypeError("strategy must be a str, not %s" % type(strategy).__name__)
+    # a str subclass as its text: its own __eq__ passed "not in STRATEGIES"
+    # for any name (a KeyError later, in either twin)
+    strategy = exact_str(strategy)
     if strategy not in STRATEGIES:
         raise ValueError(
             "unknown routing strategy %r; valid strategies: %s" % (strategy, ", ".join(STRATEGIES))
@@ -160,11 +164,15 @@ def deployment_specs(model_list: Any) -> List[Spec]:
         name = deployment.get("model_name")
         if not isinstance(name, str):
             raise TypeError("%s['model_name'] must be a str" % where)
+        # names as their text (the C core matches the text; a str subclass's
+        # __hash__/__eq__ decided the Python twin's index lookups)
+        name = exact_str(name)
         params = _mapping(deployment.get("litellm_params"), where + "['litellm_params']")
         info = _mapping(deployment.get("model_info"), where + "['model_info']")
         model = params.get("model", "")
         if not isinstance(model, str):
             raise TypeError("%s['litellm_params']['model'] must be a str" % where)
+        model = exact_str(model)
         ident = info.get("id")
         has_id = ident is not None
         key = str(ident) if has_id else "%s|%s" % (name, model)
@@ -213,7 +221,7 @@ def deployment_key(deployment: Any) -> str:
     """The key a router keeps a deployment's load and latency under: its
     ``model_info.id``, or ``"model_name|model"`` without one; a str is a key."""
     if isinstance(deployment, str):
-        return deployment
+        return exact_str(deployment)  # its text, as the C core keys it
     if not isinstance(deployment, dict):
         raise TypeError("deployment must be a deployment dict or an id str, not %s" % type(deployment).__name__)
     info = deployment.get("model_info")
@@ -259,7 +267,7 @@ def blocked_set(blocked_models: Any) -> frozenset:
     for item in blocked_models:
         if not isinstance(item, str):
             raise TypeError("blocked_models must contain str, not %s" % type(item).__name__)
-        out.append(item)
+        out.append(exact_str(item))
     return frozenset(out)
 
 
@@ -303,6 +311,7 @@ def check_buffer(value: Any) -> float:
 def check_latency_list_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("max_latency_list_size must be an int")
+    value = int.__index__(value)  # an int subclass's own comparisons never decide
     if not 1 <= value <= 1000:
         raise ValueError("max_latency_list_size must be between 1 and 1000")
     return value

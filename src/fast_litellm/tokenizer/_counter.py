@@ -813,6 +813,7 @@ class SimpleTokenCounterBase:
     def __init__(self, model_max_tokens: int = 4096) -> None:
         if not isinstance(model_max_tokens, int) or isinstance(model_max_tokens, bool):
             raise TypeError("model_max_tokens must be int, not %s" % type(model_max_tokens).__name__)
+        model_max_tokens = int.__index__(model_max_tokens)  # a subclass's comparisons never decide
         if model_max_tokens <= 0:
             raise ValueError("model_max_tokens must be positive, got %d" % model_max_tokens)
         self._model_max_tokens = model_max_tokens
@@ -821,6 +822,12 @@ class SimpleTokenCounterBase:
     @property
     def model_max_tokens(self) -> int:
         return self._model_max_tokens
+
+    def __reduce__(self) -> Any:
+        # by twin and limit: the class is made per twin, so pickle could not
+        # find the Python twin's by name ("not the same object as
+        # fast_litellm.tokenizer.SimpleTokenCounter")
+        return (_counter_of, (self._impl.kind, self._model_max_tokens))
 
     def _encoding(self, model: Optional[str]):
         if model is not None and type(model) is not str and not isinstance(model, str):
@@ -845,8 +852,10 @@ class SimpleTokenCounterBase:
         for name, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError("%s must be int, not %s" % (name, type(value).__name__))
-            if value < 0:
+            if int.__index__(value) < 0:  # the value, not an int subclass's own __lt__
                 raise ValueError("%s must be >= 0, got %d" % (name, value))
+        # plain ints from here: a subclass's __mul__ never prices the call
+        input_tokens, output_tokens = int.__index__(input_tokens), int.__index__(output_tokens)
         entry = _price_entry(model, for_cost=True)
         inp, out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
         if inp is None and out is None:
@@ -884,6 +893,13 @@ class SimpleTokenCounterBase:
         entry = _price_entry(model, for_cost=False)
         limit = entry.get("max_input_tokens") or entry.get("max_tokens") or self._model_max_tokens
         return self.count_tokens(text, model) <= limit
+
+
+def _counter_of(kind: str, model_max_tokens: int) -> "SimpleTokenCounterBase":
+    """A SimpleTokenCounter of the given twin (unpickling)."""
+    from . import implementation
+
+    return implementation(kind).SimpleTokenCounter(model_max_tokens)
 
 
 def make_counter_class(impl) -> type:

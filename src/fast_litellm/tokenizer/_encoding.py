@@ -398,6 +398,7 @@ class Encoding:
             num_threads = _default_threads()
         if not isinstance(num_threads, int) or isinstance(num_threads, bool):
             raise TypeError("num_threads must be int, not %s" % type(num_threads).__name__)
+        num_threads = int.__index__(num_threads)  # an int subclass's own comparisons never decide
         if not 1 <= num_threads <= MAX_THREADS:
             raise ValueError("num_threads must be between 1 and %d, got %d" % (MAX_THREADS, num_threads))
         for i, t in enumerate(texts):
