@@ -428,3 +428,15 @@ def test_doctor_strict_accepts_the_twins_when_asked_for(monkeypatch, capsys, fak
     monkeypatch.setattr(_native_loader, "NATIVE_IMPORT_ERROR", "ImportError: no _native")
     monkeypatch.setattr(_native_loader, "FORCED_PYTHON", False)
     assert native_severities() == ["warning"]
+
+
+def test_bench_refuses_an_unknown_routing_strategy(capsys):
+    """A misspelt --routing-strategy is argparse's usage error (exit 2) naming the
+    valid ones, not LiteLLM's traceback when the proxy starts."""
+    from fast_litellm.bench import cli as bench_cli
+
+    with pytest.raises(SystemExit) as exc:
+        bench_cli.main(["--proxy", "--routing-strategy", "bogus", "--no-progress"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'bogus'" in err and "usage-based-routing-v2" in err

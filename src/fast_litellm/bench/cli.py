@@ -48,6 +48,13 @@ POSITIVE_SECONDS = _number(float, 0, False)
 SECONDS = _number(float, 0, True)
 
 
+# what LiteLLM's Router takes as routing_strategy without further set-up (its
+# provider-budget-routing needs budgets in the config): a misspelt name is a
+# usage error here, not a traceback from the proxy's start minutes later
+ROUTING_STRATEGIES = ("simple-shuffle", "least-busy", "latency-based-routing", "usage-based-routing",
+                      "usage-based-routing-v2", "cost-based-routing")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="small workloads: about a minute on 2 cores (75 s measured with the peers)")
     p.add_argument("--json", metavar="PATH", help="write every figure, versions, machine and parameters as JSON")
@@ -79,8 +86,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     x.add_argument("--stream-every", type=COUNT, default=4, help="every Nth request streams (0: none)")
     x.add_argument("--omit-usage-every", type=COUNT, default=2,
                    help="every Nth upstream answer has no usage, so LiteLLM counts tokens (0: never)")
-    x.add_argument("--routing-strategy", default="usage-based-routing-v2",
-                   help="the model group's routing strategy (default usage-based-routing-v2)")
+    x.add_argument("--routing-strategy", default="usage-based-routing-v2", choices=ROUTING_STRATEGIES,
+                   metavar="NAME",
+                   help="the model group's routing strategy, one of %s (default usage-based-routing-v2)"
+                        % ", ".join(ROUTING_STRATEGIES))
     x.add_argument("--max-requests", type=POSITIVE_INT, default=1_000_000, help="cap on measured requests per run")
     x.add_argument("--aa-test", action="store_true",
                    help="two stock proxies instead: their ratio shows this machine's noise floor")
