@@ -3701,6 +3701,39 @@ usage_over(PyObject *used, PyObject *input_tokens, PyObject *requests, PyObject 
     return over;
 }
 
+/* One candidate of _return_potential_deployments' loop (d found, its count
+ * `used` not None; `requested` its rpm count, NULL / None when not counted):
+ * skipped over its limits, else added to *potential at a tie with *lowest or
+ * made the new *lowest with a fresh [d].  0 done, -1 error. */
+static int
+usage_step(PyObject *d, PyObject *used, PyObject *requested, PyObject *input_tokens, PyObject *names, PyObject *inf,
+           PyObject *one, PyObject **lowest, PyObject **potential)
+{
+    PyObject *tpm, *rpm;
+    if (usage_limits(d, names, &tpm, &rpm) <= 0)
+        return -1;
+    int over = usage_over(used, input_tokens, requested, tpm, rpm, inf, one);
+    if (over != 0)
+        return over < 0 ? -1 : 0;
+    int same = PyObject_RichCompareBool(used, *lowest, Py_EQ);
+    if (same < 0)
+        return -1;
+    if (same)
+        return PyList_Append(*potential, d);
+    int less = PyObject_RichCompareBool(used, *lowest, Py_LT);
+    if (less <= 0)
+        return less;
+    PyObject *fresh = PyList_New(1);
+    if (fresh == NULL)
+        return -1;
+    Py_INCREF(d);
+    PyList_SET_ITEM(fresh, 0, d);
+    Py_SETREF(*potential, fresh);
+    Py_INCREF(used);
+    Py_SETREF(*lowest, used);
+    return 0;
+}
+
 /* The scan of _return_potential_deployments over all_deployments (counts,
  * zero-filled) with {id: last deployment} and the rpm counts, for candidates
  * usage_candidate accepted in this call: a new list, or NULL (error). */
@@ -3708,7 +3741,7 @@ static PyObject *
 usage_lowest(PyObject *healthy, PyObject *counts, PyObject *requests, PyObject *input_tokens, PyObject *names)
 {
     PyObject *lookup = PyDict_New(), *inf = PyFloat_FromDouble(Py_HUGE_VAL), *one = PyLong_FromLong(1);
-    PyObject *lowest = inf, *potential = PyList_New(0), *result = NULL, *key, *used, *id, *tpm, *rpm, *info;
+    PyObject *lowest = inf, *potential = PyList_New(0), *result = NULL, *key, *used, *id, *info;
     Py_XINCREF(lowest);
     if (lookup == NULL || inf == NULL || one == NULL || potential == NULL)
         goto done;
@@ -3732,34 +3765,8 @@ usage_lowest(PyObject *healthy, PyObject *counts, PyObject *requests, PyObject *
             goto done;
         if (d == NULL || used == Py_None)
             continue;
-        if (usage_limits(d, names, &tpm, &rpm) <= 0)
+        if (usage_step(d, used, requested, input_tokens, names, inf, one, &lowest, &potential) < 0)
             goto done;
-        int over = usage_over(used, input_tokens, requested, tpm, rpm, inf, one);
-        if (over < 0)
-            goto done;
-        if (over)
-            continue;
-        int same = PyObject_RichCompareBool(used, lowest, Py_EQ);
-        if (same < 0)
-            goto done;
-        if (same) {
-            if (PyList_Append(potential, d) < 0)
-                goto done;
-            continue;
-        }
-        int less = PyObject_RichCompareBool(used, lowest, Py_LT);
-        if (less < 0)
-            goto done;
-        if (less) {
-            Py_INCREF(used);
-            Py_SETREF(lowest, used);
-            PyObject *fresh = PyList_New(1);
-            if (fresh == NULL)
-                goto done;
-            Py_INCREF(d);
-            PyList_SET_ITEM(fresh, 0, d);
-            Py_SETREF(potential, fresh);
-        }
     }
     result = potential;
     potential = NULL;
@@ -3770,6 +3777,88 @@ done:
     Py_XDECREF(lowest);
     Py_XDECREF(potential);
     return result;
+}
+
+/* Whether key's text before its first ':' is id (an exact str): 1 yes, 0 no, -1 error. */
+static int
+usage_key_names(PyObject *key, PyObject *id)
+{
+    Py_ssize_t at = PyUnicode_FindChar(key, ':', 0, PyUnicode_GET_LENGTH(key), 1);
+    if (at == -2)
+        return -1;
+    if (at != PyUnicode_GET_LENGTH(id))
+        return 0;
+    return PyUnicode_Tailmatch(key, id, 0, at, -1);
+}
+
+#define USAGE_POSITIONAL_MAX 64
+
+/* The scan when the keys name the candidates in order (tpm_keys[i] and
+ * rpm_keys[i] start with healthy[i]'s id and a ':', as usage_counter_keys
+ * builds them) and the ids are distinct: LiteLLM's count dicts then hold each
+ * candidate once, in healthy's order, its zero fill only turns None into 0,
+ * and its deployment lookup gives healthy[i] back, so usage_lowest's scan runs
+ * over the positions with no dicts (session 21).  Candidates accepted by
+ * usage_candidate, keys and values covered.  1 scanned (*out: a new list), 0
+ * not this case (nothing done), -1 error. */
+static int
+usage_positional(PyObject *healthy, PyObject *tpm_keys, PyObject *tpm_values, PyObject *rpm_keys,
+                 PyObject *rpm_values, PyObject *input_tokens, PyObject *names, PyObject **out)
+{
+    Py_ssize_t n = PyList_GET_SIZE(healthy);
+    PyObject *ids[USAGE_POSITIONAL_MAX];
+    Py_hash_t hashes[USAGE_POSITIONAL_MAX];
+    *out = NULL;
+    if (n == 0 || n > USAGE_POSITIONAL_MAX || PyList_GET_SIZE(tpm_keys) != n || PyList_GET_SIZE(rpm_keys) != n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *info, *id;
+        if (get_item(PyList_GET_ITEM(healthy, i), NAME(names, K_INFO), &info) < 0 ||
+            get_item(info, NAME(names, K_ID), &id) < 0)
+            return -1;
+        int rc = usage_key_names(PyList_GET_ITEM(tpm_keys, i), id);
+        if (rc > 0)
+            rc = usage_key_names(PyList_GET_ITEM(rpm_keys, i), id);
+        if (rc <= 0)
+            return rc;
+        Py_hash_t hash = PyObject_Hash(id);  /* an exact str: no code */
+        if (hash == -1)
+            return -1;
+        for (Py_ssize_t j = 0; j < i; j++) {
+            if (ids[j] == id)
+                return 0;
+            if (hashes[j] == hash) {
+                int same = PyObject_RichCompareBool(ids[j], id, Py_EQ);
+                if (same != 0)
+                    return same < 0 ? -1 : 0;
+            }
+        }
+        ids[i] = id;
+        hashes[i] = hash;
+    }
+    PyObject *inf = PyFloat_FromDouble(Py_HUGE_VAL), *one = PyLong_FromLong(1), *zero = PyLong_FromLong(0);
+    PyObject *lowest = inf, *potential = PyList_New(0);
+    int rc = -1;
+    Py_XINCREF(lowest);
+    if (inf == NULL || one == NULL || zero == NULL || potential == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *used = PySequence_Fast_GET_ITEM(tpm_values, i);
+        if (usage_step(PyList_GET_ITEM(healthy, i), used == Py_None ? zero : used,
+                       PySequence_Fast_GET_ITEM(rpm_values, i), input_tokens, names, inf, one, &lowest,
+                       &potential) < 0)
+            goto done;
+    }
+    *out = potential;
+    potential = NULL;
+    rc = 1;
+done:
+    Py_XDECREF(inf);
+    Py_XDECREF(one);
+    Py_XDECREF(zero);
+    Py_XDECREF(lowest);
+    Py_XDECREF(potential);
+    return rc;
 }
 
 /* usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens,
@@ -3804,6 +3893,9 @@ router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_RETURN_NONE;
     if (input_tokens == Py_None)
         Py_RETURN_TRUE;
+    int positional = usage_positional(healthy, args[1], args[2], args[3], args[4], input_tokens, names, &result);
+    if (positional != 0)
+        return positional < 0 ? NULL : result;
     if (usage_counts(args[1], args[2], healthy, names, &counts) < 0 ||
         usage_counts(args[3], args[4], healthy, names, &requests) < 0)
         goto done;

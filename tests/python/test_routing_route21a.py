@@ -4,6 +4,8 @@ list, the same seeds; picks, ``random``'s state and what the attack observes mus
 be equal).  docs/routing.md, "Session 21 (route21a)"."""
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from test_routing_hunt20 import STRATEGIES, _CHANGES, _held_views, _lockstep, _run
@@ -141,3 +143,73 @@ def _deployment():
     from test_routing_hunt20 import _deployment as make
 
     return make("h", "e1")
+
+
+# ---- the native usage scan over keys that name the candidates in order -----------------------------
+
+
+def _positional_inputs(gen):
+    """Keys built from the candidates in order (as usage_counter_keys builds them), the
+    native scan's positional case, with its edges: duplicate ids, an id with a ':', a
+    key naming another candidate, fewer or more keys than candidates, tuples of values,
+    every number kind."""
+    from test_routing_usage_v2 import NUMBERS, _candidate
+
+    pool = ["d%d" % i for i in range(12)] + ["a:b", "d1 "]
+    n = gen.randint(1, 9)
+    if gen.random() < 0.7:
+        ids = gen.sample(pool[:12], n)
+    else:
+        ids = [gen.choice(pool) for _ in range(n)]
+    healthy = [_candidate(gen, ident) for ident in ids]
+    minute = "10-01"
+    tpm_keys = ["%s:%s:tpm:%s" % (d["model_info"]["id"], "m", minute) for d in healthy]
+    rpm_keys = ["%s:%s:rpm:%s" % (d["model_info"]["id"], "m", minute) for d in healthy]
+    roll = gen.random()
+    if roll < 0.05:
+        rpm_keys[gen.randrange(n)] = "dx:m:rpm:" + minute
+    elif roll < 0.1:
+        tpm_keys[gen.randrange(n)] = "d%d:m:tpm:%s" % (gen.randrange(12), minute)
+    elif roll < 0.13:
+        tpm_keys.pop()
+        rpm_keys.pop()
+    elif roll < 0.16:
+        tpm_keys.append("d0:m:tpm:" + minute)
+        rpm_keys.append("d0:m:rpm:" + minute)
+
+    def values(keys):
+        numbers = NUMBERS[:13] if gen.random() < 0.8 else NUMBERS
+        out = [gen.choice(numbers) for _ in keys]
+        if gen.random() < 0.3:
+            out = [None] * len(keys)
+        return tuple(out) if gen.random() < 0.1 else out
+
+    return healthy, tpm_keys, values(tpm_keys), rpm_keys, values(rpm_keys)
+
+
+def test_usage_scan_over_keys_in_candidate_order_matches_litellms(caplog):
+    """The native scan's positional case (no count dicts: session 21) against LiteLLM's
+    ``_common_checks_available_deployment``, picks and ``random`` state, over inputs that
+    mostly take it.  Mutations caught: the duplicate-id check dropped, the rpm key's id
+    not compared, a None count read as None (not LiteLLM's zero fill)."""
+    from test_routing_usage_v2 import CHECKS_TARGET, _checks_outcome, _handler, _original
+
+    from fast_litellm.routing import selector_fast
+
+    original = _original(CHECKS_TARGET)
+    fast = selector_fast.make_usage_common_checks(original)
+    handler = _handler()
+    gen = random.Random("route21a-positional")
+    taken = 0
+    seen = set()
+    for trial in range(4000):
+        inputs = _positional_inputs(gen)
+        stock = _checks_outcome(original, handler, inputs, None, None, trial, caplog)
+        ours = _checks_outcome(fast, handler, inputs, None, None, trial, caplog)
+        if ours == ("declined",):
+            continue
+        taken += 1
+        assert ours == stock, (inputs, stock, ours)
+        picked = ours[0][1]
+        seen.add("none" if picked is None else "one")
+    assert taken > 1200 and {"none", "one"} <= seen, (taken, seen)
