@@ -213,3 +213,41 @@ def test_usage_scan_over_keys_in_candidate_order_matches_litellms(caplog):
         picked = ours[0][1]
         seen.add("none" if picked is None else "one")
     assert taken > 1200 and {"none", "one"} <= seen, (taken, seen)
+
+
+# ---- the counter keys: the last ones built, for equal prefixes in the same minute ---------------
+
+
+def test_usage_counter_keys_kept_for_equal_prefixes_in_the_same_minute(monkeypatch):
+    """Calls in a row over the same list, an equal copy, another list, at the same and
+    other minutes (a datetime subclass's strftime too), each result changed in place by
+    the caller after it is compared: every result LiteLLM's.  Mutations caught: the minute
+    not compared, the prefixes not compared, the kept lists handed out themselves."""
+    import datetime
+
+    from test_routing_usage_v2 import KEYS_TARGET, _Clock, _handler, _keys_outcome, _original
+
+    from fast_litellm.routing import selector_fast
+
+    class Later(datetime.datetime):
+        def strftime(self, fmt):
+            return "sub-" + super().strftime(fmt)
+
+    original = _original(KEYS_TARGET)
+    fast = selector_fast.make_usage_counter_keys(original)
+    handler = _handler()
+    lists = [[{"model_info": {"id": "d%d" % i}, "litellm_params": {"model": "m"}} for i in range(n)]
+             for n in (3, 3, 4)]
+    lists[1][2]["model_info"]["id"] = "other"
+    lists.append([dict(d) for d in lists[0]])  # equal prefixes, another list
+    times = [datetime.datetime(2026, 1, 2, 9, 5, tzinfo=datetime.timezone.utc),
+             datetime.datetime(2026, 1, 2, 9, 6, tzinfo=datetime.timezone.utc),
+             Later(2026, 1, 2, 9, 5)]
+    gen = random.Random("route21a-keys")
+    for _ in range(400):
+        healthy, now = gen.choice(lists), gen.choice(times)
+        stock = _keys_outcome(original, handler, healthy, _Clock(now), monkeypatch)
+        ours = _keys_outcome(fast, handler, healthy, _Clock(now), monkeypatch)
+        assert ours == stock
+        for keys in ours[0][1]:
+            keys.append("changed by the caller")

@@ -868,9 +868,18 @@ def make_usage_counter_keys(original: Any) -> Any:
         with callers_errors:  # LiteLLM's clock: its error is the caller's, raised once
             now = module.get_utc_datetime()
         minute = _minute_of(now)
+        # the last keys built, for equal prefixes in the same minute: a pick builds them
+        # twice (its usage read's, its selector's), equal strs both times; fresh lists of
+        # the kept (immutable, exact) strs (session 21)
+        last = last_built[0]
+        if type(minute) is str and last[1] == minute and (last[0] is prefixes or last[0] == prefixes):
+            return list(last[2]), list(last[3])
         built = keys(prefixes, ":tpm:" + minute, ":rpm:" + minute)
+        if type(minute) is str:
+            last_built[0] = (prefixes, minute, tuple(built[0]), tuple(built[1]))
         return built[0], built[1]
 
+    last_built: List[Any] = [(None, None, (), ())]  # (prefixes, minute, tpm keys, rpm keys), replaced as one
     usage_counter_keys.__doc__ = original.__doc__
     return usage_counter_keys
 
