@@ -3869,14 +3869,8 @@ done:
  * candidates an earlier call accepted and that nothing has changed since (a
  * shared, read-only candidate list), so they are not checked again. */
 static PyObject *
-router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+usage_pick(PyObject *const *args)
 {
-    if (nargs != 8 || !names_ok(args[6]) || !PyBool_Check(args[7])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, "
-                        "accepted)");
-        return NULL;
-    }
     PyObject *healthy = args[0], *input_tokens = args[5], *names = args[6];
     PyObject *counts = NULL, *requests = NULL, *result = NULL, *id, *tpm, *rpm;
     if (!PyList_CheckExact(healthy))
@@ -3918,6 +3912,60 @@ router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 done:
     Py_XDECREF(counts);
     Py_XDECREF(requests);
+    return result;
+}
+
+/* [values.get(key) for key in keys] for an exact dict and an exact list of
+ * exact strs (a look-up runs no code); NULL with no exception: not those. */
+static PyObject *
+usage_values_of(PyObject *values, PyObject *keys)
+{
+    Py_ssize_t n = PyList_GET_SIZE(keys);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *v;
+        if (!PyUnicode_CheckExact(key)) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        if (get_item(values, key, &v) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        v = v == NULL ? Py_None : v;
+        Py_INCREF(v);
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
+/* router_usage_pick: usage_pick; tpm_values and rpm_values may both be one
+ * exact dict (the prefetched usage's values), read for each key as
+ * values.get(key) (session 21: the fused v2 pick's look-ups, made here). */
+static PyObject *
+router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8 || !names_ok(args[6]) || !PyBool_Check(args[7])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, "
+                        "accepted)");
+        return NULL;
+    }
+    if (!PyDict_CheckExact(args[2]))
+        return usage_pick(args);
+    if (args[4] != args[2] || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[3]))
+        Py_RETURN_NONE;
+    PyObject *read[8], *result = NULL;
+    for (int i = 0; i < 8; i++)
+        read[i] = args[i];
+    read[2] = usage_values_of(args[2], args[1]);
+    read[4] = read[2] == NULL ? NULL : usage_values_of(args[2], args[3]);
+    if (read[4] != NULL)
+        result = usage_pick(read);
+    else if (!PyErr_Occurred())
+        result = Py_None, Py_INCREF(Py_None);
+    Py_XDECREF(read[2]);
+    Py_XDECREF(read[4]);
     return result;
 }
 

@@ -251,3 +251,35 @@ def test_usage_counter_keys_kept_for_equal_prefixes_in_the_same_minute(monkeypat
         assert ours == stock
         for keys in ours[0][1]:
             keys.append("changed by the caller")
+
+
+def test_usage_scan_reads_an_exact_dict_of_values_as_values_for_does():
+    """``router_usage_pick`` handed the prefetched usage's values dict for both value
+    lists (the fused v2 pick, session 21) answers as with ``[values.get(key) ...]`` of
+    each key list: over the positional fuzz's inputs, with keys absent from the dict;
+    declined (None) for another rpm dict, a key that is not an exact str, a tuple of keys."""
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.routing.strategy_fast import _NAMES
+
+    pick = NATIVE.router_usage_pick
+    gen = random.Random("route21a-values")
+    compared = 0
+    for _ in range(3000):
+        healthy, tpm_keys, tpm_values, rpm_keys, rpm_values = _positional_inputs(gen)
+        values = {}
+        for keys, found in ((tpm_keys, tpm_values), (rpm_keys, rpm_values)):
+            for key, value in zip(keys, found):
+                if gen.random() < 0.85:
+                    values[key] = value
+        listed = pick(healthy, tpm_keys, [values.get(k) for k in tpm_keys], rpm_keys,
+                      [values.get(k) for k in rpm_keys], 0, _NAMES, False)
+        read = pick(healthy, tpm_keys, values, rpm_keys, values, 0, _NAMES, False)
+        assert (listed if listed is None else [healthy.index(d) for d in listed]) == (
+            read if read is None else [healthy.index(d) for d in read])
+        compared += listed is not None
+    assert compared > 1000
+    healthy, tpm_keys, _, rpm_keys, _ = _positional_inputs(random.Random(1))
+    values = dict.fromkeys(tpm_keys + rpm_keys, 1)
+    assert pick(healthy, tpm_keys, values, rpm_keys, dict(values), 0, _NAMES, False) is None
+    assert pick(healthy, tpm_keys + [7], values, rpm_keys, values, 0, _NAMES, False) is None
+    assert pick(healthy, tuple(tpm_keys), values, rpm_keys, values, 0, _NAMES, False) is None

@@ -604,7 +604,7 @@ class _GroupRows:
         return (state, own, core_state, indexes_cls, type(core)) + classes + bases, (
             host, core_state, indexes, own, read_at, handle)
 
-    def read(self, registry: Any, model: Any, idle: Any) -> Any:
+    def read(self, registry: Any, model: Any, idle: Any = None) -> Any:
         """The group's rows.  ``idle``: ``idle_kept``'s verdict for the registry's core,
         checked just now (None: not idle).  Only while idle are rows handed out from the
         kept ones: the verdict holds the registry's class with the pinned methods, its dict

@@ -1258,9 +1258,9 @@ def make_usage_v2_pick() -> Any:
             if type(own) is dict:
                 covered, values = own.get("keys"), own.get("values")
                 if (type(covered) is frozenset and type(values) is dict and covered.issuperset(combined)):
-                    found = [values.get(key) for key in combined]
-                    size = len(tpm_keys)
-                    potential = pick(healthy_deployments, tpm_keys, found[:size], rpm_keys, found[size:], 0,
+                    # (values_for's [values.get(key) ...] of each key list: made by the scan itself,
+                    # handed the exact dict)
+                    potential = pick(healthy_deployments, tpm_keys, values, rpm_keys, values, 0,
                                      _NAMES, accepted.get(healthy_deployments) is not None)
             if not potential:  # None (not covered) or [] (LiteLLM raises): its body, these keys
                 pending = _PENDING_KEYS.set((selector, healthy_deployments, tpm_keys, rpm_keys))
