@@ -1252,12 +1252,13 @@ def make_usage_v2_pick() -> Any:
                 return DECLINED
             # PrefetchedUsage.active(), covers, values_for on the exact dataclass's own fields
             usage = usage_var.get()
-            combined = tpm_keys + rpm_keys
             own = getattr(usage, "__dict__", None) if type(usage) is prefetched_cls else None
             potential = None
             if type(own) is dict:
                 covered, values = own.get("keys"), own.get("values")
-                if (type(covered) is frozenset and type(values) is dict and covered.issuperset(combined)):
+                # (covers(tpm_keys + rpm_keys): the frozenset's issuperset of each list, no joined list)
+                if (type(covered) is frozenset and type(values) is dict and covered.issuperset(tpm_keys)
+                        and covered.issuperset(rpm_keys)):
                     # (values_for's [values.get(key) ...] of each key list: made by the scan itself,
                     # handed the exact dict)
                     potential = pick(healthy_deployments, tpm_keys, values, rpm_keys, values, 0,
