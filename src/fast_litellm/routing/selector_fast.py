@@ -867,7 +867,8 @@ def make_usage_counter_keys(original: Any) -> Any:
             shared.keep(healthy_deployments, prefixes)
         with callers_errors:  # LiteLLM's clock: its error is the caller's, raised once
             now = module.get_utc_datetime()
-        minute = _minute_of(now)
+        # (_minute_of, inline)
+        minute = _MINUTES[now.hour * 60 + now.minute] if type(now) is _datetime else now.strftime("%H-%M")
         # the last keys built, for equal prefixes in the same minute: a pick builds them
         # twice (its usage read's, its selector's), equal strs both times; fresh lists of
         # the kept (immutable, exact) strs (session 21)
