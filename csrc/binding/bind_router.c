@@ -3451,21 +3451,101 @@ usage_join(PyObject *const parts[4])
     return s;
 }
 
-/* usage_prefixes(deployments, names, entry): usage_counter_keys' prefixes
+#if FL_HAVE_STAMPS
+/* The kept prefixes of the last call (session 21), when `list` holds the very
+ * rows they were read from and neither a row nor its model_info /
+ * litellm_params dict has changed since: each is still an exact dict or an
+ * `entry` (their reads dict's) and holds the version tag it had then (PEP 509:
+ * any write to a dict, a subclass's too, gives it a new tag; so its keys are
+ * still exact strs and the id and model the same objects).  kept: (objects:
+ * (row, info or None, params or None) per row, tags: bytes, prefixes: tuple).
+ * A new list of the prefixes, or NULL (no exception): not kept. */
+static PyObject *
+usage_prefixes_kept(PyObject *list, PyObject *kept, PyObject *entry)
+{
+    if (!PyTuple_CheckExact(kept) || PyTuple_GET_SIZE(kept) != 3)
+        return NULL;
+    PyObject *objects = PyTuple_GET_ITEM(kept, 0), *tags = PyTuple_GET_ITEM(kept, 1);
+    PyObject *prefixes = PyTuple_GET_ITEM(kept, 2);
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    if (PyTuple_GET_SIZE(objects) != 3 * n || PyBytes_GET_SIZE(tags) != 3 * n * 8 || PyTuple_GET_SIZE(prefixes) != n)
+        return NULL;
+    const char *at = PyBytes_AS_STRING(tags);
+    for (Py_ssize_t i = 0; i < 3 * n; i++) {
+        PyObject *d = PyTuple_GET_ITEM(objects, i);
+        if (i % 3 == 0 && PyList_GET_ITEM(list, i / 3) != d)
+            return NULL;
+        if (d == Py_None)
+            continue;
+        if (!PyDict_CheckExact(d) && (entry == NULL || (PyObject *)Py_TYPE(d) != entry))
+            return NULL;
+        uint64_t tag = dict_tag(d);
+        if (memcmp(at + i * 8, &tag, 8) != 0)
+            return NULL;
+    }
+    return PySequence_List(prefixes);
+}
+
+/* kept for usage_prefixes_kept: the rows of `list` (read by router_usage_prefixes
+ * just now, accepted), their inner dicts and tags, with `prefixes`; NULL on error. */
+static PyObject *
+usage_prefixes_keep(PyObject *list, PyObject *prefixes, PyObject *names)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    PyObject *objects = PyTuple_New(3 * n), *tags = PyBytes_FromStringAndSize(NULL, 3 * n * 8);
+    PyObject *texts = PyList_AsTuple(prefixes), *kept = NULL;
+    if (objects == NULL || tags == NULL || texts == NULL)
+        goto done;
+    char *at = PyBytes_AS_STRING(tags);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyList_GET_ITEM(list, i), *inner[2] = {NULL, NULL};
+        if (get_item(d, NAME(names, K_INFO), &inner[0]) < 0 || get_item(d, NAME(names, K_PARAMS), &inner[1]) < 0)
+            goto done;
+        PyObject *const row[3] = {d, inner[0], inner[1]};
+        for (int k = 0; k < 3; k++) {
+            PyObject *o = row[k] == NULL ? Py_None : row[k];
+            uint64_t tag = o == Py_None ? 0 : dict_tag(o);
+            Py_INCREF(o);
+            PyTuple_SET_ITEM(objects, 3 * i + k, o);
+            memcpy(at + (3 * i + k) * 8, &tag, 8);
+        }
+    }
+    kept = PyTuple_Pack(3, objects, tags, texts);
+done:
+    Py_XDECREF(objects);
+    Py_XDECREF(tags);
+    Py_XDECREF(texts);
+    return kept;
+}
+#endif
+
+/* usage_prefixes(deployments, names, entry[, box]): usage_counter_keys' prefixes
  * [f"{id}:{model}" ...] for a list of exact dicts (or instances of exactly
  * `entry`, a dict subclass that reads as dict; None for none), or None
- * (declined). */
+ * (declined).  box: an exact list of one item where the last call's prefixes
+ * are kept with what they were read from (usage_prefixes_kept; CPython <=
+ * 3.11, whose dicts carry version tags): a call over the same unchanged rows
+ * hands them out again without reading the rows. */
 static PyObject *
 router_usage_prefixes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !names_ok(args[1]) ||
-        (args[2] != Py_None && !(PyType_Check(args[2]) && PyType_IsSubtype((PyTypeObject *)args[2], &PyDict_Type)))) {
-        PyErr_SetString(PyExc_TypeError, "usage_prefixes(deployments, names, entry)");
+    if (nargs < 3 || nargs > 4 || !names_ok(args[1]) ||
+        (args[2] != Py_None && !(PyType_Check(args[2]) && PyType_IsSubtype((PyTypeObject *)args[2], &PyDict_Type))) ||
+        (nargs == 4 && !(PyList_CheckExact(args[3]) && PyList_GET_SIZE(args[3]) == 1))) {
+        PyErr_SetString(PyExc_TypeError, "usage_prefixes(deployments, names, entry[, box])");
         return NULL;
     }
     PyObject *list = args[0], *names = args[1], *entry = args[2] == Py_None ? NULL : args[2];
+    PyObject *box = nargs == 4 ? args[3] : NULL;
     if (!PyList_CheckExact(list))
         Py_RETURN_NONE;
+#if FL_HAVE_STAMPS
+    if (box != NULL) {
+        PyObject *again = usage_prefixes_kept(list, PyList_GET_ITEM(box, 0), entry);
+        if (again != NULL || PyErr_Occurred())
+            return again;
+    }
+#endif
     PyObject *none = PyUnicode_InternFromString("None"), *colon = PyUnicode_InternFromString(":");
     PyObject *empty = PyUnicode_New(0, 0);
     Py_ssize_t n = PyList_GET_SIZE(list);
@@ -3493,6 +3573,16 @@ router_usage_prefixes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         PyList_SET_ITEM(prefixes, i, prefix);
     }
+#if FL_HAVE_STAMPS
+    if (box != NULL) {
+        PyObject *kept = usage_prefixes_keep(list, prefixes, names);
+        if (kept == NULL)
+            goto done;
+        PyList_SetItem(box, 0, kept); /* steals kept; drops the last */
+    }
+#else
+    (void)box;
+#endif
     result = prefixes;
     prefixes = NULL;
     goto done;
@@ -4446,7 +4536,7 @@ static PyMethodDef router_functions[] = {
     {"router_rows_at", (PyCFunction)(void (*)(void))router_rows_at, METH_FASTCALL,
      "router_rows_at(rows, entries, keys): HostRegistry._rows of {'at': i} rows, or None."},
     {"router_usage_prefixes", (PyCFunction)(void (*)(void))router_usage_prefixes, METH_FASTCALL,
-     "router_usage_prefixes(deployments, names, entry): usage-v2 counter key prefixes id:model, or None."},
+     "router_usage_prefixes(deployments, names, entry[, box]): usage-v2 counter key prefixes id:model, or None."},
     {"router_usage_keys", (PyCFunction)(void (*)(void))router_usage_keys, METH_FASTCALL,
      "router_usage_keys(prefixes, tpm_tail, rpm_tail): ([p + tpm_tail], [p + rpm_tail])."},
     {"router_usage_pick", (PyCFunction)(void (*)(void))router_usage_pick, METH_FASTCALL,

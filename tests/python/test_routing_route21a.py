@@ -283,3 +283,69 @@ def test_usage_scan_reads_an_exact_dict_of_values_as_values_for_does():
     assert pick(healthy, tpm_keys, values, rpm_keys, dict(values), 0, _NAMES, False) is None
     assert pick(healthy, tpm_keys + [7], values, rpm_keys, values, 0, _NAMES, False) is None
     assert pick(healthy, tuple(tpm_keys), values, rpm_keys, values, 0, _NAMES, False) is None
+
+
+# ---- the counter keys' prefixes kept for the same rows, unchanged (dict version tags) -------------
+
+
+def test_usage_counter_keys_prefixes_kept_for_the_same_unchanged_rows(monkeypatch):
+    """``router_usage_prefixes`` keeps the last call's prefixes with its rows and their
+    dicts' version tags (CPython <= 3.11): a fresh list of the same rows, unchanged, gets
+    them again.  Between calls over fresh lists of the same rows, every kind of change -
+    an inner dict written past its writers (``dict.__setitem__``), an inner dict replaced,
+    a key that is not a str added, the rows reordered or one swapped for an equal copy, a
+    row's class changed to a dict subclass with its own ``get`` - and each result must be
+    LiteLLM's.  Mutations caught: the tags not compared, the rows' identity not compared,
+    the rows' types not looked at."""
+    import datetime
+
+    from litellm.router_rust.surface.model_list import _HostedEntry
+    from test_routing_usage_v2 import KEYS_TARGET, _Clock, _handler, _keys_outcome, _original
+
+    from fast_litellm.routing import selector_fast
+
+    class OwnGet(_HostedEntry):
+        def get(self, key, default=None):
+            return "own-get"
+
+    original = _original(KEYS_TARGET)
+    fast = selector_fast.make_usage_counter_keys(original)
+    handler = _handler()
+    rows = [_HostedEntry({"model_name": "g", "model_info": {"id": "d%d" % i},
+                          "litellm_params": {"model": "m%d" % i}}, lambda: None) for i in range(4)]
+    rows.append({"model_name": "g", "model_info": {"id": "p"}, "litellm_params": {"model": "plain"}})
+    now = _Clock(datetime.datetime(2026, 1, 2, 9, 5, tzinfo=datetime.timezone.utc))
+    gen = random.Random("route21a-prefixes")
+
+    def change(step):
+        kind = step % 9
+        row = gen.choice(rows)
+        if kind == 0:
+            dict.__setitem__(row["model_info"], "id", "x%d" % step)
+        elif kind == 1:
+            dict.__setitem__(row, "litellm_params", {"model": "n%d" % step})
+        elif kind == 2:
+            dict.__setitem__(row["litellm_params"], 7, "non-str key")
+        elif kind == 3:
+            dict.__delitem__(row["litellm_params"], 7) if 7 in row["litellm_params"] else None
+        elif kind == 4:
+            gen.shuffle(rows)
+        elif kind == 5:
+            at = gen.randrange(len(rows))
+            rows[at] = {"model_name": "g", "model_info": dict(rows[at]["model_info"]),
+                        "litellm_params": dict(rows[at]["litellm_params"])}
+        elif kind == 6 and type(row) is _HostedEntry:
+            row.__class__ = OwnGet
+        elif kind == 7:
+            for r in rows:
+                if type(r) is OwnGet:
+                    r.__class__ = _HostedEntry
+        # kind 8: nothing changed (the kept prefixes handed out)
+
+    for step in range(300):
+        for _ in range(2):
+            healthy = list(rows)
+            stock = _keys_outcome(original, handler, healthy, now, monkeypatch)
+            ours = _keys_outcome(fast, handler, list(rows), now, monkeypatch)
+            assert ours == stock or (ours[0] == ("declined",) and ours[1] == 0), (step, stock, ours)
+        change(step)

@@ -861,7 +861,9 @@ def make_usage_counter_keys(original: Any) -> Any:
         # candidate list's once (it does not change while shared)
         prefixes = shared.get(healthy_deployments)
         if prefixes is None:
-            prefixes = prefixes_of(healthy_deployments, _NAMES, entry)
+            # (rows_box: the last call's prefixes, handed out again for the same rows unchanged,
+            # by their dicts' version tags: the usage read's fresh list of the group's kept rows)
+            prefixes = prefixes_of(healthy_deployments, _NAMES, entry, rows_box)
             if prefixes is None:
                 raise decline
             shared.keep(healthy_deployments, prefixes)
@@ -881,6 +883,7 @@ def make_usage_counter_keys(original: Any) -> Any:
         return built[0], built[1]
 
     last_built: List[Any] = [(None, None, (), ())]  # (prefixes, minute, tpm keys, rpm keys), replaced as one
+    rows_box: List[Any] = [None]  # router_usage_prefixes' kept prefixes (session 21)
     usage_counter_keys.__doc__ = original.__doc__
     return usage_counter_keys
 
