@@ -3468,7 +3468,8 @@ usage_prefixes_kept(PyObject *list, PyObject *kept, PyObject *entry)
     PyObject *objects = PyTuple_GET_ITEM(kept, 0), *tags = PyTuple_GET_ITEM(kept, 1);
     PyObject *prefixes = PyTuple_GET_ITEM(kept, 2);
     Py_ssize_t n = PyList_GET_SIZE(list);
-    if (PyTuple_GET_SIZE(objects) != 3 * n || PyBytes_GET_SIZE(tags) != 3 * n * 8 || PyTuple_GET_SIZE(prefixes) != n)
+    if (!PyTuple_CheckExact(objects) || !PyBytes_CheckExact(tags) || !PyTuple_CheckExact(prefixes) ||
+        PyTuple_GET_SIZE(objects) != 3 * n || PyBytes_GET_SIZE(tags) != 3 * n * 8 || PyTuple_GET_SIZE(prefixes) != n)
         return NULL;
     const char *at = PyBytes_AS_STRING(tags);
     for (Py_ssize_t i = 0; i < 3 * n; i++) {

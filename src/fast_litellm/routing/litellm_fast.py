@@ -611,8 +611,9 @@ class _GroupRows:
         with nothing shadowing them, the module's pinned function, and LiteLLM's
         ``_core_model_names`` a refresh that returns at once (the views read at the core's
         handle's current version) and then the views' own ``model_names`` (no descriptor or
-        attribute hook in the way), and ``_live_handle()`` the core's kept handle.  Otherwise LiteLLM's read (it refreshes the views where they are behind;
-        the next pick is idle again and keeps its rows)."""
+        attribute hook in the way), and ``_live_handle()`` the core's kept handle.
+        Otherwise LiteLLM's read (it refreshes the views where they are behind; the next
+        pick is idle again and keeps its rows)."""
         parts = self._resolve()
         if not parts or idle is None or type(model) is not str:
             with callers_errors:  # LiteLLM's read (see _UsageReadScope.__enter__)
