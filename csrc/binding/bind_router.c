@@ -3451,21 +3451,102 @@ usage_join(PyObject *const parts[4])
     return s;
 }
 
-/* usage_prefixes(deployments, names, entry): usage_counter_keys' prefixes
+#if FL_HAVE_STAMPS
+/* The kept prefixes of the last call (session 21), when `list` holds the very
+ * rows they were read from and neither a row nor its model_info /
+ * litellm_params dict has changed since: each is still an exact dict or an
+ * `entry` (their reads dict's) and holds the version tag it had then (PEP 509:
+ * any write to a dict, a subclass's too, gives it a new tag; so its keys are
+ * still exact strs and the id and model the same objects).  kept: (objects:
+ * (row, info or None, params or None) per row, tags: bytes, prefixes: tuple).
+ * A new list of the prefixes, or NULL (no exception): not kept. */
+static PyObject *
+usage_prefixes_kept(PyObject *list, PyObject *kept, PyObject *entry)
+{
+    if (!PyTuple_CheckExact(kept) || PyTuple_GET_SIZE(kept) != 3)
+        return NULL;
+    PyObject *objects = PyTuple_GET_ITEM(kept, 0), *tags = PyTuple_GET_ITEM(kept, 1);
+    PyObject *prefixes = PyTuple_GET_ITEM(kept, 2);
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    if (!PyTuple_CheckExact(objects) || !PyBytes_CheckExact(tags) || !PyTuple_CheckExact(prefixes) ||
+        PyTuple_GET_SIZE(objects) != 3 * n || PyBytes_GET_SIZE(tags) != 3 * n * 8 || PyTuple_GET_SIZE(prefixes) != n)
+        return NULL;
+    const char *at = PyBytes_AS_STRING(tags);
+    for (Py_ssize_t i = 0; i < 3 * n; i++) {
+        PyObject *d = PyTuple_GET_ITEM(objects, i);
+        if (i % 3 == 0 && PyList_GET_ITEM(list, i / 3) != d)
+            return NULL;
+        if (d == Py_None)
+            continue;
+        if (!PyDict_CheckExact(d) && (entry == NULL || (PyObject *)Py_TYPE(d) != entry))
+            return NULL;
+        uint64_t tag = dict_tag(d);
+        if (memcmp(at + i * 8, &tag, 8) != 0)
+            return NULL;
+    }
+    return PySequence_List(prefixes);
+}
+
+/* kept for usage_prefixes_kept: the rows of `list` (read by router_usage_prefixes
+ * just now, accepted), their inner dicts and tags, with `prefixes`; NULL on error. */
+static PyObject *
+usage_prefixes_keep(PyObject *list, PyObject *prefixes, PyObject *names)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    PyObject *objects = PyTuple_New(3 * n), *tags = PyBytes_FromStringAndSize(NULL, 3 * n * 8);
+    PyObject *texts = PyList_AsTuple(prefixes), *kept = NULL;
+    if (objects == NULL || tags == NULL || texts == NULL)
+        goto done;
+    char *at = PyBytes_AS_STRING(tags);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyList_GET_ITEM(list, i), *inner[2] = {NULL, NULL};
+        if (get_item(d, NAME(names, K_INFO), &inner[0]) < 0 || get_item(d, NAME(names, K_PARAMS), &inner[1]) < 0)
+            goto done;
+        PyObject *const row[3] = {d, inner[0], inner[1]};
+        for (int k = 0; k < 3; k++) {
+            PyObject *o = row[k] == NULL ? Py_None : row[k];
+            uint64_t tag = o == Py_None ? 0 : dict_tag(o);
+            Py_INCREF(o);
+            PyTuple_SET_ITEM(objects, 3 * i + k, o);
+            memcpy(at + (3 * i + k) * 8, &tag, 8);
+        }
+    }
+    kept = PyTuple_Pack(3, objects, tags, texts);
+done:
+    Py_XDECREF(objects);
+    Py_XDECREF(tags);
+    Py_XDECREF(texts);
+    return kept;
+}
+#endif
+
+/* usage_prefixes(deployments, names, entry[, box]): usage_counter_keys' prefixes
  * [f"{id}:{model}" ...] for a list of exact dicts (or instances of exactly
  * `entry`, a dict subclass that reads as dict; None for none), or None
- * (declined). */
+ * (declined).  box: an exact list of one item where the last call's prefixes
+ * are kept with what they were read from (usage_prefixes_kept; CPython <=
+ * 3.11, whose dicts carry version tags): a call over the same unchanged rows
+ * hands them out again without reading the rows. */
 static PyObject *
 router_usage_prefixes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !names_ok(args[1]) ||
-        (args[2] != Py_None && !(PyType_Check(args[2]) && PyType_IsSubtype((PyTypeObject *)args[2], &PyDict_Type)))) {
-        PyErr_SetString(PyExc_TypeError, "usage_prefixes(deployments, names, entry)");
+    if (nargs < 3 || nargs > 4 || !names_ok(args[1]) ||
+        (args[2] != Py_None && !(PyType_Check(args[2]) && PyType_IsSubtype((PyTypeObject *)args[2], &PyDict_Type))) ||
+        (nargs == 4 && !(PyList_CheckExact(args[3]) && PyList_GET_SIZE(args[3]) == 1))) {
+        PyErr_SetString(PyExc_TypeError, "usage_prefixes(deployments, names, entry[, box])");
         return NULL;
     }
     PyObject *list = args[0], *names = args[1], *entry = args[2] == Py_None ? NULL : args[2];
+    PyObject *box = nargs == 4 ? args[3] : NULL;
     if (!PyList_CheckExact(list))
         Py_RETURN_NONE;
+#if FL_HAVE_STAMPS
+    if (box != NULL) {
+        PyObject *again = usage_prefixes_kept(list, PyList_GET_ITEM(box, 0), entry);
+        if (again != NULL || PyErr_Occurred())
+            return again;
+    }
+#endif
     PyObject *none = PyUnicode_InternFromString("None"), *colon = PyUnicode_InternFromString(":");
     PyObject *empty = PyUnicode_New(0, 0);
     Py_ssize_t n = PyList_GET_SIZE(list);
@@ -3493,6 +3574,16 @@ router_usage_prefixes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         PyList_SET_ITEM(prefixes, i, prefix);
     }
+#if FL_HAVE_STAMPS
+    if (box != NULL) {
+        PyObject *kept = usage_prefixes_keep(list, prefixes, names);
+        if (kept == NULL)
+            goto done;
+        PyList_SetItem(box, 0, kept); /* steals kept; drops the last */
+    }
+#else
+    (void)box;
+#endif
     result = prefixes;
     prefixes = NULL;
     goto done;
@@ -3701,6 +3792,39 @@ usage_over(PyObject *used, PyObject *input_tokens, PyObject *requests, PyObject 
     return over;
 }
 
+/* One candidate of _return_potential_deployments' loop (d found, its count
+ * `used` not None; `requested` its rpm count, NULL / None when not counted):
+ * skipped over its limits, else added to *potential at a tie with *lowest or
+ * made the new *lowest with a fresh [d].  0 done, -1 error. */
+static int
+usage_step(PyObject *d, PyObject *used, PyObject *requested, PyObject *input_tokens, PyObject *names, PyObject *inf,
+           PyObject *one, PyObject **lowest, PyObject **potential)
+{
+    PyObject *tpm, *rpm;
+    if (usage_limits(d, names, &tpm, &rpm) <= 0)
+        return -1;
+    int over = usage_over(used, input_tokens, requested, tpm, rpm, inf, one);
+    if (over != 0)
+        return over < 0 ? -1 : 0;
+    int same = PyObject_RichCompareBool(used, *lowest, Py_EQ);
+    if (same < 0)
+        return -1;
+    if (same)
+        return PyList_Append(*potential, d);
+    int less = PyObject_RichCompareBool(used, *lowest, Py_LT);
+    if (less <= 0)
+        return less;
+    PyObject *fresh = PyList_New(1);
+    if (fresh == NULL)
+        return -1;
+    Py_INCREF(d);
+    PyList_SET_ITEM(fresh, 0, d);
+    Py_SETREF(*potential, fresh);
+    Py_INCREF(used);
+    Py_SETREF(*lowest, used);
+    return 0;
+}
+
 /* The scan of _return_potential_deployments over all_deployments (counts,
  * zero-filled) with {id: last deployment} and the rpm counts, for candidates
  * usage_candidate accepted in this call: a new list, or NULL (error). */
@@ -3708,7 +3832,7 @@ static PyObject *
 usage_lowest(PyObject *healthy, PyObject *counts, PyObject *requests, PyObject *input_tokens, PyObject *names)
 {
     PyObject *lookup = PyDict_New(), *inf = PyFloat_FromDouble(Py_HUGE_VAL), *one = PyLong_FromLong(1);
-    PyObject *lowest = inf, *potential = PyList_New(0), *result = NULL, *key, *used, *id, *tpm, *rpm, *info;
+    PyObject *lowest = inf, *potential = PyList_New(0), *result = NULL, *key, *used, *id, *info;
     Py_XINCREF(lowest);
     if (lookup == NULL || inf == NULL || one == NULL || potential == NULL)
         goto done;
@@ -3732,34 +3856,8 @@ usage_lowest(PyObject *healthy, PyObject *counts, PyObject *requests, PyObject *
             goto done;
         if (d == NULL || used == Py_None)
             continue;
-        if (usage_limits(d, names, &tpm, &rpm) <= 0)
+        if (usage_step(d, used, requested, input_tokens, names, inf, one, &lowest, &potential) < 0)
             goto done;
-        int over = usage_over(used, input_tokens, requested, tpm, rpm, inf, one);
-        if (over < 0)
-            goto done;
-        if (over)
-            continue;
-        int same = PyObject_RichCompareBool(used, lowest, Py_EQ);
-        if (same < 0)
-            goto done;
-        if (same) {
-            if (PyList_Append(potential, d) < 0)
-                goto done;
-            continue;
-        }
-        int less = PyObject_RichCompareBool(used, lowest, Py_LT);
-        if (less < 0)
-            goto done;
-        if (less) {
-            Py_INCREF(used);
-            Py_SETREF(lowest, used);
-            PyObject *fresh = PyList_New(1);
-            if (fresh == NULL)
-                goto done;
-            Py_INCREF(d);
-            PyList_SET_ITEM(fresh, 0, d);
-            Py_SETREF(potential, fresh);
-        }
     }
     result = potential;
     potential = NULL;
@@ -3772,6 +3870,88 @@ done:
     return result;
 }
 
+/* Whether key's text before its first ':' is id (an exact str): 1 yes, 0 no, -1 error. */
+static int
+usage_key_names(PyObject *key, PyObject *id)
+{
+    Py_ssize_t at = PyUnicode_FindChar(key, ':', 0, PyUnicode_GET_LENGTH(key), 1);
+    if (at == -2)
+        return -1;
+    if (at != PyUnicode_GET_LENGTH(id))
+        return 0;
+    return PyUnicode_Tailmatch(key, id, 0, at, -1);
+}
+
+#define USAGE_POSITIONAL_MAX 64
+
+/* The scan when the keys name the candidates in order (tpm_keys[i] and
+ * rpm_keys[i] start with healthy[i]'s id and a ':', as usage_counter_keys
+ * builds them) and the ids are distinct: LiteLLM's count dicts then hold each
+ * candidate once, in healthy's order, its zero fill only turns None into 0,
+ * and its deployment lookup gives healthy[i] back, so usage_lowest's scan runs
+ * over the positions with no dicts (session 21).  Candidates accepted by
+ * usage_candidate, keys and values covered.  1 scanned (*out: a new list), 0
+ * not this case (nothing done), -1 error. */
+static int
+usage_positional(PyObject *healthy, PyObject *tpm_keys, PyObject *tpm_values, PyObject *rpm_keys,
+                 PyObject *rpm_values, PyObject *input_tokens, PyObject *names, PyObject **out)
+{
+    Py_ssize_t n = PyList_GET_SIZE(healthy);
+    PyObject *ids[USAGE_POSITIONAL_MAX];
+    Py_hash_t hashes[USAGE_POSITIONAL_MAX];
+    *out = NULL;
+    if (n == 0 || n > USAGE_POSITIONAL_MAX || PyList_GET_SIZE(tpm_keys) != n || PyList_GET_SIZE(rpm_keys) != n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *info, *id;
+        if (get_item(PyList_GET_ITEM(healthy, i), NAME(names, K_INFO), &info) < 0 ||
+            get_item(info, NAME(names, K_ID), &id) < 0)
+            return -1;
+        int rc = usage_key_names(PyList_GET_ITEM(tpm_keys, i), id);
+        if (rc > 0)
+            rc = usage_key_names(PyList_GET_ITEM(rpm_keys, i), id);
+        if (rc <= 0)
+            return rc;
+        Py_hash_t hash = PyObject_Hash(id);  /* an exact str: no code */
+        if (hash == -1)
+            return -1;
+        for (Py_ssize_t j = 0; j < i; j++) {
+            if (ids[j] == id)
+                return 0;
+            if (hashes[j] == hash) {
+                int same = PyObject_RichCompareBool(ids[j], id, Py_EQ);
+                if (same != 0)
+                    return same < 0 ? -1 : 0;
+            }
+        }
+        ids[i] = id;
+        hashes[i] = hash;
+    }
+    PyObject *inf = PyFloat_FromDouble(Py_HUGE_VAL), *one = PyLong_FromLong(1), *zero = PyLong_FromLong(0);
+    PyObject *lowest = inf, *potential = PyList_New(0);
+    int rc = -1;
+    Py_XINCREF(lowest);
+    if (inf == NULL || one == NULL || zero == NULL || potential == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *used = PySequence_Fast_GET_ITEM(tpm_values, i);
+        if (usage_step(PyList_GET_ITEM(healthy, i), used == Py_None ? zero : used,
+                       PySequence_Fast_GET_ITEM(rpm_values, i), input_tokens, names, inf, one, &lowest,
+                       &potential) < 0)
+            goto done;
+    }
+    *out = potential;
+    potential = NULL;
+    rc = 1;
+done:
+    Py_XDECREF(inf);
+    Py_XDECREF(one);
+    Py_XDECREF(zero);
+    Py_XDECREF(lowest);
+    Py_XDECREF(potential);
+    return rc;
+}
+
 /* usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens,
  * names, accepted): LiteLLM's _common_checks_available_deployment from its
  * count dicts to the potential deployments (the list random.choice draws
@@ -3780,14 +3960,8 @@ done:
  * candidates an earlier call accepted and that nothing has changed since (a
  * shared, read-only candidate list), so they are not checked again. */
 static PyObject *
-router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+usage_pick(PyObject *const *args)
 {
-    if (nargs != 8 || !names_ok(args[6]) || !PyBool_Check(args[7])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, "
-                        "accepted)");
-        return NULL;
-    }
     PyObject *healthy = args[0], *input_tokens = args[5], *names = args[6];
     PyObject *counts = NULL, *requests = NULL, *result = NULL, *id, *tpm, *rpm;
     if (!PyList_CheckExact(healthy))
@@ -3804,6 +3978,9 @@ router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_RETURN_NONE;
     if (input_tokens == Py_None)
         Py_RETURN_TRUE;
+    int positional = usage_positional(healthy, args[1], args[2], args[3], args[4], input_tokens, names, &result);
+    if (positional != 0)
+        return positional < 0 ? NULL : result;
     if (usage_counts(args[1], args[2], healthy, names, &counts) < 0 ||
         usage_counts(args[3], args[4], healthy, names, &requests) < 0)
         goto done;
@@ -3826,6 +4003,60 @@ router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 done:
     Py_XDECREF(counts);
     Py_XDECREF(requests);
+    return result;
+}
+
+/* [values.get(key) for key in keys] for an exact dict and an exact list of
+ * exact strs (a look-up runs no code); NULL with no exception: not those. */
+static PyObject *
+usage_values_of(PyObject *values, PyObject *keys)
+{
+    Py_ssize_t n = PyList_GET_SIZE(keys);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *v;
+        if (!PyUnicode_CheckExact(key)) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        if (get_item(values, key, &v) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        v = v == NULL ? Py_None : v;
+        Py_INCREF(v);
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
+/* router_usage_pick: usage_pick; tpm_values and rpm_values may both be one
+ * exact dict (the prefetched usage's values), read for each key as
+ * values.get(key) (session 21: the fused v2 pick's look-ups, made here). */
+static PyObject *
+router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8 || !names_ok(args[6]) || !PyBool_Check(args[7])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, "
+                        "accepted)");
+        return NULL;
+    }
+    if (!PyDict_CheckExact(args[2]))
+        return usage_pick(args);
+    if (args[4] != args[2] || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[3]))
+        Py_RETURN_NONE;
+    PyObject *read[8], *result = NULL;
+    for (int i = 0; i < 8; i++)
+        read[i] = args[i];
+    read[2] = usage_values_of(args[2], args[1]);
+    read[4] = read[2] == NULL ? NULL : usage_values_of(args[2], args[3]);
+    if (read[4] != NULL)
+        result = usage_pick(read);
+    else if (!PyErr_Occurred())
+        result = Py_None, Py_INCREF(Py_None);
+    Py_XDECREF(read[2]);
+    Py_XDECREF(read[4]);
     return result;
 }
 
@@ -4306,7 +4537,7 @@ static PyMethodDef router_functions[] = {
     {"router_rows_at", (PyCFunction)(void (*)(void))router_rows_at, METH_FASTCALL,
      "router_rows_at(rows, entries, keys): HostRegistry._rows of {'at': i} rows, or None."},
     {"router_usage_prefixes", (PyCFunction)(void (*)(void))router_usage_prefixes, METH_FASTCALL,
-     "router_usage_prefixes(deployments, names, entry): usage-v2 counter key prefixes id:model, or None."},
+     "router_usage_prefixes(deployments, names, entry[, box]): usage-v2 counter key prefixes id:model, or None."},
     {"router_usage_keys", (PyCFunction)(void (*)(void))router_usage_keys, METH_FASTCALL,
      "router_usage_keys(prefixes, tpm_tail, rpm_tail): ([p + tpm_tail], [p + rpm_tail])."},
     {"router_usage_pick", (PyCFunction)(void (*)(void))router_usage_pick, METH_FASTCALL,

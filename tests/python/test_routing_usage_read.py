@@ -127,6 +127,19 @@ def _replacements(case, log, monkeypatch):
             stock_init(self, keys=keys, values=values)
 
         monkeypatch.setattr(PrefetchedUsage, "__init__", __init__)
+    elif case == "memory_bases_changed":  # (session 21: the read's MROs checked per call, its dicts by tags)
+        bases = InMemoryCache.__bases__
+
+        class Hooked(*bases):
+            def __getattribute__(self, name):
+                log.append(("memory attribute", name))
+                return object.__getattribute__(self, name)
+
+        InMemoryCache.__bases__ = (Hooked,)
+
+        def undo():
+            InMemoryCache.__bases__ = bases
+        return undo
     elif case in ("str_keys", "str_keys_present"):
         stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys
         _LoggedStr.log = log
@@ -141,7 +154,7 @@ def _replacements(case, log, monkeypatch):
 def _run(case, accelerated, monkeypatch):
     log = []
     batch, cache = _build(case, log)
-    _replacements(case, log, monkeypatch)
+    undo = _replacements(case, log, monkeypatch)
     if case == "instance_keys":  # the selector's own usage_counter_keys (session 20: the keys call made directly)
         selector = batch.usage_selector
         stock_keys = LowestTPMLoggingHandler_v2.usage_counter_keys.__get__(selector)
@@ -151,7 +164,11 @@ def _run(case, accelerated, monkeypatch):
             return stock_keys(healthy)
 
         monkeypatch.setattr(selector, "usage_counter_keys", usage_counter_keys, raising=False)
-    result = _read_then_undo(batch, accelerated, monkeypatch, object() if case == "span" else None)
+    try:
+        result = _read_then_undo(batch, accelerated, monkeypatch, object() if case == "span" else None)
+    finally:
+        if undo is not None:
+            undo()
     usage = batch.prefetched_usage
     memory = cache.in_memory_cache
     return (result, None if usage is None else (sorted(usage.keys), usage.values),
@@ -160,7 +177,7 @@ def _run(case, accelerated, monkeypatch):
 
 CASES = ["empty", "present", "no_selector", "redis", "span", "memory_get_replaced", "memory_get_replaced_empty",
          "prefetch_read_replaced", "dual_read_replaced", "str_keys", "str_keys_present", "instance_keys",
-         "usage_init_replaced"]
+         "usage_init_replaced", "memory_bases_changed"]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -583,7 +583,8 @@ def test_group_rows_follow_every_registry_change():
                     registry.refresh()
                 kept = rows._kept.get(id(registry))
                 was_kept = kept is not None and model in kept[2]
-                got = _read_outcome(lambda: rows.read(registry, model), registry._core_model_list)
+                got = _read_outcome(lambda: rows.read(registry, model, rows.idle_kept(router._core)),
+                                   registry._core_model_list)
                 stock = _read_outcome(lambda: registry._core_get_model_list(model_name=model),
                                       registry._core_model_list)
                 assert got[:2] == stock[:2], (step, model, got, stock)
@@ -742,7 +743,7 @@ def _kept_group_rows(seed):
     router = _build(_usage_model_list(random.Random(seed), 4), "usage-based-routing-v2", {})
     registry = router._core._hosted
     for _ in range(3):
-        rows.read(registry, "g")
+        rows.read(registry, "g", rows.idle_kept(registry.handle_lookup.__self__))
     assert rows._kept.get(id(registry)) is not None
     return rows, registry
 
@@ -765,13 +766,13 @@ def test_group_rows_follow_the_registry_class_after_a_kept_read(name, monkeypatc
     stock = registry._core_get_model_list(model_name="g")
     calls.clear()
     monkeypatch.setattr(HostRegistry, name, replacement)
-    got = rows.read(registry, "g")
+    got = rows.read(registry, "g", rows.idle_kept(registry.handle_lookup.__self__))
     assert calls, name  # LiteLLM's read ran, through the replaced member
     assert [id(d) for d in got] == [id(d) for d in stock]
     monkeypatch.undo()
     calls.clear()
-    rows.read(registry, "g")
-    rows.read(registry, "g")
+    rows.read(registry, "g", rows.idle_kept(registry.handle_lookup.__self__))
+    rows.read(registry, "g", rows.idle_kept(registry.handle_lookup.__self__))
     assert not calls
 
 
@@ -799,7 +800,7 @@ def test_group_rows_follow_an_instance_method_or_module_function_set_after_kept_
             registry.__dict__[name] = replacement
         else:
             registry_module._index_key = replacement
-        got = rows.read(registry, "g")
+        got = rows.read(registry, "g", rows.idle_kept(registry.handle_lookup.__self__))
         assert calls == [name]  # LiteLLM's read ran, through the replacement
         assert [id(d) for d in got] == [id(d) for d in stock]
     finally:
@@ -808,6 +809,6 @@ def test_group_rows_follow_an_instance_method_or_module_function_set_after_kept_
         else:
             registry_module._index_key = original
     calls.clear()
-    rows.read(registry, "g")
-    rows.read(registry, "g")
+    rows.read(registry, "g", rows.idle_kept(registry.handle_lookup.__self__))
+    rows.read(registry, "g", rows.idle_kept(registry.handle_lookup.__self__))
     assert not calls and rows._kept.get(id(registry)) is not None

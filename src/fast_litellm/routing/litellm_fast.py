@@ -381,13 +381,16 @@ class _UsageReadScope:
         except Exception as error:  # noqa: BLE001 - LiteLLM's scope swallows it too
             self._error = error
             return None
+        # (_GroupRows.idle_kept, its kept verdict's per-call part inline: ~0.1 us less)
+        registry = core._hosted
+        kept = _GROUP_ROWS._idle.get(getattr(registry, "__dict__", None), core)
+        if kept is None:
+            kept = _GROUP_ROWS.idle_kept(core)
+        elif not (type(registry) is kept[0] and core.__dict__ is kept[1] and kept[2].__dict__ is kept[3]
+                  and kept[4][1] == kept[5].registry_version()):
+            kept = None
         if not isinstance(selector, LowestTPMLoggingHandler_v2):
-            # (_GroupRows.read_is_idle, its kept verdict's per-call part inline: ~0.1 us less)
-            registry = core._hosted
-            kept = _GROUP_ROWS._idle.get(getattr(registry, "__dict__", None), core)
-            if (_GROUP_ROWS.read_is_idle(core) if kept is None else (
-                    type(registry) is kept[0] and core.__dict__ is kept[1] and kept[2].__dict__ is kept[3]
-                    and kept[4][1] == kept[5].registry_version())):
+            if kept is not None:
                 self._lazy = True  # the read's only trace would be an error's context
                 return None
             # the read would do something: refresh the registry's index views (the
@@ -400,7 +403,9 @@ class _UsageReadScope:
             return None
         failure = None
         try:
-            deployments = _GROUP_ROWS.read(core._hosted, model) or []
+            # (idle: the views read at router-core's current registry, so LiteLLM's
+            # _core_model_names refresh would return at once: its handle and names known)
+            deployments = _GROUP_ROWS.read(registry, model, kept) or []
         except Exception as error:  # noqa: BLE001 - decided below, outside this handler
             if is_callers_error(error):  # LiteLLM's read raised it: its scope swallows it
                 self._error = error
@@ -532,10 +537,15 @@ class _GroupRows:
         replacement: False, and the scope runs it (session 20 hunt).  The dict part is
         kept by a ``_StateMemo`` (the core's, registry's and views' dicts, their classes'
         and the registry module's); per call: the objects' types and dicts, the version."""
+        return self.idle_kept(core) is not None
+
+    def idle_kept(self, core: Any) -> Any:
+        """``read_is_idle``'s kept verdict (host class, the core's dict, the views, their
+        dict, their ``_read_at``, the handle) when the read is idle now, else None."""
         registry = core._hosted
         state = getattr(registry, "__dict__", None)
         if type(state) is not dict:
-            return False
+            return None
         memo = self._idle
         if memo is _NO_MEMO:
             from .protocol_fast import _StateMemo
@@ -545,10 +555,12 @@ class _GroupRows:
         if kept is None:
             kept = memo.remember(state, core, lambda: self._idle_state(core, registry, state))
             if not kept:
-                return False
+                return None
         host, core_state, indexes, own, read_at, handle = kept
-        return (type(registry) is host and core.__dict__ is core_state and indexes.__dict__ is own
-                and read_at[1] == handle.registry_version())
+        if (type(registry) is host and core.__dict__ is core_state and indexes.__dict__ is own
+                and read_at[1] == handle.registry_version()):
+            return kept
+        return None
 
     def _idle_state(self, core: Any, registry: Any, state: Any) -> Any:
         """(dicts read, kept) for ``read_is_idle``'s memo; ((None,), ()) when not idle."""
@@ -563,10 +575,24 @@ class _GroupRows:
             return no
         classes, known = _host_methods_state(host, methods, names, module_functions)
         indexes = state.get("_indexes")
+        # LiteLLM's read reaches the views as ``self._indexes`` and its names as the views'
+        # ``model_names`` (the property _core_model_names, whose refresh returns at once when
+        # idle): plain instance-dict reads while nothing in either class's MRO stands in the
+        # way (a descriptor of that name, an attribute hook of its own; looked at before the
+        # views' __dict__ is read).  Else a skipped or shortened read would not call what
+        # stock's calls (session 21)
+        bases = host.__mro__[1:-1] + indexes_cls.__mro__[1:-1]
+        if (not known or type(indexes) is not indexes_cls or host.__mro__[-1] is not object
+                or indexes_cls.__mro__[-1] is not object
+                or any("__getattribute__" in klass.__dict__ or "_indexes" in klass.__dict__
+                       for klass in host.__mro__[:-1])
+                or any("__getattribute__" in klass.__dict__ or "model_names" in klass.__dict__
+                       for klass in indexes_cls.__mro__[:-1])):
+            return no
         own = getattr(indexes, "__dict__", None)
         core_state = getattr(core, "__dict__", None)
-        if (not known or type(indexes) is not indexes_cls or indexes_cls.__dict__.get("refresh") is not refresh
-                or type(own) is not dict or "refresh" in own or type(core_state) is not dict):
+        if (indexes_cls.__dict__.get("refresh") is not refresh or type(own) is not dict or "refresh" in own
+                or "model_names" not in own or type(core_state) is not dict):
             return no
         via, lookup, read_at = own.get("_handle"), state.get("handle_lookup"), own.get("_read_at")
         handle = core_state.get("_handle")
@@ -575,38 +601,35 @@ class _GroupRows:
                 and type(handle) is handle_cls and type(read_at) is tuple and len(read_at) == 2
                 and read_at[0] is handle and type(read_at[1]) is int):
             return no
-        return (state, own, core_state, indexes_cls, type(core)) + classes, (
+        return (state, own, core_state, indexes_cls, type(core)) + classes + bases, (
             host, core_state, indexes, own, read_at, handle)
 
-    def read(self, registry: Any, model: Any) -> Any:
+    def read(self, registry: Any, model: Any, idle: Any = None) -> Any:
+        """The group's rows.  ``idle``: ``idle_kept``'s verdict for the registry's core,
+        checked just now (None: not idle).  Only while idle are rows handed out from the
+        kept ones: the verdict holds the registry's class with the pinned methods, its dict
+        with nothing shadowing them, the module's pinned function, and LiteLLM's
+        ``_core_model_names`` a refresh that returns at once (the views read at the core's
+        handle's current version) and then the views' own ``model_names`` (no descriptor or
+        attribute hook in the way), and ``_live_handle()`` the core's kept handle.
+        Otherwise LiteLLM's read (it refreshes the views where they are behind; the next
+        pick is idle again and keeps its rows)."""
         parts = self._resolve()
-        if not parts:
+        if not parts or idle is None or type(model) is not str:
             with callers_errors:  # LiteLLM's read (see _UsageReadScope.__enter__)
                 return registry._core_get_model_list(model_name=model)
-        host, methods, names, hosted_list, memo, module_functions = parts
-        state = getattr(registry, "__dict__", None)
-        known = memo.get(host, parts) if type(registry) is host else None
-        if known is None and type(registry) is host:
-            # the class's pinned methods and the module's function, kept while their dicts keep
-            # their tags (_StateMemo)
-            known = memo.remember(host, parts, lambda: _host_methods_state(host, methods, names, module_functions))
-        if (type(registry) is not host or type(model) is not str or type(state) is not dict or not known
-                or not state.keys().isdisjoint(self._SHADOWABLE)):
-            with callers_errors:
-                return registry._core_get_model_list(model_name=model)
+        hosted_list = parts[3]
+        state = registry.__dict__
         with registry._deployment_index_lock:
             aliases = state.get("_core_model_group_alias")
             groups = state.get("_core_routing_groups")
             entries = state.get("_core_model_list")
             if (type(aliases) is not dict or aliases or type(groups) is not dict or groups
-                    or type(entries) is not hosted_list or entries._building is not None):
+                    or type(entries) is not hosted_list or entries._building is not None
+                    or model not in idle[3]["model_names"]):  # (registry._core_model_names, idle)
                 with callers_errors:
                     return registry._core_get_model_list(model_name=model)
-            handle = registry._live_handle()
-            if handle is None or model not in registry._core_model_names:
-                with callers_errors:
-                    return registry._core_get_model_list(model_name=model)
-            token = (handle, handle.registry_version(), entries, entries._read_at, len(entries))
+            token = (idle[5], idle[4][1], entries, entries._read_at, len(entries))
             kept = self._kept.get(_identity(registry))
             if kept is not None and kept[0] is registry and _same_token(kept[1], token):
                 rows = kept[2].get(model)

@@ -861,16 +861,29 @@ def make_usage_counter_keys(original: Any) -> Any:
         # candidate list's once (it does not change while shared)
         prefixes = shared.get(healthy_deployments)
         if prefixes is None:
-            prefixes = prefixes_of(healthy_deployments, _NAMES, entry)
+            # (rows_box: the last call's prefixes, handed out again for the same rows unchanged,
+            # by their dicts' version tags: the usage read's fresh list of the group's kept rows)
+            prefixes = prefixes_of(healthy_deployments, _NAMES, entry, rows_box)
             if prefixes is None:
                 raise decline
             shared.keep(healthy_deployments, prefixes)
         with callers_errors:  # LiteLLM's clock: its error is the caller's, raised once
             now = module.get_utc_datetime()
-        minute = _minute_of(now)
+        # (_minute_of, inline)
+        minute = _MINUTES[now.hour * 60 + now.minute] if type(now) is _datetime else now.strftime("%H-%M")
+        # the last keys built, for equal prefixes in the same minute: a pick builds them
+        # twice (its usage read's, its selector's), equal strs both times; fresh lists of
+        # the kept (immutable, exact) strs (session 21)
+        last = last_built[0]
+        if type(minute) is str and last[1] == minute and (last[0] is prefixes or last[0] == prefixes):
+            return list(last[2]), list(last[3])
         built = keys(prefixes, ":tpm:" + minute, ":rpm:" + minute)
+        if type(minute) is str:
+            last_built[0] = (prefixes, minute, tuple(built[0]), tuple(built[1]))
         return built[0], built[1]
 
+    last_built: List[Any] = [(None, None, (), ())]  # (prefixes, minute, tpm keys, rpm keys), replaced as one
+    rows_box: List[Any] = [None]  # router_usage_prefixes' kept prefixes (session 21)
     usage_counter_keys.__doc__ = original.__doc__
     return usage_counter_keys
 
@@ -1243,15 +1256,16 @@ def make_usage_v2_pick() -> Any:
                 return DECLINED
             # PrefetchedUsage.active(), covers, values_for on the exact dataclass's own fields
             usage = usage_var.get()
-            combined = tpm_keys + rpm_keys
             own = getattr(usage, "__dict__", None) if type(usage) is prefetched_cls else None
             potential = None
             if type(own) is dict:
                 covered, values = own.get("keys"), own.get("values")
-                if (type(covered) is frozenset and type(values) is dict and covered.issuperset(combined)):
-                    found = [values.get(key) for key in combined]
-                    size = len(tpm_keys)
-                    potential = pick(healthy_deployments, tpm_keys, found[:size], rpm_keys, found[size:], 0,
+                # (covers(tpm_keys + rpm_keys): the frozenset's issuperset of each list, no joined list)
+                if (type(covered) is frozenset and type(values) is dict and covered.issuperset(tpm_keys)
+                        and covered.issuperset(rpm_keys)):
+                    # (values_for's [values.get(key) ...] of each key list: made by the scan itself,
+                    # handed the exact dict)
+                    potential = pick(healthy_deployments, tpm_keys, values, rpm_keys, values, 0,
                                      _NAMES, accepted.get(healthy_deployments) is not None)
             if not potential:  # None (not covered) or [] (LiteLLM raises): its body, these keys
                 pending = _PENDING_KEYS.set((selector, healthy_deployments, tpm_keys, rpm_keys))
@@ -1440,6 +1454,31 @@ def make_read_usage(original: Any) -> Any:
     same_entries, checked = _same(), tuple(flat)
     if not same_entries(checked, absent):
         raise RuntimeError("the usage read's bindings are not LiteLLM's")
+    # the dict entries' verdict kept by a _StateMemo on their dicts' version tags (session 21:
+    # one tag compare where the 54 look-ups took ~0.8 us, twice a read); the MROs (a type's
+    # __bases__ assignment changes no dict) looked at on every call
+    from .protocol_fast import _StateMemo
+
+    dict_entries = tuple(x for i in range(0, len(checked), 3) if type(checked[i + 1]) is str
+                         for x in checked[i:i + 3])
+    mro_entries = tuple(x for i in range(0, len(checked), 3) if type(checked[i + 1]) is not str
+                        for x in checked[i:i + 3])
+    containers: List[Any] = []
+    for i in range(0, len(dict_entries), 3):
+        if not any(dict_entries[i] is seen for seen in containers):
+            containers.append(dict_entries[i])
+    containers_read = tuple(containers)
+    entries_memo, entries_key = _StateMemo(), object()
+
+    def entries_check():
+        if same_entries(dict_entries, absent):
+            return containers_read, (True,)
+        return (None,), ()
+
+    def bindings_same():
+        """``same_entries(checked, absent)``, its dict part kept by the memo."""
+        return same_entries(mro_entries, absent) and bool(
+            entries_memo.get(entries_key, absent) or entries_memo.remember(entries_key, absent, entries_check))
     target_var = context._service_target
     restore = context._restore
     usage_target = prefetch.ROUTER_USAGE_TARGET
@@ -1476,7 +1515,7 @@ def make_read_usage(original: Any) -> Any:
 
     async def read_usage(self, deployments, parent_otel_span):
         if (type(self) is not batch_cls or parent_otel_span is not None
-                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not same_entries(checked, absent)
+                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not bindings_same()
                 or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             raise decline
         # LiteLLM's reads and calls from here: their errors are the caller's, raised once
@@ -1504,7 +1543,7 @@ def make_read_usage(original: Any) -> Any:
         # so the bindings are looked at again after it)
         if (type(cache) is not dual_cls
                 or (fast_keys is None and (type(keys) is not list or set(map(type, keys)) - str_only))
-                or type(selector) is not v2_cls or not same_entries(checked, absent)
+                or type(selector) is not v2_cls or not bindings_same()
                 or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             with callers_errors:
                 await rest_of_litellms(self, cache, keys, parent_otel_span)
