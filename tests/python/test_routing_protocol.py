@@ -2451,3 +2451,76 @@ def test_latency_pick_of_a_request_with_key_code_matches():
             picked = asyncio.run(select(router._core, "g", {_EqKey("stream"): True}))["model_info"]["id"]
         seen.append((picked, list(_EqKey.compared), random.getstate()))
     assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy", "usage-based-routing-v2"])
+def test_kept_no_filter_answer_sees_the_core_module_changed(monkeypatch, strategy):
+    """Session 21 (route21c): ``filters_absent``'s answer is kept
+    (``absent_memo``) while the core's dict, the core module's, builtins' and
+    every dict ``_filter_state`` read hold their tags.  After kept picks on
+    one router, ``attempt_failure`` deleted from the core module (only the
+    module dict's tag sees it; LiteLLM's method imports it first thing) makes
+    the fused pick hand the step to LiteLLM's method, which raises stock's
+    ImportError; put back, the pick is stock's again."""
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    outcomes = []
+    for select, on in ((original, False), (fast, True)):
+        router = _router(routing_strategy=strategy)
+        core = router._core
+        random.seed(7)
+        got = []
+
+        def pick():
+            async def run():
+                return (await select(core, "g", {}))["model_info"]["id"]
+            try:
+                return ("ok", asyncio.run(run()))
+            except NotAccelerated:
+                raise
+            except Exception as exc:  # the exception itself is compared
+                return ("raised", type(exc).__name__, str(exc))
+
+        with _local_patch.accelerated(on), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got += [pick(), pick(), pick()]
+            if on:
+                memo = fast.absent_memo
+                assert memo.get(core.__dict__, core_module.__dict__) is not None  # kept
+            with monkeypatch.context() as m:
+                m.delitem(core_module.__dict__, "attempt_failure")
+                got += [pick(), pick()]
+            got += [pick(), pick()]
+        got.append(random.getstate())
+        outcomes.append(got)
+    stock, accelerated = outcomes
+    assert stock == accelerated
+    assert [o[0] for o in stock[:-1]] == ["ok"] * 3 + ["raised"] * 2 + ["ok"] * 2
+    assert stock[3][1] == "ImportError"
+
+
+def test_kept_no_filter_answer_sees_an_import_hook(monkeypatch):
+    """``filters_absent``'s kept answer (session 21, route21c) and an import
+    hook installed after it was kept (by code running inside a pick, past the
+    select's own check): LiteLLM's method makes an import statement, so the
+    step is not answered without it (None: LiteLLM's method answers) until
+    the hook is gone; builtins' dict is one of the memo's tagged dicts."""
+    import builtins
+
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    step = {"kind": "select", "stage": "callback_filters", "candidates": ["b", "a", "b"]}
+    with _local_patch.accelerated(True):
+        asyncio.run(fast(core, "g", {}))
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["b", "a"]
+        assert fast.absent_memo.get(core.__dict__, core_module.__dict__) is not None  # kept
+        real = builtins.__import__
+        monkeypatch.setattr(builtins, "__import__", lambda *a, **k: real(*a, **k))
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) is None
+        monkeypatch.setattr(builtins, "__import__", real)
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["b", "a"]

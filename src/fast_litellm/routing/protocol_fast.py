@@ -2298,6 +2298,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
 
     filter_parts = _lazily(_filter_parts, "LiteLLM's callback-filter sources are not the verified ones")
     filters_memo = _StateMemo()  # the last core and process callback list found to filter nothing
+    # the last core (its dict, the core module's) filters_absent answered True for, with the
+    # dicts of every check a tag covers (session 21, route21c)
+    absent_memo = _StateMemo()
+    fp_found = []  # filter_parts()' value, once built
     from fast_litellm._native_loader import NATIVE
 
     first_strs = getattr(NATIVE, "router_first_strs", None)  # list(dict.fromkeys(...)) of exact strs
@@ -2338,12 +2342,41 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         ``(list(dict.fromkeys(ids)), None)``): ``has_filters()`` False by
         ``_filter_state``, kept by a guard memo while the process callback list
         holds the same callbacks; False when not known."""
+        # (session 21, route21c) the answer kept: while the core's dict, the core module's,
+        # builtins' and every dict _filter_state read hold their tags, only what no tag covers
+        # is checked (the two sys.modules entries, the modules' types, the pydantic guard, the
+        # process callback list's contents, the objects' types, instance dicts and MROs)
+        if fp_found:
+            fp = fp_found[0]
+            if type(core) is fp[0]:
+                kept = absent_memo.get(core.__dict__, core_globals)
+                if kept is not None:
+                    litellm_module = kept[0]
+                    core_module = kept[1]
+                    callbacks = litellm_module.__dict__.get("callbacks")
+                    if (sys_modules.get("litellm") is litellm_module and sys_modules.get(_CORE) is core_module
+                            and type(litellm_module) is module_type and type(core_module) is module_type
+                            and callback_validation.check()
+                            # filters_kept(known, callbacks, fp), known = kept[2:]
+                            and type(callbacks) is list and len(kept) == 7 + 2 * len(callbacks)
+                            and type(kept[2]) is fp[4] and kept[2].__dict__ is kept[3] and type(kept[4]) is fp[7]
+                            and fp[0].__mro__ is kept[5] and fp[4].__mro__ is kept[6]):
+                        index = 7
+                        for callback in callbacks:
+                            klass = type(callback)
+                            if klass is not kept[index] or klass.__mro__ is not kept[index + 1]:
+                                break
+                            index += 2
+                        else:
+                            return True
         try:
             fp = filter_parts()
         except NotAccelerated:
             return False
         if type(core) is not fp[0]:
             return False
+        if not fp_found:
+            fp_found.append(fp)
         litellm_module = fp[17]
         if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT  # the method's import statement calls a hook
                 or sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
@@ -2360,7 +2393,28 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 return False
             if not filters_kept(known, callbacks, fp):
                 return False
+        try:
+            absent_memo.remember(state, core_globals, lambda: absent_state(state, core_globals, fp))
+        except NotAccelerated:
+            pass
         return True
+
+    def absent_state(state, core_globals, fp):
+        """For ``absent_memo``: ``filters_absent``'s checks that a tag covers,
+        run again, with ``_filter_state``'s: (dicts read, (litellm, the core
+        module, then ``_filter_state``'s value)); NotAccelerated when they do
+        not hold (nothing kept)."""
+        litellm_module = fp[17]
+        core_module = sys_modules.get(_CORE)
+        if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT or sys_modules.get("litellm") is not litellm_module
+                or type(litellm_module) is not module_type or type(core_module) is not module_type
+                or core_module.__dict__ is not core_globals or "attempt_failure" not in core_globals):
+            raise NotAccelerated("not kept")
+        callbacks = litellm_module.__dict__.get("callbacks")
+        read, known = _filter_state(state, fp, callbacks)
+        if not filters_kept(known, callbacks, fp):
+            raise NotAccelerated("not kept")
+        return (_BUILTINS, core_globals, *read), (litellm_module, core_module, *known)
 
     def filters_kept(known, callbacks, fp):
         """Whether ``_filter_state``'s value still holds for what a tag does not
@@ -2672,5 +2726,6 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     select.__doc__ = original.__doc__
     select.selection_set_up = selection_set_up
     select.no_filter_ids = no_filter_ids  # (for tests)
+    select.absent_memo = absent_memo  # (for tests)
     select.least_busy_call_id = least_busy_call_id  # (for tests)
     return select
