@@ -2524,3 +2524,110 @@ def test_kept_no_filter_answer_sees_an_import_hook(monkeypatch):
         assert fast.no_filter_ids(core, dict(step), core_module.__dict__) is None
         monkeypatch.setattr(builtins, "__import__", real)
         assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["b", "a"]
+
+
+def test_selection_set_up_kept_core_reads_follow_the_core_state():
+    """Session 21 (route21c): the set-up's reads of the core's state (no
+    method on the instance, the written retry policy, the tag-filtering cache,
+    the routing-state sync's flags) are kept while their dicts hold their
+    tags.  After kept set-ups: a current tag-filtering cache answer written
+    into the core's dict is the document's (as ``_routing_fields`` reads it),
+    and a written retry policy of a type LiteLLM validates sends the set-up to
+    LiteLLM's ``__init__``; each undone, the set-up is the fast one again."""
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    router = _router()
+    core = router._core
+
+    def set_up():
+        with _local_patch.accelerated(True):
+            return fast.selection_set_up(core, "g", {})
+
+    documents = []
+
+    class Handle:  # LiteLLM's handle, the documents it is given recorded
+        def __init__(self, handle):
+            self.handle = handle
+
+        def select(self, model, document):
+            documents.append(dict(document))
+            return self.handle.select(model, document)
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+    state = core.__dict__
+    state["_handle"] = Handle(state["_handle"])
+    assert set_up() is not None and set_up() is not None
+    assert documents and "filter_tags" not in documents[-1]
+    saved = state.get("_tag_filtering_models")
+    state["_tag_filtering_models"] = (state["_version"], True)
+    try:
+        assert set_up() is not None and documents[-1].get("filter_tags") is True
+    finally:
+        state["_tag_filtering_models"] = saved
+    assert set_up() is not None and "filter_tags" not in documents[-1]
+    state["_handle"] = state["_handle"].handle
+    assert set_up() is not None and set_up() is not None
+    plain = state["_plain"]
+    assert plain.get("retry_policy") is None
+
+    class Policy(core_module.Resolved.__mro__[-1]):  # (an object LiteLLM's check does not know)
+        pass
+
+    plain["retry_policy"] = Policy()
+    try:
+        assert set_up() is None
+    finally:
+        plain["retry_policy"] = None
+    assert set_up() is not None
+
+    # the registry's plugin list replaced by a non-empty one (its dict's tag), or the
+    # registry's dict rebound to one holding it (no tag: checked at each set-up): LiteLLM's
+    # sync runs and brings the plugin into the core's resolved settings, as stock's does
+    class Plugin:
+        pass
+
+    hosted = state["_hosted"]
+    hosted_state = hosted.__dict__
+    plugins = hosted_state["_core_routing_plugins"]
+    assert plugins == [] and core._resolved.routing_plugins == ()
+    for rebind in (False, True):
+        assert set_up() is not None and set_up() is not None
+        if rebind:
+            hosted.__dict__ = dict(hosted_state, _core_routing_plugins=[Plugin()])
+        else:
+            hosted_state["_core_routing_plugins"] = [Plugin()]
+        try:
+            assert set_up() is not None
+            assert len(core._resolved.routing_plugins) == 1
+        finally:
+            hosted.__dict__ = hosted_state
+            hosted_state["_core_routing_plugins"] = plugins
+        assert set_up() is not None and core._resolved.routing_plugins == ()
+
+
+def test_selection_set_up_kept_core_reads_follow_the_start_fields_validation(monkeypatch):
+    """Session 21 (route21c): with the set-up's core-side reads kept, the
+    start fields' validation the set-up skips is still checked at each
+    set-up (its pydantic guard: no tag covers the model class): replaced
+    after kept set-ups, LiteLLM's ``__init__`` sets the selection up."""
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    router = _router()
+    core = router._core
+
+    def set_up():
+        with _local_patch.accelerated(True):
+            return fast.selection_set_up(core, "g", {})
+
+    assert set_up() is not None and set_up() is not None
+    model = core_module.RequestStartFields
+    stock = model.model_validate
+
+    with monkeypatch.context() as m:
+        m.setattr(model, "model_validate", classmethod(lambda cls, *a, **k: stock(*a, **k)))
+        assert set_up() is None
+    assert set_up() is not None
