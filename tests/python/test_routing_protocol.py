@@ -2631,3 +2631,32 @@ def test_selection_set_up_kept_core_reads_follow_the_start_fields_validation(mon
         m.setattr(model, "model_validate", classmethod(lambda cls, *a, **k: stock(*a, **k)))
         assert set_up() is None
     assert set_up() is not None
+
+
+def test_kept_no_filter_answer_checks_the_callback_validation_each_time():
+    """``filters_absent``'s kept answer (session 21, route21c) still asks the
+    callback-list validation's guard at each call, last: its entries include
+    the adapter's class, which an assignment changes without a dict tag."""
+    from litellm import router_python_host
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    step = {"kind": "select", "stage": "callback_filters", "candidates": ["a"]}
+    adapter = router_python_host._LITELLM_GLOBAL
+    stock_type = type(adapter)
+    with _local_patch.accelerated(True):
+        asyncio.run(fast(core, "g", {}))
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["a"]
+        assert fast.absent_memo.get(core.__dict__, core_module.__dict__) is not None  # kept
+
+        class Adapter(stock_type):
+            pass
+
+        adapter.__class__ = Adapter
+        try:
+            assert fast.no_filter_ids(core, dict(step), core_module.__dict__) is None
+        finally:
+            adapter.__class__ = stock_type
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["a"]

@@ -2417,7 +2417,6 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     callbacks = litellm_module.__dict__.get("callbacks")
                     if (sys_modules.get("litellm") is litellm_module and sys_modules.get(_CORE) is core_module
                             and type(litellm_module) is module_type and type(core_module) is module_type
-                            and callback_validation.check()
                             # filters_kept(known, callbacks, fp), known = kept[2:]
                             and type(callbacks) is list and len(kept) == 7 + 2 * len(callbacks)
                             and type(kept[2]) is fp[4] and kept[2].__dict__ is kept[3] and type(kept[4]) is fp[7]
@@ -2429,7 +2428,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                 break
                             index += 2
                         else:
-                            return True
+                            # the guard last, its answer final: one call a check, as below
+                            return callback_validation.check()
         try:
             fp = filter_parts()
         except NotAccelerated:
