@@ -2451,3 +2451,212 @@ def test_latency_pick_of_a_request_with_key_code_matches():
             picked = asyncio.run(select(router._core, "g", {_EqKey("stream"): True}))["model_info"]["id"]
         seen.append((picked, list(_EqKey.compared), random.getstate()))
     assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy", "usage-based-routing-v2"])
+def test_kept_no_filter_answer_sees_the_core_module_changed(monkeypatch, strategy):
+    """Session 21 (route21c): ``filters_absent``'s answer is kept
+    (``absent_memo``) while the core's dict, the core module's, builtins' and
+    every dict ``_filter_state`` read hold their tags.  After kept picks on
+    one router, ``attempt_failure`` deleted from the core module (only the
+    module dict's tag sees it; LiteLLM's method imports it first thing) makes
+    the fused pick hand the step to LiteLLM's method, which raises stock's
+    ImportError; put back, the pick is stock's again."""
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    original = _original(_patch("routing.select").target)
+    outcomes = []
+    for select, on in ((original, False), (fast, True)):
+        router = _router(routing_strategy=strategy)
+        core = router._core
+        random.seed(7)
+        got = []
+
+        def pick():
+            async def run():
+                return (await select(core, "g", {}))["model_info"]["id"]
+            try:
+                return ("ok", asyncio.run(run()))
+            except NotAccelerated:
+                raise
+            except Exception as exc:  # the exception itself is compared
+                return ("raised", type(exc).__name__, str(exc))
+
+        with _local_patch.accelerated(on), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got += [pick(), pick(), pick()]
+            if on:
+                memo = fast.absent_memo
+                assert memo.get(core.__dict__, core_module.__dict__) is not None  # kept
+            with monkeypatch.context() as m:
+                m.delitem(core_module.__dict__, "attempt_failure")
+                got += [pick(), pick()]
+            got += [pick(), pick()]
+        got.append(random.getstate())
+        outcomes.append(got)
+    stock, accelerated = outcomes
+    assert stock == accelerated
+    assert [o[0] for o in stock[:-1]] == ["ok"] * 3 + ["raised"] * 2 + ["ok"] * 2
+    assert stock[3][1] == "ImportError"
+
+
+def test_kept_no_filter_answer_sees_an_import_hook(monkeypatch):
+    """``filters_absent``'s kept answer (session 21, route21c) and an import
+    hook installed after it was kept (by code running inside a pick, past the
+    select's own check): LiteLLM's method makes an import statement, so the
+    step is not answered without it (None: LiteLLM's method answers) until
+    the hook is gone; builtins' dict is one of the memo's tagged dicts."""
+    import builtins
+
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    step = {"kind": "select", "stage": "callback_filters", "candidates": ["b", "a", "b"]}
+    with _local_patch.accelerated(True):
+        asyncio.run(fast(core, "g", {}))
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["b", "a"]
+        assert fast.absent_memo.get(core.__dict__, core_module.__dict__) is not None  # kept
+        real = builtins.__import__
+        monkeypatch.setattr(builtins, "__import__", lambda *a, **k: real(*a, **k))
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) is None
+        monkeypatch.setattr(builtins, "__import__", real)
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["b", "a"]
+
+
+def test_selection_set_up_kept_core_reads_follow_the_core_state():
+    """Session 21 (route21c): the set-up's reads of the core's state (no
+    method on the instance, the written retry policy, the tag-filtering cache,
+    the routing-state sync's flags) are kept while their dicts hold their
+    tags.  After kept set-ups: a current tag-filtering cache answer written
+    into the core's dict is the document's (as ``_routing_fields`` reads it),
+    and a written retry policy of a type LiteLLM validates sends the set-up to
+    LiteLLM's ``__init__``; each undone, the set-up is the fast one again."""
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    router = _router()
+    core = router._core
+
+    def set_up():
+        with _local_patch.accelerated(True):
+            return fast.selection_set_up(core, "g", {})
+
+    documents = []
+
+    class Handle:  # LiteLLM's handle, the documents it is given recorded
+        def __init__(self, handle):
+            self.handle = handle
+
+        def select(self, model, document):
+            documents.append(dict(document))
+            return self.handle.select(model, document)
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+    state = core.__dict__
+    state["_handle"] = Handle(state["_handle"])
+    assert set_up() is not None and set_up() is not None
+    assert documents and "filter_tags" not in documents[-1]
+    saved = state.get("_tag_filtering_models")
+    state["_tag_filtering_models"] = (state["_version"], True)
+    try:
+        assert set_up() is not None and documents[-1].get("filter_tags") is True
+    finally:
+        state["_tag_filtering_models"] = saved
+    assert set_up() is not None and "filter_tags" not in documents[-1]
+    state["_handle"] = state["_handle"].handle
+    assert set_up() is not None and set_up() is not None
+    plain = state["_plain"]
+    assert plain.get("retry_policy") is None
+
+    class Policy(core_module.Resolved.__mro__[-1]):  # (an object LiteLLM's check does not know)
+        pass
+
+    plain["retry_policy"] = Policy()
+    try:
+        assert set_up() is None
+    finally:
+        plain["retry_policy"] = None
+    assert set_up() is not None
+
+    # the registry's plugin list replaced by a non-empty one (its dict's tag), or the
+    # registry's dict rebound to one holding it (no tag: checked at each set-up): LiteLLM's
+    # sync runs and brings the plugin into the core's resolved settings, as stock's does
+    class Plugin:
+        pass
+
+    hosted = state["_hosted"]
+    hosted_state = hosted.__dict__
+    plugins = hosted_state["_core_routing_plugins"]
+    assert plugins == [] and core._resolved.routing_plugins == ()
+    for rebind in (False, True):
+        assert set_up() is not None and set_up() is not None
+        if rebind:
+            hosted.__dict__ = dict(hosted_state, _core_routing_plugins=[Plugin()])
+        else:
+            hosted_state["_core_routing_plugins"] = [Plugin()]
+        try:
+            assert set_up() is not None
+            assert len(core._resolved.routing_plugins) == 1
+        finally:
+            hosted.__dict__ = hosted_state
+            hosted_state["_core_routing_plugins"] = plugins
+        assert set_up() is not None and core._resolved.routing_plugins == ()
+
+
+def test_selection_set_up_kept_core_reads_follow_the_start_fields_validation(monkeypatch):
+    """Session 21 (route21c): with the set-up's core-side reads kept, the
+    start fields' validation the set-up skips is still checked at each
+    set-up (its pydantic guard: no tag covers the model class): replaced
+    after kept set-ups, LiteLLM's ``__init__`` sets the selection up."""
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    router = _router()
+    core = router._core
+
+    def set_up():
+        with _local_patch.accelerated(True):
+            return fast.selection_set_up(core, "g", {})
+
+    assert set_up() is not None and set_up() is not None
+    model = core_module.RequestStartFields
+    stock = model.model_validate
+
+    with monkeypatch.context() as m:
+        m.setattr(model, "model_validate", classmethod(lambda cls, *a, **k: stock(*a, **k)))
+        assert set_up() is None
+    assert set_up() is not None
+
+
+def test_kept_no_filter_answer_checks_the_callback_validation_each_time():
+    """``filters_absent``'s kept answer (session 21, route21c) still asks the
+    callback-list validation's guard at each call, last: its entries include
+    the adapter's class, which an assignment changes without a dict tag."""
+    from litellm import router_python_host
+    from litellm.router_rust import core as core_module
+
+    fast = _fast_select()
+    router = _router(routing_strategy="least-busy")
+    core = router._core
+    step = {"kind": "select", "stage": "callback_filters", "candidates": ["a"]}
+    adapter = router_python_host._LITELLM_GLOBAL
+    stock_type = type(adapter)
+    with _local_patch.accelerated(True):
+        asyncio.run(fast(core, "g", {}))
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["a"]
+        assert fast.absent_memo.get(core.__dict__, core_module.__dict__) is not None  # kept
+
+        class Adapter(stock_type):
+            pass
+
+        adapter.__class__ = Adapter
+        try:
+            assert fast.no_filter_ids(core, dict(step), core_module.__dict__) is None
+        finally:
+            adapter.__class__ = stock_type
+        assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["a"]

@@ -2180,7 +2180,9 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 or type(request) is not dict):  # (the ABC cache token: compared by the caller)
             return None
         state = core.__dict__
-        if not state.keys().isdisjoint(init_methods):
+        # (session 21, route21c) the core-side reads kept while their dicts hold their tags
+        kept = setup_memo.get(state, host_registry)
+        if kept is None and not state.keys().isdisjoint(init_methods):
             return None
         for key in request:  # exact-str keys, none validated, narrowing or a retry policy
             if type(key) is not str or key in refused_keys:
@@ -2197,7 +2199,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         policies = resolved.model_group_retry_policy
         tagging = resolved.enable_tag_filtering
         if (policies is not None and (type(policies) is not dict or policies)) or (
-                tagging is not None and type(tagging) is not bool) or not skipped_validations(state):
+                tagging is not None and type(tagging) is not bool) or not (
+                start_validation.check() if kept is not None else skipped_validations(state)):
             return None
         # (what _start_buckets checks on the patch's path)
         if (metadata is not None and not str_keyed(metadata)) or (
@@ -2219,7 +2222,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             # core._routing_fields(request, messages)
             if tagging or request.get("enable_tag_filtering") is True:
                 fields["filter_tags"] = True
+            elif kept is not None and kept[5] is not None:
+                if kept[5]:  # the core's cache of _model_tag_filtering, current (as below)
+                    fields["filter_tags"] = True
             else:
+                kept = None  # (the method below may run: every read after it is made again)
                 cached = state.get("_tag_filtering_models")
                 version = state.get("_version")
                 if (type(cached) is tuple and len(cached) == 2 and type(cached[0]) is int and type(version) is int
@@ -2261,7 +2268,21 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             selection._filter_error = None
             # core._sync_routing_state(): its three checks, when they read no code and send nothing
             synced = False
-            if not code_ran:
+            if not code_ran and kept is not None:
+                # the same three checks, what a tag covers kept: the registry's dict, its plugin
+                # list (its contents read now), the index and allowed-fails flags, litellm's value
+                hosted = kept[0]
+                if (type(hosted) is host_registry and host_registry.__mro__ is known[5]
+                        and hosted.__dict__ is kept[1] and type(routing_plugins := resolved.routing_plugins) is tuple
+                        and (not kept[2]) == (not routing_plugins)
+                        and sys_modules.get("litellm") is litellm_module and type(litellm_module) is module_type):
+                    if resolved.explicit_allowed_fails is not None:
+                        synced = kept[3] is False
+                    else:
+                        allowed = resolved.allowed_fails
+                        live = kept[4]
+                        synced = type(allowed) is int and type(live) is int and (allowed == live) is kept[3]
+            elif not code_ran:
                 hosted = state.get("_hosted")
                 plugins = hosted.__dict__.get("_core_routing_plugins") if type(hosted) is host_registry and (
                     host_registry.__mro__ is known[5]) else None
@@ -2291,13 +2312,57 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             if document is None:
                 document = core_globals["_document"](fields)
             selection._call = call(model, document)
-            return selection, handle, document
         except Exception as error:
             callers_error(error)
             raise
+        if kept is None and setup_tags:
+            try:
+                setup_memo.remember(state, host_registry, lambda: setup_state(state, host_registry, litellm_module))
+            except NotAccelerated:
+                pass
+        return selection, handle, document
+
+    def setup_state(state, host_registry, litellm_module):
+        """For ``setup_memo``: ``set_up``'s reads of the core's state that a tag
+        covers, when they find the plain case (no LiteLLM method on the
+        instance, no written retry policy, an exact host registry with an exact
+        plugin list, nothing left to index, a bool allowed-fails flag):
+        (dicts read, (registry, its dict, its plugin list, the flag,
+        ``litellm.allowed_fails``, the tag-filtering cache's answer when current
+        else None)); else NotAccelerated (nothing kept)."""
+        plain = state.get("_plain")
+        hosted = state.get("_hosted")
+        written = state.get("_index_written")
+        sent = state.get("_allowed_fails_default_sent")
+        if (not state.keys().isdisjoint(init_methods) or type(plain) is not dict
+                or plain.get("retry_policy") is not None or type(hosted) is not host_registry
+                or type(written) is not frozenset or written or type(sent) is not bool
+                or type(litellm_module) is not module_type):
+            raise NotAccelerated("not kept")
+        hosted_state = hosted.__dict__
+        plugins = hosted_state.get("_core_routing_plugins")
+        if type(hosted_state) is not dict or type(plugins) is not list:
+            raise NotAccelerated("not kept")
+        litellm_state = litellm_module.__dict__
+        cached = state.get("_tag_filtering_models")
+        version = state.get("_version")
+        tag_answer = cached[1] if (
+            type(cached) is tuple and len(cached) == 2 and type(cached[0]) is int and type(version) is int
+            and cached[0] == version and type(cached[1]) is bool) else None
+        return (state, plain, hosted_state, litellm_state), (hosted, hosted_state, plugins, sent,
+                                                              litellm_state.get("allowed_fails"), tag_answer)
+
+    # the last core whose set-up reads were found plain (session 21, route21c)
+    setup_memo = _StateMemo()
+    setup_tags = _DICT_TAGS is not None
+    start_validation = _pydantic_guard.shared(_pydantic_guard.start_fields)  # skipped_validations' guard
 
     filter_parts = _lazily(_filter_parts, "LiteLLM's callback-filter sources are not the verified ones")
     filters_memo = _StateMemo()  # the last core and process callback list found to filter nothing
+    # the last core (its dict, the core module's) filters_absent answered True for, with the
+    # dicts of every check a tag covers (session 21, route21c)
+    absent_memo = _StateMemo()
+    fp_found = []  # filter_parts()' value, once built
     from fast_litellm._native_loader import NATIVE
 
     first_strs = getattr(NATIVE, "router_first_strs", None)  # list(dict.fromkeys(...)) of exact strs
@@ -2338,12 +2403,41 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         ``(list(dict.fromkeys(ids)), None)``): ``has_filters()`` False by
         ``_filter_state``, kept by a guard memo while the process callback list
         holds the same callbacks; False when not known."""
+        # (session 21, route21c) the answer kept: while the core's dict, the core module's,
+        # builtins' and every dict _filter_state read hold their tags, only what no tag covers
+        # is checked (the two sys.modules entries, the modules' types, the pydantic guard, the
+        # process callback list's contents, the objects' types, instance dicts and MROs)
+        if fp_found:
+            fp = fp_found[0]
+            if type(core) is fp[0]:
+                kept = absent_memo.get(core.__dict__, core_globals)
+                if kept is not None:
+                    litellm_module = kept[0]
+                    core_module = kept[1]
+                    callbacks = litellm_module.__dict__.get("callbacks")
+                    if (sys_modules.get("litellm") is litellm_module and sys_modules.get(_CORE) is core_module
+                            and type(litellm_module) is module_type and type(core_module) is module_type
+                            # filters_kept(known, callbacks, fp), known = kept[2:]
+                            and type(callbacks) is list and len(kept) == 7 + 2 * len(callbacks)
+                            and type(kept[2]) is fp[4] and kept[2].__dict__ is kept[3] and type(kept[4]) is fp[7]
+                            and fp[0].__mro__ is kept[5] and fp[4].__mro__ is kept[6]):
+                        index = 7
+                        for callback in callbacks:
+                            klass = type(callback)
+                            if klass is not kept[index] or klass.__mro__ is not kept[index + 1]:
+                                break
+                            index += 2
+                        else:
+                            # the guard last, its answer final: one call a check, as below
+                            return callback_validation.check()
         try:
             fp = filter_parts()
         except NotAccelerated:
             return False
         if type(core) is not fp[0]:
             return False
+        if not fp_found:
+            fp_found.append(fp)
         litellm_module = fp[17]
         if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT  # the method's import statement calls a hook
                 or sys_modules.get("litellm") is not litellm_module or type(litellm_module) is not module_type
@@ -2360,7 +2454,28 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 return False
             if not filters_kept(known, callbacks, fp):
                 return False
+        try:
+            absent_memo.remember(state, core_globals, lambda: absent_state(state, core_globals, fp))
+        except NotAccelerated:
+            pass
         return True
+
+    def absent_state(state, core_globals, fp):
+        """For ``absent_memo``: ``filters_absent``'s checks that a tag covers,
+        run again, with ``_filter_state``'s: (dicts read, (litellm, the core
+        module, then ``_filter_state``'s value)); NotAccelerated when they do
+        not hold (nothing kept)."""
+        litellm_module = fp[17]
+        core_module = sys_modules.get(_CORE)
+        if (_BUILTINS.get("__import__") is not _BUILTIN_IMPORT or sys_modules.get("litellm") is not litellm_module
+                or type(litellm_module) is not module_type or type(core_module) is not module_type
+                or core_module.__dict__ is not core_globals or "attempt_failure" not in core_globals):
+            raise NotAccelerated("not kept")
+        callbacks = litellm_module.__dict__.get("callbacks")
+        read, known = _filter_state(state, fp, callbacks)
+        if not filters_kept(known, callbacks, fp):
+            raise NotAccelerated("not kept")
+        return (_BUILTINS, core_globals, *read), (litellm_module, core_module, *known)
 
     def filters_kept(known, callbacks, fp):
         """Whether ``_filter_state``'s value still holds for what a tag does not
@@ -2672,5 +2787,6 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     select.__doc__ = original.__doc__
     select.selection_set_up = selection_set_up
     select.no_filter_ids = no_filter_ids  # (for tests)
+    select.absent_memo = absent_memo  # (for tests)
     select.least_busy_call_id = least_busy_call_id  # (for tests)
     return select
