@@ -43,6 +43,10 @@ from fast_litellm.routing import _local_patch, patches, protocol_fast  # noqa: E
 MODEL_LIST = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
                "model_info": {"id": "d%d" % i}} for i in range(4)]
 
+# the memos keyed on dict version tags keep nothing on 3.12+ (no tags there):
+# every check runs each call, and a test asserting an entry was kept has none
+MEMOS_KEEP = sys.version_info < (3, 12)
+
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
@@ -2488,7 +2492,7 @@ def test_kept_no_filter_answer_sees_the_core_module_changed(monkeypatch, strateg
             got += [pick(), pick(), pick()]
             if on:
                 memo = fast.absent_memo
-                assert memo.get(core.__dict__, core_module.__dict__) is not None  # kept
+                assert not MEMOS_KEEP or memo.get(core.__dict__, core_module.__dict__) is not None  # kept (3.11: dict tags)
             with monkeypatch.context() as m:
                 m.delitem(core_module.__dict__, "attempt_failure")
                 got += [pick(), pick()]
@@ -2518,7 +2522,7 @@ def test_kept_no_filter_answer_sees_an_import_hook(monkeypatch):
     with _local_patch.accelerated(True):
         asyncio.run(fast(core, "g", {}))
         assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["b", "a"]
-        assert fast.absent_memo.get(core.__dict__, core_module.__dict__) is not None  # kept
+        assert not MEMOS_KEEP or fast.absent_memo.get(core.__dict__, core_module.__dict__) is not None  # kept (3.11: dict tags)
         real = builtins.__import__
         monkeypatch.setattr(builtins, "__import__", lambda *a, **k: real(*a, **k))
         assert fast.no_filter_ids(core, dict(step), core_module.__dict__) is None
@@ -2649,7 +2653,7 @@ def test_kept_no_filter_answer_checks_the_callback_validation_each_time():
     with _local_patch.accelerated(True):
         asyncio.run(fast(core, "g", {}))
         assert fast.no_filter_ids(core, dict(step), core_module.__dict__) == ["a"]
-        assert fast.absent_memo.get(core.__dict__, core_module.__dict__) is not None  # kept
+        assert not MEMOS_KEEP or fast.absent_memo.get(core.__dict__, core_module.__dict__) is not None  # kept (3.11: dict tags)
 
         class Adapter(stock_type):
             pass
