@@ -10,6 +10,7 @@ import pytest
 import fast_litellm
 from fast_litellm import flags
 from _forking import forked_child_status  # noqa: E402
+from _hostile import IntLies  # noqa: E402
 
 REPO_SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
 BUILTIN = ["rust_routing", "rust_token_counting", "rust_rate_limiting",
@@ -411,24 +412,13 @@ def test_record_error_of_an_unprintable_exception_counts_it():
     assert status["last_error"] == {"type": "_UnprintableError", "message": "<unprintable _UnprintableError>"}
 
 
-class _IntLies(int):
-    def __lt__(self, other):
-        return False
-
-    def __ge__(self, other):
-        return True
-
-    def __le__(self, other):
-        return True
-
-
 def test_set_feature_threshold_subclass_comparisons_never_decide():
     """Session 21 hunt: an int subclass whose comparisons lie passed
     error_threshold=-5 (and then tripped the flag on its first error)."""
     before = flags.get_flag("rust_routing").status()
     with pytest.raises(ValueError, match="error_threshold must be at least 1, got -5"):
-        flags.set_feature("rust_routing", "off", error_threshold=_IntLies(-5))
+        flags.set_feature("rust_routing", "off", error_threshold=IntLies(-5))
     assert flags.get_flag("rust_routing").status() == before
-    flags.set_feature("rust_routing", "on", error_threshold=_IntLies(3))
+    flags.set_feature("rust_routing", "on", error_threshold=IntLies(3))
     assert type(flags.get_flag("rust_routing").error_threshold) is int
     flags.set_feature("rust_routing", "on", error_threshold=10)

@@ -17,6 +17,7 @@ import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import _histogram
+from ..ratelimit._common import refuse_pickle
 from ._api import SATURATE, merge_raw
 
 MAX_NAME = 1024
@@ -140,9 +141,7 @@ class Monitor:
         self._overflow: Optional[_Series] = None
         _LIVE.add(self)
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # as the C twin: no copy or pickle (copy.copy shared the lock and series)
-        raise TypeError("cannot pickle %r object" % type(self).__name__)
+    __reduce_ex__ = refuse_pickle  # as the C twin: no copy or pickle (copy.copy shared the lock and series)
 
     def _now_ns(self) -> int:
         return max(0, time.monotonic_ns() + self._clock_offset_ns)
