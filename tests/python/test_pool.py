@@ -10,6 +10,7 @@ import pytest
 
 from fast_litellm import pool as pool_pkg
 from _forking import forked_child_status  # noqa: E402
+from _hostile import FloatLies, IntLies  # noqa: E402
 
 A = "https://api.openai.com"
 B = "localhost:8080"
@@ -260,41 +261,19 @@ def test_bad_constructor_arguments(Pool, kwargs, exc, message):
         Pool(**kwargs)
 
 
-class _NeverLess(int):
-    def __lt__(self, other):
-        return False
-
-    def __gt__(self, other):
-        return False
-
-
-class _NeverLessFloat(float):
-    def __lt__(self, other):
-        return False
-
-    def __le__(self, other):
-        return True
-
-    def __gt__(self, other):
-        return True
-
-    def __ge__(self, other):
-        return True
-
-
 def test_number_subclasses_count_as_their_value(Pool):
-    """Validation compared the objects: max_per_endpoint=_NeverLess(-5) was
+    """Validation compared the objects: max_per_endpoint=IntLies(-5) was
     accepted (the C core got 4294967291 through an unsigned conversion),
-    idle_timeout_s=_NeverLessFloat(-1.0) too."""
+    idle_timeout_s=FloatLies(-1.0) too."""
     with pytest.raises(ValueError, match="max_per_endpoint must be >= 1, got -5"):
-        Pool(max_per_endpoint=_NeverLess(-5))
+        Pool(max_per_endpoint=IntLies(-5))
     with pytest.raises(ValueError, match="max_total must be <= 2147483647"):
-        Pool(max_total=_NeverLess(2**40))
+        Pool(max_total=IntLies(2**40))
     with pytest.raises(ValueError, match="idle_timeout_s must be a finite number"):
-        Pool(idle_timeout_s=_NeverLessFloat(-1.0))
+        Pool(idle_timeout_s=FloatLies(-1.0))
     with pytest.raises(ValueError, match="timeout_s must be a finite number > 0"):
-        Pool().health_check("x", probe=True, timeout_s=_NeverLessFloat(-1.0))
-    p = Pool(max_per_endpoint=_NeverLess(1))
+        Pool().health_check("x", probe=True, timeout_s=FloatLies(-1.0))
+    p = Pool(max_per_endpoint=IntLies(1))
     assert p.get_connection(A) and p.get_connection(A) is None
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from fast_litellm import ratelimit
 from fast_litellm.ratelimit import _common
 from _forking import forked_child_status  # noqa: E402
+from _hostile import IntLies  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -288,16 +289,6 @@ def test_twins_reclaim_at_the_same_moments():
     assert all(a == answers[0] for a in answers)
 
 
-class _NeverLess(int):
-    """An int whose comparisons lie (the C binding reads the value itself)."""
-
-    def __lt__(self, other):
-        return False
-
-    def __gt__(self, other):
-        return False
-
-
 class _OtherFloat(float):
     def __float__(self):
         return 1.0
@@ -305,18 +296,18 @@ class _OtherFloat(float):
 
 def test_number_subclasses_count_as_their_value(Limiter):
     """The Python twin compared the objects themselves: a cost of
-    _NeverLess(-100) passed 'cost < 0' and added 100 tokens above the burst,
-    a rate of _NeverLess(-5) was accepted; a float subclass clock was read
+    IntLies(-100) passed 'cost < 0' and added 100 tokens above the burst,
+    a rate of IntLies(-5) was accepted; a float subclass clock was read
     through its __float__.  Both twins now see the plain value."""
     rl = Limiter(60, burst=5, clock=FrozenClock(10.0))
     with pytest.raises(ValueError, match="cost must be >= 0, got -100"):
-        rl.check("k", _NeverLess(-100))
+        rl.check("k", IntLies(-100))
     assert rl.get_remaining("k") == 5
     with pytest.raises(ValueError, match="requests_per_minute must be >= 1, got -5"):
-        Limiter(_NeverLess(-5))
+        Limiter(IntLies(-5))
     with pytest.raises(ValueError, match="burst must be <= 153722867"):
-        Limiter(60, burst=_NeverLess(10**12))
-    assert rl.check("k", _NeverLess(2))["remaining_requests"] == 3
+        Limiter(60, burst=IntLies(10**12))
+    assert rl.check("k", IntLies(2))["remaining_requests"] == 3
     rl = Limiter(60, burst=1, clock=lambda: _OtherFloat(500.0))
     assert rl.check("k")["allowed"] and not rl.check("k")["allowed"]
     clocked = Limiter(60, burst=1, clock=lambda: 500.0)
