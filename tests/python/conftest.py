@@ -45,8 +45,27 @@ UNICODE_DATA = SHARED / "data" / "unicode-16.0.0"
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # Tests never write the tokenizer's prebuilt-vocabulary cache into $HOME; the
 # directory made here (prebuilt vocabularies, ~25 MB a run) goes when the run ends.
+# A run that is killed cannot remove its own: its directory names its pid, and
+# the next run removes those whose process is gone.
+_PREBUILT_PREFIX = "fast-litellm-test-prebuilt-"
+
+
+def _remove_dead_runs_dirs() -> None:
+    for entry in Path(tempfile.gettempdir()).glob(_PREBUILT_PREFIX + "*-*"):
+        pid = entry.name[len(_PREBUILT_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:  # alive under another user, or not ours to signal
+            pass
+
+
 if not os.environ.get("FAST_LITELLM_CACHE_DIR"):
-    _PREBUILT_DIR = tempfile.mkdtemp(prefix="fast-litellm-test-prebuilt-")
+    _remove_dead_runs_dirs()
+    _PREBUILT_DIR = tempfile.mkdtemp(prefix="%s%d-" % (_PREBUILT_PREFIX, os.getpid()))
     os.environ["FAST_LITELLM_CACHE_DIR"] = _PREBUILT_DIR
     _PREBUILT_OWNER = os.getpid()  # a forked child that exits must not remove it
 
