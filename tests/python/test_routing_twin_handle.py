@@ -192,7 +192,10 @@ def test_filter_registered_and_removed_between_picks():
         else:
             b = _pick(fast, True, i, {}, [])
         assert a == b, i
-    assert STATS["picks"] - before["picks"] == 11  # all but the seven with the filter
+    # (session 22) every pick starts on the twin; the seven with the filter move back at the
+    # stage point (REST_AFTER_ESCAPE is 0 here), where LiteLLM's stage runs it
+    assert STATS["picks"] - before["picks"] == 18
+    assert STATS["escapes"] - before["escapes"] == 7
     assert STATS["stage_steps"] - before["stage_steps"] == 7
 
 
@@ -378,7 +381,7 @@ def test_a_failing_check_moves_the_pick_back(monkeypatch):
 
     def flaky():
         calls[0] += 1
-        if calls[0] % 3 == 2:  # the check before the first answer is handed to the twin
+        if calls[0] == 1:  # the check at the stage point (session 22: the only one a pick makes)
             raise RuntimeError("ours")
         return real()
 
@@ -509,10 +512,10 @@ def test_a_registry_write_before_litellms_handle_reads_its_snapshot(monkeypatch)
     stock, fast = _pair(routing_strategy="simple-shuffle")
     _lockstep(stock, fast, range(2))
     added = _model_list(12)[8:]
-    real = shadow_handle.shadow_for
+    real = shadow_handle.shadow_record
     writes = []
 
-    def shadow_for(core, handle, model=None):
+    def shadow_record(core, handle, model=None):
         made = real(core, handle, model)
         if writes:
             with warnings.catch_warnings(), _local_patch.accelerated(True):
@@ -520,7 +523,7 @@ def test_a_registry_write_before_litellms_handle_reads_its_snapshot(monkeypatch)
                 fast.add_deployment(litellm.types.router.Deployment(**writes.pop()))
         return made
 
-    monkeypatch.setattr(shadow_handle, "shadow_for", shadow_for)
+    monkeypatch.setattr(shadow_handle, "shadow_record", shadow_record)
     seen = set()
     for i, entry in enumerate(added):
         with warnings.catch_warnings(), _local_patch.accelerated(False):
@@ -539,3 +542,207 @@ def test_a_registry_write_before_litellms_handle_reads_its_snapshot(monkeypatch)
             assert a == _pick(fast, True, seed, {}, [])
             seen.add(a[0][0])
     assert seen & {"d8", "d9", "d10", "d11"}
+
+
+# ---- session 22 (route22c): the twin's call made in place of LiteLLM's ----------------
+
+def _hook_pre_route(router, during):
+    """The pre-routing hook replaced on the instance: ``during(router)`` runs
+    first, then LiteLLM's (the pick's first answer, before the cooldown read)."""
+    prerouter = router._core._prerouter
+    inner = type(prerouter).pre_route
+
+    async def pre_route(*args, **kwargs):
+        during(router)
+        return await inner(prerouter, *args, **kwargs)
+
+    prerouter.pre_route = pre_route
+
+
+def _filter_and(change):
+    """A pre-route hook's work: register a filter (dropping d0 d3 d4 d6), then
+    ``change(router)`` (a registry write or a rebuild), both inside the pick."""
+    made = []
+
+    def during(router):
+        drop = Drop({"d0", "d3", "d4", "d6"})
+        made.append(drop)
+        litellm.callbacks.append(drop)
+        change(router)
+    return made, during
+
+
+def _add_one(router):
+    n = len(router._core._hosted._core_model_list)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router.add_deployment(litellm.types.router.Deployment(**_model_list(n + 1)[n]))
+
+
+@pytest.mark.parametrize("change", ["write", "rebuild"])
+def test_a_pick_moved_back_after_litellms_handle_changed_runs_on_a_replica(change):
+    """A filter registered during a pick (the pre-route hook) *and* LiteLLM's
+    handle written (a deployment added) or rebuilt (a new handle, the old one
+    retired) in the same hook, before the stage point.  Stock's call read its
+    snapshot at its first step, before the hook: its pick is over the old
+    deployments, with the filter.  The accelerated pick runs on the twin and
+    moves back at the stage point; LiteLLM's handle no longer holds the
+    snapshot (written: another version; rebuilt: not the core's, retired), so
+    it moves onto the replica (the recorded documents, the twin's providers).
+    Mutation tried: the escape always taking LiteLLM's handle -> the written
+    handle's cooldown step names the new deployment (RuntimeError: another
+    step than the twin's), the retired one fails its first step."""
+    if change == "write":
+        act = _add_one
+    else:
+        def act(router):
+            router._core._rebuild()
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    made, during = _filter_and(act)
+    for router in (stock, fast):
+        _hook_pre_route(router, during)
+    before = dict(STATS)
+    for i in range(4):
+        litellm.callbacks[:] = []
+        same_minute()
+        a = _pick(stock, False, i, {}, [])
+        b = _pick(fast, True, i, {}, [])
+        assert a == b, i
+        assert a[0][0] not in {"d0", "d3", "d4", "d6"} and a[0][0].startswith("d")
+        assert made[-1].calls == made[-2].calls == 1
+    if change == "write":  # each write moved the handle on: no twin after the first pick
+        assert STATS["picks"] - before["picks"] == 1
+        assert STATS["escapes"] - before["escapes"] == 1
+    else:  # a rebuild each pick: a new record and twin each time
+        assert STATS["picks"] - before["picks"] == 4
+        assert STATS["escapes"] - before["escapes"] == 4
+    assert STATS["replicas"] - before["replicas"] == STATS["escapes"] - before["escapes"]
+
+
+def test_a_pick_moved_back_with_litellms_handle_unchanged_runs_on_it():
+    """A filter registered during a pick with LiteLLM's handle untouched: the
+    pick moves back onto LiteLLM's handle itself (a new call there reads the
+    same snapshot), no replica made."""
+    stock, fast = _pair(routing_strategy="least-busy")
+    made, during = _filter_and(lambda router: None)
+    for router in (stock, fast):
+        _hook_pre_route(router, during)
+    before = dict(STATS)
+    for i in range(4):
+        litellm.callbacks[:] = []
+        same_minute()
+        a = _pick(stock, False, i, {}, [])
+        assert a == _pick(fast, True, i, {}, []), i
+    assert STATS["escapes"] - before["escapes"] == 4
+    assert STATS["replicas"] == before["replicas"]
+
+
+@pytest.mark.parametrize("change", ["write", "rebuild"])
+def test_litellms_handle_changed_between_set_up_and_first_step(change):
+    """Stock makes its call in ``_Selection.__init__`` and reads the snapshot
+    (and the retired flag) at the call's first step, after the usage-read
+    scope is entered: a write or a rebuild there (here: by the usage-read
+    scope, replaced on the instance, on both sides) is in stock's pick
+    (written: the new deployment; rebuilt: its old handle fails as retired).
+    The accelerated pick made the twin's call in set-up; at the first step
+    LiteLLM's handle is not the core's at the twin's version, so it makes
+    LiteLLM's call there, as stock's reads.  Mutation tried: that check
+    removed (the twin serves): the written case never picks the new
+    deployment's id / the rebuilt case picks where stock raises."""
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    _lockstep(stock, fast, range(2))
+    armed = {}
+    for router in (stock, fast):
+        core = router._core
+        inner = type(core)._usage_read_scope
+
+        def scope(*args, _core=core, _router=router, _inner=inner):
+            if armed.pop(_router, False):
+                if change == "write":
+                    _add_one(_router)
+                else:
+                    _core._rebuild()
+            return _inner(_core, *args)
+
+        core._usage_read_scope = scope
+    seen = set()
+    before = dict(STATS)
+    for i in range(8):
+        armed[stock] = armed[fast] = True
+        same_minute()
+        a = _pick(stock, False, 100 + i, {}, [])
+        b = _pick(fast, True, 100 + i, {}, [])
+        assert a == b, i
+        assert not armed
+        seen.add(a[0][0])
+    if change == "write":
+        assert {"d8", "d9", "d10", "d11", "d12", "d13", "d14", "d15"} & seen
+    # (the accelerated picks set their twin call up, then took LiteLLM's at the first step)
+    assert STATS["picks"] == before["picks"]
+
+
+def test_rest_after_a_pick_moved_back(monkeypatch):
+    """REST_AFTER_ESCAPE is policy: after a pick moved back, that many picks of
+    the core run on LiteLLM's handle (the stage answered there), then the twin
+    again; every pick is stock's."""
+    monkeypatch.setattr(shadow_handle, "REST_AFTER_ESCAPE", 3)
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    drops = [Drop({"d2"}), Drop({"d2"})]
+    before = dict(STATS)
+    for i in range(8):
+        same_minute()
+        filtered = i == 1
+        a = _pick(stock, False, i, {}, [drops[0]] if filtered else [])
+        b = _pick(fast, True, i, {}, [drops[1]] if filtered else [])
+        assert a == b, i
+    # pick 0 on the twin, 1 moved back, 2-4 on LiteLLM's handle, 5-7 on the twin
+    assert STATS["picks"] - before["picks"] == 5
+    assert STATS["escapes"] - before["escapes"] == 1
+    assert STATS["stage_steps"] - before["stage_steps"] == 4
+    assert drops[0].calls == drops[1].calls == 1
+
+
+def test_a_call_reads_its_snapshot_and_retired_flag_at_its_first_step_only():
+    """What the twin's start and a move back rely on (router-core as LiteLLM
+    1.110.2 ships it): a call made before a write or a retire reads them at
+    its first step; one whose first step came before them goes on unaffected."""
+    _, fast = _pair(routing_strategy="simple-shuffle")
+    rec = shadow_handle.recorded(fast._core)
+    kind = type(rec.handle)
+
+    def fresh():
+        made = kind(rec.static, rec.dynamic)
+        made.adopt_providers(rec.handle)
+        return made
+
+    def drive(call, first=None):
+        outcome, kinds = None, []
+        step = first if first is not None else call.next(None)
+        while True:
+            kinds.append(step["kind"])
+            if step["kind"] == "cache":
+                outcome = [None] * len(step["keys"])
+                kinds.append(len(step["keys"]))
+            elif step["kind"] == "select" and step["stage"] == "callback_filters":
+                outcome = (list(step["candidates"]), None)
+            elif step["kind"] == "select":
+                outcome = [step["candidates"][0]]
+            elif step["kind"] in ("done", "failed"):
+                return kinds + [step.get("error_kind")]
+            else:
+                outcome = None
+            step = call.next(outcome)
+
+    for act, before_first, after_first in (
+            (lambda h: h.apply({"delete": ["d7"]}), 7, 8),
+            (lambda h: h.retire(), "retired", 8)):
+        handle = fresh()
+        call = handle.select("g", {"pre_routes": True})
+        act(handle)  # after the call is made, before its first step
+        got = drive(call)
+        assert (got[-1] if before_first == "retired" else got[2]) == before_first
+        handle = fresh()
+        call = handle.select("g", {"pre_routes": True})
+        first = call.next(None)
+        act(handle)  # after its first step
+        assert drive(call, first)[2] == after_first

@@ -65,23 +65,24 @@ _LOCK = threading.RLock()  # (re-entered by a weak-reference callback run by a c
 fresh_lock_after_fork(globals(), "_LOCK", threading.RLock)  # a forked child's own lock
 
 #: the fewest deployments named ``model_name`` = the picked model for which a
-#: pick takes the twin.  Driving it costs ~5 us a pick (the first step asked of
-#: both handles, the filter check before each answer); the matching it saves
-#: is ~2.6 ns x n^2 plus one step's round trip, so below a few dozen
-#: deployments LiteLLM's handle is as fast or faster (session 17, A/B in one
-#: process at n=10: cost 88.6 us without the twin against 93.5 with it).
-#: Policy only: either handle picks the same.  Tests set it to 0.
-MIN_GROUP_SIZE = 48
+#: pick takes the twin (0: every pick; the size is then not looked at).  Session
+#: 17 drove the twin in lockstep with a call on LiteLLM's handle and checked for
+#: filters before each answer, ~5 us a pick: LiteLLM's handle was as fast below a
+#: few dozen deployments, so this was 48.  Since session 22 the twin's call is
+#: made in place of LiteLLM's (one check at the stage point): the twin is ~2-4 us
+#: faster at every size measured (1, 3, 10; A/B in one process), so 0.
+#: Policy only: either handle picks the same.  A test sets it to see the cut.
+MIN_GROUP_SIZE = 0
 
 #: counters (tests read them): picks started on a twin handle, escapes back to
 #: LiteLLM's handle, twin handles built, callback-filter steps the fused pick
 #: answered (on LiteLLM's handle)
-STATS = {"picks": 0, "escapes": 0, "built": 0, "stage_steps": 0}
+STATS = {"picks": 0, "escapes": 0, "built": 0, "stage_steps": 0, "replicas": 0}
 
 
 class _Record:
     __slots__ = ("core_ref", "handle", "version", "static", "dynamic", "shadow", "verdict", "sizes",
-                 "__weakref__")
+                 "replica", "rest", "__weakref__")
 
     def __init__(self, core_ref, handle, version, static, dynamic):
         self.core_ref = core_ref
@@ -92,6 +93,8 @@ class _Record:
         self.shadow = None
         self.verdict = None  # None: not decided; False: never; True: shadow built
         self.sizes = None  # model_name -> how many deployments carry it (made at the first sized ask)
+        self.replica = None  # a handle with the stage, at the twin's snapshot (made at an escape that needs it)
+        self.rest = 0  # picks left on LiteLLM's handle after a pick moved back (policy only)
 
 
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -202,8 +205,20 @@ def shadow_for(core: Any, handle: Any, model: Any = None) -> Optional[Any]:
     handle changed or was written since it was built, ids that may repeat,
     the registry lock held elsewhere right now) or, when ``model`` is given,
     when fewer than ``MIN_GROUP_SIZE`` deployments are named ``model``."""
+    rec = shadow_record(core, handle, model)
+    return rec.shadow if rec is not None else None
+
+
+def shadow_record(core: Any, handle: Any, model: Any = None) -> Optional[_Record]:
+    """``shadow_for``'s record (its ``shadow`` the twin; the documents a
+    replica is built from when a pick moves back: :func:`replica_of`), or
+    None; also None for ``REST_AFTER_ESCAPE`` picks after a pick of ``core``
+    moved back (a filter is likely registered: policy only)."""
     rec = _RECORDS.get(_identity(core))
     if rec is None or rec.core_ref() is not core or rec.verdict is False or rec.handle is not handle:
+        return None
+    if rec.rest:
+        rec.rest -= 1
         return None
     if model is not None and MIN_GROUP_SIZE > 0:
         sizes = rec.sizes
@@ -213,9 +228,8 @@ def shadow_for(core: Any, handle: Any, model: Any = None) -> Optional[Any]:
             return None
     if core.__dict__.get("_handle") is not handle or handle.registry_version() != rec.version:
         return None
-    shadow = rec.shadow
-    if shadow is not None:
-        return shadow
+    if rec.shadow is not None:
+        return rec
     if not _distinct_candidates(rec.static, rec.dynamic) or not _one_cache_step_before_stage(rec.static):
         rec.verdict = False
         return None
@@ -239,6 +253,38 @@ def shadow_for(core: Any, handle: Any, model: Any = None) -> Optional[Any]:
     rec.shadow = made
     rec.verdict = True
     STATS["built"] += 1
+    return rec
+
+
+#: picks of a core that stay on LiteLLM's handle after one of its picks moved
+#: back (a filter registered then is likely still there: each pick on the twin
+#: would move back at its stage point).  Policy only: either handle picks the same.
+REST_AFTER_ESCAPE = 32
+
+
+def replica_of(rec: _Record) -> Optional[Any]:
+    """A handle at the twin's snapshot *with* the stage: built from the
+    record's documents as they are (LiteLLM's handle's), its providers (and
+    host indexes) adopted from the twin, which adopted them from LiteLLM's
+    handle at the recorded version and is never written; None when it cannot
+    be made at that version.  A pick that moves back after LiteLLM's handle was
+    written or rebuilt since the pick started runs on it: LiteLLM's handle no
+    longer holds the snapshot stock's call read at its first step."""
+    replica = rec.replica
+    if replica is not None:
+        return replica
+    shadow = rec.shadow
+    if shadow is None:
+        return None
+    try:
+        made = type(shadow)(rec.static, rec.dynamic)
+        made.adopt_providers(shadow)
+        if made.registry_version() != rec.version:
+            return None
+    except Exception:  # noqa: BLE001 - ours: the caller raises
+        return None
+    rec.replica = made
+    STATS["replicas"] += 1
     return made
 
 
