@@ -746,3 +746,61 @@ def test_a_call_reads_its_snapshot_and_retired_flag_at_its_first_step_only():
         first = call.next(None)
         act(handle)  # after its first step
         assert drive(call, first)[2] == after_first
+
+
+def _two_groups():
+    entries = _model_list(8)
+    for entry in entries[5:]:
+        entry["model_name"] = "h"
+    return entries
+
+
+def test_a_pre_route_answer_moves_the_pick_back_from_a_twin_without_the_step():
+    """A request with no routing field: the twin's call is made without
+    ``pre_routes`` and the fused pick answers a copy of the twin's own first
+    step (``first_step``).  A hook answering another group ("h") for that
+    step: stock's call resolves it; the accelerated pick moves back (onto
+    LiteLLM's handle, its first step checked equal to the copy) and hands it
+    the answer.  Every pick's hook sees the same arguments on both sides.
+    Mutation tried: no move back for a non-None answer (the twin's call is
+    handed the group as its first outcome: every renamed pick differs)."""
+    stock, fast = _pair(model_list=_two_groups(), routing_strategy="simple-shuffle")
+    seen = {stock: [], fast: []}
+    for router in (stock, fast):
+        prerouter = router._core._prerouter
+        inner = type(prerouter).pre_route
+
+        async def pre_route(model, request, *args, _router=router, _inner=inner, _prerouter=prerouter, **kwargs):
+            seen[_router].append((model, args, sorted(kwargs.items(), key=lambda kv: kv[0])[:5]))
+            routed = await _inner(_prerouter, model, request, *args, **kwargs)
+            return "h" if request.get("metadata", {}).get("rename") else routed
+
+        prerouter.pre_route = pre_route
+    before = dict(STATS)
+    picked = set()
+    for i in range(10):
+        same_minute()
+        request = {"metadata": {"rename": True}} if i % 2 else {}
+        a = _pick(stock, False, i, copy.deepcopy(request), [])
+        assert a == _pick(fast, True, i, copy.deepcopy(request), []), i
+        picked.add(a[0][0])
+    assert picked & {"d5", "d6", "d7"} and picked & {"d0", "d1", "d2", "d3", "d4"}
+    assert [s[:2] for s in seen[stock]] == [s[:2] for s in seen[fast]]
+    assert STATS["picks"] - before["picks"] == 10
+    assert STATS["escapes"] - before["escapes"] == 5
+    assert shadow_handle.recorded(fast._core).first_steps == {
+        "g": (("kind", "pre_route"), ("model", "g"), ("fallback_depth", 0), ("retry", 0), ("events", []))}
+
+
+def test_first_step_is_the_twins_own():
+    """``first_step`` keeps the twin's own first step for a model (None where
+    it is not a plain pre_route step: asked with an odd model, or a step the
+    check refuses)."""
+    _, fast = _pair()
+    rec = shadow_handle.recorded(fast._core)
+    assert shadow_handle.shadow_for(fast._core, fast._core._handle) is rec.shadow
+    items = shadow_handle.first_step(rec, "g")
+    assert dict(items) == rec.shadow.select("g", {"pre_routes": True}).next(None)
+    assert shadow_handle.first_step(rec, 7) is None
+    rec.first_steps["x"] = ()  # a refused step stays refused
+    assert shadow_handle.first_step(rec, "x") is None

@@ -2316,9 +2316,14 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             # call's first step, where select checks LiteLLM's handle is still at the twin's
             # snapshot, else makes LiteLLM's call there)
             twin = twin_for(core, handle, model)
+            first_known = None
             if twin is not None:
+                # a request with no routing field: the twin's call without ``pre_routes``
+                # when its first step (pre_route) is known, which select then answers
+                if type(document) is dict and document == pre_routes_only and document.get("pre_routes") is True:
+                    first_known = twin_first_step(twin, model)
                 try:
-                    selection._call = twin.shadow.select(model, document)
+                    selection._call = twin.shadow.select(model, no_fields if first_known else document)
                 except Exception:  # noqa: BLE001 - LiteLLM's call (raising its own error)
                     twin = None
             if twin is None:
@@ -2331,7 +2336,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 setup_memo.remember(state, host_registry, lambda: setup_state(state, host_registry, litellm_module))
             except NotAccelerated:
                 pass
-        return selection, handle, document, twin
+        return selection, handle, document, twin, first_known
 
     def setup_state(state, host_registry, litellm_module):
         """For ``setup_memo``: ``set_up``'s reads of the core's state that a tag
@@ -2518,6 +2523,17 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             flags.record_error("rust_routing", own)
             return None
 
+    pre_routes_only = shadow_handle.PRE_ROUTES_ONLY
+    no_fields = shadow_handle.NO_FIELDS
+
+    def twin_first_step(rec, model):
+        """``shadow_handle.first_step``; None when it fails (ours: counted)."""
+        try:
+            return shadow_handle.first_step(rec, model)
+        except Exception as own:  # noqa: BLE001 - the step is asked
+            flags.record_error("rust_routing", own)
+            return None
+
     def no_filter_now(core, core_globals):
         """``filters_absent``; False when it fails (ours: counted): then the
         twin is not started, or the call moves back onto LiteLLM's handle."""
@@ -2645,7 +2661,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         made = set_up(selection_type, self, model, request, specific_deployment, messages, input, init,
                       known, core_globals) if known[3] is not None else None
         # the handle set_up asked, and the request document it handed it (for the twin handle)
-        selection, handle, document, twin_rec = made if made is not None else (None, None, None, None)
+        selection, handle, document, twin_rec, first_known = made if made is not None else (None,) * 5
         try:
             if selection is None:
                 selection = selection_type(self, model, request, kind, specific_deployment, messages, input,
@@ -2689,11 +2705,14 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                         # reads its snapshot at its call's first step (now): the twin serves only
                         # while that handle is still the core's, at the twin's version (session 22)
                         twin = None
+                        known_first = None  # the twin's pre_route step, answered here (its call has none)
                         if twin_rec is not None:
                             if (core.__dict__.get("_handle") is handle
                                     and handle.registry_version() == twin_rec.version):
                                 twin = ([], [])  # the steps asked, the answers given
                                 shadow_stats["picks"] += 1
+                                if first_known:
+                                    known_first = dict(first_known)  # a new dict each pick, as the bridge's
                             else:
                                 call = handle.select(selection._model, document)  # LiteLLM's call
                         while True:
@@ -2713,9 +2732,20 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                         call = twin_escape(core, handle, twin_rec, selection._model, document,
                                                            asked, twin[1])
                                     twin = None
+                                elif outcome is not None and first_known and len(asked) == 1:
+                                    # a pre-route answer (a group to resolve instead, a custom
+                                    # strategy's deployment) for the step the twin's call never
+                                    # asked: the call moves back (onto one with the step)
+                                    call = twin_escape(core, handle, twin_rec, selection._model, document,
+                                                       asked, twin[1])
+                                    twin = None
                                 else:
                                     twin[1].append(outcome)
-                            step = call.next(outcome)
+                            if known_first is not None:
+                                step = known_first
+                                known_first = None
+                            else:
+                                step = call.next(outcome)
                             if twin is not None:
                                 twin[0].append(step)
                             step_kind = step["kind"]

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from fast_litellm._forksafe import fresh_lock_after_fork
 from fast_litellm.patching.registry import NotAccelerated, callers_error
@@ -82,7 +82,7 @@ STATS = {"picks": 0, "escapes": 0, "built": 0, "stage_steps": 0, "replicas": 0}
 
 class _Record:
     __slots__ = ("core_ref", "handle", "version", "static", "dynamic", "shadow", "verdict", "sizes",
-                 "replica", "rest", "__weakref__")
+                 "replica", "rest", "first_steps", "__weakref__")
 
     def __init__(self, core_ref, handle, version, static, dynamic):
         self.core_ref = core_ref
@@ -95,6 +95,7 @@ class _Record:
         self.sizes = None  # model_name -> how many deployments carry it (made at the first sized ask)
         self.replica = None  # a handle with the stage, at the twin's snapshot (made at an escape that needs it)
         self.rest = 0  # picks left on LiteLLM's handle after a pick moved back (policy only)
+        self.first_steps = None  # model -> the twin's first step's items, or () (first_step)
 
 
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -260,6 +261,43 @@ def shadow_record(core: Any, handle: Any, model: Any = None) -> Optional[_Record
 #: back (a filter registered then is likely still there: each pick on the twin
 #: would move back at its stage point).  Policy only: either handle picks the same.
 REST_AFTER_ESCAPE = 32
+
+
+#: the request document a pick's set-up makes for a request that sets no routing field
+PRE_ROUTES_ONLY = {"pre_routes": True}
+#: the twin's document for such a pick when its first step is skipped (read by Rust, never written)
+NO_FIELDS: Dict[str, Any] = {}
+#: the most models a record keeps a first-step verdict for
+FIRST_STEPS_KEPT = 256
+
+
+def first_step(rec: _Record, model: Any) -> Optional[Tuple[Tuple[str, Any], ...]]:
+    """The twin's first step for a pick of ``model`` with ``PRE_ROUTES_ONLY``,
+    as its items (asked of the twin once per record and model; the twin is
+    never written, and a call's first step reads nothing else: no clock, no
+    draw), when it is the ``pre_route`` step of ``model`` at no fallback depth
+    or retry with no events; else None.  Then a pick may make the twin's call
+    without ``pre_routes`` (``NO_FIELDS``): router-core asks the ``pre_route``
+    step only for that field, and after a None answer goes on as a call
+    without it; the fused pick answers a copy of this step and moves back
+    (onto a call with the field) for any other answer."""
+    known = rec.first_steps
+    if known is None:
+        known = rec.first_steps = {}
+    if type(model) is not str:
+        return None
+    items = known.get(model)
+    if items is None:
+        try:
+            first = rec.shadow.select(model, dict(PRE_ROUTES_ONLY)).next(None)
+            items = tuple(first.items()) if type(first) is dict else ()
+        except Exception:  # noqa: BLE001 - ours: not known, the step is asked
+            items = ()
+        if dict(items) != {"kind": "pre_route", "model": model, "fallback_depth": 0, "retry": 0, "events": []}:
+            items = ()
+        if len(known) < FIRST_STEPS_KEPT:
+            known[model] = items
+    return items or None
 
 
 def replica_of(rec: _Record) -> Optional[Any]:
