@@ -804,3 +804,22 @@ def test_first_step_is_the_twins_own():
     assert shadow_handle.first_step(rec, 7) is None
     rec.first_steps["x"] = ()  # a refused step stays refused
     assert shadow_handle.first_step(rec, "x") is None
+
+
+def test_routing_plugins_keep_the_pre_route_step():
+    """With a routing plugin, router-core runs the plugins only on a call that
+    pre-routes (one without ``pre_routes`` fails: routing_plugins_need_async):
+    the twin's call keeps the field and asks the step (``first_step`` is None
+    for such a record: ``FIRST_STEP_SETTINGS``); picks are stock's.  Mutation
+    tried: the settings check removed (every accelerated pick fails)."""
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    _lockstep(stock, fast, range(2))
+    for router in (stock, fast):
+        with warnings.catch_warnings(), _local_patch.accelerated(router is fast):
+            warnings.simplefilter("ignore")
+            router.routing_plugins.append(object())
+    before = dict(STATS)
+    _lockstep(stock, fast, range(2, 10))
+    assert STATS["picks"] - before["picks"] == 8
+    rec = shadow_handle.recorded(fast._core)
+    assert rec.static.get("routing_plugins") and shadow_handle.first_step(rec, "g") is None

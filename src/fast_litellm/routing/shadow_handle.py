@@ -269,6 +269,15 @@ PRE_ROUTES_ONLY = {"pre_routes": True}
 NO_FIELDS: Dict[str, Any] = {}
 #: the most models a record keeps a first-step verdict for
 FIRST_STEPS_KEPT = 256
+#: the static settings under which a call without ``pre_routes`` was observed to ask,
+#: after a None answer to the step, what a call with it asks (session 22: the same
+#: steps for a group, an id, an unknown name and an alias, with each of these set).
+#: Not ``routing_plugins``: router-core runs the plugins only on a call that pre-routes
+#: (without it the call fails, ``routing_plugins_need_async``); any other key: not known
+FIRST_STEP_SETTINGS = frozenset((
+    "model_list", "routing_strategy", "cooldown_time", "disable_cooldowns", "retry_after", "timeout",
+    "enable_pre_call_checks", "callback_filters", "retry_policy", "health_check_staleness_threshold"))
+_NONE_KNOWN: Dict[str, Any] = {}  # a record whose settings are not all FIRST_STEP_SETTINGS (never written)
 
 
 def first_step(rec: _Record, model: Any) -> Optional[Tuple[Tuple[str, Any], ...]]:
@@ -283,8 +292,11 @@ def first_step(rec: _Record, model: Any) -> Optional[Tuple[Tuple[str, Any], ...]
     (onto a call with the field) for any other answer."""
     known = rec.first_steps
     if known is None:
-        known = rec.first_steps = {}
-    if type(model) is not str:
+        if not rec.static.keys() <= FIRST_STEP_SETTINGS:
+            known = rec.first_steps = _NONE_KNOWN  # (a setting pre_routes may matter to)
+        else:
+            known = rec.first_steps = {}
+    if type(model) is not str or known is _NONE_KNOWN:
         return None
     items = known.get(model)
     if items is None:
