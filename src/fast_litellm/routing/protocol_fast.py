@@ -34,9 +34,11 @@ Router pick (the step protocol around LiteLLM's Rust core), flag
 * ``RustCore.select`` - the fused pick: LiteLLM's selection set-up and
   step loop with the answers above inlined; while the callback-filter
   stage's answer is known to be the identity it drives a twin Rust handle
-  without that stage (``shadow_handle``), moving the call back onto
-  LiteLLM's handle if a filter appears before the point where LiteLLM's
-  handle asks that stage (right after its cooldown read).
+  without that stage (``shadow_handle``; its call made by the set-up in
+  place of LiteLLM's), moving the call back onto a handle with the stage
+  (LiteLLM's, or a replica at the twin's snapshot) if a filter is
+  registered at the point where LiteLLM's handle asks that stage (right
+  after its cooldown read).
 
 Each builds what it reads from LiteLLM lazily at its first call (the
 engine applies patches while ``litellm.router`` is still importing) and

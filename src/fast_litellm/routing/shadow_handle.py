@@ -24,14 +24,20 @@ the same state picks what LiteLLM's handle picks.  See docs/routing.md,
   and only for one ``select`` call: it is never stored on the core, so every
   LiteLLM code path (its own select with the flag off, sync picks, completions,
   listings) reads LiteLLM's handle and runs the stage.
-* The fused pick checks that no filter is registered before it starts, and
-  again after each answer it computes up to the cooldown read's (LiteLLM's
-  handle asks the stage right after that answer; past it the twin's pick is
-  stock's whatever is registered later); if one appeared, the call is moved
-  back onto LiteLLM's handle by replaying the answers given so far (see
-  ``protocol_fast``), so the stage is answered where LiteLLM's handle asks it.
-  LiteLLM's handle reads its registry snapshot at a call's first step, so the
-  twin is taken only when the handle's version after that step is the twin's.
+* The fused pick's set-up makes the twin's call in place of LiteLLM's
+  (session 22; before, both ran in lockstep).  LiteLLM's handle reads its
+  registry snapshot and retired flag at a call's first step, so at that
+  moment the pick checks LiteLLM's handle is still the core's at the twin's
+  version (else it makes LiteLLM's call there).  It checks that no filter is
+  registered at the stage point, the cooldown read's answer (LiteLLM's handle
+  asks the stage right after it; past it the twin's pick is stock's whatever
+  is registered later); if one is, the call is moved back by replaying the
+  answers given so far onto LiteLLM's handle while it is unchanged, else onto
+  a replica at the twin's snapshot (:func:`replica_of`), so the stage is
+  answered where LiteLLM's handle asks it.  A request with no routing field
+  makes the twin's call without ``pre_routes``; the pick answers a copy of
+  the twin's own first step (:func:`first_step`) and moves back for any
+  answer but None.
 * Distinct ids: ``answered_by_id`` groups duplicate ids by first occurrence.
   The second handle is only made for a registry whose ids are distinct and
   whose names resolve to one group's deployments each (no routing groups,
