@@ -572,6 +572,24 @@ def _filter_and(change):
     return made, during
 
 
+def _moved_back_picks(strategy, change, picks=4):
+    """Four picks in lockstep whose pre-route hook registers a filter and runs
+    ``change``; the counters before them."""
+    stock, fast = _pair(routing_strategy=strategy)
+    made, during = _filter_and(change)
+    for router in (stock, fast):
+        _hook_pre_route(router, during)
+    before = dict(STATS)
+    for i in range(picks):
+        litellm.callbacks[:] = []
+        same_minute()
+        a = _pick(stock, False, i, {}, [])
+        assert a == _pick(fast, True, i, {}, []), i
+        assert a[0][0] not in {"d0", "d3", "d4", "d6"} and a[0][0].startswith("d")
+        assert made[-1].calls == made[-2].calls == 1
+    return before
+
+
 def _add_one(router):
     n = len(router._core._hosted._core_model_list)
     with warnings.catch_warnings():
@@ -597,19 +615,7 @@ def test_a_pick_moved_back_after_litellms_handle_changed_runs_on_a_replica(chang
     else:
         def act(router):
             router._core._rebuild()
-    stock, fast = _pair(routing_strategy="simple-shuffle")
-    made, during = _filter_and(act)
-    for router in (stock, fast):
-        _hook_pre_route(router, during)
-    before = dict(STATS)
-    for i in range(4):
-        litellm.callbacks[:] = []
-        same_minute()
-        a = _pick(stock, False, i, {}, [])
-        b = _pick(fast, True, i, {}, [])
-        assert a == b, i
-        assert a[0][0] not in {"d0", "d3", "d4", "d6"} and a[0][0].startswith("d")
-        assert made[-1].calls == made[-2].calls == 1
+    before = _moved_back_picks("simple-shuffle", act)
     if change == "write":  # each write moved the handle on: no twin after the first pick
         assert STATS["picks"] - before["picks"] == 1
         assert STATS["escapes"] - before["escapes"] == 1
@@ -623,16 +629,7 @@ def test_a_pick_moved_back_with_litellms_handle_unchanged_runs_on_it():
     """A filter registered during a pick with LiteLLM's handle untouched: the
     pick moves back onto LiteLLM's handle itself (a new call there reads the
     same snapshot), no replica made."""
-    stock, fast = _pair(routing_strategy="least-busy")
-    made, during = _filter_and(lambda router: None)
-    for router in (stock, fast):
-        _hook_pre_route(router, during)
-    before = dict(STATS)
-    for i in range(4):
-        litellm.callbacks[:] = []
-        same_minute()
-        a = _pick(stock, False, i, {}, [])
-        assert a == _pick(fast, True, i, {}, []), i
+    before = _moved_back_picks("least-busy", lambda router: None)
     assert STATS["escapes"] - before["escapes"] == 4
     assert STATS["replicas"] == before["replicas"]
 
