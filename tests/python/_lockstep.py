@@ -45,7 +45,8 @@ def routing_patches(twins: bool = False, guarded: bool = False):
     through the patch engine's wrapper); with ``twins`` the
     twin handle is taken for every group size (its default ``MIN_GROUP_SIZE``
     leaves a lockstep suite's small groups on LiteLLM's handle, so their
-    picks would not run on it).  LiteLLM's callback lists and
+    picks would not run on it) and after a pick moved back
+    (``REST_AFTER_ESCAPE``).  LiteLLM's callback lists and
     ``allowed_fails``, as they were once installed, and the patches are put
     back after."""
     import litellm
@@ -53,9 +54,10 @@ def routing_patches(twins: bool = False, guarded: bool = False):
     from fast_litellm.routing import _local_patch, shadow_handle
 
     _local_patch.install(guarded=guarded)
-    min_group = shadow_handle.MIN_GROUP_SIZE
+    min_group, rest = shadow_handle.MIN_GROUP_SIZE, shadow_handle.REST_AFTER_ESCAPE
     if twins:
-        shadow_handle.MIN_GROUP_SIZE = 0
+        # (and every pick tries it, a filter registered or not: each then moves back)
+        shadow_handle.MIN_GROUP_SIZE = shadow_handle.REST_AFTER_ESCAPE = 0
     saved = {n: list(getattr(litellm, n)) for n in callback_lists()}
     allowed_fails = litellm.allowed_fails
     try:
@@ -64,7 +66,7 @@ def routing_patches(twins: bool = False, guarded: bool = False):
         for n, v in saved.items():
             getattr(litellm, n)[:] = v
         litellm.allowed_fails = allowed_fails
-        shadow_handle.MIN_GROUP_SIZE = min_group
+        shadow_handle.MIN_GROUP_SIZE, shadow_handle.REST_AFTER_ESCAPE = min_group, rest
         _local_patch.uninstall()
 
 

@@ -192,7 +192,10 @@ def test_filter_registered_and_removed_between_picks():
         else:
             b = _pick(fast, True, i, {}, [])
         assert a == b, i
-    assert STATS["picks"] - before["picks"] == 11  # all but the seven with the filter
+    # (session 22) every pick starts on the twin; the seven with the filter move back at the
+    # stage point (REST_AFTER_ESCAPE is 0 here), where LiteLLM's stage runs it
+    assert STATS["picks"] - before["picks"] == 18
+    assert STATS["escapes"] - before["escapes"] == 7
     assert STATS["stage_steps"] - before["stage_steps"] == 7
 
 
@@ -378,7 +381,7 @@ def test_a_failing_check_moves_the_pick_back(monkeypatch):
 
     def flaky():
         calls[0] += 1
-        if calls[0] % 3 == 2:  # the check before the first answer is handed to the twin
+        if calls[0] == 1:  # the check at the stage point (session 22: the only one a pick makes)
             raise RuntimeError("ours")
         return real()
 
@@ -509,10 +512,10 @@ def test_a_registry_write_before_litellms_handle_reads_its_snapshot(monkeypatch)
     stock, fast = _pair(routing_strategy="simple-shuffle")
     _lockstep(stock, fast, range(2))
     added = _model_list(12)[8:]
-    real = shadow_handle.shadow_for
+    real = shadow_handle.shadow_record
     writes = []
 
-    def shadow_for(core, handle, model=None):
+    def shadow_record(core, handle, model=None):
         made = real(core, handle, model)
         if writes:
             with warnings.catch_warnings(), _local_patch.accelerated(True):
@@ -520,7 +523,7 @@ def test_a_registry_write_before_litellms_handle_reads_its_snapshot(monkeypatch)
                 fast.add_deployment(litellm.types.router.Deployment(**writes.pop()))
         return made
 
-    monkeypatch.setattr(shadow_handle, "shadow_for", shadow_for)
+    monkeypatch.setattr(shadow_handle, "shadow_record", shadow_record)
     seen = set()
     for i, entry in enumerate(added):
         with warnings.catch_warnings(), _local_patch.accelerated(False):
@@ -539,3 +542,281 @@ def test_a_registry_write_before_litellms_handle_reads_its_snapshot(monkeypatch)
             assert a == _pick(fast, True, seed, {}, [])
             seen.add(a[0][0])
     assert seen & {"d8", "d9", "d10", "d11"}
+
+
+# ---- session 22 (route22c): the twin's call made in place of LiteLLM's ----------------
+
+def _hook_pre_route(router, during):
+    """The pre-routing hook replaced on the instance: ``during(router)`` runs
+    first, then LiteLLM's (the pick's first answer, before the cooldown read)."""
+    prerouter = router._core._prerouter
+    inner = type(prerouter).pre_route
+
+    async def pre_route(*args, **kwargs):
+        during(router)
+        return await inner(prerouter, *args, **kwargs)
+
+    prerouter.pre_route = pre_route
+
+
+def _filter_and(change):
+    """A pre-route hook's work: register a filter (dropping d0 d3 d4 d6), then
+    ``change(router)`` (a registry write or a rebuild), both inside the pick."""
+    made = []
+
+    def during(router):
+        drop = Drop({"d0", "d3", "d4", "d6"})
+        made.append(drop)
+        litellm.callbacks.append(drop)
+        change(router)
+    return made, during
+
+
+def _moved_back_picks(strategy, change, picks=4):
+    """Four picks in lockstep whose pre-route hook registers a filter and runs
+    ``change``; the counters before them."""
+    stock, fast = _pair(routing_strategy=strategy)
+    made, during = _filter_and(change)
+    for router in (stock, fast):
+        _hook_pre_route(router, during)
+    before = dict(STATS)
+    for i in range(picks):
+        litellm.callbacks[:] = []
+        same_minute()
+        a = _pick(stock, False, i, {}, [])
+        assert a == _pick(fast, True, i, {}, []), i
+        assert a[0][0] not in {"d0", "d3", "d4", "d6"} and a[0][0].startswith("d")
+        assert made[-1].calls == made[-2].calls == 1
+    return before
+
+
+def _add_one(router):
+    n = len(router._core._hosted._core_model_list)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router.add_deployment(litellm.types.router.Deployment(**_model_list(n + 1)[n]))
+
+
+@pytest.mark.parametrize("change", ["write", "rebuild"])
+def test_a_pick_moved_back_after_litellms_handle_changed_runs_on_a_replica(change):
+    """A filter registered during a pick (the pre-route hook) *and* LiteLLM's
+    handle written (a deployment added) or rebuilt (a new handle, the old one
+    retired) in the same hook, before the stage point.  Stock's call read its
+    snapshot at its first step, before the hook: its pick is over the old
+    deployments, with the filter.  The accelerated pick runs on the twin and
+    moves back at the stage point; LiteLLM's handle no longer holds the
+    snapshot (written: another version; rebuilt: not the core's, retired), so
+    it moves onto the replica (the recorded documents, the twin's providers).
+    Mutation tried: the escape always taking LiteLLM's handle -> the written
+    handle's cooldown step names the new deployment (RuntimeError: another
+    step than the twin's), the retired one fails its first step."""
+    if change == "write":
+        act = _add_one
+    else:
+        def act(router):
+            router._core._rebuild()
+    before = _moved_back_picks("simple-shuffle", act)
+    if change == "write":  # each write moved the handle on: no twin after the first pick
+        assert STATS["picks"] - before["picks"] == 1
+        assert STATS["escapes"] - before["escapes"] == 1
+    else:  # a rebuild each pick: a new record and twin each time
+        assert STATS["picks"] - before["picks"] == 4
+        assert STATS["escapes"] - before["escapes"] == 4
+    assert STATS["replicas"] - before["replicas"] == STATS["escapes"] - before["escapes"]
+
+
+def test_a_pick_moved_back_with_litellms_handle_unchanged_runs_on_it():
+    """A filter registered during a pick with LiteLLM's handle untouched: the
+    pick moves back onto LiteLLM's handle itself (a new call there reads the
+    same snapshot), no replica made."""
+    before = _moved_back_picks("least-busy", lambda router: None)
+    assert STATS["escapes"] - before["escapes"] == 4
+    assert STATS["replicas"] == before["replicas"]
+
+
+@pytest.mark.parametrize("change", ["write", "rebuild"])
+def test_litellms_handle_changed_between_set_up_and_first_step(change):
+    """Stock makes its call in ``_Selection.__init__`` and reads the snapshot
+    (and the retired flag) at the call's first step, after the usage-read
+    scope is entered: a write or a rebuild there (here: by the usage-read
+    scope, replaced on the instance, on both sides) is in stock's pick
+    (written: the new deployment; rebuilt: its old handle fails as retired).
+    The accelerated pick made the twin's call in set-up; at the first step
+    LiteLLM's handle is not the core's at the twin's version, so it makes
+    LiteLLM's call there, as stock's reads.  Mutation tried: that check
+    removed (the twin serves): the written case never picks the new
+    deployment's id / the rebuilt case picks where stock raises."""
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    _lockstep(stock, fast, range(2))
+    armed = {}
+    for router in (stock, fast):
+        core = router._core
+        inner = type(core)._usage_read_scope
+
+        def scope(*args, _core=core, _router=router, _inner=inner):
+            if armed.pop(_router, False):
+                if change == "write":
+                    _add_one(_router)
+                else:
+                    _core._rebuild()
+            return _inner(_core, *args)
+
+        core._usage_read_scope = scope
+    seen = set()
+    before = dict(STATS)
+    for i in range(8):
+        armed[stock] = armed[fast] = True
+        same_minute()
+        a = _pick(stock, False, 100 + i, {}, [])
+        b = _pick(fast, True, 100 + i, {}, [])
+        assert a == b, i
+        assert not armed
+        seen.add(a[0][0])
+    if change == "write":
+        assert {"d8", "d9", "d10", "d11", "d12", "d13", "d14", "d15"} & seen
+    # (the accelerated picks set their twin call up, then took LiteLLM's at the first step)
+    assert STATS["picks"] == before["picks"]
+
+
+def test_rest_after_a_pick_moved_back(monkeypatch):
+    """REST_AFTER_ESCAPE is policy: after a pick moved back, that many picks of
+    the core run on LiteLLM's handle (the stage answered there), then the twin
+    again; every pick is stock's."""
+    monkeypatch.setattr(shadow_handle, "REST_AFTER_ESCAPE", 3)
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    drops = [Drop({"d2"}), Drop({"d2"})]
+    before = dict(STATS)
+    for i in range(8):
+        same_minute()
+        filtered = i == 1
+        a = _pick(stock, False, i, {}, [drops[0]] if filtered else [])
+        b = _pick(fast, True, i, {}, [drops[1]] if filtered else [])
+        assert a == b, i
+    # pick 0 on the twin, 1 moved back, 2-4 on LiteLLM's handle, 5-7 on the twin
+    assert STATS["picks"] - before["picks"] == 5
+    assert STATS["escapes"] - before["escapes"] == 1
+    assert STATS["stage_steps"] - before["stage_steps"] == 4
+    assert drops[0].calls == drops[1].calls == 1
+
+
+def test_a_call_reads_its_snapshot_and_retired_flag_at_its_first_step_only():
+    """What the twin's start and a move back rely on (router-core as LiteLLM
+    1.110.2 ships it): a call made before a write or a retire reads them at
+    its first step; one whose first step came before them goes on unaffected."""
+    _, fast = _pair(routing_strategy="simple-shuffle")
+    rec = shadow_handle.recorded(fast._core)
+    kind = type(rec.handle)
+
+    def fresh():
+        made = kind(rec.static, rec.dynamic)
+        made.adopt_providers(rec.handle)
+        return made
+
+    def drive(call, first=None):
+        outcome, kinds = None, []
+        step = first if first is not None else call.next(None)
+        while True:
+            kinds.append(step["kind"])
+            if step["kind"] == "cache":
+                outcome = [None] * len(step["keys"])
+                kinds.append(len(step["keys"]))
+            elif step["kind"] == "select" and step["stage"] == "callback_filters":
+                outcome = (list(step["candidates"]), None)
+            elif step["kind"] == "select":
+                outcome = [step["candidates"][0]]
+            elif step["kind"] in ("done", "failed"):
+                return kinds + [step.get("error_kind")]
+            else:
+                outcome = None
+            step = call.next(outcome)
+
+    for act, before_first, after_first in (
+            (lambda h: h.apply({"delete": ["d7"]}), 7, 8),
+            (lambda h: h.retire(), "retired", 8)):
+        handle = fresh()
+        call = handle.select("g", {"pre_routes": True})
+        act(handle)  # after the call is made, before its first step
+        got = drive(call)
+        assert (got[-1] if before_first == "retired" else got[2]) == before_first
+        handle = fresh()
+        call = handle.select("g", {"pre_routes": True})
+        first = call.next(None)
+        act(handle)  # after its first step
+        assert drive(call, first)[2] == after_first
+
+
+def _two_groups():
+    entries = _model_list(8)
+    for entry in entries[5:]:
+        entry["model_name"] = "h"
+    return entries
+
+
+def test_a_pre_route_answer_moves_the_pick_back_from_a_twin_without_the_step():
+    """A request with no routing field: the twin's call is made without
+    ``pre_routes`` and the fused pick answers a copy of the twin's own first
+    step (``first_step``).  A hook answering another group ("h") for that
+    step: stock's call resolves it; the accelerated pick moves back (onto
+    LiteLLM's handle, its first step checked equal to the copy) and hands it
+    the answer.  Every pick's hook sees the same arguments on both sides.
+    Mutation tried: no move back for a non-None answer (the twin's call is
+    handed the group as its first outcome: every renamed pick differs)."""
+    stock, fast = _pair(model_list=_two_groups(), routing_strategy="simple-shuffle")
+    seen = {stock: [], fast: []}
+    for router in (stock, fast):
+        prerouter = router._core._prerouter
+        inner = type(prerouter).pre_route
+
+        async def pre_route(model, request, *args, _router=router, _inner=inner, _prerouter=prerouter, **kwargs):
+            seen[_router].append((model, args, sorted(kwargs.items(), key=lambda kv: kv[0])[:5]))
+            routed = await _inner(_prerouter, model, request, *args, **kwargs)
+            return "h" if request.get("metadata", {}).get("rename") else routed
+
+        prerouter.pre_route = pre_route
+    before = dict(STATS)
+    picked = set()
+    for i in range(10):
+        same_minute()
+        request = {"metadata": {"rename": True}} if i % 2 else {}
+        a = _pick(stock, False, i, copy.deepcopy(request), [])
+        assert a == _pick(fast, True, i, copy.deepcopy(request), []), i
+        picked.add(a[0][0])
+    assert picked & {"d5", "d6", "d7"} and picked & {"d0", "d1", "d2", "d3", "d4"}
+    assert [s[:2] for s in seen[stock]] == [s[:2] for s in seen[fast]]
+    assert STATS["picks"] - before["picks"] == 10
+    assert STATS["escapes"] - before["escapes"] == 5
+    assert shadow_handle.recorded(fast._core).first_steps == {
+        "g": (("kind", "pre_route"), ("model", "g"), ("fallback_depth", 0), ("retry", 0), ("events", []))}
+
+
+def test_first_step_is_the_twins_own():
+    """``first_step`` keeps the twin's own first step for a model (None where
+    it is not a plain pre_route step: asked with an odd model, or a step the
+    check refuses)."""
+    _, fast = _pair()
+    rec = shadow_handle.recorded(fast._core)
+    assert shadow_handle.shadow_for(fast._core, fast._core._handle) is rec.shadow
+    items = shadow_handle.first_step(rec, "g")
+    assert dict(items) == rec.shadow.select("g", {"pre_routes": True}).next(None)
+    assert shadow_handle.first_step(rec, 7) is None
+    rec.first_steps["x"] = ()  # a refused step stays refused
+    assert shadow_handle.first_step(rec, "x") is None
+
+
+def test_routing_plugins_keep_the_pre_route_step():
+    """With a routing plugin, router-core runs the plugins only on a call that
+    pre-routes (one without ``pre_routes`` fails: routing_plugins_need_async):
+    the twin's call keeps the field and asks the step (``first_step`` is None
+    for such a record: ``FIRST_STEP_SETTINGS``); picks are stock's.  Mutation
+    tried: the settings check removed (every accelerated pick fails)."""
+    stock, fast = _pair(routing_strategy="simple-shuffle")
+    _lockstep(stock, fast, range(2))
+    for router in (stock, fast):
+        with warnings.catch_warnings(), _local_patch.accelerated(router is fast):
+            warnings.simplefilter("ignore")
+            router.routing_plugins.append(object())
+    before = dict(STATS)
+    _lockstep(stock, fast, range(2, 10))
+    assert STATS["picks"] - before["picks"] == 8
+    rec = shadow_handle.recorded(fast._core)
+    assert rec.static.get("routing_plugins") and shadow_handle.first_step(rec, "g") is None

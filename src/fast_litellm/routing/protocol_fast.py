@@ -34,9 +34,11 @@ Router pick (the step protocol around LiteLLM's Rust core), flag
 * ``RustCore.select`` - the fused pick: LiteLLM's selection set-up and
   step loop with the answers above inlined; while the callback-filter
   stage's answer is known to be the identity it drives a twin Rust handle
-  without that stage (``shadow_handle``), moving the call back onto
-  LiteLLM's handle if a filter appears before the point where LiteLLM's
-  handle asks that stage (right after its cooldown read).
+  without that stage (``shadow_handle``; its call made by the set-up in
+  place of LiteLLM's), moving the call back onto a handle with the stage
+  (LiteLLM's, or a replica at the twin's snapshot) if a filter is
+  registered at the point where LiteLLM's handle asks that stage (right
+  after its cooldown read).
 
 Each builds what it reads from LiteLLM lazily at its first call (the
 engine applies patches while ``litellm.router`` is still importing) and
@@ -2311,7 +2313,23 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     document = fields  # what _document's plain copy of it equals
             if document is None:
                 document = core_globals["_document"](fields)
-            selection._call = call(model, document)
+            # the twin handle (shadow_handle) when it may serve the pick: its call is made here
+            # in place of LiteLLM's handle's (the same arguments; nothing else differs until the
+            # call's first step, where select checks LiteLLM's handle is still at the twin's
+            # snapshot, else makes LiteLLM's call there)
+            twin = twin_for(core, handle, model)
+            first_known = None
+            if twin is not None:
+                # a request with no routing field: the twin's call without ``pre_routes``
+                # when its first step (pre_route) is known, which select then answers
+                if type(document) is dict and document == pre_routes_only and document.get("pre_routes") is True:
+                    first_known = twin_first_step(twin, model)
+                try:
+                    selection._call = twin.shadow.select(model, no_fields if first_known else document)
+                except Exception:  # noqa: BLE001 - LiteLLM's call (raising its own error)
+                    twin = None
+            if twin is None:
+                selection._call = call(model, document)
         except Exception as error:
             callers_error(error)
             raise
@@ -2320,7 +2338,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 setup_memo.remember(state, host_registry, lambda: setup_state(state, host_registry, litellm_module))
             except NotAccelerated:
                 pass
-        return selection, handle, document
+        return selection, handle, document, twin, first_known
 
     def setup_state(state, host_registry, litellm_module):
         """For ``setup_memo``: ``set_up``'s reads of the core's state that a tag
@@ -2500,10 +2518,21 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     shadow_stats = shadow_handle.STATS
 
     def twin_for(core, handle, model):
-        """``shadow_handle.shadow_for``; None when it fails (ours: counted)."""
+        """``shadow_handle.shadow_record``; None when it fails (ours: counted)."""
         try:
-            return shadow_handle.shadow_for(core, handle, model)
+            return shadow_handle.shadow_record(core, handle, model)
         except Exception as own:  # noqa: BLE001 - LiteLLM's handle serves the pick
+            flags.record_error("rust_routing", own)
+            return None
+
+    pre_routes_only = shadow_handle.PRE_ROUTES_ONLY
+    no_fields = shadow_handle.NO_FIELDS
+
+    def twin_first_step(rec, model):
+        """``shadow_handle.first_step``; None when it fails (ours: counted)."""
+        try:
+            return shadow_handle.first_step(rec, model)
+        except Exception as own:  # noqa: BLE001 - the step is asked
             flags.record_error("rust_routing", own)
             return None
 
@@ -2516,26 +2545,32 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             flags.record_error("rust_routing", own)
             return False
 
-    def twin_escape(main_call, asked, given):
-        """LiteLLM's handle's call (its first step taken) brought to where the
-        twin's is: each answer given to the twin handed to it in order, each
-        step it asks checked to be the one the twin asked, and a
-        ``callback_filters`` step it asks on the way answered as LiteLLM
-        answered it then (no filter was registered at any step handed so far:
-        the candidates' first occurrences in order, preferred None).  The last
-        step asked is left for the caller to answer; from there LiteLLM's
-        handle serves the call, its stage answered by LiteLLM if it comes."""
+    def twin_escape(core, handle, rec, model, document, asked, given):
+        """A call with the stage, at the snapshot the twin's call holds, brought
+        to where the twin's is (session 22): LiteLLM's handle's while it is
+        still the core's and unwritten since the twin's snapshot (so it reads
+        that snapshot at this call's first step, and is not retired: LiteLLM
+        retires a handle only after swapping it out), else the record's replica
+        (``shadow_handle.replica_of``).  Each answer given to the twin is handed
+        to it in order, each step it asks checked to be the one the twin asked
+        (no stage comes before the cooldown read's answer, the pending one,
+        which the caller hands next); from there that call serves the pick, its
+        stage answered by LiteLLM."""
         shadow_stats["escapes"] += 1
-        for index in range(1, len(asked)):
-            outcome = given[index - 1]
-            while True:
-                step = main_call.next(outcome)
-                if type(step) is dict and step.get("kind") == "select" and step.get("stage") == "callback_filters":
-                    outcome = (list(dict.fromkeys(step.get("candidates") or [])), None)
-                    continue
-                break
-            if step != asked[index]:
+        rec.rest = shadow_handle.REST_AFTER_ESCAPE
+        if core.__dict__.get("_handle") is handle and handle.registry_version() == rec.version:
+            target = handle
+        else:
+            target = shadow_handle.replica_of(rec)
+            if target is None:
+                raise RuntimeError("no handle at the twin's snapshot to move the pick to")
+        main_call = target.select(model, document)
+        outcome = None
+        for index, expected in enumerate(asked):
+            if main_call.next(outcome) != expected:
                 raise RuntimeError("LiteLLM's handle asked another step than its twin")
+            if index < len(given):
+                outcome = given[index]
         return main_call
 
     call_identity = _pydantic_guard.shared(_pydantic_guard.least_busy_call_identity)
@@ -2628,7 +2663,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         made = set_up(selection_type, self, model, request, specific_deployment, messages, input, init,
                       known, core_globals) if known[3] is not None else None
         # the handle set_up asked, and the request document it handed it (for the twin handle)
-        selection, handle, document = made if made is not None else (None, None, None)
+        selection, handle, document, twin_rec, first_known = made if made is not None else (None,) * 5
         try:
             if selection is None:
                 selection = selection_type(self, model, request, kind, specific_deployment, messages, input,
@@ -2666,48 +2701,55 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                         outcome = None
                         # the twin handle (shadow_handle): LiteLLM's handle's state without the
                         # callback-filter stage, driven while that stage's answer is known to be
-                        # the identity (no filter registered; checked before every step it is
-                        # handed: if one appears, the call moves back onto LiteLLM's handle)
-                        first = None
+                        # the identity (no filter registered when LiteLLM's handle would ask it:
+                        # checked at the stage point; if one is, the call moves back onto a
+                        # handle with the stage).  Its call was made by set_up; LiteLLM's handle
+                        # reads its snapshot at its call's first step (now): the twin serves only
+                        # while that handle is still the core's, at the twin's version (session 22)
                         twin = None
-                        if handle is not None and not pass_through and selection._call is not None:
-                            twin_handle = twin_for(core, handle, selection._model)
-                            if twin_handle is not None and no_filter_now(core, core_globals):
-                                main_call = call
-                                first = main_call.next(None)  # LiteLLM's handle's first step, in lockstep
-                                twin_call = twin_handle.select(selection._model, document)
-                                twin_first = twin_call.next(None)
-                                # (LiteLLM's handle reads its snapshot at its first step: a registry
-                                # write another thread made since twin_for checked the version is
-                                # in it and not in the twin's)
-                                if (twin_first == first and first["kind"] == "pre_route"
-                                        and handle.registry_version() == twin_handle.registry_version()):
-                                    call = twin_call
-                                    twin = ([twin_first], [])  # the steps asked, the answers given
-                                    shadow_stats["picks"] += 1
-                        while True:
-                            if first is not None:
-                                step = first
-                                first = None
+                        known_first = None  # the twin's pre_route step, answered here (its call has none)
+                        if twin_rec is not None:
+                            if (core.__dict__.get("_handle") is handle
+                                    and handle.registry_version() == twin_rec.version):
+                                twin = ([], [])  # the steps asked, the answers given
+                                shadow_stats["picks"] += 1
+                                if first_known:
+                                    known_first = dict(first_known)  # a new dict each pick, as the bridge's
                             else:
-                                if twin is not None:
+                                call = handle.select(selection._model, document)  # LiteLLM's call
+                        while True:
+                            if twin is not None:
+                                asked = twin[0]
+                                if not asked:
+                                    pass  # the call's first step
+                                elif asked[-1]["kind"] == "cache":
+                                    # the stage point: LiteLLM's handle asks the stage right
+                                    # after its cooldown read is answered (the one cache step
+                                    # before it), and answers it with no filter (checked now)
+                                    # before anything else runs; from here the twin's pick is
+                                    # stock's whatever is registered later, and a move back would
+                                    # re-run the cooldown filter at another time (a cooldown
+                                    # expiring since: another step, not stock's)
                                     if not no_filter_now(core, core_globals):
-                                        call = twin_escape(main_call, twin[0], twin[1])
-                                        twin = None
-                                    elif twin[0][-1]["kind"] == "cache":
-                                        # the stage point: LiteLLM's handle asks the stage right
-                                        # after its cooldown read is answered (the one cache step
-                                        # before it), and answers it with no filter (checked just
-                                        # now) before anything else runs; from here the twin's
-                                        # pick is stock's whatever is registered later, and a move
-                                        # back would re-run the cooldown filter at another time
-                                        # (a cooldown expiring since: another step, not stock's)
-                                        twin = None
-                                    else:
-                                        twin[1].append(outcome)
+                                        call = twin_escape(core, handle, twin_rec, selection._model, document,
+                                                           asked, twin[1])
+                                    twin = None
+                                elif outcome is not None and first_known and len(asked) == 1:
+                                    # a pre-route answer (a group to resolve instead, a custom
+                                    # strategy's deployment) for the step the twin's call never
+                                    # asked: the call moves back (onto one with the step)
+                                    call = twin_escape(core, handle, twin_rec, selection._model, document,
+                                                       asked, twin[1])
+                                    twin = None
+                                else:
+                                    twin[1].append(outcome)
+                            if known_first is not None:
+                                step = known_first
+                                known_first = None
+                            else:
                                 step = call.next(outcome)
-                                if twin is not None:
-                                    twin[0].append(step)
+                            if twin is not None:
+                                twin[0].append(step)
                             step_kind = step["kind"]
                             if step_kind == "cache":
                                 outcome = await core._answer_cache(step)

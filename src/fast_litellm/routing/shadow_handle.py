@@ -24,14 +24,20 @@ the same state picks what LiteLLM's handle picks.  See docs/routing.md,
   and only for one ``select`` call: it is never stored on the core, so every
   LiteLLM code path (its own select with the flag off, sync picks, completions,
   listings) reads LiteLLM's handle and runs the stage.
-* The fused pick checks that no filter is registered before it starts, and
-  again after each answer it computes up to the cooldown read's (LiteLLM's
-  handle asks the stage right after that answer; past it the twin's pick is
-  stock's whatever is registered later); if one appeared, the call is moved
-  back onto LiteLLM's handle by replaying the answers given so far (see
-  ``protocol_fast``), so the stage is answered where LiteLLM's handle asks it.
-  LiteLLM's handle reads its registry snapshot at a call's first step, so the
-  twin is taken only when the handle's version after that step is the twin's.
+* The fused pick's set-up makes the twin's call in place of LiteLLM's
+  (session 22; before, both ran in lockstep).  LiteLLM's handle reads its
+  registry snapshot and retired flag at a call's first step, so at that
+  moment the pick checks LiteLLM's handle is still the core's at the twin's
+  version (else it makes LiteLLM's call there).  It checks that no filter is
+  registered at the stage point, the cooldown read's answer (LiteLLM's handle
+  asks the stage right after it; past it the twin's pick is stock's whatever
+  is registered later); if one is, the call is moved back by replaying the
+  answers given so far onto LiteLLM's handle while it is unchanged, else onto
+  a replica at the twin's snapshot (:func:`replica_of`), so the stage is
+  answered where LiteLLM's handle asks it.  A request with no routing field
+  makes the twin's call without ``pre_routes``; the pick answers a copy of
+  the twin's own first step (:func:`first_step`) and moves back for any
+  answer but None.
 * Distinct ids: ``answered_by_id`` groups duplicate ids by first occurrence.
   The second handle is only made for a registry whose ids are distinct and
   whose names resolve to one group's deployments each (no routing groups,
@@ -42,7 +48,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from fast_litellm._forksafe import fresh_lock_after_fork
 from fast_litellm.patching.registry import NotAccelerated, callers_error
@@ -65,23 +71,24 @@ _LOCK = threading.RLock()  # (re-entered by a weak-reference callback run by a c
 fresh_lock_after_fork(globals(), "_LOCK", threading.RLock)  # a forked child's own lock
 
 #: the fewest deployments named ``model_name`` = the picked model for which a
-#: pick takes the twin.  Driving it costs ~5 us a pick (the first step asked of
-#: both handles, the filter check before each answer); the matching it saves
-#: is ~2.6 ns x n^2 plus one step's round trip, so below a few dozen
-#: deployments LiteLLM's handle is as fast or faster (session 17, A/B in one
-#: process at n=10: cost 88.6 us without the twin against 93.5 with it).
-#: Policy only: either handle picks the same.  Tests set it to 0.
-MIN_GROUP_SIZE = 48
+#: pick takes the twin (0: every pick; the size is then not looked at).  Session
+#: 17 drove the twin in lockstep with a call on LiteLLM's handle and checked for
+#: filters before each answer, ~5 us a pick: LiteLLM's handle was as fast below a
+#: few dozen deployments, so this was 48.  Since session 22 the twin's call is
+#: made in place of LiteLLM's (one check at the stage point): the twin is ~2-4 us
+#: faster at every size measured (1, 3, 10; A/B in one process), so 0.
+#: Policy only: either handle picks the same.  A test sets it to see the cut.
+MIN_GROUP_SIZE = 0
 
 #: counters (tests read them): picks started on a twin handle, escapes back to
 #: LiteLLM's handle, twin handles built, callback-filter steps the fused pick
 #: answered (on LiteLLM's handle)
-STATS = {"picks": 0, "escapes": 0, "built": 0, "stage_steps": 0}
+STATS = {"picks": 0, "escapes": 0, "built": 0, "stage_steps": 0, "replicas": 0}
 
 
 class _Record:
     __slots__ = ("core_ref", "handle", "version", "static", "dynamic", "shadow", "verdict", "sizes",
-                 "__weakref__")
+                 "replica", "rest", "first_steps", "__weakref__")
 
     def __init__(self, core_ref, handle, version, static, dynamic):
         self.core_ref = core_ref
@@ -92,6 +99,9 @@ class _Record:
         self.shadow = None
         self.verdict = None  # None: not decided; False: never; True: shadow built
         self.sizes = None  # model_name -> how many deployments carry it (made at the first sized ask)
+        self.replica = None  # a handle with the stage, at the twin's snapshot (made at an escape that needs it)
+        self.rest = 0  # picks left on LiteLLM's handle after a pick moved back (policy only)
+        self.first_steps = None  # model -> the twin's first step's items, or () (first_step)
 
 
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -202,8 +212,20 @@ def shadow_for(core: Any, handle: Any, model: Any = None) -> Optional[Any]:
     handle changed or was written since it was built, ids that may repeat,
     the registry lock held elsewhere right now) or, when ``model`` is given,
     when fewer than ``MIN_GROUP_SIZE`` deployments are named ``model``."""
+    rec = shadow_record(core, handle, model)
+    return rec.shadow if rec is not None else None
+
+
+def shadow_record(core: Any, handle: Any, model: Any = None) -> Optional[_Record]:
+    """``shadow_for``'s record (its ``shadow`` the twin; the documents a
+    replica is built from when a pick moves back: :func:`replica_of`), or
+    None; also None for ``REST_AFTER_ESCAPE`` picks after a pick of ``core``
+    moved back (a filter is likely registered: policy only)."""
     rec = _RECORDS.get(_identity(core))
     if rec is None or rec.core_ref() is not core or rec.verdict is False or rec.handle is not handle:
+        return None
+    if rec.rest:
+        rec.rest -= 1
         return None
     if model is not None and MIN_GROUP_SIZE > 0:
         sizes = rec.sizes
@@ -213,9 +235,8 @@ def shadow_for(core: Any, handle: Any, model: Any = None) -> Optional[Any]:
             return None
     if core.__dict__.get("_handle") is not handle or handle.registry_version() != rec.version:
         return None
-    shadow = rec.shadow
-    if shadow is not None:
-        return shadow
+    if rec.shadow is not None:
+        return rec
     if not _distinct_candidates(rec.static, rec.dynamic) or not _one_cache_step_before_stage(rec.static):
         rec.verdict = False
         return None
@@ -239,6 +260,87 @@ def shadow_for(core: Any, handle: Any, model: Any = None) -> Optional[Any]:
     rec.shadow = made
     rec.verdict = True
     STATS["built"] += 1
+    return rec
+
+
+#: picks of a core that stay on LiteLLM's handle after one of its picks moved
+#: back (a filter registered then is likely still there: each pick on the twin
+#: would move back at its stage point).  Policy only: either handle picks the same.
+REST_AFTER_ESCAPE = 32
+
+
+#: the request document a pick's set-up makes for a request that sets no routing field
+PRE_ROUTES_ONLY = {"pre_routes": True}
+#: the twin's document for such a pick when its first step is skipped (read by Rust, never written)
+NO_FIELDS: Dict[str, Any] = {}
+#: the most models a record keeps a first-step verdict for
+FIRST_STEPS_KEPT = 256
+#: the static settings under which a call without ``pre_routes`` was observed to ask,
+#: after a None answer to the step, what a call with it asks (session 22: the same
+#: steps for a group, an id, an unknown name and an alias, with each of these set).
+#: Not ``routing_plugins``: router-core runs the plugins only on a call that pre-routes
+#: (without it the call fails, ``routing_plugins_need_async``); any other key: not known
+FIRST_STEP_SETTINGS = frozenset((
+    "model_list", "routing_strategy", "cooldown_time", "disable_cooldowns", "retry_after", "timeout",
+    "enable_pre_call_checks", "callback_filters", "retry_policy", "health_check_staleness_threshold"))
+_NONE_KNOWN: Dict[str, Any] = {}  # a record whose settings are not all FIRST_STEP_SETTINGS (never written)
+
+
+def first_step(rec: _Record, model: Any) -> Optional[Tuple[Tuple[str, Any], ...]]:
+    """The twin's first step for a pick of ``model`` with ``PRE_ROUTES_ONLY``,
+    as its items (asked of the twin once per record and model; the twin is
+    never written, and a call's first step reads nothing else: no clock, no
+    draw), when it is the ``pre_route`` step of ``model`` at no fallback depth
+    or retry with no events; else None.  Then a pick may make the twin's call
+    without ``pre_routes`` (``NO_FIELDS``): router-core asks the ``pre_route``
+    step only for that field, and after a None answer goes on as a call
+    without it; the fused pick answers a copy of this step and moves back
+    (onto a call with the field) for any other answer."""
+    known = rec.first_steps
+    if known is None:
+        if not rec.static.keys() <= FIRST_STEP_SETTINGS:
+            known = rec.first_steps = _NONE_KNOWN  # (a setting pre_routes may matter to)
+        else:
+            known = rec.first_steps = {}
+    if type(model) is not str or known is _NONE_KNOWN:
+        return None
+    items = known.get(model)
+    if items is None:
+        try:
+            first = rec.shadow.select(model, dict(PRE_ROUTES_ONLY)).next(None)
+            items = tuple(first.items()) if type(first) is dict else ()
+        except Exception:  # noqa: BLE001 - ours: not known, the step is asked
+            items = ()
+        if dict(items) != {"kind": "pre_route", "model": model, "fallback_depth": 0, "retry": 0, "events": []}:
+            items = ()
+        if len(known) < FIRST_STEPS_KEPT:
+            known[model] = items
+    return items or None
+
+
+def replica_of(rec: _Record) -> Optional[Any]:
+    """A handle at the twin's snapshot *with* the stage: built from the
+    record's documents as they are (LiteLLM's handle's), its providers (and
+    host indexes) adopted from the twin, which adopted them from LiteLLM's
+    handle at the recorded version and is never written; None when it cannot
+    be made at that version.  A pick that moves back after LiteLLM's handle was
+    written or rebuilt since the pick started runs on it: LiteLLM's handle no
+    longer holds the snapshot stock's call read at its first step."""
+    replica = rec.replica
+    if replica is not None:
+        return replica
+    shadow = rec.shadow
+    if shadow is None:
+        return None
+    try:
+        made = type(shadow)(rec.static, rec.dynamic)
+        made.adopt_providers(shadow)
+        if made.registry_version() != rec.version:
+            return None
+    except Exception:  # noqa: BLE001 - ours: the caller raises
+        return None
+    rec.replica = made
+    STATS["replicas"] += 1
     return made
 
 
