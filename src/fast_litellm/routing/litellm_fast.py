@@ -34,7 +34,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional
 
-from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_callers_error
+from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_callers_error, is_ours
 
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
 
@@ -962,7 +962,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         if fn is stock_plain or fn is exact_plain[0]:
             return True
         if "routing.plain_json" in (getattr(fn, "__fast_litellm_patch__", None),
-                                    getattr(fn, "__fast_litellm_local__", None)):
+                                    getattr(fn, "__fast_litellm_local__", None)) and is_ours(fn):
             exact_plain[0] = fn
             return True
         return False

@@ -53,7 +53,7 @@ from collections.abc import Mapping as _MAPPING
 from typing import Any, Callable, Dict
 
 from fast_litellm import flags
-from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
+from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors, original_if_ours
 
 from . import _pydantic_guard, litellm_fast, shadow_handle
 from .litellm_fast import str_keyed  # every key an exact str (natively a dict walk)
@@ -459,7 +459,7 @@ def make_deprecated_get(original: Callable[..., Any]) -> Any:
     cls = module_globals.get("_DeprecatedAttribute")
     current = cls.__dict__.get("__get__") if cls is not None else None
     if (type(original) is not types.FunctionType or cls is None
-            or getattr(current, "__fast_litellm_original__", current) is not original  # (or ours over it)
+            or original_if_ours(current, current) is not original  # (or ours over it)
             or original.__globals__ is not module_globals):
         raise NotAccelerated("not LiteLLM's _DeprecatedAttribute.__get__")
     function_builtins = original.__builtins__
@@ -487,6 +487,7 @@ def make_deprecated_get(original: Callable[..., Any]) -> Any:
     # bench's stock side, and the guards' pinned-source checks, look it up there)
     getter.__fast_litellm_patch__ = "routing.deprecated_get"
     getter.__fast_litellm_original__ = original
+    getter.__fast_litellm_self__ = getter  # (registry.mark_ours)
     getter.__wrapped__ = original
     getter.__doc__ = original.__doc__
     return getter

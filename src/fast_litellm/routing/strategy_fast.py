@@ -44,7 +44,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from fast_litellm.patching import guards
-from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
+from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors, original_if_ours
 
 from . import litellm_fast
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
@@ -1168,7 +1168,7 @@ class _OwnLatencyPick:
         if found is self._ok and found is not None:
             return True
         if getattr(found, "__fast_litellm_patch__", None) == "routing.lowest_latency_pick":
-            original = getattr(found, "__fast_litellm_original__", None)
+            original = original_if_ours(found)  # (not a user's functools.wraps copy of the marks)
         else:
             original = found
         if original is None or not guards.is_pinned_source(_LATENCY_PICK, original):
