@@ -87,3 +87,45 @@ def test_is_pinned_source_refuses_a_copy_of_our_marks_and_a_foreign_wraps_layer(
     assert not guards.is_pinned_source(target, copied)
     assert not guards.is_pinned_source(target, _functools_wrapper(stock, []))  # (getsource unwraps it)
 
+
+# ---- (2) a stand-in for a strategy module's ``random``: its attribute hook ran more often -----
+
+class _RandomStandIn:
+    """What a test or tracer puts in place of a module's ``random``: every attribute
+    read is the real module's, and recorded."""
+
+    def __init__(self, real, calls):
+        self._real = real
+        self._calls = calls
+
+    def __getattr__(self, name):
+        self._calls.append(name)
+        return getattr(self._real, name)
+
+
+@pytest.mark.parametrize("strategy", ("latency-based-routing", "cost-based-routing", "simple-shuffle"))
+def test_a_random_stand_in_in_the_strategy_module_is_read_as_stock_reads_it(strategy):
+    """The latency pick's checks of ``module.random`` (``draws_are_stdlib``,
+    ``getrandbits_of``, ``choice_follows``) read its ``sample`` / ``choice`` with
+    ``getattr``: a stand-in object's ``__getattr__`` ran three times a pick where
+    stock's two draws read each once.  Now only an exact module's dict is read."""
+    import random as real_random
+
+    module = importlib.import_module({"latency-based-routing": "litellm.router_strategy.lowest_latency",
+                                      "cost-based-routing": "litellm.router_strategy.lowest_cost",
+                                      "simple-shuffle": "litellm.router_strategy.simple_shuffle"}[strategy])
+
+    def script(router, pick):
+        out = [pick(i) for i in range(3)]
+        calls = []
+        saved = module.__dict__.get("random")
+        if saved is None:
+            return out, None
+        module.random = _RandomStandIn(real_random, calls)
+        try:
+            out += [pick(10 + i) for i in range(3)]
+        finally:
+            module.random = saved
+        return out, list(calls)
+
+    H._lockstep(strategy, script)
