@@ -292,7 +292,7 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
 _SLOW = litellm_fast._SLOW
 
 
-_METHOD = type(_RANDOM.Random().random)
+_METHOD = type(_RANDOM.Random().sample)  # (a bound Python method: random.sample and random.choice are)
 _MODULE_TYPE = type(sys)
 
 
