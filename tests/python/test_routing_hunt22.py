@@ -129,3 +129,96 @@ def test_a_random_stand_in_in_the_strategy_module_is_read_as_stock_reads_it(stra
         return out, list(calls)
 
     H._lockstep(strategy, script)
+
+
+# ---- (3) a base put into a class's __bases__ after the verdicts were kept on dict tags -------
+
+def _with_base(klass, namespace):
+    """``klass.__bases__`` with a new first base (deriving from the old first one, so the
+    layout is the same) holding ``namespace``; a function that puts the old bases back."""
+    old = klass.__bases__
+    klass.__bases__ = (type("Inserted", (old[0],), namespace),) + old[1:]
+    return lambda: setattr(klass, "__bases__", old)
+
+
+@pytest.mark.parametrize("strategy", H.STRATEGIES)
+def test_a_base_put_under_the_core_class_after_kept_picks_is_seen(strategy):
+    """The fused select's memo keeps its verdicts (among them: no class in RustCore's MRO
+    holds ``_deleted``, so the deleted-reads check is answered inline) on dict tags, and
+    a ``__bases__`` assignment changes no dict: a base whose ``_deleted`` property names
+    ``model_group_alias`` made stock raise LiteLLM's error and ours pick.  The memo now keeps
+    the MRO it was found at and the select compares it per pick."""
+    from litellm.router_rust.core import RustCore
+
+    def script(router, pick):
+        out = [pick(i) for i in range(3)]
+        undo = _with_base(RustCore, {"_deleted": property(lambda self: frozenset({"model_group_alias"}))})
+        try:
+            out += [pick(10 + i) for i in range(2)]
+        finally:
+            undo()
+        out.append(pick(20))
+        return out
+
+    out = H._lockstep(strategy, script)
+    assert "model_group_alias" in out[3][0] and out[5][0] != out[3][0]
+
+
+@pytest.mark.parametrize("strategy", H.STRATEGIES)
+def test_a_registry_base_with_indexes_put_after_kept_picks_is_called_as_stock_calls_it(strategy):
+    """The group read's idle verdict (hunt20, route21a: no ``_indexes`` descriptor in
+    ``HostRegistry``'s MRO) was kept on dict tags: a base holding an ``_indexes``
+    property put into its bases later was called by stock's read once a pick, never by
+    ours.  The verdict now keeps the registry's and the views' MROs, compared per pick.
+    (``HostedIndexes`` derives from ``object`` alone: its bases cannot be assigned.)"""
+    from litellm.router_rust.surface.registry import HostRegistry
+
+    def script(router, pick):
+        out = [pick(i) for i in range(3)]
+        calls = []
+
+        def indexes(self):
+            calls.append(1)
+            return self.__dict__["_indexes"]
+
+        undo = _with_base(HostRegistry, {"_indexes": property(indexes)})
+        try:
+            out += [pick(10 + i) for i in range(3)]
+        finally:
+            undo()
+        return out, len(calls)
+
+    assert H._lockstep(strategy, script)[1] >= 3
+
+
+def _attribute_reads_of(name, make_reads):
+    def __getattribute__(self, attribute):
+        if attribute == name:
+            make_reads.append(attribute)
+        return super(type(self).__mro__[1], self).__getattribute__(attribute)
+    return __getattribute__
+
+
+@pytest.mark.parametrize("strategy, name", (("least-busy", "async_get_available_deployments"),
+                                            ("usage-based-routing-v2", "async_get_available_deployments"),
+                                            ("usage-based-routing-v2", "usage_counter_keys")))
+def test_a_selector_base_with_an_attribute_hook_sees_the_pick_methods_read(strategy, name):
+    """The strategy answer's inline least-busy call and the fused v2 pick checked the
+    selector class's ``__getattribute__`` only in memos kept on dict tags: a base with an
+    attribute hook put into the handler's bases later saw stock's read of the pick
+    method, not ours (both now check it per pick).  (Other attributes the selectors'
+    patched helpers read directly are not covered: docs/routing.md, "Session 22 hunt".)"""
+    def script(router, pick):
+        out = [pick(i) for i in range(3)]
+        reads = []
+        klass = type(router._core._selectors._default)
+        old = klass.__bases__
+        hook = _attribute_reads_of(name, reads)
+        klass.__bases__ = (type("Inserted", (old[0],), {"__getattribute__": hook}),) + old[1:]
+        try:
+            out += [pick(10 + i) for i in range(3)]
+        finally:
+            klass.__bases__ = old
+        return out, len(reads)
+
+    assert H._lockstep(strategy, script)[1] >= 3

@@ -45,6 +45,8 @@ from _io import open as _IO_OPEN
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, CODE_OF as _code_of, IDENTITY as _identity
 from fast_litellm.patching.registry import original_if_ours
 
+_OBJECT_GETATTRIBUTE = object.__getattribute__
+
 _TC = "litellm.litellm_core_utils.token_counter"
 _ABSENT = object()
 _TPM = "litellm.litellm_core_utils.prompt_templates.tpm_media_utils"
@@ -1223,7 +1225,8 @@ def make_usage_v2_pick() -> Any:
     inner_cell, target_cell, preserve_cell, target_value_cell = cells
 
     async def usage_v2_pick(selector, model_group, healthy_deployments, messages, input):
-        if messages is not None or input is not None or type(selector) is not cls:
+        if (messages is not None or input is not None or type(selector) is not cls
+                or cls.__getattribute__ is not _OBJECT_GETATTRIBUTE):  # (a base's hook: session 22 hunt)
             return DECLINED
         state = selector.__dict__
         known = memo.get(state, cls)
