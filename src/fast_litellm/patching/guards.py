@@ -8,6 +8,7 @@ cover the code that is installed, so the patch is not applied.
 from __future__ import annotations
 
 import sys
+import types
 from typing import Any, Dict, Optional, Tuple
 
 from . import pins
@@ -209,33 +210,39 @@ def is_pinned_source(target: str, fn: Any) -> bool:
 
 def _wrapped_elsewhere(fn: Any) -> bool:
     """Whether ``inspect.getsource(fn)`` would read another function's source
-    through a ``__wrapped__`` layer whose own code is not LiteLLM's
-    (``inspect`` unwraps: a user's ``functools.wraps`` wrapper over a pinned
-    function hashes as that function; session 22 hunt).  LiteLLM's own
-    decorators (Python functions whose code is under the ``litellm`` package)
-    and fast_litellm's own layers (its package's functions, its native
-    types) are followed."""
-    import os
-    import types
-
-    roots = []
-    for name in ("litellm", "fast_litellm"):
-        path = getattr(sys.modules.get(name), "__file__", None)
-        if path:
-            roots.append(os.path.dirname(path) + os.sep)
-    roots_t = tuple(roots)
+    through a ``__wrapped__`` layer that is a user's (``inspect`` unwraps: a
+    user's ``functools.wraps`` wrapper over a pinned function hashes as that
+    function; session 22 hunt).  Followed: Python layers whose code is
+    LiteLLM's, fast_litellm's or the standard library's (``contextlib``'s
+    ``contextmanager`` helper, ...; not site-packages), and native layers of
+    fast_litellm's or ``functools``' types."""
     layer = fn
     for _ in range(64):
         inner = getattr(layer, "__wrapped__", None)
         if inner is None:
             return False
         if type(layer) is types.FunctionType:
-            if not roots_t or not str(layer.__code__.co_filename).startswith(roots_t):
+            if not _trusted_code(str(layer.__code__.co_filename)):
                 return True
-        elif not type.__repr__(type(layer)).startswith("<class 'fast_litellm."):  # (its tp_name)
-            return True
+        elif not type.__repr__(type(layer)).startswith(("<class 'fast_litellm.", "<class 'functools.")):
+            return True  # (its tp_name: no metaclass __repr__)
         layer = inner
     return True
+
+
+def _trusted_code(filename: str) -> bool:
+    """Whether code in ``filename`` is LiteLLM's, fast_litellm's or the standard
+    library's (not site-packages)."""
+    import os
+    import sysconfig
+
+    for name in ("litellm", "fast_litellm"):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path and filename.startswith(os.path.dirname(path) + os.sep):
+            return True
+    paths = sysconfig.get_paths()
+    return filename.startswith(os.path.join(paths["stdlib"], "")) and not filename.startswith(
+        tuple(os.path.join(paths[key], "") for key in ("purelib", "platlib")))
 
 
 def flush_digests() -> None:
