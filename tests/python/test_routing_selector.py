@@ -4,6 +4,7 @@ try/except answers, and declines whenever LiteLLM's path would log, differ
 or run replaced code."""
 from __future__ import annotations
 
+import functools
 import logging
 from functools import partial
 
@@ -19,6 +20,7 @@ import litellm.router_strategy.lowest_latency as lowest_latency  # noqa: E402
 import litellm.utils as utils  # noqa: E402
 from litellm._logging import verbose_logger  # noqa: E402
 
+from fast_litellm.patching import registry  # noqa: E402
 from fast_litellm.routing import litellm_fast, selector_fast  # noqa: E402
 
 MODULES = [lowest_latency, lowest_cost]
@@ -99,7 +101,16 @@ def test_accepts_the_token_counting_patch_over_the_stock_counter(monkeypatch):
     wrapper.__fast_litellm_patch__ = "token_counter"
     wrapper.__fast_litellm_original__ = stock
     monkeypatch.setattr(tc, "token_counter", wrapper)
+    # (session 22 hunt) the marks alone are not ours: functools.wraps copies them into a
+    # user's wrapper; our wrappers also name themselves (registry.mark_ours)
+    assert selector_fast.no_input_tokens(lowest_latency) is None
+    registry.mark_ours(wrapper)
     assert selector_fast.no_input_tokens(lowest_latency) == 0 == _litellms(lowest_latency)
+    copied = functools.wraps(wrapper)(lambda *args, **kwargs: stock(*args, **kwargs))
+    assert copied.__fast_litellm_original__ is stock
+    monkeypatch.setattr(tc, "token_counter", copied)
+    assert selector_fast.no_input_tokens(lowest_latency) is None
+    monkeypatch.setattr(tc, "token_counter", wrapper)
     wrapper.__fast_litellm_patch__ = "something_else"
     assert selector_fast.no_input_tokens(lowest_latency) is None
 

@@ -8,9 +8,11 @@ cover the code that is installed, so the patch is not applied.
 from __future__ import annotations
 
 import sys
+import types
 from typing import Any, Dict, Optional, Tuple
 
 from . import pins
+from .registry import original_if_ours
 
 
 def installed_litellm_version() -> Optional[str]:
@@ -194,14 +196,53 @@ def is_pinned_source(target: str, fn: Any) -> bool:
     seen = _verdicts.get(key)
     if seen is not None and seen[0] is fn:
         return seen[1]
-    original = getattr(fn, "__fast_litellm_original__", None)
+    original = original_if_ours(fn)  # (a user's functools.wraps copy of our marks is not ours)
     expected = pins.VERIFIED.get(target) or pins.DEPENDENCIES.get(target)
+    checked = fn if original is None else original
     try:
-        ok = expected is not None and source_hash(fn if original is None else original) == expected
+        ok = (expected is not None and not _wrapped_elsewhere(checked)
+              and source_hash(checked) == expected)
     except Exception:  # unreadable source (see check): not the pinned one
         ok = False
     _verdicts[key] = (fn, ok)
     return ok
+
+
+def _wrapped_elsewhere(fn: Any) -> bool:
+    """Whether ``inspect.getsource(fn)`` would read another function's source
+    through a ``__wrapped__`` layer that is a user's (``inspect`` unwraps: a
+    user's ``functools.wraps`` wrapper over a pinned function hashes as that
+    function; session 22 hunt).  Followed: Python layers whose code is
+    LiteLLM's, fast_litellm's or the standard library's (``contextlib``'s
+    ``contextmanager`` helper, ...; not site-packages), and native layers of
+    fast_litellm's or ``functools``' types."""
+    layer = fn
+    for _ in range(64):
+        inner = getattr(layer, "__wrapped__", None)
+        if inner is None:
+            return False
+        if type(layer) is types.FunctionType:
+            if not _trusted_code(str(layer.__code__.co_filename)):
+                return True
+        elif not type.__repr__(type(layer)).startswith(("<class 'fast_litellm.", "<class 'functools.")):
+            return True  # (its tp_name: no metaclass __repr__)
+        layer = inner
+    return True
+
+
+def _trusted_code(filename: str) -> bool:
+    """Whether code in ``filename`` is LiteLLM's, fast_litellm's or the standard
+    library's (not site-packages)."""
+    import os
+    import sysconfig
+
+    for name in ("litellm", "fast_litellm"):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path and filename.startswith(os.path.dirname(path) + os.sep):
+            return True
+    paths = sysconfig.get_paths()
+    return filename.startswith(os.path.join(paths["stdlib"], "")) and not filename.startswith(
+        tuple(os.path.join(paths[key], "") for key in ("purelib", "platlib")))
 
 
 def flush_digests() -> None:
@@ -244,7 +285,7 @@ def resolve_target(target: str) -> Any:
     obj = unwrap_descriptor(obj)
     while getattr(obj, "__wrapped_original__", None) is not None:  # a component's own wrapping
         obj = obj.__wrapped_original__
-    original = getattr(obj, "__fast_litellm_original__", None)  # the engine's wrapper
+    original = original_if_ours(obj)  # the engine's wrapper
     return original if original is not None else obj
 
 

@@ -121,6 +121,29 @@ def is_callers_error(exc: BaseException) -> bool:
     return bool(_CALLERS) and _CALLERS.pop(_identity(exc), None) is exc
 
 
+def mark_ours(fn: Any) -> Any:
+    """Mark ``fn`` (a wrapper or dispatcher carrying ``__fast_litellm_patch__`` /
+    ``__fast_litellm_original__``) as one of ours: it names itself.  The
+    other marks alone do not say so: ``functools.wraps`` copies a wrapped
+    function's ``__dict__``, marks and all, into a user's wrapper over ours
+    (session 22 hunt: such a wrapper was taken for our patch and skipped)."""
+    fn.__fast_litellm_self__ = fn
+    return fn
+
+
+def is_ours(fn: Any) -> bool:
+    """Whether ``fn`` is one of our marked wrappers itself (see :func:`mark_ours`),
+    not something that copied its marks."""
+    return getattr(fn, "__fast_litellm_self__", None) is fn
+
+
+def original_if_ours(fn: Any, default: Any = None) -> Any:
+    """``fn.__fast_litellm_original__`` when ``fn`` is one of our wrappers, else ``default``."""
+    if getattr(fn, "__fast_litellm_self__", None) is fn:
+        return getattr(fn, "__fast_litellm_original__", default)
+    return default
+
+
 class Patch:
     """One replacement of a LiteLLM function or method (see module doc)."""
 

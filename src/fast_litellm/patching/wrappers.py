@@ -25,7 +25,7 @@ import time
 from typing import Any, Callable
 
 from .. import flags
-from .registry import Delegate, NotAccelerated, Patch, is_callers_error
+from .registry import Delegate, NotAccelerated, Patch, is_callers_error, mark_ours
 
 SAMPLE_EVERY = 16
 
@@ -242,4 +242,4 @@ def guarded(patch: Patch, original: Callable, fast: Callable) -> Callable:
     wrapper.__fast_litellm_patch__ = patch.name  # type: ignore[attr-defined]
     wrapper.__fast_litellm_original__ = original  # type: ignore[attr-defined]
     wrapper.__fast_litellm_fast__ = fast  # type: ignore[attr-defined]
-    return wrapper
+    return mark_ours(wrapper)

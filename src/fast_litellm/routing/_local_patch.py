@@ -16,7 +16,7 @@ import importlib
 import inspect
 from typing import Any, Dict, Iterator, List, Tuple
 
-from fast_litellm.patching.registry import Delegate, NotAccelerated, is_callers_error
+from fast_litellm.patching.registry import Delegate, NotAccelerated, is_callers_error, mark_ours, original_if_ours
 
 from . import patches
 
@@ -103,7 +103,7 @@ def install(guarded: bool = False) -> None:
         current = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
         # After `import fast_litellm` the engine may already have replaced the
         # target: the stock side must be LiteLLM's own function, not our wrapper.
-        original = getattr(current, "__fast_litellm_original__", current)
+        original = original_if_ours(current, current)
         try:
             fast = patch.build(original)
         except NotAccelerated:  # declined at build: the original stays, as the engine leaves it
@@ -115,7 +115,7 @@ def install(guarded: bool = False) -> None:
             fast.__fast_litellm_patch__ = patch.name
             fast.__fast_litellm_original__ = original
             fast.__fast_litellm_local__ = patch.name
-            setattr(owner, name, fast)
+            setattr(owner, name, mark_ours(fast))
             _INSTALLED.append((owner, name, original, current))
             continue
         if guarded:
@@ -127,7 +127,7 @@ def install(guarded: bool = False) -> None:
         dispatcher.__fast_litellm_patch__ = patch.name
         dispatcher.__fast_litellm_original__ = original
         dispatcher.__fast_litellm_local__ = patch.name
-        setattr(owner, name, dispatcher)
+        setattr(owner, name, mark_ours(dispatcher))
         _INSTALLED.append((owner, name, original, current))
 
 
@@ -164,4 +164,4 @@ def _original_of(owner: Any, name: str) -> Any:
         if o is owner and n == name:
             return original
     current = getattr(owner, name)
-    return getattr(current, "__fast_litellm_original__", current)
+    return original_if_ours(current, current)

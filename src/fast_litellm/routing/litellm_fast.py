@@ -34,7 +34,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional
 
-from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_callers_error
+from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_callers_error, is_ours
 
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
 
@@ -383,9 +383,12 @@ class _UsageReadScope:
             return None
         # (_GroupRows.idle_kept, its kept verdict's per-call part inline: ~0.1 us less)
         registry = core._hosted
-        kept = _GROUP_ROWS._idle.get(getattr(registry, "__dict__", None), core)
+        kept = None if type(registry).__getattribute__ is not _OBJECT_GETATTRIBUTE else _GROUP_ROWS._idle.get(
+            getattr(registry, "__dict__", None), core)
         if kept is None:
             kept = _GROUP_ROWS.idle_kept(core)
+        elif not (kept[0].__mro__ is kept[6] and type(kept[2]).__mro__ is kept[7]):
+            kept = _GROUP_ROWS.idle_kept(core)  # (the MROs moved: found again)
         elif not (type(registry) is kept[0] and core.__dict__ is kept[1] and kept[2].__dict__ is kept[3]
                   and kept[4][1] == kept[5].registry_version()):
             kept = None
@@ -460,6 +463,7 @@ class _NoMemo:
         return None
 
 
+_OBJECT_GETATTRIBUTE = object.__getattribute__
 _NO_MEMO = _NoMemo()
 
 
@@ -543,6 +547,8 @@ class _GroupRows:
         """``read_is_idle``'s kept verdict (host class, the core's dict, the views, their
         dict, their ``_read_at``, the handle) when the read is idle now, else None."""
         registry = core._hosted
+        if type(registry).__getattribute__ is not _OBJECT_GETATTRIBUTE:
+            return None  # (session 22 hunt: reading its __dict__ would run the hook)
         state = getattr(registry, "__dict__", None)
         if type(state) is not dict:
             return None
@@ -552,11 +558,12 @@ class _GroupRows:
 
             memo = self._idle = _StateMemo()
         kept = memo.get(state, core)
-        if kept is None:
+        # (the MROs: a __bases__ assignment changes no dict's tag; session 22 hunt)
+        if kept is None or (kept and (kept[0].__mro__ is not kept[6] or type(kept[2]).__mro__ is not kept[7])):
             kept = memo.remember(state, core, lambda: self._idle_state(core, registry, state))
             if not kept:
                 return None
-        host, core_state, indexes, own, read_at, handle = kept
+        host, core_state, indexes, own, read_at, handle, _host_mro, _indexes_mro = kept
         if (type(registry) is host and core.__dict__ is core_state and indexes.__dict__ is own
                 and read_at[1] == handle.registry_version()):
             return kept
@@ -602,7 +609,7 @@ class _GroupRows:
                 and read_at[0] is handle and type(read_at[1]) is int):
             return no
         return (state, own, core_state, indexes_cls, type(core)) + classes + bases, (
-            host, core_state, indexes, own, read_at, handle)
+            host, core_state, indexes, own, read_at, handle, host.__mro__, indexes_cls.__mro__)
 
     def read(self, registry: Any, model: Any, idle: Any = None) -> Any:
         """The group's rows.  ``idle``: ``idle_kept``'s verdict for the registry's core,
@@ -962,7 +969,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         if fn is stock_plain or fn is exact_plain[0]:
             return True
         if "routing.plain_json" in (getattr(fn, "__fast_litellm_patch__", None),
-                                    getattr(fn, "__fast_litellm_local__", None)):
+                                    getattr(fn, "__fast_litellm_local__", None)) and is_ours(fn):
             exact_plain[0] = fn
             return True
         return False

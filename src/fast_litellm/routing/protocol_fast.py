@@ -55,7 +55,7 @@ from collections.abc import Mapping as _MAPPING
 from typing import Any, Callable, Dict
 
 from fast_litellm import flags
-from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
+from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors, original_if_ours
 
 from . import _pydantic_guard, litellm_fast, shadow_handle
 from .litellm_fast import str_keyed  # every key an exact str (natively a dict walk)
@@ -461,7 +461,7 @@ def make_deprecated_get(original: Callable[..., Any]) -> Any:
     cls = module_globals.get("_DeprecatedAttribute")
     current = cls.__dict__.get("__get__") if cls is not None else None
     if (type(original) is not types.FunctionType or cls is None
-            or getattr(current, "__fast_litellm_original__", current) is not original  # (or ours over it)
+            or original_if_ours(current, current) is not original  # (or ours over it)
             or original.__globals__ is not module_globals):
         raise NotAccelerated("not LiteLLM's _DeprecatedAttribute.__get__")
     function_builtins = original.__builtins__
@@ -489,6 +489,7 @@ def make_deprecated_get(original: Callable[..., Any]) -> Any:
     # bench's stock side, and the guards' pinned-source checks, look it up there)
     getter.__fast_litellm_patch__ = "routing.deprecated_get"
     getter.__fast_litellm_original__ = original
+    getter.__fast_litellm_self__ = getter  # (registry.mark_ours)
     getter.__wrapped__ = original
     getter.__doc__ = original.__doc__
     return getter
@@ -1954,7 +1955,10 @@ def _select_state(p: Any) -> Any:
                 # pick_reserves(default) is _PICK_RESERVES.get(default): LiteLLM's function bound in the
                 # core module and reading least_busy's context variable (session 21)
                 pick_reserves is not None and core_globals.get("pick_reserves") is pick_reserves
-                and least_busy.get("_PICK_RESERVES") is reserves)
+                and least_busy.get("_PICK_RESERVES") is reserves,
+                # (session 22 hunt) the core's MRO these verdicts were found at: a __bases__
+                # assignment changes no dict's tag (compared per pick, held: not reused)
+                rust_core.__mro__)
 
 
 def _call_id_parts() -> Any:
@@ -2067,8 +2071,9 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     # method is LiteLLM's decorated one (least_busy_call: found by the select memo)
                     # and its closure the one found at build: service_target's set, the pinned
                     # body, _restore's reset (a ValueError suppressed)
-                    if least_busy_call is not None and "async_get_available_deployments" not in (
-                            selector.__dict__) and least_busy_cells(least_busy_call):
+                    if least_busy_call is not None and kind.__getattribute__ is _OBJECT_GETATTRIBUTE and (
+                            "async_get_available_deployments" not in selector.__dict__) and (
+                            least_busy_cells(least_busy_call)):  # (__getattribute__: session 22 hunt)
                         call_id = least_busy_call_id(selection_module, request_kwargs)
                         context_globals = least_busy_call[5]
                         target_token = least_busy_call[6][2].set(least_busy_call[4][3])
@@ -2639,11 +2644,16 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
          mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call,
          _service_logged, _refuse_deleted, _pick_answer, _pick_reserves) = p
         known = memo.get(core_globals, p)
-        if known is None or (known and known[7] is not None and cache_token() != known[7]):
-            # (an ABC registration since: None checked again against Mapping at the new token)
+        if known is None or (known and ((known[7] is not None and cache_token() != known[7])
+                                        or answer[0].__mro__ is not known[-1])):
+            # (an ABC registration since: None checked again against Mapping at the new token;
+            # session 22 hunt: RustCore's MRO moved - a __bases__ assignment changes no dict's tag)
             known = memo.remember(core_globals, p, lambda: _select_state(p))
         if not known or sys_modules.get(_OTEL_RUNTIME) is not runtime:
             raise NotAccelerated("LiteLLM's selection bindings were replaced")
+        if type(self).__getattribute__ is not _OBJECT_GETATTRIBUTE:
+            # (session 22 hunt) an attribute hook on the core's class or one of its bases
+            raise NotAccelerated("the core's look-ups run code")
         # from here LiteLLM's steps: an error is the caller's, raised once (marked as
         # ``callers_errors`` marks it; a try costs nothing until something raises)
         # core._refuse_deleted_reads({"num_retries": 0}): nothing to refuse while the core's
@@ -2819,7 +2829,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         ``set_up`` makes, or None where LiteLLM's ``__init__`` would set it up."""
         p = parts()
         known = memo.get(p[0], p)
-        if known is None or (known and known[7] is not None and cache_token() != known[7]):
+        if known is None or (known and ((known[7] is not None and cache_token() != known[7])
+                                        or p[10][0].__mro__ is not known[-1])):
             known = memo.remember(p[0], p, lambda: _select_state(p))
         if not known or known[3] is None:
             return None

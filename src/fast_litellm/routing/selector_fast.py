@@ -43,6 +43,9 @@ import builtins as _BUILTINS_MODULE
 from _io import open as _IO_OPEN
 
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, CODE_OF as _code_of, IDENTITY as _identity
+from fast_litellm.patching.registry import original_if_ours
+
+_OBJECT_GETATTRIBUTE = object.__getattribute__
 
 _TC = "litellm.litellm_core_utils.token_counter"
 _ABSENT = object()
@@ -70,7 +73,7 @@ def _counter_is(current: Any, stock: Any, patch_name: str) -> bool:
     if current is stock:
         return True
     return (getattr(current, "__fast_litellm_patch__", None) == patch_name
-            and getattr(current, "__fast_litellm_original__", None) is stock)
+            and original_if_ours(current) is stock)
 
 
 class _NoInputTokens:
@@ -208,10 +211,11 @@ class _NoInputTokens:
             own = getattr(current, "__dict__", None)
             if (type(current) is not types.FunctionType or type(own) is not dict
                     or own.get("__fast_litellm_patch__", _ABSENT) != patch_name
-                    or own.get("__fast_litellm_original__", _ABSENT) is not stock):
+                    or own.get("__fast_litellm_original__", _ABSENT) is not stock
+                    or own.get("__fast_litellm_self__", _ABSENT) is not current):  # (registry.mark_ours)
                 return None
             flat += [current, 0, own, own, "__fast_litellm_patch__", own["__fast_litellm_patch__"],
-                     own, "__fast_litellm_original__", stock]
+                     own, "__fast_litellm_original__", stock, own, "__fast_litellm_self__", current]
         triples = tuple(flat)
         return triples if self._same(triples, _ABSENT) is True else None
 
@@ -1221,7 +1225,8 @@ def make_usage_v2_pick() -> Any:
     inner_cell, target_cell, preserve_cell, target_value_cell = cells
 
     async def usage_v2_pick(selector, model_group, healthy_deployments, messages, input):
-        if messages is not None or input is not None or type(selector) is not cls:
+        if (messages is not None or input is not None or type(selector) is not cls
+                or cls.__getattribute__ is not _OBJECT_GETATTRIBUTE):  # (a base's hook: session 22 hunt)
             return DECLINED
         state = selector.__dict__
         known = memo.get(state, cls)

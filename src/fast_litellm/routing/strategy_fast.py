@@ -40,11 +40,12 @@ dict) declines with :class:`NotAccelerated`, so LiteLLM's code runs.
 from __future__ import annotations
 
 import logging
+import random as _RANDOM
 import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from fast_litellm.patching import guards
-from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors
+from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors, original_if_ours
 
 from . import litellm_fast
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
@@ -291,6 +292,20 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
 _SLOW = litellm_fast._SLOW
 
 
+_METHOD = type(_RANDOM.Random().sample)  # (a bound Python method: random.sample and random.choice are)
+_MODULE_TYPE = type(sys)
+
+
+def _module_attr(module: Any, name: str) -> Any:
+    """``module.<name>`` for an exact module, read from its dict (no module
+    ``__getattr__``); None for anything else, whose attribute look-ups are
+    code LiteLLM's calls run and ours must not (session 22 hunt: a ``random``
+    stand-in's ``__getattr__`` ran 3x a latency pick's times)."""
+    if type(module) is not _MODULE_TYPE:
+        return None
+    return module.__dict__.get(name)
+
+
 # --------------------------------------------------------------------------
 # random.sample over a whole list, natively
 # --------------------------------------------------------------------------
@@ -367,18 +382,20 @@ class _Sampler:
         items) or of deployments (LiteLLM: (deployment, latency) pairs) draws
         alike.  A replaced one (a test's mock) sees LiteLLM's arguments only
         in LiteLLM's code."""
-        return (getattr(getattr(module, "sample", None), "__func__", None) is self._sample
-                and getattr(getattr(module, "choice", None), "__func__", None) is self._choice)
+        sample = _module_attr(module, "sample")
+        choice = _module_attr(module, "choice")
+        return (type(sample) is _METHOD and sample.__func__ is self._sample
+                and type(choice) is _METHOD and choice.__func__ is self._choice)
 
     def getrandbits_of(self, module: Any) -> Optional[Callable[[int], int]]:
         """The bound ``getrandbits`` that ``module.sample`` draws from, when
         it is the stdlib's, else None."""
         if self._native is None:
             return None
-        sample = getattr(module, "sample", None)
-        inst = getattr(sample, "__self__", None)
-        if getattr(sample, "__func__", None) is not self._sample or inst is None:
+        sample = _module_attr(module, "sample")
+        if type(sample) is not _METHOD or sample.__func__ is not self._sample:
             return None
+        inst = sample.__self__
         own = getattr(inst, "__dict__", {})
         if "_randbelow" in own or "getrandbits" in own or "sample" in own:
             return None
@@ -390,9 +407,9 @@ class _Sampler:
     def choice_follows(self, module: Any, getrandbits: Any) -> bool:
         """Whether ``module.choice`` is the stdlib's on the instance whose
         ``getrandbits`` is given (``getrandbits_of(module)``)."""
-        choice = getattr(module, "choice", None)
-        return (getattr(choice, "__func__", None) is self._choice and self._choose is not None
-                and getattr(choice, "__self__", None) is getattr(getrandbits, "__self__", None))
+        choice = _module_attr(module, "choice")
+        return (type(choice) is _METHOD and choice.__func__ is self._choice and self._choose is not None
+                and choice.__self__ is getattr(getrandbits, "__self__", None))
 
     def sample_then_choose(self, getrandbits: Any, n: int, values: Any, value: Any) -> Tuple[int, Any]:
         return self._choose(getrandbits, n, values, value)
@@ -1168,7 +1185,7 @@ class _OwnLatencyPick:
         if found is self._ok and found is not None:
             return True
         if getattr(found, "__fast_litellm_patch__", None) == "routing.lowest_latency_pick":
-            original = getattr(found, "__fast_litellm_original__", None)
+            original = original_if_ours(found)  # (not a user's functools.wraps copy of the marks)
         else:
             original = found
         if original is None or not guards.is_pinned_source(_LATENCY_PICK, original):
