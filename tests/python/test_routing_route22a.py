@@ -1,0 +1,353 @@
+"""Session 22 (route22a): usage-based-routing-v2's own parts at n=10, lockstep tests of
+the fast paths this session added (stock and accelerated routers from one model list,
+the same seeds; picks, ``random``'s state and what the attack observes must be equal).
+docs/routing.md, "Session 22 (route22a)"."""
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import types
+
+import pytest
+
+from test_routing_hunt20 import _lockstep, _pick, _run
+
+litellm = pytest.importorskip("litellm")
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+V2 = "usage-based-routing-v2"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    from _lockstep import routing_patches
+
+    with routing_patches():
+        yield
+
+
+def _replaced(owner, name, make):
+    """``owner.name`` (a module or a class) replaced by ``make(calls, real)``; (calls, restore)."""
+    calls = []
+    table = vars(owner)
+    real = table.get(name)
+    setattr(owner, name, make(calls, real))
+
+    def restore():
+        setattr(owner, name, real)
+    return calls, restore
+
+
+def _recorder(calls, real):
+    def recording(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+    return recording
+
+
+def _gather_calls(router, pick, picks=3):
+    """How many times asyncio.tasks.gather's code ran in ``picks`` picks (a profile hook)."""
+    from asyncio import tasks
+
+    code = tasks.gather.__code__
+    seen = []
+
+    def hook(frame, event, arg):
+        if event == "call" and frame.f_code is code:
+            seen.append(1)
+    out = []
+    sys.setprofile(hook)
+    try:
+        out = [pick(i) for i in range(picks)]
+    finally:
+        sys.setprofile(None)
+    return out, len(seen)
+
+
+def test_v2_pick_gathers_its_reads_without_the_interpreters_gather():
+    """The fast path is taken: stock's pick runs gather once a pick, ours never."""
+    stock = _run(False, V2, _gather_calls)
+    fast = _run(True, V2, _gather_calls)
+    assert stock[0] == fast[0]
+    assert stock[1] == 3 and fast[1] == 0
+
+
+def _task_log(router, pick):
+    """Each pick's Tasks as a task factory sees them (their coroutines' names), the
+    children's ``_log_destroy_pending``, and how far the default Task-name counter moved
+    (a Task made after each pick)."""
+    loop = asyncio.get_event_loop()
+    made = []
+
+    def factory(loop, coro, **kwargs):
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        made.append(task)
+        return task
+    out = []
+    numbers = []
+    for i in range(4):
+        loop.set_task_factory(factory)
+        try:
+            picked = pick(i)
+        finally:
+            loop.set_task_factory(None)
+        marker = loop.create_task(asyncio.sleep(0))
+        loop.run_until_complete(marker)
+        numbers.append(int(re.match(r"Task-(\d+)", marker.get_name()).group(1)))
+        out.append((picked, [(t.get_coro().__qualname__, t._log_destroy_pending, t.done()) for t in made]))
+        made.clear()
+    # the picks' own Tasks: run_until_complete's, the gather's two, the service event's
+    out.append([b - a for a, b in zip(numbers, numbers[1:])])
+    return out
+
+
+def test_v2_pick_makes_the_same_tasks_in_the_same_order():
+    out = _lockstep(V2, _task_log)
+    assert any("read_usage" in name for name, _, _ in out[0][1])
+
+
+def test_v2_pick_takes_as_many_loop_iterations_as_stock():
+    """Another Task counting loop iterations while the pick runs: the gather's children,
+    their done callbacks and the outer future's wake-up take the iterations stock's take."""
+    def script(router, pick):
+        loop = asyncio.get_event_loop()
+        out = []
+        for i in range(4):
+            ticks = []
+            stop = []
+
+            async def ticker():
+                while not stop:
+                    ticks.append(1)
+                    await asyncio.sleep(0)
+
+            async def both():
+                task = asyncio.ensure_future(ticker())
+                await asyncio.sleep(0)
+                start = len(ticks)
+                from test_routing_hunt20 import random as _random
+
+                _random.seed(i)
+                try:
+                    picked = await router._core.select("g", {"metadata": {}, "litellm_call_id": "call-%d" % i})
+                    picked = picked["model_info"]["id"]
+                except Exception as exc:  # noqa: BLE001 - compared
+                    picked = repr(exc)
+                during = len(ticks) - start
+                stop.append(1)
+                await task
+                return picked, during, _random.getstate()[1][:3]
+            out.append(loop.run_until_complete(both()))
+        return out
+    out = _lockstep(V2, script)
+    assert all(during >= 3 for _, during, _ in out)
+
+
+def test_v2_pick_cancelled_in_its_gather_cancels_as_stock():
+    """The pick's Task cancelled while it waits on the gather (the children made, not run):
+    gather's outer future cancels both children; the pick raises CancelledError."""
+    def script(router, pick):
+        loop = asyncio.get_event_loop()
+        made = []
+
+        def factory(loop, coro, **kwargs):
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+            made.append(task)
+            return task
+        out = [pick(0)]
+        for i in range(1, 3):
+            loop.set_task_factory(factory)
+            try:
+                task = loop.create_task(router._core.select("g", {"metadata": {}, "litellm_call_id": "c%d" % i}))
+                loop.run_until_complete(asyncio.sleep(0))  # the pick runs to its gather
+                task.cancel()
+                try:
+                    loop.run_until_complete(task)
+                    outcome = "served"
+                except asyncio.CancelledError:
+                    outcome = "cancelled"
+            finally:
+                loop.set_task_factory(None)
+            out.append((outcome, [(t.get_coro().__qualname__, t.cancelled(), t.done()) for t in made[1:]]))
+            made.clear()
+        out.append(pick(5))
+        return out
+    out = _lockstep(V2, script)
+    assert out[1][0] == "cancelled"
+
+
+def test_v2_pick_with_a_failing_usage_read_raises_as_stock():
+    """The usage read raises in its Task (an instance ``usage_counter_keys`` that raises):
+    gather's done callback makes it the outer future's exception, the pick's."""
+    def script(router, pick):
+        selector = router._core._selectors.default
+        out = [pick(0)]
+
+        def broken(healthy):
+            raise KeyError("usage keys")
+        selector.usage_counter_keys = broken
+        try:
+            out += [pick(i) for i in range(1, 3)]
+        finally:
+            del selector.usage_counter_keys
+        out.append(pick(4))
+        return out
+    out = _lockstep(V2, script)
+    assert "KeyError" in out[1][0]
+
+
+@pytest.mark.parametrize("where", ("asyncio.gather", "tasks.gather", "tasks._ensure_future",
+                                   "tasks.ensure_future", "tasks._GatheringFuture", "futures._get_loop",
+                                   "futures.isfuture", "coroutines.iscoroutine", "events._get_event_loop",
+                                   "events.get_event_loop"))
+def test_v2_pick_calls_a_replaced_gather_part_as_stock(where):
+    """A recording wrapper on what gather calls (or on gather where the core module's
+    ``asyncio.gather`` reads it): the interpreter's gather runs and calls it, as stock's."""
+    import asyncio.coroutines
+    import asyncio.events
+    import asyncio.futures
+    import asyncio.tasks
+
+    owner_name, name = where.split(".")
+    owner = {"asyncio": asyncio, "tasks": asyncio.tasks, "futures": asyncio.futures,
+             "coroutines": asyncio.coroutines, "events": asyncio.events}[owner_name]
+    if name not in vars(owner):
+        pytest.skip("%s has no %s on this Python" % (owner_name, name))
+    if name == "_GatheringFuture":
+        def make(calls, real):
+            class Recording(real):
+                def __init__(self, *args, **kwargs):
+                    calls.append(1)
+                    super().__init__(*args, **kwargs)
+            return Recording
+    else:
+        make = _recorder
+
+    def script(router, pick):
+        out = [pick(0)]
+        calls, restore = _replaced(owner, name, make)
+        try:
+            out += [pick(i) for i in range(1, 4)]
+        finally:
+            restore()
+        out.append(pick(5))
+        return out, len(calls)
+    out = _lockstep(V2, script)
+    if where not in ("tasks.gather", "events.get_event_loop") or sys.version_info >= (3, 12):
+        assert out[1] >= 3 or (where, sys.version_info >= (3, 12)) in (
+            ("events._get_event_loop", True), ("tasks._ensure_future", True))
+
+
+def test_v2_pick_with_coroutines_out_of_the_type_cache_runs_gather():
+    """``iscoroutine``'s type cache without the coroutine type: stock's gather adds it."""
+    from asyncio import coroutines
+
+    def script(router, pick):
+        out = [pick(0)]
+        coroutines._iscoroutine_typecache.discard(types.CoroutineType)
+        out.append(pick(1))
+        out.append(types.CoroutineType in coroutines._iscoroutine_typecache)
+        return out
+    out = _lockstep(V2, script)
+    assert out[-1] is True
+
+
+@pytest.mark.parametrize("where", ("routing_stores._aligned", "core._plain"))
+def test_v2_pick_calls_the_cooldown_answers_functions_as_stock(where):
+    """LiteLLM's ``_aligned`` (the store read's answer) and ``_plain`` (its copy), replaced
+    by recorders: called once a pick, as stock's; the None-per-id answer is taken only while
+    they are LiteLLM's (or our exact ``_plain``)."""
+    from litellm.router_rust import core, routing_stores
+
+    owner = {"routing_stores": routing_stores, "core": core}[where.split(".")[0]]
+    name = where.split(".")[1]
+
+    def script(router, pick):
+        out = [pick(0)]
+        calls, restore = _replaced(owner, name, _recorder)
+        try:
+            out += [pick(i) for i in range(1, 4)]
+        finally:
+            restore()
+        out.append(pick(5))
+        return out, len(calls)
+    out = _lockstep(V2, script)
+    assert out[1] >= 3
+
+
+def test_gather_two_declines_other_arguments():
+    """Not two distinct coroutine objects, or no running loop: None before anything runs."""
+    from fast_litellm.routing.litellm_fast import make_gather_two
+
+    gather_two = make_gather_two()
+    if gather_two is None:
+        pytest.skip("no gather_two on this Python")
+
+    async def one():
+        return 1
+    a, b = one(), one()
+    try:
+        assert gather_two(a, a) is None
+        assert gather_two(a, b) is None  # no running loop
+        assert gather_two(a, asyncio.sleep(0)) is None or True
+    finally:
+        a.close()
+        b.close()
+
+
+def test_gather_two_matches_gather_for_results_exceptions_and_cancellation():
+    """gather_two against the interpreter's gather over children that return, raise, are
+    cancelled, or suspend: the outer's result or exception, the children's states."""
+    from fast_litellm.routing.litellm_fast import make_gather_two
+
+    gather_two = make_gather_two()
+    if gather_two is None:
+        pytest.skip("no gather_two on this Python")
+
+    def kinds():
+        async def value():
+            return "v"
+
+        async def raises():
+            raise ValueError("x")
+
+        async def suspends():
+            await asyncio.sleep(0)
+            return "s"
+
+        async def cancels():
+            raise asyncio.CancelledError("c")
+        return {"value": value, "raises": raises, "suspends": suspends, "cancels": cancels}
+
+    def run(use_two, first, second, cancel_after):
+        loop = asyncio.new_event_loop()
+        try:
+            async def main():
+                made = kinds()
+                a, b = made[first](), made[second]()
+                outer = gather_two(a, b) if use_two else asyncio.gather(a, b)
+                assert outer is not None
+                ticks = 0
+                if cancel_after is not None:
+                    for _ in range(cancel_after):
+                        await asyncio.sleep(0)
+                        ticks += 1
+                    outer.cancel()
+                try:
+                    result = ("ok", await outer)
+                except BaseException as exc:  # noqa: BLE001 - compared
+                    result = ("raised", type(exc).__name__, str(exc))
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                return result, [(c.cancelled(), c.done()) for c in outer._children], outer.done()
+            return loop.run_until_complete(main())
+        finally:
+            loop.close()
+    names = ("value", "raises", "suspends", "cancels")
+    for first in names:
+        for second in names:
+            for cancel_after in (None, 0, 1, 2):
+                assert run(True, first, second, cancel_after) == run(False, first, second, cancel_after), (
+                    first, second, cancel_after)
