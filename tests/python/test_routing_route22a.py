@@ -319,7 +319,8 @@ def test_gather_two_declines_other_arguments():
         b.close()
 
 
-def test_gather_two_matches_gather_for_results_exceptions_and_cancellation():
+@pytest.mark.parametrize("native", (True, False))
+def test_gather_two_matches_gather_for_results_exceptions_and_cancellation(native):
     """gather_two against the interpreter's gather over children that return, raise, are
     cancelled, or suspend, the outer cancelled after 0-2 iterations or not, with an eager
     task factory (3.12+: children done when made): the outer's result or exception, the
@@ -329,7 +330,7 @@ def test_gather_two_matches_gather_for_results_exceptions_and_cancellation():
 
     from fast_litellm.routing.litellm_fast import make_gather_two
 
-    gather_two = make_gather_two()
+    gather_two = make_gather_two(native)
     if gather_two is None:
         pytest.skip("no gather_two on this Python")
 
@@ -346,7 +347,15 @@ def test_gather_two_matches_gather_for_results_exceptions_and_cancellation():
 
         async def cancels():
             raise asyncio.CancelledError("c")
-        return {"value": value, "raises": raises, "suspends": suspends, "cancels": cancels}
+
+        async def suppresses():  # (a cancelled child that returns: the outer's _cancel_requested)
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                return "kept"
+            return "s"
+        return {"value": value, "raises": raises, "suspends": suspends, "cancels": cancels,
+                "suppresses": suppresses}
 
     def run(use_two, first, second, cancel_after, eager):
         loop = asyncio.new_event_loop()
@@ -387,7 +396,7 @@ def test_gather_two_matches_gather_for_results_exceptions_and_cancellation():
             return loop.run_until_complete(counted())
         finally:
             loop.close()
-    names = ("value", "raises", "suspends", "cancels")
+    names = ("value", "raises", "suspends", "cancels", "suppresses")
     eagers = (False, True) if sys.version_info >= (3, 12) else (False,)
     for case in itertools.product(names, names, (None, 0, 1, 2), eagers):
         assert run(True, *case) == run(False, *case), case

@@ -899,7 +899,7 @@ _GATHER_COMMON = (
 )
 
 
-def make_gather_two() -> Any:
+def make_gather_two(native: bool = True) -> Any:
     """``gather_two(first, second)``: ``asyncio.gather(first, second)`` for two
     coroutine objects, with what gather does for them and nothing else, or None
     (declined before anything ran: then call the interpreter's gather).
@@ -975,18 +975,25 @@ def make_gather_two() -> Any:
     def stock_path_holds():
         return same_entries(entries, absent) and coroutine_type in typecache
 
-    def gather_two(first, second):
-        if (type(first) is not coroutine_type or type(second) is not coroutine_type or first is second
-                or not stock_path_holds()):
-            return None
-        loop = running()
-        if loop is None:
-            return None
+    from fast_litellm._native_loader import NATIVE
 
-        # gather's _done_callback (3.11-3.13: the same source), over this call's state
-        def _done_callback(fut):
-            nonlocal nfinished
-            nfinished += 1
+    done_type = getattr(NATIVE, "RouterGatherDone", None) if native else None
+
+    class _PythonDone:
+        """gather's ``_done_callback`` (3.11-3.13: the same source) over one call's
+        state, where the native RouterGatherDone is not built."""
+
+        __slots__ = ("outer", "children", "nfuts", "nfinished")
+
+        def __init__(self, children):
+            self.outer = None
+            self.children = children
+            self.nfuts = 0
+            self.nfinished = 0
+
+        def __call__(self, fut):
+            self.nfinished += 1
+            outer = self.outer
 
             if outer is None or outer.done():
                 if not fut.cancelled():
@@ -1003,10 +1010,10 @@ def make_gather_two() -> Any:
                     outer.set_exception(exc)
                     return
 
-            if nfinished == nfuts:
+            if self.nfinished == self.nfuts:
                 results = []
 
-                for fut in children:
+                for fut in self.children:
                     if fut.cancelled():
                         res = task_globals["exceptions"].CancelledError(
                             '' if fut._cancel_message is None else
@@ -1022,12 +1029,24 @@ def make_gather_two() -> Any:
                     outer.set_exception(exc)
                 else:
                     outer.set_result(results)
+    python_done_callback = _PythonDone
+
+    def gather_two(first, second):
+        if (type(first) is not coroutine_type or type(second) is not coroutine_type or first is second
+                or not stock_path_holds()):
+            return None
+        loop = running()
+        if loop is None:
+            return None
 
         children = []
+        if done_type is not None:
+            # gather's _done_callback in C (the closure's state and steps: RouterGatherDone)
+            _done_callback = done_type(children, task_globals)
+        else:
+            _done_callback = python_done_callback(children)
         nfuts = 0
-        nfinished = 0
         done_futs = []
-        outer = None
         # the first child: _ensure_future(first, loop=None)
         try:
             fut = loop.create_task(first)
@@ -1037,6 +1056,7 @@ def make_gather_two() -> Any:
         loop = task_globals["futures"]._get_loop(fut)
         fut._log_destroy_pending = False
         nfuts += 1
+        _done_callback.nfuts = nfuts
         if eager_aware and fut.done():
             done_futs.append(fut)
         else:
@@ -1054,12 +1074,13 @@ def make_gather_two() -> Any:
         if fut is not second:
             fut._log_destroy_pending = False
         nfuts += 1
+        _done_callback.nfuts = nfuts
         if eager_aware and fut.done():
             done_futs.append(fut)
         else:
             fut.add_done_callback(_done_callback)
         children.append(fut)
-        outer = task_globals["_GatheringFuture"](children, loop=loop)
+        outer = _done_callback.outer = task_globals["_GatheringFuture"](children, loop=loop)
         for fut in done_futs:
             _done_callback(fut)
         return outer
