@@ -400,3 +400,60 @@ def test_gather_two_matches_gather_for_results_exceptions_and_cancellation(nativ
     eagers = (False, True) if sys.version_info >= (3, 12) else (False,)
     for case in itertools.product(names, names, (None, 0, 1, 2), eagers):
         assert run(True, *case) == run(False, *case), case
+
+
+# ---- the usage read's keys: joined, with their frozenset and fromkeys kept -------------------------
+
+
+def test_read_keys_match_litellms_keys_joined(monkeypatch):
+    """``read_keys`` (the usage read's keys call) against LiteLLM's ``usage_counter_keys``
+    joined tpm + rpm, ``frozenset`` of them and ``dict.fromkeys`` of them, over calls in a
+    row on the same list, an equal copy, another list, at two minutes and a datetime
+    subclass's (whose keys are not kept), interleaved with the selector's own calls (which
+    move the kept keys), each result changed in place by the caller after it is compared.
+    Mutations caught: the served mark not compared to the returned list (stale kept keys
+    after a miss), the kept values dict handed out itself."""
+    import datetime
+    import random
+
+    from test_routing_usage_v2 import KEYS_TARGET, _Clock, _handler, _keys_outcome, _original
+
+    from fast_litellm.routing import selector_fast
+
+    class Later(datetime.datetime):
+        def strftime(self, fmt):
+            return "sub-" + super().strftime(fmt)
+
+    original = _original(KEYS_TARGET)
+    fast = selector_fast.make_usage_counter_keys(original)
+
+    def stock_read(handler, healthy):
+        tpm, rpm = original(handler, healthy)
+        keys = tpm + rpm
+        return keys, frozenset(keys), dict.fromkeys(keys)
+
+    def our_read(handler, healthy):
+        keys, key_set, values = fast.read_keys(handler, healthy)
+        return keys, (frozenset(keys) if key_set is None else key_set), (
+            dict.fromkeys(keys) if values is None else values)
+    handler = _handler()
+    lists = [[{"model_info": {"id": "d%d" % i}, "litellm_params": {"model": "m"}} for i in range(n)]
+             for n in (3, 3, 4)]
+    lists[1][2]["model_info"]["id"] = "other"
+    lists.append([dict(d) for d in lists[0]])
+    times = [datetime.datetime(2026, 1, 2, 9, 5, tzinfo=datetime.timezone.utc),
+             datetime.datetime(2026, 1, 2, 9, 6, tzinfo=datetime.timezone.utc),
+             Later(2026, 1, 2, 9, 5)]
+    gen = random.Random("route22a-read-keys")
+    for _ in range(600):
+        healthy, now = gen.choice(lists), gen.choice(times)
+        if gen.random() < 0.3:  # the selector's own call (moves the kept keys)
+            stock = _keys_outcome(original, handler, healthy, _Clock(now), monkeypatch)
+            assert _keys_outcome(fast, handler, healthy, _Clock(now), monkeypatch) == stock
+            continue
+        stock = _keys_outcome(stock_read, handler, healthy, _Clock(now), monkeypatch)
+        ours = _keys_outcome(our_read, handler, healthy, _Clock(now), monkeypatch)
+        assert ours == stock
+        keys, key_set, values = ours[0][1]
+        keys.append("changed by the caller")
+        values["changed by the caller"] = 1
