@@ -1054,7 +1054,8 @@ def make_gather_two(native: bool = True) -> Any:
             first.close()
             raise
         loop = task_globals["futures"]._get_loop(fut)
-        fut._log_destroy_pending = False
+        if fut is not first:
+            fut._log_destroy_pending = False
         nfuts += 1
         _done_callback.nfuts = nfuts
         if eager_aware and fut.done():
