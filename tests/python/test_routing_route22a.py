@@ -47,6 +47,21 @@ def _recorder(calls, real):
     return recording
 
 
+def _picks_while_replaced(owner, name, make):
+    """A script: a pick, three picks with ``owner.name`` replaced by ``make(calls, real)``,
+    a pick after; (the picks, how many calls the replacement saw)."""
+    def script(router, pick):
+        out = [pick(0)]
+        calls, restore = _replaced(owner, name, make)
+        try:
+            out += [pick(i) for i in range(1, 4)]
+        finally:
+            restore()
+        out.append(pick(5))
+        return out, len(calls)
+    return script
+
+
 def _gather_calls(router, pick, picks=3):
     """How many times asyncio.tasks.gather's code ran in ``picks`` picks (a profile hook)."""
     from asyncio import tasks
@@ -225,16 +240,7 @@ def test_v2_pick_calls_a_replaced_gather_part_as_stock(where):
     else:
         make = _recorder
 
-    def script(router, pick):
-        out = [pick(0)]
-        calls, restore = _replaced(owner, name, make)
-        try:
-            out += [pick(i) for i in range(1, 4)]
-        finally:
-            restore()
-        out.append(pick(5))
-        return out, len(calls)
-    out = _lockstep(V2, script)
+    out = _lockstep(V2, _picks_while_replaced(owner, name, make))
     # (what gather calls on this Python: called by stock's three picks, so by ours)
     called = {"asyncio.gather", "tasks._GatheringFuture", "futures._get_loop", "futures.isfuture",
               "coroutines.iscoroutine"}
@@ -286,16 +292,7 @@ def test_v2_pick_calls_the_cooldown_answers_functions_as_stock(where):
     owner = {"routing_stores": routing_stores, "core": core}[where.split(".")[0]]
     name = where.split(".")[1]
 
-    def script(router, pick):
-        out = [pick(0)]
-        calls, restore = _replaced(owner, name, _recorder)
-        try:
-            out += [pick(i) for i in range(1, 4)]
-        finally:
-            restore()
-        out.append(pick(5))
-        return out, len(calls)
-    out = _lockstep(V2, script)
+    out = _lockstep(V2, _picks_while_replaced(owner, name, _recorder))
     assert out[1] >= 3
 
 

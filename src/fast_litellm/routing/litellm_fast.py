@@ -1031,6 +1031,18 @@ def make_gather_two(native: bool = True) -> Any:
                     outer.set_result(results)
     python_done_callback = _PythonDone
 
+    def adopt(fut, arg, callback, children, done_futs):
+        """gather's loop body for a child just made: its ``_log_destroy_pending``, the
+        count, its done callback (3.12+: a child done already is called back later)."""
+        if fut is not arg:
+            fut._log_destroy_pending = False
+        callback.nfuts += 1
+        if eager_aware and fut.done():
+            done_futs.append(fut)
+        else:
+            fut.add_done_callback(callback)
+        children.append(fut)
+
     def gather_two(first, second):
         if (type(first) is not coroutine_type or type(second) is not coroutine_type or first is second
                 or not stock_path_holds()):
@@ -1045,7 +1057,6 @@ def make_gather_two(native: bool = True) -> Any:
             _done_callback = done_type(children, task_globals)
         else:
             _done_callback = python_done_callback(children)
-        nfuts = 0
         done_futs = []
         # the first child: _ensure_future(first, loop=None)
         try:
@@ -1054,15 +1065,7 @@ def make_gather_two(native: bool = True) -> Any:
             first.close()
             raise
         loop = task_globals["futures"]._get_loop(fut)
-        if fut is not first:
-            fut._log_destroy_pending = False
-        nfuts += 1
-        _done_callback.nfuts = nfuts
-        if eager_aware and fut.done():
-            done_futs.append(fut)
-        else:
-            fut.add_done_callback(_done_callback)
-        children.append(fut)
+        adopt(fut, first, _done_callback, children, done_futs)
         # the second: _ensure_future(second, loop=loop)
         if stock_path_holds():
             try:
@@ -1072,15 +1075,7 @@ def make_gather_two(native: bool = True) -> Any:
                 raise
         else:
             fut = task_globals[ensure_name](second, loop=loop)
-        if fut is not second:
-            fut._log_destroy_pending = False
-        nfuts += 1
-        _done_callback.nfuts = nfuts
-        if eager_aware and fut.done():
-            done_futs.append(fut)
-        else:
-            fut.add_done_callback(_done_callback)
-        children.append(fut)
+        adopt(fut, second, _done_callback, children, done_futs)
         outer = _done_callback.outer = task_globals["_GatheringFuture"](children, loop=loop)
         for fut in done_futs:
             _done_callback(fut)
