@@ -1323,13 +1323,14 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
                     batch, deployments = riding
                     empty = (None,) * len(model_ids)
                     if gather_two is not None:
-                        # (asyncio.gather's attribute read before the coroutines are made, as
-                        # the stock call's; checked by gather_two, which declines before
-                        # anything runs: then the interpreter's gather)
+                        # (asyncio.gather read before the coroutines are made, as the stock call
+                        # reads it; gather_two checks it is the interpreter's and declines before
+                        # anything runs: then that gather is called)
+                        gather = core_module.asyncio.gather
                         first, second = cooldowns_read(store, model_ids, empty), batch.read_usage(deployments, None)
                         gathered = gather_two(first, second)
                         if gathered is None:
-                            gathered = core_module.asyncio.gather(first, second)
+                            gathered = gather(first, second)
                         stored, _ = await gathered
                     else:
                         stored, _ = await core_module.asyncio.gather(
