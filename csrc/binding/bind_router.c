@@ -4377,6 +4377,315 @@ static PyType_Spec RouterMemo_spec = {
     .slots = RouterMemo_slots,
 };
 
+/* ---- RouterGatherDone ------------------------------------------------------
+ *
+ * asyncio.gather's per-call done callback (the closure `_done_callback` of
+ * asyncio/tasks.py, the same source on CPython 3.11-3.13) as a C object, for the
+ * routing component's gather_two (litellm_fast.make_gather_two: a usage-v2 pick's
+ * two reads).  Its state is the closure's: `outer` (None until gather made it),
+ * `children` (the list it iterates), `nfuts` and the count of calls; `globals` is
+ * asyncio.tasks' module dict, where the closure's `exceptions` is a global.  A call
+ * does what the closure does, in its order, through the same method calls on the
+ * same objects (done, cancelled, exception, _make_cancelled_error, set_exception,
+ * _cancel_message, result, _cancel_requested, set_result), for gather's
+ * return_exceptions=False.  ~0.1 us a call where the closure took ~0.8 in situ.
+ */
+typedef struct {
+    PyObject_HEAD
+    PyObject *outer;
+    PyObject *children;
+    PyObject *globals;
+    Py_ssize_t nfuts;
+    Py_ssize_t nfinished;
+} RouterGatherDone;
+
+/* obj.name() */
+static PyObject *
+gather_call0(PyObject *obj, const char *name)
+{
+    return PyObject_CallMethod(obj, name, NULL);
+}
+
+/* obj.name(arg) (one positional argument, whatever its type) */
+static PyObject *
+gather_call1(PyObject *obj, const char *name, PyObject *arg)
+{
+    PyObject *method = PyUnicode_FromString(name);
+    if (method == NULL)
+        return NULL;
+    PyObject *r = PyObject_CallMethodOneArg(obj, method, arg);
+    Py_DECREF(method);
+    return r;
+}
+
+/* truth of obj.name(): 1, 0, -1 on error */
+static int
+gather_truth0(PyObject *obj, const char *name)
+{
+    PyObject *r = gather_call0(obj, name);
+    if (r == NULL)
+        return -1;
+    int t = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return t;
+}
+
+/* outer.set_exception(fut._make_cancelled_error()) */
+static PyObject *
+gather_cancelled_into(PyObject *outer, PyObject *fut)
+{
+    PyObject *exc = gather_call0(fut, "_make_cancelled_error");
+    if (exc == NULL)
+        return NULL;
+    PyObject *r = gather_call1(outer, "set_exception", exc);
+    Py_DECREF(exc);
+    if (r == NULL)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+/* the global `exceptions` of asyncio.tasks (globals, then builtins), new ref */
+static PyObject *
+gather_global(PyObject *globals, const char *name)
+{
+    PyObject *key = PyUnicode_FromString(name);
+    if (key == NULL)
+        return NULL;
+    PyObject *found = PyDict_GetItemWithError(globals, key);
+    if (found == NULL && !PyErr_Occurred()) {
+        PyObject *builtins = PyEval_GetBuiltins();
+        found = builtins != NULL ? PyDict_GetItemWithError(builtins, key) : NULL;
+        if (found == NULL && !PyErr_Occurred())
+            PyErr_Format(PyExc_NameError, "name '%s' is not defined", name);
+    }
+    Py_DECREF(key);
+    return Py_XNewRef(found);
+}
+
+static PyObject *
+RouterGatherDone_call(RouterGatherDone *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *fut;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "_done_callback() takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_UnpackTuple(args, "_done_callback", 1, 1, &fut))
+        return NULL;
+    self->nfinished += 1;
+    PyObject *outer = self->outer;
+    int t;
+    if (outer == NULL || outer == Py_None) {
+        t = 1;
+    } else {
+        t = gather_truth0(outer, "done");
+        if (t < 0)
+            return NULL;
+    }
+    /* (the objects held across calls that may run code) */
+    Py_XINCREF(outer);
+    PyObject *result = NULL;
+    if (t) {
+        int cancelled = gather_truth0(fut, "cancelled");
+        if (cancelled < 0)
+            goto done;
+        if (!cancelled) {
+            PyObject *r = gather_call0(fut, "exception");
+            if (r == NULL)
+                goto done;
+            Py_DECREF(r);
+        }
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    t = gather_truth0(fut, "cancelled");
+    if (t < 0)
+        goto done;
+    if (t) {
+        result = gather_cancelled_into(outer, fut);
+        goto done;
+    }
+    PyObject *exc = gather_call0(fut, "exception");
+    if (exc == NULL)
+        goto done;
+    if (exc != Py_None) {
+        PyObject *r = gather_call1(outer, "set_exception", exc);
+        Py_DECREF(exc);
+        if (r == NULL)
+            goto done;
+        Py_DECREF(r);
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    Py_DECREF(exc);
+    if (self->nfinished == self->nfuts) {
+        PyObject *results = PyList_New(0);
+        if (results == NULL)
+            goto done;
+        PyObject *children = Py_NewRef(self->children);
+        PyObject *last = NULL;   /* the loop variable `fut` after the loop */
+        PyObject *it = PyObject_GetIter(children);
+        Py_DECREF(children);
+        if (it == NULL) {
+            Py_DECREF(results);
+            goto done;
+        }
+        PyObject *child;
+        while ((child = PyIter_Next(it)) != NULL) {
+            Py_XSETREF(last, child);
+            PyObject *res;
+            int c = gather_truth0(child, "cancelled");
+            if (c < 0)
+                break;
+            if (c) {
+                PyObject *message = PyObject_GetAttrString(child, "_cancel_message");
+                if (message == NULL)
+                    break;
+                PyObject *exceptions = gather_global(self->globals, "exceptions");
+                PyObject *error_type = exceptions != NULL ? PyObject_GetAttrString(exceptions, "CancelledError") : NULL;
+                Py_XDECREF(exceptions);
+                if (error_type == NULL) {
+                    Py_DECREF(message);
+                    break;
+                }
+                if (message == Py_None) {
+                    Py_DECREF(message);
+                    message = PyUnicode_FromString("");
+                    if (message == NULL) {
+                        Py_DECREF(error_type);
+                        break;
+                    }
+                }
+                res = PyObject_CallOneArg(error_type, message);
+                Py_DECREF(error_type);
+                Py_DECREF(message);
+            } else {
+                res = gather_call0(child, "exception");
+                if (res == Py_None) {
+                    Py_DECREF(res);
+                    res = gather_call0(child, "result");
+                }
+            }
+            if (res == NULL)
+                break;
+            int appended = PyList_Append(results, res);
+            Py_DECREF(res);
+            if (appended < 0)
+                break;
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred()) {
+            Py_XDECREF(last);
+            Py_DECREF(results);
+            goto done;
+        }
+        PyObject *requested = PyObject_GetAttrString(outer, "_cancel_requested");
+        int r = requested != NULL ? PyObject_IsTrue(requested) : -1;
+        Py_XDECREF(requested);
+        if (r < 0) {
+            Py_XDECREF(last);
+            Py_DECREF(results);
+            goto done;
+        }
+        if (r) {
+            result = gather_cancelled_into(outer, last != NULL ? last : fut);
+        } else {
+            PyObject *set = gather_call1(outer, "set_result", results);
+            if (set != NULL) {
+                Py_DECREF(set);
+                result = Py_NewRef(Py_None);
+            }
+        }
+        Py_XDECREF(last);
+        Py_DECREF(results);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(outer);
+    return result;
+}
+
+static PyObject *
+RouterGatherDone_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *children, *globals;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "RouterGatherDone(children, globals)");
+        return NULL;
+    }
+    if (!PyArg_UnpackTuple(args, "RouterGatherDone", 2, 2, &children, &globals))
+        return NULL;
+    if (!PyList_CheckExact(children) || !PyDict_CheckExact(globals)) {
+        PyErr_SetString(PyExc_TypeError, "RouterGatherDone(children: list, globals: dict)");
+        return NULL;
+    }
+    RouterGatherDone *self = (RouterGatherDone *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->children = Py_NewRef(children);
+    self->globals = Py_NewRef(globals);
+    self->outer = NULL;
+    self->nfuts = 0;
+    self->nfinished = 0;
+    return (PyObject *)self;
+}
+
+static int
+RouterGatherDone_traverse(RouterGatherDone *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->outer);
+    Py_VISIT(self->children);
+    Py_VISIT(self->globals);
+    return 0;
+}
+
+static int
+RouterGatherDone_clear(RouterGatherDone *self)
+{
+    Py_CLEAR(self->outer);
+    Py_CLEAR(self->children);
+    Py_CLEAR(self->globals);
+    return 0;
+}
+
+static void
+RouterGatherDone_dealloc(RouterGatherDone *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RouterGatherDone_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef RouterGatherDone_members[] = {
+    {"outer", T_OBJECT, offsetof(RouterGatherDone, outer), 0, "gather's outer future (None until made)"},
+    {"nfuts", T_PYSSIZET, offsetof(RouterGatherDone, nfuts), 0, "the children counted so far"},
+    {"nfinished", T_PYSSIZET, offsetof(RouterGatherDone, nfinished), READONLY, "calls so far"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot RouterGatherDone_slots[] = {
+    {Py_tp_dealloc, RouterGatherDone_dealloc},
+    {Py_tp_traverse, RouterGatherDone_traverse},
+    {Py_tp_clear, RouterGatherDone_clear},
+    {Py_tp_call, RouterGatherDone_call},
+    {Py_tp_members, RouterGatherDone_members},
+    {Py_tp_new, RouterGatherDone_new},
+    {Py_tp_doc, "asyncio.gather's done callback (return_exceptions=False) for gather_two, in C."},
+    {0, NULL},
+};
+
+static PyType_Spec RouterGatherDone_spec = {
+    .name = "fast_litellm._native.RouterGatherDone",
+    .basicsize = sizeof(RouterGatherDone),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = RouterGatherDone_slots,
+};
+
 /* router_fork_generation(): fl_fork_generation() as an int (no syscall; see
  * monitor.h).  The routing cooldown read's "a read returned in this process"
  * check compares it where it compared os.getpid() (~0.3 us a syscall). */
@@ -4619,6 +4928,13 @@ fl_bind_router(PyObject *module)
         return -1;
     if (PyModule_AddObject(module, "RouterMemo", memo_type) < 0) {
         Py_DECREF(memo_type);
+        return -1;
+    }
+    PyObject *gather_type = PyType_FromModuleAndSpec(module, &RouterGatherDone_spec, NULL);
+    if (gather_type == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "RouterGatherDone", gather_type) < 0) {
+        Py_DECREF(gather_type);
         return -1;
     }
     PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);

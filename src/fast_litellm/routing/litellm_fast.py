@@ -880,6 +880,217 @@ _COOLDOWN_READ_SOURCES = (
 BUSY_RECHECK_SECONDS = 1.0
 
 
+# --------------------------------------------------------------------------
+# asyncio.gather of a usage-v2 pick's two reads, its layers skipped
+# --------------------------------------------------------------------------
+
+# The sources of what ``asyncio.gather(coroutine, coroutine)`` runs, per CPython minor
+# version (SHA-256 of ``inspect.getsource``, as ``guards.source_hash`` gives it): read on
+# 3.11.7, 3.12.1 and 3.13.0.  Another version, or another source: the interpreter's gather.
+_GATHER_SOURCES: Dict[Any, Any] = {
+    (3, 11): (
+        ("tasks", "gather", "a058e15d0bb8325d566dc3c777dac64c875d792f3a2e8e5726aae671ef392eea"),
+        ("tasks", "_ensure_future", "02461472a194195f77a23b4029cee5cd5e8357e601c21bf02a5bcbf48d42ffcf"),
+    ),
+    (3, 12): (
+        ("tasks", "gather", "9c3649973cb080d6444ea880450c8642b5a99b8e5bfe48e367558a8798eeaed9"),
+        ("tasks", "ensure_future", "7141ff8d1869a921ffb4e32e884b9fd48fe1c2c07ff9fc0b7fcced55bf4df12e"),
+    ),
+}
+_GATHER_SOURCES[(3, 13)] = _GATHER_SOURCES[(3, 12)]
+_GATHER_COMMON = (
+    ("tasks", "_GatheringFuture", "167d6697ba0dd668a757c290c3962326d2aa677ea7a39490deceea9eba734d54"),
+    ("futures", "_get_loop", "44cf7584d848185753b606c8a2988ae4bf24a5365bf59caf079ed0391cd4d990"),
+    ("coroutines", "iscoroutine", "30de685d01022c0ceffe6267bc2ac61975aee9b5300201d194c462a3ff22fc6f"),
+    ("base_futures", "isfuture", "2248adf2366e7832eceaeb81870881e197c92acecae00af9f410ac928d00c556"),
+)
+
+
+def make_gather_two(native: bool = True) -> Any:
+    """``gather_two(first, second)``: ``asyncio.gather(first, second)`` for two
+    coroutine objects, with what gather does for them and nothing else, or None
+    (declined before anything ran: then call the interpreter's gather).
+
+    For a coroutine argument gather runs ``_ensure_future`` (3.11; ``ensure_future``
+    on 3.12+), whose ``futures.isfuture`` is False and ``coroutines.iscoroutine`` True
+    for an exact coroutine object (a type-cache hit: nothing written), and whose
+    ``events._get_event_loop`` / ``get_event_loop`` (the C functions) give the running
+    loop when there is one, and then ``loop.create_task(coroutine)`` (a RuntimeError
+    from it closes the coroutine); then ``futures._get_loop`` of the first child, each
+    child's ``_log_destroy_pending = False`` and its done callback (3.12+: a child done
+    already - an eager task - is called back after the outer future is made), and the
+    outer ``_GatheringFuture``.  Here: the same calls, in the same order, on the same
+    objects, with the same done callback (gather's, spelled out: the same counting, the
+    same exceptions and cancellation), the skipped reads known.  Taken while the
+    sources of gather and what it calls are the ones read for this CPython version
+    (``_GATHER_SOURCES``), and, at each call, ``asyncio.gather`` and every module binding
+    gather's path reads are those, the coroutine type is in ``iscoroutine``'s type cache
+    and a loop is running; checked again after the first task is made (a task factory or
+    a loop's ``create_task`` may run anyone's code): if not, the second child is made by
+    the ``_ensure_future`` bound then, as gather makes it.  ~3 us less a v2 pick in situ
+    (session 22): ``_ensure_future``'s checks, ``_get_event_loop``, the argument dict."""
+    import _asyncio
+    import asyncio
+    import types
+    from asyncio import base_futures, coroutines, events, futures, tasks
+
+    from fast_litellm.patching import guards
+
+    from ._pydantic_guard import _same
+
+    version = sys.version_info[:2]
+    table = _GATHER_SOURCES.get(version)
+    if table is None:
+        return None
+    modules = {"tasks": tasks, "futures": futures, "coroutines": coroutines, "base_futures": base_futures}
+    try:
+        for module_name, name, digest in table + _GATHER_COMMON:
+            if guards.source_hash(vars(modules[module_name])[name]) != digest:
+                return None
+    except Exception:  # noqa: BLE001 - unreadable source: the interpreter's gather
+        return None
+    eager_aware = version >= (3, 12)
+    ensure_name = "ensure_future" if eager_aware else "_ensure_future"
+    loop_name = "get_event_loop" if eager_aware else "_get_event_loop"
+    running = _asyncio._get_running_loop
+    c_loop = getattr(_asyncio, loop_name, None)
+    gather = tasks.gather
+    task_globals = vars(tasks)
+    coroutine_type = types.CoroutineType
+    typecache = vars(coroutines).get("_iscoroutine_typecache")
+    if c_loop is None or type(typecache) is not set or vars(events).get(loop_name) is not c_loop:
+        return None
+    absent = object()
+    entries = (
+        vars(asyncio), "gather", gather,
+        task_globals, ensure_name, task_globals[ensure_name],
+        task_globals, "futures", futures,
+        task_globals, "coroutines", coroutines,
+        task_globals, "events", events,
+        task_globals, "_GatheringFuture", tasks._GatheringFuture,
+        task_globals, "exceptions", asyncio.exceptions,
+        vars(futures), "isfuture", base_futures.isfuture,
+        vars(futures), "_get_loop", futures._get_loop,
+        vars(coroutines), "iscoroutine", coroutines.iscoroutine,
+        vars(coroutines), "_iscoroutine_typecache", typecache,
+        vars(events), loop_name, c_loop,
+    )
+    same_entries = _same()
+    if not same_entries(entries, absent):
+        return None
+
+    def stock_path_holds():
+        return same_entries(entries, absent) and coroutine_type in typecache
+
+    from fast_litellm._native_loader import NATIVE
+
+    done_type = getattr(NATIVE, "RouterGatherDone", None) if native else None
+
+    class _PythonDone:
+        """gather's ``_done_callback`` (3.11-3.13: the same source) over one call's
+        state, where the native RouterGatherDone is not built."""
+
+        __slots__ = ("outer", "children", "nfuts", "nfinished")
+
+        def __init__(self, children):
+            self.outer = None
+            self.children = children
+            self.nfuts = 0
+            self.nfinished = 0
+
+        def __call__(self, fut):
+            self.nfinished += 1
+            outer = self.outer
+
+            if outer is None or outer.done():
+                if not fut.cancelled():
+                    fut.exception()
+                return
+
+            if fut.cancelled():  # (return_exceptions is False)
+                exc = fut._make_cancelled_error()
+                outer.set_exception(exc)
+                return
+            else:
+                exc = fut.exception()
+                if exc is not None:
+                    outer.set_exception(exc)
+                    return
+
+            if self.nfinished == self.nfuts:
+                results = []
+
+                for fut in self.children:
+                    if fut.cancelled():
+                        res = task_globals["exceptions"].CancelledError(
+                            '' if fut._cancel_message is None else
+                            fut._cancel_message)
+                    else:
+                        res = fut.exception()
+                        if res is None:
+                            res = fut.result()
+                    results.append(res)
+
+                if outer._cancel_requested:
+                    exc = fut._make_cancelled_error()
+                    outer.set_exception(exc)
+                else:
+                    outer.set_result(results)
+    python_done_callback = _PythonDone
+
+    def adopt(fut, arg, callback, children, done_futs):
+        """gather's loop body for a child just made: its ``_log_destroy_pending``, the
+        count, its done callback (3.12+: a child done already is called back later)."""
+        if fut is not arg:
+            fut._log_destroy_pending = False
+        callback.nfuts += 1
+        if eager_aware and fut.done():
+            done_futs.append(fut)
+        else:
+            fut.add_done_callback(callback)
+        children.append(fut)
+
+    def gather_two(first, second):
+        if (type(first) is not coroutine_type or type(second) is not coroutine_type or first is second
+                or not stock_path_holds()):
+            return None
+        loop = running()
+        if loop is None:
+            return None
+
+        children = []
+        if done_type is not None:
+            # gather's _done_callback in C (the closure's state and steps: RouterGatherDone)
+            _done_callback = done_type(children, task_globals)
+        else:
+            _done_callback = python_done_callback(children)
+        done_futs = []
+        # the first child: _ensure_future(first, loop=None)
+        try:
+            fut = loop.create_task(first)
+        except RuntimeError:
+            first.close()
+            raise
+        loop = task_globals["futures"]._get_loop(fut)
+        adopt(fut, first, _done_callback, children, done_futs)
+        # the second: _ensure_future(second, loop=loop)
+        if stock_path_holds():
+            try:
+                fut = loop.create_task(second)
+            except RuntimeError:
+                second.close()
+                raise
+        else:
+            fut = task_globals[ensure_name](second, loop=loop)
+        adopt(fut, second, _done_callback, children, done_futs)
+        outer = _done_callback.outer = task_globals["_GatheringFuture"](children, loop=loop)
+        for fut in done_futs:
+            _done_callback(fut)
+        return outer
+
+    return gather_two
+
+
 def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     """``_answer_cache(step)`` for the step every pick asks first: a
     ``batch_get`` of ``deployment:<id>:cooldown`` keys, answered by the
@@ -1048,7 +1259,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         read_pid[0] = this_process()  # the native runtime is started in this process (generation)
         return active
 
-    async def cooldowns_read(store, model_ids):
+    async def cooldowns_read(store, model_ids, empty=None):
         """RoutingStores.batch_get of cooldown keys on a store without Redis
         or a request batch: the native read, aligned by LiteLLM's _aligned
         (the layers between never suspend: LiteLLM's in-memory reply is
@@ -1061,6 +1272,11 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
             skip = nothing_live(store)
         except Exception:  # noqa: BLE001 - ours, an optimisation only: the read answers
             skip = False
+        if skip and empty is not None and routing_stores._aligned is aligned:
+            # no read to make: LiteLLM's _aligned of no active entry is a None per id
+            # (exact-str ids: the dict look-ups run no code), the caller's ``empty``
+            # (session 22: its identity tells the caller to skip _plain's copy too)
+            return empty
         return routing_stores._aligned(model_ids, active_cooldowns(store, model_ids, skip))
 
     # the gather's first Task runs this coroutine where stock's runs RoutingStores.batch_get's:
@@ -1112,8 +1328,22 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
                     # usage-based-routing-v2: LiteLLM's two reads in one gather
                     # (two Tasks, the cooldowns' first), as _stored_with_usage runs it
                     batch, deployments = riding
-                    stored, _ = await core_module.asyncio.gather(
-                        cooldowns_read(store, model_ids), batch.read_usage(deployments, None))
+                    empty = (None,) * len(model_ids)
+                    if gather_two is not None:
+                        # (asyncio.gather read before the coroutines are made, as the stock call
+                        # reads it; gather_two checks it is the interpreter's and declines before
+                        # anything runs: then that gather is called)
+                        gather = core_module.asyncio.gather
+                        first, second = cooldowns_read(store, model_ids, empty), batch.read_usage(deployments, None)
+                        gathered = gather_two(first, second)
+                        if gathered is None:
+                            gathered = gather(first, second)
+                        stored, _ = await gathered
+                    else:
+                        stored, _ = await core_module.asyncio.gather(
+                            cooldowns_read(store, model_ids, empty), batch.read_usage(deployments, None))
+                    if stored is empty and plain_is_exact(core_module._plain):
+                        return [None] * len(model_ids)  # _plain of the None per id: a fresh list
                     return core_module._plain(stored)
                 active = active_cooldowns(store, model_ids, skip)
                 if not active and routing_stores._aligned is aligned and plain_is_exact(core_module._plain):
@@ -1122,6 +1352,15 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
                 return core_module._plain(routing_stores._aligned(model_ids, active))
         finally:
             restore(outer)
+
+    # asyncio.gather of the v2 pick's two reads without its layers (session 22), while the
+    # core module binds the interpreter's asyncio
+    import asyncio as asyncio_module
+
+    try:
+        gather_two = make_gather_two() if vars(core_module).get("asyncio") is asyncio_module else None
+    except Exception:  # noqa: BLE001 - ours, an optimisation only: the interpreter's gather
+        gather_two = None
 
     _answer_cache.__doc__ = original.__doc__
     return _answer_cache

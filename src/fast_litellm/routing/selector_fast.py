@@ -880,15 +880,41 @@ def make_usage_counter_keys(original: Any) -> Any:
         # the kept (immutable, exact) strs (session 21)
         last = last_built[0]
         if type(minute) is str and last[1] == minute and (last[0] is prefixes or last[0] == prefixes):
-            return list(last[2]), list(last[3])
+            tpm_keys = list(last[2])
+            served[0] = (tpm_keys, last)  # (read_keys: which kept keys this fresh list copies)
+            return tpm_keys, list(last[3])
         built = keys(prefixes, ":tpm:" + minute, ":rpm:" + minute)
         if type(minute) is str:
             last_built[0] = (prefixes, minute, tuple(built[0]), tuple(built[1]))
         return built[0], built[1]
 
+    def read_keys(self, healthy_deployments):
+        """The usage read's keys: ``usage_counter_keys(self, healthy)`` (its calls, the
+        clock read once) joined, tpm then rpm, with ``frozenset`` of them and
+        ``dict.fromkeys`` of them (the read's ``PrefetchedUsage`` fields when the memory
+        tier holds none of the keys), or None for those two.  For kept keys (equal
+        prefixes, the same minute: the returned tpm list is the one the call recorded
+        in ``served``, by identity) the joined list is a fresh copy of a kept tuple, the
+        frozenset the kept one (immutable, of the same exact strs, as the kept keys are
+        handed out) and the values a copy of a kept ``dict.fromkeys`` (the same keys in
+        the same order, each None).  Session 22: ~1 us less a read."""
+        tpm_keys, rpm_keys = usage_counter_keys(self, healthy_deployments)
+        mark = served[0]
+        if mark is not None and mark[0] is tpm_keys:
+            last = mark[1]
+            extra = read_extra[0]
+            if extra[0] is not last:
+                joined = last[2] + last[3]
+                extra = read_extra[0] = (last, joined, frozenset(joined), dict.fromkeys(joined))
+            return list(extra[1]), extra[2], extra[3].copy()
+        return tpm_keys + rpm_keys, None, None
+
     last_built: List[Any] = [(None, None, (), ())]  # (prefixes, minute, tpm keys, rpm keys), replaced as one
+    served: List[Any] = [None]  # (the tpm list handed out, the kept keys it copies): the last kept answer
+    read_extra: List[Any] = [(None, (), frozenset(), {})]  # (kept keys, joined, frozenset, fromkeys)
     rows_box: List[Any] = [None]  # router_usage_prefixes' kept prefixes (session 21)
     usage_counter_keys.__doc__ = original.__doc__
+    usage_counter_keys.read_keys = read_keys  # (the usage read's: make_read_usage's keys_fast)
     return usage_counter_keys
 
 
@@ -1534,8 +1560,16 @@ def make_read_usage(original: Any) -> Any:
             # _selector_keys' call of usage_counter_keys, made to our patch's function itself
             # while the class's method is our patch's wrapper serving it (session 20)
             fast_keys = keys_fast(selector)
-            keys = None
-            if fast_keys is not None:
+            keys = key_set = key_values = None
+            read_keys = getattr(fast_keys, "read_keys", None)  # (ours: make_usage_counter_keys')
+            if read_keys is not None:
+                try:
+                    # (our usage_counter_keys' call, joined: tpm + rpm, lists of exact strs;
+                    # for kept keys the frozenset and fromkeys kept too: session 22)
+                    keys, key_set, key_values = read_keys(selector, list(deployments))
+                except NotAccelerated:  # (declined before the clock is read: LiteLLM's call)
+                    pass
+            elif fast_keys is not None:
                 try:
                     tpm_keys, rpm_keys = fast_keys(selector, list(deployments))
                 except NotAccelerated:  # (declined before the clock is read: LiteLLM's call)
@@ -1568,8 +1602,9 @@ def make_read_usage(original: Any) -> Any:
                 and "get_cache" not in memory_own and "async_batch_get_cache" not in memory_own
                 and type(memory_own.get("cache_dict")) is dict and memory_own["cache_dict"].keys().isdisjoint(keys)):
             # no key in memory: each get_cache answers None; no Redis: nothing else is read
-            # (dict(zip(keys, [None] * n)) is dict.fromkeys(keys): the same keys in the same order)
-            found = dict.fromkeys(keys)
+            # (dict(zip(keys, [None] * n)) is dict.fromkeys(keys): the same keys in the same order;
+            # key_values: a fresh copy of the kept one for kept keys)
+            found = key_values if key_values is not None else dict.fromkeys(keys)
         else:
             token = target_var.set(usage_target)
             try:
@@ -1584,7 +1619,7 @@ def make_read_usage(original: Any) -> Any:
             # (object.__setattr__ on the instance's dict), made on the instance's dict
             usage = object_new(usage_cls)
             fields = usage.__dict__
-            fields["keys"] = frozenset(keys)
+            fields["keys"] = key_set if key_set is not None else frozenset(keys)
             fields["values"] = found
             self.prefetched_usage = usage
         else:
