@@ -124,7 +124,6 @@ def test_cooldown_read_walk_kept_then_a_function_replaced(mock, strategy):
     """Three picks keep the walk's verdict; then one of LiteLLM's functions
     the read calls is replaced (class, module, instance, or the instance's
     dict rebound): the next picks call it as stock's do, and pick alike."""
-    from fast_litellm.routing import litellm_fast  # noqa: F401 - (the patch module)
 
     install = MOCKS[mock]
     outcomes = []
