@@ -346,6 +346,28 @@ fields_plain(DeprecatedGet *self, PyObject *desc)
     return 1;
 }
 
+/* A frameless callable's `switch` (DeprecatedGet's, RouterGetattribute's): None (the patch
+ * engine's: always on while installed), or a list whose item 0 turns it on (True). */
+static int
+switch_is_off(PyObject *sw)
+{
+    return sw != Py_None
+           && (!PyList_CheckExact(sw) || PyList_GET_SIZE(sw) < 1 || PyList_GET_ITEM(sw, 0) != Py_True);
+}
+
+static int
+switch_store(PyObject **slot, PyObject *value)
+{
+    if (value == NULL)
+        value = Py_None;
+    if (value != Py_None && !PyList_CheckExact(value)) {
+        PyErr_SetString(PyExc_TypeError, "switch must be None or a list");
+        return -1;
+    }
+    Py_SETREF(*slot, Py_NewRef(value));
+    return 0;
+}
+
 static PyObject *
 call_original(DeprecatedGet *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -515,9 +537,7 @@ DeprecatedGet_vectorcall(PyObject *callable, PyObject *const *args, size_t nargs
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs != 3 || kwnames != NULL)
         return call_original(self, args, nargsf, kwnames);
-    if (self->switch_ != Py_None
-        && (!PyList_CheckExact(self->switch_) || PyList_GET_SIZE(self->switch_) < 1
-            || PyList_GET_ITEM(self->switch_, 0) != Py_True))
+    if (switch_is_off(self->switch_))
         return call_original(self, args, nargsf, kwnames);
     PyObject *desc = args[0], *obj = args[1];
     if (obj == Py_None)
@@ -865,14 +885,7 @@ DeprecatedGet_get_switch(DeprecatedGet *self, void *closure)
 static int
 DeprecatedGet_set_switch(DeprecatedGet *self, PyObject *value, void *closure)
 {
-    if (value == NULL)
-        value = Py_None;
-    if (value != Py_None && !PyList_CheckExact(value)) {
-        PyErr_SetString(PyExc_TypeError, "switch must be None or a list");
-        return -1;
-    }
-    Py_SETREF(self->switch_, Py_NewRef(value));
-    return 0;
+    return switch_store(&self->switch_, value);
 }
 
 static PyObject *
@@ -1062,9 +1075,7 @@ RouterGetattribute_vectorcall(PyObject *callable, PyObject *const *args, size_t 
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs != 2 || kwnames != NULL || !PyUnicode_CheckExact(args[1]))
         return PyObject_Vectorcall(self->original, args, nargsf, kwnames);
-    if (self->switch_ != Py_None
-        && (!PyList_CheckExact(self->switch_) || PyList_GET_SIZE(self->switch_) < 1
-            || PyList_GET_ITEM(self->switch_, 0) != Py_True))
+    if (switch_is_off(self->switch_))
         return PyObject_Vectorcall(self->original, args, nargsf, kwnames);
     int ok = rg_builtins_hold(self);
     if (ok < 0)
@@ -1243,14 +1254,7 @@ RouterGetattribute_get_switch(RouterGetattribute *self, void *closure)
 static int
 RouterGetattribute_set_switch(RouterGetattribute *self, PyObject *value, void *closure)
 {
-    if (value == NULL)
-        value = Py_None;
-    if (value != Py_None && !PyList_CheckExact(value)) {
-        PyErr_SetString(PyExc_TypeError, "switch must be None or a list");
-        return -1;
-    }
-    Py_SETREF(self->switch_, Py_NewRef(value));
-    return 0;
+    return switch_store(&self->switch_, value);
 }
 
 static PyObject *
