@@ -346,6 +346,28 @@ fields_plain(DeprecatedGet *self, PyObject *desc)
     return 1;
 }
 
+/* A frameless callable's `switch` (DeprecatedGet's, RouterGetattribute's): None (the patch
+ * engine's: always on while installed), or a list whose item 0 turns it on (True). */
+static int
+switch_is_off(PyObject *sw)
+{
+    return sw != Py_None
+           && (!PyList_CheckExact(sw) || PyList_GET_SIZE(sw) < 1 || PyList_GET_ITEM(sw, 0) != Py_True);
+}
+
+static int
+switch_store(PyObject **slot, PyObject *value)
+{
+    if (value == NULL)
+        value = Py_None;
+    if (value != Py_None && !PyList_CheckExact(value)) {
+        PyErr_SetString(PyExc_TypeError, "switch must be None or a list");
+        return -1;
+    }
+    Py_SETREF(*slot, Py_NewRef(value));
+    return 0;
+}
+
 static PyObject *
 call_original(DeprecatedGet *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -515,9 +537,7 @@ DeprecatedGet_vectorcall(PyObject *callable, PyObject *const *args, size_t nargs
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs != 3 || kwnames != NULL)
         return call_original(self, args, nargsf, kwnames);
-    if (self->switch_ != Py_None
-        && (!PyList_CheckExact(self->switch_) || PyList_GET_SIZE(self->switch_) < 1
-            || PyList_GET_ITEM(self->switch_, 0) != Py_True))
+    if (switch_is_off(self->switch_))
         return call_original(self, args, nargsf, kwnames);
     PyObject *desc = args[0], *obj = args[1];
     if (obj == Py_None)
@@ -865,14 +885,7 @@ DeprecatedGet_get_switch(DeprecatedGet *self, void *closure)
 static int
 DeprecatedGet_set_switch(DeprecatedGet *self, PyObject *value, void *closure)
 {
-    if (value == NULL)
-        value = Py_None;
-    if (value != Py_None && !PyList_CheckExact(value)) {
-        PyErr_SetString(PyExc_TypeError, "switch must be None or a list");
-        return -1;
-    }
-    Py_SETREF(self->switch_, Py_NewRef(value));
-    return 0;
+    return switch_store(&self->switch_, value);
 }
 
 static PyObject *
@@ -915,6 +928,374 @@ static PyType_Spec DeprecatedGet_spec = {
     .slots = DeprecatedGet_slots,
 };
 
+/*
+ * RouterGetattribute: LiteLLM 1.110.2's Router.__getattribute__ (litellm/router.py)
+ * without a Python frame (session 22).  Every attribute read of a Router runs it;
+ * a pick reads three (the deprecated pick attribute, the pick closure's
+ * `router.select`, which misses on the facade, and the deprecated read's
+ * `obj.__dict__`).  The same steps as its bytecode, with the builtins it reads
+ * (object, AttributeError, getattr, type) checked at each call as the
+ * interpreter's, not shadowed in litellm.router's dict; anything else (another
+ * call shape, a name that is not an exact str, a switch that is off) runs
+ * LiteLLM's function.  What differs: no frame of its own (the deprecated
+ * descriptor's walk skips that frame anyway: the warning names the same frame),
+ * and `object.__getattribute__`'s miss raises no AttributeError to catch where
+ * CPython can say "not found" without one (3.11; the except clause caught every
+ * AttributeError, a descriptor's too: suppressed alike).  The errors it raises
+ * are LiteLLM's: `AttributeError(name)` without a core, the core's own error
+ * re-raised, or the renamed one `from None` with the core's error as its context.
+ */
+enum { RG_OBJECT, RG_ATTRIBUTE_ERROR, RG_GETATTR, RG_TYPE, RG_COUNT };
+static const char *const RG_BUILTIN_NAMES[RG_COUNT] = {"object", "AttributeError", "getattr", "type"};
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *dict;             /* attributes (the engine's and tests' marks) */
+    PyObject *original;         /* LiteLLM's __getattribute__ */
+    PyObject *globals;          /* litellm.router's dict */
+    PyObject *builtins;         /* the builtins it reads */
+    PyObject *bnames;           /* interned RG_BUILTIN_NAMES */
+    PyObject *bexpected;        /* what each must be */
+    PyObject *switch_;          /* None, or a list whose item 0 must be True */
+    PyObject *s_dict, *s_core, *s_pending, *s_get, *s_obj, *s_name, *s_dunder_name, *kw_name_obj;
+} RouterGetattribute;
+
+static int
+rg_builtins_hold(RouterGetattribute *self)
+{
+    for (Py_ssize_t i = 0; i < RG_COUNT; i++) {
+        PyObject *name = PyTuple_GET_ITEM(self->bnames, i);
+        PyObject *shadow = PyDict_GetItemWithError(self->globals, name);
+        if (shadow != NULL || PyErr_Occurred())
+            return PyErr_Occurred() ? -1 : 0;
+        PyObject *found = PyDict_GetItemWithError(self->builtins, name);
+        if (found != PyTuple_GET_ITEM(self->bexpected, i))
+            return PyErr_Occurred() ? -1 : 0;
+    }
+    return 1;
+}
+
+/* facade.get(key) / facade.get(key, default): a new reference, NULL on error */
+static PyObject *
+rg_get(RouterGetattribute *self, PyObject *facade, PyObject *key, PyObject *deflt)
+{
+    if (PyDict_CheckExact(facade)) {
+        PyObject *found = PyDict_GetItemWithError(facade, key);
+        if (found != NULL)
+            return Py_NewRef(found);
+        if (PyErr_Occurred())
+            return NULL;
+        return Py_NewRef(deflt != NULL ? deflt : Py_None);
+    }
+    if (deflt == NULL)
+        return PyObject_CallMethodOneArg(facade, self->s_get, key);
+    return PyObject_CallMethodObjArgs(facade, self->s_get, key, deflt, NULL);
+}
+
+/* `except AttributeError as error:` around `getattr(core, name)` failing: the error
+ * re-raised, or the renamed one `from None` (its context the error, as the except
+ * clause's raise sets it). */
+static PyObject *
+rg_missing(RouterGetattribute *self, PyObject *obj, PyObject *name, PyObject *core)
+{
+    PyObject *type, *error, *tb;
+    PyErr_Fetch(&type, &error, &tb);
+    PyErr_NormalizeException(&type, &error, &tb);
+    if (tb != NULL)
+        PyException_SetTraceback(error, tb);
+    /* the except clause's handled exception, as PUSH_EXC_INFO / POP_EXCEPT set and restore it */
+    _PyErr_StackItem *item = PyThreadState_Get()->exc_info;
+    PyObject *previous = item->exc_value;
+    item->exc_value = Py_NewRef(error);
+    int reraise = -1;
+    PyObject *error_obj = PyObject_GetAttr(error, self->s_obj);
+    if (error_obj != NULL) {
+        if (error_obj != core) {
+            reraise = 1;
+        }
+        else {
+            PyObject *error_name = PyObject_GetAttr(error, self->s_name);
+            if (error_name != NULL) {
+                reraise = PyObject_RichCompareBool(error_name, name, Py_NE);
+                Py_DECREF(error_name);
+            }
+        }
+        Py_DECREF(error_obj);
+    }
+    if (reraise == 1) {
+        /* raise: the handled error, as it was */
+        Py_INCREF(type);
+        Py_INCREF(error);
+        Py_XINCREF(tb);
+        PyErr_Restore(type, error, tb);
+    }
+    else if (reraise == 0) {
+        PyObject *made = NULL;
+        PyObject *tname = PyObject_GetAttr((PyObject *)Py_TYPE(obj), self->s_dunder_name);
+        PyObject *ttext = tname != NULL ? PyObject_Format(tname, NULL) : NULL;
+        PyObject *ntext = ttext != NULL ? PyObject_Format(name, NULL) : NULL;
+        PyObject *message = ntext != NULL ? PyUnicode_FromFormat("'%U' object has no attribute '%U'", ttext, ntext)
+                                          : NULL;
+        Py_XDECREF(tname);
+        Py_XDECREF(ttext);
+        Py_XDECREF(ntext);
+        if (message != NULL) {
+            PyObject *args[3] = {message, name, obj};
+            made = PyObject_Vectorcall(PyTuple_GET_ITEM(self->bexpected, RG_ATTRIBUTE_ERROR), args, 1,
+                                       self->kw_name_obj);
+            Py_DECREF(message);
+        }
+        if (made != NULL) {
+            if (PyExceptionInstance_Check(made)) {
+                PyException_SetCause(made, NULL);   /* from None */
+                PyErr_SetObject((PyObject *)Py_TYPE(made), made);   /* its context: the handled error */
+            }
+            else {
+                PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+            }
+            Py_DECREF(made);
+        }
+    }
+    {
+        PyObject *handled = item->exc_value;
+        item->exc_value = previous;
+        Py_XDECREF(handled);
+    }
+    Py_XDECREF(type);
+    Py_DECREF(error);
+    Py_XDECREF(tb);
+    return NULL;
+}
+
+static PyObject *
+RouterGetattribute_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    RouterGetattribute *self = (RouterGetattribute *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 2 || kwnames != NULL || !PyUnicode_CheckExact(args[1]))
+        return PyObject_Vectorcall(self->original, args, nargsf, kwnames);
+    if (switch_is_off(self->switch_))
+        return PyObject_Vectorcall(self->original, args, nargsf, kwnames);
+    int ok = rg_builtins_hold(self);
+    if (ok < 0)
+        return NULL;
+    if (ok == 0)
+        return PyObject_Vectorcall(self->original, args, nargsf, kwnames);
+    PyObject *obj = args[0], *name = args[1];
+    /* Only where the class-level look-up finds nothing, or a descriptor whose __get__ runs no
+     * Python code (a function binding, a C getset / member / method / slot descriptor): a
+     * descriptor running Python code may look at the frames (the deprecated attributes' _note
+     * walks them, raising audit events for each, past this hook's frame) - LiteLLM's
+     * function, with its frame, reads those. */
+    PyObject *on_type = _PyType_Lookup(Py_TYPE(obj), name);   /* borrowed */
+    if (on_type != NULL) {
+        PyTypeObject *dt = Py_TYPE(on_type);
+        if (dt != &PyFunction_Type && dt != &PyGetSetDescr_Type && dt != &PyMemberDescr_Type
+            && dt != &PyMethodDescr_Type && dt != &PyWrapperDescr_Type)
+            return PyObject_Vectorcall(self->original, args, nargsf, kwnames);
+    }
+    /* try: return object.__getattribute__(self, name) / except AttributeError: pass */
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *found = _PyObject_GenericGetAttrWithDict(obj, name, NULL, 1);
+    if (found != NULL)
+        return found;
+    if (PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return NULL;
+        PyErr_Clear();
+    }
+#else
+    PyObject *found = PyObject_GenericGetAttr(obj, name);
+    if (found != NULL)
+        return found;
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+        return NULL;
+    PyErr_Clear();
+#endif
+    /* facade = object.__getattribute__(self, "__dict__"); core = facade.get("_core") */
+    PyObject *facade = PyObject_GenericGetAttr(obj, self->s_dict);
+    if (facade == NULL)
+        return NULL;
+    PyObject *core = rg_get(self, facade, self->s_core, NULL);
+    if (core == NULL) {
+        Py_DECREF(facade);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (core == Py_None) {
+        /* pending = facade.get("_pending", {}); if name in pending: return pending[name];
+         * raise AttributeError(name) */
+        PyObject *empty = PyDict_New();
+        PyObject *pending = empty != NULL ? rg_get(self, facade, self->s_pending, empty) : NULL;
+        Py_XDECREF(empty);
+        if (pending != NULL) {
+            int has = PySequence_Contains(pending, name);
+            if (has > 0) {
+                result = PyObject_GetItem(pending, name);
+            }
+            else if (has == 0) {
+                PyObject *made = PyObject_CallOneArg(PyTuple_GET_ITEM(self->bexpected, RG_ATTRIBUTE_ERROR), name);
+                if (made != NULL) {
+                    if (PyExceptionInstance_Check(made))
+                        PyErr_SetObject((PyObject *)Py_TYPE(made), made);
+                    else
+                        PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+                    Py_DECREF(made);
+                }
+            }
+            Py_DECREF(pending);
+        }
+    }
+    else {
+        /* try: return getattr(core, name) / except AttributeError as error: ... */
+        result = PyObject_GetAttr(core, name);
+        if (result == NULL && PyErr_ExceptionMatches(PyExc_AttributeError))
+            rg_missing(self, obj, name, core);
+    }
+    Py_DECREF(core);
+    Py_DECREF(facade);
+    return result;
+}
+
+static int
+RouterGetattribute_traverse(RouterGetattribute *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->dict);
+    Py_VISIT(self->original);
+    Py_VISIT(self->globals);
+    Py_VISIT(self->builtins);
+    Py_VISIT(self->bexpected);
+    Py_VISIT(self->switch_);
+    return 0;
+}
+
+static int
+RouterGetattribute_clear(RouterGetattribute *self)
+{
+    Py_CLEAR(self->dict);
+    Py_CLEAR(self->original);
+    Py_CLEAR(self->globals);
+    Py_CLEAR(self->builtins);
+    Py_CLEAR(self->bnames);
+    Py_CLEAR(self->bexpected);
+    Py_CLEAR(self->switch_);
+    Py_CLEAR(self->s_dict);
+    Py_CLEAR(self->s_core);
+    Py_CLEAR(self->s_pending);
+    Py_CLEAR(self->s_get);
+    Py_CLEAR(self->s_obj);
+    Py_CLEAR(self->s_name);
+    Py_CLEAR(self->s_dunder_name);
+    Py_CLEAR(self->kw_name_obj);
+    return 0;
+}
+
+static void
+RouterGetattribute_dealloc(RouterGetattribute *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RouterGetattribute_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+/* RouterGetattribute(original, globals, builtins, expected_builtins) */
+static PyObject *
+RouterGetattribute_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *original, *globals, *builtins, *bexpected;
+    if (kwds != NULL && PyDict_GET_SIZE(kwds) != 0) {
+        PyErr_SetString(PyExc_TypeError, "RouterGetattribute takes positional arguments only");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OO!O!O!:RouterGetattribute", &original, &PyDict_Type, &globals, &PyDict_Type,
+                          &builtins, &PyTuple_Type, &bexpected))
+        return NULL;
+    if (PyTuple_GET_SIZE(bexpected) != RG_COUNT || !PyCallable_Check(original)) {
+        PyErr_SetString(PyExc_ValueError, "RouterGetattribute: unexpected arguments");
+        return NULL;
+    }
+    RouterGetattribute *self = (RouterGetattribute *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->vectorcall = RouterGetattribute_vectorcall;
+    self->original = Py_NewRef(original);
+    self->globals = Py_NewRef(globals);
+    self->builtins = Py_NewRef(builtins);
+    self->bexpected = Py_NewRef(bexpected);
+    self->switch_ = Py_NewRef(Py_None);
+    self->bnames = interned_names(RG_BUILTIN_NAMES, RG_COUNT);
+    self->s_dict = PyUnicode_InternFromString("__dict__");
+    self->s_core = PyUnicode_InternFromString("_core");
+    self->s_pending = PyUnicode_InternFromString("_pending");
+    self->s_get = PyUnicode_InternFromString("get");
+    self->s_obj = PyUnicode_InternFromString("obj");
+    self->s_name = PyUnicode_InternFromString("name");
+    self->s_dunder_name = PyUnicode_InternFromString("__name__");
+    self->kw_name_obj = Py_BuildValue("(ss)", "name", "obj");
+    if (self->bnames == NULL || self->s_dict == NULL || self->s_core == NULL || self->s_pending == NULL
+        || self->s_get == NULL || self->s_obj == NULL || self->s_name == NULL || self->s_dunder_name == NULL
+        || self->kw_name_obj == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static PyObject *
+RouterGetattribute_get_switch(RouterGetattribute *self, void *closure)
+{
+    return Py_NewRef(self->switch_);
+}
+
+static int
+RouterGetattribute_set_switch(RouterGetattribute *self, PyObject *value, void *closure)
+{
+    return switch_store(&self->switch_, value);
+}
+
+static PyObject *
+RouterGetattribute_get_original(RouterGetattribute *self, void *closure)
+{
+    return Py_NewRef(self->original);
+}
+
+static PyGetSetDef RouterGetattribute_getset[] = {
+    {"switch", (getter)RouterGetattribute_get_switch, (setter)RouterGetattribute_set_switch,
+     "None (the patch engine's: always on while installed), or a list whose item 0 turns it on (True)", NULL},
+    {"original", (getter)RouterGetattribute_get_original, NULL, "LiteLLM's Router.__getattribute__", NULL},
+    {NULL},
+};
+
+static PyMemberDef RouterGetattribute_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(RouterGetattribute, dict), READONLY, NULL},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(RouterGetattribute, vectorcall), READONLY, NULL},
+    {NULL},
+};
+
+static PyType_Slot RouterGetattribute_slots[] = {
+    {Py_tp_new, RouterGetattribute_new},
+    {Py_tp_dealloc, RouterGetattribute_dealloc},
+    {Py_tp_traverse, RouterGetattribute_traverse},
+    {Py_tp_clear, RouterGetattribute_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_descr_get, DeprecatedGet_descr_get},
+    {Py_tp_getset, RouterGetattribute_getset},
+    {Py_tp_members, RouterGetattribute_members},
+    {Py_tp_doc, "LiteLLM's Router.__getattribute__ without a Python frame (bind_router_deprecated.c)."},
+    {0, NULL},
+};
+
+static PyType_Spec RouterGetattribute_spec = {
+    .name = "fast_litellm._native.RouterGetattribute",
+    .basicsize = sizeof(RouterGetattribute),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .slots = RouterGetattribute_slots,
+};
+
 int
 fl_bind_router_deprecated(PyObject *module)
 {
@@ -924,6 +1305,13 @@ fl_bind_router_deprecated(PyObject *module)
     if (type == NULL)
         return -1;
     if (PyModule_AddObject(module, "DeprecatedGet", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    type = PyType_FromModuleAndSpec(module, &RouterGetattribute_spec, NULL);
+    if (type == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "RouterGetattribute", type) < 0) {
         Py_DECREF(type);
         return -1;
     }

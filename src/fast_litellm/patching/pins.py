@@ -68,6 +68,8 @@ VERIFIED: Dict[str, str] = {
         "18913630bb0c2178cbbed531d1c1c00bde1ad3bc69d83735006c196edfc6ae4f",
     "litellm.router_deprecated:_DeprecatedAttribute.__get__":
         "620665379d1ceac03bbfffbf7a4ba28f178df419961eb7e8ff9dd59db63363d8",
+    "litellm.router:Router.__getattribute__":
+        "ae0373414c843910138d0168ee5a1e2fab207b24f6c02d8cad8f33e599984a25",
     "litellm.router_deprecated:_unreserved_picker":
         "974bf753bdfd99f80fe93c7936e280c84869dc58f8dc9d16be1c600beab1c97e",
     "litellm.router_rust.core:RustCore._pre_route":

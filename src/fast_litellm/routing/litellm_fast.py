@@ -1162,10 +1162,36 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
     core_names = ("_answer_cache_in_target", "_batch_read", "_stored_with_usage")
     store_names = ("active", "active_sync")
 
+    # The walk's verdict kept on dict tags (session 22): its checks read only the core's and
+    # the store's instance dicts and the three classes' and three modules' dicts, so while
+    # each holds its PEP 509 tag (CPython <= 3.11) a pick reads two dicts and one memo entry
+    # in place of 18 table entries and two key scans; which dict each instance uses
+    # (``__dict__`` can be rebound) is the memo's key, read every pick.
+    from .protocol_fast import _StateMemo
+
+    walk_memo = _StateMemo()
+    walk_tables = (core_module.RustCore, routing_stores.RoutingStores, RouterCooldownStore, vars(core_module),
+                   vars(routing_stores), vars(routing_prefetch))
+
+    def walk_checked(core_state, store_dict):
+        if not (store_dict.keys().isdisjoint(store_names) and core_state.keys().isdisjoint(core_names)
+                and same_entries(walked_entries, _SLOW)):
+            raise NotAccelerated("a function LiteLLM's read calls replaced")
+        return (core_state, store_dict, *walk_tables), (True,)
+
     def walk_is_litellms(core, store):
         store_dict = getattr(store, "__dict__", None)
-        return (type(store_dict) is dict and store_dict.keys().isdisjoint(store_names)
-                and core.__dict__.keys().isdisjoint(core_names) and same_entries(walked_entries, _SLOW))
+        if type(store_dict) is not dict:
+            return False
+        core_state = core.__dict__
+        if type(core_state) is not dict:
+            return False
+        if walk_memo.get(core_state, store_dict) is not None:
+            return True
+        try:
+            return walk_memo.remember(core_state, store_dict, lambda: walk_checked(core_state, store_dict))[0]
+        except NotAccelerated:
+            return False
     target = _internal_context._service_target
     usage_read = core_module._USAGE_READ
     aligned = routing_stores._aligned  # LiteLLM's (pinned)
@@ -1363,4 +1389,5 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         gather_two = None
 
     _answer_cache.__doc__ = original.__doc__
+    _answer_cache.walk_memo = walk_memo  # (for tests)
     return _answer_cache

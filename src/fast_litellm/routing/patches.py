@@ -147,6 +147,19 @@ PATCHES: List[Patch] = [
         extra={"frameless": True},
     ),
     Patch(
+        name="routing.router_getattribute",
+        component="routing",
+        flag=FLAG,
+        target="litellm.router:Router.__getattribute__",
+        build=protocol_fast.make_router_getattribute,
+        # no Python wrapper: it would add the frame this removes (and be read through the hook)
+        wrap=False,
+        scan_bindings=False,
+        description="Router attribute reads: LiteLLM's __getattribute__ with no Python frame, and no "
+                    "AttributeError made for a miss on the facade (the pick's router.select)",
+        extra={"frameless": True},
+    ),
+    Patch(
         name="routing.new_handle",
         component="routing",
         flag=FLAG,

@@ -419,6 +419,66 @@ _ATTRIBUTE_SOURCES = (
 
 
 # --------------------------------------------------------------------------
+# litellm.router:Router.__getattribute__ (no Python frame; session 22)
+# --------------------------------------------------------------------------
+
+_ROUTER_MODULE = "litellm.router"
+
+
+def make_router_getattribute(original: Callable[..., Any]) -> Any:
+    """``Router.__getattribute__`` as the native ``RouterGetattribute``: the
+    same steps with no Python frame, and no AttributeError made and caught
+    where ``object.__getattribute__`` finds nothing (``router.select``, read
+    by LiteLLM's pick closure every pick, is the core's: a miss on the facade
+    first).  It checks at every call that the builtins LiteLLM's function
+    reads (``object``, ``AttributeError``, ``getattr``, ``type``) are the
+    interpreter's and not shadowed in ``litellm.router``; anything else runs
+    ``original`` from C (``bind_router_deprecated.c``).  Unwrapped
+    (``wrap=False``): a Python wrapper would add the frame this removes, and
+    would itself be read through ``__getattribute__``; ``switch`` turns it on
+    and off in place for the tests and the bench."""
+    import builtins
+
+    from fast_litellm._native_loader import NATIVE
+
+    native_type = getattr(NATIVE, "RouterGetattribute", None)
+    if native_type is None:
+        raise NotAccelerated("no native RouterGetattribute (needs CPython 3.11+)")
+    module = sys.modules.get(_ROUTER_MODULE)
+    if module is None:
+        raise NotAccelerated("litellm.router is not loaded")
+    module_globals = module.__dict__
+    if type(original) is not types.FunctionType or original.__globals__ is not module_globals:
+        raise NotAccelerated("not LiteLLM's Router.__getattribute__")
+    function_builtins = original.__builtins__
+    if function_builtins is not builtins.__dict__:
+        raise NotAccelerated("LiteLLM's module reads other builtins")
+    getter = native_type(original, module_globals, function_builtins, (object, AttributeError, getattr, type))
+    getter.__fast_litellm_patch__ = "routing.router_getattribute"
+    getter.__fast_litellm_original__ = original
+    getter.__wrapped__ = original
+    getter.__doc__ = original.__doc__
+    getter.__name__ = original.__name__
+    getter.__qualname__ = original.__qualname__
+    return getter
+
+
+def _router_getattribute_is(found: Any, expected: Any) -> bool:
+    """``found`` (a ``Router.__dict__["__getattribute__"]`` read) is LiteLLM's
+    ``expected``, or the native one over it (the same steps)."""
+    return found is expected or (type(found) is _ROUTER_GETATTRIBUTE_TYPE and found.original is expected)
+
+
+def _native_router_getattribute_type() -> Any:
+    from fast_litellm._native_loader import NATIVE
+
+    return getattr(NATIVE, "RouterGetattribute", None) or _NO_ENTRY
+
+
+_ROUTER_GETATTRIBUTE_TYPE = _native_router_getattribute_type()
+
+
+# --------------------------------------------------------------------------
 # litellm.router_deprecated:_DeprecatedAttribute.__get__ (no Python frame)
 # --------------------------------------------------------------------------
 
@@ -545,7 +605,7 @@ def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks:
     (rust_core, getattr_hook, settings_attribute, unset_attributes, endpoints_type, member, resolved_type,
      router_getattribute) = checks
     decline = NotAccelerated("a pick may be assigned")
-    if router_type.__dict__.get("__getattribute__") is not router_getattribute:
+    if not _router_getattribute_is(router_type.__dict__.get("__getattribute__"), router_getattribute):
         raise decline
     if _ASSIGNED in router_state:
         raise decline
@@ -645,7 +705,9 @@ def _picker_parts() -> Any:
         endpoints_type,
         endpoints_type.__dict__["member"],
         core_module.Resolved,
-        router_module.Router.__dict__["__getattribute__"],
+        # (LiteLLM's: the native one over it holds it as ``original``)
+        getattr(router_module.Router.__dict__["__getattribute__"], "original",
+                router_module.Router.__dict__["__getattribute__"]),
     )
     # the closure's annotations, as its def evaluates them (equal values)
     annotations = _annotations_of(pick_code)
