@@ -12,9 +12,12 @@ boundary when it is near, so both sides run in one minute.
 (optionally with the twin handle taken for every group size) and puts back
 LiteLLM's callback lists and ``allowed_fails`` afterwards;
 :func:`callback_lists` names those lists; :func:`fresh_flag` resets a
-feature flag around a test.
+feature flag around a test.  :func:`logging_jobs` records the jobs LiteLLM
+hands its logging thread pool, so a lockstep side can wait for them.
 """
+import concurrent.futures
 import contextlib
+import threading
 import time
 
 #: seconds one stock + accelerated pair may take here (the largest, 500
@@ -82,3 +85,56 @@ def fresh_flag(name: str = "rust_routing"):
         yield flag
     finally:
         flag.reset()
+
+
+class LoggingJobs:
+    """The jobs handed to LiteLLM's logging thread pool while recorded
+    (:func:`logging_jobs`).  A sync call's success and failure handlers -
+    and an async call's sync callbacks - run there: the strategies' counts
+    and latency maps are written by them, so a lockstep side must wait for
+    its own before the other side runs (its callback lists swapped in) and
+    before the routers are compared.  A fixed sleep is not enough: on a
+    loaded machine such a job started after it (session 22's flake)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: list = []
+
+    def add(self, future) -> None:
+        with self._lock:
+            self._futures.append(future)
+
+    def wait(self, timeout: float = 60.0) -> int:
+        """Wait for every job recorded so far; the number waited for.  A job
+        still running after ``timeout`` seconds fails the test."""
+        with self._lock:
+            futures, self._futures = self._futures, []
+        done, running = concurrent.futures.wait(futures, timeout=timeout)
+        assert not running, "%d LiteLLM logging job(s) still running after %ss" % (len(running), timeout)
+        return len(done)
+
+
+@contextlib.contextmanager
+def logging_jobs():
+    """LiteLLM's logging executor with its ``submit`` recording each job's
+    future into the :class:`LoggingJobs` yielded (the executor's own
+    ``submit`` runs it: the backlog cap and dropping are LiteLLM's)."""
+    from litellm.litellm_core_utils.thread_pool_executor import executor
+
+    jobs = LoggingJobs()
+    own = vars(executor).get("submit")  # (an instance attribute already there, put back after)
+    submit = executor.submit
+
+    def recording(fn, /, *args, **kwargs):
+        future = submit(fn, *args, **kwargs)
+        jobs.add(future)
+        return future
+
+    executor.submit = recording
+    try:
+        yield jobs
+    finally:
+        if own is None:
+            del executor.submit
+        else:
+            executor.submit = own

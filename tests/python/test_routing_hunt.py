@@ -21,6 +21,14 @@ several concurrent ones finds a ``max_parallel_requests`` slot free varies
 from run to run in stock LiteLLM itself (seen: 1 run in 8).  Latencies
 measured by the calls differ between the sides: a latency map equal but
 for its floats is copied from the stock side to the accelerated one.
+
+Time (session 22's flake): each side waits for the jobs its call handed
+LiteLLM's logging thread pool (a sync call's success handler writes the
+least-busy count and the latency map there) before the other side runs or
+the routers are compared.  And a trial must end within LiteLLM's shortest
+TTL in play (a cooldown's 5 s default): the sides run one after the other,
+so state one side has let expire could still be live on the other - a
+longer trial fails with that message instead of a misleading mismatch.
 """
 from __future__ import annotations
 
@@ -32,11 +40,13 @@ import time
 import warnings
 
 import pytest
-from _lockstep import callback_lists, routing_patches, same_minute  # noqa: E402
+from _lockstep import callback_lists, logging_jobs, routing_patches, same_minute  # noqa: E402
 
 litellm = pytest.importorskip("litellm")
 
+from litellm.constants import DEFAULT_COOLDOWN_TIME_SECONDS  # noqa: E402
 from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER  # noqa: E402
+from litellm.router_strategy.least_busy import SELECTION_RESERVATION_TTL_SECONDS  # noqa: E402
 
 from fast_litellm.routing import _local_patch  # noqa: E402
 from test_routing_litellm import _same  # noqa: E402  (NaN equals NaN)
@@ -53,12 +63,20 @@ PRICED = ["gpt-4o-mini", "gpt-4o", "anthropic/claude-3-5-sonnet-20240620", "open
 GROUPS = ["g", "g", "h", "ü-模型", "openai/*"]
 MESSAGES = [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "word " * 50}]]
 CALLBACK_LISTS = callback_lists()
+#: LiteLLM's shortest TTL a trial's state can have (a cooldown: ``cooldown_time``
+#: given here is 0 -> the default - or 600; least-busy's reservations 30 s;
+#: counts and latencies 1 h, usage a minute): a trial this long could see state
+#: expired on one side and live on the other
+SHORTEST_TTL = min(DEFAULT_COOLDOWN_TIME_SECONDS, SELECTION_RESERVATION_TTL_SECONDS)
+JOBS = []  # the module's LoggingJobs
 
 
 @pytest.fixture(scope="module", autouse=True)
 def patched():
-    with routing_patches(twins=True):
+    with routing_patches(twins=True), logging_jobs() as jobs:
+        JOBS[:] = [jobs]
         yield
+        JOBS[:] = []
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +91,8 @@ def loop():
     pending = asyncio.all_tasks(loop)
     for task in pending:
         task.cancel()
-    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    if pending:  # (a gather of nothing is a future of another loop)
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
     gc.collect()
@@ -200,7 +219,11 @@ def _runner(router, op, loop):
 
 
 def _drain(loop):
-    """Let the calls' logging (success/failure callbacks) finish."""
+    """Let the calls' logging (success/failure callbacks) finish: the async
+    worker and tasks, and the jobs handed to LiteLLM's logging thread pool
+    (waited for, not slept on: a sync completion's success handler, run
+    there, could start after a 5 ms sleep on a loaded machine - and then run
+    with the other side's callback lists swapped in)."""
     async def drain():
         await asyncio.sleep(0)
         await GLOBAL_LOGGING_WORKER.flush()
@@ -209,8 +232,12 @@ def _drain(loop):
         if pending:
             await asyncio.wait(pending, timeout=2)
         await asyncio.sleep(0.005)
-    time.sleep(0.005)
     loop.run_until_complete(drain())
+    for _ in range(5):  # until a round hands the pool no new job
+        if not JOBS[0].wait():
+            return
+        loop.run_until_complete(drain())
+    raise AssertionError("LiteLLM's logging kept handing its thread pool jobs")
 
 
 def _outcome(run):
@@ -296,10 +323,13 @@ def _whole_calls_lockstep(strategy, seed, trials, calls, loop):
         stock, stock_callbacks = _build(model_list, strategy, kw)
         fast, fast_callbacks = _build(model_list, strategy, kw, accelerated=True)
         ids = [d["model_info"]["id"] for d in model_list] + ["new%d" % i for i in range(4)]
+        # one minute for the whole trial, which may not outlast SHORTEST_TTL
+        # (no sleep in it: a wait before each step could straddle a cooldown)
+        same_minute(SHORTEST_TTL + 1)
+        start = time.monotonic()
         for step, op in enumerate(_plan(gen, model_list, calls)):
             seed_ = gen.random()
             seen = []
-            same_minute(8)
             for router, callbacks, accelerated in ((stock, stock_callbacks, False), (fast, fast_callbacks, True)):
                 op_copy = copy.deepcopy(op)
                 _use_callbacks(callbacks)
@@ -309,6 +339,11 @@ def _whole_calls_lockstep(strategy, seed, trials, calls, loop):
                     _drain(loop)
                 seen.append((outcome, caught, random.getstate(), _without_hidden_params(op_copy[-1])))
             where = (strategy, seed, trial, step, op[0], kw)
+            took = time.monotonic() - start
+            assert took < SHORTEST_TTL, (
+                "%r: the trial has run %.1f s, not under LiteLLM's shortest TTL here (%s s): state one side "
+                "let expire could be live on the other, so the sides are not compared (a loaded "
+                "machine's timing, not a mismatch)" % (where, took, SHORTEST_TTL))
             (o1, w1, s1, r1), (o2, w2, s2, r2) = seen
             assert _same(o1, o2), (where, o1, o2)
             assert w1 == w2, (where, w1, w2)
@@ -324,3 +359,33 @@ def _whole_calls_lockstep(strategy, seed, trials, calls, loop):
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_whole_calls_lockstep(strategy, loop):
     assert _whole_calls_lockstep(strategy, seed=1, trials=3, calls=12, loop=loop) == 36
+
+
+@pytest.mark.parametrize("late_side", [False, True], ids=["stock-late", "accelerated-late"])
+@pytest.mark.parametrize("strategy", ["least-busy", "latency-based-routing"])
+def test_lockstep_waits_for_late_logging_jobs(strategy, late_side, loop):
+    """Session 22's flake made to happen: the jobs one side hands LiteLLM's
+    logging thread pool start 0.1 s late, as on a loaded machine.  With
+    ``_drain``'s former 5 ms sleep in place of the wait this fails at a sync
+    ``completion`` (least-busy: trial 2 step 3, ``['ü-模型_request_count:dup']``;
+    latency: trial 2 step 10, ``['alias_map']``) whichever side is late -
+    and so it does with stock LiteLLM on both sides: the harness's timing,
+    not the accelerated path."""
+    from litellm.litellm_core_utils.thread_pool_executor import executor
+
+    recording = executor.submit
+
+    def late(fn, /, *args, **kwargs):
+        if _local_patch.ACCELERATED[0] is not late_side:
+            return recording(fn, *args, **kwargs)
+
+        def run():
+            time.sleep(0.1)
+            return fn(*args, **kwargs)
+        return recording(run)
+
+    executor.submit = late
+    try:
+        assert _whole_calls_lockstep(strategy, seed=1, trials=3, calls=12, loop=loop) == 36
+    finally:
+        executor.submit = recording
