@@ -34,6 +34,14 @@ def same_minute(budget: float = BUDGET) -> None:
         time.sleep(left + 0.05)
 
 
+def plain_model_list(n: int):
+    """``n`` deployments of one group ``g``, ids ``d0``..: the routing tests'
+    plainest model list (no limits, weights or orders)."""
+    return [{"model_name": "g",
+             "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "k", "api_base": "https://b%d.example" % i},
+             "model_info": {"id": "d%d" % i}} for i in range(n)]
+
+
 def callback_lists():
     """The names of LiteLLM's module-level callback lists (a Router adds its
     strategy's logger to them, so a test that builds Routers resets them)."""

@@ -12,7 +12,7 @@ import random
 import warnings
 
 import pytest
-from _lockstep import callback_lists, routing_patches
+from _lockstep import callback_lists, plain_model_list as _model_list, routing_patches
 
 litellm = pytest.importorskip("litellm")
 
@@ -31,12 +31,6 @@ CALLBACK_LISTS = callback_lists()
 def patched():
     with routing_patches():
         yield
-
-
-def _model_list(n):
-    return [{"model_name": "g",
-             "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "k", "api_base": "https://b%d.example" % i},
-             "model_info": {"id": "d%d" % i}} for i in range(n)]
 
 
 def _override(selector, how, calls):
