@@ -456,6 +456,7 @@ def make_router_getattribute(original: Callable[..., Any]) -> Any:
     getter = native_type(original, module_globals, function_builtins, (object, AttributeError, getattr, type))
     getter.__fast_litellm_patch__ = "routing.router_getattribute"
     getter.__fast_litellm_original__ = original
+    getter.__fast_litellm_self__ = getter  # (registry.mark_ours: the engine installs it unwrapped)
     getter.__wrapped__ = original
     getter.__doc__ = original.__doc__
     getter.__name__ = original.__name__
