@@ -89,17 +89,23 @@ def test_v2_pick_gathers_its_reads_without_the_interpreters_gather():
     assert stock[1] == 3 and fast[1] == 0
 
 
-def _task_log(router, pick):
-    """Each pick's Tasks as a task factory sees them (their coroutines' names), the
-    children's ``_log_destroy_pending``, and how far the default Task-name counter moved
-    (a Task made after each pick)."""
-    loop = asyncio.get_event_loop()
+def _recording_task_factory():
+    """(made, factory): a task factory making plain Tasks, each appended to ``made``."""
     made = []
 
     def factory(loop, coro, **kwargs):
         task = asyncio.Task(coro, loop=loop, **kwargs)
         made.append(task)
         return task
+    return made, factory
+
+
+def _task_log(router, pick):
+    """Each pick's Tasks as a task factory sees them (their coroutines' names), the
+    children's ``_log_destroy_pending``, and how far the default Task-name counter moved
+    (a Task made after each pick)."""
+    loop = asyncio.get_event_loop()
+    made, factory = _recording_task_factory()
     out = []
     numbers = []
     for i in range(4):
@@ -165,12 +171,7 @@ def test_v2_pick_cancelled_in_its_gather_cancels_as_stock():
     gather's outer future cancels both children; the pick raises CancelledError."""
     def script(router, pick):
         loop = asyncio.get_event_loop()
-        made = []
-
-        def factory(loop, coro, **kwargs):
-            task = asyncio.Task(coro, loop=loop, **kwargs)
-            made.append(task)
-            return task
+        made, factory = _recording_task_factory()
         out = [pick(0)]
         for i in range(1, 3):
             loop.set_task_factory(factory)

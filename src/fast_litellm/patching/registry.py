@@ -139,7 +139,7 @@ def is_ours(fn: Any) -> bool:
 
 def original_if_ours(fn: Any, default: Any = None) -> Any:
     """``fn.__fast_litellm_original__`` when ``fn`` is one of our wrappers, else ``default``."""
-    if getattr(fn, "__fast_litellm_self__", None) is fn:
+    if is_ours(fn):
         return getattr(fn, "__fast_litellm_original__", default)
     return default
 
