@@ -230,6 +230,9 @@ def _wrapped_elsewhere(fn: Any) -> bool:
     return True
 
 
+wrapped_elsewhere = _wrapped_elsewhere
+
+
 def _trusted_code(filename: str) -> bool:
     """Whether code in ``filename`` is LiteLLM's, fast_litellm's or the standard
     library's (not site-packages)."""
@@ -319,6 +322,12 @@ def check(target: str, original: Any) -> Tuple[bool, str]:
     if expected is None:
         return False, "no verified source hash for %s in pins.VERIFIED" % target
     try:
+        if _wrapped_elsewhere(original):
+            # a user's functools.wraps wrapper over LiteLLM's function, installed
+            # before we patch: getsource reads the function inside (its hash would
+            # pass), but the wrapper is the user's code and must keep running
+            return False, "%s is wrapped by code outside LiteLLM (%s.%s); not patched" % (
+                target, getattr(original, "__module__", "?"), getattr(original, "__qualname__", "?"))
         actual = source_hash(original)
     except Exception as exc:  # OSError, TypeError; TokenError/SyntaxError for a file changed on disk
         return False, "cannot read the source of %s (%s: %s)" % (target, type(exc).__name__, exc)

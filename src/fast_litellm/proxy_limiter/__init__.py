@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from .._native_loader import NATIVE
+from ..patching.registry import mark_ours, stock_behind
 
 MODULE = "litellm.proxy.hooks.parallel_request_limiter_v3"
 CLASS = "_PROXY_MaxParallelRequestsHandler_v3"
@@ -64,15 +65,26 @@ def handler_class():
 
 
 def _stock(fn: Any) -> Any:
-    """The stock function behind fn: ours keep it in __wrapped__, the patch
-    engine's wrappers in __fast_litellm_original__."""
-    while True:
-        if getattr(fn, "__fast_litellm_patch__", None) is not None:
-            fn = fn.__fast_litellm_original__
-        elif getattr(fn, "__fast_litellm__", False):
-            fn = fn.__wrapped__
-        else:
-            return fn
+    """The stock function behind fn: behind our own layers only (the patch
+    engine's wrappers, our functions); a user's wrapper over ours, which
+    copies our marks with ``functools.wraps``, is the user's (registry.stock_behind)."""
+    return stock_behind(fn)
+
+
+def _scalar_lookup() -> tuple:
+    """(the limiter module's globals, LiteLLM's ``_scalar``): the C functions
+    inline ``_scalar``, which LiteLLM's methods look up in their module on each
+    call; while a user's function stands there (a replacement, a wrapper) they
+    hand the call to LiteLLM's method, which calls it.  ``_scalar`` is pinned in
+    pins.DEPENDENCIES; one that is not the pinned one matches nothing."""
+    import litellm.proxy.hooks.parallel_request_limiter_v3 as mod
+
+    from ..patching import guards
+
+    names = vars(mod)
+    found = names.get("_scalar")
+    ok = guards.is_pinned_source("litellm.proxy.hooks.parallel_request_limiter_v3:_scalar", found)
+    return names, found if ok else object()  # (matches nothing)
 
 
 def store_class():
@@ -103,6 +115,7 @@ def functions(kind: Optional[str] = None) -> Dict[str, Any]:
         for name, fn in built.items():
             fn.__fast_litellm__ = True
             fn.__wrapped__ = stock[name]
+            mark_ours(fn, stock[name])
             fn.__qualname__ = CLASS + "." + name
             fn.__name__ = name
         _BUILT[kind] = built
@@ -120,6 +133,7 @@ def store_factory(kind: Optional[str] = None) -> Any:
         if fn is not original:
             fn.__fast_litellm__ = True
             fn.__wrapped__ = original
+            mark_ours(fn, original)
         built = _BUILT[key] = {STORE_METHOD: fn}
     return built[STORE_METHOD]
 
