@@ -230,6 +230,31 @@ def test_proxy_limiter_calls_a_users_wrapper_as_stock(mode, name):
     _lockstep(_PROXY_MaxParallelRequestsHandler_v3, name, _limiter_workload, mode)
 
 
+# ---- cost ---------------------------------------------------------------------------------------
+
+def _cost_workload():
+    import litellm.cost_calculator as cc
+    from litellm import ModelResponse, Usage
+
+    out = []
+    for model in ("gpt-4o-mini", "gpt-4o", "gpt-3.5-turbo"):
+        response = ModelResponse(id="chatcmpl-x", created=1700000000, model=model,
+                                 usage=Usage(prompt_tokens=50, completion_tokens=60, total_tokens=110))
+        out.append(repr(litellm.completion_cost(completion_response=response)))
+        out.append(repr(cc.cost_per_token(model=model, prompt_tokens=5, completion_tokens=6)))
+    return out
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_completion_cost_calls_a_users_cost_per_token_as_stock(mode):
+    """Stock completion_cost calls the module's cost_per_token; the fast one prices
+    in place.  Without the fix (the completion_cost patch's precheck,
+    guards.pinned_binding_precheck): after and before, 3 calls where stock makes 6."""
+    import litellm.cost_calculator as cc
+
+    _lockstep(cc, "cost_per_token", _cost_workload, mode)
+
+
 # ---- every installed patch object names itself ---------------------------------------------------
 
 def test_every_installed_patch_of_every_component_names_itself():

@@ -233,6 +233,37 @@ def _wrapped_elsewhere(fn: Any) -> bool:
 wrapped_elsewhere = _wrapped_elsewhere
 
 
+def pinned_binding_precheck(module: str, attribute: str, target: str) -> Tuple[Any, Any]:
+    """A patch's per-call precheck (``extra["precheck"]``'s ``(ok, full)``) for a
+    fast path that does what LiteLLM's code does when it calls ``module.attribute``
+    (looked up there on each call): true while that is LiteLLM's pinned function
+    for ``target`` or one of our wrappers of it (self-marked, registry.mark_ours);
+    a user's function there (a replacement, a ``functools.wraps`` wrapper over
+    ours or LiteLLM's, which copies our marks) hands the call to the original,
+    which calls it.  ``ok()``: the binding seen last is still there (one read);
+    ``full()``: the whole check, remembering a binding that passes."""
+    import importlib
+
+    from .registry import original_if_ours, stock_behind
+
+    namespace = vars(importlib.import_module(module))
+    found = stock_behind(namespace.get(attribute))
+    stock = found if is_pinned_source(target, found) else object()  # (else nothing passes)
+    seen = [stock]
+
+    def ok() -> bool:
+        return namespace.get(attribute) is seen[0]
+
+    def full() -> bool:
+        current = namespace.get(attribute)
+        if current is stock or original_if_ours(current) is stock:
+            seen[0] = current
+            return True
+        return False
+
+    return ok, full
+
+
 def _trusted_code(filename: str) -> bool:
     """Whether code in ``filename`` is LiteLLM's, fast_litellm's or the standard
     library's (not site-packages)."""

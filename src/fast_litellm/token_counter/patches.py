@@ -75,30 +75,11 @@ def utils_precheck() -> Any:
     token_counter`` is at the call, so the fast path (which counts as LiteLLM's core
     does) serves only while that is LiteLLM's core or our wrapper of it; a user's
     function there (a ``functools.wraps`` wrapper over ours or LiteLLM's, a
-    replacement) hands the call to the stock utils function, which calls it.
-    ``ok()``: the one seen last is still there; ``full()``: the whole check."""
-    import importlib
-
+    replacement) hands the call to the stock utils function, which calls it."""
     from ..patching import guards
-    from ..patching.registry import original_if_ours, stock_behind
 
-    core_module = importlib.import_module(CORE_TARGET.split(":")[0])
-    found = stock_behind(core_module.token_counter)
-    # LiteLLM's own core (pinned, not read through a user's wrapper), else none is
-    stock_core = found if guards.is_pinned_source(CORE_TARGET, found) else object()
-    seen = [stock_core]
-
-    def ok() -> bool:
-        return core_module.token_counter is seen[0]
-
-    def full() -> bool:
-        current = core_module.token_counter
-        if current is stock_core or original_if_ours(current) is stock_core:
-            seen[0] = current
-            return True
-        return False
-
-    return ok, full
+    module, attribute = CORE_TARGET.split(":")
+    return guards.pinned_binding_precheck(module, attribute, CORE_TARGET)
 
 
 CORE_PATCH = register(
