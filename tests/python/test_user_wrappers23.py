@@ -174,7 +174,7 @@ def _cache_workload():
         return out
 
     out = run()
-    with cache.stock():  # the stock side of benchmarks and differential tests (cache._stock)
+    with cache.stock():  # the stock side of benchmarks and differential tests (cache.originals)
         out.append(run())
     return out
 
@@ -222,7 +222,7 @@ def _limiter_workload():
                                   "_in_memory_cache_sliding_window"])
 def test_proxy_limiter_calls_a_users_wrapper_as_stock(mode, name):
     """Without the fix: every accelerated run 0 calls (should_rate_limit after: 4 =
-    stock): the native precheck's class check (_stock(...) is not expected) looked
+    stock): the native precheck's class check (then _stock(...) is not expected) looked
     through the wrapper's copied marks, then reproduced LiteLLM's method past it;
     before: the engine replaced it, or the precheck took it for LiteLLM's."""
     from litellm.proxy.hooks.parallel_request_limiter_v3 import _PROXY_MaxParallelRequestsHandler_v3
@@ -263,10 +263,13 @@ def test_every_installed_patch_of_every_component_names_itself():
     (registry.own_type), and registry.stock_behind finds LiteLLM's function behind
     it; a user's functools.wraps wrapper over it is not ours and is not looked
     through.  (routing has its own: test_the_stock_side_is_litellms_own_code.)"""
-    from litellm.caching.in_memory_cache import InMemoryCache  # noqa: F401 - the cache patches' module
-    from litellm.proxy.hooks.parallel_request_limiter_v3 import _PROXY_MaxParallelRequestsHandler_v3  # noqa: F401
-    from litellm.redis.stores.connection import RedisStores  # noqa: F401
+    import importlib
+
     from fast_litellm.patching import guards
+
+    for module in ("litellm.caching.in_memory_cache", "litellm.proxy.hooks.parallel_request_limiter_v3",
+                   "litellm.redis.stores.connection"):  # the patched modules, imported
+        importlib.import_module(module)
 
     fast_litellm.remove_acceleration()
     assert fast_litellm.apply_acceleration()

@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterator, Optional
 
 from .._native_loader import NATIVE, flag_enabled
 from .._forksafe import fresh_lock_after_fork
-from ..patching.registry import mark_ours, own_type
+from ..patching.registry import mark_ours, own_type, stock_behind
 
 CACHE_MODULE = "litellm.caching.in_memory_cache"
 CACHE_CLASS = "InMemoryCache"
@@ -112,18 +112,12 @@ def client_cache_class():
     return getattr(importlib.import_module(CLIENT_CACHE_MODULE), CLIENT_CACHE_CLASS)
 
 
-def _stock(fn: Any) -> Any:
-    """The stock function behind fn: behind our own layers only (the patch
-    engine's wrappers, the fast methods); a user's wrapper over ours, which
-    copies our marks with ``functools.wraps``, is the user's (registry.stock_behind)."""
-    from ..patching.registry import stock_behind
-
-    return stock_behind(fn)
-
-
 def originals() -> Dict[str, Callable[..., Any]]:
+    """LiteLLM's functions behind whatever is on the class: behind our own layers
+    only (registry.stock_behind: a user's functools.wraps wrapper over ours copies
+    our marks, and is the user's)."""
     cls = cache_class()
-    return {name: _stock(cls.__dict__[name]) for name in NATIVE_METHODS + HOOKS}
+    return {name: stock_behind(cls.__dict__[name]) for name in NATIVE_METHODS + HOOKS}
 
 
 _BUILT: Dict[str, Dict[str, Any]] = {}

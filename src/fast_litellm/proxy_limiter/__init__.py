@@ -64,13 +64,6 @@ def handler_class():
     return getattr(importlib.import_module(MODULE), CLASS)
 
 
-def _stock(fn: Any) -> Any:
-    """The stock function behind fn: behind our own layers only (the patch
-    engine's wrappers, our functions); a user's wrapper over ours, which
-    copies our marks with ``functools.wraps``, is the user's (registry.stock_behind)."""
-    return stock_behind(fn)
-
-
 def _scalar_lookup() -> tuple:
     """(the limiter module's globals, LiteLLM's ``_scalar``): the C functions
     inline ``_scalar``, which LiteLLM's methods look up in their module on each
@@ -94,12 +87,14 @@ def store_class():
 
 
 def store_original() -> Callable[..., Any]:
-    return _stock(store_class().__dict__[STORE_METHOD])
+    return stock_behind(store_class().__dict__[STORE_METHOD])
 
 
 def originals() -> Dict[str, Callable[..., Any]]:
+    """LiteLLM's functions behind whatever is on the class (registry.stock_behind:
+    our own layers only; a user's functools.wraps wrapper over ours is the user's)."""
     cls = handler_class()
-    return {name: _stock(cls.__dict__[name]) for name in METHODS}
+    return {name: stock_behind(cls.__dict__[name]) for name in METHODS}
 
 
 _BUILT: Dict[str, Dict[str, Any]] = {}

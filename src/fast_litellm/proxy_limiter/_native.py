@@ -5,7 +5,8 @@ import sys
 from typing import Any, Callable, Dict, Mapping
 
 from .._native_loader import NATIVE
-from . import _scalar_lookup, _stock  # (_stock: the stock function behind ours or the engine's wrappers)
+from ..patching.registry import stock_behind  # (LiteLLM's function behind our own layers)
+from . import _scalar_lookup
 
 #: interned names the C code reads by index (N_* in bind_cache_limiter.inc)
 NAMES = ('__init__', '__hash__', 'counter', 'window', 'local', 'set_local', 'scope', 'kind', 'requests', 'tokens', 'requests_limit', 'tokens_limit', 'descriptor_key', 'descriptor_value', 'key', 'value', 'rate_limit', 'requests_per_unit', 'tokens_per_unit', 'max_parallel_requests', 'window_size', 'limit', 'code', 'current_limit', 'limit_remaining', 'rate_limit_type', 'overall_code', 'statuses', 'OK', 'OVER_LIMIT', 'rate_limits', '_handle', 'get_local', 'get',
@@ -48,7 +49,7 @@ def handler_checker(originals: Mapping[str, Callable[..., Any]]) -> Callable[[ty
     LiteLLM's function or one of ours/the engine's wrapping it."""
     from litellm.proxy.hooks.parallel_request_limiter_v3 import _PROXY_MaxParallelRequestsHandler_v3 as base
 
-    expected = {name: _stock(base.__dict__[name]) for name in PRECHECK_METHODS}
+    expected = {name: stock_behind(base.__dict__[name]) for name in PRECHECK_METHODS}
     expected.update({name: originals[name] for name in PRECHECK_METHODS if name in originals})
     for name in PRECHECK_METHODS:
         if not _litellms_own(name, expected[name]):
@@ -65,7 +66,7 @@ def handler_checker(originals: Mapping[str, Callable[..., Any]]) -> Callable[[ty
         if names.get("_scalar") is not stock_scalar:  # (the C code inlines LiteLLM's _scalar)
             return False
         for name in PRECHECK_METHODS:
-            if _stock(_class_lookup(cls, name)) is not expected[name]:
+            if stock_behind(_class_lookup(cls, name)) is not expected[name]:
                 return False
         for name in ("rate_limits", "_check_and_increment_lock", "window_size"):
             if _class_lookup(cls, name) is not None:  # a class-level descriptor or default
