@@ -17,11 +17,13 @@ import contextlib
 import heapq
 import json
 import threading
+import types
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from .._native_loader import NATIVE, flag_enabled
 from .._forksafe import fresh_lock_after_fork
+from ..patching.registry import mark_ours, own_type, stock_behind
 
 CACHE_MODULE = "litellm.caching.in_memory_cache"
 CACHE_CLASS = "InMemoryCache"
@@ -110,21 +112,12 @@ def client_cache_class():
     return getattr(importlib.import_module(CLIENT_CACHE_MODULE), CLIENT_CACHE_CLASS)
 
 
-def _stock(fn: Any) -> Any:
-    """The stock function behind fn: ours keep it in __wrapped__, the patch
-    engine's wrappers in __fast_litellm_original__."""
-    while True:
-        if getattr(fn, "__fast_litellm_patch__", None) is not None:
-            fn = fn.__fast_litellm_original__
-        elif getattr(fn, "__fast_litellm__", False) or type(fn).__name__ == "fast_method":
-            fn = fn.__wrapped__
-        else:
-            return fn
-
-
 def originals() -> Dict[str, Callable[..., Any]]:
+    """LiteLLM's functions behind whatever is on the class: behind our own layers
+    only (registry.stock_behind: a user's functools.wraps wrapper over ours copies
+    our marks, and is the user's)."""
     cls = cache_class()
-    return {name: _stock(cls.__dict__[name]) for name in NATIVE_METHODS + HOOKS}
+    return {name: stock_behind(cls.__dict__[name]) for name in NATIVE_METHODS + HOOKS}
 
 
 _BUILT: Dict[str, Dict[str, Any]] = {}
@@ -151,13 +144,15 @@ def methods(kind: Optional[str] = None) -> Dict[str, Any]:
         if built is None:
             module = importlib.import_module(CACHE_MODULE)
             impl = implementation(kind)
-            built = impl.build_methods(originals(), vars(module), json, heapq, _lock_types())
+            stock_fns = originals()
+            built = impl.build_methods(stock_fns, vars(module), json, heapq, _lock_types())
             built["async_batch_get_cache"] = _async_batch_get_cache(built)
-            for fn in built.values():
-                try:
+            for name, fn in built.items():
+                if type(fn) is types.FunctionType:
                     fn.__fast_litellm__ = True
-                except (AttributeError, TypeError):
-                    pass
+                    mark_ours(fn, stock_fns[name])  # (registry.stock_behind follows it)
+                else:  # the native fast_method: its type is ours, its __wrapped__ the stock one
+                    own_type(type(fn))
             _BUILT[kind] = built
         return built
 

@@ -28,7 +28,7 @@ import importlib
 from typing import Any
 
 from ..patching import guards, pins
-from ..patching.registry import NotAccelerated, Patch, register
+from ..patching.registry import NotAccelerated, Patch, mark_ours, register, stock_behind
 from . import CLIENT_FLAG, FLAG, LIMITER_FLAG, NATIVE_METHODS
 
 CACHE_TARGET = "litellm.caching.in_memory_cache:InMemoryCache."
@@ -53,9 +53,8 @@ def resolve(target: str) -> Any:
 
 
 def source_hash(obj: Any) -> str:
-    while hasattr(obj, "__fast_litellm__") and hasattr(obj, "__wrapped__"):
-        obj = obj.__wrapped__
-    return guards.source_hash(obj)
+    """The source hash of the function behind our own layers (registry.stock_behind)."""
+    return guards.source_hash(stock_behind(obj))
 
 
 def check_dependencies(prefixes: tuple) -> None:
@@ -100,7 +99,7 @@ def _build_limiter_function(name: str):
             fn = _errors_are_the_callers(fn)
         fn.__wrapped__ = original
         fn.__fast_litellm__ = True
-        return fn
+        return mark_ours(fn, original)
 
     return build
 
@@ -184,7 +183,7 @@ def _build_store(original: Any) -> Any:
         raise NotAccelerated("the Python twin keeps LiteLLM's own memory tier")
     fn.__wrapped__ = original
     fn.__fast_litellm__ = True
-    return fn
+    return mark_ours(fn, original)
 
 
 # The limiter's memory tier: RedisStores.rate_limits() without a Redis client

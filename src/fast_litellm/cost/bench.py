@@ -27,6 +27,8 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Tuple
 
+from ..patching.registry import stock_behind
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 BASELINE = "litellm 1.110.2 stock"
@@ -127,7 +129,7 @@ class _Stock:
     def __enter__(self) -> "_Stock":
         self.saved = [getattr(owner, name) for owner, name in self.owners]
         for (owner, name), fn in zip(self.owners, self.saved):
-            setattr(owner, name, getattr(fn, "__fast_litellm_original__", fn))
+            setattr(owner, name, stock_behind(fn))  # (our layers only: registry.stock_behind)
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -171,6 +171,12 @@ BASE_COST_PATCH = register(
     )
 )
 
+def _cost_per_token_precheck() -> Any:
+    from ..patching import guards
+
+    return guards.pinned_binding_precheck(COST_MODULE, "cost_per_token", COST_PER_TOKEN_TARGET)
+
+
 COMPLETION_COST_PATCH = register(
     Patch(
         name="cost.completion_cost",
@@ -178,7 +184,10 @@ COMPLETION_COST_PATCH = register(
         flag=FLAG,
         target=COMPLETION_COST_TARGET,
         build=_build_cost_function(0, "completion_cost"),
-        extra={"shadow_safe": False},
+        # stock completion_cost calls the module's cost_per_token, which the fast one
+        # does in place: only while that is LiteLLM's or ours (a user's wrapper there
+        # is called by the original)
+        extra={"shadow_safe": False, "precheck": _cost_per_token_precheck},
         description="completion_cost: OpenAI/Azure chat completions priced in one pass",
     )
 )

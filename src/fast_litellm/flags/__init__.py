@@ -32,6 +32,8 @@ from __future__ import annotations
 import os
 import random
 import re
+import stat
+import sys
 import threading
 import warnings
 import zlib
@@ -173,9 +175,7 @@ class Flag:
             return False
         if request_id is None:
             return _rng.random() * 100.0 < self.percentage
-        if not isinstance(request_id, str):
-            request_id = str(request_id)
-        bucket = zlib.crc32(request_id.encode("utf-8", "surrogatepass")) % 10000
+        bucket = zlib.crc32(str.encode(_request_id_text(request_id), "utf-8", "surrogatepass")) % 10000
         return bucket < self.percentage * 100.0
 
     @property
@@ -323,12 +323,35 @@ def get_flag(name: str) -> Flag:
         ) from None
 
 
+def _request_id_text(request_id: Any) -> str:
+    """The text a rollout hashes for ``request_id``: a str (subclasses read as
+    str, none of their methods called), or an int or uuid.UUID (exact types:
+    their text is theirs, no user code runs).  Anything else is a TypeError
+    naming the argument: ``str(obj)`` ran the caller's ``__str__`` (which may
+    raise, or answer differently each call) inside a flag check."""
+    if isinstance(request_id, str):
+        return str.__str__(request_id)
+    kind = type(request_id)
+    if kind is int:
+        return int.__repr__(request_id)
+    uuid = sys.modules.get("uuid")
+    if uuid is not None and kind is uuid.UUID:
+        return str(request_id)
+    raise TypeError("is_enabled() argument 'request_id' must be str, int, uuid.UUID or None, not %s"
+                    % kind.__name__)
+
+
 def is_enabled(feature_name: str, request_id: Optional[str] = None) -> bool:
     """True when the accelerated path should serve this call.
 
     An unknown feature name is False (as in 0.1.x), never an exception.
     Shadow mode answers False: the original serves, the engine compares.
+    ``request_id`` (the rollout's key) is a str, int or uuid.UUID, checked
+    whatever the flag's state (a wrong type raises TypeError before a rollout
+    is ever configured, not only then).
     """
+    if request_id is not None:
+        _request_id_text(request_id)
     try:
         flag = _LOOKUP[feature_name]
     except (KeyError, TypeError):
@@ -423,8 +446,19 @@ def _load_config_file() -> Dict[str, Any]:
 
     data: Dict[str, Any] = {}
     try:
-        with open(path, "r", encoding="utf-8") as fh:
-            text = fh.read(_CONFIG_MAX_CHARS + 1)  # /dev/zero must not hang the import
+        # O_NONBLOCK: opening a FIFO for reading waits for a writer, which hung
+        # `import fast_litellm`; only a regular file is read (a FIFO, a device,
+        # a directory are refused with the warning below)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ValueError("not a regular file")
+            fh = os.fdopen(fd, "r", encoding="utf-8")
+        except BaseException:
+            os.close(fd)
+            raise
+        with fh:
+            text = fh.read(_CONFIG_MAX_CHARS + 1)  # a file growing while read must not hang the import
         if len(text) > _CONFIG_MAX_CHARS:
             raise ValueError("larger than %d characters" % _CONFIG_MAX_CHARS)
         loaded = json.loads(text)

@@ -230,6 +230,40 @@ def _wrapped_elsewhere(fn: Any) -> bool:
     return True
 
 
+wrapped_elsewhere = _wrapped_elsewhere
+
+
+def pinned_binding_precheck(module: str, attribute: str, target: str) -> Tuple[Any, Any]:
+    """A patch's per-call precheck (``extra["precheck"]``'s ``(ok, full)``) for a
+    fast path that does what LiteLLM's code does when it calls ``module.attribute``
+    (looked up there on each call): true while that is LiteLLM's pinned function
+    for ``target`` or one of our wrappers of it (self-marked, registry.mark_ours);
+    a user's function there (a replacement, a ``functools.wraps`` wrapper over
+    ours or LiteLLM's, which copies our marks) hands the call to the original,
+    which calls it.  ``ok()``: the binding seen last is still there (one read);
+    ``full()``: the whole check, remembering a binding that passes."""
+    import importlib
+
+    from .registry import original_if_ours, stock_behind
+
+    namespace = vars(importlib.import_module(module))
+    found = stock_behind(namespace.get(attribute))
+    stock = found if is_pinned_source(target, found) else object()  # (else nothing passes)
+    seen = [stock]
+
+    def ok() -> bool:
+        return namespace.get(attribute) is seen[0]
+
+    def full() -> bool:
+        current = namespace.get(attribute)
+        if current is stock or original_if_ours(current) is stock:
+            seen[0] = current
+            return True
+        return False
+
+    return ok, full
+
+
 def _trusted_code(filename: str) -> bool:
     """Whether code in ``filename`` is LiteLLM's, fast_litellm's or the standard
     library's (not site-packages)."""
@@ -319,6 +353,12 @@ def check(target: str, original: Any) -> Tuple[bool, str]:
     if expected is None:
         return False, "no verified source hash for %s in pins.VERIFIED" % target
     try:
+        if _wrapped_elsewhere(original):
+            # a user's functools.wraps wrapper over LiteLLM's function, installed
+            # before we patch: getsource reads the function inside (its hash would
+            # pass), but the wrapper is the user's code and must keep running
+            return False, "%s is wrapped by code outside LiteLLM (%s.%s); not patched" % (
+                target, getattr(original, "__module__", "?"), getattr(original, "__qualname__", "?"))
         actual = source_hash(original)
     except Exception as exc:  # OSError, TypeError; TokenError/SyntaxError for a file changed on disk
         return False, "cannot read the source of %s (%s: %s)" % (target, type(exc).__name__, exc)

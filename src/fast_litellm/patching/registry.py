@@ -121,14 +121,35 @@ def is_callers_error(exc: BaseException) -> bool:
     return bool(_CALLERS) and _CALLERS.pop(_identity(exc), None) is exc
 
 
-def mark_ours(fn: Any) -> Any:
+_NO_ORIGINAL: Any = object()
+
+
+def mark_ours(fn: Any, original: Any = _NO_ORIGINAL) -> Any:
     """Mark ``fn`` (a wrapper or dispatcher carrying ``__fast_litellm_patch__`` /
     ``__fast_litellm_original__``) as one of ours: it names itself.  The
     other marks alone do not say so: ``functools.wraps`` copies a wrapped
     function's ``__dict__``, marks and all, into a user's wrapper over ours
-    (session 22 hunt: such a wrapper was taken for our patch and skipped)."""
+    (session 22 hunt: such a wrapper was taken for our patch and skipped).
+    ``original``: the function ``fn`` replaces, kept as ``__fast_litellm_original__``
+    (what :func:`stock_behind` follows)."""
+    if original is not _NO_ORIGINAL:
+        fn.__fast_litellm_original__ = original
     fn.__fast_litellm_self__ = fn
     return fn
+
+
+#: native types whose every instance is one of ours (they cannot carry the
+#: self-mark), with the attribute holding the function each replaces
+_OUR_TYPES: Dict[type, str] = {}
+
+
+def own_type(cls: type, original_attribute: str = "__wrapped__") -> type:
+    """Declare ``cls`` (a native type of ours, e.g. the cache's ``fast_method``)
+    ours: :func:`stock_behind` follows its instances' ``original_attribute``.
+    A user's wrapper cannot copy a type, so the type names them as the
+    self-mark names a function."""
+    _OUR_TYPES[cls] = original_attribute
+    return cls
 
 
 def is_ours(fn: Any) -> bool:
@@ -142,6 +163,26 @@ def original_if_ours(fn: Any, default: Any = None) -> Any:
     if is_ours(fn):
         return getattr(fn, "__fast_litellm_original__", default)
     return default
+
+
+def stock_behind(fn: Any) -> Any:
+    """The function behind ``fn``'s layers that are ours: while ``fn`` is one of
+    our wrappers (self-marked, :func:`mark_ours`, or an instance of a type
+    declared with :func:`own_type`), the function it replaces; the first layer
+    that is not ours is returned as it is (a user's ``functools.wraps`` wrapper
+    over ours copies our marks, ``__wrapped__``, ``__fast_litellm_original__``,
+    ``__fast_litellm__``: it is the user's code and must run, so it is never
+    looked through)."""
+    for _ in range(64):
+        if is_ours(fn):
+            inner = getattr(fn, "__fast_litellm_original__", None)
+        else:
+            attribute = _OUR_TYPES.get(type(fn))
+            inner = None if attribute is None else getattr(fn, attribute, None)
+        if inner is None:
+            return fn
+        fn = inner
+    return fn
 
 
 class Patch:

@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from .._native_loader import NATIVE
+from ..patching.registry import mark_ours, stock_behind
 
 MODULE = "litellm.proxy.hooks.parallel_request_limiter_v3"
 CLASS = "_PROXY_MaxParallelRequestsHandler_v3"
@@ -63,16 +64,20 @@ def handler_class():
     return getattr(importlib.import_module(MODULE), CLASS)
 
 
-def _stock(fn: Any) -> Any:
-    """The stock function behind fn: ours keep it in __wrapped__, the patch
-    engine's wrappers in __fast_litellm_original__."""
-    while True:
-        if getattr(fn, "__fast_litellm_patch__", None) is not None:
-            fn = fn.__fast_litellm_original__
-        elif getattr(fn, "__fast_litellm__", False):
-            fn = fn.__wrapped__
-        else:
-            return fn
+def _scalar_lookup() -> tuple:
+    """(the limiter module's globals, LiteLLM's ``_scalar``): the C functions
+    inline ``_scalar``, which LiteLLM's methods look up in their module on each
+    call; while a user's function stands there (a replacement, a wrapper) they
+    hand the call to LiteLLM's method, which calls it.  ``_scalar`` is pinned in
+    pins.DEPENDENCIES; one that is not the pinned one matches nothing."""
+    import litellm.proxy.hooks.parallel_request_limiter_v3 as mod
+
+    from ..patching import guards
+
+    names = vars(mod)
+    found = names.get("_scalar")
+    ok = guards.is_pinned_source("litellm.proxy.hooks.parallel_request_limiter_v3:_scalar", found)
+    return names, found if ok else object()  # (matches nothing)
 
 
 def store_class():
@@ -82,12 +87,14 @@ def store_class():
 
 
 def store_original() -> Callable[..., Any]:
-    return _stock(store_class().__dict__[STORE_METHOD])
+    return stock_behind(store_class().__dict__[STORE_METHOD])
 
 
 def originals() -> Dict[str, Callable[..., Any]]:
+    """LiteLLM's functions behind whatever is on the class (registry.stock_behind:
+    our own layers only; a user's functools.wraps wrapper over ours is the user's)."""
     cls = handler_class()
-    return {name: _stock(cls.__dict__[name]) for name in METHODS}
+    return {name: stock_behind(cls.__dict__[name]) for name in METHODS}
 
 
 _BUILT: Dict[str, Dict[str, Any]] = {}
@@ -103,6 +110,7 @@ def functions(kind: Optional[str] = None) -> Dict[str, Any]:
         for name, fn in built.items():
             fn.__fast_litellm__ = True
             fn.__wrapped__ = stock[name]
+            mark_ours(fn, stock[name])
             fn.__qualname__ = CLASS + "." + name
             fn.__name__ = name
         _BUILT[kind] = built
@@ -120,6 +128,7 @@ def store_factory(kind: Optional[str] = None) -> Any:
         if fn is not original:
             fn.__fast_litellm__ = True
             fn.__wrapped__ = original
+            mark_ours(fn, original)
         built = _BUILT[key] = {STORE_METHOD: fn}
     return built[STORE_METHOD]
 

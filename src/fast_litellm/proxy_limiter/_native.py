@@ -5,7 +5,8 @@ import sys
 from typing import Any, Callable, Dict, Mapping
 
 from .._native_loader import NATIVE
-from . import _stock  # the stock function behind ours or the engine's wrappers
+from ..patching.registry import stock_behind  # (LiteLLM's function behind our own layers)
+from . import _scalar_lookup
 
 #: interned names the C code reads by index (N_* in bind_cache_limiter.inc)
 NAMES = ('__init__', '__hash__', 'counter', 'window', 'local', 'set_local', 'scope', 'kind', 'requests', 'tokens', 'requests_limit', 'tokens_limit', 'descriptor_key', 'descriptor_value', 'key', 'value', 'rate_limit', 'requests_per_unit', 'tokens_per_unit', 'max_parallel_requests', 'window_size', 'limit', 'code', 'current_limit', 'limit_remaining', 'rate_limit_type', 'overall_code', 'statuses', 'OK', 'OVER_LIMIT', 'rate_limits', '_handle', 'get_local', 'get',
@@ -26,19 +27,46 @@ def _class_lookup(cls: type, name: str) -> Any:
     return None
 
 
+_NEVER = object()
+_HANDLER = "litellm.proxy.hooks.parallel_request_limiter_v3:_PROXY_MaxParallelRequestsHandler_v3."
+
+
+def _litellms_own(name: str, fn: Any) -> bool:
+    """Whether ``fn`` is LiteLLM's own ``_PROXY_MaxParallelRequestsHandler_v3.<name>``:
+    its pinned source, not read through a wrapper outside LiteLLM."""
+    from ..patching import guards, pins
+
+    target = _HANDLER + name
+    expected = pins.VERIFIED.get(target) or PINS.get(target)
+    try:
+        return expected is not None and not guards.wrapped_elsewhere(fn) and guards.source_hash(fn) == expected
+    except Exception:  # unreadable source: not the pinned one
+        return False
+
+
 def handler_checker(originals: Mapping[str, Callable[..., Any]]) -> Callable[[type], bool]:
     """handler_ok(cls): cls runs, for every method the precheck reproduces,
     LiteLLM's function or one of ours/the engine's wrapping it."""
     from litellm.proxy.hooks.parallel_request_limiter_v3 import _PROXY_MaxParallelRequestsHandler_v3 as base
 
-    expected = {name: _stock(base.__dict__[name]) for name in PRECHECK_METHODS}
+    expected = {name: stock_behind(base.__dict__[name]) for name in PRECHECK_METHODS}
     expected.update({name: originals[name] for name in PRECHECK_METHODS if name in originals})
+    for name in PRECHECK_METHODS:
+        if not _litellms_own(name, expected[name]):
+            # something else stands there since before we patched (a user's wrapper
+            # over LiteLLM's function, a replacement): the precheck reproduces only
+            # LiteLLM's code, so no class passes (stock body for every call)
+            expected[name] = _NEVER
+
+    names, stock_scalar = _scalar_lookup()
 
     def handler_ok(cls: type) -> bool:
         if not issubclass(cls, base):
             return False
+        if names.get("_scalar") is not stock_scalar:  # (the C code inlines LiteLLM's _scalar)
+            return False
         for name in PRECHECK_METHODS:
-            if _stock(_class_lookup(cls, name)) is not expected[name]:
+            if stock_behind(_class_lookup(cls, name)) is not expected[name]:
                 return False
         for name in ("rate_limits", "_check_and_increment_lock", "window_size"):
             if _class_lookup(cls, name) is not None:  # a class-level descriptor or default
@@ -110,10 +138,18 @@ def build_functions(originals: Mapping[str, Callable[..., Any]]) -> Dict[str, Ca
     def is_cache_list_over_limit(self, counters, cache_values, key_metadata, read_only=False):
         return over(ctx, self, counters, cache_values, key_metadata, read_only)
 
+    names, stock_scalar = _scalar_lookup()
+    orig_local_states = originals["_local_counter_states"]
+    orig_window = originals["_in_memory_cache_sliding_window"]
+
     def _local_counter_states(self, counters):
+        if names.get("_scalar") is not stock_scalar:  # see _scalar_lookup
+            return orig_local_states(self, counters)
         return local_states(ctx, self, counters)
 
     def _in_memory_cache_sliding_window(self, counters, now_int, window_size):
+        if names.get("_scalar") is not stock_scalar:
+            return orig_window(self, counters, now_int, window_size)
         return window(ctx, self, counters, now_int, window_size)
 
     fns = {

@@ -20,11 +20,15 @@ def build_functions(originals: Mapping[str, Callable[..., Any]]) -> Dict[str, Ca
     stock_set_local = RateLimitStore.__dict__["set_local"]
     orig_local_states = originals["_local_counter_states"]
     orig_window = originals["_in_memory_cache_sliding_window"]
+    from . import _scalar_lookup
+
+    names, stock_scalar = _scalar_lookup()
 
     def _handle(self):
         store = self.rate_limits
         if (
-            type(store) is RateLimitStore
+            names.get("_scalar") is stock_scalar  # (LiteLLM's, which _scalar below copies)
+            and type(store) is RateLimitStore
             and RateLimitStore.local is stock_local
             and RateLimitStore.set_local is stock_set_local
             and "local" not in vars(store)

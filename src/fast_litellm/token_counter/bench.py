@@ -39,11 +39,12 @@ Run: ``python -m fast_litellm.token_counter.bench [--quick]``.
 from __future__ import annotations
 
 import gc
-import inspect
 import os
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ..patching.registry import stock_behind
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -234,13 +235,13 @@ def run(quick: bool = False) -> List[Dict[str, Any]]:
     from . import _core, _python, tokenizer_source
 
     # ``import fast_litellm`` may have patched LiteLLM already; the engine's
-    # wrapper keeps the original as ``__wrapped__``.
-    stock = inspect.unwrap(litellm.token_counter)
+    # wrapper keeps the original (registry.stock_behind: our layers only).
+    stock = stock_behind(litellm.token_counter)
     sides = _Sides(stock)
     accelerated, how = sides.accelerated, sides.how
     # the same fast path with a free counter: the Python that remains per call
     free_core = _python.TokenCounterCore(litellm, tc, litellm.utils, lambda name: len)
-    overhead_fn = _emulated(inspect.unwrap(tc.token_counter), _python.make_token_counter(free_core, NATIVE))
+    overhead_fn = _emulated(stock_behind(tc.token_counter), _python.make_token_counter(free_core, NATIVE))
     rounds = 3 if quick else 7
     per_round = {"100 KB document as text": 1 if quick else 2}
     # quick: three families, plus the hand-off row (a Claude model goes to

@@ -53,18 +53,33 @@ def build_utils(original: Callable[..., int]) -> Callable[..., Any]:
     would only hand the call on); to the stock utils function otherwise."""
     import importlib
 
-    from ..patching.registry import Delegate
+    from ..patching.registry import Delegate, original_if_ours
 
     core_module = importlib.import_module(CORE_TARGET.split(":")[0])
 
     def handed_off(*args: Any, **kwargs: Any) -> int:
         current = core_module.token_counter
-        stock_core = getattr(current, "__fast_litellm_original__", None)
+        # only our own wrapper is looked through: a user's functools.wraps wrapper
+        # over it copies its marks, and is the user's code (stock calls it)
+        stock_core = original_if_ours(current)
         if stock_core is not None and getattr(current, "__fast_litellm_patch__", None) == CORE_PATCH.name:
             return stock_core(*args, **kwargs)
         return original(*args, **kwargs)
 
     return _checked_fast(original, Delegate(handed_off))
+
+
+def utils_precheck() -> Any:
+    """The utils patch's per-call check (the engine's ``extra["precheck"]``): the
+    stock utils function calls whatever ``litellm.litellm_core_utils.token_counter.
+    token_counter`` is at the call, so the fast path (which counts as LiteLLM's core
+    does) serves only while that is LiteLLM's core or our wrapper of it; a user's
+    function there (a ``functools.wraps`` wrapper over ours or LiteLLM's, a
+    replacement) hands the call to the stock utils function, which calls it."""
+    from ..patching import guards
+
+    module, attribute = CORE_TARGET.split(":")
+    return guards.pinned_binding_precheck(module, attribute, CORE_TARGET)
 
 
 CORE_PATCH = register(
@@ -87,7 +102,7 @@ UTILS_PATCH = register(
         flag=FLAG,
         target=UTILS_TARGET,
         build=build_utils,
-        extra={"shadow_safe": True},
+        extra={"shadow_safe": True, "precheck": utils_precheck},
         description="litellm.utils.token_counter (= litellm.token_counter), same fast path",
     )
 )

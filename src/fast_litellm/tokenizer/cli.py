@@ -8,7 +8,10 @@ text.  Small files are read whole and counted together on threads in C.  A
 file larger than CHUNK_BYTES is counted in pieces of about that size, so
 memory stays bounded: a piece ends only where every encoding's pattern
 starts a new piece whatever follows (see safe_cut), so the sum is the
-whole file's count.  On large inputs (8 MB or more) with a terminal on
+whole file's count.  An input that is not a regular file (a pipe, a device
+such as /dev/zero) is read up to STREAM_MAX_BYTES (1 GiB) by default, checked
+while reading: past it the row is an error, so an endless input neither hangs
+nor fills memory; ``--max-bytes N`` sets the cap for every input (0: none).  On large inputs (8 MB or more) with a terminal on
 stderr, a tqdm progress bar advances by bytes when tqdm is installed.
 """
 from __future__ import annotations
@@ -23,6 +26,11 @@ from typing import List, Optional, Tuple
 
 PROGRESS_MIN_BYTES = 8 << 20
 CHUNK_BYTES = 8 << 20  # files larger than this are counted piece by piece
+STREAM_MAX_BYTES = 1 << 30  # the default cap of an input that is not a regular file
+
+
+class _TooLarge(Exception):
+    """An input went past its byte cap (--max-bytes)."""
 _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
@@ -60,6 +68,10 @@ def add_count_command(subparsers) -> argparse.ArgumentParser:
     which.add_argument("--model", "-m", help="model name, mapped to its encoding as tiktoken does")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--threads", type=_thread_count, default=None, help="threads for counting many files (1-64)")
+    p.add_argument("--max-bytes", type=_byte_cap, default=None, metavar="N",
+                   help="refuse an input past N bytes, checked while reading (0: no cap); default: no cap "
+                        "for regular files, %d (1 GiB) for anything else (stdin, pipes, devices such as "
+                        "/dev/zero, which would otherwise be read forever)" % STREAM_MAX_BYTES)
     p.set_defaults(func=run_count)
     return p
 
@@ -77,6 +89,28 @@ def _thread_count(value: str) -> int:
     return n
 
 
+def _byte_cap(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be a non-negative integer, got %r" % (value,))
+    return n
+
+
+def _cap_for(path: str, max_bytes: Optional[int]) -> Optional[int]:
+    """The byte cap of one input: --max-bytes (0: none), else none for a
+    regular file and STREAM_MAX_BYTES for anything else."""
+    if max_bytes is not None:
+        return max_bytes or None
+    try:
+        st = os.stat(path) if path != "-" else os.fstat(sys.stdin.fileno())
+    except (OSError, ValueError, AttributeError):
+        return STREAM_MAX_BYTES
+    return None if stat.S_ISREG(st.st_mode) else STREAM_MAX_BYTES
+
+
 def _open(path: str):
     """A binary stream for path ('-' is stdin), and whether to close it."""
     if path == "-":
@@ -90,9 +124,11 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _count_stream(stream, first: bytes, count_texts, chunk: int, advance) -> Tuple[int, int]:
+def _count_stream(stream, first: bytes, count_texts, chunk: int, advance,
+                  cap: Optional[int] = None) -> Tuple[int, int]:
     """(tokens, bytes) of a stream whose first block was `first`, counted in
-    pieces that end at safe_cut positions, a few pieces per batch."""
+    pieces that end at safe_cut positions, a few pieces per batch; _TooLarge
+    past `cap` bytes (checked at each block: memory and time stay bounded)."""
     tokens = size = 0
     pending: List[bytes] = []  # bytes read and not yet counted, in order
     batch: List[bytes] = []
@@ -100,6 +136,8 @@ def _count_stream(stream, first: bytes, count_texts, chunk: int, advance) -> Tup
     tail = b""  # the last two bytes before block: a cut may use them
     while block:
         size += len(block)
+        if cap is not None and size > cap:
+            raise _TooLarge(cap)
         cut: Optional[int] = safe_cut(block) or None
         if cut is None:  # a place astride the previous block's end (no copy of block)
             astride = safe_cut(tail + block[:2])
@@ -184,20 +222,27 @@ def run_count(args) -> int:
     for path in paths:
         rows.append((path, None, 0, None))
         try:
+            cap = _cap_for(path, args.max_bytes)
             stream, owned = _open(path)
             try:
-                first = stream.read(CHUNK_BYTES + 1)
+                first = stream.read(CHUNK_BYTES + 1 if cap is None else min(CHUNK_BYTES, cap) + 1)
+                if cap is not None and len(first) > cap:
+                    raise _TooLarge(cap)
                 if len(first) <= CHUNK_BYTES:  # the whole file
                     small.append((len(rows) - 1, _text(first), len(first)))
                     if sum(size for _, _, size in small) > 4 * CHUNK_BYTES:
                         flush_small()
                     continue
-                count, size = _count_stream(stream, first, count_texts, CHUNK_BYTES, advance)
+                count, size = _count_stream(stream, first, count_texts, CHUNK_BYTES, advance, cap)
             finally:
                 if owned:
                     stream.close()
         except OSError as exc:
             rows[-1] = (path, None, 0, exc.strerror or str(exc))
+            status = 1
+        except _TooLarge as exc:
+            rows[-1] = (path, None, 0, "larger than %d bytes (--max-bytes; not a regular file? "
+                                       "--max-bytes 0 reads without a cap)" % exc.args[0])
             status = 1
         else:
             rows[-1] = (path, count, size, None)
