@@ -985,6 +985,13 @@ def make_gather_two(native: bool = True) -> Any:
     from fast_litellm._native_loader import NATIVE
 
     done_type = getattr(NATIVE, "RouterGatherDone", None) if native else None
+    two_type = getattr(NATIVE, "RouterGatherTwo", None) if native else None
+    if done_type is not None and two_type is not None:
+        # the whole of gather_two below in C (session 23: its Python frame, adopt's and the
+        # checks' ~2 us in situ), the running loop read on 3.11 without get_running_loop's
+        # getpid() syscall (see RouterGatherTwo in bind_router.c)
+        return two_type(coroutine_type, typecache, entries, absent, running, task_globals, ensure_name,
+                        done_type, eager_aware, version == (3, 11))
 
     class _PythonDone:
         """gather's ``_done_callback`` (3.11-3.13: the same source) over one call's

@@ -1,0 +1,112 @@
+"""Session 23 (route23a): usage-based-routing-v2's own parts at n=10 (docs/routing.md,
+"Session 23 (route23a)").  The v2 gather's ``gather_two`` in C (``RouterGatherTwo``: its
+comparison with the interpreter's gather is test_routing_route22a's, run on the native
+and the Python twin) and its running-loop read without 3.11's ``getpid()``."""
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+
+import pytest
+
+_asyncio = pytest.importorskip("_asyncio")
+
+
+def _gather_two():
+    from fast_litellm.routing.litellm_fast import make_gather_two
+
+    gather_two = make_gather_two()
+    if gather_two is None or not hasattr(gather_two, "running_loop"):
+        pytest.skip("no native gather_two on this Python")
+    return gather_two
+
+
+def _both(gather_two):
+    """(ours, the interpreter's) running loop, read one after the other."""
+    return gather_two.running_loop(), _asyncio._get_running_loop()
+
+
+def test_running_loop_is_the_interpreters_answer_across_loops_and_threads():
+    gather_two = _gather_two()
+    seen = [_both(gather_two)]  # no loop
+
+    async def inside():
+        return [_both(gather_two), _both(gather_two)]  # (the second from what the first learnt)
+
+    for _ in range(2):  # a loop, then another one in the same thread
+        loop = asyncio.new_event_loop()
+        try:
+            seen += loop.run_until_complete(inside())
+        finally:
+            loop.close()
+        seen.append(_both(gather_two))  # after the loop stopped: its holder says None
+    if sys.version_info[:2] == (3, 11):
+        assert gather_two.holder_type is not None and gather_two.holder_type.__name__ == "_RunningLoopHolder"
+
+    # another thread's loop, and this thread's read in between (its own holder)
+    other = []
+    ready, go_on = threading.Event(), threading.Event()
+
+    def thread_main():
+        async def main():
+            other.append(_both(gather_two))
+            ready.set()
+            go_on.wait(10)
+            other.append(_both(gather_two))
+        asyncio.run(main())
+    thread = threading.Thread(target=thread_main)
+    thread.start()
+    ready.wait(10)
+    seen.append(_both(gather_two))
+    go_on.set()
+    thread.join(10)
+    seen += other
+    for ours, theirs in seen:
+        assert ours is theirs
+    assert seen[1][0] is not None and other[0][0] is not None and seen[-3][0] is None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_running_loop_in_a_forked_child_is_the_interpreters_answer():
+    """A child forked while the parent's loop runs inherits the parent's holder (its pid the
+    parent's): 3.11's get_running_loop answers None there, so must ours, also once a thread
+    of the child has had a loop of its own read.  Mutations: the fork generation not
+    compared, the holder's pid not compared - each answers the parent's loop."""
+    gather_two = _gather_two()
+
+    async def in_parent():
+        assert gather_two.running_loop() is asyncio.get_running_loop()  # learnt in the parent
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, then leave without running anything else
+            try:
+                answers = [_both(gather_two)]
+
+                def thread_main():
+                    async def main():
+                        answers.append(_both(gather_two))
+                    asyncio.run(main())
+                thread = threading.Thread(target=thread_main)
+                thread.start()
+                thread.join(10)
+                answers.append(_both(gather_two))
+                verdict = "".join("%d%d" % (ours is None, ours is theirs) for ours, theirs in answers)
+            except BaseException as exc:  # noqa: BLE001 - reported
+                verdict = "error %r" % (exc,)
+            os.write(write, verdict.encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read) as reader:
+            return reader.read()
+    loop = asyncio.new_event_loop()
+    try:
+        verdict = loop.run_until_complete(in_parent())
+    finally:
+        loop.close()
+    assert verdict[1::2] == "111", verdict  # each answer the interpreter's
+    if sys.version_info[:2] == (3, 11):
+        # (the parent's holder in the child's main thread: None, before and after a thread's loop)
+        assert verdict == "110111", verdict
