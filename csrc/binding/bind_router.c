@@ -4723,11 +4723,13 @@ typedef struct {
 
 enum {
     G2_CREATE_TASK, G2_LOG_DESTROY, G2_DONE, G2_ADD_DONE, G2_FUTURES, G2_GET_LOOP, G2_GATHERING,
-    G2_CLOSE, G2_HOLDER_KEY, G2_NAMES
+    G2_CLOSE, G2_HOLDER_KEY, G2_CHECK_CLOSED, G2_CLOSED, G2_TASK_FACTORY, G2_TASKS, G2_TASK, G2_SOURCE_TB,
+    G2_NAMES
 };
 static const char *const g2_names[G2_NAMES] = {
     "create_task", "_log_destroy_pending", "done", "add_done_callback", "futures", "_get_loop",
-    "_GatheringFuture", "close", "__asyncio_running_event_loop__",
+    "_GatheringFuture", "close", "__asyncio_running_event_loop__", "_check_closed", "_closed",
+    "_task_factory", "tasks", "Task", "_source_traceback",
 };
 
 typedef struct {
@@ -4747,6 +4749,14 @@ typedef struct {
     PyObject *holder_type;     /* the learnt _RunningLoopHolder type, or NULL */
     uint64_t holder_generation;
     pid_t holder_pid;
+    /* BaseEventLoop.create_task's body made in place of its call (NULL: always called):
+     * the pinned create_task and _check_closed, base_events' globals, asyncio.tasks, Task */
+    PyObject *base_create_task;
+    PyObject *base_check_closed;
+    PyObject *base_globals;
+    PyObject *tasks_module;
+    PyObject *task_type;
+    Py_ssize_t direct_tasks;   /* Tasks made so (for tests) */
 } RouterGatherTwo;
 
 /* _asyncio._get_running_loop()'s answer (new reference; NULL with an error) */
@@ -4814,12 +4824,81 @@ g2_global(RouterGatherTwo *self, PyObject *name)
     return Py_NewRef(found);
 }
 
+/* whether loop.create_task(coro) is BaseEventLoop's pinned body with no task factory
+ * and the loop open: the method and _check_closed found on the class as pinned (no
+ * attribute hook, none on the instance), _closed False and _task_factory None in the
+ * instance dict (no class attribute of either name), base_events' `tasks` asyncio.tasks
+ * and its Task the C Task: 1, 0, -1 */
+static int
+g2_direct_task(RouterGatherTwo *self, PyObject *loop)
+{
+    if (self->base_create_task == NULL)
+        return 0;
+    PyTypeObject *tp = Py_TYPE(loop);
+    if (tp->tp_getattro != PyObject_GenericGetAttr || tp->tp_dictoffset == 0
+        || _PyType_Lookup(tp, self->names[G2_CREATE_TASK]) != self->base_create_task
+        || _PyType_Lookup(tp, self->names[G2_CHECK_CLOSED]) != self->base_check_closed
+        || _PyType_Lookup(tp, self->names[G2_CLOSED]) != NULL
+        || _PyType_Lookup(tp, self->names[G2_TASK_FACTORY]) != NULL)
+        return 0;
+    PyObject *tasks = PyDict_GetItemWithError(self->base_globals, self->names[G2_TASKS]);
+    if (tasks != self->tasks_module)
+        return PyErr_Occurred() ? -1 : 0;
+    PyObject *task_type = PyDict_GetItemWithError(self->task_globals, self->names[G2_TASK]);
+    if (task_type != self->task_type)
+        return PyErr_Occurred() ? -1 : 0;
+    PyObject *own = PyObject_GenericGetDict(loop, NULL);
+    if (own == NULL)
+        return -1;
+    int direct = 0;
+    if (PyDict_CheckExact(own)) {
+        PyObject *closed = PyDict_GetItemWithError(own, self->names[G2_CLOSED]);
+        PyObject *factory = closed == NULL ? NULL : PyDict_GetItemWithError(own, self->names[G2_TASK_FACTORY]);
+        PyObject *method = factory == NULL ? NULL : PyDict_GetItemWithError(own, self->names[G2_CREATE_TASK]);
+        PyObject *checker = factory == NULL ? NULL : PyDict_GetItemWithError(own, self->names[G2_CHECK_CLOSED]);
+        if (PyErr_Occurred()) {
+            Py_DECREF(own);
+            return -1;
+        }
+        direct = closed == Py_False && factory == Py_None && method == NULL && checker == NULL;
+    }
+    Py_DECREF(own);
+    return direct;
+}
+
 /* loop.create_task(coro); a RuntimeError from it closes the coroutine first
  * (_ensure_future's except clause), its own error then raised in its place */
 static PyObject *
 g2_create_task(RouterGatherTwo *self, PyObject *loop, PyObject *coro)
 {
-    PyObject *task = PyObject_CallMethodOneArg(loop, self->names[G2_CREATE_TASK], coro);
+    PyObject *task;
+    int direct = g2_direct_task(self, loop);
+    if (direct < 0)
+        return NULL;
+    if (direct) {
+        /* create_task's body for no task factory: tasks.Task(coro, loop=self, name=None,
+         * context=None), then `if task._source_traceback: del task._source_traceback[-1]`
+         * (the loop open: _check_closed raises nothing) */
+        PyObject *call_args[2] = {coro, loop};
+        task = PyObject_Vectorcall(self->task_type, call_args, 1, self->loop_kwnames);
+        if (task != NULL) {
+            self->direct_tasks += 1;
+            PyObject *tb = PyObject_GetAttr(task, self->names[G2_SOURCE_TB]);
+            int t = tb == NULL ? -1 : PyObject_IsTrue(tb);
+            Py_XDECREF(tb);
+            if (t > 0) {
+                tb = PyObject_GetAttr(task, self->names[G2_SOURCE_TB]);
+                PyObject *last = PyLong_FromLong(-1);
+                t = (tb == NULL || last == NULL) ? -1 : PyObject_DelItem(tb, last);
+                Py_XDECREF(tb);
+                Py_XDECREF(last);
+            }
+            if (t < 0)
+                Py_CLEAR(task);
+        }
+        return task;
+    }
+    task = PyObject_CallMethodOneArg(loop, self->names[G2_CREATE_TASK], coro);
     if (task != NULL || !PyErr_ExceptionMatches(PyExc_RuntimeError))
         return task;
     PyObject *type, *value, *tb;
@@ -4999,14 +5078,22 @@ static PyObject *
 RouterGatherTwo_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     PyObject *coroutine_type, *typecache, *entries, *absent, *running, *task_globals, *ensure_name, *done_type;
+    PyObject *direct = Py_None;
     int eager_aware, holder_cache;
     if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
         PyErr_SetString(PyExc_TypeError, "RouterGatherTwo takes positional arguments");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "OOOOOOOOpp:RouterGatherTwo", &coroutine_type, &typecache, &entries, &absent,
-                          &running, &task_globals, &ensure_name, &done_type, &eager_aware, &holder_cache))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOpp|O:RouterGatherTwo", &coroutine_type, &typecache, &entries, &absent,
+                          &running, &task_globals, &ensure_name, &done_type, &eager_aware, &holder_cache, &direct))
         return NULL;
+    if (direct != Py_None && (!PyTuple_CheckExact(direct) || PyTuple_GET_SIZE(direct) != 5
+                              || !PyDict_CheckExact(PyTuple_GET_ITEM(direct, 2))
+                              || !PyType_Check(PyTuple_GET_ITEM(direct, 4)))) {
+        PyErr_SetString(PyExc_TypeError, "RouterGatherTwo: direct is None or (create_task, _check_closed, "
+                                         "base_events globals, asyncio.tasks, Task)");
+        return NULL;
+    }
     if (!PyType_Check(coroutine_type) || !PySet_CheckExact(typecache) || !PyTuple_CheckExact(entries)
         || PyTuple_GET_SIZE(entries) % 3 != 0 || !PyCallable_Check(running) || !PyDict_CheckExact(task_globals)
         || !PyUnicode_CheckExact(ensure_name) || !PyType_Check(done_type)
@@ -5041,6 +5128,13 @@ RouterGatherTwo_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->eager_aware = eager_aware;
     self->holder_cache = holder_cache;
     self->holder_type = NULL;
+    if (direct != Py_None) {
+        self->base_create_task = Py_NewRef(PyTuple_GET_ITEM(direct, 0));
+        self->base_check_closed = Py_NewRef(PyTuple_GET_ITEM(direct, 1));
+        self->base_globals = Py_NewRef(PyTuple_GET_ITEM(direct, 2));
+        self->tasks_module = Py_NewRef(PyTuple_GET_ITEM(direct, 3));
+        self->task_type = Py_NewRef(PyTuple_GET_ITEM(direct, 4));
+    }
     return (PyObject *)self;
 }
 
@@ -5056,6 +5150,11 @@ RouterGatherTwo_traverse(RouterGatherTwo *self, visitproc visit, void *arg)
     Py_VISIT(self->task_globals);
     Py_VISIT(self->done_type);
     Py_VISIT(self->holder_type);
+    Py_VISIT(self->base_create_task);
+    Py_VISIT(self->base_check_closed);
+    Py_VISIT(self->base_globals);
+    Py_VISIT(self->tasks_module);
+    Py_VISIT(self->task_type);
     return 0;
 }
 
@@ -5072,6 +5171,11 @@ RouterGatherTwo_clear(RouterGatherTwo *self)
     Py_CLEAR(self->done_type);
     Py_CLEAR(self->loop_kwnames);
     Py_CLEAR(self->holder_type);
+    Py_CLEAR(self->base_create_task);
+    Py_CLEAR(self->base_check_closed);
+    Py_CLEAR(self->base_globals);
+    Py_CLEAR(self->tasks_module);
+    Py_CLEAR(self->task_type);
     for (int i = 0; i < G2_NAMES; i++)
         Py_CLEAR(self->names[i]);
     return 0;
@@ -5096,6 +5200,8 @@ static PyMethodDef RouterGatherTwo_methods[] = {
 static PyMemberDef RouterGatherTwo_members[] = {
     {"holder_type", T_OBJECT, offsetof(RouterGatherTwo, holder_type), READONLY,
      "the running-loop holder type learnt (3.11), or None"},
+    {"direct_tasks", T_PYSSIZET, offsetof(RouterGatherTwo, direct_tasks), READONLY,
+     "Tasks made by create_task's body in place of its call"},
     {NULL, 0, 0, 0, NULL},
 };
 

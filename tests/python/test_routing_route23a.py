@@ -162,3 +162,88 @@ def test_replaced_logging_is_called_as_litellm_calls_it(monkeypatch, setup):
     v2_pick = _v2_pick_tests()
     stock = v2_pick._compare(monkeypatch, True, setup=setup, picks=3)
     assert [e for e in stock[2] if e[0] != "clock"]
+
+
+# ---- gather_two's Tasks made by BaseEventLoop.create_task's body -------------------------------
+
+
+class _RecordingLoop(asyncio.SelectorEventLoop):
+    calls: list = []
+
+    def create_task(self, coro, **kwargs):
+        self.calls.append(("class create_task", coro.__qualname__))
+        return super().create_task(coro, **kwargs)
+
+
+class _CheckingLoop(asyncio.SelectorEventLoop):
+    calls: list = []
+
+    def _check_closed(self):
+        self.calls.append(("class _check_closed",))
+        return super()._check_closed()
+
+
+def _gather_case(use_two, variant):
+    """One gather of two coroutines under ``variant``: (its outcome, the calls seen, whether
+    each coroutine was closed unstarted)."""
+    gather_two = _gather_two()
+    kind = {"class create_task": _RecordingLoop, "class _check_closed": _CheckingLoop}.get(
+        variant, asyncio.SelectorEventLoop)
+    loop = kind()
+    calls = kind.calls = []
+
+    async def value():
+        return "v"
+
+    async def main():
+        first, second = value(), value()
+        if variant == "instance create_task":
+            real = loop.create_task
+
+            def create_task(coro, **kwargs):
+                calls.append(("instance create_task", coro.__qualname__))
+                return real(coro, **kwargs)
+            loop.create_task = create_task
+        elif variant == "task factory":
+            def factory(loop_, coro, **kwargs):
+                calls.append(("factory", coro.__qualname__))
+                return asyncio.Task(coro, loop=loop_, **kwargs)
+            loop.set_task_factory(factory)
+        elif variant == "closed":
+            loop._closed = True
+        made = before = getattr(gather_two, "direct_tasks", 0)
+        start = len(calls)
+        try:
+            outer = gather_two(first, second) if use_two else asyncio.gather(first, second)
+            made = getattr(gather_two, "direct_tasks", 0) - before
+            outcome = ("ok", await outer)
+        except Exception as exc:  # noqa: BLE001 - compared
+            outcome = ("raised", type(exc).__name__, str(exc))
+        finally:
+            seen = calls[start:]
+            loop._closed = False
+            loop.set_task_factory(None)
+            loop.__dict__.pop("create_task", None)
+        closed = [c.cr_frame is None for c in (first, second)]
+        for c in (first, second):
+            c.close()
+        return outcome, seen, closed, made
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("variant", ["plain", "class create_task", "class _check_closed", "instance create_task",
+                                     "task factory", "closed"])
+def test_gather_two_makes_its_tasks_as_create_task_makes_them(variant):
+    """gather_two's children against the interpreter's gather's, over a loop whose class or
+    instance has its own create_task or _check_closed, a task factory, and a loop marked
+    closed (create_task's RuntimeError, the coroutine closed): the outcome, the calls, the
+    coroutines' states.  Only the plain loop's Tasks are made by create_task's body (3.11).
+    Mutations: each check of the body's guard dropped (the class's create_task, its
+    _check_closed, the instance dict's create_task, _task_factory, _closed) - each fails."""
+    ours, stock = _gather_case(True, variant), _gather_case(False, variant)
+    assert ours[:3] == stock[:3]
+    if sys.version_info[:2] == (3, 11):
+        assert ours[3] == (2 if variant == "plain" else 0)
