@@ -4824,22 +4824,53 @@ g2_global(RouterGatherTwo *self, PyObject *name)
     return Py_NewRef(found);
 }
 
+/* obj.name is a method of `func` bound to obj (an instance attribute of another
+ * value is what stock's call would call): 1, 0, -1.  Read through the generic getattr:
+ * the instance's inline values, not its dict (reading __dict__ would make one, and
+ * slow every later attribute read of the loop; session 23) */
+static int
+g2_bound_to(PyObject *obj, PyObject *name, PyObject *func)
+{
+    PyObject *found = PyObject_GetAttr(obj, name);
+    if (found == NULL)
+        return -1;
+    int same = PyMethod_Check(found) && PyMethod_GET_FUNCTION(found) == func && PyMethod_GET_SELF(found) == obj;
+    Py_DECREF(found);
+    return same;
+}
+
+/* obj.name is `want` (a plain instance attribute: no class attribute of that name): 1, 0, -1 */
+static int
+g2_attribute_is(PyObject *obj, PyTypeObject *tp, PyObject *name, PyObject *want)
+{
+    if (_PyType_Lookup(tp, name) != NULL)
+        return 0;
+    PyObject *found = PyObject_GetAttr(obj, name);
+    if (found == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    int same = found == want;
+    Py_DECREF(found);
+    return same;
+}
+
 /* whether loop.create_task(coro) is BaseEventLoop's pinned body with no task factory
- * and the loop open: the method and _check_closed found on the class as pinned (no
- * attribute hook, none on the instance), _closed False and _task_factory None in the
- * instance dict (no class attribute of either name), base_events' `tasks` asyncio.tasks
- * and its Task the C Task: 1, 0, -1 */
+ * and the loop open: create_task and _check_closed methods of the pinned functions (on
+ * the class, nothing of theirs on the instance), no attribute hook, _closed False and
+ * _task_factory None (instance attributes: no class attribute of either name),
+ * base_events' `tasks` asyncio.tasks and its Task the C Task: 1, 0, -1 */
 static int
 g2_direct_task(RouterGatherTwo *self, PyObject *loop)
 {
     if (self->base_create_task == NULL)
         return 0;
     PyTypeObject *tp = Py_TYPE(loop);
-    if (tp->tp_getattro != PyObject_GenericGetAttr || tp->tp_dictoffset == 0
+    if (tp->tp_getattro != PyObject_GenericGetAttr
         || _PyType_Lookup(tp, self->names[G2_CREATE_TASK]) != self->base_create_task
-        || _PyType_Lookup(tp, self->names[G2_CHECK_CLOSED]) != self->base_check_closed
-        || _PyType_Lookup(tp, self->names[G2_CLOSED]) != NULL
-        || _PyType_Lookup(tp, self->names[G2_TASK_FACTORY]) != NULL)
+        || _PyType_Lookup(tp, self->names[G2_CHECK_CLOSED]) != self->base_check_closed)
         return 0;
     PyObject *tasks = PyDict_GetItemWithError(self->base_globals, self->names[G2_TASKS]);
     if (tasks != self->tasks_module)
@@ -4847,23 +4878,14 @@ g2_direct_task(RouterGatherTwo *self, PyObject *loop)
     PyObject *task_type = PyDict_GetItemWithError(self->task_globals, self->names[G2_TASK]);
     if (task_type != self->task_type)
         return PyErr_Occurred() ? -1 : 0;
-    PyObject *own = PyObject_GenericGetDict(loop, NULL);
-    if (own == NULL)
-        return -1;
-    int direct = 0;
-    if (PyDict_CheckExact(own)) {
-        PyObject *closed = PyDict_GetItemWithError(own, self->names[G2_CLOSED]);
-        PyObject *factory = closed == NULL ? NULL : PyDict_GetItemWithError(own, self->names[G2_TASK_FACTORY]);
-        PyObject *method = factory == NULL ? NULL : PyDict_GetItemWithError(own, self->names[G2_CREATE_TASK]);
-        PyObject *checker = factory == NULL ? NULL : PyDict_GetItemWithError(own, self->names[G2_CHECK_CLOSED]);
-        if (PyErr_Occurred()) {
-            Py_DECREF(own);
-            return -1;
-        }
-        direct = closed == Py_False && factory == Py_None && method == NULL && checker == NULL;
-    }
-    Py_DECREF(own);
-    return direct;
+    int t = g2_bound_to(loop, self->names[G2_CREATE_TASK], self->base_create_task);
+    if (t > 0)
+        t = g2_bound_to(loop, self->names[G2_CHECK_CLOSED], self->base_check_closed);
+    if (t > 0)
+        t = g2_attribute_is(loop, tp, self->names[G2_CLOSED], Py_False);
+    if (t > 0)
+        t = g2_attribute_is(loop, tp, self->names[G2_TASK_FACTORY], Py_None);
+    return t;
 }
 
 /* loop.create_task(coro); a RuntimeError from it closes the coroutine first

@@ -1217,7 +1217,14 @@ def make_usage_v2_pick() -> Any:
                       and logger_debug.__globals__ is logging_globals and logger_enabled.__globals__ is logging_globals
                       and logger_debug.__qualname__ == "Logger.debug"
                       and logger_enabled.__qualname__ == "Logger.isEnabledFor")
-    logger_own_names = ("debug", "isEnabledFor")
+    bound_method = types.MethodType
+
+    def logging_bound(logger):
+        """``logger.debug`` and ``logger.isEnabledFor`` are logging's, bound to it."""
+        found, enabled = logger.debug, logger.isEnabledFor
+        return (type(found) is bound_method and found.__func__ is logger_debug and found.__self__ is logger
+                and type(enabled) is bound_method and enabled.__func__ is logger_enabled
+                and enabled.__self__ is logger)
 
     def bindings(state: Any) -> Any:
         """((dicts read), (keys chain, checks chain, token-count chain)) when the
@@ -1285,10 +1292,12 @@ def make_usage_v2_pick() -> Any:
                 or target_value_cell.cell_contents is not contents[3]):
             return DECLINED
         keys_function, layers = known[0]
-        # the logger's debug calls skipped: logging's own methods (known[1]), none on the instance,
+        # the logger's debug calls skipped: logging's own methods (known[1]), none on the instance
+        # (each found as a method of logging's function bound to the logger: read without the
+        # instance's __dict__, which reading would make, slowing the logger's later reads),
         # no attribute hook, not enabled for DEBUG (checked above)
         quiet = (known[1] and plain_logger.__getattribute__ is _OBJECT_GETATTRIBUTE
-                 and logger_own_names[0] not in logger.__dict__ and logger_own_names[1] not in logger.__dict__)
+                 and logging_bound(logger))
         if not _chain_serves(layers):
             return DECLINED
         try:
@@ -1331,8 +1340,7 @@ def make_usage_v2_pick() -> Any:
             # (the keys' clock may have run anyone's code since: the logger looked at again, as
             # LiteLLM's checks read it, and asked again whether it is enabled)
             checks_logger = g.get("verbose_router_logger")
-            if not (quiet and checks_logger is logger and logger_own_names[0] not in logger.__dict__
-                    and logger_own_names[1] not in logger.__dict__ and not logger.isEnabledFor(debug)):
+            if not (quiet and checks_logger is logger and logging_bound(logger) and not logger.isEnabledFor(debug)):
                 checks_logger.debug("input_tokens=%s", 0)
             try:  # LiteLLM's print and draw: their errors are the caller's, raised once
                 g["print_verbose"]("returning picked lowest tpm/rpm deployment.")
