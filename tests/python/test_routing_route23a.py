@@ -5,7 +5,6 @@ and the Python twin) and its running-loop read without 3.11's ``getpid()``."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 import threading
@@ -119,49 +118,6 @@ def test_running_loop_in_a_forked_child_is_the_interpreters_answer():
     if sys.version_info[:2] == (3, 11):
         # (the parent's holder in the child's main thread: None, before and after a thread's loop)
         assert verdict == "110111", verdict
-
-
-# ---- the fused v2 call's logger.debug calls that do nothing ---------------------------------
-
-
-def _v2_pick_tests():
-    import test_routing_usage_v2_pick as v2_pick
-
-    return v2_pick
-
-
-def _class_debug(patch, log, router):
-    stock = logging.Logger.debug
-
-    def debug(self, msg, *args, **kwargs):
-        if self.name == "LiteLLM Router":
-            log.append(("debug", msg))
-        return stock(self, msg, *args, **kwargs)
-
-    patch.setattr(logging.Logger, "debug", debug)
-
-
-def _instance_debug(patch, log, router):
-    from litellm.router_strategy import lowest_tpm_rpm_v2 as v2
-
-    logger = v2.verbose_router_logger
-    stock = logger.debug
-
-    def debug(msg, *args, **kwargs):
-        log.append(("instance debug", msg))
-        return stock(msg, *args, **kwargs)
-
-    patch.setattr(logger, "debug", debug, raising=False)
-
-
-@pytest.mark.parametrize("setup", [_class_debug, _instance_debug], ids=["class debug", "instance debug"])
-def test_replaced_logging_is_called_as_litellm_calls_it(monkeypatch, setup):
-    """Logger.debug replaced on the class or on the router logger's instance: the fused
-    call still serves and makes each debug call LiteLLM's makes (mutations: the class
-    check, the instance check dropped - each fails its case)."""
-    v2_pick = _v2_pick_tests()
-    stock = v2_pick._compare(monkeypatch, True, setup=setup, picks=3)
-    assert [e for e in stock[2] if e[0] != "clock"]
 
 
 # ---- gather_two's Tasks made by BaseEventLoop.create_task's body -------------------------------

@@ -1207,24 +1207,6 @@ def make_usage_v2_pick() -> Any:
     chain_cache: Dict[Any, Any] = {}
     debug = logging.DEBUG
     plain_logger = logging.Logger
-    # the calls that do nothing while they are the stdlib's and off (session 23): Logger.debug
-    # of a logger not enabled for DEBUG (its isEnabledFor answers from the logger's cache,
-    # filled by the guard's own call)
-    logging_globals = vars(logging)
-    logger_debug = plain_logger.__dict__.get("debug")
-    logger_enabled = plain_logger.__dict__.get("isEnabledFor")
-    logger_methods = (type(logger_debug) is types.FunctionType and type(logger_enabled) is types.FunctionType
-                      and logger_debug.__globals__ is logging_globals and logger_enabled.__globals__ is logging_globals
-                      and logger_debug.__qualname__ == "Logger.debug"
-                      and logger_enabled.__qualname__ == "Logger.isEnabledFor")
-    bound_method = types.MethodType
-
-    def logging_bound(logger):
-        """``logger.debug`` and ``logger.isEnabledFor`` are logging's, bound to it."""
-        found, enabled = logger.debug, logger.isEnabledFor
-        return (type(found) is bound_method and found.__func__ is logger_debug and found.__self__ is logger
-                and type(enabled) is bound_method and enabled.__func__ is logger_enabled
-                and enabled.__self__ is logger)
 
     def bindings(state: Any) -> Any:
         """((dicts read), (keys chain, checks chain, token-count chain)) when the
@@ -1244,11 +1226,6 @@ def make_usage_v2_pick() -> Any:
                 or context_globals.get("_restore") is not restore
                 or context_globals.get("_service_target") is not target_var):
             return (None,), ()
-        # (whether Logger's debug / isEnabledFor and logging's DEBUG are the stdlib's: the
-        # debug calls may then be skipped for a plain logger not enabled; session 23)
-        quiet_logging = (logger_methods and plain_logger.__dict__.get("debug") is logger_debug
-                         and plain_logger.__dict__.get("isEnabledFor") is logger_enabled
-                         and logging_globals.get("DEBUG") is debug)
         attrs = (klass.get(_V2_PICK_METHODS[0][0]), klass.get(_V2_PICK_METHODS[1][0]),
                  g.get("embedding_aware_token_count"))
         layer_type = _wrapper_codes()[2]
@@ -1269,8 +1246,7 @@ def make_usage_v2_pick() -> Any:
                 chain_cache.clear()
             # (our keys function, the three chains' layers one after another)
             chains = chain_cache[attrs] = (found[0][-1][0], found[0] + found[1] + found[2])
-        return (state, cls, g, prefetched_cls, context_globals, plain_logger, logging_globals), (chains,
-                                                                                                 quiet_logging)
+        return (state, cls, g, prefetched_cls, context_globals), (chains,)
 
     inner_cell, target_cell, preserve_cell, target_value_cell = cells
 
@@ -1292,12 +1268,6 @@ def make_usage_v2_pick() -> Any:
                 or target_value_cell.cell_contents is not contents[3]):
             return DECLINED
         keys_function, layers = known[0]
-        # the logger's debug calls skipped: logging's own methods (known[1]), none on the instance
-        # (each found as a method of logging's function bound to the logger: read without the
-        # instance's __dict__, which reading would make, slowing the logger's later reads),
-        # no attribute hook, not enabled for DEBUG (checked above)
-        quiet = (known[1] and plain_logger.__getattribute__ is _OBJECT_GETATTRIBUTE
-                 and logging_bound(logger))
         if not _chain_serves(layers):
             return DECLINED
         try:
@@ -1309,9 +1279,8 @@ def make_usage_v2_pick() -> Any:
             return DECLINED
         token = target_var.set(target)
         try:
-            if not quiet:
-                logger.debug("get_available_deployments - Usage Based. model_group: %s, healthy_deployments: %s",
-                             model_group, healthy_deployments)
+            logger.debug("get_available_deployments - Usage Based. model_group: %s, healthy_deployments: %s",
+                         model_group, healthy_deployments)
             try:
                 tpm_keys, rpm_keys = keys_function(selector, healthy_deployments)
             except NotAccelerated:  # (declined before the clock is read: nothing has run)
@@ -1337,11 +1306,7 @@ def make_usage_v2_pick() -> Any:
                 finally:
                     _PENDING_KEYS.reset(pending)
             accepted.keep(healthy_deployments, True)
-            # (the keys' clock may have run anyone's code since: the logger looked at again, as
-            # LiteLLM's checks read it, and asked again whether it is enabled)
-            checks_logger = g.get("verbose_router_logger")
-            if not (quiet and checks_logger is logger and logging_bound(logger) and not logger.isEnabledFor(debug)):
-                checks_logger.debug("input_tokens=%s", 0)
+            logger.debug("input_tokens=%s", 0)
             try:  # LiteLLM's print and draw: their errors are the caller's, raised once
                 g["print_verbose"]("returning picked lowest tpm/rpm deployment.")
                 return g["random"].choice(potential)
