@@ -4724,12 +4724,12 @@ typedef struct {
 enum {
     G2_CREATE_TASK, G2_LOG_DESTROY, G2_DONE, G2_ADD_DONE, G2_FUTURES, G2_GET_LOOP, G2_GATHERING,
     G2_CLOSE, G2_HOLDER_KEY, G2_CHECK_CLOSED, G2_CLOSED, G2_TASK_FACTORY, G2_TASKS, G2_TASK, G2_SOURCE_TB,
-    G2_NAMES
+    G2_DEBUG, G2_NAMES
 };
 static const char *const g2_names[G2_NAMES] = {
     "create_task", "_log_destroy_pending", "done", "add_done_callback", "futures", "_get_loop",
     "_GatheringFuture", "close", "__asyncio_running_event_loop__", "_check_closed", "_closed",
-    "_task_factory", "tasks", "Task", "_source_traceback",
+    "_task_factory", "tasks", "Task", "_source_traceback", "_debug",
 };
 
 typedef struct {
@@ -4750,7 +4750,8 @@ typedef struct {
     uint64_t holder_generation;
     pid_t holder_pid;
     /* BaseEventLoop.create_task's body made in place of its call (NULL: always called):
-     * the pinned create_task and _check_closed, base_events' globals, asyncio.tasks, Task */
+     * the pinned create_task and _check_closed, base_events' globals, asyncio.tasks, Task;
+     * not in debug mode */
     PyObject *base_create_task;
     PyObject *base_check_closed;
     PyObject *base_globals;
@@ -4858,9 +4859,9 @@ g2_attribute_is(PyObject *obj, PyTypeObject *tp, PyObject *name, PyObject *want)
 }
 
 /* whether loop.create_task(coro) is BaseEventLoop's pinned body with no task factory
- * and the loop open: create_task and _check_closed methods of the pinned functions (on
- * the class, nothing of theirs on the instance), no attribute hook, _closed False and
- * _task_factory None (instance attributes: no class attribute of either name),
+ * and the loop open: create_task and _check_closed methods of the pinned functions bound
+ * to the loop (a subclass's or an instance's own is not), no attribute hook, _closed False and
+ * _task_factory None, _debug False (instance attributes: no class attribute of those names),
  * base_events' `tasks` asyncio.tasks and its Task the C Task: 1, 0, -1 */
 static int
 g2_direct_task(RouterGatherTwo *self, PyObject *loop)
@@ -4868,9 +4869,7 @@ g2_direct_task(RouterGatherTwo *self, PyObject *loop)
     if (self->base_create_task == NULL)
         return 0;
     PyTypeObject *tp = Py_TYPE(loop);
-    if (tp->tp_getattro != PyObject_GenericGetAttr
-        || _PyType_Lookup(tp, self->names[G2_CREATE_TASK]) != self->base_create_task
-        || _PyType_Lookup(tp, self->names[G2_CHECK_CLOSED]) != self->base_check_closed)
+    if (tp->tp_getattro != PyObject_GenericGetAttr)
         return 0;
     PyObject *tasks = PyDict_GetItemWithError(self->base_globals, self->names[G2_TASKS]);
     if (tasks != self->tasks_module)
@@ -4885,6 +4884,10 @@ g2_direct_task(RouterGatherTwo *self, PyObject *loop)
         t = g2_attribute_is(loop, tp, self->names[G2_CLOSED], Py_False);
     if (t > 0)
         t = g2_attribute_is(loop, tp, self->names[G2_TASK_FACTORY], Py_None);
+    /* (not in debug mode: there the Task records its creation stack, whose last entry
+     * create_task drops - its own frame, which this has not) */
+    if (t > 0)
+        t = g2_attribute_is(loop, tp, self->names[G2_DEBUG], Py_False);
     return t;
 }
 

@@ -167,6 +167,8 @@ def _gather_case(use_two, variant):
             loop.set_task_factory(factory)
         elif variant == "closed":
             loop._closed = True
+        elif variant == "debug":
+            loop.set_debug(True)
         made = before = getattr(gather_two, "direct_tasks", 0)
         start = len(calls)
         try:
@@ -178,6 +180,7 @@ def _gather_case(use_two, variant):
         finally:
             seen = calls[start:]
             loop._closed = False
+            loop.set_debug(False)
             loop.set_task_factory(None)
             loop.__dict__.pop("create_task", None)
         closed = [c.cr_frame is None for c in (first, second)]
@@ -191,14 +194,15 @@ def _gather_case(use_two, variant):
 
 
 @pytest.mark.parametrize("variant", ["plain", "class create_task", "class _check_closed", "instance create_task",
-                                     "task factory", "closed"])
+                                     "task factory", "closed", "debug"])
 def test_gather_two_makes_its_tasks_as_create_task_makes_them(variant):
     """gather_two's children against the interpreter's gather's, over a loop whose class or
-    instance has its own create_task or _check_closed, a task factory, and a loop marked
-    closed (create_task's RuntimeError, the coroutine closed): the outcome, the calls, the
+    instance has its own create_task or _check_closed, a task factory, a loop marked closed
+    (create_task's RuntimeError, the coroutine closed), a loop in debug mode (its Tasks'
+    creation stacks, whose last entry create_task drops): the outcome, the calls, the
     coroutines' states.  Only the plain loop's Tasks are made by create_task's body (3.11).
-    Mutations: each check of the body's guard dropped (the class's create_task, its
-    _check_closed, the instance dict's create_task, _task_factory, _closed) - each fails."""
+    Mutations: each check of the body's guard dropped (create_task, _check_closed as the
+    pinned functions bound to the loop, _task_factory, _closed, _debug) - each fails."""
     ours, stock = _gather_case(True, variant), _gather_case(False, variant)
     assert ours[:3] == stock[:3]
     if sys.version_info[:2] == (3, 11):
