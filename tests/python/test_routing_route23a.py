@@ -36,6 +36,13 @@ def _both(gather_two):
     return gather_two.running_loop(), _asyncio._get_running_loop()
 
 
+def _loop_in_a_thread(body):
+    """A started thread running ``asyncio.run(body())``."""
+    thread = threading.Thread(target=lambda: asyncio.run(body()))
+    thread.start()
+    return thread
+
+
 def test_running_loop_is_the_interpreters_answer_across_loops_and_threads():
     gather_two = _gather_two()
     seen = [_both(gather_two)]  # no loop
@@ -57,15 +64,12 @@ def test_running_loop_is_the_interpreters_answer_across_loops_and_threads():
     other = []
     ready, go_on = threading.Event(), threading.Event()
 
-    def thread_main():
-        async def main():
-            other.append(_both(gather_two))
-            ready.set()
-            go_on.wait(10)
-            other.append(_both(gather_two))
-        asyncio.run(main())
-    thread = threading.Thread(target=thread_main)
-    thread.start()
+    async def main():
+        other.append(_both(gather_two))
+        ready.set()
+        go_on.wait(10)
+        other.append(_both(gather_two))
+    thread = _loop_in_a_thread(main)
     ready.wait(10)
     seen.append(_both(gather_two))
     go_on.set()
@@ -92,13 +96,9 @@ def test_running_loop_in_a_forked_child_is_the_interpreters_answer():
             try:
                 answers = [_both(gather_two)]
 
-                def thread_main():
-                    async def main():
-                        answers.append(_both(gather_two))
-                    asyncio.run(main())
-                thread = threading.Thread(target=thread_main)
-                thread.start()
-                thread.join(10)
+                async def main():
+                    answers.append(_both(gather_two))
+                _loop_in_a_thread(main).join(10)
                 answers.append(_both(gather_two))
                 verdict = "".join("%d%d" % (ours is None, ours is theirs) for ours, theirs in answers)
             except BaseException as exc:  # noqa: BLE001 - reported
