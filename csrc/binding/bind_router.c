@@ -30,6 +30,7 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum {
     SLOT_TYPE = FL_SLOT_ROUTER,
@@ -4686,6 +4687,568 @@ static PyType_Spec RouterGatherDone_spec = {
     .slots = RouterGatherDone_slots,
 };
 
+/* ---- RouterGatherTwo -------------------------------------------------------
+ *
+ * litellm_fast.make_gather_two's gather_two(first, second) in C (session 23): what
+ * asyncio.gather(first, second) does for two coroutine objects, the same calls in
+ * the same order on the same objects - loop.create_task of each, futures._get_loop
+ * of the first child, each child's _log_destroy_pending and done callback (a
+ * RouterGatherDone; 3.12+: a child done already is called back after the outer is
+ * made), tasks._GatheringFuture(children, loop=loop) - or None, declined before
+ * anything ran, when the arguments are not two distinct exact coroutines, the
+ * bindings gather's path reads (one entries_same tuple) are not the ones found at
+ * build, the coroutine type is not in iscoroutine's type cache, or no loop runs.
+ * After the first child is made the bindings are looked at again (a task factory
+ * runs anyone's code): if not, the second child is made by the module's
+ * ensure_future / _ensure_future, as gather makes it.
+ *
+ * The running loop: _asyncio._get_running_loop(), except on CPython 3.11, whose
+ * get_running_loop makes a getpid() syscall at every call (3.12 dropped it) to
+ * answer None for a loop holder set in another process.  There the holder (the
+ * thread state dict's "__asyncio_running_event_loop__", a _RunningLoopHolder of
+ * {loop, pid}, immutable once made) is read as that function reads it, and its pid
+ * compared with this process's, known without the syscall while the process's fork
+ * generation (bumped in every child forked through libc) is the one it was read
+ * in.  The holder's layout is learnt from the interpreter's own answer: a holder of
+ * that type name and size whose fields are the loop _get_running_loop just returned
+ * and getpid()'s pid; until then, and for another type, the interpreter's function.
+ */
+static PyObject *router_entries_same(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *rl_loop;
+    pid_t rl_pid;
+} fl_running_holder_311;
+
+enum {
+    G2_CREATE_TASK, G2_LOG_DESTROY, G2_DONE, G2_ADD_DONE, G2_FUTURES, G2_GET_LOOP, G2_GATHERING,
+    G2_CLOSE, G2_HOLDER_KEY, G2_CHECK_CLOSED, G2_CLOSED, G2_TASK_FACTORY, G2_TASKS, G2_TASK, G2_SOURCE_TB,
+    G2_DEBUG, G2_NAMES
+};
+static const char *const g2_names[G2_NAMES] = {
+    "create_task", "_log_destroy_pending", "done", "add_done_callback", "futures", "_get_loop",
+    "_GatheringFuture", "close", "__asyncio_running_event_loop__", "_check_closed", "_closed",
+    "_task_factory", "tasks", "Task", "_source_traceback", "_debug",
+};
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *coroutine_type;
+    PyObject *typecache;
+    PyObject *entries;
+    PyObject *absent;
+    PyObject *running;
+    PyObject *task_globals;
+    PyObject *ensure_name;
+    PyObject *done_type;
+    PyObject *loop_kwnames;    /* ("loop",) */
+    PyObject *names[G2_NAMES];
+    int eager_aware;
+    int holder_cache;          /* CPython 3.11: the holder read without getpid() */
+    PyObject *holder_type;     /* the learnt _RunningLoopHolder type, or NULL */
+    uint64_t holder_generation;
+    pid_t holder_pid;
+    /* BaseEventLoop.create_task's body made in place of its call (NULL: always called):
+     * the pinned create_task and _check_closed, base_events' globals, asyncio.tasks, Task;
+     * not in debug mode */
+    PyObject *base_create_task;
+    PyObject *base_check_closed;
+    PyObject *base_globals;
+    PyObject *tasks_module;
+    PyObject *task_type;
+    Py_ssize_t direct_tasks;   /* Tasks made so (for tests) */
+} RouterGatherTwo;
+
+/* _asyncio._get_running_loop()'s answer (new reference; NULL with an error) */
+static PyObject *
+g2_running_loop(RouterGatherTwo *self)
+{
+    PyObject *holder = NULL;
+    if (self->holder_cache) {
+        PyObject *ts_dict = PyThreadState_GetDict(); /* borrowed */
+        if (ts_dict != NULL) {
+            holder = PyDict_GetItemWithError(ts_dict, self->names[G2_HOLDER_KEY]); /* borrowed */
+            if (holder == NULL && PyErr_Occurred())
+                return NULL;
+        }
+        if (holder != NULL && self->holder_type != NULL && (PyObject *)Py_TYPE(holder) == self->holder_type
+            && self->holder_generation == fl_fork_generation()) {
+            fl_running_holder_311 *h = (fl_running_holder_311 *)holder;
+            if (h->rl_loop == Py_None || h->rl_pid != self->holder_pid)
+                Py_RETURN_NONE;
+            return Py_NewRef(h->rl_loop);
+        }
+    }
+    /* (a C function: no Python code runs, the holder read above stays the thread's) */
+    PyObject *loop = PyObject_CallNoArgs(self->running);
+    if (loop == NULL || holder == NULL || loop == Py_None)
+        return loop;
+    PyTypeObject *tp = Py_TYPE(holder);
+    uint64_t generation = fl_fork_generation();
+    fl_running_holder_311 *h = (fl_running_holder_311 *)holder;
+    if (strcmp(tp->tp_name, "_RunningLoopHolder") == 0 && tp->tp_basicsize == sizeof(fl_running_holder_311)
+        && h->rl_loop == loop && h->rl_pid == getpid()) {
+        Py_XSETREF(self->holder_type, Py_NewRef((PyObject *)tp));
+        self->holder_generation = generation;
+        self->holder_pid = h->rl_pid;
+    }
+    return loop;
+}
+
+/* the bindings gather's path reads are the build's and the coroutine type is cached:
+ * 1, 0, -1 */
+static int
+g2_stock_path_holds(RouterGatherTwo *self)
+{
+    PyObject *args[2] = {self->entries, self->absent};
+    PyObject *same = router_entries_same(NULL, args, 2);
+    if (same == NULL)
+        return -1;
+    int holds = same == Py_True;
+    Py_DECREF(same);
+    if (!holds)
+        return 0;
+    return PySet_Contains(self->typecache, self->coroutine_type);
+}
+
+/* task_globals[name] (new reference; KeyError as the dict read raises it) */
+static PyObject *
+g2_global(RouterGatherTwo *self, PyObject *name)
+{
+    PyObject *found = PyDict_GetItemWithError(self->task_globals, name);
+    if (found == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetObject(PyExc_KeyError, name);
+        return NULL;
+    }
+    return Py_NewRef(found);
+}
+
+/* obj.name is a method of `func` bound to obj (an instance attribute of another
+ * value is what stock's call would call): 1, 0, -1.  Read through the generic getattr:
+ * the instance's inline values, not its dict (reading __dict__ would make one, and
+ * slow every later attribute read of the loop; session 23) */
+static int
+g2_bound_to(PyObject *obj, PyObject *name, PyObject *func)
+{
+    PyObject *found = PyObject_GetAttr(obj, name);
+    if (found == NULL)
+        return -1;
+    int same = PyMethod_Check(found) && PyMethod_GET_FUNCTION(found) == func && PyMethod_GET_SELF(found) == obj;
+    Py_DECREF(found);
+    return same;
+}
+
+/* obj.name is `want` (a plain instance attribute: no class attribute of that name): 1, 0, -1 */
+static int
+g2_attribute_is(PyObject *obj, PyTypeObject *tp, PyObject *name, PyObject *want)
+{
+    if (_PyType_Lookup(tp, name) != NULL)
+        return 0;
+    PyObject *found = PyObject_GetAttr(obj, name);
+    if (found == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    int same = found == want;
+    Py_DECREF(found);
+    return same;
+}
+
+/* whether loop.create_task(coro) is BaseEventLoop's pinned body with no task factory
+ * and the loop open: create_task and _check_closed methods of the pinned functions bound
+ * to the loop (a subclass's or an instance's own is not), no attribute hook, _closed False and
+ * _task_factory None, _debug False (instance attributes: no class attribute of those names),
+ * base_events' `tasks` asyncio.tasks and its Task the C Task: 1, 0, -1 */
+static int
+g2_direct_task(RouterGatherTwo *self, PyObject *loop)
+{
+    if (self->base_create_task == NULL)
+        return 0;
+    PyTypeObject *tp = Py_TYPE(loop);
+    if (tp->tp_getattro != PyObject_GenericGetAttr)
+        return 0;
+    PyObject *tasks = PyDict_GetItemWithError(self->base_globals, self->names[G2_TASKS]);
+    if (tasks != self->tasks_module)
+        return PyErr_Occurred() ? -1 : 0;
+    PyObject *task_type = PyDict_GetItemWithError(self->task_globals, self->names[G2_TASK]);
+    if (task_type != self->task_type)
+        return PyErr_Occurred() ? -1 : 0;
+    int t = g2_bound_to(loop, self->names[G2_CREATE_TASK], self->base_create_task);
+    if (t > 0)
+        t = g2_bound_to(loop, self->names[G2_CHECK_CLOSED], self->base_check_closed);
+    if (t > 0)
+        t = g2_attribute_is(loop, tp, self->names[G2_CLOSED], Py_False);
+    if (t > 0)
+        t = g2_attribute_is(loop, tp, self->names[G2_TASK_FACTORY], Py_None);
+    /* (not in debug mode: there the Task records its creation stack, whose last entry
+     * create_task drops - its own frame, which this has not) */
+    if (t > 0)
+        t = g2_attribute_is(loop, tp, self->names[G2_DEBUG], Py_False);
+    return t;
+}
+
+/* loop.create_task(coro); a RuntimeError from it closes the coroutine first
+ * (_ensure_future's except clause), its own error then raised in its place */
+static PyObject *
+g2_create_task(RouterGatherTwo *self, PyObject *loop, PyObject *coro)
+{
+    PyObject *task;
+    int direct = g2_direct_task(self, loop);
+    if (direct < 0)
+        return NULL;
+    if (direct) {
+        /* create_task's body for no task factory: tasks.Task(coro, loop=self, name=None,
+         * context=None), then `if task._source_traceback: del task._source_traceback[-1]`
+         * (the loop open: _check_closed raises nothing) */
+        PyObject *call_args[2] = {coro, loop};
+        task = PyObject_Vectorcall(self->task_type, call_args, 1, self->loop_kwnames);
+        if (task != NULL) {
+            self->direct_tasks += 1;
+            PyObject *tb = PyObject_GetAttr(task, self->names[G2_SOURCE_TB]);
+            int t = tb == NULL ? -1 : PyObject_IsTrue(tb);
+            Py_XDECREF(tb);
+            if (t > 0) {
+                tb = PyObject_GetAttr(task, self->names[G2_SOURCE_TB]);
+                PyObject *last = PyLong_FromLong(-1);
+                t = (tb == NULL || last == NULL) ? -1 : PyObject_DelItem(tb, last);
+                Py_XDECREF(tb);
+                Py_XDECREF(last);
+            }
+            if (t < 0)
+                Py_CLEAR(task);
+        }
+        return task;
+    }
+    task = PyObject_CallMethodOneArg(loop, self->names[G2_CREATE_TASK], coro);
+    if (task != NULL || !PyErr_ExceptionMatches(PyExc_RuntimeError))
+        return task;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL)
+        PyException_SetTraceback(value, tb);
+    PyObject *closed = PyObject_CallMethodNoArgs(coro, self->names[G2_CLOSE]);
+    if (closed == NULL) {
+        /* (an error from close() replaces it, with it as its context) */
+        PyObject *t2, *v2, *tb2;
+        PyErr_Fetch(&t2, &v2, &tb2);
+        PyErr_NormalizeException(&t2, &v2, &tb2);
+        if (v2 != NULL && value != NULL) {
+            PyException_SetContext(v2, value);  /* steals value */
+            value = NULL;
+        }
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        PyErr_Restore(t2, v2, tb2);
+        return NULL;
+    }
+    Py_DECREF(closed);
+    PyErr_Restore(type, value, tb);
+    return NULL;
+}
+
+/* gather's loop body for a child just made: 0, -1 */
+static int
+g2_adopt(RouterGatherTwo *self, PyObject *fut, PyObject *arg, RouterGatherDone *callback, PyObject *children,
+         PyObject **done_futs)
+{
+    if (fut != arg && PyObject_SetAttr(fut, self->names[G2_LOG_DESTROY], Py_False) < 0)
+        return -1;
+    callback->nfuts += 1;
+    int done = 0;
+    if (self->eager_aware) {
+        PyObject *r = PyObject_CallMethodNoArgs(fut, self->names[G2_DONE]);
+        if (r == NULL)
+            return -1;
+        done = PyObject_IsTrue(r);
+        Py_DECREF(r);
+        if (done < 0)
+            return -1;
+    }
+    if (done) {
+        if (*done_futs == NULL && (*done_futs = PyList_New(0)) == NULL)
+            return -1;
+        if (PyList_Append(*done_futs, fut) < 0)
+            return -1;
+    } else {
+        PyObject *r = PyObject_CallMethodOneArg(fut, self->names[G2_ADD_DONE], (PyObject *)callback);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    return PyList_Append(children, fut);
+}
+
+static PyObject *
+RouterGatherTwo_call(RouterGatherTwo *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *first, *second;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "gather_two() takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_UnpackTuple(args, "gather_two", 2, 2, &first, &second))
+        return NULL;
+    if ((PyObject *)Py_TYPE(first) != self->coroutine_type || (PyObject *)Py_TYPE(second) != self->coroutine_type
+        || first == second)
+        Py_RETURN_NONE;
+    int holds = g2_stock_path_holds(self);
+    if (holds <= 0)
+        return holds < 0 ? NULL : Py_NewRef(Py_None);
+    PyObject *loop = g2_running_loop(self);
+    if (loop == NULL || loop == Py_None)
+        return loop;
+
+    PyObject *outer = NULL, *fut = NULL, *done_futs = NULL;
+    RouterGatherDone *callback = NULL;
+    PyObject *children = PyList_New(0);
+    if (children == NULL)
+        goto fail;
+    /* gather's _done_callback (RouterGatherDone), over this call's children */
+    callback = (RouterGatherDone *)((PyTypeObject *)self->done_type)->tp_alloc((PyTypeObject *)self->done_type, 0);
+    if (callback == NULL)
+        goto fail;
+    callback->children = Py_NewRef(children);
+    callback->globals = Py_NewRef(self->task_globals);
+    callback->outer = NULL;
+    callback->nfuts = 0;
+    callback->nfinished = 0;
+    /* the first child: _ensure_future(first, loop=None) */
+    fut = g2_create_task(self, loop, first);
+    if (fut == NULL)
+        goto fail;
+    {
+        PyObject *futures = g2_global(self, self->names[G2_FUTURES]);
+        if (futures == NULL)
+            goto fail;
+        PyObject *get_loop = PyObject_GetAttr(futures, self->names[G2_GET_LOOP]);
+        Py_DECREF(futures);
+        if (get_loop == NULL)
+            goto fail;
+        PyObject *found = PyObject_CallOneArg(get_loop, fut);
+        Py_DECREF(get_loop);
+        if (found == NULL)
+            goto fail;
+        Py_SETREF(loop, found);
+    }
+    if (g2_adopt(self, fut, first, callback, children, &done_futs) < 0)
+        goto fail;
+    Py_CLEAR(fut);
+    /* the second: _ensure_future(second, loop=loop) */
+    holds = g2_stock_path_holds(self);
+    if (holds < 0)
+        goto fail;
+    if (holds) {
+        fut = g2_create_task(self, loop, second);
+    } else {
+        PyObject *ensure = g2_global(self, self->ensure_name);
+        if (ensure == NULL)
+            goto fail;
+        PyObject *call_args[2] = {second, loop};
+        fut = PyObject_Vectorcall(ensure, call_args, 1, self->loop_kwnames);
+        Py_DECREF(ensure);
+    }
+    if (fut == NULL)
+        goto fail;
+    if (g2_adopt(self, fut, second, callback, children, &done_futs) < 0)
+        goto fail;
+    Py_CLEAR(fut);
+    {
+        PyObject *gathering = g2_global(self, self->names[G2_GATHERING]);
+        if (gathering == NULL)
+            goto fail;
+        PyObject *call_args[2] = {children, loop};
+        outer = PyObject_Vectorcall(gathering, call_args, 1, self->loop_kwnames);
+        Py_DECREF(gathering);
+        if (outer == NULL)
+            goto fail;
+    }
+    Py_XSETREF(callback->outer, Py_NewRef(outer));
+    if (done_futs != NULL) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(done_futs); i++) {
+            PyObject *r = PyObject_CallOneArg((PyObject *)callback, PyList_GET_ITEM(done_futs, i));
+            if (r == NULL)
+                goto fail;
+            Py_DECREF(r);
+        }
+    }
+    Py_DECREF(loop);
+    Py_DECREF(children);
+    Py_DECREF(callback);
+    Py_XDECREF(done_futs);
+    return outer;
+fail:
+    Py_XDECREF(loop);
+    Py_XDECREF(fut);
+    Py_XDECREF(children);
+    Py_XDECREF((PyObject *)callback);
+    Py_XDECREF(done_futs);
+    Py_XDECREF(outer);
+    return NULL;
+}
+
+static PyObject *
+RouterGatherTwo_running_loop(RouterGatherTwo *self, PyObject *unused)
+{
+    (void)unused;
+    return g2_running_loop(self);
+}
+
+static PyObject *
+RouterGatherTwo_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *coroutine_type, *typecache, *entries, *absent, *running, *task_globals, *ensure_name, *done_type;
+    PyObject *direct = Py_None;
+    int eager_aware, holder_cache;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "RouterGatherTwo takes positional arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OOOOOOOOpp|O:RouterGatherTwo", &coroutine_type, &typecache, &entries, &absent,
+                          &running, &task_globals, &ensure_name, &done_type, &eager_aware, &holder_cache, &direct))
+        return NULL;
+    if (direct != Py_None && (!PyTuple_CheckExact(direct) || PyTuple_GET_SIZE(direct) != 5
+                              || !PyDict_CheckExact(PyTuple_GET_ITEM(direct, 2))
+                              || !PyType_Check(PyTuple_GET_ITEM(direct, 4)))) {
+        PyErr_SetString(PyExc_TypeError, "RouterGatherTwo: direct is None or (create_task, _check_closed, "
+                                         "base_events globals, asyncio.tasks, Task)");
+        return NULL;
+    }
+    if (!PyType_Check(coroutine_type) || !PySet_CheckExact(typecache) || !PyTuple_CheckExact(entries)
+        || PyTuple_GET_SIZE(entries) % 3 != 0 || !PyCallable_Check(running) || !PyDict_CheckExact(task_globals)
+        || !PyUnicode_CheckExact(ensure_name) || !PyType_Check(done_type)
+        || PyType_GetSlot((PyTypeObject *)done_type, Py_tp_call) != (void *)RouterGatherDone_call) {
+        PyErr_SetString(PyExc_TypeError, "RouterGatherTwo(coroutine type, type cache set, entries, absent, "
+                                         "running, tasks globals, ensure name, RouterGatherDone, eager, cache)");
+        return NULL;
+    }
+    RouterGatherTwo *self = (RouterGatherTwo *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    for (int i = 0; i < G2_NAMES; i++) {
+        self->names[i] = PyUnicode_InternFromString(g2_names[i]);
+        if (self->names[i] == NULL) {
+            Py_DECREF(self);
+            return NULL;
+        }
+    }
+    self->loop_kwnames = Py_BuildValue("(s)", "loop");
+    if (self->loop_kwnames == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->coroutine_type = Py_NewRef(coroutine_type);
+    self->typecache = Py_NewRef(typecache);
+    self->entries = Py_NewRef(entries);
+    self->absent = Py_NewRef(absent);
+    self->running = Py_NewRef(running);
+    self->task_globals = Py_NewRef(task_globals);
+    self->ensure_name = Py_NewRef(ensure_name);
+    self->done_type = Py_NewRef(done_type);
+    self->eager_aware = eager_aware;
+    self->holder_cache = holder_cache;
+    self->holder_type = NULL;
+    if (direct != Py_None) {
+        self->base_create_task = Py_NewRef(PyTuple_GET_ITEM(direct, 0));
+        self->base_check_closed = Py_NewRef(PyTuple_GET_ITEM(direct, 1));
+        self->base_globals = Py_NewRef(PyTuple_GET_ITEM(direct, 2));
+        self->tasks_module = Py_NewRef(PyTuple_GET_ITEM(direct, 3));
+        self->task_type = Py_NewRef(PyTuple_GET_ITEM(direct, 4));
+    }
+    return (PyObject *)self;
+}
+
+static int
+RouterGatherTwo_traverse(RouterGatherTwo *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->coroutine_type);
+    Py_VISIT(self->typecache);
+    Py_VISIT(self->entries);
+    Py_VISIT(self->absent);
+    Py_VISIT(self->running);
+    Py_VISIT(self->task_globals);
+    Py_VISIT(self->done_type);
+    Py_VISIT(self->holder_type);
+    Py_VISIT(self->base_create_task);
+    Py_VISIT(self->base_check_closed);
+    Py_VISIT(self->base_globals);
+    Py_VISIT(self->tasks_module);
+    Py_VISIT(self->task_type);
+    return 0;
+}
+
+static int
+RouterGatherTwo_clear(RouterGatherTwo *self)
+{
+    Py_CLEAR(self->coroutine_type);
+    Py_CLEAR(self->typecache);
+    Py_CLEAR(self->entries);
+    Py_CLEAR(self->absent);
+    Py_CLEAR(self->running);
+    Py_CLEAR(self->task_globals);
+    Py_CLEAR(self->ensure_name);
+    Py_CLEAR(self->done_type);
+    Py_CLEAR(self->loop_kwnames);
+    Py_CLEAR(self->holder_type);
+    Py_CLEAR(self->base_create_task);
+    Py_CLEAR(self->base_check_closed);
+    Py_CLEAR(self->base_globals);
+    Py_CLEAR(self->tasks_module);
+    Py_CLEAR(self->task_type);
+    for (int i = 0; i < G2_NAMES; i++)
+        Py_CLEAR(self->names[i]);
+    return 0;
+}
+
+static void
+RouterGatherTwo_dealloc(RouterGatherTwo *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RouterGatherTwo_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef RouterGatherTwo_methods[] = {
+    {"running_loop", (PyCFunction)RouterGatherTwo_running_loop, METH_NOARGS,
+     "running_loop(): _asyncio._get_running_loop()'s answer (3.11: without its getpid() while learnt)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef RouterGatherTwo_members[] = {
+    {"holder_type", T_OBJECT, offsetof(RouterGatherTwo, holder_type), READONLY,
+     "the running-loop holder type learnt (3.11), or None"},
+    {"direct_tasks", T_PYSSIZET, offsetof(RouterGatherTwo, direct_tasks), READONLY,
+     "Tasks made by create_task's body in place of its call"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot RouterGatherTwo_slots[] = {
+    {Py_tp_members, RouterGatherTwo_members},
+    {Py_tp_dealloc, RouterGatherTwo_dealloc},
+    {Py_tp_traverse, RouterGatherTwo_traverse},
+    {Py_tp_clear, RouterGatherTwo_clear},
+    {Py_tp_call, RouterGatherTwo_call},
+    {Py_tp_methods, RouterGatherTwo_methods},
+    {Py_tp_new, RouterGatherTwo_new},
+    {Py_tp_doc, "asyncio.gather(first, second) of two coroutines, its calls in C (gather_two), or None."},
+    {0, NULL},
+};
+
+static PyType_Spec RouterGatherTwo_spec = {
+    .name = "fast_litellm._native.RouterGatherTwo",
+    .basicsize = sizeof(RouterGatherTwo),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = RouterGatherTwo_slots,
+};
+
 /* router_fork_generation(): fl_fork_generation() as an int (no syscall; see
  * monitor.h).  The routing cooldown read's "a read returned in this process"
  * check compares it where it compared os.getpid() (~0.3 us a syscall). */
@@ -4935,6 +5498,13 @@ fl_bind_router(PyObject *module)
         return -1;
     if (PyModule_AddObject(module, "RouterGatherDone", gather_type) < 0) {
         Py_DECREF(gather_type);
+        return -1;
+    }
+    PyObject *gather_two_type = PyType_FromModuleAndSpec(module, &RouterGatherTwo_spec, NULL);
+    if (gather_two_type == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "RouterGatherTwo", gather_two_type) < 0) {
+        Py_DECREF(gather_two_type);
         return -1;
     }
     PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);

@@ -906,6 +906,39 @@ _GATHER_COMMON = (
 )
 
 
+# BaseEventLoop.create_task and _check_closed as read on 3.11.7 (session 23): for a loop of
+# BaseEventLoop's create_task with no task factory, RouterGatherTwo makes its body (the C
+# Task, its _source_traceback's last entry dropped when there is one) in place of its call
+_CREATE_TASK_SOURCES = {
+    (3, 11): (("create_task", "56548d4f2564f120ee06ad7af61cc1ccd34b06d0034f937b6dce7544d5856e9f"),
+              ("_check_closed", "781c3f49aa7467edf3271ff79db0b34c60002d5bb161ddb1c99c22707fe8b7b3")),
+}
+
+
+def _direct_task_parts(version: Any, tasks: Any) -> Any:
+    """(create_task, _check_closed, base_events' globals, asyncio.tasks, the C Task) when
+    ``BaseEventLoop``'s two methods are the pinned ones and ``asyncio.tasks.Task`` is
+    ``_asyncio.Task``; else None (each child made by ``loop.create_task``)."""
+    table = _CREATE_TASK_SOURCES.get(version)
+    if table is None:
+        return None
+    try:
+        import _asyncio
+        from asyncio import base_events
+
+        from fast_litellm.patching import guards
+
+        base = base_events.BaseEventLoop.__dict__
+        methods = tuple(base.get(name) for name, _ in table)
+        if any(guards.source_hash(fn) != digest for fn, (_, digest) in zip(methods, table)):
+            return None
+        if tasks.Task is not _asyncio.Task or vars(base_events).get("tasks") is not tasks:
+            return None
+        return methods + (vars(base_events), tasks, _asyncio.Task)
+    except Exception:  # noqa: BLE001 - unreadable source: create_task called
+        return None
+
+
 def make_gather_two(native: bool = True) -> Any:
     """``gather_two(first, second)``: ``asyncio.gather(first, second)`` for two
     coroutine objects, with what gather does for them and nothing else, or None
@@ -985,6 +1018,13 @@ def make_gather_two(native: bool = True) -> Any:
     from fast_litellm._native_loader import NATIVE
 
     done_type = getattr(NATIVE, "RouterGatherDone", None) if native else None
+    two_type = getattr(NATIVE, "RouterGatherTwo", None) if native else None
+    if done_type is not None and two_type is not None:
+        # the whole of gather_two below in C (session 23: its Python frame, adopt's and the
+        # checks' ~2 us in situ), the running loop read on 3.11 without get_running_loop's
+        # getpid() syscall (see RouterGatherTwo in bind_router.c)
+        return two_type(coroutine_type, typecache, entries, absent, running, task_globals, ensure_name,
+                        done_type, eager_aware, version == (3, 11), _direct_task_parts(version, tasks))
 
     class _PythonDone:
         """gather's ``_done_callback`` (3.11-3.13: the same source) over one call's
