@@ -110,6 +110,110 @@ router_new_function(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return function;
 }
 
+/* a function from `code` with `closure` = (cell(value),) and `defaults` (None or a tuple) */
+static PyObject *
+closure_function(PyObject *code, PyObject *globals, PyObject *defaults, PyObject *value)
+{
+    if (PyCode_GetNumFree((PyCodeObject *)code) != 1) {
+        PyErr_SetString(PyExc_ValueError, "router_make_picker: a code object with one free variable");
+        return NULL;
+    }
+    PyObject *cell = PyCell_New(value);
+    if (cell == NULL)
+        return NULL;
+    PyObject *closure = PyTuple_Pack(1, cell);
+    Py_DECREF(cell);
+    if (closure == NULL)
+        return NULL;
+    PyObject *function = PyFunction_New(code, globals);
+    if (function == NULL || (defaults != Py_None && PyFunction_SetDefaults(function, defaults) < 0)
+        || PyFunction_SetClosure(function, closure) < 0) {
+        Py_XDECREF(function);
+        Py_DECREF(closure);
+        return NULL;
+    }
+    Py_DECREF(closure);
+    return function;
+}
+
+/*
+ * router_make_picker(pick_code, wrapper_code, globals, router, defaults,
+ * annotations, qualname, names): LiteLLM's
+ * _without_reserving(_async_picker(router)) for a core with no assigned
+ * pick, as protocol_fast's _unreserved_picker made it in Python (session
+ * 23): the closure `pick` over `router` with `defaults`, its __annotations__
+ * a new dict copied from `annotations`, its __qualname__ set when `qualname`
+ * is not None; then `looked_up` over `pick` with what functools.wraps gives
+ * it: __module__, __name__, __qualname__, __doc__ and __annotations__ read
+ * from pick and set in that order (the same getset and member setters
+ * STORE_ATTR runs), then __wrapped__ = pick (pick's own __dict__ is empty:
+ * nothing to merge).  `names`: the caller's (interned) attribute names,
+ * ("__annotations__", "__qualname__", "__module__", "__name__", "__doc__",
+ * "__wrapped__").  No audit event, as LiteLLM's defs raise none.
+ */
+enum { N_ANNOTATIONS, N_QUALNAME, N_MODULE, N_NAME, N_DOC, N_WRAPPED, N_NAMES };
+
+static PyObject *
+router_make_picker(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "router_make_picker(pick_code, wrapper_code, globals, router, defaults, "
+                                         "annotations, qualname, names)");
+        return NULL;
+    }
+    PyObject *pick_code = args[0], *wrapper_code = args[1], *globals = args[2], *router = args[3],
+             *defaults = args[4], *annotations = args[5], *qualname = args[6], *names = args[7];
+    if (!PyCode_Check(pick_code) || !PyCode_Check(wrapper_code) || !PyDict_Check(globals)
+        || (defaults != Py_None && !PyTuple_Check(defaults)) || !PyDict_Check(annotations)
+        || (qualname != Py_None && !PyUnicode_Check(qualname)) || !PyTuple_CheckExact(names)
+        || PyTuple_GET_SIZE(names) != N_NAMES) {
+        PyErr_SetString(PyExc_TypeError, "router_make_picker: two code objects, a dict, any, None or a tuple, "
+                                         "a dict, None or a str, a tuple of six names");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < N_NAMES; i++) {
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i))) {
+            PyErr_SetString(PyExc_TypeError, "router_make_picker: the names are strs");
+            return NULL;
+        }
+    }
+#define NAME(i) PyTuple_GET_ITEM(names, (i))
+    PyObject *pick = closure_function(pick_code, globals, defaults, router);
+    if (pick == NULL)
+        return NULL;
+    PyObject *looked_up = NULL;
+    PyObject *copied = PyDict_Copy(annotations);
+    if (copied == NULL)
+        goto fail;
+    int failed = PyObject_SetAttr(pick, NAME(N_ANNOTATIONS), copied) < 0;
+    Py_DECREF(copied);
+    if (failed || (qualname != Py_None && PyObject_SetAttr(pick, NAME(N_QUALNAME), qualname) < 0))
+        goto fail;
+    looked_up = closure_function(wrapper_code, globals, Py_None, pick);
+    if (looked_up == NULL)
+        goto fail;
+    static const int wrapped[] = {N_MODULE, N_NAME, N_QUALNAME, N_DOC, N_ANNOTATIONS};
+    for (size_t i = 0; i < sizeof(wrapped) / sizeof(wrapped[0]); i++) {
+        PyObject *value = PyObject_GetAttr(pick, NAME(wrapped[i]));
+        if (value == NULL)
+            goto fail;
+        failed = PyObject_SetAttr(looked_up, NAME(wrapped[i]), value) < 0;
+        Py_DECREF(value);
+        if (failed)
+            goto fail;
+    }
+    if (PyObject_SetAttr(looked_up, NAME(N_WRAPPED), pick) < 0)
+        goto fail;
+#undef NAME
+    Py_DECREF(pick);
+    return looked_up;
+fail:
+    Py_XDECREF(looked_up);
+    Py_DECREF(pick);
+    return NULL;
+}
+
 static PyObject *
 router_code_of(PyObject *module, PyObject *function)
 {
@@ -125,6 +229,8 @@ static PyMethodDef audit_free_methods[] = {
     {"router_identity", (PyCFunction)router_identity, METH_O, "id(obj) without the builtins.id audit event"},
     {"router_new_function", (PyCFunction)(void (*)(void))router_new_function, METH_FASTCALL,
      "types.FunctionType(code, globals, None, defaults, closure) without the function.__new__ audit event"},
+    {"router_make_picker", (PyCFunction)(void (*)(void))router_make_picker, METH_FASTCALL,
+     "LiteLLM's _without_reserving(_async_picker(router)) closures from their code objects"},
     {"router_code_of", (PyCFunction)router_code_of, METH_O,
      "function.__code__ without the object.__getattr__ audit event"},
     {NULL, NULL, 0, NULL},

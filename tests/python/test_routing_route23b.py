@@ -1,0 +1,139 @@
+"""Session 23 (route23b): the pick path every strategy shares.
+
+* ``router_make_picker``: LiteLLM's ``_without_reserving(_async_picker(router))``
+  made in one native call (``protocol_fast.make_unreserved_picker``).  The
+  native maker must give what ``functools.wraps`` over the closure gives
+  (names, doc, annotations, defaults, closure contents, ``__wrapped__``), on
+  LiteLLM's code objects and on a docstring'd stand-in (LiteLLM's closure
+  has no docstring, so its ``__doc__`` copy is proven on the stand-in).
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+import sys
+import warnings
+
+import pytest
+from _lockstep import routing_patches
+
+litellm = pytest.importorskip("litellm")
+
+from fast_litellm._native_loader import NATIVE  # noqa: E402
+from fast_litellm.routing import _local_patch, patches, protocol_fast  # noqa: E402
+
+MODEL_LIST = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
+               "model_info": {"id": "d%d" % i}} for i in range(4)]
+
+needs_maker = pytest.mark.skipif(getattr(NATIVE, "router_make_picker", None) is None,
+                                 reason="no native router_make_picker")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    with routing_patches():
+        yield
+
+
+def _router(**kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return litellm.Router(model_list=copy.deepcopy(MODEL_LIST), **kwargs)
+
+
+def _describe(fn):
+    inner = fn.__wrapped__
+    return (
+        fn.__code__, fn.__name__, fn.__qualname__, fn.__module__, fn.__doc__, fn.__defaults__, fn.__kwdefaults__,
+        fn.__annotations__, sorted(fn.__dict__), fn.__annotations__ is inner.__annotations__, fn.__globals__,
+        getattr(fn, "__type_params__", None),
+        inner.__code__, inner.__name__, inner.__qualname__, inner.__module__, inner.__doc__, inner.__defaults__,
+        inner.__kwdefaults__, inner.__annotations__, inner.__dict__, inner.__globals__,
+        str(inspect.signature(fn)), str(inspect.signature(inner)),
+        [c.cell_contents for c in inner.__closure__], len(fn.__closure__),
+    )
+
+
+def _picker(native):
+    target = next(p for p in patches.PATCHES if p.name == "routing.unreserved_picker").target
+    owner, name = _local_patch._owner(target)
+    saved = protocol_fast._NATIVE_PICKER[0]
+    protocol_fast._NATIVE_PICKER[0] = native
+    try:
+        return protocol_fast.make_unreserved_picker(_local_patch._original_of(owner, name)), \
+            _local_patch._original_of(owner, name)
+    finally:
+        protocol_fast._NATIVE_PICKER[0] = saved
+
+
+@needs_maker
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy", "usage-based-routing-v2"])
+def test_native_picker_is_litellms_picker(strategy):
+    router = _router(routing_strategy=strategy)
+    native, stock = _picker(True)
+    python, _ = _picker(False)
+    made = [native(router), python(router), stock(router)]
+    described = [_describe(fn) for fn in made]
+    assert described[0] == described[1] == described[2]
+    assert made[0].__wrapped__.__closure__[0].cell_contents is router
+    assert made[0].__closure__[0].cell_contents is made[0].__wrapped__
+    # a new annotations dict per pick (LiteLLM's def evaluates its own)
+    again = native(router)
+    assert again.__annotations__ == made[0].__annotations__
+    assert again.__annotations__ is not made[0].__annotations__ and again is not made[0]
+
+
+def _stand_ins():
+    def outer_pick(router):
+        async def pick(model: str, request_kwargs: dict, messages=None, input=None, specific_deployment=False):
+            """the pick's doc"""
+            return router
+        return pick
+
+    def outer_wrap(lookup):
+        @functools.wraps(lookup)
+        async def looked_up(*args, **kwargs):
+            return await lookup(*args, **kwargs)
+        return looked_up
+
+    def code_named(fn, name):
+        return next(c for c in fn.__code__.co_consts if inspect.iscode(c) and c.co_name == name)
+
+    return outer_pick, outer_wrap, code_named(outer_pick, "pick"), code_named(outer_wrap, "looked_up")
+
+
+@needs_maker
+@pytest.mark.parametrize("qualname", [None, "somewhere.<locals>.pick"])
+def test_router_make_picker_is_functools_wraps(qualname):
+    outer_pick, outer_wrap, pick_code, wrapper_code = _stand_ins()
+    router = object()
+    inner = outer_pick(router)
+    if qualname is not None:
+        inner.__qualname__ = qualname
+    stock = outer_wrap(inner)
+    made = NATIVE.router_make_picker(pick_code, wrapper_code, globals(), router, inner.__defaults__,
+                                     dict(inner.__annotations__), qualname, protocol_fast._PICKER_NAMES)
+    assert _describe(made) == _describe(stock)
+    assert made.__doc__ == "the pick's doc" and made.__wrapped__.__closure__[0].cell_contents is router
+
+
+@needs_maker
+def test_router_make_picker_refuses_other_arguments():
+    _, _, pick_code, wrapper_code = _stand_ins()
+    names = protocol_fast._PICKER_NAMES
+    good = [pick_code, wrapper_code, globals(), object(), None, {}, None, names]
+    for i, bad in [(0, "code"), (1, None), (2, []), (4, [1]), (5, ()), (6, 3), (7, list(names)), (7, names[:5]),
+                   (7, names[:5] + (1,))]:
+        args = list(good)
+        args[i] = bad
+        with pytest.raises(TypeError):
+            NATIVE.router_make_picker(*args)
+    with pytest.raises(TypeError):
+        NATIVE.router_make_picker(*good[:7])
+    # a code object with another number of free variables than one
+    args = list(good)
+    args[0] = test_router_make_picker_refuses_other_arguments.__code__
+    with pytest.raises(ValueError):
+        NATIVE.router_make_picker(*args)
+    assert sys.getrefcount(names) > 1
