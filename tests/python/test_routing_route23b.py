@@ -137,3 +137,60 @@ def test_router_make_picker_refuses_other_arguments():
     with pytest.raises(ValueError):
         NATIVE.router_make_picker(*args)
     assert sys.getrefcount(names) > 1
+
+
+# ---- the done step's isinstance(done, Mapping) -----------------------------------
+
+
+def _done_branch(router, accelerated, picks=3):
+    """A few picks with ABCMeta's ``__instancecheck__`` replaced by one that
+    answers False for a dict checked against Mapping by the pick's step loop
+    (LiteLLM's ``_Selection._run``, or the fused ``select``): the loop then
+    returns the done step's record without asking ``_pick_discovery``
+    (counted by a wrapper on the class).  The picks, the discovery calls
+    and the ``random`` state after."""
+    import abc
+    import asyncio
+    import random
+    from collections.abc import Mapping
+
+    from litellm.router_rust.core import RustCore
+
+    stock_hook = abc.ABCMeta.__dict__["__instancecheck__"]
+    stock_discovery = RustCore.__dict__["_pick_discovery"]
+    asked = []
+
+    def __instancecheck__(cls, instance):
+        if cls is Mapping and type(instance) is dict and sys._getframe(1).f_code.co_name in ("_run", "select"):
+            return False
+        return stock_hook(cls, instance)
+
+    def _pick_discovery(self, *args, **kwargs):
+        asked.append(kwargs)
+        return stock_discovery(self, *args, **kwargs)
+
+    out = []
+    random.seed(7)
+    abc.ABCMeta.__instancecheck__ = __instancecheck__
+    RustCore._pick_discovery = _pick_discovery
+    try:
+        with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(picks):
+                out.append(asyncio.run(router.async_get_available_deployment("g", {}))["model_info"]["id"])
+    finally:
+        abc.ABCMeta.__instancecheck__ = stock_hook
+        RustCore._pick_discovery = stock_discovery
+    return out, asked, random.getstate()
+
+
+@pytest.mark.parametrize("strategy", ["simple-shuffle", "least-busy", "usage-based-routing-v2"])
+def test_a_replaced_abc_hook_answers_the_done_steps_mapping_check(strategy):
+    """With ABCMeta's ``__instancecheck__`` replaced (the select memo's
+    ``known[11]`` False), the fused pick's done branch asks
+    ``isinstance(done, Mapping)`` as LiteLLM's ``_run`` does, and follows
+    its answer (False: no pod resolution, so no ``_pick_discovery``)."""
+    stock = _done_branch(_router(routing_strategy=strategy), False)
+    fast = _done_branch(_router(routing_strategy=strategy), True)
+    assert stock == fast
+    assert stock[1] == []

@@ -2870,7 +2870,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                                                 pass_through=pass_through)
                             elif step_kind == "done":
                                 done = selection._done(step)
-                                if selection._kind != "pick" or not isinstance(done, mapping):
+                                # (isinstance(done, Mapping): True for an exact dict without the
+                                # ABC hook's frame while the select memo found Mapping and ABCMeta's
+                                # hook abc's own (known[11], as _pick_answer's inline check; session 23)
+                                if selection._kind != "pick" or not (
+                                        (known[11] and type(done) is dict) or isinstance(done, mapping)):
                                     result = done
                                     break
                                 # _Selection._resolved_pod
