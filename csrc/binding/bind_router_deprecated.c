@@ -273,10 +273,10 @@ typedef struct {
     PyObject *s_hooks, *s_prefix, *s_tally, *s_name_key, *s_router_module, *s_router, *s_fromlist,
         *s_name, *s_replacement, *s_read, *s_dunder_dict, *s_get, *s_core, *s_core_prefix, *s_warn,
         *s_getframe, *s_importlib, *s_bootstrap, *s_stacklevel_names, *s_getattr_dunder, *s_path_dunder,
-        *s_dunder_name;
+        *s_dunder_name, *s_spec, *s_initializing;
 } DeprecatedGet;
 
-#define N_STRINGS 22
+#define N_STRINGS 24
 
 static PyObject **
 strings_of(DeprecatedGet *self)
@@ -288,6 +288,7 @@ static const char *const STRING_VALUES[N_STRINGS] = {
     "_ATTRIBUTE_HOOKS", "_INTERNAL_PREFIX", "DEPRECATED_ROUTER_MEMBER_USES", "__name__", "litellm.router",
     "Router", NULL /* fromlist */, "name", "replacement", "read", "__dict__", "get", "_core", "_core_", "warn",
     "_getframe", "importlib", "_bootstrap", NULL /* stacklevel kwnames */, "__getattr__", "__path__", "__name__",
+    "__spec__", "_initializing",
 };
 
 /* 1: the call is covered and its checks passed; 0: not covered (LiteLLM's
@@ -433,6 +434,66 @@ router_plain(DeprecatedGet *self, PyObject *obj, PyObject **mdict_out)
     if (mdict_out != NULL)
         *mdict_out = mdict;
     return 1;
+}
+
+/* The module `from litellm.router import Router` finds (a new reference),
+ * read as PyImport_ImportModuleLevelObject reads it, or NULL (with no error
+ * set: make the statement's own call) - CPython 3.11 only (session 23).
+ * There the statement's `__path__` look-up on a module without one formats
+ * two AttributeErrors that _PyObject_LookupAttr then clears (module_getattro
+ * calls the generic getattr without suppression, then formats its own), ~3,500
+ * instructions a pick.  For the loaded, exact module whose dict holds neither
+ * `__path__` nor `__getattr__` (ModuleType's own dict holds neither name, nor
+ * `__spec__`) that look-up finds nothing without running code, and the module
+ * itself is the statement's value (no _handle_fromlist: not a package).  What
+ * the call reads besides is import_ensure_initialized's
+ * `__spec__._initializing`: read here, with no code run, when the spec's type
+ * has the generic getattr and no attribute of that name (an instance-dict
+ * read); the module is returned when the value is absent or False.
+ * Anything else (another module object, a spec that may run code, a module
+ * still initializing) is the statement's own call, which reads the same
+ * (pure) values again.  3.12+ look `__path__` up without formatting: their
+ * call is made as before. */
+static PyObject *
+loaded_router_module(DeprecatedGet *self)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *modules = PyImport_GetModuleDict();
+    if (modules == NULL || !PyDict_CheckExact(modules))
+        return NULL;
+    PyObject *module = PyDict_GetItemWithError(modules, self->s_router_module);
+    if (module == NULL || !PyModule_CheckExact(module))
+        return NULL;
+    PyObject *mdict = PyModule_GetDict(module);
+    if (mdict == NULL || !PyDict_CheckExact(mdict) || PyDict_GetItemWithError(mdict, self->s_getattr_dunder) != NULL
+        || PyDict_GetItemWithError(mdict, self->s_path_dunder) != NULL)
+        return NULL;
+    if (PyErr_Occurred())
+        return NULL;
+    PyObject *spec = PyDict_GetItemWithError(mdict, self->s_spec);
+    if (spec == NULL)
+        return NULL;
+    PyTypeObject *spec_type = Py_TYPE(spec);
+    if (spec_type->tp_getattro != PyObject_GenericGetAttr || _PyType_Lookup(spec_type, self->s_initializing) != NULL)
+        return NULL;
+    Py_INCREF(spec);
+    PyObject *initializing = NULL;
+    int found = _PyObject_LookupAttr(spec, self->s_initializing, &initializing);
+    Py_DECREF(spec);
+    if (found < 0) {  /* (CPython clears it: not busy; here the statement's call decides) */
+        PyErr_Clear();
+        return NULL;
+    }
+    if (initializing != NULL && initializing != Py_False) {
+        Py_DECREF(initializing);
+        return NULL;
+    }
+    Py_XDECREF(initializing);
+    return Py_NewRef(module);
+#else
+    (void)self;
+    return NULL;
+#endif
 }
 
 /* The descriptor's own fields, read as `self.name` reads them (no class
@@ -767,8 +828,12 @@ note_and_read(DeprecatedGet *self, PyObject *desc, PyObject *obj, Py_ssize_t pas
      * is the interpreter's), then isinstance */
     PyObject *router = NULL;
     {
-        PyObject *module = PyImport_ImportModuleLevelObject(self->s_router_module, self->globals, Py_None,
-                                                            self->s_fromlist, 0);
+        PyObject *module = loaded_router_module(self);
+        if (module == NULL && PyErr_Occurred())
+            return NULL;
+        if (module == NULL)
+            module = PyImport_ImportModuleLevelObject(self->s_router_module, self->globals, Py_None,
+                                                      self->s_fromlist, 0);
         if (module == NULL)
             return NULL;
         PyObject *router_class = PyObject_GetAttr(module, self->s_router);

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -194,3 +195,107 @@ def test_a_replaced_abc_hook_answers_the_done_steps_mapping_check(strategy):
     fast = _done_branch(_router(routing_strategy=strategy), True)
     assert stock == fast
     assert stock[1] == []
+
+
+# ---- the deprecated read's `from litellm.router import Router` ------------------
+
+
+@contextlib.contextmanager
+def _deprecated_getter(fast):
+    """The deprecated descriptor's __get__: LiteLLM's own, or the native one
+    built over it (as test_routing_deprecated_get does)."""
+    from litellm import router_deprecated as rd
+
+    cls = rd._DeprecatedAttribute
+    current = cls.__dict__["__get__"]
+    original = getattr(current, "__fast_litellm_original__", current)
+    cls.__get__ = protocol_fast.make_deprecated_get(original) if fast else original
+    try:
+        yield
+    finally:
+        cls.__get__ = current
+
+
+def _reads_with_spec(spec, fast, reads=3):
+    """``reads`` deprecated reads with ``litellm.router.__spec__`` replaced by
+    ``spec`` and importlib's ``_lock_unlock_module`` (what an import
+    statement calls for a module whose spec says it is initializing)
+    recording: (the picks' names, the calls it saw)."""
+    import importlib._bootstrap as bootstrap
+
+    module = sys.modules["litellm.router"]
+    router = _router()
+    saved_spec, saved_lock = module.__spec__, bootstrap._lock_unlock_module
+    calls = []
+
+    def _lock_unlock_module(name):
+        calls.append(name)
+        return saved_lock(name)
+
+    got = []
+    with _deprecated_getter(fast), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        module.__spec__ = spec
+        bootstrap._lock_unlock_module = _lock_unlock_module
+        try:
+            for _ in range(reads):
+                got.append(router.async_get_available_deployment.__name__)
+        finally:
+            module.__spec__ = saved_spec
+            bootstrap._lock_unlock_module = saved_lock
+    return got, calls
+
+
+class _Spec:
+    """A module spec whose ``_initializing`` is a property counting its reads."""
+
+    def __init__(self, initializing, reads):
+        self._value = initializing
+        self._reads = reads
+
+    @property
+    def _initializing(self):
+        self._reads.append(self._value)
+        return self._value
+
+
+def _plain_spec(initializing):
+    import copy as copy_module
+
+    spec = copy_module.copy(sys.modules["litellm.router"].__spec__)
+    if initializing is not None:
+        spec._initializing = initializing
+    elif hasattr(spec, "_initializing"):
+        del spec._initializing
+    return spec
+
+
+needs_deprecated_get = pytest.mark.skipif(getattr(NATIVE, "DeprecatedGet", None) is None,
+                                          reason="no native DeprecatedGet (CPython 3.11+)")
+
+
+@needs_deprecated_get
+@pytest.mark.parametrize("initializing", [None, False, True, 1, 0])
+def test_the_router_import_reads_the_specs_initializing_flag_as_the_statement(initializing):
+    """A spec still initializing (True, or any value but False) sends the
+    statement through importlib's ``_lock_unlock_module`` (LiteLLM's and
+    CPython's: the native read makes the statement's own call then)."""
+    spec = _plain_spec(initializing)
+    stock = _reads_with_spec(spec, False)
+    fast = _reads_with_spec(spec, True)
+    assert stock == fast
+    assert bool(stock[1]) == (initializing not in (None, False, 0))
+
+
+@needs_deprecated_get
+@pytest.mark.parametrize("initializing", [False, True])
+def test_a_spec_whose_flag_runs_code_is_read_once_as_the_statement(initializing):
+    """A spec whose ``_initializing`` is a property: read once per import
+    statement, on both sides (the native read makes the statement's call
+    without reading it first)."""
+    outcomes = []
+    for fast in (False, True):
+        reads = []
+        outcomes.append((_reads_with_spec(_Spec(initializing, reads), fast), reads))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1]  # (stock reads it twice a read: the descriptor's two import statements)
