@@ -110,6 +110,110 @@ router_new_function(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return function;
 }
 
+/* a function from `code` with `closure` = (cell(value),) and `defaults` (None or a tuple) */
+static PyObject *
+closure_function(PyObject *code, PyObject *globals, PyObject *defaults, PyObject *value)
+{
+    if (PyCode_GetNumFree((PyCodeObject *)code) != 1) {
+        PyErr_SetString(PyExc_ValueError, "router_make_picker: a code object with one free variable");
+        return NULL;
+    }
+    PyObject *cell = PyCell_New(value);
+    if (cell == NULL)
+        return NULL;
+    PyObject *closure = PyTuple_Pack(1, cell);
+    Py_DECREF(cell);
+    if (closure == NULL)
+        return NULL;
+    PyObject *function = PyFunction_New(code, globals);
+    if (function == NULL || (defaults != Py_None && PyFunction_SetDefaults(function, defaults) < 0)
+        || PyFunction_SetClosure(function, closure) < 0) {
+        Py_XDECREF(function);
+        Py_DECREF(closure);
+        return NULL;
+    }
+    Py_DECREF(closure);
+    return function;
+}
+
+/*
+ * router_make_picker(pick_code, wrapper_code, globals, router, defaults,
+ * annotations, qualname, names): LiteLLM's
+ * _without_reserving(_async_picker(router)) for a core with no assigned
+ * pick, as protocol_fast's _unreserved_picker made it in Python (session
+ * 23): the closure `pick` over `router` with `defaults`, its __annotations__
+ * a new dict copied from `annotations`, its __qualname__ set when `qualname`
+ * is not None; then `looked_up` over `pick` with what functools.wraps gives
+ * it: __module__, __name__, __qualname__, __doc__ and __annotations__ read
+ * from pick and set in that order (the same getset and member setters
+ * STORE_ATTR runs), then __wrapped__ = pick (pick's own __dict__ is empty:
+ * nothing to merge).  `names`: the caller's (interned) attribute names,
+ * ("__annotations__", "__qualname__", "__module__", "__name__", "__doc__",
+ * "__wrapped__").  No audit event, as LiteLLM's defs raise none.
+ */
+enum { N_ANNOTATIONS, N_QUALNAME, N_MODULE, N_NAME, N_DOC, N_WRAPPED, N_NAMES };
+
+static PyObject *
+router_make_picker(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "router_make_picker(pick_code, wrapper_code, globals, router, defaults, "
+                                         "annotations, qualname, names)");
+        return NULL;
+    }
+    PyObject *pick_code = args[0], *wrapper_code = args[1], *globals = args[2], *router = args[3],
+             *defaults = args[4], *annotations = args[5], *qualname = args[6], *names = args[7];
+    if (!PyCode_Check(pick_code) || !PyCode_Check(wrapper_code) || !PyDict_Check(globals)
+        || (defaults != Py_None && !PyTuple_Check(defaults)) || !PyDict_Check(annotations)
+        || (qualname != Py_None && !PyUnicode_Check(qualname)) || !PyTuple_CheckExact(names)
+        || PyTuple_GET_SIZE(names) != N_NAMES) {
+        PyErr_SetString(PyExc_TypeError, "router_make_picker: two code objects, a dict, any, None or a tuple, "
+                                         "a dict, None or a str, a tuple of six names");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < N_NAMES; i++) {
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i))) {
+            PyErr_SetString(PyExc_TypeError, "router_make_picker: the names are strs");
+            return NULL;
+        }
+    }
+#define NAME(i) PyTuple_GET_ITEM(names, (i))
+    PyObject *pick = closure_function(pick_code, globals, defaults, router);
+    if (pick == NULL)
+        return NULL;
+    PyObject *looked_up = NULL;
+    PyObject *copied = PyDict_Copy(annotations);
+    if (copied == NULL)
+        goto fail;
+    int failed = PyObject_SetAttr(pick, NAME(N_ANNOTATIONS), copied) < 0;
+    Py_DECREF(copied);
+    if (failed || (qualname != Py_None && PyObject_SetAttr(pick, NAME(N_QUALNAME), qualname) < 0))
+        goto fail;
+    looked_up = closure_function(wrapper_code, globals, Py_None, pick);
+    if (looked_up == NULL)
+        goto fail;
+    static const int wrapped[] = {N_MODULE, N_NAME, N_QUALNAME, N_DOC, N_ANNOTATIONS};
+    for (size_t i = 0; i < sizeof(wrapped) / sizeof(wrapped[0]); i++) {
+        PyObject *value = PyObject_GetAttr(pick, NAME(wrapped[i]));
+        if (value == NULL)
+            goto fail;
+        failed = PyObject_SetAttr(looked_up, NAME(wrapped[i]), value) < 0;
+        Py_DECREF(value);
+        if (failed)
+            goto fail;
+    }
+    if (PyObject_SetAttr(looked_up, NAME(N_WRAPPED), pick) < 0)
+        goto fail;
+#undef NAME
+    Py_DECREF(pick);
+    return looked_up;
+fail:
+    Py_XDECREF(looked_up);
+    Py_DECREF(pick);
+    return NULL;
+}
+
 static PyObject *
 router_code_of(PyObject *module, PyObject *function)
 {
@@ -125,6 +229,8 @@ static PyMethodDef audit_free_methods[] = {
     {"router_identity", (PyCFunction)router_identity, METH_O, "id(obj) without the builtins.id audit event"},
     {"router_new_function", (PyCFunction)(void (*)(void))router_new_function, METH_FASTCALL,
      "types.FunctionType(code, globals, None, defaults, closure) without the function.__new__ audit event"},
+    {"router_make_picker", (PyCFunction)(void (*)(void))router_make_picker, METH_FASTCALL,
+     "LiteLLM's _without_reserving(_async_picker(router)) closures from their code objects"},
     {"router_code_of", (PyCFunction)router_code_of, METH_O,
      "function.__code__ without the object.__getattr__ audit event"},
     {NULL, NULL, 0, NULL},
@@ -167,10 +273,10 @@ typedef struct {
     PyObject *s_hooks, *s_prefix, *s_tally, *s_name_key, *s_router_module, *s_router, *s_fromlist,
         *s_name, *s_replacement, *s_read, *s_dunder_dict, *s_get, *s_core, *s_core_prefix, *s_warn,
         *s_getframe, *s_importlib, *s_bootstrap, *s_stacklevel_names, *s_getattr_dunder, *s_path_dunder,
-        *s_dunder_name;
+        *s_dunder_name, *s_spec, *s_initializing;
 } DeprecatedGet;
 
-#define N_STRINGS 22
+#define N_STRINGS 24
 
 static PyObject **
 strings_of(DeprecatedGet *self)
@@ -182,6 +288,7 @@ static const char *const STRING_VALUES[N_STRINGS] = {
     "_ATTRIBUTE_HOOKS", "_INTERNAL_PREFIX", "DEPRECATED_ROUTER_MEMBER_USES", "__name__", "litellm.router",
     "Router", NULL /* fromlist */, "name", "replacement", "read", "__dict__", "get", "_core", "_core_", "warn",
     "_getframe", "importlib", "_bootstrap", NULL /* stacklevel kwnames */, "__getattr__", "__path__", "__name__",
+    "__spec__", "_initializing",
 };
 
 /* 1: the call is covered and its checks passed; 0: not covered (LiteLLM's
@@ -327,6 +434,66 @@ router_plain(DeprecatedGet *self, PyObject *obj, PyObject **mdict_out)
     if (mdict_out != NULL)
         *mdict_out = mdict;
     return 1;
+}
+
+/* The module `from litellm.router import Router` finds (a new reference),
+ * read as PyImport_ImportModuleLevelObject reads it, or NULL (with no error
+ * set: make the statement's own call) - CPython 3.11 only (session 23).
+ * There the statement's `__path__` look-up on a module without one formats
+ * two AttributeErrors that _PyObject_LookupAttr then clears (module_getattro
+ * calls the generic getattr without suppression, then formats its own), ~3,500
+ * instructions a pick.  For the loaded, exact module whose dict holds neither
+ * `__path__` nor `__getattr__` (ModuleType's own dict holds neither name, nor
+ * `__spec__`) that look-up finds nothing without running code, and the module
+ * itself is the statement's value (no _handle_fromlist: not a package).  What
+ * the call reads besides is import_ensure_initialized's
+ * `__spec__._initializing`: read here, with no code run, when the spec's type
+ * has the generic getattr and no attribute of that name (an instance-dict
+ * read); the module is returned when the value is absent or False.
+ * Anything else (another module object, a spec that may run code, a module
+ * still initializing) is the statement's own call, which reads the same
+ * (pure) values again.  3.12+ look `__path__` up without formatting: their
+ * call is made as before. */
+static PyObject *
+loaded_router_module(DeprecatedGet *self)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *modules = PyImport_GetModuleDict();
+    if (modules == NULL || !PyDict_CheckExact(modules))
+        return NULL;
+    PyObject *module = PyDict_GetItemWithError(modules, self->s_router_module);
+    if (module == NULL || !PyModule_CheckExact(module))
+        return NULL;
+    PyObject *mdict = PyModule_GetDict(module);
+    if (mdict == NULL || !PyDict_CheckExact(mdict) || PyDict_GetItemWithError(mdict, self->s_getattr_dunder) != NULL
+        || PyDict_GetItemWithError(mdict, self->s_path_dunder) != NULL)
+        return NULL;
+    if (PyErr_Occurred())
+        return NULL;
+    PyObject *spec = PyDict_GetItemWithError(mdict, self->s_spec);
+    if (spec == NULL)
+        return NULL;
+    PyTypeObject *spec_type = Py_TYPE(spec);
+    if (spec_type->tp_getattro != PyObject_GenericGetAttr || _PyType_Lookup(spec_type, self->s_initializing) != NULL)
+        return NULL;
+    Py_INCREF(spec);
+    PyObject *initializing = NULL;
+    int found = _PyObject_LookupAttr(spec, self->s_initializing, &initializing);
+    Py_DECREF(spec);
+    if (found < 0) {  /* (CPython clears it: not busy; here the statement's call decides) */
+        PyErr_Clear();
+        return NULL;
+    }
+    if (initializing != NULL && initializing != Py_False) {
+        Py_DECREF(initializing);
+        return NULL;
+    }
+    Py_XDECREF(initializing);
+    return Py_NewRef(module);
+#else
+    (void)self;
+    return NULL;
+#endif
 }
 
 /* The descriptor's own fields, read as `self.name` reads them (no class
@@ -661,8 +828,12 @@ note_and_read(DeprecatedGet *self, PyObject *desc, PyObject *obj, Py_ssize_t pas
      * is the interpreter's), then isinstance */
     PyObject *router = NULL;
     {
-        PyObject *module = PyImport_ImportModuleLevelObject(self->s_router_module, self->globals, Py_None,
-                                                            self->s_fromlist, 0);
+        PyObject *module = loaded_router_module(self);
+        if (module == NULL && PyErr_Occurred())
+            return NULL;
+        if (module == NULL)
+            module = PyImport_ImportModuleLevelObject(self->s_router_module, self->globals, Py_None,
+                                                      self->s_fromlist, 0);
         if (module == NULL)
             return NULL;
         PyObject *router_class = PyObject_GetAttr(module, self->s_router);

@@ -722,6 +722,13 @@ def _picker_parts() -> Any:
             deprecated._async_picker, deprecated._without_reserving)
 
 
+# the pick closure's defaults (messages, input, specific_deployment) and the attribute
+# names router_make_picker sets, in its order
+_PICK_DEFAULTS = (None, None, False)
+_PICKER_NAMES = ("__annotations__", "__qualname__", "__module__", "__name__", "__doc__", "__wrapped__")
+_NATIVE_PICKER = [True]  # tests: False builds the Python lines' picker
+
+
 def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     """``_unreserved_picker(router)`` for a Rust-core Router with no pick
     assigned: LiteLLM's ``async_get_available_deployment`` closure over the
@@ -737,6 +744,9 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     function = _native_or("router_new_function", lambda code, globals_, defaults, closure: types.FunctionType(
         code, globals_, None, defaults, closure))
     cell = types.CellType
+    # the two functions and their attributes made in C (router_make_picker: the same
+    # setters, in the same order); None: the Python lines below
+    make_picker = _native_or("router_make_picker", None) if _NATIVE_PICKER[0] else None
     get_attribute = _OBJECT_GETATTRIBUTE
     parts = _lazily(_picker_parts, "LiteLLM's picker sources are not the verified ones")
 
@@ -762,7 +772,10 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
         if (module_globals.get("_async_picker") is not picker
                 or module_globals.get("_without_reserving") is not wrapping):
             raise NotAccelerated("LiteLLM's picker was replaced")
-        pick = function(pick_code, module_globals, (None, None, False), (cell(router),))
+        if make_picker is not None:  # the lines below in one native call (session 23)
+            return make_picker(pick_code, wrapper_code, module_globals, router, _PICK_DEFAULTS, annotations,
+                               qualname, _PICKER_NAMES)
+        pick = function(pick_code, module_globals, _PICK_DEFAULTS, (cell(router),))
         pick.__annotations__ = dict(annotations)
         if qualname is not None:
             pick.__qualname__ = qualname
@@ -2857,7 +2870,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                                                 pass_through=pass_through)
                             elif step_kind == "done":
                                 done = selection._done(step)
-                                if selection._kind != "pick" or not isinstance(done, mapping):
+                                # (isinstance(done, Mapping): True for an exact dict without the
+                                # ABC hook's frame while the select memo found Mapping and ABCMeta's
+                                # hook abc's own (known[11], as _pick_answer's inline check; session 23)
+                                if selection._kind != "pick" or not (
+                                        (known[11] and type(done) is dict) or isinstance(done, mapping)):
                                     result = done
                                     break
                                 # _Selection._resolved_pod
