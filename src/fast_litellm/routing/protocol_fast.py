@@ -2613,17 +2613,21 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             flags.record_error("rust_routing", own)
             return False
 
-    def twin_escape(core, handle, rec, model, document, asked, given):
+    def twin_escape(core, handle, rec, model, document, asked, given, first_known):
         """A call with the stage, at the snapshot the twin's call holds, brought
         to where the twin's is (session 22): LiteLLM's handle's while it is
         still the core's and unwritten since the twin's snapshot (so it reads
         that snapshot at this call's first step, and is not retired: LiteLLM
         retires a handle only after swapping it out), else the record's replica
         (``shadow_handle.replica_of``).  Each answer given to the twin is handed
-        to it in order, each step it asks checked to be the one the twin asked
-        (no stage comes before the cooldown read's answer, the pending one,
-        which the caller hands next); from there that call serves the pick, its
-        stage answered by LiteLLM."""
+        to it in order, each step it asks checked to be the one a new call on
+        the twin asks for the same answers (no stage comes before the cooldown
+        read's answer, the pending one, which the caller hands next); from there
+        that call serves the pick, its stage answered by LiteLLM.  (Not checked
+        against the steps the pick asked: they were handed to LiteLLM's code,
+        and a user's wrapper there may have changed them - session 23 hunt: a
+        RuntimeError where stock picked.  The twin is never written: a new call
+        on it asks what its first call asked.)"""
         shadow_stats["escapes"] += 1
         rec.rest = shadow_handle.REST_AFTER_ESCAPE
         if core.__dict__.get("_handle") is handle and handle.registry_version() == rec.version:
@@ -2633,8 +2637,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             if target is None:
                 raise RuntimeError("no handle at the twin's snapshot to move the pick to")
         main_call = target.select(model, document)
+        twin_call = rec.shadow.select(model, no_fields if first_known else document)
         outcome = None
-        for index, expected in enumerate(asked):
+        for index in range(len(asked)):
+            # (the twin's call without pre_routes: its first step is the kept one, answered by the pick)
+            expected = dict(first_known) if first_known and index == 0 else twin_call.next(outcome)
             if main_call.next(outcome) != expected:
                 raise RuntimeError("LiteLLM's handle asked another step than its twin")
             if index < len(given):
@@ -2787,7 +2794,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                 twin = ([], [])  # the steps asked, the answers given
                                 shadow_stats["picks"] += 1
                                 if first_known:
-                                    known_first = dict(first_known)  # a new dict each pick, as the bridge's
+                                    # a new dict each pick, as the bridge's, with a new events list
+                                    # (shadow_handle.first_step kept it empty; session 23 hunt: the
+                                    # kept list, handed to every pick, was one a hook could append to)
+                                    known_first = dict(first_known)
+                                    known_first["events"] = []
                             else:
                                 call = handle.select(selection._model, document)  # LiteLLM's call
                         while True:
@@ -2805,14 +2816,14 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                     # expiring since: another step, not stock's)
                                     if not no_filter_now(core, core_globals):
                                         call = twin_escape(core, handle, twin_rec, selection._model, document,
-                                                           asked, twin[1])
+                                                           asked, twin[1], first_known)
                                     twin = None
                                 elif outcome is not None and first_known and len(asked) == 1:
                                     # a pre-route answer (a group to resolve instead, a custom
                                     # strategy's deployment) for the step the twin's call never
                                     # asked: the call moves back (onto one with the step)
                                     call = twin_escape(core, handle, twin_rec, selection._model, document,
-                                                       asked, twin[1])
+                                                       asked, twin[1], first_known)
                                     twin = None
                                 else:
                                     twin[1].append(outcome)

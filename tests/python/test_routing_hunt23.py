@@ -1,0 +1,158 @@
+"""Session 23 exactness hunt: differences found between stock and accelerated
+Router picks on session 22's fast paths (the twin handle serving every group
+size, the native ``Router.__getattribute__``, v2's ``gather_two``), each as a
+lockstep test: stock and accelerated routers from one model list, each built
+with its side's switch (the accelerated router's ``_new_handle`` keeps the
+documents its twin is made from), the same seeds; picks, ``random``'s state and
+what the attack observes must be equal.  Each case failed before its fix
+(docs/routing.md, "Session 23 (hunt23)")."""
+from __future__ import annotations
+
+import asyncio
+import copy
+import random
+import warnings
+
+import pytest
+
+from _lockstep import plain_model_list, routing_patches, same_minute
+from fast_litellm.routing import _local_patch, shadow_handle
+
+litellm = pytest.importorskip("litellm")
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+STRATEGIES = ("simple-shuffle", "least-busy", "latency-based-routing", "usage-based-routing-v2",
+              "cost-based-routing")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    with routing_patches(twins=True):
+        yield
+
+
+def _router(strategy, n=10, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return litellm.Router(model_list=copy.deepcopy(plain_model_list(n)), routing_strategy=strategy, **kwargs)
+
+
+async def _pick(router, i, request=None):
+    """One pick through ``RustCore.select``: (id or error, ``random``'s state after)."""
+    random.seed(i)
+    request = {"metadata": {}, "litellm_call_id": "call-%d" % i} if request is None else request
+    try:
+        picked = await router._core.select("g", request)
+        return picked["model_info"]["id"], random.getstate()[1][:3]
+    except Exception as exc:  # noqa: BLE001 - compared
+        return "%s: %s" % (type(exc).__name__, exc), random.getstate()[1][:3]
+
+
+def _run(on, strategy, script, **kwargs):
+    """``await script(router)`` on a fresh loop, the router built with the switch ``on``
+    (so the accelerated one has its twin's documents); the twin counters it moved."""
+    with _local_patch.accelerated(on):
+        router = _router(strategy, **kwargs)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    before = dict(shadow_handle.STATS)
+    saved = list(litellm.callbacks)
+    try:
+        with _local_patch.accelerated(on), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = loop.run_until_complete(script(router))
+        return out, {k: v - before[k] for k, v in shadow_handle.STATS.items()}
+    finally:
+        litellm.callbacks[:] = saved
+        for _ in range(3):  # (the service events' Tasks)
+            loop.run_until_complete(asyncio.sleep(0))
+        asyncio.set_event_loop(None)
+        loop.close()
+        router.retire()
+
+
+def _lockstep(strategy, script, **kwargs):
+    """Both sides' outputs equal; the accelerated side's twin counters."""
+    same_minute()
+    stock, _ = _run(False, strategy, script, **kwargs)
+    fast, stats = _run(True, strategy, script, **kwargs)
+    assert stock == fast
+    return stock, stats
+
+
+class _Drop(litellm.integrations.custom_logger.CustomLogger):
+    """A deployment filter dropping the ids it names."""
+
+    def __init__(self, drop):
+        super().__init__()
+        self.drop = set(drop)
+
+    async def async_filter_deployments(self, model, healthy_deployments, messages, request_kwargs=None,
+                                       parent_otel_span=None):
+        return [d for d in healthy_deployments if d["model_info"]["id"] not in self.drop]
+
+
+def _core_method_wrapped(name, before=None):
+    """A script: ``RustCore.<name>`` replaced by a wrapper that runs ``before(step)`` and
+    then LiteLLM's method, for four picks; the picks and what the wrapper saw."""
+    from litellm.router_rust.core import RustCore
+
+    async def script(router):
+        real = RustCore.__dict__[name]
+        seen = []
+
+        async def wrapper(self, step, *args, **kwargs):
+            seen.append(repr(step))
+            if before is not None:
+                before(step)
+            return await real(self, step, *args, **kwargs)
+
+        setattr(RustCore, name, wrapper)
+        try:
+            out = [await _pick(router, i) for i in range(4)]
+        finally:
+            setattr(RustCore, name, real)
+        return out, seen
+    return script
+
+
+# ---- (1) the kept first step's events list was handed to every pick ----------------------------
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_pre_route_step_answered_from_the_kept_one_has_its_own_events_list(strategy):
+    """A plain request's pre_route step is answered from the twin's kept first step
+    (``shadow_handle.first_step``, session 22): a new dict each pick, but its ``events``
+    list was the kept one, so a ``_pre_route`` wrapper appending to it saw the list grow
+    from pick to pick (stock's bridge makes a new list for every step)."""
+    def append(step):
+        step["events"].append("seen")
+
+    (out, seen), stats = _lockstep(strategy, _core_method_wrapped("_pre_route", append))
+    assert stats["picks"] == 4 and stats["escapes"] == 0  # (answered from the kept step)
+    assert all("'events': []" in text for text in seen)
+
+
+# ---- (2) a move back compared LiteLLM's steps with the ones handed to user code --------------
+
+def _filter_and_mark(name):
+    """A wrapper on ``RustCore.<name>`` that marks the step it is handed and registers a
+    filter (the pre-route step: inside the pick; the cooldown read: before it)."""
+    def before(step):
+        step["seen_by_user"] = True
+        litellm.callbacks[:] = [_Drop({"d0", "d1"})]
+    return before
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("name", ("_pre_route", "_answer_cache"))
+def test_a_move_back_after_a_hook_changed_a_step_picks_as_stock(strategy, name):
+    """A filter registered during a pick moves it back to a handle with the stage at the
+    stage point, replaying the answers given so far and checking each step asked again
+    against the twin's.  The check compared against the step dicts the pick had handed to
+    ``_pre_route`` / ``_answer_cache``: a wrapper there that wrote into its step made every
+    such pick raise ``RuntimeError: LiteLLM's handle asked another step than its twin``
+    (stock picked).  It now compares with a new call on the twin (never written)."""
+    (out, seen), stats = _lockstep(strategy, _core_method_wrapped(name, _filter_and_mark(name)))
+    assert stats["escapes"] == 4
+    assert all(picked[0] in {"d%d" % i for i in range(2, 10)} for picked in out)
