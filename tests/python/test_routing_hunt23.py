@@ -156,3 +156,74 @@ def test_a_move_back_after_a_hook_changed_a_step_picks_as_stock(strategy, name):
     (out, seen), stats = _lockstep(strategy, _core_method_wrapped(name, _filter_and_mark(name)))
     assert stats["escapes"] == 4
     assert all(picked[0] in {"d%d" % i for i in range(2, 10)} for picked in out)
+
+
+# ---- (3) another thread's write between a move back's check and its call's first step -----------
+
+def _deployment(i):
+    from litellm.types.router import Deployment
+
+    return Deployment(model_name="g", model_info={"id": "e%d" % i},
+                      litellm_params={"model": "openai/gpt-4o-mini", "api_key": "k", "api_base": "https://e%d.example" % i})
+
+
+_CHANGES = {
+    "write": lambda router: router.add_deployment(_deployment(1)),
+    "rebuild": lambda router: router.update_settings(cooldown_time=4),  # (a new handle; the old one retired)
+}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("change", sorted(_CHANGES))
+def test_a_write_between_a_move_backs_check_and_its_first_step_runs_on_the_replica(strategy, change):
+    """A pick moving back checks that LiteLLM's handle is still the core's at the twin's
+    version, then makes its call there; the call reads the snapshot at its first step.
+    Another thread's registry write or rebuild between the two (here a profile hook at
+    the check's ``registry_version`` return stands for the thread switch) made the call
+    read the newer snapshot (or fail as retired): ``RuntimeError: LiteLLM's handle asked
+    another step than its twin`` where stock - whose call read its snapshot when the pick
+    started, the write landing at its filter stage - picked.  The check is now made again
+    after that first step, and the call made on the replica when it fails."""
+    import sys
+
+    def script(router):
+        async def run():
+            done = []
+
+            def change():
+                if not done:
+                    done.append(True)
+                    _CHANGES[change_name](router)
+
+            accelerated = _local_patch.ACCELERATED[0]
+
+            def profile(frame, event, arg):
+                if (event == "c_return" and frame.f_code.co_name == "twin_escape"
+                        and getattr(arg, "__name__", None) == "registry_version"):
+                    change()
+
+            drop = _Drop({"d0", "d1"})
+            if not accelerated:  # stock's call read its snapshot at its first step: the write lands later
+                inner = drop.async_filter_deployments
+
+                async def filtering(*args, **kwargs):
+                    change()
+                    return await inner(*args, **kwargs)
+                drop.async_filter_deployments = filtering
+            litellm.callbacks[:] = [drop]
+            random.seed(7)
+            sys.setprofile(profile)
+            try:
+                picked = await router._core.select("g", {"metadata": {}})
+                out = picked["model_info"]["id"]
+            except Exception as exc:  # noqa: BLE001 - compared
+                out = "%s: %s" % (type(exc).__name__, exc)
+            finally:
+                sys.setprofile(None)
+            return out, done, random.getstate()[1][:3]
+        return run()
+
+    change_name = change
+    (picked, done, _), stats = _lockstep(strategy, script)
+    assert done == [True] and picked in {"d%d" % i for i in range(2, 10)}
+    assert stats["escapes"] == 1 and stats["replicas"] == 1

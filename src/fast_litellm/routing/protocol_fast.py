@@ -2630,19 +2630,30 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         on it asks what its first call asked.)"""
         shadow_stats["escapes"] += 1
         rec.rest = shadow_handle.REST_AFTER_ESCAPE
+        main_call = first = None
         if core.__dict__.get("_handle") is handle and handle.registry_version() == rec.version:
-            target = handle
-        else:
+            main_call = handle.select(model, document)
+            try:
+                first = main_call.next(None)
+            except Exception:  # noqa: BLE001 - retired since the check (another thread's rebuild)
+                first = None
+            # the call read LiteLLM's handle's snapshot at that first step: the twin's only while
+            # nothing wrote or rebuilt it since the check (another thread may have, in between:
+            # session 23 hunt, a RuntimeError below where stock picked); else the replica
+            if first is None or core.__dict__.get("_handle") is not handle or handle.registry_version() != rec.version:
+                main_call = None
+        if main_call is None:
             target = shadow_handle.replica_of(rec)
             if target is None:
                 raise RuntimeError("no handle at the twin's snapshot to move the pick to")
-        main_call = target.select(model, document)
+            main_call = target.select(model, document)
+            first = main_call.next(None)
         twin_call = rec.shadow.select(model, no_fields if first_known else document)
         outcome = None
         for index in range(len(asked)):
             # (the twin's call without pre_routes: its first step is the kept one, answered by the pick)
             expected = dict(first_known) if first_known and index == 0 else twin_call.next(outcome)
-            if main_call.next(outcome) != expected:
+            if (first if index == 0 else main_call.next(outcome)) != expected:
                 raise RuntimeError("LiteLLM's handle asked another step than its twin")
             if index < len(given):
                 outcome = given[index]
