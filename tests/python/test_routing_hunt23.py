@@ -227,3 +227,41 @@ def test_a_write_between_a_move_backs_check_and_its_first_step_runs_on_the_repli
     (picked, done, _), stats = _lockstep(strategy, script)
     assert done == [True] and picked in {"d%d" % i for i in range(2, 10)}
     assert stats["escapes"] == 1 and stats["replicas"] == 1
+
+
+# ---- (4) the cooldown read's walk checked on RustCore, not on the core's class -----------------
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("name", ("_answer_cache_in_target", "_stores", "_batch_read", "_stored_with_usage"))
+def test_a_core_class_overriding_a_walked_method_has_it_called_as_stock(strategy, name):
+    """The cooldown answer (``litellm_fast.make_answer_cache``) skips LiteLLM's read walk
+    while the functions it calls are LiteLLM's - checked on ``RustCore`` (and the core's
+    instance dict), not on the core's class: with ``core.__class__`` set to a subclass
+    overriding one of them, stock's read called the override once a pick, ours never.
+    The answer now declines for a core whose class is not ``RustCore``."""
+    from litellm.router_rust.core import RustCore
+
+    async def script(router):
+        out = [await _pick(router, i) for i in range(2)]
+        calls = []
+        inner = RustCore.__dict__[name]
+        if isinstance(inner, property):
+            override = property(lambda self: (calls.append(name), inner.fget(self))[1])
+        elif asyncio.iscoroutinefunction(inner):
+            async def override(self, *args, **kwargs):
+                calls.append(name)
+                return await inner(self, *args, **kwargs)
+        else:
+            def override(self, *args, **kwargs):
+                calls.append(name)
+                return inner(self, *args, **kwargs)
+        core = router._core
+        core.__class__ = type("CountingCore", (RustCore,), {name: override})
+        try:
+            out += [await _pick(router, 10 + i) for i in range(3)]
+        finally:
+            core.__class__ = RustCore
+        return out, len(calls)
+
+    (_, calls), _ = _lockstep(strategy, script)
+    assert calls >= 3

@@ -1193,6 +1193,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         except NotAccelerated:
             return False
     target = _internal_context._service_target
+    rust_core = core_module.RustCore  # (the class the walk's functions are checked on)
     usage_read = core_module._USAGE_READ
     aligned = routing_stores._aligned  # LiteLLM's (pinned)
     stock_plain = getattr(core_module._plain, "__wrapped__", core_module._plain)
@@ -1316,6 +1317,11 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             # the skipped read and layers make import statements (the Rust read's own among them)
             raise NotAccelerated("builtins.__import__ is replaced")
+        if type(self) is not rust_core:
+            # (session 23 hunt) the walk's functions are checked on RustCore: a core whose class
+            # was set to a subclass overriding one of them (_answer_cache_in_target, _stores,
+            # _batch_read, _stored_with_usage) had it called by stock's read, never by ours
+            raise NotAccelerated("a core of another class")
         if type(step) is not dict or step.get("op") != "batch_get" or step.get("key") is not None:
             raise NotAccelerated("not a cooldown batch read")
         riding = usage_read.get()
