@@ -265,3 +265,81 @@ def test_a_core_class_overriding_a_walked_method_has_it_called_as_stock(strategy
 
     (_, calls), _ = _lockstep(strategy, script)
     assert calls >= 3
+
+
+# ---- (5) methods a fast path skips, set on the instance or on a class given by __class__ ----------
+
+_TARGETS = {
+    "core": lambda router: router._core,
+    "hosted": lambda router: router._core._hosted,
+    "endpoints": lambda router: router._core._endpoints,
+}
+
+
+def _counting(found, calls, name):
+    if isinstance(found, property):
+        return property(lambda self: (calls.append(name), found.fget(self))[1])
+    if asyncio.iscoroutinefunction(found):
+        async def method(self, *args, **kwargs):
+            calls.append(name)
+            return await found(self, *args, **kwargs)
+        return method
+
+    def method(self, *args, **kwargs):
+        calls.append(name)
+        return found(self, *args, **kwargs)
+    return method
+
+
+async def _pick_both_ways(router, i):
+    """A ``RustCore.select`` pick, then one through ``Router.async_get_available_deployment``
+    (its deprecated attribute read reaches ``RustCore.__getattr__``)."""
+    out = [await _pick(router, i)]
+    random.seed(i)
+    picked = await router.async_get_available_deployment(model="g", request_kwargs={})
+    return out + [(picked["model_info"]["id"], random.getstate()[1][:3])]
+
+
+@pytest.mark.parametrize("strategy", ("least-busy", "usage-based-routing-v2", "simple-shuffle"))
+@pytest.mark.parametrize("target, name, mode", [
+    ("core", "_group_policies", "instance"), ("core", "_group_policies", "class"),
+    ("core", "_policy_lookup_names", "instance"), ("core", "_policy_lookup_names", "class"),
+    ("core", "_written_retry_policy", "class"), ("core", "_settings_attribute", "instance"),
+    ("core", "_prefetch_strategy_and_selector", "instance"), ("hosted", "get_routing_group", "instance"),
+    ("hosted", "_core_get_model_from_alias", "instance"), ("endpoints", "member", "instance"),
+])
+def test_a_skipped_method_set_on_the_instance_or_its_class_is_called_as_stock(strategy, target, name, mode):
+    """Fast paths that answer for LiteLLM methods checked the methods those call on the
+    class (``RustCore``, ``HostRegistry``, ``RustEndpoints``) only: one set on the object
+    itself, or on a subclass the object was given by ``__class__`` assignment, was called
+    by stock once a pick and never by ours - the retry-policy fields (``_group_policies``,
+    ``_policy_lookup_names``, the ``_written_retry_policy`` property: the set-up's inline
+    answer and the ``_group_policy_fields`` patch), the deprecated pick attribute's
+    look-up (``RustCore.__getattr__``'s ``_settings_attribute`` and ``endpoints.member``),
+    the usage-read scope's selector (``_prefetch_strategy_and_selector``, the registry's
+    ``get_routing_group`` / ``_core_get_model_from_alias``)."""
+    import types
+
+    async def script(router):
+        out = await _pick_both_ways(router, 0)
+        obj = _TARGETS[target](router)
+        found = next(klass.__dict__[name] for klass in type(obj).__mro__ if name in klass.__dict__)
+        calls = []
+        override = _counting(found, calls, name)
+        old = type(obj)
+        if mode == "class":
+            obj.__class__ = type(old.__name__, (old,), {name: override})
+        else:
+            obj.__dict__[name] = types.MethodType(override, obj)
+        try:
+            for i in range(1, 4):
+                out += await _pick_both_ways(router, i)
+        finally:
+            if mode == "class":
+                obj.__class__ = old
+            else:
+                del obj.__dict__[name]
+        return out, len(calls)
+
+    (_, calls), _ = _lockstep(strategy, script)
+    assert calls >= 3

@@ -845,8 +845,15 @@ def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]
     from .protocol_fast import _start_buckets
 
     skipped_validations = written_policy_check()
+    rust_core = sys.modules["litellm.router_rust.core"].RustCore
+    # the core's methods the skipped ``_group_policies(request)`` call reaches (session 23 hunt:
+    # one set on the core instance, or on a class the core was given by ``__class__``
+    # assignment - with ``_written_retry_policy``, a property - was called by stock, not by ours)
+    skipped_methods = frozenset(("_group_policies", "_policy_lookup_names"))
 
     def _group_policy_fields(self, request):
+        if type(self) is not rust_core or not skipped_methods.isdisjoint(self.__dict__):
+            raise NotAccelerated("a core of another class, or a skipped method set on the core")
         if type(request) is not dict or "model_group_retry_policy" in request:
             raise NotAccelerated("the request carries its own retry policy")
         if type(_start_buckets(request)) is str:

@@ -622,6 +622,10 @@ def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks:
         raise decline  # a custom look-up would run code before __getattr__
     if _ASSIGNED in state or getattr(core_type, _ASSIGNED, _ABSENT) is not _ABSENT:
         raise decline
+    if "_settings_attribute" in state:
+        # (session 23 hunt) RustCore.__getattr__ calls self._settings_attribute(name): one set
+        # on the core instance was called by stock's look-up, not by ours
+        raise decline
     klass_dict = core_type.__dict__
     if (klass_dict.get("__getattr__") is not getattr_hook
             or klass_dict.get("_settings_attribute") is not settings_attribute
@@ -633,7 +637,8 @@ def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks:
     if state.get("_custom_strategy") is not None:
         raise decline
     endpoints = state.get("_endpoints")
-    if type(endpoints) is not endpoints_type or endpoints_type.__dict__.get("member") is not member:
+    if (type(endpoints) is not endpoints_type or endpoints_type.__dict__.get("member") is not member
+            or "member" in getattr(endpoints, "__dict__", ())):  # (and none set on the endpoints: as above)
         raise decline
     core_mro = core_type.__mro__
     read = (router_state, *router_mro, state, *core_mro, endpoints_type)
@@ -1056,6 +1061,9 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                 or host_registry.__dict__.get("_core_get_model_from_alias") is not alias_lookup):
             raise NotAccelerated("another host registry")
         registry = hosted.__dict__
+        if "_core_get_model_from_alias" in registry:
+            # (session 23 hunt: one set on the registry instance was called by stock, not by ours)
+            raise NotAccelerated("the host registry instance has its own alias look-up")
         plugins = registry.get("_core_routing_plugins")
         if type(plugins) is not list:
             raise NotAccelerated("routing plugins")
@@ -1236,7 +1244,9 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
         (resolved settings, host registry, selectors, alias map))."""
         (rust_core, strategy_and_selector, host_registry, registry_methods, _core_globals, resolved_type,
          selectors_type, default) = p
-        if rust_core.__dict__.get("_prefetch_strategy_and_selector") is not strategy_and_selector:
+        if (rust_core.__dict__.get("_prefetch_strategy_and_selector") is not strategy_and_selector
+                or "_prefetch_strategy_and_selector" in state):
+            # (session 23 hunt: one set on the core instance was called by stock, not by ours)
             raise NotAccelerated("another core")
         resolved = state.get("_resolved")
         hosted = state.get("_hosted")
@@ -1249,6 +1259,8 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
             if host_registry.__dict__.get(name) is not method:
                 raise NotAccelerated("the host registry was patched")
         registry = hosted.__dict__
+        if any(name in registry for name, _method in registry_methods):
+            raise NotAccelerated("the host registry was patched")  # (on the instance: as above)
         groups = registry.get("_core_routing_groups", _ABSENT)
         if type(groups) is not dict or groups:
             raise NotAccelerated("routing groups")
@@ -2216,7 +2228,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     import abc
 
     new_object = object.__new__
-    init_methods = frozenset(_SELECTION_INIT_METHODS)
+    # (with the methods the inline ``_group_policy_fields`` answer skips: session 23 hunt)
+    init_methods = frozenset(_SELECTION_INIT_METHODS + ("_group_policies", "_policy_lookup_names"))
     narrowing_keys = _NARROWING_KEYS
     refused_keys = frozenset(_VALIDATED_KEYS + _NARROWING_KEYS + ("model_group_retry_policy",))
     module_type = types.ModuleType
