@@ -343,3 +343,54 @@ def test_a_skipped_method_set_on_the_instance_or_its_class_is_called_as_stock(st
 
     (_, calls), _ = _lockstep(strategy, script)
     assert calls >= 3
+
+
+# ---- (6) a callback appended by another thread while the filter check walks the list ------------
+
+@pytest.mark.parametrize("strategy", ("simple-shuffle", "least-busy"))
+def test_a_callback_appended_while_the_filter_check_walks_the_list_is_no_error_of_ours(strategy):
+    """The no-filter check (``filters_absent`` / ``filters_kept``) compared the process
+    callback list's length with what it kept, then walked the list: another thread
+    appending a callback between the two made it index past what it kept, an
+    ``IndexError`` counted against the ``rust_routing`` flag (LiteLLM answered that step:
+    the picks stayed equal) - ten of them disabled the feature for the process (a stress
+    run of threads toggling a callback did so in seconds).  Here a trace function appends
+    at the walk's first callback, standing for that thread."""
+    import linecache
+    import sys
+
+    from _lockstep import fresh_flag
+
+    class Plain(litellm.integrations.custom_logger.CustomLogger):
+        pass
+
+    def script(router):
+        async def run():
+            out = [await _pick(router, i) for i in range(2)]
+            appended = []
+
+            def local(frame, event, arg):
+                if (event == "line" and not appended
+                        and "klass = type(callback)" in linecache.getline(frame.f_code.co_filename, frame.f_lineno)):
+                    appended.append(True)
+                    litellm.callbacks.append(Plain())
+                return local
+
+            def tracer(frame, event, arg):
+                return local if frame.f_code.co_name in ("filters_kept", "filters_absent") else None
+
+            for i in range(2, 6):
+                litellm.callbacks[:] = [Plain()]
+                del appended[:]
+                sys.settrace(tracer)
+                try:
+                    out.append(await _pick(router, i))
+                finally:
+                    sys.settrace(None)
+            return out
+        return run()
+
+    with fresh_flag() as flag:
+        _, stats = _lockstep(strategy, script)
+        assert stats["picks"] == 6
+        assert flag.errors == 0, flag.last_error

@@ -2521,9 +2521,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                             and type(kept[2]) is fp[4] and kept[2].__dict__ is kept[3] and type(kept[4]) is fp[7]
                             and fp[0].__mro__ is kept[5] and fp[4].__mro__ is kept[6]):
                         index = 7
+                        end = len(kept)  # (another thread may append to the list while it is walked)
                         for callback in callbacks:
                             klass = type(callback)
-                            if klass is not kept[index] or klass.__mro__ is not kept[index + 1]:
+                            if index >= end or klass is not kept[index] or klass.__mro__ is not kept[index + 1]:
                                 break
                             index += 2
                         else:
@@ -2589,9 +2590,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 or fp[4].__mro__ is not known[4]):
             return False
         index = 5
+        end = len(known)  # (another thread may append to the list while it is walked: session 23 hunt)
         for callback in callbacks:
             klass = type(callback)
-            if klass is not known[index] or klass.__mro__ is not known[index + 1]:
+            if index >= end or klass is not known[index] or klass.__mro__ is not known[index + 1]:
                 return False
             index += 2
         return True
