@@ -307,6 +307,7 @@ async def _pick_both_ways(router, i):
     ("core", "_written_retry_policy", "class"), ("core", "_settings_attribute", "instance"),
     ("core", "_prefetch_strategy_and_selector", "instance"), ("hosted", "get_routing_group", "instance"),
     ("hosted", "_core_get_model_from_alias", "instance"), ("endpoints", "member", "instance"),
+    ("hosted", "_row_entry", "instance"), ("hosted", "_row_entry", "class"),
 ])
 def test_a_skipped_method_set_on_the_instance_or_its_class_is_called_as_stock(strategy, target, name, mode):
     """Fast paths that answer for LiteLLM methods checked the methods those call on the
@@ -317,7 +318,8 @@ def test_a_skipped_method_set_on_the_instance_or_its_class_is_called_as_stock(st
     answer and the ``_group_policy_fields`` patch), the deprecated pick attribute's
     look-up (``RustCore.__getattr__``'s ``_settings_attribute`` and ``endpoints.member``),
     the usage-read scope's selector (``_prefetch_strategy_and_selector``, the registry's
-    ``get_routing_group`` / ``_core_get_model_from_alias``)."""
+    ``get_routing_group`` / ``_core_get_model_from_alias``), the registry rows' ``_row_entry``
+    (usage-based-routing-v2's group read; the ``HostRegistry._rows`` patch)."""
     import types
 
     async def script(router):

@@ -766,9 +766,14 @@ def make_rows(original: Callable[..., Any]) -> Callable[..., Any]:
 
     rows_at = getattr(NATIVE, "router_rows_at", None)
     decline = NotAccelerated("registry rows: LiteLLM's loop")
+    host_registry = sys.modules["litellm.router_rust.surface.registry"].HostRegistry
 
     def _rows(self, rows):
         if rows_at is None:
+            raise decline
+        if type(self) is not host_registry or "_row_entry" in self.__dict__:
+            # (session 23 hunt) a _row_entry set on the registry instance, or on the class it
+            # was given by __class__ assignment, was called by stock's loop once a row
             raise decline
         entries = rows_at(rows, self._core_model_list, _ROW_KEYS)
         if entries is None:
