@@ -2517,11 +2517,10 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     if (sys_modules.get("litellm") is litellm_module and sys_modules.get(_CORE) is core_module
                             and type(litellm_module) is module_type and type(core_module) is module_type
                             # filters_kept(known, callbacks, fp), known = kept[2:]
-                            and type(callbacks) is list and len(kept) == 7 + 2 * len(callbacks)
+                            and type(callbacks) is list and (end := len(kept)) == 7 + 2 * len(callbacks)
                             and type(kept[2]) is fp[4] and kept[2].__dict__ is kept[3] and type(kept[4]) is fp[7]
                             and fp[0].__mro__ is kept[5] and fp[4].__mro__ is kept[6]):
-                        index = 7
-                        end = len(kept)  # (another thread may append to the list while it is walked)
+                        index = 7  # (end: another thread may append to the list while it is walked)
                         for callback in callbacks:
                             klass = type(callback)
                             if index >= end or klass is not kept[index] or klass.__mro__ is not kept[index + 1]:
@@ -2585,12 +2584,12 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         along the MRO, which ``__bases__`` assignment replaces without a dict
         change), the checks object's class and dict, the host's class, the
         MROs."""
-        if (type(callbacks) is not list or len(known) != 5 + 2 * len(callbacks) or type(known[0]) is not fp[4]
+        end = len(known)  # (another thread may append to the list while it is walked: session 23 hunt)
+        if (type(callbacks) is not list or end != 5 + 2 * len(callbacks) or type(known[0]) is not fp[4]
                 or known[0].__dict__ is not known[1] or type(known[2]) is not fp[7] or fp[0].__mro__ is not known[3]
                 or fp[4].__mro__ is not known[4]):
             return False
         index = 5
-        end = len(known)  # (another thread may append to the list while it is walked: session 23 hunt)
         for callback in callbacks:
             klass = type(callback)
             if index >= end or klass is not known[index] or klass.__mro__ is not known[index + 1]:
