@@ -854,10 +854,10 @@ def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]
     # the core's methods the skipped ``_group_policies(request)`` call reaches (session 23 hunt:
     # one set on the core instance, or on a class the core was given by ``__class__``
     # assignment - with ``_written_retry_policy``, a property - was called by stock, not by ours)
-    skipped_methods = frozenset(("_group_policies", "_policy_lookup_names"))
 
     def _group_policy_fields(self, request):
-        if type(self) is not rust_core or not skipped_methods.isdisjoint(self.__dict__):
+        state = self.__dict__
+        if type(self) is not rust_core or "_group_policies" in state or "_policy_lookup_names" in state:
             raise NotAccelerated("a core of another class, or a skipped method set on the core")
         if type(request) is not dict or "model_group_retry_policy" in request:
             raise NotAccelerated("the request carries its own retry policy")
