@@ -16,14 +16,12 @@ import warnings
 import pytest
 
 from _lockstep import plain_model_list, routing_patches, same_minute
+from test_routing_hunt20 import STRATEGIES
 from fast_litellm.routing import _local_patch, shadow_handle
 
 litellm = pytest.importorskip("litellm")
 pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
-
-STRATEGIES = ("simple-shuffle", "least-busy", "latency-based-routing", "usage-based-routing-v2",
-              "cost-based-routing")
 
 
 @pytest.fixture(scope="module", autouse=True)
