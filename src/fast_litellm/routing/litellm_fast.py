@@ -766,9 +766,14 @@ def make_rows(original: Callable[..., Any]) -> Callable[..., Any]:
 
     rows_at = getattr(NATIVE, "router_rows_at", None)
     decline = NotAccelerated("registry rows: LiteLLM's loop")
+    host_registry = sys.modules["litellm.router_rust.surface.registry"].HostRegistry
 
     def _rows(self, rows):
         if rows_at is None:
+            raise decline
+        if type(self) is not host_registry or "_row_entry" in self.__dict__:
+            # (session 23 hunt) a _row_entry set on the registry instance, or on the class it
+            # was given by __class__ assignment, was called by stock's loop once a row
             raise decline
         entries = rows_at(rows, self._core_model_list, _ROW_KEYS)
         if entries is None:
@@ -845,8 +850,15 @@ def make_group_policy_fields(original: Callable[..., Any]) -> Callable[..., Any]
     from .protocol_fast import _start_buckets
 
     skipped_validations = written_policy_check()
+    rust_core = sys.modules["litellm.router_rust.core"].RustCore
+    # the core's methods the skipped ``_group_policies(request)`` call reaches (session 23 hunt:
+    # one set on the core instance, or on a class the core was given by ``__class__``
+    # assignment - with ``_written_retry_policy``, a property - was called by stock, not by ours)
 
     def _group_policy_fields(self, request):
+        state = self.__dict__
+        if type(self) is not rust_core or "_group_policies" in state or "_policy_lookup_names" in state:
+            raise NotAccelerated("a core of another class, or a skipped method set on the core")
         if type(request) is not dict or "model_group_retry_policy" in request:
             raise NotAccelerated("the request carries its own retry policy")
         if type(_start_buckets(request)) is str:
@@ -1233,6 +1245,7 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         except NotAccelerated:
             return False
     target = _internal_context._service_target
+    rust_core = core_module.RustCore  # (the class the walk's functions are checked on)
     usage_read = core_module._USAGE_READ
     aligned = routing_stores._aligned  # LiteLLM's (pinned)
     stock_plain = getattr(core_module._plain, "__wrapped__", core_module._plain)
@@ -1356,6 +1369,11 @@ def make_answer_cache(original: Callable[..., Any]) -> Callable[..., Any]:
         if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT:
             # the skipped read and layers make import statements (the Rust read's own among them)
             raise NotAccelerated("builtins.__import__ is replaced")
+        if type(self) is not rust_core:
+            # (session 23 hunt) the walk's functions are checked on RustCore: a core whose class
+            # was set to a subclass overriding one of them (_answer_cache_in_target, _stores,
+            # _batch_read, _stored_with_usage) had it called by stock's read, never by ours
+            raise NotAccelerated("a core of another class")
         if type(step) is not dict or step.get("op") != "batch_get" or step.get("key") is not None:
             raise NotAccelerated("not a cooldown batch read")
         riding = usage_read.get()

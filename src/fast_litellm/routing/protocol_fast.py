@@ -622,6 +622,10 @@ def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks:
         raise decline  # a custom look-up would run code before __getattr__
     if _ASSIGNED in state or getattr(core_type, _ASSIGNED, _ABSENT) is not _ABSENT:
         raise decline
+    if "_settings_attribute" in state:
+        # (session 23 hunt) RustCore.__getattr__ calls self._settings_attribute(name): one set
+        # on the core instance was called by stock's look-up, not by ours
+        raise decline
     klass_dict = core_type.__dict__
     if (klass_dict.get("__getattr__") is not getattr_hook
             or klass_dict.get("_settings_attribute") is not settings_attribute
@@ -633,7 +637,8 @@ def _assigned_pick_state(router_state: Any, router_type: Any, core: Any, checks:
     if state.get("_custom_strategy") is not None:
         raise decline
     endpoints = state.get("_endpoints")
-    if type(endpoints) is not endpoints_type or endpoints_type.__dict__.get("member") is not member:
+    if (type(endpoints) is not endpoints_type or endpoints_type.__dict__.get("member") is not member
+            or "member" in getattr(endpoints, "__dict__", ())):  # (and none set on the endpoints: as above)
         raise decline
     core_mro = core_type.__mro__
     read = (router_state, *router_mro, state, *core_mro, endpoints_type)
@@ -1069,6 +1074,9 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
                 or host_registry.__dict__.get("_core_get_model_from_alias") is not alias_lookup):
             raise NotAccelerated("another host registry")
         registry = hosted.__dict__
+        if "_core_get_model_from_alias" in registry:
+            # (session 23 hunt: one set on the registry instance was called by stock, not by ours)
+            raise NotAccelerated("the host registry instance has its own alias look-up")
         plugins = registry.get("_core_routing_plugins")
         if type(plugins) is not list:
             raise NotAccelerated("routing plugins")
@@ -1249,7 +1257,9 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
         (resolved settings, host registry, selectors, alias map))."""
         (rust_core, strategy_and_selector, host_registry, registry_methods, _core_globals, resolved_type,
          selectors_type, default) = p
-        if rust_core.__dict__.get("_prefetch_strategy_and_selector") is not strategy_and_selector:
+        if (rust_core.__dict__.get("_prefetch_strategy_and_selector") is not strategy_and_selector
+                or "_prefetch_strategy_and_selector" in state):
+            # (session 23 hunt: one set on the core instance was called by stock, not by ours)
             raise NotAccelerated("another core")
         resolved = state.get("_resolved")
         hosted = state.get("_hosted")
@@ -1262,6 +1272,8 @@ def make_prefetch_usage_selector(original: Callable[..., Any]) -> Callable[..., 
             if host_registry.__dict__.get(name) is not method:
                 raise NotAccelerated("the host registry was patched")
         registry = hosted.__dict__
+        if any(name in registry for name, _method in registry_methods):
+            raise NotAccelerated("the host registry was patched")  # (on the instance: as above)
         groups = registry.get("_core_routing_groups", _ABSENT)
         if type(groups) is not dict or groups:
             raise NotAccelerated("routing groups")
@@ -2229,7 +2241,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     import abc
 
     new_object = object.__new__
-    init_methods = frozenset(_SELECTION_INIT_METHODS)
+    # (with the methods the inline ``_group_policy_fields`` answer skips: session 23 hunt)
+    init_methods = frozenset(_SELECTION_INIT_METHODS + ("_group_policies", "_policy_lookup_names"))
     narrowing_keys = _NARROWING_KEYS
     refused_keys = frozenset(_VALIDATED_KEYS + _NARROWING_KEYS + ("model_group_retry_policy",))
     module_type = types.ModuleType
@@ -2517,13 +2530,13 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     if (sys_modules.get("litellm") is litellm_module and sys_modules.get(_CORE) is core_module
                             and type(litellm_module) is module_type and type(core_module) is module_type
                             # filters_kept(known, callbacks, fp), known = kept[2:]
-                            and type(callbacks) is list and len(kept) == 7 + 2 * len(callbacks)
+                            and type(callbacks) is list and (end := len(kept)) == 7 + 2 * len(callbacks)
                             and type(kept[2]) is fp[4] and kept[2].__dict__ is kept[3] and type(kept[4]) is fp[7]
                             and fp[0].__mro__ is kept[5] and fp[4].__mro__ is kept[6]):
-                        index = 7
+                        index = 7  # (end: another thread may append to the list while it is walked)
                         for callback in callbacks:
                             klass = type(callback)
-                            if klass is not kept[index] or klass.__mro__ is not kept[index + 1]:
+                            if index >= end or klass is not kept[index] or klass.__mro__ is not kept[index + 1]:
                                 break
                             index += 2
                         else:
@@ -2584,14 +2597,15 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
         along the MRO, which ``__bases__`` assignment replaces without a dict
         change), the checks object's class and dict, the host's class, the
         MROs."""
-        if (type(callbacks) is not list or len(known) != 5 + 2 * len(callbacks) or type(known[0]) is not fp[4]
+        end = len(known)  # (another thread may append to the list while it is walked: session 23 hunt)
+        if (type(callbacks) is not list or end != 5 + 2 * len(callbacks) or type(known[0]) is not fp[4]
                 or known[0].__dict__ is not known[1] or type(known[2]) is not fp[7] or fp[0].__mro__ is not known[3]
                 or fp[4].__mro__ is not known[4]):
             return False
         index = 5
         for callback in callbacks:
             klass = type(callback)
-            if klass is not known[index] or klass.__mro__ is not known[index + 1]:
+            if index >= end or klass is not known[index] or klass.__mro__ is not known[index + 1]:
                 return False
             index += 2
         return True
@@ -2626,29 +2640,47 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             flags.record_error("rust_routing", own)
             return False
 
-    def twin_escape(core, handle, rec, model, document, asked, given):
+    def twin_escape(core, handle, rec, model, document, asked, given, first_known):
         """A call with the stage, at the snapshot the twin's call holds, brought
         to where the twin's is (session 22): LiteLLM's handle's while it is
         still the core's and unwritten since the twin's snapshot (so it reads
         that snapshot at this call's first step, and is not retired: LiteLLM
         retires a handle only after swapping it out), else the record's replica
         (``shadow_handle.replica_of``).  Each answer given to the twin is handed
-        to it in order, each step it asks checked to be the one the twin asked
-        (no stage comes before the cooldown read's answer, the pending one,
-        which the caller hands next); from there that call serves the pick, its
-        stage answered by LiteLLM."""
+        to it in order, each step it asks checked to be the one a new call on
+        the twin asks for the same answers (no stage comes before the cooldown
+        read's answer, the pending one, which the caller hands next); from there
+        that call serves the pick, its stage answered by LiteLLM.  (Not checked
+        against the steps the pick asked: they were handed to LiteLLM's code,
+        and a user's wrapper there may have changed them - session 23 hunt: a
+        RuntimeError where stock picked.  The twin is never written: a new call
+        on it asks what its first call asked.)"""
         shadow_stats["escapes"] += 1
         rec.rest = shadow_handle.REST_AFTER_ESCAPE
+        main_call = first = None
         if core.__dict__.get("_handle") is handle and handle.registry_version() == rec.version:
-            target = handle
-        else:
+            main_call = handle.select(model, document)
+            try:
+                first = main_call.next(None)
+            except Exception:  # noqa: BLE001 - retired since the check (another thread's rebuild)
+                first = None
+            # the call read LiteLLM's handle's snapshot at that first step: the twin's only while
+            # nothing wrote or rebuilt it since the check (another thread may have, in between:
+            # session 23 hunt, a RuntimeError below where stock picked); else the replica
+            if first is None or core.__dict__.get("_handle") is not handle or handle.registry_version() != rec.version:
+                main_call = None
+        if main_call is None:
             target = shadow_handle.replica_of(rec)
             if target is None:
                 raise RuntimeError("no handle at the twin's snapshot to move the pick to")
-        main_call = target.select(model, document)
+            main_call = target.select(model, document)
+            first = main_call.next(None)
+        twin_call = rec.shadow.select(model, no_fields if first_known else document)
         outcome = None
-        for index, expected in enumerate(asked):
-            if main_call.next(outcome) != expected:
+        for index in range(len(asked)):
+            # (the twin's call without pre_routes: its first step is the kept one, answered by the pick)
+            expected = dict(first_known) if first_known and index == 0 else twin_call.next(outcome)
+            if (first if index == 0 else main_call.next(outcome)) != expected:
                 raise RuntimeError("LiteLLM's handle asked another step than its twin")
             if index < len(given):
                 outcome = given[index]
@@ -2800,7 +2832,11 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                 twin = ([], [])  # the steps asked, the answers given
                                 shadow_stats["picks"] += 1
                                 if first_known:
-                                    known_first = dict(first_known)  # a new dict each pick, as the bridge's
+                                    # a new dict each pick, as the bridge's, with a new events list
+                                    # (shadow_handle.first_step kept it empty; session 23 hunt: the
+                                    # kept list, handed to every pick, was one a hook could append to)
+                                    known_first = dict(first_known)
+                                    known_first["events"] = []
                             else:
                                 call = handle.select(selection._model, document)  # LiteLLM's call
                         while True:
@@ -2818,14 +2854,14 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                                     # expiring since: another step, not stock's)
                                     if not no_filter_now(core, core_globals):
                                         call = twin_escape(core, handle, twin_rec, selection._model, document,
-                                                           asked, twin[1])
+                                                           asked, twin[1], first_known)
                                     twin = None
                                 elif outcome is not None and first_known and len(asked) == 1:
                                     # a pre-route answer (a group to resolve instead, a custom
                                     # strategy's deployment) for the step the twin's call never
                                     # asked: the call moves back (onto one with the step)
                                     call = twin_escape(core, handle, twin_rec, selection._model, document,
-                                                       asked, twin[1])
+                                                       asked, twin[1], first_known)
                                     twin = None
                                 else:
                                     twin[1].append(outcome)

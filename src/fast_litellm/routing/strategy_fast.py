@@ -271,12 +271,18 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
         version = handle.registry_version()
         strategy = str(step.get("strategy"))
         group = step.get("group")
-        selector = self._selectors.selector_for(
+        selectors = self._selectors
+        selector = selectors.selector_for(
             strategy, str(step.get("scope")), str(group) if group is not None else None, request
         )
         known = cache.records(handle, version)
         candidates = None
-        if read_only(selector) and not self._selectors.is_override(strategy, selector):
+        # (not StrategySelectors.is_override: LiteLLM's _strategy_inputs does not call it, and one set
+        # on the selectors or their class saw an extra call a pick - session 23 hunt; its body read
+        # here, an exact dict's look-up by the exact str: anything else takes the copies)
+        overrides = getattr(selectors, "__dict__", None)
+        overrides = overrides.get("_overrides") if type(overrides) is dict else None
+        if read_only(selector) and type(overrides) is dict and overrides.get(strategy) is not selector:
             candidates = shared_list(handle, version, known, ids)
         if candidates is None:
             candidates = fresh_copies(handle, known, ids)
