@@ -76,9 +76,10 @@ def _run(mode, owner, name, workload):
     finally:
         fast_litellm.remove_acceleration()
         setattr(owner, name, stock)
-        # a build that refused the user's wrapper with an error (routing's usage_read
-        # over a wrapped InMemoryCache.get_cache) is not retried over the same
-        # original and counts against its flag: both undone for the tests after
+        # a build that refuses the user's wrapper with an error (routing's usage_read
+        # did, over a wrapped InMemoryCache.get_cache, until it declined instead) is
+        # not retried over the same original and counts against its flag: both
+        # undone for the tests after
         for rec in engine._records.values():
             rec.failed_build = None
         for flag in flags._FLAGS.values():
@@ -316,3 +317,52 @@ def test_python_twin_limiter_calls_a_users_scalar_as_stock(mode):
             return _limiter_workload()
 
     _lockstep(module, "_scalar", workload, mode)
+
+
+# ---- routing's usage read over a wrapped memory tier --------------------------------------------
+
+def _v2_picks():
+    """Five usage-based-routing-v2 picks on a fresh Router (their deployments' ids)."""
+    from _lockstep import plain_model_list
+
+    async def picks():
+        router = litellm.Router(model_list=plain_model_list(4), routing_strategy="usage-based-routing-v2")
+        out = []
+        for _ in range(5):
+            out.append((await router.async_get_available_deployment(
+                model="g", messages=[{"role": "user", "content": "hi"}], request_kwargs={}))["model_info"]["id"])
+        return out
+
+    import random
+
+    random.seed(23)
+    return asyncio.run(picks())
+
+
+def test_a_wrapped_memory_tier_declines_the_usage_read_and_counts_no_error():
+    """routing.usage_read over an InMemoryCache.get_cache wrapped before we patch:
+    declined (LiteLLM's read runs, the user's wrapper with it), not a build
+    failure counted against rust_routing and never retried.  Without the fix
+    (RuntimeError at build) the reason was 'building the fast path failed' and
+    the flag's error count grew by one."""
+    from litellm.caching.in_memory_cache import InMemoryCache
+
+    stock_results, stock_calls = _run("stock", InMemoryCache, "get_cache", _v2_picks)
+    assert stock_calls
+    errors = {flag.name: flag.errors for flag in flags._FLAGS.values()}
+    stock = _raw(InMemoryCache, "get_cache")
+    calls = []
+    try:
+        fast_litellm.remove_acceleration()
+        setattr(InMemoryCache, "get_cache", _counting_wrapper(stock, calls, "get_cache"))
+        fast_litellm.apply_acceleration()
+        status = fast_litellm.get_patch_status()["patches"]["routing.usage_read"]
+        assert not status["applied"]
+        assert status["reason"].startswith("not accelerated"), status["reason"]
+        assert {flag.name: flag.errors for flag in flags._FLAGS.values()} == errors
+        assert (_v2_picks(), calls) == (stock_results, stock_calls)
+    finally:
+        fast_litellm.remove_acceleration()
+        setattr(InMemoryCache, "get_cache", stock)
+        fast_litellm.apply_acceleration()
+    assert not _not_applied(), _not_applied()

@@ -43,7 +43,7 @@ import builtins as _BUILTINS_MODULE
 from _io import open as _IO_OPEN
 
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, CODE_OF as _code_of, IDENTITY as _identity
-from fast_litellm.patching.registry import original_if_ours
+from fast_litellm.patching.registry import original_if_ours, stock_behind
 
 _OBJECT_GETATTRIBUTE = object.__getattribute__
 
@@ -110,8 +110,10 @@ class _NoInputTokens:
         # the objects LiteLLM's code would look up, as pinned at build
         self._count = tc.embedding_aware_token_count
         self._split = tc.split_embedding_input_tokens
-        self._core_counter = getattr(tc.token_counter, "__fast_litellm_original__", tc.token_counter)
-        self._utils_counter = getattr(utils.token_counter, "__fast_litellm_original__", utils.token_counter)
+        # behind our token_counter patches only (a user's functools.wraps wrapper
+        # copies their marks and is the user's code: registry.stock_behind)
+        self._core_counter = stock_behind(tc.token_counter)
+        self._utils_counter = stock_behind(utils.token_counter)
         self._get_counter = lazy.get_token_counter_new
         self._media_split = tpm.split_embedding_media_for_tpm
         self._is_array = tpm._is_json_array
@@ -1411,11 +1413,8 @@ def make_read_usage(original: Any) -> Any:
     # the memory tier's methods an absent key's read runs: LiteLLM's, or the cache
     # component's exact twins (installed unwrapped by its patches)
     memory_methods = {name: [memory_cls.__dict__[name]] for name in ("get_cache", "async_batch_get_cache")}
-    for name in memory_methods:
-        original_fn = memory_methods[name][0]
-        while hasattr(original_fn, "__fast_litellm__") and hasattr(original_fn, "__wrapped__"):
-            original_fn = original_fn.__wrapped__
-        memory_methods[name] = [original_fn]
+    for name in memory_methods:  # behind the cache component's layers only (registry.stock_behind)
+        memory_methods[name] = [stock_behind(memory_methods[name][0])]
     try:
         from fast_litellm import cache as cache_component
 
@@ -1427,7 +1426,9 @@ def make_read_usage(original: Any) -> Any:
         pass
     for name, fns in memory_methods.items():
         if not guards.is_pinned_source(_MEMORY + name, fns[0]):
-            raise RuntimeError("InMemoryCache.%s is not the pinned one" % name)
+            # a user's wrapper (installed before import, say) is no error of ours:
+            # declined, LiteLLM's read runs, nothing counted against the flag
+            raise NotAccelerated("InMemoryCache.%s is not the pinned one" % name)
     get_ok = tuple(memory_methods["get_cache"])
     batch_ok = tuple(memory_methods["async_batch_get_cache"])
     # (container, key, expected): module bindings and class entries LiteLLM's read goes through
@@ -1484,7 +1485,7 @@ def make_read_usage(original: Any) -> Any:
     flat.extend((dual_cls, 1, dual_cls.__mro__, memory_cls, 1, memory_cls.__mro__, v2_cls, 1, v2_cls.__mro__))
     same_entries, checked = _same(), tuple(flat)
     if not same_entries(checked, absent):
-        raise RuntimeError("the usage read's bindings are not LiteLLM's")
+        raise NotAccelerated("the usage read's bindings are not LiteLLM's")
     # the dict entries' verdict kept by a _StateMemo on their dicts' version tags (session 21:
     # one tag compare where the 54 look-ups took ~0.8 us, twice a read); the MROs (a type's
     # __bases__ assignment changes no dict) looked at on every call
