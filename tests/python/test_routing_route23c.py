@@ -116,22 +116,22 @@ def test_plain_logger_guard():
         for bound in (original.__get__(logging.getLogger("route23c.other")), lambda *a: original(logger, *a)):
             vars(logger)[name] = bound
             try:
-                assert not _logger_guard.plain(logger), name
+                assert not _logger_guard.plain(logger) and not _logger_guard.quiet(logger), name
             finally:
                 del vars(logger)[name]
         vars(logger)[name] = original.__get__(logger)  # its own method, bound to it: what the class gives
         try:
-            assert _logger_guard.plain(logger)
+            assert _logger_guard.plain(logger) and _logger_guard.quiet(logger)
         finally:
             del vars(logger)[name]
         setattr(logging.Logger, name, lambda self, *a, _o=original: _o(self, *a))
         try:
-            assert not _logger_guard.plain(logger), name
+            assert not _logger_guard.plain(logger) and not _logger_guard.quiet(logger), name
         finally:
             setattr(logging.Logger, name, original)
     logging.Logger.__getattribute__ = lambda self, name: object.__getattribute__(self, name)
     try:
-        assert not _logger_guard.plain(logger)
+        assert not _logger_guard.plain(logger) and not _logger_guard.quiet(logger)
     finally:
         del logging.Logger.__getattribute__
     assert _logger_guard.plain(logger) and _logger_guard.quiet(logger)
