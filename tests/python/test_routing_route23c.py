@@ -105,36 +105,36 @@ def test_replaced_logger_methods_are_called_as_litellm_calls_them(monkeypatch, s
 
 
 def test_plain_logger_guard():
-    """``_logger_guard.plain``: each way a logger method stops being logging's own."""
+    """``_logger_guard.quiet``: each way a logger method stops being logging's own."""
     from fast_litellm.routing import _logger_guard
 
     logger = logging.getLogger("route23c.plain")
-    assert _logger_guard.plain(logger)
-    assert not _logger_guard.plain(logging.getLogger())  # the RootLogger: not an exact Logger
+    assert _logger_guard.quiet(logger)
+    assert not _logger_guard.quiet(logging.getLogger())  # the RootLogger: not an exact Logger
     for name in ("isEnabledFor", "debug", "getEffectiveLevel"):
         original = logging.Logger.__dict__[name]
         for bound in (original.__get__(logging.getLogger("route23c.other")), lambda *a: original(logger, *a)):
             vars(logger)[name] = bound
             try:
-                assert not _logger_guard.plain(logger) and not _logger_guard.quiet(logger), name
+                assert not _logger_guard.quiet(logger), name
             finally:
                 del vars(logger)[name]
         vars(logger)[name] = original.__get__(logger)  # its own method, bound to it: what the class gives
         try:
-            assert _logger_guard.plain(logger) and _logger_guard.quiet(logger)
+            assert _logger_guard.quiet(logger)
         finally:
             del vars(logger)[name]
         setattr(logging.Logger, name, lambda self, *a, _o=original: _o(self, *a))
         try:
-            assert not _logger_guard.plain(logger) and not _logger_guard.quiet(logger), name
+            assert not _logger_guard.quiet(logger), name
         finally:
             setattr(logging.Logger, name, original)
     logging.Logger.__getattribute__ = lambda self, name: object.__getattribute__(self, name)
     try:
-        assert not _logger_guard.plain(logger) and not _logger_guard.quiet(logger)
+        assert not _logger_guard.quiet(logger)
     finally:
         del logging.Logger.__getattribute__
-    assert _logger_guard.plain(logger) and _logger_guard.quiet(logger)
+    assert _logger_guard.quiet(logger)
     logger.setLevel(logging.DEBUG)
     try:
         assert not _logger_guard.quiet(logger)

@@ -43,30 +43,15 @@ _IS_ENABLED_FOR, _LOG_DEBUG, _EFFECTIVE_LEVEL = _own("isEnabledFor"), _own("debu
 def _make_quiet() -> Any:
     known = None not in (_IS_ENABLED_FOR, _LOG_DEBUG, _EFFECTIVE_LEVEL)
 
-    def plain(logger: Any, Logger: Any = _LOGGER, method_type: Any = _METHOD, hook: Any = _OBJECT_GETATTRIBUTE,
-              is_enabled_for: Any = _IS_ENABLED_FOR, debug: Any = _LOG_DEBUG,
-              effective_level: Any = _EFFECTIVE_LEVEL) -> bool:
-        """``logger`` an exact ``Logger`` with logging's own ``isEnabledFor``,
-        ``debug`` and ``getEffectiveLevel`` (no attribute hook; what an attribute
-        read of each gives, the class's function bound to the logger: neither
-        replaced on the class nor the instance's own).  Asks the logger nothing."""
-        if type(logger) is not Logger or Logger.__getattribute__ is not hook or not known:
-            return False
-        method = logger.isEnabledFor
-        if type(method) is not method_type or method.__func__ is not is_enabled_for or method.__self__ is not logger:
-            return False
-        method = logger.debug
-        if type(method) is not method_type or method.__func__ is not debug or method.__self__ is not logger:
-            return False
-        method = logger.getEffectiveLevel
-        return type(method) is method_type and method.__func__ is effective_level and method.__self__ is logger
-
     def quiet(logger: Any, Logger: Any = _LOGGER, method_type: Any = _METHOD, hook: Any = _OBJECT_GETATTRIBUTE,
               is_enabled_for: Any = _IS_ENABLED_FOR, debug: Any = _LOG_DEBUG, effective_level: Any = _EFFECTIVE_LEVEL,
               level: int = _DEBUG) -> bool:
-        """``plain(logger)`` and not enabled for DEBUG (asked only then: logging's
-        own ``isEnabledFor``, as LiteLLM's ``debug`` calls ask it).  ``plain``'s
-        body repeated (a call less, per guard and pick)."""
+        """``logger`` an exact ``Logger`` with logging's own ``isEnabledFor``,
+        ``debug`` and ``getEffectiveLevel`` (no attribute hook; what an attribute
+        read of each gives, the class's function bound to the logger: neither
+        replaced on the class nor the instance's own), and not enabled for DEBUG
+        (asked only then: logging's own ``isEnabledFor``, as LiteLLM's ``debug``
+        calls ask it)."""
         if type(logger) is not Logger or Logger.__getattribute__ is not hook or not known:
             return False
         method = logger.isEnabledFor
@@ -79,9 +64,9 @@ def _make_quiet() -> Any:
         return (type(method) is method_type and method.__func__ is effective_level and method.__self__ is logger
                 and not is_enabled_for(logger, level))
 
-    return plain, quiet
+    return quiet
 
 
 # (the names read as default arguments: ~0.2 us a call where module globals and a helper
 # per method made it ~0.4; the check it replaces, type and isEnabledFor, was ~0.05)
-plain, quiet = _make_quiet()
+quiet = _make_quiet()
