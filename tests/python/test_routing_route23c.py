@@ -10,6 +10,7 @@ import asyncio
 import copy
 import logging
 import random
+import sys
 import warnings
 
 import pytest
@@ -140,3 +141,22 @@ def test_plain_logger_guard():
         assert not _logger_guard.quiet(logger)
     finally:
         logger.setLevel(logging.NOTSET)
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="3.11's inline values layout")
+def test_quiet_does_not_turn_the_loggers_values_into_a_dict():
+    """``quiet`` reads no ``__dict__``: on 3.11 that would make a dict of the logger's inline
+    values (the values pointer, 4 words before the object, then NULL) and slow LiteLLM's own
+    ``debug`` calls on it."""
+    import ctypes
+
+    from fast_litellm.routing import _logger_guard
+
+    def inline(obj):
+        return bool(ctypes.cast(id(obj), ctypes.POINTER(ctypes.c_void_p))[-4])
+
+    logger = logging.Logger("route23c.inline", logging.WARNING)
+    assert inline(logger)
+    assert _logger_guard.quiet(logger) and inline(logger)
+    vars(logger)
+    assert not inline(logger)  # (the probe itself: a dict made)
