@@ -42,6 +42,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import builtins as _BUILTINS_MODULE
 from _io import open as _IO_OPEN
 
+from . import _logger_guard
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, CODE_OF as _code_of, IDENTITY as _identity
 from fast_litellm.patching.registry import original_if_ours, stock_behind
 
@@ -162,7 +163,7 @@ class _NoInputTokens:
         ~0.1 us, where the checks are ~1.5 us of Python: session 19) only
         the logger's level is asked again."""
         fast = self._fast
-        if fast is not None and self._same(fast, _ABSENT) is True and not self._logger.isEnabledFor(logging.DEBUG):
+        if fast is not None and self._same(fast, _ABSENT) is True and _logger_guard.quiet(self._logger):
             return 0
         answer = self._path_is_zero_checked()
         if answer == 0:
@@ -251,8 +252,7 @@ class _NoInputTokens:
             or utils.get_token_counter_new is not self._get_counter
             or not _counter_is(tc.token_counter, self._core_counter, "token_counter")
             or tc.verbose_logger is not self._logger
-            or type(self._logger) is not logging.Logger
-            or self._logger.isEnabledFor(logging.DEBUG)
+            or not _logger_guard.quiet(self._logger)
             or not hasattr(utils, "convert_list_message_to_dict")
         ):
             return None
@@ -969,7 +969,7 @@ def make_usage_common_checks(original: Any) -> Any:
         if (pick is None or type(self)._return_potential_deployments is not scan
                 or "_return_potential_deployments" in self.__dict__
                 # a debug record would name this file and line as its caller
-                or type(logger) is not logging.Logger or logger.isEnabledFor(logging.DEBUG)
+                or not _logger_guard.quiet(logger)
                 or pick(healthy_deployments, tpm_keys, tpm_values, rpm_keys, rpm_values, None, _NAMES,
                         accepted.get(healthy_deployments) is not None) is None):
             raise decline
@@ -1207,8 +1207,7 @@ def make_usage_v2_pick() -> Any:
     rb_memo, rb_key, rb_check = routing_builtins()
     accepted = _SharedFacts()  # the last shared candidate list the native scan took
     chain_cache: Dict[Any, Any] = {}
-    debug = logging.DEBUG
-    plain_logger = logging.Logger
+    quiet = _logger_guard.quiet
 
     def bindings(state: Any) -> Any:
         """((dicts read), (keys chain, checks chain, token-count chain)) when the
@@ -1261,7 +1260,7 @@ def make_usage_v2_pick() -> Any:
         if known is None:
             known = memo.remember(state, cls, lambda: bindings(state))
         logger = g.get("verbose_router_logger")
-        if (not known or type(logger) is not plain_logger or logger.isEnabledFor(debug)
+        if (not known or not quiet(logger)
                 or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT
                 or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))
                 # the decorated method's closure as found at build (a cell can be assigned)

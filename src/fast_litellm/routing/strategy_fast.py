@@ -47,7 +47,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from fast_litellm.patching import guards
 from fast_litellm.patching.registry import NotAccelerated, callers_error, callers_errors, original_if_ours
 
-from . import litellm_fast
+from . import _logger_guard, litellm_fast
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
 
 _LATENCY_CLASS = "litellm.router_strategy.lowest_latency:LowestLatencyLoggingHandler"
@@ -129,7 +129,7 @@ class _ReadOnlyCheck:
         logged = _LOGGED_BY.get(path)
         if logged is not None:
             logger = getattr(sys.modules.get(logged), "verbose_router_logger", None)
-            if not isinstance(logger, logging.Logger) or logger.isEnabledFor(logging.DEBUG):
+            if not _logger_guard.quiet(logger):
                 return False
         own = getattr(selector, "__dict__", None)
         if type(own) is dict:
@@ -1477,9 +1477,10 @@ def make_lowest_cost_pick(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("builtins.__import__ is replaced: the skipped reads import")
         module = sys.modules[_COST_MODULE]
         logger = module.verbose_router_logger
-        if type(logger) is not logging.Logger or logger.isEnabledFor(logging.DEBUG):
+        if not _logger_guard.quiet(logger):
             # LiteLLM's loop logs a debug record per candidate: ours would name
-            # this file and line, so LiteLLM's code runs (decided before any read)
+            # this file and line, so LiteLLM's code runs (decided before any read;
+            # a logger method not logging's own: LiteLLM's calls of it)
             raise NotAccelerated("the router's debug log is on")
         if (any(getattr(module, name, None) is not fn for name, fn in pricing)
                 or module.datetime is not litellm_fast.datetime or not validation.check()
