@@ -52,8 +52,13 @@ def _pick(router, i):
 
 
 def _run(on, strategy, script):
-    """``script(router, pick)`` on a fresh router with the fast paths ``on``."""
-    router = T._router(routing_strategy=strategy)
+    """``script(router, pick)`` on a fresh router with the fast paths ``on``,
+    the router built with them ``on`` too, as a router made after
+    ``import fast_litellm`` is: the accelerated side's picks run on the twin
+    handle (session 23 hunt: built with the switch off, none of this file's or
+    test_routing_hunt22's accelerated picks did)."""
+    with _local_patch.accelerated(on):
+        router = T._router(routing_strategy=strategy)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
