@@ -233,6 +233,21 @@ def _wrapped_elsewhere(fn: Any) -> bool:
 wrapped_elsewhere = _wrapped_elsewhere
 
 
+def pinned_binding(module: str, attribute: str, target: str) -> Tuple[Dict[str, Any], Any]:
+    """(``module``'s namespace, the function bound there as ``attribute`` behind our
+    own layers when it is LiteLLM's pinned source for ``target``): what a fast path
+    that inlines LiteLLM's call of ``module.attribute`` compares the binding with
+    on each call.  A binding that is not the pinned one gives a fresh object in
+    its place, which nothing matches."""
+    import importlib
+
+    from .registry import stock_behind
+
+    namespace = vars(importlib.import_module(module))
+    found = stock_behind(namespace.get(attribute))
+    return namespace, (found if is_pinned_source(target, found) else object())
+
+
 def pinned_binding_precheck(module: str, attribute: str, target: str) -> Tuple[Any, Any]:
     """A patch's per-call precheck (``extra["precheck"]``'s ``(ok, full)``) for a
     fast path that does what LiteLLM's code does when it calls ``module.attribute``
@@ -242,13 +257,9 @@ def pinned_binding_precheck(module: str, attribute: str, target: str) -> Tuple[A
     ours or LiteLLM's, which copies our marks) hands the call to the original,
     which calls it.  ``ok()``: the binding seen last is still there (one read);
     ``full()``: the whole check, remembering a binding that passes."""
-    import importlib
+    from .registry import original_if_ours
 
-    from .registry import original_if_ours, stock_behind
-
-    namespace = vars(importlib.import_module(module))
-    found = stock_behind(namespace.get(attribute))
-    stock = found if is_pinned_source(target, found) else object()  # (else nothing passes)
+    namespace, stock = pinned_binding(module, attribute, target)
     seen = [stock]
 
     def ok() -> bool:

@@ -70,14 +70,9 @@ def _scalar_lookup() -> tuple:
     call; while a user's function stands there (a replacement, a wrapper) they
     hand the call to LiteLLM's method, which calls it.  ``_scalar`` is pinned in
     pins.DEPENDENCIES; one that is not the pinned one matches nothing."""
-    import litellm.proxy.hooks.parallel_request_limiter_v3 as mod
-
     from ..patching import guards
 
-    names = vars(mod)
-    found = names.get("_scalar")
-    ok = guards.is_pinned_source("litellm.proxy.hooks.parallel_request_limiter_v3:_scalar", found)
-    return names, found if ok else object()  # (matches nothing)
+    return guards.pinned_binding(MODULE, "_scalar", MODULE + ":_scalar")
 
 
 def store_class():
