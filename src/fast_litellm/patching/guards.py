@@ -200,7 +200,7 @@ def is_pinned_source(target: str, fn: Any) -> bool:
     expected = pins.VERIFIED.get(target) or pins.DEPENDENCIES.get(target)
     checked = fn if original is None else original
     try:
-        ok = (expected is not None and not _wrapped_elsewhere(checked)
+        ok = (expected is not None and not wrapped_elsewhere(checked)
               and source_hash(checked) == expected)
     except Exception:  # unreadable source (see check): not the pinned one
         ok = False
@@ -208,7 +208,7 @@ def is_pinned_source(target: str, fn: Any) -> bool:
     return ok
 
 
-def _wrapped_elsewhere(fn: Any) -> bool:
+def wrapped_elsewhere(fn: Any) -> bool:
     """Whether ``inspect.getsource(fn)`` would read another function's source
     through a ``__wrapped__`` layer that is a user's (``inspect`` unwraps: a
     user's ``functools.wraps`` wrapper over a pinned function hashes as that
@@ -228,9 +228,6 @@ def _wrapped_elsewhere(fn: Any) -> bool:
             return True  # (its tp_name: no metaclass __repr__)
         layer = inner
     return True
-
-
-wrapped_elsewhere = _wrapped_elsewhere
 
 
 def pinned_binding(module: str, attribute: str, target: str) -> Tuple[Dict[str, Any], Any]:
@@ -364,7 +361,7 @@ def check(target: str, original: Any) -> Tuple[bool, str]:
     if expected is None:
         return False, "no verified source hash for %s in pins.VERIFIED" % target
     try:
-        if _wrapped_elsewhere(original):
+        if wrapped_elsewhere(original):
             # a user's functools.wraps wrapper over LiteLLM's function, installed
             # before we patch: getsource reads the function inside (its hash would
             # pass), but the wrapper is the user's code and must keep running
