@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, Dict
 from .._forksafe import register_for_fork  # noqa: F401 - the shared fork registry, used by the limiters
 
 #: One token is this many units (ns per minute): a bucket refilling R tokens
@@ -104,6 +104,20 @@ def check_config(requests_per_minute: Any, burst: Any, backend: Any, clock: Any)
         raise TypeError("clock must be callable or None, not %s" % type_name(clock))
     return rate, burst, backend
 
+
+def redis_instead(rate: int, burst: int, backend: str, redis_url: Any, clock: Any,
+                  keep_raw_keys: Any, redis_options: Dict[str, Any]) -> Any:
+    """The constructor's backend choice, shared by both twins' ``__new__``: a
+    ``RedisRateLimiter`` for ``backend='redis'``, else None (the caller builds the
+    in-memory limiter); Redis arguments without that backend are a TypeError."""
+    if backend == "redis":
+        from ._redis import RedisRateLimiter
+
+        return RedisRateLimiter(rate, burst=burst, redis_url=redis_url, clock=clock,
+                                keep_raw_keys=keep_raw_keys, **redis_options)
+    if redis_url is not None or redis_options:
+        raise TypeError("redis_url and redis options need backend='redis'")
+    return None
 
 def is_finite(value: Any) -> bool:
     """math.isfinite for an int or float; an int too large for a float is

@@ -45,13 +45,9 @@ class SimpleRateLimiter:
                 clock: Optional[Callable[[], float]] = None, keep_raw_keys: bool = False,
                 **redis_options: Any):
         rate, burst, backend = C.check_config(requests_per_minute, burst, backend, clock)
-        if backend == "redis":
-            from ._redis import RedisRateLimiter
-
-            return RedisRateLimiter(rate, burst=burst, redis_url=redis_url, clock=clock,
-                                    keep_raw_keys=keep_raw_keys, **redis_options)
-        if redis_url is not None or redis_options:
-            raise TypeError("redis_url and redis options need backend='redis'")
+        other = C.redis_instead(rate, burst, backend, redis_url, clock, keep_raw_keys, redis_options)
+        if other is not None:
+            return other
         self = object.__new__(cls)
         self._rate = rate
         self._burst = burst
