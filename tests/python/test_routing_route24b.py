@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import random
 import sys
 import warnings
@@ -234,3 +235,48 @@ def test_timed_picks_schedule_the_service_event_as_stock(strategy, variant, monk
     assert ours == stock
     if variant != "plain":
         assert any("async_service_success_hook" in str(r) for r in stock[1]), stock[1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_service_task_in_a_forked_child_raises_as_create_task_does():
+    """A child forked while the parent's loop runs (gunicorn --preload's workers are forked
+    so): the parent's running-loop holder is inherited, and 3.11's ``create_task`` finds no
+    running loop there (the holder's pid is the parent's), so must the maker, which learnt
+    the holder in the parent.  Mutation: the fork generation not compared in
+    RouterGatherTwo's read (the Task made on the parent's loop object: fails)."""
+    maker = _maker()
+
+    async def event():
+        return None
+
+    async def in_parent():
+        task = maker(asyncio.create_task, event())  # the holder learnt here
+        await task
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, then leave without running anything else
+            try:
+                verdicts = []
+                for make in (lambda c: asyncio.create_task(c), lambda c: maker(asyncio.create_task, c)):
+                    coro = event()
+                    try:
+                        make(coro)
+                        verdicts.append("made")
+                    except RuntimeError as exc:
+                        verdicts.append(str(exc))
+                    coro.close()
+                verdict = "|".join(verdicts)
+            except BaseException as exc:  # noqa: BLE001 - reported
+                verdict = "error %r" % (exc,)
+            os.write(write, verdict.encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read) as reader:
+            return reader.read()
+    loop = asyncio.new_event_loop()
+    try:
+        verdict = loop.run_until_complete(in_parent())
+    finally:
+        loop.close()
+    assert verdict == "no running event loop|no running event loop", verdict
