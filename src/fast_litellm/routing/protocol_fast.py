@@ -2076,15 +2076,25 @@ def make_service_task() -> Any:
     3.11's ``tasks.create_task`` (source pinned), ``_set_task_name`` the pinned one (a
     no-op for no name) and ``events.get_running_loop`` the C function: the running loop
     read without 3.11's ``getpid()`` (RouterGatherTwo's read), ``BaseEventLoop.create_task``'s
-    body while RouterGatherTwo's checks say the loop's method is that (else the loop's
-    method is called).  None where that is not built: ``fn(coro)`` is called."""
+    body while RouterGatherTwo's checks say the loop's method is that; anything else is
+    ``fn(coro)``, called from C (another CPython or source: always).  None where the
+    native core has no such type (``_call_one`` then)."""
+    import asyncio  # noqa: F401 - (imported before _asyncio: that order loads _asyncio twice)
+
     table = _CREATE_TASK_CALL_SOURCES.get(sys.version_info[:2])
     from fast_litellm._native_loader import NATIVE
 
     maker_type = getattr(NATIVE, "RouterCreateTask", None)
     gather_type = getattr(NATIVE, "RouterGatherTwo", None)
-    if table is None or maker_type is None or gather_type is None:
+    if maker_type is None or gather_type is None:
         return None
+    gather = litellm_fast.make_gather_two()
+    if type(gather) is not gather_type:
+        return None
+    # (fn is never _call_one: fn(coro) called from C, no frame; for another CPython or source)
+    passing = maker_type(gather, _call_one, (), object())
+    if table is None:
+        return passing
     try:
         import _asyncio
         from asyncio import events, tasks
@@ -2092,16 +2102,14 @@ def make_service_task() -> Any:
         from fast_litellm.patching import guards
 
         functions = [vars(tasks).get(name) for name, _ in table]
-        if any(guards.source_hash(fn) != digest for fn, (_, digest) in zip(functions, table)):
-            return None
-        gather = litellm_fast.make_gather_two()
-        if type(gather) is not gather_type or vars(events).get("get_running_loop") is not _asyncio.get_running_loop:
-            return None
+        if (any(guards.source_hash(fn) != digest for fn, (_, digest) in zip(functions, table))
+                or vars(events).get("get_running_loop") is not _asyncio.get_running_loop):
+            return passing
         entries = (vars(tasks), "events", events, vars(events), "get_running_loop", _asyncio.get_running_loop,
                    vars(tasks), "_set_task_name", functions[1])
         return maker_type(gather, functions[0], entries, object())
     except Exception:  # noqa: BLE001 - unreadable source: asyncio.create_task called
-        return None
+        return passing
 
 
 def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
