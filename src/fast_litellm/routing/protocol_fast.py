@@ -2079,7 +2079,7 @@ def make_service_task() -> Any:
     body while RouterGatherTwo's checks say the loop's method is that; anything else is
     ``fn(coro)``, called from C (another CPython or source: always).  None where the
     native core has no such type (``_call_one`` then)."""
-    import asyncio  # noqa: F401 - (imported before _asyncio: that order loads _asyncio twice)
+    __import__("asyncio")  # (imported before _asyncio: the other order loads _asyncio twice)
 
     table = _CREATE_TASK_CALL_SOURCES.get(sys.version_info[:2])
     from fast_litellm._native_loader import NATIVE
