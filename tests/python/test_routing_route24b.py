@@ -23,6 +23,8 @@ from _lockstep import plain_model_list, routing_patches, same_minute
 litellm = pytest.importorskip("litellm")
 
 from fast_litellm.routing import _local_patch, protocol_fast  # noqa: E402
+# (loop classes with their own create_task / _check_closed, recording their calls)
+from test_routing_route23a import _CheckingLoop, _RecordingLoop  # noqa: E402
 
 ON_311 = sys.version_info[:2] == (3, 11)
 
@@ -38,22 +40,6 @@ def _maker():
     if maker is None:
         pytest.skip("no native RouterCreateTask for this Python")
     return maker
-
-
-class _RecordingLoop(asyncio.SelectorEventLoop):
-    calls: list = []
-
-    def create_task(self, coro, **kwargs):
-        self.calls.append(("class create_task", coro.__qualname__))
-        return super().create_task(coro, **kwargs)
-
-
-class _CheckingLoop(asyncio.SelectorEventLoop):
-    calls: list = []
-
-    def _check_closed(self):
-        self.calls.append(("class _check_closed",))
-        return super()._check_closed()
 
 
 def _task_case(maker, variant, monkeypatch):
