@@ -4891,6 +4891,32 @@ g2_direct_task(RouterGatherTwo *self, PyObject *loop)
     return t;
 }
 
+/* create_task's body for no task factory, where g2_direct_task said so: tasks.Task(coro,
+ * loop=self, name=None, context=None), then `if task._source_traceback: del
+ * task._source_traceback[-1]` (the loop open: _check_closed raises nothing) */
+static PyObject *
+g2_task_body(RouterGatherTwo *self, PyObject *loop, PyObject *coro)
+{
+    PyObject *call_args[2] = {coro, loop};
+    PyObject *task = PyObject_Vectorcall(self->task_type, call_args, 1, self->loop_kwnames);
+    if (task != NULL) {
+        self->direct_tasks += 1;
+        PyObject *tb = PyObject_GetAttr(task, self->names[G2_SOURCE_TB]);
+        int t = tb == NULL ? -1 : PyObject_IsTrue(tb);
+        Py_XDECREF(tb);
+        if (t > 0) {
+            tb = PyObject_GetAttr(task, self->names[G2_SOURCE_TB]);
+            PyObject *last = PyLong_FromLong(-1);
+            t = (tb == NULL || last == NULL) ? -1 : PyObject_DelItem(tb, last);
+            Py_XDECREF(tb);
+            Py_XDECREF(last);
+        }
+        if (t < 0)
+            Py_CLEAR(task);
+    }
+    return task;
+}
+
 /* loop.create_task(coro); a RuntimeError from it closes the coroutine first
  * (_ensure_future's except clause), its own error then raised in its place */
 static PyObject *
@@ -4900,29 +4926,8 @@ g2_create_task(RouterGatherTwo *self, PyObject *loop, PyObject *coro)
     int direct = g2_direct_task(self, loop);
     if (direct < 0)
         return NULL;
-    if (direct) {
-        /* create_task's body for no task factory: tasks.Task(coro, loop=self, name=None,
-         * context=None), then `if task._source_traceback: del task._source_traceback[-1]`
-         * (the loop open: _check_closed raises nothing) */
-        PyObject *call_args[2] = {coro, loop};
-        task = PyObject_Vectorcall(self->task_type, call_args, 1, self->loop_kwnames);
-        if (task != NULL) {
-            self->direct_tasks += 1;
-            PyObject *tb = PyObject_GetAttr(task, self->names[G2_SOURCE_TB]);
-            int t = tb == NULL ? -1 : PyObject_IsTrue(tb);
-            Py_XDECREF(tb);
-            if (t > 0) {
-                tb = PyObject_GetAttr(task, self->names[G2_SOURCE_TB]);
-                PyObject *last = PyLong_FromLong(-1);
-                t = (tb == NULL || last == NULL) ? -1 : PyObject_DelItem(tb, last);
-                Py_XDECREF(tb);
-                Py_XDECREF(last);
-            }
-            if (t < 0)
-                Py_CLEAR(task);
-        }
-        return task;
-    }
+    if (direct)
+        return g2_task_body(self, loop, coro);
     task = PyObject_CallMethodOneArg(loop, self->names[G2_CREATE_TASK], coro);
     if (task != NULL || !PyErr_ExceptionMatches(PyExc_RuntimeError))
         return task;
@@ -5249,6 +5254,152 @@ static PyType_Spec RouterGatherTwo_spec = {
     .slots = RouterGatherTwo_slots,
 };
 
+/* ---- RouterCreateTask ------------------------------------------------------
+ *
+ * asyncio.create_task(coro) as the routing core's service event makes it (session 24):
+ * maker(fn, coro) with fn the `asyncio.create_task` the caller just read.  While fn is
+ * CPython 3.11's tasks.create_task (source pinned by the builder) and the bindings its
+ * body reads are the build's (entries: tasks' `events` and `_set_task_name`, events'
+ * get_running_loop the C function), its steps are made here: the running loop read as
+ * RouterGatherTwo reads it (3.11: without get_running_loop's getpid() while learnt),
+ * loop.create_task(coro) as BaseEventLoop's body where g2_direct_task says so (the pinned
+ * create_task / _check_closed bound to the loop, no task factory, open, not in debug
+ * mode), and _set_task_name(task, None), which does nothing for name None.  Anything
+ * else - no loop running, another fn, other bindings, another loop's create_task (its
+ * code could look at the frames; in debug mode a Task records them) - is fn(coro),
+ * stock's call (its RuntimeError included).  The steps are the same calls on the same
+ * objects; what differs is only the Python frames of create_task and
+ * BaseEventLoop.create_task, which no code runs under.
+ */
+typedef struct {
+    PyObject_HEAD
+    RouterGatherTwo *gather;   /* its running-loop read and create_task body */
+    PyObject *create_task;     /* tasks.create_task, as pinned */
+    PyObject *entries;
+    PyObject *absent;
+    vectorcallfunc vectorcall;
+    Py_ssize_t made;           /* Tasks made here (for tests) */
+} RouterCreateTask;
+
+static PyObject *
+RouterCreateTask_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    RouterCreateTask *self = (RouterCreateTask *)op;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 2 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "create_task maker takes (create_task, coroutine)");
+        return NULL;
+    }
+    PyObject *fn = args[0], *coro = args[1];
+    if (fn != self->create_task)
+        return PyObject_CallOneArg(fn, coro);
+    PyObject *same_args[2] = {self->entries, self->absent};
+    PyObject *same = router_entries_same(NULL, same_args, 2);
+    if (same == NULL)
+        return NULL;
+    int holds = same == Py_True;
+    Py_DECREF(same);
+    if (!holds)
+        return PyObject_CallOneArg(fn, coro);
+    PyObject *loop = g2_running_loop(self->gather);
+    if (loop == NULL)
+        return NULL;
+    if (loop == Py_None) {
+        Py_DECREF(loop);
+        return PyObject_CallOneArg(fn, coro);  /* (its RuntimeError: no running event loop) */
+    }
+    int direct = g2_direct_task(self->gather, loop);
+    PyObject *task = direct > 0 ? g2_task_body(self->gather, loop, coro) : NULL;
+    Py_DECREF(loop);
+    if (direct == 0)
+        return PyObject_CallOneArg(fn, coro);
+    if (task != NULL)
+        self->made += 1;
+    return task;
+}
+
+static PyObject *
+RouterCreateTask_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *gather, *create_task, *entries, *absent;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "RouterCreateTask takes positional arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OOOO:RouterCreateTask", &gather, &create_task, &entries, &absent))
+        return NULL;
+    if (PyType_GetSlot(Py_TYPE(gather), Py_tp_call) != (void *)RouterGatherTwo_call || !PyCallable_Check(create_task)
+        || !PyTuple_CheckExact(entries) || PyTuple_GET_SIZE(entries) % 3 != 0) {
+        PyErr_SetString(PyExc_TypeError, "RouterCreateTask(RouterGatherTwo, create_task, entries, absent)");
+        return NULL;
+    }
+    RouterCreateTask *self = (RouterCreateTask *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->gather = (RouterGatherTwo *)Py_NewRef(gather);
+    self->create_task = Py_NewRef(create_task);
+    self->entries = Py_NewRef(entries);
+    self->absent = Py_NewRef(absent);
+    self->vectorcall = RouterCreateTask_vectorcall;
+    self->made = 0;
+    return (PyObject *)self;
+}
+
+static int
+RouterCreateTask_traverse(RouterCreateTask *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT((PyObject *)self->gather);
+    Py_VISIT(self->create_task);
+    Py_VISIT(self->entries);
+    Py_VISIT(self->absent);
+    return 0;
+}
+
+static int
+RouterCreateTask_clear(RouterCreateTask *self)
+{
+    Py_CLEAR(self->gather);
+    Py_CLEAR(self->create_task);
+    Py_CLEAR(self->entries);
+    Py_CLEAR(self->absent);
+    return 0;
+}
+
+static void
+RouterCreateTask_dealloc(RouterCreateTask *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RouterCreateTask_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef RouterCreateTask_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(RouterCreateTask, vectorcall), READONLY, NULL},
+    {"made", T_PYSSIZET, offsetof(RouterCreateTask, made), READONLY, "Tasks made here, not by fn's call"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot RouterCreateTask_slots[] = {
+    {Py_tp_members, RouterCreateTask_members},
+    {Py_tp_dealloc, RouterCreateTask_dealloc},
+    {Py_tp_traverse, RouterCreateTask_traverse},
+    {Py_tp_clear, RouterCreateTask_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_new, RouterCreateTask_new},
+    {Py_tp_doc, "maker(create_task, coro): asyncio.create_task(coro)'s steps in C (3.11), or create_task(coro)."},
+    {0, NULL},
+};
+
+static PyType_Spec RouterCreateTask_spec = {
+    .name = "fast_litellm._native.RouterCreateTask",
+    .basicsize = sizeof(RouterCreateTask),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = RouterCreateTask_slots,
+};
+
 /* router_fork_generation(): fl_fork_generation() as an int (no syscall; see
  * monitor.h).  The routing cooldown read's "a read returned in this process"
  * check compares it where it compared os.getpid() (~0.3 us a syscall). */
@@ -5505,6 +5656,13 @@ fl_bind_router(PyObject *module)
         return -1;
     if (PyModule_AddObject(module, "RouterGatherTwo", gather_two_type) < 0) {
         Py_DECREF(gather_two_type);
+        return -1;
+    }
+    PyObject *create_task_type = PyType_FromModuleAndSpec(module, &RouterCreateTask_spec, NULL);
+    if (create_task_type == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "RouterCreateTask", create_task_type) < 0) {
+        Py_DECREF(create_task_type);
         return -1;
     }
     PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);

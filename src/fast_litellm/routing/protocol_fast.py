@@ -2057,6 +2057,61 @@ def _call_id_parts() -> Any:
     return least_busy.call_id_of
 
 
+# asyncio.tasks.create_task and _set_task_name as read on 3.11.7 (session 24, route24b): the
+# service event's Task made by RouterCreateTask's steps while these are the bound functions
+_CREATE_TASK_CALL_SOURCES = {
+    (3, 11): (("create_task", "160d912c99aadb347d74d70f810f8a7521340ca6858d8bf15b597fb74898f8b7"),
+              ("_set_task_name", "1d333b6b6f8bcb5ae7c0c9eaeb6a5691ee3315ebb033ed812b16bbf2066a42d1")),
+}
+
+
+def _call_one(fn: Any, arg: Any) -> Any:
+    """``fn(arg)``: the service event's Task where ``RouterCreateTask`` is not built."""
+    return fn(arg)
+
+
+def make_service_task() -> Any:
+    """``maker(fn, coro)``: ``fn(coro)`` for ``fn`` the ``asyncio.create_task`` just read,
+    its steps made in C (``RouterCreateTask``, bind_router.c) while ``fn`` is CPython
+    3.11's ``tasks.create_task`` (source pinned), ``_set_task_name`` the pinned one (a
+    no-op for no name) and ``events.get_running_loop`` the C function: the running loop
+    read without 3.11's ``getpid()`` (RouterGatherTwo's read), ``BaseEventLoop.create_task``'s
+    body while RouterGatherTwo's checks say the loop's method is that; anything else is
+    ``fn(coro)``, called from C (another CPython or source: always).  None where the
+    native core has no such type (``_call_one`` then)."""
+    __import__("asyncio")  # (imported before _asyncio: the other order loads _asyncio twice)
+
+    table = _CREATE_TASK_CALL_SOURCES.get(sys.version_info[:2])
+    from fast_litellm._native_loader import NATIVE
+
+    maker_type = getattr(NATIVE, "RouterCreateTask", None)
+    gather_type = getattr(NATIVE, "RouterGatherTwo", None)
+    if maker_type is None or gather_type is None:
+        return None
+    gather = litellm_fast.make_gather_two()
+    if type(gather) is not gather_type:
+        return None
+    # (fn is never _call_one: fn(coro) called from C, no frame; for another CPython or source)
+    passing = maker_type(gather, _call_one, (), object())
+    if table is None:
+        return passing
+    try:
+        import _asyncio
+        from asyncio import events, tasks
+
+        from fast_litellm.patching import guards
+
+        functions = [vars(tasks).get(name) for name, _ in table]
+        if (any(guards.source_hash(fn) != digest for fn, (_, digest) in zip(functions, table))
+                or vars(events).get("get_running_loop") is not _asyncio.get_running_loop):
+            return passing
+        entries = (vars(tasks), "events", events, vars(events), "get_running_loop", _asyncio.get_running_loop,
+                   vars(tasks), "_set_task_name", functions[1])
+        return maker_type(gather, functions[0], entries, object())
+    except Exception:  # noqa: BLE001 - unreadable source: asyncio.create_task called
+        return passing
+
+
 def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     """``RustCore.select(model, request_kwargs, kind="pick", ...)``: LiteLLM's
     ``select``, ``_Selection.run`` and ``_Selection._run`` in one coroutine
@@ -2077,6 +2132,8 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
     bindings that are not the pinned ones, is LiteLLM's ``select``."""
     parts = _lazily(_select_parts, "LiteLLM's selection sources are not the verified ones")
     sys_modules = sys.modules
+    # the service event's asyncio.create_task(...) (session 24): its steps in C where built
+    make_task = make_service_task() or _call_one
     memo = _StateMemo()  # the module and class bindings (_select_state)
     logger_parts: list = []  # [logger phase_span, its module dict, _registered_v2_logger] once pinned
 
@@ -2214,7 +2271,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 end_time = clock()
                 get_span = helpers_module.get_parent_otel_span_from_kwargs
                 service_types = services_module.ServiceTypes
-                asyncio_module.create_task(core.service_logger_obj.async_service_success_hook(
+                make_task(asyncio_module.create_task, core.service_logger_obj.async_service_success_hook(
                     service=service_types.ROUTER, duration=end_time - start_time,
                     call_type="<routing_strategy>.async_get_available_deployments", start_time=start_time,
                     end_time=end_time, parent_otel_span=get_span(request)))
