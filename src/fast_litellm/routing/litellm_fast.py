@@ -974,8 +974,8 @@ def make_gather_two(native: bool = True) -> Any:
     a loop's ``create_task`` may run anyone's code): if not, the second child is made by
     the ``_ensure_future`` bound then, as gather makes it.  ~3 us less a v2 pick in situ
     (session 22): ``_ensure_future``'s checks, ``_get_event_loop``, the argument dict."""
+    import asyncio  # (before _asyncio, as make_service_task imports them)
     import _asyncio
-    import asyncio
     import types
     from asyncio import base_futures, coroutines, events, futures, tasks
 
