@@ -43,6 +43,19 @@ enum {
 enum {
     NAME_RANDOM = 0,
     NAME_RANDRANGE = 1,
+    /* RouterGatherDone's method and attribute names (interned once: a str made
+     * from C text per call cost ~0.4 us a usage-v2 pick, session 24) */
+    NAME_DONE,
+    NAME_CANCELLED,
+    NAME_EXCEPTION,
+    NAME_MAKE_CANCELLED_ERROR,
+    NAME_SET_EXCEPTION,
+    NAME_CANCEL_MESSAGE,
+    NAME_RESULT,
+    NAME_CANCEL_REQUESTED,
+    NAME_SET_RESULT,
+    NAME_EXCEPTIONS,
+    NAME_CANCELLED_ERROR,
     NAME_COUNT
 };
 
@@ -4396,32 +4409,30 @@ typedef struct {
     PyObject *outer;
     PyObject *children;
     PyObject *globals;
+    PyObject *names;   /* the module's interned names (SLOT_NAMES) */
     Py_ssize_t nfuts;
     Py_ssize_t nfinished;
 } RouterGatherDone;
 
+#define GATHER_NAME(self, i) PyTuple_GET_ITEM((self)->names, (i))
+
 /* obj.name() */
 static PyObject *
-gather_call0(PyObject *obj, const char *name)
+gather_call0(PyObject *obj, PyObject *name)
 {
-    return PyObject_CallMethod(obj, name, NULL);
+    return PyObject_CallMethodNoArgs(obj, name);
 }
 
 /* obj.name(arg) (one positional argument, whatever its type) */
 static PyObject *
-gather_call1(PyObject *obj, const char *name, PyObject *arg)
+gather_call1(PyObject *obj, PyObject *name, PyObject *arg)
 {
-    PyObject *method = PyUnicode_FromString(name);
-    if (method == NULL)
-        return NULL;
-    PyObject *r = PyObject_CallMethodOneArg(obj, method, arg);
-    Py_DECREF(method);
-    return r;
+    return PyObject_CallMethodOneArg(obj, name, arg);
 }
 
 /* truth of obj.name(): 1, 0, -1 on error */
 static int
-gather_truth0(PyObject *obj, const char *name)
+gather_truth0(PyObject *obj, PyObject *name)
 {
     PyObject *r = gather_call0(obj, name);
     if (r == NULL)
@@ -4433,12 +4444,12 @@ gather_truth0(PyObject *obj, const char *name)
 
 /* outer.set_exception(fut._make_cancelled_error()) */
 static PyObject *
-gather_cancelled_into(PyObject *outer, PyObject *fut)
+gather_cancelled_into(RouterGatherDone *self, PyObject *outer, PyObject *fut)
 {
-    PyObject *exc = gather_call0(fut, "_make_cancelled_error");
+    PyObject *exc = gather_call0(fut, GATHER_NAME(self, NAME_MAKE_CANCELLED_ERROR));
     if (exc == NULL)
         return NULL;
-    PyObject *r = gather_call1(outer, "set_exception", exc);
+    PyObject *r = gather_call1(outer, GATHER_NAME(self, NAME_SET_EXCEPTION), exc);
     Py_DECREF(exc);
     if (r == NULL)
         return NULL;
@@ -4448,19 +4459,15 @@ gather_cancelled_into(PyObject *outer, PyObject *fut)
 
 /* the global `exceptions` of asyncio.tasks (globals, then builtins), new ref */
 static PyObject *
-gather_global(PyObject *globals, const char *name)
+gather_global(PyObject *globals, PyObject *key)
 {
-    PyObject *key = PyUnicode_FromString(name);
-    if (key == NULL)
-        return NULL;
     PyObject *found = PyDict_GetItemWithError(globals, key);
     if (found == NULL && !PyErr_Occurred()) {
         PyObject *builtins = PyEval_GetBuiltins();
         found = builtins != NULL ? PyDict_GetItemWithError(builtins, key) : NULL;
         if (found == NULL && !PyErr_Occurred())
-            PyErr_Format(PyExc_NameError, "name '%s' is not defined", name);
+            PyErr_Format(PyExc_NameError, "name '%U' is not defined", key);
     }
-    Py_DECREF(key);
     return Py_XNewRef(found);
 }
 
@@ -4480,7 +4487,7 @@ RouterGatherDone_call(RouterGatherDone *self, PyObject *args, PyObject *kwargs)
     if (outer == NULL || outer == Py_None) {
         t = 1;
     } else {
-        t = gather_truth0(outer, "done");
+        t = gather_truth0(outer, GATHER_NAME(self, NAME_DONE));
         if (t < 0)
             return NULL;
     }
@@ -4488,11 +4495,11 @@ RouterGatherDone_call(RouterGatherDone *self, PyObject *args, PyObject *kwargs)
     Py_XINCREF(outer);
     PyObject *result = NULL;
     if (t) {
-        int cancelled = gather_truth0(fut, "cancelled");
+        int cancelled = gather_truth0(fut, GATHER_NAME(self, NAME_CANCELLED));
         if (cancelled < 0)
             goto done;
         if (!cancelled) {
-            PyObject *r = gather_call0(fut, "exception");
+            PyObject *r = gather_call0(fut, GATHER_NAME(self, NAME_EXCEPTION));
             if (r == NULL)
                 goto done;
             Py_DECREF(r);
@@ -4500,18 +4507,18 @@ RouterGatherDone_call(RouterGatherDone *self, PyObject *args, PyObject *kwargs)
         result = Py_NewRef(Py_None);
         goto done;
     }
-    t = gather_truth0(fut, "cancelled");
+    t = gather_truth0(fut, GATHER_NAME(self, NAME_CANCELLED));
     if (t < 0)
         goto done;
     if (t) {
-        result = gather_cancelled_into(outer, fut);
+        result = gather_cancelled_into(self, outer, fut);
         goto done;
     }
-    PyObject *exc = gather_call0(fut, "exception");
+    PyObject *exc = gather_call0(fut, GATHER_NAME(self, NAME_EXCEPTION));
     if (exc == NULL)
         goto done;
     if (exc != Py_None) {
-        PyObject *r = gather_call1(outer, "set_exception", exc);
+        PyObject *r = gather_call1(outer, GATHER_NAME(self, NAME_SET_EXCEPTION), exc);
         Py_DECREF(exc);
         if (r == NULL)
             goto done;
@@ -4536,15 +4543,15 @@ RouterGatherDone_call(RouterGatherDone *self, PyObject *args, PyObject *kwargs)
         while ((child = PyIter_Next(it)) != NULL) {
             Py_XSETREF(last, child);
             PyObject *res;
-            int c = gather_truth0(child, "cancelled");
+            int c = gather_truth0(child, GATHER_NAME(self, NAME_CANCELLED));
             if (c < 0)
                 break;
             if (c) {
-                PyObject *message = PyObject_GetAttrString(child, "_cancel_message");
+                PyObject *message = PyObject_GetAttr(child, GATHER_NAME(self, NAME_CANCEL_MESSAGE));
                 if (message == NULL)
                     break;
-                PyObject *exceptions = gather_global(self->globals, "exceptions");
-                PyObject *error_type = exceptions != NULL ? PyObject_GetAttrString(exceptions, "CancelledError") : NULL;
+                PyObject *exceptions = gather_global(self->globals, GATHER_NAME(self, NAME_EXCEPTIONS));
+                PyObject *error_type = exceptions != NULL ? PyObject_GetAttr(exceptions, GATHER_NAME(self, NAME_CANCELLED_ERROR)) : NULL;
                 Py_XDECREF(exceptions);
                 if (error_type == NULL) {
                     Py_DECREF(message);
@@ -4562,10 +4569,10 @@ RouterGatherDone_call(RouterGatherDone *self, PyObject *args, PyObject *kwargs)
                 Py_DECREF(error_type);
                 Py_DECREF(message);
             } else {
-                res = gather_call0(child, "exception");
+                res = gather_call0(child, GATHER_NAME(self, NAME_EXCEPTION));
                 if (res == Py_None) {
                     Py_DECREF(res);
-                    res = gather_call0(child, "result");
+                    res = gather_call0(child, GATHER_NAME(self, NAME_RESULT));
                 }
             }
             if (res == NULL)
@@ -4581,7 +4588,7 @@ RouterGatherDone_call(RouterGatherDone *self, PyObject *args, PyObject *kwargs)
             Py_DECREF(results);
             goto done;
         }
-        PyObject *requested = PyObject_GetAttrString(outer, "_cancel_requested");
+        PyObject *requested = PyObject_GetAttr(outer, GATHER_NAME(self, NAME_CANCEL_REQUESTED));
         int r = requested != NULL ? PyObject_IsTrue(requested) : -1;
         Py_XDECREF(requested);
         if (r < 0) {
@@ -4590,9 +4597,9 @@ RouterGatherDone_call(RouterGatherDone *self, PyObject *args, PyObject *kwargs)
             goto done;
         }
         if (r) {
-            result = gather_cancelled_into(outer, last != NULL ? last : fut);
+            result = gather_cancelled_into(self, outer, last != NULL ? last : fut);
         } else {
-            PyObject *set = gather_call1(outer, "set_result", results);
+            PyObject *set = gather_call1(outer, GATHER_NAME(self, NAME_SET_RESULT), results);
             if (set != NULL) {
                 Py_DECREF(set);
                 result = Py_NewRef(Py_None);
@@ -4622,9 +4629,13 @@ RouterGatherDone_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_TypeError, "RouterGatherDone(children: list, globals: dict)");
         return NULL;
     }
+    PyObject *module = PyType_GetModule(type);
+    if (module == NULL)
+        return NULL;
     RouterGatherDone *self = (RouterGatherDone *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
+    self->names = Py_NewRef(fl_get_state(module)->slots[SLOT_NAMES]);
     self->children = Py_NewRef(children);
     self->globals = Py_NewRef(globals);
     self->outer = NULL;
@@ -4640,6 +4651,7 @@ RouterGatherDone_traverse(RouterGatherDone *self, visitproc visit, void *arg)
     Py_VISIT(self->outer);
     Py_VISIT(self->children);
     Py_VISIT(self->globals);
+    Py_VISIT(self->names);
     return 0;
 }
 
@@ -4649,6 +4661,7 @@ RouterGatherDone_clear(RouterGatherDone *self)
     Py_CLEAR(self->outer);
     Py_CLEAR(self->children);
     Py_CLEAR(self->globals);
+    Py_CLEAR(self->names);
     return 0;
 }
 
@@ -4742,6 +4755,7 @@ typedef struct {
     PyObject *task_globals;
     PyObject *ensure_name;
     PyObject *done_type;
+    PyObject *done_names;      /* the module's interned names, for the callbacks it makes */
     PyObject *loop_kwnames;    /* ("loop",) */
     PyObject *names[G2_NAMES];
     int eager_aware;
@@ -5013,6 +5027,7 @@ RouterGatherTwo_call(RouterGatherTwo *self, PyObject *args, PyObject *kwargs)
     callback = (RouterGatherDone *)((PyTypeObject *)self->done_type)->tp_alloc((PyTypeObject *)self->done_type, 0);
     if (callback == NULL)
         goto fail;
+    callback->names = Py_NewRef(self->done_names);
     callback->children = Py_NewRef(children);
     callback->globals = Py_NewRef(self->task_globals);
     callback->outer = NULL;
@@ -5150,6 +5165,14 @@ RouterGatherTwo_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->task_globals = Py_NewRef(task_globals);
     self->ensure_name = Py_NewRef(ensure_name);
     self->done_type = Py_NewRef(done_type);
+    {
+        PyObject *module = PyType_GetModule((PyTypeObject *)done_type);
+        if (module == NULL) {
+            Py_DECREF(self);
+            return NULL;
+        }
+        self->done_names = Py_NewRef(fl_get_state(module)->slots[SLOT_NAMES]);
+    }
     self->eager_aware = eager_aware;
     self->holder_cache = holder_cache;
     self->holder_type = NULL;
@@ -5174,6 +5197,7 @@ RouterGatherTwo_traverse(RouterGatherTwo *self, visitproc visit, void *arg)
     Py_VISIT(self->running);
     Py_VISIT(self->task_globals);
     Py_VISIT(self->done_type);
+    Py_VISIT(self->done_names);
     Py_VISIT(self->holder_type);
     Py_VISIT(self->base_create_task);
     Py_VISIT(self->base_check_closed);
@@ -5194,6 +5218,7 @@ RouterGatherTwo_clear(RouterGatherTwo *self)
     Py_CLEAR(self->task_globals);
     Py_CLEAR(self->ensure_name);
     Py_CLEAR(self->done_type);
+    Py_CLEAR(self->done_names);
     Py_CLEAR(self->loop_kwnames);
     Py_CLEAR(self->holder_type);
     Py_CLEAR(self->base_create_task);
@@ -5471,7 +5496,9 @@ fl_bind_router(PyObject *module)
         return -1;
     fl_state_set(module, SLOT_KEYS, keys);
     Py_DECREF(keys);
-    static const char *const draw_names[NAME_COUNT] = {"random", "randrange"};
+    static const char *const draw_names[NAME_COUNT] = {
+        "random", "randrange", "done", "cancelled", "exception", "_make_cancelled_error", "set_exception",
+        "_cancel_message", "result", "_cancel_requested", "set_result", "exceptions", "CancelledError"};
     PyObject *names_of_draws = interned_tuple(draw_names, NAME_COUNT);
     if (names_of_draws == NULL)
         return -1;
