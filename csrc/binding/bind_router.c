@@ -5460,6 +5460,181 @@ static PyType_Spec RouterCore_spec = {
     .slots = RouterCore_slots,
 };
 
+
+/* ---- RouterLoggerQuiet -----------------------------------------------------
+ *
+ * routing/_logger_guard.quiet(logger) in C (session 24): whether a fast path may
+ * ask a LiteLLM logger whether DEBUG is on and skip the debug calls it would make.
+ * The same reads in the same order as the Python function: logger an exact
+ * Logger, Logger.__getattribute__ object's, then logger.isEnabledFor, .debug and
+ * .getEffectiveLevel each read as an attribute and found to be logging's own
+ * function bound to this logger, then logging's own isEnabledFor(logger, DEBUG)
+ * called and its truth negated.  An error from any read or call is raised, as the
+ * Python function raises it.  ~0.25 us a call in Python, three calls a v2 pick.
+ */
+enum { LQ_GETATTRIBUTE, LQ_IS_ENABLED_FOR, LQ_DEBUG, LQ_EFFECTIVE_LEVEL, LQ_NAMES };
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *logger_type;
+    PyObject *hook;
+    PyObject *functions[3];    /* isEnabledFor, debug, getEffectiveLevel: logging's own */
+    PyObject *level;
+    PyObject *names[LQ_NAMES];
+    vectorcallfunc vectorcall;
+} RouterLoggerQuiet;
+
+/* logger.<name> is `function` bound to logger: 1, 0, -1 on error */
+static int
+lq_bound_own(RouterLoggerQuiet *self, PyObject *logger, int name, PyObject *function)
+{
+    PyObject *method = PyObject_GetAttr(logger, self->names[name]);
+    if (method == NULL)
+        return -1;
+    int own = Py_IS_TYPE(method, &PyMethod_Type) && PyMethod_GET_FUNCTION(method) == function
+              && PyMethod_GET_SELF(method) == logger;
+    Py_DECREF(method);
+    return own;
+}
+
+static PyObject *
+RouterLoggerQuiet_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    RouterLoggerQuiet *self = (RouterLoggerQuiet *)op;
+    if (PyVectorcall_NARGS(nargsf) != 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "quiet(logger) takes one positional argument");
+        return NULL;
+    }
+    PyObject *logger = args[0];
+    if ((PyObject *)Py_TYPE(logger) != self->logger_type)
+        Py_RETURN_FALSE;
+    PyObject *hook = PyObject_GetAttr(self->logger_type, self->names[LQ_GETATTRIBUTE]);
+    if (hook == NULL)
+        return NULL;
+    int plain = hook == self->hook;
+    Py_DECREF(hook);
+    if (!plain)
+        Py_RETURN_FALSE;
+    /* (the logger held across the reads: an attribute read may run code) */
+    Py_INCREF(logger);
+    PyObject *result = NULL;
+    for (int i = 0; i < 3; i++) {
+        int own = lq_bound_own(self, logger, LQ_IS_ENABLED_FOR + i, self->functions[i]);
+        if (own <= 0) {
+            result = own < 0 ? NULL : Py_NewRef(Py_False);
+            goto done;
+        }
+    }
+    {
+        PyObject *call_args[2] = {logger, self->level};
+        PyObject *enabled = PyObject_Vectorcall(self->functions[0], call_args, 2, NULL);
+        if (enabled == NULL)
+            goto done;
+        int t = PyObject_IsTrue(enabled);
+        Py_DECREF(enabled);
+        if (t >= 0)
+            result = Py_NewRef(t ? Py_False : Py_True);
+    }
+done:
+    Py_DECREF(logger);
+    return result;
+}
+
+static PyObject *
+RouterLoggerQuiet_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *logger_type, *hook, *is_enabled_for, *debug, *effective_level, *level;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "RouterLoggerQuiet takes positional arguments");
+        return NULL;
+    }
+    if (!PyArg_UnpackTuple(args, "RouterLoggerQuiet", 6, 6, &logger_type, &hook, &is_enabled_for, &debug,
+                           &effective_level, &level))
+        return NULL;
+    if (!PyType_Check(logger_type)) {
+        PyErr_SetString(PyExc_TypeError, "RouterLoggerQuiet(Logger, object.__getattribute__, isEnabledFor, debug, "
+                                         "getEffectiveLevel, DEBUG)");
+        return NULL;
+    }
+    static const char *const names[LQ_NAMES] = {"__getattribute__", "isEnabledFor", "debug", "getEffectiveLevel"};
+    RouterLoggerQuiet *self = (RouterLoggerQuiet *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    for (int i = 0; i < LQ_NAMES; i++) {
+        if ((self->names[i] = PyUnicode_InternFromString(names[i])) == NULL) {
+            Py_DECREF(self);
+            return NULL;
+        }
+    }
+    self->logger_type = Py_NewRef(logger_type);
+    self->hook = Py_NewRef(hook);
+    self->functions[0] = Py_NewRef(is_enabled_for);
+    self->functions[1] = Py_NewRef(debug);
+    self->functions[2] = Py_NewRef(effective_level);
+    self->level = Py_NewRef(level);
+    self->vectorcall = RouterLoggerQuiet_vectorcall;
+    return (PyObject *)self;
+}
+
+static int
+RouterLoggerQuiet_traverse(RouterLoggerQuiet *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->logger_type);
+    Py_VISIT(self->hook);
+    for (int i = 0; i < 3; i++)
+        Py_VISIT(self->functions[i]);
+    Py_VISIT(self->level);
+    return 0;
+}
+
+static int
+RouterLoggerQuiet_clear(RouterLoggerQuiet *self)
+{
+    Py_CLEAR(self->logger_type);
+    Py_CLEAR(self->hook);
+    for (int i = 0; i < 3; i++)
+        Py_CLEAR(self->functions[i]);
+    Py_CLEAR(self->level);
+    for (int i = 0; i < LQ_NAMES; i++)
+        Py_CLEAR(self->names[i]);
+    return 0;
+}
+
+static void
+RouterLoggerQuiet_dealloc(RouterLoggerQuiet *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RouterLoggerQuiet_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef RouterLoggerQuiet_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(RouterLoggerQuiet, vectorcall), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot RouterLoggerQuiet_slots[] = {
+    {Py_tp_new, RouterLoggerQuiet_new},
+    {Py_tp_dealloc, RouterLoggerQuiet_dealloc},
+    {Py_tp_traverse, RouterLoggerQuiet_traverse},
+    {Py_tp_clear, RouterLoggerQuiet_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_members, RouterLoggerQuiet_members},
+    {Py_tp_doc, "routing/_logger_guard.quiet(logger) in C: a plain Logger with logging's own methods, not "
+                "enabled for DEBUG."},
+    {0, NULL},
+};
+
+static PyType_Spec RouterLoggerQuiet_spec = {
+    .name = "fast_litellm._native.RouterLoggerQuiet",
+    .basicsize = sizeof(RouterLoggerQuiet),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = RouterLoggerQuiet_slots,
+};
+
 /* A tuple of the n interned strings in names (NULL with an exception set). */
 static PyObject *
 interned_tuple(const char *const *names, Py_ssize_t n)
@@ -5532,6 +5707,13 @@ fl_bind_router(PyObject *module)
         return -1;
     if (PyModule_AddObject(module, "RouterGatherTwo", gather_two_type) < 0) {
         Py_DECREF(gather_two_type);
+        return -1;
+    }
+    PyObject *quiet_type = PyType_FromModuleAndSpec(module, &RouterLoggerQuiet_spec, NULL);
+    if (quiet_type == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "RouterLoggerQuiet", quiet_type) < 0) {
+        Py_DECREF(quiet_type);
         return -1;
     }
     PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);
