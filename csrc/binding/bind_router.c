@@ -56,6 +56,10 @@ enum {
     NAME_SET_RESULT,
     NAME_EXCEPTIONS,
     NAME_CANCELLED_ERROR,
+    /* router_chain_serves' reads */
+    NAME_ACCELERATED,
+    NAME_CELL_CONTENTS,
+    NAME_SERVE_FAST,
     NAME_COUNT
 };
 
@@ -5375,6 +5379,114 @@ router_repr_is_plain(PyObject *module, PyObject *value)
     return PyBool_FromLong(ok);
 }
 
+
+/* ---- router_chain_serves ---------------------------------------------------
+ *
+ * selector_fast._chain_serves(chain) in C (session 24): whether a call of a patch
+ * chain's first function now reaches its last one.  chain is a tuple of
+ * (fn, code, cell, following, switch) tuples; for each, in order: a Python layer's
+ * code still fn.__code__ (no audit event, as router_code_of), the last entry
+ * (following None) skipped, the layer's `fast` cell still holding `following`, the
+ * switch on: the dispatcher's globals' ACCELERATED[0], or the engine flag cell's
+ * serve_fast.  The same reads as the Python loop (a cell's contents, a dict item,
+ * an item, an attribute, their truth), raising what it would raise.  ~0.7 us of
+ * Python a usage-v2 pick (two chains: the read's keys, the selector call's).
+ */
+static PyObject *
+chain_cell_contents(PyObject *cell, PyObject *name)
+{
+    if (PyCell_Check(cell)) {
+        PyObject *contents = PyCell_GET(cell);
+        if (contents == NULL) {
+            PyErr_SetString(PyExc_ValueError, "Cell is empty");
+            return NULL;
+        }
+        return Py_NewRef(contents);
+    }
+    return PyObject_GetAttr(cell, name);
+}
+
+static PyObject *
+router_chain_serves(PyObject *module, PyObject *chain)
+{
+    if (!PyTuple_CheckExact(chain)) {
+        PyErr_SetString(PyExc_TypeError, "router_chain_serves: a tuple of (fn, code, cell, following, switch)");
+        return NULL;
+    }
+    PyObject *names = fl_get_state(module)->slots[SLOT_NAMES];
+    Py_ssize_t n = PyTuple_GET_SIZE(chain);
+    /* (the chain held: a truth test may run code) */
+    Py_INCREF(chain);
+    PyObject *result = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *entry = PyTuple_GET_ITEM(chain, i);
+        if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 5) {
+            PyErr_SetString(PyExc_TypeError, "router_chain_serves: a tuple of (fn, code, cell, following, switch)");
+            goto done;
+        }
+        PyObject *fn = PyTuple_GET_ITEM(entry, 0), *code = PyTuple_GET_ITEM(entry, 1);
+        PyObject *cell = PyTuple_GET_ITEM(entry, 2), *following = PyTuple_GET_ITEM(entry, 3);
+        PyObject *flag = PyTuple_GET_ITEM(entry, 4);
+        if (code != Py_None) {
+            if (!PyFunction_Check(fn)) {
+                PyErr_Format(PyExc_TypeError, "router_code_of: a function, not %.200s", Py_TYPE(fn)->tp_name);
+                goto done;
+            }
+            if (PyFunction_GET_CODE(fn) != code) {
+                result = Py_NewRef(Py_False);
+                goto done;
+            }
+        }
+        if (following == Py_None)
+            continue;
+        if (cell != Py_None) {
+            PyObject *held = chain_cell_contents(cell, PyTuple_GET_ITEM(names, NAME_CELL_CONTENTS));
+            if (held == NULL)
+                goto done;
+            Py_DECREF(held);
+            if (held != following) {
+                result = Py_NewRef(Py_False);
+                goto done;
+            }
+        }
+        PyObject *value;
+        if (PyDict_CheckExact(flag)) {   /* the dispatcher's module globals: ACCELERATED[0] */
+            PyObject *key = PyTuple_GET_ITEM(names, NAME_ACCELERATED);
+            PyObject *box = PyDict_GetItemWithError(flag, key);
+            if (box == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, key);
+                goto done;
+            }
+            Py_INCREF(box);
+            PyObject *zero = PyLong_FromLong(0);
+            value = zero != NULL ? PyObject_GetItem(box, zero) : NULL;
+            Py_XDECREF(zero);
+            Py_DECREF(box);
+        } else {                          /* the engine wrapper's flag cell: .serve_fast */
+            PyObject *held = chain_cell_contents(flag, PyTuple_GET_ITEM(names, NAME_CELL_CONTENTS));
+            if (held == NULL)
+                goto done;
+            value = PyObject_GetAttr(held, PyTuple_GET_ITEM(names, NAME_SERVE_FAST));
+            Py_DECREF(held);
+        }
+        if (value == NULL)
+            goto done;
+        int on = PyObject_IsTrue(value);
+        Py_DECREF(value);
+        if (on < 0)
+            goto done;
+        if (!on) {
+            result = Py_NewRef(Py_False);
+            goto done;
+        }
+    }
+    result = Py_NewRef(Py_True);
+done:
+    Py_DECREF(chain);
+    return result;
+}
+
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
@@ -5437,6 +5549,9 @@ static PyMethodDef router_functions[] = {
      "router_usage_prefixes(deployments, names, entry[, box]): usage-v2 counter key prefixes id:model, or None."},
     {"router_usage_keys", (PyCFunction)(void (*)(void))router_usage_keys, METH_FASTCALL,
      "router_usage_keys(prefixes, tpm_tail, rpm_tail): ([p + tpm_tail], [p + rpm_tail])."},
+    {"router_chain_serves", router_chain_serves, METH_O,
+     "router_chain_serves(chain): selector_fast._chain_serves, whether a patch chain's first function reaches "
+     "its last one now."},
     {"router_usage_pick", (PyCFunction)(void (*)(void))router_usage_pick, METH_FASTCALL,
      "router_usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, accepted): "
      "usage-v2's lowest-usage deployments within limits, True (covered) or None."},
@@ -5673,7 +5788,8 @@ fl_bind_router(PyObject *module)
     Py_DECREF(keys);
     static const char *const draw_names[NAME_COUNT] = {
         "random", "randrange", "done", "cancelled", "exception", "_make_cancelled_error", "set_exception",
-        "_cancel_message", "result", "_cancel_requested", "set_result", "exceptions", "CancelledError"};
+        "_cancel_message", "result", "_cancel_requested", "set_result", "exceptions", "CancelledError",
+        "ACCELERATED", "cell_contents", "serve_fast"};
     PyObject *names_of_draws = interned_tuple(draw_names, NAME_COUNT);
     if (names_of_draws == NULL)
         return -1;
