@@ -60,6 +60,17 @@ enum {
     NAME_ACCELERATED,
     NAME_CELL_CONTENTS,
     NAME_SERVE_FAST,
+    /* router_usage_prefetch's reads */
+    NAME_IN_MEMORY_CACHE,
+    NAME_REDIS_CACHE,
+    NAME_ASYNC_BATCH_GET_CACHE,
+    NAME_PREPARE_BATCH_GET,
+    NAME_DICT,
+    NAME_GET_CACHE,
+    NAME_CACHE_DICT,
+    NAME_KEYS,
+    NAME_VALUES,
+    NAME_PREFETCHED_USAGE,
     NAME_COUNT
 };
 
@@ -5487,6 +5498,196 @@ done:
     return result;
 }
 
+
+/* ---- router_usage_prefetch -------------------------------------------------
+ *
+ * The tail of selector_fast.make_read_usage's read_usage in C (session 24): after
+ * the keys and the second bindings check, from the DualCache's instance dict
+ * (`own`, read by the caller as `cache.__dict__`) to `self.prefetched_usage`.
+ * The Python lines it replaces, in their order:
+ *
+ *   memory = own.get("in_memory_cache", absent)
+ *   if own.get("redis_cache", absent) is not None or "async_batch_get_cache" in own
+ *           or "_prepare_batch_get" in own or requests() is not None:
+ *       -> False (LiteLLM's read)
+ *   memory_own = getattr(memory, "__dict__", None)
+ *   if (type(memory) is memory_cls and type(memory_own) is dict
+ *           and memory_cls.__dict__.get("get_cache") in get_ok
+ *           and memory_cls.__dict__.get("async_batch_get_cache") in batch_ok
+ *           and "get_cache" not in memory_own and "async_batch_get_cache" not in memory_own
+ *           and type(memory_own.get("cache_dict")) is dict
+ *           and memory_own["cache_dict"].keys().isdisjoint(keys)):
+ *       found = key_values if key_values is not None else dict.fromkeys(keys)
+ *   else:
+ *       -> None (the memory tier's read, the caller's)
+ *   usage = object_new(usage_cls); fields = usage.__dict__
+ *   fields["keys"] = key_set if key_set is not None else frozenset(keys)
+ *   fields["values"] = found
+ *   self.prefetched_usage = usage
+ *   -> True
+ *
+ * Ellipsis, before anything is read, when `own` is not an exact dict or `keys` not
+ * an exact list of exact strs (the caller's Python lines then).  The dict reads and
+ * membership tests of exact dicts with exact-str keys run no code; `in get_ok` is
+ * the tuple's own containment (an identity first, as `in` compares).
+ */
+static int
+usage_str_keyed(PyObject *dict, PyObject *key)
+{
+    return PyDict_Contains(dict, key);
+}
+
+static PyObject *
+router_usage_prefetch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 11) {
+        PyErr_SetString(PyExc_TypeError, "router_usage_prefetch(batch, own, absent, requests, memory_cls, get_ok, "
+                                         "batch_ok, keys, key_set, key_values, (usage_cls, object_new))");
+        return NULL;
+    }
+    PyObject *batch = args[0], *own = args[1], *absent = args[2], *requests = args[3], *memory_cls = args[4];
+    PyObject *get_ok = args[5], *batch_ok = args[6], *keys = args[7], *key_set = args[8], *key_values = args[9];
+    PyObject *usage_parts = args[10];
+    if (!PyDict_CheckExact(own) || !PyList_CheckExact(keys) || !PyType_Check(memory_cls)
+        || !PyTuple_CheckExact(get_ok) || !PyTuple_CheckExact(batch_ok) || !PyTuple_CheckExact(usage_parts)
+        || PyTuple_GET_SIZE(usage_parts) != 2)
+        return Py_NewRef(Py_Ellipsis);
+    Py_ssize_t n = PyList_GET_SIZE(keys);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyUnicode_CheckExact(PyList_GET_ITEM(keys, i)))
+            return Py_NewRef(Py_Ellipsis);
+    }
+    PyObject *names = fl_get_state(module)->slots[SLOT_NAMES];
+#define UP_NAME(i) PyTuple_GET_ITEM(names, (i))
+    PyObject *result = NULL, *memory = NULL, *memory_own = NULL, *found = NULL, *usage = NULL, *fields = NULL;
+    PyObject *set = NULL;
+    /* (the arguments held: requests() and the reads below may run code) */
+    Py_INCREF(own);
+    Py_INCREF(keys);
+    memory = PyDict_GetItemWithError(own, UP_NAME(NAME_IN_MEMORY_CACHE));
+    if (memory == NULL) {
+        if (PyErr_Occurred())
+            goto done;
+        memory = absent;
+    }
+    Py_INCREF(memory);
+    PyObject *redis = PyDict_GetItemWithError(own, UP_NAME(NAME_REDIS_CACHE));
+    if (redis == NULL && PyErr_Occurred())
+        goto done;
+    if ((redis == NULL ? absent : redis) != Py_None) {
+        result = Py_NewRef(Py_False);
+        goto done;
+    }
+    int in = usage_str_keyed(own, UP_NAME(NAME_ASYNC_BATCH_GET_CACHE));
+    if (in == 0)
+        in = usage_str_keyed(own, UP_NAME(NAME_PREPARE_BATCH_GET));
+    if (in != 0) {
+        if (in > 0)
+            result = Py_NewRef(Py_False);
+        goto done;
+    }
+    {
+        PyObject *batches = PyObject_CallNoArgs(requests);
+        if (batches == NULL)
+            goto done;
+        int none = batches == Py_None;
+        Py_DECREF(batches);
+        if (!none) {
+            result = Py_NewRef(Py_False);
+            goto done;
+        }
+    }
+    memory_own = PyObject_GetAttr(memory, UP_NAME(NAME_DICT));
+    if (memory_own == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            goto done;
+        PyErr_Clear();
+        memory_own = Py_NewRef(Py_None);
+    }
+    int fast = (PyObject *)Py_TYPE(memory) == memory_cls && PyDict_CheckExact(memory_own);
+    for (int which = 0; fast && which < 2; which++) {
+        PyObject *name = UP_NAME(which == 0 ? NAME_GET_CACHE : NAME_ASYNC_BATCH_GET_CACHE);
+        PyObject *fn = PyDict_GetItemWithError(((PyTypeObject *)memory_cls)->tp_dict, name);
+        if (fn == NULL && PyErr_Occurred())
+            goto done;
+        Py_XINCREF(fn);
+        int ok = PySequence_Contains(which == 0 ? get_ok : batch_ok, fn == NULL ? Py_None : fn);
+        Py_XDECREF(fn);
+        if (ok < 0)
+            goto done;
+        fast = ok;
+    }
+    for (int which = 0; fast && which < 2; which++) {
+        int in_own = usage_str_keyed(memory_own, UP_NAME(which == 0 ? NAME_GET_CACHE : NAME_ASYNC_BATCH_GET_CACHE));
+        if (in_own < 0)
+            goto done;
+        fast = !in_own;
+    }
+    if (fast) {
+        PyObject *cache_dict = PyDict_GetItemWithError(memory_own, UP_NAME(NAME_CACHE_DICT));
+        if (cache_dict == NULL && PyErr_Occurred())
+            goto done;
+        fast = cache_dict != NULL && PyDict_CheckExact(cache_dict);
+        if (fast) {
+            Py_INCREF(cache_dict);
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+                int hit = PyDict_Contains(cache_dict, PyList_GET_ITEM(keys, i));
+                if (hit != 0) {
+                    fast = 0;
+                    if (hit < 0) {
+                        Py_DECREF(cache_dict);
+                        goto done;
+                    }
+                    break;
+                }
+            }
+            Py_DECREF(cache_dict);
+        }
+    }
+    if (!fast) {
+        result = Py_NewRef(Py_None);   /* the memory tier's read: the caller's */
+        goto done;
+    }
+    if (key_values != Py_None) {
+        found = Py_NewRef(key_values);
+    } else {
+        found = PyDict_New();
+        if (found == NULL)
+            goto done;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+            if (PyDict_SetItem(found, PyList_GET_ITEM(keys, i), Py_None) < 0)
+                goto done;
+        }
+    }
+    usage = PyObject_CallOneArg(PyTuple_GET_ITEM(usage_parts, 1), PyTuple_GET_ITEM(usage_parts, 0));
+    if (usage == NULL)
+        goto done;
+    fields = PyObject_GetAttr(usage, UP_NAME(NAME_DICT));
+    if (fields == NULL)
+        goto done;
+    set = key_set != Py_None ? Py_NewRef(key_set) : PyFrozenSet_New(keys);
+    if (set == NULL)
+        goto done;
+    if (PyObject_SetItem(fields, UP_NAME(NAME_KEYS), set) < 0)
+        goto done;
+    if (PyObject_SetItem(fields, UP_NAME(NAME_VALUES), found) < 0)
+        goto done;
+    if (PyObject_SetAttr(batch, UP_NAME(NAME_PREFETCHED_USAGE), usage) < 0)
+        goto done;
+    result = Py_NewRef(Py_True);
+#undef UP_NAME
+done:
+    Py_XDECREF(set);
+    Py_XDECREF(fields);
+    Py_XDECREF(usage);
+    Py_XDECREF(found);
+    Py_XDECREF(memory_own);
+    Py_XDECREF(memory);
+    Py_DECREF(keys);
+    Py_DECREF(own);
+    return result;
+}
+
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
@@ -5552,6 +5753,10 @@ static PyMethodDef router_functions[] = {
     {"router_chain_serves", router_chain_serves, METH_O,
      "router_chain_serves(chain): selector_fast._chain_serves, whether a patch chain's first function reaches "
      "its last one now."},
+    {"router_usage_prefetch", (PyCFunction)(void (*)(void))router_usage_prefetch, METH_FASTCALL,
+     "router_usage_prefetch(batch, own, absent, requests, memory_cls, get_ok, batch_ok, keys, key_set, key_values, "
+     "(usage_cls, object_new)): the usage-v2 read's tail: True (prefetched_usage set), False (LiteLLM's read), "
+     "None (the memory tier's read), Ellipsis (the Python lines)."},
     {"router_usage_pick", (PyCFunction)(void (*)(void))router_usage_pick, METH_FASTCALL,
      "router_usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, accepted): "
      "usage-v2's lowest-usage deployments within limits, True (covered) or None."},
@@ -5789,7 +5994,8 @@ fl_bind_router(PyObject *module)
     static const char *const draw_names[NAME_COUNT] = {
         "random", "randrange", "done", "cancelled", "exception", "_make_cancelled_error", "set_exception",
         "_cancel_message", "result", "_cancel_requested", "set_result", "exceptions", "CancelledError",
-        "ACCELERATED", "cell_contents", "serve_fast"};
+        "ACCELERATED", "cell_contents", "serve_fast", "in_memory_cache", "redis_cache", "async_batch_get_cache",
+        "_prepare_batch_get", "__dict__", "get_cache", "cache_dict", "keys", "values", "prefetched_usage"};
     PyObject *names_of_draws = interned_tuple(draw_names, NAME_COUNT);
     if (names_of_draws == NULL)
         return -1;

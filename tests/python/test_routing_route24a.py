@@ -88,3 +88,126 @@ def test_native_chain_serves_is_the_python_loop(name, chain):
     assert native == (("ok", True) if name in ("serving", "empty", "native layer") else native)
     if name not in ("serving", "empty", "native layer"):
         assert native != ("ok", True), name
+
+
+# --------------------------------------------------------------------------
+# router_usage_prefetch: the usage read's tail (read_usage's memory-tier check and
+# PrefetchedUsage) in C
+# --------------------------------------------------------------------------
+
+class _RecordingSlots(dict):
+    """A request batch's ``prefetched`` slots: LiteLLM's ``_take`` pops its slot."""
+
+    log = None
+
+    def pop(self, *args):
+        _RecordingSlots.log.append(("pop", args[0]))
+        return dict.pop(self, *args)
+
+
+class _RequestBatches:
+    def __init__(self, log):
+        _RecordingSlots.log = log
+        self.prefetched = _RecordingSlots()
+
+
+def _usage_read(case, accelerated, monkeypatch):
+    import asyncio
+
+    import test_routing_usage_read as usage_read
+    from litellm.caching import redis_batch
+    from litellm.router_utils.routing_read_batch import RoutingReadBatch
+
+    from fast_litellm.routing import _local_patch
+
+    log = []
+    batch, cache = usage_read._build("present" if case == "request batch, present" else "empty", log)
+    if case == "own async_batch_get_cache":
+        async def own_read(keys, parent_otel_span=None, **kwargs):
+            log.append(("own read", len(keys)))
+            return [None] * len(keys)
+        cache.async_batch_get_cache = own_read
+    if case == "memory get_cache":
+        stock_get = cache.in_memory_cache.get_cache
+
+        def get_cache(key, **kwargs):
+            log.append(("get_cache", key))
+            return stock_get(key, **kwargs)
+        cache.in_memory_cache.get_cache = get_cache
+
+    async def go():
+        token = redis_batch._active_request_batches.set(_RequestBatches(log)) if case.startswith("request") else None
+        try:
+            with _local_patch.accelerated(accelerated):
+                return await RoutingReadBatch.read_usage(batch, list(usage_read.ROWS), None)
+        finally:
+            if token is not None:
+                redis_batch._active_request_batches.reset(token)
+
+    result = asyncio.run(go())
+    usage = batch.prefetched_usage
+    return (result, None if usage is None else (sorted(usage.keys), usage.values),
+            dict(cache.in_memory_cache.cache_dict), log)
+
+
+@pytest.mark.parametrize("case", ["request batch", "request batch, present", "own async_batch_get_cache",
+                                  "memory get_cache"])
+def test_usage_read_tail_is_litellms(case, monkeypatch):
+    """A request batch (LiteLLM's ``_take`` pops its slot: the read is LiteLLM's), a read
+    method set on the DualCache or a ``get_cache`` on the memory tier's instance: the same
+    calls and the same prefetched usage as stock's."""
+    import test_routing_usage_read as usage_read
+
+    from _lockstep import same_minute
+
+    with usage_read.routing_patches():
+        same_minute()
+        stock = _usage_read(case, False, monkeypatch)
+        ours = _usage_read(case, True, monkeypatch)
+    assert ours == stock
+    assert stock[3], "the case's recorder saw nothing"
+
+
+def test_usage_read_tail_in_c_answers_as_the_python_lines():
+    """``router_usage_prefetch`` directly: each outcome (made, LiteLLM's read, the memory
+    tier's read, the Python lines) for the inputs that lead to it."""
+    from litellm.caching.dual_cache import DualCache
+    from litellm.caching.in_memory_cache import InMemoryCache
+    from litellm.router_strategy.lowest_tpm_rpm_v2 import PrefetchedUsage
+    from litellm.router_utils.routing_read_batch import RoutingReadBatch
+
+    tail = NATIVE.router_usage_prefetch
+    absent = object()
+    get_ok, batch_ok = (InMemoryCache.__dict__["get_cache"],), (InMemoryCache.__dict__["async_batch_get_cache"],)
+    parts = (PrefetchedUsage, object.__new__)
+    cache = DualCache()
+    keys = ["a:tpm", "a:rpm"]
+    calls = []
+
+    def requests(answer=None):
+        calls.append(1)
+        return answer
+
+    def run(own, keys=keys, req=requests, key_set=None, key_values=None):
+        batch = RoutingReadBatch(usage_selector=None)
+        answer = tail(batch, own, absent, req, InMemoryCache, get_ok, batch_ok, keys, key_set, key_values, parts)
+        return answer, batch.prefetched_usage
+
+    own = vars(cache)
+    answer, usage = run(own)
+    assert answer is True and type(usage) is PrefetchedUsage
+    assert usage.keys == frozenset(keys) and usage.values == dict.fromkeys(keys) and list(usage.values) == keys
+    kept_set, kept_values = frozenset(keys), dict.fromkeys(keys)
+    answer, usage = run(own, key_set=kept_set, key_values=kept_values)
+    assert answer is True and usage.keys is kept_set and usage.values is kept_values
+    assert len(calls) == 2
+    assert run(dict(own, redis_cache=object()))[0] is False and len(calls) == 2  # (before requests())
+    assert run(dict(own, _prepare_batch_get=1))[0] is False and len(calls) == 2
+    assert run(own, req=lambda: requests(object()))[0] is False and len(calls) == 3
+    cache.in_memory_cache.set_cache("a:rpm", 3)
+    assert run(own)[0] is None  # a key in memory: the memory tier's read
+    assert run(own, keys=["b"])[0] is True
+    assert run(type("D", (dict,), {})(own))[0] is Ellipsis  # (an odd dict: the Python lines)
+    assert run(own, keys=("b",))[0] is Ellipsis
+    with pytest.raises(ZeroDivisionError):
+        run(own, req=lambda: 1 / 0)

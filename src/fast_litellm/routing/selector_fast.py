@@ -1594,6 +1594,21 @@ def make_read_usage(original: Any) -> Any:
                 await rest_of_litellms(self, cache, keys, parent_otel_span)
             return None
         own = cache.__dict__
+        if native_tail is not None:
+            # the lines below to the PrefetchedUsage in C (router_usage_prefetch, session 24: the
+            # same reads, the same requests() call, in their order): True made, False LiteLLM's
+            # read, None the memory tier's read, Ellipsis (an odd dict or keys) these lines
+            done = native_tail(self, own, absent, requests, memory_cls, get_ok, batch_ok, keys, key_set, key_values,
+                               usage_parts)
+            if done is True:
+                return None
+            if done is False:
+                with callers_errors:
+                    await rest_of_litellms(self, cache, keys, parent_otel_span)
+                return None
+            if done is None:
+                await memory_read(self, cache, keys, key_set, parent_otel_span)
+                return None
         memory = own.get("in_memory_cache", absent)
         if (own.get("redis_cache", absent) is not None or "async_batch_get_cache" in own
                 or "_prepare_batch_get" in own or requests() is not None):
@@ -1612,14 +1627,25 @@ def make_read_usage(original: Any) -> Any:
             # key_values: a fresh copy of the kept one for kept keys)
             found = key_values if key_values is not None else dict.fromkeys(keys)
         else:
-            token = target_var.set(usage_target)
-            try:
-                with callers_errors:
-                    values = await cache.async_batch_get_cache(keys=list(keys), parent_otel_span=parent_otel_span)
-            finally:
-                restore(target_var, token)
+            await memory_read(self, cache, keys, key_set, parent_otel_span)
+            return None
+        prefetched(self, keys, key_set, found)
+        return None
+
+    async def memory_read(self, cache, keys, key_set, parent_otel_span):
+        """The memory tier's read under the usage target (no Redis, no request batch), then the
+        PrefetchedUsage of its values."""
+        token = target_var.set(usage_target)
+        try:
             with callers_errors:
-                found = None if values is None else dict(zip(keys, values))
+                values = await cache.async_batch_get_cache(keys=list(keys), parent_otel_span=parent_otel_span)
+        finally:
+            restore(target_var, token)
+        with callers_errors:
+            found = None if values is None else dict(zip(keys, values))
+        prefetched(self, keys, key_set, found)
+
+    def prefetched(self, keys, key_set, found):
         if usage_plain:
             # PrefetchedUsage(keys=..., values=...): its generated __init__'s two field writes
             # (object.__setattr__ on the instance's dict), made on the instance's dict
@@ -1631,7 +1657,10 @@ def make_read_usage(original: Any) -> Any:
         else:
             with callers_errors:
                 self.prefetched_usage = g["PrefetchedUsage"](keys=frozenset(keys), values=found)
-        return None
+
+    # the read's tail in C where the core has it, for the plain PrefetchedUsage only
+    native_tail = _native_or("router_usage_prefetch", None) if usage_plain else None
+    usage_parts = (usage_cls, object_new)
 
     read_usage.__doc__ = original.__doc__
     return read_usage
