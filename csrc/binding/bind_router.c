@@ -5955,6 +5955,166 @@ static PyType_Spec RouterLoggerQuiet_spec = {
     .slots = RouterLoggerQuiet_slots,
 };
 
+
+/* ---- RouterSharedFacts -----------------------------------------------------
+ *
+ * selector_fast._SharedFacts in C (session 24): what was found of the last shared
+ * candidate list (strategy_fast._SHARED_LISTS: {id(list): [list, ...]}), kept while
+ * that list is shared.  get(healthy): the facts when `healthy` is the kept list and
+ * still shared, else None; keep(healthy, facts): kept when `healthy` is not the kept
+ * list and is shared.  `last` is replaced as one pair (another thread never pairs
+ * one list with another's facts), as the Python class does.  The same dict read
+ * (an int key) and item read; ~5 Python calls a usage-v2 pick.
+ */
+typedef struct {
+    PyObject_HEAD
+    PyObject *shared;   /* strategy_fast._SHARED_LISTS */
+    PyObject *last;     /* (list, facts) */
+} RouterSharedFacts;
+
+/* healthy is shared: 1, 0, -1 on error */
+static int
+shared_facts_is_shared(RouterSharedFacts *self, PyObject *healthy)
+{
+    PyObject *key = PyLong_FromVoidPtr(healthy);
+    if (key == NULL)
+        return -1;
+    PyObject *entry = PyDict_GetItemWithError(self->shared, key);
+    Py_DECREF(key);
+    if (entry == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    Py_INCREF(entry);
+    PyObject *first = PySequence_GetItem(entry, 0);
+    Py_DECREF(entry);
+    if (first == NULL)
+        return -1;
+    int is = first == healthy;
+    Py_DECREF(first);
+    return is;
+}
+
+static PyObject *
+RouterSharedFacts_get(RouterSharedFacts *self, PyObject *healthy)
+{
+    PyObject *last = Py_NewRef(self->last);
+    PyObject *result = NULL;
+    if (PyTuple_GET_ITEM(last, 0) != healthy) {
+        result = Py_NewRef(Py_None);
+    } else {
+        int is = shared_facts_is_shared(self, healthy);
+        if (is >= 0)
+            result = Py_NewRef(is ? PyTuple_GET_ITEM(last, 1) : Py_None);
+    }
+    Py_DECREF(last);
+    return result;
+}
+
+static PyObject *
+RouterSharedFacts_keep(RouterSharedFacts *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "keep(healthy, facts)");
+        return NULL;
+    }
+    PyObject *healthy = args[0];
+    if (PyTuple_GET_ITEM(self->last, 0) != healthy) {
+        int is = shared_facts_is_shared(self, healthy);
+        if (is < 0)
+            return NULL;
+        if (is) {
+            PyObject *pair = PyTuple_Pack(2, healthy, args[1]);
+            if (pair == NULL)
+                return NULL;
+            Py_SETREF(self->last, pair);
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+RouterSharedFacts_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *shared;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "RouterSharedFacts(shared)");
+        return NULL;
+    }
+    if (!PyArg_UnpackTuple(args, "RouterSharedFacts", 1, 1, &shared))
+        return NULL;
+    if (!PyDict_CheckExact(shared)) {
+        PyErr_SetString(PyExc_TypeError, "RouterSharedFacts(shared: dict)");
+        return NULL;
+    }
+    RouterSharedFacts *self = (RouterSharedFacts *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->shared = Py_NewRef(shared);
+    self->last = PyTuple_Pack(2, Py_None, Py_None);
+    if (self->last == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+RouterSharedFacts_traverse(RouterSharedFacts *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->shared);
+    Py_VISIT(self->last);
+    return 0;
+}
+
+static int
+RouterSharedFacts_clear(RouterSharedFacts *self)
+{
+    Py_CLEAR(self->shared);
+    Py_CLEAR(self->last);
+    return 0;
+}
+
+static void
+RouterSharedFacts_dealloc(RouterSharedFacts *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    RouterSharedFacts_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef RouterSharedFacts_methods[] = {
+    {"get", (PyCFunction)RouterSharedFacts_get, METH_O, "get(healthy): the kept facts of a shared list, or None"},
+    {"keep", (PyCFunction)(void (*)(void))RouterSharedFacts_keep, METH_FASTCALL,
+     "keep(healthy, facts): kept while healthy is shared"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef RouterSharedFacts_members[] = {
+    {"_last", T_OBJECT, offsetof(RouterSharedFacts, last), READONLY, "(list, facts)"},
+    {"_shared", T_OBJECT, offsetof(RouterSharedFacts, shared), READONLY, "the shared lists"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot RouterSharedFacts_slots[] = {
+    {Py_tp_new, RouterSharedFacts_new},
+    {Py_tp_dealloc, RouterSharedFacts_dealloc},
+    {Py_tp_traverse, RouterSharedFacts_traverse},
+    {Py_tp_clear, RouterSharedFacts_clear},
+    {Py_tp_methods, RouterSharedFacts_methods},
+    {Py_tp_members, RouterSharedFacts_members},
+    {Py_tp_doc, "selector_fast._SharedFacts in C: the facts of the last shared candidate list."},
+    {0, NULL},
+};
+
+static PyType_Spec RouterSharedFacts_spec = {
+    .name = "fast_litellm._native.RouterSharedFacts",
+    .basicsize = sizeof(RouterSharedFacts),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = RouterSharedFacts_slots,
+};
+
 /* A tuple of the n interned strings in names (NULL with an exception set). */
 static PyObject *
 interned_tuple(const char *const *names, Py_ssize_t n)
@@ -6036,6 +6196,13 @@ fl_bind_router(PyObject *module)
         return -1;
     if (PyModule_AddObject(module, "RouterLoggerQuiet", quiet_type) < 0) {
         Py_DECREF(quiet_type);
+        return -1;
+    }
+    PyObject *facts_type = PyType_FromModuleAndSpec(module, &RouterSharedFacts_spec, NULL);
+    if (facts_type == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "RouterSharedFacts", facts_type) < 0) {
+        Py_DECREF(facts_type);
         return -1;
     }
     PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);

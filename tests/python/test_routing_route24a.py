@@ -211,3 +211,48 @@ def test_usage_read_tail_in_c_answers_as_the_python_lines():
     assert run(own, keys=("b",))[0] is Ellipsis
     with pytest.raises(ZeroDivisionError):
         run(own, req=lambda: 1 / 0)
+
+
+def test_native_shared_facts_is_the_python_class():
+    """``RouterSharedFacts`` against ``_SharedFacts`` over the same steps: lists shared and
+    not, a list unshared after its facts were kept, another list under a kept list's id
+    entry, a keep of the kept list (not replaced), each ``get`` answered alike."""
+    shared = {}
+    native, python = NATIVE.RouterSharedFacts(shared), selector_fast._SharedFacts()
+    python._shared = shared
+    a, b, c = [1], [2], [3]
+
+    def share(lst):
+        shared[id(lst)] = [lst, None, None]
+
+    def both(method, *args):
+        answers = (getattr(native, method)(*args), getattr(python, method)(*args))
+        assert answers[0] is answers[1], (method, args, answers)
+        return answers[0]
+
+    facts_a, facts_a2, facts_b = object(), object(), object()
+    assert both("get", a) is None
+    both("keep", a, facts_a)  # not shared: not kept
+    assert both("get", a) is None
+    share(a)
+    assert both("get", a) is None
+    both("keep", a, facts_a)
+    assert both("get", a) is facts_a
+    both("keep", a, facts_a2)  # the kept list: not replaced
+    assert both("get", a) is facts_a
+    assert both("get", b) is None
+    share(b)
+    both("keep", b, facts_b)
+    assert both("get", b) is facts_b and both("get", a) is None
+    shared[id(b)] = [c, None, None]  # another list under b's id entry: not b's
+    assert both("get", b) is None
+    del shared[id(b)]
+    assert both("get", b) is None
+    share(b)
+    assert both("get", b) is facts_b
+    shared[id(b)] = []  # an entry without a list: both raise
+    with pytest.raises(IndexError):
+        native.get(b)
+    with pytest.raises(IndexError):
+        python.get(b)
+    assert native._last[0] is b and python._last[0] is b

@@ -689,6 +689,15 @@ class _SharedFacts:
             self._last = (healthy, facts)
 
 
+def _shared_facts() -> Any:
+    """A ``_SharedFacts``: the C one where the core has it (``RouterSharedFacts``, session 24:
+    the same reads; ~5 Python calls less a usage-v2 pick), else the class above."""
+    from . import strategy_fast
+
+    native = _native_or("RouterSharedFacts", None)
+    return native(strategy_fast._SHARED_LISTS) if native is not None else _SharedFacts()
+
+
 # --------------------------------------------------------------------------
 # least-busy: _deployment_ids (the candidates' ids through pydantic)
 # --------------------------------------------------------------------------
@@ -711,7 +720,7 @@ def make_deployment_ids(original: Any) -> Any:
             or module._Deployment.__annotations__.keys() != {"model_info"}
             or module._DeploymentModelInfo.__annotations__.keys() != {"id"}):
         raise RuntimeError("least_busy's deployment types changed")
-    shared = _SharedFacts()  # the last shared list's ids
+    shared = _shared_facts()  # the last shared list's ids
     decline = NotAccelerated("least-busy ids: LiteLLM's validation")
     from . import _pydantic_guard
 
@@ -851,7 +860,7 @@ def make_usage_counter_keys(original: Any) -> Any:
     entry_module, entry_name = _HOSTED_ENTRY.split(":")
     entry = getattr(importlib.import_module(entry_module), entry_name)
     decline = NotAccelerated("usage keys: LiteLLM's code")
-    shared = _SharedFacts()
+    shared = _shared_facts()
 
     def usage_counter_keys(self, healthy_deployments):
         pending = _PENDING_KEYS.get()
@@ -960,7 +969,7 @@ def make_usage_common_checks(original: Any) -> Any:
     pick = getattr(NATIVE, "router_usage_pick", None)
     g = vars(module)
     decline = NotAccelerated("usage checks: LiteLLM's code")
-    accepted = _SharedFacts()
+    accepted = _shared_facts()
 
     def _common_checks_available_deployment(self, model_group, healthy_deployments, tpm_keys, tpm_values,
                                             rpm_keys, rpm_values, messages=None, input=None):
@@ -1211,7 +1220,7 @@ def make_usage_v2_pick() -> Any:
     count_code = _code_in(make_selector_token_count, "embedding_aware_token_count")
     memo = _StateMemo()
     rb_memo, rb_key, rb_check = routing_builtins()
-    accepted = _SharedFacts()  # the last shared candidate list the native scan took
+    accepted = _shared_facts()  # the last shared candidate list the native scan took
     chain_cache: Dict[Any, Any] = {}
     quiet = _logger_guard.quiet
 
