@@ -5688,6 +5688,180 @@ done:
     return result;
 }
 
+
+/* ---- router_usage_minute_keys ----------------------------------------------
+ *
+ * The clock-to-keys tail of selector_fast.make_usage_counter_keys' usage_counter_keys
+ * in C (session 24; the prefixes are found before, by the caller).  The Python lines,
+ * in their order:
+ *
+ *   with callers_errors:
+ *       now = module.get_utc_datetime()
+ *   minute = _MINUTES[now.hour * 60 + now.minute] if type(now) is _datetime else now.strftime("%H-%M")
+ *   last = last_built[0]
+ *   if type(minute) is str and last[1] == minute and (last[0] is prefixes or last[0] == prefixes):
+ *       tpm_keys = list(last[2]); served[0] = (tpm_keys, last)
+ *       return tpm_keys, list(last[3])
+ *   built = keys(prefixes, ":tpm:" + minute, ":rpm:" + minute)
+ *   if type(minute) is str:
+ *       last_built[0] = (prefixes, minute, tuple(built[0]), tuple(built[1]))
+ *   return built[0], built[1]
+ *
+ * state: (module, "get_utc_datetime", callers_error, datetime, _MINUTES, last_built,
+ * served, ":tpm:", ":rpm:", "hour", "minute", "strftime", "%H-%M").  An Exception
+ * from the clock is marked with callers_error (callers_errors' __exit__), then raised.
+ */
+static PyObject *
+router_usage_minute_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 13
+        || !PyList_CheckExact(PyTuple_GET_ITEM(args[0], 5)) || !PyList_CheckExact(PyTuple_GET_ITEM(args[0], 6))
+        || !PyTuple_CheckExact(PyTuple_GET_ITEM(args[0], 4))) {
+        PyErr_SetString(PyExc_TypeError, "router_usage_minute_keys(state, prefixes)");
+        return NULL;
+    }
+    PyObject *state = args[0], *prefixes = args[1];
+#define UM(i) PyTuple_GET_ITEM(state, (i))
+    PyObject *now = NULL, *minute = NULL, *last = NULL, *result = NULL, *built = NULL;
+    Py_INCREF(state);
+    Py_INCREF(prefixes);
+    {
+        PyObject *clock = PyObject_GetAttr(UM(0), UM(1));
+        if (clock != NULL) {
+            now = PyObject_CallNoArgs(clock);
+            Py_DECREF(clock);
+        }
+        if (now == NULL) {
+            /* callers_errors.__exit__: an Exception leaving the block is the caller's */
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (tb != NULL && value != NULL)
+                PyException_SetTraceback(value, tb);
+            if (value != NULL && PyObject_IsInstance(value, PyExc_Exception) == 1) {
+                PyObject *marked = PyObject_CallOneArg(UM(2), value);
+                if (marked == NULL) {
+                    Py_XDECREF(type);
+                    Py_XDECREF(value);
+                    Py_XDECREF(tb);
+                    goto done;
+                }
+                Py_DECREF(marked);
+            }
+            PyErr_Restore(type, value, tb);
+            goto done;
+        }
+    }
+    if ((PyObject *)Py_TYPE(now) == UM(3)) {
+        PyObject *hour = PyObject_GetAttr(now, UM(9));
+        if (hour == NULL)
+            goto done;
+        PyObject *min = PyObject_GetAttr(now, UM(10));
+        if (min == NULL) {
+            Py_DECREF(hour);
+            goto done;
+        }
+        long h = PyLong_AsLong(hour), m = PyLong_AsLong(min);
+        Py_DECREF(hour);
+        Py_DECREF(min);
+        if ((h == -1 || m == -1) && PyErr_Occurred())
+            goto done;
+        Py_ssize_t at = (Py_ssize_t)(h * 60 + m);
+        if (at < 0 || at >= PyTuple_GET_SIZE(UM(4))) {
+            PyErr_SetString(PyExc_IndexError, "tuple index out of range");
+            goto done;
+        }
+        minute = Py_NewRef(PyTuple_GET_ITEM(UM(4), at));
+    } else {
+        minute = PyObject_CallMethodOneArg(now, UM(11), UM(12));
+        if (minute == NULL)
+            goto done;
+    }
+    if (PyList_GET_SIZE(UM(5)) < 1) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        goto done;
+    }
+    last = Py_NewRef(PyList_GET_ITEM(UM(5), 0));
+    if (PyUnicode_CheckExact(minute) && PyTuple_CheckExact(last) && PyTuple_GET_SIZE(last) == 4) {
+        int same = PyObject_RichCompareBool(PyTuple_GET_ITEM(last, 1), minute, Py_EQ);
+        if (same < 0)
+            goto done;
+        if (same && PyTuple_GET_ITEM(last, 0) != prefixes) {
+            same = PyObject_RichCompareBool(PyTuple_GET_ITEM(last, 0), prefixes, Py_EQ);
+            if (same < 0)
+                goto done;
+        }
+        if (same) {
+            PyObject *tpm = PySequence_List(PyTuple_GET_ITEM(last, 2));
+            if (tpm == NULL)
+                goto done;
+            PyObject *mark = PyTuple_Pack(2, tpm, last);
+            if (mark == NULL) {
+                Py_DECREF(tpm);
+                goto done;
+            }
+            if (PyList_GET_SIZE(UM(6)) < 1 || PyList_SetItem(UM(6), 0, mark) < 0) {
+                if (PyList_GET_SIZE(UM(6)) < 1) {
+                    Py_DECREF(mark);
+                    PyErr_SetString(PyExc_IndexError, "list assignment index out of range");
+                }
+                Py_DECREF(tpm);
+                goto done;
+            }
+            PyObject *rpm = PySequence_List(PyTuple_GET_ITEM(last, 3));
+            if (rpm == NULL) {
+                Py_DECREF(tpm);
+                goto done;
+            }
+            result = PyTuple_Pack(2, tpm, rpm);
+            Py_DECREF(tpm);
+            Py_DECREF(rpm);
+            goto done;
+        }
+    } else if (PyUnicode_CheckExact(minute)) {
+        /* (a last_built entry of another shape: never ours; the Python lines would index it) */
+        PyErr_SetString(PyExc_TypeError, "router_usage_minute_keys: last_built holds a 4-tuple");
+        goto done;
+    }
+    {
+        PyObject *tpm_tail = PyNumber_Add(UM(7), minute);
+        if (tpm_tail == NULL)
+            goto done;
+        PyObject *rpm_tail = PyNumber_Add(UM(8), minute);
+        if (rpm_tail == NULL) {
+            Py_DECREF(tpm_tail);
+            goto done;
+        }
+        PyObject *const key_args[3] = {prefixes, tpm_tail, rpm_tail};
+        built = router_usage_keys(module, key_args, 3);
+        Py_DECREF(tpm_tail);
+        Py_DECREF(rpm_tail);
+        if (built == NULL)
+            goto done;
+    }
+    if (PyUnicode_CheckExact(minute)) {
+        PyObject *tpm = PySequence_Tuple(PyTuple_GET_ITEM(built, 0));
+        PyObject *rpm = tpm != NULL ? PySequence_Tuple(PyTuple_GET_ITEM(built, 1)) : NULL;
+        PyObject *kept = rpm != NULL ? PyTuple_Pack(4, prefixes, minute, tpm, rpm) : NULL;
+        Py_XDECREF(tpm);
+        Py_XDECREF(rpm);
+        if (kept == NULL)
+            goto done;
+        if (PyList_SetItem(UM(5), 0, kept) < 0)
+            goto done;
+    }
+    result = Py_NewRef(built);
+#undef UM
+done:
+    Py_XDECREF(built);
+    Py_XDECREF(last);
+    Py_XDECREF(minute);
+    Py_XDECREF(now);
+    Py_DECREF(prefixes);
+    Py_DECREF(state);
+    return result;
+}
+
 static PyMethodDef router_functions[] = {
     {"router_json_copy", router_json_copy, METH_O,
      "router_json_copy(value): fresh dicts/lists all the way down, scalars shared."},
@@ -5757,6 +5931,9 @@ static PyMethodDef router_functions[] = {
      "router_usage_prefetch(batch, own, absent, requests, memory_cls, get_ok, batch_ok, keys, key_set, key_values, "
      "(usage_cls, object_new)): the usage-v2 read's tail: True (prefetched_usage set), False (LiteLLM's read), "
      "None (the memory tier's read), Ellipsis (the Python lines)."},
+    {"router_usage_minute_keys", (PyCFunction)(void (*)(void))router_usage_minute_keys, METH_FASTCALL,
+     "router_usage_minute_keys(state, prefixes): usage_counter_keys' clock read, minute and keys (kept ones "
+     "copied for the same prefixes and minute)."},
     {"router_usage_pick", (PyCFunction)(void (*)(void))router_usage_pick, METH_FASTCALL,
      "router_usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, accepted): "
      "usage-v2's lowest-usage deployments within limits, True (covered) or None."},

@@ -256,3 +256,29 @@ def test_native_shared_facts_is_the_python_class():
     with pytest.raises(IndexError):
         python.get(b)
     assert native._last[0] is b and python._last[0] is b
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("at,messages", [(1, False), (2, False), (2, True)])
+def test_clock_error_reaches_the_caller_once(monkeypatch, at, messages):
+    """LiteLLM's clock raising at a v2 pick's first read (the usage read's keys) or its
+    second (the selector's keys: made in the fused call, or, with messages, in LiteLLM's
+    selector body through the keys patch's wrapper): stock fails the pick with it; ours
+    too, the clock read as often, nothing counted against the flag (the keys' C tail,
+    router_usage_minute_keys, marks the clock's error the caller's as callers_errors did:
+    else the wrapper ran LiteLLM's keys again, a third read)."""
+    import test_routing_faults as faults
+    from _lockstep import fresh_flag, routing_patches
+
+    if messages:
+        picked = faults._pick
+
+        def _pick(router, accelerated, seed=7, **kwargs):
+            return picked(router, accelerated, seed, messages=[{"role": "user", "content": "hi"}], **kwargs)
+        monkeypatch.setattr(faults, "_pick", _pick)
+    with routing_patches(guarded=True), fresh_flag() as flag:
+        stock, fast = faults._stock_and_fast(monkeypatch, faults.V2, "clock", at)
+        assert stock[0][0][0] == "raised" and "injected" in stock[0][0][2]
+        assert fast == stock
+        assert flag.errors == 0

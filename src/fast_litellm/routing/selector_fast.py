@@ -883,6 +883,10 @@ def make_usage_counter_keys(original: Any) -> Any:
             if prefixes is None:
                 raise decline
             shared.keep(healthy_deployments, prefixes)
+        if minute_keys is not None:
+            # the lines below in C (router_usage_minute_keys, session 24: the same clock call,
+            # its error marked the caller's, the same minute, kept keys and builds)
+            return minute_keys(minute_state, prefixes)
         with callers_errors:  # LiteLLM's clock: its error is the caller's, raised once
             now = module.get_utc_datetime()
         # (_minute_of, inline)
@@ -925,6 +929,11 @@ def make_usage_counter_keys(original: Any) -> Any:
     served: List[Any] = [None]  # (the tpm list handed out, the kept keys it copies): the last kept answer
     read_extra: List[Any] = [(None, (), frozenset(), {})]  # (kept keys, joined, frozenset, fromkeys)
     rows_box: List[Any] = [None]  # router_usage_prefixes' kept prefixes (session 21)
+    from fast_litellm.patching.registry import callers_error
+
+    minute_keys = getattr(NATIVE, "router_usage_minute_keys", None) if keys is not None else None
+    minute_state = (module, "get_utc_datetime", callers_error, _datetime, _MINUTES, last_built, served, ":tpm:",
+                    ":rpm:", "hour", "minute", "strftime", "%H-%M")
     usage_counter_keys.__doc__ = original.__doc__
     usage_counter_keys.read_keys = read_keys  # (the usage read's: make_read_usage's keys_fast)
     return usage_counter_keys
