@@ -1530,10 +1530,8 @@ def make_read_usage(original: Any) -> Any:
             return containers_read, (True,)
         return (None,), ()
 
-    def bindings_same():
-        """``same_entries(checked, absent)``, its dict part kept by the memo."""
-        return same_entries(mro_entries, absent) and bool(
-            entries_memo.get(entries_key, absent) or entries_memo.remember(entries_key, absent, entries_check))
+    # same_entries(checked, absent) is then: same_entries(mro_entries, absent) and the memo's
+    # kept verdict of the dict entries (written out inline in read_usage)
     target_var = context._service_target
     restore = context._restore
     usage_target = prefetch.ROUTER_USAGE_TARGET
@@ -1570,7 +1568,11 @@ def make_read_usage(original: Any) -> Any:
 
     async def read_usage(self, deployments, parent_otel_span):
         if (type(self) is not batch_cls or parent_otel_span is not None
-                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not bindings_same()
+                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT
+                # (the bindings as found at build: the MROs, then the dict entries' kept verdict; inline)
+                or not (same_entries(mro_entries, absent) and (entries_memo.get(entries_key, absent)
+                                                               or entries_memo.remember(entries_key, absent,
+                                                                                        entries_check)))
                 or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             raise decline
         # LiteLLM's reads and calls from here: their errors are the caller's, raised once
@@ -1606,7 +1608,10 @@ def make_read_usage(original: Any) -> Any:
         # so the bindings are looked at again after it)
         if (type(cache) is not dual_cls
                 or (fast_keys is None and (type(keys) is not list or set(map(type, keys)) - str_only))
-                or type(selector) is not v2_cls or not bindings_same()
+                or type(selector) is not v2_cls
+                or not (same_entries(mro_entries, absent) and (entries_memo.get(entries_key, absent)
+                                                               or entries_memo.remember(entries_key, absent,
+                                                                                        entries_check)))
                 or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             with callers_errors:
                 await rest_of_litellms(self, cache, keys, parent_otel_span)
