@@ -105,58 +105,119 @@ def test_replaced_logger_methods_are_called_as_litellm_calls_them(monkeypatch, s
 
 
 
-def test_plain_logger_guard():
-    """``_logger_guard.quiet``: each way a logger method stops being logging's own."""
+def _quiet(kind):
     from fast_litellm.routing import _logger_guard
 
+    if kind == "python":
+        return _logger_guard.python_quiet
+    from fast_litellm._native_loader import NATIVE
+
+    if NATIVE is None:
+        pytest.skip("no native core")
+    assert _logger_guard.quiet is not _logger_guard.python_quiet  # (the routing paths ask the C one)
+    return _logger_guard.quiet
+
+
+@pytest.mark.parametrize("kind", ["native", "python"])
+def test_plain_logger_guard(kind):
+    """``_logger_guard.quiet``: each way a logger method stops being logging's own (the C
+    ``RouterLoggerQuiet`` and the Python twin, session 24)."""
+    quiet = _quiet(kind)
+
     logger = logging.getLogger("route23c.plain")
-    assert _logger_guard.quiet(logger)
-    assert not _logger_guard.quiet(logging.getLogger())  # the RootLogger: not an exact Logger
+    assert quiet(logger)
+    assert not quiet(logging.getLogger())  # the RootLogger: not an exact Logger
     for name in ("isEnabledFor", "debug", "getEffectiveLevel"):
         original = logging.Logger.__dict__[name]
         for bound in (original.__get__(logging.getLogger("route23c.other")), lambda *a: original(logger, *a)):
             vars(logger)[name] = bound
             try:
-                assert not _logger_guard.quiet(logger), name
+                assert not quiet(logger), name
             finally:
                 del vars(logger)[name]
         vars(logger)[name] = original.__get__(logger)  # its own method, bound to it: what the class gives
         try:
-            assert _logger_guard.quiet(logger)
+            assert quiet(logger)
         finally:
             del vars(logger)[name]
         setattr(logging.Logger, name, lambda self, *a, _o=original: _o(self, *a))
         try:
-            assert not _logger_guard.quiet(logger), name
+            assert not quiet(logger), name
         finally:
             setattr(logging.Logger, name, original)
     logging.Logger.__getattribute__ = lambda self, name: object.__getattribute__(self, name)
     try:
-        assert not _logger_guard.quiet(logger)
+        assert not quiet(logger)
     finally:
         del logging.Logger.__getattribute__
-    assert _logger_guard.quiet(logger)
+    assert quiet(logger)
     logger.setLevel(logging.DEBUG)
     try:
-        assert not _logger_guard.quiet(logger)
+        assert not quiet(logger)
     finally:
         logger.setLevel(logging.NOTSET)
 
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="3.11's inline values layout")
-def test_quiet_does_not_turn_the_loggers_values_into_a_dict():
+@pytest.mark.parametrize("kind", ["native", "python"])
+def test_quiet_does_not_turn_the_loggers_values_into_a_dict(kind):
     """``quiet`` reads no ``__dict__``: on 3.11 that would make a dict of the logger's inline
     values (the values pointer, 4 words before the object, then NULL) and slow LiteLLM's own
     ``debug`` calls on it."""
     import ctypes
 
-    from fast_litellm.routing import _logger_guard
+    quiet = _quiet(kind)
 
     def inline(obj):
         return bool(ctypes.cast(id(obj), ctypes.POINTER(ctypes.c_void_p))[-4])
 
     logger = logging.Logger("route23c.inline", logging.WARNING)
     assert inline(logger)
-    assert _logger_guard.quiet(logger) and inline(logger)
+    assert quiet(logger) and inline(logger)
     vars(logger)
     assert not inline(logger)  # (the probe itself: a dict made)
+
+
+def test_native_quiet_answers_and_raises_as_the_python_twin():
+    """The C ``quiet`` against the Python one (session 24) where they could differ: a raising
+    attribute read (an error, the same), a ``disabled`` logger, a level above DEBUG, DEBUG on
+    through a parent, a class ``isEnabledFor`` that answers itself (each asked the same way)."""
+    from fast_litellm.routing import _logger_guard
+
+    native, python = _quiet("native"), _logger_guard.python_quiet
+    parent = logging.getLogger("route24a")
+    logger = logging.getLogger("route24a.child")
+
+    def both():
+        answers = []
+        for quiet in (native, python):
+            try:
+                answers.append(("ok", quiet(logger)))
+            except Exception as exc:  # noqa: BLE001 - compared
+                answers.append(("raised", type(exc), str(exc)))
+        assert answers[0] == answers[1]
+        return answers[0]
+
+    assert both() == ("ok", True)
+    logger.disabled = True
+    try:
+        assert both() == ("ok", True)  # (isEnabledFor: False while disabled)
+    finally:
+        logger.disabled = False
+    parent.setLevel(logging.DEBUG)
+    logger.manager._clear_cache()
+    try:
+        assert both() == ("ok", False)
+    finally:
+        parent.setLevel(logging.NOTSET)
+        logger.manager._clear_cache()
+    original = logging.Logger.__dict__["getEffectiveLevel"]
+
+    def failing(self):
+        raise LookupError("read")
+    logging.Logger.getEffectiveLevel = property(failing)
+    try:
+        assert both() == ("raised", LookupError, "read")
+    finally:
+        logging.Logger.getEffectiveLevel = original
+    assert both() == ("ok", True)

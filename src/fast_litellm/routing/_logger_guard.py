@@ -69,4 +69,20 @@ def _make_quiet() -> Any:
 
 # (the names read as default arguments: ~0.2 us a call where module globals and a helper
 # per method made it ~0.4; the check it replaces, type and isEnabledFor, was ~0.05)
-quiet = _make_quiet()
+python_quiet = _make_quiet()
+
+
+def _native_quiet() -> Any:
+    """The same function in C (``RouterLoggerQuiet``, session 24: the same reads, calls and
+    order; ~0.1 us less a call, three calls a usage-based-routing-v2 pick), or None."""
+    if None in (_IS_ENABLED_FOR, _LOG_DEBUG, _EFFECTIVE_LEVEL):
+        return None  # (never quiet: the Python function's answer, always False)
+    from fast_litellm._native_loader import NATIVE
+
+    make = getattr(NATIVE, "RouterLoggerQuiet", None)
+    if make is None:
+        return None
+    return make(_LOGGER, _OBJECT_GETATTRIBUTE, _IS_ENABLED_FOR, _LOG_DEBUG, _EFFECTIVE_LEVEL, _DEBUG)
+
+
+quiet = _native_quiet() or python_quiet

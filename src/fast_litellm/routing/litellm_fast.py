@@ -621,7 +621,9 @@ class _GroupRows:
         attribute hook in the way), and ``_live_handle()`` the core's kept handle.
         Otherwise LiteLLM's read (it refreshes the views where they are behind; the next
         pick is idle again and keeps its rows)."""
-        parts = self._resolve()
+        parts = self._parts  # (_resolve() inline: a Python call less a v2 pick, session 24)
+        if parts is None:
+            parts = self._resolve()
         if not parts or idle is None or type(model) is not str:
             with callers_errors:  # LiteLLM's read (see _UsageReadScope.__enter__)
                 return registry._core_get_model_list(model_name=model)
@@ -638,7 +640,9 @@ class _GroupRows:
                     return registry._core_get_model_list(model_name=model)
             token = (idle[5], idle[4][1], entries, entries._read_at, len(entries))
             kept = self._kept.get(_identity(registry))
-            if kept is not None and kept[0] is registry and _same_token(kept[1], token):
+            if (kept is not None and kept[0] is registry
+                    and (kept_token := kept[1])[0] is token[0] and kept_token[1] == token[1]  # (_same_token inline)
+                    and kept_token[2] is token[2] and kept_token[3] is token[3] and kept_token[4] == token[4]):
                 rows = kept[2].get(model)
                 if rows is not None:
                     return list(rows)

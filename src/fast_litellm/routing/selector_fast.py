@@ -44,6 +44,7 @@ from _io import open as _IO_OPEN
 
 from . import _logger_guard
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, CODE_OF as _code_of, IDENTITY as _identity
+from ._import_hook import _native_or
 from fast_litellm.patching.registry import original_if_ours, stock_behind
 
 _OBJECT_GETATTRIBUTE = object.__getattribute__
@@ -688,6 +689,15 @@ class _SharedFacts:
             self._last = (healthy, facts)
 
 
+def _shared_facts() -> Any:
+    """A ``_SharedFacts``: the C one where the core has it (``RouterSharedFacts``, session 24:
+    the same reads; ~5 Python calls less a usage-v2 pick), else the class above."""
+    from . import strategy_fast
+
+    native = _native_or("RouterSharedFacts", None)
+    return native(strategy_fast._SHARED_LISTS) if native is not None else _SharedFacts()
+
+
 # --------------------------------------------------------------------------
 # least-busy: _deployment_ids (the candidates' ids through pydantic)
 # --------------------------------------------------------------------------
@@ -710,7 +720,7 @@ def make_deployment_ids(original: Any) -> Any:
             or module._Deployment.__annotations__.keys() != {"model_info"}
             or module._DeploymentModelInfo.__annotations__.keys() != {"id"}):
         raise RuntimeError("least_busy's deployment types changed")
-    shared = _SharedFacts()  # the last shared list's ids
+    shared = _shared_facts()  # the last shared list's ids
     decline = NotAccelerated("least-busy ids: LiteLLM's validation")
     from . import _pydantic_guard
 
@@ -850,7 +860,7 @@ def make_usage_counter_keys(original: Any) -> Any:
     entry_module, entry_name = _HOSTED_ENTRY.split(":")
     entry = getattr(importlib.import_module(entry_module), entry_name)
     decline = NotAccelerated("usage keys: LiteLLM's code")
-    shared = _SharedFacts()
+    shared = _shared_facts()
 
     def usage_counter_keys(self, healthy_deployments):
         pending = _PENDING_KEYS.get()
@@ -873,6 +883,10 @@ def make_usage_counter_keys(original: Any) -> Any:
             if prefixes is None:
                 raise decline
             shared.keep(healthy_deployments, prefixes)
+        if minute_keys is not None:
+            # the lines below in C (router_usage_minute_keys, session 24: the same clock call,
+            # its error marked the caller's, the same minute, kept keys and builds)
+            return minute_keys(minute_state, prefixes)
         with callers_errors:  # LiteLLM's clock: its error is the caller's, raised once
             now = module.get_utc_datetime()
         # (_minute_of, inline)
@@ -915,6 +929,11 @@ def make_usage_counter_keys(original: Any) -> Any:
     served: List[Any] = [None]  # (the tpm list handed out, the kept keys it copies): the last kept answer
     read_extra: List[Any] = [(None, (), frozenset(), {})]  # (kept keys, joined, frozenset, fromkeys)
     rows_box: List[Any] = [None]  # router_usage_prefixes' kept prefixes (session 21)
+    from fast_litellm.patching.registry import callers_error
+
+    minute_keys = getattr(NATIVE, "router_usage_minute_keys", None) if keys is not None else None
+    minute_state = (module, "get_utc_datetime", callers_error, _datetime, _MINUTES, last_built, served, ":tpm:",
+                    ":rpm:", "hour", "minute", "strftime", "%H-%M")
     usage_counter_keys.__doc__ = original.__doc__
     usage_counter_keys.read_keys = read_keys  # (the usage read's: make_read_usage's keys_fast)
     return usage_counter_keys
@@ -959,7 +978,7 @@ def make_usage_common_checks(original: Any) -> Any:
     pick = getattr(NATIVE, "router_usage_pick", None)
     g = vars(module)
     decline = NotAccelerated("usage checks: LiteLLM's code")
-    accepted = _SharedFacts()
+    accepted = _shared_facts()
 
     def _common_checks_available_deployment(self, model_group, healthy_deployments, tpm_keys, tpm_values,
                                             rpm_keys, rpm_values, messages=None, input=None):
@@ -1109,7 +1128,7 @@ def _fast_chain(attr: Any, patch_name: str, code: Any) -> Any:
     return None
 
 
-def _chain_serves(chain: Any) -> bool:
+def _python_chain_serves(chain: Any) -> bool:
     """Whether a call of the chain's first function now reaches its last one:
     each Python layer's code and ``fast`` cell as found (a native layer's are
     fixed), each engine layer's flag serving fast (on, not in rollout or shadow),
@@ -1128,6 +1147,11 @@ def _chain_serves(chain: Any) -> bool:
         elif not switch.cell_contents.serve_fast:  # the engine wrapper's flag
             return False
     return True
+
+
+# the same loop in C where the core is built (router_chain_serves, session 24: the same
+# reads, raising what they raise; ~0.7 us of Python a usage-v2 pick, two chains asked)
+_chain_serves = _native_or("router_chain_serves", _python_chain_serves)
 
 
 _V2_PICK: List[Any] = []
@@ -1205,7 +1229,7 @@ def make_usage_v2_pick() -> Any:
     count_code = _code_in(make_selector_token_count, "embedding_aware_token_count")
     memo = _StateMemo()
     rb_memo, rb_key, rb_check = routing_builtins()
-    accepted = _SharedFacts()  # the last shared candidate list the native scan took
+    accepted = _shared_facts()  # the last shared candidate list the native scan took
     chain_cache: Dict[Any, Any] = {}
     quiet = _logger_guard.quiet
 
@@ -1506,10 +1530,8 @@ def make_read_usage(original: Any) -> Any:
             return containers_read, (True,)
         return (None,), ()
 
-    def bindings_same():
-        """``same_entries(checked, absent)``, its dict part kept by the memo."""
-        return same_entries(mro_entries, absent) and bool(
-            entries_memo.get(entries_key, absent) or entries_memo.remember(entries_key, absent, entries_check))
+    # same_entries(checked, absent) is then: same_entries(mro_entries, absent) and the memo's
+    # kept verdict of the dict entries (written out inline in read_usage)
     target_var = context._service_target
     restore = context._restore
     usage_target = prefetch.ROUTER_USAGE_TARGET
@@ -1546,7 +1568,11 @@ def make_read_usage(original: Any) -> Any:
 
     async def read_usage(self, deployments, parent_otel_span):
         if (type(self) is not batch_cls or parent_otel_span is not None
-                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT or not bindings_same()
+                or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT
+                # (the bindings as found at build: the MROs, then the dict entries' kept verdict; inline)
+                or not (same_entries(mro_entries, absent) and (entries_memo.get(entries_key, absent)
+                                                               or entries_memo.remember(entries_key, absent,
+                                                                                        entries_check)))
                 or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             raise decline
         # LiteLLM's reads and calls from here: their errors are the caller's, raised once
@@ -1582,12 +1608,30 @@ def make_read_usage(original: Any) -> Any:
         # so the bindings are looked at again after it)
         if (type(cache) is not dual_cls
                 or (fast_keys is None and (type(keys) is not list or set(map(type, keys)) - str_only))
-                or type(selector) is not v2_cls or not bindings_same()
+                or type(selector) is not v2_cls
+                or not (same_entries(mro_entries, absent) and (entries_memo.get(entries_key, absent)
+                                                               or entries_memo.remember(entries_key, absent,
+                                                                                        entries_check)))
                 or not (rb_memo.get(rb_key, _BUILTINS) or rb_memo.remember(rb_key, _BUILTINS, rb_check))):
             with callers_errors:
                 await rest_of_litellms(self, cache, keys, parent_otel_span)
             return None
         own = cache.__dict__
+        if native_tail is not None:
+            # the lines below to the PrefetchedUsage in C (router_usage_prefetch, session 24: the
+            # same reads, the same requests() call, in their order): True made, False LiteLLM's
+            # read, None the memory tier's read, Ellipsis (an odd dict or keys) these lines
+            done = native_tail(self, own, absent, requests, memory_cls, get_ok, batch_ok, keys, key_set, key_values,
+                               usage_parts)
+            if done is True:
+                return None
+            if done is False:
+                with callers_errors:
+                    await rest_of_litellms(self, cache, keys, parent_otel_span)
+                return None
+            if done is None:
+                await memory_read(self, cache, keys, key_set, parent_otel_span)
+                return None
         memory = own.get("in_memory_cache", absent)
         if (own.get("redis_cache", absent) is not None or "async_batch_get_cache" in own
                 or "_prepare_batch_get" in own or requests() is not None):
@@ -1606,14 +1650,25 @@ def make_read_usage(original: Any) -> Any:
             # key_values: a fresh copy of the kept one for kept keys)
             found = key_values if key_values is not None else dict.fromkeys(keys)
         else:
-            token = target_var.set(usage_target)
-            try:
-                with callers_errors:
-                    values = await cache.async_batch_get_cache(keys=list(keys), parent_otel_span=parent_otel_span)
-            finally:
-                restore(target_var, token)
+            await memory_read(self, cache, keys, key_set, parent_otel_span)
+            return None
+        prefetched(self, keys, key_set, found)
+        return None
+
+    async def memory_read(self, cache, keys, key_set, parent_otel_span):
+        """The memory tier's read under the usage target (no Redis, no request batch), then the
+        PrefetchedUsage of its values."""
+        token = target_var.set(usage_target)
+        try:
             with callers_errors:
-                found = None if values is None else dict(zip(keys, values))
+                values = await cache.async_batch_get_cache(keys=list(keys), parent_otel_span=parent_otel_span)
+        finally:
+            restore(target_var, token)
+        with callers_errors:
+            found = None if values is None else dict(zip(keys, values))
+        prefetched(self, keys, key_set, found)
+
+    def prefetched(self, keys, key_set, found):
         if usage_plain:
             # PrefetchedUsage(keys=..., values=...): its generated __init__'s two field writes
             # (object.__setattr__ on the instance's dict), made on the instance's dict
@@ -1625,7 +1680,10 @@ def make_read_usage(original: Any) -> Any:
         else:
             with callers_errors:
                 self.prefetched_usage = g["PrefetchedUsage"](keys=frozenset(keys), values=found)
-        return None
+
+    # the read's tail in C where the core has it, for the plain PrefetchedUsage only
+    native_tail = _native_or("router_usage_prefetch", None) if usage_plain else None
+    usage_parts = (usage_cls, object_new)
 
     read_usage.__doc__ = original.__doc__
     return read_usage
