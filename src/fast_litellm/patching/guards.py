@@ -215,7 +215,11 @@ def _wrapped_elsewhere(fn: Any) -> bool:
     function; session 22 hunt).  Followed: Python layers whose code is
     LiteLLM's, fast_litellm's or the standard library's (``contextlib``'s
     ``contextmanager`` helper, ...; not site-packages), and native layers of
-    fast_litellm's or ``functools``' types."""
+    fast_litellm's types, and ``functools``' over a function defined with a
+    decorator (LiteLLM's ``@cache``: its line is in the pinned source; a user's
+    ``functools.partial`` made to look like the function by ``update_wrapper``,
+    or an ``lru_cache`` put over it, wraps a function whose definition has no
+    decorator, or another layer: session 24 hunt)."""
     layer = fn
     for _ in range(64):
         inner = getattr(layer, "__wrapped__", None)
@@ -224,10 +228,26 @@ def _wrapped_elsewhere(fn: Any) -> bool:
         if type(layer) is types.FunctionType:
             if not _trusted_code(str(layer.__code__.co_filename)):
                 return True
-        elif not type.__repr__(type(layer)).startswith(("<class 'fast_litellm.", "<class 'functools.")):
-            return True  # (its tp_name: no metaclass __repr__)
+        else:
+            kind = type.__repr__(type(layer))  # (its tp_name: no metaclass __repr__)
+            if kind.startswith("<class 'functools."):
+                if not _decorated(inner):
+                    return True
+            elif not kind.startswith("<class 'fast_litellm."):
+                return True
         layer = inner
     return True
+
+
+def _decorated(fn: Any) -> bool:
+    """Whether ``fn`` is a Python function whose definition carries a decorator
+    (its code's first line, the first decorator's since Python 3.8, is one)."""
+    import linecache
+
+    code = getattr(fn, "__code__", None) if type(fn) is types.FunctionType else None
+    if code is None:
+        return False
+    return linecache.getline(code.co_filename, code.co_firstlineno).lstrip().startswith("@")
 
 
 wrapped_elsewhere = _wrapped_elsewhere
