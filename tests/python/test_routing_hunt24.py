@@ -121,3 +121,35 @@ def test_a_router_built_after_the_switch_picks_on_the_twin():
     _picks(router, True, 5)
     assert shadow_handle.STATS["picks"] - before["picks"] == 5
     assert shadow_handle.STATS["stage_steps"] == before["stage_steps"]
+
+
+def _lockstep_helpers():
+    """One accelerated lockstep helper of each file changed (cheap ones), and the
+    twin picks it makes: its router built under the switch as the file builds it."""
+    import test_routing_faults as faults
+    import test_routing_latency_checks as latency_checks
+    import test_routing_least_busy_call_id as call_id
+    import test_routing_pick_path21 as pick_path21
+    import test_routing_protocol as protocol
+
+    return {
+        "protocol": (lambda: protocol._pick_in_lockstep("simple-shuffle", [{}] * 4), 4),
+        "least_busy_call_id": (call_id.test_picks_match_stock, len(call_id._requests())),
+        "pick_path21": (lambda: pick_path21._picks("least-busy", True), 3),
+        "latency_checks": (lambda: latency_checks._picks(latency_checks._router(True), True, [{}, {}]), 2),
+        "faults": (lambda: faults._pick(faults._router(faults.LATENCY, accelerated=True), True), 1),
+    }
+
+
+@pytest.mark.parametrize("name", ["protocol", "least_busy_call_id", "pick_path21", "latency_checks", "faults"])
+def test_the_lockstep_files_accelerated_picks_run_on_the_twin(name):
+    """The session 23 hunt's coverage gap, closed per file: each helper's
+    accelerated picks all run on the twin handle (none answered the stage
+    inline on LiteLLM's handle).  Mutation: test_routing_protocol._router's
+    None default (the switch as the caller set it) back to False: 0 twin picks
+    in the files building through it (least_busy_call_id, pick_path21...)."""
+    run, picks = _lockstep_helpers()[name]
+    before = dict(shadow_handle.STATS)
+    run()
+    assert shadow_handle.STATS["picks"] - before["picks"] == picks
+    assert shadow_handle.STATS["stage_steps"] == before["stage_steps"]

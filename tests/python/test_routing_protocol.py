@@ -54,9 +54,11 @@ def patched():
         yield
 
 
-def _router(accelerated=False, **kwargs):
-    # accelerated: built with the fast paths on, as after import fast_litellm (its picks on the twin handle)
-    with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
+def _router(accelerated=None, **kwargs):
+    # accelerated: built with the fast paths on (True; as after import fast_litellm: its picks on the
+    # twin handle) or off; None: under the switch as the caller set it (other files build through this)
+    switch = contextlib.nullcontext() if accelerated is None else _local_patch.accelerated(accelerated)
+    with warnings.catch_warnings(), switch:
         warnings.simplefilter("ignore")
         return litellm.Router(model_list=copy.deepcopy(MODEL_LIST), **kwargs)
 
