@@ -70,7 +70,8 @@ def _picks(on, strategy, where, name, replacement=None):
     a fast pick leaves some of LiteLLM's lazily built indexes unbuilt, which its code
     then builds - and calls the shadow for - in the next pick that is LiteLLM's);
     ``where``: a module name, or "builtins"."""
-    router = T._router(routing_strategy=strategy)
+    with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+        router = T._router(routing_strategy=strategy)
     calls, out = [], []
     real = builtins.__dict__[name]
     shadow = replacement or _counting(real, calls)
@@ -143,7 +144,8 @@ def _litellm_runs(on, strategy):
 
     core_file = importlib.import_module(CORE).__file__
     ok, full = selector_fast.routing_builtins_precheck()
-    router = T._router(routing_strategy=strategy)
+    with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+        router = T._router(routing_strategy=strategy)
     ran, verdicts = [], []
 
     def profile(frame, event, arg):

@@ -108,7 +108,7 @@ class _Spy:
 
 def _lockstep(model_list, history, rounds, gen, between=None, expect_fast=True, after_build=None):
     a = _build(model_list, "cost-based-routing", {})
-    b = _build(model_list, "cost-based-routing", {})
+    b = _build(model_list, "cost-based-routing", {}, accelerated=True)
     for d in model_list:
         model = d["litellm_params"]["model"]
         if model in PRICE_MAP:

@@ -92,8 +92,9 @@ class Handle:
         return getattr(self._handle, name)
 
 
-def _router(strategy, model_list=MODEL_LIST):
-    with warnings.catch_warnings():
+def _router(strategy, model_list=MODEL_LIST, accelerated=False):
+    # built with the side's switch, as after import fast_litellm (the twin handle)
+    with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
         warnings.simplefilter("ignore")
         router = litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy=strategy)
     # one deployment cooling: the store's memory is busy, so the pick reads it
@@ -179,7 +180,7 @@ def _stock_and_fast(monkeypatch, strategy, site, at):
     same_minute()
     outcomes = []
     for accelerated in (False, True):
-        router = _router(strategy)
+        router = _router(strategy, accelerated=accelerated)
         with monkeypatch.context() as patch:
             fault = _site(patch, router, site, at)
             outcomes.append((_pick(router, accelerated), fault.calls))
@@ -209,7 +210,7 @@ def test_errors_of_ours_fall_back_and_count(monkeypatch, flag, strategy, site):
     same_minute()
     outcomes = []
     for accelerated in (False, True):
-        router = _router(strategy)
+        router = _router(strategy, accelerated=accelerated)
         with monkeypatch.context() as patch:
             reads = AsyncFault(RoutingReadBatch.read_usage, 0)
             patch.setattr(RoutingReadBatch, "read_usage", lambda self, *a, **k: reads(self, *a, **k))
@@ -243,7 +244,7 @@ def test_latency_honours_a_replaced_clock(monkeypatch, flag):
     minute = "%s-%s-%s" % (stamp.strftime("%Y-%m-%d"), stamp.strftime("%H"), stamp.strftime("%M"))
     outcomes = []
     for accelerated in (False, True):
-        router = _router(LATENCY, model_list)
+        router = _router(LATENCY, model_list, accelerated=accelerated)
         # d0 and d2 are the fastest, but a day ahead past their rpm limit
         history = {ident: {"latency_normalized": [0.1], minute: {"tpm": 0, "rpm": 9}} for ident in ("d0", "d2")}
         history["d1"] = {"latency_normalized": [0.5]}
@@ -274,7 +275,7 @@ def test_cost_honours_replaced_pricing_and_clock(monkeypatch, flag, replaced):
     model_list[0]["litellm_params"]["rpm"] = 5
     outcomes = []
     for accelerated in (False, True):
-        router = _router(COST, model_list)
+        router = _router(COST, model_list, accelerated=accelerated)
         if replaced == "clock":
             # this minute a day ahead, d0 (the cheapest) is past its rpm limit
             stamp = _Clock.now()
@@ -337,7 +338,7 @@ def test_latency_percentile_out_of_range_raises_once_after_one_draw(monkeypatch,
                for i in range(4)}
     outcomes = []
     for accelerated in (False, True):
-        router = _router(LATENCY)
+        router = _router(LATENCY, accelerated=accelerated)
         router._core._cache.set_cache("g_map", copy.deepcopy(history))
         for selector in router._core._selectors.callback_selectors():
             assert isinstance(selector, LowestLatencyLoggingHandler)
@@ -439,7 +440,7 @@ def test_latency_fresh_map_reads_and_multiplies_the_buffer_as_litellm(flag, buff
     same_minute()
     for accelerated in (False, True):
         if route == "router":
-            router = _router(LATENCY)
+            router = _router(LATENCY, accelerated=accelerated)
             selectors = router._core._selectors.callback_selectors()
         else:
             handler = lowest_latency.LowestLatencyLoggingHandler(router_cache=DualCache())
@@ -494,7 +495,7 @@ def test_latency_replaced_random_sees_litellms_arguments(monkeypatch, flag, repl
     outcomes = []
     same_minute()
     for accelerated in (False, True):
-        router = _router(LATENCY)
+        router = _router(LATENCY, accelerated=accelerated)
         if cached:
             router._core._cache.set_cache("g_map", copy.deepcopy(history))
         draws.seed(0)
@@ -542,7 +543,7 @@ def test_latency_honours_replaced_math_in_litellms_module(monkeypatch, flag, rep
                "d2": {"latency_normalized": [0.3, 0.3], minute: {"tpm": 0, "rpm": 0}}}
     outcomes = []
     for accelerated in (False, True):
-        router = _router(LATENCY)
+        router = _router(LATENCY, accelerated=accelerated)
         for selector in router._core._selectors.callback_selectors():
             selector.routing_args.ttft_percentile = 0.9
         router._core._cache.set_cache("g_map", copy.deepcopy(history))
@@ -566,7 +567,7 @@ def _cost_outcomes(model_list, cached_id):
     for accelerated in (False, True):
         picks = []
         for cached in (False, True):
-            router = _router(COST, model_list)
+            router = _router(COST, model_list, accelerated=accelerated)
             if cached:
                 router._core._cache.set_cache("cost_map:g",
                                               {cached_id: {litellm_fast._minute_stamp(): {"tpm": 1, "rpm": 0}}})

@@ -36,7 +36,8 @@ def _imports_of_picks(strategy, on, picks=3):
     """The import statements the hook sees over ``picks`` picks of a new
     router (the first of them outside the record: module-level first uses)."""
     real = builtins.__import__
-    router = T._router(routing_strategy=strategy)
+    with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+        router = T._router(routing_strategy=strategy)
     imports = []
 
     def hook(module, globals=None, locals=None, fromlist=(), level=0):
@@ -101,7 +102,8 @@ def test_import_hook_sees_stocks_imports_through_the_routers_picks(strategy, ent
     real = builtins.__import__
 
     def run(on):
-        router = T._router(routing_strategy=strategy)
+        with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+            router = T._router(routing_strategy=strategy)
         imports = []
 
         def hook(module, globals=None, locals=None, fromlist=(), level=0):
@@ -156,7 +158,8 @@ _IMPORTED_NAMES = [
 
 
 def _pick_outcomes(strategy, on, picks=2):
-    router = T._router(routing_strategy=strategy)
+    with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+        router = T._router(routing_strategy=strategy)
 
     async def pick():  # the installed dispatcher, whose fast side made its parts in _warm_up
         return await router._core.select("g", {"metadata": {}})

@@ -52,8 +52,10 @@ def flag():
         yield flag
 
 
-def _router():
-    with warnings.catch_warnings():
+def _router(accelerated=False):
+    """Built with the fast paths as the side runs them (as after ``import
+    fast_litellm``: the accelerated side's picks run on the twin handle)."""
+    with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
         warnings.simplefilter("ignore")
         return litellm.Router(model_list=copy.deepcopy(MODEL_LIST), routing_strategy=LATENCY)
 
@@ -78,7 +80,7 @@ def _picks(router, accelerated, requests, seed=5):
 def _warm(accelerated=True):
     """Picks on a router of their own, so every check has been found to hold
     (and is then kept) before the test replaces something."""
-    _picks(_router(), accelerated, [{}, {"metadata": {}}])
+    _picks(_router(accelerated), accelerated, [{}, {"metadata": {}}])
 
 
 def _recording(calls, fn):
@@ -116,7 +118,7 @@ def test_fresh_map_calls_replaced_latency_functions_as_litellm(monkeypatch, flag
                 patch.setattr(lowest_latency, "sum", _recording(calls, sum), raising=False)
             else:
                 patch.setattr(lowest_latency, "tuple", _recording(calls, tuple), raising=False)
-            picks = _picks(_router(), accelerated, [{}, {"stream": True}, {"metadata": {"x": 1}}])
+            picks = _picks(_router(accelerated), accelerated, [{}, {"stream": True}, {"metadata": {"x": 1}}])
         outcomes.append((picks, calls))
     stock, fast = outcomes
     assert stock[1], "LiteLLM's loop called the replacement"
@@ -158,7 +160,7 @@ def test_fresh_map_buffer_read_follows_class_changes(monkeypatch, flag, change, 
     for accelerated in (False, True):
         _warm()
         reads: list = []
-        router = _router()
+        router = _router(accelerated)
         with monkeypatch.context() as patch:
             if change == "descriptor on RoutingArgs":
                 patch.setattr(RoutingArgs, "lowest_latency_buffer", _CountingBuffer(reads, value), raising=False)
@@ -292,7 +294,7 @@ def test_metadata_field_follows_litellms_method_and_constants(monkeypatch, flag,
             calls.append(sorted(request_kwargs or ()))
             return stock_method(self, request_kwargs)
 
-        router = _router()
+        router = _router(accelerated)
         requests = [{"metadata": {}}, {"litellm_metadata": {}, "metadata": {}}, {"other": {}}]
         with monkeypatch.context() as patch:
             if change == "method wrapped":
@@ -369,7 +371,7 @@ def test_pre_route_phase_record_follows_litellms_functions(monkeypatch, flag, st
     same_minute()
     outcomes = []
     for accelerated in (False, True):
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
             warnings.simplefilter("ignore")
             router = litellm.Router(model_list=copy.deepcopy(MODEL_LIST), routing_strategy=strategy)
         _picks(router, accelerated, [{}, {}])  # warm: every check found to hold

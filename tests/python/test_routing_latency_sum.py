@@ -265,7 +265,7 @@ def test_served_map_lockstep_where_order_and_prices_decide(strategy):
         history[d["model_info"]["id"]] = entry
     for buffer in (0, 0.25, -1.0):
         args = {"lowest_latency_buffer": buffer} if strategy == "latency-based-routing" else {}
-        a, b = _build(model_list, strategy, args), _build(model_list, strategy, args)
+        a, b = _build(model_list, strategy, args), _build(model_list, strategy, args, accelerated=True)
         for router in (a, b):
             _seed_state(router, None, model_list, strategy, history, [], [])
         for round_ in range(3):
@@ -311,7 +311,7 @@ def test_cost_groups_keep_deployments_that_price_differently_apart():
         if trial % 3 == 2:  # the cheapest is over its limit: the next one is picked
             model_list[order.index(2)]["litellm_params"]["rpm"] = 1
             history["d2"][minute]["rpm"] = 1
-        a, b = _build(model_list, "cost-based-routing", {}), _build(model_list, "cost-based-routing", {})
+        a, b = _build(model_list, "cost-based-routing", {}), _build(model_list, "cost-based-routing", {}, accelerated=True)
         for router in (a, b):
             _seed_state(router, None, model_list, "cost-based-routing", history, [], [])
         plan = [(trial, "g", {}), (trial + 1, "g", {"metadata": {}})]

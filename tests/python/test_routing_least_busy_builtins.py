@@ -46,7 +46,8 @@ def _counting(real, calls):
 def _picks(on, name, choose_last=False):
     from litellm.router_strategy import least_busy
 
-    router = T._router(routing_strategy="least-busy")
+    with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+        router = T._router(routing_strategy="least-busy")
     calls, out = [], []
     real = builtins.__dict__[name]
     if choose_last:  # a min that picks the last index: stock's pick moves

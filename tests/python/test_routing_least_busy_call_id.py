@@ -81,7 +81,8 @@ def test_picks_match_stock():
     T.same_minute()
     outs = []
     for on in (False, True):
-        router = T._router(routing_strategy="least-busy")
+        with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+            router = T._router(routing_strategy="least-busy")
         random.seed(5)
         got = []
         with _local_patch.accelerated(on), warnings.catch_warnings():
@@ -111,7 +112,8 @@ def test_a_replaced_call_identity_sees_stocks_calls(monkeypatch):
         seen.clear()
         monkeypatch.setattr(selection, "CALL_IDENTITY", Counting())
         try:
-            router = T._router(routing_strategy="least-busy")
+            with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+                router = T._router(routing_strategy="least-busy")
             with _local_patch.accelerated(on), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for request in ({}, {"litellm_call_id": "x"}):

@@ -48,7 +48,8 @@ def _picks(strategy, on, requests=({}, {"litellm_call_id": "c"}, {"metadata": {}
     """(picked ids or the error raised (type, message, where), then the coroutine names
     of the Tasks each pick made; random state) of ``requests`` on a fresh Router,
     accelerated or not."""
-    router = T._router(routing_strategy=strategy)
+    with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+        router = T._router(routing_strategy=strategy)
     if prepare is not None:
         prepare(router)
     random.seed(21)

@@ -54,8 +54,11 @@ def patched():
         yield
 
 
-def _router(**kwargs):
-    with warnings.catch_warnings():
+def _router(accelerated=None, **kwargs):
+    # accelerated: built with the fast paths on (True; as after import fast_litellm: its picks on the
+    # twin handle) or off; None: under the switch as the caller set it (other files build through this)
+    switch = contextlib.nullcontext() if accelerated is None else _local_patch.accelerated(accelerated)
+    with warnings.catch_warnings(), switch:
         warnings.simplefilter("ignore")
         return litellm.Router(model_list=copy.deepcopy(MODEL_LIST), **kwargs)
 
@@ -280,7 +283,7 @@ def test_deprecated_read_declines():
             r.set_custom_routing_strategy(strategy)
 
     for make in (through_attribute, on_core, custom):
-        routers = [_router(), _router()]
+        routers = [_router(), _router(True)]
         outs = []
         same_minute()  # both sides in one wall-clock minute
         for r, accelerated in zip(routers, (False, True)):
@@ -379,7 +382,7 @@ def test_pre_route_with_aliases_matches():
     runs = []
     same_minute()  # both sides in one wall-clock minute
     for accelerated in (False, True):
-        router = _router(model_group_alias={"alias": "g", "other": {"model": "g", "hidden": True}})
+        router = _router(accelerated, model_group_alias={"alias": "g", "other": {"model": "g", "hidden": True}})
         out = []
         for seed, model in enumerate(["alias", "other", "g", "alias"]):
             random.seed(seed)
@@ -622,7 +625,7 @@ def test_router_service_event_reads_the_payload_class_where_litellm_does(monkeyp
     monkeypatch.setattr(litellm, "service_callback", [])
     built = []
     for accelerated in (False, True):
-        router = _router(routing_strategy="least-busy")
+        router = _router(accelerated, routing_strategy="least-busy")
 
         async def pick():
             await router.async_get_available_deployment(model="g", request_kwargs={})
@@ -1254,17 +1257,20 @@ def _fast_select():
     return protocol_fast.make_select(_original(_patch("routing.select").target))
 
 
-def _pick_in_lockstep(strategy, requests, model="g", fast_on=True):
+def _pick_in_lockstep(strategy, requests, model="g", fast_on=True, twin=True):
     """Two identical routers, stock (LiteLLM's select, nothing accelerated) and
     the fused select (over the accelerated steps), picking the same requests
-    from the same ``random`` state: (outcome, request after, random state) each."""
+    from the same ``random`` state: (outcome, request after, random state) each.
+    Each router is built with its side's switch (``twin``: the fast side's picks
+    then run on the twin handle, as a router made after ``import fast_litellm``;
+    False: on LiteLLM's handle, the inline stage answer)."""
     from litellm.router_strategy import least_busy
 
     original = _original(_patch("routing.select").target)
     fast = _fast_select()
     out = []
     for select, on in ((original, False), (fast, fast_on)):
-        router = _router(routing_strategy=strategy)
+        router = _router(on and twin, routing_strategy=strategy)
         random.seed(7)
         got = []
         with _local_patch.accelerated(on):
@@ -1444,7 +1450,7 @@ def test_select_pod_resolution_follows_litellms(monkeypatch):
 
     original = _original(_patch("routing.select").target)
     for select, on in ((original, False), (fast, True)):
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _local_patch.accelerated(on):  # (as after import: the twin)
             warnings.simplefilter("ignore")
             router = litellm.Router(model_list=copy.deepcopy(pods))
         saved = router._core._pod_discovery.clock
@@ -1980,7 +1986,8 @@ def test_select_callback_filter_check_failing_falls_back_to_litellms_answer(monk
 
         monkeypatch.setattr(protocol_fast, "_filter_state", broken)
         requests = [{}, {"metadata": {"other": 2}}] * 2
-        stock, fast = _pick_in_lockstep(strategy, requests)
+        # (on LiteLLM's handle: the inline stage answer's check)
+        stock, fast = _pick_in_lockstep(strategy, requests, twin=False)
         assert stock == fast and all(outcome[0] == "ok" for outcome, _r, _s in fast)
         # the check ran, failed and was counted at every pick (never kept)
         assert flag.errors == len(requests) and flag.last_error["type"] == "RuntimeError"
@@ -2137,7 +2144,7 @@ def test_select_service_event_is_scheduled_as_litellms(strategy, monkeypatch):
     monkeypatch.setattr(asyncio_module, "create_task", create_task)
     seen = {}
     for select, on in ((original, False), (fast, True)):
-        router = _router(routing_strategy=strategy)
+        router = _router(on, routing_strategy=strategy)
         events = seen.setdefault(on, [])
 
         async def hook(**kwargs):
@@ -2431,7 +2438,7 @@ def test_selection_init_over_the_patches_runs_the_requests_code_as_stock():
     for request in requests:
         seen = []
         for on in (False, True):
-            router = _router()
+            router = _router(on)
             del _EqKey.compared[:]
             with _local_patch.accelerated(on):
                 _Selection(router._core, "g", copy.copy(request), "pick", None, None, None)
@@ -2449,7 +2456,7 @@ def test_latency_pick_of_a_request_with_key_code_matches():
     assert stock == fast
     seen = []
     for on in (False, True):
-        router = _router(routing_strategy="latency-based-routing")
+        router = _router(on, routing_strategy="latency-based-routing")
         del _EqKey.compared[:]
         random.seed(9)
         select = _original(_patch("routing.select").target) if not on else _fast_select()
@@ -2474,7 +2481,7 @@ def test_kept_no_filter_answer_sees_the_core_module_changed(monkeypatch, strateg
     original = _original(_patch("routing.select").target)
     outcomes = []
     for select, on in ((original, False), (fast, True)):
-        router = _router(routing_strategy=strategy)
+        router = _router(on, routing_strategy=strategy)
         core = router._core
         random.seed(7)
         got = []

@@ -47,7 +47,8 @@ def _picks(strategy, on, calls, replaced, picks=3, prepare=None, request=None):
     """What ``calls`` holds after each of ``picks`` picks (the service
     events' tasks run) with ``replaced`` in place, and the picked ids;
     ``prepare(router)`` first."""
-    router = T._router(routing_strategy=strategy)
+    with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+        router = T._router(routing_strategy=strategy)
     if prepare is not None:
         prepare(router)
     seen = []
@@ -445,7 +446,8 @@ def validate_python(self, *args, **kwargs):
 pydantic.TypeAdapter.validate_python = validate_python
 out = []
 for on in (False, True):
-    router = T._router(routing_strategy="simple-shuffle")
+    with _local_patch.accelerated(on):  # built as after import fast_litellm: the twin handle
+        router = T._router(routing_strategy="simple-shuffle")
     with _local_patch.accelerated(on):
         for _ in range(2):
             random.seed(4)

@@ -37,8 +37,9 @@ def patched():
         yield
 
 
-def _router(**kwargs):
-    with warnings.catch_warnings():
+def _router(accelerated=False, **kwargs):
+    # accelerated: built with the fast paths on, as after import fast_litellm (the twin handle)
+    with warnings.catch_warnings(), _local_patch.accelerated(accelerated):
         warnings.simplefilter("ignore")
         return litellm.Router(model_list=copy.deepcopy(MODEL_LIST), **kwargs)
 
@@ -192,7 +193,7 @@ def test_a_replaced_abc_hook_answers_the_done_steps_mapping_check(strategy):
     ``isinstance(done, Mapping)`` as LiteLLM's ``_run`` does, and follows
     its answer (False: no pod resolution, so no ``_pick_discovery``)."""
     stock = _done_branch(_router(routing_strategy=strategy), False)
-    fast = _done_branch(_router(routing_strategy=strategy), True)
+    fast = _done_branch(_router(True, routing_strategy=strategy), True)
     assert stock == fast
     assert stock[1] == []
 

@@ -159,10 +159,10 @@ def test_fresh_latency_scan_matches_the_python_loop():
 
 # ---- shared records only for read-only selectors ------------------------------
 
-def _router_and_core(strategy, n=6):
+def _router_and_core(strategy, n=6, accelerated=False):
     model_list = [{"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"},
                    "model_info": {"id": "d%d" % i}} for i in range(n)]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _local_patch.accelerated(accelerated):  # (accelerated: the twin)
         warnings.simplefilter("ignore")
         router = litellm.Router(model_list=model_list, routing_strategy=strategy)
     return router, router._core
@@ -279,7 +279,7 @@ def test_lockstep_at_500_deployments(strategy):
     model_list = _large_model_list(gen, 500)
     ids = [d["model_info"]["id"] for d in model_list]
     args = {"lowest_latency_buffer": 0.1} if strategy.startswith("latency") else {}
-    a, b = _build(model_list, strategy, args), _build(model_list, strategy, args)
+    a, b = _build(model_list, strategy, args), _build(model_list, strategy, args, accelerated=True)
     cooled = gen.sample(ids, 30)
     usage = [(d["model_info"]["id"], d["litellm_params"]["model"], gen.choice([10, 5000]), gen.choice([1, 5]))
              for d in gen.sample(model_list, 100)]
@@ -319,7 +319,7 @@ def test_all_known_verdict_follows_the_map(strategy):
     gen = random.Random("known-%s" % strategy)
     model_list = _large_model_list(gen, 40)
     ids = [d["model_info"]["id"] for d in model_list]
-    a, b = _build(model_list, strategy, {}), _build(model_list, strategy, {})
+    a, b = _build(model_list, strategy, {}), _build(model_list, strategy, {}, accelerated=True)
     history = _history(gen, model_list, strategy)
     for ident in ids:
         history.setdefault(ident, {})
@@ -506,7 +506,7 @@ def test_latency_pick_runs_in_litellms_service_target(monkeypatch):
 
     targets = []
     for on in (False, True):
-        router, core = _router_and_core("latency-based-routing")
+        router, core = _router_and_core("latency-based-routing", accelerated=on)
         selector = core._selectors.selector_for("latency-based-routing", "default", None, {})
         cache = selector.router_cache
         read = cache.async_get_cache

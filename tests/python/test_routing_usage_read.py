@@ -219,7 +219,7 @@ def test_read_usage_in_a_pick_matches_litellms():
     results = []
     same_minute()  # both sides in one wall-clock minute (the counter keys name it)
     for accelerated in (False, True):
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _local_patch.accelerated(accelerated):  # (as after import: the twin)
             warnings.simplefilter("ignore")
             router = litellm.Router(model_list=[dict(d, litellm_params=dict(d["litellm_params"]),
                                                      model_info=dict(d["model_info"])) for d in model_list],

@@ -412,7 +412,7 @@ def test_lockstep_usage_v2_limits_and_registry_changes():
     for trial in range(6):
         model_list = _usage_model_list(gen, gen.choice([3, 6, 12]))
         a = _build(model_list, "usage-based-routing-v2", {})
-        b = _build(model_list, "usage-based-routing-v2", {})
+        b = _build(model_list, "usage-based-routing-v2", {}, accelerated=True)
         ids = [d["model_info"]["id"] for d in model_list]
         usage = [(i, d["litellm_params"]["model"], gen.choice([0, 10, 50, 4000]), gen.choice([0, 1, 2]))
                  for d in model_list for i in [d["model_info"]["id"]] if gen.random() < 0.6]
@@ -645,7 +645,7 @@ def test_cooldown_read_with_usage_read_along():
     runs = []
     same_minute()  # both sides in one wall-clock minute
     for accelerated in (False, True):
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _local_patch.accelerated(accelerated):  # (as after import: the twin)
             warnings.simplefilter("ignore")
             router = litellm.Router(model_list=copy.deepcopy(model_list), routing_strategy="usage-based-routing-v2")
         seen, answers = _record_cooldown_reads(router)

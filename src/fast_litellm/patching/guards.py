@@ -215,7 +215,13 @@ def wrapped_elsewhere(fn: Any) -> bool:
     function; session 22 hunt).  Followed: Python layers whose code is
     LiteLLM's, fast_litellm's or the standard library's (``contextlib``'s
     ``contextmanager`` helper, ...; not site-packages), and native layers of
-    fast_litellm's or ``functools``' types."""
+    fast_litellm's types, and ``functools``' over a function whose definition
+    starts with functools' caching decorator (LiteLLM's ``@cache``: its line is
+    in the pinned source; a user's ``functools.partial`` / ``partialmethod``
+    made to look like the function by ``update_wrapper``, or an ``lru_cache``
+    put over it, wraps a function defined otherwise - with no decorator, or
+    ``@wraps(fn)`` as LiteLLM's ``with_service_target`` wrappers are - or
+    another layer: session 24 hunt)."""
     layer = fn
     for _ in range(64):
         inner = getattr(layer, "__wrapped__", None)
@@ -224,10 +230,31 @@ def wrapped_elsewhere(fn: Any) -> bool:
         if type(layer) is types.FunctionType:
             if not _trusted_code(str(layer.__code__.co_filename)):
                 return True
-        elif not type.__repr__(type(layer)).startswith(("<class 'fast_litellm.", "<class 'functools.")):
-            return True  # (its tp_name: no metaclass __repr__)
+        else:
+            kind = type.__repr__(type(layer))  # (its tp_name: no metaclass __repr__)
+            if kind.startswith("<class 'functools."):
+                if not _cache_decorated(inner):
+                    return True
+            elif not kind.startswith("<class 'fast_litellm."):
+                return True
         layer = inner
     return True
+
+
+_CACHE_DECORATORS = frozenset(("cache", "lru_cache", "functools.cache", "functools.lru_cache"))
+
+
+def _cache_decorated(fn: Any) -> bool:
+    """Whether ``fn`` is a Python function whose definition's first (outermost)
+    decorator is functools' ``cache`` / ``lru_cache`` (its code's first line is
+    that decorator's since Python 3.8): the layer it makes is the definition's."""
+    import linecache
+
+    code = getattr(fn, "__code__", None) if type(fn) is types.FunctionType else None
+    if code is None:
+        return False
+    line = linecache.getline(code.co_filename, code.co_firstlineno).strip()
+    return line.startswith("@") and line[1:].partition("(")[0].strip() in _CACHE_DECORATORS
 
 
 def pinned_binding(module: str, attribute: str, target: str) -> Tuple[Dict[str, Any], Any]:

@@ -724,7 +724,53 @@ def _picker_parts() -> Any:
     if getattr(pick_code, "co_qualname", None) == qualname:
         qualname = None
     return (router_module.Router, checks, pick_code, wrapper_code, annotations, qualname, deprecated.__dict__,
-            deprecated._async_picker, deprecated._without_reserving)
+            deprecated._async_picker, deprecated._without_reserving, _picker_stdlib_entries(deprecated.__dict__))
+
+
+def _picker_stdlib_entries(deprecated_globals: Dict[str, Any]) -> Any:
+    """The standard-library bindings LiteLLM's ``_unreserved_picker`` calls
+    through and the fast picker does not (session 24 hunt: a user's
+    ``functools.wraps``, ``functools.update_wrapper`` or ``inspect.ismethod``
+    replacement saw a call every pick from stock and none from ours): the
+    module globals ``functools`` / ``inspect``, ``wraps``, ``update_wrapper``,
+    ``partial`` (what ``wraps`` builds), ``ismethod`` and what those read
+    (``types.MethodType``; ``getattr`` / ``setattr`` / ``isinstance``, none
+    shadowed in those modules nor replaced in builtins), as
+    ``router_entries_same`` entries; the functions checked at build to be the
+    standard library's own (one replaced before this build: never fast)."""
+    import builtins
+    import functools
+    import inspect
+
+    import _functools
+
+    for fn, module, qualname in ((functools.wraps, functools, "wraps"),
+                                 (functools.update_wrapper, functools, "update_wrapper"),
+                                 (inspect.ismethod, inspect, "ismethod")):
+        if not _pydantic_guard._own(fn, module, qualname):
+            raise RuntimeError("%s.%s is not the standard library's" % (module.__name__, qualname))
+    if functools.partial is not _functools.partial or types.MethodType is not type(_picker_stdlib_entries.__get__(0)):
+        raise RuntimeError("functools.partial / types.MethodType replaced")
+    found_builtins = vars(builtins)
+    entries = (
+        deprecated_globals, "functools", functools,
+        deprecated_globals, "inspect", inspect,
+        vars(functools), "wraps", functools.wraps,
+        vars(functools), "update_wrapper", functools.update_wrapper,
+        vars(functools), "partial", functools.partial,
+        vars(functools), "getattr", _ABSENT,
+        vars(functools), "setattr", _ABSENT,
+        vars(inspect), "ismethod", inspect.ismethod,
+        vars(inspect), "types", types,
+        vars(inspect), "isinstance", _ABSENT,
+        vars(types), "MethodType", types.MethodType,
+        found_builtins, "getattr", found_builtins["getattr"],
+        found_builtins, "setattr", found_builtins["setattr"],
+        found_builtins, "isinstance", found_builtins["isinstance"],
+    )
+    if not _pydantic_guard._same()(entries, _ABSENT):
+        raise RuntimeError("the picker's standard-library bindings are not the modules' own")
+    return entries
 
 
 # the pick closure's defaults (messages, input, specific_deployment) and the attribute
@@ -756,10 +802,11 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
     parts = _lazily(_picker_parts, "LiteLLM's picker sources are not the verified ones")
 
     memo = _StateMemo()  # the last router whose assigned-pick look-up was proven empty
+    same_entries = _pydantic_guard._same()
 
     def _unreserved_picker(router):
         (router_class, checks, pick_code, wrapper_code, annotations, qualname, module_globals, picker,
-         wrapping) = parts()
+         wrapping, stdlib) = parts()
         router_type = type(router)
         if router_type is not router_class:
             raise NotAccelerated("not a Router")
@@ -777,6 +824,8 @@ def make_unreserved_picker(original: Callable[..., Any]) -> Callable[..., Any]:
         if (module_globals.get("_async_picker") is not picker
                 or module_globals.get("_without_reserving") is not wrapping):
             raise NotAccelerated("LiteLLM's picker was replaced")
+        if not same_entries(stdlib, _ABSENT):  # functools.wraps / inspect.ismethod as stock calls them
+            raise NotAccelerated("the picker's functools / inspect bindings were replaced")
         if make_picker is not None:  # the lines below in one native call (session 23)
             return make_picker(pick_code, wrapper_code, module_globals, router, _PICK_DEFAULTS, annotations,
                                qualname, _PICKER_NAMES)
