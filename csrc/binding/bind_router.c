@@ -4752,12 +4752,12 @@ typedef struct {
 enum {
     G2_CREATE_TASK, G2_LOG_DESTROY, G2_DONE, G2_ADD_DONE, G2_FUTURES, G2_GET_LOOP, G2_GATHERING,
     G2_CLOSE, G2_HOLDER_KEY, G2_CHECK_CLOSED, G2_CLOSED, G2_TASK_FACTORY, G2_TASKS, G2_TASK, G2_SOURCE_TB,
-    G2_DEBUG, G2_NAMES
+    G2_DEBUG, G2_GET_DEBUG, G2_NAMES
 };
 static const char *const g2_names[G2_NAMES] = {
     "create_task", "_log_destroy_pending", "done", "add_done_callback", "futures", "_get_loop",
     "_GatheringFuture", "close", "__asyncio_running_event_loop__", "_check_closed", "_closed",
-    "_task_factory", "tasks", "Task", "_source_traceback", "_debug",
+    "_task_factory", "tasks", "Task", "_source_traceback", "_debug", "get_debug",
 };
 
 typedef struct {
@@ -4783,6 +4783,7 @@ typedef struct {
      * not in debug mode */
     PyObject *base_create_task;
     PyObject *base_check_closed;
+    PyObject *base_get_debug;
     PyObject *base_globals;
     PyObject *tasks_module;
     PyObject *task_type;
@@ -4888,7 +4889,7 @@ g2_attribute_is(PyObject *obj, PyTypeObject *tp, PyObject *name, PyObject *want)
 }
 
 /* whether loop.create_task(coro) is BaseEventLoop's pinned body with no task factory
- * and the loop open: create_task and _check_closed methods of the pinned functions bound
+ * and the loop open: create_task, _check_closed and get_debug methods of the pinned functions bound
  * to the loop (a subclass's or an instance's own is not), no attribute hook, _closed False and
  * _task_factory None, _debug False (instance attributes: no class attribute of those names),
  * base_events' `tasks` asyncio.tasks and its Task the C Task: 1, 0, -1 */
@@ -4909,6 +4910,8 @@ g2_direct_task(RouterGatherTwo *self, PyObject *loop)
     int t = g2_bound_to(loop, self->names[G2_CREATE_TASK], self->base_create_task);
     if (t > 0)
         t = g2_bound_to(loop, self->names[G2_CHECK_CLOSED], self->base_check_closed);
+    if (t > 0)  /* (the Task's init asks it: a subclass's True records a creation stack) */
+        t = g2_bound_to(loop, self->names[G2_GET_DEBUG], self->base_get_debug);
     if (t > 0)
         t = g2_attribute_is(loop, tp, self->names[G2_CLOSED], Py_False);
     if (t > 0)
@@ -5147,11 +5150,11 @@ RouterGatherTwo_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTuple(args, "OOOOOOOOpp|O:RouterGatherTwo", &coroutine_type, &typecache, &entries, &absent,
                           &running, &task_globals, &ensure_name, &done_type, &eager_aware, &holder_cache, &direct))
         return NULL;
-    if (direct != Py_None && (!PyTuple_CheckExact(direct) || PyTuple_GET_SIZE(direct) != 5
-                              || !PyDict_CheckExact(PyTuple_GET_ITEM(direct, 2))
-                              || !PyType_Check(PyTuple_GET_ITEM(direct, 4)))) {
+    if (direct != Py_None && (!PyTuple_CheckExact(direct) || PyTuple_GET_SIZE(direct) != 6
+                              || !PyDict_CheckExact(PyTuple_GET_ITEM(direct, 3))
+                              || !PyType_Check(PyTuple_GET_ITEM(direct, 5)))) {
         PyErr_SetString(PyExc_TypeError, "RouterGatherTwo: direct is None or (create_task, _check_closed, "
-                                         "base_events globals, asyncio.tasks, Task)");
+                                         "get_debug, base_events globals, asyncio.tasks, Task)");
         return NULL;
     }
     if (!PyType_Check(coroutine_type) || !PySet_CheckExact(typecache) || !PyTuple_CheckExact(entries)
@@ -5199,9 +5202,10 @@ RouterGatherTwo_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (direct != Py_None) {
         self->base_create_task = Py_NewRef(PyTuple_GET_ITEM(direct, 0));
         self->base_check_closed = Py_NewRef(PyTuple_GET_ITEM(direct, 1));
-        self->base_globals = Py_NewRef(PyTuple_GET_ITEM(direct, 2));
-        self->tasks_module = Py_NewRef(PyTuple_GET_ITEM(direct, 3));
-        self->task_type = Py_NewRef(PyTuple_GET_ITEM(direct, 4));
+        self->base_get_debug = Py_NewRef(PyTuple_GET_ITEM(direct, 2));
+        self->base_globals = Py_NewRef(PyTuple_GET_ITEM(direct, 3));
+        self->tasks_module = Py_NewRef(PyTuple_GET_ITEM(direct, 4));
+        self->task_type = Py_NewRef(PyTuple_GET_ITEM(direct, 5));
     }
     return (PyObject *)self;
 }
@@ -5221,6 +5225,7 @@ RouterGatherTwo_traverse(RouterGatherTwo *self, visitproc visit, void *arg)
     Py_VISIT(self->holder_type);
     Py_VISIT(self->base_create_task);
     Py_VISIT(self->base_check_closed);
+    Py_VISIT(self->base_get_debug);
     Py_VISIT(self->base_globals);
     Py_VISIT(self->tasks_module);
     Py_VISIT(self->task_type);
@@ -5243,6 +5248,7 @@ RouterGatherTwo_clear(RouterGatherTwo *self)
     Py_CLEAR(self->holder_type);
     Py_CLEAR(self->base_create_task);
     Py_CLEAR(self->base_check_closed);
+    Py_CLEAR(self->base_get_debug);
     Py_CLEAR(self->base_globals);
     Py_CLEAR(self->tasks_module);
     Py_CLEAR(self->task_type);

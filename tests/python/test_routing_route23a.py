@@ -207,3 +207,45 @@ def test_gather_two_makes_its_tasks_as_create_task_makes_them(variant):
     assert ours[:3] == stock[:3]
     if sys.version_info[:2] == (3, 11):
         assert ours[3] == (2 if variant == "plain" else 0)
+
+
+class _DebugAnsweringLoop(asyncio.SelectorEventLoop):
+    """A loop whose get_debug says True while its _debug is False."""
+
+    def get_debug(self):
+        return True
+
+
+def _creation_stack_outside_asyncio(use_two):
+    """The functions named in each child Task's creation stack (recorded while the loop's
+    get_debug() is true), leaving out asyncio's own frames (gather's and create_task's, which
+    gather_two has none of)."""
+    gather_two = _gather_two()
+    loop = _DebugAnsweringLoop()
+
+    async def value():
+        return "v"
+
+    async def main():
+        before = asyncio.all_tasks()
+        outer = gather_two(value(), value()) if use_two else asyncio.gather(value(), value())
+        children = [t for t in asyncio.all_tasks() if t not in before]
+        stacks = [[entry[2] for entry in (t._source_traceback or ())
+                   if os.sep + "asyncio" + os.sep not in entry[0]] for t in children]
+        await outer
+        return stacks
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def test_a_loop_whose_get_debug_says_true_records_the_callers_frames():
+    """A loop subclass's get_debug() answering True (its _debug False) makes each Task record
+    its creation stack, whose last entry create_task drops (its own frame): gather_two's
+    children are made by the loop's create_task then, not by its body from C, which has no
+    frame of its own and dropped the caller's (session 24 hunt).  Mutation: the get_debug
+    check dropped from the body's guard - the stacks lose ``main``."""
+    ours, stock = _creation_stack_outside_asyncio(True), _creation_stack_outside_asyncio(False)
+    assert stock and all(stack and stack[-1] == "main" for stack in stock)
+    assert ours == stock

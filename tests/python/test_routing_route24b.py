@@ -24,7 +24,7 @@ litellm = pytest.importorskip("litellm")
 
 from fast_litellm.routing import _local_patch, protocol_fast  # noqa: E402
 # (loop classes with their own create_task / _check_closed, recording their calls)
-from test_routing_route23a import _CheckingLoop, _RecordingLoop  # noqa: E402
+from test_routing_route23a import _CheckingLoop, _DebugAnsweringLoop, _RecordingLoop  # noqa: E402
 
 ON_311 = sys.version_info[:2] == (3, 11)
 
@@ -45,8 +45,8 @@ def _maker():
 def _task_case(maker, variant, monkeypatch):
     """One ``asyncio.create_task(coro)`` (``maker`` None) or ``maker(asyncio.create_task,
     coro)`` under ``variant``: (outcome, calls seen, the coroutine closed, Tasks made here)."""
-    kind = {"class create_task": _RecordingLoop, "class _check_closed": _CheckingLoop}.get(
-        variant, asyncio.SelectorEventLoop)
+    kind = {"class create_task": _RecordingLoop, "class _check_closed": _CheckingLoop,
+            "class get_debug": _DebugAnsweringLoop}.get(variant, asyncio.SelectorEventLoop)
     loop = kind()
     calls = kind.calls = []
 
@@ -125,7 +125,7 @@ def _task_case(maker, variant, monkeypatch):
 
 
 VARIANTS = ["plain", "class create_task", "class _check_closed", "instance create_task", "task factory", "closed",
-            "debug", "asyncio.create_task replaced", "_set_task_name replaced", "events replaced"]
+            "debug", "class get_debug", "asyncio.create_task replaced", "_set_task_name replaced", "events replaced"]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
