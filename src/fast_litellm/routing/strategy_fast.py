@@ -120,27 +120,42 @@ class _ReadOnlyCheck:
             cls = getattr(importlib.import_module(module), name)
             self._classes[cls] = (path, methods, tuple("%s.%s" % (path, method) for method in methods))
 
-    def __call__(self, selector: Any) -> bool:
-        cls = type(selector)
-        entry = self._classes.get(cls)
-        if entry is None:
-            return False
-        path, methods, targets = entry
-        logged = _LOGGED_BY.get(path)
-        if logged is not None:
-            logger = getattr(sys.modules.get(logged), "verbose_router_logger", None)
-            if not _logger_guard.quiet(logger):
+        # class -> the module whose logger is checked (session 24, route24c: found with the
+        # class, not a second look-up by path per pick)
+        self._logged: Dict[type, Optional[str]] = {
+            cls: _LOGGED_BY.get(entry[0]) for cls, entry in self._classes.items()}
+        self.check = self._make_check()
+
+    def _make_check(self) -> Callable[[Any], bool]:
+        """The verdict as a closure (session 24, route24c: a plain function call, not
+        ``__call__`` through the type's slot, the state in cells, not attributes)."""
+        classes, logged_by, memo, modules, quiet = self._classes, self._logged, self._memo, sys.modules, _logger_guard.quiet
+
+        def check(selector: Any) -> bool:
+            cls = type(selector)
+            entry = classes.get(cls)
+            if entry is None:
                 return False
-        own = getattr(selector, "__dict__", None)
-        if type(own) is dict:
-            # session 18: the instance- and class-dict part of the verdict, kept while both
-            # dicts keep their version tags (_StateMemo; the logger check above stays per pick)
-            if self._memo.get(own, cls) is not None:
-                return True
-            return bool(self._memo.remember(own, cls, lambda: self._dict_verdict(own, cls, entry)))
-        if own is not None and not own.keys().isdisjoint(methods):
-            return False
-        return self._class_verdict(cls, entry)
+            logged = logged_by[cls]
+            if logged is not None:
+                logger = getattr(modules.get(logged), "verbose_router_logger", None)
+                if not quiet(logger):
+                    return False
+            own = getattr(selector, "__dict__", None)
+            if type(own) is dict:
+                # session 18: the instance- and class-dict part of the verdict, kept while both
+                # dicts keep their version tags (_StateMemo; the logger check above stays per pick)
+                if memo.get(own, cls) is not None:
+                    return True
+                return bool(memo.remember(own, cls, lambda: self._dict_verdict(own, cls, entry)))
+            if own is not None and not own.keys().isdisjoint(entry[1]):
+                return False
+            return self._class_verdict(cls, entry)
+
+        return check
+
+    def __call__(self, selector: Any) -> bool:
+        return self.check(selector)
 
     def _dict_verdict(self, own: Any, cls: type, entry: Any) -> Any:
         """(dicts read, (True,)) when no instance attribute shadows a method and
@@ -194,18 +209,14 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
                 pass
         return record
     cache = litellm_fast._RecordCache()
-    read_only = _ReadOnlyCheck()
+    read_only = _ReadOnlyCheck().check
     # per handle: (handle, version, the step's ids, the shared list handed out)
     last_lists: Dict[int, Tuple[Any, Any, List[Any], List[Any]]] = {}
 
-    def shared_list(handle, version, known, ids):
-        """The shared list for ids: the one handed out last time when the
-        registry version and the ids are the same (read-only consumers
-        leave it as it was), else a new one."""
-        entry = last_lists.get(_identity(handle))
-        if (entry is not None and entry[0] is handle and entry[1] == version and same_ids is not None
-                and same_ids(ids, entry[2])):
-            return entry[3]
+    def shared_list(handle, version, known, ids, entry):
+        """A new shared list for ids (``entry``: the handle's last one, which
+        _strategy_inputs hands out again while the registry version and the
+        ids are the same: read-only consumers leave it as it was)."""
         candidates = shared(handle, known, ids)
         if candidates is not None and same_ids is not None:
             if entry is not None:
@@ -269,13 +280,18 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("candidates is not a list")
         handle = self._handle
         version = handle.registry_version()
-        strategy = str(step.get("strategy"))
+        # str(value) for an exact str is the value itself: the call is made for anything else
+        # (a str subclass's or any object's __str__ runs, in LiteLLM's order: session 24, route24c)
+        strategy = step.get("strategy")
+        if type(strategy) is not str:
+            strategy = str(strategy)
         group = step.get("group")
+        scope = step.get("scope")
         selectors = self._selectors
         selector = selectors.selector_for(
-            strategy, str(step.get("scope")), str(group) if group is not None else None, request
+            strategy, scope if type(scope) is str else str(scope),
+            (group if type(group) is str else str(group)) if group is not None else None, request
         )
-        known = cache.records(handle, version)
         candidates = None
         # (not StrategySelectors.is_override: LiteLLM's _strategy_inputs does not call it, and one set
         # on the selectors or their class saw an extra call a pick - session 23 hunt; its body read
@@ -283,13 +299,21 @@ def make_strategy_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
         overrides = getattr(selectors, "__dict__", None)
         overrides = overrides.get("_overrides") if type(overrides) is dict else None
         if read_only(selector) and type(overrides) is dict and overrides.get(strategy) is not selector:
-            candidates = shared_list(handle, version, known, ids)
+            # the list handed out last time needs no records (session 24, route24c: the record
+            # cache, our own memo, is looked up only when a record is read)
+            entry = last_lists.get(_identity(handle))
+            if (entry is not None and entry[0] is handle and entry[1] == version and same_ids is not None
+                    and same_ids(ids, entry[2])):
+                candidates = entry[3]
+            else:
+                candidates = shared_list(handle, version, cache.records(handle, version), ids, entry)
         if candidates is None:
-            candidates = fresh_copies(handle, known, ids)
+            candidates = fresh_copies(handle, cache.records(handle, version), ids)
         if handle.registry_version() != version:
             # the registry changed while reading: read every record now, as LiteLLM does
             candidates = [dict(handle.deployment(str(ident)) or {}) for ident in ids]
-        return strategy, selector, str(step.get("model")), candidates
+        model = step.get("model")
+        return strategy, selector, model if type(model) is str else str(model), candidates
 
     _strategy_inputs.__doc__ = original.__doc__
     return _strategy_inputs
