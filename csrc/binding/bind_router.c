@@ -71,6 +71,12 @@ enum {
     NAME_KEYS,
     NAME_VALUES,
     NAME_PREFETCHED_USAGE,
+    /* router_usage_v2_front's reads */
+    NAME_GETATTRIBUTE,
+    NAME_GET,
+    NAME_REMEMBER,
+    NAME_VERBOSE_ROUTER_LOGGER,
+    NAME_IMPORT,
     NAME_COUNT
 };
 
@@ -5846,6 +5852,174 @@ done:
 }
 
 
+/* ---- router_usage_v2_front -------------------------------------------------
+ *
+ * The front guard of selector_fast.make_usage_v2_pick's usage_v2_pick in C
+ * (session 24, route24d): its lines from the messages / input / exact-class check
+ * to `_chain_serves(layers)`, the same reads, calls and truth tests in the same
+ * order, each decline the same (DECLINED returned), each error raised as the
+ * Python lines raise it:
+ *
+ *   messages is not None or input is not None or type(selector) is not cls
+ *       or cls.__getattribute__ is not object.__getattribute__        -> DECLINED
+ *   state = selector.__dict__
+ *   known = memo.get(state, cls);  None: known = remember(state)
+ *   logger = g.get("verbose_router_logger")
+ *   not known or not quiet(logger) or builtins.get("__import__") is not builtin_import
+ *       or not (rb_memo.get(rb_key, builtins) or rb_memo.remember(rb_key, builtins, rb_check))
+ *       or a closure cell's cell_contents is not as built (four)        -> DECLINED
+ *   keys_function, layers = known[0];  not _chain_serves(layers)         -> DECLINED
+ *   -> (keys_function, logger)
+ *
+ * (remember(state) is the Python lines' memo.remember(state, cls, lambda: bindings(state)).)
+ * parts is the tuple make_usage_v2_pick builds once, in V2F_* order.
+ */
+enum {
+    V2F_CLS, V2F_OBJECT_GETATTRIBUTE, V2F_MEMO, V2F_REMEMBER, V2F_GLOBALS, V2F_QUIET, V2F_BUILTINS,
+    V2F_BUILTIN_IMPORT, V2F_RB_MEMO, V2F_RB_KEY, V2F_RB_CHECK, V2F_CELLS, V2F_CONTENTS = V2F_CELLS + 4,
+    V2F_DECLINED = V2F_CONTENTS + 4, V2F_COUNT
+};
+
+static PyObject *router_chain_serves(PyObject *module, PyObject *chain);
+
+/* truth of obj (a new reference, consumed): 1, 0, -1 on error (also for a NULL obj) */
+static int
+v2f_truth(PyObject *obj)
+{
+    if (obj == NULL)
+        return -1;
+    int t = PyObject_IsTrue(obj);
+    Py_DECREF(obj);
+    return t;
+}
+
+static PyObject *
+router_usage_v2_front(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != V2F_COUNT) {
+        PyErr_SetString(PyExc_TypeError, "router_usage_v2_front(parts, selector, messages, input)");
+        return NULL;
+    }
+    PyObject *parts = args[0], *selector = args[1];
+#define V2F(i) PyTuple_GET_ITEM(parts, (i))
+    PyObject *names = fl_get_state(module)->slots[SLOT_NAMES];
+#define V2N(i) PyTuple_GET_ITEM(names, (i))
+    PyObject *cls = V2F(V2F_CLS);
+    if (args[2] != Py_None || args[3] != Py_None || (PyObject *)Py_TYPE(selector) != cls)
+        return Py_NewRef(V2F(V2F_DECLINED));
+    /* (held across the reads and calls below: each may run code) */
+    Py_INCREF(parts);
+    Py_INCREF(selector);
+    PyObject *result = NULL, *state = NULL, *known = NULL, *logger = NULL;
+    PyObject *hook = PyObject_GetAttr(cls, V2N(NAME_GETATTRIBUTE));
+    if (hook == NULL)
+        goto done;
+    Py_DECREF(hook);
+    if (hook != V2F(V2F_OBJECT_GETATTRIBUTE))
+        goto declined;
+    state = PyObject_GetAttr(selector, V2N(NAME_DICT));
+    if (state == NULL)
+        goto done;
+    {
+        PyObject *get_args[3] = {V2F(V2F_MEMO), state, cls};
+        known = PyObject_VectorcallMethod(V2N(NAME_GET), get_args, 3, NULL);
+    }
+    if (known == NULL)
+        goto done;
+    if (known == Py_None) {
+        Py_DECREF(known);
+        known = PyObject_CallOneArg(V2F(V2F_REMEMBER), state);
+        if (known == NULL)
+            goto done;
+    }
+    {
+        PyObject *g = V2F(V2F_GLOBALS);
+        if (!PyDict_Check(g)) {
+            PyErr_SetString(PyExc_TypeError, "router_usage_v2_front: the module's dict");
+            goto done;
+        }
+        logger = PyDict_GetItemWithError(g, V2N(NAME_VERBOSE_ROUTER_LOGGER));
+        if (logger == NULL && PyErr_Occurred())
+            goto done;
+        logger = Py_NewRef(logger != NULL ? logger : Py_None);
+    }
+    int t = PyObject_IsTrue(known);
+    if (t <= 0)
+        goto declined_or_error;
+    t = v2f_truth(PyObject_CallOneArg(V2F(V2F_QUIET), logger));
+    if (t <= 0)
+        goto declined_or_error;
+    {
+        PyObject *b = V2F(V2F_BUILTINS);
+        if (!PyDict_Check(b)) {
+            PyErr_SetString(PyExc_TypeError, "router_usage_v2_front: the builtins dict");
+            goto done;
+        }
+        PyObject *imp = PyDict_GetItemWithError(b, V2N(NAME_IMPORT));
+        if (imp == NULL && PyErr_Occurred())
+            goto done;
+        if ((imp != NULL ? imp : Py_None) != V2F(V2F_BUILTIN_IMPORT))
+            goto declined;
+        PyObject *rb_args[4] = {V2F(V2F_RB_MEMO), V2F(V2F_RB_KEY), b, V2F(V2F_RB_CHECK)};
+        t = v2f_truth(PyObject_VectorcallMethod(V2N(NAME_GET), rb_args, 3, NULL));
+        if (t < 0)
+            goto done;
+        if (!t) {
+            t = v2f_truth(PyObject_VectorcallMethod(V2N(NAME_REMEMBER), rb_args, 4, NULL));
+            if (t <= 0)
+                goto declined_or_error;
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        PyObject *held = chain_cell_contents(V2F(V2F_CELLS + i), V2N(NAME_CELL_CONTENTS));
+        if (held == NULL)
+            goto done;
+        Py_DECREF(held);
+        if (held != V2F(V2F_CONTENTS + i))
+            goto declined;
+    }
+    {
+        /* keys_function, layers = known[0] (the memo's value: ((keys_function, layers),)) */
+        PyObject *first;
+        if (PyTuple_CheckExact(known) && PyTuple_GET_SIZE(known) > 0) {
+            first = Py_NewRef(PyTuple_GET_ITEM(known, 0));
+        } else {
+            PyObject *zero = PyLong_FromLong(0);
+            first = zero != NULL ? PyObject_GetItem(known, zero) : NULL;
+            Py_XDECREF(zero);
+            if (first == NULL)
+                goto done;
+        }
+        if (!PyTuple_CheckExact(first) || PyTuple_GET_SIZE(first) != 2) {
+            PyErr_SetString(PyExc_TypeError, "router_usage_v2_front: the memo's value is ((keys_function, layers),)");
+            Py_DECREF(first);
+            goto done;
+        }
+        t = v2f_truth(router_chain_serves(module, PyTuple_GET_ITEM(first, 1)));
+        if (t > 0)
+            result = PyTuple_Pack(2, PyTuple_GET_ITEM(first, 0), logger);
+        Py_DECREF(first);
+        if (t < 0 || result != NULL)
+            goto done;
+        goto declined;
+    }
+declined_or_error:
+    if (t < 0)
+        goto done;
+declined:
+    result = Py_NewRef(V2F(V2F_DECLINED));
+done:
+    Py_XDECREF(logger);
+    Py_XDECREF(known);
+    Py_XDECREF(state);
+    Py_DECREF(selector);
+    Py_DECREF(parts);
+    return result;
+#undef V2F
+#undef V2N
+}
+
+
 /* ---- router_usage_minute_keys ----------------------------------------------
  *
  * The clock-to-keys tail of selector_fast.make_usage_counter_keys' usage_counter_keys
@@ -6088,6 +6262,9 @@ static PyMethodDef router_functions[] = {
      "router_usage_prefetch(batch, own, absent, requests, memory_cls, get_ok, batch_ok, keys, key_set, key_values, "
      "(usage_cls, object_new)): the usage-v2 read's tail: True (prefetched_usage set), False (LiteLLM's read), "
      "None (the memory tier's read), Ellipsis (the Python lines)."},
+    {"router_usage_v2_front", (PyCFunction)(void (*)(void))router_usage_v2_front, METH_FASTCALL,
+     "router_usage_v2_front(parts, selector, messages, input): usage_v2_pick's front guard (to the chain "
+     "check), (keys_function, logger) or DECLINED"},
     {"router_usage_minute_keys", (PyCFunction)(void (*)(void))router_usage_minute_keys, METH_FASTCALL,
      "router_usage_minute_keys(state, prefixes): usage_counter_keys' clock read, minute and keys (kept ones "
      "copied for the same prefixes and minute)."},
@@ -6489,7 +6666,8 @@ fl_bind_router(PyObject *module)
         "random", "randrange", "done", "cancelled", "exception", "_make_cancelled_error", "set_exception",
         "_cancel_message", "result", "_cancel_requested", "set_result", "exceptions", "CancelledError",
         "ACCELERATED", "cell_contents", "serve_fast", "in_memory_cache", "redis_cache", "async_batch_get_cache",
-        "_prepare_batch_get", "__dict__", "get_cache", "cache_dict", "keys", "values", "prefetched_usage"};
+        "_prepare_batch_get", "__dict__", "get_cache", "cache_dict", "keys", "values", "prefetched_usage",
+        "__getattribute__", "get", "remember", "verbose_router_logger", "__import__"};
     PyObject *names_of_draws = interned_tuple(draw_names, NAME_COUNT);
     if (names_of_draws == NULL)
         return -1;

@@ -1275,14 +1275,18 @@ def make_usage_v2_pick() -> Any:
 
     inner_cell, target_cell, preserve_cell, target_value_cell = cells
 
-    async def usage_v2_pick(selector, model_group, healthy_deployments, messages, input):
+    def remember(state):
+        return memo.remember(state, cls, lambda: bindings(state))
+
+    def python_front(_parts, selector, messages, input):
+        """The front guard: (keys function, logger) or DECLINED (``router_usage_v2_front``'s twin)."""
         if (messages is not None or input is not None or type(selector) is not cls
                 or cls.__getattribute__ is not _OBJECT_GETATTRIBUTE):  # (a base's hook: session 22 hunt)
             return DECLINED
         state = selector.__dict__
         known = memo.get(state, cls)
         if known is None:
-            known = memo.remember(state, cls, lambda: bindings(state))
+            known = remember(state)
         logger = g.get("verbose_router_logger")
         if (not known or not quiet(logger)
                 or _BUILTINS.get("__import__") is not _BUILTIN_IMPORT
@@ -1295,6 +1299,18 @@ def make_usage_v2_pick() -> Any:
         keys_function, layers = known[0]
         if not _chain_serves(layers):
             return DECLINED
+        return keys_function, logger
+
+    # (the native front: the same reads and calls; the Python lines above without the core)
+    parts = (cls, _OBJECT_GETATTRIBUTE, memo, remember, g, quiet, _BUILTINS, _BUILTIN_IMPORT, rb_memo, rb_key,
+             rb_check, inner_cell, target_cell, preserve_cell, target_value_cell) + tuple(contents[:4]) + (DECLINED,)
+    front = getattr(NATIVE, "router_usage_v2_front", None) or python_front
+
+    async def usage_v2_pick(selector, model_group, healthy_deployments, messages, input):
+        found = front(parts, selector, messages, input)
+        if found is DECLINED:
+            return DECLINED
+        keys_function, logger = found
         try:
             counted = no_input_tokens.called()
         except Exception as exc:  # noqa: BLE001 - ours, counted as the token-count patch counts it
@@ -1344,6 +1360,7 @@ def make_usage_v2_pick() -> Any:
             except ValueError:  # _restore's suppress
                 pass
 
+    usage_v2_pick.fronts = (front, python_front, parts)  # (the twins, for the tests and A/B)
     return usage_v2_pick
 
 
