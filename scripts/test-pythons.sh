@@ -28,6 +28,8 @@ full=0
 routing=0
 [ "${1:-}" = "--full" ] && full=1
 [ "${1:-}" = "--routing" ] && routing=1
+# pytest-xdist workers for the suites run here (test.sh sets it: its core count)
+workers="${FL_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
 newest=""
 main_version="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 pyenv_root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
@@ -63,7 +65,7 @@ for v in 3.10 3.11 3.12 3.13 3.14; do
         "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt -r requirements-bench.txt
         echo "== python $v: Python suite"
         PYTHONPATH=src FAST_LITELLM_REQUIRE_NATIVE=1 LITELLM_LOCAL_MODEL_COST_MAP=True \
-            "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/python || status=1
+            "$venv/bin/python" -m pytest -q -p no:cacheprovider -n "$workers" --dist loadfile tests/python || status=1
     fi
 done
 if [ "$routing" = 1 ] && [ -n "$newest" ]; then
@@ -75,6 +77,7 @@ if [ "$routing" = 1 ] && [ -n "$newest" ]; then
         echo "python $v: the pinned requirements did not install"; exit 1
     fi
     PYTHONPATH=src FAST_LITELLM_REQUIRE_NATIVE=1 LITELLM_LOCAL_MODEL_COST_MAP=True \
-        "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/python -k "routing or router" || status=1
+        "$venv/bin/python" -m pytest -q -p no:cacheprovider -n "$workers" --dist loadfile tests/python \
+        -k "routing or router" || status=1
 fi
 exit "$status"

@@ -29,10 +29,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture
+def closed_url():
+    """A URL where nothing listens, for as long as the test runs: the port
+    stays bound (never listening, so a connect is refused) and no other
+    process, such as a redis-server a parallel test starts, can take it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield "redis://127.0.0.1:%d/0" % s.getsockname()[1]
+
+
 class RedisServer:
+    # free_port() lets the port go before redis-server binds it, so another
+    # process (a test run in parallel: pytest-xdist, another checkout's CI)
+    # can take it first; redis-server then exits at once and is started
+    # again on another port.
+    ATTEMPTS = 5
+
     def __init__(self) -> None:
-        self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="fl-redis-")
+        for _ in range(self.ATTEMPTS):
+            if self._start():
+                return
+        self.stop()
+        pytest.skip("redis-server did not start")
+
+    def _start(self) -> bool:
+        self.port = free_port()
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--daemonize", "no"],
@@ -40,16 +63,27 @@ class RedisServer:
         self.url = "redis://127.0.0.1:%d/0" % self.port
         client = redis.Redis.from_url(self.url, socket_timeout=0.5)
         deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    pytest.skip("redis-server did not start")
-                time.sleep(0.05)
-        client.close()
+        try:
+            while True:
+                if self.proc.poll() is not None:
+                    return False  # the port was taken: try another
+                try:
+                    client.ping()
+                except redis.RedisError:
+                    if time.monotonic() > deadline:
+                        self.proc.kill()
+                        self.proc.wait(timeout=10)
+                        return False
+                    time.sleep(0.05)
+                    continue
+                # the answer came from ours, not from whoever took the port
+                if client.config_get("dir").get("dir") != self.dir:
+                    self.proc.kill()
+                    self.proc.wait(timeout=10)
+                    return False
+                return True
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -208,8 +242,8 @@ def test_killing_redis_mid_run_applies_the_policy(Limiter, policy, request):
     assert stats["total_checks"] == 51
 
 
-def test_unreachable_redis_from_the_start(Limiter):
-    rl = Limiter(60, backend="redis", redis_url="redis://127.0.0.1:%d/0" % free_port(),
+def test_unreachable_redis_from_the_start(Limiter, closed_url):
+    rl = Limiter(60, backend="redis", redis_url=closed_url,
                  failure_policy="closed", redis_timeout_s=0.1)
     t0 = time.monotonic()
     r = rl.check("k")
@@ -240,21 +274,21 @@ def test_bad_redis_arguments(Limiter, kwargs, exc, message):
         Limiter(60, backend="redis", **kwargs)
 
 
-def test_huge_retry_interval_is_accepted(Limiter):
+def test_huge_retry_interval_is_accepted(Limiter, closed_url):
     """redis_retry_s=1e300 passed validation, then int(1e300 * 1e9) raised
     OverflowError (inf ns)."""
-    rl = Limiter(60, backend="redis", redis_url="redis://127.0.0.1:%d/0" % free_port(),
+    rl = Limiter(60, backend="redis", redis_url=closed_url,
                  redis_retry_s=1e300, redis_timeout_s=0.1)
     assert rl.check("k")["reason"].endswith("(fail-open)")
     assert rl.check("k")["reason"].endswith("(fail-open)")
     assert rl.get_stats()["redis_errors"] == 1  # not retried
 
 
-def test_a_bad_clock_is_an_error_while_redis_is_down(Limiter):
+def test_a_bad_clock_is_an_error_while_redis_is_down(Limiter, closed_url):
     """The clock was read only when Redis was tried: while it was down (or
     within redis_retry_s of a failure) a clock returning garbage went unseen."""
     clock = FrozenClock(10.0)
-    rl = Limiter(60, backend="redis", redis_url="redis://127.0.0.1:%d/0" % free_port(),
+    rl = Limiter(60, backend="redis", redis_url=closed_url,
                  clock=clock, redis_timeout_s=0.1, redis_retry_s=60)
     assert rl.check("k")["reason"].endswith("(fail-open)")  # Redis is not tried for 60 s now
     clock.t = "soon"
