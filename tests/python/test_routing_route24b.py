@@ -85,6 +85,8 @@ def _task_case(maker, variant, monkeypatch):
                     return stock(c, **kwargs)
                 m.setattr(asyncio, "create_task", create_task)
             elif variant == "_set_task_name replaced":
+                if not hasattr(tasks_module, "_set_task_name"):
+                    pytest.skip("asyncio.tasks has no _set_task_name on this Python (3.13+)")
                 stock_name = tasks_module._set_task_name
 
                 def set_task_name(task, name):
@@ -183,6 +185,8 @@ def _picks(strategy, accelerated, variant, monkeypatch):
                 return asyncio.Task(c, loop=loop_, **kwargs)
             loop.set_task_factory(factory)
         elif variant == "_set_task_name replaced":
+            if not hasattr(tasks_module, "_set_task_name"):
+                pytest.skip("asyncio.tasks has no _set_task_name on this Python (3.13+)")
             stock_name = tasks_module._set_task_name
 
             def set_task_name(task, name):
