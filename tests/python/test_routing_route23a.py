@@ -43,6 +43,32 @@ def _loop_in_a_thread(body):
     return thread
 
 
+def forked_while_a_loop_runs(in_parent, in_child):
+    """``in_child()``'s verdict (a str, or ``error ...``) in a child forked while a loop runs
+    in this process, after ``await in_parent()`` there (gunicorn --preload forks so); the
+    child leaves without running anything else."""
+    async def run():
+        await in_parent()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, then leave
+            try:
+                verdict = in_child()
+            except BaseException as exc:  # noqa: BLE001 - reported
+                verdict = "error %r" % (exc,)
+            os.write(write, verdict.encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read) as reader:
+            return reader.read()
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(run())
+    finally:
+        loop.close()
+
+
 def test_running_loop_is_the_interpreters_answer_across_loops_and_threads():
     gather_two = _gather_two()
     seen = [_both(gather_two)]  # no loop
@@ -90,30 +116,16 @@ def test_running_loop_in_a_forked_child_is_the_interpreters_answer():
 
     async def in_parent():
         assert gather_two.running_loop() is asyncio.get_running_loop()  # learnt in the parent
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: report, then leave without running anything else
-            try:
-                answers = [_both(gather_two)]
 
-                async def main():
-                    answers.append(_both(gather_two))
-                _loop_in_a_thread(main).join(10)
-                answers.append(_both(gather_two))
-                verdict = "".join("%d%d" % (ours is None, ours is theirs) for ours, theirs in answers)
-            except BaseException as exc:  # noqa: BLE001 - reported
-                verdict = "error %r" % (exc,)
-            os.write(write, verdict.encode())
-            os._exit(0)
-        os.close(write)
-        os.waitpid(pid, 0)
-        with os.fdopen(read) as reader:
-            return reader.read()
-    loop = asyncio.new_event_loop()
-    try:
-        verdict = loop.run_until_complete(in_parent())
-    finally:
-        loop.close()
+    def in_child():
+        answers = [_both(gather_two)]
+
+        async def main():
+            answers.append(_both(gather_two))
+        _loop_in_a_thread(main).join(10)
+        answers.append(_both(gather_two))
+        return "".join("%d%d" % (ours is None, ours is theirs) for ours, theirs in answers)
+    verdict = forked_while_a_loop_runs(in_parent, in_child)
     assert verdict[1::2] == "111", verdict  # each answer the interpreter's
     if sys.version_info[:2] == (3, 11):
         # (the parent's holder in the child's main thread: None, before and after a thread's loop)

@@ -24,7 +24,8 @@ litellm = pytest.importorskip("litellm")
 
 from fast_litellm.routing import _local_patch, protocol_fast  # noqa: E402
 # (loop classes with their own create_task / _check_closed, recording their calls)
-from test_routing_route23a import _CheckingLoop, _DebugAnsweringLoop, _RecordingLoop  # noqa: E402
+from test_routing_route23a import (_CheckingLoop, _DebugAnsweringLoop, _RecordingLoop,  # noqa: E402
+                                   forked_while_a_loop_runs)
 
 ON_311 = sys.version_info[:2] == (3, 11)
 
@@ -242,31 +243,17 @@ def test_service_task_in_a_forked_child_raises_as_create_task_does():
     async def in_parent():
         task = maker(asyncio.create_task, event())  # the holder learnt here
         await task
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: report, then leave without running anything else
+
+    def in_child():
+        verdicts = []
+        for make in (lambda c: asyncio.create_task(c), lambda c: maker(asyncio.create_task, c)):
+            coro = event()
             try:
-                verdicts = []
-                for make in (lambda c: asyncio.create_task(c), lambda c: maker(asyncio.create_task, c)):
-                    coro = event()
-                    try:
-                        make(coro)
-                        verdicts.append("made")
-                    except RuntimeError as exc:
-                        verdicts.append(str(exc))
-                    coro.close()
-                verdict = "|".join(verdicts)
-            except BaseException as exc:  # noqa: BLE001 - reported
-                verdict = "error %r" % (exc,)
-            os.write(write, verdict.encode())
-            os._exit(0)
-        os.close(write)
-        os.waitpid(pid, 0)
-        with os.fdopen(read) as reader:
-            return reader.read()
-    loop = asyncio.new_event_loop()
-    try:
-        verdict = loop.run_until_complete(in_parent())
-    finally:
-        loop.close()
+                make(coro)
+                verdicts.append("made")
+            except RuntimeError as exc:
+                verdicts.append(str(exc))
+            coro.close()
+        return "|".join(verdicts)
+    verdict = forked_while_a_loop_runs(in_parent, in_child)
     assert verdict == "no running event loop|no running event loop", verdict
