@@ -487,14 +487,8 @@ static PyType_Spec Monitor_spec = {
 int
 fl_bind_monitor(PyObject *module)
 {
-    PyObject *type = PyType_FromModuleAndSpec(module, &Monitor_spec, NULL);
-    if (type == NULL)
+    if (fl_add_type(module, &Monitor_spec, "Monitor", FL_SLOT_MONITOR) < 0)
         return -1;
-    fl_state_set(module, FL_SLOT_MONITOR, type);
-    if (PyModule_AddObject(module, "Monitor", type) < 0) {
-        Py_DECREF(type);
-        return -1;
-    }
     PyObject *names = PyTuple_New(ARG_COUNT);
     if (names == NULL)
         return -1;

@@ -403,13 +403,7 @@ static PyType_Spec Pool_spec = {
 int
 fl_bind_pool(PyObject *module)
 {
-    PyObject *type = PyType_FromModuleAndSpec(module, &Pool_spec, NULL);
-    if (type == NULL)
+    if (fl_add_type(module, &Pool_spec, "ConnectionPool", FL_SLOT_POOL) < 0)
         return -1;
-    fl_state_set(module, FL_SLOT_POOL, type);
-    if (PyModule_AddObject(module, "ConnectionPool", type) < 0) {
-        Py_DECREF(type);
-        return -1;
-    }
     return 0;
 }

@@ -688,13 +688,7 @@ static PyMethodDef module_functions[] = {
 int
 fl_bind_ratelimit(PyObject *module)
 {
-    PyObject *type = PyType_FromModuleAndSpec(module, &RateLimiter_spec, NULL);
-    if (type == NULL)
+    if (fl_add_type(module, &RateLimiter_spec, "RateLimiter", FL_SLOT_RATELIMIT) < 0)
         return -1;
-    fl_state_set(module, FL_SLOT_RATELIMIT, type);
-    if (PyModule_AddObject(module, "RateLimiter", type) < 0) {
-        Py_DECREF(type);
-        return -1;
-    }
     return PyModule_AddFunctions(module, module_functions);
 }

@@ -6649,14 +6649,8 @@ fl_bind_router(PyObject *module)
 {
     if (PyModule_AddFunctions(module, router_functions) < 0)
         return -1;
-    PyObject *type = PyType_FromModuleAndSpec(module, &RouterCore_spec, NULL);
-    if (type == NULL)
+    if (fl_add_type(module, &RouterCore_spec, "RouterCore", SLOT_TYPE) < 0)
         return -1;
-    fl_state_set(module, SLOT_TYPE, type);
-    if (PyModule_AddObject(module, "RouterCore", type) < 0) {
-        Py_DECREF(type);
-        return -1;
-    }
     PyObject *keys = interned_tuple(INNER_KEYS, N_INNER);
     if (keys == NULL)
         return -1;
@@ -6682,48 +6676,18 @@ fl_bind_router(PyObject *module)
         return -1;
     if (fl_bind_router_layer(module) < 0)
         return -1;
-    PyObject *memo_type = PyType_FromModuleAndSpec(module, &RouterMemo_spec, NULL);
-    if (memo_type == NULL)
+    if (fl_add_type(module, &RouterMemo_spec, "RouterMemo", -1) < 0)
         return -1;
-    if (PyModule_AddObject(module, "RouterMemo", memo_type) < 0) {
-        Py_DECREF(memo_type);
+    if (fl_add_type(module, &RouterGatherDone_spec, "RouterGatherDone", -1) < 0)
         return -1;
-    }
-    PyObject *gather_type = PyType_FromModuleAndSpec(module, &RouterGatherDone_spec, NULL);
-    if (gather_type == NULL)
+    if (fl_add_type(module, &RouterGatherTwo_spec, "RouterGatherTwo", -1) < 0)
         return -1;
-    if (PyModule_AddObject(module, "RouterGatherDone", gather_type) < 0) {
-        Py_DECREF(gather_type);
+    if (fl_add_type(module, &RouterCreateTask_spec, "RouterCreateTask", -1) < 0)
         return -1;
-    }
-    PyObject *gather_two_type = PyType_FromModuleAndSpec(module, &RouterGatherTwo_spec, NULL);
-    if (gather_two_type == NULL)
+    if (fl_add_type(module, &RouterLoggerQuiet_spec, "RouterLoggerQuiet", -1) < 0)
         return -1;
-    if (PyModule_AddObject(module, "RouterGatherTwo", gather_two_type) < 0) {
-        Py_DECREF(gather_two_type);
+    if (fl_add_type(module, &RouterSharedFacts_spec, "RouterSharedFacts", -1) < 0)
         return -1;
-    }
-    PyObject *create_task_type = PyType_FromModuleAndSpec(module, &RouterCreateTask_spec, NULL);
-    if (create_task_type == NULL)
-        return -1;
-    if (PyModule_AddObject(module, "RouterCreateTask", create_task_type) < 0) {
-        Py_DECREF(create_task_type);
-        return -1;
-    }
-    PyObject *quiet_type = PyType_FromModuleAndSpec(module, &RouterLoggerQuiet_spec, NULL);
-    if (quiet_type == NULL)
-        return -1;
-    if (PyModule_AddObject(module, "RouterLoggerQuiet", quiet_type) < 0) {
-        Py_DECREF(quiet_type);
-        return -1;
-    }
-    PyObject *facts_type = PyType_FromModuleAndSpec(module, &RouterSharedFacts_spec, NULL);
-    if (facts_type == NULL)
-        return -1;
-    if (PyModule_AddObject(module, "RouterSharedFacts", facts_type) < 0) {
-        Py_DECREF(facts_type);
-        return -1;
-    }
     PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);
     if (names == NULL)
         return -1;

@@ -1472,20 +1472,10 @@ fl_bind_router_deprecated(PyObject *module)
 {
     if (PyModule_AddFunctions(module, audit_free_methods) < 0)
         return -1;
-    PyObject *type = PyType_FromModuleAndSpec(module, &DeprecatedGet_spec, NULL);
-    if (type == NULL)
+    if (fl_add_type(module, &DeprecatedGet_spec, "DeprecatedGet", -1) < 0)
         return -1;
-    if (PyModule_AddObject(module, "DeprecatedGet", type) < 0) {
-        Py_DECREF(type);
+    if (fl_add_type(module, &RouterGetattribute_spec, "RouterGetattribute", -1) < 0)
         return -1;
-    }
-    type = PyType_FromModuleAndSpec(module, &RouterGetattribute_spec, NULL);
-    if (type == NULL)
-        return -1;
-    if (PyModule_AddObject(module, "RouterGetattribute", type) < 0) {
-        Py_DECREF(type);
-        return -1;
-    }
     return 0;
 }
 

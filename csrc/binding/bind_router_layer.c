@@ -290,12 +290,7 @@ static PyType_Spec RouterLayer_spec = {
 int
 fl_bind_router_layer(PyObject *module)
 {
-    PyObject *type = PyType_FromModuleAndSpec(module, &RouterLayer_spec, NULL);
-    if (type == NULL)
+    if (fl_add_type(module, &RouterLayer_spec, "RouterLayer", -1) < 0)
         return -1;
-    if (PyModule_AddObject(module, "RouterLayer", type) < 0) {
-        Py_DECREF(type);
-        return -1;
-    }
     return 0;
 }

@@ -696,13 +696,7 @@ static PyMethodDef module_functions[] = {
 
 int fl_bind_tokenizer(PyObject *module)
 {
-    PyObject *type = PyType_FromModuleAndSpec(module, &core_spec, NULL);
-    if (!type)
+    if (fl_add_type(module, &core_spec, "TokenizerCore", FL_SLOT_TOKENIZER) < 0)
         return -1;
-    fl_state_set(module, FL_SLOT_TOKENIZER, type);
-    if (PyModule_AddObject(module, "TokenizerCore", type) < 0) {
-        Py_DECREF(type);
-        return -1;
-    }
     return PyModule_AddFunctions(module, module_functions);
 }

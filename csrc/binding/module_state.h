@@ -45,6 +45,23 @@ fl_state_set(PyObject *module, int i, PyObject *obj)
     Py_XSETREF(st->slots[i], obj);
 }
 
+/* A heap type made from spec for module and added to it as name, also kept in
+ * the module state's slot when slot >= 0: 0, or -1 with an exception set. */
+static inline int
+fl_add_type(PyObject *module, PyType_Spec *spec, const char *name, int slot)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
+    if (type == NULL)
+        return -1;
+    if (slot >= 0)
+        fl_state_set(module, slot, type);
+    if (PyModule_AddObject(module, name, type) < 0) {  /* (steals type on success) */
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
 /* An object's type as type(obj).__name__ spells it, the name the Python
  * twins' messages use ("must be an int, not Decimal"): tp_name is dotted
  * for types defined in C ("decimal.Decimal", "numpy.int64"), and a heap
