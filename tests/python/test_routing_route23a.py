@@ -155,32 +155,14 @@ def _gather_case(use_two, variant):
     """One gather of two coroutines under ``variant``: (its outcome, the calls seen, whether
     each coroutine was closed unstarted)."""
     gather_two = _gather_two()
-    kind = {"class create_task": _RecordingLoop, "class _check_closed": _CheckingLoop}.get(
-        variant, asyncio.SelectorEventLoop)
-    loop = kind()
-    calls = kind.calls = []
+    loop, calls = loop_for(variant)
 
     async def value():
         return "v"
 
     async def main():
         first, second = value(), value()
-        if variant == "instance create_task":
-            real = loop.create_task
-
-            def create_task(coro, **kwargs):
-                calls.append(("instance create_task", coro.__qualname__))
-                return real(coro, **kwargs)
-            loop.create_task = create_task
-        elif variant == "task factory":
-            def factory(loop_, coro, **kwargs):
-                calls.append(("factory", coro.__qualname__))
-                return asyncio.Task(coro, loop=loop_, **kwargs)
-            loop.set_task_factory(factory)
-        elif variant == "closed":
-            loop._closed = True
-        elif variant == "debug":
-            loop.set_debug(True)
+        vary_loop(loop, variant, calls)
         made = before = getattr(gather_two, "direct_tasks", 0)
         start = len(calls)
         try:
@@ -191,10 +173,7 @@ def _gather_case(use_two, variant):
             outcome = ("raised", type(exc).__name__, str(exc))
         finally:
             seen = calls[start:]
-            loop._closed = False
-            loop.set_debug(False)
-            loop.set_task_factory(None)
-            loop.__dict__.pop("create_task", None)
+            reset_loop(loop)
         closed = [c.cr_frame is None for c in (first, second)]
         for c in (first, second):
             c.close()
@@ -226,6 +205,43 @@ class _DebugAnsweringLoop(asyncio.SelectorEventLoop):
 
     def get_debug(self):
         return True
+
+
+def loop_for(variant):
+    """(a new loop of the variant's class, the list its class records calls in)."""
+    kind = {"class create_task": _RecordingLoop, "class _check_closed": _CheckingLoop,
+            "class get_debug": _DebugAnsweringLoop}.get(variant, asyncio.SelectorEventLoop)
+    calls = kind.calls = []
+    return kind(), calls
+
+
+def vary_loop(loop, variant, calls):
+    """The running ``loop`` changed as the variant says, its calls recorded in ``calls``: an
+    instance ``create_task``, a task factory, marked closed, or in debug mode (``reset_loop``
+    undoes each); other variants are left to the caller."""
+    if variant == "instance create_task":
+        real = loop.create_task
+
+        def create_task(coro, **kwargs):
+            calls.append(("instance create_task", coro.__qualname__))
+            return real(coro, **kwargs)
+        loop.create_task = create_task
+    elif variant == "task factory":
+        def factory(loop_, coro, **kwargs):
+            calls.append(("factory", coro.__qualname__, sorted(kwargs)))
+            return asyncio.Task(coro, loop=loop_, **kwargs)
+        loop.set_task_factory(factory)
+    elif variant == "closed":
+        loop._closed = True
+    elif variant == "debug":
+        loop.set_debug(True)
+
+
+def reset_loop(loop):
+    loop._closed = False
+    loop.set_debug(False)
+    loop.set_task_factory(None)
+    loop.__dict__.pop("create_task", None)
 
 
 def _creation_stack_outside_asyncio(use_two):

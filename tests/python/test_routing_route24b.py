@@ -24,8 +24,8 @@ litellm = pytest.importorskip("litellm")
 
 from fast_litellm.routing import _local_patch, protocol_fast  # noqa: E402
 # (loop classes with their own create_task / _check_closed, recording their calls)
-from test_routing_route23a import (_CheckingLoop, _DebugAnsweringLoop, _RecordingLoop,  # noqa: E402
-                                   forked_while_a_loop_runs)
+from test_routing_route23a import (_RecordingLoop, forked_while_a_loop_runs, loop_for,  # noqa: E402
+                                   reset_loop, vary_loop)
 
 ON_311 = sys.version_info[:2] == (3, 11)
 
@@ -46,10 +46,7 @@ def _maker():
 def _task_case(maker, variant, monkeypatch):
     """One ``asyncio.create_task(coro)`` (``maker`` None) or ``maker(asyncio.create_task,
     coro)`` under ``variant``: (outcome, calls seen, the coroutine closed, Tasks made here)."""
-    kind = {"class create_task": _RecordingLoop, "class _check_closed": _CheckingLoop,
-            "class get_debug": _DebugAnsweringLoop}.get(variant, asyncio.SelectorEventLoop)
-    loop = kind()
-    calls = kind.calls = []
+    loop, calls = loop_for(variant)
 
     async def event():
         calls.append(("ran",))
@@ -62,23 +59,8 @@ def _task_case(maker, variant, monkeypatch):
     async def main():
         coro = event()
         with monkeypatch.context() as m:
-            if variant == "instance create_task":
-                real = loop.create_task
-
-                def create_task(c, **kwargs):
-                    calls.append(("instance create_task", c.__qualname__))
-                    return real(c, **kwargs)
-                loop.create_task = create_task
-            elif variant == "task factory":
-                def factory(loop_, c, **kwargs):
-                    calls.append(("factory", c.__qualname__, sorted(kwargs)))
-                    return asyncio.Task(c, loop=loop_, **kwargs)
-                loop.set_task_factory(factory)
-            elif variant == "closed":
-                loop._closed = True
-            elif variant == "debug":
-                loop.set_debug(True)
-            elif variant == "asyncio.create_task replaced":
+            vary_loop(loop, variant, calls)
+            if variant == "asyncio.create_task replaced":
                 stock = asyncio.create_task
 
                 def create_task(c, **kwargs):
@@ -114,10 +96,7 @@ def _task_case(maker, variant, monkeypatch):
                 outcome = ("raised", type(exc).__name__, str(exc))
             finally:
                 seen = calls[start:]
-                loop._closed = False
-                loop.set_debug(False)
-                loop.set_task_factory(None)
-                loop.__dict__.pop("create_task", None)
+                reset_loop(loop)
         closed = coro.cr_frame is None
         coro.close()
         return outcome, seen, closed, made
