@@ -337,6 +337,20 @@ def changed_sources(table: "dict", resolve: Any, prefixes: Tuple[str, ...] = (""
     return changed
 
 
+def pinned_functions(namespace: Any, table: Any) -> Optional[Tuple[Any, ...]]:
+    """The objects ``namespace`` (a dict) holds under the names of ``table`` ((name,
+    sha256) pairs, in order) when each one's source hashes as pinned; else None (one
+    absent, replaced or unreadable).  For the standard library's functions a fast
+    path does the steps of (asyncio's ``create_task``, ...)."""
+    found = tuple(namespace.get(name) for name, _ in table)
+    try:
+        if any(source_hash(fn) != digest for fn, (_, digest) in zip(found, table)):
+            return None
+    except Exception:  # unreadable source (see check): not the pinned one
+        return None
+    return found
+
+
 def resolve_target(target: str) -> Any:
     """The object a pin names, ``"module:Qual.name"``: members of a class
     are read from its ``__dict__`` (so a descriptor is hashed, not what it

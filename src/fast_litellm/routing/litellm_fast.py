@@ -947,9 +947,8 @@ def _direct_task_parts(version: Any, tasks: Any) -> Any:
 
         from fast_litellm.patching import guards
 
-        base = base_events.BaseEventLoop.__dict__
-        methods = tuple(base.get(name) for name, _ in table)
-        if any(guards.source_hash(fn) != digest for fn, (_, digest) in zip(methods, table)):
+        methods = guards.pinned_functions(base_events.BaseEventLoop.__dict__, table)
+        if methods is None:
             return None
         if tasks.Task is not _asyncio.Task or vars(base_events).get("tasks") is not tasks:
             return None

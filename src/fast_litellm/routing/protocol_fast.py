@@ -2150,9 +2150,8 @@ def make_service_task() -> Any:
 
         from fast_litellm.patching import guards
 
-        functions = [vars(tasks).get(name) for name, _ in table]
-        if (any(guards.source_hash(fn) != digest for fn, (_, digest) in zip(functions, table))
-                or vars(events).get("get_running_loop") is not _asyncio.get_running_loop):
+        functions = guards.pinned_functions(vars(tasks), table)
+        if functions is None or vars(events).get("get_running_loop") is not _asyncio.get_running_loop:
             return passing
         entries = (vars(tasks), "events", events, vars(events), "get_running_loop", _asyncio.get_running_loop,
                    vars(tasks), "_set_task_name", functions[1])
