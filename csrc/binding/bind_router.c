@@ -6626,6 +6626,288 @@ static PyType_Spec RouterSharedFacts_spec = {
     .slots = RouterSharedFacts_slots,
 };
 
+/* ---- router_usage_read_keys (session 25, route25a) --------------------------
+ *
+ * selector_fast.make_usage_counter_keys' read_keys(self, healthy) in C: the usage
+ * read's keys (usage_counter_keys' front, its clock-to-keys tail
+ * router_usage_minute_keys, then read_keys' own lines) in one call, no Python
+ * frame.  The Python lines, in their order:
+ *
+ *   pending = _PENDING_KEYS.get()                    # usage_counter_keys' front
+ *   if pending is not None and ...: (the twin)
+ *   if _BUILTINS.get("__import__") is not _BUILTIN_IMPORT: raise NotAccelerated(...)
+ *   prefixes = shared.get(healthy)
+ *   if prefixes is None:
+ *       prefixes = prefixes_of(healthy, _NAMES, entry, rows_box)
+ *       if prefixes is None: raise decline
+ *       shared.keep(healthy, prefixes)
+ *   tpm_keys, rpm_keys = minute_keys(minute_state, prefixes)
+ *   mark = served[0]                                 # read_keys' tail
+ *   if mark is not None and mark[0] is tpm_keys:
+ *       last = mark[1]; extra = read_extra[0]
+ *       if extra[0] is not last:
+ *           joined = last[2] + last[3]
+ *           extra = read_extra[0] = (last, joined, frozenset(joined), dict.fromkeys(joined))
+ *       return list(extra[1]), extra[2], extra[3].copy()
+ *   return tpm_keys + rpm_keys, None, None
+ *
+ * state: (twin, pending_var, builtins, builtin_import, shared, names, entry, rows_box,
+ * minute_state, served, read_extra, decline).  Anything the C does not take as it is
+ * (a pending keys entry, __import__ replaced, builtins not an exact dict, shared not
+ * the C RouterSharedFacts) is the twin's call - the Python read_keys - before anything
+ * is read but the context variable and the builtins entry (reads only).  A declined
+ * candidate list raises `decline` (the Python lines' `raise decline`).
+ */
+static void RouterSharedFacts_dealloc(RouterSharedFacts *self);
+static PyObject *RouterSharedFacts_get(RouterSharedFacts *self, PyObject *healthy);
+static PyObject *RouterSharedFacts_keep(RouterSharedFacts *self, PyObject *const *args, Py_ssize_t nargs);
+
+static PyObject *
+read_keys_tail(PyObject *pair, PyObject *served, PyObject *read_extra)
+{
+    if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+        PyErr_SetString(PyExc_TypeError, "router_usage_read_keys: the keys are a (tpm, rpm) pair");
+        return NULL;
+    }
+    PyObject *tpm = PyTuple_GET_ITEM(pair, 0), *rpm = PyTuple_GET_ITEM(pair, 1);
+    PyObject *mark = PyList_GET_SIZE(served) > 0 ? PyList_GET_ITEM(served, 0) : NULL;
+    if (mark == NULL) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return NULL;
+    }
+    if (mark != Py_None) {
+        if (!PyTuple_CheckExact(mark) || PyTuple_GET_SIZE(mark) != 2) {
+            PyErr_SetString(PyExc_TypeError, "router_usage_read_keys: served holds a pair");
+            return NULL;
+        }
+        if (PyTuple_GET_ITEM(mark, 0) == tpm) {
+            PyObject *last = Py_NewRef(PyTuple_GET_ITEM(mark, 1));
+            PyObject *extra = PyList_GET_SIZE(read_extra) > 0 ? Py_NewRef(PyList_GET_ITEM(read_extra, 0)) : NULL;
+            PyObject *result = NULL;
+            if (extra == NULL) {
+                PyErr_SetString(PyExc_IndexError, "list index out of range");
+                goto kept_done;
+            }
+            if (!PyTuple_CheckExact(extra) || PyTuple_GET_SIZE(extra) != 4) {
+                PyErr_SetString(PyExc_TypeError, "router_usage_read_keys: read_extra holds a 4-tuple");
+                goto kept_done;
+            }
+            if (PyTuple_GET_ITEM(extra, 0) != last) {
+                if (!PyTuple_CheckExact(last) || PyTuple_GET_SIZE(last) != 4) {
+                    PyErr_SetString(PyExc_TypeError, "router_usage_read_keys: the kept keys are a 4-tuple");
+                    goto kept_done;
+                }
+                PyObject *joined = PyNumber_Add(PyTuple_GET_ITEM(last, 2), PyTuple_GET_ITEM(last, 3));
+                if (joined != NULL && !PyTuple_CheckExact(joined)) {
+                    PyErr_SetString(PyExc_TypeError, "router_usage_read_keys: the kept keys are tuples");
+                    Py_CLEAR(joined);
+                }
+                PyObject *set = joined != NULL ? PyFrozenSet_New(joined) : NULL;
+                PyObject *values = set != NULL ? PyDict_New() : NULL;
+                for (Py_ssize_t i = 0; values != NULL && i < PyTuple_GET_SIZE(joined); i++) {
+                    /* dict.fromkeys(joined): each key in order, None (joined: a tuple) */
+                    if (PyDict_SetItem(values, PyTuple_GET_ITEM(joined, i), Py_None) < 0)
+                        Py_CLEAR(values);
+                }
+                PyObject *made = values != NULL ? PyTuple_Pack(4, last, joined, set, values) : NULL;
+                Py_XDECREF(joined);
+                Py_XDECREF(set);
+                Py_XDECREF(values);
+                if (made == NULL)
+                    goto kept_done;
+                Py_INCREF(made);
+                if (PyList_SetItem(read_extra, 0, made) < 0) {
+                    Py_DECREF(made);
+                    goto kept_done;
+                }
+                Py_SETREF(extra, made);
+            }
+            {
+                PyObject *keys = PySequence_List(PyTuple_GET_ITEM(extra, 1));
+                PyObject *values = NULL;
+                if (keys != NULL) {
+                    PyObject *kept = PyTuple_GET_ITEM(extra, 3);
+                    values = PyDict_CheckExact(kept) ? PyDict_Copy(kept)
+                                                     : PyObject_CallMethod(kept, "copy", NULL);
+                }
+                if (values != NULL)
+                    result = PyTuple_Pack(3, keys, PyTuple_GET_ITEM(extra, 2), values);
+                Py_XDECREF(keys);
+                Py_XDECREF(values);
+            }
+        kept_done:
+            Py_XDECREF(extra);
+            Py_DECREF(last);
+            return result;
+        }
+    }
+    PyObject *joined = PyNumber_Add(tpm, rpm);
+    if (joined == NULL)
+        return NULL;
+    PyObject *result = PyTuple_Pack(3, joined, Py_None, Py_None);
+    Py_DECREF(joined);
+    return result;
+}
+
+static PyObject *
+router_usage_read_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 12
+        || !PyList_CheckExact(PyTuple_GET_ITEM(args[0], 9)) || !PyList_CheckExact(PyTuple_GET_ITEM(args[0], 10))) {
+        PyErr_SetString(PyExc_TypeError, "router_usage_read_keys(state, self, healthy)");
+        return NULL;
+    }
+    PyObject *state = args[0], *healthy = args[2];
+#define RK(i) PyTuple_GET_ITEM(state, (i))
+    PyObject *pending = NULL;
+    if (PyContextVar_Get(RK(1), NULL, &pending) < 0)
+        return NULL;
+    int twin = pending == NULL || pending != Py_None || !PyDict_CheckExact(RK(2));
+    Py_XDECREF(pending);
+    if (!twin) {
+        PyObject *names = fl_get_state(module)->slots[SLOT_NAMES];
+        PyObject *imported = PyDict_GetItemWithError(RK(2), PyTuple_GET_ITEM(names, NAME_IMPORT));
+        if (imported == NULL && PyErr_Occurred())
+            return NULL;
+        twin = imported != RK(3);
+    }
+    PyObject *shared = RK(4);
+    if (twin || Py_TYPE(shared)->tp_dealloc != (destructor)RouterSharedFacts_dealloc)
+        return PyObject_Vectorcall(RK(0), args + 1, 2, NULL);
+    Py_INCREF(state);
+    Py_INCREF(healthy);
+    PyObject *result = NULL, *pair = NULL;
+    PyObject *prefixes = RouterSharedFacts_get((RouterSharedFacts *)shared, healthy);
+    if (prefixes == NULL)
+        goto done;
+    if (prefixes == Py_None) {
+        Py_DECREF(prefixes);
+        PyObject *const found_args[4] = {healthy, RK(5), RK(6), RK(7)};
+        prefixes = router_usage_prefixes(module, found_args, 4);
+        if (prefixes == NULL)
+            goto done;
+        if (prefixes == Py_None) {
+            PyObject *decline = RK(11);
+            PyErr_SetObject((PyObject *)Py_TYPE(decline), decline);
+            goto done;
+        }
+        PyObject *const keep_args[2] = {healthy, prefixes};
+        PyObject *kept = RouterSharedFacts_keep((RouterSharedFacts *)shared, keep_args, 2);
+        if (kept == NULL)
+            goto done;
+        Py_DECREF(kept);
+    }
+    {
+        PyObject *const minute_args[2] = {RK(8), prefixes};
+        pair = router_usage_minute_keys(module, minute_args, 2);
+    }
+    if (pair != NULL)
+        result = read_keys_tail(pair, RK(9), RK(10));
+#undef RK
+done:
+    Py_XDECREF(pair);
+    Py_XDECREF(prefixes);
+    Py_DECREF(healthy);
+    Py_DECREF(state);
+    return result;
+}
+
+/* ---- router_usage_keys_fast (session 25, route25a) ---------------------------
+ *
+ * selector_fast.make_read_usage's keys_fast(selector) in C for a kept chain.  The
+ * Python lines, in their order:
+ *
+ *   own = getattr(selector, "__dict__", None)
+ *   if type(selector) is not v2_cls or type(own) is not dict or "usage_counter_keys" in own:
+ *       return None
+ *   attr = v2_cls.__dict__.get("usage_counter_keys")
+ *   entry = (the chain kept for attr: keys_box[0] when its first item is attr)
+ *   return entry[1][-1][0] if _chain_serves(entry[1]) else None
+ *
+ * parts: (twin, v2_cls, "usage_counter_keys", "__dict__", keys_box, type.__dict__["__dict__"]).
+ * A chain not kept in the box (the twin finds it, keeps it there) or a metaclass whose
+ * `__dict__` is not type's descriptor reached by type's attribute read (its read could
+ * be anyone's) is the twin's call: the Python
+ * keys_fast, whose reads so far (the instance's __dict__ of an exact v2 selector,
+ * whose class has no attribute hook: read_usage's guard) run no code.
+ */
+static PyObject *
+router_usage_keys_fast(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 6
+        || !PyType_Check(PyTuple_GET_ITEM(args[0], 1)) || !PyList_CheckExact(PyTuple_GET_ITEM(args[0], 4))) {
+        PyErr_SetString(PyExc_TypeError, "router_usage_keys_fast(parts, selector)");
+        return NULL;
+    }
+    PyObject *parts = args[0], *selector = args[1];
+#define KF(i) PyTuple_GET_ITEM(parts, (i))
+    PyObject *own = PyObject_GetAttr(selector, KF(3));
+    if (own == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return NULL;
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    PyTypeObject *cls = (PyTypeObject *)KF(1);
+    int declined = Py_TYPE(selector) != cls || !PyDict_CheckExact(own);
+    if (!declined) {
+        int in = PyDict_Contains(own, KF(2));
+        if (in < 0) {
+            Py_DECREF(own);
+            return NULL;
+        }
+        declined = in;
+    }
+    Py_DECREF(own);
+    if (declined)
+        Py_RETURN_NONE;
+    /* v2_cls.__dict__: type's own descriptor, reached through the metaclass (ABCMeta) as
+     * type.__getattribute__ reaches it: the mappingproxy of tp_dict, whose get is dict's */
+    if (Py_TYPE(cls)->tp_getattro != PyType_Type.tp_getattro
+        || _PyType_Lookup(Py_TYPE(cls), KF(3)) != KF(5) || cls->tp_dict == NULL || PyList_GET_SIZE(KF(4)) < 1)
+        return PyObject_CallOneArg(KF(0), selector);
+    PyObject *attr = PyDict_GetItemWithError(cls->tp_dict, KF(2));
+    if (attr == NULL && PyErr_Occurred())
+        return NULL;
+    if (attr == NULL)
+        attr = Py_None;
+    PyObject *entry = PyList_GET_ITEM(KF(4), 0);
+    if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 2 || PyTuple_GET_ITEM(entry, 0) != attr)
+        return PyObject_CallOneArg(KF(0), selector);
+    Py_INCREF(parts);
+    Py_INCREF(entry);
+    PyObject *chain = PyTuple_GET_ITEM(entry, 1), *result = NULL;
+    PyObject *serves = router_chain_serves(module, chain);
+    if (serves != NULL) {
+        int t = PyObject_IsTrue(serves);
+        Py_DECREF(serves);
+        if (t == 0)
+            result = Py_NewRef(Py_None);
+        else if (t > 0) {
+            PyObject *tail = PySequence_GetItem(chain, -1);
+            if (tail != NULL) {
+                result = PySequence_GetItem(tail, 0);
+                Py_DECREF(tail);
+            }
+        }
+    }
+    Py_DECREF(entry);
+    Py_DECREF(parts);
+#undef KF
+    return result;
+}
+
+static PyMethodDef router_read_functions[] = {
+    {"router_usage_keys_fast", (PyCFunction)(void (*)(void))router_usage_keys_fast, METH_FASTCALL,
+     "router_usage_keys_fast(parts, selector): make_read_usage's keys_fast for the chain kept in its box (else "
+     "the twin's call)."},
+    {"router_usage_read_keys", (PyCFunction)(void (*)(void))router_usage_read_keys, METH_FASTCALL,
+     "router_usage_read_keys(state, self, healthy): selector_fast's read_keys (usage_counter_keys' front and "
+     "clock-to-keys tail, the joined keys, kept frozenset and values) in one call."},
+    {NULL, NULL, 0, NULL},
+};
+/* ---- end router_usage_read_keys --------------------------------------------- */
+
 /* A tuple of the n interned strings in names (NULL with an exception set). */
 static PyObject *
 interned_tuple(const char *const *names, Py_ssize_t n)
@@ -6687,6 +6969,8 @@ fl_bind_router(PyObject *module)
     if (fl_add_type(module, &RouterLoggerQuiet_spec, "RouterLoggerQuiet", -1) < 0)
         return -1;
     if (fl_add_type(module, &RouterSharedFacts_spec, "RouterSharedFacts", -1) < 0)
+        return -1;
+    if (PyModule_AddFunctions(module, router_read_functions) < 0) /* route25a */
         return -1;
     PyObject *names = interned_tuple(STRATEGY_NAMES, FL_RT_STRATEGY_COUNT);
     if (names == NULL)

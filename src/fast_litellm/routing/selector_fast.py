@@ -936,6 +936,15 @@ def make_usage_counter_keys(original: Any) -> Any:
                     ":rpm:", "hour", "minute", "strftime", "%H-%M")
     usage_counter_keys.__doc__ = original.__doc__
     usage_counter_keys.read_keys = read_keys  # (the usage read's: make_read_usage's keys_fast)
+    usage_counter_keys.python_read_keys = read_keys
+    native_read_keys = getattr(NATIVE, "router_usage_read_keys", None) if minute_keys is not None else None
+    if native_read_keys is not None and type(shared) is _native_or("RouterSharedFacts", None):
+        # read_keys in C (router_usage_read_keys, session 25): usage_counter_keys' front (the
+        # pending keys and a replaced __import__ are this twin's), the shared prefixes, the
+        # clock-to-keys tail and the lines above, no Python frame; a partial: C throughout
+        usage_counter_keys.read_keys = _PARTIAL(native_read_keys, (
+            read_keys, _PENDING_KEYS, _BUILTINS, _BUILTIN_IMPORT, shared, _NAMES, entry, rows_box, minute_state,
+            served, read_extra, decline))
     return usage_counter_keys
 
 
@@ -1571,7 +1580,14 @@ def make_read_usage(original: Any) -> Any:
             if len(keys_chains) > 4:
                 keys_chains.clear()
             entry = keys_chains[_identity(attr)] = (attr, chain)
+        keys_box[0] = entry  # (the C keys_fast's: the chain of the class's function now)
         return entry[1][-1][0] if _chain_serves(entry[1]) else None
+
+    keys_box: List[Any] = [None]  # (attr, its _fast_chain): the last one keys_fast found
+    native_keys_fast = _native_or("router_usage_keys_fast", None)
+    # keys_fast in C for the kept chain (router_usage_keys_fast, session 25: no Python frame)
+    keys_of = keys_fast if native_keys_fast is None else _PARTIAL(
+        native_keys_fast, (keys_fast, v2_cls, "usage_counter_keys", "__dict__", keys_box, type.__dict__["__dict__"]))
     requests = prefetch.active_request_redis_batches
     str_only = {str}
     decline = NotAccelerated("the usage read: LiteLLM's code")
@@ -1602,7 +1618,7 @@ def make_read_usage(original: Any) -> Any:
             cache = selector.router_cache
             # _selector_keys' call of usage_counter_keys, made to our patch's function itself
             # while the class's method is our patch's wrapper serving it (session 20)
-            fast_keys = keys_fast(selector)
+            fast_keys = keys_of(selector)
             keys = key_set = key_values = None
             read_keys = getattr(fast_keys, "read_keys", None)  # (ours: make_usage_counter_keys')
             if read_keys is not None:
