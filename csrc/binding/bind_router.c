@@ -6897,7 +6897,217 @@ router_usage_keys_fast(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     return result;
 }
 
+/* ---- router_group_rows_kept (session 25, route25a) ---------------------------
+ *
+ * litellm_fast._GroupRows.read's kept path in C: the group's rows handed out from
+ * the kept ones under the registry's lock, no Python frame.  The Python lines, in
+ * their order (read(registry, model, idle) with idle not None, model an exact str):
+ *
+ *   parts = self._parts                       (a tuple: else the twin's call)
+ *   state = registry.__dict__
+ *   with registry._deployment_index_lock:
+ *       aliases, groups, entries = state.get(...) x3
+ *       if (aliases / groups not empty exact dicts, type(entries) is not hosted_list,
+ *           entries._building is not None, model not in idle[3]["model_names"]): (miss)
+ *       token = (idle[5], idle[4][1], entries, entries._read_at, len(entries))
+ *       kept = self._kept.get(id(registry))
+ *       if kept is registry's with the same token: rows = kept[2].get(model)
+ *           if rows is not None: return list(rows)
+ *       (miss)
+ *
+ * args: (self, names, rlock_type, registry, model, idle); names: ("_parts", "__dict__",
+ * "_deployment_index_lock", "_core_model_group_alias", "_core_routing_groups",
+ * "_core_model_list", "_building", "model_names", "_read_at", "_kept", "__enter__",
+ * "__exit__", "__contains__", set.__dict__["__contains__"]).  Answers the rows, or Ellipsis: the twin's call (the Python read, from
+ * its start) - for a lock that is not an exact RLock, a state that is not an exact
+ * dict, model_names neither a set whose __contains__ is set's (LiteLLM's _NameSet) nor an exact
+ * list of exact strs (`in` would compare with code of anyone's), and every miss (the lock released first: the twin takes it again and
+ * reads LiteLLM's rows, as on its own miss).  An error inside the lock releases it and
+ * is raised, as the `with` block does.
+ */
+static PyObject *
+router_group_rows_kept(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 14) {
+        PyErr_SetString(PyExc_TypeError, "router_group_rows_kept(self, names, rlock_type, registry, model, idle)");
+        return NULL;
+    }
+    PyObject *self = args[0], *names = args[1], *registry = args[3], *model = args[4], *idle = args[5];
+#define GN(i) PyTuple_GET_ITEM(names, (i))
+    if (idle == Py_None || !PyUnicode_CheckExact(model) || !PyTuple_CheckExact(idle) || PyTuple_GET_SIZE(idle) < 6
+        || !PyTuple_CheckExact(PyTuple_GET_ITEM(idle, 4)) || PyTuple_GET_SIZE(PyTuple_GET_ITEM(idle, 4)) < 2
+        || !PyDict_CheckExact(PyTuple_GET_ITEM(idle, 3)))
+        return Py_NewRef(Py_Ellipsis);
+    PyObject *parts = PyObject_GetAttr(self, GN(0));
+    if (parts == NULL)
+        return NULL;
+    int plain = PyTuple_CheckExact(parts) && PyTuple_GET_SIZE(parts) > 3;
+    PyObject *hosted_list = plain ? Py_NewRef(PyTuple_GET_ITEM(parts, 3)) : NULL;
+    Py_DECREF(parts);
+    if (!plain)
+        return Py_NewRef(Py_Ellipsis);
+    PyObject *result = NULL, *state = NULL, *lock = NULL, *entries = NULL, *read_at = NULL, *rows = NULL;
+    Py_INCREF(registry);
+    Py_INCREF(idle);
+    state = PyObject_GetAttr(registry, GN(1));
+    if (state == NULL)
+        goto done;
+    lock = PyObject_GetAttr(registry, GN(2));
+    if (lock == NULL)
+        goto done;
+    if (!PyDict_CheckExact(state) || (PyObject *)Py_TYPE(lock) != args[2]) {
+        result = Py_NewRef(Py_Ellipsis);
+        goto done;
+    }
+    PyObject *entered = PyObject_CallMethodNoArgs(lock, GN(10));
+    if (entered == NULL)
+        goto done;
+    Py_DECREF(entered);
+    {
+        int miss = 1;
+        PyObject *aliases = PyDict_GetItemWithError(state, GN(3));
+        PyObject *groups = aliases != NULL || !PyErr_Occurred() ? PyDict_GetItemWithError(state, GN(4)) : NULL;
+        PyObject *found = groups != NULL || !PyErr_Occurred() ? PyDict_GetItemWithError(state, GN(5)) : NULL;
+        if (PyErr_Occurred())
+            goto inside_error;
+        if (aliases == NULL || !PyDict_CheckExact(aliases) || PyDict_GET_SIZE(aliases) != 0 || groups == NULL
+            || !PyDict_CheckExact(groups) || PyDict_GET_SIZE(groups) != 0 || found == NULL
+            || (PyObject *)Py_TYPE(found) != hosted_list)
+            goto inside_done;
+        entries = Py_NewRef(found);
+        PyObject *building = PyObject_GetAttr(entries, GN(6));
+        if (building == NULL)
+            goto inside_error;
+        Py_DECREF(building);
+        if (building != Py_None)
+            goto inside_done;
+        PyObject *model_names = PyDict_GetItemWithError(PyTuple_GET_ITEM(idle, 3), GN(7));
+        if (model_names == NULL) {
+            if (PyErr_Occurred())
+                goto inside_error;
+            goto inside_done; /* (the twin raises the KeyError) */
+        }
+        if (PySet_Check(model_names) && _PyType_Lookup(Py_TYPE(model_names), GN(12)) == GN(13)) {
+            /* (LiteLLM's _NameSet: a set subclass whose __contains__ is set's: its `in` calls
+             * that method, set_contains) */
+            int in = PySet_Contains(model_names, model);
+            if (in < 0)
+                goto inside_error;
+            if (!in)
+                goto inside_done;
+        } else if (!PyList_CheckExact(model_names)) {
+            goto inside_done;
+        } else {
+            int in = 0;
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(model_names); i++) {
+                PyObject *name = PyList_GET_ITEM(model_names, i);
+                if (!PyUnicode_CheckExact(name)) {
+                    in = 0; /* (`in` would call code of anyone's: the twin's) */
+                    break;
+                }
+                if (name == model || PyUnicode_Compare(name, model) == 0) {
+                    in = 1;
+                    break;
+                }
+            }
+            if (!in)
+                goto inside_done;
+        }
+        read_at = PyObject_GetAttr(entries, GN(8));
+        if (read_at == NULL)
+            goto inside_error;
+        Py_ssize_t size = PyObject_Size(entries);
+        if (size < 0)
+            goto inside_error;
+        PyObject *kept_all = PyObject_GetAttr(self, GN(9));
+        if (kept_all == NULL)
+            goto inside_error;
+        PyObject *key = PyDict_CheckExact(kept_all) ? PyLong_FromVoidPtr(registry) : NULL;
+        PyObject *kept = key != NULL ? PyDict_GetItemWithError(kept_all, key) : NULL;
+        Py_XDECREF(key);
+        Py_XINCREF(kept);
+        Py_DECREF(kept_all);
+        if (kept == NULL) {
+            if (PyErr_Occurred())
+                goto inside_error;
+            goto inside_done;
+        }
+        if (PyTuple_CheckExact(kept) && PyTuple_GET_SIZE(kept) == 3 && PyTuple_GET_ITEM(kept, 0) == registry
+            && PyTuple_CheckExact(PyTuple_GET_ITEM(kept, 1)) && PyTuple_GET_SIZE(PyTuple_GET_ITEM(kept, 1)) == 5
+            && PyDict_CheckExact(PyTuple_GET_ITEM(kept, 2))) {
+            PyObject *token = PyTuple_GET_ITEM(kept, 1);
+            int same = PyTuple_GET_ITEM(token, 0) == PyTuple_GET_ITEM(idle, 5);
+            if (same)
+                same = PyObject_RichCompareBool(PyTuple_GET_ITEM(token, 1),
+                                                PyTuple_GET_ITEM(PyTuple_GET_ITEM(idle, 4), 1), Py_EQ);
+            if (same > 0)
+                same = PyTuple_GET_ITEM(token, 2) == entries && PyTuple_GET_ITEM(token, 3) == read_at;
+            if (same > 0) {
+                PyObject *count = PyLong_FromSsize_t(size);
+                same = count != NULL ? PyObject_RichCompareBool(PyTuple_GET_ITEM(token, 4), count, Py_EQ) : -1;
+                Py_XDECREF(count);
+            }
+            if (same > 0) {
+                PyObject *kept_rows = PyDict_GetItemWithError(PyTuple_GET_ITEM(kept, 2), model);
+                if (kept_rows != NULL && kept_rows != Py_None) {
+                    rows = PySequence_List(kept_rows);
+                    if (rows == NULL)
+                        same = -1;
+                    else
+                        miss = 0;
+                } else if (PyErr_Occurred())
+                    same = -1;
+            }
+            if (same < 0) {
+                Py_DECREF(kept);
+                goto inside_error;
+            }
+        }
+        Py_DECREF(kept);
+    inside_done:;
+        PyObject *exited = PyObject_CallMethodObjArgs(lock, GN(11), Py_None, Py_None, Py_None, NULL);
+        if (exited == NULL) {
+            Py_CLEAR(rows);
+            goto done;
+        }
+        Py_DECREF(exited);
+        result = miss ? Py_NewRef(Py_Ellipsis) : rows;
+        rows = NULL;
+        goto done;
+    inside_error:;
+        /* the with block's exit with the error, then raised (RLock's __exit__ answers None) */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (tb != NULL)
+            PyException_SetTraceback(value, tb);
+        PyObject *out = PyObject_CallMethodObjArgs(lock, GN(11), type, value, tb != NULL ? tb : Py_None, NULL);
+        if (out == NULL) {
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+            goto done;
+        }
+        Py_DECREF(out);
+        PyErr_Restore(type, value, tb);
+    }
+#undef GN
+done:
+    Py_XDECREF(rows);
+    Py_XDECREF(read_at);
+    Py_XDECREF(entries);
+    Py_XDECREF(lock);
+    Py_XDECREF(state);
+    Py_DECREF(idle);
+    Py_DECREF(registry);
+    Py_DECREF(hosted_list);
+    return result;
+}
+
 static PyMethodDef router_read_functions[] = {
+    {"router_group_rows_kept", (PyCFunction)(void (*)(void))router_group_rows_kept, METH_FASTCALL,
+     "router_group_rows_kept(self, names, rlock_type, registry, model, idle): _GroupRows.read's kept rows under "
+     "the registry's lock, or Ellipsis (the Python read's call)."},
     {"router_usage_keys_fast", (PyCFunction)(void (*)(void))router_usage_keys_fast, METH_FASTCALL,
      "router_usage_keys_fast(parts, selector): make_read_usage's keys_fast for the chain kept in its box (else "
      "the twin's call)."},

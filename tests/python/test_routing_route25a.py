@@ -221,3 +221,142 @@ def test_native_keys_fast_hands_an_odd_metaclass_to_the_twin():
     with pytest.raises(IndexError):
         fast((twin, Plain, "usage_counter_keys", "__dict__", box, descriptor), Plain())
     assert len(calls) == 2
+
+
+# ---- the usage-read scope's kept group rows: router_group_rows_kept ------------------------------
+
+
+def _v2_core(monkeypatch):
+    """A v2 bench Router's RustCore and registry after a few picks (the kept rows made)."""
+    import asyncio
+
+    from fast_litellm.routing import bench, litellm_fast
+
+    seen = {}
+    enter = litellm_fast._UsageReadScope.__enter__
+
+    def spy(scope):
+        seen["core"], seen["model"] = scope._core, scope._model
+        return enter(scope)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = bench._build_router(litellm, [], accelerated=True, model_list=bench._model_list(4),
+                                     routing_strategy="usage-based-routing-v2")
+
+        async def go():
+            for _ in range(3):
+                await router.async_get_available_deployment(model="gpt", request_kwargs={})
+        monkeypatch.setattr(litellm_fast._UsageReadScope, "__enter__", spy)
+        with _local_patch.accelerated(True):
+            loop = asyncio.new_event_loop()
+            try:
+                loop.run_until_complete(go())
+            finally:
+                loop.close()
+    monkeypatch.setattr(litellm_fast._UsageReadScope, "__enter__", enter)
+    return seen["core"], seen["model"]
+
+
+def test_native_kept_rows_are_the_python_reads(monkeypatch):
+    """``router_group_rows_kept`` against ``_GroupRows.read`` (its twin) on a real v2 registry:
+    rows answered by the C only where the Python read hands out its kept rows (LiteLLM's
+    ``_core_get_model_list`` not called), the same entries in a fresh list; declined
+    (Ellipsis) for an alias, a routing group, a build running, a model not named, another
+    registry version, another ``_read_at``, no kept rows, a plain lock; a model_names list
+    taken as the set is; an error inside the lock raised with the lock released, as the
+    ``with`` block does.  Mutations caught: the alias check dropped, the ``_building``
+    check dropped, either model-name check dropped, the version compare dropped, the
+    ``_read_at`` compare dropped, the lock's exit skipped on an error."""
+    from litellm.router_rust.surface import registry as registry_module
+
+    from fast_litellm.routing import litellm_fast as lf
+
+    core, model = _v2_core(monkeypatch)
+    registry = core._hosted
+    idle = lf._GROUP_ROWS.idle_kept(core)
+    assert idle is not None
+    calls = []
+    stock_read = registry_module.HostRegistry._core_get_model_list
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return stock_read(self, *args, **kwargs)
+    monkeypatch.setattr(registry_module.HostRegistry, "_core_get_model_list", spy)
+    lock = registry._deployment_index_lock
+
+    def both(rows=lf._GROUP_ROWS, model=model, idle=idle, lock_type=lf._RLOCK):
+        del calls[:]
+        ours = lf._ROWS_KEPT(rows, lf._ROWS_NAMES, lock_type, registry, model, idle)
+        assert not calls and not lock._is_owned()
+        try:
+            python = rows.read(registry, model, idle)
+        except Exception as exc:  # noqa: BLE001 - LiteLLM's read of an odd state (a made-up group)
+            python = exc
+        assert not lock._is_owned()
+        if ours is not Ellipsis:
+            assert not calls, "the C answered rows where the Python read reads LiteLLM's"
+            assert type(ours) is list and ours is not python and len(ours) == len(python)
+            assert all(a is b for a, b in zip(ours, python))
+        return ours
+
+    both()  # (kept by the Python read when not yet)
+    assert type(both()) is list
+    state = registry.__dict__
+    for name, value in (("_core_model_group_alias", {"other": model}), ("_core_routing_groups", {"g": [model]})):
+        saved = state[name]
+        state[name] = value
+        try:
+            assert both() is Ellipsis
+        finally:
+            state[name] = saved
+    entries = state["_core_model_list"]
+    saved = entries._building
+    entries._building = object()
+    try:
+        assert both() is Ellipsis
+    finally:
+        entries._building = saved
+    assert both(model="not-a-model") is Ellipsis
+    views = dict(idle[3])
+    views["model_names"] = [model]
+    assert type(both(idle=idle[:3] + (views,) + idle[4:])) is list
+    views["model_names"] = ["other"]
+    assert both(idle=idle[:3] + (views,) + idle[4:]) is Ellipsis
+    views["model_names"] = {"other"}  # (a set: the _NameSet's branch)
+    assert both(idle=idle[:3] + (views,) + idle[4:]) is Ellipsis
+    assert both(idle=idle[:4] + ((idle[4][0], idle[4][1] + 1),) + idle[5:]) is Ellipsis
+    both()  # (the Python read kept its rows under the other version: kept again)
+    assert type(both()) is list
+    saved = entries._read_at
+    entries._read_at = tuple(list(saved))  # (an equal tuple, another object)
+    assert entries._read_at is not saved
+    try:
+        assert both() is Ellipsis
+    finally:
+        entries._read_at = saved
+    assert both(rows=lf._GroupRows()) is Ellipsis
+    assert both(lock_type=type(threading_lock())) is Ellipsis
+    assert type(both()) is list
+
+    class Failing(lf._GroupRows):
+        @property
+        def _kept(self):
+            raise RuntimeError("kept rows injected")
+
+        @_kept.setter
+        def _kept(self, value):
+            pass
+    failing = Failing()
+    failing._parts = lf._GROUP_ROWS._parts
+    for call in (lambda: lf._ROWS_KEPT(failing, lf._ROWS_NAMES, lf._RLOCK, registry, model, idle),
+                 lambda: failing.read(registry, model, idle)):
+        with pytest.raises(RuntimeError, match="kept rows injected"):
+            call()
+        assert not lock._is_owned()
+
+
+def threading_lock():
+    import threading
+
+    return threading.Lock()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import weakref
 from datetime import datetime
@@ -37,6 +38,7 @@ from typing import Any, Callable, Dict, List, Optional
 from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_callers_error, is_ours
 
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
+from ._import_hook import _native_or
 
 from .selector_fast import no_input_tokens
 
@@ -408,7 +410,13 @@ class _UsageReadScope:
         try:
             # (idle: the views read at router-core's current registry, so LiteLLM's
             # _core_model_names refresh would return at once: its handle and names known)
-            deployments = _GROUP_ROWS.read(registry, model, kept) or []
+            # (the kept rows in C where the core has them: router_group_rows_kept, session 25;
+            # Ellipsis: the Python read, from its start)
+            deployments = _ROWS_KEPT(_GROUP_ROWS, _ROWS_NAMES, _RLOCK, registry, model, kept) if (
+                _ROWS_KEPT is not None) else Ellipsis
+            if deployments is Ellipsis:
+                deployments = _GROUP_ROWS.read(registry, model, kept)
+            deployments = deployments or []
         except Exception as error:  # noqa: BLE001 - decided below, outside this handler
             if is_callers_error(error):  # LiteLLM's read raised it: its scope swallows it
                 self._error = error
@@ -697,6 +705,13 @@ def _rows_are_litellms(host: Any) -> bool:
 
 
 _GROUP_ROWS = _GroupRows()
+# _GroupRows.read's kept path in C (router_group_rows_kept, session 25: no Python frame; the
+# read above is its twin and takes every other call)
+_ROWS_KEPT = _native_or("router_group_rows_kept", None)
+_ROWS_NAMES = ("_parts", "__dict__", "_deployment_index_lock", "_core_model_group_alias", "_core_routing_groups",
+               "_core_model_list", "_building", "model_names", "_read_at", "_kept", "__enter__", "__exit__",
+               "__contains__", set.__dict__["__contains__"])
+_RLOCK = type(threading.RLock())
 _METHOD = type(_GROUP_ROWS.read)
 _INDEXES_PARTS: List[Any] = []
 
