@@ -6918,12 +6918,13 @@ router_usage_keys_fast(PyObject *module, PyObject *const *args, Py_ssize_t nargs
  * args: (self, names, rlock_type, registry, model, idle); names: ("_parts", "__dict__",
  * "_deployment_index_lock", "_core_model_group_alias", "_core_routing_groups",
  * "_core_model_list", "_building", "model_names", "_read_at", "_kept", "__enter__",
- * "__exit__", "__contains__", set.__dict__["__contains__"]).  Answers the rows, or Ellipsis: the twin's call (the Python read, from
- * its start) - for a lock that is not an exact RLock, a state that is not an exact
- * dict, model_names neither a set whose __contains__ is set's (LiteLLM's _NameSet) nor an exact
- * list of exact strs (`in` would compare with code of anyone's), and every miss (the lock released first: the twin takes it again and
- * reads LiteLLM's rows, as on its own miss).  An error inside the lock releases it and
- * is raised, as the `with` block does.
+ * "__exit__", "__contains__", set.__dict__["__contains__"]).  Answers the rows, or
+ * Ellipsis: the twin's call (the Python read, from its start) - for a lock that is
+ * not an exact RLock, a state that is not an exact dict, model_names neither a set
+ * whose __contains__ is set's (LiteLLM's _NameSet) nor an exact list of exact strs
+ * (`in` would compare with code of anyone's), and every miss (the lock released
+ * first: the twin takes it again and reads LiteLLM's rows, as on its own miss).  An
+ * error inside the lock releases it and is raised, as the `with` block does.
  */
 static PyObject *
 router_group_rows_kept(PyObject *module, PyObject *const *args, Py_ssize_t nargs)

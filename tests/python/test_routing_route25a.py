@@ -21,13 +21,13 @@ from litellm.router_strategy import lowest_tpm_rpm_v2 as v2  # noqa: E402
 from fast_litellm._native_loader import NATIVE  # noqa: E402
 from fast_litellm.patching.registry import NotAccelerated  # noqa: E402
 from fast_litellm.routing import _local_patch, selector_fast, strategy_fast  # noqa: E402
+from test_routing_usage_v2 import KEYS_TARGET, _handler, _original  # noqa: E402
 
 pytestmark = [
     pytest.mark.skipif(getattr(NATIVE, "router_usage_read_keys", None) is None, reason="no native core"),
     pytest.mark.filterwarnings("ignore::RuntimeWarning"),
 ]
 
-KEYS_TARGET = "litellm.router_strategy.lowest_tpm_rpm_v2:LowestTPMLoggingHandler_v2.usage_counter_keys"
 READ_TARGET = "litellm.router_utils.routing_read_batch:RoutingReadBatch.read_usage"
 
 
@@ -35,19 +35,6 @@ READ_TARGET = "litellm.router_utils.routing_read_batch:RoutingReadBatch.read_usa
 def patched():
     with routing_patches():
         yield
-
-
-def _original(target):
-    owner, name = _local_patch._owner(target)
-    return _local_patch._original_of(owner, name)
-
-
-def _handler():
-    from litellm.caching.dual_cache import DualCache
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return v2.LowestTPMLoggingHandler_v2(router_cache=DualCache())
 
 
 def _cells(fn):
