@@ -23,6 +23,10 @@
    version and ``_read_at`` each imply the other in LiteLLM's write paths (the list is
    read again, with a new ``_read_at``, whenever router-core's version moved past it), so
    the test of a renamed entry fails only with both dropped.
+
+3. The latency and cost selectors' minute stamp (``litellm_fast._stamp_of``): the same
+   ``time.strftime`` calls, three a stamp, skipped by ours (latency's fresh map skipped
+   the stamp altogether).
 """
 from __future__ import annotations
 
@@ -391,3 +395,52 @@ def test_kept_rows_after_an_entry_renamed_in_place():
     out, reads = _rows_lockstep(script)
     assert not any("d0:" in key for _, keys in reads[-3:] for key in keys)
 
+
+# ---- 3. the latency and cost strategies' minute stamp --------------------------------------------
+
+@pytest.mark.parametrize("how", ["time.strftime", "time module"])
+@pytest.mark.parametrize("strategy", ["latency-based-routing", "cost-based-routing"])
+def test_latency_and_cost_stamps_call_time_strftime_as_litellm_does(strategy, how):
+    """LiteLLM's latency and cost selectors make their minute stamp with three
+    ``datetime.now().strftime(...)`` calls, each calling ``time.strftime``: a recorder there
+    (or on another module under ``sys.modules["time"]``) saw nine calls in three stock picks
+    and none from ours (``litellm_fast._stamp_of``'s fields; latency's fresh map skipped the
+    stamp).  Both now go through strftime while it is not the interpreter's."""
+    from test_routing_hunt20 import _lockstep
+
+    def script(router, pick):
+        log, real = [], time.strftime
+
+        def recorder(fmt, *args):
+            log.append(fmt)
+            return real(fmt, *args)
+        saved = sys.modules["time"]
+        if how == "time.strftime":
+            time.strftime = recorder
+        else:
+            other = type(sys)("time")
+            other.__dict__.update(time.__dict__)
+            other.strftime = recorder
+            sys.modules["time"] = other
+        try:
+            out = [pick(i) for i in range(3)]
+        finally:
+            time.strftime = real
+            sys.modules["time"] = saved
+        return out, log
+
+    out = _lockstep(strategy, script)
+    assert len(out[1]) == 9
+
+
+def test_builtin_strftime_refuses_a_strftime_replaced_before_the_build():
+    """A strftime already replaced when the patch is built (freezegun started before
+    ``import fast_litellm``) is never taken for the interpreter's: the tables are not used."""
+    fake = type(sys)("time")
+    fake.__dict__.update(time.__dict__)
+    assert selector_fast.builtin_strftime(time) is time.strftime
+    fake.strftime = lambda fmt, *args: time.strftime(fmt, *args)
+    assert selector_fast.builtin_strftime(fake) is not fake.strftime
+    other = type(sys)("other")
+    other.strftime = time.strftime  # the builtin, but another module's binding of it
+    assert selector_fast.builtin_strftime(other) is not time.strftime

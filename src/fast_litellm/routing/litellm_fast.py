@@ -38,7 +38,9 @@ from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_ca
 
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
 
-from .selector_fast import no_input_tokens
+from .selector_fast import builtin_strftime, no_input_tokens
+
+_TIME_STRFTIME = builtin_strftime(time)
 
 _INF = float("inf")
 
@@ -49,12 +51,23 @@ def _minute_stamp() -> str:
     return _stamp_of(datetime.now(), datetime.now(), datetime.now())
 
 
+def strftime_plain() -> bool:
+    """An exact datetime's ``strftime`` would call the interpreter's ``time.strftime`` (the
+    module ``import time`` finds, its builtin function): nothing sees a call skipped."""
+    return sys.modules.get("time") is time and time.__dict__.get("strftime") is _TIME_STRFTIME
+
+
 def _stamp_of(date: Any, hour: Any, minute: Any) -> str:
     """LiteLLM's ``f"{date:%Y-%m-%d}-{hour:%H}-{minute:%M}"`` of three reads:
     for exact datetimes from year 1000 on, by %-formatting the fields (what
     strftime's numeric, locale-free %Y %m %d %H %M give; %Y is unpadded
-    below 1000), without three strftime calls (~4 us a pick)."""
-    if type(date) is datetime and type(hour) is datetime and type(minute) is datetime and date.year >= 1000:
+    below 1000), without three strftime calls (~4 us a pick).  Only while strftime would call
+    no replaced function: each strftime calls ``time.strftime`` as ``import time`` finds it (a
+    recorder there, freezegun's or time-machine's, sees stock's three calls), and an aware
+    datetime's timetuple() its tzinfo's ``dst`` (session 25, hunt25)."""
+    if (type(date) is datetime and type(hour) is datetime and type(minute) is datetime and date.year >= 1000
+            and date.tzinfo is None and hour.tzinfo is None and minute.tzinfo is None
+            and strftime_plain()):
         return "%d-%02d-%02d-%02d-%02d" % (date.year, date.month, date.day, hour.hour, minute.minute)
     return f"{date.strftime('%Y-%m-%d')}-{hour.strftime('%H')}-{minute.strftime('%M')}"
 
