@@ -41,6 +41,7 @@ from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTI
 from .selector_fast import builtin_strftime, no_input_tokens
 
 _TIME_STRFTIME = builtin_strftime(time)
+_MODULES, _TIME_DICT = sys.modules, time.__dict__
 
 _INF = float("inf")
 
@@ -54,7 +55,7 @@ def _minute_stamp() -> str:
 def strftime_plain() -> bool:
     """An exact datetime's ``strftime`` would call the interpreter's ``time.strftime`` (the
     module ``import time`` finds, its builtin function): nothing sees a call skipped."""
-    return sys.modules.get("time") is time and time.__dict__.get("strftime") is _TIME_STRFTIME
+    return _MODULES.get("time") is time and _TIME_DICT.get("strftime") is _TIME_STRFTIME
 
 
 def _stamp_of(date: Any, hour: Any, minute: Any) -> str:
@@ -63,11 +64,11 @@ def _stamp_of(date: Any, hour: Any, minute: Any) -> str:
     strftime's numeric, locale-free %Y %m %d %H %M give; %Y is unpadded
     below 1000), without three strftime calls (~4 us a pick).  Only while strftime would call
     no replaced function: each strftime calls ``time.strftime`` as ``import time`` finds it (a
-    recorder there, freezegun's or time-machine's, sees stock's three calls), and an aware
-    datetime's timetuple() its tzinfo's ``dst`` (session 25, hunt25)."""
+    recorder there, freezegun's or time-machine's, sees stock's three calls; session 25,
+    hunt25; ``strftime_plain`` inline).  (The datetimes are ``datetime.now()``'s, naive: no
+    tzinfo ``dst`` for their timetuple() to call.)"""
     if (type(date) is datetime and type(hour) is datetime and type(minute) is datetime and date.year >= 1000
-            and date.tzinfo is None and hour.tzinfo is None and minute.tzinfo is None
-            and strftime_plain()):
+            and _MODULES.get("time") is time and _TIME_DICT.get("strftime") is _TIME_STRFTIME):
         return "%d-%02d-%02d-%02d-%02d" % (date.year, date.month, date.day, hour.hour, minute.minute)
     return f"{date.strftime('%Y-%m-%d')}-{hour.strftime('%H')}-{minute.strftime('%M')}"
 
