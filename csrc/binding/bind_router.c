@@ -24,6 +24,7 @@
 #include "binding/module_state.h"
 
 #include <structmember.h>
+#include <datetime.h> /* (the struct macros only: PyDateTimeAPI is not used; see fl_bind_router) */
 #include "router/router.h"
 #include "monitor/monitor.h"
 
@@ -6137,6 +6138,11 @@ router_usage_minute_keys(PyObject *module, PyObject *const *args, Py_ssize_t nar
         }
     }
     int table = (PyObject *)Py_TYPE(now) == UM(3);
+    /* the interpreter's C datetime type (a static type of that struct's size; the pure-Python
+     * _pydatetime class is a heap type): its fields are read from the struct */
+    int c_datetime = table && !(PyType_GetFlags(Py_TYPE(now)) & Py_TPFLAGS_HEAPTYPE)
+                     && Py_TYPE(now)->tp_basicsize == (Py_ssize_t)sizeof(PyDateTime_DateTime)
+                     && PyTuple_GET_SIZE(UM(4)) == 24 * 60;
     if (table) {
         /* (what the datetime's strftime reads: modules["time"].strftime, the tzinfo's dst) */
         PyObject *time_module = PyDict_GetItemWithError(UM(13), UM(14));
@@ -6148,7 +6154,11 @@ router_usage_minute_keys(PyObject *module, PyObject *const *args, Py_ssize_t nar
         if (PyErr_Occurred())
             goto done;
         table = found == UM(16);
-        if (table) {
+        if (table && c_datetime) {
+            /* (now.tzinfo, a field of the C type's struct: no code either way) */
+            PyObject *tz = PyDateTime_DATE_GET_TZINFO(now);
+            table = tz == Py_None || (PyObject *)Py_TYPE(tz) == UM(17);
+        } else if (table) {
             PyObject *tz = PyObject_GetAttr(now, UM(18));
             if (tz == NULL)
                 goto done;
@@ -6156,7 +6166,11 @@ router_usage_minute_keys(PyObject *module, PyObject *const *args, Py_ssize_t nar
             Py_DECREF(tz);
         }
     }
-    if (table) {
+    if (table && c_datetime) {
+        /* (now.hour, now.minute: the C type's fields, 0..23 and 0..59) */
+        minute = Py_NewRef(PyTuple_GET_ITEM(UM(4), PyDateTime_DATE_GET_HOUR(now) * 60
+                                                       + PyDateTime_DATE_GET_MINUTE(now)));
+    } else if (table) {
         PyObject *hour = PyObject_GetAttr(now, UM(9));
         if (hour == NULL)
             goto done;
@@ -6740,6 +6754,7 @@ interned_tuple(const char *const *names, Py_ssize_t n)
 int
 fl_bind_router(PyObject *module)
 {
+    (void)PyDateTimeAPI; /* (datetime.h's, never imported: router_usage_minute_keys reads struct fields only) */
     if (PyModule_AddFunctions(module, router_functions) < 0)
         return -1;
     if (fl_add_type(module, &RouterCore_spec, "RouterCore", SLOT_TYPE) < 0)
