@@ -24,6 +24,7 @@
 #include "binding/module_state.h"
 
 #include <structmember.h>
+#include <datetime.h> /* (the struct macros only: PyDateTimeAPI is not used; see fl_bind_router) */
 #include "router/router.h"
 #include "monitor/monitor.h"
 
@@ -6028,7 +6029,12 @@ done:
  *
  *   with callers_errors:
  *       now = module.get_utc_datetime()
- *   minute = _MINUTES[now.hour * 60 + now.minute] if type(now) is _datetime else now.strftime("%H-%M")
+ *       if type(now) is _datetime and <the table's conditions>:
+ *           minute = _MINUTES[now.hour * 60 + now.minute]
+ *       else:
+ *           minute = now.strftime("%H-%M")
+ *       if type(minute) is not str:
+ *           return [f"{p}:tpm:{minute}" for p in prefixes], [f"{p}:rpm:{minute}" for p in prefixes]
  *   last = last_built[0]
  *   if type(minute) is str and last[1] == minute and (last[0] is prefixes or last[0] == prefixes):
  *       tpm_keys = list(last[2]); served[0] = (tpm_keys, last)
@@ -6039,15 +6045,78 @@ done:
  *   return built[0], built[1]
  *
  * state: (module, "get_utc_datetime", callers_error, datetime, _MINUTES, last_built,
- * served, ":tpm:", ":rpm:", "hour", "minute", "strftime", "%H-%M").  An Exception
- * from the clock is marked with callers_error (callers_errors' __exit__), then raised.
+ * served, ":tpm:", ":rpm:", "hour", "minute", "strftime", "%H-%M", modules, "time",
+ * the time module, time.strftime, timezone, "tzinfo").  An Exception from the clock, strftime or a
+ * minute's __format__ is marked with callers_error (callers_errors' __exit__), then raised.
+ *
+ * The table's conditions (session 25, hunt25): an exact datetime's strftime calls
+ * `time.strftime` (the module as `import time` finds it in sys.modules) with its
+ * timetuple(), which calls its tzinfo's dst(): the table stands for it only while
+ * modules["time"] is the time module, its strftime the builtin one, and the tzinfo
+ * None or an exact timezone (whose dst() runs no code).  A minute strftime gave that
+ * is not an exact str is formatted into each key as LiteLLM's f-strings format it
+ * (format(minute, "") once a key, tpm keys first), not concatenated.
  */
+/* callers_errors.__exit__ over the error set: an Exception is marked with
+ * callers_error, then the error is set again (always NULL). */
+static PyObject *
+usage_callers_error(PyObject *callers_error)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL)
+        PyException_SetTraceback(value, tb);
+    if (value != NULL && PyObject_IsInstance(value, PyExc_Exception) == 1) {
+        PyObject *marked = PyObject_CallOneArg(callers_error, value);
+        if (marked == NULL) {
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+            return NULL;
+        }
+        Py_DECREF(marked);
+    }
+    PyErr_Restore(type, value, tb);
+    return NULL;
+}
+
+/* LiteLLM's [f"{prefix}{tail}{minute}" for prefix in prefixes] for exact-str prefixes
+ * and tail: format(minute, "") per key, as the f-string's FORMAT_VALUE makes it. */
+static PyObject *
+usage_format_keys(PyObject *prefixes, PyObject *tail, PyObject *minute)
+{
+    PyObject *empty = PyUnicode_New(0, 0);
+    if (empty == NULL)
+        return NULL;
+    PyObject *keys = PyList_New(0);
+    /* (the length read each time: a __format__ may run any code) */
+    for (Py_ssize_t i = 0; keys != NULL && i < PyList_GET_SIZE(prefixes); i++) {
+        PyObject *prefix = Py_NewRef(PyList_GET_ITEM(prefixes, i));
+        PyObject *formatted = PyObject_Format(minute, NULL);
+        PyObject *key = NULL;
+        if (formatted != NULL) {
+            PyObject *const parts[4] = {prefix, tail, formatted, empty};
+            key = usage_join(parts);
+            Py_DECREF(formatted);
+        }
+        Py_DECREF(prefix);
+        if (key == NULL || PyList_Append(keys, key) < 0)
+            Py_CLEAR(keys);
+        Py_XDECREF(key);
+    }
+    Py_DECREF(empty);
+    return keys;
+}
+
 static PyObject *
 router_usage_minute_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 13
+    if (nargs != 2 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 19
         || !PyList_CheckExact(PyTuple_GET_ITEM(args[0], 5)) || !PyList_CheckExact(PyTuple_GET_ITEM(args[0], 6))
-        || !PyTuple_CheckExact(PyTuple_GET_ITEM(args[0], 4))) {
+        || !PyTuple_CheckExact(PyTuple_GET_ITEM(args[0], 4)) || !PyDict_CheckExact(PyTuple_GET_ITEM(args[0], 13))
+        || !PyUnicode_CheckExact(PyTuple_GET_ITEM(args[0], 7))
+        || !PyUnicode_CheckExact(PyTuple_GET_ITEM(args[0], 8))) {
         PyErr_SetString(PyExc_TypeError, "router_usage_minute_keys(state, prefixes)");
         return NULL;
     }
@@ -6064,26 +6133,44 @@ router_usage_minute_keys(PyObject *module, PyObject *const *args, Py_ssize_t nar
         }
         if (now == NULL) {
             /* callers_errors.__exit__: an Exception leaving the block is the caller's */
-            PyObject *type, *value, *tb;
-            PyErr_Fetch(&type, &value, &tb);
-            PyErr_NormalizeException(&type, &value, &tb);
-            if (tb != NULL && value != NULL)
-                PyException_SetTraceback(value, tb);
-            if (value != NULL && PyObject_IsInstance(value, PyExc_Exception) == 1) {
-                PyObject *marked = PyObject_CallOneArg(UM(2), value);
-                if (marked == NULL) {
-                    Py_XDECREF(type);
-                    Py_XDECREF(value);
-                    Py_XDECREF(tb);
-                    goto done;
-                }
-                Py_DECREF(marked);
-            }
-            PyErr_Restore(type, value, tb);
+            usage_callers_error(UM(2));
             goto done;
         }
     }
-    if ((PyObject *)Py_TYPE(now) == UM(3)) {
+    int table = (PyObject *)Py_TYPE(now) == UM(3);
+    /* the interpreter's C datetime type (a static type of that struct's size; the pure-Python
+     * _pydatetime class is a heap type): its fields are read from the struct */
+    int c_datetime = table && !(PyType_GetFlags(Py_TYPE(now)) & Py_TPFLAGS_HEAPTYPE)
+                     && Py_TYPE(now)->tp_basicsize == (Py_ssize_t)sizeof(PyDateTime_DateTime)
+                     && PyTuple_GET_SIZE(UM(4)) == 24 * 60;
+    if (table) {
+        /* (what the datetime's strftime reads: modules["time"].strftime, the tzinfo's dst) */
+        PyObject *time_module = PyDict_GetItemWithError(UM(13), UM(14));
+        PyObject *found = NULL;
+        if (time_module == UM(15)) {
+            PyObject *time_dict = PyModule_GetDict(time_module);
+            found = time_dict != NULL ? PyDict_GetItemWithError(time_dict, UM(11)) : NULL;
+        }
+        if (PyErr_Occurred())
+            goto done;
+        table = found == UM(16);
+        if (table && c_datetime) {
+            /* (now.tzinfo, a field of the C type's struct: no code either way) */
+            PyObject *tz = PyDateTime_DATE_GET_TZINFO(now);
+            table = tz == Py_None || (PyObject *)Py_TYPE(tz) == UM(17);
+        } else if (table) {
+            PyObject *tz = PyObject_GetAttr(now, UM(18));
+            if (tz == NULL)
+                goto done;
+            table = tz == Py_None || (PyObject *)Py_TYPE(tz) == UM(17);
+            Py_DECREF(tz);
+        }
+    }
+    if (table && c_datetime) {
+        /* (now.hour, now.minute: the C type's fields, 0..23 and 0..59) */
+        minute = Py_NewRef(PyTuple_GET_ITEM(UM(4), PyDateTime_DATE_GET_HOUR(now) * 60
+                                                       + PyDateTime_DATE_GET_MINUTE(now)));
+    } else if (table) {
         PyObject *hour = PyObject_GetAttr(now, UM(9));
         if (hour == NULL)
             goto done;
@@ -6105,8 +6192,28 @@ router_usage_minute_keys(PyObject *module, PyObject *const *args, Py_ssize_t nar
         minute = Py_NewRef(PyTuple_GET_ITEM(UM(4), at));
     } else {
         minute = PyObject_CallMethodOneArg(now, UM(11), UM(12));
-        if (minute == NULL)
+        if (minute == NULL) {
+            usage_callers_error(UM(2));
             goto done;
+        }
+        if (!PyUnicode_CheckExact(minute)) {
+            /* LiteLLM's f-strings: format(minute, "") in each key, the tpm keys first */
+            if (!PyList_CheckExact(prefixes)) {
+                PyErr_SetString(PyExc_TypeError, "router_usage_minute_keys: prefixes must be a list");
+                goto done;
+            }
+            PyObject *tpm = usage_format_keys(prefixes, UM(7), minute);
+            PyObject *rpm = tpm != NULL ? usage_format_keys(prefixes, UM(8), minute) : NULL;
+            if (rpm == NULL) {
+                Py_XDECREF(tpm);
+                usage_callers_error(UM(2));
+                goto done;
+            }
+            result = PyTuple_Pack(2, tpm, rpm);
+            Py_DECREF(tpm);
+            Py_DECREF(rpm);
+            goto done;
+        }
     }
     if (PyList_GET_SIZE(UM(5)) < 1) {
         PyErr_SetString(PyExc_IndexError, "list index out of range");
@@ -7140,6 +7247,7 @@ interned_tuple(const char *const *names, Py_ssize_t n)
 int
 fl_bind_router(PyObject *module)
 {
+    (void)PyDateTimeAPI; /* (datetime.h's, never imported: router_usage_minute_keys reads struct fields only) */
     if (PyModule_AddFunctions(module, router_functions) < 0)
         return -1;
     if (fl_add_type(module, &RouterCore_spec, "RouterCore", SLOT_TYPE) < 0)

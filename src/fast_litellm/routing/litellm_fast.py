@@ -40,7 +40,10 @@ from fast_litellm.patching.registry import NotAccelerated, callers_errors, is_ca
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, IDENTITY as _identity
 from ._import_hook import _native_or
 
-from .selector_fast import no_input_tokens
+from .selector_fast import builtin_strftime, no_input_tokens
+
+_TIME_STRFTIME = builtin_strftime(time)
+_MODULES, _TIME_DICT = sys.modules, time.__dict__
 
 _INF = float("inf")
 
@@ -51,12 +54,23 @@ def _minute_stamp() -> str:
     return _stamp_of(datetime.now(), datetime.now(), datetime.now())
 
 
+def strftime_plain() -> bool:
+    """An exact datetime's ``strftime`` would call the interpreter's ``time.strftime`` (the
+    module ``import time`` finds, its builtin function): nothing sees a call skipped."""
+    return _MODULES.get("time") is time and _TIME_DICT.get("strftime") is _TIME_STRFTIME
+
+
 def _stamp_of(date: Any, hour: Any, minute: Any) -> str:
     """LiteLLM's ``f"{date:%Y-%m-%d}-{hour:%H}-{minute:%M}"`` of three reads:
     for exact datetimes from year 1000 on, by %-formatting the fields (what
     strftime's numeric, locale-free %Y %m %d %H %M give; %Y is unpadded
-    below 1000), without three strftime calls (~4 us a pick)."""
-    if type(date) is datetime and type(hour) is datetime and type(minute) is datetime and date.year >= 1000:
+    below 1000), without three strftime calls (~4 us a pick).  Only while strftime would call
+    no replaced function: each strftime calls ``time.strftime`` as ``import time`` finds it (a
+    recorder there, freezegun's or time-machine's, sees stock's three calls; session 25,
+    hunt25; ``strftime_plain`` inline).  (The datetimes are ``datetime.now()``'s, naive: no
+    tzinfo ``dst`` for their timetuple() to call.)"""
+    if (type(date) is datetime and type(hour) is datetime and type(minute) is datetime and date.year >= 1000
+            and _MODULES.get("time") is time and _TIME_DICT.get("strftime") is _TIME_STRFTIME):
         return "%d-%02d-%02d-%02d-%02d" % (date.year, date.month, date.day, hour.hour, minute.minute)
     return f"{date.strftime('%Y-%m-%d')}-{hour.strftime('%H')}-{minute.strftime('%M')}"
 

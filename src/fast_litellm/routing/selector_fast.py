@@ -822,12 +822,15 @@ _PENDING_KEYS: "contextvars.ContextVar[Any]" = contextvars.ContextVar("fast_lite
 _MINUTES = tuple("%02d-%02d" % (hour, minute) for hour in range(24) for minute in range(60))
 
 
-def _minute_of(now: Any) -> str:
-    """``now.strftime("%H-%M")``: for an exact datetime its two-digit hour and
-    minute (strftime's %H and %M are zero-padded numbers, locale-free)."""
-    if type(now) is _datetime:
-        return _MINUTES[now.hour * 60 + now.minute]
-    return now.strftime("%H-%M")
+def builtin_strftime(time_module: Any) -> Any:
+    """``time_module``'s own ``strftime`` (the builtin, bound to the module), which an exact
+    datetime's ``strftime`` calls (as ``import time`` finds the module); a sentinel no
+    binding is when it is already replaced (a freezegun or time-machine clock started before
+    the patch was built), so a table standing for strftime is never used then."""
+    found = time_module.__dict__.get("strftime")
+    if type(found) is type(len) and getattr(found, "__self__", None) is time_module:
+        return found
+    return object()
 
 
 def make_usage_counter_keys(original: Any) -> Any:
@@ -887,10 +890,18 @@ def make_usage_counter_keys(original: Any) -> Any:
             # the lines below in C (router_usage_minute_keys, session 24: the same clock call,
             # its error marked the caller's, the same minute, kept keys and builds)
             return minute_keys(minute_state, prefixes)
-        with callers_errors:  # LiteLLM's clock: its error is the caller's, raised once
+        with callers_errors:  # LiteLLM's clock and strftime: their errors are the caller's, raised once
             now = module.get_utc_datetime()
-        # (_minute_of, inline)
-        minute = _MINUTES[now.hour * 60 + now.minute] if type(now) is _datetime else now.strftime("%H-%M")
+            # (the table only while strftime would read no replaced function: session 25, hunt25)
+            if (type(now) is _datetime and modules.get("time") is time_module
+                    and time_module.__dict__.get("strftime") is time_strftime
+                    and ((tz := now.tzinfo) is None or type(tz) is timezone)):
+                minute = _MINUTES[now.hour * 60 + now.minute]
+            else:
+                minute = now.strftime("%H-%M")
+                if type(minute) is not str:  # LiteLLM's f-strings: format(minute) per key
+                    return ([f"{prefix}:tpm:{minute}" for prefix in prefixes],
+                            [f"{prefix}:rpm:{minute}" for prefix in prefixes])
         # the last keys built, for equal prefixes in the same minute: a pick builds them
         # twice (its usage read's, its selector's), equal strs both times; fresh lists of
         # the kept (immutable, exact) strs (session 21)
@@ -932,8 +943,16 @@ def make_usage_counter_keys(original: Any) -> Any:
     from fast_litellm.patching.registry import callers_error
 
     minute_keys = getattr(NATIVE, "router_usage_minute_keys", None) if keys is not None else None
+    # what an exact datetime's strftime reads (the table stands for it only while these are the
+    # interpreter's: `import time` finds the module in sys.modules; its timetuple() calls the
+    # tzinfo's dst(), no code for None or an exact timezone)
+    import time as time_module
+    from datetime import timezone
+
+    modules, time_strftime = sys.modules, builtin_strftime(time_module)
     minute_state = (module, "get_utc_datetime", callers_error, _datetime, _MINUTES, last_built, served, ":tpm:",
-                    ":rpm:", "hour", "minute", "strftime", "%H-%M")
+                    ":rpm:", "hour", "minute", "strftime", "%H-%M", modules, "time", time_module, time_strftime,
+                    timezone, "tzinfo")
     usage_counter_keys.__doc__ = original.__doc__
     usage_counter_keys.read_keys = read_keys  # (the usage read's: make_read_usage's keys_fast)
     usage_counter_keys.python_read_keys = read_keys

@@ -979,8 +979,9 @@ class _LatencyPick:
                 raise NotAccelerated("a builtin LiteLLM's latency code reads is shadowed or replaced")
         # LiteLLM's three clock reads (datetime checked above: the C type's now(), which
         # nothing can see) make the minute only the usage reads of a map the cache held
-        # use: a fresh map's unseen entries count no usage (session 19)
-        minute = None if fresh else litellm_fast._minute_stamp()
+        # use: a fresh map's unseen entries count no usage (session 19); made anyway while
+        # time.strftime is not the interpreter's (a recorder sees stock's three calls: hunt25)
+        minute = None if fresh and litellm_fast.strftime_plain() else litellm_fast._minute_stamp()
         if counts is None:
             return None
         if by_id is None:
