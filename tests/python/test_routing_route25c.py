@@ -250,3 +250,30 @@ def test_span_inline_is_taken_for_a_plain_request(monkeypatch):
     finally:
         loop.close()
     assert calls == []
+
+
+def test_span_absent_twins_agree():
+    """The native ``router_span_absent`` and its Python twin over every shape (and
+    other values): the same answers, and where they answer True LiteLLM's function
+    returns None.  Mutation (C): ``str_keyed(request)`` dropped fails this and the
+    lockstep "keys whose eq runs" cases."""
+    from fast_litellm._native_loader import NATIVE
+    from fast_litellm.routing import protocol_fast
+
+    native = getattr(NATIVE, "router_span_absent", None)
+    if native is None:
+        pytest.skip("no native core")
+    values = [factory() for _name, factory in SHAPES] + [
+        None, [], "metadata", {"metadata": {}}, {"metadata": []}, {"litellm_params": None},
+        {"litellm_params": []}, {"litellm_params": {"metadata": 0}}, {"litellm_params": {"metadata": {KEY: 1}}},
+        {1: 2}, {"litellm_params": {1: 2}}, {"litellm_params": {"metadata": {1: 2}}}, {"metadata": {1: 2}},
+        collections.OrderedDict(), {"metadata": collections.OrderedDict()}]
+    for value in values:
+        python = protocol_fast._python_span_absent(value, protocol_fast._SPAN_NAMES)
+        assert native(value, protocol_fast._SPAN_NAMES) is python, value
+        if python:
+            assert core_helpers.get_parent_otel_span_from_kwargs(value) is None
+    with pytest.raises(TypeError):
+        native({}, ("metadata", "litellm_params"))
+    with pytest.raises(TypeError):
+        native({}, ("metadata", "litellm_params", 1))

@@ -672,6 +672,34 @@ _OBJECT_GETATTRIBUTE = object.__getattribute__
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, _native_or  # noqa: E402
 
 
+def _python_span_absent(request: Any, names: tuple) -> bool:
+    """Whether LiteLLM's ``get_parent_otel_span_from_kwargs(request)`` finds no
+    span by reads that run no code (session 25): exact str-keyed dicts (its
+    ``get`` and ``in`` run no ``__eq__``), ``metadata`` None or such a dict
+    without the key (its ``or {}`` a dict's truth), ``litellm_params`` None, or
+    such a dict whose ``metadata`` is None or such a dict without it, and no key
+    at the top.  Any other shape: False (its call: a span, a Mapping's methods,
+    its logged error).  ``names``: ("metadata", "litellm_params", the key)."""
+    metadata_name, params_name, key = names
+    if type(request) is not dict or not str_keyed(request):
+        return False
+    metadata = request.get(metadata_name)
+    if metadata is not None and (type(metadata) is not dict or not str_keyed(metadata) or key in metadata):
+        return False
+    params = request.get(params_name)
+    if params is not None:
+        if type(params) is not dict or not str_keyed(params):
+            return False
+        inner = params.get(metadata_name)
+        if inner is not None and (type(inner) is not dict or not str_keyed(inner) or key in inner):
+            return False
+    return key not in request
+
+
+# the same checks in C where the core is built (bind_router.c, router_span_absent)
+_span_absent = _native_or("router_span_absent", _python_span_absent)
+
+
 def _picker_parts() -> Any:
     """What the fast picker needs, read once LiteLLM's router modules are
     loaded (the patch is applied while ``litellm.router`` is still being
@@ -1615,6 +1643,7 @@ _HELPERS_MODULE = "litellm.litellm_core_utils.core_helpers"
 _SERVICES = "litellm.types.services"
 _SPAN_SOURCE = _HELPERS_MODULE + ":get_parent_otel_span_from_kwargs"
 _SPAN_KEY = "litellm_parent_otel_span"
+_SPAN_NAMES = ("metadata", "litellm_params", _SPAN_KEY)
 _SELECTION_INIT_SOURCES = (
     _CORE + ":_Selection.__init__",
     _CORE + ":RustCore._routing_fields",
@@ -2228,28 +2257,6 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 pass
         return logger_parts[0]
 
-    def span_absent(request):
-        """Whether LiteLLM's ``get_parent_otel_span_from_kwargs(request)`` finds no
-        span by reads that run no code: exact str-keyed dicts (its ``get`` and ``in``
-        run no ``__eq__``), ``metadata`` None or such a dict without the key (its
-        ``or {}`` a truth test of a dict), ``litellm_params`` None, or such a dict
-        whose ``metadata`` is None or such a dict without it, and no key at the top.
-        Any other shape: False (its call: a span, a Mapping's methods, its logged
-        error)."""
-        if type(request) is not dict or not str_keyed(request):
-            return False
-        metadata = request.get("metadata")
-        if metadata is not None and (type(metadata) is not dict or not str_keyed(metadata) or _SPAN_KEY in metadata):
-            return False
-        params = request.get("litellm_params")
-        if params is not None:
-            if type(params) is not dict or not str_keyed(params):
-                return False
-            inner = params.get("metadata")
-            if inner is not None and (type(inner) is not dict or not str_keyed(inner) or _SPAN_KEY in inner):
-                return False
-        return _SPAN_KEY not in request
-
     async def strategy_answer(core, step, request, messages, input, pass_through, core_globals, answer,
                               least_busy_call, service_inline, answer_inline=None, init=None, known=None):
         """``RustCore._answer_select`` for a step whose stage is "strategy" (none
@@ -2372,7 +2379,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                     call_type="<routing_strategy>.async_get_available_deployments", start_time=start_time,
                     end_time=end_time, parent_otel_span=None if (
                         known is not None and get_span is known[13] and type(request) is dict
-                        and (not request or span_absent(request))) else get_span(request)))
+                        and (not request or _span_absent(request, _SPAN_NAMES))) else get_span(request)))
             else:  # (the method looked up before the clock is read, as LiteLLM's call does)
                 core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(),
                                     request)
