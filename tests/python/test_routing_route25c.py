@@ -15,11 +15,10 @@ from __future__ import annotations
 import asyncio
 import collections.abc
 import copy
-import random
 import warnings
 
 import pytest
-from _lockstep import plain_model_list, routing_patches, same_minute
+from _lockstep import plain_model_list, routing_patches, run_seeded, same_minute
 
 litellm = pytest.importorskip("litellm")
 
@@ -175,14 +174,8 @@ def _picks(strategy, accelerated, shape, variant, monkeypatch):
                 await asyncio.sleep(0)
                 await asyncio.sleep(0)
             return out
-        random.seed(25)
-        try:
-            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                picks = loop.run_until_complete(run())
-        finally:
-            loop.close()
-    return picks, records, random.getstate()
+        picks, state = run_seeded(loop, run, accelerated, 25)
+    return picks, records, state
 
 
 @pytest.mark.parametrize("strategy", ["least-busy", "usage-based-routing-v2"])
