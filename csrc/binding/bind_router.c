@@ -4250,6 +4250,72 @@ router_str_keyed(PyObject *module, PyObject *value)
     Py_RETURN_TRUE;
 }
 
+/* ---- span_absent (session 25, route25c) -----------------------------------
+ *
+ * span_absent(request, names): whether LiteLLM 1.110.2's
+ * get_parent_otel_span_from_kwargs(request) (litellm_core_utils/core_helpers.py)
+ * finds no span by reads that run no code; names = ("metadata", "litellm_params",
+ * "litellm_parent_otel_span"), exact strs.  True for an exact dict with exact-str
+ * keys (its get / in then compare exact strs only) whose "metadata" is None or such
+ * a dict without the span key (its `or {}` a dict's truth), whose "litellm_params"
+ * is None or such a dict whose "metadata" is None or such a dict without it, and
+ * without the key itself; False for anything else (the caller then calls LiteLLM's
+ * function).  The same checks in the same order as protocol_fast's
+ * _python_span_absent, its twin.  The values are borrowed: nothing runs code. */
+static int
+span_bucket_clear(PyObject *bucket, PyObject *key)
+{
+    /* 1: absent, None, or an exact str-keyed dict without key; 0: anything else; -1: error */
+    if (bucket == NULL || bucket == Py_None)
+        return 1;
+    if (!PyDict_CheckExact(bucket) || !str_keyed(bucket))
+        return 0;
+    int has = PyDict_Contains(bucket, key);
+    return has < 0 ? -1 : !has;
+}
+
+static PyObject *
+router_span_absent(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 3) {
+        PyErr_SetString(PyExc_TypeError, "router_span_absent(request, (metadata, litellm_params, span key))");
+        return NULL;
+    }
+    PyObject *names = args[1];
+    for (Py_ssize_t i = 0; i < 3; i++) {
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i))) {
+            PyErr_SetString(PyExc_TypeError, "router_span_absent: the names must be exact strs");
+            return NULL;
+        }
+    }
+    PyObject *request = args[0];
+    PyObject *s_metadata = PyTuple_GET_ITEM(names, 0), *s_params = PyTuple_GET_ITEM(names, 1),
+             *s_key = PyTuple_GET_ITEM(names, 2);
+    if (!PyDict_CheckExact(request) || !str_keyed(request))
+        Py_RETURN_FALSE;
+    PyObject *metadata, *params, *inner;
+    if (get_item(request, s_metadata, &metadata) < 0)
+        return NULL;
+    int clear = span_bucket_clear(metadata, s_key);
+    if (clear <= 0)
+        return clear < 0 ? NULL : Py_NewRef(Py_False);
+    if (get_item(request, s_params, &params) < 0)
+        return NULL;
+    if (params != NULL && params != Py_None) {
+        if (!PyDict_CheckExact(params) || !str_keyed(params))
+            Py_RETURN_FALSE;
+        if (get_item(params, s_metadata, &inner) < 0)
+            return NULL;
+        clear = span_bucket_clear(inner, s_key);
+        if (clear <= 0)
+            return clear < 0 ? NULL : Py_NewRef(Py_False);
+    }
+    int has = PyDict_Contains(request, s_key);
+    if (has < 0)
+        return NULL;
+    return PyBool_FromLong(!has);
+}
+
 /* ---- dict_tags -------------------------------------------------------------
  *
  * dict_tags(objects[, recorded]): the version tags (see "stamps" above) of a
@@ -6309,6 +6375,8 @@ static PyMethodDef router_functions[] = {
      "router_repr_is_plain(value): formatting value runs no Python code and cannot raise."},
     {"router_str_keyed", router_str_keyed, METH_O,
      "router_str_keyed(value): value is an exact dict whose keys are all exact str."},
+    {"router_span_absent", (PyCFunction)(void (*)(void))router_span_absent, METH_FASTCALL,
+     "router_span_absent(request, names): get_parent_otel_span_from_kwargs(request) is None by reads running no code."},
     {"router_dict_tags", (PyCFunction)(void (*)(void))router_dict_tags, METH_FASTCALL,
      "router_dict_tags(objects[, recorded]): version tags of dicts/types as bytes, or whether they match; "
      "None without tags."},

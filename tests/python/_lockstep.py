@@ -42,6 +42,25 @@ def plain_model_list(n: int):
              "model_info": {"id": "d%d" % i}} for i in range(n)]
 
 
+def run_seeded(loop, run, accelerated: bool, seed: int):
+    """``loop.run_until_complete(run())`` with ``random`` seeded, the routing patches
+    switched on or off and DeprecationWarnings ignored; the loop closed after.
+    Returns (what ``run()`` returned, the ``random`` state after)."""
+    import random
+    import warnings
+
+    from fast_litellm.routing import _local_patch
+
+    random.seed(seed)
+    try:
+        with _local_patch.accelerated(accelerated), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            result = loop.run_until_complete(run())
+    finally:
+        loop.close()
+    return result, random.getstate()
+
+
 def callback_lists():
     """The names of LiteLLM's module-level callback lists (a Router adds its
     strategy's logger to them, so a test that builds Routers resets them)."""

@@ -12,17 +12,16 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-import random
 import sys
 import warnings
 from asyncio import tasks as tasks_module
 
 import pytest
-from _lockstep import plain_model_list, routing_patches, same_minute
+from _lockstep import plain_model_list, routing_patches, run_seeded, same_minute
 
 litellm = pytest.importorskip("litellm")
 
-from fast_litellm.routing import _local_patch, protocol_fast  # noqa: E402
+from fast_litellm.routing import protocol_fast  # noqa: E402
 # (loop classes with their own create_task / _check_closed, recording their calls)
 from test_routing_route23a import (_RecordingLoop, forked_while_a_loop_runs, loop_for,  # noqa: E402
                                    reset_loop, vary_loop)
@@ -181,14 +180,8 @@ def _picks(strategy, accelerated, variant, monkeypatch):
                 out.append(picked["model_info"]["id"])
                 await asyncio.sleep(0)
             return out
-        random.seed(24)
-        try:
-            with _local_patch.accelerated(accelerated), warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                picks = loop.run_until_complete(run())
-        finally:
-            loop.close()
-    return picks, records, random.getstate()
+        picks, state = run_seeded(loop, run, accelerated, 24)
+    return picks, records, state
 
 
 @pytest.mark.parametrize("strategy", ["least-busy", "usage-based-routing-v2"])

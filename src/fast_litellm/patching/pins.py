@@ -347,6 +347,7 @@ DEPENDENCIES: Dict[str, str] = {
     "litellm.litellm_core_utils.core_helpers:finite_reported_cost": "11c339bfe9fc208698dd00847230b7610f798c67352b16b2eb8aed87c075d904",
     "litellm.litellm_core_utils.core_helpers:finite_cost": "a6f7c2ca1e1b829355c4cbedb0bed02c454ff6a20e935a294e315bc991fa9ec1",
     "litellm.litellm_core_utils.core_helpers:as_str_mapping": "487cef1e15af0fd9dcb170f8c2da468db70e7daa267676e11af7d7685fa78f86",
+    "litellm.litellm_core_utils.core_helpers:get_parent_otel_span_from_kwargs": "b8690d5ce7c9075bc1441eb480cc5c7bf8abe5cb450a36bde5eea99cf8f6c33d",
     "litellm.utils:get_potential_model_names": "11d9f51727244b559c044e722edd94fd096dd78bd2a69b526a5aa5daf868cc4d",
     "litellm.utils:unmapped_model_generalization": "075770f6b37ee9feaf00dbcd906c4eb4b00428a7c32ec5bc4ee755cacc10a5e5",
     "litellm.utils:_get_model_info_from_generalization": "130e6de4633b5b4d0c05bc050eb61580a40bc941211de0178608c6493dac6731",

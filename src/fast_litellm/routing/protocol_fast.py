@@ -672,6 +672,34 @@ _OBJECT_GETATTRIBUTE = object.__getattribute__
 from ._import_hook import BUILTIN_IMPORT as _BUILTIN_IMPORT, BUILTINS as _BUILTINS, _native_or  # noqa: E402
 
 
+def _python_span_absent(request: Any, names: tuple) -> bool:
+    """Whether LiteLLM's ``get_parent_otel_span_from_kwargs(request)`` finds no
+    span by reads that run no code (session 25): exact str-keyed dicts (its
+    ``get`` and ``in`` run no ``__eq__``), ``metadata`` None or such a dict
+    without the key (its ``or {}`` a dict's truth), ``litellm_params`` None, or
+    such a dict whose ``metadata`` is None or such a dict without it, and no key
+    at the top.  Any other shape: False (its call: a span, a Mapping's methods,
+    its logged error).  ``names``: ("metadata", "litellm_params", the key)."""
+    metadata_name, params_name, key = names
+    if type(request) is not dict or not str_keyed(request):
+        return False
+    metadata = request.get(metadata_name)
+    if metadata is not None and (type(metadata) is not dict or not str_keyed(metadata) or key in metadata):
+        return False
+    params = request.get(params_name)
+    if params is not None:
+        if type(params) is not dict or not str_keyed(params):
+            return False
+        inner = params.get(metadata_name)
+        if inner is not None and (type(inner) is not dict or not str_keyed(inner) or key in inner):
+            return False
+    return key not in request
+
+
+# the same checks in C where the core is built (bind_router.c, router_span_absent)
+_span_absent = _native_or("router_span_absent", _python_span_absent)
+
+
 def _picker_parts() -> Any:
     """What the fast picker needs, read once LiteLLM's router modules are
     loaded (the patch is applied while ``litellm.router`` is still being
@@ -1200,9 +1228,13 @@ def make_pre_route(original: Callable[..., Any]) -> Callable[..., Any]:
             # the buckets as LiteLLM's functions read them; re-read after anything that may
             # run code (a registered OTel logger, LiteLLM's functions): a bucket replaced
             # meanwhile sends the rest through LiteLLM's functions
-            metadata = request.get("metadata")
-            litellm_metadata = request.get("litellm_metadata")
-            inline = bool(known_stamps) and (metadata is None or type(metadata) is dict) and (
+            # (session 25: a str-keyed request, so the request reads skipped run no __eq__; else
+            # the request is not read here: LiteLLM's functions read it.  The buckets' reads and
+            # pops are LiteLLM's own, one each, so their keys need no check)
+            plain = bool(known_stamps) and str_keyed(request)
+            metadata = request.get("metadata") if plain else None
+            litellm_metadata = request.get("litellm_metadata") if plain else None
+            inline = plain and (metadata is None or type(metadata) is dict) and (
                 litellm_metadata is None or type(litellm_metadata) is dict)
             if not inline or (metadata is not None and known_stamps[0] in metadata) or (
                     litellm_metadata is not None and known_stamps[0] in litellm_metadata):
@@ -1609,6 +1641,9 @@ _PROXY_SERVER = "litellm.proxy.proxy_server"
 _IMAGE_MODULE = "litellm.litellm_core_utils.prompt_templates.common_utils"
 _HELPERS_MODULE = "litellm.litellm_core_utils.core_helpers"
 _SERVICES = "litellm.types.services"
+_SPAN_SOURCE = _HELPERS_MODULE + ":get_parent_otel_span_from_kwargs"
+_SPAN_KEY = "litellm_parent_otel_span"
+_SPAN_NAMES = ("metadata", "litellm_params", _SPAN_KEY)
 _SELECTION_INIT_SOURCES = (
     _CORE + ":_Selection.__init__",
     _CORE + ":RustCore._routing_fields",
@@ -1934,10 +1969,18 @@ def _select_parts() -> Any:
         pick_reserves = least_busy.pick_reserves
     except Exception:  # noqa: BLE001 - a changed LiteLLM: its function is called
         pick_reserves = None
+    try:  # session 25: the service event's parent span read made inline (span_absent)
+        import typing
+
+        _check_pinned((_SPAN_SOURCE,))
+        helpers = importlib.import_module(_HELPERS_MODULE)
+        span_parts = (helpers.get_parent_otel_span_from_kwargs, helpers.__dict__, typing.cast)
+    except Exception:  # noqa: BLE001 - a changed LiteLLM: its function is called
+        span_parts = None
     return (core.__dict__, selection, methods, least_busy.__dict__, least_busy.picks_reserve, runtime,
             runtime.phase_span, runtime._otel_runtime, collections.abc.Mapping,
             (pods.__dict__, discovery, pod_methods, pods.cast), answer, init, least_busy_call, service_logged,
-            refuse_deleted, pick_answer, pick_reserves)
+            refuse_deleted, pick_answer, pick_reserves, span_parts)
 
 
 # abc's own isinstance hook (ABCMeta's __instancecheck__, calling _abc's C check), as found at import
@@ -2026,7 +2069,7 @@ def _select_state(p: Any) -> Any:
 
     (core_globals, selection, methods, least_busy, picks_reserve, runtime, phase_span, otel_runtime,
      mapping, (pods, discovery, pod_methods, cast), answer, init, least_busy_call, service_logged,
-     refuse_deleted, pick_answer, pick_reserves) = p
+     refuse_deleted, pick_answer, pick_reserves, span_parts) = p
     (rust_core, answer_select, prefetched_pick, pick_async, selection_module, classes, v2, prefetched,
      scoped) = answer
     reserves = least_busy.get("_PICK_RESERVES")
@@ -2082,6 +2125,14 @@ def _select_state(p: Any) -> Any:
                             and context_globals.get("_service_target") is context_bindings[2]
                             and type(context_bindings[2]) is contextvars.ContextVar)
         init_read = (*init_read, handler, context_globals)
+    # session 25: get_parent_otel_span_from_kwargs's own reads pure (its cast and Mapping the ones
+    # found at build, as pods_plain has them): the pinned function, kept as known[13]
+    span_fn = None
+    if span_parts is not None:
+        span_fn, span_globals, span_cast = span_parts
+        answer_read = (*answer_read, span_globals)
+        if span_globals.get("cast") is not span_cast or span_globals.get("Mapping") is not mapping:
+            span_fn = None
     # (the MROs flattened: a memo compares the values it found element by element)
     return (core_globals, selection, least_busy, runtime_globals, pods, discovery, *rust_core.__mro__,
             selection_module, v2, prefetched, *init_read, *answer_read), (
@@ -2093,6 +2144,7 @@ def _select_state(p: Any) -> Any:
                 # core module and reading least_busy's context variable (session 21)
                 pick_reserves is not None and core_globals.get("pick_reserves") is pick_reserves
                 and least_busy.get("_PICK_RESERVES") is reserves,
+                span_fn,
                 # (session 22 hunt) the core's MRO these verdicts were found at: a __bases__
                 # assignment changes no dict's tag (compared per pick, held: not reused)
                 rust_core.__mro__)
@@ -2319,10 +2371,15 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
                 end_time = clock()
                 get_span = helpers_module.get_parent_otel_span_from_kwargs
                 service_types = services_module.ServiceTypes
+                # get_span(request): None without its call while it is the pinned function whose
+                # bindings the select memo found plain (known[13]) and its reads of this request
+                # find no span with no code run (span_absent; session 25)
                 make_task(asyncio_module.create_task, core.service_logger_obj.async_service_success_hook(
                     service=service_types.ROUTER, duration=end_time - start_time,
                     call_type="<routing_strategy>.async_get_available_deployments", start_time=start_time,
-                    end_time=end_time, parent_otel_span=get_span(request)))
+                    end_time=end_time, parent_otel_span=None if (
+                        known is not None and get_span is known[13] and type(request) is dict
+                        and (not request or _span_absent(request, _SPAN_NAMES))) else get_span(request)))
             else:  # (the method looked up before the clock is read, as LiteLLM's call does)
                 core.service_logged("<routing_strategy>.async_get_available_deployments", start_time, clock(),
                                     request)
@@ -2855,7 +2912,7 @@ def make_select(original: Callable[..., Any]) -> Callable[..., Any]:
             raise NotAccelerated("builtins.__import__ is replaced")
         (core_globals, selection_type, _methods, least_busy, _picks_reserve, runtime, _phase_span, otel_runtime,
          mapping, (_pods, discovery_type, _pod_methods, _cast), answer, init, least_busy_call,
-         _service_logged, _refuse_deleted, _pick_answer, _pick_reserves) = p
+         _service_logged, _refuse_deleted, _pick_answer, _pick_reserves, _span_parts) = p
         known = memo.get(core_globals, p)
         if known is None or (known and ((known[7] is not None and cache_token() != known[7])
                                         or answer[0].__mro__ is not known[-1])):
