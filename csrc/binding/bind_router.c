@@ -3928,9 +3928,59 @@ usage_key_names(PyObject *key, PyObject *id)
  * over the positions with no dicts (session 21).  Candidates accepted by
  * usage_candidate, keys and values covered.  1 scanned (*out: a new list), 0
  * not this case (nothing done), -1 error. */
+/* Whether the memo (session 25: [ids, tpm keys, rpm keys], tuples of the last
+ * call whose keys named its candidates in order, with distinct ids) holds these
+ * very objects: the check below would pass again (strs are immutable). */
+static int
+usage_positional_known(PyObject *memo, PyObject *const *ids, PyObject *tpm_keys, PyObject *rpm_keys, Py_ssize_t n)
+{
+    if (memo == NULL || PyList_GET_SIZE(memo) != 3)
+        return 0;
+    PyObject *const kept[3] = {PyList_GET_ITEM(memo, 0), PyList_GET_ITEM(memo, 1), PyList_GET_ITEM(memo, 2)};
+    for (int k = 0; k < 3; k++)
+        if (!PyTuple_CheckExact(kept[k]) || PyTuple_GET_SIZE(kept[k]) != n)
+            return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyTuple_GET_ITEM(kept[0], i) != ids[i] || PyTuple_GET_ITEM(kept[1], i) != PyList_GET_ITEM(tpm_keys, i) ||
+            PyTuple_GET_ITEM(kept[2], i) != PyList_GET_ITEM(rpm_keys, i))
+            return 0;
+    return 1;
+}
+
+/* The memo set to these objects (after their check passed): 0, -1 */
+static int
+usage_positional_keep(PyObject *memo, PyObject *const *ids, PyObject *tpm_keys, PyObject *rpm_keys, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++)  /* (held before anything is allocated: ids are borrowed) */
+        Py_INCREF(ids[i]);
+    PyObject *kept[3] = {PyTuple_New(n), NULL, NULL};
+    if (kept[0] == NULL) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            Py_DECREF(ids[i]);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(kept[0], i, ids[i]);
+    kept[1] = PyList_AsTuple(tpm_keys);
+    kept[2] = kept[1] == NULL ? NULL : PyList_AsTuple(rpm_keys);
+    int rc = -1;
+    if (kept[2] != NULL) {
+        PyObject *row = PyList_New(3);
+        if (row != NULL) {
+            for (int k = 0; k < 3; k++)
+                PyList_SET_ITEM(row, k, Py_NewRef(kept[k]));
+            rc = PyList_SetSlice(memo, 0, PyList_GET_SIZE(memo), row);
+            Py_DECREF(row);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        Py_XDECREF(kept[k]);
+    return rc;
+}
+
 static int
 usage_positional(PyObject *healthy, PyObject *tpm_keys, PyObject *tpm_values, PyObject *rpm_keys,
-                 PyObject *rpm_values, PyObject *input_tokens, PyObject *names, PyObject **out)
+                 PyObject *rpm_values, PyObject *input_tokens, PyObject *names, PyObject *memo, PyObject **out)
 {
     Py_ssize_t n = PyList_GET_SIZE(healthy);
     PyObject *ids[USAGE_POSITIONAL_MAX];
@@ -3939,10 +3989,14 @@ usage_positional(PyObject *healthy, PyObject *tpm_keys, PyObject *tpm_values, Py
     if (n == 0 || n > USAGE_POSITIONAL_MAX || PyList_GET_SIZE(tpm_keys) != n || PyList_GET_SIZE(rpm_keys) != n)
         return 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *info, *id;
+        PyObject *info;
         if (get_item(PyList_GET_ITEM(healthy, i), NAME(names, K_INFO), &info) < 0 ||
-            get_item(info, NAME(names, K_ID), &id) < 0)
+            get_item(info, NAME(names, K_ID), &ids[i]) < 0)
             return -1;
+    }
+    int known = usage_positional_known(memo, ids, tpm_keys, rpm_keys, n);
+    for (Py_ssize_t i = 0; !known && i < n; i++) {
+        PyObject *id = ids[i];
         int rc = usage_key_names(PyList_GET_ITEM(tpm_keys, i), id);
         if (rc > 0)
             rc = usage_key_names(PyList_GET_ITEM(rpm_keys, i), id);
@@ -3960,9 +4014,10 @@ usage_positional(PyObject *healthy, PyObject *tpm_keys, PyObject *tpm_values, Py
                     return same < 0 ? -1 : 0;
             }
         }
-        ids[i] = id;
         hashes[i] = hash;
     }
+    if (!known && memo != NULL && usage_positional_keep(memo, ids, tpm_keys, rpm_keys, n) < 0)
+        return -1;
     PyObject *inf = PyFloat_FromDouble(Py_HUGE_VAL), *one = PyLong_FromLong(1), *zero = PyLong_FromLong(0);
     PyObject *lowest = inf, *potential = PyList_New(0);
     int rc = -1;
@@ -3996,7 +4051,7 @@ done:
  * candidates an earlier call accepted and that nothing has changed since (a
  * shared, read-only candidate list), so they are not checked again. */
 static PyObject *
-usage_pick(PyObject *const *args)
+usage_pick(PyObject *const *args, PyObject *memo)
 {
     PyObject *healthy = args[0], *input_tokens = args[5], *names = args[6];
     PyObject *counts = NULL, *requests = NULL, *result = NULL, *id, *tpm, *rpm;
@@ -4014,7 +4069,8 @@ usage_pick(PyObject *const *args)
         Py_RETURN_NONE;
     if (input_tokens == Py_None)
         Py_RETURN_TRUE;
-    int positional = usage_positional(healthy, args[1], args[2], args[3], args[4], input_tokens, names, &result);
+    int positional = usage_positional(healthy, args[1], args[2], args[3], args[4], input_tokens, names, memo,
+                                      &result);
     if (positional != 0)
         return positional < 0 ? NULL : result;
     if (usage_counts(args[1], args[2], healthy, names, &counts) < 0 ||
@@ -4068,18 +4124,22 @@ usage_values_of(PyObject *values, PyObject *keys)
 
 /* router_usage_pick: usage_pick; tpm_values and rpm_values may both be one
  * exact dict (the prefetched usage's values), read for each key as
- * values.get(key) (session 21: the fused v2 pick's look-ups, made here). */
+ * values.get(key) (session 21: the fused v2 pick's look-ups, made here).
+ * An optional ninth argument, a list the caller holds, keeps usage_positional's
+ * last passed check (session 25: usage_positional_known). */
 static PyObject *
 router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 8 || !names_ok(args[6]) || !PyBool_Check(args[7])) {
+    if ((nargs != 8 && nargs != 9) || !names_ok(args[6]) || !PyBool_Check(args[7]) ||
+        (nargs == 9 && !PyList_CheckExact(args[8]))) {
         PyErr_SetString(PyExc_TypeError,
                         "usage_pick(healthy, tpm_keys, tpm_values, rpm_keys, rpm_values, input_tokens, names, "
-                        "accepted)");
+                        "accepted[, memo])");
         return NULL;
     }
+    PyObject *memo = nargs == 9 ? args[8] : NULL;  /* (session 25: the positional check's last pass) */
     if (!PyDict_CheckExact(args[2]))
-        return usage_pick(args);
+        return usage_pick(args, memo);
     if (args[4] != args[2] || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[3]))
         Py_RETURN_NONE;
     PyObject *read[8], *result = NULL;
@@ -4088,7 +4148,7 @@ router_usage_pick(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     read[2] = usage_values_of(args[2], args[1]);
     read[4] = read[2] == NULL ? NULL : usage_values_of(args[2], args[3]);
     if (read[4] != NULL)
-        result = usage_pick(read);
+        result = usage_pick(read, memo);
     else if (!PyErr_Occurred())
         result = Py_None, Py_INCREF(Py_None);
     Py_XDECREF(read[2]);

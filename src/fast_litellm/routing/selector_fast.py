@@ -1334,6 +1334,10 @@ def make_usage_v2_pick() -> Any:
              rb_check, inner_cell, target_cell, preserve_cell, target_value_cell) + tuple(contents[:4]) + (DECLINED,)
     front = getattr(NATIVE, "router_usage_v2_front", None) or python_front
 
+    # the native scan's positional check: the ids and key strs it last found naming the
+    # candidates in order (held, compared by identity: strs are immutable; session 25)
+    scan_memo: List[Any] = []
+
     async def usage_v2_pick(selector, model_group, healthy_deployments, messages, input):
         found = front(parts, selector, messages, input)
         if found is DECLINED:
@@ -1366,7 +1370,7 @@ def make_usage_v2_pick() -> Any:
                     # (values_for's [values.get(key) ...] of each key list: made by the scan itself,
                     # handed the exact dict)
                     potential = pick(healthy_deployments, tpm_keys, values, rpm_keys, values, 0,
-                                     _NAMES, accepted.get(healthy_deployments) is not None)
+                                     _NAMES, accepted.get(healthy_deployments) is not None, scan_memo)
             if not potential:  # None (not covered) or [] (LiteLLM raises): its body, these keys
                 pending = _PENDING_KEYS.set((selector, healthy_deployments, tpm_keys, rpm_keys))
                 try:
