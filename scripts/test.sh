@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: set up (idempotent), build, then run every test:
-# the C core's tests plain and under ASan/UBSan, then the Python suite
-# against both the native and the pure-Python implementations.
+# the C core's tests plain and under ASan/UBSan, the Python suite against
+# both the native and the pure-Python implementations, and the extension
+# built with ASan/UBSan under its binder-focused tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LITELLM_LOCAL_MODEL_COST_MAP=True
