@@ -37,8 +37,9 @@
 # and are so left out of any sanitized run: a child with RLIMIT_AS (ASan
 # reserves terabytes of address space; test_tokenizer_loading's child now
 # drops LD_PRELOAD), RSS per key (test_ratelimit's million-key test: ASan's
-# redzones), wall-clock bounds (test_pool's many-credentials labels on the
-# Python twin, test_cache_patches' 60 s import of LiteLLM in a child).
+# redzones), wall-clock bounds (test_pool's many-credentials labels: 2 s,
+# failed on the C twin too in a fresh-clone CI run at load 14;
+# test_cache_patches' 60 s import of LiteLLM in a child).
 # Any report fails the run: the process aborts (pytest-xdist reports the
 # worker crashed) and the reports, written under build/sanitize-ext/logs/
 # (children's too), are shown and fail the run even when pytest passed.
@@ -85,6 +86,7 @@ SANITIZE_EXT_TESTS=(
     tests/python/test_cache_limiter_store.py
     tests/python/test_monitor.py
     tests/python/test_pool.py
+    --deselect tests/python/test_pool.py::test_stats_labels_of_many_credentials_of_one_url
     tests/python/test_ratelimit.py
     --deselect tests/python/test_ratelimit.py::test_native_memory_per_key_at_a_million_keys
 )
