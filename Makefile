@@ -8,6 +8,10 @@
 #   make fuzz-smoke every fuzz target as a standalone driver under ASan+UBSan
 #                   (pseudo-random inputs; any C compiler)
 #   make fuzz       every fuzz target under libFuzzer (clang), FUZZ_SECONDS each
+#   make sanitize-ext  the Python extension (binding + core) built with ASan +
+#                   UBSan out of place (build/sanitize-ext/, never the in-place
+#                   .so) and a subset of the Python suite run against it
+#                   (scripts/sanitize-ext.sh; SANITIZE_EXT_ARGS replaces the subset)
 # Each tests/c/test_X.c is its own program, linked with every core source
 # (csrc/<component>/*.c, never csrc/binding/), and prints "N passed, N failed".
 # The core sources are compiled once per kind of build (build/<kind>/core/,
@@ -36,10 +40,13 @@ TSAN_FLAGS := $(CFLAGS_COMMON) -O1 -fsanitize=thread
 SMOKE_FLAGS := $(CFLAGS_COMMON) -O1 $(SAN) -DFL_FUZZ_BUILD -DFL_FUZZ_STANDALONE
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Icsrc -g -O1 -fsanitize=fuzzer,address,undefined -DFL_FUZZ_BUILD
 
-.PHONY: ctest sanitize tsan build clean fuzz fuzz-smoke
+.PHONY: ctest sanitize tsan build clean fuzz fuzz-smoke sanitize-ext
 
 build:
 	$(PYTHON) setup.py -q build_ext --inplace
+
+sanitize-ext:
+	./scripts/sanitize-ext.sh $(SANITIZE_EXT_ARGS)
 
 build/ctest/core/%.o: csrc/%.c $(CORE_HDR)
 	@mkdir -p $(dir $@)

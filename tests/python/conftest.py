@@ -106,7 +106,10 @@ if TIKTOKEN_DATA.exists():
 
 from fast_litellm import _native_loader  # noqa: E402
 
-IMPLEMENTATIONS = ["python", "native"]
+# FL_TEST_IMPLEMENTATIONS=native (scripts/sanitize-ext.sh): only the C twin's
+# runs, where the pure-Python one exercises no C the run is meant to check
+IMPLEMENTATIONS = [k for k in ("python", "native")
+                   if k in os.environ.get("FL_TEST_IMPLEMENTATIONS", "python,native").split(",")]
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
