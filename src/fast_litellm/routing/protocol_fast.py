@@ -683,17 +683,21 @@ def _python_span_absent(request: Any, names: tuple) -> bool:
     metadata_name, params_name, key = names
     if type(request) is not dict or not str_keyed(request):
         return False
-    metadata = request.get(metadata_name)
-    if metadata is not None and (type(metadata) is not dict or not str_keyed(metadata) or key in metadata):
+    if not _span_bucket_clear(request.get(metadata_name), key):
         return False
     params = request.get(params_name)
     if params is not None:
         if type(params) is not dict or not str_keyed(params):
             return False
-        inner = params.get(metadata_name)
-        if inner is not None and (type(inner) is not dict or not str_keyed(inner) or key in inner):
+        if not _span_bucket_clear(params.get(metadata_name), key):
             return False
     return key not in request
+
+
+def _span_bucket_clear(bucket: Any, key: str) -> bool:
+    """A metadata bucket holding no span: None, or an exact str-keyed dict without ``key``
+    (bind_router.c's span_bucket_clear)."""
+    return bucket is None or (type(bucket) is dict and str_keyed(bucket) and key not in bucket)
 
 
 # the same checks in C where the core is built (bind_router.c, router_span_absent)
